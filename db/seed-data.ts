@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import { hashPassword } from '../src/lib/server/auth.ts';
+import { INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES } from './catalogue.ts';
+
+const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
+  manager: ['Responsable', 'manager'],
+  kitchen: ['Cuisine', 'kitchen'],
+  counter: ['Comptoir', 'counter'],
+  driver1: ['Livreur 1', 'driver'],
+  driver2: ['Livreur 2', 'driver'],
+};
+
+/**
+ * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
+ * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
+ */
+export async function seed(pool: pg.Pool, password: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const p of PIZZERIAS) {
+      await client.query(
+        `INSERT INTO pizzerias (slug, name, address, lat, lng, phone) VALUES ($1,$2,$3,$4,$5,$6)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone`,
+        [p.slug, p.name, p.address, p.lat, p.lng, p.phone],
+      );
+    }
+    for (const [slug, [name, unit]] of Object.entries(INGREDIENTS)) {
+      await client.query(
+        `INSERT INTO ingredients (slug, name, unit) VALUES ($1,$2,$3) ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit`,
+        [slug, name, unit],
+      );
+    }
+    const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
+    for (const [i, p] of PRODUCTS.entries()) {
+      const { rows } = await client.query(
+        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order) VALUES ($1,$2,$3,$4,$5,$6,$7)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
+           price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order
+         RETURNING id`,
+        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i],
+      );
+      await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
+      for (const [ingredient, qty] of Object.entries(p.recipe)) {
+        await client.query('INSERT INTO recipe_ingredients (product_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [rows[0].id, ing.get(ingredient), qty]);
+      }
+    }
+    const shops = (await client.query('SELECT id, slug FROM pizzerias')).rows;
+    for (const shop of shops) {
+      for (const [slug, [, , qty]] of Object.entries(INGREDIENTS)) {
+        await client.query(
+          `INSERT INTO stock (pizzeria_id, ingredient_id, on_hand, low_threshold) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
+          [shop.id, ing.get(slug), qty, Math.ceil(qty / 5)],
+        );
+      }
+    }
+    const hashFor = () => hashPassword(password);
+    await client.query(
+      `INSERT INTO users (email, password_hash, name, role, pizzeria_id) VALUES ('admin@ocpizza.test', $1, 'Siège OC Pizza', 'admin', NULL)
+       ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash`,
+      [await hashFor()],
+    );
+    for (const shop of shops) {
+      const shopName = PIZZERIAS.find((p) => p.slug === shop.slug)?.name.replace('OC Pizza ', '') ?? shop.slug;
+      for (const key of STAFF_ROLES) {
+        const [label, role] = ROLE_NAMES[key];
+        await client.query(
+          `INSERT INTO users (email, password_hash, name, role, pizzeria_id) VALUES ($1,$2,$3,$4,$5)
+           ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, role = EXCLUDED.role, pizzeria_id = EXCLUDED.pizzeria_id`,
+          [`${key}.${shop.slug}@ocpizza.test`, await hashFor(), `${label} ${shopName}`, role, shop.id],
+        );
+      }
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}

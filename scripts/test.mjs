@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Runs every test (unit, integration, browser) and ends with one line: "N passed, N failed".
+// The browser tests drive the built app, so this builds it first (SKIP_BUILD=1 to reuse a build).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+
+const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env });
+
+if (process.env.SKIP_BUILD !== '1') {
+  const build = run('npm', ['run', 'build']);
+  if (build.status !== 0) {
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+mkdirSync('test-results', { recursive: true });
+const report = 'test-results/vitest.json';
+const extra = process.argv.slice(2);
+const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
+
+let passed = 0;
+let failed = 0;
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed = r.numPassedTests ?? 0;
+  failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
+} else {
+  failed = 1;
+}
+if (vitest.status !== 0 && failed === 0) failed = 1; // a crash outside any test still fails the run
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,214 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
+import { MAX_LINES, MAX_QUANTITY_PER_LINE } from '../src/lib/domain/pricing.ts';
+import { SESSION_COOKIE, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
+import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
+import type { Config } from '../src/lib/server/config.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
+import {
+  advanceOrder,
+  cancelByToken,
+  canActOnShop,
+  getOrder,
+  getOrderIdByToken,
+  listOrders,
+  modifyByToken,
+  placeOrder,
+  setShift,
+  type StaffActor,
+} from '../src/lib/server/orders.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: SessionUser | null;
+    id?: string;
+  }
+}
+
+const text = (max: number) => z.string().trim().min(1, 'required').max(max, `at most ${max} characters`);
+const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');
+const items = z
+  .array(z.strictObject({ productId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
+  .min(1, 'the basket is empty')
+  .max(MAX_LINES);
+
+const placeOrderSchema = z.strictObject({
+  pizzeriaId: z.number().int().positive(),
+  channel: z.enum(['online', 'phone', 'counter']).default('online'),
+  fulfilment: z.enum(['delivery', 'pickup']),
+  customer: z.strictObject({ name: text(80), phone, email: z.email().max(120).optional() }),
+  address: z
+    .strictObject({
+      street: text(160),
+      postcode: z.string().trim().regex(/^\d{5}$/, 'a 5-digit postcode'),
+      city: text(80),
+      lat: z.number().min(-90).max(90).optional(),
+      lng: z.number().min(-180).max(180).optional(),
+    })
+    .optional(),
+  items,
+  payment: z.enum(['online', 'on_delivery']),
+});
+
+const statusSchema = z.strictObject({ to: z.enum(ORDER_STATUSES), version: z.number().int().positive().optional() });
+const modifySchema = z.strictObject({ items, version: z.number().int().positive().optional() });
+const loginSchema = z.strictObject({ email: z.string().trim().max(200), password: z.string().max(200) });
+const shiftSchema = z.strictObject({ onShift: z.boolean() });
+const listSchema = z.strictObject({
+  pizzeriaId: z.coerce.number().int().positive().optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
+});
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const fields: Record<string, string> = {};
+  for (const issue of r.error.issues) {
+    const key = issue.path.join('.') || 'body';
+    fields[key] ??= issue.message;
+  }
+  throw invalid(fields);
+}
+
+const staffActor = (u: SessionUser): StaffActor => ({ kind: 'staff', id: u.id, role: u.role, pizzeriaId: u.pizzeriaId, name: u.name });
+
+function requireStaff(req: Request, roles?: SessionUser['role'][]): SessionUser {
+  if (!req.user) throw unauthorized();
+  if (roles && !roles.includes(req.user.role)) throw forbidden(`this needs one of: ${roles.join(', ')}`);
+  return req.user;
+}
+
+const orderResponse = (o: Awaited<ReturnType<typeof getOrder>> & object) => ({
+  ...o,
+  total: o.totalCents,
+  amountToCollect: o.totalCents - o.paidCents,
+});
+
+export function createApi(deps: { db: Db; config: Config }): express.Router {
+  const { db, config } = deps;
+  const r = express.Router();
+  r.use(express.json({ limit: '32kb' }));
+
+  r.post('/auth/login', async (req, res) => {
+    const body = parse(loginSchema, req.body);
+    const session = await login(db, body.email, body.password, config.SESSION_TTL_HOURS);
+    if (!session) throw new AppError(401, 'bad_credentials', 'unknown email or wrong password');
+    res.cookie(SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      expires: session.expiresAt,
+      path: '/',
+    });
+    res.json({ user: session.user });
+  });
+
+  r.post('/auth/logout', async (req, res) => {
+    await logout(db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.json({ ok: true });
+  });
+
+  r.get('/auth/me', (req, res) => {
+    res.json({ user: req.user ?? null });
+  });
+
+  r.get('/pizzerias', async (_req, res) => {
+    res.json(await listPizzerias(db));
+  });
+
+  r.get('/pizzerias/:id/menu', async (req, res) => {
+    const id = parse(z.coerce.number().int().positive(), req.params.id);
+    if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
+    res.json(await getMenu(db, id));
+  });
+
+  r.post('/orders', async (req, res) => {
+    const body = parse(placeOrderSchema, req.body);
+    const actor = body.channel === 'online' || !req.user ? { kind: 'customer' as const } : staffActor(req.user);
+    if (body.channel !== 'online' && !req.user) throw unauthorized();
+    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor);
+    res.status(201).json({
+      id: placed.order.id,
+      number: placed.order.number,
+      status: placed.order.status,
+      total: placed.order.totalCents,
+      trackingToken: placed.trackingToken,
+      version: placed.order.version,
+    });
+  });
+
+  r.get('/track/:token', async (req, res) => {
+    const id = await getOrderIdByToken(db, req.params.token);
+    const order = id && (await getOrder(db, id));
+    if (!order) throw notFound('order');
+    res.json(orderResponse(order));
+  });
+
+  r.post('/track/:token/cancel', async (req, res) => {
+    const { order } = await cancelByToken(db, req.params.token);
+    res.json(orderResponse(order));
+  });
+
+  r.patch('/track/:token', async (req, res) => {
+    const body = parse(modifySchema, req.body);
+    const { order } = await modifyByToken(db, req.params.token, body.items, body.version);
+    res.json(orderResponse(order));
+  });
+
+  r.get('/orders', async (req, res) => {
+    const user = requireStaff(req);
+    const q = parse(listSchema, req.query);
+    let shops: number[] | 'all';
+    if (q.pizzeriaId) {
+      if (!canActOnShop(staffActor(user), q.pizzeriaId)) throw forbidden('not your shop');
+      shops = [q.pizzeriaId];
+    } else shops = user.role === 'admin' ? 'all' : [user.pizzeriaId!];
+    const orders = await listOrders(db, {
+      pizzeriaIds: shops,
+      statuses: q.status ? [q.status] : undefined,
+      driverId: user.role === 'driver' ? user.id : undefined,
+    });
+    res.json(orders.map(orderResponse));
+  });
+
+  r.get('/orders/:id', async (req, res) => {
+    const user = requireStaff(req);
+    const order = await getOrder(db, req.params.id);
+    if (!order || !canActOnShop(staffActor(user), order.pizzeriaId)) throw notFound('order');
+    if (user.role === 'driver' && order.driver?.id !== user.id) throw notFound('order');
+    res.json(orderResponse(order));
+  });
+
+  r.post('/orders/:id/status', async (req, res) => {
+    const user = requireStaff(req);
+    const body = parse(statusSchema, req.body);
+    if (!/^[0-9a-f-]{36}$/i.test(req.params.id)) throw notFound('order');
+    const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version);
+    res.json(orderResponse(order));
+  });
+
+  r.post('/driver/shift', async (req, res) => {
+    const user = requireStaff(req, ['driver']);
+    const body = parse(shiftSchema, req.body);
+    res.json(await setShift(db, staffActor(user), body.onShift));
+  });
+
+  r.use((_req, _res, next) => next(notFound('route')));
+  return r;
+}
+
+/** Renders AppError (and body-parser's errors) as `{ error: { code, message, fields? } }`. */
+export function errorMiddleware(log: { error: (o: object, m: string) => void }) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof AppError) return res.status(err.status).json(err.toJSON());
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large' } });
+    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body' } });
+    if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message) } });
+    log.error({ err, requestId: req.id }, 'unhandled error');
+    res.status(500).json({ error: { code: 'server_error', message: 'something went wrong', requestId: req.id } });
+  };
+}

@@ -1,0 +1,40 @@
+import type { Plugin } from 'vite';
+
+/**
+ * `vite dev` has no Express: this plugin mounts the same API and Socket.io hub on Vite's server,
+ * so development and production share one code path.
+ */
+export function devHub(): Plugin {
+  return {
+    name: 'ocpizza-dev-hub',
+    apply: 'serve',
+    async configureServer(server) {
+      if (!server.httpServer || process.env.VITEST) return;
+      const { config } = await import('../src/lib/server/config.ts');
+      const { createApi, errorMiddleware } = await import('./api.ts');
+      const { createHub } = await import('./hub.ts');
+      const { createPool, setDb } = await import('../src/lib/server/db.ts');
+      const { userForSession, readCookie, SESSION_COOKIE } = await import('../src/lib/server/auth.ts');
+      const express = (await import('express')).default;
+      const pino = (await import('pino')).default;
+      const cfg = config();
+      const log = pino({ level: cfg.LOG_LEVEL });
+      const db = createPool(cfg.DATABASE_URL);
+      setDb(db);
+      const api = express();
+      api.use(async (req, _res, next) => {
+        req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE)).catch(() => null);
+        next();
+      });
+      api.use(createApi({ db, config: cfg }));
+      api.use(errorMiddleware(log));
+      server.middlewares.use('/api', api);
+      await createHub(server.httpServer as import('node:http').Server, {
+        db,
+        databaseUrl: cfg.DATABASE_URL,
+        log,
+        resumeMaxEvents: cfg.RESUME_MAX_EVENTS,
+      });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { Role } from '../domain/order-states.ts';
+import type { Queryable } from './db.ts';
+
+export const SESSION_COOKIE = 'ocp_session';
+
+export interface SessionUser {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  pizzeriaId: number | null;
+}
+
+// argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's minimum)
+export function hashPassword(password: string): Promise<string> {
+  return hash(password);
+}
+
+// verifying against a throwaway hash for unknown emails keeps both failures equally slow
+let dummyHash: Promise<string> | undefined;
+
+const tokenId = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function login(q: Queryable, email: string, password: string, ttlHours: number) {
+  const { rows } = await q.query(
+    'SELECT id, email, name, role, pizzeria_id, password_hash FROM users WHERE email = $1 AND active',
+    [email.trim().toLowerCase()],
+  );
+  const row = rows[0];
+  const ok = row
+    ? await verify(row.password_hash, password)
+    : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), password), false);
+  if (!ok) return null;
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + ttlHours * 3600_000);
+  await q.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [tokenId(token), row.id, expiresAt]);
+  const user: SessionUser = { id: row.id, email: row.email, name: row.name, role: row.role, pizzeriaId: row.pizzeria_id };
+  return { token, expiresAt, user };
+}
+
+export async function userForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
+  if (!token || token.length > 100) return null;
+  const { rows } = await q.query(
+    `SELECT u.id, u.email, u.name, u.role, u.pizzeria_id FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.id = $1 AND s.expires_at > now() AND u.active`,
+    [tokenId(token)],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, email: r.email, name: r.name, role: r.role, pizzeriaId: r.pizzeria_id } : null;
+}
+
+export async function logout(q: Queryable, token: string | undefined): Promise<void> {
+  if (token) await q.query('DELETE FROM sessions WHERE id = $1', [tokenId(token)]);
+}
+
+/** Reads one cookie from a Cookie header (sockets and Express share this). */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/** Where each role lands after logging in. */
+export function homeFor(role: Role): string {
+  return { admin: '/manager', manager: '/manager', counter: '/counter', kitchen: '/kitchen', driver: '/driver' }[role];
+}

@@ -1,0 +1,89 @@
+import { freeStock, portionsAvailable, type RecipeLine, type StockLevel } from '../domain/availability.ts';
+import type { MenuAvailability } from '../realtime/contract.ts';
+import type { Queryable } from './db.ts';
+
+export interface Pizzeria {
+  id: number;
+  slug: string;
+  name: string;
+  address: string;
+  lat: number;
+  lng: number;
+}
+
+export async function listPizzerias(q: Queryable): Promise<Pizzeria[]> {
+  const { rows } = await q.query<Pizzeria>('SELECT id, slug, name, address, lat, lng FROM pizzerias ORDER BY id');
+  return rows;
+}
+
+export async function getPizzeria(q: Queryable, id: number): Promise<Pizzeria | null> {
+  const { rows } = await q.query<Pizzeria>('SELECT id, slug, name, address, lat, lng FROM pizzerias WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+export interface MenuProduct {
+  id: number;
+  slug: string;
+  name: string;
+  description: string;
+  category: 'pizza' | 'drink' | 'dessert';
+  priceCents: number;
+  available: boolean;
+  /** How many more the shop can make now; null when unlimited. */
+  portions: number | null;
+  ingredients: string[];
+}
+
+/** The shop's menu with availability computed from its live stock less what orders have reserved. */
+export async function getMenu(q: Queryable, pizzeriaId: number): Promise<MenuProduct[]> {
+  const [products, stock] = await Promise.all([
+    q.query(
+      `SELECT p.id, p.slug, p.name, p.description, p.category, p.price_cents,
+         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name) ORDER BY i.id)
+                   FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe
+       FROM products p WHERE p.active ORDER BY p.category, p.sort_order, p.id`,
+    ),
+    q.query('SELECT ingredient_id, on_hand, reserved FROM stock WHERE pizzeria_id = $1', [pizzeriaId]),
+  ]);
+  const free = freeStock(
+    new Map<number, StockLevel>(stock.rows.map((s) => [s.ingredient_id, { ingredientId: s.ingredient_id, onHand: s.on_hand, reserved: s.reserved }])),
+  );
+  return products.rows.map((p) => {
+    const recipe = p.recipe as (RecipeLine & { name: string })[];
+    const portions = portionsAvailable(recipe, free);
+    return {
+      id: p.id,
+      slug: p.slug,
+      name: p.name,
+      description: p.description,
+      category: p.category,
+      priceCents: p.price_cents,
+      available: portions > 0,
+      portions: Number.isFinite(portions) ? portions : null,
+      ingredients: p.category === 'pizza' ? recipe.map((r) => r.name) : [],
+    };
+  });
+}
+
+export async function getMenuAvailability(q: Queryable, pizzeriaId: number): Promise<MenuAvailability> {
+  const menu = await getMenu(q, pizzeriaId);
+  return { pizzeriaId, products: menu.map((p) => ({ id: p.id, available: p.available, portions: p.portions })) };
+}
+
+export interface RecipeCard {
+  productId: number;
+  name: string;
+  steps: string[];
+  ingredients: { name: string; quantity: number; unit: string }[];
+}
+
+/** Recipe reminders for the kitchen screen. */
+export async function listRecipes(q: Queryable): Promise<RecipeCard[]> {
+  const { rows } = await q.query(
+    `SELECT p.id, p.name, p.steps,
+       COALESCE((SELECT json_agg(json_build_object('name', i.name, 'quantity', r.quantity, 'unit', i.unit) ORDER BY r.quantity DESC)
+                 FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS ingredients
+     FROM products p WHERE p.category = 'pizza' ORDER BY p.sort_order, p.id`,
+  );
+  return rows.map((r) => ({ productId: r.id, name: r.name, steps: r.steps, ingredients: r.ingredients }));
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+// One schema for the environment, parsed once by server and workers.
+const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/ocpizza'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    PUBLIC_ORIGIN: z.string().url().optional(),
+    QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('ocpizza'),
+    DEMO_PASSWORD: z.string().min(8).optional(),
+    SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+    PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+    DEV_PAYMENT_DELAY_MS: z.coerce.number().int().min(0).default(3000),
+    DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    RESUME_MAX_EVENTS: z.coerce.number().int().positive().default(500),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.DEMO_PASSWORD === DEV_DEMO_PASSWORD) {
+      ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });
+    }
+  });
+
+export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean };
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment: ${names}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    demoPassword: c.DEMO_PASSWORD ?? (c.NODE_ENV === 'production' ? null : DEV_DEMO_PASSWORD),
+    secureCookies: c.NODE_ENV === 'production',
+  };
+}
+
+let cached: Config | undefined;
+export function config(): Config {
+  return (cached ??= parseConfig());
+}

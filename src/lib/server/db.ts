@@ -1,0 +1,48 @@
+import pg from 'pg';
+import { config } from './config.ts';
+
+export type Db = pg.Pool;
+export type Tx = pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+// bigint (event ids) and counts come back as numbers: they stay far below 2^53
+pg.types.setTypeParser(20, (v) => Number(v));
+
+let pool: pg.Pool | undefined;
+
+export function createPool(url: string, max = 10): pg.Pool {
+  const p = new pg.Pool({ connectionString: url, max, application_name: 'ocpizza' });
+  p.on('error', () => {
+    /* an idle client lost its connection; the pool replaces it */
+  });
+  return p;
+}
+
+/** The process-wide pool (SvelteKit pages and the server share it when in one process). */
+export function db(): pg.Pool {
+  return (pool ??= createPool(config().DATABASE_URL));
+}
+
+export function setDb(p: pg.Pool): void {
+  pool = p;
+}
+
+/** Runs `fn` in one transaction, retrying on serialization failures and deadlocks. */
+export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await dbp.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (err as { code?: string }).code;
+      if ((code === '40001' || code === '40P01') && attempt < 5 && !(err as { noRetry?: boolean }).noRetry) continue;
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import type { EventType, OrderUpdated, OrderView } from '../realtime/contract.ts';
+import type { Queryable, Tx } from './db.ts';
+
+// Any constant shared by every writer of order_events.
+const EVENT_APPEND_LOCK = 7_242_001;
+
+/**
+ * Appends an order event. The id is drawn under a transaction-scoped advisory lock that is held
+ * until commit, so ids are given in commit order and a reader of "id > N" never skips one.
+ * Call it last in the transaction: the lock serialises appends from here to the commit.
+ */
+export async function appendEvent(tx: Tx, type: EventType, actor: string, order: OrderView): Promise<number> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [EVENT_APPEND_LOCK]);
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO order_events (id, order_id, pizzeria_id, driver_id, type, actor, payload)
+     VALUES (nextval('order_events_id_seq'), $1, $2, $3, $4, $5, $6) RETURNING id`,
+    [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
+  );
+  return rows[0].id;
+}
+
+interface EventRow {
+  id: number;
+  type: EventType;
+  created_at: Date;
+  payload: OrderView;
+}
+
+const toUpdate = (r: EventRow): OrderUpdated => ({
+  eventId: r.id,
+  type: r.type,
+  at: r.created_at.toISOString(),
+  order: r.payload,
+});
+
+export async function getEvent(q: Queryable, id: number): Promise<OrderUpdated | null> {
+  const { rows } = await q.query<EventRow>('SELECT id, type, created_at, payload FROM order_events WHERE id = $1', [id]);
+  return rows[0] ? toUpdate(rows[0]) : null;
+}
+
+export type EventFilter =
+  | { all: true }
+  | { pizzeriaId: number }
+  | { driverId: number }
+  | { orderId: string };
+
+/** Events after `afterId` that a filter sees, oldest first, at most `limit`. */
+export async function listEventsAfter(q: Queryable, filter: EventFilter, afterId: number, limit: number): Promise<OrderUpdated[]> {
+  let where = 'TRUE';
+  const params: unknown[] = [afterId, limit];
+  if ('pizzeriaId' in filter) {
+    where = 'pizzeria_id = $3';
+    params.push(filter.pizzeriaId);
+  } else if ('driverId' in filter) {
+    where = 'driver_id = $3';
+    params.push(filter.driverId);
+  } else if ('orderId' in filter) {
+    where = 'order_id = $3';
+    params.push(filter.orderId);
+  }
+  const { rows } = await q.query<EventRow>(
+    `SELECT id, type, created_at, payload FROM order_events WHERE id > $1 AND ${where} ORDER BY id LIMIT $2`,
+    params,
+  );
+  return rows.map(toUpdate);
+}
+
+/** The id of the newest event overall, and of the oldest still in the hot table. */
+export async function eventBounds(q: Queryable): Promise<{ first: number; last: number }> {
+  const { rows } = await q.query<{ first: number | null; last: number | null }>(
+    'SELECT min(id) AS first, max(id) AS last FROM order_events',
+  );
+  return { first: rows[0].first ?? 0, last: rows[0].last ?? 0 };
+}

@@ -1,0 +1,420 @@
+import { randomBytes } from 'node:crypto';
+import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
+import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
+import { priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
+import { pickDriver } from '../domain/dispatch.ts';
+import type { EventType, OrderView } from '../realtime/contract.ts';
+import { transaction, type Db, type Queryable, type Tx } from './db.ts';
+import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
+import { appendEvent } from './events.ts';
+
+export interface StaffActor {
+  kind: 'staff';
+  id: number;
+  role: 'admin' | 'manager' | 'counter' | 'kitchen' | 'driver';
+  pizzeriaId: number | null;
+  name: string;
+}
+export type OrderActor = StaffActor | { kind: 'customer' } | { kind: 'system'; name: string };
+
+const actorRole = (a: OrderActor): Actor => (a.kind === 'staff' ? a.role : a.kind);
+const actorLabel = (a: OrderActor): string =>
+  a.kind === 'staff' ? `${a.role}:${a.id}` : a.kind === 'system' ? `system:${a.name}` : 'customer';
+
+export function canActOnShop(actor: StaffActor, pizzeriaId: number): boolean {
+  return actor.role === 'admin' || actor.pizzeriaId === pizzeriaId;
+}
+
+// ---------- reading orders ----------
+
+const ORDER_SELECT = `
+  SELECT o.*, u.name AS driver_name,
+    COALESCE((SELECT json_agg(json_build_object(
+        'productId', i.product_id, 'name', i.name, 'category', i.category,
+        'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.id)
+      FROM order_items i WHERE i.order_id = o.id), '[]') AS items
+  FROM orders o LEFT JOIN users u ON u.id = o.driver_id`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OrderRow = Record<string, any>;
+
+const STAMPS: (OrderStatus | 'created')[] = [
+  'created', 'pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery', 'delivered', 'collected', 'cancelled',
+];
+
+export function toOrderView(r: OrderRow): OrderView {
+  const timestamps: OrderView['timestamps'] = {};
+  for (const s of STAMPS) {
+    const v = r[`${s}_at`] as Date | null;
+    if (v) timestamps[s] = v.toISOString();
+  }
+  return {
+    id: r.id,
+    number: r.number,
+    pizzeriaId: r.pizzeria_id,
+    channel: r.channel,
+    fulfilment: r.fulfilment,
+    status: r.status,
+    version: r.version,
+    customer: { name: r.customer_name, phone: r.customer_phone },
+    address: r.address_street
+      ? { street: r.address_street, postcode: r.address_postcode, city: r.address_city, lat: r.address_lat, lng: r.address_lng }
+      : null,
+    payment: { method: r.payment_method, status: r.payment_status },
+    totalCents: r.total_cents,
+    paidCents: r.paid_cents,
+    driver: r.driver_id ? { id: r.driver_id, name: r.driver_name } : null,
+    waitingForDriver: r.waiting_for_driver,
+    late: r.late,
+    items: r.items,
+    timestamps,
+  };
+}
+
+export async function getOrder(q: Queryable, id: string): Promise<OrderView | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const { rows } = await q.query(`${ORDER_SELECT} WHERE o.id = $1`, [id]);
+  return rows[0] ? toOrderView(rows[0]) : null;
+}
+
+export async function getOrderIdByToken(q: Queryable, token: string): Promise<string | null> {
+  if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return null;
+  const { rows } = await q.query<{ id: string }>('SELECT id FROM orders WHERE tracking_token = $1', [token]);
+  return rows[0]?.id ?? null;
+}
+
+export async function listOrders(
+  q: Queryable,
+  filter: { pizzeriaIds: number[] | 'all'; statuses?: OrderStatus[]; driverId?: number; activeOnly?: boolean; limit?: number },
+): Promise<OrderView[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.pizzeriaIds !== 'all') {
+    params.push(filter.pizzeriaIds);
+    where.push(`o.pizzeria_id = ANY($${params.length})`);
+  }
+  if (filter.statuses?.length) {
+    params.push(filter.statuses);
+    where.push(`o.status = ANY($${params.length}::order_status[])`);
+  }
+  if (filter.driverId !== undefined) {
+    params.push(filter.driverId);
+    where.push(`o.driver_id = $${params.length}`);
+  }
+  if (filter.activeOnly) {
+    // finished orders stay visible for an hour, so a screen shows what just left
+    where.push(`(o.status NOT IN ('delivered','collected','cancelled') OR o.updated_at > now() - interval '1 hour')`);
+  }
+  params.push(filter.limit ?? 500);
+  const { rows } = await q.query(
+    `${ORDER_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map(toOrderView);
+}
+
+async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
+  const { rows } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [id]);
+  if (!rows[0]) throw notFound('order');
+  return rows[0];
+}
+
+/** Re-reads the order in the transaction and appends its event; returns the new view and event id. */
+async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor) {
+  const order = (await getOrder(tx, orderId))!;
+  const eventId = await appendEvent(tx, type, actorLabel(actor), order);
+  return { order, eventId };
+}
+
+// ---------- catalogue and stock ----------
+
+interface CatalogueProduct extends PricedProduct {
+  recipe: RecipeLine[];
+}
+
+async function loadCatalogue(q: Queryable, productIds?: number[]): Promise<Map<number, CatalogueProduct>> {
+  const { rows } = await q.query(
+    `SELECT p.id, p.name, p.category, p.price_cents,
+       COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
+                 FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe
+     FROM products p WHERE p.active ${productIds ? 'AND p.id = ANY($1)' : ''}`,
+    productIds ? [productIds] : [],
+  );
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe }]),
+  );
+}
+
+/** Locks the shop's stock rows for these ingredients, in id order so that concurrent orders never deadlock. */
+async function lockStock(tx: Tx, pizzeriaId: number, ingredientIds: number[]): Promise<Map<number, StockLevel>> {
+  const { rows } = await tx.query(
+    `SELECT ingredient_id, on_hand, reserved FROM stock
+     WHERE pizzeria_id = $1 AND ingredient_id = ANY($2) ORDER BY ingredient_id FOR UPDATE`,
+    [pizzeriaId, ingredientIds],
+  );
+  return new Map(rows.map((r) => [r.ingredient_id, { ingredientId: r.ingredient_id, onHand: r.on_hand, reserved: r.reserved }]));
+}
+
+async function reserve(tx: Tx, orderId: string, pizzeriaId: number, needs: Map<number, number>) {
+  for (const [ingredientId, qty] of needs) {
+    await tx.query('UPDATE stock SET reserved = reserved + $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [pizzeriaId, ingredientId, qty]);
+    await tx.query(
+      'INSERT INTO stock_reservations (order_id, pizzeria_id, ingredient_id, quantity) VALUES ($1, $2, $3, $4)',
+      [orderId, pizzeriaId, ingredientId, qty],
+    );
+  }
+}
+
+/** Gives an order's reservation back (cancel, modify) or turns it into consumption (preparation starts). */
+async function settleReservation(tx: Tx, orderId: string, mode: 'release' | 'consume') {
+  const { rows } = await tx.query(
+    `DELETE FROM stock_reservations WHERE order_id = $1 RETURNING pizzeria_id, ingredient_id, quantity`,
+    [orderId],
+  );
+  rows.sort((a, b) => a.ingredient_id - b.ingredient_id);
+  for (const r of rows) {
+    await tx.query(
+      `UPDATE stock SET reserved = reserved - $3 ${mode === 'consume' ? ', on_hand = on_hand - $3' : ''}
+       WHERE pizzeria_id = $1 AND ingredient_id = $2`,
+      [r.pizzeria_id, r.ingredient_id, r.quantity],
+    );
+  }
+}
+
+/** Checks the lines against the catalogue and the shop's free stock (locked), and returns their price and needs. */
+async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+  const catalogue = await loadCatalogue(tx, items.map((i) => i.productId));
+  const priced = priceOrder(items, catalogue, fulfilment);
+  if (!priced.ok) {
+    throw invalid({ items: `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}` });
+  }
+  const recipes = new Map([...catalogue].map(([id, p]) => [id, p.recipe]));
+  const needs = ingredientNeeds(priced.lines, recipes);
+  const stock = await lockStock(tx, pizzeriaId, [...needs.keys()]);
+  // an ingredient the shop does not stock at all counts as zero
+  const unavailable = unavailableProducts(priced.lines, recipes, freeStock(stock));
+  if (unavailable.length) {
+    throw conflict('unavailable', 'some items are no longer available', {
+      items: unavailable.map((id) => ({ productId: id, name: catalogue.get(id)!.name })),
+    });
+  }
+  return { priced, needs };
+}
+
+// ---------- placing ----------
+
+export interface PlaceOrderInput {
+  pizzeriaId: number;
+  channel: 'online' | 'phone' | 'counter';
+  fulfilment: 'delivery' | 'pickup';
+  customer: { name: string; phone: string; email?: string | null };
+  address?: { street: string; postcode: string; city: string; lat?: number | null; lng?: number | null } | null;
+  items: LineRequest[];
+  payment: 'online' | 'on_delivery';
+}
+
+export interface PlacedOrder {
+  order: OrderView;
+  eventId: number;
+  trackingToken: string;
+}
+
+export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor): Promise<PlacedOrder> {
+  if (input.channel !== 'online') {
+    if (actor.kind !== 'staff' || !['counter', 'manager', 'admin'].includes(actor.role)) {
+      throw forbidden('phone and counter orders are taken by shop staff');
+    }
+  }
+  if (actor.kind === 'staff' && !canActOnShop(actor, input.pizzeriaId)) throw forbidden('not your shop');
+  if (input.fulfilment === 'delivery' && !input.address) throw invalid({ address: 'a delivery needs an address' });
+
+  return transaction(dbp, async (tx) => {
+    const shop = await tx.query('SELECT id FROM pizzerias WHERE id = $1', [input.pizzeriaId]);
+    if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+    const { priced, needs } = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
+
+    const { rows: num } = await tx.query<{ last_number: number; day: string }>(
+      `INSERT INTO order_counters (pizzeria_id, business_day, last_number)
+       VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
+       ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
+       RETURNING last_number, business_day::text AS day`,
+      [input.pizzeriaId],
+    );
+    const paysOnline = input.payment === 'online';
+    const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
+    const trackingToken = randomBytes(24).toString('base64url');
+    const a = input.fulfilment === 'delivery' ? input.address! : null;
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
+         address_street, address_postcode, address_city, address_lat, address_lng,
+         payment_method, payment_status, total_cents, status, tracking_token, ${status}_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now())
+       RETURNING id`,
+      [
+        input.pizzeriaId, num[0].day, num[0].last_number, input.channel, input.fulfilment,
+        input.customer.name, input.customer.phone, input.customer.email ?? null,
+        a?.street ?? null, a?.postcode ?? null, a?.city ?? null, a?.lat ?? null, a?.lng ?? null,
+        input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
+      ],
+    );
+    const orderId = rows[0].id;
+    for (const l of priced.lines) {
+      await tx.query(
+        'INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity) VALUES ($1,$2,$3,$4,$5,$6)',
+        [orderId, l.productId, l.name, l.category, l.unitPriceCents, l.quantity],
+      );
+    }
+    await reserve(tx, orderId, input.pizzeriaId, needs);
+    const { order, eventId } = await recordEvent(tx, orderId, 'order.placed', actor);
+    return { order, eventId, trackingToken };
+  });
+}
+
+// ---------- moving ----------
+
+export async function advanceOrder(
+  dbp: Db,
+  actor: OrderActor,
+  orderId: string,
+  to: OrderStatus,
+  expectedVersion?: number,
+): Promise<{ order: OrderView; eventId: number }> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (actor.kind === 'staff') {
+      if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
+      if (actor.role === 'driver' && o.driver_id !== actor.id) throw forbidden('this delivery is not yours');
+    }
+    if (expectedVersion !== undefined && expectedVersion !== o.version) {
+      throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
+    }
+    const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
+    if (!check.ok) {
+      if (check.reason === 'forbidden' && actor.kind === 'staff') throw forbidden(`a ${actor.role} cannot move an order to ${to}`);
+      if (actor.kind === 'customer' && to === 'cancelled') throw conflict('too_late', 'the kitchen has already started this order');
+      throw conflict('not_allowed', `an order cannot go from ${o.status} to ${to}`);
+    }
+    if (to === 'out_for_delivery' && !o.driver_id && actor.kind === 'staff' && actor.role !== 'driver') {
+      throw conflict('no_driver', 'assign a driver before sending the order out');
+    }
+
+    const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
+    if (to === 'preparing') await settleReservation(tx, orderId, 'consume');
+    if (to === 'cancelled') {
+      await settleReservation(tx, orderId, 'release');
+      sets.push(`waiting_for_driver = false`);
+      if (o.payment_status === 'paid') sets.push(`payment_status = 'refunded'`);
+      else if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
+    }
+    if (to === 'received' && o.status === 'pending_payment') {
+      sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`);
+    }
+    if (to === 'delivered' || to === 'collected') {
+      sets.push(`paid_cents = total_cents`, `payment_status = 'paid'`);
+    }
+    await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, [orderId, to]);
+    return recordEvent(tx, orderId, 'order.status', actor);
+  });
+}
+
+/** The payment provider confirmed the payment: the order reaches the kitchen. Repeats are harmless. */
+export async function confirmPayment(dbp: Db, orderId: string): Promise<{ order: OrderView; eventId: number } | null> {
+  const o = await getOrder(dbp, orderId);
+  if (!o || o.status !== 'pending_payment') return null;
+  try {
+    return await advanceOrder(dbp, { kind: 'system', name: 'payments' }, orderId, 'received');
+  } catch (err) {
+    if (err instanceof AppError && err.status === 409) return null; // cancelled meanwhile
+    throw err;
+  }
+}
+
+export async function cancelByToken(dbp: Db, token: string) {
+  const id = await getOrderIdByToken(dbp, token);
+  if (!id) throw notFound('order');
+  return advanceOrder(dbp, { kind: 'customer' }, id, 'cancelled');
+}
+
+export async function modifyByToken(dbp: Db, token: string, items: LineRequest[], expectedVersion?: number) {
+  const id = await getOrderIdByToken(dbp, token);
+  if (!id) throw notFound('order');
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, id);
+    if (!customerCanChange(o.status)) throw conflict('too_late', 'the kitchen has already started this order');
+    if (expectedVersion !== undefined && expectedVersion !== o.version) {
+      throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
+    }
+    // an order already paid online keeps its payment; the difference is settled at the door (amountToCollect)
+    await settleReservation(tx, id, 'release');
+    const { priced, needs } = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
+    await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
+    for (const l of priced.lines) {
+      await tx.query(
+        'INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity) VALUES ($1,$2,$3,$4,$5,$6)',
+        [id, l.productId, l.name, l.category, l.unitPriceCents, l.quantity],
+      );
+    }
+    await reserve(tx, id, o.pizzeria_id, needs);
+    await tx.query('UPDATE orders SET total_cents = $2, version = version + 1 WHERE id = $1', [id, priced.totalCents]);
+    return recordEvent(tx, id, 'order.modified', { kind: 'customer' });
+  });
+}
+
+/** The preparation timer fired: flag the order late if it is still in the oven. */
+export async function flagLate(dbp: Db, orderId: string) {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.status !== 'preparing' || o.late) return null;
+    await tx.query('UPDATE orders SET late = true, version = version + 1 WHERE id = $1', [orderId]);
+    return recordEvent(tx, orderId, 'order.late', { kind: 'system', name: 'prep-timer' });
+  });
+}
+
+export type AssignResult =
+  | { assigned: true; driverId: number; order: OrderView; eventId: number }
+  | { assigned: false; reason: 'not_needed' | 'no_driver' };
+
+/** Gives a ready delivery to the on-shift driver of its shop with the fewest active deliveries. */
+export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResult> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id) return { assigned: false, reason: 'not_needed' };
+    // one assignment at a time per shop, so two ready orders do not both count the same driver as free
+    await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [o.pizzeria_id]);
+    const { rows } = await tx.query(
+      `SELECT u.id, u.on_shift,
+         (SELECT count(*) FROM orders a WHERE a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))::int AS active,
+         COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) AS idle_since
+       FROM users u WHERE u.role = 'driver' AND u.active AND u.pizzeria_id = $1`,
+      [o.pizzeria_id],
+    );
+    const driverId = pickDriver(
+      rows.map((r) => ({ driverId: r.id, onShift: r.on_shift, activeDeliveries: r.active, idleSince: Number(r.idle_since) })),
+    );
+    if (driverId === null) {
+      if (!o.waiting_for_driver) {
+        await tx.query('UPDATE orders SET waiting_for_driver = true, version = version + 1 WHERE id = $1', [orderId]);
+        await recordEvent(tx, orderId, 'order.waiting_driver', { kind: 'system', name: 'dispatch' });
+      }
+      return { assigned: false, reason: 'no_driver' };
+    }
+    await tx.query('UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1', [orderId, driverId]);
+    const { order, eventId } = await recordEvent(tx, orderId, 'order.assigned', { kind: 'system', name: 'dispatch' });
+    return { assigned: true, driverId, order, eventId };
+  });
+}
+
+/** Ready deliveries of a shop still waiting for a driver (a driver starting a shift picks them up). */
+export async function ordersWaitingForDriver(q: Queryable, pizzeriaId: number): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM orders WHERE pizzeria_id = $1 AND status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL`,
+    [pizzeriaId],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {
+  if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
+  await dbp.query('UPDATE users SET on_shift = $2 WHERE id = $1', [driver.id, onShift]);
+  return { onShift };
+}

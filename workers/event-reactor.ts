@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { EventFollower } from '../src/lib/server/event-follower.ts';
+import { jobId, type Queues } from './queues.ts';
+
+const CURSOR = 'workers';
+
+/**
+ * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
+ * delivery to assign. It keeps its place in event_cursors, so after a restart it reacts to every
+ * event it had not handled; job ids make a repeat harmless.
+ */
+export async function startEventReactor(deps: {
+  db: Db;
+  databaseUrl: string;
+  queues: Queues;
+  log: Logger;
+  prepTargetMs: number;
+  dispatchRetryMs: number;
+}) {
+  const { db, queues, log } = deps;
+  await db.query('INSERT INTO event_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [CURSOR]);
+  const { rows } = await db.query<{ last_event_id: number }>('SELECT last_event_id FROM event_cursors WHERE name = $1', [CURSOR]);
+
+  async function react(e: OrderUpdated) {
+    const o = e.order;
+    if (e.type === 'order.placed' && o.status === 'pending_payment' && o.payment.method === 'online') {
+      await queues.payments.add('begin', { orderId: o.id }, { jobId: jobId.paymentBegin(o.id) });
+    }
+    if (e.type !== 'order.status') return;
+    if (o.status === 'preparing') {
+      await queues.prep.add('late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
+    } else if (o.timestamps.preparing) {
+      // the order moved on from preparation: its timer has nothing left to do
+      await queues.prep.remove(jobId.prep(o.id));
+    }
+    if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver) {
+      await queues.dispatch.add(
+        'assign',
+        { orderId: o.id },
+        { jobId: jobId.dispatch(o.id), attempts: 720, backoff: { type: 'fixed', delay: deps.dispatchRetryMs } },
+      );
+    }
+  }
+
+  const follower = new EventFollower({
+    db,
+    databaseUrl: deps.databaseUrl,
+    name: 'ocpizza-workers',
+    startAfter: rows[0].last_event_id,
+    onError: (err) => log.error({ err }, 'event reactor error'),
+    onEvents: async (events) => {
+      for (const e of events) await react(e);
+      await db.query('UPDATE event_cursors SET last_event_id = $2 WHERE name = $1', [CURSOR, events.at(-1)!.eventId]);
+    },
+  });
+  await follower.start();
+  return follower;
+}

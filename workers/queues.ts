@@ -1,0 +1,56 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+
+// Every queue, its jobs and their payloads, and how job ids are built, in one place.
+// BullMQ job ids may not contain ':' nor be all digits.
+export const QUEUES = {
+  payments: 'payments',
+  prep: 'prep-timers',
+  dispatch: 'dispatch',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface JobPayloads {
+  'payments:begin': { orderId: string };
+  'payments:confirm': { orderId: string };
+  'prep:late-check': { orderId: string };
+  'dispatch:assign': { orderId: string };
+}
+
+export const jobId = {
+  paymentBegin: (orderId: string) => `pay-${orderId}`,
+  paymentConfirm: (orderId: string) => `pay-confirm-${orderId}`,
+  prep: (orderId: string) => `prep-${orderId}`,
+  dispatch: (orderId: string) => `dispatch-${orderId}`,
+};
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export function connectionFor(redisUrl: string): ConnectionOptions {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string) {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  return {
+    payments: make(QUEUES.payments),
+    prep: make(QUEUES.prep),
+    dispatch: make(QUEUES.dispatch),
+    async close() {
+      await Promise.all([this.payments.close(), this.prep.close(), this.dispatch.close()]);
+    },
+  };
+}
+export type Queues = ReturnType<typeof createQueues>;

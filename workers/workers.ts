@@ -1,0 +1,52 @@
+import type { Worker } from 'bullmq';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../src/lib/server/config.ts';
+import { createPool } from '../src/lib/server/db.ts';
+import { startDispatchWorker } from './dispatch.worker.ts';
+import { startEventReactor } from './event-reactor.ts';
+import { DevPaymentProvider } from './payment-provider.ts';
+import { startPaymentsWorker } from './payments.worker.ts';
+import { startPrepWorker } from './prep.worker.ts';
+import { connectionFor, createQueues } from './queues.ts';
+
+/** Starts every worker and the event reactor; `close` returns active jobs within a hard timeout. */
+export async function startWorkers(config: Config, log: Logger = pino({ level: config.LOG_LEVEL })) {
+  const db = createPool(config.DATABASE_URL, 10);
+  const connection = connectionFor(config.REDIS_URL);
+  const prefix = config.QUEUE_PREFIX;
+  const queues = createQueues(connection, prefix);
+  const provider = new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
+  const workers: Worker[] = [
+    startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }) }),
+    startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
+    startDispatchWorker({ db, connection, prefix, log: log.child({ worker: 'dispatch' }) }),
+  ];
+  for (const w of workers) {
+    w.on('failed', (job, err) => log.debug({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.error({ queue: w.name, err }, 'worker error'));
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const reactor = await startEventReactor({
+    db,
+    databaseUrl: config.DATABASE_URL,
+    queues,
+    log: log.child({ module: 'event-reactor' }),
+    prepTargetMs: config.PREP_TARGET_SECONDS * 1000,
+    dispatchRetryMs: config.DISPATCH_RETRY_MS,
+  });
+  return {
+    queues,
+    workers,
+    async close(timeoutMs = 10_000) {
+      await reactor.close();
+      // worker.close() waits for active jobs without a limit: force after the timeout
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const forced = new Promise<void>((resolve) =>
+        setTimeout(() => void Promise.all(workers.map((w) => w.close(true))).then(() => resolve()), timeoutMs).unref(),
+      );
+      await Promise.race([graceful, forced]);
+      await queues.close();
+      await db.end();
+    },
+  };
+}
