@@ -1,0 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import type { Handle, HandleServerError } from '@sveltejs/kit';
+import { SESSION_COOKIE, userForSession } from '$lib/server/auth.ts';
+import { db } from '$lib/server/db.ts';
+import { LOCALE_COOKIE, pickLocale } from '$lib/i18n/index.ts';
+
+export const handle: Handle = async ({ event, resolve }) => {
+  event.locals.locale = pickLocale(event.cookies.get(LOCALE_COOKIE));
+  event.locals.user = await userForSession(db(), event.cookies.get(SESSION_COOKIE));
+  return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', event.locals.locale) });
+};
+
+export const handleError: HandleServerError = ({ error, event, status }) => {
+  const errorId = randomUUID();
+  if (status !== 404) console.error(JSON.stringify({ level: 'error', errorId, path: event.url.pathname, err: String((error as Error)?.stack ?? error) }));
+  return { message: status === 404 ? 'Not found' : 'Internal error', errorId };
+};

@@ -1,0 +1,18 @@
+import { error, redirect } from '@sveltejs/kit';
+import type { Role } from '../domain/order-states.ts';
+import type { SessionUser } from './auth.ts';
+
+/** The page needs a logged-in user with one of these roles; others go to the login page. */
+export function requireRole(locals: { user: SessionUser | null }, url: URL, roles: Role[]): SessionUser {
+  const user = locals.user;
+  if (!user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+  if (!roles.includes(user.role)) error(403, 'This page is not for your role');
+  return user;
+}
+
+/** The shop a staff page shows: an admin picks one with ?shop=, everyone else sees their own. */
+export function shopFor(user: SessionUser, url: URL, shops: { id: number }[]): number {
+  if (user.role !== 'admin') return user.pizzeriaId!;
+  const wanted = Number(url.searchParams.get('shop'));
+  return shops.some((s) => s.id === wanted) ? wanted : shops[0].id;
+}

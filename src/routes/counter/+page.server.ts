@@ -1,0 +1,22 @@
+import { getMenu, listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { listOrders } from '$lib/server/orders.ts';
+import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { snapshot } from '$lib/server/snapshot.ts';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['counter', 'manager', 'admin']);
+  const pizzerias = await listPizzerias(db());
+  const shopId = shopFor(user, url, pizzerias);
+  const { data: orders, lastEventId } = await snapshot((q) =>
+    listOrders(q, { pizzeriaIds: [shopId], statuses: ['received', 'preparing', 'ready'] }),
+  );
+  return {
+    pizzerias: user.role === 'admin' ? pizzerias : [],
+    shop: pizzerias.find((p) => p.id === shopId)!,
+    menu: await getMenu(db(), shopId),
+    orders,
+    lastEventId,
+  };
+};

@@ -1,0 +1,24 @@
+import { listPizzerias, listRecipes } from '$lib/server/catalogue.ts';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import { listOrders } from '$lib/server/orders.ts';
+import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { snapshot } from '$lib/server/snapshot.ts';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['kitchen', 'manager', 'admin']);
+  const pizzerias = await listPizzerias(db());
+  const shopId = shopFor(user, url, pizzerias);
+  const { data: orders, lastEventId } = await snapshot((q) =>
+    listOrders(q, { pizzeriaIds: [shopId], statuses: ['received', 'preparing', 'ready'] }),
+  );
+  return {
+    shop: pizzerias.find((p) => p.id === shopId)!,
+    pizzerias: user.role === 'admin' ? pizzerias : [],
+    orders,
+    lastEventId,
+    recipes: await listRecipes(db()),
+    prepTargetSeconds: config().PREP_TARGET_SECONDS,
+  };
+};

@@ -1,0 +1,32 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { SESSION_COOKIE, homeFor, login } from '$lib/server/auth.ts';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const safeNext = (v: string | null) => (v && v.startsWith('/') && !v.startsWith('//') ? v : null);
+
+export const load: PageServerLoad = ({ locals, url }) => {
+  if (locals.user) redirect(303, safeNext(url.searchParams.get('next')) ?? homeFor(locals.user.role));
+  return {};
+};
+
+export const actions: Actions = {
+  default: async ({ request, cookies, url }) => {
+    const form = await request.formData();
+    const email = String(form.get('email') ?? '').slice(0, 200);
+    const password = String(form.get('password') ?? '').slice(0, 200);
+    if (!email || !password) return fail(422, { email, error: 'missing' as const });
+    const cfg = config();
+    const session = await login(db(), email, password, cfg.SESSION_TTL_HOURS);
+    if (!session) return fail(401, { email, error: 'bad_credentials' as const });
+    cookies.set(SESSION_COOKIE, session.token, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: cfg.secureCookies,
+      expires: session.expiresAt,
+    });
+    redirect(303, safeNext(url.searchParams.get('next')) ?? homeFor(session.user.role));
+  },
+};

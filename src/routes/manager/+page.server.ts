@@ -1,0 +1,16 @@
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { listOrders } from '$lib/server/orders.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { snapshot } from '$lib/server/snapshot.ts';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const all = await listPizzerias(db());
+  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const { data: orders, lastEventId } = await snapshot((q) =>
+    listOrders(q, { pizzeriaIds: shops.map((s) => s.id), activeOnly: true, limit: 1000 }),
+  );
+  return { shops, orders, lastEventId, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+};
