@@ -119,3 +119,28 @@ export async function productId(pool: pg.Pool, slug: string): Promise<number> {
 
 export const customer = { name: 'Camille Martin', phone: '06 12 34 56 78' };
 export const address = { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736 };
+
+/** Polls `check` until it returns a truthy value (for states, not events: use collect().waitFor for events). */
+export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_000, what = 'a condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function userId(pool: pg.Pool, email: string): Promise<number> {
+  const { rows } = await pool.query('SELECT id FROM users WHERE email = $1', [email]);
+  return rows[0].id;
+}
+
+/** The events of one order as stored, oldest first. */
+export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id: number; type: string; version: number; status: string }[]> {
+  const { rows } = await pool.query(
+    `SELECT id, type, (payload->>'version')::int AS version, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`,
+    [orderId],
+  );
+  return rows;
+}
