@@ -7,6 +7,20 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env });
 
+// the browser tests drive Debian's Chromium; a fresh machine gets it from apt when we may install
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('Chromium is missing: installing Debian\'s chromium package for the browser tests');
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core']);
+  }
+  if (!existsSync(chromium)) {
+    console.error(`Chromium not found at ${chromium}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
 if (process.env.SKIP_BUILD !== '1') {
   const build = run('npm', ['run', 'build']);
   if (build.status !== 0) {

@@ -238,6 +238,21 @@ describe('staff moves', () => {
     await expect(pool.query(`UPDATE orders SET status = 'received', version = version + 1 WHERE id = $1`, [id])).rejects.toThrow(/cannot move/);
   });
 
+  it('shows one order to staff of its shop only', async () => {
+    const placed = await new Client(base).post('/api/orders', onlineOrder());
+    const manager = await new Client(base).login('manager.montmartre@ocpizza.test');
+    const r = await manager.get(`/api/orders/${placed.body.id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: placed.body.id, amountToCollect: placed.body.total });
+    const stranger = await new Client(base).login('manager.canal@ocpizza.test');
+    expect((await stranger.get(`/api/orders/${placed.body.id}`)).status).toBe(404);
+    const driver = await new Client(base).login('driver1.montmartre@ocpizza.test');
+    expect((await driver.get(`/api/orders/${placed.body.id}`)).status).toBe(404); // not assigned to them
+    expect((await new Client(base).get(`/api/orders/${placed.body.id}`)).status).toBe(401);
+    expect((await manager.get('/api/auth/me')).body.user).toMatchObject({ role: 'manager', pizzeriaId: SHOPS.montmartre });
+    expect((await new Client(base).get('/api/auth/me')).body.user).toBeNull();
+  });
+
   it('lets a driver set their shift, and nobody else', async () => {
     const driver = await new Client(base).login('driver2.canal@ocpizza.test');
     expect((await driver.post('/api/driver/shift', { onShift: true })).body).toEqual({ onShift: true });

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.ts';
+
+describe('environment', () => {
+  it('gives development defaults, including a demo password', () => {
+    const c = parseConfig({ NODE_ENV: 'development' });
+    expect(c.PORT).toBe(3000);
+    expect(c.demoPassword).toBeTruthy();
+    expect(c.secureCookies).toBe(false);
+  });
+
+  it('has no default demo password in production and makes cookies Secure', () => {
+    const c = parseConfig({ NODE_ENV: 'production' });
+    expect(c.demoPassword).toBeNull();
+    expect(c.secureCookies).toBe(true);
+  });
+
+  it('refuses the development password in production and names bad variables', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production', DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
+    expect(() => parseConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/);
+  });
+});
