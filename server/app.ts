@@ -75,8 +75,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (opts.withPages) {
     const handlerPath = join(process.cwd(), 'build', 'handler.js');
     if (!existsSync(handlerPath)) throw new Error('build/handler.js is missing: run `npm run build` first');
+    // SvelteKit's handler assumes https unless told: this server speaks http, and a TLS proxy in
+    // front says so with X-Forwarded-Proto. PUBLIC_ORIGIN (or ORIGIN) pins the origin instead.
+    if (config.PUBLIC_ORIGIN && !process.env.ORIGIN) process.env.ORIGIN = config.PUBLIC_ORIGIN;
+    process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
     const { handler } = (await import(handlerPath)) as { handler: express.RequestHandler };
-    app.use(handler);
+    app.use((req, _res, next) => {
+      req.headers['x-forwarded-proto'] ??= 'http';
+      next();
+    }, handler);
   }
 
   const http = createHttpServer(app);
