@@ -39,7 +39,11 @@ let failed = 0;
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests ?? 0;
-  failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
+  // a file that failed to load counts once; its tests never ran
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  failed = (r.numFailedTests ?? 0) + brokenFiles + (r.numTotalTests === 0 ? 1 : 0);
 } else {
   failed = 1;
 }

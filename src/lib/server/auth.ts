@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Role } from '../domain/order-states.ts';
+import { config } from './config.ts';
 import type { Queryable } from './db.ts';
 
 export const SESSION_COOKIE = 'ocp_session';
@@ -21,7 +22,9 @@ export function hashPassword(password: string): Promise<string> {
 // verifying against a throwaway hash for unknown emails keeps both failures equally slow
 let dummyHash: Promise<string> | undefined;
 
-const tokenId = (token: string) => createHash('sha256').update(token).digest('hex');
+// the cookie holds a random token; the database only its HMAC under SESSION_SECRET, so neither a
+// copy of the sessions table nor a backup is enough to forge or replay a session
+const tokenId = (token: string) => createHmac('sha256', config().sessionSecret).update(token).digest('hex');
 
 export async function login(q: Queryable, email: string, password: string, ttlHours: number) {
   const { rows } = await q.query(

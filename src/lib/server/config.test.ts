@@ -10,13 +10,18 @@ describe('environment', () => {
   });
 
   it('has no default demo password in production and makes cookies Secure', () => {
-    const c = parseConfig({ NODE_ENV: 'production' });
+    const c = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) });
     expect(c.demoPassword).toBeNull();
     expect(c.secureCookies).toBe(true);
   });
 
+  it('refuses to start in production without a session secret', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required in production/);
+    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/);
+  });
+
   it('refuses the development password in production and names bad variables', () => {
-    expect(() => parseConfig({ NODE_ENV: 'production', DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
+    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
     expect(() => parseConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/);
   });
 });

@@ -19,14 +19,25 @@ const schema = z
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     RESUME_MAX_EVENTS: z.coerce.number().int().positive().default(500),
+    SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    SENTRY_DSN: z.string().url().optional(),
+    BACKUP_DIR: z.string().min(1).default('backups'),
+    BACKUP_CRON: z.string().min(9).default('0 3 * * *'),
+    BACKUP_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
+    MAINTENANCE_CRON: z.string().min(9).default('30 4 * * 0'),
+    EVENT_ARCHIVE_DAYS: z.coerce.number().int().positive().default(90),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
+    }
     if (env.NODE_ENV === 'production' && env.DEMO_PASSWORD === DEV_DEMO_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });
     }
   });
 
-export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean };
+export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean; sessionSecret: string };
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -39,6 +50,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     demoPassword: c.DEMO_PASSWORD ?? (c.NODE_ENV === 'production' ? null : DEV_DEMO_PASSWORD),
     secureCookies: c.NODE_ENV === 'production',
+    // outside production a fixed development key; production refuses to start without its own
+    sessionSecret: c.SESSION_SECRET ?? 'development-only-session-key-not-secret',
   };
 }
 

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Queryable } from './db.ts';
+
+const run = promisify(execFile);
+const BACKUP_NAME = /^ocpizza-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)\.dump$/;
+
+export interface BackupResult {
+  id: number;
+  file: string;
+  bytes: number;
+  tables: number;
+}
+
+/** `ocpizza-2026-11-22T03-00-00Z.dump`: sorts by time, and says when it was taken. */
+export function backupFileName(at: Date): string {
+  return `ocpizza-${at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-')}.dump`;
+}
+
+/**
+ * Dumps the database in pg_dump's custom format into `dir`, checks the dump with
+ * `pg_restore --list`, and records the attempt in `backups` (success or failure).
+ */
+export async function createBackup(q: Queryable, databaseUrl: string, dir: string, trigger = 'schedule'): Promise<BackupResult> {
+  const { rows } = await q.query<{ id: number }>('INSERT INTO backups (trigger) VALUES ($1) RETURNING id', [trigger]);
+  const id = rows[0].id;
+  const file = resolve(dir, backupFileName(new Date()));
+  try {
+    await mkdir(dir, { recursive: true });
+    await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, `--dbname=${databaseUrl}`], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const { stdout } = await run('pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+    const tables = stdout.split('\n').filter((l) => / TABLE DATA /.test(l)).length;
+    if (tables === 0) throw new Error('the dump lists no table data');
+    const bytes = (await stat(file)).size;
+    await q.query('UPDATE backups SET finished_at = now(), file = $2, bytes = $3, ok = true WHERE id = $1', [id, file, bytes]);
+    return { id, file, bytes, tables };
+  } catch (err) {
+    const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    await q.query('UPDATE backups SET finished_at = now(), file = $2, ok = false, error = $3 WHERE id = $1', [id, file, message.slice(0, 2000)]);
+    await unlink(file).catch(() => {});
+    throw new Error(`backup failed: ${message}`);
+  }
+}
+
+/** Deletes dumps in `dir` older than `days`; returns the names it deleted. */
+export async function pruneBackups(dir: string, days: number, now = new Date()): Promise<string[]> {
+  const cutoff = now.getTime() - days * 24 * 3600_000;
+  const deleted: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = BACKUP_NAME.exec(name);
+    if (!m) continue; // never touch a file this job did not write
+    const takenAt = Date.parse(m[1].replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z'));
+    if (takenAt < cutoff) {
+      await unlink(join(dir, name));
+      deleted.push(name);
+    }
+  }
+  return deleted;
+}
+
+export async function lastBackup(q: Queryable) {
+  const { rows } = await q.query(
+    `SELECT id, started_at, finished_at, file, bytes, ok, error, trigger FROM backups ORDER BY id DESC LIMIT 1`,
+  );
+  const lastOk = await q.query(`SELECT finished_at, bytes, file FROM backups WHERE ok ORDER BY id DESC LIMIT 1`);
+  return { last: rows[0] ?? null, lastSuccessful: lastOk.rows[0] ?? null };
+}
+
+/** Whether the target database holds any table of ours (a restore must not overwrite it silently). */
+export async function databaseIsEmpty(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
+    );
+    return rows[0].n === 0;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Restores a custom-format dump into `databaseUrl`. A database that already holds tables is
+ * refused unless `force`, in which case existing objects are dropped first (`--clean`).
+ */
+export async function restoreBackup(file: string, databaseUrl: string, opts: { force?: boolean } = {}) {
+  await stat(file); // a clear error for a missing file
+  await run('pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+  const empty = await databaseIsEmpty(databaseUrl);
+  if (!empty && !opts.force) {
+    throw new Error('the target database is not empty: pass --force to replace its contents');
+  }
+  const args = ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${databaseUrl}`];
+  if (!empty) args.push('--clean', '--if-exists');
+  await run('pg_restore', [...args, file], { maxBuffer: 64 * 1024 * 1024 });
+}

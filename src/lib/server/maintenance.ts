@@ -1,0 +1,34 @@
+import type { Db } from './db.ts';
+import { transaction } from './db.ts';
+
+export interface MaintenanceResult {
+  sessionsDeleted: number;
+  eventsArchived: number;
+}
+
+/**
+ * Weekly housekeeping: expired sessions go, and order events older than `archiveAfterDays` move
+ * to order_events_archive. The newest event always stays in the hot table, so "events after N"
+ * keeps working; a screen that asks for an archived range is told to reload its snapshot.
+ */
+export async function runMaintenance(db: Db, archiveAfterDays: number, trigger = 'schedule'): Promise<MaintenanceResult> {
+  return transaction(db, async (tx) => {
+    const sessions = await tx.query('DELETE FROM sessions WHERE expires_at < now()');
+    const moved = await tx.query(
+      `WITH old AS (
+         DELETE FROM order_events
+         WHERE created_at < now() - make_interval(days => $1)
+           AND id < (SELECT max(id) FROM order_events)
+         RETURNING *)
+       INSERT INTO order_events_archive SELECT * FROM old`,
+      [archiveAfterDays],
+    );
+    const result = { sessionsDeleted: sessions.rowCount ?? 0, eventsArchived: moved.rowCount ?? 0 };
+    await tx.query('INSERT INTO maintenance_runs (sessions_deleted, events_archived, trigger) VALUES ($1, $2, $3)', [
+      result.sessionsDeleted,
+      result.eventsArchived,
+      trigger,
+    ]);
+    return result;
+  });
+}

@@ -1,0 +1,218 @@
+// Races: requests that arrive at the same time, against the real database. Whatever the timing,
+// exactly one of two conflicting moves wins, stock stays consistent, and nothing is done twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { Client, SHOPS, address, connectSocket, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
+import type { App } from '../server/app.ts';
+import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
+import { advanceOrder, assignDriver, confirmPayment, flagLate } from '../src/lib/server/orders.ts';
+
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let margherita: number;
+let truffe: number;
+
+beforeAll(async () => {
+  ({ app, base } = await startTestApp());
+  pool = testPool();
+  margherita = await productId(pool, 'margherita');
+  truffe = await productId(pool, 'truffe');
+});
+afterAll(async () => {
+  await pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.canal@ocpizza.test'`);
+  await app.close();
+  await pool.end();
+});
+
+function order(shop: number, items: { productId: number; quantity: number }[], overrides: Record<string, unknown> = {}) {
+  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address, items, payment: 'on_delivery', ...overrides };
+}
+
+async function place(shop: number, items = [{ productId: margherita, quantity: 1 }], overrides: Record<string, unknown> = {}) {
+  const r = await new Client(base).post('/api/orders', order(shop, items, overrides));
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body as { id: string; trackingToken: string; status: string };
+}
+
+/** The shop's stock rows for a product's ingredients, with what one portion needs. */
+async function stockFor(shop: number, product: number) {
+  const { rows } = await pool.query(
+    `SELECT s.ingredient_id, s.on_hand, s.reserved, r.quantity AS need
+     FROM recipe_ingredients r JOIN stock s ON s.ingredient_id = r.ingredient_id AND s.pizzeria_id = $1
+     WHERE r.product_id = $2 ORDER BY s.ingredient_id`,
+    [shop, product],
+  );
+  return rows as { ingredient_id: number; on_hand: number; reserved: number; need: number }[];
+}
+
+const reservationsOf = async (orderId: string) =>
+  Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [orderId])).rows[0].n);
+
+describe('cancel against start', () => {
+  it('when the customer cancels just as the kitchen starts the order, exactly one wins and the stock follows the winner', async () => {
+    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    for (let round = 0; round < 10; round++) {
+      const before = await stockFor(SHOPS.canal, margherita);
+      const placed = await place(SHOPS.canal);
+      const cancel = () => new Client(base).post(`/api/track/${placed.trackingToken}/cancel`);
+      const start = () => kitchen.post(`/api/orders/${placed.id}/status`, { to: 'preparing' });
+      // fire both at once, alternating which leaves first
+      const [c, s] = round % 2 ? await Promise.all([cancel(), start()]) : (await Promise.all([start(), cancel()])).reverse();
+
+      expect([c.status, s.status].sort(), JSON.stringify([c.body, s.body])).toEqual([200, 409]);
+      const winner = c.status === 200 ? 'cancelled' : 'preparing';
+      if (winner === 'cancelled') expect(s.body.error.code).toBe('not_allowed');
+      else expect(c.body.error.code).toBe('too_late');
+
+      const track = await new Client(base).get(`/api/track/${placed.trackingToken}`);
+      expect(track.body).toMatchObject({ status: winner, version: 2 });
+      expect((await storedEvents(pool, placed.id)).map((e) => [e.type, e.status])).toEqual([
+        ['order.placed', 'received'],
+        ['order.status', winner],
+      ]);
+      expect(await reservationsOf(placed.id)).toBe(0);
+      const after = await stockFor(SHOPS.canal, margherita);
+      expect(after).toEqual(
+        before.map((b) => ({
+          ...b,
+          reserved: b.reserved, // released either way: given back, or turned into consumption
+          on_hand: winner === 'preparing' ? b.on_hand - b.need : b.on_hand,
+        })),
+      );
+    }
+  });
+});
+
+describe('the last portions', () => {
+  const TRUFFE_PORTIONS = 4; // 120 g of truffle cream, 30 g per pizza
+
+  it('when twelve customers race for the last four Truffe pizzas, exactly four get one and the others are told Truffe is gone', async () => {
+    const shop = SHOPS.batignolles;
+    // a fresh shelf: exactly 120 g of truffle cream free, whatever earlier tests did
+    const { rows: ing } = await pool.query(`SELECT id FROM ingredients WHERE slug = 'creme-truffe'`);
+    const truffleCream = ing[0].id;
+    await pool.query('UPDATE stock SET on_hand = reserved + 120 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream]);
+    const [{ on_hand: onHandBefore, reserved: reservedBefore }] = (
+      await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream])
+    ).rows;
+    const menuBefore = (await new Client(base).get(`/api/pizzerias/${shop}/menu`)).body;
+    expect(menuBefore.find((p: any) => p.id === truffe)).toMatchObject({ available: true, portions: TRUFFE_PORTIONS });
+
+    // the storefront of the shop watches availability live
+    const storefront = await connectSocket(base);
+    const menus: MenuAvailability[] = [];
+    storefront.on('menu:availability', (m) => menus.push(m));
+    await subscribe(storefront, { scope: 'menu', pizzeriaId: shop });
+
+    // someone watches the shelf all along
+    let watching = true;
+    const samples: { on_hand: number; reserved: number }[] = [];
+    const watcher = (async () => {
+      while (watching) {
+        const { rows } = await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream]);
+        samples.push(rows[0]);
+      }
+    })();
+
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => new Client(base).post('/api/orders', order(shop, [{ productId: truffe, quantity: 1 }]))),
+    );
+    watching = false;
+    await watcher;
+
+    const won = results.filter((r) => r.status === 201);
+    const lost = results.filter((r) => r.status !== 201);
+    expect(won).toHaveLength(TRUFFE_PORTIONS);
+    expect(lost).toHaveLength(12 - TRUFFE_PORTIONS);
+    for (const r of lost) {
+      expect(r.status).toBe(409);
+      expect(r.body.error).toMatchObject({ code: 'unavailable', items: [{ productId: truffe, name: 'Truffe' }] });
+    }
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) expect(s.reserved).toBeLessThanOrEqual(s.on_hand);
+    const { rows: after } = await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream]);
+    expect(after[0]).toEqual({ on_hand: onHandBefore, reserved: reservedBefore + 120 });
+    for (const r of won) expect(await storedEvents(pool, r.body.id)).toHaveLength(1);
+
+    const menu = (await new Client(base).get(`/api/pizzerias/${shop}/menu`)).body;
+    expect(menu.find((p: any) => p.id === truffe)).toMatchObject({ available: false, portions: 0 });
+    expect(menu.find((p: any) => p.id === margherita)).toMatchObject({ available: true });
+    // and the storefront was told live
+    await expect
+      .poll(() => menus.at(-1)?.products.find((p) => p.id === truffe), { timeout: 10_000 })
+      .toEqual({ id: truffe, available: false, portions: 0 });
+    storefront.disconnect();
+
+    // one of them changes their mind: a Truffe is back on the menu for the next customer
+    expect((await new Client(base).post(`/api/track/${won[0].body.trackingToken}/cancel`)).status).toBe(200);
+    expect((await new Client(base).get(`/api/pizzerias/${shop}/menu`)).body.find((p: any) => p.id === truffe)).toMatchObject({ available: true, portions: 1 });
+    const next = await new Client(base).post('/api/orders', order(shop, [{ productId: truffe, quantity: 1 }]));
+    expect(next.status).toBe(201);
+    // leave the shelf as found
+    for (const token of [...won.slice(1).map((r) => r.body.trackingToken), next.body.trackingToken]) {
+      expect((await new Client(base).post(`/api/track/${token}/cancel`)).status).toBe(200);
+    }
+    const { rows: end } = await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream]);
+    expect(end[0]).toEqual({ on_hand: onHandBefore, reserved: reservedBefore });
+  });
+});
+
+describe('doing the same thing twice', () => {
+  it('when a customer taps cancel twice at once, the order is cancelled once: one event, the stock given back once', async () => {
+    const before = await stockFor(SHOPS.canal, margherita);
+    const placed = await place(SHOPS.canal);
+    const results = await Promise.all([0, 1].map(() => new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['received', 'cancelled']);
+    expect(await stockFor(SHOPS.canal, margherita)).toEqual(before);
+    // and once more, later: still refused, still nothing new
+    expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(409);
+    expect(await storedEvents(pool, placed.id)).toHaveLength(2);
+  });
+
+  it('when the kitchen bumps a ticket twice at once, it starts once and consumes the stock once', async () => {
+    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const before = await stockFor(SHOPS.canal, margherita);
+    const placed = await place(SHOPS.canal);
+    const results = await Promise.all([0, 1].map(() => kitchen.post(`/api/orders/${placed.id}/status`, { to: 'preparing', version: 1 })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.error.code).toBe('stale');
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['received', 'preparing']);
+    expect(await stockFor(SHOPS.canal, margherita)).toEqual(before.map((b) => ({ ...b, on_hand: b.on_hand - b.need })));
+  });
+
+  it('when a payment confirmation arrives twice at once, the order reaches the kitchen once', async () => {
+    const placed = await place(SHOPS.canal, undefined, { payment: 'online' });
+    expect(placed.status).toBe('pending_payment');
+    const results = await Promise.all([confirmPayment(pool, placed.id), confirmPayment(pool, placed.id)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await confirmPayment(pool, placed.id)).toBeNull();
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);
+    const track = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
+    expect(track).toMatchObject({ status: 'received', version: 2, payment: { status: 'paid' }, amountToCollect: 0 });
+  });
+
+  it('when two dispatchers assign the same ready delivery at once, it gets one driver and one event', async () => {
+    const kitchenActor = { kind: 'staff' as const, id: await userId(pool, 'kitchen.canal@ocpizza.test'), role: 'kitchen' as const, pizzeriaId: SHOPS.canal, name: 'k' };
+    await pool.query(`UPDATE users SET on_shift = (email = 'driver1.canal@ocpizza.test') WHERE email LIKE 'driver%.canal@ocpizza.test'`);
+    const placed = await place(SHOPS.canal);
+    await advanceOrder(pool, kitchenActor, placed.id, 'preparing');
+    await advanceOrder(pool, kitchenActor, placed.id, 'ready');
+    const results = await Promise.all([assignDriver(pool, placed.id), assignDriver(pool, placed.id)]);
+    expect(results.filter((r) => r.assigned)).toHaveLength(1);
+    expect(results.find((r) => !r.assigned)).toEqual({ assigned: false, reason: 'not_needed' });
+    expect((await storedEvents(pool, placed.id)).map((e) => e.type)).toEqual(['order.placed', 'order.status', 'order.status', 'order.assigned']);
+    await pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.canal@ocpizza.test'`);
+  });
+
+  it('when the preparation timer fires twice, the order is flagged late once', async () => {
+    const kitchenActor = { kind: 'staff' as const, id: await userId(pool, 'kitchen.canal@ocpizza.test'), role: 'kitchen' as const, pizzeriaId: SHOPS.canal, name: 'k' };
+    const placed = await place(SHOPS.canal);
+    expect(await flagLate(pool, placed.id)).toBeNull(); // not in the oven yet: nothing to flag
+    await advanceOrder(pool, kitchenActor, placed.id, 'preparing');
+    const results = await Promise.all([flagLate(pool, placed.id), flagLate(pool, placed.id)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await storedEvents(pool, placed.id)).map((e) => e.type)).toEqual(['order.placed', 'order.status', 'order.late']);
+  });
+});

@@ -1,0 +1,448 @@
+// The live relay, end to end: Postgres order_events → NOTIFY → hub → Socket.io rooms, with real
+// sockets, real sessions and a real database. No mocks of Postgres or Socket.io.
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import {
+  Client,
+  SHOPS,
+  address,
+  collect,
+  connectSocket,
+  customer,
+  productId,
+  startTestApp,
+  storedEvents,
+  subscribe,
+  testPool,
+  userId,
+  waitUntil,
+  type TestSocket,
+} from './helpers.ts';
+import type { App } from '../server/app.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { appendEvent, listEventsAfter } from '../src/lib/server/events.ts';
+import { advanceOrder, assignDriver, getOrder } from '../src/lib/server/orders.ts';
+
+const PgClient = pg.Client;
+const RESUME_MAX_EVENTS = 5;
+
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let margherita: number;
+const openSockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  ({ app, base } = await startTestApp({ RESUME_MAX_EVENTS: String(RESUME_MAX_EVENTS) }));
+  pool = testPool();
+  margherita = await productId(pool, 'margherita');
+});
+afterEach(() => {
+  for (const s of openSockets.splice(0)) s.disconnect();
+});
+afterAll(async () => {
+  await pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.bastille@ocpizza.test'`);
+  await app.close();
+  await pool.end();
+});
+
+async function socket(opts: Parameters<typeof connectSocket>[1] = {}) {
+  const s = await connectSocket(base, opts);
+  openSockets.push(s);
+  return s;
+}
+
+async function staffSocket(email: string) {
+  const c = await new Client(base).login(email);
+  return { client: c, socket: await socket({ cookie: c.cookie }) };
+}
+
+function deliveryOrder(shop: number, quantity = 1) {
+  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address, items: [{ productId: margherita, quantity }], payment: 'on_delivery' };
+}
+
+async function placeOrder(shop: number) {
+  const r = await new Client(base).post('/api/orders', deliveryOrder(shop));
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body as { id: string; trackingToken: string; version: number };
+}
+
+async function move(staff: Client, orderId: string, to: string) {
+  const r = await staff.post(`/api/orders/${orderId}/status`, { to });
+  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
+  return r.body;
+}
+
+const ofOrder = (events: OrderUpdated[], id: string) => events.filter((e) => e.order.id === id);
+const summary = (events: OrderUpdated[]) => events.map((e) => [e.type, e.order.status, e.order.version]);
+
+describe('a change reaches every screen that may see it', () => {
+  it('when an order is placed and moved, the kitchen screen and the customer tracking it see every step in order, with each version', async () => {
+    const kitchen = await staffSocket('kitchen.bastille@ocpizza.test');
+    const kitchenSeen = collect(kitchen.socket);
+    const kitchenAck = await subscribe(kitchen.socket, { scope: 'kitchen' });
+    expect(kitchenAck).toEqual({ data: { lastEventId: expect.any(Number) } });
+
+    // screens that must not see this shop's tickets
+    const otherManager = await staffSocket('manager.canal@ocpizza.test');
+    const otherKitchen = await staffSocket('kitchen.canal@ocpizza.test');
+    const anonymous = await socket();
+    const intruders = [otherManager.socket, otherKitchen.socket, anonymous].map((s) => ({ s, seen: collect(s) }));
+    for (const { s } of intruders) {
+      const ack = await subscribe(s, { scope: 'kitchen', pizzeriaId: SHOPS.bastille });
+      expect(ack).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
+    }
+    expect(await subscribe(anonymous, { scope: 'order' })).toMatchObject({ error: { code: 'forbidden' } });
+
+    const placed = await placeOrder(SHOPS.bastille);
+    // the tracking page opens after the order is placed, resuming from before it existed
+    const tracking = await socket({ trackingToken: placed.trackingToken });
+    const customerSeen = collect(tracking);
+    const trackAck = await subscribe(tracking, { scope: 'order', lastEventId: kitchenAck.data.lastEventId });
+    expect(trackAck.data.lastEventId).toBeGreaterThan(kitchenAck.data.lastEventId);
+
+    // a driver of the shop starts a shift and watches their own deliveries; their colleague stays off shift
+    const driver = await staffSocket('driver1.bastille@ocpizza.test');
+    const colleague = await staffSocket('driver2.bastille@ocpizza.test');
+    await pool.query(`UPDATE users SET on_shift = false WHERE email = 'driver2.bastille@ocpizza.test'`);
+    expect((await driver.client.post('/api/driver/shift', { onShift: true })).body).toEqual({ onShift: true });
+    const driverSeen = collect(driver.socket);
+    const colleagueSeen = collect(colleague.socket);
+    expect(await subscribe(driver.socket, { scope: 'driver' })).toMatchObject({ data: {} });
+    expect(await subscribe(colleague.socket, { scope: 'driver' })).toMatchObject({ data: {} });
+
+    await move(kitchen.client, placed.id, 'preparing');
+    await move(kitchen.client, placed.id, 'ready');
+    const assigned = await assignDriver(pool, placed.id);
+    expect(assigned).toMatchObject({ assigned: true, driverId: await userId(pool, 'driver1.bastille@ocpizza.test') });
+    await move(driver.client, placed.id, 'out_for_delivery');
+    await move(driver.client, placed.id, 'delivered');
+
+    const last = (e: OrderUpdated) => e.order.id === placed.id && e.order.version === 6;
+    await kitchenSeen.waitFor(last);
+    await customerSeen.waitFor(last);
+    await driverSeen.waitFor(last);
+
+    const expected = [
+      ['order.placed', 'received', 1],
+      ['order.status', 'preparing', 2],
+      ['order.status', 'ready', 3],
+      ['order.assigned', 'ready', 4],
+      ['order.status', 'out_for_delivery', 5],
+      ['order.status', 'delivered', 6],
+    ];
+    const stored = (await storedEvents(pool, placed.id)).map((e) => e.id);
+    for (const seen of [kitchenSeen, customerSeen]) {
+      const mine = ofOrder(seen.events, placed.id);
+      expect(summary(mine)).toEqual(expected);
+      expect(mine.map((e) => e.eventId)).toEqual(stored);
+    }
+    // the driver room gets the order from the moment it is theirs
+    const driverMine = ofOrder(driverSeen.events, placed.id);
+    expect(summary(driverMine)).toEqual(expected.slice(3));
+    expect(driverMine[0].order.driver).toMatchObject({ id: assigned.assigned && assigned.driverId });
+
+    // by now everything relayed for this order was sent; nobody else got any of it
+    expect(colleagueSeen.events).toEqual([]);
+    for (const { seen } of intruders) expect(seen.events).toEqual([]);
+  });
+
+  it('refuses a tracking socket with an unknown token at the door', async () => {
+    await expect(connectSocket(base, { trackingToken: 'no-such-token-xxxxxxxxxxxxxxxx' })).rejects.toThrow(/unknown tracking token/);
+  });
+
+  it('answers a malformed subscription with an error ack and joins nothing', async () => {
+    const { socket: s } = await staffSocket('kitchen.bastille@ocpizza.test');
+    const seen = collect(s);
+    expect(await subscribe(s, { scope: 'kitchen', pizzeriaId: -1 } as never)).toMatchObject({ error: { code: 'invalid' } });
+    expect(await subscribe(s, { scope: 'everything' } as never)).toMatchObject({ error: { code: 'invalid' } });
+    expect(await subscribe(s, { scope: 'kitchen', lastEventId: 'yesterday' } as never)).toMatchObject({ error: { code: 'invalid' } });
+    // a witness subscribed properly gets the next ticket; the malformed one got nothing
+    const { socket: witness } = await staffSocket('kitchen.bastille@ocpizza.test');
+    const witnessSeen = collect(witness);
+    await subscribe(witness, { scope: 'kitchen' });
+    const placed = await placeOrder(SHOPS.bastille);
+    await witnessSeen.waitFor((e) => e.order.id === placed.id);
+    expect(seen.events).toEqual([]);
+  });
+});
+
+describe('a screen that was away catches up', () => {
+  it('when a kitchen screen reconnects with the last event it saw, it receives exactly the events it missed, and nothing of other shops', async () => {
+    const kitchen = await staffSocket('kitchen.montparnasse@ocpizza.test');
+    const seen = collect(kitchen.socket);
+    await subscribe(kitchen.socket, { scope: 'kitchen' });
+    const first = await placeOrder(SHOPS.montparnasse);
+    const lastSeen = await seen.waitFor((e) => e.order.id === first.id);
+
+    kitchen.socket.disconnect();
+    // while it is away: its shop moves on, and another shop is busy too
+    await move(kitchen.client, first.id, 'preparing');
+    const second = await placeOrder(SHOPS.montparnasse);
+    await placeOrder(SHOPS.canal);
+    await move(kitchen.client, first.id, 'ready');
+    const missed = await listEventsAfter(pool, { pizzeriaId: SHOPS.montparnasse }, lastSeen.eventId, 100);
+    expect(missed).toHaveLength(3);
+    const before = seen.events.length;
+
+    kitchen.socket.connect();
+    await new Promise<void>((resolve) => kitchen.socket.once('connect', () => resolve()));
+    const ack = await subscribe(kitchen.socket, { scope: 'kitchen', lastEventId: lastSeen.eventId });
+    // replayed events are emitted before the ack, on the same connection
+    const replayed = seen.events.slice(before);
+    expect(replayed.map((e) => e.eventId)).toEqual(missed.map((e) => e.eventId));
+    expect(replayed.map((e) => [e.order.id, e.type, e.order.version])).toEqual([
+      [first.id, 'order.status', 2],
+      [second.id, 'order.placed', 1],
+      [first.id, 'order.status', 3],
+    ]);
+    expect(ack).toEqual({ data: { lastEventId: missed.at(-1)!.eventId } });
+  });
+
+  it('a customer whose tracking page reconnects gets the steps it missed', async () => {
+    const placed = await placeOrder(SHOPS.montparnasse);
+    const [placedEvent] = await storedEvents(pool, placed.id);
+    const tracking = await socket({ trackingToken: placed.trackingToken });
+    const seen = collect(tracking);
+    expect(await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id })).toEqual({ data: { lastEventId: placedEvent.id } });
+    tracking.disconnect();
+    const kitchen = await new Client(base).login('kitchen.montparnasse@ocpizza.test');
+    await move(kitchen, placed.id, 'preparing');
+    tracking.connect();
+    await new Promise<void>((resolve) => tracking.once('connect', () => resolve()));
+    const ack = await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id });
+    expect(summary(seen.events)).toEqual([['order.status', 'preparing', 2]]);
+    expect(ack).toEqual({ data: { lastEventId: seen.events[0].eventId } });
+  });
+
+  it('a screen that claims an event newer than any is told to reload a snapshot', async () => {
+    const { socket: s } = await staffSocket('kitchen.montparnasse@ocpizza.test');
+    const seen = collect(s);
+    const { rows } = await pool.query('SELECT max(id)::int AS last FROM order_events');
+    const ack = await subscribe(s, { scope: 'kitchen', lastEventId: rows[0].last + 1000 });
+    expect(ack).toEqual({ data: { resync: true, lastEventId: rows[0].last } });
+    expect(seen.events).toEqual([]);
+  });
+
+  it(`a screen that missed more than ${RESUME_MAX_EVENTS} events is told to reload a snapshot instead of a flood`, async () => {
+    const kitchen = await staffSocket('kitchen.montparnasse@ocpizza.test');
+    const seen = collect(kitchen.socket);
+    const { data } = await subscribe(kitchen.socket, { scope: 'kitchen' });
+    kitchen.socket.disconnect();
+    for (let i = 0; i <= RESUME_MAX_EVENTS; i++) await placeOrder(SHOPS.montparnasse);
+    kitchen.socket.connect();
+    await new Promise<void>((resolve) => kitchen.socket.once('connect', () => resolve()));
+    const { rows } = await pool.query('SELECT max(id)::int AS last FROM order_events');
+    const ack = await subscribe(kitchen.socket, { scope: 'kitchen', lastEventId: data.lastEventId });
+    expect(ack).toEqual({ data: { resync: true, lastEventId: rows[0].last } });
+    expect(seen.events).toEqual([]);
+  });
+});
+
+describe('event ids are given in commit order', () => {
+  let orderId: string;
+  let otherOrderId: string;
+  let client: (n: number) => Promise<pg.PoolClient[]>;
+  const held: pg.PoolClient[] = [];
+
+  beforeAll(async () => {
+    orderId = (await placeOrder(SHOPS.canal)).id;
+    otherOrderId = (await placeOrder(SHOPS.canal)).id;
+    client = async (n) => {
+      const cs = await Promise.all(Array.from({ length: n }, () => pool.connect()));
+      held.push(...cs);
+      return cs;
+    };
+  });
+  afterEach(async () => {
+    for (const c of held.splice(0)) {
+      await c.query('ROLLBACK').catch(() => {});
+      c.release();
+    }
+  });
+
+  const maxId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS m FROM order_events')).rows[0].m);
+
+  /** A reader that keeps asking for "events after the last one I saw", as the relay does. */
+  function startReader(from: number) {
+    const seen: number[] = [];
+    let last = from;
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        const batch = await listEventsAfter(pool, { all: true }, last, 1000);
+        for (const e of batch) seen.push(e.eventId);
+        if (batch.length) last = batch.at(-1)!.eventId;
+      }
+      // a last look once the writers are done
+      for (const e of await listEventsAfter(pool, { all: true }, last, 1000)) seen.push(e.eventId);
+    })();
+    return {
+      seen,
+      read: async () => {
+        const batch = await listEventsAfter(pool, { all: true }, last, 1000);
+        return batch.map((e) => e.eventId);
+      },
+      async stop() {
+        stop = true;
+        await loop;
+        return seen;
+      },
+    };
+  }
+
+  it('when a transaction appends while another holds an uncommitted event, it waits, so its event comes after and no reader skips either', async () => {
+    const [a, b] = await client(2);
+    const order = (await getOrder(pool, orderId))!;
+    const from = await maxId();
+    const reader = startReader(from);
+    const bPid = (await b.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+
+    await a.query('BEGIN');
+    await b.query('BEGIN');
+    const aId = await appendEvent(a, 'order.modified', 'test:a', order);
+    // B appends while A is still open, and commits as soon as it may; without the ordering lock it
+    // would commit first, and a reader would pass A's lower id before A commits
+    const bDone = appendEvent(b, 'order.modified', 'test:b', order).then(async (id) => {
+      await b.query('COMMIT');
+      return id;
+    });
+    await waitUntil(
+      async () =>
+        (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`, [bPid]))
+          .rowCount,
+      10_000,
+      'B to wait on the event-append lock',
+    );
+    expect(await reader.read()).toEqual([]); // nothing is visible yet
+    // and B has not drawn an id while it waits: ids are drawn under the lock, never before it
+    const { rows: seq } = await pool.query('SELECT last_value FROM order_events_id_seq');
+    expect(Number(seq[0].last_value)).toBe(aId);
+    await a.query('COMMIT');
+    const bId = await bDone;
+    expect(bId).toBeGreaterThan(aId);
+    const seen = await reader.stop();
+    expect(seen).toEqual([aId, bId]);
+  });
+
+  it('when a transaction began earlier but appends after another committed, its event id is still the later one', async () => {
+    const [a, b] = await client(2);
+    const order = (await getOrder(pool, orderId))!;
+    const other = (await getOrder(pool, otherOrderId))!;
+    const from = await maxId();
+    // B begins first and does other work: it takes a transaction id and locks its order row, as a service would
+    await b.query('BEGIN');
+    await b.query('SELECT txid_current()');
+    await b.query('SELECT id FROM orders WHERE id = $1 FOR UPDATE', [otherOrderId]);
+    await a.query('BEGIN');
+    const aId = await appendEvent(a, 'order.modified', 'test:a', order);
+    await a.query('COMMIT');
+    const afterA = (await listEventsAfter(pool, { all: true }, from, 100)).map((e) => e.eventId);
+    expect(afterA).toEqual([aId]);
+    const bId = await appendEvent(b, 'order.modified', 'test:b', other);
+    await b.query('COMMIT');
+    expect(bId).toBeGreaterThan(aId);
+    expect((await listEventsAfter(pool, { all: true }, aId, 100)).map((e) => e.eventId)).toEqual([bId]);
+  });
+
+  it('a reader polling all along never skips an event while many writers commit in random order', async () => {
+    const writers = await client(8);
+    const order = (await getOrder(pool, orderId))!;
+    const from = await maxId();
+    const reader = startReader(from);
+    const pause = () => new Promise((r) => setTimeout(r, Math.random() * 15));
+    const ids: number[] = [];
+    await Promise.all(
+      writers.map(async (w, i) => {
+        for (let round = 0; round < 5; round++) {
+          await w.query('BEGIN');
+          await pause();
+          ids.push(await appendEvent(w, 'order.modified', `test:w${i}`, order));
+          await pause(); // hold the event uncommitted for a while
+          await w.query('COMMIT');
+        }
+      }),
+    );
+    const seen = await reader.stop();
+    expect(ids).toHaveLength(40);
+    expect(seen).toEqual([...ids].sort((x, y) => x - y));
+  });
+});
+
+describe('the relay survives losing its listening connection', () => {
+  const killListener = async () =>
+    (
+      await pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`,
+      )
+    ).rowCount ?? 0;
+
+  it('when the hub’s LISTEN connection is killed while orders keep moving, a subscribed screen still gets every event, without a gap', async () => {
+    const manager = await staffSocket('manager.canal@ocpizza.test');
+    const seen = collect(manager.socket);
+    await subscribe(manager.socket, { scope: 'shop' });
+    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+
+    const orders: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const placed = await placeOrder(SHOPS.canal);
+      orders.push(placed.id);
+      expect(await killListener()).toBeGreaterThan(0);
+      await move(kitchen, placed.id, 'preparing');
+      await move(kitchen, placed.id, 'ready');
+    }
+    // a last event committed right after a kill, with nothing after it: only the catch-up on reconnect delivers it
+    await waitUntil(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount, 10_000, 'the hub to listen again');
+    expect(await killListener()).toBeGreaterThan(0);
+    const lastOne = await placeOrder(SHOPS.canal);
+    orders.push(lastOne.id);
+
+    await seen.waitFor((e) => e.order.id === lastOne.id, 20_000);
+    for (const id of orders.slice(0, -1)) await seen.waitFor((e) => e.order.id === id && e.order.version === 3, 20_000);
+
+    for (const id of orders) {
+      const mine = ofOrder(seen.events, id);
+      const stored = await storedEvents(pool, id);
+      expect(mine.map((e) => e.eventId)).toEqual(stored.map((e) => e.id));
+      expect(mine.map((e) => e.order.version)).toEqual(stored.map((_, i) => i + 1));
+    }
+    // and the whole stream for the shop arrived in id order, once each
+    const ids = seen.events.map((e) => e.eventId);
+    expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+  });
+
+  it('when events are committed while the hub cannot listen at all, they arrive as soon as it is back, with nothing after them to announce them', async () => {
+    const manager = await staffSocket('manager.canal@ocpizza.test');
+    const seen = collect(manager.socket);
+    await subscribe(manager.socket, { scope: 'shop' });
+    const placed = await placeOrder(SHOPS.canal);
+    await seen.waitFor((e) => e.order.id === placed.id);
+    const kitchenActor = {
+      kind: 'staff' as const,
+      id: await userId(pool, 'kitchen.canal@ocpizza.test'),
+      role: 'kitchen' as const,
+      pizzeriaId: SHOPS.canal,
+      name: 'Cuisine Canal',
+    };
+    const dbName = (await pool.query('SELECT current_database() AS d')).rows[0].d;
+    const adminUrl = new URL(inject('databaseUrl'));
+    adminUrl.pathname = '/postgres';
+    const admin = new PgClient({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    // the test's pool keeps open connections; new connections to the database are refused for a while
+    await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+    try {
+      await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS false`);
+      expect(await killListener()).toBeGreaterThan(0);
+      await advanceOrder(pool, kitchenActor, placed.id, 'preparing');
+      // the hub really was away when it committed, and nothing else will notify after it
+      expect((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount).toBe(0);
+    } finally {
+      await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    const e = await seen.waitFor((e) => e.order.id === placed.id && e.order.version === 2, 20_000);
+    expect(e.order.status).toBe('preparing');
+    expect(ofOrder(seen.events, placed.id).map((x) => x.order.version)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,245 @@
+// The workers, in-process against real Postgres and Redis (BullMQ): payments, preparation timers
+// and delivery assignment, observed the way screens see them, through the hub's sockets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import {
+  Client,
+  SHOPS,
+  address,
+  collect,
+  connectSocket,
+  customer,
+  productId,
+  silentLog,
+  startTestApp,
+  storedEvents,
+  subscribe,
+  testConfig,
+  testPool,
+  userId,
+  waitUntil,
+  type TestSocket,
+} from './helpers.ts';
+import type { App } from '../server/app.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { startWorkers } from '../workers/workers.ts';
+import { jobId } from '../workers/queues.ts';
+
+const WORKER_ENV = { PREP_TARGET_SECONDS: '1', DEV_PAYMENT_DELAY_MS: '200', DISPATCH_RETRY_MS: '300' };
+const LIVE_TIMEOUT = 15_000;
+
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+let margherita: number;
+const sockets: TestSocket[] = [];
+
+const offShift = (shop: string) => pool.query(`UPDATE users SET on_shift = false WHERE email LIKE $1`, [`driver%.${shop}@ocpizza.test`]);
+
+beforeAll(async () => {
+  pool = testPool();
+  margherita = await productId(pool, 'margherita');
+  // the workers react from now on: what earlier test files left in the shared database is not theirs
+  await pool.query(
+    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
+     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
+  );
+  await offShift('montparnasse');
+  ({ app, base } = await startTestApp());
+  workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await workers?.close();
+  await app?.close();
+  await offShift('montparnasse');
+  await pool.end();
+});
+
+async function watch(email: string, scope: 'kitchen' | 'shop') {
+  const client = await new Client(base).login(email);
+  const socket = await connectSocket(base, { cookie: client.cookie });
+  sockets.push(socket);
+  const seen = collect(socket);
+  expect(await subscribe(socket, { scope })).toMatchObject({ data: {} });
+  return { client, seen };
+}
+
+async function place(shop: number, overrides: Record<string, unknown> = {}) {
+  const r = await new Client(base).post('/api/orders', {
+    pizzeriaId: shop,
+    fulfilment: 'delivery',
+    customer,
+    address,
+    items: [{ productId: margherita, quantity: 1 }],
+    payment: 'on_delivery',
+    ...overrides,
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body as { id: string; trackingToken: string; status: string };
+}
+
+async function move(staff: Client, id: string, to: string) {
+  const r = await staff.post(`/api/orders/${id}/status`, { to });
+  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
+  return r.body;
+}
+
+const isEvent = (id: string, pred: (e: OrderUpdated) => boolean) => (e: OrderUpdated) => e.order.id === id && pred(e);
+
+describe('online payment', () => {
+  it('when a customer pays online, the order goes from pending payment to the kitchen by itself, and the kitchen screen sees it live', async () => {
+    const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
+    const placed = await place(SHOPS.bastille, { payment: 'online' });
+    expect(placed.status).toBe('pending_payment');
+
+    const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
+    expect(received.order).toMatchObject({ version: 2, payment: { method: 'online', status: 'paid' } });
+    expect(received.order.paidCents).toBe(received.order.totalCents);
+    expect(kitchen.seen.events.filter((e) => e.order.id === placed.id).map((e) => [e.type, e.order.status, e.order.version])).toEqual([
+      ['order.placed', 'pending_payment', 1],
+      ['order.status', 'received', 2],
+    ]);
+
+    // the customer's tracking page, resuming from the order it was shown, sees the same step
+    const [placedEvent] = await storedEvents(pool, placed.id);
+    const tracking = await connectSocket(base, { trackingToken: placed.trackingToken });
+    sockets.push(tracking);
+    const trackingSeen = collect(tracking);
+    await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id });
+    expect((await trackingSeen.waitFor(isEvent(placed.id, (e) => e.order.version === 2))).order.status).toBe('received');
+    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'received', amountToCollect: 0 });
+  });
+
+  it('when the customer cancels before the payment is confirmed, the confirmation changes nothing', async () => {
+    const placed = await place(SHOPS.bastille, { payment: 'online' });
+    expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
+    // the development provider still confirms after its delay; the worker must leave the order cancelled
+    await waitUntil(
+      async () => (await workers.queues.payments.getJob(jobId.paymentConfirm(placed.id)))?.finishedOn,
+      LIVE_TIMEOUT,
+      'the payment confirmation to run',
+    );
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'cancelled']);
+    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({
+      status: 'cancelled',
+      payment: { status: 'failed' },
+    });
+  });
+});
+
+describe('preparation timer', () => {
+  it('when a pizza stays in the oven past the target, the order is flagged late, live; one that is ready in time is not, and its timer is dropped', async () => {
+    const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
+    const quick = await place(SHOPS.bastille, { fulfilment: 'pickup', address: undefined });
+    const slow = await place(SHOPS.bastille, { fulfilment: 'pickup', address: undefined });
+    await move(kitchen.client, quick.id, 'preparing');
+    await move(kitchen.client, slow.id, 'preparing');
+    const ready = await move(kitchen.client, quick.id, 'ready');
+    expect(ready.late).toBe(false);
+
+    // the slow one: its timer (started after the quick one's) fires and flags it
+    const late = await kitchen.seen.waitFor(isEvent(slow.id, (e) => e.type === 'order.late'), LIVE_TIMEOUT);
+    expect(late.order).toMatchObject({ status: 'preparing', late: true, version: 3 });
+    expect((await kitchen.client.get(`/api/orders/${slow.id}`)).body).toMatchObject({ late: true, status: 'preparing' });
+
+    // the quick one: the reactor handled its move to ready and removed its timer before it ever ran
+    const readyEventId = (await storedEvents(pool, quick.id)).at(-1)!.id;
+    await waitUntil(
+      async () => Number((await pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0].last_event_id) >= readyEventId,
+      LIVE_TIMEOUT,
+      'the workers to handle the move to ready',
+    );
+    expect(await workers.queues.prep.getJob(jobId.prep(quick.id))).toBeUndefined();
+    expect((await kitchen.client.get(`/api/orders/${quick.id}`)).body.late).toBe(false);
+    expect((await storedEvents(pool, quick.id)).map((e) => e.type)).not.toContain('order.late');
+    expect(kitchen.seen.events.filter((e) => e.order.id === quick.id && e.type === 'order.late')).toEqual([]);
+
+    // a late order still moves on normally
+    await move(kitchen.client, slow.id, 'ready');
+    await move(kitchen.client, slow.id, 'collected');
+    await move(kitchen.client, quick.id, 'collected');
+  });
+});
+
+describe('delivery assignment', () => {
+  it('when deliveries are ready, each goes to the on-shift driver with the fewest active deliveries, and a delivery left waiting is picked up as soon as a driver starts a shift', async () => {
+    const manager = await watch('manager.montparnasse@ocpizza.test', 'shop');
+    const kitchen = await new Client(base).login('kitchen.montparnasse@ocpizza.test');
+    const d1 = await new Client(base).login('driver1.montparnasse@ocpizza.test');
+    const d2 = await new Client(base).login('driver2.montparnasse@ocpizza.test');
+    const d1Id = await userId(pool, 'driver1.montparnasse@ocpizza.test');
+    const d2Id = await userId(pool, 'driver2.montparnasse@ocpizza.test');
+
+    async function readyDelivery() {
+      const o = await place(SHOPS.montparnasse);
+      await move(kitchen, o.id, 'preparing');
+      await move(kitchen, o.id, 'ready');
+      return o;
+    }
+    const assignedTo = async (id: string) =>
+      (await manager.seen.waitFor(isEvent(id, (e) => e.type === 'order.assigned'), LIVE_TIMEOUT)).order;
+
+    // only driver 1 is on shift
+    expect((await d1.post('/api/driver/shift', { onShift: true })).body).toEqual({ onShift: true });
+    const a = await readyDelivery();
+    expect(await assignedTo(a.id)).toMatchObject({ driver: { id: d1Id }, waitingForDriver: false, status: 'ready', version: 4 });
+
+    // both on shift: driver 1 already carries one, so driver 2 gets the next (the tie-break alone would pick driver 1)
+    await d2.post('/api/driver/shift', { onShift: true });
+    const b = await readyDelivery();
+    expect((await assignedTo(b.id)).driver).toMatchObject({ id: d2Id });
+
+    // nobody on shift: the order waits, and screens show it
+    await d1.post('/api/driver/shift', { onShift: false });
+    await d2.post('/api/driver/shift', { onShift: false });
+    const c = await readyDelivery();
+    const waiting = await manager.seen.waitFor(isEvent(c.id, (e) => e.type === 'order.waiting_driver'), LIVE_TIMEOUT);
+    expect(waiting.order).toMatchObject({ waitingForDriver: true, driver: null, status: 'ready' });
+    expect((await kitchen.get(`/api/orders/${c.id}`)).body).toMatchObject({ waitingForDriver: true, driver: null });
+    // retries while nobody is free do not repeat the waiting event
+    await waitUntil(async () => ((await workers.queues.dispatch.getJob(jobId.dispatch(c.id)))?.attemptsMade ?? 0) >= 3, LIVE_TIMEOUT, 'a few dispatch retries');
+    expect((await storedEvents(pool, c.id)).filter((e) => e.type === 'order.waiting_driver')).toHaveLength(1);
+
+    // driver 1 starts a shift: the retry gives them the waiting delivery
+    await d1.post('/api/driver/shift', { onShift: true });
+    expect(await assignedTo(c.id)).toMatchObject({ driver: { id: d1Id }, waitingForDriver: false });
+
+    // the driver takes it out and delivers it; the other driver cannot touch it
+    expect((await d2.post(`/api/orders/${c.id}/status`, { to: 'out_for_delivery' })).status).toBe(403);
+    await move(d1, c.id, 'out_for_delivery');
+    const delivered = await move(d1, c.id, 'delivered');
+    expect(delivered).toMatchObject({ status: 'delivered', payment: { status: 'paid' }, amountToCollect: 0 });
+    await manager.seen.waitFor(isEvent(c.id, (e) => e.order.status === 'delivered'), LIVE_TIMEOUT);
+    expect(manager.seen.events.filter((e) => e.order.id === c.id).map((e) => [e.type, e.order.version])).toEqual([
+      ['order.placed', 1],
+      ['order.status', 2],
+      ['order.status', 3],
+      ['order.waiting_driver', 4],
+      ['order.assigned', 5],
+      ['order.status', 6],
+      ['order.status', 7],
+    ]);
+
+    // the other two deliveries are finished by their drivers
+    for (const [driver, o] of [[d1, a], [d2, b]] as const) {
+      await move(driver, o.id, 'out_for_delivery');
+      await move(driver, o.id, 'delivered');
+    }
+    await offShift('montparnasse');
+  });
+});
+
+describe('restart', () => {
+  it('when the workers were down while a customer paid, they handle it once they are back', async () => {
+    await workers.close();
+    const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
+    const placed = await place(SHOPS.bastille, { payment: 'online' });
+    await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.type === 'order.placed'));
+    workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
+    const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
+    expect(received.order.version).toBe(2);
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);
+  });
+});
