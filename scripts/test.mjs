@@ -35,7 +35,7 @@ const extra = process.argv.slice(2);
 const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
 
 let passed = 0;
-let failed = 0;
+let failed;
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests ?? 0;

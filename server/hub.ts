@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import {
   roomFor,
-  type Ack,
   type ClientToServerEvents,
   type OrderUpdated,
   type ServerToClientEvents,

@@ -43,7 +43,7 @@ export async function createBackup(q: Queryable, databaseUrl: string, dir: strin
     const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     await q.query('UPDATE backups SET finished_at = now(), file = $2, ok = false, error = $3 WHERE id = $1', [id, file, message.slice(0, 2000)]);
     await unlink(file).catch(() => {});
-    throw new Error(`backup failed: ${message}`);
+    throw new Error(`backup failed: ${message}`, { cause: err });
   }
 }
 

@@ -35,7 +35,6 @@ const ORDER_SELECT = `
       FROM order_items i WHERE i.order_id = o.id), '[]') AS items
   FROM orders o LEFT JOIN users u ON u.id = o.driver_id`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type OrderRow = Record<string, any>;
 
 const STAMPS: (OrderStatus | 'created')[] = [
