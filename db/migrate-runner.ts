@@ -20,3 +20,16 @@ export async function migrate(databaseUrl: string, log: (msg: string) => void = 
   } as Parameters<typeof runner>[0]);
   return applied.map((m) => m.name);
 }
+
+/** Migrations present in db/migrations that the database has not applied yet (the code is ahead). */
+export async function pendingMigrations(q: { query: (sql: string) => Promise<{ rows: { name: string }[] }> }): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+  let applied: Set<string>;
+  try {
+    applied = new Set((await q.query('SELECT name FROM pgmigrations')).rows.map((r) => r.name));
+  } catch {
+    applied = new Set(); // no migrations table: nothing applied yet
+  }
+  return files.filter((f) => !applied.has(f)).sort();
+}

@@ -7,6 +7,7 @@ import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
+import { reportError } from '../src/lib/server/observability.ts';
 import {
   advanceOrder,
   cancelByToken,
@@ -23,7 +24,6 @@ import {
 declare module 'express-serve-static-core' {
   interface Request {
     user?: SessionUser | null;
-    id?: string;
   }
 }
 
@@ -203,12 +203,14 @@ export function createApi(deps: { db: Db; config: Config }): express.Router {
 /** Renders AppError (and body-parser's errors) as `{ error: { code, message, fields? } }`. */
 export function errorMiddleware(log: { error: (o: object, m: string) => void }) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof AppError) return res.status(err.status).json(err.toJSON());
+    const requestId = String(req.id);
+    if (err instanceof AppError) return res.status(err.status).json({ error: { ...err.toJSON().error, requestId } });
     const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large' } });
-    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body' } });
-    if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message) } });
-    log.error({ err, requestId: req.id }, 'unhandled error');
-    res.status(500).json({ error: { code: 'server_error', message: 'something went wrong', requestId: req.id } });
+    if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large', requestId } });
+    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body', requestId } });
+    if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message), requestId } });
+    log.error({ err, requestId }, 'unhandled error');
+    reportError(err, { requestId, path: req.originalUrl });
+    res.status(500).json({ error: { code: 'server_error', message: 'something went wrong', requestId } });
   };
 }

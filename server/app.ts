@@ -5,12 +5,17 @@ import { join } from 'node:path';
 import express from 'express';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
 import { SESSION_COOKIE, readCookie, userForSession } from '../src/lib/server/auth.ts';
+import { lastBackup } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
+import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
+import { pendingMigrations } from '../db/migrate-runner.ts';
+import { createQueues, type Queues } from '../workers/queues.ts';
 import { createApi, errorMiddleware } from './api.ts';
 import { createHub } from './hub.ts';
-import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface AppOptions {
   config: Config;
@@ -24,10 +29,15 @@ export interface App {
   http: HttpServer;
   db: Db;
   redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
   hub: Awaited<ReturnType<typeof createHub>>;
   listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+  /** Graceful stop: not ready, stop accepting, tell sockets to reconnect, drain, within `timeoutMs`. */
+  close(timeoutMs?: number): Promise<void>;
 }
+
+const QUIET_PATHS = /^\/(healthz|readyz|metrics|_app\/|favicon)/;
 
 export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
@@ -37,28 +47,63 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
   await redis.connect().catch((err) => log.warn({ err }, 'redis not reachable yet'));
+  // read-only handles on the workers' queues, for metrics and the operations page
+  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  queueRedis.on('error', () => {});
+  const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
+  let shuttingDown = false;
+
+  let hub: Awaited<ReturnType<typeof createHub>> | undefined;
+  const metrics = createMetrics({
+    db,
+    queues: () => queues.all,
+    socketsByRole: () => {
+      const counts: Record<string, number> = {};
+      for (const s of hub?.io.of('/').sockets.values() ?? []) {
+        const role = s.data.user?.role ?? (s.data.trackedOrderId ? 'customer' : 'anonymous');
+        counts[role] = (counts[role] ?? 0) + 1;
+      }
+      return counts;
+    },
+  });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
-  app.use((req, res, next) => {
-    req.id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
-    res.setHeader('x-request-id', req.id);
-    next();
-  });
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
+    }),
+  );
+  app.use(metrics.httpMiddleware);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = { postgres: false, redis: false };
+    const checks = { postgres: false, redis: false, schema: false, accepting: !shuttingDown };
+    let pending: string[] = [];
     await Promise.all([
       db.query('SELECT 1').then(() => (checks.postgres = true), () => {}),
       redis.ping().then(() => (checks.redis = true), () => {}),
+      pendingMigrations(db).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
-    const ready = checks.postgres && checks.redis;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks, ...(pending.length ? { pendingMigrations: pending } : {}) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
   });
 
   app.use('/api', async (req, _res, next) => {
@@ -86,20 +131,55 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }, handler);
   }
 
+  async function systemInfo(): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>> {
+    const [queueStates, backup, maintenance] = await Promise.all([
+      Promise.all(
+        queues.all.map(async (q) => {
+          const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          return { name: q.name, waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+        }),
+      ).catch(() => []),
+      lastBackup(db),
+      db.query('SELECT ran_at, sessions_deleted, events_archived FROM maintenance_runs ORDER BY id DESC LIMIT 1'),
+    ]);
+    const m = maintenance.rows[0];
+    return {
+      queues: queueStates,
+      backup: backup.last
+        ? {
+            lastAt: (backup.last.finished_at ?? backup.last.started_at)?.toISOString() ?? null,
+            ok: backup.last.ok,
+            bytes: backup.last.bytes === null ? null : Number(backup.last.bytes),
+            error: backup.last.error,
+            lastSuccessAt: backup.lastSuccessful?.finished_at?.toISOString() ?? null,
+          }
+        : null,
+      maintenance: m ? { lastAt: m.ran_at.toISOString(), sessionsDeleted: m.sessions_deleted, eventsArchived: m.events_archived } : null,
+    };
+  }
+
   const http = createHttpServer(app);
-  const hub = await createHub(http, {
+  hub = await createHub(http, {
     db,
     databaseUrl: config.DATABASE_URL,
     log: log.child({ module: 'hub' }),
     resumeMaxEvents: config.RESUME_MAX_EVENTS,
-    onRelayed: opts.onRelayed,
+    systemInfo,
+    onRelayed: (e, lagMs) => {
+      metrics.eventsRelayed.inc({ type: e.type });
+      metrics.relayLag.observe(lagMs / 1000);
+      opts.onRelayed?.(e, lagMs);
+    },
   });
+  const theHub = hub;
 
   return {
     http,
     db,
     redis,
-    hub,
+    queues,
+    metrics,
+    hub: theHub,
     listen(port, host) {
       return new Promise((resolve) => {
         http.listen(port, host, () => {
@@ -108,10 +188,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
         });
       });
     },
-    async close() {
-      await hub.close();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
-      await db.end();
+    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      http.closeIdleConnections();
+      await theHub.close();
+      const force = setTimeout(() => http.closeAllConnections(), timeoutMs);
+      await closed;
+      clearTimeout(force);
+      await Promise.allSettled([db.end(), queues.close()]);
+      queueRedis.disconnect();
       redis.disconnect();
     },
   };

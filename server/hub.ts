@@ -9,6 +9,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
   type SubscribeResult,
+  type SystemStatus,
 } from '../src/lib/realtime/contract.ts';
 import { SESSION_COOKIE, readCookie, userForSession } from '../src/lib/server/auth.ts';
 import { getMenuAvailability } from '../src/lib/server/catalogue.ts';
@@ -22,7 +23,7 @@ export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Recor
 type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 const subscribeSchema = z.strictObject({
-  scope: z.enum(['kitchen', 'shop', 'hq', 'driver', 'order', 'menu']),
+  scope: z.enum(['kitchen', 'shop', 'hq', 'driver', 'order', 'menu', 'system']),
   pizzeriaId: z.number().int().positive().optional(),
   lastEventId: z.number().int().min(0).optional(),
 });
@@ -34,6 +35,9 @@ export interface HubOptions {
   resumeMaxEvents: number;
   /** Called after each relayed event with the commit-to-emit lag in ms (for metrics and benchmarks). */
   onRelayed?: (e: OrderUpdated, lagMs: number) => void;
+  /** Queue, backup and maintenance state for the operations page (screens and relay come from the hub). */
+  systemInfo?: () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>>;
+  systemIntervalMs?: number;
 }
 
 /** The Socket.io hub: relays order events from Postgres to rooms; it never decides anything. */
@@ -50,6 +54,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     try {
       socket.data.user = null;
       socket.data.trackedOrderId = null;
+      socket.data.connectedAt = new Date().toISOString();
+      socket.data.scopes = [];
       const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
       const user = await userForSession(db, token);
       if (user) socket.data.user = { id: user.id, role: user.role, pizzeriaId: user.pizzeriaId, name: user.name };
@@ -98,8 +104,57 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       case 'menu':
         if (!req.pizzeriaId) return new AppError(422, 'invalid', 'pizzeriaId is required');
         return { room: roomFor.menu(req.pizzeriaId), filter: { pizzeriaId: req.pizzeriaId } };
+      case 'system':
+        if (user?.role !== 'admin' && user?.role !== 'manager') return deny('managers only');
+        return { room: roomFor.system(), filter: { all: true } };
     }
   }
+
+  async function systemStatus(): Promise<Omit<SystemStatus, 'screens'> & { screens: SystemStatus['screens'] }> {
+    const info = (await opts.systemInfo?.().catch((err) => (log.error({ err }, 'system info failed'), null))) ?? {
+      queues: [],
+      backup: null,
+      maintenance: null,
+    };
+    const sorted = [...recentLags].sort((a, b) => a - b);
+    const screens = [...io.of('/').sockets.values()]
+      .filter((s) => s.data.user && s.data.user.role !== 'admin' && s.data.user.role !== 'manager')
+      .map((s) => ({
+        socketId: s.id,
+        role: s.data.user!.role,
+        pizzeriaId: s.data.user!.pizzeriaId,
+        name: s.data.user!.name,
+        scopes: s.data.scopes,
+        connectedAt: s.data.connectedAt,
+      }));
+    return {
+      at: new Date().toISOString(),
+      screens,
+      ...info,
+      relay: {
+        listening: relay.connected,
+        lastEventId: relay.lastEventId,
+        lastLagMs: recentLags.at(-1) ?? null,
+        p99LagMs: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
+      },
+      hub: { pid: process.pid, startedAt },
+    };
+  }
+
+  /** Sends each watcher the status it may see: a manager only their shop's screens. */
+  async function pushSystemStatus(targets?: HubSocket[]) {
+    const ids = io.of('/').adapter.rooms.get(roomFor.system()) ?? new Set<string>();
+    const watchers = targets ?? [...ids].map((id) => io.of('/').sockets.get(id)).filter((s): s is HubSocket => !!s);
+    if (!watchers.length) return;
+    const status = await systemStatus();
+    for (const w of watchers) {
+      const u = w.data.user;
+      const screens = u?.role === 'admin' ? status.screens : status.screens.filter((x) => x.pizzeriaId === u?.pizzeriaId);
+      w.emit('system:status', { ...status, screens });
+    }
+  }
+  const systemTimer = setInterval(() => void pushSystemStatus().catch(() => {}), opts.systemIntervalMs ?? 2000);
+  systemTimer.unref();
 
   async function replay(socket: HubSocket, filter: EventFilter, lastEventId: number | undefined): Promise<SubscribeResult> {
     const bounds = await eventBounds(db);
@@ -115,6 +170,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   // each hub listens to Postgres itself and emits to its own sockets only, so with several hubs
   // every screen still gets each event once
   const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
+  const recentLags: number[] = [];
+  const startedAt = new Date().toISOString();
   const relay = new EventFollower({
     db,
     databaseUrl: opts.databaseUrl,
@@ -129,7 +186,10 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
         const rooms = [roomFor.kitchen(o.pizzeriaId), roomFor.shop(o.pizzeriaId), roomFor.hq(), roomFor.order(o.id)];
         if (o.driver) rooms.push(roomFor.driver(o.driver.id));
         io.local.to(rooms).emit('order:updated', e);
-        opts.onRelayed?.(e, Date.now() - Date.parse(e.at));
+        const lag = Date.now() - Date.parse(e.at);
+        recentLags.push(lag);
+        if (recentLags.length > 200) recentLags.shift();
+        opts.onRelayed?.(e, lag);
         if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) menusToRefresh.add(o.pizzeriaId);
       }
       for (const shop of menusToRefresh) {
@@ -153,6 +213,11 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
         // join first, then replay: an event committed in between arrives twice at worst, and
         // clients drop what they already have (event id and order version)
         await socket.join(grant.room);
+        if (!socket.data.scopes.includes(req.scope)) socket.data.scopes.push(req.scope);
+        if (req.scope === 'system') {
+          reply({ data: { lastEventId: relay.lastEventId } });
+          return void pushSystemStatus([socket]);
+        }
         if (req.scope === 'menu') {
           socket.emit('menu:availability', await getMenuAvailability(db, req.pizzeriaId!));
           return reply({ data: { lastEventId: relay.lastEventId } });
@@ -169,11 +234,13 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   return {
     io,
     relay,
+    /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
-      io.emit('server:restarting');
-      await relay.close();
-      io.disconnectSockets(true);
+      clearInterval(systemTimer);
+      io.local.emit('server:restarting');
+      // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await relay.close();
     },
   };
 }

@@ -56,7 +56,11 @@ describe('accounts', () => {
     const b = await new Client(base).post('/api/auth/login', { email: 'kitchen.bastille@ocpizza.test', password: 'wrong-password' });
     expect(a.status).toBe(401);
     expect(b.status).toBe(401);
-    expect(a.body).toEqual(b.body);
+    const { requestId: ra, ...ea } = a.body.error;
+    const { requestId: rb, ...eb } = b.body.error;
+    expect(ea).toEqual(eb);
+    expect(ra).toBeTruthy(); // every error response names its request, for the logs
+    expect(ra).not.toBe(rb);
   });
 
   it('forgets the session on logout', async () => {

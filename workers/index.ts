@@ -1,19 +1,26 @@
 import pino from 'pino';
 import { config } from '../src/lib/server/config.ts';
+import { flushErrorReports, initErrorReporting } from '../src/lib/server/observability.ts';
 import { startWorkers } from './workers.ts';
 
 const cfg = config();
 const log = pino({ level: cfg.LOG_LEVEL });
-const running = await startWorkers(cfg, log);
-log.info({ queues: running.workers.map((w) => w.name) }, 'workers started');
+initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
 
+// handlers first: a signal during start-up still stops cleanly
+let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'stopping workers');
-  await running.close(10_000).catch((err) => log.error({ err }, 'error while stopping'));
+  log.info({ signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT_MS }, 'stopping workers: active jobs finish or go back to their queue');
+  await running?.close(cfg.SHUTDOWN_TIMEOUT_MS).catch((err) => log.error({ err }, 'error while stopping'));
+  await flushErrorReports();
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+running = await startWorkers(cfg, log);
+log.info({ queues: running.workers.map((w) => w.name) }, 'workers started');
+if (stopping) await running.close(cfg.SHUTDOWN_TIMEOUT_MS);

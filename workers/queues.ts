@@ -6,6 +6,7 @@ export const QUEUES = {
   payments: 'payments',
   prep: 'prep-timers',
   dispatch: 'dispatch',
+  maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -14,7 +15,17 @@ export interface JobPayloads {
   'payments:confirm': { orderId: string };
   'prep:late-check': { orderId: string };
   'dispatch:assign': { orderId: string };
+  'maintenance:backup': { trigger?: string };
+  'maintenance:housekeeping': { trigger?: string };
+  'maintenance:dispatch-sweep': Record<string, never>;
 }
+
+/** Job schedulers (BullMQ upserts them by id at every start, so a changed pattern takes effect). */
+export const SCHEDULERS = {
+  backup: 'daily-backup',
+  housekeeping: 'weekly-maintenance',
+  dispatchSweep: 'dispatch-sweep',
+} as const;
 
 export const jobId = {
   paymentBegin: (orderId: string) => `pay-${orderId}`,
@@ -44,12 +55,19 @@ export function connectionFor(redisUrl: string): ConnectionOptions {
 
 export function createQueues(connection: ConnectionOptions, prefix: string) {
   const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const payments = make(QUEUES.payments);
+  const prep = make(QUEUES.prep);
+  const dispatch = make(QUEUES.dispatch);
+  const maintenance = make(QUEUES.maintenance);
+  const all = [payments, prep, dispatch, maintenance];
   return {
-    payments: make(QUEUES.payments),
-    prep: make(QUEUES.prep),
-    dispatch: make(QUEUES.dispatch),
+    payments,
+    prep,
+    dispatch,
+    maintenance,
+    all,
     async close() {
-      await Promise.all([this.payments.close(), this.prep.close(), this.dispatch.close()]);
+      await Promise.all(all.map((q) => q.close()));
     },
   };
 }

@@ -3,6 +3,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool } from '../src/lib/server/db.ts';
 import { startDispatchWorker } from './dispatch.worker.ts';
+import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
+import { reportError } from '../src/lib/server/observability.ts';
 import { startEventReactor } from './event-reactor.ts';
 import { DevPaymentProvider } from './payment-provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
@@ -10,7 +12,7 @@ import { startPrepWorker } from './prep.worker.ts';
 import { connectionFor, createQueues } from './queues.ts';
 
 /** Starts every worker and the event reactor; `close` returns active jobs within a hard timeout. */
-export async function startWorkers(config: Config, log: Logger = pino({ level: config.LOG_LEVEL })) {
+export async function startWorkers(config: Config, log: Logger = pino({ level: config.LOG_LEVEL }), options: { schedule?: boolean } = {}) {
   const db = createPool(config.DATABASE_URL, 10);
   const connection = connectionFor(config.REDIS_URL);
   const prefix = config.QUEUE_PREFIX;
@@ -20,12 +22,18 @@ export async function startWorkers(config: Config, log: Logger = pino({ level: c
     startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }) }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
     startDispatchWorker({ db, connection, prefix, log: log.child({ worker: 'dispatch' }) }),
+    startMaintenanceWorker({ db, config, queues, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
   ];
   for (const w of workers) {
-    w.on('failed', (job, err) => log.debug({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+    w.on('failed', (job, err) => {
+      const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+      log[final ? 'error' : 'debug']({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, final ? 'job failed for good' : 'job failed, will retry');
+      if (final) reportError(err, { queue: w.name, jobId: job?.id });
+    });
     w.on('error', (err) => log.error({ queue: w.name, err }, 'worker error'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  if (options.schedule !== false) await scheduleMaintenance(queues, config);
   const reactor = await startEventReactor({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -37,7 +45,7 @@ export async function startWorkers(config: Config, log: Logger = pino({ level: c
   return {
     queues,
     workers,
-    async close(timeoutMs = 10_000) {
+    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       await reactor.close();
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));

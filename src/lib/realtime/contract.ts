@@ -52,7 +52,7 @@ export interface MenuAvailability {
   products: { id: number; available: boolean; portions: number | null }[];
 }
 
-export type Scope = 'kitchen' | 'shop' | 'hq' | 'driver' | 'order' | 'menu';
+export type Scope = 'kitchen' | 'shop' | 'hq' | 'driver' | 'order' | 'menu' | 'system';
 
 export interface SubscribeRequest {
   scope: Scope;
@@ -62,8 +62,20 @@ export interface SubscribeRequest {
 
 export type SubscribeResult = { lastEventId: number; resync?: false } | { resync: true; lastEventId: number };
 
+/** What the operations page shows, live. */
+export interface SystemStatus {
+  at: string;
+  screens: { socketId: string; role: string; pizzeriaId: number | null; name: string; scopes: string[]; connectedAt: string }[];
+  queues: { name: string; waiting: number; active: number; delayed: number; failed: number }[];
+  backup: { lastAt: string | null; ok: boolean | null; bytes: number | null; error: string | null; lastSuccessAt: string | null } | null;
+  maintenance: { lastAt: string; sessionsDeleted: number; eventsArchived: number } | null;
+  relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
+  hub: { pid: number; startedAt: string };
+}
+
 export interface ServerToClientEvents {
   'order:updated': (e: OrderUpdated) => void;
+  'system:status': (s: SystemStatus) => void;
   'menu:availability': (e: MenuAvailability) => void;
   /** The server is going away: reconnect (to another hub if there is one). */
   'server:restarting': () => void;
@@ -77,6 +89,8 @@ export interface SocketData {
   user: { id: number; role: Role; pizzeriaId: number | null; name: string } | null;
   /** The order a customer follows with a tracking token. */
   trackedOrderId: string | null;
+  connectedAt: string;
+  scopes: string[];
 }
 
 export const roomFor = {
@@ -86,4 +100,5 @@ export const roomFor = {
   driver: (user: number) => `driver:${user}`,
   order: (order: string) => `order:${order}`,
   menu: (shop: number) => `menu:${shop}`,
+  system: () => 'system',
 };

@@ -1,0 +1,134 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from 'bullmq';
+import type { Db } from '../src/lib/server/db.ts';
+import { pendingMigrations } from '../db/migrate-runner.ts';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+// page routes by their first segment, so labels stay few whatever the URL holds
+const PAGE_ROUTES = ['/kitchen', '/driver', '/manager/system', '/manager', '/counter', '/login', '/logout', '/track'];
+function routeLabel(req: Request): string {
+  if (req.route?.path) return `${req.originalUrl.startsWith('/api/') ? '/api' : ''}${req.route.path}`;
+  const path = req.originalUrl.split('?')[0];
+  if (path.startsWith('/api/')) return '/api/unmatched';
+  if (path.startsWith('/_app/')) return '/_app/assets';
+  if (path === '/') return '/';
+  return PAGE_ROUTES.find((p) => path === p || path.startsWith(`${p}/`)) ?? 'other';
+}
+
+export function createMetrics(deps: {
+  db: Db;
+  queues: () => Queue[];
+  socketsByRole: () => Record<string, number>;
+}) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ocpizza_' });
+
+  const httpDuration = new Histogram({
+    name: 'ocpizza_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const eventsRelayed = new Counter({
+    name: 'ocpizza_events_relayed_total',
+    help: 'Order events relayed from Postgres to sockets',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const relayLag = new Histogram({
+    name: 'ocpizza_relay_lag_seconds',
+    help: 'Time from an order event commit to its emission by the hub',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ocpizza_sockets_connected',
+    help: 'Connected sockets by role (customer = tracking page, anonymous = storefront)',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [role, n] of Object.entries(deps.socketsByRole())) this.set({ role }, n);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_queue_jobs',
+    help: 'Jobs per queue and state (failed: kept for inspection)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of deps.queues()) {
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized').catch(() => null);
+        if (!counts) continue;
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_orders',
+    help: 'Orders of the current business day by shop and status (plus every order still in progress)',
+    labelNames: ['pizzeria', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await deps.db.query(
+        `SELECT p.slug, o.status, count(*)::int AS n FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
+         WHERE o.business_day = (now() AT TIME ZONE 'Europe/Paris')::date
+            OR o.status NOT IN ('delivered', 'collected', 'cancelled')
+         GROUP BY p.slug, o.status`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ pizzeria: r.slug, status: r.status }, r.n);
+    },
+  });
+  const backupGauge = (name: string, help: string, pick: (r: Record<string, any>) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const r = await backupState();
+        const v = r ? pick(r) : null;
+        if (v === null || v === undefined) this.reset();
+        else this.set(v);
+      },
+    });
+  let backupCache: { at: number; row: Record<string, any> | null } | null = null;
+  async function backupState() {
+    if (backupCache && Date.now() - backupCache.at < 1000) return backupCache.row;
+    const { rows } = await deps.db.query(
+      `SELECT (SELECT extract(epoch FROM finished_at) FROM backups WHERE ok ORDER BY id DESC LIMIT 1) AS last_success,
+              (SELECT bytes FROM backups WHERE ok ORDER BY id DESC LIMIT 1) AS last_bytes,
+              (SELECT ok FROM backups WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_ok,
+              (SELECT count(*) FROM backups WHERE ok = false) AS failures`,
+    );
+    backupCache = { at: Date.now(), row: rows[0] ?? null };
+    return backupCache.row;
+  }
+  backupGauge('ocpizza_backup_last_success_timestamp_seconds', 'When the last successful backup finished (Unix time)', (r) => (r.last_success === null ? null : Number(r.last_success)));
+  backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => (r.last_bytes === null ? null : Number(r.last_bytes)));
+  backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.last_ok === null ? null : r.last_ok ? 1 : 0));
+  backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => Number(r.failures));
+  new Gauge({
+    name: 'ocpizza_schema_pending_migrations',
+    help: 'Migrations the code has and the database has not applied (not ready while above 0)',
+    registers: [registry],
+    async collect() {
+      this.set((await pendingMigrations(deps.db).catch(() => [])).length);
+    },
+  });
+
+  return {
+    registry,
+    eventsRelayed,
+    relayLag,
+    httpMiddleware(req: Request, res: Response, next: NextFunction) {
+      const end = httpDuration.startTimer();
+      res.on('finish', () => end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }));
+      next();
+    },
+  };
+}
