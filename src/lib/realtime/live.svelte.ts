@@ -6,6 +6,7 @@ import type {
   OrderView,
   ServerToClientEvents,
   SubscribeRequest,
+  SystemStatus,
 } from './contract.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'refused';
@@ -16,6 +17,7 @@ export interface LiveOptions {
   trackingToken?: string;
   onEvent?: (e: OrderUpdated) => void;
   onMenu?: (m: MenuAvailability) => void;
+  onSystem?: (s: SystemStatus) => void;
   /** The gap was too old to replay: reload the page's snapshot and return its last event id. */
   onResync?: () => Promise<number>;
 }
@@ -50,6 +52,7 @@ export class LiveConnection {
       opts.onEvent?.(e);
     });
     this.socket.on('menu:availability', (m) => opts.onMenu?.(m));
+    this.socket.on('system:status', (st) => opts.onSystem?.(st));
   }
 
   private subscribe() {
