@@ -7,6 +7,13 @@ export default defineConfig({
     globalSetup: ['tests/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/lib/**/*.ts', 'server/**/*.ts', 'workers/**/*.ts', 'db/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/*.svelte.ts', 'server/vite-dev-hub.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
     hookTimeout: 60_000,
   },
 });

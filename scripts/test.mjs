@@ -32,7 +32,8 @@ if (process.env.SKIP_BUILD !== '1') {
 mkdirSync('test-results', { recursive: true });
 const report = 'test-results/vitest.json';
 const extra = process.argv.slice(2);
-const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
+const coverage = process.env.COVERAGE === '1' ? ['--coverage'] : [];
+const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...coverage, ...extra]);
 
 let passed = 0;
 let failed;
