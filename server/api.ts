@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { ipKeyGenerator, rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
 import { MAX_LINES, MAX_QUANTITY_PER_LINE } from '../src/lib/domain/pricing.ts';
@@ -86,12 +87,33 @@ const orderResponse = (o: Awaited<ReturnType<typeof getOrder>> & object) => ({
   amountToCollect: o.totalCents - o.paidCents,
 });
 
-export function createApi(deps: { db: Db; config: Config }): express.Router {
+export function createApi(deps: { db: Db; config: Config; limiterStore?: (prefix: string) => Store }): express.Router {
   const { db, config } = deps;
   const r = express.Router();
   r.use(express.json({ limit: '32kb' }));
 
-  r.post('/auth/login', async (req, res) => {
+  // brute force on logins and floods of anonymous orders; kept in Redis so every server counts together,
+  // and let through if Redis is down (taking orders matters more than counting them)
+  const limiter = (name: string, windowMs: number, limit: number, extra: Partial<RateLimitOptions> = {}) =>
+    rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      passOnStoreError: true,
+      store: deps.limiterStore?.(`${config.QUEUE_PREFIX}:rl:${name}:`),
+      handler: (req, res) => {
+        res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests, try again in a few minutes', requestId: String(req.id) } });
+      },
+      ...extra,
+    });
+  const loginLimiter = limiter('login', 15 * 60_000, config.RATE_LIMIT_LOGIN, {
+    skipSuccessfulRequests: true,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String(req.body?.email ?? '').trim().toLowerCase().slice(0, 200)}`,
+  });
+  const customerLimiter = limiter('customer', 10 * 60_000, config.RATE_LIMIT_ORDERS, { skip: (req) => !!req.user });
+
+  r.post('/auth/login', loginLimiter, async (req, res) => {
     const body = parse(loginSchema, req.body);
     const session = await login(db, body.email, body.password, config.SESSION_TTL_HOURS);
     if (!session) throw new AppError(401, 'bad_credentials', 'unknown email or wrong password');
@@ -125,7 +147,7 @@ export function createApi(deps: { db: Db; config: Config }): express.Router {
     res.json(await getMenu(db, id));
   });
 
-  r.post('/orders', async (req, res) => {
+  r.post('/orders', customerLimiter, async (req, res) => {
     const body = parse(placeOrderSchema, req.body);
     const actor = body.channel === 'online' || !req.user ? { kind: 'customer' as const } : staffActor(req.user);
     if (body.channel !== 'online' && !req.user) throw unauthorized();
@@ -147,14 +169,14 @@ export function createApi(deps: { db: Db; config: Config }): express.Router {
     res.json(orderResponse(order));
   });
 
-  r.post('/track/:token/cancel', async (req, res) => {
-    const { order } = await cancelByToken(db, req.params.token);
+  r.post('/track/:token/cancel', customerLimiter, async (req, res) => {
+    const { order } = await cancelByToken(db, String(req.params.token));
     res.json(orderResponse(order));
   });
 
-  r.patch('/track/:token', async (req, res) => {
+  r.patch('/track/:token', customerLimiter, async (req, res) => {
     const body = parse(modifySchema, req.body);
-    const { order } = await modifyByToken(db, req.params.token, body.items, body.version);
+    const { order } = await modifyByToken(db, String(req.params.token), body.items, body.version);
     res.json(orderResponse(order));
   });
 

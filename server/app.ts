@@ -6,6 +6,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { SESSION_COOKIE, readCookie, userForSession } from '../src/lib/server/auth.ts';
 import { lastBackup } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
@@ -114,7 +115,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
       next(err);
     }
   });
-  app.use('/api', createApi({ db, config }));
+  app.use(
+    '/api',
+    createApi({
+      db,
+      config,
+      limiterStore: (prefix) =>
+        new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
+    }),
+  );
   app.use('/api', errorMiddleware(log));
 
   if (opts.withPages) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
 import { Client, SHOPS, address, customer, productId, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
@@ -273,5 +273,33 @@ describe('health', () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { postgres: true, redis: true } });
+  });
+});
+
+describe('rate limits', () => {
+  it('stops guessing a password after a few failures, and floods of anonymous orders, but never staff', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_LOGIN: '3', RATE_LIMIT_ORDERS: '2', QUEUE_PREFIX: `${inject('queuePrefix')}_rl` });
+    try {
+      const guesser = new Client(limited.base);
+      for (let i = 0; i < 3; i++) {
+        expect((await guesser.post('/api/auth/login', { email: 'manager.bastille@ocpizza.test', password: `guess-${i}` })).status).toBe(401);
+      }
+      const blocked = await guesser.post('/api/auth/login', { email: 'manager.bastille@ocpizza.test', password: inject('demoPassword') });
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.error.code).toBe('rate_limited');
+      // another account from the same place is not locked out by it
+      expect((await new Client(limited.base).post('/api/auth/login', { email: 'manager.canal@ocpizza.test', password: inject('demoPassword') })).status).toBe(200);
+
+      const before = await orderCount();
+      const anon = new Client(limited.base);
+      expect((await anon.post('/api/orders', onlineOrder())).status).toBe(201);
+      expect((await anon.post('/api/orders', onlineOrder())).status).toBe(201);
+      expect((await anon.post('/api/orders', onlineOrder())).status).toBe(429);
+      expect(await orderCount()).toBe(before + 2);
+      const counter = await new Client(limited.base).login('counter.montmartre@ocpizza.test');
+      expect((await counter.post('/api/orders', onlineOrder({ channel: 'phone' }))).status).toBe(201);
+    } finally {
+      await limited.app.close();
+    }
   });
 });

@@ -13,6 +13,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     QUEUE_PREFIX: inject('queuePrefix'),
     LOG_LEVEL: 'silent',
     DEMO_PASSWORD: inject('demoPassword'),
+    // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
+    RATE_LIMIT_ORDERS: '100000',
     ...overrides,
   });
 }

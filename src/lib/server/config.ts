@@ -27,6 +27,10 @@ const schema = z
     MAINTENANCE_CRON: z.string().min(9).default('30 4 * * 0'),
     EVENT_ARCHIVE_DAYS: z.coerce.number().int().positive().default(90),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** Failed logins allowed per IP and email in 15 minutes. */
+    RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
+    /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
+    RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
