@@ -54,13 +54,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
   let shuttingDown = false;
 
-  let hub: Awaited<ReturnType<typeof createHub>> | undefined;
+  // the metrics are made before the hub they count: they read it through this reference
+  const hubRef: { current?: Awaited<ReturnType<typeof createHub>> } = {};
   const metrics = createMetrics({
     db,
     queues: () => queues.all,
     socketsByRole: () => {
       const counts: Record<string, number> = {};
-      for (const s of hub?.io.of('/').sockets.values() ?? []) {
+      for (const s of hubRef.current?.io.of('/').sockets.values() ?? []) {
         const role = s.data.user?.role ?? (s.data.trackedOrderId ? 'customer' : 'anonymous');
         counts[role] = (counts[role] ?? 0) + 1;
       }
@@ -168,7 +169,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
 
   const http = createHttpServer(app);
-  hub = await createHub(http, {
+  const theHub = await createHub(http, {
     db,
     databaseUrl: config.DATABASE_URL,
     log: log.child({ module: 'hub' }),
@@ -180,7 +181,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       opts.onRelayed?.(e, lagMs);
     },
   });
-  const theHub = hub;
+  hubRef.current = theHub;
 
   return {
     http,

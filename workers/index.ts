@@ -8,19 +8,20 @@ const log = pino({ level: cfg.LOG_LEVEL });
 initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
 
 // handlers first: a signal during start-up still stops cleanly
-let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
+const state: { running?: Awaited<ReturnType<typeof startWorkers>> } = {};
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT_MS }, 'stopping workers: active jobs finish or go back to their queue');
-  await running?.close(cfg.SHUTDOWN_TIMEOUT_MS).catch((err) => log.error({ err }, 'error while stopping'));
+  await state.running?.close(cfg.SHUTDOWN_TIMEOUT_MS).catch((err) => log.error({ err }, 'error while stopping'));
   await flushErrorReports();
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-running = await startWorkers(cfg, log);
+const running = await startWorkers(cfg, log);
+state.running = running;
 log.info({ queues: running.workers.map((w) => w.name) }, 'workers started');
 if (stopping) await running.close(cfg.SHUTDOWN_TIMEOUT_MS);
