@@ -24,6 +24,10 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
+# pg_dump and pg_restore (same major as the postgres:15 service) for the scheduled backups
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-15 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # owned by root and read-only for the app user: the running process cannot change its own code
 COPY --from=prod-deps /app/node_modules ./node_modules
@@ -32,6 +36,9 @@ COPY --from=build /app/dist ./dist
 # db/migrations/*.sql are read at run time by dist/db/migrate.js
 COPY --from=build /app/db ./db
 COPY package.json ./
+# the only place the app writes: daily dumps (a volume in docker-compose.yml)
+RUN mkdir -p /app/backups && chown node:node /app/backups
+VOLUME ["/app/backups"]
 # the `node` user (uid 1000) comes with the official image
 USER node
 EXPOSE 3000

@@ -5,7 +5,7 @@ import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
 import { ordersWaitingForDriver } from '../src/lib/server/orders.ts';
-import { jobId, QUEUES, SCHEDULERS, type Queues } from './queues.ts';
+import { ensureJob, jobId, QUEUES, SCHEDULERS, type Queues } from './queues.ts';
 
 /** Registers the schedules: daily backup, weekly housekeeping, and a sweep for deliveries still without a driver. */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
@@ -17,6 +17,8 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
   );
   // a driver starting a shift, or a delivery whose retries ran out, is picked up within a minute
   await queues.maintenance.upsertJobScheduler(SCHEDULERS.dispatchSweep, { every: 60_000 }, { name: 'dispatch-sweep', data: {} });
+  // an online payment whose jobs failed for good (a long outage) is tried again
+  await queues.maintenance.upsertJobScheduler(SCHEDULERS.paymentsSweep, { every: 60_000 }, { name: 'payments-sweep', data: {} });
 }
 
 export function startMaintenanceWorker(deps: { db: Db; config: Config; queues: Queues; connection: ConnectionOptions; prefix: string; log: Logger }) {
@@ -45,12 +47,33 @@ export function startMaintenanceWorker(deps: { db: Db; config: Config; queues: Q
         let queued = 0;
         for (const shop of rows) {
           for (const orderId of await ordersWaitingForDriver(db, shop.id)) {
-            // same job id as the event reactor's: no duplicate while one is pending
-            await queues.dispatch.add('assign', { orderId }, { jobId: jobId.dispatch(orderId), attempts: 720, backoff: { type: 'fixed', delay: config.DISPATCH_RETRY_MS } });
-            queued++;
+            // same job id as the event reactor's: no duplicate while one is pending, a retry if it gave up
+            const r = await ensureJob(queues.dispatch, 'assign', { orderId }, {
+              jobId: jobId.dispatch(orderId),
+              attempts: 720,
+              backoff: { type: 'fixed', delay: config.DISPATCH_RETRY_MS },
+            });
+            if (r === 'added' || r === 'retried') queued++;
           }
         }
         return { queued };
+      }
+      if (job.name === 'payments-sweep') {
+        const { rows } = await db.query<{ id: string }>(
+          `SELECT id FROM orders WHERE status = 'pending_payment' AND payment_method = 'online' AND created_at < now() - interval '1 minute'`,
+        );
+        let retried = 0;
+        for (const { id } of rows) {
+          for (const jid of [jobId.paymentBegin(id), jobId.paymentConfirm(id)]) {
+            const j = await queues.payments.getJob(jid);
+            if (j && (await j.getState()) === 'failed') {
+              await j.retry('failed');
+              retried++;
+            }
+          }
+        }
+        if (retried) log.warn({ retried }, 'payment jobs that had given up were retried');
+        return { retried };
       }
       throw new Error(`unknown maintenance job ${job.name}`);
     },

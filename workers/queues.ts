@@ -18,6 +18,7 @@ export interface JobPayloads {
   'maintenance:backup': { trigger?: string };
   'maintenance:housekeeping': { trigger?: string };
   'maintenance:dispatch-sweep': Record<string, never>;
+  'maintenance:payments-sweep': Record<string, never>;
 }
 
 /** Job schedulers (BullMQ upserts them by id at every start, so a changed pattern takes effect). */
@@ -25,7 +26,26 @@ export const SCHEDULERS = {
   backup: 'daily-backup',
   housekeeping: 'weekly-maintenance',
   dispatchSweep: 'dispatch-sweep',
+  paymentsSweep: 'payments-sweep',
 } as const;
+
+/**
+ * Adds a job unless one with its id is pending; a job with that id that failed for good is retried
+ * instead (BullMQ ignores a new job whose id is taken, even by a failed one).
+ */
+export async function ensureJob(queue: Queue, name: string, data: object, opts: JobsOptions & { jobId: string }): Promise<'added' | 'retried' | 'pending' | 'done'> {
+  const existing = await queue.getJob(opts.jobId);
+  if (!existing) {
+    await queue.add(name, data, opts);
+    return 'added';
+  }
+  const state = await existing.getState();
+  if (state === 'failed') {
+    await existing.retry('failed');
+    return 'retried';
+  }
+  return state === 'completed' ? 'done' : 'pending';
+}
 
 export const jobId = {
   paymentBegin: (orderId: string) => `pay-${orderId}`,
@@ -34,8 +54,9 @@ export const jobId = {
   dispatch: (orderId: string) => `dispatch-${orderId}`,
 };
 
+// 12 attempts, 1 s doubling: a job rides out a database or network outage of about an hour
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
+  attempts: 12,
   backoff: { type: 'exponential', delay: 1000 },
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 7 * 24 * 3600 },

@@ -15,6 +15,12 @@ describe('environment', () => {
     expect(c.secureCookies).toBe(true);
   });
 
+  it('treats an empty variable as not set, as compose passes "${X:-}"', () => {
+    const c = parseConfig({ NODE_ENV: 'development', SENTRY_DSN: '', PUBLIC_ORIGIN: '', PORT: '' });
+    expect(c.SENTRY_DSN).toBeUndefined();
+    expect(c.PORT).toBe(3000);
+  });
+
   it('refuses to start in production without a session secret', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required in production/);
     expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/);

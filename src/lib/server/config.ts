@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 // One schema for the environment, parsed once by server and workers.
@@ -31,6 +32,12 @@ const schema = z
     RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
     RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
+    /** Which proxies' X-Forwarded-* headers to believe (Express "trust proxy": loopback, a CIDR list, or a hop count). */
+    TRUST_PROXY: z.string().min(1).default('loopback'),
+    /** When set, GET /metrics requires "Authorization: Bearer <token>". */
+    METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+    /** On SIGTERM, how long to keep serving while /readyz says not ready, so a load balancer stops sending traffic first. */
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
@@ -44,7 +51,9 @@ const schema = z
 export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean; sessionSecret: string };
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // an empty variable (compose passes "${X:-}") means "not set"
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid environment: ${names}`);
@@ -61,5 +70,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 let cached: Config | undefined;
 export function config(): Config {
-  return (cached ??= parseConfig());
+  if (!cached) {
+    // a .env file in the working directory, for operators who keep settings there;
+    // variables already in the environment win
+    if (existsSync('.env') && process.env.NODE_ENV !== 'test' && !process.env.VITEST) process.loadEnvFile('.env');
+    cached = parseConfig();
+  }
+  return cached;
 }
