@@ -3,7 +3,7 @@
 // unless --force. A target database that does not exist is created.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { restoreBackup } from '../src/lib/server/backup.ts';
+import { checkBackupFile, restoreBackup } from '../src/lib/server/backup.ts';
 import { config } from '../src/lib/server/config.ts';
 
 const { values, positionals } = parseArgs({
@@ -31,6 +31,7 @@ async function ensureDatabase(url: string) {
 }
 
 try {
+  await checkBackupFile(positionals[0]); // a missing or unreadable file creates no database
   await ensureDatabase(target);
   await restoreBackup(positionals[0], target, { force: values.force });
   console.log(`restored ${positionals[0]} into ${new URL(target).pathname.slice(1)}`);

@@ -88,6 +88,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }),
   );
   app.use(metrics.httpMiddleware);
+  // while stopping, a kept-alive connection closes after its response instead of lingering until the forced close
+  app.use((_req, res, next) => {
+    if (shuttingDown) res.setHeader('connection', 'close');
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -202,8 +207,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       http.closeIdleConnections();
-      await theHub.close();
+      // armed before the hub closes: io.close() waits for the HTTP server, hence for every connection
       const force = setTimeout(() => http.closeAllConnections(), timeoutMs);
+      await theHub.close();
       await closed;
       clearTimeout(force);
       await Promise.allSettled([db.end(), queues.close()]);

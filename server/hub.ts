@@ -156,12 +156,13 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const systemTimer = setInterval(() => void pushSystemStatus().catch(() => {}), opts.systemIntervalMs ?? 2000);
   systemTimer.unref();
 
-  async function replay(socket: HubSocket, filter: EventFilter, lastEventId: number | undefined): Promise<SubscribeResult> {
+  /** Replays what a screen missed, up to `upTo`: the relay delivers what comes after (see `relay.hold`). */
+  async function replay(socket: HubSocket, filter: EventFilter, lastEventId: number | undefined, upTo: number): Promise<SubscribeResult> {
     const bounds = await eventBounds(db);
-    if (lastEventId === undefined) return { lastEventId: bounds.last };
+    if (lastEventId === undefined) return { lastEventId: upTo };
     // older than what the hot table keeps, or from another database: the screen reloads a snapshot
     if (lastEventId > bounds.last || (bounds.first > 0 && lastEventId < bounds.first - 1)) return { resync: true, lastEventId: bounds.last };
-    const missed = await listEventsAfter(db, filter, lastEventId, opts.resumeMaxEvents + 1);
+    const missed = (await listEventsAfter(db, filter, lastEventId, opts.resumeMaxEvents + 1)).filter((e) => e.eventId <= upTo);
     if (missed.length > opts.resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
     for (const e of missed) socket.emit('order:updated', e);
     return { lastEventId: Math.max(lastEventId, missed.at(-1)?.eventId ?? 0) };
@@ -210,19 +211,25 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       const grant = authorize(socket, req);
       if (grant instanceof AppError) return fail(grant);
       try {
-        // join first, then replay: an event committed in between arrives twice at worst, and
-        // clients drop what they already have (event id and order version)
-        await socket.join(grant.room);
-        if (!socket.data.scopes.includes(req.scope)) socket.data.scopes.push(req.scope);
-        if (req.scope === 'system') {
-          reply({ data: { lastEventId: relay.lastEventId } });
-          return void pushSystemStatus([socket]);
-        }
-        if (req.scope === 'menu') {
+        if (req.scope === 'system' || req.scope === 'menu') {
+          await socket.join(grant.room);
+          if (!socket.data.scopes.includes(req.scope)) socket.data.scopes.push(req.scope);
+          if (req.scope === 'system') {
+            reply({ data: { lastEventId: relay.lastEventId } });
+            return void pushSystemStatus([socket]);
+          }
           socket.emit('menu:availability', await getMenuAvailability(db, req.pizzeriaId!));
           return reply({ data: { lastEventId: relay.lastEventId } });
         }
-        reply({ data: await replay(socket, grant.filter, req.lastEventId) });
+        // join and replay while the relay stands still: the replay ends where the relay stopped and
+        // the room gets what follows, so a screen gets each event once and in order (a newer version
+        // arriving before an older one would hide the older one's event, e.g. the new-ticket chime)
+        const result = await relay.hold(async (upTo) => {
+          await socket.join(grant.room);
+          if (!socket.data.scopes.includes(req.scope)) socket.data.scopes.push(req.scope);
+          return replay(socket, grant.filter, req.lastEventId, upTo);
+        });
+        reply({ data: result });
       } catch (err) {
         log.error({ err }, 'subscribe failed');
         fail(new AppError(500, 'server_error', 'could not subscribe, try again'));
@@ -238,6 +245,17 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     async close() {
       clearInterval(systemTimer);
       io.local.emit('server:restarting');
+      // a transport still busy with an earlier packet keeps the notice in its buffer, which closing
+      // the engine discards: give each a moment (at most 1 s) to hand it over
+      const busy = [...io.of('/').sockets.values()]
+        .map((s) => s.conn as unknown as { writeBuffer: unknown[]; once(e: 'drain', f: () => void): void })
+        .filter((conn) => conn.writeBuffer.length > 0)
+        .map((conn) => new Promise<void>((resolve) => conn.once('drain', resolve)));
+      if (busy.length) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(busy), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+        clearTimeout(timer);
+      }
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await relay.close();

@@ -146,3 +146,145 @@ export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id
   );
   return rows;
 }
+
+// ---------- operations tests: side databases, child processes, free ports, Prometheus text ----------
+
+const PG_BASE = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** A database name of this run that no other test uses (dropped by its owner with `dropDatabase`). */
+export function sideDatabaseName(tag: string): string {
+  return `${inject('queuePrefix')}_${tag}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
+}
+export const databaseUrlFor = (name: string) => `${PG_BASE}/${name}`;
+
+async function adminQuery(sql: string, params: unknown[] = []) {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  try {
+    return await admin.query(sql, params);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function databaseExists(name: string): Promise<boolean> {
+  return ((await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  await adminQuery(`DROP DATABASE IF EXISTS "${name}"`);
+}
+
+/** A separate database for tests that archive, restore or break things: empty, migrated, or migrated and seeded. */
+export async function createSideDatabase(tag: string, opts: { migrate?: boolean; seed?: boolean } = {}) {
+  const name = sideDatabaseName(tag);
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  const url = databaseUrlFor(name);
+  if (opts.migrate || opts.seed) {
+    const { migrate } = await import('../db/migrate-runner.ts');
+    await migrate(url);
+  }
+  if (opts.seed) {
+    const { seed } = await import('../db/seed-data.ts');
+    const p = new pg.Pool({ connectionString: url, max: 2 });
+    await seed(p, inject('demoPassword'));
+    await p.end();
+  }
+  return { name, url, drop: () => dropDatabase(name) };
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment a child process of ours starts from: this one without anything that configures the app. */
+export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(DATABASE_URL|REDIS_URL|PORT|HOST|QUEUE_PREFIX|SESSION_SECRET|DEMO_PASSWORD|BACKUP_|MAINTENANCE_|EVENT_ARCHIVE|SHUTDOWN_|SENTRY_|LOG_LEVEL|NODE_ENV|VITEST|TEST)/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', ...vars };
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), from the project root unless told. */
+export async function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs = 60_000, cwd = process.cwd()): Promise<RunResult> {
+  const { spawn } = await import('node:child_process');
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => (clearTimeout(timer), reject(err)));
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** `npm run <script> -- <args>` with the given environment. */
+export const npmRun = (script: string, args: string[], env: Record<string, string>, timeoutMs?: number) =>
+  run('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], env, timeoutMs);
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text exposition into samples (comments skipped). */
+export function parsePrometheus(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
+    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+/** The samples of one metric whose labels include `labels`. */
+export function samplesOf(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+/** Deletes every Redis key under a queue prefix of ours (global teardown only knows the run's own prefix). */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -85,13 +85,22 @@ export async function databaseIsEmpty(databaseUrl: string): Promise<boolean> {
   }
 }
 
+/** Refuses, with a clear message, a file that is missing or that pg_restore cannot read (before anything is touched). */
+export async function checkBackupFile(file: string): Promise<void> {
+  await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new Error(`backup file not found: ${file}`) : err;
+  });
+  await run('pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 }).catch((err: { stderr?: string }) => {
+    throw new Error(`not a backup pg_restore can read: ${file} (${err.stderr?.trim() ?? 'pg_restore --list failed'})`);
+  });
+}
+
 /**
  * Restores a custom-format dump into `databaseUrl`. A database that already holds tables is
  * refused unless `force`, in which case existing objects are dropped first (`--clean`).
  */
 export async function restoreBackup(file: string, databaseUrl: string, opts: { force?: boolean } = {}) {
-  await stat(file); // a clear error for a missing file
-  await run('pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+  await checkBackupFile(file);
   const empty = await databaseIsEmpty(databaseUrl);
   if (!empty && !opts.force) {
     throw new Error('the target database is not empty: pass --force to replace its contents');
