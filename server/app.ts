@@ -40,6 +40,22 @@ export interface App {
 
 const QUIET_PATHS = /^\/(healthz|readyz|metrics|_app\/|favicon)/;
 
+/** Express's "trust proxy" from TRUST_PROXY: true/false, a hop count, or addresses and CIDRs. */
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** Rejects after `ms`: a probe must answer even when Redis or Postgres hangs. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
+  ]);
+}
+
 export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.LOG_LEVEL });
@@ -52,6 +68,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
   queueRedis.on('error', () => {});
   const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
+  // Redis away: /readyz and /metrics say so; one line a minute in the logs is enough
+  let lastQueueWarning = 0;
+  for (const q of queues.all) {
+    q.on('error', (err) => {
+      if (Date.now() - lastQueueWarning < 60_000) return;
+      lastQueueWarning = Date.now();
+      log.warn({ err: err.message }, 'queues unreachable (Redis)');
+    });
+  }
   let shuttingDown = false;
 
   // the metrics are made before the hub they count: they read it through this reference
@@ -67,11 +92,28 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
       return counts;
     },
+    screensByShop: () => {
+      const counts = new Map<string, { role: string; pizzeria: string; count: number }>();
+      for (const s of hubRef.current?.io.of('/').sockets.values() ?? []) {
+        const u = s.data.user;
+        if (!u || !['kitchen', 'driver', 'counter'].includes(u.role)) continue;
+        const pizzeria = shopSlugs.get(u.pizzeriaId ?? 0) ?? String(u.pizzeriaId);
+        const key = `${pizzeria}:${u.role}`;
+        const entry = counts.get(key) ?? { role: u.role, pizzeria, count: 0 };
+        entry.count++;
+        counts.set(key, entry);
+      }
+      return [...counts.values()];
+    },
   });
+  // shop slugs for metric labels (shops are few and rarely added: read at start)
+  const shopSlugs = new Map<number, string>(
+    (await db.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias').catch(() => ({ rows: [] }))).rows.map((r) => [r.id, r.slug]),
+  );
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', trustProxy(config.TRUST_PROXY));
 
   app.use(
     pinoHttp({
@@ -101,14 +143,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const checks = { postgres: false, redis: false, schema: false, accepting: !shuttingDown };
     let pending: string[] = [];
     await Promise.all([
-      db.query('SELECT 1').then(() => (checks.postgres = true), () => {}),
-      redis.ping().then(() => (checks.redis = true), () => {}),
-      pendingMigrations(db).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
+      withTimeout(db.query('SELECT 1'), 2000).then(() => (checks.postgres = true), () => {}),
+      withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
+      withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks, ...(pending.length ? { pendingMigrations: pending } : {}) });
+    // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
+    // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
+    const ready = checks.postgres && checks.schema && checks.accepting;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
+      checks,
+      ...(pending.length ? { pendingMigrations: pending } : {}),
+    });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) {
+      res.status(401).json({ error: { code: 'unauthorized', message: 'a bearer token is required for /metrics' } });
+      return;
+    }
     res.setHeader('content-type', metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
   });
@@ -150,7 +202,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const [queueStates, backup, maintenance] = await Promise.all([
       Promise.all(
         queues.all.map(async (q) => {
-          const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          const c = await withTimeout(q.getJobCounts('waiting', 'active', 'delayed', 'failed'), 1000);
           return { name: q.name, waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
         }),
       ).catch(() => []),
@@ -205,6 +257,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       shuttingDown = true;
+      // keep serving while /readyz says not ready, so a load balancer moves traffic away first
+      if (config.SHUTDOWN_DRAIN_MS > 0) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
       const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       http.closeIdleConnections();
       // armed before the hub closes: io.close() waits for the HTTP server, hence for every connection

@@ -21,6 +21,8 @@ export function createMetrics(deps: {
   db: Db;
   queues: () => Queue[];
   socketsByRole: () => Record<string, number>;
+  /** Staff screens (kitchen tablets, driver phones, counters) per shop. */
+  screensByShop: () => { role: string; pizzeria: string; count: number }[];
 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ocpizza_' });
@@ -55,6 +57,16 @@ export function createMetrics(deps: {
     },
   });
   new Gauge({
+    name: 'ocpizza_screens_connected',
+    help: 'Staff screens connected to this server by shop and role (alert on a shop with no kitchen screen during opening hours)',
+    labelNames: ['pizzeria', 'role'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of deps.screensByShop()) this.set({ pizzeria: s.pizzeria, role: s.role }, s.count);
+    },
+  });
+  new Gauge({
     name: 'ocpizza_queue_jobs',
     help: 'Jobs per queue and state (failed: kept for inspection)',
     labelNames: ['queue', 'state'] as const,
@@ -62,7 +74,11 @@ export function createMetrics(deps: {
     async collect() {
       this.reset();
       for (const q of deps.queues()) {
-        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized').catch(() => null);
+        // a scrape must answer even while Redis is away: no figures rather than a hang
+        const counts = await Promise.race([
+          q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000).unref()),
+        ]).catch(() => null);
         if (!counts) continue;
         for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
       }

@@ -663,3 +663,68 @@ describe('configuration', () => {
     expect(badPort.stderr).toMatch(/PORT: /);
   });
 });
+
+describe('running behind a balancer', () => {
+  it('keeps serving pages and orders while Redis is away, saying it is degraded, and its probes and metrics still answer', async () => {
+    const { app: noRedis, base } = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: `${inject('queuePrefix')}_noredis` });
+    try {
+      const started = Date.now();
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { postgres: true, redis: false, schema: true } });
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(6000);
+      // an order still goes through: the rate limiter lets it pass when it cannot count
+      const pool = testPool();
+      try {
+        const placed = await new Client(base).post('/api/orders', {
+          pizzeriaId: SHOPS.canal,
+          fulfilment: 'pickup',
+          customer,
+          items: [{ productId: await productId(pool, 'coca-cola'), quantity: 1 }],
+          payment: 'on_delivery',
+        });
+        expect(placed.status).toBe(201);
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await noRedis.close();
+    }
+  });
+
+  it('guards /metrics with a bearer token when METRICS_TOKEN is set, and counts staff screens per shop', async () => {
+    const token = 'metrics-token-for-tests-0123456789';
+    const { app: guarded, base } = await startTestApp({ METRICS_TOKEN: token, QUEUE_PREFIX: `${inject('queuePrefix')}_metrics` });
+    try {
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
+      const kitchen = await new Client(base).login('kitchen.montparnasse@ocpizza.test');
+      const socket = await connectSocket(base, { cookie: kitchen.cookie });
+      try {
+        await subscribe(socket, { scope: 'kitchen' });
+        const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        const samples = parsePrometheus(await res.text());
+        expect(samplesOf(samples, 'ocpizza_screens_connected', { pizzeria: 'montparnasse', role: 'kitchen' })[0]?.value).toBe(1);
+        expect(samplesOf(samples, 'ocpizza_screens_connected', { pizzeria: 'canal', role: 'kitchen' })).toEqual([]);
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('with SHUTDOWN_DRAIN_MS, keeps answering (not ready) for that long before it stops listening', async () => {
+    const { app: draining, base } = await startTestApp({ SHUTDOWN_DRAIN_MS: '800', QUEUE_PREFIX: `${inject('queuePrefix')}_drain` });
+    const closing = draining.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const during = await fetch(`${base}/readyz`);
+    expect(during.status).toBe(503);
+    expect((await during.json()).checks.accepting).toBe(false);
+    await closing;
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});

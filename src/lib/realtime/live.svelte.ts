@@ -51,6 +51,8 @@ export class LiveConnection {
       if (e.eventId > this.lastEventId) this.lastEventId = e.eventId;
       opts.onEvent?.(e);
     });
+    // the server is going away: say so now; the socket reconnects (here or to another server) by itself
+    this.socket.on('server:restarting', () => (this.status = 'reconnecting'));
     this.socket.on('menu:availability', (m) => opts.onMenu?.(m));
     this.socket.on('system:status', (st) => opts.onSystem?.(st));
   }
