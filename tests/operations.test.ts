@@ -728,3 +728,27 @@ describe('running behind a balancer', () => {
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('inside the image', () => {
+  it('the compiled commands a container runs (node dist/db/migrate.js, seed.js, backup.js, maintenance.js) work as their npm forms do', async () => {
+    const side = await createSideDatabase('compiled');
+    const dir = await mkdtemp(join(tmpdir(), 'ocpizza-compiled-'));
+    try {
+      const env = { DATABASE_URL: side.url, BACKUP_DIR: dir, DEMO_PASSWORD: inject('demoPassword'), NODE_ENV: 'test' };
+      const migrateRun = await run('node', ['dist/db/migrate.js'], env);
+      expect(migrateRun.code, migrateRun.stderr).toBe(0);
+      expect(migrateRun.stdout).toMatch(/applied \d+ migration/);
+      const seedRun = await run('node', ['dist/db/seed.js'], env);
+      expect(seedRun.code, seedRun.stderr).toBe(0);
+      const backupRun = await run('node', ['dist/db/backup.js'], env);
+      expect(backupRun.code, backupRun.stderr).toBe(0);
+      expect((await readdir(dir)).filter((f) => /^ocpizza-.*\.dump$/.test(f))).toHaveLength(1);
+      const maintenanceRun = await run('node', ['dist/db/maintenance.js'], env);
+      expect(maintenanceRun.code, maintenanceRun.stderr).toBe(0);
+      expect(maintenanceRun.stdout).toMatch(/"msg":"maintenance done"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await side.drop();
+    }
+  });
+});
