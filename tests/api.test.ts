@@ -42,7 +42,7 @@ describe('accounts', () => {
     const res = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'kitchen.bastille@ocpizza.test', password: 'test-password-123' }),
+      body: JSON.stringify({ email: 'kitchen.bastille@ocpizza.test', password: inject('demoPassword') }),
     });
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!;

@@ -23,7 +23,8 @@ export default async function setup(project: TestProject) {
   await admin.query(`CREATE DATABASE ${dbName}`);
   const databaseUrl = `${BASE}/${dbName}`;
   await migrate(databaseUrl);
-  const demoPassword = 'test-password-123';
+  // a fresh password per run: nothing to keep secret, nothing to guess
+  const demoPassword = randomBytes(12).toString('base64url');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   await seed(pool, demoPassword);
   await pool.end();
