@@ -445,6 +445,24 @@ describe('housekeeping', () => {
     const next = await placePickup(SHOPS.bastille, new Client(sideBase));
     await upToDate.seen.waitFor((e) => e.order.id === next.id);
   });
+  it('archives a prefix of event ids only, even when a later event carries an older time (a clock stepped back)', async () => {
+    const a = await placePickup(SHOPS.bastille, new Client(sideBase));
+    const b = await placePickup(SHOPS.bastille, new Client(sideBase));
+    const c = await placePickup(SHOPS.bastille, new Client(sideBase));
+    await placePickup(SHOPS.bastille, new Client(sideBase)); // so that c is not the newest
+    const [ea] = await eventIds('order_events', a.id);
+    const [eb] = await eventIds('order_events', b.id);
+    const [ec] = await eventIds('order_events', c.id);
+    // a and c look old, b (between them) does not: archiving c would leave a hole under b
+    await sidePool.query(`UPDATE order_events SET created_at = now() - interval '400 days' WHERE id <= $1 OR id = $2`, [ea, ec]);
+    await sidePool.query(`UPDATE order_events SET created_at = now() WHERE id >= $1 AND id <> $2`, [eb, ec]);
+    await runMaintenance(sidePool, 30, 'test');
+    const hot = await eventIds('order_events');
+    expect(hot).toContain(eb);
+    expect(hot).toContain(ec);
+    expect(hot).not.toContain(ea);
+    expect(Math.min(...hot)).toBeGreaterThan(Math.max(...(await eventIds('order_events_archive'))));
+  });
 });
 
 describe('migrations and readiness', () => {

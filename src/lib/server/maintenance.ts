@@ -17,8 +17,9 @@ export async function runMaintenance(db: Db, archiveAfterDays: number, trigger =
     const moved = await tx.query(
       `WITH old AS (
          DELETE FROM order_events
-         WHERE created_at < now() - make_interval(days => $1)
-           AND id < (SELECT max(id) FROM order_events)
+         -- a prefix of ids, never a hole: screens decide "archived, reload" by the lowest id left
+         WHERE id < (SELECT coalesce(min(id), (SELECT max(id) FROM order_events))
+                     FROM order_events WHERE created_at >= now() - make_interval(days => $1))
          RETURNING *)
        INSERT INTO order_events_archive SELECT * FROM old`,
       [archiveAfterDays],
