@@ -198,6 +198,25 @@ describe('a delivery order, live on every screen', () => {
     await menu.screenshot({ path: `${SHOTS}/9-menu-sold-out.png`, fullPage: true });
   });
 
+  it('shows operations which kitchen screens are connected, live, with the last backup', async () => {
+    const { page: system } = await staffPage('admin@ocpizza.test', { width: 1400, height: 900 });
+    await system.goto(`${base}/manager/system`);
+    await live(system);
+    const canal = system.locator('[data-shop=canal]');
+    await canal.waitFor();
+    const before = await canal.textContent();
+    expect(before).toContain('0 écran cuisine');
+    const { page: kitchen } = await staffPage('kitchen.canal@ocpizza.test');
+    await kitchen.goto(`${base}/kitchen`);
+    await live(kitchen);
+    await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('1 écran cuisine');
+    expect(await canal.textContent()).toContain('Cuisine Canal Saint-Martin');
+    expect(await system.locator('[data-tile=relay]').textContent()).toContain("À l'écoute");
+    await system.screenshot({ path: `${SHOTS}/10-system.png`, fullPage: true });
+    await kitchen.close();
+    await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('0 écran cuisine');
+  });
+
   it('speaks English one tap away', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
