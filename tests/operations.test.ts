@@ -736,7 +736,7 @@ describe('running behind a balancer', () => {
   });
 
   it('with SHUTDOWN_DRAIN_MS, keeps answering (not ready) for that long before it stops listening', async () => {
-    const { app: draining, base } = await startTestApp({ SHUTDOWN_DRAIN_MS: '800', QUEUE_PREFIX: `${inject('queuePrefix')}_drain` });
+    const { app: draining, base } = await startTestApp({ SHUTDOWN_DRAIN_MS: '2500', QUEUE_PREFIX: `${inject('queuePrefix')}_drain` });
     const closing = draining.close();
     await new Promise((r) => setTimeout(r, 200));
     const during = await fetch(`${base}/readyz`);
