@@ -57,6 +57,8 @@ beforeAll(async () => {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DEV_PAYMENT_DELAY_MS: '800',
+    // short enough to see a ticket turn late during the test, long enough for the journey's bumps
+    PREP_TARGET_SECONDS: '8',
     DISPATCH_RETRY_MS: '500',
   };
   pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
@@ -196,6 +198,31 @@ describe('a delivery order, live on every screen', () => {
     await expect.poll(() => truffe.getAttribute('data-available'), { timeout: 10_000 }).toBe('false');
     expect(await truffe.textContent()).toContain('Épuisée');
     await menu.screenshot({ path: `${SHOTS}/9-menu-sold-out.png`, fullPage: true });
+  });
+
+  it('flags a ticket late on the kitchen screen and the tracking page when it stays in the oven past the target', async () => {
+    const { page: kitchen } = await staffPage('kitchen.batignolles@ocpizza.test');
+    await kitchen.goto(`${base}/kitchen`);
+    await live(kitchen);
+    const { rows } = await pool.query(`SELECT id FROM products WHERE slug = 'napolitaine'`);
+    const res = await fetch(`${base}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pizzeriaId: 3, fulfilment: 'pickup', customer: { name: 'Léa', phone: '0611223344' }, items: [{ productId: rows[0].id, quantity: 1 }], payment: 'on_delivery' }),
+    });
+    const placed = await res.json();
+    const trackCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const track = await trackCtx.newPage();
+    await track.goto(`${base}/track/${placed.trackingToken}`);
+    await live(track);
+    const ticket = kitchen.locator(`article.ticket[data-order="${placed.id}"]`);
+    await ticket.getByRole('button', { name: 'Commencer' }).click();
+    await kitchen.locator(`[data-column=preparing] article[data-order="${placed.id}"]`).waitFor();
+    expect(await ticket.getAttribute('class')).not.toContain('late');
+    await expect.poll(() => ticket.getAttribute('class'), { timeout: 20_000 }).toContain('late');
+    expect(await ticket.textContent()).toContain('En retard');
+    await expect.poll(() => track.locator('.banner.amber').count()).toBe(1);
+    await kitchen.screenshot({ path: `${SHOTS}/11-kitchen-late.png` });
   });
 
   it('shows operations which kitchen screens are connected, live, with the last backup', async () => {
