@@ -2,8 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ipKeyGenerator, rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
-import { MAX_LINES, MAX_QUANTITY_PER_LINE } from '../src/lib/domain/pricing.ts';
-import { SESSION_COOKIE, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
+import { MAX_LINES, MAX_QUANTITY_PER_LINE, amountToCollect } from '../src/lib/domain/pricing.ts';
+import { SESSION_COOKIE, login, logout, readCookie, userForSession, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
@@ -84,12 +84,29 @@ function requireStaff(req: Request, roles?: SessionUser['role'][]): SessionUser 
 const orderResponse = (o: Awaited<ReturnType<typeof getOrder>> & object) => ({
   ...o,
   total: o.totalCents,
-  amountToCollect: o.totalCents - o.paidCents,
+  amountToCollect: amountToCollect(o.totalCents, o.paidCents),
 });
 
-export function createApi(deps: { db: Db; config: Config; limiterStore?: (prefix: string) => Store }): express.Router {
+/**
+ * The JSON API as mounted at /api, by the production server and by `vite dev` alike: the session
+ * user, the routes, and errors rendered as `{ error: { code, message, requestId } }`.
+ */
+export function createApi(deps: {
+  db: Db;
+  config: Config;
+  log: { error: (o: object, m: string) => void };
+  limiterStore?: (prefix: string) => Store;
+}): express.Router {
   const { db, config } = deps;
   const r = express.Router();
+  r.use(async (req, _res, next) => {
+    try {
+      req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE));
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
   r.use(express.json({ limit: '32kb' }));
 
   // brute force on logins and floods of anonymous orders; kept in Redis so every server counts together,
@@ -219,11 +236,12 @@ export function createApi(deps: { db: Db; config: Config; limiterStore?: (prefix
   });
 
   r.use((_req, _res, next) => next(notFound('route')));
+  r.use(errorMiddleware(deps.log));
   return r;
 }
 
 /** Renders AppError (and body-parser's errors) as `{ error: { code, message, fields? } }`. */
-export function errorMiddleware(log: { error: (o: object, m: string) => void }) {
+function errorMiddleware(log: { error: (o: object, m: string) => void }) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const requestId = String(req.id);
     if (err instanceof AppError) return res.status(err.status).json({ error: { ...err.toJSON().error, requestId } });

@@ -7,14 +7,13 @@ import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { SESSION_COOKIE, readCookie, userForSession } from '../src/lib/server/auth.ts';
 import { lastBackup } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { createQueues, type Queues } from '../workers/queues.ts';
-import { createApi, errorMiddleware } from './api.ts';
+import { createApi } from './api.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -165,24 +164,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.end(await metrics.registry.metrics());
   });
 
-  app.use('/api', async (req, _res, next) => {
-    try {
-      req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE));
-      next();
-    } catch (err) {
-      next(err);
-    }
-  });
   app.use(
     '/api',
     createApi({
       db,
       config,
+      log,
       limiterStore: (prefix) =>
         new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
     }),
   );
-  app.use('/api', errorMiddleware(log));
 
   if (opts.withPages) {
     const handlerPath = join(process.cwd(), 'build', 'handler.js');

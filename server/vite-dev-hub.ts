@@ -11,24 +11,16 @@ export function devHub(): Plugin {
     async configureServer(server) {
       if (!server.httpServer || process.env.VITEST) return;
       const { config } = await import('../src/lib/server/config.ts');
-      const { createApi, errorMiddleware } = await import('./api.ts');
+      const { createApi } = await import('./api.ts');
       const { createHub } = await import('./hub.ts');
       const { createPool, setDb } = await import('../src/lib/server/db.ts');
-      const { userForSession, readCookie, SESSION_COOKIE } = await import('../src/lib/server/auth.ts');
       const express = (await import('express')).default;
       const pino = (await import('pino')).default;
       const cfg = config();
       const log = pino({ level: cfg.LOG_LEVEL });
       const db = createPool(cfg.DATABASE_URL);
       setDb(db);
-      const api = express();
-      api.use(async (req, _res, next) => {
-        req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE)).catch(() => null);
-        next();
-      });
-      api.use(createApi({ db, config: cfg }));
-      api.use(errorMiddleware(log));
-      server.middlewares.use('/api', api);
+      server.middlewares.use('/api', express().use(createApi({ db, config: cfg, log })));
       await createHub(server.httpServer as import('node:http').Server, {
         db,
         databaseUrl: cfg.DATABASE_URL,

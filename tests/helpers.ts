@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
@@ -66,6 +66,13 @@ export class Client {
     if (r.status !== 200) throw new Error(`login ${email} failed: ${r.status} ${JSON.stringify(r.body)}`);
     return this;
   }
+}
+
+/** A staff move through the API that must succeed; returns the order as answered. */
+export async function move(staff: Client, orderId: string, to: string) {
+  const r = await staff.post(`/api/orders/${orderId}/status`, { to });
+  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
+  return r.body;
 }
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

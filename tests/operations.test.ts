@@ -35,6 +35,7 @@ import {
   userId,
   waitUntil,
   type TestSocket,
+  move,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { SystemStatus } from '../src/lib/realtime/contract.ts';
@@ -146,10 +147,6 @@ async function placePickup(shop: number, client = new Client(base)) {
   return r.body as { id: string; trackingToken: string; version: number };
 }
 
-async function move(staff: Client, orderId: string, to: string) {
-  const r = await staff.post(`/api/orders/${orderId}/status`, { to });
-  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
-}
 
 describe('backups and restores', () => {
   it('npm run db:backup writes a checked dump and records it; a restore into a fresh database brings back the data as of the backup, refuses a non-empty one unless --force, and fails clearly on a missing file', async () => {

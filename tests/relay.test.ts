@@ -17,6 +17,7 @@ import {
   userId,
   waitUntil,
   type TestSocket,
+  move,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -67,11 +68,6 @@ async function placeOrder(shop: number) {
   return r.body as { id: string; trackingToken: string; version: number };
 }
 
-async function move(staff: Client, orderId: string, to: string) {
-  const r = await staff.post(`/api/orders/${orderId}/status`, { to });
-  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body;
-}
 
 const ofOrder = (events: OrderUpdated[], id: string) => events.filter((e) => e.order.id === id);
 const summary = (events: OrderUpdated[]) => events.map((e) => [e.type, e.order.status, e.order.version]);

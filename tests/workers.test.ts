@@ -19,6 +19,7 @@ import {
   userId,
   waitUntil,
   type TestSocket,
+  move,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -80,11 +81,6 @@ async function place(shop: number, overrides: Record<string, unknown> = {}) {
   return r.body as { id: string; trackingToken: string; status: string };
 }
 
-async function move(staff: Client, id: string, to: string) {
-  const r = await staff.post(`/api/orders/${id}/status`, { to });
-  expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body;
-}
 
 const isEvent = (id: string, pred: (e: OrderUpdated) => boolean) => (e: OrderUpdated) => e.order.id === id && pred(e);
 

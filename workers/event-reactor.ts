@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
-import { jobId, type Queues } from './queues.ts';
+import { dispatchJobOptions, jobId, type Queues } from './queues.ts';
 
 const CURSOR = 'workers';
 
@@ -36,11 +36,7 @@ export async function startEventReactor(deps: {
       await queues.prep.remove(jobId.prep(o.id));
     }
     if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver) {
-      await queues.dispatch.add(
-        'assign',
-        { orderId: o.id },
-        { jobId: jobId.dispatch(o.id), attempts: 720, backoff: { type: 'fixed', delay: deps.dispatchRetryMs } },
-      );
+      await queues.dispatch.add('assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs));
     }
   }
 

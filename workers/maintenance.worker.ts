@@ -5,7 +5,7 @@ import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
 import { ordersWaitingForDriver } from '../src/lib/server/orders.ts';
-import { ensureJob, jobId, QUEUES, SCHEDULERS, type Queues } from './queues.ts';
+import { dispatchJobOptions, ensureJob, jobId, QUEUES, SCHEDULERS, type Queues } from './queues.ts';
 
 /** Registers the schedules: daily backup, weekly housekeeping, and a sweep for deliveries still without a driver. */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
@@ -43,18 +43,11 @@ export function startMaintenanceWorker(deps: { db: Db; config: Config; queues: Q
         return result;
       }
       if (job.name === 'dispatch-sweep') {
-        const { rows } = await db.query<{ id: number }>('SELECT id FROM pizzerias');
         let queued = 0;
-        for (const shop of rows) {
-          for (const orderId of await ordersWaitingForDriver(db, shop.id)) {
-            // same job id as the event reactor's: no duplicate while one is pending, a retry if it gave up
-            const r = await ensureJob(queues.dispatch, 'assign', { orderId }, {
-              jobId: jobId.dispatch(orderId),
-              attempts: 720,
-              backoff: { type: 'fixed', delay: config.DISPATCH_RETRY_MS },
-            });
-            if (r === 'added' || r === 'retried') queued++;
-          }
+        for (const orderId of await ordersWaitingForDriver(db)) {
+          // same job id as the event reactor's: no duplicate while one is pending, a retry if it gave up
+          const r = await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS));
+          if (r === 'added' || r === 'retried') queued++;
         }
         return { queued };
       }

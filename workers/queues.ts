@@ -55,6 +55,13 @@ export const jobId = {
 };
 
 // 12 attempts, 1 s doubling: a job rides out a database or network outage of about an hour
+/** A delivery assignment: retried every `retryMs` for about an hour at the default, until a driver is free. */
+export const dispatchJobOptions = (orderId: string, retryMs: number) => ({
+  jobId: jobId.dispatch(orderId),
+  attempts: 720,
+  backoff: { type: 'fixed' as const, delay: retryMs },
+});
+
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 12,
   backoff: { type: 'exponential', delay: 1000 },

@@ -318,12 +318,11 @@ export async function advanceOrder(
 
 /** The payment provider confirmed the payment: the order reaches the kitchen. Repeats are harmless. */
 export async function confirmPayment(dbp: Db, orderId: string): Promise<{ order: OrderView; eventId: number } | null> {
-  const o = await getOrder(dbp, orderId);
-  if (!o || o.status !== 'pending_payment') return null;
   try {
     return await advanceOrder(dbp, { kind: 'system', name: 'payments' }, orderId, 'received');
   } catch (err) {
-    if (err instanceof AppError && err.status === 409) return null; // cancelled meanwhile
+    // already confirmed, cancelled meanwhile, or gone: nothing to do
+    if (err instanceof AppError && (err.status === 409 || err.status === 404)) return null;
     throw err;
   }
 }
@@ -403,11 +402,10 @@ export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResu
   });
 }
 
-/** Ready deliveries of a shop still waiting for a driver (a driver starting a shift picks them up). */
-export async function ordersWaitingForDriver(q: Queryable, pizzeriaId: number): Promise<string[]> {
+/** Ready deliveries, of every shop, still waiting for a driver (a driver starting a shift picks them up). */
+export async function ordersWaitingForDriver(q: Queryable): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
-    `SELECT id FROM orders WHERE pizzeria_id = $1 AND status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL`,
-    [pizzeriaId],
+    `SELECT id FROM orders WHERE status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL`,
   );
   return rows.map((r) => r.id);
 }
