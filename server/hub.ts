@@ -110,7 +110,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     }
   }
 
-  async function systemStatus(): Promise<Omit<SystemStatus, 'screens'> & { screens: SystemStatus['screens'] }> {
+  async function systemStatus(): Promise<SystemStatus> {
     const info = (await opts.systemInfo?.().catch((err) => (log.error({ err }, 'system info failed'), null))) ?? {
       queues: [],
       backup: null,
@@ -158,8 +158,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
 
   /** Replays what a screen missed, up to `upTo`: the relay delivers what comes after (see `relay.hold`). */
   async function replay(socket: HubSocket, filter: EventFilter, lastEventId: number | undefined, upTo: number): Promise<SubscribeResult> {
-    const bounds = await eventBounds(db);
     if (lastEventId === undefined) return { lastEventId: upTo };
+    const bounds = await eventBounds(db);
     // older than what the hot table keeps, or from another database: the screen reloads a snapshot
     if (lastEventId > bounds.last || (bounds.first > 0 && lastEventId < bounds.first - 1)) return { resync: true, lastEventId: bounds.last };
     const missed = (await listEventsAfter(db, filter, lastEventId, opts.resumeMaxEvents + 1)).filter((e) => e.eventId <= upTo);
