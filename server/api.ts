@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
+import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
 import { MAX_LINES, MAX_QUANTITY_PER_LINE, amountToCollect } from '../src/lib/domain/pricing.ts';
@@ -109,7 +109,7 @@ export function createApi(deps: {
   });
   r.use(express.json({ limit: '32kb' }));
 
-  // brute force on logins and floods of anonymous orders; kept in Redis so every server counts together,
+  // floods of anonymous orders (failed logins are counted by the login service); kept in Redis so every server counts together,
   // and let through if Redis is down (taking orders matters more than counting them)
   const limiter = (name: string, windowMs: number, limit: number, extra: Partial<RateLimitOptions> = {}) =>
     rateLimit({
@@ -124,16 +124,17 @@ export function createApi(deps: {
       },
       ...extra,
     });
-  const loginLimiter = limiter('login', 15 * 60_000, config.RATE_LIMIT_LOGIN, {
-    skipSuccessfulRequests: true,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String(req.body?.email ?? '').trim().toLowerCase().slice(0, 200)}`,
-  });
   const customerLimiter = limiter('customer', 10 * 60_000, config.RATE_LIMIT_ORDERS, { skip: (req) => !!req.user });
 
-  r.post('/auth/login', loginLimiter, async (req, res) => {
+  r.post('/auth/login', async (req, res) => {
     const body = parse(loginSchema, req.body);
-    const session = await login(db, body.email, body.password, config.SESSION_TTL_HOURS);
-    if (!session) throw new AppError(401, 'bad_credentials', 'unknown email or wrong password');
+    const session = await login(
+      db,
+      { email: body.email, password: body.password, ip: req.ip ?? 'unknown' },
+      { ttlHours: config.SESSION_TTL_HOURS, maxFailures: config.RATE_LIMIT_LOGIN },
+    );
+    if (session.status === 'locked') throw new AppError(429, 'rate_limited', 'too many failed attempts, try again in a few minutes');
+    if (session.status !== 'ok') throw new AppError(401, 'bad_credentials', 'unknown email or wrong password');
     res.cookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'lax',

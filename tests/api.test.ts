@@ -300,6 +300,7 @@ describe('rate limits', () => {
       expect((await counter.post('/api/orders', onlineOrder({ channel: 'phone' }))).status).toBe(201);
     } finally {
       await limited.app.close();
+      await pool.query(`DELETE FROM login_failures WHERE email = 'manager.bastille@ocpizza.test'`);
     }
   });
 });

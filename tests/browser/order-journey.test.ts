@@ -244,6 +244,37 @@ describe('a delivery order, live on every screen', () => {
     await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('0 écran cuisine');
   });
 
+  it('locks a staff email after repeated wrong passwords, on the login page and the API alike', async () => {
+    // an account no other test logs in with; its failures are cleared at the end, the database is shared
+    const email = 'counter.batignolles@ocpizza.test';
+    const form = (password: string) =>
+      fetch(`${base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin: base },
+        body: new URLSearchParams({ email, password }),
+      });
+    for (let i = 0; i < 10; i++) expect((await form(`wrong-${i}`)).status).toBe(401);
+    const locked = await form(inject('demoPassword'));
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('set-cookie')).toBeNull();
+    const api = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: inject('demoPassword') }),
+    });
+    expect(api.status).toBe(429);
+    // what the person at the keyboard sees
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', inject('demoPassword'));
+    await page.click('button.btn');
+    await page.getByText("Trop d'essais manqués").waitFor();
+    expect(page.url()).toContain('/login');
+    await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
+  });
+
   it('speaks English one tap away', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();

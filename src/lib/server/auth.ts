@@ -26,21 +26,45 @@ let dummyHash: Promise<string> | undefined;
 // copy of the sessions table nor a backup is enough to forge or replay a session
 const tokenId = (token: string) => createHmac('sha256', config().sessionSecret).update(token).digest('hex');
 
-export async function login(q: Queryable, email: string, password: string, ttlHours: number) {
-  const { rows } = await q.query(
-    'SELECT id, email, name, role, pizzeria_id, password_hash FROM users WHERE email = $1 AND active',
-    [email.trim().toLowerCase()],
+export const LOGIN_WINDOW_MINUTES = 15;
+
+export type LoginResult =
+  | { status: 'ok'; token: string; expiresAt: Date; user: SessionUser }
+  | { status: 'bad_credentials' }
+  /** Too many failures for this email from this address lately: refused without checking. */
+  | { status: 'locked' };
+
+/**
+ * Checks a password and opens a session. Failures are counted per email and address, whichever
+ * door they come through (the JSON API or the login page), and past `maxFailures` in
+ * LOGIN_WINDOW_MINUTES the attempt is refused before the password is even looked at.
+ */
+export async function login(
+  q: Queryable,
+  input: { email: string; password: string; ip: string },
+  opts: { ttlHours: number; maxFailures: number },
+): Promise<LoginResult> {
+  const email = input.email.trim().toLowerCase();
+  const { rows: recent } = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at > now() - make_interval(mins => $3)`,
+    [email, input.ip, LOGIN_WINDOW_MINUTES],
   );
+  if (recent[0].n >= opts.maxFailures) return { status: 'locked' };
+  const { rows } = await q.query('SELECT id, email, name, role, pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
   const row = rows[0];
   const ok = row
-    ? await verify(row.password_hash, password)
-    : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), password), false);
-  if (!ok) return null;
+    ? await verify(row.password_hash, input.password)
+    : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), input.password), false);
+  if (!ok) {
+    await q.query('INSERT INTO login_failures (email, ip) VALUES ($1, $2)', [email, input.ip]);
+    return { status: 'bad_credentials' };
+  }
+  await q.query('DELETE FROM login_failures WHERE email = $1 AND ip = $2', [email, input.ip]);
   const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(Date.now() + ttlHours * 3600_000);
+  const expiresAt = new Date(Date.now() + opts.ttlHours * 3600_000);
   await q.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [tokenId(token), row.id, expiresAt]);
   const user: SessionUser = { id: row.id, email: row.email, name: row.name, role: row.role, pizzeriaId: row.pizzeria_id };
-  return { token, expiresAt, user };
+  return { status: 'ok', token, expiresAt, user };
 }
 
 export async function userForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {

@@ -14,6 +14,7 @@ export interface MaintenanceResult {
 export async function runMaintenance(db: Db, archiveAfterDays: number, trigger = 'schedule'): Promise<MaintenanceResult> {
   return transaction(db, async (tx) => {
     const sessions = await tx.query('DELETE FROM sessions WHERE expires_at < now()');
+    await tx.query(`DELETE FROM login_failures WHERE at < now() - interval '1 day'`);
     const moved = await tx.query(
       `WITH old AS (
          DELETE FROM order_events

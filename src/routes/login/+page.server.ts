@@ -12,14 +12,19 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-  default: async ({ request, cookies, url }) => {
+  default: async ({ request, cookies, url, getClientAddress }) => {
     const form = await request.formData();
     const email = String(form.get('email') ?? '').slice(0, 200);
     const password = String(form.get('password') ?? '').slice(0, 200);
     if (!email || !password) return fail(422, { email, error: 'missing' as const });
     const cfg = config();
-    const session = await login(db(), email, password, cfg.SESSION_TTL_HOURS);
-    if (!session) return fail(401, { email, error: 'bad_credentials' as const });
+    const session = await login(
+      db(),
+      { email, password, ip: getClientAddress() },
+      { ttlHours: cfg.SESSION_TTL_HOURS, maxFailures: cfg.RATE_LIMIT_LOGIN },
+    );
+    if (session.status === 'locked') return fail(429, { email, error: 'locked' as const });
+    if (session.status !== 'ok') return fail(401, { email, error: 'bad_credentials' as const });
     cookies.set(SESSION_COOKIE, session.token, {
       path: '/',
       httpOnly: true,
