@@ -12,6 +12,8 @@ const schema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
     PUBLIC_ORIGIN: z.string().url().optional(),
+    /** More origins (comma-separated, e.g. a second domain) whose pages may change state through the API and sockets. */
+    ALLOWED_ORIGINS: z.string().optional(),
     QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('ocpizza'),
     DEMO_PASSWORD: z.string().min(8).optional(),
     SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
