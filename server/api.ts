@@ -2,13 +2,15 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
-import { MAX_LINES, MAX_QUANTITY_PER_LINE, amountToCollect } from '../src/lib/domain/pricing.ts';
+import { MAX_LINES, MAX_QUANTITY_PER_LINE, amountToCollect, checkQuantities } from '../src/lib/domain/pricing.ts';
 import { SESSION_COOKIE, login, logout, readCookie, userForSession, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { reportError } from '../src/lib/server/observability.ts';
+import { originAllowed } from '../src/lib/server/origin.ts';
 import {
   advanceOrder,
   cancelByToken,
@@ -28,15 +30,29 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const text = (max: number) => z.string().trim().min(1, 'required').max(max, `at most ${max} characters`);
+// ids are Postgres integers or uuids: anything else is refused here, before it reaches a query
+const PG_INT_MAX = 2_147_483_647;
+const id = z.number().int().positive().max(PG_INT_MAX, 'not a valid id');
+/** An integer id in a path or query string: digits only (no "1e3", " 1", "0x10"), within Postgres' integer. */
+const idParam = z.string().regex(/^[1-9][0-9]{0,9}$/, 'not a valid id').transform(Number).pipe(id);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const version = z.number().int().positive().max(PG_INT_MAX);
+// single-line text: control characters (NUL, which Postgres refuses, newlines, escapes) are not a name or a street
+const noControl = (s: string) => !/\p{Cc}/u.test(s);
+const text = (max: number) =>
+  z.string().trim().min(1, 'required').max(max, `at most ${max} characters`).refine(noControl, 'no control characters');
 const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');
 const items = z
-  .array(z.strictObject({ productId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
+  .array(z.strictObject({ productId: id, quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
   .min(1, 'the basket is empty')
-  .max(MAX_LINES);
+  .max(MAX_LINES)
+  .superRefine((lines, ctx) => {
+    const check = checkQuantities(lines);
+    if (!check.ok) for (const message of Object.values(check.fields)) ctx.addIssue({ code: 'custom', message });
+  });
 
 const placeOrderSchema = z.strictObject({
-  pizzeriaId: z.number().int().positive(),
+  pizzeriaId: id,
   channel: z.enum(['online', 'phone', 'counter']).default('online'),
   fulfilment: z.enum(['delivery', 'pickup']),
   customer: z.strictObject({ name: text(80), phone, email: z.email().max(120).optional() }),
@@ -54,11 +70,14 @@ const placeOrderSchema = z.strictObject({
 });
 
 const statusSchema = z.strictObject({ to: z.enum(ORDER_STATUSES), version: z.number().int().positive().optional() });
-const modifySchema = z.strictObject({ items, version: z.number().int().positive().optional() });
-const loginSchema = z.strictObject({ email: z.string().trim().max(200), password: z.string().max(200) });
+const modifySchema = z.strictObject({ items, version: version.optional() });
+const loginSchema = z.strictObject({
+  email: z.string().trim().max(200).refine(noControl, 'no control characters'),
+  password: z.string().max(200).refine(noControl, 'no control characters'),
+});
 const shiftSchema = z.strictObject({ onShift: z.boolean() });
 const listSchema = z.strictObject({
-  pizzeriaId: z.coerce.number().int().positive().optional(),
+  pizzeriaId: idParam.optional(),
   status: z.enum(ORDER_STATUSES).optional(),
 });
 
@@ -72,6 +91,8 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   }
   throw invalid(fields);
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const staffActor = (u: SessionUser): StaffActor => ({ kind: 'staff', id: u.id, role: u.role, pizzeriaId: u.pizzeriaId, name: u.name });
 
@@ -99,6 +120,12 @@ export function createApi(deps: {
 }): express.Router {
   const { db, config } = deps;
   const r = express.Router();
+  // a page of another origin must not change state with a staff cookie (absent Origin: not a browser)
+  r.use((req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    if (originAllowed(req.headers.origin, { host: req.host, protocol: req.protocol }, config)) return next();
+    next(new AppError(403, 'bad_origin', 'requests that change something must come from our own pages'));
+  });
   r.use(async (req, _res, next) => {
     try {
       req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE));
@@ -160,17 +187,23 @@ export function createApi(deps: {
   });
 
   r.get('/pizzerias/:id/menu', async (req, res) => {
-    const id = parse(z.coerce.number().int().positive(), req.params.id);
+    const id = parse(idParam, req.params.id);
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
     res.json(await getMenu(db, id));
   });
 
   r.post('/orders', customerLimiter, async (req, res) => {
     const body = parse(placeOrderSchema, req.body);
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
+    }
     const actor = body.channel === 'online' || !req.user ? { kind: 'customer' as const } : staffActor(req.user);
     if (body.channel !== 'online' && !req.user) throw unauthorized();
-    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor);
-    res.status(201).json({
+    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, { idempotencyKey: key });
+    // a replay answers 200 with the order the key first placed, as it is now
+    if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
+    res.status(placed.replayed ? 200 : 201).json({
       id: placed.order.id,
       number: placed.order.number,
       status: placed.order.status,
@@ -216,6 +249,7 @@ export function createApi(deps: {
 
   r.get('/orders/:id', async (req, res) => {
     const user = requireStaff(req);
+    if (!UUID.test(req.params.id)) throw notFound('order');
     const order = await getOrder(db, req.params.id);
     if (!order || !canActOnShop(staffActor(user), order.pizzeriaId)) throw notFound('order');
     if (user.role === 'driver' && order.driver?.id !== user.id) throw notFound('order');
@@ -225,7 +259,7 @@ export function createApi(deps: {
   r.post('/orders/:id/status', async (req, res) => {
     const user = requireStaff(req);
     const body = parse(statusSchema, req.body);
-    if (!/^[0-9a-f-]{36}$/i.test(req.params.id)) throw notFound('order');
+    if (!UUID.test(req.params.id)) throw notFound('order');
     const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version);
     res.json(orderResponse(order));
   });
@@ -250,6 +284,15 @@ function errorMiddleware(log: { error: (o: object, m: string) => void }) {
     if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large', requestId } });
     if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body', requestId } });
     if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message), requestId } });
+    // last resort: Postgres refused a value (class 22, data exception: out of range, bad encoding,
+    // malformed uuid) that validation let through. The input was bad, so the answer is a 4xx, but
+    // it is still logged and reported: validation up front should have caught it
+    const pgCode = (err as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      log.error({ err, requestId }, 'invalid value reached the database');
+      reportError(err, { requestId, path: req.originalUrl });
+      return res.status(400).json({ error: { code: 'bad_request', message: 'a value in the request is malformed or out of range', requestId } });
+    }
     log.error({ err, requestId }, 'unhandled error');
     reportError(err, { requestId, path: req.originalUrl });
     res.status(500).json({ error: { code: 'server_error', message: 'something went wrong', requestId } });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { amountToCollect, priceOrder, type PricedProduct } from './pricing.ts';
+import {
+  MAX_ITEMS_PER_ORDER,
+  MAX_QUANTITY_PER_PRODUCT,
+  amountToCollect,
+  checkQuantities,
+  priceOrder,
+  type PricedProduct,
+} from './pricing.ts';
 
 const catalogue = new Map<number, PricedProduct>([
   [1, { id: 1, name: 'Margherita', category: 'pizza', priceCents: 1050 }],
@@ -27,5 +34,27 @@ describe('server-side prices', () => {
   it('collects the balance left after an online payment', () => {
     expect(amountToCollect(2700, 0)).toBe(2700);
     expect(amountToCollect(2700, 2700)).toBe(0);
+  });
+});
+
+describe('quantity caps, counted after merging', () => {
+  it('accepts up to the cap of one product, in one line or several', () => {
+    const r = checkQuantities([{ productId: 1, quantity: 12 }, { productId: 1, quantity: MAX_QUANTITY_PER_PRODUCT - 12 }]);
+    expect(r).toEqual({ ok: true, lines: [{ productId: 1, quantity: MAX_QUANTITY_PER_PRODUCT }], totalItems: MAX_QUANTITY_PER_PRODUCT });
+  });
+
+  it('refuses three lines of twenty of one product, naming it', () => {
+    const r = checkQuantities([1, 2, 3].map(() => ({ productId: 7, quantity: 20 })));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.fields.items).toMatch(/at most 20 of one product.*product 7: 60/);
+  });
+
+  it('refuses an order of more items than the order cap, even when each product is within its cap', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => ({ productId: i + 1, quantity: 20 }));
+    const r = checkQuantities(lines);
+    expect(!r.ok && r.fields.items).toMatch(/at most 50 items per order \(this one has 600\)/);
+    const atCap = checkQuantities(Array.from({ length: 5 }, (_, i) => ({ productId: i + 1, quantity: MAX_ITEMS_PER_ORDER / 5 })));
+    expect(atCap.ok).toBe(true);
+    expect(checkQuantities([...Array.from({ length: 5 }, (_, i) => ({ productId: i + 1, quantity: 10 })), { productId: 9, quantity: 1 }]).ok).toBe(false);
   });
 });

@@ -45,6 +45,8 @@ export async function login(
   opts: { ttlHours: number; maxFailures: number },
 ): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
+  // no account has a control character in its email (and Postgres refuses NUL in text): nothing to look up or count
+  if (/\p{Cc}/u.test(email)) return { status: 'bad_credentials' };
   const { rows: recent } = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at > now() - make_interval(mins => $3)`,
     [email, input.ip, LOGIN_WINDOW_MINUTES],

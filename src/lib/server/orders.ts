@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
-import { priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
+import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
 import { pickDriver } from '../domain/dispatch.ts';
 import type { EventType, OrderView } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { appendEvent } from './events.ts';
+import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
 
 export interface StaffActor {
   kind: 'staff';
@@ -182,6 +183,9 @@ async function settleReservation(tx: Tx, orderId: string, mode: 'release' | 'con
 
 /** Checks the lines against the catalogue and the shop's free stock (locked), and returns their price and needs. */
 async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+  // the caps hold on what is merged, whichever door the lines came through
+  const quantities = checkQuantities(items);
+  if (!quantities.ok) throw invalid(quantities.fields);
   const catalogue = await loadCatalogue(tx, items.map((i) => i.productId));
   const priced = priceOrder(items, catalogue, fulfilment);
   if (!priced.ok) {
@@ -216,9 +220,21 @@ export interface PlacedOrder {
   order: OrderView;
   eventId: number;
   trackingToken: string;
+  /** The order an earlier request with the same Idempotency-Key placed (nothing new was created). */
+  replayed?: boolean;
 }
 
-export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor): Promise<PlacedOrder> {
+/**
+ * Places an order. With an `idempotencyKey`, a repeat of the same request (same actor, same input)
+ * returns the order the first one placed, and the same key with anything else is refused; the key
+ * is stored in the order's transaction, so concurrent repeats wait for each other and place one.
+ */
+export async function placeOrder(
+  dbp: Db,
+  input: PlaceOrderInput,
+  actor: OrderActor,
+  opts: { idempotencyKey?: string } = {},
+): Promise<PlacedOrder> {
   if (input.channel !== 'online') {
     if (actor.kind !== 'staff' || !['counter', 'manager', 'admin'].includes(actor.role)) {
       throw forbidden('phone and counter orders are taken by shop staff');
@@ -227,7 +243,27 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
   if (actor.kind === 'staff' && !canActOnShop(actor, input.pizzeriaId)) throw forbidden('not your shop');
   if (input.fulfilment === 'delivery' && !input.address) throw invalid({ address: 'a delivery needs an address' });
 
+  const idempotency = opts.idempotencyKey
+    ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) }
+    : null;
   return transaction(dbp, async (tx) => {
+    if (idempotency) {
+      const earlier = await claimIdempotencyKey(tx, idempotency.key);
+      if (earlier && earlier.requestHash !== idempotency.requestHash) {
+        throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different order', {
+          fields: { 'Idempotency-Key': 'already used for a different order: send a new key for a new order' },
+        });
+      }
+      if (earlier) {
+        const order = (await getOrder(tx, earlier.orderId))!;
+        const { rows: t } = await tx.query<{ tracking_token: string }>('SELECT tracking_token FROM orders WHERE id = $1', [earlier.orderId]);
+        const { rows: e } = await tx.query<{ id: number }>(
+          `SELECT id FROM order_events WHERE order_id = $1 AND type = 'order.placed' ORDER BY id LIMIT 1`,
+          [earlier.orderId],
+        );
+        return { order, eventId: e[0]?.id ?? 0, trackingToken: t[0].tracking_token, replayed: true };
+      }
+    }
     const shop = await tx.query('SELECT id FROM pizzerias WHERE id = $1', [input.pizzeriaId]);
     if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
     const { priced, needs } = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
@@ -264,6 +300,7 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
       );
     }
     await reserve(tx, orderId, input.pizzeriaId, needs);
+    if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
     const { order, eventId } = await recordEvent(tx, orderId, 'order.placed', actor);
     return { order, eventId, trackingToken };
   });
