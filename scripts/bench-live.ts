@@ -262,7 +262,7 @@ async function main() {
     // let the hub relay those before anyone listens, so no socket sees events from the set-up
     const { rows: lastRow } = await setupPool.query<{ last: number | null }>('SELECT max(id)::int AS last FROM order_events');
     const settleBy = Date.now() + 10_000;
-    while (app.hub.relay.lastEventId < (lastRow[0].last ?? 0) && Date.now() < settleBy) await sleep(20);
+    while (app.hub.relay.deliveredUpTo < (lastRow[0].last ?? 0) && Date.now() < settleBy) await sleep(20);
 
     // connect the screens
     const rec: Receipts = { byKey: new Map(), duplicates: 0, disconnects: 0 };

@@ -37,6 +37,9 @@ export interface App {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Set by this server on every page request, from req.ip; whatever a client sent under this name is replaced. */
+const CLIENT_ADDRESS_HEADER = 'x-ocpizza-client-address';
+
 const QUIET_PATHS = /^\/(healthz|readyz|metrics|_app\/|favicon)/;
 
 /** Express's "trust proxy" from TRUST_PROXY: true/false, a hop count, or addresses and CIDRs. */
@@ -182,9 +185,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     // front says so with X-Forwarded-Proto. PUBLIC_ORIGIN (or ORIGIN) pins the origin instead.
     if (config.PUBLIC_ORIGIN && !process.env.ORIGIN) process.env.ORIGIN = config.PUBLIC_ORIGIN;
     process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
+    // the pages' getClientAddress() is the address the API sees (req.ip, which honours TRUST_PROXY),
+    // so failed logins on the login page and on the API are counted by one client address
+    process.env.ADDRESS_HEADER = CLIENT_ADDRESS_HEADER;
     const { handler } = (await import(handlerPath)) as { handler: express.RequestHandler };
     app.use((req, _res, next) => {
       req.headers['x-forwarded-proto'] ??= 'http';
+      req.headers[CLIENT_ADDRESS_HEADER] = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // never the client's own
       next();
     }, handler);
   }
@@ -219,9 +226,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const http = createHttpServer(app);
   const theHub = await createHub(http, {
     db,
-    databaseUrl: config.DATABASE_URL,
+    config,
+    redis,
     log: log.child({ module: 'hub' }),
-    resumeMaxEvents: config.RESUME_MAX_EVENTS,
     systemInfo,
     onRelayed: (e, lagMs) => {
       metrics.eventsRelayed.inc({ type: e.type });

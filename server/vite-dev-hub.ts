@@ -23,9 +23,8 @@ export function devHub(): Plugin {
       server.middlewares.use('/api', express().use(createApi({ db, config: cfg, log })));
       await createHub(server.httpServer as import('node:http').Server, {
         db,
-        databaseUrl: cfg.DATABASE_URL,
+        config: cfg,
         log,
-        resumeMaxEvents: cfg.RESUME_MAX_EVENTS,
       });
     },
   };

@@ -15,6 +15,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DEMO_PASSWORD: inject('demoPassword'),
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
+    // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
+    SOCKET_CONNECTS_PER_MINUTE: '100000',
+    SOCKET_MAX_PER_ADDRESS: '100000',
     ...overrides,
   });
 }
@@ -77,10 +80,14 @@ export async function move(staff: Client, orderId: string, to: string) {
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-export function connectSocket(base: string, opts: { cookie?: string; trackingToken?: string } = {}): Promise<TestSocket> {
+export function connectSocket(
+  base: string,
+  opts: { cookie?: string; trackingToken?: string; headers?: Record<string, string>; reconnection?: boolean } = {},
+): Promise<TestSocket> {
   const socket: TestSocket = ioClient(base, {
     transports: ['websocket'],
-    extraHeaders: opts.cookie ? { cookie: opts.cookie } : undefined,
+    extraHeaders: { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...opts.headers },
+    reconnection: opts.reconnection ?? true,
     auth: opts.trackingToken ? { trackingToken: opts.trackingToken } : {},
     reconnectionDelay: 100,
     reconnectionDelayMax: 500,

@@ -1,7 +1,8 @@
 // The one socket contract, shared by the hub (server/hub.ts) and the pages.
+import { z } from 'zod';
 import type { OrderStatus, Role } from '../domain/order-states.ts';
 
-export type Ack<T> = { data: T } | { error: { code: string; message: string } };
+export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
 
 export interface OrderItemView {
   productId: number;
@@ -10,6 +11,14 @@ export interface OrderItemView {
   quantity: number;
   unitPriceCents: number;
 }
+
+/** How a payment was taken: online through the provider, or at the shop (cash, card at the counter, by phone). */
+export const PAID_WITH = ['online', 'cash', 'card', 'phone'] as const;
+export type PaidWith = (typeof PAID_WITH)[number];
+/** The ways a manager may record a payment the provider did not take. */
+export const SHOP_PAYMENT_METHODS = ['cash', 'card', 'phone'] as const;
+export type ShopPaymentMethod = (typeof SHOP_PAYMENT_METHODS)[number];
+export type CancelReason = 'customer' | 'shop' | 'payment_expired';
 
 export interface OrderView {
   id: string;
@@ -21,9 +30,26 @@ export interface OrderView {
   version: number;
   customer: { name: string; phone: string };
   address: { street: string; postcode: string | null; city: string; lat: number | null; lng: number | null } | null;
-  payment: { method: 'online' | 'on_delivery'; status: 'pending' | 'paid' | 'due' | 'failed' | 'refunded' };
+  payment: {
+    method: 'online' | 'on_delivery';
+    status: 'pending' | 'paid' | 'due' | 'failed' | 'refunded';
+    /** The online payment attempt in progress or confirmed; a change while pending starts the next one. */
+    attempt: number;
+    /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */
+    paidWith: PaidWith | null;
+  };
   totalCents: number;
+  /** Money taken for this order (online and at the door or counter), before refunds. */
   paidCents: number;
+  /** Still to collect at the door or counter: what is owed less what was kept. */
+  amountDueCents: number;
+  /** Owed back to the customer and not refunded yet (a cancelled or reduced paid order). */
+  refundDueCents: number;
+  /** Already given back, and when the last refund was made. */
+  refundedCents: number;
+  refundedAt: string | null;
+  /** Why a cancelled order was cancelled. */
+  cancelReason: CancelReason | null;
   driver: { id: number; name: string } | null;
   waitingForDriver: boolean;
   late: boolean;
@@ -38,7 +64,8 @@ export type EventType =
   | 'order.modified'
   | 'order.assigned'
   | 'order.waiting_driver'
-  | 'order.late';
+  | 'order.late'
+  | 'order.refunded';
 
 export interface OrderUpdated {
   eventId: number;
@@ -52,13 +79,19 @@ export interface MenuAvailability {
   products: { id: number; available: boolean; portions: number | null }[];
 }
 
-export type Scope = 'kitchen' | 'shop' | 'hq' | 'driver' | 'order' | 'menu' | 'system';
+export const SCOPES = ['kitchen', 'shop', 'hq', 'driver', 'order', 'menu', 'system'] as const;
+export type Scope = (typeof SCOPES)[number];
 
-export interface SubscribeRequest {
-  scope: Scope;
-  pizzeriaId?: number;
-  lastEventId?: number;
-}
+/** What a screen may ask for; the hub refuses anything else (ids within Postgres' ranges). */
+export const subscribeSchema = z.strictObject({
+  scope: z.enum(SCOPES),
+  pizzeriaId: z.number().int().positive().max(2_147_483_647).optional(),
+  lastEventId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+export type SubscribeRequest = z.infer<typeof subscribeSchema>;
+
+/** Why the hub refused a call; past a limit the socket is then disconnected. */
+export type RefusalCode = 'invalid' | 'forbidden' | 'not_found' | 'rate_limited' | 'too_many_subscriptions' | 'server_error';
 
 export type SubscribeResult = { lastEventId: number; resync?: false } | { resync: true; lastEventId: number };
 
@@ -91,6 +124,10 @@ export interface SocketData {
   trackedOrderId: string | null;
   connectedAt: string;
   scopes: string[];
+  /** The session the socket was opened with (its stored id), so a logout ends the socket. */
+  sessionId: string | null;
+  /** The client's address (the forwarded one behind a trusted proxy). */
+  address: string;
 }
 
 export const roomFor = {

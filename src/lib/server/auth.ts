@@ -24,7 +24,7 @@ let dummyHash: Promise<string> | undefined;
 
 // the cookie holds a random token; the database only its HMAC under SESSION_SECRET, so neither a
 // copy of the sessions table nor a backup is enough to forge or replay a session
-const tokenId = (token: string) => createHmac('sha256', config().sessionSecret).update(token).digest('hex');
+export const tokenId = (token: string) => createHmac('sha256', config().sessionSecret).update(token).digest('hex');
 
 export const LOGIN_WINDOW_MINUTES = 15;
 
@@ -84,12 +84,31 @@ export async function logout(q: Queryable, token: string | undefined): Promise<v
   if (token) await q.query('DELETE FROM sessions WHERE id = $1', [tokenId(token)]);
 }
 
+/** Which of these stored session ids are still open (not logged out, not expired, user active). */
+export async function liveSessionIds(q: Queryable, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ANY($1) AND s.expires_at > now() AND u.active`,
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+// a malformed escape ("%E0%A4%A") is no session: the visitor is anonymous, not an error
+function safeDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads one cookie from a Cookie header (sockets and Express share this). */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) return safeDecode(part.slice(i + 1).trim());
   }
   return undefined;
 }

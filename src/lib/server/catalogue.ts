@@ -87,3 +87,15 @@ export async function listRecipes(q: Queryable): Promise<RecipeCard[]> {
   );
   return rows.map((r) => ({ productId: r.id, name: r.name, steps: r.steps, ingredients: r.ingredients }));
 }
+
+// shops are few and rarely added: known ids are kept, an unknown one is looked up at most every 10 s
+const knownShops = { ids: new Set<number>(), checkedAt: 0 };
+/** Whether a pizzeria exists (the hub asks before it opens a menu room for it). */
+export async function pizzeriaExists(q: Queryable, id: number): Promise<boolean> {
+  if (knownShops.ids.has(id)) return true;
+  if (Date.now() - knownShops.checkedAt < 10_000) return false;
+  knownShops.checkedAt = Date.now();
+  const { rows } = await q.query<{ id: number }>('SELECT id FROM pizzerias');
+  knownShops.ids = new Set(rows.map((r) => r.id));
+  return knownShops.ids.has(id);
+}

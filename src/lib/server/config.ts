@@ -20,6 +20,8 @@ const schema = z
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
     DEV_PAYMENT_DELAY_MS: z.coerce.number().int().min(0).default(3000),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
+    /** An online order still unpaid this long after its payment started is cancelled and its stock given back (fractions allowed). */
+    PAYMENT_EXPIRY_MINUTES: z.coerce.number().positive().default(15),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     RESUME_MAX_EVENTS: z.coerce.number().int().positive().default(500),
     SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
@@ -38,6 +40,12 @@ const schema = z
     TRUST_PROXY: z.string().min(1).default('loopback'),
     /** When set, GET /metrics requires "Authorization: Bearer <token>". */
     METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+    /** Live sockets one client address may hold at once on one server (a shop's tablets and phones, customers behind one carrier address). */
+    SOCKET_MAX_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+    /** New socket connections one client address may open per minute. */
+    SOCKET_CONNECTS_PER_MINUTE: z.coerce.number().int().positive().default(120),
+    /** Calls (subscribe and any other message) one socket may send per 10 seconds. */
+    SOCKET_CALLS_PER_10S: z.coerce.number().int().positive().default(20),
     /** On SIGTERM, how long to keep serving while /readyz says not ready, so a load balancer stops sending traffic first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
   })

@@ -27,10 +27,6 @@ export class EventFollower {
   private draining: Promise<void> | null = null;
   private again = false;
   private closed = false;
-  // `hold`: callers that need the relay still (a subscription replaying), and those waiting for it
-  private holders = 0;
-  private waiting = 0;
-  private drainWhenFree = false;
   connected = false;
 
   constructor(private readonly opts: FollowerOptions) {
@@ -60,37 +56,9 @@ export class EventFollower {
     await this.drain();
   }
 
-  /**
-   * Runs `fn` while nothing is being delivered: every event up to `lastEventId` has been delivered,
-   * none after it will be until `fn` returns. A subscription replays up to there, so its replay
-   * and the live events never interleave (no newer version before an older one, no repeat).
-   */
-  async hold<T>(fn: (deliveredUpTo: number) => Promise<T>): Promise<T> {
-    this.waiting++;
-    try {
-      while (this.draining) await this.draining;
-    } finally {
-      this.waiting--;
-    }
-    this.holders++;
-    try {
-      return await fn(this.last);
-    } finally {
-      this.holders--;
-      if (this.holders === 0 && this.drainWhenFree) {
-        this.drainWhenFree = false;
-        void this.drain();
-      }
-    }
-  }
-
   /** Reads and delivers everything after the last delivered event; concurrent calls coalesce. */
   drain(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.holders > 0) {
-      this.drainWhenFree = true;
-      return Promise.resolve();
-    }
     if (this.draining) {
       this.again = true;
       return this.draining;
@@ -100,18 +68,12 @@ export class EventFollower {
         do {
           this.again = false;
           for (;;) {
-            // someone waits to hold: let them in between batches, and carry on after them
-            if (this.waiting > 0) {
-              this.drainWhenFree = true;
-              break;
-            }
             const batch = await listEventsAfter(this.opts.db, { all: true }, this.last, this.opts.batchSize ?? 500);
             if (!batch.length) break;
             await this.opts.onEvents(batch);
             this.last = batch[batch.length - 1].eventId;
           }
-        } while (this.again && !this.closed && this.waiting === 0);
-        if (this.again) this.drainWhenFree = true;
+        } while (this.again && !this.closed);
       } catch (err) {
         this.opts.onError?.(err);
         // retry soon: the next notification or reconnect would too, but do not wait for one

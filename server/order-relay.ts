@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import { roomFor, type OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { getMenuAvailability } from '../src/lib/server/catalogue.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { EventFollower } from '../src/lib/server/event-follower.ts';
+import { eventBounds } from '../src/lib/server/events.ts';
+import type { HubServer, HubSocket } from './hub-types.ts';
+
+/** Sockets catching up are in this room: live events reach them through their catch-up buffer. */
+const CATCHING_UP = 'catching-up';
+/** A screen that falls this far behind while it catches up reloads a snapshot instead. */
+const MAX_BUFFERED = 2000;
+
+interface CatchUp {
+  buffer: OrderUpdated[];
+  overflowed: boolean;
+}
+
+export interface OrderRelay {
+  readonly follower: EventFollower;
+  /** The newest event handed to the rooms: a fresh subscriber gets everything after it. */
+  readonly deliveredUpTo: number;
+  /**
+   * Holds the live events meant for `socket` (in any of its rooms) until `finish` is called with
+   * the ids the caller already sent it: a screen replays what it missed without stopping the relay
+   * for anyone else, and then gets what came meanwhile, once, in order.
+   */
+  beginCatchUp(socket: HubSocket): { finish(sent: Set<number>, after: number): { overflowed: boolean } };
+  close(): Promise<void>;
+}
+
+/** Events → rooms. Each hub listens to Postgres itself and emits to its own sockets only (`io.local`). */
+export async function createOrderRelay(opts: {
+  io: HubServer;
+  db: Db;
+  databaseUrl: string;
+  log: Logger;
+  onRelayed?: (e: OrderUpdated, lagMs: number) => void;
+  recordLag: (lagMs: number) => void;
+}): Promise<OrderRelay> {
+  const { io, db, log } = opts;
+  const catchingUp = new Map<HubSocket, CatchUp>();
+  let deliveredUpTo = (await eventBounds(db)).last;
+  const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
+
+  function emit(e: OrderUpdated) {
+    const o = e.order;
+    const rooms = [roomFor.kitchen(o.pizzeriaId), roomFor.shop(o.pizzeriaId), roomFor.hq(), roomFor.order(o.id)];
+    if (o.driver) rooms.push(roomFor.driver(o.driver.id));
+    if (catchingUp.size === 0) io.local.to(rooms).emit('order:updated', e);
+    else {
+      io.local.to(rooms).except(CATCHING_UP).emit('order:updated', e);
+      for (const [socket, c] of catchingUp) {
+        if (!rooms.some((r) => socket.rooms.has(r))) continue;
+        if (c.buffer.length >= MAX_BUFFERED) c.overflowed = true;
+        else c.buffer.push(e);
+      }
+    }
+    deliveredUpTo = e.eventId;
+  }
+
+  const follower = new EventFollower({
+    db,
+    databaseUrl: opts.databaseUrl,
+    name: 'ocpizza-hub',
+    startAfter: deliveredUpTo,
+    onError: (err) => log.error({ err }, 'relay error'),
+    onConnectionChange: (up) => log.info({ up }, up ? 'relay listening' : 'relay lost its listening connection, reconnecting'),
+    onEvents: async (events) => {
+      const menusToRefresh = new Set<number>();
+      for (const e of events) {
+        emit(e);
+        const lag = Date.now() - Date.parse(e.at);
+        opts.recordLag(lag);
+        opts.onRelayed?.(e, lag);
+        const o = e.order;
+        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) menusToRefresh.add(o.pizzeriaId);
+      }
+      for (const shop of menusToRefresh) {
+        if ((io.sockets.adapter.rooms.get(roomFor.menu(shop))?.size ?? 0) === 0) continue;
+        io.local.to(roomFor.menu(shop)).emit('menu:availability', await getMenuAvailability(db, shop));
+      }
+    },
+  });
+  await follower.start();
+
+  return {
+    follower,
+    get deliveredUpTo() {
+      return deliveredUpTo;
+    },
+    beginCatchUp(socket) {
+      const c: CatchUp = { buffer: [], overflowed: false };
+      catchingUp.set(socket, c);
+      socket.join(CATCHING_UP);
+      return {
+        finish(sent, after) {
+          if (catchingUp.get(socket) === c) catchingUp.delete(socket);
+          socket.leave(CATCHING_UP);
+          if (c.overflowed || !socket.connected) return { overflowed: c.overflowed };
+          for (const e of c.buffer) if (e.eventId > after && !sent.has(e.eventId)) socket.emit('order:updated', e);
+          return { overflowed: false };
+        },
+      };
+    },
+    async close() {
+      catchingUp.clear();
+      await follower.close();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import type { Logger } from 'pino';
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import {
+  roomFor,
+  subscribeSchema,
+  type Ack,
+  type RefusalCode,
+  type SubscribeRequest,
+  type SubscribeResult,
+} from '../src/lib/realtime/contract.ts';
+import { getMenuAvailability, pizzeriaExists } from '../src/lib/server/catalogue.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { eventBounds, listEventsAfter, type EventFilter } from '../src/lib/server/events.ts';
+import type { HubSocket } from './hub-types.ts';
+import type { OrderRelay } from './order-relay.ts';
+
+/**
+ * Rooms one socket may be in, beyond its own: what the busiest real screen needs (a head-office
+ * manager: hq, shop, kitchen, system, and one menu), with room to spare, and far from a flood.
+ */
+export const MAX_ROOMS_PER_SOCKET = 8;
+/** Replays read from Postgres at once on one server; others wait their turn, the relay never does. */
+const MAX_CONCURRENT_REPLAYS = 4;
+
+/** The rooms a subscription opened (not the socket's own, its session's, or the catch-up marker). */
+const isScopeRoom = (socket: HubSocket, room: string) => room !== socket.id && !room.startsWith('session:') && room !== 'catching-up';
+
+class Refusal {
+  constructor(
+    readonly code: RefusalCode,
+    readonly message: string,
+    /** Past a limit: refuse, then disconnect. */
+    readonly disconnect = false,
+  ) {}
+}
+
+type Grant = { room: string; filter: EventFilter };
+
+/** What each subscription may see, or why not. */
+export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Refusal {
+  const user = socket.data.user;
+  const deny = (m: string) => new Refusal('forbidden', m);
+  const shopOf = (roles: string[]) => {
+    if (!user || !roles.includes(user.role)) return deny(`this screen needs one of: ${roles.join(', ')}`);
+    const shop = req.pizzeriaId ?? user.pizzeriaId;
+    if (!shop) return new Refusal('invalid', 'pizzeriaId is required');
+    if (user.role !== 'admin' && user.pizzeriaId !== shop) return deny('not your shop');
+    return shop;
+  };
+  switch (req.scope) {
+    case 'kitchen': {
+      const shop = shopOf(['kitchen', 'manager', 'admin']);
+      return shop instanceof Refusal ? shop : { room: roomFor.kitchen(shop), filter: { pizzeriaId: shop } };
+    }
+    case 'shop': {
+      const shop = shopOf(['manager', 'admin', 'counter']);
+      return shop instanceof Refusal ? shop : { room: roomFor.shop(shop), filter: { pizzeriaId: shop } };
+    }
+    case 'hq':
+      if (user?.role !== 'admin') return deny('head office only');
+      return { room: roomFor.hq(), filter: { all: true } };
+    case 'driver':
+      if (user?.role !== 'driver') return deny('drivers only');
+      return { room: roomFor.driver(user.id), filter: { driverId: user.id } };
+    case 'order':
+      if (!socket.data.trackedOrderId) return deny('a tracking token is required');
+      return { room: roomFor.order(socket.data.trackedOrderId), filter: { orderId: socket.data.trackedOrderId } };
+    case 'menu':
+      if (!req.pizzeriaId) return new Refusal('invalid', 'pizzeriaId is required');
+      return { room: roomFor.menu(req.pizzeriaId), filter: { pizzeriaId: req.pizzeriaId } };
+    case 'system':
+      if (user?.role !== 'admin' && user?.role !== 'manager') return deny('managers only');
+      return { room: roomFor.system(), filter: { all: true } };
+  }
+}
+
+/** A counting semaphore: at most `n` holders, the rest wait in order. */
+function semaphore(n: number) {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+/**
+ * The `subscribe` call: validate, authorize, bound, join, and replay what the screen missed.
+ * The replay reads Postgres while the relay goes on: live events for the socket wait in its
+ * catch-up buffer (see OrderRelay.beginCatchUp), so no screen ever waits for another's replay.
+ */
+export function createSubscriptions(deps: {
+  db: Db;
+  log: Logger;
+  relay: OrderRelay;
+  resumeMaxEvents: number;
+  calls: RateLimiterMemory;
+}) {
+  const { db, log, relay } = deps;
+  const replaySlot = semaphore(MAX_CONCURRENT_REPLAYS);
+
+  async function replay(socket: HubSocket, grant: Grant, lastEventId: number): Promise<SubscribeResult> {
+    const catchUp = relay.beginCatchUp(socket);
+    const sent = new Set<number>();
+    try {
+      const result = await replaySlot(async (): Promise<SubscribeResult> => {
+        const bounds = await eventBounds(db);
+        // older than what the hot table keeps, or from another database: the screen reloads a snapshot
+        if (lastEventId > bounds.last || (bounds.first > 0 && lastEventId < bounds.first - 1)) return { resync: true, lastEventId: bounds.last };
+        const missed = await listEventsAfter(db, grant.filter, lastEventId, deps.resumeMaxEvents + 1);
+        if (missed.length > deps.resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
+        for (const e of missed) {
+          socket.emit('order:updated', e);
+          sent.add(e.eventId);
+        }
+        return { lastEventId: Math.max(lastEventId, missed.at(-1)?.eventId ?? 0, relay.deliveredUpTo) };
+      });
+      const { overflowed } = catchUp.finish(sent, 0);
+      return overflowed ? { resync: true, lastEventId: relay.deliveredUpTo } : result;
+    } catch (err) {
+      catchUp.finish(sent, 0);
+      throw err;
+    }
+  }
+
+  async function subscribe(socket: HubSocket, raw: unknown): Promise<SubscribeResult> {
+    const parsed = subscribeSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new Refusal('invalid', parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ').slice(0, 300));
+    }
+    const req = parsed.data;
+    const grant = authorize(socket, req);
+    if (grant instanceof Refusal) throw grant;
+    if (req.scope === 'menu' && !(await pizzeriaExists(db, req.pizzeriaId!))) throw new Refusal('not_found', 'no such pizzeria');
+
+    // a storefront follows one menu at a time: switching shops leaves the previous one
+    if (req.scope === 'menu') for (const r of socket.rooms) if (r.startsWith('menu:') && r !== grant.room) socket.leave(r);
+    const ownRooms = [...socket.rooms].filter((r) => r !== grant.room && isScopeRoom(socket, r)).length;
+    if (ownRooms + 1 > MAX_ROOMS_PER_SOCKET) {
+      throw new Refusal('too_many_subscriptions', `at most ${MAX_ROOMS_PER_SOCKET} subscriptions per connection`, true);
+    }
+    if (!socket.data.scopes.includes(req.scope)) socket.data.scopes.push(req.scope);
+    socket.join(grant.room);
+
+    if (req.scope === 'menu') {
+      socket.emit('menu:availability', await getMenuAvailability(db, req.pizzeriaId!));
+      return { lastEventId: relay.deliveredUpTo };
+    }
+    if (req.lastEventId === undefined || req.scope === 'system') return { lastEventId: relay.deliveredUpTo };
+    return replay(socket, grant, req.lastEventId);
+  }
+
+  /** Wires a socket: one call at a time, each counted; past the limits, a refused ack then a disconnect. */
+  function attach(socket: HubSocket, after: { subscribed: (scope: string) => void }) {
+    let queue: Promise<unknown> = Promise.resolve();
+    const refuse = (ack: unknown, r: Refusal) => {
+      if (typeof ack === 'function') (ack as (res: Ack<never>) => void)({ error: { code: r.code, message: r.message } });
+      // the refusal goes out before the disconnect packet, on the same transport
+      if (r.disconnect) socket.disconnect();
+    };
+    // every incoming message counts, whatever its name: a flood of unknown events costs as much to parse
+    socket.use((packet, next) => {
+      deps.calls.consume(socket.id).then(
+        () => next(),
+        () => refuse(packet.at(-1), new Refusal('rate_limited', 'too many calls on this connection', true)),
+      );
+    });
+    socket.on('subscribe', (raw, ack) => {
+      queue = queue.then(async () => {
+        if (!socket.connected) return;
+        try {
+          const data = await subscribe(socket, raw);
+          after.subscribed((raw as { scope: string }).scope);
+          if (typeof ack === 'function') ack({ data });
+        } catch (err) {
+          if (err instanceof Refusal) return refuse(ack, err);
+          log.error({ err }, 'subscribe failed');
+          refuse(ack, new Refusal('server_error', 'could not subscribe, try again'));
+        }
+      });
+    });
+  }
+
+  return { attach };
+}

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import { roomFor, type SystemStatus } from '../src/lib/realtime/contract.ts';
+import type { HubServer, HubSocket } from './hub-types.ts';
+
+export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>>;
+
+/** The operations page's live view: connected screens, queues, backups and the relay's health. */
+export function createSystemStatus(opts: {
+  io: HubServer;
+  log: Logger;
+  systemInfo?: SystemInfo;
+  relay: () => { listening: boolean; lastEventId: number };
+  intervalMs?: number;
+}) {
+  const { io, log } = opts;
+  const recentLags: number[] = [];
+  const startedAt = new Date().toISOString();
+
+  async function status(): Promise<SystemStatus> {
+    const info = (await opts.systemInfo?.().catch((err) => (log.error({ err }, 'system info failed'), null))) ?? {
+      queues: [],
+      backup: null,
+      maintenance: null,
+    };
+    const sorted = [...recentLags].sort((a, b) => a - b);
+    const screens = [...io.of('/').sockets.values()]
+      .filter((s) => s.data.user && s.data.user.role !== 'admin' && s.data.user.role !== 'manager')
+      .map((s) => ({
+        socketId: s.id,
+        role: s.data.user!.role,
+        pizzeriaId: s.data.user!.pizzeriaId,
+        name: s.data.user!.name,
+        scopes: s.data.scopes,
+        connectedAt: s.data.connectedAt,
+      }));
+    return {
+      at: new Date().toISOString(),
+      screens,
+      ...info,
+      relay: {
+        ...opts.relay(),
+        lastLagMs: recentLags.at(-1) ?? null,
+        p99LagMs: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
+      },
+      hub: { pid: process.pid, startedAt },
+    };
+  }
+
+  /** Sends each watcher the status it may see: a manager only their shop's screens. */
+  async function push(targets?: HubSocket[]) {
+    const ids = io.of('/').adapter.rooms.get(roomFor.system()) ?? new Set<string>();
+    const watchers = targets ?? [...ids].map((id) => io.of('/').sockets.get(id)).filter((s): s is HubSocket => !!s);
+    if (!watchers.length) return;
+    const s = await status();
+    for (const w of watchers) {
+      const u = w.data.user;
+      const screens = u?.role === 'admin' ? s.screens : s.screens.filter((x) => x.pizzeriaId === u?.pizzeriaId);
+      w.emit('system:status', { ...s, screens });
+    }
+  }
+  const timer = setInterval(() => void push().catch(() => {}), opts.intervalMs ?? 2000);
+  timer.unref();
+
+  return {
+    push,
+    recordLag(lagMs: number) {
+      recentLags.push(lagMs);
+      if (recentLags.length > 200) recentLags.shift();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
