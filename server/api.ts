@@ -2,7 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
-import { MAX_LINES, MAX_QUANTITY_PER_LINE, amountToCollect, checkQuantities } from '../src/lib/domain/pricing.ts';
+import { SHOP_PAYMENT_METHODS } from '../src/lib/realtime/contract.ts';
+import { MAX_LINES, MAX_QUANTITY_PER_LINE, checkQuantities } from '../src/lib/domain/pricing.ts';
 import { SESSION_COOKIE, login, logout, readCookie, userForSession, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
@@ -69,7 +70,12 @@ const placeOrderSchema = z.strictObject({
   payment: z.enum(['online', 'on_delivery']),
 });
 
-const statusSchema = z.strictObject({ to: z.enum(ORDER_STATUSES), version: z.number().int().positive().optional() });
+const statusSchema = z.strictObject({
+  to: z.enum(ORDER_STATUSES),
+  version: z.number().int().positive().optional(),
+  // marking a pending online order as paid says how the money was taken
+  paymentMethod: z.enum(SHOP_PAYMENT_METHODS, 'cash, card or phone').optional(),
+});
 const modifySchema = z.strictObject({ items, version: version.optional() });
 const loginSchema = z.strictObject({
   email: z.string().trim().max(200).refine(noControl, 'no control characters'),
@@ -105,7 +111,7 @@ function requireStaff(req: Request, roles?: SessionUser['role'][]): SessionUser 
 const orderResponse = (o: Awaited<ReturnType<typeof getOrder>> & object) => ({
   ...o,
   total: o.totalCents,
-  amountToCollect: amountToCollect(o.totalCents, o.paidCents),
+  amountToCollect: o.amountDueCents,
 });
 
 /**
@@ -260,7 +266,7 @@ export function createApi(deps: {
     const user = requireStaff(req);
     const body = parse(statusSchema, req.body);
     if (!UUID.test(req.params.id)) throw notFound('order');
-    const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version);
+    const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, { paymentMethod: body.paymentMethod });
     res.json(orderResponse(order));
   });
 

@@ -300,7 +300,6 @@ describe('backups and restores', () => {
       const byKey = Object.fromEntries(schedulers.map((s) => [s.key, s]));
       expect(byKey[SCHEDULERS.backup]).toMatchObject({ name: 'backup', pattern: '17 2 * * *', tz: 'UTC' });
       expect(byKey[SCHEDULERS.housekeeping]).toMatchObject({ name: 'housekeeping', pattern: '45 5 * * 1' });
-      expect(byKey[SCHEDULERS.dispatchSweep]).toMatchObject({ name: 'dispatch-sweep', every: 60_000 });
       expect(schedulers).toHaveLength(Object.keys(SCHEDULERS).length); // one per schedule, nothing else
 
       // a restart with another pattern replaces the schedule rather than adding one

@@ -185,9 +185,11 @@ describe('doing the same thing twice', () => {
   it('when a payment confirmation arrives twice at once, the order reaches the kitchen once', async () => {
     const placed = await place(SHOPS.canal, undefined, { payment: 'online' });
     expect(placed.status).toBe('pending_payment');
-    const results = await Promise.all([confirmPayment(pool, placed.id), confirmPayment(pool, placed.id)]);
+    const { total } = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
+    const confirmation = { orderId: placed.id, attempt: 1, amountCents: total, reference: `race-${placed.id}` };
+    const results = await Promise.all([confirmPayment(pool, confirmation), confirmPayment(pool, confirmation)]);
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await confirmPayment(pool, placed.id)).toBeNull();
+    expect(await confirmPayment(pool, confirmation)).toBeNull();
     expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);
     const track = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
     expect(track).toMatchObject({ status: 'received', version: 2, payment: { status: 'paid' }, amountToCollect: 0 });

@@ -18,6 +18,7 @@ export async function startEventReactor(deps: {
   log: Logger;
   prepTargetMs: number;
   dispatchRetryMs: number;
+  paymentExpiryMs: number;
 }) {
   const { db, queues, log } = deps;
   await db.query('INSERT INTO event_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [CURSOR]);
@@ -25,8 +26,15 @@ export async function startEventReactor(deps: {
 
   async function react(e: OrderUpdated) {
     const o = e.order;
-    if (e.type === 'order.placed' && o.status === 'pending_payment' && o.payment.method === 'online') {
-      await queues.payments.add('begin', { orderId: o.id }, { jobId: jobId.paymentBegin(o.id) });
+    // a new order, or one changed while its payment was pending: ask for the (new) total, and give up after the expiry
+    if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
+      const attempt = o.payment.attempt ?? 1;
+      await queues.payments.add('begin', { orderId: o.id, attempt }, { jobId: jobId.paymentBegin(o.id, attempt) });
+      // a second late, so the expiry finds the time passed even if this clock is a little ahead of the database's
+      await queues.payments.add('expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay: deps.paymentExpiryMs + 1000 });
+    }
+    if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
+      await queues.payments.add('refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {

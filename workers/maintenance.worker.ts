@@ -4,10 +4,9 @@ import { createBackup, pruneBackups } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
-import { ordersWaitingForDriver } from '../src/lib/server/orders.ts';
-import { dispatchJobOptions, ensureJob, jobId, QUEUES, SCHEDULERS, type Queues } from './queues.ts';
+import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type Queues } from './queues.ts';
 
-/** Registers the schedules: daily backup, weekly housekeeping, and a sweep for deliveries still without a driver. */
+/** Registers the schedules: daily backup and weekly housekeeping (the reconciler does what the sweeps did). */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
   await queues.maintenance.upsertJobScheduler(SCHEDULERS.backup, { pattern: config.BACKUP_CRON, tz: 'UTC' }, { name: 'backup', data: { trigger: 'schedule' } });
   await queues.maintenance.upsertJobScheduler(
@@ -15,14 +14,11 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
     { pattern: config.MAINTENANCE_CRON, tz: 'UTC' },
     { name: 'housekeeping', data: { trigger: 'schedule' } },
   );
-  // a driver starting a shift, or a delivery whose retries ran out, is picked up within a minute
-  await queues.maintenance.upsertJobScheduler(SCHEDULERS.dispatchSweep, { every: 60_000 }, { name: 'dispatch-sweep', data: {} });
-  // an online payment whose jobs failed for good (a long outage) is tried again
-  await queues.maintenance.upsertJobScheduler(SCHEDULERS.paymentsSweep, { every: 60_000 }, { name: 'payments-sweep', data: {} });
+  for (const key of RETIRED_SCHEDULERS) await queues.maintenance.removeJobScheduler(key);
 }
 
-export function startMaintenanceWorker(deps: { db: Db; config: Config; queues: Queues; connection: ConnectionOptions; prefix: string; log: Logger }) {
-  const { db, config, queues, log } = deps;
+export function startMaintenanceWorker(deps: { db: Db; config: Config; connection: ConnectionOptions; prefix: string; log: Logger }) {
+  const { db, config, log } = deps;
   return new Worker(
     QUEUES.maintenance,
     async (job) => {
@@ -42,32 +38,8 @@ export function startMaintenanceWorker(deps: { db: Db; config: Config; queues: Q
         log.info(result, 'maintenance done');
         return result;
       }
-      if (job.name === 'dispatch-sweep') {
-        let queued = 0;
-        for (const orderId of await ordersWaitingForDriver(db)) {
-          // same job id as the event reactor's: no duplicate while one is pending, a retry if it gave up
-          const r = await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS));
-          if (r === 'added' || r === 'retried') queued++;
-        }
-        return { queued };
-      }
-      if (job.name === 'payments-sweep') {
-        const { rows } = await db.query<{ id: string }>(
-          `SELECT id FROM orders WHERE status = 'pending_payment' AND payment_method = 'online' AND created_at < now() - interval '1 minute'`,
-        );
-        let retried = 0;
-        for (const { id } of rows) {
-          for (const jid of [jobId.paymentBegin(id), jobId.paymentConfirm(id)]) {
-            const j = await queues.payments.getJob(jid);
-            if (j && (await j.getState()) === 'failed') {
-              await j.retry('failed');
-              retried++;
-            }
-          }
-        }
-        if (retried) log.warn({ retried }, 'payment jobs that had given up were retried');
-        return { retried };
-      }
+      // a sweep queued before an upgrade: the reconciler does its work now
+      if ((RETIRED_SCHEDULERS as readonly string[]).includes(job.name)) return 'done by the reconciler';
       throw new Error(`unknown maintenance job ${job.name}`);
     },
     // a backup can take minutes on a big database: keep the lock alive meanwhile

@@ -11,23 +11,27 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
-  'payments:begin': { orderId: string };
-  'payments:confirm': { orderId: string };
+  /** Ask the provider for the order's total, for this attempt (a change while pending starts the next one). */
+  'payments:begin': { orderId: string; attempt: number };
+  /** The provider took `amountCents` for this attempt, under `reference`. */
+  'payments:confirm': { orderId: string; attempt: number; amountCents: number; reference: string };
+  /** An online order still unpaid after PAYMENT_EXPIRY_MINUTES is cancelled. */
+  'payments:expire': { orderId: string; attempt: number };
+  /** Give back what the order owes its customer, through the provider. */
+  'payments:refund': { orderId: string };
   'prep:late-check': { orderId: string };
   'dispatch:assign': { orderId: string };
   'maintenance:backup': { trigger?: string };
   'maintenance:housekeeping': { trigger?: string };
-  'maintenance:dispatch-sweep': Record<string, never>;
-  'maintenance:payments-sweep': Record<string, never>;
 }
 
 /** Job schedulers (BullMQ upserts them by id at every start, so a changed pattern takes effect). */
 export const SCHEDULERS = {
   backup: 'daily-backup',
   housekeeping: 'weekly-maintenance',
-  dispatchSweep: 'dispatch-sweep',
-  paymentsSweep: 'payments-sweep',
 } as const;
+/** Schedulers of earlier versions, now done by the reconciler (workers/reconciler.ts): removed at start. */
+export const RETIRED_SCHEDULERS = ['dispatch-sweep', 'payments-sweep'] as const;
 
 /**
  * Adds a job unless one with its id is pending; a job with that id that failed for good is retried
@@ -48,8 +52,11 @@ export async function ensureJob(queue: Queue, name: string, data: object, opts: 
 }
 
 export const jobId = {
-  paymentBegin: (orderId: string) => `pay-${orderId}`,
-  paymentConfirm: (orderId: string) => `pay-confirm-${orderId}`,
+  paymentBegin: (orderId: string, attempt = 1) => `pay-${orderId}-${attempt}`,
+  paymentConfirm: (orderId: string, attempt = 1) => `pay-confirm-${orderId}-${attempt}`,
+  paymentExpiry: (orderId: string, attempt = 1) => `expire-${orderId}-${attempt}`,
+  // a new id once a refund is recorded, so a later refund of the same order gets its own job
+  refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
   prep: (orderId: string) => `prep-${orderId}`,
   dispatch: (orderId: string) => `dispatch-${orderId}`,
 };

@@ -10,19 +10,30 @@ import { DevPaymentProvider } from './payment-provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { connectionFor, createQueues } from './queues.ts';
+import { reconcile } from './reconciler.ts';
 
-/** Starts every worker and the event reactor; `close` returns active jobs within a hard timeout. */
-export async function startWorkers(config: Config, log: Logger = pino({ level: config.LOG_LEVEL }), options: { schedule?: boolean } = {}) {
+/** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
+export const RECONCILE_EVERY_MS = 60_000;
+
+/**
+ * Starts every worker, the event reactor and the reconciler (at start, then every minute);
+ * `close` returns active jobs within a hard timeout.
+ */
+export async function startWorkers(
+  config: Config,
+  log: Logger = pino({ level: config.LOG_LEVEL }),
+  options: { schedule?: boolean; reconcile?: boolean } = {},
+) {
   const db = createPool(config.DATABASE_URL, 10);
   const connection = connectionFor(config.REDIS_URL);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
   const provider = new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
   const workers: Worker[] = [
-    startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }) }),
+    startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
     startDispatchWorker({ db, connection, prefix, log: log.child({ worker: 'dispatch' }) }),
-    startMaintenanceWorker({ db, config, queues, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
+    startMaintenanceWorker({ db, config, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
   ];
   for (const w of workers) {
     w.on('failed', (job, err) => {
@@ -41,11 +52,32 @@ export async function startWorkers(config: Config, log: Logger = pino({ level: c
     log: log.child({ module: 'event-reactor' }),
     prepTargetMs: config.PREP_TARGET_SECONDS * 1000,
     dispatchRetryMs: config.DISPATCH_RETRY_MS,
+    paymentExpiryMs: config.PAYMENT_EXPIRY_MINUTES * 60_000,
   });
+  const reconcileLog = log.child({ module: 'reconciler' });
+  let reconciling: Promise<unknown> | null = null;
+  const runReconcile = () => {
+    // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
+    reconciling ??= reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false })
+      .catch((err) => reconcileLog.error({ err }, 'reconciler run failed'))
+      .finally(() => (reconciling = null));
+    return reconciling;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  if (options.reconcile !== false) {
+    await runReconcile();
+    timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
+    timer.unref();
+  }
   return {
     queues,
     workers,
+    provider,
+    /** Runs the reconciler now (what the timer does every minute), and tells what it queued. */
+    reconcile: () => reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false }),
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      clearInterval(timer);
+      await reconciling;
       await reactor.close();
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));

@@ -31,7 +31,7 @@ interface Transition {
 const SHOP_STAFF: readonly Actor[] = ['admin', 'manager', 'counter'];
 
 export const TRANSITIONS: readonly Transition[] = [
-  { from: 'pending_payment', to: 'received', by: ['system', 'admin', 'manager'] },
+  { from: 'pending_payment', to: 'received', by: ['system', 'admin', 'manager', 'counter'] },
   { from: 'pending_payment', to: 'cancelled', by: ['customer', 'system', ...SHOP_STAFF] },
   { from: 'received', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
   { from: 'received', to: 'cancelled', by: ['customer', ...SHOP_STAFF] },

@@ -3,7 +3,7 @@ import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type 
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
 import { pickDriver } from '../domain/dispatch.ts';
-import type { EventType, OrderView } from '../realtime/contract.ts';
+import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { appendEvent } from './events.ts';
@@ -60,9 +60,14 @@ export function toOrderView(r: OrderRow): OrderView {
     address: r.address_street
       ? { street: r.address_street, postcode: r.address_postcode, city: r.address_city, lat: r.address_lat, lng: r.address_lng }
       : null,
-    payment: { method: r.payment_method, status: r.payment_status },
+    payment: { method: r.payment_method, status: r.payment_status, attempt: r.payment_attempt, paidWith: r.paid_with },
     totalCents: r.total_cents,
     paidCents: r.paid_cents,
+    amountDueCents: r.amount_due_cents,
+    refundDueCents: r.refund_due_cents,
+    refundedCents: r.refunded_cents,
+    refundedAt: r.refunded_at ? (r.refunded_at as Date).toISOString() : null,
+    cancelReason: r.cancel_reason,
     driver: r.driver_id ? { id: r.driver_id, name: r.driver_name } : null,
     waitingForDriver: r.waiting_for_driver,
     late: r.late,
@@ -314,6 +319,7 @@ export async function advanceOrder(
   orderId: string,
   to: OrderStatus,
   expectedVersion?: number,
+  opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason } = {},
 ): Promise<{ order: OrderView; eventId: number }> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
@@ -321,6 +327,7 @@ export async function advanceOrder(
       if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
       if (actor.role === 'driver' && o.driver_id !== actor.id) throw forbidden('this delivery is not yours');
     }
+    if (to === 'cancelled' && o.status === 'cancelled') throw conflict('already_cancelled', 'this order is already cancelled');
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
@@ -334,34 +341,76 @@ export async function advanceOrder(
       throw conflict('no_driver', 'assign a driver before sending the order out');
     }
 
+    // the payment provider confirms through confirmPayment; anyone else says how the money was taken
+    const markedPaid = to === 'received' && o.status === 'pending_payment';
+    if (markedPaid && !opts.paymentMethod) {
+      throw invalid({ paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, 'a payment method is needed to mark an order as paid');
+    }
+
     const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
+    const params: unknown[] = [orderId, to];
     if (to === 'preparing') await settleReservation(tx, orderId, 'consume');
     if (to === 'cancelled') {
       await settleReservation(tx, orderId, 'release');
       sets.push(`waiting_for_driver = false`);
-      if (o.payment_status === 'paid') sets.push(`payment_status = 'refunded'`);
-      else if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
+      // money taken stays recorded as paid: what is owed back shows as refund_due until the refund is made
+      if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
+      params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : 'shop'));
+      sets.push(`cancel_reason = $${params.length}`);
     }
-    if (to === 'received' && o.status === 'pending_payment') {
-      sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`);
+    if (markedPaid) {
+      params.push(opts.paymentMethod);
+      sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
     }
     if (to === 'delivered' || to === 'collected') {
-      sets.push(`paid_cents = total_cents`, `payment_status = 'paid'`);
+      // the handover collects what was still due
+      sets.push(`paid_cents = paid_cents + amount_due_cents`, `payment_status = 'paid'`);
     }
-    await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, [orderId, to]);
+    await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
     return recordEvent(tx, orderId, 'order.status', actor);
   });
 }
 
-/** The payment provider confirmed the payment: the order reaches the kitchen. Repeats are harmless. */
-export async function confirmPayment(dbp: Db, orderId: string): Promise<{ order: OrderView; eventId: number } | null> {
-  try {
-    return await advanceOrder(dbp, { kind: 'system', name: 'payments' }, orderId, 'received');
-  } catch (err) {
-    // already confirmed, cancelled meanwhile, or gone: nothing to do
-    if (err instanceof AppError && (err.status === 409 || err.status === 404)) return null;
-    throw err;
-  }
+/** What the payment provider says it took: for which order and attempt, how much, under which reference. */
+export interface PaymentConfirmation {
+  orderId: string;
+  attempt: number;
+  amountCents: number;
+  reference: string;
+}
+
+/**
+ * The payment provider confirmed a payment: the order is paid for the amount confirmed and reaches
+ * the kitchen, only if the confirmation is for the attempt in progress and for what the order costs.
+ * A stale attempt, a wrong amount or an order no longer pending changes nothing on the order; every
+ * confirmation is kept by reference, so a repeat is harmless.
+ */
+export async function confirmPayment(dbp: Db, c: PaymentConfirmation): Promise<{ order: OrderView; eventId: number } | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(c.orderId)) return null;
+  return transaction(dbp, async (tx) => {
+    const { rows } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [c.orderId]);
+    const o = rows[0];
+    if (!o) return null;
+    const seen = await tx.query('SELECT 1 FROM payment_confirmations WHERE reference = $1', [c.reference]);
+    if (seen.rows[0]) return null;
+    const reason =
+      o.status !== 'pending_payment' ? `order is ${o.status}`
+      : c.attempt !== o.payment_attempt ? `stale attempt ${c.attempt} (now ${o.payment_attempt})`
+      : c.amountCents !== o.total_cents ? `amount ${c.amountCents} instead of ${o.total_cents}`
+      : null;
+    await tx.query(
+      `INSERT INTO payment_confirmations (reference, order_id, attempt, amount_cents, outcome, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [c.reference, c.orderId, c.attempt, c.amountCents, reason ? 'ignored' : 'paid', reason],
+    );
+    if (reason) return null;
+    await tx.query(
+      `UPDATE orders SET status = 'received', received_at = now(), version = version + 1,
+         payment_status = 'paid', paid_cents = $2, paid_with = 'online', payment_reference = $3
+       WHERE id = $1`,
+      [c.orderId, c.amountCents, c.reference],
+    );
+    return recordEvent(tx, c.orderId, 'order.status', { kind: 'system', name: 'payments' });
+  });
 }
 
 export async function cancelByToken(dbp: Db, token: string) {
@@ -375,11 +424,11 @@ export async function modifyByToken(dbp: Db, token: string, items: LineRequest[]
   if (!id) throw notFound('order');
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, id);
+    if (o.status === 'cancelled') throw conflict('already_cancelled', 'this order was cancelled');
     if (!customerCanChange(o.status)) throw conflict('too_late', 'the kitchen has already started this order');
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
-    // an order already paid online keeps its payment; the difference is settled at the door (amountToCollect)
     await settleReservation(tx, id, 'release');
     const { priced, needs } = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
     await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
@@ -390,7 +439,16 @@ export async function modifyByToken(dbp: Db, token: string, items: LineRequest[]
       );
     }
     await reserve(tx, id, o.pizzeria_id, needs);
-    await tx.query('UPDATE orders SET total_cents = $2, version = version + 1 WHERE id = $1', [id, priced.totalCents]);
+    // an online payment still pending is asked again for the new total (the earlier attempt's
+    // confirmation no longer counts); a paid order keeps its payment, and the difference shows as
+    // amount due (collected at the door) or refund due (refunded by the workers)
+    const restartPayment = o.status === 'pending_payment' && o.payment_method === 'online';
+    await tx.query(
+      `UPDATE orders SET total_cents = $2, version = version + 1
+         ${restartPayment ? ', payment_attempt = payment_attempt + 1, payment_started_at = now()' : ''}
+       WHERE id = $1`,
+      [id, priced.totalCents],
+    );
     return recordEvent(tx, id, 'order.modified', { kind: 'customer' });
   });
 }
@@ -451,4 +509,77 @@ export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): P
   if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
   await dbp.query('UPDATE users SET on_shift = $2 WHERE id = $1', [driver.id, onShift]);
   return { onShift };
+}
+
+// ---------- money owed back, unpaid orders, and what the workers must have queued ----------
+
+/**
+ * The payment provider refunded `amountCents` of this order (it says how much): recorded on the
+ * order with the time, and the order shows as refunded once everything it kept is given back.
+ */
+export async function recordRefund(dbp: Db, orderId: string, refund: { amountCents: number; reference: string }) {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    const amount = Math.min(refund.amountCents, o.paid_cents - o.refunded_cents);
+    if (amount <= 0) return null;
+    const fully = o.status === 'cancelled' && o.paid_cents - o.refunded_cents === amount;
+    await tx.query(
+      `UPDATE orders SET refunded_cents = refunded_cents + $2, refunded_at = now(), version = version + 1
+         ${fully ? `, payment_status = 'refunded'` : ''}
+       WHERE id = $1`,
+      [orderId, amount],
+    );
+    return recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: `refunds:${refund.reference}`.slice(0, 120) });
+  });
+}
+
+/** What a refund of this order needs from the provider: how much is due, against which payment. */
+export async function refundToMake(q: Queryable, orderId: string) {
+  const { rows } = await q.query<{ refund_due_cents: number; refunded_cents: number; payment_reference: string | null; paid_with: string | null }>(
+    'SELECT refund_due_cents, refunded_cents, payment_reference, paid_with FROM orders WHERE id = $1',
+    [orderId],
+  );
+  const r = rows[0];
+  if (!r || r.refund_due_cents <= 0 || r.paid_with !== 'online' || !r.payment_reference) return null;
+  return { amountCents: r.refund_due_cents, refundedSoFarCents: r.refunded_cents, paymentReference: r.payment_reference };
+}
+
+/** An online order still unpaid `expiryMinutes` after its payment started is cancelled by the system, and its stock given back. */
+export async function expireUnpaidOrder(dbp: Db, orderId: string, expiryMinutes: number) {
+  const { rows } = await dbp.query(
+    `SELECT 1 FROM orders WHERE id = $1 AND status = 'pending_payment'
+       AND COALESCE(payment_started_at, pending_payment_at, created_at) <= now() - make_interval(secs => $2)`,
+    [orderId, expiryMinutes * 60],
+  );
+  if (!rows[0]) return null;
+  try {
+    return await advanceOrder(dbp, { kind: 'system', name: 'payment-expiry' }, orderId, 'cancelled', undefined, { cancelReason: 'payment_expired' });
+  } catch (err) {
+    // paid or cancelled meanwhile: nothing to expire
+    if (err instanceof AppError && err.status === 409) return null;
+    throw err;
+  }
+}
+
+/** Online orders waiting for their payment, with the attempt in progress and when it started. */
+export async function pendingOnlinePayments(q: Queryable): Promise<{ id: string; attempt: number; startedAt: Date }[]> {
+  const { rows } = await q.query(
+    `SELECT id, payment_attempt, COALESCE(payment_started_at, pending_payment_at, created_at) AS started_at
+     FROM orders WHERE status = 'pending_payment' AND payment_method = 'online'`,
+  );
+  return rows.map((r) => ({ id: r.id, attempt: r.payment_attempt, startedAt: r.started_at }));
+}
+
+/** Orders in the oven not yet flagged late, with when preparation started. */
+export async function ordersInPreparation(q: Queryable): Promise<{ id: string; preparingAt: Date }[]> {
+  const { rows } = await q.query(`SELECT id, preparing_at FROM orders WHERE status = 'preparing' AND NOT late`);
+  return rows.map((r) => ({ id: r.id, preparingAt: r.preparing_at ?? new Date() }));
+}
+
+/** Orders paid online with money still to give back. */
+export async function onlineRefundsDue(q: Queryable): Promise<{ id: string; refundedCents: number }[]> {
+  const { rows } = await q.query(
+    `SELECT id, refunded_cents FROM orders WHERE refund_due_cents > 0 AND paid_with = 'online' AND payment_reference IS NOT NULL`,
+  );
+  return rows.map((r) => ({ id: r.id, refundedCents: r.refunded_cents }));
 }

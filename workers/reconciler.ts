@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { Config } from '../src/lib/server/config.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
+import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from './queues.ts';
+import { scheduleMaintenance } from './maintenance.worker.ts';
+
+export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'schedules', number>;
+
+/**
+ * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
+ * that gave up is retried. Job ids are fixed per order (and attempt), so a job already queued is
+ * left alone and nothing runs twice. Run at start and every minute by the workers.
+ */
+export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
+  const { db, queues, config } = deps;
+  const now = Date.now();
+  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, schedules: 0 };
+  const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
+
+  for (const p of await pendingOnlinePayments(db)) {
+    const begin = await ensureJob(queues.payments, 'begin', { orderId: p.id, attempt: p.attempt }, { jobId: jobId.paymentBegin(p.id, p.attempt) });
+    report.payments += counted(begin);
+    if (begin === 'done') {
+      // the provider's confirmation that gave up (a long outage) is tried again
+      const confirm = await queues.payments.getJob(jobId.paymentConfirm(p.id, p.attempt));
+      if (confirm && (await confirm.getState()) === 'failed') {
+        await confirm.retry('failed');
+        report.payments++;
+      }
+    }
+    const expiresIn = p.startedAt.getTime() + config.PAYMENT_EXPIRY_MINUTES * 60_000 - now;
+    report.expiries += counted(
+      await ensureJob(queues.payments, 'expire', { orderId: p.id, attempt: p.attempt }, {
+        jobId: jobId.paymentExpiry(p.id, p.attempt),
+        delay: Math.max(0, expiresIn + 1000),
+      }),
+    );
+  }
+
+  for (const o of await ordersInPreparation(db)) {
+    // the timer keeps the time it had left: late-check at the target, or now if already past
+    const remaining = o.preparingAt.getTime() + config.PREP_TARGET_SECONDS * 1000 - now;
+    report.prepTimers += counted(await ensureJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: Math.max(0, remaining) }));
+  }
+
+  for (const orderId of await ordersWaitingForDriver(db)) {
+    // a driver starting a shift, or an assignment whose retries ran out, is picked up here
+    report.dispatches += counted(await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS)));
+  }
+
+  for (const r of await onlineRefundsDue(db)) {
+    report.refunds += counted(await ensureJob(queues.payments, 'refund', { orderId: r.id }, { jobId: jobId.refund(r.id, r.refundedCents) }));
+  }
+
+  // the schedules live in Redis too: registered again if they were lost
+  const schedulers = new Set((await queues.maintenance.getJobSchedulers()).map((s) => s.key));
+  if (deps.schedules !== false && Object.values(SCHEDULERS).some((k) => !schedulers.has(k))) {
+    await scheduleMaintenance(queues, config);
+    report.schedules++;
+  }
+
+  const total = Object.values(report).reduce((a, b) => a + b, 0);
+  if (total) deps.log?.warn(report, 'reconciler queued jobs Postgres says should exist');
+  return report;
+}
