@@ -54,6 +54,10 @@ export function createHandshakeGuard(config: Config, redis?: Redis): HandshakeGu
         keyPrefix: `${config.QUEUE_PREFIX}:rl:sock-conn`,
         points: config.SOCKET_CONNECTS_PER_MINUTE,
         duration: 60,
+        // an address past its limit is refused from memory for the rest of the minute: a flood of
+        // handshakes costs no Redis round trip each
+        inMemoryBlockOnConsumed: config.SOCKET_CONNECTS_PER_MINUTE,
+        inMemoryBlockDuration: 60,
         insuranceLimiter: memory,
       })
     : memory;

@@ -160,13 +160,19 @@ export function createSubscriptions(deps: {
   /** Wires a socket: one call at a time, each counted; past the limits, a refused ack then a disconnect. */
   function attach(socket: HubSocket, after: { subscribed: (scope: string) => void }) {
     let queue: Promise<unknown> = Promise.resolve();
+    let ended = false;
     const refuse = (ack: unknown, r: Refusal) => {
+      if (ended) return;
       if (typeof ack === 'function') (ack as (res: Ack<never>) => void)({ error: { code: r.code, message: r.message } });
       // the refusal goes out before the disconnect packet, on the same transport
-      if (r.disconnect) socket.disconnect();
+      if (r.disconnect) {
+        ended = true;
+        socket.disconnect();
+      }
     };
     // every incoming message counts, whatever its name: a flood of unknown events costs as much to parse
     socket.use((packet, next) => {
+      if (ended) return;
       deps.calls.consume(socket.id).then(
         () => next(),
         () => refuse(packet.at(-1), new Refusal('rate_limited', 'too many calls on this connection', true)),

@@ -1,0 +1,320 @@
+// Abuse benchmark (not a test): do normal screens stay live while one hostile client floods the hub?
+//
+//   npm run bench:abuse
+//
+// It creates its own database (dropped at the end) and runs, twice, the API + Socket.io hub as a
+// process of its own: once with only normal screens, once with a hostile client beside them. The
+// normal screens are 500 sockets, each from its own address (forwarded by a trusted proxy, as
+// behind a load balancer): per shop 4 kitchen tablets and 3 manager screens, 5 head-office screens,
+// and customers each following their order. This process makes a steady flow of order moves
+// through the HTTP API and measures, for each move, when every screen that should see it received
+// it. The hostile client (another process, one address) opens connections as fast as it can and
+// floods each with subscribes to made-up shops and replays from the first event.
+//
+// Knobs (environment): BENCH_SECONDS (30), BENCH_RATE moves/s (40), BENCH_TRACKING (460),
+// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), REDIS_URL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import pino from 'pino';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { migrate } from '../db/migrate-runner.ts';
+import { seed } from '../db/seed-data.ts';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeRequest } from '../src/lib/realtime/contract.ts';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const num = (name: string, dflt: number) => {
+  const raw = process.env[name];
+  const n = raw ? Number(raw) : dflt;
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+};
+const SECONDS = num('BENCH_SECONDS', 30);
+const RATE = num('BENCH_RATE', 40);
+const N_TRACKING = Math.floor(num('BENCH_TRACKING', 460));
+const BASE_DB = (process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const say = (msg: string) => process.stdout.write(msg + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+// ---------- the server, as a process of its own ----------
+
+async function serve() {
+  const { createApp } = await import('../server/app.ts');
+  const { parseConfig } = await import('../src/lib/server/config.ts');
+  const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent', RATE_LIMIT_ORDERS: '1000000' });
+  const app = await createApp({ config, log: pino({ level: 'silent' }) });
+  const port = await app.listen(0, '127.0.0.1');
+  process.send?.({ port });
+  process.on('SIGTERM', () => void app.close(2000).then(() => process.exit(0)));
+}
+
+function startChild(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-abuse.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** Peak resident memory of a process so far, in MiB (Linux). */
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+// ---------- the hostile client, as a process of its own ----------
+
+async function hostile() {
+  const base = process.env.BENCH_BASE!;
+  const token = process.env.BENCH_TOKEN!;
+  const until = Date.now() + SECONDS * 1000;
+  const stats = { attempts: 0, connected: 0, refused: 0, calls: 0, refusedCalls: 0, disconnected: 0 };
+  const headers = { 'x-forwarded-for': '198.51.100.66' };
+  async function one(): Promise<void> {
+    stats.attempts++;
+    const s: ClientSocket = ioClient(base, { transports: ['websocket'], extraHeaders: headers, reconnection: false, auth: { trackingToken: token }, timeout: 5000 });
+    const up = await new Promise<boolean>((resolve) => {
+      s.once('connect', () => resolve(true));
+      s.once('connect_error', () => resolve(false));
+    });
+    if (!up) {
+      stats.refused++;
+      s.close();
+      return;
+    }
+    stats.connected++;
+    const down = new Promise<void>((resolve) => s.once('disconnect', () => (stats.disconnected++, resolve())));
+    // as fast as the socket lets it: made-up shops and replays of everything
+    for (let i = 0; i < 2000 && s.connected && Date.now() < until; i++) {
+      const req: SubscribeRequest = i % 2 ? { scope: 'menu', pizzeriaId: 100_000 + i } : { scope: 'order', lastEventId: 0 };
+      stats.calls++;
+      s.emit('subscribe', req, (ack) => {
+        if ('error' in ack) stats.refusedCalls++;
+      });
+      if (i % 50 === 49) await sleep(0);
+    }
+    await Promise.race([down, sleep(1000)]);
+    s.close();
+  }
+  const lanes = Array.from({ length: 20 }, async () => {
+    while (Date.now() < until) await one().catch(() => {});
+  });
+  await Promise.all(lanes);
+  process.send?.(stats);
+}
+
+// ---------- the normal screens and the moves ----------
+
+interface Run {
+  label: string;
+  p50: number;
+  p99: number;
+  max: number;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  peakMiB: number;
+  moves: number;
+  hostile?: Record<string, number>;
+}
+
+async function runOnce(dbUrl: string, queuePrefix: string, withHostile: boolean): Promise<Run> {
+  const label = withHostile ? 'with a hostile client' : 'normal screens only';
+  say(`\n-- ${label}`);
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  const server = startChild(['--serve'], { DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test' });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('message', (m: { port: number }) => resolve(m.port));
+    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  let addressSeq = 0;
+  const nextAddress = () => {
+    addressSeq++;
+    return `10.${(addressSeq >> 16) & 255}.${(addressSeq >> 8) & 255}.${addressSeq & 255}`;
+  };
+  async function post(path: string, body: unknown, cookie?: string) {
+    const res = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': nextAddress(), ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any, cookie: res.headers.get('set-cookie')?.split(';')[0] };
+  }
+  const login = async (email: string) => (await post('/api/auth/login', { email, password: process.env.BENCH_PASSWORD })).cookie!;
+
+  const shops = (await pool.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias ORDER BY id')).rows;
+  const pizza = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 1`)).rows[0].id;
+  const cookies = new Map<number, { kitchen: string; manager: string }>();
+  for (const s of shops) cookies.set(s.id, { kitchen: await login(`kitchen.${s.slug}@ocpizza.test`), manager: await login(`manager.${s.slug}@ocpizza.test`) });
+  const admin = await login('admin@ocpizza.test');
+
+  // the tracked orders, placed before the clock starts
+  interface Tracked { id: string; token: string; shop: number; version: number; status: string }
+  const orders: Tracked[] = [];
+  for (let i = 0; i < N_TRACKING; i++) {
+    const shop = shops[i % shops.length].id;
+    const r = await post('/api/orders', {
+      pizzeriaId: shop, fulfilment: 'pickup', customer: { name: 'Client Test', phone: '06 12 34 56 78' },
+      items: [{ productId: pizza, quantity: 1 }], payment: 'on_delivery',
+    });
+    if (r.status !== 201) throw new Error(`placing an order: ${r.status} ${JSON.stringify(r.body)}`);
+    orders.push({ id: r.body.id, token: r.body.trackingToken, shop, version: r.body.version, status: r.body.status });
+  }
+
+  // who should see what: key order:version → time the move was sent, and receipts per screen
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let received = 0;
+  let duplicates = 0;
+  let expected = 0;
+  const sockets: ClientSocket[] = [];
+  function screen(auth: { cookie?: string; trackingToken?: string }, sub: SubscribeRequest) {
+    return new Promise<void>((resolve, reject) => {
+      const s: ClientSocket = ioClient(base, {
+        transports: ['websocket'],
+        extraHeaders: { 'x-forwarded-for': nextAddress(), ...(auth.cookie ? { cookie: auth.cookie } : {}) },
+        auth: auth.trackingToken ? { trackingToken: auth.trackingToken } : {},
+      });
+      const seen = new Set<string>();
+      s.on('order:updated', (e) => {
+        const key = `${e.order.id}:${e.order.version}`;
+        const t0 = sentAt.get(key);
+        if (t0 === undefined) return; // not a move of the measured window
+        if (seen.has(key)) return void duplicates++;
+        seen.add(key);
+        received++;
+        latencies.push(performance.now() - t0);
+      });
+      s.once('connect', () => s.emit('subscribe', sub, (ack) => ('error' in ack ? reject(new Error(ack.error.message)) : resolve())));
+      s.once('connect_error', reject);
+      sockets.push(s);
+    });
+  }
+  const watchers: { shop: number | null; order: string | null }[] = [];
+  const batch: Promise<void>[] = [];
+  for (const s of shops) {
+    const c = cookies.get(s.id)!;
+    for (let i = 0; i < 4; i++) (batch.push(screen({ cookie: c.kitchen }, { scope: 'kitchen' })), watchers.push({ shop: s.id, order: null }));
+    for (let i = 0; i < 3; i++) (batch.push(screen({ cookie: c.manager }, { scope: 'shop' })), watchers.push({ shop: s.id, order: null }));
+  }
+  for (let i = 0; i < 5; i++) (batch.push(screen({ cookie: admin }, { scope: 'hq' })), watchers.push({ shop: null, order: null }));
+  for (let i = 0; i < orders.length; i++) {
+    batch.push(screen({ trackingToken: orders[i].token }, { scope: 'order' }));
+    watchers.push({ shop: null, order: orders[i].id });
+    if (batch.length >= 50) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+  say(`${sockets.length} normal screens subscribed`);
+  const receiversOf = (o: Tracked) => watchers.filter((w) => (w.order === null && (w.shop === null || w.shop === o.shop)) || w.order === o.id).length;
+
+  let hostileChild: ChildProcess | undefined;
+  let hostileStats: Promise<Record<string, number>> | undefined;
+  if (withHostile) {
+    hostileChild = startChild(['--hostile'], { BENCH_BASE: base, BENCH_TOKEN: orders[0].token, BENCH_SECONDS: String(SECONDS) });
+    hostileStats = new Promise((resolve) => hostileChild!.once('message', (m: Record<string, number>) => resolve(m)));
+  }
+
+  // the moves: the kitchen of each order's shop bumps it along, at RATE per second
+  const NEXT: Record<string, string> = { received: 'preparing', preparing: 'ready', ready: 'collected' };
+  let moves = 0;
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  let cursor = 0;
+  for (let i = 0; performance.now() - start < SECONDS * 1000; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    let o: Tracked | undefined;
+    for (let k = 0; k < orders.length && !o; k++) {
+      const c = orders[(cursor + k) % orders.length];
+      if (NEXT[c.status]) o = c;
+    }
+    if (!o) break;
+    cursor = (orders.indexOf(o) + 1) % orders.length;
+    const to = NEXT[o.status];
+    o.status = to;
+    o.version++;
+    sentAt.set(`${o.id}:${o.version}`, performance.now());
+    expected += receiversOf(o);
+    moves++;
+    const order = o;
+    inflight.push(
+      post(`/api/orders/${order.id}/status`, { to, version: order.version - 1 }, cookies.get(order.shop)!.kitchen).then((r) => {
+        if (r.status !== 200) throw new Error(`move ${to}: ${r.status} ${JSON.stringify(r.body)}`);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const settleBy = performance.now() + 10_000;
+  while (received < expected && performance.now() < settleBy) await sleep(50);
+  const hostileResult = hostileStats ? await hostileStats : undefined;
+  const peakMiB = peakRssMiB(server.pid!);
+  for (const s of sockets) s.close();
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  hostileChild?.kill();
+  await pool.end();
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    label, moves, expected, received, duplicates, lost: expected - received, peakMiB,
+    p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN, hostile: hostileResult,
+  };
+}
+
+async function main() {
+  const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const dbName = `ocpizza_abuse_${suffix}`;
+  const admin = new pg.Client({ connectionString: `${BASE_DB}/postgres` });
+  await admin.connect();
+  const password = randomBytes(12).toString('base64url');
+  process.env.BENCH_PASSWORD = password;
+  const runs: Run[] = [];
+  try {
+    for (const withHostile of [false, true]) {
+      const name = `${dbName}_${withHostile ? 'h' : 'n'}`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = `${BASE_DB}/${name}`;
+      try {
+        await migrate(url);
+        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        await seed(pool, password);
+        await pool.query('UPDATE stock SET on_hand = 1000000');
+        await pool.end();
+        runs.push(await runOnce(url, `ocpizza_abuse_${suffix}_${withHostile ? 'h' : 'n'}`, withHostile));
+      } finally {
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+  say(`\nOC Pizza Live: abuse benchmark, ${SECONDS} s at ${RATE} moves/s, ${N_TRACKING + 40} normal screens`);
+  say('| run | moves | deliveries expected | received | lost | duplicates | p50 ms | p99 ms | max ms | server peak RSS MiB |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of runs) {
+    say(`| ${r.label} | ${r.moves} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicates} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.peakMiB)} |`);
+  }
+  const h = runs.find((r) => r.hostile)?.hostile;
+  if (h) {
+    say(`hostile client: ${h.attempts} connection attempts, ${h.connected} let in, ${h.refused} refused at the handshake; ` +
+      `${h.calls} subscribe calls sent, ${h.refusedCalls} refused; disconnected by the server ${h.disconnected} times`);
+  }
+  process.exit(runs.some((r) => r.lost > 0 || r.duplicates > 0) ? 1 : 0);
+}
+
+const mode = process.argv[2];
+if (mode === '--serve') await serve();
+else if (mode === '--hostile') await hostile();
+else await main();
