@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ageLevel, formatAge, stepSeconds, ticketLevel, waitingSeconds } from './timing.ts';
+import { ageLevel, type AgeLevel, formatAge, stepSeconds, ticketLevel, waitingSeconds } from './timing.ts';
 
 const T0 = Date.parse('2026-11-22T12:00:00Z');
 const iso = (secondsAfterT0: number) => new Date(T0 + secondsAfterT0 * 1000).toISOString();
@@ -7,7 +7,7 @@ const min = (m: number) => T0 + m * 60_000;
 
 describe('ticket age on the kitchen screen', () => {
   it('turns amber at 60 % of the target and red at the target, and never goes back to green', () => {
-    const levels = [];
+    const levels: AgeLevel[] = [];
     for (let s = 0; s <= 3600; s += 30) levels.push(ageLevel(s, 900));
     const order = { fresh: 0, ageing: 1, late: 2 } as const;
     for (let i = 1; i < levels.length; i++) expect(order[levels[i]]).toBeGreaterThanOrEqual(order[levels[i - 1]]);
