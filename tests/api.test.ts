@@ -77,7 +77,8 @@ describe('catalogue', () => {
   it('lists the five pizzerias with their coordinates', async () => {
     const r = await new Client(base).get('/api/pizzerias');
     expect(r.status).toBe(200);
-    expect(r.body).toHaveLength(5);
+    // other test files may add shops of their own to the shared database
+    expect(r.body.map((p: { slug: string }) => p.slug)).toEqual(expect.arrayContaining(['bastille', 'montmartre', 'batignolles', 'montparnasse', 'canal']));
     expect(r.body[0]).toMatchObject({ slug: 'bastille', lat: expect.any(Number), lng: expect.any(Number) });
   });
 

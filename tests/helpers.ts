@@ -302,3 +302,28 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/**
+ * A shop of a test's own, with its stock and staff (manager, kitchen, counter, driver1, driver2;
+ * the demo password): a test that depends on who is on shift, or on stock levels, uses one, so no
+ * other test file's rows can change what it sees.
+ */
+export async function createShop(pool: pg.Pool, tag: string) {
+  const slug = `t-${tag}-${Math.random().toString(36).slice(2, 8)}`;
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO pizzerias (slug, name, address, lat, lng) VALUES ($1, $2, '1 rue de Test, 75011 Paris', 48.86, 2.37) RETURNING id`,
+    [slug, `OC Pizza ${slug}`],
+  );
+  const id = rows[0].id;
+  await pool.query(`INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT $1, id, 100000 FROM ingredients`, [id]);
+  const roles = { manager: 'manager', kitchen: 'kitchen', counter: 'counter', driver1: 'driver', driver2: 'driver' } as const;
+  const email = (who: keyof typeof roles) => `${who}.${slug}@ocpizza.test`;
+  for (const [who, role] of Object.entries(roles) as [keyof typeof roles, string][]) {
+    await pool.query(
+      `INSERT INTO users (email, password_hash, name, role, pizzeria_id)
+       SELECT $1, password_hash, $2, $3, $4 FROM users WHERE email = 'admin@ocpizza.test'`,
+      [email(who), `${who} ${slug}`, role, id],
+    );
+  }
+  return { id, slug, email };
+}

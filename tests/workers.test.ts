@@ -8,6 +8,7 @@ import {
   address,
   collect,
   connectSocket,
+  createShop,
   customer,
   productId,
   silentLog,
@@ -36,8 +37,6 @@ let workers: Awaited<ReturnType<typeof startWorkers>>;
 let margherita: number;
 const sockets: TestSocket[] = [];
 
-const offShift = (shop: string) => pool.query(`UPDATE users SET on_shift = false WHERE email LIKE $1`, [`driver%.${shop}@ocpizza.test`]);
-
 beforeAll(async () => {
   pool = testPool();
   margherita = await productId(pool, 'margherita');
@@ -46,7 +45,6 @@ beforeAll(async () => {
     `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
      ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
   );
-  await offShift('montparnasse');
   ({ app, base } = await startTestApp());
   workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
 });
@@ -54,7 +52,6 @@ afterAll(async () => {
   for (const s of sockets) s.disconnect();
   await workers?.close();
   await app?.close();
-  await offShift('montparnasse');
   await pool.end();
 });
 
@@ -161,15 +158,17 @@ describe('preparation timer', () => {
 
 describe('delivery assignment', () => {
   it('when deliveries are ready, each goes to the on-shift driver with the fewest active deliveries, and a delivery left waiting is picked up as soon as a driver starts a shift', async () => {
-    const manager = await watch('manager.montparnasse@ocpizza.test', 'shop');
-    const kitchen = await new Client(base).login('kitchen.montparnasse@ocpizza.test');
-    const d1 = await new Client(base).login('driver1.montparnasse@ocpizza.test');
-    const d2 = await new Client(base).login('driver2.montparnasse@ocpizza.test');
-    const d1Id = await userId(pool, 'driver1.montparnasse@ocpizza.test');
-    const d2Id = await userId(pool, 'driver2.montparnasse@ocpizza.test');
+    // a shop of its own: who is on shift there is this test's alone
+    const shop = await createShop(pool, 'dispatch');
+    const manager = await watch(shop.email('manager'), 'shop');
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const d1 = await new Client(base).login(shop.email('driver1'));
+    const d2 = await new Client(base).login(shop.email('driver2'));
+    const d1Id = await userId(pool, shop.email('driver1'));
+    const d2Id = await userId(pool, shop.email('driver2'));
 
     async function readyDelivery() {
-      const o = await place(SHOPS.montparnasse);
+      const o = await place(shop.id);
       await move(kitchen, o.id, 'preparing');
       await move(kitchen, o.id, 'ready');
       return o;
@@ -223,7 +222,6 @@ describe('delivery assignment', () => {
       await move(driver, o.id, 'out_for_delivery');
       await move(driver, o.id, 'delivered');
     }
-    await offShift('montparnasse');
   });
 });
 
