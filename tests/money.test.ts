@@ -159,6 +159,23 @@ describe('refunds', () => {
 });
 
 describe('marking an order paid', () => {
+  it('when an order paid in cash at the shop is reduced, the difference is given back at the counter on collection, not through the provider', async () => {
+    const placed = await place({ items: margheritas(2) });
+    await confirmationJob(placed.id, 1);
+    const manager = await new Client(base).login('manager.montmartre@ocpizza.test');
+    expect((await manager.post(`/api/orders/${placed.id}/status`, { to: 'received', paymentMethod: 'cash' })).status).toBe(200);
+    const reduced = await new Client(base).patch(`/api/track/${placed.trackingToken}`, { items: margheritas(1) });
+    expect(reduced.body).toMatchObject({ totalCents: 1050, paidCents: 2100, refundDueCents: 1050, amountDueCents: 0 });
+
+    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    await move(kitchen, placed.id, 'preparing');
+    await move(kitchen, placed.id, 'ready');
+    const collected = await move(kitchen, placed.id, 'collected');
+    expect(collected).toMatchObject({ refundDueCents: 0, refundedCents: 1050, amountDueCents: 0 });
+    expect(collected.refundedAt).toBeTruthy();
+    expect([...(workers.provider as DevPaymentProvider).refunds.values()].filter((r) => r.orderId === placed.id)).toEqual([]);
+  });
+
   it('a manager marks a pending online order paid only by saying how the money was taken, and the order and its event record it', async () => {
     const placed = await place();
     await confirmationJob(placed.id, 1); // the customer is paying online meanwhile

@@ -363,8 +363,14 @@ export async function advanceOrder(
       sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
     }
     if (to === 'delivered' || to === 'collected') {
-      // the handover collects what was still due
-      sets.push(`paid_cents = paid_cents + amount_due_cents`, `payment_status = 'paid'`);
+      // the handover collects what was still due, or gives back what the shop took too much
+      // (money taken online is refunded through the provider instead)
+      sets.push(
+        `paid_cents = paid_cents + amount_due_cents`,
+        `payment_status = 'paid'`,
+        `refunded_cents = refunded_cents + CASE WHEN paid_with = 'online' THEN 0 ELSE refund_due_cents END`,
+        `refunded_at = CASE WHEN paid_with IS DISTINCT FROM 'online' AND refund_due_cents > 0 THEN now() ELSE refunded_at END`,
+      );
     }
     await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
     return recordEvent(tx, orderId, 'order.status', actor);

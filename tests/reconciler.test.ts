@@ -1,0 +1,187 @@
+// Nothing stuck: an unpaid online order expires and gives its stock back, and when Redis comes back
+// empty the reconciler queues again every job Postgres says should exist, so every order completes.
+// Real Postgres, Redis and BullMQ, with the workers in this process.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { Client, SHOPS, address, customer, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil } from './helpers.ts';
+import type { App } from '../server/app.ts';
+import { startWorkers } from '../workers/workers.ts';
+import { jobId, SCHEDULERS } from '../workers/queues.ts';
+
+const LIVE = 20_000;
+
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let margherita: number;
+
+beforeAll(async () => {
+  pool = testPool();
+  margherita = await productId(pool, 'margherita');
+  await pool.query(
+    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
+     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
+  );
+  ({ app, base } = await startTestApp());
+});
+afterAll(async () => {
+  await app?.close();
+  await pool.end();
+});
+
+async function place(shop: number, overrides: Record<string, unknown> = {}) {
+  const r = await new Client(base).post('/api/orders', {
+    pizzeriaId: shop,
+    fulfilment: 'pickup',
+    customer,
+    items: [{ productId: margherita, quantity: 2 }],
+    payment: 'online',
+    ...overrides,
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body as { id: string; trackingToken: string; status: string; total: number };
+}
+
+const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
+
+/** Reserved stock of the shop for the ingredients of a margherita. */
+const reservedFor = async (shop: number) =>
+  Number(
+    (
+      await pool.query(
+        `SELECT coalesce(sum(s.reserved), 0) AS n FROM stock s JOIN recipe_ingredients r ON r.ingredient_id = s.ingredient_id
+         WHERE s.pizzeria_id = $1 AND r.product_id = $2`,
+        [shop, margherita],
+      )
+    ).rows[0].n,
+  );
+
+describe('unpaid online orders', () => {
+  let workers: Awaited<ReturnType<typeof startWorkers>>;
+  beforeAll(async () => {
+    // the customer never pays (the development provider would confirm after ten minutes); the order expires after 1.2 s
+    workers = await startWorkers(testConfig({ DEV_PAYMENT_DELAY_MS: '600000', PAYMENT_EXPIRY_MINUTES: '0.02' }), silentLog);
+  });
+  afterAll(async () => {
+    await workers?.close();
+  });
+
+  it('when an online order is not paid in time, the system cancels it, its stock is given back, and the tracking page says why', async () => {
+    const before = await reservedFor(SHOPS.canal);
+    const placed = await place(SHOPS.canal);
+    expect(placed.status).toBe('pending_payment');
+    const reserved = await reservedFor(SHOPS.canal);
+    expect(reserved).toBeGreaterThan(before);
+
+    const expired = await waitUntil(async () => {
+      const t = await track(placed.trackingToken);
+      return t.status === 'cancelled' && t;
+    }, LIVE, 'the unpaid order to expire');
+    expect(expired).toMatchObject({ cancelReason: 'payment_expired', payment: { status: 'failed' }, paidCents: 0, amountDueCents: 0, refundDueCents: 0 });
+    expect(Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [placed.id])).rows[0].n)).toBe(0);
+    // given back in full (other unpaid orders of earlier tests may expire meanwhile: never more reserved than before)
+    expect(await reservedFor(SHOPS.canal)).toBeLessThanOrEqual(before);
+    const { rows } = await pool.query(`SELECT type, actor, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`, [placed.id]);
+    expect(rows.map((r) => [r.type, r.actor, r.status])).toEqual([
+      ['order.placed', 'customer', 'pending_payment'],
+      ['order.status', 'system:payment-expiry', 'cancelled'],
+    ]);
+    // what the tracking page shows for this reason, in both languages
+    for (const [lang, text] of [['en', /payment not received in time/i], ['fr', /paiement non reçu à temps/i]] as const) {
+      const messages = JSON.parse(readFileSync(`src/lib/i18n/${lang}.json`, 'utf8'));
+      expect(messages.track.cancelReason.payment_expired).toMatch(text);
+    }
+    expect(readFileSync('src/routes/track/[token]/+page.svelte', 'utf8')).toContain('track.cancelReason.');
+  });
+});
+
+describe('when Redis comes back empty', () => {
+  let workers: Awaited<ReturnType<typeof startWorkers>>;
+  const prefix = inject('queuePrefix');
+  const driversOfBatignolles = (onShift: boolean) =>
+    pool.query(`UPDATE users SET on_shift = $1 WHERE email LIKE 'driver%.batignolles@ocpizza.test'`, [onShift]);
+
+  beforeAll(async () => {
+    await driversOfBatignolles(false);
+    // payments confirm only when the test says, timers run for ten minutes, expiry after half an hour
+    workers = await startWorkers(
+      testConfig({ DEV_PAYMENT_DELAY_MS: '600000', PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300', PAYMENT_EXPIRY_MINUTES: '30' }),
+      silentLog,
+    );
+  });
+  afterAll(async () => {
+    await workers?.close();
+    await driversOfBatignolles(false);
+  });
+
+  it('the reconciler queues again every pending payment, expiry, preparation timer and delivery without a driver, with the time each had left, and the orders complete', async () => {
+    const { payments, prep, dispatch, maintenance } = workers.queues;
+    const kitchen = await new Client(base).login('kitchen.batignolles@ocpizza.test');
+    // an online order waiting for its payment, a pizza in the oven, a ready delivery nobody is free to take
+    const unpaid = await place(SHOPS.batignolles);
+    const inOven = await place(SHOPS.batignolles, { payment: 'on_delivery' });
+    await move(kitchen, inOven.id, 'preparing');
+    const waiting = await place(SHOPS.batignolles, { payment: 'on_delivery', fulfilment: 'delivery', address });
+    await move(kitchen, waiting.id, 'preparing');
+    await move(kitchen, waiting.id, 'ready');
+
+    const jobs = () =>
+      Promise.all([
+        payments.getJob(jobId.paymentConfirm(unpaid.id)),
+        payments.getJob(jobId.paymentExpiry(unpaid.id)),
+        prep.getJob(jobId.prep(inOven.id)),
+        prep.getJob(jobId.prep(waiting.id)),
+        dispatch.getJob(jobId.dispatch(waiting.id)),
+      ]);
+    await waitUntil(async () => {
+      const [confirm, expiry, timer, , assign] = await jobs();
+      return confirm && expiry && timer && assign;
+    }, LIVE, 'the jobs of the three orders');
+
+    // Redis loses everything of ours: jobs, timers, schedules
+    await deleteRedisKeys(prefix);
+    const [confirm, expiry, timer, , assign] = await jobs();
+    expect([confirm, expiry, timer, assign]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(await maintenance.getJobSchedulers()).toEqual([]);
+
+    const report = await workers.reconcile();
+    expect(report.payments).toBeGreaterThanOrEqual(1);
+    expect(report.expiries).toBeGreaterThanOrEqual(1);
+    expect(report.prepTimers).toBeGreaterThanOrEqual(1);
+    expect(report.dispatches).toBeGreaterThanOrEqual(1);
+    expect(report.schedules).toBe(1);
+
+    // the payment is asked again, and its expiry keeps the time it had left
+    const begin = await payments.getJob(jobId.paymentBegin(unpaid.id));
+    expect(begin?.data).toMatchObject({ orderId: unpaid.id, attempt: 1 });
+    const newExpiry = (await payments.getJob(jobId.paymentExpiry(unpaid.id)))!;
+    expect(newExpiry.opts.delay).toBeGreaterThan(0);
+    expect(newExpiry.opts.delay).toBeLessThanOrEqual(30 * 60_000 + 1000);
+    // the oven timer keeps the time it had left, no more
+    const newTimer = (await prep.getJob(jobId.prep(inOven.id)))!;
+    expect(newTimer.opts.delay).toBeGreaterThan(0);
+    expect(newTimer.opts.delay).toBeLessThanOrEqual(600_000);
+    expect(await dispatch.getJob(jobId.dispatch(waiting.id))).toBeTruthy();
+    expect((await maintenance.getJobSchedulers()).map((s) => s.key).sort()).toEqual(Object.values(SCHEDULERS).sort());
+
+    // a second run finds nothing missing
+    const again = await workers.reconcile();
+    expect([again.payments, again.expiries, again.prepTimers, again.schedules]).toEqual([0, 0, 0, 0]);
+
+    // and the orders complete: the customer pays, the late pizza is flagged, a driver takes the delivery
+    const paying = await waitUntil(async () => payments.getJob(jobId.paymentConfirm(unpaid.id)), LIVE, 'the payment to be asked again');
+    await paying!.promote();
+    await waitUntil(async () => (await track(unpaid.trackingToken)).status === 'received', LIVE, 'the payment to be confirmed');
+    expect(await track(unpaid.trackingToken)).toMatchObject({ paidCents: unpaid.total, amountDueCents: 0 });
+
+    await (await prep.getJob(jobId.prep(inOven.id)))!.promote();
+    await waitUntil(async () => (await track(inOven.trackingToken)).late, LIVE, 'the oven timer to fire');
+    await move(kitchen, inOven.id, 'ready');
+    await move(kitchen, inOven.id, 'collected');
+
+    await driversOfBatignolles(true);
+    const assigned = await waitUntil(async () => (await track(waiting.trackingToken)).driver, LIVE, 'a driver for the waiting delivery');
+    expect(assigned.id).toBeGreaterThan(0);
+  });
+});
