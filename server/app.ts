@@ -10,6 +10,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { lastBackup } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
+import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { createQueues, type Queues } from '../workers/queues.ts';
@@ -99,7 +100,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const s of hubRef.current?.io.of('/').sockets.values() ?? []) {
         const u = s.data.user;
         if (!u || !['kitchen', 'driver', 'counter'].includes(u.role)) continue;
-        const pizzeria = shopSlugs.get(u.pizzeriaId ?? 0) ?? String(u.pizzeriaId);
+        const pizzeria = slugs.get(u.pizzeriaId ?? 0) ?? String(u.pizzeriaId);
         const key = `${pizzeria}:${u.role}`;
         const entry = counts.get(key) ?? { role: u.role, pizzeria, count: 0 };
         entry.count++;
@@ -109,9 +110,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
   });
   // shop slugs for metric labels (shops are few and rarely added: read at start)
-  const shopSlugs = new Map<number, string>(
-    (await db.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias').catch(() => ({ rows: [] }))).rows.map((r) => [r.id, r.slug]),
-  );
+  const slugs = await shopSlugs(db).catch(() => new Map<number, string>());
 
   const app = express();
   app.disable('x-powered-by');
@@ -145,7 +144,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const checks = { postgres: false, redis: false, schema: false, accepting: !shuttingDown };
     let pending: string[] = [];
     await Promise.all([
-      withTimeout(db.query('SELECT 1'), 2000).then(() => (checks.postgres = true), () => {}),
+      withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
       withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
       withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
@@ -205,9 +204,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         }),
       ).catch(() => []),
       lastBackup(db),
-      db.query('SELECT ran_at, sessions_deleted, events_archived FROM maintenance_runs ORDER BY id DESC LIMIT 1'),
+      lastMaintenanceRun(db),
     ]);
-    const m = maintenance.rows[0];
     return {
       queues: queueStates,
       backup: backup.last
@@ -219,7 +217,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
             lastSuccessAt: backup.lastSuccessful?.finished_at?.toISOString() ?? null,
           }
         : null,
-      maintenance: m ? { lastAt: m.ran_at.toISOString(), sessionsDeleted: m.sessions_deleted, eventsArchived: m.events_archived } : null,
+      maintenance,
     };
   }
 

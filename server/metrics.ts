@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Db } from '../src/lib/server/db.ts';
+import { backupSummary, ordersByShopAndStatus, type BackupSummary } from '../src/lib/server/operations-queries.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -90,17 +91,12 @@ export function createMetrics(deps: {
     labelNames: ['pizzeria', 'status'] as const,
     registers: [registry],
     async collect() {
-      const { rows } = await deps.db.query(
-        `SELECT p.slug, o.status, count(*)::int AS n FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
-         WHERE o.business_day = (now() AT TIME ZONE 'Europe/Paris')::date
-            OR o.status NOT IN ('delivered', 'collected', 'cancelled')
-         GROUP BY p.slug, o.status`,
-      );
+      const rows = await ordersByShopAndStatus(deps.db);
       this.reset();
       for (const r of rows) this.set({ pizzeria: r.slug, status: r.status }, r.n);
     },
   });
-  const backupGauge = (name: string, help: string, pick: (r: Record<string, any>) => number | null) =>
+  const backupGauge = (name: string, help: string, pick: (r: BackupSummary) => number | null) =>
     new Gauge({
       name,
       help,
@@ -112,22 +108,16 @@ export function createMetrics(deps: {
         else this.set(v);
       },
     });
-  let backupCache: { at: number; row: Record<string, any> | null } | null = null;
+  let backupCache: { at: number; row: BackupSummary | null } | null = null;
   async function backupState() {
     if (backupCache && Date.now() - backupCache.at < 1000) return backupCache.row;
-    const { rows } = await deps.db.query(
-      `SELECT (SELECT extract(epoch FROM finished_at) FROM backups WHERE ok ORDER BY id DESC LIMIT 1) AS last_success,
-              (SELECT bytes FROM backups WHERE ok ORDER BY id DESC LIMIT 1) AS last_bytes,
-              (SELECT ok FROM backups WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_ok,
-              (SELECT count(*) FROM backups WHERE ok = false) AS failures`,
-    );
-    backupCache = { at: Date.now(), row: rows[0] ?? null };
+    backupCache = { at: Date.now(), row: await backupSummary(deps.db) };
     return backupCache.row;
   }
-  backupGauge('ocpizza_backup_last_success_timestamp_seconds', 'When the last successful backup finished (Unix time)', (r) => (r.last_success === null ? null : Number(r.last_success)));
-  backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => (r.last_bytes === null ? null : Number(r.last_bytes)));
-  backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.last_ok === null ? null : r.last_ok ? 1 : 0));
-  backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => Number(r.failures));
+  backupGauge('ocpizza_backup_last_success_timestamp_seconds', 'When the last successful backup finished (Unix time)', (r) => r.lastSuccess);
+  backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => r.lastBytes);
+  backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.lastOk === null ? null : r.lastOk ? 1 : 0));
+  backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => r.failures);
   new Gauge({
     name: 'ocpizza_schema_pending_migrations',
     help: 'Migrations the code has and the database has not applied (not ready while above 0)',
