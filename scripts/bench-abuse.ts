@@ -202,15 +202,18 @@ async function runOnce(dbUrl: string, queuePrefix: string, withHostile: boolean)
   }
   const watchers: { shop: number | null; order: string | null }[] = [];
   const batch: Promise<void>[] = [];
+  const add = (auth: { cookie?: string; trackingToken?: string }, sub: SubscribeRequest, watcher: (typeof watchers)[number]) => {
+    batch.push(screen(auth, sub));
+    watchers.push(watcher);
+  };
   for (const s of shops) {
     const c = cookies.get(s.id)!;
-    for (let i = 0; i < 4; i++) (batch.push(screen({ cookie: c.kitchen }, { scope: 'kitchen' })), watchers.push({ shop: s.id, order: null }));
-    for (let i = 0; i < 3; i++) (batch.push(screen({ cookie: c.manager }, { scope: 'shop' })), watchers.push({ shop: s.id, order: null }));
+    for (let i = 0; i < 4; i++) add({ cookie: c.kitchen }, { scope: 'kitchen' }, { shop: s.id, order: null });
+    for (let i = 0; i < 3; i++) add({ cookie: c.manager }, { scope: 'shop' }, { shop: s.id, order: null });
   }
-  for (let i = 0; i < 5; i++) (batch.push(screen({ cookie: admin }, { scope: 'hq' })), watchers.push({ shop: null, order: null }));
+  for (let i = 0; i < 5; i++) add({ cookie: admin }, { scope: 'hq' }, { shop: null, order: null });
   for (let i = 0; i < orders.length; i++) {
-    batch.push(screen({ trackingToken: orders[i].token }, { scope: 'order' }));
-    watchers.push({ shop: null, order: orders[i].id });
+    add({ trackingToken: orders[i].token }, { scope: 'order' }, { shop: null, order: orders[i].id });
     if (batch.length >= 50) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
