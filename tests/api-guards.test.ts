@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, customer, productId, startTestApp, testPool } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { Client, SHOPS, address, customer, productId, silentLog, startTestApp, testConfig, testPool } from './helpers.ts';
+import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
 import { deleteExpiredIdempotencyKeys } from '../src/lib/server/idempotency.ts';
 
@@ -220,6 +222,83 @@ describe('failed logins are counted by the client address behind a trusted proxy
       expect((await tryLogin('203.0.113.7', inject('demoPassword'))).status).toBe(429);
       expect((await tryLogin('203.0.113.8', inject('demoPassword'))).status).toBe(200);
       expect(await count('SELECT count(*) AS n FROM login_failures WHERE email = $1 AND ip = $2', [email, '203.0.113.7'])).toBe(10);
+    } finally {
+      await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
+    }
+  });
+});
+
+// ---------- the login page and form actions (the built SvelteKit app, as production mounts it; CI builds it first) ----------
+
+const pagesBuilt = existsSync(join(process.cwd(), 'build', 'handler.js'));
+
+describe.runIf(pagesBuilt || !!process.env.CI)('the login page and form actions', () => {
+  let pages: App;
+  let pagesBase: string;
+
+  beforeAll(async () => {
+    // the built pages open their own pool from the environment
+    process.env.DATABASE_URL = inject('databaseUrl');
+    pages = await createApp({ config: testConfig(), log: silentLog, withPages: true });
+    pagesBase = `http://127.0.0.1:${await pages.listen(0, '127.0.0.1')}`;
+  });
+  afterAll(async () => {
+    await pages?.close();
+  });
+
+  /** A form posted as a browser posts it (no JavaScript): from `origin`, through a proxy that forwards `ip`. */
+  const postForm = (path: string, form: Record<string, string>, opts: { origin?: string; ip?: string; cookie?: string } = {}) =>
+    fetch(pagesBase + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: opts.origin ?? pagesBase,
+        ...(opts.ip ? { 'x-forwarded-for': opts.ip } : {}),
+        ...(opts.cookie ? { cookie: opts.cookie } : {}),
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+
+  it('refuses a form posted from another origin (SvelteKit\'s own check), and a logout from there leaves the session open', async () => {
+    const email = 'manager.batignolles@ocpizza.test';
+    const cross = await postForm('/login', { email, password: inject('demoPassword') }, { origin: 'https://evil.example' });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get('set-cookie')).toBeNull();
+    const same = await postForm('/login', { email, password: inject('demoPassword') });
+    expect(same.status).toBe(303);
+    const cookie = same.headers.get('set-cookie')!.split(';')[0];
+    expect((await postForm('/logout', {}, { origin: `${pagesBase.replace(/:\d+$/, ':1')}`, cookie })).status).toBe(403);
+    const me = await fetch(`${pagesBase}/api/auth/me`, { headers: { cookie } });
+    expect((await me.json()).user?.email).toBe(email);
+  });
+
+  it('counts failed logins on the page by the forwarded client address, like the API, so one address behind the proxy locks out only itself', async () => {
+    const email = 'driver1.batignolles@ocpizza.test';
+    const api = (ip: string, password: string) =>
+      fetch(`${pagesBase}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ email, password }),
+      });
+    try {
+      for (let i = 0; i < 10; i++) expect((await postForm('/login', { email, password: `guess-${i}` }, { ip: '198.51.100.4' })).status).toBe(401);
+      expect(await count('SELECT count(*) AS n FROM login_failures WHERE email = $1 AND ip = $2', [email, '198.51.100.4'])).toBe(10);
+      // that address is locked out at both doors
+      expect((await postForm('/login', { email, password: inject('demoPassword') }, { ip: '198.51.100.4' })).status).toBe(429);
+      expect((await api('198.51.100.4', inject('demoPassword'))).status).toBe(429);
+      // everyone else behind the same proxy is not
+      expect((await postForm('/login', { email, password: inject('demoPassword') }, { ip: '198.51.100.5' })).status).toBe(303);
+      expect((await api('198.51.100.6', inject('demoPassword'))).status).toBe(200);
+      // and a client cannot pick its own address with the header the server sets for the pages
+      const spoof = await fetch(`${pagesBase}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: pagesBase, 'x-forwarded-for': '198.51.100.4', 'x-ocpizza-client-address': '192.0.2.1' },
+        body: new URLSearchParams({ email, password: inject('demoPassword') }).toString(),
+      });
+      expect(spoof.status).toBe(429);
     } finally {
       await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
     }

@@ -4,7 +4,9 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-const safeNext = (v: string | null) => (v && v.startsWith('/') && !v.startsWith('//') ? v : null);
+// a path of this site only: not "//host" nor "/\host" (browsers read both as another site), and
+// printable ASCII only, as a Location header needs (the login link encodes it so)
+const safeNext = (v: string | null) => (v && v.length <= 500 && /^\/(?![/\\])[!-[\]-~]*$/.test(v) ? v : null);
 
 export const load: PageServerLoad = ({ locals, url }) => {
   if (locals.user) redirect(303, safeNext(url.searchParams.get('next')) ?? homeFor(locals.user.role));
@@ -13,7 +15,9 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 export const actions: Actions = {
   default: async ({ request, cookies, url, getClientAddress }) => {
-    const form = await request.formData();
+    // a body that is not a form (text/plain, a broken multipart) is refused like an empty form
+    const form = await request.formData().catch(() => null);
+    if (!form) return fail(415, { email: '', error: 'missing' as const });
     const email = String(form.get('email') ?? '').slice(0, 200);
     const password = String(form.get('password') ?? '').slice(0, 200);
     if (!email || !password) return fail(422, { email, error: 'missing' as const });
