@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import { transaction } from './db.ts';
+import { deleteExpiredIdempotencyKeys } from './idempotency.ts';
 
 export interface MaintenanceResult {
   sessionsDeleted: number;
@@ -15,6 +16,7 @@ export async function runMaintenance(db: Db, archiveAfterDays: number, trigger =
   return transaction(db, async (tx) => {
     const sessions = await tx.query('DELETE FROM sessions WHERE expires_at < now()');
     await tx.query(`DELETE FROM login_failures WHERE at < now() - interval '1 day'`);
+    await deleteExpiredIdempotencyKeys(tx);
     const moved = await tx.query(
       `WITH old AS (
          DELETE FROM order_events
