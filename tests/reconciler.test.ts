@@ -99,16 +99,14 @@ describe('unpaid online orders', () => {
 describe('when Redis comes back empty', () => {
   let workers: Awaited<ReturnType<typeof startWorkers>>;
   const prefix = inject('queuePrefix');
+  // payments confirm only when the test says, timers run for ten minutes, expiry after half an hour
+  const config = testConfig({ DEV_PAYMENT_DELAY_MS: '600000', PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300', PAYMENT_EXPIRY_MINUTES: '30' });
   const driversOfBatignolles = (onShift: boolean) =>
     pool.query(`UPDATE users SET on_shift = $1 WHERE email LIKE 'driver%.batignolles@ocpizza.test'`, [onShift]);
 
   beforeAll(async () => {
     await driversOfBatignolles(false);
-    // payments confirm only when the test says, timers run for ten minutes, expiry after half an hour
-    workers = await startWorkers(
-      testConfig({ DEV_PAYMENT_DELAY_MS: '600000', PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300', PAYMENT_EXPIRY_MINUTES: '30' }),
-      silentLog,
-    );
+    workers = await startWorkers(config, silentLog);
   });
   afterAll(async () => {
     await workers?.close();
@@ -183,5 +181,26 @@ describe('when Redis comes back empty', () => {
     await driversOfBatignolles(true);
     const assigned = await waitUntil(async () => (await track(waiting.trackingToken)).driver, LIVE, 'a driver for the waiting delivery');
     expect(assigned.id).toBeGreaterThan(0);
+  });
+
+  it('a refund owed whose job Redis lost is made when the workers start again', async () => {
+    const placed = await place(SHOPS.batignolles);
+    const paying = await waitUntil(async () => workers.queues.payments.getJob(jobId.paymentConfirm(placed.id)), LIVE, 'the payment to be asked');
+    await paying!.promote();
+    await waitUntil(async () => (await track(placed.trackingToken)).status === 'received', LIVE, 'the payment to be confirmed');
+
+    await workers.close();
+    const cancelled = await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', refundDueCents: placed.total });
+    // the workers had seen the cancel, then Redis lost the refund job with everything else
+    await pool.query(`UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM order_events) WHERE name = 'workers'`);
+    await deleteRedisKeys(prefix);
+
+    workers = await startWorkers(config, silentLog);
+    const refunded = await waitUntil(async () => {
+      const t = await track(placed.trackingToken);
+      return t.refundedCents > 0 && t;
+    }, LIVE, 'the refund');
+    expect(refunded).toMatchObject({ refundedCents: placed.total, refundDueCents: 0, payment: { status: 'refunded' } });
   });
 });
