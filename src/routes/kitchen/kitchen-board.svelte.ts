@@ -1,10 +1,76 @@
 import { OrderBoard } from '$lib/realtime/live.svelte.ts';
-import type { OrderView } from '$lib/realtime/contract.ts';
+import type { OrderItemView, OrderUpdated, OrderView } from '$lib/realtime/contract.ts';
+import { CANCELLED_SHOWN_MS, CHANGE_SHOWN_MS, itemChanges, stillShown, type ItemChange } from './ticket-notes.ts';
 
-/** The kitchen's live tickets: what is received, in the oven and waiting to leave. */
+export type KitchenColumn = 'received' | 'preparing' | 'ready';
+const COLUMNS: readonly string[] = ['received', 'preparing', 'ready'];
+
+/** What the screen announces for an event: a new ticket, a changed one, a cancelled one. */
+export type KitchenNews = 'new' | 'changed' | 'cancelled' | null;
+
+/**
+ * The kitchen's live tickets: what is received, in the oven and waiting to leave, plus what the cook
+ * must notice: a ticket the customer changed (until the cook has seen it) and a cancelled one (for a while).
+ */
 export class KitchenBoard extends OrderBoard {
-  column(status: 'received' | 'preparing' | 'ready'): OrderView[] {
-    const since = (o: OrderView) => Date.parse(o.timestamps[status] ?? o.timestamps.created ?? '') || 0;
-    return this.list.filter((o) => o.status === status).sort((a, b) => since(a) - since(b));
+  /** Order id → the items as the cook last saw them, and when the first unseen change came. */
+  changed = $state<Record<string, { base: OrderItemView[]; at: number }>>({});
+  /** Order id → the column a cancelled ticket was in, and when it was cancelled. */
+  cancelled = $state<Record<string, { from: KitchenColumn; at: number }>>({});
+
+  /** Applies a live event and says what, if anything, the screen should announce. */
+  receive(e: OrderUpdated, nowMs = Date.now()): KitchenNews {
+    const before = this.orders[e.order.id];
+    if (before && before.version >= e.order.version) return null;
+    this.apply(e.order);
+    const o = e.order;
+    if (o.status === 'cancelled') {
+      if (!before || !COLUMNS.includes(before.status)) return null;
+      this.cancelled[o.id] = { from: before.status as KitchenColumn, at: nowMs };
+      delete this.changed[o.id];
+      return 'cancelled';
+    }
+    // an 'order.modified' event (or a refreshed ticket) whose lines are not what the screen showed
+    if (before && COLUMNS.includes(o.status) && itemChanges(before.items, o.items).length) {
+      const base = this.changed[o.id]?.base ?? before.items;
+      if (!itemChanges(base, o.items).length) {
+        // changed back to what the cook saw
+        delete this.changed[o.id];
+        return null;
+      }
+      this.changed[o.id] = { base, at: nowMs };
+      return 'changed';
+    }
+    if (o.status === 'received' && before?.status !== 'received') return 'new';
+    return null;
+  }
+
+  /** What changed on a ticket the cook has not acknowledged yet. */
+  changesOf(o: OrderView): ItemChange[] {
+    const c = this.changed[o.id];
+    return c ? itemChanges(c.base, o.items) : [];
+  }
+
+  /** The cook saw the change, or removes a cancelled ticket. */
+  acknowledge(id: string) {
+    delete this.changed[id];
+    if (this.cancelled[id]) {
+      delete this.cancelled[id];
+      if (this.orders[id]?.status === 'cancelled') delete this.orders[id];
+    }
+  }
+
+  /** Forgets notes past their time. */
+  prune(nowMs = Date.now()) {
+    for (const [id, c] of Object.entries(this.changed)) if (!stillShown(c.at, nowMs, CHANGE_SHOWN_MS)) delete this.changed[id];
+    for (const [id, c] of Object.entries(this.cancelled)) if (!stillShown(c.at, nowMs, CANCELLED_SHOWN_MS)) this.acknowledge(id);
+  }
+
+  /** The column's tickets, oldest first, with the cancelled ones it held still in place. */
+  column(status: KitchenColumn): OrderView[] {
+    const since = (o: OrderView) => Date.parse(o.timestamps[status] ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0;
+    return this.list
+      .filter((o) => o.status === status || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status))
+      .sort((a, b) => since(a) - since(b));
   }
 }

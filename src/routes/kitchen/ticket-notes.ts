@@ -1,0 +1,45 @@
+// What the kitchen must notice on a ticket: what the customer changed, and how long a cancelled
+// ticket stays on the screen. Plain functions, used by the kitchen board.
+import type { OrderItemView } from '$lib/realtime/contract.ts';
+
+/** A changed ticket stays highlighted until the cook taps it, or this long. */
+export const CHANGE_SHOWN_MS = 2 * 60_000;
+/** A cancelled ticket stays on the screen, marked, this long (or until the cook removes it). */
+export const CANCELLED_SHOWN_MS = 2 * 60_000;
+
+export interface ItemChange {
+  productId: number;
+  name: string;
+  /** Positive: more of it now; negative: fewer. */
+  delta: number;
+}
+
+/** Line by line, what the order has more or less of now than before (additions first). */
+export function itemChanges(before: OrderItemView[], after: OrderItemView[]): ItemChange[] {
+  const count = new Map<number, { name: string; n: number }>();
+  for (const i of before) {
+    const c = count.get(i.productId) ?? { name: i.name, n: 0 };
+    c.n -= i.quantity;
+    count.set(i.productId, c);
+  }
+  for (const i of after) {
+    const c = count.get(i.productId) ?? { name: i.name, n: 0 };
+    c.n += i.quantity;
+    c.name = i.name;
+    count.set(i.productId, c);
+  }
+  return [...count.entries()]
+    .filter(([, c]) => c.n !== 0)
+    .map(([productId, c]) => ({ productId, name: c.name, delta: c.n }))
+    .sort((a, b) => Number(b.delta > 0) - Number(a.delta > 0) || a.name.localeCompare(b.name));
+}
+
+/** "+1 Margherita, −1 Reine" (a true minus sign, readable from afar). */
+export function describeChanges(changes: ItemChange[]): string {
+  return changes.map((c) => `${c.delta > 0 ? '+' : '\u2212'}${Math.abs(c.delta)} ${c.name}`).join(', ');
+}
+
+/** Whether a note made at `sinceMs` is still shown at `nowMs`. */
+export function stillShown(sinceMs: number, nowMs: number, forMs: number): boolean {
+  return nowMs - sinceMs < forMs;
+}
