@@ -242,5 +242,6 @@ describe('staff actions', () => {
     expect(errorMessageKey(e('rate_limited', 429))).toBe('staff.errors.rateLimited');
     expect(errorMessageKey(e('not_found', 404))).toBe('staff.errors.notFound');
     expect(errorMessageKey(e('whatever', 400))).toBe('staff.errors.other');
+    expect(errorMessageKey(e('unavailable', 503))).toBe('staff.errors.server');
   });
 });

@@ -43,7 +43,7 @@ export interface ActionError {
   status: number | null;
   /** The server's own words (English); pages show their own message per code. */
   message: string;
-  /** Whether sending the same tap again can succeed. A stale ticket cannot: it was refreshed instead. */
+  /** Whether sending the same tap again can succeed (the server or the network failed, not the tap). */
   retryable: boolean;
   /** The ticket as it is now, when the tap was refused because it had changed meanwhile. */
   order?: OrderView;
@@ -119,8 +119,8 @@ export function actionKey(a: StaffAction): string {
   }
 }
 
-/** Not retried by hand: the tap cannot succeed as it was (the page shows the ticket as it is now). */
-const FINAL_CODES = new Set(['stale', 'not_allowed', 'forbidden', 'not_found', 'no_driver', 'validation', 'unavailable', 'too_late']);
+/** Worth sending again as it was: the server or the way to it failed, not the tap itself. */
+const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
 
 class NetworkError extends Error {}
 
@@ -345,13 +345,14 @@ function toError(res: Answer): ActionError {
     code,
     status: res.status,
     message: e?.message ?? `HTTP ${res.status}`,
-    retryable: !FINAL_CODES.has(code) && res.status !== 422,
+    retryable: retryableStatus(res.status),
     details,
   };
 }
 
 /** The message key a page shows for a failed tap, in the user's language (staff.errors.*). */
 export function errorMessageKey(error: ActionError): string {
+  if (error.status !== null && error.status >= 500) return 'staff.errors.server';
   switch (error.code) {
     case 'stale':
     case 'not_allowed':
@@ -368,6 +369,6 @@ export function errorMessageKey(error: ActionError): string {
     case 'rate_limited':
       return 'staff.errors.rateLimited';
     default:
-      return error.status !== null && error.status >= 500 ? 'staff.errors.server' : 'staff.errors.other';
+      return 'staff.errors.other';
   }
 }
