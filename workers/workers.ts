@@ -77,7 +77,8 @@ export async function startWorkers(
     reconcile: () => reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false }),
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
-      await reconciling;
+      // a run waiting for Redis must not hold the stop past its timeout
+      await Promise.race([reconciling, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));
