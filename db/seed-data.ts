@@ -25,20 +25,23 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
         [p.slug, p.name, p.address, p.lat, p.lng, p.phone],
       );
     }
-    for (const [slug, [name, unit]] of Object.entries(INGREDIENTS)) {
+    for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {
       await client.query(
-        `INSERT INTO ingredients (slug, name, unit) VALUES ($1,$2,$3) ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit`,
-        [slug, name, unit],
+        `INSERT INTO ingredients (slug, name, unit, name_en) VALUES ($1,$2,$3,$4)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en`,
+        [slug, name, unit, nameEn],
       );
     }
     const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
     for (const [i, p] of PRODUCTS.entries()) {
       const { rows } = await client.query(
-        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order) VALUES ($1,$2,$3,$4,$5,$6,$7)
+        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
          ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-           price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order
+           price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
+           name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en
          RETURNING id`,
-        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i],
+        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null],
       );
       await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
       for (const [ingredient, qty] of Object.entries(p.recipe)) {

@@ -1,6 +1,11 @@
 import { freeStock, portionsAvailable, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import type { MenuAvailability } from '../realtime/contract.ts';
+import type { Locale } from '../i18n/index.ts';
 import type { Queryable } from './db.ts';
+
+// The catalogue is written in French; its English text (products.name_en, description_en, steps_en,
+// ingredients.name_en) is optional, and whatever is missing is shown in French.
+const inLocale = (locale: Locale, fr: string, en: string | null): string => (locale === 'en' && en ? en : fr);
 
 export interface Pizzeria {
   id: number;
@@ -34,12 +39,15 @@ export interface MenuProduct {
   ingredients: string[];
 }
 
-/** The shop's menu with availability computed from its live stock less what orders have reserved. */
-export async function getMenu(q: Queryable, pizzeriaId: number): Promise<MenuProduct[]> {
+/**
+ * The shop's menu with availability computed from its live stock less what orders have reserved,
+ * in the visitor's language.
+ */
+export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale = 'fr'): Promise<MenuProduct[]> {
   const [products, stock] = await Promise.all([
     q.query(
-      `SELECT p.id, p.slug, p.name, p.description, p.category, p.price_cents,
-         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name) ORDER BY i.id)
+      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents,
+         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en) ORDER BY i.id)
                    FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe
        FROM products p WHERE p.active ORDER BY p.category, p.sort_order, p.id`,
     ),
@@ -49,18 +57,18 @@ export async function getMenu(q: Queryable, pizzeriaId: number): Promise<MenuPro
     new Map<number, StockLevel>(stock.rows.map((s) => [s.ingredient_id, { ingredientId: s.ingredient_id, onHand: s.on_hand, reserved: s.reserved }])),
   );
   return products.rows.map((p) => {
-    const recipe = p.recipe as (RecipeLine & { name: string })[];
+    const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null })[];
     const portions = portionsAvailable(recipe, free);
     return {
       id: p.id,
       slug: p.slug,
-      name: p.name,
-      description: p.description,
+      name: inLocale(locale, p.name, p.name_en),
+      description: inLocale(locale, p.description, p.description_en),
       category: p.category,
       priceCents: p.price_cents,
       available: portions > 0,
       portions: Number.isFinite(portions) ? portions : null,
-      ingredients: p.category === 'pizza' ? recipe.map((r) => r.name) : [],
+      ingredients: p.category === 'pizza' ? recipe.map((r) => inLocale(locale, r.name, r.nameEn)) : [],
     };
   });
 }
@@ -77,15 +85,25 @@ export interface RecipeCard {
   ingredients: { name: string; quantity: number; unit: string }[];
 }
 
-/** Recipe reminders for the kitchen screen. */
-export async function listRecipes(q: Queryable): Promise<RecipeCard[]> {
+/** Recipe reminders for the kitchen screen, in the reader's language. */
+export async function listRecipes(q: Queryable, locale: Locale = 'fr'): Promise<RecipeCard[]> {
   const { rows } = await q.query(
-    `SELECT p.id, p.name, p.steps,
-       COALESCE((SELECT json_agg(json_build_object('name', i.name, 'quantity', r.quantity, 'unit', i.unit) ORDER BY r.quantity DESC)
+    `SELECT p.id, p.name, p.name_en, p.steps, p.steps_en,
+       COALESCE((SELECT json_agg(json_build_object('name', i.name, 'nameEn', i.name_en, 'quantity', r.quantity, 'unit', i.unit) ORDER BY r.quantity DESC)
                  FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS ingredients
      FROM products p WHERE p.category = 'pizza' ORDER BY p.sort_order, p.id`,
   );
-  return rows.map((r) => ({ productId: r.id, name: r.name, steps: r.steps, ingredients: r.ingredients }));
+  return rows.map((r) => ({
+    productId: r.id,
+    name: inLocale(locale, r.name, r.name_en),
+    // steps are translated as a whole or not at all
+    steps: locale === 'en' && r.steps_en?.length ? r.steps_en : r.steps,
+    ingredients: (r.ingredients as { name: string; nameEn: string | null; quantity: number; unit: string }[]).map((i) => ({
+      name: inLocale(locale, i.name, i.nameEn),
+      quantity: i.quantity,
+      unit: i.unit,
+    })),
+  }));
 }
 
 // shops are few and rarely added: known ids are kept, an unknown one is looked up at most every 10 s

@@ -15,7 +15,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   return {
     pizzerias: user.role === 'admin' ? pizzerias : [],
     shop: pizzerias.find((p) => p.id === shopId)!,
-    menu: await getMenu(db(), shopId),
+    menu: await getMenu(db(), shopId, locals.locale),
     orders,
     lastEventId,
   };

@@ -18,7 +18,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     pizzerias: user.role === 'admin' ? pizzerias : [],
     orders,
     lastEventId,
-    recipes: await listRecipes(db()),
+    recipes: await listRecipes(db(), locals.locale),
     prepTargetSeconds: config().PREP_TARGET_SECONDS,
   };
 };

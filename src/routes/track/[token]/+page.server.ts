@@ -5,11 +5,11 @@ import { getOrder, getOrderIdByToken } from '$lib/server/orders.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ params }) => {
+export const load: PageServerLoad = async ({ params, locals }) => {
   const id = await getOrderIdByToken(db(), params.token);
   if (!id) error(404, 'Order not found');
   const { data: order, lastEventId } = await snapshot((q) => getOrder(q, id));
   if (!order) error(404, 'Order not found');
-  const [shop, menu] = await Promise.all([getPizzeria(db(), order.pizzeriaId), getMenu(db(), order.pizzeriaId)]);
+  const [shop, menu] = await Promise.all([getPizzeria(db(), order.pizzeriaId), getMenu(db(), order.pizzeriaId, locals.locale)]);
   return { order, lastEventId, token: params.token, shop: shop!, menu };
 };
