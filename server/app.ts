@@ -13,7 +13,7 @@ import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
-import { createQueues, type Queues } from '../workers/queues.ts';
+import { createQueues, type Queues } from '../src/lib/server/queues.ts';
 import { createApi } from './api.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';

@@ -8,7 +8,7 @@ import { Client, SHOPS, address, customer, productId, silentLog, startTestApp, t
 import type { App } from '../server/app.ts';
 import { confirmPayment } from '../src/lib/server/orders.ts';
 import { startWorkers } from '../workers/workers.ts';
-import { jobId } from '../workers/queues.ts';
+import { jobId } from '../src/lib/server/queues.ts';
 import type { DevPaymentProvider } from '../workers/payment-provider.ts';
 
 // the development provider would confirm only after ten minutes: each test releases the confirmation it wants

@@ -44,7 +44,7 @@ import { runMaintenance } from '../src/lib/server/maintenance.ts';
 import { MIGRATIONS_DIR } from '../db/migrate-runner.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { scheduleMaintenance } from '../workers/maintenance.worker.ts';
-import { SCHEDULERS } from '../workers/queues.ts';
+import { SCHEDULERS } from '../src/lib/server/queues.ts';
 
 const execFileP = promisify(execFile);
 const DUMP_NAME = /^ocpizza-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.dump$/;

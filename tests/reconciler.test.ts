@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Client, SHOPS, address, customer, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { startWorkers } from '../workers/workers.ts';
-import { jobId, SCHEDULERS } from '../workers/queues.ts';
+import { jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
 
 const LIVE = 20_000;
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { connectionFor, ensureJob } from '../workers/queues.ts';
+import { connectionFor, ensureJob } from '../src/lib/server/queues.ts';
 
 const connection = connectionFor(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `${inject('queuePrefix')}_recovery`;

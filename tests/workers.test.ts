@@ -25,7 +25,7 @@ import {
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { startWorkers } from '../workers/workers.ts';
-import { jobId } from '../workers/queues.ts';
+import { jobId } from '../src/lib/server/queues.ts';
 
 const WORKER_ENV = { PREP_TARGET_SECONDS: '1', DEV_PAYMENT_DELAY_MS: '200', DISPATCH_RETRY_MS: '300' };
 const LIVE_TIMEOUT = 15_000;

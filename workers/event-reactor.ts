@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
-import { dispatchJobOptions, jobId, type Queues } from './queues.ts';
+import { addJob, dispatchJobOptions, jobId, type Queues } from '../src/lib/server/queues.ts';
 
 const CURSOR = 'workers';
 
@@ -29,22 +29,22 @@ export async function startEventReactor(deps: {
     // a new order, or one changed while its payment was pending: ask for the (new) total, and give up after the expiry
     if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
       const attempt = o.payment.attempt ?? 1;
-      await queues.payments.add('begin', { orderId: o.id, attempt }, { jobId: jobId.paymentBegin(o.id, attempt) });
+      await addJob(queues.payments, 'begin', { orderId: o.id, attempt }, { jobId: jobId.paymentBegin(o.id, attempt) });
       // a second late, so the expiry finds the time passed even if this clock is a little ahead of the database's
-      await queues.payments.add('expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay: deps.paymentExpiryMs + 1000 });
+      await addJob(queues.payments, 'expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay: deps.paymentExpiryMs + 1000 });
     }
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
-      await queues.payments.add('refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
+      await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
-      await queues.prep.add('late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
+      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
     } else if (o.timestamps.preparing) {
       // the order moved on from preparation: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));
     }
     if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver) {
-      await queues.dispatch.add('assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs));
+      await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs));
     }
   }
 

@@ -1,25 +1,27 @@
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { createBackup, pruneBackups } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
-import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type Queues } from './queues.ts';
+import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
 
 /** Registers the schedules: daily backup and weekly housekeeping (the reconciler does what the sweeps did). */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
-  await queues.maintenance.upsertJobScheduler(SCHEDULERS.backup, { pattern: config.BACKUP_CRON, tz: 'UTC' }, { name: 'backup', data: { trigger: 'schedule' } });
-  await queues.maintenance.upsertJobScheduler(
+  // BullMQ types a scheduler's id as a job name; ours are ids, the template names the job
+  const schedules = queues.maintenance as Queue;
+  await schedules.upsertJobScheduler(SCHEDULERS.backup, { pattern: config.BACKUP_CRON, tz: 'UTC' }, { name: 'backup', data: { trigger: 'schedule' } });
+  await schedules.upsertJobScheduler(
     SCHEDULERS.housekeeping,
     { pattern: config.MAINTENANCE_CRON, tz: 'UTC' },
     { name: 'housekeeping', data: { trigger: 'schedule' } },
   );
-  for (const key of RETIRED_SCHEDULERS) await queues.maintenance.removeJobScheduler(key);
+  for (const key of RETIRED_SCHEDULERS) await schedules.removeJobScheduler(key);
 }
 
 export function startMaintenanceWorker(deps: { db: Db; config: Config; connection: ConnectionOptions; prefix: string; log: Logger }) {
   const { db, config, log } = deps;
-  return new Worker(
+  return new Worker<JobData<'maintenance'>, unknown, JobName<'maintenance'>>(
     QUEUES.maintenance,
     async (job) => {
       if (job.name === 'backup') {

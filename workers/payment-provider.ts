@@ -1,5 +1,5 @@
 import type { OrderView } from '../src/lib/realtime/contract.ts';
-import { jobId, type Queues } from './queues.ts';
+import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
 
 export interface RefundRequest {
   orderId: string;
@@ -45,7 +45,8 @@ export class DevPaymentProvider implements PaymentProvider {
 
   async begin(order: OrderView): Promise<void> {
     const attempt = order.payment.attempt;
-    await this.queues.payments.add(
+    await addJob(
+      this.queues.payments,
       'confirm',
       { orderId: order.id, attempt, amountCents: order.totalCents, reference: `dev-${order.id}-${attempt}` },
       { jobId: jobId.paymentConfirm(order.id, attempt), delay: this.delayMs },

@@ -3,9 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
 import { confirmPayment, expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
 import type { PaymentProvider } from './payment-provider.ts';
-import { QUEUES, type JobPayloads } from './queues.ts';
-
-type PaymentJob = JobPayloads['payments:begin'] | JobPayloads['payments:confirm'] | JobPayloads['payments:expire'] | JobPayloads['payments:refund'];
+import { QUEUES, isJob, type JobData, type JobName, type JobOf } from '../src/lib/server/queues.ts';
 
 /** Online payments: starting them, their confirmations, unpaid orders expiring, and refunds. */
 export function startPaymentsWorker(deps: {
@@ -17,19 +15,19 @@ export function startPaymentsWorker(deps: {
   expiryMinutes: number;
 }) {
   const { db, provider, log } = deps;
-  return new Worker<PaymentJob>(
+  return new Worker<JobData<'payments'>, unknown, JobName<'payments'>>(
     QUEUES.payments,
-    async (job) => {
-      if (job.name === 'begin') {
-        const { orderId, attempt = 1 } = job.data as JobPayloads['payments:begin'];
+    async (job: JobOf<'payments'>) => {
+      if (isJob(job, 'begin')) {
+        const { orderId, attempt = 1 } = job.data;
         const order = await getOrder(db, orderId);
         if (!order || order.status !== 'pending_payment') return 'nothing to pay';
         if (order.payment.attempt !== attempt) return 'a newer attempt replaced this one';
         await provider.begin(order);
         return 'started';
       }
-      if (job.name === 'confirm') {
-        const c = job.data as JobPayloads['payments:confirm'];
+      if (isJob(job, 'confirm')) {
+        const c = job.data;
         if (typeof c.attempt !== 'number' || typeof c.amountCents !== 'number' || typeof c.reference !== 'string') {
           throw new UnrecoverableError('a confirmation needs an attempt, an amount and a reference');
         }
@@ -37,8 +35,8 @@ export function startPaymentsWorker(deps: {
         log.info({ orderId: c.orderId, attempt: c.attempt, amountCents: c.amountCents, confirmed: !!done }, 'payment confirmation');
         return done ? 'confirmed' : 'not for the payment in progress: order unchanged';
       }
-      if (job.name === 'expire') {
-        const { orderId, attempt = 1 } = job.data as JobPayloads['payments:expire'];
+      if (isJob(job, 'expire')) {
+        const { orderId, attempt = 1 } = job.data;
         const expired = await expireUnpaidOrder(db, orderId, deps.expiryMinutes);
         if (expired) {
           log.warn({ orderId }, 'unpaid order expired');
@@ -49,8 +47,8 @@ export function startPaymentsWorker(deps: {
         if (order?.status === 'pending_payment' && order.payment.attempt === attempt) throw new Error('not expired yet');
         return 'paid, cancelled or restarted meanwhile';
       }
-      if (job.name === 'refund') {
-        const { orderId } = job.data as JobPayloads['payments:refund'];
+      if (isJob(job, 'refund')) {
+        const { orderId } = job.data;
         const due = await refundToMake(db, orderId);
         if (!due) return 'nothing to refund';
         const refund = await provider.refund({

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
-import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from './queues.ts';
+import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
 export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'schedules', number>;

@@ -9,7 +9,7 @@ import { startEventReactor } from './event-reactor.ts';
 import { DevPaymentProvider } from './payment-provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
-import { connectionFor, createQueues } from './queues.ts';
+import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
 import { reconcile } from './reconciler.ts';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
@@ -29,7 +29,8 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
   const provider = new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
-  const workers: Worker[] = [
+  // each worker is typed by its queue's jobs; here they are only started, watched and closed
+  const workers: Worker<any, unknown, any>[] = [
     startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
     startDispatchWorker({ db, connection, prefix, log: log.child({ worker: 'dispatch' }) }),

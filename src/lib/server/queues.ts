@@ -1,6 +1,7 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 
-// Every queue, its jobs and their payloads, and how job ids are built, in one place.
+// Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
+// (metrics, the operations page) and the workers both import it from here.
 // BullMQ job ids may not contain ':' nor be all digits.
 export const QUEUES = {
   payments: 'payments',
@@ -10,19 +11,38 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-export interface JobPayloads {
-  /** Ask the provider for the order's total, for this attempt (a change while pending starts the next one). */
-  'payments:begin': { orderId: string; attempt: number };
-  /** The provider took `amountCents` for this attempt, under `reference`. */
-  'payments:confirm': { orderId: string; attempt: number; amountCents: number; reference: string };
-  /** An online order still unpaid after PAYMENT_EXPIRY_MINUTES is cancelled. */
-  'payments:expire': { orderId: string; attempt: number };
-  /** Give back what the order owes its customer, through the provider. */
-  'payments:refund': { orderId: string };
-  'prep:late-check': { orderId: string };
-  'dispatch:assign': { orderId: string };
-  'maintenance:backup': { trigger?: string };
-  'maintenance:housekeeping': { trigger?: string };
+/** Each queue's jobs and their payloads: adding a job with a payload of another kind does not compile. */
+export interface JobMap {
+  payments: {
+    /** Ask the provider for the order's total, for this attempt (a change while pending starts the next one). */
+    begin: { orderId: string; attempt: number };
+    /** The provider took `amountCents` for this attempt, under `reference`. */
+    confirm: { orderId: string; attempt: number; amountCents: number; reference: string };
+    /** An online order still unpaid after PAYMENT_EXPIRY_MINUTES is cancelled. */
+    expire: { orderId: string; attempt: number };
+    /** Give back what the order owes its customer, through the provider. */
+    refund: { orderId: string };
+  };
+  prep: { 'late-check': { orderId: string } };
+  dispatch: { assign: { orderId: string } };
+  maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
+}
+export type QueueKey = keyof JobMap;
+export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
+export type JobData<K extends QueueKey, N extends JobName<K> = JobName<K>> = JobMap[K][N];
+/** A queue of `K`'s jobs (the phantom `jobs` lets helpers infer which queue they were given). */
+export type QueueOf<K extends QueueKey> = Queue<JobData<K>, unknown, JobName<K>> & { readonly jobs?: K };
+/** A job as a worker of `K` receives it: check `job.name` to narrow its data with `isJob`. */
+export type JobOf<K extends QueueKey> = Job<JobData<K>, unknown, JobName<K>>;
+
+/** Narrows a job to one name, and so its payload. */
+export function isJob<K extends QueueKey, N extends JobName<K>>(job: JobOf<K>, name: N): job is JobOf<K> & Job<JobData<K, N>, unknown, N> {
+  return job.name === name;
+}
+
+/** Adds a job whose payload is checked against its name. */
+export function addJob<K extends QueueKey, N extends JobName<K>>(queue: QueueOf<K>, name: N, data: JobData<K, N>, opts?: JobsOptions) {
+  return (queue as Queue).add(name, data, opts);
 }
 
 /** Job schedulers (BullMQ upserts them by id at every start, so a changed pattern takes effect). */
@@ -37,10 +57,15 @@ export const RETIRED_SCHEDULERS = ['dispatch-sweep', 'payments-sweep'] as const;
  * Adds a job unless one with its id is pending; a job with that id that failed for good is retried
  * instead (BullMQ ignores a new job whose id is taken, even by a failed one).
  */
-export async function ensureJob(queue: Queue, name: string, data: object, opts: JobsOptions & { jobId: string }): Promise<'added' | 'retried' | 'pending' | 'done'> {
+export async function ensureJob<K extends QueueKey, N extends JobName<K>>(
+  queue: QueueOf<K>,
+  name: N,
+  data: JobData<K, N>,
+  opts: JobsOptions & { jobId: string },
+): Promise<'added' | 'retried' | 'pending' | 'done'> {
   const existing = await queue.getJob(opts.jobId);
   if (!existing) {
-    await queue.add(name, data, opts);
+    await (queue as Queue).add(name, data, opts);
     return 'added';
   }
   const state = await existing.getState();
@@ -89,12 +114,13 @@ export function connectionFor(redisUrl: string): ConnectionOptions {
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string) {
-  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-  const payments = make(QUEUES.payments);
-  const prep = make(QUEUES.prep);
-  const dispatch = make(QUEUES.dispatch);
-  const maintenance = make(QUEUES.maintenance);
-  const all = [payments, prep, dispatch, maintenance];
+  const make = <K extends QueueKey>(key: K) =>
+    new Queue(QUEUES[key], { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }) as QueueOf<K>;
+  const payments = make('payments');
+  const prep = make('prep');
+  const dispatch = make('dispatch');
+  const maintenance = make('maintenance');
+  const all = [payments, prep, dispatch, maintenance] as Queue[];
   return {
     payments,
     prep,
