@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
+import { readCursor, saveCursor } from '../src/lib/server/events.ts';
 import { addJob, dispatchJobOptions, jobId, type Queues } from '../src/lib/server/queues.ts';
 
 const CURSOR = 'workers';
@@ -21,8 +22,7 @@ export async function startEventReactor(deps: {
   paymentExpiryMs: number;
 }) {
   const { db, queues, log } = deps;
-  await db.query('INSERT INTO event_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [CURSOR]);
-  const { rows } = await db.query<{ last_event_id: number }>('SELECT last_event_id FROM event_cursors WHERE name = $1', [CURSOR]);
+  const startAfter = await readCursor(db, CURSOR);
 
   async function react(e: OrderUpdated) {
     const o = e.order;
@@ -52,11 +52,11 @@ export async function startEventReactor(deps: {
     db,
     databaseUrl: deps.databaseUrl,
     name: 'ocpizza-workers',
-    startAfter: rows[0].last_event_id,
+    startAfter,
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       for (const e of events) await react(e);
-      await db.query('UPDATE event_cursors SET last_event_id = $2 WHERE name = $1', [CURSOR, events.at(-1)!.eventId]);
+      await saveCursor(db, CURSOR, events.at(-1)!.eventId);
     },
   });
   await follower.start();

@@ -72,3 +72,14 @@ export async function eventBounds(q: Queryable): Promise<{ first: number; last: 
   );
   return { first: rows[0].first ?? 0, last: rows[0].last ?? 0 };
 }
+
+/** A follower's place in the event stream (the workers keep theirs, so they react to each event once). */
+export async function readCursor(q: Queryable, name: string): Promise<number> {
+  await q.query('INSERT INTO event_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  const { rows } = await q.query<{ last_event_id: number }>('SELECT last_event_id FROM event_cursors WHERE name = $1', [name]);
+  return rows[0].last_event_id;
+}
+
+export async function saveCursor(q: Queryable, name: string, lastEventId: number): Promise<void> {
+  await q.query('UPDATE event_cursors SET last_event_id = $2 WHERE name = $1', [name, lastEventId]);
+}

@@ -589,3 +589,8 @@ export async function onlineRefundsDue(q: Queryable): Promise<{ id: string; refu
   );
   return rows.map((r) => ({ id: r.id, refundedCents: r.refunded_cents }));
 }
+
+export async function isOnShift(q: Queryable, driverId: number): Promise<boolean> {
+  const { rows } = await q.query<{ on_shift: boolean }>('SELECT on_shift FROM users WHERE id = $1', [driverId]);
+  return rows[0]?.on_shift ?? false;
+}
