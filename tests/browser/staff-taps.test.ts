@@ -356,4 +356,24 @@ describe('counter taps', () => {
     await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(0);
     expect(await statusOf(placed.id)).toMatchObject({ status: 'collected', moves: 3 });
   });
+
+  it('an order taken while the counter is offline waits, then is placed once when the connection returns', async () => {
+    const { page: counter, ctx } = await staffPage(`counter.${SHOP}@ocpizza.test`, '/counter');
+    const name = 'Léon Horsligne';
+    const placedCount = async () => (await pool.query('SELECT count(*)::int AS n FROM orders WHERE customer_name = $1', [name])).rows[0].n;
+    await counter.locator('[data-product=margherita] button').click();
+    await counter.fill('input[name=name]', name);
+    await counter.fill('input[name=phone]', '06 98 76 54 32');
+    await ctx.setOffline(true);
+    await counter.locator('button.place').click();
+    await counter.locator('.taker [data-tap=waiting]').waitFor();
+    expect(await counter.locator('.taker [data-tap=waiting]').textContent()).toContain('la commande est gardée');
+    expect(await counter.locator('button.place').textContent()).toContain('En attente du réseau');
+    await counter.screenshot({ path: `${SHOTS}/taps-10-counter-order-offline.png`, fullPage: true });
+    expect(await placedCount()).toBe(0);
+    await ctx.setOffline(false);
+    await counter.locator('.confirm').waitFor({ timeout: 15_000 });
+    expect(await placedCount()).toBe(1);
+    expect(await counter.locator('.taker [data-tap=waiting]').count()).toBe(0);
+  });
 });
