@@ -12,6 +12,6 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 export const handleError: HandleServerError = ({ error, event, status }) => {
   const errorId = randomUUID();
-  if (status !== 404) console.error(JSON.stringify({ level: 'error', errorId, path: event.url.pathname, err: String((error as Error)?.stack ?? error) }));
-  return { message: status === 404 ? 'Not found' : 'Internal error', errorId };
+  if (status >= 500) console.error(JSON.stringify({ level: 'error', errorId, path: event.url.pathname, err: String((error as Error)?.stack ?? error) }));
+  return { message: status === 404 ? 'Not found' : status < 500 ? String((error as Error)?.message ?? 'Bad request').slice(0, 200) : 'Internal error', errorId };
 };

@@ -3,6 +3,7 @@ import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type 
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
 import { pickDriver } from '../domain/dispatch.ts';
+import type { PlaceOrderRequest } from '../order-requests.ts';
 import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
@@ -211,15 +212,8 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
 
 // ---------- placing ----------
 
-export interface PlaceOrderInput {
-  pizzeriaId: number;
-  channel: 'online' | 'phone' | 'counter';
-  fulfilment: 'delivery' | 'pickup';
-  customer: { name: string; phone: string; email?: string | null };
-  address?: { street: string; postcode: string; city: string; lat?: number | null; lng?: number | null } | null;
-  items: LineRequest[];
-  payment: 'online' | 'on_delivery';
-}
+/** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
+export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address'> & { address?: PlaceOrderRequest['address'] | null };
 
 export interface PlacedOrder {
   order: OrderView;

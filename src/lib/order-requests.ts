@@ -1,0 +1,67 @@
+// What a client may send to change orders, checked once at the door (the JSON API) and the type
+// the services take: the shape is written here only, and the types are derived from it.
+import { z } from 'zod';
+import { ORDER_STATUSES } from './domain/order-states.ts';
+import { MAX_LINES, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
+import { SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
+
+// ids are Postgres integers or uuids: anything else is refused here, before it reaches a query
+export const PG_INT_MAX = 2_147_483_647;
+export const id = z.number().int().positive().max(PG_INT_MAX, 'not a valid id');
+/** An integer id in a path or query string: digits only (no "1e3", " 1", "0x10"), within Postgres' integer. */
+export const idParam = z.string().regex(/^[1-9][0-9]{0,9}$/, 'not a valid id').transform(Number).pipe(id);
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const version = z.number().int().positive().max(PG_INT_MAX);
+// single-line text: control characters (NUL, which Postgres refuses, newlines, escapes) are not a name or a street
+export const noControl = (s: string) => !/\p{Cc}/u.test(s);
+const text = (max: number) =>
+  z.string().trim().min(1, 'required').max(max, `at most ${max} characters`).refine(noControl, 'no control characters');
+const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');
+const items = z
+  .array(z.strictObject({ productId: id, quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
+  .min(1, 'the basket is empty')
+  .max(MAX_LINES)
+  .superRefine((lines, ctx) => {
+    const check = checkQuantities(lines);
+    if (!check.ok) for (const message of Object.values(check.fields)) ctx.addIssue({ code: 'custom', message });
+  });
+
+export const placeOrderSchema = z.strictObject({
+  pizzeriaId: id,
+  channel: z.enum(['online', 'phone', 'counter']).default('online'),
+  fulfilment: z.enum(['delivery', 'pickup']),
+  customer: z.strictObject({ name: text(80), phone, email: z.email().max(120).optional() }),
+  address: z
+    .strictObject({
+      street: text(160),
+      postcode: z.string().trim().regex(/^\d{5}$/, 'a 5-digit postcode'),
+      city: text(80),
+      lat: z.number().min(-90).max(90).optional(),
+      lng: z.number().min(-180).max(180).optional(),
+    })
+    .optional(),
+  items,
+  payment: z.enum(['online', 'on_delivery']),
+});
+
+export const statusSchema = z.strictObject({
+  to: z.enum(ORDER_STATUSES),
+  version: z.number().int().positive().optional(),
+  // marking a pending online order as paid says how the money was taken
+  paymentMethod: z.enum(SHOP_PAYMENT_METHODS, 'cash, card or phone').optional(),
+});
+export const modifySchema = z.strictObject({ items, version: version.optional() });
+export const loginSchema = z.strictObject({
+  email: z.string().trim().max(200).refine(noControl, 'no control characters'),
+  password: z.string().max(200).refine(noControl, 'no control characters'),
+});
+export const shiftSchema = z.strictObject({ onShift: z.boolean() });
+export const listSchema = z.strictObject({
+  pizzeriaId: idParam.optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
+});
+
+/** A new order as the services take it (the API's body once checked). */
+export type PlaceOrderRequest = z.output<typeof placeOrderSchema>;
+/** A new order as a page sends it. */
+export type PlaceOrderBody = z.input<typeof placeOrderSchema>;
