@@ -1,97 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import pg from 'pg';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type pg from 'pg';
+import { seriousViolations } from './axe.ts';
+import { live, PHONE, SHOTS, startApp, type App } from './harness.ts';
 
-// The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
-// against this run's database, driven by Debian's Chromium.
-const SHOTS = 'test-results/screenshots';
-let server: ChildProcess;
-let workers: ChildProcess;
+// The built app, as users run it, driven by Debian's Chromium (see harness.ts).
+let app: App;
 let browser: Browser;
 let base: string;
 let pool: pg.Pool;
-const logs: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => logs.push(String(d)));
-  child.stderr!.on('data', (d) => logs.push(String(d)));
-  return child;
-}
-
-async function waitReady(url: string) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server never became ready:\n${logs.join('')}`);
-}
 
 beforeAll(async () => {
-  if (!existsSync('build/handler.js') || !existsSync('dist/server/index.js')) throw new Error('run `npm run build` first');
-  mkdirSync(SHOTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: inject('databaseUrl'),
-    QUEUE_PREFIX: `${inject('queuePrefix')}_browser`,
-    DEMO_PASSWORD: inject('demoPassword'),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+  app = await startApp('browser', {
     DEV_PAYMENT_DELAY_MS: '800',
     // short enough to see a ticket turn late during the test, long enough for the journey's bumps
     PREP_TARGET_SECONDS: '8',
     DISPATCH_RETRY_MS: '500',
-  };
-  pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
-  // only driver1 of Bastille will be on shift, so we know who gets the delivery
-  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver'`);
-  server = start('dist/server/index.js', env);
-  workers = start('dist/workers/index.js', env);
-  await waitReady(`${base}/readyz`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  ({ browser, base, pool } = app);
+  // only driver1 of Bastille will be on shift, so we know who gets the delivery (no order is ready yet)
+  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver'`);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  workers?.kill('SIGTERM');
-  await pool?.end();
+  await app?.stop();
 });
 
-async function staffPage(email: string, viewport = { width: 1280, height: 800 }): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport });
-  const page = await ctx.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', inject('demoPassword'));
-  await page.click('button.btn');
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  return { ctx, page };
-}
+const staffPage = (email: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }> =>
+  app.staffPage(email, viewport);
 
-const live = (page: Page) => page.locator('[data-live=live]').first().waitFor({ timeout: 15_000 });
+/** axe-core finds no serious or critical violation on the page as it stands. */
+async function accessible(page: Page, what: string) {
+  expect(await seriousViolations(page), what).toEqual([]);
+}
 
 describe('a delivery order, live on every screen', () => {
   it('goes from the customer to the kitchen, the driver and back to the tracking page without a reload', async () => {
@@ -123,10 +64,12 @@ describe('a delivery order, live on every screen', () => {
     await customer.fill('input[name=street]', '5 rue Oberkampf');
     await customer.fill('input[name=postcode]', '75011');
     await customer.screenshot({ path: `${SHOTS}/1-storefront.png`, fullPage: true });
+    await accessible(customer, 'storefront with a basket');
     await customer.locator('button.place').click();
     await customer.waitForURL(/\/track\//);
     await live(customer);
     await customer.screenshot({ path: `${SHOTS}/2-tracking-placed.png`, fullPage: true });
+    await accessible(customer, 'tracking page');
 
     // payment confirmed by the worker: the ticket appears in the kitchen, nobody reloads
     const ticket = kitchen.locator('[data-column=received] article.ticket', { hasText: 'Reine' });
@@ -134,6 +77,7 @@ describe('a delivery order, live on every screen', () => {
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/reçue/i);
     const number = await ticket.getAttribute('data-number');
     await kitchen.screenshot({ path: `${SHOTS}/3-kitchen-new-ticket.png` });
+    await accessible(kitchen, 'kitchen with a new ticket');
 
     // the kitchen starts it: the customer can no longer change it
     await ticket.getByRole('button', { name: 'Commencer' }).click();
@@ -156,6 +100,9 @@ describe('a delivery order, live on every screen', () => {
     await driver.screenshot({ path: `${SHOTS}/4-driver-assigned.png`, fullPage: true });
     await kitchen.screenshot({ path: `${SHOTS}/5-kitchen-ready.png` });
     await manager.screenshot({ path: `${SHOTS}/6-manager.png`, fullPage: true });
+    await accessible(driver, 'driver with a delivery');
+    await accessible(kitchen, 'kitchen with a ready ticket');
+    await accessible(manager, 'manager overview');
 
     await delivery.getByRole('button', { name: /Récupérée/ }).click();
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/livreur arrive/);
@@ -165,7 +112,12 @@ describe('a delivery order, live on every screen', () => {
     await delivery.getByRole('button', { name: /Livrée/ }).click();
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/Livrée/);
     await expect.poll(() => customer.locator('[data-step=delivered].done').count()).toBe(1);
+    // delivered reads as a success: a green tick, not the red of a step in progress
+    const dot = customer.locator('[data-step=delivered] .dot');
+    expect(await dot.textContent()).toBe('✓');
+    expect(await dot.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(27, 112, 64)');
     await customer.screenshot({ path: `${SHOTS}/8-tracking-delivered.png`, fullPage: true });
+    await accessible(customer, 'tracking page, delivered');
     // the ticket left the kitchen's ready column
     await expect.poll(() => kitchen.locator(`[data-column=ready] article[data-number="${number}"]`).count()).toBe(0);
   });
@@ -198,6 +150,7 @@ describe('a delivery order, live on every screen', () => {
     await expect.poll(() => truffe.getAttribute('data-available'), { timeout: 10_000 }).toBe('false');
     expect(await truffe.textContent()).toContain('Épuisée');
     await menu.screenshot({ path: `${SHOTS}/9-menu-sold-out.png`, fullPage: true });
+    await accessible(menu, 'menu with a sold-out pizza');
   });
 
   it('flags a ticket late on the kitchen screen and the tracking page when it stays in the oven past the target', async () => {
@@ -240,6 +193,7 @@ describe('a delivery order, live on every screen', () => {
     expect(await canal.textContent()).toContain('Cuisine Canal Saint-Martin');
     expect(await system.locator('[data-tile=relay]').textContent()).toContain("À l'écoute");
     await system.screenshot({ path: `${SHOTS}/10-system.png`, fullPage: true });
+    await accessible(system, 'system page');
     await kitchen.close();
     await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('0 écran cuisine');
   });
@@ -272,6 +226,7 @@ describe('a delivery order, live on every screen', () => {
     await page.click('button.btn');
     await page.getByText("Trop d'essais manqués").waitFor();
     expect(page.url()).toContain('/login');
+    await accessible(page, 'login page, locked');
     await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
   });
 
@@ -283,5 +238,190 @@ describe('a delivery order, live on every screen', () => {
     await page.getByRole('heading', { name: 'Your basket' }).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.locator('[data-product=margherita]').textContent()).toContain('€10.50');
+    // the catalogue too: names and descriptions in English
+    expect(await page.locator('[data-product=margherita]').textContent()).toContain('Tomato, mozzarella, fresh basil, olive oil');
+    expect(await page.locator('[data-product=quatre-fromages]').textContent()).toContain('Four cheeses');
+    expect(await page.locator('meta[name=description]').getAttribute('content')).toMatch(/^Menu of OC Pizza Canal Saint-Martin/);
+    await ctx.close();
+  });
+
+  it('shows a product that has no English text yet in French to an English reader', async () => {
+    const { rows } = await pool.query(`SELECT description_en AS was FROM products WHERE slug = 'orientale'`);
+    await pool.query(`UPDATE products SET description_en = NULL WHERE slug = 'orientale'`);
+    try {
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: base }]);
+      const page = await ctx.newPage();
+      await page.goto(`${base}/?shop=canal`);
+      const card = page.locator('[data-product=orientale]');
+      expect(await card.textContent()).toContain('Tomate, mozzarella, merguez, poivrons, oignons');
+      expect(await card.textContent()).toContain('Add');
+      await ctx.close();
+    } finally {
+      await pool.query(`UPDATE products SET description_en = $1 WHERE slug = 'orientale'`, [rows[0].was]);
+    }
+  });
+});
+
+async function productId(slug: string): Promise<number> {
+  const { rows } = await pool.query(`SELECT id FROM products WHERE slug = $1`, [slug]);
+  return rows[0].id;
+}
+
+async function placeByApi(body: object): Promise<{ id: string; trackingToken: string }> {
+  const res = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+  return res.json();
+}
+
+describe('what the pages say, on a phone', () => {
+  it('outlines the checkout fields in red, tied to their message, and clears each one as soon as it is edited', async () => {
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${base}/?shop=batignolles`);
+    await live(page);
+    await page.locator('[data-product=margherita] button').click();
+    await page.locator('button.place').click();
+    const name = page.locator('input[name=name]');
+    const phone = page.locator('input[name=phone]');
+    await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
+    expect(await phone.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('input[name=street]').getAttribute('aria-invalid')).toBe('true');
+    // the message is read with the field, and the first field in red has the focus
+    const described = await name.getAttribute('aria-describedby');
+    expect(await page.locator(`#${described}`).textContent()).toMatch(/nom/);
+    expect(await name.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await name.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe('rgb(179, 38, 30)');
+    await page.locator('[role=alert]', { hasText: 'en rouge' }).waitFor();
+    await page.screenshot({ path: `${SHOTS}/12-checkout-errors.png`, fullPage: true });
+    await accessible(page, 'checkout with errors');
+
+    await name.fill('Camille');
+    expect(await name.getAttribute('aria-invalid')).toBeNull();
+    expect(await name.getAttribute('aria-describedby')).toBeNull();
+    expect(await page.locator(`#${described}`).count()).toBe(0);
+    // the others stay red until they are edited too, and the summary goes with the last one
+    expect(await phone.getAttribute('aria-invalid')).toBe('true');
+    await phone.fill('06 12 34 56 78');
+    await page.locator('input[name=street]').fill('3 rue des Dames');
+    await page.locator('input[name=postcode]').fill('75017');
+    expect(await page.locator('[aria-invalid=true]').count()).toBe(0);
+    expect(await page.locator('[role=alert]').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('marks a pizza that sells out in the basket as sold out, leaves it out of the total and lets the customer remove it there', async () => {
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${base}/?shop=canal`);
+    await live(page);
+    await page.locator('[data-product=burrata] button').click();
+    await page.locator('[data-product=tiramisu] button').click();
+    await expect.poll(() => page.getByTestId('basket-total').textContent()).toMatch(/24,90/); // 16,90 + 5,50 + 2,50 delivery
+    // someone else takes the last burratas
+    const { rows } = await pool.query(
+      `SELECT s.on_hand - s.reserved AS free FROM stock s JOIN ingredients i ON i.id = s.ingredient_id
+       WHERE s.pizzeria_id = 5 AND i.slug = 'burrata'`,
+    );
+    await placeByApi({
+      pizzeriaId: 5,
+      fulfilment: 'pickup',
+      customer: { name: 'Noé', phone: '0611223344' },
+      items: [{ productId: await productId('burrata'), quantity: rows[0].free }],
+      payment: 'on_delivery',
+    });
+    const line = page.locator('[data-line=burrata]');
+    await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/épuisée/);
+    expect(await page.getByTestId('basket-total').textContent()).toMatch(/8,00/); // 5,50 + 2,50
+    expect(await page.locator('button.place').textContent()).toMatch(/8,00/);
+    await page.getByText('non comptée dans le total').waitFor();
+    await line.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/13-basket-sold-out.png`, fullPage: true });
+    await accessible(page, 'basket with a sold-out pizza');
+    await line.getByRole('button', { name: 'Retirer Burrata du panier' }).click();
+    expect(await line.count()).toBe(0);
+    expect(await page.getByText('non comptée dans le total').count()).toBe(0);
+    expect(await page.getByTestId('basket-total').textContent()).toMatch(/8,00/);
+    await page.context().close();
+  });
+
+  it('sends one Idempotency-Key per checkout: the same on a retry, a new one for the next order', async () => {
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    const keys: (string | undefined)[] = [];
+    let dropNext = true;
+    await page.route('**/api/orders', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      // the first attempt is lost on the way, as on a train going into a tunnel
+      if (dropNext) {
+        dropNext = false;
+        await route.abort('internetdisconnected');
+      } else await route.continue();
+    });
+    await page.goto(`${base}/?shop=batignolles`);
+    await live(page);
+    const checkout = async () => {
+      await page.locator('[data-product=reine] button').click();
+      await page.fill('input[name=name]', 'Camille Martin');
+      await page.fill('input[name=phone]', '06 12 34 56 78');
+      await page.fill('input[name=street]', '3 rue des Dames');
+      await page.fill('input[name=postcode]', '75017');
+      await page.locator('button.place').click();
+    };
+    await checkout();
+    await page.locator('[role=alert]').waitFor();
+    await page.locator('button.place').click(); // the customer tries again
+    await page.waitForURL(/\/track\//);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(keys[1]).toBe(keys[0]);
+
+    await page.goto(`${base}/?shop=batignolles`);
+    await live(page);
+    await checkout();
+    await page.waitForURL(/\/track\//);
+    expect(keys).toHaveLength(3);
+    expect(keys[2]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[2]).not.toBe(keys[0]);
+    await page.context().close();
+
+    // the counter stays on its page between callers: each order gets its own key
+    const { page: counter } = await staffPage('counter.montparnasse@ocpizza.test', { width: 820, height: 1180 });
+    const counterKeys: string[] = [];
+    counter.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/orders')) counterKeys.push(r.headers()['idempotency-key']);
+    });
+    await counter.goto(`${base}/counter`);
+    await live(counter);
+    for (const caller of ['Jules', 'Maël']) {
+      await counter.locator('[data-product=margherita] button').click();
+      await counter.fill('input[name=name]', caller);
+      await counter.fill('input[name=phone]', '06 98 76 54 32');
+      await counter.locator('button.place').click();
+      await expect.poll(() => counterKeys.length).toBe(caller === 'Jules' ? 1 : 2);
+      await counter.getByText(/Commande n°\d+ enregistrée/).waitFor();
+    }
+    expect(counterKeys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(counterKeys[1]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(counterKeys[1]).not.toBe(counterKeys[0]);
+  });
+
+  it('tells a customer whose order was cancelled only what is true: nothing to pay', async () => {
+    const placed = await placeByApi({
+      pizzeriaId: 3,
+      fulfilment: 'delivery',
+      customer: { name: 'Léa', phone: '0611223344' },
+      address: { street: '3 rue des Dames', postcode: '75017', city: 'Paris' },
+      items: [{ productId: await productId('savoyarde'), quantity: 3 }],
+      payment: 'on_delivery',
+    });
+    expect((await fetch(`${base}/api/track/${placed.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${base}/track/${placed.trackingToken}`);
+    await live(page);
+    expect(await page.getByTestId('cancelled-note').textContent()).toMatch(/Rien ne vous sera facturé/);
+    const text = await page.locator('main').innerText();
+    expect(text).not.toMatch(/À régler/);
+    expect(text).not.toMatch(/rembours/);
+    await page.screenshot({ path: `${SHOTS}/14-tracking-cancelled.png`, fullPage: true });
+    await accessible(page, 'cancelled order');
+    await page.context().close();
   });
 });

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { inject } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import pg from 'pg';
+
+// The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
+// against this run's database, driven by Debian's Chromium.
+export const SHOTS = 'test-results/screenshots';
+export const PHONE = { width: 390, height: 844 };
+export const TABLET = { width: 820, height: 1180 };
+export const DESKTOP = { width: 1280, height: 900 };
+
+export interface App {
+  base: string;
+  browser: Browser;
+  pool: pg.Pool;
+  logs: string[];
+  /** A logged-in staff member's page. */
+  staffPage(email: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }>;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, logs: string[]) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server never became ready:\n${logs.join('')}`);
+}
+
+/** Starts the built server and workers on a free port with this run's database and a queue prefix of their own. */
+export async function startApp(name: string, extraEnv: Record<string, string> = {}): Promise<App> {
+  if (!existsSync('build/handler.js') || !existsSync('dist/server/index.js')) throw new Error('run `npm run build` first');
+  mkdirSync(SHOTS, { recursive: true });
+  const logs: string[] = [];
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    QUEUE_PREFIX: `${inject('queuePrefix')}_${name}`,
+    DEMO_PASSWORD: inject('demoPassword'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const start = (script: string) => {
+    const child: ChildProcess = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => logs.push(String(d)));
+    child.stderr!.on('data', (d) => logs.push(String(d)));
+    return child;
+  };
+  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+  const server = start('dist/server/index.js');
+  const workers = start('dist/workers/index.js');
+  let browser: Browser;
+  try {
+    await waitReady(`${base}/readyz`, logs);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  } catch (err) {
+    // never leave the app running behind a test that could not start
+    server.kill('SIGTERM');
+    workers.kill('SIGTERM');
+    await pool.end();
+    throw err;
+  }
+  return {
+    base,
+    browser,
+    pool,
+    logs,
+    async staffPage(email, viewport = { width: 1280, height: 800 }) {
+      const ctx = await browser.newContext({ viewport });
+      const page = await ctx.newPage();
+      await page.goto(`${base}/login`);
+      await page.fill('input[name=email]', email);
+      await page.fill('input[name=password]', inject('demoPassword'));
+      await page.click('button.btn');
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      return { ctx, page };
+    },
+    async stop() {
+      await browser.close();
+      server.kill('SIGTERM');
+      workers.kill('SIGTERM');
+      await pool.end();
+    },
+  };
+}
+
+/** Resolves once the page shows that its socket is live: only then can it see a change we cause. */
+export const live = (page: Page) => page.locator('[data-live=live]').first().waitFor({ timeout: 15_000 });
