@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
@@ -128,5 +129,18 @@ describe('every page passes axe-core without a serious violation', () => {
       await page.screenshot({ path: `${SHOTS}/a11y-${name}.png`, fullPage: true });
       await ctx.close();
     }
+  });
+});
+
+describe('French typography', () => {
+  it('keeps ! ? ; : on the line of the word before them in every French message (a no-break space, never a plain one)', () => {
+    const plain: string[] = [];
+    const walk = (v: unknown, path: string) => {
+      if (typeof v === 'string') {
+        if (/ [!?;:]/.test(v)) plain.push(`${path}: ${v}`);
+      } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    };
+    walk(JSON.parse(readFileSync('src/lib/i18n/fr.json', 'utf8')), '');
+    expect(plain).toEqual([]);
   });
 });
