@@ -1,9 +1,8 @@
 import { OrderBoard } from '$lib/realtime/live.svelte.ts';
 import type { OrderItemView, OrderUpdated, OrderView } from '$lib/realtime/contract.ts';
-import { CANCELLED_SHOWN_MS, CHANGE_SHOWN_MS, itemChanges, stillShown, type ItemChange } from './ticket-notes.ts';
+import { CANCELLED_SHOWN_MS, CHANGE_SHOWN_MS, itemChanges, noticeFor, stillShown, type ItemChange, type KitchenColumn } from './ticket-notes.ts';
 
-export type KitchenColumn = 'received' | 'preparing' | 'ready';
-const COLUMNS: readonly string[] = ['received', 'preparing', 'ready'];
+export type { KitchenColumn } from './ticket-notes.ts';
 
 /** What the screen announces for an event: a new ticket, a changed one, a cancelled one. */
 export type KitchenNews = 'new' | 'changed' | 'cancelled' | null;
@@ -13,7 +12,7 @@ export type KitchenNews = 'new' | 'changed' | 'cancelled' | null;
  * must notice: a ticket the customer changed (until the cook has seen it) and a cancelled one (for a while).
  */
 export class KitchenBoard extends OrderBoard {
-  /** Order id → the items as the cook last saw them, and when the first unseen change came. */
+  /** Order id → the items as the cook last saw them, and when the latest change came. */
   changed = $state<Record<string, { base: OrderItemView[]; at: number }>>({});
   /** Order id → the column a cancelled ticket was in, and when it was cancelled. */
   cancelled = $state<Record<string, { from: KitchenColumn; at: number }>>({});
@@ -23,26 +22,24 @@ export class KitchenBoard extends OrderBoard {
     const before = this.orders[e.order.id];
     if (before && before.version >= e.order.version) return null;
     this.apply(e.order);
-    const o = e.order;
-    if (o.status === 'cancelled') {
-      if (!before || !COLUMNS.includes(before.status)) return null;
-      this.cancelled[o.id] = { from: before.status as KitchenColumn, at: nowMs };
-      delete this.changed[o.id];
-      return 'cancelled';
-    }
-    // an 'order.modified' event (or a refreshed ticket) whose lines are not what the screen showed
-    if (before && COLUMNS.includes(o.status) && itemChanges(before.items, o.items).length) {
-      const base = this.changed[o.id]?.base ?? before.items;
-      if (!itemChanges(base, o.items).length) {
-        // changed back to what the cook saw
-        delete this.changed[o.id];
+    const id = e.order.id;
+    const notice = noticeFor(before, e.order, this.changed[id]?.base);
+    switch (notice?.kind) {
+      case 'cancelled':
+        this.cancelled[id] = { from: notice.from, at: nowMs };
+        delete this.changed[id];
+        return 'cancelled';
+      case 'changed':
+        this.changed[id] = { base: notice.base, at: nowMs };
+        return 'changed';
+      case 'unchanged':
+        delete this.changed[id];
         return null;
-      }
-      this.changed[o.id] = { base, at: nowMs };
-      return 'changed';
+      case 'new':
+        return 'new';
+      default:
+        return null;
     }
-    if (o.status === 'received' && before?.status !== 'received') return 'new';
-    return null;
   }
 
   /** What changed on a ticket the cook has not acknowledged yet. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CANCELLED_SHOWN_MS, describeChanges, itemChanges, stillShown } from './ticket-notes.ts';
+import type { OrderView } from '$lib/realtime/contract.ts';
+import { CANCELLED_SHOWN_MS, describeChanges, itemChanges, noticeFor, stillShown } from './ticket-notes.ts';
 
 const item = (productId: number, name: string, quantity: number) => ({ productId, name, category: 'pizza' as const, quantity, unitPriceCents: 1000 });
 
@@ -28,5 +29,34 @@ describe('how long a note stays', () => {
   it('keeps a cancelled ticket for two minutes', () => {
     expect(stillShown(0, CANCELLED_SHOWN_MS - 1, CANCELLED_SHOWN_MS)).toBe(true);
     expect(stillShown(0, CANCELLED_SHOWN_MS, CANCELLED_SHOWN_MS)).toBe(false);
+  });
+});
+
+describe('what a newer version of a ticket means for the cook', () => {
+  const ticket = (status: string, items = [item(1, 'Margherita', 1), item(2, 'Reine', 1)], version = 2) =>
+    ({ id: 'o1', status, version, items }) as unknown as OrderView;
+
+  it('a ticket reaching the kitchen is new, once', () => {
+    expect(noticeFor(undefined, ticket('received'))).toEqual({ kind: 'new' });
+    expect(noticeFor(ticket('pending_payment'), ticket('received'))).toEqual({ kind: 'new' });
+    expect(noticeFor(ticket('received'), ticket('received'))).toBeNull();
+    expect(noticeFor(ticket('received'), ticket('preparing'))).toBeNull();
+  });
+
+  it('a ticket the customer changed is flagged against what the cook last saw, and unflagged when changed back', () => {
+    const seen = [item(1, 'Margherita', 1), item(2, 'Reine', 1)];
+    const first = noticeFor(ticket('received', seen), ticket('received', [item(1, 'Margherita', 2)]));
+    expect(first).toEqual({ kind: 'changed', base: seen });
+    // a second change before the cook looked: still against what the cook saw
+    const second = noticeFor(ticket('received', [item(1, 'Margherita', 2)]), ticket('received', [item(1, 'Margherita', 3)]), seen);
+    expect(second).toEqual({ kind: 'changed', base: seen });
+    expect(describeChanges(itemChanges(seen, [item(1, 'Margherita', 3)]))).toBe('+2 Margherita, \u22121 Reine');
+    expect(noticeFor(ticket('received', [item(1, 'Margherita', 2)]), ticket('received', seen), seen)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('a cancelled ticket is kept only if the kitchen had it, in the column it was in', () => {
+    expect(noticeFor(ticket('received'), ticket('cancelled'))).toEqual({ kind: 'cancelled', from: 'received' });
+    expect(noticeFor(ticket('pending_payment'), ticket('cancelled'))).toBeNull();
+    expect(noticeFor(undefined, ticket('cancelled'))).toBeNull();
   });
 });

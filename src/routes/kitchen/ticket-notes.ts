@@ -1,6 +1,6 @@
 // What the kitchen must notice on a ticket: what the customer changed, and how long a cancelled
 // ticket stays on the screen. Plain functions, used by the kitchen board.
-import type { OrderItemView } from '$lib/realtime/contract.ts';
+import type { OrderItemView, OrderView } from '$lib/realtime/contract.ts';
 
 /** A changed ticket stays highlighted until the cook taps it, or this long. */
 export const CHANGE_SHOWN_MS = 2 * 60_000;
@@ -42,4 +42,34 @@ export function describeChanges(changes: ItemChange[]): string {
 /** Whether a note made at `sinceMs` is still shown at `nowMs`. */
 export function stillShown(sinceMs: number, nowMs: number, forMs: number): boolean {
   return nowMs - sinceMs < forMs;
+}
+
+export type KitchenColumn = 'received' | 'preparing' | 'ready';
+const COLUMNS: readonly string[] = ['received', 'preparing', 'ready'];
+
+/** What a newer version of a ticket means for the cook. */
+export type Notice =
+  | { kind: 'new' }
+  | { kind: 'cancelled'; from: KitchenColumn }
+  /** base: the lines as the cook last acknowledged them. */
+  | { kind: 'changed'; base: OrderItemView[] }
+  /** Changed back to what the cook saw: the highlight goes. */
+  | { kind: 'unchanged' }
+  | null;
+
+/**
+ * Compares a ticket as the screen showed it (`before`, absent when new to the screen) with its newer
+ * version. `seen` is the lines the cook last acknowledged, while a change is still highlighted.
+ */
+export function noticeFor(before: OrderView | undefined, after: OrderView, seen?: OrderItemView[]): Notice {
+  if (after.status === 'cancelled') {
+    // only a ticket the kitchen had on its screen is kept, marked; an unpaid order it never saw is not
+    return before && COLUMNS.includes(before.status) ? { kind: 'cancelled', from: before.status as KitchenColumn } : null;
+  }
+  if (before && COLUMNS.includes(after.status) && itemChanges(before.items, after.items).length) {
+    const base = seen ?? before.items;
+    return itemChanges(base, after.items).length ? { kind: 'changed', base } : { kind: 'unchanged' };
+  }
+  if (after.status === 'received' && before?.status !== 'received') return { kind: 'new' };
+  return null;
 }
