@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { connectionFor, ensureJob } from '../src/lib/server/queues.ts';
+import { connectionFor, ensureJob, type QueueOf } from '../src/lib/server/queues.ts';
 
 const connection = connectionFor(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `${inject('queuePrefix')}_recovery`;
-const queue = new Queue('recovery', { connection, prefix });
+// a dispatch-like queue of its own, typed as the dispatch queue's jobs
+const queue = new Queue('recovery', { connection, prefix }) as QueueOf<'dispatch'>;
 const events = new QueueEvents('recovery', { connection, prefix });
 let failNext = true;
 const worker = new Worker(
@@ -27,18 +28,18 @@ describe('jobs that gave up', () => {
   it('are retried by a sweep instead of being blocked by their own id', async () => {
     await events.waitUntilReady();
     const opts = { jobId: 'assign-order-1', attempts: 1 };
-    expect(await ensureJob(queue, 'assign', { orderId: 1 }, opts)).toBe('added');
+    expect(await ensureJob(queue, 'assign', { orderId: 'order-1' }, opts)).toBe('added');
     const first = await queue.getJob(opts.jobId);
     await expect(first!.waitUntilFinished(events, 10_000)).rejects.toThrow(/database is down/);
     expect(await first!.getState()).toBe('failed');
 
     // what a plain add would do: nothing, the failed job keeps the id
-    await queue.add('assign', { orderId: 1 }, opts);
+    await queue.add('assign', { orderId: 'order-1' }, opts);
     expect(await (await queue.getJob(opts.jobId))!.getState()).toBe('failed');
 
     failNext = false; // the outage is over
-    expect(await ensureJob(queue, 'assign', { orderId: 1 }, opts)).toBe('retried');
+    expect(await ensureJob(queue, 'assign', { orderId: 'order-1' }, opts)).toBe('retried');
     await expect((await queue.getJob(opts.jobId))!.waitUntilFinished(events, 10_000)).resolves.toBe('done');
-    expect(await ensureJob(queue, 'assign', { orderId: 1 }, opts)).toBe('done');
+    expect(await ensureJob(queue, 'assign', { orderId: 'order-1' }, opts)).toBe('done');
   });
 });
