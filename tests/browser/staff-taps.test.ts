@@ -278,6 +278,14 @@ describe('kitchen taps on a bad network', () => {
     expect(await at(ready.id).locator('.age').textContent()).toMatch(/^12:\d\d$/);
     expect(await at(oven.id).textContent()).toMatch(/au four 1:\d\d/);
     await kitchen.screenshot({ path: `${SHOTS}/taps-4-kitchen-wall.png` });
+
+    // the same wall in English
+    await kitchen.getByRole('button', { name: 'Switch to English' }).click();
+    await kitchen.getByRole('heading', { name: /Kitchen/ }).waitFor();
+    await live(kitchen);
+    expect(await at(oven.id).textContent()).toMatch(/in the oven 1:\d\d/);
+    expect(await at(ready.id).textContent()).toContain('Waiting');
+    await kitchen.screenshot({ path: `${SHOTS}/taps-4-kitchen-wall-en.png` });
   });
 });
 
