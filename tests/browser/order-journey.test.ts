@@ -245,6 +245,19 @@ describe('a delivery order, live on every screen', () => {
     await ctx.close();
   });
 
+  it('gives the kitchen its recipe reminders in English when the screen is set to English', async () => {
+    const { ctx, page: kitchen } = await staffPage('kitchen.montparnasse@ocpizza.test');
+    await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: base }]);
+    await kitchen.goto(`${base}/kitchen`);
+    await live(kitchen);
+    // the truffle pizzas ordered earlier in this file wait in the received column
+    const item = kitchen.locator('article.ticket li', { hasText: 'Truffe' }).first();
+    expect(await item.locator('.recipe-line').textContent()).toContain('Black truffle cream 30 g');
+    await item.getByRole('button', { name: 'Recipe' }).click();
+    expect(await item.locator('.steps').textContent()).toContain('Stretch the dough ball into a 30 cm disc');
+    await ctx.close();
+  });
+
   it('shows a product that has no English text yet in French to an English reader', async () => {
     const { rows } = await pool.query(`SELECT description_en AS was FROM products WHERE slug = 'orientale'`);
     await pool.query(`UPDATE products SET description_en = NULL WHERE slug = 'orientale'`);
