@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pg from 'pg';
+import { seriousViolations } from './axe.ts';
 
 // Staff taps on a bad network, and the kitchen's wall screen, on the built app in Debian's Chromium.
 // Everything happens at OC Pizza Montmartre, a shop no other browser test uses.
@@ -165,6 +166,7 @@ describe('kitchen taps on a bad network', () => {
     expect(await ticket.textContent()).toContain('En attente du réseau');
     expect(await kitchen.getByTestId('offline').textContent()).toContain('1 action attend le retour du réseau');
     await kitchen.screenshot({ path: `${SHOTS}/taps-1-kitchen-offline-waiting.png` });
+    expect(await seriousViolations(kitchen)).toEqual([]);
     expect((await statusOf(placed.id)).status).toBe('received');
 
     await kitchenCtx.setOffline(false);
@@ -190,6 +192,7 @@ describe('kitchen taps on a bad network', () => {
     const alert = ticket.getByRole('alert');
     expect((await alert.textContent())?.replace(/\s+/g, ' ')).toContain(`Ticket n°${placed.number} : le serveur n'a pas pu l'enregistrer.`);
     await kitchen.screenshot({ path: `${SHOTS}/taps-2-kitchen-failed-retry.png` });
+    expect(await seriousViolations(kitchen)).toEqual([]);
     expect((await statusOf(placed.id)).status).toBe('received');
 
     await ticket.getByRole('button', { name: 'Réessayer' }).click();
@@ -246,6 +249,7 @@ describe('kitchen taps on a bad network', () => {
     expect(await doomed.textContent()).toContain('Annulée — ne pas préparer');
     expect(await doomed.getByRole('button', { name: 'Commencer' }).count()).toBe(0);
     await kitchen.screenshot({ path: `${SHOTS}/taps-3-kitchen-changed-cancelled.png` });
+    expect(await seriousViolations(kitchen)).toEqual([]);
 
     await note.click();
     await expect.poll(() => ticket.getByTestId('changes').count()).toBe(0);
@@ -334,6 +338,7 @@ describe('driver taps on a phone', () => {
     await failed.waitFor();
     expect((await failed.textContent())?.replace(/\s+/g, ' ')).toContain(`Livraison n°${placed.number} : le serveur n'a pas pu l'enregistrer.`);
     await driver.screenshot({ path: `${SHOTS}/taps-8-driver-failed.png`, fullPage: true });
+    expect(await seriousViolations(driver)).toEqual([]);
     await failed.getByRole('button', { name: 'Réessayer' }).click();
     await expect.poll(() => statusOf(placed.id), { timeout: 10_000 }).toMatchObject({ status: 'delivered', moves: 4 });
     await expect.poll(() => card.count()).toBe(0);
@@ -360,6 +365,7 @@ describe('counter taps', () => {
     await failed.waitFor();
     expect((await failed.textContent())?.replace(/\s+/g, ' ')).toContain(`Commande n°${placed.number} : le serveur n'a pas pu l'enregistrer.`);
     await counter.screenshot({ path: `${SHOTS}/taps-9-counter-failed.png` });
+    expect(await seriousViolations(counter)).toEqual([]);
     await failed.getByRole('button', { name: 'Réessayer' }).click();
     await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(0);
     expect(await statusOf(placed.id)).toMatchObject({ status: 'collected', moves: 3 });
