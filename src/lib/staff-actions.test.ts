@@ -153,6 +153,40 @@ describe('staff actions', () => {
     expect(server.order.version).toBe(4);
   });
 
+  it('a request left unanswered is given up after the timeout and resent, still applied once', async () => {
+    const server = fakeServer();
+    const timers = manualTimers();
+    let hang = true;
+    const fetch = (async (url: string, init?: RequestInit) => {
+      if (!hang) return server.fetch(url, init);
+      hang = false;
+      // the server applies it, but the answer never comes back until the tablet gives up waiting
+      await server.fetch(url, init);
+      return new Promise<Response>((_resolve, reject) => init!.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }) as typeof globalThis.fetch;
+    const actions = new StaffActions({ fetch, online: new OnlineSignal(true), setTimer: timers.setTimer, clearTimer: timers.clearTimer, timeoutMs: 12_000 });
+    const outcome = actions.submit(bump());
+    await tick();
+    expect(actions.get(`order:${ORDER}`)?.state).toBe('sending');
+    timers.fire(12_000);
+    await tick();
+    expect(actions.get(`order:${ORDER}`)?.state).toBe('waiting');
+    timers.fire(1000);
+    const o = await outcome;
+    expect(o.ok && o.result.status).toBe('preparing');
+    expect(server.order.version).toBe(4);
+  });
+
+  it('a closed page sends nothing more', async () => {
+    const { actions, signal, server } = setup(false);
+    void actions.submit(bump());
+    actions.dispose();
+    signal.set(true);
+    await tick();
+    expect(server.calls).toHaveLength(0);
+    expect(actions.list()).toEqual([]);
+  });
+
   it('a stale tap fails visibly with the ticket as it is now, and offers no retry', async () => {
     const { actions, server, settled } = setup();
     Object.assign(server.order, { status: 'cancelled', version: 4 });
