@@ -316,7 +316,11 @@ describe('what the pages say, on a phone', () => {
     expect(await phone.getAttribute('aria-invalid')).toBe('true');
     await phone.fill('06 12 34 56 78');
     await page.locator('input[name=street]').fill('3 rue des Dames');
-    await page.locator('input[name=postcode]').fill('75017');
+    expect(await page.locator('input[name=street]').getAttribute('aria-invalid')).toBeNull();
+    expect(await page.locator('input[name=postcode]').getAttribute('aria-invalid')).toBe('true');
+    // choosing pickup takes the address fields away, and their errors with them
+    await page.getByRole('button', { name: 'À emporter' }).click();
+    expect(await page.locator('input[name=postcode]').count()).toBe(0);
     expect(await page.locator('[aria-invalid=true]').count()).toBe(0);
     expect(await page.locator('[role=alert]').count()).toBe(0);
     await page.context().close();
