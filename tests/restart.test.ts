@@ -27,6 +27,7 @@ import {
 } from './helpers.ts';
 import { createApp, type App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { LiveLink } from '../src/lib/realtime/live-link.ts';
 import { advanceOrder, placeOrder, type StaffActor } from '../src/lib/server/orders.ts';
 
 let pool: pg.Pool;
@@ -124,11 +125,11 @@ describe('a restart while screens are live', () => {
       canalCounter: await staff('counter.canal@ocpizza.test'),
     };
 
-    // the screen, as src/lib/realtime/live.svelte.ts does it: subscribe with the last event id seen on every connect
+    // the screen: the pages' own live link (src/lib/realtime/live-link.ts) on a real socket
     const start = await lastEventIdInDb();
-    let lastSeen = start;
     const received: OrderUpdated[] = [];
-    const acks: any[] = [];
+    const acks: string[] = [];
+    const resyncs: number[] = [];
     const disconnects: string[] = [];
     let restarting = 0;
     let connects = 0;
@@ -138,18 +139,18 @@ describe('a restart while screens are live', () => {
       reconnectionDelay: 100,
       reconnectionDelayMax: 300,
     });
-    cleanups.push(() => screen.close());
-    screen.on('connect', () => {
-      connects++;
-      screen.emit('subscribe', { scope: 'kitchen', lastEventId: lastSeen }, (ack) => {
-        acks.push(ack);
-        if ('data' in ack && !ack.data.resync && ack.data.lastEventId > lastSeen) lastSeen = ack.data.lastEventId;
-      });
+    const link = new LiveLink(screen, {
+      subscription: { scope: 'kitchen' },
+      lastEventId: start,
+      onEvent: (e) => received.push(e),
+      onResync: async () => (resyncs.push(Date.now()), lastEventIdInDb()),
+      onStatus: (status, error) => {
+        if (status === 'live' || status === 'refused') acks.push(error ?? status);
+      },
+      comebackDelayMs: () => 100,
     });
-    screen.on('order:updated', (e) => {
-      received.push(e);
-      if (e.eventId > lastSeen) lastSeen = e.eventId;
-    });
+    cleanups.push(() => link.close());
+    screen.on('connect', () => connects++);
     screen.on('server:restarting', () => restarting++);
     screen.on('disconnect', (reason) => disconnects.push(reason));
     await waitUntil(() => acks.length === 1, 5000, 'the first subscription');
@@ -188,7 +189,8 @@ describe('a restart while screens are live', () => {
     expect(stored.length).toBeGreaterThan(40);
     await waitUntil(() => received.some((e) => e.eventId === stored.at(-1)), 10_000, 'the last event to arrive');
     await sleep(200);
-    for (const ack of acks) expect(ack).toEqual({ data: { lastEventId: expect.any(Number) } }); // never a resync
+    expect(acks).toEqual(['live', 'live']); // subscribed twice, never refused
+    expect(resyncs).toEqual([]); // and never told to reload: the gap was replayed
     // no gap, nothing of another shop, each once and in order (replay and live never interleave)
     expect(received.map((e) => e.eventId)).toEqual(stored);
     expect(received.every((e) => e.order.pizzeriaId === SHOPS.bastille)).toBe(true);
