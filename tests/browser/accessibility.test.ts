@@ -42,6 +42,7 @@ async function plainSpaceBeforePunctuation(page: Page): Promise<string[]> {
 
 async function checkCustomerPage(page: Page, name: string) {
   expect(await seriousViolations(page), name).toEqual([]);
+  expect(await page.locator('meta[name=description]').count(), `${name}: one meta description`).toBe(1);
   expect(await page.locator('meta[name=description]').getAttribute('content'), `${name}: meta description`).toBeTruthy();
   await page.screenshot({ path: `${SHOTS}/a11y-${name}.png`, fullPage: true });
 }
