@@ -58,6 +58,9 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // every page of every browser test comes from 127.0.0.1: tests/socket-limits.test.ts checks the per-address limits
+    SOCKET_CONNECTS_PER_MINUTE: '100000',
+    SOCKET_MAX_PER_ADDRESS: '100000',
     ...extraEnv,
   };
   const start = (script: string) => {

@@ -18,8 +18,9 @@ beforeAll(async () => {
     DISPATCH_RETRY_MS: '500',
   });
   ({ browser, base, pool } = app);
-  // only driver1 of Bastille will be on shift, so we know who gets the delivery (no order is ready yet)
-  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver'`);
+  // only driver1 of Bastille will be on shift, so we know who gets the delivery (no order is ready yet);
+  // other shops' drivers are other tests' business
+  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = (SELECT id FROM pizzerias WHERE slug = 'bastille')`);
 }, 60_000);
 
 afterAll(async () => {
