@@ -137,7 +137,9 @@ export function createApi(deps: {
   r.get('/pizzerias/:id/menu', async (req, res) => {
     const id = parse(idParam, req.params.id);
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
-    res.json(await getMenu(db, id));
+    // the visitor's language: ?lang=, else the language cookie the pages set, else French
+    const lang = typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang');
+    res.json(await getMenu(db, id, lang === 'en' ? 'en' : 'fr'));
   });
 
   r.post('/orders', customerLimiter, async (req, res) => {

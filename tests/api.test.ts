@@ -88,6 +88,10 @@ describe('catalogue', () => {
     expect(r.body.filter((p: any) => p.category === 'pizza').length).toBeGreaterThanOrEqual(12);
     expect(r.body.find((p: any) => p.slug === 'margherita')).toMatchObject({ available: true, priceCents: 1050 });
     expect((await new Client(base).get('/api/pizzerias/999/menu')).status).toBe(404);
+    // in the visitor's language, French where no English was written
+    const en = await new Client(base).get(`/api/pizzerias/${SHOPS.montmartre}/menu?lang=en`);
+    expect(en.body.find((p: any) => p.slug === 'reine')).toMatchObject({ name: 'Regina', description: 'Tomato, mozzarella, ham, mushrooms, oregano' });
+    expect(r.body.find((p: any) => p.slug === 'reine')).toMatchObject({ name: 'Reine' });
     expect((await new Client(base).get('/api/pizzerias/abc/menu')).status).toBe(422);
   });
 });
