@@ -207,7 +207,9 @@ async function main() {
     const drinks = productRows.filter((p) => p.category === 'drink').map((p) => p.id);
     if (shopRows.length !== PIZZERIAS.length || !pizzas.length) throw new Error('the seed did not load the demo chain');
 
-    const config = parseConfig({ ...process.env, DATABASE_URL: benchUrl, REDIS_URL, LOG_LEVEL: 'silent', QUEUE_PREFIX: queuePrefix, RATE_LIMIT_ORDERS: '1000000' });
+    const config = parseConfig({ ...process.env, DATABASE_URL: benchUrl, REDIS_URL, LOG_LEVEL: 'silent', QUEUE_PREFIX: queuePrefix, RATE_LIMIT_ORDERS: '1000000',
+      // every screen of this benchmark comes from 127.0.0.1 (bench:abuse gives each its own address)
+      SOCKET_CONNECTS_PER_MINUTE: '1000000', SOCKET_MAX_PER_ADDRESS: '1000000' });
     const hubEmitAt = new Map<string, number>();
     app = await createApp({
       config,
