@@ -3,18 +3,11 @@
 // (with a reason and a retry), and a tap made while the connection is down waits and is sent once
 // when it returns. Plain TypeScript: fetch, the online signal and timers are given, so it is tested alone.
 import type { OrderStatus } from './domain/order-states.ts';
-import type { OrderView } from './realtime/contract.ts';
+import type { OrderView, ShopPaymentMethod } from './realtime/contract.ts';
 
-/** What the counter sends to place an order (the body of POST /api/orders). */
-export interface PlaceOrderBody {
-  pizzeriaId: number;
-  channel: 'online' | 'phone' | 'counter';
-  fulfilment: 'delivery' | 'pickup';
-  customer: { name: string; phone: string; email?: string };
-  address?: { street: string; postcode: string; city: string };
-  items: { productId: number; quantity: number }[];
-  payment: 'online' | 'on_delivery';
-}
+/** What the counter sends to place an order: the body of POST /api/orders, as its schema says. */
+export type { PlaceOrderBody } from './order-requests.ts';
+import type { PlaceOrderBody } from './order-requests.ts';
 
 export interface PlacedOrder {
   id: string;
@@ -26,7 +19,7 @@ export interface PlacedOrder {
 }
 
 export type StaffAction =
-  | { kind: 'advance'; orderId: string; number: number; to: OrderStatus; version: number }
+  | { kind: 'advance'; orderId: string; number: number; to: OrderStatus; version: number; paymentMethod?: ShopPaymentMethod }
   | { kind: 'shift'; onShift: boolean }
   | { kind: 'place'; body: PlaceOrderBody; idempotencyKey: string };
 
@@ -263,7 +256,7 @@ export class StaffActions {
   private async perform(a: StaffAction): Promise<Outcome> {
     switch (a.kind) {
       case 'advance': {
-        const res = await this.request(`/api/orders/${a.orderId}/status`, { to: a.to, version: a.version });
+        const res = await this.request(`/api/orders/${a.orderId}/status`, { to: a.to, version: a.version, ...(a.paymentMethod ? { paymentMethod: a.paymentMethod } : {}) });
         if (res.ok) return { ok: true, result: res.json as OrderView };
         const error = toError(res);
         if (error.code === 'stale') {

@@ -1,104 +1,42 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import pg from 'pg';
+import type { BrowserContext, Page } from 'playwright-core';
+import type pg from 'pg';
 import { seriousViolations } from './axe.ts';
+import { PHONE, SHOTS, live, startApp, type App } from './harness.ts';
 
 // Staff taps on a bad network, and the kitchen's wall screen, on the built app in Debian's Chromium.
 // Everything happens at OC Pizza Montmartre, a shop no other browser test uses.
-const SHOTS = 'test-results/screenshots';
 const SHOP = 'montmartre';
 const TABLET = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-let server: ChildProcess;
-let workers: ChildProcess;
-let browser: Browser;
+let app: App;
 let base: string;
 let pool: pg.Pool;
 let shopId: number;
-const logs: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => logs.push(String(d)));
-  child.stderr!.on('data', (d) => logs.push(String(d)));
-  return child;
-}
-
-async function waitReady(url: string) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server never became ready:\n${logs.join('')}`);
-}
 
 beforeAll(async () => {
-  if (!existsSync('build/handler.js') || !existsSync('dist/server/index.js')) throw new Error('run `npm run build` first');
-  mkdirSync(SHOTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: inject('databaseUrl'),
-    QUEUE_PREFIX: `${inject('queuePrefix')}_taps`,
-    DEMO_PASSWORD: inject('demoPassword'),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+  app = await startApp('taps', {
     // ten minutes: tickets change colour here only because the test dates them back
     PREP_TARGET_SECONDS: '600',
     DISPATCH_RETRY_MS: '500',
-  };
-  pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+    // online payments here are never confirmed by the development provider: the counter records them
+    DEV_PAYMENT_DELAY_MS: '3600000',
+  });
+  ({ base, pool } = app);
   shopId = (await pool.query('SELECT id FROM pizzerias WHERE slug = $1', [SHOP])).rows[0].id;
   // driver1 alone will be on shift here, so we know who gets the delivery
   await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = $1`, [shopId]);
-  server = start('dist/server/index.js', env);
-  workers = start('dist/workers/index.js', env);
-  await waitReady(`${base}/readyz`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  workers?.kill('SIGTERM');
-  await pool?.end();
+  await app?.stop();
 });
 
 async function staffPage(email: string, path: string, viewport = TABLET): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport });
-  const page = await ctx.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', inject('demoPassword'));
-  await page.click('button.btn');
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  const { ctx, page } = await app.staffPage(email, viewport);
   await page.goto(`${base}${path}`);
   await live(page);
   return { ctx, page };
 }
-
-const live = (page: Page) => page.locator('[data-live=live]').first().waitFor({ timeout: 15_000 });
 
 async function productId(slug: string): Promise<number> {
   return (await pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
@@ -107,7 +45,12 @@ async function productId(slug: string): Promise<number> {
 interface Placed { id: string; number: number; trackingToken: string; version: number }
 
 /** A customer's order, paid at the door, straight to the kitchen. */
-async function order(items: [slug: string, quantity: number][], fulfilment: 'pickup' | 'delivery' = 'pickup', name = 'Inès'): Promise<Placed> {
+async function order(
+  items: [slug: string, quantity: number][],
+  fulfilment: 'pickup' | 'delivery' = 'pickup',
+  name = 'Inès',
+  payment: 'on_delivery' | 'online' = 'on_delivery',
+): Promise<Placed> {
   const res = await fetch(`${base}/api/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -117,7 +60,7 @@ async function order(items: [slug: string, quantity: number][], fulfilment: 'pic
       customer: { name, phone: '0611223344' },
       ...(fulfilment === 'delivery' ? { address: { street: '3 rue Lepic', postcode: '75018', city: 'Paris' } } : {}),
       items: await Promise.all(items.map(async ([slug, quantity]) => ({ productId: await productId(slug), quantity }))),
-      payment: 'on_delivery',
+      payment,
     }),
   });
   expect(res.status).toBe(201);
@@ -369,6 +312,23 @@ describe('counter taps', () => {
     await failed.getByRole('button', { name: 'Réessayer' }).click();
     await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(0);
     expect(await statusOf(placed.id)).toMatchObject({ status: 'collected', moves: 3 });
+  });
+
+  it('an online payment that did not go through is settled at the counter: staff say how it was paid, and the order goes to the kitchen', async () => {
+    const { page: counter } = await staffPage(`counter.${SHOP}@ocpizza.test`, '/counter');
+    const placed = await order([['margherita', 2]], 'pickup', 'Basile Carte', 'online');
+    const line = counter.locator('.payments li', { hasText: `n°${placed.number}` });
+    await line.waitFor({ timeout: 15_000 });
+    await counter.screenshot({ path: `${SHOTS}/taps-11-counter-pending-payment.png`, fullPage: true });
+    expect(await seriousViolations(counter)).toEqual([]);
+    await line.getByRole('button', { name: 'carte' }).click();
+    await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(0);
+    const { rows } = await pool.query('SELECT status, paid_with, paid_cents, total_cents FROM orders WHERE id = $1', [placed.id]);
+    expect(rows[0]).toMatchObject({ status: 'received', paid_with: 'card', paid_cents: rows[0].total_cents });
+    // now a pickup in progress, nothing left to collect
+    const pickup = counter.locator('.pickups:not(.payments) li', { hasText: `n°${placed.number}` });
+    await pickup.waitFor();
+    expect(await pickup.textContent()).toContain('à encaisser 0,00');
   });
 
   it('an order taken while the counter is offline waits, then is placed once when the connection returns', async () => {
