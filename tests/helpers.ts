@@ -327,3 +327,39 @@ export async function createShop(pool: pg.Pool, tag: string) {
   }
   return { id, slug, email };
 }
+
+export interface PlacedOrderBody {
+  id: string;
+  number: number;
+  trackingToken: string;
+  status: string;
+  total: number;
+  version: number;
+}
+
+/**
+ * Places an order through the API as a customer would (one margherita-like line by default: pass
+ * the product), and checks it was taken. `overrides` changes any field of the body.
+ */
+export async function placeThroughApi(base: string, body: { pizzeriaId: number; productId: number; quantity?: number } & Record<string, unknown>) {
+  const { productId, quantity = 1, ...overrides } = body;
+  const r = await new Client(base).post('/api/orders', {
+    fulfilment: 'delivery',
+    customer,
+    address,
+    items: [{ productId, quantity }],
+    payment: 'on_delivery',
+    ...overrides,
+    ...(overrides.fulfilment === 'pickup' ? { address: undefined } : {}),
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body as PlacedOrderBody;
+}
+
+/** The workers react from now on: what earlier test files left in the shared database is not theirs. */
+export async function workersStartFromNow(pool: pg.Pool): Promise<void> {
+  await pool.query(
+    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
+     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
+  );
+}

@@ -4,7 +4,7 @@
 // the development provider's confirmations are released by the test, so nothing depends on timing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, customer, productId, silentLog, startTestApp, testConfig, testPool, userId, waitUntil, move } from './helpers.ts';
+import { Client, SHOPS, address, productId, silentLog, startTestApp, testConfig, testPool, userId, waitUntil, move, placeThroughApi, workersStartFromNow } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { confirmPayment } from '../src/lib/server/orders.ts';
 import { startWorkers } from '../workers/workers.ts';
@@ -24,10 +24,7 @@ let margherita: number;
 beforeAll(async () => {
   pool = testPool();
   margherita = await productId(pool, 'margherita');
-  await pool.query(
-    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
-     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
-  );
+  await workersStartFromNow(pool);
   ({ app, base } = await startTestApp());
   workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
 });
@@ -39,18 +36,8 @@ afterAll(async () => {
 
 const margheritas = (quantity: number) => [{ productId: margherita, quantity }];
 
-async function place(overrides: Record<string, unknown> = {}) {
-  const r = await new Client(base).post('/api/orders', {
-    pizzeriaId: SHOPS.montmartre,
-    fulfilment: 'pickup',
-    customer,
-    items: margheritas(1),
-    payment: 'online',
-    ...overrides,
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body as { id: string; trackingToken: string; status: string; total: number };
-}
+const place = (overrides: Record<string, unknown> = {}) =>
+  placeThroughApi(base, { pizzeriaId: SHOPS.montmartre, productId: margherita, fulfilment: 'pickup', payment: 'online', ...overrides });
 
 const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { Client, SHOPS, address, customer, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil } from './helpers.ts';
+import { Client, SHOPS, address, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
@@ -19,10 +19,7 @@ let margherita: number;
 beforeAll(async () => {
   pool = testPool();
   margherita = await productId(pool, 'margherita');
-  await pool.query(
-    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
-     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
-  );
+  await workersStartFromNow(pool);
   ({ app, base } = await startTestApp());
 });
 afterAll(async () => {
@@ -30,18 +27,8 @@ afterAll(async () => {
   await pool.end();
 });
 
-async function place(shop: number, overrides: Record<string, unknown> = {}) {
-  const r = await new Client(base).post('/api/orders', {
-    pizzeriaId: shop,
-    fulfilment: 'pickup',
-    customer,
-    items: [{ productId: margherita, quantity: 2 }],
-    payment: 'online',
-    ...overrides,
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body as { id: string; trackingToken: string; status: string; total: number };
-}
+const place = (shop: number, overrides: Record<string, unknown> = {}) =>
+  placeThroughApi(base, { pizzeriaId: shop, productId: margherita, quantity: 2, fulfilment: 'pickup', payment: 'online', ...overrides });
 
 const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
 

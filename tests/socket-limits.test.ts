@@ -6,14 +6,13 @@ import pg from 'pg';
 import {
   Client,
   SHOPS,
-  address,
   collect,
   connectSocket,
-  customer,
   productId,
   startTestApp,
   subscribe,
   testPool,
+  placeThroughApi,
   waitUntil,
   type TestSocket,
 } from './helpers.ts';
@@ -55,18 +54,7 @@ async function handshake(at: string, headers: Record<string, string> = {}) {
 /** Resolves with the reason when the server ends this socket. */
 const disconnected = (s: TestSocket) => new Promise<string>((resolve) => (s.connected ? s.once('disconnect', resolve) : resolve('already')));
 
-async function placeOrder(shop: number) {
-  const r = await new Client(base).post('/api/orders', {
-    pizzeriaId: shop,
-    fulfilment: 'delivery',
-    customer,
-    address,
-    items: [{ productId: margherita, quantity: 1 }],
-    payment: 'on_delivery',
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body as { id: string; trackingToken: string };
-}
+const placeOrder = (shop: number) => placeThroughApi(base, { pizzeriaId: shop, productId: margherita });
 
 /** A server of its own with these limits (its own queue prefix, so its counts start at zero). */
 async function limitedApp(overrides: Record<string, string>) {

@@ -5,11 +5,9 @@ import type pg from 'pg';
 import {
   Client,
   SHOPS,
-  address,
   collect,
   connectSocket,
   createShop,
-  customer,
   productId,
   silentLog,
   startTestApp,
@@ -21,6 +19,8 @@ import {
   waitUntil,
   type TestSocket,
   move,
+  placeThroughApi,
+  workersStartFromNow,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -40,11 +40,7 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   pool = testPool();
   margherita = await productId(pool, 'margherita');
-  // the workers react from now on: what earlier test files left in the shared database is not theirs
-  await pool.query(
-    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
-     ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
-  );
+  await workersStartFromNow(pool);
   ({ app, base } = await startTestApp());
   workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
 });
@@ -64,19 +60,8 @@ async function watch(email: string, scope: 'kitchen' | 'shop') {
   return { client, seen };
 }
 
-async function place(shop: number, overrides: Record<string, unknown> = {}) {
-  const r = await new Client(base).post('/api/orders', {
-    pizzeriaId: shop,
-    fulfilment: 'delivery',
-    customer,
-    address,
-    items: [{ productId: margherita, quantity: 1 }],
-    payment: 'on_delivery',
-    ...overrides,
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body as { id: string; trackingToken: string; status: string };
-}
+const place = (shop: number, overrides: Record<string, unknown> = {}) =>
+  placeThroughApi(base, { pizzeriaId: shop, productId: margherita, ...overrides });
 
 
 const isEvent = (id: string, pred: (e: OrderUpdated) => boolean) => (e: OrderUpdated) => e.order.id === id && pred(e);
