@@ -1,0 +1,793 @@
+// Rush-hour benchmark (not a test): the system as users run it, at chain scale, beside a bare relay.
+//
+//   npm run bench:rush
+//
+// What it measures. It creates its own database (migrated, seeded, stock raised so nothing runs
+// out; dropped at the end, also on failure) and its own queue prefix, then starts the BUILT server
+// (`node dist/server/index.js`) and workers (`node dist/workers/index.js`) as processes of their own
+// (it runs `npm run build` first only if dist/server/index.js or build/handler.js is missing).
+// It places one pickup order per customer through the API (pay on delivery, in parallel batches),
+// then connects the rush-hour mix: BENCH_SOCKETS sockets, of which BENCH_STAFF staff screens
+// (per shop kitchen screens and manager screens, plus head-office `hq` screens) and the rest
+// customers, each following their own order with its tracking token. It then moves orders through
+// the HTTP API (`POST /api/orders/:id/status`, received → preparing → ready → collected, with the
+// session of the order's shop) at BENCH_RATE moves a second, open loop (each move is sent when its
+// time comes, not when the previous one answered; at most BENCH_IN_FLIGHT requests in flight).
+// For every move it knows which screens should receive it (its shop's kitchen and manager screens,
+// every hq screen, the order's own tracking page) and records when each did:
+//   - screen latency = receipt − the API's answer for that move (negative when the event arrives
+//     before the answer; reported as is);
+//   - lost = an expected delivery that did not come within BENCH_GRACE_MS; duplicated = the same
+//     order version twice on one screen;
+//   - the API's move latency (request sent → answer), the server's peak RSS (VmHWM) and CPU.
+// In the same run it measures a bare relay with the same clients, mix and rate: a minimal process
+// (this file with --bare) that LISTENs on Postgres and relays each NOTIFY payload to Socket.io rooms,
+// and answers one HTTP endpoint that makes the move as one statement (UPDATE of a plain table and
+// pg_notify of the order as the API returned it, so the payload is the same size). No auth, no
+// event table, no queue: it is the floor. Its screen latency = receipt − that endpoint's answer.
+// It prints, per system: moves, deliveries expected / received / lost / duplicated, screen latency
+// p50 / p99 / max, API move latency p50 / p99, server peak RSS and CPU, and the ratio of the p99s.
+//
+// Ceiling mode (BENCH_CEILING=1): for each system, raises the rate step by step (BENCH_CEILING_RATES,
+// each step BENCH_STEP_SECONDS long), stops at the first step that fails and reports the highest
+// rate at which the screen p99 stayed ≤ 50 ms with nothing lost.
+//
+// Knobs (environment): BENCH_SOCKETS (5000), BENCH_STAFF (80), BENCH_RATE moves/s (200),
+// BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
+// BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
+// BENCH_SYSTEMS (project,bare), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
+// BENCH_PAYMENT_DELAY_MS (200), BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
+// REDIS_URL (redis://127.0.0.1:6379).
+//
+// The load generator (this process: every socket client and every HTTP move) shares the machine's
+// cores with the system it measures (server, workers, Postgres, Redis): on a 2-core machine the
+// figures include the clients' own cost of parsing every event, so they are pessimistic for both
+// systems alike.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { Server as IoServer } from 'socket.io';
+import { io as ioClient, type Socket } from 'socket.io-client';
+
+const say = (msg: string) => process.stdout.write(msg + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const num = (name: string, dflt: number, min = 0) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+};
+
+const BASE_DB = (process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NOTIFY_CHANNEL = 'bench_rush_moves';
+
+// =====================================================================================
+// The bare relay (--bare): LISTEN → Socket.io rooms, and one endpoint that makes a move.
+// =====================================================================================
+
+async function bare() {
+  const url = process.env.BARE_DATABASE_URL!;
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const listener = new pg.Client({ connectionString: url });
+  await listener.connect();
+
+  const http = createHttpServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/move') {
+      res.writeHead(404).end();
+      return;
+    }
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      const { id, to, version } = JSON.parse(raw) as { id: string; to: string; version: number };
+      // one statement: the update and the notification commit together
+      pool
+        .query<{ version: number }>(
+          `WITH u AS (
+             UPDATE bare_orders SET status = $2, version = version + 1,
+                    doc = doc || jsonb_build_object('status', $2::text, 'version', version + 1)
+              WHERE id = $1 AND version = $3
+              RETURNING version, doc)
+           SELECT u.version, pg_notify($4, json_build_object('type', 'order.status', 'at', now(), 'order', u.doc)::text) FROM u`,
+          [id, to, version, NOTIFY_CHANNEL],
+        )
+        .then(
+          (r) => {
+            const row = r.rows[0];
+            res.writeHead(row ? 200 : 409, { 'content-type': 'application/json' }).end(JSON.stringify(row ? { id, version: row.version } : { error: 'stale' }));
+          },
+          (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
+        );
+    });
+  });
+  const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 16_384, pingInterval: 10_000, pingTimeout: 8_000 });
+  io.on('connection', (socket) => {
+    socket.on('subscribe', (req: { room?: unknown }, ack: (r: unknown) => void) => {
+      if (typeof req?.room !== 'string') return ack({ error: { code: 'invalid', message: 'room' } });
+      void socket.join(req.room);
+      ack({ data: { lastEventId: 0 } });
+    });
+  });
+  listener.on('notification', (n) => {
+    if (!n.payload) return;
+    const e = JSON.parse(n.payload) as { order: { id: string; pizzeriaId: number } };
+    io.to([`kitchen:${e.order.pizzeriaId}`, `shop:${e.order.pizzeriaId}`, 'hq', `order:${e.order.id}`]).emit('order:updated', e);
+  });
+  await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as { port: number }).port;
+  process.send?.({ port });
+  process.on('SIGTERM', () => {
+    io.close();
+    void Promise.allSettled([listener.end(), pool.end()]).then(() => process.exit(0));
+  });
+}
+
+// =====================================================================================
+// The load generator and the measurements.
+// =====================================================================================
+
+const SOCKETS = Math.floor(num('BENCH_SOCKETS', 5000, 1));
+const STAFF = Math.min(SOCKETS, Math.floor(num('BENCH_STAFF', 80, 0)));
+const RATE = num('BENCH_RATE', 200, 1);
+const SECONDS = num('BENCH_SECONDS', 30, 1);
+const IN_FLIGHT = Math.floor(num('BENCH_IN_FLIGHT', 200, 1));
+const GRACE_MS = num('BENCH_GRACE_MS', 5000);
+const CEILING = !!process.env.BENCH_CEILING && process.env.BENCH_CEILING !== '0';
+const CEILING_RATES = (process.env.BENCH_CEILING_RATES ?? '100,200,400,700,1000,1500').split(',').map(Number).filter((n) => n > 0);
+const STEP_SECONDS = num('BENCH_STEP_SECONDS', 15, 1);
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'project,bare').split(',').map((s) => s.trim());
+const CONNECT_BATCH = Math.floor(num('BENCH_CONNECT_BATCH', 100, 1));
+const PLACE_CONCURRENCY = Math.floor(num('BENCH_PLACE_CONCURRENCY', 16, 1));
+const PAYMENT_DELAY_MS = Math.floor(num('BENCH_PAYMENT_DELAY_MS', 200));
+const CEILING_P99_MS = 50;
+
+const NEXT: Record<string, string> = { received: 'preparing', preparing: 'ready', ready: 'collected' };
+const BARE_NEXT: Record<string, string> = { ...NEXT, collected: 'received' }; // the bare table has no rules: it cycles
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const sortedOf = (values: number[]) => Float64Array.from(values).sort();
+
+/** CPU time a process has used so far, in seconds (Linux: user + system ticks of /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/** Peak resident memory of a process so far, in MiB (Linux). */
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+/** CPU seconds of every Postgres process on the machine (its backends for every database), by pid. */
+function postgresCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      out.set(Number(entry), cpuSeconds(Number(entry)));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+const postgresCpuSince = (before: Map<number, number>) => {
+  let total = 0;
+  for (const [pid, secs] of postgresCpu()) total += secs - (before.get(pid) ?? 0);
+  return total;
+};
+/** The whole machine's busy and total CPU ticks (all cores), from /proc/stat. */
+function machineTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = f[3] + (f[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+async function post(base: string, path: string, body: unknown, cookie?: string) {
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+  const answeredAt = performance.now();
+  const json = (await res.json().catch(() => null)) as any;
+  return { status: res.status, body: json, answeredAt, setCookie: res.headers.get('set-cookie') };
+}
+
+/** Runs tasks with at most `n` at once. */
+async function pooled<T>(items: T[], n: number, f: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await f(items[i], i);
+      }
+    }),
+  );
+}
+
+interface Shop {
+  id: number;
+  slug: string;
+  kitchen: string;
+  counter: string;
+  manager: string;
+}
+interface Order {
+  id: string;
+  shop: number;
+  token: string | null; // followed by a customer when set
+  doc: Record<string, unknown>; // the order as the API answered at placement (the bare relay's payload)
+  status: string;
+  version: number;
+  busy: boolean;
+}
+/** What a screen subscribes to, in each system's terms. */
+interface Screen {
+  kind: 'kitchen' | 'shop' | 'hq' | 'order';
+  shop: number | null;
+  order: Order | null;
+}
+interface MoveRecord {
+  order: Order;
+  expected: number;
+  sentAt: number;
+  answeredAt: number; // NaN until answered
+  receipts: number[];
+  duplicates: number;
+  failed: boolean;
+}
+interface PhaseResult {
+  system: string;
+  rate: number;
+  seconds: number;
+  moves: number;
+  failedMoves: number;
+  lateStarts: number;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  unexpected: number;
+  p50: number;
+  p99: number;
+  max: number;
+  apiP50: number;
+  apiP99: number;
+  serverCpu: number; // cores
+  workersCpu: number; // cores
+  machineCpu: number; // share of all cores busy
+  generatorCpu: number; // cores
+  postgresCpu: number; // cores, every Postgres process on the machine
+}
+
+/** The screens' side: every socket, and where each receipt goes. */
+class Screens {
+  sockets: Socket[] = [];
+  moves = new Map<string, MoveRecord>();
+  disconnects = 0;
+  unexpected = 0;
+  constructor(readonly base: string) {}
+
+  connect(screen: Screen, auth: { cookie?: string; trackingToken?: string }, subscribeReq: unknown): Promise<void> {
+    const socket = ioClient(this.base, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false, // a dropped socket must show up as lost deliveries
+      extraHeaders: auth.cookie ? { cookie: auth.cookie } : undefined,
+      auth: auth.trackingToken ? { trackingToken: auth.trackingToken } : {},
+      timeout: 30_000,
+    });
+    this.sockets.push(socket);
+    const seen = new Set<string>();
+    socket.on('order:updated', (e: { order: { id: string; version: number } }) => {
+      const t = performance.now();
+      const key = `${e.order.id}#${e.order.version}`;
+      const m = this.moves.get(key);
+      if (!m) return; // not a measured move (placement, set-up)
+      if (seen.has(key)) {
+        m.duplicates++;
+        return;
+      }
+      seen.add(key);
+      if (!receives(screen, m.order)) this.unexpected++;
+      else m.receipts.push(t);
+    });
+    socket.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') this.disconnects++;
+    });
+    return new Promise<void>((resolve, reject) => {
+      socket.once('connect_error', reject);
+      socket.once('connect', () => {
+        socket.timeout(30_000).emit('subscribe', subscribeReq, (err: Error | null, ack: any) => {
+          if (err) return reject(err);
+          if (!ack || 'error' in ack) return reject(new Error(`subscribe ${JSON.stringify(subscribeReq)} refused: ${JSON.stringify(ack?.error)}`));
+          resolve();
+        });
+      });
+    });
+  }
+
+  close() {
+    for (const s of this.sockets) s.disconnect();
+    this.sockets = [];
+  }
+}
+
+const receives = (s: Screen, o: Order) => s.kind === 'hq' || (s.kind === 'order' ? s.order === o : s.shop === o.shop);
+
+/** The fixed mix: per shop kitchen and manager screens, head-office screens, one customer per followed order. */
+function staffMix(shops: Shop[]): Screen[] {
+  // 80 staff screens: 8 kitchen + 6 manager per shop (70) and 10 at head office, scaled for other counts
+  const perShop = Math.floor((STAFF * 7) / 8 / shops.length);
+  const kitchenPerShop = Math.ceil((perShop * 8) / 14);
+  const managerPerShop = perShop - kitchenPerShop;
+  const hq = STAFF - perShop * shops.length;
+  const screens: Screen[] = [];
+  for (const s of shops) {
+    for (let i = 0; i < kitchenPerShop; i++) screens.push({ kind: 'kitchen', shop: s.id, order: null });
+    for (let i = 0; i < managerPerShop; i++) screens.push({ kind: 'shop', shop: s.id, order: null });
+  }
+  for (let i = 0; i < hq; i++) screens.push({ kind: 'hq', shop: null, order: null });
+  return screens;
+}
+
+type MoveFn = (o: Order, to: string, cookie: string) => Promise<{ status: number; body: any; answeredAt: number }>;
+
+/** One measured phase at one rate: open loop, bounded in flight; waits for stragglers. */
+async function phase(system: string, screens: Screens, screenList: Screen[], orders: Order[], shops: Map<number, Shop>, next: Record<string, string>,
+  move: MoveFn, rate: number, seconds: number, pids: { server: number; workers?: number }): Promise<PhaseResult> {
+  const receiversOf = new Map<number, number>(); // shop → staff screens that see it
+  let hqCount = 0;
+  for (const s of screenList) {
+    if (s.kind === 'hq') hqCount++;
+    else if (s.shop !== null) receiversOf.set(s.shop, (receiversOf.get(s.shop) ?? 0) + 1);
+  }
+  const expectedFor = (o: Order) => (receiversOf.get(o.shop) ?? 0) + hqCount + (o.token ? 1 : 0);
+
+  const records: MoveRecord[] = [];
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  let cursor = 0;
+  let inFlight = 0;
+  let lateStarts = 0;
+  let slotFree: (() => void) | null = null;
+  const pending = new Set<Promise<void>>();
+  const pick = (): Order | undefined => {
+    for (let k = 0; k < orders.length; k++) {
+      const o = orders[(cursor + k) % orders.length];
+      if (!o.busy && next[o.status]) {
+        cursor = (cursor + k + 1) % orders.length;
+        return o;
+      }
+    }
+    return undefined;
+  };
+
+  const cpu0 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
+  const start = performance.now();
+  let ranOut = false;
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    while (inFlight >= IN_FLIGHT) await new Promise<void>((r) => (slotFree = r));
+    if (performance.now() - due > 10) lateStarts++;
+    const o = pick();
+    if (!o) {
+      ranOut = true;
+      break;
+    }
+    const to = next[o.status];
+    const shop = shops.get(o.shop)!;
+    const cookie = to === 'collected' ? shop.counter : shop.kitchen;
+    const rec: MoveRecord = { order: o, expected: expectedFor(o), sentAt: performance.now(), answeredAt: NaN, receipts: [], duplicates: 0, failed: false };
+    const key = `${o.id}#${o.version + 1}`;
+    screens.moves.set(key, rec); // before sending: an event may arrive before the answer
+    records.push(rec);
+    o.busy = true;
+    inFlight++;
+    const p = move(o, to, cookie)
+      .then(
+        (r) => {
+          rec.answeredAt = r.answeredAt;
+          if (r.status !== 200 || r.body?.version !== o.version + 1) {
+            rec.failed = true;
+            if (records.filter((x) => x.failed).length <= 3) say(`  move ${to} of ${o.id} refused: ${r.status} ${JSON.stringify(r.body)}`);
+            return;
+          }
+          o.version = r.body.version;
+          o.status = to;
+        },
+        (err: Error) => {
+          rec.failed = true;
+          rec.answeredAt = performance.now();
+          say(`  move failed: ${err.message}`);
+        },
+      )
+      .finally(() => {
+        o.busy = false;
+        inFlight--;
+        pending.delete(p);
+        const f = slotFree;
+        slotFree = null;
+        f?.();
+      });
+    pending.add(p);
+  }
+  await Promise.all([...pending]);
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(cpu0.gen), machine: machineTicks(), pg: postgresCpuSince(cpu0.pg) };
+  if (ranOut) say(`  (no order had a move left after ${records.length} moves: place more customers or shorten the run)`);
+
+  // stragglers: until every delivery is in or the grace period is over
+  const graceEnd = performance.now() + GRACE_MS;
+  const outstanding = () => records.some((r) => !r.failed && r.receipts.length < r.expected);
+  while (performance.now() < graceEnd && outstanding()) await sleep(50);
+
+  let expected = 0;
+  let received = 0;
+  let duplicated = 0;
+  const latencies: number[] = [];
+  const api: number[] = [];
+  let failedMoves = 0;
+  for (const r of records) {
+    if (r.failed) {
+      failedMoves++;
+      continue;
+    }
+    expected += r.expected;
+    received += Math.min(r.receipts.length, r.expected);
+    duplicated += r.duplicates;
+    api.push(r.answeredAt - r.sentAt);
+    for (const t of r.receipts) latencies.push(t - r.answeredAt);
+  }
+  // forget the keys of this phase (the map is keyed by the version each move made)
+  screens.moves.clear();
+  const unexpected = screens.unexpected;
+  screens.unexpected = 0;
+  const lat = sortedOf(latencies);
+  const apiSorted = sortedOf(api);
+  return {
+    system, rate, seconds: elapsed, moves: records.length - failedMoves, failedMoves, lateStarts, expected, received, lost: expected - received, duplicated, unexpected,
+    p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN,
+    apiP50: percentile(apiSorted, 50), apiP99: percentile(apiSorted, 99),
+    serverCpu: (cpu1.server - cpu0.server) / elapsed,
+    workersCpu: (cpu1.workers - cpu0.workers) / elapsed,
+    machineCpu: (cpu1.machine.busy - cpu0.machine.busy) / Math.max(1, cpu1.machine.total - cpu0.machine.total),
+    postgresCpu: cpu1.pg / elapsed,
+    generatorCpu: (cpu1.gen.user + cpu1.gen.system) / 1e6 / elapsed,
+  };
+}
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+function line(r: PhaseResult) {
+  return `  ${r.system} @ ${r.rate}/s: ${r.moves} moves in ${r.seconds.toFixed(1)} s${r.failedMoves ? ` (${r.failedMoves} refused)` : ''}${r.lateStarts ? ` (${r.lateStarts} sent >10 ms late)` : ''}; ` +
+    `deliveries ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated${r.unexpected ? `, ${r.unexpected} unexpected` : ''}; ` +
+    `screen p50 ${f1(r.p50)} / p99 ${f1(r.p99)} / max ${f1(r.max)} ms; API p50 ${f1(r.apiP50)} / p99 ${f1(r.apiP99)} ms; ` +
+    `CPU (100% = one core): server ${Math.round(r.serverCpu * 100)}%${r.workersCpu ? `, workers ${Math.round(r.workersCpu * 100)}%` : ''}, Postgres ${Math.round(r.postgresCpu * 100)}%, generator ${Math.round(r.generatorCpu * 100)}%, machine ${Math.round(r.machineCpu * 100)}% of all cores busy`;
+}
+const passes = (r: PhaseResult) => r.lost === 0 && r.failedMoves === 0 && r.p99 <= CEILING_P99_MS;
+
+interface SystemReport {
+  system: string;
+  phases: PhaseResult[];
+  peakRssMiB: number;
+  connectSeconds: number;
+}
+
+function startNode(args: string[], env: Record<string, string>, label: string, ipc = false): ChildProcess {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'inherit', 'inherit'],
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping.has(child)) say(`  ${label} exited unexpectedly (${code ?? signal})`);
+  });
+  return child;
+}
+const stopping = new Set<ChildProcess>();
+async function stop(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  stopping.add(child);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function main() {
+  const started = Date.now();
+  const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const dbName = `ocpizza_rush_${suffix}`;
+  const dbUrl = `${BASE_DB}/${dbName}`;
+  const queuePrefix = `ocpizza_rush_${suffix}`;
+  const password = randomBytes(12).toString('base64url');
+  const customers = SOCKETS - STAFF;
+  const rates = CEILING ? CEILING_RATES : [RATE];
+  say(`OC Pizza Live: rush-hour benchmark: ${SOCKETS} sockets (${STAFF} staff screens, ${customers} customers), ` +
+    (CEILING ? `ceiling mode, rates ${CEILING_RATES.join(', ')} moves/s, ${STEP_SECONDS} s each` : `${RATE} moves/s for ${SECONDS} s`) + `; systems: ${SYSTEMS.join(', ')}`);
+
+  // something else running on the machine skews everything: say so
+  const idle0 = machineTicks();
+  await sleep(2000);
+  const idle1 = machineTicks();
+  const busyBefore = (idle1.busy - idle0.busy) / Math.max(1, idle1.total - idle0.total);
+  say(`machine ${Math.round(busyBefore * 100)}% busy before the start${busyBefore > 0.15 ? ': something else is running, the figures will show it' : ''}`);
+
+  if (!existsSync('dist/server/index.js') || !existsSync('build/handler.js')) {
+    say('building (dist/ or build/ missing): npm run build');
+    const b = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('npm run build failed');
+  }
+
+  const admin = new pg.Client({ connectionString: `${BASE_DB}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  let server: ChildProcess | undefined;
+  let workers: ChildProcess | undefined;
+  let bareChild: ChildProcess | undefined;
+  let screens: Screens | undefined;
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  const reports: SystemReport[] = [];
+  const cleanup = async () => {
+    screens?.close();
+    await Promise.all([stop(server), stop(workers), stop(bareChild)]);
+    await pool.end().catch(() => {});
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await admin.end();
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = nextCursor;
+      } while (cursor !== '0');
+    } catch {
+      /* nothing of ours there */
+    } finally {
+      redis.disconnect();
+    }
+    say(`cleaned up: processes stopped, database ${dbName} dropped, queue prefix ${queuePrefix} emptied`);
+  };
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    say('interrupted: cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    const { migrate } = await import('../db/migrate-runner.ts');
+    const { seed } = await import('../db/seed-data.ts');
+    await migrate(dbUrl);
+    await seed(pool, password);
+    await pool.query('UPDATE stock SET on_hand = 1000000');
+    const shopRows = (await pool.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias ORDER BY id')).rows;
+    const productRows = (await pool.query<{ id: number; category: string }>(`SELECT id, category FROM products WHERE category IN ('pizza','drink') ORDER BY id`)).rows;
+    const pizzas = productRows.filter((p) => p.category === 'pizza').map((p) => p.id);
+    const drinks = productRows.filter((p) => p.category === 'drink').map((p) => p.id);
+
+    // ---------- the project: built server and workers, each its own process ----------
+    const port = await freePort();
+    const env = {
+      DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
+      DEMO_PASSWORD: password, RATE_LIMIT_ORDERS: '100000000',
+      // every client of this benchmark comes from 127.0.0.1
+      SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000', DEV_PAYMENT_DELAY_MS: String(PAYMENT_DELAY_MS),
+    };
+    const base = `http://127.0.0.1:${port}`;
+    server = startNode(['dist/server/index.js'], env, 'server');
+    workers = startNode(['dist/workers/index.js'], env, 'workers');
+    const readyBy = Date.now() + 60_000;
+    for (;;) {
+      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > readyBy || server.exitCode !== null) throw new Error('the server did not become ready within 60 s');
+      await sleep(200);
+    }
+    const login = async (email: string) => {
+      const r = await post(base, '/api/auth/login', { email, password });
+      if (r.status !== 200 || !r.setCookie) throw new Error(`login ${email} failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.setCookie.split(';')[0];
+    };
+    const shops: Shop[] = [];
+    for (const s of shopRows) {
+      shops.push({ id: s.id, slug: s.slug, kitchen: await login(`kitchen.${s.slug}@ocpizza.test`), counter: await login(`counter.${s.slug}@ocpizza.test`), manager: await login(`manager.${s.slug}@ocpizza.test`) });
+    }
+    const shopById = new Map(shops.map((s) => [s.id, s]));
+    const adminCookie = await login('admin@ocpizza.test');
+
+    // orders: one per customer; more (followed by no customer) if a ceiling run needs more moves
+    const orders: Order[] = [];
+    let seq = 0;
+    async function placeOrders(n: number, tracked: boolean) {
+      const t0 = performance.now();
+      await pooled(Array.from({ length: n }), PLACE_CONCURRENCY, async () => {
+        const i = seq++;
+        const shop = shops[i % shops.length];
+        const items = [{ productId: pizzas[i % pizzas.length], quantity: 1 + (i % 2) }];
+        if (i % 3 === 0 && drinks.length) items.push({ productId: drinks[i % drinks.length], quantity: 1 });
+        const r = await post(base, '/api/orders', {
+          pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer: { name: `Client ${i}`, phone: '06 12 34 56 78' }, items, payment: 'on_delivery',
+        });
+        if (r.status !== 201) throw new Error(`placing an order failed: ${r.status} ${JSON.stringify(r.body)}`);
+        // the order as staff screens see it (the bare relay sends this, so both send as many bytes)
+        const v = await fetch(`${base}/api/orders/${r.body.id}`, { headers: { cookie: shop.kitchen } });
+        if (v.status !== 200) throw new Error(`reading an order failed: ${v.status}`);
+        const doc = (await v.json()) as Record<string, unknown>;
+        orders.push({ id: r.body.id, shop: shop.id, token: tracked ? r.body.trackingToken : null, doc, status: r.body.status, version: r.body.version, busy: false });
+      });
+      say(`  ${n} orders placed through the API in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    /** Waits until the server and workers are quiet (the placement burst relayed and reacted to). */
+    async function settle() {
+      const until = Date.now() + 60_000;
+      let before = cpuSeconds(server!.pid!) + cpuSeconds(workers!.pid!);
+      while (Date.now() < until) {
+        await sleep(1000);
+        const now = cpuSeconds(server!.pid!) + cpuSeconds(workers!.pid!);
+        if (now - before < 0.1) return;
+        before = now;
+      }
+    }
+    await placeOrders(customers, true);
+    const secondsPerPhase = CEILING ? STEP_SECONDS : SECONDS;
+    const movesNeeded = (from: number) => rates.slice(from).reduce((a, r) => a + r * secondsPerPhase, 0);
+    const movesLeft = () => orders.reduce((a, o) => a + (o.status === 'received' ? 3 : o.status === 'preparing' ? 2 : o.status === 'ready' ? 1 : 0), 0);
+    if (!CEILING && movesLeft() < movesNeeded(0)) await placeOrders(Math.ceil((movesNeeded(0) - movesLeft()) / 3), false);
+    await settle();
+
+    // the bare relay's table: the same orders, as they were placed
+    await pool.query(`CREATE TABLE bare_orders (id uuid PRIMARY KEY, pizzeria_id int NOT NULL, status text NOT NULL, version int NOT NULL, doc jsonb NOT NULL)`);
+
+    const staff = staffMix(shops);
+    async function connectAll(sc: Screens, list: Screen[], subscribeFor: (s: Screen) => { auth: { cookie?: string; trackingToken?: string }; req: unknown }) {
+      const t0 = performance.now();
+      for (let i = 0; i < list.length; i += CONNECT_BATCH) {
+        await Promise.all(list.slice(i, i + CONNECT_BATCH).map((s) => {
+          const { auth, req } = subscribeFor(s);
+          return sc.connect(s, auth, req);
+        }));
+      }
+      return (performance.now() - t0) / 1000;
+    }
+
+    if (SYSTEMS.includes('project')) {
+      say('\n-- this project (built server and workers)');
+      screens = new Screens(base);
+      const list: Screen[] = [...staff, ...orders.filter((o) => o.token).map((o): Screen => ({ kind: 'order', shop: null, order: o }))];
+      const connectSeconds = await connectAll(screens, list, (s) => {
+        if (s.kind === 'order') return { auth: { trackingToken: s.order!.token! }, req: { scope: 'order' } };
+        const shop = s.shop === null ? null : shopById.get(s.shop)!;
+        return { auth: { cookie: s.kind === 'hq' ? adminCookie : s.kind === 'kitchen' ? shop!.kitchen : shop!.manager }, req: { scope: s.kind } };
+      });
+      say(`  ${screens.sockets.length} sockets connected and subscribed in ${connectSeconds.toFixed(1)} s`);
+      await sleep(1000);
+      const move: MoveFn = (o, to, cookie) => post(base, `/api/orders/${o.id}/status`, { to, version: o.version }, cookie);
+      const phases: PhaseResult[] = [];
+      for (const [i, rate] of rates.entries()) {
+        if (CEILING && movesLeft() < rate * secondsPerPhase) {
+          await placeOrders(Math.ceil((movesNeeded(i) - movesLeft()) / 3), false);
+          await settle();
+        }
+        const r = await phase('project', screens, list, orders, shopById, NEXT, move, rate, secondsPerPhase, { server: server.pid!, workers: workers.pid! });
+        say(line(r));
+        phases.push(r);
+        if (CEILING && !passes(r)) break;
+      }
+      const disconnects = screens.disconnects;
+      if (disconnects) say(`  ${disconnects} sockets dropped by the server`);
+      reports.push({ system: 'project', phases, peakRssMiB: peakRssMiB(server.pid!), connectSeconds });
+      screens.close();
+      screens = undefined;
+    }
+    await Promise.all([stop(server), stop(workers)]);
+
+    if (SYSTEMS.includes('bare')) {
+      say('\n-- bare relay (pg LISTEN/NOTIFY → Socket.io rooms, one UPDATE + pg_notify per move)');
+      // the same orders, back to how they were placed
+      const bareOrders: Order[] = orders.map((o) => ({ ...o, status: String(o.doc.status), version: Number(o.doc.version), busy: false }));
+      for (let i = 0; i < bareOrders.length; i += 500) {
+        const chunk = bareOrders.slice(i, i + 500);
+        await pool.query(
+          `INSERT INTO bare_orders (id, pizzeria_id, status, version, doc)
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::jsonb[])`,
+          [chunk.map((o) => o.id), chunk.map((o) => o.shop), chunk.map((o) => o.status), chunk.map((o) => o.version), chunk.map((o) => JSON.stringify(o.doc))],
+        );
+      }
+      await pool.query('VACUUM ANALYZE bare_orders');
+      bareChild = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--bare'], { BARE_DATABASE_URL: dbUrl }, 'bare relay', true);
+      const barePort = await new Promise<number>((resolve, reject) => {
+        bareChild!.once('message', (m: { port: number }) => resolve(m.port));
+        bareChild!.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
+      });
+      const bareBase = `http://127.0.0.1:${barePort}`;
+      screens = new Screens(bareBase);
+      const list: Screen[] = [...staff, ...bareOrders.filter((o) => o.token).map((o): Screen => ({ kind: 'order', shop: null, order: o }))];
+      const connectSeconds = await connectAll(screens, list, (s) => ({ auth: {}, req: { room: s.kind === 'order' ? `order:${s.order!.id}` : s.kind === 'hq' ? 'hq' : `${s.kind}:${s.shop}` } }));
+      say(`  ${screens.sockets.length} sockets connected and subscribed in ${connectSeconds.toFixed(1)} s`);
+      await sleep(1000);
+      const move: MoveFn = (o, to) => post(bareBase, '/move', { id: o.id, to, version: o.version });
+      const phases: PhaseResult[] = [];
+      for (const rate of rates) {
+        const r = await phase('bare', screens, list, bareOrders, shopById, BARE_NEXT, move, rate, secondsPerPhase, { server: bareChild.pid! });
+        say(line(r));
+        phases.push(r);
+        if (CEILING && !passes(r)) break;
+      }
+      reports.push({ system: 'bare', phases, peakRssMiB: peakRssMiB(bareChild.pid!), connectSeconds });
+      screens.close();
+      screens = undefined;
+    }
+  } finally {
+    if (!interrupted) await cleanup();
+  }
+
+  // ---------- the report ----------
+  say(`\nOC Pizza Live: rush hour, ${SOCKETS} sockets (${STAFF} staff, ${customers} customers), ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s in all`);
+  say('CPU: 100% = one core (the machine has ' + String(cpus().length) + '); machine busy: share of all cores during the moves.');
+  say('Screen latency: each subscribed screen\'s receipt − the API\'s answer for the move (the bare relay: its endpoint\'s answer, after the UPDATE + NOTIFY committed).');
+  say('| system | rate /s | moves | deliveries expected | received | lost | duplicated | screen p50 ms | screen p99 ms | screen max ms | API p50 ms | API p99 ms | server CPU | Postgres CPU | machine busy | server peak RSS MiB |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const rep of reports) {
+    for (const r of rep.phases) {
+      say(`| ${rep.system} | ${r.rate} | ${r.moves} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicated} | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.max)} | ${f1(r.apiP50)} | ${f1(r.apiP99)} | ${Math.round(r.serverCpu * 100)}% | ${Math.round(r.postgresCpu * 100)}% | ${Math.round(r.machineCpu * 100)}% | ${f1(rep.peakRssMiB)} |`);
+    }
+  }
+  const project = reports.find((r) => r.system === 'project');
+  const bareRep = reports.find((r) => r.system === 'bare');
+  if (project && bareRep) {
+    for (const p of project.phases) {
+      const b = bareRep.phases.find((x) => x.rate === p.rate);
+      if (b) say(`p99 ratio at ${p.rate}/s (project / bare): ${f1(p.p99 / b.p99)}`);
+    }
+  }
+  if (CEILING) {
+    for (const rep of reports) {
+      const ok = rep.phases.filter(passes).map((r) => r.rate);
+      say(`ceiling, ${rep.system}: ${ok.length ? `${Math.max(...ok)} moves/s` : `below ${rates[0]} moves/s`} with screen p99 ≤ ${CEILING_P99_MS} ms and nothing lost` +
+        (rep.phases.length === rates.length && rep.phases.every(passes) ? ' (every step passed: the ceiling is higher)' : ''));
+    }
+  }
+  return reports.some((rep) => rep.phases.some((r) => r.lost > 0 || r.duplicated > 0 || r.failedMoves > 0));
+}
+
+if (process.argv.includes('--bare')) {
+  await bare();
+} else {
+  main().then(
+    (bad) => process.exit(bad && !CEILING ? 1 : 0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
