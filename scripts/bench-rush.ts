@@ -360,7 +360,7 @@ type MoveFn = (o: Order, to: string, cookie: string) => Promise<{ status: number
 
 /** One measured phase at one rate: open loop, bounded in flight; waits for stragglers. */
 async function phase(system: string, screens: Screens, screenList: Screen[], orders: Order[], shops: Map<number, Shop>, next: Record<string, string>,
-  move: MoveFn, rate: number, seconds: number, pids: { server: number; workers?: number }): Promise<PhaseResult> {
+  move: MoveFn, rate: number, seconds: number, pids: { server: number; workers?: number }, watch?: { pool: pg.Pool; db: string }): Promise<PhaseResult> {
   const receiversOf = new Map<number, number>(); // shop → staff screens that see it
   let hqCount = 0;
   for (const s of screenList) {
@@ -389,6 +389,20 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   };
 
   const cpu0 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
+  // what the database's sessions are doing, sampled every 100 ms: where a move waits
+  const waits = new Map<string, number>();
+  let samples = 0;
+  let sampling = !!watch;
+  const sampler = (async () => {
+    while (sampling && watch) {
+      const r = await watch.pool.query<{ w: string }>(
+        `SELECT state || ' / ' || coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS w FROM pg_stat_activity
+          WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [watch.db]).catch(() => ({ rows: [] }));
+      samples++;
+      for (const { w } of r.rows) waits.set(w, (waits.get(w) ?? 0) + 1);
+      await sleep(100);
+    }
+  })();
   const start = performance.now();
   let ranOut = false;
   for (let i = 0; i < total; i++) {
@@ -442,6 +456,12 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   await Promise.all([...pending]);
   const elapsed = (performance.now() - start) / 1000;
   const cpu1 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(cpu0.gen), machine: machineTicks(), pg: postgresCpuSince(cpu0.pg) };
+  sampling = false;
+  await sampler;
+  if (samples && waits.size) {
+    const top = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([w, n]) => `${w} ${(n / samples).toFixed(1)}`);
+    say(`  database sessions busy, on average (state / wait): ${top.join('; ')}`);
+  }
   if (ranOut) say(`  (no order had a move left after ${records.length} moves: place more customers or shorten the run)`);
 
   // stragglers: until every delivery is in or the grace period is over
@@ -698,7 +718,7 @@ async function main() {
           await placeOrders(Math.ceil((movesNeeded(i) - movesLeft()) / 3), false);
           await settle();
         }
-        const r = await phase('project', screens, list, orders, shopById, NEXT, move, rate, secondsPerPhase, { server: server.pid!, workers: workers.pid! });
+        const r = await phase('project', screens, list, orders, shopById, NEXT, move, rate, secondsPerPhase, { server: server.pid!, workers: workers.pid! }, { pool, db: dbName });
         say(line(r));
         phases.push(r);
         if (CEILING && !passes(r)) break;
@@ -738,7 +758,7 @@ async function main() {
       const move: MoveFn = (o, to) => post(bareBase, '/move', { id: o.id, to, version: o.version });
       const phases: PhaseResult[] = [];
       for (const rate of rates) {
-        const r = await phase('bare', screens, list, bareOrders, shopById, BARE_NEXT, move, rate, secondsPerPhase, { server: bareChild.pid! });
+        const r = await phase('bare', screens, list, bareOrders, shopById, BARE_NEXT, move, rate, secondsPerPhase, { server: bareChild.pid! }, { pool, db: dbName });
         say(line(r));
         phases.push(r);
         if (CEILING && !passes(r)) break;
