@@ -30,7 +30,9 @@
 //
 // Ceiling mode (BENCH_CEILING=1): for each system, raises the rate step by step (BENCH_CEILING_RATES,
 // each step BENCH_STEP_SECONDS long), stops at the first step that fails and reports the highest
-// rate at which the screen p99 stayed ≤ 50 ms with nothing lost.
+// rate at which the screen p99 stayed ≤ 50 ms with nothing lost, and the moves were made at the rate
+// asked (≥ 95 % of it: a system whose API falls behind would otherwise pass on screen latency alone,
+// measured from its late answers). "sent → screen" is the latency from the move sent, API included.
 //
 // Knobs (environment): BENCH_SOCKETS (5000), BENCH_STAFF (80), BENCH_RATE moves/s (200),
 // BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
@@ -276,6 +278,8 @@ interface PhaseResult {
   p50: number;
   p99: number;
   max: number;
+  /** From the move sent to each screen's receipt: the API's time included (not negative). */
+  sentP99: number;
   apiP50: number;
   apiP99: number;
   serverCpu: number; // cores
@@ -391,15 +395,21 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   const cpu0 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
   // what the database's sessions are doing, sampled every 100 ms: where a move waits
   const waits = new Map<string, number>();
+  const lockedOn = new Map<string, number>(); // the statements that wait on a lock
   let samples = 0;
   let sampling = !!watch;
   const sampler = (async () => {
     while (sampling && watch) {
-      const r = await watch.pool.query<{ w: string }>(
-        `SELECT state || ' / ' || coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS w FROM pg_stat_activity
+      const r = await watch.pool.query<{ w: string; q: string | null }>(
+        `SELECT state || ' / ' || coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS w,
+                CASE WHEN wait_event_type = 'Lock' THEN left(regexp_replace(query, '\\s+', ' ', 'g'), 70) END AS q
+           FROM pg_stat_activity
           WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [watch.db]).catch(() => ({ rows: [] }));
       samples++;
-      for (const { w } of r.rows) waits.set(w, (waits.get(w) ?? 0) + 1);
+      for (const { w, q } of r.rows) {
+        waits.set(w, (waits.get(w) ?? 0) + 1);
+        if (q) lockedOn.set(q, (lockedOn.get(q) ?? 0) + 1);
+      }
       await sleep(100);
     }
   })();
@@ -461,6 +471,8 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   if (samples && waits.size) {
     const top = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([w, n]) => `${w} ${(n / samples).toFixed(1)}`);
     say(`  database sessions busy, on average (state / wait): ${top.join('; ')}`);
+    const locked = [...lockedOn].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([q, n]) => `${(n / samples).toFixed(1)} × "${q}"`);
+    if (locked.length) say(`  waiting on a lock in: ${locked.join('; ')}`);
   }
   if (ranOut) say(`  (no order had a move left after ${records.length} moves: place more customers or shorten the run)`);
 
@@ -473,6 +485,7 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   let received = 0;
   let duplicated = 0;
   const latencies: number[] = [];
+  const fromSent: number[] = [];
   const api: number[] = [];
   let failedMoves = 0;
   for (const r of records) {
@@ -484,7 +497,10 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
     received += Math.min(r.receipts.length, r.expected);
     duplicated += r.duplicates;
     api.push(r.answeredAt - r.sentAt);
-    for (const t of r.receipts) latencies.push(t - r.answeredAt);
+    for (const t of r.receipts) {
+      latencies.push(t - r.answeredAt);
+      fromSent.push(t - r.sentAt);
+    }
   }
   // forget the keys of this phase (the map is keyed by the version each move made)
   screens.moves.clear();
@@ -494,7 +510,7 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   const apiSorted = sortedOf(api);
   return {
     system, rate, seconds: elapsed, moves: records.length - failedMoves, failedMoves, lateStarts, expected, received, lost: expected - received, duplicated, unexpected,
-    p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN,
+    p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN, sentP99: percentile(sortedOf(fromSent), 99),
     apiP50: percentile(apiSorted, 50), apiP99: percentile(apiSorted, 99),
     serverCpu: (cpu1.server - cpu0.server) / elapsed,
     workersCpu: (cpu1.workers - cpu0.workers) / elapsed,
@@ -506,12 +522,16 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
 
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 function line(r: PhaseResult) {
-  return `  ${r.system} @ ${r.rate}/s: ${r.moves} moves in ${r.seconds.toFixed(1)} s${r.failedMoves ? ` (${r.failedMoves} refused)` : ''}${r.lateStarts ? ` (${r.lateStarts} sent >10 ms late)` : ''}; ` +
+  return `  ${r.system} @ ${r.rate}/s: ${r.moves} moves in ${r.seconds.toFixed(1)} s (${Math.round(achieved(r))}/s)${r.failedMoves ? ` (${r.failedMoves} refused)` : ''}${r.lateStarts ? ` (${r.lateStarts} sent >10 ms late)` : ''}; ` +
     `deliveries ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated${r.unexpected ? `, ${r.unexpected} unexpected` : ''}; ` +
-    `screen p50 ${f1(r.p50)} / p99 ${f1(r.p99)} / max ${f1(r.max)} ms; API p50 ${f1(r.apiP50)} / p99 ${f1(r.apiP99)} ms; ` +
+    `screen p50 ${f1(r.p50)} / p99 ${f1(r.p99)} / max ${f1(r.max)} ms (from the move sent: p99 ${f1(r.sentP99)} ms); API p50 ${f1(r.apiP50)} / p99 ${f1(r.apiP99)} ms; ` +
     `CPU (100% = one core): server ${Math.round(r.serverCpu * 100)}%${r.workersCpu ? `, workers ${Math.round(r.workersCpu * 100)}%` : ''}, Postgres ${Math.round(r.postgresCpu * 100)}%, generator ${Math.round(r.generatorCpu * 100)}%, machine ${Math.round(r.machineCpu * 100)}% of all cores busy`;
 }
-const passes = (r: PhaseResult) => r.lost === 0 && r.failedMoves === 0 && r.p99 <= CEILING_P99_MS;
+/** Kept up: nothing lost or refused, screen p99 within the bound, and the moves made at the rate asked
+ * (at least 95 % of it: past that the system, or the load generator beside it, fell behind and the
+ * latency from the answer alone would hide it). */
+const achieved = (r: PhaseResult) => r.moves / r.seconds;
+const passes = (r: PhaseResult) => r.lost === 0 && r.failedMoves === 0 && r.p99 <= CEILING_P99_MS && achieved(r) >= 0.95 * r.rate;
 
 interface SystemReport {
   system: string;
@@ -775,11 +795,11 @@ async function main() {
   say(`\nOC Pizza Live: rush hour, ${SOCKETS} sockets (${STAFF} staff, ${customers} customers), ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s in all`);
   say('CPU: 100% = one core (the machine has ' + String(cpus().length) + '); machine busy: share of all cores during the moves.');
   say('Screen latency: each subscribed screen\'s receipt − the API\'s answer for the move (the bare relay: its endpoint\'s answer, after the UPDATE + NOTIFY committed).');
-  say('| system | rate /s | moves | deliveries expected | received | lost | duplicated | screen p50 ms | screen p99 ms | screen max ms | API p50 ms | API p99 ms | server CPU | Postgres CPU | machine busy | server peak RSS MiB |');
-  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  say('| system | rate /s (made) | moves | deliveries expected | received | lost | duplicated | screen p50 ms | screen p99 ms | screen max ms | sent → screen p99 ms | API p50 ms | API p99 ms | server CPU | Postgres CPU | machine busy | server peak RSS MiB |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const rep of reports) {
     for (const r of rep.phases) {
-      say(`| ${rep.system} | ${r.rate} | ${r.moves} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicated} | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.max)} | ${f1(r.apiP50)} | ${f1(r.apiP99)} | ${Math.round(r.serverCpu * 100)}% | ${Math.round(r.postgresCpu * 100)}% | ${Math.round(r.machineCpu * 100)}% | ${f1(rep.peakRssMiB)} |`);
+      say(`| ${rep.system} | ${r.rate} (${Math.round(achieved(r))}) | ${r.moves} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicated} | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.max)} | ${f1(r.sentP99)} | ${f1(r.apiP50)} | ${f1(r.apiP99)} | ${Math.round(r.serverCpu * 100)}% | ${Math.round(r.postgresCpu * 100)}% | ${Math.round(r.machineCpu * 100)}% | ${f1(rep.peakRssMiB)} |`);
     }
   }
   const project = reports.find((r) => r.system === 'project');
@@ -793,7 +813,7 @@ async function main() {
   if (CEILING) {
     for (const rep of reports) {
       const ok = rep.phases.filter(passes).map((r) => r.rate);
-      say(`ceiling, ${rep.system}: ${ok.length ? `${Math.max(...ok)} moves/s` : `below ${rates[0]} moves/s`} with screen p99 ≤ ${CEILING_P99_MS} ms and nothing lost` +
+      say(`ceiling, ${rep.system}: ${ok.length ? `${Math.max(...ok)} moves/s` : `below ${rates[0]} moves/s`} with screen p99 ≤ ${CEILING_P99_MS} ms, nothing lost, and the rate kept (≥ 95 %)` +
         (rep.phases.length === rates.length && rep.phases.every(passes) ? ' (every step passed: the ceiling is higher)' : ''));
     }
   }
