@@ -246,13 +246,13 @@ describe('a delivery order, live on every screen', () => {
     await ctx.close();
   });
 
-  it('gives the kitchen its recipe reminders in English when the screen is set to English', async () => {
+  it('gives the kitchen its tickets and recipe reminders in English when the screen is set to English', async () => {
     const { ctx, page: kitchen } = await staffPage('kitchen.montparnasse@ocpizza.test');
     await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: base }]);
     await kitchen.goto(`${base}/kitchen`);
     await live(kitchen);
-    // the truffle pizzas ordered earlier in this file wait in the received column
-    const item = kitchen.locator('article.ticket li', { hasText: 'Truffe' }).first();
+    // the truffle pizzas ordered earlier in this file (as "Truffe") wait in the received column, named in English
+    const item = kitchen.locator('article.ticket li', { hasText: 'Truffle' }).first();
     expect(await item.locator('.recipe-line').textContent()).toContain('Black truffle cream 30 g');
     await item.getByRole('button', { name: 'Recipe' }).click();
     expect(await item.locator('.steps').textContent()).toContain('Stretch the dough ball into a 30 cm disc');
