@@ -16,13 +16,13 @@
 // BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), REDIS_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pg from 'pg';
 import pino from 'pino';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { migrate } from '../db/migrate-runner.ts';
 import { seed } from '../db/seed-data.ts';
+import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, percentile, say, sleep } from './bench-common.ts';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeRequest } from '../src/lib/realtime/contract.ts';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -40,15 +40,7 @@ const N_TRACKING = Math.floor(num('BENCH_TRACKING', 460));
 // Postgres and the screens, so it runs at a lower priority (it still floods with whatever is left);
 // BENCH_HOSTILE_NICE=0 makes it compete as an equal
 const HOSTILE_NICE = Number(process.env.BENCH_HOSTILE_NICE ?? 19);
-const BASE_DB = (process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const say = (msg: string) => process.stdout.write(msg + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 // ---------- the server, as a process of its own ----------
 
@@ -79,17 +71,7 @@ function startChild(args: string[], env: Record<string, string>, niceness = 0): 
   });
 }
 
-/** CPU time a process has used so far, in seconds (Linux: user + system ticks of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
-/** Peak resident memory of a process so far, in MiB (Linux). */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 // ---------- the hostile client, as a process of its own ----------
 
@@ -328,16 +310,16 @@ async function main() {
       const name = `${dbName}_${withHostile ? 'h' : 'n'}`;
       await admin.query(`CREATE DATABASE ${name}`);
       const url = `${BASE_DB}/${name}`;
+      const queuePrefix = `ocpizza_abuse_${suffix}_${withHostile ? 'h' : 'n'}`;
       try {
         await migrate(url);
         const pool = new pg.Pool({ connectionString: url, max: 2 });
         await seed(pool, password);
         await pool.query('UPDATE stock SET on_hand = 1000000');
         await pool.end();
-        runs.push(await runOnce(url, `ocpizza_abuse_${suffix}_${withHostile ? 'h' : 'n'}`, withHostile));
+        runs.push(await runOnce(url, queuePrefix, withHostile));
       } finally {
-        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
-        await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+        await dropBenchData(admin, name, queuePrefix);
       }
     }
   } finally {

@@ -17,9 +17,9 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pg from 'pg';
 import pino from 'pino';
-import { Redis } from 'ioredis';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { migrate } from '../db/migrate-runner.ts';
+import { BASE_DB, REDIS_URL, dropBenchData, percentile, say, sleep } from './bench-common.ts';
 import { seed } from '../db/seed-data.ts';
 import { PIZZERIAS } from '../db/catalogue.ts';
 import { createApp, type App } from '../server/app.ts';
@@ -43,8 +43,6 @@ const N_KITCHEN = Math.floor(int('BENCH_KITCHEN', 400));
 const N_MANAGER = Math.floor(int('BENCH_MANAGER', 50));
 const N_TRACKING = Math.floor(int('BENCH_TRACKING', 50));
 const GRACE_MS = int('BENCH_GRACE_MS', 3000);
-const BASE_DB = (process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECT_BATCH = 50;
 /** Untracked orders kept waiting for their next move; below this the next move places a new order. */
 const OPEN_ORDERS = 10;
@@ -55,16 +53,9 @@ const benchUrl = `${BASE_DB}/${dbName}`;
 const queuePrefix = `ocpizza_bench_${suffix}`;
 const password = randomBytes(12).toString('base64url');
 
-const say = (msg: string) => process.stdout.write(msg + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------- statistics ----------
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
 function summary(values: number[]) {
   const s = Float64Array.from(values).sort();
@@ -445,22 +436,8 @@ async function main() {
     sockets = [];
     await app?.close().catch((err) => say(`closing the app: ${(err as Error).message}`));
     await setupPool?.end().catch(() => {});
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await dropBenchData(admin, dbName, queuePrefix);
     await admin.end();
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch {
-      /* nothing of ours there */
-    } finally {
-      redis.disconnect();
-    }
     say(`cleaned up: sockets closed, server stopped, database ${dbName} dropped`);
   }
   return failed;

@@ -53,12 +53,10 @@ import { createServer as createNetServer } from 'node:net';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { Server as IoServer } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, percentile, say, sleep } from './bench-common.ts';
 
-const say = (msg: string) => process.stdout.write(msg + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const num = (name: string, dflt: number, min = 0) => {
   const raw = process.env[name];
@@ -68,8 +66,6 @@ const num = (name: string, dflt: number, min = 0) => {
   return n;
 };
 
-const BASE_DB = (process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NOTIFY_CHANNEL = 'bench_rush_moves';
 
 // =====================================================================================
@@ -157,22 +153,8 @@ const CEILING_P99_MS = 50;
 const NEXT: Record<string, string> = { received: 'preparing', preparing: 'ready', ready: 'collected' };
 const BARE_NEXT: Record<string, string> = { ...NEXT, collected: 'received' }; // the bare table has no rules: it cycles
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 const sortedOf = (values: number[]) => Float64Array.from(values).sort();
 
-/** CPU time a process has used so far, in seconds (Linux: user + system ticks of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-/** Peak resident memory of a process so far, in MiB (Linux). */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 /** CPU seconds of every Postgres process on the machine (its backends for every database), by pid. */
 function postgresCpu(): Map<number, number> {
   const out = new Map<number, number>();
@@ -599,22 +581,8 @@ async function main() {
     screens?.close();
     await Promise.all([stop(server), stop(workers), stop(bareChild)]);
     await pool.end().catch(() => {});
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await dropBenchData(admin, dbName, queuePrefix);
     await admin.end();
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = nextCursor;
-      } while (cursor !== '0');
-    } catch {
-      /* nothing of ours there */
-    } finally {
-      redis.disconnect();
-    }
     say(`cleaned up: processes stopped, database ${dbName} dropped, queue prefix ${queuePrefix} emptied`);
   };
   let interrupted = false;
