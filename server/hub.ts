@@ -55,7 +55,6 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       socket.data.sessionId = null;
       socket.data.connectedAt = new Date().toISOString();
       socket.data.scopes = [];
-      socket.data.address = guard.addressOf(socket.request);
       const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
       const user = await userForSession(db, token);
       if (user) {

@@ -35,7 +35,6 @@ export interface HandshakeGuard {
   /** Counts a connection that was let in until it closes. */
   track(req: IncomingMessage, onClose: (fn: () => void) => void): void;
   addressOf(req: IncomingMessage): string;
-  liveConnections(address: string): number;
 }
 
 /**
@@ -71,7 +70,6 @@ export function createHandshakeGuard(config: Config, redis?: Redis): HandshakeGu
 
   return {
     addressOf,
-    liveConnections: (address) => live.get(address) ?? 0,
     allowRequest(req, callback) {
       const origin = req.headers.origin;
       if (!originAllowed(origin, { host: req.headers.host }, config)) return callback('bad_origin', false);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_ITEMS_PER_ORDER,
   MAX_QUANTITY_PER_PRODUCT,
-  amountToCollect,
   checkQuantities,
   priceOrder,
   type PricedProduct,
@@ -31,10 +30,6 @@ describe('server-side prices', () => {
     expect(priceOrder([{ productId: 9, quantity: 1 }], catalogue, 'pickup')).toEqual({ ok: false, unknownProductIds: [9] });
   });
 
-  it('collects the balance left after an online payment', () => {
-    expect(amountToCollect(2700, 0)).toBe(2700);
-    expect(amountToCollect(2700, 2700)).toBe(0);
-  });
 });
 
 describe('quantity caps, counted after merging', () => {

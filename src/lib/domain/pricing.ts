@@ -99,7 +99,3 @@ export function deliveryFee(subtotalCents: number, fulfilment: 'delivery' | 'pic
   return DELIVERY_FEE_CENTS;
 }
 
-/** What the driver or counter collects: the total less what was paid online (negative means owed back). */
-export function amountToCollect(totalCents: number, paidCents: number): number {
-  return totalCents - paidCents;
-}

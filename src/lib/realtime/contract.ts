@@ -126,8 +126,6 @@ export interface SocketData {
   scopes: string[];
   /** The session the socket was opened with (its stored id), so a logout ends the socket. */
   sessionId: string | null;
-  /** The client's address (the forwarded one behind a trusted proxy). */
-  address: string;
 }
 
 export const roomFor = {
