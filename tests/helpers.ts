@@ -4,6 +4,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/lib/server/config.ts';
 import { createApp, type App } from '../server/app.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
 import type { ClientToServerEvents, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -153,7 +154,9 @@ export async function userId(pool: pg.Pool, email: string): Promise<number> {
 }
 
 /** The events of one order as stored, oldest first. */
+/** The events stored for an order, once everything committed is published (as a hub would do within moments). */
 export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id: number; type: string; version: number; status: string }[]> {
+  await publishEvents(pool);
   const { rows } = await pool.query(
     `SELECT id, type, (payload->>'version')::int AS version, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`,
     [orderId],

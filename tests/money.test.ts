@@ -10,6 +10,7 @@ import { confirmPayment } from '../src/lib/server/orders.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import type { DevPaymentProvider } from '../workers/payment-provider.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
 
 // the development provider would confirm only after ten minutes: each test releases the confirmation it wants
 const WORKER_ENV = { DEV_PAYMENT_DELAY_MS: '600000', PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
@@ -60,7 +61,7 @@ async function paidOrder(overrides: Record<string, unknown> = {}) {
 }
 
 const eventsOf = async (orderId: string) =>
-  (await pool.query(`SELECT type, actor, payload FROM order_events WHERE order_id = $1 ORDER BY id`, [orderId])).rows;
+  (await publishEvents(pool), await pool.query(`SELECT type, actor, payload FROM order_events WHERE order_id = $1 ORDER BY id`, [orderId])).rows;
 
 describe('paying online', () => {
   it('when the customer changes an order while its payment is pending, the payment starts again for the new total, and the order is paid what the provider confirmed for it', async () => {

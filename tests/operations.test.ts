@@ -45,6 +45,7 @@ import { MIGRATIONS_DIR } from '../db/migrate-runner.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { scheduleMaintenance } from '../workers/maintenance.worker.ts';
 import { SCHEDULERS } from '../src/lib/server/queues.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
 
 const execFileP = promisify(execFile);
 const DUMP_NAME = /^ocpizza-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.dump$/;
@@ -348,7 +349,7 @@ describe('housekeeping', () => {
   });
 
   const eventIds = async (table: 'order_events' | 'order_events_archive', orderId?: string) =>
-    (await sidePool.query(`SELECT id FROM ${table} ${orderId ? 'WHERE order_id = $1' : ''} ORDER BY id`, orderId ? [orderId] : []))
+    (await publishEvents(sidePool), await sidePool.query(`SELECT id FROM ${table} ${orderId ? 'WHERE order_id = $1' : ''} ORDER BY id`, orderId ? [orderId] : []))
       .rows.map((r) => Number(r.id));
 
   async function resume(lastEventId: number) {

@@ -21,7 +21,7 @@ import {
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { appendEvent, listEventsAfter } from '../src/lib/server/events.ts';
+import { appendEvent, listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
 import { advanceOrder, assignDriver, getOrder } from '../src/lib/server/orders.ts';
 
 const PgClient = pg.Client;
@@ -235,15 +235,13 @@ describe('a screen that was away catches up', () => {
   });
 });
 
-describe('event ids are given in commit order', () => {
+describe('event ids are given in commit order, without writers waiting for each other', () => {
   let orderId: string;
-  let otherOrderId: string;
   let client: (n: number) => Promise<pg.PoolClient[]>;
   const held: pg.PoolClient[] = [];
 
   beforeAll(async () => {
     orderId = (await placeOrder(SHOPS.canal)).id;
-    otherOrderId = (await placeOrder(SHOPS.canal)).id;
     client = async (n) => {
       const cs = await Promise.all(Array.from({ length: n }, () => pool.connect()));
       held.push(...cs);
@@ -258,27 +256,29 @@ describe('event ids are given in commit order', () => {
   });
 
   const maxId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS m FROM order_events')).rows[0].m);
+  const published = async (actor: string) =>
+    (await pool.query<{ id: number }>('SELECT id FROM order_events WHERE actor = $1', [actor])).rows.map((r) => r.id);
 
   /** A reader that keeps asking for "events after the last one I saw", as the relay does. */
   function startReader(from: number) {
-    const seen: number[] = [];
+    const seen: { id: number; actor: string }[] = [];
     let last = from;
     let stop = false;
+    const readBatch = async () => {
+      const { rows } = await pool.query<{ id: number; actor: string }>(
+        'SELECT id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT 1000',
+        [last],
+      );
+      seen.push(...rows);
+      if (rows.length) last = rows.at(-1)!.id;
+    };
     const loop = (async () => {
-      while (!stop) {
-        const batch = await listEventsAfter(pool, { all: true }, last, 1000);
-        for (const e of batch) seen.push(e.eventId);
-        if (batch.length) last = batch.at(-1)!.eventId;
-      }
-      // a last look once the writers are done
-      for (const e of await listEventsAfter(pool, { all: true }, last, 1000)) seen.push(e.eventId);
+      while (!stop) await readBatch();
+      // a last look once the writers are done and their events published
+      await readBatch();
     })();
     return {
       seen,
-      read: async () => {
-        const batch = await listEventsAfter(pool, { all: true }, last, 1000);
-        return batch.map((e) => e.eventId);
-      },
       async stop() {
         stop = true;
         await loop;
@@ -287,81 +287,109 @@ describe('event ids are given in commit order', () => {
     };
   }
 
-  it('when a transaction appends while another holds an uncommitted event, it waits, so its event comes after and no reader skips either', async () => {
+  it('an event held uncommitted blocks no one and is not published; when it commits it gets a later id than one committed meanwhile, and no reader skips it', async () => {
     const [a, b] = await client(2);
     const order = (await getOrder(pool, orderId))!;
-    const from = await maxId();
-    const reader = startReader(from);
-    const bPid = (await b.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const reader = startReader(await maxId());
+    const tag = `test:${Date.now()}`;
 
     await a.query('BEGIN');
+    await appendEvent(a, 'order.modified', `${tag}:a`, order);
+    // B appends and commits while A's event is still open: it does not wait for A
     await b.query('BEGIN');
-    const aId = await appendEvent(a, 'order.modified', 'test:a', order);
-    // B appends while A is still open, and commits as soon as it may; without the ordering lock it
-    // would commit first, and a reader would pass A's lower id before A commits
-    const bDone = appendEvent(b, 'order.modified', 'test:b', order).then(async (id) => {
-      await b.query('COMMIT');
-      return id;
-    });
-    await waitUntil(
-      async () =>
-        (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`, [bPid]))
-          .rowCount,
-      10_000,
-      'B to wait on the event-append lock',
-    );
-    expect(await reader.read()).toEqual([]); // nothing is visible yet
-    // and B has not drawn an id while it waits: ids are drawn under the lock, never before it
-    const { rows: seq } = await pool.query('SELECT last_value FROM order_events_id_seq');
-    expect(Number(seq[0].last_value)).toBe(aId);
-    await a.query('COMMIT');
-    const bId = await bDone;
-    expect(bId).toBeGreaterThan(aId);
-    const seen = await reader.stop();
-    expect(seen).toEqual([aId, bId]);
-  });
-
-  it('when a transaction began earlier but appends after another committed, its event id is still the later one', async () => {
-    const [a, b] = await client(2);
-    const order = (await getOrder(pool, orderId))!;
-    const other = (await getOrder(pool, otherOrderId))!;
-    const from = await maxId();
-    // B begins first and does other work: it takes a transaction id and locks its order row, as a service would
-    await b.query('BEGIN');
-    await b.query('SELECT txid_current()');
-    await b.query('SELECT id FROM orders WHERE id = $1 FOR UPDATE', [otherOrderId]);
-    await a.query('BEGIN');
-    const aId = await appendEvent(a, 'order.modified', 'test:a', order);
-    await a.query('COMMIT');
-    const afterA = (await listEventsAfter(pool, { all: true }, from, 100)).map((e) => e.eventId);
-    expect(afterA).toEqual([aId]);
-    const bId = await appendEvent(b, 'order.modified', 'test:b', other);
+    await appendEvent(b, 'order.modified', `${tag}:b`, order);
     await b.query('COMMIT');
-    expect(bId).toBeGreaterThan(aId);
-    expect((await listEventsAfter(pool, { all: true }, aId, 100)).map((e) => e.eventId)).toEqual([bId]);
+    await publishEvents(pool);
+    const [bId] = await published(`${tag}:b`);
+    expect(bId).toBeGreaterThan(0);
+    expect(await published(`${tag}:a`)).toEqual([]); // not committed, not published
+
+    await a.query('COMMIT');
+    await publishEvents(pool);
+    const [aId] = await published(`${tag}:a`);
+    expect(aId).toBeGreaterThan(bId);
+    const seen = (await reader.stop()).filter((e) => e.actor.startsWith(tag));
+    expect(seen).toEqual([{ id: bId, actor: `${tag}:b` }, { id: aId, actor: `${tag}:a` }]);
   });
 
-  it('a reader polling all along never skips an event while many writers commit in random order', async () => {
-    const writers = await client(8);
+  it('the hub publishes a committed event by itself, within moments', async () => {
+    const [a] = await client(1);
     const order = (await getOrder(pool, orderId))!;
-    const from = await maxId();
-    const reader = startReader(from);
+    const actor = `test:${Date.now()}:alone`;
+    await a.query('BEGIN');
+    await appendEvent(a, 'order.modified', actor, order);
+    await a.query('COMMIT');
+    await waitUntil(async () => (await published(actor)).length === 1, 10_000, 'the hub to publish the event');
+  });
+
+  it('a reader polling all along never skips an event nor sees one twice, while many writers commit in random order and several publishers race', async () => {
+    const writers = await client(8);
+    // their own connections: the pool keeps room for the reader
+    const publishers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const c = new PgClient({ connectionString: inject('databaseUrl') });
+        await c.connect();
+        return c;
+      }),
+    );
+    const order = (await getOrder(pool, orderId))!;
+    const reader = startReader(await maxId());
+    const tag = `test:${Date.now()}`;
     const pause = () => new Promise((r) => setTimeout(r, Math.random() * 15));
-    const ids: number[] = [];
+    let writing = true;
+    // besides the hub, three more publishers keep publishing at once, as several hubs and the workers would
+    const racing = publishers.map(async (p) => {
+      while (writing) {
+        await publishEvents(p, 3);
+        await pause();
+      }
+    });
+    const appended: string[] = [];
     await Promise.all(
       writers.map(async (w, i) => {
         for (let round = 0; round < 5; round++) {
           await w.query('BEGIN');
           await pause();
-          ids.push(await appendEvent(w, 'order.modified', `test:w${i}`, order));
+          const actor = `${tag}:w${i}:${round}`;
+          await appendEvent(w, 'order.modified', actor, order);
           await pause(); // hold the event uncommitted for a while
           await w.query('COMMIT');
+          appended.push(actor);
         }
       }),
     );
-    const seen = await reader.stop();
-    expect(ids).toHaveLength(40);
-    expect(seen).toEqual([...ids].sort((x, y) => x - y));
+    writing = false;
+    await Promise.all(racing);
+    await Promise.all(publishers.map((p) => p.end()));
+    await publishEvents(pool);
+    const seen = (await reader.stop()).filter((e) => e.actor.startsWith(tag));
+    expect(appended).toHaveLength(40);
+    // every event once, in id order, and ids given in commit order: each writer's rounds in sequence
+    expect(seen.map((e) => e.actor).sort()).toEqual([...appended].sort());
+    expect(seen.map((e) => e.id)).toEqual([...new Set(seen.map((e) => e.id))].sort((x, y) => x - y));
+    for (let i = 0; i < 8; i++) {
+      const mine = seen.filter((e) => e.actor.startsWith(`${tag}:w${i}:`)).map((e) => e.actor);
+      expect(mine).toEqual([0, 1, 2, 3, 4].map((r) => `${tag}:w${i}:${r}`));
+    }
+  });
+
+  it('one order moved by several hands at once: its events carry its versions in id order, once each', async () => {
+    const placed = await placeOrder(SHOPS.canal);
+    const kitchen = {
+      kind: 'staff' as const,
+      id: await userId(pool, 'kitchen.canal@ocpizza.test'),
+      role: 'kitchen' as const,
+      pizzeriaId: SHOPS.canal,
+      name: 'kitchen',
+    };
+    // two screens bump the same ticket at once, twice over: each move that lands is one version
+    const tries = ['preparing', 'preparing', 'ready', 'ready'] as const;
+    await Promise.allSettled(tries.map((to) => advanceOrder(pool, kitchen, placed.id, to)));
+    const order = (await getOrder(pool, placed.id))!;
+    expect(order.version).toBeGreaterThanOrEqual(2);
+    await waitUntil(async () => (await storedEvents(pool, placed.id)).length === order.version, 10_000, 'the moves to be published');
+    const stored = await storedEvents(pool, placed.id);
+    expect(stored.map((e) => e.version)).toEqual(Array.from({ length: order.version }, (_, i) => i + 1));
   });
 });
 

@@ -29,6 +29,7 @@ import { createApp, type App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { LiveLink } from '../src/lib/realtime/live-link.ts';
 import { advanceOrder, placeOrder, type StaffActor } from '../src/lib/server/orders.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
 
 let pool: pg.Pool;
 let coca: number;
@@ -185,6 +186,7 @@ describe('a restart while screens are live', () => {
     expect(mover.errors).toEqual([]);
 
     // every event of the shop stored after the screen's starting point reaches it
+    await publishEvents(pool);
     const stored = (await pool.query('SELECT id FROM order_events WHERE pizzeria_id = $1 AND id > $2 ORDER BY id', [SHOPS.bastille, start])).rows.map((r) => Number(r.id));
     expect(stored.length).toBeGreaterThan(40);
     await waitUntil(() => received.some((e) => e.eventId === stored.at(-1)), 10_000, 'the last event to arrive');

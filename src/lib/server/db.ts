@@ -3,7 +3,7 @@ import { config } from './config.ts';
 
 export type Db = pg.Pool;
 export type Tx = pg.PoolClient;
-export type Queryable = pg.Pool | pg.PoolClient;
+export type Queryable = pg.Pool | pg.ClientBase;
 
 // bigint (event ids) and counts come back as numbers: they stay far below 2^53
 pg.types.setTypeParser(20, (v) => Number(v));

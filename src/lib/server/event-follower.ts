@@ -1,7 +1,11 @@
 import type { OrderUpdated } from '../realtime/contract.ts';
 import type { Db } from './db.ts';
-import { listEventsAfter } from './events.ts';
+import { listEventsAfter, publishEvents } from './events.ts';
 import { createPgListener, type PgListener } from './pg-listener.ts';
+
+const EVENTS_CHANNEL = 'order_events';
+const INBOX_CHANNEL = 'order_event_inbox';
+const PUBLISH_BATCH = 1000;
 
 export interface FollowerOptions {
   db: Db;
@@ -14,29 +18,38 @@ export interface FollowerOptions {
   onError?: (err: unknown) => void;
   onConnectionChange?: (connected: boolean) => void;
   batchSize?: number;
+  /**
+   * Publish committed inbox events before reading (default true): every follower is a publisher,
+   * so events reach order_events as long as any hub or worker runs.
+   */
+  publish?: boolean;
 }
 
 /**
  * Follows order_events in id order. A notification only says "something new": the follower then
- * reads every event after the last one it delivered, so a lost notification or a dropped listening
- * connection never loses an event (it catches up after each reconnect).
+ * publishes what has committed in the inbox (see events.ts) and reads every event after the last
+ * one it delivered, so a lost notification or a dropped listening connection never loses an event
+ * (it catches up after each reconnect).
  */
 export class EventFollower {
   private listener: PgListener;
   private last: number;
   private draining: Promise<void> | null = null;
   private again = false;
+  private publishAgain = false;
   private closed = false;
+  private readonly publishes: boolean;
   connected = false;
 
   constructor(private readonly opts: FollowerOptions) {
     this.last = opts.startAfter;
+    this.publishes = opts.publish ?? true;
     this.listener = createPgListener(opts.databaseUrl, opts.name);
-    this.listener.events.on('notification', () => this.drain());
+    this.listener.events.on('notification', (n: { channel?: string }) => this.drain(n?.channel === INBOX_CHANNEL));
     this.listener.events.on('connected', () => {
       this.connected = true;
       opts.onConnectionChange?.(true);
-      this.drain();
+      this.drain(true);
     });
     this.listener.events.on('reconnect', () => {
       if (this.connected) opts.onConnectionChange?.(false);
@@ -51,14 +64,19 @@ export class EventFollower {
 
   async start(): Promise<void> {
     await this.listener.connect();
-    await this.listener.listenTo('order_events');
+    await this.listener.listenTo(EVENTS_CHANNEL);
+    if (this.publishes) await this.listener.listenTo(INBOX_CHANNEL);
     // events committed between startAfter and LISTEN taking effect
-    await this.drain();
+    await this.drain(true);
   }
 
-  /** Reads and delivers everything after the last delivered event; concurrent calls coalesce. */
-  drain(): Promise<void> {
+  /**
+   * Publishes (when asked and this follower publishes), then reads and delivers everything after
+   * the last delivered event; concurrent calls coalesce.
+   */
+  drain(publish = false): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (publish && this.publishes) this.publishAgain = true;
     if (this.draining) {
       this.again = true;
       return this.draining;
@@ -67,22 +85,38 @@ export class EventFollower {
       try {
         do {
           this.again = false;
-          for (;;) {
-            const batch = await listEventsAfter(this.opts.db, { all: true }, this.last, this.opts.batchSize ?? 500);
-            if (!batch.length) break;
-            await this.opts.onEvents(batch);
-            this.last = batch[batch.length - 1].eventId;
+          if (this.publishAgain) {
+            this.publishAgain = false;
+            // a full batch may leave more behind; what commits later announces itself
+            while (!this.closed && (await publishEvents(this.opts.db, PUBLISH_BATCH)).published === PUBLISH_BATCH) {
+              await this.deliver();
+            }
           }
+          await this.deliver();
         } while (this.again && !this.closed);
       } catch (err) {
         this.opts.onError?.(err);
         // retry soon: the next notification or reconnect would too, but do not wait for one
+        this.publishAgain = this.publishes;
         setTimeout(() => this.drain(), 1000).unref();
       } finally {
         this.draining = null;
       }
     })();
     return this.draining;
+  }
+
+  /** Delivers every event committed after the last one delivered (a short batch means none is left). */
+  private async deliver() {
+    const size = this.opts.batchSize ?? 500;
+    for (;;) {
+      const batch = await listEventsAfter(this.opts.db, { all: true }, this.last, size);
+      if (batch.length) {
+        await this.opts.onEvents(batch);
+        this.last = batch[batch.length - 1].eventId;
+      }
+      if (batch.length < size || this.closed) return;
+    }
   }
 
   async close(): Promise<void> {

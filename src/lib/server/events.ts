@@ -1,22 +1,31 @@
 import type { EventType, OrderUpdated, OrderView } from '../realtime/contract.ts';
 import type { Queryable, Tx } from './db.ts';
 
-// Any constant shared by every writer of order_events.
-const EVENT_APPEND_LOCK = 7_242_001;
+/**
+ * Records an order event in the order's transaction. It goes to the inbox, with no lock taken: a
+ * publisher (`publishEvents`, run by every event follower) gives it its public id once it has
+ * committed, in commit order (db/migrations/0008_event_inbox.sql says why that never skips).
+ */
+export async function appendEvent(tx: Tx, type: EventType, actor: string, order: OrderView): Promise<void> {
+  await tx.query({
+    name: 'append-event',
+    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload) VALUES ($1, $2, $3, $4, $5, $6)`,
+    values: [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
+  });
+}
 
 /**
- * Appends an order event. The id is drawn under a transaction-scoped advisory lock that is held
- * until commit, so ids are given in commit order and a reader of "id > N" never skips one.
- * Call it last in the transaction: the lock serialises appends from here to the commit.
+ * Publishes committed inbox events (up to `max`, oldest first) with their public ids; says how
+ * many it published and the newest id given. Safe to call from any number of processes at once:
+ * publishes run one at a time.
  */
-export async function appendEvent(tx: Tx, type: EventType, actor: string, order: OrderView): Promise<number> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [EVENT_APPEND_LOCK]);
-  const { rows } = await tx.query<{ id: number }>(
-    `INSERT INTO order_events (id, order_id, pizzeria_id, driver_id, type, actor, payload)
-     VALUES (nextval('order_events_id_seq'), $1, $2, $3, $4, $5, $6) RETURNING id`,
-    [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
-  );
-  return rows[0].id;
+export async function publishEvents(q: Queryable, max = 1000): Promise<{ published: number; newest: number | null }> {
+  const { rows } = await q.query<{ published: number; newest: number | null }>({
+    name: 'publish-events',
+    text: 'SELECT published, newest FROM publish_order_events($1)',
+    values: [max],
+  });
+  return rows[0];
 }
 
 interface EventRow {

@@ -125,11 +125,11 @@ async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
   return rows[0];
 }
 
-/** Re-reads the order in the transaction and appends its event; returns the new view and event id. */
-async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor) {
+/** Re-reads the order in the transaction and appends its event; returns the new view. */
+async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor): Promise<{ order: OrderView }> {
   const order = (await getOrder(tx, orderId))!;
-  const eventId = await appendEvent(tx, type, actorLabel(actor), order);
-  return { order, eventId };
+  await appendEvent(tx, type, actorLabel(actor), order);
+  return { order };
 }
 
 // ---------- catalogue and stock ----------
@@ -217,7 +217,6 @@ export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address'> & { address?: P
 
 export interface PlacedOrder {
   order: OrderView;
-  eventId: number;
   trackingToken: string;
   /** The order an earlier request with the same Idempotency-Key placed (nothing new was created). */
   replayed?: boolean;
@@ -256,11 +255,7 @@ export async function placeOrder(
       if (earlier) {
         const order = (await getOrder(tx, earlier.orderId))!;
         const { rows: t } = await tx.query<{ tracking_token: string }>('SELECT tracking_token FROM orders WHERE id = $1', [earlier.orderId]);
-        const { rows: e } = await tx.query<{ id: number }>(
-          `SELECT id FROM order_events WHERE order_id = $1 AND type = 'order.placed' ORDER BY id LIMIT 1`,
-          [earlier.orderId],
-        );
-        return { order, eventId: e[0]?.id ?? 0, trackingToken: t[0].tracking_token, replayed: true };
+        return { order, trackingToken: t[0].tracking_token, replayed: true };
       }
     }
     const shop = await tx.query('SELECT id FROM pizzerias WHERE id = $1', [input.pizzeriaId]);
@@ -300,8 +295,8 @@ export async function placeOrder(
     }
     await reserve(tx, orderId, input.pizzeriaId, needs);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
-    const { order, eventId } = await recordEvent(tx, orderId, 'order.placed', actor);
-    return { order, eventId, trackingToken };
+    const { order } = await recordEvent(tx, orderId, 'order.placed', actor);
+    return { order, trackingToken };
   });
 }
 
@@ -314,7 +309,7 @@ export async function advanceOrder(
   to: OrderStatus,
   expectedVersion?: number,
   opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason } = {},
-): Promise<{ order: OrderView; eventId: number }> {
+): Promise<{ order: OrderView }> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (actor.kind === 'staff') {
@@ -385,7 +380,7 @@ export interface PaymentConfirmation {
  * A stale attempt, a wrong amount or an order no longer pending changes nothing on the order; every
  * confirmation is kept by reference, so a repeat is harmless.
  */
-export async function confirmPayment(dbp: Db, c: PaymentConfirmation): Promise<{ order: OrderView; eventId: number } | null> {
+export async function confirmPayment(dbp: Db, c: PaymentConfirmation): Promise<{ order: OrderView } | null> {
   if (!/^[0-9a-f-]{36}$/i.test(c.orderId)) return null;
   return transaction(dbp, async (tx) => {
     const { rows } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [c.orderId]);
@@ -464,7 +459,7 @@ export async function flagLate(dbp: Db, orderId: string) {
 }
 
 export type AssignResult =
-  | { assigned: true; driverId: number; order: OrderView; eventId: number }
+  | { assigned: true; driverId: number; order: OrderView }
   | { assigned: false; reason: 'not_needed' | 'no_driver' };
 
 /** Gives a ready delivery to the on-shift driver of its shop with the fewest active deliveries. */
@@ -492,8 +487,8 @@ export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResu
       return { assigned: false, reason: 'no_driver' };
     }
     await tx.query('UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1', [orderId, driverId]);
-    const { order, eventId } = await recordEvent(tx, orderId, 'order.assigned', { kind: 'system', name: 'dispatch' });
-    return { assigned: true, driverId, order, eventId };
+    const { order } = await recordEvent(tx, orderId, 'order.assigned', { kind: 'system', name: 'dispatch' });
+    return { assigned: true, driverId, order };
   });
 }
 

@@ -1,0 +1,68 @@
+-- Up Migration
+
+-- Order changes no longer queue behind each other to append their events.
+--
+-- Before: every transaction drew its event id under one advisory lock held until it committed, so
+-- ids followed commit order, at the price of serialising every write in the chain behind the
+-- slowest commit.
+--
+-- Now: a transaction writes its event to order_event_inbox, with no lock and no public id. A
+-- publisher (each hub and the workers run one) moves what has committed from the inbox into
+-- order_events and gives it its public id there, under a lock held only for that move. Publishes
+-- run one at a time, and each sees every inbox row committed before it began; so public ids are
+-- handed out in the order the publishes commit, and a reader of "id > N" never skips an event that
+-- commits later. Two changes of one order commit one after the other (the order's row lock), so
+-- their inbox rows, and then their public ids, keep that order.
+
+CREATE TABLE order_event_inbox (
+  seq          bigserial PRIMARY KEY,
+  order_id     uuid NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+  pizzeria_id  integer NOT NULL,
+  driver_id    integer,
+  type         text NOT NULL,
+  actor        text NOT NULL,
+  payload      jsonb NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+-- a queue table: rows live for milliseconds, so vacuum it by a fixed count of dead rows, not a share
+ALTER TABLE order_event_inbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000);
+
+-- one "something to publish" per transaction (Postgres folds identical notifications of a transaction)
+CREATE FUNCTION order_event_inbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('order_event_inbox', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER order_event_inbox_notify AFTER INSERT ON order_event_inbox FOR EACH STATEMENT EXECUTE FUNCTION order_event_inbox_notify();
+
+-- Moves up to `max_events` committed inbox rows, oldest first, into order_events with the next
+-- public ids; returns how many it moved and the newest id given (NULL when none). Each statement of
+-- a plpgsql function takes a new snapshot (READ COMMITTED), so the move sees every row committed
+-- before the lock was granted, including what the previous publisher left.
+CREATE FUNCTION publish_order_events(max_events integer DEFAULT 1000, OUT published integer, OUT newest bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7242001);
+  WITH moved AS (
+    DELETE FROM order_event_inbox
+    WHERE seq IN (SELECT seq FROM order_event_inbox ORDER BY seq LIMIT max_events)
+    RETURNING *
+  ), given AS (
+    -- nextval is evaluated after the sort, so ids follow the inbox order
+    INSERT INTO order_events (id, order_id, pizzeria_id, driver_id, type, actor, payload, created_at)
+    SELECT nextval('order_events_id_seq'), order_id, pizzeria_id, driver_id, type, actor, payload, created_at
+    FROM moved ORDER BY seq
+    RETURNING id
+  )
+  SELECT count(*)::integer, max(id) INTO published, newest FROM given;
+END $$;
+
+-- one notification per publish, not one per event: followers read every event after their place anyway
+DROP TRIGGER order_events_notify ON order_events;
+DROP FUNCTION order_events_notify();
+CREATE FUNCTION order_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('order_events', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER order_events_notify AFTER INSERT ON order_events FOR EACH STATEMENT EXECUTE FUNCTION order_events_notify();
