@@ -30,7 +30,7 @@ afterAll(async () => {
 
 const count = async (sql: string, params: unknown[] = []) => Number((await pool.query(sql, params)).rows[0].n);
 const orderCount = () => count('SELECT count(*) AS n FROM orders');
-const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock');
+const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
 
 function order(overrides: Record<string, unknown> = {}) {
   return {

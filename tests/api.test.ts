@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const count = async (sql: string) => Number((await pool.query(sql)).rows[0].n);
 const orderCount = () => count('SELECT count(*) AS n FROM orders');
-const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock');
+const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
 // events recorded, published or still in the inbox (one statement: a publish moves them atomically)
 const eventCount = () => count('SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM order_event_inbox) AS n');
 

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { Client, SHOPS, address, connectSocket, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
-import { advanceOrder, assignDriver, confirmPayment, flagLate } from '../src/lib/server/orders.ts';
+import { advanceOrder, assignDriver, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
 
 let app: App;
 let base: string;
@@ -35,19 +35,20 @@ async function place(shop: number, items = [{ productId: margherita, quantity: 1
   return r.body as { id: string; trackingToken: string; status: string };
 }
 
-/** The shop's stock rows for a product's ingredients, with what one portion needs. */
+/** The shop's stock for a product's ingredients as a person counts it (stock_levels), with what one portion needs. */
 async function stockFor(shop: number, product: number) {
   const { rows } = await pool.query(
     `SELECT s.ingredient_id, s.on_hand, s.reserved, r.quantity AS need
-     FROM recipe_ingredients r JOIN stock s ON s.ingredient_id = r.ingredient_id AND s.pizzeria_id = $1
+     FROM recipe_ingredients r JOIN stock_levels s ON s.ingredient_id = r.ingredient_id AND s.pizzeria_id = $1
      WHERE r.product_id = $2 ORDER BY s.ingredient_id`,
     [shop, product],
   );
   return rows as { ingredient_id: number; on_hand: number; reserved: number; need: number }[];
 }
 
+/** What the order still holds back from the shop's stock (not yet used by the kitchen). */
 const reservationsOf = async (orderId: string) =>
-  Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [orderId])).rows[0].n);
+  Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1 AND NOT consumed', [orderId])).rows[0].n);
 
 describe('cancel against start', () => {
   it('when the customer cancels just as the kitchen starts the order, exactly one wins and the stock follows the winner', async () => {
@@ -155,6 +156,33 @@ describe('the last portions', () => {
     }
     const { rows: end } = await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, truffleCream]);
     expect(end[0]).toEqual({ on_hand: onHandBefore, reserved: reservedBefore });
+  });
+});
+
+describe('what the kitchens use', () => {
+  it('orders started in the kitchen are folded into the stock rows later, many at once, and the count a person sees never moves', async () => {
+    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const raw = async () =>
+      (await pool.query(
+        `SELECT s.ingredient_id, s.on_hand, s.reserved FROM recipe_ingredients r
+         JOIN stock s ON s.ingredient_id = r.ingredient_id AND s.pizzeria_id = $1 WHERE r.product_id = $2 ORDER BY 1`,
+        [SHOPS.canal, margherita],
+      )).rows;
+    await foldConsumedStock(pool); // start from nothing pending
+    const levels = await stockFor(SHOPS.canal, margherita);
+    const rows = await raw();
+    const placed = [await place(SHOPS.canal), await place(SHOPS.canal), await place(SHOPS.canal)];
+    for (const p of placed) expect((await kitchen.post(`/api/orders/${p.id}/status`, { to: 'preparing' })).status).toBe(200);
+    const used = levels.map((b) => ({ ...b, on_hand: b.on_hand - 3 * b.need }));
+    // the kitchen starting them touched only the orders' own reservations, not the shop's stock rows
+    expect(await stockFor(SHOPS.canal, margherita)).toEqual(used);
+    expect(await raw()).toEqual(rows.map((r, i) => ({ ...r, reserved: r.reserved + 3 * levels[i].need })));
+    // the fold: stock rows go down by what was used, the count stays, and the reservations are gone
+    expect(await foldConsumedStock(pool)).toBeGreaterThanOrEqual(levels.length);
+    expect(await raw()).toEqual(rows.map((r, i) => ({ ...r, on_hand: r.on_hand - 3 * levels[i].need })));
+    expect(await stockFor(SHOPS.canal, margherita)).toEqual(used);
+    const left = await pool.query('SELECT count(*)::int AS n FROM stock_reservations WHERE order_id = ANY($1)', [placed.map((p) => p.id)]);
+    expect(left.rows[0].n).toBe(0);
   });
 });
 

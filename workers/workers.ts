@@ -10,10 +10,13 @@ import { DevPaymentProvider } from './payment-provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
+import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { reconcile } from './reconciler.ts';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
 export const RECONCILE_EVERY_MS = 60_000;
+/** How often what the kitchens consumed is folded into the shops' stock rows (db/migrations/0009). */
+export const STOCK_FOLD_EVERY_MS = 10_000;
 
 /**
  * Starts every worker, the event reactor and the reconciler (at start, then every minute);
@@ -70,6 +73,10 @@ export async function startWorkers(
     timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
     timer.unref();
   }
+  const folding = setInterval(() => {
+    foldConsumedStock(db).catch((err) => log.error({ err }, 'folding consumed stock failed, trying again shortly'));
+  }, STOCK_FOLD_EVERY_MS);
+  folding.unref();
   return {
     queues,
     workers,
@@ -78,6 +85,7 @@ export async function startWorkers(
     reconcile: () => reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false }),
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
+      clearInterval(folding);
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([reconciling, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();

@@ -151,43 +151,61 @@ async function loadCatalogue(q: Queryable, productIds?: number[]): Promise<Map<n
   );
 }
 
-/** Locks the shop's stock rows for these ingredients, in id order so that concurrent orders never deadlock. */
-async function lockStock(tx: Tx, pizzeriaId: number, ingredientIds: number[]): Promise<Map<number, StockLevel>> {
-  const { rows } = await tx.query(
-    `SELECT ingredient_id, on_hand, reserved FROM stock
-     WHERE pizzeria_id = $1 AND ingredient_id = ANY($2) ORDER BY ingredient_id FOR UPDATE`,
-    [pizzeriaId, ingredientIds],
-  );
+/** The shop's stock for these ingredients, as it stands (no lock: `reserve` is what decides). */
+async function readStock(tx: Tx, pizzeriaId: number, ingredientIds: number[]): Promise<Map<number, StockLevel>> {
+  const { rows } = await tx.query({
+    name: 'read-stock',
+    text: 'SELECT ingredient_id, on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = ANY($2)',
+    values: [pizzeriaId, ingredientIds],
+  });
   return new Map(rows.map((r) => [r.ingredient_id, { ingredientId: r.ingredient_id, onHand: r.on_hand, reserved: r.reserved }]));
 }
 
-async function reserve(tx: Tx, orderId: string, pizzeriaId: number, needs: Map<number, number>) {
-  for (const [ingredientId, qty] of needs) {
-    await tx.query('UPDATE stock SET reserved = reserved + $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [pizzeriaId, ingredientId, qty]);
-    await tx.query(
-      'INSERT INTO stock_reservations (order_id, pizzeria_id, ingredient_id, quantity) VALUES ($1, $2, $3, $4)',
-      [orderId, pizzeriaId, ingredientId, qty],
-    );
-  }
+const unavailableError = (catalogue: Map<number, CatalogueProduct>, productIds: number[]) =>
+  conflict('unavailable', 'some items are no longer available', {
+    items: productIds.map((id) => ({ productId: id, name: catalogue.get(id)!.name })),
+  });
+
+/**
+ * Reserves what the order needs, each ingredient only if the shop still has it free, in one call
+ * (db/migrations/0009: the stock rows are locked in ingredient order and only from here to the
+ * commit). Refuses the order, naming the products, when an ingredient ran out meanwhile.
+ */
+async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check: Awaited<ReturnType<typeof priceAndCheck>>) {
+  const ids = [...check.needs.keys()];
+  const { rows } = await tx.query<{ short: number[] }>({
+    name: 'reserve-stock',
+    text: 'SELECT reserve_stock($1, $2, $3, $4) AS short',
+    values: [orderId, pizzeriaId, ids, ids.map((id) => check.needs.get(id)!)],
+  });
+  const short = new Set(rows[0].short);
+  if (!short.size) return;
+  const products = check.priced.lines
+    .filter((l) => check.recipes.get(l.productId)!.some((r) => short.has(r.ingredientId)))
+    .map((l) => l.productId);
+  throw unavailableError(check.catalogue, [...new Set(products)]);
 }
 
-/** Gives an order's reservation back (cancel, modify) or turns it into consumption (preparation starts). */
+/**
+ * Gives an order's reservation back (cancel, modify: what the kitchen has not used yet), or marks
+ * it consumed when preparation starts: only the order's own rows change, the workers fold them
+ * into the shop's stock rows later (free stock is the same either way).
+ */
 async function settleReservation(tx: Tx, orderId: string, mode: 'release' | 'consume') {
-  const { rows } = await tx.query(
-    `DELETE FROM stock_reservations WHERE order_id = $1 RETURNING pizzeria_id, ingredient_id, quantity`,
-    [orderId],
-  );
-  rows.sort((a, b) => a.ingredient_id - b.ingredient_id);
-  for (const r of rows) {
-    await tx.query(
-      `UPDATE stock SET reserved = reserved - $3 ${mode === 'consume' ? ', on_hand = on_hand - $3' : ''}
-       WHERE pizzeria_id = $1 AND ingredient_id = $2`,
-      [r.pizzeria_id, r.ingredient_id, r.quantity],
-    );
+  if (mode === 'consume') {
+    await tx.query({ name: 'consume-stock', text: 'UPDATE stock_reservations SET consumed = true WHERE order_id = $1', values: [orderId] });
+  } else {
+    await tx.query({ name: 'release-stock', text: 'SELECT release_stock($1)', values: [orderId] });
   }
 }
 
-/** Checks the lines against the catalogue and the shop's free stock (locked), and returns their price and needs. */
+/** Folds consumed reservations into the stock rows (the workers do it every few seconds); returns the stock rows updated. */
+export async function foldConsumedStock(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: number }>('SELECT fold_consumed_stock() AS n');
+  return rows[0].n;
+}
+
+/** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */
 async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
   // the caps hold on what is merged, whichever door the lines came through
   const quantities = checkQuantities(items);
@@ -199,15 +217,29 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
   }
   const recipes = new Map([...catalogue].map(([id, p]) => [id, p.recipe]));
   const needs = ingredientNeeds(priced.lines, recipes);
-  const stock = await lockStock(tx, pizzeriaId, [...needs.keys()]);
+  // refused early when it is already short; `reserve` checks again, atomically, at the end
+  const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
   // an ingredient the shop does not stock at all counts as zero
   const unavailable = unavailableProducts(priced.lines, recipes, freeStock(stock));
-  if (unavailable.length) {
-    throw conflict('unavailable', 'some items are no longer available', {
-      items: unavailable.map((id) => ({ productId: id, name: catalogue.get(id)!.name })),
-    });
-  }
-  return { priced, needs };
+  if (unavailable.length) throw unavailableError(catalogue, unavailable);
+  return { priced, needs, recipes, catalogue };
+}
+
+/** The order's lines, in one statement, in the order given. */
+async function insertItems(
+  tx: Tx,
+  orderId: string,
+  lines: { productId: number; name: string; category: string; unitPriceCents: number; quantity: number }[],
+) {
+  await tx.query({
+    name: 'insert-items',
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity)
+           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity
+           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[])
+             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, n)
+           ORDER BY l.n`,
+    values: [orderId, lines.map((l) => l.productId), lines.map((l) => l.name), lines.map((l) => l.category), lines.map((l) => l.unitPriceCents), lines.map((l) => l.quantity)],
+  });
 }
 
 // ---------- placing ----------
@@ -260,7 +292,8 @@ export async function placeOrder(
     }
     const shop = await tx.query('SELECT id FROM pizzerias WHERE id = $1', [input.pizzeriaId]);
     if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
-    const { priced, needs } = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
+    const check = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
+    const { priced } = check;
 
     const { rows: num } = await tx.query<{ last_number: number; day: string }>(
       `INSERT INTO order_counters (pizzeria_id, business_day, last_number)
@@ -287,13 +320,8 @@ export async function placeOrder(
       ],
     );
     const orderId = rows[0].id;
-    for (const l of priced.lines) {
-      await tx.query(
-        'INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity) VALUES ($1,$2,$3,$4,$5,$6)',
-        [orderId, l.productId, l.name, l.category, l.unitPriceCents, l.quantity],
-      );
-    }
-    await reserve(tx, orderId, input.pizzeriaId, needs);
+    await insertItems(tx, orderId, priced.lines);
+    await reserve(tx, orderId, input.pizzeriaId, check);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
     const { order } = await recordEvent(tx, orderId, 'order.placed', actor);
     return { order, trackingToken };
@@ -425,15 +453,11 @@ export async function modifyByToken(dbp: Db, token: string, items: LineRequest[]
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
     await settleReservation(tx, id, 'release');
-    const { priced, needs } = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
+    const check = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
+    const { priced } = check;
     await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
-    for (const l of priced.lines) {
-      await tx.query(
-        'INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity) VALUES ($1,$2,$3,$4,$5,$6)',
-        [id, l.productId, l.name, l.category, l.unitPriceCents, l.quantity],
-      );
-    }
-    await reserve(tx, id, o.pizzeria_id, needs);
+    await insertItems(tx, id, priced.lines);
+    await reserve(tx, id, o.pizzeria_id, check);
     // an online payment still pending is asked again for the new total (the earlier attempt's
     // confirmation no longer counts); a paid order keeps its payment, and the difference shows as
     // amount due (collected at the door) or refund due (refunded by the workers)
