@@ -37,7 +37,7 @@
 // Knobs (environment): BENCH_SOCKETS (5000), BENCH_STAFF (80), BENCH_RATE moves/s (200),
 // BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
-// BENCH_SYSTEMS (project,bare), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
+// BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
 // BENCH_PAYMENT_DELAY_MS (200), BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
@@ -522,8 +522,11 @@ interface SystemReport {
   connectSeconds: number;
 }
 
+/** Extra Node flags for the measured processes (BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 function startNode(args: string[], env: Record<string, string>, label: string, ipc = false): ChildProcess {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...args], {
     env: { ...process.env, ...env },
     stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'inherit', 'inherit'],
   });

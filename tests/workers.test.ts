@@ -92,6 +92,12 @@ describe('online payment', () => {
 
   it('when the customer cancels before the payment is confirmed, the confirmation changes nothing', async () => {
     const placed = await place(SHOPS.bastille, { payment: 'online' });
+    // the payment is under way with the provider when the customer cancels
+    await waitUntil(
+      async () => (await workers.queues.payments.getJob(jobId.paymentBegin(placed.id, 1)))?.finishedOn,
+      LIVE_TIMEOUT,
+      'the payment to start',
+    );
     expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
     // the development provider still confirms after its delay; the worker must leave the order cancelled
     await waitUntil(

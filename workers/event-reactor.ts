@@ -53,6 +53,8 @@ export async function startEventReactor(deps: {
     databaseUrl: deps.databaseUrl,
     name: 'ocpizza-workers',
     startAfter,
+    // the hubs publish as events commit; the workers only pick up what none did (no hub running)
+    publish: 'backup',
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       for (const e of events) await react(e);

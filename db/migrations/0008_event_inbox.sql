@@ -44,8 +44,9 @@ LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7242001);
   WITH moved AS (
+    -- "= ANY(ARRAY(...))": an index scan of the oldest rows, whatever the table's stale statistics say
     DELETE FROM order_event_inbox
-    WHERE seq IN (SELECT seq FROM order_event_inbox ORDER BY seq LIMIT max_events)
+    WHERE seq = ANY(ARRAY(SELECT seq FROM order_event_inbox ORDER BY seq LIMIT max_events))
     RETURNING *
   ), given AS (
     -- nextval is evaluated after the sort, so ids follow the inbox order

@@ -6,6 +6,7 @@ import { createPgListener, type PgListener } from './pg-listener.ts';
 const EVENTS_CHANNEL = 'order_events';
 const INBOX_CHANNEL = 'order_event_inbox';
 const PUBLISH_BATCH = 1000;
+export const PUBLISH_BACKUP_DELAY_MS = 250;
 
 export interface FollowerOptions {
   db: Db;
@@ -19,10 +20,11 @@ export interface FollowerOptions {
   onConnectionChange?: (connected: boolean) => void;
   batchSize?: number;
   /**
-   * Publish committed inbox events before reading (default true): every follower is a publisher,
-   * so events reach order_events as long as any hub or worker runs.
+   * When to publish committed inbox events (see events.ts): 'now' (the hubs: at once, then read),
+   * 'backup' (the workers: PUBLISH_BACKUP_DELAY_MS later, so that events still reach order_events
+   * when no hub runs, at the cost of one cheap empty publish when one does), or false.
    */
-  publish?: boolean;
+  publish?: 'now' | 'backup' | false;
 }
 
 /**
@@ -39,13 +41,23 @@ export class EventFollower {
   private publishAgain = false;
   private closed = false;
   private readonly publishes: boolean;
+  private backupTimer: NodeJS.Timeout | null = null;
   connected = false;
 
   constructor(private readonly opts: FollowerOptions) {
     this.last = opts.startAfter;
-    this.publishes = opts.publish ?? true;
+    const mode = opts.publish ?? 'now';
+    this.publishes = mode !== false;
     this.listener = createPgListener(opts.databaseUrl, opts.name);
-    this.listener.events.on('notification', (n: { channel?: string }) => this.drain(n?.channel === INBOX_CHANNEL));
+    this.listener.events.on('notification', (n: { channel?: string }) => {
+      if (n?.channel !== INBOX_CHANNEL) return void this.drain();
+      if (mode === 'now') return void this.drain(true);
+      // a backup publisher: once, a moment later, whatever no hub published by then
+      this.backupTimer ??= setTimeout(() => {
+        this.backupTimer = null;
+        void this.drain(true);
+      }, PUBLISH_BACKUP_DELAY_MS);
+    });
     this.listener.events.on('connected', () => {
       this.connected = true;
       opts.onConnectionChange?.(true);
@@ -121,6 +133,7 @@ export class EventFollower {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.backupTimer) clearTimeout(this.backupTimer);
     await this.draining?.catch(() => {});
     await this.listener.close().catch(() => {});
   }
