@@ -65,8 +65,14 @@ export function createApi(deps: {
   config: Config;
   log: { error: (o: object, m: string) => void };
   limiterStore?: (prefix: string) => Store;
+  /**
+   * Called after a change commits, before the answer: the hub publishes and relays it, so that when
+   * the API says "done", every screen is already being told.
+   */
+  relayed?: () => Promise<void>;
 }): express.Router {
   const { db, config } = deps;
+  const relayed = deps.relayed ?? (() => Promise.resolve());
   const r = express.Router();
   // a page of another origin must not change state with a staff cookie (absent Origin: not a browser)
   r.use((req, _res, next) => {
@@ -151,6 +157,7 @@ export function createApi(deps: {
     const actor = body.channel === 'online' || !req.user ? { kind: 'customer' as const } : staffActor(req.user);
     if (body.channel !== 'online' && !req.user) throw unauthorized();
     const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, { idempotencyKey: key });
+    if (!placed.replayed) await relayed();
     // a replay answers 200 with the order the key first placed, as it is now
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
     res.status(placed.replayed ? 200 : 201).json({
@@ -172,12 +179,14 @@ export function createApi(deps: {
 
   r.post('/track/:token/cancel', customerLimiter, async (req, res) => {
     const { order } = await cancelByToken(db, String(req.params.token));
+    await relayed();
     res.json(orderResponse(order));
   });
 
   r.patch('/track/:token', customerLimiter, async (req, res) => {
     const body = parse(modifySchema, req.body);
     const { order } = await modifyByToken(db, String(req.params.token), body.items, body.version);
+    await relayed();
     res.json(orderResponse(order));
   });
 
@@ -211,6 +220,7 @@ export function createApi(deps: {
     const body = parse(statusSchema, req.body);
     if (!UUID.test(req.params.id)) throw notFound('order');
     const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, { paymentMethod: body.paymentMethod });
+    await relayed();
     res.json(orderResponse(order));
   });
 

@@ -174,6 +174,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log,
       limiterStore: (prefix) =>
         new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
+      relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),
     }),
   );
 

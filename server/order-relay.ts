@@ -10,6 +10,8 @@ import type { HubServer, HubSocket } from './hub-types.ts';
 const CATCHING_UP = 'catching-up';
 /** A screen that falls this far behind while it catches up reloads a snapshot instead. */
 const MAX_BUFFERED = 2000;
+/** The longest an API answer waits for its change to be relayed. */
+const PUBLISH_WAIT_MS = 1000;
 
 interface CatchUp {
   buffer: OrderUpdated[];
@@ -26,6 +28,11 @@ export interface OrderRelay {
    * for anyone else, and then gets what came meanwhile, once, in order.
    */
   beginCatchUp(socket: HubSocket): { finish(sent: Set<number>, after: number): { overflowed: boolean } };
+  /**
+   * Publishes what has committed and relays it to this hub's rooms; resolves once it is on its way
+   * to the screens (or after PUBLISH_WAIT_MS at most: an answer never waits long for the relay).
+   */
+  publishNow(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +109,11 @@ export async function createOrderRelay(opts: {
           return { overflowed: false };
         },
       };
+    },
+    async publishNow() {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([follower.publishNow(), new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)))]);
+      clearTimeout(timer);
     },
     async close() {
       catchingUp.clear();

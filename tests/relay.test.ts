@@ -163,6 +163,31 @@ describe('a change reaches every screen that may see it', () => {
   });
 });
 
+describe('the API answers once the change is on its way to the screens', () => {
+  it('when the kitchen moves an order, or a customer places, changes or cancels one, the hub has relayed the event before the answer comes back', async () => {
+    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const relayedUpTo = () => app.hub.relay.deliveredUpTo;
+    const eventOf = async (orderId: string, version: number) =>
+      Number((await pool.query(`SELECT id FROM order_events WHERE order_id = $1 AND (payload->>'version')::int = $2`, [orderId, version])).rows[0]?.id ?? 0);
+
+    const placed = await placeOrder(SHOPS.canal);
+    const afterPlace = relayedUpTo();
+    expect(await eventOf(placed.id, 1)).toBeGreaterThan(0);
+    expect(afterPlace).toBeGreaterThanOrEqual(await eventOf(placed.id, 1));
+
+    const changed = await new Client(base).patch(`/api/track/${placed.trackingToken}`, { items: [{ productId: margherita, quantity: 2 }] });
+    expect(changed.status).toBe(200);
+    expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(placed.id, 2));
+
+    await move(kitchen, placed.id, 'preparing');
+    expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(placed.id, 3));
+
+    const other = await placeOrder(SHOPS.canal);
+    expect((await new Client(base).post(`/api/track/${other.trackingToken}/cancel`)).status).toBe(200);
+    expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(other.id, 2));
+  });
+});
+
 describe('a screen that was away catches up', () => {
   it('when a kitchen screen reconnects with the last event it saw, it receives exactly the events it missed, and nothing of other shops', async () => {
     const kitchen = await staffSocket('kitchen.montparnasse@ocpizza.test');

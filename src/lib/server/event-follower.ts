@@ -42,6 +42,8 @@ export class EventFollower {
   private closed = false;
   private readonly publishes: boolean;
   private backupTimer: NodeJS.Timeout | null = null;
+  private cyclesStarted = 0;
+  private waiters: { cycle: number; resolve: () => void }[] = [];
   connected = false;
 
   constructor(private readonly opts: FollowerOptions) {
@@ -97,6 +99,7 @@ export class EventFollower {
       try {
         do {
           this.again = false;
+          const cycle = ++this.cyclesStarted;
           if (this.publishAgain) {
             this.publishAgain = false;
             // a full batch may leave more behind; what commits later announces itself
@@ -105,6 +108,7 @@ export class EventFollower {
             }
           }
           await this.deliver();
+          this.settleWaiters(cycle);
         } while (this.again && !this.closed);
       } catch (err) {
         this.opts.onError?.(err);
@@ -113,9 +117,33 @@ export class EventFollower {
         setTimeout(() => this.drain(), 1000).unref();
       } finally {
         this.draining = null;
+        // nobody waits past a failure or a close: their events come with the next cycle
+        this.settleWaiters(Infinity);
       }
     })();
     return this.draining;
+  }
+
+  /**
+   * Publishes now and resolves once what had committed before the call is delivered: the next
+   * publish-and-deliver cycle that starts after this call has run (however busy the follower stays
+   * afterwards). The API waits for it, so its answer means the screens have the change.
+   */
+  publishNow(): Promise<void> {
+    if (this.closed || !this.publishes) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.push({ cycle: this.cyclesStarted + 1, resolve }));
+    void this.drain(true);
+    return done;
+  }
+
+  private settleWaiters(upTo: number) {
+    if (!this.waiters.length) return;
+    const still = [];
+    for (const w of this.waiters) {
+      if (w.cycle <= upTo) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
   }
 
   /** Delivers every event committed after the last one delivered (a short batch means none is left). */
