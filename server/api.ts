@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
 import { UUID, idParam, listSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema } from '../src/lib/order-requests.ts';
-import { SESSION_COOKIE, login, logout, readCookie, userForSession, type SessionUser } from '../src/lib/server/auth.ts';
+import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
@@ -82,7 +82,7 @@ export function createApi(deps: {
   });
   r.use(async (req, _res, next) => {
     try {
-      req.user = await userForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE));
+      req.user = await cachedUserForSession(db, readCookie(req.headers.cookie, SESSION_COOKIE));
       next();
     } catch (err) {
       next(err);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { liveSessionIds } from '../src/lib/server/auth.ts';
+import { forgetSession, liveSessionIds } from '../src/lib/server/auth.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';
 import type { HubServer } from './hub-types.ts';
@@ -13,7 +13,10 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
  */
 export async function watchSessions(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; sweepMs?: number }) {
   const { io, db, log } = opts;
-  const end = (sessionId: string) => io.local.in(sessionRoom(sessionId)).disconnectSockets(true);
+  const end = (sessionId: string) => {
+    forgetSession(sessionId);
+    io.local.in(sessionRoom(sessionId)).disconnectSockets(true);
+  };
 
   async function sweep() {
     const open = new Map<string, number>();

@@ -17,6 +17,7 @@ import {
   type TestSocket,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
+import { SESSION_CACHE_MS } from '../src/lib/server/auth.ts';
 
 let app: App;
 let base: string;
@@ -238,6 +239,18 @@ describe('sessions', () => {
     await staysSeen.waitFor((e) => e.order.id === placed.id);
     expect(seen.events.filter((e) => e.order.id === placed.id)).toEqual([]);
     expect(stays.connected).toBe(true);
+  });
+
+  it('a session ended elsewhere (another server, housekeeping) stops opening the API within moments, though the API keeps sessions it has seen in memory', async () => {
+    const manager = await new Client(base).login('manager.canal@ocpizza.test');
+    expect((await manager.get('/api/orders')).status).toBe(200); // now known to this server
+    const { rows } = await pool.query(
+      `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'manager.canal@ocpizza.test') RETURNING id`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    const started = Date.now();
+    await waitUntil(async () => (await manager.get('/api/orders')).status === 401, 3000, 'the API to refuse the ended session');
+    expect(Date.now() - started).toBeLessThan(SESSION_CACHE_MS);
   });
 
   it('a disabled account loses its sockets and its sessions', async () => {

@@ -81,7 +81,47 @@ export async function userForSession(q: Queryable, token: string | undefined | n
 }
 
 export async function logout(q: Queryable, token: string | undefined): Promise<void> {
-  if (token) await q.query('DELETE FROM sessions WHERE id = $1', [tokenId(token)]);
+  if (!token) return;
+  forgetSession(tokenId(token));
+  await q.query('DELETE FROM sessions WHERE id = $1', [tokenId(token)]);
+}
+
+/** How long the API trusts a session it has looked up without asking Postgres again. */
+export const SESSION_CACHE_MS = 5000;
+const SESSION_CACHE_MAX = 10_000;
+const sessionCache = new Map<string, { user: SessionUser; until: number }>();
+
+/**
+ * userForSession for the API's hot path: a session found is kept in memory for SESSION_CACHE_MS
+ * (never past its expiry), so a busy screen's taps cost no session query. The hub's session
+ * watcher drops an entry the moment Postgres says the session ended (a logout anywhere, a disabled
+ * account); the time limit covers a notification missed while its connection was down.
+ */
+export async function cachedUserForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
+  if (!token || token.length > 100) return null;
+  const id = tokenId(token);
+  const hit = sessionCache.get(id);
+  if (hit && hit.until > Date.now()) return hit.user;
+  const { rows } = await q.query({
+    name: 'session-user',
+    text: `SELECT u.id, u.email, u.name, u.role, u.pizzeria_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.expires_at > now() AND u.active`,
+    values: [id],
+  });
+  const r = rows[0];
+  if (!r) {
+    sessionCache.delete(id);
+    return null;
+  }
+  const user: SessionUser = { id: r.id, email: r.email, name: r.name, role: r.role, pizzeriaId: r.pizzeria_id };
+  if (sessionCache.size >= SESSION_CACHE_MAX) sessionCache.delete(sessionCache.keys().next().value!);
+  sessionCache.set(id, { user, until: Math.min(Date.now() + SESSION_CACHE_MS, (r.expires_at as Date).getTime()) });
+  return user;
+}
+
+/** A session ended (logout, disabled account, housekeeping): the API stops trusting it at once. */
+export function forgetSession(sessionId: string): void {
+  sessionCache.delete(sessionId);
 }
 
 /** Which of these stored session ids are still open (not logged out, not expired, user active). */

@@ -7,7 +7,6 @@ import type { PlaceOrderRequest } from '../order-requests.ts';
 import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
-import { appendEvent } from './events.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
 
 export interface StaffActor {
@@ -29,58 +28,16 @@ export function canActOnShop(actor: StaffActor, pizzeriaId: number): boolean {
 
 // ---------- reading orders ----------
 
-const ORDER_SELECT = `
-  SELECT o.*, u.name AS driver_name,
-    COALESCE((SELECT json_agg(json_build_object(
-        'productId', i.product_id, 'name', i.name, 'category', i.category,
-        'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.id)
-      FROM order_items i WHERE i.order_id = o.id), '[]') AS items
-  FROM orders o LEFT JOIN users u ON u.id = o.driver_id`;
-
 type OrderRow = Record<string, any>;
 
-const STAMPS: (OrderStatus | 'created')[] = [
-  'created', 'pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery', 'delivered', 'collected', 'cancelled',
-];
-
-export function toOrderView(r: OrderRow): OrderView {
-  const timestamps: OrderView['timestamps'] = {};
-  for (const s of STAMPS) {
-    const v = r[`${s}_at`] as Date | null;
-    if (v) timestamps[s] = v.toISOString();
-  }
-  return {
-    id: r.id,
-    number: r.number,
-    pizzeriaId: r.pizzeria_id,
-    channel: r.channel,
-    fulfilment: r.fulfilment,
-    status: r.status,
-    version: r.version,
-    customer: { name: r.customer_name, phone: r.customer_phone },
-    address: r.address_street
-      ? { street: r.address_street, postcode: r.address_postcode, city: r.address_city, lat: r.address_lat, lng: r.address_lng }
-      : null,
-    payment: { method: r.payment_method, status: r.payment_status, attempt: r.payment_attempt, paidWith: r.paid_with },
-    totalCents: r.total_cents,
-    paidCents: r.paid_cents,
-    amountDueCents: r.amount_due_cents,
-    refundDueCents: r.refund_due_cents,
-    refundedCents: r.refunded_cents,
-    refundedAt: r.refunded_at ? (r.refunded_at as Date).toISOString() : null,
-    cancelReason: r.cancel_reason,
-    driver: r.driver_id ? { id: r.driver_id, name: r.driver_name } : null,
-    waitingForDriver: r.waiting_for_driver,
-    late: r.late,
-    items: r.items,
-    timestamps,
-  };
-}
+// the order as screens see it is built by Postgres (order_view, db/migrations/0010_order_view.sql),
+// so that a change can write its event in the statement that makes it
+const VIEW_SELECT = 'SELECT order_view(o) AS view FROM orders o';
 
 export async function getOrder(q: Queryable, id: string): Promise<OrderView | null> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-  const { rows } = await q.query(`${ORDER_SELECT} WHERE o.id = $1`, [id]);
-  return rows[0] ? toOrderView(rows[0]) : null;
+  const { rows } = await q.query<{ view: OrderView }>({ name: 'get-order', text: `${VIEW_SELECT} WHERE o.id = $1`, values: [id] });
+  return rows[0]?.view ?? null;
 }
 
 export async function getOrderIdByToken(q: Queryable, token: string): Promise<string | null> {
@@ -112,24 +69,29 @@ export async function listOrders(
     where.push(`(o.status NOT IN ('delivered','collected','cancelled') OR o.updated_at > now() - interval '1 hour')`);
   }
   params.push(filter.limit ?? 500);
-  const { rows } = await q.query(
-    `${ORDER_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+  const { rows } = await q.query<{ view: OrderView }>(
+    `${VIEW_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`,
     params,
   );
-  return rows.map(toOrderView);
+  return rows.map((r) => r.view);
 }
 
 async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
-  const { rows } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [id]);
+  const { rows } = await tx.query({ name: 'lock-order', text: 'SELECT * FROM orders WHERE id = $1 FOR UPDATE', values: [id] });
   if (!rows[0]) throw notFound('order');
   return rows[0];
 }
 
-/** Re-reads the order in the transaction and appends its event; returns the new view. */
+/** Appends the order's event with its view as it now is in the transaction, in one statement; returns the view. */
 async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor): Promise<{ order: OrderView }> {
-  const order = (await getOrder(tx, orderId))!;
-  await appendEvent(tx, type, actorLabel(actor), order);
-  return { order };
+  const { rows } = await tx.query<{ payload: OrderView }>({
+    name: 'record-event',
+    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
+           SELECT o.id, o.pizzeria_id, o.driver_id, $2, $3, order_view(o) FROM orders o WHERE o.id = $1
+           RETURNING payload`,
+    values: [orderId, type, actorLabel(actor)],
+  });
+  return { order: rows[0].payload };
 }
 
 // ---------- catalogue and stock ----------
@@ -338,60 +300,104 @@ export async function advanceOrder(
   expectedVersion?: number,
   opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason } = {},
 ): Promise<{ order: OrderView }> {
-  return transaction(dbp, async (tx) => {
-    const o = await lockOrder(tx, orderId);
-    if (actor.kind === 'staff') {
-      if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
-      if (actor.role === 'driver' && o.driver_id !== actor.id) throw forbidden('this delivery is not yours');
-    }
-    if (to === 'cancelled' && o.status === 'cancelled') throw conflict('already_cancelled', 'this order is already cancelled');
-    if (expectedVersion !== undefined && expectedVersion !== o.version) {
-      throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
-    }
-    const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
-    if (!check.ok) {
-      if (check.reason === 'forbidden' && actor.kind === 'staff') throw forbidden(`a ${actor.role} cannot move an order to ${to}`);
-      if (actor.kind === 'customer' && to === 'cancelled') throw conflict('too_late', 'the kitchen has already started this order');
-      throw conflict('not_allowed', `an order cannot go from ${o.status} to ${to}`);
-    }
-    if (to === 'out_for_delivery' && !o.driver_id && actor.kind === 'staff' && actor.role !== 'driver') {
-      throw conflict('no_driver', 'assign a driver before sending the order out');
-    }
-
-    // the payment provider confirms through confirmPayment; anyone else says how the money was taken
-    const markedPaid = to === 'received' && o.status === 'pending_payment';
-    if (markedPaid && !opts.paymentMethod) {
-      throw invalid({ paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, 'a payment method is needed to mark an order as paid');
-    }
-
-    const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
-    const params: unknown[] = [orderId, to];
-    if (to === 'preparing') await settleReservation(tx, orderId, 'consume');
-    if (to === 'cancelled') {
+  if (to === 'cancelled') {
+    // a cancel gives stock back to the shop: a transaction, with the order locked
+    return transaction(dbp, async (tx) => {
+      const o = await lockOrder(tx, orderId);
+      const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
       await settleReservation(tx, orderId, 'release');
-      sets.push(`waiting_for_driver = false`);
-      // money taken stays recorded as paid: what is owed back shows as refund_due until the refund is made
-      if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
-      params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : 'shop'));
-      sets.push(`cancel_reason = $${params.length}`);
-    }
-    if (markedPaid) {
-      params.push(opts.paymentMethod);
-      sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
-    }
-    if (to === 'delivered' || to === 'collected') {
-      // the handover collects what was still due, or gives back what the shop took too much
-      // (money taken online is refunded through the provider instead)
-      sets.push(
-        `paid_cents = paid_cents + amount_due_cents`,
-        `payment_status = 'paid'`,
-        `refunded_cents = refunded_cents + CASE WHEN paid_with = 'online' THEN 0 ELSE refund_due_cents END`,
-        `refunded_at = CASE WHEN paid_with IS DISTINCT FROM 'online' AND refund_due_cents > 0 THEN now() ELSE refunded_at END`,
-      );
-    }
-    await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
-    return recordEvent(tx, orderId, 'order.status', actor);
-  });
+      await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
+      return recordEvent(tx, orderId, 'order.status', actor);
+    });
+  }
+  // Any other move is one statement: the order is read, the move checked against what was read,
+  // and then the update, the kitchen's use of the stock and the event are written at once, only if
+  // the order is still at the version read. Another change in between: read again and check again.
+  for (let attempt = 1; ; attempt++) {
+    const { rows: read } = await dbp.query({ name: 'read-order', text: 'SELECT * FROM orders WHERE id = $1', values: [orderId] });
+    if (!read[0]) throw notFound('order');
+    const o = read[0];
+    const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
+    params.push(o.version, to === 'preparing', actorLabel(actor));
+    const [version, consumes, label] = [params.length - 2, params.length - 1, params.length];
+    const { rows } = await dbp.query<{ view: OrderView }>(
+      `WITH moved AS (
+         UPDATE orders SET ${sets.join(', ')} WHERE id = $1 AND version = $${version}
+         RETURNING id, pizzeria_id, driver_id, order_view(orders) AS view
+       ), used AS (
+         UPDATE stock_reservations SET consumed = true
+         WHERE order_id = $1 AND $${consumes}::boolean AND EXISTS (SELECT 1 FROM moved)
+       ), recorded AS (
+         INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
+         SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view FROM moved
+       )
+       SELECT view FROM moved`,
+      params,
+    );
+    if (rows[0]) return { order: rows[0].view };
+    if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
+  }
+}
+
+/**
+ * Checks a move against the order as read (who may make it, from which status, at which version)
+ * and says what it changes: the SET clauses, with $1 the order id and the parameters they use.
+ */
+function planMove(
+  o: OrderRow,
+  actor: OrderActor,
+  to: OrderStatus,
+  expectedVersion: number | undefined,
+  opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason },
+): { sets: string[]; params: unknown[] } {
+  if (actor.kind === 'staff') {
+    if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
+    if (actor.role === 'driver' && o.driver_id !== actor.id) throw forbidden('this delivery is not yours');
+  }
+  if (to === 'cancelled' && o.status === 'cancelled') throw conflict('already_cancelled', 'this order is already cancelled');
+  if (expectedVersion !== undefined && expectedVersion !== o.version) {
+    throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
+  }
+  const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
+  if (!check.ok) {
+    if (check.reason === 'forbidden' && actor.kind === 'staff') throw forbidden(`a ${actor.role} cannot move an order to ${to}`);
+    if (actor.kind === 'customer' && to === 'cancelled') throw conflict('too_late', 'the kitchen has already started this order');
+    throw conflict('not_allowed', `an order cannot go from ${o.status} to ${to}`);
+  }
+  if (to === 'out_for_delivery' && !o.driver_id && actor.kind === 'staff' && actor.role !== 'driver') {
+    throw conflict('no_driver', 'assign a driver before sending the order out');
+  }
+
+  // the payment provider confirms through confirmPayment; anyone else says how the money was taken
+  const markedPaid = to === 'received' && o.status === 'pending_payment';
+  if (markedPaid && !opts.paymentMethod) {
+    throw invalid({ paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, 'a payment method is needed to mark an order as paid');
+  }
+
+  const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
+  const params: unknown[] = [o.id, to];
+  if (to === 'cancelled') {
+    sets.push(`waiting_for_driver = false`);
+    // money taken stays recorded as paid: what is owed back shows as refund_due until the refund is made
+    if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
+    params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : 'shop'));
+    sets.push(`cancel_reason = $${params.length}`);
+  }
+  if (markedPaid) {
+    params.push(opts.paymentMethod);
+    sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
+  }
+  if (to === 'delivered' || to === 'collected') {
+    // the handover collects what was still due, or gives back what the shop took too much
+    // (money taken online is refunded through the provider instead)
+    sets.push(
+      `paid_cents = paid_cents + amount_due_cents`,
+      `payment_status = 'paid'`,
+      `refunded_cents = refunded_cents + CASE WHEN paid_with = 'online' THEN 0 ELSE refund_due_cents END`,
+      `refunded_at = CASE WHEN paid_with IS DISTINCT FROM 'online' AND refund_due_cents > 0 THEN now() ELSE refunded_at END`,
+    );
+  }
+  return { sets, params };
 }
 
 /** What the payment provider says it took: for which order and attempt, how much, under which reference. */
