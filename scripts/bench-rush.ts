@@ -37,7 +37,8 @@
 // Knobs (environment): BENCH_SOCKETS (5000), BENCH_STAFF (80), BENCH_RATE moves/s (200),
 // BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
-// BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
+// BENCH_IDLE_SOCKETS (0: after the moves, that many storefront visitors with the live menu open are
+// connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
 // BENCH_PAYMENT_DELAY_MS (200), BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
@@ -55,7 +56,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Server as IoServer } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, percentile, say, sleep } from './bench-common.ts';
+import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, percentile, rssMiB, say, sleep } from './bench-common.ts';
 
 
 const num = (name: string, dflt: number, min = 0) => {
@@ -142,6 +143,7 @@ const SECONDS = num('BENCH_SECONDS', 30, 1);
 const IN_FLIGHT = Math.floor(num('BENCH_IN_FLIGHT', 200, 1));
 const GRACE_MS = num('BENCH_GRACE_MS', 5000);
 const CEILING = !!process.env.BENCH_CEILING && process.env.BENCH_CEILING !== '0';
+const IDLE_SOCKETS = num('BENCH_IDLE_SOCKETS', 0);
 const CEILING_RATES = (process.env.BENCH_CEILING_RATES ?? '100,200,400,700,1000,1500').split(',').map(Number).filter((n) => n > 0);
 const STEP_SECONDS = num('BENCH_STEP_SECONDS', 15, 1);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'project,bare').split(',').map((s) => s.trim());
@@ -232,7 +234,8 @@ interface Order {
 }
 /** What a screen subscribes to, in each system's terms. */
 interface Screen {
-  kind: 'kitchen' | 'shop' | 'hq' | 'order';
+  /** menu: a storefront visitor's live menu (the idle sockets); never a receiver of moves */
+  kind: 'kitchen' | 'shop' | 'hq' | 'order' | 'menu';
   shop: number | null;
   order: Order | null;
 }
@@ -578,6 +581,7 @@ async function main() {
   let workers: ChildProcess | undefined;
   let bareChild: ChildProcess | undefined;
   let screens: Screens | undefined;
+  let idle: { sockets: number; connectSeconds: number; rssBefore: number; rssAfter: number; total: number } | undefined;
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
   const reports: SystemReport[] = [];
   const cleanup = async () => {
@@ -716,6 +720,16 @@ async function main() {
       }
       const disconnects = screens.disconnects;
       if (disconnects) say(`  ${disconnects} sockets dropped by the server`);
+      if (IDLE_SOCKETS > 0) {
+        // storefront visitors with the live menu open, on top of the rush-hour mix: held, not fed
+        const before = rssMiB(server.pid!);
+        const visitors: Screen[] = Array.from({ length: IDLE_SOCKETS }, (_, i) => ({ kind: 'menu', shop: shopRows[i % shopRows.length].id, order: null }));
+        const idleSeconds = await connectAll(screens, visitors, (s) => ({ auth: {}, req: { scope: 'menu', pizzeriaId: s.shop } }));
+        await sleep(5000);
+        idle = { sockets: IDLE_SOCKETS, connectSeconds: idleSeconds, rssBefore: before, rssAfter: rssMiB(server.pid!), total: screens.sockets.length };
+        say(`  ${IDLE_SOCKETS} idle sockets (live menus) more in ${idleSeconds.toFixed(1)} s: server RSS ${idle.rssBefore.toFixed(0)} → ${idle.rssAfter.toFixed(0)} MiB with ${idle.total} sockets open` +
+          ` (${(((idle.rssAfter - idle.rssBefore) * 1024) / IDLE_SOCKETS).toFixed(1)} KiB per idle socket)`);
+      }
       reports.push({ system: 'project', phases, peakRssMiB: peakRssMiB(server.pid!), connectSeconds });
       screens.close();
       screens = undefined;
@@ -778,8 +792,17 @@ async function main() {
   if (project && bareRep) {
     for (const p of project.phases) {
       const b = bareRep.phases.find((x) => x.rate === p.rate);
-      if (b) say(`p99 ratio at ${p.rate}/s (project / bare): ${f1(p.p99 / b.p99)}`);
+      if (!b) continue;
+      say(
+        p.p99 <= 0
+          ? `p99 at ${p.rate}/s: project ${f1(p.p99)} ms, bare ${f1(b.p99)} ms: the project's screens had each move before its API answered`
+          : `p99 ratio at ${p.rate}/s (project / bare): ${f1(p.p99 / b.p99)}`,
+      );
+      say(`sent → screen p99 ratio at ${p.rate}/s (project / bare): ${f1(p.sentP99 / b.sentP99)}`);
     }
+  }
+  if (idle) {
+    say(`idle sockets: ${idle.sockets} more held (${idle.total} open): server RSS ${idle.rssAfter.toFixed(0)} MiB (${idle.rssBefore.toFixed(0)} MiB before them)`);
   }
   if (CEILING) {
     for (const rep of reports) {

@@ -10,6 +10,11 @@ import type { HubServer, HubSocket } from './hub-types.ts';
 const CATCHING_UP = 'catching-up';
 /** A screen that falls this far behind while it catches up reloads a snapshot instead. */
 const MAX_BUFFERED = 2000;
+/**
+ * Live menus are refreshed at most this often per shop: a burst of orders costs one availability
+ * query and one broadcast per shop per period, however many orders and open storefronts.
+ */
+const MENU_REFRESH_MS = 250;
 /** The longest an API answer waits for its change to be relayed. */
 const PUBLISH_WAIT_MS = 1000;
 
@@ -66,6 +71,29 @@ export async function createOrderRelay(opts: {
     deliveredUpTo = e.eventId;
   }
 
+  // stock changes reach open menus off the relay's path, coalesced per shop
+  const menusDue = new Set<number>();
+  let menuTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  function refreshMenuSoon(shop: number) {
+    if (closed || (io.sockets.adapter.rooms.get(roomFor.menu(shop))?.size ?? 0) === 0) return;
+    menusDue.add(shop);
+    menuTimer ??= setTimeout(() => void refreshMenus(), MENU_REFRESH_MS);
+  }
+  async function refreshMenus() {
+    const shops = [...menusDue];
+    menusDue.clear();
+    try {
+      for (const shop of shops) io.local.to(roomFor.menu(shop)).emit('menu:availability', await getMenuAvailability(db, shop));
+    } catch (err) {
+      log.warn({ err }, 'menu availability refresh failed');
+      for (const shop of shops) menusDue.add(shop);
+    } finally {
+      menuTimer = null;
+      if (menusDue.size && !closed) menuTimer = setTimeout(() => void refreshMenus(), MENU_REFRESH_MS);
+    }
+  }
+
   const follower = new EventFollower({
     db,
     databaseUrl: opts.databaseUrl,
@@ -73,19 +101,14 @@ export async function createOrderRelay(opts: {
     startAfter: deliveredUpTo,
     onError: (err) => log.error({ err }, 'relay error'),
     onConnectionChange: (up) => log.info({ up }, up ? 'relay listening' : 'relay lost its listening connection, reconnecting'),
-    onEvents: async (events) => {
-      const menusToRefresh = new Set<number>();
+    onEvents: (events) => {
       for (const e of events) {
         emit(e);
         const lag = Date.now() - Date.parse(e.at);
         opts.recordLag(lag);
         opts.onRelayed?.(e, lag);
         const o = e.order;
-        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) menusToRefresh.add(o.pizzeriaId);
-      }
-      for (const shop of menusToRefresh) {
-        if ((io.sockets.adapter.rooms.get(roomFor.menu(shop))?.size ?? 0) === 0) continue;
-        io.local.to(roomFor.menu(shop)).emit('menu:availability', await getMenuAvailability(db, shop));
+        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) refreshMenuSoon(o.pizzeriaId);
       }
     },
   });
@@ -116,7 +139,10 @@ export async function createOrderRelay(opts: {
       clearTimeout(timer);
     },
     async close() {
+      closed = true;
       catchingUp.clear();
+      if (menuTimer) clearTimeout(menuTimer);
+      menusDue.clear();
       await follower.close();
     },
   };

@@ -48,7 +48,10 @@ async function stockFor(shop: number, product: number) {
 
 /** What the order still holds back from the shop's stock (not yet used by the kitchen). */
 const reservationsOf = async (orderId: string) =>
-  Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1 AND NOT consumed', [orderId])).rows[0].n);
+  Number((await pool.query(
+    `SELECT count(*) AS n FROM stock_reservations s JOIN orders o ON o.id = s.order_id WHERE s.order_id = $1 AND o.preparing_at IS NULL`,
+    [orderId],
+  )).rows[0].n);
 
 describe('cancel against start', () => {
   it('when the customer cancels just as the kitchen starts the order, exactly one wins and the stock follows the winner', async () => {
@@ -174,7 +177,7 @@ describe('what the kitchens use', () => {
     const placed = [await place(SHOPS.canal), await place(SHOPS.canal), await place(SHOPS.canal)];
     for (const p of placed) expect((await kitchen.post(`/api/orders/${p.id}/status`, { to: 'preparing' })).status).toBe(200);
     const used = levels.map((b) => ({ ...b, on_hand: b.on_hand - 3 * b.need }));
-    // the kitchen starting them touched only the orders' own reservations, not the shop's stock rows
+    // the kitchen starting them wrote nothing to the shop's stock rows (what placing reserved is still there)
     expect(await stockFor(SHOPS.canal, margherita)).toEqual(used);
     expect(await raw()).toEqual(rows.map((r, i) => ({ ...r, reserved: r.reserved + 3 * levels[i].need })));
     // the fold: stock rows go down by what was used, the count stays, and the reservations are gone

@@ -39,8 +39,8 @@ export async function startEventReactor(deps: {
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
-    } else if (o.timestamps.preparing) {
-      // the order moved on from preparation: its timer has nothing left to do
+    } else if (o.status === 'ready' || (o.status === 'cancelled' && o.timestamps.preparing)) {
+      // the order left the oven: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));
     }
     if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver) {
@@ -57,7 +57,18 @@ export async function startEventReactor(deps: {
     publish: 'backup',
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
-      for (const e of events) await react(e);
+      // one order's events in their order; different orders' at once (a rush's batch is hundreds)
+      const byOrder = new Map<string, OrderUpdated[]>();
+      for (const e of events) {
+        const list = byOrder.get(e.order.id);
+        if (list) list.push(e);
+        else byOrder.set(e.order.id, [e]);
+      }
+      await Promise.all(
+        [...byOrder.values()].map(async (list) => {
+          for (const e of list) await react(e);
+        }),
+      );
       await saveCursor(db, CURSOR, events.at(-1)!.eventId);
     },
   });

@@ -4,11 +4,9 @@
 -- busiest rows: each order that went into the oven updated them, and held them until it committed,
 -- so a shop's moves queued behind each other. Free stock is on_hand - reserved, and consuming an
 -- order's reservation lowers both by the same amount: it changes nothing anyone can see. So the
--- kitchen starting an order now only marks that order's own reservation rows as consumed; the
--- workers fold consumed rows into the stock rows every few seconds, many orders in one update.
-
-ALTER TABLE stock_reservations ADD COLUMN consumed boolean NOT NULL DEFAULT false;
-CREATE INDEX stock_reservations_consumed ON stock_reservations (pizzeria_id, ingredient_id) WHERE consumed;
+-- kitchen starting an order now writes nothing to the stock: an order's reservation counts as
+-- consumed once the order has started (preparing_at is set), and the workers fold consumed
+-- reservations into the stock rows every few seconds, many orders in one update.
 
 -- Reserves an order's needs in one call: each ingredient only if the shop still has it free, the
 -- rows locked in ingredient order (so two orders of one shop never deadlock). Returns the
@@ -36,29 +34,33 @@ BEGIN
   RETURN '{}';
 END $$;
 
--- Gives back what an order holds and has not consumed (a cancel, a change before the kitchen
--- starts), stock rows in ingredient order. What the kitchen already used stays used.
+-- Gives back what an order holds (a cancel, a change before the kitchen starts), stock rows in
+-- ingredient order. What the kitchen already used stays used.
 CREATE FUNCTION release_stock(p_order uuid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   r record;
 BEGIN
   FOR r IN WITH gone AS (
-             DELETE FROM stock_reservations WHERE order_id = p_order AND NOT consumed
-             RETURNING pizzeria_id, ingredient_id, quantity)
+             DELETE FROM stock_reservations s USING orders o
+             WHERE s.order_id = p_order AND o.id = s.order_id AND o.preparing_at IS NULL
+             RETURNING s.pizzeria_id, s.ingredient_id, s.quantity)
            SELECT * FROM gone ORDER BY ingredient_id LOOP
     UPDATE stock SET reserved = reserved - r.quantity WHERE pizzeria_id = r.pizzeria_id AND ingredient_id = r.ingredient_id;
   END LOOP;
 END $$;
 
--- Folds consumed reservations into the stock rows (on hand and reserved both go down), one update
--- per stock row, rows in (shop, ingredient) order. Returns the number of stock rows updated.
+-- Folds consumed reservations (of orders the kitchen started) into the stock rows (on hand and
+-- reserved both go down), one update per stock row, rows in (shop, ingredient) order. Returns the
+-- number of stock rows updated.
 CREATE FUNCTION fold_consumed_stock() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   n integer := 0;
 BEGIN
   FOR r IN WITH used AS (
-             DELETE FROM stock_reservations WHERE consumed RETURNING pizzeria_id, ingredient_id, quantity)
+             DELETE FROM stock_reservations s USING orders o
+             WHERE o.id = s.order_id AND o.preparing_at IS NOT NULL
+             RETURNING s.pizzeria_id, s.ingredient_id, s.quantity)
            SELECT pizzeria_id, ingredient_id, sum(quantity)::integer AS quantity FROM used
            GROUP BY pizzeria_id, ingredient_id ORDER BY pizzeria_id, ingredient_id LOOP
     UPDATE stock SET reserved = reserved - r.quantity, on_hand = on_hand - r.quantity
@@ -76,6 +78,7 @@ SELECT s.pizzeria_id, s.ingredient_id, s.low_threshold,
        s.reserved - coalesce(c.used, 0) AS reserved,
        s.on_hand - s.reserved AS free
 FROM stock s
-LEFT JOIN (SELECT pizzeria_id, ingredient_id, sum(quantity)::integer AS used
-           FROM stock_reservations WHERE consumed GROUP BY pizzeria_id, ingredient_id) c
+LEFT JOIN (SELECT s.pizzeria_id, s.ingredient_id, sum(s.quantity)::integer AS used
+           FROM stock_reservations s JOIN orders o ON o.id = s.order_id
+           WHERE o.preparing_at IS NOT NULL GROUP BY s.pizzeria_id, s.ingredient_id) c
   USING (pizzeria_id, ingredient_id);

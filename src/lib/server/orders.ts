@@ -148,20 +148,16 @@ async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check: Await
   throw unavailableError(check.catalogue, [...new Set(products)]);
 }
 
-/**
- * Gives an order's reservation back (cancel, modify: what the kitchen has not used yet), or marks
- * it consumed when preparation starts: only the order's own rows change, the workers fold them
- * into the shop's stock rows later (free stock is the same either way).
- */
-async function settleReservation(tx: Tx, orderId: string, mode: 'release' | 'consume') {
-  if (mode === 'consume') {
-    await tx.query({ name: 'consume-stock', text: 'UPDATE stock_reservations SET consumed = true WHERE order_id = $1', values: [orderId] });
-  } else {
-    await tx.query({ name: 'release-stock', text: 'SELECT release_stock($1)', values: [orderId] });
-  }
+/** Gives an order's reservation back to its shop (a cancel, or a change, before the kitchen starts it). */
+async function releaseReservation(tx: Tx, orderId: string) {
+  await tx.query({ name: 'release-stock', text: 'SELECT release_stock($1)', values: [orderId] });
 }
 
-/** Folds consumed reservations into the stock rows (the workers do it every few seconds); returns the stock rows updated. */
+/**
+ * Folds the reservations of orders the kitchen started into the stock rows (the workers do it
+ * every few seconds): starting an order writes nothing to the shop's stock, its reservation counts
+ * as consumed from then on (free stock is the same either way). Returns the stock rows updated.
+ */
 export async function foldConsumedStock(q: Queryable): Promise<number> {
   const { rows } = await q.query<{ n: number }>('SELECT fold_consumed_stock() AS n');
   return rows[0].n;
@@ -305,28 +301,26 @@ export async function advanceOrder(
     return transaction(dbp, async (tx) => {
       const o = await lockOrder(tx, orderId);
       const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
-      await settleReservation(tx, orderId, 'release');
+      await releaseReservation(tx, orderId);
       await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
       return recordEvent(tx, orderId, 'order.status', actor);
     });
   }
   // Any other move is one statement: the order is read, the move checked against what was read,
-  // and then the update, the kitchen's use of the stock and the event are written at once, only if
-  // the order is still at the version read. Another change in between: read again and check again.
+  // and then the update and its event are written at once, only if the order is still at the
+  // version read; another change in between: read again and check again. (Starting an order
+  // consumes its reservation without a write: see foldConsumedStock.)
   for (let attempt = 1; ; attempt++) {
     const { rows: read } = await dbp.query({ name: 'read-order', text: 'SELECT * FROM orders WHERE id = $1', values: [orderId] });
     if (!read[0]) throw notFound('order');
     const o = read[0];
     const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
-    params.push(o.version, to === 'preparing', actorLabel(actor));
-    const [version, consumes, label] = [params.length - 2, params.length - 1, params.length];
+    params.push(o.version, actorLabel(actor));
+    const [version, label] = [params.length - 1, params.length];
     const { rows } = await dbp.query<{ view: OrderView }>(
       `WITH moved AS (
          UPDATE orders SET ${sets.join(', ')} WHERE id = $1 AND version = $${version}
          RETURNING id, pizzeria_id, driver_id, order_view(orders) AS view
-       ), used AS (
-         UPDATE stock_reservations SET consumed = true
-         WHERE order_id = $1 AND $${consumes}::boolean AND EXISTS (SELECT 1 FROM moved)
        ), recorded AS (
          INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
          SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view FROM moved
@@ -458,7 +452,7 @@ export async function modifyByToken(dbp: Db, token: string, items: LineRequest[]
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
-    await settleReservation(tx, id, 'release');
+    await releaseReservation(tx, id);
     const check = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
     const { priced } = check;
     await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
