@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
@@ -8,6 +8,7 @@ import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../r
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
+import { ORDER_VIEW } from './order-view.ts';
 
 export interface StaffActor {
   kind: 'staff';
@@ -30,9 +31,7 @@ export function canActOnShop(actor: StaffActor, pizzeriaId: number): boolean {
 
 type OrderRow = Record<string, any>;
 
-// the order as screens see it is built by Postgres (order_view, db/migrations/0010_order_view.sql),
-// so that a change can write its event in the statement that makes it
-const VIEW_SELECT = 'SELECT order_view(o) AS view FROM orders o';
+const VIEW_SELECT = `SELECT ${ORDER_VIEW} AS view FROM orders o`;
 
 export async function getOrder(q: Queryable, id: string): Promise<OrderView | null> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
@@ -87,7 +86,7 @@ async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: Orde
   const { rows } = await tx.query<{ payload: OrderView }>({
     name: 'record-event',
     text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
-           SELECT o.id, o.pizzeria_id, o.driver_id, $2, $3, order_view(o) FROM orders o WHERE o.id = $1
+           SELECT o.id, o.pizzeria_id, o.driver_id, $2, $3, ${ORDER_VIEW} FROM orders o WHERE o.id = $1
            RETURNING payload`,
     values: [orderId, type, actorLabel(actor)],
   });
@@ -317,17 +316,17 @@ export async function advanceOrder(
     const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
     params.push(o.version, actorLabel(actor));
     const [version, label] = [params.length - 1, params.length];
-    const { rows } = await dbp.query<{ view: OrderView }>(
-      `WITH moved AS (
-         UPDATE orders SET ${sets.join(', ')} WHERE id = $1 AND version = $${version}
-         RETURNING id, pizzeria_id, driver_id, order_view(orders) AS view
+    const text = `WITH moved AS (
+         UPDATE orders o SET ${sets.join(', ')} WHERE o.id = $1 AND o.version = $${version}
+         RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view
        ), recorded AS (
          INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
          SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view FROM moved
        )
-       SELECT view FROM moved`,
-      params,
-    );
+       SELECT view FROM moved`;
+    // a handful of shapes (one per kind of move): each prepared once per connection
+    const name = `move-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    const { rows } = await dbp.query<{ view: OrderView }>({ name, text, values: params });
     if (rows[0]) return { order: rows[0].view };
     if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
   }

@@ -1,0 +1,49 @@
+/**
+ * An order as every screen sees it (OrderView in src/lib/realtime/contract.ts), built by Postgres
+ * in the statement that reads or changes the order: a change writes its event in the same
+ * statement, with no read of the order in between. This is the one definition of that shape:
+ * getOrder, the lists, the events and the moves all use it.
+ *
+ * It is an SQL expression over an `orders` row aliased `o` (not a function: a prepared statement
+ * plans it once, where a function call would cost more than the rest of a move).
+ */
+
+/** ISO 8601 in UTC with milliseconds, as JavaScript's toISOString() writes it. */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const STAMPS = ['pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery', 'delivered', 'collected', 'cancelled'];
+
+export const ORDER_VIEW = `jsonb_build_object(
+  'id', o.id,
+  'number', o.number,
+  'pizzeriaId', o.pizzeria_id,
+  'channel', o.channel,
+  'fulfilment', o.fulfilment,
+  'status', o.status,
+  'version', o.version,
+  'customer', jsonb_build_object('name', o.customer_name, 'phone', o.customer_phone),
+  'address', CASE WHEN coalesce(o.address_street, '') = '' THEN NULL ELSE jsonb_build_object(
+    'street', o.address_street, 'postcode', o.address_postcode, 'city', o.address_city,
+    'lat', o.address_lat, 'lng', o.address_lng) END,
+  'payment', jsonb_build_object(
+    'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with),
+  'totalCents', o.total_cents,
+  'paidCents', o.paid_cents,
+  'amountDueCents', o.amount_due_cents,
+  'refundDueCents', o.refund_due_cents,
+  'refundedCents', o.refunded_cents,
+  'refundedAt', ${iso('o.refunded_at')},
+  'cancelReason', o.cancel_reason,
+  'driver', CASE WHEN o.driver_id IS NULL THEN NULL
+    ELSE jsonb_build_object('id', o.driver_id, 'name', (SELECT u.name FROM users u WHERE u.id = o.driver_id)) END,
+  'waitingForDriver', o.waiting_for_driver,
+  'late', o.late,
+  'items', coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+             'productId', i.product_id, 'name', i.name, 'category', i.category,
+             'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.id)
+    FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
+  'timestamps', jsonb_strip_nulls(jsonb_build_object(
+    'created', ${iso('o.created_at')},
+    ${STAMPS.map((s) => `'${s}', ${iso(`o.${s}_at`)}`).join(',\n    ')}))
+)`;
