@@ -36,13 +36,15 @@ END $$;
 CREATE TRIGGER order_event_inbox_notify AFTER INSERT ON order_event_inbox FOR EACH STATEMENT EXECUTE FUNCTION order_event_inbox_notify();
 
 -- Moves up to `max_events` committed inbox rows, oldest first, into order_events with the next
--- public ids; returns how many it moved and the newest id given (NULL when none). Each statement of
--- a plpgsql function takes a new snapshot (READ COMMITTED), so the move sees every row committed
--- before the lock was granted, including what the previous publisher left.
-CREATE FUNCTION publish_order_events(max_events integer DEFAULT 1000, OUT published integer, OUT newest bigint)
+-- public ids, and returns them as published (so the hub that publishes needs no second read).
+-- Each statement of a plpgsql function takes a new snapshot (READ COMMITTED), so the move sees
+-- every row committed before the lock was granted, including what the previous publisher left.
+CREATE FUNCTION publish_order_events(max_events integer DEFAULT 1000)
+RETURNS TABLE (event_id bigint, event_type text, event_at timestamptz, event_payload jsonb)
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7242001);
+  RETURN QUERY
   WITH moved AS (
     -- "= ANY(ARRAY(...))": an index scan of the oldest rows, whatever the table's stale statistics say
     DELETE FROM order_event_inbox
@@ -53,17 +55,18 @@ BEGIN
     INSERT INTO order_events (id, order_id, pizzeria_id, driver_id, type, actor, payload, created_at)
     SELECT nextval('order_events_id_seq'), order_id, pizzeria_id, driver_id, type, actor, payload, created_at
     FROM moved ORDER BY seq
-    RETURNING id
+    RETURNING id, type, created_at, payload
   )
-  SELECT count(*)::integer, max(id) INTO published, newest FROM given;
+  SELECT g.id, g.type, g.created_at, g.payload FROM given g ORDER BY g.id;
 END $$;
 
--- one notification per publish, not one per event: followers read every event after their place anyway
+-- one notification per publish, not one per event, saying the newest id: a follower already past it reads nothing
 DROP TRIGGER order_events_notify ON order_events;
 DROP FUNCTION order_events_notify();
 CREATE FUNCTION order_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('order_events', '');
+  PERFORM pg_notify('order_events', (SELECT max(id)::text FROM published));
   RETURN NULL;
 END $$;
-CREATE TRIGGER order_events_notify AFTER INSERT ON order_events FOR EACH STATEMENT EXECUTE FUNCTION order_events_notify();
+CREATE TRIGGER order_events_notify AFTER INSERT ON order_events REFERENCING NEW TABLE AS published
+  FOR EACH STATEMENT EXECUTE FUNCTION order_events_notify();

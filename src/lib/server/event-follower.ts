@@ -39,6 +39,7 @@ export class EventFollower {
   private draining: Promise<void> | null = null;
   private again = false;
   private publishAgain = false;
+  private readAgain = false;
   private closed = false;
   private readonly publishes: boolean;
   private backupTimer: NodeJS.Timeout | null = null;
@@ -51,19 +52,24 @@ export class EventFollower {
     const mode = opts.publish ?? 'now';
     this.publishes = mode !== false;
     this.listener = createPgListener(opts.databaseUrl, opts.name);
-    this.listener.events.on('notification', (n: { channel?: string }) => {
-      if (n?.channel !== INBOX_CHANNEL) return void this.drain();
-      if (mode === 'now') return void this.drain(true);
+    this.listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
+      if (n?.channel !== INBOX_CHANNEL) {
+        // a publish (here or by another process) says the newest id it gave: read only if it is news
+        const newest = Number(n?.payload);
+        if (!(newest <= this.last)) void this.drain({ read: true });
+        return;
+      }
+      if (mode === 'now') return void this.drain({ publish: true });
       // a backup publisher: once, a moment later, whatever no hub published by then
       this.backupTimer ??= setTimeout(() => {
         this.backupTimer = null;
-        void this.drain(true);
+        void this.drain({ publish: true });
       }, PUBLISH_BACKUP_DELAY_MS);
     });
     this.listener.events.on('connected', () => {
       this.connected = true;
       opts.onConnectionChange?.(true);
-      this.drain(true);
+      void this.drain({ publish: true, read: true });
     });
     this.listener.events.on('reconnect', () => {
       if (this.connected) opts.onConnectionChange?.(false);
@@ -81,16 +87,18 @@ export class EventFollower {
     await this.listener.listenTo(EVENTS_CHANNEL);
     if (this.publishes) await this.listener.listenTo(INBOX_CHANNEL);
     // events committed between startAfter and LISTEN taking effect
-    await this.drain(true);
+    await this.drain({ publish: true, read: true });
   }
 
   /**
-   * Publishes (when asked and this follower publishes), then reads and delivers everything after
-   * the last delivered event; concurrent calls coalesce.
+   * Publishes (when asked and this follower publishes) and delivers what it published; reads and
+   * delivers everything after the last delivered event when asked, or when what was published does
+   * not follow on from it (another process published in between). Concurrent calls coalesce.
    */
-  drain(publish = false): Promise<void> {
+  drain(what: { publish?: boolean; read?: boolean }): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (publish && this.publishes) this.publishAgain = true;
+    if (what.publish && this.publishes) this.publishAgain = true;
+    if (what.read || (what.publish && !this.publishes)) this.readAgain = true;
     if (this.draining) {
       this.again = true;
       return this.draining;
@@ -100,21 +108,25 @@ export class EventFollower {
         do {
           this.again = false;
           const cycle = ++this.cyclesStarted;
+          let read = this.readAgain;
+          this.readAgain = false;
           if (this.publishAgain) {
             this.publishAgain = false;
-            // a full batch may leave more behind; what commits later announces itself
-            while (!this.closed && (await publishEvents(this.opts.db, PUBLISH_BATCH)).published === PUBLISH_BATCH) {
-              await this.deliver();
+            for (;;) {
+              const published = await publishEvents(this.opts.db, PUBLISH_BATCH);
+              if (published.length && published[0].eventId === this.last + 1) await this.hand(published);
+              else if (published.length) read = true;
+              // a full batch may leave more behind; what commits later announces itself
+              if (published.length < PUBLISH_BATCH || this.closed) break;
             }
           }
-          await this.deliver();
+          if (read) await this.deliver();
           this.settleWaiters(cycle);
         } while (this.again && !this.closed);
       } catch (err) {
         this.opts.onError?.(err);
         // retry soon: the next notification or reconnect would too, but do not wait for one
-        this.publishAgain = this.publishes;
-        setTimeout(() => this.drain(), 1000).unref();
+        setTimeout(() => void this.drain({ publish: true, read: true }), 1000).unref();
       } finally {
         this.draining = null;
         // nobody waits past a failure or a close: their events come with the next cycle
@@ -132,7 +144,7 @@ export class EventFollower {
   publishNow(): Promise<void> {
     if (this.closed || !this.publishes) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.push({ cycle: this.cyclesStarted + 1, resolve }));
-    void this.drain(true);
+    void this.drain({ publish: true });
     return done;
   }
 
@@ -146,15 +158,18 @@ export class EventFollower {
     this.waiters = still;
   }
 
+  /** Hands a batch (in id order, following on from the last one delivered) to the follower's user. */
+  private async hand(batch: OrderUpdated[]) {
+    await this.opts.onEvents(batch);
+    this.last = batch[batch.length - 1].eventId;
+  }
+
   /** Delivers every event committed after the last one delivered (a short batch means none is left). */
   private async deliver() {
     const size = this.opts.batchSize ?? 500;
     for (;;) {
       const batch = await listEventsAfter(this.opts.db, { all: true }, this.last, size);
-      if (batch.length) {
-        await this.opts.onEvents(batch);
-        this.last = batch[batch.length - 1].eventId;
-      }
+      if (batch.length) await this.hand(batch);
       if (batch.length < size || this.closed) return;
     }
   }

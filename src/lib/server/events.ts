@@ -15,17 +15,16 @@ export async function appendEvent(tx: Tx, type: EventType, actor: string, order:
 }
 
 /**
- * Publishes committed inbox events (up to `max`, oldest first) with their public ids; says how
- * many it published and the newest id given. Safe to call from any number of processes at once:
- * publishes run one at a time.
+ * Publishes committed inbox events (up to `max`, oldest first) with their public ids, and returns
+ * them in id order. Safe to call from any number of processes at once: publishes run one at a time.
  */
-export async function publishEvents(q: Queryable, max = 1000): Promise<{ published: number; newest: number | null }> {
-  const { rows } = await q.query<{ published: number; newest: number | null }>({
+export async function publishEvents(q: Queryable, max = 1000): Promise<OrderUpdated[]> {
+  const { rows } = await q.query<{ event_id: number; event_type: EventType; event_at: Date; event_payload: OrderView }>({
     name: 'publish-events',
-    text: 'SELECT published, newest FROM publish_order_events($1)',
+    text: 'SELECT event_id, event_type, event_at, event_payload FROM publish_order_events($1)',
     values: [max],
   });
-  return rows[0];
+  return rows.map((r) => ({ eventId: r.event_id, type: r.event_type, at: r.event_at.toISOString(), order: r.event_payload }));
 }
 
 interface EventRow {
