@@ -27,20 +27,22 @@ CREATE TABLE order_event_inbox (
 -- a queue table: rows live for milliseconds, so vacuum it by a fixed count of dead rows, not a share
 ALTER TABLE order_event_inbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000);
 
--- one "something to publish" per transaction (Postgres folds identical notifications of a transaction)
+-- "something to publish", once per statement, with the newest inbox row it wrote: a hub that has
+-- already published that row (the API asked it to, before answering) has nothing to do
 CREATE FUNCTION order_event_inbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('order_event_inbox', '');
+  PERFORM pg_notify('order_event_inbox', (SELECT max(seq)::text FROM written));
   RETURN NULL;
 END $$;
-CREATE TRIGGER order_event_inbox_notify AFTER INSERT ON order_event_inbox FOR EACH STATEMENT EXECUTE FUNCTION order_event_inbox_notify();
+CREATE TRIGGER order_event_inbox_notify AFTER INSERT ON order_event_inbox REFERENCING NEW TABLE AS written
+  FOR EACH STATEMENT EXECUTE FUNCTION order_event_inbox_notify();
 
 -- Moves up to `max_events` committed inbox rows, oldest first, into order_events with the next
 -- public ids, and returns them as published (so the hub that publishes needs no second read).
 -- Each statement of a plpgsql function takes a new snapshot (READ COMMITTED), so the move sees
 -- every row committed before the lock was granted, including what the previous publisher left.
 CREATE FUNCTION publish_order_events(max_events integer DEFAULT 1000)
-RETURNS TABLE (event_id bigint, event_type text, event_at timestamptz, event_payload jsonb)
+RETURNS TABLE (event_id bigint, event_type text, event_at timestamptz, event_payload jsonb, inbox_seq bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7242001);
@@ -57,7 +59,11 @@ BEGIN
     FROM moved ORDER BY seq
     RETURNING id, type, created_at, payload
   )
-  SELECT g.id, g.type, g.created_at, g.payload FROM given g ORDER BY g.id;
+  -- ids follow the inbox order, so the nth event published is the nth row moved
+  SELECT g.id, g.type, g.created_at, g.payload, m.seq
+  FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM given) g
+  JOIN (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM moved) m USING (n)
+  ORDER BY g.id;
 END $$;
 
 -- one notification per publish, not one per event, saying the newest id: a follower already past it reads nothing

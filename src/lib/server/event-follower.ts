@@ -7,6 +7,7 @@ const EVENTS_CHANNEL = 'order_events';
 const INBOX_CHANNEL = 'order_event_inbox';
 const PUBLISH_BATCH = 1000;
 export const PUBLISH_BACKUP_DELAY_MS = 250;
+const RECENTLY_PUBLISHED_MAX = 10_000;
 
 export interface FollowerOptions {
   db: Db;
@@ -40,6 +41,8 @@ export class EventFollower {
   private again = false;
   private publishAgain = false;
   private readAgain = false;
+  /** Inbox rows this follower published lately (their notifications need no publish). */
+  private recentlyPublished = new Set<number>();
   private closed = false;
   private readonly publishes: boolean;
   private backupTimer: NodeJS.Timeout | null = null;
@@ -59,6 +62,8 @@ export class EventFollower {
         if (!(newest <= this.last)) void this.drain({ read: true });
         return;
       }
+      // this follower published that row already (the API asked it to, before answering)
+      if (this.recentlyPublished.has(Number(n?.payload))) return;
       if (mode === 'now') return void this.drain({ publish: true });
       // a backup publisher: once, a moment later, whatever no hub published by then
       this.backupTimer ??= setTimeout(() => {
@@ -113,7 +118,8 @@ export class EventFollower {
           if (this.publishAgain) {
             this.publishAgain = false;
             for (;;) {
-              const published = await publishEvents(this.opts.db, PUBLISH_BATCH);
+              const { events: published, inboxSeqs } = await publishEvents(this.opts.db, PUBLISH_BATCH);
+              for (const seq of inboxSeqs) this.remember(seq);
               if (published.length && published[0].eventId === this.last + 1) await this.hand(published);
               else if (published.length) read = true;
               // a full batch may leave more behind; what commits later announces itself
@@ -156,6 +162,13 @@ export class EventFollower {
       else still.push(w);
     }
     this.waiters = still;
+  }
+
+  private remember(seq: number) {
+    this.recentlyPublished.add(seq);
+    if (this.recentlyPublished.size > RECENTLY_PUBLISHED_MAX) {
+      this.recentlyPublished.delete(this.recentlyPublished.values().next().value!);
+    }
   }
 
   /** Hands a batch (in id order, following on from the last one delivered) to the follower's user. */

@@ -18,13 +18,22 @@ export async function appendEvent(tx: Tx, type: EventType, actor: string, order:
  * Publishes committed inbox events (up to `max`, oldest first) with their public ids, and returns
  * them in id order. Safe to call from any number of processes at once: publishes run one at a time.
  */
-export async function publishEvents(q: Queryable, max = 1000): Promise<OrderUpdated[]> {
-  const { rows } = await q.query<{ event_id: number; event_type: EventType; event_at: Date; event_payload: OrderView }>({
+export async function publishEvents(q: Queryable, max = 1000): Promise<Published> {
+  const { rows } = await q.query<{ event_id: number; event_type: EventType; event_at: Date; event_payload: OrderView; inbox_seq: number }>({
     name: 'publish-events',
-    text: 'SELECT event_id, event_type, event_at, event_payload FROM publish_order_events($1)',
+    text: 'SELECT event_id, event_type, event_at, event_payload, inbox_seq FROM publish_order_events($1)',
     values: [max],
   });
-  return rows.map((r) => ({ eventId: r.event_id, type: r.event_type, at: r.event_at.toISOString(), order: r.event_payload }));
+  return {
+    events: rows.map((r) => ({ eventId: r.event_id, type: r.event_type, at: r.event_at.toISOString(), order: r.event_payload })),
+    inboxSeqs: rows.map((r) => r.inbox_seq),
+  };
+}
+
+/** What a publish gave out: the events in id order, and the inbox rows they came from (their notifications named those). */
+export interface Published {
+  events: OrderUpdated[];
+  inboxSeqs: number[];
 }
 
 interface EventRow {
