@@ -32,7 +32,9 @@
 // each step BENCH_STEP_SECONDS long), stops at the first step that fails and reports the highest
 // rate at which the screen p99 stayed ≤ 50 ms with nothing lost, and the moves were made at the rate
 // asked (≥ 95 % of it: a system whose API falls behind would otherwise pass on screen latency alone,
-// measured from its late answers). "sent → screen" is the latency from the move sent, API included.
+// measured from its late answers). "sent → screen" is the latency from the move sent, API included;
+// the ceiling is also reported with sent → screen p99 ≤ 50 ms (the stricter of the two, and the fair
+// one for a system whose API answers only once its screens are told).
 //
 // Knobs (environment): BENCH_SOCKETS (5000), BENCH_STAFF (80), BENCH_RATE moves/s (200),
 // BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
@@ -517,6 +519,12 @@ function line(r: PhaseResult) {
  * latency from the answer alone would hide it). */
 const achieved = (r: PhaseResult) => r.moves / r.seconds;
 const passes = (r: PhaseResult) => r.lost === 0 && r.failedMoves === 0 && r.p99 <= CEILING_P99_MS && achieved(r) >= 0.95 * r.rate;
+/**
+ * The same, with the latency counted from the move sent (the API's own time included): a system
+ * whose API answers only once its screens are told has a screen latency from the answer at or
+ * under zero at any rate, so this is the ceiling that compares it fairly.
+ */
+const passesFromSent = (r: PhaseResult) => passes(r) && r.sentP99 <= CEILING_P99_MS;
 
 interface SystemReport {
   system: string;
@@ -807,6 +815,8 @@ async function main() {
   if (CEILING) {
     for (const rep of reports) {
       const ok = rep.phases.filter(passes).map((r) => r.rate);
+      const strict = rep.phases.filter(passesFromSent).map((r) => r.rate);
+      say(`ceiling from the move sent, ${rep.system}: ${strict.length ? `${Math.max(...strict)} moves/s` : `below ${rates[0]} moves/s`} with sent → screen p99 ≤ ${CEILING_P99_MS} ms as well`);
       say(`ceiling, ${rep.system}: ${ok.length ? `${Math.max(...ok)} moves/s` : `below ${rates[0]} moves/s`} with screen p99 ≤ ${CEILING_P99_MS} ms, nothing lost, and the rate kept (≥ 95 %)` +
         (rep.phases.length === rates.length && rep.phases.every(passes) ? ' (every step passed: the ceiling is higher)' : ''));
     }

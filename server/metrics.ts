@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Db } from '../src/lib/server/db.ts';
-import { backupSummary, ordersByShopAndStatus, type BackupSummary } from '../src/lib/server/operations-queries.ts';
+import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSummary } from '../src/lib/server/operations-queries.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -118,6 +118,14 @@ export function createMetrics(deps: {
   backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => r.lastBytes);
   backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.lastOk === null ? null : r.lastOk ? 1 : 0));
   backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => r.failures);
+  new Gauge({
+    name: 'ocpizza_events_unpublished',
+    help: 'Order events committed and not yet published to the screens (above a few for long: no hub nor worker is publishing)',
+    registers: [registry],
+    async collect() {
+      this.set(await unpublishedEvents(deps.db));
+    },
+  });
   new Gauge({
     name: 'ocpizza_schema_pending_migrations',
     help: 'Migrations the code has and the database has not applied (not ready while above 0)',

@@ -553,6 +553,7 @@ describe('monitoring', () => {
     }
     expect(samplesOf(m, 'ocpizza_orders', { pizzeria: 'batignolles', status: 'preparing' })[0]?.value).toBeGreaterThanOrEqual(1);
     expect(samplesOf(m, 'ocpizza_schema_pending_migrations')[0].value).toBe(0);
+    expect(samplesOf(m, 'ocpizza_events_unpublished')[0].value).toBeGreaterThanOrEqual(0);
     expect(samplesOf(m, 'ocpizza_process_cpu_seconds_total')).toHaveLength(1); // default process metrics, prefixed
 
     // the socket leaves: the gauge follows

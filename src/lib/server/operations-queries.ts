@@ -51,3 +51,9 @@ export async function backupSummary(q: Queryable): Promise<BackupSummary | null>
     failures: Number(r.failures),
   };
 }
+
+/** Order events committed and still waiting in the inbox for a publisher (a hub, or the workers). */
+export async function unpublishedEvents(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM order_event_inbox');
+  return rows[0].n;
+}
