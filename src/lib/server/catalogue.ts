@@ -106,14 +106,21 @@ export async function listRecipes(q: Queryable, locale: Locale = 'fr'): Promise<
   }));
 }
 
-// shops are few and rarely added: known ids are kept, an unknown one is looked up at most every 10 s
-const knownShops = { ids: new Set<number>(), checkedAt: 0 };
+// shops are few and rarely added: known ids are kept, an unknown one is looked up at most every
+// 10 s, and callers arriving while a lookup runs wait for it (a burst of storefronts after a start
+// must not be told a shop does not exist because the first lookup has not answered yet)
+const knownShops: { ids: Set<number>; checkedAt: number; lookup: Promise<void> | null } = { ids: new Set(), checkedAt: 0, lookup: null };
 /** Whether a pizzeria exists (the hub asks before it opens a menu room for it). */
 export async function pizzeriaExists(q: Queryable, id: number): Promise<boolean> {
   if (knownShops.ids.has(id)) return true;
-  if (Date.now() - knownShops.checkedAt < 10_000) return false;
-  knownShops.checkedAt = Date.now();
-  const { rows } = await q.query<{ id: number }>('SELECT id FROM pizzerias');
-  knownShops.ids = new Set(rows.map((r) => r.id));
+  if (knownShops.lookup) await knownShops.lookup;
+  else if (Date.now() - knownShops.checkedAt >= 10_000) {
+    knownShops.checkedAt = Date.now();
+    knownShops.lookup = q
+      .query<{ id: number }>('SELECT id FROM pizzerias')
+      .then(({ rows }) => void (knownShops.ids = new Set(rows.map((r) => r.id))))
+      .finally(() => (knownShops.lookup = null));
+    await knownShops.lookup;
+  }
   return knownShops.ids.has(id);
 }
