@@ -72,6 +72,43 @@ const num = (name: string, dflt: number, min = 0) => {
 const NOTIFY_CHANNEL = 'bench_rush_moves';
 
 // =====================================================================================
+// Idle clients (--idle-clients): IDLE_COUNT storefront sockets with a live menu open, held until stopped.
+// =====================================================================================
+
+const IDLE_PER_CLIENT = 8000;
+
+async function idleClients() {
+  const shops = process.env.IDLE_SHOPS!.split(',').map(Number);
+  const count = Number(process.env.IDLE_COUNT);
+  const sockets: Socket[] = [];
+  process.on('SIGTERM', () => {
+    for (const s of sockets) s.disconnect();
+    process.exit(0);
+  });
+  try {
+    for (let i = 0; i < count; i += CONNECT_BATCH) {
+      await Promise.all(
+        Array.from({ length: Math.min(CONNECT_BATCH, count - i) }, (_, j) => {
+          const socket = ioClient(process.env.IDLE_BASE!, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30_000 });
+          sockets.push(socket);
+          return new Promise<void>((resolve, reject) => {
+            socket.once('connect_error', reject);
+            socket.once('connect', () =>
+              socket.timeout(30_000).emit('subscribe', { scope: 'menu', pizzeriaId: shops[(i + j) % shops.length] }, (err: Error | null, ack: any) =>
+                err || !ack || 'error' in ack ? reject(err ?? new Error(JSON.stringify(ack?.error))) : resolve(),
+              ),
+            );
+          });
+        }),
+      );
+    }
+    process.send!({ connected: sockets.length });
+  } catch (err) {
+    process.send!({ error: (err as Error).message });
+  }
+}
+
+// =====================================================================================
 // The bare relay (--bare): LISTEN → Socket.io rooms, and one endpoint that makes a move.
 // =====================================================================================
 
@@ -728,19 +765,33 @@ async function main() {
       }
       const disconnects = screens.disconnects;
       if (disconnects) say(`  ${disconnects} sockets dropped by the server`);
-      if (IDLE_SOCKETS > 0) {
-        // storefront visitors with the live menu open, on top of the rush-hour mix: held, not fed
-        const before = rssMiB(server.pid!);
-        const visitors: Screen[] = Array.from({ length: IDLE_SOCKETS }, (_, i) => ({ kind: 'menu', shop: shopRows[i % shopRows.length].id, order: null }));
-        const idleSeconds = await connectAll(screens, visitors, (s) => ({ auth: {}, req: { scope: 'menu', pizzeriaId: s.shop } }));
-        await sleep(5000);
-        idle = { sockets: IDLE_SOCKETS, connectSeconds: idleSeconds, rssBefore: before, rssAfter: rssMiB(server.pid!), total: screens.sockets.length };
-        say(`  ${IDLE_SOCKETS} idle sockets (live menus) more in ${idleSeconds.toFixed(1)} s: server RSS ${idle.rssBefore.toFixed(0)} → ${idle.rssAfter.toFixed(0)} MiB with ${idle.total} sockets open` +
-          ` (${(((idle.rssAfter - idle.rssBefore) * 1024) / IDLE_SOCKETS).toFixed(1)} KiB per idle socket)`);
-      }
       reports.push({ system: 'project', phases, peakRssMiB: peakRssMiB(server.pid!), connectSeconds });
       screens.close();
       screens = undefined;
+      if (IDLE_SOCKETS > 0) {
+        // storefront visitors with the live menu open, held and not fed, after the rush (a process
+        // may have only so many open files: the rush's sockets are closed first, and the visitors
+        // come from child processes of at most IDLE_PER_CLIENT sockets each)
+        await sleep(3000);
+        const before = rssMiB(server.pid!);
+        const t0 = performance.now();
+        const clients: ChildProcess[] = [];
+        for (let left = IDLE_SOCKETS, i = 0; left > 0; left -= IDLE_PER_CLIENT, i++) {
+          const n = Math.min(IDLE_PER_CLIENT, left);
+          const child = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--idle-clients'], { IDLE_BASE: base, IDLE_COUNT: String(n), IDLE_SHOPS: shopRows.map((r) => r.id).join(',') }, `idle clients ${i + 1}`, true);
+          clients.push(child);
+          await new Promise<void>((resolve, reject) => {
+            child.once('message', (m: { connected?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve()));
+            child.once('exit', (code) => reject(new Error(`idle clients exited (${code})`)));
+          });
+        }
+        const idleSeconds = (performance.now() - t0) / 1000;
+        await sleep(5000);
+        idle = { sockets: IDLE_SOCKETS, connectSeconds: idleSeconds, rssBefore: before, rssAfter: rssMiB(server.pid!), total: IDLE_SOCKETS };
+        say(`  ${IDLE_SOCKETS} idle sockets (live menus) connected and subscribed in ${idleSeconds.toFixed(1)} s: server RSS ${idle.rssBefore.toFixed(0)} → ${idle.rssAfter.toFixed(0)} MiB` +
+          ` (${(((idle.rssAfter - idle.rssBefore) * 1024) / IDLE_SOCKETS).toFixed(1)} KiB per idle socket)`);
+        await Promise.all(clients.map((c) => stop(c)));
+      }
     }
     await Promise.all([stop(server), stop(workers)]);
 
@@ -826,6 +877,8 @@ async function main() {
 
 if (process.argv.includes('--bare')) {
   await bare();
+} else if (process.argv.includes('--idle-clients')) {
+  await idleClients();
 } else {
   main().then(
     (bad) => process.exit(bad && !CEILING ? 1 : 0),
