@@ -108,13 +108,17 @@ export function createSubscriptions(deps: {
 
   async function replay(socket: HubSocket, grant: Grant, lastEventId: number): Promise<SubscribeResult> {
     const catchUp = relay.beginCatchUp(socket);
+    // what this hub relayed before the catch-up began comes from the replay; anything after it
+    // comes through the catch-up buffer, then live. An event already in Postgres but not yet
+    // relayed here is left to the relay, so it is sent once, not by both.
+    const relayedBefore = relay.deliveredUpTo;
     const sent = new Set<number>();
     try {
       const result = await replaySlot(async (): Promise<SubscribeResult> => {
         const bounds = await eventBounds(db);
         // older than what the hot table keeps, or from another database: the screen reloads a snapshot
         if (lastEventId > bounds.last || (bounds.first > 0 && lastEventId < bounds.first - 1)) return { resync: true, lastEventId: bounds.last };
-        const missed = await listEventsAfter(db, grant.filter, lastEventId, deps.resumeMaxEvents + 1);
+        const missed = (await listEventsAfter(db, grant.filter, lastEventId, deps.resumeMaxEvents + 1)).filter((e) => e.eventId <= relayedBefore);
         if (missed.length > deps.resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
         for (const e of missed) {
           socket.emit('order:updated', e);
@@ -122,7 +126,7 @@ export function createSubscriptions(deps: {
         }
         return { lastEventId: Math.max(lastEventId, missed.at(-1)?.eventId ?? 0, relay.deliveredUpTo) };
       });
-      const { overflowed } = catchUp.finish(sent, 0);
+      const { overflowed } = catchUp.finish(sent, lastEventId);
       return overflowed ? { resync: true, lastEventId: relay.deliveredUpTo } : result;
     } catch (err) {
       catchUp.finish(sent, 0);

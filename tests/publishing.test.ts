@@ -3,18 +3,21 @@
 // hub did. No hub runs in this file: the followers here are the only publishers.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { SHOPS, customer, productId, testPool, userId } from './helpers.ts';
+import { createShop, customer, productId, testPool, userId } from './helpers.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { EventFollower, PUBLISH_BACKUP_DELAY_MS } from '../src/lib/server/event-follower.ts';
 import { advanceOrder, placeOrder } from '../src/lib/server/orders.ts';
 
 let pool: pg.Pool;
 let margherita: number;
+// a shop of its own, well stocked: the seeded shops' stock is shared by the whole suite
+let shop: Awaited<ReturnType<typeof createShop>>;
 const followers: EventFollower[] = [];
 
 beforeAll(async () => {
   pool = testPool();
   margherita = await productId(pool, 'margherita');
+  shop = await createShop(pool, 'publishing');
 });
 afterEach(async () => {
   for (const f of followers.splice(0)) await f.close();
@@ -47,7 +50,7 @@ async function follow(name: string, publish: 'now' | 'backup' | false) {
 const place = () =>
   placeOrder(
     pool,
-    { pizzeriaId: SHOPS.bastille, channel: 'online', fulfilment: 'pickup', customer, items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery' },
+    { pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer, items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery' },
     { kind: 'customer' },
   );
 
@@ -93,7 +96,7 @@ describe('publishing order events', () => {
   it('with a hub and the workers both running, every event is published once, in each order’s version order', async () => {
     const hub = await follow('test-hub', 'now');
     const workers = await follow('test-workers', 'backup');
-    const kitchen = { kind: 'staff' as const, id: await userId(pool, 'kitchen.bastille@ocpizza.test'), role: 'kitchen' as const, pizzeriaId: SHOPS.bastille, name: 'k' };
+    const kitchen = { kind: 'staff' as const, id: await userId(pool, shop.email('kitchen')), role: 'kitchen' as const, pizzeriaId: shop.id, name: 'k' };
     const orders = await Promise.all(Array.from({ length: 10 }, () => place()));
     await Promise.all(
       orders.map(async (o) => {

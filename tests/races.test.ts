@@ -2,7 +2,7 @@
 // exactly one of two conflicting moves wins, stock stays consistent, and nothing is done twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, connectSocket, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
+import { Client, SHOPS, address, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 import { advanceOrder, assignDriver, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
@@ -164,26 +164,28 @@ describe('the last portions', () => {
 
 describe('what the kitchens use', () => {
   it('orders started in the kitchen are folded into the stock rows later, many at once, and the count a person sees never moves', async () => {
-    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    // a shop of its own: nothing else in the suite moves its stock meanwhile
+    const shop = await createShop(pool, 'fold');
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
     const raw = async () =>
       (await pool.query(
         `SELECT s.ingredient_id, s.on_hand, s.reserved FROM recipe_ingredients r
          JOIN stock s ON s.ingredient_id = r.ingredient_id AND s.pizzeria_id = $1 WHERE r.product_id = $2 ORDER BY 1`,
-        [SHOPS.canal, margherita],
+        [shop.id, margherita],
       )).rows;
     await foldConsumedStock(pool); // start from nothing pending
-    const levels = await stockFor(SHOPS.canal, margherita);
+    const levels = await stockFor(shop.id, margherita);
     const rows = await raw();
-    const placed = [await place(SHOPS.canal), await place(SHOPS.canal), await place(SHOPS.canal)];
+    const placed = [await place(shop.id), await place(shop.id), await place(shop.id)];
     for (const p of placed) expect((await kitchen.post(`/api/orders/${p.id}/status`, { to: 'preparing' })).status).toBe(200);
     const used = levels.map((b) => ({ ...b, on_hand: b.on_hand - 3 * b.need }));
     // the kitchen starting them wrote nothing to the shop's stock rows (what placing reserved is still there)
-    expect(await stockFor(SHOPS.canal, margherita)).toEqual(used);
+    expect(await stockFor(shop.id, margherita)).toEqual(used);
     expect(await raw()).toEqual(rows.map((r, i) => ({ ...r, reserved: r.reserved + 3 * levels[i].need })));
     // the fold: stock rows go down by what was used, the count stays, and the reservations are gone
     expect(await foldConsumedStock(pool)).toBeGreaterThanOrEqual(levels.length);
     expect(await raw()).toEqual(rows.map((r, i) => ({ ...r, on_hand: r.on_hand - 3 * levels[i].need })));
-    expect(await stockFor(SHOPS.canal, margherita)).toEqual(used);
+    expect(await stockFor(shop.id, margherita)).toEqual(used);
     const left = await pool.query('SELECT count(*)::int AS n FROM stock_reservations WHERE order_id = ANY($1)', [placed.map((p) => p.id)]);
     expect(left.rows[0].n).toBe(0);
   });

@@ -8,6 +8,7 @@ import {
   address,
   collect,
   connectSocket,
+  createShop,
   customer,
   productId,
   startTestApp,
@@ -165,12 +166,13 @@ describe('a change reaches every screen that may see it', () => {
 
 describe('the API answers once the change is on its way to the screens', () => {
   it('when the kitchen moves an order, or a customer places, changes or cancels one, the hub has relayed the event before the answer comes back', async () => {
-    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const shop = await createShop(pool, 'answers');
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
     const relayedUpTo = () => app.hub.relay.deliveredUpTo;
     const eventOf = async (orderId: string, version: number) =>
       Number((await pool.query(`SELECT id FROM order_events WHERE order_id = $1 AND (payload->>'version')::int = $2`, [orderId, version])).rows[0]?.id ?? 0);
 
-    const placed = await placeOrder(SHOPS.canal);
+    const placed = await placeOrder(shop.id);
     const afterPlace = relayedUpTo();
     expect(await eventOf(placed.id, 1)).toBeGreaterThan(0);
     expect(afterPlace).toBeGreaterThanOrEqual(await eventOf(placed.id, 1));
@@ -182,7 +184,7 @@ describe('the API answers once the change is on its way to the screens', () => {
     await move(kitchen, placed.id, 'preparing');
     expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(placed.id, 3));
 
-    const other = await placeOrder(SHOPS.canal);
+    const other = await placeOrder(shop.id);
     expect((await new Client(base).post(`/api/track/${other.trackingToken}/cancel`)).status).toBe(200);
     expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(other.id, 2));
   });
