@@ -5,7 +5,7 @@ import pino from 'pino';
 import { parseConfig, type Config } from '../src/lib/server/config.ts';
 import { createApp, type App } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
-import type { ClientToServerEvents, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
+import type { ClientToServerEvents, EventType, OrderUpdated, OrderView, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({
@@ -364,5 +364,17 @@ export async function workersStartFromNow(pool: pg.Pool): Promise<void> {
   await pool.query(
     `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
      ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
+  );
+}
+
+/**
+ * Writes an event for a given view into the inbox in a transaction, as a service does in the
+ * order's own (services build the view in their statement: src/lib/server/orders.ts): for tests
+ * of commit order, which need writers holding events uncommitted.
+ */
+export async function appendEvent(tx: pg.PoolClient, type: EventType, actor: string, order: OrderView): Promise<void> {
+  await tx.query(
+    'INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload) VALUES ($1, $2, $3, $4, $5, $6)',
+    [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
   );
 }

@@ -8,6 +8,7 @@ import {
   address,
   collect,
   connectSocket,
+  appendEvent,
   createShop,
   customer,
   productId,
@@ -22,7 +23,7 @@ import {
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { appendEvent, listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
+import { listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
 import { advanceOrder, assignDriver, getOrder } from '../src/lib/server/orders.ts';
 
 const PgClient = pg.Client;

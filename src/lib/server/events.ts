@@ -1,18 +1,5 @@
 import type { EventType, OrderUpdated, OrderView } from '../realtime/contract.ts';
-import type { Queryable, Tx } from './db.ts';
-
-/**
- * Records an order event in the order's transaction. It goes to the inbox, with no lock taken: a
- * publisher (`publishEvents`, run by every event follower) gives it its public id once it has
- * committed, in commit order (db/migrations/0008_event_inbox.sql says why that never skips).
- */
-export async function appendEvent(tx: Tx, type: EventType, actor: string, order: OrderView): Promise<void> {
-  await tx.query({
-    name: 'append-event',
-    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload) VALUES ($1, $2, $3, $4, $5, $6)`,
-    values: [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
-  });
-}
+import type { Queryable } from './db.ts';
 
 /**
  * Publishes committed inbox events (up to `max`, oldest first) with their public ids, and returns
