@@ -1,19 +1,22 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
-import { UUID, idParam, listSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema } from '../src/lib/order-requests.ts';
+import { UUID, idParam, listSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
 import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
+import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
+import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
 import {
   advanceOrder,
   cancelByToken,
   canActOnShop,
+  deliveryPin,
   getOrder,
   getOrderIdByToken,
   listOrders,
@@ -73,6 +76,8 @@ export function createApi(deps: {
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
+  const geocoder: Geocoder | null =
+    config.GEOCODER_URL === 'none' ? null : new AddressApiGeocoder(config.GEOCODER_URL, { timeoutMs: config.GEOCODER_TIMEOUT_MS });
   const r = express.Router();
   // a page of another origin must not change state with a staff cookie (absent Origin: not a browser)
   r.use((req, _res, next) => {
@@ -148,6 +153,15 @@ export function createApi(deps: {
     res.json(await getMenu(db, id, lang === 'en' ? 'en' : 'fr'));
   });
 
+  // where an address is, and which shops deliver there (open ones first): the storefront asks before checkout
+  const whereLimiter = limiter('where', 10 * 60_000, Math.max(60, config.RATE_LIMIT_ORDERS * 2), { skip: (req) => !!req.user });
+  r.get('/delivery/where', whereLimiter, async (req, res) => {
+    const q = parse(whereSchema, req.query);
+    const found = 'lat' in q ? { at: { lat: q.lat, lng: q.lng }, label: null, unavailable: false } : await geocodeForStorefront(geocoder, q);
+    const shops = found.at ? await shopsForSpot(db, found.at, { pizzas: q.pizzas, eta: config.eta, mode: config.DELIVERY_MODE }) : [];
+    res.json({ ...found, shops });
+  });
+
   r.post('/orders', customerLimiter, async (req, res) => {
     const body = parse(placeOrderSchema, req.body);
     const key = req.get('idempotency-key');
@@ -156,7 +170,13 @@ export function createApi(deps: {
     }
     const actor = body.channel === 'online' || !req.user ? { kind: 'customer' as const } : staffActor(req.user);
     if (body.channel !== 'online' && !req.user) throw unauthorized();
-    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, { idempotencyKey: key });
+    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, {
+      idempotencyKey: key,
+      geocoder,
+      eta: config.eta,
+      travelMode: config.DELIVERY_MODE,
+      log: (msg, err) => deps.log.error({ err }, msg),
+    });
     if (!placed.replayed) await relayed();
     // a replay answers 200 with the order the key first placed, as it is now
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
@@ -174,7 +194,7 @@ export function createApi(deps: {
     const id = await getOrderIdByToken(db, req.params.token);
     const order = id && (await getOrder(db, id));
     if (!order) throw notFound('order');
-    res.json(orderResponse(order));
+    res.json({ ...orderResponse(order), deliveryPin: await deliveryPin(db, order.id) });
   });
 
   r.post('/track/:token/cancel', customerLimiter, async (req, res) => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, customer, productId, silentLog, startTestApp, storedEvents, testConfig, testPool } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig, testPool } from './helpers.ts';
 import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
 import { deleteExpiredIdempotencyKeys } from '../src/lib/server/idempotency.ts';
@@ -37,7 +37,7 @@ function order(overrides: Record<string, unknown> = {}) {
     pizzeriaId: SHOPS.batignolles,
     fulfilment: 'delivery',
     customer,
-    address,
+    address: addressFor(SHOPS.batignolles),
     items: [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 1 }],
     payment: 'on_delivery',
     ...overrides,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, customer, productId, startTestApp, testPool } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
 
 let app: App;
@@ -31,7 +31,7 @@ function onlineOrder(overrides: Record<string, unknown> = {}) {
     pizzeriaId: SHOPS.montmartre,
     fulfilment: 'delivery',
     customer,
-    address,
+    address: addressFor(SHOPS.montmartre),
     items: [{ productId: margherita, quantity: 2 }, { productId: coca, quantity: 1 }],
     payment: 'on_delivery',
     ...overrides,
@@ -126,7 +126,7 @@ describe('placing an order', () => {
       [onlineOrder({ items: [] }), 'items'],
       [onlineOrder({ customer: { name: '', phone: '06 12 34 56 78' } }), 'customer.name'],
       [onlineOrder({ customer: { name: 'A', phone: 'call me' } }), 'customer.phone'],
-      [onlineOrder({ address: { ...address, postcode: '7501' } }), 'address.postcode'],
+      [onlineOrder({ address: { ...addressFor(SHOPS.montmartre), postcode: '7501' } }), 'address.postcode'],
       [onlineOrder({ items: [{ productId: margherita, quantity: 0 }] }), 'items.0.quantity'],
       [onlineOrder({ items: [{ productId: margherita, quantity: 999 }] }), 'items.0.quantity'],
       [onlineOrder({ fulfilment: 'teleport' }), 'fulfilment'],

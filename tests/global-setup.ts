@@ -3,12 +3,14 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../db/migrate-runner.ts';
 import { seed } from '../db/seed-data.ts';
+import { startGeocoderStub } from './geocoder-stub.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     queuePrefix: string;
     demoPassword: string;
+    geocoderUrl: string;
   }
 }
 
@@ -31,8 +33,12 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('queuePrefix', `ocpizza_test_${suffix}`);
   project.provide('demoPassword', demoPassword);
+  // the address service every server of the run asks (no internet here)
+  const geocoder = await startGeocoderStub();
+  project.provide('geocoderUrl', geocoder.url);
 
   return async () => {
+    await geocoder.close();
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName]);
     await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
     await admin.end();

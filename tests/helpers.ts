@@ -14,6 +14,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     QUEUE_PREFIX: inject('queuePrefix'),
     LOG_LEVEL: 'silent',
     DEMO_PASSWORD: inject('demoPassword'),
+    GEOCODER_URL: inject('geocoderUrl'),
+    MAP_TILE_URL: 'none',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
     // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
@@ -136,6 +138,15 @@ export async function productId(pool: pg.Pool, slug: string): Promise<number> {
 
 export const customer = { name: 'Camille Martin', phone: '06 12 34 56 78' };
 export const address = { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736 };
+/** A delivery address inside each seeded shop's zone (the pin a customer would drop); Oberkampf for a test shop (createShop). */
+export const ADDRESSES: Record<number, typeof address> = {
+  [SHOPS.bastille]: address,
+  [SHOPS.montmartre]: { street: '3 rue Lepic', postcode: '75018', city: 'Paris', lat: 48.8838, lng: 2.3329 },
+  [SHOPS.batignolles]: { street: '3 rue des Dames', postcode: '75017', city: 'Paris', lat: 48.8836, lng: 2.3257 },
+  [SHOPS.montparnasse]: { street: '10 rue de la Gaîté', postcode: '75014', city: 'Paris', lat: 48.8405, lng: 2.3232 },
+  [SHOPS.canal]: { street: '20 quai de Valmy', postcode: '75010', city: 'Paris', lat: 48.87, lng: 2.364 },
+};
+export const addressFor = (shop: number) => ADDRESSES[shop] ?? address;
 
 /** Polls `check` until it returns a truthy value (for states, not events: use collect().waitFor for events). */
 export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_000, what = 'a condition'): Promise<T> {
@@ -349,7 +360,7 @@ export async function placeThroughApi(base: string, body: { pizzeriaId: number; 
   const r = await new Client(base).post('/api/orders', {
     fulfilment: 'delivery',
     customer,
-    address,
+    address: addressFor(body.pizzeriaId),
     items: [{ productId, quantity }],
     payment: 'on_delivery',
     ...overrides,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, customer, productId, silentLog, startTestApp, testConfig, testPool } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, testConfig, testPool } from './helpers.ts';
 import { createApp, type App } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
 
@@ -38,7 +38,7 @@ function validOrder(): Record<string, any> {
     pizzeriaId: SHOPS.canal,
     fulfilment: 'delivery',
     customer: { ...customer },
-    address: { ...address },
+    address: { ...addressFor(SHOPS.canal) },
     items: [{ productId: margherita, quantity: 1 }],
     payment: 'on_delivery',
   };
@@ -128,7 +128,7 @@ function cases(): Record<(typeof ROUTES)[number], Case[]> {
     ...mutate(order, ['address', 'postcode'], ['7501', '750011', '75011\u0000', ...BAD_TEXT]),
     ...mutate(order, ['address', 'lat'], [91, -91, ...HUGE, '48.8', null]),
     ...mutate(order, ['address', 'lng'], [181, -181, ...HUGE, '2.3']),
-    ...mutate(order, ['address'], [[], 'rue', 1, { ...address, floor: 3 }]),
+    ...mutate(order, ['address'], [[], 'rue', 1, { ...addressFor(SHOPS.canal), floor: 3 }]),
     ...mutate(order, ['items'], [[], {}, 'all', null, Array.from({ length: 31 }, () => ({ productId: margherita, quantity: 1 })), deep(100)]),
     ...mutate(order, ['items', 0, 'productId'], BAD_NUMBERS),
     ...mutate(order, ['items', 0, 'quantity'], [...BAD_NUMBERS, 21]),

@@ -4,7 +4,7 @@
 // the development provider's confirmations are released by the test, so nothing depends on timing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, productId, silentLog, startTestApp, testConfig, testPool, userId, waitUntil, move, placeThroughApi, workersStartFromNow } from './helpers.ts';
+import { Client, SHOPS, addressFor, productId, silentLog, startTestApp, testConfig, testPool, userId, waitUntil, move, placeThroughApi, workersStartFromNow } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { confirmPayment } from '../src/lib/server/orders.ts';
 import { startWorkers } from '../workers/workers.ts';
@@ -201,7 +201,7 @@ describe('marking an order paid', () => {
 
 describe('cancelling twice', () => {
   it('a second cancel of a cancelled order says it is already cancelled, not that the kitchen started', async () => {
-    const placed = await place({ payment: 'on_delivery', fulfilment: 'delivery', address });
+    const placed = await place({ payment: 'on_delivery', fulfilment: 'delivery', address: addressFor(SHOPS.montmartre) });
     expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
     const again = await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`);
     expect(again.status).toBe(409);

@@ -2,7 +2,7 @@
 // exactly one of two conflicting moves wins, stock stays consistent, and nothing is done twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, address, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
+import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 import { advanceOrder, assignDriver, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 function order(shop: number, items: { productId: number; quantity: number }[], overrides: Record<string, unknown> = {}) {
-  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address, items, payment: 'on_delivery', ...overrides };
+  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address: addressFor(shop), items, payment: 'on_delivery', ...overrides };
 }
 
 async function place(shop: number, items = [{ productId: margherita, quantity: 1 }], overrides: Record<string, unknown> = {}) {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { Client, SHOPS, address, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow } from './helpers.ts';
+import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
@@ -107,7 +107,7 @@ describe('when Redis comes back empty', () => {
     const unpaid = await place(SHOPS.batignolles);
     const inOven = await place(SHOPS.batignolles, { payment: 'on_delivery' });
     await move(kitchen, inOven.id, 'preparing');
-    const waiting = await place(SHOPS.batignolles, { payment: 'on_delivery', fulfilment: 'delivery', address });
+    const waiting = await place(SHOPS.batignolles, { payment: 'on_delivery', fulfilment: 'delivery', address: addressFor(SHOPS.batignolles) });
     await move(kitchen, waiting.id, 'preparing');
     await move(kitchen, waiting.id, 'ready');
 

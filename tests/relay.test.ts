@@ -5,7 +5,7 @@ import pg from 'pg';
 import {
   Client,
   SHOPS,
-  address,
+  addressFor,
   collect,
   connectSocket,
   appendEvent,
@@ -61,7 +61,7 @@ async function staffSocket(email: string) {
 }
 
 function deliveryOrder(shop: number, quantity = 1) {
-  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address, items: [{ productId: margherita, quantity }], payment: 'on_delivery' };
+  return { pizzeriaId: shop, fulfilment: 'delivery', customer, address: addressFor(shop), items: [{ productId: margherita, quantity }], payment: 'on_delivery' };
 }
 
 async function placeOrder(shop: number) {

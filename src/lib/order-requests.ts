@@ -16,6 +16,9 @@ const version = z.number().int().positive().max(PG_INT_MAX);
 export const noControl = (s: string) => !/\p{Cc}/u.test(s);
 const text = (max: number) =>
   z.string().trim().min(1, 'required').max(max, `at most ${max} characters`).refine(noControl, 'no control characters');
+/** Free text a customer may leave empty (an empty string is "not given"). */
+const optionalText = (max: number) =>
+  z.string().trim().max(max, `at most ${max} characters`).refine(noControl, 'no control characters').transform((v) => v || undefined).optional();
 const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');
 const items = z
   .array(z.strictObject({ productId: id, quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
@@ -36,13 +39,27 @@ export const placeOrderSchema = z.strictObject({
       street: text(160),
       postcode: z.string().trim().regex(/^\d{5}$/, 'a 5-digit postcode'),
       city: text(80),
+      // the spot, when the page has one (a pin on the map, the phone's position): then no geocoder is asked
       lat: z.number().min(-90).max(90).optional(),
       lng: z.number().min(-180).max(180).optional(),
+      locatedBy: z.enum(['pin', 'device']).optional(),
+      doorCode: optionalText(20),
+      floor: optionalText(20),
+      instructions: optionalText(300),
     })
+    .refine((a) => (a.lat === undefined) === (a.lng === undefined), { path: ['lat'], message: 'both lat and lng, or neither' })
     .optional(),
   items,
   payment: z.enum(['online', 'on_delivery']),
 });
+
+/** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */
+const coordinate = (max: number) => z.string().regex(/^-?\d{1,3}(\.\d{1,10})?$/, 'a decimal degree').transform(Number).pipe(z.number().min(-max).max(max));
+const pizzas = z.string().regex(/^\d{1,2}$/, 'a number of pizzas').transform(Number).pipe(z.number().int().min(0).max(50)).optional();
+export const whereSchema = z.union([
+  z.strictObject({ lat: coordinate(90), lng: coordinate(180), pizzas }),
+  z.strictObject({ street: text(160), postcode: z.string().trim().regex(/^\d{5}$/, 'a 5-digit postcode').optional(), city: text(80), pizzas }),
+]);
 
 export const statusSchema = z.strictObject({
   to: z.enum(ORDER_STATUSES),

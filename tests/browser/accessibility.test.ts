@@ -25,7 +25,8 @@ async function placeOrder(pizzeriaId: number, payment: 'online' | 'on_delivery' 
       pizzeriaId,
       fulfilment: 'delivery',
       customer: { name: 'Inès Moreau', phone: '0612345678' },
-      address: { street: '8 rue de Charonne', postcode: '75011', city: 'Paris' },
+      // a street inside the shop's zone (the geocoder stub knows both)
+      address: pizzeriaId === 1 ? { street: '8 rue de Charonne', postcode: '75011', city: 'Paris' } : { street: '3 rue Lepic', postcode: '75018', city: 'Paris' },
       items: rows.map((r) => ({ productId: r.id, quantity: 1 })),
       payment,
     }),

@@ -55,6 +55,8 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     DATABASE_URL: inject('databaseUrl'),
     QUEUE_PREFIX: `${inject('queuePrefix')}_${name}`,
     DEMO_PASSWORD: inject('demoPassword'),
+    GEOCODER_URL: inject('geocoderUrl'),
+    MAP_TILE_URL: 'none',
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',

@@ -29,7 +29,20 @@ export interface OrderView {
   status: OrderStatus;
   version: number;
   customer: { name: string; phone: string };
-  address: { street: string; postcode: string | null; city: string; lat: number | null; lng: number | null } | null;
+  address: {
+    street: string;
+    postcode: string | null;
+    city: string;
+    /** The spot on the map; null only for a phone order no one could place. */
+    lat: number | null;
+    lng: number | null;
+    locatedBy: 'pin' | 'device' | 'geocoder' | 'staff' | null;
+    doorCode: string | null;
+    floor: string | null;
+    instructions: string | null;
+  } | null;
+  /** When the customer was promised it (at checkout: the kitchen's queue and the road). */
+  promisedAt: string | null;
   payment: {
     method: 'online' | 'on_delivery';
     status: 'pending' | 'paid' | 'due' | 'failed' | 'refunded';

@@ -1,4 +1,6 @@
 import { freeStock, portionsAvailable, type RecipeLine, type StockLevel } from '../domain/availability.ts';
+import type { DeliveryZone } from '../domain/geo.ts';
+import type { OpeningHours } from '../domain/opening-hours.ts';
 import type { MenuAvailability } from '../realtime/contract.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Queryable } from './db.ts';
@@ -14,15 +16,25 @@ export interface Pizzeria {
   address: string;
   lat: number;
   lng: number;
+  phone: string | null;
+  /** Where it delivers: a radius around its door, or the polygon a manager drew. */
+  zone: DeliveryZone;
+  /** When it is open; null: at any hour. */
+  openingHours: OpeningHours | null;
 }
 
+const PIZZERIA = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
+  CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
+       ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
+  FROM pizzerias`;
+
 export async function listPizzerias(q: Queryable): Promise<Pizzeria[]> {
-  const { rows } = await q.query<Pizzeria>('SELECT id, slug, name, address, lat, lng FROM pizzerias ORDER BY id');
+  const { rows } = await q.query<Pizzeria>({ name: 'list-pizzerias', text: `${PIZZERIA} ORDER BY id` });
   return rows;
 }
 
 export async function getPizzeria(q: Queryable, id: number): Promise<Pizzeria | null> {
-  const { rows } = await q.query<Pizzeria>('SELECT id, slug, name, address, lat, lng FROM pizzerias WHERE id = $1', [id]);
+  const { rows } = await q.query<Pizzeria>({ name: 'get-pizzeria', text: `${PIZZERIA} WHERE id = $1`, values: [id] });
   return rows[0] ?? null;
 }
 

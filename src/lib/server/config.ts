@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
 
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production
@@ -48,6 +49,20 @@ const schema = z
     SOCKET_CALLS_PER_10S: z.coerce.number().int().positive().default(20),
     /** On SIGTERM, how long to keep serving while /readyz says not ready, so a load balancer stops sending traffic first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
+    /** The address geocoder (the national address service's protocol); "none" to place addresses only from the pin or the phone's position. */
+    GEOCODER_URL: z.union([z.literal('none'), z.string().url()]).default('https://api-adresse.data.gouv.fr'),
+    GEOCODER_TIMEOUT_MS: z.coerce.number().int().positive().default(2500),
+    /** Map tiles for every map ({z}/{x}/{y}); "none" draws shops, zones, drivers and customers on a blank map. */
+    MAP_TILE_URL: z.string().min(1).default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+    /** How drivers ride (for travel times), and the average speeds in km/h. */
+    DELIVERY_MODE: z.enum(['bike', 'scooter', 'car']).default('scooter'),
+    SPEED_BIKE_KMH: z.coerce.number().positive().max(80).default(DEFAULT_ETA_SETTINGS.speedKmh.bike),
+    SPEED_SCOOTER_KMH: z.coerce.number().positive().max(80).default(DEFAULT_ETA_SETTINGS.speedKmh.scooter),
+    SPEED_CAR_KMH: z.coerce.number().positive().max(80).default(DEFAULT_ETA_SETTINGS.speedKmh.car),
+    /** Kitchen estimate: minutes per order, minutes per pizza, pizzaiolos baking at once. */
+    PREP_BASE_MINUTES: z.coerce.number().min(0).max(120).default(DEFAULT_ETA_SETTINGS.basePrepMinutes),
+    PREP_MINUTES_PER_ITEM: z.coerce.number().min(0).max(60).default(DEFAULT_ETA_SETTINGS.minutesPerItem),
+    KITCHEN_PARALLEL: z.coerce.number().int().positive().max(50).default(DEFAULT_ETA_SETTINGS.parallel),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
@@ -58,7 +73,7 @@ const schema = z
     }
   });
 
-export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean; sessionSecret: string };
+export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean; sessionSecret: string; eta: EtaSettings };
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // an empty variable (compose passes "${X:-}") means "not set"
@@ -75,6 +90,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: c.NODE_ENV === 'production',
     // outside production a fixed development key; production refuses to start without its own
     sessionSecret: c.SESSION_SECRET ?? 'development-only-session-key-not-secret',
+    eta: {
+      ...DEFAULT_ETA_SETTINGS,
+      basePrepMinutes: c.PREP_BASE_MINUTES,
+      minutesPerItem: c.PREP_MINUTES_PER_ITEM,
+      parallel: c.KITCHEN_PARALLEL,
+      speedKmh: { bike: c.SPEED_BIKE_KMH, scooter: c.SPEED_SCOOTER_KMH, car: c.SPEED_CAR_KMH },
+    },
   };
 }
 

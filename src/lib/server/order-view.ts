@@ -24,7 +24,9 @@ export const ORDER_VIEW = `jsonb_build_object(
   'customer', jsonb_build_object('name', o.customer_name, 'phone', o.customer_phone),
   'address', CASE WHEN coalesce(o.address_street, '') = '' THEN NULL ELSE jsonb_build_object(
     'street', o.address_street, 'postcode', o.address_postcode, 'city', o.address_city,
-    'lat', o.address_lat, 'lng', o.address_lng) END,
+    'lat', o.address_lat, 'lng', o.address_lng, 'locatedBy', o.location_source,
+    'doorCode', o.door_code, 'floor', o.floor, 'instructions', o.delivery_instructions) END,
+  'promisedAt', ${iso('o.promised_at')},
   'payment', jsonb_build_object(
     'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with),
   'totalCents', o.total_cents,

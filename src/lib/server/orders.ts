@@ -1,14 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
 import { pickDriver } from '../domain/dispatch.ts';
+import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { distanceM } from '../domain/geo.ts';
 import type { PlaceOrderRequest } from '../order-requests.ts';
 import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
 import { ORDER_VIEW } from './order-view.ts';
+import type { Geocoder } from './geocoder.ts';
+import { checkShopOpen, locateDelivery } from './places.ts';
 
 export interface StaffActor {
   kind: 'staff';
@@ -43,6 +47,15 @@ export async function getOrderIdByToken(q: Queryable, token: string): Promise<st
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return null;
   const { rows } = await q.query<{ id: string }>('SELECT id FROM orders WHERE tracking_token = $1', [token]);
   return rows[0]?.id ?? null;
+}
+
+/**
+ * The PIN the customer reads to the driver at the door: only the holder of the tracking link sees
+ * it (it is in no order view, so no screen of the shop or the driver receives it).
+ */
+export async function deliveryPin(q: Queryable, orderId: string): Promise<string | null> {
+  const { rows } = await q.query<{ delivery_pin: string | null }>('SELECT delivery_pin FROM orders WHERE id = $1', [orderId]);
+  return rows[0]?.delivery_pin ?? null;
 }
 
 export async function listOrders(
@@ -220,7 +233,14 @@ export async function placeOrder(
   dbp: Db,
   input: PlaceOrderInput,
   actor: OrderActor,
-  opts: { idempotencyKey?: string } = {},
+  opts: {
+    idempotencyKey?: string;
+    /** Asked for the spot of a delivery address only when the page sent none. */
+    geocoder?: Geocoder | null;
+    eta?: EtaSettings;
+    travelMode?: TravelMode;
+    log?: (msg: string, err: unknown) => void;
+  } = {},
 ): Promise<PlacedOrder> {
   if (input.channel !== 'online') {
     if (actor.kind !== 'staff' || !['counter', 'manager', 'admin'].includes(actor.role)) {
@@ -229,6 +249,13 @@ export async function placeOrder(
   }
   if (actor.kind === 'staff' && !canActOnShop(actor, input.pizzeriaId)) throw forbidden('not your shop');
   if (input.fulfilment === 'delivery' && !input.address) throw invalid({ address: 'a delivery needs an address' });
+  if (input.channel === 'online') await checkShopOpen(dbp, input.pizzeriaId);
+  // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
+  const spot =
+    input.fulfilment === 'delivery'
+      ? await locateDelivery(dbp, { pizzeriaId: input.pizzeriaId, address: input.address!, takenByStaff: actor.kind === 'staff', geocoder: opts.geocoder ?? null, log: opts.log })
+      : null;
+  const eta = opts.eta ?? DEFAULT_ETA_SETTINGS;
 
   const idempotency = opts.idempotencyKey
     ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) }
@@ -247,10 +274,26 @@ export async function placeOrder(
         return { order, trackingToken: t[0].tracking_token, replayed: true };
       }
     }
-    const shop = await tx.query('SELECT id FROM pizzerias WHERE id = $1', [input.pizzeriaId]);
+    const shop = await tx.query<{ lat: number; lng: number; ahead: number }>({
+      name: 'shop-and-queue',
+      // the pizzas the kitchen has ahead of this order, for the promise
+      text: `SELECT p.lat, p.lng, (SELECT coalesce(sum(i.quantity), 0)::int FROM orders o JOIN order_items i ON i.order_id = o.id
+                                  WHERE o.pizzeria_id = p.id AND o.status IN ('received', 'preparing') AND i.category = 'pizza') AS ahead
+             FROM pizzerias p WHERE p.id = $1`,
+      values: [input.pizzeriaId],
+    });
     if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
     const check = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
     const { priced } = check;
+    const pizzas = priced.lines.reduce((n, l) => n + (l.category === 'pizza' ? l.quantity : 0), 0);
+    const promised = promisedMinutes(
+      {
+        items: pizzas,
+        itemsAhead: shop.rows[0].ahead,
+        delivery: spot ? { distanceM: spot.at ? distanceM(shop.rows[0], spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
+      },
+      eta,
+    );
 
     const { rows: num } = await tx.query<{ last_number: number; day: string }>(
       `INSERT INTO order_counters (pizzeria_id, business_day, last_number)
@@ -266,14 +309,20 @@ export async function placeOrder(
     const { rows } = await tx.query<{ id: string }>(
       `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
          address_street, address_postcode, address_city, address_lat, address_lng,
-         payment_method, payment_status, total_cents, status, tracking_token, ${status}_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now())
+         payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
+         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now(),
+         $19,$20,$21,$22,$23, now() + make_interval(mins => $24))
        RETURNING id`,
       [
         input.pizzeriaId, num[0].day, num[0].last_number, input.channel, input.fulfilment,
         input.customer.name, input.customer.phone, input.customer.email ?? null,
-        a?.street ?? null, a?.postcode ?? null, a?.city ?? null, a?.lat ?? null, a?.lng ?? null,
+        a?.street ?? null, a?.postcode ?? null, a?.city ?? null, spot?.at?.lat ?? null, spot?.at?.lng ?? null,
         input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
+        a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, spot?.source ?? null,
+        // the proof of delivery the customer reads to the driver
+        a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
+        promised,
       ],
     );
     const orderId = rows[0].id;

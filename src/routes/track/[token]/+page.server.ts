@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { getMenu, getPizzeria } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
-import { getOrder, getOrderIdByToken } from '$lib/server/orders.ts';
+import { deliveryPin, getOrder, getOrderIdByToken } from '$lib/server/orders.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
 
@@ -10,6 +10,6 @@ export const load: PageServerLoad = async ({ params, locals }) => {
   if (!id) error(404, 'Order not found');
   const { data: order, lastEventId } = await snapshot((q) => getOrder(q, id));
   if (!order) error(404, 'Order not found');
-  const [shop, menu] = await Promise.all([getPizzeria(db(), order.pizzeriaId), getMenu(db(), order.pizzeriaId, locals.locale)]);
-  return { order, lastEventId, token: params.token, shop: shop!, menu };
+  const [shop, menu, pin] = await Promise.all([getPizzeria(db(), order.pizzeriaId), getMenu(db(), order.pizzeriaId, locals.locale), deliveryPin(db(), id)]);
+  return { order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin };
 };

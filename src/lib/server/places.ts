@@ -1,0 +1,161 @@
+// Where a delivery goes: the spot the page sent (the customer's pin, their phone's position) or,
+// only when it sent none, the geocoder's; then whether the chosen shop delivers there, and if it
+// does not, which shop does (or the nearest one, for a pickup).
+import { promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
+import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
+import { listPizzerias, type Pizzeria } from './catalogue.ts';
+import type { Queryable } from './db.ts';
+import { AppError, invalid } from './errors.ts';
+import { GeocoderUnavailable, type Geocoder } from './geocoder.ts';
+
+export type LocationSource = 'pin' | 'device' | 'geocoder' | 'staff';
+
+export interface DeliveryAddressInput {
+  street: string;
+  postcode: string;
+  city: string;
+  lat?: number;
+  lng?: number;
+  /** How the page found lat/lng: a pin on the map (the default) or the phone's position. */
+  locatedBy?: 'pin' | 'device';
+}
+
+export interface DeliverySpot {
+  /** Null only for an order staff took that no one could place on the map (the shop knows the street). */
+  at: LatLng | null;
+  source: LocationSource;
+}
+
+const km = (m: number) => `${(m / 1000).toFixed(1)} km`;
+
+/**
+ * Finds where a delivery goes and checks the shop delivers there. Staff may take an order the
+ * geocoder cannot place (a new street, the service down); a customer is asked to place the pin.
+ */
+export async function locateDelivery(
+  q: Queryable,
+  opts: { pizzeriaId: number; address: DeliveryAddressInput; takenByStaff: boolean; geocoder: Geocoder | null; log?: (msg: string, err: unknown) => void },
+): Promise<DeliverySpot> {
+  const { address } = opts;
+  let at: LatLng | null = null;
+  let source: LocationSource = 'staff';
+  if (address.lat !== undefined && address.lng !== undefined) {
+    at = { lat: address.lat, lng: address.lng };
+    source = address.locatedBy ?? 'pin';
+  } else if (opts.geocoder) {
+    try {
+      const found = await opts.geocoder.geocode(address);
+      if (found) {
+        at = { lat: found.lat, lng: found.lng };
+        source = 'geocoder';
+      }
+    } catch (err) {
+      if (!(err instanceof GeocoderUnavailable)) throw err;
+      opts.log?.('geocoder unavailable: the order relies on the spot the page sent', err);
+    }
+  }
+  if (!at) {
+    if (opts.takenByStaff) return { at: null, source: 'staff' };
+    throw new AppError(422, 'address_not_located', 'we could not find this address on the map', {
+      fields: { address: 'we could not find this address: check it, or place the pin on the map' },
+    });
+  }
+  const shops = await listPizzerias(q);
+  const shop = shops.find((s) => s.id === opts.pizzeriaId);
+  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  if (inZone(at, shop.zone)) return { at, source };
+  throw outsideZone(shop, at, shops);
+}
+
+function outsideZone(shop: Pizzeria, at: LatLng, shops: Pizzeria[]): AppError {
+  const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
+  const delivering = shopsDeliveringTo(at, places)[0];
+  if (delivering) {
+    return new AppError(422, 'outside_delivery_zone', `${shop.name} does not deliver to this address; ${delivering.name} does`, {
+      fields: { address: `${shop.name} does not deliver here; ${delivering.name} (${km(delivering.distanceM)}) does` },
+      shop: { id: delivering.id, name: delivering.name, distanceM: Math.round(delivering.distanceM), delivers: true },
+    });
+  }
+  const nearest = shopsByDistance(at, places)[0];
+  return new AppError(422, 'outside_delivery_zone', `no OC Pizza shop delivers to this address; the nearest is ${nearest.name}`, {
+    fields: { address: `no OC Pizza shop delivers here; the nearest is ${nearest.name} (${km(nearest.distanceM)}), for a pickup` },
+    shop: { id: nearest.id, name: nearest.name, distanceM: Math.round(nearest.distanceM), delivers: false },
+  });
+}
+
+export interface ShopForSpot {
+  id: number;
+  slug: string;
+  name: string;
+  distanceM: number;
+  /** Whether its zone holds the spot. */
+  delivers: boolean;
+  open: boolean;
+  /** When it opens next, if it is closed now. */
+  opensAt: string | null;
+  /** For a shop that delivers there: the time it would promise now, in minutes (its kitchen's queue and the road). */
+  promiseMinutes: number | null;
+}
+
+/**
+ * Every shop as seen from a spot: those that deliver there first, open ones before closed ones,
+ * nearest first; the storefront suggests the first.
+ */
+export async function shopsForSpot(
+  q: Queryable,
+  at: LatLng,
+  opts: { pizzas?: number; eta?: EtaSettings; mode?: TravelMode; now?: Date } = {},
+): Promise<ShopForSpot[]> {
+  const now = opts.now ?? new Date();
+  const [shops, queues] = await Promise.all([listPizzerias(q), kitchenQueues(q)]);
+  const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
+  return shopsByDistance(at, places)
+    .map((s) => {
+      const open = !s.openingHours || isOpenAt(s.openingHours, now);
+      const next = open || !s.openingHours ? null : nextOpening(s.openingHours, now);
+      const delivers = inZone(at, s.zone);
+      const promise = delivers
+        ? promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: opts.mode ?? 'scooter' } }, opts.eta)
+        : null;
+      return { id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, opensAt: next?.toISOString() ?? null, promiseMinutes: promise };
+    })
+    .sort((a, b) => Number(b.delivers) - Number(a.delivers) || Number(b.open) - Number(a.open) || a.distanceM - b.distanceM);
+}
+
+/** The spot of an address as the storefront asks before checkout: the geocoder's, or null when it has none. */
+export async function geocodeForStorefront(geocoder: Geocoder | null, address: { street: string; postcode?: string; city: string }) {
+  if (!geocoder) return { at: null, label: null, unavailable: true };
+  try {
+    const found = await geocoder.geocode(address);
+    return found ? { at: { lat: found.lat, lng: found.lng }, label: found.label, unavailable: false } : { at: null, label: null, unavailable: false };
+  } catch (err) {
+    if (err instanceof GeocoderUnavailable) return { at: null, label: null, unavailable: true };
+    throw err;
+  }
+}
+
+/** Pizzas each kitchen has ahead (received or in the oven). */
+async function kitchenQueues(q: Queryable): Promise<Map<number, number>> {
+  const { rows } = await q.query<{ pizzeria_id: number; pizzas: number }>({
+    name: 'kitchen-queues',
+    text: `SELECT o.pizzeria_id, sum(i.quantity)::int AS pizzas FROM orders o JOIN order_items i ON i.order_id = o.id
+           WHERE o.status IN ('received', 'preparing') AND i.category = 'pizza' GROUP BY o.pizzeria_id`,
+  });
+  return new Map(rows.map((r) => [r.pizzeria_id, r.pizzas]));
+}
+
+const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', hour: '2-digit', minute: '2-digit' });
+
+/** A customer cannot order online from a shop outside its opening hours (staff taking a call can). */
+export async function checkShopOpen(q: Queryable, pizzeriaId: number, now = new Date()): Promise<void> {
+  const shop = (await listPizzerias(q)).find((s) => s.id === pizzeriaId);
+  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  if (!shop.openingHours || isOpenAt(shop.openingHours, now)) return;
+  const next = nextOpening(shop.openingHours, now);
+  const when = next ? `; it opens ${PARIS_TIME.format(next)}` : '';
+  throw new AppError(422, 'shop_closed', `${shop.name} is closed now${when}`, {
+    fields: { pizzeriaId: `${shop.name} is closed now${when}` },
+    shop: { id: shop.id, name: shop.name, opensAt: next?.toISOString() ?? null },
+  });
+}
