@@ -10,6 +10,8 @@ import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib
 import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
+import { deliveryTrail, type PositionStore } from '../src/lib/server/positions.ts';
+import { driversOfShop } from '../src/lib/server/drivers.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
 import {
@@ -73,6 +75,8 @@ export function createApi(deps: {
    * the API says "done", every screen is already being told.
    */
   relayed?: () => Promise<void>;
+  /** Drivers' latest positions (Redis), for the maps. */
+  positions?: PositionStore;
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
@@ -194,7 +198,32 @@ export function createApi(deps: {
     const id = await getOrderIdByToken(db, req.params.token);
     const order = id && (await getOrder(db, id));
     if (!order) throw notFound('order');
-    res.json({ ...orderResponse(order), deliveryPin: await deliveryPin(db, order.id) });
+    // the driver's position only while they carry this order (never before pick-up, never after delivery)
+    const carrying = order.status === 'out_for_delivery' && order.driver && deps.positions;
+    const driverAt = carrying ? await deps.positions!.ofDriver(order.driver!.id).catch(() => null) : null;
+    res.json({
+      ...orderResponse(order),
+      deliveryPin: await deliveryPin(db, order.id),
+      driverPosition: driverAt && !driverAt.stale ? { driverId: driverAt.driverId, lat: driverAt.lat, lng: driverAt.lng, accuracy: driverAt.accuracy, at: new Date(driverAt.at).toISOString() } : null,
+    });
+  });
+
+  // a shop's drivers for the manager's map: on shift or not, their load, where they are (stale after a minute)
+  r.get('/drivers', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const shop = parse(z.strictObject({ pizzeriaId: idParam.optional() }), req.query).pizzeriaId ?? user.pizzeriaId;
+    if (!shop) throw invalid({ pizzeriaId: 'which shop?' });
+    if (!canActOnShop(staffActor(user), shop)) throw forbidden('not your shop');
+    res.json(await driversOfShop(db, shop, deps.positions ?? null));
+  });
+
+  // where the driver went with an order (sampled), for a customer's dispute
+  r.get('/orders/:id/trail', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const id = parse(z.string().regex(UUID, 'not an order id'), req.params.id);
+    const order = await getOrder(db, id);
+    if (!order || !canActOnShop(staffActor(user), order.pizzeriaId)) throw notFound('order');
+    res.json(await deliveryTrail(db, id));
   });
 
   r.post('/track/:token/cancel', customerLimiter, async (req, res) => {

@@ -14,6 +14,7 @@ import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operation
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { createQueues, type Queues } from '../src/lib/server/queues.ts';
+import { createPositionStore } from '../src/lib/server/positions.ts';
 import { createApi } from './api.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -166,12 +167,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.end(await metrics.registry.metrics());
   });
 
+  // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
+  const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   app.use(
     '/api',
     createApi({
       db,
       config,
       log,
+      positions,
       limiterStore: (prefix) =>
         new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
       relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),
@@ -227,6 +231,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     db,
     config,
     redis,
+    positions,
     log: log.child({ module: 'hub' }),
     systemInfo,
     onRelayed: (e, lagMs) => {

@@ -1,5 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient } from 'redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -8,6 +10,8 @@ import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { getOrderIdByToken } from '../src/lib/server/orders.ts';
 import type { HubServer } from './hub-types.ts';
+import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
+import { createDriverPositions } from './driver-positions.ts';
 import { createOrderRelay } from './order-relay.ts';
 import { sessionRoom, watchSessions } from './session-watch.ts';
 import { createCallLimiter, createHandshakeGuard } from './socket-guards.ts';
@@ -27,6 +31,14 @@ export interface HubOptions {
   /** Queue, backup and maintenance state for the operations page (screens and relay come from the hub). */
   systemInfo?: SystemInfo;
   systemIntervalMs?: number;
+  /**
+   * Share what does not come from Postgres (positions, the screens of the system page) with the
+   * other hubs through Redis streams (default). Order events never take that path: each hub relays
+   * them from Postgres to its own sockets.
+   */
+  crossHub?: boolean;
+  /** Where drivers' positions are kept (Redis); without it the hub refuses them. */
+  positions?: PositionStore;
 }
 
 /**
@@ -43,6 +55,27 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     pingInterval: 10_000,
     pingTimeout: 8_000,
     allowRequest: (req, callback) => guard.allowRequest(req, callback),
+  });
+  // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
+  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL });
+  if (streams) {
+    let lastWarning = 0;
+    streams.on('error', (err: Error) => {
+      if (Date.now() - lastWarning < 60_000) return;
+      lastWarning = Date.now();
+      log.warn({ err: err.message }, 'hub-to-hub stream unreachable (Redis)');
+    });
+    // not awaited: without Redis this hub still serves its own sockets, and joins the others once Redis answers
+    streams.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis not reachable yet: hubs will share once it is'));
+    io.adapter(createAdapter(streams, { streamName: `${config.QUEUE_PREFIX}:hub`, blockTimeInMs: 2000, heartbeatInterval: 3000, heartbeatTimeout: 8000 }));
+  }
+  const positions = createDriverPositions({
+    io,
+    db,
+    redis: opts.redis,
+    store: opts.positions ?? (opts.redis ? createPositionStore(opts.redis, config.QUEUE_PREFIX) : null),
+    config,
+    log,
   });
   io.engine.on('connection', (raw: { request: import('node:http').IncomingMessage; once(e: 'close', f: () => void): void }) => {
     guard.track(raw.request, (release) => raw.once('close', release));
@@ -102,6 +135,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
 
   io.on('connection', (socket) => {
     if (socket.data.sessionId) socket.join(sessionRoom(socket.data.sessionId));
+    positions.attach(socket);
     subscriptions.attach(socket, {
       subscribed: (scope) => {
         if (scope === 'system') void system.push([socket]).catch(() => {});
@@ -130,6 +164,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([relay.close(), sessions.close()]);
+      if (streams?.isReady) await streams.close().catch(() => streams.destroy());
+      else if (streams?.isOpen) streams.destroy();
     },
   };
 }

@@ -23,7 +23,12 @@ export function createSystemStatus(opts: {
       maintenance: null,
     };
     const sorted = [...recentLags].sort((a, b) => a - b);
-    const screens = [...io.of('/').sockets.values()]
+    // every hub's screens (through the adapter); this hub's alone when the others cannot answer
+    const sockets = await io.fetchSockets().catch((err: Error) => {
+      log.warn({ err: err.message }, 'other hubs did not answer: showing this hub\'s screens');
+      return [...io.of('/').sockets.values()];
+    });
+    const screens = sockets
       .filter((s) => s.data.user && s.data.user.role !== 'admin' && s.data.user.role !== 'manager')
       .map((s) => ({
         socketId: s.id,

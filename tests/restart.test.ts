@@ -228,7 +228,8 @@ describe('a restart while screens are live', () => {
     socket.on('server:restarting', () => got.push('restarting'));
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     // something goes out to every screen in the very tick the stop begins (a relayed event, a menu refresh)
-    app.hub.io.emit('menu:availability', { pizzeriaId: SHOPS.montparnasse, products: [] });
+    // (this hub's own sockets, as the relay and the menu refresh emit)
+    app.hub.io.local.emit('menu:availability', { pizzeriaId: SHOPS.montparnasse, products: [] });
     await app.close();
     expect(await gone).toBe('transport close');
     await waitUntil(() => got.length === 2, 2000, 'both messages');

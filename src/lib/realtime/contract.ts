@@ -104,9 +104,38 @@ export const subscribeSchema = z.strictObject({
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 
 /** Why the hub refused a call; past a limit the socket is then disconnected. */
-export type RefusalCode = 'invalid' | 'forbidden' | 'not_found' | 'rate_limited' | 'too_many_subscriptions' | 'server_error';
+export type RefusalCode = 'invalid' | 'forbidden' | 'not_found' | 'rate_limited' | 'too_many_subscriptions' | 'server_error' | 'out_of_order' | 'off_shift';
 
 export type SubscribeResult = { lastEventId: number; resync?: false } | { resync: true; lastEventId: number };
+
+/**
+ * A driver's phone position (the Geolocation API's fields): metres of accuracy as the phone
+ * reports it, and the time it was taken on the phone (ms since 1970), which only goes forward.
+ */
+export const positionSchema = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+  accuracy: z.number().min(0).max(2000),
+  at: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  speed: z.number().min(0).max(70).nullable().optional(),
+  heading: z.number().min(0).max(360).nullable().optional(),
+});
+export type PositionReport = z.infer<typeof positionSchema>;
+
+/** A driver where they are now, as the manager's map sees them. */
+export interface DriverPosition {
+  driverId: number;
+  pizzeriaId: number;
+  lat: number;
+  lng: number;
+  accuracy: number;
+  /** ISO time the phone took it. */
+  at: string;
+  /** The orders they are carrying now (out for delivery). */
+  carrying: string[];
+}
+/** What a customer's tracking page gets: the driver carrying their order, nothing else. */
+export type TrackedDriverPosition = Pick<DriverPosition, 'driverId' | 'lat' | 'lng' | 'accuracy' | 'at'>;
 
 /** What the operations page shows, live. */
 export interface SystemStatus {
@@ -123,12 +152,16 @@ export interface ServerToClientEvents {
   'order:updated': (e: OrderUpdated) => void;
   'system:status': (s: SystemStatus) => void;
   'menu:availability': (e: MenuAvailability) => void;
+  /** Managers' maps (all of their shop's drivers) and the tracking page of an order being carried (its driver). */
+  'driver:position': (p: DriverPosition | TrackedDriverPosition) => void;
   /** The server is going away: reconnect (to another hub if there is one). */
   'server:restarting': () => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (req: SubscribeRequest, ack: (res: Ack<SubscribeResult>) => void) => void;
+  /** A driver on shift shares where they are. */
+  'driver:position': (p: PositionReport, ack: (res: Ack<{ accepted: true }>) => void) => void;
 }
 
 export interface SocketData {

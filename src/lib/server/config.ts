@@ -49,6 +49,8 @@ const schema = z
     SOCKET_CALLS_PER_10S: z.coerce.number().int().positive().default(20),
     /** On SIGTERM, how long to keep serving while /readyz says not ready, so a load balancer stops sending traffic first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
+    /** Positions one driver's phone may share per 10 seconds (every 5 s or 25 m on the road, a few more after a tunnel). */
+    POSITIONS_PER_10S: z.coerce.number().int().positive().default(10),
     /** The address geocoder (the national address service's protocol); "none" to place addresses only from the pin or the phone's position. */
     GEOCODER_URL: z.union([z.literal('none'), z.string().url()]).default('https://api-adresse.data.gouv.fr'),
     GEOCODER_TIMEOUT_MS: z.coerce.number().int().positive().default(2500),

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { positionSchema, roomFor, type Ack, type TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
+import type { Config } from '../src/lib/server/config.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';
+import type { HubServer, HubSocket } from './hub-types.ts';
+
+/**
+ * `driver:position` from a driver's phone: checked (shape, ranges, clock, order, shift, rate per
+ * driver), kept (Redis, the trail), then sent through the adapter to every hub: the managers of
+ * the driver's shop and head office, and the tracking page of each order the driver carries now.
+ */
+export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Redis; store: PositionStore | null; config: Config; log: Logger }) {
+  const { io, db, store, log } = deps;
+  const memory = new RateLimiterMemory({ keyPrefix: 'positions', points: deps.config.POSITIONS_PER_10S, duration: 10 });
+  // per driver, counted across hubs (a phone that reconnects elsewhere keeps its count)
+  const perDriver: RateLimiterAbstract = deps.redis
+    ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.config.QUEUE_PREFIX}:rl:positions`, points: deps.config.POSITIONS_PER_10S, duration: 10, insuranceLimiter: memory })
+    : memory;
+
+  type Reply = (res: Ack<{ accepted: true }>) => void;
+  const refuse = (ack: unknown, code: string, message: string) => {
+    if (typeof ack === 'function') (ack as Reply)({ error: { code, message } });
+  };
+
+  async function handle(socket: HubSocket, raw: unknown, ack: unknown) {
+    const user = socket.data.user;
+    if (!user || user.role !== 'driver') return refuse(ack, 'forbidden', 'only drivers share positions');
+    const parsed = positionSchema.safeParse(raw);
+    if (!parsed.success) {
+      return refuse(ack, 'invalid', parsed.error.issues.map((i) => `${i.path.join('.') || 'position'}: ${i.message}`).join('; ').slice(0, 300));
+    }
+    try {
+      await perDriver.consume(String(user.id));
+    } catch (err) {
+      if (err instanceof Error) log.warn({ err }, 'position limiter failed');
+      return refuse(ack, 'rate_limited', 'too many positions: one every few seconds is enough');
+    }
+    if (!store) return refuse(ack, 'server_error', 'positions are not kept on this server');
+    try {
+      const position = await store.record(db, user.id, parsed.data);
+      io.to([roomFor.shop(position.pizzeriaId), roomFor.hq()]).emit('driver:position', position);
+      const tracked: TrackedDriverPosition = { driverId: position.driverId, lat: position.lat, lng: position.lng, accuracy: position.accuracy, at: position.at };
+      for (const orderId of position.carrying) io.to(roomFor.order(orderId)).emit('driver:position', tracked);
+      if (typeof ack === 'function') (ack as Reply)({ data: { accepted: true } });
+    } catch (err) {
+      if (err instanceof PositionRefused) return refuse(ack, err.code, err.message);
+      log.error({ err }, 'position not kept');
+      refuse(ack, 'server_error', 'the position could not be kept, it will be sent again');
+    }
+  }
+
+  return {
+    attach(socket: HubSocket) {
+      socket.on('driver:position', (raw, ack) => void handle(socket, raw, ack));
+    },
+  };
+}
