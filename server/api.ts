@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
-import { UUID, idParam, listSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
+import { UUID, deliverSchema, failedSchema, idParam, listSchema, versionSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
 import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
@@ -12,6 +12,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
 import { deliveryTrail, type PositionStore } from '../src/lib/server/positions.ts';
 import { driversOfShop } from '../src/lib/server/drivers.ts';
+import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
 import {
@@ -269,6 +270,44 @@ export function createApi(deps: {
     const body = parse(statusSchema, req.body);
     if (!UUID.test(req.params.id)) throw notFound('order');
     const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, { paymentMethod: body.paymentMethod });
+    await relayed();
+    res.json(orderResponse(order));
+  });
+
+  // at the door: delivered with its proof, a photo for the proof, a failed delivery, the manager's decision
+  const orderParam = (req: Request) => {
+    if (!UUID.test(String(req.params.id))) throw notFound('order');
+    return String(req.params.id);
+  };
+  r.post('/orders/:id/deliver', async (req, res) => {
+    const user = requireStaff(req, ['driver', 'manager', 'admin']);
+    const body = parse(deliverSchema, req.body);
+    const { order } = await deliverOrder(db, staffActor(user), orderParam(req), body);
+    await relayed();
+    res.json(orderResponse(order));
+  });
+  r.post('/orders/:id/photo', express.raw({ type: () => true, limit: MAX_PHOTO_BYTES }), async (req, res) => {
+    const user = requireStaff(req, ['driver']);
+    await savePhoto(db, staffActor(user), orderParam(req), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    res.status(201).json({ ok: true });
+  });
+  r.get('/orders/:id/photo', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const photo = await getPhoto(db, staffActor(user), orderParam(req));
+    res.setHeader('cache-control', 'private, max-age=300');
+    res.type(photo.content_type).send(photo.bytes);
+  });
+  r.post('/orders/:id/failed', async (req, res) => {
+    const user = requireStaff(req, ['driver', 'manager', 'admin']);
+    const body = parse(failedSchema, req.body);
+    const { order } = await failDelivery(db, staffActor(user), orderParam(req), body);
+    await relayed();
+    res.json(orderResponse(order));
+  });
+  r.post('/orders/:id/redeliver', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const body = parse(versionSchema, req.body);
+    const { order } = await redeliver(db, staffActor(user), orderParam(req), body.version);
     await relayed();
     res.json(orderResponse(order));
   });

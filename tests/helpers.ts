@@ -29,7 +29,7 @@ export const silentLog = pino({ level: 'silent' });
 
 export async function startTestApp(overrides: Record<string, string> = {}): Promise<{ app: App; base: string; config: Config }> {
   const config = testConfig(overrides);
-  const app = await createApp({ config, log: silentLog });
+  const app = await createApp({ config, log: config.LOG_LEVEL === 'silent' ? silentLog : pino({ level: config.LOG_LEVEL }) });
   const port = await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${port}`, config };
 }
@@ -388,4 +388,19 @@ export async function appendEvent(tx: pg.PoolClient, type: EventType, actor: str
     'INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload) VALUES ($1, $2, $3, $4, $5, $6)',
     [order.id, order.pizzeriaId, order.driver?.id ?? null, type, actor, JSON.stringify(order)],
   );
+}
+
+/**
+ * The driver hands the order over as at the door: the PIN the customer reads from their tracking
+ * page, and what was still due collected in cash.
+ */
+export async function handOver(pool: pg.Pool, driver: Client, orderId: string) {
+  const { rows } = await pool.query<{ delivery_pin: string; amount_due_cents: number }>('SELECT delivery_pin, amount_due_cents FROM orders WHERE id = $1', [orderId]);
+  const due = Number(rows[0].amount_due_cents);
+  const r = await driver.post(`/api/orders/${orderId}/deliver`, {
+    proof: { pin: rows[0].delivery_pin },
+    ...(due > 0 ? { collected: { amountCents: due, method: 'cash' } } : {}),
+  });
+  expect(r.status, `delivered: ${JSON.stringify(r.body)}`).toBe(200);
+  return r.body;
 }

@@ -6,7 +6,7 @@ import type { App } from '../server/app.ts';
 import type { DriverPosition, TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
 import { assignDriver } from '../src/lib/server/orders.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
-import { Client, addressFor, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket } from './helpers.ts';
+import { Client, addressFor, connectSocket, createShop, handOver, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket } from './helpers.ts';
 
 const pool = testPool();
 let app: App;
@@ -183,7 +183,7 @@ describe('who sees a position', () => {
     // the other order is still at the shop: its page sees nothing yet
     expect((await new Client(base).get(`/api/track/${other.token}`)).body.driverPosition).toBeNull();
 
-    await move(driver, order.id, 'delivered');
+    await handOver(pool, driver, order.id);
     expect((await share(phone, fix(48.863, 2.37))).data).toBeTruthy();
     await sleep(300);
     expect(seen).toHaveLength(1);
@@ -216,7 +216,7 @@ describe('the trail of a delivery', () => {
     await share(phone, fix(48.86021, 2.37031));
     await share(phone, fix(48.86022, 2.37032));
     expect(await share(phone, fix(48.8622, 2.3703))).toEqual({ data: { accepted: true } });
-    await move(driver, order.id, 'delivered');
+    await handOver(pool, driver, order.id);
     await sleep(11_000 - 0); // the per-driver limit refills
     await share(phone, fix(48.87, 2.38)); // after delivery
     const manager = await new Client(base).login(shop.email('manager'));

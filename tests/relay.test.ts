@@ -19,7 +19,7 @@ import {
   userId,
   waitUntil,
   type TestSocket,
-  move,
+  handOver, move,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -114,7 +114,7 @@ describe('a change reaches every screen that may see it', () => {
     const assigned = await assignDriver(pool, placed.id);
     expect(assigned).toMatchObject({ assigned: true, driverId: await userId(pool, 'driver1.bastille@ocpizza.test') });
     await move(driver.client, placed.id, 'out_for_delivery');
-    await move(driver.client, placed.id, 'delivered');
+    await handOver(pool, driver.client, placed.id);
 
     const last = (e: OrderUpdated) => e.order.id === placed.id && e.order.version === 6;
     await kitchenSeen.waitFor(last);

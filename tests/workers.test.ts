@@ -18,7 +18,7 @@ import {
   userId,
   waitUntil,
   type TestSocket,
-  move,
+  handOver, move,
   placeThroughApi,
   workersStartFromNow,
 } from './helpers.ts';
@@ -195,7 +195,7 @@ describe('delivery assignment', () => {
     // the driver takes it out and delivers it; the other driver cannot touch it
     expect((await d2.post(`/api/orders/${c.id}/status`, { to: 'out_for_delivery' })).status).toBe(403);
     await move(d1, c.id, 'out_for_delivery');
-    const delivered = await move(d1, c.id, 'delivered');
+    const delivered = await handOver(pool, d1, c.id);
     expect(delivered).toMatchObject({ status: 'delivered', payment: { status: 'paid' }, amountToCollect: 0 });
     await manager.seen.waitFor(isEvent(c.id, (e) => e.order.status === 'delivered'), LIVE_TIMEOUT);
     expect(manager.seen.events.filter((e) => e.order.id === c.id).map((e) => [e.type, e.order.version])).toEqual([
@@ -211,7 +211,7 @@ describe('delivery assignment', () => {
     // the other two deliveries are finished by their drivers
     for (const [driver, o] of [[d1, a], [d2, b]] as const) {
       await move(driver, o.id, 'out_for_delivery');
-      await move(driver, o.id, 'delivered');
+      await handOver(pool, driver, o.id);
     }
   });
 });

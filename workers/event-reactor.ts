@@ -36,6 +36,10 @@ export async function startEventReactor(deps: {
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
       await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }
+    // sent out again after a failed delivery: a new trip, a new dispatch
+    if (e.type === 'order.redelivery' && o.status === 'ready' && !o.driver) {
+      await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts));
+    }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
@@ -43,8 +47,8 @@ export async function startEventReactor(deps: {
       // the order left the oven: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));
     }
-    if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver) {
-      await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs));
+    if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver && !o.delivery.awaitingDecision) {
+      await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts));
     }
   }
 

@@ -44,9 +44,9 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
     report.prepTimers += counted(await ensureJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: Math.max(0, remaining) }));
   }
 
-  for (const orderId of await ordersWaitingForDriver(db)) {
+  for (const { id: orderId, round } of await ordersWaitingForDriver(db)) {
     // a driver starting a shift, or an assignment whose retries ran out, is picked up here
-    report.dispatches += counted(await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS)));
+    report.dispatches += counted(await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS, round)));
   }
 
   for (const r of await onlineRefundsDue(db)) {

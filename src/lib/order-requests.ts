@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from './domain/order-states.ts';
 import { MAX_LINES, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
-import { SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
+import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
 
 // ids are Postgres integers or uuids: anything else is refused here, before it reaches a query
 export const PG_INT_MAX = 2_147_483_647;
@@ -67,6 +67,17 @@ export const statusSchema = z.strictObject({
   // marking a pending online order as paid says how the money was taken
   paymentMethod: z.enum(SHOP_PAYMENT_METHODS, 'cash, card or phone').optional(),
 });
+export const deliverSchema = z.strictObject({
+  version: version.optional(),
+  proof: z.union([z.strictObject({ pin: z.string().regex(/^\d{4}$/, 'the 4-digit PIN on the customer\'s tracking page') }), z.strictObject({ photo: z.literal(true) })]).optional(),
+  collected: z.strictObject({ amountCents: z.number().int().min(0).max(1_000_000), method: z.enum(['cash', 'card']) }).optional(),
+});
+export const failedSchema = z.strictObject({
+  version: version.optional(),
+  reason: z.enum(FAILURE_REASONS, 'absent, refused or wrong_address'),
+  note: z.string().trim().max(300).refine(noControl, 'no control characters').optional(),
+});
+export const versionSchema = z.strictObject({ version: version.optional() });
 export const modifySchema = z.strictObject({ items, version: version.optional() });
 export const loginSchema = z.strictObject({
   email: z.string().trim().max(200).refine(noControl, 'no control characters'),

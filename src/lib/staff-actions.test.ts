@@ -275,6 +275,8 @@ describe('staff actions', () => {
     expect(errorMessageKey(e('no_driver', 409))).toBe('staff.errors.noDriver');
     expect(errorMessageKey(e('rate_limited', 429))).toBe('staff.errors.rateLimited');
     expect(errorMessageKey(e('not_found', 404))).toBe('staff.errors.notFound');
+    expect(errorMessageKey(e('wrong_pin', 422))).toBe('staff.errors.wrongPin');
+    expect(errorMessageKey(e('pin_locked', 422))).toBe('staff.errors.pinLocked');
     expect(errorMessageKey(e('whatever', 400))).toBe('staff.errors.other');
     expect(errorMessageKey(e('unavailable', 503))).toBe('staff.errors.server');
   });

@@ -3,7 +3,7 @@
 // (with a reason and a retry), and a tap made while the connection is down waits and is sent once
 // when it returns. Plain TypeScript: fetch, the online signal and timers are given, so it is tested alone.
 import type { OrderStatus } from './domain/order-states.ts';
-import type { OrderView, ShopPaymentMethod } from './realtime/contract.ts';
+import type { FailureReason, OrderView, ShopPaymentMethod } from './realtime/contract.ts';
 
 /** What the counter sends to place an order: the body of POST /api/orders, as its schema says. */
 export type { PlaceOrderBody } from './order-requests.ts';
@@ -21,9 +21,20 @@ export interface PlacedOrder {
 export type StaffAction =
   | { kind: 'advance'; orderId: string; number: number; to: OrderStatus; version: number; paymentMethod?: ShopPaymentMethod }
   | { kind: 'shift'; onShift: boolean }
-  | { kind: 'place'; body: PlaceOrderBody; idempotencyKey: string };
+  | { kind: 'place'; body: PlaceOrderBody; idempotencyKey: string }
+  /** Handed over at the door, with the proof and what was collected. */
+  | {
+      kind: 'deliver';
+      orderId: string;
+      number: number;
+      version: number;
+      proof: { pin: string } | { photo: true };
+      collected?: { amountCents: number; method: 'cash' | 'card' };
+    }
+  /** Could not hand it over: back to the shop with the reason. */
+  | { kind: 'fail'; orderId: string; number: number; version: number; reason: FailureReason; note?: string };
 
-export type ActionResult<A extends StaffAction = StaffAction> = A extends { kind: 'advance' }
+export type ActionResult<A extends StaffAction = StaffAction> = A extends { kind: 'advance' | 'deliver' | 'fail' }
   ? OrderView
   : A extends { kind: 'shift' }
     ? { onShift: boolean }
@@ -104,6 +115,8 @@ export interface StaffActionsOptions {
 export function actionKey(a: StaffAction): string {
   switch (a.kind) {
     case 'advance':
+    case 'deliver':
+    case 'fail':
       return `order:${a.orderId}`;
     case 'shift':
       return 'shift';
@@ -267,6 +280,23 @@ export class StaffActions {
         }
         return { ok: false, error };
       }
+      case 'deliver':
+      case 'fail': {
+        const res =
+          a.kind === 'deliver'
+            ? await this.request(`/api/orders/${a.orderId}/deliver`, { version: a.version, proof: a.proof, ...(a.collected ? { collected: a.collected } : {}) })
+            : await this.request(`/api/orders/${a.orderId}/failed`, { version: a.version, reason: a.reason, ...(a.note ? { note: a.note } : {}) });
+        if (res.ok) return { ok: true, result: res.json as OrderView };
+        const error = toError(res);
+        if (error.code === 'stale' || error.code === 'not_allowed') {
+          // our own earlier try may have gone through before the connection dropped: then it is done, once
+          const now = await this.read(`/api/orders/${a.orderId}`);
+          const landed = a.kind === 'deliver' ? now?.status === 'delivered' : now?.status === 'ready' && now.delivery.awaitingDecision && now.version === a.version + 1;
+          if (now && landed) return { ok: true, result: now };
+          if (now) error.order = now;
+        }
+        return { ok: false, error };
+      }
       case 'shift': {
         const res = await this.request('/api/driver/shift', { onShift: a.onShift });
         return res.ok ? { ok: true, result: res.json as { onShift: boolean } } : { ok: false, error: toError(res) };
@@ -361,6 +391,12 @@ export function errorMessageKey(error: ActionError): string {
       return 'staff.errors.noDriver';
     case 'rate_limited':
       return 'staff.errors.rateLimited';
+    case 'wrong_pin':
+      return 'staff.errors.wrongPin';
+    case 'pin_locked':
+      return 'staff.errors.pinLocked';
+    case 'invalid':
+      return 'staff.errors.invalid';
     default:
       return 'staff.errors.other';
   }

@@ -110,7 +110,13 @@ describe('a delivery order, live on every screen', () => {
     await expect.poll(() => customer.locator('.banner.blue').textContent()).toContain('Livreur 1 Bastille');
     await customer.screenshot({ path: `${SHOTS}/7-tracking-on-the-way.png`, fullPage: true });
 
-    await delivery.getByRole('button', { name: /Livrée/ }).click();
+    // at the door: the customer reads the PIN from the tracking page, the driver types it
+    const pin = (await customer.getByTestId('delivery-pin').textContent())!.replace(/\D/g, '');
+    expect(pin).toMatch(/^\d{4}$/);
+    await delivery.getByRole('button', { name: /porte/ }).click();
+    await delivery.getByLabel('Code PIN du client').fill(pin);
+    await driver.screenshot({ path: `${SHOTS}/7b-driver-at-the-door.png`, fullPage: true });
+    await delivery.getByRole('button', { name: /^Livrée/ }).click();
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/Livrée/);
     await expect.poll(() => customer.locator('[data-step=delivered].done').count()).toBe(1);
     // delivered reads as a success: a green tick, not the red of a step in progress

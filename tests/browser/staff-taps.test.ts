@@ -268,15 +268,18 @@ describe('driver taps on a phone', () => {
     await driver.screenshot({ path: `${SHOTS}/taps-7-driver-offline-pickup.png`, fullPage: true });
     expect((await statusOf(placed.id)).status).toBe('ready');
     await ctx.setOffline(false);
-    await expect.poll(() => card.getByRole('button', { name: /Livrée/ }).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => card.getByRole('button', { name: /porte/ }).count(), { timeout: 15_000 }).toBe(1);
     expect(await statusOf(placed.id)).toMatchObject({ status: 'out_for_delivery', moves: 3 });
 
     await driver.route(
-      '**/api/orders/*/status',
+      '**/api/orders/*/deliver',
       (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'server_error', message: 'something went wrong' } }) }),
       { times: 1 },
     );
-    await card.getByRole('button', { name: /Livrée/ }).click();
+    const { rows: pins } = await pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [placed.id]);
+    await card.getByRole('button', { name: /porte/ }).click();
+    await card.getByLabel('Code PIN du client').fill(pins[0].delivery_pin);
+    await card.getByRole('button', { name: /^Livrée/ }).click();
     const failed = card.locator('[data-tap=failed]');
     await failed.waitFor();
     expect((await failed.textContent())?.replace(/\s+/g, ' ')).toContain(`Livraison n°${placed.number} : le serveur n'a pas pu l'enregistrer.`);

@@ -39,6 +39,10 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'ready', to: 'out_for_delivery', by: ['driver', 'admin', 'manager'], only: 'delivery' },
   { from: 'ready', to: 'collected', by: ['kitchen', 'counter', 'admin', 'manager'], only: 'pickup' },
   { from: 'out_for_delivery', to: 'delivered', by: ['driver', 'admin', 'manager'], only: 'delivery' },
+  // a delivery that failed at the door (absent, refused, wrong address) comes back to the shop,
+  // which decides: out again, or cancelled (only then: see the order service)
+  { from: 'out_for_delivery', to: 'ready', by: ['driver', 'admin', 'manager'], only: 'delivery' },
+  { from: 'ready', to: 'cancelled', by: ['admin', 'manager'], only: 'delivery' },
 ];
 
 export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'collected', 'cancelled'];

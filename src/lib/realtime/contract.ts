@@ -18,7 +18,10 @@ export type PaidWith = (typeof PAID_WITH)[number];
 /** The ways a manager may record a payment the provider did not take. */
 export const SHOP_PAYMENT_METHODS = ['cash', 'card', 'phone'] as const;
 export type ShopPaymentMethod = (typeof SHOP_PAYMENT_METHODS)[number];
-export type CancelReason = 'customer' | 'shop' | 'payment_expired';
+export type CancelReason = 'customer' | 'shop' | 'payment_expired' | 'delivery_failed';
+
+export const FAILURE_REASONS = ['absent', 'refused', 'wrong_address'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface OrderView {
   id: string;
@@ -43,6 +46,16 @@ export interface OrderView {
   } | null;
   /** When the customer was promised it (at checkout: the kitchen's queue and the road). */
   promisedAt: string | null;
+  /** How the delivery went at the door: the proof given, what was collected, a failure and the shop's decision pending. */
+  delivery: {
+    proof: 'pin' | 'photo' | 'manager' | null;
+    collected: { cents: number; method: 'cash' | 'card' } | null;
+    failure: { reason: FailureReason; note: string | null; at: string } | null;
+    /** Back at the shop after a failed delivery, until a manager sends it again or cancels it. */
+    awaitingDecision: boolean;
+    /** Failed attempts so far. */
+    attempts: number;
+  };
   payment: {
     method: 'online' | 'on_delivery';
     status: 'pending' | 'paid' | 'due' | 'failed' | 'refunded';
@@ -78,7 +91,9 @@ export type EventType =
   | 'order.assigned'
   | 'order.waiting_driver'
   | 'order.late'
-  | 'order.refunded';
+  | 'order.refunded'
+  /** A manager sends a delivery that failed at the door out again. */
+  | 'order.redelivery';
 
 export interface OrderUpdated {
   eventId: number;

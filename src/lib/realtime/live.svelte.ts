@@ -1,5 +1,5 @@
-import { io } from 'socket.io-client';
-import type { OrderView } from './contract.ts';
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, DriverPosition, OrderView, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -12,14 +12,16 @@ export class LiveConnection {
   status = $state<LiveStatus>('connecting');
   error = $state<string | null>(null);
   private readonly link: LiveLink;
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
 
   constructor(opts: LiveOptions) {
-    const socket = io({
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({
       transports: ['websocket'],
       auth: opts.trackingToken ? { trackingToken: opts.trackingToken } : {},
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
     });
+    this.socket = socket;
     this.link = new LiveLink(socket, {
       ...opts,
       onStatus: (status, error) => {
@@ -31,6 +33,22 @@ export class LiveConnection {
 
   get lastEventId(): number {
     return this.link.lastEventId;
+  }
+
+  /** A driver's phone shares a fix; null when no answer came (offline: the fix waits on the phone). */
+  async sharePosition(p: PositionReport, timeoutMs = 8000): Promise<Ack<{ accepted: true }> | null> {
+    if (!this.socket.connected) return null;
+    try {
+      return await this.socket.timeout(timeoutMs).emitWithAck('driver:position', p);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Drivers' positions this page may see (a manager's shop, a tracked order's driver). */
+  onPosition(handler: (p: DriverPosition | TrackedDriverPosition) => void): () => void {
+    this.socket.on('driver:position', handler);
+    return () => void this.socket.off('driver:position', handler);
   }
 
   close() {

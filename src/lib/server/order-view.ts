@@ -27,6 +27,13 @@ export const ORDER_VIEW = `jsonb_build_object(
     'lat', o.address_lat, 'lng', o.address_lng, 'locatedBy', o.location_source,
     'doorCode', o.door_code, 'floor', o.floor, 'instructions', o.delivery_instructions) END,
   'promisedAt', ${iso('o.promised_at')},
+  'delivery', jsonb_build_object(
+    'proof', o.proof_kind,
+    'collected', CASE WHEN o.collected_method IS NULL THEN NULL ELSE jsonb_build_object('cents', o.collected_cents, 'method', o.collected_method) END,
+    'failure', CASE WHEN o.delivery_failed_at IS NULL THEN NULL ELSE jsonb_build_object(
+      'reason', o.delivery_failure, 'note', o.delivery_failure_note, 'at', ${iso('o.delivery_failed_at')}) END,
+    'awaitingDecision', o.awaiting_decision,
+    'attempts', o.delivery_attempts),
   'payment', jsonb_build_object(
     'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with),
   'totalCents', o.total_cents,

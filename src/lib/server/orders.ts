@@ -6,7 +6,7 @@ import { pickDriver } from '../domain/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { PlaceOrderRequest } from '../order-requests.ts';
-import type { CancelReason, EventType, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
+import type { CancelReason, EventType, FailureReason, OrderView, ShopPaymentMethod } from '../realtime/contract.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
@@ -49,6 +49,19 @@ export async function getOrderIdByToken(q: Queryable, token: string): Promise<st
   return rows[0]?.id ?? null;
 }
 
+/** Pizzas the kitchen has to make before this order's (orders of its shop received or in the oven before it). */
+export async function itemsAhead(q: Queryable, order: OrderView): Promise<number> {
+  if (!['pending_payment', 'received'].includes(order.status)) return 0;
+  const { rows } = await q.query<{ n: number }>({
+    name: 'items-ahead',
+    text: `SELECT coalesce(sum(i.quantity), 0)::int AS n FROM orders o JOIN order_items i ON i.order_id = o.id
+           WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND i.category = 'pizza' AND o.id <> $2
+             AND (o.status = 'preparing' OR o.created_at < $3)`,
+    values: [order.pizzeriaId, order.id, order.timestamps.created],
+  });
+  return rows[0].n;
+}
+
 /**
  * The PIN the customer reads to the driver at the door: only the holder of the tracking link sees
  * it (it is in no order view, so no screen of the shop or the driver receives it).
@@ -88,14 +101,14 @@ export async function listOrders(
   return rows.map((r) => r.view);
 }
 
-async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
+export async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
   const { rows } = await tx.query({ name: 'lock-order', text: 'SELECT * FROM orders WHERE id = $1 FOR UPDATE', values: [id] });
   if (!rows[0]) throw notFound('order');
   return rows[0];
 }
 
 /** Appends the order's event with its view as it now is in the transaction, in one statement; returns the view. */
-async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor): Promise<{ order: OrderView }> {
+export async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor): Promise<{ order: OrderView }> {
   const { rows } = await tx.query<{ payload: OrderView }>({
     name: 'record-event',
     text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
@@ -336,13 +349,24 @@ export async function placeOrder(
 
 // ---------- moving ----------
 
+export interface MoveOptions {
+  paymentMethod?: ShopPaymentMethod;
+  cancelReason?: CancelReason;
+  /** How a driver proved the delivery (checked by deliverOrder before the move). */
+  proof?: 'pin' | 'photo';
+  /** What the driver collected at the door. */
+  collected?: { amountCents: number; method: 'cash' | 'card' };
+  /** Why a delivery failed at the door (the order goes back to the shop). */
+  failure?: { reason: FailureReason; note?: string };
+}
+
 export async function advanceOrder(
   dbp: Db,
   actor: OrderActor,
   orderId: string,
   to: OrderStatus,
   expectedVersion?: number,
-  opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason } = {},
+  opts: MoveOptions = {},
 ): Promise<{ order: OrderView }> {
   if (to === 'cancelled') {
     // a cancel gives stock back to the shop: a transaction, with the order locked
@@ -390,7 +414,7 @@ function planMove(
   actor: OrderActor,
   to: OrderStatus,
   expectedVersion: number | undefined,
-  opts: { paymentMethod?: ShopPaymentMethod; cancelReason?: CancelReason },
+  opts: MoveOptions,
 ): { sets: string[]; params: unknown[] } {
   if (actor.kind === 'staff') {
     if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
@@ -409,6 +433,23 @@ function planMove(
   if (to === 'out_for_delivery' && !o.driver_id && actor.kind === 'staff' && actor.role !== 'driver') {
     throw conflict('no_driver', 'assign a driver before sending the order out');
   }
+  if (to === 'out_for_delivery' && o.awaiting_decision) throw conflict('awaiting_decision', 'this delivery failed: a manager decides first');
+  // back from the road only as a failed delivery, with its reason; cancelled at the shop only after one
+  if (o.status === 'out_for_delivery' && to === 'ready' && !opts.failure) {
+    throw invalid({ reason: 'why the delivery failed: absent, refused or wrong_address' }, 'a failed delivery needs its reason');
+  }
+  if (o.status === 'ready' && to === 'cancelled' && !o.awaiting_decision) {
+    throw conflict('not_allowed', 'an order ready at the shop is cancelled only after a failed delivery');
+  }
+  if (to === 'delivered' && actor.kind === 'staff' && actor.role === 'driver') {
+    if (!opts.proof) throw invalid({ proof: 'the PIN the customer reads to you, or a photo at the door' }, 'a delivery needs its proof');
+    if (Number(o.amount_due_cents) > 0 && !opts.collected) {
+      throw invalid({ collected: `collect ${(Number(o.amount_due_cents) / 100).toFixed(2)} € and say how (cash or card)` }, 'say what you collected');
+    }
+    if (opts.collected && opts.collected.amountCents < Number(o.amount_due_cents)) {
+      throw invalid({ 'collected.amountCents': `the customer owes ${(Number(o.amount_due_cents) / 100).toFixed(2)} €` }, 'less than what is owed');
+    }
+  }
 
   // the payment provider confirms through confirmPayment; anyone else says how the money was taken
   const markedPaid = to === 'received' && o.status === 'pending_payment';
@@ -422,12 +463,28 @@ function planMove(
     sets.push(`waiting_for_driver = false`);
     // money taken stays recorded as paid: what is owed back shows as refund_due until the refund is made
     if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
-    params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : 'shop'));
+    params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : o.awaiting_decision ? 'delivery_failed' : 'shop'));
     sets.push(`cancel_reason = $${params.length}`);
   }
   if (markedPaid) {
     params.push(opts.paymentMethod);
     sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
+  }
+  if (o.status === 'out_for_delivery' && to === 'ready') {
+    params.push(opts.failure!.reason, opts.failure!.note ?? null);
+    sets.push(
+      `driver_id = NULL`, `waiting_for_driver = false`, `awaiting_decision = true`, `delivery_failed_at = now()`,
+      `delivery_failure = $${params.length - 1}`, `delivery_failure_note = $${params.length}`, `delivery_attempts = delivery_attempts + 1`,
+    );
+  }
+  if (to === 'cancelled') sets.push(`awaiting_decision = false`);
+  if (to === 'delivered') {
+    params.push(opts.proof ?? (actor.kind === 'staff' ? 'manager' : null));
+    sets.push(`proof_kind = $${params.length}`);
+    if (opts.collected) {
+      params.push(opts.collected.amountCents, opts.collected.method);
+      sets.push(`collected_cents = $${params.length - 1}`, `collected_method = $${params.length}`);
+    }
   }
   if (to === 'delivered' || to === 'collected') {
     // the handover collects what was still due, or gives back what the shop took too much
@@ -538,7 +595,7 @@ export type AssignResult =
 export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResult> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
-    if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id) return { assigned: false, reason: 'not_needed' };
+    if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id || o.awaiting_decision) return { assigned: false, reason: 'not_needed' };
     // one assignment at a time per shop, so two ready orders do not both count the same driver as free
     await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [o.pizzeria_id]);
     const { rows } = await tx.query(
@@ -565,11 +622,12 @@ export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResu
 }
 
 /** Ready deliveries, of every shop, still waiting for a driver (a driver starting a shift picks them up). */
-export async function ordersWaitingForDriver(q: Queryable): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(
-    `SELECT id FROM orders WHERE status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL`,
+/** Ready deliveries with no driver (and not waiting for a manager's decision), with their trip number. */
+export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string; round: number }[]> {
+  const { rows } = await q.query<{ id: string; delivery_attempts: number }>(
+    `SELECT id, delivery_attempts FROM orders WHERE status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL AND NOT awaiting_decision`,
   );
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ id: r.id, round: r.delivery_attempts }));
 }
 
 export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {

@@ -83,13 +83,14 @@ export const jobId = {
   // a new id once a refund is recorded, so a later refund of the same order gets its own job
   refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
   prep: (orderId: string) => `prep-${orderId}`,
-  dispatch: (orderId: string) => `dispatch-${orderId}`,
+  /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
+  dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),
 };
 
 // 12 attempts, 1 s doubling: a job rides out a database or network outage of about an hour
 /** A delivery assignment: retried every `retryMs` for about an hour at the default, until a driver is free. */
-export const dispatchJobOptions = (orderId: string, retryMs: number) => ({
-  jobId: jobId.dispatch(orderId),
+export const dispatchJobOptions = (orderId: string, retryMs: number, round = 0) => ({
+  jobId: jobId.dispatch(orderId, round),
   attempts: 720,
   backoff: { type: 'fixed' as const, delay: retryMs },
 });

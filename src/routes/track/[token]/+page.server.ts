@@ -1,7 +1,8 @@
 import { error } from '@sveltejs/kit';
 import { getMenu, getPizzeria } from '$lib/server/catalogue.ts';
+import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
-import { deliveryPin, getOrder, getOrderIdByToken } from '$lib/server/orders.ts';
+import { deliveryPin, getOrder, getOrderIdByToken, itemsAhead } from '$lib/server/orders.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
 
@@ -10,6 +11,13 @@ export const load: PageServerLoad = async ({ params, locals }) => {
   if (!id) error(404, 'Order not found');
   const { data: order, lastEventId } = await snapshot((q) => getOrder(q, id));
   if (!order) error(404, 'Order not found');
-  const [shop, menu, pin] = await Promise.all([getPizzeria(db(), order.pizzeriaId), getMenu(db(), order.pizzeriaId, locals.locale), deliveryPin(db(), id)]);
-  return { order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin };
+  const [shop, menu, pin, ahead] = await Promise.all([
+    getPizzeria(db(), order.pizzeriaId),
+    getMenu(db(), order.pizzeriaId, locals.locale),
+    deliveryPin(db(), id),
+    itemsAhead(db(), order),
+  ]);
+  const c = config();
+  // the driver's position comes live over the socket, and only while they carry this order
+  return { order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin, itemsAhead: ahead, eta: c.eta, travelMode: c.DELIVERY_MODE };
 };

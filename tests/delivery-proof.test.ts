@@ -1,0 +1,160 @@
+// At the door, through the API on real Postgres: delivered only with the customer's PIN (wrong
+// ones counted, then a photo), what was collected; a failed delivery back to the shop, where a
+// manager sends it again (a new dispatch) or cancels it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../server/app.ts';
+import { assignDriver } from '../src/lib/server/orders.ts';
+import { Client, addressFor, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, type TestSocket } from './helpers.ts';
+
+const pool = testPool();
+let app: App;
+let base: string;
+let margherita: number;
+const opened: TestSocket[] = [];
+
+beforeAll(async () => {
+  ({ app, base } = await startTestApp({ LOG_LEVEL: 'error' }));
+  margherita = await productId(pool, 'margherita');
+});
+afterAll(async () => {
+  for (const s of opened) s.close();
+  await app.close();
+  await pool.end();
+});
+
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]);
+
+/** A shop, its driver on shift, and an on-delivery order of theirs on the way. */
+async function onTheWay(tag: string) {
+  const shop = await createShop(pool, tag);
+  const driver = await new Client(base).login(shop.email('driver1'));
+  await driver.post('/api/driver/shift', { onShift: true });
+  const placed = await new Client(base).post('/api/orders', {
+    pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Jade', phone: '0611223377' }, address: addressFor(shop.id),
+    items: [{ productId: margherita, quantity: 2 }], payment: 'on_delivery',
+  });
+  expect(placed.status).toBe(201);
+  const manager = await new Client(base).login(shop.email('manager'));
+  const kitchen = await new Client(base).login(shop.email('kitchen'));
+  await move(kitchen, placed.body.id, 'preparing');
+  await move(kitchen, placed.body.id, 'ready');
+  expect((await assignDriver(pool, placed.body.id)).assigned).toBe(true);
+  await move(driver, placed.body.id, 'out_for_delivery');
+  const pin = (await new Client(base).get(`/api/track/${placed.body.trackingToken}`)).body.deliveryPin as string;
+  return { shop, driver, manager, id: placed.body.id as string, token: placed.body.trackingToken as string, pin, total: placed.body.total as number };
+}
+const wrong = (pin: string) => String((Number(pin) + 1) % 10_000).padStart(4, '0');
+const status = async (id: string) => (await pool.query('SELECT status, driver_id, proof_kind, collected_cents, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+
+describe('delivered, with proof', () => {
+  it('takes the PIN the customer reads and what was collected; refuses without them, and a driver cannot just mark it delivered', async () => {
+    const o = await onTheWay('proof-pin');
+    expect((await o.driver.post(`/api/orders/${o.id}/status`, { to: 'delivered' })).status).toBe(422);
+    const noMoney = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } });
+    expect(noMoney.status).toBe(422);
+    expect(noMoney.body.error.fields.collected).toMatch(/collect .* €/);
+    const short = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected: { amountCents: o.total - 100, method: 'cash' } });
+    expect(short.status).toBe(422);
+    expect((await status(o.id)).status).toBe('out_for_delivery');
+
+    const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected: { amountCents: o.total, method: 'card' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ status: 'delivered', delivery: { proof: 'pin', collected: { cents: o.total, method: 'card' } }, payment: { status: 'paid' } });
+    expect(await status(o.id)).toMatchObject({ status: 'delivered', proof_kind: 'pin', collected_cents: o.total, collected_method: 'card' });
+    // repeated: refused, nothing changes
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected: { amountCents: o.total, method: 'card' } })).status).toBe(409);
+  });
+
+  it('counts wrong PINs and, after five, asks for a photo at the door; the photo proves it', async () => {
+    const o = await onTheWay('proof-photo');
+    const collected = { amountCents: o.total, method: 'cash' };
+    for (let left = 4; left >= 1; left--) {
+      const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrong(o.pin) }, collected });
+      expect(r.status).toBe(422);
+      expect(r.body.error).toMatchObject({ code: 'wrong_pin', message: `wrong PIN: ${left} tries left` });
+    }
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrong(o.pin) }, collected })).body.error.code).toBe('pin_locked');
+    // even the right one now: the PIN cannot be guessed by trying them all
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected })).body.error.code).toBe('pin_locked');
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).body.error.fields.proof).toMatch(/photo first/);
+
+    const upload = (body: Buffer, type = 'image/jpeg') =>
+      fetch(`${base}/api/orders/${o.id}/photo`, { method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': type }, body: new Uint8Array(body) });
+    expect((await upload(Buffer.from('%PDF-1.4 not a photo'), 'image/jpeg')).status).toBe(415);
+    expect((await upload(Buffer.concat([JPEG, Buffer.alloc(3 * 1024 * 1024)]))).status).toBe(413);
+    expect((await upload(JPEG)).status).toBe(201);
+    const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.delivery.proof).toBe('photo');
+    // the manager can see it for a dispute; another shop's manager cannot
+    const photo = await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: o.manager.cookie } });
+    expect(photo.status).toBe(200);
+    expect(photo.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await photo.arrayBuffer()).equals(JPEG)).toBe(true);
+    const other = await new Client(base).login((await createShop(pool, 'proof-other')).email('manager'));
+    expect((await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: other.cookie } })).status).toBe(404);
+  });
+
+  it('refuses another driver, a customer, and malformed proofs', async () => {
+    const o = await onTheWay('proof-who');
+    const colleague = await new Client(base).login(o.shop.email('driver2'));
+    expect((await colleague.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } })).status).toBe(403);
+    expect((await new Client(base).post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } })).status).toBe(401);
+    for (const body of [{ proof: { pin: '12345' } }, { proof: { pin: 1234 } }, { proof: { photo: 'yes' } }, { proof: { pin: o.pin }, collected: { amountCents: -1, method: 'cash' } }, { proof: { pin: o.pin }, collected: { amountCents: 100, method: 'cheque' } }]) {
+      expect((await o.driver.post(`/api/orders/${o.id}/deliver`, body)).status, JSON.stringify(body)).toBe(422);
+    }
+    expect((await status(o.id)).status).toBe('out_for_delivery');
+    // a manager vouches for it when the driver's phone died
+    const r = await o.manager.post(`/api/orders/${o.id}/deliver`, {});
+    expect(r.status).toBe(200);
+    expect(r.body.delivery.proof).toBe('manager');
+  });
+});
+
+describe('a failed delivery', () => {
+  it('comes back to the shop with its reason; the manager sends it out again and dispatch starts over', async () => {
+    const o = await onTheWay('failed-retry');
+    const watcher = await connectSocket(base, { cookie: o.manager.cookie });
+    opened.push(watcher);
+    await subscribe(watcher, { scope: 'shop', pizzeriaId: o.shop.id });
+    const seen = collect(watcher);
+    expect((await o.driver.post(`/api/orders/${o.id}/failed`, { reason: 'moved' })).status).toBe(422);
+    const r = await o.driver.post(`/api/orders/${o.id}/failed`, { reason: 'absent', note: 'Nobody at the door, phone off' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ status: 'ready', driver: null, delivery: { awaitingDecision: true, attempts: 1, failure: { reason: 'absent', note: 'Nobody at the door, phone off' } } });
+    await seen.waitFor((e) => e.order.id === o.id && e.order.delivery.awaitingDecision);
+    // nobody assigns it while the shop decides, and the driver cannot take it out again
+    expect((await assignDriver(pool, o.id)).assigned).toBe(false);
+    expect((await o.driver.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(403);
+    expect((await o.driver.post(`/api/orders/${o.id}/redeliver`, {})).status).toBe(403);
+
+    const again = await o.manager.post(`/api/orders/${o.id}/redeliver`, {});
+    expect(again.status).toBe(200);
+    expect(again.body.delivery.awaitingDecision).toBe(false);
+    await seen.waitFor((e) => e.order.id === o.id && e.type === 'order.redelivery');
+    expect((await assignDriver(pool, o.id)).assigned).toBe(true);
+    // a second decision on the same failure is refused
+    expect((await o.manager.post(`/api/orders/${o.id}/redeliver`, {})).status).toBe(409);
+  });
+
+  it('or the manager cancels it (the stock was used); a ready order that never failed cannot be cancelled that way', async () => {
+    const o = await onTheWay('failed-cancel');
+    await o.driver.post(`/api/orders/${o.id}/failed`, { reason: 'refused' });
+    const c = await o.manager.post(`/api/orders/${o.id}/status`, { to: 'cancelled' });
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body).toMatchObject({ status: 'cancelled', cancelReason: 'delivery_failed', delivery: { awaitingDecision: false, failure: { reason: 'refused' } } });
+
+    const shop = await createShop(pool, 'failed-never');
+    const placed = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Jade', phone: '0611223377' }, address: addressFor(shop.id),
+      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+    });
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    const manager = await new Client(base).login(shop.email('manager'));
+    expect((await manager.post(`/api/orders/${placed.body.id}/status`, { to: 'cancelled' })).status).toBe(409);
+    // a driver cannot bring it "back" without a failure either
+    expect((await manager.post(`/api/orders/${placed.body.id}/failed`, { reason: 'absent' })).status).toBe(409);
+  });
+});
