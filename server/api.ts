@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { z } from 'zod';
-import { UUID, deliverSchema, failedSchema, idParam, listSchema, versionSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
+import { UUID, assignSchema, deliverSchema, lendSchema, offerAnswerSchema, failedSchema, idParam, listSchema, versionSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
 import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
@@ -11,7 +11,9 @@ import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
 import { deliveryTrail, type PositionStore } from '../src/lib/server/positions.ts';
-import { driversOfShop } from '../src/lib/server/drivers.ts';
+import { driversOfShops } from '../src/lib/server/drivers.ts';
+import { shopFigures } from '../src/lib/server/figures.ts';
+import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
@@ -209,13 +211,25 @@ export function createApi(deps: {
     });
   });
 
-  // a shop's drivers for the manager's map: on shift or not, their load, where they are (stale after a minute)
+  // the drivers for the managers' map: on shift or not, their load, where they are (stale after a
+  // minute); a manager sees their shop's, head office one shop's or every shop's
+  const shopsAsked = (req: Request, user: SessionUser) => {
+    const shop = parse(z.strictObject({ pizzeriaId: idParam.optional() }), req.query).pizzeriaId;
+    if (shop) {
+      if (!canActOnShop(staffActor(user), shop)) throw forbidden('not your shop');
+      return [shop];
+    }
+    return user.role === 'admin' ? null : [user.pizzeriaId!];
+  };
+  const allShopIds = async () => (await listPizzerias(db)).map((p) => p.id);
   r.get('/drivers', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
-    const shop = parse(z.strictObject({ pizzeriaId: idParam.optional() }), req.query).pizzeriaId ?? user.pizzeriaId;
-    if (!shop) throw invalid({ pizzeriaId: 'which shop?' });
-    if (!canActOnShop(staffActor(user), shop)) throw forbidden('not your shop');
-    res.json(await driversOfShop(db, shop, deps.positions ?? null));
+    res.json(await driversOfShops(db, shopsAsked(req, user) ?? (await allShopIds()), deps.positions ?? null));
+  });
+  // the evening in figures per shop: done, average kitchen and road times, promises kept
+  r.get('/figures', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await shopFigures(db, shopsAsked(req, user) ?? (await allShopIds())));
   });
 
   // where the driver went with an order (sampled), for a customer's dispute
@@ -261,7 +275,7 @@ export function createApi(deps: {
     if (!UUID.test(req.params.id)) throw notFound('order');
     const order = await getOrder(db, req.params.id);
     if (!order || !canActOnShop(staffActor(user), order.pizzeriaId)) throw notFound('order');
-    if (user.role === 'driver' && order.driver?.id !== user.id) throw notFound('order');
+    if (user.role === 'driver' && order.driver?.id !== user.id && order.offer?.driverId !== user.id) throw notFound('order');
     res.json(orderResponse(order));
   });
 
@@ -310,6 +324,28 @@ export function createApi(deps: {
     const { order } = await redeliver(db, staffActor(user), orderParam(req), body.version);
     await relayed();
     res.json(orderResponse(order));
+  });
+
+  // dispatch: the driver's answer to an offer, a manager's hand, head office lending a driver
+  r.post('/orders/:id/offer', async (req, res) => {
+    const user = requireStaff(req, ['driver']);
+    const body = parse(offerAnswerSchema, req.body);
+    const { order } = await answerOffer(db, staffActor(user), orderParam(req), body);
+    await relayed();
+    res.json(orderResponse(order));
+  });
+  r.post('/orders/:id/assign', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const body = parse(assignSchema, req.body);
+    const { order } = await assignByHand(db, staffActor(user), orderParam(req), body);
+    await relayed();
+    res.json(orderResponse(order));
+  });
+  r.post('/drivers/:id/lend', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    const driverId = parse(idParam, req.params.id);
+    const body = parse(lendSchema, req.body);
+    res.json(await lendDriver(db, deps.positions ?? null, staffActor(user), driverId, body.toShop));
   });
 
   r.post('/driver/shift', async (req, res) => {

@@ -59,6 +59,8 @@ export async function createOrderRelay(opts: {
     const o = e.order;
     const rooms = [roomFor.kitchen(o.pizzeriaId), roomFor.shop(o.pizzeriaId), roomFor.hq(), roomFor.order(o.id)];
     if (o.driver) rooms.push(roomFor.driver(o.driver.id));
+    if (o.offer) rooms.push(roomFor.driver(o.offer.driverId));
+    if (o.releasedDriverId) rooms.push(roomFor.driver(o.releasedDriverId));
     if (catchingUp.size === 0) io.local.to(rooms).emit('order:updated', e);
     else {
       io.local.to(rooms).except(CATCHING_UP).emit('order:updated', e);

@@ -3,8 +3,7 @@
 // manager sends it again (a new dispatch) or cancels it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../server/app.ts';
-import { assignDriver } from '../src/lib/server/orders.ts';
-import { Client, addressFor, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, type TestSocket } from './helpers.ts';
+import { Client, addressFor, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, type TestSocket, assignDriver } from './helpers.ts';
 
 const pool = testPool();
 let app: App;

@@ -5,6 +5,8 @@ import pino from 'pino';
 import { parseConfig, type Config } from '../src/lib/server/config.ts';
 import { createApp, type App } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
+import { dispatchOrder } from '../src/lib/server/dispatch.ts';
+import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, OrderView, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -16,6 +18,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DEMO_PASSWORD: inject('demoPassword'),
     GEOCODER_URL: inject('geocoderUrl'),
     MAP_TILE_URL: 'none',
+    // dispatch assigns at once, one order a trip, unless a test is about offers and trips (tests/dispatch.test.ts)
+    OFFER_TIMEOUT_SECONDS: '0',
+    BATCH_MAX_PER_TRIP: '1',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
     // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
@@ -403,4 +408,13 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string) {
   });
   expect(r.status, `delivered: ${JSON.stringify(r.body)}`).toBe(200);
   return r.body;
+}
+
+/**
+ * Dispatch as the worker does it, assigning at once (no offer) and one order a trip: the driver of
+ * the order's shop dispatch ranks first gets it.
+ */
+export async function assignDriver(pool: pg.Pool, orderId: string) {
+  const r = await dispatchOrder(pool, null, orderId, { offerTimeoutMs: 0, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
+  return r.state === 'assigned' ? { assigned: true as const, driverId: r.driverId, order: r.order } : { assigned: false as const, reason: r.state };
 }

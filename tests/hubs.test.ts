@@ -5,8 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DriverPosition, OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
-import { assignDriver } from '../src/lib/server/orders.ts';
-import { Client, addressFor, childEnv, connectSocket, createShop, freePort, move, productId, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
+import { Client, addressFor, childEnv, connectSocket, createShop, freePort, move, productId, subscribe, testPool, waitUntil, type TestSocket, assignDriver } from './helpers.ts';
 
 const pool = testPool();
 const hubs: { child: ChildProcess; base: string; out: string[] }[] = [];

@@ -4,9 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../server/app.ts';
 import type { DriverPosition, TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
-import { assignDriver } from '../src/lib/server/orders.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
-import { Client, addressFor, connectSocket, createShop, handOver, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket } from './helpers.ts';
+import { Client, addressFor, connectSocket, createShop, handOver, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket, assignDriver } from './helpers.ts';
 
 const pool = testPool();
 let app: App;

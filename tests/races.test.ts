@@ -2,10 +2,10 @@
 // exactly one of two conflicting moves wins, stock stays consistent, and nothing is done twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId } from './helpers.ts';
+import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId, assignDriver } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
-import { advanceOrder, assignDriver, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
+import { advanceOrder, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
 
 let app: App;
 let base: string;

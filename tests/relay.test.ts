@@ -19,12 +19,11 @@ import {
   userId,
   waitUntil,
   type TestSocket,
-  handOver, move,
-} from './helpers.ts';
+  handOver, move, assignDriver } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
-import { advanceOrder, assignDriver, getOrder } from '../src/lib/server/orders.ts';
+import { advanceOrder, getOrder } from '../src/lib/server/orders.ts';
 
 const PgClient = pg.Client;
 const RESUME_MAX_EVENTS = 5;

@@ -1,21 +1,41 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
-import { assignDriver } from '../src/lib/server/orders.ts';
+import { dispatchOrder, type DispatchSettings } from '../src/lib/server/dispatch.ts';
+import type { PositionStore } from '../src/lib/server/positions.ts';
 import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
 
-/** Delivery assignment: retried (the job's backoff) until a driver of the shop is free. */
-export function startDispatchWorker(deps: { db: Db; connection: ConnectionOptions; prefix: string; log: Logger }) {
+/**
+ * Delivery dispatch: each attempt offers the order to the best driver, or finds the offer still
+ * open, or expires it and offers the next. The job is retried (its fixed backoff) until a driver
+ * has the order, so an unanswered offer expires within one retry of its time.
+ */
+export function startDispatchWorker(deps: {
+  db: Db;
+  positions: PositionStore | null;
+  settings: DispatchSettings;
+  connection: ConnectionOptions;
+  prefix: string;
+  log: Logger;
+}) {
   return new Worker<JobData<'dispatch'>, unknown, JobName<'dispatch'>>(
     QUEUES.dispatch,
     async (job) => {
-      const result = await assignDriver(deps.db, job.data.orderId);
-      if (result.assigned) {
-        deps.log.info({ orderId: job.data.orderId, driverId: result.driverId }, 'driver assigned');
-        return `driver ${result.driverId}`;
+      const result = await dispatchOrder(deps.db, deps.positions, job.data.orderId, deps.settings);
+      switch (result.state) {
+        case 'assigned':
+          deps.log.info({ orderId: job.data.orderId, driverId: result.driverId, batch: result.orderIds }, 'driver assigned');
+          return `driver ${result.driverId}`;
+        case 'offered':
+          deps.log.info({ orderId: job.data.orderId, driverId: result.driverId, batch: result.orderIds }, 'delivery offered');
+          throw new Error(`offered to driver ${result.driverId}, waiting for the answer`);
+        case 'offer_pending':
+          throw new Error(`waiting for driver ${result.driverId} to answer`);
+        case 'no_driver':
+          throw new Error('no driver free yet, retrying');
+        default:
+          return 'not needed';
       }
-      if (result.reason === 'no_driver') throw new Error('no driver free yet, retrying');
-      return 'not needed';
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 2 },
   );

@@ -40,6 +40,10 @@ export async function startEventReactor(deps: {
     if (e.type === 'order.redelivery' && o.status === 'ready' && !o.driver) {
       await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts));
     }
+    // a manager took it off its driver: dispatch finds another (a new job: the last one is done)
+    if (e.type === 'order.unassigned' && o.status === 'ready' && !o.driver && !o.delivery.awaitingDecision) {
+      await addJob(queues.dispatch, 'assign', { orderId: o.id }, { ...dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts), jobId: jobId.redispatch(o.id, e.eventId) });
+    }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });

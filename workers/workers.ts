@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool } from '../src/lib/server/db.ts';
@@ -10,6 +11,7 @@ import { DevPaymentProvider } from './payment-provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
+import { createPositionStore } from '../src/lib/server/positions.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { reconcile } from './reconciler.ts';
 
@@ -32,11 +34,22 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
   const provider = new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
+  // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
+  const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
     startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
-    startDispatchWorker({ db, connection, prefix, log: log.child({ worker: 'dispatch' }) }),
+    startDispatchWorker({
+      db,
+      positions,
+      settings: { offerTimeoutMs: config.OFFER_TIMEOUT_SECONDS * 1000, maxPerTrip: config.BATCH_MAX_PER_TRIP, mode: config.DELIVERY_MODE, eta: config.eta },
+      connection,
+      prefix,
+      log: log.child({ worker: 'dispatch' }),
+    }),
     startMaintenanceWorker({ db, config, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
   ];
   for (const w of workers) {
@@ -96,6 +109,7 @@ export async function startWorkers(
       );
       await Promise.race([graceful, forced]);
       await queues.close();
+      redis.disconnect();
       await db.end();
     },
   };

@@ -84,6 +84,12 @@ export const loginSchema = z.strictObject({
   password: z.string().max(200).refine(noControl, 'no control characters'),
 });
 export const shiftSchema = z.strictObject({ onShift: z.boolean() });
+/** A driver's answer to a delivery offered to them. */
+export const offerAnswerSchema = z.strictObject({ accept: z.boolean(), version: version.optional() });
+/** A manager gives a ready delivery to a driver of the shop, or takes it off its driver (null). */
+export const assignSchema = z.strictObject({ driverId: id.nullable(), version: version.optional() });
+/** Head office lends a driver to a shop for the evening (their own shop, or null, brings them back). */
+export const lendSchema = z.strictObject({ toShop: id.nullable() });
 export const listSchema = z.strictObject({
   pizzeriaId: idParam.optional(),
   status: z.enum(ORDER_STATUSES).optional(),

@@ -3,7 +3,7 @@ import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({
   locale: locals.locale,
-  user: locals.user ? { name: locals.user.name, role: locals.user.role, pizzeriaId: locals.user.pizzeriaId } : null,
+  user: locals.user ? { id: locals.user.id, name: locals.user.name, role: locals.user.role, pizzeriaId: locals.user.pizzeriaId } : null,
   /** Where every map's tiles come from ("none": drawn on a blank map). */
   mapTiles: config().MAP_TILE_URL,
 });

@@ -4,7 +4,9 @@
 
 import { distanceM, type LatLng } from './geo.ts';
 import { DEFAULT_ETA_SETTINGS, travelMinutes, type EtaSettings, type TravelMode } from './eta.ts';
-import { MAX_ACTIVE_DELIVERIES } from './dispatch.ts';
+
+/** Deliveries a driver carries (or has waiting at the shop) at most. */
+export const MAX_ACTIVE_DELIVERIES = 3;
 
 /** A position older than this says nothing of where the driver is. */
 export const POSITION_STALE_MS = 60_000;

@@ -77,6 +77,13 @@ export interface OrderView {
   /** Why a cancelled order was cancelled. */
   cancelReason: CancelReason | null;
   driver: { id: number; name: string } | null;
+  /** A delivery offered to a driver, until they accept or decline it or it expires. */
+  offer: { driverId: number; name: string; expiresAt: string } | null;
+  /**
+   * On an event only: the driver this change took the order from (unassigned, reassigned, an
+   * offer declined or expired), so their phone drops it.
+   */
+  releasedDriverId?: number;
   waitingForDriver: boolean;
   late: boolean;
   items: OrderItemView[];
@@ -93,7 +100,13 @@ export type EventType =
   | 'order.late'
   | 'order.refunded'
   /** A manager sends a delivery that failed at the door out again. */
-  | 'order.redelivery';
+  | 'order.redelivery'
+  /** Dispatch offers a delivery to a driver; they decline it, or it expires unanswered. */
+  | 'order.offered'
+  | 'order.offer_declined'
+  | 'order.offer_expired'
+  /** A manager takes a delivery off its driver (dispatch then finds another). */
+  | 'order.unassigned';
 
 export interface OrderUpdated {
   eventId: number;
@@ -198,3 +211,32 @@ export const roomFor = {
   menu: (shop: number) => `menu:${shop}`,
   system: () => 'system',
 };
+
+/** A driver as the managers' map shows them (GET /api/drivers), kept live by `driver:position`. */
+export interface DriverOnMap {
+  id: number;
+  name: string;
+  onShift: boolean;
+  /** Their own shop, and the one they work for tonight (another when head office lent them). */
+  homeShop: number;
+  worksFor: number;
+  /** Orders assigned and not delivered yet (waiting at the shop or on the way). */
+  load: number;
+  carrying: string[];
+  position: { driverId: number; pizzeriaId: number; lat: number; lng: number; accuracy: number; at: string; stale: boolean } | null;
+}
+
+/** A shop's evening in figures (GET /api/figures): today, Paris time. */
+export interface ShopFigures {
+  pizzeriaId: number;
+  /** Orders handed over today (delivered or collected), and cancelled. */
+  done: number;
+  cancelled: number;
+  /** Average minutes from the kitchen starting an order to ready, and from pick-up to the door. */
+  avgPrepMinutes: number | null;
+  avgRoadMinutes: number | null;
+  /** Deliveries today that had a promise, and those at the door by it. */
+  promised: number;
+  onTime: number;
+  driversOnShift: number;
+}

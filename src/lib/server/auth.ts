@@ -52,7 +52,7 @@ export async function login(
     [email, input.ip, LOGIN_WINDOW_MINUTES],
   );
   if (recent[0].n >= opts.maxFailures) return { status: 'locked' };
-  const { rows } = await q.query('SELECT id, email, name, role, pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
+  const { rows } = await q.query('SELECT id, email, name, role, coalesce(lent_to, pizzeria_id) AS pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
   const row = rows[0];
   const ok = row
     ? await verify(row.password_hash, input.password)
@@ -72,7 +72,7 @@ export async function login(
 export async function userForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
   if (!token || token.length > 100) return null;
   const { rows } = await q.query(
-    `SELECT u.id, u.email, u.name, u.role, u.pizzeria_id FROM sessions s JOIN users u ON u.id = s.user_id
+    `SELECT u.id, u.email, u.name, u.role, coalesce(u.lent_to, u.pizzeria_id) AS pizzeria_id FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id = $1 AND s.expires_at > now() AND u.active`,
     [tokenId(token)],
   );
@@ -104,7 +104,7 @@ export async function cachedUserForSession(q: Queryable, token: string | undefin
   if (hit && hit.until > Date.now()) return hit.user;
   const { rows } = await q.query({
     name: 'session-user',
-    text: `SELECT u.id, u.email, u.name, u.role, u.pizzeria_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+    text: `SELECT u.id, u.email, u.name, u.role, coalesce(u.lent_to, u.pizzeria_id) AS pizzeria_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.id = $1 AND s.expires_at > now() AND u.active`,
     values: [id],
   });

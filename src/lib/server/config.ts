@@ -21,6 +21,10 @@ const schema = z
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
     DEV_PAYMENT_DELAY_MS: z.coerce.number().int().min(0).default(3000),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
+    /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
+    OFFER_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(45),
+    /** Ready deliveries one driver takes on one trip at most (1: never batched). */
+    BATCH_MAX_PER_TRIP: z.coerce.number().int().min(1).max(3).default(3),
     /** An online order still unpaid this long after its payment started is cancelled and its stock given back (fractions allowed). */
     PAYMENT_EXPIRY_MINUTES: z.coerce.number().positive().default(15),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

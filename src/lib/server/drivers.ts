@@ -1,30 +1,22 @@
-// A shop's drivers as the manager's map shows them: on shift, what they carry, where they are.
+// The drivers as the managers' map shows them: on shift, what they carry, where they are, and
+// which shop they work for tonight (their own, or the one head office lent them to).
 import type { Queryable } from './db.ts';
-import type { PositionStore, StoredPosition } from './positions.ts';
+import type { DriverOnMap } from '../realtime/contract.ts';
+import type { PositionStore } from './positions.ts';
 
-export interface DriverOnMap {
-  id: number;
-  name: string;
-  onShift: boolean;
-  /** Orders assigned and not delivered yet (waiting at the shop or on the way). */
-  load: number;
-  carrying: string[];
-  position: (Omit<StoredPosition, 'at'> & { at: string }) | null;
-}
-
-export async function driversOfShop(q: Queryable, shop: number, positions: PositionStore | null): Promise<DriverOnMap[]> {
+export async function driversOfShops(q: Queryable, shops: number[], positions: PositionStore | null): Promise<DriverOnMap[]> {
   const [{ rows }, where] = await Promise.all([
-    q.query<{ id: number; name: string; on_shift: boolean; load: number; carrying: string[] }>({
-      name: 'drivers-of-shop',
-      text: `SELECT u.id, u.name, u.on_shift,
+    q.query<{ id: number; name: string; on_shift: boolean; home: number; works_for: number; load: number; carrying: string[] }>({
+      name: 'drivers-of-shops',
+      text: `SELECT u.id, u.name, u.on_shift, u.pizzeria_id AS home, coalesce(u.lent_to, u.pizzeria_id) AS works_for,
                count(o.id)::int AS load,
                coalesce(array_agg(o.id ORDER BY o.out_for_delivery_at) FILTER (WHERE o.status = 'out_for_delivery'), '{}') AS carrying
              FROM users u LEFT JOIN orders o ON o.driver_id = u.id AND o.status IN ('ready', 'out_for_delivery')
-             WHERE u.role = 'driver' AND u.active AND u.pizzeria_id = $1
+             WHERE u.role = 'driver' AND u.active AND coalesce(u.lent_to, u.pizzeria_id) = ANY($1)
              GROUP BY u.id ORDER BY u.name`,
-      values: [shop],
+      values: [shops],
     }),
-    positions ? positions.ofShop(shop).catch(() => []) : Promise.resolve([]),
+    positions ? Promise.all(shops.map((s) => positions.ofShop(s).catch(() => []))).then((l) => l.flat()) : Promise.resolve([]),
   ]);
   const byDriver = new Map(where.map((p) => [p.driverId, p]));
   return rows.map((r) => {
@@ -33,6 +25,8 @@ export async function driversOfShop(q: Queryable, shop: number, positions: Posit
       id: r.id,
       name: r.name,
       onShift: r.on_shift,
+      homeShop: r.home,
+      worksFor: r.works_for,
       load: r.load,
       carrying: r.carrying,
       position: p ? { ...p, at: new Date(p.at).toISOString() } : null,

@@ -45,6 +45,8 @@ export const ORDER_VIEW = `jsonb_build_object(
   'cancelReason', o.cancel_reason,
   'driver', CASE WHEN o.driver_id IS NULL THEN NULL
     ELSE jsonb_build_object('id', o.driver_id, 'name', (SELECT u.name FROM users u WHERE u.id = o.driver_id)) END,
+  'offer', CASE WHEN o.offer_driver_id IS NULL THEN NULL ELSE jsonb_build_object('driverId', o.offer_driver_id,
+    'name', (SELECT u.name FROM users u WHERE u.id = o.offer_driver_id), 'expiresAt', ${iso('o.offer_expires_at')}) END,
   'waitingForDriver', o.waiting_for_driver,
   'late', o.late,
   'items', coalesce((

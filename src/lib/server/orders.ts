@@ -2,7 +2,6 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
-import { pickDriver } from '../domain/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { PlaceOrderRequest } from '../order-requests.ts';
@@ -87,7 +86,8 @@ export async function listOrders(
   }
   if (filter.driverId !== undefined) {
     params.push(filter.driverId);
-    where.push(`o.driver_id = $${params.length}`);
+    // theirs, and those offered to them
+    where.push(`(o.driver_id = $${params.length} OR o.offer_driver_id = $${params.length})`);
   }
   if (filter.activeOnly) {
     // finished orders stay visible for an hour, so a screen shows what just left
@@ -112,9 +112,24 @@ export async function recordEvent(tx: Tx, orderId: string, type: EventType, acto
   const { rows } = await tx.query<{ payload: OrderView }>({
     name: 'record-event',
     text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
-           SELECT o.id, o.pizzeria_id, o.driver_id, $2, $3, ${ORDER_VIEW} FROM orders o WHERE o.id = $1
+           SELECT o.id, o.pizzeria_id, coalesce(o.driver_id, o.offer_driver_id), $2, $3, ${ORDER_VIEW} FROM orders o WHERE o.id = $1
            RETURNING payload`,
     values: [orderId, type, actorLabel(actor)],
+  });
+  return { order: rows[0].payload };
+}
+
+/**
+ * The event of a change that took the order from a driver (or an offer from them): it goes to that
+ * driver's screens (room and catch-up), and says so, so their phone drops the order.
+ */
+export async function recordRelease(tx: Tx, orderId: string, type: EventType, actor: OrderActor, releasedDriverId: number): Promise<{ order: OrderView }> {
+  const { rows } = await tx.query<{ payload: OrderView }>({
+    name: 'record-release',
+    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
+           SELECT o.id, o.pizzeria_id, $4, $2, $3, ${ORDER_VIEW} || jsonb_build_object('releasedDriverId', $4::int) FROM orders o WHERE o.id = $1
+           RETURNING payload`,
+    values: [orderId, type, actorLabel(actor), releasedDriverId],
   });
   return { order: rows[0].payload };
 }
@@ -587,41 +602,6 @@ export async function flagLate(dbp: Db, orderId: string) {
   });
 }
 
-export type AssignResult =
-  | { assigned: true; driverId: number; order: OrderView }
-  | { assigned: false; reason: 'not_needed' | 'no_driver' };
-
-/** Gives a ready delivery to the on-shift driver of its shop with the fewest active deliveries. */
-export async function assignDriver(dbp: Db, orderId: string): Promise<AssignResult> {
-  return transaction(dbp, async (tx) => {
-    const o = await lockOrder(tx, orderId);
-    if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id || o.awaiting_decision) return { assigned: false, reason: 'not_needed' };
-    // one assignment at a time per shop, so two ready orders do not both count the same driver as free
-    await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [o.pizzeria_id]);
-    const { rows } = await tx.query(
-      `SELECT u.id, u.on_shift,
-         (SELECT count(*) FROM orders a WHERE a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))::int AS active,
-         COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) AS idle_since
-       FROM users u WHERE u.role = 'driver' AND u.active AND u.pizzeria_id = $1`,
-      [o.pizzeria_id],
-    );
-    const driverId = pickDriver(
-      rows.map((r) => ({ driverId: r.id, onShift: r.on_shift, activeDeliveries: r.active, idleSince: Number(r.idle_since) })),
-    );
-    if (driverId === null) {
-      if (!o.waiting_for_driver) {
-        await tx.query('UPDATE orders SET waiting_for_driver = true, version = version + 1 WHERE id = $1', [orderId]);
-        await recordEvent(tx, orderId, 'order.waiting_driver', { kind: 'system', name: 'dispatch' });
-      }
-      return { assigned: false, reason: 'no_driver' };
-    }
-    await tx.query('UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1', [orderId, driverId]);
-    const { order } = await recordEvent(tx, orderId, 'order.assigned', { kind: 'system', name: 'dispatch' });
-    return { assigned: true, driverId, order };
-  });
-}
-
-/** Ready deliveries, of every shop, still waiting for a driver (a driver starting a shift picks them up). */
 /** Ready deliveries with no driver (and not waiting for a manager's decision), with their trip number. */
 export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string; round: number }[]> {
   const { rows } = await q.query<{ id: string; delivery_attempts: number }>(
@@ -632,8 +612,20 @@ export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string
 
 export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {
   if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
-  await dbp.query('UPDATE users SET on_shift = $2 WHERE id = $1', [driver.id, onShift]);
-  return { onShift };
+  return transaction(dbp, async (tx) => {
+    // a loan to another shop lasts the evening: it ends with the shift
+    await tx.query('UPDATE users SET on_shift = $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [driver.id, onShift]);
+    if (!onShift) {
+      // offers still open go to the next driver at once, not after their time
+      const { rows } = await tx.query<{ id: string }>('SELECT id FROM orders WHERE offer_driver_id = $1 ORDER BY id FOR UPDATE', [driver.id]);
+      for (const { id } of rows) {
+        await tx.query(`UPDATE delivery_offers SET outcome = 'declined', decided_at = now() WHERE order_id = $1 AND outcome IS NULL`, [id]);
+        await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [id]);
+        await recordRelease(tx, id, 'order.offer_declined', driver, driver.id);
+      }
+    }
+    return { onShift };
+  });
 }
 
 // ---------- money owed back, unpaid orders, and what the workers must have queued ----------

@@ -61,7 +61,7 @@ export function createPositionStore(redis: Redis, prefix: string) {
   async function driverState(db: Queryable, driverId: number): Promise<DriverRow | null> {
     const { rows } = await db.query<DriverRow>({
       name: 'driver-position-state',
-      text: `SELECT u.on_shift, u.pizzeria_id,
+      text: `SELECT u.on_shift, coalesce(u.lent_to, u.pizzeria_id) AS pizzeria_id,
                coalesce(array_agg(o.id ORDER BY o.out_for_delivery_at) FILTER (WHERE o.id IS NOT NULL), '{}') AS carrying
              FROM users u LEFT JOIN orders o ON o.driver_id = u.id AND o.status = 'out_for_delivery'
              WHERE u.id = $1 AND u.active AND u.role = 'driver' GROUP BY u.id`,

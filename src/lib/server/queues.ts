@@ -85,6 +85,8 @@ export const jobId = {
   prep: (orderId: string) => `prep-${orderId}`,
   /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),
+  /** Dispatch again after a manager took the delivery off its driver (the event that did it). */
+  redispatch: (orderId: string, eventId: number) => `dispatch-${orderId}-e${eventId}`,
 };
 
 // 12 attempts, 1 s doubling: a job rides out a database or network outage of about an hour

@@ -1,0 +1,272 @@
+// A demo without people: customers order at a steady rate, each shop's kitchen bakes what comes in,
+// and drivers on scooters accept the offers, pick up, ride to the door along a straight line
+// (sharing their position as a phone would), hand over with the customer's PIN, and ride back.
+// Everything goes through the running server's API and sockets, as real screens do, so the
+// manager's map, dispatch and the tracking pages' ETA move as on a real evening.
+//
+//   npm run simulate -- --drivers 3 --rate 6 --pace 3
+//
+// --base      the running server (default http://127.0.0.1:$PORT or :3000)
+// --drivers   drivers per shop (default 2, the seeded ones; more are created as "Sim" drivers)
+// --rate      orders per minute across the chain (default 6)
+// --pace      how much faster than life the kitchens and the scooters go (default 3)
+// --shops     which shops, by slug, comma-separated (default all)
+// --minutes   stop after this long (default: until Ctrl-C)
+// --decline   share of offers a driver declines (default 0.1)
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { parseConfig } from '../src/lib/server/config.ts';
+import { distanceM, type LatLng } from '../src/lib/domain/geo.ts';
+import type { OrderUpdated, OrderView } from '../src/lib/realtime/contract.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    drivers: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '6' },
+    pace: { type: 'string', default: '3' },
+    shops: { type: 'string' },
+    minutes: { type: 'string' },
+    decline: { type: 'string', default: '0.1' },
+  },
+});
+const config = parseConfig(process.env);
+const BASE = (args.base ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
+const DRIVERS = Math.max(1, Math.min(20, Number(args.drivers)));
+const RATE = Math.max(0.1, Number(args.rate));
+const PACE = Math.max(0.5, Math.min(20, Number(args.pace)));
+const DECLINE = Math.max(0, Math.min(1, Number(args.decline)));
+const PASSWORD = config.demoPassword;
+if (!PASSWORD) throw new Error('the simulator logs in with DEMO_PASSWORD: set it (the seed uses it)');
+const SPEED_MS = (config.eta.speedKmh.scooter * 1000) / 3600;
+
+const log = (msg: string) => process.stdout.write(`${new Date().toLocaleTimeString('fr-FR')} ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const jitter = (min: number, max: number) => min + Math.random() * (max - min);
+
+/** An HTTP client with a session cookie, as a browser keeps one. */
+class Session {
+  cookie = '';
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(BASE + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0];
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+  async login(email: string) {
+    const r = await this.call('POST', '/api/auth/login', { email, password: PASSWORD });
+    if (r.status !== 200) throw new Error(`${email} could not log in (${r.status}): is the database seeded with this DEMO_PASSWORD?`);
+    return this;
+  }
+}
+
+interface Shop {
+  id: number;
+  slug: string;
+  name: string;
+  lat: number;
+  lng: number;
+  zone: { kind: 'radius'; radiusM: number } | { kind: 'polygon' };
+}
+
+/** A point `metres` from `from` towards `bearing` degrees. */
+function offset(from: LatLng, metres: number, bearing: number): LatLng {
+  const rad = (bearing * Math.PI) / 180;
+  return {
+    lat: from.lat + (metres * Math.cos(rad)) / 111_320,
+    lng: from.lng + (metres * Math.sin(rad)) / (111_320 * Math.cos((from.lat * Math.PI) / 180)),
+  };
+}
+
+const tracking = new Map<string, string>();
+let stopping = false;
+
+/** Extra drivers beyond the two seeded per shop, with the demo password (copied from the seeded admin's hash). */
+async function ensureDrivers(shops: Shop[]): Promise<void> {
+  if (DRIVERS <= 2) return;
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  await db.connect();
+  try {
+    for (const shop of shops) {
+      for (let i = 3; i <= DRIVERS; i++) {
+        await db.query(
+          `INSERT INTO users (email, password_hash, name, role, pizzeria_id)
+           SELECT $1, password_hash, $2, 'driver', $3 FROM users WHERE email = 'admin@ocpizza.test'
+           ON CONFLICT (email) DO NOTHING`,
+          [`driver${i}.${shop.slug}@ocpizza.test`, `Sim ${i} ${shop.name.replace('OC Pizza ', '')}`, shop.id],
+        );
+      }
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+/** Customers: an order every 60/rate seconds on average, somewhere in a shop's zone. */
+async function customers(shops: Shop[], products: Map<number, number[]>) {
+  const guest = new Session();
+  let n = 0;
+  while (!stopping) {
+    await sleep(jitter(0.5, 1.5) * (60_000 / RATE));
+    if (stopping) break;
+    const shop = shops[Math.floor(Math.random() * shops.length)];
+    const radius = shop.zone.kind === 'radius' ? shop.zone.radiusM : 2000;
+    const spot = offset(shop, jitter(300, radius * 0.85), jitter(0, 360));
+    const menu = products.get(shop.id)!;
+    const items = [{ productId: menu[Math.floor(Math.random() * menu.length)], quantity: 1 + Math.floor(Math.random() * 2) }];
+    n++;
+    const r = await guest.call('POST', '/api/orders', {
+      pizzeriaId: shop.id,
+      fulfilment: 'delivery',
+      customer: { name: `Client simulé ${n}`, phone: `06 00 00 ${String(n % 100).padStart(2, '0')} ${String((n * 7) % 100).padStart(2, '0')}` },
+      address: { street: `${1 + (n % 90)} rue de la Démo`, postcode: '75011', city: 'Paris', lat: spot.lat, lng: spot.lng, locatedBy: 'pin' },
+      items,
+      payment: Math.random() < 0.5 ? 'online' : 'on_delivery',
+    });
+    if (r.status === 201) {
+      tracking.set(r.body.id, r.body.trackingToken);
+      log(`order n°${r.body.number} at ${shop.name} (${distanceM(shop, spot).toFixed(0)} m away): ${BASE}/track/${r.body.trackingToken}`);
+    } else log(`order refused at ${shop.name}: ${r.body?.error?.message ?? r.status}`);
+  }
+}
+
+/** A shop's kitchen: starts what was received after a moment, and has it ready a few minutes later (at the pace). */
+async function kitchen(shop: Shop) {
+  const cook = await new Session().login(`kitchen.${shop.slug}@ocpizza.test`);
+  while (!stopping) {
+    await sleep(2000);
+    const r = await cook.call('GET', `/api/orders?pizzeriaId=${shop.id}`);
+    if (r.status !== 200) continue;
+    const now = Date.now();
+    for (const o of r.body as OrderView[]) {
+      const since = (s: keyof OrderView['timestamps']) => (o.timestamps[s] ? now - Date.parse(o.timestamps[s]!) : 0);
+      if (o.status === 'received' && since('received') > 30_000 / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'preparing', version: o.version });
+      else if (o.status === 'preparing' && since('preparing') > (6 * 60_000) / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: o.version });
+    }
+  }
+}
+
+/** A driver on a scooter: accepts offers, picks up, rides to each door, hands over with the PIN, rides back. */
+async function driver(shop: Shop, index: number) {
+  const email = `driver${index}.${shop.slug}@ocpizza.test`;
+  const me = await new Session().login(email);
+  const who = (await me.call('GET', '/api/auth/me')).body;
+  const myId: number = who.user?.id ?? who.id;
+  const orders = new Map<string, OrderView>();
+  const apply = (o: OrderView) => {
+    const held = orders.get(o.id);
+    if (held && held.version > o.version) return;
+    if (o.driver?.id === myId || o.offer?.driverId === myId) orders.set(o.id, o);
+    else orders.delete(o.id);
+  };
+  const socket: Socket = ioClient(BASE, { transports: ['websocket'], extraHeaders: { cookie: me.cookie } });
+  socket.on('order:updated', (e: OrderUpdated) => {
+    apply(e.order);
+    if (e.type === 'order.offered' && e.order.offer?.driverId === myId) void answer(e.order);
+  });
+  socket.on('connect', () => socket.emit('subscribe', { scope: 'driver' }, () => {}));
+  await me.call('POST', '/api/driver/shift', { onShift: true });
+  for (const o of (await me.call('GET', '/api/orders')).body as OrderView[]) apply(o);
+
+  async function answer(o: OrderView) {
+    await sleep(jitter(1000, 4000));
+    const accept = Math.random() >= DECLINE;
+    const r = await me.call('POST', `/api/orders/${o.id}/offer`, { accept, version: o.version });
+    if (r.status === 200) {
+      apply(r.body);
+      log(`${who.user?.name ?? email} ${accept ? 'accepts' : 'declines'} n°${o.number}`);
+    }
+  }
+
+  let at: LatLng = offset(shop, jitter(20, 400), jitter(0, 360));
+  let lastSent = 0;
+  const share = () =>
+    socket.emit('driver:position', { lat: at.lat, lng: at.lng, accuracy: Math.round(jitter(5, 15)), at: Date.now(), speed: SPEED_MS }, () => {});
+  const ride = (to: LatLng, dt: number) => {
+    const d = distanceM(at, to);
+    const step = SPEED_MS * PACE * dt;
+    if (d <= step) at = { ...to };
+    else at = { lat: at.lat + ((to.lat - at.lat) * step) / d, lng: at.lng + ((to.lng - at.lng) * step) / d };
+    return distanceM(at, to) < 15;
+  };
+
+  let last = Date.now();
+  while (!stopping) {
+    await sleep(1000);
+    const now = Date.now();
+    const dt = (now - last) / 1000;
+    last = now;
+    const mine = [...orders.values()].filter((o) => o.driver?.id === myId);
+    const ready = mine.filter((o) => o.status === 'ready');
+    const carried = mine.filter((o) => o.status === 'out_for_delivery' && o.address?.lat != null);
+    if (ready.length && !carried.length) {
+      // to the shop, then everything waiting there in one go
+      if (ride(shop, dt)) {
+        for (const o of ready) {
+          const r = await me.call('POST', `/api/orders/${o.id}/status`, { to: 'out_for_delivery', version: o.version });
+          if (r.status === 200) apply(r.body);
+        }
+      }
+    } else if (carried.length) {
+      const next = carried.sort((a, b) => distanceM(at, { lat: a.address!.lat!, lng: a.address!.lng! }) - distanceM(at, { lat: b.address!.lat!, lng: b.address!.lng! }))[0];
+      if (ride({ lat: next.address!.lat!, lng: next.address!.lng! }, dt)) {
+        const token = tracking.get(next.id);
+        const pin = token ? (await new Session().call('GET', `/api/track/${token}`)).body?.deliveryPin : null;
+        const r = await me.call('POST', `/api/orders/${next.id}/deliver`, {
+          version: next.version,
+          proof: pin ? { pin } : { photo: true },
+          ...(next.amountDueCents > 0 ? { collected: { amountCents: next.amountDueCents, method: Math.random() < 0.5 ? 'cash' : 'card' } } : {}),
+        });
+        if (r.status === 200) {
+          apply(r.body);
+          log(`n°${next.number} delivered`);
+        } else if (!pin) {
+          // an order placed before the simulator started: its PIN is the customer's; hand it back to the shop
+          const f = await me.call('POST', `/api/orders/${next.id}/failed`, { version: next.version, reason: 'absent' });
+          if (f.status === 200) apply(f.body);
+        }
+      }
+    } else ride(shop, dt);
+    if (now - lastSent >= 3000) {
+      share();
+      lastSent = now;
+    }
+  }
+  await me.call('POST', '/api/driver/shift', { onShift: false }).catch(() => {});
+  socket.close();
+}
+
+async function main() {
+  const shops = ((await new Session().call('GET', '/api/pizzerias')).body as Shop[]).filter(
+    (s) => !args.shops || args.shops.split(',').includes(s.slug),
+  );
+  if (!shops.length) throw new Error(`no shop at ${BASE} matches ${args.shops ?? 'any slug'}`);
+  await ensureDrivers(shops);
+  const products = new Map<number, number[]>();
+  for (const s of shops) {
+    const menu = (await new Session().call('GET', `/api/pizzerias/${s.id}/menu`)).body;
+    const list = (menu.products ?? menu) as { id: number; category: string; available?: boolean }[];
+    products.set(s.id, list.filter((p) => p.category === 'pizza' && p.available !== false).map((p) => p.id));
+  }
+  log(`simulating ${shops.length} shop(s), ${DRIVERS} driver(s) each, ${RATE} orders/min, ${PACE}× pace, against ${BASE}`);
+  log(`watch it: ${BASE}/manager (manager.<shop>@ocpizza.test or admin@ocpizza.test), ${BASE}/driver, and the tracking links below`);
+  const stop = () => {
+    if (!stopping) log('stopping: drivers end their shifts');
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (args.minutes) setTimeout(stop, Number(args.minutes) * 60_000).unref();
+  const runs = [customers(shops, products), ...shops.map((s) => kitchen(s))];
+  for (const s of shops) for (let i = 1; i <= DRIVERS; i++) runs.push(driver(s, i));
+  const results = await Promise.allSettled(runs);
+  for (const r of results) if (r.status === 'rejected') log(`stopped with an error: ${r.reason?.message ?? r.reason}`);
+  process.exit(results.some((r) => r.status === 'rejected') ? 1 : 0);
+}
+
+await main();

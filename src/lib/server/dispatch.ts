@@ -1,0 +1,302 @@
+// Dispatch by distance: a ready delivery is offered to the best driver of its shop (nearest to the
+// shop, least loaded, sooner when the order is tight against its promise), with the orders that
+// ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
+// reassigns or takes a delivery off a driver by hand, and head office lends a driver to a
+// neighbouring shop for the evening. The rules live in src/lib/domain/dispatch-by-distance.ts.
+import { DEFAULT_BATCH_SETTINGS, MAX_ACTIVE_DELIVERIES, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
+import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { distanceM } from '../domain/geo.ts';
+import type { OrderView } from '../realtime/contract.ts';
+import { transaction, type Db, type Tx } from './db.ts';
+import { conflict, forbidden, invalid, notFound } from './errors.ts';
+import { canActOnShop, getOrder, lockOrder, recordEvent, recordRelease, type StaffActor } from './orders.ts';
+import type { PositionStore } from './positions.ts';
+
+export interface DispatchSettings {
+  /** How long a driver has to answer an offer; 0 assigns at once, with no offer. */
+  offerTimeoutMs: number;
+  /** Orders on one trip at most (1: never batched). */
+  maxPerTrip: number;
+  mode: TravelMode;
+  eta: EtaSettings;
+}
+
+export type DispatchResult =
+  | { state: 'not_needed' }
+  | { state: 'offer_pending'; driverId: number }
+  | { state: 'offered' | 'assigned'; driverId: number; orderIds: string[]; order: OrderView }
+  | { state: 'no_driver' };
+
+const SYSTEM = { kind: 'system', name: 'dispatch' } as const;
+
+/** Drivers working for a shop tonight: its own, less those lent out, plus those lent to it. */
+export const WORKS_FOR = 'coalesce(u.lent_to, u.pizzeria_id)';
+
+interface Candidate {
+  id: number;
+  on_shift: boolean;
+  load: number;
+  idle_since: number;
+  passed: boolean;
+}
+
+/**
+ * One step of an order's dispatch (the worker repeats it until a driver has the order): expires an
+ * offer left unanswered, then offers the order, and the ready orders that ride with it, to the best
+ * driver not yet asked this trip (everyone again once all have been).
+ */
+export async function dispatchOrder(
+  dbp: Db,
+  positions: PositionStore | null,
+  orderId: string,
+  s: DispatchSettings,
+): Promise<DispatchResult> {
+  const { rows: head } = await dbp.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
+  if (!head[0]) return { state: 'not_needed' };
+  // where the shop's drivers are: read before the transaction (Redis), a position a second old is as good
+  const where = positions ? await positions.ofShop(head[0].pizzeria_id).catch(() => []) : [];
+  const now = Date.now();
+  return transaction(dbp, async (tx) => {
+    // one dispatch at a time per shop (taken before the order, so a dispatch never waits holding
+    // one): two orders do not both count the same driver as free, and a trip finds its orders free
+    await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [head[0].pizzeria_id]);
+    const o = await lockOrder(tx, orderId);
+    if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id || o.awaiting_decision) return { state: 'not_needed' };
+    if (o.offer_driver_id) {
+      const { rows } = await tx.query<{ open: boolean }>('SELECT $1::timestamptz > now() AS open', [o.offer_expires_at]);
+      if (rows[0].open) return { state: 'offer_pending', driverId: o.offer_driver_id };
+      await closeOffer(tx, orderId, 'expired');
+      await recordRelease(tx, orderId, 'order.offer_expired', SYSTEM, o.offer_driver_id);
+    }
+    const [{ rows: shopRows }, { rows: drivers }] = await Promise.all([
+      tx.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [o.pizzeria_id]),
+      tx.query<Candidate>(
+        `SELECT u.id, u.on_shift,
+           (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))
+                                             OR (a.offer_driver_id = u.id AND a.id <> $2))::int AS load,
+           COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) * 1000 AS idle_since,
+           EXISTS (SELECT 1 FROM delivery_offers f WHERE f.order_id = $2 AND f.round = $3 AND f.driver_id = u.id) AS passed
+         FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = $1`,
+        [o.pizzeria_id, orderId, o.delivery_attempts],
+      ),
+    ]);
+    const shop = { lat: shopRows[0].lat, lng: shopRows[0].lng };
+    const to = o.address_lat != null ? { lat: o.address_lat, lng: o.address_lng } : null;
+    const deliveryMinutes = to ? travelMinutes(distanceM(shop, to), s.mode, s.eta) : 15;
+    const promisedAt = o.promised_at ? new Date(o.promised_at).getTime() : now + 30 * 60_000;
+    const byId = new Map(where.map((p) => [p.driverId, p]));
+    const state = (d: Candidate): DriverState => {
+      const p = byId.get(d.id);
+      return {
+        driverId: d.id,
+        onShift: d.on_shift,
+        activeDeliveries: d.load,
+        idleSince: Number(d.idle_since),
+        mode: s.mode,
+        position: p ? { at: { lat: p.lat, lng: p.lng }, sentAt: p.at } : null,
+      };
+    };
+    // those not asked yet this trip; once every free driver has passed, everyone again
+    let ranked = rankDrivers(drivers.filter((d) => !d.passed).map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
+    if (!ranked.length) ranked = rankDrivers(drivers.map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
+    const best = ranked[0];
+    if (!best) {
+      if (!o.waiting_for_driver) {
+        await tx.query('UPDATE orders SET waiting_for_driver = true, version = version + 1 WHERE id = $1', [orderId]);
+        await recordEvent(tx, orderId, 'order.waiting_driver', SYSTEM);
+      }
+      return { state: 'no_driver' };
+    }
+    const load = drivers.find((d) => d.id === best.driverId)!.load;
+    const orderIds = [orderId, ...(to ? await companions(tx, o, shop, to, promisedAt, now, Math.min(MAX_ACTIVE_DELIVERIES - load, s.maxPerTrip) - 1, s) : [])];
+    let order: OrderView | undefined;
+    for (const id of orderIds) {
+      const direct = s.offerTimeoutMs === 0;
+      await tx.query(
+        direct
+          ? 'UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1'
+          : `UPDATE orders SET offer_driver_id = $2, offer_expires_at = now() + make_interval(secs => $3::float8 / 1000),
+               waiting_for_driver = false, version = version + 1 WHERE id = $1`,
+        direct ? [id, best.driverId] : [id, best.driverId, s.offerTimeoutMs],
+      );
+      await tx.query(
+        `INSERT INTO delivery_offers (order_id, driver_id, round, expires_at, outcome, decided_at)
+         SELECT id, $2, delivery_attempts, now() + make_interval(secs => $3::float8 / 1000), $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END
+         FROM orders WHERE id = $1`,
+        [id, best.driverId, s.offerTimeoutMs, direct ? 'accepted' : null],
+      );
+      const done = await recordEvent(tx, id, direct ? 'order.assigned' : 'order.offered', SYSTEM);
+      if (id === orderId) order = done.order;
+    }
+    return { state: s.offerTimeoutMs === 0 ? 'assigned' : 'offered', driverId: best.driverId, orderIds, order: order! };
+  });
+}
+
+/**
+ * The ready orders of the shop that ride with this one (planTrips: ready within minutes of each
+ * other, the same way, nobody late), locked without waiting: one another dispatch holds is left to it.
+ */
+async function companions(
+  tx: Tx,
+  o: Record<string, any>,
+  shop: { lat: number; lng: number },
+  to: { lat: number; lng: number },
+  promisedAt: number,
+  now: number,
+  room: number,
+  s: DispatchSettings,
+): Promise<string[]> {
+  if (room <= 0) return [];
+  const { rows } = await tx.query<{ id: string; lat: number; lng: number; promised_at: Date | null; ready_at: Date | null }>(
+    `SELECT id, address_lat AS lat, address_lng AS lng, promised_at, ready_at FROM orders
+     WHERE pizzeria_id = $1 AND id <> $2 AND status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL
+       AND offer_driver_id IS NULL AND NOT awaiting_decision AND address_lat IS NOT NULL
+     ORDER BY ready_at LIMIT 20
+     FOR UPDATE SKIP LOCKED`,
+    [o.pizzeria_id, o.id],
+  );
+  if (!rows.length) return [];
+  const ready = [
+    { id: o.id as string, readyAt: o.ready_at ? new Date(o.ready_at).getTime() : now, promisedAt, to },
+    ...rows.map((r) => ({
+      id: r.id,
+      readyAt: r.ready_at ? r.ready_at.getTime() : now,
+      promisedAt: r.promised_at ? r.promised_at.getTime() : now + 30 * 60_000,
+      to: { lat: r.lat, lng: r.lng },
+    })),
+  ];
+  const trip = planTrips(shop, ready, now, s.mode, { ...DEFAULT_BATCH_SETTINGS, maxPerTrip: s.maxPerTrip }, s.eta).find((t) => t.stops.some((x) => x.id === o.id))!;
+  return trip.stops.map((x) => x.id).filter((id) => id !== o.id).slice(0, room);
+}
+
+async function closeOffer(tx: Tx, orderId: string, outcome: 'accepted' | 'declined' | 'expired' | 'withdrawn') {
+  await tx.query('UPDATE delivery_offers SET outcome = $2, decided_at = now() WHERE order_id = $1 AND outcome IS NULL', [orderId, outcome]);
+  if (outcome !== 'accepted') {
+    await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [orderId]);
+  }
+}
+
+const checkVersion = (o: Record<string, any>, version: number | undefined) => {
+  if (version !== undefined && version !== o.version) throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
+};
+
+/** The driver's answer to an offer: the delivery is theirs, or goes to the next driver. */
+export async function answerOffer(
+  dbp: Db,
+  actor: StaffActor,
+  orderId: string,
+  req: { accept: boolean; version?: number },
+): Promise<{ order: OrderView }> {
+  if (actor.role !== 'driver') throw forbidden('offers are answered by the driver they were made to');
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.offer_driver_id !== actor.id) {
+      // an accept repeated after it went through (a phone that sent it twice) answers with the order as it is
+      if (o.driver_id === actor.id && req.accept) return { order: (await getOrder(tx, orderId))! };
+      throw conflict('offer_gone', 'this delivery is no longer offered to you');
+    }
+    checkVersion(o, req.version);
+    const { rows } = await tx.query<{ open: boolean }>('SELECT $1::timestamptz > now() AS open', [o.offer_expires_at]);
+    if (!rows[0].open) throw conflict('offer_expired', 'the offer expired: it goes to another driver');
+    if (req.accept) {
+      await closeOffer(tx, orderId, 'accepted');
+      await tx.query(
+        'UPDATE orders SET driver_id = $2, offer_driver_id = NULL, offer_expires_at = NULL, waiting_for_driver = false, version = version + 1 WHERE id = $1',
+        [orderId, actor.id],
+      );
+      return recordEvent(tx, orderId, 'order.assigned', actor);
+    }
+    await closeOffer(tx, orderId, 'declined');
+    return recordRelease(tx, orderId, 'order.offer_declined', actor, actor.id);
+  });
+}
+
+/**
+ * A manager's hand: gives a ready delivery to a driver of the shop (taking it off the driver or the
+ * offer it had), or takes it off its driver (`driverId` null), and dispatch finds another, passing
+ * over the driver it was taken from.
+ */
+export async function assignByHand(
+  dbp: Db,
+  actor: StaffActor,
+  orderId: string,
+  req: { driverId: number | null; version?: number },
+): Promise<{ order: OrderView }> {
+  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('a manager assigns deliveries');
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
+    checkVersion(o, req.version);
+    if (o.fulfilment !== 'delivery') throw conflict('not_allowed', 'a pick-up order has no driver');
+    if (o.status !== 'ready') throw conflict('not_allowed', o.status === 'out_for_delivery' ? 'the driver already has it on the road' : 'only an order ready at the shop can be assigned');
+    if (o.awaiting_decision) throw conflict('not_allowed', 'this failed delivery waits for a decision: send it out again first');
+    if (req.driverId !== null) {
+      const { rows } = await tx.query<{ on_shift: boolean; works_for: number }>(
+        `SELECT u.on_shift, ${WORKS_FOR} AS works_for FROM users u WHERE u.id = $1 AND u.role = 'driver' AND u.active`,
+        [req.driverId],
+      );
+      if (!rows[0] || rows[0].works_for !== o.pizzeria_id) throw invalid({ driverId: 'not a driver of this shop tonight' });
+      if (!rows[0].on_shift) throw conflict('driver_off_shift', 'this driver is not on shift');
+      if (o.driver_id === req.driverId) throw conflict('not_allowed', 'this driver already has it');
+    } else if (!o.driver_id && !o.offer_driver_id) throw conflict('not_allowed', 'no driver has this delivery');
+    let last: { order: OrderView } | undefined;
+    if (o.offer_driver_id) {
+      await closeOffer(tx, orderId, 'withdrawn');
+      last = await recordRelease(tx, orderId, 'order.unassigned', actor, o.offer_driver_id);
+    }
+    if (o.driver_id) {
+      await tx.query('UPDATE orders SET driver_id = NULL, version = version + 1 WHERE id = $1', [orderId]);
+      // dispatch passes over this driver for the rest of the trip
+      await tx.query(
+        `INSERT INTO delivery_offers (order_id, driver_id, round, expires_at, outcome, decided_at, by_user)
+         VALUES ($1, $2, $3, now(), 'unassigned', now(), $4)`,
+        [orderId, o.driver_id, o.delivery_attempts, actor.id],
+      );
+      last = await recordRelease(tx, orderId, 'order.unassigned', actor, o.driver_id);
+    }
+    if (req.driverId === null) return last!;
+    await tx.query('UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1', [orderId, req.driverId]);
+    await tx.query(
+      `INSERT INTO delivery_offers (order_id, driver_id, round, expires_at, outcome, decided_at, by_user)
+       VALUES ($1, $2, $3, now(), 'accepted', now(), $4)`,
+      [orderId, req.driverId, o.delivery_attempts, actor.id],
+    );
+    return recordEvent(tx, orderId, 'order.assigned', actor);
+  });
+}
+
+/**
+ * Head office lends a driver to another shop for the evening (`toShop` their own shop, or null,
+ * brings them back). Only between deliveries; the loan ends with their shift.
+ */
+export async function lendDriver(
+  dbp: Db,
+  positions: PositionStore | null,
+  actor: StaffActor,
+  driverId: number,
+  toShop: number | null,
+): Promise<{ driverId: number; homeShop: number; worksFor: number }> {
+  if (actor.role !== 'admin') throw forbidden('head office lends drivers between shops');
+  const moved = await transaction(dbp, async (tx) => {
+    const { rows } = await tx.query<{ pizzeria_id: number; lent_to: number | null }>(
+      `SELECT pizzeria_id, lent_to FROM users WHERE id = $1 AND role = 'driver' AND active FOR UPDATE`,
+      [driverId],
+    );
+    if (!rows[0]) throw notFound('driver');
+    if (toShop !== null) {
+      const { rowCount } = await tx.query('SELECT 1 FROM pizzerias WHERE id = $1', [toShop]);
+      if (!rowCount) throw invalid({ toShop: 'no such shop' });
+    }
+    const { rows: busy } = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE (driver_id = $1 AND status IN ('ready', 'out_for_delivery')) OR offer_driver_id = $1`,
+      [driverId],
+    );
+    if (busy[0].n > 0) throw conflict('driver_busy', 'the driver has deliveries under way: lend them once they are back');
+    const lentTo = toShop === null || toShop === rows[0].pizzeria_id ? null : toShop;
+    await tx.query('UPDATE users SET lent_to = $2 WHERE id = $1', [driverId, lentTo]);
+    return { driverId, homeShop: rows[0].pizzeria_id, from: rows[0].lent_to ?? rows[0].pizzeria_id, worksFor: lentTo ?? rows[0].pizzeria_id };
+  });
+  // the old shop's map forgets them; the new one sees them at their next position
+  if (positions && moved.from !== moved.worksFor) await positions.forget(driverId, moved.from).catch(() => {});
+  return { driverId: moved.driverId, homeShop: moved.homeShop, worksFor: moved.worksFor };
+}
