@@ -218,13 +218,17 @@ export class StaffActions {
     this.listeners.clear();
   }
 
+  /** What waited goes out in the order it was tapped, one after the other (each once: a repeat is its own move). */
+  private flushing: Promise<void> | null = null;
   private flush() {
-    for (const slot of this.slots.values()) {
-      if (slot.entry.state !== 'waiting') continue;
-      if (slot.timer !== null) this.opts.clearTimer(slot.timer);
-      slot.timer = null;
-      void this.send(slot);
-    }
+    this.flushing ??= (async () => {
+      for (const slot of [...this.slots.values()]) {
+        if (slot.entry.state !== 'waiting' || this.slots.get(slot.entry.key) !== slot || !this.opts.online.current) continue;
+        if (slot.timer !== null) this.opts.clearTimer(slot.timer);
+        slot.timer = null;
+        await this.send(slot);
+      }
+    })().finally(() => (this.flushing = null));
   }
 
   private async send(slot: Slot) {
