@@ -91,7 +91,11 @@ describe('a delivery order, live on every screen', () => {
     await kitchen.locator(`[data-column=ready] article[data-number="${number}"]`).waitFor();
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/prête/);
 
-    // the dispatcher gives it to the driver on shift
+    // the dispatcher offers it to the driver on shift, who accepts it
+    const offer = driver.getByTestId('offer').filter({ hasText: `n°${number}` });
+    await offer.waitFor({ timeout: 15_000 });
+    expect(await offer.getByTestId('countdown').textContent()).toMatch(/\d+ s pour répondre/);
+    await offer.getByRole('button', { name: 'Accepter' }).click();
     const delivery = driver.locator('article.delivery', { hasText: `n°${number}` });
     await delivery.waitFor({ timeout: 15_000 });
     const card = await delivery.textContent();

@@ -18,6 +18,8 @@ beforeAll(async () => {
     // ten minutes: tickets change colour here only because the test dates them back
     PREP_TARGET_SECONDS: '600',
     DISPATCH_RETRY_MS: '500',
+    // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
+    OFFER_TIMEOUT_SECONDS: '0',
     // online payments here are never confirmed by the development provider: the counter records them
     DEV_PAYMENT_DELAY_MS: '3600000',
   });
