@@ -28,6 +28,8 @@ export type DispatchResult =
   | { state: 'no_driver' };
 
 const SYSTEM = { kind: 'system', name: 'dispatch' } as const;
+/** How far from the shop the GEO index is searched: the whole city (a driver past it counts as one with no position). */
+const NEAR_ENOUGH_M = 50_000;
 
 /** Drivers working for a shop tonight: its own, less those lent out, plus those lent to it. */
 export const WORKS_FOR = 'coalesce(u.lent_to, u.pizzeria_id)';
@@ -51,10 +53,14 @@ export async function dispatchOrder(
   orderId: string,
   s: DispatchSettings,
 ): Promise<DispatchResult> {
-  const { rows: head } = await dbp.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
+  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number }>(
+    'SELECT o.pizzeria_id, p.lat, p.lng FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1',
+    [orderId],
+  );
   if (!head[0]) return { state: 'not_needed' };
-  // where the shop's drivers are: read before the transaction (Redis), a position a second old is as good
-  const where = positions ? await positions.ofShop(head[0].pizzeria_id).catch(() => []) : [];
+  // the shop's drivers with a fresh position, nearest the shop first (its GEO index in Redis), read
+  // before the transaction: a position a second old is as good
+  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M).catch(() => []) : [];
   const now = Date.now();
   return transaction(dbp, async (tx) => {
     // one dispatch at a time per shop (taken before the order, so a dispatch never waits holding
@@ -93,7 +99,7 @@ export async function dispatchOrder(
         activeDeliveries: d.load,
         idleSince: Number(d.idle_since),
         mode: s.mode,
-        position: p ? { at: { lat: p.lat, lng: p.lng }, sentAt: p.at } : null,
+        position: p ? { at: p.at, sentAt: p.sentAt } : null,
       };
     };
     // those not asked yet this trip; once every free driver has passed, everyone again

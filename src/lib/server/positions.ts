@@ -111,14 +111,20 @@ export function createPositionStore(redis: Redis, prefix: string) {
       return h.at ? toStored(driverId, h, now) : null;
     },
 
-    /** Drivers of a shop within `radiusM` of a spot, nearest first, with their distance (fresh positions only). */
-    async near(shop: number, at: { lat: number; lng: number }, radiusM: number, now = Date.now()): Promise<{ driverId: number; distanceM: number }[]> {
+    /**
+     * Drivers of a shop within `radiusM` of a spot, nearest first (the shop's GEO index), with
+     * where they are and when they said so; fresh positions only (a minute).
+     */
+    async near(shop: number, at: { lat: number; lng: number }, radiusM: number, now = Date.now()): Promise<{ driverId: number; distanceM: number; at: { lat: number; lng: number }; sentAt: number }[]> {
       const [hits, fresh] = await Promise.all([
-        redis.geosearch(key.geo(shop), 'FROMLONLAT', at.lng, at.lat, 'BYRADIUS', radiusM, 'm', 'ASC', 'WITHDIST') as Promise<[string, string][]>,
-        redis.zrangebyscore(key.seen(shop), now - POSITION_STALE_MS, '+inf'),
+        redis.geosearch(key.geo(shop), 'FROMLONLAT', at.lng, at.lat, 'BYRADIUS', radiusM, 'm', 'ASC', 'WITHDIST', 'WITHCOORD') as Promise<[string, string, [string, string]][]>,
+        redis.zrangebyscore(key.seen(shop), now - POSITION_STALE_MS, '+inf', 'WITHSCORES'),
       ]);
-      const freshIds = new Set(fresh);
-      return hits.filter(([id]) => freshIds.has(id)).map(([id, d]) => ({ driverId: Number(id), distanceM: Number(d) }));
+      const sentAt = new Map<string, number>();
+      for (let i = 0; i < fresh.length; i += 2) sentAt.set(fresh[i], Number(fresh[i + 1]));
+      return hits
+        .filter(([id]) => sentAt.has(id))
+        .map(([id, d, [lng, lat]]) => ({ driverId: Number(id), distanceM: Number(d), at: { lat: Number(lat), lng: Number(lng) }, sentAt: sentAt.get(id)! }));
     },
 
     /** A driver who leaves a shop (lent elsewhere, off shift for good) leaves its index. */
