@@ -12,6 +12,10 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
 import { deliveryTrail, type PositionStore } from '../src/lib/server/positions.ts';
 import { driversOfShops } from '../src/lib/server/drivers.ts';
+import { createI18n, pickLocale } from '../src/lib/i18n/index.ts';
+import { auditQuery, countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../src/lib/back-office-requests.ts';
+import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../src/lib/server/stock.ts';
+import { searchAudit } from '../src/lib/server/audit.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
@@ -37,13 +41,16 @@ declare module 'express-serve-static-core' {
   }
 }
 
+// the back office's schemas speak in message keys (src/lib/back-office-requests.ts): the API answers in English
+const english = createI18n('en').t;
+
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const fields: Record<string, string> = {};
   for (const issue of r.error.issues) {
     const key = issue.path.join('.') || 'body';
-    fields[key] ??= issue.message;
+    fields[key] ??= issue.message.startsWith('form.') ? english(issue.message) : issue.message;
   }
   throw invalid(fields);
 }
@@ -346,6 +353,39 @@ export function createApi(deps: {
     const driverId = parse(idParam, req.params.id);
     const body = parse(lendSchema, req.body);
     res.json(await lendDriver(db, deps.positions ?? null, staffActor(user), driverId, body.toShop));
+  });
+
+  // the back office: a shop's stock (its managers and head office; its kitchen may read it), the audit log (head office)
+  const shopParam = (req: Request) => parse(idParam, req.params.id);
+  const lang = (req: Request) => pickLocale(typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang'));
+  r.get('/shops/:id/stock', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin', 'kitchen']);
+    const shop = shopParam(req);
+    if (!mayKeepStock(staffActor(user), shop) && !(user.role === 'kitchen' && user.pizzeriaId === shop)) throw forbidden('not your shop');
+    res.json(await stockOfShop(db, shop, lang(req)));
+  });
+  r.get('/shops/:id/stock/movements', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const shop = shopParam(req);
+    if (!mayKeepStock(staffActor(user), shop)) throw forbidden('not your shop');
+    res.json(await stockMovements(db, shop, parse(movementsQuery, req.query), lang(req)));
+  });
+  r.post('/shops/:id/stock/deliveries', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.status(201).json(await receiveDelivery(db, staffActor(user), shopParam(req), parse(deliverySchema, req.body)));
+  });
+  r.post('/shops/:id/stock/counts', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.status(201).json(await countStock(db, staffActor(user), shopParam(req), parse(countSchema, req.body)));
+  });
+  r.post('/shops/:id/stock/thresholds', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await setLowThreshold(db, staffActor(user), shopParam(req), parse(thresholdSchema, req.body)));
+  });
+  r.get('/audit', async (req, res) => {
+    requireStaff(req, ['admin']);
+    const q = parse(auditQuery, req.query);
+    res.json(await searchAudit(db, { text: q.q, entity: q.entity, page: q.page, pizzeriaId: q.shop }));
   });
 
   r.post('/driver/shift', async (req, res) => {

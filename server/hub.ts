@@ -13,6 +13,7 @@ import type { HubServer } from './hub-types.ts';
 import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
 import { createDriverPositions } from './driver-positions.ts';
 import { createOrderRelay } from './order-relay.ts';
+import { watchStock } from './stock-watch.ts';
 import { sessionRoom, watchSessions } from './session-watch.ts';
 import { createCallLimiter, createHandshakeGuard } from './socket-guards.ts';
 import { createSubscriptions } from './subscriptions.ts';
@@ -115,14 +116,18 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     intervalMs: opts.systemIntervalMs,
     relay: () => ({ listening: relayRef.listening(), lastEventId: relay.deliveredUpTo }),
   });
+  const stockRef: { touched?: (shop: number) => void } = {};
   const relay = await createOrderRelay({
     io,
     db,
     databaseUrl: config.DATABASE_URL,
     log,
     onRelayed: opts.onRelayed,
+    onStockTouched: (shop) => stockRef.touched?.(shop),
     recordLag: system.recordLag,
   });
+  const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: (shop) => relay.stockChanged(shop) });
+  stockRef.touched = stock.touched;
   relayRef.listening = () => relay.follower.connected;
   const sessions = await watchSessions({ io, db, databaseUrl: config.DATABASE_URL, log });
   const subscriptions = createSubscriptions({
@@ -163,7 +168,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       }
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([relay.close(), sessions.close()]);
+      await Promise.all([relay.close(), sessions.close(), stock.close()]);
       if (streams?.isReady) await streams.close().catch(() => streams.destroy());
       else if (streams?.isOpen) streams.destroy();
     },

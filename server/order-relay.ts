@@ -38,6 +38,8 @@ export interface OrderRelay {
    * to the screens (or after PUBLISH_WAIT_MS at most: an answer never waits long for the relay).
    */
   publishNow(): Promise<void>;
+  /** A shop's stock changed outside an order (a delivery, a count): its open menus are refreshed. */
+  stockChanged(shop: number): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export async function createOrderRelay(opts: {
   databaseUrl: string;
   log: Logger;
   onRelayed?: (e: OrderUpdated, lagMs: number) => void;
+  /** An order changed what a shop has free (placed, changed, cancelled). */
+  onStockTouched?: (shop: number) => void;
   recordLag: (lagMs: number) => void;
 }): Promise<OrderRelay> {
   const { io, db, log } = opts;
@@ -110,7 +114,10 @@ export async function createOrderRelay(opts: {
         opts.recordLag(lag);
         opts.onRelayed?.(e, lag);
         const o = e.order;
-        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) refreshMenuSoon(o.pizzeriaId);
+        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) {
+          refreshMenuSoon(o.pizzeriaId);
+          opts.onStockTouched?.(o.pizzeriaId);
+        }
       }
     },
   });
@@ -118,6 +125,7 @@ export async function createOrderRelay(opts: {
 
   return {
     follower,
+    stockChanged: refreshMenuSoon,
     get deliveredUpTo() {
       return deliveredUpTo;
     },

@@ -184,6 +184,8 @@ export interface ServerToClientEvents {
   'driver:position': (p: DriverPosition | TrackedDriverPosition) => void;
   /** The server is going away: reconnect (to another hub if there is one). */
   'server:restarting': () => void;
+  /** A shop's ingredients at or under their low threshold, whenever that list changes (kitchen, shop and head office screens). */
+  'stock:low': (e: LowStockAlert) => void;
 }
 
 export interface ClientToServerEvents {
@@ -239,4 +241,10 @@ export interface ShopFigures {
   promised: number;
   onTime: number;
   driversOnShift: number;
+}
+
+/** A shop's ingredients at or under their low threshold (free to sell), as the kitchen and manager screens show them. */
+export interface LowStockAlert {
+  pizzeriaId: number;
+  low: { ingredientId: number; name: string; nameEn: string | null; unit: string; free: number; lowThreshold: number }[];
 }

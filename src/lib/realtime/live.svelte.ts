@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, OrderView, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, LowStockAlert, OrderView, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -49,6 +49,12 @@ export class LiveConnection {
   onPosition(handler: (p: DriverPosition | TrackedDriverPosition) => void): () => void {
     this.socket.on('driver:position', handler);
     return () => void this.socket.off('driver:position', handler);
+  }
+
+  /** A shop's low-stock list, whenever it changes (kitchen, shop and head-office screens). */
+  onStockLow(handler: (e: LowStockAlert) => void): () => void {
+    this.socket.on('stock:low', handler);
+    return () => void this.socket.off('stock:low', handler);
   }
 
   close() {

@@ -4,6 +4,7 @@ import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
+import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -20,5 +21,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     lastEventId,
     recipes: await listRecipes(db(), locals.locale),
     prepTargetSeconds: config().PREP_TARGET_SECONDS,
+    low: { pizzeriaId: shopId, low: await lowStock(db(), shopId) },
   };
 };

@@ -3,6 +3,7 @@ import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
+import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -12,5 +13,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const { data: orders, lastEventId } = await snapshot((q) =>
     listOrders(q, { pizzeriaIds: shops.map((s) => s.id), activeOnly: true, limit: 1000 }),
   );
-  return { shops, orders, lastEventId, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  const low = await Promise.all(shops.map(async (s) => ({ pizzeriaId: s.id, low: await lowStock(db(), s.id) })));
+  return { shops, orders, lastEventId, low, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
 };

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import { roomFor } from '../src/lib/realtime/contract.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { createPgListener } from '../src/lib/server/pg-listener.ts';
+import { lowStock } from '../src/lib/server/stock.ts';
+import type { HubServer } from './hub-types.ts';
+
+/** Low-stock checks of a shop are made at most this often, however many orders and deliveries. */
+const CHECK_EVERY_MS = 250;
+
+/**
+ * A shop's stock changes (a delivery, a count: Postgres notifies `stock_changed`; an order placed,
+ * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
+ * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
+ * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
+ */
+export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; refreshMenu: (shop: number) => void }) {
+  const { io, db, log } = opts;
+  const known = new Map<number, string>();
+  const due = new Set<number>();
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  async function check() {
+    const shops = [...due];
+    due.clear();
+    timer = null;
+    for (const shop of shops) {
+      try {
+        const low = await lowStock(db, shop);
+        const key = low.map((l) => `${l.ingredientId}:${l.free}`).join(',');
+        if (known.get(shop) === key) continue;
+        known.set(shop, key);
+        io.local.to([roomFor.kitchen(shop), roomFor.shop(shop), roomFor.hq()]).emit('stock:low', { pizzeriaId: shop, low });
+      } catch (err) {
+        log.warn({ err, shop }, 'low-stock check failed');
+      }
+    }
+  }
+  function touched(shop: number) {
+    if (closed) return;
+    due.add(shop);
+    timer ??= setTimeout(() => void check(), CHECK_EVERY_MS);
+  }
+
+  const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub-stock');
+  listener.events.on('error', (err: unknown) => log.error({ err }, 'stock listener error'));
+  listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
+    if (n.channel !== 'stock_changed') return;
+    const shop = Number(n.payload);
+    if (!Number.isInteger(shop) || shop <= 0) return;
+    opts.refreshMenu(shop);
+    touched(shop);
+  });
+  // notifications sent while the connection was down are lost: look again at every shop seen
+  listener.events.on('connected', () => {
+    for (const shop of known.keys()) {
+      opts.refreshMenu(shop);
+      touched(shop);
+    }
+  });
+  await listener.connect();
+  await listener.listenTo('stock_changed');
+
+  return {
+    touched,
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await listener.close();
+    },
+  };
+}
