@@ -59,8 +59,8 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
     }
     const hashFor = () => hashPassword(password);
     await client.query(
-      `INSERT INTO users (email, password_hash, name, role, pizzeria_id) VALUES ('admin@ocpizza.test', $1, 'Siège OC Pizza', 'admin', NULL)
-       ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash`,
+      `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ('admin@ocpizza.test', $1, 'Siège OC Pizza', 'admin', NULL, now())
+       ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, password_set_at = now()`,
       [await hashFor()],
     );
     for (const shop of shops) {
@@ -68,8 +68,8 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
       for (const key of STAFF_ROLES) {
         const [label, role] = ROLE_NAMES[key];
         await client.query(
-          `INSERT INTO users (email, password_hash, name, role, pizzeria_id) VALUES ($1,$2,$3,$4,$5)
-           ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, role = EXCLUDED.role, pizzeria_id = EXCLUDED.pizzeria_id`,
+          `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ($1,$2,$3,$4,$5, now())
+           ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, role = EXCLUDED.role, pizzeria_id = EXCLUDED.pizzeria_id, password_set_at = now()`,
           [`${key}.${shop.slug}@ocpizza.test`, await hashFor(), `${label} ${shopName}`, role, shop.id],
         );
       }

@@ -16,6 +16,9 @@ import { createI18n, pickLocale } from '../src/lib/i18n/index.ts';
 import { auditQuery, countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../src/lib/back-office-requests.ts';
 import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../src/lib/server/stock.ts';
 import { searchAudit } from '../src/lib/server/audit.ts';
+import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
+import { forgotSchema, passwordSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
+import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
@@ -87,6 +90,8 @@ export function createApi(deps: {
   relayed?: () => Promise<void>;
   /** Drivers' latest positions (Redis), for the maps. */
   positions?: PositionStore;
+  /** Outgoing email (staff invitations and password resets). */
+  mailer?: Mailer;
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
@@ -386,6 +391,59 @@ export function createApi(deps: {
     requireStaff(req, ['admin']);
     const q = parse(auditQuery, req.query);
     res.json(await searchAudit(db, { text: q.q, entity: q.entity, page: q.page, pizzeriaId: q.shop }));
+  });
+
+  // staff accounts: managers (their shop's kitchen, counter, drivers) and head office (everyone)
+  const mailer = deps.mailer ?? createMailer({ smtpUrl: deps.config.SMTP_URL, from: deps.config.MAIL_FROM, log: deps.log as never });
+  const links = (req: Request): AccountLinks => ({
+    mailer,
+    origin: deps.config.PUBLIC_ORIGIN ?? `${req.protocol}://${req.get('host')}`,
+    inviteTtlHours: deps.config.INVITE_TTL_HOURS,
+    resetTtlMinutes: deps.config.RESET_TTL_MINUTES,
+  });
+  const staffId = (req: Request) => parse(idParam, req.params.id);
+  r.get('/staff', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await listStaff(db, staffActor(user), parse(staffQuery, req.query)));
+  });
+  r.get('/staff/:id', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await getStaff(db, staffActor(user), staffId(req)));
+  });
+  r.post('/staff', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.status(201).json(await createStaff(db, staffActor(user), parse(staffCreateSchema, req.body), links(req)));
+  });
+  r.patch('/staff/:id', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await updateStaff(db, staffActor(user), staffId(req), parse(staffUpdateSchema, req.body)));
+  });
+  r.post('/staff/:id/disable', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await setStaffActive(db, staffActor(user), staffId(req), false));
+  });
+  r.post('/staff/:id/enable', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await setStaffActive(db, staffActor(user), staffId(req), true));
+  });
+  r.post('/staff/:id/link', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await sendAccountLink(db, staffActor(user), staffId(req), links(req)));
+  });
+  // the account's owner: forgot the password (no answer says whether the email exists), choose one with a link
+  r.post('/account/forgot', customerLimiter, async (req, res) => {
+    await requestPasswordReset(db, parse(forgotSchema, req.body).email, links(req));
+    res.status(202).json({ ok: true });
+  });
+  r.get('/account/link', customerLimiter, async (req, res) => {
+    const token = parse(passwordSchema.shape.token, req.query.token);
+    const info = await linkInfo(db, token);
+    if (!info) throw new AppError(410, 'link_expired', 'this link was already used or has expired: ask for a new one');
+    res.json(info);
+  });
+  r.post('/account/password', customerLimiter, async (req, res) => {
+    const body = parse(passwordSchema, req.body);
+    res.json(await setPasswordWithLink(db, body.token, body.password));
   });
 
   r.post('/driver/shift', async (req, res) => {

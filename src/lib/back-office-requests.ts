@@ -75,3 +75,43 @@ export function fieldErrors(error: z.ZodError, t: (key: string) => string): Reco
   }
   return out;
 }
+
+// ---------- staff ----------
+
+export const STAFF_ROLES = ['admin', 'manager', 'kitchen', 'counter', 'driver'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+const email = z.string().trim().toLowerCase().max(200, 'form.tooLong').pipe(z.email('form.email'));
+const personName = z.string().trim().min(1, 'form.required').max(80, 'form.tooLong').refine(noControl, 'form.control');
+const shopRef = z.coerce.number({ error: 'form.choose' }).int('form.choose').positive('form.choose').max(PG_INT_MAX, 'form.choose');
+
+export const staffCreateSchema = z.strictObject({
+  email,
+  name: personName,
+  role: z.enum(STAFF_ROLES, 'form.choose'),
+  pizzeriaId: shopRef.optional(),
+});
+export type StaffCreateRequest = z.output<typeof staffCreateSchema>;
+
+export const staffUpdateSchema = z.strictObject({
+  email: email.optional(),
+  name: personName.optional(),
+  role: z.enum(STAFF_ROLES, 'form.choose').optional(),
+  pizzeriaId: shopRef.optional(),
+});
+export type StaffUpdateRequest = z.output<typeof staffUpdateSchema>;
+
+export const staffQuery = z.strictObject({
+  q: z.string().trim().max(100).refine(noControl, 'form.control').optional(),
+  page: z.coerce.number().int().min(1).max(100_000).optional(),
+  shop: z.coerce.number().pipe(id).optional(),
+  role: z.enum(STAFF_ROLES).optional(),
+  active: z.enum(['yes', 'no']).optional(),
+});
+
+/** A new password, chosen from an invitation or reset link. */
+export const passwordSchema = z.strictObject({
+  token: z.string().min(20, 'form.linkInvalid').max(100, 'form.linkInvalid').regex(/^[A-Za-z0-9_-]+$/, 'form.linkInvalid'),
+  password: z.string().min(10, 'form.passwordShort').max(200, 'form.tooLong').refine(noControl, 'form.control'),
+});
+
+export const forgotSchema = z.strictObject({ email });

@@ -69,6 +69,12 @@ const schema = z
     PREP_BASE_MINUTES: z.coerce.number().min(0).max(120).default(DEFAULT_ETA_SETTINGS.basePrepMinutes),
     PREP_MINUTES_PER_ITEM: z.coerce.number().min(0).max(60).default(DEFAULT_ETA_SETTINGS.minutesPerItem),
     KITCHEN_PARALLEL: z.coerce.number().int().positive().max(50).default(DEFAULT_ETA_SETTINGS.parallel),
+    /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
+    MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),
+    /** How long a staff invitation link, and a password reset link, stay valid. */
+    INVITE_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(72),
+    RESET_TTL_MINUTES: z.coerce.number().positive().max(24 * 60).default(60),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {

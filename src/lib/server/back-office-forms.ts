@@ -1,0 +1,55 @@
+// The back office's SvelteKit form actions share this: read the form, check it with the API's
+// schema, run the same service as the API, and answer with field errors in the user's language.
+import { fail } from '@sveltejs/kit';
+import type { ZodError } from 'zod';
+import { fieldErrors, fromForm } from '../back-office-requests.ts';
+import { createI18n, type Locale } from '../i18n/index.ts';
+import { config } from './config.ts';
+import { AppError } from './errors.ts';
+import { pageMailer } from './mailer.ts';
+import type { StaffActor } from './orders.ts';
+import type { SessionUser } from './auth.ts';
+import type { AccountLinks } from './staff.ts';
+
+export const actorOf = (user: SessionUser): StaffActor => ({ kind: 'staff', id: user.id, role: user.role, pizzeriaId: user.pizzeriaId, name: user.name });
+
+export async function pageLinks(url: URL): Promise<AccountLinks> {
+  const c = config();
+  return { mailer: await pageMailer(), origin: c.PUBLIC_ORIGIN ?? url.origin, inviteTtlHours: c.INVITE_TTL_HOURS, resetTtlMinutes: c.RESET_TTL_MINUTES };
+}
+
+type Schema<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } };
+
+/**
+ * One change from a form: `fields` are read from it and checked by `schema`; `run` does it. A
+ * refusal comes back as `fail(status, { form, errors, values })`, errors keyed by field (and `form`
+ * for the whole), translated: the schema's message keys, and the service's codes known under
+ * `errors.<code>`.
+ */
+export async function formChange<T, R>(
+  request: Request,
+  locale: Locale,
+  form: string,
+  fields: readonly string[],
+  schema: Schema<T>,
+  run: (data: T, raw: Record<string, string>) => Promise<R>,
+) {
+  const t = createI18n(locale).t;
+  const data = await request.formData().catch(() => null);
+  if (!data) return fail(415, { form, errors: { form: t('form.notAForm') } as Record<string, string>, values: {} as Record<string, string> });
+  const values = fromForm(data, fields);
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) return fail(422, { form, errors: fieldErrors(parsed.error, t), values });
+  try {
+    return { form, done: true as const, result: await run(parsed.data, values) };
+  } catch (err) {
+    if (err instanceof AppError) {
+      const known = t(`errors.${err.code}`, { defaultValue: '' });
+      const fieldsOf = Object.fromEntries(Object.entries(err.details.fields ?? {}).map(([k, v]) => [k, known || String(v)]));
+      // said once: beside the field it is about, else above the button
+      const errors: Record<string, string> = Object.keys(fieldsOf).length ? fieldsOf : { form: known || err.message };
+      return fail(err.status, { form, errors, values });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+import { STAFF_ROLES, staffCreateSchema, staffQuery } from '$lib/back-office-requests.ts';
+import { actorOf, formChange, pageLinks } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { createStaff, listStaff, sendAccountLink, setStaffActive } from '$lib/server/staff.ts';
+import { z } from 'zod';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const q = staffQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['q', 'page', 'shop', 'role', 'active'].includes(k))));
+  const filter = q.success ? q.data : {};
+  const all = await listPizzerias(db());
+  return {
+    shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
+    staff: await listStaff(db(), actorOf(user), filter),
+    filter,
+    roles: user.role === 'admin' ? STAFF_ROLES : (['kitchen', 'counter', 'driver'] as const),
+    me: user.id,
+  };
+};
+
+const idOnly = z.strictObject({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+export const actions: Actions = {
+  create: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    return formChange(request, locals.locale, 'create', ['email', 'name', 'role', 'pizzeriaId'], staffCreateSchema, async (d) =>
+      createStaff(db(), actorOf(user), d, await pageLinks(url)),
+    );
+  },
+  disable: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    return formChange(request, locals.locale, 'row', ['id'], idOnly, (d) => setStaffActive(db(), actorOf(user), d.id, false));
+  },
+  enable: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    return formChange(request, locals.locale, 'row', ['id'], idOnly, (d) => setStaffActive(db(), actorOf(user), d.id, true));
+  },
+  link: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    return formChange(request, locals.locale, 'row', ['id'], idOnly, async (d) => sendAccountLink(db(), actorOf(user), d.id, await pageLinks(url)));
+  },
+};

@@ -1,0 +1,38 @@
+import { error } from '@sveltejs/kit';
+import { STAFF_ROLES, staffUpdateSchema } from '$lib/back-office-requests.ts';
+import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { AppError } from '$lib/server/errors.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { getStaff, updateStaff } from '$lib/server/staff.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const idOf = (raw: string) => {
+  const id = Number(raw);
+  if (!/^[1-9][0-9]{0,9}$/.test(raw) || id > 2_147_483_647) error(404, 'Not found');
+  return id;
+};
+
+export const load: PageServerLoad = async ({ locals, url, params }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const member = await getStaff(db(), actorOf(user), idOf(params.id)).catch((err) => {
+    if (err instanceof AppError && err.status === 404) error(404, 'Not found');
+    throw err;
+  });
+  const all = await listPizzerias(db());
+  return {
+    member,
+    shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
+    roles: user.role === 'admin' ? STAFF_ROLES : (['kitchen', 'counter', 'driver'] as const),
+    me: user.id,
+  };
+};
+
+export const actions: Actions = {
+  default: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    const id = idOf(params.id);
+    return formChange(request, locals.locale, 'edit', ['email', 'name', 'role', 'pizzeriaId'], staffUpdateSchema, (d) => updateStaff(db(), actorOf(user), id, d));
+  },
+};
