@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import helmet from 'helmet';
 import express from 'express';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
@@ -132,6 +133,25 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }),
   );
   app.use(metrics.httpMiddleware);
+  // the usual security headers on every response (helmet: nosniff, frame and referrer policies, HSTS,
+  // cross-origin isolation of the window); the pages' Content Security Policy is SvelteKit's (with
+  // a nonce per page, svelte.config.js), and anything else answered here gets the strictest one
+  app.use(
+    helmet({
+      contentSecurityPolicy: false,
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
+  app.use((req, res, next) => {
+    // the driver shares their position and may take a photo; nothing else uses a device
+    res.setHeader('permissions-policy', 'geolocation=(self), camera=(self), microphone=(), payment=(), usb=()');
+    if (!req.path.startsWith('/api/') && req.path !== '/metrics' && req.path !== '/healthz' && req.path !== '/readyz') return next();
+    res.setHeader('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    next();
+  });
   // while stopping, a kept-alive connection closes after its response instead of lingering until the forced close
   app.use((_req, res, next) => {
     if (shuttingDown) res.setHeader('connection', 'close');
