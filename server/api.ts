@@ -17,7 +17,8 @@ import { auditQuery, countSchema, deliverySchema, movementsQuery, thresholdSchem
 import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../src/lib/server/stock.ts';
 import { searchAudit } from '../src/lib/server/audit.ts';
 import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
-import { forgotSchema, passwordSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
+import { forgotSchema, passwordSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
+import { createShopSettings, setOnlinePaused, updateShop } from '../src/lib/server/shops.ts';
 import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
@@ -386,6 +387,19 @@ export function createApi(deps: {
   r.post('/shops/:id/stock/thresholds', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
     res.json(await setLowThreshold(db, staffActor(user), shopParam(req), parse(thresholdSchema, req.body)));
+  });
+  // shops: head office keeps their settings and opens new ones; a shop's manager pauses its online orders
+  r.put('/shops/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await updateShop(db, staffActor(user), shopParam(req), parse(shopSettingsSchema, req.body)));
+  });
+  r.post('/shops', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.status(201).json(await createShopSettings(db, staffActor(user), parse(shopCreateSchema, req.body)));
+  });
+  r.post('/shops/:id/online', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await setOnlinePaused(db, staffActor(user), shopParam(req), parse(pauseSchema, req.body).paused));
   });
   r.get('/audit', async (req, res) => {
     requireStaff(req, ['admin']);

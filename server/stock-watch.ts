@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { roomFor } from '../src/lib/realtime/contract.ts';
+import { roomFor, type ShopStatus } from '../src/lib/realtime/contract.ts';
+import { getPizzeria } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';
 import { lowStock } from '../src/lib/server/stock.ts';
@@ -9,6 +10,7 @@ import type { HubServer } from './hub-types.ts';
 const CHECK_EVERY_MS = 250;
 
 /**
+ * A shop's settings change (Postgres notifies `shop_changed`): its storefronts and screens are told.
  * A shop's stock changes (a delivery, a count: Postgres notifies `stock_changed`; an order placed,
  * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
  * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
@@ -46,12 +48,24 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub-stock');
   listener.events.on('error', (err: unknown) => log.error({ err }, 'stock listener error'));
   listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
-    if (n.channel !== 'stock_changed') return;
     const shop = Number(n.payload);
     if (!Number.isInteger(shop) || shop <= 0) return;
+    if (n.channel === 'shop_changed') return void tellShop(shop);
+    if (n.channel !== 'stock_changed') return;
     opts.refreshMenu(shop);
     touched(shop);
   });
+  // a shop's settings (paused online orders, hours) reach its open storefronts and screens at once
+  async function tellShop(shop: number) {
+    try {
+      const p = await getPizzeria(db, shop);
+      if (!p) return;
+      const status: ShopStatus = { pizzeriaId: p.id, name: p.name, onlinePaused: p.onlinePaused, openingHours: p.openingHours, phone: p.phone };
+      io.local.to([roomFor.menu(shop), roomFor.kitchen(shop), roomFor.shop(shop), roomFor.hq()]).emit('shop:status', status);
+    } catch (err) {
+      log.warn({ err, shop }, 'shop status push failed');
+    }
+  }
   // notifications sent while the connection was down are lost: look again at every shop seen
   listener.events.on('connected', () => {
     for (const shop of known.keys()) {
@@ -61,6 +75,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   });
   await listener.connect();
   await listener.listenTo('stock_changed');
+  await listener.listenTo('shop_changed');
 
   return {
     touched,

@@ -71,6 +71,7 @@ export class Client {
   get = (p: string) => this.request('GET', p);
   post = (p: string, b?: unknown) => this.request('POST', p, b ?? {});
   patch = (p: string, b?: unknown) => this.request('PATCH', p, b ?? {});
+  put = (p: string, b?: unknown) => this.request('PUT', p, b ?? {});
 
   async login(email: string, password = inject('demoPassword')) {
     const r = await this.post('/api/auth/login', { email, password });

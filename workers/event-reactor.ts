@@ -23,6 +23,16 @@ export async function startEventReactor(deps: {
 }) {
   const { db, queues, log } = deps;
   const startAfter = await readCursor(db, CURSOR);
+  // a shop may have its own target preparation time (the back office): read at most once a minute
+  const targets = new Map<number, { ms: number; until: number }>();
+  async function prepTargetMs(shop: number): Promise<number> {
+    const hit = targets.get(shop);
+    if (hit && hit.until > Date.now()) return hit.ms;
+    const { rows } = await db.query<{ s: number | null }>('SELECT prep_target_seconds AS s FROM pizzerias WHERE id = $1', [shop]);
+    const ms = rows[0]?.s ? rows[0].s * 1000 : deps.prepTargetMs;
+    targets.set(shop, { ms, until: Date.now() + 60_000 });
+    return ms;
+  }
 
   async function react(e: OrderUpdated) {
     const o = e.order;
@@ -46,7 +56,7 @@ export async function startEventReactor(deps: {
     }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
-      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: deps.prepTargetMs });
+      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: await prepTargetMs(o.pizzeriaId) });
     } else if (o.status === 'ready' || (o.status === 'cancelled' && o.timestamps.preparing)) {
       // the order left the oven: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));

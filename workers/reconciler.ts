@@ -40,7 +40,7 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
 
   for (const o of await ordersInPreparation(db)) {
     // the timer keeps the time it had left: late-check at the target, or now if already past
-    const remaining = o.preparingAt.getTime() + config.PREP_TARGET_SECONDS * 1000 - now;
+    const remaining = o.preparingAt.getTime() + (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000 - now;
     report.prepTimers += counted(await ensureJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: Math.max(0, remaining) }));
   }
 

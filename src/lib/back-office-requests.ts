@@ -115,3 +115,58 @@ export const passwordSchema = z.strictObject({
 });
 
 export const forgotSchema = z.strictObject({ email });
+
+// ---------- shops ----------
+
+const SPAN = /^([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d$/;
+/** A day's opening spans as typed: "11:30-14:30, 18:00-23:30" (empty: closed that day). */
+const daySpans = z
+  .string()
+  .trim()
+  .max(100, 'form.tooLong')
+  .refine((v) => v === '' || v.split(',').every((p) => SPAN.test(p.trim())), 'form.hours')
+  .transform((v) => (v ? v.split(',').map((p) => p.split('-').map((t) => t.trim().padStart(5, '0')) as [string, string]) : []))
+  .optional();
+const dates = z
+  .string()
+  .trim()
+  .max(1000, 'form.tooLong')
+  .refine((v) => v === '' || v.split(/[\s,]+/).every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d))), 'form.dates')
+  .transform((v) => (v ? v.split(/[\s,]+/) : []))
+  .optional();
+/** A drawn zone as typed: one "lat, lng" per line, at least three (empty: the radius applies). */
+const polygon = z
+  .string()
+  .trim()
+  .max(4000, 'form.tooLong')
+  .transform((v, ctx) => {
+    if (!v) return null;
+    const points = v.split(/\n+/).map((l) => l.split(/[,;\s]+/).filter(Boolean).map(Number));
+    if (points.length < 3 || points.some((p) => p.length !== 2 || !(Math.abs(p[0]) <= 90) || !(Math.abs(p[1]) <= 180))) {
+      ctx.addIssue({ code: 'custom', message: 'form.polygon' });
+      return z.NEVER;
+    }
+    return points.map(([lat, lng]) => ({ lat, lng }));
+  })
+  .optional();
+
+export const shopSettingsSchema = z.strictObject({
+  name: personName,
+  address: z.string().trim().min(1, 'form.required').max(200, 'form.tooLong').refine(noControl, 'form.control'),
+  lat: z.coerce.number({ error: 'form.number' }).min(-90, 'form.lat').max(90, 'form.lat'),
+  lng: z.coerce.number({ error: 'form.number' }).min(-180, 'form.lng').max(180, 'form.lng'),
+  phone: z.string().trim().max(20, 'form.tooLong').regex(/^(\+?[0-9 .()-]{6,20})?$/, 'form.phone').optional(),
+  deliveryRadiusM: z.coerce.number({ error: 'form.number' }).int('form.whole').min(300, 'form.radius').max(20_000, 'form.radius'),
+  deliveryPolygon: polygon,
+  hours1: daySpans, hours2: daySpans, hours3: daySpans, hours4: daySpans, hours5: daySpans, hours6: daySpans, hours7: daySpans,
+  closedOn: dates,
+  prepTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.prepTarget').max(120, 'form.prepTarget').optional(),
+});
+export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes'] as const;
+
+export const shopCreateSchema = shopSettingsSchema.extend({
+  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+});
+
+export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });

@@ -186,6 +186,8 @@ export interface ServerToClientEvents {
   'server:restarting': () => void;
   /** A shop's ingredients at or under their low threshold, whenever that list changes (kitchen, shop and head office screens). */
   'stock:low': (e: LowStockAlert) => void;
+  /** A shop's settings changed (online orders paused or resumed, hours): its open menus and screens. */
+  'shop:status': (e: ShopStatus) => void;
 }
 
 export interface ClientToServerEvents {
@@ -247,4 +249,14 @@ export interface ShopFigures {
 export interface LowStockAlert {
   pizzeriaId: number;
   low: { ingredientId: number; name: string; nameEn: string | null; unit: string; free: number; lowThreshold: number }[];
+}
+
+/** What a storefront needs to know of a shop right now. */
+export interface ShopStatus {
+  pizzeriaId: number;
+  name: string;
+  onlinePaused: boolean;
+  /** When it is open (see src/lib/domain/opening-hours.ts); null: at any hour. */
+  openingHours: import('../domain/opening-hours.ts').OpeningHours | null;
+  phone: string | null;
 }

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, LowStockAlert, OrderView, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, LowStockAlert, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -55,6 +55,12 @@ export class LiveConnection {
   onStockLow(handler: (e: LowStockAlert) => void): () => void {
     this.socket.on('stock:low', handler);
     return () => void this.socket.off('stock:low', handler);
+  }
+
+  /** A shop's settings changed (online orders paused or resumed, hours). */
+  onShopStatus(handler: (e: ShopStatus) => void): () => void {
+    this.socket.on('shop:status', handler);
+    return () => void this.socket.off('shop:status', handler);
   }
 
   close() {

@@ -21,9 +21,14 @@ export interface Pizzeria {
   zone: DeliveryZone;
   /** When it is open; null: at any hour. */
   openingHours: OpeningHours | null;
+  /** Online orders paused by the shop (a rush): the storefront says so and takes none. */
+  onlinePaused: boolean;
+  /** Its own target preparation time; null: the chain's (PREP_TARGET_SECONDS). */
+  prepTargetSeconds: number | null;
 }
 
 const PIZZERIA = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
+  online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;

@@ -687,10 +687,12 @@ export async function pendingOnlinePayments(q: Queryable): Promise<{ id: string;
   return rows.map((r) => ({ id: r.id, attempt: r.payment_attempt, startedAt: r.started_at }));
 }
 
-/** Orders in the oven not yet flagged late, with when preparation started. */
-export async function ordersInPreparation(q: Queryable): Promise<{ id: string; preparingAt: Date }[]> {
-  const { rows } = await q.query(`SELECT id, preparing_at FROM orders WHERE status = 'preparing' AND NOT late`);
-  return rows.map((r) => ({ id: r.id, preparingAt: r.preparing_at ?? new Date() }));
+/** Orders in the oven not yet flagged late, with when preparation started and their shop's own target (null: the chain's). */
+export async function ordersInPreparation(q: Queryable): Promise<{ id: string; preparingAt: Date; targetSeconds: number | null }[]> {
+  const { rows } = await q.query(
+    `SELECT o.id, o.preparing_at, p.prep_target_seconds FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.status = 'preparing' AND NOT o.late`,
+  );
+  return rows.map((r) => ({ id: r.id, preparingAt: r.preparing_at ?? new Date(), targetSeconds: r.prep_target_seconds }));
 }
 
 /** Orders paid online with money still to give back. */

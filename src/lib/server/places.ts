@@ -151,6 +151,12 @@ const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', 
 export async function checkShopOpen(q: Queryable, pizzeriaId: number, now = new Date()): Promise<void> {
   const shop = (await listPizzerias(q)).find((s) => s.id === pizzeriaId);
   if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  if (shop.onlinePaused) {
+    throw new AppError(422, 'shop_paused', `${shop.name} has paused online orders for a moment: try again shortly, or call the shop`, {
+      fields: { pizzeriaId: `${shop.name} has paused online orders for a moment` },
+      shop: { id: shop.id, name: shop.name, phone: shop.phone },
+    });
+  }
   if (!shop.openingHours || isOpenAt(shop.openingHours, now)) return;
   const next = nextOpening(shop.openingHours, now);
   const when = next ? `; it opens ${PARIS_TIME.format(next)}` : '';

@@ -20,7 +20,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     orders,
     lastEventId,
     recipes: await listRecipes(db(), locals.locale),
-    prepTargetSeconds: config().PREP_TARGET_SECONDS,
+    prepTargetSeconds: pizzerias.find((p) => p.id === shopId)!.prepTargetSeconds ?? config().PREP_TARGET_SECONDS,
     low: { pizzeriaId: shopId, low: await lowStock(db(), shopId) },
   };
 };

@@ -1,0 +1,27 @@
+import { SHOP_FIELDS, shopCreateSchema } from '$lib/back-office-requests.ts';
+import { isOpenAt } from '$lib/domain/opening-hours.ts';
+import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { createShopSettings } from '$lib/server/shops.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const all = await listPizzerias(db());
+  const now = new Date();
+  return {
+    shops: (user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId)).map((p) => ({ ...p, openNow: !p.openingHours || isOpenAt(p.openingHours, now) })),
+    headOffice: user.role === 'admin',
+    chainPrepMinutes: Math.round(config().PREP_TARGET_SECONDS / 60),
+  };
+};
+
+export const actions: Actions = {
+  create: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    return formChange(request, locals.locale, 'create', ['slug', ...SHOP_FIELDS], shopCreateSchema, (d) => createShopSettings(db(), actorOf(user), d));
+  },
+};
