@@ -9,6 +9,27 @@ export const PIZZERIAS = [
 ] as const;
 
 type Unit = 'g' | 'ml' | 'piece';
+
+/** The EU's 14 allergens each ingredient contains (the others contain none). */
+export const ALLERGENS: Record<string, string[]> = {
+  pate: ['gluten'],
+  biere: ['gluten'],
+  mozzarella: ['milk'],
+  'creme-fraiche': ['milk'],
+  gorgonzola: ['milk'],
+  chevre: ['milk'],
+  parmesan: ['milk'],
+  reblochon: ['milk'],
+  burrata: ['milk'],
+  'creme-truffe': ['milk'],
+  'panna-cotta': ['milk'],
+  anchois: ['fish'],
+  oeuf: ['eggs'],
+  merguez: ['sulphites'],
+  tiramisu: ['gluten', 'eggs', 'milk'],
+  fondant: ['gluten', 'eggs', 'milk'],
+  glace: ['milk', 'eggs'],
+};
 /** slug → [name, unit, opening stock per shop, English name] */
 export const INGREDIENTS: Record<string, [string, Unit, number, string]> = {
   pate: ['Pâton (250 g)', 'piece', 60, 'Dough ball (250 g)'],

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { hashPassword } from '../src/lib/server/auth.ts';
-import { INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES } from './catalogue.ts';
+import { ALLERGENS, INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
   manager: ['Responsable', 'manager'],
@@ -27,9 +27,9 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
     }
     for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {
       await client.query(
-        `INSERT INTO ingredients (slug, name, unit, name_en) VALUES ($1,$2,$3,$4)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en`,
-        [slug, name, unit, nameEn],
+        `INSERT INTO ingredients (slug, name, unit, name_en, allergens) VALUES ($1,$2,$3,$4,$5)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en, allergens = EXCLUDED.allergens`,
+        [slug, name, unit, nameEn, ALLERGENS[slug] ?? []],
       );
     }
     const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));

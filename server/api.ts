@@ -13,8 +13,8 @@ import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts'
 import { deliveryTrail, type PositionStore } from '../src/lib/server/positions.ts';
 import { driversOfShops } from '../src/lib/server/drivers.ts';
 import { createI18n, pickLocale } from '../src/lib/i18n/index.ts';
-import { auditQuery, countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../src/lib/back-office-requests.ts';
-import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../src/lib/server/stock.ts';
+import { auditQuery, countSchema, deliverySchema, movementsQuery, thresholdSchema, tonightSchema } from '../src/lib/back-office-requests.ts';
+import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '../src/lib/server/stock.ts';
 import { searchAudit } from '../src/lib/server/audit.ts';
 import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
 import { forgotSchema, passwordSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
@@ -400,6 +400,11 @@ export function createApi(deps: {
   r.post('/shops/:id/online', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
     res.json(await setOnlinePaused(db, staffActor(user), shopParam(req), parse(pauseSchema, req.body).paused));
+  });
+  r.post('/shops/:id/tonight', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const body = parse(tonightSchema, req.body);
+    res.json(await setOffTonight(db, staffActor(user), shopParam(req), body.productId, !body.available));
   });
   r.get('/audit', async (req, res) => {
     requireStaff(req, ['admin']);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { roomFor, type ShopStatus } from '../src/lib/realtime/contract.ts';
-import { getPizzeria } from '../src/lib/server/catalogue.ts';
+import { getPizzeria, rememberShop } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';
 import { lowStock } from '../src/lib/server/stock.ts';
@@ -57,6 +57,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   });
   // a shop's settings (paused online orders, hours) reach its open storefronts and screens at once
   async function tellShop(shop: number) {
+    rememberShop(shop);
     try {
       const p = await getPizzeria(db, shop);
       if (!p) return;

@@ -191,3 +191,41 @@ describe('the low threshold', () => {
     expect(lines.find((l) => l.ingredientId === t.ingredient_id)).toMatchObject({ free: 13 * t.quantity, low: true });
   });
 });
+
+describe('the menu tonight', () => {
+  it('a product taken off for the evening leaves open menus at once and orders refuse it; put back, it sells; allergens follow the recipe', async () => {
+    const shop = await createShop(pool, 'tonight');
+    const manager = await new Client(base).login(shop.email('manager'));
+    const calzone = await productId(pool, 'calzone');
+    const menuOf = async () => (await new Client(base).get(`/api/pizzerias/${shop.id}/menu`)).body as { id: number; slug: string; available: boolean; offTonight: boolean; allergens: string[] }[];
+    // what the recipes say: dough (gluten), mozzarella (milk); anchovies (fish) on the Napolitaine
+    const before = await menuOf();
+    expect(before.find((p) => p.slug === 'margherita')!.allergens).toEqual(['gluten', 'milk']);
+    expect(before.find((p) => p.slug === 'napolitaine')!.allergens).toEqual(['fish', 'gluten', 'milk']);
+    expect(before.find((p) => p.slug === 'coca-cola')!.allergens).toEqual([]);
+
+    const visitor = await connectSocket(base);
+    sockets.push(visitor);
+    const menu = listen<MenuAvailability>(visitor, 'menu:availability');
+    expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
+
+    expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: false })).body).toEqual({ productId: calzone, offTonight: true });
+    await menu.next((e) => e.products.some((p) => p.id === calzone && !p.available));
+    expect((await menuOf()).find((p) => p.id === calzone)).toMatchObject({ available: false, offTonight: true });
+    const refused = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Ana', phone: '06 12 34 56 78' }, items: [{ productId: calzone, quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'unavailable', items: [{ productId: calzone }] });
+    // another shop's menu is untouched; another shop's manager cannot touch this one
+    const other = await createShop(pool, 'tonight-other');
+    expect((await new Client(base).get(`/api/pizzerias/${other.id}/menu`)).body.find((p: { id: number }) => p.id === calzone).available).toBe(true);
+    expect((await (await new Client(base).login(other.email('manager'))).post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: true })).status).toBe(403);
+
+    await manager.post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: true });
+    await menu.next((e) => e.products.some((p) => p.id === calzone && p.available));
+    await placeThroughApi(base, { pizzeriaId: shop.id, productId: calzone, fulfilment: 'pickup' });
+    const { rows } = await pool.query(`SELECT action FROM audit_log WHERE entity = 'product' AND pizzeria_id = $1 ORDER BY id`, [shop.id]);
+    expect(rows.map((r) => r.action)).toEqual(['menu.off_tonight', 'menu.back_tonight']);
+  });
+});

@@ -170,3 +170,9 @@ export const shopCreateSchema = shopSettingsSchema.extend({
 });
 
 export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });
+
+/** A product off the shop's menu for the evening, or back on it. */
+export const tonightSchema = z.strictObject({
+  productId: ref,
+  available: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
+});

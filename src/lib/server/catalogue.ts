@@ -54,6 +54,10 @@ export interface MenuProduct {
   /** How many more the shop can make now; null when unlimited. */
   portions: number | null;
   ingredients: string[];
+  /** The EU allergens its recipe contains. */
+  allergens: string[];
+  /** Taken off this shop's menu for the evening by its manager. */
+  offTonight: boolean;
 }
 
 /**
@@ -65,8 +69,13 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
     q.query(
       `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents,
          COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en) ORDER BY i.id)
-                   FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe
+                   FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe,
+         ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a
+               WHERE r.product_id = p.id ORDER BY a) AS allergens,
+         EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = $1 AND u.product_id = p.id
+                   AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
        FROM products p WHERE p.active ORDER BY p.category, p.sort_order, p.id`,
+      [pizzeriaId],
     ),
     q.query('SELECT ingredient_id, on_hand, reserved FROM stock WHERE pizzeria_id = $1', [pizzeriaId]),
   ]);
@@ -75,7 +84,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
   );
   return products.rows.map((p) => {
     const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null })[];
-    const portions = portionsAvailable(recipe, free);
+    const portions = p.off_tonight ? 0 : portionsAvailable(recipe, free);
     return {
       id: p.id,
       slug: p.slug,
@@ -86,6 +95,8 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       available: portions > 0,
       portions: Number.isFinite(portions) ? portions : null,
       ingredients: p.category === 'pizza' ? recipe.map((r) => inLocale(locale, r.name, r.nameEn)) : [],
+      allergens: p.allergens,
+      offTonight: p.off_tonight,
     };
   });
 }
@@ -123,15 +134,20 @@ export async function listRecipes(q: Queryable, locale: Locale = 'fr'): Promise<
   }));
 }
 
-// shops are few and rarely added: known ids are kept, an unknown one is looked up at most every
-// 10 s, and callers arriving while a lookup runs wait for it (a burst of storefronts after a start
-// must not be told a shop does not exist because the first lookup has not answered yet)
+// shops are few and rarely added: known ids are kept (a shop opened in the back office is added
+// the moment Postgres says so: rememberShop), an unknown one is looked up at most every 2 s, and
+// callers arriving while a lookup runs wait for it (a burst of storefronts after a start must not
+// be told a shop does not exist because the first lookup has not answered yet)
 const knownShops: { ids: Set<number>; checkedAt: number; lookup: Promise<void> | null } = { ids: new Set(), checkedAt: 0, lookup: null };
+/** A shop just opened (its notification reached this process). */
+export function rememberShop(id: number): void {
+  knownShops.ids.add(id);
+}
 /** Whether a pizzeria exists (the hub asks before it opens a menu room for it). */
 export async function pizzeriaExists(q: Queryable, id: number): Promise<boolean> {
   if (knownShops.ids.has(id)) return true;
   if (knownShops.lookup) await knownShops.lookup;
-  else if (Date.now() - knownShops.checkedAt >= 10_000) {
+  else if (Date.now() - knownShops.checkedAt >= 2000) {
     knownShops.checkedAt = Date.now();
     knownShops.lookup = q
       .query<{ id: number }>('SELECT id FROM pizzerias')

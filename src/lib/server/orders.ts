@@ -213,6 +213,14 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
   if (!priced.ok) {
     throw invalid({ items: `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}` });
   }
+  // a product the shop took off its menu for the evening is not sold there tonight
+  const { rows: offTonight } = await tx.query<{ product_id: number }>({
+    name: 'off-tonight',
+    text: `SELECT product_id FROM product_unavailable WHERE pizzeria_id = $1 AND product_id = ANY($2)
+             AND business_day = (now() AT TIME ZONE 'Europe/Paris')::date`,
+    values: [pizzeriaId, priced.lines.map((l) => l.productId)],
+  });
+  if (offTonight.length) throw unavailableError(catalogue, offTonight.map((r) => r.product_id));
   const recipes = new Map([...catalogue].map(([id, p]) => [id, p.recipe]));
   const needs = ingredientNeeds(priced.lines, recipes);
   // refused early when it is already short; `reserve` checks again, atomically, at the end

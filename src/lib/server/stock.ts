@@ -257,3 +257,21 @@ export async function stockMovements(
     total: count[0].n,
   };
 }
+
+/** A shop takes a product off its menu for the evening, or puts it back; open menus follow at once. */
+export async function setOffTonight(db: Db, actor: StaffActor, shop: number, productId: number, off: boolean): Promise<{ productId: number; offTonight: boolean }> {
+  mustKeepStock(actor, shop);
+  return transaction(db, async (tx) => {
+    const { rows } = await tx.query<{ id: number }>('SELECT id FROM products WHERE id = $1 AND active', [productId]);
+    if (!rows[0]) throw notFound('product');
+    const today = `(now() AT TIME ZONE 'Europe/Paris')::date`;
+    const { rowCount } = off
+      ? await tx.query(`INSERT INTO product_unavailable (pizzeria_id, product_id, business_day, by_user) VALUES ($1, $2, ${today}, $3) ON CONFLICT DO NOTHING`, [shop, productId, actor.id])
+      : await tx.query(`DELETE FROM product_unavailable WHERE pizzeria_id = $1 AND product_id = $2 AND business_day = ${today}`, [shop, productId]);
+    if (rowCount) {
+      await audit(tx, actor, { action: off ? 'menu.off_tonight' : 'menu.back_tonight', entity: 'product', entityId: productId, pizzeriaId: shop, before: { offTonight: !off }, after: { offTonight: off } });
+      await tx.query(`SELECT pg_notify('stock_changed', $1)`, [String(shop)]);
+    }
+    return { productId, offTonight: off };
+  });
+}

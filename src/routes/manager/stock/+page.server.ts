@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '$lib/back-office-requests.ts';
+import { countSchema, deliverySchema, movementsQuery, thresholdSchema, tonightSchema } from '$lib/back-office-requests.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
+import { getMenu, listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
-import { countStock, lowStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '$lib/server/stock.ts';
+import { countStock, lowStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '$lib/server/stock.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -14,8 +14,13 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const shop = shopFor(user, url, shops);
   const q = movementsQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['page', 'ingredientId', 'kind'].includes(k))));
   const filter = q.success ? q.data : {};
-  const [lines, movements, low] = await Promise.all([stockOfShop(db(), shop, locals.locale), stockMovements(db(), shop, filter, locals.locale), lowStock(db(), shop)]);
-  return { shops, shop: shops.find((s) => s.id === shop)!, lines, movements, filter, low: { pizzeriaId: shop, low } };
+  const [lines, movements, low, menu] = await Promise.all([
+    stockOfShop(db(), shop, locals.locale),
+    stockMovements(db(), shop, filter, locals.locale),
+    lowStock(db(), shop),
+    getMenu(db(), shop, locals.locale),
+  ]);
+  return { shops, shop: shops.find((s) => s.id === shop)!, lines, movements, filter, low: { pizzeriaId: shop, low }, menu };
 };
 
 /** The shop a form names (head office picks one), else the user's own. */
@@ -35,6 +40,12 @@ export const actions: Actions = {
     const user = requireRole(locals, url, ['manager', 'admin']);
     return formChange(request, locals.locale, 'count', [...COUNT_FIELDS, 'shop'], countSchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
       countStock(db(), actorOf(user), shopOf(raw, user), d),
+    );
+  },
+  tonight: ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    return formChange(request, locals.locale, 'tonight', ['productId', 'available', 'shop'], tonightSchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
+      setOffTonight(db(), actorOf(user), shopOf(raw, user), d.productId, !d.available),
     );
   },
   threshold: ({ request, locals, url }) => {
