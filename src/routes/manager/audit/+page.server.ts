@@ -1,0 +1,18 @@
+import { auditQuery } from '$lib/back-office-requests.ts';
+import { searchAudit } from '$lib/server/audit.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import type { PageServerLoad } from './$types';
+
+// head office's search through every back-office change
+export const load: PageServerLoad = async ({ locals, url }) => {
+  requireRole(locals, url, ['admin']);
+  const q = auditQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['q', 'entity', 'page', 'shop'].includes(k))));
+  const filter = q.success ? q.data : {};
+  const [found, shops] = await Promise.all([
+    searchAudit(db(), { text: filter.q, entity: filter.entity, page: filter.page, pizzeriaId: filter.shop }),
+    listPizzerias(db()),
+  ]);
+  return { found, filter, shops: shops.map((s) => ({ id: s.id, name: s.name.replace('OC Pizza ', '') })) };
+};
