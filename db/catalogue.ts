@@ -10,6 +10,19 @@ export const PIZZERIAS = [
 
 type Unit = 'g' | 'ml' | 'piece';
 
+/** Dietary tags of the demo menu's products (the others have none), and the products taxed at 20 % (alcohol; the rest 10 %). */
+export const TAGS: Record<string, string[]> = {
+  margherita: ['vegetarian'],
+  'quatre-fromages': ['vegetarian'],
+  'chevre-miel': ['vegetarian'],
+  vegetarienne: ['vegetarian'],
+  burrata: ['vegetarian'],
+  truffe: ['vegetarian'],
+  diavola: ['spicy'],
+  orientale: ['spicy'],
+};
+export const VAT_20 = ['peroni'];
+
 /** The EU's 14 allergens each ingredient contains (the others contain none). */
 export const ALLERGENS: Record<string, string[]> = {
   pate: ['gluten'],

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { hashPassword } from '../src/lib/server/auth.ts';
-import { ALLERGENS, INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES } from './catalogue.ts';
+import { ALLERGENS, INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20 } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
   manager: ['Responsable', 'manager'],
@@ -35,13 +35,14 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
     const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
     for (const [i, p] of PRODUCTS.entries()) {
       const { rows } = await client.query(
-        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
          ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
            price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
-           name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en
+           name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en,
+           tags = EXCLUDED.tags, vat_rate = EXCLUDED.vat_rate
          RETURNING id`,
-        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null],
+        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null, TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10],
       );
       await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
       for (const [ingredient, qty] of Object.entries(p.recipe)) {

@@ -19,6 +19,8 @@ import { searchAudit } from '../src/lib/server/audit.ts';
 import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
 import { forgotSchema, passwordSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
 import { createShopSettings, setOnlinePaused, updateShop } from '../src/lib/server/shops.ts';
+import { ingredientCreateSchema, ingredientSchema, productCreateSchema, productSchema } from '../src/lib/back-office-requests.ts';
+import { createIngredient, createProduct, getProduct, listIngredients, listProducts, updateIngredient, updateProduct } from '../src/lib/server/menu.ts';
 import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
@@ -405,6 +407,36 @@ export function createApi(deps: {
     const user = requireStaff(req, ['manager', 'admin']);
     const body = parse(tonightSchema, req.body);
     res.json(await setOffTonight(db, staffActor(user), shopParam(req), body.productId, !body.available));
+  });
+  // the chain's menu: products and their recipes, ingredients and their allergens (head office)
+  const menuId = (req: Request) => parse(idParam, req.params.id);
+  r.get('/menu/products', async (req, res) => {
+    requireStaff(req, ['admin']);
+    res.json(await listProducts(db));
+  });
+  r.get('/menu/products/:id', async (req, res) => {
+    requireStaff(req, ['admin']);
+    res.json(await getProduct(db, menuId(req)));
+  });
+  r.put('/menu/products/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await updateProduct(db, staffActor(user), menuId(req), parse(productSchema, req.body)));
+  });
+  r.post('/menu/products', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.status(201).json(await createProduct(db, staffActor(user), parse(productCreateSchema, req.body)));
+  });
+  r.get('/menu/ingredients', async (req, res) => {
+    requireStaff(req, ['admin', 'manager', 'kitchen']);
+    res.json(await listIngredients(db));
+  });
+  r.put('/menu/ingredients/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await updateIngredient(db, staffActor(user), menuId(req), parse(ingredientSchema, req.body)));
+  });
+  r.post('/menu/ingredients', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.status(201).json(await createIngredient(db, staffActor(user), parse(ingredientCreateSchema, req.body)));
   });
   r.get('/audit', async (req, res) => {
     requireStaff(req, ['admin']);

@@ -176,3 +176,45 @@ export const tonightSchema = z.strictObject({
   productId: ref,
   available: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
 });
+
+// ---------- menu: products, recipes, ingredients ----------
+
+export const EU_ALLERGENS = ['gluten', 'crustaceans', 'eggs', 'fish', 'peanuts', 'soybeans', 'milk', 'nuts', 'celery', 'mustard', 'sesame', 'sulphites', 'lupin', 'molluscs'] as const;
+export const DIETARY_TAGS = ['vegetarian', 'spicy'] as const;
+const label = (max: number) => z.string().trim().min(1, 'form.required').max(max, 'form.tooLong').refine(noControl, 'form.control');
+const optionalLabel = (max: number) => z.string().trim().max(max, 'form.tooLong').refine(noControl, 'form.control').transform((v) => v || null).nullable().optional();
+/** A price as typed ("12,50", "12.5") or in cents from the API. */
+const euros = z.union([
+  z.number('form.price').int('form.price').positive('form.price').max(100_000, 'form.price'),
+  z.string().trim().regex(/^\d{1,4}([.,]\d{1,2})?$/, 'form.price').transform((v) => Math.round(Number(v.replace(',', '.')) * 100)).refine((c) => c > 0, 'form.price'),
+], { error: 'form.price' });
+
+export const productSchema = z.strictObject({
+  name: label(80),
+  nameEn: optionalLabel(80),
+  description: z.string().trim().max(300, 'form.tooLong').refine(noControl, 'form.control').default(''),
+  descriptionEn: optionalLabel(300),
+  category: z.enum(['pizza', 'drink', 'dessert'], 'form.choose'),
+  priceCents: euros,
+  vatRate: z.coerce.number().refine((v) => [5.5, 10, 20].includes(v), 'form.vat'),
+  tags: z.array(z.enum(DIETARY_TAGS, 'form.choose')).max(2).default([]),
+  active: z.boolean().default(true),
+  /** The steps the kitchen reads, one per line. */
+  steps: z.array(z.string().trim().min(1).max(200, 'form.tooLong').refine(noControl, 'form.control')).max(12, 'form.tooMany').default([]),
+  recipe: z.array(z.strictObject({ ingredientId: ref, quantity: z.coerce.number().int('form.whole').positive('form.positive').max(100_000, 'form.tooBig') })).max(40, 'form.tooMany'),
+});
+export type ProductRequest = z.output<typeof productSchema>;
+export const productCreateSchema = productSchema.extend({
+  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+});
+
+export const ingredientSchema = z.strictObject({
+  name: label(80),
+  nameEn: optionalLabel(80),
+  unit: z.enum(['g', 'ml', 'piece'], 'form.choose'),
+  allergens: z.array(z.enum(EU_ALLERGENS, 'form.choose')).max(14).default([]),
+});
+export type IngredientRequest = z.output<typeof ingredientSchema>;
+export const ingredientCreateSchema = ingredientSchema.extend({
+  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+});

@@ -66,7 +66,7 @@ describe('every page passes axe-core without a serious violation', () => {
       await checkCustomerPage(page, `storefront-${size}-en`);
       await ctx.close();
     }
-  });
+  }, 90_000);
 
   it('the tracking page of a live, a delivered and a cancelled order, and a page that does not exist', async () => {
     const ctx = await app.browser.newContext({ viewport: PHONE });
@@ -131,7 +131,8 @@ describe('every page passes axe-core without a serious violation', () => {
       await page.screenshot({ path: `${SHOTS}/a11y-${name}.png`, fullPage: true });
       await ctx.close();
     }
-  });
+    // five screens, each logged in, loaded live and checked by axe: 15 s on a quiet machine, more on a busy one
+  }, 120_000);
 });
 
 describe('French typography', () => {

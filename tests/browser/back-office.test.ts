@@ -83,5 +83,5 @@ describe('the back office', () => {
       if (name === 'desktop') expect(await hq.getByTestId('audit').textContent()).toContain('stock.delivery');
     }
     await shopperCtx.close();
-  });
+  }, 120_000);
 });

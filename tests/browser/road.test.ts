@@ -148,5 +148,5 @@ describe('the road, live', () => {
     // the day's figures count it
     await expect.poll(() => manager.getByTestId('figures').textContent(), { timeout: 20_000 }).toMatch(/Servies aujourd'hui\s*1/);
     await customerCtx.close();
-  });
+  }, 90_000);
 });

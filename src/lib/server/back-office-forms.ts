@@ -38,17 +38,44 @@ export async function formChange<T, R>(
   const data = await request.formData().catch(() => null);
   if (!data) return fail(415, { form, errors: { form: t('form.notAForm') } as Record<string, string>, values: {} as Record<string, string> });
   const values = fromForm(data, fields);
-  const parsed = schema.safeParse(values);
+  return bodyChange(locale, form, values, schema, (d) => run(d, values));
+}
+
+/** A product form as the API's body: tags and the active box, steps one per line, the recipe from its quantity fields (q_<ingredient id>). */
+export function productFromForm(form: FormData): Record<string, unknown> {
+  const text = (k: string) => (typeof form.get(k) === 'string' ? String(form.get(k)).slice(0, 2000) : undefined);
+  const recipe = [...form.entries()]
+    .filter(([k, v]) => /^q_\d{1,9}$/.test(k) && typeof v === 'string' && v.trim() !== '')
+    .map(([k, v]) => ({ ingredientId: Number(k.slice(2)), quantity: String(v).trim() }));
+  return {
+    ...(text('slug') !== undefined ? { slug: text('slug') } : {}),
+    name: text('name') ?? '',
+    nameEn: text('nameEn') ?? null,
+    description: text('description') ?? '',
+    descriptionEn: text('descriptionEn') ?? null,
+    category: text('category'),
+    priceCents: text('price') ?? '',
+    vatRate: text('vatRate'),
+    tags: form.getAll('tags').map(String),
+    active: form.has('active'),
+    steps: (text('steps') ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
+    recipe,
+  };
+}
+
+/** Runs a change whose body is already read from the form (fields that are lists, checkboxes). */
+export async function bodyChange<T, R>(locale: Locale, form: string, body: Record<string, unknown>, schema: Schema<T>, run: (data: T) => Promise<R>) {
+  const t = createI18n(locale).t;
+  const values = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  const parsed = schema.safeParse(body);
   if (!parsed.success) return fail(422, { form, errors: fieldErrors(parsed.error, t), values });
   try {
-    return { form, done: true as const, result: await run(parsed.data, values) };
+    return { form, done: true as const, result: await run(parsed.data) };
   } catch (err) {
     if (err instanceof AppError) {
       const known = t(`errors.${err.code}`, { defaultValue: '' });
       const fieldsOf = Object.fromEntries(Object.entries(err.details.fields ?? {}).map(([k, v]) => [k, known || String(v)]));
-      // said once: beside the field it is about, else above the button
-      const errors: Record<string, string> = Object.keys(fieldsOf).length ? fieldsOf : { form: known || err.message };
-      return fail(err.status, { form, errors, values });
+      return fail(err.status, { form, errors: Object.keys(fieldsOf).length ? fieldsOf : { form: known || err.message }, values });
     }
     throw err;
   }

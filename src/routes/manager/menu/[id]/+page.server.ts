@@ -1,0 +1,30 @@
+import { error } from '@sveltejs/kit';
+import { productSchema } from '$lib/back-office-requests.ts';
+import { actorOf, bodyChange, productFromForm } from '$lib/server/back-office-forms.ts';
+import { db } from '$lib/server/db.ts';
+import { AppError } from '$lib/server/errors.ts';
+import { getProduct, listIngredients, updateProduct } from '$lib/server/menu.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const idOf = (raw: string) => {
+  if (!/^[1-9][0-9]{0,8}$/.test(raw)) error(404, 'Not found');
+  return Number(raw);
+};
+
+export const load: PageServerLoad = async ({ locals, url, params }) => {
+  requireRole(locals, url, ['admin']);
+  const product = await getProduct(db(), idOf(params.id)).catch((err) => {
+    if (err instanceof AppError && err.status === 404) error(404, 'Not found');
+    throw err;
+  });
+  return { product, ingredients: await listIngredients(db()) };
+};
+
+export const actions: Actions = {
+  default: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const form = await request.formData().catch(() => new FormData());
+    return bodyChange(locals.locale, 'edit', productFromForm(form), productSchema, (d) => updateProduct(db(), actorOf(user), idOf(params.id), d));
+  },
+};
