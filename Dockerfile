@@ -37,7 +37,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/db ./db
 COPY package.json ./
 # the only place the app writes: daily dumps (a volume in docker-compose.yml)
-RUN mkdir -p /app/backups && chown node:node /app/backups
+RUN mkdir -p /app/backups /app/media && chown node:node /app/backups /app/media
 VOLUME ["/app/backups"]
 # the `node` user (uid 1000) comes with the official image
 USER node

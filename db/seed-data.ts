@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { hashPassword } from '../src/lib/server/auth.ts';
+import { localMediaStore, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
+import { drawProduct } from './photos.ts';
 import { ALLERGENS, INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20 } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
@@ -14,7 +16,14 @@ const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kit
  * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
  * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
  */
-export async function seed(pool: pg.Pool, password: string): Promise<void> {
+export async function seed(pool: pg.Pool, password: string, media: MediaStore = localMediaStore(process.env.MEDIA_DIR || 'media')): Promise<void> {
+  // every product's photo, drawn from its recipe, kept in the media store before the transaction
+  const photos = new Map<string, string>();
+  for (const p of PRODUCTS) {
+    const { key, webp } = await productPhoto(p.slug, Buffer.from(drawProduct(p.slug, p.category, Object.keys(p.recipe))), { allowSvg: true });
+    await media.put(key, webp);
+    photos.set(p.slug, key);
+  }
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -44,6 +53,7 @@ export async function seed(pool: pg.Pool, password: string): Promise<void> {
          RETURNING id`,
         [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null, TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10],
       );
+      await client.query('UPDATE products SET photo = coalesce(photo, $2) WHERE id = $1', [rows[0].id, photos.get(p.slug)]);
       await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
       for (const [ingredient, qty] of Object.entries(p.recipe)) {
         await client.query('INSERT INTO recipe_ingredients (product_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [rows[0].id, ing.get(ingredient), qty]);

@@ -20,7 +20,8 @@ import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
 import { forgotSchema, passwordSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
 import { createShopSettings, setOnlinePaused, updateShop } from '../src/lib/server/shops.ts';
 import { ingredientCreateSchema, ingredientSchema, productCreateSchema, productSchema } from '../src/lib/back-office-requests.ts';
-import { createIngredient, createProduct, getProduct, listIngredients, listProducts, updateIngredient, updateProduct } from '../src/lib/server/menu.ts';
+import { createIngredient, createProduct, getProduct, listIngredients, listProducts, setProductPhoto, updateIngredient, updateProduct } from '../src/lib/server/menu.ts';
+import { MAX_UPLOAD_BYTES, localMediaStore, type MediaStore } from '../src/lib/server/media.ts';
 import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
@@ -95,6 +96,8 @@ export function createApi(deps: {
   positions?: PositionStore;
   /** Outgoing email (staff invitations and password resets). */
   mailer?: Mailer;
+  /** Where product photos are kept. */
+  media?: MediaStore;
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
@@ -425,6 +428,11 @@ export function createApi(deps: {
   r.post('/menu/products', async (req, res) => {
     const user = requireStaff(req, ['admin']);
     res.status(201).json(await createProduct(db, staffActor(user), parse(productCreateSchema, req.body)));
+  });
+  const media = deps.media ?? localMediaStore(deps.config.MEDIA_DIR);
+  r.post('/menu/products/:id/photo', express.raw({ type: () => true, limit: MAX_UPLOAD_BYTES }), async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await setProductPhoto(db, media, staffActor(user), menuId(req), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));
   });
   r.get('/menu/ingredients', async (req, res) => {
     requireStaff(req, ['admin', 'manager', 'kitchen']);

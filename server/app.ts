@@ -16,6 +16,7 @@ import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { createQueues, type Queues } from '../src/lib/server/queues.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
+import { MEDIA_KEY, localMediaStore } from '../src/lib/server/media.ts';
 import { createApi } from './api.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -187,6 +188,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.end(await metrics.registry.metrics());
   });
 
+  // product photos, content-addressed: cached by browsers and proxies for a year
+  const media = localMediaStore(config.MEDIA_DIR);
+  app.get('/media/products/:file', async (req, res) => {
+    const key = `products/${req.params.file}`;
+    const bytes = MEDIA_KEY.test(key) ? await media.get(key) : null;
+    if (!bytes) {
+      res.status(404).json({ error: { code: 'not_found', message: 'no such photo' } });
+      return;
+    }
+    res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+    res.type('image/webp').send(bytes);
+  });
+
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   app.use(
@@ -196,6 +210,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       config,
       log,
       positions,
+      media,
       limiterStore: (prefix) =>
         new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
       relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),

@@ -68,7 +68,7 @@ describe('the menu', () => {
     // a richer recipe: the next order takes 60 g a pizza; the allergen of a changed ingredient follows
     const richer = await admin.put(`/api/menu/products/${made.body.id}`, {
       ...made.body, priceCents: 1690, recipe: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 100 }, { ingredientId: pistachio.body.id, quantity: 60 }],
-      slug: undefined, id: undefined, allergens: undefined,
+      slug: undefined, id: undefined, allergens: undefined, photo: undefined,
     });
     expect(richer.status, JSON.stringify(richer.body)).toBe(200);
     await placeThroughApi(base, { pizzeriaId: shop.id, productId: made.body.id, quantity: 1 });
@@ -104,5 +104,51 @@ describe('the menu', () => {
     expect((await pool.query('SELECT 1 FROM products WHERE slug = $1', [body.slug])).rowCount).toBe(0);
     expect((await admin.post('/api/menu/ingredients', { slug: 'pate', name: 'Doublon', unit: 'g' })).status).toBe(409);
     expect((await admin.post('/api/menu/ingredients', { slug: `y-${tag()}`, name: 'Y', unit: 'kg' })).status).toBe(422);
+  });
+});
+
+describe('product photos', () => {
+  it('head office uploads a photo: resized to a 4:3 WebP, served with a year of cache; not an image, too large or not head office: refused', async () => {
+    const { default: sharp } = await import('sharp');
+    const admin = await new Client(base).login('admin@ocpizza.test');
+    const pate = await ingredient('pate');
+    const made = await admin.post('/api/menu/products', { slug: `photo-${tag()}`, name: 'Photo', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
+    const png = await sharp({ create: { width: 1600, height: 1600, channels: 3, background: '#c33' } }).png().toBuffer();
+    const upload = (client: Client, bytes: Buffer | string, type = 'image/png') =>
+      fetch(`${base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': type, cookie: client.cookie }, body: typeof bytes === 'string' ? bytes : new Uint8Array(bytes) });
+
+    const res = await upload(admin, png);
+    expect(res.status).toBe(200);
+    const product = await res.json();
+    expect(product.photo).toMatch(/^products\/photo-[a-z0-9]+-[0-9a-f]{12}\.webp$/);
+    const photo = await fetch(`${base}/media/${product.photo}`);
+    expect(photo.status).toBe(200);
+    expect(photo.headers.get('content-type')).toBe('image/webp');
+    expect(photo.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const meta = await sharp(Buffer.from(await photo.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 800, 600]);
+    // on the storefront's menu
+    const shop = await createShop(pool, 'photo');
+    expect((await new Client(base).get(`/api/pizzerias/${shop.id}/menu`)).body.find((p: { id: number }) => p.id === made.body.id).photoUrl).toBe(`/media/${product.photo}`);
+
+    expect((await upload(admin, 'not a photo at all', 'text/plain')).status).toBe(415);
+    expect((await upload(admin, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(100)]))).status).toBe(415);
+    expect((await upload(admin, Buffer.alloc(9 * 1024 * 1024, 1))).status).toBe(413);
+    const manager = await new Client(base).login(shop.email('manager'));
+    expect((await upload(manager, png)).status).toBe(403);
+    expect((await admin.get(`/api/menu/products/${made.body.id}`)).body.photo).toBe(product.photo);
+    for (const path of ['/media/products/..%2F..%2Fpackage.json', '/media/products/nothing-here.webp', '/media/products/x.png']) {
+      expect((await fetch(base + path)).status, path).toBe(404);
+    }
+  });
+
+  it('the seed gives every product of the demo menu a photo, drawn from its recipe', async () => {
+    const { PRODUCTS } = await import('../db/catalogue.ts');
+    const { rows } = await pool.query<{ slug: string; photo: string | null }>('SELECT slug, photo FROM products WHERE slug = ANY($1)', [PRODUCTS.map((p) => p.slug)]);
+    expect(rows).toHaveLength(PRODUCTS.length);
+    for (const r of rows) {
+      expect(r.photo, r.slug).toMatch(/\.webp$/);
+      expect((await fetch(`${base}/media/${r.photo}`)).status, r.slug).toBe(200);
+    }
   });
 });

@@ -58,6 +58,8 @@ export interface MenuProduct {
   allergens: string[];
   /** Dietary tags: vegetarian, spicy. */
   tags: string[];
+  /** Its photo (/media/…), or null. */
+  photoUrl: string | null;
   /** Taken off this shop's menu for the evening by its manager. */
   offTonight: boolean;
 }
@@ -69,7 +71,7 @@ export interface MenuProduct {
 export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale = 'fr'): Promise<MenuProduct[]> {
   const [products, stock] = await Promise.all([
     q.query(
-      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents, p.tags,
+      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents, p.tags, p.photo,
          COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en) ORDER BY i.id)
                    FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe,
          ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a
@@ -99,6 +101,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       ingredients: p.category === 'pizza' ? recipe.map((r) => inLocale(locale, r.name, r.nameEn)) : [],
       allergens: p.allergens,
       tags: p.tags,
+      photoUrl: p.photo ? `/media/${p.photo}` : null,
       offTonight: p.off_tonight,
     };
   });

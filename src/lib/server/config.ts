@@ -69,6 +69,8 @@ const schema = z
     PREP_BASE_MINUTES: z.coerce.number().min(0).max(120).default(DEFAULT_ETA_SETTINGS.basePrepMinutes),
     PREP_MINUTES_PER_ITEM: z.coerce.number().min(0).max(60).default(DEFAULT_ETA_SETTINGS.minutesPerItem),
     KITCHEN_PARALLEL: z.coerce.number().int().positive().max(50).default(DEFAULT_ETA_SETTINGS.parallel),
+    /** Where product photos are kept (a folder; relative to the working directory unless absolute). */
+    MEDIA_DIR: z.string().min(1).default('media'),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),

@@ -7,6 +7,7 @@ import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { StaffActor } from './orders.ts';
+import { productPhoto, type MediaStore } from './media.ts';
 
 export interface ProductRecord {
   id: number;
@@ -23,6 +24,8 @@ export interface ProductRecord {
   steps: string[];
   recipe: { ingredientId: number; quantity: number }[];
   allergens: string[];
+  /** The photo's key in the media store (served at /media/<key>). */
+  photo: string | null;
 }
 
 export interface IngredientRecord {
@@ -40,7 +43,7 @@ const headOffice = (actor: StaffActor) => {
   if (actor.role !== 'admin') throw forbidden('head office keeps the menu');
 };
 
-const PRODUCT = `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents, p.vat_rate, p.tags, p.active, p.steps,
+const PRODUCT = `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents, p.vat_rate, p.tags, p.active, p.steps, p.photo,
     coalesce((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity) ORDER BY r.ingredient_id)
               FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
     ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a WHERE r.product_id = p.id ORDER BY a) AS allergens
@@ -60,6 +63,7 @@ const toProduct = (r: Record<string, any>): ProductRecord => ({
   steps: r.steps,
   recipe: r.recipe,
   allergens: r.allergens,
+  photo: r.photo,
 });
 
 export async function listProducts(q: Queryable): Promise<ProductRecord[]> {
@@ -163,6 +167,21 @@ export async function createIngredient(db: Db, actor: StaffActor, req: Ingredien
     await tx.query('INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT id, $1, 0 FROM pizzerias', [rows[0].id]);
     const after = (await listIngredients(tx)).find((i) => i.id === rows[0].id)!;
     await audit(tx, actor, { action: 'menu.ingredient_create', entity: 'ingredient', entityId: after.id, pizzeriaId: null, before: null, after });
+    return after;
+  });
+}
+
+/** A new photo for a product: checked, resized, kept in the media store; every menu shows it at once. */
+export async function setProductPhoto(db: Db, media: MediaStore, actor: StaffActor, id: number, bytes: Buffer): Promise<ProductRecord> {
+  headOffice(actor);
+  const before = await getProduct(db, id);
+  const { key, webp } = await productPhoto(before.slug, bytes);
+  await media.put(key, webp);
+  return transaction(db, async (tx) => {
+    await tx.query('UPDATE products SET photo = $2 WHERE id = $1', [id, key]);
+    const after = await getProduct(tx, id);
+    await audit(tx, actor, { action: 'menu.product_photo', entity: 'product', entityId: id, pizzeriaId: null, before: { photo: before.photo }, after: { photo: key } });
+    await refreshAllMenus(tx);
     return after;
   });
 }

@@ -3,7 +3,13 @@ import { productSchema } from '$lib/back-office-requests.ts';
 import { actorOf, bodyChange, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';
-import { getProduct, listIngredients, updateProduct } from '$lib/server/menu.ts';
+import { getProduct, listIngredients, setProductPhoto, updateProduct } from '$lib/server/menu.ts';
+import { localMediaStore } from '$lib/server/media.ts';
+import { config } from '$lib/server/config.ts';
+import { z } from 'zod';
+
+const photoForm = z.object({ photo: z.string() });
+const pageMedia = () => localMediaStore(config().MEDIA_DIR);
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -22,7 +28,13 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
 };
 
 export const actions: Actions = {
-  default: async ({ request, locals, url, params }) => {
+  photo: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const file = (await request.formData().catch(() => new FormData())).get('photo');
+    const bytes = file instanceof File ? Buffer.from(await file.arrayBuffer()) : Buffer.alloc(0);
+    return bodyChange(locals.locale, 'photo', { photo: 'file' }, photoForm, () => setProductPhoto(db(), pageMedia(), actorOf(user), idOf(params.id), bytes));
+  },
+  save: async ({ request, locals, url, params }) => {
     const user = requireRole(locals, url, ['admin']);
     const form = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'edit', productFromForm(form), productSchema, (d) => updateProduct(db(), actorOf(user), idOf(params.id), d));

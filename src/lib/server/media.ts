@@ -1,0 +1,51 @@
+// Images the pages show (product photos), in a media store: a folder on the server's disk by
+// default (MEDIA_DIR). Keys are content-addressed (a new photo is a new key), so they are served
+// with a year's cache. Photos are checked to be images, turned upright, resized to 800×600 and
+// re-encoded as WebP before they are kept: nothing of the upload is served as it came.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { AppError, invalid } from './errors.ts';
+import { imageType } from './delivery.ts';
+
+export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
+export const MEDIA_KEY = /^products\/[a-z0-9-]+\.webp$/;
+
+export interface MediaStore {
+  put(key: string, bytes: Buffer): Promise<void>;
+  get(key: string): Promise<Buffer | null>;
+}
+
+export function localMediaStore(dir: string): MediaStore {
+  return {
+    async put(key, bytes) {
+      const path = join(dir, key);
+      await mkdir(dirname(path), { recursive: true });
+      // written whole, then renamed: a reader never sees half a photo
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    },
+    async get(key) {
+      if (!MEDIA_KEY.test(key)) return null;
+      return readFile(join(dir, key)).catch(() => null);
+    },
+  };
+}
+
+/** An uploaded (or drawn) picture made into a product photo: 800×600 WebP, and its key. */
+export async function productPhoto(slug: string, bytes: Buffer, opts: { allowSvg?: boolean } = {}): Promise<{ key: string; webp: Buffer }> {
+  if (!bytes.length) throw invalid({ photo: 'no photo' });
+  if (bytes.length > MAX_UPLOAD_BYTES) throw new AppError(413, 'too_large', `a photo of at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
+  const isSvg = opts.allowSvg && bytes.subarray(0, 200).toString('utf8').includes('<svg');
+  if (!isSvg && !imageType(bytes)) throw new AppError(415, 'not_an_image', 'a JPEG, PNG or WebP photo');
+  let webp: Buffer;
+  try {
+    webp = await sharp(bytes, { limitInputPixels: 40_000_000 }).rotate().resize(800, 600, { fit: 'cover' }).webp({ quality: 80 }).toBuffer();
+  } catch {
+    throw new AppError(415, 'not_an_image', 'the photo could not be read');
+  }
+  const hash = createHash('sha256').update(webp).digest('hex').slice(0, 12);
+  return { key: `products/${slug.replace(/[^a-z0-9-]/g, '')}-${hash}.webp`, webp };
+}
