@@ -74,10 +74,11 @@ describe('the back office', () => {
     // head office's pages, on a desktop and a tablet
     for (const [name, viewport] of [['desktop', DESKTOP], ['tablet', TABLET]] as const) {
       const { page: hq } = await app.staffPage('admin@ocpizza.test', viewport);
-      for (const path of ['/manager/stock', '/manager/staff', '/manager/shops', `/manager/shops/${shop.id}`, '/manager/audit']) {
+      const reine = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE slug = 'reine'`)).rows[0].id;
+      for (const path of ['/manager/stock', '/manager/staff', '/manager/shops', `/manager/shops/${shop.id}`, '/manager/menu', `/manager/menu/${reine}`, '/manager/ingredients', '/manager/audit']) {
         await hq.goto(`${base}${path}`);
         await hq.locator('h1').waitFor();
-        await hq.screenshot({ path: `${SHOTS}/bo-hq-${path.replace(String(shop.id), 'one').replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${name}.png`, fullPage: true });
+        await hq.screenshot({ path: `${SHOTS}/bo-hq-${path.replace(String(shop.id), 'one').replace(`menu/${reine}`, 'menu/reine').replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${name}.png`, fullPage: true });
         expect(await seriousViolations(hq), `${path} on a ${name}`).toEqual([]);
       }
       if (name === 'desktop') expect(await hq.getByTestId('audit').textContent()).toContain('stock.delivery');
