@@ -74,19 +74,16 @@ export async function dispatchOrder(
       await closeOffer(tx, orderId, 'expired');
       await recordRelease(tx, orderId, 'order.offer_expired', SYSTEM, o.offer_driver_id);
     }
-    const [{ rows: shopRows }, { rows: drivers }] = await Promise.all([
-      tx.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [o.pizzeria_id]),
-      tx.query<Candidate>(
+    const { rows: drivers } = await tx.query<Candidate>(
         `SELECT u.id, u.on_shift,
            (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))
                                              OR (a.offer_driver_id = u.id AND a.id <> $2))::int AS load,
            COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) * 1000 AS idle_since,
            EXISTS (SELECT 1 FROM delivery_offers f WHERE f.order_id = $2 AND f.round = $3 AND f.driver_id = u.id) AS passed
          FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = $1`,
-        [o.pizzeria_id, orderId, o.delivery_attempts],
-      ),
-    ]);
-    const shop = { lat: shopRows[0].lat, lng: shopRows[0].lng };
+      [o.pizzeria_id, orderId, o.delivery_attempts],
+    );
+    const shop = { lat: head[0].lat, lng: head[0].lng };
     const to = o.address_lat != null ? { lat: o.address_lat, lng: o.address_lng } : null;
     const deliveryMinutes = to ? travelMinutes(distanceM(shop, to), s.mode, s.eta) : 15;
     const promisedAt = o.promised_at ? new Date(o.promised_at).getTime() : now + 30 * 60_000;

@@ -138,18 +138,22 @@ export async function recordRelease(tx: Tx, orderId: string, type: EventType, ac
 
 interface CatalogueProduct extends PricedProduct {
   recipe: RecipeLine[];
+  offTonight: boolean;
 }
 
-async function loadCatalogue(q: Queryable, productIds?: number[]): Promise<Map<number, CatalogueProduct>> {
+/** The products asked for, with their recipes, and whether this shop took each off its menu tonight. */
+async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
   const { rows } = await q.query(
     `SELECT p.id, p.name, p.category, p.price_cents,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
-                 FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe
-     FROM products p WHERE p.active ${productIds ? 'AND p.id = ANY($1)' : ''}`,
-    productIds ? [productIds] : [],
+                 FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
+       EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = $2 AND u.product_id = p.id
+                 AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
+     FROM products p WHERE p.active AND p.id = ANY($1)`,
+    [productIds, pizzeriaId],
   );
   return new Map(
-    rows.map((r) => [r.id, { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe }]),
+    rows.map((r) => [r.id, { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe, offTonight: r.off_tonight }]),
   );
 }
 
@@ -208,19 +212,14 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
   // the caps hold on what is merged, whichever door the lines came through
   const quantities = checkQuantities(items);
   if (!quantities.ok) throw invalid(quantities.fields);
-  const catalogue = await loadCatalogue(tx, items.map((i) => i.productId));
+  const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
   const priced = priceOrder(items, catalogue, fulfilment);
   if (!priced.ok) {
     throw invalid({ items: `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}` });
   }
   // a product the shop took off its menu for the evening is not sold there tonight
-  const { rows: offTonight } = await tx.query<{ product_id: number }>({
-    name: 'off-tonight',
-    text: `SELECT product_id FROM product_unavailable WHERE pizzeria_id = $1 AND product_id = ANY($2)
-             AND business_day = (now() AT TIME ZONE 'Europe/Paris')::date`,
-    values: [pizzeriaId, priced.lines.map((l) => l.productId)],
-  });
-  if (offTonight.length) throw unavailableError(catalogue, offTonight.map((r) => r.product_id));
+  const offTonight = priced.lines.filter((l) => catalogue.get(l.productId)!.offTonight).map((l) => l.productId);
+  if (offTonight.length) throw unavailableError(catalogue, offTonight);
   const recipes = new Map([...catalogue].map(([id, p]) => [id, p.recipe]));
   const needs = ingredientNeeds(priced.lines, recipes);
   // refused early when it is already short; `reserve` checks again, atomically, at the end
@@ -618,20 +617,26 @@ export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string
   return rows.map((r) => ({ id: r.id, round: r.delivery_attempts }));
 }
 
+/**
+ * A driver leaving (shift ended, account disabled) hands their open offers on: each is closed with
+ * `outcome` and its order told, so their phone drops it and dispatch offers it to the next driver.
+ */
+export async function handOffersOn(tx: Tx, driverId: number, actor: OrderActor, outcome: 'declined' | 'withdrawn'): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM orders WHERE offer_driver_id = $1 ORDER BY id FOR UPDATE', [driverId]);
+  for (const { id } of rows) {
+    await tx.query(`UPDATE delivery_offers SET outcome = $2, decided_at = now() WHERE order_id = $1 AND outcome IS NULL`, [id, outcome]);
+    await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [id]);
+    await recordRelease(tx, id, 'order.offer_declined', actor, driverId);
+  }
+}
+
 export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {
   if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
   return transaction(dbp, async (tx) => {
     // a loan to another shop lasts the evening: it ends with the shift
     await tx.query('UPDATE users SET on_shift = $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [driver.id, onShift]);
-    if (!onShift) {
-      // offers still open go to the next driver at once, not after their time
-      const { rows } = await tx.query<{ id: string }>('SELECT id FROM orders WHERE offer_driver_id = $1 ORDER BY id FOR UPDATE', [driver.id]);
-      for (const { id } of rows) {
-        await tx.query(`UPDATE delivery_offers SET outcome = 'declined', decided_at = now() WHERE order_id = $1 AND outcome IS NULL`, [id]);
-        await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [id]);
-        await recordRelease(tx, id, 'order.offer_declined', driver, driver.id);
-      }
-    }
+    // offers still open go to the next driver at once, not after their time
+    if (!onShift) await handOffersOn(tx, driver.id, driver, 'declined');
     return { onShift };
   });
 }

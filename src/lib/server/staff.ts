@@ -11,7 +11,7 @@ import { hashPassword, tokenId } from './auth.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { Mailer } from './mailer.ts';
-import { recordRelease, type StaffActor } from './orders.ts';
+import { handOffersOn, type StaffActor } from './orders.ts';
 
 export interface StaffMember {
   id: number;
@@ -200,15 +200,8 @@ export async function setStaffActive(db: Db, actor: StaffActor, id: number, acti
     const before = await lockMember(tx, actor, id);
     if (before.active === active) return before;
     await tx.query('UPDATE users SET active = $2, on_shift = on_shift AND $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [id, active]);
-    if (!active && before.role === 'driver') {
-      // their open offers go to the next driver at once
-      const { rows } = await tx.query<{ id: string }>('SELECT id FROM orders WHERE offer_driver_id = $1 ORDER BY id FOR UPDATE', [id]);
-      for (const o of rows) {
-        await tx.query(`UPDATE delivery_offers SET outcome = 'withdrawn', decided_at = now() WHERE order_id = $1 AND outcome IS NULL`, [o.id]);
-        await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [o.id]);
-        await recordRelease(tx, o.id, 'order.offer_declined', actor, id);
-      }
-    }
+    // their open offers go to the next driver at once
+    if (!active && before.role === 'driver') await handOffersOn(tx, id, actor, 'withdrawn');
     const { rows } = await tx.query(`${STAFF_VIEW} WHERE id = $1`, [id]);
     const after = toMember(rows[0]);
     await audit(tx, actor, { action: active ? 'staff.enable' : 'staff.disable', entity: 'user', entityId: id, pizzeriaId: after.pizzeriaId, before, after });
