@@ -177,4 +177,33 @@ export const PRODUCTS: ProductSeed[] = [
     en: { name: 'Vanilla ice cream', description: '100 ml tub' } },
 ];
 
+/** The menu's sections, in the storefront's order: [slug, name, English name, the kind of product in it]. */
+export const CATEGORIES: [string, string, string, 'pizza' | 'drink' | 'dessert'][] = [
+  ['pizzas', 'Pizzas', 'Pizzas', 'pizza'],
+  ['boissons', 'Boissons', 'Drinks', 'drink'],
+  ['desserts', 'Desserts', 'Desserts', 'dessert'],
+];
+
+/**
+ * What a customer may choose on every pizza: a large size and extra toppings (each adds to the
+ * recipe, so to what it takes from stock), and leaving out one of these ingredients when the
+ * recipe has it.
+ */
+export const PIZZA_OPTIONS: { kind: 'size' | 'extra'; name: string; nameEn: string; price: number; adds: Record<string, number> }[] = [
+  { kind: 'size', name: 'Grande (40 cm)', nameEn: 'Large (40 cm)', price: 400, adds: { pate: 1, mozzarella: 60 } },
+  { kind: 'extra', name: 'Supplément mozzarella', nameEn: 'Extra mozzarella', price: 150, adds: { mozzarella: 50 } },
+  { kind: 'extra', name: 'Supplément champignons', nameEn: 'Extra mushrooms', price: 150, adds: { champignons: 40 } },
+  { kind: 'extra', name: 'Supplément jambon', nameEn: 'Extra ham', price: 200, adds: { jambon: 50 } },
+];
+export const WITHOUT: Record<string, [string, string]> = {
+  oignons: ['Sans oignons', 'No onions'],
+  champignons: ['Sans champignons', 'No mushrooms'],
+  olives: ['Sans olives', 'No olives'],
+  anchois: ['Sans anchois', 'No anchovies'],
+  capres: ['Sans câpres', 'No capers'],
+  basilic: ['Sans basilic', 'No basil'],
+  roquette: ['Sans roquette', 'No rocket'],
+  poivrons: ['Sans poivrons', 'No peppers'],
+};
+
 export const STAFF_ROLES = ['manager', 'kitchen', 'counter', 'driver1', 'driver2'] as const;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { hashPassword } from '../src/lib/server/auth.ts';
 import { localMediaStore, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
 import { drawProduct } from './photos.ts';
-import { ALLERGENS, INGREDIENTS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20 } from './catalogue.ts';
+import { ALLERGENS, CATEGORIES, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
   manager: ['Responsable', 'manager'],
@@ -42,22 +42,31 @@ export async function seed(pool: pg.Pool, password: string, media: MediaStore = 
       );
     }
     const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
+    // the sections head office may since have renamed or reordered keep what it did
+    for (const [n, [slug, name, nameEn]] of CATEGORIES.entries()) {
+      await client.query('INSERT INTO categories (slug, name, name_en, position) VALUES ($1,$2,$3,$4) ON CONFLICT (slug) DO NOTHING', [slug, name, nameEn, n + 1]);
+    }
+    const section = new Map((await client.query('SELECT id, slug FROM categories')).rows.map((r) => [r.slug, r.id]));
     for (const [i, p] of PRODUCTS.entries()) {
       const { rows } = await client.query(
-        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate, category_id)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
          ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
            price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
            name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en,
            tags = EXCLUDED.tags, vat_rate = EXCLUDED.vat_rate
          RETURNING id`,
-        [p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null, TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10],
+        [
+          p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null,
+          TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10, section.get(CATEGORIES.find((c) => c[3] === p.category)![0]),
+        ],
       );
       await client.query('UPDATE products SET photo = coalesce(photo, $2) WHERE id = $1', [rows[0].id, photos.get(p.slug)]);
       await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
       for (const [ingredient, qty] of Object.entries(p.recipe)) {
         await client.query('INSERT INTO recipe_ingredients (product_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [rows[0].id, ing.get(ingredient), qty]);
       }
+      if (p.category === 'pizza') await seedOptions(client, rows[0].id, Object.keys(p.recipe), ing);
     }
     const shops = (await client.query('SELECT id, slug FROM pizzerias')).rows;
     for (const shop of shops) {
@@ -91,5 +100,27 @@ export async function seed(pool: pg.Pool, password: string, media: MediaStore = 
     throw err;
   } finally {
     client.release();
+  }
+}
+
+/** A pizza's sizes, extras and "without" choices, the first time only (head office's edits are kept). */
+async function seedOptions(client: pg.PoolClient, productId: number, recipe: string[], ing: Map<string, number>) {
+  const { rows } = await client.query('SELECT 1 FROM product_options WHERE product_id = $1 LIMIT 1', [productId]);
+  if (rows[0]) return;
+  let position = 0;
+  for (const o of PIZZA_OPTIONS) {
+    const { rows: made } = await client.query(
+      'INSERT INTO product_options (product_id, kind, name, name_en, price_cents, position) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id',
+      [productId, o.kind, o.name, o.nameEn, o.price, ++position],
+    );
+    for (const [slug, qty] of Object.entries(o.adds)) {
+      await client.query('INSERT INTO option_ingredients (option_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [made[0].id, ing.get(slug), qty]);
+    }
+  }
+  for (const slug of recipe.filter((s) => WITHOUT[s])) {
+    await client.query(
+      `INSERT INTO product_options (product_id, kind, name, name_en, removes_ingredient_id, position) VALUES ($1,'without',$2,$3,$4,$5)`,
+      [productId, WITHOUT[slug][0], WITHOUT[slug][1], ing.get(slug), ++position],
+    );
   }
 }

@@ -3,7 +3,7 @@ import { rateLimit, type Options as RateLimitOptions, type Store } from 'express
 import { z } from 'zod';
 import { UUID, assignSchema, deliverSchema, lendSchema, offerAnswerSchema, failedSchema, idParam, listSchema, versionSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
 import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
-import { getMenu, getPizzeria, listPizzerias } from '../src/lib/server/catalogue.ts';
+import { getMenu, getPizzeria, listCategories, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
@@ -20,7 +20,9 @@ import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
 import { forgotSchema, passwordSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, staffCreateSchema, staffQuery, staffUpdateSchema } from '../src/lib/back-office-requests.ts';
 import { createShopSettings, setOnlinePaused, updateShop } from '../src/lib/server/shops.ts';
 import { ingredientCreateSchema, ingredientSchema, productCreateSchema, productSchema } from '../src/lib/back-office-requests.ts';
+import { categoryCreateSchema, categoryMoveSchema, categorySchema, optionSchema } from '../src/lib/back-office-requests.ts';
 import { createIngredient, createProduct, getProduct, listIngredients, listProducts, setProductPhoto, updateIngredient, updateProduct } from '../src/lib/server/menu.ts';
+import { createCategory, createOption, deleteCategory, deleteOption, listCategoryRecords, moveCategory, updateCategory, updateOption } from '../src/lib/server/menu.ts';
 import { MAX_UPLOAD_BYTES, localMediaStore, type MediaStore } from '../src/lib/server/media.ts';
 import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
@@ -170,12 +172,19 @@ export function createApi(deps: {
     res.json(await listPizzerias(db));
   });
 
+  // the visitor's language: ?lang=, else the language cookie the pages set, else French
+  const visitorLocale = (req: Request) => {
+    const lang = typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang');
+    return lang === 'en' ? 'en' : 'fr';
+  };
   r.get('/pizzerias/:id/menu', async (req, res) => {
     const id = parse(idParam, req.params.id);
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
-    // the visitor's language: ?lang=, else the language cookie the pages set, else French
-    const lang = typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang');
-    res.json(await getMenu(db, id, lang === 'en' ? 'en' : 'fr'));
+    res.json(await getMenu(db, id, visitorLocale(req)));
+  });
+  // the menu's sections, in the storefront's order (its tabs)
+  r.get('/categories', async (req, res) => {
+    res.json(await listCategories(db, visitorLocale(req)));
   });
 
   // where an address is, and which shops deliver there (open ones first): the storefront asks before checkout
@@ -433,6 +442,40 @@ export function createApi(deps: {
   r.post('/menu/products/:id/photo', express.raw({ type: () => true, limit: MAX_UPLOAD_BYTES }), async (req, res) => {
     const user = requireStaff(req, ['admin']);
     res.json(await setProductPhoto(db, media, staffActor(user), menuId(req), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));
+  });
+  r.post('/menu/products/:id/options', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.status(201).json(await createOption(db, staffActor(user), menuId(req), parse(optionSchema, req.body)));
+  });
+  r.put('/menu/options/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await updateOption(db, staffActor(user), menuId(req), parse(optionSchema, req.body)));
+  });
+  r.delete('/menu/options/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    await deleteOption(db, staffActor(user), menuId(req));
+    res.status(204).end();
+  });
+  r.get('/menu/categories', async (req, res) => {
+    requireStaff(req, ['admin']);
+    res.json(await listCategoryRecords(db));
+  });
+  r.post('/menu/categories', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.status(201).json(await createCategory(db, staffActor(user), parse(categoryCreateSchema, req.body)));
+  });
+  r.put('/menu/categories/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await updateCategory(db, staffActor(user), menuId(req), parse(categorySchema, req.body)));
+  });
+  r.post('/menu/categories/:id/move', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    res.json(await moveCategory(db, staffActor(user), menuId(req), parse(categoryMoveSchema, req.body).direction));
+  });
+  r.delete('/menu/categories/:id', async (req, res) => {
+    const user = requireStaff(req, ['admin']);
+    await deleteCategory(db, staffActor(user), menuId(req));
+    res.status(204).end();
   });
   r.get('/menu/ingredients', async (req, res) => {
     requireStaff(req, ['admin', 'manager', 'kitchen']);

@@ -72,6 +72,7 @@ export class Client {
   post = (p: string, b?: unknown) => this.request('POST', p, b ?? {});
   patch = (p: string, b?: unknown) => this.request('PATCH', p, b ?? {});
   put = (p: string, b?: unknown) => this.request('PUT', p, b ?? {});
+  delete = (p: string) => this.request('DELETE', p);
 
   async login(email: string, password = inject('demoPassword')) {
     const r = await this.post('/api/auth/login', { email, password });

@@ -5,7 +5,8 @@
 // here are the test's own (the menu is the chain's: other tests' pizzas are left alone).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, connectSocket, createShop, placeThroughApi, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
+import { Client, connectSocket, createShop, move, placeThroughApi, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
+import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 
@@ -68,7 +69,7 @@ describe('the menu', () => {
     // a richer recipe: the next order takes 60 g a pizza; the allergen of a changed ingredient follows
     const richer = await admin.put(`/api/menu/products/${made.body.id}`, {
       ...made.body, priceCents: 1690, recipe: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 100 }, { ingredientId: pistachio.body.id, quantity: 60 }],
-      slug: undefined, id: undefined, allergens: undefined, photo: undefined,
+      slug: undefined, id: undefined, allergens: undefined, photo: undefined, options: undefined,
     });
     expect(richer.status, JSON.stringify(richer.body)).toBe(200);
     await placeThroughApi(base, { pizzeriaId: shop.id, productId: made.body.id, quantity: 1 });
@@ -104,6 +105,181 @@ describe('the menu', () => {
     expect((await pool.query('SELECT 1 FROM products WHERE slug = $1', [body.slug])).rowCount).toBe(0);
     expect((await admin.post('/api/menu/ingredients', { slug: 'pate', name: 'Doublon', unit: 'g' })).status).toBe(409);
     expect((await admin.post('/api/menu/ingredients', { slug: `y-${tag()}`, name: 'Y', unit: 'kg' })).status).toBe(422);
+  });
+});
+
+describe('options: sizes, extras, ingredients left out', () => {
+  it("an option's extra ingredient is reserved and consumed like the base recipe; one left out is not taken; the ticket names them", async () => {
+    const admin = await new Client(base).login('admin@ocpizza.test');
+    const shop = await createShop(pool, 'options');
+    const manager = await new Client(base).login(shop.email('manager'));
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const t = tag();
+    const [pate, mozzarella, basilic] = [await ingredient('pate'), await ingredient('mozzarella'), await ingredient('basilic')];
+    // the extra's ingredient is new: every shop has none of it yet
+    const nduja = (await admin.post('/api/menu/ingredients', { slug: `nduja-${t}`, name: 'Nduja', unit: 'g', allergens: [] })).body;
+    const pizza = (
+      await admin.post('/api/menu/products', {
+        slug: `opt-${t}`, name: 'Margherita options', category: 'pizza', priceCents: 1000, vatRate: 10,
+        recipe: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 100 }, { ingredientId: basilic, quantity: 5 }],
+      })
+    ).body;
+    const option = async (body: Record<string, unknown>) => {
+      const r = await admin.post(`/api/menu/products/${pizza.id}/options`, body);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body as { id: number };
+    };
+    const large = await option({ kind: 'size', name: 'Grande', nameEn: 'Large', priceCents: '4,00', ingredients: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 60 }] });
+    const extra = await option({ kind: 'extra', name: 'Supplément nduja', priceCents: 250, ingredients: [{ ingredientId: nduja.id, quantity: 30 }] });
+    const noBasil = await option({ kind: 'without', name: 'Sans basilic', removesIngredientId: basilic });
+
+    const visitor = await connectSocket(base);
+    sockets.push(visitor);
+    const seen: MenuAvailability[] = [];
+    visitor.on('menu:availability', (m) => seen.push(m));
+    await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id });
+    const onMenu = async () => (await new Client(base).get(`/api/pizzerias/${shop.id}/menu?lang=en`)).body.find((p: { id: number }) => p.id === pizza.id);
+    // sold, but not with the extra: the shop has no nduja
+    expect((await onMenu()).options).toEqual([
+      { id: large.id, kind: 'size', name: 'Large', priceCents: 400, available: true },
+      { id: extra.id, kind: 'extra', name: 'Supplément nduja', priceCents: 250, available: false },
+      { id: noBasil.id, kind: 'without', name: 'Sans basilic', priceCents: 0, available: true },
+    ]);
+    const withExtra = { items: [{ productId: pizza.id, quantity: 2, options: [extra.id, large.id] }], fulfilment: 'pickup' as const };
+    const short = await new Client(base).post('/api/orders', { pizzeriaId: shop.id, customer: { name: 'Lou', phone: '0612345678' }, payment: 'on_delivery', ...withExtra });
+    expect(short.status, JSON.stringify(short.body)).toBe(409);
+    expect(short.body.error.code).toBe('unavailable');
+
+    // 100 g of nduja arrive: the open menu offers the extra at once
+    await manager.post(`/api/shops/${shop.id}/stock/deliveries`, { ingredientId: nduja.id, quantity: 100 });
+    await waitUntil(() => seen.some((m) => m.products.some((p) => p.id === pizza.id && p.unavailableOptions.length === 0)), 5000, 'the extra offered');
+
+    const held = async (id: number) =>
+      (await pool.query('SELECT on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, id])).rows[0] as { on_hand: number; reserved: number };
+    const mozzarellaBefore = await held(mozzarella);
+    const big = await placeThroughApi(base, { pizzeriaId: shop.id, productId: 0, ...withExtra });
+    expect(big.total).toBe(2 * (1000 + 400 + 250));
+    expect(await held(nduja.id)).toEqual({ on_hand: 100, reserved: 60 });
+    expect((await held(mozzarella)).reserved - mozzarellaBefore.reserved).toBe(2 * 160);
+    expect((await held(pate)).reserved).toBe(4);
+    // without basil: the basil stays free
+    const basilBefore = (await held(basilic)).reserved;
+    const plain = await placeThroughApi(base, { pizzeriaId: shop.id, productId: 0, items: [{ productId: pizza.id, quantity: 1, options: [noBasil.id] }], fulfilment: 'pickup' });
+    expect(plain.total).toBe(1000);
+    expect((await held(basilic)).reserved).toBe(basilBefore);
+    // a third with the extra would need 30 g more than the 40 g left: refused, naming the pizza
+    const third = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, customer: { name: 'Lou', phone: '0612345678' }, payment: 'on_delivery', fulfilment: 'pickup',
+      items: [{ productId: pizza.id, quantity: 2, options: [extra.id] }],
+    });
+    expect(third.status).toBe(409);
+    expect(third.body.error.items).toEqual([{ productId: pizza.id, name: 'Margherita options' }]);
+
+    // the kitchen's ticket names the options; starting the order consumes the extra like the base
+    const ticket = (await kitchen.get(`/api/orders/${big.id}`)).body;
+    expect(ticket.items).toEqual([
+      expect.objectContaining({
+        quantity: 2,
+        unitPriceCents: 1650,
+        options: [
+          { id: large.id, kind: 'size', name: 'Grande', nameEn: 'Large', priceCents: 400 },
+          { id: extra.id, kind: 'extra', name: 'Supplément nduja', nameEn: null, priceCents: 250 },
+        ],
+      }),
+    ]);
+    await move(kitchen, big.id, 'preparing');
+    await foldConsumedStock(pool);
+    expect(await held(nduja.id)).toEqual({ on_hand: 40, reserved: 0 });
+    // a cancelled order gives its options' ingredients back
+    await move(manager, plain.id, 'cancelled');
+    expect((await held(pate)).reserved).toBe(0);
+  });
+
+  it('refuses options that do not fit: two sizes, an option of another product, a "without" of an ingredient the recipe lacks', async () => {
+    const admin = await new Client(base).login('admin@ocpizza.test');
+    const shop = await createShop(pool, 'options-bad');
+    const t = tag();
+    const [pate, olives] = [await ingredient('pate'), await ingredient('olives')];
+    const made = async (slug: string) =>
+      (await admin.post('/api/menu/products', { slug: `${slug}-${t}`, name: slug, category: 'pizza', priceCents: 900, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).body;
+    const [a, b] = [await made('a'), await made('b')];
+    const s1 = (await admin.post(`/api/menu/products/${a.id}/options`, { kind: 'size', name: 'Grande', priceCents: 300 })).body;
+    const s2 = (await admin.post(`/api/menu/products/${a.id}/options`, { kind: 'size', name: 'Géante', priceCents: 600 })).body;
+    const other = (await admin.post(`/api/menu/products/${b.id}/options`, { kind: 'size', name: 'Grande', priceCents: 300 })).body;
+    const order = (options: number[]) =>
+      new Client(base).post('/api/orders', {
+        pizzeriaId: shop.id, customer: { name: 'Lou', phone: '0612345678' }, payment: 'on_delivery', fulfilment: 'pickup',
+        items: [{ productId: a.id, quantity: 1, options }],
+      });
+    for (const options of [[s1.id, s2.id], [other.id], [2_000_000_000]]) {
+      const r = await order(options);
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body.error.fields.items).toBeTruthy();
+    }
+    expect((await order(Array.from({ length: 11 }, (_, i) => i + 1))).status).toBe(422);
+    for (const [bad, field] of [
+      [{ kind: 'without', name: 'Sans olives', removesIngredientId: olives }, 'removesIngredientId'],
+      [{ kind: 'without', name: 'Sans pâte' }, 'removesIngredientId'],
+      [{ kind: 'without', name: 'Sans pâte', removesIngredientId: pate, priceCents: 100 }, 'priceCents'],
+      [{ kind: 'extra', name: 'Rien', priceCents: 100 }, 'ingredients'],
+      [{ kind: 'extra', name: 'Cher', priceCents: 9999, ingredients: [{ ingredientId: olives, quantity: 10 }] }, 'priceCents'],
+      [{ kind: 'bonus', name: 'X' }, 'kind'],
+    ] as const) {
+      const r = await admin.post(`/api/menu/products/${a.id}/options`, bad);
+      expect(r.status, field).toBe(422);
+      expect(r.body.error.fields[field], JSON.stringify(r.body)).toBeTruthy();
+    }
+    const manager = await new Client(base).login(shop.email('manager'));
+    expect((await manager.post(`/api/menu/products/${a.id}/options`, { kind: 'size', name: 'X' })).status).toBe(403);
+    expect((await manager.delete(`/api/menu/options/${s1.id}`)).status).toBe(403);
+    // changed, then removed: an open basket holding it is refused, the order already placed keeps it
+    const placed = await placeThroughApi(base, { pizzeriaId: shop.id, productId: 0, fulfilment: 'pickup', items: [{ productId: a.id, quantity: 1, options: [s1.id] }] });
+    expect((await admin.put(`/api/menu/options/${s1.id}`, { kind: 'size', name: 'Grande (40 cm)', priceCents: 350 })).status).toBe(200);
+    expect((await admin.delete(`/api/menu/options/${s1.id}`)).status).toBe(204);
+    expect((await order([s1.id])).status).toBe(422);
+    const kept = await pool.query('SELECT options FROM order_items WHERE order_id = $1', [placed.id]);
+    expect(kept.rows[0].options).toEqual([{ id: s1.id, kind: 'size', name: 'Grande', nameEn: null, priceCents: 300 }]);
+  });
+});
+
+describe('categories: the storefront tabs', () => {
+  it('head office adds a category, moves it first and puts a product in it; a category with products cannot be removed', async () => {
+    const admin = await new Client(base).login('admin@ocpizza.test');
+    const shop = await createShop(pool, 'categories');
+    const t = tag();
+    const made = await admin.post('/api/menu/categories', { slug: `saison-${t}`, name: 'Pizzas de saison', nameEn: 'Seasonal pizzas' });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const ids = async () => ((await admin.get('/api/menu/categories')).body as { id: number }[]).map((c) => c.id);
+    const before = await ids();
+    expect(before.at(-1)).toBe(made.body.id);
+    // up, one place at a time, until first
+    for (let i = 0; i < before.length; i++) await admin.post(`/api/menu/categories/${made.body.id}/move`, { direction: 'up' });
+    expect(await ids()).toEqual([made.body.id, ...before.slice(0, -1)]);
+    const pate = await ingredient('pate');
+    const product = (
+      await admin.post('/api/menu/products', {
+        slug: `automne-${t}`, name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1400, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }],
+      })
+    ).body;
+    expect(product.categoryId).toBe(made.body.id);
+    // a product sent without its category keeps the one it has
+    const renamed = await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
+    expect(renamed.body.categoryId).toBe(made.body.id);
+    const tabs = (await new Client(base).get('/api/categories?lang=en')).body as { id: number; name: string }[];
+    expect(tabs[0]).toEqual({ id: made.body.id, slug: `saison-${t}`, name: 'Seasonal pizzas' });
+    const menu = (await new Client(base).get(`/api/pizzerias/${shop.id}/menu`)).body as { id: number; categoryId: number }[];
+    expect(menu.find((p) => p.id === product.id)?.categoryId).toBe(made.body.id);
+
+    const full = await admin.delete(`/api/menu/categories/${made.body.id}`);
+    expect(full.status).toBe(409);
+    expect(full.body.error.code).toBe('category_not_empty');
+    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: before[0], priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(200);
+    const manager = await new Client(base).login(shop.email('manager'));
+    expect((await manager.delete(`/api/menu/categories/${made.body.id}`)).status).toBe(403);
+    expect((await admin.post('/api/menu/categories', { slug: `saison-${t}`, name: 'Doublon' })).status).toBe(409);
+    expect((await admin.delete(`/api/menu/categories/${made.body.id}`)).status).toBe(204);
+    expect(await ids()).toEqual(before.slice(0, -1));
+    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(422);
   });
 });
 

@@ -145,7 +145,7 @@ describe('the last portions', () => {
     // and the storefront was told live
     await expect
       .poll(() => menus.at(-1)?.products.find((p) => p.id === truffe), { timeout: 10_000 })
-      .toEqual({ id: truffe, available: false, portions: 0 });
+      .toEqual({ id: truffe, available: false, portions: 0, unavailableOptions: [] });
     storefront.disconnect();
 
     // one of them changes their mind: a Truffe is back on the menu for the next customer

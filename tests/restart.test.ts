@@ -229,7 +229,7 @@ describe('a restart while screens are live', () => {
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     // something goes out to every screen in the very tick the stop begins (a relayed event, a menu refresh)
     // (this hub's own sockets, as the relay and the menu refresh emit)
-    app.hub.io.local.emit('menu:availability', { pizzeriaId: SHOPS.montparnasse, products: [] });
+    app.hub.io.local.emit('menu:availability', { pizzeriaId: SHOPS.montparnasse, revision: 1, products: [] });
     await app.close();
     expect(await gone).toBe('transport close');
     await waitUntil(() => got.length === 2, 2000, 'both messages');

@@ -9,6 +9,8 @@ import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
   z.string().trim().max(max, 'form.tooLong').refine(noControl, 'form.control').transform((v) => v || undefined).optional();
+/** A short name in addresses and keys: "chevre-miel". */
+const slug = z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug');
 const ref = z.coerce.number({ error: 'form.choose' }).int('form.choose').positive('form.choose').max(PG_INT_MAX, 'form.choose');
 
 export const STOCK_REASONS = ['count', 'waste', 'breakage'] as const;
@@ -166,7 +168,7 @@ export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
 export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
-  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+  slug,
 });
 
 export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });
@@ -195,6 +197,8 @@ export const productSchema = z.strictObject({
   description: z.string().trim().max(300, 'form.tooLong').refine(noControl, 'form.control').default(''),
   descriptionEn: optionalLabel(300),
   category: z.enum(['pizza', 'drink', 'dessert'], 'form.choose'),
+  /** Its section of the menu (a storefront tab); left out: where products of its kind are. */
+  categoryId: ref.optional(),
   priceCents: euros,
   vatRate: z.coerce.number().refine((v) => [5.5, 10, 20].includes(v), 'form.vat'),
   tags: z.array(z.enum(DIETARY_TAGS, 'form.choose')).max(2).default([]),
@@ -205,8 +209,51 @@ export const productSchema = z.strictObject({
 });
 export type ProductRequest = z.output<typeof productSchema>;
 export const productCreateSchema = productSchema.extend({
-  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+  slug,
 });
+
+/** A section of the menu (a storefront tab). */
+export const categorySchema = z.strictObject({ name: label(60), nameEn: optionalLabel(60) });
+export type CategoryRequest = z.output<typeof categorySchema>;
+export const categoryCreateSchema = categorySchema.extend({ slug });
+export const categoryMoveSchema = z.strictObject({ direction: z.enum(['up', 'down'], 'form.choose') });
+
+export const OPTION_KINDS = ['size', 'extra', 'without'] as const;
+/** A price added to the product's: may be 0 ("0", "0,00" in a form). */
+const extraEuros = z.union([
+  z.number('form.price').int('form.price').min(0, 'form.price').max(5000, 'form.price'),
+  z.string().trim().regex(/^\d{1,2}([.,]\d{1,2})?$/, 'form.price').transform((v) => Math.round(Number(v.replace(',', '.')) * 100)),
+], { error: 'form.price' }).pipe(z.number().max(5000, 'form.price'));
+
+/**
+ * What a customer may choose on a product: a size or an extra adds ingredients (and a price), a
+ * "without" leaves one of the recipe's ingredients out (free).
+ */
+export const optionSchema = z
+  .strictObject({
+    kind: z.enum(OPTION_KINDS, 'form.choose'),
+    name: label(60),
+    nameEn: optionalLabel(60),
+    priceCents: extraEuros.default(0),
+    removesIngredientId: ref.optional(),
+    ingredients: z
+      .array(z.strictObject({ ingredientId: ref, quantity: z.coerce.number().int('form.whole').positive('form.positive').max(100_000, 'form.tooBig') }))
+      .max(10, 'form.tooMany')
+      .default([]),
+  })
+  .superRefine((o, ctx) => {
+    if (o.kind === 'without') {
+      if (o.removesIngredientId === undefined) ctx.addIssue({ code: 'custom', path: ['removesIngredientId'], message: 'form.optionWithout' });
+      if (o.priceCents !== 0) ctx.addIssue({ code: 'custom', path: ['priceCents'], message: 'form.optionFree' });
+      if (o.ingredients.length) ctx.addIssue({ code: 'custom', path: ['ingredients'], message: 'form.optionWithoutAdds' });
+    } else {
+      if (o.removesIngredientId !== undefined) ctx.addIssue({ code: 'custom', path: ['removesIngredientId'], message: 'form.optionRemovesOnlyWithout' });
+      if (o.kind === 'extra' && !o.ingredients.length) ctx.addIssue({ code: 'custom', path: ['ingredients'], message: 'form.optionExtra' });
+    }
+    const ids = o.ingredients.map((i) => i.ingredientId);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', path: ['ingredients'], message: 'form.twice' });
+  });
+export type OptionRequest = z.output<typeof optionSchema>;
 
 export const ingredientSchema = z.strictObject({
   name: label(80),
@@ -216,5 +263,5 @@ export const ingredientSchema = z.strictObject({
 });
 export type IngredientRequest = z.output<typeof ingredientSchema>;
 export const ingredientCreateSchema = ingredientSchema.extend({
-  slug: z.string().trim().min(2, 'form.slug').max(40, 'form.slug').regex(/^[a-z0-9-]+$/, 'form.slug'),
+  slug,
 });

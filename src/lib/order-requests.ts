@@ -2,7 +2,7 @@
 // the services take: the shape is written here only, and the types are derived from it.
 import { z } from 'zod';
 import { ORDER_STATUSES } from './domain/order-states.ts';
-import { MAX_LINES, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
+import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
 import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
 
 // ids are Postgres integers or uuids: anything else is refused here, before it reaches a query
@@ -21,7 +21,13 @@ const optionalText = (max: number) =>
   z.string().trim().max(max, `at most ${max} characters`).refine(noControl, 'no control characters').transform((v) => v || undefined).optional();
 const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');
 const items = z
-  .array(z.strictObject({ productId: id, quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE) }))
+  .array(
+    z.strictObject({
+      productId: id,
+      quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE),
+      options: z.array(id).max(MAX_OPTIONS_PER_LINE, `at most ${MAX_OPTIONS_PER_LINE} options on one line`).optional(),
+    }),
+  )
   .min(1, 'the basket is empty')
   .max(MAX_LINES)
   .superRefine((lines, ctx) => {

@@ -12,14 +12,32 @@ export interface RecipeLine {
   quantity: number;
 }
 
+/** What an option does to the recipe: a "without" leaves one ingredient out, a size or an extra adds some. */
+export interface OptionEffect {
+  removesIngredientId: number | null;
+  ingredients: readonly RecipeLine[];
+}
+
+/** The recipe of a product made with these options (quantities of one ingredient added up). */
+export function lineRecipe(base: readonly RecipeLine[], options: readonly OptionEffect[]): RecipeLine[] {
+  const removed = new Set(options.map((o) => o.removesIngredientId).filter((id) => id !== null));
+  const quantities = new Map<number, number>();
+  for (const r of base) if (!removed.has(r.ingredientId)) quantities.set(r.ingredientId, r.quantity);
+  for (const o of options) {
+    for (const r of o.ingredients) quantities.set(r.ingredientId, (quantities.get(r.ingredientId) ?? 0) + r.quantity);
+  }
+  return [...quantities].map(([ingredientId, quantity]) => ({ ingredientId, quantity }));
+}
+
+/** A line to make: its own recipe (with its options) when it has one, else its product's. */
+type Line = { productId: number; quantity: number; recipe?: readonly RecipeLine[] };
+const recipeOf = (line: Line, recipes: ReadonlyMap<number, readonly RecipeLine[]>) => line.recipe ?? recipes.get(line.productId) ?? [];
+
 /** Ingredients the given lines need in total, by ingredient id. */
-export function ingredientNeeds(
-  lines: readonly { productId: number; quantity: number }[],
-  recipes: ReadonlyMap<number, readonly RecipeLine[]>,
-): Map<number, number> {
+export function ingredientNeeds(lines: readonly Line[], recipes: ReadonlyMap<number, readonly RecipeLine[]> = new Map()): Map<number, number> {
   const needs = new Map<number, number>();
   for (const line of lines) {
-    for (const r of recipes.get(line.productId) ?? []) {
+    for (const r of recipeOf(line, recipes)) {
       needs.set(r.ingredientId, (needs.get(r.ingredientId) ?? 0) + r.quantity * line.quantity);
     }
   }
@@ -39,7 +57,7 @@ export function portionsAvailable(recipe: readonly RecipeLine[], free: ReadonlyM
 
 /** Which of the requested products cannot be made together from the free stock. */
 export function unavailableProducts(
-  lines: readonly { productId: number; quantity: number }[],
+  lines: readonly Line[],
   recipes: ReadonlyMap<number, readonly RecipeLine[]>,
   free: ReadonlyMap<number, number>,
 ): number[] {
@@ -47,6 +65,7 @@ export function unavailableProducts(
   const short = new Set([...needs].filter(([id, qty]) => (free.get(id) ?? 0) < qty).map(([id]) => id));
   if (!short.size) return [];
   return lines
-    .filter((l) => (recipes.get(l.productId) ?? []).some((r) => short.has(r.ingredientId)))
-    .map((l) => l.productId);
+    .filter((l) => recipeOf(l, recipes).some((r) => short.has(r.ingredientId)))
+    .map((l) => l.productId)
+    .filter((id, i, all) => all.indexOf(id) === i);
 }

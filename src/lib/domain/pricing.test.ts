@@ -53,3 +53,50 @@ describe('quantity caps, counted after merging', () => {
     expect(checkQuantities([...Array.from({ length: 5 }, (_, i) => ({ productId: i + 1, quantity: 10 })), { productId: 9, quantity: 1 }]).ok).toBe(false);
   });
 });
+
+describe('options: their price and their effect on the recipe', () => {
+  const pizza: PricedProduct = {
+    id: 5,
+    name: 'Reine',
+    category: 'pizza',
+    priceCents: 1250,
+    recipe: [{ ingredientId: 1, quantity: 1 }, { ingredientId: 2, quantity: 80 }, { ingredientId: 3, quantity: 40 }],
+    options: [
+      { id: 50, kind: 'size', name: 'Grande', nameEn: 'Large', priceCents: 400, removesIngredientId: null, ingredients: [{ ingredientId: 1, quantity: 1 }, { ingredientId: 2, quantity: 60 }] },
+      { id: 51, kind: 'size', name: 'Géante', nameEn: null, priceCents: 800, removesIngredientId: null, ingredients: [] },
+      { id: 52, kind: 'extra', name: 'Supplément mozzarella', nameEn: null, priceCents: 150, removesIngredientId: null, ingredients: [{ ingredientId: 2, quantity: 50 }] },
+      { id: 53, kind: 'without', name: 'Sans champignons', nameEn: null, priceCents: 0, removesIngredientId: 3, ingredients: [] },
+    ],
+  };
+  const menu = new Map([[5, pizza]]);
+
+  it('adds the options to the unit price and to the recipe, and leaves out what the customer does not want', () => {
+    const r = priceOrder([{ productId: 5, quantity: 2, options: [53, 52, 50] }], menu, 'pickup');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.lines[0].unitPriceCents).toBe(1250 + 400 + 150);
+    expect(r.totalCents).toBe(2 * 1800);
+    expect(r.lines[0].options.map((o) => o.name)).toEqual(['Grande', 'Supplément mozzarella', 'Sans champignons']);
+    expect(new Map(r.lines[0].recipe.map((l) => [l.ingredientId, l.quantity]))).toEqual(new Map([[1, 2], [2, 190]]));
+  });
+
+  it('keeps a plain pizza and one with options as two lines, and merges the same options in any order', () => {
+    const r = priceOrder(
+      [{ productId: 5, quantity: 1 }, { productId: 5, quantity: 1, options: [52, 53] }, { productId: 5, quantity: 2, options: [53, 52, 52] }],
+      menu,
+      'pickup',
+    );
+    expect(r.ok && r.lines.map((l) => [l.quantity, l.options.map((o) => o.id)])).toEqual([[1, []], [3, [52, 53]]]);
+  });
+
+  it('refuses an option of another product, an unknown one, and two sizes', () => {
+    expect(priceOrder([{ productId: 5, quantity: 1, options: [99] }], menu, 'pickup')).toMatchObject({ ok: false, unknownProductIds: [] });
+    expect(priceOrder([{ productId: 5, quantity: 1, options: [50, 51] }], menu, 'pickup')).toMatchObject({ ok: false, optionProblems: ['product 5: one size at most'] });
+  });
+
+  it('counts the cap per product across its variants', () => {
+    const r = checkQuantities([{ productId: 5, quantity: 15 }, { productId: 5, quantity: 15, options: [50] }]);
+    expect(r.ok).toBe(false);
+  });
+});
+

@@ -1,15 +1,40 @@
 // Prices are computed on the server from the catalogue, never taken from the client.
+import { lineRecipe, type OptionEffect, type RecipeLine } from './availability.ts';
+
+export type OptionKind = 'size' | 'extra' | 'without';
+
+/** What a customer may choose on a product, with its price (added to the product's) and its effect on the recipe. */
+export interface ProductOption extends OptionEffect {
+  id: number;
+  kind: OptionKind;
+  name: string;
+  nameEn: string | null;
+  priceCents: number;
+}
 
 export interface PricedProduct {
   id: number;
   name: string;
   category: 'pizza' | 'drink' | 'dessert';
   priceCents: number;
+  recipe?: readonly RecipeLine[];
+  options?: readonly ProductOption[];
 }
 
 export interface LineRequest {
   productId: number;
   quantity: number;
+  /** The ids of the options chosen (a size at most, extras, ingredients left out). */
+  options?: number[];
+}
+
+/** An option as it was sold on a line (kept with the order: the ticket and the receipt read it). */
+export interface SoldOption {
+  id: number;
+  kind: OptionKind;
+  name: string;
+  nameEn: string | null;
+  priceCents: number;
 }
 
 export interface PricedLine {
@@ -19,7 +44,13 @@ export interface PricedLine {
   unitPriceCents: number;
   quantity: number;
   lineTotalCents: number;
+  options: SoldOption[];
+  /** What one of this line takes from the shop's stock: the product's recipe with the options' effects. */
+  recipe: RecipeLine[];
 }
+
+/** At most this many options on one line. */
+export const MAX_OPTIONS_PER_LINE = 10;
 
 /**
  * What one order may hold, counted after repeated lines are merged. 20 of one product covers an
@@ -37,11 +68,27 @@ export const MAX_LINES = 30;
 export const DELIVERY_FEE_CENTS = 250;
 export const FREE_DELIVERY_FROM_CENTS = 2500;
 
-/** Merges repeated products into one line each, keeping the first-seen order. */
+/**
+ * Merges repeated lines (same product, same options in any order) into one each, keeping the
+ * first-seen order; a line's options come out sorted, each once.
+ */
 export function mergeLines(lines: readonly LineRequest[]): LineRequest[] {
-  const merged = new Map<number, number>();
-  for (const l of lines) merged.set(l.productId, (merged.get(l.productId) ?? 0) + l.quantity);
-  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+  const merged = new Map<string, LineRequest>();
+  for (const l of lines) {
+    const options = [...new Set(l.options ?? [])].sort((a, b) => a - b);
+    const key = `${l.productId}:${options.join(',')}`;
+    const seen = merged.get(key);
+    if (seen) seen.quantity += l.quantity;
+    else merged.set(key, { productId: l.productId, quantity: l.quantity, ...(options.length ? { options } : {}) });
+  }
+  return [...merged.values()];
+}
+
+/** Quantities per product, whatever its options. */
+function perProduct(lines: readonly LineRequest[]): Map<number, number> {
+  const totals = new Map<number, number>();
+  for (const l of lines) totals.set(l.productId, (totals.get(l.productId) ?? 0) + l.quantity);
+  return totals;
 }
 
 export type QuantityCheck = { ok: true; lines: LineRequest[]; totalItems: number } | { ok: false; fields: Record<string, string> };
@@ -53,10 +100,10 @@ export type QuantityCheck = { ok: true; lines: LineRequest[]; totalItems: number
 export function checkQuantities(requested: readonly LineRequest[]): QuantityCheck {
   const lines = mergeLines(requested);
   const fields: Record<string, string> = {};
-  const over = lines.filter((l) => l.quantity > MAX_QUANTITY_PER_PRODUCT);
+  const over = [...perProduct(lines)].filter(([, quantity]) => quantity > MAX_QUANTITY_PER_PRODUCT);
   if (over.length) {
     fields.items = `at most ${MAX_QUANTITY_PER_PRODUCT} of one product per order (${over
-      .map((l) => `product ${l.productId}: ${l.quantity}`)
+      .map(([productId, quantity]) => `product ${productId}: ${quantity}`)
       .join(', ')})`;
   }
   const totalItems = lines.reduce((n, l) => n + l.quantity, 0);
@@ -68,7 +115,7 @@ export function checkQuantities(requested: readonly LineRequest[]): QuantityChec
 
 export type PriceResult =
   | { ok: true; lines: PricedLine[]; subtotalCents: number; deliveryFeeCents: number; totalCents: number }
-  | { ok: false; unknownProductIds: number[] };
+  | { ok: false; unknownProductIds: number[]; optionProblems?: string[] };
 
 export function priceOrder(
   requested: readonly LineRequest[],
@@ -78,17 +125,26 @@ export function priceOrder(
   const lines = mergeLines(requested);
   const unknown = lines.filter((l) => !catalogue.has(l.productId)).map((l) => l.productId);
   if (unknown.length) return { ok: false, unknownProductIds: unknown };
-  const priced = lines.map((l) => {
+  const optionProblems: string[] = [];
+  const priced = lines.map((l): PricedLine => {
     const p = catalogue.get(l.productId)!;
+    const chosen = (l.options ?? []).map((id) => p.options?.find((o) => o.id === id));
+    if (chosen.some((o) => !o)) optionProblems.push(`product ${p.id}: unknown or withdrawn options`);
+    const options = chosen.filter((o) => o !== undefined);
+    if (options.filter((o) => o.kind === 'size').length > 1) optionProblems.push(`product ${p.id}: one size at most`);
+    const unitPriceCents = p.priceCents + options.reduce((s, o) => s + o.priceCents, 0);
     return {
       productId: p.id,
       name: p.name,
       category: p.category,
-      unitPriceCents: p.priceCents,
+      unitPriceCents,
       quantity: l.quantity,
-      lineTotalCents: p.priceCents * l.quantity,
+      lineTotalCents: unitPriceCents * l.quantity,
+      options: options.map((o) => ({ id: o.id, kind: o.kind, name: o.name, nameEn: o.nameEn, priceCents: o.priceCents })),
+      recipe: lineRecipe(p.recipe ?? [], options),
     };
   });
+  if (optionProblems.length) return { ok: false, unknownProductIds: [], optionProblems };
   const subtotalCents = priced.reduce((s, l) => s + l.lineTotalCents, 0);
   const deliveryFeeCents = deliveryFee(subtotalCents, fulfilment);
   return { ok: true, lines: priced, subtotalCents, deliveryFeeCents, totalCents: subtotalCents + deliveryFeeCents };

@@ -9,7 +9,10 @@ export interface OrderItemView {
   name: string;
   category: 'pizza' | 'drink' | 'dessert';
   quantity: number;
+  /** With its options' prices. */
   unitPriceCents: number;
+  /** The options chosen, as they were sold: a size, extras, ingredients left out. */
+  options: { id: number; kind: 'size' | 'extra' | 'without'; name: string; nameEn: string | null; priceCents: number }[];
 }
 
 /** How a payment was taken: online through the provider, or at the shop (cash, card at the counter, by phone). */
@@ -117,7 +120,10 @@ export interface OrderUpdated {
 
 export interface MenuAvailability {
   pizzeriaId: number;
-  products: { id: number; available: boolean; portions: number | null }[];
+  /** The menu's revision: a page holding an older one reads the menu again (a new product, a new price). */
+  revision: number;
+  /** Each product, and the options that cannot be chosen now (their extra ingredients ran out). */
+  products: { id: number; available: boolean; portions: number | null; unavailableOptions: number[] }[];
 }
 
 export const SCOPES = ['kitchen', 'shop', 'hq', 'driver', 'order', 'menu', 'system'] as const;

@@ -54,12 +54,33 @@ export function productFromForm(form: FormData): Record<string, unknown> {
     description: text('description') ?? '',
     descriptionEn: text('descriptionEn') ?? null,
     category: text('category'),
+    ...(text('categoryId') ? { categoryId: text('categoryId') } : {}),
     priceCents: text('price') ?? '',
     vatRate: text('vatRate'),
     tags: form.getAll('tags').map(String),
     active: form.has('active'),
     steps: (text('steps') ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
     recipe,
+  };
+}
+
+/**
+ * An option form as the API's body: the ingredient a "without" leaves out, and what a size or an
+ * extra adds, from its rows (add_<n> the ingredient, addq_<n> the quantity; empty rows left out).
+ */
+export function optionFromForm(form: FormData): Record<string, unknown> {
+  const text = (k: string) => (typeof form.get(k) === 'string' ? String(form.get(k)).slice(0, 2000).trim() : '');
+  const kind = text('kind');
+  const rows = [0, 1, 2, 3]
+    .map((n) => ({ ingredientId: text(`add_${n}`), quantity: text(`addq_${n}`) }))
+    .filter((r) => r.ingredientId !== '' || r.quantity !== '');
+  return {
+    kind,
+    name: text('name'),
+    nameEn: text('nameEn') || null,
+    ...(kind === 'without' ? {} : { priceCents: text('price') || '0' }),
+    ...(kind === 'without' && text('removes') ? { removesIngredientId: text('removes') } : {}),
+    ...(kind === 'without' ? {} : { ingredients: rows }),
   };
 }
 

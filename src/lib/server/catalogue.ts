@@ -1,4 +1,5 @@
-import { freeStock, portionsAvailable, type RecipeLine, type StockLevel } from '../domain/availability.ts';
+import { freeStock, lineRecipe, portionsAvailable, type OptionEffect, type RecipeLine, type StockLevel } from '../domain/availability.ts';
+import type { OptionKind } from '../domain/pricing.ts';
 import type { DeliveryZone } from '../domain/geo.ts';
 import type { OpeningHours } from '../domain/opening-hours.ts';
 import type { MenuAvailability } from '../realtime/contract.ts';
@@ -43,12 +44,37 @@ export async function getPizzeria(q: Queryable, id: number): Promise<Pizzeria | 
   return rows[0] ?? null;
 }
 
+/** A section of the menu: the storefront shows them as tabs, in this order. */
+export interface MenuCategory {
+  id: number;
+  slug: string;
+  name: string;
+}
+
+export async function listCategories(q: Queryable, locale: Locale = 'fr'): Promise<MenuCategory[]> {
+  const { rows } = await q.query({ name: 'list-categories', text: 'SELECT id, slug, name, name_en FROM categories ORDER BY position, id' });
+  return rows.map((r) => ({ id: r.id, slug: r.slug, name: inLocale(locale, r.name, r.name_en) }));
+}
+
+/** What a customer may choose on a product, and whether the shop can make it now. */
+export interface MenuOption {
+  id: number;
+  kind: OptionKind;
+  name: string;
+  /** Added to the product's price. */
+  priceCents: number;
+  available: boolean;
+}
+
 export interface MenuProduct {
   id: number;
   slug: string;
   name: string;
   description: string;
+  /** What the kitchen goes by (pizzas go in the oven). */
   category: 'pizza' | 'drink' | 'dessert';
+  /** Its section of the menu (a storefront tab). */
+  categoryId: number;
   priceCents: number;
   available: boolean;
   /** How many more the shop can make now; null when unlimited. */
@@ -62,6 +88,8 @@ export interface MenuProduct {
   photoUrl: string | null;
   /** Taken off this shop's menu for the evening by its manager. */
   offTonight: boolean;
+  /** Sizes, extras and ingredients that can be left out, in the order head office set. */
+  options: MenuOption[];
 }
 
 /**
@@ -71,14 +99,19 @@ export interface MenuProduct {
 export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale = 'fr'): Promise<MenuProduct[]> {
   const [products, stock] = await Promise.all([
     q.query(
-      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.price_cents, p.tags, p.photo,
+      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, p.tags, p.photo,
+         COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
+                     'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
+                     'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
+                                              FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')) ORDER BY o.kind, o.position, o.id)
+                   FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
          COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en) ORDER BY i.id)
                    FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe,
          ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a
                WHERE r.product_id = p.id ORDER BY a) AS allergens,
          EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = $1 AND u.product_id = p.id
                    AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
-       FROM products p WHERE p.active ORDER BY p.category, p.sort_order, p.id`,
+       FROM products p JOIN categories c ON c.id = p.category_id WHERE p.active ORDER BY c.position, c.id, p.sort_order, p.id`,
       [pizzeriaId],
     ),
     q.query('SELECT ingredient_id, on_hand, reserved FROM stock WHERE pizzeria_id = $1', [pizzeriaId]),
@@ -95,6 +128,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       name: inLocale(locale, p.name, p.name_en),
       description: inLocale(locale, p.description, p.description_en),
       category: p.category,
+      categoryId: p.category_id,
       priceCents: p.price_cents,
       available: portions > 0,
       portions: Number.isFinite(portions) ? portions : null,
@@ -103,13 +137,45 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       tags: p.tags,
       photoUrl: p.photo ? `/media/${p.photo}` : null,
       offTonight: p.off_tonight,
+      options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number })[]).map((o) => ({
+        id: o.id,
+        kind: o.kind,
+        name: inLocale(locale, o.name, o.nameEn),
+        priceCents: o.priceCents,
+        // an option can be chosen while the shop can make the product with it
+        available: portions > 0 && portionsAvailable(lineRecipe(recipe, [o]), free) > 0,
+      })),
     };
   });
 }
 
+/** What a page that takes orders loads: the shop's menu, its tabs, and the revision they are at. */
+export async function getOrderingMenu(q: Queryable, pizzeriaId: number, locale: Locale): Promise<{ menu: MenuProduct[]; categories: MenuCategory[]; revision: number }> {
+  // the revision first: a change landing meanwhile makes the page read the menu again, never miss it
+  const revision = await getMenuRevision(q);
+  const [menu, categories] = await Promise.all([getMenu(q, pizzeriaId, locale), listCategories(q, locale)]);
+  return { menu, categories, revision };
+}
+
+/** The menu's revision: it goes up with every change head office makes to it. */
+export async function getMenuRevision(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: string }>({ name: 'menu-revision', text: 'SELECT n FROM menu_revision' });
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function getMenuAvailability(q: Queryable, pizzeriaId: number): Promise<MenuAvailability> {
-  const menu = await getMenu(q, pizzeriaId);
-  return { pizzeriaId, products: menu.map((p) => ({ id: p.id, available: p.available, portions: p.portions })) };
+  const [menu, revision] = await Promise.all([getMenu(q, pizzeriaId), getMenuRevision(q)]);
+  return {
+    pizzeriaId,
+    revision,
+    products: menu.map((p) => ({
+      id: p.id,
+      available: p.available,
+      portions: p.portions,
+      // a product that cannot be made says so; its options need not be listed
+      unavailableOptions: p.available ? p.options.filter((o) => !o.available).map((o) => o.id) : [],
+    })),
+  };
 }
 
 export interface RecipeCard {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
-import { checkQuantities, priceOrder, type LineRequest, type PricedProduct } from '../domain/pricing.ts';
+import { checkQuantities, priceOrder, type LineRequest, type PricedLine, type PricedProduct } from '../domain/pricing.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { PlaceOrderRequest } from '../order-requests.ts';
@@ -141,19 +141,31 @@ interface CatalogueProduct extends PricedProduct {
   offTonight: boolean;
 }
 
-/** The products asked for, with their recipes, and whether this shop took each off its menu tonight. */
+/**
+ * The products asked for, with their recipes and options, and whether this shop took each off its
+ * menu tonight.
+ */
 async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
-  const { rows } = await q.query(
-    `SELECT p.id, p.name, p.category, p.price_cents,
+  const { rows } = await q.query({
+    name: 'load-catalogue',
+    text: `SELECT p.id, p.name, p.category, p.price_cents,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
+       COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
+                   'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
+                   'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
+                                            FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')))
+                 FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
        EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = $2 AND u.product_id = p.id
                  AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
      FROM products p WHERE p.active AND p.id = ANY($1)`,
-    [productIds, pizzeriaId],
-  );
+    values: [productIds, pizzeriaId],
+  });
   return new Map(
-    rows.map((r) => [r.id, { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe, offTonight: r.off_tonight }]),
+    rows.map((r) => [
+      r.id,
+      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
+    ]),
   );
 }
 
@@ -186,9 +198,7 @@ async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check: Await
   });
   const short = new Set(rows[0].short);
   if (!short.size) return;
-  const products = check.priced.lines
-    .filter((l) => check.recipes.get(l.productId)!.some((r) => short.has(r.ingredientId)))
-    .map((l) => l.productId);
+  const products = check.priced.lines.filter((l) => l.recipe.some((r) => short.has(r.ingredientId))).map((l) => l.productId);
   throw unavailableError(check.catalogue, [...new Set(products)]);
 }
 
@@ -215,35 +225,43 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
   const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
   const priced = priceOrder(items, catalogue, fulfilment);
   if (!priced.ok) {
-    throw invalid({ items: `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}` });
+    throw invalid({
+      items: priced.unknownProductIds.length
+        ? `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}`
+        : priced.optionProblems!.join('; '),
+    });
   }
   // a product the shop took off its menu for the evening is not sold there tonight
   const offTonight = priced.lines.filter((l) => catalogue.get(l.productId)!.offTonight).map((l) => l.productId);
   if (offTonight.length) throw unavailableError(catalogue, offTonight);
-  const recipes = new Map([...catalogue].map(([id, p]) => [id, p.recipe]));
-  const needs = ingredientNeeds(priced.lines, recipes);
+  // each line with its own recipe: the product's, with what its options add or leave out
+  const needs = ingredientNeeds(priced.lines);
   // refused early when it is already short; `reserve` checks again, atomically, at the end
   const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
   // an ingredient the shop does not stock at all counts as zero
-  const unavailable = unavailableProducts(priced.lines, recipes, freeStock(stock));
+  const unavailable = unavailableProducts(priced.lines, new Map(), freeStock(stock));
   if (unavailable.length) throw unavailableError(catalogue, unavailable);
-  return { priced, needs, recipes, catalogue };
+  return { priced, needs, catalogue };
 }
 
-/** The order's lines, in one statement, in the order given. */
-async function insertItems(
-  tx: Tx,
-  orderId: string,
-  lines: { productId: number; name: string; category: string; unitPriceCents: number; quantity: number }[],
-) {
+/** The order's lines, in one statement, in the order given, each with the options it was sold with. */
+async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   await tx.query({
     name: 'insert-items',
-    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity)
-           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity
-           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[])
-             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, n)
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options)
+           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options
+           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[], $7::jsonb[])
+             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, n)
            ORDER BY l.n`,
-    values: [orderId, lines.map((l) => l.productId), lines.map((l) => l.name), lines.map((l) => l.category), lines.map((l) => l.unitPriceCents), lines.map((l) => l.quantity)],
+    values: [
+      orderId,
+      lines.map((l) => l.productId),
+      lines.map((l) => l.name),
+      lines.map((l) => l.category),
+      lines.map((l) => l.unitPriceCents),
+      lines.map((l) => l.quantity),
+      lines.map((l) => JSON.stringify(l.options)),
+    ],
   });
 }
 

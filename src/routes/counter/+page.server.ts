@@ -1,4 +1,4 @@
-import { getMenu, listPizzerias } from '$lib/server/catalogue.ts';
+import { getOrderingMenu, listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
@@ -15,7 +15,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   return {
     pizzerias: user.role === 'admin' ? pizzerias : [],
     shop: pizzerias.find((p) => p.id === shopId)!,
-    menu: await getMenu(db(), shopId, locals.locale),
+    ...(await getOrderingMenu(db(), shopId, locals.locale)),
     orders,
     lastEventId,
   };

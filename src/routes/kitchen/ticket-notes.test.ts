@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderView } from '$lib/realtime/contract.ts';
+import type { OrderItemView, OrderView } from '$lib/realtime/contract.ts';
 import { CANCELLED_SHOWN_MS, describeChanges, itemChanges, noticeFor, stillShown } from './ticket-notes.ts';
 
-const item = (productId: number, name: string, quantity: number) => ({ productId, name, category: 'pizza' as const, quantity, unitPriceCents: 1000 });
+type Option = OrderItemView['options'][number];
+const item = (productId: number, name: string, quantity: number, options: Option[] = []) => ({
+  productId,
+  name,
+  category: 'pizza' as const,
+  quantity,
+  unitPriceCents: 1000,
+  options,
+});
+const large: Option = { id: 7, kind: 'size', name: 'Grande', nameEn: 'Large', priceCents: 300 };
 
 describe('what the customer changed on a ticket', () => {
   it('says what was added and what was taken away', () => {
@@ -17,6 +26,11 @@ describe('what the customer changed on a ticket', () => {
       { productId: 4, name: 'Tiramisu', delta: 1 },
       { productId: 3, name: 'Coca-Cola', delta: -2 },
     ]);
+  });
+
+  it('tells a line with options from the plain one: a Margherita made large is one less plain and one more large', () => {
+    const changes = itemChanges([item(1, 'Margherita', 2)], [item(1, 'Margherita', 1), item(1, 'Margherita', 1, [large])]);
+    expect(describeChanges(changes)).toBe('+1 Margherita (Grande), \u22121 Margherita');
   });
 
   it('adds repeated lines of one product up, and sees no change when the basket ends the same', () => {

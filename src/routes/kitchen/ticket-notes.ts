@@ -1,5 +1,6 @@
 // What the kitchen must notice on a ticket: what the customer changed, and how long a cancelled
 // ticket stays on the screen. Plain functions, used by the kitchen board.
+import { lineKey, lineName } from '../../lib/line-options.ts';
 import type { OrderItemView, OrderView } from '$lib/realtime/contract.ts';
 
 /** A changed ticket stays highlighted until the cook taps it, or this long. */
@@ -14,23 +15,24 @@ export interface ItemChange {
   delta: number;
 }
 
-/** Line by line, what the order has more or less of now than before (additions first). */
+/**
+ * Line by line (a product with its options), what the order has more or less of now than before
+ * (additions first).
+ */
 export function itemChanges(before: OrderItemView[], after: OrderItemView[]): ItemChange[] {
-  const count = new Map<number, { name: string; n: number }>();
-  for (const i of before) {
-    const c = count.get(i.productId) ?? { name: i.name, n: 0 };
-    c.n -= i.quantity;
-    count.set(i.productId, c);
-  }
-  for (const i of after) {
-    const c = count.get(i.productId) ?? { name: i.name, n: 0 };
-    c.n += i.quantity;
-    c.name = i.name;
-    count.set(i.productId, c);
-  }
-  return [...count.entries()]
-    .filter(([, c]) => c.n !== 0)
-    .map(([productId, c]) => ({ productId, name: c.name, delta: c.n }))
+  const count = new Map<string, { productId: number; name: string; n: number }>();
+  const tally = (i: OrderItemView, sign: 1 | -1) => {
+    const key = lineKey(i.productId, (i.options ?? []).map((o) => o.id));
+    const c = count.get(key) ?? { productId: i.productId, name: lineName(i), n: 0 };
+    c.n += sign * i.quantity;
+    if (sign > 0) c.name = lineName(i);
+    count.set(key, c);
+  };
+  for (const i of before) tally(i, -1);
+  for (const i of after) tally(i, 1);
+  return [...count.values()]
+    .filter((c) => c.n !== 0)
+    .map((c) => ({ productId: c.productId, name: c.name, delta: c.n }))
     .sort((a, b) => Number(b.delta > 0) - Number(a.delta > 0) || a.name.localeCompare(b.name));
 }
 

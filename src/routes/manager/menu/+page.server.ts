@@ -1,14 +1,22 @@
-import { productCreateSchema } from '$lib/back-office-requests.ts';
-import { actorOf, bodyChange, productFromForm } from '$lib/server/back-office-forms.ts';
+import { z } from 'zod';
+import { categoryCreateSchema, categoryMoveSchema, categorySchema, fromForm, productCreateSchema } from '$lib/back-office-requests.ts';
+import { actorOf, bodyChange, formChange, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
-import { createProduct, listIngredients, listProducts } from '$lib/server/menu.ts';
+import { createCategory, createProduct, deleteCategory, listCategoryRecords, listIngredients, listProducts, moveCategory, updateCategory } from '$lib/server/menu.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   requireRole(locals, url, ['admin']);
-  const [products, ingredients] = await Promise.all([listProducts(db()), listIngredients(db())]);
-  return { products, ingredients };
+  const [products, ingredients, categories] = await Promise.all([listProducts(db()), listIngredients(db()), listCategoryRecords(db())]);
+  return { products, ingredients, categories };
+};
+
+const categoryRef = z.coerce.number().int().positive().max(2_147_483_647);
+/** The category a form is about (its id in the form), or null. */
+const categoryOf = (form: FormData) => {
+  const parsed = categoryRef.safeParse(form.get('categoryId'));
+  return parsed.success ? parsed.data : null;
 };
 
 export const actions: Actions = {
@@ -16,5 +24,29 @@ export const actions: Actions = {
     const user = requireRole(locals, url, ['admin']);
     const form = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'create', productFromForm(form), productCreateSchema, (d) => createProduct(db(), actorOf(user), d));
+  },
+  addCategory: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    return formChange(request, locals.locale, 'category-new', ['slug', 'name', 'nameEn'], categoryCreateSchema, (d) => createCategory(db(), actorOf(user), d));
+  },
+  renameCategory: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const form = await request.formData().catch(() => new FormData());
+    const body = fromForm(form, ['categoryId', 'name', 'nameEn']);
+    return bodyChange(locals.locale, `category-${categoryOf(form)}`, body, categorySchema.extend({ categoryId: categoryRef }), ({ categoryId, ...d }) =>
+      updateCategory(db(), actorOf(user), categoryId, d),
+    );
+  },
+  moveCategory: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    return formChange(request, locals.locale, 'category-move', ['categoryId', 'direction'], categoryMoveSchema.extend({ categoryId: categoryRef }), (d) =>
+      moveCategory(db(), actorOf(user), d.categoryId, d.direction),
+    );
+  },
+  deleteCategory: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    return formChange(request, locals.locale, 'category-delete', ['categoryId'], z.strictObject({ categoryId: categoryRef }), (d) =>
+      deleteCategory(db(), actorOf(user), d.categoryId),
+    );
   },
 };

@@ -1,14 +1,15 @@
 import { error } from '@sveltejs/kit';
-import { productSchema } from '$lib/back-office-requests.ts';
-import { actorOf, bodyChange, productFromForm } from '$lib/server/back-office-forms.ts';
+import { optionSchema, productSchema } from '$lib/back-office-requests.ts';
+import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';
-import { getProduct, listIngredients, setProductPhoto, updateProduct } from '$lib/server/menu.ts';
+import { createOption, deleteOption, getProduct, listCategoryRecords, listIngredients, setProductPhoto, updateOption, updateProduct } from '$lib/server/menu.ts';
 import { localMediaStore } from '$lib/server/media.ts';
 import { config } from '$lib/server/config.ts';
 import { z } from 'zod';
 
 const photoForm = z.object({ photo: z.string() });
+const optionRef = z.object({ optionId: z.coerce.number().int().positive().max(2_147_483_647) });
 const pageMedia = () => localMediaStore(config().MEDIA_DIR);
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -24,7 +25,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     if (err instanceof AppError && err.status === 404) error(404, 'Not found');
     throw err;
   });
-  return { product, ingredients: await listIngredients(db()) };
+  const [ingredients, categories] = await Promise.all([listIngredients(db()), listCategoryRecords(db())]);
+  return { product, ingredients, categories };
 };
 
 export const actions: Actions = {
@@ -38,5 +40,20 @@ export const actions: Actions = {
     const user = requireRole(locals, url, ['admin']);
     const form = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'edit', productFromForm(form), productSchema, (d) => updateProduct(db(), actorOf(user), idOf(params.id), d));
+  },
+  /** A new option, or one changed (its id in the form). */
+  option: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const form = await request.formData().catch(() => new FormData());
+    const id = form.get('optionId');
+    const optionId = typeof id === 'string' && /^[1-9][0-9]{0,8}$/.test(id) ? Number(id) : null;
+    return bodyChange(locals.locale, optionId ? `option-${optionId}` : 'option-new', optionFromForm(form), optionSchema, (d) =>
+      optionId ? updateOption(db(), actorOf(user), optionId, d) : createOption(db(), actorOf(user), idOf(params.id), d),
+    );
+  },
+  deleteOption: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const form = await request.formData().catch(() => new FormData());
+    return bodyChange(locals.locale, 'option-delete', { optionId: form.get('optionId') }, optionRef, (d) => deleteOption(db(), actorOf(user), d.optionId));
   },
 };
