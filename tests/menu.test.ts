@@ -190,6 +190,13 @@ describe('options: sizes, extras, ingredients left out', () => {
     await move(kitchen, big.id, 'preparing');
     await foldConsumedStock(pool);
     expect(await held(nduja.id)).toEqual({ on_hand: 40, reserved: 0 });
+    // the customer changes their mind before the kitchen starts: large now, basil back in
+    const changed = await new Client(base).patch(`/api/track/${plain.trackingToken}`, { items: [{ productId: pizza.id, quantity: 1, options: [large.id] }], version: plain.version });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body.totalCents).toBe(1400);
+    expect(changed.body.items[0].options.map((o: { id: number }) => o.id)).toEqual([large.id]);
+    expect((await held(pate)).reserved).toBe(2);
+    expect((await held(basilic)).reserved).toBe(5);
     // a cancelled order gives its options' ingredients back
     await move(manager, plain.id, 'cancelled');
     expect((await held(pate)).reserved).toBe(0);
