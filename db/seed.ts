@@ -1,6 +1,7 @@
 import { config } from '../src/lib/server/config.ts';
 import { createPool } from '../src/lib/server/db.ts';
 import { seed } from './seed-data.ts';
+import { mediaStoreFrom } from '../src/lib/server/media.ts';
 
 const cfg = config();
 if (!cfg.demoPassword) {
@@ -8,6 +9,7 @@ if (!cfg.demoPassword) {
   process.exit(1);
 }
 const pool = createPool(cfg.DATABASE_URL, 2);
-await seed(pool, cfg.demoPassword);
+// the demo menu's photos go where the server reads them: MEDIA_DIR, or the S3 bucket
+await seed(pool, cfg.demoPassword, mediaStoreFrom(cfg));
 await pool.end();
 console.log('seeded the demo chain: 5 pizzerias, menu, stock and staff accounts');

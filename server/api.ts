@@ -23,7 +23,7 @@ import { ingredientCreateSchema, ingredientSchema, productCreateSchema, productS
 import { categoryCreateSchema, categoryMoveSchema, categorySchema, optionSchema } from '../src/lib/back-office-requests.ts';
 import { createIngredient, createProduct, getProduct, listIngredients, listProducts, setProductPhoto, updateIngredient, updateProduct } from '../src/lib/server/menu.ts';
 import { createCategory, createOption, deleteCategory, deleteOption, listCategoryRecords, moveCategory, updateCategory, updateOption } from '../src/lib/server/menu.ts';
-import { MAX_UPLOAD_BYTES, localMediaStore, type MediaStore } from '../src/lib/server/media.ts';
+import { MAX_UPLOAD_BYTES, mediaStoreFrom, type MediaStore } from '../src/lib/server/media.ts';
 import { createStaff, getStaff, linkInfo, listStaff, requestPasswordReset, sendAccountLink, setPasswordWithLink, setStaffActive, updateStaff, type AccountLinks } from '../src/lib/server/staff.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatch.ts';
@@ -438,7 +438,7 @@ export function createApi(deps: {
     const user = requireStaff(req, ['admin']);
     res.status(201).json(await createProduct(db, staffActor(user), parse(productCreateSchema, req.body)));
   });
-  const media = deps.media ?? localMediaStore(deps.config.MEDIA_DIR);
+  const media = deps.media ?? mediaStoreFrom(deps.config);
   r.post('/menu/products/:id/photo', express.raw({ type: () => true, limit: MAX_UPLOAD_BYTES }), async (req, res) => {
     const user = requireStaff(req, ['admin']);
     res.json(await setProductPhoto(db, media, staffActor(user), menuId(req), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));

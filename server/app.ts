@@ -16,7 +16,7 @@ import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { createQueues, type Queues } from '../src/lib/server/queues.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
-import { MEDIA_KEY, localMediaStore } from '../src/lib/server/media.ts';
+import { MEDIA_KEY, mediaStoreFrom } from '../src/lib/server/media.ts';
 import { createApi } from './api.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -188,8 +188,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.end(await metrics.registry.metrics());
   });
 
-  // product photos, content-addressed: cached by browsers and proxies for a year
-  const media = localMediaStore(config.MEDIA_DIR);
+  // product photos (the MEDIA_DIR folder or the S3 bucket), content-addressed: cached by browsers and proxies for a year
+  const media = mediaStoreFrom(config);
   app.get('/media/products/:file', async (req, res) => {
     const key = `products/${req.params.file}`;
     const bytes = MEDIA_KEY.test(key) ? await media.get(key) : null;

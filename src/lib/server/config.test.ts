@@ -30,4 +30,12 @@ describe('environment', () => {
     expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
     expect(() => parseConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/);
   });
+
+  it('keeps photos on disk unless a bucket is set, and then wants its keys', () => {
+    expect(parseConfig({}).S3_BUCKET).toBeUndefined();
+    const c = parseConfig({ S3_BUCKET: 'ocpizza-photos', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_FORCE_PATH_STYLE: 'false' });
+    expect([c.S3_BUCKET, c.S3_REGION, c.S3_FORCE_PATH_STYLE]).toEqual(['ocpizza-photos', 'us-east-1', false]);
+    expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos' })).toThrow(/S3_ACCESS_KEY_ID/);
+    expect(() => parseConfig({ S3_BUCKET: 'Not A Bucket', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' })).toThrow(/S3_BUCKET/);
+  });
 });

@@ -71,6 +71,17 @@ const schema = z
     KITCHEN_PARALLEL: z.coerce.number().int().positive().max(50).default(DEFAULT_ETA_SETTINGS.parallel),
     /** Where product photos are kept (a folder; relative to the working directory unless absolute). */
     MEDIA_DIR: z.string().min(1).default('media'),
+    /**
+     * S3-compatible object storage for the photos (AWS S3, MinIO, Scaleway, OVH…): set S3_BUCKET to
+     * use it instead of MEDIA_DIR; the keys come from the environment only.
+     */
+    S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name').optional(),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    /** Bucket in the path (MinIO and most S3-compatible stores), not in the host name (AWS). */
+    S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),
@@ -81,6 +92,9 @@ const schema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
+    }
+    if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed with S3_BUCKET' });
     }
     if (env.NODE_ENV === 'production' && env.DEMO_PASSWORD === DEV_DEMO_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });

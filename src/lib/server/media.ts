@@ -1,5 +1,5 @@
 // Images the pages show (product photos), in a media store: a folder on the server's disk by
-// default (MEDIA_DIR). Keys are content-addressed (a new photo is a new key), so they are served
+// default (MEDIA_DIR), or an S3-compatible bucket when S3_BUCKET is set (media-s3.ts). Keys are content-addressed (a new photo is a new key), so they are served
 // with a year's cache. Photos are checked to be images, turned upright, resized to 800×600 and
 // re-encoded as WebP before they are kept: nothing of the upload is served as it came.
 import { createHash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { AppError, invalid } from './errors.ts';
 import { imageType } from './delivery.ts';
+import { s3MediaStore } from './media-s3.ts';
 
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
 export const MEDIA_KEY = /^products\/[a-z0-9-]+\.webp$/;
@@ -32,6 +33,27 @@ export function localMediaStore(dir: string): MediaStore {
       return readFile(join(dir, key)).catch(() => null);
     },
   };
+}
+
+/** The store the settings name: the bucket when S3_BUCKET is set, else the MEDIA_DIR folder. */
+export function mediaStoreFrom(c: {
+  MEDIA_DIR: string;
+  S3_BUCKET?: string;
+  S3_ENDPOINT?: string;
+  S3_REGION: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
+  S3_FORCE_PATH_STYLE: boolean;
+}): MediaStore {
+  if (!c.S3_BUCKET) return localMediaStore(c.MEDIA_DIR);
+  return s3MediaStore({
+    bucket: c.S3_BUCKET,
+    endpoint: c.S3_ENDPOINT,
+    region: c.S3_REGION,
+    accessKeyId: c.S3_ACCESS_KEY_ID!,
+    secretAccessKey: c.S3_SECRET_ACCESS_KEY!,
+    forcePathStyle: c.S3_FORCE_PATH_STYLE,
+  });
 }
 
 /** An uploaded (or drawn) picture made into a product photo: 800×600 WebP, and its key. */

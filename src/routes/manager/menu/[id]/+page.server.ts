@@ -4,13 +4,13 @@ import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/serve
 import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';
 import { createOption, deleteOption, getProduct, listCategoryRecords, listIngredients, setProductPhoto, updateOption, updateProduct } from '$lib/server/menu.ts';
-import { localMediaStore } from '$lib/server/media.ts';
+import { mediaStoreFrom } from '$lib/server/media.ts';
 import { config } from '$lib/server/config.ts';
 import { z } from 'zod';
 
 const photoForm = z.object({ photo: z.string() });
 const optionRef = z.object({ optionId: z.coerce.number().int().positive().max(2_147_483_647) });
-const pageMedia = () => localMediaStore(config().MEDIA_DIR);
+const pageMedia = () => mediaStoreFrom(config());
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 
