@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { hashPassword } from '../src/lib/server/auth.ts';
-import { localMediaStore, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
+import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
+import { parseConfig } from '../src/lib/server/config.ts';
 import { drawProduct } from './photos.ts';
 import { ALLERGENS, CATEGORIES, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
@@ -16,7 +17,7 @@ const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kit
  * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
  * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
  */
-export async function seed(pool: pg.Pool, password: string, media: MediaStore = localMediaStore(process.env.MEDIA_DIR || 'media')): Promise<void> {
+export async function seed(pool: pg.Pool, password: string, media: MediaStore = mediaStoreFrom(parseConfig())): Promise<void> {
   // every product's photo, drawn from its recipe, kept in the media store before the transaction
   const photos = new Map<string, string>();
   for (const p of PRODUCTS) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import S3rver from 's3rver';
 import sharp from 'sharp';
-import { Client, startTestApp, testPool } from './helpers.ts';
+import { Client, freePort, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { mediaStoreFrom, productPhoto } from '../src/lib/server/media.ts';
 import { parseConfig } from '../src/lib/server/config.ts';
@@ -65,6 +65,11 @@ describe('photos in an S3 bucket', () => {
     expect(Buffer.compare((await store.get(key))!, webp)).toBe(0);
     expect(await store.get('products/nothing-here-000000000000.webp')).toBeNull();
     expect(await store.get('../../etc/passwd')).toBeNull();
+    // nothing listens there: a bad key answers null only because no request is sent
+    const nowhere = mediaStoreFrom(parseConfig({ ...settings(), S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` }));
+    expect(await nowhere.get('../../etc/passwd')).toBeNull();
+    expect(await nowhere.get('products/UPPER-case.webp')).toBeNull();
+    await expect(nowhere.get(key)).rejects.toThrow();
     await expect(store.put('../outside.webp', webp)).rejects.toThrow(/not a media key/);
     // what the bucket holds is the WebP, typed and cached for a year (the server's own headers say the same)
     const raw = await fetch(`${endpoint}/${BUCKET}/${key}`);

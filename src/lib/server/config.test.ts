@@ -38,4 +38,14 @@ describe('environment', () => {
     expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos' })).toThrow(/S3_ACCESS_KEY_ID/);
     expect(() => parseConfig({ S3_BUCKET: 'Not A Bucket', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' })).toThrow(/S3_BUCKET/);
   });
+
+  it('puts the bucket in the path unless told otherwise, and names a missing secret or a bad endpoint', () => {
+    const keys = { S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
+    expect(parseConfig({ S3_BUCKET: 'ocpizza-photos', ...keys }).S3_FORCE_PATH_STYLE).toBe(true);
+    // compose passes "${S3_BUCKET:-}" when it is not set: photos stay on disk
+    expect(parseConfig({ S3_BUCKET: '', S3_ACCESS_KEY_ID: '' }).S3_BUCKET).toBeUndefined();
+    expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos', S3_ACCESS_KEY_ID: 'k' })).toThrow(/S3_SECRET_ACCESS_KEY are needed with S3_BUCKET/);
+    expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos', ...keys, S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+    expect(() => parseConfig({ S3_FORCE_PATH_STYLE: 'yes' })).toThrow(/S3_FORCE_PATH_STYLE/);
+  });
 });
