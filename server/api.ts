@@ -30,6 +30,8 @@ import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatc
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
+import Stripe from 'stripe';
+import type { PaymentEvent } from '../src/lib/server/payments.ts';
 import {
   advanceOrder,
   cancelByToken,
@@ -100,6 +102,8 @@ export function createApi(deps: {
   mailer?: Mailer;
   /** Where product photos are kept. */
   media?: MediaStore;
+  /** Hands a payment provider's event (signature checked) to the workers, once per event id. */
+  enqueuePaymentEvent?: (event: PaymentEvent) => Promise<unknown>;
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
@@ -120,6 +124,25 @@ export function createApi(deps: {
       next(err);
     }
   });
+  // Stripe's webhook: the raw body, its signature checked against STRIPE_WEBHOOK_SECRET; a good
+  // event is handed to the workers under its id and answered at once (a bad signature: 400, nothing done)
+  if (config.STRIPE_WEBHOOK_SECRET && deps.enqueuePaymentEvent) {
+    const verifier = new Stripe(config.STRIPE_SECRET_KEY ?? 'sk_test_verify_only');
+    const secret = config.STRIPE_WEBHOOK_SECRET;
+    const enqueue = deps.enqueuePaymentEvent;
+    r.post('/payments/stripe/webhook', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+      const signature = req.headers['stripe-signature'];
+      let event: Stripe.Event;
+      try {
+        if (typeof signature !== 'string' || !Buffer.isBuffer(req.body)) throw new Error('no signature');
+        event = verifier.webhooks.constructEvent(req.body, signature, secret);
+      } catch {
+        throw new AppError(400, 'bad_signature', 'the Stripe-Signature header does not match this body');
+      }
+      await enqueue(event as unknown as PaymentEvent);
+      res.json({ received: true });
+    });
+  }
   r.use(express.json({ limit: '32kb' }));
 
   // floods of anonymous orders (failed logins are counted by the login service); kept in Redis so every server counts together,

@@ -14,7 +14,7 @@ import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
-import { createQueues, type Queues } from '../src/lib/server/queues.ts';
+import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { MEDIA_KEY, mediaStoreFrom } from '../src/lib/server/media.ts';
 import { createApi } from './api.ts';
@@ -211,6 +211,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log,
       positions,
       media,
+      enqueuePaymentEvent: (event) => addJob(queues.payments, 'event', { event: event as never }, { jobId: jobId.paymentEvent(event.id) }),
       limiterStore: (prefix) =>
         new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
       relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),

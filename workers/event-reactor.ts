@@ -57,6 +57,8 @@ export async function startEventReactor(deps: {
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: await prepTargetMs(o.pizzeriaId) });
+      // the kitchen started it: the card hold is taken now
+      if (o.payment.status === 'authorised') await addJob(queues.payments, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) });
     } else if (o.status === 'ready' || (o.status === 'cancelled' && o.timestamps.preparing)) {
       // the order left the oven: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));

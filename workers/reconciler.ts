@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
+import { holdsToCapture } from '../src/lib/server/payments.ts';
 import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
-export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'schedules', number>;
+export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'captures' | 'schedules', number>;
 
 /**
  * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
@@ -15,7 +16,7 @@ export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'd
 export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
   const { db, queues, config } = deps;
   const now = Date.now();
-  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, schedules: 0 };
+  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, captures: 0, schedules: 0 };
   const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
 
   for (const p of await pendingOnlinePayments(db)) {
@@ -51,6 +52,10 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
 
   for (const r of await onlineRefundsDue(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'refund', { orderId: r.id }, { jobId: jobId.refund(r.id, r.refundedCents) }));
+  }
+  // card holds of orders the kitchen started, not captured yet (nor refused)
+  for (const id of await holdsToCapture(db)) {
+    report.captures += counted(await ensureJob(queues.payments, 'capture', { orderId: id }, { jobId: jobId.capture(id) }));
   }
 
   // the schedules live in Redis too: registered again if they were lost

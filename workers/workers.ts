@@ -7,7 +7,9 @@ import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { startEventReactor } from './event-reactor.ts';
-import { DevPaymentProvider } from './payment-provider.ts';
+import { DevPaymentProvider, StripePaymentProvider } from './payment-provider.ts';
+import { rememberIntent } from '../src/lib/server/payments.ts';
+import { stripeClient } from '../src/lib/server/stripe.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
@@ -33,7 +35,9 @@ export async function startWorkers(
   const connection = connectionFor(config.REDIS_URL);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
-  const provider = new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
+  const stripe = stripeClient(config);
+  // Stripe when its keys are set; the development provider otherwise
+  const provider = stripe ? new StripePaymentProvider(stripe, (orderId, attempt, intent) => rememberIntent(db, orderId, attempt, intent)) : new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));

@@ -61,7 +61,8 @@ export interface OrderView {
   };
   payment: {
     method: 'online' | 'on_delivery';
-    status: 'pending' | 'paid' | 'due' | 'failed' | 'refunded';
+    /** authorised: a card hold, captured when the kitchen starts the order. */
+    status: 'pending' | 'authorised' | 'paid' | 'due' | 'failed' | 'refunded';
     /** The online payment attempt in progress or confirmed; a change while pending starts the next one. */
     attempt: number;
     /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */

@@ -76,12 +76,22 @@ const schema = z
      * use it instead of MEDIA_DIR; the keys come from the environment only.
      */
     S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name').optional(),
-    S3_ENDPOINT: z.string().url().optional(),
+    // "minio:9000" parses as a URL (scheme "minio:"): ask for the scheme the SDK needs
+    S3_ENDPOINT: z.string().url({ protocol: /^https?$/, message: 'an http:// or https:// URL' }).optional(),
     S3_REGION: z.string().min(1).default('us-east-1'),
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     /** Bucket in the path (MinIO and most S3-compatible stores), not in the host name (AWS). */
     S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /**
+     * Stripe (card payments held, then captured when the kitchen starts): the secret key, the
+     * webhook endpoint's signing secret and the publishable key the payment form uses; all three
+     * or none (then the demo payment). STRIPE_API_URL points the client at another server (tests).
+     */
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'a Stripe secret key (sk_test_…, sk_live_…)').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a webhook signing secret (whsec_…)').optional(),
+    STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a publishable key (pk_test_…, pk_live_…)').optional(),
+    STRIPE_API_URL: z.string().url().optional(),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),
@@ -92,6 +102,10 @@ const schema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
+    }
+    const stripe = [env.STRIPE_SECRET_KEY, env.STRIPE_WEBHOOK_SECRET, env.STRIPE_PUBLISHABLE_KEY].filter(Boolean).length;
+    if (stripe !== 0 && stripe !== 3) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY go together' });
     }
     if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed with S3_BUCKET' });

@@ -531,7 +531,8 @@ function planMove(
     // (money taken online is refunded through the provider instead)
     sets.push(
       `paid_cents = paid_cents + amount_due_cents`,
-      `payment_status = 'paid'`,
+      // a card hold not captured yet stays one (its capture, or its failure, is the manager's to see)
+      `payment_status = CASE WHEN payment_status = 'authorised' THEN payment_status ELSE 'paid' END`,
       `refunded_cents = refunded_cents + CASE WHEN paid_with = 'online' THEN 0 ELSE refund_due_cents END`,
       `refunded_at = CASE WHEN paid_with IS DISTINCT FROM 'online' AND refund_due_cents > 0 THEN now() ELSE refunded_at END`,
     );
@@ -571,6 +572,10 @@ export async function confirmPayment(dbp: Db, c: PaymentConfirmation): Promise<{
       [c.reference, c.orderId, c.attempt, c.amountCents, reason ? 'ignored' : 'paid', reason],
     );
     if (reason) return null;
+    await tx.query(
+      `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id) VALUES ($1, 'captured', $2, 'development', $3)`,
+      [c.orderId, c.amountCents, c.reference],
+    );
     await tx.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1,
          payment_status = 'paid', paid_cents = $2, paid_with = 'online', payment_reference = $3
@@ -665,11 +670,19 @@ export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): P
  * The payment provider refunded `amountCents` of this order (it says how much): recorded on the
  * order with the time, and the order shows as refunded once everything it kept is given back.
  */
-export async function recordRefund(dbp: Db, orderId: string, refund: { amountCents: number; reference: string }) {
+export async function recordRefund(
+  dbp: Db,
+  orderId: string,
+  refund: { amountCents: number; reference: string; provider?: string; kind?: 'refunded' | 'released' },
+) {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     const amount = Math.min(refund.amountCents, o.paid_cents - o.refunded_cents);
     if (amount <= 0) return null;
+    await tx.query(
+      `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, refund_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [orderId, refund.kind ?? 'refunded', amount, refund.provider ?? 'development', o.payment_reference, refund.kind === 'released' ? null : refund.reference],
+    );
     const fully = o.status === 'cancelled' && o.paid_cents - o.refunded_cents === amount;
     await tx.query(
       `UPDATE orders SET refunded_cents = refunded_cents + $2, refunded_at = now(), version = version + 1
@@ -683,13 +696,20 @@ export async function recordRefund(dbp: Db, orderId: string, refund: { amountCen
 
 /** What a refund of this order needs from the provider: how much is due, against which payment. */
 export async function refundToMake(q: Queryable, orderId: string) {
-  const { rows } = await q.query<{ refund_due_cents: number; refunded_cents: number; payment_reference: string | null; paid_with: string | null }>(
-    'SELECT refund_due_cents, refunded_cents, payment_reference, paid_with FROM orders WHERE id = $1',
-    [orderId],
-  );
+  const { rows } = await q.query<{
+    refund_due_cents: number;
+    refunded_cents: number;
+    payment_reference: string | null;
+    paid_with: string | null;
+    payment_status: string;
+    status: string;
+  }>('SELECT refund_due_cents, refunded_cents, payment_reference, paid_with, payment_status, status FROM orders WHERE id = $1', [orderId]);
   const r = rows[0];
   if (!r || r.refund_due_cents <= 0 || r.paid_with !== 'online' || !r.payment_reference) return null;
-  return { amountCents: r.refund_due_cents, refundedSoFarCents: r.refunded_cents, paymentReference: r.payment_reference };
+  // a hold not captured yet: a cancelled order lets it go whole; a smaller order is captured for less
+  const hold = r.payment_status === 'authorised';
+  if (hold && r.status !== 'cancelled') return null;
+  return { amountCents: r.refund_due_cents, refundedSoFarCents: r.refunded_cents, paymentReference: r.payment_reference, hold };
 }
 
 /** An online order still unpaid `expiryMinutes` after its payment started is cancelled by the system, and its stock given back. */
@@ -729,7 +749,8 @@ export async function ordersInPreparation(q: Queryable): Promise<{ id: string; p
 /** Orders paid online with money still to give back. */
 export async function onlineRefundsDue(q: Queryable): Promise<{ id: string; refundedCents: number }[]> {
   const { rows } = await q.query(
-    `SELECT id, refunded_cents FROM orders WHERE refund_due_cents > 0 AND paid_with = 'online' AND payment_reference IS NOT NULL`,
+    `SELECT id, refunded_cents FROM orders WHERE refund_due_cents > 0 AND paid_with = 'online' AND payment_reference IS NOT NULL
+       AND NOT (payment_status = 'authorised' AND status <> 'cancelled')`,
   );
   return rows.map((r) => ({ id: r.id, refundedCents: r.refunded_cents }));
 }

@@ -20,8 +20,12 @@ export interface JobMap {
     confirm: { orderId: string; attempt: number; amountCents: number; reference: string };
     /** An online order still unpaid after PAYMENT_EXPIRY_MINUTES is cancelled. */
     expire: { orderId: string; attempt: number };
-    /** Give back what the order owes its customer, through the provider. */
+    /** Give back what the order owes its customer, through the provider (a hold not captured: let go). */
     refund: { orderId: string };
+    /** Take the card hold of an order the kitchen started. */
+    capture: { orderId: string };
+    /** A provider's webhook event (signature checked by the server), acted on once. */
+    event: { event: { id: string; type: string; data: { object: Record<string, unknown> } } };
   };
   prep: { 'late-check': { orderId: string } };
   dispatch: { assign: { orderId: string } };
@@ -82,6 +86,9 @@ export const jobId = {
   paymentExpiry: (orderId: string, attempt = 1) => `expire-${orderId}-${attempt}`,
   // a new id once a refund is recorded, so a later refund of the same order gets its own job
   refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
+  capture: (orderId: string) => `capture-${orderId}`,
+  /** One job per provider event: a webhook delivered twice queues it once. */
+  paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   prep: (orderId: string) => `prep-${orderId}`,
   /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),

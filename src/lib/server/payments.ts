@@ -1,0 +1,203 @@
+// Card payments held then captured (Stripe's manual capture), as the database sees them. The
+// provider's events (webhooks, handed to the workers) and the workers' own calls (capture, release,
+// refund) end here, each in one transaction with the order locked: every movement of money is a
+// row of payment_movements with the provider's ids, and each event id counts once
+// (processed_payment_events), whatever the provider or the queue repeats or reorders.
+import type { OrderView } from '../realtime/contract.ts';
+import { transaction, type Db, type Tx } from './db.ts';
+import { lockOrder, recordEvent } from './orders.ts';
+
+/** The part of a provider's PaymentIntent the events carry that matters here. */
+export interface IntentObject {
+  id: string;
+  object?: string;
+  status?: string;
+  amount?: number;
+  amount_capturable?: number;
+  amount_received?: number;
+  metadata?: Record<string, string>;
+  last_payment_error?: { message?: string; code?: string } | null;
+}
+
+/** A provider event as the webhook received it (signature already checked). */
+export interface PaymentEvent {
+  id: string;
+  type: string;
+  data: { object: IntentObject };
+}
+
+export type EventOutcome =
+  | 'duplicate'
+  | 'authorised'
+  | 'captured'
+  | 'released'
+  | 'failed'
+  | 'ignored';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function movement(tx: Tx, orderId: string, kind: string, amountCents: number, intentId: string | null, eventId: string | null, detail: string | null = null) {
+  await tx.query(
+    `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, event_id, detail) VALUES ($1, $2, $3, 'stripe', $4, $5, $6)`,
+    [orderId, kind, amountCents, intentId, eventId, detail?.slice(0, 500) ?? null],
+  );
+}
+
+/**
+ * Acts on one provider event, once: a hold authorised (the order reaches the kitchen), a capture or
+ * a release the workers' own call did not record (a crash between the call and the commit), a
+ * payment refused (the customer may try another card). Anything else, or anything that no longer
+ * fits the order (a stale attempt, a capture of an order already captured, a cancel after a
+ * capture), is recorded as ignored and changes nothing.
+ */
+export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<{ outcome: EventOutcome; order?: OrderView }> {
+  const intent = event.data?.object;
+  const orderId = intent?.metadata?.order_id;
+  return transaction(dbp, async (tx) => {
+    const fresh = await tx.query(
+      `INSERT INTO processed_payment_events (event_id, type, order_id, outcome) VALUES ($1, $2, $3, 'processing') ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [event.id, event.type, orderId && UUID.test(orderId) ? orderId : null],
+    );
+    if (!fresh.rows[0]) return { outcome: 'duplicate' as const };
+    const done = async (outcome: EventOutcome, order?: OrderView) => {
+      await tx.query('UPDATE processed_payment_events SET outcome = $2 WHERE event_id = $1', [event.id, outcome]);
+      return { outcome, order };
+    };
+    if (!intent || intent.object !== 'payment_intent' || !orderId || !UUID.test(orderId)) return done('ignored');
+    const exists = await tx.query('SELECT 1 FROM orders WHERE id = $1', [orderId]);
+    if (!exists.rows[0]) return done('ignored');
+    const o = await lockOrder(tx, orderId);
+    const attempt = Number(intent.metadata?.attempt);
+
+    switch (event.type) {
+      case 'payment_intent.amount_capturable_updated': {
+        const amount = intent.amount_capturable ?? 0;
+        if (intent.status !== 'requires_capture' || amount <= 0) return done('ignored');
+        if (o.status === 'pending_payment' && attempt === o.payment_attempt && amount === o.total_cents) {
+          await movement(tx, orderId, 'authorised', amount, intent.id, event.id);
+          await tx.query(
+            `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',
+               paid_cents = $2, paid_with = 'online', payment_reference = $3, payment_intent_id = $3
+             WHERE id = $1`,
+            [orderId, amount, intent.id],
+          );
+          return done('authorised', (await recordEvent(tx, orderId, 'order.status', { kind: 'system', name: 'payments' })).order);
+        }
+        if (o.payment_reference === intent.id) return done('ignored');
+        // a hold the order cannot use (cancelled or expired meanwhile, an older attempt, another
+        // amount): kept as held money to give back, which the workers release
+        await movement(tx, orderId, 'authorised', amount, intent.id, event.id, 'not for the payment in progress: to release');
+        if (o.paid_cents === 0 && o.status === 'cancelled') {
+          await tx.query(
+            `UPDATE orders SET payment_status = 'authorised', paid_cents = $2, paid_with = 'online', payment_reference = $3, version = version + 1 WHERE id = $1`,
+            [orderId, amount, intent.id],
+          );
+          return done('authorised', (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order);
+        }
+        return done('ignored');
+      }
+      case 'payment_intent.succeeded': {
+        // the capture, as the provider saw it: recorded here only if the workers' call was not
+        if (o.payment_reference !== intent.id || o.payment_status !== 'authorised') return done('ignored');
+        const order = await applyCapture(tx, orderId, intent.amount_received ?? 0, intent.id, event.id);
+        return done('captured', order);
+      }
+      case 'payment_intent.canceled': {
+        // a hold let go; a cancel after a capture cannot be, and changes nothing
+        if (o.payment_reference !== intent.id || o.payment_status !== 'authorised') return done('ignored');
+        const order = await applyRelease(tx, orderId, intent.id, event.id);
+        return done('released', order);
+      }
+      case 'payment_intent.payment_failed': {
+        if (o.status !== 'pending_payment' || attempt !== o.payment_attempt) return done('ignored');
+        const why = intent.last_payment_error?.message ?? 'payment refused';
+        await movement(tx, orderId, 'failed', 0, intent.id, event.id, why);
+        await tx.query(`UPDATE orders SET payment_status = 'failed', version = version + 1 WHERE id = $1`, [orderId]);
+        return done('failed', (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order);
+      }
+      default:
+        return done('ignored');
+    }
+  });
+}
+
+/** The hold was captured for `amountCents`: the order is paid that much, the rest of the hold let go. */
+async function applyCapture(tx: Tx, orderId: string, amountCents: number, intentId: string, eventId: string | null): Promise<OrderView> {
+  const o = await lockOrder(tx, orderId);
+  await movement(tx, orderId, 'captured', amountCents, intentId, eventId);
+  if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, intentId, eventId, 'rest of the hold');
+  await tx.query(
+    `UPDATE orders SET payment_status = 'paid', paid_cents = $2, capture_failed_at = NULL, version = version + 1 WHERE id = $1`,
+    [orderId, amountCents],
+  );
+  return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
+}
+
+/** The hold was let go whole: nothing was taken, nothing is owed back. */
+async function applyRelease(tx: Tx, orderId: string, intentId: string, eventId: string | null): Promise<OrderView> {
+  const o = await lockOrder(tx, orderId);
+  await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, intentId, eventId);
+  await tx.query(
+    `UPDATE orders SET refunded_cents = paid_cents, refunded_at = now(), payment_status = CASE WHEN status = 'cancelled' THEN 'refunded'::payment_status ELSE payment_status END,
+       version = version + 1 WHERE id = $1`,
+    [orderId],
+  );
+  return (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order;
+}
+
+/** Orders the kitchen started whose card hold is still to capture (and was not refused). */
+export async function holdsToCapture(q: Db): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM orders WHERE payment_status = 'authorised' AND capture_failed_at IS NULL
+       AND status IN ('preparing', 'ready', 'out_for_delivery', 'delivered', 'collected')`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** What capturing this order's hold takes: the hold, less what the order no longer costs; null when there is none to capture. */
+export async function captureToMake(dbp: Db, orderId: string): Promise<{ intentId: string; amountCents: number } | null> {
+  const { rows } = await dbp.query(
+    `SELECT payment_reference, paid_cents - refund_due_cents AS amount FROM orders
+     WHERE id = $1 AND payment_status = 'authorised' AND status NOT IN ('pending_payment', 'received', 'cancelled')`,
+    [orderId],
+  );
+  return rows[0] ? { intentId: rows[0].payment_reference, amountCents: rows[0].amount } : null;
+}
+
+/** The workers captured the hold (the provider answered): recorded unless an event did it first. */
+export async function recordCapture(dbp: Db, orderId: string, c: { intentId: string; amountCents: number }): Promise<OrderView | null> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.payment_status !== 'authorised' || o.payment_reference !== c.intentId) return null;
+    return applyCapture(tx, orderId, c.amountCents, c.intentId, null);
+  });
+}
+
+/** The workers let a cancelled order's hold go (the provider answered): recorded unless an event did it first. */
+export async function recordRelease(dbp: Db, orderId: string, intentId: string): Promise<OrderView | null> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.payment_status !== 'authorised' || o.payment_reference !== intentId) return null;
+    return applyRelease(tx, orderId, intentId, null);
+  });
+}
+
+/** The capture was refused for good: a movement, and the order flagged for its manager. */
+export async function recordCaptureFailure(dbp: Db, orderId: string, intentId: string, why: string): Promise<OrderView | null> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.payment_status !== 'authorised' || o.capture_failed_at) return null;
+    await movement(tx, orderId, 'failed', o.paid_cents - o.refund_due_cents, intentId, null, `capture: ${why}`);
+    await tx.query('UPDATE orders SET capture_failed_at = now(), version = version + 1 WHERE id = $1', [orderId]);
+    return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
+  });
+}
+
+/** Keeps the provider's payment for the attempt in progress, with the secret its payment form needs. */
+export async function rememberIntent(dbp: Db, orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }): Promise<boolean> {
+  const { rowCount } = await dbp.query(
+    `UPDATE orders SET payment_intent_id = $3, payment_client_secret = $4 WHERE id = $1 AND payment_attempt = $2 AND status = 'pending_payment'`,
+    [orderId, attempt, intent.id, intent.clientSecret],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -1,0 +1,133 @@
+// A small server speaking the part of Stripe's API the product calls (PaymentIntents: create,
+// capture, cancel; Refunds: create), with idempotency keys honoured as Stripe does, so the real
+// `stripe` client can be driven in tests without the network. `authorise` and `fail` play the
+// customer on the payment form; `event` builds the webhook event Stripe would send for an intent.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeIntent {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_capturable: number;
+  amount_received: number;
+  currency: string;
+  capture_method: string;
+  status: 'requires_payment_method' | 'requires_capture' | 'succeeded' | 'canceled';
+  client_secret: string;
+  metadata: Record<string, string>;
+  last_payment_error: { message: string } | null;
+}
+
+export interface StripeCall {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  body: Record<string, string>;
+}
+
+export class FakeStripe {
+  readonly intents = new Map<string, FakeIntent>();
+  readonly refunds: { id: string; amount: number; payment_intent: string; created: number }[] = [];
+  readonly calls: StripeCall[] = [];
+  /** Fail the next N calls with a 500 (a Stripe outage), before doing anything. */
+  failNext = 0;
+  /** Refuse captures as a card error (an expired hold). */
+  refuseCaptures = false;
+  private server: Server | null = null;
+  private readonly answered = new Map<string, { status: number; body: unknown }>();
+  private seq = 0;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const body = Object.fromEntries(new URLSearchParams(raw));
+        const key = (req.headers['idempotency-key'] as string | undefined) ?? null;
+        const call = { method: req.method!, path: req.url!.split('?')[0], idempotencyKey: key, body };
+        this.calls.push(call);
+        const send = (status: number, out: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
+          res.end(JSON.stringify(out));
+        };
+        if (this.failNext > 0) {
+          this.failNext--;
+          return send(500, { error: { type: 'api_error', message: 'try again' } });
+        }
+        const replay = key ? this.answered.get(`${call.path}|${key}`) : undefined;
+        if (replay) return send(replay.status, replay.body);
+        const { status, body: out } = this.handle(call);
+        if (key && status < 500) this.answered.set(`${call.path}|${key}`, { status, body: out });
+        send(status, out);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async stop() {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private handle(c: StripeCall): { status: number; body: unknown } {
+    const invalid = (message: string, type = 'invalid_request_error') => ({ status: 400, body: { error: { type, message } } });
+    if (c.method === 'POST' && c.path === '/v1/payment_intents') {
+      const id = `pi_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+      const metadata = Object.fromEntries(Object.entries(c.body).filter(([k]) => k.startsWith('metadata[')).map(([k, v]) => [k.slice(9, -1), v]));
+      const intent: FakeIntent = {
+        id, object: 'payment_intent', amount: Number(c.body.amount), amount_capturable: 0, amount_received: 0, currency: c.body.currency,
+        capture_method: c.body.capture_method, status: 'requires_payment_method', client_secret: `${id}_secret_x`, metadata, last_payment_error: null,
+      };
+      this.intents.set(id, intent);
+      return { status: 200, body: intent };
+    }
+    const m = c.path.match(/^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/);
+    if (c.method === 'POST' && m) {
+      const intent = this.intents.get(m[1]);
+      if (!intent) return { status: 404, body: { error: { type: 'invalid_request_error', message: 'no such payment_intent' } } };
+      if (m[2] === 'capture') {
+        if (intent.status !== 'requires_capture') return invalid(`this PaymentIntent could not be captured: its status is ${intent.status}`);
+        if (this.refuseCaptures) return { status: 402, body: { error: { type: 'card_error', code: 'charge_expired_for_capture', message: 'the authorisation expired' } } };
+        const amount = c.body.amount_to_capture ? Number(c.body.amount_to_capture) : intent.amount_capturable;
+        if (amount > intent.amount_capturable) return invalid('amount_to_capture is greater than the amount capturable');
+        Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 });
+        return { status: 200, body: intent };
+      }
+      if (intent.status === 'succeeded') return invalid('this PaymentIntent could not be canceled: its status is succeeded');
+      Object.assign(intent, { status: 'canceled', amount_capturable: 0 });
+      return { status: 200, body: intent };
+    }
+    if (c.method === 'POST' && c.path === '/v1/refunds') {
+      const intent = this.intents.get(c.body.payment_intent);
+      if (!intent || intent.status !== 'succeeded') return invalid('this charge cannot be refunded');
+      const given = this.refunds.filter((r) => r.payment_intent === intent.id).reduce((s, r) => s + r.amount, 0);
+      const amount = c.body.amount ? Number(c.body.amount) : intent.amount_received - given;
+      if (given + amount > intent.amount_received) return invalid('refund greater than unrefunded amount');
+      const refund = { id: `re_${(++this.seq).toString(36)}`, object: 'refund', amount, payment_intent: intent.id, created: Math.floor(Date.now() / 1000), status: 'succeeded' };
+      this.refunds.push(refund);
+      return { status: 200, body: refund };
+    }
+    return { status: 404, body: { error: { type: 'invalid_request_error', message: `unknown route ${c.method} ${c.path}` } } };
+  }
+
+  /** The intent of an order's attempt. */
+  intentOf(orderId: string, attempt = 1): FakeIntent | undefined {
+    return [...this.intents.values()].find((i) => i.metadata.order_id === orderId && i.metadata.attempt === String(attempt));
+  }
+
+  /** The customer's card is authorised for the whole amount. */
+  authorise(intent: FakeIntent) {
+    Object.assign(intent, { status: 'requires_capture', amount_capturable: intent.amount, last_payment_error: null });
+  }
+
+  /** The customer's card is refused. */
+  decline(intent: FakeIntent, message = 'Your card was declined.') {
+    Object.assign(intent, { status: 'requires_payment_method', last_payment_error: { message } });
+  }
+
+  /** The webhook event Stripe sends for the intent as it now is. */
+  event(type: string, intent: FakeIntent, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
+    return { id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object: { ...intent } } };
+  }
+}
