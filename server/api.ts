@@ -32,6 +32,8 @@ import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
 import Stripe from 'stripe';
 import type { PaymentEvent } from '../src/lib/server/payments.ts';
+import { closeShift, currentShift, declareCash, shiftsOfShop } from '../src/lib/server/cash.ts';
+import { cashCloseSchema, cashDeclareSchema, shiftsQuery } from '../src/lib/back-office-requests.ts';
 import {
   advanceOrder,
   cancelByToken,
@@ -575,6 +577,26 @@ export function createApi(deps: {
     const user = requireStaff(req, ['driver']);
     const body = parse(shiftSchema, req.body);
     res.json(await setShift(db, staffActor(user), body.onShift));
+  });
+  // the money drivers bring back: their declaration, the manager's count that closes the shift
+  r.get('/driver/cash', async (req, res) => {
+    const user = requireStaff(req, ['driver']);
+    const shift = await currentShift(db, user.id);
+    // a blind count: the driver is not told what the deliveries say
+    res.json(shift ? { id: shift.id, startedAt: shift.startedAt, endedAt: shift.endedAt, collections: shift.collections, declaredCashCents: shift.declaredCashCents, declaredCardCents: shift.declaredCardCents } : null);
+  });
+  r.post('/driver/cash', async (req, res) => {
+    const user = requireStaff(req, ['driver']);
+    const shift = await declareCash(db, staffActor(user), parse(cashDeclareSchema, req.body));
+    res.json({ id: shift.id, declaredCashCents: shift.declaredCashCents, declaredCardCents: shift.declaredCardCents, declaredAt: shift.declaredAt });
+  });
+  r.get('/shops/:id/shifts', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await shiftsOfShop(db, staffActor(user), parse(idParam, req.params.id), parse(shiftsQuery, req.query).day));
+  });
+  r.post('/shops/:id/shifts/:shiftId/close', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await closeShift(db, staffActor(user), parse(idParam, req.params.id), parse(idParam, req.params.shiftId), parse(cashCloseSchema, req.body)));
   });
 
   r.use((_req, _res, next) => next(notFound('route')));

@@ -41,6 +41,21 @@ export const thresholdSchema = z.strictObject({
 });
 export type ThresholdRequest = z.output<typeof thresholdSchema>;
 
+/** Money in cents, as the API sends it, or euros as typed in a form ("12,50"). */
+const cents = (max: number) =>
+  z.union([
+    z.number('form.price').int('form.price').min(0, 'form.notNegative').max(max, 'form.tooBig'),
+    z.string().trim().regex(/^\d{1,6}([.,]\d{1,2})?$/, 'form.price').transform((v) => Math.round(Number(v.replace(',', '.')) * 100)),
+  ], { error: 'form.price' }).pipe(z.number().max(max, 'form.tooBig'));
+
+/** What a driver brings back at the end of a shift. */
+export const cashDeclareSchema = z.strictObject({ cashCents: cents(10_000_000), cardCents: cents(10_000_000) });
+export type CashDeclareRequest = z.output<typeof cashDeclareSchema>;
+/** The cash the manager counted, closing a driver's shift. */
+export const cashCloseSchema = z.strictObject({ countedCashCents: cents(10_000_000), note: optionalText(300) });
+export type CashCloseRequest = z.output<typeof cashCloseSchema>;
+export const shiftsQuery = z.strictObject({ day: z.iso.date('form.date').optional() });
+
 export const movementsQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(100_000).optional(),
   ingredientId: z.coerce.number().pipe(id).optional(),
