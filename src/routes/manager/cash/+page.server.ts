@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { cashCloseSchema, shiftsQuery } from '$lib/back-office-requests.ts';
+import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
+import { closeShift, shiftsOfShop } from '$lib/server/cash.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const all = await listPizzerias(db());
+  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shop = shopFor(user, url, shops);
+  const q = shiftsQuery.safeParse({ ...(url.searchParams.get('day') ? { day: url.searchParams.get('day') } : {}) });
+  const day = q.success ? q.data.day : undefined;
+  return { shops, shop: shops.find((s) => s.id === shop)!, day: day ?? null, shifts: await shiftsOfShop(db(), actorOf(user), shop, day) };
+};
+
+const ref = z.coerce.number().int().positive().max(2_147_483_647);
+
+export const actions: Actions = {
+  close: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    const form = await request.clone().formData().catch(() => new FormData());
+    return formChange(request, locals.locale, `close-${form.get('shiftId')}`, ['shiftId', 'shop', 'countedCashCents', 'note'], cashCloseSchema.extend({ shiftId: ref, shop: ref }), ({ shiftId, shop, ...d }) =>
+      closeShift(db(), actorOf(user), shop, shiftId, d),
+    );
+  },
+};
