@@ -6,7 +6,7 @@ import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type S
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { AppError, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
+import { AppError, conflict, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
 import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
 import { geocodeForStorefront, shopsForSpot } from '../src/lib/server/places.ts';
@@ -33,6 +33,7 @@ import { originAllowed } from '../src/lib/server/origin.ts';
 import Stripe from 'stripe';
 import type { PaymentEvent } from '../src/lib/server/payments.ts';
 import { closeShift, currentShift, declareCash, shiftsOfShop } from '../src/lib/server/cash.ts';
+import { receiptOf, receiptPdf } from '../src/lib/server/receipts.ts';
 import { cashCloseSchema, cashDeclareSchema, shiftsQuery } from '../src/lib/back-office-requests.ts';
 import {
   advanceOrder,
@@ -249,6 +250,25 @@ export function createApi(deps: {
     });
   });
 
+  // the receipt of a paid order, for the holder of its tracking link: as data, or as a PDF
+  const receiptFor = async (req: Request) => {
+    const id = await getOrderIdByToken(db, req.params.token as string);
+    if (!id) throw notFound('order');
+    const receipt = await receiptOf(db, id, visitorLocale(req));
+    if (!receipt) throw conflict('not_paid', 'the receipt comes once the order is paid');
+    return receipt;
+  };
+  r.get('/track/:token/receipt', async (req, res) => {
+    res.json(await receiptFor(req));
+  });
+  r.get('/track/:token/receipt.pdf', async (req, res) => {
+    const receipt = await receiptFor(req);
+    const pdf = await receiptPdf(receipt, visitorLocale(req));
+    res.setHeader('content-type', 'application/pdf');
+    res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}.pdf"`);
+    res.setHeader('cache-control', 'private, no-store');
+    res.end(pdf);
+  });
   r.get('/track/:token', async (req, res) => {
     const id = await getOrderIdByToken(db, req.params.token);
     const order = id && (await getOrder(db, id));

@@ -17,6 +17,8 @@ export interface PricedProduct {
   name: string;
   category: 'pizza' | 'drink' | 'dessert';
   priceCents: number;
+  /** Its VAT rate (10 % when not said). */
+  vatRate?: number;
   recipe?: readonly RecipeLine[];
   options?: readonly ProductOption[];
 }
@@ -45,6 +47,7 @@ export interface PricedLine {
   quantity: number;
   lineTotalCents: number;
   options: SoldOption[];
+  vatRate: number;
   /** What one of this line takes from the shop's stock: the product's recipe with the options' effects. */
   recipe: RecipeLine[];
 }
@@ -141,6 +144,7 @@ export function priceOrder(
       quantity: l.quantity,
       lineTotalCents: unitPriceCents * l.quantity,
       options: options.map((o) => ({ id: o.id, kind: o.kind, name: o.name, nameEn: o.nameEn, priceCents: o.priceCents })),
+      vatRate: p.vatRate ?? 10,
       recipe: lineRecipe(p.recipe ?? [], options),
     };
   });

@@ -148,7 +148,7 @@ interface CatalogueProduct extends PricedProduct {
 async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
   const { rows } = await q.query({
     name: 'load-catalogue',
-    text: `SELECT p.id, p.name, p.category, p.price_cents,
+    text: `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
        COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
@@ -164,7 +164,7 @@ async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: numbe
   return new Map(
     rows.map((r) => [
       r.id,
-      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
+      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
     ]),
   );
 }
@@ -248,10 +248,10 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
 async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   await tx.query({
     name: 'insert-items',
-    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options)
-           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options
-           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[], $7::jsonb[])
-             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, n)
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
+           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[], $7::jsonb[], $8::numeric[])
+             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)
            ORDER BY l.n`,
     values: [
       orderId,
@@ -261,6 +261,7 @@ async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
       lines.map((l) => l.unitPriceCents),
       lines.map((l) => l.quantity),
       lines.map((l) => JSON.stringify(l.options)),
+      lines.map((l) => l.vatRate),
     ],
   });
 }

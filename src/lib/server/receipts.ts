@@ -1,0 +1,131 @@
+// The receipt of a paid order: its lines with their options, the delivery fee, the VAT per rate
+// as it was charged (order_items.vat_rate), and how it was paid; as data (the web page) and as a
+// PDF (pdfkit), in French or English. Only once the order is paid: handed over, or paid online
+// and captured.
+import PDFDocument from 'pdfkit';
+import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
+import { createI18n, type Locale } from '../i18n/index.ts';
+import { optionsLabel } from '../line-options.ts';
+import type { Queryable } from './db.ts';
+
+export interface Receipt {
+  orderId: string;
+  number: number;
+  businessDay: string;
+  paidAt: string;
+  shop: { name: string; address: string; phone: string | null };
+  customer: string;
+  fulfilment: 'delivery' | 'pickup';
+  lines: { name: string; options: string; quantity: number; unitCents: number; totalCents: number; vatRate: number }[];
+  deliveryFeeCents: number;
+  totalCents: number;
+  vat: VatLine[];
+  /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter. */
+  payments: { method: 'online' | 'cash' | 'card' | 'phone' | 'counter'; amountCents: number }[];
+  refundedCents: number;
+  cancelled: boolean;
+}
+
+export async function receiptOf(q: Queryable, orderId: string, locale: Locale): Promise<Receipt | null> {
+  const { rows } = await q.query(
+    `SELECT o.*, p.name AS shop_name, p.address AS shop_address, p.phone AS shop_phone,
+       coalesce(o.delivered_at, o.collected_at, o.updated_at) AS paid_at,
+       (SELECT json_agg(json_build_object('name', i.name, 'nameEn', pr.name_en, 'options', i.options, 'quantity', i.quantity,
+                 'unit', i.unit_price_cents, 'vatRate', i.vat_rate) ORDER BY i.id)
+        FROM order_items i LEFT JOIN products pr ON pr.id = i.product_id WHERE i.order_id = o.id) AS items
+     FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
+    [orderId],
+  );
+  const o = rows[0];
+  if (!o) return null;
+  const handedOver = o.status === 'delivered' || o.status === 'collected';
+  const paid = o.paid_cents > 0 && (handedOver || o.payment_status === 'paid' || o.payment_status === 'refunded');
+  if (!paid) return null;
+  const items = (o.items ?? []) as { name: string; nameEn: string | null; options: { name: string; nameEn: string | null }[]; quantity: number; unit: number; vatRate: string }[];
+  const lines = items.map((i) => ({
+    name: locale === 'en' && i.nameEn ? i.nameEn : i.name,
+    options: optionsLabel(i.options ?? [], locale),
+    quantity: i.quantity,
+    unitCents: i.unit,
+    totalCents: i.unit * i.quantity,
+    vatRate: Number(i.vatRate),
+  }));
+  const itemsCents = lines.reduce((s, l) => s + l.totalCents, 0);
+  const cancelled = o.status === 'cancelled';
+  const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents - itemsCents);
+  const kept = o.paid_cents - o.refunded_cents;
+  const door = o.status === 'delivered' && o.collected_cents ? Math.min(o.collected_cents, o.paid_cents) : 0;
+  const online = o.paid_with === 'online' ? o.paid_cents - door : 0;
+  const counter = o.paid_cents - door - online;
+  const payments: Receipt['payments'] = [];
+  if (online > 0) payments.push({ method: 'online', amountCents: online });
+  if (door > 0) payments.push({ method: o.collected_method === 'card' ? 'card' : 'cash', amountCents: door });
+  if (counter > 0) payments.push({ method: o.paid_with && o.paid_with !== 'online' ? o.paid_with : 'counter', amountCents: counter });
+  return {
+    orderId: o.id,
+    number: o.number,
+    businessDay: o.business_day instanceof Date ? o.business_day.toISOString().slice(0, 10) : String(o.business_day),
+    paidAt: new Date(o.paid_at).toISOString(),
+    shop: { name: o.shop_name, address: o.shop_address, phone: o.shop_phone },
+    customer: o.customer_name,
+    fulfilment: o.fulfilment,
+    lines,
+    deliveryFeeCents,
+    // what the customer paid in the end: a cancelled order was given back what it was not owed
+    totalCents: cancelled ? kept : o.total_cents,
+    vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }]),
+    payments,
+    refundedCents: o.refunded_cents,
+    cancelled,
+  };
+}
+
+/** The receipt as a one-page A5 PDF, in the reader's language. */
+export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
+  const { t, price, dateTime } = createI18n(locale);
+  // the PDF's built-in fonts have no narrow no-break space: a plain one reads the same
+  const money = (cents: number) => price(cents).replace(/[\u202f\u00a0]/g, ' ');
+  const text = (s: string) => s.replace(/[\u202f\u00a0]/g, ' ');
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ size: 'A5', margin: 36, info: { Title: text(t('receipt.title', { number: r.number })), Author: r.shop.name } });
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    const width = doc.page.width - 72;
+    const row = (left: string, right: string, opts: { bold?: boolean; size?: number } = {}) => {
+      doc.font(opts.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(opts.size ?? 10);
+      const y = doc.y;
+      doc.text(text(left), 36, y, { width: width - 90 });
+      const after = doc.y;
+      doc.text(text(right), 36 + width - 90, y, { width: 90, align: 'right' });
+      doc.y = Math.max(after, doc.y);
+      // the next line starts at the left margin again
+      doc.x = 36;
+    };
+    doc.font('Helvetica-Bold').fontSize(16).text(r.shop.name);
+    doc.font('Helvetica').fontSize(9).text(text([r.shop.address, r.shop.phone].filter(Boolean).join(' · ')));
+    doc.moveDown();
+    doc.font('Helvetica-Bold').fontSize(12).text(text(t('receipt.title', { number: r.number })));
+    doc.font('Helvetica').fontSize(9).text(text(`${dateTime(r.paidAt)} · ${t(`fulfilment.${r.fulfilment}`)} · ${r.customer}`));
+    if (r.cancelled) doc.font('Helvetica-Bold').fillColor('#b3261e').text(text(t('receipt.cancelled'))).fillColor('black');
+    doc.moveDown(0.8);
+    for (const l of r.lines) {
+      row(`${l.quantity} × ${l.name}`, money(l.totalCents));
+      if (l.options) doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(l.options), { width: width - 90 }).fillColor('black');
+    }
+    if (r.deliveryFeeCents) row(t('basket.deliveryFee'), money(r.deliveryFeeCents));
+    doc.moveDown(0.4);
+    doc.moveTo(36, doc.y).lineTo(36 + width, doc.y).strokeColor('#999').stroke();
+    doc.moveDown(0.4);
+    row(t('receipt.total'), money(r.totalCents), { bold: true, size: 12 });
+    doc.moveDown(0.6);
+    for (const v of r.vat) row(t('receipt.vatLine', { rate: String(v.rate).replace('.', locale === 'fr' ? ',' : '.'), net: money(v.netCents) }), money(v.vatCents), { size: 9 });
+    doc.moveDown(0.6);
+    for (const p of r.payments) row(t(`receipt.paidWith.${p.method}`), money(p.amountCents), { size: 9 });
+    if (r.refundedCents) row(t('receipt.refunded'), `\u2212${money(r.refundedCents)}`, { size: 9 });
+    doc.moveDown();
+    doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(t('receipt.thanks')));
+    doc.end();
+  });
+}
