@@ -4,7 +4,7 @@
 // kept and audited. Another shop's manager, a driver, or a shift still going: refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, addressFor, assignDriver, createShop, move, productId, startTestApp, testPool } from './helpers.ts';
+import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
 
 let app: App;
@@ -34,9 +34,7 @@ async function deliverOne(shop: Awaited<ReturnType<typeof createShop>>, driver: 
   await move(kitchen, id, 'ready');
   expect((await assignDriver(pool, id)).assigned).toBe(true);
   await move(driver, id, 'out_for_delivery');
-  const pin = (await pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [id])).rows[0].delivery_pin;
-  const r = await driver.post(`/api/orders/${id}/deliver`, { proof: { pin }, collected: { amountCents: placed.body.total, method } });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  await handOver(pool, driver, id, method);
   return placed.body.total as number;
 }
 

@@ -401,12 +401,12 @@ export async function appendEvent(tx: pg.PoolClient, type: EventType, actor: str
  * The driver hands the order over as at the door: the PIN the customer reads from their tracking
  * page, and what was still due collected in cash.
  */
-export async function handOver(pool: pg.Pool, driver: Client, orderId: string) {
+export async function handOver(pool: pg.Pool, driver: Client, orderId: string, method: 'cash' | 'card' = 'cash') {
   const { rows } = await pool.query<{ delivery_pin: string; amount_due_cents: number }>('SELECT delivery_pin, amount_due_cents FROM orders WHERE id = $1', [orderId]);
   const due = Number(rows[0].amount_due_cents);
   const r = await driver.post(`/api/orders/${orderId}/deliver`, {
     proof: { pin: rows[0].delivery_pin },
-    ...(due > 0 ? { collected: { amountCents: due, method: 'cash' } } : {}),
+    ...(due > 0 ? { collected: { amountCents: due, method } } : {}),
   });
   expect(r.status, `delivered: ${JSON.stringify(r.body)}`).toBe(200);
   return r.body;

@@ -3,7 +3,7 @@
 // none before the order is paid, none for a stranger's token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, addressFor, assignDriver, createShop, move, productId, startTestApp, testPool } from './helpers.ts';
+import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
 
 let app: App;
@@ -42,8 +42,7 @@ describe('receipts', () => {
     await move(kitchen, placed.body.id, 'ready');
     expect((await assignDriver(pool, placed.body.id)).assigned).toBe(true);
     await move(driver, placed.body.id, 'out_for_delivery');
-    const pin = (await pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [placed.body.id])).rows[0].delivery_pin;
-    await driver.post(`/api/orders/${placed.body.id}/deliver`, { proof: { pin }, collected: { amountCents: placed.body.total, method: 'cash' } });
+    await handOver(pool, driver, placed.body.id, 'cash');
 
     const fr = (await new Client(base).get(`/api/track/${token}/receipt?lang=fr`)).body;
     // Reine 12,50 + Grande 4,00; Peroni 4,00 (20 %); delivery 2,50 below 25 €

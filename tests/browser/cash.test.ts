@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, TABLET, live, startApp, type App } from './harness.ts';
-import { Client, addressFor, assignDriver, createShop, move, productId, waitUntil } from '../helpers.ts';
+import { Client, addressFor, assignDriver, createShop, handOver, move, productId, waitUntil } from '../helpers.ts';
 
 // The end of a driver's shift in the built app and Chromium: the driver goes off shift on the
 // phone and declares what they bring back; the manager sees what was expected and what was
@@ -47,8 +47,7 @@ describe("the drivers' cash", () => {
       await move(kitchen, placed.body.id, 'ready');
       await hasDriver(placed.body.id);
       await move(driverApi, placed.body.id, 'out_for_delivery');
-      const pin = (await pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [placed.body.id])).rows[0].delivery_pin;
-      await driverApi.post(`/api/orders/${placed.body.id}/deliver`, { proof: { pin }, collected: { amountCents: placed.body.total, method } });
+      await handOver(pool, driverApi, placed.body.id, method);
       if (method === 'cash') expected += placed.body.total;
     }
 

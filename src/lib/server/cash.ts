@@ -32,14 +32,14 @@ export interface ShiftRecord {
 }
 
 // what the shift's deliveries collected, live until the shift is closed, then as it was closed
-const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name,
-    (SELECT count(*) FROM orders o WHERE o.driver_id = s.driver_id AND o.status = 'delivered' AND o.collected_cents > 0
-       AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now()))::int AS collections,
-    (SELECT coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'cash'), 0) FROM orders o WHERE o.driver_id = s.driver_id
-       AND o.status = 'delivered' AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now()))::int AS live_cash,
-    (SELECT coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'card'), 0) FROM orders o WHERE o.driver_id = s.driver_id
-       AND o.status = 'delivered' AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now()))::int AS live_card
-  FROM driver_shifts s JOIN users u ON u.id = s.driver_id LEFT JOIN users c ON c.id = s.closed_by`;
+const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card
+  FROM driver_shifts s JOIN users u ON u.id = s.driver_id LEFT JOIN users c ON c.id = s.closed_by
+  CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE o.collected_cents > 0)::int AS collections,
+           coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'cash'), 0)::int AS live_cash,
+           coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'card'), 0)::int AS live_card
+    FROM orders o WHERE o.driver_id = s.driver_id AND o.status = 'delivered'
+      AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now())) d`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const toShift = (r: Record<string, any>): ShiftRecord => ({

@@ -64,9 +64,9 @@ export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<
       return { outcome, order };
     };
     if (!intent || intent.object !== 'payment_intent' || !orderId || !UUID.test(orderId)) return done('ignored');
-    const exists = await tx.query('SELECT 1 FROM orders WHERE id = $1', [orderId]);
-    if (!exists.rows[0]) return done('ignored');
-    const o = await lockOrder(tx, orderId);
+    const { rows: found } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+    const o = found[0];
+    if (!o) return done('ignored');
     const attempt = Number(intent.metadata?.attempt);
 
     switch (event.type) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { cashCloseSchema, shiftsQuery } from '$lib/back-office-requests.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
+import { cashCloseSchema, fromForm, shiftsQuery } from '$lib/back-office-requests.ts';
+import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { closeShift, shiftsOfShop } from '$lib/server/cash.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
@@ -22,8 +22,9 @@ const ref = z.coerce.number().int().positive().max(2_147_483_647);
 export const actions: Actions = {
   close: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, ['manager', 'admin']);
-    const form = await request.clone().formData().catch(() => new FormData());
-    return formChange(request, locals.locale, `close-${form.get('shiftId')}`, ['shiftId', 'shop', 'countedCashCents', 'note'], cashCloseSchema.extend({ shiftId: ref, shop: ref }), ({ shiftId, shop, ...d }) =>
+    const form = await request.formData().catch(() => new FormData());
+    const body = fromForm(form, ['shiftId', 'shop', 'countedCashCents', 'note']);
+    return bodyChange(locals.locale, `close-${body.shiftId}`, body, cashCloseSchema.extend({ shiftId: ref, shop: ref }), ({ shiftId, shop, ...d }) =>
       closeShift(db(), actorOf(user), shop, shiftId, d),
     );
   },
