@@ -9,18 +9,21 @@ export default {
     // forms and API calls come from our own pages; the Express server enforces Origin for the API
     csrf: { trustedOrigins: [] },
     // the pages' Content Security Policy: scripts only from this site (SvelteKit's own inline start-up
-    // script carries a nonce), images also from the map tile server (any https origin: MAP_TILE_URL is
-    // set at run time), the socket and API on this site, nothing framed, no plugin
+    // script carries a nonce) and Stripe's, images also from the map tile server (any https origin:
+    // MAP_TILE_URL is set at run time), the socket and API on this site (and Stripe's API for its card
+    // form), no frame but Stripe's, no plugin
     csp: {
       mode: 'auto',
       directives: {
         'default-src': ['self'],
-        'script-src': ['self'],
+        // Stripe's card form (Stripe.js and its frames) when Stripe's keys are set
+        'script-src': ['self', 'https://js.stripe.com', 'https://*.js.stripe.com'],
+        'frame-src': ['https://js.stripe.com', 'https://*.js.stripe.com', 'https://hooks.stripe.com'],
         // Leaflet and Svelte set style attributes
         'style-src': ['self', 'unsafe-inline'],
         'img-src': ['self', 'data:', 'blob:', 'https:'],
         'font-src': ['self'],
-        'connect-src': ['self'],
+        'connect-src': ['self', 'https://api.stripe.com'],
         'worker-src': ['self'],
         'manifest-src': ['self'],
         'object-src': ['none'],

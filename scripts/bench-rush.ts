@@ -41,7 +41,7 @@
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
 // BENCH_IDLE_SOCKETS (0: after the moves, that many storefront visitors with the live menu open are
 // connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
-// BENCH_PAYMENT_DELAY_MS (200), BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
+// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
 // The load generator (this process: every socket client and every HTTP move) shares the machine's
@@ -188,7 +188,6 @@ const STEP_SECONDS = num('BENCH_STEP_SECONDS', 15, 1);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'project,bare').split(',').map((s) => s.trim());
 const CONNECT_BATCH = Math.floor(num('BENCH_CONNECT_BATCH', 100, 1));
 const PLACE_CONCURRENCY = Math.floor(num('BENCH_PLACE_CONCURRENCY', 16, 1));
-const PAYMENT_DELAY_MS = Math.floor(num('BENCH_PAYMENT_DELAY_MS', 200));
 const CEILING_P99_MS = 50;
 
 const NEXT: Record<string, string> = { received: 'preparing', preparing: 'ready', ready: 'collected' };
@@ -661,7 +660,7 @@ async function main() {
       DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
       DEMO_PASSWORD: password, RATE_LIMIT_ORDERS: '100000000',
       // every client of this benchmark comes from 127.0.0.1
-      SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000', DEV_PAYMENT_DELAY_MS: String(PAYMENT_DELAY_MS),
+      SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000',
     };
     const base = `http://127.0.0.1:${port}`;
     server = startNode(['dist/server/index.js'], env, 'server');

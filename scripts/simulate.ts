@@ -130,8 +130,19 @@ async function customers(shops: Shop[], products: Map<number, number[]>) {
     });
     if (r.status === 201) {
       tracking.set(r.body.id, r.body.trackingToken);
+      // a customer paying online types a test card on the demo payment page a few seconds later
+      if (r.body.status === 'pending_payment') void payOnDemoPage(r.body.trackingToken);
       log(`order n°${r.body.number} at ${shop.name} (${distanceM(shop, spot).toFixed(0)} m away): ${BASE}/track/${r.body.trackingToken}`);
     } else log(`order refused at ${shop.name}: ${r.body?.error?.message ?? r.status}`);
+  }
+}
+
+/** The customer on the demo payment page (the payment is ready a moment after the order). */
+async function payOnDemoPage(token: string) {
+  for (let i = 0; i < 20 && !stopping; i++) {
+    await sleep(jitter(1000, 3000));
+    const r = await new Session().call('POST', `/api/track/${token}/demo-pay`, { number: '4242 4242 4242 4242', expiry: '12/34', cvc: '123' });
+    if (r.status !== 409 || r.body?.error?.code !== 'payment_not_ready') return;
   }
 }
 

@@ -30,11 +30,14 @@ import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatc
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
-import Stripe from 'stripe';
-import type { PaymentEvent } from '../src/lib/server/payments.ts';
+import { paymentFormOf, type PaymentEvent } from '../src/lib/server/payments.ts';
+import { verifyPaymentEvent } from '../src/lib/server/payment-webhook.ts';
+import { demoPaymentEvent, parseDemoCard } from '../src/lib/server/demo-payments.ts';
 import { closeShift, currentShift, declareCash, shiftsOfShop } from '../src/lib/server/cash.ts';
 import { receiptOf, receiptPdf } from '../src/lib/server/receipts.ts';
-import { cashCloseSchema, cashDeclareSchema, shiftsQuery } from '../src/lib/back-office-requests.ts';
+import { cashCloseSchema, cashDeclareSchema, shiftsQuery, takingsQuery } from '../src/lib/back-office-requests.ts';
+import { takingsOfDay } from '../src/lib/server/takings.ts';
+import { takingsCsv } from '../src/lib/server/takings-csv.ts';
 import {
   advanceOrder,
   cancelByToken,
@@ -127,22 +130,19 @@ export function createApi(deps: {
       next(err);
     }
   });
-  // Stripe's webhook: the raw body, its signature checked against STRIPE_WEBHOOK_SECRET; a good
-  // event is handed to the workers under its id and answered at once (a bad signature: 400, nothing done)
-  if (config.STRIPE_WEBHOOK_SECRET && deps.enqueuePaymentEvent) {
-    const verifier = new Stripe(config.STRIPE_SECRET_KEY ?? 'sk_test_verify_only');
-    const secret = config.STRIPE_WEBHOOK_SECRET;
-    const enqueue = deps.enqueuePaymentEvent;
+  // The payment webhook: the raw body, its signature checked against the webhook secret (Stripe's,
+  // or in demo mode the local one); a good event is handed to the workers under its id and answered
+  // at once (a bad signature: 400, nothing done). The demo payment page's events take the same road.
+  const webhookSecret = config.paymentWebhookSecret;
+  const receivePaymentEvent = async (body: Buffer | string, signature: unknown) => {
+    if (!webhookSecret || !deps.enqueuePaymentEvent) throw new AppError(404, 'not_found', 'payments are not taken online here');
+    const event = verifyPaymentEvent(body, signature, webhookSecret);
+    await deps.enqueuePaymentEvent(event);
+    return event;
+  };
+  if (webhookSecret && deps.enqueuePaymentEvent) {
     r.post('/payments/stripe/webhook', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
-      const signature = req.headers['stripe-signature'];
-      let event: Stripe.Event;
-      try {
-        if (typeof signature !== 'string' || !Buffer.isBuffer(req.body)) throw new Error('no signature');
-        event = verifier.webhooks.constructEvent(req.body, signature, secret);
-      } catch {
-        throw new AppError(400, 'bad_signature', 'the Stripe-Signature header does not match this body');
-      }
-      await enqueue(event as unknown as PaymentEvent);
+      await receivePaymentEvent(req.body, req.headers['stripe-signature']);
       res.json({ received: true });
     });
   }
@@ -222,8 +222,34 @@ export function createApi(deps: {
     res.json({ ...found, shops });
   });
 
+  // The demo payment page (no Stripe keys): the customer's test card becomes the event Stripe would
+  // send, signed here and received like Stripe's. A plain form post (no script) is answered with a
+  // redirect: to the tracking page, or back to the form with what to correct.
+  if (config.paymentMode === 'demo') {
+    r.post('/track/:token/demo-pay', customerLimiter, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+      const token = String(req.params.token);
+      const asForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+      const id = await getOrderIdByToken(db, token);
+      const form = id && (await paymentFormOf(db, id, config.PAYMENT_EXPIRY_MINUTES));
+      if (!form) throw notFound('order');
+      let signed;
+      try {
+        signed = demoPaymentEvent(form, parseDemoCard(req.body ?? {}), webhookSecret!);
+      } catch (err) {
+        if (!asForm || !(err instanceof AppError)) throw err;
+        const field = Object.keys(err.details.fields ?? {})[0];
+        return res.redirect(303, `/track/${encodeURIComponent(token)}/pay?error=${encodeURIComponent(field ? `card.${field}` : err.code)}`);
+      }
+      await receivePaymentEvent(signed.payload, signed.signature);
+      if (asForm) return res.redirect(303, `/track/${encodeURIComponent(token)}${signed.refused ? '/pay?error=refused' : ''}`);
+      res.status(202).json({ accepted: !signed.refused, refused: signed.refused });
+    });
+  }
   r.post('/orders', customerLimiter, async (req, res) => {
     const body = parse(placeOrderSchema, req.body);
+    if (body.payment === 'online' && config.paymentMode === 'off') {
+      throw invalid({ payment: 'online payment is not offered: pay on delivery or at the counter' }, 'online payment is not offered');
+    }
     const key = req.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
@@ -617,6 +643,35 @@ export function createApi(deps: {
   r.post('/shops/:id/shifts/:shiftId/close', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
     res.json(await closeShift(db, staffActor(user), parse(idParam, req.params.id), parse(idParam, req.params.shiftId), parse(cashCloseSchema, req.body)));
+  });
+
+  // the day's takings: a shop's (its manager, head office), every shop's with the chain's total (head
+  // office); as JSON, or as a CSV file for a spreadsheet (src/lib/server/takings-csv.ts)
+  const takingsFor = async (req: Request, shop: number | 'all') => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    const q = parse(takingsQuery, req.query);
+    return { q, day: await takingsOfDay(db, staffActor(user), shop, q.date) };
+  };
+  const sendCsv = (req: Request, res: Response, day: Awaited<ReturnType<typeof takingsOfDay>>, name: string, lang: 'fr' | 'en' | undefined) => {
+    const locale = lang ?? visitorLocale(req);
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="takings-${name}-${day.date}.csv"`);
+    res.setHeader('cache-control', 'private, no-store');
+    res.send(takingsCsv(day, locale, createI18n(locale).t));
+  };
+  r.get('/shops/:id/takings', async (req, res) => {
+    res.json((await takingsFor(req, parse(idParam, req.params.id))).day);
+  });
+  r.get('/shops/:id/takings.csv', async (req, res) => {
+    const { q, day } = await takingsFor(req, parse(idParam, req.params.id));
+    sendCsv(req, res, day, day.shops[0].shop.slug, q.lang);
+  });
+  r.get('/takings', async (req, res) => {
+    res.json((await takingsFor(req, 'all')).day);
+  });
+  r.get('/takings.csv', async (req, res) => {
+    const { q, day } = await takingsFor(req, 'all');
+    sendCsv(req, res, day, 'all', q.lang);
   });
 
   r.use((_req, _res, next) => next(notFound('route')));

@@ -81,9 +81,12 @@ export class Client {
   }
 }
 
-/** A staff move through the API that must succeed; returns the order as answered. */
+/**
+ * A staff move through the API that must succeed; returns the order as answered. A pickup handed
+ * over says it was paid in cash (needed only when it still owes money), as `handOver` does at the door.
+ */
 export async function move(staff: Client, orderId: string, to: string) {
-  const r = await staff.post(`/api/orders/${orderId}/status`, { to });
+  const r = await staff.post(`/api/orders/${orderId}/status`, { to, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) });
   expect(r.status, `${to}: ${JSON.stringify(r.body)}`).toBe(200);
   return r.body;
 }
@@ -419,4 +422,29 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string, m
 export async function assignDriver(pool: pg.Pool, orderId: string) {
   const r = await dispatchOrder(pool, null, orderId, { offerTimeoutMs: 0, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
   return r.state === 'assigned' ? { assigned: true as const, driverId: r.driverId, order: r.order } : { assigned: false as const, reason: r.state };
+}
+
+/** The test cards of the demo payment page. */
+export const CARDS = { accepted: '4242 4242 4242 4242', declined: '4000 0000 0000 0002' } as const;
+
+/**
+ * The customer pays on the demo payment page with `card` (once the workers made the payment), as the
+ * page does: the server signs the event and the workers act on it. Answers what the page was told.
+ */
+export async function payOnDemoPage(base: string, token: string, card: string = CARDS.accepted, timeoutMs = 20_000): Promise<{ accepted: boolean; refused: string | null }> {
+  return waitUntil(async () => {
+    const r = await new Client(base).post(`/api/track/${token}/demo-pay`, { number: card, expiry: '12/34', cvc: '123' });
+    if (r.status === 409 && r.body.error.code === 'payment_not_ready') return null;
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    return r.body as { accepted: boolean; refused: string | null };
+  }, timeoutMs, 'the payment page to take the card') as Promise<{ accepted: boolean; refused: string | null }>;
+}
+
+/** Pays on the demo page and waits until the workers have moved the order to the kitchen. */
+export async function payAndWaitReceived(base: string, token: string, timeoutMs = 20_000) {
+  expect((await payOnDemoPage(base, token, CARDS.accepted, timeoutMs)).accepted).toBe(true);
+  return waitUntil(async () => {
+    const t = (await new Client(base).get(`/api/track/${token}`)).body;
+    return t.status === 'received' && t;
+  }, timeoutMs, 'the payment to take the order to the kitchen');
 }

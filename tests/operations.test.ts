@@ -546,7 +546,7 @@ describe('monitoring', () => {
     expect(samplesOf(m, 'ocpizza_sockets_connected', { role: 'kitchen' })[0]?.value).toBeGreaterThanOrEqual(1);
     expect(samplesOf(m, 'ocpizza_events_relayed_total', { type: 'order.status' })[0].value).toBeGreaterThan(relayedBefore);
     expect(samplesOf(m, 'ocpizza_relay_lag_seconds_count')[0].value).toBeGreaterThan(lagCountBefore);
-    for (const queue of ['payments', 'prep-timers', 'dispatch', 'maintenance']) {
+    for (const queue of ['payments', 'prep-timers', 'dispatch', 'maintenance', 'notifications']) {
       const failed = samplesOf(m, 'ocpizza_queue_jobs', { queue, state: 'failed' });
       expect(failed, queue).toHaveLength(1);
       expect(Number.isFinite(failed[0].value)).toBe(true);
@@ -615,7 +615,7 @@ describe('monitoring', () => {
     expect(admin.status.screens.some((s) => s.socketId === canalKitchen.socket.id && s.pizzeriaId === SHOPS.canal)).toBe(true);
     // staff watching the operations page are not screens
     expect(admin.status.screens.every((s) => s.role !== 'admin' && s.role !== 'manager')).toBe(true);
-    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(['dispatch', 'maintenance', 'payments', 'prep-timers']);
+    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(['dispatch', 'maintenance', 'notifications', 'payments', 'prep-timers']);
     for (const q of admin.status.queues) expect(q).toEqual({ name: q.name, waiting: expect.any(Number), active: expect.any(Number), delayed: expect.any(Number), failed: expect.any(Number) });
     expect(admin.status.relay).toMatchObject({ listening: true, lastEventId: rows[0].last });
     expect(admin.status.hub.pid).toBe(process.pid);

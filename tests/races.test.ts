@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId, assignDriver } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
-import { advanceOrder, confirmPayment, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
+import { advanceOrder, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
+import { handlePaymentEvent } from '../src/lib/server/payments.ts';
 
 let app: App;
 let base: string;
@@ -215,17 +216,19 @@ describe('doing the same thing twice', () => {
     expect(await stockFor(SHOPS.canal, margherita)).toEqual(before.map((b) => ({ ...b, on_hand: b.on_hand - b.need })));
   });
 
-  it('when a payment confirmation arrives twice at once, the order reaches the kitchen once', async () => {
+  it('when the card hold is reported twice at once (the same event, and another one for it), the order reaches the kitchen once, held once', async () => {
     const placed = await place(SHOPS.canal, undefined, { payment: 'online' });
     expect(placed.status).toBe('pending_payment');
-    const { total } = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
-    const confirmation = { orderId: placed.id, attempt: 1, amountCents: total, reference: `race-${placed.id}` };
-    const results = await Promise.all([confirmPayment(pool, confirmation), confirmPayment(pool, confirmation)]);
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await confirmPayment(pool, confirmation)).toBeNull();
+    const { totalCents } = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
+    const intent = { id: `pi_race${placed.id.replace(/-/g, '')}`, object: 'payment_intent', status: 'requires_capture', amount: totalCents, amount_capturable: totalCents, metadata: { order_id: placed.id, attempt: '1' } };
+    const held = (id: string) => ({ id, type: 'payment_intent.amount_capturable_updated', data: { object: intent } });
+    const results = await Promise.all([handlePaymentEvent(pool, held(`evt_a${placed.id}`)), handlePaymentEvent(pool, held(`evt_a${placed.id}`)), handlePaymentEvent(pool, held(`evt_b${placed.id}`))]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['authorised', 'duplicate', 'ignored']);
     expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);
+    const { rows } = await pool.query(`SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1`, [placed.id]);
+    expect(rows).toEqual([{ kind: 'authorised', amount_cents: totalCents }]);
     const track = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
-    expect(track).toMatchObject({ status: 'received', version: 2, payment: { status: 'paid' }, amountToCollect: 0 });
+    expect(track).toMatchObject({ status: 'received', version: 2, payment: { status: 'authorised' }, paidCents: totalCents, amountToCollect: 0 });
   });
 
   it('when two dispatchers assign the same ready delivery at once, it gets one driver and one event', async () => {

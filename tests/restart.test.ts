@@ -93,7 +93,7 @@ function keepOrdersMoving(actors: { counter: StaffActor; kitchen: StaffActor; ca
         await advanceOrder(pool, actors.counter, dropped.order.id, 'cancelled');
         await advanceOrder(pool, actors.kitchen, made.order.id, 'ready');
         await advanceOrder(pool, actors.canalCounter, other.order.id, 'cancelled');
-        await advanceOrder(pool, actors.kitchen, made.order.id, 'collected');
+        await advanceOrder(pool, actors.kitchen, made.order.id, 'collected', undefined, { paymentMethod: 'cash' });
         if (n % 3 === 0) await sleep(5);
       } catch (err) {
         errors.push(err);

@@ -191,7 +191,11 @@ describe('card payments held, then captured', () => {
       fake.refuseCaptures = false;
     }
     expect(await movements(o.id)).toEqual([['failed', 0], ['authorised', o.total], ['failed', o.total]]);
-    expect((await track(o.token)).payment.status).toBe('authorised');
+    expect((await track(o.token)).payment).toMatchObject({ status: 'authorised', captured: false, captureFailed: true });
+    // the manager's orders list carries it, flagged
+    const manager = await new Client(base).login(shop.email('manager'));
+    const listed = (await manager.get(`/api/orders?pizzeriaId=${shop.id}`)).body.find((x: { id: string }) => x.id === o.id);
+    expect(listed.payment).toMatchObject({ captureFailed: true });
   });
 
   it('refuses a webhook with a bad signature, no signature, or another secret with 400, and changes nothing', async () => {

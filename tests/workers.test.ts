@@ -21,13 +21,15 @@ import {
   handOver, move,
   placeThroughApi,
   workersStartFromNow,
+  payOnDemoPage,
+  CARDS,
 } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 
-const WORKER_ENV = { PREP_TARGET_SECONDS: '1', DEV_PAYMENT_DELAY_MS: '200', DISPATCH_RETRY_MS: '300' };
+const WORKER_ENV = { PREP_TARGET_SECONDS: '1', DISPATCH_RETRY_MS: '300' };
 const LIVE_TIMEOUT = 15_000;
 
 let app: App;
@@ -71,13 +73,16 @@ describe('online payment', () => {
     const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
     const placed = await place(SHOPS.bastille, { payment: 'online' });
     expect(placed.status).toBe('pending_payment');
+    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
 
     const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
-    expect(received.order).toMatchObject({ version: 2, payment: { method: 'online', status: 'paid' } });
+    // the card is held: taken when the kitchen starts
+    expect(received.order).toMatchObject({ version: 3, payment: { method: 'online', status: 'authorised' } });
     expect(received.order.paidCents).toBe(received.order.totalCents);
     expect(kitchen.seen.events.filter((e) => e.order.id === placed.id).map((e) => [e.type, e.order.status, e.order.version])).toEqual([
       ['order.placed', 'pending_payment', 1],
-      ['order.status', 'received', 2],
+      ['order.payment_ready', 'pending_payment', 2],
+      ['order.status', 'received', 3],
     ]);
 
     // the customer's tracking page, resuming from the order it was shown, sees the same step
@@ -86,30 +91,20 @@ describe('online payment', () => {
     sockets.push(tracking);
     const trackingSeen = collect(tracking);
     await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id });
-    expect((await trackingSeen.waitFor(isEvent(placed.id, (e) => e.order.version === 2))).order.status).toBe('received');
+    expect((await trackingSeen.waitFor(isEvent(placed.id, (e) => e.order.version === 3))).order.status).toBe('received');
     expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'received', amountToCollect: 0 });
   });
 
-  it('when the customer cancels before the payment is confirmed, the confirmation changes nothing', async () => {
+  it('when the customer cancels before paying, the payment page takes no card, and a hold made meanwhile elsewhere is let go', async () => {
     const placed = await place(SHOPS.bastille, { payment: 'online' });
-    // the payment is under way with the provider when the customer cancels
-    await waitUntil(
-      async () => (await workers.queues.payments.getJob(jobId.paymentBegin(placed.id, 1)))?.finishedOn,
-      LIVE_TIMEOUT,
-      'the payment to start',
-    );
+    // the payment is ready on the page when the customer cancels
+    await waitUntil(async () => (await workers.queues.payments.getJob(jobId.paymentBegin(placed.id, 1)))?.finishedOn, LIVE_TIMEOUT, 'the payment to start');
     expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
-    // the development provider still confirms after its delay; the worker must leave the order cancelled
-    await waitUntil(
-      async () => (await workers.queues.payments.getJob(jobId.paymentConfirm(placed.id)))?.finishedOn,
-      LIVE_TIMEOUT,
-      'the payment confirmation to run',
-    );
-    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'cancelled']);
-    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({
-      status: 'cancelled',
-      payment: { status: 'failed' },
-    });
+    const late = await new Client(base).post(`/api/track/${placed.trackingToken}/demo-pay`, { number: CARDS.accepted, expiry: '12/34', cvc: '123' });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('not_pending');
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'cancelled']);
+    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'cancelled', paidCents: 0, payment: { status: 'failed' } });
   });
 });
 
@@ -218,13 +213,16 @@ describe('delivery assignment', () => {
 
 describe('restart', () => {
   it('when the workers were down while a customer paid, they handle it once they are back', async () => {
-    await workers.close();
     const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
     const placed = await place(SHOPS.bastille, { payment: 'online' });
-    await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.type === 'order.placed'));
+    await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.type === 'order.payment_ready'), LIVE_TIMEOUT);
+    await workers.close();
+    // the page takes the card and the server queues the event; nobody acts on it yet
+    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
+    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body.status).toBe('pending_payment');
     workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
     const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
-    expect(received.order.version).toBe(2);
-    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);
+    expect(received.order).toMatchObject({ version: 3, payment: { status: 'authorised' } });
+    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'received']);
   });
 });

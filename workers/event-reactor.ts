@@ -4,12 +4,13 @@ import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
 import { readCursor, saveCursor } from '../src/lib/server/events.ts';
 import { addJob, dispatchJobOptions, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { stepOfEvent } from '../src/lib/server/notifications.ts';
 
 const CURSOR = 'workers';
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
- * delivery to assign. It keeps its place in event_cursors, so after a restart it reacts to every
+ * delivery to assign, a message to the customer. It keeps its place in event_cursors, so after a restart it reacts to every
  * event it had not handled; job ids make a repeat harmless.
  */
 export async function startEventReactor(deps: {
@@ -36,6 +37,9 @@ export async function startEventReactor(deps: {
 
   async function react(e: OrderUpdated) {
     const o = e.order;
+    // the customer hears of the steps that matter to them, once each (the job id, then the database)
+    const step = stepOfEvent(e.type, o);
+    if (step) await addJob(queues.notifications, 'send', { orderId: o.id, step }, { jobId: jobId.notify(o.id, step) });
     // a new order, or one changed while its payment was pending: ask for the (new) total, and give up after the expiry
     if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
       const attempt = o.payment.attempt ?? 1;

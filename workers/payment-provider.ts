@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { OrderView } from '../src/lib/realtime/contract.ts';
-import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { demoIntent } from '../src/lib/server/demo-payments.ts';
 
 export interface RefundRequest {
   orderId: string;
@@ -19,10 +19,9 @@ export interface RefundResult {
 }
 
 /**
- * How online money moves. The provider starts a payment for the order's total and attempt;
- * whatever confirms it (a webhook, or the development provider's timer) ends in
- * `payments:confirm` with the attempt, the amount taken and a reference. Refunds go back
- * through the provider too.
+ * How online money moves. The provider makes a payment (a card hold) for the order's total and
+ * attempt; what the customer does on the payment form comes back as signed webhook events (Stripe's,
+ * or the demo page's), which the workers apply. Capture, release and refunds are the workers' calls.
  */
 export interface PaymentProvider {
   readonly name: string;
@@ -85,33 +84,40 @@ export class StripePaymentProvider implements PaymentProvider {
 }
 
 /**
- * Development provider: confirms every online payment after a short delay, for the amount asked,
- * as a customer paying would; records every refund (amount and time) and answers a retried one
- * with the first result.
+ * The demo provider (no Stripe keys): the same payments as Stripe's, whose only difference is that
+ * nothing goes over the network. A PaymentIntent per order and attempt is made up here (its id the
+ * same on a retry), the customer pays on the demo page (src/lib/server/demo-payments.ts: a signed
+ * event, through the same webhook), and capture, release and refund answer as Stripe would, a
+ * retry with the same key answering the first result. No card is ever charged.
  */
-export class DevPaymentProvider implements PaymentProvider {
-  readonly name = 'development';
+export class DemoPaymentProvider implements PaymentProvider {
+  readonly name = 'demo';
+  /** What was captured, let go and refunded, by idempotency key (for the tests to see, as Stripe's dashboard would). */
+  readonly captures = new Map<string, { orderId: string; intentId: string; amountCents: number }>();
+  readonly releases = new Map<string, { orderId: string; intentId: string }>();
   readonly refunds = new Map<string, RefundResult & { orderId: string; paymentReference: string }>();
 
-  constructor(
-    private readonly queues: Queues,
-    private readonly delayMs: number,
-  ) {}
+  constructor(private readonly onIntent: (orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }) => Promise<unknown>) {}
 
   async begin(order: OrderView): Promise<void> {
-    const attempt = order.payment.attempt;
-    await addJob(
-      this.queues.payments,
-      'confirm',
-      { orderId: order.id, attempt, amountCents: order.totalCents, reference: `dev-${order.id}-${attempt}` },
-      { jobId: jobId.paymentConfirm(order.id, attempt), delay: this.delayMs },
-    );
+    const attempt = order.payment.attempt ?? 1;
+    await this.onIntent(order.id, attempt, demoIntent(order.id, attempt));
+  }
+
+  async capture(r: { orderId: string; intentId: string; amountCents: number; idempotencyKey: string }): Promise<{ amountCents: number }> {
+    const done = this.captures.get(r.idempotencyKey) ?? { orderId: r.orderId, intentId: r.intentId, amountCents: r.amountCents };
+    this.captures.set(r.idempotencyKey, done);
+    return { amountCents: done.amountCents };
+  }
+
+  async release(r: { orderId: string; intentId: string; idempotencyKey: string }): Promise<void> {
+    this.releases.set(r.idempotencyKey, { orderId: r.orderId, intentId: r.intentId });
   }
 
   async refund(r: RefundRequest): Promise<RefundResult> {
     const earlier = this.refunds.get(r.idempotencyKey);
     if (earlier) return earlier;
-    const done = { orderId: r.orderId, paymentReference: r.paymentReference, amountCents: r.amountCents, reference: `dev-refund-${r.idempotencyKey}`, refundedAt: new Date() };
+    const done = { orderId: r.orderId, paymentReference: r.paymentReference, amountCents: r.amountCents, reference: `re_demo_${r.idempotencyKey.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`, refundedAt: new Date() };
     this.refunds.set(r.idempotencyKey, done);
     return done;
   }

@@ -1,23 +1,24 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
-import { confirmPayment, expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
+import { expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
 import type { PaymentProvider } from './payment-provider.ts';
-import { captureToMake, handlePaymentEvent, recordCapture, recordCaptureFailure, recordRelease, type PaymentEvent } from '../src/lib/server/payments.ts';
+import { captureToMake, handlePaymentEvent, paymentFormOf, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, type PaymentEvent } from '../src/lib/server/payments.ts';
 
 /** A provider's answer that a retry will not change (a card error, an invalid request), as opposed to a network or server failure. */
 function isRefusal(err: unknown): boolean {
   const type = (err as { type?: string })?.type;
   return type === 'StripeCardError' || type === 'StripeInvalidRequestError';
 }
-import { QUEUES, isJob, type JobData, type JobName, type JobOf } from '../src/lib/server/queues.ts';
+import { QUEUES, addJob, isJob, jobId, type JobData, type JobName, type JobOf, type Queues } from '../src/lib/server/queues.ts';
 
-/** Online payments: starting them, their confirmations, unpaid orders expiring, and refunds. */
+/** Online payments: starting them, the provider's events, unpaid orders expiring, captures, releases and refunds. */
 export function startPaymentsWorker(deps: {
   db: Db;
   connection: ConnectionOptions;
   prefix: string;
   provider: PaymentProvider;
+  queues: Pick<Queues, 'payments'>;
   log: Logger;
   expiryMinutes: number;
 }) {
@@ -33,20 +34,14 @@ export function startPaymentsWorker(deps: {
         await provider.begin(order);
         return 'started';
       }
-      if (isJob(job, 'confirm')) {
-        const c = job.data;
-        if (typeof c.attempt !== 'number' || typeof c.amountCents !== 'number' || typeof c.reference !== 'string') {
-          throw new UnrecoverableError('a confirmation needs an attempt, an amount and a reference');
-        }
-        const done = await confirmPayment(db, c);
-        log.info({ orderId: c.orderId, attempt: c.attempt, amountCents: c.amountCents, confirmed: !!done }, 'payment confirmation');
-        return done ? 'confirmed' : 'not for the payment in progress: order unchanged';
-      }
       if (isJob(job, 'expire')) {
         const { orderId, attempt = 1 } = job.data;
         const expired = await expireUnpaidOrder(db, orderId, deps.expiryMinutes);
         if (expired) {
           log.warn({ orderId }, 'unpaid order expired');
+          // the payment form stops taking cards: a hold made meanwhile is let go with the same call
+          const intentId = (await paymentFormOf(db, orderId, deps.expiryMinutes))?.intentId;
+          if (intentId && provider.release) await provider.release({ orderId, intentId, idempotencyKey: `release-${intentId}` });
           return 'expired';
         }
         // a timer that fired a little early (clocks differ) tries again; a newer attempt has its own timer
@@ -55,9 +50,19 @@ export function startPaymentsWorker(deps: {
         return 'paid, cancelled or restarted meanwhile';
       }
       if (isJob(job, 'event')) {
-        const { outcome } = await handlePaymentEvent(db, job.data.event as unknown as PaymentEvent);
+        const { outcome, hold } = await handlePaymentEvent(db, job.data.event as unknown as PaymentEvent);
         log.info({ eventId: job.data.event.id, type: job.data.event.type, outcome }, 'payment event');
+        const orderId = (job.data.event.data.object.metadata as Record<string, string> | undefined)?.order_id;
+        if (hold && orderId) await addJob(deps.queues.payments, 'release', { orderId, ...hold }, { jobId: jobId.release(hold.intentId) });
         return outcome;
+      }
+      if (isJob(job, 'release')) {
+        const { orderId, intentId, amountCents } = job.data;
+        if (!provider.release) return 'no way to let a hold go';
+        await provider.release({ orderId, intentId, idempotencyKey: `release-${intentId}` });
+        await recordStrayRelease(db, orderId, intentId, amountCents);
+        log.info({ orderId, intentId, amountCents }, 'stray hold released');
+        return `released ${amountCents}`;
       }
       if (isJob(job, 'capture')) {
         const { orderId } = job.data;
@@ -84,7 +89,7 @@ export function startPaymentsWorker(deps: {
         if (!due) return 'nothing to refund';
         if (due.hold) {
           if (!provider.release) return 'a hold, and no way to let it go';
-          await provider.release({ orderId, intentId: due.paymentReference, idempotencyKey: `release-${orderId}` });
+          await provider.release({ orderId, intentId: due.paymentReference, idempotencyKey: `release-${due.paymentReference}` });
           await recordRelease(db, orderId, due.paymentReference);
           log.info({ orderId, amountCents: due.amountCents }, 'hold released');
           return `released ${due.amountCents}`;

@@ -22,14 +22,6 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
   for (const p of await pendingOnlinePayments(db)) {
     const begin = await ensureJob(queues.payments, 'begin', { orderId: p.id, attempt: p.attempt }, { jobId: jobId.paymentBegin(p.id, p.attempt) });
     report.payments += counted(begin);
-    if (begin === 'done') {
-      // the provider's confirmation that gave up (a long outage) is tried again
-      const confirm = await queues.payments.getJob(jobId.paymentConfirm(p.id, p.attempt));
-      if (confirm && (await confirm.getState()) === 'failed') {
-        await confirm.retry('failed');
-        report.payments++;
-      }
-    }
     const expiresIn = p.startedAt.getTime() + config.PAYMENT_EXPIRY_MINUTES * 60_000 - now;
     report.expiries += counted(
       await ensureJob(queues.payments, 'expire', { orderId: p.id, attempt: p.attempt }, {

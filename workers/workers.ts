@@ -7,11 +7,14 @@ import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { startEventReactor } from './event-reactor.ts';
-import { DevPaymentProvider, StripePaymentProvider } from './payment-provider.ts';
+import { DemoPaymentProvider, StripePaymentProvider } from './payment-provider.ts';
 import { rememberIntent } from '../src/lib/server/payments.ts';
 import { stripeClient } from '../src/lib/server/stripe.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
+import { startNotificationsWorker } from './notifications.worker.ts';
+import { createMailer } from '../src/lib/server/mailer.ts';
+import { smsProviderFrom } from '../src/lib/server/sms.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
@@ -36,15 +39,18 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
   const stripe = stripeClient(config);
-  // Stripe when its keys are set; the development provider otherwise
-  const provider = stripe ? new StripePaymentProvider(stripe, (orderId, attempt, intent) => rememberIntent(db, orderId, attempt, intent)) : new DevPaymentProvider(queues, config.DEV_PAYMENT_DELAY_MS);
+  // Stripe when its keys are set; the demo payment page otherwise (same events, no network)
+  const keep = (orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }) => rememberIntent(db, orderId, attempt, intent);
+  const provider = stripe ? new StripePaymentProvider(stripe, keep) : new DemoPaymentProvider(keep);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
+  // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }) });
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
-    startPaymentsWorker({ db, connection, prefix, provider, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
+    startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
     startDispatchWorker({
       db,
@@ -55,6 +61,17 @@ export async function startWorkers(
       log: log.child({ worker: 'dispatch' }),
     }),
     startMaintenanceWorker({ db, config, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
+    startNotificationsWorker({
+      db,
+      connection,
+      prefix,
+      mailer,
+      sms: smsProviderFrom(config, log.child({ worker: 'notifications' })),
+      origin: config.PUBLIC_ORIGIN ?? `http://localhost:${config.PORT}`,
+      eta: config.eta,
+      mode: config.DELIVERY_MODE,
+      log: log.child({ worker: 'notifications' }),
+    }),
   ];
   for (const w of workers) {
     w.on('failed', (job, err) => {
@@ -113,6 +130,7 @@ export async function startWorkers(
       );
       await Promise.race([graceful, forced]);
       await queues.close();
+      mailer.close();
       redis.disconnect();
       await db.end();
     },

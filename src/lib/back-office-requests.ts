@@ -55,6 +55,8 @@ export type CashDeclareRequest = z.output<typeof cashDeclareSchema>;
 export const cashCloseSchema = z.strictObject({ countedCashCents: cents(10_000_000), note: optionalText(300) });
 export type CashCloseRequest = z.output<typeof cashCloseSchema>;
 export const shiftsQuery = z.strictObject({ day: z.iso.date('form.date').optional() });
+/** The day's takings: a Paris date (today when none), and the language of a CSV's headers and numbers. */
+export const takingsQuery = z.strictObject({ date: z.iso.date('form.date').optional(), lang: z.enum(['fr', 'en'], 'form.lang').optional() });
 
 export const movementsQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(100_000).optional(),

@@ -57,6 +57,8 @@ export const placeOrderSchema = z.strictObject({
     .optional(),
   items,
   payment: z.enum(['online', 'on_delivery']),
+  /** The customer's language, for the messages about the order (French unless said). */
+  lang: z.enum(['fr', 'en']).optional(),
 });
 
 /** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */
@@ -70,7 +72,8 @@ export const whereSchema = z.union([
 export const statusSchema = z.strictObject({
   to: z.enum(ORDER_STATUSES),
   version: z.number().int().positive().optional(),
-  // marking a pending online order as paid says how the money was taken
+  // marking a pending online order as paid says how the money was taken (cash, card, phone), and so
+  // does handing over a pickup that still owes money (cash or card, at the counter)
   paymentMethod: z.enum(SHOP_PAYMENT_METHODS, 'cash, card or phone').optional(),
 });
 export const deliverSchema = z.strictObject({

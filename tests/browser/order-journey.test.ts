@@ -12,7 +12,6 @@ let pool: pg.Pool;
 
 beforeAll(async () => {
   app = await startApp('browser', {
-    DEV_PAYMENT_DELAY_MS: '800',
     // short enough to see a ticket turn late during the test, long enough for the journey's bumps
     PREP_TARGET_SECONDS: '8',
     DISPATCH_RETRY_MS: '500',
@@ -67,12 +66,22 @@ describe('a delivery order, live on every screen', () => {
     await customer.screenshot({ path: `${SHOTS}/1-storefront.png`, fullPage: true });
     await accessible(customer, 'storefront with a basket');
     await customer.locator('button.place').click();
-    await customer.waitForURL(/\/track\//);
+    // the payment page: the demo's, clearly labelled, with the amount to pay
+    await customer.waitForURL(/\/track\/[^/]+\/pay$/);
+    await expect.poll(() => customer.getByTestId('demo-banner').textContent()).toMatch(/démonstration/);
+    expect(await customer.getByTestId('pay-amount').textContent()).toMatch(/21,00/);
+    await customer.getByLabel('Numéro de carte').fill('4242 4242 4242 4242');
+    await customer.getByLabel('Expiration (MM/AA)').fill('12/34');
+    await customer.getByLabel('Code de sécurité').fill('123');
+    await customer.screenshot({ path: `${SHOTS}/2a-pay-demo.png`, fullPage: true });
+    await accessible(customer, 'payment page');
+    await customer.getByTestId('pay-submit').click();
+    await customer.waitForURL(/\/track\/[^/]+$/);
     await live(customer);
     await customer.screenshot({ path: `${SHOTS}/2-tracking-placed.png`, fullPage: true });
     await accessible(customer, 'tracking page');
 
-    // payment confirmed by the worker: the ticket appears in the kitchen, nobody reloads
+    // the card held, the workers take the order to the kitchen: the ticket appears, nobody reloads
     const ticket = kitchen.locator('[data-column=received] article.ticket', { hasText: 'Reine' });
     await ticket.waitFor({ timeout: 15_000 });
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/reçue/i);

@@ -20,8 +20,6 @@ beforeAll(async () => {
     DISPATCH_RETRY_MS: '500',
     // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
     OFFER_TIMEOUT_SECONDS: '0',
-    // online payments here are never confirmed by the development provider: the counter records them
-    DEV_PAYMENT_DELAY_MS: '3600000',
   });
   ({ base, pool } = app);
   shopId = (await pool.query('SELECT id FROM pizzerias WHERE slug = $1', [SHOP])).rows[0].id;
@@ -301,7 +299,8 @@ describe('counter taps', () => {
     await move(placed.id, 'preparing');
     await move(placed.id, 'ready');
     const line = counter.locator('.pickups li', { hasText: `n°${placed.number}` });
-    const handOver = line.getByRole('button', { name: 'Remise au client' });
+    // the pickup still owes its price: the counter says how it is paid as it hands it over
+    const handOver = line.getByRole('button', { name: 'Remise · espèces' });
     await handOver.waitFor({ timeout: 15_000 });
     await counter.route(
       '**/api/orders/*/status',

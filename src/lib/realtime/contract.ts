@@ -67,6 +67,10 @@ export interface OrderView {
     attempt: number;
     /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */
     paidWith: PaidWith | null;
+    /** Money was taken from the card (a hold captured); a hold let go before never was. */
+    captured: boolean;
+    /** Stripe refused to capture the hold (it expired, the card was blocked since): the manager decides what to do. */
+    captureFailed: boolean;
   };
   totalCents: number;
   /** Money taken for this order (online and at the door or counter), before refunds. */
@@ -103,6 +107,8 @@ export type EventType =
   | 'order.waiting_driver'
   | 'order.late'
   | 'order.refunded'
+  /** The payment form of an online order is ready (the provider's payment made for the attempt in progress). */
+  | 'order.payment_ready'
   /** A manager sends a delivery that failed at the door out again. */
   | 'order.redelivery'
   /** Dispatch offers a delivery to a driver; they decline it, or it expires unanswered. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
@@ -19,7 +20,6 @@ const schema = z
     DEMO_PASSWORD: z.string().min(8).optional(),
     SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
-    DEV_PAYMENT_DELAY_MS: z.coerce.number().int().min(0).default(3000),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
     OFFER_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(45),
@@ -92,9 +92,22 @@ const schema = z
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a webhook signing secret (whsec_…)').optional(),
     STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a publishable key (pk_test_…, pk_live_…)').optional(),
     STRIPE_API_URL: z.string().url().optional(),
+    /**
+     * Without Stripe's keys: the demo payment page (clearly labelled, no card charged), whose events
+     * are signed locally and go through the same webhook and workers as Stripe's. On by default
+     * outside production; in production online payment is offered only with Stripe, or with this set to true.
+     */
+    PAYMENTS_DEMO: z.enum(['true', 'false']).optional(),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),
+    /**
+     * Text messages to customers: an HTTP provider (POST JSON { to, from, text } with a bearer token)
+     * when SMS_HTTP_URL is set; written to the log otherwise.
+     */
+    SMS_HTTP_URL: z.string().url({ protocol: /^https?$/, message: 'an http:// or https:// URL' }).optional(),
+    SMS_HTTP_TOKEN: z.string().min(8).optional(),
+    SMS_FROM: z.string().min(2).max(20).default('OCPizza'),
     /** How long a staff invitation link, and a password reset link, stay valid. */
     INVITE_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(72),
     RESET_TTL_MINUTES: z.coerce.number().positive().max(24 * 60).default(60),
@@ -115,7 +128,18 @@ const schema = z
     }
   });
 
-export type Config = z.infer<typeof schema> & { demoPassword: string | null; secureCookies: boolean; sessionSecret: string; eta: EtaSettings };
+/** How online payments are taken: Stripe, the demo payment page, or not at all (pay at the door or counter only). */
+export type PaymentMode = 'stripe' | 'demo' | 'off';
+
+export type Config = z.infer<typeof schema> & {
+  demoPassword: string | null;
+  secureCookies: boolean;
+  sessionSecret: string;
+  eta: EtaSettings;
+  paymentMode: PaymentMode;
+  /** The secret payment webhooks are signed with: Stripe's, or in demo mode one derived from the session secret. */
+  paymentWebhookSecret: string | null;
+};
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // an empty variable (compose passes "${X:-}") means "not set"
@@ -126,12 +150,18 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid environment: ${names}`);
   }
   const c = parsed.data;
+  const sessionSecret = c.SESSION_SECRET ?? 'development-only-session-key-not-secret';
+  const paymentMode: PaymentMode = c.STRIPE_SECRET_KEY
+    ? 'stripe'
+    : (c.PAYMENTS_DEMO ?? (c.NODE_ENV === 'production' ? 'false' : 'true')) === 'true' ? 'demo' : 'off';
   return {
     ...c,
     demoPassword: c.DEMO_PASSWORD ?? (c.NODE_ENV === 'production' ? null : DEV_DEMO_PASSWORD),
     secureCookies: c.NODE_ENV === 'production',
     // outside production a fixed development key; production refuses to start without its own
-    sessionSecret: c.SESSION_SECRET ?? 'development-only-session-key-not-secret',
+    sessionSecret,
+    paymentMode,
+    paymentWebhookSecret: paymentMode === 'stripe' ? c.STRIPE_WEBHOOK_SECRET! : paymentMode === 'demo' ? demoWebhookSecret(sessionSecret) : null,
     eta: {
       ...DEFAULT_ETA_SETTINGS,
       basePrepMinutes: c.PREP_BASE_MINUTES,
@@ -140,6 +170,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       speedKmh: { bike: c.SPEED_BIKE_KMH, scooter: c.SPEED_SCOOTER_KMH, car: c.SPEED_CAR_KMH },
     },
   };
+}
+
+/** The demo mode's webhook signing secret: the same on every process of an install, known to no one outside it. */
+export function demoWebhookSecret(sessionSecret: string): string {
+  return `whsec_${createHmac('sha256', sessionSecret).update('demo payment webhooks').digest('base64url').replace(/[-_]/g, '')}`;
 }
 
 let cached: Config | undefined;

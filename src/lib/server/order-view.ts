@@ -35,7 +35,9 @@ export const ORDER_VIEW = `jsonb_build_object(
     'awaitingDecision', o.awaiting_decision,
     'attempts', o.delivery_attempts),
   'payment', jsonb_build_object(
-    'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with),
+    'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with,
+    'captured', EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured'),
+    'captureFailed', o.capture_failed_at IS NOT NULL),
   'totalCents', o.total_cents,
   'paidCents', o.paid_cents,
   'amountDueCents', o.amount_due_cents,

@@ -364,9 +364,9 @@ export async function placeOrder(
       `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
          address_street, address_postcode, address_city, address_lat, address_lng,
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at)
+         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now(),
-         $19,$20,$21,$22,$23, now() + make_interval(mins => $24))
+         $19,$20,$21,$22,$23, now() + make_interval(mins => $24), $25)
        RETURNING id`,
       [
         input.pizzeriaId, num[0].day, num[0].last_number, input.channel, input.fulfilment,
@@ -377,6 +377,7 @@ export async function placeOrder(
         // the proof of delivery the customer reads to the driver
         a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
         promised,
+        input.lang ?? 'fr',
       ],
     );
     const orderId = rows[0].id;
@@ -391,6 +392,7 @@ export async function placeOrder(
 // ---------- moving ----------
 
 export interface MoveOptions {
+  /** How the money was taken: marking a pending order paid (cash, card, phone), handing over a pickup still owed (cash, card). */
   paymentMethod?: ShopPaymentMethod;
   cancelReason?: CancelReason;
   /** How a driver proved the delivery (checked by deliverOrder before the move). */
@@ -492,10 +494,16 @@ function planMove(
     }
   }
 
-  // the payment provider confirms through confirmPayment; anyone else says how the money was taken
+  // the payment provider's events move an online order on (payments.ts); anyone else says how the money was taken
   const markedPaid = to === 'received' && o.status === 'pending_payment';
   if (markedPaid && !opts.paymentMethod) {
     throw invalid({ paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, 'a payment method is needed to mark an order as paid');
+  }
+  // a pickup handed over with money still owed: the counter says how it was taken, as a driver does at the door
+  const collectedAtCounter = to === 'collected' && Number(o.amount_due_cents) > 0;
+  if (collectedAtCounter && opts.paymentMethod !== 'cash' && opts.paymentMethod !== 'card') {
+    const due = (Number(o.amount_due_cents) / 100).toFixed(2);
+    throw invalid({ paymentMethod: `the customer owes ${due} €: say how they paid at the counter, cash or card` }, 'say how the customer paid');
   }
 
   const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
@@ -527,6 +535,11 @@ function planMove(
       sets.push(`collected_cents = $${params.length - 1}`, `collected_method = $${params.length}`);
     }
   }
+  if (collectedAtCounter) {
+    // what the counter took, and how (read before this update: what was due)
+    params.push(opts.paymentMethod);
+    sets.push(`collected_cents = amount_due_cents`, `collected_method = $${params.length}`);
+  }
   if (to === 'delivered' || to === 'collected') {
     // the handover collects what was still due, or gives back what the shop took too much
     // (money taken online is refunded through the provider instead)
@@ -539,52 +552,6 @@ function planMove(
     );
   }
   return { sets, params };
-}
-
-/** What the payment provider says it took: for which order and attempt, how much, under which reference. */
-export interface PaymentConfirmation {
-  orderId: string;
-  attempt: number;
-  amountCents: number;
-  reference: string;
-}
-
-/**
- * The payment provider confirmed a payment: the order is paid for the amount confirmed and reaches
- * the kitchen, only if the confirmation is for the attempt in progress and for what the order costs.
- * A stale attempt, a wrong amount or an order no longer pending changes nothing on the order; every
- * confirmation is kept by reference, so a repeat is harmless.
- */
-export async function confirmPayment(dbp: Db, c: PaymentConfirmation): Promise<{ order: OrderView } | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(c.orderId)) return null;
-  return transaction(dbp, async (tx) => {
-    const { rows } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [c.orderId]);
-    const o = rows[0];
-    if (!o) return null;
-    const seen = await tx.query('SELECT 1 FROM payment_confirmations WHERE reference = $1', [c.reference]);
-    if (seen.rows[0]) return null;
-    const reason =
-      o.status !== 'pending_payment' ? `order is ${o.status}`
-      : c.attempt !== o.payment_attempt ? `stale attempt ${c.attempt} (now ${o.payment_attempt})`
-      : c.amountCents !== o.total_cents ? `amount ${c.amountCents} instead of ${o.total_cents}`
-      : null;
-    await tx.query(
-      `INSERT INTO payment_confirmations (reference, order_id, attempt, amount_cents, outcome, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [c.reference, c.orderId, c.attempt, c.amountCents, reason ? 'ignored' : 'paid', reason],
-    );
-    if (reason) return null;
-    await tx.query(
-      `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id) VALUES ($1, 'captured', $2, 'development', $3)`,
-      [c.orderId, c.amountCents, c.reference],
-    );
-    await tx.query(
-      `UPDATE orders SET status = 'received', received_at = now(), version = version + 1,
-         payment_status = 'paid', paid_cents = $2, paid_with = 'online', payment_reference = $3
-       WHERE id = $1`,
-      [c.orderId, c.amountCents, c.reference],
-    );
-    return recordEvent(tx, c.orderId, 'order.status', { kind: 'system', name: 'payments' });
-  });
 }
 
 export async function cancelByToken(dbp: Db, token: string) {

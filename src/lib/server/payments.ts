@@ -32,7 +32,9 @@ export type EventOutcome =
   | 'captured'
   | 'released'
   | 'failed'
-  | 'ignored';
+  | 'ignored'
+  /** A hold the order cannot use (an older attempt, another amount, an order paid another way): to let go. */
+  | 'release';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,7 +52,7 @@ async function movement(tx: Tx, orderId: string, kind: string, amountCents: numb
  * fits the order (a stale attempt, a capture of an order already captured, a cancel after a
  * capture), is recorded as ignored and changes nothing.
  */
-export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<{ outcome: EventOutcome; order?: OrderView }> {
+export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<{ outcome: EventOutcome; order?: OrderView; hold?: { intentId: string; amountCents: number } }> {
   const intent = event.data?.object;
   const orderId = intent?.metadata?.order_id;
   return transaction(dbp, async (tx) => {
@@ -61,7 +63,7 @@ export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<
     if (!fresh.rows[0]) return { outcome: 'duplicate' as const };
     const done = async (outcome: EventOutcome, order?: OrderView) => {
       await tx.query('UPDATE processed_payment_events SET outcome = $2 WHERE event_id = $1', [event.id, outcome]);
-      return { outcome, order };
+      return { outcome, order, ...(outcome === 'release' ? { hold: { intentId: intent.id, amountCents: intent.amount_capturable ?? 0 } } : {}) };
     };
     if (!intent || intent.object !== 'payment_intent' || !orderId || !UUID.test(orderId)) return done('ignored');
     const { rows: found } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
@@ -94,7 +96,7 @@ export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<
           );
           return done('authorised', (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order);
         }
-        return done('ignored');
+        return done('release');
       }
       case 'payment_intent.succeeded': {
         // the capture, as the provider saw it: recorded here only if the workers' call was not
@@ -145,6 +147,17 @@ async function applyRelease(tx: Tx, orderId: string, intentId: string, eventId: 
   return (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order;
 }
 
+/** A hold the order could not use was let go (the provider answered): one movement, whatever the job repeats. */
+export async function recordStrayRelease(dbp: Db, orderId: string, intentId: string, amountCents: number): Promise<boolean> {
+  const { rowCount } = await dbp.query(
+    `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, detail)
+     SELECT $1, 'released', $3, 'stripe', $2, 'a hold the order could not use'
+     WHERE NOT EXISTS (SELECT 1 FROM payment_movements WHERE order_id = $1 AND payment_intent_id = $2 AND kind = 'released')`,
+    [orderId, intentId, amountCents],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** Orders the kitchen started whose card hold is still to capture (and was not refused). */
 export async function holdsToCapture(q: Db): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
@@ -193,11 +206,52 @@ export async function recordCaptureFailure(dbp: Db, orderId: string, intentId: s
   });
 }
 
-/** Keeps the provider's payment for the attempt in progress, with the secret its payment form needs. */
+/**
+ * Keeps the provider's payment for the attempt in progress, with the secret its payment form needs;
+ * the same payment given again (a retried job: the provider answers the same one) changes nothing.
+ */
 export async function rememberIntent(dbp: Db, orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }): Promise<boolean> {
-  const { rowCount } = await dbp.query(
-    `UPDATE orders SET payment_intent_id = $3, payment_client_secret = $4 WHERE id = $1 AND payment_attempt = $2 AND status = 'pending_payment'`,
-    [orderId, attempt, intent.id, intent.clientSecret],
+  return transaction(dbp, async (tx) => {
+    const { rowCount } = await tx.query(
+      `UPDATE orders SET payment_intent_id = $3, payment_client_secret = $4, version = version + 1
+       WHERE id = $1 AND payment_attempt = $2 AND status = 'pending_payment' AND payment_intent_id IS DISTINCT FROM $3`,
+      [orderId, attempt, intent.id, intent.clientSecret],
+    );
+    if (!rowCount) return false;
+    await recordEvent(tx, orderId, 'order.payment_ready', { kind: 'system', name: 'payments' });
+    return true;
+  });
+}
+
+/** What the payment page of an order needs: the attempt in progress, its payment (once the workers made it), and why the last card was refused. */
+export interface PaymentForm {
+  orderId: string;
+  number: number;
+  status: string;
+  method: string;
+  totalCents: number;
+  attempt: number;
+  intentId: string | null;
+  clientSecret: string | null;
+  paymentStatus: string;
+  lastFailure: string | null;
+  /** When the order is cancelled if still unpaid. */
+  expiresAt: Date;
+}
+
+export async function paymentFormOf(q: Db | Tx, orderId: string, expiryMinutes: number): Promise<PaymentForm | null> {
+  const { rows } = await q.query(
+    `SELECT o.id, o.number, o.status, o.payment_method, o.total_cents, o.payment_attempt, o.payment_intent_id, o.payment_client_secret, o.payment_status,
+            COALESCE(o.payment_started_at, o.pending_payment_at, o.created_at) + make_interval(secs => $2) AS expires_at,
+            (SELECT m.detail FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'failed' AND m.payment_intent_id = o.payment_intent_id ORDER BY m.id DESC LIMIT 1) AS last_failure
+     FROM orders o WHERE o.id = $1`,
+    [orderId, expiryMinutes * 60],
   );
-  return (rowCount ?? 0) > 0;
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    orderId: r.id, number: r.number, status: r.status, method: r.payment_method, totalCents: r.total_cents, attempt: r.payment_attempt,
+    intentId: r.payment_intent_id, clientSecret: r.payment_client_secret, paymentStatus: r.payment_status,
+    lastFailure: r.payment_status === 'failed' ? r.last_failure : null, expiresAt: r.expires_at,
+  };
 }

@@ -8,6 +8,7 @@ export const QUEUES = {
   prep: 'prep-timers',
   dispatch: 'dispatch',
   maintenance: 'maintenance',
+  notifications: 'notifications',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -16,12 +17,12 @@ export interface JobMap {
   payments: {
     /** Ask the provider for the order's total, for this attempt (a change while pending starts the next one). */
     begin: { orderId: string; attempt: number };
-    /** The provider took `amountCents` for this attempt, under `reference`. */
-    confirm: { orderId: string; attempt: number; amountCents: number; reference: string };
     /** An online order still unpaid after PAYMENT_EXPIRY_MINUTES is cancelled. */
     expire: { orderId: string; attempt: number };
     /** Give back what the order owes its customer, through the provider (a hold not captured: let go). */
     refund: { orderId: string };
+    /** Let go a card hold the order cannot use (an older attempt's, another amount's, or one on an order paid another way). */
+    release: { orderId: string; intentId: string; amountCents: number };
     /** Take the card hold of an order the kitchen started. */
     capture: { orderId: string };
     /** A provider's webhook event (signature checked by the server), acted on once. */
@@ -30,6 +31,8 @@ export interface JobMap {
   prep: { 'late-check': { orderId: string } };
   dispatch: { assign: { orderId: string } };
   maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
+  /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
+  notifications: { send: { orderId: string; step: string } };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
@@ -82,14 +85,15 @@ export async function ensureJob<K extends QueueKey, N extends JobName<K>>(
 
 export const jobId = {
   paymentBegin: (orderId: string, attempt = 1) => `pay-${orderId}-${attempt}`,
-  paymentConfirm: (orderId: string, attempt = 1) => `pay-confirm-${orderId}-${attempt}`,
   paymentExpiry: (orderId: string, attempt = 1) => `expire-${orderId}-${attempt}`,
   // a new id once a refund is recorded, so a later refund of the same order gets its own job
   refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
   capture: (orderId: string) => `capture-${orderId}`,
+  release: (intentId: string) => `release-${intentId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   prep: (orderId: string) => `prep-${orderId}`,
+  notify: (orderId: string, step: string) => `notify-${orderId}-${step}`,
   /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),
   /** Dispatch again after a manager took the delivery off its driver (the event that did it). */
@@ -130,12 +134,14 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
   const prep = make('prep');
   const dispatch = make('dispatch');
   const maintenance = make('maintenance');
-  const all = [payments, prep, dispatch, maintenance] as Queue[];
+  const notifications = make('notifications');
+  const all = [payments, prep, dispatch, maintenance, notifications] as Queue[];
   return {
     payments,
     prep,
     dispatch,
     maintenance,
+    notifications,
     all,
     async close() {
       await Promise.all(all.map((q) => q.close()));

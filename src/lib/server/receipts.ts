@@ -3,10 +3,17 @@
 // PDF (pdfkit), in French or English. Only once the order is paid: handed over, or paid online
 // and captured.
 import PDFDocument from 'pdfkit';
+import { splitPayment, type PaymentWay } from '../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
 import { optionsLabel } from '../line-options.ts';
 import type { Queryable } from './db.ts';
+
+type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
+// the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
+const RECEIPT_METHOD: Record<PaymentWay, ReceiptMethod> = {
+  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', phone: 'phone', unrecorded: 'counter',
+};
 
 export interface Receipt {
   orderId: string;
@@ -20,8 +27,8 @@ export interface Receipt {
   deliveryFeeCents: number;
   totalCents: number;
   vat: VatLine[];
-  /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter. */
-  payments: { method: 'online' | 'cash' | 'card' | 'phone' | 'counter'; amountCents: number }[];
+  /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter (cash, card), by phone, or "at the counter" when not recorded. */
+  payments: { method: ReceiptMethod; amountCents: number }[];
   refundedCents: number;
   cancelled: boolean;
 }
@@ -54,13 +61,9 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   const cancelled = o.status === 'cancelled';
   const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents - itemsCents);
   const kept = o.paid_cents - o.refunded_cents;
-  const door = o.status === 'delivered' && o.collected_cents ? Math.min(o.collected_cents, o.paid_cents) : 0;
-  const online = o.paid_with === 'online' ? o.paid_cents - door : 0;
-  const counter = o.paid_cents - door - online;
-  const payments: Receipt['payments'] = [];
-  if (online > 0) payments.push({ method: 'online', amountCents: online });
-  if (door > 0) payments.push({ method: o.collected_method === 'card' ? 'card' : 'cash', amountCents: door });
-  if (counter > 0) payments.push({ method: o.paid_with && o.paid_with !== 'online' ? o.paid_with : 'counter', amountCents: counter });
+  const payments: Receipt['payments'] = splitPayment({
+    status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method,
+  }).map((p) => ({ method: RECEIPT_METHOD[p.way], amountCents: p.amountCents }));
   return {
     orderId: o.id,
     number: o.number,

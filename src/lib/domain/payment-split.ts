@@ -1,0 +1,35 @@
+// How the money an order kept was taken, in one place for the receipt and the day's takings.
+// An order records what it was paid in all (paid_cents) and, apart, what was taken at the handover
+// (collected_cents and collected_method: the driver at the door, the counter for a pickup); the
+// rest was paid before: online (paid_with 'online'), or marked paid at the shop (cash, card, phone).
+
+/** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, or not recorded. */
+export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded'] as const;
+export type PaymentWay = (typeof PAYMENT_WAYS)[number];
+
+export interface OrderPayment {
+  status: string;
+  paidCents: number;
+  paidWith: 'online' | 'cash' | 'card' | 'phone' | null;
+  collectedCents: number | null;
+  collectedMethod: 'cash' | 'card' | null;
+}
+
+/** The parts of what the order was paid, by way, in PAYMENT_WAYS order, none empty. */
+export function splitPayment(o: OrderPayment): { way: PaymentWay; amountCents: number }[] {
+  const handedOver = o.status === 'delivered' || o.status === 'collected';
+  // what the handover took (never more than was paid: a driver may type what the customer handed them)
+  const handed = handedOver && o.collectedCents && o.collectedMethod ? Math.min(o.collectedCents, o.paidCents) : 0;
+  const handedWay: PaymentWay | null = !handed ? null : `${o.status === 'delivered' ? 'door' : 'counter'}_${o.collectedMethod!}`;
+  const before = o.paidCents - handed;
+  const beforeWay: PaymentWay =
+    o.paidWith === 'online' ? 'online'
+    : o.paidWith === 'phone' ? 'phone'
+    // marked paid at the shop before the kitchen: at the counter
+    : o.paidWith === 'cash' || o.paidWith === 'card' ? `counter_${o.paidWith}`
+    : 'unrecorded';
+  const parts = new Map<PaymentWay, number>();
+  if (before > 0) parts.set(beforeWay, before);
+  if (handedWay) parts.set(handedWay, (parts.get(handedWay) ?? 0) + handed);
+  return PAYMENT_WAYS.filter((w) => parts.has(w)).map((way) => ({ way, amountCents: parts.get(way)! }));
+}

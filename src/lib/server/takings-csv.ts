@@ -1,0 +1,67 @@
+// The day's takings as a CSV file for a spreadsheet: one row per shop (and a last row with the
+// chain's total when every shop is asked), one column per figure, so days exported one after the
+// other stack into one table an accountant sums and pivots. In French (the default): `;` between
+// fields and a decimal comma, as a French spreadsheet reads them; in English: `,` and a decimal
+// point. UTF-8 with a byte order mark (so Excel reads the accents), CRLF line ends (RFC 4180),
+// text quoted when it holds the separator, a quote or a line end, and a shop name that starts like
+// a formula (= + - @) prefixed with an apostrophe, so a spreadsheet does not run it.
+import { PAYMENT_WAYS } from '../domain/payment-split.ts';
+import type { Locale } from '../i18n/index.ts';
+import type { DayTakings, TakingsFigures } from './takings.ts';
+
+/** The rates order lines may carry (db/migrations/0023): one pair of columns each. */
+export const VAT_RATES = [5.5, 10, 20] as const;
+
+type Translate = (key: string, vars?: Record<string, unknown>) => string;
+
+export function csvFormat(locale: Locale) {
+  return locale === 'fr' ? { separator: ';', decimal: ',' } : { separator: ',', decimal: '.' };
+}
+
+export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): string {
+  const { separator, decimal } = csvFormat(locale);
+  const euros = (cents: number) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
+  const rate = (r: number) => String(r).replace('.', decimal);
+  const text = (s: string) => {
+    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+    return safe.includes(separator) || /["\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const header = [
+    t('takings.csv.date'),
+    t('takings.csv.shop'),
+    ...PAYMENT_WAYS.map((w) => t(`takings.way.${w}`)),
+    t('takings.totalTaken'),
+    t('takings.onlineRefunds'),
+    t('takings.shopRefunds'),
+    t('takings.net'),
+    t('takings.held'),
+    t('takings.csv.paidOrders'),
+    t('takings.csv.cancelledOrders'),
+    t('takings.averageTicket'),
+    t('takings.sales'),
+    t('takings.deliveryFees'),
+    ...VAT_RATES.flatMap((r) => [t('takings.csv.net', { rate: rate(r) }), t('takings.csv.vat', { rate: rate(r) })]),
+  ];
+  const row = (shop: string, f: TakingsFigures) => [
+    day.date,
+    text(shop),
+    ...PAYMENT_WAYS.map((w) => euros(f.takenCents[w])),
+    euros(f.totalTakenCents),
+    euros(f.refunds.onlineCents),
+    euros(f.refunds.shopCents),
+    euros(f.netCents),
+    euros(f.heldCents),
+    String(f.orders.paid),
+    String(f.orders.cancelled),
+    euros(f.averageTicketCents),
+    euros(f.salesCents),
+    euros(f.deliveryFeesCents),
+    ...VAT_RATES.flatMap((r) => {
+      const line = f.vat.find((v) => v.rate === r);
+      return [euros(line?.netCents ?? 0), euros(line?.vatCents ?? 0)];
+    }),
+  ];
+  const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
+  if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));
+  return '\uFEFF' + rows.map((r) => r.join(separator)).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,241 @@
+// The day's takings per shop, for the manager closing the day and for the accountant.
+//
+// Which day an order counts on: its business day, the Paris date it was placed on (the day its
+// number belongs to, orders.business_day). Everything about the order counts there, whenever the
+// money moved: a delivery handed over after midnight, a refund made later. So a day's figures are
+// its tickets' figures, and they reconcile with the tickets, the drivers' shifts and the receipts.
+//
+// What was taken, by way (src/lib/domain/payment-split.ts, as on the receipt): online is what the
+// payment provider captured (payment_movements); a card hold not yet captured is shown apart, as
+// held, and is not counted; at the door and at the counter, cash and card, is what the handover
+// collected; marked paid at the shop before the kitchen, cash or card at the counter, or by phone.
+// Refunds: online, what the provider refunded (a hold let go is not a refund: nothing was taken);
+// at the shop, what was given back on handover. Sales and VAT: the orders sold that day (not
+// cancelled, and paid: handed over, or paid ahead), VAT per rate taken out of prices that include
+// it, rounded once per rate and shop (src/lib/domain/vat.ts).
+import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../domain/payment-split.ts';
+import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
+import type { Queryable } from './db.ts';
+import { forbidden, notFound } from './errors.ts';
+import { canActOnShop, type StaffActor } from './orders.ts';
+
+export interface TakingsFigures {
+  /** What was taken, by way; every way is present (0 when none). */
+  takenCents: Record<PaymentWay, number>;
+  totalTakenCents: number;
+  /** Card holds authorised and not captured yet: not counted in what was taken. */
+  heldCents: number;
+  refunds: { onlineCents: number; shopCents: number };
+  totalRefundsCents: number;
+  /** Taken less refunded. */
+  netCents: number;
+  /** Still owed back (a refund not made yet), and still to collect on orders not handed over yet. */
+  refundDueCents: number;
+  toCollectCents: number;
+  orders: { paid: number; cancelled: number; open: number };
+  /** What the orders sold cost, taxes included, delivery fees included. */
+  salesCents: number;
+  averageTicketCents: number;
+  deliveryFeesCents: number;
+  vat: VatLine[];
+}
+
+export interface ShopTakings extends TakingsFigures {
+  shop: { id: number; slug: string; name: string };
+}
+
+export interface DayTakings {
+  date: string;
+  shops: ShopTakings[];
+  /** The chain's total (every shop shown): sums of the shops' figures, VAT per rate included. */
+  total: TakingsFigures;
+}
+
+/** Today in Paris, as YYYY-MM-DD. */
+export async function todayInParis(q: Queryable): Promise<string> {
+  const { rows } = await q.query<{ day: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS day`);
+  return rows[0].day;
+}
+
+/** Who may read which shops' takings: a manager their own, head office any; nobody else. */
+export function checkTakingsReader(actor: StaffActor, pizzeriaId: number | 'all'): void {
+  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('takings are for managers and head office');
+  if (pizzeriaId === 'all' ? actor.role !== 'admin' : !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
+}
+
+interface ShopRow {
+  id: number;
+  slug: string;
+  name: string;
+}
+
+/** The shops asked for (null: every shop), in their order. */
+export async function shopsForTakings(q: Queryable, pizzeriaIds: number[] | null): Promise<ShopRow[]> {
+  const { rows } = await q.query<ShopRow>(
+    `SELECT id, slug, name FROM pizzerias WHERE $1::int[] IS NULL OR id = ANY($1) ORDER BY id`,
+    [pizzeriaIds],
+  );
+  return rows;
+}
+
+interface OrderMoneyRow {
+  pizzeria_id: number;
+  status: string;
+  sold: boolean;
+  reached_kitchen: boolean;
+  total_cents: number;
+  paid_cents: number;
+  refunded_cents: number;
+  paid_with: 'online' | 'cash' | 'card' | 'phone' | null;
+  payment_status: string;
+  collected_cents: number | null;
+  collected_method: 'cash' | 'card' | null;
+  amount_due_cents: number;
+  refund_due_cents: number;
+  captured_cents: number;
+  online_refunded_cents: number;
+}
+
+// sold: not cancelled, and paid (handed over, or paid ahead and captured), as a receipt says
+const SOLD = `o.status <> 'cancelled' AND o.paid_cents > 0
+  AND (o.status IN ('delivered', 'collected') OR o.payment_status IN ('paid', 'refunded'))`;
+
+/** Every order of the shops' business day with its money: what it was paid, how, refunded, and what the provider captured and refunded. */
+export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: string): Promise<OrderMoneyRow[]> {
+  const { rows } = await q.query<OrderMoneyRow>(
+    `SELECT o.pizzeria_id, o.status, ${SOLD} AS sold, o.received_at IS NOT NULL AS reached_kitchen,
+       o.total_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status, o.collected_cents, o.collected_method,
+       o.amount_due_cents, o.refund_due_cents,
+       coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents
+     FROM orders o
+     LEFT JOIN LATERAL (
+       SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded
+       FROM payment_movements WHERE order_id = o.id
+     ) m ON true
+     WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date`,
+    [pizzeriaIds, day],
+  );
+  return rows;
+}
+
+/** What the shops' orders sold that day cost, taxes included, per VAT rate; the delivery fees apart (their rate is the food's). */
+export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: string): Promise<{ pizzeria_id: number; kind: 'items' | 'delivery'; rate: number; gross_cents: number }[]> {
+  const { rows } = await q.query(
+    `WITH sold AS (
+       SELECT o.id, o.pizzeria_id, o.total_cents FROM orders o
+       WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date AND ${SOLD}
+     ), lines AS (
+       SELECT s.pizzeria_id, s.id, i.vat_rate, i.unit_price_cents * i.quantity AS gross
+       FROM sold s JOIN order_items i ON i.order_id = s.id
+     )
+     SELECT pizzeria_id, 'items' AS kind, vat_rate AS rate, sum(gross)::int AS gross_cents FROM lines GROUP BY pizzeria_id, vat_rate
+     UNION ALL
+     SELECT s.pizzeria_id, 'delivery', $3::numeric, sum(greatest(0, s.total_cents - coalesce(l.items, 0)))::int
+     FROM sold s LEFT JOIN (SELECT id, sum(gross) AS items FROM lines GROUP BY id) l ON l.id = s.id
+     GROUP BY s.pizzeria_id`,
+    [pizzeriaIds, day, DELIVERY_FEE_VAT_RATE],
+  );
+  return rows.map((r) => ({ pizzeria_id: r.pizzeria_id, kind: r.kind, rate: Number(r.rate), gross_cents: r.gross_cents }));
+}
+
+const noWays = () => Object.fromEntries(PAYMENT_WAYS.map((w) => [w, 0])) as Record<PaymentWay, number>;
+
+/** One shop's figures from its orders' money and its sales per rate. */
+export function figuresOf(orders: readonly OrderMoneyRow[], sales: readonly { kind: 'items' | 'delivery'; rate: number; gross_cents: number }[]): TakingsFigures {
+  const takenCents = noWays();
+  let heldCents = 0;
+  let onlineRefunds = 0;
+  let shopRefunds = 0;
+  let refundDueCents = 0;
+  let toCollectCents = 0;
+  const counts = { paid: 0, cancelled: 0, open: 0 };
+  let salesCents = 0;
+  for (const o of orders) {
+    for (const part of splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method })) {
+      if (part.way === 'online') {
+        // online: what the provider took; a hold not taken yet is held
+        if (o.payment_status === 'authorised') heldCents += part.amountCents - o.refunded_cents;
+      } else takenCents[part.way] += part.amountCents;
+    }
+    if (o.paid_with === 'online') {
+      takenCents.online += o.captured_cents;
+      onlineRefunds += o.online_refunded_cents;
+    } else shopRefunds += o.refunded_cents;
+    refundDueCents += o.refund_due_cents;
+    const finished = ['delivered', 'collected', 'cancelled'].includes(o.status);
+    if (!finished && o.status !== 'pending_payment') {
+      counts.open += 1;
+      toCollectCents += o.amount_due_cents;
+    }
+    // an online checkout abandoned before payment is no order the shop saw
+    if (o.status === 'cancelled' && o.reached_kitchen) counts.cancelled += 1;
+    if (o.sold) {
+      counts.paid += 1;
+      salesCents += o.total_cents;
+    }
+  }
+  const totalTakenCents = PAYMENT_WAYS.reduce((s, w) => s + takenCents[w], 0);
+  const totalRefundsCents = onlineRefunds + shopRefunds;
+  return {
+    takenCents,
+    totalTakenCents,
+    heldCents,
+    refunds: { onlineCents: onlineRefunds, shopCents: shopRefunds },
+    totalRefundsCents,
+    netCents: totalTakenCents - totalRefundsCents,
+    refundDueCents,
+    toCollectCents,
+    orders: counts,
+    salesCents,
+    averageTicketCents: counts.paid ? Math.round(salesCents / counts.paid) : 0,
+    deliveryFeesCents: sales.filter((s) => s.kind === 'delivery').reduce((n, s) => n + s.gross_cents, 0),
+    vat: vatBreakdown(sales.map((s) => ({ rate: s.rate, grossCents: s.gross_cents }))),
+  };
+}
+
+/** The chain's total: the shops' figures added up (VAT per rate as the shops' lines add up, so the columns of an export add up too). */
+export function chainTotal(shops: readonly TakingsFigures[]): TakingsFigures {
+  const takenCents = noWays();
+  for (const s of shops) for (const w of PAYMENT_WAYS) takenCents[w] += s.takenCents[w];
+  const sum = (f: (s: TakingsFigures) => number) => shops.reduce((n, s) => n + f(s), 0);
+  const vat = new Map<number, VatLine>();
+  for (const line of shops.flatMap((s) => s.vat)) {
+    const v = vat.get(line.rate) ?? { rate: line.rate, netCents: 0, vatCents: 0, grossCents: 0 };
+    vat.set(line.rate, { rate: line.rate, netCents: v.netCents + line.netCents, vatCents: v.vatCents + line.vatCents, grossCents: v.grossCents + line.grossCents });
+  }
+  const paid = sum((s) => s.orders.paid);
+  const salesCents = sum((s) => s.salesCents);
+  return {
+    takenCents,
+    totalTakenCents: sum((s) => s.totalTakenCents),
+    heldCents: sum((s) => s.heldCents),
+    refunds: { onlineCents: sum((s) => s.refunds.onlineCents), shopCents: sum((s) => s.refunds.shopCents) },
+    totalRefundsCents: sum((s) => s.totalRefundsCents),
+    netCents: sum((s) => s.netCents),
+    refundDueCents: sum((s) => s.refundDueCents),
+    toCollectCents: sum((s) => s.toCollectCents),
+    orders: { paid, cancelled: sum((s) => s.orders.cancelled), open: sum((s) => s.orders.open) },
+    salesCents,
+    averageTicketCents: paid ? Math.round(salesCents / paid) : 0,
+    deliveryFeesCents: sum((s) => s.deliveryFeesCents),
+    vat: [...vat.values()].sort((a, b) => a.rate - b.rate),
+  };
+}
+
+/**
+ * The day's takings of one shop, or of every shop (`'all'`, head office) with the chain's total;
+ * `day` is a Paris date (YYYY-MM-DD), today by default.
+ */
+export async function takingsOfDay(q: Queryable, actor: StaffActor, pizzeriaId: number | 'all', day?: string): Promise<DayTakings> {
+  checkTakingsReader(actor, pizzeriaId);
+  const date = day ?? (await todayInParis(q));
+  const shops = await shopsForTakings(q, pizzeriaId === 'all' ? null : [pizzeriaId]);
+  if (pizzeriaId !== 'all' && !shops.length) throw notFound('pizzeria');
+  const ids = shops.map((s) => s.id);
+  const [orders, sales] = await Promise.all([orderMoneyOfDay(q, ids, date), salesByRate(q, ids, date)]);
+  const perShop = shops.map((shop) => ({
+    shop,
+    ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), sales.filter((s) => s.pizzeria_id === shop.id)),
+  }));
+  return { date, shops: perShop, total: chainTotal(perShop) };
+}

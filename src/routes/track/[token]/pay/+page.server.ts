@@ -1,0 +1,34 @@
+import { error, redirect } from '@sveltejs/kit';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import { DEMO_CARDS } from '$lib/server/demo-payments.ts';
+import { getOrderIdByToken } from '$lib/server/orders.ts';
+import { paymentFormOf } from '$lib/server/payments.ts';
+import type { PageServerLoad } from './$types';
+
+// The payment page of an online order, for the holder of its tracking link: Stripe's card form
+// (with its client secret), or the demo page; once the order no longer waits for a payment, the
+// tracking page.
+export const load: PageServerLoad = async ({ params, url, setHeaders }) => {
+  const c = config();
+  const id = await getOrderIdByToken(db(), params.token);
+  const form = id && (await paymentFormOf(db(), id, c.PAYMENT_EXPIRY_MINUTES));
+  if (!form) error(404, 'Order not found');
+  if (form.method !== 'online' || form.status !== 'pending_payment' || c.paymentMode === 'off') redirect(303, `/track/${params.token}`);
+  // the client secret is for this visitor only
+  setHeaders({ 'cache-control': 'private, no-store' });
+  return {
+    token: params.token,
+    number: form.number,
+    totalCents: form.totalCents,
+    attempt: form.attempt,
+    mode: c.paymentMode as 'stripe' | 'demo',
+    ready: !!form.intentId,
+    clientSecret: c.paymentMode === 'stripe' ? form.clientSecret : null,
+    publishableKey: c.paymentMode === 'stripe' ? c.STRIPE_PUBLISHABLE_KEY! : null,
+    refused: form.paymentStatus === 'failed' || url.searchParams.get('error') === 'refused',
+    fieldError: url.searchParams.get('error')?.match(/^card\.(number|expiry|cvc)$/)?.[1] ?? null,
+    expiresAt: form.expiresAt.toISOString(),
+    demoCards: c.paymentMode === 'demo' ? { accepted: DEMO_CARDS.accepted, declined: DEMO_CARDS.declined } : null,
+  };
+};

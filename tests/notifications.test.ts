@@ -1,0 +1,224 @@
+// What the customer hears about their order, against real Postgres, Redis (BullMQ), an SMTP server
+// in the test process (smtp-server, mails read back with mailparser) and a local HTTP server playing
+// the SMS gateway: each step once per channel, in the customer's language, with the right amounts
+// and links; a gateway or mail server that fails is retried and still sends once.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import {
+  Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, workersStartFromNow,
+} from './helpers.ts';
+import type { App } from '../server/app.ts';
+import { startWorkers } from '../workers/workers.ts';
+import { jobId } from '../src/lib/server/queues.ts';
+import { notifyCustomer } from '../src/lib/server/notifications.ts';
+import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
+
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+let margherita: number;
+let smtp: SMTPServer;
+let gateway: Server;
+const inbox: ParsedMail[] = [];
+const texts: { to: string; from: string; text: string; auth: string | undefined }[] = [];
+let smtpFailures = 0;
+let gatewayFailures = 0;
+const LIVE = 20_000;
+const ORIGIN = 'https://commande.ocpizza.example';
+
+const listen = (s: { listen: (port: number, host: string, cb: () => void) => unknown }) =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as AddressInfo).port;
+      probe.close(() => s.listen(port, '127.0.0.1', () => resolve(port)));
+    });
+  });
+
+beforeAll(async () => {
+  pool = testPool();
+  margherita = await productId(pool, 'margherita');
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream).then((mail) => {
+        // a mail server having a bad moment: the message is refused, the job tries again
+        if (smtpFailures > 0) {
+          smtpFailures--;
+          return done(Object.assign(new Error('try again later'), { responseCode: 451 }));
+        }
+        inbox.push(mail);
+        done();
+      }, done);
+    },
+  });
+  const smtpPort = await listen(smtp);
+  gateway = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      if (gatewayFailures > 0) {
+        gatewayFailures--;
+        res.writeHead(503).end('{}');
+        return;
+      }
+      texts.push({ ...JSON.parse(raw), auth: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sms-${texts.length}` }));
+    });
+  });
+  const gatewayPort = await listen(gateway);
+  const env = {
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SMS_HTTP_URL: `http://127.0.0.1:${gatewayPort}/messages`,
+    SMS_HTTP_TOKEN: 'test-gateway-token',
+    PUBLIC_ORIGIN: ORIGIN,
+    PREP_TARGET_SECONDS: '600',
+    DISPATCH_RETRY_MS: '300',
+  };
+  await workersStartFromNow(pool);
+  ({ app, base } = await startTestApp(env));
+  workers = await startWorkers(testConfig(env), silentLog);
+});
+afterAll(async () => {
+  await workers?.close();
+  await app?.close();
+  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await new Promise<void>((resolve) => gateway?.close(() => resolve()));
+  await pool.end();
+});
+
+const mailsTo = (email: string) => inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
+const textsTo = (phone: string) => texts.filter((t) => t.to === phone);
+const waitMails = (email: string, n: number) => waitUntil(() => mailsTo(email).length >= n && mailsTo(email), LIVE, `${n} emails to ${email}`);
+const shopName = async (id: number) => (await pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;
+const sent = async (orderId: string) =>
+  (await pool.query(`SELECT step, channel, status FROM customer_notifications WHERE order_id = $1 ORDER BY created_at, channel`, [orderId])).rows.map((r) => `${r.step}/${r.channel}/${r.status}`);
+
+describe('customer notifications', () => {
+  it('an English customer hears of each step of a delivery once, by email and text, with the tracking link, the ETA and the receipt', async () => {
+    const shop = await createShop(pool, 'notify-en');
+    const email = `amelia.${shop.slug}@example.test`;
+    const r = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Amelia', phone: '06 11 22 33 44', email }, address: addressFor(shop.id),
+      items: [{ productId: margherita, quantity: 2 }], payment: 'on_delivery', lang: 'en',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const { id, trackingToken: token, total } = r.body;
+
+    const name = await shopName(shop.id);
+    const [received] = await waitMails(email, 1) as ParsedMail[];
+    expect(received.subject).toBe(`Order no. ${r.body.number} received · ${name}`);
+    expect(received.text).toContain(`${ORIGIN}/track/${token}`);
+    expect(received.text).toContain(`€${(total / 100).toFixed(2)}`);
+    expect(received.html).toContain(`href="${ORIGIN}/track/${token}"`);
+    await waitUntil(() => textsTo('+33611223344').length >= 1, LIVE, 'the first text');
+    expect(texts.find((t) => t.to === '+33611223344')).toMatchObject({ from: 'OCPizza', auth: 'Bearer test-gateway-token', text: expect.stringContaining('order no.') });
+
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const driver = await new Client(base).login(shop.email('driver1'));
+    await driver.post('/api/driver/shift', { onShift: true });
+    await move(kitchen, id, 'preparing');
+    await move(kitchen, id, 'ready');
+    await assignDriver(pool, id);
+    await move(driver, id, 'out_for_delivery');
+    const onTheWay = (await waitMails(email, 2) as ParsedMail[])[1];
+    expect(onTheWay.subject).toBe(`Order no. ${r.body.number} on its way`);
+    expect(onTheWay.text).toMatch(/arriving in about \d+ min/);
+    await handOver(pool, driver, id, 'cash');
+    const delivered = (await waitMails(email, 3) as ParsedMail[])[2];
+    expect(delivered.subject).toBe(`Order no. ${r.body.number} delivered`);
+    expect(delivered.text).toContain(`${ORIGIN}/track/${token}/receipt`);
+    expect(delivered.text).toContain(`€${(total / 100).toFixed(2)}`);
+
+    // the same steps asked again (a repeated job, a replayed event): nothing more goes out
+    for (const step of ['received', 'out_for_delivery', 'delivered']) {
+      await workers.queues.notifications.add('send', { orderId: id, step }, { jobId: `again-${jobId.notify(id, step)}` });
+    }
+    await waitUntil(async () => (await workers.queues.notifications.getJob(`again-${jobId.notify(id, 'delivered')}`))?.finishedOn, LIVE, 'the repeats to run');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([
+      `Order no. ${r.body.number} received · ${name}`, `Order no. ${r.body.number} on its way`, `Order no. ${r.body.number} delivered`,
+    ]);
+    expect(textsTo('+33611223344').map((t) => t.text.split(',')[0])).toEqual([
+      expect.stringContaining('received'), expect.stringContaining('on its way'),
+    ]);
+    expect(await sent(id)).toEqual([
+      'received/email/sent', 'received/sms/sent', 'out_for_delivery/email/sent', 'out_for_delivery/sms/sent', 'delivered/email/sent',
+    ]);
+  });
+
+  it('a French customer who cancels a paid order is told in French that the hold on the card is let go; a mail server and a gateway that fail are retried, and each message still goes once', async () => {
+    const shop = await createShop(pool, 'notify-fr');
+    const email = `jules.${shop.slug}@example.test`;
+    const r = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Jules', phone: '0622334455', email },
+      items: [{ productId: margherita, quantity: 2 }], payment: 'online', lang: 'fr',
+    });
+    expect(r.status).toBe(201);
+    smtpFailures = 1;
+    gatewayFailures = 2;
+    await payAndWaitReceived(base, r.body.trackingToken, LIVE);
+    const [received] = await waitMails(email, 1) as ParsedMail[];
+    expect(received.subject).toBe(`Commande n°${r.body.number} reçue · ${await shopName(shop.id)}`);
+    expect(received.text).toMatch(/a bien reçu votre commande n°\d+ \(21,00\s€\)/);
+    await waitUntil(() => textsTo('+33622334455').length >= 1, LIVE, 'the text after the gateway came back');
+
+    expect((await new Client(base).post(`/api/track/${r.body.trackingToken}/cancel`)).status).toBe(200);
+    const cancelled = (await waitMails(email, 2) as ParsedMail[])[1];
+    expect(cancelled.subject).toBe(`Commande n°${r.body.number} annulée`);
+    expect(cancelled.text).toMatch(/L’autorisation de 21,00\s€ sur votre carte est levée\s: rien n’a été débité\./);
+    await waitUntil(() => textsTo('+33622334455').length >= 2, LIVE, 'the cancel text');
+    expect(textsTo('+33622334455')[1].text).toMatch(/^OC Pizza\s: commande n°\d+ annulée\. L’autorisation de 21,00/);
+    // the hold let go is not a refund: no "refunded" message follows
+    await waitUntil(async () => (await new Client(base).get(`/api/track/${r.body.trackingToken}`)).body.payment.status === 'refunded', LIVE, 'the hold let go');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mailsTo(email)).toHaveLength(2);
+    expect(textsTo('+33622334455')).toHaveLength(2);
+    const attempts = (await pool.query(`SELECT step, channel, attempts FROM customer_notifications WHERE order_id = $1 AND step = 'received' ORDER BY channel`, [r.body.id])).rows;
+    expect(attempts).toEqual([{ step: 'received', channel: 'email', attempts: 2 }, { step: 'received', channel: 'sms', attempts: 3 }]);
+  });
+
+  it('an order without an email gets its texts only: received, and ready to collect', async () => {
+    const shop = await createShop(pool, 'notify-sms');
+    const r = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Zoé', phone: '0633445566' },
+      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(r.status).toBe(201);
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    await move(kitchen, r.body.id, 'preparing');
+    await move(kitchen, r.body.id, 'ready');
+    await waitUntil(() => textsTo('+33633445566').length >= 2, LIVE, 'two texts');
+    expect(textsTo('+33633445566').map((t) => t.text)).toEqual([
+      expect.stringMatching(/^OC Pizza\s: commande n°\d+ reçue par/), expect.stringMatching(/est prête à retirer chez/),
+    ]);
+    expect(await sent(r.body.id)).toEqual(['received/sms/sent', 'ready/sms/sent']);
+  });
+
+  it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {
+    const shop = await createShop(pool, 'notify-race');
+    const r = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Léo', phone: '0644556677', email: `leo.${shop.slug}@example.test` }, address: addressFor(shop.id),
+      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(r.status).toBe(201);
+    const mails: string[] = [];
+    let release!: () => void;
+    const slowMailer = { async send(m: { subject: string }) { await new Promise<void>((resolve) => (release = resolve)); mails.push(m.subject); }, close() {} };
+    const deps = { db: pool, mailer: slowMailer, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    // "ready" is not a step of a delivery for the workers: only these two runs send it
+    const first = notifyCustomer(deps, r.body.id, 'ready');
+    await waitUntil(() => release, LIVE, 'the first run to be sending');
+    await expect(notifyCustomer(deps, r.body.id, 'ready')).rejects.toThrow(/another run is sending/);
+    release();
+    expect(await first).toMatchObject({ email: 'sent' });
+    expect(await notifyCustomer(deps, r.body.id, 'ready')).toMatchObject({ email: 'already' });
+    expect(mails).toHaveLength(1);
+  });
+});
