@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import helmet from 'helmet';
 import express from 'express';
 import { Redis } from 'ioredis';
+import { redisTls } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -67,11 +68,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? pino({ level: config.LOG_LEVEL });
   const db = createPool(config.DATABASE_URL, 20);
   setDb(db); // the SvelteKit pages in this process share the pool
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
   redis.on('error', () => {});
   await redis.connect().catch((err) => log.warn({ err }, 'redis not reachable yet'));
   // read-only handles on the workers' queues, for metrics and the operations page
-  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true, tls: redisTls(config) });
   queueRedis.on('error', () => {});
   const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
   // Redis away: /readyz and /metrics say so; one line a minute in the logs is enough

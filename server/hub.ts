@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
+import { nodeRedisSocket } from '../src/lib/server/redis-options.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -58,7 +59,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     allowRequest: (req, callback) => guard.allowRequest(req, callback),
   });
   // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
-  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL });
+  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL, socket: nodeRedisSocket(config) });
   if (streams) {
     let lastWarning = 0;
     streams.on('error', (err: Error) => {

@@ -10,7 +10,8 @@ import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, typ
 export async function scheduleMaintenance(queues: Queues, config: Config) {
   // BullMQ types a scheduler's id as a job name; ours are ids, the template names the job
   const schedules = queues.maintenance as Queue;
-  await schedules.upsertJobScheduler(SCHEDULERS.backup, { pattern: config.BACKUP_CRON, tz: 'UTC' }, { name: 'backup', data: { trigger: 'schedule' } });
+  if (config.BACKUP_CRON === 'off') await schedules.removeJobScheduler(SCHEDULERS.backup);
+  else await schedules.upsertJobScheduler(SCHEDULERS.backup, { pattern: config.BACKUP_CRON, tz: 'UTC' }, { name: 'backup', data: { trigger: 'schedule' } });
   await schedules.upsertJobScheduler(
     SCHEDULERS.housekeeping,
     { pattern: config.MAINTENANCE_CRON, tz: 'UTC' },

@@ -13,6 +13,10 @@ export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'd
  * that gave up is retried. Job ids are fixed per order (and attempt), so a job already queued is
  * left alone and nothing runs twice. Run at start and every minute by the workers.
  */
+/** The schedules the workers keep in Redis: the backup's only when they take the backups. */
+const expectedSchedulers = (config: Config): string[] =>
+  config.BACKUP_CRON === 'off' ? [SCHEDULERS.housekeeping] : Object.values(SCHEDULERS);
+
 export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
   const { db, queues, config } = deps;
   const now = Date.now();
@@ -52,7 +56,7 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
 
   // the schedules live in Redis too: registered again if they were lost
   const schedulers = new Set((await queues.maintenance.getJobSchedulers()).map((s) => s.key));
-  if (deps.schedules !== false && Object.values(SCHEDULERS).some((k) => !schedulers.has(k))) {
+  if (deps.schedules !== false && expectedSchedulers(config).some((k) => !schedulers.has(k))) {
     await scheduleMaintenance(queues, config);
     report.schedules++;
   }

@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { redisTls } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool } from '../src/lib/server/db.ts';
@@ -35,7 +36,7 @@ export async function startWorkers(
   options: { schedule?: boolean; reconcile?: boolean } = {},
 ) {
   const db = createPool(config.DATABASE_URL, 10);
-  const connection = connectionFor(config.REDIS_URL);
+  const connection = connectionFor(config);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
   const stripe = stripeClient(config);
@@ -43,7 +44,7 @@ export async function startWorkers(
   const keep = (orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }) => rememberIntent(db, orderId, attempt, intent);
   const provider = stripe ? new StripePaymentProvider(stripe, keep) : new DemoPaymentProvider(keep);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider

@@ -24,13 +24,24 @@ export function backupFileName(at: Date): string {
  * Dumps the database in pg_dump's custom format into `dir`, checks the dump with
  * `pg_restore --list`, and records the attempt in `backups` (success or failure).
  */
+/**
+ * The database URL as pg_dump and pg_restore (libpq) read it: node-postgres's `sslmode=no-verify`
+ * (a managed Postgres with the platform's own certificate) is libpq's `require` (encrypted, not verified).
+ */
+export function libpqUrl(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  if (u.searchParams.get('sslmode') !== 'no-verify') return databaseUrl;
+  u.searchParams.set('sslmode', 'require');
+  return u.toString();
+}
+
 export async function createBackup(q: Queryable, databaseUrl: string, dir: string, trigger = 'schedule'): Promise<BackupResult> {
   const { rows } = await q.query<{ id: number }>('INSERT INTO backups (trigger) VALUES ($1) RETURNING id', [trigger]);
   const id = rows[0].id;
   const file = resolve(dir, backupFileName(new Date()));
   try {
     await mkdir(dir, { recursive: true });
-    await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, `--dbname=${databaseUrl}`], {
+    await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, `--dbname=${libpqUrl(databaseUrl)}`], {
       maxBuffer: 16 * 1024 * 1024,
     });
     const { stdout } = await run('pg_restore', ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
@@ -105,7 +116,7 @@ export async function restoreBackup(file: string, databaseUrl: string, opts: { f
   if (!empty && !opts.force) {
     throw new Error('the target database is not empty: pass --force to replace its contents');
   }
-  const args = ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${databaseUrl}`];
+  const args = ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${libpqUrl(databaseUrl)}`];
   if (!empty) args.push('--clean', '--if-exists');
   await run('pg_restore', [...args, file], { maxBuffer: 64 * 1024 * 1024 });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './config.ts';
+import { libpqUrl } from './backup.ts';
+import { redisTls } from './redis-options.ts';
 
 describe('environment', () => {
   it('gives development defaults, including a demo password', () => {
@@ -47,5 +49,23 @@ describe('environment', () => {
     expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos', S3_ACCESS_KEY_ID: 'k' })).toThrow(/S3_SECRET_ACCESS_KEY are needed with S3_BUCKET/);
     expect(() => parseConfig({ S3_BUCKET: 'ocpizza-photos', ...keys, S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
     expect(() => parseConfig({ S3_FORCE_PATH_STYLE: 'yes' })).toThrow(/S3_FORCE_PATH_STYLE/);
+  });
+
+  it('reads a PaaS\'s settings: $PORT, a TLS Redis with a self-signed certificate, backups left to the platform', () => {
+    const c = parseConfig({ PORT: '41234', REDIS_URL: 'rediss://:secret@redis.example.net:16380', REDIS_TLS_VERIFY: 'false', BACKUP_CRON: 'off' });
+    expect(c.PORT).toBe(41234);
+    expect(c.BACKUP_CRON).toBe('off');
+    expect(redisTls(c)).toMatchObject({ rejectUnauthorized: false, servername: 'redis.example.net' });
+    // verified by default; plain redis:// has no TLS
+    expect(redisTls(parseConfig({ REDIS_URL: 'rediss://redis.example.net:6380' }))).toMatchObject({ rejectUnauthorized: true });
+    expect(redisTls(parseConfig({}))).toBeUndefined();
+    expect(() => parseConfig({ REDIS_URL: 'http://redis.example.net' })).toThrow(/REDIS_URL/);
+    expect(() => parseConfig({ REDIS_TLS_VERIFY: 'maybe' })).toThrow(/REDIS_TLS_VERIFY/);
+    expect(() => parseConfig({ BACKUP_CRON: 'never' })).toThrow(/BACKUP_CRON/);
+  });
+
+  it('hands pg_dump a managed Postgres URL it understands (node-postgres\'s no-verify is libpq\'s require)', () => {
+    expect(libpqUrl('postgres://u:p%40ss@db.example.net:5432/ocpizza?sslmode=no-verify')).toBe('postgres://u:p%40ss@db.example.net:5432/ocpizza?sslmode=require');
+    expect(libpqUrl('postgres://postgres@127.0.0.1:5432/ocpizza')).toBe('postgres://postgres@127.0.0.1:5432/ocpizza');
   });
 });

@@ -10,7 +10,12 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/ocpizza'),
-    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /** redis:// or, with TLS, rediss:// (managed Redis on a PaaS). */
+    REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//i.test(u), 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    /** With rediss://: "false" accepts a managed Redis's self-signed certificate (the platform's own network only). */
+    REDIS_TLS_VERIFY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** With rediss://: a CA certificate (PEM file) to trust for the Redis server. */
+    REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
     PUBLIC_ORIGIN: z.string().url().optional(),
@@ -32,7 +37,8 @@ const schema = z
     SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     SENTRY_DSN: z.string().url().optional(),
     BACKUP_DIR: z.string().min(1).default('backups'),
-    BACKUP_CRON: z.string().min(9).default('0 3 * * *'),
+    /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */
+    BACKUP_CRON: z.union([z.literal('off'), z.string().min(9)]).default('0 3 * * *'),
     BACKUP_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
     MAINTENANCE_CRON: z.string().min(9).default('30 4 * * 0'),
     EVENT_ARCHIVE_DAYS: z.coerce.number().int().positive().default(90),

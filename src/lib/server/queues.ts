@@ -1,3 +1,4 @@
+import { redisTls, type RedisSettings } from './redis-options.ts';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 
 // Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
@@ -115,9 +116,11 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export function connectionFor(redisUrl: string): ConnectionOptions {
-  const u = new URL(redisUrl);
+export function connectionFor(redis: string | RedisSettings): ConnectionOptions {
+  const settings = typeof redis === 'string' ? { REDIS_URL: redis, REDIS_TLS_VERIFY: true } : redis;
+  const u = new URL(settings.REDIS_URL);
   return {
+    tls: redisTls(settings),
     host: u.hostname,
     port: Number(u.port || 6379),
     username: u.username || undefined,
