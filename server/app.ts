@@ -86,6 +86,21 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   let shuttingDown = false;
 
+  /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
+  async function readiness() {
+    const checks = { postgres: false, redis: false, schema: false, accepting: !shuttingDown };
+    let pending: string[] = [];
+    await Promise.all([
+      withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
+      withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
+      withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
+    ]);
+    // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
+    // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
+    const ready = checks.postgres && checks.schema && checks.accepting;
+    return { ready, checks, pending };
+  }
+
   // the metrics are made before the hub they count: they read it through this reference
   const hubRef: { current?: Awaited<ReturnType<typeof createHub>> } = {};
   const metrics = createMetrics({
@@ -99,6 +114,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
       return counts;
     },
+    readiness,
+    relayListening: () => hubRef.current?.relayListening() ?? false,
     screensByShop: () => {
       const counts = new Map<string, { role: string; pizzeria: string; count: number }>();
       for (const s of hubRef.current?.io.of('/').sockets.values() ?? []) {
@@ -164,16 +181,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = { postgres: false, redis: false, schema: false, accepting: !shuttingDown };
-    let pending: string[] = [];
-    await Promise.all([
-      withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
-      withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
-      withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
-    ]);
-    // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
-    // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
-    const ready = checks.postgres && checks.schema && checks.accepting;
+    const { ready, checks, pending } = await readiness();
     res.status(ready ? 200 : 503).json({
       status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
       checks,

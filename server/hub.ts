@@ -152,6 +152,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   return {
     io,
     relay,
+    relayListening: () => relayRef.listening(),
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();

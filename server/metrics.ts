@@ -4,6 +4,8 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../src/lib/server/db.ts';
 import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSummary } from '../src/lib/server/operations-queries.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
+import { listPizzerias } from '../src/lib/server/catalogue.ts';
+import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -24,6 +26,10 @@ export function createMetrics(deps: {
   socketsByRole: () => Record<string, number>;
   /** Staff screens (kitchen tablets, driver phones, counters) per shop. */
   screensByShop: () => { role: string; pizzeria: string; count: number }[];
+  /** What /readyz checks, each true or false. */
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** Whether this server's hub holds its LISTEN connection to Postgres. */
+  relayListening: () => boolean;
 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ocpizza_' });
@@ -132,6 +138,35 @@ export function createMetrics(deps: {
     registers: [registry],
     async collect() {
       this.set((await pendingMigrations(deps.db).catch(() => [])).length);
+    },
+  });
+
+  new Gauge({
+    name: 'ocpizza_shop_open',
+    help: '1 while a shop is open by its opening hours (a shop without hours is always open), else 0',
+    labelNames: ['pizzeria'] as const,
+    registers: [registry],
+    async collect() {
+      const shops = await listPizzerias(deps.db);
+      const now = new Date();
+      this.reset();
+      for (const s of shops) this.set({ pizzeria: s.slug }, !s.openingHours || isOpenAt(s.openingHours, now) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_ready',
+    help: 'What /readyz says of this server: 1 ready (or degraded without Redis), 0 not ready',
+    registers: [registry],
+    async collect() {
+      this.set((await deps.readiness()).ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_relay_listening',
+    help: '1 while this server\'s hub listens to Postgres for order events, 0 while it reconnects',
+    registers: [registry],
+    collect() {
+      this.set(deps.relayListening() ? 1 : 0);
     },
   });
 

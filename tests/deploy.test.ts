@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES, SCHEDULERS } from '../src/lib/server/queues.ts';
-import { createSideDatabase, freePort, waitUntil } from './helpers.ts';
+import { createSideDatabase, freePort, parsePrometheus, samplesOf, startTestApp, waitUntil } from './helpers.ts';
 
 const ROOT = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), 'ocpizza-deploy-'));
@@ -272,4 +272,28 @@ describe('on a VPS, from the systemd units', () => {
     expect(file).toMatch(/nightly\/ocpizza-.*\.dump$/);
     expect(existsSync(file)).toBe(true);
   }, 90_000);
+});
+
+describe('the alerts and the dashboard', () => {
+  it('watch only series the servers export: readiness, relay, shops open, screens, queues, backups', async () => {
+    const { app, base } = await startTestApp();
+    cleanups.push(() => app.close());
+    await fetch(`${base}/healthz`);
+    const text = (await waitUntil(async () => {
+      const t = await (await fetch(`${base}/metrics`)).text();
+      return /^ocpizza_relay_listening 1$/m.test(t) ? t : null;
+    }, 10_000, 'the relay listening'))!;
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    const named = (file: string) => new Set([...readFileSync(join(ROOT, file), 'utf8').matchAll(/\bocpizza_[a-z0-9_]+/g)].map((m) => m[0]));
+    for (const file of ['deploy/prometheus/alerts.yml', 'deploy/grafana/ocpizza-evening.json']) {
+      const missing = [...named(file)].filter((n) => !exported.has(n) && !exported.has(n.replace(/_(bucket|count|sum)$/, '')));
+      expect(missing, `${file} names series no server exports`).toEqual([]);
+    }
+    const samples = parsePrometheus(text);
+    expect(samplesOf(samples, 'ocpizza_ready')[0].value).toBe(1);
+    // every seeded shop says whether it is open now
+    const open = samplesOf(samples, 'ocpizza_shop_open');
+    expect(open.map((s) => s.labels.pizzeria)).toEqual(expect.arrayContaining(['bastille', 'montmartre', 'batignolles', 'montparnasse', 'canal']));
+    expect(open.every((s) => s.value === 0 || s.value === 1)).toBe(true);
+  }, 60_000);
 });
