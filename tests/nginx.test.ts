@@ -1,0 +1,175 @@
+// deploy/nginx/ocpizza.conf in front of two built servers, as on the VPS: Debian's nginx runs the
+// file as shipped, with only its ports, certificate and cache folder moved for a test machine
+// (listen 80/443 become two free local ports). Plain HTTP is sent to HTTPS, pages and the API go
+// through, a screen's Socket.io WebSocket is upgraded and lives, the servers take turns, the
+// fingerprinted assets are cached, and an oversized body is refused at the door.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as ioClient } from 'socket.io-client';
+import { childEnv, freePort, waitUntil } from './helpers.ts';
+
+const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+const ROOT = process.cwd();
+const dir = mkdtempSync(join(tmpdir(), 'ocpizza-nginx-'));
+const cleanups: (() => Promise<void> | void)[] = [];
+let httpPort: number;
+let httpsPort: number;
+const serverPorts: number[] = [];
+const logs: string[] = [];
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+/** An HTTPS request to Nginx that accepts its test certificate. */
+function https(path: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: httpsPort, path, method: opts.method ?? 'GET', headers: opts.headers, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+beforeAll(async () => {
+  if (!nginx) return;
+  chmodSync(dir, 0o755); // nginx's workers run as nobody
+  expect(existsSync(join(ROOT, 'dist/server/index.js')), 'npm run build first (npm test does)').toBe(true);
+  // two servers, as two ocpizza-server@ instances
+  for (let i = 0; i < 2; i++) {
+    const port = await freePort();
+    serverPorts.push(port);
+    const child = spawn(process.execPath, ['dist/server/index.js'], {
+      cwd: ROOT,
+      env: childEnv({
+        NODE_ENV: 'production',
+        SESSION_SECRET: randomBytes(32).toString('base64'),
+        DATABASE_URL: inject('databaseUrl'),
+        QUEUE_PREFIX: inject('queuePrefix'),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        TRUST_PROXY: 'loopback',
+        GEOCODER_URL: inject('geocoderUrl'),
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => logs.push(`[${port}] ${d}`));
+    child.stderr!.on('data', (d) => logs.push(`[${port}] ${d}`));
+    const exited = new Promise((r) => child.once('exit', r));
+    cleanups.push(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+  }
+  for (const port of serverPorts) {
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, 30_000, `server ${port}`);
+  }
+
+  // the site as shipped, moved onto free ports with a test certificate
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost']);
+  expect(made.status, made.stderr?.toString()).toBe(0);
+  mkdirSync(join(dir, 'acme'));
+  const site = readFileSync(join(ROOT, 'deploy/nginx/ocpizza.conf'), 'utf8')
+    .replace(/^\s*listen \[::\]:\d+.*$/gm, '')
+    .replace(/listen 80;/, `listen 127.0.0.1:${httpPort};`)
+    .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`)
+    .replace(/^\s*server 127\.0\.0\.1:\d+ (.*)$/gm, '')
+    .replace(/least_conn;/, `least_conn;\n${serverPorts.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).join('\n')}`)
+    .replace(/ssl_certificate\s+\S+;/, `ssl_certificate ${join(dir, 'cert.pem')};`)
+    .replace(/ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${join(dir, 'key.pem')};`)
+    .replace(/proxy_cache_path \S+/, `proxy_cache_path ${join(dir, 'cache')}`)
+    .replace(/root \/var\/www\/letsencrypt;/, `root ${join(dir, 'acme')};`);
+  writeFileSync(join(dir, 'ocpizza.conf'), site);
+  writeFileSync(join(dir, 'nginx.conf'), [
+    'daemon off;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')} warn;`,
+    'events {}',
+    'http {',
+    '  include /etc/nginx/mime.types;',
+    "  log_format upstream '$upstream_addr $uri';",
+    `  access_log ${join(dir, 'access.log')} upstream;`,
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}-temp`)};`),
+    `  include ${join(dir, 'ocpizza.conf')};`,
+    '}',
+  ].join('\n'));
+  const proc = spawn(nginx, ['-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise((r) => proc.once('exit', r));
+  cleanups.push(async () => {
+    proc.kill('SIGQUIT');
+    await exited;
+  });
+  await waitUntil(async () => {
+    if (proc.exitCode !== null) throw new Error(`nginx exited: ${err}${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+    return (await https('/healthz').catch(() => null))?.status === 200;
+  }, 15_000, 'nginx');
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!nginx)('the shipped Nginx site in front of two servers', () => {
+  it('sends plain HTTP to HTTPS, and serves the pages, the API and the probes over HTTPS', async () => {
+    const plain = await fetch(`http://127.0.0.1:${httpPort}/kitchen?x=1`, { redirect: 'manual' });
+    expect(plain.status).toBe(301);
+    expect(plain.headers.get('location')).toBe(`https://127.0.0.1/kitchen?x=1`);
+    expect((await https('/readyz')).body).toMatch(/"status":"ready"/);
+    const menu = await https('/api/pizzerias/1/menu');
+    expect(menu.status).toBe(200);
+    const home = await https('/');
+    expect(home.status).toBe(200);
+    expect(home.headers['strict-transport-security']).toBeTruthy(); // the app's own headers come through
+  });
+
+  it('upgrades a screen\'s Socket.io connection to a WebSocket, from a page of the site, and refuses one from elsewhere', async () => {
+    const origin = `https://127.0.0.1:${httpsPort}`;
+    const socket = ioClient(origin, { transports: ['websocket'], rejectUnauthorized: false, extraHeaders: { origin }, reconnection: false });
+    cleanups.push(() => void socket.close());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    expect(socket.io.engine.transport.name).toBe('websocket');
+    // a page elsewhere may not open one (the servers check Origin against the Host Nginx passes)
+    const foreign = ioClient(origin, { transports: ['websocket'], rejectUnauthorized: false, extraHeaders: { origin: 'https://evil.example' }, reconnection: false });
+    cleanups.push(() => void foreign.close());
+    const refused = await new Promise<string>((resolve) => {
+      foreign.once('connect', () => resolve('connected'));
+      foreign.once('connect_error', (e) => resolve(e.message));
+    });
+    expect(refused).not.toBe('connected');
+    expect(socket.connected).toBe(true);
+  });
+
+  it('balances over both servers, caches the fingerprinted assets, and refuses an oversized body at the door', async () => {
+    await Promise.all(Array.from({ length: 12 }, () => https('/healthz')));
+    // least_conn over two idle servers spreads them: both took requests (the log names the upstream of each)
+    const served = new Set(readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.endsWith(' /healthz')).map((l) => l.split(' ')[0]));
+    expect([...served].sort()).toEqual(serverPorts.map((p) => `127.0.0.1:${p}`).sort());
+
+    const home = await https('/');
+    const asset = /\/_app\/immutable\/[^"']+\.js/.exec(home.body)?.[0];
+    expect(asset, 'an immutable asset on the home page').toBeTruthy();
+    const first = await https(asset!);
+    const second = await https(asset!);
+    expect(first.status).toBe(200);
+    expect(second.headers['x-cache-status']).toBe('HIT');
+    expect(String(second.headers['cache-control'])).toMatch(/immutable/);
+
+    const big = await https('/api/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(11 * 1024 * 1024, 32) });
+    expect(big.status).toBe(413);
+  });
+});
