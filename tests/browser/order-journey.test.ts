@@ -140,7 +140,7 @@ describe('a delivery order, live on every screen', () => {
     await accessible(customer, 'tracking page, delivered');
     // the ticket left the kitchen's ready column
     await expect.poll(() => kitchen.locator(`[data-column=ready] article[data-number="${number}"]`).count()).toBe(0);
-  });
+  }, 90_000); // four screens and a whole delivery: its steps wait on their own limits, the whole on this one
 
   it('greys a pizza out on an open menu the moment the last portion is ordered elsewhere', async () => {
     const ctx = await browser.newContext();
