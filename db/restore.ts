@@ -1,17 +1,18 @@
-// npm run db:restore -- <file> [--force] [--to <database url>]
-// Restores a backup into DATABASE_URL (or --to). A database that already holds tables is refused
+// npm run db:restore -- <file or s3://bucket/key> [--force] [--to <database url>]
+// Restores a backup into DATABASE_URL (or --to); one in the bucket is fetched into BACKUP_DIR first. A database that already holds tables is refused
 // unless --force. A target database that does not exist is created.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { checkBackupFile, restoreBackup } from '../src/lib/server/backup.ts';
 import { config } from '../src/lib/server/config.ts';
+import { fetchBackup } from '../src/lib/server/backup-store.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { force: { type: 'boolean', default: false }, to: { type: 'string' } },
 });
 if (positionals.length !== 1) {
-  console.error('usage: npm run db:restore -- <backup file> [--force] [--to <database url>]');
+  console.error('usage: npm run db:restore -- <backup file or s3://bucket/key> [--force] [--to <database url>]');
   process.exit(2);
 }
 const target = values.to ?? config().DATABASE_URL;
@@ -31,9 +32,10 @@ async function ensureDatabase(url: string) {
 }
 
 try {
-  await checkBackupFile(positionals[0]); // a missing or unreadable file creates no database
+  const file = await fetchBackup(positionals[0], config(), config().BACKUP_DIR);
+  await checkBackupFile(file); // a missing or unreadable file creates no database
   await ensureDatabase(target);
-  await restoreBackup(positionals[0], target, { force: values.force });
+  await restoreBackup(file, target, { force: values.force });
   console.log(`restored ${positionals[0]} into ${new URL(target).pathname.slice(1)}`);
 } catch (err) {
   console.error(`restore refused or failed: ${(err as Error).message}`);

@@ -11,6 +11,10 @@ process.on('unhandledRejection', (err) => {
   reportError(err);
 });
 
+// a PaaS dyno's disk is thrown away at every restart: photos kept there are lost
+if (cfg.NODE_ENV === 'production' && process.env.DYNO && !cfg.S3_BUCKET) {
+  log.warn('product photos are kept on this dyno\'s disk, which does not last: set S3_BUCKET (docs/operations.md, 3.1)');
+}
 const app = await createApp({ config: cfg, withPages: true, log });
 const port = await app.listen(cfg.PORT, cfg.HOST);
 log.info({ port }, `OC Pizza Live listening on http://localhost:${port}`);

@@ -1,6 +1,7 @@
 import { Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { createBackup, pruneBackups } from '../src/lib/server/backup.ts';
+import { createBackup } from '../src/lib/server/backup.ts';
+import { backupStoreFrom } from '../src/lib/server/backup-store.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
@@ -22,13 +23,14 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
 
 export function startMaintenanceWorker(deps: { db: Db; config: Config; connection: ConnectionOptions; prefix: string; log: Logger }) {
   const { db, config, log } = deps;
+  const store = backupStoreFrom(config);
   return new Worker<JobData<'maintenance'>, unknown, JobName<'maintenance'>>(
     QUEUES.maintenance,
     async (job) => {
       if (job.name === 'backup') {
         try {
-          const result = await createBackup(db, config.DATABASE_URL, config.BACKUP_DIR, job.data.trigger ?? 'schedule');
-          const pruned = await pruneBackups(config.BACKUP_DIR, config.BACKUP_RETENTION_DAYS);
+          const result = await createBackup(db, config.DATABASE_URL, config.BACKUP_DIR, job.data.trigger ?? 'schedule', store.keep);
+          const pruned = await store.prune(config.BACKUP_RETENTION_DAYS);
           log.info({ file: result.file, bytes: result.bytes, tables: result.tables, pruned }, 'backup done');
           return { file: result.file, bytes: result.bytes, pruned: pruned.length };
         } catch (err) {

@@ -21,10 +21,6 @@ export function backupFileName(at: Date): string {
 }
 
 /**
- * Dumps the database in pg_dump's custom format into `dir`, checks the dump with
- * `pg_restore --list`, and records the attempt in `backups` (success or failure).
- */
-/**
  * The database URL as pg_dump and pg_restore (libpq) read it: node-postgres's `sslmode=no-verify`
  * (a managed Postgres with the platform's own certificate) is libpq's `require` (encrypted, not verified).
  */
@@ -35,7 +31,18 @@ export function libpqUrl(databaseUrl: string): string {
   return u.toString();
 }
 
-export async function createBackup(q: Queryable, databaseUrl: string, dir: string, trigger = 'schedule'): Promise<BackupResult> {
+/**
+ * Dumps the database in pg_dump's custom format into `dir`, checks the dump with
+ * `pg_restore --list`, hands it to `keep`, and records the attempt in `backups` (success or failure).
+ */
+export async function createBackup(
+  q: Queryable,
+  databaseUrl: string,
+  dir: string,
+  trigger = 'schedule',
+  /** Where the checked dump goes next (the bucket); answers its new place. */
+  keep: (file: string) => Promise<string> = async (file) => file,
+): Promise<BackupResult> {
   const { rows } = await q.query<{ id: number }>('INSERT INTO backups (trigger) VALUES ($1) RETURNING id', [trigger]);
   const id = rows[0].id;
   const file = resolve(dir, backupFileName(new Date()));
@@ -48,8 +55,9 @@ export async function createBackup(q: Queryable, databaseUrl: string, dir: strin
     const tables = stdout.split('\n').filter((l) => / TABLE DATA /.test(l)).length;
     if (tables === 0) throw new Error('the dump lists no table data');
     const bytes = (await stat(file)).size;
-    await q.query('UPDATE backups SET finished_at = now(), file = $2, bytes = $3, ok = true WHERE id = $1', [id, file, bytes]);
-    return { id, file, bytes, tables };
+    const kept = await keep(file);
+    await q.query('UPDATE backups SET finished_at = now(), file = $2, bytes = $3, ok = true WHERE id = $1', [id, kept, bytes]);
+    return { id, file: kept, bytes, tables };
   } catch (err) {
     const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     await q.query('UPDATE backups SET finished_at = now(), file = $2, ok = false, error = $3 WHERE id = $1', [id, file, message.slice(0, 2000)]);
@@ -58,14 +66,19 @@ export async function createBackup(q: Queryable, databaseUrl: string, dir: strin
   }
 }
 
+/** When a dump of ours was taken, from its name; null for any other name. */
+export function backupTakenAt(name: string): number | null {
+  const m = BACKUP_NAME.exec(name);
+  return m ? Date.parse(m[1].replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z')) : null;
+}
+
 /** Deletes dumps in `dir` older than `days`; returns the names it deleted. */
 export async function pruneBackups(dir: string, days: number, now = new Date()): Promise<string[]> {
   const cutoff = now.getTime() - days * 24 * 3600_000;
   const deleted: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = BACKUP_NAME.exec(name);
-    if (!m) continue; // never touch a file this job did not write
-    const takenAt = Date.parse(m[1].replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z'));
+    const takenAt = backupTakenAt(name);
+    if (takenAt === null) continue; // never touch a file this job did not write
     if (takenAt < cutoff) {
       await unlink(join(dir, name));
       deleted.push(name);

@@ -40,6 +40,12 @@ const schema = z
     /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */
     BACKUP_CRON: z.union([z.literal('off'), z.string().min(9)]).default('0 3 * * *'),
     BACKUP_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
+    /**
+     * An S3-compatible bucket that keeps the dumps (with the S3_* endpoint and keys of the photos):
+     * where the machine's disk does not last. Each dump is checked in BACKUP_DIR, then moved there.
+     */
+    BACKUP_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name').optional(),
+    BACKUP_S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'a folder such as backups/ (or empty)').default('backups/'),
     MAINTENANCE_CRON: z.string().min(9).default('30 4 * * 0'),
     EVENT_ARCHIVE_DAYS: z.coerce.number().int().positive().default(90),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -126,8 +132,8 @@ const schema = z
     if (stripe !== 0 && stripe !== 3) {
       ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY go together' });
     }
-    if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed with S3_BUCKET' });
+    if ((env.S3_BUCKET || env.BACKUP_S3_BUCKET) && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed with S3_BUCKET or BACKUP_S3_BUCKET' });
     }
     if (env.NODE_ENV === 'production' && env.DEMO_PASSWORD === DEV_DEMO_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });
