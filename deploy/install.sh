@@ -19,7 +19,8 @@
 #   5. creates the database role and database if missing, runs the migrations (and the demo seed
 #      with --demo);
 #   6. installs the units in /etc/systemd/system and the site in /etc/nginx/sites-available, with
-#      its name and the servers' ports, and checks it with `nginx -t`;
+#      its name, the servers' ports and the Let's Encrypt certificate if there is one (a site the
+#      operators changed is kept, the new one written beside it), and checks it with `nginx -t`;
 #   7. where systemd runs: enables and starts everything and waits for each server's /readyz.
 #      Where it does not (a container, a CI machine), it stops after step 6 and says so.
 #
@@ -170,10 +171,23 @@ mkdir -p "$UNITS" "$NGINX/sites-available" "$NGINX/sites-enabled"
 for unit in "$APP"/deploy/systemd/*; do install -m 0644 "$unit" "$UNITS/"; done
 upstreams=""
 for port in "${PORTS[@]}"; do upstreams+="    server 127.0.0.1:$port max_fails=3 fail_timeout=10s;\n"; done
+site="$NGINX/sites-available/ocpizza.conf"
+# the site's name and servers; its own certificate once certbot has made one
+cert="/etc/letsencrypt/live/$DOMAIN"
 sed -e "s/ocpizza\.example\.fr/$DOMAIN/g" \
   -e '/^    server 127\.0\.0\.1:[0-9]* max_fails/d' \
   -e "s/^    least_conn;/    least_conn;\n${upstreams%\\n}/" \
-  "$APP/deploy/nginx/ocpizza.conf" > "$NGINX/sites-available/ocpizza.conf"
+  "$APP/deploy/nginx/ocpizza.conf" > "$site.dist"
+if [ -f "$cert/fullchain.pem" ] && [ -f "$cert/privkey.pem" ]; then
+  sed -i -e "s#^    ssl_certificate     /etc/ssl/certs/ssl-cert-snakeoil.pem;#    ssl_certificate     $cert/fullchain.pem;#" \
+    -e "s#^    ssl_certificate_key /etc/ssl/private/ssl-cert-snakeoil.key;#    ssl_certificate_key $cert/privkey.pem;#" "$site.dist"
+fi
+if [ -f "$site" ] && ! cmp -s "$site" "$site.dist"; then
+  # an update never overwrites what the operators changed (a certificate, a limit): they merge it
+  echo "kept $site as it is; this version's is beside it: diff $site $site.dist"
+else
+  mv "$site.dist" "$site"
+fi
 ln -sfn ../sites-available/ocpizza.conf "$NGINX/sites-enabled/ocpizza.conf"
 [ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 mkdir -p "$ROOT/var/www/letsencrypt"
