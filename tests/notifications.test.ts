@@ -3,62 +3,34 @@
 // the SMS gateway: each step once per channel, in the customer's language, with the right amounts
 // and links; a gateway or mail server that fails is retried and still sends once.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import {
-  Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, workersStartFromNow,
+  Client, addressFor, assignDriver, createShop, freePort, handOver, move, payAndWaitReceived, productId, waitUntil,
 } from './helpers.ts';
-import type { App } from '../server/app.ts';
-import { startWorkers } from '../workers/workers.ts';
+import type { startWorkers } from '../workers/workers.ts';
+import type { ParsedMail } from 'mailparser';
+import { startStack, startTestSmtp, type Stack, type TestSmtp } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 
-let app: App;
 let base: string;
 let pool: pg.Pool;
 let workers: Awaited<ReturnType<typeof startWorkers>>;
 let margherita: number;
-let smtp: SMTPServer;
+let stack: Stack;
+let smtp: TestSmtp;
 let gateway: Server;
-const inbox: ParsedMail[] = [];
 const texts: { to: string; from: string; text: string; auth: string | undefined }[] = [];
 let smtpFailures = 0;
 let gatewayFailures = 0;
 const LIVE = 20_000;
 const ORIGIN = 'https://commande.ocpizza.example';
 
-const listen = (s: { listen: (port: number, host: string, cb: () => void) => unknown }) =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as AddressInfo).port;
-      probe.close(() => s.listen(port, '127.0.0.1', () => resolve(port)));
-    });
-  });
-
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      simpleParser(stream).then((mail) => {
-        // a mail server having a bad moment: the message is refused, the job tries again
-        if (smtpFailures > 0) {
-          smtpFailures--;
-          return done(Object.assign(new Error('try again later'), { responseCode: 451 }));
-        }
-        inbox.push(mail);
-        done();
-      }, done);
-    },
-  });
-  const smtpPort = await listen(smtp);
+  // a mail server having a bad moment: the message is refused, the job tries again
+  smtp = await startTestSmtp({ refuse: () => smtpFailures > 0 && smtpFailures-- > 0 });
   gateway = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -72,28 +44,27 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sms-${texts.length}` }));
     });
   });
-  const gatewayPort = await listen(gateway);
-  const env = {
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  const gatewayPort = await freePort();
+  await new Promise<void>((resolve) => gateway.listen(gatewayPort, '127.0.0.1', resolve));
+  stack = await startStack({
+    SMTP_URL: smtp.url,
     SMS_HTTP_URL: `http://127.0.0.1:${gatewayPort}/messages`,
     SMS_HTTP_TOKEN: 'test-gateway-token',
     PUBLIC_ORIGIN: ORIGIN,
     PREP_TARGET_SECONDS: '600',
     DISPATCH_RETRY_MS: '300',
-  };
-  await workersStartFromNow(pool);
-  ({ app, base } = await startTestApp(env));
-  workers = await startWorkers(testConfig(env), silentLog);
+  });
+  ({ base, pool, workers } = stack);
+  margherita = await productId(pool, 'margherita');
 });
 afterAll(async () => {
-  await workers?.close();
-  await app?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await stack?.close();
+  await smtp?.close();
   await new Promise<void>((resolve) => gateway?.close(() => resolve()));
-  await pool.end();
 });
 
-const mailsTo = (email: string) => inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
+const inbox = () => smtp.inbox;
+const mailsTo = (email: string) => inbox().filter((m) => (m.to as { text: string } | undefined)?.text === email);
 const textsTo = (phone: string) => texts.filter((t) => t.to === phone);
 const waitMails = (email: string, n: number) => waitUntil(() => mailsTo(email).length >= n && mailsTo(email), LIVE, `${n} emails to ${email}`);
 const shopName = async (id: number) => (await pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;

@@ -4,39 +4,28 @@
 // their own shop's kitchen, counter and drivers; a forgotten password is reset by email.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { Client, connectSocket, createShop, freePort, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
+import { Client, connectSocket, createShop, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
 import type { App } from '../server/app.ts';
+import type { ParsedMail } from 'mailparser';
+import { startTestSmtp, type TestSmtp } from './services.ts';
 
 let app: App;
 let base: string;
 let pool: pg.Pool;
-let smtp: SMTPServer;
-const inbox: ParsedMail[] = [];
+let smtp: TestSmtp;
+let inbox: TestSmtp['inbox'];
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
   pool = testPool();
-  const port = await freePort();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      simpleParser(stream).then((mail) => {
-        inbox.push(mail);
-        done();
-      }, done);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(port, '127.0.0.1', resolve));
-  ({ app, base } = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${port}` }));
+  smtp = await startTestSmtp();
+  inbox = smtp.inbox;
+  ({ app, base } = await startTestApp({ SMTP_URL: smtp.url }));
 });
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
   await app?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
   await pool.end();
 });
 

@@ -7,16 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import Stripe from 'stripe';
-import { Client, createShop, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, workersStartFromNow } from './helpers.ts';
+import { Client, createShop, move, productId, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import type { App } from '../server/app.ts';
-import { startWorkers } from '../workers/workers.ts';
+import type { startWorkers } from '../workers/workers.ts';
+import { startStack, stripeEnv, type Stack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 
 const WEBHOOK_SECRET = 'whsec_stormtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
-let app: App;
+let stack: Stack;
 let base: string;
 let pool: pg.Pool;
 let workers: Awaited<ReturnType<typeof startWorkers>>;
@@ -24,25 +24,13 @@ let margherita: number;
 const LIVE = 60_000;
 
 beforeAll(async () => {
-  const url = await fake.start();
-  const env = {
-    STRIPE_SECRET_KEY: 'sk_test_localserver',
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_PUBLISHABLE_KEY: 'pk_test_localserver',
-    STRIPE_API_URL: url,
-    PREP_TARGET_SECONDS: '600',
-    DISPATCH_RETRY_MS: '300',
-  };
-  pool = testPool();
+  const env = { ...stripeEnv(await fake.start(), WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
+  stack = await startStack(env);
+  ({ base, pool, workers } = stack);
   margherita = await productId(pool, 'margherita');
-  await workersStartFromNow(pool);
-  ({ app, base } = await startTestApp(env));
-  workers = await startWorkers(testConfig(env), silentLog);
 });
 afterAll(async () => {
-  await workers?.close();
-  await app?.close();
-  await pool?.end();
+  await stack?.close();
   await fake.stop();
 });
 

@@ -1,46 +1,31 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import type pg from 'pg';
 import { seriousViolations } from './axe.ts';
 import { live, PHONE, SHOTS, startApp, type App } from './harness.ts';
+import { startTestSmtp, type TestSmtp } from '../services.ts';
 
 // Paying online on a phone, on the demo payment page (no Stripe keys): a card the bank refuses, then
 // one it accepts; the kitchen starts the order and the card is charged; another customer cancels
 // and sees the hold let go; both read the emails that tell them so (an SMTP server in the test
 // process). Screenshots on a phone.
 let app: App;
-let smtp: SMTPServer;
-const inbox: ParsedMail[] = [];
+let smtp: TestSmtp;
 let browser: Browser;
 let base: string;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, _session, done) {
-      simpleParser(stream).then((mail) => (inbox.push(mail), done()), done);
-    },
-  });
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as AddressInfo).port;
-      probe.close(() => smtp.listen(p, '127.0.0.1', () => resolve(p)));
-    });
-  });
-  app = await startApp('payment', { PREP_TARGET_SECONDS: '900', SMTP_URL: `smtp://127.0.0.1:${port}` });
+  smtp = await startTestSmtp();
+  app = await startApp('payment', { PREP_TARGET_SECONDS: '900', SMTP_URL: smtp.url });
   ({ browser, base, pool } = app);
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
 });
 
-const subjectsTo = (email: string) => inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email).map((m) => m.subject ?? '');
+const subjectsTo = (email: string) => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email).map((m) => m.subject ?? '');
 
 async function phone() {
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
@@ -133,7 +118,7 @@ describe('paying online on a phone', () => {
     await page.screenshot({ path: `${SHOTS}/pay-5-phone-cancelled-released.png`, fullPage: true });
     expect(await movementsOf(placed.id)).toEqual(['authorised 2100', 'released 2100']);
     // and the email says so
-    await expect.poll(() => inbox.filter((m) => (m.to as { text: string } | undefined)?.text === 'paul@example.test').map((m) => m.text ?? '').join('\n'), { timeout: 15_000 })
+    await expect.poll(() => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === 'paul@example.test').map((m) => m.text ?? '').join('\n'), { timeout: 15_000 })
       .toMatch(/annulée[\s\S]*L’autorisation de 21,00\s€ sur votre carte est levée/);
     // the payment page is over for it: back to the tracking page
     await page.goto(`${base}/track/${placed.trackingToken}/pay`);
