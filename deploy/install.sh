@@ -125,6 +125,11 @@ chown "$APP_USER:$APP_USER" "$STATE" "$STATE/backups" "$STATE/media"
 chmod 0750 "$STATE"
 if [ -f "$ENV_FILE" ]; then
   echo "kept (edit it, then: systemctl restart ocpizza.target)"
+  # production refuses to start without the site's address (the start of every link it mails)
+  if ! grep -q '^PUBLIC_ORIGIN=' "$ENV_FILE"; then
+    echo "PUBLIC_ORIGIN=https://$DOMAIN" >> "$ENV_FILE"
+    echo "added PUBLIC_ORIGIN=https://$DOMAIN"
+  fi
 else
   db_password="$(openssl rand -hex 24)"
   umask 027

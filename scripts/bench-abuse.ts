@@ -11,11 +11,20 @@
 // it. The hostile client (another process, one address) opens connections as fast as it can and
 // floods each with subscribes to made-up shops and replays from the first event.
 //
-// Knobs (environment): BENCH_SECONDS (30), BENCH_RATE moves/s (40), BENCH_TRACKING (460),
+// Then, with the order and message limits at their defaults (the runs above raise them: their 460
+// orders come from one phone), the workers in this process sending to a mail server and an SMS
+// gateway of its own: hoarding (unpaid online orders trying to take a 60-dough shop off sale, from one
+// client and from many) and relay (60 orders to one victim's email and phone in a minute from one
+// address, each cancelled: what reaches the victim).
+//
+// Knobs (environment): BENCH_SECONDS (30), BENCH_RATE moves/s (40), BENCH_TRACKING (460), BENCH_ONLY
+// (hub | limits: one part only),
 // BENCH_HOSTILE_NICE (19: the hostile process's niceness, as if it ran on a machine of its own),
 // BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), REDIS_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pg from 'pg';
 import pino from 'pino';
@@ -41,13 +50,22 @@ const N_TRACKING = Math.floor(num('BENCH_TRACKING', 460));
 // BENCH_HOSTILE_NICE=0 makes it compete as an equal
 const HOSTILE_NICE = Number(process.env.BENCH_HOSTILE_NICE ?? 19);
 
+/** A pool of this process's own: a connection cut (a database dropped at the end) is said, not thrown. */
+function benchPool(connectionString: string, max: number, name: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', (err) => writeSync(2, `(${name} pool: ${err.message})\n`));
+  return pool;
+}
+
 
 // ---------- the server, as a process of its own ----------
 
 async function serve() {
   const { createApp } = await import('../server/app.ts');
   const { parseConfig } = await import('../src/lib/server/config.ts');
-  const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent', RATE_LIMIT_ORDERS: '1000000' });
+  // the hub runs place hundreds of orders from one phone; the limits run keeps every default
+  const raised = process.env.BENCH_DEFAULT_LIMITS === 'true' ? {} : { RATE_LIMIT_ORDERS: '1000000', ORDERS_PER_CONTACT_PER_HOUR: '1000000' };
+  const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent', ...raised });
   const app = await createApp({ config, log: pino({ level: 'silent' }) });
   const port = await app.listen(0, '127.0.0.1');
   // how long the server's event loop was held up: whether the server itself kept up
@@ -142,7 +160,7 @@ interface Run {
 async function runOnce(dbUrl: string, queuePrefix: string, withHostile: boolean): Promise<Run> {
   const label = withHostile ? 'with a hostile client' : 'normal screens only';
   say(`\n-- ${label}`);
-  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  const pool = benchPool(dbUrl, 4, 'moves');
   const server = startChild(['--serve'], { DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test' });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('message', (m: { port: number }) => resolve(m.port));
@@ -268,7 +286,8 @@ async function runOnce(dbUrl: string, queuePrefix: string, withHostile: boolean)
     const order = o;
     const sent = performance.now();
     inflight.push(
-      post(`/api/orders/${order.id}/status`, { to, version: order.version - 1 }, cookies.get(order.shop)!.kitchen).then((r) => {
+      // a pickup handed over says how the customer paid at the counter (they owed it)
+      post(`/api/orders/${order.id}/status`, { to, version: order.version - 1, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) }, cookies.get(order.shop)!.kitchen).then((r) => {
         if (r.status !== 200) throw new Error(`move ${to}: ${r.status} ${JSON.stringify(r.body)}`);
         answerTimes.push(performance.now() - sent);
       }),
@@ -297,6 +316,124 @@ async function runOnce(dbUrl: string, queuePrefix: string, withHostile: boolean)
   };
 }
 
+// ---------- hoarding and relay, with the default limits ----------
+
+interface LimitsRun {
+  hoard: { tries: string[]; heldUnpaid: number; free: number; onMenu: string; real: number; realStatus: string };
+  relay: { answers: Record<number, number>; code: string; cancels: number; emails: number; texts: number; limited: number; ms: number };
+}
+
+async function runLimits(dbUrl: string, queuePrefix: string): Promise<LimitsRun> {
+  say('\n-- hoarding and relay, default limits');
+  const { parseConfig } = await import('../src/lib/server/config.ts');
+  const { startWorkers } = await import('../workers/workers.ts');
+  const { SMTPServer } = await import('smtp-server');
+  const { createServer } = await import('node:http');
+  // the victim's mailbox and phone: a mail server and an SMS gateway in this process
+  const mails: string[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    onData(stream, session, done) {
+      stream.resume();
+      stream.on('end', () => (mails.push(...session.envelope.rcptTo.map((r) => r.address)), done()));
+    },
+  });
+  const texts: string[] = [];
+  const gateway = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => (texts.push(JSON.parse(raw).to), res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x"}')));
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smsPort = (gateway.address() as AddressInfo).port;
+  const env = {
+    DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, NODE_ENV: 'test', BENCH_DEFAULT_LIMITS: 'true',
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMS_HTTP_URL: `http://127.0.0.1:${smsPort}/messages`, SMS_HTTP_TOKEN: 'bench-gateway',
+  };
+  const workers = await startWorkers(parseConfig({ ...process.env, ...env, LOG_LEVEL: 'silent' }), pino({ level: 'silent' }), { schedule: false });
+  const server = startChild(['--serve'], env);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('message', (m: { port: number }) => resolve(m.port));
+    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const pool = benchPool(dbUrl, 2, 'limits');
+  let seq = 0;
+  const client = () => {
+    seq++;
+    return { ip: `192.0.2.${seq}`, phone: `07 00 00 ${String(seq).padStart(4, '0').replace(/(\d\d)(\d\d)/, '$1 $2')}`, email: `client${seq}@example.test` };
+  };
+  const post = async (path: string, ip: string, body: unknown = {}) => {
+    const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const pizzas = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 3`)).rows.map((r) => r.id);
+  const lines = (n: number) => pizzas.map((productId, i) => ({ productId, quantity: Math.max(0, Math.min(20, n - 20 * i)) })).filter((l) => l.quantity > 0);
+  const [shop, other] = (await pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id LIMIT 2')).rows.map((r) => r.id);
+  const order = (who: ReturnType<typeof client>, n: number, payment: 'online' | 'on_delivery', pizzeriaId = shop) =>
+    post('/api/orders', who.ip, { pizzeriaId, fulfilment: 'pickup', payment, items: lines(n), customer: { name: 'Client', phone: who.phone, email: who.email } });
+
+  // hoarding: the shop has 60 dough balls; one client asks 50 then 10 unpaid, then 20 more clients 20 each
+  await pool.query(`UPDATE stock SET on_hand = 60 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop]);
+  const tries: string[] = [];
+  const hostile = client();
+  for (const n of [50, 10]) {
+    const r = await order(hostile, n, 'online');
+    tries.push(`${n} → ${r.status}${r.body.error ? ` ${r.body.error.code}` : ''}`);
+  }
+  const many: Record<string, number> = {};
+  for (let i = 0; i < 20; i++) {
+    const r = await order(client(), 20, 'online');
+    const key = `${r.status}${r.body.error ? ` ${r.body.error.code}` : ''}`;
+    many[key] = (many[key] ?? 0) + 1;
+  }
+  tries.push(`20 clients × 20 → ${Object.entries(many).map(([k, n]) => `${n}× ${k}`).join(', ')}`);
+  const level = (await pool.query<{ free: number; reserved: number }>(
+    `SELECT l.free, l.reserved FROM stock_levels l JOIN ingredients i ON i.id = l.ingredient_id WHERE l.pizzeria_id = $1 AND i.slug = 'pate'`, [shop])).rows[0];
+  const menu = (await (await fetch(`${base}/api/pizzerias/${shop}/menu`)).json()) as { category: string; available: boolean }[];
+  const onMenu = `${menu.filter((p) => p.category === 'pizza' && p.available).length} of ${menu.filter((p) => p.category === 'pizza').length}`;
+  const real = await order(client(), level.free, 'on_delivery');
+
+  // relay: 60 orders in a minute to one victim from one address (at another shop), each taken one cancelled
+  const victim = { ip: '192.0.2.250', phone: '07 99 99 99 99', email: 'victim@example.test' };
+  const t0 = performance.now();
+  const answers: Record<number, number> = {};
+  const taken: { id: string; trackingToken: string }[] = [];
+  let code = '';
+  for (let i = 0; i < 60; i++) {
+    const r = await order(victim, 1, 'on_delivery', other);
+    answers[r.status] = (answers[r.status] ?? 0) + 1;
+    if (r.status === 201) taken.push(r.body);
+    else code ||= r.body.error?.code;
+  }
+  let cancels = 0;
+  // from a second address: the first used its RATE_LIMIT_ORDERS (60 in 10 min) on the orders
+  for (const t of taken) if ((await post(`/api/track/${t.trackingToken}/cancel`, '192.0.2.251')).status === 200) cancels++;
+  const ms = performance.now() - t0;
+  const ids = taken.map((t) => t.id);
+  const settleBy = performance.now() + 30_000;
+  let decided: { last_error: string | null }[] = [];
+  while (performance.now() < settleBy) {
+    decided = (await pool.query(`SELECT last_error FROM customer_notifications WHERE order_id = ANY($1) AND status = 'sent'`, [ids])).rows;
+    if (decided.length >= ids.length * 4) break;
+    await sleep(100);
+  }
+  const limited = decided.filter((r) => r.last_error?.startsWith('not sent: too many')).length;
+  const result: LimitsRun = {
+    hoard: { tries, heldUnpaid: level.reserved, free: level.free, onMenu, real: level.free, realStatus: `${real.status}${real.body.error ? ` ${real.body.error.code}` : ''}` },
+    relay: { answers, code, cancels, emails: mails.filter((m) => m === victim.email).length, texts: texts.filter((t) => t === '+33799999999').length, limited, ms },
+  };
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await workers.close(2000);
+  await pool.end();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await new Promise<void>((resolve) => gateway.close(() => resolve()));
+  return result;
+}
+
 async function main() {
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const dbName = `ocpizza_abuse_${suffix}`;
@@ -305,15 +442,17 @@ async function main() {
   const password = randomBytes(12).toString('base64url');
   process.env.BENCH_PASSWORD = password;
   const runs: Run[] = [];
+  const only = process.env.BENCH_ONLY;
+  let limits: LimitsRun | undefined;
   try {
-    for (const withHostile of [false, true]) {
+    for (const withHostile of only === 'limits' ? [] : [false, true]) {
       const name = `${dbName}_${withHostile ? 'h' : 'n'}`;
       await admin.query(`CREATE DATABASE ${name}`);
       const url = `${BASE_DB}/${name}`;
       const queuePrefix = `ocpizza_abuse_${suffix}_${withHostile ? 'h' : 'n'}`;
       try {
         await migrate(url);
-        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        const pool = benchPool(url, 2, 'seed');
         await seed(pool, password);
         await pool.query('UPDATE stock SET on_hand = 1000000');
         await pool.end();
@@ -322,10 +461,39 @@ async function main() {
         await dropBenchData(admin, name, queuePrefix);
       }
     }
+    if (only !== 'hub') {
+      const name = `${dbName}_l`;
+      const queuePrefix = `ocpizza_abuse_${suffix}_l`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      try {
+        const url = `${BASE_DB}/${name}`;
+        await migrate(url);
+        const pool = benchPool(url, 2, 'seed');
+        await seed(pool, password);
+        await pool.end();
+        limits = await runLimits(url, queuePrefix).catch((err) => {
+          writeSync(2, `the limits run failed: ${(err as Error).stack}\n`);
+          throw err;
+        });
+      } finally {
+        await dropBenchData(admin, name, queuePrefix);
+      }
+    }
   } finally {
     await admin.end();
   }
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+  if (limits) {
+    const { hoard, relay } = limits;
+    say('\nHoarding (a shop with 60 dough balls, unpaid online orders, default limits):');
+    for (const t of hoard.tries) say(`  ${t}`);
+    say(`  held by unpaid orders: ${hoard.heldUnpaid} doughs; free: ${hoard.free}; pizzas still on the menu: ${hoard.onMenu}`);
+    say(`  a real customer paying on delivery asks the ${hoard.real} left → ${hoard.realStatus}`);
+    say(`Relay (60 orders to one victim's email and phone from one address, each taken one then cancelled, in ${(relay.ms / 1000).toFixed(1)} s):`);
+    say(`  answers: ${Object.entries(relay.answers).map(([s, n]) => `${n}× ${s}`).join(', ')} (refused: ${relay.code}); cancels: ${relay.cancels}`);
+    say(`  reached the victim: ${relay.emails} emails, ${relay.texts} texts; recorded and not sent: ${relay.limited}`);
+  }
+  if (!runs.length) process.exit(0);
   say(`\nOC Pizza Live: abuse benchmark, ${SECONDS} s at ${RATE} moves/s, ${N_TRACKING + 40} normal screens`);
   say('Latency: from the move sent through the API to each screen\'s receipt (it includes the API\'s own answer time, shown apart).');
   say('| run | moves | deliveries expected | received | lost | duplicates | p50 ms | p99 ms | max ms | API answer p50 / p99 ms | server CPU | server event loop delay p99 / max ms | server peak RSS MiB |');

@@ -315,7 +315,8 @@ async function main() {
       const cookie = to === 'collected' ? o.shop.counterCookie : o.shop.kitchenCookie;
       o.busy = true;
       const sentAt = performance.now();
-      const r = await http.post(`/api/orders/${o.id}/status`, { to, version: o.version }, cookie);
+      // a pickup handed over with money owed says how the customer paid
+      const r = await http.post(`/api/orders/${o.id}/status`, { to, version: o.version, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) }, cookie);
       o.busy = false;
       if (r.status !== 200) {
         failures.push(`${to}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -230,10 +230,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function post(base: string, path: string, body: unknown, cookie?: string) {
+async function post(base: string, path: string, body: unknown, cookie?: string, headers: Record<string, string> = {}) {
   const res = await fetch(base + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...headers },
     body: JSON.stringify(body),
   });
   const answeredAt = performance.now();
@@ -627,6 +627,7 @@ async function main() {
   let screens: Screens | undefined;
   let idle: { sockets: number; connectSeconds: number; rssBefore: number; rssAfter: number; total: number } | undefined;
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  pool.on('error', () => {}); // a client the clean-up terminates while it is idle
   const reports: SystemReport[] = [];
   const cleanup = async () => {
     screens?.close();
@@ -659,6 +660,9 @@ async function main() {
     const env = {
       DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
       DEMO_PASSWORD: password, RATE_LIMIT_ORDERS: '100000000',
+      // every customer of this benchmark orders from 127.0.0.1: the per-client allowances are a real crowd's
+      UNPAID_ORDERS_PER_CLIENT: '100000000', UNPAID_ITEMS_PER_CLIENT: '100000000', UNPAID_STOCK_SHARE: '1',
+      ORDERS_PER_CONTACT_PER_HOUR: '100000000', MESSAGES_PER_CLIENT_PER_HOUR: '100000000',
       // every client of this benchmark comes from 127.0.0.1
       SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000',
     };
@@ -694,9 +698,10 @@ async function main() {
         const shop = shops[i % shops.length];
         const items = [{ productId: pizzas[i % pizzas.length], quantity: 1 + (i % 2) }];
         if (i % 3 === 0 && drinks.length) items.push({ productId: drinks[i % drinks.length], quantity: 1 });
+        // each customer from an address of their own, as behind the Nginx site (TRUST_PROXY: loopback)
         const r = await post(base, '/api/orders', {
-          pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer: { name: `Client ${i}`, phone: '06 12 34 56 78' }, items, payment: 'on_delivery',
-        });
+          pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer: { name: `Client ${i}`, phone: `06${String(i).padStart(8, '0')}` }, items, payment: 'on_delivery',
+        }, undefined, { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
         if (r.status !== 201) throw new Error(`placing an order failed: ${r.status} ${JSON.stringify(r.body)}`);
         // the order as staff screens see it (the bare relay sends this, so both send as many bytes)
         const v = await fetch(`${base}/api/orders/${r.body.id}`, { headers: { cookie: shop.kitchen } });
@@ -750,7 +755,8 @@ async function main() {
       });
       say(`  ${screens.sockets.length} sockets connected and subscribed in ${connectSeconds.toFixed(1)} s`);
       await sleep(1000);
-      const move: MoveFn = (o, to, cookie) => post(base, `/api/orders/${o.id}/status`, { to, version: o.version }, cookie);
+      // a pickup handed over with money owed: the counter says how it was taken
+      const move: MoveFn = (o, to, cookie) => post(base, `/api/orders/${o.id}/status`, { to, version: o.version, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) }, cookie);
       const phases: PhaseResult[] = [];
       for (const [i, rate] of rates.entries()) {
         if (CEILING && movesLeft() < rate * secondsPerPhase) {

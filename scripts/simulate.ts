@@ -13,6 +13,19 @@
 // --shops     which shops, by slug, comma-separated (default all)
 // --minutes   stop after this long (default: until Ctrl-C)
 // --decline   share of offers a driver declines (default 0.1)
+//
+// Its customers are anonymous web customers, all from this machine's address: the server's limit
+// of customer calls per address (RATE_LIMIT_ORDERS, 60 per 10 minutes) is meant for one person,
+// not for a crowd. Start the server for a simulation with RATE_LIMIT_ORDERS=1000 (README, "A demo
+// with drivers on the road"); the simulator says at start how many calls its rate needs, and says
+// so again (then waits) if the server refuses one. Each customer has a phone and an email of their
+// own, and pays online within seconds.
+//
+// A server that restarts (or is away for a while) does not stop it: every call is tried again with
+// a growing pause (up to 10 s), a session the server forgot is opened again, the drivers' phones
+// reconnect and read their deliveries again; each of these is said in the output.
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -31,11 +44,13 @@ const { values: args } = parseArgs({
     decline: { type: 'string', default: '0.1' },
   },
 });
+// RATE_LIMIT_ORDERS of this environment: the server's, when both read the same settings (.env)
+if (existsSync('.env') && !process.env.DATABASE_URL) process.loadEnvFile('.env');
 const config = parseConfig(process.env);
 const BASE = (args.base ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const DRIVERS = Math.max(1, Math.min(20, Number(args.drivers)));
 const RATE = Math.max(0.1, Number(args.rate));
-const PACE = Math.max(0.5, Math.min(20, Number(args.pace)));
+const PACE = Math.max(0.5, Math.min(60, Number(args.pace)));
 const DECLINE = Math.max(0, Math.min(1, Number(args.decline)));
 const PASSWORD = config.demoPassword;
 if (!PASSWORD) throw new Error('the simulator logs in with DEMO_PASSWORD: set it (the seed uses it)');
@@ -45,23 +60,95 @@ const log = (msg: string) => process.stdout.write(`${new Date().toLocaleTimeStri
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jitter = (min: number, max: number) => min + Math.random() * (max - min);
 
-/** An HTTP client with a session cookie, as a browser keeps one. */
+/**
+ * Whether the server answers: said once when it stops answering and once when it is back, however
+ * many calls were waiting meanwhile.
+ */
+const server = {
+  awaySince: 0,
+  away(reason: string) {
+    if (this.awaySince) return;
+    this.awaySince = Date.now();
+    log(`server unreachable (${reason}): retrying with backoff until it is back`);
+  },
+  back() {
+    if (!this.awaySince) return;
+    log(`server back after ${Math.round((Date.now() - this.awaySince) / 1000)} s: carrying on`);
+    this.awaySince = 0;
+  },
+};
+let limitSaidAt = 0;
+
+/**
+ * An HTTP client with a session cookie, as a browser keeps one. A call the server did not answer
+ * (restarting, a proxy's 502/503/504) is tried again after 0.5 s, 1 s, 2 s… up to 10 s; a staff
+ * session the server no longer knows is opened again; a refusal of the per-address limit waits as
+ * the server says. A POST keeps its idempotency key across tries, so an order is placed once.
+ */
 class Session {
   cookie = '';
-  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(BASE + path, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0];
-    return { status: res.status, body: await res.json().catch(() => null) };
+  email: string | null = null;
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    let relogged = false;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && stopping) throw new Error('stopping');
+      let res: Response;
+      try {
+        res = await fetch(BASE + path, {
+          method,
+          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (err) {
+        server.away((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name);
+        await sleep(backoff(attempt));
+        continue;
+      }
+      if (res.status === 502 || res.status === 503 || res.status === 504) {
+        server.away(`HTTP ${res.status}`);
+        await sleep(backoff(attempt));
+        continue;
+      }
+      server.back();
+      const set = res.headers.get('set-cookie');
+      if (set) this.cookie = set.split(';')[0];
+      const answer = await res.json().catch(() => null);
+      if (res.status === 401 && this.email && !relogged && path !== '/api/auth/login') {
+        log(`${this.email}: session gone, logging in again`);
+        relogged = true;
+        await this.login(this.email);
+        continue;
+      }
+      if (res.status === 429 && answer?.error?.code === 'rate_limited') {
+        const wait = Math.min(600, Number(res.headers.get('retry-after')) || 60);
+        if (Date.now() - limitSaidAt > 60_000) {
+          limitSaidAt = Date.now();
+          log(`the server refused a customer call: its limit per address (RATE_LIMIT_ORDERS) is too low for ${RATE} orders/min; start it with RATE_LIMIT_ORDERS=1000 for a simulation (README). Waiting ${wait} s`);
+        }
+        await sleep(wait * 1000);
+        continue;
+      }
+      return { status: res.status, body: answer };
+    }
   }
   async login(email: string) {
+    this.email = email;
+    this.cookie = '';
     const r = await this.call('POST', '/api/auth/login', { email, password: PASSWORD });
     if (r.status !== 200) throw new Error(`${email} could not log in (${r.status}): is the database seeded with this DEMO_PASSWORD?`);
     return this;
+  }
+}
+
+const backoff = (attempt: number) => Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * jitter(0.8, 1.2);
+
+/** Runs one round of a loop; a round that fails is said and the loop goes on (nothing stops silently). */
+async function round(who: string, work: () => Promise<void>) {
+  try {
+    await work();
+  } catch (err) {
+    if (!stopping) log(`${who}: ${(err as Error).message}; going on`);
   }
 }
 
@@ -110,30 +197,35 @@ async function ensureDrivers(shops: Shop[]): Promise<void> {
 /** Customers: an order every 60/rate seconds on average, somewhere in a shop's zone. */
 async function customers(shops: Shop[], products: Map<number, number[]>) {
   const guest = new Session();
+  const run = randomUUID().slice(0, 6);
   let n = 0;
   while (!stopping) {
     await sleep(jitter(0.5, 1.5) * (60_000 / RATE));
     if (stopping) break;
+    await round('customers', async () => {
     const shop = shops[Math.floor(Math.random() * shops.length)];
     const radius = shop.zone.kind === 'radius' ? shop.zone.radiusM : 2000;
     const spot = offset(shop, jitter(300, radius * 0.85), jitter(0, 360));
     const menu = products.get(shop.id)!;
     const items = [{ productId: menu[Math.floor(Math.random() * menu.length)], quantity: 1 + Math.floor(Math.random() * 2) }];
     n++;
+    // a phone and an email of their own: the server's limits per destination see different people
+    const digits = String(Math.floor(Math.random() * 1e8)).padStart(8, '0');
     const r = await guest.call('POST', '/api/orders', {
       pizzeriaId: shop.id,
       fulfilment: 'delivery',
-      customer: { name: `Client simulé ${n}`, phone: `06 00 00 ${String(n % 100).padStart(2, '0')} ${String((n * 7) % 100).padStart(2, '0')}` },
+      customer: { name: `Client simulé ${n}`, phone: `06 ${digits.replace(/(\d\d)(?=\d)/g, '$1 ')}`, email: `client-${run}-${n}@example.org` },
       address: { street: `${1 + (n % 90)} rue de la Démo`, postcode: '75011', city: 'Paris', lat: spot.lat, lng: spot.lng, locatedBy: 'pin' },
       items,
       payment: Math.random() < 0.5 ? 'online' : 'on_delivery',
-    });
+    }, { 'idempotency-key': randomUUID() });
     if (r.status === 201) {
       tracking.set(r.body.id, r.body.trackingToken);
       // a customer paying online types a test card on the demo payment page a few seconds later
       if (r.body.status === 'pending_payment') void payOnDemoPage(r.body.trackingToken);
       log(`order n°${r.body.number} at ${shop.name} (${distanceM(shop, spot).toFixed(0)} m away): ${BASE}/track/${r.body.trackingToken}`);
     } else log(`order refused at ${shop.name}: ${r.body?.error?.message ?? r.status}`);
+    });
   }
 }
 
@@ -151,14 +243,16 @@ async function kitchen(shop: Shop) {
   const cook = await new Session().login(`kitchen.${shop.slug}@ocpizza.test`);
   while (!stopping) {
     await sleep(2000);
-    const r = await cook.call('GET', `/api/orders?pizzeriaId=${shop.id}`);
-    if (r.status !== 200) continue;
-    const now = Date.now();
-    for (const o of r.body as OrderView[]) {
-      const since = (s: keyof OrderView['timestamps']) => (o.timestamps[s] ? now - Date.parse(o.timestamps[s]!) : 0);
-      if (o.status === 'received' && since('received') > 30_000 / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'preparing', version: o.version });
-      else if (o.status === 'preparing' && since('preparing') > (6 * 60_000) / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: o.version });
-    }
+    await round(`kitchen of ${shop.name}`, async () => {
+      const r = await cook.call('GET', `/api/orders?pizzeriaId=${shop.id}`);
+      if (r.status !== 200) return;
+      const now = Date.now();
+      for (const o of r.body as OrderView[]) {
+        const since = (s: keyof OrderView['timestamps']) => (o.timestamps[s] ? now - Date.parse(o.timestamps[s]!) : 0);
+        if (o.status === 'received' && since('received') > 30_000 / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'preparing', version: o.version });
+        else if (o.status === 'preparing' && since('preparing') > (6 * 60_000) / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: o.version });
+      }
+    });
   }
 }
 
@@ -175,28 +269,80 @@ async function driver(shop: Shop, index: number) {
     if (o.driver?.id === myId || o.offer?.driverId === myId) orders.set(o.id, o);
     else orders.delete(o.id);
   };
-  const socket: Socket = ioClient(BASE, { transports: ['websocket'], extraHeaders: { cookie: me.cookie } });
+  const name = who.user?.name ?? email;
+  // offers being answered (declared before the socket: an offer can arrive as soon as it connects)
+  const answering = new Set<string>();
+  const socket: Socket = ioClient(BASE, { transports: ['websocket'], extraHeaders: { cookie: me.cookie }, reconnectionDelayMax: 5000 });
+  // each try carries the session as it is now (it may have been opened again meanwhile)
+  socket.io.on('reconnect_attempt', () => (socket.io.opts.extraHeaders = { cookie: me.cookie }));
   socket.on('order:updated', (e: OrderUpdated) => {
     apply(e.order);
-    if (e.type === 'order.offered' && e.order.offer?.driverId === myId) void answer(e.order);
+    if (e.type === 'order.offered' && e.order.offer?.driverId === myId && !answering.has(e.order.id)) void answer(e.order);
   });
-  socket.on('connect', () => socket.emit('subscribe', { scope: 'driver' }, () => {}));
+  /** What the phone missed while away: its deliveries and the offers still open, read again. */
+  const resync = async () => {
+    const r = await me.call('GET', '/api/orders');
+    if (r.status !== 200) return;
+    for (const o of r.body as OrderView[]) {
+      apply(o);
+      if (o.offer?.driverId === myId && !answering.has(o.id)) void answer(o);
+    }
+  };
+  let connections = 0;
+  socket.on('connect', () =>
+    socket.emit('subscribe', { scope: 'driver' }, (ack: { error?: { code: string } }) => {
+      if (ack?.error) {
+        // the server no longer knows this session: open it again, then reconnect with it
+        log(`${name}: the phone's session was refused (${ack.error.code}), logging in again`);
+        void round(name, async () => {
+          await me.login(email);
+          socket.io.opts.extraHeaders = { cookie: me.cookie };
+          socket.disconnect().connect();
+        });
+        return;
+      }
+      if (connections++ > 0) {
+        log(`${name}: phone reconnected, reading its deliveries again`);
+        void round(name, resync);
+      }
+    }),
+  );
+  socket.on('disconnect', (reason) => {
+    if (stopping) return;
+    // a server that ended the socket itself (a session it closed) is not reconnected by the client
+    if (reason === 'io server disconnect') {
+      void round(name, async () => {
+        await me.login(email);
+        socket.io.opts.extraHeaders = { cookie: me.cookie };
+        socket.connect();
+      });
+    }
+  });
   await me.call('POST', '/api/driver/shift', { onShift: true });
-  for (const o of (await me.call('GET', '/api/orders')).body as OrderView[]) apply(o);
+  await resync();
 
   async function answer(o: OrderView) {
-    await sleep(jitter(1000, 4000));
-    const accept = Math.random() >= DECLINE;
-    const r = await me.call('POST', `/api/orders/${o.id}/offer`, { accept, version: o.version });
-    if (r.status === 200) {
-      apply(r.body);
-      log(`${who.user?.name ?? email} ${accept ? 'accepts' : 'declines'} n°${o.number}`);
+    answering.add(o.id);
+    try {
+      await sleep(jitter(1000, 4000) / Math.max(1, PACE / 3));
+      const accept = Math.random() >= DECLINE;
+      const r = await me.call('POST', `/api/orders/${o.id}/offer`, { accept, version: o.version });
+      if (r.status === 200) {
+        apply(r.body);
+        log(`${name} ${accept ? 'accepts' : 'declines'} n°${o.number}`);
+      }
+    } catch (err) {
+      if (!stopping) log(`${name}: answering n°${o.number} failed (${(err as Error).message})`);
+    } finally {
+      answering.delete(o.id);
     }
   }
 
   let at: LatLng = offset(shop, jitter(20, 400), jitter(0, 360));
   let lastSent = 0;
+  // a phone away from the server keeps no backlog of where it was: the next position says it all
   const share = () =>
+    socket.connected &&
     socket.emit('driver:position', { lat: at.lat, lng: at.lng, accuracy: Math.round(jitter(5, 15)), at: Date.now(), speed: SPEED_MS }, () => {});
   const ride = (to: LatLng, dt: number) => {
     const d = distanceM(at, to);
@@ -212,37 +358,42 @@ async function driver(shop: Shop, index: number) {
     const now = Date.now();
     const dt = (now - last) / 1000;
     last = now;
-    const mine = [...orders.values()].filter((o) => o.driver?.id === myId);
-    const ready = mine.filter((o) => o.status === 'ready');
-    const carried = mine.filter((o) => o.status === 'out_for_delivery' && o.address?.lat != null);
-    if (ready.length && !carried.length) {
-      // to the shop, then everything waiting there in one go
-      if (ride(shop, dt)) {
-        for (const o of ready) {
-          const r = await me.call('POST', `/api/orders/${o.id}/status`, { to: 'out_for_delivery', version: o.version });
-          if (r.status === 200) apply(r.body);
+    await round(name, async () => {
+      const mine = [...orders.values()].filter((o) => o.driver?.id === myId);
+      const ready = mine.filter((o) => o.status === 'ready');
+      const carried = mine.filter((o) => o.status === 'out_for_delivery' && o.address?.lat != null);
+      if (ready.length && !carried.length) {
+        // to the shop, then everything waiting there in one go
+        if (ride(shop, dt)) {
+          for (const o of ready) {
+            const r = await me.call('POST', `/api/orders/${o.id}/status`, { to: 'out_for_delivery', version: o.version });
+            if (r.status === 200) apply(r.body);
+            else if (r.status === 409) await resync();
+          }
         }
-      }
-    } else if (carried.length) {
-      const next = carried.sort((a, b) => distanceM(at, { lat: a.address!.lat!, lng: a.address!.lng! }) - distanceM(at, { lat: b.address!.lat!, lng: b.address!.lng! }))[0];
-      if (ride({ lat: next.address!.lat!, lng: next.address!.lng! }, dt)) {
-        const token = tracking.get(next.id);
-        const pin = token ? (await new Session().call('GET', `/api/track/${token}`)).body?.deliveryPin : null;
-        const r = await me.call('POST', `/api/orders/${next.id}/deliver`, {
-          version: next.version,
-          proof: pin ? { pin } : { photo: true },
-          ...(next.amountDueCents > 0 ? { collected: { amountCents: next.amountDueCents, method: Math.random() < 0.5 ? 'cash' : 'card' } } : {}),
-        });
-        if (r.status === 200) {
-          apply(r.body);
-          log(`n°${next.number} delivered`);
-        } else if (!pin) {
-          // an order placed before the simulator started: its PIN is the customer's; hand it back to the shop
-          const f = await me.call('POST', `/api/orders/${next.id}/failed`, { version: next.version, reason: 'absent' });
-          if (f.status === 200) apply(f.body);
+      } else if (carried.length) {
+        const next = carried.sort((a, b) => distanceM(at, { lat: a.address!.lat!, lng: a.address!.lng! }) - distanceM(at, { lat: b.address!.lat!, lng: b.address!.lng! }))[0];
+        if (ride({ lat: next.address!.lat!, lng: next.address!.lng! }, dt)) {
+          const token = tracking.get(next.id);
+          const pin = token ? (await new Session().call('GET', `/api/track/${token}`)).body?.deliveryPin : null;
+          const r = await me.call('POST', `/api/orders/${next.id}/deliver`, {
+            version: next.version,
+            proof: pin ? { pin } : { photo: true },
+            ...(next.amountDueCents > 0 ? { collected: { amountCents: next.amountDueCents, method: Math.random() < 0.5 ? 'cash' : 'card' } } : {}),
+          });
+          if (r.status === 200) {
+            apply(r.body);
+            log(`n°${next.number} delivered`);
+          } else if (r.status === 409 && r.body?.error?.code === 'stale') {
+            await resync();
+          } else if (!pin) {
+            // an order placed before the simulator started: its PIN is the customer's; hand it back to the shop
+            const f = await me.call('POST', `/api/orders/${next.id}/failed`, { version: next.version, reason: 'absent' });
+            if (f.status === 200) apply(f.body);
+          }
         }
-      }
-    } else ride(shop, dt);
+      } else ride(shop, dt);
+    });
     if (now - lastSent >= 3000) {
       share();
       lastSent = now;
@@ -265,6 +416,15 @@ async function main() {
     products.set(s.id, list.filter((p) => p.category === 'pizza' && p.available !== false).map((p) => p.id));
   }
   log(`simulating ${shops.length} shop(s), ${DRIVERS} driver(s) each, ${RATE} orders/min, ${PACE}× pace, against ${BASE}`);
+  // customer calls per 10 minutes from this one address: each order, and half of them paid online
+  // (a payment page tried about twice until the payment is ready)
+  const needed = Math.ceil(RATE * 10 * 2);
+  const limit = Number(process.env.RATE_LIMIT_ORDERS ?? 60);
+  log(
+    needed < limit
+      ? `about ${needed} customer calls per 10 min from this address: within RATE_LIMIT_ORDERS=${limit}`
+      : `about ${needed} customer calls per 10 min from this address: start the server with RATE_LIMIT_ORDERS=1000 (or above ${needed}) for a simulation, or it will refuse orders (README)`,
+  );
   log(`watch it: ${BASE}/manager (manager.<shop>@ocpizza.test or admin@ocpizza.test), ${BASE}/driver, and the tracking links below`);
   const stop = () => {
     if (!stopping) log('stopping: drivers end their shifts');

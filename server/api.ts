@@ -1,10 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
+import type { Store } from 'express-rate-limit';
 import { z } from 'zod';
+import { customerRateLimit, limiterFactory } from './rate-limits.ts';
 import { UUID, assignSchema, deliverSchema, lendSchema, offerAnswerSchema, failedSchema, idParam, listSchema, versionSchema, loginSchema, modifySchema, placeOrderSchema, shiftSchema, statusSchema, whereSchema } from '../src/lib/order-requests.ts';
 import { SESSION_COOKIE, cachedUserForSession, login, logout, readCookie, type SessionUser } from '../src/lib/server/auth.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../src/lib/server/catalogue.ts';
 import type { Config } from '../src/lib/server/config.ts';
+import { alertsOfShops } from '../src/lib/server/alerts.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { AppError, conflict, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
 import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts';
@@ -30,11 +32,13 @@ import { answerOffer, assignByHand, lendDriver } from '../src/lib/server/dispatc
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../src/lib/server/delivery.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { originAllowed } from '../src/lib/server/origin.ts';
-import { paymentFormOf, type PaymentEvent } from '../src/lib/server/payments.ts';
+import { paymentFormOf, storePaymentEvent } from '../src/lib/server/payments.ts';
+import { sharedAccountQueue, type QueueOf } from '../src/lib/server/queues.ts';
 import { verifyPaymentEvent } from '../src/lib/server/payment-webhook.ts';
 import { demoPaymentEvent, parseDemoCard } from '../src/lib/server/demo-payments.ts';
 import { closeShift, currentShift, declareCash, shiftsOfShop } from '../src/lib/server/cash.ts';
 import { receiptOf, receiptPdf } from '../src/lib/server/receipts.ts';
+import { orderForStaff } from '../src/lib/realtime/audiences.ts';
 import { cashCloseSchema, cashDeclareSchema, shiftsQuery, takingsQuery } from '../src/lib/back-office-requests.ts';
 import { takingsOfDay } from '../src/lib/server/takings.ts';
 import { takingsCsv } from '../src/lib/server/takings-csv.ts';
@@ -49,6 +53,7 @@ import {
   modifyByToken,
   placeOrder,
   setShift,
+  type OrderLimits,
   type StaffActor,
 } from '../src/lib/server/orders.ts';
 
@@ -82,11 +87,11 @@ function requireStaff(req: Request, roles?: SessionUser['role'][]): SessionUser 
   return req.user;
 }
 
-const orderResponse = (o: Awaited<ReturnType<typeof getOrder>> & object) => ({
-  ...o,
-  total: o.totalCents,
-  amountToCollect: o.amountDueCents,
-});
+/** An order as the API answers it: whole to its customer (the tracking link), as their screen sees it to staff (audiences.ts). */
+const orderResponse = (whole: Awaited<ReturnType<typeof getOrder>> & object, staff?: SessionUser) => {
+  const o = staff ? orderForStaff(staff, whole) : whole;
+  return { ...o, total: o.totalCents, amountToCollect: o.amountDueCents };
+};
 
 /**
  * The JSON API as mounted at /api, by the production server and by `vite dev` alike: the session
@@ -102,17 +107,25 @@ export function createApi(deps: {
    * the API says "done", every screen is already being told.
    */
   relayed?: () => Promise<void>;
+  /**
+   * Whether `relayed` publishes what the API committed (a hub runs in this process): the order's
+   * rush-hour changes (place, move, change, cancel) then commit without waking the publishers.
+   */
+  publishesChanges?: () => boolean;
   /** Drivers' latest positions (Redis), for the maps. */
   positions?: PositionStore;
   /** Outgoing email (staff invitations and password resets). */
   mailer?: Mailer;
   /** Where product photos are kept. */
   media?: MediaStore;
-  /** Hands a payment provider's event (signature checked) to the workers, once per event id. */
-  enqueuePaymentEvent?: (event: PaymentEvent) => Promise<unknown>;
+  /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
+  enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** The workers' accounts queue (password resets); the shared one from the environment without it. */
+  accountQueue?: QueueOf<'accounts'>;
 }): express.Router {
   const { db, config } = deps;
   const relayed = deps.relayed ?? (() => Promise.resolve());
+  const announce = () => !(deps.relayed && deps.publishesChanges?.());
   const geocoder: Geocoder | null =
     config.GEOCODER_URL === 'none' ? null : new AddressApiGeocoder(config.GEOCODER_URL, { timeoutMs: config.GEOCODER_TIMEOUT_MS });
   const r = express.Router();
@@ -131,13 +144,18 @@ export function createApi(deps: {
     }
   });
   // The payment webhook: the raw body, its signature checked against the webhook secret (Stripe's,
-  // or in demo mode the local one); a good event is handed to the workers under its id and answered
-  // at once (a bad signature: 400, nothing done). The demo payment page's events take the same road.
+  // or in demo mode the local one); a good event is kept in Postgres, then handed to the workers
+  // under its id and answered (a bad signature: 400, nothing done). Once kept, a queue that loses the
+  // job loses nothing: the reconciler queues again every event not processed. The demo payment
+  // page's events take the same road.
   const webhookSecret = config.paymentWebhookSecret;
   const receivePaymentEvent = async (body: Buffer | string, signature: unknown) => {
     if (!webhookSecret || !deps.enqueuePaymentEvent) throw new AppError(404, 'not_found', 'payments are not taken online here');
     const event = verifyPaymentEvent(body, signature, webhookSecret);
-    await deps.enqueuePaymentEvent(event);
+    const { toProcess } = await storePaymentEvent(db, event);
+    if (toProcess) {
+      await deps.enqueuePaymentEvent(event.id).catch((err) => deps.log.error({ err, eventId: event.id }, 'payment event kept, not queued: the reconciler will queue it'));
+    }
     return event;
   };
   if (webhookSecret && deps.enqueuePaymentEvent) {
@@ -148,22 +166,16 @@ export function createApi(deps: {
   }
   r.use(express.json({ limit: '32kb' }));
 
-  // floods of anonymous orders (failed logins are counted by the login service); kept in Redis so every server counts together,
-  // and let through if Redis is down (taking orders matters more than counting them)
-  const limiter = (name: string, windowMs: number, limit: number, extra: Partial<RateLimitOptions> = {}) =>
-    rateLimit({
-      windowMs,
-      limit,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      passOnStoreError: true,
-      store: deps.limiterStore?.(`${config.QUEUE_PREFIX}:rl:${name}:`),
-      handler: (req, res) => {
-        res.status(429).json({ error: { code: 'rate_limited', message: 'too many requests, try again in a few minutes', requestId: String(req.id) } });
-      },
-      ...extra,
-    });
-  const customerLimiter = limiter('customer', 10 * 60_000, config.RATE_LIMIT_ORDERS, { skip: (req) => !!req.user });
+  // floods of anonymous orders (failed logins are counted by the login service), per client address
+  const limiter = limiterFactory(config, deps.limiterStore);
+  const customerLimiter = customerRateLimit(config, deps.limiterStore);
+  // what one client may hold unpaid, and ask for one phone or email (counted in Postgres, src/lib/server/orders.ts)
+  const orderLimits: OrderLimits = {
+    ordersPerClient: config.UNPAID_ORDERS_PER_CLIENT,
+    itemsPerClient: config.UNPAID_ITEMS_PER_CLIENT,
+    stockShare: config.UNPAID_STOCK_SHARE,
+    ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
+  };
 
   r.post('/auth/login', async (req, res) => {
     const body = parse(loginSchema, req.body);
@@ -262,6 +274,9 @@ export function createApi(deps: {
       eta: config.eta,
       travelMode: config.DELIVERY_MODE,
       log: (msg, err) => deps.log.error({ err }, msg),
+      limits: orderLimits,
+      clientAddress: req.ip,
+      announce: announce(),
     });
     if (!placed.replayed) await relayed();
     // a replay answers 200 with the order the key first placed, as it is now
@@ -280,9 +295,11 @@ export function createApi(deps: {
   const receiptFor = async (req: Request) => {
     const id = await getOrderIdByToken(db, req.params.token as string);
     if (!id) throw notFound('order');
-    const receipt = await receiptOf(db, id, visitorLocale(req));
-    if (!receipt) throw conflict('not_paid', 'the receipt comes once the order is paid');
-    return receipt;
+    const found = await receiptOf(db, id, visitorLocale(req));
+    if (!found) throw notFound('order');
+    if (found.receipt) return found.receipt;
+    if (found.none === 'nothing_charged') throw new AppError(404, 'nothing_charged', 'no receipt: the card was only held, and let go when the order was cancelled (nothing was charged)');
+    throw conflict('not_paid', 'the receipt comes once the order is paid');
   };
   r.get('/track/:token/receipt', async (req, res) => {
     res.json(await receiptFor(req));
@@ -324,6 +341,11 @@ export function createApi(deps: {
     const user = requireStaff(req, ['manager', 'admin']);
     res.json(await driversOfShops(db, shopsAsked(req, user) ?? (await allShopIds()), deps.positions ?? null));
   });
+  // what needs the manager now, most urgent first (src/lib/domain/alerts.ts)
+  r.get('/alerts', async (req, res) => {
+    const user = requireStaff(req, ['manager', 'admin']);
+    res.json(await alertsOfShops(db, shopsAsked(req, user) ?? (await allShopIds()), deps.positions ?? null, config.DRIVER_POSITION_FRESH_SECONDS * 1000));
+  });
   // the evening in figures per shop: done, average kitchen and road times, promises kept
   r.get('/figures', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
@@ -340,14 +362,14 @@ export function createApi(deps: {
   });
 
   r.post('/track/:token/cancel', customerLimiter, async (req, res) => {
-    const { order } = await cancelByToken(db, String(req.params.token));
+    const { order } = await cancelByToken(db, String(req.params.token), { announce: announce() });
     await relayed();
     res.json(orderResponse(order));
   });
 
   r.patch('/track/:token', customerLimiter, async (req, res) => {
     const body = parse(modifySchema, req.body);
-    const { order } = await modifyByToken(db, String(req.params.token), body.items, body.version);
+    const { order } = await modifyByToken(db, String(req.params.token), body.items, body.version, orderLimits, { announce: announce() });
     await relayed();
     res.json(orderResponse(order));
   });
@@ -365,7 +387,7 @@ export function createApi(deps: {
       statuses: q.status ? [q.status] : undefined,
       driverId: user.role === 'driver' ? user.id : undefined,
     });
-    res.json(orders.map(orderResponse));
+    res.json(orders.map((o) => orderResponse(o, user)));
   });
 
   r.get('/orders/:id', async (req, res) => {
@@ -374,16 +396,19 @@ export function createApi(deps: {
     const order = await getOrder(db, req.params.id);
     if (!order || !canActOnShop(staffActor(user), order.pizzeriaId)) throw notFound('order');
     if (user.role === 'driver' && order.driver?.id !== user.id && order.offer?.driverId !== user.id) throw notFound('order');
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
 
   r.post('/orders/:id/status', async (req, res) => {
     const user = requireStaff(req);
     const body = parse(statusSchema, req.body);
     if (!UUID.test(req.params.id)) throw notFound('order');
-    const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, { paymentMethod: body.paymentMethod });
+    const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, {
+      paymentMethod: body.paymentMethod,
+      announce: announce(),
+    });
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
 
   // at the door: delivered with its proof, a photo for the proof, a failed delivery, the manager's decision
@@ -396,7 +421,7 @@ export function createApi(deps: {
     const body = parse(deliverSchema, req.body);
     const { order } = await deliverOrder(db, staffActor(user), orderParam(req), body);
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
   r.post('/orders/:id/photo', express.raw({ type: () => true, limit: MAX_PHOTO_BYTES }), async (req, res) => {
     const user = requireStaff(req, ['driver']);
@@ -414,14 +439,14 @@ export function createApi(deps: {
     const body = parse(failedSchema, req.body);
     const { order } = await failDelivery(db, staffActor(user), orderParam(req), body);
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
   r.post('/orders/:id/redeliver', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
     const body = parse(versionSchema, req.body);
     const { order } = await redeliver(db, staffActor(user), orderParam(req), body.version);
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
 
   // dispatch: the driver's answer to an offer, a manager's hand, head office lending a driver
@@ -430,14 +455,14 @@ export function createApi(deps: {
     const body = parse(offerAnswerSchema, req.body);
     const { order } = await answerOffer(db, staffActor(user), orderParam(req), body);
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
   r.post('/orders/:id/assign', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
     const body = parse(assignSchema, req.body);
     const { order } = await assignByHand(db, staffActor(user), orderParam(req), body);
     await relayed();
-    res.json(orderResponse(order));
+    res.json(orderResponse(order, user));
   });
   r.post('/drivers/:id/lend', async (req, res) => {
     const user = requireStaff(req, ['admin']);
@@ -567,10 +592,11 @@ export function createApi(deps: {
   });
 
   // staff accounts: managers (their shop's kitchen, counter, drivers) and head office (everyone)
-  const mailer = deps.mailer ?? createMailer({ smtpUrl: deps.config.SMTP_URL, from: deps.config.MAIL_FROM, log: deps.log as never });
-  const links = (req: Request): AccountLinks => ({
+  const mailer = deps.mailer ?? createMailer({ smtpUrl: deps.config.SMTP_URL, from: deps.config.MAIL_FROM, log: deps.log as never, production: deps.config.NODE_ENV === 'production' });
+  // links point to the configured origin only: a request's Host is whatever its sender wrote
+  const links = (): AccountLinks => ({
     mailer,
-    origin: deps.config.PUBLIC_ORIGIN ?? `${req.protocol}://${req.get('host')}`,
+    origin: deps.config.publicOrigin,
     inviteTtlHours: deps.config.INVITE_TTL_HOURS,
     resetTtlMinutes: deps.config.RESET_TTL_MINUTES,
   });
@@ -585,7 +611,7 @@ export function createApi(deps: {
   });
   r.post('/staff', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
-    res.status(201).json(await createStaff(db, staffActor(user), parse(staffCreateSchema, req.body), links(req)));
+    res.status(201).json(await createStaff(db, staffActor(user), parse(staffCreateSchema, req.body), links()));
   });
   r.patch('/staff/:id', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
@@ -601,11 +627,11 @@ export function createApi(deps: {
   });
   r.post('/staff/:id/link', async (req, res) => {
     const user = requireStaff(req, ['manager', 'admin']);
-    res.json(await sendAccountLink(db, staffActor(user), staffId(req), links(req)));
+    res.json(await sendAccountLink(db, staffActor(user), staffId(req), links()));
   });
   // the account's owner: forgot the password (no answer says whether the email exists), choose one with a link
   r.post('/account/forgot', customerLimiter, async (req, res) => {
-    await requestPasswordReset(db, parse(forgotSchema, req.body).email, links(req));
+    await requestPasswordReset(deps.accountQueue ?? (await sharedAccountQueue()), parse(forgotSchema, req.body).email);
     res.status(202).json({ ok: true });
   });
   r.get('/account/link', customerLimiter, async (req, res) => {

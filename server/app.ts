@@ -19,6 +19,7 @@ import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queu
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { MEDIA_KEY, mediaStoreFrom } from '../src/lib/server/media.ts';
 import { createApi } from './api.ts';
+import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -212,6 +213,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
+  const limiterStore = (prefix: string) =>
+    new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> });
   app.use(
     '/api',
     createApi({
@@ -220,10 +223,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log,
       positions,
       media,
-      enqueuePaymentEvent: (event) => addJob(queues.payments, 'event', { event: event as never }, { jobId: jobId.paymentEvent(event.id) }),
-      limiterStore: (prefix) =>
-        new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> }),
+      enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
+      accountQueue: queues.accounts,
+      limiterStore,
       relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),
+      publishesChanges: () => hubRef.current?.relay.publishing ?? false,
     }),
   );
 
@@ -238,6 +242,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     // so failed logins on the login page and on the API are counted by one client address
     process.env.ADDRESS_HEADER = CLIENT_ADDRESS_HEADER;
     const { handler } = (await import(handlerPath)) as { handler: express.RequestHandler };
+    // the account forms do what the API's account routes do, counted with them per client address
+    const accountForms = customerRateLimit(config, limiterStore);
+    app.post(['/account/forgot', '/account/password'], accountForms);
     app.use((req, _res, next) => {
       req.headers['x-forwarded-proto'] ??= 'http';
       req.headers[CLIENT_ADDRESS_HEADER] = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // never the client's own

@@ -4,13 +4,15 @@ import type { Redis } from 'ioredis';
 import { positionSchema, roomFor, type Ack, type TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';
+import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
 /**
  * `driver:position` from a driver's phone: checked (shape, ranges, clock, order, shift, rate per
  * driver), kept (Redis, the trail), then sent through the adapter to every hub: the managers of
  * the driver's shop and head office, and the tracking page of each order the driver carries now.
+ * It also vouches, in Redis, for each driver's socket connected here: dispatch offers deliveries
+ * only to a driver whose phone is connected (to any hub), and the manager sees who is not.
  */
 export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Redis; store: PositionStore | null; config: Config; log: Logger }) {
   const { io, db, store, log } = deps;
@@ -52,9 +54,32 @@ export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Red
     }
   }
 
+  // the drivers' sockets of this hub, refreshed in Redis before their presence lapses
+  const local = new Map<string, number>();
+  const vouch = (driverId: number, socketIds: string[]) =>
+    store?.markConnected(driverId, socketIds).catch((err: Error) => log.warn({ err: err.message }, 'driver presence not kept (Redis)'));
+  const refresher = setInterval(() => {
+    const byDriver = new Map<number, string[]>();
+    for (const [socketId, driverId] of local) byDriver.set(driverId, [...(byDriver.get(driverId) ?? []), socketId]);
+    for (const [driverId, ids] of byDriver) void vouch(driverId, ids);
+  }, PRESENCE_REFRESH_MS);
+  refresher.unref();
+
   return {
     attach(socket: HubSocket) {
       socket.on('driver:position', (raw, ack) => void handle(socket, raw, ack));
+      const user = socket.data.user;
+      if (user?.role === 'driver' && store) {
+        local.set(socket.id, user.id);
+        void vouch(user.id, [socket.id]);
+        socket.on('disconnect', () => {
+          local.delete(socket.id);
+          store.markDisconnected(user.id, socket.id).catch(() => {});
+        });
+      }
+    },
+    close() {
+      clearInterval(refresher);
     },
   };
 }

@@ -156,6 +156,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();
+      positions.close();
       io.local.emit('server:restarting');
       // a transport still busy with an earlier packet keeps the notice in its buffer, which closing
       // the engine discards: give each a moment (at most 1 s) to hand it over

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { orderFor, orderForRooms, roomsByAudience } from '../src/lib/realtime/audiences.ts';
 import { roomFor, type OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { getMenuAvailability } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
@@ -38,6 +39,8 @@ export interface OrderRelay {
    * to the screens (or after PUBLISH_WAIT_MS at most: an answer never waits long for the relay).
    */
   publishNow(): Promise<void>;
+  /** Whether publishNow publishes (the relay is not closed). */
+  readonly publishing: boolean;
   /** A shop's stock changed outside an order (a delivery, a count): its open menus are refreshed. */
   stockChanged(shop: number): void;
   close(): Promise<void>;
@@ -59,20 +62,36 @@ export async function createOrderRelay(opts: {
   let deliveredUpTo = (await eventBounds(db)).last;
   const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
 
+  /**
+   * Each audience its cut of the order (audiences.ts): rooms that see the same cut get one emit, and
+   * each emit skips the rooms already told, so a screen in several rooms gets the change once.
+   */
   function emit(e: OrderUpdated) {
     const o = e.order;
-    const rooms = [roomFor.kitchen(o.pizzeriaId), roomFor.shop(o.pizzeriaId), roomFor.hq(), roomFor.order(o.id)];
-    if (o.driver) rooms.push(roomFor.driver(o.driver.id));
-    if (o.offer) rooms.push(roomFor.driver(o.offer.driverId));
-    if (o.releasedDriverId) rooms.push(roomFor.driver(o.releasedDriverId));
-    if (catchingUp.size === 0) io.local.to(rooms).emit('order:updated', e);
-    else {
-      io.local.to(rooms).except(CATCHING_UP).emit('order:updated', e);
-      for (const [socket, c] of catchingUp) {
-        if (!rooms.some((r) => socket.rooms.has(r))) continue;
-        if (c.buffer.length >= MAX_BUFFERED) c.overflowed = true;
-        else c.buffer.push(e);
+    const told: string[] = [];
+    let last: { view: OrderUpdated['order']; rooms: string[] } | null = null;
+    const send = () => {
+      if (!last) return;
+      let to = io.local.to(last.rooms);
+      if (told.length) to = to.except(told);
+      if (catchingUp.size) to = to.except(CATCHING_UP);
+      to.emit('order:updated', last.view === o ? e : { ...e, order: last.view });
+      told.push(...last.rooms);
+    };
+    for (const g of roomsByAudience(o)) {
+      const view = orderFor(g.audience, o);
+      if (last && last.view === view) last.rooms.push(...g.rooms);
+      else {
+        send();
+        last = { view, rooms: [...g.rooms] };
       }
+    }
+    send();
+    for (const [socket, c] of catchingUp) {
+      const view = orderForRooms(o, (r) => socket.rooms.has(r));
+      if (!view) continue;
+      if (c.buffer.length >= MAX_BUFFERED) c.overflowed = true;
+      else c.buffer.push(view === o ? e : { ...e, order: view });
     }
     deliveredUpTo = e.eventId;
   }
@@ -128,6 +147,9 @@ export async function createOrderRelay(opts: {
     stockChanged: refreshMenuSoon,
     get deliveredUpTo() {
       return deliveredUpTo;
+    },
+    get publishing() {
+      return !closed;
     },
     beginCatchUp(socket) {
       const c: CatchUp = { buffer: [], overflowed: false };

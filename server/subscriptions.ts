@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import { orderForRooms } from '../src/lib/realtime/audiences.ts';
 import {
   roomFor,
   subscribeSchema,
@@ -121,7 +122,9 @@ export function createSubscriptions(deps: {
         const missed = (await listEventsAfter(db, grant.filter, lastEventId, deps.resumeMaxEvents + 1)).filter((e) => e.eventId <= relayedBefore);
         if (missed.length > deps.resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
         for (const e of missed) {
-          socket.emit('order:updated', e);
+          // as the relay would have sent it to this screen (audiences.ts)
+          const view = orderForRooms(e.order, (r) => socket.rooms.has(r));
+          if (view) socket.emit('order:updated', view === e.order ? e : { ...e, order: view });
           sent.add(e.eventId);
         }
         return { lastEventId: Math.max(lastEventId, missed.at(-1)?.eventId ?? 0, relay.deliveredUpTo) };

@@ -302,4 +302,30 @@ describe.runIf(pagesBuilt || !!process.env.CI)('the login page and form actions'
       await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
     }
   });
+
+  // last of this block: a second server with pages takes over the pages' shared pool
+  it('counts the "forgot your password?" form with the API\'s account routes per client address, and refuses past the limit', async () => {
+    const strict = await createApp({ config: testConfig({ RATE_LIMIT_ORDERS: '3' }), log: silentLog, withPages: true });
+    const strictBase = `http://127.0.0.1:${await strict.listen(0, '127.0.0.1')}`;
+    try {
+      const ip = '198.51.100.77';
+      const form = () =>
+        fetch(`${strictBase}/account/forgot`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: strictBase, 'x-forwarded-for': ip },
+          body: new URLSearchParams({ email: 'someone@example.test' }).toString(),
+        });
+      const api = () => fetch(`${strictBase}/api/account/forgot`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: '{"email":"someone@example.test"}' });
+      expect((await form()).status).toBeLessThan(400);
+      expect((await api()).status).toBe(202);
+      expect((await form()).status).toBeLessThan(400);
+      // the fourth from that address, by either door, is refused; another address is not
+      expect((await form()).status).toBe(429);
+      expect((await api()).status).toBe(429);
+      expect((await fetch(`${strictBase}/api/account/forgot`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.78' }, body: '{"email":"someone@example.test"}' })).status).toBe(202);
+    } finally {
+      await strict.close();
+    }
+  });
 });

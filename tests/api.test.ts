@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
 import { Client, SHOPS, addressFor, customer, productId, startTestApp, testPool } from './helpers.ts';
 import type { App } from '../server/app.ts';
+import { flagLate } from '../src/lib/server/orders.ts';
 
 let app: App;
 let base: string;
@@ -246,6 +247,26 @@ describe('staff moves', () => {
     expect((await kitchen.post(`/api/orders/${id}/status`, { to: 'ready', version: 2 })).body.status).toBe('ready');
     // the database itself refuses a move the table refuses, whoever writes
     await expect(pool.query(`UPDATE orders SET status = 'received', version = version + 1 WHERE id = $1`, [id])).rejects.toThrow(/cannot move/);
+  });
+
+  it('a cook who taps "ready" on a ticket the late flag (or the card captured) changed meanwhile is not refused; a received order changed meanwhile still is', async () => {
+    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    const placed = await new Client(base).post('/api/orders', onlineOrder());
+    const started = await kitchen.post(`/api/orders/${placed.body.id}/status`, { to: 'preparing', version: 1 });
+    expect(started.body).toMatchObject({ status: 'preparing', version: 2 });
+    // the preparation timer flags it late while the cook's screen still shows version 2
+    expect(await flagLate(pool, placed.body.id)).toBeTruthy();
+    const ready = await kitchen.post(`/api/orders/${placed.body.id}/status`, { to: 'ready', version: 2 });
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ready', version: 4 });
+    // a version from the future is nonsense, still refused
+    const other = await new Client(base).post('/api/orders', onlineOrder());
+    await kitchen.post(`/api/orders/${other.body.id}/status`, { to: 'preparing', version: 1 });
+    expect((await kitchen.post(`/api/orders/${other.body.id}/status`, { to: 'ready', version: 9 })).body.error.code).toBe('stale');
+    // before the oven the customer may still change the order: the cook must see it first
+    const changed = await new Client(base).post('/api/orders', onlineOrder());
+    await pool.query('UPDATE orders SET version = version + 1 WHERE id = $1', [changed.body.id]);
+    expect((await kitchen.post(`/api/orders/${changed.body.id}/status`, { to: 'preparing', version: 1 })).body.error.code).toBe('stale');
   });
 
   it('shows one order to staff of its shop only', async () => {

@@ -1,6 +1,7 @@
-// At the door, through the API on real Postgres: delivered only with the customer's PIN (wrong
-// ones counted, then a photo), what was collected; a failed delivery back to the shop, where a
-// manager sends it again (a new dispatch) or cancels it.
+// At the door, through the API on real Postgres: delivered only with the customer's PIN or a real
+// photo (wrong PINs counted, then only a manager closes it, audited), what was collected; a failed
+// delivery back to the shop, where a manager sends it again (a new dispatch) or cancels it.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../server/app.ts';
 import { Client, addressFor, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, type TestSocket, assignDriver } from './helpers.ts';
@@ -21,7 +22,14 @@ afterAll(async () => {
   await pool.end();
 });
 
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]);
+/** What a phone sends: a real picture of the door (4000×3000, with the phone's metadata). */
+const doorPicture = () =>
+  sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 120, g: 90, b: 60 } } })
+    .withExifMerge({ IFD0: { Make: 'Phone', Model: 'Door camera' } })
+    .jpeg()
+    .toBuffer();
+/** Only a JPEG's first bytes: it says it is a photo, and nothing decodes it. */
+const FAKE_JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]);
 
 /** A shop, its driver on shift, and an on-delivery order of theirs on the way. */
 async function onTheWay(tag: string) {
@@ -64,34 +72,83 @@ describe('delivered, with proof', () => {
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected: { amountCents: o.total, method: 'card' } })).status).toBe(409);
   });
 
-  it('counts wrong PINs and, after five, asks for a photo at the door; the photo proves it', async () => {
+  it('takes a real photo of the door as proof, kept re-encoded; refuses what only looks like one', async () => {
     const o = await onTheWay('proof-photo');
     const collected = { amountCents: o.total, method: 'cash' };
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).body.error.fields.proof).toMatch(/photo first/);
+    const upload = (body: Buffer, type = 'image/jpeg') =>
+      fetch(`${base}/api/orders/${o.id}/photo`, { method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': type }, body: new Uint8Array(body) });
+    for (const fake of [Buffer.from([0xff, 0xd8, 0xff, 0xe0]), FAKE_JPEG, Buffer.from('%PDF-1.4 not a photo')]) {
+      const r = await upload(fake);
+      expect(r.status).toBe(415);
+      expect((await r.json()).error.code).toBe('not_an_image');
+    }
+    // a photo cut short on its way is no photo either
+    const picture = await doorPicture();
+    expect((await upload(picture.subarray(0, Math.floor(picture.length / 2)))).status).toBe(415);
+    expect((await pool.query('SELECT 1 FROM delivery_photos WHERE order_id = $1', [o.id])).rowCount).toBe(0);
+    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).status).toBe(422);
+    expect((await upload(Buffer.concat([FAKE_JPEG, Buffer.alloc(3 * 1024 * 1024)]))).status).toBe(413);
+
+    expect((await upload(picture)).status).toBe(201);
+    const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.delivery.proof).toBe('photo');
+    // the manager can see it for a dispute: a JPEG made here, smaller, without the phone's metadata; another shop's manager cannot
+    const photo = await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: o.manager.cookie } });
+    expect(photo.status).toBe(200);
+    expect(photo.headers.get('content-type')).toBe('image/jpeg');
+    const kept = Buffer.from(await photo.arrayBuffer());
+    expect(kept.equals(picture)).toBe(false);
+    const meta = await sharp(kept).metadata();
+    expect(meta).toMatchObject({ format: 'jpeg', width: 1600, height: 1200 });
+    expect((await sharp(picture).metadata()).exif).toBeDefined();
+    expect(meta.exif).toBeUndefined();
+    const other = await new Client(base).login((await createShop(pool, 'proof-other')).email('manager'));
+    expect((await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: other.cookie } })).status).toBe(404);
+  });
+
+  it('after five wrong PINs the driver can no longer close it, not even with a photo: the manager does, and the audit log says so', async () => {
+    const o = await onTheWay('proof-locked');
+    const collected = { amountCents: o.total, method: 'cash' };
+    const managerScreen = await connectSocket(base, { cookie: o.manager.cookie });
+    opened.push(managerScreen);
+    await subscribe(managerScreen, { scope: 'shop', pizzeriaId: o.shop.id });
+    const seen = collect(managerScreen);
     for (let left = 4; left >= 1; left--) {
       const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrong(o.pin) }, collected });
       expect(r.status).toBe(422);
       expect(r.body.error).toMatchObject({ code: 'wrong_pin', message: `wrong PIN: ${left} tries left` });
     }
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrong(o.pin) }, collected })).body.error.code).toBe('pin_locked');
+    // the manager's screen is told at once
+    const lockedEvent = await seen.waitFor((e) => e.order.id === o.id && e.type === 'order.pin_locked');
+    expect(lockedEvent.order).toMatchObject({ status: 'out_for_delivery', delivery: { pinLocked: true } });
     // even the right one now: the PIN cannot be guessed by trying them all
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected })).body.error.code).toBe('pin_locked');
-    expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).body.error.fields.proof).toMatch(/photo first/);
+    // and a real photo does not get round it
+    const upload = await fetch(`${base}/api/orders/${o.id}/photo`, {
+      method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': 'image/jpeg' }, body: new Uint8Array(await doorPicture()),
+    });
+    expect(upload.status).toBe(201);
+    const byPhoto = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected });
+    expect(byPhoto.status).toBe(422);
+    expect(byPhoto.body.error).toMatchObject({ code: 'pin_locked', message: expect.stringMatching(/manager/) });
+    expect((await status(o.id)).status).toBe('out_for_delivery');
 
-    const upload = (body: Buffer, type = 'image/jpeg') =>
-      fetch(`${base}/api/orders/${o.id}/photo`, { method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': type }, body: new Uint8Array(body) });
-    expect((await upload(Buffer.from('%PDF-1.4 not a photo'), 'image/jpeg')).status).toBe(415);
-    expect((await upload(Buffer.concat([JPEG, Buffer.alloc(3 * 1024 * 1024)]))).status).toBe(413);
-    expect((await upload(JPEG)).status).toBe(201);
-    const r = await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected });
+    // the manager calls the customer, then closes it: delivered on the manager's word, audited
+    // money still owed must be said by the manager too
+    expect((await o.manager.post(`/api/orders/${o.id}/deliver`, {})).body.error).toMatchObject({ code: 'invalid', fields: { collected: expect.stringMatching(/owes/) } });
+    expect((await status(o.id)).status).toBe('out_for_delivery');
+    const r = await o.manager.post(`/api/orders/${o.id}/deliver`, { collected });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.delivery.proof).toBe('photo');
-    // the manager can see it for a dispute; another shop's manager cannot
-    const photo = await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: o.manager.cookie } });
-    expect(photo.status).toBe(200);
-    expect(photo.headers.get('content-type')).toBe('image/jpeg');
-    expect(Buffer.from(await photo.arrayBuffer()).equals(JPEG)).toBe(true);
-    const other = await new Client(base).login((await createShop(pool, 'proof-other')).email('manager'));
-    expect((await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: other.cookie } })).status).toBe(404);
+    expect(r.body).toMatchObject({ status: 'delivered', delivery: { proof: 'manager', collected: { cents: o.total, method: 'cash' } } });
+    const { rows } = await pool.query(`SELECT actor, action, pizzeria_id, before, after FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id]);
+    expect(rows).toEqual([{
+      actor: expect.stringMatching(/\(manager\)$/), action: 'delivery.closed_by_manager', pizzeria_id: o.shop.id,
+      before: expect.objectContaining({ status: 'out_for_delivery', wrongPins: 5, pinLocked: true, photo: true }),
+      after: expect.objectContaining({ status: 'delivered', proof: 'manager' }),
+    }]);
   });
 
   it('refuses another driver, a customer, and malformed proofs', async () => {
@@ -103,8 +160,8 @@ describe('delivered, with proof', () => {
       expect((await o.driver.post(`/api/orders/${o.id}/deliver`, body)).status, JSON.stringify(body)).toBe(422);
     }
     expect((await status(o.id)).status).toBe('out_for_delivery');
-    // a manager vouches for it when the driver's phone died
-    const r = await o.manager.post(`/api/orders/${o.id}/deliver`, {});
+    // a manager vouches for it when the driver's phone died, saying what was collected
+    const r = await o.manager.post(`/api/orders/${o.id}/deliver`, { collected: { amountCents: o.total, method: 'card' } });
     expect(r.status).toBe(200);
     expect(r.body.delivery.proof).toBe('manager');
   });

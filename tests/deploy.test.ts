@@ -141,6 +141,7 @@ describe('on a PaaS, from the Procfile', () => {
     DATABASE_URL: side.url,
     REDIS_URL: `rediss://127.0.0.1:${tlsPort}`,
     SESSION_SECRET: randomBytes(32).toString('base64'),
+    PUBLIC_ORIGIN: 'https://ocpizza.example.fr',
     QUEUE_PREFIX: prefix,
     ...extra,
   });
@@ -263,7 +264,7 @@ describe('on a VPS, from the systemd units', () => {
 
   it('the backup service takes a checked dump into BACKUP_DIR, as its timer does every night', async () => {
     const envFile = join(dir, 'backup.env');
-    writeFileSync(envFile, `DATABASE_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
+    writeFileSync(envFile, `DATABASE_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nPUBLIC_ORIGIN=https://ocpizza.example.fr\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
     const backup = fromUnit('ocpizza-backup.service', '', envFile, false);
     expect(unitFile('ocpizza-backup.timer').Timer.OnCalendar).toEqual(['*-*-* 03:00:00 Europe/Paris']);
     const b = start(backup.argv, backup.env, backup.cwd);

@@ -9,6 +9,20 @@ import { dispatchOrder } from '../src/lib/server/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, OrderView, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 
+/**
+ * The suite places its orders from one address with the same few phones, many awaiting payment, and
+ * messages go to the same numbers: raised for every test (the app's and the browser tests' servers);
+ * tests/hoarding.test.ts and tests/message-relay.test.ts check these limits at their defaults.
+ */
+export const RAISED_ORDER_LIMITS = {
+  UNPAID_ORDERS_PER_CLIENT: '100000',
+  UNPAID_ITEMS_PER_CLIENT: '100000',
+  UNPAID_STOCK_SHARE: '1',
+  ORDERS_PER_CONTACT_PER_HOUR: '100000',
+  MESSAGES_PER_DESTINATION_PER_HOUR: '100000',
+  MESSAGES_PER_CLIENT_PER_HOUR: '100000',
+};
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({
     NODE_ENV: 'test',
@@ -21,8 +35,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // dispatch assigns at once, one order a trip, unless a test is about offers and trips (tests/dispatch.test.ts)
     OFFER_TIMEOUT_SECONDS: '0',
     BATCH_MAX_PER_TRIP: '1',
+    // drivers of most tests go on shift through the API without a phone; tests/presence.test.ts has phones
+    DISPATCH_PRESENT_ONLY: 'false',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
+    ...RAISED_ORDER_LIMITS,
     // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',
     SOCKET_MAX_PER_ADDRESS: '100000',

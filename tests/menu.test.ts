@@ -325,6 +325,24 @@ describe('product photos', () => {
     }
   });
 
+  it('two uploads of the same photo at once both succeed, and the photo is whole', async () => {
+    const { default: sharp } = await import('sharp');
+    const admin = await new Client(base).login('admin@ocpizza.test');
+    const made = await admin.post('/api/menu/products', { slug: `twice-${tag()}`, name: 'Deux fois', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: await ingredient('pate'), quantity: 1 }] });
+    const png = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#3a3' } }).png().toBuffer();
+    const upload = () =>
+      fetch(`${base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: admin.cookie }, body: new Uint8Array(png) });
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all([upload(), upload(), upload()]);
+      expect(answers.map((r) => r.status), `round ${round}`).toEqual([200, 200, 200]);
+      const photos = new Set(await Promise.all(answers.map(async (r) => (await r.json()).photo)));
+      expect(photos.size).toBe(1);
+      const served = await fetch(`${base}/media/${[...photos][0]}`);
+      expect(served.status).toBe(200);
+      expect((await sharp(Buffer.from(await served.arrayBuffer())).metadata()).width).toBe(800);
+    }
+  });
+
   it('the seed gives every product of the demo menu a photo, drawn from its recipe', async () => {
     const { PRODUCTS } = await import('../db/catalogue.ts');
     const { rows } = await pool.query<{ slug: string; photo: string | null }>('SELECT slug, photo FROM products WHERE slug = ANY($1)', [PRODUCTS.map((p) => p.slug)]);

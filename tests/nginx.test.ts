@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ beforeAll(async () => {
   if (!nginx) return;
   chmodSync(dir, 0o755); // nginx's workers run as nobody
   expect(existsSync(join(ROOT, 'dist/server/index.js')), 'npm run build first (npm test does)').toBe(true);
+  httpPort = await freePort();
+  httpsPort = await freePort();
   // two servers, as two ocpizza-server@ instances
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
@@ -50,6 +53,8 @@ beforeAll(async () => {
       env: childEnv({
         NODE_ENV: 'production',
         SESSION_SECRET: randomBytes(32).toString('base64'),
+        // the site's name on this machine (install.sh writes https://<domain>)
+        PUBLIC_ORIGIN: `https://127.0.0.1:${httpsPort}`,
         DATABASE_URL: inject('databaseUrl'),
         QUEUE_PREFIX: inject('queuePrefix'),
         PORT: String(port),
@@ -57,6 +62,8 @@ beforeAll(async () => {
         LOG_LEVEL: 'info',
         TRUST_PROXY: 'loopback',
         GEOCODER_URL: inject('geocoderUrl'),
+        // the suite's other customers came from this address too, counted in the same Redis
+        RATE_LIMIT_ORDERS: '100000',
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -72,20 +79,19 @@ beforeAll(async () => {
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, 30_000, `server ${port}`);
   }
 
-  // the site as shipped, moved onto free ports with a test certificate
-  httpPort = await freePort();
-  httpsPort = await freePort();
+  // the site as shipped, moved onto free ports with a test certificate, named as this machine is
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost']);
   expect(made.status, made.stderr?.toString()).toBe(0);
   mkdirSync(join(dir, 'acme'));
   const site = readFileSync(join(ROOT, 'deploy/nginx/ocpizza.conf'), 'utf8')
     .replace(/^\s*listen \[::\]:\d+.*$/gm, '')
-    .replace(/listen 80;/, `listen 127.0.0.1:${httpPort};`)
-    .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`)
+    .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${httpPort}$1;`)
+    .replace(/listen 443 ssl http2( default_server)?;/g, `listen 127.0.0.1:${httpsPort} ssl http2$1;`)
+    .replace(/server_name ocpizza\.example\.fr;/g, 'server_name 127.0.0.1;')
     .replace(/^\s*server 127\.0\.0\.1:\d+ (.*)$/gm, '')
     .replace(/least_conn;/, `least_conn;\n${serverPorts.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).join('\n')}`)
-    .replace(/ssl_certificate\s+\S+;/, `ssl_certificate ${join(dir, 'cert.pem')};`)
-    .replace(/ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${join(dir, 'key.pem')};`)
+    .replace(/^(\s*)ssl_certificate\s+\S+;/gm, `$1ssl_certificate ${join(dir, 'cert.pem')};`)
+    .replace(/^(\s*)ssl_certificate_key\s+\S+;/gm, `$1ssl_certificate_key ${join(dir, 'key.pem')};`)
     .replace(/proxy_cache_path \S+/, `proxy_cache_path ${join(dir, 'cache')}`)
     .replace(/root \/var\/www\/letsencrypt;/, `root ${join(dir, 'acme')};`);
   writeFileSync(join(dir, 'ocpizza.conf'), site);
@@ -111,7 +117,11 @@ beforeAll(async () => {
     await exited;
   });
   await waitUntil(async () => {
-    if (proc.exitCode !== null) throw new Error(`nginx exited: ${err}${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+    if (proc.exitCode !== null) {
+      // what nginx said: on its standard error (a bad configuration, a port taken) and in its log, when it got that far
+      const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+      throw new Error(`nginx exited with ${proc.exitCode}: ${err}${log}`);
+    }
     return (await https('/healthz').catch(() => null))?.status === 200;
   }, 15_000, 'nginx');
 }, 90_000);
@@ -132,6 +142,31 @@ describe.skipIf(!nginx)('the shipped Nginx site in front of two servers', () => 
     const home = await https('/');
     expect(home.status).toBe(200);
     expect(home.headers['strict-transport-security']).toBeTruthy(); // the app's own headers come through
+  });
+
+  it('closes the connection of a request for any other name, on HTTP and HTTPS, without reaching the servers', async () => {
+    const plain = (host: string) =>
+      new Promise<string>((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port: httpPort, path: '/api/account/forgot', method: 'POST', headers: { host, 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(`answered ${res.statusCode}`);
+        });
+        req.on('error', (e) => resolve(`closed: ${(e as NodeJS.ErrnoException).code}`));
+        req.end('{"email":"manager@ocpizza.example"}');
+      });
+    const secure = (host: string) => https('/api/account/forgot', { method: 'POST', headers: { host, 'content-type': 'application/json' }, body: '{"email":"manager@ocpizza.example"}' }).then((a) => `answered ${a.status}`, (e) => `closed: ${e.code}`);
+    expect(await plain('evil.example')).toMatch(/^closed: /);
+    expect(await secure('evil.example')).toMatch(/^closed: /);
+    expect(await secure(`evil.example:${httpsPort}`)).toMatch(/^closed: /);
+    // the site's own name still goes through
+    expect(await plain('127.0.0.1')).toBe('answered 301');
+    expect(await secure(`127.0.0.1:${httpsPort}`)).toBe('answered 202');
+    // one of them reached a server: the one for the site's name (the others have no upstream); Nginx
+    // writes its log line just after the answer, so it is waited for, then counted
+    const forwarded = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.endsWith(' /api/account/forgot') && !l.startsWith('- '));
+    await waitUntil(() => forwarded().length >= 1, 5000, 'the log line of the forwarded request');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(forwarded()).toHaveLength(1);
   });
 
   it('upgrades a screen\'s Socket.io connection to a WebSocket, from a page of the site, and refuses one from elsewhere', async () => {
@@ -157,8 +192,10 @@ describe.skipIf(!nginx)('the shipped Nginx site in front of two servers', () => 
   it('balances over both servers, caches the fingerprinted assets, and refuses an oversized body at the door', async () => {
     await Promise.all(Array.from({ length: 12 }, () => https('/healthz')));
     // least_conn over two idle servers spreads them: both took requests (the log names the upstream of each)
-    const served = new Set(readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.endsWith(' /healthz')).map((l) => l.split(' ')[0]));
-    expect([...served].sort()).toEqual(serverPorts.map((p) => `127.0.0.1:${p}`).sort());
+    const served = () => new Set(readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.endsWith(' /healthz')).map((l) => l.split(' ')[0]));
+    // Nginx writes each log line just after its answer
+    await waitUntil(() => served().size >= serverPorts.length, 5000, 'both upstreams in the log').catch(() => {});
+    expect([...served()].sort()).toEqual(serverPorts.map((p) => `127.0.0.1:${p}`).sort());
 
     const home = await https('/');
     const asset = /\/_app\/immutable\/[^"']+\.js/.exec(home.body)?.[0];

@@ -2,15 +2,14 @@
 // in the test process (smtp-server, mails read back with mailparser) and a local HTTP server playing
 // the SMS gateway: each step once per channel, in the customer's language, with the right amounts
 // and links; a gateway or mail server that fails is retried and still sends once.
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import {
-  Client, addressFor, assignDriver, createShop, freePort, handOver, move, payAndWaitReceived, productId, waitUntil,
+  Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, waitUntil,
 } from './helpers.ts';
 import type { startWorkers } from '../workers/workers.ts';
 import type { ParsedMail } from 'mailparser';
-import { startStack, startTestSmtp, type Stack, type TestSmtp } from './services.ts';
+import { startStack, startTestSmsGateway, startTestSmtp, type Stack, type TestSmsGateway, type TestSmtp } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
@@ -21,8 +20,7 @@ let workers: Awaited<ReturnType<typeof startWorkers>>;
 let margherita: number;
 let stack: Stack;
 let smtp: TestSmtp;
-let gateway: Server;
-const texts: { to: string; from: string; text: string; auth: string | undefined }[] = [];
+let gateway: TestSmsGateway;
 let smtpFailures = 0;
 let gatewayFailures = 0;
 const LIVE = 20_000;
@@ -31,25 +29,13 @@ const ORIGIN = 'https://commande.ocpizza.example';
 beforeAll(async () => {
   // a mail server having a bad moment: the message is refused, the job tries again
   smtp = await startTestSmtp({ refuse: () => smtpFailures > 0 && smtpFailures-- > 0 });
-  gateway = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      if (gatewayFailures > 0) {
-        gatewayFailures--;
-        res.writeHead(503).end('{}');
-        return;
-      }
-      texts.push({ ...JSON.parse(raw), auth: req.headers.authorization });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sms-${texts.length}` }));
-    });
+  gateway = await startTestSmsGateway({
+    // the next `gatewayFailures` texts are refused (503), as a gateway that is down
+    refuse: () => gatewayFailures > 0 && (gatewayFailures--, true),
   });
-  const gatewayPort = await freePort();
-  await new Promise<void>((resolve) => gateway.listen(gatewayPort, '127.0.0.1', resolve));
   stack = await startStack({
     SMTP_URL: smtp.url,
-    SMS_HTTP_URL: `http://127.0.0.1:${gatewayPort}/messages`,
-    SMS_HTTP_TOKEN: 'test-gateway-token',
+    ...gateway.env,
     PUBLIC_ORIGIN: ORIGIN,
     PREP_TARGET_SECONDS: '600',
     DISPATCH_RETRY_MS: '300',
@@ -60,12 +46,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
   await smtp?.close();
-  await new Promise<void>((resolve) => gateway?.close(() => resolve()));
+  await gateway?.close();
 });
 
 const inbox = () => smtp.inbox;
 const mailsTo = (email: string) => inbox().filter((m) => (m.to as { text: string } | undefined)?.text === email);
-const textsTo = (phone: string) => texts.filter((t) => t.to === phone);
+const textsTo = (phone: string) => gateway.texts.filter((t) => t.to === phone);
 const waitMails = (email: string, n: number) => waitUntil(() => mailsTo(email).length >= n && mailsTo(email), LIVE, `${n} emails to ${email}`);
 const shopName = async (id: number) => (await pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;
 const sent = async (orderId: string) =>
@@ -89,7 +75,7 @@ describe('customer notifications', () => {
     expect(received.text).toContain(`€${(total / 100).toFixed(2)}`);
     expect(received.html).toContain(`href="${ORIGIN}/track/${token}"`);
     await waitUntil(() => textsTo('+33611223344').length >= 1, LIVE, 'the first text');
-    expect(texts.find((t) => t.to === '+33611223344')).toMatchObject({ from: 'OCPizza', auth: 'Bearer test-gateway-token', text: expect.stringContaining('order no.') });
+    expect(gateway.texts.find((t) => t.to === '+33611223344')).toMatchObject({ from: 'OCPizza', auth: 'Bearer test-gateway-token', text: expect.stringContaining('order no.') });
 
     const kitchen = await new Client(base).login(shop.email('kitchen'));
     const driver = await new Client(base).login(shop.email('driver1'));
@@ -165,7 +151,8 @@ describe('customer notifications', () => {
     const kitchen = await new Client(base).login(shop.email('kitchen'));
     await move(kitchen, r.body.id, 'preparing');
     await move(kitchen, r.body.id, 'ready');
-    await waitUntil(() => textsTo('+33633445566').length >= 2, LIVE, 'two texts');
+    // the gateway has a text a moment before the workers write it down as sent: wait for both
+    await waitUntil(async () => textsTo('+33633445566').length >= 2 && (await sent(r.body.id)).filter((s) => s.endsWith('/sent')).length >= 2, LIVE, 'two texts, recorded as sent');
     expect(textsTo('+33633445566').map((t) => t.text)).toEqual([
       expect.stringMatching(/^OC Pizza\s: commande n°\d+ reçue par/), expect.stringMatching(/est prête à retirer chez/),
     ]);

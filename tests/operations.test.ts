@@ -149,6 +149,7 @@ async function placePickup(shop: number, client = new Client(base)) {
 }
 
 
+// each spawns npm commands (backup, restore, migrate): 20 s and more on a busy machine, so 90 s each
 describe('backups and restores', () => {
   it('npm run db:backup writes a checked dump and records it; a restore into a fresh database brings back the data as of the backup, refuses a non-empty one unless --force, and fails clearly on a missing file', async () => {
     const dir = await tmpDir('backup');
@@ -225,7 +226,7 @@ describe('backups and restores', () => {
     const intoNowhere = await npmRun('db:restore', [junk, '--to', databaseUrlFor(nowhere)], { DATABASE_URL: databaseUrl, NODE_ENV: 'test' });
     expect(intoNowhere.code).not.toBe(0);
     expect(await databaseExists(nowhere)).toBe(false);
-  });
+  }, 90_000);
 
   it('a failed backup is recorded with its error and shows as ocpizza_backup_last_ok 0 until a good one brings it back to 1', async () => {
     const dir = await tmpDir('failing');
@@ -261,7 +262,7 @@ describe('backups and restores', () => {
     const m = await metrics();
     expect(samplesOf(m, 'ocpizza_backup_last_size_bytes')[0].value).toBe(good.bytes);
     expect(samplesOf(m, 'ocpizza_backup_last_success_timestamp_seconds')[0].value).toBeGreaterThan(Date.now() / 1000 - 60);
-  });
+  }, 90_000);
 
   it('pruning deletes only our dumps older than the retention, never any other file', async () => {
     const dir = await tmpDir('prune');
@@ -328,7 +329,7 @@ describe('backups and restores', () => {
       await workers.close();
       await deleteRedisKeys(prefix);
     }
-  });
+  }, 90_000);
 });
 
 describe('housekeeping', () => {
@@ -491,7 +492,7 @@ describe('migrations and readiness', () => {
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout).toContain('database schema is up to date');
     expect(await queryOn(url, 'SELECT count(*)::int AS n FROM pgmigrations')).toEqual([{ n: expected.length }]);
-  });
+  }, 90_000);
 
   it('/readyz says not ready, naming the pending migration, while the database is behind the code, and ready again once it is not', async () => {
     const expected = await migrationNames();
@@ -615,7 +616,7 @@ describe('monitoring', () => {
     expect(admin.status.screens.some((s) => s.socketId === canalKitchen.socket.id && s.pizzeriaId === SHOPS.canal)).toBe(true);
     // staff watching the operations page are not screens
     expect(admin.status.screens.every((s) => s.role !== 'admin' && s.role !== 'manager')).toBe(true);
-    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(['dispatch', 'maintenance', 'notifications', 'payments', 'prep-timers']);
+    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(['accounts', 'dispatch', 'maintenance', 'notifications', 'payments', 'prep-timers']);
     for (const q of admin.status.queues) expect(q).toEqual({ name: q.name, waiting: expect.any(Number), active: expect.any(Number), delayed: expect.any(Number), failed: expect.any(Number) });
     expect(admin.status.relay).toMatchObject({ listening: true, lastEventId: rows[0].last });
     expect(admin.status.hub.pid).toBe(process.pid);
@@ -766,5 +767,5 @@ describe('inside the image', () => {
       await rm(dir, { recursive: true, force: true });
       await side.drop();
     }
-  });
+  }, 90_000);
 });

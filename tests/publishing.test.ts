@@ -2,10 +2,11 @@
 // writes its event to the inbox; the hubs publish it at once, the workers only as a backup when no
 // hub did. No hub runs in this file: the followers here are the only publishers.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
 import { createShop, customer, productId, testPool, userId } from './helpers.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { EventFollower, PUBLISH_BACKUP_DELAY_MS } from '../src/lib/server/event-follower.ts';
+import { EventFollower, PUBLISH_BACKUP_DELAY_MS, PUBLISH_SWEEP_MS } from '../src/lib/server/event-follower.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
 import { advanceOrder, placeOrder } from '../src/lib/server/orders.ts';
 
 let pool: pg.Pool;
@@ -47,12 +48,28 @@ async function follow(name: string, publish: 'now' | 'backup' | false) {
   return seen;
 }
 
-const place = () =>
+const place = (announce?: boolean) =>
   placeOrder(
     pool,
     { pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer, items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery' },
     { kind: 'customer' },
+    { announce },
   );
+
+/** Every notification sent on `channel` from now on, with its payload. */
+async function listen(channel: string) {
+  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+  await client.connect();
+  const heard: string[] = [];
+  client.on('notification', (n) => heard.push(n.payload ?? ''));
+  await client.query(`LISTEN ${channel}`);
+  listeners.push(client);
+  return heard;
+}
+const listeners: pg.Client[] = [];
+afterEach(async () => {
+  for (const c of listeners.splice(0)) await c.end();
+});
 
 async function until<T>(what: string, fn: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
@@ -113,5 +130,38 @@ describe('publishing order events', () => {
       expect(eventIds).toEqual([...new Set(eventIds)].sort((a, b) => a - b));
       for (const id of ids) expect(mine.filter((e) => e.order.id === id).map((e) => e.order.version)).toEqual([1, 2, 3]);
     }
+  });
+
+  it('a change whose writer publishes it itself wakes no publisher; left unpublished, the workers still publish it', async () => {
+    const inbox = await listen('order_event_inbox');
+    const hub = await follow('test-hub', 'now');
+    const kitchen = { kind: 'staff' as const, id: await userId(pool, shop.email('kitchen')), role: 'kitchen' as const, pizzeriaId: shop.id, name: 'k' };
+    // written as the API writes when its hub publishes right after: no notification, so nobody publishes
+    const placed = await place(false);
+    await advanceOrder(pool, kitchen, placed.order.id, 'preparing', undefined, { announce: false });
+    await new Promise((r) => setTimeout(r, PUBLISH_BACKUP_DELAY_MS * 2));
+    expect(await inInbox(placed.order.id)).toBe(2);
+    expect(hub.filter((s) => s.event.order.id === placed.order.id)).toEqual([]);
+    // its writer stopped before publishing: the workers' sweep publishes both, in order
+    const workers = await follow('test-workers', 'backup');
+    await until('the workers to publish', () => (workers.filter((s) => s.event.order.id === placed.order.id).length === 2 ? true : undefined), PUBLISH_SWEEP_MS * 5);
+    expect(workers.filter((s) => s.event.order.id === placed.order.id).map((s) => s.event.order.version)).toEqual([1, 2]);
+    await until('the hub to relay them', () => (hub.filter((s) => s.event.order.id === placed.order.id).length === 2 ? true : undefined));
+    expect(await inInbox(placed.order.id)).toBe(0);
+    // none of the inbox's notifications named them (each names the newest row its statement wrote, announced)
+    const { rows } = await pool.query<{ id: number }>("SELECT id FROM order_events WHERE order_id = $1", [placed.order.id]);
+    expect(rows).toHaveLength(2);
+    expect(inbox.every((p) => p !== '')).toBe(true);
+  });
+
+  it('a publish that finds nothing to move notifies nobody', async () => {
+    const published = await listen('order_events');
+    // whatever other work left in the inbox goes first; then nothing is left
+    while ((await publishEvents(pool)).events.length) { /* again */ }
+    await publishEvents(pool);
+    await publishEvents(pool);
+    await new Promise((r) => setTimeout(r, 100));
+    // every notification names the newest event of its publish: never an empty one
+    expect(published.filter((p) => p === '')).toEqual([]);
   });
 });

@@ -1,22 +1,23 @@
 // Receipts of paid orders, against real Postgres: the lines with their options, the delivery fee,
 // VAT per rate as it was charged, how it was paid; as data and as a PDF, in French and English;
-// none before the order is paid, none for a stranger's token.
+// none before the order is paid, none for a stranger's token, none when the card was only held.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, waitUntil } from './helpers.ts';
+import { startStack, type Stack } from './services.ts';
 
-let app: App;
+let stack: Stack;
 let base: string;
 let pool: pg.Pool;
 
+// the workers too: a card hold let go on a cancel is their doing
 beforeAll(async () => {
-  pool = testPool();
-  ({ app, base } = await startTestApp());
+  // deliveries assigned at once (no offer to answer), as the test's own dispatch does
+  stack = await startStack({ OFFER_TIMEOUT_SECONDS: '0' });
+  ({ base, pool } = stack);
 });
 afterAll(async () => {
-  await app?.close();
-  await pool?.end();
+  await stack?.close();
 });
 
 describe('receipts', () => {
@@ -40,7 +41,9 @@ describe('receipts', () => {
     await driver.post('/api/driver/shift', { onShift: true });
     await move(kitchen, placed.body.id, 'preparing');
     await move(kitchen, placed.body.id, 'ready');
-    expect((await assignDriver(pool, placed.body.id)).assigned).toBe(true);
+    // the workers' dispatch may give it to the driver on shift first: either way, it is theirs
+    const assigned = async () => (await pool.query('SELECT driver_id FROM orders WHERE id = $1', [placed.body.id])).rows[0].driver_id !== null;
+    await waitUntil(async () => (await assigned()) || (await assignDriver(pool, placed.body.id)).assigned, 20_000, 'a driver for the delivery');
     await move(driver, placed.body.id, 'out_for_delivery');
     await handOver(pool, driver, placed.body.id, 'cash');
 
@@ -69,4 +72,30 @@ describe('receipts', () => {
 
     expect((await new Client(base).get(`/api/track/${'x'.repeat(32)}/receipt`)).status).toBe(404);
   });
+
+  it('gives none for a card only held and let go when the customer cancelled: nothing was taken, so no "paid online" receipt', async () => {
+    const shop = await createShop(pool, 'receipt-held');
+    const placed = await new Client(base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Lou', phone: '0611223301', email: 'lou@example.test' },
+      items: [{ productId: await productId(pool, 'margherita'), quantity: 1 }], payment: 'online',
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const token = placed.body.trackingToken as string;
+    await payAndWaitReceived(base, token);
+    expect((await new Client(base).post(`/api/track/${token}/cancel`)).status).toBe(200);
+    // the workers let the hold go: the order reads "refunded", yet no money was ever taken
+    const track = await waitUntil(async () => {
+      const t = (await new Client(base).get(`/api/track/${token}`)).body;
+      return t.payment.status === 'refunded' && t;
+    }, 20_000, 'the hold let go');
+    expect(track.payment).toMatchObject({ paidWith: 'online', captured: false });
+
+    const data = await new Client(base).get(`/api/track/${token}/receipt`);
+    expect(data.status).toBe(404);
+    expect(data.body.error.code).toBe('nothing_charged');
+    const pdf = await fetch(`${base}/api/track/${token}/receipt.pdf`);
+    expect(pdf.status).toBe(404);
+    expect(pdf.headers.get('content-type')).toMatch(/json/);
+    expect((await pdf.json()).error.code).toBe('nothing_charged');
+  }, 60_000);
 });

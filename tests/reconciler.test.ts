@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived } from './helpers.ts';
+import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import { startWorkers } from '../workers/workers.ts';
-import { jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
+import { addJob, jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
 
 const LIVE = 20_000;
 
@@ -69,7 +69,11 @@ describe('unpaid online orders', () => {
     expect(Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [placed.id])).rows[0].n)).toBe(0);
     // given back in full (other unpaid orders of earlier tests may expire meanwhile: never more reserved than before)
     expect(await reservedFor(SHOPS.canal)).toBeLessThanOrEqual(before);
-    const { rows } = await pool.query(`SELECT type, actor, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`, [placed.id]);
+    // the cancel is numbered once a publisher takes it from the inbox, a moment after the commit the tracking page read
+    const rows = (await waitUntil(async () => {
+      const r = await pool.query<{ type: string; actor: string; status: string }>(`SELECT type, actor, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`, [placed.id]);
+      return r.rows.some((e) => e.status === 'cancelled') ? r.rows : undefined;
+    }, LIVE, 'the cancel published'))!;
     // (the payment form made ready meanwhile is an event of its own)
     expect(rows.filter((r) => r.type !== 'order.payment_ready').map((r) => [r.type, r.actor, r.status])).toEqual([
       ['order.placed', 'customer', 'pending_payment'],
@@ -170,6 +174,24 @@ describe('when Redis comes back empty', () => {
     await driversOfBatignolles(true);
     const assigned = await waitUntil(async () => (await track(waiting.trackingToken)).driver, LIVE, 'a driver for the waiting delivery');
     expect(assigned.id).toBeGreaterThan(0);
+  });
+
+  it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {
+    const placed = await place(SHOPS.batignolles);
+    await waitUntil(async () => (await pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [placed.id])).rows[0].payment_intent_id, LIVE, 'the payment form ready');
+    // the customer pays (answered 202), and Redis loses the job before a worker takes it
+    await Promise.all(workers.workers.map((w) => w.pause()));
+    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
+    await deleteRedisKeys(prefix);
+    for (const w of workers.workers) w.resume();
+    // the payment window closes, and the expiry runs before anything else
+    await pool.query(`UPDATE orders SET payment_started_at = now() - interval '2 hours', version = version + 1 WHERE id = $1`, [placed.id]);
+    await addJob(workers.queues.payments, 'expire', { orderId: placed.id, attempt: 1 }, { jobId: jobId.paymentExpiry(placed.id, 1) });
+    const decided = await waitUntil(async () => {
+      const t = await track(placed.trackingToken);
+      return t.status !== 'pending_payment' && t;
+    }, LIVE, 'the expiry to decide');
+    expect(decided).toMatchObject({ status: 'received', paidCents: placed.total, payment: { status: 'authorised', paidWith: 'online' } });
   });
 
   it('a card hold to let go whose job Redis lost is let go when the workers start again', async () => {

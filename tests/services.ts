@@ -1,6 +1,7 @@
 // What several test files start the same way: the app with its workers on the run's database and
 // queues, the environment that points both at the local Stripe server, and an SMTP server that
 // keeps what it receives.
+import { createServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type pg from 'pg';
@@ -70,4 +71,36 @@ export async function startTestSmtp(opts: { refuse?: () => boolean } = {}): Prom
   const port = await freePort();
   await new Promise<void>((resolve) => smtp.listen(port, '127.0.0.1', resolve));
   return { url: `smtp://127.0.0.1:${port}`, inbox, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
+}
+
+export interface TestSmsGateway {
+  /** SMS_HTTP_URL and SMS_HTTP_TOKEN for a stack that sends its texts here. */
+  env: { SMS_HTTP_URL: string; SMS_HTTP_TOKEN: string };
+  /** The texts taken, in order, with the bearer token each came with. */
+  texts: { to: string; from: string; text: string; auth: string | undefined }[];
+  close(): Promise<void>;
+}
+
+/** A local HTTP server playing the SMS gateway (JSON in, an id out); `refuse` answers 503 while it says so. */
+export async function startTestSmsGateway(opts: { refuse?: () => boolean } = {}): Promise<TestSmsGateway> {
+  const texts: TestSmsGateway['texts'] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      if (opts.refuse?.()) {
+        res.writeHead(503).end('{}');
+        return;
+      }
+      texts.push({ ...JSON.parse(raw), auth: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sms-${texts.length}` }));
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    env: { SMS_HTTP_URL: `http://127.0.0.1:${port}/messages`, SMS_HTTP_TOKEN: 'test-gateway-token' },
+    texts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,41 +1,60 @@
 // Staff accounts, against real Postgres, Redis and Socket.io, with a real SMTP server in this
 // process receiving the emails: an invitation link chooses the password once; an expired or used
 // link is refused; disabling a driver ends their phone's socket at once; a manager manages only
-// their own shop's kitchen, counter and drivers; a forgotten password is reset by email.
+// their own shop's kitchen, counter and drivers; a forgotten password is reset by email, through
+// the workers, with a link on the configured origin whatever Host the request named.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type pg from 'pg';
-import { Client, connectSocket, createShop, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { request as httpRequest } from 'node:http';
+import { Client, connectSocket, createShop, subscribe, testConfig, waitUntil, type TestSocket } from './helpers.ts';
 import type { ParsedMail } from 'mailparser';
-import { startTestSmtp, type TestSmtp } from './services.ts';
+import { startStack, startTestSmtp, type Stack, type TestSmtp } from './services.ts';
 
-let app: App;
+let stack: Stack;
 let base: string;
 let pool: pg.Pool;
 let smtp: TestSmtp;
 let inbox: TestSmtp['inbox'];
 const sockets: TestSocket[] = [];
+// no PUBLIC_ORIGIN, as on a development machine: links go to http://localhost:$PORT
+const origin = testConfig().publicOrigin;
 
 beforeAll(async () => {
-  pool = testPool();
   smtp = await startTestSmtp();
   inbox = smtp.inbox;
-  ({ app, base } = await startTestApp({ SMTP_URL: smtp.url }));
+  stack = await startStack({ SMTP_URL: smtp.url });
+  ({ base, pool } = stack);
 });
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
-  await app?.close();
+  await stack?.close();
   await smtp?.close();
-  await pool.end();
 });
 
 const mailTo = async (email: string): Promise<ParsedMail> =>
   (await waitUntil(() => inbox.find((m) => (m.to as { text: string } | undefined)?.text === email), 10_000, `an email to ${email}`))!;
 const linkIn = (mail: ParsedMail) => {
-  const m = /\/account\/password\?token=([A-Za-z0-9_-]+)/.exec(mail.text ?? '');
+  const m = /(\S+)\/account\/password\?token=([A-Za-z0-9_-]+)/.exec(mail.text ?? '');
   expect(m, mail.text).not.toBeNull();
-  return m![1];
+  // every link starts with the configured origin, whoever asked and however
+  expect(m![1]).toBe(origin);
+  return m![2];
 };
+const mailsTo = (email: string) => inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
+
+/** A POST as an attacker sends it, naming whatever Host they like. */
+function postWithHost(path: string, host: string, body: string, type = 'application/json'): Promise<{ status: number; body: string }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, method: 'POST', headers: { host, 'content-type': type, origin: `http://${host}` } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('an invitation', () => {
   it("a manager adds a driver; the email's link chooses the password, once; then the driver logs in", async () => {
@@ -113,6 +132,45 @@ describe('disabling an account', () => {
     const me = (await pool.query('SELECT id FROM users WHERE email = $1', [shop.email('manager')])).rows[0].id;
     expect((await manager.post(`/api/staff/${me}/disable`)).status).toBe(409);
   });
+  it('a reset or invitation link mailed before the account was disabled no longer works once it is enabled again', async () => {
+    const shop = await createShop(pool, 'deadlinks');
+    const manager = await new Client(base).login(shop.email('manager'));
+    const counter = shop.email('counter');
+    const counterId = (await pool.query('SELECT id FROM users WHERE email = $1', [counter])).rows[0].id;
+    expect((await manager.post(`/api/staff/${counterId}/link`)).status).toBe(200);
+    const reset = linkIn(await mailTo(counter));
+    const invited = `invite.${shop.slug}@ocpizza.test`;
+    const made = await manager.post('/api/staff', { email: invited, name: 'Noé Invité', role: 'kitchen' });
+    const invite = linkIn(await mailTo(invited));
+
+    for (const id of [counterId, made.body.id]) {
+      expect((await manager.post(`/api/staff/${id}/disable`)).body.active).toBe(false);
+      expect((await manager.post(`/api/staff/${id}/enable`)).body.active).toBe(true);
+    }
+    for (const token of [reset, invite]) {
+      expect((await new Client(base).get(`/api/account/link?token=${token}`)).status).toBe(410);
+      const used = await new Client(base).post('/api/account/password', { token, password: 'plus-jamais-ce-lien' });
+      expect(used.status).toBe(410);
+      expect(used.body.error.code).toBe('link_expired');
+    }
+    // the old password still opens the counter's account; a new link works
+    await new Client(base).login(counter);
+    expect((await manager.post(`/api/staff/${made.body.id}/link`)).body).toEqual({ sent: 'invite' });
+    const fresh = await waitUntil(() => mailsTo(invited).at(-1) !== undefined && mailsTo(invited).length === 2 ? mailsTo(invited).at(-1) : undefined, 10_000, 'a new invitation');
+    expect((await new Client(base).post('/api/account/password', { token: linkIn(fresh!), password: 'un-nouveau-depart' })).status).toBe(200);
+  });
+
+  it('a link mailed to an address the account no longer has dies when its email is changed', async () => {
+    const shop = await createShop(pool, 'moved');
+    const manager = await new Client(base).login(shop.email('manager'));
+    const old = shop.email('kitchen');
+    const id = (await pool.query('SELECT id FROM users WHERE email = $1', [old])).rows[0].id;
+    expect((await manager.post(`/api/staff/${id}/link`)).status).toBe(200);
+    const token = linkIn(await mailTo(old));
+    expect((await manager.patch(`/api/staff/${id}`, { email: `new.${shop.slug}@ocpizza.test` })).status).toBe(200);
+    const used = await new Client(base).post('/api/account/password', { token, password: 'ancienne-boite' });
+    expect(used.status).toBe(410);
+  });
 });
 
 describe('who manages whom', () => {
@@ -150,15 +208,96 @@ describe('who manages whom', () => {
     expect((await d2.get('/api/orders')).status).toBe(401);
   });
 
-  it('a forgotten password: a reset link to the account, and the same answer for an email that has none', async () => {
+  it('a forgotten password: the request only hands the email to the workers, and answers the same for an account and for none; the account gets its link', async () => {
     const shop = await createShop(pool, 'forgot');
-    inbox.length = 0;
-    expect((await new Client(base).post('/api/account/forgot', { email: shop.email('counter') })).status).toBe(202);
-    expect((await new Client(base).post('/api/account/forgot', { email: `personne.${shop.slug}@ocpizza.test` })).status).toBe(202);
-    const token = linkIn(await mailTo(shop.email('counter')));
+    const known = shop.email('counter');
+    const unknown = `personne.${shop.slug}@ocpizza.test`;
+    const userId = (await pool.query('SELECT id FROM users WHERE email = $1', [known])).rows[0].id;
+    const worker = stack.workers.workers.find((w) => w.name === 'accounts')!;
+    await worker.pause();
+    try {
+      const a = await new Client(base).post('/api/account/forgot', { email: known });
+      const b = await new Client(base).post('/api/account/forgot', { email: unknown });
+      expect([a.status, b.status]).toEqual([202, 202]);
+      expect(a.body).toEqual(b.body);
+      // nothing looked up, made or sent while answering: both wait for the workers, alike
+      expect((await pool.query('SELECT count(*)::int AS n FROM account_tokens WHERE user_id = $1', [userId])).rows[0].n).toBe(0);
+      expect(mailsTo(known)).toEqual([]);
+      const waiting = await stack.workers.queues.accounts.getWaiting();
+      expect(waiting.map((j) => j.data.email).sort()).toEqual([known, unknown].sort());
+    } finally {
+      worker.resume();
+    }
+    const token = linkIn(await mailTo(known));
+    expect((await pool.query('SELECT count(*)::int AS n FROM account_tokens WHERE user_id = $1 AND used_at IS NULL', [userId])).rows[0].n).toBe(1);
     expect((await new Client(base).post('/api/account/password', { token, password: 'nouveau-depart-42' })).status).toBe(200);
-    await new Client(base).login(shop.email('counter'), 'nouveau-depart-42');
+    await new Client(base).login(known, 'nouveau-depart-42');
+    await waitUntil(async () => (await stack.workers.queues.accounts.getJobCounts('waiting', 'active')).waiting === 0, 5000, 'both requests handled');
     await new Promise((r) => setTimeout(r, 300));
-    expect(inbox.filter((m) => (m.to as { text: string }).text.includes(`personne.${shop.slug}`))).toEqual([]);
+    expect(mailsTo(unknown)).toEqual([]);
+    expect(mailsTo(known)).toHaveLength(1);
+  });
+
+  it('asked for again and again, a reset mails the account once a minute at most; the link works', async () => {
+    const shop = await createShop(pool, 'bomb');
+    const email = shop.email('driver1');
+    const asked = await Promise.all(Array.from({ length: 6 }, () => new Client(base).post('/api/account/forgot', { email })));
+    expect(asked.map((r) => r.status)).toEqual(Array(6).fill(202));
+    const token = linkIn(await mailTo(email));
+    await waitUntil(async () => (await stack.workers.queues.accounts.getJobCounts('waiting', 'active')).waiting === 0, 5000, 'every request handled');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mailsTo(email)).toHaveLength(1);
+    expect((await new Client(base).post('/api/account/password', { token, password: 'un-seul-message' })).status).toBe(200);
+  });
+
+  it('a stranger asking again cannot break the link a colleague already has, and an account gets three resets an hour at most', async () => {
+    const shop = await createShop(pool, 'keeplink');
+    const email = shop.email('counter');
+    expect((await new Client(base).post('/api/account/forgot', { email })).status).toBe(202);
+    const first = linkIn(await mailTo(email));
+    // two more emails an hour later (the minute's wait made as if it had passed), then the hour is full
+    for (let n = 2; n <= 4; n++) {
+      await pool.query(`UPDATE account_tokens t SET created_at = t.created_at - interval '2 minutes' FROM users u WHERE u.id = t.user_id AND u.email = $1`, [email]);
+      expect((await new Client(base).post('/api/account/forgot', { email })).status).toBe(202);
+      await waitUntil(async () => (await stack.workers.queues.accounts.getJobCounts('waiting', 'active')).waiting === 0, 5000, 'the request handled');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(mailsTo(email)).toHaveLength(3);
+    // the colleague's first link still works, and once used the others are over
+    expect((await new Client(base).post('/api/account/password', { token: first, password: 'mon-premier-lien' })).status).toBe(200);
+    const later = linkIn(mailsTo(email).at(-1)!);
+    expect((await new Client(base).post('/api/account/password', { token: later, password: 'un-autre-lien' })).status).toBe(410);
+  });
+
+  it('a reset the mail server refused for a moment is sent on the next try, once, and its link works', async () => {
+    const shop = await createShop(pool, 'smtpdown');
+    const email = shop.email('kitchen');
+    let refusals = 0;
+    // the first message is refused (451, try again later), the next ones taken
+    const flaky = await startTestSmtp({ refuse: () => refusals++ === 0 });
+    const own = await startStack({ SMTP_URL: flaky.url, QUEUE_PREFIX: `${inject('queuePrefix')}_flaky` });
+    try {
+      expect((await new Client(own.base).post('/api/account/forgot', { email })).status).toBe(202);
+      const mail = (await waitUntil(() => flaky.inbox.find((m) => (m.to as { text: string }).text === email), 15_000, 'the email, after a refusal'))!;
+      expect(refusals).toBe(2);
+      const token = linkIn(mail);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(flaky.inbox).toHaveLength(1);
+      expect((await pool.query('SELECT count(*)::int AS n FROM account_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1', [email])).rows[0].n).toBe(1);
+      expect((await new Client(own.base).post('/api/account/password', { token, password: 'apres-la-panne' })).status).toBe(200);
+    } finally {
+      await own.close();
+      await flaky.close();
+    }
+  });
+
+  it('a reset asked for under a forged Host mails a link to the configured origin, never to that host', async () => {
+    const shop = await createShop(pool, 'forgedhost');
+    const email = shop.email('manager');
+    const asked = await postWithHost('/api/account/forgot', 'evil.example', JSON.stringify({ email }));
+    expect(asked.status, asked.body).toBe(202);
+    const mail = await mailTo(email);
+    expect(mail.text).not.toContain('evil.example');
+    linkIn(mail);
   });
 });

@@ -1,5 +1,5 @@
 // A small server speaking the part of Stripe's API the product calls (PaymentIntents: create,
-// capture, cancel; Refunds: create), with idempotency keys honoured as Stripe does, so the real
+// retrieve, capture, cancel; Refunds: create), with idempotency keys honoured as Stripe does, so the real
 // `stripe` client can be driven in tests without the network. `authorise` and `fail` play the
 // customer on the payment form; `event` builds the webhook event Stripe would send for an intent.
 import { createServer, type Server } from 'node:http';
@@ -81,6 +81,11 @@ export class FakeStripe {
       };
       this.intents.set(id, intent);
       return { status: 200, body: intent };
+    }
+    const got = c.path.match(/^\/v1\/payment_intents\/([^/]+)$/);
+    if (c.method === 'GET' && got) {
+      const intent = this.intents.get(got[1]);
+      return intent ? { status: 200, body: intent } : { status: 404, body: { error: { type: 'invalid_request_error', message: 'no such payment_intent' } } };
     }
     const m = c.path.match(/^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/);
     if (c.method === 'POST' && m) {

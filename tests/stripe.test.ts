@@ -42,7 +42,7 @@ async function deliver(event: object, opts: { secret?: string } = {}) {
 const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
 const movements = async (orderId: string) =>
   (await pool.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => [r.kind, r.amount_cents]);
-const processed = async (eventId: string) => (await pool.query('SELECT outcome FROM processed_payment_events WHERE event_id = $1', [eventId])).rows[0]?.outcome;
+const processed = async (eventId: string) => (await pool.query('SELECT outcome FROM payment_events WHERE event_id = $1', [eventId])).rows[0]?.outcome;
 
 /** An online order of the shop, its PaymentIntent made by the workers. */
 async function placeOnline(shopId: number, quantity = 1, fulfilment: 'pickup' | 'delivery' = 'pickup') {

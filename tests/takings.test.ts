@@ -268,6 +268,37 @@ describe('the day\'s takings', () => {
     expect(enRow[enHeader.indexOf('Net')]).toBe('113.50');
   });
 
+  it('a shop name cannot break out of its cell nor run as a formula, in a French or an English spreadsheet, whichever language the file was saved in', async () => {
+    const { rows: [{ name: kept }] } = await pool.query('SELECT name FROM pizzerias WHERE id = $1', [shop.id]);
+    const hostile = [
+      `Chez Toto,=HYPERLINK("https://evil.example","x") ${shop.slug}`,
+      `Chez Toto;=1+1 ${shop.slug}`,
+      ` =1+1 ${shop.slug}`,
+      `"=1+1 ${shop.slug}`,
+      `\t-2+3 ${shop.slug}`,
+      `@SUM(A1) ${shop.slug}`,
+    ];
+    // an apostrophe first makes the rest text
+    const dangerous = (cell: string) => /^[\s"]*([=+@\t\r]|-[^\d])/.test(cell);
+    try {
+      for (const name of hostile) {
+        await pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, name]);
+        for (const lang of ['fr', 'en']) {
+          const csv = (await (await fetch(`${base}/api/shops/${shop.id}/takings.csv?date=${today}&lang=${lang}`, { headers: { cookie: manager.cookie } })).text()).replace(/^\uFEFF/, '');
+          const own = parseCsv(csv, lang === 'fr' ? ';' : ',');
+          // whole in its own cell, an apostrophe before it when it starts like a formula
+          expect(own[1][1], `${lang}: ${name}`).toBe(dangerous(name) ? `'${name}` : name);
+          for (const separator of [';', ',']) {
+            const cells = parseCsv(csv, separator).flat();
+            expect(cells.filter(dangerous), `${lang} read with "${separator}": ${name}`).toEqual([]);
+          }
+        }
+      }
+    } finally {
+      await pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, kept]);
+    }
+  });
+
   it('gives head office every shop and the chain\'s total, in JSON and in one CSV row per shop', async () => {
     const admin = await new Client(base).login('admin@ocpizza.test');
     const all = (await admin.get(`/api/takings?date=${today}`)).body;

@@ -6,7 +6,8 @@ import { readCursor, saveCursor } from '../src/lib/server/events.ts';
 import { addJob, dispatchJobOptions, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { stepOfEvent } from '../src/lib/server/notifications.ts';
 
-const CURSOR = 'workers';
+/** The reactor's place in event_cursors (the reconciler reads it too). */
+export const REACTOR_CURSOR = 'workers';
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
@@ -23,7 +24,7 @@ export async function startEventReactor(deps: {
   paymentExpiryMs: number;
 }) {
   const { db, queues, log } = deps;
-  const startAfter = await readCursor(db, CURSOR);
+  const startAfter = await readCursor(db, REACTOR_CURSOR);
   // a shop may have its own target preparation time (the back office): read at most once a minute
   const targets = new Map<number, { ms: number; until: number }>();
   async function prepTargetMs(shop: number): Promise<number> {
@@ -44,8 +45,12 @@ export async function startEventReactor(deps: {
     if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
       const attempt = o.payment.attempt ?? 1;
       await addJob(queues.payments, 'begin', { orderId: o.id, attempt }, { jobId: jobId.paymentBegin(o.id, attempt) });
-      // a second late, so the expiry finds the time passed even if this clock is a little ahead of the database's
-      await addJob(queues.payments, 'expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay: deps.paymentExpiryMs + 1000 });
+      // at the order's deadline (a change keeps the one it had: it counts from when the order first
+      // awaited payment), a second late, so the expiry finds the time passed even if this clock is a
+      // little ahead of the database's
+      const since = Date.parse(o.timestamps.pending_payment ?? o.timestamps.created ?? '') || Date.now();
+      const delay = Math.max(0, since + deps.paymentExpiryMs - Date.now()) + 1000;
+      await addJob(queues.payments, 'expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay });
     }
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
       await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
@@ -93,7 +98,7 @@ export async function startEventReactor(deps: {
           for (const e of list) await react(e);
         }),
       );
-      await saveCursor(db, CURSOR, events.at(-1)!.eventId);
+      await saveCursor(db, REACTOR_CURSOR, events.at(-1)!.eventId);
     },
   });
   await follower.start();

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EtaSettings, TravelMode } from '../src/lib/domain/eta.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Mailer } from '../src/lib/server/mailer.ts';
-import { notifyCustomer, type NotificationStep } from '../src/lib/server/notifications.ts';
+import { notifyCustomer, type MessageLimits, type NotificationStep } from '../src/lib/server/notifications.ts';
 import { QUEUES, isJob, type JobData, type JobName, type JobOf } from '../src/lib/server/queues.ts';
 import type { SmsProvider } from '../src/lib/server/sms.ts';
 
@@ -19,6 +19,7 @@ export function startNotificationsWorker(deps: {
   origin: string;
   eta: EtaSettings;
   mode: TravelMode;
+  limits?: MessageLimits;
   log: Logger;
 }) {
   const { log } = deps;

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { OrderView } from '../src/lib/realtime/contract.ts';
 import { demoIntent } from '../src/lib/server/demo-payments.ts';
+import type { IntentObject } from '../src/lib/server/payments.ts';
 
 export interface RefundRequest {
   orderId: string;
@@ -31,6 +32,8 @@ export interface PaymentProvider {
   capture?(request: { orderId: string; intentId: string; amountCents: number; idempotencyKey: string }): Promise<{ amountCents: number }>;
   /** Lets a card hold go (the order was cancelled before the kitchen started it). */
   release?(request: { orderId: string; intentId: string; idempotencyKey: string }): Promise<void>;
+  /** The payment as the provider sees it now (asked before an unpaid order is cancelled). */
+  retrieve?(intentId: string): Promise<IntentObject>;
 }
 
 /**
@@ -72,6 +75,14 @@ export class StripePaymentProvider implements PaymentProvider {
 
   async release(r: { orderId: string; intentId: string; idempotencyKey: string }): Promise<void> {
     await this.stripe.paymentIntents.cancel(r.intentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: r.idempotencyKey });
+  }
+
+  async retrieve(intentId: string): Promise<IntentObject> {
+    const i = await this.stripe.paymentIntents.retrieve(intentId);
+    return {
+      id: i.id, object: i.object, status: i.status, amount: i.amount, amount_capturable: i.amount_capturable, amount_received: i.amount_received,
+      metadata: i.metadata, last_payment_error: i.last_payment_error ? { message: i.last_payment_error.message, code: i.last_payment_error.code } : null,
+    };
   }
 
   async refund(r: RefundRequest): Promise<RefundResult> {

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
 import { expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
 import type { PaymentProvider } from './payment-provider.ts';
-import { captureToMake, handlePaymentEvent, paymentFormOf, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, type PaymentEvent } from '../src/lib/server/payments.ts';
+import {
+  applyPaymentAsProviderSees, captureToMake, paymentFormOf, processPaymentEvent, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, storePaymentEvent, unprocessedPaymentEvents,
+  type PaymentEvent,
+} from '../src/lib/server/payments.ts';
 
 /** A provider's answer that a retry will not change (a card error, an invalid request), as opposed to a network or server failure. */
 function isRefusal(err: unknown): boolean {
@@ -23,6 +26,12 @@ export function startPaymentsWorker(deps: {
   expiryMinutes: number;
 }) {
   const { db, provider, log } = deps;
+  /** What an event did; a hold the order cannot use is handed to a release job of its own. */
+  const applied = async (r: Awaited<ReturnType<typeof processPaymentEvent>>, eventId: string) => {
+    log.info({ eventId, orderId: r.orderId, outcome: r.outcome }, 'payment event');
+    if (r.hold && r.orderId) await addJob(deps.queues.payments, 'release', { orderId: r.orderId, ...r.hold }, { jobId: jobId.release(r.hold.intentId) });
+    return r.outcome;
+  };
   return new Worker<JobData<'payments'>, unknown, JobName<'payments'>>(
     QUEUES.payments,
     async (job: JobOf<'payments'>) => {
@@ -36,6 +45,24 @@ export function startPaymentsWorker(deps: {
       }
       if (isJob(job, 'expire')) {
         const { orderId, attempt = 1 } = job.data;
+        // before cancelling: what the webhook kept for this order and no job processed yet comes first
+        for (const eventId of await unprocessedPaymentEvents(db, orderId)) await applied(await processPaymentEvent(db, eventId), eventId);
+        // then the provider is asked: a hold (or a payment) whose webhook never reached us is honoured
+        // as the webhook would have been. The provider away: the job tries again, and nothing is
+        // cancelled meanwhile; a provider that does not know the payment has nothing to honour
+        const form = await paymentFormOf(db, orderId, deps.expiryMinutes);
+        if (form?.status === 'pending_payment' && form.intentId && provider.retrieve) {
+          const intent = await provider.retrieve(form.intentId).catch((err) => {
+            if (!isRefusal(err)) throw err;
+            log.warn({ orderId, err: (err as Error).message }, 'the provider does not know the payment of an unpaid order');
+            return null;
+          });
+          if (intent) for (const r of await applyPaymentAsProviderSees(db, intent)) await applied(r, `asked_${intent.id}`);
+          if (intent && (await getOrder(db, orderId))?.status !== 'pending_payment') {
+            log.warn({ orderId, intentId: intent.id, status: intent.status }, 'unpaid order found paid at the provider: kept');
+            return 'paid at the provider';
+          }
+        }
         const expired = await expireUnpaidOrder(db, orderId, deps.expiryMinutes);
         if (expired) {
           log.warn({ orderId }, 'unpaid order expired');
@@ -50,11 +77,11 @@ export function startPaymentsWorker(deps: {
         return 'paid, cancelled or restarted meanwhile';
       }
       if (isJob(job, 'event')) {
-        const { outcome, hold } = await handlePaymentEvent(db, job.data.event as unknown as PaymentEvent);
-        log.info({ eventId: job.data.event.id, type: job.data.event.type, outcome }, 'payment event');
-        const orderId = (job.data.event.data.object.metadata as Record<string, string> | undefined)?.order_id;
-        if (hold && orderId) await addJob(deps.queues.payments, 'release', { orderId, ...hold }, { jobId: jobId.release(hold.intentId) });
-        return outcome;
+        // the event as the server kept it; a job of an earlier version carries it, kept here first
+        const data = job.data;
+        if ('event' in data) await storePaymentEvent(db, data.event as unknown as PaymentEvent);
+        const eventId = 'event' in data ? data.event.id : data.eventId;
+        return applied(await processPaymentEvent(db, eventId), eventId);
       }
       if (isJob(job, 'release')) {
         const { orderId, intentId, amountCents } = job.data;

@@ -2,11 +2,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
-import { holdsToCapture } from '../src/lib/server/payments.ts';
+import { holdsToCapture, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments.ts';
+import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
+import { readCursor } from '../src/lib/server/events.ts';
+import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
-export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'captures' | 'schedules', number>;
+export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'messages' | 'schedules', number>;
 
 /**
  * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
@@ -20,8 +23,14 @@ const expectedSchedulers = (config: Config): string[] =>
 export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
   const { db, queues, config } = deps;
   const now = Date.now();
-  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, captures: 0, schedules: 0 };
+  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, messages: 0, schedules: 0 };
   const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
+
+  // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
+  // paid before anything below looks at it
+  for (const eventId of await unprocessedPaymentEvents(db)) {
+    report.events += counted(await ensureJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }));
+  }
 
   for (const p of await pendingOnlinePayments(db)) {
     const begin = await ensureJob(queues.payments, 'begin', { orderId: p.id, attempt: p.attempt }, { jobId: jobId.paymentBegin(p.id, p.attempt) });
@@ -52,6 +61,17 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
   // card holds of orders the kitchen started, not captured yet (nor refused)
   for (const id of await holdsToCapture(db)) {
     report.captures += counted(await ensureJob(queues.payments, 'capture', { orderId: id }, { jobId: jobId.capture(id) }));
+  }
+
+  // card holds an order could not use, not let go yet
+  for (const h of await strayHoldsToRelease(db)) {
+    report.releases += counted(await ensureJob(queues.payments, 'release', h, { jobId: jobId.release(h.intentId) }));
+  }
+  // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
+  // free; and steps whose job was lost before any run claimed them
+  const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await readCursor(db, REACTOR_CURSOR)))];
+  for (const m of messages) {
+    report.messages += counted(await ensureJob(queues.notifications, 'send', m, { jobId: jobId.notify(m.orderId, m.step) }));
   }
 
   // the schedules live in Redis too: registered again if they were lost

@@ -14,6 +14,7 @@ import { stripeClient } from '../src/lib/server/stripe.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { startNotificationsWorker } from './notifications.worker.ts';
+import { startAccountsWorker } from './accounts.worker.ts';
 import { createMailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
@@ -48,7 +49,7 @@ export async function startWorkers(
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
-  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }) });
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
     startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
@@ -56,7 +57,14 @@ export async function startWorkers(
     startDispatchWorker({
       db,
       positions,
-      settings: { offerTimeoutMs: config.OFFER_TIMEOUT_SECONDS * 1000, maxPerTrip: config.BATCH_MAX_PER_TRIP, mode: config.DELIVERY_MODE, eta: config.eta },
+      settings: {
+        offerTimeoutMs: config.OFFER_TIMEOUT_SECONDS * 1000,
+        maxPerTrip: config.BATCH_MAX_PER_TRIP,
+        mode: config.DELIVERY_MODE,
+        eta: config.eta,
+        presentOnly: config.DISPATCH_PRESENT_ONLY,
+        positionFreshMs: config.DRIVER_POSITION_FRESH_SECONDS * 1000,
+      },
       connection,
       prefix,
       log: log.child({ worker: 'dispatch' }),
@@ -68,10 +76,18 @@ export async function startWorkers(
       prefix,
       mailer,
       sms: smsProviderFrom(config, log.child({ worker: 'notifications' })),
-      origin: config.PUBLIC_ORIGIN ?? `http://localhost:${config.PORT}`,
+      origin: config.publicOrigin,
       eta: config.eta,
       mode: config.DELIVERY_MODE,
+      limits: { perDestination: config.MESSAGES_PER_DESTINATION_PER_HOUR, perClient: config.MESSAGES_PER_CLIENT_PER_HOUR },
       log: log.child({ worker: 'notifications' }),
+    }),
+    startAccountsWorker({
+      db,
+      connection,
+      prefix,
+      links: { mailer, origin: config.publicOrigin, inviteTtlHours: config.INVITE_TTL_HOURS, resetTtlMinutes: config.RESET_TTL_MINUTES },
+      log: log.child({ worker: 'accounts' }),
     }),
   ];
   for (const w of workers) {

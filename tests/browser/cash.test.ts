@@ -14,7 +14,7 @@ let base: string;
 
 beforeAll(async () => {
   // dispatch assigns at once (no offer to answer): the test is about the cash, not the road
-  app = await startApp('cash', { OFFER_TIMEOUT_SECONDS: '0', BATCH_MAX_PER_TRIP: '1' });
+  app = await startApp('cash', { OFFER_TIMEOUT_SECONDS: '0', BATCH_MAX_PER_TRIP: '1', DISPATCH_PRESENT_ONLY: 'false' });
   ({ pool, base } = app);
 }, 60_000);
 afterAll(async () => {

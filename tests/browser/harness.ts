@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pg from 'pg';
+import { RAISED_ORDER_LIMITS } from '../helpers.ts';
 
 // The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
 // against this run's database, driven by Debian's Chromium.
@@ -63,6 +64,7 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     // every page of every browser test comes from 127.0.0.1: tests/socket-limits.test.ts checks the per-address limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',
     SOCKET_MAX_PER_ADDRESS: '100000',
+    ...RAISED_ORDER_LIMITS,
     ...extraEnv,
   };
   const start = (script: string) => {

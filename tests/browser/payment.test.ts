@@ -116,12 +116,18 @@ describe('paying online on a phone', () => {
     await expect.poll(() => page.getByTestId('refunded').textContent(), { timeout: 15_000 }).toMatch(/autorisation de 21,00\s€ sur votre carte est levée\s: rien n’a été débité/);
     expect(await page.getByTestId('receipt-link').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/pay-5-phone-cancelled-released.png`, fullPage: true });
-    expect(await movementsOf(placed.id)).toEqual(['authorised 2100', 'released 2100']);
+    // the page says so as soon as the order is cancelled; the workers let the hold go a moment later
+    await expect.poll(() => movementsOf(placed.id), { timeout: 15_000 }).toEqual(['authorised 2100', 'released 2100']);
     // and the email says so
     await expect.poll(() => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === 'paul@example.test').map((m) => m.text ?? '').join('\n'), { timeout: 15_000 })
       .toMatch(/annulée[\s\S]*L’autorisation de 21,00\s€ sur votre carte est levée/);
     // the payment page is over for it: back to the tracking page
     await page.goto(`${base}/track/${placed.trackingToken}/pay`);
     await page.waitForURL(/\/track\/[^/]+$/);
+    // and no receipt for money never taken, even asked for by its address
+    await page.goto(`${base}/track/${placed.trackingToken}/receipt`);
+    expect(await page.getByTestId('no-receipt').textContent()).toMatch(/Pas de reçu pour cette commande[\s\S]*Rien n’a été débité/);
+    expect(await page.getByTestId('receipt').count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}/pay-6-phone-no-receipt.png`, fullPage: true });
   });
 });

@@ -97,11 +97,19 @@ describe('the road, live', () => {
     const offer = phone.getByTestId('offer').filter({ hasText: `n°${a.number}` });
     await offer.waitFor({ timeout: 20_000 });
     expect(await offer.getByTestId('countdown').textContent()).toMatch(/\d+ s pour répondre/);
+    // before accepting, the street and how far: not the number, the door code, the phone nor the customer's surname
+    const offered = (await offer.textContent())!.replace(/\s+/g, ' ');
+    expect(offered).toContain('rue de la Roquette, Paris');
+    expect(offered).toMatch(/à \d+,\d km de la boutique/);
+    for (const hidden of ['12 rue', '4B21', '3e gauche', '06 11 22 33 44', 'Moreau']) expect(offered).not.toContain(hidden);
     await phone.screenshot({ path: `${SHOTS}/road-1-driver-offer.png`, fullPage: true });
     await offer.getByRole('button', { name: 'Accepter' }).click();
     const card = phone.locator(`article.delivery[data-order="${a.id}"]`);
     await card.waitFor({ timeout: 10_000 });
+    // accepted: the whole address, the door code and the phone
+    await expect.poll(async () => (await card.textContent())!.replace(/\s+/g, ' ')).toContain('12 rue de la Roquette, 75011 Paris');
     expect(await card.textContent()).toContain('4B21');
+    expect(await card.textContent()).toContain('06 11 22 33 44');
 
     // another order: the manager gives it by hand to the simulated driver from the orders table
     const b = await readyOrder(kitchen, 'Hugo Lefèvre', { lat: 48.8545, lng: 2.3655 });
@@ -149,4 +157,79 @@ describe('the road, live', () => {
     await expect.poll(() => manager.getByTestId('figures').textContent(), { timeout: 20_000 }).toMatch(/Servies aujourd'hui\s*1/);
     await customerCtx.close();
   }, 90_000);
+
+  it('failing a delivery on the phone takes the reason, then a confirmation: the reason alone fails nothing', async () => {
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const manager = await new Client(base).login(shop.email('manager'));
+    const rider = await new Client(base).login(shop.email('driver1'));
+    await rider.post('/api/driver/shift', { onShift: true });
+    const o = await readyOrder(kitchen, 'Léa Roux', { lat: 48.8655, lng: 2.3785 });
+    expect((await manager.post(`/api/orders/${o.id}/assign`, { driverId: await userId(shop.email('driver1')) })).status).toBe(200);
+    expect((await rider.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(200);
+
+    const { ctx, page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
+    await phone.goto(`${base}/driver`);
+    await live(phone);
+    const card = phone.locator(`article.delivery[data-order="${o.id}"]`);
+    await card.getByRole('button', { name: /porte/ }).click();
+    await card.getByRole('button', { name: 'Livraison impossible' }).click();
+    await card.getByRole('button', { name: 'Client absent' }).click();
+    // the tap on the reason asks; nothing is sent
+    const confirm = card.getByTestId('confirm-fail');
+    await confirm.waitFor();
+    expect((await confirm.textContent())!.replace(/\s+/g, ' ')).toContain(`Livraison n°${o.number} échouée : Client absent ?`);
+    expect(await card.getByRole('button', { name: 'Client absent' }).getAttribute('aria-pressed')).toBe('true');
+    await phone.screenshot({ path: `${SHOTS}/road-6-driver-confirm-failure.png` });
+    const status = async () => (await pool.query('SELECT status, awaiting_decision FROM orders WHERE id = $1', [o.id])).rows[0];
+    expect(await status()).toEqual({ status: 'out_for_delivery', awaiting_decision: false });
+    // changing one's mind keeps the delivery
+    await card.getByRole('button', { name: 'Non, garder la livraison' }).click();
+    expect(await card.getByTestId('confirm-fail').count()).toBe(0);
+    expect(await status()).toEqual({ status: 'out_for_delivery', awaiting_decision: false });
+    // the reason, then the confirmation: back to the shop, which decides
+    await card.getByRole('button', { name: 'Livraison impossible' }).click();
+    await card.getByRole('button', { name: 'Client absent' }).click();
+    await card.getByRole('button', { name: 'Oui, la livraison a échoué' }).click();
+    await expect.poll(status, { timeout: 15_000 }).toEqual({ status: 'ready', awaiting_decision: true });
+    expect((await pool.query('SELECT delivery_failure FROM orders WHERE id = $1', [o.id])).rows[0].delivery_failure).toBe('absent');
+    await ctx.close();
+  }, 60_000);
+
+  it('after five wrong PINs the phone asks for the manager, who closes the delivery from the live page', async () => {
+    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const boss = await new Client(base).login(shop.email('manager'));
+    const rider = await new Client(base).login(shop.email('driver1'));
+    await rider.post('/api/driver/shift', { onShift: true });
+    const o = await readyOrder(kitchen, 'Nina Petit', { lat: 48.8655, lng: 2.3785 });
+    expect((await boss.post(`/api/orders/${o.id}/assign`, { driverId: await userId(shop.email('driver1')) })).status).toBe(200);
+    expect((await rider.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(200);
+    const { rows: [row] } = await pool.query('SELECT delivery_pin, amount_due_cents FROM orders WHERE id = $1', [o.id]);
+    const wrongPin = String((Number(row.delivery_pin) + 1) % 10_000).padStart(4, '0');
+    for (let i = 0; i < 5; i++) await rider.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrongPin }, collected: { amountCents: row.amount_due_cents, method: 'cash' } });
+
+    const { ctx: phoneCtx, page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
+    await phone.goto(`${base}/driver`);
+    await live(phone);
+    const card = phone.locator(`article.delivery[data-order="${o.id}"]`);
+    await card.getByRole('button', { name: /porte/ }).click();
+    expect(await card.getByTestId('pin-locked').textContent()).toMatch(/appelez votre responsable/);
+    expect(await card.getByLabel('Code PIN du client').count()).toBe(0);
+    await phone.screenshot({ path: `${SHOTS}/road-7-driver-pin-locked.png` });
+
+    const { ctx: managerCtx, page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
+    await manager.goto(`${base}/manager`);
+    await live(manager);
+    const locked = manager.getByTestId('pin-locked').locator(`[data-order="${o.id}"]`);
+    await locked.waitFor({ timeout: 15_000 });
+    expect(await locked.textContent()).toContain('06 11 22 33 44');
+    await manager.screenshot({ path: `${SHOTS}/road-8-manager-pin-locked.png` });
+    manager.once('dialog', (d) => void d.accept());
+    await locked.getByRole('button', { name: /Espèces/ }).click();
+    await expect.poll(async () => (await pool.query('SELECT status, proof_kind, collected_method FROM orders WHERE id = $1', [o.id])).rows[0], { timeout: 15_000 })
+      .toEqual({ status: 'delivered', proof_kind: 'manager', collected_method: 'cash' });
+    expect((await pool.query(`SELECT action FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id])).rows).toEqual([{ action: 'delivery.closed_by_manager' }]);
+    await expect.poll(() => manager.getByTestId('pin-locked').count()).toBe(0);
+    await phoneCtx.close();
+    await managerCtx.close();
+  }, 60_000);
 });

@@ -20,6 +20,8 @@ beforeAll(async () => {
     DISPATCH_RETRY_MS: '500',
     // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
     OFFER_TIMEOUT_SECONDS: '0',
+    // the phone here shares no position (the page is about taps): presence is tests/presence.test.ts's
+    DISPATCH_PRESENT_ONLY: 'false',
   });
   ({ base, pool } = app);
   shopId = (await pool.query('SELECT id FROM pizzerias WHERE slug = $1', [SHOP])).rows[0].id;
@@ -233,6 +235,22 @@ describe('kitchen taps on a bad network', () => {
     expect(await at(oven.id).textContent()).toMatch(/in the oven 1:\d\d/);
     expect(await at(ready.id).textContent()).toContain('Waiting');
     await kitchen.screenshot({ path: `${SHOTS}/taps-4-kitchen-wall-en.png` });
+  });
+
+  it('shows a delivery by the first name and the fulfilment: the page and its live ticket carry no phone, address or surname', async () => {
+    const placed = await order([['margherita', 1]], 'delivery', 'Zoé Garnier');
+    const ticket = kitchen.locator(`[data-column=received] article[data-order="${placed.id}"]`);
+    await ticket.waitFor({ timeout: 15_000 });
+    const shown = (await ticket.textContent())!;
+    expect(shown).toContain('Zoé');
+    expect(shown).toMatch(/Delivery|Livraison/);
+    // the page as loaded (its snapshot, serialized in the HTML) carries none of it either
+    const html = await (await kitchenCtx.request.get(`${base}/kitchen`)).text();
+    expect(html).toContain(placed.id);
+    for (const hidden of ['Garnier', '0611223344', '06 11 22 33 44', 'rue Lepic']) {
+      expect(shown).not.toContain(hidden);
+      expect(html).not.toContain(hidden);
+    }
   });
 });
 

@@ -54,7 +54,7 @@ describe("the day's takings", () => {
     const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('link', { name: 'Télécharger le CSV' }).click()]);
     expect(download.suggestedFilename()).toMatch(new RegExp(`^takings-${shop.slug}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
     const csv = await readFile((await download.path())!, 'utf8');
-    const [header, row] = csv.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';'));
+    const [header, row] = csv.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';').map((c) => c.replace(/^"|"$/g, '')));
     expect(row[header.indexOf('Espèces au comptoir')]).toBe('21,00');
     expect(row[header.indexOf('Net')]).toBe('35,50');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearingDeg, planTrips, rankDrivers, routeTrip, type DriverState, type ReadyDelivery } from './dispatch-by-distance.ts';
+import { bearingDeg, driverPresence, planTrips, rankDrivers, routeTrip, type DriverState, type ReadyDelivery } from './dispatch-by-distance.ts';
 
 const SHOP = { lat: 48.8532, lng: 2.3692 }; // Bastille
 const NEAR = { lat: 48.8555, lng: 2.3710 }; // a few hundred metres away
@@ -96,5 +96,15 @@ describe('which deliveries ride together', () => {
     expect(trips.map((t) => t.stops.map((s) => s.id))).toEqual([['urgent'], ['later']]);
     const [urgent] = routeTrip(SHOP, [order('urgent', nw1, 0, 6)], now, 'scooter');
     expect(urgent.arrivesAt).toBeLessThanOrEqual(now + 6 * MIN);
+  });
+});
+
+describe('driverPresence', () => {
+  const now = 1_000_000_000;
+  it('on shift is not present: the phone must be connected and have said where it is within the freshness', () => {
+    expect(driverPresence({ connected: true, positionSentAt: now - 30_000 }, now, 120_000)).toBe('present');
+    expect(driverPresence({ connected: false, positionSentAt: now - 1_000 }, now, 120_000)).toBe('app_closed');
+    expect(driverPresence({ connected: true, positionSentAt: now - 121_000 }, now, 120_000)).toBe('position_stale');
+    expect(driverPresence({ connected: true, positionSentAt: null }, now, 120_000)).toBe('position_stale');
   });
 });

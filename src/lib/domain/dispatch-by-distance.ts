@@ -11,6 +11,19 @@ export const MAX_ACTIVE_DELIVERIES = 3;
 /** A position older than this says nothing of where the driver is. */
 export const POSITION_STALE_MS = 60_000;
 
+/**
+ * Whether a driver on shift can be offered a delivery: on shift is not the same as present. Their
+ * phone must be connected now (a live socket) and have said where it is lately; a driver whose app
+ * is closed would leave the delivery waiting through offer after offer.
+ */
+export type DriverPresence = 'present' | 'app_closed' | 'position_stale';
+
+export function driverPresence(d: { connected: boolean; positionSentAt: number | null }, nowMs: number, freshMs: number): DriverPresence {
+  if (!d.connected) return 'app_closed';
+  if (d.positionSentAt === null || nowMs - d.positionSentAt > freshMs) return 'position_stale';
+  return 'present';
+}
+
 export interface DriverState {
   driverId: number;
   onShift: boolean;

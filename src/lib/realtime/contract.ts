@@ -34,18 +34,27 @@ export interface OrderView {
   fulfilment: 'delivery' | 'pickup';
   status: OrderStatus;
   version: number;
-  customer: { name: string; phone: string };
+  /**
+   * Fields marked "not for every screen" are left out where the screen does not need them
+   * (audiences.ts): the kitchen gets the first name and no address, a driver an order is only
+   * offered to gets the street without its number and the distance.
+   */
+  customer: { name: string; /** not for every screen */ phone?: string };
   address: {
     street: string;
-    postcode: string | null;
     city: string;
-    /** The spot on the map; null only for a phone order no one could place. */
-    lat: number | null;
-    lng: number | null;
-    locatedBy: 'pin' | 'device' | 'geocoder' | 'staff' | null;
-    doorCode: string | null;
-    floor: string | null;
-    instructions: string | null;
+    /** Metres as the crow flies from the shop; null when the address has no spot. */
+    distanceM: number | null;
+    /** not for every screen */
+    postcode?: string | null;
+    /** The spot on the map; null only for a phone order no one could place. Not for every screen. */
+    lat?: number | null;
+    lng?: number | null;
+    locatedBy?: 'pin' | 'device' | 'geocoder' | 'staff' | null;
+    /** not for every screen */
+    doorCode?: string | null;
+    floor?: string | null;
+    instructions?: string | null;
   } | null;
   /** When the customer was promised it (at checkout: the kitchen's queue and the road). */
   promisedAt: string | null;
@@ -58,6 +67,8 @@ export interface OrderView {
     awaitingDecision: boolean;
     /** Failed attempts so far. */
     attempts: number;
+    /** Too many wrong PINs: the driver can no longer close it (neither PIN nor photo), a manager does. */
+    pinLocked: boolean;
   };
   payment: {
     method: 'online' | 'on_delivery';
@@ -115,6 +126,8 @@ export type EventType =
   | 'order.offered'
   | 'order.offer_declined'
   | 'order.offer_expired'
+  /** The driver's last PIN try was wrong: only a manager can close the delivery now. */
+  | 'order.pin_locked'
   /** A manager takes a delivery off its driver (dispatch then finds another). */
   | 'order.unassigned';
 
@@ -240,6 +253,8 @@ export interface DriverOnMap {
   /** Orders assigned and not delivered yet (waiting at the shop or on the way). */
   load: number;
   carrying: string[];
+  /** Their phone has a live socket to a hub now (null: the server cannot tell, without Redis). */
+  connected: boolean | null;
   position: { driverId: number; pizzeriaId: number; lat: number; lng: number; accuracy: number; at: string; stale: boolean } | null;
 }
 

@@ -13,9 +13,10 @@ import type { AccountLinks } from './staff.ts';
 
 export const actorOf = (user: SessionUser): StaffActor => ({ kind: 'staff', id: user.id, role: user.role, pizzeriaId: user.pizzeriaId, name: user.name });
 
-export async function pageLinks(url: URL): Promise<AccountLinks> {
+/** What account links need; they point to the configured origin, never the request's. */
+export async function pageLinks(): Promise<AccountLinks> {
   const c = config();
-  return { mailer: await pageMailer(), origin: c.PUBLIC_ORIGIN ?? url.origin, inviteTtlHours: c.INVITE_TTL_HOURS, resetTtlMinutes: c.RESET_TTL_MINUTES };
+  return { mailer: await pageMailer(), origin: c.publicOrigin, inviteTtlHours: c.INVITE_TTL_HOURS, resetTtlMinutes: c.RESET_TTL_MINUTES };
 }
 
 type Schema<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config.ts';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoWebhookSecret, installSecret, parseConfig } from './config.ts';
 import { libpqUrl } from './backup.ts';
 import { redisTls } from './redis-options.ts';
 
@@ -12,7 +15,7 @@ describe('environment', () => {
   });
 
   it('has no default demo password in production and makes cookies Secure', () => {
-    const c = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) });
+    const c = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example' });
     expect(c.demoPassword).toBeNull();
     expect(c.secureCookies).toBe(true);
   });
@@ -28,8 +31,48 @@ describe('environment', () => {
     expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/);
   });
 
+  it('refuses to start in production without PUBLIC_ORIGIN, the start of every link it sends; elsewhere links go to localhost', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) })).toThrow(/PUBLIC_ORIGIN: required in production/);
+    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: '' })).toThrow(/PUBLIC_ORIGIN/);
+    expect(() => parseConfig({ PUBLIC_ORIGIN: 'ftp://ocpizza.example' })).toThrow(/PUBLIC_ORIGIN/);
+    expect(parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example/' }).publicOrigin).toBe('https://commande.ocpizza.example');
+    expect(parseConfig({ NODE_ENV: 'development', PORT: '4173' }).publicOrigin).toBe('http://localhost:4173');
+  });
+
+  it('never runs an install with a secret derivable from the repository: without SESSION_SECRET, a random one', () => {
+    const a = parseConfig({ NODE_ENV: 'development' });
+    const b = parseConfig({ NODE_ENV: 'development' });
+    expect(a.sessionSecret).not.toBe(b.sessionSecret);
+    expect(a.sessionSecret).not.toBe('development-only-session-key-not-secret');
+    expect(a.paymentWebhookSecret).not.toBe(demoWebhookSecret('development-only-session-key-not-secret'));
+    expect(parseConfig({ NODE_ENV: 'development', SESSION_SECRET: 's'.repeat(40) }).paymentWebhookSecret).toBe(demoWebhookSecret('s'.repeat(40)));
+  });
+
+  it("keeps the install's generated secret in one private file that every process reads", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocpizza-secret-'));
+    try {
+      const file = join(dir, '.session-secret');
+      const first = installSecret(file);
+      expect(first.length).toBeGreaterThanOrEqual(32);
+      expect(installSecret(file)).toBe(first);
+      expect(readFileSync(file, 'utf8').trim()).toBe(first);
+      expect(statSync(file).mode & 0o077).toBe(0);
+      const other = installSecret(join(dir, 'another'));
+      expect(other).not.toBe(first);
+      // made readable by others (a careless copy): kept to its owner again
+      chmodSync(file, 0o644);
+      expect(installSecret(file)).toBe(first);
+      expect(statSync(file).mode & 0o077).toBe(0);
+      // emptied or cut: refused, naming what to do, rather than a secret of each process's own
+      writeFileSync(join(dir, 'empty'), '\n');
+      expect(() => installSecret(join(dir, 'empty'))).toThrow(/holds no usable secret.*SESSION_SECRET/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses the development password in production and names bad variables', () => {
-    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
+    expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example', DEMO_PASSWORD: 'pizza-demo-dev' })).toThrow(/DEMO_PASSWORD/);
     expect(() => parseConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/);
   });
 

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
 
@@ -18,7 +18,12 @@ const schema = z
     REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
-    PUBLIC_ORIGIN: z.string().url().optional(),
+    /**
+     * The site's public origin (https://…): every link the system sends (password resets,
+     * invitations, customers' messages) starts with it, never with a request's Host. Required in
+     * production; http://localhost:$PORT otherwise.
+     */
+    PUBLIC_ORIGIN: z.string().url({ protocol: /^https?$/, message: 'an http:// or https:// URL' }).optional(),
     /** More origins (comma-separated, e.g. a second domain) whose pages may change state through the API and sockets. */
     ALLOWED_ORIGINS: z.string().optional(),
     QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('ocpizza'),
@@ -28,6 +33,12 @@ const schema = z
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
     OFFER_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(45),
+    /**
+     * Deliveries are offered only to drivers whose phone is connected now with a position fresher
+     * than DRIVER_POSITION_FRESH_SECONDS; "false" offers to every driver on shift (drivers without the app).
+     */
+    DISPATCH_PRESENT_ONLY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    DRIVER_POSITION_FRESH_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
     /** Ready deliveries one driver takes on one trip at most (1: never batched). */
     BATCH_MAX_PER_TRIP: z.coerce.number().int().min(1).max(3).default(3),
     /** An online order still unpaid this long after its payment started is cancelled and its stock given back (fractions allowed). */
@@ -53,6 +64,20 @@ const schema = z
     RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
     RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
+    /**
+     * Online orders awaiting payment that one client address, phone number or email may have at once,
+     * and the items they may hold together: unpaid orders hold stock, so one client cannot take a menu off sale.
+     */
+    UNPAID_ORDERS_PER_CLIENT: z.coerce.number().int().positive().default(2),
+    UNPAID_ITEMS_PER_CLIENT: z.coerce.number().int().positive().default(20),
+    /** The share of a shop's stock of an ingredient (free, plus held by unpaid orders) that all its unpaid online orders may hold together. */
+    UNPAID_STOCK_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+    /** Online orders per hour for one phone number or email (each order sends messages there). */
+    ORDERS_PER_CONTACT_PER_HOUR: z.coerce.number().int().positive().default(6),
+    /** Messages per hour to one email address, and to one phone number; beyond, a message is recorded and not sent. */
+    MESSAGES_PER_DESTINATION_PER_HOUR: z.coerce.number().int().positive().default(10),
+    /** Messages per hour caused by the customer orders of one client address (customers behind one carrier address included: about 40 orders' worth). */
+    MESSAGES_PER_CLIENT_PER_HOUR: z.coerce.number().int().positive().default(200),
     /** Which proxies' X-Forwarded-* headers to believe (Express "trust proxy": loopback, a CIDR list, or a hop count). */
     TRUST_PROXY: z.string().min(1).default('loopback'),
     /** When set, GET /metrics requires "Authorization: Bearer <token>". */
@@ -128,6 +153,9 @@ const schema = z
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
     }
+    if (env.NODE_ENV === 'production' && !env.PUBLIC_ORIGIN) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_ORIGIN'], message: 'required in production: the site\'s address (https://your.domain), the start of every link the system sends' });
+    }
     const stripe = [env.STRIPE_SECRET_KEY, env.STRIPE_WEBHOOK_SECRET, env.STRIPE_PUBLISHABLE_KEY].filter(Boolean).length;
     if (stripe !== 0 && stripe !== 3) {
       ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY go together' });
@@ -147,6 +175,8 @@ export type Config = z.infer<typeof schema> & {
   demoPassword: string | null;
   secureCookies: boolean;
   sessionSecret: string;
+  /** Where every link the system sends points: PUBLIC_ORIGIN, or http://localhost:$PORT outside production. */
+  publicOrigin: string;
   eta: EtaSettings;
   paymentMode: PaymentMode;
   /** The secret payment webhooks are signed with: Stripe's, or in demo mode one derived from the session secret. */
@@ -162,7 +192,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid environment: ${names}`);
   }
   const c = parsed.data;
-  const sessionSecret = c.SESSION_SECRET ?? 'development-only-session-key-not-secret';
+  // without SESSION_SECRET (never in production): the test suite's own key under NODE_ENV=test, else
+  // a random key for this process alone; config() gives every process of an install the same one
+  const sessionSecret = c.SESSION_SECRET ?? (c.NODE_ENV === 'test' ? TEST_SESSION_SECRET : randomBytes(48).toString('base64url'));
   const paymentMode: PaymentMode = c.STRIPE_SECRET_KEY
     ? 'stripe'
     : (c.PAYMENTS_DEMO ?? (c.NODE_ENV === 'production' ? 'false' : 'true')) === 'true' ? 'demo' : 'off';
@@ -170,8 +202,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     demoPassword: c.DEMO_PASSWORD ?? (c.NODE_ENV === 'production' ? null : DEV_DEMO_PASSWORD),
     secureCookies: c.NODE_ENV === 'production',
-    // outside production a fixed development key; production refuses to start without its own
     sessionSecret,
+    publicOrigin: new URL(c.PUBLIC_ORIGIN ?? `http://localhost:${c.PORT}`).origin,
     paymentMode,
     paymentWebhookSecret: paymentMode === 'stripe' ? c.STRIPE_WEBHOOK_SECRET! : paymentMode === 'demo' ? demoWebhookSecret(sessionSecret) : null,
     eta: {
@@ -189,13 +221,63 @@ export function demoWebhookSecret(sessionSecret: string): string {
   return `whsec_${createHmac('sha256', sessionSecret).update('demo payment webhooks').digest('base64url').replace(/[-_]/g, '')}`;
 }
 
+/** Only under NODE_ENV=test, where no install runs. */
+const TEST_SESSION_SECRET = 'test-suite-only-session-key-used-by-no-install';
+
+/** Where an install started without SESSION_SECRET keeps the one made for it (git-ignored). */
+export const INSTALL_SECRET_FILE = '.session-secret';
+
+/**
+ * The install's own session secret, made at random the first time any of its processes starts
+ * without SESSION_SECRET (npm run up, npm run dev) and read back by all the others, so the server,
+ * the workers and the scripts agree and nothing derives it from the repository.
+ */
+export function installSecret(file = INSTALL_SECRET_FILE): string {
+  const read = () => {
+    const secret = readFileSync(file, 'utf8').trim();
+    // an empty or cut file would leave each process with a key of its own: links made by the workers would not open
+    if (secret.length < 32) throw new Error(`invalid environment: SESSION_SECRET: not set, and ${file} holds no usable secret (at least 32 characters): delete it to make a new one, or set SESSION_SECRET`);
+    // readable by others on this machine: keep it to its owner
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    return secret;
+  };
+  if (existsSync(file)) return read();
+  const secret = `${randomBytes(48).toString('base64url')}\n`;
+  // written whole under another name, then linked: two processes starting at once keep the first one
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    writeFileSync(tmp, secret, { mode: 0o600 });
+  } catch (err) {
+    throw new Error(`invalid environment: SESSION_SECRET: not set, and this install's own cannot be kept in ${file} (${(err as Error).message}): set SESSION_SECRET`, { cause: err });
+  }
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
+      // a file system without hard links: created only if absent, so the first process still wins
+      try {
+        writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    } else if (code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return read();
+}
+
 let cached: Config | undefined;
 export function config(): Config {
   if (!cached) {
+    const testing = process.env.NODE_ENV === 'test' || !!process.env.VITEST;
     // a .env file in the working directory, for operators who keep settings there;
     // variables already in the environment win
-    if (existsSync('.env') && process.env.NODE_ENV !== 'test' && !process.env.VITEST) process.loadEnvFile('.env');
-    cached = parseConfig();
+    if (existsSync('.env') && !testing) process.loadEnvFile('.env');
+    const env = { ...process.env };
+    if (!env.SESSION_SECRET && !testing && env.NODE_ENV !== 'production') env.SESSION_SECRET = installSecret();
+    cached = parseConfig(env);
   }
   return cached;
 }

@@ -3,7 +3,7 @@
 // ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
 // reassigns or takes a delivery off a driver by hand, and head office lends a driver to a
 // neighbouring shop for the evening. The rules live in src/lib/domain/dispatch-by-distance.ts.
-import { DEFAULT_BATCH_SETTINGS, MAX_ACTIVE_DELIVERIES, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
+import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, driverPresence, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { OrderView } from '../realtime/contract.ts';
@@ -19,6 +19,12 @@ export interface DispatchSettings {
   maxPerTrip: number;
   mode: TravelMode;
   eta: EtaSettings;
+  /**
+   * Offer only to drivers whose phone is connected with a position fresher than `positionFreshMs`
+   * (false: every driver on shift). Needs the position store: without one (no Redis) on shift is all we know.
+   */
+  presentOnly?: boolean;
+  positionFreshMs?: number;
 }
 
 export type DispatchResult =
@@ -53,15 +59,21 @@ export async function dispatchOrder(
   orderId: string,
   s: DispatchSettings,
 ): Promise<DispatchResult> {
-  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number }>(
-    'SELECT o.pizzeria_id, p.lat, p.lng FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1',
+  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number; on_shift: number[] }>(
+    `SELECT o.pizzeria_id, p.lat, p.lng,
+       ARRAY(SELECT u.id FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = o.pizzeria_id) AS on_shift
+     FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     [orderId],
   );
   if (!head[0]) return { state: 'not_needed' };
   // the shop's drivers with a fresh position, nearest the shop first (its GEO index in Redis), read
   // before the transaction: a position a second old is as good
-  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M).catch(() => []) : [];
   const now = Date.now();
+  const freshMs = s.positionFreshMs ?? POSITION_STALE_MS;
+  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M, now, freshMs).catch(() => []) : [];
+  // whose phone is connected (the hubs vouch for each socket in Redis); Redis away: nobody is known present
+  const presentOnly = Boolean(positions && s.presentOnly);
+  const connected = presentOnly ? await positions!.connected(head[0].on_shift, now).catch(() => new Set<number>()) : null;
   return transaction(dbp, async (tx) => {
     // one dispatch at a time per shop (taken before the order, so a dispatch never waits holding
     // one): two orders do not both count the same driver as free, and a trip finds its orders free
@@ -88,6 +100,8 @@ export async function dispatchOrder(
     const deliveryMinutes = to ? travelMinutes(distanceM(shop, to), s.mode, s.eta) : 15;
     const promisedAt = o.promised_at ? new Date(o.promised_at).getTime() : now + 30 * 60_000;
     const byId = new Map(where.map((p) => [p.driverId, p]));
+    const offerable = (d: Candidate) =>
+      !connected || driverPresence({ connected: connected.has(d.id), positionSentAt: byId.get(d.id)?.sentAt ?? null }, now, freshMs) === 'present';
     const state = (d: Candidate): DriverState => {
       const p = byId.get(d.id);
       return {
@@ -100,8 +114,9 @@ export async function dispatchOrder(
       };
     };
     // those not asked yet this trip; once every free driver has passed, everyone again
-    let ranked = rankDrivers(drivers.filter((d) => !d.passed).map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
-    if (!ranked.length) ranked = rankDrivers(drivers.map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
+    const present = drivers.filter(offerable);
+    let ranked = rankDrivers(present.filter((d) => !d.passed).map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
+    if (!ranked.length) ranked = rankDrivers(present.map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
     const best = ranked[0];
     if (!best) {
       if (!o.waiting_for_driver) {

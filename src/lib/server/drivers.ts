@@ -1,5 +1,6 @@
 // The drivers as the managers' map shows them: on shift, what they carry, where they are, and
-// which shop they work for tonight (their own, or the one head office lent them to).
+// which shop they work for tonight (their own, or the one head office lent them to), and whether
+// their phone is connected now.
 import type { Queryable } from './db.ts';
 import type { DriverOnMap } from '../realtime/contract.ts';
 import type { PositionStore } from './positions.ts';
@@ -19,6 +20,8 @@ export async function driversOfShops(q: Queryable, shops: number[], positions: P
     positions ? Promise.all(shops.map((s) => positions.ofShop(s).catch(() => []))).then((l) => l.flat()) : Promise.resolve([]),
   ]);
   const byDriver = new Map(where.map((p) => [p.driverId, p]));
+  // whose phone is connected now (null: no position store, so nobody can tell)
+  const connected = positions ? await positions.connected(rows.filter((r) => r.on_shift).map((r) => r.id)).catch(() => null) : null;
   return rows.map((r) => {
     const p = byDriver.get(r.id);
     return {
@@ -29,6 +32,7 @@ export async function driversOfShops(q: Queryable, shops: number[], positions: P
       worksFor: r.works_for,
       load: r.load,
       carrying: r.carrying,
+      connected: connected ? connected.has(r.id) : null,
       position: p ? { ...p, at: new Date(p.at).toISOString() } : null,
     };
   });

@@ -1,12 +1,17 @@
 import type { OrderUpdated } from '../realtime/contract.ts';
 import type { Db } from './db.ts';
-import { listEventsAfter, publishEvents } from './events.ts';
+import { inboxHasOlderThan, listEventsAfter, publishEvents } from './events.ts';
 import { createPgListener, type PgListener } from './pg-listener.ts';
 
 const EVENTS_CHANNEL = 'order_events';
 const INBOX_CHANNEL = 'order_event_inbox';
 const PUBLISH_BATCH = 1000;
 export const PUBLISH_BACKUP_DELAY_MS = 250;
+/**
+ * How often a backup publisher looks for events nobody announced nor published (their writer, the
+ * API, publishes them itself after the commit, unless its process stopped in between).
+ */
+export const PUBLISH_SWEEP_MS = 1000;
 const RECENTLY_PUBLISHED_MAX = 10_000;
 
 export interface FollowerOptions {
@@ -23,7 +28,8 @@ export interface FollowerOptions {
   /**
    * When to publish committed inbox events (see events.ts): 'now' (the hubs: at once, then read),
    * 'backup' (the workers: PUBLISH_BACKUP_DELAY_MS later, so that events still reach order_events
-   * when no hub runs, at the cost of one cheap empty publish when one does), or false.
+   * when no hub runs, at the cost of one cheap empty publish when one does; and every
+   * PUBLISH_SWEEP_MS, what has waited in the inbox that long), or false.
    */
   publish?: 'now' | 'backup' | false;
 }
@@ -46,6 +52,9 @@ export class EventFollower {
   private closed = false;
   private readonly publishes: boolean;
   private backupTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** The newest event id a publish announced (here or by another process). */
+  private heard = 0;
   private cyclesStarted = 0;
   private waiters: { cycle: number; resolve: () => void }[] = [];
   connected = false;
@@ -58,8 +67,13 @@ export class EventFollower {
     this.listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
       if (n?.channel !== INBOX_CHANNEL) {
         // a publish (here or by another process) says the newest id it gave: read only if it is news
+        // (this follower's own publish announces itself too, often before its result comes back:
+        // the cycle under way delivers it, and reads only if it did not)
         const newest = Number(n?.payload);
-        if (!(newest <= this.last)) void this.drain({ read: true });
+        if (!Number.isFinite(newest)) return void this.drain({ read: true });
+        if (newest <= this.last) return;
+        this.heard = Math.max(this.heard, newest);
+        void this.drain({});
         return;
       }
       // this follower published that row already (the API asked it to, before answering)
@@ -91,6 +105,10 @@ export class EventFollower {
     await this.listener.connect();
     await this.listener.listenTo(EVENTS_CHANNEL);
     if (this.publishes) await this.listener.listenTo(INBOX_CHANNEL);
+    if (this.opts.publish === 'backup') {
+      this.sweepTimer = setInterval(() => void this.sweep(), PUBLISH_SWEEP_MS);
+      this.sweepTimer.unref();
+    }
     // events committed between startAfter and LISTEN taking effect
     await this.drain({ publish: true, read: true });
   }
@@ -126,6 +144,8 @@ export class EventFollower {
               if (published.length < PUBLISH_BATCH || this.closed) break;
             }
           }
+          // an announced event this cycle did not deliver
+          if (this.heard > this.last) read = true;
           if (read) await this.deliver();
           this.settleWaiters(cycle);
         } while (this.again && !this.closed);
@@ -152,6 +172,15 @@ export class EventFollower {
     const done = new Promise<void>((resolve) => this.waiters.push({ cycle: this.cyclesStarted + 1, resolve }));
     void this.drain({ publish: true });
     return done;
+  }
+
+  private async sweep() {
+    if (this.closed || this.draining) return;
+    try {
+      if (await inboxHasOlderThan(this.opts.db, PUBLISH_SWEEP_MS)) await this.drain({ publish: true });
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
   }
 
   private settleWaiters(upTo: number) {
@@ -190,6 +219,7 @@ export class EventFollower {
   async close(): Promise<void> {
     this.closed = true;
     if (this.backupTimer) clearTimeout(this.backupTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.draining?.catch(() => {});
     await this.listener.close().catch(() => {});
   }

@@ -17,6 +17,19 @@ export async function publishEvents(q: Queryable, max = 1000): Promise<Published
   };
 }
 
+/**
+ * Whether the inbox holds an event written more than `ms` ago: one whose writer neither announced
+ * it nor published it (it stopped between its commit and its publish), or one a publish missed.
+ */
+export async function inboxHasOlderThan(q: Queryable, ms: number): Promise<boolean> {
+  const { rows } = await q.query<{ stale: boolean }>({
+    name: 'inbox-stale',
+    text: `SELECT EXISTS (SELECT 1 FROM order_event_inbox WHERE created_at < clock_timestamp() - $1 * interval '1 millisecond') AS stale`,
+    values: [ms],
+  });
+  return rows[0].stale;
+}
+
 /** What a publish gave out: the events in id order, and the inbox rows they came from (their notifications named those). */
 export interface Published {
   events: OrderUpdated[];

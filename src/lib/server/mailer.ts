@@ -1,6 +1,6 @@
 // Email to staff (and, later, customers) through SMTP with nodemailer. Without SMTP_URL (a
 // development machine, a demo) nothing leaves the machine: the message is written to the log, so
-// an invitation link can still be followed from there.
+// an invitation link can still be followed from there (in production only who and what, never the text).
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 
@@ -16,11 +16,13 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(opts: { smtpUrl?: string; from: string; log: Pick<Logger, 'info' | 'warn'> }): Mailer {
+export function createMailer(opts: { smtpUrl?: string; from: string; log: Pick<Logger, 'info' | 'warn'>; production?: boolean }): Mailer {
   if (!opts.smtpUrl) {
     return {
       async send(mail) {
-        opts.log.info({ to: mail.to, subject: mail.subject, text: mail.text }, 'email not sent (no SMTP_URL): here it is');
+        // in production the logs are read by more people than the mailbox: a password link there would open the account
+        if (opts.production) opts.log.warn({ to: mail.to, subject: mail.subject }, 'email not sent: SMTP_URL is not set');
+        else opts.log.info({ to: mail.to, subject: mail.subject, text: mail.text }, 'email not sent (no SMTP_URL): here it is');
       },
       close() {},
     };
@@ -43,7 +45,7 @@ export async function pageMailer(): Promise<Mailer> {
     const { config } = await import('./config.ts');
     const { default: pino } = await import('pino');
     const c = config();
-    shared = createMailer({ smtpUrl: c.SMTP_URL, from: c.MAIL_FROM, log: pino({ level: c.LOG_LEVEL }) });
+    shared = createMailer({ smtpUrl: c.SMTP_URL, from: c.MAIL_FROM, log: pino({ level: c.LOG_LEVEL }), production: c.NODE_ENV === 'production' });
   }
   return shared;
 }

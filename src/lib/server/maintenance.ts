@@ -16,6 +16,8 @@ export async function runMaintenance(db: Db, archiveAfterDays: number, trigger =
   return transaction(db, async (tx) => {
     const sessions = await tx.query('DELETE FROM sessions WHERE expires_at < now()');
     await tx.query(`DELETE FROM login_failures WHERE at < now() - interval '1 day'`);
+    // messages counted against their hour's allowance (src/lib/server/notifications.ts)
+    await tx.query(`DELETE FROM message_sends WHERE at < now() - interval '1 day'`);
     await deleteExpiredIdempotencyKeys(tx);
     const moved = await tx.query(
       `WITH old AS (

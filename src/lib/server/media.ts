@@ -2,7 +2,7 @@
 // default (MEDIA_DIR), or an S3-compatible bucket when S3_BUCKET is set (media-s3.ts). Keys are content-addressed (a new photo is a new key), so they are served
 // with a year's cache. Photos are checked to be images, turned upright, resized to 800×600 and
 // re-encoded as WebP before they are kept: nothing of the upload is served as it came.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -24,7 +24,8 @@ export function localMediaStore(dir: string): MediaStore {
       const path = join(dir, key);
       await mkdir(dirname(path), { recursive: true });
       // written whole, then renamed: a reader never sees half a photo
-      const tmp = `${path}.${process.pid}.tmp`;
+      // a name of its own: two uploads of the same photo at once each write their own file
+      const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(tmp, bytes);
       await rename(tmp, path);
     },

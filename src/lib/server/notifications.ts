@@ -5,11 +5,13 @@
 // repeated or concurrent job sends nothing more. The one gap left is a crash between the
 // mail server or the SMS gateway accepting a message and the row being marked: the retry sends it again
 // (at least once, never lost), which beats a message never sent.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { distanceM } from '../domain/geo.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { clientNetwork, contactEmail } from '../domain/unpaid-holds.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
-import type { Db } from './db.ts';
+import { transaction, type Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 
@@ -57,6 +59,10 @@ async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage
   };
 }
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Text for HTML, in an element or an attribute. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+
 /** The email and the text message of a step, in the customer's language. */
 export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx: { origin: string; eta: EtaSettings; mode: TravelMode }) {
   const { t, price } = createI18n(o.lang);
@@ -73,11 +79,20 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
     receipt: `${link}/receipt`, paid: price(o.paidCents - o.refundedCents), money,
     amount: price(Number(step.split('-')[1] ?? 0)),
   };
-  const text = `${t(`notify.${key}.text`, vars)}\n\n-- \n${t('notify.footer')}`;
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const html = `<div style="font-family:system-ui,sans-serif;max-width:560px;line-height:1.5">${text
+  const body = (v: typeof vars) => `${t(`notify.${key}.text`, v)}\n\n-- \n${t('notify.footer')}`;
+  const text = body(vars);
+  // The HTML part: every text escaped (the customer's name, the shop's, quotes included), and only
+  // the links built here are links: they go in as marks no text can contain, replaced after escaping,
+  // so a name that looks like a URL stays text.
+  const mark = randomBytes(9).toString('hex');
+  const links = new Map([[`[link-${mark}]`, link], [`[receipt-${mark}]`, vars.receipt]]);
+  const marked = body({ ...vars, link: `[link-${mark}]`, receipt: `[receipt-${mark}]` });
+  const html = `<div style="font-family:system-ui,sans-serif;max-width:560px;line-height:1.5">${marked
     .split('\n\n')
-    .map((p) => `<p>${escape(p).replace(/\n/g, '<br>').replace(/(https?:\/\/\S+)/g, '<a href="$1">$1</a>')}</p>`)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>').replace(/\[(?:link|receipt)-[0-9a-f]{18}\]/g, (m) => {
+      const href = links.get(m);
+      return href ? `<a href="${escapeHtml(href)}">${escapeHtml(href)}</a>` : m;
+    })}</p>`)
     .join('')}</div>`;
   return {
     email: o.email ? { to: o.email, subject: t(`notify.${key}.subject`, vars), text, html } : null,
@@ -114,22 +129,82 @@ async function mark(db: Db, orderId: string, step: string, channel: string, outc
   }
 }
 
+/** How many messages may go out per hour (config: MESSAGES_PER_DESTINATION_PER_HOUR, MESSAGES_PER_CLIENT_PER_HOUR). */
+export interface MessageLimits {
+  /** To one email address, and to one phone number. */
+  perDestination: number;
+  /** Caused by the orders of one client address. */
+  perClient: number;
+}
+
+/**
+ * Counts a message against its destination and the client address whose order caused it, in
+ * Postgres (every worker counts together; each key locked while it is counted): false, and nothing
+ * counted, when either already had its allowance in the last hour. Anyone can type someone else's
+ * email or phone into an order: this is what keeps the site from bombing them.
+ */
+async function withinMessageAllowance(db: Db, orderId: string, channel: 'email' | 'sms', recipient: string, limits: MessageLimits): Promise<string[] | null> {
+  return transaction(db, async (tx) => {
+    const { rows: o } = await tx.query<{ client: string | null }>('SELECT host(client_address) AS client FROM orders WHERE id = $1', [orderId]);
+    // counted as the order limits count them: an email without its +tag, a phone in E.164, an IPv6 client by its /64
+    const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
+    const network = o[0]?.client ? clientNetwork(o[0].client) : null;
+    const client = network ? `client:${network}` : null;
+    const keys = client ? [destination, client] : [destination];
+    await tx.query(`SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 27) AS h FROM unnest($1::text[]) k ORDER BY 1) s`, [keys]);
+    await tx.query(`DELETE FROM message_sends WHERE key = ANY($1) AND at <= now() - interval '1 hour'`, [keys]);
+    const { rows } = await tx.query<{ key: string; n: number }>('SELECT key, count(*)::int AS n FROM message_sends WHERE key = ANY($1) GROUP BY key', [keys]);
+    const sent = new Map(rows.map((r) => [r.key, r.n]));
+    if ((sent.get(destination) ?? 0) >= limits.perDestination || (client && (sent.get(client) ?? 0) >= limits.perClient)) return null;
+    await tx.query('INSERT INTO message_sends (key) SELECT unnest($1::text[])', [keys]);
+    return keys;
+  });
+}
+
+/** A message that did not leave (the mail server or gateway failed) gives its count back: its retry counts again. */
+async function uncount(db: Db, keys: string[] | true) {
+  if (keys === true) return;
+  await db.query(
+    `DELETE FROM message_sends m USING (SELECT DISTINCT ON (key) ctid AS row FROM message_sends WHERE key = ANY($1) ORDER BY key, at DESC) last
+     WHERE m.ctid = last.row`,
+    [keys],
+  );
+}
+
+/** A message past its allowance: recorded with why, as done, so nothing retries it. */
+async function markLimited(db: Db, orderId: string, step: string, channel: 'email' | 'sms') {
+  await db.query(
+    `UPDATE customer_notifications SET status = 'sent', claimed_at = NULL, last_error = 'not sent: too many messages to this destination or from this client in the last hour'
+     WHERE order_id = $1 AND step = $2 AND channel = $3`,
+    [orderId, step, channel],
+  );
+}
+
 /**
  * Tells the customer about a step of the order, by email (when they gave one) and text message (for
  * the steps that warrant one), each once. A failure to send throws, for the job to retry; an SMS the
  * gateway refuses for good (a bad number) is recorded and not retried.
  */
 export async function notifyCustomer(
-  deps: { db: Db; mailer: Mailer; sms: SmsProvider; origin: string; eta: EtaSettings; mode: TravelMode; log?: Pick<Logger, 'warn'> },
+  deps: { db: Db; mailer: Mailer; sms: SmsProvider; origin: string; eta: EtaSettings; mode: TravelMode; log?: Pick<Logger, 'warn'>; limits?: MessageLimits },
   orderId: string,
   step: NotificationStep,
-): Promise<{ email: 'sent' | 'already' | 'none'; sms: 'sent' | 'already' | 'refused' | 'none' }> {
+): Promise<{ email: 'sent' | 'already' | 'limited' | 'none'; sms: 'sent' | 'already' | 'refused' | 'limited' | 'none' }> {
   const { db } = deps;
   const o = await orderForMessage(db, orderId);
   // a hold let go is not a refund: the cancel's message said nothing was charged
   if (!o || (step.startsWith('refunded') && !o.captured)) return { email: 'none', sms: 'none' };
   const m = composeMessages(o, step, deps);
-  const result: { email: 'sent' | 'already' | 'none'; sms: 'sent' | 'already' | 'refused' | 'none' } = { email: 'none', sms: 'none' };
+  const result: Awaited<ReturnType<typeof notifyCustomer>> = { email: 'none', sms: 'none' };
+  /** The keys the message was counted under (true: nothing counts), or null when it is past its allowance. */
+  const allowed = async (channel: 'email' | 'sms', to: string): Promise<string[] | true | null> => {
+    if (!deps.limits) return true;
+    const counted = await withinMessageAllowance(db, orderId, channel, to, deps.limits);
+    if (counted) return counted;
+    await markLimited(db, orderId, step, channel);
+    deps.log?.warn({ orderId, step, channel }, 'message not sent: past its hourly allowance');
+    return null;
+  };
   let failure: unknown = null;
   const busy = () => new Error(`another run is sending ${step} of order ${orderId}: trying again later`);
   if (m.email) {
@@ -137,11 +212,14 @@ export async function notifyCustomer(
     if (claimed === 'sent') result.email = 'already';
     else if (claimed === 'busy') failure = busy();
     else {
-      try {
+      const counted = await allowed('email', m.email.to);
+      if (!counted) result.email = 'limited';
+      else try {
         await deps.mailer.send(m.email);
         await mark(db, orderId, step, 'email', { sent: true, providerId: null });
         result.email = 'sent';
       } catch (err) {
+        await uncount(db, counted);
         await mark(db, orderId, step, 'email', { sent: false, error: (err as Error).message });
         failure = err;
       }
@@ -152,11 +230,14 @@ export async function notifyCustomer(
     if (claimed === 'sent') result.sms = 'already';
     else if (claimed === 'busy') failure ??= busy();
     else {
-      try {
+      const counted = await allowed('sms', m.sms.to);
+      if (!counted) result.sms = 'limited';
+      else try {
         const id = await deps.sms.send(m.sms);
         await mark(db, orderId, step, 'sms', { sent: true, providerId: id });
         result.sms = 'sent';
       } catch (err) {
+        await uncount(db, counted);
         await mark(db, orderId, step, 'sms', { sent: false, error: (err as Error).message });
         if (err instanceof SmsRefused) {
           // a number the gateway will never take: kept as sent-with-error so nothing retries it
@@ -179,4 +260,51 @@ export function stepOfEvent(type: string, o: { status: string; fulfilment: strin
   if (type === 'order.status' && o.status === 'ready' && o.fulfilment === 'pickup') return 'ready';
   if (type === 'order.refunded' && o.refundedCents > 0) return `refunded-${o.refundedCents}`;
   return null;
+}
+
+/**
+ * Messages claimed and never marked sent whose claim is free (a failure released it, or the run that
+ * held it died and its lease lapsed), one per order and step: the reconciler queues their job again,
+ * so a job Redis lost still sends them, once (the claim decides).
+ */
+export async function messagesNotSent(db: Db): Promise<{ orderId: string; step: NotificationStep }[]> {
+  const { rows } = await db.query(
+    `SELECT DISTINCT order_id, step FROM customer_notifications
+     WHERE status <> 'sent' AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => $1))`,
+    [CLAIM_LEASE_SECONDS],
+  );
+  return rows.map((r) => ({ orderId: r.order_id, step: r.step }));
+}
+
+/**
+ * Steps the workers' reactor already turned into a job (events up to its cursor) in the last hour
+ * and that no run ever claimed: their job was lost before it ran. The hour matches how long a done
+ * job stays in Redis, so a step that has nothing to send (no email, a step without a text) is not
+ * queued again and again; a job queued meanwhile keeps its id, so nothing is sent twice.
+ */
+export async function stepsNeverClaimed(db: Db, reactorCursor: number): Promise<{ orderId: string; step: NotificationStep }[]> {
+  // walked back from the cursor a page at a time, until a page holds nothing of the last hour: the
+  // hot table keeps months of events, and this runs every minute
+  const rows: { order_id: string; type: string; status: string; fulfilment: string; refunded: number | null }[] = [];
+  for (let below = reactorCursor + 1; ; ) {
+    const { rows: page } = await db.query(
+      `SELECT e.id, e.order_id, e.type, e.created_at > now() - interval '1 hour' AS recent, e.payload->>'status' AS status,
+              e.payload->>'fulfilment' AS fulfilment, (e.payload->>'refundedCents')::int AS refunded
+       FROM order_events e WHERE e.id < $1 ORDER BY e.id DESC LIMIT 500`,
+      [below],
+    );
+    const recent = page.filter((r) => r.recent);
+    rows.push(...recent.filter((r) => ['order.placed', 'order.status', 'order.refunded'].includes(r.type)));
+    if (!recent.length || page.length < 500) break;
+    below = page.at(-1)!.id;
+  }
+  const steps = new Map<string, { orderId: string; step: NotificationStep }>();
+  for (const r of rows) {
+    const step = stepOfEvent(r.type, { status: r.status, fulfilment: r.fulfilment, refundedCents: r.refunded ?? 0 });
+    if (step) steps.set(`${r.order_id} ${step}`, { orderId: r.order_id, step });
+  }
+  if (!steps.size) return [];
+  const { rows: claimed } = await db.query(`SELECT DISTINCT order_id, step FROM customer_notifications WHERE order_id = ANY($1)`, [[...new Set([...steps.values()].map((s) => s.orderId))]]);
+  for (const c of claimed) steps.delete(`${c.order_id} ${c.step}`);
+  return [...steps.values()];
 }

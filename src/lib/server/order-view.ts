@@ -1,12 +1,18 @@
 /**
- * An order as every screen sees it (OrderView in src/lib/realtime/contract.ts), built by Postgres
+ * An order whole (OrderView in src/lib/realtime/contract.ts), built by Postgres
  * in the statement that reads or changes the order: a change writes its event in the same
  * statement, with no read of the order in between. This is the one definition of that shape:
  * getOrder, the lists, the events and the moves all use it.
  *
  * It is an SQL expression over an `orders` row aliased `o` (not a function: a prepared statement
  * plans it once, where a function call would cost more than the rest of a move).
+ *
+ * It is the whole order, for the screens that may see all of it: what each screen gets is cut from
+ * it in src/lib/realtime/audiences.ts. `address.distanceM` is the distance from the shop as the crow
+ * flies (haversine, as src/lib/domain/geo.ts), what a driver offered the delivery decides on.
  */
+
+import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
 
 /** ISO 8601 in UTC with milliseconds, as JavaScript's toISOString() writes it. */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -25,7 +31,11 @@ export const ORDER_VIEW = `jsonb_build_object(
   'address', CASE WHEN coalesce(o.address_street, '') = '' THEN NULL ELSE jsonb_build_object(
     'street', o.address_street, 'postcode', o.address_postcode, 'city', o.address_city,
     'lat', o.address_lat, 'lng', o.address_lng, 'locatedBy', o.location_source,
-    'doorCode', o.door_code, 'floor', o.floor, 'instructions', o.delivery_instructions) END,
+    'doorCode', o.door_code, 'floor', o.floor, 'instructions', o.delivery_instructions,
+    'distanceM', (SELECT round(2 * 6371008.8 * asin(least(1, sqrt(
+        power(sin(radians(o.address_lat - p.lat) / 2), 2)
+        + cos(radians(p.lat)) * cos(radians(o.address_lat)) * power(sin(radians(o.address_lng - p.lng) / 2), 2)))))::int
+      FROM pizzerias p WHERE p.id = o.pizzeria_id AND o.address_lat IS NOT NULL AND o.address_lng IS NOT NULL)) END,
   'promisedAt', ${iso('o.promised_at')},
   'delivery', jsonb_build_object(
     'proof', o.proof_kind,
@@ -33,6 +43,7 @@ export const ORDER_VIEW = `jsonb_build_object(
     'failure', CASE WHEN o.delivery_failed_at IS NULL THEN NULL ELSE jsonb_build_object(
       'reason', o.delivery_failure, 'note', o.delivery_failure_note, 'at', ${iso('o.delivery_failed_at')}) END,
     'awaitingDecision', o.awaiting_decision,
+    'pinLocked', EXISTS (SELECT 1 FROM delivery_pin_attempts a WHERE a.order_id = o.id AND a.wrong >= ${MAX_PIN_ATTEMPTS}),
     'attempts', o.delivery_attempts),
   'payment', jsonb_build_object(
     'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with,

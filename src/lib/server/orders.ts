@@ -1,7 +1,9 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../domain/availability.ts';
 import { checkTransition, customerCanChange, type Actor, type OrderStatus } from '../domain/order-states.ts';
 import { checkQuantities, priceOrder, type LineRequest, type PricedLine, type PricedProduct } from '../domain/pricing.ts';
+import { clientMayHold, clientNetwork, contactEmail, overUnpaidShare, type ClientHolding, type UnpaidLimits } from '../domain/unpaid-holds.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { PlaceOrderRequest } from '../order-requests.ts';
@@ -12,6 +14,7 @@ import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempote
 import { ORDER_VIEW } from './order-view.ts';
 import type { Geocoder } from './geocoder.ts';
 import { checkShopOpen, locateDelivery } from './places.ts';
+import { e164 } from './sms.ts';
 
 export interface StaffActor {
   kind: 'staff';
@@ -107,14 +110,24 @@ export async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
   return rows[0];
 }
 
+/**
+ * How a change reaches the publishers: `announce` (the default) wakes them with a notification when
+ * it commits; false when the caller publishes it itself right after the commit (the API, through
+ * its hub), which spares the commit the database-wide lock every notifying transaction queues for
+ * (db/migrations/0028). What a caller leaves unpublished, the workers' sweep publishes.
+ */
+export interface Publishing {
+  announce?: boolean;
+}
+
 /** Appends the order's event with its view as it now is in the transaction, in one statement; returns the view. */
-export async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor): Promise<{ order: OrderView }> {
+export async function recordEvent(tx: Tx, orderId: string, type: EventType, actor: OrderActor, publishing: Publishing = {}): Promise<{ order: OrderView }> {
   const { rows } = await tx.query<{ payload: OrderView }>({
     name: 'record-event',
-    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
-           SELECT o.id, o.pizzeria_id, coalesce(o.driver_id, o.offer_driver_id), $2, $3, ${ORDER_VIEW} FROM orders o WHERE o.id = $1
+    text: `INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
+           SELECT o.id, o.pizzeria_id, coalesce(o.driver_id, o.offer_driver_id), $2, $3, ${ORDER_VIEW}, $4 FROM orders o WHERE o.id = $1
            RETURNING payload`,
-    values: [orderId, type, actorLabel(actor)],
+    values: [orderId, type, actorLabel(actor), publishing.announce ?? true],
   });
   return { order: rows[0].payload };
 }
@@ -266,6 +279,120 @@ async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   });
 }
 
+// ---------- what one client may ask of a shop ----------
+
+/** The limits on customers' online orders (config: UNPAID_*, ORDERS_PER_CONTACT_PER_HOUR). */
+export interface OrderLimits extends UnpaidLimits {
+  /** Online orders per hour for one phone number or email. */
+  ordersPerContactPerHour: number;
+}
+
+/**
+ * Who an online order is from, as the limits count them: the client's network (clientNetwork: an
+ * IPv4 address, an IPv6 /64), phone (e164) and email (contactEmail).
+ */
+interface ClientKeys {
+  address: string | null;
+  phone: string;
+  email: string | null;
+}
+
+const clientKeys = (address: string | null, phone: string, email: string | null | undefined): ClientKeys => ({
+  address: address ? clientNetwork(address) : null,
+  phone: e164(phone),
+  email: email ? contactEmail(email) : null,
+});
+
+/** contactEmail() in SQL, of the column `col`. */
+const contactEmailSql = (col: string) => `regexp_replace(lower(btrim(${col})), '\\+[^@]*(@[^@]*)$', '\\1')`;
+
+const tooMany = (code: string, message: string, field: string) => new AppError(429, code, message, { fields: { [field]: message } });
+
+/**
+ * Counts of one client are read then written by the same transaction: two orders of one client at
+ * once wait for each other here (keys locked in one global order, before any stock row).
+ */
+async function lockClient(tx: Tx, who: ClientKeys) {
+  const keys = [who.address && `address:${who.address}`, `phone:${who.phone}`, who.email && `email:${who.email}`].filter((k): k is string => !!k);
+  await tx.query({
+    name: 'lock-client',
+    text: `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 20) AS h FROM unnest($1::text[]) k ORDER BY 1) s`,
+    values: [keys],
+  });
+}
+
+/** A phone number or email that already had its online orders of the hour is refused (each order sends messages there). */
+async function checkContactAllowance(tx: Tx, who: ClientKeys, perHour: number) {
+  const { rows } = await tx.query<{ phone: number; email: number }>({
+    name: 'contact-orders',
+    text: `SELECT (SELECT count(*) FROM orders WHERE channel = 'online' AND phone_key = $1 AND created_at > now() - interval '1 hour')::int AS phone,
+                  (SELECT count(*) FROM orders WHERE channel = 'online' AND ${contactEmailSql('customer_email')} = $2 AND created_at > now() - interval '1 hour')::int AS email`,
+    values: [who.phone, who.email],
+  });
+  if (rows[0].phone >= perHour) {
+    throw tooMany('too_many_orders', `${perHour} orders in the last hour for this phone number already: try again later, or call the shop`, 'customer.phone');
+  }
+  if (who.email && rows[0].email >= perHour) {
+    throw tooMany('too_many_orders', `${perHour} orders in the last hour for this email already: try again later, or call the shop`, 'customer.email');
+  }
+}
+
+/**
+ * What the unpaid online orders of this client (by address, by phone, by email) hold, `except` the
+ * order being changed; refused beyond the client's allowance (UNPAID_ORDERS_PER_CLIENT, UNPAID_ITEMS_PER_CLIENT).
+ */
+async function checkClientHolding(tx: Tx, who: ClientKeys, items: number, limits: UnpaidLimits, except: string | null) {
+  const { rows } = await tx.query<ClientHolding & { who: 'address' | 'phone' | 'email' }>({
+    name: 'client-unpaid',
+    text: `WITH unpaid AS (
+             SELECT o.client_address, o.phone_key, ${contactEmailSql('o.customer_email')} AS email,
+                    (SELECT coalesce(sum(i.quantity), 0) FROM order_items i WHERE i.order_id = o.id) AS items
+             FROM orders o WHERE o.status = 'pending_payment' AND o.id IS DISTINCT FROM $4::uuid
+               AND (o.client_address <<= $1::inet OR o.phone_key = $2 OR ${contactEmailSql('o.customer_email')} = $3))
+           SELECT 'address' AS who, count(*)::int AS orders, coalesce(sum(items), 0)::int AS items FROM unpaid WHERE client_address <<= $1::inet
+           UNION ALL SELECT 'phone', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE phone_key = $2
+           UNION ALL SELECT 'email', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE email = $3`,
+    values: [who.address, who.phone, who.email, except],
+  });
+  const field = { address: 'payment', phone: 'customer.phone', email: 'customer.email' } as const;
+  for (const held of rows) {
+    const may = clientMayHold(held, items, limits, except === null);
+    if (may.ok) continue;
+    const message =
+      may.reason === 'orders'
+        ? `${limits.ordersPerClient} orders are already waiting for payment from this ${held.who}: pay or cancel them first, or pay on delivery`
+        : `orders waiting for payment from this ${held.who} may hold ${limits.itemsPerClient} items at most (${held.items} already): pay them first, or pay on delivery`;
+    throw tooMany('too_many_unpaid', message, field[held.who]);
+  }
+}
+
+/**
+ * After this order's reservation (the stock rows it needs are locked until the commit): all the
+ * shop's unpaid online orders together may hold at most UNPAID_STOCK_SHARE of each ingredient (free,
+ * plus held by them), so the rest stays on sale whoever never pays.
+ */
+async function checkUnpaidShare(tx: Tx, pizzeriaId: number, check: Awaited<ReturnType<typeof priceAndCheck>>, share: number) {
+  if (share >= 1) return;
+  const ids = [...check.needs.keys()];
+  const { rows } = await tx.query<{ ingredient_id: number; free: number; held_unpaid: number }>({
+    name: 'unpaid-share',
+    text: `SELECT s.ingredient_id, s.on_hand - s.reserved AS free,
+                  coalesce((SELECT sum(r.quantity) FROM orders o JOIN stock_reservations r ON r.order_id = o.id
+                            WHERE o.status = 'pending_payment' AND o.pizzeria_id = $1 AND r.ingredient_id = s.ingredient_id), 0)::int AS held_unpaid
+           FROM stock s WHERE s.pizzeria_id = $1 AND s.ingredient_id = ANY($2)`,
+    values: [pizzeriaId, ids],
+  });
+  const levels = rows.map((r) => ({ ingredientId: r.ingredient_id, free: r.free, heldUnpaid: r.held_unpaid, heldByThis: check.needs.get(r.ingredient_id) ?? 0 }));
+  const over = new Set(overUnpaidShare(levels, share));
+  if (!over.size) return;
+  const products = [...new Set(check.priced.lines.filter((l) => l.recipe.some((r) => over.has(r.ingredientId))).map((l) => l.productId))];
+  throw conflict('unpaid_share', 'other orders waiting for their payment at this shop hold what is left of some items: pay on delivery, or try again in a few minutes', {
+    items: products.map((id) => ({ productId: id, name: check.catalogue.get(id)!.name })),
+  });
+}
+
+const itemCount = (lines: readonly { quantity: number }[]) => lines.reduce((n, l) => n + l.quantity, 0);
+
 // ---------- placing ----------
 
 /** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
@@ -294,6 +421,12 @@ export async function placeOrder(
     eta?: EtaSettings;
     travelMode?: TravelMode;
     log?: (msg: string, err: unknown) => void;
+    /** Whether the order's event wakes the publishers (see Publishing). */
+    announce?: boolean;
+    /** The limits on a customer's online orders (none when not given: a service or a script). */
+    limits?: OrderLimits;
+    /** The client's address (req.ip), counted by the limits. */
+    clientAddress?: string;
   } = {},
 ): Promise<PlacedOrder> {
   if (input.channel !== 'online') {
@@ -310,6 +443,9 @@ export async function placeOrder(
       ? await locateDelivery(dbp, { pizzeriaId: input.pizzeriaId, address: input.address!, takenByStaff: actor.kind === 'staff', geocoder: opts.geocoder ?? null, log: opts.log })
       : null;
   const eta = opts.eta ?? DEFAULT_ETA_SETTINGS;
+  // a customer's address (staff orders come from the shop's own, and are not counted against anyone)
+  // (an IPv4 address mapped into IPv6 kept as the IPv4 one)
+  const clientAddress = actor.kind === 'customer' && opts.clientAddress && isIP(opts.clientAddress) ? opts.clientAddress.replace(/^::ffff:(?=\d+\.)/i, '') : null;
 
   const idempotency = opts.idempotencyKey
     ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) }
@@ -339,6 +475,14 @@ export async function placeOrder(
     if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
     const check = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
     const { priced } = check;
+    const paysOnline = input.payment === 'online';
+    const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
+    const limits = actor.kind === 'customer' ? opts.limits : undefined;
+    if (limits) {
+      await lockClient(tx, who);
+      await checkContactAllowance(tx, who, limits.ordersPerContactPerHour);
+      if (paysOnline) await checkClientHolding(tx, who, itemCount(priced.lines), limits, null);
+    }
     const pizzas = priced.lines.reduce((n, l) => n + (l.category === 'pizza' ? l.quantity : 0), 0);
     const promised = promisedMinutes(
       {
@@ -356,7 +500,6 @@ export async function placeOrder(
        RETURNING last_number, business_day::text AS day`,
       [input.pizzeriaId],
     );
-    const paysOnline = input.payment === 'online';
     const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
     const trackingToken = randomBytes(24).toString('base64url');
     const a = input.fulfilment === 'delivery' ? input.address! : null;
@@ -364,9 +507,9 @@ export async function placeOrder(
       `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
          address_street, address_postcode, address_city, address_lat, address_lng,
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang)
+         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now(),
-         $19,$20,$21,$22,$23, now() + make_interval(mins => $24), $25)
+         $19,$20,$21,$22,$23, now() + make_interval(mins => $24), $25, $26, $27)
        RETURNING id`,
       [
         input.pizzeriaId, num[0].day, num[0].last_number, input.channel, input.fulfilment,
@@ -378,13 +521,16 @@ export async function placeOrder(
         a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
         promised,
         input.lang ?? 'fr',
+        clientAddress,
+        who.phone,
       ],
     );
     const orderId = rows[0].id;
     await insertItems(tx, orderId, priced.lines);
     await reserve(tx, orderId, input.pizzeriaId, check);
+    if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
-    const { order } = await recordEvent(tx, orderId, 'order.placed', actor);
+    const { order } = await recordEvent(tx, orderId, 'order.placed', actor, { announce: opts.announce });
     return { order, trackingToken };
   });
 }
@@ -401,6 +547,8 @@ export interface MoveOptions {
   collected?: { amountCents: number; method: 'cash' | 'card' };
   /** Why a delivery failed at the door (the order goes back to the shop). */
   failure?: { reason: FailureReason; note?: string };
+  /** Whether the move's event wakes the publishers (see Publishing). */
+  announce?: boolean;
 }
 
 export async function advanceOrder(
@@ -418,7 +566,7 @@ export async function advanceOrder(
       const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
       await releaseReservation(tx, orderId);
       await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
-      return recordEvent(tx, orderId, 'order.status', actor);
+      return recordEvent(tx, orderId, 'order.status', actor, { announce: opts.announce });
     });
   }
   // Any other move is one statement: the order is read, the move checked against what was read,
@@ -430,14 +578,14 @@ export async function advanceOrder(
     if (!read[0]) throw notFound('order');
     const o = read[0];
     const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
-    params.push(o.version, actorLabel(actor));
-    const [version, label] = [params.length - 1, params.length];
+    params.push(o.version, actorLabel(actor), opts.announce ?? true);
+    const [version, label, announce] = [params.length - 2, params.length - 1, params.length];
     const text = `WITH moved AS (
          UPDATE orders o SET ${sets.join(', ')} WHERE o.id = $1 AND o.version = $${version}
          RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view
        ), recorded AS (
-         INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload)
-         SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view FROM moved
+         INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
+         SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view, $${announce}::boolean FROM moved
        )
        SELECT view FROM moved`;
     // a handful of shapes (one per kind of move): each prepared once per connection
@@ -464,7 +612,10 @@ function planMove(
     if (actor.role === 'driver' && o.driver_id !== actor.id) throw forbidden('this delivery is not yours');
   }
   if (to === 'cancelled' && o.status === 'cancelled') throw conflict('already_cancelled', 'this order is already cancelled');
-  if (expectedVersion !== undefined && expectedVersion !== o.version) {
+  // in the oven, nothing a cook decides on can change any more: what moves the version meanwhile is the
+  // card captured or the late flag, so "ready" from there is not refused as stale (the tap would fail for nothing)
+  const ovenToReady = o.status === 'preparing' && to === 'ready';
+  if (expectedVersion !== undefined && expectedVersion !== o.version && !(ovenToReady && expectedVersion < o.version)) {
     throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
   }
   const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
@@ -554,13 +705,15 @@ function planMove(
   return { sets, params };
 }
 
-export async function cancelByToken(dbp: Db, token: string) {
+export async function cancelByToken(dbp: Db, token: string, publishing: Publishing = {}) {
   const id = await getOrderIdByToken(dbp, token);
   if (!id) throw notFound('order');
-  return advanceOrder(dbp, { kind: 'customer' }, id, 'cancelled');
+  return advanceOrder(dbp, { kind: 'customer' }, id, 'cancelled', undefined, { announce: publishing.announce });
 }
 
-export async function modifyByToken(dbp: Db, token: string, items: LineRequest[], expectedVersion?: number) {
+export async function modifyByToken(
+  dbp: Db, token: string, items: LineRequest[], expectedVersion?: number, limits?: OrderLimits, publishing: Publishing = {},
+) {
   const id = await getOrderIdByToken(dbp, token);
   if (!id) throw notFound('order');
   return transaction(dbp, async (tx) => {
@@ -570,23 +723,32 @@ export async function modifyByToken(dbp: Db, token: string, items: LineRequest[]
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
+    // an order awaiting payment grows only within its client's allowance and the shop's share; its
+    // client is locked before any stock row, as placing an order does (else the two wait for each other)
+    const unpaid = o.status === 'pending_payment' && limits;
+    const who = clientKeys(o.client_address, o.customer_phone, o.customer_email);
+    if (unpaid) await lockClient(tx, who);
     await releaseReservation(tx, id);
     const check = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
     const { priced } = check;
+    if (unpaid) await checkClientHolding(tx, who, itemCount(priced.lines), limits, id);
     await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
     await insertItems(tx, id, priced.lines);
     await reserve(tx, id, o.pizzeria_id, check);
+    if (unpaid) await checkUnpaidShare(tx, o.pizzeria_id, check, limits.stockShare);
     // an online payment still pending is asked again for the new total (the earlier attempt's
-    // confirmation no longer counts); a paid order keeps its payment, and the difference shows as
-    // amount due (collected at the door) or refund due (refunded by the workers)
+    // confirmation no longer counts), with the same deadline: the expiry counts from when the order
+    // first awaited payment, so changing it does not keep its stock held any longer. A paid order
+    // keeps its payment, and the difference shows as amount due (collected at the door) or refund
+    // due (refunded by the workers)
     const restartPayment = o.status === 'pending_payment' && o.payment_method === 'online';
     await tx.query(
       `UPDATE orders SET total_cents = $2, version = version + 1
-         ${restartPayment ? ', payment_attempt = payment_attempt + 1, payment_started_at = now()' : ''}
+         ${restartPayment ? ', payment_attempt = payment_attempt + 1' : ''}
        WHERE id = $1`,
       [id, priced.totalCents],
     );
-    return recordEvent(tx, id, 'order.modified', { kind: 'customer' });
+    return recordEvent(tx, id, 'order.modified', { kind: 'customer' }, publishing);
   });
 }
 

@@ -1,8 +1,9 @@
 // Card payments held then captured (Stripe's manual capture), as the database sees them. The
 // provider's events (webhooks, handed to the workers) and the workers' own calls (capture, release,
 // refund) end here, each in one transaction with the order locked: every movement of money is a
-// row of payment_movements with the provider's ids, and each event id counts once
-// (processed_payment_events), whatever the provider or the queue repeats or reorders.
+// row of payment_movements with the provider's ids. Each event is kept in payment_events before the
+// webhook answers, and processed from there once, whatever the provider or the queue repeats,
+// reorders or loses.
 import type { OrderView } from '../realtime/contract.ts';
 import { transaction, type Db, type Tx } from './db.ts';
 import { lockOrder, recordEvent } from './orders.ts';
@@ -46,24 +47,78 @@ async function movement(tx: Tx, orderId: string, kind: string, amountCents: numb
 }
 
 /**
- * Acts on one provider event, once: a hold authorised (the order reaches the kitchen), a capture or
+ * Keeps an event the webhook believed, before the webhook answers: once per event id, whatever the
+ * provider repeats. Tells whether it is still to process (a repeat of a processed event is not).
+ */
+export async function storePaymentEvent(q: Db | Tx, event: PaymentEvent): Promise<{ toProcess: boolean }> {
+  const orderId = event.data?.object?.metadata?.order_id;
+  const { rows } = await q.query<{ processed: boolean }>(
+    `WITH kept AS (
+       INSERT INTO payment_events (event_id, type, order_id, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING false AS processed
+     )
+     SELECT processed FROM kept UNION ALL SELECT processed_at IS NOT NULL FROM payment_events WHERE event_id = $1 LIMIT 1`,
+    [event.id, event.type, orderId && UUID.test(orderId) ? orderId : null, JSON.stringify(event)],
+  );
+  return { toProcess: !rows[0]?.processed };
+}
+
+/** Events kept and not processed yet (their job lost, or still queued), oldest first; of one order when given. */
+export async function unprocessedPaymentEvents(q: Db, orderId?: string): Promise<string[]> {
+  const { rows } = await q.query<{ event_id: string }>(
+    `SELECT event_id FROM payment_events WHERE processed_at IS NULL AND ($1::uuid IS NULL OR order_id = $1) ORDER BY received_at`,
+    [orderId ?? null],
+  );
+  return rows.map((r) => r.event_id);
+}
+
+/**
+ * Card holds an order could not use (an older attempt's, another amount's, one on an order paid
+ * another way) and not let go yet: what the `release` job is for. A hold of the order's own payment
+ * is not among them (the refund road lets it go). Card networks drop a hold after about a week on
+ * their own (Stripe: 7 days), so older ones are not looked at.
+ */
+export async function strayHoldsToRelease(q: Db): Promise<{ orderId: string; intentId: string; amountCents: number }[]> {
+  const { rows } = await q.query(
+    `SELECT DISTINCT ON (m.order_id, m.payment_intent_id) m.order_id, m.payment_intent_id, m.amount_cents
+     FROM payment_movements m JOIN orders o ON o.id = m.order_id
+     WHERE m.kind = 'authorised' AND m.created_at > now() - interval '8 days'
+       AND m.payment_intent_id IS NOT NULL AND o.payment_reference IS DISTINCT FROM m.payment_intent_id
+       AND NOT EXISTS (SELECT 1 FROM payment_movements r WHERE r.order_id = m.order_id AND r.payment_intent_id = m.payment_intent_id AND r.kind IN ('released', 'captured'))
+     ORDER BY m.order_id, m.payment_intent_id, m.id`,
+  );
+  return rows.map((r) => ({ orderId: r.order_id, intentId: r.payment_intent_id, amountCents: r.amount_cents }));
+}
+
+/** Keeps an event and acts on it at once (what the webhook and the worker do, in one call). */
+export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): ReturnType<typeof processPaymentEvent> {
+  await storePaymentEvent(dbp, event);
+  return processPaymentEvent(dbp, event.id);
+}
+
+/**
+ * Acts on one kept provider event, once: a hold authorised (the order reaches the kitchen), a capture or
  * a release the workers' own call did not record (a crash between the call and the commit), a
  * payment refused (the customer may try another card). Anything else, or anything that no longer
  * fits the order (a stale attempt, a capture of an order already captured, a cancel after a
- * capture), is recorded as ignored and changes nothing.
+ * capture), is recorded as ignored and changes nothing. An event processed already, or never kept: 'duplicate'.
  */
-export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<{ outcome: EventOutcome; order?: OrderView; hold?: { intentId: string; amountCents: number } }> {
-  const intent = event.data?.object;
-  const orderId = intent?.metadata?.order_id;
+export async function processPaymentEvent(
+  dbp: Db,
+  eventId: string,
+): Promise<{ outcome: EventOutcome; orderId?: string; order?: OrderView; hold?: { intentId: string; amountCents: number } }> {
   return transaction(dbp, async (tx) => {
-    const fresh = await tx.query(
-      `INSERT INTO processed_payment_events (event_id, type, order_id, outcome) VALUES ($1, $2, $3, 'processing') ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [event.id, event.type, orderId && UUID.test(orderId) ? orderId : null],
+    // the row locked: a second run of the same event waits, then finds it processed
+    const { rows: kept } = await tx.query<{ payload: PaymentEvent | null; processed: boolean }>(
+      `SELECT payload, processed_at IS NOT NULL AS processed FROM payment_events WHERE event_id = $1 FOR UPDATE`,
+      [eventId],
     );
-    if (!fresh.rows[0]) return { outcome: 'duplicate' as const };
+    if (!kept[0]?.payload || kept[0].processed) return { outcome: 'duplicate' as const };
+    const event = kept[0].payload;
+    const intent = event.data?.object;
+    const orderId = intent?.metadata?.order_id;
     const done = async (outcome: EventOutcome, order?: OrderView) => {
-      await tx.query('UPDATE processed_payment_events SET outcome = $2 WHERE event_id = $1', [event.id, outcome]);
-      return { outcome, order, ...(outcome === 'release' ? { hold: { intentId: intent.id, amountCents: intent.amount_capturable ?? 0 } } : {}) };
+      await tx.query('UPDATE payment_events SET outcome = $2, processed_at = now() WHERE event_id = $1', [event.id, outcome]);
+      return { outcome, order, orderId, ...(outcome === 'release' ? { hold: { intentId: intent.id, amountCents: intent.amount_capturable ?? 0 } } : {}) };
     };
     if (!intent || intent.object !== 'payment_intent' || !orderId || !UUID.test(orderId)) return done('ignored');
     const { rows: found } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
@@ -121,6 +176,23 @@ export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): Promise<
         return done('ignored');
     }
   });
+}
+
+/**
+ * What the provider says of the order's payment, asked before an unpaid order expires, when its
+ * webhook never reached us: a hold taken (or a payment taken) is applied as its events would have
+ * been, kept in payment_events under ids of their own, so asking again applies nothing more and the
+ * webhook arriving late changes nothing.
+ */
+export async function applyPaymentAsProviderSees(dbp: Db, intent: IntentObject): Promise<Awaited<ReturnType<typeof processPaymentEvent>>[]> {
+  if (intent.status !== 'requires_capture' && intent.status !== 'succeeded') return [];
+  const taken = intent.status === 'succeeded';
+  const held = { ...intent, status: 'requires_capture', amount_capturable: taken ? intent.amount_received : intent.amount_capturable };
+  const results = [await handlePaymentEvent(dbp, { id: `asked_${intent.id}_held`, type: 'payment_intent.amount_capturable_updated', data: { object: held } })];
+  if (taken && results[0].outcome === 'authorised') {
+    results.push(await handlePaymentEvent(dbp, { id: `asked_${intent.id}_taken`, type: 'payment_intent.succeeded', data: { object: intent } }));
+  }
+  return results;
 }
 
 /** The hold was captured for `amountCents`: the order is paid that much, the rest of the hold let go. */

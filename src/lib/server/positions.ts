@@ -13,6 +13,12 @@ export const REPLAY_WINDOW_MS = 15 * 60_000;
 /** The trail keeps a point every 15 s or 50 m, whichever comes first. */
 const TRAIL_EVERY_MS = 15_000;
 const TRAIL_EVERY_M = 50;
+/**
+ * A phone's presence lasts this long unless its hub says again that the socket is there (every
+ * PRESENCE_REFRESH_MS): a hub that crashed stops vouching for its sockets within 45 s.
+ */
+export const PRESENCE_TTL_MS = 45_000;
+export const PRESENCE_REFRESH_MS = 15_000;
 
 export class PositionRefused extends Error {
   constructor(
@@ -54,6 +60,7 @@ export function createPositionStore(redis: Redis, prefix: string) {
     driver: (id: number) => `${prefix}:pos:driver:${id}`,
     geo: (shop: number) => `${prefix}:pos:geo:${shop}`,
     seen: (shop: number) => `${prefix}:pos:seen:${shop}`,
+    presence: (id: number) => `${prefix}:presence:driver:${id}`,
   };
   // the last trail point per driver, on the hub their phone talks to
   const trail = new Map<number, { at: number; lat: number; lng: number }>();
@@ -115,16 +122,50 @@ export function createPositionStore(redis: Redis, prefix: string) {
      * Drivers of a shop within `radiusM` of a spot, nearest first (the shop's GEO index), with
      * where they are and when they said so; fresh positions only (a minute).
      */
-    async near(shop: number, at: { lat: number; lng: number }, radiusM: number, now = Date.now()): Promise<{ driverId: number; distanceM: number; at: { lat: number; lng: number }; sentAt: number }[]> {
+    async near(
+      shop: number,
+      at: { lat: number; lng: number },
+      radiusM: number,
+      now = Date.now(),
+      freshMs = POSITION_STALE_MS,
+    ): Promise<{ driverId: number; distanceM: number; at: { lat: number; lng: number }; sentAt: number }[]> {
       const [hits, fresh] = await Promise.all([
         redis.geosearch(key.geo(shop), 'FROMLONLAT', at.lng, at.lat, 'BYRADIUS', radiusM, 'm', 'ASC', 'WITHDIST', 'WITHCOORD') as Promise<[string, string, [string, string]][]>,
-        redis.zrangebyscore(key.seen(shop), now - POSITION_STALE_MS, '+inf', 'WITHSCORES'),
+        redis.zrangebyscore(key.seen(shop), now - freshMs, '+inf', 'WITHSCORES'),
       ]);
       const sentAt = new Map<string, number>();
       for (let i = 0; i < fresh.length; i += 2) sentAt.set(fresh[i], Number(fresh[i + 1]));
       return hits
         .filter(([id]) => sentAt.has(id))
         .map(([id, d, [lng, lat]]) => ({ driverId: Number(id), distanceM: Number(d), at: { lat: Number(lat), lng: Number(lng) }, sentAt: sentAt.get(id)! }));
+    },
+
+    /**
+     * A driver's phone is connected (one entry per socket, whichever hub holds it, each valid
+     * `ttlMs` unless refreshed): a hub that dies without saying so is forgotten once its entries lapse.
+     */
+    async markConnected(driverId: number, socketIds: string[], ttlMs = PRESENCE_TTL_MS, now = Date.now()) {
+      if (!socketIds.length) return;
+      const k = key.presence(driverId);
+      await redis
+        .multi()
+        .zadd(k, ...socketIds.flatMap((id) => [now + ttlMs, id]))
+        .zremrangebyscore(k, '-inf', now)
+        .pexpire(k, ttlMs)
+        .exec();
+    },
+
+    async markDisconnected(driverId: number, socketId: string) {
+      await redis.zrem(key.presence(driverId), socketId);
+    },
+
+    /** Which of these drivers have a phone connected now (to any hub). */
+    async connected(driverIds: number[], now = Date.now()): Promise<Set<number>> {
+      if (!driverIds.length) return new Set();
+      const pipe = redis.pipeline();
+      for (const id of driverIds) pipe.zcount(key.presence(id), now, '+inf');
+      const counts = (await pipe.exec()) ?? [];
+      return new Set(driverIds.filter((_, i) => !counts[i]?.[0] && Number(counts[i]?.[1]) > 0));
     },
 
     /** A driver who leaves a shop (lent elsewhere, off shift for good) leaves its index. */

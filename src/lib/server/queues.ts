@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { redisTls, type RedisSettings } from './redis-options.ts';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 
@@ -10,6 +11,7 @@ export const QUEUES = {
   dispatch: 'dispatch',
   maintenance: 'maintenance',
   notifications: 'notifications',
+  accounts: 'accounts',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -26,14 +28,22 @@ export interface JobMap {
     release: { orderId: string; intentId: string; amountCents: number };
     /** Take the card hold of an order the kitchen started. */
     capture: { orderId: string };
-    /** A provider's webhook event (signature checked by the server), acted on once. */
-    event: { event: { id: string; type: string; data: { object: Record<string, unknown> } } };
+    /**
+     * A provider's webhook event, kept in payment_events by the server (signature checked), acted on
+     * once. Jobs queued by an earlier version carry the event itself.
+     */
+    event: { eventId: string } | { event: { id: string; type: string; data: { object: Record<string, unknown> } } };
   };
   prep: { 'late-check': { orderId: string } };
   dispatch: { assign: { orderId: string } };
   maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
   /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
   notifications: { send: { orderId: string; step: string } };
+  /**
+   * "Forgot your password?" for this email: the worker looks the account up, makes the link and
+   * mails it, so the request does the same work whether an account has the email or not.
+   */
+  accounts: { 'password-reset': { email: string } };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
@@ -99,7 +109,16 @@ export const jobId = {
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),
   /** Dispatch again after a manager took the delivery off its driver (the event that did it). */
   redispatch: (orderId: string, eventId: number) => `dispatch-${orderId}-e${eventId}`,
+  /** Every reset request its own job: nothing in the id tells one email from another. */
+  passwordReset: () => `reset-${randomUUID()}`,
 };
+
+/** A reset request's job: the email it carries leaves Redis once the job is done. */
+export const passwordResetJobOptions = (): JobsOptions & { jobId: string } => ({
+  jobId: jobId.passwordReset(),
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 3600 },
+});
 
 // 12 attempts, 1 s doubling: a job rides out a database or network outage of about an hour
 /** A delivery assignment: retried every `retryMs` for about an hour at the default, until a driver is free. */
@@ -138,13 +157,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
   const dispatch = make('dispatch');
   const maintenance = make('maintenance');
   const notifications = make('notifications');
-  const all = [payments, prep, dispatch, maintenance, notifications] as Queue[];
+  const accounts = make('accounts');
+  const all = [payments, prep, dispatch, maintenance, notifications, accounts] as Queue[];
   return {
     payments,
     prep,
     dispatch,
     maintenance,
     notifications,
+    accounts,
     all,
     async close() {
       await Promise.all(all.map((q) => q.close()));
@@ -152,3 +173,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
   };
 }
 export type Queues = ReturnType<typeof createQueues>;
+
+let pageAccounts: QueueOf<'accounts'> | undefined;
+/** The accounts queue for the pages' forms and the development server (the app hands the API its own). */
+export async function sharedAccountQueue(): Promise<QueueOf<'accounts'>> {
+  if (!pageAccounts) {
+    const { config } = await import('./config.ts');
+    const c = config();
+    pageAccounts = new Queue(QUEUES.accounts, { connection: connectionFor(c), prefix: c.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS }) as QueueOf<'accounts'>;
+    pageAccounts.on('error', () => {}); // Redis away: the request answers 503 after its timeout
+  }
+  return pageAccounts;
+}

@@ -1,7 +1,8 @@
 // The receipt of a paid order: its lines with their options, the delivery fee, the VAT per rate
 // as it was charged (order_items.vat_rate), and how it was paid; as data (the web page) and as a
 // PDF (pdfkit), in French or English. Only once the order is paid: handed over, or paid online
-// and captured.
+// and captured. A card only held and let go (cancelled before the kitchen started) took no money:
+// it gets no receipt at all.
 import PDFDocument from 'pdfkit';
 import { splitPayment, type PaymentWay } from '../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
@@ -33,10 +34,14 @@ export interface Receipt {
   cancelled: boolean;
 }
 
-export async function receiptOf(q: Queryable, orderId: string, locale: Locale): Promise<Receipt | null> {
+/** Why an order has no receipt: not paid yet (it may come), or cancelled with nothing ever taken (it never will). */
+export type NoReceipt = 'not_paid' | 'nothing_charged';
+
+export async function receiptOf(q: Queryable, orderId: string, locale: Locale): Promise<{ receipt: Receipt } | { receipt: null; none: NoReceipt } | null> {
   const { rows } = await q.query(
     `SELECT o.*, p.name AS shop_name, p.address AS shop_address, p.phone AS shop_phone,
        coalesce(o.delivered_at, o.collected_at, o.updated_at) AS paid_at,
+       EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured,
        (SELECT json_agg(json_build_object('name', i.name, 'nameEn', pr.name_en, 'options', i.options, 'quantity', i.quantity,
                  'unit', i.unit_price_cents, 'vatRate', i.vat_rate) ORDER BY i.id)
         FROM order_items i LEFT JOIN products pr ON pr.id = i.product_id WHERE i.order_id = o.id) AS items
@@ -46,8 +51,11 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   const o = rows[0];
   if (!o) return null;
   const handedOver = o.status === 'delivered' || o.status === 'collected';
-  const paid = o.paid_cents > 0 && (handedOver || o.payment_status === 'paid' || o.payment_status === 'refunded');
-  if (!paid) return null;
+  // money online counts once the card was charged: a hold is not a payment, and one let go never was
+  const onlineOnly = o.paid_with === 'online' && !o.captured && !(o.collected_cents > 0);
+  if (onlineOnly && o.status === 'cancelled') return { receipt: null, none: 'nothing_charged' };
+  const paid = !onlineOnly && o.paid_cents > 0 && (handedOver || o.payment_status === 'paid' || o.payment_status === 'refunded');
+  if (!paid) return { receipt: null, none: 'not_paid' };
   const items = (o.items ?? []) as { name: string; nameEn: string | null; options: { name: string; nameEn: string | null }[]; quantity: number; unit: number; vatRate: string }[];
   const lines = items.map((i) => ({
     name: locale === 'en' && i.nameEn ? i.nameEn : i.name,
@@ -64,7 +72,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   const payments: Receipt['payments'] = splitPayment({
     status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method,
   }).map((p) => ({ method: RECEIPT_METHOD[p.way], amountCents: p.amountCents }));
-  return {
+  const receipt: Receipt = {
     orderId: o.id,
     number: o.number,
     businessDay: o.business_day instanceof Date ? o.business_day.toISOString().slice(0, 10) : String(o.business_day),
@@ -81,6 +89,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     refundedCents: o.refunded_cents,
     cancelled,
   };
+  return { receipt };
 }
 
 /** The receipt as a one-page A5 PDF, in the reader's language. */

@@ -46,11 +46,19 @@ export function smsProviderFrom(c: { SMS_HTTP_URL?: string; SMS_HTTP_TOKEN?: str
   return c.SMS_HTTP_URL ? new HttpSmsProvider({ url: c.SMS_HTTP_URL, token: c.SMS_HTTP_TOKEN, from: c.SMS_FROM }) : new LogSmsProvider(log);
 }
 
-/** A French number as an SMS gateway wants it (E.164): "06 12 34 56 78" → "+33612345678". */
+/**
+ * A French number as an SMS gateway wants it (E.164), however it was typed: "06 12 34 56 78",
+ * "+33 6 12 34 56 78", "+33 (0)6 12 34 56 78", "0033 6…" → "+33612345678". The limits count phones by it.
+ */
 export function e164(phone: string): string {
-  const digits = phone.replace(/[^\d+]/g, '');
-  if (digits.startsWith('+')) return digits;
-  if (digits.startsWith('00')) return `+${digits.slice(2)}`;
-  if (digits.startsWith('0') && digits.length === 10) return `+33${digits.slice(1)}`;
-  return digits;
+  // "(0)" is the national prefix written next to the country code: not dialled from abroad
+  const digits = phone.replace(/\(0\)/g, '').replace(/[^\d+]/g, '');
+  let international = digits.startsWith('+') ? digits : digits.startsWith('00') ? `+${digits.slice(2)}` : null;
+  if (international === null) {
+    if (digits.startsWith('0') && digits.length === 10) return `+33${digits.slice(1)}`;
+    return digits;
+  }
+  // "+33 06…": the national 0 kept after the country code
+  if (/^\+330\d{9}$/.test(international)) international = `+33${international.slice(4)}`;
+  return international;
 }

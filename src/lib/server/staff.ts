@@ -12,6 +12,7 @@ import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { Mailer } from './mailer.ts';
 import { handOffersOn, type StaffActor } from './orders.ts';
+import { addJob, passwordResetJobOptions, type QueueOf } from './queues.ts';
 
 export interface StaffMember {
   id: number;
@@ -112,8 +113,9 @@ async function lockMember(tx: Tx, actor: StaffActor, id: number) {
 /** A link that works once: its token goes in the email, only its HMAC in the database. */
 async function issueLink(tx: Tx, userId: number, purpose: 'invite' | 'reset', ttlMs: number, by: number | null): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  // a new link replaces the earlier unused ones of the same purpose
-  await tx.query('DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL', [userId, purpose]);
+  // a link a manager sends replaces the earlier unused ones of the same purpose; one asked for from
+  // outside ("forgot your password?") does not, or anyone could keep breaking a colleague's links
+  if (by !== null) await tx.query('DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL', [userId, purpose]);
   await tx.query(
     `INSERT INTO account_tokens (id, user_id, purpose, expires_at, created_by) VALUES ($1, $2, $3, now() + make_interval(secs => $4::float8 / 1000), $5)`,
     [tokenId(token), userId, purpose, ttlMs, by],
@@ -186,6 +188,8 @@ export async function updateStaff(db: Db, actor: StaffActor, id: number, req: St
     );
     // a new role or shop is a new job: sign in again with it
     if (role !== before.role || pizzeriaId !== before.pizzeriaId) await tx.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+    // links mailed to the old address die with it: whoever reads that mailbox now must not choose the password
+    if (req.email && req.email !== before.email) await tx.query('DELETE FROM account_tokens WHERE user_id = $1 AND used_at IS NULL', [id]);
     const { rows } = await tx.query(`${STAFF_VIEW} WHERE id = $1`, [id]);
     const after = toMember(rows[0]);
     await audit(tx, actor, { action: 'staff.update', entity: 'user', entityId: id, pizzeriaId: after.pizzeriaId, before, after });
@@ -224,17 +228,68 @@ export async function sendAccountLink(db: Db, actor: StaffActor, id: number, lin
   return { sent: purpose };
 }
 
-/** "Forgot your password?": a reset link to an active account's email; says nothing of whether one exists. */
-export async function requestPasswordReset(db: Db, email: string, links: AccountLinks): Promise<void> {
+/** How long a reset request may wait for Redis before the answer says to try again. */
+const ENQUEUE_TIMEOUT_MS = 3000;
+
+/**
+ * "Forgot your password?", as the request does it: the email is handed to the workers, and that is
+ * all, whether an account has it or not, so neither the answer nor its time tells which emails are
+ * staff accounts. The workers send the link (`sendPasswordReset`).
+ */
+export async function requestPasswordReset(queue: QueueOf<'accounts'>, email: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('queue unreachable')), ENQUEUE_TIMEOUT_MS)));
+  try {
+    await Promise.race([addJob(queue, 'password-reset', { email }, passwordResetJobOptions()), late]);
+  } catch {
+    throw new AppError(503, 'unavailable', 'this cannot be done right now: try again in a minute');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * However often "forgot your password?" is asked for one account, at most one email a minute, three
+ * an hour and ten a day: enough for someone locked out, no mail bombing of a colleague.
+ */
+export const RESET_EMAIL_INTERVAL_SECONDS = 60;
+export const RESET_EMAILS_PER_HOUR = 3;
+export const RESET_EMAILS_PER_DAY = 10;
+
+/**
+ * A reset link to an active account's email (its invitation again if it has no password yet);
+ * nothing for any other email, nor past RESET_EMAIL_INTERVAL_SECONDS, RESET_EMAILS_PER_HOUR or RESET_EMAILS_PER_DAY.
+ */
+export async function sendPasswordReset(db: Db, email: string, links: AccountLinks): Promise<'sent' | 'no_account' | 'recently_sent'> {
   const { rows } = await db.query<{ id: number; name: string; email: string; invited: boolean }>(
     'SELECT id, name, email, password_set_at IS NULL AS invited FROM users WHERE email = $1 AND active',
     [email],
   );
   const member = rows[0];
-  if (!member) return;
+  if (!member) return 'no_account';
   const purpose = member.invited ? 'invite' : 'reset';
-  const token = await transaction(db, (tx) => issueLink(tx, member.id, purpose, purpose === 'invite' ? links.inviteTtlHours * 3600_000 : links.resetTtlMinutes * 60_000, null));
-  await mailLink(links, purpose, member, token);
+  const token = await transaction(db, async (tx) => {
+    // one request of this account at a time, so two at once cannot both find nothing recent
+    await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [member.id]);
+    const { rows: sent } = await tx.query<{ minute: number; hour: number; day: number }>(
+      `SELECT count(*) FILTER (WHERE created_at > now() - make_interval(secs => $2))::int AS minute,
+              count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS hour,
+              count(*)::int AS day
+       FROM account_tokens WHERE user_id = $1 AND created_by IS NULL AND created_at > now() - interval '1 day'`,
+      [member.id, RESET_EMAIL_INTERVAL_SECONDS],
+    );
+    if (sent[0].minute > 0 || sent[0].hour >= RESET_EMAILS_PER_HOUR || sent[0].day >= RESET_EMAILS_PER_DAY) return null;
+    return issueLink(tx, member.id, purpose, purpose === 'invite' ? links.inviteTtlHours * 3600_000 : links.resetTtlMinutes * 60_000, null);
+  });
+  if (!token) return 'recently_sent';
+  try {
+    await mailLink(links, purpose, member, token);
+  } catch (err) {
+    // not sent: the job's next attempt makes a new link, unhindered by this one
+    await db.query('DELETE FROM account_tokens WHERE id = $1', [tokenId(token)]);
+    throw err;
+  }
+  return 'sent';
 }
 
 /** What a link is for, while it can still be used; null once used, expired, or unknown. */
@@ -260,6 +315,8 @@ export async function setPasswordWithLink(db: Db, token: string, password: strin
     if (!rows[0]) throw new AppError(410, 'link_expired', 'this link was already used or has expired: ask for a new one');
     const u = rows[0];
     await tx.query('UPDATE users SET password_hash = $2, password_set_at = now() WHERE id = $1', [u.user_id, hashed]);
+    // the password chosen, the account's other links are over (kept used, they still count against mail bombing)
+    await tx.query('UPDATE account_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [u.user_id]);
     await tx.query('DELETE FROM sessions WHERE user_id = $1', [u.user_id]);
     await tx.query('DELETE FROM login_failures WHERE email = $1', [u.email]);
     const self: StaffActor = { kind: 'staff', id: u.user_id, role: u.role, pizzeriaId: u.pizzeria_id, name: u.name };

@@ -3,14 +3,18 @@
 // other stack into one table an accountant sums and pivots. In French (the default): `;` between
 // fields and a decimal comma, as a French spreadsheet reads them; in English: `,` and a decimal
 // point. UTF-8 with a byte order mark (so Excel reads the accents), CRLF line ends (RFC 4180),
-// text quoted when it holds the separator, a quote or a line end, and a shop name that starts like
-// a formula (= + - @) prefixed with an apostrophe, so a spreadsheet does not run it.
+// every text cell quoted (so neither `;` nor `,` in a name splits it, in either spreadsheet), and a
+// text that starts like a formula (= + - @ tab CR, even behind spaces or quotes) prefixed with an
+// apostrophe, so a spreadsheet does not run it.
 import { PAYMENT_WAYS } from '../domain/payment-split.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { DayTakings, TakingsFigures } from './takings.ts';
 
 /** The rates order lines may carry (db/migrations/0023): one pair of columns each. */
 export const VAT_RATES = [5.5, 10, 20] as const;
+
+/** What a spreadsheet may run as a formula, also behind leading spaces or quotes. */
+const FORMULA_START = /^[\s"']*[=+\-@\t\r]/;
 
 type Translate = (key: string, vars?: Record<string, unknown>) => string;
 
@@ -22,9 +26,11 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
   const { separator, decimal } = csvFormat(locale);
   const euros = (cents: number) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
   const rate = (r: number) => String(r).replace('.', decimal);
+  // every text cell quoted, whatever the separator: a file saved in one language may be opened by a
+  // spreadsheet set for the other, which splits on the other separator outside quotes
   const text = (s: string) => {
-    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-    return safe.includes(separator) || /["\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replace(/"/g, '""')}"` : safe;
+    const safe = FORMULA_START.test(s) ? `'${s}` : s;
+    return `"${safe.replace(/"/g, '""')}"`;
   };
   const header = [
     t('takings.csv.date'),

@@ -1,3 +1,4 @@
+import { orderForStaff } from '$lib/realtime/audiences.ts';
 import { getPizzeria } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { isOnShift, listOrders } from '$lib/server/orders.ts';
@@ -11,5 +12,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     orders: await listOrders(q, { pizzeriaIds: [user.pizzeriaId!], driverId: user.id, activeOnly: true }),
     onShift: await isOnShift(q, user.id),
   }));
-  return { ...data, lastEventId, shop: (await getPizzeria(db(), user.pizzeriaId!))! };
+  // theirs whole, those only offered to them as much as deciding needs
+  const orders = data.orders.map((o) => orderForStaff(user, o));
+  return { ...data, orders, lastEventId, shop: (await getPizzeria(db(), user.pizzeriaId!))! };
 };

@@ -1,3 +1,4 @@
+import { orderFor } from '$lib/realtime/audiences.ts';
 import { listPizzerias, listRecipes } from '$lib/server/catalogue.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
@@ -17,7 +18,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   return {
     shop: pizzerias.find((p) => p.id === shopId)!,
     pizzerias: user.role === 'admin' ? pizzerias : [],
-    orders,
+    // the kitchen screen's cut, whoever is signed in on the tablet: no phone, no address
+    orders: orders.map((o) => orderFor('kitchen', o)),
     lastEventId,
     recipes: await listRecipes(db(), locals.locale),
     prepTargetSeconds: pizzerias.find((p) => p.id === shopId)!.prepTargetSeconds ?? config().PREP_TARGET_SECONDS,

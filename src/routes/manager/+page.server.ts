@@ -1,4 +1,5 @@
 import { listPizzerias } from '$lib/server/catalogue.ts';
+import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
@@ -14,5 +15,5 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     listOrders(q, { pizzeriaIds: shops.map((s) => s.id), activeOnly: true, limit: 1000 }),
   );
   const low = await Promise.all(shops.map(async (s) => ({ pizzeriaId: s.id, low: await lowStock(db(), s.id) })));
-  return { shops, orders, lastEventId, low, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  return { shops, orders, lastEventId, low, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
 };

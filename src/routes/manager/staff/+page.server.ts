@@ -27,7 +27,7 @@ export const actions: Actions = {
   create: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, ['manager', 'admin']);
     return formChange(request, locals.locale, 'create', ['email', 'name', 'role', 'pizzeriaId'], staffCreateSchema, async (d) =>
-      createStaff(db(), actorOf(user), d, await pageLinks(url)),
+      createStaff(db(), actorOf(user), d, await pageLinks()),
     );
   },
   disable: async ({ request, locals, url }) => {
@@ -40,6 +40,6 @@ export const actions: Actions = {
   },
   link: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, ['manager', 'admin']);
-    return formChange(request, locals.locale, 'row', ['id'], idOnly, async (d) => sendAccountLink(db(), actorOf(user), d.id, await pageLinks(url)));
+    return formChange(request, locals.locale, 'row', ['id'], idOnly, async (d) => sendAccountLink(db(), actorOf(user), d.id, await pageLinks()));
   },
 };

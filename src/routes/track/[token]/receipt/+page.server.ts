@@ -6,6 +6,7 @@ import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
   const id = await getOrderIdByToken(db(), params.token);
-  if (!id) error(404, 'Order not found');
-  return { token: params.token, receipt: await receiptOf(db(), id, locals.locale) };
+  const found = id ? await receiptOf(db(), id, locals.locale) : null;
+  if (!found) error(404, 'Order not found');
+  return { token: params.token, receipt: found.receipt, none: found.receipt ? null : found.none };
 };

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ALERT_ORDER, managerAlerts, sortAlerts, type AlertDriver, type AlertOrder } from './alerts.ts';
+
+const NOW = Date.parse('2026-11-23T20:00:00Z');
+const ago = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
+
+const order = (over: Partial<AlertOrder> & { id: string }): AlertOrder => ({
+  number: 1,
+  pizzeriaId: 1,
+  status: 'received',
+  fulfilment: 'delivery',
+  late: false,
+  promisedAt: null,
+  waitingForDriver: false,
+  driver: null,
+  delivery: { awaitingDecision: false, failure: null },
+  timestamps: { created: ago(10) },
+  ...over,
+});
+const driver = (over: Partial<AlertDriver> & { id: number }): AlertDriver => ({
+  name: `driver ${over.id}`,
+  onShift: true,
+  worksFor: 1,
+  load: 0,
+  connected: true,
+  position: { at: ago(0.2) },
+  ...over,
+});
+
+describe('the manager alerts', () => {
+  it('come most urgent first: a failed delivery, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, low stock', () => {
+    const alerts = managerAlerts(
+      {
+        // listed in the reverse order, each kind once
+        orders: [
+          order({ id: 'past', status: 'out_for_delivery', driver: { id: 9 }, promisedAt: ago(3), timestamps: { out_for_delivery: ago(20) } }),
+          order({ id: 'oven', status: 'preparing', late: true, timestamps: { preparing: ago(18) } }),
+          order({ id: 'waiting', status: 'ready', waitingForDriver: true, timestamps: { ready: ago(1) } }),
+          order({ id: 'failed', status: 'ready', delivery: { awaitingDecision: true, failure: { at: ago(1) } }, timestamps: { ready: ago(25) } }),
+        ],
+        drivers: [
+          driver({ id: 7, connected: false, position: null }),
+          driver({ id: 9, load: 1, position: { at: ago(4) } }),
+          driver({ id: 8 }),
+        ],
+        lowStock: [{ pizzeriaId: 1, low: [{}] }],
+      },
+      NOW,
+    );
+    expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 1]);
+  });
+
+  it('within a kind, the one waiting longest comes first', () => {
+    const sorted = sortAlerts([
+      { id: 'b', kind: 'late_in_oven' as const, since: NOW - 60_000 },
+      { id: 'stock', kind: 'stock_low' as const, since: NOW - 3_600_000 },
+      { id: 'a', kind: 'late_in_oven' as const, since: NOW - 300_000 },
+    ]);
+    expect(sorted.map((a) => a.id)).toEqual(['a', 'b', 'stock']);
+  });
+
+  it('a ticket in the oven within its target, a ready delivery just out of the oven and a present driver are no alert', () => {
+    const alerts = managerAlerts(
+      {
+        orders: [
+          order({ id: 'oven', status: 'preparing', late: false, timestamps: { preparing: ago(5) } }),
+          order({ id: 'ready', status: 'ready', timestamps: { ready: ago(1) } }),
+          order({ id: 'done', status: 'delivered', promisedAt: ago(30) }),
+        ],
+        drivers: [driver({ id: 1 }), driver({ id: 2, onShift: false, connected: false, position: null })],
+      },
+      NOW,
+    );
+    expect(alerts).toEqual([]);
+  });
+
+  it('a driver on shift whose app is closed, or whose phone has said nothing for too long, is "on shift, app closed"; unknown presence says nothing', () => {
+    const alerts = managerAlerts(
+      {
+        orders: [],
+        drivers: [
+          driver({ id: 1, connected: false }),
+          driver({ id: 2, connected: true, position: { at: ago(5) } }),
+          driver({ id: 3, connected: null, position: null }),
+        ],
+      },
+      NOW,
+    );
+    expect(alerts.map((a) => [a.kind, a.driverId])).toEqual([
+      ['app_closed', 2],
+      ['app_closed', 1],
+    ]);
+  });
+});

@@ -1,0 +1,119 @@
+// What needs a manager now, most urgent first. Each alert is something only the manager can
+// unblock, and the order says how soon: food that is going nowhere first, then what is about to
+// make customers late, then what weakens the evening (fewer drivers, less stock).
+
+import { driverPresence } from './dispatch-by-distance.ts';
+
+/**
+ * From most to least urgent:
+ * - delivery_failed: a delivery came back to the shop; nothing moves until the manager sends it
+ *   again or cancels it, and the customer is waiting without news.
+ * - waiting_driver: hot food ready with nobody to take it; only the manager can assign or borrow a driver.
+ * - late_in_oven: a ticket past its shop's preparation target (red on the kitchen screen): the
+ *   kitchen is stuck and every order behind it slips; a hand in the kitchen now saves the promise.
+ * - driver_quiet: a driver carrying deliveries whose phone stopped sending: food on the road
+ *   nobody can follow; the manager calls them.
+ * - late: past the time promised to the customer: already happened, the fix is a call to the
+ *   customer (the causes above come first because acting on them stops more lateness).
+ * - app_closed: on shift but the app closed: dispatch offers them nothing, the shop has one driver
+ *   less than it thinks; a call sorts it out, nothing is stuck yet.
+ * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
+ */
+export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'stock_low'] as const;
+export type AlertKind = (typeof ALERT_ORDER)[number];
+
+export interface ManagerAlert {
+  /** Stable across refreshes (kind and subject), for lists keyed by it. */
+  id: string;
+  kind: AlertKind;
+  pizzeriaId: number;
+  /** Since when it has been true (ms): within a kind, the longest first. */
+  since: number;
+  orderId?: string;
+  number?: number;
+  driverId?: number;
+  name?: string;
+  /** Deliveries a quiet driver carries; ingredients running low. */
+  count?: number;
+}
+
+/** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
+export function sortAlerts<T extends Pick<ManagerAlert, 'kind' | 'since' | 'id'>>(alerts: readonly T[]): T[] {
+  const rank = (k: AlertKind) => ALERT_ORDER.indexOf(k);
+  return [...alerts].sort((a, b) => rank(a.kind) - rank(b.kind) || a.since - b.since || a.id.localeCompare(b.id));
+}
+
+/** What the rules read of an order (a subset of what the screens have). */
+export interface AlertOrder {
+  id: string;
+  number: number;
+  pizzeriaId: number;
+  status: string;
+  fulfilment: 'delivery' | 'pickup';
+  late: boolean;
+  promisedAt: string | null;
+  waitingForDriver: boolean;
+  driver: { id: number } | null;
+  delivery: { awaitingDecision: boolean; failure: { at: string } | null };
+  timestamps: Partial<Record<string, string>>;
+}
+
+export interface AlertDriver {
+  id: number;
+  name: string;
+  onShift: boolean;
+  worksFor: number;
+  load: number;
+  /** null: the server cannot tell (no Redis): no "app closed" alert then. */
+  connected: boolean | null;
+  position: { at: string } | null;
+}
+
+export interface AlertSettings {
+  /** A ready delivery without a driver becomes an alert after this long (or at once when dispatch found nobody). */
+  waitingAfterMs: number;
+  /** A driver with deliveries whose last position is older than this has gone quiet. */
+  quietAfterMs: number;
+  /** A driver whose phone is connected but silent this long counts as absent (dispatch's freshness). */
+  positionFreshMs: number;
+}
+
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = { waitingAfterMs: 2 * 60_000, quietAfterMs: 60_000, positionFreshMs: 2 * 60_000 };
+
+const FINAL = new Set(['delivered', 'collected', 'cancelled']);
+
+/** Every alert of these orders, drivers and low stocks, sorted by what needs action first. */
+export function managerAlerts(
+  input: { orders: readonly AlertOrder[]; drivers: readonly AlertDriver[]; lowStock?: readonly { pizzeriaId: number; low: readonly unknown[] }[] },
+  now: number,
+  s: AlertSettings = DEFAULT_ALERT_SETTINGS,
+): ManagerAlert[] {
+  const list: ManagerAlert[] = [];
+  const at = (iso: string | null | undefined) => (iso ? Date.parse(iso) : now);
+  for (const o of input.orders) {
+    if (FINAL.has(o.status)) continue;
+    const about = { pizzeriaId: o.pizzeriaId, orderId: o.id, number: o.number };
+    if (o.fulfilment === 'delivery' && o.status === 'ready' && o.delivery.awaitingDecision) {
+      list.push({ id: `failed-${o.id}`, kind: 'delivery_failed', since: at(o.delivery.failure?.at ?? o.timestamps.ready), ...about });
+    } else if (o.fulfilment === 'delivery' && o.status === 'ready' && !o.driver) {
+      const since = at(o.timestamps.ready ?? o.timestamps.created);
+      if (o.waitingForDriver || now - since > s.waitingAfterMs) list.push({ id: `wait-${o.id}`, kind: 'waiting_driver', since, ...about });
+    }
+    if (o.status === 'preparing' && o.late) list.push({ id: `oven-${o.id}`, kind: 'late_in_oven', since: at(o.timestamps.preparing), ...about });
+    const promised = o.promisedAt ? Date.parse(o.promisedAt) : null;
+    if (promised !== null && now > promised) list.push({ id: `late-${o.id}`, kind: 'late', since: promised, ...about });
+  }
+  for (const d of input.drivers) {
+    const about = { pizzeriaId: d.worksFor, driverId: d.id, name: d.name };
+    const sentAt = d.position ? Date.parse(d.position.at) : null;
+    if (d.load > 0 && (sentAt === null || now - sentAt > s.quietAfterMs)) {
+      list.push({ id: `quiet-${d.id}`, kind: 'driver_quiet', since: sentAt ?? now, count: d.load, ...about });
+    } else if (d.onShift && d.connected !== null && driverPresence({ connected: d.connected, positionSentAt: sentAt }, now, s.positionFreshMs) !== 'present') {
+      list.push({ id: `absent-${d.id}`, kind: 'app_closed', since: sentAt ?? now, ...about });
+    }
+  }
+  for (const l of input.lowStock ?? []) {
+    if (l.low.length) list.push({ id: `stock-${l.pizzeriaId}`, kind: 'stock_low', pizzeriaId: l.pizzeriaId, since: now, count: l.low.length });
+  }
+  return sortAlerts(list);
+}

@@ -1,0 +1,87 @@
+// The demo simulator (scripts/simulate.ts) against a real server that restarts under it: its
+// customers, kitchen and drivers carry on once the server is back, the sessions the server forgot
+// are opened again, and it says so. The server runs with the limit per address the README gives
+// for a simulation. Real Postgres, Redis, Socket.io and workers; a shop of the test's own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type pg from 'pg';
+import { childEnv, createShop, freePort, silentLog, testConfig, testPool, waitUntil, workersStartFromNow } from './helpers.ts';
+import { createApp, type App } from '../server/app.ts';
+import { startWorkers } from '../workers/workers.ts';
+
+// the README's setting for a simulation; dispatch offers only to drivers whose phone is present
+const ENV = { RATE_LIMIT_ORDERS: '1000', DISPATCH_PRESENT_ONLY: 'true', DISPATCH_RETRY_MS: '300', PREP_TARGET_SECONDS: '600' };
+
+let pool: pg.Pool;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+let app: App | null = null;
+let sim: ChildProcess | null = null;
+let port: number;
+let output = '';
+
+const startServer = async () => {
+  const a = await createApp({ config: testConfig(ENV), log: silentLog });
+  await a.listen(port, '127.0.0.1');
+  return a;
+};
+
+beforeAll(async () => {
+  pool = testPool();
+  await workersStartFromNow(pool);
+  port = await freePort();
+  app = await startServer();
+  workers = await startWorkers(testConfig(ENV), silentLog);
+}, 60_000);
+afterAll(async () => {
+  if (sim && sim.exitCode === null) sim.kill('SIGKILL');
+  await workers?.close();
+  await app?.close();
+  await pool.end();
+});
+
+/** The orders of the shop, each with when it was placed and delivered. */
+const ordersOf = async (shop: number) =>
+  (await pool.query<{ id: string; status: string; created_at: Date; preparing_at: Date | null; delivered_at: Date | null }>(
+    'SELECT id, status, created_at, preparing_at, delivered_at FROM orders WHERE pizzeria_id = $1',
+    [shop],
+  )).rows;
+
+describe('the simulator', () => {
+  it('carries on after the server restarts: it says the server went away and came back, logs in again where its sessions were lost, and orders placed after the restart are baked and delivered', async () => {
+    const shop = await createShop(pool, 'sim');
+    sim = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/simulate.ts', '--base', `http://127.0.0.1:${port}`, '--shops', shop.slug, '--rate', '30', '--pace', '60', '--drivers', '2', '--decline', '0'],
+      {
+        env: childEnv({ NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), QUEUE_PREFIX: inject('queuePrefix'), DEMO_PASSWORD: inject('demoPassword'), RATE_LIMIT_ORDERS: '1000' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    sim.stdout!.on('data', (d) => (output += d));
+    sim.stderr!.on('data', (d) => (output += d));
+    const said = (text: string) => output.includes(text);
+
+    // the evening has started: orders come in and the kitchen bakes them
+    await waitUntil(async () => (await ordersOf(shop.id)).some((o) => o.preparing_at), 30_000, `the kitchen to start an order:\n${output}`);
+    expect(said('within RATE_LIMIT_ORDERS=1000')).toBe(true);
+
+    // the server stops; meanwhile the sessions of the shop's staff are lost (a restored database, an expiry)
+    await app!.close();
+    app = null;
+    await pool.query(`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email LIKE $1)`, [`%.${shop.slug}@ocpizza.test`]);
+    await waitUntil(() => said('server unreachable'), 15_000, `the simulator to notice:\n${output}`);
+    app = await startServer();
+    const restartedAt = new Date();
+
+    // an order placed after the restart goes all the way: placed, baked, taken by a driver, delivered
+    await waitUntil(
+      async () => (await ordersOf(shop.id)).some((o) => o.created_at > restartedAt && o.status === 'delivered'),
+      40_000,
+      `an order placed after the restart to be delivered:\n${output}`,
+    );
+    expect(said('server back after')).toBe(true);
+    expect(output).toMatch(/session gone, logging in again|session was refused/);
+    expect(output).not.toMatch(/stopped with an error|refused a customer call/);
+    expect(sim.exitCode).toBeNull();
+  }, 90_000);
+});
