@@ -40,11 +40,16 @@ describe('a delivery order, live on every screen', () => {
     await kitchen.goto(`${base}/kitchen`);
     await live(kitchen);
 
-    const { page: driver } = await staffPage('driver1.bastille@ocpizza.test', { width: 390, height: 844 });
+    // the driver's phone, its GPS at the shop's door: dispatch offers only to a phone that is there
+    const { ctx: driverCtx, page: driver } = await staffPage('driver1.bastille@ocpizza.test', { width: 390, height: 844 });
+    const bastille = (await pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM pizzerias WHERE slug = 'bastille'`)).rows[0];
+    await driverCtx.grantPermissions(['geolocation'], { origin: base });
+    await driverCtx.setGeolocation({ latitude: bastille.lat + 0.0002, longitude: bastille.lng, accuracy: 8 });
     await driver.goto(`${base}/driver`);
     await live(driver);
     if ((await driver.getByTestId('shift').getAttribute('aria-pressed')) !== 'true') await driver.getByTestId('shift').click();
     await expect.poll(() => driver.getByTestId('shift').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => driver.getByTestId('gps').getAttribute('data-gps'), { timeout: 15_000 }).toBe('on');
 
     const { page: manager } = await staffPage('admin@ocpizza.test', { width: 1400, height: 900 });
     await manager.goto(`${base}/manager`);
@@ -263,6 +268,24 @@ describe('a delivery order, live on every screen', () => {
     expect(await page.locator('[data-product=quatre-fromages]').textContent()).toContain('Four cheeses');
     expect(await page.locator('meta[name=description]').getAttribute('content')).toMatch(/^Menu of OC Pizza Canal Saint-Martin/);
     await ctx.close();
+  });
+
+  it('switches language with a tap made before any script has run, and back to the same page', async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await ctx.newPage();
+    await page.goto(`${base}/?shop=canal`);
+    await page.getByRole('button', { name: 'Switch to English' }).click();
+    await page.getByRole('heading', { name: 'Your basket' }).waitFor();
+    expect(new URL(page.url()).search).toBe('?shop=canal');
+    await page.getByRole('button', { name: 'Passer en français' }).click();
+    await page.getByRole('heading', { name: 'Votre panier' }).waitFor();
+    await ctx.close();
+    // a made-up language, or a way out to another site, changes nothing
+    const bad = await fetch(`${base}/lang`, { method: 'POST', headers: { origin: base }, body: new URLSearchParams({ to: 'xx', back: '/' }), redirect: 'manual' });
+    expect(bad.status).toBe(400);
+    const away = await fetch(`${base}/lang`, { method: 'POST', headers: { origin: base }, body: new URLSearchParams({ to: 'en', back: '//evil.example/' }), redirect: 'manual' });
+    expect(away.status).toBe(303);
+    expect(away.headers.get('location')).toBe('/');
   });
 
   it('gives the kitchen its tickets and recipe reminders in English when the screen is set to English', async () => {

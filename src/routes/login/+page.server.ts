@@ -1,15 +1,15 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { SESSION_COOKIE, homeFor, login } from '$lib/server/auth.ts';
 import { config } from '$lib/server/config.ts';
+import { safeLocalPath } from '$lib/server/safe-path.ts';
 import { db } from '$lib/server/db.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // a path of this site only: not "//host" nor "/\host" (browsers read both as another site), and
 // printable ASCII only, as a Location header needs (the login link encodes it so)
-const safeNext = (v: string | null) => (v && v.length <= 500 && /^\/(?![/\\])[!-[\]-~]*$/.test(v) ? v : null);
 
 export const load: PageServerLoad = ({ locals, url }) => {
-  if (locals.user) redirect(303, safeNext(url.searchParams.get('next')) ?? homeFor(locals.user.role));
+  if (locals.user) redirect(303, safeLocalPath(url.searchParams.get('next')) ?? homeFor(locals.user.role));
   return {};
 };
 
@@ -36,6 +36,6 @@ export const actions: Actions = {
       secure: cfg.secureCookies,
       expires: session.expiresAt,
     });
-    redirect(303, safeNext(url.searchParams.get('next')) ?? homeFor(session.user.role));
+    redirect(303, safeLocalPath(url.searchParams.get('next')) ?? homeFor(session.user.role));
   },
 };
