@@ -41,7 +41,7 @@
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
 // BENCH_IDLE_SOCKETS (0: after the moves, that many storefront visitors with the live menu open are
 // connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
-// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432),
+// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), BENCH_REPORT_JSON (a file to write the report to as JSON),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
 // The load generator (this process: every socket client and every HTTP move) shares the machine's
@@ -50,7 +50,7 @@
 // systems alike.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { cpus } from 'node:os';
@@ -176,6 +176,8 @@ async function bare() {
 // =====================================================================================
 
 const SOCKETS = Math.floor(num('BENCH_SOCKETS', 5000, 1));
+/** Where to write the report as JSON as well (bench:smoke reads it). */
+const REPORT_JSON = process.env.BENCH_REPORT_JSON || '';
 const STAFF = Math.min(SOCKETS, Math.floor(num('BENCH_STAFF', 80, 0)));
 const RATE = num('BENCH_RATE', 200, 1);
 const SECONDS = num('BENCH_SECONDS', 30, 1);
@@ -877,6 +879,7 @@ async function main() {
         (rep.phases.length === rates.length && rep.phases.every(passes) ? ' (every step passed: the ceiling is higher)' : ''));
     }
   }
+  if (REPORT_JSON) writeFileSync(REPORT_JSON, JSON.stringify({ sockets: SOCKETS, staff: STAFF, reports }, null, 2));
   return reports.some((rep) => rep.phases.some((r) => r.lost > 0 || r.duplicated > 0 || r.failedMoves > 0));
 }
 

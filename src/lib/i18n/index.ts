@@ -21,8 +21,20 @@ export interface I18n {
   dateTime: (iso: string | Date) => string;
 }
 
-/** One translator per locale, built synchronously from the bundled message files. */
+const built = new Map<Locale, I18n>();
+
+/**
+ * One translator per locale, built synchronously from the bundled message files, once per process
+ * (it never changes language: a page, a message or a receipt in another locale asks for that one;
+ * building one costs more than the message it translates).
+ */
 export function createI18n(locale: Locale): I18n {
+  let i18n = built.get(locale);
+  if (!i18n) built.set(locale, (i18n = buildI18n(locale)));
+  return i18n;
+}
+
+function buildI18n(locale: Locale): I18n {
   const inst = i18next.createInstance();
   inst.init({
     lng: locale,

@@ -11,7 +11,7 @@ import { distanceM } from '../domain/geo.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { clientNetwork, contactEmail } from '../domain/unpaid-holds.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
-import { transaction, type Db } from './db.ts';
+import type { Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 
@@ -144,21 +144,18 @@ export interface MessageLimits {
  * email or phone into an order: this is what keeps the site from bombing them.
  */
 async function withinMessageAllowance(db: Db, orderId: string, channel: 'email' | 'sms', recipient: string, limits: MessageLimits): Promise<string[] | null> {
-  return transaction(db, async (tx) => {
-    const { rows: o } = await tx.query<{ client: string | null }>('SELECT host(client_address) AS client FROM orders WHERE id = $1', [orderId]);
-    // counted as the order limits count them: an email without its +tag, a phone in E.164, an IPv6 client by its /64
-    const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
-    const network = o[0]?.client ? clientNetwork(o[0].client) : null;
-    const client = network ? `client:${network}` : null;
-    const keys = client ? [destination, client] : [destination];
-    await tx.query(`SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 27) AS h FROM unnest($1::text[]) k ORDER BY 1) s`, [keys]);
-    await tx.query(`DELETE FROM message_sends WHERE key = ANY($1) AND at <= now() - interval '1 hour'`, [keys]);
-    const { rows } = await tx.query<{ key: string; n: number }>('SELECT key, count(*)::int AS n FROM message_sends WHERE key = ANY($1) GROUP BY key', [keys]);
-    const sent = new Map(rows.map((r) => [r.key, r.n]));
-    if ((sent.get(destination) ?? 0) >= limits.perDestination || (client && (sent.get(client) ?? 0) >= limits.perClient)) return null;
-    await tx.query('INSERT INTO message_sends (key) SELECT unnest($1::text[])', [keys]);
-    return keys;
+  const { rows: o } = await db.query<{ client: string | null }>({ name: 'order-client', text: 'SELECT host(client_address) AS client FROM orders WHERE id = $1', values: [orderId] });
+  // counted as the order limits count them: an email without its +tag, a phone in E.164, an IPv6 client by its /64
+  const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
+  const network = o[0]?.client ? clientNetwork(o[0].client) : null;
+  const client = network ? `client:${network}` : null;
+  // one call (db/migrations/0029): both keys locked, counted, and the send counted only within both allowances
+  const { rows } = await db.query<{ ok: boolean }>({
+    name: 'take-message-allowance',
+    text: 'SELECT take_message_allowance($1, $2, $3, $4) AS ok',
+    values: [destination, client, limits.perDestination, limits.perClient],
   });
+  return rows[0].ok ? (client ? [destination, client] : [destination]) : null;
 }
 
 /** A message that did not leave (the mail server or gateway failed) gives its count back: its retry counts again. */
