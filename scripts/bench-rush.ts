@@ -41,7 +41,7 @@
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
 // BENCH_IDLE_SOCKETS (0: after the moves, that many storefront visitors with the live menu open are
 // connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
-// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), BENCH_REPORT_JSON (a file to write the report to as JSON),
+// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), BENCH_REPORT_JSON (a file to write the report to as JSON), BENCH_TIMELINE (prints, per second of each phase, the slowest moves),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
 // The load generator (this process: every socket client and every HTTP move) shares the machine's
@@ -304,6 +304,7 @@ interface PhaseResult {
   p99: number;
   max: number;
   /** From the move sent to each screen's receipt: the API's time included (not negative). */
+  sentP50: number;
   sentP99: number;
   apiP50: number;
   apiP99: number;
@@ -527,15 +528,31 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
       fromSent.push(t - r.sentAt);
     }
   }
+  if (process.env.BENCH_TIMELINE) {
+    // where the slow moves fell: per second of the phase, the API's max and the moves over 20 ms, by target status
+    const bySecond = new Map<number, { max: number; slow: string[] }>();
+    for (const r of records) {
+      if (r.failed) continue;
+      const sec = Math.floor((r.sentAt - start) / 1000);
+      const b = bySecond.get(sec) ?? { max: 0, slow: [] };
+      const ms = r.answeredAt - r.sentAt;
+      b.max = Math.max(b.max, ms);
+      if (ms > 20) b.slow.push(`${Math.round((r.sentAt - start) % 1000)}:${Math.round(ms)}`);
+      bySecond.set(sec, b);
+    }
+    say(`  phase started at ${Math.round(performance.timeOrigin + start)}`);
+    for (const [sec, b] of [...bySecond].sort((x, y) => x[0] - y[0])) say(`  t=${sec}s API max ${f1(b.max)} ms; over 20 ms (ms into the second: ms): ${b.slow.join(' ')}`);
+  }
   // forget the keys of this phase (the map is keyed by the version each move made)
   screens.moves.clear();
   const unexpected = screens.unexpected;
   screens.unexpected = 0;
   const lat = sortedOf(latencies);
+  const sent = sortedOf(fromSent);
   const apiSorted = sortedOf(api);
   return {
     system, rate, seconds: elapsed, moves: records.length - failedMoves, failedMoves, lateStarts, expected, received, lost: expected - received, duplicated, unexpected,
-    p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN, sentP99: percentile(sortedOf(fromSent), 99),
+    p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN, sentP50: percentile(sent, 50), sentP99: percentile(sent, 99),
     apiP50: percentile(apiSorted, 50), apiP99: percentile(apiSorted, 99),
     serverCpu: (cpu1.server - cpu0.server) / elapsed,
     workersCpu: (cpu1.workers - cpu0.workers) / elapsed,
@@ -549,7 +566,7 @@ const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 function line(r: PhaseResult) {
   return `  ${r.system} @ ${r.rate}/s: ${r.moves} moves in ${r.seconds.toFixed(1)} s (${Math.round(achieved(r))}/s)${r.failedMoves ? ` (${r.failedMoves} refused)` : ''}${r.lateStarts ? ` (${r.lateStarts} sent >10 ms late)` : ''}; ` +
     `deliveries ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated${r.unexpected ? `, ${r.unexpected} unexpected` : ''}; ` +
-    `screen p50 ${f1(r.p50)} / p99 ${f1(r.p99)} / max ${f1(r.max)} ms (from the move sent: p99 ${f1(r.sentP99)} ms); API p50 ${f1(r.apiP50)} / p99 ${f1(r.apiP99)} ms; ` +
+    `screen p50 ${f1(r.p50)} / p99 ${f1(r.p99)} / max ${f1(r.max)} ms (from the move sent: p50 ${f1(r.sentP50)} / p99 ${f1(r.sentP99)} ms); API p50 ${f1(r.apiP50)} / p99 ${f1(r.apiP99)} ms; ` +
     `CPU (100% = one core): server ${Math.round(r.serverCpu * 100)}%${r.workersCpu ? `, workers ${Math.round(r.workersCpu * 100)}%` : ''}, Postgres ${Math.round(r.postgresCpu * 100)}%, generator ${Math.round(r.generatorCpu * 100)}%, machine ${Math.round(r.machineCpu * 100)}% of all cores busy`;
 }
 /** Kept up: nothing lost or refused, screen p99 within the bound, and the moves made at the rate asked
