@@ -493,26 +493,39 @@ export async function placeOrder(
       eta,
     );
 
-    const { rows: num } = await tx.query<{ last_number: number; day: string }>(
-      `INSERT INTO order_counters (pizzeria_id, business_day, last_number)
-       VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
-       ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
-       RETURNING last_number, business_day::text AS day`,
-      [input.pizzeriaId],
-    );
     const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
     const trackingToken = randomBytes(24).toString('base64url');
     const a = input.fulfilment === 'delivery' ? input.address! : null;
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
-         address_street, address_postcode, address_city, address_lat, address_lng,
-         payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, now(),
-         $19,$20,$21,$22,$23, now() + make_interval(mins => $24), $25, $26, $27)
-       RETURNING id`,
-      [
-        input.pizzeriaId, num[0].day, num[0].last_number, input.channel, input.fulfilment,
+    const lines = priced.lines;
+    // the order's number of the day, the order and its lines in one statement: the shop's counter
+    // row is locked from here to the commit (every order of the shop takes its number from it), so
+    // as few round trips as possible follow it
+    const { rows } = await tx.query<{ id: string }>({
+      name: `insert-order-${status}`,
+      text: `WITH numbered AS (
+         INSERT INTO order_counters (pizzeria_id, business_day, last_number)
+         VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
+         ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
+         RETURNING last_number, business_day
+       ), placed AS (
+         INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
+           address_street, address_postcode, address_city, address_lat, address_lng,
+           payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
+           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key)
+         SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
+           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25
+         FROM numbered n
+         RETURNING id
+       ), lined AS (
+         INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
+         SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+         FROM placed, unnest($26::int[], $27::text[], $28::product_category[], $29::int[], $30::int[], $31::jsonb[], $32::numeric[])
+           WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)
+         ORDER BY l.n
+       )
+       SELECT id FROM placed`,
+      values: [
+        input.pizzeriaId, input.channel, input.fulfilment,
         input.customer.name, input.customer.phone, input.customer.email ?? null,
         a?.street ?? null, a?.postcode ?? null, a?.city ?? null, spot?.at?.lat ?? null, spot?.at?.lng ?? null,
         input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
@@ -523,10 +536,16 @@ export async function placeOrder(
         input.lang ?? 'fr',
         clientAddress,
         who.phone,
+        lines.map((l) => l.productId),
+        lines.map((l) => l.name),
+        lines.map((l) => l.category),
+        lines.map((l) => l.unitPriceCents),
+        lines.map((l) => l.quantity),
+        lines.map((l) => JSON.stringify(l.options)),
+        lines.map((l) => l.vatRate),
       ],
-    );
+    });
     const orderId = rows[0].id;
-    await insertItems(tx, orderId, priced.lines);
     await reserve(tx, orderId, input.pizzeriaId, check);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
