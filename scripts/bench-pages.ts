@@ -54,7 +54,9 @@ function audit(url: string, cookie: string | null, dir: string, n: number): Audi
     '--chrome-flags=--headless=new --no-sandbox --disable-gpu',
   ];
   if (cookie) args.push(`--extra-headers=${JSON.stringify({ Cookie: cookie })}`);
-  const r = spawnSync(process.execPath, args, { env: { ...process.env, CHROME_PATH: CHROMIUM }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  // Lighthouse sometimes loses the trace of a load (NO_NAVSTART): that run is made again, once
+  let r = spawnSync(process.execPath, args, { env: { ...process.env, CHROME_PATH: CHROMIUM }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(out)) r = spawnSync(process.execPath, args, { env: { ...process.env, CHROME_PATH: CHROMIUM }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(out)) throw new Error(`lighthouse failed on ${url}: ${r.stderr.slice(-500)}`);
   const lhr = JSON.parse(readFileSync(out, 'utf8'));
   const items: { resourceType?: string; transferSize?: number; url: string }[] = lhr.audits['network-requests']?.details?.items ?? [];
