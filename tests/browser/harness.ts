@@ -57,6 +57,9 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     QUEUE_PREFIX: `${inject('queuePrefix')}_${name}`,
     DEMO_PASSWORD: inject('demoPassword'),
     GEOCODER_URL: inject('geocoderUrl'),
+    // the test geocoder answers from the test runner's own process, which a loaded machine can keep
+    // busy past the 2.5 s a real one gets: a delivery checkout would then be refused as not located
+    GEOCODER_TIMEOUT_MS: '10000',
     MAP_TILE_URL: 'none',
     PORT: String(port),
     HOST: '127.0.0.1',
