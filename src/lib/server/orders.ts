@@ -258,24 +258,30 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
 }
 
 /** The order's lines, in one statement, in the order given, each with the options it was sold with. */
+/** An order's lines as the parameters of linesFrom: one array per column. */
+const lineColumns = (lines: PricedLine[]) => [
+  lines.map((l) => l.productId),
+  lines.map((l) => l.name),
+  lines.map((l) => l.category),
+  lines.map((l) => l.unitPriceCents),
+  lines.map((l) => l.quantity),
+  lines.map((l) => JSON.stringify(l.options)),
+  lines.map((l) => l.vatRate),
+];
+
+/** The lines (lineColumns, from parameter $first on) as rows `l`, numbered `n` in their order. */
+const linesFrom = (first: number) =>
+  `unnest(${['int', 'text', 'product_category', 'int', 'int', 'jsonb', 'numeric'].map((t, i) => `$${first + i}::${t}[]`).join(', ')})
+     WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)`;
+
 async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   await tx.query({
     name: 'insert-items',
     text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
            SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
-           FROM unnest($2::int[], $3::text[], $4::product_category[], $5::int[], $6::int[], $7::jsonb[], $8::numeric[])
-             WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)
+           FROM ${linesFrom(2)}
            ORDER BY l.n`,
-    values: [
-      orderId,
-      lines.map((l) => l.productId),
-      lines.map((l) => l.name),
-      lines.map((l) => l.category),
-      lines.map((l) => l.unitPriceCents),
-      lines.map((l) => l.quantity),
-      lines.map((l) => JSON.stringify(l.options)),
-      lines.map((l) => l.vatRate),
-    ],
+    values: [orderId, ...lineColumns(lines)],
   });
 }
 
@@ -519,8 +525,7 @@ export async function placeOrder(
        ), lined AS (
          INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
          SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
-         FROM placed, unnest($26::int[], $27::text[], $28::product_category[], $29::int[], $30::int[], $31::jsonb[], $32::numeric[])
-           WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)
+         FROM placed, ${linesFrom(26)}
          ORDER BY l.n
        )
        SELECT id FROM placed`,
@@ -536,13 +541,7 @@ export async function placeOrder(
         input.lang ?? 'fr',
         clientAddress,
         who.phone,
-        lines.map((l) => l.productId),
-        lines.map((l) => l.name),
-        lines.map((l) => l.category),
-        lines.map((l) => l.unitPriceCents),
-        lines.map((l) => l.quantity),
-        lines.map((l) => JSON.stringify(l.options)),
-        lines.map((l) => l.vatRate),
+        ...lineColumns(lines),
       ],
     });
     const orderId = rows[0].id;
