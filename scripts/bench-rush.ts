@@ -40,7 +40,9 @@
 // BENCH_SECONDS (30), BENCH_IN_FLIGHT (200), BENCH_GRACE_MS (5000), BENCH_CEILING (unset),
 // BENCH_CEILING_RATES (100,200,400,700,1000,1500), BENCH_STEP_SECONDS (15),
 // BENCH_IDLE_SOCKETS (0: after the moves, that many storefront visitors with the live menu open are
-// connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
+// connected, and the server's RSS is read with them all held), BENCH_SYSTEMS (project,bare), BENCH_SERVERS (1: server processes per system, each
+// on its own port, the project's sharing rooms through Redis as behind the Nginx site; the sockets are dealt out among them
+// and the moves sent to each in turn; the bare relay gets as many), BENCH_NODE_FLAGS (extra flags for the measured processes), BENCH_CONNECT_BATCH (100), BENCH_PLACE_CONCURRENCY (16),
 // BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432), BENCH_REPORT_JSON (a file to write the report to as JSON), BENCH_TIMELINE (prints, per second of each phase, the slowest moves),
 // REDIS_URL (redis://127.0.0.1:6379).
 //
@@ -190,6 +192,8 @@ const STEP_SECONDS = num('BENCH_STEP_SECONDS', 15, 1);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'project,bare').split(',').map((s) => s.trim());
 const CONNECT_BATCH = Math.floor(num('BENCH_CONNECT_BATCH', 100, 1));
 const PLACE_CONCURRENCY = Math.floor(num('BENCH_PLACE_CONCURRENCY', 16, 1));
+/** Server processes per system: the sockets are dealt out among them, the moves sent to each in turn. */
+const SERVERS = Math.floor(num('BENCH_SERVERS', 1, 1));
 const CEILING_P99_MS = 50;
 
 const NEXT: Record<string, string> = { received: 'preparing', preparing: 'ready', ready: 'collected' };
@@ -321,10 +325,11 @@ class Screens {
   moves = new Map<string, MoveRecord>();
   disconnects = 0;
   unexpected = 0;
-  constructor(readonly base: string) {}
+  /** One base per server process: the sockets are dealt out among them in turn. */
+  constructor(readonly bases: string[]) {}
 
   connect(screen: Screen, auth: { cookie?: string; trackingToken?: string }, subscribeReq: unknown): Promise<void> {
-    const socket = ioClient(this.base, {
+    const socket = ioClient(this.bases[this.sockets.length % this.bases.length], {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false, // a dropped socket must show up as lost deliveries
@@ -390,7 +395,7 @@ type MoveFn = (o: Order, to: string, cookie: string) => Promise<{ status: number
 
 /** One measured phase at one rate: open loop, bounded in flight; waits for stragglers. */
 async function phase(system: string, screens: Screens, screenList: Screen[], orders: Order[], shops: Map<number, Shop>, next: Record<string, string>,
-  move: MoveFn, rate: number, seconds: number, pids: { server: number; workers?: number }, watch?: { pool: pg.Pool; db: string }): Promise<PhaseResult> {
+  move: MoveFn, rate: number, seconds: number, pids: { server: number[]; workers?: number }, watch?: { pool: pg.Pool; db: string }): Promise<PhaseResult> {
   const receiversOf = new Map<number, number>(); // shop → staff screens that see it
   let hqCount = 0;
   for (const s of screenList) {
@@ -418,7 +423,8 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
     return undefined;
   };
 
-  const cpu0 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
+  const serverCpuNow = () => pids.server.reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const cpu0 = { server: serverCpuNow(), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
   // what the database's sessions are doing, sampled every 100 ms: where a move waits
   const waits = new Map<string, number>();
   const lockedOn = new Map<string, number>(); // the statements that wait on a lock
@@ -491,7 +497,7 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   }
   await Promise.all([...pending]);
   const elapsed = (performance.now() - start) / 1000;
-  const cpu1 = { server: cpuSeconds(pids.server), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(cpu0.gen), machine: machineTicks(), pg: postgresCpuSince(cpu0.pg) };
+  const cpu1 = { server: serverCpuNow(), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(cpu0.gen), machine: machineTicks(), pg: postgresCpuSince(cpu0.pg) };
   sampling = false;
   await sampler;
   if (samples && waits.size) {
@@ -640,9 +646,9 @@ async function main() {
   const admin = new pg.Client({ connectionString: `${BASE_DB}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
-  let server: ChildProcess | undefined;
+  const servers: ChildProcess[] = [];
   let workers: ChildProcess | undefined;
-  let bareChild: ChildProcess | undefined;
+  const bareChildren: ChildProcess[] = [];
   let screens: Screens | undefined;
   let idle: { sockets: number; connectSeconds: number; rssBefore: number; rssAfter: number; total: number } | undefined;
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
@@ -650,7 +656,7 @@ async function main() {
   const reports: SystemReport[] = [];
   const cleanup = async () => {
     screens?.close();
-    await Promise.all([stop(server), stop(workers), stop(bareChild)]);
+    await Promise.all([...servers.map(stop), stop(workers), ...bareChildren.map(stop)]);
     await pool.end().catch(() => {});
     await dropBenchData(admin, dbName, queuePrefix);
     await admin.end();
@@ -675,9 +681,8 @@ async function main() {
     const drinks = productRows.filter((p) => p.category === 'drink').map((p) => p.id);
 
     // ---------- the project: built server and workers, each its own process ----------
-    const port = await freePort();
     const env = {
-      DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
       DEMO_PASSWORD: password, RATE_LIMIT_ORDERS: '100000000',
       // every customer of this benchmark orders from 127.0.0.1: the per-client allowances are a real crowd's
       UNPAID_ORDERS_PER_CLIENT: '100000000', UNPAID_ITEMS_PER_CLIENT: '100000000', UNPAID_STOCK_SHARE: '1',
@@ -685,15 +690,22 @@ async function main() {
       // every client of this benchmark comes from 127.0.0.1
       SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000',
     };
-    const base = `http://127.0.0.1:${port}`;
-    server = startNode(['dist/server/index.js'], env, 'server');
+    const bases: string[] = [];
+    for (let i = 0; i < SERVERS; i++) {
+      const port = await freePort();
+      bases.push(`http://127.0.0.1:${port}`);
+      servers.push(startNode(['dist/server/index.js'], { ...env, PORT: String(port) }, SERVERS > 1 ? `server ${i + 1}` : 'server'));
+    }
+    const base = bases[0];
     workers = startNode(['dist/workers/index.js'], env, 'workers');
     const readyBy = Date.now() + 60_000;
-    for (;;) {
-      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > readyBy || server.exitCode !== null) throw new Error('the server did not become ready within 60 s');
-      await sleep(200);
+    for (const [i, b] of bases.entries()) {
+      for (;;) {
+        const ok = await fetch(`${b}/readyz`).then((r) => r.ok, () => false);
+        if (ok) break;
+        if (Date.now() > readyBy || servers[i].exitCode !== null) throw new Error('the server did not become ready within 60 s');
+        await sleep(200);
+      }
     }
     const login = async (email: string) => {
       const r = await post(base, '/api/auth/login', { email, password });
@@ -733,10 +745,11 @@ async function main() {
     /** Waits until the server and workers are quiet (the placement burst relayed and reacted to). */
     async function settle() {
       const until = Date.now() + 60_000;
-      let before = cpuSeconds(server!.pid!) + cpuSeconds(workers!.pid!);
+      const busy = () => servers.reduce((a, s) => a + cpuSeconds(s.pid!), 0) + cpuSeconds(workers!.pid!);
+      let before = busy();
       while (Date.now() < until) {
         await sleep(1000);
-        const now = cpuSeconds(server!.pid!) + cpuSeconds(workers!.pid!);
+        const now = busy();
         if (now - before < 0.1) return;
         before = now;
       }
@@ -765,7 +778,7 @@ async function main() {
 
     if (SYSTEMS.includes('project')) {
       say('\n-- this project (built server and workers)');
-      screens = new Screens(base);
+      screens = new Screens(bases);
       const list: Screen[] = [...staff, ...orders.filter((o) => o.token).map((o): Screen => ({ kind: 'order', shop: null, order: o }))];
       const connectSeconds = await connectAll(screens, list, (s) => {
         if (s.kind === 'order') return { auth: { trackingToken: s.order!.token! }, req: { scope: 'order' } };
@@ -775,21 +788,22 @@ async function main() {
       say(`  ${screens.sockets.length} sockets connected and subscribed in ${connectSeconds.toFixed(1)} s`);
       await sleep(1000);
       // a pickup handed over with money owed: the counter says how it was taken
-      const move: MoveFn = (o, to, cookie) => post(base, `/api/orders/${o.id}/status`, { to, version: o.version, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) }, cookie);
+      let sent = 0;
+      const move: MoveFn = (o, to, cookie) => post(bases[sent++ % bases.length], `/api/orders/${o.id}/status`, { to, version: o.version, ...(to === 'collected' ? { paymentMethod: 'cash' } : {}) }, cookie);
       const phases: PhaseResult[] = [];
       for (const [i, rate] of rates.entries()) {
         if (CEILING && movesLeft() < rate * secondsPerPhase) {
           await placeOrders(Math.ceil((movesNeeded(i) - movesLeft()) / 3), false);
           await settle();
         }
-        const r = await phase('project', screens, list, orders, shopById, NEXT, move, rate, secondsPerPhase, { server: server.pid!, workers: workers.pid! }, { pool, db: dbName });
+        const r = await phase('project', screens, list, orders, shopById, NEXT, move, rate, secondsPerPhase, { server: servers.map((s) => s.pid!), workers: workers.pid! }, { pool, db: dbName });
         say(line(r));
         phases.push(r);
         if (CEILING && !passes(r)) break;
       }
       const disconnects = screens.disconnects;
       if (disconnects) say(`  ${disconnects} sockets dropped by the server`);
-      reports.push({ system: 'project', phases, peakRssMiB: peakRssMiB(server.pid!), connectSeconds });
+      reports.push({ system: 'project', phases, peakRssMiB: Math.max(...servers.map((s) => peakRssMiB(s.pid!))), connectSeconds });
       screens.close();
       screens = undefined;
       if (IDLE_SOCKETS > 0) {
@@ -797,7 +811,7 @@ async function main() {
         // may have only so many open files: the rush's sockets are closed first, and the visitors
         // come from child processes of at most IDLE_PER_CLIENT sockets each)
         await sleep(3000);
-        const before = rssMiB(server.pid!);
+        const before = rssMiB(servers[0].pid!);
         const t0 = performance.now();
         const clients: ChildProcess[] = [];
         for (let left = IDLE_SOCKETS, i = 0; left > 0; left -= IDLE_PER_CLIENT, i++) {
@@ -811,13 +825,13 @@ async function main() {
         }
         const idleSeconds = (performance.now() - t0) / 1000;
         await sleep(5000);
-        idle = { sockets: IDLE_SOCKETS, connectSeconds: idleSeconds, rssBefore: before, rssAfter: rssMiB(server.pid!), total: IDLE_SOCKETS };
+        idle = { sockets: IDLE_SOCKETS, connectSeconds: idleSeconds, rssBefore: before, rssAfter: rssMiB(servers[0].pid!), total: IDLE_SOCKETS };
         say(`  ${IDLE_SOCKETS} idle sockets (live menus) connected and subscribed in ${idleSeconds.toFixed(1)} s: server RSS ${idle.rssBefore.toFixed(0)} → ${idle.rssAfter.toFixed(0)} MiB` +
           ` (${(((idle.rssAfter - idle.rssBefore) * 1024) / IDLE_SOCKETS).toFixed(1)} KiB per idle socket)`);
         await Promise.all(clients.map((c) => stop(c)));
       }
     }
-    await Promise.all([stop(server), stop(workers)]);
+    await Promise.all([...servers.map(stop), stop(workers)]);
 
     if (SYSTEMS.includes('bare')) {
       say('\n-- bare relay (pg LISTEN/NOTIFY → Socket.io rooms, one UPDATE + pg_notify per move)');
@@ -832,26 +846,31 @@ async function main() {
         );
       }
       await pool.query('VACUUM ANALYZE bare_orders');
-      bareChild = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--bare'], { BARE_DATABASE_URL: dbUrl }, 'bare relay', true);
-      const barePort = await new Promise<number>((resolve, reject) => {
-        bareChild!.once('message', (m: { port: number }) => resolve(m.port));
-        bareChild!.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
-      });
-      const bareBase = `http://127.0.0.1:${barePort}`;
-      screens = new Screens(bareBase);
+      const bareBases: string[] = [];
+      for (let i = 0; i < SERVERS; i++) {
+        const child = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--bare'], { BARE_DATABASE_URL: dbUrl }, 'bare relay', true);
+        bareChildren.push(child);
+        const barePort = await new Promise<number>((resolve, reject) => {
+          child.once('message', (m: { port: number }) => resolve(m.port));
+          child.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
+        });
+        bareBases.push(`http://127.0.0.1:${barePort}`);
+      }
+      screens = new Screens(bareBases);
       const list: Screen[] = [...staff, ...bareOrders.filter((o) => o.token).map((o): Screen => ({ kind: 'order', shop: null, order: o }))];
       const connectSeconds = await connectAll(screens, list, (s) => ({ auth: {}, req: { room: s.kind === 'order' ? `order:${s.order!.id}` : s.kind === 'hq' ? 'hq' : `${s.kind}:${s.shop}` } }));
       say(`  ${screens.sockets.length} sockets connected and subscribed in ${connectSeconds.toFixed(1)} s`);
       await sleep(1000);
-      const move: MoveFn = (o, to) => post(bareBase, '/move', { id: o.id, to, version: o.version });
+      let sent = 0;
+      const move: MoveFn = (o, to) => post(bareBases[sent++ % bareBases.length], '/move', { id: o.id, to, version: o.version });
       const phases: PhaseResult[] = [];
       for (const rate of rates) {
-        const r = await phase('bare', screens, list, bareOrders, shopById, BARE_NEXT, move, rate, secondsPerPhase, { server: bareChild.pid! }, { pool, db: dbName });
+        const r = await phase('bare', screens, list, bareOrders, shopById, BARE_NEXT, move, rate, secondsPerPhase, { server: bareChildren.map((c) => c.pid!) }, { pool, db: dbName });
         say(line(r));
         phases.push(r);
         if (CEILING && !passes(r)) break;
       }
-      reports.push({ system: 'bare', phases, peakRssMiB: peakRssMiB(bareChild.pid!), connectSeconds });
+      reports.push({ system: 'bare', phases, peakRssMiB: Math.max(...bareChildren.map((c) => peakRssMiB(c.pid!))), connectSeconds });
       screens.close();
       screens = undefined;
     }
@@ -860,7 +879,7 @@ async function main() {
   }
 
   // ---------- the report ----------
-  say(`\nOC Pizza Live: rush hour, ${SOCKETS} sockets (${STAFF} staff, ${customers} customers), ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s in all`);
+  say(`\nOC Pizza Live: rush hour, ${SOCKETS} sockets (${STAFF} staff, ${customers} customers), ${SERVERS} server process${SERVERS > 1 ? 'es' : ''} per system, ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s in all`);
   say('CPU: 100% = one core (the machine has ' + String(cpus().length) + '); machine busy: share of all cores during the moves.');
   say('Screen latency: each subscribed screen\'s receipt − the API\'s answer for the move (the bare relay: its endpoint\'s answer, after the UPDATE + NOTIFY committed).');
   say('| system | rate /s (made) | moves | deliveries expected | received | lost | duplicated | screen p50 ms | screen p99 ms | screen max ms | sent → screen p99 ms | API p50 ms | API p99 ms | server CPU | Postgres CPU | machine busy | server peak RSS MiB |');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import compression from 'compression';
 import helmet from 'helmet';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -245,6 +246,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     // the account forms do what the API's account routes do, counted with them per client address
     const accountForms = customerRateLimit(config, limiterStore);
     app.post(['/account/forgot', '/account/password'], accountForms);
+    // pages and their data compressed here too, for a deployment with no Nginx in front (a PaaS);
+    // the built files go as the build's own .br/.gz, which this leaves alone
+    app.use(compression({ threshold: 1024 }));
     app.use((req, _res, next) => {
       req.headers['x-forwarded-proto'] ??= 'http';
       req.headers[CLIENT_ADDRESS_HEADER] = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // never the client's own

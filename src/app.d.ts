@@ -1,5 +1,5 @@
 import type { SessionUser } from '$lib/server/auth.ts';
-import type { Locale } from '$lib/i18n/index.ts';
+import type { Locale } from '$lib/i18n/core.ts';
 
 declare global {
   namespace App {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { SESSION_COOKIE, userForSession } from '$lib/server/auth.ts';
 import { db } from '$lib/server/db.ts';
-import { LOCALE_COOKIE, pickLocale } from '$lib/i18n/index.ts';
+import { LOCALE_COOKIE, pickLocale } from '$lib/i18n/core.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.locale = pickLocale(event.cookies.get(LOCALE_COOKIE));

@@ -1,5 +1,5 @@
 import { getContext, setContext } from 'svelte';
-import type { I18n } from './index.ts';
+import type { I18n } from './core.ts';
 
 const KEY = Symbol('i18n');
 export const setI18n = (i: I18n) => setContext(KEY, i);

@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
-import { LOCALE_COOKIE, LOCALES, type Locale } from '$lib/i18n/index.ts';
+import { LOCALE_COOKIE, LOCALES, type Locale } from '$lib/i18n/core.ts';
 import { config } from '$lib/server/config.ts';
 import { safeLocalPath } from '$lib/server/safe-path.ts';
 
