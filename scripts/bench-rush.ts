@@ -425,6 +425,15 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
 
   const serverCpuNow = () => pids.server.reduce((a, pid) => a + cpuSeconds(pid), 0);
   const cpu0 = { server: serverCpuNow(), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(), machine: machineTicks(), pg: postgresCpu() };
+  // what a move costs Postgres: the commits of every process on this database, and the WAL
+  // written and flushed (the whole cluster's: on a quiet machine, this run's)
+  const pgCost = async () => {
+    if (!watch) return null;
+    const r = await watch.pool.query<{ commits: string; syncs: string; bytes: string }>(
+      `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = $1) AS commits, wal_sync AS syncs, wal_bytes AS bytes FROM pg_stat_wal`, [watch.db]).catch(() => null);
+    return r?.rows[0] ? { commits: Number(r.rows[0].commits), syncs: Number(r.rows[0].syncs), bytes: Number(r.rows[0].bytes) } : null;
+  };
+  const cost0 = await pgCost();
   // what the database's sessions are doing, sampled every 100 ms: where a move waits
   const waits = new Map<string, number>();
   const lockedOn = new Map<string, number>(); // the statements that wait on a lock
@@ -500,6 +509,11 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
   const cpu1 = { server: serverCpuNow(), workers: pids.workers ? cpuSeconds(pids.workers) : 0, gen: process.cpuUsage(cpu0.gen), machine: machineTicks(), pg: postgresCpuSince(cpu0.pg) };
   sampling = false;
   await sampler;
+  const cost1 = await pgCost();
+  if (cost0 && cost1 && records.length) {
+    const n = records.length;
+    say(`  Postgres per move: ${((cost1.commits - cost0.commits) / n).toFixed(2)} transactions on this database (reads included), ${((cost1.syncs - cost0.syncs) / n).toFixed(2)} WAL flushes, ${((cost1.bytes - cost0.bytes) / n / 1024).toFixed(1)} KiB of WAL (${Math.round((cost1.syncs - cost0.syncs) / elapsed)} flushes/s)`);
+  }
   if (samples && waits.size) {
     const top = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([w, n]) => `${w} ${(n / samples).toFixed(1)}`);
     say(`  database sessions busy, on average (state / wait): ${top.join('; ')}`);

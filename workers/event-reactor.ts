@@ -8,6 +8,13 @@ import { stepOfEvent } from '../src/lib/server/notifications.ts';
 
 /** The reactor's place in event_cursors (the reconciler reads it too). */
 export const REACTOR_CURSOR = 'workers';
+/**
+ * How often the reactor writes its place down (and when it stops). Not after every batch: in a rush
+ * that was a committed write, a WAL flush, per move. A restart replays at most this much, which
+ * the job ids and the notification claims make harmless, as for a crash between a reaction and
+ * its save.
+ */
+export const CURSOR_SAVE_MS = 1000;
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
@@ -98,9 +105,40 @@ export async function startEventReactor(deps: {
           for (const e of list) await react(e);
         }),
       );
-      await saveCursor(db, REACTOR_CURSOR, events.at(-1)!.eventId);
+      reacted = events.at(-1)!.eventId;
+      if (Date.now() - savedAt >= CURSOR_SAVE_MS) await saveReacted();
     },
   });
+  let reacted = startAfter;
+  let saved = startAfter;
+  let savedAt = Date.now();
+  let saving: Promise<void> | null = null;
+  async function saveReacted() {
+    while (saving) await saving;
+    if (reacted === saved) return;
+    const upTo = reacted;
+    savedAt = Date.now();
+    saving = saveCursor(db, REACTOR_CURSOR, upTo).then(() => void (saved = upTo));
+    try {
+      await saving;
+    } finally {
+      saving = null;
+    }
+  }
+  // a quiet spell after a batch still writes its place down within CURSOR_SAVE_MS
+  const timer = setInterval(() => {
+    if (reacted !== saved && Date.now() - savedAt >= CURSOR_SAVE_MS) saveReacted().catch((err) => log.error({ err }, 'event reactor: saving its place failed'));
+  }, CURSOR_SAVE_MS / 4);
+  timer.unref();
   await follower.start();
-  return follower;
+  return {
+    get lastEventId() {
+      return follower.lastEventId;
+    },
+    async close() {
+      clearInterval(timer);
+      await follower.close();
+      await saveReacted().catch((err) => log.error({ err }, 'event reactor: saving its place failed'));
+    },
+  };
 }
