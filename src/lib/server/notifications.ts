@@ -38,12 +38,15 @@ interface OrderForMessage {
   shop: string;
   from: { lat: number; lng: number } | null;
   to: { lat: number; lng: number } | null;
+  /** The address the order came from (its messages count against it), if known. */
+  client: string | null;
 }
 
 async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage | null> {
   const { rows } = await db.query(
     `SELECT o.number, o.customer_name, o.customer_email, o.customer_phone, o.customer_lang, o.tracking_token, o.status, o.fulfilment,
             o.total_cents, o.paid_cents, o.refunded_cents, o.refund_due_cents, o.address_lat, o.address_lng, p.name AS shop, p.lat, p.lng,
+            host(o.client_address) AS client,
             EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     [orderId],
@@ -56,6 +59,7 @@ async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage
     refundDueCents: r.refund_due_cents, captured: r.captured, shop: r.shop,
     from: r.lat !== null ? { lat: r.lat, lng: r.lng } : null,
     to: r.address_lat !== null ? { lat: r.address_lat, lng: r.address_lng } : null,
+    client: r.client,
   };
 }
 
@@ -143,11 +147,10 @@ export interface MessageLimits {
  * counted, when either already had its allowance in the last hour. Anyone can type someone else's
  * email or phone into an order: this is what keeps the site from bombing them.
  */
-async function withinMessageAllowance(db: Db, orderId: string, channel: 'email' | 'sms', recipient: string, limits: MessageLimits): Promise<string[] | null> {
-  const { rows: o } = await db.query<{ client: string | null }>({ name: 'order-client', text: 'SELECT host(client_address) AS client FROM orders WHERE id = $1', values: [orderId] });
+async function withinMessageAllowance(db: Db, clientAddress: string | null, channel: 'email' | 'sms', recipient: string, limits: MessageLimits): Promise<string[] | null> {
   // counted as the order limits count them: an email without its +tag, a phone in E.164, an IPv6 client by its /64
   const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
-  const network = o[0]?.client ? clientNetwork(o[0].client) : null;
+  const network = clientAddress ? clientNetwork(clientAddress) : null;
   const client = network ? `client:${network}` : null;
   // one call (db/migrations/0029): both keys locked, counted, and the send counted only within both allowances
   const { rows } = await db.query<{ ok: boolean }>({
@@ -196,7 +199,7 @@ export async function notifyCustomer(
   /** The keys the message was counted under (true: nothing counts), or null when it is past its allowance. */
   const allowed = async (channel: 'email' | 'sms', to: string): Promise<string[] | true | null> => {
     if (!deps.limits) return true;
-    const counted = await withinMessageAllowance(db, orderId, channel, to, deps.limits);
+    const counted = await withinMessageAllowance(db, o.client, channel, to, deps.limits);
     if (counted) return counted;
     await markLimited(db, orderId, step, channel);
     deps.log?.warn({ orderId, step, channel }, 'message not sent: past its hourly allowance');
