@@ -8,6 +8,7 @@ import { getMenu, getPizzeria, listCategories, listPizzerias } from '../src/lib/
 import type { Config } from '../src/lib/server/config.ts';
 import { alertsOfShops } from '../src/lib/server/alerts.ts';
 import type { Db } from '../src/lib/server/db.ts';
+import type { OrderView } from '../src/lib/realtime/contract.ts';
 import { AppError, conflict, forbidden, invalid, notFound, unauthorized } from '../src/lib/server/errors.ts';
 import { AddressApiGeocoder, type Geocoder } from '../src/lib/server/geocoder.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/lib/server/idempotency.ts';
@@ -112,6 +113,8 @@ export function createApi(deps: {
    * rush-hour changes (place, move, change, cancel) then commit without waking the publishers.
    */
   publishesChanges?: () => boolean;
+  /** The newest view of an open order this process's hub relayed (a move is checked against it: advanceOrder's `seen`). */
+  seenOrder?: (orderId: string) => OrderView | undefined;
   /** Drivers' latest positions (Redis), for the maps. */
   positions?: PositionStore;
   /** Outgoing email (staff invitations and password resets). */
@@ -406,6 +409,7 @@ export function createApi(deps: {
     const { order } = await advanceOrder(db, staffActor(user), req.params.id, body.to, body.version, {
       paymentMethod: body.paymentMethod,
       announce: announce(),
+      seen: deps.seenOrder?.(req.params.id),
     });
     await relayed();
     res.json(orderResponse(order, user));

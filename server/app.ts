@@ -229,6 +229,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       limiterStore,
       relayed: () => hubRef.current?.relay.publishNow() ?? Promise.resolve(),
       publishesChanges: () => hubRef.current?.relay.publishing ?? false,
+      seenOrder: (id) => hubRef.current?.relay.seen(id),
     }),
   );
 

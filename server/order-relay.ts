@@ -18,6 +18,9 @@ const MAX_BUFFERED = 2000;
 const MENU_REFRESH_MS = 250;
 /** The longest an API answer waits for its change to be relayed. */
 const PUBLISH_WAIT_MS = 1000;
+/** Open orders whose newest view the hub keeps for the API's moves (the oldest forgotten first). */
+const SEEN_MAX = 20_000;
+const FINAL = new Set(['delivered', 'collected', 'cancelled']);
 
 interface CatchUp {
   buffer: OrderUpdated[];
@@ -43,6 +46,11 @@ export interface OrderRelay {
   readonly publishing: boolean;
   /** A shop's stock changed outside an order (a delivery, a count): its open menus are refreshed. */
   stockChanged(shop: number): void;
+  /**
+   * The newest view of an open order this hub relayed (whole, not an audience's cut), if it has
+   * one: the API checks a move against it instead of reading the order (advanceOrder's `seen`).
+   */
+  seen(orderId: string): OrderUpdated['order'] | undefined;
   close(): Promise<void>;
 }
 
@@ -61,6 +69,13 @@ export async function createOrderRelay(opts: {
   const catchingUp = new Map<HubSocket, CatchUp>();
   let deliveredUpTo = (await eventBounds(db)).last;
   const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
+  const newest = new Map<string, OrderUpdated['order']>();
+  function remember(o: OrderUpdated['order']) {
+    newest.delete(o.id);
+    if (FINAL.has(o.status)) return;
+    newest.set(o.id, o);
+    if (newest.size > SEEN_MAX) newest.delete(newest.keys().next().value!);
+  }
 
   /**
    * Each audience its cut of the order (audiences.ts): rooms that see the same cut get one emit, and
@@ -129,6 +144,7 @@ export async function createOrderRelay(opts: {
     onEvents: (events) => {
       for (const e of events) {
         emit(e);
+        remember(e.order);
         const lag = Date.now() - Date.parse(e.at);
         opts.recordLag(lag);
         opts.onRelayed?.(e, lag);
@@ -145,6 +161,7 @@ export async function createOrderRelay(opts: {
   return {
     follower,
     stockChanged: refreshMenuSoon,
+    seen: (orderId) => newest.get(orderId),
     get deliveredUpTo() {
       return deliveredUpTo;
     },

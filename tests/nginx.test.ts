@@ -198,7 +198,7 @@ describe.skipIf(!nginx)('the shipped Nginx site in front of two servers', () => 
     expect([...served()].sort()).toEqual(serverPorts.map((p) => `127.0.0.1:${p}`).sort());
 
     const home = await https('/');
-    const asset = /\/_app\/immutable\/[^"']+\.js/.exec(home.body)?.[0];
+    const asset = /\/_app\/immutable\/[^"']+\.js(?=["'])/.exec(home.body)?.[0];
     expect(asset, 'an immutable asset on the home page').toBeTruthy();
     const first = await https(asset!);
     const second = await https(asset!);

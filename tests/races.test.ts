@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, startTestApp, storedEvents, subscribe, testPool, userId, assignDriver } from './helpers.ts';
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
-import { advanceOrder, flagLate, foldConsumedStock } from '../src/lib/server/orders.ts';
+import { advanceOrder, flagLate, foldConsumedStock, getOrder } from '../src/lib/server/orders.ts';
 import { handlePaymentEvent } from '../src/lib/server/payments.ts';
 
 let app: App;
@@ -252,5 +252,30 @@ describe('doing the same thing twice', () => {
     const results = await Promise.all([flagLate(pool, placed.id), flagLate(pool, placed.id)]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect((await storedEvents(pool, placed.id)).map((e) => e.type)).toEqual(['order.placed', 'order.status', 'order.late']);
+  });
+});
+
+describe('a move checked against the view the hub last relayed', () => {
+  it('is made when that view is the order, and a stale view never decides the answer', async () => {
+    const kitchenActor = { kind: 'staff' as const, id: await userId(pool, 'kitchen.canal@ocpizza.test'), role: 'kitchen' as const, pizzeriaId: SHOPS.canal, name: 'k' };
+    const placed = await place(SHOPS.canal);
+    const atReceived = (await getOrder(pool, placed.id))!;
+
+    // the view is the order: the move is made from it
+    const started = await advanceOrder(pool, kitchenActor, placed.id, 'preparing', atReceived.version, { seen: atReceived });
+    expect(started.order.status).toBe('preparing');
+    expect(started.order.version).toBe(atReceived.version + 1);
+
+    // a view one change behind, with no version from the screen: what it allows (received → preparing)
+    // is refused, because the order is in the oven now
+    await expect(advanceOrder(pool, kitchenActor, placed.id, 'preparing', undefined, { seen: atReceived })).rejects.toMatchObject({ status: 409 });
+    // and what it refuses (preparing → ready from "received") is made, because the order allows it
+    const ready = await advanceOrder(pool, kitchenActor, placed.id, 'ready', undefined, { seen: atReceived });
+    expect(ready.order.status).toBe('ready');
+    // a screen's version newer than the view: the view is not used, the answer is the order's
+    const stale = await advanceOrder(pool, kitchenActor, placed.id, 'ready', ready.order.version, { seen: atReceived }).catch((e) => e);
+    expect(stale).toMatchObject({ status: 409 });
+    const events = await storedEvents(pool, placed.id);
+    expect(events.filter((e) => e.type === 'order.status').map((e) => e.status)).toEqual(['preparing', 'ready']);
   });
 });

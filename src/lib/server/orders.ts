@@ -567,6 +567,33 @@ export interface MoveOptions {
   failure?: { reason: FailureReason; note?: string };
   /** Whether the move's event wakes the publishers (see Publishing). */
   announce?: boolean;
+  /**
+   * The order as the caller last saw it (the hub's newest view): the move is checked against it and
+   * made only if the order is still at its version, without reading the order first. Every change
+   * of an order bumps its version (orders_guard), so a view at the order's version is the order; a
+   * stale one costs the read it would have saved, and never decides an answer.
+   */
+  seen?: OrderView;
+}
+
+/** What a move is checked against: the order's row, or the same fields of a view of it. */
+interface MoveBasis {
+  id: string;
+  pizzeria_id: number;
+  driver_id: number | null;
+  status: OrderStatus;
+  version: number;
+  fulfilment: 'delivery' | 'pickup';
+  awaiting_decision: boolean;
+  amount_due_cents: number | string;
+  payment_status: string;
+}
+
+function moveBasisOf(v: OrderView): MoveBasis {
+  return {
+    id: v.id, pizzeria_id: v.pizzeriaId, driver_id: v.driver?.id ?? null, status: v.status, version: v.version, fulfilment: v.fulfilment,
+    awaiting_decision: v.delivery.awaitingDecision, amount_due_cents: v.amountDueCents, payment_status: v.payment.status,
+  };
 }
 
 export async function advanceOrder(
@@ -581,21 +608,34 @@ export async function advanceOrder(
     // a cancel gives stock back to the shop: a transaction, with the order locked
     return transaction(dbp, async (tx) => {
       const o = await lockOrder(tx, orderId);
-      const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
+      const { sets, params } = planMove(o as MoveBasis, actor, to, expectedVersion, opts);
       await releaseReservation(tx, orderId);
       await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
       return recordEvent(tx, orderId, 'order.status', actor, { announce: opts.announce });
     });
   }
-  // Any other move is one statement: the order is read, the move checked against what was read,
-  // and then the update and its event are written at once, only if the order is still at the
-  // version read; another change in between: read again and check again. (Starting an order
-  // consumes its reservation without a write: see foldConsumedStock.)
+  // Any other move is one statement: the order is read (or taken from the view the caller saw: no
+  // read at all), the move checked against it, and then the update and its event are written at
+  // once, only if the order is still at that version; another change in between: read again and
+  // check again. (Starting an order consumes its reservation without a write: see foldConsumedStock.)
   for (let attempt = 1; ; attempt++) {
-    const { rows: read } = await dbp.query({ name: 'read-order', text: 'SELECT * FROM orders WHERE id = $1', values: [orderId] });
-    if (!read[0]) throw notFound('order');
-    const o = read[0];
-    const { sets, params } = planMove(o, actor, to, expectedVersion, opts);
+    let planned: { o: MoveBasis; sets: string[]; params: unknown[] } | null = null;
+    const seen = attempt === 1 && opts.seen?.id === orderId ? opts.seen : undefined;
+    if (seen && (expectedVersion === undefined || seen.version >= expectedVersion)) {
+      try {
+        const o = moveBasisOf(seen);
+        planned = { o, ...planMove(o, actor, to, expectedVersion, opts) };
+      } catch {
+        // refused against what was seen: the order as it is now says what to answer
+      }
+    }
+    if (!planned) {
+      const { rows: read } = await dbp.query({ name: 'read-order', text: 'SELECT * FROM orders WHERE id = $1', values: [orderId] });
+      if (!read[0]) throw notFound('order');
+      const o = read[0] as MoveBasis;
+      planned = { o, ...planMove(o, actor, to, expectedVersion, opts) };
+    }
+    const { o, sets, params } = planned!;
     params.push(o.version, actorLabel(actor), opts.announce ?? true);
     const [version, label, announce] = [params.length - 2, params.length - 1, params.length];
     const text = `WITH moved AS (
@@ -619,7 +659,7 @@ export async function advanceOrder(
  * and says what it changes: the SET clauses, with $1 the order id and the parameters they use.
  */
 function planMove(
-  o: OrderRow,
+  o: MoveBasis,
   actor: OrderActor,
   to: OrderStatus,
   expectedVersion: number | undefined,
