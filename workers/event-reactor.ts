@@ -132,9 +132,6 @@ export async function startEventReactor(deps: {
   timer.unref();
   await follower.start();
   return {
-    get lastEventId() {
-      return follower.lastEventId;
-    },
     async close() {
       clearInterval(timer);
       await follower.close();
