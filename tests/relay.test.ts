@@ -421,12 +421,20 @@ describe('event ids are given in commit order, without writers waiting for each 
 });
 
 describe('the relay survives losing its listening connection', () => {
-  const killListener = async () =>
-    (
-      await pool.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`,
-      )
-    ).rowCount ?? 0;
+  const hubListening = async () =>
+    ((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount ?? 0) > 0;
+  // kills the hub's LISTEN connection, once the hub has one again: after a kill it reconnects with a backoff,
+  // which on a busy machine can outlast the next round's order
+  const killListener = async () => {
+    await waitUntil(hubListening, 10_000, 'the hub to listen again');
+    return (
+      (
+        await pool.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`,
+        )
+      ).rowCount ?? 0
+    );
+  };
 
   it('when the hub’s LISTEN connection is killed while orders keep moving, a subscribed screen still gets every event, without a gap', async () => {
     const manager = await staffSocket('manager.canal@ocpizza.test');
@@ -443,7 +451,6 @@ describe('the relay survives losing its listening connection', () => {
       await move(kitchen, placed.id, 'ready');
     }
     // a last event committed right after a kill, with nothing after it: only the catch-up on reconnect delivers it
-    await waitUntil(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount, 10_000, 'the hub to listen again');
     expect(await killListener()).toBeGreaterThan(0);
     const lastOne = await placeOrder(SHOPS.canal);
     orders.push(lastOne.id);
@@ -482,6 +489,7 @@ describe('the relay survives losing its listening connection', () => {
     await admin.connect();
     // the test's pool keeps open connections; new connections to the database are refused for a while
     await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+    await waitUntil(hubListening, 10_000, 'the hub to listen');
     try {
       await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS false`);
       expect(await killListener()).toBeGreaterThan(0);
