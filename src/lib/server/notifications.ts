@@ -107,20 +107,56 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
 /** How long a run that died may hold a message before another run sends it. */
 const CLAIM_LEASE_SECONDS = 120;
 
+/** How many messages may go out per hour (config: MESSAGES_PER_DESTINATION_PER_HOUR, MESSAGES_PER_CLIENT_PER_HOUR). */
+export interface MessageLimits {
+  /** To one email address, and to one phone number. */
+  perDestination: number;
+  /** Caused by the orders of one client address. */
+  perClient: number;
+}
+
 /**
- * Claims one message for this run: 'sent' when it went out already, 'busy' while another run is
- * sending it (the job tries again later), 'claimed' when this run sends it.
+ * The keys a message counts under, as the order limits count them: its destination (an email without
+ * its +tag, a phone in E.164) and the client address whose order caused it (an IPv6 client by its /64).
  */
-async function claim(db: Db, orderId: string, step: string, channel: 'email' | 'sms', recipient: string): Promise<'claimed' | 'sent' | 'busy'> {
-  const { rows } = await db.query(
-    `INSERT INTO customer_notifications (order_id, step, channel, status, recipient, claimed_at) VALUES ($1, $2, $3, 'sending', $4, now())
-     ON CONFLICT (order_id, step, channel) DO UPDATE SET attempts = customer_notifications.attempts + 1, claimed_at = now()
-       WHERE customer_notifications.status <> 'sent'
-         AND (customer_notifications.claimed_at IS NULL OR customer_notifications.claimed_at < now() - make_interval(secs => $5))
-     RETURNING attempts`,
-    [orderId, step, channel, recipient, CLAIM_LEASE_SECONDS],
-  );
-  if (rows.length) return 'claimed';
+function messageKeys(clientAddress: string | null, channel: 'email' | 'sms', recipient: string) {
+  const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
+  const network = clientAddress ? clientNetwork(clientAddress) : null;
+  return { destination, client: network ? `client:${network}` : null };
+}
+
+/**
+ * Claims one message for this run and, once claimed, counts it against its allowance, in one
+ * statement (one commit): 'sent' when it went out already, 'busy' while another run is sending it
+ * (the job tries again later), 'limited' when this run holds it but its destination or client already
+ * had their allowance in the last hour (nothing counted), else the keys it was counted under (true:
+ * no limits, nothing counts).
+ *
+ * The allowance (db/migrations/0029) locks both keys while it counts: anyone can type someone else's
+ * email or phone into an order, and this is what keeps the site from bombing them. It is asked only
+ * when the claim returned a row, so a message another run holds or already sent is never counted twice.
+ */
+async function claimAndCount(
+  db: Db, orderId: string, step: string, channel: 'email' | 'sms', recipient: string, clientAddress: string | null, limits: MessageLimits | undefined,
+): Promise<'sent' | 'busy' | 'limited' | string[] | true> {
+  const keys = messageKeys(clientAddress, channel, recipient);
+  const { rows } = await db.query<{ claimed: boolean; ok: boolean | null }>({
+    name: 'claim-message',
+    text: `WITH claimed AS (
+         INSERT INTO customer_notifications (order_id, step, channel, status, recipient, claimed_at) VALUES ($1, $2, $3, 'sending', $4, now())
+         ON CONFLICT (order_id, step, channel) DO UPDATE SET attempts = customer_notifications.attempts + 1, claimed_at = now()
+           WHERE customer_notifications.status <> 'sent'
+             AND (customer_notifications.claimed_at IS NULL OR customer_notifications.claimed_at < now() - make_interval(secs => $5))
+         RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
+              CASE WHEN $6::boolean AND EXISTS (SELECT 1 FROM claimed) THEN take_message_allowance($7, $8, $9, $10) END AS ok`,
+    values: [orderId, step, channel, recipient, CLAIM_LEASE_SECONDS, !!limits, keys.destination, keys.client, limits?.perDestination ?? 0, limits?.perClient ?? 0],
+  });
+  if (rows[0].claimed) {
+    if (!limits) return true;
+    return rows[0].ok ? (keys.client ? [keys.destination, keys.client] : [keys.destination]) : 'limited';
+  }
   const { rows: now } = await db.query(`SELECT status FROM customer_notifications WHERE order_id = $1 AND step = $2 AND channel = $3`, [orderId, step, channel]);
   return now[0]?.status === 'sent' ? 'sent' : 'busy';
 }
@@ -131,34 +167,6 @@ async function mark(db: Db, orderId: string, step: string, channel: string, outc
   } else {
     await db.query(`UPDATE customer_notifications SET last_error = $4, claimed_at = NULL WHERE order_id = $1 AND step = $2 AND channel = $3`, [orderId, step, channel, outcome.error.slice(0, 500)]);
   }
-}
-
-/** How many messages may go out per hour (config: MESSAGES_PER_DESTINATION_PER_HOUR, MESSAGES_PER_CLIENT_PER_HOUR). */
-export interface MessageLimits {
-  /** To one email address, and to one phone number. */
-  perDestination: number;
-  /** Caused by the orders of one client address. */
-  perClient: number;
-}
-
-/**
- * Counts a message against its destination and the client address whose order caused it, in
- * Postgres (every worker counts together; each key locked while it is counted): false, and nothing
- * counted, when either already had its allowance in the last hour. Anyone can type someone else's
- * email or phone into an order: this is what keeps the site from bombing them.
- */
-async function withinMessageAllowance(db: Db, clientAddress: string | null, channel: 'email' | 'sms', recipient: string, limits: MessageLimits): Promise<string[] | null> {
-  // counted as the order limits count them: an email without its +tag, a phone in E.164, an IPv6 client by its /64
-  const destination = `${channel}:${channel === 'email' ? contactEmail(recipient) : e164(recipient)}`;
-  const network = clientAddress ? clientNetwork(clientAddress) : null;
-  const client = network ? `client:${network}` : null;
-  // one call (db/migrations/0029): both keys locked, counted, and the send counted only within both allowances
-  const { rows } = await db.query<{ ok: boolean }>({
-    name: 'take-message-allowance',
-    text: 'SELECT take_message_allowance($1, $2, $3, $4) AS ok',
-    values: [destination, client, limits.perDestination, limits.perClient],
-  });
-  return rows[0].ok ? (client ? [destination, client] : [destination]) : null;
 }
 
 /** A message that did not leave (the mail server or gateway failed) gives its count back: its retry counts again. */
@@ -196,25 +204,21 @@ export async function notifyCustomer(
   if (!o || (step.startsWith('refunded') && !o.captured)) return { email: 'none', sms: 'none' };
   const m = composeMessages(o, step, deps);
   const result: Awaited<ReturnType<typeof notifyCustomer>> = { email: 'none', sms: 'none' };
-  /** The keys the message was counted under (true: nothing counts), or null when it is past its allowance. */
-  const allowed = async (channel: 'email' | 'sms', to: string): Promise<string[] | true | null> => {
-    if (!deps.limits) return true;
-    const counted = await withinMessageAllowance(db, o.client, channel, to, deps.limits);
-    if (counted) return counted;
+  const limited = async (channel: 'email' | 'sms') => {
     await markLimited(db, orderId, step, channel);
     deps.log?.warn({ orderId, step, channel }, 'message not sent: past its hourly allowance');
-    return null;
   };
   let failure: unknown = null;
   const busy = () => new Error(`another run is sending ${step} of order ${orderId}: trying again later`);
   if (m.email) {
-    const claimed = await claim(db, orderId, step, 'email', m.email.to);
-    if (claimed === 'sent') result.email = 'already';
-    else if (claimed === 'busy') failure = busy();
-    else {
-      const counted = await allowed('email', m.email.to);
-      if (!counted) result.email = 'limited';
-      else try {
+    const counted = await claimAndCount(db, orderId, step, 'email', m.email.to, o.client, deps.limits);
+    if (counted === 'sent') result.email = 'already';
+    else if (counted === 'busy') failure = busy();
+    else if (counted === 'limited') {
+      await limited('email');
+      result.email = 'limited';
+    } else {
+      try {
         await deps.mailer.send(m.email);
         await mark(db, orderId, step, 'email', { sent: true, providerId: null });
         result.email = 'sent';
@@ -226,13 +230,14 @@ export async function notifyCustomer(
     }
   }
   if (m.sms) {
-    const claimed = await claim(db, orderId, step, 'sms', m.sms.to);
-    if (claimed === 'sent') result.sms = 'already';
-    else if (claimed === 'busy') failure ??= busy();
-    else {
-      const counted = await allowed('sms', m.sms.to);
-      if (!counted) result.sms = 'limited';
-      else try {
+    const counted = await claimAndCount(db, orderId, step, 'sms', m.sms.to, o.client, deps.limits);
+    if (counted === 'sent') result.sms = 'already';
+    else if (counted === 'busy') failure ??= busy();
+    else if (counted === 'limited') {
+      await limited('sms');
+      result.sms = 'limited';
+    } else {
+      try {
         const id = await deps.sms.send(m.sms);
         await mark(db, orderId, step, 'sms', { sent: true, providerId: id });
         result.sms = 'sent';
