@@ -195,4 +195,33 @@ describe('the promise and the PIN', () => {
     expect(seen).not.toHaveProperty('deliveryPin');
     expect(JSON.stringify(seen)).not.toContain(`"${firstView.deliveryPin}"`);
   });
+
+  it("the storefront's promise follows the kitchen's queue as a customer changes and cancels: only pizzas count", async () => {
+    const shop = await createShop(pool, 'queue');
+    const promise = async () => {
+      const r = await new Client(base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
+      expect(r.status).toBe(200);
+      return (r.body.shops as { id: number; promiseMinutes: number }[]).find((s) => s.id === shop.id)!.promiseMinutes;
+    };
+    const empty = await promise();
+    const coca = await productId(pool, 'coca-cola');
+    const placed = await new Client(base).post(
+      '/api/orders',
+      body(shop.id, address, { items: [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 6 }] }),
+    );
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const one = await promise();
+    // the customer makes it 16 pizzas (and as many drinks, which the oven does not see): 15 more
+    // pizzas ahead, at 2 minutes each on 2 ovens, is 15 minutes more
+    const changed = await new Client(base).patch(`/api/track/${placed.body.trackingToken}`, {
+      items: [{ productId: margherita, quantity: 16 }, { productId: coca, quantity: 6 }],
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const sixteen = await promise();
+    expect(sixteen - one).toBeGreaterThanOrEqual(10);
+    expect(sixteen - one).toBeLessThanOrEqual(20);
+    // cancelled, the queue is empty again
+    expect((await new Client(base).post(`/api/track/${placed.body.trackingToken}/cancel`, {})).status).toBe(200);
+    expect(await promise()).toBe(empty);
+  });
 });

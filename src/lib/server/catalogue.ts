@@ -28,19 +28,20 @@ export interface Pizzeria {
   prepTargetSeconds: number | null;
 }
 
-const PIZZERIA = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
+/** A shop's columns as a Pizzeria (`WHERE …` may follow). */
+export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;
 
 export async function listPizzerias(q: Queryable): Promise<Pizzeria[]> {
-  const { rows } = await q.query<Pizzeria>({ name: 'list-pizzerias', text: `${PIZZERIA} ORDER BY id` });
+  const { rows } = await q.query<Pizzeria>({ name: 'list-pizzerias', text: `${PIZZERIA_SELECT} ORDER BY id` });
   return rows;
 }
 
 export async function getPizzeria(q: Queryable, id: number): Promise<Pizzeria | null> {
-  const { rows } = await q.query<Pizzeria>({ name: 'get-pizzeria', text: `${PIZZERIA} WHERE id = $1`, values: [id] });
+  const { rows } = await q.query<Pizzeria>({ name: 'get-pizzeria', text: `${PIZZERIA_SELECT} WHERE id = $1`, values: [id] });
   return rows[0] ?? null;
 }
 

@@ -13,7 +13,8 @@ import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from './idempotency.ts';
 import { ORDER_VIEW } from './order-view.ts';
 import type { Geocoder } from './geocoder.ts';
-import { checkShopOpen, locateDelivery } from './places.ts';
+import { locateDelivery, refuseIfClosed } from './places.ts';
+import { PIZZERIA_SELECT, type Pizzeria } from './catalogue.ts';
 import { e164 } from './sms.ts';
 
 export interface StaffActor {
@@ -56,8 +57,8 @@ export async function itemsAhead(q: Queryable, order: OrderView): Promise<number
   if (!['pending_payment', 'received'].includes(order.status)) return 0;
   const { rows } = await q.query<{ n: number }>({
     name: 'items-ahead',
-    text: `SELECT coalesce(sum(i.quantity), 0)::int AS n FROM orders o JOIN order_items i ON i.order_id = o.id
-           WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND i.category = 'pizza' AND o.id <> $2
+    text: `SELECT coalesce(sum(o.pizzas), 0)::int AS n FROM orders o
+           WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND o.id <> $2
              AND (o.status = 'preparing' OR o.created_at < $3)`,
     values: [order.pizzeriaId, order.id, order.timestamps.created],
   });
@@ -158,10 +159,7 @@ interface CatalogueProduct extends PricedProduct {
  * The products asked for, with their recipes and options, and whether this shop took each off its
  * menu tonight.
  */
-async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
-  const { rows } = await q.query({
-    name: 'load-catalogue',
-    text: `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
+const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
        COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
@@ -169,17 +167,22 @@ async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: numbe
                    'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
                                             FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')))
                  FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
-       EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = $2 AND u.product_id = p.id
+       EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = ${pizzeriaId} AND u.product_id = p.id
                  AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
-     FROM products p WHERE p.active AND p.id = ANY($1)`,
-    values: [productIds, pizzeriaId],
-  });
-  return new Map(
-    rows.map((r) => [
+     FROM products p WHERE p.active AND p.id = ANY(${productIds})`;
+
+type CatalogueRow = { id: number; name: string; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[]; options: CatalogueProduct['options']; off_tonight: boolean };
+const catalogueOf = (rows: CatalogueRow[]) =>
+  new Map(
+    rows.map((r): [number, CatalogueProduct] => [
       r.id,
       { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
     ]),
   );
+
+async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
+  const { rows } = await q.query<CatalogueRow>({ name: 'load-catalogue', text: catalogueSelect('$1', '$2'), values: [productIds, pizzeriaId] });
+  return catalogueOf(rows);
 }
 
 /** The shop's stock for these ingredients, as it stands (no lock: `reserve` is what decides). */
@@ -209,7 +212,12 @@ async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check: Await
     text: 'SELECT reserve_stock($1, $2, $3, $4) AS short',
     values: [orderId, pizzeriaId, ids, ids.map((id) => check.needs.get(id)!)],
   });
-  const short = new Set(rows[0].short);
+  refuseShort(check, rows[0].short);
+}
+
+/** Refuses the order, naming the products, when reserve_stock found some ingredients short (the transaction rolls back). */
+function refuseShort(check: Pick<Awaited<ReturnType<typeof priceAndCheck>>, 'priced' | 'catalogue'>, shortIngredients: number[]) {
+  const short = new Set(shortIngredients);
   if (!short.size) return;
   const products = check.priced.lines.filter((l) => l.recipe.some((r) => short.has(r.ingredientId))).map((l) => l.productId);
   throw unavailableError(check.catalogue, [...new Set(products)]);
@@ -230,12 +238,44 @@ export async function foldConsumedStock(q: Queryable): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * What placing an order reads, in one statement: the shop (unknown: refused), the pizzas its
+ * kitchen has ahead (received or in the oven: the promise) and the products asked for.
+ */
+async function readBeforePlacing(q: Queryable, pizzeriaId: number, productIds: number[]) {
+  const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[] }>({
+    name: 'read-before-placing',
+    text: `SELECT (SELECT row_to_json(s) FROM (${PIZZERIA_SELECT} WHERE id = $1) s) AS shop,
+                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')) AS ahead,
+                  coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue`,
+    values: [pizzeriaId, productIds],
+  });
+  const { shop, ahead, catalogue } = rows[0];
+  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  return { shop, ahead, catalogue: catalogueOf(catalogue) };
+}
+
 /** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */
 async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
-  // the caps hold on what is merged, whichever door the lines came through
+  checkLineQuantities(items);
+  const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
+  const { priced, needs } = priceLines(catalogue, items, fulfilment);
+  // refused early when it is already short; `reserve` checks again, atomically, at the end
+  const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
+  // an ingredient the shop does not stock at all counts as zero
+  const unavailable = unavailableProducts(priced.lines, new Map(), freeStock(stock));
+  if (unavailable.length) throw unavailableError(catalogue, unavailable);
+  return { priced, needs, catalogue };
+}
+
+/** The caps on quantities hold on what is merged, whichever door the lines came through. */
+function checkLineQuantities(items: LineRequest[]) {
   const quantities = checkQuantities(items);
   if (!quantities.ok) throw invalid(quantities.fields);
-  const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
+}
+
+/** The lines priced against the catalogue (unknown, withdrawn, off tonight: refused), with what they need of the stock. */
+function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
   const priced = priceOrder(items, catalogue, fulfilment);
   if (!priced.ok) {
     throw invalid({
@@ -248,16 +288,12 @@ async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], f
   const offTonight = priced.lines.filter((l) => catalogue.get(l.productId)!.offTonight).map((l) => l.productId);
   if (offTonight.length) throw unavailableError(catalogue, offTonight);
   // each line with its own recipe: the product's, with what its options add or leave out
-  const needs = ingredientNeeds(priced.lines);
-  // refused early when it is already short; `reserve` checks again, atomically, at the end
-  const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
-  // an ingredient the shop does not stock at all counts as zero
-  const unavailable = unavailableProducts(priced.lines, new Map(), freeStock(stock));
-  if (unavailable.length) throw unavailableError(catalogue, unavailable);
-  return { priced, needs, catalogue };
+  return { priced, needs: ingredientNeeds(priced.lines), catalogue };
 }
 
-/** The order's lines, in one statement, in the order given, each with the options it was sold with. */
+/** The pizzas among an order's lines (orders.pizzas: the kitchen's queue counts them). */
+const pizzaCount = (lines: PricedLine[]) => lines.reduce((n, l) => n + (l.category === 'pizza' ? l.quantity : 0), 0);
+
 /** An order's lines as the parameters of linesFrom: one array per column. */
 const lineColumns = (lines: PricedLine[]) => [
   lines.map((l) => l.productId),
@@ -442,11 +478,16 @@ export async function placeOrder(
   }
   if (actor.kind === 'staff' && !canActOnShop(actor, input.pizzeriaId)) throw forbidden('not your shop');
   if (input.fulfilment === 'delivery' && !input.address) throw invalid({ address: 'a delivery needs an address' });
-  if (input.channel === 'online') await checkShopOpen(dbp, input.pizzeriaId);
+  checkLineQuantities(input.items);
+  // the shop, its queue and what it sells of the order, in one read before the transaction: what is
+  // read here only prices the order and shapes its promise; the stock is decided by `reserve`
+  const known = await readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId));
+  if (input.channel === 'online') refuseIfClosed(known.shop);
+  const { priced, needs, catalogue } = priceLines(known.catalogue, input.items, input.fulfilment);
   // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
   const spot =
     input.fulfilment === 'delivery'
-      ? await locateDelivery(dbp, { pizzeriaId: input.pizzeriaId, address: input.address!, takenByStaff: actor.kind === 'staff', geocoder: opts.geocoder ?? null, log: opts.log })
+      ? await locateDelivery(dbp, { shop: known.shop, address: input.address!, takenByStaff: actor.kind === 'staff', geocoder: opts.geocoder ?? null, log: opts.log })
       : null;
   const eta = opts.eta ?? DEFAULT_ETA_SETTINGS;
   // a customer's address (staff orders come from the shop's own, and are not counted against anyone)
@@ -470,17 +511,7 @@ export async function placeOrder(
         return { order, trackingToken: t[0].tracking_token, replayed: true };
       }
     }
-    const shop = await tx.query<{ lat: number; lng: number; ahead: number }>({
-      name: 'shop-and-queue',
-      // the pizzas the kitchen has ahead of this order, for the promise
-      text: `SELECT p.lat, p.lng, (SELECT coalesce(sum(i.quantity), 0)::int FROM orders o JOIN order_items i ON i.order_id = o.id
-                                  WHERE o.pizzeria_id = p.id AND o.status IN ('received', 'preparing') AND i.category = 'pizza') AS ahead
-             FROM pizzerias p WHERE p.id = $1`,
-      values: [input.pizzeriaId],
-    });
-    if (!shop.rows[0]) throw invalid({ pizzeriaId: 'unknown pizzeria' });
-    const check = await priceAndCheck(tx, input.pizzeriaId, input.items, input.fulfilment);
-    const { priced } = check;
+    const check = { priced, needs, catalogue };
     const paysOnline = input.payment === 'online';
     const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
     const limits = actor.kind === 'customer' ? opts.limits : undefined;
@@ -489,12 +520,12 @@ export async function placeOrder(
       await checkContactAllowance(tx, who, limits.ordersPerContactPerHour);
       if (paysOnline) await checkClientHolding(tx, who, itemCount(priced.lines), limits, null);
     }
-    const pizzas = priced.lines.reduce((n, l) => n + (l.category === 'pizza' ? l.quantity : 0), 0);
+    const pizzas = pizzaCount(priced.lines);
     const promised = promisedMinutes(
       {
         items: pizzas,
-        itemsAhead: shop.rows[0].ahead,
-        delivery: spot ? { distanceM: spot.at ? distanceM(shop.rows[0], spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
+        itemsAhead: known.ahead,
+        delivery: spot ? { distanceM: spot.at ? distanceM(known.shop, spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
       },
       eta,
     );
@@ -503,10 +534,13 @@ export async function placeOrder(
     const trackingToken = randomBytes(24).toString('base64url');
     const a = input.fulfilment === 'delivery' ? input.address! : null;
     const lines = priced.lines;
-    // the order's number of the day, the order and its lines in one statement: the shop's counter
-    // row is locked from here to the commit (every order of the shop takes its number from it), so
-    // as few round trips as possible follow it
-    const { rows } = await tx.query<{ id: string }>({
+    // the order's number of the day, the order, its lines and what it holds of the shop's stock, in
+    // one statement: the shop's counter row and its stock rows are locked from here to the commit
+    // (every order of the shop takes its number and its ingredients from them), so as few round trips
+    // as possible follow it. The stock is reserved by reserve_stock (db/migrations/0009) once the
+    // order row exists, each ingredient only if the shop still has it free.
+    const ingredients = [...needs.keys()];
+    const { rows } = await tx.query<{ id: string; short: number[] }>({
       name: `insert-order-${status}`,
       text: `WITH numbered AS (
          INSERT INTO order_counters (pizzeria_id, business_day, last_number)
@@ -517,18 +551,20 @@ export async function placeOrder(
          INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
            address_street, address_postcode, address_city, address_lat, address_lng,
            payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key)
+           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, pizzas)
          SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
-           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25
+           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26
          FROM numbered n
          RETURNING id
        ), lined AS (
          INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
          SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
-         FROM placed, ${linesFrom(26)}
+         FROM placed, ${linesFrom(27)}
          ORDER BY l.n
+       ), reserved AS (
+         SELECT reserve_stock(placed.id, $1, $34::int[], $35::int[]) AS short FROM placed
        )
-       SELECT id FROM placed`,
+       SELECT placed.id, reserved.short FROM placed, reserved`,
       values: [
         input.pizzeriaId, input.channel, input.fulfilment,
         input.customer.name, input.customer.phone, input.customer.email ?? null,
@@ -541,11 +577,14 @@ export async function placeOrder(
         input.lang ?? 'fr',
         clientAddress,
         who.phone,
+        pizzas,
         ...lineColumns(lines),
+        ingredients,
+        ingredients.map((id) => needs.get(id)!),
       ],
     });
     const orderId = rows[0].id;
-    await reserve(tx, orderId, input.pizzeriaId, check);
+    refuseShort(check, rows[0].short);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
     const { order } = await recordEvent(tx, orderId, 'order.placed', actor, { announce: opts.announce });
@@ -801,10 +840,10 @@ export async function modifyByToken(
     // due (refunded by the workers)
     const restartPayment = o.status === 'pending_payment' && o.payment_method === 'online';
     await tx.query(
-      `UPDATE orders SET total_cents = $2, version = version + 1
+      `UPDATE orders SET total_cents = $2, pizzas = $3, version = version + 1
          ${restartPayment ? ', payment_attempt = payment_attempt + 1' : ''}
        WHERE id = $1`,
-      [id, priced.totalCents],
+      [id, priced.totalCents, pizzaCount(priced.lines)],
     );
     return recordEvent(tx, id, 'order.modified', { kind: 'customer' }, publishing);
   });

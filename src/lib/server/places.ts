@@ -6,7 +6,7 @@ import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../doma
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
 import { listPizzerias, type Pizzeria } from './catalogue.ts';
 import type { Queryable } from './db.ts';
-import { AppError, invalid } from './errors.ts';
+import { AppError } from './errors.ts';
 import { GeocoderUnavailable, type Geocoder } from './geocoder.ts';
 
 export type LocationSource = 'pin' | 'device' | 'geocoder' | 'staff';
@@ -35,7 +35,7 @@ const km = (m: number) => `${(m / 1000).toFixed(1)} km`;
  */
 export async function locateDelivery(
   q: Queryable,
-  opts: { pizzeriaId: number; address: DeliveryAddressInput; takenByStaff: boolean; geocoder: Geocoder | null; log?: (msg: string, err: unknown) => void },
+  opts: { shop: Pizzeria; address: DeliveryAddressInput; takenByStaff: boolean; geocoder: Geocoder | null; log?: (msg: string, err: unknown) => void },
 ): Promise<DeliverySpot> {
   const { address } = opts;
   let at: LatLng | null = null;
@@ -61,11 +61,10 @@ export async function locateDelivery(
       fields: { address: 'we could not find this address: check it, or place the pin on the map' },
     });
   }
-  const shops = await listPizzerias(q);
-  const shop = shops.find((s) => s.id === opts.pizzeriaId);
-  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  const { shop } = opts;
   if (inZone(at, shop.zone)) return { at, source };
-  throw outsideZone(shop, at, shops);
+  // outside: the refusal names who delivers there, or the nearest shop for a pickup
+  throw outsideZone(shop, at, await listPizzerias(q));
 }
 
 function outsideZone(shop: Pizzeria, at: LatLng, shops: Pizzeria[]): AppError {
@@ -139,18 +138,19 @@ export async function geocodeForStorefront(geocoder: Geocoder | null, address: {
 async function kitchenQueues(q: Queryable): Promise<Map<number, number>> {
   const { rows } = await q.query<{ pizzeria_id: number; pizzas: number }>({
     name: 'kitchen-queues',
-    text: `SELECT o.pizzeria_id, sum(i.quantity)::int AS pizzas FROM orders o JOIN order_items i ON i.order_id = o.id
-           WHERE o.status IN ('received', 'preparing') AND i.category = 'pizza' GROUP BY o.pizzeria_id`,
+    text: `SELECT o.pizzeria_id, sum(o.pizzas)::int AS pizzas FROM orders o
+           WHERE o.status IN ('received', 'preparing') GROUP BY o.pizzeria_id`,
   });
   return new Map(rows.map((r) => [r.pizzeria_id, r.pizzas]));
 }
 
 const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', hour: '2-digit', minute: '2-digit' });
 
-/** A customer cannot order online from a shop outside its opening hours (staff taking a call can). */
-export async function checkShopOpen(q: Queryable, pizzeriaId: number, now = new Date()): Promise<void> {
-  const shop = (await listPizzerias(q)).find((s) => s.id === pizzeriaId);
-  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+/**
+ * Refuses a customer's online order to a shop that paused them or is closed now, saying when it
+ * opens (staff taking a call can order outside the opening hours).
+ */
+export function refuseIfClosed(shop: Pizzeria, now = new Date()): void {
   if (shop.onlinePaused) {
     throw new AppError(422, 'shop_paused', `${shop.name} has paused online orders for a moment: try again shortly, or call the shop`, {
       fields: { pizzeriaId: `${shop.name} has paused online orders for a moment` },
