@@ -285,6 +285,8 @@ interface Screen {
 }
 interface MoveRecord {
   order: Order;
+  /** The status the move asked for. */
+  to: string;
   expected: number;
   sentAt: number;
   answeredAt: number; // NaN until answered
@@ -470,7 +472,7 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
     const to = next[o.status];
     const shop = shops.get(o.shop)!;
     const cookie = to === 'collected' ? shop.counter : shop.kitchen;
-    const rec: MoveRecord = { order: o, expected: expectedFor(o), sentAt: performance.now(), answeredAt: NaN, receipts: [], duplicates: 0, failed: false };
+    const rec: MoveRecord = { order: o, to, expected: expectedFor(o), sentAt: performance.now(), answeredAt: NaN, receipts: [], duplicates: 0, failed: false };
     const key = `${o.id}#${o.version + 1}`;
     screens.moves.set(key, rec); // before sending: an event may arrive before the answer
     records.push(rec);
@@ -557,11 +559,11 @@ async function phase(system: string, screens: Screens, screenList: Screen[], ord
       const b = bySecond.get(sec) ?? { max: 0, slow: [] };
       const ms = r.answeredAt - r.sentAt;
       b.max = Math.max(b.max, ms);
-      if (ms > 20) b.slow.push(`${Math.round((r.sentAt - start) % 1000)}:${Math.round(ms)}`);
+      if (ms > 20) b.slow.push(`${r.to}@${Math.round((r.sentAt - start) % 1000)}:${Math.round(ms)}`);
       bySecond.set(sec, b);
     }
     say(`  phase started at ${Math.round(performance.timeOrigin + start)}`);
-    for (const [sec, b] of [...bySecond].sort((x, y) => x[0] - y[0])) say(`  t=${sec}s API max ${f1(b.max)} ms; over 20 ms (ms into the second: ms): ${b.slow.join(' ')}`);
+    for (const [sec, b] of [...bySecond].sort((x, y) => x[0] - y[0])) say(`  t=${sec}s API max ${f1(b.max)} ms; over 20 ms (status asked@ms into the second: ms): ${b.slow.join(' ')}`);
   }
   // forget the keys of this phase (the map is keyed by the version each move made)
   screens.moves.clear();
@@ -738,6 +740,7 @@ async function main() {
     let seq = 0;
     async function placeOrders(n: number, tracked: boolean) {
       const t0 = performance.now();
+      const cpu0 = { server: servers.reduce((a, s) => a + cpuSeconds(s.pid!), 0), workers: cpuSeconds(workers!.pid!), gen: process.cpuUsage(), pg: postgresCpu(), machine: machineTicks() };
       await pooled(Array.from({ length: n }), PLACE_CONCURRENCY, async () => {
         const i = seq++;
         const shop = shops[i % shops.length];
@@ -754,7 +757,22 @@ async function main() {
         const doc = (await v.json()) as Record<string, unknown>;
         orders.push({ id: r.body.id, shop: shop.id, token: tracked ? r.body.trackingToken : null, doc, status: r.body.status, version: r.body.version, busy: false });
       });
-      say(`  ${n} orders placed through the API in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const secs = (performance.now() - t0) / 1000;
+      const gen = process.cpuUsage(cpu0.gen);
+      const m = machineTicks();
+      const used = {
+        server: servers.reduce((a, s) => a + cpuSeconds(s.pid!), 0) - cpu0.server,
+        workers: cpuSeconds(workers!.pid!) - cpu0.workers,
+        pg: postgresCpuSince(cpu0.pg),
+      };
+      const pct = (cpuSecs: number) => `${Math.round((cpuSecs / secs) * 100)}%`;
+      // CPU per order is steadier than the time from run to run on a shared machine
+      say(
+        `  ${n} orders placed through the API in ${secs.toFixed(1)} s (${Math.round(n / secs)}/s); CPU (100% = one core): ` +
+          `server ${pct(used.server)}, workers ${pct(used.workers)}, Postgres ${pct(used.pg)}, generator ${pct((gen.user + gen.system) / 1e6)}, ` +
+          `machine ${Math.round(((m.busy - cpu0.machine.busy) / (m.total - cpu0.machine.total)) * 100)}% of all cores busy; ` +
+          `CPU per order: server ${((used.server / n) * 1000).toFixed(1)} ms, workers ${((used.workers / n) * 1000).toFixed(1)} ms, Postgres ${((used.pg / n) * 1000).toFixed(1)} ms`,
+      );
     }
     /** Waits until the server and workers are quiet (the placement burst relayed and reacted to). */
     async function settle() {
