@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import pino from 'pino';
 import { config } from '../src/lib/server/config.ts';
 import { flushErrorReports, initErrorReporting } from '../src/lib/server/observability.ts';
@@ -5,6 +6,13 @@ import { startWorkers } from './workers.ts';
 
 const cfg = config();
 const log = pino({ level: cfg.LOG_LEVEL });
+// the server answers people and tells the screens; the workers' jobs can wait a few milliseconds:
+// where both share a machine, the server gets the CPU first (WORKERS_NICE)
+try {
+  setPriority(Math.max(getPriority(), cfg.WORKERS_NICE));
+} catch (err) {
+  log.warn({ err }, 'could not lower the workers\' CPU priority');
+}
 initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
 
 // handlers first: a signal during start-up still stops cleanly

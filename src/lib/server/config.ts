@@ -60,6 +60,12 @@ const schema = z
     MAINTENANCE_CRON: z.string().min(9).default('30 4 * * 0'),
     EVENT_ARCHIVE_DAYS: z.coerce.number().int().positive().default(90),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /**
+     * How much the workers' process yields the CPU to the server's (a nice value, 0 to 19): on a
+     * machine both share, a burst of jobs (a rush's messages) must not slow the answers and the
+     * screens. Lowering one's own priority needs no privilege.
+     */
+    WORKERS_NICE: z.coerce.number().int().min(0).max(19).default(10),
     /** Failed logins allowed per IP and email in 15 minutes. */
     RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
