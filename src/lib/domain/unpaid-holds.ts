@@ -54,7 +54,7 @@ export function overUnpaidShare(levels: readonly UnpaidLevel[], share: number): 
 
 /**
  * The email as the limits count it: lower-cased, without a `+tag` in its local part (the same
- * mailbox under another name). Its SQL twin: contactEmailSql in src/lib/server/orders.ts.
+ * mailbox under another name). Orders carry it as email_key (db/migrations/0032), written when placed.
  */
 export function contactEmail(email: string): string {
   const e = email.trim().toLowerCase();

@@ -345,9 +345,6 @@ const clientKeys = (address: string | null, phone: string, email: string | null 
   email: email ? contactEmail(email) : null,
 });
 
-/** contactEmail() in SQL, of the column `col`. */
-const contactEmailSql = (col: string) => `regexp_replace(lower(btrim(${col})), '\\+[^@]*(@[^@]*)$', '\\1')`;
-
 const tooMany = (code: string, message: string, field: string) => new AppError(429, code, message, { fields: { [field]: message } });
 
 /**
@@ -368,7 +365,7 @@ async function checkContactAllowance(tx: Tx, who: ClientKeys, perHour: number) {
   const { rows } = await tx.query<{ phone: number; email: number }>({
     name: 'contact-orders',
     text: `SELECT (SELECT count(*) FROM orders WHERE channel = 'online' AND phone_key = $1 AND created_at > now() - interval '1 hour')::int AS phone,
-                  (SELECT count(*) FROM orders WHERE channel = 'online' AND ${contactEmailSql('customer_email')} = $2 AND created_at > now() - interval '1 hour')::int AS email`,
+                  (SELECT count(*) FROM orders WHERE channel = 'online' AND email_key = $2 AND created_at > now() - interval '1 hour')::int AS email`,
     values: [who.phone, who.email],
   });
   if (rows[0].phone >= perHour) {
@@ -387,10 +384,10 @@ async function checkClientHolding(tx: Tx, who: ClientKeys, items: number, limits
   const { rows } = await tx.query<ClientHolding & { who: 'address' | 'phone' | 'email' }>({
     name: 'client-unpaid',
     text: `WITH unpaid AS (
-             SELECT o.client_address, o.phone_key, ${contactEmailSql('o.customer_email')} AS email,
+             SELECT o.client_address, o.phone_key, o.email_key AS email,
                     (SELECT coalesce(sum(i.quantity), 0) FROM order_items i WHERE i.order_id = o.id) AS items
              FROM orders o WHERE o.status = 'pending_payment' AND o.id IS DISTINCT FROM $4::uuid
-               AND (o.client_address <<= $1::inet OR o.phone_key = $2 OR ${contactEmailSql('o.customer_email')} = $3))
+               AND (o.client_address <<= $1::inet OR o.phone_key = $2 OR o.email_key = $3))
            SELECT 'address' AS who, count(*)::int AS orders, coalesce(sum(items), 0)::int AS items FROM unpaid WHERE client_address <<= $1::inet
            UNION ALL SELECT 'phone', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE phone_key = $2
            UNION ALL SELECT 'email', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE email = $3`,
@@ -551,18 +548,18 @@ export async function placeOrder(
          INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
            address_street, address_postcode, address_city, address_lat, address_lng,
            payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, pizzas)
+           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas)
          SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
-           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26
+           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26, $27
          FROM numbered n
          RETURNING id
        ), lined AS (
          INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
          SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
-         FROM placed, ${linesFrom(27)}
+         FROM placed, ${linesFrom(28)}
          ORDER BY l.n
        ), reserved AS (
-         SELECT reserve_stock(placed.id, $1, $34::int[], $35::int[]) AS short FROM placed
+         SELECT reserve_stock(placed.id, $1, $35::int[], $36::int[]) AS short FROM placed
        )
        SELECT placed.id, reserved.short FROM placed, reserved`,
       values: [
@@ -577,6 +574,7 @@ export async function placeOrder(
         input.lang ?? 'fr',
         clientAddress,
         who.phone,
+        who.email,
         pizzas,
         ...lineColumns(lines),
         ingredients,
