@@ -47,7 +47,7 @@ export default ts.config(
   {
     files: ['server/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../workers/**'], message: 'the server and the workers share src/lib/server (the queue map too), not each other' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../workers/**', '../../workers/**'], message: 'the server and the workers share src/lib/server (the queue map too), not each other' }] }],
     },
   },
   {

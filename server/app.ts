@@ -19,7 +19,7 @@ import { pendingMigrations } from '../db/migrate-runner.ts';
 import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { MEDIA_KEY, mediaStoreFrom } from '../src/lib/server/media.ts';
-import { createApi } from './api.ts';
+import { createApi } from './api/index.ts';
 import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';

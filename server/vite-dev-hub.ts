@@ -11,7 +11,7 @@ export function devHub(): Plugin {
     async configureServer(server) {
       if (!server.httpServer || process.env.VITEST) return;
       const { config } = await import('../src/lib/server/config.ts');
-      const { createApi } = await import('./api.ts');
+      const { createApi } = await import('./api/index.ts');
       const { createHub } = await import('./hub.ts');
       const { createPool, setDb } = await import('../src/lib/server/db.ts');
       const express = (await import('express')).default;

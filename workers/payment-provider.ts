@@ -41,7 +41,7 @@ export interface PaymentProvider {
  * order's total, captured by hand (the hold is taken when the kitchen starts the order). Every
  * call carries an idempotency key made from the order (and attempt, or amount refunded so far),
  * so a retried job never charges, captures or refunds twice. What the customer does on the payment
- * form comes back as webhook events (server/api.ts), not from here.
+ * form comes back as webhook events (server/api/payments.ts), not from here.
  */
 export class StripePaymentProvider implements PaymentProvider {
   readonly name = 'stripe';

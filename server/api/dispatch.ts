@@ -1,0 +1,23 @@
+// Dispatch: the driver's answer to an offer, a manager's hand, head office lending a driver.
+import { assignSchema, idParam, lendSchema, offerAnswerSchema } from '../../src/lib/order-requests.ts';
+import { answerOffer, assignByHand, lendDriver } from '../../src/lib/server/dispatch.ts';
+import { Routes, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
+
+export function dispatchRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+
+  api.staff(['driver']).post('/orders/:id/offer', { body: offerAnswerSchema }, async ({ req, user, actor, body }) => {
+    const { order } = await answerOffer(db, actor, orderId(req), body);
+    return orderResponse(order, user);
+  });
+  api.staff(['manager', 'admin']).post('/orders/:id/assign', { body: assignSchema }, async ({ req, user, actor, body }) => {
+    const { order } = await assignByHand(db, actor, orderId(req), body);
+    return orderResponse(order, user);
+  });
+  api.staff(['admin']).post('/drivers/:id/lend', { body: lendSchema }, ({ req, actor, body }) =>
+    lendDriver(db, ctx.positions, actor, parse(idParam, req.params.id), body.toShop),
+  );
+
+  return api.router;
+}

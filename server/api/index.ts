@@ -1,0 +1,147 @@
+// The JSON API as mounted at /api, by the production server and by `vite dev` alike: the checks
+// every request passes (its origin, its session), then one router per resource, then errors
+// rendered as `{ error: { code, message, requestId } }`.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Store } from 'express-rate-limit';
+import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/auth.ts';
+import type { Config } from '../../src/lib/server/config.ts';
+import type { Db } from '../../src/lib/server/db.ts';
+import { AppError, notFound } from '../../src/lib/server/errors.ts';
+import { AddressApiGeocoder } from '../../src/lib/server/geocoder.ts';
+import { createMailer, type Mailer } from '../../src/lib/server/mailer.ts';
+import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/media.ts';
+import { reportError } from '../../src/lib/server/observability.ts';
+import { originAllowed } from '../../src/lib/server/origin.ts';
+import type { PositionStore } from '../../src/lib/server/positions.ts';
+import type { QueueOf } from '../../src/lib/server/queues.ts';
+import type { OrderView } from '../../src/lib/realtime/contract.ts';
+import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
+import type { ApiContext, ApiLog } from './kit.ts';
+import { accountRoutes } from './account.ts';
+import { dispatchRoutes } from './dispatch.ts';
+import { doorRoutes } from './door.ts';
+import { driverRoutes } from './driver.ts';
+import { liveRoutes } from './live.ts';
+import { menuRoutes } from './menu.ts';
+import { moneyRoutes } from './money.ts';
+import { orderRoutes } from './orders.ts';
+import { paymentRoutes, paymentWebhook } from './payments.ts';
+import { shopRoutes } from './shops.ts';
+import { staffRoutes } from './staff.ts';
+import { stockRoutes } from './stock.ts';
+import { storefrontRoutes } from './storefront.ts';
+import { trackingRoutes } from './tracking.ts';
+
+export interface ApiDeps {
+  db: Db;
+  config: Config;
+  log: ApiLog;
+  limiterStore?: (prefix: string) => Store;
+  /**
+   * Called after a change commits, before the answer: the hub publishes and relays it, so that when
+   * the API says "done", every screen is already being told.
+   */
+  relayed?: () => Promise<void>;
+  /**
+   * Whether `relayed` publishes what the API committed (a hub runs in this process): the order's
+   * rush-hour changes (place, move, change, cancel) then commit without waking the publishers.
+   */
+  publishesChanges?: () => boolean;
+  /** The newest view of an open order this process's hub relayed (a move is checked against it: advanceOrder's `seen`). */
+  seenOrder?: (orderId: string) => OrderView | undefined;
+  /** Drivers' latest positions (Redis), for the maps. */
+  positions?: PositionStore;
+  /** Outgoing email (staff invitations and password resets). */
+  mailer?: Mailer;
+  /** Where product photos are kept. */
+  media?: MediaStore;
+  /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
+  enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** The workers' accounts queue (password resets); the shared one from the environment without it. */
+  accountQueue?: QueueOf<'accounts'>;
+}
+
+/** The routers' context from the API's dependencies (defaults for what a `vite dev` server does not give). */
+function contextOf(deps: ApiDeps): ApiContext {
+  const { config } = deps;
+  return {
+    db: deps.db,
+    config,
+    log: deps.log,
+    geocoder: config.GEOCODER_URL === 'none' ? null : new AddressApiGeocoder(config.GEOCODER_URL, { timeoutMs: config.GEOCODER_TIMEOUT_MS }),
+    positions: deps.positions ?? null,
+    mailer: deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: deps.log as never, production: config.NODE_ENV === 'production' }),
+    media: deps.media ?? mediaStoreFrom(config),
+    relayed: deps.relayed ?? (() => Promise.resolve()),
+    announce: () => !(deps.relayed && deps.publishesChanges?.()),
+    seenOrder: (id) => deps.seenOrder?.(id),
+    // floods of anonymous requests (failed logins are counted by the login service), per client address
+    limiter: limiterFactory(config, deps.limiterStore),
+    customerLimiter: customerRateLimit(config, deps.limiterStore),
+    // what one client may hold unpaid, and ask for one phone or email (counted in Postgres, src/lib/server/orders.ts)
+    orderLimits: {
+      ordersPerClient: config.UNPAID_ORDERS_PER_CLIENT,
+      itemsPerClient: config.UNPAID_ITEMS_PER_CLIENT,
+      stockShare: config.UNPAID_STOCK_SHARE,
+      ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
+    },
+    enqueuePaymentEvent: deps.enqueuePaymentEvent,
+    accountQueue: deps.accountQueue,
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function createApi(deps: ApiDeps): express.Router {
+  const ctx = contextOf(deps);
+  const r = express.Router();
+  // a page of another origin must not change state with a staff cookie (absent Origin: not a browser)
+  r.use((req, _res, next) => {
+    if (SAFE_METHODS.has(req.method) || originAllowed(req.headers.origin, { host: req.host, protocol: req.protocol }, ctx.config)) return next();
+    next(new AppError(403, 'bad_origin', 'requests that change something must come from our own pages'));
+  });
+  r.use(async (req, _res, next) => {
+    try {
+      req.user = await cachedUserForSession(ctx.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+  // the payment provider's webhook reads its body raw (its signature is over the bytes): before the JSON parser
+  r.use(paymentWebhook(ctx));
+  r.use(express.json({ limit: '32kb' }));
+  for (const routes of [
+    accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
+    driverRoutes, stockRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes,
+  ]) {
+    r.use(routes(ctx));
+  }
+  r.use((_req, _res, next) => next(notFound('route')));
+  r.use(errorMiddleware(ctx.log));
+  return r;
+}
+
+/** Renders AppError (and body-parser's errors) as `{ error: { code, message, fields? } }`. */
+function errorMiddleware(log: ApiLog) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = String(req.id);
+    if (err instanceof AppError) return res.status(err.status).json({ error: { ...err.toJSON().error, requestId } });
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large', requestId } });
+    if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body', requestId } });
+    if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message), requestId } });
+    // last resort: Postgres refused a value (class 22, data exception: out of range, bad encoding,
+    // malformed uuid) that validation let through. The input was bad, so the answer is a 4xx, but
+    // it is still logged and reported: validation up front should have caught it
+    const pgCode = (err as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && /^22[0-9A-Z]{3}$/.test(pgCode)) {
+      log.error({ err, requestId }, 'invalid value reached the database');
+      reportError(err, { requestId, path: req.originalUrl });
+      return res.status(400).json({ error: { code: 'bad_request', message: 'a value in the request is malformed or out of range', requestId } });
+    }
+    log.error({ err, requestId }, 'unhandled error');
+    reportError(err, { requestId, path: req.originalUrl });
+    res.status(500).json({ error: { code: 'server_error', message: 'something went wrong', requestId } });
+  };
+}

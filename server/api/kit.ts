@@ -1,0 +1,203 @@
+// What every resource's router shares: the context the API is built with, the request's checks
+// (who may call, what the body and query must be), and one rule for answers: a route that writes
+// answers only once its change is published and on its way to the screens (`ApiContext.relayed`),
+// because the route builder awaits it before answering, not because the route remembers to.
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
+import type { SessionUser } from '../../src/lib/server/auth.ts';
+import type { Config } from '../../src/lib/server/config.ts';
+import type { Db } from '../../src/lib/server/db.ts';
+import { forbidden, invalid, notFound, unauthorized } from '../../src/lib/server/errors.ts';
+import type { Geocoder } from '../../src/lib/server/geocoder.ts';
+import type { Mailer } from '../../src/lib/server/mailer.ts';
+import type { MediaStore } from '../../src/lib/server/media.ts';
+import type { PositionStore } from '../../src/lib/server/positions.ts';
+import type { QueueOf } from '../../src/lib/server/queues.ts';
+import type { OrderLimits, StaffActor } from '../../src/lib/server/orders.ts';
+import type { OrderView } from '../../src/lib/realtime/contract.ts';
+import { orderForStaff } from '../../src/lib/realtime/audiences.ts';
+import { createI18n, pickLocale } from '../../src/lib/i18n/index.ts';
+import { readCookie } from '../../src/lib/server/auth.ts';
+import { UUID, idParam } from '../../src/lib/order-requests.ts';
+import type { limiterFactory } from '../rate-limits.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: SessionUser | null;
+  }
+}
+
+export interface ApiLog {
+  error: (o: object, m: string) => void;
+}
+
+/** What the routers are built with (server/api/index.ts makes it from createApi's dependencies). */
+export interface ApiContext {
+  db: Db;
+  config: Config;
+  log: ApiLog;
+  /** Addresses to spots; null when GEOCODER_URL is none. */
+  geocoder: Geocoder | null;
+  /** Drivers' latest positions (Redis), for the maps; null without Redis. */
+  positions: PositionStore | null;
+  mailer: Mailer;
+  media: MediaStore;
+  /** Resolves once what the API committed is published and relayed by this process's hub (at once without one). */
+  relayed: () => Promise<void>;
+  /** Whether a change should wake the publishers itself (false when `relayed` publishes it). */
+  announce: () => boolean;
+  /** The newest view of an open order this process's hub relayed (a move is checked against it). */
+  seenOrder: (orderId: string) => OrderView | undefined;
+  /** Limits per client address, counted in Redis by every server together. */
+  limiter: ReturnType<typeof limiterFactory>;
+  /** What a customer (anyone not signed in as staff) may ask in 10 minutes. */
+  customerLimiter: RequestHandler;
+  /** What one client may hold unpaid, and ask for one phone or email. */
+  orderLimits: OrderLimits;
+  /** Hands a kept payment event to the workers; absent: payments are not taken online here. */
+  enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** The workers' accounts queue (password resets); the shared one from the environment without it. */
+  accountQueue?: QueueOf<'accounts'>;
+}
+
+export type Role = SessionUser['role'];
+
+// ---------- checks ----------
+
+// the back office's schemas speak in message keys (src/lib/back-office-requests.ts): the API answers in English
+const english = createI18n('en').t;
+
+/** The value as the schema reads it, or a 400 naming each field that is wrong. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const fields: Record<string, string> = {};
+  for (const issue of r.error.issues) {
+    const key = issue.path.join('.') || 'body';
+    fields[key] ??= issue.message.startsWith('form.') ? english(issue.message) : issue.message;
+  }
+  throw invalid(fields);
+}
+
+export const staffActor = (u: SessionUser): StaffActor => ({ kind: 'staff', id: u.id, role: u.role, pizzeriaId: u.pizzeriaId, name: u.name });
+
+/** The `:id` of the path as a numeric id (a shop, a product, a staff member), or a 400. */
+export const numericId = (req: Request, name = 'id') => parse(idParam, req.params[name]);
+
+/** The `:id` of the path as an order id; anything else is no order (404). */
+export function orderId(req: Request): string {
+  const id = String(req.params.id);
+  if (!UUID.test(id)) throw notFound('order');
+  return id;
+}
+
+/** The visitor's language: ?lang=, else the language cookie the pages set, else French. */
+export const visitorLocale = (req: Request) => pickLocale(typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang'));
+
+/** An order as the API answers it: whole to its customer (the tracking link), as their screen sees it to staff (audiences.ts). */
+export const orderResponse = (whole: OrderView, staff?: SessionUser) => {
+  const o = staff ? orderForStaff(staff, whole) : whole;
+  return { ...o, total: o.totalCents, amountToCollect: o.amountDueCents };
+};
+
+// ---------- answers ----------
+
+/** An answer other than 200 with the returned body. */
+export class Answer {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
+}
+export const created = (body: unknown) => new Answer(201, body);
+export const accepted = (body: unknown) => new Answer(202, body);
+export const noContent = () => new Answer(204);
+
+/**
+ * What a handler returns: a JSON body (200), an Answer, or a function that answers itself (a file,
+ * a redirect), called when the route may answer.
+ */
+export type Reply = unknown;
+
+function send(res: Response, reply: Reply) {
+  if (typeof reply === 'function') return (reply as (res: Response) => void)(res);
+  if (reply instanceof Answer) {
+    res.status(reply.status);
+    return reply.body === undefined ? res.end() : res.json(reply.body);
+  }
+  res.json(reply);
+}
+
+// ---------- routes ----------
+
+interface Shape<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  /** The JSON body's schema (a 400 naming the wrong fields otherwise). */
+  body?: B;
+  /** The query string's schema. */
+  query?: Q;
+  /** Middleware before the handler: a rate limit, a raw body parser. */
+  use?: RequestHandler[];
+}
+type Parsed<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
+export interface Call<B, Q> {
+  req: Request;
+  res: Response;
+  body: B;
+  query: Q;
+}
+export interface StaffCall<B, Q> extends Call<B, Q> {
+  user: SessionUser;
+  actor: StaffActor;
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+const WRITES = new Set<Method>(['post', 'put', 'patch', 'delete']);
+
+type Handler<C> = (call: C) => Promise<Reply> | Reply;
+type Route<W> = <B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+  path: string,
+  shape: Shape<B, Q>,
+  handler: Handler<W & Call<Parsed<B>, Parsed<Q>>>,
+) => void;
+export type Verbs<W> = Record<Method, Route<W>>;
+
+/**
+ * One resource's routes. `anyone` routes are open (a visitor, a customer with a tracking link, a
+ * signed-in member of staff all reach them); `staff(roles)` routes need a session, and one of the
+ * roles when given. Every route that writes (POST, PUT, PATCH, DELETE) answers once `relayed()` has
+ * resolved, so when the API says "done" the screens are already being told.
+ */
+export class Routes {
+  readonly router = express.Router();
+  constructor(private readonly ctx: Pick<ApiContext, 'relayed'>) {}
+
+  readonly anyone: Verbs<{ user: SessionUser | null }> = this.verbs((req) => ({ user: req.user ?? null }));
+
+  staff(roles?: readonly Role[]): Verbs<{ user: SessionUser; actor: StaffActor }> {
+    return this.verbs((req) => {
+      if (!req.user) throw unauthorized();
+      if (roles && !roles.includes(req.user.role)) throw forbidden(`this needs one of: ${roles.join(', ')}`);
+      return { user: req.user, actor: staffActor(req.user) };
+    });
+  }
+
+  private verbs<W extends object>(who: (req: Request) => W): Verbs<W> {
+    const add = (method: Method) => (path: string, shape: Shape<z.ZodType | undefined, z.ZodType | undefined>, handler: Handler<W & Call<unknown, unknown>>) => {
+      const writes = WRITES.has(method);
+      this.router[method](path, ...(shape.use ?? []), async (req: Request, res: Response) => {
+        const call = {
+          ...who(req),
+          req,
+          res,
+          body: shape.body ? parse(shape.body, req.body) : undefined,
+          query: shape.query ? parse(shape.query, req.query) : undefined,
+        };
+        const reply = await handler(call);
+        if (writes) await this.ctx.relayed();
+        send(res, reply);
+      });
+    };
+    return { get: add('get'), post: add('post'), put: add('put'), patch: add('patch'), delete: add('delete') } as Verbs<W>;
+  }
+}

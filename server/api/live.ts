@@ -1,0 +1,51 @@
+// What the managers' live page reads: the drivers (on shift or not, their load, where they are,
+// stale after a minute), what needs them now, the evening in figures, and where a driver went with
+// an order. A manager sees their shop's, head office one shop's or every shop's.
+import type { Request } from 'express';
+import { z } from 'zod';
+import { UUID, idParam } from '../../src/lib/order-requests.ts';
+import type { SessionUser } from '../../src/lib/server/auth.ts';
+import { alertsOfShops } from '../../src/lib/server/alerts.ts';
+import { listPizzerias } from '../../src/lib/server/catalogue.ts';
+import { driversOfShops } from '../../src/lib/server/drivers.ts';
+import { forbidden, notFound } from '../../src/lib/server/errors.ts';
+import { shopFigures } from '../../src/lib/server/figures.ts';
+import { canActOnShop, getOrder } from '../../src/lib/server/orders.ts';
+import { deliveryTrail } from '../../src/lib/server/positions.ts';
+import { Routes, parse, staffActor, type ApiContext } from './kit.ts';
+
+const shopQuery = z.strictObject({ pizzeriaId: idParam.optional() });
+
+export function liveRoutes(ctx: ApiContext) {
+  const { db, config } = ctx;
+  const api = new Routes(ctx);
+  const managers = api.staff(['manager', 'admin']);
+
+  // the shops asked for (?pizzeriaId=), else the caller's: their own shop, every shop for head office
+  const shopsAsked = async (req: Request, user: SessionUser) => {
+    const shop = parse(shopQuery, req.query).pizzeriaId;
+    if (shop) {
+      if (!canActOnShop(staffActor(user), shop)) throw forbidden('not your shop');
+      return [shop];
+    }
+    return user.role === 'admin' ? (await listPizzerias(db)).map((p) => p.id) : [user.pizzeriaId!];
+  };
+
+  managers.get('/drivers', {}, async ({ req, user }) => driversOfShops(db, await shopsAsked(req, user), ctx.positions));
+  // what needs the manager now, most urgent first (src/lib/domain/alerts.ts)
+  managers.get('/alerts', {}, async ({ req, user }) =>
+    alertsOfShops(db, await shopsAsked(req, user), ctx.positions, config.DRIVER_POSITION_FRESH_SECONDS * 1000),
+  );
+  // the evening in figures per shop: done, average kitchen and road times, promises kept
+  managers.get('/figures', {}, async ({ req, user }) => shopFigures(db, await shopsAsked(req, user)));
+
+  // where the driver went with an order (sampled), for a customer's dispute
+  managers.get('/orders/:id/trail', {}, async ({ req, actor }) => {
+    const id = parse(z.string().regex(UUID, 'not an order id'), req.params.id);
+    const order = await getOrder(db, id);
+    if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
+    return deliveryTrail(db, id);
+  });
+
+  return api.router;
+}

@@ -1,0 +1,41 @@
+// The money: drivers' shifts closed by the manager's count, and the day's takings, a shop's (its
+// manager, head office) or every shop's with the chain's total (head office), as JSON or as a CSV
+// file for a spreadsheet (src/lib/server/takings-csv.ts).
+import type { Request, Response } from 'express';
+import { cashCloseSchema, shiftsQuery, takingsQuery } from '../../src/lib/back-office-requests.ts';
+import { closeShift, shiftsOfShop } from '../../src/lib/server/cash.ts';
+import { takingsOfDay } from '../../src/lib/server/takings.ts';
+import { takingsCsv } from '../../src/lib/server/takings-csv.ts';
+import { createI18n, type Locale } from '../../src/lib/i18n/index.ts';
+import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
+
+type Day = Awaited<ReturnType<typeof takingsOfDay>>;
+
+const csv = (req: Request, day: Day, name: string, lang: Locale | undefined) => (res: Response) => {
+  const locale = lang ?? visitorLocale(req);
+  res.setHeader('content-type', 'text/csv; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="takings-${name}-${day.date}.csv"`);
+  res.setHeader('cache-control', 'private, no-store');
+  res.send(takingsCsv(day, locale, createI18n(locale).t));
+};
+
+export function moneyRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+  const managers = api.staff(['manager', 'admin']);
+
+  managers.get('/shops/:id/shifts', { query: shiftsQuery }, ({ req, actor, query }) => shiftsOfShop(db, actor, numericId(req), query.day));
+  managers.post('/shops/:id/shifts/:shiftId/close', { body: cashCloseSchema }, ({ req, actor, body }) =>
+    closeShift(db, actor, numericId(req), numericId(req, 'shiftId'), body),
+  );
+
+  managers.get('/shops/:id/takings', { query: takingsQuery }, ({ req, actor, query }) => takingsOfDay(db, actor, numericId(req), query.date));
+  managers.get('/shops/:id/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => {
+    const day = await takingsOfDay(db, actor, numericId(req), query.date);
+    return csv(req, day, day.shops[0].shop.slug, query.lang);
+  });
+  managers.get('/takings', { query: takingsQuery }, ({ actor, query }) => takingsOfDay(db, actor, 'all', query.date));
+  managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date), 'all', query.lang));
+
+  return api.router;
+}

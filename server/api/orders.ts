@@ -1,0 +1,72 @@
+// Orders: placed (by a customer online, by staff at the counter or on the phone), listed and read by
+// staff, and moved along their states by the kitchen, the counter and the managers.
+import { listSchema, placeOrderSchema, statusSchema } from '../../src/lib/order-requests.ts';
+import { invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
+import { advanceOrder, canActOnShop, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
+import { Answer, Routes, orderId, orderResponse, staffActor, type ApiContext } from './kit.ts';
+
+export function orderRoutes(ctx: ApiContext) {
+  const { db, config } = ctx;
+  const api = new Routes(ctx);
+
+  api.anyone.post('/orders', { use: [ctx.customerLimiter], body: placeOrderSchema }, async ({ req, res, user, body }) => {
+    if (body.payment === 'online' && config.paymentMode === 'off') {
+      throw invalid({ payment: 'online payment is not offered: pay on delivery or at the counter' }, 'online payment is not offered');
+    }
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
+    }
+    if (body.channel !== 'online' && !user) throw unauthorized();
+    const actor = body.channel === 'online' || !user ? { kind: 'customer' as const } : staffActor(user);
+    const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, {
+      idempotencyKey: key,
+      geocoder: ctx.geocoder,
+      eta: config.eta,
+      travelMode: config.DELIVERY_MODE,
+      log: (msg, err) => ctx.log.error({ err }, msg),
+      limits: ctx.orderLimits,
+      clientAddress: req.ip,
+      announce: ctx.announce(),
+    });
+    // a replay answers 200 with the order the key first placed, as it is now
+    if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
+    const { order } = placed;
+    const answer = { id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version };
+    return new Answer(placed.replayed ? 200 : 201, answer);
+  });
+
+  api.staff().get('/orders', { query: listSchema }, async ({ user, actor, query: q }) => {
+    let shops: number[] | 'all';
+    if (q.pizzeriaId) {
+      if (!canActOnShop(actor, q.pizzeriaId)) throw forbidden('not your shop');
+      shops = [q.pizzeriaId];
+    } else shops = user.role === 'admin' ? 'all' : [user.pizzeriaId!];
+    const orders = await listOrders(db, {
+      pizzeriaIds: shops,
+      statuses: q.status ? [q.status] : undefined,
+      driverId: user.role === 'driver' ? user.id : undefined,
+    });
+    return orders.map((o) => orderResponse(o, user));
+  });
+
+  api.staff().get('/orders/:id', {}, async ({ req, user, actor }) => {
+    const order = await getOrder(db, orderId(req));
+    if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
+    if (user.role === 'driver' && order.driver?.id !== user.id && order.offer?.driverId !== user.id) throw notFound('order');
+    return orderResponse(order, user);
+  });
+
+  api.staff().post('/orders/:id/status', { body: statusSchema }, async ({ req, user, actor, body }) => {
+    const id = orderId(req);
+    const { order } = await advanceOrder(db, actor, id, body.to, body.version, {
+      paymentMethod: body.paymentMethod,
+      announce: ctx.announce(),
+      seen: ctx.seenOrder(id),
+    });
+    return orderResponse(order, user);
+  });
+
+  return api.router;
+}

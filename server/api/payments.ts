@@ -1,0 +1,75 @@
+// Payments coming in. The provider's webhook: the raw body, its signature checked against the
+// webhook secret (Stripe's, or in demo mode the local one); a good event is kept in Postgres, then
+// handed to the workers under its id and answered (a bad signature: 400, nothing done). Once kept,
+// a queue that loses the job loses nothing: the reconciler queues again every event not processed.
+// The demo payment page's events take the same road.
+import express, { type Response } from 'express';
+import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/demo-payments.ts';
+import { AppError, notFound } from '../../src/lib/server/errors.ts';
+import { getOrderIdByToken } from '../../src/lib/server/orders.ts';
+import { verifyPaymentEvent } from '../../src/lib/server/payment-webhook.ts';
+import { paymentFormOf, storePaymentEvent } from '../../src/lib/server/payments.ts';
+import { Answer, Routes, type ApiContext } from './kit.ts';
+
+function paymentEvents(ctx: ApiContext) {
+  const secret = ctx.config.paymentWebhookSecret;
+  const enqueue = ctx.enqueuePaymentEvent;
+  if (!secret || !enqueue) return null;
+  return {
+    secret,
+    async receive(body: Buffer | string, signature: unknown) {
+      const event = verifyPaymentEvent(body, signature, secret);
+      const { toProcess } = await storePaymentEvent(ctx.db, event);
+      if (toProcess) {
+        await enqueue(event.id).catch((err) => ctx.log.error({ err, eventId: event.id }, 'payment event kept, not queued: the reconciler will queue it'));
+      }
+      return event;
+    },
+  };
+}
+
+/** The provider's webhook (mounted before the API's JSON parser: its signature is over the raw bytes). */
+export function paymentWebhook(ctx: ApiContext) {
+  const api = new Routes(ctx);
+  const events = paymentEvents(ctx);
+  if (events) {
+    api.anyone.post('/payments/stripe/webhook', { use: [express.raw({ type: () => true, limit: '256kb' })] }, async ({ req }) => {
+      await events.receive(req.body, req.headers['stripe-signature']);
+      return { received: true };
+    });
+  }
+  return api.router;
+}
+
+/**
+ * The demo payment page (no Stripe keys): the customer's test card becomes the event Stripe would
+ * send, signed here and received like Stripe's. A plain form post (no script) is answered with a
+ * redirect: to the tracking page, or back to the form with what to correct.
+ */
+export function paymentRoutes(ctx: ApiContext) {
+  const api = new Routes(ctx);
+  const events = paymentEvents(ctx);
+  if (ctx.config.paymentMode !== 'demo') return api.router;
+  const form = express.urlencoded({ extended: false, limit: '4kb' });
+  api.anyone.post('/track/:token/demo-pay', { use: [ctx.customerLimiter, form] }, async ({ req }) => {
+    if (!events) throw new AppError(404, 'not_found', 'payments are not taken online here');
+    const token = String(req.params.token);
+    const asForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+    const back = (to: string) => (res: Response) => res.redirect(303, `/track/${encodeURIComponent(token)}${to}`);
+    const id = await getOrderIdByToken(ctx.db, token);
+    const payment = id && (await paymentFormOf(ctx.db, id, ctx.config.PAYMENT_EXPIRY_MINUTES));
+    if (!payment) throw notFound('order');
+    let signed;
+    try {
+      signed = demoPaymentEvent(payment, parseDemoCard(req.body ?? {}), events.secret);
+    } catch (err) {
+      if (!asForm || !(err instanceof AppError)) throw err;
+      const field = Object.keys(err.details.fields ?? {})[0];
+      return back(`/pay?error=${encodeURIComponent(field ? `card.${field}` : err.code)}`);
+    }
+    await events.receive(signed.payload, signed.signature);
+    if (asForm) return back(signed.refused ? '/pay?error=refused' : '');
+    return new Answer(202, { accepted: !signed.refused, refused: signed.refused });
+  });
+  return api.router;
+}

@@ -1,0 +1,31 @@
+// What the storefront reads before an order: the shops, a shop's menu, the menu's sections, and
+// which shops deliver to an address.
+import { idParam, whereSchema } from '../../src/lib/order-requests.ts';
+import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
+import { notFound } from '../../src/lib/server/errors.ts';
+import { geocodeForStorefront, shopsForSpot } from '../../src/lib/server/places.ts';
+import { Routes, parse, visitorLocale, type ApiContext } from './kit.ts';
+
+export function storefrontRoutes(ctx: ApiContext) {
+  const { db, config } = ctx;
+  const api = new Routes(ctx);
+
+  api.anyone.get('/pizzerias', {}, () => listPizzerias(db));
+  api.anyone.get('/pizzerias/:id/menu', {}, async ({ req }) => {
+    const id = parse(idParam, req.params.id);
+    if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
+    return getMenu(db, id, visitorLocale(req));
+  });
+  // the menu's sections, in the storefront's order (its tabs)
+  api.anyone.get('/categories', {}, ({ req }) => listCategories(db, visitorLocale(req)));
+
+  // where an address is, and which shops deliver there (open ones first): the storefront asks before checkout
+  const whereLimiter = ctx.limiter('where', 10 * 60_000, Math.max(60, config.RATE_LIMIT_ORDERS * 2), { skip: (req) => !!req.user });
+  api.anyone.get('/delivery/where', { use: [whereLimiter], query: whereSchema }, async ({ query: q }) => {
+    const found = 'lat' in q ? { at: { lat: q.lat, lng: q.lng }, label: null, unavailable: false } : await geocodeForStorefront(ctx.geocoder, q);
+    const shops = found.at ? await shopsForSpot(db, found.at, { pizzas: q.pizzas, eta: config.eta, mode: config.DELIVERY_MODE }) : [];
+    return { ...found, shops };
+  });
+
+  return api.router;
+}
