@@ -18,7 +18,8 @@ import { watchStock } from './stock-watch.ts';
 import { sessionRoom, watchSessions } from './session-watch.ts';
 import { createCallLimiter, createHandshakeGuard } from './socket-guards.ts';
 import { createSubscriptions } from './subscriptions.ts';
-import { createSystemStatus, type SystemInfo } from './system-status.ts';
+import { createLagWindow, createSystemStatus, type SystemInfo } from './system-status.ts';
+import { createLiveMenus } from './live-menus.ts';
 
 export type { HubServer } from './hub-types.ts';
 
@@ -109,27 +110,31 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     }
   });
 
-  const relayRef: { listening: () => boolean } = { listening: () => false };
-  const system = createSystemStatus({
-    io,
-    log,
-    systemInfo: opts.systemInfo,
-    intervalMs: opts.systemIntervalMs,
-    relay: () => ({ listening: relayRef.listening(), lastEventId: relay.deliveredUpTo }),
-  });
-  const stockRef: { touched?: (shop: number) => void } = {};
+  // the parts in the order they depend on each other: menus, stock, the relay (which tells both
+  // when an order touched a shop's stock), then the operations page's view of the relay
+  const menus = createLiveMenus({ io, db, log });
+  const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: menus.stockChanged });
+  const lags = createLagWindow();
   const relay = await createOrderRelay({
     io,
     db,
     databaseUrl: config.DATABASE_URL,
     log,
     onRelayed: opts.onRelayed,
-    onStockTouched: (shop) => stockRef.touched?.(shop),
-    recordLag: system.recordLag,
+    onStockTouched: (shop) => {
+      menus.stockChanged(shop);
+      stock.touched(shop);
+    },
+    recordLag: lags.record,
   });
-  const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: (shop) => relay.stockChanged(shop) });
-  stockRef.touched = stock.touched;
-  relayRef.listening = () => relay.follower.connected;
+  const system = createSystemStatus({
+    io,
+    log,
+    systemInfo: opts.systemInfo,
+    intervalMs: opts.systemIntervalMs,
+    lags,
+    relay: () => ({ listening: relay.follower.connected, lastEventId: relay.deliveredUpTo }),
+  });
   const sessions = await watchSessions({ io, db, databaseUrl: config.DATABASE_URL, log });
   const subscriptions = createSubscriptions({
     db,
@@ -152,10 +157,11 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   return {
     io,
     relay,
-    relayListening: () => relayRef.listening(),
+    relayListening: () => relay.follower.connected,
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();
+      menus.close();
       positions.close();
       io.local.emit('server:restarting');
       // a transport still busy with an earlier packet keeps the notice in its buffer, which closing

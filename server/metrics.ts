@@ -6,6 +6,8 @@ import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSum
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { listPizzerias } from '../src/lib/server/catalogue.ts';
 import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { HubServer } from './hub-types.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -23,13 +25,8 @@ function routeLabel(req: Request): string {
 export function createMetrics(deps: {
   db: Db;
   queues: () => Queue[];
-  socketsByRole: () => Record<string, number>;
-  /** Staff screens (kitchen tablets, driver phones, counters) per shop. */
-  screensByShop: () => { role: string; pizzeria: string; count: number }[];
   /** What /readyz checks, each true or false. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
-  /** Whether this server's hub holds its LISTEN connection to Postgres. */
-  relayListening: () => boolean;
 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ocpizza_' });
@@ -52,26 +49,6 @@ export function createMetrics(deps: {
     help: 'Time from an order event commit to its emission by the hub',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [registry],
-  });
-  new Gauge({
-    name: 'ocpizza_sockets_connected',
-    help: 'Connected sockets by role (customer = tracking page, anonymous = storefront)',
-    labelNames: ['role'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [role, n] of Object.entries(deps.socketsByRole())) this.set({ role }, n);
-    },
-  });
-  new Gauge({
-    name: 'ocpizza_screens_connected',
-    help: 'Staff screens connected to this server by shop and role (alert on a shop with no kitchen screen during opening hours)',
-    labelNames: ['pizzeria', 'role'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of deps.screensByShop()) this.set({ pizzeria: s.pizzeria, role: s.role }, s.count);
-    },
   });
   new Gauge({
     name: 'ocpizza_queue_jobs',
@@ -161,23 +138,69 @@ export function createMetrics(deps: {
       this.set((await deps.readiness()).ready ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'ocpizza_relay_listening',
-    help: '1 while this server\'s hub listens to Postgres for order events, 0 while it reconnects',
-    registers: [registry],
-    collect() {
-      this.set(deps.relayListening() ? 1 : 0);
-    },
-  });
-
   return {
     registry,
-    eventsRelayed,
-    relayLag,
+    /** One event relayed by this server's hub, `lagMs` after its commit. */
+    relayed(e: OrderUpdated, lagMs: number) {
+      eventsRelayed.inc({ type: e.type });
+      relayLag.observe(lagMs / 1000);
+    },
+    /** Counts the hub's sockets by role, its staff screens by shop (labelled by `slugs`), and whether it listens. */
+    countScreens(io: HubServer, slugs: Map<number, string>, relayListening: () => boolean) {
+      hubGauges(registry, io, slugs, relayListening);
+    },
     httpMiddleware(req: Request, res: Response, next: NextFunction) {
       const end = httpDuration.startTimer();
       res.on('finish', () => end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }));
       next();
     },
   };
+}
+
+/** The gauges read from this server's hub. */
+function hubGauges(registry: Registry, io: HubServer, slugs: Map<number, string>, relayListening: () => boolean) {
+  const sockets = () => io.of('/').sockets.values();
+  new Gauge({
+    name: 'ocpizza_sockets_connected',
+    help: 'Connected sockets by role (customer = tracking page, anonymous = storefront)',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect() {
+      const counts: Record<string, number> = {};
+      for (const s of sockets()) {
+        const role = s.data.user?.role ?? (s.data.trackedOrderId ? 'customer' : 'anonymous');
+        counts[role] = (counts[role] ?? 0) + 1;
+      }
+      this.reset();
+      for (const [role, n] of Object.entries(counts)) this.set({ role }, n);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_screens_connected',
+    help: 'Staff screens connected to this server by shop and role (alert on a shop with no kitchen screen during opening hours)',
+    labelNames: ['pizzeria', 'role'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, { role: string; pizzeria: string; count: number }>();
+      for (const s of sockets()) {
+        const u = s.data.user;
+        if (!u || !['kitchen', 'driver', 'counter'].includes(u.role)) continue;
+        const pizzeria = slugs.get(u.pizzeriaId ?? 0) ?? String(u.pizzeriaId);
+        const key = `${pizzeria}:${u.role}`;
+        const entry = counts.get(key) ?? { role: u.role, pizzeria, count: 0 };
+        entry.count++;
+        counts.set(key, entry);
+      }
+      this.reset();
+      for (const c of counts.values()) this.set({ pizzeria: c.pizzeria, role: c.role }, c.count);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_relay_listening',
+    help: '1 while this server\'s hub listens to Postgres for order events, 0 while it reconnects',
+    registers: [registry],
+    collect() {
+      this.set(relayListening() ? 1 : 0);
+    },
+  });
 }

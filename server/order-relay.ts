@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { orderFor, orderForRooms, roomsByAudience } from '../src/lib/realtime/audiences.ts';
-import { roomFor, type OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { getMenuAvailability } from '../src/lib/server/catalogue.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
 import { eventBounds } from '../src/lib/server/events.ts';
@@ -11,11 +10,6 @@ import type { HubServer, HubSocket } from './hub-types.ts';
 const CATCHING_UP = 'catching-up';
 /** A screen that falls this far behind while it catches up reloads a snapshot instead. */
 const MAX_BUFFERED = 2000;
-/**
- * Live menus are refreshed at most this often per shop: a burst of orders costs one availability
- * query and one broadcast per shop per period, however many orders and open storefronts.
- */
-const MENU_REFRESH_MS = 250;
 /** The longest an API answer waits for its change to be relayed. */
 const PUBLISH_WAIT_MS = 1000;
 /** Open orders whose newest view the hub keeps for the API's moves (the oldest forgotten first). */
@@ -44,8 +38,6 @@ export interface OrderRelay {
   publishNow(): Promise<void>;
   /** Whether publishNow publishes (the relay is not closed). */
   readonly publishing: boolean;
-  /** A shop's stock changed outside an order (a delivery, a count): its open menus are refreshed. */
-  stockChanged(shop: number): void;
   /**
    * The newest view of an open order this hub relayed (whole, not an audience's cut), if it has
    * one: the API checks a move against it instead of reading the order (advanceOrder's `seen`).
@@ -111,28 +103,7 @@ export async function createOrderRelay(opts: {
     deliveredUpTo = e.eventId;
   }
 
-  // stock changes reach open menus off the relay's path, coalesced per shop
-  const menusDue = new Set<number>();
-  let menuTimer: NodeJS.Timeout | null = null;
   let closed = false;
-  function refreshMenuSoon(shop: number) {
-    if (closed || (io.sockets.adapter.rooms.get(roomFor.menu(shop))?.size ?? 0) === 0) return;
-    menusDue.add(shop);
-    menuTimer ??= setTimeout(() => void refreshMenus(), MENU_REFRESH_MS);
-  }
-  async function refreshMenus() {
-    const shops = [...menusDue];
-    menusDue.clear();
-    try {
-      for (const shop of shops) io.local.to(roomFor.menu(shop)).emit('menu:availability', await getMenuAvailability(db, shop));
-    } catch (err) {
-      log.warn({ err }, 'menu availability refresh failed');
-      for (const shop of shops) menusDue.add(shop);
-    } finally {
-      menuTimer = null;
-      if (menusDue.size && !closed) menuTimer = setTimeout(() => void refreshMenus(), MENU_REFRESH_MS);
-    }
-  }
 
   const follower = new EventFollower({
     db,
@@ -149,10 +120,7 @@ export async function createOrderRelay(opts: {
         opts.recordLag(lag);
         opts.onRelayed?.(e, lag);
         const o = e.order;
-        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) {
-          refreshMenuSoon(o.pizzeriaId);
-          opts.onStockTouched?.(o.pizzeriaId);
-        }
+        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) opts.onStockTouched?.(o.pizzeriaId);
       }
     },
   });
@@ -160,7 +128,6 @@ export async function createOrderRelay(opts: {
 
   return {
     follower,
-    stockChanged: refreshMenuSoon,
     seen: (orderId) => newest.get(orderId),
     get deliveredUpTo() {
       return deliveredUpTo;
@@ -190,8 +157,6 @@ export async function createOrderRelay(opts: {
     async close() {
       closed = true;
       catchingUp.clear();
-      if (menuTimer) clearTimeout(menuTimer);
-      menusDue.clear();
       await follower.close();
     },
   };

@@ -4,16 +4,35 @@ import type { HubServer, HubSocket } from './hub-types.ts';
 
 export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>>;
 
+/** The relay's last 200 commit-to-emit lags, for the operations page. */
+export function createLagWindow() {
+  const recent: number[] = [];
+  return {
+    record(lagMs: number) {
+      recent.push(lagMs);
+      if (recent.length > 200) recent.shift();
+    },
+    get last(): number | null {
+      return recent.at(-1) ?? null;
+    },
+    get p99(): number | null {
+      const sorted = [...recent].sort((a, b) => a - b);
+      return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null;
+    },
+  };
+}
+export type LagWindow = ReturnType<typeof createLagWindow>;
+
 /** The operations page's live view: connected screens, queues, backups and the relay's health. */
 export function createSystemStatus(opts: {
   io: HubServer;
   log: Logger;
   systemInfo?: SystemInfo;
   relay: () => { listening: boolean; lastEventId: number };
+  lags: LagWindow;
   intervalMs?: number;
 }) {
   const { io, log } = opts;
-  const recentLags: number[] = [];
   const startedAt = new Date().toISOString();
 
   async function status(): Promise<SystemStatus> {
@@ -22,7 +41,6 @@ export function createSystemStatus(opts: {
       backup: null,
       maintenance: null,
     };
-    const sorted = [...recentLags].sort((a, b) => a - b);
     // every hub's screens (through the adapter); this hub's alone when the others cannot answer
     const sockets = await io.fetchSockets().catch((err: Error) => {
       log.warn({ err: err.message }, 'other hubs did not answer: showing this hub\'s screens');
@@ -44,8 +62,8 @@ export function createSystemStatus(opts: {
       ...info,
       relay: {
         ...opts.relay(),
-        lastLagMs: recentLags.at(-1) ?? null,
-        p99LagMs: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
+        lastLagMs: opts.lags.last,
+        p99LagMs: opts.lags.p99,
       },
       hub: { pid: process.pid, startedAt },
     };
@@ -68,10 +86,6 @@ export function createSystemStatus(opts: {
 
   return {
     push,
-    recordLag(lagMs: number) {
-      recentLags.push(lagMs);
-      if (recentLags.length > 200) recentLags.shift();
-    },
     stop() {
       clearInterval(timer);
     },
