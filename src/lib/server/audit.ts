@@ -1,7 +1,7 @@
 // The back office's audit log: who changed what and when, with the record before and after. Each
 // change writes its row in its own transaction, so a change and its trace stand or fall together.
 import type { Queryable, Tx } from './db.ts';
-import type { StaffActor } from './orders.ts';
+import type { StaffActor } from './orders/actors.ts';
 
 export interface AuditEntry {
   action: string;

@@ -7,7 +7,7 @@ import { createI18n, type Locale } from '../i18n/index.ts';
 import { config } from './config.ts';
 import { AppError } from './errors.ts';
 import { pageMailer } from './mailer.ts';
-import type { StaffActor } from './orders.ts';
+import type { StaffActor } from './orders/actors.ts';
 import type { SessionUser } from './auth.ts';
 import type { AccountLinks } from './staff.ts';
 

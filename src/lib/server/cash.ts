@@ -7,7 +7,7 @@ import type { CashCloseRequest, CashDeclareRequest } from '../back-office-reques
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { conflict, forbidden, notFound } from './errors.ts';
-import { canActOnShop, type StaffActor } from './orders.ts';
+import { canActOnShop, type StaffActor } from './orders/actors.ts';
 
 export interface ShiftRecord {
   id: number;

@@ -7,7 +7,7 @@ import type { OptionKind } from '../domain/pricing.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
-import type { StaffActor } from './orders.ts';
+import type { StaffActor } from './orders/actors.ts';
 import { productPhoto, type MediaStore } from './media.ts';
 
 export interface ProductRecord {

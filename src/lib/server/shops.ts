@@ -8,7 +8,7 @@ import { audit } from './audit.ts';
 import { getPizzeria, type Pizzeria } from './catalogue.ts';
 import { transaction, type Db } from './db.ts';
 import { conflict, forbidden, notFound } from './errors.ts';
-import type { StaffActor } from './orders.ts';
+import type { StaffActor } from './orders/actors.ts';
 
 /** The opening hours a form describes; null when no day has a span (open at any hour). */
 export function hoursFrom(req: ShopSettingsRequest): OpeningHours | null {

@@ -10,7 +10,7 @@ import type { Locale } from '../i18n/index.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, notFound } from './errors.ts';
-import type { StaffActor } from './orders.ts';
+import type { StaffActor } from './orders/actors.ts';
 
 export interface StockLine {
   ingredientId: number;

@@ -17,7 +17,7 @@ import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../domain/payment-s
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
 import type { Queryable } from './db.ts';
 import { forbidden, notFound } from './errors.ts';
-import { canActOnShop, type StaffActor } from './orders.ts';
+import { canActOnShop, type StaffActor } from './orders/actors.ts';
 
 export interface TakingsFigures {
   /** What was taken, by way; every way is present (0 when none). */

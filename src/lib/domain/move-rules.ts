@@ -1,0 +1,115 @@
+// Whether a move of an order may be made, beyond the state machine (order-states.ts): whose shop
+// and whose delivery it is, whether the screen saw the order as it is, and what the move must say
+// (a failed delivery its reason, a delivery its proof and what was collected, a payment its method).
+// Pure: the order service reads the order, asks here, and turns a refusal into its HTTP answer.
+import { checkTransition, type Actor, type Fulfilment, type OrderStatus, type Role } from './order-states.ts';
+
+/** What a move is checked against: the order's fields that decide it. */
+export interface MoveBasis {
+  pizzeriaId: number;
+  driverId: number | null;
+  status: OrderStatus;
+  version: number;
+  fulfilment: Fulfilment;
+  awaitingDecision: boolean;
+  amountDueCents: number;
+}
+
+/** Who asks: a member of staff (with their shop, null for head office), the customer, or the system. */
+export type MoveActor = { kind: 'staff'; id: number; role: Role; pizzeriaId: number | null } | { kind: 'customer' } | { kind: 'system' };
+
+/** What the move says besides where to. */
+export interface MoveFacts {
+  /** How the money was taken (marking a pending order paid; a pickup handed over with money owed). */
+  paymentMethod?: string;
+  /** How a driver proved the delivery. */
+  proof?: string;
+  /** What the driver collected at the door. */
+  collected?: { amountCents: number };
+  /** Why a delivery failed at the door. */
+  failure?: object;
+}
+
+export type MoveRefusal =
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'conflict'; code: string; message: string }
+  | { kind: 'invalid'; fields: Record<string, string>; message: string };
+
+/** A move allowed, and what kind it is (each kind writes its own fields). */
+export interface MoveAllowed {
+  ok: true;
+  /** A pending order marked paid by staff. */
+  markedPaid: boolean;
+  /** A pickup handed over with money still owed, taken at the counter. */
+  collectedAtCounter: boolean;
+  /** A delivery that failed at the door, back at the shop. */
+  failedDelivery: boolean;
+}
+
+export function canActOnShop(actor: { role: Role; pizzeriaId: number | null }, pizzeriaId: number): boolean {
+  return actor.role === 'admin' || actor.pizzeriaId === pizzeriaId;
+}
+
+const actorOf = (a: MoveActor): Actor => (a.kind === 'staff' ? a.role : a.kind);
+const euros = (cents: number) => `${(cents / 100).toFixed(2)} €`;
+const refuse = (r: MoveRefusal): { ok: false; refusal: MoveRefusal } => ({ ok: false, refusal: r });
+
+/** Checks a move of order `o` to `to` by `actor`, who saw it at `expectedVersion` (if they say). */
+export function checkMove(
+  o: MoveBasis,
+  actor: MoveActor,
+  to: OrderStatus,
+  expectedVersion: number | undefined,
+  facts: MoveFacts,
+): MoveAllowed | { ok: false; refusal: MoveRefusal } {
+  if (actor.kind === 'staff') {
+    if (!canActOnShop(actor, o.pizzeriaId)) return refuse({ kind: 'forbidden', message: 'not your shop' });
+    if (actor.role === 'driver' && o.driverId !== actor.id) return refuse({ kind: 'forbidden', message: 'this delivery is not yours' });
+  }
+  if (to === 'cancelled' && o.status === 'cancelled') return refuse({ kind: 'conflict', code: 'already_cancelled', message: 'this order is already cancelled' });
+  // in the oven, nothing a cook decides on can change any more: what moves the version meanwhile is the
+  // card captured or the late flag, so "ready" from there is not refused as stale (the tap would fail for nothing)
+  const ovenToReady = o.status === 'preparing' && to === 'ready';
+  if (expectedVersion !== undefined && expectedVersion !== o.version && !(ovenToReady && expectedVersion < o.version)) {
+    return refuse({ kind: 'conflict', code: 'stale', message: `the order changed since you saw it (now version ${o.version})` });
+  }
+  const check = checkTransition(o.status, to, actorOf(actor), o.fulfilment);
+  if (!check.ok) {
+    if (check.reason === 'forbidden' && actor.kind === 'staff') return refuse({ kind: 'forbidden', message: `a ${actor.role} cannot move an order to ${to}` });
+    if (actor.kind === 'customer' && to === 'cancelled') return refuse({ kind: 'conflict', code: 'too_late', message: 'the kitchen has already started this order' });
+    return refuse({ kind: 'conflict', code: 'not_allowed', message: `an order cannot go from ${o.status} to ${to}` });
+  }
+  if (to === 'out_for_delivery' && !o.driverId && actor.kind === 'staff' && actor.role !== 'driver') {
+    return refuse({ kind: 'conflict', code: 'no_driver', message: 'assign a driver before sending the order out' });
+  }
+  if (to === 'out_for_delivery' && o.awaitingDecision) return refuse({ kind: 'conflict', code: 'awaiting_decision', message: 'this delivery failed: a manager decides first' });
+  // back from the road only as a failed delivery, with its reason; cancelled at the shop only after one
+  const failedDelivery = o.status === 'out_for_delivery' && to === 'ready';
+  if (failedDelivery && !facts.failure) {
+    return refuse({ kind: 'invalid', fields: { reason: 'why the delivery failed: absent, refused or wrong_address' }, message: 'a failed delivery needs its reason' });
+  }
+  if (o.status === 'ready' && to === 'cancelled' && !o.awaitingDecision) {
+    return refuse({ kind: 'conflict', code: 'not_allowed', message: 'an order ready at the shop is cancelled only after a failed delivery' });
+  }
+  const due = o.amountDueCents;
+  if (to === 'delivered' && actor.kind === 'staff' && actor.role === 'driver') {
+    if (!facts.proof) return refuse({ kind: 'invalid', fields: { proof: 'the PIN the customer reads to you, or a photo at the door' }, message: 'a delivery needs its proof' });
+    if (due > 0 && !facts.collected) {
+      return refuse({ kind: 'invalid', fields: { collected: `collect ${euros(due)} and say how (cash or card)` }, message: 'say what you collected' });
+    }
+    if (facts.collected && facts.collected.amountCents < due) {
+      return refuse({ kind: 'invalid', fields: { 'collected.amountCents': `the customer owes ${euros(due)}` }, message: 'less than what is owed' });
+    }
+  }
+  // the payment provider's events move an online order on (payments.ts); anyone else says how the money was taken
+  const markedPaid = to === 'received' && o.status === 'pending_payment';
+  if (markedPaid && !facts.paymentMethod) {
+    return refuse({ kind: 'invalid', fields: { paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, message: 'a payment method is needed to mark an order as paid' });
+  }
+  // a pickup handed over with money still owed: the counter says how it was taken, as a driver does at the door
+  const collectedAtCounter = to === 'collected' && due > 0;
+  if (collectedAtCounter && facts.paymentMethod !== 'cash' && facts.paymentMethod !== 'card') {
+    return refuse({ kind: 'invalid', fields: { paymentMethod: `the customer owes ${euros(due)}: say how they paid at the counter, cash or card` }, message: 'say how the customer paid' });
+  }
+  return { ok: true, markedPaid, collectedAtCounter, failedDelivery };
+}

@@ -1,0 +1,117 @@
+// What one client may ask of a shop: orders per phone and email in the hour, what it may hold
+// unpaid, and the share of a shop's stock all unpaid orders may hold.
+import { clientMayHold, clientNetwork, contactEmail, overUnpaidShare, type ClientHolding, type UnpaidLimits } from '../../domain/unpaid-holds.ts';
+import { type Tx } from '../db.ts';
+import { AppError, conflict } from '../errors.ts';
+import { e164 } from '../sms.ts';
+import { priceAndCheck } from './lines.ts';
+
+
+/** The limits on customers' online orders (config: UNPAID_*, ORDERS_PER_CONTACT_PER_HOUR). */
+export interface OrderLimits extends UnpaidLimits {
+  /** Online orders per hour for one phone number or email. */
+  ordersPerContactPerHour: number;
+}
+
+/**
+ * Who an online order is from, as the limits count them: the client's network (clientNetwork: an
+ * IPv4 address, an IPv6 /64), phone (e164) and email (contactEmail).
+ */
+interface ClientKeys {
+  address: string | null;
+  phone: string;
+  email: string | null;
+}
+
+export const clientKeys = (address: string | null, phone: string, email: string | null | undefined): ClientKeys => ({
+  address: address ? clientNetwork(address) : null,
+  phone: e164(phone),
+  email: email ? contactEmail(email) : null,
+});
+
+const tooMany = (code: string, message: string, field: string) => new AppError(429, code, message, { fields: { [field]: message } });
+
+/**
+ * Counts of one client are read then written by the same transaction: two orders of one client at
+ * once wait for each other here (keys locked in one global order, before any stock row).
+ */
+export async function lockClient(tx: Tx, who: ClientKeys) {
+  const keys = [who.address && `address:${who.address}`, `phone:${who.phone}`, who.email && `email:${who.email}`].filter((k): k is string => !!k);
+  await tx.query({
+    name: 'lock-client',
+    text: `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 20) AS h FROM unnest($1::text[]) k ORDER BY 1) s`,
+    values: [keys],
+  });
+}
+
+/** A phone number or email that already had its online orders of the hour is refused (each order sends messages there). */
+export async function checkContactAllowance(tx: Tx, who: ClientKeys, perHour: number) {
+  const { rows } = await tx.query<{ phone: number; email: number }>({
+    name: 'contact-orders',
+    text: `SELECT (SELECT count(*) FROM orders WHERE channel = 'online' AND phone_key = $1 AND created_at > now() - interval '1 hour')::int AS phone,
+                  (SELECT count(*) FROM orders WHERE channel = 'online' AND email_key = $2 AND created_at > now() - interval '1 hour')::int AS email`,
+    values: [who.phone, who.email],
+  });
+  if (rows[0].phone >= perHour) {
+    throw tooMany('too_many_orders', `${perHour} orders in the last hour for this phone number already: try again later, or call the shop`, 'customer.phone');
+  }
+  if (who.email && rows[0].email >= perHour) {
+    throw tooMany('too_many_orders', `${perHour} orders in the last hour for this email already: try again later, or call the shop`, 'customer.email');
+  }
+}
+
+/**
+ * What the unpaid online orders of this client (by address, by phone, by email) hold, `except` the
+ * order being changed; refused beyond the client's allowance (UNPAID_ORDERS_PER_CLIENT, UNPAID_ITEMS_PER_CLIENT).
+ */
+export async function checkClientHolding(tx: Tx, who: ClientKeys, items: number, limits: UnpaidLimits, except: string | null) {
+  const { rows } = await tx.query<ClientHolding & { who: 'address' | 'phone' | 'email' }>({
+    name: 'client-unpaid',
+    text: `WITH unpaid AS (
+             SELECT o.client_address, o.phone_key, o.email_key AS email,
+                    (SELECT coalesce(sum(i.quantity), 0) FROM order_items i WHERE i.order_id = o.id) AS items
+             FROM orders o WHERE o.status = 'pending_payment' AND o.id IS DISTINCT FROM $4::uuid
+               AND (o.client_address <<= $1::inet OR o.phone_key = $2 OR o.email_key = $3))
+           SELECT 'address' AS who, count(*)::int AS orders, coalesce(sum(items), 0)::int AS items FROM unpaid WHERE client_address <<= $1::inet
+           UNION ALL SELECT 'phone', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE phone_key = $2
+           UNION ALL SELECT 'email', count(*)::int, coalesce(sum(items), 0)::int FROM unpaid WHERE email = $3`,
+    values: [who.address, who.phone, who.email, except],
+  });
+  const field = { address: 'payment', phone: 'customer.phone', email: 'customer.email' } as const;
+  for (const held of rows) {
+    const may = clientMayHold(held, items, limits, except === null);
+    if (may.ok) continue;
+    const message =
+      may.reason === 'orders'
+        ? `${limits.ordersPerClient} orders are already waiting for payment from this ${held.who}: pay or cancel them first, or pay on delivery`
+        : `orders waiting for payment from this ${held.who} may hold ${limits.itemsPerClient} items at most (${held.items} already): pay them first, or pay on delivery`;
+    throw tooMany('too_many_unpaid', message, field[held.who]);
+  }
+}
+
+/**
+ * After this order's reservation (the stock rows it needs are locked until the commit): all the
+ * shop's unpaid online orders together may hold at most UNPAID_STOCK_SHARE of each ingredient (free,
+ * plus held by them), so the rest stays on sale whoever never pays.
+ */
+export async function checkUnpaidShare(tx: Tx, pizzeriaId: number, check: Awaited<ReturnType<typeof priceAndCheck>>, share: number) {
+  if (share >= 1) return;
+  const ids = [...check.needs.keys()];
+  const { rows } = await tx.query<{ ingredient_id: number; free: number; held_unpaid: number }>({
+    name: 'unpaid-share',
+    text: `SELECT s.ingredient_id, s.on_hand - s.reserved AS free,
+                  coalesce((SELECT sum(r.quantity) FROM orders o JOIN stock_reservations r ON r.order_id = o.id
+                            WHERE o.status = 'pending_payment' AND o.pizzeria_id = $1 AND r.ingredient_id = s.ingredient_id), 0)::int AS held_unpaid
+           FROM stock s WHERE s.pizzeria_id = $1 AND s.ingredient_id = ANY($2)`,
+    values: [pizzeriaId, ids],
+  });
+  const levels = rows.map((r) => ({ ingredientId: r.ingredient_id, free: r.free, heldUnpaid: r.held_unpaid, heldByThis: check.needs.get(r.ingredient_id) ?? 0 }));
+  const over = new Set(overUnpaidShare(levels, share));
+  if (!over.size) return;
+  const products = [...new Set(check.priced.lines.filter((l) => l.recipe.some((r) => over.has(r.ingredientId))).map((l) => l.productId))];
+  throw conflict('unpaid_share', 'other orders waiting for their payment at this shop hold what is left of some items: pay on delivery, or try again in a few minutes', {
+    items: products.map((id) => ({ productId: id, name: check.catalogue.get(id)!.name })),
+  });
+}
+
+export const itemCount = (lines: readonly { quantity: number }[]) => lines.reduce((n, l) => n + l.quantity, 0);

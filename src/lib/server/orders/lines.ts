@@ -1,0 +1,179 @@
+// An order's lines: priced from the shop's catalogue, its ingredients reserved from the shop's
+// stock (and given back), and written as rows.
+import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../../domain/availability.ts';
+import { checkQuantities, priceOrder, type LineRequest, type PricedLine, type PricedProduct } from '../../domain/pricing.ts';
+import { type Queryable, type Tx } from '../db.ts';
+import { conflict, invalid } from '../errors.ts';
+import { PIZZERIA_SELECT, type Pizzeria } from '../catalogue.ts';
+
+
+interface CatalogueProduct extends PricedProduct {
+  recipe: RecipeLine[];
+  offTonight: boolean;
+}
+
+/**
+ * The products asked for, with their recipes and options, and whether this shop took each off its
+ * menu tonight.
+ */
+const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
+       COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
+                 FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
+       COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
+                   'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
+                   'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
+                                            FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')))
+                 FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
+       EXISTS (SELECT 1 FROM product_unavailable u WHERE u.pizzeria_id = ${pizzeriaId} AND u.product_id = p.id
+                 AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
+     FROM products p WHERE p.active AND p.id = ANY(${productIds})`;
+
+type CatalogueRow = { id: number; name: string; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[]; options: CatalogueProduct['options']; off_tonight: boolean };
+const catalogueOf = (rows: CatalogueRow[]) =>
+  new Map(
+    rows.map((r): [number, CatalogueProduct] => [
+      r.id,
+      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
+    ]),
+  );
+
+async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
+  const { rows } = await q.query<CatalogueRow>({ name: 'load-catalogue', text: catalogueSelect('$1', '$2'), values: [productIds, pizzeriaId] });
+  return catalogueOf(rows);
+}
+
+/** The shop's stock for these ingredients, as it stands (no lock: `reserve` is what decides). */
+async function readStock(tx: Tx, pizzeriaId: number, ingredientIds: number[]): Promise<Map<number, StockLevel>> {
+  const { rows } = await tx.query({
+    name: 'read-stock',
+    text: 'SELECT ingredient_id, on_hand, reserved FROM stock WHERE pizzeria_id = $1 AND ingredient_id = ANY($2)',
+    values: [pizzeriaId, ingredientIds],
+  });
+  return new Map(rows.map((r) => [r.ingredient_id, { ingredientId: r.ingredient_id, onHand: r.on_hand, reserved: r.reserved }]));
+}
+
+const unavailableError = (catalogue: Map<number, CatalogueProduct>, productIds: number[]) =>
+  conflict('unavailable', 'some items are no longer available', {
+    items: productIds.map((id) => ({ productId: id, name: catalogue.get(id)!.name })),
+  });
+
+/**
+ * Reserves what the order needs, each ingredient only if the shop still has it free, in one call
+ * (db/migrations/0009: the stock rows are locked in ingredient order and only from here to the
+ * commit). Refuses the order, naming the products, when an ingredient ran out meanwhile.
+ */
+export async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check: Awaited<ReturnType<typeof priceAndCheck>>) {
+  const ids = [...check.needs.keys()];
+  const { rows } = await tx.query<{ short: number[] }>({
+    name: 'reserve-stock',
+    text: 'SELECT reserve_stock($1, $2, $3, $4) AS short',
+    values: [orderId, pizzeriaId, ids, ids.map((id) => check.needs.get(id)!)],
+  });
+  refuseShort(check, rows[0].short);
+}
+
+/** Refuses the order, naming the products, when reserve_stock found some ingredients short (the transaction rolls back). */
+export function refuseShort(check: Pick<Awaited<ReturnType<typeof priceAndCheck>>, 'priced' | 'catalogue'>, shortIngredients: number[]) {
+  const short = new Set(shortIngredients);
+  if (!short.size) return;
+  const products = check.priced.lines.filter((l) => l.recipe.some((r) => short.has(r.ingredientId))).map((l) => l.productId);
+  throw unavailableError(check.catalogue, [...new Set(products)]);
+}
+
+/** Gives an order's reservation back to its shop (a cancel, or a change, before the kitchen starts it). */
+export async function releaseReservation(tx: Tx, orderId: string) {
+  await tx.query({ name: 'release-stock', text: 'SELECT release_stock($1)', values: [orderId] });
+}
+
+/**
+ * Folds the reservations of orders the kitchen started into the stock rows (the workers do it
+ * every few seconds): starting an order writes nothing to the shop's stock, its reservation counts
+ * as consumed from then on (free stock is the same either way). Returns the stock rows updated.
+ */
+export async function foldConsumedStock(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: number }>('SELECT fold_consumed_stock() AS n');
+  return rows[0].n;
+}
+
+/**
+ * What placing an order reads, in one statement: the shop (unknown: refused), the pizzas its
+ * kitchen has ahead (received or in the oven: the promise) and the products asked for.
+ */
+export async function readBeforePlacing(q: Queryable, pizzeriaId: number, productIds: number[]) {
+  const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[] }>({
+    name: 'read-before-placing',
+    text: `SELECT (SELECT row_to_json(s) FROM (${PIZZERIA_SELECT} WHERE id = $1) s) AS shop,
+                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')) AS ahead,
+                  coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue`,
+    values: [pizzeriaId, productIds],
+  });
+  const { shop, ahead, catalogue } = rows[0];
+  if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
+  return { shop, ahead, catalogue: catalogueOf(catalogue) };
+}
+
+/** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */
+export async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+  checkLineQuantities(items);
+  const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
+  const { priced, needs } = priceLines(catalogue, items, fulfilment);
+  // refused early when it is already short; `reserve` checks again, atomically, at the end
+  const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
+  // an ingredient the shop does not stock at all counts as zero
+  const unavailable = unavailableProducts(priced.lines, new Map(), freeStock(stock));
+  if (unavailable.length) throw unavailableError(catalogue, unavailable);
+  return { priced, needs, catalogue };
+}
+
+/** The caps on quantities hold on what is merged, whichever door the lines came through. */
+export function checkLineQuantities(items: LineRequest[]) {
+  const quantities = checkQuantities(items);
+  if (!quantities.ok) throw invalid(quantities.fields);
+}
+
+/** The lines priced against the catalogue (unknown, withdrawn, off tonight: refused), with what they need of the stock. */
+export function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+  const priced = priceOrder(items, catalogue, fulfilment);
+  if (!priced.ok) {
+    throw invalid({
+      items: priced.unknownProductIds.length
+        ? `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}`
+        : priced.optionProblems!.join('; '),
+    });
+  }
+  // a product the shop took off its menu for the evening is not sold there tonight
+  const offTonight = priced.lines.filter((l) => catalogue.get(l.productId)!.offTonight).map((l) => l.productId);
+  if (offTonight.length) throw unavailableError(catalogue, offTonight);
+  // each line with its own recipe: the product's, with what its options add or leave out
+  return { priced, needs: ingredientNeeds(priced.lines), catalogue };
+}
+
+/** The pizzas among an order's lines (orders.pizzas: the kitchen's queue counts them). */
+export const pizzaCount = (lines: PricedLine[]) => lines.reduce((n, l) => n + (l.category === 'pizza' ? l.quantity : 0), 0);
+
+/** An order's lines as the parameters of linesFrom: one array per column. */
+export const lineColumns = (lines: PricedLine[]) => [
+  lines.map((l) => l.productId),
+  lines.map((l) => l.name),
+  lines.map((l) => l.category),
+  lines.map((l) => l.unitPriceCents),
+  lines.map((l) => l.quantity),
+  lines.map((l) => JSON.stringify(l.options)),
+  lines.map((l) => l.vatRate),
+];
+
+/** The lines (lineColumns, from parameter $first on) as rows `l`, numbered `n` in their order. */
+export const linesFrom = (first: number) =>
+  `unnest(${['int', 'text', 'product_category', 'int', 'int', 'jsonb', 'numeric'].map((t, i) => `$${first + i}::${t}[]`).join(', ')})
+     WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)`;
+
+export async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
+  await tx.query({
+    name: 'insert-items',
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
+           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+           FROM ${linesFrom(2)}
+           ORDER BY l.n`,
+    values: [orderId, ...lineColumns(lines)],
+  });
+}

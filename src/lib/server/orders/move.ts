@@ -1,0 +1,188 @@
+// Moving an order along its states: checked by the move rules (src/lib/domain/move-rules.ts),
+// then written with its event in one statement, at the version it was checked against.
+import { createHash } from 'node:crypto';
+import type { OrderStatus } from '../../domain/order-states.ts';
+import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../realtime/contract.ts';
+import { transaction, type Db } from '../db.ts';
+import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { ORDER_VIEW } from '../order-view.ts';
+import { checkMove, type MoveRefusal } from '../../domain/move-rules.ts';
+import { type OrderActor, actorLabel } from './actors.ts';
+import { lockOrder } from './read.ts';
+import { recordEvent } from './record.ts';
+import { releaseReservation } from './lines.ts';
+
+
+export interface MoveOptions {
+  /** How the money was taken: marking a pending order paid (cash, card, phone), handing over a pickup still owed (cash, card). */
+  paymentMethod?: ShopPaymentMethod;
+  cancelReason?: CancelReason;
+  /** How a driver proved the delivery (checked by deliverOrder before the move). */
+  proof?: 'pin' | 'photo';
+  /** What the driver collected at the door. */
+  collected?: { amountCents: number; method: 'cash' | 'card' };
+  /** Why a delivery failed at the door (the order goes back to the shop). */
+  failure?: { reason: FailureReason; note?: string };
+  /** Whether the move's event wakes the publishers (see Publishing). */
+  announce?: boolean;
+  /**
+   * The order as the caller last saw it (the hub's newest view): the move is checked against it and
+   * made only if the order is still at its version, without reading the order first. Every change
+   * of an order bumps its version (orders_guard), so a view at the order's version is the order; a
+   * stale one costs the read it would have saved, and never decides an answer.
+   */
+  seen?: OrderView;
+}
+
+/** What a move is checked against: the order's row, or the same fields of a view of it. */
+interface MoveBasis {
+  id: string;
+  pizzeria_id: number;
+  driver_id: number | null;
+  status: OrderStatus;
+  version: number;
+  fulfilment: 'delivery' | 'pickup';
+  awaiting_decision: boolean;
+  amount_due_cents: number | string;
+  payment_status: string;
+}
+
+function moveBasisOf(v: OrderView): MoveBasis {
+  return {
+    id: v.id, pizzeria_id: v.pizzeriaId, driver_id: v.driver?.id ?? null, status: v.status, version: v.version, fulfilment: v.fulfilment,
+    awaiting_decision: v.delivery.awaitingDecision, amount_due_cents: v.amountDueCents, payment_status: v.payment.status,
+  };
+}
+
+export async function advanceOrder(
+  dbp: Db,
+  actor: OrderActor,
+  orderId: string,
+  to: OrderStatus,
+  expectedVersion?: number,
+  opts: MoveOptions = {},
+): Promise<{ order: OrderView }> {
+  if (to === 'cancelled') {
+    // a cancel gives stock back to the shop: a transaction, with the order locked
+    return transaction(dbp, async (tx) => {
+      const o = await lockOrder(tx, orderId);
+      const { sets, params } = planMove(o as MoveBasis, actor, to, expectedVersion, opts);
+      await releaseReservation(tx, orderId);
+      await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
+      return recordEvent(tx, orderId, 'order.status', actor, { announce: opts.announce });
+    });
+  }
+  // Any other move is one statement: the order is read (or taken from the view the caller saw: no
+  // read at all), the move checked against it, and then the update and its event are written at
+  // once, only if the order is still at that version; another change in between: read again and
+  // check again. (Starting an order consumes its reservation without a write: see foldConsumedStock.)
+  for (let attempt = 1; ; attempt++) {
+    let planned: { o: MoveBasis; sets: string[]; params: unknown[] } | null = null;
+    const seen = attempt === 1 && opts.seen?.id === orderId ? opts.seen : undefined;
+    if (seen && (expectedVersion === undefined || seen.version >= expectedVersion)) {
+      try {
+        const o = moveBasisOf(seen);
+        planned = { o, ...planMove(o, actor, to, expectedVersion, opts) };
+      } catch {
+        // refused against what was seen: the order as it is now says what to answer
+      }
+    }
+    if (!planned) {
+      const { rows: read } = await dbp.query({ name: 'read-order', text: 'SELECT * FROM orders WHERE id = $1', values: [orderId] });
+      if (!read[0]) throw notFound('order');
+      const o = read[0] as MoveBasis;
+      planned = { o, ...planMove(o, actor, to, expectedVersion, opts) };
+    }
+    const { o, sets, params } = planned!;
+    params.push(o.version, actorLabel(actor), opts.announce ?? true);
+    const [version, label, announce] = [params.length - 2, params.length - 1, params.length];
+    const text = `WITH moved AS (
+         UPDATE orders o SET ${sets.join(', ')} WHERE o.id = $1 AND o.version = $${version}
+         RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view
+       ), recorded AS (
+         INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
+         SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view, $${announce}::boolean FROM moved
+       )
+       SELECT view FROM moved`;
+    // a handful of shapes (one per kind of move): each prepared once per connection
+    const name = `move-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    const { rows } = await dbp.query<{ view: OrderView }>({ name, text, values: params });
+    if (rows[0]) return { order: rows[0].view };
+    if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
+  }
+}
+
+/** A refusal of the move rules (src/lib/domain/move-rules.ts) as the API answers it. */
+function refusalError(r: MoveRefusal) {
+  if (r.kind === 'forbidden') return forbidden(r.message);
+  if (r.kind === 'conflict') return conflict(r.code, r.message);
+  return invalid(r.fields, r.message);
+}
+
+/**
+ * Checks a move against the order as read (the move rules: who may make it, from which status, at
+ * which version, saying what) and says what it changes: the SET clauses, with $1 the order id and
+ * the parameters they use.
+ */
+function planMove(
+  o: MoveBasis,
+  actor: OrderActor,
+  to: OrderStatus,
+  expectedVersion: number | undefined,
+  opts: MoveOptions,
+): { sets: string[]; params: unknown[] } {
+  const basis = {
+    pizzeriaId: o.pizzeria_id, driverId: o.driver_id, status: o.status, version: o.version, fulfilment: o.fulfilment,
+    awaitingDecision: o.awaiting_decision, amountDueCents: Number(o.amount_due_cents),
+  };
+  const allowed = checkMove(basis, actor, to, expectedVersion, opts);
+  if (!allowed.ok) throw refusalError(allowed.refusal);
+  const { markedPaid, collectedAtCounter, failedDelivery } = allowed;
+
+  const sets = [`status = $2`, `version = version + 1`, `${to}_at = now()`];
+  const params: unknown[] = [o.id, to];
+  if (to === 'cancelled') {
+    sets.push(`waiting_for_driver = false`);
+    // money taken stays recorded as paid: what is owed back shows as refund_due until the refund is made
+    if (o.payment_status === 'pending') sets.push(`payment_status = 'failed'`);
+    params.push(opts.cancelReason ?? (actor.kind === 'customer' ? 'customer' : o.awaiting_decision ? 'delivery_failed' : 'shop'));
+    sets.push(`cancel_reason = $${params.length}`);
+  }
+  if (markedPaid) {
+    params.push(opts.paymentMethod);
+    sets.push(`payment_status = 'paid'`, `paid_cents = total_cents`, `paid_with = $${params.length}::paid_with`);
+  }
+  if (failedDelivery) {
+    params.push(opts.failure!.reason, opts.failure!.note ?? null);
+    sets.push(
+      `driver_id = NULL`, `waiting_for_driver = false`, `awaiting_decision = true`, `delivery_failed_at = now()`,
+      `delivery_failure = $${params.length - 1}`, `delivery_failure_note = $${params.length}`, `delivery_attempts = delivery_attempts + 1`,
+    );
+  }
+  if (to === 'cancelled') sets.push(`awaiting_decision = false`);
+  if (to === 'delivered') {
+    params.push(opts.proof ?? (actor.kind === 'staff' ? 'manager' : null));
+    sets.push(`proof_kind = $${params.length}`);
+    if (opts.collected) {
+      params.push(opts.collected.amountCents, opts.collected.method);
+      sets.push(`collected_cents = $${params.length - 1}`, `collected_method = $${params.length}`);
+    }
+  }
+  if (collectedAtCounter) {
+    // what the counter took, and how (read before this update: what was due)
+    params.push(opts.paymentMethod);
+    sets.push(`collected_cents = amount_due_cents`, `collected_method = $${params.length}`);
+  }
+  if (to === 'delivered' || to === 'collected') {
+    // the handover collects what was still due, or gives back what the shop took too much
+    // (money taken online is refunded through the provider instead)
+    sets.push(
+      `paid_cents = paid_cents + amount_due_cents`,
+      // a card hold not captured yet stays one (its capture, or its failure, is the manager's to see)
+      `payment_status = CASE WHEN payment_status = 'authorised' THEN payment_status ELSE 'paid' END`,
+      `refunded_cents = refunded_cents + CASE WHEN paid_with = 'online' THEN 0 ELSE refund_due_cents END`,
+      `refunded_at = CASE WHEN paid_with IS DISTINCT FROM 'online' AND refund_due_cents > 0 THEN now() ELSE refunded_at END`,
+    );
+  }
+  return { sets, params };
+}

@@ -1,0 +1,83 @@
+// Reading orders: one as its screens see it (the view built in SQL, order-view.ts), by tracking
+// token, a shop's list, the pizzas ahead of one in its kitchen, and an order locked for a change.
+import { type OrderStatus } from '../../domain/order-states.ts';
+import type { OrderView } from '../../realtime/contract.ts';
+import { type Queryable, type Tx } from '../db.ts';
+import { notFound } from '../errors.ts';
+import { ORDER_VIEW } from '../order-view.ts';
+
+
+type OrderRow = Record<string, any>;
+
+const VIEW_SELECT = `SELECT ${ORDER_VIEW} AS view FROM orders o`;
+
+export async function getOrder(q: Queryable, id: string): Promise<OrderView | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const { rows } = await q.query<{ view: OrderView }>({ name: 'get-order', text: `${VIEW_SELECT} WHERE o.id = $1`, values: [id] });
+  return rows[0]?.view ?? null;
+}
+
+export async function getOrderIdByToken(q: Queryable, token: string): Promise<string | null> {
+  if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return null;
+  const { rows } = await q.query<{ id: string }>('SELECT id FROM orders WHERE tracking_token = $1', [token]);
+  return rows[0]?.id ?? null;
+}
+
+/** Pizzas the kitchen has to make before this order's (orders of its shop received or in the oven before it). */
+export async function itemsAhead(q: Queryable, order: OrderView): Promise<number> {
+  if (!['pending_payment', 'received'].includes(order.status)) return 0;
+  const { rows } = await q.query<{ n: number }>({
+    name: 'items-ahead',
+    text: `SELECT coalesce(sum(o.pizzas), 0)::int AS n FROM orders o
+           WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND o.id <> $2
+             AND (o.status = 'preparing' OR o.created_at < $3)`,
+    values: [order.pizzeriaId, order.id, order.timestamps.created],
+  });
+  return rows[0].n;
+}
+
+/**
+ * The PIN the customer reads to the driver at the door: only the holder of the tracking link sees
+ * it (it is in no order view, so no screen of the shop or the driver receives it).
+ */
+export async function deliveryPin(q: Queryable, orderId: string): Promise<string | null> {
+  const { rows } = await q.query<{ delivery_pin: string | null }>('SELECT delivery_pin FROM orders WHERE id = $1', [orderId]);
+  return rows[0]?.delivery_pin ?? null;
+}
+
+export async function listOrders(
+  q: Queryable,
+  filter: { pizzeriaIds: number[] | 'all'; statuses?: OrderStatus[]; driverId?: number; activeOnly?: boolean; limit?: number },
+): Promise<OrderView[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.pizzeriaIds !== 'all') {
+    params.push(filter.pizzeriaIds);
+    where.push(`o.pizzeria_id = ANY($${params.length})`);
+  }
+  if (filter.statuses?.length) {
+    params.push(filter.statuses);
+    where.push(`o.status = ANY($${params.length}::order_status[])`);
+  }
+  if (filter.driverId !== undefined) {
+    params.push(filter.driverId);
+    // theirs, and those offered to them
+    where.push(`(o.driver_id = $${params.length} OR o.offer_driver_id = $${params.length})`);
+  }
+  if (filter.activeOnly) {
+    // finished orders stay visible for an hour, so a screen shows what just left
+    where.push(`(o.status NOT IN ('delivered','collected','cancelled') OR o.updated_at > now() - interval '1 hour')`);
+  }
+  params.push(filter.limit ?? 500);
+  const { rows } = await q.query<{ view: OrderView }>(
+    `${VIEW_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => r.view);
+}
+
+export async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {
+  const { rows } = await tx.query({ name: 'lock-order', text: 'SELECT * FROM orders WHERE id = $1 FOR UPDATE', values: [id] });
+  if (!rows[0]) throw notFound('order');
+  return rows[0];
+}

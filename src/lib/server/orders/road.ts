@@ -1,0 +1,53 @@
+// The road: a ticket late in the oven, deliveries waiting for a driver, offers handed on, shifts.
+import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
+import { forbidden } from '../errors.ts';
+import { type StaffActor, type OrderActor } from './actors.ts';
+import { lockOrder } from './read.ts';
+import { recordEvent, recordRelease } from './record.ts';
+
+/** The preparation timer fired: flag the order late if it is still in the oven. */
+export async function flagLate(dbp: Db, orderId: string) {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.status !== 'preparing' || o.late) return null;
+    await tx.query('UPDATE orders SET late = true, version = version + 1 WHERE id = $1', [orderId]);
+    return recordEvent(tx, orderId, 'order.late', { kind: 'system', name: 'prep-timer' });
+  });
+}
+
+/** Ready deliveries with no driver (and not waiting for a manager's decision), with their trip number. */
+export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string; round: number }[]> {
+  const { rows } = await q.query<{ id: string; delivery_attempts: number }>(
+    `SELECT id, delivery_attempts FROM orders WHERE status = 'ready' AND fulfilment = 'delivery' AND driver_id IS NULL AND NOT awaiting_decision`,
+  );
+  return rows.map((r) => ({ id: r.id, round: r.delivery_attempts }));
+}
+
+/**
+ * A driver leaving (shift ended, account disabled) hands their open offers on: each is closed with
+ * `outcome` and its order told, so their phone drops it and dispatch offers it to the next driver.
+ */
+export async function handOffersOn(tx: Tx, driverId: number, actor: OrderActor, outcome: 'declined' | 'withdrawn'): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM orders WHERE offer_driver_id = $1 ORDER BY id FOR UPDATE', [driverId]);
+  for (const { id } of rows) {
+    await tx.query(`UPDATE delivery_offers SET outcome = $2, decided_at = now() WHERE order_id = $1 AND outcome IS NULL`, [id, outcome]);
+    await tx.query('UPDATE orders SET offer_driver_id = NULL, offer_expires_at = NULL, version = version + 1 WHERE id = $1', [id]);
+    await recordRelease(tx, id, 'order.offer_declined', actor, driverId);
+  }
+}
+
+export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {
+  if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
+  return transaction(dbp, async (tx) => {
+    // a loan to another shop lasts the evening: it ends with the shift
+    await tx.query('UPDATE users SET on_shift = $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [driver.id, onShift]);
+    // offers still open go to the next driver at once, not after their time
+    if (!onShift) await handOffersOn(tx, driver.id, driver, 'declined');
+    return { onShift };
+  });
+}
+
+export async function isOnShift(q: Queryable, driverId: number): Promise<boolean> {
+  const { rows } = await q.query<{ on_shift: boolean }>('SELECT on_shift FROM users WHERE id = $1', [driverId]);
+  return rows[0]?.on_shift ?? false;
+}
