@@ -1,12 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests run outside Vite's SvelteKit plugin: the code they reach uses relative imports only.
+// Two projects: the unit tests (src/, pure: no database, no Redis, no server; `npm run test:unit`)
+// and the integration and browser tests (tests/: a fresh database and queue prefix per run, made by
+// tests/global-setup.ts, one file at a time since they share them).
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
-    globalSetup: ['tests/global-setup.ts'],
-    fileParallelism: false,
-    testTimeout: 30_000,
     coverage: {
       provider: 'v8',
       include: ['src/lib/**/*.ts', 'server/**/*.ts', 'workers/**/*.ts', 'db/**/*.ts'],
@@ -14,6 +13,18 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
     },
-    hookTimeout: 60_000,
+    projects: [
+      { test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/**/*.test.ts'],
+          globalSetup: ['tests/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });
