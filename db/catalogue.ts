@@ -1,3 +1,4 @@
+import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 // The demo chain: five OC Pizza shops in Paris, their menu, recipes and opening stock.
 
 export const PIZZERIAS = [
@@ -88,7 +89,7 @@ export const INGREDIENTS: Record<string, [string, Unit, number, string]> = {
 interface ProductSeed {
   slug: string;
   name: string;
-  category: 'pizza' | 'drink' | 'dessert';
+  category: ProductKind;
   price: number;
   description: string;
   recipe: Record<string, number>;
@@ -178,7 +179,7 @@ export const PRODUCTS: ProductSeed[] = [
 ];
 
 /** The menu's sections, in the storefront's order: [slug, name, English name, the kind of product in it]. */
-export const CATEGORIES: [string, string, string, 'pizza' | 'drink' | 'dessert'][] = [
+export const CATEGORIES: [string, string, string, ProductKind][] = [
   ['pizzas', 'Pizzas', 'Pizzas', 'pizza'],
   ['boissons', 'Boissons', 'Drinks', 'drink'],
   ['desserts', 'Desserts', 'Desserts', 'dessert'],

@@ -1,3 +1,4 @@
+import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 // The demo menu's photos, drawn here (no download): a pizza seen from above with the toppings of
 // its recipe, a can or a bottle for a drink, a dish for a dessert. SVG, made into WebP by the media
 // code like any uploaded photo.
@@ -121,7 +122,7 @@ function dessert(ingredients: string[]): string {
 }
 
 /** The drawing of a product, from its category and the ingredients of its recipe. */
-export function drawProduct(slug: string, category: 'pizza' | 'drink' | 'dessert', ingredients: string[]): string {
+export function drawProduct(slug: string, category: ProductKind, ingredients: string[]): string {
   if (category === 'pizza') return pizza(slug, ingredients);
   if (category === 'drink') return drink(ingredients);
   return dessert(ingredients);

@@ -5,6 +5,7 @@
 // pages in the user's, the API in English.
 import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
+import { PRODUCT_KINDS } from './domain/product-kinds.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
@@ -213,7 +214,7 @@ export const productSchema = z.strictObject({
   nameEn: optionalLabel(80),
   description: z.string().trim().max(300, 'form.tooLong').refine(noControl, 'form.control').default(''),
   descriptionEn: optionalLabel(300),
-  category: z.enum(['pizza', 'drink', 'dessert'], 'form.choose'),
+  category: z.enum(PRODUCT_KINDS, 'form.choose'),
   /** Its section of the menu (a storefront tab); left out: where products of its kind are. */
   categoryId: ref.optional(),
   priceCents: euros,

@@ -1,7 +1,7 @@
 // What a client may send to change orders, checked once at the door (the JSON API) and the type
 // the services take: the shape is written here only, and the types are derived from it.
 import { z } from 'zod';
-import { ORDER_STATUSES } from './domain/order-states.ts';
+import { ORDER_STATUSES, FULFILMENTS } from './domain/order-states.ts';
 import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
 import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
 
@@ -38,7 +38,7 @@ const items = z
 export const placeOrderSchema = z.strictObject({
   pizzeriaId: id,
   channel: z.enum(['online', 'phone', 'counter']).default('online'),
-  fulfilment: z.enum(['delivery', 'pickup']),
+  fulfilment: z.enum(FULFILMENTS),
   customer: z.strictObject({ name: text(80), phone, email: z.email().max(120).optional() }),
   address: z
     .strictObject({

@@ -3,6 +3,7 @@
 // make customers late, then what weakens the evening (fewer drivers, less stock).
 
 import { driverPresence } from './dispatch-by-distance.ts';
+import type { Fulfilment } from './order-states.ts';
 
 /**
  * From most to least urgent:
@@ -49,7 +50,7 @@ export interface AlertOrder {
   number: number;
   pizzeriaId: number;
   status: string;
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   late: boolean;
   promisedAt: string | null;
   waitingForDriver: boolean;

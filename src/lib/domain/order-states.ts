@@ -18,7 +18,9 @@ export type Role = (typeof ROLES)[number];
 /** Who makes a move: a staff role, the customer (by tracking token) or the system (workers). */
 export type Actor = Role | 'customer' | 'system';
 
-export type Fulfilment = 'delivery' | 'pickup';
+/** How an order reaches its customer. */
+export const FULFILMENTS = ['delivery', 'pickup'] as const;
+export type Fulfilment = (typeof FULFILMENTS)[number];
 
 interface Transition {
   from: OrderStatus;
@@ -46,7 +48,9 @@ export const TRANSITIONS: readonly Transition[] = [
 ];
 
 export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'collected', 'cancelled'];
-export const KITCHEN_STATUSES: readonly OrderStatus[] = ['received', 'preparing', 'ready'];
+/** The statuses the kitchen's screen shows, one column each (and the counter's pickups). */
+export const KITCHEN_STATUSES = ['received', 'preparing', 'ready'] as const satisfies readonly OrderStatus[];
+export type KitchenStatus = (typeof KITCHEN_STATUSES)[number];
 
 export type TransitionCheck =
   | { ok: true }

@@ -1,5 +1,7 @@
 // Prices are computed on the server from the catalogue, never taken from the client.
+import type { ProductKind } from './product-kinds.ts';
 import { lineRecipe, type OptionEffect, type RecipeLine } from './availability.ts';
+import type { Fulfilment } from './order-states.ts';
 
 export type OptionKind = 'size' | 'extra' | 'without';
 
@@ -15,7 +17,7 @@ export interface ProductOption extends OptionEffect {
 export interface PricedProduct {
   id: number;
   name: string;
-  category: 'pizza' | 'drink' | 'dessert';
+  category: ProductKind;
   priceCents: number;
   /** Its VAT rate (10 % when not said). */
   vatRate?: number;
@@ -123,7 +125,7 @@ export type PriceResult =
 export function priceOrder(
   requested: readonly LineRequest[],
   catalogue: ReadonlyMap<number, PricedProduct>,
-  fulfilment: 'delivery' | 'pickup',
+  fulfilment: Fulfilment,
 ): PriceResult {
   const lines = mergeLines(requested);
   const unknown = lines.filter((l) => !catalogue.has(l.productId)).map((l) => l.productId);
@@ -154,7 +156,7 @@ export function priceOrder(
   return { ok: true, lines: priced, subtotalCents, deliveryFeeCents, totalCents: subtotalCents + deliveryFeeCents };
 }
 
-export function deliveryFee(subtotalCents: number, fulfilment: 'delivery' | 'pickup'): number {
+export function deliveryFee(subtotalCents: number, fulfilment: Fulfilment): number {
   if (fulfilment === 'pickup' || subtotalCents >= FREE_DELIVERY_FROM_CENTS) return 0;
   return DELIVERY_FEE_CENTS;
 }

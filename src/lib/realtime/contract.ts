@@ -1,13 +1,14 @@
 // The one socket contract, shared by the hub (server/hub.ts) and the pages.
 import { z } from 'zod';
-import type { OrderStatus, Role } from '../domain/order-states.ts';
+import type { OrderStatus, Role, Fulfilment } from '../domain/order-states.ts';
+import type { ProductKind } from '../domain/product-kinds.ts';
 
 export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
 
 export interface OrderItemView {
   productId: number;
   name: string;
-  category: 'pizza' | 'drink' | 'dessert';
+  category: ProductKind;
   quantity: number;
   /** With its options' prices. */
   unitPriceCents: number;
@@ -31,7 +32,7 @@ export interface OrderView {
   number: number;
   pizzeriaId: number;
   channel: 'online' | 'phone' | 'counter';
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   status: OrderStatus;
   version: number;
   /**

@@ -5,6 +5,7 @@ import type { OpeningHours } from '../domain/opening-hours.ts';
 import type { MenuAvailability } from '../realtime/contract.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Queryable } from './db.ts';
+import type { ProductKind } from '../domain/product-kinds.ts';
 
 // The catalogue is written in French; its English text (products.name_en, description_en, steps_en,
 // ingredients.name_en) is optional, and whatever is missing is shown in French.
@@ -73,7 +74,7 @@ export interface MenuProduct {
   name: string;
   description: string;
   /** What the kitchen goes by (pizzas go in the oven). */
-  category: 'pizza' | 'drink' | 'dessert';
+  category: ProductKind;
   /** Its section of the menu (a storefront tab). */
   categoryId: number;
   priceCents: number;

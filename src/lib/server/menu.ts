@@ -9,6 +9,7 @@ import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
 import { productPhoto, type MediaStore } from './media.ts';
+import type { ProductKind } from '../domain/product-kinds.ts';
 
 export interface ProductRecord {
   id: number;
@@ -17,7 +18,7 @@ export interface ProductRecord {
   nameEn: string | null;
   description: string;
   descriptionEn: string | null;
-  category: 'pizza' | 'drink' | 'dessert';
+  category: ProductKind;
   categoryId: number;
   priceCents: number;
   vatRate: number;

@@ -13,11 +13,10 @@
  */
 
 import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
+import { ORDER_STATUSES } from '../domain/order-states.ts';
 
 /** ISO 8601 in UTC with milliseconds, as JavaScript's toISOString() writes it. */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-const STAMPS = ['pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery', 'delivered', 'collected', 'cancelled'];
 
 export const ORDER_VIEW = `jsonb_build_object(
   'id', o.id,
@@ -69,5 +68,5 @@ export const ORDER_VIEW = `jsonb_build_object(
     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
   'timestamps', jsonb_strip_nulls(jsonb_build_object(
     'created', ${iso('o.created_at')},
-    ${STAMPS.map((s) => `'${s}', ${iso(`o.${s}_at`)}`).join(',\n    ')}))
+    ${ORDER_STATUSES.map((s) => `'${s}', ${iso(`o.${s}_at`)}`).join(',\n    ')}))
 )`;

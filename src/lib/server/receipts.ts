@@ -9,6 +9,7 @@ import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat
 import { createI18n, type Locale } from '../i18n/index.ts';
 import { optionsLabel } from '../line-options.ts';
 import type { Queryable } from './db.ts';
+import type { Fulfilment } from '../domain/order-states.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
@@ -23,7 +24,7 @@ export interface Receipt {
   paidAt: string;
   shop: { name: string; address: string; phone: string | null };
   customer: string;
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   lines: { name: string; options: string; quantity: number; unitCents: number; totalCents: number; vatRate: number }[];
   deliveryFeeCents: number;
   totalCents: number;

@@ -4,13 +4,14 @@ import { listOrders } from '$lib/server/orders.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
+import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, ['counter', 'manager', 'admin']);
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   const { data: orders, lastEventId } = await snapshot((q) =>
-    listOrders(q, { pizzeriaIds: [shopId], statuses: ['received', 'preparing', 'ready'] }),
+    listOrders(q, { pizzeriaIds: [shopId], statuses: [...KITCHEN_STATUSES] }),
   );
   return {
     pizzerias: user.role === 'admin' ? pizzerias : [],

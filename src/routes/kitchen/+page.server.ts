@@ -7,13 +7,14 @@ import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
+import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, ['kitchen', 'manager', 'admin']);
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   const { data: orders, lastEventId } = await snapshot((q) =>
-    listOrders(q, { pizzeriaIds: [shopId], statuses: ['received', 'preparing', 'ready'] }),
+    listOrders(q, { pizzeriaIds: [shopId], statuses: [...KITCHEN_STATUSES] }),
   );
   return {
     shop: pizzerias.find((p) => p.id === shopId)!,

@@ -2,6 +2,7 @@
 // ticket stays on the screen. Plain functions, used by the kitchen board.
 import { lineKey, lineName } from '../../lib/line-options.ts';
 import type { OrderItemView, OrderView } from '$lib/realtime/contract.ts';
+import { KITCHEN_STATUSES, type KitchenStatus } from '../../lib/domain/order-states.ts';
 
 /** A changed ticket stays highlighted until the cook taps it, or this long. */
 export const CHANGE_SHOWN_MS = 2 * 60_000;
@@ -46,8 +47,8 @@ export function stillShown(sinceMs: number, nowMs: number, forMs: number): boole
   return nowMs - sinceMs < forMs;
 }
 
-export type KitchenColumn = 'received' | 'preparing' | 'ready';
-const COLUMNS: readonly string[] = ['received', 'preparing', 'ready'];
+export type KitchenColumn = KitchenStatus;
+const COLUMNS: readonly string[] = KITCHEN_STATUSES;
 
 /** What a newer version of a ticket means for the cook. */
 export type Notice =

@@ -5,6 +5,7 @@ import { checkQuantities, priceOrder, type LineRequest, type PricedLine, type Pr
 import { type Queryable, type Tx } from '../db.ts';
 import { conflict, invalid } from '../errors.ts';
 import { PIZZERIA_SELECT, type Pizzeria } from '../catalogue.ts';
+import type { Fulfilment } from '../../domain/order-states.ts';
 
 
 interface CatalogueProduct extends PricedProduct {
@@ -113,7 +114,7 @@ export async function readBeforePlacing(q: Queryable, pizzeriaId: number, produc
 }
 
 /** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */
-export async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+export async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: Fulfilment) {
   checkLineQuantities(items);
   const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
   const { priced, needs } = priceLines(catalogue, items, fulfilment);
@@ -132,7 +133,7 @@ export function checkLineQuantities(items: LineRequest[]) {
 }
 
 /** The lines priced against the catalogue (unknown, withdrawn, off tonight: refused), with what they need of the stock. */
-export function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: 'delivery' | 'pickup') {
+export function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: Fulfilment) {
   const priced = priceOrder(items, catalogue, fulfilment);
   if (!priced.ok) {
     throw invalid({

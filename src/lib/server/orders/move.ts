@@ -1,7 +1,7 @@
 // Moving an order along its states: checked by the move rules (src/lib/domain/move-rules.ts),
 // then written with its event in one statement, at the version it was checked against.
 import { createHash } from 'node:crypto';
-import type { OrderStatus } from '../../domain/order-states.ts';
+import type { OrderStatus, Fulfilment } from '../../domain/order-states.ts';
 import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../realtime/contract.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
@@ -41,7 +41,7 @@ interface MoveBasis {
   driver_id: number | null;
   status: OrderStatus;
   version: number;
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   awaiting_decision: boolean;
   amount_due_cents: number | string;
   payment_status: string;
