@@ -51,27 +51,7 @@ export interface HubOptions {
  */
 export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const { db, log, config } = opts;
-  const guard = createHandshakeGuard(config, opts.redis);
-  const io: HubServer = new Server(httpServer, {
-    serveClient: false,
-    maxHttpBufferSize: 16_384,
-    pingInterval: 10_000,
-    pingTimeout: 8_000,
-    allowRequest: (req, callback) => guard.allowRequest(req, callback),
-  });
-  // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
-  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL, socket: nodeRedisSocket(config) });
-  if (streams) {
-    let lastWarning = 0;
-    streams.on('error', (err: Error) => {
-      if (Date.now() - lastWarning < 60_000) return;
-      lastWarning = Date.now();
-      log.warn({ err: err.message }, 'hub-to-hub stream unreachable (Redis)');
-    });
-    // not awaited: without Redis this hub still serves its own sockets, and joins the others once Redis answers
-    streams.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis not reachable yet: hubs will share once it is'));
-    io.adapter(createAdapter(streams, { streamName: `${config.QUEUE_PREFIX}:hub`, blockTimeInMs: 2000, heartbeatInterval: 3000, heartbeatTimeout: 8000 }));
-  }
+  const { io, guard, streams } = createIo(httpServer, opts);
   const positions = createDriverPositions({
     io,
     db,
@@ -84,31 +64,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     guard.track(raw.request, (release) => raw.once('close', release));
   });
 
-  io.use(async (socket, next) => {
-    try {
-      socket.data.user = null;
-      socket.data.trackedOrderId = null;
-      socket.data.sessionId = null;
-      socket.data.connectedAt = new Date().toISOString();
-      socket.data.scopes = [];
-      const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
-      const user = await userForSession(db, token);
-      if (user) {
-        socket.data.user = { id: user.id, role: user.role, pizzeriaId: user.pizzeriaId, name: user.name };
-        socket.data.sessionId = tokenId(token!);
-      }
-      const tracking = socket.handshake.auth?.trackingToken;
-      if (typeof tracking === 'string') {
-        const orderId = await getOrderIdByToken(db, tracking);
-        if (!orderId) return next(new Error('unknown tracking token'));
-        socket.data.trackedOrderId = orderId;
-      }
-      next();
-    } catch (err) {
-      log.error({ err }, 'socket authentication failed');
-      next(new Error('server error'));
-    }
-  });
+  io.use(identify(db, log));
 
   // the parts in the order they depend on each other: menus, stock, the relay (which tells both
   // when an order touched a shop's stock), then the operations page's view of the relay
@@ -163,18 +119,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       system.stop();
       menus.close();
       positions.close();
-      io.local.emit('server:restarting');
-      // a transport still busy with an earlier packet keeps the notice in its buffer, which closing
-      // the engine discards: give each a moment (at most 1 s) to hand it over
-      const busy = [...io.of('/').sockets.values()]
-        .map((s) => s.conn as unknown as { writeBuffer: unknown[]; once(e: 'drain', f: () => void): void })
-        .filter((conn) => conn.writeBuffer.length > 0)
-        .map((conn) => new Promise<void>((resolve) => conn.once('drain', resolve)));
-      if (busy.length) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all(busy), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
-        clearTimeout(timer);
-      }
+      await sayRestarting(io);
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([relay.close(), sessions.close(), stock.close()]);
@@ -182,4 +127,77 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       else if (streams?.isOpen) streams.destroy();
     },
   };
+}
+
+/** The Socket.io server behind the handshake guard, sharing rooms with the other hubs through Redis streams. */
+function createIo(httpServer: HttpServer, opts: HubOptions) {
+  const { log, config } = opts;
+  const guard = createHandshakeGuard(config, opts.redis);
+  const io: HubServer = new Server(httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: 16_384,
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    allowRequest: (req, callback) => guard.allowRequest(req, callback),
+  });
+  // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
+  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL, socket: nodeRedisSocket(config) });
+  if (streams) {
+    let lastWarning = 0;
+    streams.on('error', (err: Error) => {
+      if (Date.now() - lastWarning < 60_000) return;
+      lastWarning = Date.now();
+      log.warn({ err: err.message }, 'hub-to-hub stream unreachable (Redis)');
+    });
+    // not awaited: without Redis this hub still serves its own sockets, and joins the others once Redis answers
+    streams.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis not reachable yet: hubs will share once it is'));
+    io.adapter(createAdapter(streams, { streamName: `${config.QUEUE_PREFIX}:hub`, blockTimeInMs: 2000, heartbeatInterval: 3000, heartbeatTimeout: 8000 }));
+  }
+  return { io, guard, streams };
+}
+
+/** Who a socket is: a member of staff by their session cookie, a customer by their tracking token, or a visitor. */
+function identify(db: Db, log: Logger): Parameters<HubServer['use']>[0] {
+  return async (socket, next) => {
+    try {
+      socket.data.user = null;
+      socket.data.trackedOrderId = null;
+      socket.data.sessionId = null;
+      socket.data.connectedAt = new Date().toISOString();
+      socket.data.scopes = [];
+      const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+      const user = await userForSession(db, token);
+      if (user) {
+        socket.data.user = { id: user.id, role: user.role, pizzeriaId: user.pizzeriaId, name: user.name };
+        socket.data.sessionId = tokenId(token!);
+      }
+      const tracking = socket.handshake.auth?.trackingToken;
+      if (typeof tracking === 'string') {
+        const orderId = await getOrderIdByToken(db, tracking);
+        if (!orderId) return next(new Error('unknown tracking token'));
+        socket.data.trackedOrderId = orderId;
+      }
+      next();
+    } catch (err) {
+      log.error({ err }, 'socket authentication failed');
+      next(new Error('server error'));
+    }
+  };
+}
+
+/**
+ * Tells every screen of this hub that the server restarts (they reconnect, elsewhere or here after
+ * the restart). A transport still busy with an earlier packet keeps the notice in its buffer, which
+ * closing the engine discards: each gets a moment (at most 1 s) to hand it over.
+ */
+async function sayRestarting(io: HubServer) {
+  io.local.emit('server:restarting');
+  const busy = [...io.of('/').sockets.values()]
+    .map((s) => s.conn as unknown as { writeBuffer: unknown[]; once(e: 'drain', f: () => void): void })
+    .filter((conn) => conn.writeBuffer.length > 0)
+    .map((conn) => new Promise<void>((resolve) => conn.once('drain', resolve)));
+  if (!busy.length) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(busy), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  clearTimeout(timer);
 }

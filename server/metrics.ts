@@ -22,12 +22,14 @@ function routeLabel(req: Request): string {
   return PAGE_ROUTES.find((p) => path === p || path.startsWith(`${p}/`)) ?? 'other';
 }
 
-export function createMetrics(deps: {
+interface StoreDeps {
   db: Db;
   queues: () => Queue[];
   /** What /readyz checks, each true or false. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
-}) {
+}
+
+export function createMetrics(deps: StoreDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ocpizza_' });
 
@@ -50,94 +52,9 @@ export function createMetrics(deps: {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [registry],
   });
-  new Gauge({
-    name: 'ocpizza_queue_jobs',
-    help: 'Jobs per queue and state (failed: kept for inspection)',
-    labelNames: ['queue', 'state'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const q of deps.queues()) {
-        // a scrape must answer even while Redis is away: no figures rather than a hang
-        const counts = await Promise.race([
-          q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
-          new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000).unref()),
-        ]).catch(() => null);
-        if (!counts) continue;
-        for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
-      }
-    },
-  });
-  new Gauge({
-    name: 'ocpizza_orders',
-    help: 'Orders of the current business day by shop and status (plus every order still in progress)',
-    labelNames: ['pizzeria', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      const rows = await ordersByShopAndStatus(deps.db);
-      this.reset();
-      for (const r of rows) this.set({ pizzeria: r.slug, status: r.status }, r.n);
-    },
-  });
-  const backupGauge = (name: string, help: string, pick: (r: BackupSummary) => number | null) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      async collect() {
-        const r = await backupState();
-        const v = r ? pick(r) : null;
-        if (v === null || v === undefined) this.reset();
-        else this.set(v);
-      },
-    });
-  let backupCache: { at: number; row: BackupSummary | null } | null = null;
-  async function backupState() {
-    if (backupCache && Date.now() - backupCache.at < 1000) return backupCache.row;
-    backupCache = { at: Date.now(), row: await backupSummary(deps.db) };
-    return backupCache.row;
-  }
-  backupGauge('ocpizza_backup_last_success_timestamp_seconds', 'When the last successful backup finished (Unix time)', (r) => r.lastSuccess);
-  backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => r.lastBytes);
-  backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.lastOk === null ? null : r.lastOk ? 1 : 0));
-  backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => r.failures);
-  new Gauge({
-    name: 'ocpizza_events_unpublished',
-    help: 'Order events committed and not yet published to the screens (above a few for long: no hub nor worker is publishing)',
-    registers: [registry],
-    async collect() {
-      this.set(await unpublishedEvents(deps.db));
-    },
-  });
-  new Gauge({
-    name: 'ocpizza_schema_pending_migrations',
-    help: 'Migrations the code has and the database has not applied (not ready while above 0)',
-    registers: [registry],
-    async collect() {
-      this.set((await pendingMigrations(deps.db).catch(() => [])).length);
-    },
-  });
+  storeGauges(registry, deps);
+  healthGauges(registry, deps);
 
-  new Gauge({
-    name: 'ocpizza_shop_open',
-    help: '1 while a shop is open by its opening hours (a shop without hours is always open), else 0',
-    labelNames: ['pizzeria'] as const,
-    registers: [registry],
-    async collect() {
-      const shops = await listPizzerias(deps.db);
-      const now = new Date();
-      this.reset();
-      for (const s of shops) this.set({ pizzeria: s.slug }, !s.openingHours || isOpenAt(s.openingHours, now) ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'ocpizza_ready',
-    help: 'What /readyz says of this server: 1 ready (or degraded without Redis), 0 not ready',
-    registers: [registry],
-    async collect() {
-      this.set((await deps.readiness()).ready ? 1 : 0);
-    },
-  });
   return {
     registry,
     /** One event relayed by this server's hub, `lagMs` after its commit. */
@@ -201,6 +118,102 @@ function hubGauges(registry: Registry, io: HubServer, slugs: Map<number, string>
     registers: [registry],
     collect() {
       this.set(relayListening() ? 1 : 0);
+    },
+  });
+}
+
+/** The gauges read at each scrape from Postgres and Redis: jobs per queue, orders per shop and status, backups. */
+function storeGauges(registry: Registry, deps: StoreDeps) {
+  new Gauge({
+    name: 'ocpizza_queue_jobs',
+    help: 'Jobs per queue and state (failed: kept for inspection)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of deps.queues()) {
+        // a scrape must answer even while Redis is away: no figures rather than a hang
+        const counts = await Promise.race([
+          q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000).unref()),
+        ]).catch(() => null);
+        if (!counts) continue;
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_orders',
+    help: 'Orders of the current business day by shop and status (plus every order still in progress)',
+    labelNames: ['pizzeria', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await ordersByShopAndStatus(deps.db);
+      this.reset();
+      for (const r of rows) this.set({ pizzeria: r.slug, status: r.status }, r.n);
+    },
+  });
+  const backupGauge = (name: string, help: string, pick: (r: BackupSummary) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const r = await backupState();
+        const v = r ? pick(r) : null;
+        if (v === null || v === undefined) this.reset();
+        else this.set(v);
+      },
+    });
+  let backupCache: { at: number; row: BackupSummary | null } | null = null;
+  async function backupState() {
+    if (backupCache && Date.now() - backupCache.at < 1000) return backupCache.row;
+    backupCache = { at: Date.now(), row: await backupSummary(deps.db) };
+    return backupCache.row;
+  }
+  backupGauge('ocpizza_backup_last_success_timestamp_seconds', 'When the last successful backup finished (Unix time)', (r) => r.lastSuccess);
+  backupGauge('ocpizza_backup_last_size_bytes', 'Size of the last successful backup', (r) => r.lastBytes);
+  backupGauge('ocpizza_backup_last_ok', '1 if the last backup attempt succeeded, 0 if it failed', (r) => (r.lastOk === null ? null : r.lastOk ? 1 : 0));
+  backupGauge('ocpizza_backup_failures_total', 'Backup attempts that failed, ever', (r) => r.failures);
+}
+
+/** The gauges that say whether this server can work: events left unpublished, migrations pending, shops open, ready. */
+function healthGauges(registry: Registry, deps: StoreDeps) {
+  new Gauge({
+    name: 'ocpizza_events_unpublished',
+    help: 'Order events committed and not yet published to the screens (above a few for long: no hub nor worker is publishing)',
+    registers: [registry],
+    async collect() {
+      this.set(await unpublishedEvents(deps.db));
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_schema_pending_migrations',
+    help: 'Migrations the code has and the database has not applied (not ready while above 0)',
+    registers: [registry],
+    async collect() {
+      this.set((await pendingMigrations(deps.db).catch(() => [])).length);
+    },
+  });
+
+  new Gauge({
+    name: 'ocpizza_shop_open',
+    help: '1 while a shop is open by its opening hours (a shop without hours is always open), else 0',
+    labelNames: ['pizzeria'] as const,
+    registers: [registry],
+    async collect() {
+      const shops = await listPizzerias(deps.db);
+      const now = new Date();
+      this.reset();
+      for (const s of shops) this.set({ pizzeria: s.slug }, !s.openingHours || isOpenAt(s.openingHours, now) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_ready',
+    help: 'What /readyz says of this server: 1 ready (or degraded without Redis), 0 not ready',
+    registers: [registry],
+    async collect() {
+      this.set((await deps.readiness()).ready ? 1 : 0);
     },
   });
 }
