@@ -1,7 +1,7 @@
 // Dispatch: the driver's answer to an offer, a manager's hand, head office lending a driver.
-import { assignSchema, idParam, lendSchema, offerAnswerSchema } from '../../src/lib/order-requests.ts';
+import { assignSchema, lendSchema, offerAnswerSchema } from '../../src/lib/order-requests.ts';
 import { answerOffer, assignByHand, lendDriver } from '../../src/lib/server/dispatch.ts';
-import { Routes, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
+import { Routes, numericId, orderId, orderResponse, type ApiContext } from './kit.ts';
 
 export function dispatchRoutes(ctx: ApiContext) {
   const { db } = ctx;
@@ -16,7 +16,7 @@ export function dispatchRoutes(ctx: ApiContext) {
     return orderResponse(order, user);
   });
   api.staff(['admin']).post('/drivers/:id/lend', { body: lendSchema }, ({ req, actor, body }) =>
-    lendDriver(db, ctx.positions, actor, parse(idParam, req.params.id), body.toShop),
+    lendDriver(db, ctx.positions, actor, numericId(req), body.toShop),
   );
 
   return api.router;

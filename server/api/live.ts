@@ -10,9 +10,9 @@ import { listPizzerias } from '../../src/lib/server/catalogue.ts';
 import { driversOfShops } from '../../src/lib/server/drivers.ts';
 import { forbidden, notFound } from '../../src/lib/server/errors.ts';
 import { shopFigures } from '../../src/lib/server/figures.ts';
-import { canActOnShop, getOrder } from '../../src/lib/server/orders.ts';
+import { canActOnShop, getOrder, type StaffActor } from '../../src/lib/server/orders.ts';
 import { deliveryTrail } from '../../src/lib/server/positions.ts';
-import { Routes, parse, staffActor, type ApiContext } from './kit.ts';
+import { Routes, parse, type ApiContext } from './kit.ts';
 
 const shopQuery = z.strictObject({ pizzeriaId: idParam.optional() });
 
@@ -22,22 +22,22 @@ export function liveRoutes(ctx: ApiContext) {
   const managers = api.staff(['manager', 'admin']);
 
   // the shops asked for (?pizzeriaId=), else the caller's: their own shop, every shop for head office
-  const shopsAsked = async (req: Request, user: SessionUser) => {
+  const shopsAsked = async (req: Request, user: SessionUser, actor: StaffActor) => {
     const shop = parse(shopQuery, req.query).pizzeriaId;
     if (shop) {
-      if (!canActOnShop(staffActor(user), shop)) throw forbidden('not your shop');
+      if (!canActOnShop(actor, shop)) throw forbidden('not your shop');
       return [shop];
     }
     return user.role === 'admin' ? (await listPizzerias(db)).map((p) => p.id) : [user.pizzeriaId!];
   };
 
-  managers.get('/drivers', {}, async ({ req, user }) => driversOfShops(db, await shopsAsked(req, user), ctx.positions));
+  managers.get('/drivers', {}, async ({ req, user, actor }) => driversOfShops(db, await shopsAsked(req, user, actor), ctx.positions));
   // what needs the manager now, most urgent first (src/lib/domain/alerts.ts)
-  managers.get('/alerts', {}, async ({ req, user }) =>
-    alertsOfShops(db, await shopsAsked(req, user), ctx.positions, config.DRIVER_POSITION_FRESH_SECONDS * 1000),
+  managers.get('/alerts', {}, async ({ req, user, actor }) =>
+    alertsOfShops(db, await shopsAsked(req, user, actor), ctx.positions, config.DRIVER_POSITION_FRESH_SECONDS * 1000),
   );
   // the evening in figures per shop: done, average kitchen and road times, promises kept
-  managers.get('/figures', {}, async ({ req, user }) => shopFigures(db, await shopsAsked(req, user)));
+  managers.get('/figures', {}, async ({ req, user, actor }) => shopFigures(db, await shopsAsked(req, user, actor)));
 
   // where the driver went with an order (sampled), for a customer's dispute
   managers.get('/orders/:id/trail', {}, async ({ req, actor }) => {

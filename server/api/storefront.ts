@@ -1,10 +1,10 @@
 // What the storefront reads before an order: the shops, a shop's menu, the menu's sections, and
 // which shops deliver to an address.
-import { idParam, whereSchema } from '../../src/lib/order-requests.ts';
+import { whereSchema } from '../../src/lib/order-requests.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
 import { notFound } from '../../src/lib/server/errors.ts';
 import { geocodeForStorefront, shopsForSpot } from '../../src/lib/server/places.ts';
-import { Routes, parse, visitorLocale, type ApiContext } from './kit.ts';
+import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 
 export function storefrontRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -12,7 +12,7 @@ export function storefrontRoutes(ctx: ApiContext) {
 
   api.anyone.get('/pizzerias', {}, () => listPizzerias(db));
   api.anyone.get('/pizzerias/:id/menu', {}, async ({ req }) => {
-    const id = parse(idParam, req.params.id);
+    const id = numericId(req);
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
     return getMenu(db, id, visitorLocale(req));
   });
