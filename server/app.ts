@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PaymentWebhook } from '../src/lib/server/payments/provider.ts';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ export interface AppOptions {
   withPages?: boolean;
   log?: Logger;
   onRelayed?: (e: OrderUpdated, lagMs: number) => void;
+  /** Another payment provider's webhook than the settings' (how a new provider is tried). */
+  paymentWebhook?: PaymentWebhook;
 }
 
 type Hub = Awaited<ReturnType<typeof createHub>>;
@@ -281,6 +284,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     db, config, log, positions, media, limiterStore,
     enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
     accountQueue: queues.accounts,
+    paymentWebhook: opts.paymentWebhook,
     relayed: () => hub.relay.publishNow(),
     publishesChanges: () => hub.relay.publishing,
     seenOrder: (id) => hub.relay.seen(id),

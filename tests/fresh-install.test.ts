@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { demoWebhookSecret } from '../src/lib/server/config.ts';
-import { signPaymentEvent } from '../src/lib/server/payment-webhook.ts';
+import { signStripeEvent } from '../src/lib/server/payments/stripe.ts';
 import { Client, childEnv, createShop, freePort, testPool, waitUntil } from './helpers.ts';
 
 const ROOT = process.cwd();
@@ -63,7 +63,7 @@ afterAll(async () => {
 
 const webhook = (secret: string) => {
   const payload = JSON.stringify({ id: `evt_up_${Date.now()}_${Math.random().toString(36).slice(2)}`, type: 'charge.updated', data: { object: {} } });
-  return fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signPaymentEvent(payload, secret) }, body: payload });
+  return fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signStripeEvent(payload, secret) }, body: payload });
 };
 
 describe('an install started by npm run up', () => {

@@ -9,10 +9,10 @@ import { CARDS, Client, addressFor, createShop, userId, productId, silentLog, st
 import type { App } from '../server/app.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { jobId } from '../src/lib/server/queues.ts';
-import type { DemoPaymentProvider } from '../workers/payment-provider.ts';
+import type { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
-import { demoIntent } from '../src/lib/server/demo-payments.ts';
-import { signPaymentEvent } from '../src/lib/server/payment-webhook.ts';
+import { demoIntent } from '../src/lib/server/payments/demo.ts';
+import { signStripeEvent } from '../src/lib/server/payments/stripe.ts';
 
 const WORKER_ENV = { PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
 const LIVE = 20_000;
@@ -58,7 +58,7 @@ async function holdReported(orderId: string, attempt: number, amount: number) {
     id: `evt_hold_${orderId.slice(0, 8)}_${attempt}_${amount}`, object: 'event', type: 'payment_intent.amount_capturable_updated',
     data: { object: { id: demoIntent(orderId, attempt).id, object: 'payment_intent', status: 'requires_capture', amount, amount_capturable: amount, metadata: { order_id: orderId, attempt: String(attempt) } } },
   });
-  const res = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signPaymentEvent(payload, secret) }, body: payload });
+  const res = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signStripeEvent(payload, secret) }, body: payload });
   expect(res.status).toBe(200);
   return JSON.parse(payload).id as string;
 }

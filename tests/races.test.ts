@@ -6,7 +6,8 @@ import { Client, SHOPS, addressFor, connectSocket, createShop, customer, product
 import type { App } from '../server/app.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 import { advanceOrder, flagLate, foldConsumedStock, getOrder } from '../src/lib/server/orders.ts';
-import { handlePaymentEvent } from '../src/lib/server/payments.ts';
+import { handlePaymentEvent } from '../src/lib/server/payments/ledger.ts';
+import { noticeFromStripe } from '../src/lib/server/payments/stripe.ts';
 
 let app: App;
 let base: string;
@@ -221,7 +222,7 @@ describe('doing the same thing twice', () => {
     expect(placed.status).toBe('pending_payment');
     const { totalCents } = (await new Client(base).get(`/api/track/${placed.trackingToken}`)).body;
     const intent = { id: `pi_race${placed.id.replace(/-/g, '')}`, object: 'payment_intent', status: 'requires_capture', amount: totalCents, amount_capturable: totalCents, metadata: { order_id: placed.id, attempt: '1' } };
-    const held = (id: string) => ({ id, type: 'payment_intent.amount_capturable_updated', data: { object: intent } });
+    const held = (id: string) => noticeFromStripe({ id, type: 'payment_intent.amount_capturable_updated', data: { object: intent } });
     const results = await Promise.all([handlePaymentEvent(pool, held(`evt_a${placed.id}`)), handlePaymentEvent(pool, held(`evt_a${placed.id}`)), handlePaymentEvent(pool, held(`evt_b${placed.id}`))]);
     expect(results.map((r) => r.outcome).sort()).toEqual(['authorised', 'duplicate', 'ignored']);
     expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'received']);

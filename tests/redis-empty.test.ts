@@ -11,7 +11,7 @@ import { Client, createShop, deleteRedisKeys, move, productId, waitUntil } from 
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
 import { startStack, startTestSmtp, stripeEnv, type Stack, type TestSmtp } from './services.ts';
 import { addJob, jobId } from '../src/lib/server/queues.ts';
-import { processPaymentEvent } from '../src/lib/server/payments.ts';
+import { processPaymentEvent } from '../src/lib/server/payments/ledger.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const signer = new Stripe('sk_test_signer');

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
 import { recordRefund } from '../src/lib/server/orders.ts';
-import { handlePaymentEvent, recordCapture } from '../src/lib/server/payments.ts';
+import { handlePaymentEvent, recordCapture } from '../src/lib/server/payments/ledger.ts';
+import { noticeFromStripe } from '../src/lib/server/payments/stripe.ts';
 import { createI18n } from '../src/lib/i18n/index.ts';
 import type { App } from '../server/app.ts';
 
@@ -48,8 +49,8 @@ async function place(shop: Shop, lines: Lines, opts: { delivery?: boolean; onlin
 /** The card is held (the provider's event, as the payments worker applies it) and captured at once (the workers' call when the kitchen starts). */
 async function payOnline(order: { id: string; total: number }) {
   const intent = { id: `pi_${order.id.replace(/-/g, '')}`, object: 'payment_intent', status: 'requires_capture', amount: order.total, amount_capturable: order.total, metadata: { order_id: order.id, attempt: '1' } };
-  expect((await handlePaymentEvent(pool, { id: `evt_${order.id}`, type: 'payment_intent.amount_capturable_updated', data: { object: intent } })).outcome).toBe('authorised');
-  expect(await recordCapture(pool, order.id, { intentId: intent.id, amountCents: order.total })).not.toBeNull();
+  expect((await handlePaymentEvent(pool, noticeFromStripe({ id: `evt_${order.id}`, type: 'payment_intent.amount_capturable_updated', data: { object: intent } }))).outcome).toBe('authorised');
+  expect(await recordCapture(pool, 'stripe', order.id, { intentId: intent.id, amountCents: order.total })).not.toBeNull();
 }
 
 async function toReady(kitchen: Client, id: string) {
@@ -149,7 +150,7 @@ describe('the day\'s takings', () => {
     await toReady(kitchen, marked.id);
     expect((await counter.post(`/api/orders/${marked.id}/status`, { to: 'collected' })).status).toBe(200);
 
-    // a card hold of 12,50 not captured yet (as the Stripe webhook leaves it: src/lib/server/payments.ts)
+    // a card hold of 12,50 not captured yet (as the Stripe webhook leaves it: src/lib/server/payments/ledger.ts)
     const held = await place(shop, [['reine', 1]], { online: true });
     await pool.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',

@@ -2,17 +2,10 @@ import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
 import { expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
-import type { PaymentProvider } from './payment-provider.ts';
+import type { PaymentProvider } from '../src/lib/server/payments/provider.ts';
 import {
   applyPaymentAsProviderSees, captureToMake, paymentFormOf, processPaymentEvent, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, storePaymentEvent, unprocessedPaymentEvents,
-  type PaymentEvent,
-} from '../src/lib/server/payments.ts';
-
-/** A provider's answer that a retry will not change (a card error, an invalid request), as opposed to a network or server failure. */
-function isRefusal(err: unknown): boolean {
-  const type = (err as { type?: string })?.type;
-  return type === 'StripeCardError' || type === 'StripeInvalidRequestError';
-}
+} from '../src/lib/server/payments/ledger.ts';
 import { QUEUES, addJob, isJob, jobId, type JobData, type JobName, type JobOf, type Queues } from '../src/lib/server/queues.ts';
 
 /** Online payments: starting them, the provider's events, unpaid orders expiring, captures, releases and refunds. */
@@ -53,13 +46,13 @@ export function startPaymentsWorker(deps: {
         const form = await paymentFormOf(db, orderId, deps.expiryMinutes);
         if (form?.status === 'pending_payment' && form.intentId && provider.retrieve) {
           const intent = await provider.retrieve(form.intentId).catch((err) => {
-            if (!isRefusal(err)) throw err;
+            if (!provider.isRefusal(err)) throw err;
             log.warn({ orderId, err: (err as Error).message }, 'the provider does not know the payment of an unpaid order');
             return null;
           });
-          if (intent) for (const r of await applyPaymentAsProviderSees(db, intent)) await applied(r, `asked_${intent.id}`);
+          if (intent) for (const r of await applyPaymentAsProviderSees(db, provider.name, intent)) await applied(r, `asked_${intent.id}`);
           if (intent && (await getOrder(db, orderId))?.status !== 'pending_payment') {
-            log.warn({ orderId, intentId: intent.id, status: intent.status }, 'unpaid order found paid at the provider: kept');
+            log.warn({ orderId, intentId: intent.id, state: intent.state }, 'unpaid order found paid at the provider: kept');
             return 'paid at the provider';
           }
         }
@@ -68,7 +61,7 @@ export function startPaymentsWorker(deps: {
           log.warn({ orderId }, 'unpaid order expired');
           // the payment form stops taking cards: a hold made meanwhile is let go with the same call
           const intentId = (await paymentFormOf(db, orderId, deps.expiryMinutes))?.intentId;
-          if (intentId && provider.release) await provider.release({ orderId, intentId, idempotencyKey: `release-${intentId}` });
+          if (intentId && provider.release) await provider.release({ orderId, paymentId: intentId, idempotencyKey: `release-${intentId}` });
           return 'expired';
         }
         // a timer that fired a little early (clocks differ) tries again; a newer attempt has its own timer
@@ -79,15 +72,15 @@ export function startPaymentsWorker(deps: {
       if (isJob(job, 'event')) {
         // the event as the server kept it; a job of an earlier version carries it, kept here first
         const data = job.data;
-        if ('event' in data) await storePaymentEvent(db, data.event as unknown as PaymentEvent);
+        if ('event' in data) await storePaymentEvent(db, provider.noticeOf(data.event));
         const eventId = 'event' in data ? data.event.id : data.eventId;
         return applied(await processPaymentEvent(db, eventId), eventId);
       }
       if (isJob(job, 'release')) {
         const { orderId, intentId, amountCents } = job.data;
         if (!provider.release) return 'no way to let a hold go';
-        await provider.release({ orderId, intentId, idempotencyKey: `release-${intentId}` });
-        await recordStrayRelease(db, orderId, intentId, amountCents);
+        await provider.release({ orderId, paymentId: intentId, idempotencyKey: `release-${intentId}` });
+        await recordStrayRelease(db, provider.name, orderId, intentId, amountCents);
         log.info({ orderId, intentId, amountCents }, 'stray hold released');
         return `released ${amountCents}`;
       }
@@ -96,14 +89,14 @@ export function startPaymentsWorker(deps: {
         const due = await captureToMake(db, orderId);
         if (!due || !provider.capture) return 'nothing to capture';
         try {
-          const taken = await provider.capture({ orderId, intentId: due.intentId, amountCents: due.amountCents, idempotencyKey: `capture-${orderId}` });
-          const done = await recordCapture(db, orderId, { intentId: due.intentId, amountCents: taken.amountCents });
+          const taken = await provider.capture({ orderId, paymentId: due.intentId, amountCents: due.amountCents, idempotencyKey: `capture-${orderId}` });
+          const done = await recordCapture(db, provider.name, orderId, { intentId: due.intentId, amountCents: taken.amountCents });
           log.info({ orderId, amountCents: taken.amountCents, recorded: !!done }, 'hold captured');
           return `captured ${taken.amountCents}`;
         } catch (err) {
           // a refusal (an expired hold, a card blocked since) will not change on a retry: the manager is told
-          if (isRefusal(err)) {
-            await recordCaptureFailure(db, orderId, due.intentId, (err as Error).message);
+          if (provider.isRefusal(err)) {
+            await recordCaptureFailure(db, provider.name, orderId, due.intentId, (err as Error).message);
             log.warn({ orderId, err: (err as Error).message }, 'capture refused');
             return 'capture refused';
           }
@@ -116,8 +109,8 @@ export function startPaymentsWorker(deps: {
         if (!due) return 'nothing to refund';
         if (due.hold) {
           if (!provider.release) return 'a hold, and no way to let it go';
-          await provider.release({ orderId, intentId: due.paymentReference, idempotencyKey: `release-${due.paymentReference}` });
-          await recordRelease(db, orderId, due.paymentReference);
+          await provider.release({ orderId, paymentId: due.paymentReference, idempotencyKey: `release-${due.paymentReference}` });
+          await recordRelease(db, provider.name, orderId, due.paymentReference);
           log.info({ orderId, amountCents: due.amountCents }, 'hold released');
           return `released ${due.amountCents}`;
         }

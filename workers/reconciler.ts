@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
-import { holdsToCapture, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments.ts';
+import { holdsToCapture, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';

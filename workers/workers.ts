@@ -8,9 +8,9 @@ import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { startEventReactor } from './event-reactor.ts';
-import { DemoPaymentProvider, StripePaymentProvider } from './payment-provider.ts';
-import { rememberIntent } from '../src/lib/server/payments.ts';
-import { stripeClient } from '../src/lib/server/stripe.ts';
+import { paymentProviderFor } from '../src/lib/server/payments/index.ts';
+import { rememberIntent } from '../src/lib/server/payments/ledger.ts';
+import type { PaymentKeeper, PaymentProvider } from '../src/lib/server/payments/provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { startNotificationsWorker } from './notifications.worker.ts';
@@ -34,16 +34,20 @@ export const STOCK_FOLD_EVERY_MS = 10_000;
 export async function startWorkers(
   config: Config,
   log: Logger = pino({ level: config.LOG_LEVEL }),
-  options: { schedule?: boolean; reconcile?: boolean } = {},
+  options: {
+    schedule?: boolean;
+    reconcile?: boolean;
+    /** Another payment provider than the settings' (paymentProviderFor): how a new provider is tried. */
+    provider?: (keep: PaymentKeeper) => PaymentProvider;
+  } = {},
 ) {
   const db = createPool(config.DATABASE_URL, 10);
   const connection = connectionFor(config);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
-  const stripe = stripeClient(config);
   // Stripe when its keys are set; the demo payment page otherwise (same events, no network)
-  const keep = (orderId: string, attempt: number, intent: { id: string; clientSecret: string | null }) => rememberIntent(db, orderId, attempt, intent);
-  const provider = stripe ? new StripePaymentProvider(stripe, keep) : new DemoPaymentProvider(keep);
+  const keep: PaymentKeeper = (orderId, attempt, payment) => rememberIntent(db, orderId, attempt, payment);
+  const provider = options.provider?.(keep) ?? paymentProviderFor(config, keep);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));

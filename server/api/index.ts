@@ -1,6 +1,8 @@
 // The JSON API as mounted at /api, by the production server and by `vite dev` alike: the checks
 // every request passes (its origin, its session), then one router per resource, then errors
 // rendered as `{ error: { code, message, requestId } }`.
+import { paymentWebhookFor } from '../../src/lib/server/payments/index.ts';
+import type { PaymentWebhook } from '../../src/lib/server/payments/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/auth.ts';
@@ -57,6 +59,8 @@ export interface ApiDeps {
   media?: MediaStore;
   /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** The payment provider's webhook reader: the settings' (paymentWebhookFor) unless given (null: none). */
+  paymentWebhook?: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
 }
@@ -86,6 +90,7 @@ function contextOf(deps: ApiDeps): ApiContext {
       ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,
+    paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
     accountQueue: deps.accountQueue,
   };
 }

@@ -2,6 +2,7 @@
 // (who may call, what the body and query must be), and one rule for answers: a route that writes
 // answers only once its change is published and on its way to the screens (`ApiContext.relayed`),
 // because the route builder awaits it before answering, not because the route remembers to.
+import type { PaymentWebhook } from '../../src/lib/server/payments/provider.ts';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import type { SessionUser } from '../../src/lib/server/auth.ts';
@@ -56,6 +57,8 @@ export interface ApiContext {
   orderLimits: OrderLimits;
   /** Hands a kept payment event to the workers; absent: payments are not taken online here. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** The payment provider's webhook reader (null when payments are not taken online). */
+  paymentWebhook: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
 }

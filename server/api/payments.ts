@@ -1,24 +1,24 @@
-// Payments coming in. The provider's webhook: the raw body, its signature checked against the
-// webhook secret (Stripe's, or in demo mode the local one); a good event is kept in Postgres, then
-// handed to the workers under its id and answered (a bad signature: 400, nothing done). Once kept,
-// a queue that loses the job loses nothing: the reconciler queues again every event not processed.
-// The demo payment page's events take the same road.
+// Payments coming in. The provider's webhook: the raw body, its signature checked by the provider's
+// reader (Stripe's secret, or in demo mode the local one) and read into the system's notice; a good
+// event is kept in Postgres, then handed to the workers under its id and answered (a bad signature:
+// 400, nothing done). Once kept, a queue that loses the job loses nothing: the reconciler queues
+// again every event not processed. The demo payment page's events take the same road.
+import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Response } from 'express';
-import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/demo-payments.ts';
+import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/payments/demo.ts';
 import { AppError, notFound } from '../../src/lib/server/errors.ts';
 import { getOrderIdByToken } from '../../src/lib/server/orders.ts';
-import { verifyPaymentEvent } from '../../src/lib/server/payment-webhook.ts';
-import { paymentFormOf, storePaymentEvent } from '../../src/lib/server/payments.ts';
+import { paymentFormOf, storePaymentEvent } from '../../src/lib/server/payments/ledger.ts';
 import { Answer, Routes, type ApiContext } from './kit.ts';
 
 function paymentEvents(ctx: ApiContext) {
-  const secret = ctx.config.paymentWebhookSecret;
+  const webhook = ctx.paymentWebhook;
   const enqueue = ctx.enqueuePaymentEvent;
-  if (!secret || !enqueue) return null;
+  if (!webhook || !enqueue) return null;
   return {
-    secret,
-    async receive(body: Buffer | string, signature: unknown) {
-      const event = verifyPaymentEvent(body, signature, secret);
+    path: webhook.path,
+    async receive(body: Buffer | string, headers: IncomingHttpHeaders) {
+      const event = webhook.read(body, headers);
       const { toProcess } = await storePaymentEvent(ctx.db, event);
       if (toProcess) {
         await enqueue(event.id).catch((err) => ctx.log.error({ err, eventId: event.id }, 'payment event kept, not queued: the reconciler will queue it'));
@@ -33,8 +33,8 @@ export function paymentWebhook(ctx: ApiContext) {
   const api = new Routes(ctx);
   const events = paymentEvents(ctx);
   if (events) {
-    api.anyone.post('/payments/stripe/webhook', { use: [express.raw({ type: () => true, limit: '256kb' })] }, async ({ req }) => {
-      await events.receive(req.body, req.headers['stripe-signature']);
+    api.anyone.post(`/payments/${events.path}/webhook`, { use: [express.raw({ type: () => true, limit: '256kb' })] }, async ({ req }) => {
+      await events.receive(req.body, req.headers);
       return { received: true };
     });
   }
@@ -49,7 +49,8 @@ export function paymentWebhook(ctx: ApiContext) {
 export function paymentRoutes(ctx: ApiContext) {
   const api = new Routes(ctx);
   const events = paymentEvents(ctx);
-  if (ctx.config.paymentMode !== 'demo') return api.router;
+  const secret = ctx.config.paymentWebhookSecret;
+  if (ctx.config.paymentMode !== 'demo' || !secret) return api.router;
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   api.anyone.post('/track/:token/demo-pay', { use: [ctx.customerLimiter, form] }, async ({ req }) => {
     if (!events) throw new AppError(404, 'not_found', 'payments are not taken online here');
@@ -61,13 +62,13 @@ export function paymentRoutes(ctx: ApiContext) {
     if (!payment) throw notFound('order');
     let signed;
     try {
-      signed = demoPaymentEvent(payment, parseDemoCard(req.body ?? {}), events.secret);
+      signed = demoPaymentEvent(payment, parseDemoCard(req.body ?? {}), secret);
     } catch (err) {
       if (!asForm || !(err instanceof AppError)) throw err;
       const field = Object.keys(err.details.fields ?? {})[0];
       return back(`/pay?error=${encodeURIComponent(field ? `card.${field}` : err.code)}`);
     }
-    await events.receive(signed.payload, signed.signature);
+    await events.receive(signed.payload, { 'stripe-signature': signed.signature });
     if (asForm) return back(signed.refused ? '/pay?error=refused' : '');
     return new Answer(202, { accepted: !signed.refused, refused: signed.refused });
   });

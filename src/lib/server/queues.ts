@@ -30,9 +30,9 @@ export interface JobMap {
     capture: { orderId: string };
     /**
      * A provider's webhook event, kept in payment_events by the server (signature checked), acted on
-     * once. Jobs queued by an earlier version carry the event itself.
+     * once. Jobs queued by an earlier version carry the provider's event itself (read by its provider's noticeOf).
      */
-    event: { eventId: string } | { event: { id: string; type: string; data: { object: Record<string, unknown> } } };
+    event: { eventId: string } | { event: { id: string } };
   };
   prep: { 'late-check': { orderId: string } };
   dispatch: { assign: { orderId: string } };

@@ -1,31 +1,13 @@
-// Card payments held then captured (Stripe's manual capture), as the database sees them. The
-// provider's events (webhooks, handed to the workers) and the workers' own calls (capture, release,
-// refund) end here, each in one transaction with the order locked: every movement of money is a
-// row of payment_movements with the provider's ids. Each event is kept in payment_events before the
-// webhook answers, and processed from there once, whatever the provider or the queue repeats,
-// reorders or loses.
-import type { OrderView } from '../realtime/contract.ts';
-import { transaction, type Db, type Tx } from './db.ts';
-import { lockOrder, recordEvent } from './orders.ts';
-
-/** The part of a provider's PaymentIntent the events carry that matters here. */
-export interface IntentObject {
-  id: string;
-  object?: string;
-  status?: string;
-  amount?: number;
-  amount_capturable?: number;
-  amount_received?: number;
-  metadata?: Record<string, string>;
-  last_payment_error?: { message?: string; code?: string } | null;
-}
-
-/** A provider event as the webhook received it (signature already checked). */
-export interface PaymentEvent {
-  id: string;
-  type: string;
-  data: { object: IntentObject };
-}
+// Card payments held then captured, as the database sees them, whatever the provider. Its events
+// (notices.ts: read from its webhook at the edge, handed to the workers) and the workers' own calls
+// (capture, release, refund) end here, each in one transaction with the order locked: every
+// movement of money is a row of payment_movements with the provider's ids. Each event is kept in
+// payment_events before the webhook answers, and processed from here once, whatever the provider
+// or the queue repeats, reorders or loses.
+import type { OrderView } from '../../realtime/contract.ts';
+import { transaction, type Db, type Tx } from '../db.ts';
+import { lockOrder, recordEvent } from '../orders.ts';
+import type { PaymentNotice, ProviderPayment } from './notices.ts';
 
 export type EventOutcome =
   | 'duplicate'
@@ -39,10 +21,17 @@ export type EventOutcome =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function movement(tx: Tx, orderId: string, kind: string, amountCents: number, intentId: string | null, eventId: string | null, detail: string | null = null) {
+/** Where a movement comes from: the provider, its payment, and the event that told it (none for the workers' own calls). */
+interface Source {
+  provider: string;
+  paymentId: string;
+  eventId: string | null;
+}
+
+async function movement(tx: Tx, orderId: string, kind: string, amountCents: number, from: Source, detail: string | null = null) {
   await tx.query(
-    `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, event_id, detail) VALUES ($1, $2, $3, 'stripe', $4, $5, $6)`,
-    [orderId, kind, amountCents, intentId, eventId, detail?.slice(0, 500) ?? null],
+    `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, event_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [orderId, kind, amountCents, from.provider, from.paymentId, from.eventId, detail?.slice(0, 500) ?? null],
   );
 }
 
@@ -50,14 +39,14 @@ async function movement(tx: Tx, orderId: string, kind: string, amountCents: numb
  * Keeps an event the webhook believed, before the webhook answers: once per event id, whatever the
  * provider repeats. Tells whether it is still to process (a repeat of a processed event is not).
  */
-export async function storePaymentEvent(q: Db | Tx, event: PaymentEvent): Promise<{ toProcess: boolean }> {
-  const orderId = event.data?.object?.metadata?.order_id;
+export async function storePaymentEvent(q: Db | Tx, event: PaymentNotice): Promise<{ toProcess: boolean }> {
+  const orderId = event.orderId;
   const { rows } = await q.query<{ processed: boolean }>(
     `WITH kept AS (
        INSERT INTO payment_events (event_id, type, order_id, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING false AS processed
      )
      SELECT processed FROM kept UNION ALL SELECT processed_at IS NOT NULL FROM payment_events WHERE event_id = $1 LIMIT 1`,
-    [event.id, event.type, orderId && UUID.test(orderId) ? orderId : null, JSON.stringify(event)],
+    [event.id, event.providerType, orderId && UUID.test(orderId) ? orderId : null, JSON.stringify(event)],
   );
   return { toProcess: !rows[0]?.processed };
 }
@@ -90,7 +79,7 @@ export async function strayHoldsToRelease(q: Db): Promise<{ orderId: string; int
 }
 
 /** Keeps an event and acts on it at once (what the webhook and the worker do, in one call). */
-export async function handlePaymentEvent(dbp: Db, event: PaymentEvent): ReturnType<typeof processPaymentEvent> {
+export async function handlePaymentEvent(dbp: Db, event: PaymentNotice): ReturnType<typeof processPaymentEvent> {
   await storePaymentEvent(dbp, event);
   return processPaymentEvent(dbp, event.id);
 }
@@ -108,72 +97,67 @@ export async function processPaymentEvent(
 ): Promise<{ outcome: EventOutcome; orderId?: string; order?: OrderView; hold?: { intentId: string; amountCents: number } }> {
   return transaction(dbp, async (tx) => {
     // the row locked: a second run of the same event waits, then finds it processed
-    const { rows: kept } = await tx.query<{ payload: PaymentEvent | null; processed: boolean }>(
+    const { rows: kept } = await tx.query<{ payload: PaymentNotice | null; processed: boolean }>(
       `SELECT payload, processed_at IS NOT NULL AS processed FROM payment_events WHERE event_id = $1 FOR UPDATE`,
       [eventId],
     );
     if (!kept[0]?.payload || kept[0].processed) return { outcome: 'duplicate' as const };
     const event = kept[0].payload;
-    const intent = event.data?.object;
-    const orderId = intent?.metadata?.order_id;
+    const { orderId, paymentId } = event;
     const done = async (outcome: EventOutcome, order?: OrderView) => {
       await tx.query('UPDATE payment_events SET outcome = $2, processed_at = now() WHERE event_id = $1', [event.id, outcome]);
-      return { outcome, order, orderId, ...(outcome === 'release' ? { hold: { intentId: intent.id, amountCents: intent.amount_capturable ?? 0 } } : {}) };
+      return { outcome, order, orderId: orderId ?? undefined, ...(outcome === 'release' && paymentId ? { hold: { intentId: paymentId, amountCents: event.heldCents } } : {}) };
     };
-    if (!intent || intent.object !== 'payment_intent' || !orderId || !UUID.test(orderId)) return done('ignored');
+    if (event.kind === 'other' || !paymentId || !orderId || !UUID.test(orderId)) return done('ignored');
     const { rows: found } = await tx.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
     const o = found[0];
     if (!o) return done('ignored');
-    const attempt = Number(intent.metadata?.attempt);
+    const from: Source = { provider: event.provider, paymentId, eventId: event.id };
+    const system = { kind: 'system', name: 'payments' } as const;
 
-    switch (event.type) {
-      case 'payment_intent.amount_capturable_updated': {
-        const amount = intent.amount_capturable ?? 0;
-        if (intent.status !== 'requires_capture' || amount <= 0) return done('ignored');
-        if (o.status === 'pending_payment' && attempt === o.payment_attempt && amount === o.total_cents) {
-          await movement(tx, orderId, 'authorised', amount, intent.id, event.id);
+    switch (event.kind) {
+      case 'held': {
+        const amount = event.heldCents;
+        if (amount <= 0) return done('ignored');
+        if (o.status === 'pending_payment' && event.attempt === o.payment_attempt && amount === o.total_cents) {
+          await movement(tx, orderId, 'authorised', amount, from);
           await tx.query(
             `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',
                paid_cents = $2, paid_with = 'online', payment_reference = $3, payment_intent_id = $3
              WHERE id = $1`,
-            [orderId, amount, intent.id],
+            [orderId, amount, paymentId],
           );
-          return done('authorised', (await recordEvent(tx, orderId, 'order.status', { kind: 'system', name: 'payments' })).order);
+          return done('authorised', (await recordEvent(tx, orderId, 'order.status', system)).order);
         }
-        if (o.payment_reference === intent.id) return done('ignored');
+        if (o.payment_reference === paymentId) return done('ignored');
         // a hold the order cannot use (cancelled or expired meanwhile, an older attempt, another
         // amount): kept as held money to give back, which the workers release
-        await movement(tx, orderId, 'authorised', amount, intent.id, event.id, 'not for the payment in progress: to release');
+        await movement(tx, orderId, 'authorised', amount, from, 'not for the payment in progress: to release');
         if (o.paid_cents === 0 && o.status === 'cancelled') {
           await tx.query(
             `UPDATE orders SET payment_status = 'authorised', paid_cents = $2, paid_with = 'online', payment_reference = $3, version = version + 1 WHERE id = $1`,
-            [orderId, amount, intent.id],
+            [orderId, amount, paymentId],
           );
-          return done('authorised', (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order);
+          return done('authorised', (await recordEvent(tx, orderId, 'order.refunded', system)).order);
         }
         return done('release');
       }
-      case 'payment_intent.succeeded': {
+      case 'taken': {
         // the capture, as the provider saw it: recorded here only if the workers' call was not
-        if (o.payment_reference !== intent.id || o.payment_status !== 'authorised') return done('ignored');
-        const order = await applyCapture(tx, orderId, intent.amount_received ?? 0, intent.id, event.id);
-        return done('captured', order);
+        if (o.payment_reference !== paymentId || o.payment_status !== 'authorised') return done('ignored');
+        return done('captured', await applyCapture(tx, orderId, event.takenCents, from));
       }
-      case 'payment_intent.canceled': {
-        // a hold let go; a cancel after a capture cannot be, and changes nothing
-        if (o.payment_reference !== intent.id || o.payment_status !== 'authorised') return done('ignored');
-        const order = await applyRelease(tx, orderId, intent.id, event.id);
-        return done('released', order);
+      case 'released': {
+        // a hold let go; a release after a capture cannot be, and changes nothing
+        if (o.payment_reference !== paymentId || o.payment_status !== 'authorised') return done('ignored');
+        return done('released', await applyRelease(tx, orderId, from));
       }
-      case 'payment_intent.payment_failed': {
-        if (o.status !== 'pending_payment' || attempt !== o.payment_attempt) return done('ignored');
-        const why = intent.last_payment_error?.message ?? 'payment refused';
-        await movement(tx, orderId, 'failed', 0, intent.id, event.id, why);
+      case 'refused': {
+        if (o.status !== 'pending_payment' || event.attempt !== o.payment_attempt) return done('ignored');
+        await movement(tx, orderId, 'failed', 0, from, event.reason ?? 'payment refused');
         await tx.query(`UPDATE orders SET payment_status = 'failed', version = version + 1 WHERE id = $1`, [orderId]);
-        return done('failed', (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order);
+        return done('failed', (await recordEvent(tx, orderId, 'order.modified', system)).order);
       }
-      default:
-        return done('ignored');
     }
   });
 }
@@ -184,22 +168,27 @@ export async function processPaymentEvent(
  * been, kept in payment_events under ids of their own, so asking again applies nothing more and the
  * webhook arriving late changes nothing.
  */
-export async function applyPaymentAsProviderSees(dbp: Db, intent: IntentObject): Promise<Awaited<ReturnType<typeof processPaymentEvent>>[]> {
-  if (intent.status !== 'requires_capture' && intent.status !== 'succeeded') return [];
-  const taken = intent.status === 'succeeded';
-  const held = { ...intent, status: 'requires_capture', amount_capturable: taken ? intent.amount_received : intent.amount_capturable };
-  const results = [await handlePaymentEvent(dbp, { id: `asked_${intent.id}_held`, type: 'payment_intent.amount_capturable_updated', data: { object: held } })];
+export async function applyPaymentAsProviderSees(
+  dbp: Db,
+  provider: string,
+  payment: ProviderPayment,
+): Promise<Awaited<ReturnType<typeof processPaymentEvent>>[]> {
+  if (payment.state === 'other') return [];
+  const taken = payment.state === 'taken';
+  const heldCents = taken ? payment.takenCents : payment.heldCents;
+  const asked = { provider, paymentId: payment.id, orderId: payment.orderId, attempt: payment.attempt, heldCents, takenCents: payment.takenCents, reason: null };
+  const results = [await handlePaymentEvent(dbp, { ...asked, id: `asked_${payment.id}_held`, kind: heldCents > 0 ? 'held' : 'other', providerType: 'asked: held' })];
   if (taken && results[0].outcome === 'authorised') {
-    results.push(await handlePaymentEvent(dbp, { id: `asked_${intent.id}_taken`, type: 'payment_intent.succeeded', data: { object: intent } }));
+    results.push(await handlePaymentEvent(dbp, { ...asked, id: `asked_${payment.id}_taken`, kind: 'taken', providerType: 'asked: taken' }));
   }
   return results;
 }
 
 /** The hold was captured for `amountCents`: the order is paid that much, the rest of the hold let go. */
-async function applyCapture(tx: Tx, orderId: string, amountCents: number, intentId: string, eventId: string | null): Promise<OrderView> {
+async function applyCapture(tx: Tx, orderId: string, amountCents: number, from: Source): Promise<OrderView> {
   const o = await lockOrder(tx, orderId);
-  await movement(tx, orderId, 'captured', amountCents, intentId, eventId);
-  if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, intentId, eventId, 'rest of the hold');
+  await movement(tx, orderId, 'captured', amountCents, from);
+  if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, from, 'rest of the hold');
   await tx.query(
     `UPDATE orders SET payment_status = 'paid', paid_cents = $2, capture_failed_at = NULL, version = version + 1 WHERE id = $1`,
     [orderId, amountCents],
@@ -208,9 +197,9 @@ async function applyCapture(tx: Tx, orderId: string, amountCents: number, intent
 }
 
 /** The hold was let go whole: nothing was taken, nothing is owed back. */
-async function applyRelease(tx: Tx, orderId: string, intentId: string, eventId: string | null): Promise<OrderView> {
+async function applyRelease(tx: Tx, orderId: string, from: Source): Promise<OrderView> {
   const o = await lockOrder(tx, orderId);
-  await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, intentId, eventId);
+  await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, from);
   await tx.query(
     `UPDATE orders SET refunded_cents = paid_cents, refunded_at = now(), payment_status = CASE WHEN status = 'cancelled' THEN 'refunded'::payment_status ELSE payment_status END,
        version = version + 1 WHERE id = $1`,
@@ -220,12 +209,12 @@ async function applyRelease(tx: Tx, orderId: string, intentId: string, eventId: 
 }
 
 /** A hold the order could not use was let go (the provider answered): one movement, whatever the job repeats. */
-export async function recordStrayRelease(dbp: Db, orderId: string, intentId: string, amountCents: number): Promise<boolean> {
+export async function recordStrayRelease(dbp: Db, provider: string, orderId: string, intentId: string, amountCents: number): Promise<boolean> {
   const { rowCount } = await dbp.query(
     `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, detail)
-     SELECT $1, 'released', $3, 'stripe', $2, 'a hold the order could not use'
+     SELECT $1, 'released', $3, $4, $2, 'a hold the order could not use'
      WHERE NOT EXISTS (SELECT 1 FROM payment_movements WHERE order_id = $1 AND payment_intent_id = $2 AND kind = 'released')`,
-    [orderId, intentId, amountCents],
+    [orderId, intentId, amountCents, provider],
   );
   return (rowCount ?? 0) > 0;
 }
@@ -250,29 +239,29 @@ export async function captureToMake(dbp: Db, orderId: string): Promise<{ intentI
 }
 
 /** The workers captured the hold (the provider answered): recorded unless an event did it first. */
-export async function recordCapture(dbp: Db, orderId: string, c: { intentId: string; amountCents: number }): Promise<OrderView | null> {
+export async function recordCapture(dbp: Db, provider: string, orderId: string, c: { intentId: string; amountCents: number }): Promise<OrderView | null> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (o.payment_status !== 'authorised' || o.payment_reference !== c.intentId) return null;
-    return applyCapture(tx, orderId, c.amountCents, c.intentId, null);
+    return applyCapture(tx, orderId, c.amountCents, { provider, paymentId: c.intentId, eventId: null });
   });
 }
 
 /** The workers let a cancelled order's hold go (the provider answered): recorded unless an event did it first. */
-export async function recordRelease(dbp: Db, orderId: string, intentId: string): Promise<OrderView | null> {
+export async function recordRelease(dbp: Db, provider: string, orderId: string, intentId: string): Promise<OrderView | null> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (o.payment_status !== 'authorised' || o.payment_reference !== intentId) return null;
-    return applyRelease(tx, orderId, intentId, null);
+    return applyRelease(tx, orderId, { provider, paymentId: intentId, eventId: null });
   });
 }
 
 /** The capture was refused for good: a movement, and the order flagged for its manager. */
-export async function recordCaptureFailure(dbp: Db, orderId: string, intentId: string, why: string): Promise<OrderView | null> {
+export async function recordCaptureFailure(dbp: Db, provider: string, orderId: string, intentId: string, why: string): Promise<OrderView | null> {
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (o.payment_status !== 'authorised' || o.capture_failed_at) return null;
-    await movement(tx, orderId, 'failed', o.paid_cents - o.refund_due_cents, intentId, null, `capture: ${why}`);
+    await movement(tx, orderId, 'failed', o.paid_cents - o.refund_due_cents, { provider, paymentId: intentId, eventId: null }, `capture: ${why}`);
     await tx.query('UPDATE orders SET capture_failed_at = now(), version = version + 1 WHERE id = $1', [orderId]);
     return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
   });

@@ -1,13 +1,16 @@
-// The demo payment page's side of the payment (no Stripe keys: development, a demo, the tests). The
-// customer types one of the test cards; the server builds the event Stripe would send for that
-// card (a hold on it, or a refusal), signs it with the local webhook secret, and hands it to the
-// same webhook code as Stripe's: from there on the road is the same (queue, processed events, order
-// moved, capture when the kitchen starts). No card is ever charged.
+// The demo payments (no Stripe keys: development, a demo, the tests). The customer types one of the
+// test cards on the demo page; the server builds the event Stripe would send for that card (a hold
+// on it, or a refusal), signs it with the local webhook secret, and hands it to the same webhook
+// code as Stripe's: from there on the road is the same (queue, processed events, order moved,
+// capture when the kitchen starts). The workers' calls answer as Stripe would. No card is ever charged.
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, conflict, invalid } from './errors.ts';
-import { signPaymentEvent } from './payment-webhook.ts';
-import type { PaymentForm } from './payments.ts';
+import type { OrderView } from '../../realtime/contract.ts';
+import { AppError, conflict, invalid } from '../errors.ts';
+import type { PaymentForm } from './ledger.ts';
+import type { PaymentNotice } from './notices.ts';
+import type { CaptureRequest, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+import { noticeFromStripe, signStripeEvent } from './stripe.ts';
 
 /** The demo's cards, as Stripe's test cards behave: any other valid number is accepted. */
 export const DEMO_CARDS = {
@@ -91,7 +94,7 @@ export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: stri
     data: { object: intent },
   };
   const payload = JSON.stringify(event);
-  return { payload, signature: signPaymentEvent(payload, secret), refused: refusal?.message ?? null };
+  return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
 }
 
 /** Reads a card from a form or JSON body, with field errors a person can act on. */
@@ -101,4 +104,52 @@ export function parseDemoCard(input: unknown): DemoCard {
     throw invalid(Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || 'card', i.message])), 'check the card');
   }
   return parsed.data;
+}
+
+/**
+ * The demo provider: the same payments as Stripe's, whose only difference is that nothing goes
+ * over the network. A payment per order and attempt is made up here (its id the same on a retry),
+ * the customer pays on the demo page (a signed event, through the same webhook), and capture,
+ * release and refund answer as Stripe would, a retry with the same key answering the first result.
+ */
+export class DemoPaymentProvider implements PaymentProvider {
+  readonly name = 'demo';
+  /** What was captured, let go and refunded, by idempotency key (for the tests to see, as Stripe's dashboard would). */
+  readonly captures = new Map<string, { orderId: string; intentId: string; amountCents: number }>();
+  readonly releases = new Map<string, { orderId: string; intentId: string }>();
+  readonly refunds = new Map<string, RefundResult & { orderId: string; paymentReference: string }>();
+
+  constructor(private readonly keep: PaymentKeeper) {}
+
+  async begin(order: OrderView): Promise<void> {
+    const attempt = order.payment.attempt ?? 1;
+    await this.keep(order.id, attempt, demoIntent(order.id, attempt));
+  }
+
+  async capture(r: CaptureRequest): Promise<{ amountCents: number }> {
+    const done = this.captures.get(r.idempotencyKey) ?? { orderId: r.orderId, intentId: r.paymentId, amountCents: r.amountCents };
+    this.captures.set(r.idempotencyKey, done);
+    return { amountCents: done.amountCents };
+  }
+
+  async release(r: ReleaseRequest): Promise<void> {
+    this.releases.set(r.idempotencyKey, { orderId: r.orderId, intentId: r.paymentId });
+  }
+
+  async refund(r: RefundRequest): Promise<RefundResult> {
+    const earlier = this.refunds.get(r.idempotencyKey);
+    if (earlier) return earlier;
+    const done = { orderId: r.orderId, paymentReference: r.paymentReference, amountCents: r.amountCents, reference: `re_demo_${r.idempotencyKey.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`, refundedAt: new Date() };
+    this.refunds.set(r.idempotencyKey, done);
+    return done;
+  }
+
+  /** Nothing here refuses: the demo's refusals are the cards', sent as events. */
+  isRefusal(): boolean {
+    return false;
+  }
+
+  noticeOf(event: unknown): PaymentNotice {
+    return noticeFromStripe(event, this.name);
+  }
 }

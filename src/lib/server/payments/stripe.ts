@@ -1,0 +1,174 @@
+// Stripe: its client, its webhook read into the system's notices, and the provider the workers
+// call (a PaymentIntent per order and attempt, captured by hand). The only file that knows Stripe's
+// event names and objects; the demo page (demo.ts) speaks the same protocol with a local secret.
+import type { IncomingHttpHeaders } from 'node:http';
+import Stripe from 'stripe';
+import type { OrderView } from '../../realtime/contract.ts';
+import { AppError } from '../errors.ts';
+import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment } from './notices.ts';
+import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+
+/** The one Stripe client of a process, from the settings: the real API, or another server that speaks its protocol (STRIPE_API_URL: the tests' local one). */
+export function stripeClient(c: { STRIPE_SECRET_KEY?: string; STRIPE_API_URL?: string }): Stripe | null {
+  if (!c.STRIPE_SECRET_KEY) return null;
+  const at = c.STRIPE_API_URL ? new URL(c.STRIPE_API_URL) : null;
+  return new Stripe(c.STRIPE_SECRET_KEY, {
+    // a network failure is retried by the client (with the same idempotency key), then by the job
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    ...(at ? { host: at.hostname, port: Number(at.port || (at.protocol === 'https:' ? 443 : 80)), protocol: at.protocol.replace(':', '') as 'http' | 'https' } : {}),
+  });
+}
+
+/** The part of a PaymentIntent this system reads, as events and retrieve() carry it. */
+interface IntentFields {
+  id?: unknown;
+  object?: unknown;
+  status?: unknown;
+  amount_capturable?: unknown;
+  amount_received?: unknown;
+  metadata?: Record<string, unknown> | null;
+  last_payment_error?: { message?: unknown } | null;
+}
+
+const KINDS: Record<string, PaymentNoticeKind> = {
+  'payment_intent.amount_capturable_updated': 'held',
+  'payment_intent.succeeded': 'taken',
+  'payment_intent.canceled': 'released',
+  'payment_intent.payment_failed': 'refused',
+};
+
+/** A Stripe event (already believed) as the system's notice: only PaymentIntent events of the four kinds above mean anything. */
+export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNotice {
+  const e = (event ?? {}) as { id?: unknown; type?: unknown; data?: { object?: IntentFields } };
+  const intent: IntentFields = e.data?.object ?? {};
+  const isIntent = intent.object === 'payment_intent' && typeof intent.id === 'string';
+  const type = typeof e.type === 'string' ? e.type : '';
+  let kind: PaymentNoticeKind = (isIntent && KINDS[type]) || 'other';
+  // a hold is one only once the card is authorised for something
+  if (kind === 'held' && (intent.status !== 'requires_capture' || centsOf(intent.amount_capturable) <= 0)) kind = 'other';
+  const orderId = intent.metadata?.order_id;
+  const reason = intent.last_payment_error?.message;
+  return {
+    id: String(e.id),
+    provider,
+    kind,
+    providerType: type,
+    paymentId: isIntent ? (intent.id as string) : null,
+    orderId: typeof orderId === 'string' ? orderId : null,
+    attempt: attemptOf(intent.metadata?.attempt),
+    heldCents: centsOf(intent.amount_capturable),
+    takenCents: centsOf(intent.amount_received),
+    reason: typeof reason === 'string' ? reason : null,
+  };
+}
+
+/**
+ * Stripe's webhook (or the demo page's, with its own secret and provider name): a JSON body signed
+ * with the webhook secret (a timestamp and an HMAC-SHA256 in the Stripe-Signature header); only a
+ * body whose signature checks is believed. A missing, forged or stale signature, or a body that is
+ * not an event: 400.
+ */
+export function stripeWebhook(secret: string, provider = 'stripe'): PaymentWebhook {
+  return {
+    path: 'stripe',
+    read(body: Buffer | string, headers: IncomingHttpHeaders): PaymentNotice {
+      const signature = headers['stripe-signature'];
+      let event: { id?: unknown; type?: unknown };
+      try {
+        if (typeof signature !== 'string' || !(Buffer.isBuffer(body) || typeof body === 'string')) throw new Error('no signature');
+        event = Stripe.webhooks.constructEvent(body, signature, secret);
+      } catch {
+        throw new AppError(400, 'bad_signature', 'the Stripe-Signature header does not match this body');
+      }
+      if (typeof event.id !== 'string' || !event.id || event.id.length > 255 || typeof event.type !== 'string') {
+        throw new AppError(400, 'bad_event', 'a signed body that is not an event (an id and a type)');
+      }
+      return noticeFromStripe(event, provider);
+    },
+  };
+}
+
+/** Signs a body as Stripe does (the demo payment page's events; tests). */
+export function signStripeEvent(payload: string, secret: string): string {
+  return Stripe.webhooks.generateTestHeaderString({ payload, secret });
+}
+
+/** A PaymentIntent as the ledger reads a payment. */
+export function paymentFromStripe(i: IntentFields): ProviderPayment {
+  const orderId = i.metadata?.order_id;
+  return {
+    id: String(i.id),
+    orderId: typeof orderId === 'string' ? orderId : null,
+    attempt: attemptOf(i.metadata?.attempt),
+    state: i.status === 'requires_capture' ? 'held' : i.status === 'succeeded' ? 'taken' : 'other',
+    heldCents: centsOf(i.amount_capturable),
+    takenCents: centsOf(i.amount_received),
+  };
+}
+
+/** Stripe's refusals (a card error, an invalid request): a retry will not change them, unlike a network or server failure. */
+export function isStripeRefusal(err: unknown): boolean {
+  const type = (err as { type?: string })?.type;
+  return type === 'StripeCardError' || type === 'StripeInvalidRequestError';
+}
+
+/**
+ * Stripe, with the `stripe` package: a PaymentIntent per order and payment attempt, for the
+ * order's total, captured by hand (the hold is taken when the kitchen starts the order). Every
+ * call carries an idempotency key made from the order (and attempt, or amount refunded so far),
+ * so a retried job never charges, captures or refunds twice. What the customer does on the payment
+ * form comes back as webhook events, not from here.
+ */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly name = 'stripe';
+
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly keep: PaymentKeeper,
+    private readonly currency = 'eur',
+  ) {}
+
+  async begin(order: OrderView): Promise<void> {
+    const attempt = order.payment.attempt ?? 1;
+    const intent = await this.stripe.paymentIntents.create(
+      {
+        amount: order.totalCents,
+        currency: this.currency,
+        capture_method: 'manual',
+        automatic_payment_methods: { enabled: true },
+        description: `OC Pizza, commande ${order.number}`,
+        metadata: { order_id: order.id, attempt: String(attempt), pizzeria_id: String(order.pizzeriaId) },
+      },
+      { idempotencyKey: `pi-${order.id}-${attempt}` },
+    );
+    await this.keep(order.id, attempt, { id: intent.id, clientSecret: intent.client_secret });
+  }
+
+  async capture(r: CaptureRequest): Promise<{ amountCents: number }> {
+    const intent = await this.stripe.paymentIntents.capture(r.paymentId, { amount_to_capture: r.amountCents }, { idempotencyKey: r.idempotencyKey });
+    return { amountCents: intent.amount_received };
+  }
+
+  async release(r: ReleaseRequest): Promise<void> {
+    await this.stripe.paymentIntents.cancel(r.paymentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: r.idempotencyKey });
+  }
+
+  async retrieve(paymentId: string): Promise<ProviderPayment> {
+    return paymentFromStripe(await this.stripe.paymentIntents.retrieve(paymentId));
+  }
+
+  async refund(r: RefundRequest): Promise<RefundResult> {
+    const refund = await this.stripe.refunds.create(
+      { payment_intent: r.paymentReference, amount: r.amountCents, metadata: { order_id: r.orderId } },
+      { idempotencyKey: r.idempotencyKey },
+    );
+    return { amountCents: refund.amount, reference: refund.id, refundedAt: new Date(refund.created * 1000) };
+  }
+
+  isRefusal = isStripeRefusal;
+
+  noticeOf(event: unknown): PaymentNotice {
+    return noticeFromStripe(event, this.name);
+  }
+}
