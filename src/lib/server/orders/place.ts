@@ -7,7 +7,7 @@ import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMod
 import { distanceM } from '../../domain/geo.ts';
 import type { PlaceOrderRequest } from '../../order-requests.ts';
 import type { OrderView } from '../../realtime/contract.ts';
-import { transaction, type Db } from '../db.ts';
+import { transaction, type Db, type Tx } from '../db.ts';
 import { AppError, forbidden, invalid } from '../errors.ts';
 import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from '../idempotency.ts';
 import type { Geocoder } from '../geocoder.ts';
@@ -29,30 +29,24 @@ export interface PlacedOrder {
   replayed?: boolean;
 }
 
-/**
- * Places an order. With an `idempotencyKey`, a repeat of the same request (same actor, same input)
- * returns the order the first one placed, and the same key with anything else is refused; the key
- * is stored in the order's transaction, so concurrent repeats wait for each other and place one.
- */
-export async function placeOrder(
-  dbp: Db,
-  input: PlaceOrderInput,
-  actor: OrderActor,
-  opts: {
-    idempotencyKey?: string;
-    /** Asked for the spot of a delivery address only when the page sent none. */
-    geocoder?: Geocoder | null;
-    eta?: EtaSettings;
-    travelMode?: TravelMode;
-    log?: (msg: string, err: unknown) => void;
-    /** Whether the order's event wakes the publishers (see Publishing). */
-    announce?: boolean;
-    /** The limits on a customer's online orders (none when not given: a service or a script). */
-    limits?: OrderLimits;
-    /** The client's address (req.ip), counted by the limits. */
-    clientAddress?: string;
-  } = {},
-): Promise<PlacedOrder> {
+/** How an order is placed, beside what it is. */
+export interface PlaceOptions {
+  idempotencyKey?: string;
+  /** Asked for the spot of a delivery address only when the page sent none. */
+  geocoder?: Geocoder | null;
+  eta?: EtaSettings;
+  travelMode?: TravelMode;
+  log?: (msg: string, err: unknown) => void;
+  /** Whether the order's event wakes the publishers (see Publishing). */
+  announce?: boolean;
+  /** The limits on a customer's online orders (none when not given: a service or a script). */
+  limits?: OrderLimits;
+  /** The client's address (req.ip), counted by the limits. */
+  clientAddress?: string;
+}
+
+/** Who may place it, and whether it is whole: refused before anything is read. */
+function checkPlacing(input: PlaceOrderInput, actor: OrderActor): void {
   if (input.channel !== 'online') {
     if (actor.kind !== 'staff' || !['counter', 'manager', 'admin'].includes(actor.role)) {
       throw forbidden('phone and counter orders are taken by shop staff');
@@ -61,116 +55,137 @@ export async function placeOrder(
   if (actor.kind === 'staff' && !canActOnShop(actor, input.pizzeriaId)) throw forbidden('not your shop');
   if (input.fulfilment === 'delivery' && !input.address) throw invalid({ address: 'a delivery needs an address' });
   checkLineQuantities(input.items);
+}
+
+/** What is known of an order before its transaction: its shop, its price, where it goes, who asks. */
+async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions) {
   // the shop, its queue and what it sells of the order, in one read before the transaction: what is
   // read here only prices the order and shapes its promise; the stock is decided by `reserve`
   const known = await readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId));
   if (input.channel === 'online') refuseIfClosed(known.shop);
-  const { priced, needs, catalogue } = priceLines(known.catalogue, input.items, input.fulfilment);
+  const check = priceLines(known.catalogue, input.items, input.fulfilment);
   // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
   const spot =
     input.fulfilment === 'delivery'
       ? await locateDelivery(dbp, { shop: known.shop, address: input.address!, takenByStaff: actor.kind === 'staff', geocoder: opts.geocoder ?? null, log: opts.log })
       : null;
-  const eta = opts.eta ?? DEFAULT_ETA_SETTINGS;
   // a customer's address (staff orders come from the shop's own, and are not counted against anyone)
   // (an IPv4 address mapped into IPv6 kept as the IPv4 one)
   const clientAddress = actor.kind === 'customer' && opts.clientAddress && isIP(opts.clientAddress) ? opts.clientAddress.replace(/^::ffff:(?=\d+\.)/i, '') : null;
+  const pizzas = pizzaCount(check.priced.lines);
+  const promised = promisedMinutes(
+    {
+      items: pizzas,
+      itemsAhead: known.ahead,
+      delivery: spot ? { distanceM: spot.at ? distanceM(known.shop, spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
+    },
+    opts.eta ?? DEFAULT_ETA_SETTINGS,
+  );
+  const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
+  return { check, spot, clientAddress, pizzas, promised, who };
+}
+type Prepared = Awaited<ReturnType<typeof prepare>>;
 
-  const idempotency = opts.idempotencyKey
-    ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) }
-    : null;
+/** The order an earlier request with the same key placed; the same key with another request: 422. */
+async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: string }): Promise<PlacedOrder | null> {
+  const earlier = await claimIdempotencyKey(tx, idempotency.key);
+  if (earlier && earlier.requestHash !== idempotency.requestHash) {
+    throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different order', {
+      fields: { 'Idempotency-Key': 'already used for a different order: send a new key for a new order' },
+    });
+  }
+  if (!earlier) return null;
+  const order = (await getOrder(tx, earlier.orderId))!;
+  const { rows: t } = await tx.query<{ tracking_token: string }>('SELECT tracking_token FROM orders WHERE id = $1', [earlier.orderId]);
+  return { order, trackingToken: t[0].tracking_token, replayed: true };
+}
+
+/**
+ * The order's number of the day, the order, its lines and what it holds of the shop's stock, in
+ * one statement: the shop's counter row and its stock rows are locked from here to the commit
+ * (every order of the shop takes its number and its ingredients from them), so as few round trips
+ * as possible follow it. The stock is reserved by reserve_stock (db/migrations/0009) once the
+ * order row exists, each ingredient only if the shop still has it free.
+ */
+async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string): Promise<{ id: string; short: number[] }> {
+  const paysOnline = input.payment === 'online';
+  const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
+  const a = input.fulfilment === 'delivery' ? input.address! : null;
+  const { priced, needs } = p.check;
+  const ingredients = [...needs.keys()];
+  const { rows } = await tx.query<{ id: string; short: number[] }>({
+    name: `insert-order-${status}`,
+    text: `WITH numbered AS (
+       INSERT INTO order_counters (pizzeria_id, business_day, last_number)
+       VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
+       ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
+       RETURNING last_number, business_day
+     ), placed AS (
+       INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
+         address_street, address_postcode, address_city, address_lat, address_lng,
+         payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
+         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas)
+       SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
+         $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26, $27
+       FROM numbered n
+       RETURNING id
+     ), lined AS (
+       INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
+       SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+       FROM placed, ${linesFrom(28)}
+       ORDER BY l.n
+     ), reserved AS (
+       SELECT reserve_stock(placed.id, $1, $35::int[], $36::int[]) AS short FROM placed
+     )
+     SELECT placed.id, reserved.short FROM placed, reserved`,
+    values: [
+      input.pizzeriaId, input.channel, input.fulfilment,
+      input.customer.name, input.customer.phone, input.customer.email ?? null,
+      a?.street ?? null, a?.postcode ?? null, a?.city ?? null, p.spot?.at?.lat ?? null, p.spot?.at?.lng ?? null,
+      input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
+      a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, p.spot?.source ?? null,
+      // the proof of delivery the customer reads to the driver
+      a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
+      p.promised,
+      input.lang ?? 'fr',
+      p.clientAddress,
+      p.who.phone,
+      p.who.email,
+      p.pizzas,
+      ...lineColumns(priced.lines),
+      ingredients,
+      ingredients.map((id) => needs.get(id)!),
+    ],
+  });
+  return rows[0];
+}
+
+/**
+ * Places an order. With an `idempotencyKey`, a repeat of the same request (same actor, same input)
+ * returns the order the first one placed, and the same key with anything else is refused; the key
+ * is stored in the order's transaction, so concurrent repeats wait for each other and place one.
+ */
+export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
+  checkPlacing(input, actor);
+  const prepared = await prepare(dbp, input, actor, opts);
+  const { check, who } = prepared;
+  const idempotency = opts.idempotencyKey ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) } : null;
   return transaction(dbp, async (tx) => {
-    if (idempotency) {
-      const earlier = await claimIdempotencyKey(tx, idempotency.key);
-      if (earlier && earlier.requestHash !== idempotency.requestHash) {
-        throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different order', {
-          fields: { 'Idempotency-Key': 'already used for a different order: send a new key for a new order' },
-        });
-      }
-      if (earlier) {
-        const order = (await getOrder(tx, earlier.orderId))!;
-        const { rows: t } = await tx.query<{ tracking_token: string }>('SELECT tracking_token FROM orders WHERE id = $1', [earlier.orderId]);
-        return { order, trackingToken: t[0].tracking_token, replayed: true };
-      }
-    }
-    const check = { priced, needs, catalogue };
+    const earlier = idempotency && (await placedEarlier(tx, idempotency));
+    if (earlier) return earlier;
     const paysOnline = input.payment === 'online';
-    const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
     const limits = actor.kind === 'customer' ? opts.limits : undefined;
     if (limits) {
       await lockClient(tx, who);
       await checkContactAllowance(tx, who, limits.ordersPerContactPerHour);
-      if (paysOnline) await checkClientHolding(tx, who, itemCount(priced.lines), limits, null);
+      if (paysOnline) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null);
     }
-    const pizzas = pizzaCount(priced.lines);
-    const promised = promisedMinutes(
-      {
-        items: pizzas,
-        itemsAhead: known.ahead,
-        delivery: spot ? { distanceM: spot.at ? distanceM(known.shop, spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
-      },
-      eta,
-    );
-
-    const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
     const trackingToken = randomBytes(24).toString('base64url');
-    const a = input.fulfilment === 'delivery' ? input.address! : null;
-    const lines = priced.lines;
-    // the order's number of the day, the order, its lines and what it holds of the shop's stock, in
-    // one statement: the shop's counter row and its stock rows are locked from here to the commit
-    // (every order of the shop takes its number and its ingredients from them), so as few round trips
-    // as possible follow it. The stock is reserved by reserve_stock (db/migrations/0009) once the
-    // order row exists, each ingredient only if the shop still has it free.
-    const ingredients = [...needs.keys()];
-    const { rows } = await tx.query<{ id: string; short: number[] }>({
-      name: `insert-order-${status}`,
-      text: `WITH numbered AS (
-         INSERT INTO order_counters (pizzeria_id, business_day, last_number)
-         VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
-         ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
-         RETURNING last_number, business_day
-       ), placed AS (
-         INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
-           address_street, address_postcode, address_city, address_lat, address_lng,
-           payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-           door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas)
-         SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
-           $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26, $27
-         FROM numbered n
-         RETURNING id
-       ), lined AS (
-         INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
-         SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
-         FROM placed, ${linesFrom(28)}
-         ORDER BY l.n
-       ), reserved AS (
-         SELECT reserve_stock(placed.id, $1, $35::int[], $36::int[]) AS short FROM placed
-       )
-       SELECT placed.id, reserved.short FROM placed, reserved`,
-      values: [
-        input.pizzeriaId, input.channel, input.fulfilment,
-        input.customer.name, input.customer.phone, input.customer.email ?? null,
-        a?.street ?? null, a?.postcode ?? null, a?.city ?? null, spot?.at?.lat ?? null, spot?.at?.lng ?? null,
-        input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
-        a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, spot?.source ?? null,
-        // the proof of delivery the customer reads to the driver
-        a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
-        promised,
-        input.lang ?? 'fr',
-        clientAddress,
-        who.phone,
-        who.email,
-        pizzas,
-        ...lineColumns(lines),
-        ingredients,
-        ingredients.map((id) => needs.get(id)!),
-      ],
-    });
-    const orderId = rows[0].id;
-    refuseShort(check, rows[0].short);
+    const placed = await insertOrder(tx, input, prepared, trackingToken);
+    refuseShort(check, placed.short);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
-    if (idempotency) await saveIdempotencyKey(tx, idempotency, orderId);
-    const { order } = await recordEvent(tx, orderId, 'order.placed', actor, { announce: opts.announce });
+    if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
+    const { order } = await recordEvent(tx, placed.id, 'order.placed', actor, { announce: opts.announce });
     return { order, trackingToken };
   });
 }
