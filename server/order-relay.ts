@@ -46,6 +46,78 @@ export interface OrderRelay {
   close(): Promise<void>;
 }
 
+/** The newest view of each open order relayed, the oldest forgotten first past SEEN_MAX. */
+function seenOrders() {
+  const newest = new Map<string, OrderUpdated['order']>();
+  return {
+    get: (orderId: string) => newest.get(orderId),
+    remember(o: OrderUpdated['order']) {
+      newest.delete(o.id);
+      if (FINAL.has(o.status)) return;
+      newest.set(o.id, o);
+      if (newest.size > SEEN_MAX) newest.delete(newest.keys().next().value!);
+    },
+  };
+}
+
+/**
+ * Each audience its cut of the order (audiences.ts): rooms that see the same cut get one emit, and
+ * each emit skips the rooms already told, so a screen in several rooms gets the change once.
+ * Sockets catching up are skipped (`skipCatchingUp`): their buffer has it.
+ */
+function emitToRooms(io: HubServer, e: OrderUpdated, skipCatchingUp: boolean) {
+  const o = e.order;
+  const told: string[] = [];
+  let last: { view: OrderUpdated['order']; rooms: string[] } | null = null;
+  const send = () => {
+    if (!last) return;
+    let to = io.local.to(last.rooms);
+    if (told.length) to = to.except(told);
+    if (skipCatchingUp) to = to.except(CATCHING_UP);
+    to.emit('order:updated', last.view === o ? e : { ...e, order: last.view });
+    told.push(...last.rooms);
+  };
+  for (const g of roomsByAudience(o)) {
+    const view = orderFor(g.audience, o);
+    if (last && last.view === view) last.rooms.push(...g.rooms);
+    else {
+      send();
+      last = { view, rooms: [...g.rooms] };
+    }
+  }
+  send();
+}
+
+/** What each socket catching up will get, its rooms' cut of the order, until it overflows. */
+function bufferForCatchingUp(catchingUp: Map<HubSocket, CatchUp>, e: OrderUpdated) {
+  for (const [socket, c] of catchingUp) {
+    const view = orderForRooms(e.order, (r) => socket.rooms.has(r));
+    if (!view) continue;
+    if (c.buffer.length >= MAX_BUFFERED) c.overflowed = true;
+    else c.buffer.push(view === e.order ? e : { ...e, order: view });
+  }
+}
+
+/** A socket starts catching up: live events are held for it until `finish` sends what it did not get. */
+function startCatchUp(catchingUp: Map<HubSocket, CatchUp>, socket: HubSocket) {
+  const c: CatchUp = { buffer: [], overflowed: false };
+  catchingUp.set(socket, c);
+  socket.join(CATCHING_UP);
+  return {
+    finish(sent: Set<number>, after: number) {
+      if (catchingUp.get(socket) === c) catchingUp.delete(socket);
+      socket.leave(CATCHING_UP);
+      if (c.overflowed || !socket.connected) return { overflowed: c.overflowed };
+      for (const e of c.buffer) if (e.eventId > after && !sent.has(e.eventId)) socket.emit('order:updated', e);
+      return { overflowed: false };
+    },
+  };
+}
+
+const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
+/** Whether an event changed what its shop has free (placed, changed, cancelled). */
+const touchesStock = (e: OrderUpdated) => AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && e.order.status === 'cancelled');
+
 /** Events → rooms. Each hub listens to Postgres itself and emits to its own sockets only (`io.local`). */
 export async function createOrderRelay(opts: {
   io: HubServer;
@@ -59,50 +131,8 @@ export async function createOrderRelay(opts: {
 }): Promise<OrderRelay> {
   const { io, db, log } = opts;
   const catchingUp = new Map<HubSocket, CatchUp>();
+  const seen = seenOrders();
   let deliveredUpTo = (await eventBounds(db)).last;
-  const AFFECTS_MENU = new Set(['order.placed', 'order.modified']);
-  const newest = new Map<string, OrderUpdated['order']>();
-  function remember(o: OrderUpdated['order']) {
-    newest.delete(o.id);
-    if (FINAL.has(o.status)) return;
-    newest.set(o.id, o);
-    if (newest.size > SEEN_MAX) newest.delete(newest.keys().next().value!);
-  }
-
-  /**
-   * Each audience its cut of the order (audiences.ts): rooms that see the same cut get one emit, and
-   * each emit skips the rooms already told, so a screen in several rooms gets the change once.
-   */
-  function emit(e: OrderUpdated) {
-    const o = e.order;
-    const told: string[] = [];
-    let last: { view: OrderUpdated['order']; rooms: string[] } | null = null;
-    const send = () => {
-      if (!last) return;
-      let to = io.local.to(last.rooms);
-      if (told.length) to = to.except(told);
-      if (catchingUp.size) to = to.except(CATCHING_UP);
-      to.emit('order:updated', last.view === o ? e : { ...e, order: last.view });
-      told.push(...last.rooms);
-    };
-    for (const g of roomsByAudience(o)) {
-      const view = orderFor(g.audience, o);
-      if (last && last.view === view) last.rooms.push(...g.rooms);
-      else {
-        send();
-        last = { view, rooms: [...g.rooms] };
-      }
-    }
-    send();
-    for (const [socket, c] of catchingUp) {
-      const view = orderForRooms(o, (r) => socket.rooms.has(r));
-      if (!view) continue;
-      if (c.buffer.length >= MAX_BUFFERED) c.overflowed = true;
-      else c.buffer.push(view === o ? e : { ...e, order: view });
-    }
-    deliveredUpTo = e.eventId;
-  }
-
   let closed = false;
 
   const follower = new EventFollower({
@@ -114,13 +144,14 @@ export async function createOrderRelay(opts: {
     onConnectionChange: (up) => log.info({ up }, up ? 'relay listening' : 'relay lost its listening connection, reconnecting'),
     onEvents: (events) => {
       for (const e of events) {
-        emit(e);
-        remember(e.order);
+        emitToRooms(io, e, catchingUp.size > 0);
+        bufferForCatchingUp(catchingUp, e);
+        deliveredUpTo = e.eventId;
+        seen.remember(e.order);
         const lag = Date.now() - Date.parse(e.at);
         opts.recordLag(lag);
         opts.onRelayed?.(e, lag);
-        const o = e.order;
-        if (AFFECTS_MENU.has(e.type) || (e.type === 'order.status' && o.status === 'cancelled')) opts.onStockTouched?.(o.pizzeriaId);
+        if (touchesStock(e)) opts.onStockTouched?.(e.order.pizzeriaId);
       }
     },
   });
@@ -128,27 +159,14 @@ export async function createOrderRelay(opts: {
 
   return {
     follower,
-    seen: (orderId) => newest.get(orderId),
+    seen: seen.get,
     get deliveredUpTo() {
       return deliveredUpTo;
     },
     get publishing() {
       return !closed;
     },
-    beginCatchUp(socket) {
-      const c: CatchUp = { buffer: [], overflowed: false };
-      catchingUp.set(socket, c);
-      socket.join(CATCHING_UP);
-      return {
-        finish(sent, after) {
-          if (catchingUp.get(socket) === c) catchingUp.delete(socket);
-          socket.leave(CATCHING_UP);
-          if (c.overflowed || !socket.connected) return { overflowed: c.overflowed };
-          for (const e of c.buffer) if (e.eventId > after && !sent.has(e.eventId)) socket.emit('order:updated', e);
-          return { overflowed: false };
-        },
-      };
-    },
+    beginCatchUp: (socket) => startCatchUp(catchingUp, socket),
     async publishNow() {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([follower.publishNow(), new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)))]);
