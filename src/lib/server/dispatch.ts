@@ -49,6 +49,88 @@ interface Candidate {
 }
 
 /**
+ * What dispatch reads before its transaction: the order's shop and drivers on shift, the shop's
+ * drivers with a fresh position, nearest the shop first (its GEO index in Redis: a position a
+ * second old is as good), and whose phone is connected (the hubs vouch for each socket in Redis;
+ * Redis away: nobody is known present). Null when the order is gone.
+ */
+async function readBeforeDispatch(dbp: Db, positions: PositionStore | null, orderId: string, s: DispatchSettings) {
+  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number; on_shift: number[] }>(
+    `SELECT o.pizzeria_id, p.lat, p.lng,
+       ARRAY(SELECT u.id FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = o.pizzeria_id) AS on_shift
+     FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
+    [orderId],
+  );
+  if (!head[0]) return null;
+  const now = Date.now();
+  const freshMs = s.positionFreshMs ?? POSITION_STALE_MS;
+  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M, now, freshMs).catch(() => []) : [];
+  const connected = positions && s.presentOnly ? await positions.connected(head[0].on_shift, now).catch(() => new Set<number>()) : null;
+  return { shopId: head[0].pizzeria_id, shop: { lat: head[0].lat, lng: head[0].lng }, now, freshMs, byId: new Map(where.map((p) => [p.driverId, p])), connected };
+}
+type Seen = NonNullable<Awaited<ReturnType<typeof readBeforeDispatch>>>;
+
+/** The shop's drivers on shift tonight, with their load, when each last delivered, and whether each passed on this trip. */
+async function candidatesOf(tx: Tx, o: Record<string, any>): Promise<Candidate[]> {
+  const { rows } = await tx.query<Candidate>(
+    `SELECT u.id, u.on_shift,
+       (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))
+                                         OR (a.offer_driver_id = u.id AND a.id <> $2))::int AS load,
+       COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) * 1000 AS idle_since,
+       EXISTS (SELECT 1 FROM delivery_offers f WHERE f.order_id = $2 AND f.round = $3 AND f.driver_id = u.id) AS passed
+     FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = $1`,
+    [o.pizzeria_id, o.id, o.delivery_attempts],
+  );
+  return rows;
+}
+
+/** The best driver present for the order: those not asked yet this trip, or everyone again once all have passed. */
+function bestDriver(drivers: Candidate[], seen: Seen, job: { promisedAt: number; deliveryMinutes: number }, s: DispatchSettings) {
+  const { byId, connected, now } = seen;
+  const offerable = (d: Candidate) =>
+    !connected || driverPresence({ connected: connected.has(d.id), positionSentAt: byId.get(d.id)?.sentAt ?? null }, now, seen.freshMs) === 'present';
+  const state = (d: Candidate): DriverState => {
+    const p = byId.get(d.id);
+    return {
+      driverId: d.id,
+      onShift: d.on_shift,
+      activeDeliveries: d.load,
+      idleSince: Number(d.idle_since),
+      mode: s.mode,
+      position: p ? { at: p.at, sentAt: p.sentAt } : null,
+    };
+  };
+  const present = drivers.filter(offerable);
+  let ranked = rankDrivers(present.filter((d) => !d.passed).map(state), seen.shop, job, now, undefined, s.eta);
+  if (!ranked.length) ranked = rankDrivers(present.map(state), seen.shop, job, now, undefined, s.eta);
+  return ranked[0];
+}
+
+/** Offers the orders of a trip to the driver (or gives them, when offers are not waited for); the first order's view. */
+async function offerTrip(tx: Tx, orderIds: string[], driverId: number, s: DispatchSettings): Promise<OrderView> {
+  const direct = s.offerTimeoutMs === 0;
+  let first: OrderView | undefined;
+  for (const id of orderIds) {
+    await tx.query(
+      direct
+        ? 'UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1'
+        : `UPDATE orders SET offer_driver_id = $2, offer_expires_at = now() + make_interval(secs => $3::float8 / 1000),
+             waiting_for_driver = false, version = version + 1 WHERE id = $1`,
+      direct ? [id, driverId] : [id, driverId, s.offerTimeoutMs],
+    );
+    await tx.query(
+      `INSERT INTO delivery_offers (order_id, driver_id, round, expires_at, outcome, decided_at)
+       SELECT id, $2, delivery_attempts, now() + make_interval(secs => $3::float8 / 1000), $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END
+       FROM orders WHERE id = $1`,
+      [id, driverId, s.offerTimeoutMs, direct ? 'accepted' : null],
+    );
+    const done = await recordEvent(tx, id, direct ? 'order.assigned' : 'order.offered', SYSTEM);
+    first ??= done.order;
+  }
+  return first!;
+}
+
+/**
  * One step of an order's dispatch (the worker repeats it until a driver has the order): expires an
  * offer left unanswered, then offers the order, and the ready orders that ride with it, to the best
  * driver not yet asked this trip (everyone again once all have been).
@@ -59,25 +141,12 @@ export async function dispatchOrder(
   orderId: string,
   s: DispatchSettings,
 ): Promise<DispatchResult> {
-  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number; on_shift: number[] }>(
-    `SELECT o.pizzeria_id, p.lat, p.lng,
-       ARRAY(SELECT u.id FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = o.pizzeria_id) AS on_shift
-     FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
-    [orderId],
-  );
-  if (!head[0]) return { state: 'not_needed' };
-  // the shop's drivers with a fresh position, nearest the shop first (its GEO index in Redis), read
-  // before the transaction: a position a second old is as good
-  const now = Date.now();
-  const freshMs = s.positionFreshMs ?? POSITION_STALE_MS;
-  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M, now, freshMs).catch(() => []) : [];
-  // whose phone is connected (the hubs vouch for each socket in Redis); Redis away: nobody is known present
-  const presentOnly = Boolean(positions && s.presentOnly);
-  const connected = presentOnly ? await positions!.connected(head[0].on_shift, now).catch(() => new Set<number>()) : null;
+  const seen = await readBeforeDispatch(dbp, positions, orderId, s);
+  if (!seen) return { state: 'not_needed' };
   return transaction(dbp, async (tx) => {
     // one dispatch at a time per shop (taken before the order, so a dispatch never waits holding
     // one): two orders do not both count the same driver as free, and a trip finds its orders free
-    await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [head[0].pizzeria_id]);
+    await tx.query('SELECT pg_advisory_xact_lock(7242002, $1)', [seen.shopId]);
     const o = await lockOrder(tx, orderId);
     if (o.fulfilment !== 'delivery' || o.status !== 'ready' || o.driver_id || o.awaiting_decision) return { state: 'not_needed' };
     if (o.offer_driver_id) {
@@ -86,38 +155,11 @@ export async function dispatchOrder(
       await closeOffer(tx, orderId, 'expired');
       await recordRelease(tx, orderId, 'order.offer_expired', SYSTEM, o.offer_driver_id);
     }
-    const { rows: drivers } = await tx.query<Candidate>(
-        `SELECT u.id, u.on_shift,
-           (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))
-                                             OR (a.offer_driver_id = u.id AND a.id <> $2))::int AS load,
-           COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) * 1000 AS idle_since,
-           EXISTS (SELECT 1 FROM delivery_offers f WHERE f.order_id = $2 AND f.round = $3 AND f.driver_id = u.id) AS passed
-         FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = $1`,
-      [o.pizzeria_id, orderId, o.delivery_attempts],
-    );
-    const shop = { lat: head[0].lat, lng: head[0].lng };
+    const drivers = await candidatesOf(tx, o);
     const to = o.address_lat != null ? { lat: o.address_lat, lng: o.address_lng } : null;
-    const deliveryMinutes = to ? travelMinutes(distanceM(shop, to), s.mode, s.eta) : 15;
-    const promisedAt = o.promised_at ? new Date(o.promised_at).getTime() : now + 30 * 60_000;
-    const byId = new Map(where.map((p) => [p.driverId, p]));
-    const offerable = (d: Candidate) =>
-      !connected || driverPresence({ connected: connected.has(d.id), positionSentAt: byId.get(d.id)?.sentAt ?? null }, now, freshMs) === 'present';
-    const state = (d: Candidate): DriverState => {
-      const p = byId.get(d.id);
-      return {
-        driverId: d.id,
-        onShift: d.on_shift,
-        activeDeliveries: d.load,
-        idleSince: Number(d.idle_since),
-        mode: s.mode,
-        position: p ? { at: p.at, sentAt: p.sentAt } : null,
-      };
-    };
-    // those not asked yet this trip; once every free driver has passed, everyone again
-    const present = drivers.filter(offerable);
-    let ranked = rankDrivers(present.filter((d) => !d.passed).map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
-    if (!ranked.length) ranked = rankDrivers(present.map(state), shop, { promisedAt, deliveryMinutes }, now, undefined, s.eta);
-    const best = ranked[0];
+    const deliveryMinutes = to ? travelMinutes(distanceM(seen.shop, to), s.mode, s.eta) : 15;
+    const promisedAt = o.promised_at ? new Date(o.promised_at).getTime() : seen.now + 30 * 60_000;
+    const best = bestDriver(drivers, seen, { promisedAt, deliveryMinutes }, s);
     if (!best) {
       if (!o.waiting_for_driver) {
         await tx.query('UPDATE orders SET waiting_for_driver = true, version = version + 1 WHERE id = $1', [orderId]);
@@ -126,27 +168,10 @@ export async function dispatchOrder(
       return { state: 'no_driver' };
     }
     const load = drivers.find((d) => d.id === best.driverId)!.load;
-    const orderIds = [orderId, ...(to ? await companions(tx, o, shop, to, promisedAt, now, Math.min(MAX_ACTIVE_DELIVERIES - load, s.maxPerTrip) - 1, s) : [])];
-    let order: OrderView | undefined;
-    for (const id of orderIds) {
-      const direct = s.offerTimeoutMs === 0;
-      await tx.query(
-        direct
-          ? 'UPDATE orders SET driver_id = $2, waiting_for_driver = false, version = version + 1 WHERE id = $1'
-          : `UPDATE orders SET offer_driver_id = $2, offer_expires_at = now() + make_interval(secs => $3::float8 / 1000),
-               waiting_for_driver = false, version = version + 1 WHERE id = $1`,
-        direct ? [id, best.driverId] : [id, best.driverId, s.offerTimeoutMs],
-      );
-      await tx.query(
-        `INSERT INTO delivery_offers (order_id, driver_id, round, expires_at, outcome, decided_at)
-         SELECT id, $2, delivery_attempts, now() + make_interval(secs => $3::float8 / 1000), $4, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END
-         FROM orders WHERE id = $1`,
-        [id, best.driverId, s.offerTimeoutMs, direct ? 'accepted' : null],
-      );
-      const done = await recordEvent(tx, id, direct ? 'order.assigned' : 'order.offered', SYSTEM);
-      if (id === orderId) order = done.order;
-    }
-    return { state: s.offerTimeoutMs === 0 ? 'assigned' : 'offered', driverId: best.driverId, orderIds, order: order! };
+    const riders = to ? await companions(tx, o, seen.shop, to, promisedAt, seen.now, Math.min(MAX_ACTIVE_DELIVERIES - load, s.maxPerTrip) - 1, s) : [];
+    const orderIds = [orderId, ...riders];
+    const order = await offerTrip(tx, orderIds, best.driverId, s);
+    return { state: s.offerTimeoutMs === 0 ? 'assigned' : 'offered', driverId: best.driverId, orderIds, order };
   });
 }
 
