@@ -7,7 +7,7 @@ import { MAX_UPLOAD_BYTES } from '../../src/lib/server/media.ts';
 import {
   createCategory, createIngredient, createOption, createProduct, deleteCategory, deleteOption, getProduct, listCategoryRecords, listIngredients, listProducts,
   moveCategory, setProductPhoto, updateCategory, updateIngredient, updateOption, updateProduct,
-} from '../../src/lib/server/menu.ts';
+} from '../../src/lib/server/menu/index.ts';
 import { Routes, created, noContent, numericId, type ApiContext } from './kit.ts';
 
 export function menuRoutes(ctx: ApiContext) {

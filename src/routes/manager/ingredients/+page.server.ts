@@ -1,7 +1,7 @@
 import { EU_ALLERGENS, ingredientCreateSchema, ingredientSchema } from '$lib/back-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
-import { createIngredient, listIngredients, updateIngredient } from '$lib/server/menu.ts';
+import { createIngredient, listIngredients, updateIngredient } from '$lib/server/menu/index.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { categoryCreateSchema, categoryMoveSchema, categorySchema, fromForm, productCreateSchema } from '$lib/back-office-requests.ts';
 import { actorOf, bodyChange, formChange, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
-import { createCategory, createProduct, deleteCategory, listCategoryRecords, listIngredients, listProducts, moveCategory, updateCategory } from '$lib/server/menu.ts';
+import { createCategory, createProduct, deleteCategory, listCategoryRecords, listIngredients, listProducts, moveCategory, updateCategory } from '$lib/server/menu/index.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 

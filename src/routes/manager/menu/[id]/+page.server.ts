@@ -3,7 +3,7 @@ import { optionSchema, productSchema } from '$lib/back-office-requests.ts';
 import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';
-import { createOption, deleteOption, getProduct, listCategoryRecords, listIngredients, setProductPhoto, updateOption, updateProduct } from '$lib/server/menu.ts';
+import { createOption, deleteOption, getProduct, listCategoryRecords, listIngredients, setProductPhoto, updateOption, updateProduct } from '$lib/server/menu/index.ts';
 import { mediaStoreFrom } from '$lib/server/media.ts';
 import { config } from '$lib/server/config.ts';
 import { z } from 'zod';
