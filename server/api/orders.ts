@@ -1,6 +1,6 @@
 // Orders: placed (by a customer online, by staff at the counter or on the phone), listed and read by
 // staff, and moved along their states by the kitchen, the counter and the managers.
-import { listSchema, placeOrderSchema, statusSchema } from '../../src/lib/order-requests.ts';
+import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/order-requests.ts';
 import { invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
 import { advanceOrder, canActOnShop, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
@@ -33,7 +33,7 @@ export function orderRoutes(ctx: ApiContext) {
     // a replay answers 200 with the order the key first placed, as it is now
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
     const { order } = placed;
-    const answer = { id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version };
+    const answer: PlacedOrderAnswer = { id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version };
     return new Answer(placed.replayed ? 200 : 201, answer);
   });
 

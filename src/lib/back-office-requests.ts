@@ -3,6 +3,7 @@
 // form arrive as text: `fromForm` reads a FormData into the shape the schema expects. Messages are
 // keys of the `form` messages (src/lib/i18n), so each reader gets them in their language: the
 // pages in the user's, the API in English.
+import { ROLES, type Role } from './domain/order-states.ts';
 import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from './domain/product-kinds.ts';
@@ -98,8 +99,9 @@ export function fieldErrors(error: z.ZodError, t: (key: string) => string): Reco
 
 // ---------- staff ----------
 
-export const STAFF_ROLES = ['admin', 'manager', 'kitchen', 'counter', 'driver'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
+/** The roles an account may have, as the order rules know them (src/lib/domain/order-states.ts). */
+export const STAFF_ROLES = ROLES;
+export type StaffRole = Role;
 const email = z.string().trim().toLowerCase().max(200, 'form.tooLong').pipe(z.email('form.email'));
 const personName = z.string().trim().min(1, 'form.required').max(80, 'form.tooLong').refine(noControl, 'form.control');
 const shopRef = z.coerce.number({ error: 'form.choose' }).int('form.choose').positive('form.choose').max(PG_INT_MAX, 'form.choose');

@@ -104,6 +104,25 @@ export const listSchema = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
 });
 
+export type DeliverRequest = z.output<typeof deliverSchema>;
+/** How the driver proves a delivery: the customer's PIN, or a photo taken first. */
+export type DeliveryProof = NonNullable<DeliverRequest['proof']>;
+/** What was collected at the door, and how. */
+export type CollectedPayment = NonNullable<DeliverRequest['collected']>;
+export type FailedRequest = z.output<typeof failedSchema>;
+export type OfferAnswerRequest = z.output<typeof offerAnswerSchema>;
+export type AssignRequest = z.output<typeof assignSchema>;
+
+/** What placing an order answers (201): the order's number, total and the link to follow it. */
+export interface PlacedOrderAnswer {
+  id: string;
+  number: number;
+  status: string;
+  total: number;
+  trackingToken: string;
+  version?: number;
+}
+
 /** A new order as the services take it (the API's body once checked). */
 export type PlaceOrderRequest = z.output<typeof placeOrderSchema>;
 /** A new order as a page sends it. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkMove, type MoveActor, type MoveBasis } from './move-rules.ts';
+import type { Role } from './order-states.ts';
 
 const order = (o: Partial<MoveBasis> = {}): MoveBasis => ({
   pizzeriaId: 1, driverId: null, status: 'received', version: 1, fulfilment: 'delivery', awaitingDecision: false, amountDueCents: 0, ...o,
 });
-const staff = (role: 'admin' | 'manager' | 'counter' | 'kitchen' | 'driver', o: { id?: number; shop?: number | null } = {}): MoveActor => ({
+const staff = (role: Role, o: { id?: number; shop?: number | null } = {}): MoveActor => ({
   kind: 'staff', id: o.id ?? 7, role, pizzeriaId: o.shop === undefined ? 1 : o.shop,
 });
 const refusal = (r: ReturnType<typeof checkMove>) => (r.ok ? null : r.refusal);

@@ -2,7 +2,8 @@
 // and whose delivery it is, whether the screen saw the order as it is, and what the move must say
 // (a failed delivery its reason, a delivery its proof and what was collected, a payment its method).
 // Pure: the order service reads the order, asks here, and turns a refusal into its HTTP answer.
-import { checkTransition, type Actor, type Fulfilment, type OrderStatus, type Role } from './order-states.ts';
+import { actorRole, canActOnShop, type StaffActor } from './actors.ts';
+import { checkTransition, type Fulfilment, type OrderStatus } from './order-states.ts';
 
 /** What a move is checked against: the order's fields that decide it. */
 export interface MoveBasis {
@@ -15,8 +16,8 @@ export interface MoveBasis {
   amountDueCents: number;
 }
 
-/** Who asks: a member of staff (with their shop, null for head office), the customer, or the system. */
-export type MoveActor = { kind: 'staff'; id: number; role: Role; pizzeriaId: number | null } | { kind: 'customer' } | { kind: 'system' };
+/** Who asks (actors.ts): a member of staff (with their shop, null for head office), the customer, or the system; their name does not matter here. */
+export type MoveActor = Pick<StaffActor, 'kind' | 'id' | 'role' | 'pizzeriaId'> | { kind: 'customer' } | { kind: 'system' };
 
 /** What the move says besides where to. */
 export interface MoveFacts {
@@ -46,11 +47,7 @@ export interface MoveAllowed {
   failedDelivery: boolean;
 }
 
-export function canActOnShop(actor: { role: Role; pizzeriaId: number | null }, pizzeriaId: number): boolean {
-  return actor.role === 'admin' || actor.pizzeriaId === pizzeriaId;
-}
-
-const actorOf = (a: MoveActor): Actor => (a.kind === 'staff' ? a.role : a.kind);
+export { canActOnShop };
 const euros = (cents: number) => `${(cents / 100).toFixed(2)} €`;
 const refuse = (r: MoveRefusal): { ok: false; refusal: MoveRefusal } => ({ ok: false, refusal: r });
 
@@ -73,7 +70,7 @@ export function checkMove(
   if (expectedVersion !== undefined && expectedVersion !== o.version && !(ovenToReady && expectedVersion < o.version)) {
     return refuse({ kind: 'conflict', code: 'stale', message: `the order changed since you saw it (now version ${o.version})` });
   }
-  const check = checkTransition(o.status, to, actorOf(actor), o.fulfilment);
+  const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
   if (!check.ok) {
     if (check.reason === 'forbidden' && actor.kind === 'staff') return refuse({ kind: 'forbidden', message: `a ${actor.role} cannot move an order to ${to}` });
     if (actor.kind === 'customer' && to === 'cancelled') return refuse({ kind: 'conflict', code: 'too_late', message: 'the kitchen has already started this order' });

@@ -13,7 +13,7 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const ROLES = ['admin', 'manager', 'counter', 'kitchen', 'driver'] as const;
+export const ROLES = ['admin', 'manager', 'kitchen', 'counter', 'driver'] as const;
 export type Role = (typeof ROLES)[number];
 /** Who makes a move: a staff role, the customer (by tracking token) or the system (workers). */
 export type Actor = Role | 'customer' | 'system';

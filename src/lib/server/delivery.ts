@@ -1,8 +1,9 @@
 // At the door: the proof of delivery (the PIN the customer reads, or a photo), what was collected,
 // a failed delivery and the shop's decision after it.
+import type { DeliverRequest, FailedRequest } from '../order-requests.ts';
 import sharp from 'sharp';
 import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
-import type { FailureReason, OrderView } from '../realtime/contract.ts';
+import type { OrderView } from '../realtime/contract.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
@@ -25,14 +26,13 @@ async function wrongPins(q: Queryable, orderId: string): Promise<number> {
   return rows[0]?.wrong ?? 0;
 }
 
-export type DeliveryProof = { pin: string } | { photo: true };
 
 /** The driver (or a manager) says the order was handed over, with the proof and what was collected. */
 export async function deliverOrder(
   db: Db,
   actor: StaffActor,
   orderId: string,
-  req: { version?: number; proof?: DeliveryProof; collected?: { amountCents: number; method: 'cash' | 'card' } },
+  req: DeliverRequest,
 ): Promise<{ order: OrderView }> {
   if (actor.role === 'manager' || actor.role === 'admin') return closeByManager(db, actor, orderId, req);
   let proof: 'pin' | 'photo' | undefined;
@@ -57,7 +57,7 @@ async function closeByManager(
   db: Db,
   actor: StaffActor,
   orderId: string,
-  req: { version?: number; collected?: { amountCents: number; method: 'cash' | 'card' } },
+  req: Pick<DeliverRequest, 'version' | 'collected'>,
 ): Promise<{ order: OrderView }> {
   return transaction(db, async (tx) => {
     const o = await lockOrder(tx, orderId);
@@ -161,7 +161,7 @@ export async function getPhoto(db: Db, actor: StaffActor, orderId: string) {
 }
 
 /** The driver could not hand it over: the order goes back to the shop, which decides. */
-export function failDelivery(db: Db, actor: StaffActor, orderId: string, req: { reason: FailureReason; note?: string; version?: number }) {
+export function failDelivery(db: Db, actor: StaffActor, orderId: string, req: FailedRequest) {
   return advanceOrder(db, actor, orderId, 'ready', req.version, { failure: { reason: req.reason, note: req.note } });
 }
 

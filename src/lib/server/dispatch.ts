@@ -3,6 +3,7 @@
 // ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
 // reassigns or takes a delivery off a driver by hand, and head office lends a driver to a
 // neighbouring shop for the evening. The rules live in src/lib/domain/dispatch-by-distance.ts.
+import type { AssignRequest, OfferAnswerRequest } from '../order-requests.ts';
 import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, driverPresence, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
@@ -228,7 +229,7 @@ export async function answerOffer(
   dbp: Db,
   actor: StaffActor,
   orderId: string,
-  req: { accept: boolean; version?: number },
+  req: OfferAnswerRequest,
 ): Promise<{ order: OrderView }> {
   if (actor.role !== 'driver') throw forbidden('offers are answered by the driver they were made to');
   return transaction(dbp, async (tx) => {
@@ -263,7 +264,7 @@ export async function assignByHand(
   dbp: Db,
   actor: StaffActor,
   orderId: string,
-  req: { driverId: number | null; version?: number },
+  req: AssignRequest,
 ): Promise<{ order: OrderView }> {
   if (!['manager', 'admin'].includes(actor.role)) throw forbidden('a manager assigns deliveries');
   return transaction(dbp, async (tx) => {

@@ -1,6 +1,7 @@
 // Where a delivery goes: the spot the page sent (the customer's pin, their phone's position) or,
 // only when it sent none, the geocoder's; then whether the chosen shop delivers there, and if it
 // does not, which shop does (or the nearest one, for a pickup).
+import type { PlaceOrderRequest } from '../order-requests.ts';
 import { promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
@@ -11,15 +12,8 @@ import { GeocoderUnavailable, type Geocoder } from './geocoder.ts';
 
 export type LocationSource = 'pin' | 'device' | 'geocoder' | 'staff';
 
-export interface DeliveryAddressInput {
-  street: string;
-  postcode: string;
-  city: string;
-  lat?: number;
-  lng?: number;
-  /** How the page found lat/lng: a pin on the map (the default) or the phone's position. */
-  locatedBy?: 'pin' | 'device';
-}
+/** The address of a delivery as the order's request gives it (its spot, when the page has one, and how it was found). */
+export type DeliveryAddressInput = Pick<NonNullable<PlaceOrderRequest['address']>, 'street' | 'postcode' | 'city' | 'lat' | 'lng' | 'locatedBy'>;
 
 export interface DeliverySpot {
   /** Null only for an order staff took that no one could place on the map (the shop knows the street). */
