@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { FINAL_STATUSES } from '../src/lib/domain/order-states.ts';
 import { orderFor, orderForRooms, roomsByAudience } from '../src/lib/realtime/audiences.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
@@ -14,7 +15,7 @@ const MAX_BUFFERED = 2000;
 const PUBLISH_WAIT_MS = 1000;
 /** Open orders whose newest view the hub keeps for the API's moves (the oldest forgotten first). */
 const SEEN_MAX = 20_000;
-const FINAL = new Set(['delivered', 'collected', 'cancelled']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 
 interface CatchUp {
   buffer: OrderUpdated[];

@@ -3,7 +3,7 @@
 // make customers late, then what weakens the evening (fewer drivers, less stock).
 
 import { driverPresence } from './dispatch-by-distance.ts';
-import type { Fulfilment } from './order-states.ts';
+import { FINAL_STATUSES, type Fulfilment } from './order-states.ts';
 
 /**
  * From most to least urgent:
@@ -81,7 +81,7 @@ export interface AlertSettings {
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = { waitingAfterMs: 2 * 60_000, quietAfterMs: 60_000, positionFreshMs: 2 * 60_000 };
 
-const FINAL = new Set(['delivered', 'collected', 'cancelled']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 
 /** Every alert of these orders, drivers and low stocks, sorted by what needs action first. */
 export function managerAlerts(

@@ -47,7 +47,10 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'ready', to: 'cancelled', by: ['admin', 'manager'], only: 'delivery' },
 ];
 
+/** Where an order ends: nothing moves it from here. */
 export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'collected', 'cancelled'];
+/** The final statuses as an SQL list, for `status NOT IN (…)` (constants, never input). */
+export const FINAL_STATUSES_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 /** The statuses the kitchen's screen shows, one column each (and the counter's pickups). */
 export const KITCHEN_STATUSES = ['received', 'preparing', 'ready'] as const satisfies readonly OrderStatus[];
 export type KitchenStatus = (typeof KITCHEN_STATUSES)[number];
@@ -91,8 +94,8 @@ export function customerCanChange(status: OrderStatus): boolean {
   return status === 'pending_payment' || status === 'received';
 }
 
-export function isFinal(status: OrderStatus): boolean {
-  return FINAL_STATUSES.includes(status);
+export function isFinal(status: string): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
 /** The steps a customer sees on the tracking timeline, in order. */

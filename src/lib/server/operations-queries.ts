@@ -1,4 +1,5 @@
 // The queries behind the operations views (readiness, metrics, the system page), in one place.
+import { FINAL_STATUSES_SQL } from '../domain/order-states.ts';
 import type { Queryable } from './db.ts';
 
 export async function ping(q: Queryable): Promise<void> {
@@ -22,7 +23,7 @@ export async function ordersByShopAndStatus(q: Queryable): Promise<{ slug: strin
   const { rows } = await q.query(
     `SELECT p.slug, o.status, count(*)::int AS n FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
      WHERE o.business_day = (now() AT TIME ZONE 'Europe/Paris')::date
-        OR o.status NOT IN ('delivered', 'collected', 'cancelled')
+        OR o.status NOT IN (${FINAL_STATUSES_SQL})
      GROUP BY p.slug, o.status`,
   );
   return rows;

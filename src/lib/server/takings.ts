@@ -13,6 +13,7 @@
 // at the shop, what was given back on handover. Sales and VAT: the orders sold that day (not
 // cancelled, and paid: handed over, or paid ahead), VAT per rate taken out of prices that include
 // it, rounded once per rate and shop (src/lib/domain/vat.ts).
+import { isFinal } from '../domain/order-states.ts';
 import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
 import type { Queryable } from './db.ts';
@@ -162,7 +163,7 @@ export function figuresOf(orders: readonly OrderMoneyRow[], sales: readonly { ki
       onlineRefunds += o.online_refunded_cents;
     } else shopRefunds += o.refunded_cents;
     refundDueCents += o.refund_due_cents;
-    const finished = ['delivered', 'collected', 'cancelled'].includes(o.status);
+    const finished = isFinal(o.status);
     if (!finished && o.status !== 'pending_payment') {
       counts.open += 1;
       toCollectCents += o.amount_due_cents;

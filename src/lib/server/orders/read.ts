@@ -1,5 +1,6 @@
 // Reading orders: one as its screens see it (the view built in SQL, order-view.ts), by tracking
 // token, a shop's list, the pizzas ahead of one in its kitchen, and an order locked for a change.
+import { FINAL_STATUSES_SQL } from '../../domain/order-states.ts';
 import { type OrderStatus } from '../../domain/order-states.ts';
 import type { OrderView } from '../../realtime/contract.ts';
 import { type Queryable, type Tx } from '../db.ts';
@@ -66,7 +67,7 @@ export async function listOrders(
   }
   if (filter.activeOnly) {
     // finished orders stay visible for an hour, so a screen shows what just left
-    where.push(`(o.status NOT IN ('delivered','collected','cancelled') OR o.updated_at > now() - interval '1 hour')`);
+    where.push(`(o.status NOT IN (${FINAL_STATUSES_SQL}) OR o.updated_at > now() - interval '1 hour')`);
   }
   params.push(filter.limit ?? 500);
   const { rows } = await q.query<{ view: OrderView }>(
