@@ -2,33 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
-import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig, testPool } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig } from './helpers.ts';
+import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
 import { deleteExpiredIdempotencyKeys } from '../src/lib/server/idempotency.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
 let coca: number;
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp());
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  coca = await productId(pool, 'coca-cola');
+  margherita = await productId(stack.pool, 'margherita');
+  coca = await productId(stack.pool, 'coca-cola');
 });
 // every order this file places is cancelled at the end, so its stock is free for the other files
 const placedTokens = new Set<string>();
 afterAll(async () => {
-  for (const token of placedTokens) await new Client(base).post(`/api/track/${token}/cancel`);
-  await app.close();
-  await pool.end();
+  for (const token of placedTokens) await new Client(stack.base).post(`/api/track/${token}/cancel`);
 });
 
-const count = async (sql: string, params: unknown[] = []) => Number((await pool.query(sql, params)).rows[0].n);
+const count = async (sql: string, params: unknown[] = []) => Number((await stack.pool.query(sql, params)).rows[0].n);
 const orderCount = () => count('SELECT count(*) AS n FROM orders');
 const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
 
@@ -45,7 +39,7 @@ function order(overrides: Record<string, unknown> = {}) {
 }
 
 async function send(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, {
+  const res = await fetch(stack.base + path, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -59,24 +53,24 @@ async function send(method: string, path: string, body: unknown, headers: Record
 describe('quantity caps hold after repeated lines are merged', () => {
   it('refuses three lines of twenty of one pizza with a field message, and reserves nothing', async () => {
     const [orders, reserved] = [await orderCount(), await reservedSum()];
-    const r = await new Client(base).post('/api/orders', order({ items: [1, 2, 3].map(() => ({ productId: margherita, quantity: 20 })) }));
+    const r = await new Client(stack.base).post('/api/orders', order({ items: [1, 2, 3].map(() => ({ productId: margherita, quantity: 20 })) }));
     expect(r.status).toBe(422);
     expect(r.body.error.fields.items).toMatch(new RegExp(`at most ${MAX_QUANTITY_PER_PRODUCT} of one product`));
     expect([await orderCount(), await reservedSum()]).toEqual([orders, reserved]);
   });
 
   it(`refuses more than ${MAX_ITEMS_PER_ORDER} items in one order, even when each product is within its cap`, async () => {
-    const { rows } = await pool.query<{ id: number }>('SELECT id FROM products WHERE active ORDER BY id LIMIT 4');
+    const { rows } = await stack.pool.query<{ id: number }>('SELECT id FROM products WHERE active ORDER BY id LIMIT 4');
     const items = rows.map((p) => ({ productId: p.id, quantity: 15 }));
     const before = await orderCount();
-    const r = await new Client(base).post('/api/orders', order({ items }));
+    const r = await new Client(stack.base).post('/api/orders', order({ items }));
     expect(r.status).toBe(422);
     expect(r.body.error.fields.items).toMatch(new RegExp(`at most ${MAX_ITEMS_PER_ORDER} items per order`));
     expect(await orderCount()).toBe(before);
   });
 
   it('applies the same caps to the counter and to a change by tracking link', async () => {
-    const counter = await new Client(base).login('counter.batignolles@ocpizza.test');
+    const counter = await new Client(stack.base).login('counter.batignolles@ocpizza.test');
     const split = [{ productId: coca, quantity: 15 }, { productId: coca, quantity: 15 }];
     const atCounter = await counter.post('/api/orders', order({ channel: 'counter', fulfilment: 'pickup', address: undefined, items: split }));
     expect(atCounter.status).toBe(422);
@@ -85,11 +79,11 @@ describe('quantity caps hold after repeated lines are merged', () => {
     const placed = await send('POST', '/api/orders', order());
     expect(placed.status).toBe(201);
     const reserved = await reservedSum();
-    const changed = await new Client(base).patch(`/api/track/${placed.body.trackingToken}`, { items: split });
+    const changed = await new Client(stack.base).patch(`/api/track/${placed.body.trackingToken}`, { items: split });
     expect(changed.status).toBe(422);
     expect(changed.body.error.fields.items).toMatch(/at most 20 of one product/);
     expect(await reservedSum()).toBe(reserved);
-    const { rows } = await pool.query('SELECT version FROM orders WHERE id = $1', [placed.body.id]);
+    const { rows } = await stack.pool.query('SELECT version FROM orders WHERE id = $1', [placed.body.id]);
     expect(rows[0].version).toBe(placed.body.version);
   });
 });
@@ -107,7 +101,7 @@ describe('Idempotency-Key on placing an order', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toMatchObject({ id: first.body.id, number: first.body.number, trackingToken: first.body.trackingToken, total: first.body.total });
     expect(await orderCount()).toBe(before + 1);
-    expect((await storedEvents(pool, first.body.id)).filter((e) => e.type === 'order.placed')).toHaveLength(1);
+    expect((await storedEvents(stack.pool, first.body.id)).filter((e) => e.type === 'order.placed')).toHaveLength(1);
   });
 
   it('refuses the same key with a different body, and placing without a key still places each time', async () => {
@@ -136,7 +130,7 @@ describe('Idempotency-Key on placing an order', () => {
   it('refuses a malformed key with a field message, placing nothing', async () => {
     const before = await orderCount();
     for (const bad of ['short', 'x'.repeat(101), 'has space in it', 'semi;colon-key', 'ünïcödé-key']) {
-      const r = await fetch(`${base}/api/orders`, {
+      const r = await fetch(`${stack.base}/api/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': encodeURI(bad) === bad ? bad : encodeURIComponent(bad) },
         body: JSON.stringify(order()),
@@ -150,8 +144,8 @@ describe('Idempotency-Key on placing an order', () => {
   it('does not hand one staff member the order another placed under the same key', async () => {
     const key = randomUUID();
     const phoneOrder = order({ channel: 'phone', fulfilment: 'pickup', address: undefined });
-    const counter = await new Client(base).login('counter.batignolles@ocpizza.test');
-    const manager = await new Client(base).login('manager.batignolles@ocpizza.test');
+    const counter = await new Client(stack.base).login('counter.batignolles@ocpizza.test');
+    const manager = await new Client(stack.base).login('manager.batignolles@ocpizza.test');
     expect((await send('POST', '/api/orders', phoneOrder, { cookie: counter.cookie, 'idempotency-key': key })).status).toBe(201);
     const r = await send('POST', '/api/orders', phoneOrder, { cookie: manager.cookie, 'idempotency-key': key });
     expect(r.status).toBe(422);
@@ -161,8 +155,8 @@ describe('Idempotency-Key on placing an order', () => {
   it('forgets keys after a day, so housekeeping can delete them', async () => {
     const key = randomUUID();
     const first = await send('POST', '/api/orders', order(), { 'idempotency-key': key });
-    await pool.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`, [key]);
-    expect(await deleteExpiredIdempotencyKeys(pool)).toBeGreaterThanOrEqual(1);
+    await stack.pool.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`, [key]);
+    expect(await deleteExpiredIdempotencyKeys(stack.pool)).toBeGreaterThanOrEqual(1);
     expect(await count('SELECT count(*) AS n FROM idempotency_keys WHERE key = $1', [key])).toBe(0);
     const again = await send('POST', '/api/orders', order(), { 'idempotency-key': key });
     expect(again.status).toBe(201);
@@ -172,7 +166,7 @@ describe('Idempotency-Key on placing an order', () => {
 
 describe('Origin of state-changing API requests', () => {
   it('refuses a write from another origin with 403 bad_origin and changes nothing', async () => {
-    const host = new URL(base).host;
+    const host = new URL(stack.base).host;
     const before = await orderCount();
     for (const origin of [`http://${host.replace(/:\d+$/, ':1')}`, 'https://evil.example', 'null']) {
       const r = await send('POST', '/api/orders', order(), { origin });
@@ -182,17 +176,17 @@ describe('Origin of state-changing API requests', () => {
     expect(await orderCount()).toBe(before);
 
     // with a staff cookie too: a page on another port must not move orders
-    const kitchen = await new Client(base).login('kitchen.batignolles@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
     const placed = await send('POST', '/api/orders', order());
     const moved = await send('POST', `/api/orders/${placed.body.id}/status`, { to: 'preparing' }, { cookie: kitchen.cookie, origin: 'http://127.0.0.1:1' });
     expect(moved.status).toBe(403);
-    expect((await pool.query('SELECT status FROM orders WHERE id = $1', [placed.body.id])).rows[0].status).toBe('received');
+    expect((await stack.pool.query('SELECT status FROM orders WHERE id = $1', [placed.body.id])).rows[0].status).toBe('received');
     const login = await send('POST', '/api/auth/login', { email: 'kitchen.batignolles@ocpizza.test', password: inject('demoPassword') }, { origin: 'https://evil.example' });
     expect(login.status).toBe(403);
   });
 
   it('lets same-origin and origin-less writes through, and reads from anywhere', async () => {
-    expect((await send('POST', '/api/orders', order(), { origin: base })).status).toBe(201);
+    expect((await send('POST', '/api/orders', order(), { origin: stack.base })).status).toBe(201);
     expect((await send('POST', '/api/orders', order())).status).toBe(201);
     expect((await send('GET', '/api/pizzerias', undefined, { origin: 'https://evil.example' })).status).toBe(200);
   });
@@ -222,7 +216,7 @@ describe('failed logins are counted by the client address behind a trusted proxy
       expect((await tryLogin('203.0.113.8', inject('demoPassword'))).status).toBe(200);
       expect(await count('SELECT count(*) AS n FROM login_failures WHERE email = $1 AND ip = $2', [email, '203.0.113.7'])).toBe(10);
     } finally {
-      await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
+      await stack.pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
     }
   });
 });
@@ -299,7 +293,7 @@ describe.runIf(pagesBuilt || !!process.env.CI)('the login page and form actions'
       });
       expect(spoof.status).toBe(429);
     } finally {
-      await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
+      await stack.pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
     }
   });
 

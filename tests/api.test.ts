@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
-import { Client, SHOPS, addressFor, customer, productId, startTestApp, testPool } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { Client, SHOPS, addressFor, customer, productId, startTestApp } from './helpers.ts';
+import { useStack } from './services.ts';
 import { flagLate } from '../src/lib/server/orders.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
 let coca: number;
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp());
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  coca = await productId(pool, 'coca-cola');
-});
-afterAll(async () => {
-  await app.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
+  coca = await productId(stack.pool, 'coca-cola');
 });
 
-const count = async (sql: string) => Number((await pool.query(sql)).rows[0].n);
+const count = async (sql: string) => Number((await stack.pool.query(sql)).rows[0].n);
 const orderCount = () => count('SELECT count(*) AS n FROM orders');
 const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
 // events recorded, published or still in the inbox (one statement: a publish moves them atomically)
@@ -41,7 +32,7 @@ function onlineOrder(overrides: Record<string, unknown> = {}) {
 
 describe('accounts', () => {
   it('logs staff in with a session cookie that is httpOnly and SameSite=Lax', async () => {
-    const res = await fetch(`${base}/api/auth/login`, {
+    const res = await fetch(`${stack.base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'kitchen.bastille@ocpizza.test', password: inject('demoPassword') }),
@@ -54,8 +45,8 @@ describe('accounts', () => {
   });
 
   it('answers an unknown email and a wrong password with the same 401', async () => {
-    const a = await new Client(base).post('/api/auth/login', { email: 'nobody@ocpizza.test', password: 'whatever-123' });
-    const b = await new Client(base).post('/api/auth/login', { email: 'kitchen.bastille@ocpizza.test', password: 'wrong-password' });
+    const a = await new Client(stack.base).post('/api/auth/login', { email: 'nobody@ocpizza.test', password: 'whatever-123' });
+    const b = await new Client(stack.base).post('/api/auth/login', { email: 'kitchen.bastille@ocpizza.test', password: 'wrong-password' });
     expect(a.status).toBe(401);
     expect(b.status).toBe(401);
     const { requestId: ra, ...ea } = a.body.error;
@@ -66,7 +57,7 @@ describe('accounts', () => {
   });
 
   it('forgets the session on logout', async () => {
-    const c = await new Client(base).login('manager.canal@ocpizza.test');
+    const c = await new Client(stack.base).login('manager.canal@ocpizza.test');
     expect((await c.get('/api/orders')).status).toBe(200);
     const cookie = c.cookie;
     await c.post('/api/auth/logout');
@@ -77,7 +68,7 @@ describe('accounts', () => {
 
 describe('catalogue', () => {
   it('lists the five pizzerias with their coordinates', async () => {
-    const r = await new Client(base).get('/api/pizzerias');
+    const r = await new Client(stack.base).get('/api/pizzerias');
     expect(r.status).toBe(200);
     // other test files may add shops of their own to the shared database
     expect(r.body.map((p: { slug: string }) => p.slug)).toEqual(expect.arrayContaining(['bastille', 'montmartre', 'batignolles', 'montparnasse', 'canal']));
@@ -85,23 +76,23 @@ describe('catalogue', () => {
   });
 
   it('gives a shop menu with availability from live stock', async () => {
-    const r = await new Client(base).get(`/api/pizzerias/${SHOPS.montmartre}/menu`);
+    const r = await new Client(stack.base).get(`/api/pizzerias/${SHOPS.montmartre}/menu`);
     expect(r.status).toBe(200);
     expect(r.body.filter((p: any) => p.category === 'pizza').length).toBeGreaterThanOrEqual(12);
     expect(r.body.find((p: any) => p.slug === 'margherita')).toMatchObject({ available: true, priceCents: 1050 });
-    expect((await new Client(base).get('/api/pizzerias/999/menu')).status).toBe(404);
+    expect((await new Client(stack.base).get('/api/pizzerias/999/menu')).status).toBe(404);
     // in the visitor's language, French where no English was written
-    const en = await new Client(base).get(`/api/pizzerias/${SHOPS.montmartre}/menu?lang=en`);
+    const en = await new Client(stack.base).get(`/api/pizzerias/${SHOPS.montmartre}/menu?lang=en`);
     expect(en.body.find((p: any) => p.slug === 'reine')).toMatchObject({ name: 'Regina', description: 'Tomato, mozzarella, ham, mushrooms, oregano' });
     expect(r.body.find((p: any) => p.slug === 'reine')).toMatchObject({ name: 'Reine' });
-    expect((await new Client(base).get('/api/pizzerias/abc/menu')).status).toBe(422);
+    expect((await new Client(stack.base).get('/api/pizzerias/abc/menu')).status).toBe(422);
   });
 });
 
 describe('placing an order', () => {
   it('prices on the server, numbers the order and reserves stock', async () => {
     const before = await reservedSum();
-    const r = await new Client(base).post('/api/orders', onlineOrder({ items: [{ productId: margherita, quantity: 2 }] }));
+    const r = await new Client(stack.base).post('/api/orders', onlineOrder({ items: [{ productId: margherita, quantity: 2 }] }));
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ status: 'received', total: 2100 + 250, version: 1, number: expect.any(Number) });
     expect(r.body.trackingToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -109,20 +100,20 @@ describe('placing an order', () => {
   });
 
   it('starts an online payment as pending_payment', async () => {
-    const r = await new Client(base).post('/api/orders', onlineOrder({ payment: 'online' }));
+    const r = await new Client(stack.base).post('/api/orders', onlineOrder({ payment: 'online' }));
     expect(r.status).toBe(201);
     expect(r.body.status).toBe('pending_payment');
   });
 
   it('ignores any price the client sends, and refuses unknown fields', async () => {
-    const r = await new Client(base).post('/api/orders', { ...onlineOrder(), total: 1 });
+    const r = await new Client(stack.base).post('/api/orders', { ...onlineOrder(), total: 1 });
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('invalid');
   });
 
   it('refuses bad input with field errors and changes nothing', async () => {
     const [orders, reserved, events] = [await orderCount(), await reservedSum(), await eventCount()];
-    const c = new Client(base);
+    const c = new Client(stack.base);
     const cases: [unknown, string][] = [
       [onlineOrder({ items: [] }), 'items'],
       [onlineOrder({ customer: { name: '', phone: '06 12 34 56 78' } }), 'customer.name'],
@@ -146,21 +137,21 @@ describe('placing an order', () => {
   });
 
   it('takes phone and counter orders only from shop staff of that shop', async () => {
-    const anon = await new Client(base).post('/api/orders', onlineOrder({ channel: 'phone' }));
+    const anon = await new Client(stack.base).post('/api/orders', onlineOrder({ channel: 'phone' }));
     expect(anon.status).toBe(401);
-    const counter = await new Client(base).login('counter.montmartre@ocpizza.test');
+    const counter = await new Client(stack.base).login('counter.montmartre@ocpizza.test');
     const ok = await counter.post('/api/orders', onlineOrder({ channel: 'phone' }));
     expect(ok.status).toBe(201);
     const other = await counter.post('/api/orders', onlineOrder({ channel: 'counter', pizzeriaId: SHOPS.canal, fulfilment: 'pickup', address: undefined }));
     expect(other.status).toBe(403);
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
     expect((await kitchen.post('/api/orders', onlineOrder({ channel: 'counter' }))).status).toBe(403);
   });
 
   it('refuses an order the shop cannot make, naming the items, and reserves nothing', async () => {
-    const burrata = await productId(pool, 'burrata');
+    const burrata = await productId(stack.pool, 'burrata');
     const reserved = await reservedSum();
-    const r = await new Client(base).post('/api/orders', onlineOrder({ pizzeriaId: SHOPS.batignolles, items: [{ productId: burrata, quantity: 5 }, { productId: coca, quantity: 1 }] }));
+    const r = await new Client(stack.base).post('/api/orders', onlineOrder({ pizzeriaId: SHOPS.batignolles, items: [{ productId: burrata, quantity: 5 }, { productId: coca, quantity: 1 }] }));
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('unavailable');
     expect(r.body.error.items).toEqual([{ productId: burrata, name: 'Burrata' }]);
@@ -170,22 +161,22 @@ describe('placing an order', () => {
 
 describe('tracking', () => {
   it('shows the order with its items and timeline to whoever holds the token', async () => {
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
-    const r = await new Client(base).get(`/api/track/${placed.body.trackingToken}`);
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
+    const r = await new Client(stack.base).get(`/api/track/${placed.body.trackingToken}`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id: placed.body.id, status: 'received', total: placed.body.total });
     expect(r.body.items.map((i: any) => i.name)).toEqual(['Margherita', 'Coca-Cola 33 cl']);
     expect(r.body.timestamps.received).toBeTruthy();
-    expect((await new Client(base).get('/api/track/not-a-real-token-at-all-xxxxx')).status).toBe(404);
+    expect((await new Client(stack.base).get('/api/track/not-a-real-token-at-all-xxxxx')).status).toBe(404);
   });
 
   it('lets the customer modify the basket until the kitchen starts, re-pricing it', async () => {
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
-    const c = new Client(base);
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
+    const c = new Client(stack.base);
     const r = await c.patch(`/api/track/${placed.body.trackingToken}`, { items: [{ productId: margherita, quantity: 3 }] });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ total: 3150, version: 2 });
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
     expect((await kitchen.post(`/api/orders/${placed.body.id}/status`, { to: 'preparing' })).status).toBe(200);
     const late = await c.patch(`/api/track/${placed.body.trackingToken}`, { items: [{ productId: margherita, quantity: 1 }] });
     expect(late.status).toBe(409);
@@ -195,16 +186,16 @@ describe('tracking', () => {
 
   it('cancels before preparation, releasing the stock, and refuses once started', async () => {
     const reserved = await reservedSum();
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
-    const c = new Client(base);
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
+    const c = new Client(stack.base);
     const r = await c.post(`/api/track/${placed.body.trackingToken}/cancel`);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('cancelled');
     expect(await reservedSum()).toBe(reserved);
     expect((await c.post(`/api/track/${placed.body.trackingToken}/cancel`)).status).toBe(409);
 
-    const second = await new Client(base).post('/api/orders', onlineOrder());
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    const second = await new Client(stack.base).post('/api/orders', onlineOrder());
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
     await kitchen.post(`/api/orders/${second.body.id}/status`, { to: 'preparing' });
     const tooLate = await c.post(`/api/track/${second.body.trackingToken}/cancel`);
     expect(tooLate.status).toBe(409);
@@ -214,23 +205,23 @@ describe('tracking', () => {
 
 describe('staff moves', () => {
   it('lists orders only within the actor’s shops', async () => {
-    const manager = await new Client(base).login('manager.montmartre@ocpizza.test');
+    const manager = await new Client(stack.base).login('manager.montmartre@ocpizza.test');
     const mine = await manager.get('/api/orders');
     expect(mine.status).toBe(200);
     expect(mine.body.every((o: any) => o.pizzeriaId === SHOPS.montmartre)).toBe(true);
     expect((await manager.get(`/api/orders?pizzeriaId=${SHOPS.canal}`)).status).toBe(403);
     expect((await manager.get('/api/orders?status=flying')).status).toBe(422);
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     expect((await admin.get(`/api/orders?pizzeriaId=${SHOPS.canal}`)).status).toBe(200);
-    expect((await new Client(base).get('/api/orders')).status).toBe(401);
+    expect((await new Client(stack.base).get('/api/orders')).status).toBe(401);
   });
 
   it('moves an order along the table, refusing skips, stale versions and other shops', async () => {
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
     const id = placed.body.id;
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
-    const otherKitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
-    const driver = await new Client(base).login('driver1.montmartre@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
+    const otherKitchen = await new Client(stack.base).login('kitchen.canal@ocpizza.test');
+    const driver = await new Client(stack.base).login('driver1.montmartre@ocpizza.test');
     const events = await eventCount();
 
     expect((await kitchen.post(`/api/orders/${id}/status`, { to: 'ready' })).status).toBe(409);
@@ -246,49 +237,49 @@ describe('staff moves', () => {
     expect(started.body).toMatchObject({ status: 'preparing', version: 2 });
     expect((await kitchen.post(`/api/orders/${id}/status`, { to: 'ready', version: 2 })).body.status).toBe('ready');
     // the database itself refuses a move the table refuses, whoever writes
-    await expect(pool.query(`UPDATE orders SET status = 'received', version = version + 1 WHERE id = $1`, [id])).rejects.toThrow(/cannot move/);
+    await expect(stack.pool.query(`UPDATE orders SET status = 'received', version = version + 1 WHERE id = $1`, [id])).rejects.toThrow(/cannot move/);
   });
 
   it('a cook who taps "ready" on a ticket the late flag (or the card captured) changed meanwhile is not refused; a received order changed meanwhile still is', async () => {
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
     const started = await kitchen.post(`/api/orders/${placed.body.id}/status`, { to: 'preparing', version: 1 });
     expect(started.body).toMatchObject({ status: 'preparing', version: 2 });
     // the preparation timer flags it late while the cook's screen still shows version 2
-    expect(await flagLate(pool, placed.body.id)).toBeTruthy();
+    expect(await flagLate(stack.pool, placed.body.id)).toBeTruthy();
     const ready = await kitchen.post(`/api/orders/${placed.body.id}/status`, { to: 'ready', version: 2 });
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'ready', version: 4 });
     // a version from the future is nonsense, still refused
-    const other = await new Client(base).post('/api/orders', onlineOrder());
+    const other = await new Client(stack.base).post('/api/orders', onlineOrder());
     await kitchen.post(`/api/orders/${other.body.id}/status`, { to: 'preparing', version: 1 });
     expect((await kitchen.post(`/api/orders/${other.body.id}/status`, { to: 'ready', version: 9 })).body.error.code).toBe('stale');
     // before the oven the customer may still change the order: the cook must see it first
-    const changed = await new Client(base).post('/api/orders', onlineOrder());
-    await pool.query('UPDATE orders SET version = version + 1 WHERE id = $1', [changed.body.id]);
+    const changed = await new Client(stack.base).post('/api/orders', onlineOrder());
+    await stack.pool.query('UPDATE orders SET version = version + 1 WHERE id = $1', [changed.body.id]);
     expect((await kitchen.post(`/api/orders/${changed.body.id}/status`, { to: 'preparing', version: 1 })).body.error.code).toBe('stale');
   });
 
   it('shows one order to staff of its shop only', async () => {
-    const placed = await new Client(base).post('/api/orders', onlineOrder());
-    const manager = await new Client(base).login('manager.montmartre@ocpizza.test');
+    const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
+    const manager = await new Client(stack.base).login('manager.montmartre@ocpizza.test');
     const r = await manager.get(`/api/orders/${placed.body.id}`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id: placed.body.id, amountToCollect: placed.body.total });
-    const stranger = await new Client(base).login('manager.canal@ocpizza.test');
+    const stranger = await new Client(stack.base).login('manager.canal@ocpizza.test');
     expect((await stranger.get(`/api/orders/${placed.body.id}`)).status).toBe(404);
-    const driver = await new Client(base).login('driver1.montmartre@ocpizza.test');
+    const driver = await new Client(stack.base).login('driver1.montmartre@ocpizza.test');
     expect((await driver.get(`/api/orders/${placed.body.id}`)).status).toBe(404); // not assigned to them
-    expect((await new Client(base).get(`/api/orders/${placed.body.id}`)).status).toBe(401);
+    expect((await new Client(stack.base).get(`/api/orders/${placed.body.id}`)).status).toBe(401);
     expect((await manager.get('/api/auth/me')).body.user).toMatchObject({ role: 'manager', pizzeriaId: SHOPS.montmartre });
-    expect((await new Client(base).get('/api/auth/me')).body.user).toBeNull();
+    expect((await new Client(stack.base).get('/api/auth/me')).body.user).toBeNull();
   });
 
   it('lets a driver set their shift, and nobody else', async () => {
-    const driver = await new Client(base).login('driver2.canal@ocpizza.test');
+    const driver = await new Client(stack.base).login('driver2.canal@ocpizza.test');
     expect((await driver.post('/api/driver/shift', { onShift: true })).body).toEqual({ onShift: true });
     expect((await driver.post('/api/driver/shift', { onShift: 'yes' })).status).toBe(422);
-    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.canal@ocpizza.test');
     expect((await kitchen.post('/api/driver/shift', { onShift: true })).status).toBe(403);
     await driver.post('/api/driver/shift', { onShift: false });
   });
@@ -296,8 +287,8 @@ describe('staff moves', () => {
 
 describe('health', () => {
   it('is healthy and ready when Postgres and Redis answer', async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${base}/readyz`);
+    expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${stack.base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { postgres: true, redis: true } });
   });
@@ -327,7 +318,7 @@ describe('rate limits', () => {
       expect((await counter.post('/api/orders', onlineOrder({ channel: 'phone' }))).status).toBe(201);
     } finally {
       await limited.app.close();
-      await pool.query(`DELETE FROM login_failures WHERE email = 'manager.bastille@ocpizza.test'`);
+      await stack.pool.query(`DELETE FROM login_failures WHERE email = 'manager.bastille@ocpizza.test'`);
     }
   });
 });

@@ -2,29 +2,20 @@
 // they collected at the door (cash, card) in it is what the manager expects; the driver declares
 // without being told the figure; the manager counts the cash and closes the shift, the difference
 // kept and audited. Another shop's manager, a driver, or a shift still going: refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, addressFor, assignDriver, createShop, handOver, move, productId } from './helpers.ts';
+import { useStack } from './services.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** An order of the shop delivered by its driver, with what was collected at the door. */
 async function deliverOne(shop: Awaited<ReturnType<typeof createShop>>, driver: Client, kitchen: Client, method: 'cash' | 'card', quantity = 1) {
-  const placed = await new Client(base).post('/api/orders', {
+  const placed = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Rose', phone: '0611223399' }, address: addressFor(shop.id),
     items: [{ productId: margherita, quantity }], payment: 'on_delivery',
   });
@@ -32,18 +23,18 @@ async function deliverOne(shop: Awaited<ReturnType<typeof createShop>>, driver: 
   const id = placed.body.id as string;
   await move(kitchen, id, 'preparing');
   await move(kitchen, id, 'ready');
-  expect((await assignDriver(pool, id)).assigned).toBe(true);
+  expect((await assignDriver(stack.pool, id)).assigned).toBe(true);
   await move(driver, id, 'out_for_delivery');
-  await handOver(pool, driver, id, method);
+  await handOver(stack.pool, driver, id, method);
   return placed.body.total as number;
 }
 
 describe('end of shift: the cash drivers bring back', () => {
   it('expects what the deliveries collected, takes the driver\'s blind declaration, and closes with the difference the manager counted', async () => {
-    const shop = await createShop(pool, 'cash');
-    const driver = await new Client(base).login(shop.email('driver1'));
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const manager = await new Client(base).login(shop.email('manager'));
+    const shop = await createShop(stack.pool, 'cash');
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     expect((await driver.get('/api/driver/cash')).body).toBeNull();
     await driver.post('/api/driver/shift', { onShift: true });
     const cash1 = await deliverOne(shop, driver, kitchen, 'cash', 2);
@@ -75,19 +66,19 @@ describe('end of shift: the cash drivers bring back', () => {
     expect((await driver.post('/api/driver/cash', { cashCents: 0, cardCents: 0 })).status).toBe(404);
     await driver.post('/api/driver/shift', { onShift: true });
     expect((await driver.get('/api/driver/cash')).body).toMatchObject({ collections: 0, declaredCashCents: null });
-    const audit = await pool.query(`SELECT action, after FROM audit_log WHERE entity = 'shift' AND entity_id = $1`, [String(open.id)]);
+    const audit = await stack.pool.query(`SELECT action, after FROM audit_log WHERE entity = 'shift' AND entity_id = $1`, [String(open.id)]);
     expect(audit.rows.map((r) => [r.action, r.after.differenceCents])).toEqual([['cash.close_shift', -500]]);
   });
 
   it('refuses another shop, a driver, and bad amounts, and changes nothing', async () => {
-    const shop = await createShop(pool, 'cash-who');
-    const other = await createShop(pool, 'cash-other');
-    const driver = await new Client(base).login(shop.email('driver1'));
+    const shop = await createShop(stack.pool, 'cash-who');
+    const other = await createShop(stack.pool, 'cash-other');
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
     await driver.post('/api/driver/shift', { onShift: true });
     await driver.post('/api/driver/shift', { onShift: false });
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     const [shift] = (await manager.get(`/api/shops/${shop.id}/shifts`)).body;
-    const stranger = await new Client(base).login(other.email('manager'));
+    const stranger = await new Client(stack.base).login(other.email('manager'));
     expect((await stranger.get(`/api/shops/${shop.id}/shifts`)).status).toBe(403);
     expect((await stranger.post(`/api/shops/${shop.id}/shifts/${shift.id}/close`, { countedCashCents: 0 })).status).toBe(403);
     expect((await stranger.post(`/api/shops/${other.id}/shifts/${shift.id}/close`, { countedCashCents: 0 })).status).toBe(404);
@@ -98,16 +89,16 @@ describe('end of shift: the cash drivers bring back', () => {
     }
     expect((await manager.post(`/api/shops/${shop.id}/shifts/${shift.id}/close`, { countedCashCents: -5 })).status).toBe(422);
     expect((await manager.get(`/api/shops/${shop.id}/shifts?day=hier`)).status).toBe(422);
-    const row = (await pool.query('SELECT declared_at, closed_at FROM driver_shifts WHERE id = $1', [shift.id])).rows[0];
+    const row = (await stack.pool.query('SELECT declared_at, closed_at FROM driver_shifts WHERE id = $1', [shift.id])).rows[0];
     expect(row).toEqual({ declared_at: null, closed_at: null });
   });
 
   it('ends the shift of a driver whose account is disabled', async () => {
-    const shop = await createShop(pool, 'cash-disabled');
-    const driver = await new Client(base).login(shop.email('driver2'));
+    const shop = await createShop(stack.pool, 'cash-disabled');
+    const driver = await new Client(stack.base).login(shop.email('driver2'));
     await driver.post('/api/driver/shift', { onShift: true });
-    const manager = await new Client(base).login(shop.email('manager'));
-    const driverId = (await pool.query('SELECT id FROM users WHERE email = $1', [shop.email('driver2')])).rows[0].id;
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const driverId = (await stack.pool.query('SELECT id FROM users WHERE email = $1', [shop.email('driver2')])).rows[0].id;
     expect((await manager.post(`/api/staff/${driverId}/disable`)).status).toBe(200);
     const [shift] = (await manager.get(`/api/shops/${shop.id}/shifts`)).body;
     expect(shift.endedAt).not.toBeNull();

@@ -2,24 +2,15 @@
 // photo (wrong PINs counted, then only a manager closes it, audited), what was collected; a failed
 // delivery back to the shop, where a manager sends it again (a new dispatch) or cancels it.
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../server/app.ts';
-import { Client, addressFor, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, type TestSocket, assignDriver } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, addressFor, collect, connectSocket, createShop, move, productId, subscribe, assignDriver } from './helpers.ts';
+import { useStack } from './services.ts';
 
-const pool = testPool();
-let app: App;
-let base: string;
+const stack = useStack({ env: { LOG_LEVEL: 'error' } });
 let margherita: number;
-const opened: TestSocket[] = [];
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp({ LOG_LEVEL: 'error' }));
-  margherita = await productId(pool, 'margherita');
-});
-afterAll(async () => {
-  for (const s of opened) s.close();
-  await app.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** What a phone sends: a real picture of the door (4000×3000, with the phone's metadata). */
@@ -33,25 +24,25 @@ const FAKE_JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.a
 
 /** A shop, its driver on shift, and an on-delivery order of theirs on the way. */
 async function onTheWay(tag: string) {
-  const shop = await createShop(pool, tag);
-  const driver = await new Client(base).login(shop.email('driver1'));
+  const shop = await createShop(stack.pool, tag);
+  const driver = await new Client(stack.base).login(shop.email('driver1'));
   await driver.post('/api/driver/shift', { onShift: true });
-  const placed = await new Client(base).post('/api/orders', {
+  const placed = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Jade', phone: '0611223377' }, address: addressFor(shop.id),
     items: [{ productId: margherita, quantity: 2 }], payment: 'on_delivery',
   });
   expect(placed.status).toBe(201);
-  const manager = await new Client(base).login(shop.email('manager'));
-  const kitchen = await new Client(base).login(shop.email('kitchen'));
+  const manager = await new Client(stack.base).login(shop.email('manager'));
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
   await move(kitchen, placed.body.id, 'preparing');
   await move(kitchen, placed.body.id, 'ready');
-  expect((await assignDriver(pool, placed.body.id)).assigned).toBe(true);
+  expect((await assignDriver(stack.pool, placed.body.id)).assigned).toBe(true);
   await move(driver, placed.body.id, 'out_for_delivery');
-  const pin = (await new Client(base).get(`/api/track/${placed.body.trackingToken}`)).body.deliveryPin as string;
+  const pin = (await new Client(stack.base).get(`/api/track/${placed.body.trackingToken}`)).body.deliveryPin as string;
   return { shop, driver, manager, id: placed.body.id as string, token: placed.body.trackingToken as string, pin, total: placed.body.total as number };
 }
 const wrong = (pin: string) => String((Number(pin) + 1) % 10_000).padStart(4, '0');
-const status = async (id: string) => (await pool.query('SELECT status, driver_id, proof_kind, collected_cents, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+const status = async (id: string) => (await stack.pool.query('SELECT status, driver_id, proof_kind, collected_cents, collected_method FROM orders WHERE id = $1', [id])).rows[0];
 
 describe('delivered, with proof', () => {
   it('takes the PIN the customer reads and what was collected; refuses without them, and a driver cannot just mark it delivered', async () => {
@@ -77,7 +68,7 @@ describe('delivered, with proof', () => {
     const collected = { amountCents: o.total, method: 'cash' };
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).body.error.fields.proof).toMatch(/photo first/);
     const upload = (body: Buffer, type = 'image/jpeg') =>
-      fetch(`${base}/api/orders/${o.id}/photo`, { method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': type }, body: new Uint8Array(body) });
+      fetch(`${stack.base}/api/orders/${o.id}/photo`, { method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': type }, body: new Uint8Array(body) });
     for (const fake of [Buffer.from([0xff, 0xd8, 0xff, 0xe0]), FAKE_JPEG, Buffer.from('%PDF-1.4 not a photo')]) {
       const r = await upload(fake);
       expect(r.status).toBe(415);
@@ -86,7 +77,7 @@ describe('delivered, with proof', () => {
     // a photo cut short on its way is no photo either
     const picture = await doorPicture();
     expect((await upload(picture.subarray(0, Math.floor(picture.length / 2)))).status).toBe(415);
-    expect((await pool.query('SELECT 1 FROM delivery_photos WHERE order_id = $1', [o.id])).rowCount).toBe(0);
+    expect((await stack.pool.query('SELECT 1 FROM delivery_photos WHERE order_id = $1', [o.id])).rowCount).toBe(0);
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { photo: true }, collected })).status).toBe(422);
     expect((await upload(Buffer.concat([FAKE_JPEG, Buffer.alloc(3 * 1024 * 1024)]))).status).toBe(413);
 
@@ -95,7 +86,7 @@ describe('delivered, with proof', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.delivery.proof).toBe('photo');
     // the manager can see it for a dispute: a JPEG made here, smaller, without the phone's metadata; another shop's manager cannot
-    const photo = await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: o.manager.cookie } });
+    const photo = await fetch(`${stack.base}/api/orders/${o.id}/photo`, { headers: { cookie: o.manager.cookie } });
     expect(photo.status).toBe(200);
     expect(photo.headers.get('content-type')).toBe('image/jpeg');
     const kept = Buffer.from(await photo.arrayBuffer());
@@ -104,15 +95,15 @@ describe('delivered, with proof', () => {
     expect(meta).toMatchObject({ format: 'jpeg', width: 1600, height: 1200 });
     expect((await sharp(picture).metadata()).exif).toBeDefined();
     expect(meta.exif).toBeUndefined();
-    const other = await new Client(base).login((await createShop(pool, 'proof-other')).email('manager'));
-    expect((await fetch(`${base}/api/orders/${o.id}/photo`, { headers: { cookie: other.cookie } })).status).toBe(404);
+    const other = await new Client(stack.base).login((await createShop(stack.pool, 'proof-other')).email('manager'));
+    expect((await fetch(`${stack.base}/api/orders/${o.id}/photo`, { headers: { cookie: other.cookie } })).status).toBe(404);
   });
 
   it('after five wrong PINs the driver can no longer close it, not even with a photo: the manager does, and the audit log says so', async () => {
     const o = await onTheWay('proof-locked');
     const collected = { amountCents: o.total, method: 'cash' };
-    const managerScreen = await connectSocket(base, { cookie: o.manager.cookie });
-    opened.push(managerScreen);
+    const managerScreen = await connectSocket(stack.base, { cookie: o.manager.cookie });
+    stack.sockets.push(managerScreen);
     await subscribe(managerScreen, { scope: 'shop', pizzeriaId: o.shop.id });
     const seen = collect(managerScreen);
     for (let left = 4; left >= 1; left--) {
@@ -127,7 +118,7 @@ describe('delivered, with proof', () => {
     // even the right one now: the PIN cannot be guessed by trying them all
     expect((await o.driver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin }, collected })).body.error.code).toBe('pin_locked');
     // and a real photo does not get round it
-    const upload = await fetch(`${base}/api/orders/${o.id}/photo`, {
+    const upload = await fetch(`${stack.base}/api/orders/${o.id}/photo`, {
       method: 'POST', headers: { cookie: o.driver.cookie, 'content-type': 'image/jpeg' }, body: new Uint8Array(await doorPicture()),
     });
     expect(upload.status).toBe(201);
@@ -143,7 +134,7 @@ describe('delivered, with proof', () => {
     const r = await o.manager.post(`/api/orders/${o.id}/deliver`, { collected });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body).toMatchObject({ status: 'delivered', delivery: { proof: 'manager', collected: { cents: o.total, method: 'cash' } } });
-    const { rows } = await pool.query(`SELECT actor, action, pizzeria_id, before, after FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id]);
+    const { rows } = await stack.pool.query(`SELECT actor, action, pizzeria_id, before, after FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id]);
     expect(rows).toEqual([{
       actor: expect.stringMatching(/\(manager\)$/), action: 'delivery.closed_by_manager', pizzeria_id: o.shop.id,
       before: expect.objectContaining({ status: 'out_for_delivery', wrongPins: 5, pinLocked: true, photo: true }),
@@ -153,9 +144,9 @@ describe('delivered, with proof', () => {
 
   it('refuses another driver, a customer, and malformed proofs', async () => {
     const o = await onTheWay('proof-who');
-    const colleague = await new Client(base).login(o.shop.email('driver2'));
+    const colleague = await new Client(stack.base).login(o.shop.email('driver2'));
     expect((await colleague.post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } })).status).toBe(403);
-    expect((await new Client(base).post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } })).status).toBe(401);
+    expect((await new Client(stack.base).post(`/api/orders/${o.id}/deliver`, { proof: { pin: o.pin } })).status).toBe(401);
     for (const body of [{ proof: { pin: '12345' } }, { proof: { pin: 1234 } }, { proof: { photo: 'yes' } }, { proof: { pin: o.pin }, collected: { amountCents: -1, method: 'cash' } }, { proof: { pin: o.pin }, collected: { amountCents: 100, method: 'cheque' } }]) {
       expect((await o.driver.post(`/api/orders/${o.id}/deliver`, body)).status, JSON.stringify(body)).toBe(422);
     }
@@ -170,8 +161,8 @@ describe('delivered, with proof', () => {
 describe('a failed delivery', () => {
   it('comes back to the shop with its reason; the manager sends it out again and dispatch starts over', async () => {
     const o = await onTheWay('failed-retry');
-    const watcher = await connectSocket(base, { cookie: o.manager.cookie });
-    opened.push(watcher);
+    const watcher = await connectSocket(stack.base, { cookie: o.manager.cookie });
+    stack.sockets.push(watcher);
     await subscribe(watcher, { scope: 'shop', pizzeriaId: o.shop.id });
     const seen = collect(watcher);
     expect((await o.driver.post(`/api/orders/${o.id}/failed`, { reason: 'moved' })).status).toBe(422);
@@ -180,7 +171,7 @@ describe('a failed delivery', () => {
     expect(r.body).toMatchObject({ status: 'ready', driver: null, delivery: { awaitingDecision: true, attempts: 1, failure: { reason: 'absent', note: 'Nobody at the door, phone off' } } });
     await seen.waitFor((e) => e.order.id === o.id && e.order.delivery.awaitingDecision);
     // nobody assigns it while the shop decides, and the driver cannot take it out again
-    expect((await assignDriver(pool, o.id)).assigned).toBe(false);
+    expect((await assignDriver(stack.pool, o.id)).assigned).toBe(false);
     expect((await o.driver.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(403);
     expect((await o.driver.post(`/api/orders/${o.id}/redeliver`, {})).status).toBe(403);
 
@@ -188,7 +179,7 @@ describe('a failed delivery', () => {
     expect(again.status).toBe(200);
     expect(again.body.delivery.awaitingDecision).toBe(false);
     await seen.waitFor((e) => e.order.id === o.id && e.type === 'order.redelivery');
-    expect((await assignDriver(pool, o.id)).assigned).toBe(true);
+    expect((await assignDriver(stack.pool, o.id)).assigned).toBe(true);
     // a second decision on the same failure is refused
     expect((await o.manager.post(`/api/orders/${o.id}/redeliver`, {})).status).toBe(409);
   });
@@ -200,15 +191,15 @@ describe('a failed delivery', () => {
     expect(c.status, JSON.stringify(c.body)).toBe(200);
     expect(c.body).toMatchObject({ status: 'cancelled', cancelReason: 'delivery_failed', delivery: { awaitingDecision: false, failure: { reason: 'refused' } } });
 
-    const shop = await createShop(pool, 'failed-never');
-    const placed = await new Client(base).post('/api/orders', {
+    const shop = await createShop(stack.pool, 'failed-never');
+    const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Jade', phone: '0611223377' }, address: addressFor(shop.id),
       items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
     });
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, placed.body.id, 'preparing');
     await move(kitchen, placed.body.id, 'ready');
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     expect((await manager.post(`/api/orders/${placed.body.id}/status`, { to: 'cancelled' })).status).toBe(409);
     // a driver cannot bring it "back" without a failure either
     expect((await manager.post(`/api/orders/${placed.body.id}/failed`, { reason: 'absent' })).status).toBe(409);

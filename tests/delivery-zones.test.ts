@@ -2,30 +2,25 @@
 // asked only when there is none), the shop's zone (a radius or a polygon), the refusal that names
 // who delivers there, opening hours, the door details and the promise, and the PIN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, SHOPS, address, addressFor, createShop, customer, productId, startTestApp, testPool } from './helpers.ts';
+import { Client, SHOPS, address, addressFor, createShop, customer, productId, startTestApp } from './helpers.ts';
+import { useStack } from './services.ts';
 import { startGeocoderStub, type GeocoderStub } from './geocoder-stub.ts';
-import type { App } from '../server/app.ts';
 
-const pool = testPool();
 let stub: GeocoderStub;
-let app: App;
-let base: string;
+beforeAll(async () => {
+  stub = await startGeocoderStub();
+});
+afterAll(() => stub.close());
+const stack = useStack({ env: () => ({ GEOCODER_URL: stub.url }) });
 let margherita: number;
 let counter: Client;
 
 beforeAll(async () => {
-  stub = await startGeocoderStub();
-  ({ app, base } = await startTestApp({ GEOCODER_URL: stub.url }));
-  margherita = await productId(pool, 'margherita');
-  counter = await new Client(base).login('counter.bastille@ocpizza.test');
-});
-afterAll(async () => {
-  await app.close();
-  await stub.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
+  counter = await new Client(stack.base).login('counter.bastille@ocpizza.test');
 });
 
-const orderCount = async () => Number((await pool.query('SELECT count(*) AS n FROM orders')).rows[0].n);
+const orderCount = async () => Number((await stack.pool.query('SELECT count(*) AS n FROM orders')).rows[0].n);
 const asked = () => stub.asked.length;
 
 function body(shop: number, addr: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
@@ -36,13 +31,13 @@ const noSpot = ({ lat: _lat, lng: _lng, ...rest }: typeof address) => rest;
 describe('placing a delivery', () => {
   it('uses the spot the page sent without asking the geocoder, and the door details travel with the order', async () => {
     const before = asked();
-    const r = await new Client(base).post(
+    const r = await new Client(stack.base).post(
       '/api/orders',
       body(SHOPS.bastille, { ...address, locatedBy: 'device', doorCode: '4821B', floor: '3e gauche', instructions: 'Interphone en panne, appelez' }),
     );
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(asked()).toBe(before);
-    const view = (await new Client(base).get(`/api/track/${r.body.trackingToken}`)).body;
+    const view = (await new Client(stack.base).get(`/api/track/${r.body.trackingToken}`)).body;
     expect(view.address).toMatchObject({ lat: address.lat, lng: address.lng, locatedBy: 'device', doorCode: '4821B', floor: '3e gauche', instructions: 'Interphone en panne, appelez' });
     // staff of the shop see the same
     const staff = (await counter.get(`/api/orders/${r.body.id}`)).body;
@@ -51,16 +46,16 @@ describe('placing a delivery', () => {
 
   it('asks the geocoder only when the page has no spot, and keeps what it found', async () => {
     const before = asked();
-    const r = await new Client(base).post('/api/orders', body(SHOPS.canal, noSpot(addressFor(SHOPS.canal))));
+    const r = await new Client(stack.base).post('/api/orders', body(SHOPS.canal, noSpot(addressFor(SHOPS.canal))));
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(asked()).toBe(before + 1);
-    const view = (await new Client(base).get(`/api/track/${r.body.trackingToken}`)).body;
+    const view = (await new Client(stack.base).get(`/api/track/${r.body.trackingToken}`)).body;
     expect(view.address).toMatchObject({ lat: 48.87, lng: 2.364, locatedBy: 'geocoder' });
   });
 
   it('refuses an address no shop delivers to (Marseille), naming the nearest shop, and places nothing', async () => {
     const n = await orderCount();
-    const r = await new Client(base).post('/api/orders', body(SHOPS.bastille, { street: '12 rue de la République', postcode: '13001', city: 'Marseille' }));
+    const r = await new Client(stack.base).post('/api/orders', body(SHOPS.bastille, { street: '12 rue de la République', postcode: '13001', city: 'Marseille' }));
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('outside_delivery_zone');
     expect(r.body.error.fields.address).toMatch(/no OC Pizza shop delivers here; the nearest is OC Pizza \w+/);
@@ -71,7 +66,7 @@ describe('placing a delivery', () => {
   it('refuses a shop that does not deliver to the spot, naming the one that does', async () => {
     const n = await orderCount();
     // rue des Dames is Batignolles' street, 4.5 km from Bastille
-    const r = await new Client(base).post('/api/orders', body(SHOPS.bastille, addressFor(SHOPS.batignolles)));
+    const r = await new Client(stack.base).post('/api/orders', body(SHOPS.bastille, addressFor(SHOPS.batignolles)));
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('outside_delivery_zone');
     expect(r.body.error.shop).toMatchObject({ id: SHOPS.batignolles, name: 'OC Pizza Batignolles', delivers: true });
@@ -81,7 +76,7 @@ describe('placing a delivery', () => {
 
   it('asks a customer to place the pin when no one can find the address; staff on the phone may take it', async () => {
     const unknown = { street: '1 impasse Inconnue', postcode: '99999', city: 'Nulle-Part' };
-    const r = await new Client(base).post('/api/orders', body(SHOPS.bastille, unknown));
+    const r = await new Client(stack.base).post('/api/orders', body(SHOPS.bastille, unknown));
     expect(r.status).toBe(422);
     expect(r.body.error).toMatchObject({ code: 'address_not_located' });
     expect(r.body.error.fields.address).toMatch(/place the pin/);
@@ -107,21 +102,21 @@ describe('placing a delivery', () => {
 
   it('refuses a spot with half its coordinates or out of range', async () => {
     for (const addr of [{ ...noSpot(address), lat: 48.86 }, { ...address, lat: 120 }, { ...address, lng: Number.NaN }, { ...address, locatedBy: 'satellite' }, { ...address, doorCode: 'x'.repeat(21) }]) {
-      const r = await new Client(base).post('/api/orders', body(SHOPS.bastille, addr));
+      const r = await new Client(stack.base).post('/api/orders', body(SHOPS.bastille, addr));
       expect(r.status, JSON.stringify(addr)).toBe(422);
     }
   });
 
   it('follows a zone drawn as a polygon instead of the radius', async () => {
-    const shop = await createShop(pool, 'polygon');
+    const shop = await createShop(stack.pool, 'polygon');
     // a thin band from the shop eastwards: Oberkampf (north-east) is outside it, the band's end inside
-    await pool.query(`UPDATE pizzerias SET delivery_polygon = $2 WHERE id = $1`, [
+    await stack.pool.query(`UPDATE pizzerias SET delivery_polygon = $2 WHERE id = $1`, [
       shop.id,
       JSON.stringify([{ lat: 48.859, lng: 2.369 }, { lat: 48.861, lng: 2.369 }, { lat: 48.861, lng: 2.4 }, { lat: 48.859, lng: 2.4 }]),
     ]);
-    const inside = await new Client(base).post('/api/orders', body(shop.id, { street: '80 rue de la Roquette', postcode: '75011', city: 'Paris', lat: 48.86, lng: 2.39 }));
+    const inside = await new Client(stack.base).post('/api/orders', body(shop.id, { street: '80 rue de la Roquette', postcode: '75011', city: 'Paris', lat: 48.86, lng: 2.39 }));
     expect(inside.status, JSON.stringify(inside.body)).toBe(201);
-    const outside = await new Client(base).post('/api/orders', body(shop.id, address));
+    const outside = await new Client(stack.base).post('/api/orders', body(shop.id, address));
     expect(outside.status).toBe(422);
     expect(outside.body.error.code).toBe('outside_delivery_zone');
   });
@@ -129,28 +124,28 @@ describe('placing a delivery', () => {
 
 describe('opening hours', () => {
   it('refuses online orders while a shop is closed, saying when it opens; staff can still take a call', async () => {
-    const shop = await createShop(pool, 'closed');
+    const shop = await createShop(stack.pool, 'closed');
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
     const allDay: [string, string][] = [['00:00', '24:00']];
-    await pool.query('UPDATE pizzerias SET opening_hours = $2 WHERE id = $1', [
+    await stack.pool.query('UPDATE pizzerias SET opening_hours = $2 WHERE id = $1', [
       shop.id,
       JSON.stringify({ week: { 1: allDay, 2: allDay, 3: allDay, 4: allDay, 5: allDay, 6: allDay, 7: allDay }, closedOn: [today] }),
     ]);
     const n = await orderCount();
-    const r = await new Client(base).post('/api/orders', body(shop.id, address));
+    const r = await new Client(stack.base).post('/api/orders', body(shop.id, address));
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('shop_closed');
     expect(r.body.error.fields.pizzeriaId).toMatch(/is closed now; it opens/);
     expect(new Date(r.body.error.shop.opensAt).getTime()).toBeGreaterThan(Date.now());
     expect(await orderCount()).toBe(n);
-    const staff = await new Client(base).login(shop.email('counter'));
+    const staff = await new Client(stack.base).login(shop.email('counter'));
     expect((await staff.post('/api/orders', body(shop.id, address, { channel: 'phone' }))).status).toBe(201);
   });
 });
 
 describe('which shop delivers here', () => {
   it('answers for an address with the shops that deliver there first, nearest first', async () => {
-    const r = await new Client(base).get('/api/delivery/where?street=3%20rue%20Lepic&postcode=75018&city=Paris');
+    const r = await new Client(stack.base).get('/api/delivery/where?street=3%20rue%20Lepic&postcode=75018&city=Paris');
     expect(r.status).toBe(200);
     expect(r.body.at).toEqual({ lat: 48.8838, lng: 2.3329 });
     expect(r.body.shops[0]).toMatchObject({ id: SHOPS.montmartre, delivers: true, open: true });
@@ -161,35 +156,35 @@ describe('which shop delivers here', () => {
 
   it('answers for a spot without asking the geocoder, says when no one delivers, and refuses nonsense', async () => {
     const before = asked();
-    const spot = await new Client(base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
+    const spot = await new Client(stack.base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
     expect(spot.status).toBe(200);
     expect(asked()).toBe(before);
     expect(spot.body.shops[0].delivers).toBe(true);
-    const marseille = await new Client(base).get('/api/delivery/where?street=12%20rue%20de%20la%20R%C3%A9publique&postcode=13001&city=Marseille');
+    const marseille = await new Client(stack.base).get('/api/delivery/where?street=12%20rue%20de%20la%20R%C3%A9publique&postcode=13001&city=Marseille');
     expect(marseille.body.shops.every((s: { delivers: boolean }) => !s.delivers)).toBe(true);
     for (const q of ['lat=91&lng=2', 'lat=abc&lng=2', 'lat=48.8', 'street=&city=Paris', 'street=x']) {
-      expect((await new Client(base).get(`/api/delivery/where?${q}`)).status, q).toBe(422);
+      expect((await new Client(stack.base).get(`/api/delivery/where?${q}`)).status, q).toBe(422);
     }
   });
 });
 
 describe('the promise and the PIN', () => {
   it('promises later when the kitchen has more ahead, and gives the customer alone a 4-digit PIN', async () => {
-    const shop = await createShop(pool, 'promise');
-    const first = await new Client(base).post('/api/orders', body(shop.id, address));
+    const shop = await createShop(stack.pool, 'promise');
+    const first = await new Client(stack.base).post('/api/orders', body(shop.id, address));
     expect(first.status).toBe(201);
-    const firstView = (await new Client(base).get(`/api/track/${first.body.trackingToken}`)).body;
+    const firstView = (await new Client(stack.base).get(`/api/track/${first.body.trackingToken}`)).body;
     const promised = new Date(firstView.promisedAt).getTime() - new Date(firstView.timestamps.created).getTime();
     expect(promised).toBeGreaterThanOrEqual(15 * 60_000);
     expect(promised).toBeLessThanOrEqual(60 * 60_000);
     expect(firstView.deliveryPin).toMatch(/^\d{4}$/);
     // twenty pizzas arrive ahead of the next customer
-    await new Client(base).post('/api/orders', body(shop.id, address, { items: [{ productId: margherita, quantity: 10 }, { productId: await productId(pool, 'reine'), quantity: 10 }] }));
-    const next = await new Client(base).post('/api/orders', body(shop.id, address));
-    const nextView = (await new Client(base).get(`/api/track/${next.body.trackingToken}`)).body;
+    await new Client(stack.base).post('/api/orders', body(shop.id, address, { items: [{ productId: margherita, quantity: 10 }, { productId: await productId(stack.pool, 'reine'), quantity: 10 }] }));
+    const next = await new Client(stack.base).post('/api/orders', body(shop.id, address));
+    const nextView = (await new Client(stack.base).get(`/api/track/${next.body.trackingToken}`)).body;
     expect(new Date(nextView.promisedAt).getTime() - new Date(nextView.timestamps.created).getTime()).toBeGreaterThan(promised);
     // the shop's screens never carry the PIN
-    const staff = await new Client(base).login(shop.email('counter'));
+    const staff = await new Client(stack.base).login(shop.email('counter'));
     const seen = (await staff.get(`/api/orders/${first.body.id}`)).body;
     expect(seen.id).toBe(first.body.id);
     expect(seen).not.toHaveProperty('deliveryPin');
@@ -197,15 +192,15 @@ describe('the promise and the PIN', () => {
   });
 
   it("the storefront's promise follows the kitchen's queue as a customer changes and cancels: only pizzas count", async () => {
-    const shop = await createShop(pool, 'queue');
+    const shop = await createShop(stack.pool, 'queue');
     const promise = async () => {
-      const r = await new Client(base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
+      const r = await new Client(stack.base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
       expect(r.status).toBe(200);
       return (r.body.shops as { id: number; promiseMinutes: number }[]).find((s) => s.id === shop.id)!.promiseMinutes;
     };
     const empty = await promise();
-    const coca = await productId(pool, 'coca-cola');
-    const placed = await new Client(base).post(
+    const coca = await productId(stack.pool, 'coca-cola');
+    const placed = await new Client(stack.base).post(
       '/api/orders',
       body(shop.id, address, { items: [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 6 }] }),
     );
@@ -213,7 +208,7 @@ describe('the promise and the PIN', () => {
     const one = await promise();
     // the customer makes it 16 pizzas (and as many drinks, which the oven does not see): 15 more
     // pizzas ahead, at 2 minutes each on 2 ovens, is 15 minutes more
-    const changed = await new Client(base).patch(`/api/track/${placed.body.trackingToken}`, {
+    const changed = await new Client(stack.base).patch(`/api/track/${placed.body.trackingToken}`, {
       items: [{ productId: margherita, quantity: 16 }, { productId: coca, quantity: 6 }],
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
@@ -221,7 +216,7 @@ describe('the promise and the PIN', () => {
     expect(sixteen - one).toBeGreaterThanOrEqual(10);
     expect(sixteen - one).toBeLessThanOrEqual(20);
     // cancelled, the queue is empty again
-    expect((await new Client(base).post(`/api/track/${placed.body.trackingToken}/cancel`, {})).status).toBe(200);
+    expect((await new Client(stack.base).post(`/api/track/${placed.body.trackingToken}/cancel`, {})).status).toBe(200);
     expect(await promise()).toBe(empty);
   });
 });

@@ -2,8 +2,7 @@
 // offers to the nearest driver that expire and go to the next, declined and accepted offers,
 // trips of several orders, a manager's hand (assign, reassign, unassign), and head office lending
 // a driver to a neighbouring shop. Each test has shops of its own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Client,
   collect,
@@ -12,43 +11,23 @@ import {
   move,
   placeThroughApi,
   productId,
-  silentLog,
-  startTestApp,
   subscribe,
-  testConfig,
-  testPool,
   userId,
   waitUntil,
-  workersStartFromNow,
   type TestSocket,
 } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { startWorkers } from '../workers/workers.ts';
 
 // offers expire after a second and a half; dispatch looks again every 200 ms
-const WORKER_ENV = { OFFER_TIMEOUT_SECONDS: '1.5', DISPATCH_RETRY_MS: '200', BATCH_MAX_PER_TRIP: '3', PREP_TARGET_SECONDS: '600' };
+const ENV = { OFFER_TIMEOUT_SECONDS: '1.5', DISPATCH_RETRY_MS: '200', BATCH_MAX_PER_TRIP: '3', PREP_TARGET_SECONDS: '600' };
 const LIVE = 15_000;
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+const stack = useStack({ env: ENV, workers: true });
 let margherita: number;
-const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  await workersStartFromNow(pool);
-  ({ app, base } = await startTestApp(WORKER_ENV));
-  workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
-});
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await workers?.close();
-  await app?.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 const isEvent = (id: string, type: string, pred: (e: OrderUpdated) => boolean = () => true) => (e: OrderUpdated) =>
@@ -56,13 +35,13 @@ const isEvent = (id: string, type: string, pred: (e: OrderUpdated) => boolean = 
 
 /** A shop of the test's own with its staff logged in, the manager's screen and each driver's phone listening. */
 async function openShop(tag: string) {
-  const shop = await createShop(pool, tag);
-  const login = (who: Parameters<typeof shop.email>[0]) => new Client(base).login(shop.email(who));
+  const shop = await createShop(stack.pool, tag);
+  const login = (who: Parameters<typeof shop.email>[0]) => new Client(stack.base).login(shop.email(who));
   const [manager, kitchen, d1, d2] = await Promise.all([login('manager'), login('kitchen'), login('driver1'), login('driver2')]);
-  const ids = { d1: await userId(pool, shop.email('driver1')), d2: await userId(pool, shop.email('driver2')) };
+  const ids = { d1: await userId(stack.pool, shop.email('driver1')), d2: await userId(stack.pool, shop.email('driver2')) };
   const listen = async (client: Client, scope: 'shop' | 'driver') => {
-    const socket = await connectSocket(base, { cookie: client.cookie });
-    sockets.push(socket);
+    const socket = await connectSocket(stack.base, { cookie: client.cookie });
+    stack.sockets.push(socket);
     const seen = collect(socket);
     expect(await subscribe(socket, { scope })).toMatchObject({ data: {} });
     return { socket, seen };
@@ -87,7 +66,7 @@ function shareNorthOfShop(phone: TestSocket, metres: number) {
 }
 
 async function readyDelivery(s: Awaited<ReturnType<typeof openShop>>) {
-  const o = await placeThroughApi(base, { pizzeriaId: s.id, productId: margherita });
+  const o = await placeThroughApi(stack.base, { pizzeriaId: s.id, productId: margherita });
   await move(s.kitchen, o.id, 'preparing');
   await move(s.kitchen, o.id, 'ready');
   return o;
@@ -140,7 +119,7 @@ describe('offers', () => {
     await s.managerScreen.seen.waitFor(isEvent(o.id, 'order.assigned', (e) => e.order.driver?.id === s.ids.d2), LIVE);
 
     // every offer is kept with its outcome
-    const { rows } = await pool.query('SELECT driver_id, outcome FROM delivery_offers WHERE order_id = $1 ORDER BY id', [o.id]);
+    const { rows } = await stack.pool.query('SELECT driver_id, outcome FROM delivery_offers WHERE order_id = $1 ORDER BY id', [o.id]);
     expect(rows).toEqual([
       { driver_id: s.ids.d2, outcome: 'expired' },
       { driver_id: s.ids.d1, outcome: 'declined' },
@@ -162,7 +141,7 @@ describe('offers', () => {
     const offerB = await s.phone1.seen.waitFor(isEvent(b.id, 'order.offered'), LIVE);
     expect(offerA.order.offer!.expiresAt).toBe(offerB.order.offer!.expiresAt);
     for (const e of [offerA, offerB]) await s.d1.post(`/api/orders/${e.order.id}/offer`, { accept: true });
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE id = ANY($1) AND driver_id = $2', [[a.id, b.id], s.ids.d1]);
+    const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM orders WHERE id = ANY($1) AND driver_id = $2', [[a.id, b.id], s.ids.d1]);
     expect(rows[0].n).toBe(2);
   });
 
@@ -177,7 +156,7 @@ describe('offers', () => {
     expect(gone.order).toMatchObject({ offer: null, releasedDriverId: s.ids.d1 });
     await s.phone2.seen.waitFor(isEvent(o.id, 'order.offered'), LIVE);
     // declined when the shift ended, not left to expire
-    const { rows } = await pool.query('SELECT driver_id, outcome FROM delivery_offers WHERE order_id = $1 ORDER BY id', [o.id]);
+    const { rows } = await stack.pool.query('SELECT driver_id, outcome FROM delivery_offers WHERE order_id = $1 ORDER BY id', [o.id]);
     expect(rows[0]).toEqual({ driver_id: s.ids.d1, outcome: 'declined' });
     expect(offered.order.offer!.driverId).toBe(s.ids.d1);
     expect((await s.d1.post(`/api/orders/${o.id}/offer`, { accept: true })).body.error.code).toBe('offer_gone');
@@ -235,7 +214,7 @@ describe('lending a driver', () => {
   it('head office lends a free driver to a neighbouring shop for the evening: offers come from that shop until the shift ends', async () => {
     const home = await openShop('lend-home');
     const away = await openShop('lend-away');
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     expect((await home.manager.post(`/api/drivers/${home.ids.d1}/lend`, { toShop: away.id })).status).toBe(403);
     expect((await admin.post(`/api/drivers/${home.ids.d1}/lend`, { toShop: 2_000_000_000 })).status).toBe(422);
     const lent = await admin.post(`/api/drivers/${home.ids.d1}/lend`, { toShop: away.id });
@@ -247,7 +226,7 @@ describe('lending a driver', () => {
     expect(await names(home.manager)).not.toContain(home.ids.d1);
 
     // on shift, the lent driver is offered the away shop's delivery (away's own drivers are off shift)
-    const lentDriver = await new Client(base).login(home.email('driver1'));
+    const lentDriver = await new Client(stack.base).login(home.email('driver1'));
     await lentDriver.post('/api/driver/shift', { onShift: true });
     const o = await readyDelivery(away);
     const offer = await home.phone1.seen.waitFor(isEvent(o.id, 'order.offered'), LIVE);
@@ -257,7 +236,7 @@ describe('lending a driver', () => {
     // busy: cannot be lent back now
     expect((await admin.post(`/api/drivers/${home.ids.d1}/lend`, { toShop: null })).body.error.code).toBe('driver_busy');
     await move(lentDriver, o.id, 'out_for_delivery');
-    const { rows } = await pool.query<{ delivery_pin: string }>('SELECT delivery_pin FROM orders WHERE id = $1', [o.id]);
+    const { rows } = await stack.pool.query<{ delivery_pin: string }>('SELECT delivery_pin FROM orders WHERE id = $1', [o.id]);
     expect((await lentDriver.post(`/api/orders/${o.id}/deliver`, { proof: { pin: rows[0].delivery_pin }, collected: { amountCents: accepted.body.amountDueCents, method: 'cash' } })).status).toBe(200);
 
     // the shift ends, and with it the loan

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/lib/server/config.ts';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App, type AppOptions } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
@@ -49,11 +49,22 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 export const silentLog = pino({ level: 'silent' });
 
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<{ app: App; base: string; config: Config }> {
+/** The logger of a test server: silent unless the test asked for a LOG_LEVEL. */
+export const testLog = (config: Config) => (config.LOG_LEVEL === 'silent' ? silentLog : pino({ level: config.LOG_LEVEL }));
+
+/**
+ * An app of the test's own on the run's database and queues, listening on `port` (any free one by
+ * default). The stack of a test file is `useStack` (tests/services.ts); this is for a second app a
+ * test starts with other settings.
+ */
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  { port = 0, ...options }: Omit<AppOptions, 'config' | 'log'> & { port?: number } = {},
+): Promise<{ app: App; base: string; config: Config }> {
   const config = testConfig(overrides);
-  const app = await createApp({ config, log: config.LOG_LEVEL === 'silent' ? silentLog : pino({ level: config.LOG_LEVEL }) });
-  const port = await app.listen(0, '127.0.0.1');
-  return { app, base: `http://127.0.0.1:${port}`, config };
+  const app = await createApp({ ...options, config, log: testLog(config) });
+  const listening = await app.listen(port, '127.0.0.1');
+  return { app, base: `http://127.0.0.1:${listening}`, config };
 }
 
 export function testPool(): pg.Pool {

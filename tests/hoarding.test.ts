@@ -2,32 +2,25 @@
 // shop's menu off sale. Against real Postgres and Redis, through the API, with the limits at their
 // real defaults (the rest of the suite raises them: it places hundreds of orders from one address).
 import { randomInt } from 'node:crypto';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { e164 } from '../src/lib/server/sms.ts';
-import { addressFor, createShop, productId, startTestApp, testPool, waitUntil } from './helpers.ts';
+import { addressFor, createShop, productId, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
-let pizzas: number[];
 const defaults = parseConfig({});
-
-beforeAll(async () => {
-  pool = testPool();
-  ({ app, base } = await startTestApp({
+const stack = useStack({
+  env: {
     UNPAID_ORDERS_PER_CLIENT: String(defaults.UNPAID_ORDERS_PER_CLIENT),
     UNPAID_ITEMS_PER_CLIENT: String(defaults.UNPAID_ITEMS_PER_CLIENT),
     UNPAID_STOCK_SHARE: String(defaults.UNPAID_STOCK_SHARE),
     ORDERS_PER_CONTACT_PER_HOUR: String(defaults.ORDERS_PER_CONTACT_PER_HOUR),
-  }));
-  pizzas = [await productId(pool, 'margherita'), await productId(pool, 'reine'), await productId(pool, 'napolitaine')];
+  },
 });
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
+let pizzas: number[];
+
+beforeAll(async () => {
+  pizzas = [await productId(stack.pool, 'margherita'), await productId(stack.pool, 'reine'), await productId(stack.pool, 'napolitaine')];
 });
 
 /** A client of its own: an address (through the trusted proxy), a phone and an email no other test uses. */
@@ -42,7 +35,7 @@ const lines = (n: number) =>
   pizzas.map((productId, i) => ({ productId, quantity: Math.max(0, Math.min(20, n - 20 * i)) })).filter((l) => l.quantity > 0);
 
 async function order(shop: number, who: Who, n: number, payment: 'online' | 'on_delivery' = 'online') {
-  const res = await fetch(`${base}/api/orders`, {
+  const res = await fetch(`${stack.base}/api/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': who.ip },
     body: JSON.stringify({
@@ -55,15 +48,15 @@ async function order(shop: number, who: Who, n: number, payment: 'online' | 'on_
 
 /** A shop with 60 dough balls, as a seeded shop starts the evening: 60 pizzas at most. */
 async function shopWith60Doughs(tag: string) {
-  const shop = await createShop(pool, tag);
-  await pool.query(`UPDATE stock SET on_hand = 60 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
+  const shop = await createShop(stack.pool, tag);
+  await stack.pool.query(`UPDATE stock SET on_hand = 60 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
   return shop;
 }
 const dough = async (shop: number) =>
-  (await pool.query(`SELECT l.free, l.reserved FROM stock_levels l JOIN ingredients i ON i.id = l.ingredient_id WHERE l.pizzeria_id = $1 AND i.slug = 'pate'`, [shop])).rows[0];
-const ordersOf = async (shop: number) => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE pizzeria_id = $1', [shop])).rows[0].n;
+  (await stack.pool.query(`SELECT l.free, l.reserved FROM stock_levels l JOIN ingredients i ON i.id = l.ingredient_id WHERE l.pizzeria_id = $1 AND i.slug = 'pate'`, [shop])).rows[0];
+const ordersOf = async (shop: number) => (await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE pizzeria_id = $1', [shop])).rows[0].n;
 const onMenu = async (shop: number) =>
-  ((await (await fetch(`${base}/api/pizzerias/${shop}/menu`)).json()) as { id: number; available: boolean }[]).filter((p) => pizzas.includes(p.id) && p.available).length;
+  ((await (await fetch(`${stack.base}/api/pizzerias/${shop}/menu`)).json()) as { id: number; available: boolean }[]).filter((p) => pizzas.includes(p.id) && p.available).length;
 
 describe('unpaid online orders cannot take a shop off sale', () => {
   it('two unpaid orders of 50 and 10 pizzas from one client: the 50 is refused, and a real customer still gets 50 pizzas', async () => {
@@ -115,7 +108,7 @@ describe('unpaid online orders cannot take a shop off sale', () => {
       // paying on delivery is not holding stock unpaid: still taken
       expect((await order(shop.id, rotate(keep), 1, 'on_delivery')).status).toBe(201);
       // once one is cancelled, the client may order online again
-      expect((await fetch(`${base}/api/track/${unpaid[0].body.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
+      expect((await fetch(`${stack.base}/api/track/${unpaid[0].body.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
       expect((await order(shop.id, rotate(keep), 1)).status).toBe(201);
     }
   });
@@ -134,7 +127,7 @@ describe('unpaid online orders cannot take a shop off sale', () => {
     const placed = await order(shop.id, who, 10);
     expect(placed.status).toBe(201);
     const change = async (n: number) => {
-      const res = await fetch(`${base}/api/track/${placed.body.trackingToken}`, {
+      const res = await fetch(`${stack.base}/api/track/${placed.body.trackingToken}`, {
         method: 'PATCH', headers: { 'content-type': 'application/json', 'x-forwarded-for': who.ip }, body: JSON.stringify({ items: lines(n) }),
       });
       return { status: res.status, body: await res.json() };
@@ -143,22 +136,22 @@ describe('unpaid online orders cannot take a shop off sale', () => {
     expect(more.status, JSON.stringify(more.body)).toBe(429);
     expect(more.body.error.code).toBe('too_many_unpaid');
     expect(await dough(shop.id)).toEqual({ free: 50, reserved: 10 });
-    expect((await pool.query('SELECT total_cents FROM orders WHERE id = $1', [placed.body.id])).rows[0].total_cents).toBe(placed.body.total);
+    expect((await stack.pool.query('SELECT total_cents FROM orders WHERE id = $1', [placed.body.id])).rows[0].total_cents).toBe(placed.body.total);
     expect((await change(20)).status).toBe(200);
     expect(await dough(shop.id)).toEqual({ free: 40, reserved: 20 });
   });
 
   it('the last unit of an ingredient can be sold online when no other unpaid order holds it', async () => {
-    const shop = await createShop(pool, 'hoard-last');
-    await pool.query(`UPDATE stock SET on_hand = 1 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
+    const shop = await createShop(stack.pool, 'hoard-last');
+    await stack.pool.query(`UPDATE stock SET on_hand = 1 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
     const last = await order(shop.id, stranger(), 1);
     expect(last.status, JSON.stringify(last.body)).toBe(201);
     expect(await dough(shop.id)).toEqual({ free: 0, reserved: 1 });
   });
 
   it('with other unpaid orders holding an ingredient, the share still bounds them, and the refusal says so', async () => {
-    const shop = await createShop(pool, 'hoard-share-small');
-    await pool.query(`UPDATE stock SET on_hand = 3 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
+    const shop = await createShop(stack.pool, 'hoard-share-small');
+    await stack.pool.query(`UPDATE stock SET on_hand = 3 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop.id]);
     expect((await order(shop.id, stranger(), 1)).status).toBe(201);
     const second = await order(shop.id, stranger(), 1);
     expect(second.status, JSON.stringify(second.body)).toBe(409);
@@ -197,19 +190,19 @@ describe('unpaid online orders cannot take a shop off sale', () => {
     // the client is busy (another of its requests holds its lock): both requests queue behind it,
     // the new order first, then the change
     const deadlocks = async () => {
-      await pool.query('SELECT pg_stat_clear_snapshot()');
-      return (await pool.query<{ n: string }>('SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n;
+      await stack.pool.query('SELECT pg_stat_clear_snapshot()');
+      return (await stack.pool.query<{ n: string }>('SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n;
     };
     const before = await deadlocks();
-    const busy = await pool.connect();
+    const busy = await stack.pool.connect();
     try {
       await busy.query('BEGIN');
       await busy.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 20))`, [`phone:${e164(who.phone)}`]);
       const waiting = async (n: number) =>
-        waitUntil(async () => (await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`)).rows[0].n >= n, 10_000, `${n} waiting`);
+        waitUntil(async () => (await stack.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`)).rows[0].n >= n, 10_000, `${n} waiting`);
       const second = order(shop.id, who, 1);
       await waiting(1);
-      const change = fetch(`${base}/api/track/${placed.body.trackingToken}`, {
+      const change = fetch(`${stack.base}/api/track/${placed.body.trackingToken}`, {
         method: 'PATCH', headers: { 'content-type': 'application/json', 'x-forwarded-for': who.ip }, body: JSON.stringify({ items: lines(2) }),
       }).then(async (r) => ({ status: r.status, body: await r.json() }));
       await waiting(2);

@@ -1,36 +1,30 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
-import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, testConfig, testPool } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, silentLog, testConfig } from './helpers.ts';
+import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
 
 // Every route, walked with what an attacker or a broken client sends: each answer is a 4xx with an
 // error code, never a 500, and the orders, their lines, the stock and the event log do not change.
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
 let placed: { id: string; trackingToken: string; version: number };
 const sessions: Record<'anonymous' | 'admin' | 'driver', string> = { anonymous: '', admin: '', driver: '' };
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp());
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  const r = await new Client(base).post('/api/orders', validOrder());
+  margherita = await productId(stack.pool, 'margherita');
+  const r = await new Client(stack.base).post('/api/orders', validOrder());
   expect(r.status).toBe(201);
   placed = r.body;
-  sessions.admin = (await new Client(base).login('admin@ocpizza.test')).cookie;
-  sessions.driver = (await new Client(base).login('driver1.canal@ocpizza.test')).cookie;
+  sessions.admin = (await new Client(stack.base).login('admin@ocpizza.test')).cookie;
+  sessions.driver = (await new Client(stack.base).login('driver1.canal@ocpizza.test')).cookie;
 });
 afterAll(async () => {
-  await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`);
-  await pool.query(`DELETE FROM login_failures WHERE email LIKE 'nobody@%'`);
-  await app.close();
-  await pool.end();
+  await new Client(stack.base).post(`/api/track/${placed.trackingToken}/cancel`);
+  await stack.pool.query(`DELETE FROM login_failures WHERE email LIKE 'nobody@%'`);
 });
 
 function validOrder(): Record<string, any> {
@@ -46,10 +40,10 @@ function validOrder(): Record<string, any> {
 
 /** A digest of every row that an order request could change. */
 async function digest(): Promise<string> {
-  await publishEvents(pool); // what legitimate orders recorded, published first: only hostile requests could change it now
+  await publishEvents(stack.pool); // what legitimate orders recorded, published first: only hostile requests could change it now
   const tables = ['orders', 'order_items', 'stock', 'stock_reservations', 'order_events', 'order_event_inbox', 'idempotency_keys'];
   const parts = await Promise.all(
-    tables.map(async (t) => (await pool.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS d FROM ${t} x`)).rows[0].d),
+    tables.map(async (t) => (await stack.pool.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS d FROM ${t} x`)).rows[0].d),
   );
   return parts.join(':');
 }
@@ -208,7 +202,7 @@ async function send(c: Case, cookie: string) {
   const headers: Record<string, string> = { ...(c.headers ?? {}) };
   if (c.body !== undefined || c.raw !== undefined) headers['content-type'] = 'application/json';
   if (cookie && !headers.cookie) headers.cookie = cookie;
-  const res = await fetch(base + c.path, {
+  const res = await fetch(stack.base + c.path, {
     method: c.method,
     headers,
     body: c.raw ?? (c.body !== undefined ? JSON.stringify(c.body) : undefined),

@@ -6,20 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import S3rver from 's3rver';
 import sharp from 'sharp';
-import { Client, freePort, startTestApp, testPool } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { Client, freePort } from './helpers.ts';
+import { useStack } from './services.ts';
 import { mediaStoreFrom, productPhoto } from '../src/lib/server/media.ts';
 import { parseConfig } from '../src/lib/server/config.ts';
 
 const BUCKET = 'ocpizza-photos';
 let s3: S3rver;
 let endpoint: string;
-let app: App;
-let base: string;
-let pool: pg.Pool;
 const mediaDir = mkdtempSync(join(tmpdir(), 'ocp-media-'));
 const settings = () => ({
   S3_BUCKET: BUCKET,
@@ -33,14 +29,11 @@ beforeAll(async () => {
   s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: mkdtempSync(join(tmpdir(), 'ocp-s3-')), configureBuckets: [{ name: BUCKET, configs: [] }] });
   const { port } = await s3.run();
   endpoint = `http://127.0.0.1:${port}`;
-  pool = testPool();
-  ({ app, base } = await startTestApp(settings()));
 });
 afterAll(async () => {
-  await app?.close();
-  await pool?.end();
   await s3?.close();
 });
+const stack = useStack({ env: settings });
 
 const picture = () => sharp({ create: { width: 1000, height: 700, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
 
@@ -77,14 +70,14 @@ describe('photos in an S3 bucket', () => {
   });
 
   it("head office's upload lands in the bucket, is served by the server with a year's cache, and nothing is written to MEDIA_DIR", async () => {
-    const admin = await new Client(base).login('admin@ocpizza.test');
-    const pate = (await pool.query<{ id: number }>(`SELECT id FROM ingredients WHERE slug = 'pate'`)).rows[0].id;
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const pate = (await stack.pool.query<{ id: number }>(`SELECT id FROM ingredients WHERE slug = 'pate'`)).rows[0].id;
     const made = await admin.post('/api/menu/products', { slug: `s3-${Math.random().toString(36).slice(2, 8)}`, name: 'S3', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const res = await fetch(`${base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: admin.cookie }, body: new Uint8Array(await picture()) });
+    const res = await fetch(`${stack.base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: admin.cookie }, body: new Uint8Array(await picture()) });
     expect(res.status).toBe(200);
     const { photo } = (await res.json()) as { photo: string };
-    const served = await fetch(`${base}/media/${photo}`);
+    const served = await fetch(`${stack.base}/media/${photo}`);
     expect(served.status).toBe(200);
     expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const meta = await sharp(Buffer.from(await served.arrayBuffer())).metadata();
@@ -92,6 +85,6 @@ describe('photos in an S3 bucket', () => {
     const inBucket = await mediaStoreFrom(parseConfig(settings())).get(photo);
     expect(inBucket?.length).toBeGreaterThan(100);
     expect(existsSync(mediaDir) ? readdirSync(mediaDir) : []).toEqual([]);
-    expect((await fetch(`${base}/media/products/missing-000000000000.webp`)).status).toBe(404);
+    expect((await fetch(`${stack.base}/media/products/missing-000000000000.webp`)).status).toBe(404);
   });
 });

@@ -5,18 +5,15 @@
 import { randomInt } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { createShop, productId, waitUntil } from './helpers.ts';
-import { startStack, startTestSmsGateway, startTestSmtp, type Stack, type TestSmsGateway, type TestSmtp } from './services.ts';
+import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const LIVE = 30_000;
 const defaults = parseConfig({});
-let stack: Stack;
-let pool: pg.Pool;
 let smtp: TestSmtp;
 let gateway: TestSmsGateway;
 let margherita: number;
@@ -24,21 +21,24 @@ let margherita: number;
 beforeAll(async () => {
   smtp = await startTestSmtp();
   gateway = await startTestSmsGateway();
-  stack = await startStack({
+});
+afterAll(async () => {
+  await smtp?.close();
+  await gateway?.close();
+});
+const stack = useStack({
+  env: () => ({
     SMTP_URL: smtp.url,
     ...gateway.env,
     PUBLIC_ORIGIN: ORIGIN,
     ORDERS_PER_CONTACT_PER_HOUR: String(defaults.ORDERS_PER_CONTACT_PER_HOUR),
     MESSAGES_PER_DESTINATION_PER_HOUR: String(defaults.MESSAGES_PER_DESTINATION_PER_HOUR),
     MESSAGES_PER_CLIENT_PER_HOUR: String(defaults.MESSAGES_PER_CLIENT_PER_HOUR),
-  });
-  pool = stack.pool;
-  margherita = await productId(pool, 'margherita');
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-  await smtp?.close();
-  await gateway?.close();
+  }),
+  workers: true,
+});
+beforeAll(async () => {
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 const mailsTo = (email: string) => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
@@ -63,7 +63,7 @@ const pickup = (shop: number, who: { name?: string; phone: string; email: string
 
 describe('no relay of messages', () => {
   it('a name that looks like a link arrives escaped, as text: the only link in the email is the tracking link the system built', async () => {
-    const shop = await createShop(pool, 'relay-name');
+    const shop = await createShop(stack.pool, 'relay-name');
     const v = victim();
     const name = `https://evil.example/r"style=x'<b>`;
     const r = await post('/api/orders', v.ip, pickup(shop.id, { ...v, name }));
@@ -81,7 +81,7 @@ describe('no relay of messages', () => {
   });
 
   it(`60 orders to one victim in a minute from one address: ${defaults.ORDERS_PER_CONTACT_PER_HOUR} are taken, the rest refused (429), and ordering then cancelling sends the victim ${defaults.MESSAGES_PER_DESTINATION_PER_HOUR} emails and ${defaults.MESSAGES_PER_DESTINATION_PER_HOUR} texts at most`, async () => {
-    const shop = await createShop(pool, 'relay-bomb');
+    const shop = await createShop(stack.pool, 'relay-bomb');
     const v = victim();
     const answers = [];
     for (let i = 0; i < 60; i++) answers.push(await post('/api/orders', v.ip, pickup(shop.id, v)));
@@ -96,25 +96,25 @@ describe('no relay of messages', () => {
     const ids = taken.map((t) => t.body.id);
     const expected = ids.length * 4; // received and cancelled, by email and text
     const rows = await waitUntil(async () => {
-      const { rows } = await pool.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM customer_notifications WHERE order_id = ANY($1)`, [ids]);
+      const { rows } = await stack.pool.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM customer_notifications WHERE order_id = ANY($1)`, [ids]);
       return rows.length === expected && rows.every((r) => r.status === 'sent') ? rows : null;
     }, LIVE, 'every message decided');
     const cap = defaults.MESSAGES_PER_DESTINATION_PER_HOUR;
     expect(mailsTo(v.email)).toHaveLength(cap);
     expect(textsTo(v.e164)).toHaveLength(cap);
     expect(rows!.filter((r) => r.last_error?.startsWith('not sent: too many messages'))).toHaveLength(expected - 2 * cap);
-    expect(await pool.query('SELECT 1 FROM orders WHERE pizzeria_id = $1', [shop.id]).then((q) => q.rowCount)).toBe(defaults.ORDERS_PER_CONTACT_PER_HOUR);
+    expect(await stack.pool.query('SELECT 1 FROM orders WHERE pizzeria_id = $1', [shop.id]).then((q) => q.rowCount)).toBe(defaults.ORDERS_PER_CONTACT_PER_HOUR);
   });
 
   it('a mail server failing more times than the allowance does not use it up: the message still goes once it comes back', async () => {
-    const shop = await createShop(pool, 'relay-retry');
+    const shop = await createShop(stack.pool, 'relay-retry');
     const v = victim();
     const r = await post('/api/orders', v.ip, { ...pickup(shop.id, v), payment: 'online' });
     expect(r.status).toBe(201);
     let failures = 3;
     const sent: string[] = [];
     const deps = {
-      db: pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits: { perDestination: 2, perClient: 100 },
+      db: stack.pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits: { perDestination: 2, perClient: 100 },
       mailer: { async send(m: { to: string }) { if (failures-- > 0) throw new Error('451 try again later'); sent.push(m.to); }, close() {} },
       sms: { name: 'none', send: async () => null },
     };
@@ -124,11 +124,11 @@ describe('no relay of messages', () => {
   });
 
   it('the messages caused by one client address are counted too, across destinations', async () => {
-    const shop = await createShop(pool, 'relay-client');
+    const shop = await createShop(stack.pool, 'relay-client');
     const ip = victim().ip;
     const sent: string[] = [];
     const deps = {
-      db: pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits: { perDestination: 10, perClient: 6 },
+      db: stack.pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits: { perDestination: 10, perClient: 6 },
       mailer: { async send(m: { to: string }) { sent.push(m.to); }, close() {} },
       sms: { name: 'none', send: async () => null },
     };
@@ -146,7 +146,7 @@ describe('no relay of messages', () => {
   });
 
   it('one victim spelt differently (email +tags and capitals, phone with or without +33 and (0)) is still one destination, and one IPv6 client rotating its addresses within its /64 is one client', async () => {
-    const shop = await createShop(pool, 'relay-spelling');
+    const shop = await createShop(stack.pool, 'relay-spelling');
     const v = victim();
     const [local, domain] = v.email.split('@');
     const national = v.phone.slice(1);
@@ -158,7 +158,7 @@ describe('no relay of messages', () => {
     const subnet = () => `2001:db8:${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}`;
     const send = async (limits: { perDestination: number; perClient: number }, who: (i: number) => { phone: string; email: string }) => {
       const deps = {
-        db: pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits,
+        db: stack.pool, origin: ORIGIN, eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const, limits,
         mailer: { async send() {}, close() {} },
         sms: { name: 'none', send: async () => null },
       };

@@ -3,22 +3,16 @@
 // the SMS gateway: each step once per channel, in the customer's language, with the right amounts
 // and links; a gateway or mail server that fails is retried and still sends once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import {
   Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, waitUntil,
 } from './helpers.ts';
-import type { startWorkers } from '../workers/workers.ts';
 import type { ParsedMail } from 'mailparser';
-import { startStack, startTestSmsGateway, startTestSmtp, type Stack, type TestSmsGateway, type TestSmtp } from './services.ts';
+import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 
-let base: string;
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
 let margherita: number;
-let stack: Stack;
 let smtp: TestSmtp;
 let gateway: TestSmsGateway;
 let smtpFailures = 0;
@@ -33,37 +27,34 @@ beforeAll(async () => {
     // the next `gatewayFailures` texts are refused (503), as a gateway that is down
     refuse: () => gatewayFailures > 0 && (gatewayFailures--, true),
   });
-  stack = await startStack({
-    SMTP_URL: smtp.url,
-    ...gateway.env,
-    PUBLIC_ORIGIN: ORIGIN,
-    PREP_TARGET_SECONDS: '600',
-    DISPATCH_RETRY_MS: '300',
-  });
-  ({ base, pool, workers } = stack);
-  margherita = await productId(pool, 'margherita');
 });
 afterAll(async () => {
-  await stack?.close();
   await smtp?.close();
   await gateway?.close();
+});
+const stack = useStack({
+  env: () => ({ SMTP_URL: smtp.url, ...gateway.env, PUBLIC_ORIGIN: ORIGIN, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
+  workers: true,
+});
+beforeAll(async () => {
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 const inbox = () => smtp.inbox;
 const mailsTo = (email: string) => inbox().filter((m) => (m.to as { text: string } | undefined)?.text === email);
 const textsTo = (phone: string) => gateway.texts.filter((t) => t.to === phone);
 const waitMails = (email: string, n: number) => waitUntil(() => mailsTo(email).length >= n && mailsTo(email), LIVE, `${n} emails to ${email}`);
-const shopName = async (id: number) => (await pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;
+const shopName = async (id: number) => (await stack.pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;
 const sent = async (orderId: string) =>
-  (await pool.query(`SELECT step, channel, status FROM customer_notifications WHERE order_id = $1 ORDER BY created_at, channel`, [orderId])).rows.map((r) => `${r.step}/${r.channel}/${r.status}`);
+  (await stack.pool.query(`SELECT step, channel, status FROM customer_notifications WHERE order_id = $1 ORDER BY created_at, channel`, [orderId])).rows.map((r) => `${r.step}/${r.channel}/${r.status}`);
 
 // this file's customers have phone numbers of their own: every test file's workers react to the
 // shared database's events and text what its own orders' phones would get through its own gateway
 describe('customer notifications', () => {
   it('an English customer hears of each step of a delivery once, by email and text, with the tracking link, the ETA and the receipt', async () => {
-    const shop = await createShop(pool, 'notify-en');
+    const shop = await createShop(stack.pool, 'notify-en');
     const email = `amelia.${shop.slug}@example.test`;
-    const r = await new Client(base).post('/api/orders', {
+    const r = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Amelia', phone: '06 11 22 99 44', email }, address: addressFor(shop.id),
       items: [{ productId: margherita, quantity: 2 }], payment: 'on_delivery', lang: 'en',
     });
@@ -79,17 +70,17 @@ describe('customer notifications', () => {
     await waitUntil(() => textsTo('+33611229944').length >= 1, LIVE, 'the first text');
     expect(gateway.texts.find((t) => t.to === '+33611229944')).toMatchObject({ from: 'OCPizza', auth: 'Bearer test-gateway-token', text: expect.stringContaining('order no.') });
 
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const driver = await new Client(base).login(shop.email('driver1'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
     await driver.post('/api/driver/shift', { onShift: true });
     await move(kitchen, id, 'preparing');
     await move(kitchen, id, 'ready');
-    await assignDriver(pool, id);
+    await assignDriver(stack.pool, id);
     await move(driver, id, 'out_for_delivery');
     const onTheWay = (await waitMails(email, 2) as ParsedMail[])[1];
     expect(onTheWay.subject).toBe(`Order no. ${r.body.number} on its way`);
     expect(onTheWay.text).toMatch(/arriving in about \d+ min/);
-    await handOver(pool, driver, id, 'cash');
+    await handOver(stack.pool, driver, id, 'cash');
     const delivered = (await waitMails(email, 3) as ParsedMail[])[2];
     expect(delivered.subject).toBe(`Order no. ${r.body.number} delivered`);
     expect(delivered.text).toContain(`${ORIGIN}/track/${token}/receipt`);
@@ -97,9 +88,9 @@ describe('customer notifications', () => {
 
     // the same steps asked again (a repeated job, a replayed event): nothing more goes out
     for (const step of ['received', 'out_for_delivery', 'delivered']) {
-      await workers.queues.notifications.add('send', { orderId: id, step }, { jobId: `again-${jobId.notify(id, step)}` });
+      await stack.workers.queues.notifications.add('send', { orderId: id, step }, { jobId: `again-${jobId.notify(id, step)}` });
     }
-    await waitUntil(async () => (await workers.queues.notifications.getJob(`again-${jobId.notify(id, 'delivered')}`))?.finishedOn, LIVE, 'the repeats to run');
+    await waitUntil(async () => (await stack.workers.queues.notifications.getJob(`again-${jobId.notify(id, 'delivered')}`))?.finishedOn, LIVE, 'the repeats to run');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailsTo(email).map((m) => m.subject)).toEqual([
       `Order no. ${r.body.number} received · ${name}`, `Order no. ${r.body.number} on its way`, `Order no. ${r.body.number} delivered`,
@@ -113,44 +104,44 @@ describe('customer notifications', () => {
   });
 
   it('a French customer who cancels a paid order is told in French that the hold on the card is let go; a mail server and a gateway that fail are retried, and each message still goes once', async () => {
-    const shop = await createShop(pool, 'notify-fr');
+    const shop = await createShop(stack.pool, 'notify-fr');
     const email = `jules.${shop.slug}@example.test`;
-    const r = await new Client(base).post('/api/orders', {
+    const r = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Jules', phone: '0622334455', email },
       items: [{ productId: margherita, quantity: 2 }], payment: 'online', lang: 'fr',
     });
     expect(r.status).toBe(201);
     smtpFailures = 1;
     gatewayFailures = 2;
-    await payAndWaitReceived(base, r.body.trackingToken, LIVE);
+    await payAndWaitReceived(stack.base, r.body.trackingToken, LIVE);
     const [received] = await waitMails(email, 1) as ParsedMail[];
     expect(received.subject).toBe(`Commande n°${r.body.number} reçue · ${await shopName(shop.id)}`);
     expect(received.text).toMatch(/a bien reçu votre commande n°\d+ \(21,00\s€\)/);
     await waitUntil(() => textsTo('+33622334455').length >= 1, LIVE, 'the text after the gateway came back');
 
-    expect((await new Client(base).post(`/api/track/${r.body.trackingToken}/cancel`)).status).toBe(200);
+    expect((await new Client(stack.base).post(`/api/track/${r.body.trackingToken}/cancel`)).status).toBe(200);
     const cancelled = (await waitMails(email, 2) as ParsedMail[])[1];
     expect(cancelled.subject).toBe(`Commande n°${r.body.number} annulée`);
     expect(cancelled.text).toMatch(/L’autorisation de 21,00\s€ sur votre carte est levée\s: rien n’a été débité\./);
     await waitUntil(() => textsTo('+33622334455').length >= 2, LIVE, 'the cancel text');
     expect(textsTo('+33622334455')[1].text).toMatch(/^OC Pizza\s: commande n°\d+ annulée\. L’autorisation de 21,00/);
     // the hold let go is not a refund: no "refunded" message follows
-    await waitUntil(async () => (await new Client(base).get(`/api/track/${r.body.trackingToken}`)).body.payment.status === 'refunded', LIVE, 'the hold let go');
+    await waitUntil(async () => (await new Client(stack.base).get(`/api/track/${r.body.trackingToken}`)).body.payment.status === 'refunded', LIVE, 'the hold let go');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(mailsTo(email)).toHaveLength(2);
     expect(textsTo('+33622334455')).toHaveLength(2);
-    const attempts = (await pool.query(`SELECT step, channel, attempts FROM customer_notifications WHERE order_id = $1 AND step = 'received' ORDER BY channel`, [r.body.id])).rows;
+    const attempts = (await stack.pool.query(`SELECT step, channel, attempts FROM customer_notifications WHERE order_id = $1 AND step = 'received' ORDER BY channel`, [r.body.id])).rows;
     expect(attempts).toEqual([{ step: 'received', channel: 'email', attempts: 2 }, { step: 'received', channel: 'sms', attempts: 3 }]);
   });
 
   it('an order without an email gets its texts only: received, and ready to collect', async () => {
-    const shop = await createShop(pool, 'notify-sms');
-    const r = await new Client(base).post('/api/orders', {
+    const shop = await createShop(stack.pool, 'notify-sms');
+    const r = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Zoé', phone: '0633445566' },
       items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
     });
     expect(r.status).toBe(201);
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, r.body.id, 'preparing');
     await move(kitchen, r.body.id, 'ready');
     // the gateway has a text a moment before the workers write it down as sent: wait for both
@@ -162,8 +153,8 @@ describe('customer notifications', () => {
   });
 
   it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {
-    const shop = await createShop(pool, 'notify-race');
-    const r = await new Client(base).post('/api/orders', {
+    const shop = await createShop(stack.pool, 'notify-race');
+    const r = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Léo', phone: '0644556677', email: `leo.${shop.slug}@example.test` }, address: addressFor(shop.id),
       items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
     });
@@ -171,7 +162,7 @@ describe('customer notifications', () => {
     const mails: string[] = [];
     let release!: () => void;
     const slowMailer = { async send(m: { subject: string }) { await new Promise<void>((resolve) => (release = resolve)); mails.push(m.subject); }, close() {} };
-    const deps = { db: pool, mailer: slowMailer, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    const deps = { db: stack.pool, mailer: slowMailer, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
     // "ready" is not a step of a delivery for the workers: only these two runs send it
     const first = notifyCustomer(deps, r.body.id, 'ready');
     await waitUntil(() => release, LIVE, 'the first run to be sending');

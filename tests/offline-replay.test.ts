@@ -2,36 +2,25 @@
 // client, src/lib/staff-actions.ts, with real HTTP) and the positions kept on the phone
 // (src/lib/position-sharer.ts, over the real socket) go when the network returns: in the order
 // they were made, each once, and one made stale meanwhile fails visibly and changes nothing.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { Client, assignDriver, connectSocket, createShop, move, placeThroughApi, productId, startTestApp, storedEvents, testPool, userId, waitUntil, type TestSocket } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { Client, assignDriver, connectSocket, createShop, move, placeThroughApi, productId, storedEvents, userId, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
 import { OnlineSignal, StaffActions, type Outcome } from '../src/lib/staff-actions.ts';
 import { PositionSharer, type SendResult } from '../src/lib/position-sharer.ts';
 import type { OrderView, PositionReport } from '../src/lib/realtime/contract.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
-const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await app?.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** The page's fetch, from Node: relative URLs on this server, with the driver's session cookie. */
 function pageFetch(client: Client, loseAnswerOnce: Set<string> = new Set()): typeof fetch {
   return (async (url: string | URL | Request, init?: RequestInit) => {
-    const res = await fetch(base + String(url), { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: client.cookie } });
+    const res = await fetch(stack.base + String(url), { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: client.cookie } });
     // the server did it, but the answer never reached the phone (the tunnel swallowed it)
     for (const id of loseAnswerOnce) {
       if (String(url).includes(id) && init?.method === 'POST') {
@@ -45,18 +34,18 @@ function pageFetch(client: Client, loseAnswerOnce: Set<string> = new Set()): typ
 
 describe('a driver offline', () => {
   it('taps made in a tunnel go when the network returns, in order and once each; one made stale meanwhile fails visibly and changes nothing', async () => {
-    const shop = await createShop(pool, 'tunnel');
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const manager = await new Client(base).login(shop.email('manager'));
-    const driver = await new Client(base).login(shop.email('driver1'));
-    const driverId = await userId(pool, shop.email('driver1'));
+    const shop = await createShop(stack.pool, 'tunnel');
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
+    const driverId = await userId(stack.pool, shop.email('driver1'));
     await driver.post('/api/driver/shift', { onShift: true });
     const orders: OrderView[] = [];
     for (let i = 0; i < 3; i++) {
-      const placed = await placeThroughApi(base, { pizzeriaId: shop.id, productId: margherita });
+      const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: margherita });
       await move(kitchen, placed.id, 'preparing');
       await move(kitchen, placed.id, 'ready');
-      const assigned = await assignDriver(pool, placed.id);
+      const assigned = await assignDriver(stack.pool, placed.id);
       expect(assigned).toMatchObject({ assigned: true, driverId });
       orders.push(assigned.assigned ? assigned.order : (null as never));
     }
@@ -71,7 +60,7 @@ describe('a driver offline', () => {
     // a second tap on a waiting ticket is the same tap, not another
     void pickUp(a);
     expect(taps.pending).toBe(3);
-    const { rows: before } = await pool.query<{ status: string }>('SELECT status FROM orders WHERE id = ANY($1)', [[a.id, b.id, c.id]]);
+    const { rows: before } = await stack.pool.query<{ status: string }>('SELECT status FROM orders WHERE id = ANY($1)', [[a.id, b.id, c.id]]);
     expect(before.map((r) => r.status)).toEqual(['ready', 'ready', 'ready']);
 
     // meanwhile the manager takes order C off the driver and, on second thought, gives it back:
@@ -97,7 +86,7 @@ describe('a driver offline', () => {
     expect(taps.get(`order:${c.id}`)).toMatchObject({ state: 'failed' });
 
     // once each, in the order tapped
-    const pickups = async (id: string) => (await storedEvents(pool, id)).filter((e) => e.status === 'out_for_delivery');
+    const pickups = async (id: string) => (await storedEvents(stack.pool, id)).filter((e) => e.status === 'out_for_delivery');
     const [pa, pb, pc] = [await pickups(a.id), await pickups(b.id), await pickups(c.id)];
     expect(pa).toHaveLength(1);
     expect(pb).toHaveLength(1);
@@ -107,12 +96,12 @@ describe('a driver offline', () => {
   });
 
   it('positions kept on the phone go out oldest first when the network returns, each taken once; sent again, the server refuses them', async () => {
-    const shop = await createShop(pool, 'tunnel-gps');
-    const driver = await new Client(base).login(shop.email('driver1'));
-    const driverId = await userId(pool, shop.email('driver1'));
+    const shop = await createShop(stack.pool, 'tunnel-gps');
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
+    const driverId = await userId(stack.pool, shop.email('driver1'));
     await driver.post('/api/driver/shift', { onShift: true });
-    const phone = await connectSocket(base, { cookie: driver.cookie });
-    sockets.push(phone);
+    const phone = await connectSocket(stack.base, { cookie: driver.cookie });
+    stack.sockets.push(phone);
     const send = (p: PositionReport) =>
       new Promise<SendResult>((resolve) =>
         phone.emit('driver:position', p as never, ((ack: { data?: unknown; error?: { code: string } }) =>

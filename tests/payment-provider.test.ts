@@ -4,15 +4,13 @@
 // when the kitchen starts, and every movement of money names the bank; a forged body changes nothing.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { createApp, type App } from '../server/app.ts';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/lib/server/errors.ts';
 import type { OrderView } from '../src/lib/realtime/contract.ts';
 import type { PaymentNotice, PaymentNoticeKind } from '../src/lib/server/payments/notices.ts';
 import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult } from '../src/lib/server/payments/provider.ts';
-import { startWorkers } from '../workers/workers.ts';
-import { Client, createShop, move, productId, silentLog, testConfig, testPool, waitUntil, workersStartFromNow } from './helpers.ts';
+import { Client, createShop, move, productId, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
 
 const SECRET = 'banque-test-secret';
 const LIVE = 20_000;
@@ -75,41 +73,24 @@ class BankProvider implements PaymentProvider {
   }
 }
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
 let bank: BankProvider;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
-
-beforeAll(async () => {
-  const config = testConfig();
-  pool = testPool();
-  await workersStartFromNow(pool);
-  app = await createApp({ config, log: silentLog, paymentWebhook: bankWebhook });
-  base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
-  workers = await startWorkers(config, silentLog, { provider: (keep) => (bank = new BankProvider(keep)) });
-});
-afterAll(async () => {
-  await workers?.close();
-  await app?.close();
-  await pool?.end();
-});
+const stack = useStack({ workers: true, app: { paymentWebhook: bankWebhook }, workerOptions: { provider: (keep) => (bank = new BankProvider(keep)) } });
 
 const send = async (m: BankMessage, signature = sign(JSON.stringify(m))) =>
-  (await fetch(`${base}/api/payments/banque/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-banque-signature': signature }, body: JSON.stringify(m) })).status;
-const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
+  (await fetch(`${stack.base}/api/payments/banque/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-banque-signature': signature }, body: JSON.stringify(m) })).status;
+const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
 
 describe('a bank gateway as a third payment provider', () => {
   it('holds the order when the bank authorises it, takes it when the kitchen starts, names the bank on every movement, and refuses a forged message', async () => {
-    const shop = await createShop(pool, 'banque');
-    const placed = await new Client(base).post('/api/orders', {
+    const shop = await createShop(stack.pool, 'banque');
+    const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Anouk', phone: '0611223355' },
-      items: [{ productId: await productId(pool, 'margherita'), quantity: 2 }], payment: 'online',
+      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 2 }], payment: 'online',
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const { id, trackingToken: token, total } = placed.body as { id: string; trackingToken: string; total: number };
     // the workers asked the bank for a payment, and the order keeps it
-    await waitUntil(async () => (await pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [id])).rows[0].payment_intent_id, LIVE, 'the payment made');
+    await waitUntil(async () => (await stack.pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [id])).rows[0].payment_intent_id, LIVE, 'the payment made');
     const authorised: BankMessage = { ref: `banque-evt-${id}-1`, quoi: 'AUTORISATION', paiement: `banque-${id}-1`, commande: id, tentative: 1, montant: total };
 
     expect(await send(authorised, sign('something else'))).toBe(400);
@@ -120,16 +101,16 @@ describe('a bank gateway as a third payment provider', () => {
     await waitUntil(async () => (await track(token)).status === 'received', LIVE, 'the order to reach the kitchen');
     expect(await track(token)).toMatchObject({ payment: { status: 'authorised', paidWith: 'online' }, paidCents: total });
 
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, id, 'preparing');
     await waitUntil(async () => (await track(token)).payment.status === 'paid', LIVE, 'the capture');
     expect(bank.captures.filter((c) => c.orderId === id)).toEqual([{ orderId: id, paymentId: `banque-${id}-1`, amountCents: total, idempotencyKey: `capture-${id}` }]);
-    const { rows } = await pool.query('SELECT kind, amount_cents, provider, payment_intent_id FROM payment_movements WHERE order_id = $1 ORDER BY id', [id]);
+    const { rows } = await stack.pool.query('SELECT kind, amount_cents, provider, payment_intent_id FROM payment_movements WHERE order_id = $1 ORDER BY id', [id]);
     expect(rows).toEqual([
       { kind: 'authorised', amount_cents: total, provider: 'banque', payment_intent_id: `banque-${id}-1` },
       { kind: 'captured', amount_cents: total, provider: 'banque', payment_intent_id: `banque-${id}-1` },
     ]);
-    const kept = await pool.query('SELECT type, outcome FROM payment_events WHERE event_id = $1', [authorised.ref]);
+    const kept = await stack.pool.query('SELECT type, outcome FROM payment_events WHERE event_id = $1', [authorised.ref]);
     expect(kept.rows).toEqual([{ type: 'AUTORISATION', outcome: 'authorised' }]);
   });
 });

@@ -1,41 +1,32 @@
 // Drivers' positions on a real hub, Redis and Postgres: checked, kept in Redis (never as order
 // events), limited per driver, shown to the managers of the driver's shop and to the tracking page
 // of an order only while the driver carries it, stale after a minute, and a sampled trail.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DriverPosition, TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
-import { Client, addressFor, connectSocket, createShop, handOver, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket, assignDriver } from './helpers.ts';
+import { Client, addressFor, connectSocket, createShop, handOver, move, productId, subscribe, userId, type TestSocket, assignDriver } from './helpers.ts';
+import { useStack } from './services.ts';
 
-const pool = testPool();
-let app: App;
-let base: string;
+const stack = useStack({ env: { POSITIONS_PER_10S: '6' } });
 let margherita: number;
-const opened: TestSocket[] = [];
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp({ POSITIONS_PER_10S: '6' }));
-  margherita = await productId(pool, 'margherita');
-});
-afterAll(async () => {
-  for (const s of opened) s.close();
-  await app.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 async function socketFor(opts: { cookie?: string; trackingToken?: string }) {
-  const s = await connectSocket(base, opts);
-  opened.push(s);
+  const s = await connectSocket(stack.base, opts);
+  stack.sockets.push(s);
   return s;
 }
 
 /** A shop of its own with a driver on shift and their phone's socket. */
 async function shopWithDriver(tag: string) {
-  const shop = await createShop(pool, tag);
-  const driver = await new Client(base).login(shop.email('driver1'));
+  const shop = await createShop(stack.pool, tag);
+  const driver = await new Client(stack.base).login(shop.email('driver1'));
   expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
   const phone = await socketFor({ cookie: driver.cookie });
-  return { shop, driver, phone, driverId: await userId(pool, shop.email('driver1')) };
+  return { shop, driver, phone, driverId: await userId(stack.pool, shop.email('driver1')) };
 }
 
 let clock = Date.now();
@@ -58,16 +49,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Places a delivery at the shop and takes it to `ready`, assigned to the shop's driver on shift. */
 async function readyDelivery(shop: { id: number; email: (w: 'kitchen') => string }) {
-  const customer = new Client(base);
+  const customer = new Client(stack.base);
   const placed = await customer.post('/api/orders', {
     pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Léa', phone: '0611223344' }, address: addressFor(shop.id),
     items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
   });
   expect(placed.status, JSON.stringify(placed.body)).toBe(201);
-  const kitchen = await new Client(base).login(shop.email('kitchen'));
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
   await move(kitchen, placed.body.id, 'preparing');
   await move(kitchen, placed.body.id, 'ready');
-  const assigned = await assignDriver(pool, placed.body.id);
+  const assigned = await assignDriver(stack.pool, placed.body.id);
   expect(assigned.assigned).toBe(true);
   return { id: placed.body.id as string, token: placed.body.trackingToken as string };
 }
@@ -76,7 +67,7 @@ describe('a driver shares positions', () => {
   it('accepts a well-formed position from a driver on shift, and refuses bad ones with a reason, keeping nothing', async () => {
     const { phone, driverId } = await shopWithDriver('pos-check');
     expect(await share(phone, fix())).toEqual({ data: { accepted: true } });
-    const store = createPositionStore(app.redis, (await import('./helpers.ts')).testConfig().QUEUE_PREFIX);
+    const store = createPositionStore(stack.app.redis, (await import('./helpers.ts')).testConfig().QUEUE_PREFIX);
     const kept = await store.ofDriver(driverId);
     expect(kept).toMatchObject({ lat: 48.8601, lng: 2.3702, accuracy: 12, stale: false });
 
@@ -104,8 +95,8 @@ describe('a driver shares positions', () => {
     const { driver, phone } = await shopWithDriver('pos-shift');
     await driver.post('/api/driver/shift', { onShift: false });
     expect((await share(phone, fix())).error?.code).toBe('off_shift');
-    const shop = await createShop(pool, 'pos-role');
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const shop = await createShop(stack.pool, 'pos-role');
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     expect((await share(await socketFor({ cookie: kitchen.cookie }), fix())).error?.code).toBe('forbidden');
     expect((await share(await socketFor({}), fix())).error?.code).toBe('forbidden');
   });
@@ -121,7 +112,7 @@ describe('a driver shares positions', () => {
   it('never writes an order event or a notification: positions stay out of Postgres but for the trail', async () => {
     const { phone } = await shopWithDriver('pos-notify');
     const count = async () =>
-      Number((await pool.query('SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM order_event_inbox) AS n')).rows[0].n);
+      Number((await stack.pool.query('SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM order_event_inbox) AS n')).rows[0].n);
     const before = await count();
     for (let i = 0; i < 3; i++) expect((await share(phone, fix())).data).toBeTruthy();
     expect(await count()).toBe(before);
@@ -131,14 +122,14 @@ describe('a driver shares positions', () => {
 describe('who sees a position', () => {
   it("reaches the managers of the driver's shop and head office, not another shop's manager", async () => {
     const { shop, phone, driverId } = await shopWithDriver('pos-see');
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     const mine = await socketFor({ cookie: manager.cookie });
     expect((await subscribe(mine, { scope: 'shop', pizzeriaId: shop.id })).data).toBeTruthy();
-    const other = await createShop(pool, 'pos-other');
-    const otherManager = await new Client(base).login(other.email('manager'));
+    const other = await createShop(stack.pool, 'pos-other');
+    const otherManager = await new Client(stack.base).login(other.email('manager'));
     const theirs = await socketFor({ cookie: otherManager.cookie });
     await subscribe(theirs, { scope: 'shop', pizzeriaId: other.id });
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const hq = await socketFor({ cookie: admin.cookie });
     await subscribe(hq, { scope: 'hq' });
     const [seenMine, seenTheirs, seenHq] = [listen(mine), listen(theirs), listen(hq)];
@@ -170,7 +161,7 @@ describe('who sees a position', () => {
     expect((await share(phone, fix(48.8605, 2.3705))).data).toBeTruthy();
     await sleep(300);
     expect(seen).toHaveLength(0);
-    expect((await new Client(base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
+    expect((await new Client(stack.base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
 
     await move(driver, order.id, 'out_for_delivery');
     expect((await share(phone, fix(48.862, 2.371))).data).toBeTruthy();
@@ -178,15 +169,15 @@ describe('who sees a position', () => {
     expect(seen).toEqual([expect.objectContaining({ driverId, lat: 48.862, lng: 2.371 })]);
     // the tracking page learns nothing of the driver's other orders
     expect(seen[0]).not.toHaveProperty('carrying');
-    expect((await new Client(base).get(`/api/track/${order.token}`)).body.driverPosition).toMatchObject({ lat: 48.862, lng: 2.371 });
+    expect((await new Client(stack.base).get(`/api/track/${order.token}`)).body.driverPosition).toMatchObject({ lat: 48.862, lng: 2.371 });
     // the other order is still at the shop: its page sees nothing yet
-    expect((await new Client(base).get(`/api/track/${other.token}`)).body.driverPosition).toBeNull();
+    expect((await new Client(stack.base).get(`/api/track/${other.token}`)).body.driverPosition).toBeNull();
 
-    await handOver(pool, driver, order.id);
+    await handOver(stack.pool, driver, order.id);
     expect((await share(phone, fix(48.863, 2.37))).data).toBeTruthy();
     await sleep(300);
     expect(seen).toHaveLength(1);
-    expect((await new Client(base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
+    expect((await new Client(stack.base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
     expect(strangerSaw).toHaveLength(0);
   });
 
@@ -196,11 +187,11 @@ describe('who sees a position', () => {
     await move(driver, order.id, 'out_for_delivery');
     // a position the phone took 70 s ago (it was in a tunnel): kept, but already stale
     expect((await share(phone, { ...fix(), at: Date.now() - 70_000 })).data).toBeTruthy();
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     const d = (await manager.get(`/api/drivers?pizzeriaId=${shop.id}`)).body.find((x: { id: number }) => x.id === driverId);
     expect(d.position.stale).toBe(true);
     expect(d.carrying).toEqual([order.id]);
-    expect((await new Client(base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
+    expect((await new Client(stack.base).get(`/api/track/${order.token}`)).body.driverPosition).toBeNull();
   });
 });
 
@@ -215,22 +206,22 @@ describe('the trail of a delivery', () => {
     await share(phone, fix(48.86021, 2.37031));
     await share(phone, fix(48.86022, 2.37032));
     expect(await share(phone, fix(48.8622, 2.3703))).toEqual({ data: { accepted: true } });
-    await handOver(pool, driver, order.id);
+    await handOver(stack.pool, driver, order.id);
     await sleep(11_000 - 0); // the per-driver limit refills
     await share(phone, fix(48.87, 2.38)); // after delivery
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     const trail = (await manager.get(`/api/orders/${order.id}/trail`)).body;
     expect(trail.map((p: { lat: number }) => p.lat)).toEqual([48.8602, 48.8622]);
     expect(trail[0]).toMatchObject({ accuracy: 12 });
-    const other = await createShop(pool, 'pos-trail-other');
-    const stranger = await new Client(base).login(other.email('manager'));
+    const other = await createShop(stack.pool, 'pos-trail-other');
+    const stranger = await new Client(stack.base).login(other.email('manager'));
     expect((await stranger.get(`/api/orders/${order.id}/trail`)).status).toBe(404);
   });
 });
 
 async function readyOrderElsewhere() {
-  const shop = await createShop(pool, 'pos-elsewhere');
-  const placed = await new Client(base).post('/api/orders', {
+  const shop = await createShop(stack.pool, 'pos-elsewhere');
+  const placed = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Tom', phone: '0611223355' }, address: addressFor(shop.id),
     items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
   });

@@ -2,8 +2,7 @@
 // connected (to any hub) with a fresh position, and the manager's alerts name the driver on shift
 // whose app is closed. The alerts come most urgent first, a ticket late in the oven among them.
 // Real Postgres, Redis, Socket.io and workers; two hubs; shops of the test's own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Client,
   collect,
@@ -12,52 +11,31 @@ import {
   move,
   placeThroughApi,
   productId,
-  silentLog,
-  startTestApp,
   subscribe,
-  testConfig,
-  testPool,
   userId,
   waitUntil,
-  workersStartFromNow,
   type TestSocket,
 } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { ManagerAlert } from '../src/lib/domain/alerts.ts';
-import { startWorkers } from '../workers/workers.ts';
 
 // deliveries assigned at once (no offer to answer), dispatch looking again every 200 ms, only to
 // drivers present; a ticket is late after one second in the oven
 const ENV = { DISPATCH_PRESENT_ONLY: 'true', DRIVER_POSITION_FRESH_SECONDS: '120', OFFER_TIMEOUT_SECONDS: '0', DISPATCH_RETRY_MS: '200', PREP_TARGET_SECONDS: '1' };
 const LIVE = 15_000;
 
-let apps: { app: App; base: string }[] = [];
-let base: string;
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+// two hubs: a phone connected to either counts
+const stack = useStack({ env: ENV, workers: true, hubs: 2 });
 let margherita: number;
-const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  await workersStartFromNow(pool);
-  // two hubs: a phone connected to either counts
-  apps = await Promise.all([startTestApp(ENV), startTestApp(ENV)]);
-  base = apps[0].base;
-  workers = await startWorkers(testConfig(ENV), silentLog);
-}, 60_000);
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await workers?.close();
-  for (const a of apps) await a.app.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 async function phone(at: string, client: Client, scope: 'driver' | 'shop') {
   const socket = await connectSocket(at, { cookie: client.cookie });
-  sockets.push(socket);
+  stack.sockets.push(socket);
   const seen = collect(socket);
   expect(await subscribe(socket, { scope })).toMatchObject({ data: {} });
   return { socket, seen };
@@ -77,13 +55,13 @@ const alertsOf = async (manager: Client, shop: number): Promise<ManagerAlert[]> 
 
 describe('dispatch and presence', () => {
   it('a driver on shift whose app is closed, or whose phone has said nothing lately, is offered nothing; one connected with a fresh position is; the manager is told who is absent', async () => {
-    const shop = await createShop(pool, 'presence');
-    const login = (who: Parameters<typeof shop.email>[0]) => new Client(base).login(shop.email(who));
+    const shop = await createShop(stack.pool, 'presence');
+    const login = (who: Parameters<typeof shop.email>[0]) => new Client(stack.base).login(shop.email(who));
     const [manager, kitchen, d1, d2] = await Promise.all([login('manager'), login('kitchen'), login('driver1'), login('driver2')]);
-    const ids = { d1: await userId(pool, shop.email('driver1')), d2: await userId(pool, shop.email('driver2')) };
-    const screen = await phone(base, manager, 'shop');
+    const ids = { d1: await userId(stack.pool, shop.email('driver1')), d2: await userId(stack.pool, shop.email('driver2')) };
+    const screen = await phone(stack.base, manager, 'shop');
     const ready = async () => {
-      const o = await placeThroughApi(base, { pizzeriaId: shop.id, productId: margherita });
+      const o = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: margherita });
       await move(kitchen, o.id, 'preparing');
       await move(kitchen, o.id, 'ready');
       return o;
@@ -95,8 +73,8 @@ describe('dispatch and presence', () => {
     const a = await ready();
     // dispatch finds nobody present: the order waits, and nobody was offered it
     await screen.seen.waitFor(isEvent(a.id, 'order.waiting_driver'), LIVE);
-    expect((await pool.query('SELECT driver_id, offer_driver_id FROM orders WHERE id = $1', [a.id])).rows[0]).toEqual({ driver_id: null, offer_driver_id: null });
-    expect((await pool.query('SELECT count(*)::int AS n FROM delivery_offers WHERE order_id = $1', [a.id])).rows[0].n).toBe(0);
+    expect((await stack.pool.query('SELECT driver_id, offer_driver_id FROM orders WHERE id = $1', [a.id])).rows[0]).toEqual({ driver_id: null, offer_driver_id: null });
+    expect((await stack.pool.query('SELECT count(*)::int AS n FROM delivery_offers WHERE order_id = $1', [a.id])).rows[0].n).toBe(0);
 
     // the manager's alerts: the waiting delivery first, then driver 1 on shift with the app closed
     const before = await alertsOf(manager, shop.id);
@@ -107,14 +85,14 @@ describe('dispatch and presence', () => {
 
     // driver 2 goes on shift with the app open (on the other hub), two kilometres away: the delivery is theirs
     await d2.post('/api/driver/shift', { onShift: true });
-    const p2 = await phone(apps[1].base, d2, 'driver');
+    const p2 = await phone(stack.hubs[1].base, d2, 'driver');
     expect(await share(p2.socket, 2000)).toMatchObject({ data: {} });
     const assigned = await screen.seen.waitFor(isEvent(a.id, 'order.assigned'), LIVE);
     expect(assigned.order.driver?.id).toBe(ids.d2);
 
     // driver 1 opens the app, but the phone's only position is five minutes old (out of a tunnel,
     // no GPS since): closer than driver 2 and free, still not offered the next one
-    const p1 = await phone(base, d1, 'driver');
+    const p1 = await phone(stack.base, d1, 'driver');
     expect(await share(p1.socket, 50, 5 * 60_000)).toMatchObject({ data: {} });
     const b = await ready();
     const next = await screen.seen.waitFor(isEvent(b.id, 'order.assigned'), LIVE);
@@ -133,17 +111,17 @@ describe('dispatch and presence', () => {
 
 describe("the manager's alerts", () => {
   it('a ticket late in the oven (past the preparation target) is an alert, ahead of an order past its promise; one in time is not', async () => {
-    const shop = await createShop(pool, 'oven');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const screen = await phone(base, manager, 'shop');
-    const inOven = await placeThroughApi(base, { pizzeriaId: shop.id, productId: margherita, fulfilment: 'pickup' });
-    const waiting = await placeThroughApi(base, { pizzeriaId: shop.id, productId: margherita, fulfilment: 'pickup' });
+    const shop = await createShop(stack.pool, 'oven');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const screen = await phone(stack.base, manager, 'shop');
+    const inOven = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: margherita, fulfilment: 'pickup' });
+    const waiting = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: margherita, fulfilment: 'pickup' });
     await move(kitchen, inOven.id, 'preparing');
     // the prep timer flags it late, as the kitchen screen shows it red
     await screen.seen.waitFor((e) => e.order.id === inOven.id && e.type === 'order.late', LIVE);
     // the other order was promised in the past (a promise the kitchen will not keep)
-    await pool.query(`UPDATE orders SET promised_at = now() - interval '3 minutes', version = version + 1 WHERE id = $1`, [waiting.id]);
+    await stack.pool.query(`UPDATE orders SET promised_at = now() - interval '3 minutes', version = version + 1 WHERE id = $1`, [waiting.id]);
 
     const alerts = await alertsOf(manager, shop.id);
     expect(alerts.map((x) => [x.kind, x.orderId])).toEqual([
@@ -156,9 +134,9 @@ describe("the manager's alerts", () => {
     await move(kitchen, inOven.id, 'ready');
     expect((await alertsOf(manager, shop.id)).map((x) => x.kind)).toEqual(['late']);
     // another shop's manager, the kitchen and a stranger see none of it
-    const other = await new Client(base).login('manager.bastille@ocpizza.test');
+    const other = await new Client(stack.base).login('manager.bastille@ocpizza.test');
     expect((await other.get(`/api/alerts?pizzeriaId=${shop.id}`)).status).toBe(403);
     expect((await kitchen.get(`/api/alerts?pizzeriaId=${shop.id}`)).status).toBe(403);
-    expect((await new Client(base).get(`/api/alerts?pizzeriaId=${shop.id}`)).status).toBe(401);
+    expect((await new Client(stack.base).get(`/api/alerts?pizzeriaId=${shop.id}`)).status).toBe(401);
   }, 40_000);
 });

@@ -2,41 +2,33 @@
 // empty the reconciler queues again every job Postgres says should exist, so every order completes.
 // Real Postgres, Redis and BullMQ, with the workers in this process.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, startTestApp, testConfig, testPool, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
+import { useStack } from './services.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { addJob, jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
 
 const LIVE = 20_000;
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+// the app for the whole file; each part below runs the workers with its own timings
+const stack = useStack();
 let margherita: number;
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  await workersStartFromNow(pool);
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  await app?.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
+  await workersStartFromNow(stack.pool);
 });
 
 const place = (shop: number, overrides: Record<string, unknown> = {}) =>
-  placeThroughApi(base, { pizzeriaId: shop, productId: margherita, quantity: 2, fulfilment: 'pickup', payment: 'online', ...overrides });
+  placeThroughApi(stack.base, { pizzeriaId: shop, productId: margherita, quantity: 2, fulfilment: 'pickup', payment: 'online', ...overrides });
 
-const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
+const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
 
 /** Reserved stock of the shop for the ingredients of a margherita. */
 const reservedFor = async (shop: number) =>
   Number(
     (
-      await pool.query(
+      await stack.pool.query(
         `SELECT coalesce(sum(s.reserved), 0) AS n FROM stock s JOIN recipe_ingredients r ON r.ingredient_id = s.ingredient_id
          WHERE s.pizzeria_id = $1 AND r.product_id = $2`,
         [shop, margherita],
@@ -66,12 +58,12 @@ describe('unpaid online orders', () => {
       return t.status === 'cancelled' && t;
     }, LIVE, 'the unpaid order to expire');
     expect(expired).toMatchObject({ cancelReason: 'payment_expired', payment: { status: 'failed' }, paidCents: 0, amountDueCents: 0, refundDueCents: 0 });
-    expect(Number((await pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [placed.id])).rows[0].n)).toBe(0);
+    expect(Number((await stack.pool.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = $1', [placed.id])).rows[0].n)).toBe(0);
     // given back in full (other unpaid orders of earlier tests may expire meanwhile: never more reserved than before)
     expect(await reservedFor(SHOPS.canal)).toBeLessThanOrEqual(before);
     // the cancel is numbered once a publisher takes it from the inbox, a moment after the commit the tracking page read
     const rows = (await waitUntil(async () => {
-      const r = await pool.query<{ type: string; actor: string; status: string }>(`SELECT type, actor, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`, [placed.id]);
+      const r = await stack.pool.query<{ type: string; actor: string; status: string }>(`SELECT type, actor, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`, [placed.id]);
       return r.rows.some((e) => e.status === 'cancelled') ? r.rows : undefined;
     }, LIVE, 'the cancel published'))!;
     // (the payment form made ready meanwhile is an event of its own)
@@ -94,7 +86,7 @@ describe('when Redis comes back empty', () => {
   // customers pay only when the test says, timers run for ten minutes, expiry after half an hour
   const config = testConfig({ PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300', PAYMENT_EXPIRY_MINUTES: '30' });
   const driversOfBatignolles = (onShift: boolean) =>
-    pool.query(`UPDATE users SET on_shift = $1 WHERE email LIKE 'driver%.batignolles@ocpizza.test'`, [onShift]);
+    stack.pool.query(`UPDATE users SET on_shift = $1 WHERE email LIKE 'driver%.batignolles@ocpizza.test'`, [onShift]);
 
   beforeAll(async () => {
     await driversOfBatignolles(false);
@@ -107,7 +99,7 @@ describe('when Redis comes back empty', () => {
 
   it('the reconciler queues again every pending payment, expiry, preparation timer and delivery without a driver, with the time each had left, and the orders complete', async () => {
     const { payments, prep, dispatch, maintenance } = workers.queues;
-    const kitchen = await new Client(base).login('kitchen.batignolles@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
     // an online order waiting for its payment, a pizza in the oven, a ready delivery nobody is free to take
     const unpaid = await place(SHOPS.batignolles);
     const inOven = await place(SHOPS.batignolles, { payment: 'on_delivery' });
@@ -163,7 +155,7 @@ describe('when Redis comes back empty', () => {
     expect([again.payments, again.expiries, again.prepTimers, again.schedules]).toEqual([0, 0, 0, 0]);
 
     // and the orders complete: the customer pays, the late pizza is flagged, a driver takes the delivery
-    await payAndWaitReceived(base, unpaid.trackingToken, LIVE);
+    await payAndWaitReceived(stack.base, unpaid.trackingToken, LIVE);
     expect(await track(unpaid.trackingToken)).toMatchObject({ paidCents: unpaid.total, amountDueCents: 0, payment: { status: 'authorised' } });
 
     await (await prep.getJob(jobId.prep(inOven.id)))!.promote();
@@ -178,14 +170,14 @@ describe('when Redis comes back empty', () => {
 
   it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {
     const placed = await place(SHOPS.batignolles);
-    await waitUntil(async () => (await pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [placed.id])).rows[0].payment_intent_id, LIVE, 'the payment form ready');
+    await waitUntil(async () => (await stack.pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [placed.id])).rows[0].payment_intent_id, LIVE, 'the payment form ready');
     // the customer pays (answered 202), and Redis loses the job before a worker takes it
     await Promise.all(workers.workers.map((w) => w.pause()));
-    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
+    expect((await payOnDemoPage(stack.base, placed.trackingToken)).accepted).toBe(true);
     await deleteRedisKeys(prefix);
     for (const w of workers.workers) w.resume();
     // the payment window closes, and the expiry runs before anything else
-    await pool.query(`UPDATE orders SET payment_started_at = now() - interval '2 hours', version = version + 1 WHERE id = $1`, [placed.id]);
+    await stack.pool.query(`UPDATE orders SET payment_started_at = now() - interval '2 hours', version = version + 1 WHERE id = $1`, [placed.id]);
     await addJob(workers.queues.payments, 'expire', { orderId: placed.id, attempt: 1 }, { jobId: jobId.paymentExpiry(placed.id, 1) });
     const decided = await waitUntil(async () => {
       const t = await track(placed.trackingToken);
@@ -196,13 +188,13 @@ describe('when Redis comes back empty', () => {
 
   it('a card hold to let go whose job Redis lost is let go when the workers start again', async () => {
     const placed = await place(SHOPS.batignolles);
-    await payAndWaitReceived(base, placed.trackingToken, LIVE);
+    await payAndWaitReceived(stack.base, placed.trackingToken, LIVE);
 
     await workers.close();
-    const cancelled = await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`);
+    const cancelled = await new Client(stack.base).post(`/api/track/${placed.trackingToken}/cancel`);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refundDueCents: placed.total });
     // the workers had seen the cancel, then Redis lost the refund job with everything else
-    await pool.query(`UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM order_events) WHERE name = 'workers'`);
+    await stack.pool.query(`UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM order_events) WHERE name = 'workers'`);
     await deleteRedisKeys(prefix);
 
     workers = await startWorkers(config, silentLog);

@@ -5,11 +5,10 @@
 // Stripe server, and an SMTP server in this process. The workers are held while Redis is emptied:
 // a job in their hands as the keys go would write its result back into the empty Redis.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
 import Stripe from 'stripe';
 import { Client, createShop, deleteRedisKeys, move, productId, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import { startStack, startTestSmtp, stripeEnv, type Stack, type TestSmtp } from './services.ts';
+import { startTestSmtp, stripeEnv, useStack, type TestSmtp } from './services.ts';
 import { addJob, jobId } from '../src/lib/server/queues.ts';
 import { processPaymentEvent } from '../src/lib/server/payments/ledger.ts';
 
@@ -17,24 +16,26 @@ const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
 const prefix = inject('queuePrefix');
-let stack: Stack;
 let smtp: TestSmtp;
+let stripeUrl: string;
 let refuseMail = false;
-let base: string;
-let pool: pg.Pool;
 let margherita: number;
 const LIVE = 20_000;
 
 beforeAll(async () => {
   smtp = await startTestSmtp({ refuse: () => refuseMail });
-  stack = await startStack({ ...stripeEnv(await fake.start(), WEBHOOK_SECRET), SMTP_URL: smtp.url, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' });
-  ({ base, pool } = stack);
-  margherita = await productId(pool, 'margherita');
-}, 60_000);
+  stripeUrl = await fake.start();
+});
 afterAll(async () => {
-  await stack?.close();
   await smtp?.close();
   await fake.stop();
+});
+const stack = useStack({
+  env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), SMTP_URL: smtp.url, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
+  workers: true,
+});
+beforeAll(async () => {
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** Redis loses everything of ours; the workers are held from before `whileHeld` runs until it is empty. */
@@ -48,29 +49,29 @@ async function emptyRedis(whileHeld: () => Promise<unknown> = async () => {}) {
 async function deliver(event: object) {
   const payload = JSON.stringify(event);
   const header = signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-  const res = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+  const res = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
   return res.status;
 }
 
-const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
+const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
 const movements = async (orderId: string) =>
-  (await pool.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => [r.kind, r.amount_cents]);
+  (await stack.pool.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => [r.kind, r.amount_cents]);
 const cancelsOf = (intent: FakeIntent) => fake.calls.filter((c) => c.method === 'POST' && c.path === `/v1/payment_intents/${intent.id}/cancel`);
 
 async function placeOnline(shopId: number, email = 'ines@example.test') {
-  const r = await new Client(base).post('/api/orders', {
+  const r = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shopId, fulfilment: 'pickup', customer: { name: 'Inès', phone: '0611223344', email },
     items: [{ productId: margherita, quantity: 1 }], payment: 'online',
   });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   const intent = (await waitUntil(() => fake.intentOf(r.body.id), LIVE, 'the PaymentIntent'))!;
-  await waitUntil(async () => (await pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [r.body.id])).rows[0].payment_intent_id, LIVE, 'the intent recorded');
+  await waitUntil(async () => (await stack.pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [r.body.id])).rows[0].payment_intent_id, LIVE, 'the intent recorded');
   return { id: r.body.id as string, token: r.body.trackingToken as string, total: r.body.total as number, intent };
 }
 
 describe('when Redis comes back empty at the worst moment', () => {
   it('a payment whose webhook was answered 200 and whose job Redis lost: after the reconciler the order is paid and in the kitchen, not cancelled', async () => {
-    const shop = await createShop(pool, 'lost-webhook');
+    const shop = await createShop(stack.pool, 'lost-webhook');
     const o = await placeOnline(shop.id);
     fake.authorise(o.intent);
     const held = fake.event('payment_intent.amount_capturable_updated', o.intent);
@@ -88,7 +89,7 @@ describe('when Redis comes back empty at the worst moment', () => {
     // Stripe repeating it, and the reconciler running again, change nothing
     expect(await deliver(held)).toBe(200);
     expect((await stack.workers.reconcile()).events).toBe(0);
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, o.id, 'preparing');
     await waitUntil(async () => (await track(o.token)).payment.status === 'paid', LIVE, 'the capture');
     expect(await movements(o.id)).toEqual([['authorised', o.total], ['captured', o.total]]);
@@ -96,25 +97,25 @@ describe('when Redis comes back empty at the worst moment', () => {
   });
 
   it('an event job queued by the previous version (the event inside the job, nothing kept) is kept and processed once', async () => {
-    const shop = await createShop(pool, 'legacy-event-job');
+    const shop = await createShop(stack.pool, 'legacy-event-job');
     const o = await placeOnline(shop.id);
     fake.authorise(o.intent);
     const held = fake.event('payment_intent.amount_capturable_updated', o.intent);
     const legacy = { event: held as unknown as { id: string; type: string; data: { object: Record<string, unknown> } } };
     await addJob(stack.workers.queues.payments, 'event', legacy, { jobId: jobId.paymentEvent(held.id) });
     await waitUntil(async () => (await track(o.token)).status === 'received', LIVE, 'the order to reach the kitchen');
-    const { rows } = await pool.query(`SELECT payload->>'id' AS id, outcome FROM payment_events WHERE event_id = $1`, [held.id]);
+    const { rows } = await stack.pool.query(`SELECT payload->>'id' AS id, outcome FROM payment_events WHERE event_id = $1`, [held.id]);
     expect(rows).toEqual([{ id: held.id, outcome: 'authorised' }]);
     expect(await movements(o.id)).toEqual([['authorised', o.total]]);
   });
 
   it('an unpaid order whose hold Stripe took but whose event never reached us: at expiry Stripe is asked, and the hold is honoured, not cancelled', async () => {
-    const shop = await createShop(pool, 'lost-event-expiry');
+    const shop = await createShop(stack.pool, 'lost-event-expiry');
     const o = await placeOnline(shop.id);
     // the customer paid; the webhook never came (Redis lost it before it was kept, or it never arrived)
     fake.authorise(o.intent);
     // the payment window is over: the expiry runs now
-    await pool.query(`UPDATE orders SET payment_started_at = now() - interval '2 hours', version = version + 1 WHERE id = $1`, [o.id]);
+    await stack.pool.query(`UPDATE orders SET payment_started_at = now() - interval '2 hours', version = version + 1 WHERE id = $1`, [o.id]);
     const expiry = await waitUntil(() => stack.workers.queues.payments.getJob(jobId.paymentExpiry(o.id, 1)), LIVE, 'the expiry job');
     // and Stripe has a bad moment when asked: the expiry waits for its answer, it does not cancel blind
     fake.failNext = 3;
@@ -129,16 +130,16 @@ describe('when Redis comes back empty at the worst moment', () => {
     expect(cancelsOf(o.intent)).toEqual([]);
     expect(fake.intents.get(o.intent.id)?.status).toBe('requires_capture');
     expect(fake.failNext).toBe(0);
-    expect((await pool.query(`SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND payload->>'status' = 'cancelled'`, [o.id])).rows[0].n).toBe(0);
+    expect((await stack.pool.query(`SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND payload->>'status' = 'cancelled'`, [o.id])).rows[0].n).toBe(0);
     // the webhook arriving after all changes nothing
     const late = fake.event('payment_intent.amount_capturable_updated', o.intent);
     expect(await deliver(late)).toBe(200);
-    await waitUntil(async () => (await pool.query('SELECT processed_at FROM payment_events WHERE event_id = $1', [late.id])).rows[0]?.processed_at, LIVE, 'the late event processed');
+    await waitUntil(async () => (await stack.pool.query('SELECT processed_at FROM payment_events WHERE event_id = $1', [late.id])).rows[0]?.processed_at, LIVE, 'the late event processed');
     expect(await movements(o.id)).toEqual([['authorised', o.total]]);
   });
 
   it('a stray card hold whose release job Redis lost is let go once the reconciler runs, exactly once', async () => {
-    const shop = await createShop(pool, 'lost-release');
+    const shop = await createShop(stack.pool, 'lost-release');
     const o = await placeOnline(shop.id);
     // a hold for another amount than the order's: the order cannot use it, it is to let go
     fake.authorise(o.intent);
@@ -147,7 +148,7 @@ describe('when Redis comes back empty at the worst moment', () => {
     await emptyRedis(async () => {
       expect(await deliver(held)).toBe(200);
       // the worker acts on the event (the hold recorded as to let go), and Redis loses everything before its release job runs
-      expect((await processPaymentEvent(pool, held.id)).outcome).toBe('release');
+      expect((await processPaymentEvent(stack.pool, held.id)).outcome).toBe('release');
     });
     expect(await movements(o.id)).toEqual([['authorised', o.total - 50]]);
 
@@ -162,13 +163,13 @@ describe('when Redis comes back empty at the worst moment', () => {
   });
 
   it('messages waiting for a retry when Redis is emptied are sent once the reconciler runs, once each', async () => {
-    const shop = await createShop(pool, 'lost-messages');
+    const shop = await createShop(stack.pool, 'lost-messages');
     const emails = [1, 2, 3].map((n) => `lost-${n}-${shop.id}@example.test`);
     // the mail server refuses for a while: each "order received" email waits for its retry
     refuseMail = true;
     const orders: string[] = [];
     for (const email of emails) {
-      const r = await new Client(base).post('/api/orders', {
+      const r = await new Client(stack.base).post('/api/orders', {
         pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223344', email },
         items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
       });
@@ -176,7 +177,7 @@ describe('when Redis comes back empty at the worst moment', () => {
       orders.push(r.body.id as string);
     }
     const refused = async () =>
-      Number((await pool.query(`SELECT count(*) AS n FROM customer_notifications WHERE order_id = ANY($1) AND channel = 'email' AND status = 'sending' AND last_error IS NOT NULL`, [orders])).rows[0].n);
+      Number((await stack.pool.query(`SELECT count(*) AS n FROM customer_notifications WHERE order_id = ANY($1) AND channel = 'email' AND status = 'sending' AND last_error IS NOT NULL`, [orders])).rows[0].n);
     await waitUntil(async () => (await refused()) === 3, LIVE, 'three emails refused, waiting for a retry');
     await emptyRedis(async () => {
       refuseMail = false;
@@ -188,7 +189,7 @@ describe('when Redis comes back empty at the worst moment', () => {
     expect(report.messages).toBeGreaterThanOrEqual(3);
     await waitUntil(() => emails.every((e) => received(e) === 1), LIVE, 'the three emails');
     await waitUntil(async () => {
-      const { rows } = await pool.query(`SELECT status FROM customer_notifications WHERE order_id = ANY($1) AND channel = 'email'`, [orders]);
+      const { rows } = await stack.pool.query(`SELECT status FROM customer_notifications WHERE order_id = ANY($1) AND channel = 'email'`, [orders]);
       return rows.length === 3 && rows.every((r) => r.status === 'sent');
     }, LIVE, 'the emails marked sent');
     // a second run finds nothing left to send, and nobody gets the message twice
@@ -201,12 +202,12 @@ describe('when Redis comes back empty at the worst moment', () => {
   });
 
   it('a message whose job Redis lost before any run took it is sent once the reconciler runs, once', async () => {
-    const shop = await createShop(pool, 'lost-first-message');
+    const shop = await createShop(stack.pool, 'lost-first-message');
     const email = `first-${shop.id}@example.test`;
     const received = () => smtp.inbox.filter((m) => m.to && !Array.isArray(m.to) && m.to.value.some((a) => a.address === email)).length;
     let orderId = '';
     await emptyRedis(async () => {
-      const r = await new Client(base).post('/api/orders', {
+      const r = await new Client(stack.base).post('/api/orders', {
         pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Lou', phone: '0611223344', email },
         items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
       });
@@ -215,12 +216,12 @@ describe('when Redis comes back empty at the worst moment', () => {
       // the workers' reactor queued the message and moved on; no worker took it yet
       await waitUntil(() => stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'received')), LIVE, 'the message job');
       await waitUntil(async () => {
-        const { rows } = await pool.query(`SELECT (SELECT last_event_id FROM event_cursors WHERE name = 'workers') >= (SELECT max(id) FROM order_events WHERE order_id = $1) AS past`, [orderId]);
+        const { rows } = await stack.pool.query(`SELECT (SELECT last_event_id FROM event_cursors WHERE name = 'workers') >= (SELECT max(id) FROM order_events WHERE order_id = $1) AS past`, [orderId]);
         return rows[0].past;
       }, LIVE, 'the reactor past the order');
     });
     expect(received()).toBe(0);
-    expect((await pool.query('SELECT count(*)::int AS n FROM customer_notifications WHERE order_id = $1', [orderId])).rows[0].n).toBe(0);
+    expect((await stack.pool.query('SELECT count(*)::int AS n FROM customer_notifications WHERE order_id = $1', [orderId])).rows[0].n).toBe(0);
 
     expect((await stack.workers.reconcile()).messages).toBeGreaterThanOrEqual(1);
     await waitUntil(() => received() === 1, LIVE, 'the email');

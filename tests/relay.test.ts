@@ -12,15 +12,13 @@ import {
   createShop,
   customer,
   productId,
-  startTestApp,
   storedEvents,
   subscribe,
-  testPool,
   userId,
   waitUntil,
   type TestSocket,
   handOver, move, assignDriver } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
 import { advanceOrder, getOrder } from '../src/lib/server/orders.ts';
@@ -28,34 +26,28 @@ import { advanceOrder, getOrder } from '../src/lib/server/orders.ts';
 const PgClient = pg.Client;
 const RESUME_MAX_EVENTS = 5;
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack({ env: { RESUME_MAX_EVENTS: String(RESUME_MAX_EVENTS) } });
 let margherita: number;
 const openSockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp({ RESUME_MAX_EVENTS: String(RESUME_MAX_EVENTS) }));
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
+  margherita = await productId(stack.pool, 'margherita');
 });
 afterEach(() => {
   for (const s of openSockets.splice(0)) s.disconnect();
 });
 afterAll(async () => {
-  await pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.bastille@ocpizza.test'`);
-  await app.close();
-  await pool.end();
+  await stack.pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.bastille@ocpizza.test'`);
 });
 
 async function socket(opts: Parameters<typeof connectSocket>[1] = {}) {
-  const s = await connectSocket(base, opts);
+  const s = await connectSocket(stack.base, opts);
   openSockets.push(s);
   return s;
 }
 
 async function staffSocket(email: string) {
-  const c = await new Client(base).login(email);
+  const c = await new Client(stack.base).login(email);
   return { client: c, socket: await socket({ cookie: c.cookie }) };
 }
 
@@ -64,7 +56,7 @@ function deliveryOrder(shop: number, quantity = 1) {
 }
 
 async function placeOrder(shop: number) {
-  const r = await new Client(base).post('/api/orders', deliveryOrder(shop));
+  const r = await new Client(stack.base).post('/api/orders', deliveryOrder(shop));
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body as { id: string; trackingToken: string; version: number };
 }
@@ -101,7 +93,7 @@ describe('a change reaches every screen that may see it', () => {
     // a driver of the shop starts a shift and watches their own deliveries; their colleague stays off shift
     const driver = await staffSocket('driver1.bastille@ocpizza.test');
     const colleague = await staffSocket('driver2.bastille@ocpizza.test');
-    await pool.query(`UPDATE users SET on_shift = false WHERE email = 'driver2.bastille@ocpizza.test'`);
+    await stack.pool.query(`UPDATE users SET on_shift = false WHERE email = 'driver2.bastille@ocpizza.test'`);
     expect((await driver.client.post('/api/driver/shift', { onShift: true })).body).toEqual({ onShift: true });
     const driverSeen = collect(driver.socket);
     const colleagueSeen = collect(colleague.socket);
@@ -110,10 +102,10 @@ describe('a change reaches every screen that may see it', () => {
 
     await move(kitchen.client, placed.id, 'preparing');
     await move(kitchen.client, placed.id, 'ready');
-    const assigned = await assignDriver(pool, placed.id);
-    expect(assigned).toMatchObject({ assigned: true, driverId: await userId(pool, 'driver1.bastille@ocpizza.test') });
+    const assigned = await assignDriver(stack.pool, placed.id);
+    expect(assigned).toMatchObject({ assigned: true, driverId: await userId(stack.pool, 'driver1.bastille@ocpizza.test') });
     await move(driver.client, placed.id, 'out_for_delivery');
-    await handOver(pool, driver.client, placed.id);
+    await handOver(stack.pool, driver.client, placed.id);
 
     const last = (e: OrderUpdated) => e.order.id === placed.id && e.order.version === 6;
     await kitchenSeen.waitFor(last);
@@ -128,7 +120,7 @@ describe('a change reaches every screen that may see it', () => {
       ['order.status', 'out_for_delivery', 5],
       ['order.status', 'delivered', 6],
     ];
-    const stored = (await storedEvents(pool, placed.id)).map((e) => e.id);
+    const stored = (await storedEvents(stack.pool, placed.id)).map((e) => e.id);
     for (const seen of [kitchenSeen, customerSeen]) {
       const mine = ofOrder(seen.events, placed.id);
       expect(summary(mine)).toEqual(expected);
@@ -145,7 +137,7 @@ describe('a change reaches every screen that may see it', () => {
   });
 
   it('refuses a tracking socket with an unknown token at the door', async () => {
-    await expect(connectSocket(base, { trackingToken: 'no-such-token-xxxxxxxxxxxxxxxx' })).rejects.toThrow(/unknown tracking token/);
+    await expect(connectSocket(stack.base, { trackingToken: 'no-such-token-xxxxxxxxxxxxxxxx' })).rejects.toThrow(/unknown tracking token/);
   });
 
   it('answers a malformed subscription with an error ack and joins nothing', async () => {
@@ -166,18 +158,18 @@ describe('a change reaches every screen that may see it', () => {
 
 describe('the API answers once the change is on its way to the screens', () => {
   it('when the kitchen moves an order, or a customer places, changes or cancels one, the hub has relayed the event before the answer comes back', async () => {
-    const shop = await createShop(pool, 'answers');
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const relayedUpTo = () => app.hub.relay.deliveredUpTo;
+    const shop = await createShop(stack.pool, 'answers');
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const relayedUpTo = () => stack.app.hub.relay.deliveredUpTo;
     const eventOf = async (orderId: string, version: number) =>
-      Number((await pool.query(`SELECT id FROM order_events WHERE order_id = $1 AND (payload->>'version')::int = $2`, [orderId, version])).rows[0]?.id ?? 0);
+      Number((await stack.pool.query(`SELECT id FROM order_events WHERE order_id = $1 AND (payload->>'version')::int = $2`, [orderId, version])).rows[0]?.id ?? 0);
 
     const placed = await placeOrder(shop.id);
     const afterPlace = relayedUpTo();
     expect(await eventOf(placed.id, 1)).toBeGreaterThan(0);
     expect(afterPlace).toBeGreaterThanOrEqual(await eventOf(placed.id, 1));
 
-    const changed = await new Client(base).patch(`/api/track/${placed.trackingToken}`, { items: [{ productId: margherita, quantity: 2 }] });
+    const changed = await new Client(stack.base).patch(`/api/track/${placed.trackingToken}`, { items: [{ productId: margherita, quantity: 2 }] });
     expect(changed.status).toBe(200);
     expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(placed.id, 2));
 
@@ -185,7 +177,7 @@ describe('the API answers once the change is on its way to the screens', () => {
     expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(placed.id, 3));
 
     const other = await placeOrder(shop.id);
-    expect((await new Client(base).post(`/api/track/${other.trackingToken}/cancel`)).status).toBe(200);
+    expect((await new Client(stack.base).post(`/api/track/${other.trackingToken}/cancel`)).status).toBe(200);
     expect(relayedUpTo()).toBeGreaterThanOrEqual(await eventOf(other.id, 2));
   });
 });
@@ -204,7 +196,7 @@ describe('a screen that was away catches up', () => {
     const second = await placeOrder(SHOPS.montparnasse);
     await placeOrder(SHOPS.canal);
     await move(kitchen.client, first.id, 'ready');
-    const missed = await listEventsAfter(pool, { pizzeriaId: SHOPS.montparnasse }, lastSeen.eventId, 100);
+    const missed = await listEventsAfter(stack.pool, { pizzeriaId: SHOPS.montparnasse }, lastSeen.eventId, 100);
     expect(missed).toHaveLength(3);
     const before = seen.events.length;
 
@@ -224,12 +216,12 @@ describe('a screen that was away catches up', () => {
 
   it('a customer whose tracking page reconnects gets the steps it missed', async () => {
     const placed = await placeOrder(SHOPS.montparnasse);
-    const [placedEvent] = await storedEvents(pool, placed.id);
+    const [placedEvent] = await storedEvents(stack.pool, placed.id);
     const tracking = await socket({ trackingToken: placed.trackingToken });
     const seen = collect(tracking);
     expect(await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id })).toEqual({ data: { lastEventId: placedEvent.id } });
     tracking.disconnect();
-    const kitchen = await new Client(base).login('kitchen.montparnasse@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.montparnasse@ocpizza.test');
     await move(kitchen, placed.id, 'preparing');
     tracking.connect();
     await new Promise<void>((resolve) => tracking.once('connect', () => resolve()));
@@ -241,7 +233,7 @@ describe('a screen that was away catches up', () => {
   it('a screen that claims an event newer than any is told to reload a snapshot', async () => {
     const { socket: s } = await staffSocket('kitchen.montparnasse@ocpizza.test');
     const seen = collect(s);
-    const { rows } = await pool.query('SELECT max(id)::int AS last FROM order_events');
+    const { rows } = await stack.pool.query('SELECT max(id)::int AS last FROM order_events');
     const ack = await subscribe(s, { scope: 'kitchen', lastEventId: rows[0].last + 1000 });
     expect(ack).toEqual({ data: { resync: true, lastEventId: rows[0].last } });
     expect(seen.events).toEqual([]);
@@ -255,7 +247,7 @@ describe('a screen that was away catches up', () => {
     for (let i = 0; i <= RESUME_MAX_EVENTS; i++) await placeOrder(SHOPS.montparnasse);
     kitchen.socket.connect();
     await new Promise<void>((resolve) => kitchen.socket.once('connect', () => resolve()));
-    const { rows } = await pool.query('SELECT max(id)::int AS last FROM order_events');
+    const { rows } = await stack.pool.query('SELECT max(id)::int AS last FROM order_events');
     const ack = await subscribe(kitchen.socket, { scope: 'kitchen', lastEventId: data.lastEventId });
     expect(ack).toEqual({ data: { resync: true, lastEventId: rows[0].last } });
     expect(seen.events).toEqual([]);
@@ -270,7 +262,7 @@ describe('event ids are given in commit order, without writers waiting for each 
   beforeAll(async () => {
     orderId = (await placeOrder(SHOPS.canal)).id;
     client = async (n) => {
-      const cs = await Promise.all(Array.from({ length: n }, () => pool.connect()));
+      const cs = await Promise.all(Array.from({ length: n }, () => stack.pool.connect()));
       held.push(...cs);
       return cs;
     };
@@ -282,9 +274,9 @@ describe('event ids are given in commit order, without writers waiting for each 
     }
   });
 
-  const maxId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS m FROM order_events')).rows[0].m);
+  const maxId = async () => Number((await stack.pool.query('SELECT coalesce(max(id), 0) AS m FROM order_events')).rows[0].m);
   const published = async (actor: string) =>
-    (await pool.query<{ id: number }>('SELECT id FROM order_events WHERE actor = $1', [actor])).rows.map((r) => r.id);
+    (await stack.pool.query<{ id: number }>('SELECT id FROM order_events WHERE actor = $1', [actor])).rows.map((r) => r.id);
 
   /** A reader that keeps asking for "events after the last one I saw", as the relay does. */
   function startReader(from: number) {
@@ -292,7 +284,7 @@ describe('event ids are given in commit order, without writers waiting for each 
     let last = from;
     let stop = false;
     const readBatch = async () => {
-      const { rows } = await pool.query<{ id: number; actor: string }>(
+      const { rows } = await stack.pool.query<{ id: number; actor: string }>(
         'SELECT id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT 1000',
         [last],
       );
@@ -316,7 +308,7 @@ describe('event ids are given in commit order, without writers waiting for each 
 
   it('an event held uncommitted blocks no one and is not published; when it commits it gets a later id than one committed meanwhile, and no reader skips it', async () => {
     const [a, b] = await client(2);
-    const order = (await getOrder(pool, orderId))!;
+    const order = (await getOrder(stack.pool, orderId))!;
     const reader = startReader(await maxId());
     const tag = `test:${Date.now()}`;
 
@@ -326,13 +318,13 @@ describe('event ids are given in commit order, without writers waiting for each 
     await b.query('BEGIN');
     await appendEvent(b, 'order.modified', `${tag}:b`, order);
     await b.query('COMMIT');
-    await publishEvents(pool);
+    await publishEvents(stack.pool);
     const [bId] = await published(`${tag}:b`);
     expect(bId).toBeGreaterThan(0);
     expect(await published(`${tag}:a`)).toEqual([]); // not committed, not published
 
     await a.query('COMMIT');
-    await publishEvents(pool);
+    await publishEvents(stack.pool);
     const [aId] = await published(`${tag}:a`);
     expect(aId).toBeGreaterThan(bId);
     const seen = (await reader.stop()).filter((e) => e.actor.startsWith(tag));
@@ -341,7 +333,7 @@ describe('event ids are given in commit order, without writers waiting for each 
 
   it('the hub publishes a committed event by itself, within moments', async () => {
     const [a] = await client(1);
-    const order = (await getOrder(pool, orderId))!;
+    const order = (await getOrder(stack.pool, orderId))!;
     const actor = `test:${Date.now()}:alone`;
     await a.query('BEGIN');
     await appendEvent(a, 'order.modified', actor, order);
@@ -359,7 +351,7 @@ describe('event ids are given in commit order, without writers waiting for each 
         return c;
       }),
     );
-    const order = (await getOrder(pool, orderId))!;
+    const order = (await getOrder(stack.pool, orderId))!;
     const reader = startReader(await maxId());
     const tag = `test:${Date.now()}`;
     const pause = () => new Promise((r) => setTimeout(r, Math.random() * 15));
@@ -388,7 +380,7 @@ describe('event ids are given in commit order, without writers waiting for each 
     writing = false;
     await Promise.all(racing);
     await Promise.all(publishers.map((p) => p.end()));
-    await publishEvents(pool);
+    await publishEvents(stack.pool);
     const seen = (await reader.stop()).filter((e) => e.actor.startsWith(tag));
     expect(appended).toHaveLength(40);
     // every event once, in id order, and ids given in commit order: each writer's rounds in sequence
@@ -404,32 +396,32 @@ describe('event ids are given in commit order, without writers waiting for each 
     const placed = await placeOrder(SHOPS.canal);
     const kitchen = {
       kind: 'staff' as const,
-      id: await userId(pool, 'kitchen.canal@ocpizza.test'),
+      id: await userId(stack.pool, 'kitchen.canal@ocpizza.test'),
       role: 'kitchen' as const,
       pizzeriaId: SHOPS.canal,
       name: 'kitchen',
     };
     // two screens bump the same ticket at once, twice over: each move that lands is one version
     const tries = ['preparing', 'preparing', 'ready', 'ready'] as const;
-    await Promise.allSettled(tries.map((to) => advanceOrder(pool, kitchen, placed.id, to)));
-    const order = (await getOrder(pool, placed.id))!;
+    await Promise.allSettled(tries.map((to) => advanceOrder(stack.pool, kitchen, placed.id, to)));
+    const order = (await getOrder(stack.pool, placed.id))!;
     expect(order.version).toBeGreaterThanOrEqual(2);
-    await waitUntil(async () => (await storedEvents(pool, placed.id)).length === order.version, 10_000, 'the moves to be published');
-    const stored = await storedEvents(pool, placed.id);
+    await waitUntil(async () => (await storedEvents(stack.pool, placed.id)).length === order.version, 10_000, 'the moves to be published');
+    const stored = await storedEvents(stack.pool, placed.id);
     expect(stored.map((e) => e.version)).toEqual(Array.from({ length: order.version }, (_, i) => i + 1));
   });
 });
 
 describe('the relay survives losing its listening connection', () => {
   const hubListening = async () =>
-    ((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount ?? 0) > 0;
+    ((await stack.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount ?? 0) > 0;
   // kills the hub's LISTEN connection, once the hub has one again: after a kill it reconnects with a backoff,
   // which on a busy machine can outlast the next round's order
   const killListener = async () => {
     await waitUntil(hubListening, 10_000, 'the hub to listen again');
     return (
       (
-        await pool.query(
+        await stack.pool.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`,
         )
       ).rowCount ?? 0
@@ -440,7 +432,7 @@ describe('the relay survives losing its listening connection', () => {
     const manager = await staffSocket('manager.canal@ocpizza.test');
     const seen = collect(manager.socket);
     await subscribe(manager.socket, { scope: 'shop' });
-    const kitchen = await new Client(base).login('kitchen.canal@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.canal@ocpizza.test');
 
     const orders: string[] = [];
     for (let round = 0; round < 4; round++) {
@@ -460,7 +452,7 @@ describe('the relay survives losing its listening connection', () => {
 
     for (const id of orders) {
       const mine = ofOrder(seen.events, id);
-      const stored = await storedEvents(pool, id);
+      const stored = await storedEvents(stack.pool, id);
       expect(mine.map((e) => e.eventId)).toEqual(stored.map((e) => e.id));
       expect(mine.map((e) => e.order.version)).toEqual(stored.map((_, i) => i + 1));
     }
@@ -477,25 +469,25 @@ describe('the relay survives losing its listening connection', () => {
     await seen.waitFor((e) => e.order.id === placed.id);
     const kitchenActor = {
       kind: 'staff' as const,
-      id: await userId(pool, 'kitchen.canal@ocpizza.test'),
+      id: await userId(stack.pool, 'kitchen.canal@ocpizza.test'),
       role: 'kitchen' as const,
       pizzeriaId: SHOPS.canal,
       name: 'Cuisine Canal',
     };
-    const dbName = (await pool.query('SELECT current_database() AS d')).rows[0].d;
+    const dbName = (await stack.pool.query('SELECT current_database() AS d')).rows[0].d;
     const adminUrl = new URL(inject('databaseUrl'));
     adminUrl.pathname = '/postgres';
     const admin = new PgClient({ connectionString: adminUrl.toString() });
     await admin.connect();
     // the test's pool keeps open connections; new connections to the database are refused for a while
-    await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+    await Promise.all([stack.pool.query('SELECT 1'), stack.pool.query('SELECT 1')]);
     await waitUntil(hubListening, 10_000, 'the hub to listen');
     try {
       await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS false`);
       expect(await killListener()).toBeGreaterThan(0);
-      await advanceOrder(pool, kitchenActor, placed.id, 'preparing');
+      await advanceOrder(stack.pool, kitchenActor, placed.id, 'preparing');
       // the hub really was away when it committed, and nothing else will notify after it
-      expect((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount).toBe(0);
+      expect((await stack.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount).toBe(0);
     } finally {
       await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS true`);
       await admin.end();

@@ -2,26 +2,15 @@
 // first name and the fulfilment (never the phone, the address, the door code or the spot), a driver
 // offered a delivery the street without its number and the distance, the driver who took it all of
 // it; live, when a screen replays what it missed, and in the API's answers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../server/app.ts';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
-import { Client, collect, connectSocket, createShop, move, productId, startTestApp, subscribe, testPool, userId, type TestSocket } from './helpers.ts';
+import { Client, collect, connectSocket, createShop, move, productId, subscribe, userId } from './helpers.ts';
+import { useStack } from './services.ts';
 
-const pool = testPool();
-let app: App;
-let base: string;
-const opened: TestSocket[] = [];
+const stack = useStack({ env: { LOG_LEVEL: 'error' } });
 
-beforeAll(async () => {
-  ({ app, base } = await startTestApp({ LOG_LEVEL: 'error' }));
-});
-afterAll(async () => {
-  for (const s of opened) s.close();
-  await app.close();
-  await pool.end();
-});
 
 const PHONE = '06 12 34 56 78';
 const SPOT = { lat: 48.8551, lng: 2.3751 };
@@ -31,8 +20,8 @@ const PRIVATE = [PHONE, '0612345678', '12 bis', '4B21', '3e gauche', 'Sonner', '
 const leaks = (payload: unknown) => PRIVATE.filter((p) => JSON.stringify(payload).includes(p));
 
 async function socketOf(cookie: string, req: Parameters<typeof subscribe>[1]) {
-  const socket = await connectSocket(base, { cookie });
-  opened.push(socket);
+  const socket = await connectSocket(stack.base, { cookie });
+  stack.sockets.push(socket);
   const seen = collect(socket);
   const ack = await subscribe(socket, req);
   expect(ack).toMatchObject({ data: { lastEventId: expect.any(Number) } });
@@ -41,18 +30,18 @@ async function socketOf(cookie: string, req: Parameters<typeof subscribe>[1]) {
 
 describe('each screen gets what it needs', () => {
   it('the kitchen never sees the phone, address, door code or spot; an offered driver sees the street and the distance; the assigned driver and the shop see it all', async () => {
-    const shop = await createShop(pool, 'screens');
-    const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(base).login(e)));
+    const shop = await createShop(stack.pool, 'screens');
+    const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
     await driver.post('/api/driver/shift', { onShift: true });
-    const driverId = await userId(pool, shop.email('driver1'));
+    const driverId = await userId(stack.pool, shop.email('driver1'));
 
     const kitchenScreen = await socketOf(kitchen.cookie, { scope: 'kitchen', pizzeriaId: shop.id });
     const shopScreen = await socketOf(manager.cookie, { scope: 'shop', pizzeriaId: shop.id });
     const phone = await socketOf(driver.cookie, { scope: 'driver' });
 
-    const placed = await new Client(base).post('/api/orders', {
+    const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Camille Martin', phone: PHONE }, address: ADDRESS,
-      items: [{ productId: await productId(pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
+      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const id = placed.body.id as string;
@@ -66,7 +55,7 @@ describe('each screen gets what it needs', () => {
     expect(ready.body).toMatchObject({ customer: { name: 'Camille' }, fulfilment: 'delivery', address: null });
 
     // dispatch offers it to the driver: street and distance only, until they accept
-    const offered = await dispatchOrder(pool, null, id, { offerTimeoutMs: 60_000, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
+    const offered = await dispatchOrder(stack.pool, null, id, { offerTimeoutMs: 60_000, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
     expect(offered).toMatchObject({ state: 'offered' });
     const offer = await phone.seen.waitFor(of('order.offered'));
     expect(offer.order.customer).toEqual({ name: 'Camille' });
@@ -118,18 +107,18 @@ describe('each screen gets what it needs', () => {
   });
 
   it('a driver the delivery is taken from is told so, without the details they no longer need', async () => {
-    const shop = await createShop(pool, 'screens-taken');
-    const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(base).login(e)));
+    const shop = await createShop(stack.pool, 'screens-taken');
+    const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
     await driver.post('/api/driver/shift', { onShift: true });
     const phone = await socketOf(driver.cookie, { scope: 'driver' });
-    const placed = await new Client(base).post('/api/orders', {
+    const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Camille Martin', phone: PHONE }, address: ADDRESS,
-      items: [{ productId: await productId(pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
+      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
     });
     const id = placed.body.id as string;
     await move(kitchen, id, 'preparing');
     await move(kitchen, id, 'ready');
-    const driverId = await userId(pool, shop.email('driver1'));
+    const driverId = await userId(stack.pool, shop.email('driver1'));
     expect((await manager.post(`/api/orders/${id}/assign`, { driverId })).status).toBe(200);
     await phone.seen.waitFor((e) => e.order.id === id && e.order.driver?.id === driverId);
     expect((await manager.post(`/api/orders/${id}/assign`, { driverId: null })).status).toBe(200);

@@ -1,12 +1,14 @@
-// What several test files start the same way: the app with its workers on the run's database and
-// queues, the environment that points both at the local Stripe server, and an SMTP server that
-// keeps what it receives.
+// What the test files start the same way: the stack (the app, its workers if the file needs them,
+// and a pool, on the run's database and queues, with one set of settings), the environment that
+// points it at the local Stripe server, an SMTP server and an SMS gateway that keep what they receive.
 import { createServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type pg from 'pg';
-import { freePort, silentLog, startTestApp, testConfig, testPool, workersStartFromNow } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { freePort, startTestApp, testConfig, testLog, testPool, workersStartFromNow, type TestSocket } from './helpers.ts';
+import type { App, AppOptions } from '../server/app.ts';
+import type { Config } from '../src/lib/server/config.ts';
 import { startWorkers } from '../workers/workers.ts';
 
 /** The three Stripe keys (test-shaped, not real) and the local server's address, as the app and workers read them. */
@@ -17,33 +19,149 @@ export const stripeEnv = (apiUrl: string, webhookSecret: string) => ({
   STRIPE_API_URL: apiUrl,
 });
 
+type Env = Record<string, string>;
+type Workers = Awaited<ReturnType<typeof startWorkers>>;
+
+export interface StackOptions {
+  /**
+   * The settings of the stack over the tests' own (testConfig), the same for the app and the
+   * workers; a function when they name something the file starts first (a local SMTP or Stripe
+   * server), read when the stack starts.
+   */
+  env?: Env | (() => Env | Promise<Env>);
+  /** The workers too, their reactor starting from now: events of other test files are not replayed. */
+  workers?: boolean;
+  /** How many hubs (apps) on the same settings; `app` and `base` are the first's. */
+  hubs?: number;
+  /** What else the apps are made with (another payment provider's webhook). */
+  app?: Omit<AppOptions, 'config' | 'log'>;
+  /** What else the workers are made with (another payment provider). */
+  workerOptions?: Parameters<typeof startWorkers>[2];
+}
+
 export interface Stack {
+  /** The first hub, and the address its HTTP and socket clients use. */
   app: App;
   base: string;
+  /** Every hub: one unless `hubs` said more. */
+  hubs: { app: App; base: string }[];
+  /** The settings the apps and the workers run with. */
+  config: Config;
+  /** A pool on the run's database, for what a test reads or sets up directly. */
   pool: pg.Pool;
-  workers: Awaited<ReturnType<typeof startWorkers>>;
+  /** The workers (only with `workers: true`). */
+  workers: Workers;
+  /** The sockets a test opened and keeps here: closed after the file, before the stack. */
+  sockets: TestSocket[];
+  /** Stops the first hub, as a server that goes away (its port is kept for `startApp`). */
+  stopApp(): Promise<void>;
+  /** Starts the first hub again on the port it had, with the same settings. */
+  startApp(): Promise<void>;
+  /** Stops the workers, as workers that are down for a while. */
+  stopWorkers(): Promise<void>;
+  /** Starts the workers again, with the same settings. */
+  startWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The server and the workers with the same settings; the workers' reactor starts from now, so
- * events of other test files are not replayed.
+ * The app (one hub or more) and, if asked, the workers, with the same settings by construction;
+ * `close` ends what started. Most files want `useStack`; this is for a stack of a test's own.
  */
-export async function startStack(env: Record<string, string>): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const env = typeof opts.env === 'function' ? await opts.env() : (opts.env ?? {});
+  const config = testConfig(env);
   const pool = testPool();
-  await workersStartFromNow(pool);
-  const { app, base } = await startTestApp(env);
-  const workers = await startWorkers(testConfig(env), silentLog);
+  const hubs: { app: App; base: string }[] = [];
+  let stopped = false;
+  let workers: Workers | null = null;
+  const sockets: TestSocket[] = [];
+  const close = async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await workers?.close();
+    for (const [i, h] of hubs.entries()) if (i > 0 || !stopped) await h.app.close();
+    await pool.end();
+  };
+  try {
+    if (opts.workers) await workersStartFromNow(pool);
+    for (let i = 0; i < (opts.hubs ?? 1); i++) {
+      const { app, base } = await startTestApp(env, opts.app);
+      hubs.push({ app, base });
+    }
+    if (opts.workers) workers = await startWorkers(config, testLog(config), opts.workerOptions);
+  } catch (err) {
+    await close();
+    throw err;
+  }
   return {
-    app,
-    base,
-    pool,
-    workers,
-    async close() {
-      await workers.close();
-      await app.close();
-      await pool.end();
+    get app() {
+      if (stopped) throw new Error('the app is stopped');
+      return hubs[0].app;
     },
+    base: hubs[0].base,
+    hubs,
+    config,
+    pool,
+    sockets,
+    get workers() {
+      if (!workers) throw new Error(opts.workers ? 'the workers are stopped' : 'this stack has no workers: useStack({ workers: true })');
+      return workers;
+    },
+    async stopApp() {
+      if (stopped) return;
+      stopped = true;
+      await hubs[0].app.close();
+    },
+    async startApp() {
+      if (!stopped) return;
+      ({ app: hubs[0].app } = await startTestApp(env, { ...opts.app, port: Number(new URL(hubs[0].base).port) }));
+      stopped = false;
+    },
+    async stopWorkers() {
+      const stopping = workers;
+      workers = null;
+      await stopping?.close();
+    },
+    async startWorkers() {
+      workers ??= await startWorkers(config, testLog(config), opts.workerOptions);
+    },
+    close,
+  };
+}
+
+/**
+ * The stack of a test file: started before its tests (beforeAll), closed after them (afterAll,
+ * after the file's own afterAll hooks registered later, so those still have the app and the pool).
+ * Its fields are read in hooks and tests, once it has started.
+ */
+export function useStack(opts: StackOptions = {}): Stack {
+  let stack: Stack | null = null;
+  // kept before the start too: a file's helpers may hold on to it
+  const sockets: TestSocket[] = [];
+  beforeAll(async () => {
+    stack = await startStack(opts);
+  });
+  afterAll(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await stack?.close();
+  });
+  const started = (): Stack => {
+    if (!stack) throw new Error('the stack starts in beforeAll: read it in a hook or a test');
+    return stack;
+  };
+  return {
+    get app() { return started().app; },
+    get base() { return started().base; },
+    get hubs() { return started().hubs; },
+    get config() { return started().config; },
+    get pool() { return started().pool; },
+    get workers() { return started().workers; },
+    sockets,
+    stopApp: () => started().stopApp(),
+    startApp: () => started().startApp(),
+    stopWorkers: () => started().stopWorkers(),
+    startWorkers: () => started().startWorkers(),
+    close: () => started().close(),
   };
 }
 

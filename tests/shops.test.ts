@@ -1,27 +1,16 @@
 // Shops in the back office, against real Postgres, Redis and Socket.io: the rush switch pauses
 // online orders and the open storefronts know at once; head office keeps hours, days closed, zone
 // and target preparation time, and opens a new shop; managers touch only their own shop's switch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { Client, addressFor, connectSocket, createShop, customer, productId, startTestApp, subscribe, testPool, waitUntil, type TestSocket } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, addressFor, connectSocket, createShop, customer, productId, subscribe, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
 import type { ShopStatus } from '../src/lib/realtime/contract.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let margherita: number;
-const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await app?.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 const settings = (over: Record<string, unknown> = {}) => ({
@@ -33,17 +22,17 @@ const settings = (over: Record<string, unknown> = {}) => ({
   deliveryRadiusM: 3000,
   ...over,
 });
-const online = (shop: number) => new Client(base).post('/api/orders', {
+const online = (shop: number) => new Client(stack.base).post('/api/orders', {
   pizzeriaId: shop, fulfilment: 'delivery', customer, address: addressFor(shop), items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
 });
 
 describe('the rush switch', () => {
   it('a manager pauses online orders: open storefronts know at once, online orders are refused, the phone still takes them; resumed, they go in', async () => {
-    const shop = await createShop(pool, 'rush');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const counter = await new Client(base).login(shop.email('counter'));
-    const visitor = await connectSocket(base);
-    sockets.push(visitor);
+    const shop = await createShop(stack.pool, 'rush');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const visitor = await connectSocket(stack.base);
+    stack.sockets.push(visitor);
     const seen: ShopStatus[] = [];
     visitor.on('shop:status', (e) => seen.push(e));
     expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
@@ -59,21 +48,21 @@ describe('the rush switch', () => {
     await manager.post(`/api/shops/${shop.id}/online`, { paused: 'false' });
     await waitUntil(() => seen.some((e) => e.pizzeriaId === shop.id && !e.onlinePaused), 5000, 'the storefront told again');
     expect((await online(shop.id)).status).toBe(201);
-    const { rows } = await pool.query(`SELECT action FROM audit_log WHERE entity = 'shop' AND entity_id = $1 ORDER BY id`, [String(shop.id)]);
+    const { rows } = await stack.pool.query(`SELECT action FROM audit_log WHERE entity = 'shop' AND entity_id = $1 ORDER BY id`, [String(shop.id)]);
     expect(rows.map((r) => r.action)).toEqual(['shop.pause_online', 'shop.resume_online']);
 
     // another shop's manager, the kitchen, a bad value
-    const other = await createShop(pool, 'rush-other');
-    expect((await (await new Client(base).login(other.email('manager'))).post(`/api/shops/${shop.id}/online`, { paused: true })).status).toBe(403);
-    expect((await (await new Client(base).login(shop.email('kitchen'))).post(`/api/shops/${shop.id}/online`, { paused: true })).status).toBe(403);
+    const other = await createShop(stack.pool, 'rush-other');
+    expect((await (await new Client(stack.base).login(other.email('manager'))).post(`/api/shops/${shop.id}/online`, { paused: true })).status).toBe(403);
+    expect((await (await new Client(stack.base).login(shop.email('kitchen'))).post(`/api/shops/${shop.id}/online`, { paused: true })).status).toBe(403);
     expect((await manager.post(`/api/shops/${shop.id}/online`, { paused: 'maybe' })).status).toBe(422);
   });
 });
 
 describe("head office keeps a shop's settings", () => {
   it('hours and a day closed refuse online orders with when it opens; the zone and the target are kept; managers may not', async () => {
-    const shop = await createShop(pool, 'hours');
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const shop = await createShop(stack.pool, 'hours');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
     const every = '00:00-12:00, 12:00-23:59';
     const week = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [`hours${d}`, every]));
@@ -105,20 +94,20 @@ describe("head office keeps a shop's settings", () => {
       expect(r.status, field).toBe(422);
       expect(r.body.error.fields[field], field).toBeTruthy();
     }
-    expect((await (await new Client(base).login(shop.email('manager'))).put(`/api/shops/${shop.id}`, settings())).status).toBe(403);
-    expect((await pool.query('SELECT delivery_polygon IS NOT NULL AS drawn FROM pizzerias WHERE id = $1', [shop.id])).rows[0].drawn).toBe(true);
+    expect((await (await new Client(stack.base).login(shop.email('manager'))).put(`/api/shops/${shop.id}`, settings())).status).toBe(403);
+    expect((await stack.pool.query('SELECT delivery_polygon IS NOT NULL AS drawn FROM pizzerias WHERE id = $1', [shop.id])).rows[0].drawn).toBe(true);
   });
 
   it('opens a new shop: empty stock (nothing to sell) until its first delivery', async () => {
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const slug = `t-new-${Date.now().toString(36)}`;
     const made = await admin.post('/api/shops', settings({ slug, name: 'OC Pizza Neuve' }));
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect((await admin.post('/api/shops', settings({ slug, name: 'Doublon' }))).status).toBe(409);
-    const menu = (await new Client(base).get(`/api/pizzerias/${made.body.id}/menu`)).body as { available: boolean }[];
+    const menu = (await new Client(stack.base).get(`/api/pizzerias/${made.body.id}/menu`)).body as { available: boolean }[];
     expect(menu.length).toBeGreaterThan(5);
     expect(menu.every((p) => !p.available)).toBe(true);
-    const { rows } = await pool.query('SELECT count(*)::int AS n, sum(on_hand)::int AS total FROM stock WHERE pizzeria_id = $1', [made.body.id]);
+    const { rows } = await stack.pool.query('SELECT count(*)::int AS n, sum(on_hand)::int AS total FROM stock WHERE pizzeria_id = $1', [made.body.id]);
     expect(rows[0]).toMatchObject({ total: 0 });
     expect(rows[0].n).toBeGreaterThan(10);
   });

@@ -3,55 +3,34 @@
 // are opened again, and it says so. The server runs with the limit per address the README gives
 // for a simulation. Real Postgres, Redis, Socket.io and workers; a shop of the test's own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type pg from 'pg';
-import { childEnv, createShop, freePort, silentLog, testConfig, testPool, waitUntil, workersStartFromNow } from './helpers.ts';
-import { createApp, type App } from '../server/app.ts';
-import { startWorkers } from '../workers/workers.ts';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { childEnv, createShop, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
 
 // the README's setting for a simulation; dispatch offers only to drivers whose phone is present
 const ENV = { RATE_LIMIT_ORDERS: '1000', DISPATCH_PRESENT_ONLY: 'true', DISPATCH_RETRY_MS: '300', PREP_TARGET_SECONDS: '600' };
 
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
-let app: App | null = null;
+const stack = useStack({ env: ENV, workers: true });
 let sim: ChildProcess | null = null;
-let port: number;
 let output = '';
 
-const startServer = async () => {
-  const a = await createApp({ config: testConfig(ENV), log: silentLog });
-  await a.listen(port, '127.0.0.1');
-  return a;
-};
-
-beforeAll(async () => {
-  pool = testPool();
-  await workersStartFromNow(pool);
-  port = await freePort();
-  app = await startServer();
-  workers = await startWorkers(testConfig(ENV), silentLog);
-}, 60_000);
-afterAll(async () => {
+afterAll(() => {
   if (sim && sim.exitCode === null) sim.kill('SIGKILL');
-  await workers?.close();
-  await app?.close();
-  await pool.end();
 });
 
 /** The orders of the shop, each with when it was placed and delivered. */
 const ordersOf = async (shop: number) =>
-  (await pool.query<{ id: string; status: string; created_at: Date; preparing_at: Date | null; delivered_at: Date | null }>(
+  (await stack.pool.query<{ id: string; status: string; created_at: Date; preparing_at: Date | null; delivered_at: Date | null }>(
     'SELECT id, status, created_at, preparing_at, delivered_at FROM orders WHERE pizzeria_id = $1',
     [shop],
   )).rows;
 
 describe('the simulator', () => {
   it('carries on after the server restarts: it says the server went away and came back, logs in again where its sessions were lost, and orders placed after the restart are baked and delivered', async () => {
-    const shop = await createShop(pool, 'sim');
+    const shop = await createShop(stack.pool, 'sim');
     sim = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/simulate.ts', '--base', `http://127.0.0.1:${port}`, '--shops', shop.slug, '--rate', '30', '--pace', '60', '--drivers', '2', '--decline', '0'],
+      ['--import', 'tsx', 'scripts/simulate.ts', '--base', stack.base, '--shops', shop.slug, '--rate', '30', '--pace', '60', '--drivers', '2', '--decline', '0'],
       {
         env: childEnv({ NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), QUEUE_PREFIX: inject('queuePrefix'), DEMO_PASSWORD: inject('demoPassword'), RATE_LIMIT_ORDERS: '1000' }),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,11 +45,10 @@ describe('the simulator', () => {
     expect(said('within RATE_LIMIT_ORDERS=1000')).toBe(true);
 
     // the server stops; meanwhile the sessions of the shop's staff are lost (a restored database, an expiry)
-    await app!.close();
-    app = null;
-    await pool.query(`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email LIKE $1)`, [`%.${shop.slug}@ocpizza.test`]);
+    await stack.stopApp();
+    await stack.pool.query(`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email LIKE $1)`, [`%.${shop.slug}@ocpizza.test`]);
     await waitUntil(() => said('server unreachable'), 15_000, `the simulator to notice:\n${output}`);
-    app = await startServer();
+    await stack.startApp();
     const restartedAt = new Date();
 
     // an order placed after the restart goes all the way: placed, baked, taken by a driver, delivered

@@ -2,7 +2,6 @@
 // connections per client address, checked origins, replays that never stop the relay, and a
 // logout that ends the session's sockets at once. Real Postgres, Redis and Socket.io.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import {
   Client,
   SHOPS,
@@ -11,36 +10,30 @@ import {
   productId,
   startTestApp,
   subscribe,
-  testPool,
   placeThroughApi,
   waitUntil,
   type TestSocket,
 } from './helpers.ts';
+import { useStack } from './services.ts';
 import type { App } from '../server/app.ts';
 import { SESSION_CACHE_MS } from '../src/lib/server/auth.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack({ env: { RESUME_MAX_EVENTS: '2000' } });
 let margherita: number;
 const open: TestSocket[] = [];
 const apps: App[] = [];
 
 beforeAll(async () => {
-  ({ app, base } = await startTestApp({ RESUME_MAX_EVENTS: '2000' }));
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
+  margherita = await productId(stack.pool, 'margherita');
 });
 afterEach(() => {
   for (const s of open.splice(0)) s.disconnect();
 });
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.close()));
-  await app.close();
-  await pool.end();
 });
 
-async function socket(opts: Parameters<typeof connectSocket>[1] = {}, at = base) {
+async function socket(opts: Parameters<typeof connectSocket>[1] = {}, at = stack.base) {
   const s = await connectSocket(at, { reconnection: false, ...opts });
   open.push(s);
   return s;
@@ -55,7 +48,7 @@ async function handshake(at: string, headers: Record<string, string> = {}) {
 /** Resolves with the reason when the server ends this socket. */
 const disconnected = (s: TestSocket) => new Promise<string>((resolve) => (s.connected ? s.once('disconnect', resolve) : resolve('already')));
 
-const placeOrder = (shop: number) => placeThroughApi(base, { pizzeriaId: shop, productId: margherita });
+const placeOrder = (shop: number) => placeThroughApi(stack.base, { pizzeriaId: shop, productId: margherita });
 
 /** A server of its own with these limits (its own queue prefix, so its counts start at zero). */
 async function limitedApp(overrides: Record<string, string>) {
@@ -69,19 +62,19 @@ describe('subscriptions per socket', () => {
     const s = await socket();
     expect(await subscribe(s, { scope: 'menu', pizzeriaId: 987_654 })).toMatchObject({ error: { code: 'not_found' } });
     expect(await subscribe(s, { scope: 'menu', pizzeriaId: SHOPS.bastille })).toMatchObject({ data: { lastEventId: expect.any(Number) } });
-    const rooms = app.hub.io.of('/').sockets.get(s.id!)!.rooms;
+    const rooms = stack.app.hub.io.of('/').sockets.get(s.id!)!.rooms;
     expect([...rooms].filter((r) => r.startsWith('menu:'))).toEqual([`menu:${SHOPS.bastille}`]);
   });
 
   it('a storefront switching shops follows one menu at a time', async () => {
     const s = await socket();
     for (const shop of Object.values(SHOPS)) await subscribe(s, { scope: 'menu', pizzeriaId: shop });
-    const rooms = app.hub.io.of('/').sockets.get(s.id!)!.rooms;
+    const rooms = stack.app.hub.io.of('/').sockets.get(s.id!)!.rooms;
     expect([...rooms].filter((r) => r.startsWith('menu:'))).toEqual([`menu:${SHOPS.canal}`]);
   });
 
   it('past the subscriptions a real screen needs, the socket is refused with a clear code, then disconnected', async () => {
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const s = await socket({ cookie: admin.cookie });
     const acks = [];
     for (const shop of Object.values(SHOPS)) acks.push(await subscribe(s, { scope: 'kitchen', pizzeriaId: shop }));
@@ -121,7 +114,7 @@ describe('subscriptions per socket', () => {
       const ack = await subscribe(s, h as never);
       expect(ack.error?.code, JSON.stringify(h)).toMatch(/^(invalid|forbidden)$/);
     }
-    const rooms = app.hub.io.of('/').sockets.get(s.id!)!.rooms;
+    const rooms = stack.app.hub.io.of('/').sockets.get(s.id!)!.rooms;
     expect(rooms.size).toBe(1); // its own room only
   });
 
@@ -139,7 +132,7 @@ describe('replays never stop the relay', () => {
   it('while hundreds of screens replay a long history, a new order still reaches the kitchen before they are done', async () => {
     // a history to replay: enough events in Bastille
     for (let i = 0; i < 40; i++) await placeOrder(SHOPS.bastille);
-    const kitchen = await new Client(base).login('kitchen.bastille@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.bastille@ocpizza.test');
     const watcher = await socket({ cookie: kitchen.cookie });
     const seen = collect(watcher);
     await subscribe(watcher, { scope: 'kitchen' });
@@ -165,9 +158,9 @@ describe('replays never stop the relay', () => {
   });
 
   it('a screen that replays gets what happened meanwhile once, and in order', async () => {
-    const kitchen = await new Client(base).login('kitchen.montmartre@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
     const first = await placeOrder(SHOPS.montmartre);
-    const { rows } = await pool.query<{ id: number }>('SELECT min(id)::int AS id FROM order_events WHERE order_id = $1', [first.id]);
+    const { rows } = await stack.pool.query<{ id: number }>('SELECT min(id)::int AS id FROM order_events WHERE order_id = $1', [first.id]);
     const s = await socket({ cookie: kitchen.cookie });
     const seen = collect(s);
     // orders keep coming while the screen replays
@@ -207,9 +200,9 @@ describe('connections per client address', () => {
 
 describe('origins', () => {
   it('a socket handshake from another origin is refused with 403; the same origin and non-browser clients are let in', async () => {
-    const port = new URL(base).port;
+    const port = new URL(stack.base).port;
     // a page on the same host, another port: same site, another origin
-    expect(await handshake(base, { origin: 'http://127.0.0.1:5999' })).toMatchObject({ status: 403, body: expect.stringContaining('bad_origin') });
+    expect(await handshake(stack.base, { origin: 'http://127.0.0.1:5999' })).toMatchObject({ status: 403, body: expect.stringContaining('bad_origin') });
     await expect(socket({ headers: { origin: 'http://evil.example' } })).rejects.toThrow();
     await expect(socket({ headers: { origin: `http://127.0.0.1:${port}` } })).resolves.toBeTruthy();
     await expect(socket()).resolves.toBeTruthy();
@@ -224,8 +217,8 @@ describe('origins', () => {
 
 describe('sessions', () => {
   it('logging out ends that session\'s sockets at once: no customer details reach them afterwards', async () => {
-    const kitchen = await new Client(base).login('kitchen.batignolles@ocpizza.test');
-    const other = await new Client(base).login('kitchen.batignolles@ocpizza.test');
+    const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
+    const other = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
     const s = await socket({ cookie: kitchen.cookie });
     const stays = await socket({ cookie: other.cookie });
     await subscribe(s, { scope: 'kitchen' });
@@ -242,9 +235,9 @@ describe('sessions', () => {
   });
 
   it('a session ended elsewhere (another server, housekeeping) stops opening the API within moments, though the API keeps sessions it has seen in memory', async () => {
-    const manager = await new Client(base).login('manager.canal@ocpizza.test');
+    const manager = await new Client(stack.base).login('manager.canal@ocpizza.test');
     expect((await manager.get('/api/orders')).status).toBe(200); // now known to this server
-    const { rows } = await pool.query(
+    const { rows } = await stack.pool.query(
       `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'manager.canal@ocpizza.test') RETURNING id`,
     );
     expect(rows.length).toBeGreaterThan(0);
@@ -254,16 +247,16 @@ describe('sessions', () => {
   });
 
   it('a disabled account loses its sockets and its sessions', async () => {
-    const driver = await new Client(base).login('driver2.canal@ocpizza.test');
+    const driver = await new Client(stack.base).login('driver2.canal@ocpizza.test');
     const s = await socket({ cookie: driver.cookie });
     await subscribe(s, { scope: 'driver' });
     const gone = disconnected(s);
-    await pool.query(`UPDATE users SET active = false WHERE email = 'driver2.canal@ocpizza.test'`);
+    await stack.pool.query(`UPDATE users SET active = false WHERE email = 'driver2.canal@ocpizza.test'`);
     try {
       expect(await gone).toBe('io server disconnect');
       expect((await driver.get('/api/auth/me')).body.user).toBeNull();
     } finally {
-      await pool.query(`UPDATE users SET active = true WHERE email = 'driver2.canal@ocpizza.test'`);
+      await stack.pool.query(`UPDATE users SET active = true WHERE email = 'driver2.canal@ocpizza.test'`);
     }
   });
 });

@@ -2,30 +2,17 @@
 // sold-out pizza back on open menus live; a count records the difference with its reason and is
 // refused below what orders hold; the low threshold raises and clears a live alert; only the
 // shop's managers and head office may change it; every change is in the audit log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { Client, connectSocket, createShop, placeThroughApi, productId, startTestApp, subscribe, testPool, type TestSocket } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { describe, expect, it } from 'vitest';
+import { Client, connectSocket, createShop, placeThroughApi, productId, subscribe, type TestSocket } from './helpers.ts';
+import { useStack } from './services.ts';
 import type { LowStockAlert, MenuAvailability } from '../src/lib/realtime/contract.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
-const sockets: TestSocket[] = [];
+const stack = useStack();
 
-beforeAll(async () => {
-  pool = testPool();
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await app?.close();
-  await pool.end();
-});
 
 /** The ingredient only the Truffe pizza uses, and how much one takes. */
 async function truffleIngredient() {
-  const { rows } = await pool.query<{ ingredient_id: number; quantity: number }>(
+  const { rows } = await stack.pool.query<{ ingredient_id: number; quantity: number }>(
     `SELECT r.ingredient_id, r.quantity FROM recipe_ingredients r JOIN products p ON p.id = r.product_id
      WHERE p.slug = 'truffe' AND NOT EXISTS (SELECT 1 FROM recipe_ingredients o JOIN products q ON q.id = o.product_id
                                              WHERE o.ingredient_id = r.ingredient_id AND q.slug <> 'truffe')`,
@@ -51,25 +38,25 @@ function listen<T>(socket: TestSocket, event: 'menu:availability' | 'stock:low')
 }
 
 const shelf = async (shop: number, ingredient: number) =>
-  (await pool.query('SELECT on_hand, reserved, free FROM stock_levels WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, ingredient])).rows[0];
+  (await stack.pool.query('SELECT on_hand, reserved, free FROM stock_levels WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop, ingredient])).rows[0];
 
 describe('a delivery received', () => {
   it('puts a sold-out pizza back on an open menu, live, without a reload', async () => {
-    const shop = await createShop(pool, 'restock');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const truffe = await productId(pool, 'truffe');
+    const shop = await createShop(stack.pool, 'restock');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const truffe = await productId(stack.pool, 'truffe');
     const t = await truffleIngredient();
     // one Truffe left on the shelf
-    await pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, t.quantity]);
+    await stack.pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, t.quantity]);
 
-    const visitor = await connectSocket(base);
-    sockets.push(visitor);
+    const visitor = await connectSocket(stack.base);
+    stack.sockets.push(visitor);
     const menu = listen<MenuAvailability>(visitor, 'menu:availability');
     expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
-    await placeThroughApi(base, { pizzeriaId: shop.id, productId: truffe });
+    await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: truffe });
     const soldOut = await menu.next((e) => e.products.some((p) => p.id === truffe && !p.available));
     expect(soldOut.e.pizzeriaId).toBe(shop.id);
-    expect((await new Client(base).get(`/api/pizzerias/${shop.id}/menu`)).body.find((p: { id: number }) => p.id === truffe).available).toBe(false);
+    expect((await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu`)).body.find((p: { id: number }) => p.id === truffe).available).toBe(false);
 
     // the morning's delivery: three more
     const before = menu.got.length;
@@ -82,19 +69,19 @@ describe('a delivery received', () => {
     // the movement and its trace
     const moves = (await manager.get(`/api/shops/${shop.id}/stock/movements`)).body;
     expect(moves.rows[0]).toMatchObject({ kind: 'delivery', quantity: 3 * t.quantity, shelfAfter: 4 * t.quantity, supplier: 'Tartufi Italia', receivedOn: '2026-11-22' });
-    const { rows } = await pool.query(`SELECT action, before, after FROM audit_log WHERE entity = 'stock' AND entity_id = $1 ORDER BY id DESC LIMIT 1`, [`${shop.id}:${t.ingredient_id}`]);
+    const { rows } = await stack.pool.query(`SELECT action, before, after FROM audit_log WHERE entity = 'stock' AND entity_id = $1 ORDER BY id DESC LIMIT 1`, [`${shop.id}:${t.ingredient_id}`]);
     expect(rows[0]).toMatchObject({ action: 'stock.delivery', before: { shelf: t.quantity, free: 0 }, after: { shelf: 4 * t.quantity, free: 3 * t.quantity } });
   });
 });
 
 describe('a count', () => {
   it('records the difference with its reason; below what orders hold it is refused, with a clear message, and changes nothing', async () => {
-    const shop = await createShop(pool, 'count');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const truffe = await productId(pool, 'truffe');
+    const shop = await createShop(stack.pool, 'count');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const truffe = await productId(stack.pool, 'truffe');
     const t = await truffleIngredient();
-    await pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 10 * t.quantity]);
-    await placeThroughApi(base, { pizzeriaId: shop.id, productId: truffe, quantity: 2 });
+    await stack.pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 10 * t.quantity]);
+    await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: truffe, quantity: 2 });
     expect(await shelf(shop.id, t.ingredient_id)).toEqual({ on_hand: 10 * t.quantity, reserved: 2 * t.quantity, free: 8 * t.quantity });
 
     const below = await manager.post(`/api/shops/${shop.id}/stock/counts`, { ingredientId: t.ingredient_id, counted: t.quantity, reason: 'count' });
@@ -132,15 +119,15 @@ describe('a count', () => {
 
 describe('who may change it', () => {
   it("a shop's manager and head office only: another shop's manager, the kitchen and a driver are refused; head office reads the audit log", async () => {
-    const shop = await createShop(pool, 'who');
-    const other = await createShop(pool, 'who-other');
+    const shop = await createShop(stack.pool, 'who');
+    const other = await createShop(stack.pool, 'who-other');
     const t = await truffleIngredient();
     const body = { ingredientId: t.ingredient_id, quantity: 100 };
-    const as = async (email: string) => new Client(base).login(email);
+    const as = async (email: string) => new Client(stack.base).login(email);
     expect((await (await as(other.email('manager'))).post(`/api/shops/${shop.id}/stock/deliveries`, body)).status).toBe(403);
     expect((await (await as(shop.email('kitchen'))).post(`/api/shops/${shop.id}/stock/deliveries`, body)).status).toBe(403);
     expect((await (await as(shop.email('driver1'))).post(`/api/shops/${shop.id}/stock/counts`, { ingredientId: t.ingredient_id, counted: 1, reason: 'count' })).status).toBe(403);
-    expect((await new Client(base).post(`/api/shops/${shop.id}/stock/deliveries`, body)).status).toBe(401);
+    expect((await new Client(stack.base).post(`/api/shops/${shop.id}/stock/deliveries`, body)).status).toBe(401);
     // the kitchen may read its own shop's stock, not another's
     expect((await (await as(shop.email('kitchen'))).get(`/api/shops/${shop.id}/stock`)).status).toBe(200);
     expect((await (await as(shop.email('kitchen'))).get(`/api/shops/${other.id}/stock`)).status).toBe(403);
@@ -156,15 +143,15 @@ describe('who may change it', () => {
 
 describe('the low threshold', () => {
   it('crossing it raises a live alert on the kitchen and manager screens; a delivery clears it', async () => {
-    const shop = await createShop(pool, 'low');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const truffe = await productId(pool, 'truffe');
+    const shop = await createShop(stack.pool, 'low');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const truffe = await productId(stack.pool, 'truffe');
     const t = await truffleIngredient();
-    await pool.query('UPDATE stock SET on_hand = $3, low_threshold = $4 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 5 * t.quantity, 3 * t.quantity]);
+    await stack.pool.query('UPDATE stock SET on_hand = $3, low_threshold = $4 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 5 * t.quantity, 3 * t.quantity]);
     const screen = async (client: Client, scope: 'kitchen' | 'shop') => {
-      const s = await connectSocket(base, { cookie: client.cookie });
-      sockets.push(s);
+      const s = await connectSocket(stack.base, { cookie: client.cookie });
+      stack.sockets.push(s);
       const got = listen<LowStockAlert>(s, 'stock:low');
       expect(await subscribe(s, { scope })).toMatchObject({ data: {} });
       return got;
@@ -173,7 +160,7 @@ describe('the low threshold', () => {
     const managerScreen = await screen(manager, 'shop');
 
     // two Truffe ordered: three portions' worth left, at the threshold
-    await placeThroughApi(base, { pizzeriaId: shop.id, productId: truffe, quantity: 2 });
+    await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: truffe, quantity: 2 });
     const isLow = (e: LowStockAlert) => e.pizzeriaId === shop.id && e.low.some((l) => l.ingredientId === t.ingredient_id && l.free === 3 * t.quantity);
     await kitchenScreen.next(isLow);
     await managerScreen.next(isLow);
@@ -194,38 +181,38 @@ describe('the low threshold', () => {
 
 describe('the menu tonight', () => {
   it('a product taken off for the evening leaves open menus at once and orders refuse it; put back, it sells; allergens follow the recipe', async () => {
-    const shop = await createShop(pool, 'tonight');
-    const manager = await new Client(base).login(shop.email('manager'));
-    const calzone = await productId(pool, 'calzone');
-    const menuOf = async () => (await new Client(base).get(`/api/pizzerias/${shop.id}/menu`)).body as { id: number; slug: string; available: boolean; offTonight: boolean; allergens: string[] }[];
+    const shop = await createShop(stack.pool, 'tonight');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const calzone = await productId(stack.pool, 'calzone');
+    const menuOf = async () => (await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu`)).body as { id: number; slug: string; available: boolean; offTonight: boolean; allergens: string[] }[];
     // what the recipes say: dough (gluten), mozzarella (milk); anchovies (fish) on the Napolitaine
     const before = await menuOf();
     expect(before.find((p) => p.slug === 'margherita')!.allergens).toEqual(['gluten', 'milk']);
     expect(before.find((p) => p.slug === 'napolitaine')!.allergens).toEqual(['fish', 'gluten', 'milk']);
     expect(before.find((p) => p.slug === 'coca-cola')!.allergens).toEqual([]);
 
-    const visitor = await connectSocket(base);
-    sockets.push(visitor);
+    const visitor = await connectSocket(stack.base);
+    stack.sockets.push(visitor);
     const menu = listen<MenuAvailability>(visitor, 'menu:availability');
     expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
 
     expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: false })).body).toEqual({ productId: calzone, offTonight: true });
     await menu.next((e) => e.products.some((p) => p.id === calzone && !p.available));
     expect((await menuOf()).find((p) => p.id === calzone)).toMatchObject({ available: false, offTonight: true });
-    const refused = await new Client(base).post('/api/orders', {
+    const refused = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Ana', phone: '06 12 34 56 78' }, items: [{ productId: calzone, quantity: 1 }], payment: 'on_delivery',
     });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'unavailable', items: [{ productId: calzone }] });
     // another shop's menu is untouched; another shop's manager cannot touch this one
-    const other = await createShop(pool, 'tonight-other');
-    expect((await new Client(base).get(`/api/pizzerias/${other.id}/menu`)).body.find((p: { id: number }) => p.id === calzone).available).toBe(true);
-    expect((await (await new Client(base).login(other.email('manager'))).post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: true })).status).toBe(403);
+    const other = await createShop(stack.pool, 'tonight-other');
+    expect((await new Client(stack.base).get(`/api/pizzerias/${other.id}/menu`)).body.find((p: { id: number }) => p.id === calzone).available).toBe(true);
+    expect((await (await new Client(stack.base).login(other.email('manager'))).post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: true })).status).toBe(403);
 
     await manager.post(`/api/shops/${shop.id}/tonight`, { productId: calzone, available: true });
     await menu.next((e) => e.products.some((p) => p.id === calzone && p.available));
-    await placeThroughApi(base, { pizzeriaId: shop.id, productId: calzone, fulfilment: 'pickup' });
-    const { rows } = await pool.query(`SELECT action FROM audit_log WHERE entity = 'product' AND pizzeria_id = $1 ORDER BY id`, [shop.id]);
+    await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: calzone, fulfilment: 'pickup' });
+    const { rows } = await stack.pool.query(`SELECT action FROM audit_log WHERE entity = 'product' AND pizzeria_id = $1 ORDER BY id`, [shop.id]);
     expect(rows.map((r) => r.action)).toEqual(['menu.off_tonight', 'menu.back_tonight']);
   });
 });

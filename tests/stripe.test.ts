@@ -4,49 +4,44 @@
 // when the order is cancelled before that, refunded after; every movement of money is a row; each
 // event counts once, whatever order or how many times it arrives; a bad signature changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import Stripe from 'stripe';
 import { Client, addressFor, createShop, move, productId, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import { startStack, stripeEnv, type Stack } from './services.ts';
+import { stripeEnv, useStack } from './services.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
-let env: Record<string, string>;
-let stack: Stack;
-let base: string;
-let pool: pg.Pool;
+let stripeUrl: string;
 let margherita: number;
 const LIVE = 20_000;
 
 beforeAll(async () => {
-  env = { ...stripeEnv(await fake.start(), WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
-  stack = await startStack(env);
-  ({ base, pool } = stack);
-  margherita = await productId(pool, 'margherita');
+  stripeUrl = await fake.start();
 });
-afterAll(async () => {
-  await stack?.close();
-  await fake.stop();
+afterAll(() => fake.stop());
+const env = () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' });
+const stack = useStack({ env, workers: true });
+beforeAll(async () => {
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** Sends a webhook as Stripe does: the JSON body, and its signature (or a wrong one). */
 async function deliver(event: object, opts: { secret?: string } = {}) {
   const payload = JSON.stringify(event);
   const header = signer.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET });
-  const res = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+  const res = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
   return { status: res.status, body: await res.json() };
 }
 
-const track = async (token: string) => (await new Client(base).get(`/api/track/${token}`)).body;
+const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
 const movements = async (orderId: string) =>
-  (await pool.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => [r.kind, r.amount_cents]);
-const processed = async (eventId: string) => (await pool.query('SELECT outcome FROM payment_events WHERE event_id = $1', [eventId])).rows[0]?.outcome;
+  (await stack.pool.query<{ kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => [r.kind, r.amount_cents]);
+const processed = async (eventId: string) => (await stack.pool.query('SELECT outcome FROM payment_events WHERE event_id = $1', [eventId])).rows[0]?.outcome;
 
 /** An online order of the shop, its PaymentIntent made by the workers. */
 async function placeOnline(shopId: number, quantity = 1, fulfilment: 'pickup' | 'delivery' = 'pickup') {
-  const r = await new Client(base).post('/api/orders', {
+  const r = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shopId, fulfilment, customer: { name: 'Inès', phone: '0611223344', email: 'ines@example.test' },
     ...(fulfilment === 'delivery' ? { address: addressFor(shopId) } : {}),
     items: [{ productId: margherita, quantity }], payment: 'online',
@@ -67,7 +62,7 @@ async function authorise(o: { id: string; token: string; intent: FakeIntent }) {
 
 describe('card payments held, then captured', () => {
   it('holds the card when the customer pays, captures it when the kitchen starts, once, whatever Stripe repeats', async () => {
-    const shop = await createShop(pool, 'stripe-capture');
+    const shop = await createShop(stack.pool, 'stripe-capture');
     const o = await placeOnline(shop.id, 2);
     expect(o.intent).toMatchObject({ amount: o.total, currency: 'eur', capture_method: 'manual', metadata: { order_id: o.id, attempt: '1' } });
     expect(fake.calls.find((c) => c.body['metadata[order_id]'] === o.id)?.idempotencyKey).toBe(`pi-${o.id}-1`);
@@ -79,7 +74,7 @@ describe('card payments held, then captured', () => {
     expect((await deliver(held)).status).toBe(200);
     await waitUntil(() => processed(held.id), LIVE, 'the event processed');
 
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, o.id, 'preparing');
     await waitUntil(async () => (await track(o.token)).payment.status === 'paid', LIVE, 'the capture');
     expect(fake.intents.get(o.intent.id)).toMatchObject({ status: 'succeeded', amount_received: o.total });
@@ -98,15 +93,16 @@ describe('card payments held, then captured', () => {
   });
 
   it('a worker that dies between Stripe capturing and the database recording it: the retry captures nothing more, and the capture is recorded once', async () => {
-    const shop = await createShop(pool, 'stripe-crash');
+    const shop = await createShop(stack.pool, 'stripe-crash');
     const o = await placeOnline(shop.id);
     await authorise(o);
     // the call the dead worker made: it reached Stripe, which captured, and nothing was recorded
-    const stripe = new Stripe(env.STRIPE_SECRET_KEY, { host: new URL(env.STRIPE_API_URL).hostname, port: Number(new URL(env.STRIPE_API_URL).port), protocol: 'http' });
+    const { STRIPE_SECRET_KEY, STRIPE_API_URL } = env();
+    const stripe = new Stripe(STRIPE_SECRET_KEY, { host: new URL(STRIPE_API_URL).hostname, port: Number(new URL(STRIPE_API_URL).port), protocol: 'http' });
     await stripe.paymentIntents.capture(o.intent.id, { amount_to_capture: o.total }, { idempotencyKey: `capture-${o.id}` });
     expect(await track(o.token)).toMatchObject({ payment: { status: 'authorised' } });
     // the job runs again when the kitchen starts (or the reconciler finds the hold)
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     await move(kitchen, o.id, 'preparing');
     await waitUntil(async () => (await track(o.token)).payment.status === 'paid', LIVE, 'the capture recorded');
     const calls = fake.calls.filter((c) => c.path === `/v1/payment_intents/${o.intent.id}/capture`);
@@ -117,10 +113,10 @@ describe('card payments held, then captured', () => {
   });
 
   it('a cancel before the kitchen starts lets the hold go and costs nothing; a late "succeeded" for it changes nothing', async () => {
-    const shop = await createShop(pool, 'stripe-release');
+    const shop = await createShop(stack.pool, 'stripe-release');
     const o = await placeOnline(shop.id);
     await authorise(o);
-    const c = await new Client(base).post(`/api/track/${o.token}/cancel`);
+    const c = await new Client(stack.base).post(`/api/track/${o.token}/cancel`);
     expect(c.status, JSON.stringify(c.body)).toBe(200);
     await waitUntil(() => fake.intents.get(o.intent.id)?.status === 'canceled', LIVE, 'the hold let go');
     await waitUntil(async () => (await track(o.token)).payment.status === 'refunded', LIVE, 'the release recorded');
@@ -134,13 +130,13 @@ describe('card payments held, then captured', () => {
   });
 
   it('a delivery cancelled after the capture is refunded in full, once', async () => {
-    const shop = await createShop(pool, 'stripe-refund');
-    const driver = await new Client(base).login(shop.email('driver1'));
+    const shop = await createShop(stack.pool, 'stripe-refund');
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
     await driver.post('/api/driver/shift', { onShift: true });
     const o = await placeOnline(shop.id, 1, 'delivery');
     await authorise(o);
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const manager = await new Client(base).login(shop.email('manager'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     await move(kitchen, o.id, 'preparing');
     await waitUntil(async () => (await track(o.token)).payment.status === 'paid', LIVE, 'the capture');
     await move(kitchen, o.id, 'ready');
@@ -152,12 +148,12 @@ describe('card payments held, then captured', () => {
     const refunds = fake.refunds.filter((r) => r.payment_intent === o.intent.id);
     expect(refunds.map((r) => r.amount)).toEqual([o.total]);
     expect(await movements(o.id)).toEqual([['authorised', o.total], ['captured', o.total], ['refunded', o.total]]);
-    const row = (await pool.query('SELECT refund_id FROM payment_movements WHERE order_id = $1 AND kind = $2', [o.id, 'refunded'])).rows[0];
+    const row = (await stack.pool.query('SELECT refund_id FROM payment_movements WHERE order_id = $1 AND kind = $2', [o.id, 'refunded'])).rows[0];
     expect(row.refund_id).toBe(refunds[0].id);
   });
 
   it('a refused card leaves the order waiting for another try; a refused capture is shown to the manager', async () => {
-    const shop = await createShop(pool, 'stripe-refused');
+    const shop = await createShop(stack.pool, 'stripe-refused');
     const o = await placeOnline(shop.id);
     fake.decline(o.intent);
     const failed = fake.event('payment_intent.payment_failed', o.intent);
@@ -170,32 +166,32 @@ describe('card payments held, then captured', () => {
 
     fake.refuseCaptures = true;
     try {
-      const kitchen = await new Client(base).login(shop.email('kitchen'));
+      const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
       await move(kitchen, o.id, 'preparing');
-      await waitUntil(async () => (await pool.query('SELECT capture_failed_at FROM orders WHERE id = $1', [o.id])).rows[0].capture_failed_at, LIVE, 'the failure recorded');
+      await waitUntil(async () => (await stack.pool.query('SELECT capture_failed_at FROM orders WHERE id = $1', [o.id])).rows[0].capture_failed_at, LIVE, 'the failure recorded');
     } finally {
       fake.refuseCaptures = false;
     }
     expect(await movements(o.id)).toEqual([['failed', 0], ['authorised', o.total], ['failed', o.total]]);
     expect((await track(o.token)).payment).toMatchObject({ status: 'authorised', captured: false, captureFailed: true });
     // the manager's orders list carries it, flagged
-    const manager = await new Client(base).login(shop.email('manager'));
+    const manager = await new Client(stack.base).login(shop.email('manager'));
     const listed = (await manager.get(`/api/orders?pizzeriaId=${shop.id}`)).body.find((x: { id: string }) => x.id === o.id);
     expect(listed.payment).toMatchObject({ captureFailed: true });
   });
 
   it('refuses a webhook with a bad signature, no signature, or another secret with 400, and changes nothing', async () => {
-    const shop = await createShop(pool, 'stripe-forged');
+    const shop = await createShop(stack.pool, 'stripe-forged');
     const o = await placeOnline(shop.id);
     fake.authorise(o.intent);
     const forged = fake.event('payment_intent.amount_capturable_updated', o.intent);
     expect((await deliver(forged, { secret: 'whsec_someoneelse' })).status).toBe(400);
-    const unsigned = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(forged) });
+    const unsigned = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(forged) });
     expect(unsigned.status).toBe(400);
     // signed, then changed on the way
     const payload = JSON.stringify(forged);
     const header = signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-    const tampered = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload.replace(String(o.total), String(o.total - 1)) });
+    const tampered = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload.replace(String(o.total), String(o.total - 1)) });
     expect(tampered.status).toBe(400);
     expect(await processed(forged.id)).toBeUndefined();
     expect(await track(o.token)).toMatchObject({ status: 'pending_payment', paidCents: 0 });

@@ -3,28 +3,19 @@
 // two reduced (refunded online, given back at the counter), a card hold not captured, one still
 // to collect, and one of the day before; the figures, the CSV a spreadsheet reads, who may see
 // what, a bad date. And the counter's handover of a pickup that still owes money: it says how.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId, startTestApp, testPool } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, addressFor, assignDriver, createShop, handOver, move, productId } from './helpers.ts';
+import { useStack } from './services.ts';
 import { recordRefund } from '../src/lib/server/orders.ts';
 import { handlePaymentEvent, recordCapture } from '../src/lib/server/payments/ledger.ts';
 import { noticeFromStripe } from '../src/lib/server/payments/stripe.ts';
 import { createI18n } from '../src/lib/i18n/index.ts';
-import type { App } from '../server/app.ts';
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const stack = useStack();
 let p: { margherita: number; reine: number; peroni: number };
 
 beforeAll(async () => {
-  pool = testPool();
-  p = { margherita: await productId(pool, 'margherita'), reine: await productId(pool, 'reine'), peroni: await productId(pool, 'peroni') };
-  ({ app, base } = await startTestApp());
-});
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
+  p = { margherita: await productId(stack.pool, 'margherita'), reine: await productId(stack.pool, 'reine'), peroni: await productId(stack.pool, 'peroni') };
 });
 
 type Shop = Awaited<ReturnType<typeof createShop>>;
@@ -33,7 +24,7 @@ const items = (lines: Lines) => lines.map(([slug, quantity]) => ({ productId: p[
 
 /** An order placed as a customer would (or at the counter by `by`); returns its id, token and total. */
 async function place(shop: Shop, lines: Lines, opts: { delivery?: boolean; online?: boolean; by?: Client } = {}) {
-  const r = await (opts.by ?? new Client(base)).post('/api/orders', {
+  const r = await (opts.by ?? new Client(stack.base)).post('/api/orders', {
     pizzeriaId: shop.id,
     channel: opts.by ? 'counter' : 'online',
     fulfilment: opts.delivery ? 'delivery' : 'pickup',
@@ -49,8 +40,8 @@ async function place(shop: Shop, lines: Lines, opts: { delivery?: boolean; onlin
 /** The card is held (the provider's event, as the payments worker applies it) and captured at once (the workers' call when the kitchen starts). */
 async function payOnline(order: { id: string; total: number }) {
   const intent = { id: `pi_${order.id.replace(/-/g, '')}`, object: 'payment_intent', status: 'requires_capture', amount: order.total, amount_capturable: order.total, metadata: { order_id: order.id, attempt: '1' } };
-  expect((await handlePaymentEvent(pool, noticeFromStripe({ id: `evt_${order.id}`, type: 'payment_intent.amount_capturable_updated', data: { object: intent } }))).outcome).toBe('authorised');
-  expect(await recordCapture(pool, 'stripe', order.id, { intentId: intent.id, amountCents: order.total })).not.toBeNull();
+  expect((await handlePaymentEvent(stack.pool, noticeFromStripe({ id: `evt_${order.id}`, type: 'payment_intent.amount_capturable_updated', data: { object: intent } }))).outcome).toBe('authorised');
+  expect(await recordCapture(stack.pool, 'stripe', order.id, { intentId: intent.id, amountCents: order.total })).not.toBeNull();
 }
 
 async function toReady(kitchen: Client, id: string) {
@@ -58,7 +49,7 @@ async function toReady(kitchen: Client, id: string) {
   await move(kitchen, id, 'ready');
 }
 
-const parisToday = async () => (await pool.query<{ d: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS d`)).rows[0].d;
+const parisToday = async () => (await stack.pool.query<{ d: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS d`)).rows[0].d;
 
 /** A CSV as a spreadsheet reads it: fields between separators, CRLF between rows, "" for a quote inside a quoted field. */
 function parseCsv(text: string, separator = ';'): string[][] {
@@ -97,13 +88,13 @@ describe('the day\'s takings', () => {
   let yesterday: string;
 
   beforeAll(async () => {
-    shop = await createShop(pool, 'takings');
+    shop = await createShop(stack.pool, 'takings');
     // a name a spreadsheet must not split nor run
-    await pool.query(`UPDATE pizzerias SET name = $2 WHERE id = $1`, [shop.id, `=OC Pizza "Test"; ${shop.slug}`]);
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const counter = await new Client(base).login(shop.email('counter'));
-    const driver = await new Client(base).login(shop.email('driver1'));
-    manager = await new Client(base).login(shop.email('manager'));
+    await stack.pool.query(`UPDATE pizzerias SET name = $2 WHERE id = $1`, [shop.id, `=OC Pizza "Test"; ${shop.slug}`]);
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const driver = await new Client(stack.base).login(shop.email('driver1'));
+    manager = await new Client(stack.base).login(shop.email('manager'));
     await driver.post('/api/driver/shift', { onShift: true });
     today = await parisToday();
 
@@ -117,9 +108,9 @@ describe('the day\'s takings', () => {
     for (const [lines, method] of [[[['margherita', 1]], 'cash'], [[['reine', 1], ['peroni', 1]], 'card']] as [Lines, 'cash' | 'card'][]) {
       const o = await place(shop, lines, { delivery: true });
       await toReady(kitchen, o.id);
-      expect((await assignDriver(pool, o.id)).assigned).toBe(true);
+      expect((await assignDriver(stack.pool, o.id)).assigned).toBe(true);
       await move(driver, o.id, 'out_for_delivery');
-      await handOver(pool, driver, o.id, method);
+      await handOver(stack.pool, driver, o.id, method);
     }
 
     // at the counter, on handover: cash 10,50 + 4,00; card 2 × 12,50
@@ -132,27 +123,27 @@ describe('the day\'s takings', () => {
     // paid online 10,50, cancelled by the customer, refunded by the provider
     const cancelled = await place(shop, [['margherita', 1]], { online: true });
     await payOnline(cancelled);
-    expect((await new Client(base).post(`/api/track/${cancelled.token}/cancel`)).status).toBe(200);
-    await recordRefund(pool, cancelled.id, { amountCents: 1050, reference: `re_${cancelled.id}` });
+    expect((await new Client(stack.base).post(`/api/track/${cancelled.token}/cancel`)).status).toBe(200);
+    await recordRefund(stack.pool, cancelled.id, { amountCents: 1050, reference: `re_${cancelled.id}` });
 
     // paid online 3 × 10,50, reduced to one: 21,00 refunded online
     const reduced = await place(shop, [['margherita', 3]], { online: true });
     await payOnline(reduced);
-    expect((await new Client(base).patch(`/api/track/${reduced.token}`, { items: items([['margherita', 1]]) })).status).toBe(200);
-    await recordRefund(pool, reduced.id, { amountCents: 2100, reference: `re_${reduced.id}` });
+    expect((await new Client(stack.base).patch(`/api/track/${reduced.token}`, { items: items([['margherita', 1]]) })).status).toBe(200);
+    await recordRefund(stack.pool, reduced.id, { amountCents: 2100, reference: `re_${reduced.id}` });
     await toReady(kitchen, reduced.id);
     await move(kitchen, reduced.id, 'collected');
 
     // an online payment that failed, paid in cash at the counter (2 × 10,50), reduced to one: 10,50 given back on handover
     const marked = await place(shop, [['margherita', 2]], { online: true });
     expect((await counter.post(`/api/orders/${marked.id}/status`, { to: 'received', paymentMethod: 'cash' })).status).toBe(200);
-    expect((await new Client(base).patch(`/api/track/${marked.token}`, { items: items([['margherita', 1]]) })).status).toBe(200);
+    expect((await new Client(stack.base).patch(`/api/track/${marked.token}`, { items: items([['margherita', 1]]) })).status).toBe(200);
     await toReady(kitchen, marked.id);
     expect((await counter.post(`/api/orders/${marked.id}/status`, { to: 'collected' })).status).toBe(200);
 
     // a card hold of 12,50 not captured yet (as the Stripe webhook leaves it: src/lib/server/payments/ledger.ts)
     const held = await place(shop, [['reine', 1]], { online: true });
-    await pool.query(
+    await stack.pool.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',
          paid_cents = total_cents, paid_with = 'online', payment_reference = 'pi_held', payment_intent_id = 'pi_held' WHERE id = $1`,
       [held.id],
@@ -164,7 +155,7 @@ describe('the day\'s takings', () => {
     const before = await place(shop, [['margherita', 1]], { by: counter });
     await toReady(kitchen, before.id);
     await move(counter, before.id, 'collected');
-    const { rows } = await pool.query<{ d: string }>(
+    const { rows } = await stack.pool.query<{ d: string }>(
       `UPDATE orders SET business_day = business_day - 1, version = version + 1 WHERE id = $1 RETURNING business_day::text AS d`,
       [before.id],
     );
@@ -216,7 +207,7 @@ describe('the day\'s takings', () => {
   });
 
   it('exports the day as a CSV a French spreadsheet reads: BOM, semicolons, decimal commas, quoted names, a file to save', async () => {
-    const res = await fetch(`${base}/api/shops/${shop.id}/takings.csv?date=${today}`, { headers: { cookie: manager.cookie } });
+    const res = await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${today}`, { headers: { cookie: manager.cookie } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="takings-${shop.slug}-${today}.csv"`);
@@ -263,14 +254,14 @@ describe('the day\'s takings', () => {
     });
 
     // in English: commas and decimal points
-    const en = await fetch(`${base}/api/shops/${shop.id}/takings.csv?date=${today}&lang=en`, { headers: { cookie: manager.cookie } });
+    const en = await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${today}&lang=en`, { headers: { cookie: manager.cookie } });
     const [enHeader, enRow] = parseCsv((await en.text()).replace(/^\uFEFF/, ''), ',');
     expect(enHeader.slice(0, 3)).toEqual(['Date', 'Shop', 'Online (card)']);
     expect(enRow[enHeader.indexOf('Net')]).toBe('113.50');
   });
 
   it('a shop name cannot break out of its cell nor run as a formula, in a French or an English spreadsheet, whichever language the file was saved in', async () => {
-    const { rows: [{ name: kept }] } = await pool.query('SELECT name FROM pizzerias WHERE id = $1', [shop.id]);
+    const { rows: [{ name: kept }] } = await stack.pool.query('SELECT name FROM pizzerias WHERE id = $1', [shop.id]);
     const hostile = [
       `Chez Toto,=HYPERLINK("https://evil.example","x") ${shop.slug}`,
       `Chez Toto;=1+1 ${shop.slug}`,
@@ -283,9 +274,9 @@ describe('the day\'s takings', () => {
     const dangerous = (cell: string) => /^[\s"]*([=+@\t\r]|-[^\d])/.test(cell);
     try {
       for (const name of hostile) {
-        await pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, name]);
+        await stack.pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, name]);
         for (const lang of ['fr', 'en']) {
-          const csv = (await (await fetch(`${base}/api/shops/${shop.id}/takings.csv?date=${today}&lang=${lang}`, { headers: { cookie: manager.cookie } })).text()).replace(/^\uFEFF/, '');
+          const csv = (await (await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${today}&lang=${lang}`, { headers: { cookie: manager.cookie } })).text()).replace(/^\uFEFF/, '');
           const own = parseCsv(csv, lang === 'fr' ? ';' : ',');
           // whole in its own cell, an apostrophe before it when it starts like a formula
           expect(own[1][1], `${lang}: ${name}`).toBe(dangerous(name) ? `'${name}` : name);
@@ -296,23 +287,23 @@ describe('the day\'s takings', () => {
         }
       }
     } finally {
-      await pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, kept]);
+      await stack.pool.query('UPDATE pizzerias SET name = $2 WHERE id = $1', [shop.id, kept]);
     }
   });
 
   it('gives head office every shop and the chain\'s total, in JSON and in one CSV row per shop', async () => {
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const all = (await admin.get(`/api/takings?date=${today}`)).body;
     const mine = all.shops.find((s: { shop: { id: number } }) => s.shop.id === shop.id);
     expect(mine.netCents).toBe(11350);
-    const shopIds = (await pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id);
+    const shopIds = (await stack.pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id);
     expect(all.shops.map((s: { shop: { id: number } }) => s.shop.id)).toEqual(shopIds);
     const sum = (f: (s: any) => number) => all.shops.reduce((n: number, s: any) => n + f(s), 0);
     expect(all.total.netCents).toBe(sum((s) => s.netCents));
     expect(all.total.takenCents.counter_card).toBe(sum((s) => s.takenCents.counter_card));
     expect(all.total.orders.paid).toBe(sum((s) => s.orders.paid));
 
-    const res = await fetch(`${base}/api/takings.csv?date=${today}`, { headers: { cookie: admin.cookie } });
+    const res = await fetch(`${stack.base}/api/takings.csv?date=${today}`, { headers: { cookie: admin.cookie } });
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="takings-all-${today}.csv"`);
     const rows = parseCsv((await res.text()).replace(/^\uFEFF/, ''));
     expect(rows).toHaveLength(1 + shopIds.length + 1);
@@ -323,17 +314,17 @@ describe('the day\'s takings', () => {
   });
 
   it('refuses another shop\'s manager, the kitchen, drivers, anyone logged out, a manager asking for every shop, and a bad date', async () => {
-    const other = await createShop(pool, 'takings-other');
-    const otherManager = await new Client(base).login(other.email('manager'));
+    const other = await createShop(stack.pool, 'takings-other');
+    const otherManager = await new Client(stack.base).login(other.email('manager'));
     for (const path of [`/api/shops/${shop.id}/takings`, `/api/shops/${shop.id}/takings.csv`]) {
       expect((await otherManager.get(path)).status, path).toBe(403);
     }
     for (const who of ['kitchen', 'driver1', 'counter'] as const) {
-      const staff = await new Client(base).login(shop.email(who));
+      const staff = await new Client(stack.base).login(shop.email(who));
       expect((await staff.get(`/api/shops/${shop.id}/takings`)).status, who).toBe(403);
       expect((await staff.get(`/api/shops/${shop.id}/takings.csv`)).status, who).toBe(403);
     }
-    expect((await new Client(base).get(`/api/shops/${shop.id}/takings`)).status).toBe(401);
+    expect((await new Client(stack.base).get(`/api/shops/${shop.id}/takings`)).status).toBe(401);
     expect((await manager.get('/api/takings')).status).toBe(403);
     expect((await manager.get('/api/takings.csv')).status).toBe(403);
 
@@ -342,7 +333,7 @@ describe('the day\'s takings', () => {
       expect(r.status, date).toBe(422);
       expect(r.body.error).toMatchObject({ code: 'invalid', fields: { date: 'A date (YYYY-MM-DD)' } });
     }
-    const admin = await new Client(base).login('admin@ocpizza.test');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
     expect((await admin.get('/api/takings?date=2025-13-01')).status).toBe(422);
     expect((await admin.get('/api/shops/999999/takings')).status).toBe(404);
   });
@@ -350,9 +341,9 @@ describe('the day\'s takings', () => {
 
 describe('handing over a pickup at the counter', () => {
   it('needs to say how an unpaid pickup was paid, cash or card, records it, and the receipt says "Carte"', async () => {
-    const shop = await createShop(pool, 'handover');
-    const counter = await new Client(base).login(shop.email('counter'));
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const shop = await createShop(stack.pool, 'handover');
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     const o = await place(shop, [['reine', 1]], { by: counter });
     await toReady(kitchen, o.id);
     const ready = (await counter.get(`/api/orders/${o.id}`)).body;
@@ -370,7 +361,7 @@ describe('handing over a pickup at the counter', () => {
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ status: 'collected', paidCents: 1250, amountDueCents: 0, delivery: { collected: { cents: 1250, method: 'card' } } });
 
-    const fr = (await new Client(base).get(`/api/track/${o.token}/receipt?lang=fr`)).body;
+    const fr = (await new Client(stack.base).get(`/api/track/${o.token}/receipt?lang=fr`)).body;
     expect(fr.payments).toEqual([{ method: 'counter_card', amountCents: 1250 }]);
     expect(createI18n('fr').t(`receipt.paidWith.${fr.payments[0].method}`)).toBe('Carte');
     expect(createI18n('en').t(`receipt.paidWith.${fr.payments[0].method}`)).toBe('Card');

@@ -5,33 +5,26 @@
 // changes nothing. And an order whose payment expires stops its payment form; a hold made at the
 // last second is let go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import Stripe from 'stripe';
 import { Client, createShop, move, productId, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import type { startWorkers } from '../workers/workers.ts';
-import { startStack, stripeEnv, type Stack } from './services.ts';
+import { stripeEnv, useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 
 const WEBHOOK_SECRET = 'whsec_stormtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
-let stack: Stack;
-let base: string;
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+let stripeUrl: string;
 let margherita: number;
 const LIVE = 60_000;
 
 beforeAll(async () => {
-  const env = { ...stripeEnv(await fake.start(), WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
-  stack = await startStack(env);
-  ({ base, pool, workers } = stack);
-  margherita = await productId(pool, 'margherita');
+  stripeUrl = await fake.start();
 });
-afterAll(async () => {
-  await stack?.close();
-  await fake.stop();
+afterAll(() => fake.stop());
+const stack = useStack({ env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }), workers: true });
+beforeAll(async () => {
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 interface Delivery { payload: string; header: string; bad: boolean; eventId: string }
@@ -66,7 +59,7 @@ async function deliverAll(all: Delivery[]): Promise<{ d: Delivery; status: numbe
     results.push(
       ...(await Promise.all(
         all.slice(i, i + 20).map(async (d) => {
-          const res = await fetch(`${base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': d.header }, body: d.payload });
+          const res = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': d.header }, body: d.payload });
           await res.arrayBuffer();
           return { d, status: res.status };
         }),
@@ -81,22 +74,22 @@ const storm = (valid: Delivery[], repeats: number, bad: Delivery[], seed: number
   shuffle([...valid, ...shuffle(valid, seed + 1).slice(0, repeats).concat(shuffle(valid, seed + 2).slice(0, Math.max(0, repeats - valid.length))), ...bad], seed);
 
 const movements = async (ids: string[]) => {
-  const { rows } = await pool.query<{ order_id: string; kind: string; amount_cents: number }>(
+  const { rows } = await stack.pool.query<{ order_id: string; kind: string; amount_cents: number }>(
     'SELECT order_id, kind, amount_cents FROM payment_movements WHERE order_id = ANY($1) ORDER BY id', [ids]);
   const by = new Map<string, [string, number][]>(ids.map((id) => [id, []]));
   for (const r of rows) by.get(r.order_id)!.push([r.kind, r.amount_cents]);
   return by;
 };
 const ordersById = async (ids: string[]) =>
-  new Map((await pool.query(`SELECT id, status, payment_status, paid_cents, refunded_cents, version FROM orders WHERE id = ANY($1)`, [ids])).rows.map((r) => [r.id, r]));
-const processedCount = async (ids: string[]) => Number((await pool.query(`SELECT count(*) AS n FROM payment_events WHERE event_id = ANY($1) AND processed_at IS NOT NULL`, [ids])).rows[0].n);
+  new Map((await stack.pool.query(`SELECT id, status, payment_status, paid_cents, refunded_cents, version FROM orders WHERE id = ANY($1)`, [ids])).rows.map((r) => [r.id, r]));
+const processedCount = async (ids: string[]) => Number((await stack.pool.query(`SELECT count(*) AS n FROM payment_events WHERE event_id = ANY($1) AND processed_at IS NOT NULL`, [ids])).rows[0].n);
 
 // a thousand real webhooks through the app and the workers: 25–30 s on a busy 2-core machine, so two minutes each
 describe('a thousand webhooks, shuffled, repeated, some forged', () => {
   it('each order is held, captured or let go exactly once, and every bad signature is refused with 400 and changes nothing', async () => {
-    const shop = await createShop(pool, 'storm');
+    const shop = await createShop(stack.pool, 'storm');
     const placeOne = async () => {
-      const r = await new Client(base).post('/api/orders', {
+      const r = await new Client(stack.base).post('/api/orders', {
         pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Nina', phone: '0611223344' }, items: [{ productId: margherita, quantity: 1 }], payment: 'online',
       });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -110,7 +103,7 @@ describe('a thousand webhooks, shuffled, repeated, some forged', () => {
     const ids = orders.map((o) => o.id);
     // Stripe answers before the workers write the intent down (a version of its own): wait for that too,
     // or a late write would pass for a forged webhook's doing
-    await waitUntil(async () => Number((await pool.query(`SELECT count(*) AS n FROM orders WHERE id = ANY($1) AND payment_intent_id IS NOT NULL`, [ids])).rows[0].n) === ids.length, LIVE, 'every intent recorded');
+    await waitUntil(async () => Number((await stack.pool.query(`SELECT count(*) AS n FROM orders WHERE id = ANY($1) AND payment_intent_id IS NOT NULL`, [ids])).rows[0].n) === ids.length, LIVE, 'every intent recorded');
     // A: paid, then started by the kitchen (captured); C: paid, then cancelled by the customer (let go);
     // B: a card refused, never paid; D: only forged holds reach us
     const A = orders.slice(0, 80), C = orders.slice(80, 120), B = orders.slice(120, 140), D = orders.slice(140);
@@ -167,9 +160,9 @@ describe('a thousand webhooks, shuffled, repeated, some forged', () => {
     }
 
     // the kitchen starts A, the customers of C cancel
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     for (let i = 0; i < A.length; i += 10) await Promise.all(A.slice(i, i + 10).map((o) => move(kitchen, o.id, 'preparing')));
-    for (const o of C) expect((await new Client(base).post(`/api/track/${o.token}/cancel`)).status).toBe(200);
+    for (const o of C) expect((await new Client(stack.base).post(`/api/track/${o.token}/cancel`)).status).toBe(200);
     await waitUntil(async () => {
       const now = await ordersById(ids);
       return A.every((o) => now.get(o.id)!.payment_status === 'paid') && C.every((o) => now.get(o.id)!.payment_status === 'refunded');
@@ -236,8 +229,8 @@ describe('a thousand webhooks, shuffled, repeated, some forged', () => {
 
 describe('a payment that expires', () => {
   it('cancels the order and its PaymentIntent; a hold made at the last second is let go with the same call', async () => {
-    const shop = await createShop(pool, 'storm-expiry');
-    const r = await new Client(base).post('/api/orders', {
+    const shop = await createShop(stack.pool, 'storm-expiry');
+    const r = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Hugo', phone: '0611223355' }, items: [{ productId: margherita, quantity: 2 }], payment: 'online',
     });
     expect(r.status).toBe(201);
@@ -246,18 +239,18 @@ describe('a payment that expires', () => {
     // the customer's card is authorised at the last second, after the expiry asked Stripe (nothing paid
     // yet) and before its cancel; Stripe's event is still on its way when the order expires
     const late = fake.event('payment_intent.amount_capturable_updated', { ...intent, status: 'requires_capture', amount_capturable: intent.amount });
-    await pool.query(`UPDATE orders SET payment_started_at = now() - interval '1 hour', version = version + 1 WHERE id = $1`, [id]);
-    const expiry = (await waitUntil(() => workers.queues.payments.getJob(jobId.paymentExpiry(id, 1)), LIVE, 'the expiry timer'))!;
+    await stack.pool.query(`UPDATE orders SET payment_started_at = now() - interval '1 hour', version = version + 1 WHERE id = $1`, [id]);
+    const expiry = (await waitUntil(() => stack.workers.queues.payments.getJob(jobId.paymentExpiry(id, 1)), LIVE, 'the expiry timer'))!;
     await expiry.promote();
-    await waitUntil(async () => (await new Client(base).get(`/api/track/${token}`)).body.status === 'cancelled', LIVE, 'the order to expire');
+    await waitUntil(async () => (await new Client(stack.base).get(`/api/track/${token}`)).body.status === 'cancelled', LIVE, 'the order to expire');
     await waitUntil(() => fake.intents.get(intent.id)!.status === 'canceled', LIVE, 'the PaymentIntent to be cancelled');
-    expect((await new Client(base).get(`/api/track/${token}`)).body).toMatchObject({ cancelReason: 'payment_expired', paidCents: 0 });
+    expect((await new Client(stack.base).get(`/api/track/${token}`)).body).toMatchObject({ cancelReason: 'payment_expired', paidCents: 0 });
 
-    const res = await fetch(`${base}/api/payments/stripe/webhook`, {
+    const res = await fetch(`${stack.base}/api/payments/stripe/webhook`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signed(late).header }, body: signed(late).payload,
     });
     expect(res.status).toBe(200);
-    await waitUntil(async () => (await new Client(base).get(`/api/track/${token}`)).body.payment.status === 'refunded', LIVE, 'the late hold to be let go');
+    await waitUntil(async () => (await new Client(stack.base).get(`/api/track/${token}`)).body.payment.status === 'refunded', LIVE, 'the late hold to be let go');
     const cancels = fake.calls.filter((c) => c.path === `/v1/payment_intents/${intent.id}/cancel`);
     expect(new Set(cancels.map((c) => c.idempotencyKey))).toEqual(new Set([`release-${intent.id}`]));
     // Stripe was asked what the payment was before anything was cancelled

@@ -1,7 +1,6 @@
 // The workers, in-process against real Postgres and Redis (BullMQ): payments, preparation timers
 // and delivery assignment, observed the way screens see them, through the hub's sockets.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Client,
   SHOPS,
@@ -9,61 +8,40 @@ import {
   connectSocket,
   createShop,
   productId,
-  silentLog,
-  startTestApp,
   storedEvents,
   subscribe,
-  testConfig,
-  testPool,
   userId,
   waitUntil,
-  type TestSocket,
   handOver, move,
   placeThroughApi,
-  workersStartFromNow,
   payOnDemoPage,
   CARDS,
 } from './helpers.ts';
-import type { App } from '../server/app.ts';
+import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { startWorkers } from '../workers/workers.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 
-const WORKER_ENV = { PREP_TARGET_SECONDS: '1', DISPATCH_RETRY_MS: '300' };
+const ENV = { PREP_TARGET_SECONDS: '1', DISPATCH_RETRY_MS: '300' };
 const LIVE_TIMEOUT = 15_000;
 
-let app: App;
-let base: string;
-let pool: pg.Pool;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+const stack = useStack({ env: ENV, workers: true });
 let margherita: number;
-const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  pool = testPool();
-  margherita = await productId(pool, 'margherita');
-  await workersStartFromNow(pool);
-  ({ app, base } = await startTestApp());
-  workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
-});
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await workers?.close();
-  await app?.close();
-  await pool.end();
+  margherita = await productId(stack.pool, 'margherita');
 });
 
 async function watch(email: string, scope: 'kitchen' | 'shop') {
-  const client = await new Client(base).login(email);
-  const socket = await connectSocket(base, { cookie: client.cookie });
-  sockets.push(socket);
+  const client = await new Client(stack.base).login(email);
+  const socket = await connectSocket(stack.base, { cookie: client.cookie });
+  stack.sockets.push(socket);
   const seen = collect(socket);
   expect(await subscribe(socket, { scope })).toMatchObject({ data: {} });
   return { client, seen };
 }
 
 const place = (shop: number, overrides: Record<string, unknown> = {}) =>
-  placeThroughApi(base, { pizzeriaId: shop, productId: margherita, ...overrides });
+  placeThroughApi(stack.base, { pizzeriaId: shop, productId: margherita, ...overrides });
 
 
 const isEvent = (id: string, pred: (e: OrderUpdated) => boolean) => (e: OrderUpdated) => e.order.id === id && pred(e);
@@ -73,7 +51,7 @@ describe('online payment', () => {
     const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
     const placed = await place(SHOPS.bastille, { payment: 'online' });
     expect(placed.status).toBe('pending_payment');
-    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
+    expect((await payOnDemoPage(stack.base, placed.trackingToken)).accepted).toBe(true);
 
     const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
     // the card is held: taken when the kitchen starts
@@ -86,25 +64,25 @@ describe('online payment', () => {
     ]);
 
     // the customer's tracking page, resuming from the order it was shown, sees the same step
-    const [placedEvent] = await storedEvents(pool, placed.id);
-    const tracking = await connectSocket(base, { trackingToken: placed.trackingToken });
-    sockets.push(tracking);
+    const [placedEvent] = await storedEvents(stack.pool, placed.id);
+    const tracking = await connectSocket(stack.base, { trackingToken: placed.trackingToken });
+    stack.sockets.push(tracking);
     const trackingSeen = collect(tracking);
     await subscribe(tracking, { scope: 'order', lastEventId: placedEvent.id });
     expect((await trackingSeen.waitFor(isEvent(placed.id, (e) => e.order.version === 3))).order.status).toBe('received');
-    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'received', amountToCollect: 0 });
+    expect((await new Client(stack.base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'received', amountToCollect: 0 });
   });
 
   it('when the customer cancels before paying, the payment page takes no card, and a hold made meanwhile elsewhere is let go', async () => {
     const placed = await place(SHOPS.bastille, { payment: 'online' });
     // the payment is ready on the page when the customer cancels
-    await waitUntil(async () => (await workers.queues.payments.getJob(jobId.paymentBegin(placed.id, 1)))?.finishedOn, LIVE_TIMEOUT, 'the payment to start');
-    expect((await new Client(base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
-    const late = await new Client(base).post(`/api/track/${placed.trackingToken}/demo-pay`, { number: CARDS.accepted, expiry: '12/34', cvc: '123' });
+    await waitUntil(async () => (await stack.workers.queues.payments.getJob(jobId.paymentBegin(placed.id, 1)))?.finishedOn, LIVE_TIMEOUT, 'the payment to start');
+    expect((await new Client(stack.base).post(`/api/track/${placed.trackingToken}/cancel`)).status).toBe(200);
+    const late = await new Client(stack.base).post(`/api/track/${placed.trackingToken}/demo-pay`, { number: CARDS.accepted, expiry: '12/34', cvc: '123' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('not_pending');
-    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'cancelled']);
-    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'cancelled', paidCents: 0, payment: { status: 'failed' } });
+    expect((await storedEvents(stack.pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'cancelled']);
+    expect((await new Client(stack.base).get(`/api/track/${placed.trackingToken}`)).body).toMatchObject({ status: 'cancelled', paidCents: 0, payment: { status: 'failed' } });
   });
 });
 
@@ -124,15 +102,15 @@ describe('preparation timer', () => {
     expect((await kitchen.client.get(`/api/orders/${slow.id}`)).body).toMatchObject({ late: true, status: 'preparing' });
 
     // the quick one: the reactor handled its move to ready and removed its timer before it ever ran
-    const readyEventId = (await storedEvents(pool, quick.id)).at(-1)!.id;
+    const readyEventId = (await storedEvents(stack.pool, quick.id)).at(-1)!.id;
     await waitUntil(
-      async () => Number((await pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0].last_event_id) >= readyEventId,
+      async () => Number((await stack.pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0].last_event_id) >= readyEventId,
       LIVE_TIMEOUT,
       'the workers to handle the move to ready',
     );
-    expect(await workers.queues.prep.getJob(jobId.prep(quick.id))).toBeUndefined();
+    expect(await stack.workers.queues.prep.getJob(jobId.prep(quick.id))).toBeUndefined();
     expect((await kitchen.client.get(`/api/orders/${quick.id}`)).body.late).toBe(false);
-    expect((await storedEvents(pool, quick.id)).map((e) => e.type)).not.toContain('order.late');
+    expect((await storedEvents(stack.pool, quick.id)).map((e) => e.type)).not.toContain('order.late');
     expect(kitchen.seen.events.filter((e) => e.order.id === quick.id && e.type === 'order.late')).toEqual([]);
 
     // a late order still moves on normally
@@ -145,13 +123,13 @@ describe('preparation timer', () => {
 describe('delivery assignment', () => {
   it('when deliveries are ready, each goes to the on-shift driver with the fewest active deliveries, and a delivery left waiting is picked up as soon as a driver starts a shift', async () => {
     // a shop of its own: who is on shift there is this test's alone
-    const shop = await createShop(pool, 'dispatch');
+    const shop = await createShop(stack.pool, 'dispatch');
     const manager = await watch(shop.email('manager'), 'shop');
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const d1 = await new Client(base).login(shop.email('driver1'));
-    const d2 = await new Client(base).login(shop.email('driver2'));
-    const d1Id = await userId(pool, shop.email('driver1'));
-    const d2Id = await userId(pool, shop.email('driver2'));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const d1 = await new Client(stack.base).login(shop.email('driver1'));
+    const d2 = await new Client(stack.base).login(shop.email('driver2'));
+    const d1Id = await userId(stack.pool, shop.email('driver1'));
+    const d2Id = await userId(stack.pool, shop.email('driver2'));
 
     async function readyDelivery() {
       const o = await place(shop.id);
@@ -180,8 +158,8 @@ describe('delivery assignment', () => {
     expect(waiting.order).toMatchObject({ waitingForDriver: true, driver: null, status: 'ready' });
     expect((await kitchen.get(`/api/orders/${c.id}`)).body).toMatchObject({ waitingForDriver: true, driver: null });
     // retries while nobody is free do not repeat the waiting event
-    await waitUntil(async () => ((await workers.queues.dispatch.getJob(jobId.dispatch(c.id)))?.attemptsMade ?? 0) >= 3, LIVE_TIMEOUT, 'a few dispatch retries');
-    expect((await storedEvents(pool, c.id)).filter((e) => e.type === 'order.waiting_driver')).toHaveLength(1);
+    await waitUntil(async () => ((await stack.workers.queues.dispatch.getJob(jobId.dispatch(c.id)))?.attemptsMade ?? 0) >= 3, LIVE_TIMEOUT, 'a few dispatch retries');
+    expect((await storedEvents(stack.pool, c.id)).filter((e) => e.type === 'order.waiting_driver')).toHaveLength(1);
 
     // driver 1 starts a shift: the retry gives them the waiting delivery
     await d1.post('/api/driver/shift', { onShift: true });
@@ -190,7 +168,7 @@ describe('delivery assignment', () => {
     // the driver takes it out and delivers it; the other driver cannot touch it
     expect((await d2.post(`/api/orders/${c.id}/status`, { to: 'out_for_delivery' })).status).toBe(403);
     await move(d1, c.id, 'out_for_delivery');
-    const delivered = await handOver(pool, d1, c.id);
+    const delivered = await handOver(stack.pool, d1, c.id);
     expect(delivered).toMatchObject({ status: 'delivered', payment: { status: 'paid' }, amountToCollect: 0 });
     await manager.seen.waitFor(isEvent(c.id, (e) => e.order.status === 'delivered'), LIVE_TIMEOUT);
     expect(manager.seen.events.filter((e) => e.order.id === c.id).map((e) => [e.type, e.order.version])).toEqual([
@@ -206,7 +184,7 @@ describe('delivery assignment', () => {
     // the other two deliveries are finished by their drivers
     for (const [driver, o] of [[d1, a], [d2, b]] as const) {
       await move(driver, o.id, 'out_for_delivery');
-      await handOver(pool, driver, o.id);
+      await handOver(stack.pool, driver, o.id);
     }
   });
 });
@@ -216,13 +194,13 @@ describe('restart', () => {
     const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
     const placed = await place(SHOPS.bastille, { payment: 'online' });
     await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.type === 'order.payment_ready'), LIVE_TIMEOUT);
-    await workers.close();
+    await stack.stopWorkers();
     // the page takes the card and the server queues the event; nobody acts on it yet
-    expect((await payOnDemoPage(base, placed.trackingToken)).accepted).toBe(true);
-    expect((await new Client(base).get(`/api/track/${placed.trackingToken}`)).body.status).toBe('pending_payment');
-    workers = await startWorkers(testConfig(WORKER_ENV), silentLog);
+    expect((await payOnDemoPage(stack.base, placed.trackingToken)).accepted).toBe(true);
+    expect((await new Client(stack.base).get(`/api/track/${placed.trackingToken}`)).body.status).toBe('pending_payment');
+    await stack.startWorkers();
     const received = await kitchen.seen.waitFor(isEvent(placed.id, (e) => e.order.status === 'received'), LIVE_TIMEOUT);
     expect(received.order).toMatchObject({ version: 3, payment: { status: 'authorised' } });
-    expect((await storedEvents(pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'received']);
+    expect((await storedEvents(stack.pool, placed.id)).map((e) => e.status)).toEqual(['pending_payment', 'pending_payment', 'received']);
   });
 });
