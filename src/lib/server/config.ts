@@ -174,6 +174,9 @@ const schema = z
     }
   });
 
+/** The name of every variable the schema reads (docs/configuration.md documents each, once; tests/config-docs.test.ts checks it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 /** How online payments are taken: Stripe, the demo payment page, or not at all (pay at the door or counter only). */
 export type PaymentMode = 'stripe' | 'demo' | 'off';
 
