@@ -295,8 +295,10 @@ describe('a delivery order, live on every screen', () => {
     await live(kitchen);
     // the truffle pizzas ordered earlier in this file (as "Truffe") wait in the received column, named in English
     const item = kitchen.locator('article.ticket li', { hasText: 'Truffle' }).first();
-    expect(await item.locator('.recipe-line').textContent()).toContain('Black truffle cream 30 g');
-    await item.getByRole('button', { name: 'Recipe' }).click();
+    // the recipe is there when asked: the line's own ingredients, then the steps
+    expect(await item.getByTestId('recipe').count()).toBe(0);
+    await item.getByRole('button', { name: 'Recipe: Truffle' }).click();
+    expect(await item.getByTestId('recipe').locator('p').textContent()).toContain('Black truffle cream 30 g');
     expect(await item.locator('.steps').textContent()).toContain('Stretch the dough ball into a 30 cm disc');
     await ctx.close();
   });

@@ -180,19 +180,38 @@ export async function getMenuAvailability(q: Queryable, pizzeriaId: number): Pro
   };
 }
 
+/** An ingredient of a recipe, named in the reader's language. */
+export interface RecipeIngredient {
+  ingredientId: number;
+  name: string;
+  quantity: number;
+  unit: string;
+}
+
 export interface RecipeCard {
   productId: number;
   name: string;
   steps: string[];
-  ingredients: { name: string; quantity: number; unit: string }[];
+  ingredients: RecipeIngredient[];
+  /** What each option of the product does to the recipe (a size or an extra adds, a "without" leaves one out). */
+  options: { id: number; removesIngredientId: number | null; ingredients: RecipeIngredient[] }[];
 }
 
-/** Recipe reminders for the kitchen screen, in the reader's language. */
+type NamedIngredient = RecipeIngredient & { nameEn: string | null };
+const named = (locale: Locale, list: NamedIngredient[]): RecipeIngredient[] =>
+  list.map((i) => ({ ingredientId: i.ingredientId, name: inLocale(locale, i.name, i.nameEn), quantity: i.quantity, unit: i.unit }));
+
+/** Recipe reminders for the kitchen screen, in the reader's language, with what each option changes. */
 export async function listRecipes(q: Queryable, locale: Locale = 'fr'): Promise<RecipeCard[]> {
+  const INGREDIENT = `json_build_object('ingredientId', i.id, 'name', i.name, 'nameEn', i.name_en, 'quantity', x.quantity, 'unit', i.unit)`;
   const { rows } = await q.query(
     `SELECT p.id, p.name, p.name_en, p.steps, p.steps_en,
-       COALESCE((SELECT json_agg(json_build_object('name', i.name, 'nameEn', i.name_en, 'quantity', r.quantity, 'unit', i.unit) ORDER BY r.quantity DESC)
-                 FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS ingredients
+       COALESCE((SELECT json_agg(${INGREDIENT} ORDER BY x.quantity DESC)
+                 FROM recipe_ingredients x JOIN ingredients i ON i.id = x.ingredient_id WHERE x.product_id = p.id), '[]') AS ingredients,
+       COALESCE((SELECT json_agg(json_build_object('id', o.id, 'removesIngredientId', o.removes_ingredient_id,
+                   'ingredients', COALESCE((SELECT json_agg(${INGREDIENT} ORDER BY x.quantity DESC)
+                                            FROM option_ingredients x JOIN ingredients i ON i.id = x.ingredient_id WHERE x.option_id = o.id), '[]')) ORDER BY o.id)
+                 FROM product_options o WHERE o.product_id = p.id), '[]') AS options
      FROM products p WHERE p.category = 'pizza' ORDER BY p.sort_order, p.id`,
   );
   return rows.map((r) => ({
@@ -200,10 +219,11 @@ export async function listRecipes(q: Queryable, locale: Locale = 'fr'): Promise<
     name: inLocale(locale, r.name, r.name_en),
     // steps are translated as a whole or not at all
     steps: locale === 'en' && r.steps_en?.length ? r.steps_en : r.steps,
-    ingredients: (r.ingredients as { name: string; nameEn: string | null; quantity: number; unit: string }[]).map((i) => ({
-      name: inLocale(locale, i.name, i.nameEn),
-      quantity: i.quantity,
-      unit: i.unit,
+    ingredients: named(locale, r.ingredients),
+    options: (r.options as { id: number; removesIngredientId: number | null; ingredients: NamedIngredient[] }[]).map((o) => ({
+      id: o.id,
+      removesIngredientId: o.removesIngredientId,
+      ingredients: named(locale, o.ingredients),
     })),
   }));
 }

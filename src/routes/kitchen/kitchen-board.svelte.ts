@@ -70,4 +70,13 @@ export class KitchenBoard extends OrderBoard {
       .filter((o) => o.status === status || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status))
       .sort((a, b) => since(a) - since(b));
   }
+
+  /**
+   * The make line: what is to start and what is in the oven, one flowing list, oldest order first
+   * (by when it reached the kitchen), with the cancelled ones still in place for a while.
+   */
+  get makeLine(): OrderView[] {
+    const since = (o: OrderView) => Date.parse(o.timestamps.received ?? o.timestamps.created ?? '') || 0;
+    return [...this.column('received'), ...this.column('preparing')].sort((a, b) => since(a) - since(b));
+  }
 }

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type pg from 'pg';
+import { createShop } from '../helpers.ts';
+import { PHONE, SHOTS, live, startApp, type App } from './harness.ts';
+
+// The kitchen's wall tablet (1280×800), as a pizzaiolo reads it from 2 m in the evening: a dozen
+// typical orders (two or three pizzas, a size, an extra, something left out), most of them on
+// screen at once without scrolling, names and numbers large, nothing jumping after load, the time
+// each was promised on it, and a line's recipe only when asked (the line's own: "without" leaves
+// the ingredient out, a size adds). Everything happens in a shop of its own.
+const WALL = { width: 1280, height: 800 };
+let app: App;
+let base: string;
+let pool: pg.Pool;
+let shop: Awaited<ReturnType<typeof createShop>>;
+
+beforeAll(async () => {
+  app = await startApp('wall', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false' });
+  ({ base, pool } = app);
+  shop = await createShop(pool, 'wall');
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+});
+
+const productId = async (slug: string): Promise<number> => (await pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
+const optionId = async (slug: string, name: string): Promise<number> =>
+  (await pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
+
+type Line = [slug: string, quantity: number, options?: string[]];
+async function order(lines: Line[], i: number, delivery = false): Promise<{ id: string; number: number }> {
+  const items = await Promise.all(
+    lines.map(async ([slug, quantity, options = []]) => ({ productId: await productId(slug), quantity, options: await Promise.all(options.map((o) => optionId(slug, o))) })),
+  );
+  const res = await fetch(`${base}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      pizzeriaId: shop.id,
+      fulfilment: delivery ? 'delivery' : 'pickup',
+      customer: { name: ['Inès', 'Hugo', 'Camille', 'Yanis', 'Léa', 'Malik'][i % 6], phone: `06112233${String(i).padStart(2, '0')}` },
+      ...(delivery ? { address: { street: `${i + 2} rue Oberkampf`, postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736 } } : {}),
+      items,
+      payment: 'on_delivery',
+    }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return res.json();
+}
+
+async function login(email: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: inject('demoPassword') }) });
+  expect(res.status).toBe(200);
+  return res.headers.get('set-cookie')!.split(';')[0];
+}
+
+/** Layout shifts not caused by a tap, added up from the first paint (the Layout Instability API). */
+const watchShifts = (page: Page) =>
+  page.addInitScript(() => {
+    const w = window as unknown as { cls: number };
+    w.cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.cls += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+
+describe("the kitchen's wall tablet", () => {
+  it('shows at least ten typical tickets of a dozen without scrolling, large enough for 2 m, with their promised time, and does not move after load', async () => {
+    const evening: Line[][] = [
+      [['margherita', 2], ['reine', 1, ['Sans champignons']]],
+      [['quatre-fromages', 1, ['Grande (40 cm)']], ['reine', 1]],
+      [['calzone', 1], ['margherita', 1, ['Supplément mozzarella']], ['reine', 1]],
+      [['reine', 2, ['Supplément jambon']], ['margherita', 1]],
+      [['margherita', 1, ['Sans basilic']], ['quatre-fromages', 1]],
+      [['calzone', 2], ['coca-cola', 2]],
+      [['reine', 1, ['Grande (40 cm)', 'Sans champignons']], ['margherita', 2]],
+      [['quatre-fromages', 2], ['reine', 1]],
+      [['margherita', 3]],
+      [['calzone', 1, ['Supplément champignons']], ['reine', 1], ['margherita', 1]],
+      [['reine', 1], ['quatre-fromages', 1, ['Supplément mozzarella']]],
+      [['margherita', 2], ['calzone', 1]],
+    ];
+    const placed = [];
+    for (const [i, lines] of evening.entries()) placed.push(await order(lines, i, i % 3 === 1));
+    // the first four are in the oven already
+    const cookie = await login(shop.email('kitchen'));
+    for (const o of placed.slice(0, 4)) {
+      const r = await fetch(`${base}/api/orders/${o.id}/status`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ to: 'preparing' }) });
+      expect(r.status).toBe(200);
+    }
+
+    const { page } = await app.staffPage(shop.email('kitchen'), WALL);
+    await watchShifts(page);
+    await page.goto(`${base}/kitchen`);
+    await live(page);
+    const tickets = page.locator('[data-testid=make-line] article.ticket');
+    await expect.poll(() => tickets.count()).toBe(12);
+
+    await page.screenshot({ path: `${SHOTS}/kitchen-wall-1280x800.png` });
+    // fully on screen: inside the window and inside the make line's visible part
+    const area = (await page.getByTestId('make-line').boundingBox())!;
+    const boxes = await tickets.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+    const bottom = Math.min(WALL.height, area.y + area.height);
+    const visible = boxes.filter((b) => b.top >= area.y - 1 && b.bottom <= bottom + 1 && b.left >= 0 && b.right <= WALL.width);
+    expect(visible.length, `tickets fully visible: ${visible.length}`).toBeGreaterThanOrEqual(10);
+    // oldest first, left to right: the first order placed is the first ticket
+    expect(await tickets.first().getAttribute('data-order')).toBe(placed[0].id);
+
+    // read from 2 m: item names at least 20 px, the order number and its age at least 28 px
+    const px = (selector: string) => page.locator(selector).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    expect(await px('[data-testid=make-line] .line .name')).toBeGreaterThanOrEqual(20);
+    expect(await px('[data-testid=make-line] .num')).toBeGreaterThanOrEqual(28);
+    expect(await px('[data-testid=make-line] .age')).toBeGreaterThanOrEqual(28);
+    // the promised time, as the customer was told it
+    const { rows } = await pool.query(`SELECT to_char(promised_at AT TIME ZONE 'Europe/Paris', 'HH24:MI') AS due FROM orders WHERE id = $1`, [placed[5].id]);
+    expect(await page.locator(`article[data-order="${placed[5].id}"] [data-testid=due]`).textContent()).toBe(`pour ${rows[0].due}`);
+    // no recipe text until asked
+    expect(await page.getByTestId('recipe').count()).toBe(0);
+
+    await page.waitForTimeout(2500);
+    const cls = await page.evaluate(() => (window as unknown as { cls: number }).cls);
+    expect(cls, `cumulative layout shift ${cls}`).toBeLessThan(0.1);
+
+    // the recipe of a line, on demand: its own ("without mushrooms" leaves them out; a large one has two dough balls)
+    const big = page.locator(`article[data-order="${placed[6].id}"] li`, { hasText: 'Reine' });
+    await big.getByRole('button', { name: /Recette/ }).click();
+    const recipe = big.getByTestId('recipe');
+    await recipe.waitFor();
+    const text = (await recipe.locator('p').textContent())!;
+    expect(text).not.toMatch(/Champignons/i);
+    expect(text).toContain('Pâton (250 g) 2');
+    expect(text).toContain('Mozzarella fior di latte 170 g');
+    await page.screenshot({ path: `${SHOTS}/kitchen-wall-recipe.png` });
+
+    // a bump moves the ticket on, and a ready one leaves the make line for the pass
+    const first = page.locator(`article[data-order="${placed[0].id}"]`);
+    await first.getByRole('button', { name: /Prête/ }).click();
+    await page.locator(`[data-column=ready] article[data-order="${placed[0].id}"]`).waitFor();
+    await expect.poll(() => tickets.count()).toBe(11);
+    await page.screenshot({ path: `${SHOTS}/kitchen-wall-pass.png` });
+  });
+
+  it('on a phone, the tickets stack in one column and stay readable', async () => {
+    const { page } = await app.staffPage(shop.email('kitchen'), PHONE);
+    await page.goto(`${base}/kitchen`);
+    await live(page);
+    const first = page.locator('[data-testid=make-line] article.ticket').first();
+    await first.waitFor();
+    const box = (await first.boundingBox())!;
+    expect(box.width).toBeGreaterThan(PHONE.width * 0.85);
+    expect(await first.locator('.line .name').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(20);
+    await page.screenshot({ path: `${SHOTS}/kitchen-phone.png` });
+  });
+});
