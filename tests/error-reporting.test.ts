@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Client, createSideDatabase, startTestApp } from './helpers.ts';
+import { Client, createSideDatabase } from './helpers.ts';
+import { useStack } from './services.ts';
 import * as Sentry from '@sentry/node';
 import { flushErrorReports, initErrorReporting } from '../src/lib/server/observability.ts';
 
@@ -11,7 +12,6 @@ let ingest: Server;
 let port: number;
 const envelopes: string[] = [];
 let side: Awaited<ReturnType<typeof createSideDatabase>>;
-let app: Awaited<ReturnType<typeof startTestApp>>;
 
 beforeAll(async () => {
   ingest = createServer((req, res) => {
@@ -29,14 +29,12 @@ beforeAll(async () => {
   const pool = new pg.Pool({ connectionString: side.url, max: 1 });
   await pool.query('ALTER TABLE recipe_ingredients RENAME TO recipe_ingredients_gone');
   await pool.end();
-  app = await startTestApp({ DATABASE_URL: side.url });
 });
-
 afterAll(async () => {
-  await app?.app.close();
   await side?.drop();
   await new Promise((r) => ingest.close(r));
 });
+const stack = useStack({ env: () => ({ DATABASE_URL: side.url }) });
 
 describe('error reporting', () => {
   it('sends nothing anywhere while SENTRY_DSN is not set: no Sentry client exists, even with a DSN lying in the process environment', async () => {
@@ -45,7 +43,7 @@ describe('error reporting', () => {
     try {
       expect(initErrorReporting(undefined, 'test', 'ocpizza-server')).toBe(false);
       expect(Sentry.getClient()).toBeUndefined();
-      const r = await new Client(app.base).get('/api/pizzerias/1/menu');
+      const r = await new Client(stack.base).get('/api/pizzerias/1/menu');
       expect(r.status).toBe(500);
       expect(r.body.error.requestId).toEqual(expect.any(String));
       await flushErrorReports(500);
@@ -58,7 +56,7 @@ describe('error reporting', () => {
 
   it('reports an unhandled API error to Sentry with its request id once SENTRY_DSN is set', async () => {
     expect(initErrorReporting(`http://publickey@127.0.0.1:${port}/42`, 'test', 'ocpizza-server')).toBe(true);
-    const res = await fetch(`${app.base}/api/pizzerias/1/menu`, { headers: { 'x-request-id': 'req-sentry-check-1' } });
+    const res = await fetch(`${stack.base}/api/pizzerias/1/menu`, { headers: { 'x-request-id': 'req-sentry-check-1' } });
     expect(res.status).toBe(500);
     expect((await res.json()).error).toEqual({ code: 'server_error', message: 'something went wrong', requestId: 'req-sentry-check-1' });
     await flushErrorReports(5000);

@@ -67,8 +67,9 @@ export async function startTestApp(
   return { app, base: `http://127.0.0.1:${listening}`, config };
 }
 
-export function testPool(): pg.Pool {
-  return new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
+/** A pool on the run's database, or on another the test names. */
+export function testPool(databaseUrl: string = inject('databaseUrl')): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max: 10 });
 }
 
 /** A tiny HTTP client that keeps its session cookie, as a browser would. */

@@ -71,7 +71,8 @@ export interface Stack {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env = typeof opts.env === 'function' ? await opts.env() : (opts.env ?? {});
   const config = testConfig(env);
-  const pool = testPool();
+  // on the stack's database: the run's, unless the settings name another
+  const pool = testPool(config.DATABASE_URL);
   const hubs: { app: App; base: string }[] = [];
   let stopped = false;
   let workers: Workers | null = null;
