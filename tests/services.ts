@@ -61,6 +61,7 @@ export interface Stack {
   stopWorkers(): Promise<void>;
   /** Starts the workers again, with the same settings. */
   startWorkers(): Promise<void>;
+  /** Ends what started, once (useStack calls it after the file). */
   close(): Promise<void>;
 }
 
@@ -77,12 +78,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let stopped = false;
   let workers: Workers | null = null;
   const sockets: TestSocket[] = [];
-  const close = async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    await workers?.close();
-    for (const [i, h] of hubs.entries()) if (i > 0 || !stopped) await h.app.close();
-    await pool.end();
-  };
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const s of sockets.splice(0)) s.disconnect();
+      await workers?.close();
+      for (const [i, h] of hubs.entries()) if (i > 0 || !stopped) await h.app.close();
+      await pool.end();
+    })());
   try {
     if (opts.workers) await workersStartFromNow(pool);
     for (let i = 0; i < (opts.hubs ?? 1); i++) {
