@@ -16,7 +16,8 @@ let pool: pg.Pool;
 let shop: Awaited<ReturnType<typeof createShop>>;
 
 beforeAll(async () => {
-  app = await startApp('wall', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false' });
+  // a new ticket nobody touches chimes again every 2 s here (30 s by default)
+  app = await startApp('wall', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false', KITCHEN_REMIND_SECONDS: '2' });
   ({ base, pool } = app);
   shop = await createShop(pool, 'wall');
 }, 60_000);
@@ -151,5 +152,64 @@ describe("the kitchen's wall tablet", () => {
     expect(box.width).toBeGreaterThan(PHONE.width * 0.85);
     expect(await first.locator('.line .name').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize))).toBeGreaterThanOrEqual(20);
     await page.screenshot({ path: `${SHOTS}/kitchen-phone.png` });
+  });
+});
+
+/** The page's sound, heard as the notes it plays (a Web Audio stand-in that keeps each note's pitch). */
+const listen = (page: Page) =>
+  page.addInitScript(() => {
+    const w = window as unknown as { notes: number[]; AudioContext: unknown };
+    w.notes = [];
+    const node = () => ({ connect: (x: unknown) => x });
+    w.AudioContext = class {
+      currentTime = 0;
+      destination = {};
+      resume() {
+        return Promise.resolve();
+      }
+      createGain() {
+        return { ...node(), gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} } };
+      }
+      createOscillator() {
+        const o = { ...node(), type: '', frequency: { value: 0 }, start: () => w.notes.push(o.frequency.value), stop() {} };
+        return o;
+      }
+    };
+  });
+/** New-ticket chimes heard so far (each starts on an A at 880 Hz). */
+const chimes = (page: Page) => page.evaluate(() => (window as unknown as { notes: number[] }).notes.filter((f) => f === 880).length);
+
+describe("the kitchen's sound", () => {
+  it('is remembered by the tablet: after a reload one tap anywhere brings it back; a new ticket chimes again until someone touches it', async () => {
+    const { page } = await app.staffPage(shop.email('kitchen'), WALL);
+    await listen(page);
+    await page.goto(`${base}/kitchen`);
+    await live(page);
+    await page.getByRole('button', { name: 'Activer le son' }).click();
+    await expect.poll(() => chimes(page)).toBe(1);
+
+    // the tablet restarts during service: the screen asks for the one tap the browser needs, and says why
+    await page.reload();
+    await live(page);
+    const back = page.getByTestId('sound-back');
+    await back.waitFor();
+    expect(await back.textContent()).toContain("Touchez l'écran pour remettre le son");
+    await page.screenshot({ path: `${SHOTS}/kitchen-sound-back.png` });
+    await back.click();
+    await expect.poll(() => chimes(page)).toBe(1);
+    expect(await page.getByRole('button', { name: 'Son activé' }).count()).toBe(1);
+
+    // a ticket comes in while everyone is at the oven: it chimes, then again, until someone touches it
+    const placed = await order([['margherita', 2]], 0);
+    const ticket = page.locator(`article[data-order="${placed.id}"]`);
+    await ticket.waitFor();
+    await expect.poll(() => chimes(page)).toBe(2);
+    await expect.poll(() => chimes(page), { timeout: 6000 }).toBeGreaterThanOrEqual(3);
+    expect(await ticket.getAttribute('class')).toContain('fresh');
+    await ticket.locator('.items').click();
+    const heard = await chimes(page);
+    await page.waitForTimeout(3000);
+    expect(await chimes(page)).toBe(heard);
+    expect(await ticket.getAttribute('class')).not.toContain('fresh');
   });
 });

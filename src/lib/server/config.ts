@@ -30,6 +30,8 @@ const schema = z
     DEMO_PASSWORD: z.string().min(8).optional(),
     SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+    // a new ticket nobody touched chimes again this often on the kitchen screen (0: once only)
+    KITCHEN_REMIND_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
     OFFER_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(45),

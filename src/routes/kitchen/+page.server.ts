@@ -23,6 +23,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     orders: orders.map((o) => orderFor('kitchen', o)),
     lastEventId,
     recipes: await listRecipes(db(), locals.locale),
+    remindSeconds: config().KITCHEN_REMIND_SECONDS,
     prepTargetSeconds: pizzerias.find((p) => p.id === shopId)!.prepTargetSeconds ?? config().PREP_TARGET_SECONDS,
     low: { pizzeriaId: shopId, low: await lowStock(db(), shopId) },
   };
