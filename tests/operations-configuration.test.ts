@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSideDatabase, freePort, run } from './helpers.ts';
-import { useOperations } from './operations.ts';
+import { useTmpDirs } from './operations.ts';
 
 const databaseUrl = inject('databaseUrl');
-const { tmpDir } = useOperations();
+// the commands alone: no server of the suite's runs here
+const tmpDir = useTmpDirs();
 
 describe('configuration', () => {
   // the real entry points, run from an empty directory: a developer's .env (read in production) plays no part

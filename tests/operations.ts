@@ -41,15 +41,28 @@ export async function queryOn<T extends pg.QueryResultRow = any>(url: string, sq
   }
 }
 
+/** Temporary folders of a test file, removed after it. */
+export function useTmpDirs() {
+  const tmpDirs: string[] = [];
+  afterAll(async () => {
+    for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
+  });
+  return async function tmpDir(tag: string) {
+    const d = await mkdtemp(join(tmpdir(), `ocpizza-${tag}-`));
+    tmpDirs.push(d);
+    return d;
+  };
+}
+
 /**
  * The stack of an operations test file (useStack) and what its tests make along the way: side
  * databases named in `sideDatabases` are dropped and folders from `tmpDir` removed after the file.
  */
 export function useOperations() {
+  const tmpDir = useTmpDirs();
   const stack = useStack();
   let margherita: number;
   let savedStock: unknown[];
-  const tmpDirs: string[] = [];
   const sideDatabases: string[] = [];
   const openSockets: TestSocket[] = [];
 
@@ -70,14 +83,7 @@ export function useOperations() {
       );
     }
     for (const name of sideDatabases) await dropDatabase(name);
-    for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
   });
-
-  async function tmpDir(tag: string) {
-    const d = await mkdtemp(join(tmpdir(), `ocpizza-${tag}-`));
-    tmpDirs.push(d);
-    return d;
-  }
 
   async function socketAs(email: string, at = stack.base) {
     const client = await new Client(at).login(email);
