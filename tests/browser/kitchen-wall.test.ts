@@ -118,6 +118,11 @@ describe("the kitchen's wall tablet", () => {
     expect(await page.locator(`article[data-order="${placed[5].id}"] [data-testid=due]`).textContent()).toBe(`pour ${rows[0].due}`);
     // no recipe text until asked
     expect(await page.getByTestId('recipe').count()).toBe(0);
+    // all day: the dozen's pizzas by product and size, and the dough balls they take (30 usual, 2 large)
+    const todo = (await page.getByTestId('all-day').textContent())!.replace(/\s+/g, ' ');
+    expect(todo).toContain('30 pâtons');
+    expect(todo).toContain('2 Grande (40 cm)');
+    expect(todo).toContain('13 Margherita');
 
     await page.waitForTimeout(2500);
     const cls = await page.evaluate(() => (window as unknown as { cls: number }).cls);

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import type { OrderItemView, OrderView } from '../../lib/realtime/contract.ts';
+import { allDay } from './all-day.ts';
+
+const grande = { id: 1, kind: 'size' as const, name: 'Grande (40 cm)', nameEn: 'Large (40 cm)', priceCents: 400 };
+const sans = { id: 2, kind: 'without' as const, name: 'Sans basilic', nameEn: 'No basil', priceCents: 0 };
+const item = (productId: number, name: string, quantity: number, options: OrderItemView['options'] = [], category: OrderItemView['category'] = 'pizza'): OrderItemView => ({
+  productId, name, category, quantity, unitPriceCents: 1000, options,
+});
+const ticket = (status: OrderView['status'], items: OrderItemView[]) => ({ status, items }) as OrderView;
+
+describe('all-day counts', () => {
+  const tickets = [
+    ticket('received', [item(1, 'Margherita', 2), item(2, 'Reine', 1, [grande]), item(9, 'Coca-Cola', 2, [], 'drink')]),
+    ticket('preparing', [item(1, 'Margherita', 1, [sans]), item(2, 'Reine', 1)]),
+    ticket('cancelled', [item(1, 'Margherita', 5)]),
+  ];
+
+  it('counts the pizzas of the open tickets by product and size, most first, leaving out drinks and cancelled tickets', () => {
+    expect(allDay(tickets).lines).toEqual([
+      { name: 'Margherita', size: null, count: 3 },
+      { name: 'Reine', size: null, count: 1 },
+      { name: 'Reine', size: 'Grande (40 cm)', count: 1 },
+    ]);
+    expect(allDay(tickets).pizzas).toBe(5);
+  });
+
+  it('counts the dough balls by size, the usual ones first', () => {
+    expect(allDay(tickets).dough).toEqual([{ size: null, count: 4 }, { size: 'Grande (40 cm)', count: 1 }]);
+  });
+
+  it("names sizes in the reader's language and products as the screen names them", () => {
+    const counted = allDay(tickets, (id, n) => (id === 2 ? 'Queen' : n), 'en');
+    expect(counted.lines.map((l) => [l.name, l.size])).toContainEqual(['Queen', 'Large (40 cm)']);
+  });
+});
