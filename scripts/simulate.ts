@@ -16,7 +16,7 @@
 //
 // Its customers are anonymous web customers, all from this machine's address: the server's limit
 // of customer calls per address (RATE_LIMIT_ORDERS, 60 per 10 minutes) is meant for one person,
-// not for a crowd. Start the server for a simulation with RATE_LIMIT_ORDERS=1000 (README, "A demo
+// not for a crowd. Start the server for a simulation with RATE_LIMIT_ORDERS=1000 (docs/simulator.md, "A demo
 // with drivers on the road"); the simulator says at start how many calls its rate needs, and says
 // so again (then waits) if the server refuses one. Each customer has a phone and an email of their
 // own, and pays online within seconds.
@@ -124,7 +124,7 @@ class Session {
         const wait = Math.min(600, Number(res.headers.get('retry-after')) || 60);
         if (Date.now() - limitSaidAt > 60_000) {
           limitSaidAt = Date.now();
-          log(`the server refused a customer call: its limit per address (RATE_LIMIT_ORDERS) is too low for ${RATE} orders/min; start it with RATE_LIMIT_ORDERS=1000 for a simulation (README). Waiting ${wait} s`);
+          log(`the server refused a customer call: its limit per address (RATE_LIMIT_ORDERS) is too low for ${RATE} orders/min; start it with RATE_LIMIT_ORDERS=1000 for a simulation (docs/simulator.md). Waiting ${wait} s`);
         }
         await sleep(wait * 1000);
         continue;
@@ -423,7 +423,7 @@ async function main() {
   log(
     needed < limit
       ? `about ${needed} customer calls per 10 min from this address: within RATE_LIMIT_ORDERS=${limit}`
-      : `about ${needed} customer calls per 10 min from this address: start the server with RATE_LIMIT_ORDERS=1000 (or above ${needed}) for a simulation, or it will refuse orders (README)`,
+      : `about ${needed} customer calls per 10 min from this address: start the server with RATE_LIMIT_ORDERS=1000 (or above ${needed}) for a simulation, or it will refuse orders (docs/simulator.md)`,
   );
   log(`watch it: ${BASE}/manager (manager.<shop>@ocpizza.test or admin@ocpizza.test), ${BASE}/driver, and the tracking links below`);
   const stop = () => {

@@ -1,13 +1,13 @@
 // The demo simulator (scripts/simulate.ts) against a real server that restarts under it: its
 // customers, kitchen and drivers carry on once the server is back, the sessions the server forgot
-// are opened again, and it says so. The server runs with the limit per address the README gives
+// are opened again, and it says so. The server runs with the limit per address docs/simulator.md gives
 // for a simulation. Real Postgres, Redis, Socket.io and workers; a shop of the test's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { childEnv, createShop, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
-// the README's setting for a simulation; dispatch offers only to drivers whose phone is present
+// the setting docs/simulator.md gives for a simulation; dispatch offers only to drivers whose phone is present
 const ENV = { RATE_LIMIT_ORDERS: '1000', DISPATCH_PRESENT_ONLY: 'true', DISPATCH_RETRY_MS: '300', PREP_TARGET_SECONDS: '600' };
 
 const stack = useStack({ env: ENV, workers: true });
