@@ -97,17 +97,26 @@ function semaphore(n: number) {
  * The replay reads Postgres while the relay goes on: live events for the socket wait in its
  * catch-up buffer (see OrderRelay.beginCatchUp), so no screen ever waits for another's replay.
  */
-export function createSubscriptions(deps: {
+export function createSubscriptions(deps: SubscriptionDeps) {
+  const subscribe = subscriber(deps, replayer(deps));
+  return { attach: attacher(deps, subscribe) };
+}
+
+type SubscriptionDeps = {
   db: Db;
   log: Logger;
   relay: OrderRelay;
   resumeMaxEvents: number;
   calls: RateLimiterMemory;
-}) {
-  const { db, log, relay } = deps;
+};
+type Replay = (socket: HubSocket, grant: Grant, lastEventId: number) => Promise<SubscribeResult>;
+type Subscribe = (socket: HubSocket, raw: unknown) => Promise<SubscribeResult>;
+
+/** Sends a resuming screen what it missed, a few screens at a time. */
+function replayer({ db, relay, resumeMaxEvents }: SubscriptionDeps): Replay {
   const replaySlot = semaphore(MAX_CONCURRENT_REPLAYS);
 
-  async function replay(socket: HubSocket, grant: Grant, lastEventId: number): Promise<SubscribeResult> {
+  return async function replay(socket: HubSocket, grant: Grant, lastEventId: number): Promise<SubscribeResult> {
     const catchUp = relay.beginCatchUp(socket);
     // what this hub relayed before the catch-up began comes from the replay; anything after it
     // comes through the catch-up buffer, then live. An event already in Postgres but not yet
@@ -119,8 +128,8 @@ export function createSubscriptions(deps: {
         const bounds = await eventBounds(db);
         // older than what the hot table keeps, or from another database: the screen reloads a snapshot
         if (lastEventId > bounds.last || (bounds.first > 0 && lastEventId < bounds.first - 1)) return { resync: true, lastEventId: bounds.last };
-        const missed = (await listEventsAfter(db, grant.filter, lastEventId, deps.resumeMaxEvents + 1)).filter((e) => e.eventId <= relayedBefore);
-        if (missed.length > deps.resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
+        const missed = (await listEventsAfter(db, grant.filter, lastEventId, resumeMaxEvents + 1)).filter((e) => e.eventId <= relayedBefore);
+        if (missed.length > resumeMaxEvents) return { resync: true, lastEventId: bounds.last };
         for (const e of missed) {
           // as the relay would have sent it to this screen (audiences.ts)
           const view = orderForRooms(e.order, (r) => socket.rooms.has(r));
@@ -135,9 +144,12 @@ export function createSubscriptions(deps: {
       catchUp.finish(sent, 0);
       throw err;
     }
-  }
+  };
+}
 
-  async function subscribe(socket: HubSocket, raw: unknown): Promise<SubscribeResult> {
+/** Validates, authorizes and bounds one subscription, joins its room, and replays what was missed. */
+function subscriber({ db, relay }: SubscriptionDeps, replay: Replay): Subscribe {
+  return async function subscribe(socket, raw) {
     const parsed = subscribeSchema.safeParse(raw);
     if (!parsed.success) {
       throw new Refusal('invalid', parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ').slice(0, 300));
@@ -162,10 +174,12 @@ export function createSubscriptions(deps: {
     }
     if (req.lastEventId === undefined || req.scope === 'system') return { lastEventId: relay.deliveredUpTo };
     return replay(socket, grant, req.lastEventId);
-  }
+  };
+}
 
-  /** Wires a socket: one call at a time, each counted; past the limits, a refused ack then a disconnect. */
-  function attach(socket: HubSocket, after: { subscribed: (scope: string) => void }) {
+/** Wires a socket: one call at a time, each counted; past the limits, a refused ack then a disconnect. */
+function attacher({ log, calls }: SubscriptionDeps, subscribe: Subscribe) {
+  return function attach(socket: HubSocket, after: { subscribed: (scope: string) => void }) {
     let queue: Promise<unknown> = Promise.resolve();
     let ended = false;
     const refuse = (ack: unknown, r: Refusal) => {
@@ -180,7 +194,7 @@ export function createSubscriptions(deps: {
     // every incoming message counts, whatever its name: a flood of unknown events costs as much to parse
     socket.use((packet, next) => {
       if (ended) return;
-      deps.calls.consume(socket.id).then(
+      calls.consume(socket.id).then(
         () => next(),
         () => refuse(packet.at(-1), new Refusal('rate_limited', 'too many calls on this connection', true)),
       );
@@ -199,7 +213,5 @@ export function createSubscriptions(deps: {
         }
       });
     });
-  }
-
-  return { attach };
+  };
 }
