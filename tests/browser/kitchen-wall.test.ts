@@ -30,7 +30,7 @@ const optionId = async (slug: string, name: string): Promise<number> =>
   (await pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
 
 type Line = [slug: string, quantity: number, options?: string[]];
-async function order(lines: Line[], i: number, delivery = false): Promise<{ id: string; number: number }> {
+async function order(lines: Line[], i: number, delivery = false, shopId = shop.id): Promise<{ id: string; number: number }> {
   const items = await Promise.all(
     lines.map(async ([slug, quantity, options = []]) => ({ productId: await productId(slug), quantity, options: await Promise.all(options.map((o) => optionId(slug, o))) })),
   );
@@ -38,7 +38,7 @@ async function order(lines: Line[], i: number, delivery = false): Promise<{ id: 
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      pizzeriaId: shop.id,
+      pizzeriaId: shopId,
       fulfilment: delivery ? 'delivery' : 'pickup',
       customer: { name: ['Inès', 'Hugo', 'Camille', 'Yanis', 'Léa', 'Malik'][i % 6], phone: `06112233${String(i).padStart(2, '0')}` },
       ...(delivery ? { address: { street: `${i + 2} rue Oberkampf`, postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736 } } : {}),
@@ -216,5 +216,45 @@ describe("the kitchen's sound", () => {
     await page.waitForTimeout(3000);
     expect(await chimes(page)).toBe(heard);
     expect(await ticket.getAttribute('class')).not.toContain('fresh');
+  });
+});
+
+describe("the kitchen's bump bar", () => {
+  it('does with keys what the fingers do: pick a ticket by its place or the arrows, bump it, open its recipe, hand a pickup over paid in cash', async () => {
+    const keys = await createShop(pool, 'keys');
+    const placed = [];
+    for (const [i, lines] of ([[['margherita', 1]], [['reine', 2]], [['calzone', 1]]] as Line[][]).entries()) placed.push(await order(lines, i, false, keys.id));
+    const status = async (id: string) => (await pool.query('SELECT status, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+    const { page } = await app.staffPage(keys.email('kitchen'), WALL);
+    await page.goto(`${base}/kitchen`);
+    await live(page);
+    const ticket = (id: string) => page.locator(`article[data-order="${id}"]`);
+    await ticket(placed[2].id).waitFor();
+
+    await page.keyboard.press('2');
+    await expect.poll(() => ticket(placed[1].id).getAttribute('class')).toContain('picked');
+    expect(await ticket(placed[1].id).locator('.place').textContent()).toBe('2');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await status(placed[1].id)).status).toBe('preparing');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => ticket(placed[0].id).getAttribute('class')).toContain('picked');
+    await page.keyboard.press('r');
+    await ticket(placed[0].id).getByTestId('recipe').waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await status(placed[0].id)).status).toBe('preparing');
+    await expect.poll(() => ticket(placed[0].id).getAttribute('data-status')).toBe('preparing');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await status(placed[0].id)).status).toBe('ready');
+    // on the pass now: it keeps its pick, and E hands it over, paid in cash
+    await page.locator(`[data-column=ready] article[data-order="${placed[0].id}"]`).waitFor();
+    expect(await ticket(placed[0].id).getAttribute('class')).toContain('picked');
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(500);
+    expect((await status(placed[0].id)).status).toBe('ready'); // money is owed: Enter alone does not say how it was paid
+    await page.keyboard.press('e');
+    await expect.poll(() => status(placed[0].id)).toEqual({ status: 'collected', collected_method: 'cash' });
+    await page.keyboard.press('?');
+    await page.getByTestId('keys-help').waitFor();
+    await page.screenshot({ path: `${SHOTS}/kitchen-keys.png` });
   });
 });
