@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { DriverOnMap, OrderView } from './realtime/contract.ts';
+import { OrderLedger } from './driver-board.ts';
+import { ManagerBoard, fleetShown, onShiftFor, placeDriver } from './manager-board.ts';
+
+const delivery = { proof: null, collected: null, failure: null, awaitingDecision: false, attempts: 0, pinLocked: false };
+function order(id: string, pizzeriaId: number, status: OrderView['status'], fields: Partial<OrderView> = {}): OrderView {
+  return { id, number: 1, pizzeriaId, status, version: 1, late: false, waitingForDriver: false, delivery, timestamps: { created: `2026-01-01T19:0${id.length}:00Z` }, ...fields } as OrderView;
+}
+const shops = [{ id: 1, name: 'Bastille' }, { id: 2, name: 'Nation' }];
+const driver = (id: number, fields: Partial<DriverOnMap> = {}): DriverOnMap => ({
+  id,
+  name: `Driver ${id}`,
+  onShift: true,
+  homeShop: 1,
+  worksFor: 1,
+  load: 0,
+  carrying: [],
+  connected: true,
+  position: null,
+  ...fields,
+});
+
+describe("the manager's live page", () => {
+  it('moves an order from column to column on each event, and counts it done once handed over', () => {
+    const ledger = new OrderLedger([order('a', 1, 'received')]);
+    const board = new ManagerBoard(ledger, shops);
+    expect(board.stats[0]).toMatchObject({ active: 1, doneLastHour: 0, counts: { received: 1, preparing: 0 } });
+
+    ledger.apply(order('a', 1, 'preparing', { version: 2 }));
+    expect(board.stats[0].counts).toMatchObject({ received: 0, preparing: 1 });
+
+    ledger.apply(order('a', 1, 'delivered', { version: 3 }));
+    expect(board.stats[0]).toMatchObject({ active: 0, doneLastHour: 1 });
+    expect(board.rows('all', 'all')).toEqual([]);
+  });
+
+  it('flags late orders and those waiting for a driver per shop', () => {
+    const board = new ManagerBoard(new OrderLedger([order('a', 1, 'ready', { late: true, waitingForDriver: true }), order('bb', 2, 'preparing')]), shops);
+    expect(board.stats.map((s) => [s.shop.id, s.late, s.waiting, s.active])).toEqual([
+      [1, 1, 1, 1],
+      [2, 0, 0, 1],
+    ]);
+  });
+
+  it('filters the open orders by shop and status, oldest first', () => {
+    const board = new ManagerBoard(new OrderLedger([order('ccc', 1, 'ready'), order('a', 1, 'received'), order('bb', 2, 'ready')]), shops);
+    expect(board.rows('all', 'all').map((o) => o.id)).toEqual(['a', 'bb', 'ccc']);
+    expect(board.rows(1, 'all').map((o) => o.id)).toEqual(['a', 'ccc']);
+    expect(board.rows('all', 'ready').map((o) => o.id)).toEqual(['bb', 'ccc']);
+  });
+
+  it('lists a failed delivery for a decision and a PIN-locked one to close, until they move on', () => {
+    const ledger = new OrderLedger();
+    const board = new ManagerBoard(ledger, shops);
+    ledger.apply(order('a', 1, 'ready', { delivery: { ...delivery, awaitingDecision: true } }));
+    ledger.apply(order('b', 1, 'out_for_delivery', { delivery: { ...delivery, pinLocked: true } }));
+    expect(board.decisions.map((o) => o.id)).toEqual(['a']);
+    expect(board.locked.map((o) => o.id)).toEqual(['b']);
+
+    ledger.apply(order('a', 1, 'out_for_delivery', { version: 2 }));
+    ledger.apply(order('b', 1, 'delivered', { version: 2, delivery: { ...delivery, pinLocked: true } }));
+    expect(board.decisions).toEqual([]);
+    expect(board.locked).toEqual([]);
+  });
+});
+
+describe('the fleet on the map', () => {
+  it("moves a known driver to the position the socket sends, with what they carry", () => {
+    const drivers = [driver(7), driver(8)];
+    const at = '2026-01-01T20:00:00Z';
+    expect(placeDriver(drivers, { driverId: 7, pizzeriaId: 1, lat: 48.85, lng: 2.35, accuracy: 12, at, carrying: ['a'] })).toBe(true);
+    expect(drivers[0]).toMatchObject({ position: { lat: 48.85, lng: 2.35, at, stale: false }, carrying: ['a'] });
+    expect(placeDriver(drivers, { driverId: 9, pizzeriaId: 1, lat: 1, lng: 1, accuracy: 1, at, carrying: [] })).toBe(false);
+    // a customer's view of a driver has no shop: not for this map
+    expect(placeDriver(drivers, { driverId: 8, lat: 1, lng: 1, accuracy: 1, at })).toBe(false);
+  });
+
+  it('offers a delivery only to the drivers on shift for that shop, and lists those on shift or still loaded', () => {
+    const drivers = [driver(1), driver(2, { worksFor: 2 }), driver(3, { onShift: false, load: 1 }), driver(4, { onShift: false })];
+    expect(onShiftFor(drivers, 1).map((d) => d.id)).toEqual([1]);
+    expect(fleetShown(drivers).map((d) => d.id)).toEqual([1, 2, 3]);
+  });
+});

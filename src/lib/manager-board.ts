@@ -1,0 +1,89 @@
+import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './realtime/contract.ts';
+import { ORDER_STATUSES, isFinal, type OrderStatus } from './domain/order-states.ts';
+import type { OrderSource } from './driver-board.ts';
+
+/** Every status an order is still in: the shop's load. */
+export const OPEN_STATUSES = ORDER_STATUSES.filter((s) => !isFinal(s));
+
+export interface ShopRef {
+  id: number;
+}
+
+/** One shop's card on the live page. */
+export interface ShopLoad<S extends ShopRef> {
+  shop: S;
+  counts: Record<OrderStatus, number>;
+  active: number;
+  late: number;
+  waiting: number;
+  doneLastHour: number;
+}
+
+/**
+ * The manager's live page: each shop's load, the open orders (filtered), what waits for a
+ * manager's decision, and the fleet (drivers and their positions) beside the day's figures.
+ */
+export class ManagerBoard<S extends ShopRef> {
+  constructor(
+    readonly orders: OrderSource,
+    readonly shops: S[],
+  ) {}
+
+  /** Each shop's card: orders by status, late ones, those waiting for a driver, those handed over. */
+  get stats(): ShopLoad<S>[] {
+    const list = this.orders.list;
+    return this.shops.map((shop) => {
+      const orders = list.filter((o) => o.pizzeriaId === shop.id);
+      const active = orders.filter((o) => !isFinal(o.status));
+      return {
+        shop,
+        counts: Object.fromEntries(OPEN_STATUSES.map((st) => [st, active.filter((o) => o.status === st).length])) as Record<OrderStatus, number>,
+        active: active.length,
+        late: active.filter((o) => o.late).length,
+        waiting: active.filter((o) => o.waitingForDriver).length,
+        doneLastHour: orders.filter((o) => o.status === 'delivered' || o.status === 'collected').length,
+      };
+    });
+  }
+
+  /** The open orders, oldest first, of one shop and one status or all. */
+  rows(shop: number | 'all', status: OrderStatus | 'all'): OrderView[] {
+    return this.orders.list
+      .filter((o) => !isFinal(o.status))
+      .filter((o) => shop === 'all' || o.pizzeriaId === shop)
+      .filter((o) => status === 'all' || o.status === status)
+      .sort((a, b) => Date.parse(a.timestamps.created ?? '') - Date.parse(b.timestamps.created ?? ''));
+  }
+
+  /** Failed deliveries back at the shop: out again or cancelled, the manager decides. */
+  get decisions(): OrderView[] {
+    return this.orders.list.filter((o) => o.delivery.awaitingDecision && o.status === 'ready');
+  }
+
+  /** Deliveries whose PIN locked at the door: only a manager can close them now. */
+  get locked(): OrderView[] {
+    return this.orders.list.filter((o) => o.delivery.pinLocked && o.status === 'out_for_delivery');
+  }
+}
+
+/**
+ * Moves a driver on the map to a position from the socket (in place, so a reactive list follows).
+ * False when the driver is not on the list (or the position is a customer's view without a shop).
+ */
+export function placeDriver(drivers: DriverOnMap[], p: DriverPosition | TrackedDriverPosition): boolean {
+  if (!('pizzeriaId' in p)) return false;
+  const d = drivers.find((x) => x.id === p.driverId);
+  if (!d) return false;
+  d.position = { driverId: p.driverId, pizzeriaId: p.pizzeriaId, lat: p.lat, lng: p.lng, accuracy: p.accuracy, at: p.at, stale: false };
+  d.carrying = p.carrying;
+  return true;
+}
+
+/** The drivers a ready delivery of the shop can be given to. */
+export const onShiftFor = (drivers: DriverOnMap[], shop: number) => drivers.filter((d) => d.onShift && d.worksFor === shop);
+
+/** The drivers the fleet list shows: on shift, or still carrying something. */
+export const fleetShown = (drivers: DriverOnMap[]) => drivers.filter((d) => d.onShift || d.load);
+
+/** Figures by shop. */
+export const figuresByShop = (figures: ShopFigures[]) => new Map(figures.map((f) => [f.pizzeriaId, f]));
