@@ -22,6 +22,11 @@ export class ApiClient {
     return this.send<T>(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   }
 
+  /** A JSON body (or none) with another method: PATCH, PUT, DELETE. */
+  request<T>(method: string, url: string, body?: unknown): Promise<ApiResult<T>> {
+    return this.send<T>(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
   /** A file or other raw body, posted as it is with its own type. */
   upload<T>(url: string, body: Blob, contentType: string): Promise<ApiResult<T>> {
     return this.send<T>(url, { method: 'POST', headers: { 'content-type': contentType }, body });
