@@ -82,7 +82,7 @@ describe("the kitchen's wall tablet", () => {
       [['reine', 1], ['quatre-fromages', 1, ['Supplément mozzarella']]],
       [['margherita', 2], ['calzone', 1]],
     ];
-    const placed = [];
+    const placed: { id: string; number: number }[] = [];
     for (const [i, lines] of evening.entries()) placed.push(await order(lines, i, i % 3 === 1));
     // the first four are in the oven already
     const cookie = await login(shop.email('kitchen'));
@@ -222,7 +222,7 @@ describe("the kitchen's sound", () => {
 describe("the kitchen's bump bar", () => {
   it('does with keys what the fingers do: pick a ticket by its place or the arrows, bump it, open its recipe, hand a pickup over paid in cash', async () => {
     const keys = await createShop(pool, 'keys');
-    const placed = [];
+    const placed: { id: string; number: number }[] = [];
     for (const [i, lines] of ([[['margherita', 1]], [['reine', 2]], [['calzone', 1]]] as Line[][]).entries()) placed.push(await order(lines, i, false, keys.id));
     const status = async (id: string) => (await pool.query('SELECT status, collected_method FROM orders WHERE id = $1', [id])).rows[0];
     const { page } = await app.staffPage(keys.email('kitchen'), WALL);
