@@ -15,6 +15,7 @@ import { createPositionStore, type PositionStore } from '../src/lib/server/posit
 import { createDriverPositions } from './driver-positions.ts';
 import { createOrderRelay } from './order-relay.ts';
 import { watchStock } from './stock-watch.ts';
+import { watchFleet } from './fleet-watch.ts';
 import { sessionRoom, watchSessions } from './session-watch.ts';
 import { createCallLimiter, createHandshakeGuard } from './socket-guards.ts';
 import { createSubscriptions } from './subscriptions.ts';
@@ -52,14 +53,8 @@ export interface HubOptions {
 export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const { db, log, config } = opts;
   const { io, guard, streams } = createIo(httpServer, opts);
-  const positions = createDriverPositions({
-    io,
-    db,
-    redis: opts.redis,
-    store: opts.positions ?? (opts.redis ? createPositionStore(opts.redis, config.QUEUE_PREFIX) : null),
-    config,
-    log,
-  });
+  const positionStore = opts.positions ?? (opts.redis ? createPositionStore(opts.redis, config.QUEUE_PREFIX) : null);
+  const positions = createDriverPositions({ io, db, redis: opts.redis, store: positionStore, config, log });
   io.engine.on('connection', (raw: { request: import('node:http').IncomingMessage; once(e: 'close', f: () => void): void }) => {
     guard.track(raw.request, (release) => raw.once('close', release));
   });
@@ -71,12 +66,16 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const menus = createLiveMenus({ io, db, log });
   const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: menus.stockChanged });
   const lags = createLagWindow();
+  const fleet = watchFleet({ io, db, positions: positionStore, log });
   const relay = await createOrderRelay({
     io,
     db,
     databaseUrl: config.DATABASE_URL,
     log,
-    onRelayed: opts.onRelayed,
+    onRelayed: (e, lagMs) => {
+      fleet.touched(e.order.pizzeriaId);
+      opts.onRelayed?.(e, lagMs);
+    },
     onStockTouched: (shop) => {
       menus.stockChanged(shop);
       stock.touched(shop);
@@ -104,8 +103,10 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     if (socket.data.sessionId) socket.join(sessionRoom(socket.data.sessionId));
     positions.attach(socket);
     subscriptions.attach(socket, {
-      subscribed: (scope) => {
-        if (scope === 'system') void system.push([socket]).catch(() => {});
+      subscribed: (req) => {
+        if (req.scope === 'system') void system.push([socket]).catch(() => {});
+        const shop = req.scope === 'hq' ? 'all' : req.scope === 'shop' ? (req.pizzeriaId ?? socket.data.user?.pizzeriaId) : null;
+        if (shop) void fleet.sendTo(socket, shop).catch((err) => log.warn({ err }, 'fleet snapshot failed'));
       },
     });
   });
@@ -117,6 +118,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();
+      fleet.close();
       menus.close();
       positions.close();
       await sayRestarting(io);

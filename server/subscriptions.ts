@@ -179,7 +179,7 @@ function subscriber({ db, relay }: SubscriptionDeps, replay: Replay): Subscribe 
 
 /** Wires a socket: one call at a time, each counted; past the limits, a refused ack then a disconnect. */
 function attacher({ log, calls }: SubscriptionDeps, subscribe: Subscribe) {
-  return function attach(socket: HubSocket, after: { subscribed: (scope: string) => void }) {
+  return function attach(socket: HubSocket, after: { subscribed: (req: { scope: string; pizzeriaId?: number }) => void }) {
     let queue: Promise<unknown> = Promise.resolve();
     let ended = false;
     const refuse = (ack: unknown, r: Refusal) => {
@@ -204,7 +204,7 @@ function attacher({ log, calls }: SubscriptionDeps, subscribe: Subscribe) {
         if (!socket.connected) return;
         try {
           const data = await subscribe(socket, raw);
-          after.subscribed((raw as { scope: string }).scope);
+          after.subscribed(raw as { scope: string; pizzeriaId?: number });
           if (typeof ack === 'function') ack({ data });
         } catch (err) {
           if (err instanceof Refusal) return refuse(ack, err);

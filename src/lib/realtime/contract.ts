@@ -215,6 +215,8 @@ export interface ServerToClientEvents {
   'stock:low': (e: LowStockAlert) => void;
   /** A shop's settings changed (online orders paused or resumed, hours): its open menus and screens. */
   'shop:status': (e: ShopStatus) => void;
+  /** A shop's drivers and figures, for its managers and head office (on subscribing, then as they change). */
+  'fleet:updated': (e: FleetUpdate) => void;
 }
 
 export interface ClientToServerEvents {
@@ -257,6 +259,13 @@ export interface DriverOnMap {
   /** Their phone has a live socket to a hub now (null: the server cannot tell, without Redis). */
   connected: boolean | null;
   position: { driverId: number; pizzeriaId: number; lat: number; lng: number; accuracy: number; at: string; stale: boolean } | null;
+}
+
+/** A shop's fleet as the managers' map shows it: its drivers tonight and its evening's figures. */
+export interface FleetUpdate {
+  pizzeriaId: number;
+  drivers: DriverOnMap[];
+  figures: ShopFigures | null;
 }
 
 /** A shop's evening in figures (GET /api/figures): today, Paris time. */

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, LowStockAlert, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, LowStockAlert, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -55,6 +55,12 @@ export class LiveConnection {
   onStockLow(handler: (e: LowStockAlert) => void): () => void {
     this.socket.on('stock:low', handler);
     return () => void this.socket.off('stock:low', handler);
+  }
+
+  /** A shop's drivers and figures (managers and head office): when subscribing, then as they change. */
+  onFleet(handler: (e: FleetUpdate) => void): () => void {
+    this.socket.on('fleet:updated', handler);
+    return () => void this.socket.off('fleet:updated', handler);
   }
 
   /** A shop's settings changed (online orders paused or resumed, hours). */

@@ -1,0 +1,78 @@
+// The managers' map, fed by the socket alone: a shop's drivers (on shift, load, what they carry,
+// where they are, whether their phone is connected) and its evening's figures, pushed to its
+// managers and head office (`fleet:updated`) when a subscription starts, soon after any of its
+// orders changes (at most once a second per shop), and every FLEET_REFRESH_MS for what changes
+// without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
+// its own sockets only, and reads nothing for a shop nobody here is watching.
+import type { Logger } from 'pino';
+import { roomFor, type FleetUpdate } from '../src/lib/realtime/contract.ts';
+import type { Db } from '../src/lib/server/db.ts';
+import { driversOfShops } from '../src/lib/server/drivers.ts';
+import { shopFigures } from '../src/lib/server/figures.ts';
+import type { PositionStore } from '../src/lib/server/positions.ts';
+import type { HubServer, HubSocket } from './hub-types.ts';
+
+/** A shop's fleet is read again at most this often, however many orders change. */
+const PUSH_EVERY_MS = 1000;
+/** What changes without an order event reaches the map within this. */
+export const FLEET_REFRESH_MS = 15_000;
+
+export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number }) {
+  const { io, db, log } = opts;
+  const due = new Set<number>();
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  // the rooms of this hub's own sockets
+  const rooms = () => io.sockets.adapter.rooms;
+  const watchers = (room: string) => rooms().get(room)?.size ?? 0;
+  const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) > 0;
+
+  async function fleetOf(shop: number): Promise<FleetUpdate> {
+    const [drivers, [figures]] = await Promise.all([driversOfShops(db, [shop], opts.positions), shopFigures(db, [shop])]);
+    return { pizzeriaId: shop, drivers, figures: figures ?? null };
+  }
+
+  async function push() {
+    timer = null;
+    const shops = [...due];
+    due.clear();
+    for (const shop of shops) {
+      if (closed || !watched(shop)) continue;
+      try {
+        io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', await fleetOf(shop));
+      } catch (err) {
+        log.warn({ err, shop }, 'fleet push failed');
+      }
+    }
+  }
+
+  /** One of the shop's orders or drivers changed: its managers hear of it within a second. */
+  function touched(shop: number) {
+    if (closed) return;
+    due.add(shop);
+    timer ??= setTimeout(() => void push(), PUSH_EVERY_MS);
+  }
+
+  /** Every shop someone here watches (head office watches them all) is pushed again. */
+  async function refreshWatched() {
+    const shops = watchers(roomFor.hq())
+      ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
+      : [...rooms().keys()].flatMap((room) => (/^shop:\d+$/.test(room) ? [Number(room.slice(5))] : []));
+    for (const shop of shops) touched(shop);
+  }
+  const every = setInterval(() => void refreshWatched().catch((err) => log.warn({ err }, 'fleet refresh failed')), opts.refreshMs ?? FLEET_REFRESH_MS);
+
+  return {
+    touched,
+    /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's) at once. */
+    async sendTo(socket: HubSocket, shop: number | 'all') {
+      const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
+      for (const s of shops) socket.emit('fleet:updated', await fleetOf(s));
+    },
+    close() {
+      closed = true;
+      clearInterval(every);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
