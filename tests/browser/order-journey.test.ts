@@ -221,7 +221,8 @@ describe('a delivery order, live on every screen', () => {
     await accessible(system, 'system page');
     await kitchen.close();
     await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('0 écran cuisine');
-  });
+    // two logins, two pages, an accessibility audit and two live waits: on a loaded machine more than 30 s
+  }, 60_000);
 
   it('locks a staff email after repeated wrong passwords, on the login page and the API alike', async () => {
     // an account no other test logs in with; its failures are cleared at the end, the database is shared
