@@ -28,7 +28,7 @@ describe("the managers' map, fed by the socket", () => {
 
     const managerFeed = await screen(manager.cookie, { scope: 'shop', pizzeriaId: shop.id });
     const kitchenFeed = await screen(kitchen.cookie, { scope: 'kitchen', pizzeriaId: shop.id });
-    const first = await waitUntil(() => latest(managerFeed, shop.id), 5000, 'the first fleet update');
+    const first = (await waitUntil(() => latest(managerFeed, shop.id), 5000, 'the first fleet update'))!;
     expect(first.drivers.map((d) => [d.name, d.onShift, d.worksFor])).toEqual([
       [`driver1 ${shop.slug}`, true, shop.id],
       [`driver2 ${shop.slug}`, false, shop.id],
