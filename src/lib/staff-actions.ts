@@ -5,18 +5,9 @@
 import type { OrderStatus } from './domain/order-states.ts';
 import type { FailureReason, OrderView, ShopPaymentMethod } from './realtime/contract.ts';
 
-/** What the counter sends to place an order: the body of POST /api/orders, as its schema says. */
-export type { PlaceOrderBody } from './order-requests.ts';
-import type { PlaceOrderBody } from './order-requests.ts';
-
-export interface PlacedOrder {
-  id: string;
-  number: number;
-  status: string;
-  total: number;
-  trackingToken: string;
-  version?: number;
-}
+/** What the counter sends to place an order (the body of POST /api/orders, as its schema says), and what it answers. */
+export type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from './order-requests.ts';
+import type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from './order-requests.ts';
 
 export type StaffAction =
   | { kind: 'advance'; orderId: string; number: number; to: OrderStatus; version: number; paymentMethod?: ShopPaymentMethod }
