@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
-import { DESKTOP, live, PHONE, SHOTS, startApp, TABLET, type App } from './harness.ts';
+import { DESKTOP, live, PHONE, SHOTS, useApp, TABLET } from './harness.ts';
 
 // Every face of the product, on the screens people use it on, checked by axe-core:
 // a serious or critical violation fails the test.
-let app: App;
-
-beforeAll(async () => {
-  app = await startApp('a11y');
-}, 60_000);
-
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useApp('a11y');
 
 async function placeOrder(pizzeriaId: number, payment: 'online' | 'on_delivery' = 'on_delivery') {
   const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug IN ('margherita', 'tiramisu') ORDER BY id`);

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { DESKTOP, PHONE, SHOTS, TABLET, live, startApp, type App } from './harness.ts';
+import { DESKTOP, PHONE, SHOTS, TABLET, live, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import sharp from 'sharp';
 
@@ -9,32 +8,22 @@ import sharp from 'sharp';
 // ingredient it had run out of, on the stock page's form, and an open storefront shows the pizza
 // again without a reload; the rush switch pauses online orders on that storefront at once; head
 // office's pages. Screenshots of each page on a desktop and a tablet.
-let app: App;
-let pool: pg.Pool;
-let base: string;
-
-beforeAll(async () => {
-  app = await startApp('back-office');
-  ({ pool, base } = app);
-}, 60_000);
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useApp('back-office');
 
 describe('the back office', () => {
   it('a delivery recorded on the stock page puts a sold-out pizza back on an open storefront; the rush switch pauses it; every page looks right', async () => {
-    const shop = await createShop(pool, 'bo');
-    const { rows } = await pool.query<{ ingredient_id: number; name: string }>(
+    const shop = await createShop(app.pool, 'bo');
+    const { rows } = await app.pool.query<{ ingredient_id: number; name: string }>(
       `SELECT r.ingredient_id, i.name FROM recipe_ingredients r JOIN products p ON p.id = r.product_id JOIN ingredients i ON i.id = r.ingredient_id
        WHERE p.slug = 'burrata' AND i.slug = 'burrata'`,
     );
     const burrata = rows[0];
-    await pool.query('UPDATE stock SET on_hand = 0 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, burrata.ingredient_id]);
+    await app.pool.query('UPDATE stock SET on_hand = 0 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, burrata.ingredient_id]);
 
     // a customer has the shop's menu open on a phone: Burrata is sold out
     const shopperCtx = await app.browser.newContext({ viewport: PHONE });
     const shopper = await shopperCtx.newPage();
-    await shopper.goto(`${base}/?shop=${shop.slug}`);
+    await shopper.goto(`${app.base}/?shop=${shop.slug}`);
     await live(shopper);
     const card = shopper.locator('[data-product=burrata]');
     expect(await card.getAttribute('data-available')).toBe('false');
@@ -42,7 +31,7 @@ describe('the back office', () => {
 
     // the manager records this morning's delivery on the stock page
     const { page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
-    await manager.goto(`${base}/manager/stock`);
+    await manager.goto(`${app.base}/manager/stock`);
     await live(manager);
     await expect.poll(() => manager.getByTestId('low-stock').textContent()).toContain(burrata.name);
     const form = manager.getByTestId('delivery-form');
@@ -65,7 +54,7 @@ describe('the back office', () => {
     await expect.poll(() => count.locator('.field-error').first().textContent()).toBe('Saisissez un nombre');
 
     // rush: the manager pauses online orders; the storefront says so at once and will not take one
-    await manager.goto(`${base}/manager/shops/${shop.id}`);
+    await manager.goto(`${app.base}/manager/shops/${shop.id}`);
     await manager.getByTestId('online-switch').getByRole('button').click();
     await shopper.getByTestId('shop-paused').waitFor({ timeout: 10_000 });
     await shopper.screenshot({ path: `${SHOTS}/bo-2-storefront-paused-phone.png` });
@@ -75,9 +64,9 @@ describe('the back office', () => {
     // head office's pages, on a desktop and a tablet
     for (const [name, viewport] of [['desktop', DESKTOP], ['tablet', TABLET]] as const) {
       const { page: hq } = await app.staffPage('admin@ocpizza.test', viewport);
-      const reine = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE slug = 'reine'`)).rows[0].id;
+      const reine = (await app.pool.query<{ id: number }>(`SELECT id FROM products WHERE slug = 'reine'`)).rows[0].id;
       for (const path of ['/manager/stock', '/manager/staff', '/manager/shops', `/manager/shops/${shop.id}`, '/manager/menu', `/manager/menu/${reine}`, '/manager/ingredients', '/manager/audit']) {
-        await hq.goto(`${base}${path}`);
+        await hq.goto(`${app.base}${path}`);
         await hq.locator('h1').waitFor();
         await hq.screenshot({ path: `${SHOTS}/bo-hq-${path.replace(String(shop.id), 'one').replace(`menu/${reine}`, 'menu/reine').replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${name}.png`, fullPage: true });
         expect(await seriousViolations(hq), `${path} on a ${name}`).toEqual([]);
@@ -88,26 +77,26 @@ describe('the back office', () => {
   }, 120_000);
 
   it('head office adds a pizza with a photo and an option; the shop receives its missing ingredient; an open storefront shows the new pizza, then sells it with the option, without a reload', async () => {
-    const shop = await createShop(pool, 'bo-new');
+    const shop = await createShop(app.pool, 'bo-new');
     const tag = Math.random().toString(36).slice(2, 7);
     const shopperCtx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const shopper = await shopperCtx.newPage();
-    await shopper.goto(`${base}/?shop=${shop.slug}`);
+    await shopper.goto(`${app.base}/?shop=${shop.slug}`);
     await live(shopper);
 
     // head office: a new ingredient (no shop has any yet), then the pizza on the menu page
     const { page: hq } = await app.staffPage('admin@ocpizza.test', DESKTOP);
-    await hq.goto(`${base}/manager/ingredients`);
+    await hq.goto(`${app.base}/manager/ingredients`);
     const ingredientForm = hq.getByTestId('ingredient-create');
     await ingredientForm.locator('input[name=slug]').fill(`stracciatella-${tag}`);
     await ingredientForm.locator('input[name=name]').fill(`Stracciatella ${tag}`);
     await ingredientForm.locator('input[name=allergens][value=milk]').check();
     await ingredientForm.getByRole('button').click();
     await ingredientForm.getByRole('status').waitFor();
-    const ingredientId = (await pool.query<{ id: number }>('SELECT id FROM ingredients WHERE slug = $1', [`stracciatella-${tag}`])).rows[0].id;
-    const [pate, mozzarella] = (await pool.query<{ id: number }>(`SELECT id FROM ingredients WHERE slug IN ('pate', 'mozzarella') ORDER BY slug = 'mozzarella'`)).rows.map((r) => r.id);
+    const ingredientId = (await app.pool.query<{ id: number }>('SELECT id FROM ingredients WHERE slug = $1', [`stracciatella-${tag}`])).rows[0].id;
+    const [pate, mozzarella] = (await app.pool.query<{ id: number }>(`SELECT id FROM ingredients WHERE slug IN ('pate', 'mozzarella') ORDER BY slug = 'mozzarella'`)).rows.map((r) => r.id);
 
-    await hq.goto(`${base}/manager/menu`);
+    await hq.goto(`${app.base}/manager/menu`);
     await hq.getByRole('button', { name: 'Ajouter un produit' }).click();
     const create = hq.getByTestId('product-create');
     await create.locator('input[name=slug]').fill(`pugliese-${tag}`);
@@ -119,7 +108,7 @@ describe('the back office', () => {
     await create.locator(`input[name=q_${ingredientId}]`).fill('40');
     await create.getByRole('button', { name: 'Ajouter un produit' }).click();
     await create.getByRole('status').waitFor();
-    const productId = (await pool.query<{ id: number }>('SELECT id FROM products WHERE slug = $1', [`pugliese-${tag}`])).rows[0].id;
+    const productId = (await app.pool.query<{ id: number }>('SELECT id FROM products WHERE slug = $1', [`pugliese-${tag}`])).rows[0].id;
 
     // the open storefront shows it at once, not sold yet (no stracciatella in the shop), allergens from its recipe
     const card = shopper.locator(`[data-product=pugliese-${tag}]`);
@@ -128,7 +117,7 @@ describe('the back office', () => {
     expect(await card.locator('[data-allergens]').getAttribute('data-allergens')).toBe('gluten milk');
 
     // its photo and an extra, on the product's page
-    await hq.goto(`${base}/manager/menu/${productId}`);
+    await hq.goto(`${app.base}/manager/menu/${productId}`);
     const png = await sharp({ create: { width: 1200, height: 900, channels: 3, background: { r: 240, g: 235, b: 220 } } })
       .composite([{ input: Buffer.from('<svg width="1200" height="900"><circle cx="600" cy="450" r="380" fill="#c8502a"/><circle cx="600" cy="450" r="300" fill="#f7f2e6"/></svg>') }])
       .png()
@@ -157,7 +146,7 @@ describe('the back office', () => {
 
     // the shop receives the stracciatella: the storefront sells the pizza, and the extra
     const { page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
-    await manager.goto(`${base}/manager/stock`);
+    await manager.goto(`${app.base}/manager/stock`);
     const delivery = manager.getByTestId('delivery-form');
     await delivery.locator('select[name=ingredientId]').selectOption(String(ingredientId));
     await delivery.locator('input[name=quantity]').fill('500');

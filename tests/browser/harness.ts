@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pg from 'pg';
-import { RAISED_ORDER_LIMITS } from '../helpers.ts';
+import { RAISED_ORDER_LIMITS, createShop } from '../helpers.ts';
 
 // The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
 // against this run's database, driven by Debian's Chromium.
@@ -119,3 +119,42 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
 
 /** Resolves once the page shows that its socket is live: only then can it see a change we cause. */
 export const live = (page: Page) => page.locator('[data-live=live]').first().waitFor({ timeout: 15_000 });
+
+/** A shop of a test file's own (tests/helpers.ts `createShop`). */
+export type Shop = Awaited<ReturnType<typeof createShop>>;
+
+/**
+ * The built app for a test file: started before its tests (with a shop of its own when asked),
+ * stopped after them. Read its parts in a hook or a test: they exist once the file has started.
+ */
+export function useApp(
+  name: string,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  opts: { shop?: string } = {},
+): App & { readonly shop: Shop } {
+  let app: App | null = null;
+  let shop: Shop | null = null;
+  beforeAll(async () => {
+    app = await startApp(name, typeof env === 'function' ? env() : env);
+    if (opts.shop) shop = await createShop(app.pool, opts.shop);
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+  });
+  const started = (): App => {
+    if (!app) throw new Error('the app starts in beforeAll: read it in a hook or a test');
+    return app;
+  };
+  return {
+    get base() { return started().base; },
+    get browser() { return started().browser; },
+    get pool() { return started().pool; },
+    get logs() { return started().logs; },
+    get shop() {
+      if (!shop) throw new Error(opts.shop ? 'the shop is made in beforeAll' : 'useApp(name, env, { shop: "tag" }) makes a shop');
+      return shop;
+    },
+    staffPage: (email, viewport) => started().staffPage(email, viewport),
+    stop: () => started().stop(),
+  };
+}

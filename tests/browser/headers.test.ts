@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, PHONE, live, startApp, type App } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { DESKTOP, PHONE, live, useApp } from './harness.ts';
 
 // Every response carries the usual security headers; the pages a Content Security Policy with a
 // nonce for SvelteKit's start-up script; and the pages work under it: nothing is blocked.
-let app: App;
-
-beforeAll(async () => {
-  app = await startApp('headers');
-}, 60_000);
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useApp('headers');
 
 describe('security headers', () => {
   it('on pages, the API and the health checks', async () => {

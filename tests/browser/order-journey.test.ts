@@ -1,29 +1,19 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type pg from 'pg';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, startApp, type App } from './harness.ts';
+import { live, PHONE, SHOTS, useApp } from './harness.ts';
 
 // The built app, as users run it, driven by Debian's Chromium (see harness.ts).
-let app: App;
-let browser: Browser;
-let base: string;
-let pool: pg.Pool;
+const app = useApp('browser', {
+  // short enough to see a ticket turn late during the test, long enough for the journey's bumps
+  PREP_TARGET_SECONDS: '8',
+  DISPATCH_RETRY_MS: '500',
+});
 
 beforeAll(async () => {
-  app = await startApp('browser', {
-    // short enough to see a ticket turn late during the test, long enough for the journey's bumps
-    PREP_TARGET_SECONDS: '8',
-    DISPATCH_RETRY_MS: '500',
-  });
-  ({ browser, base, pool } = app);
   // only driver1 of Bastille will be on shift, so we know who gets the delivery (no order is ready yet);
   // other shops' drivers are other tests' business
-  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = (SELECT id FROM pizzerias WHERE slug = 'bastille')`);
-}, 60_000);
-
-afterAll(async () => {
-  await app?.stop();
+  await app.pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = (SELECT id FROM pizzerias WHERE slug = 'bastille')`);
 });
 
 const staffPage = (email: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }> =>
@@ -37,28 +27,28 @@ async function accessible(page: Page, what: string) {
 describe('a delivery order, live on every screen', () => {
   it('goes from the customer to the kitchen, the driver and back to the tracking page without a reload', async () => {
     const { page: kitchen } = await staffPage('kitchen.bastille@ocpizza.test');
-    await kitchen.goto(`${base}/kitchen`);
+    await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
 
     // the driver's phone, its GPS at the shop's door: dispatch offers only to a phone that is there
     const { ctx: driverCtx, page: driver } = await staffPage('driver1.bastille@ocpizza.test', { width: 390, height: 844 });
-    const bastille = (await pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM pizzerias WHERE slug = 'bastille'`)).rows[0];
-    await driverCtx.grantPermissions(['geolocation'], { origin: base });
+    const bastille = (await app.pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM pizzerias WHERE slug = 'bastille'`)).rows[0];
+    await driverCtx.grantPermissions(['geolocation'], { origin: app.base });
     await driverCtx.setGeolocation({ latitude: bastille.lat + 0.0002, longitude: bastille.lng, accuracy: 8 });
-    await driver.goto(`${base}/driver`);
+    await driver.goto(`${app.base}/driver`);
     await live(driver);
     if ((await driver.getByTestId('shift').getAttribute('aria-pressed')) !== 'true') await driver.getByTestId('shift').click();
     await expect.poll(() => driver.getByTestId('shift').getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => driver.getByTestId('gps').getAttribute('data-gps'), { timeout: 15_000 }).toBe('on');
 
     const { page: manager } = await staffPage('admin@ocpizza.test', { width: 1400, height: 900 });
-    await manager.goto(`${base}/manager`);
+    await manager.goto(`${app.base}/manager`);
     await live(manager);
 
     // the customer orders online and pays online
-    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const customerCtx = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const customer = await customerCtx.newPage();
-    await customer.goto(`${base}/?shop=bastille`);
+    await customer.goto(`${app.base}/?shop=bastille`);
     await live(customer);
     await customer.locator('[data-product=reine] button').click();
     await customer.locator('[data-product=coca-cola] button').click();
@@ -148,19 +138,19 @@ describe('a delivery order, live on every screen', () => {
   }, 90_000); // four screens and a whole delivery: its steps wait on their own limits, the whole on this one
 
   it('greys a pizza out on an open menu the moment the last portion is ordered elsewhere', async () => {
-    const ctx = await browser.newContext();
+    const ctx = await app.browser.newContext();
     const menu = await ctx.newPage();
-    await menu.goto(`${base}/?shop=montparnasse`);
+    await menu.goto(`${app.base}/?shop=montparnasse`);
     await live(menu);
     const truffe = menu.locator('[data-product=truffe]');
     expect(await truffe.getAttribute('data-available')).toBe('true');
-    const { rows } = await pool.query(`SELECT id FROM products WHERE slug = 'truffe'`);
-    const { rows: free } = await pool.query(
+    const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug = 'truffe'`);
+    const { rows: free } = await app.pool.query(
       `SELECT s.on_hand - s.reserved AS free FROM stock s JOIN ingredients i ON i.id = s.ingredient_id WHERE s.pizzeria_id = 4 AND i.slug = 'creme-truffe'`,
     );
     const portions = Math.floor(free[0].free / 30);
     expect(portions).toBeGreaterThan(0);
-    const res = await fetch(`${base}/api/orders`, {
+    const res = await fetch(`${app.base}/api/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -180,18 +170,18 @@ describe('a delivery order, live on every screen', () => {
 
   it('flags a ticket late on the kitchen screen and the tracking page when it stays in the oven past the target', async () => {
     const { page: kitchen } = await staffPage('kitchen.batignolles@ocpizza.test');
-    await kitchen.goto(`${base}/kitchen`);
+    await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
-    const { rows } = await pool.query(`SELECT id FROM products WHERE slug = 'napolitaine'`);
-    const res = await fetch(`${base}/api/orders`, {
+    const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug = 'napolitaine'`);
+    const res = await fetch(`${app.base}/api/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ pizzeriaId: 3, fulfilment: 'pickup', customer: { name: 'Léa', phone: '0611223344' }, items: [{ productId: rows[0].id, quantity: 1 }], payment: 'on_delivery' }),
     });
     const placed = await res.json();
-    const trackCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const trackCtx = await app.browser.newContext({ viewport: { width: 390, height: 844 } });
     const track = await trackCtx.newPage();
-    await track.goto(`${base}/track/${placed.trackingToken}`);
+    await track.goto(`${app.base}/track/${placed.trackingToken}`);
     await live(track);
     const ticket = kitchen.locator(`article.ticket[data-order="${placed.id}"]`);
     await ticket.getByRole('button', { name: 'Commencer' }).click();
@@ -205,14 +195,14 @@ describe('a delivery order, live on every screen', () => {
 
   it('shows operations which kitchen screens are connected, live, with the last backup', async () => {
     const { page: system } = await staffPage('admin@ocpizza.test', { width: 1400, height: 900 });
-    await system.goto(`${base}/manager/system`);
+    await system.goto(`${app.base}/manager/system`);
     await live(system);
     const canal = system.locator('[data-shop=canal]');
     await canal.waitFor();
     const before = await canal.textContent();
     expect(before).toContain('0 écran cuisine');
     const { page: kitchen } = await staffPage('kitchen.canal@ocpizza.test');
-    await kitchen.goto(`${base}/kitchen`);
+    await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
     await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('1 écran cuisine');
     expect(await canal.textContent()).toContain('Cuisine Canal Saint-Martin');
@@ -228,38 +218,38 @@ describe('a delivery order, live on every screen', () => {
     // an account no other test logs in with; its failures are cleared at the end, the database is shared
     const email = 'counter.batignolles@ocpizza.test';
     const form = (password: string) =>
-      fetch(`${base}/login`, {
+      fetch(`${app.base}/login`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin: base },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin: app.base },
         body: new URLSearchParams({ email, password }),
       });
     for (let i = 0; i < 10; i++) expect((await form(`wrong-${i}`)).status).toBe(401);
     const locked = await form(inject('demoPassword'));
     expect(locked.status).toBe(429);
     expect(locked.headers.get('set-cookie')).toBeNull();
-    const api = await fetch(`${base}/api/auth/login`, {
+    const api = await fetch(`${app.base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: inject('demoPassword') }),
     });
     expect(api.status).toBe(429);
     // what the person at the keyboard sees
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${base}/login`);
+    const page = await (await app.browser.newContext()).newPage();
+    await page.goto(`${app.base}/login`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', inject('demoPassword'));
     await page.click('button.btn');
     await page.getByText("Trop d'essais manqués").waitFor();
     expect(page.url()).toContain('/login');
     await accessible(page, 'login page, locked');
-    await pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
+    await app.pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
   });
 
   it('speaks English one tap away', async () => {
-    const ctx = await browser.newContext();
+    const ctx = await app.browser.newContext();
     const page = await ctx.newPage();
-    await page.goto(`${base}/?shop=canal`);
+    await page.goto(`${app.base}/?shop=canal`);
     await page.getByRole('button', { name: 'Switch to English' }).click();
     await page.getByRole('heading', { name: 'Your basket' }).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
@@ -272,9 +262,9 @@ describe('a delivery order, live on every screen', () => {
   });
 
   it('switches language with a tap made before any script has run, and back to the same page', async () => {
-    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const ctx = await app.browser.newContext({ javaScriptEnabled: false });
     const page = await ctx.newPage();
-    await page.goto(`${base}/?shop=canal`);
+    await page.goto(`${app.base}/?shop=canal`);
     await page.getByRole('button', { name: 'Switch to English' }).click();
     await page.getByRole('heading', { name: 'Your basket' }).waitFor();
     expect(new URL(page.url()).search).toBe('?shop=canal');
@@ -282,17 +272,17 @@ describe('a delivery order, live on every screen', () => {
     await page.getByRole('heading', { name: 'Votre panier' }).waitFor();
     await ctx.close();
     // a made-up language, or a way out to another site, changes nothing
-    const bad = await fetch(`${base}/lang`, { method: 'POST', headers: { origin: base }, body: new URLSearchParams({ to: 'xx', back: '/' }), redirect: 'manual' });
+    const bad = await fetch(`${app.base}/lang`, { method: 'POST', headers: { origin: app.base }, body: new URLSearchParams({ to: 'xx', back: '/' }), redirect: 'manual' });
     expect(bad.status).toBe(400);
-    const away = await fetch(`${base}/lang`, { method: 'POST', headers: { origin: base }, body: new URLSearchParams({ to: 'en', back: '//evil.example/' }), redirect: 'manual' });
+    const away = await fetch(`${app.base}/lang`, { method: 'POST', headers: { origin: app.base }, body: new URLSearchParams({ to: 'en', back: '//evil.example/' }), redirect: 'manual' });
     expect(away.status).toBe(303);
     expect(away.headers.get('location')).toBe('/');
   });
 
   it('gives the kitchen its tickets and recipe reminders in English when the screen is set to English', async () => {
     const { ctx, page: kitchen } = await staffPage('kitchen.montparnasse@ocpizza.test');
-    await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: base }]);
-    await kitchen.goto(`${base}/kitchen`);
+    await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: app.base }]);
+    await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
     // the truffle pizzas ordered earlier in this file (as "Truffe") wait in the received column, named in English
     const item = kitchen.locator('article.ticket li', { hasText: 'Truffle' }).first();
@@ -305,38 +295,38 @@ describe('a delivery order, live on every screen', () => {
   });
 
   it('shows a product that has no English text yet in French to an English reader', async () => {
-    const { rows } = await pool.query(`SELECT description_en AS was FROM products WHERE slug = 'orientale'`);
-    await pool.query(`UPDATE products SET description_en = NULL WHERE slug = 'orientale'`);
+    const { rows } = await app.pool.query(`SELECT description_en AS was FROM products WHERE slug = 'orientale'`);
+    await app.pool.query(`UPDATE products SET description_en = NULL WHERE slug = 'orientale'`);
     try {
-      const ctx = await browser.newContext();
-      await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: base }]);
+      const ctx = await app.browser.newContext();
+      await ctx.addCookies([{ name: 'ocp_lang', value: 'en', url: app.base }]);
       const page = await ctx.newPage();
-      await page.goto(`${base}/?shop=canal`);
+      await page.goto(`${app.base}/?shop=canal`);
       const card = page.locator('[data-product=orientale]');
       expect(await card.textContent()).toContain('Tomate, mozzarella, merguez, poivrons, oignons');
       expect(await card.textContent()).toContain('Add');
       await ctx.close();
     } finally {
-      await pool.query(`UPDATE products SET description_en = $1 WHERE slug = 'orientale'`, [rows[0].was]);
+      await app.pool.query(`UPDATE products SET description_en = $1 WHERE slug = 'orientale'`, [rows[0].was]);
     }
   });
 });
 
 async function productId(slug: string): Promise<number> {
-  const { rows } = await pool.query(`SELECT id FROM products WHERE slug = $1`, [slug]);
+  const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug = $1`, [slug]);
   return rows[0].id;
 }
 
 async function placeByApi(body: object): Promise<{ id: string; trackingToken: string }> {
-  const res = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${app.base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(201);
   return res.json();
 }
 
 describe('what the pages say, on a phone', () => {
   it('outlines the checkout fields in red, tied to their message, and clears each one as soon as it is edited', async () => {
-    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
-    await page.goto(`${base}/?shop=batignolles`);
+    const page = await (await app.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${app.base}/?shop=batignolles`);
     await live(page);
     await page.locator('[data-product=margherita] button').click();
     await page.locator('button.place').click();
@@ -373,14 +363,14 @@ describe('what the pages say, on a phone', () => {
   });
 
   it('marks a pizza that sells out in the basket as sold out, leaves it out of the total and lets the customer remove it there', async () => {
-    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
-    await page.goto(`${base}/?shop=canal`);
+    const page = await (await app.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${app.base}/?shop=canal`);
     await live(page);
     await page.locator('[data-product=burrata] button').click();
     await page.locator('[data-product=tiramisu] button').click();
     await expect.poll(() => page.getByTestId('basket-total').textContent()).toMatch(/24,90/); // 16,90 + 5,50 + 2,50 delivery
     // someone else takes the last burratas
-    const { rows } = await pool.query(
+    const { rows } = await app.pool.query(
       `SELECT s.on_hand - s.reserved AS free FROM stock s JOIN ingredients i ON i.id = s.ingredient_id
        WHERE s.pizzeria_id = 5 AND i.slug = 'burrata'`,
     );
@@ -407,7 +397,7 @@ describe('what the pages say, on a phone', () => {
   });
 
   it('sends one Idempotency-Key per checkout: the same on a retry, a new one for the next order', async () => {
-    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    const page = await (await app.browser.newContext({ viewport: PHONE })).newPage();
     const keys: (string | undefined)[] = [];
     let dropNext = true;
     await page.route('**/api/orders', async (route) => {
@@ -418,7 +408,7 @@ describe('what the pages say, on a phone', () => {
         await route.abort('internetdisconnected');
       } else await route.continue();
     });
-    await page.goto(`${base}/?shop=batignolles`);
+    await page.goto(`${app.base}/?shop=batignolles`);
     await live(page);
     const checkout = async () => {
       await page.locator('[data-product=reine] button').click();
@@ -436,7 +426,7 @@ describe('what the pages say, on a phone', () => {
     expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(keys[1]).toBe(keys[0]);
 
-    await page.goto(`${base}/?shop=batignolles`);
+    await page.goto(`${app.base}/?shop=batignolles`);
     await live(page);
     await checkout();
     await page.waitForURL(/\/track\//);
@@ -451,7 +441,7 @@ describe('what the pages say, on a phone', () => {
     counter.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith('/api/orders')) counterKeys.push(r.headers()['idempotency-key']);
     });
-    await counter.goto(`${base}/counter`);
+    await counter.goto(`${app.base}/counter`);
     await live(counter);
     for (const caller of ['Jules', 'Maël']) {
       await counter.locator('[data-product=margherita] button').click();
@@ -475,9 +465,9 @@ describe('what the pages say, on a phone', () => {
       items: [{ productId: await productId('savoyarde'), quantity: 3 }],
       payment: 'on_delivery',
     });
-    expect((await fetch(`${base}/api/track/${placed.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
-    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
-    await page.goto(`${base}/track/${placed.trackingToken}`);
+    expect((await fetch(`${app.base}/api/track/${placed.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
+    const page = await (await app.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${app.base}/track/${placed.trackingToken}`);
     await live(page);
     expect(await page.getByTestId('cancelled-note').textContent()).toMatch(/Rien ne vous sera facturé/);
     const text = await page.locator('main').innerText();

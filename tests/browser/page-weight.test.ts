@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHONE, live, startApp, type App } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { PHONE, live, useApp } from './harness.ts';
 
 // What a phone downloads: its visitor's language only, pages compressed by the server itself (no
 // Nginx in front, as on a PaaS), and the map library only when the customer reaches the map.
-let app: App;
-
-beforeAll(async () => {
-  app = await startApp('page-weight');
-}, 60_000);
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useApp('page-weight');
 
 type Tree = { [k: string]: string | Tree };
 const values = (t: Tree): string[] => Object.values(t).flatMap((v) => (typeof v === 'string' ? [v] : values(v)));

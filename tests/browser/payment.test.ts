@@ -1,34 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type pg from 'pg';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, startApp, type App } from './harness.ts';
+import { live, PHONE, SHOTS, useApp } from './harness.ts';
 import { startTestSmtp, type TestSmtp } from '../services.ts';
 
 // Paying online on a phone, on the demo payment page (no Stripe keys): a card the bank refuses, then
 // one it accepts; the kitchen starts the order and the card is charged; another customer cancels
 // and sees the hold let go; both read the emails that tell them so (an SMTP server in the test
 // process). Screenshots on a phone.
-let app: App;
 let smtp: TestSmtp;
-let browser: Browser;
-let base: string;
-let pool: pg.Pool;
-
 beforeAll(async () => {
   smtp = await startTestSmtp();
-  app = await startApp('payment', { PREP_TARGET_SECONDS: '900', SMTP_URL: smtp.url });
-  ({ browser, base, pool } = app);
-}, 60_000);
+});
 afterAll(async () => {
-  await app?.stop();
   await smtp?.close();
 });
+const app = useApp('payment', () => ({ PREP_TARGET_SECONDS: '900', SMTP_URL: smtp.url }));
 
 const subjectsTo = (email: string) => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email).map((m) => m.subject ?? '');
 
 async function phone() {
-  const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+  const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
   return ctx.newPage();
 }
 
@@ -40,12 +31,12 @@ async function typeCard(page: import('playwright-core').Page, number: string) {
 }
 
 const movementsOf = async (orderId: string) =>
-  (await pool.query('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => `${r.kind} ${r.amount_cents}`);
+  (await app.pool.query('SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 ORDER BY id', [orderId])).rows.map((r) => `${r.kind} ${r.amount_cents}`);
 
 describe('paying online on a phone', () => {
   it('a refused card says so and another pays; the card is charged when the kitchen starts', async () => {
     const page = await phone();
-    await page.goto(`${base}/?shop=montparnasse`);
+    await page.goto(`${app.base}/?shop=montparnasse`);
     await live(page);
     await page.locator('[data-product=margherita] button').first().click();
     await page.getByRole('radiogroup').getByRole('button', { name: 'À emporter' }).click();
@@ -55,7 +46,7 @@ describe('paying online on a phone', () => {
     await page.locator('button.place').click();
     await page.waitForURL(/\/track\/[^/]+\/pay$/);
     const token = page.url().split('/').at(-2)!;
-    const orderId = (await pool.query('SELECT id, total_cents FROM orders WHERE tracking_token = $1', [token])).rows[0].id as string;
+    const orderId = (await app.pool.query('SELECT id, total_cents FROM orders WHERE tracking_token = $1', [token])).rows[0].id as string;
     await expect.poll(() => page.getByTestId('demo-banner').textContent()).toMatch(/aucune carte n’est débitée/);
     await page.getByTestId('pay-submit').waitFor();
     await page.screenshot({ path: `${SHOTS}/pay-1-phone-form.png`, fullPage: true });
@@ -79,13 +70,13 @@ describe('paying online on a phone', () => {
 
     // the kitchen starts it: the card is charged, the page says paid, live
     const { page: kitchen } = await app.staffPage('kitchen.montparnasse@ocpizza.test', { width: 1180, height: 820 });
-    await kitchen.goto(`${base}/kitchen`);
+    await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
-    const number = (await pool.query('SELECT number FROM orders WHERE id = $1', [orderId])).rows[0].number;
+    const number = (await app.pool.query('SELECT number FROM orders WHERE id = $1', [orderId])).rows[0].number;
     await kitchen.locator(`[data-column=received] article[data-number="${number}"]`).getByRole('button', { name: 'Commencer' }).click();
     await expect.poll(() => page.getByTestId('track-status').textContent(), { timeout: 15_000 }).toMatch(/au four/);
     await expect.poll(() => page.locator('.pay').textContent(), { timeout: 15_000 }).toMatch(/Payée en ligne/);
-    const total = (await pool.query('SELECT total_cents FROM orders WHERE id = $1', [orderId])).rows[0].total_cents;
+    const total = (await app.pool.query('SELECT total_cents FROM orders WHERE id = $1', [orderId])).rows[0].total_cents;
     expect(await movementsOf(orderId)).toEqual(['failed 0', `authorised ${total}`, `captured ${total}`]);
     await page.screenshot({ path: `${SHOTS}/pay-4-phone-charged.png`, fullPage: true });
     // the email the customer got when the kitchen received it (one, in French)
@@ -93,13 +84,13 @@ describe('paying online on a phone', () => {
   });
 
   it('a customer who cancels after paying sees the hold let go, and nothing is charged', async () => {
-    const { rows } = await pool.query(`SELECT id FROM products WHERE slug = 'margherita'`);
-    const placed = await (await fetch(`${base}/api/orders`, {
+    const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug = 'margherita'`);
+    const placed = await (await fetch(`${app.base}/api/orders`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ pizzeriaId: (await pool.query(`SELECT id FROM pizzerias WHERE slug = 'montparnasse'`)).rows[0].id, fulfilment: 'pickup', customer: { name: 'Paul', phone: '0611223344', email: 'paul@example.test' }, items: [{ productId: rows[0].id, quantity: 2 }], payment: 'online' }),
+      body: JSON.stringify({ pizzeriaId: (await app.pool.query(`SELECT id FROM pizzerias WHERE slug = 'montparnasse'`)).rows[0].id, fulfilment: 'pickup', customer: { name: 'Paul', phone: '0611223344', email: 'paul@example.test' }, items: [{ productId: rows[0].id, quantity: 2 }], payment: 'online' }),
     })).json();
     const page = await phone();
-    await page.goto(`${base}/track/${placed.trackingToken}`);
+    await page.goto(`${app.base}/track/${placed.trackingToken}`);
     await live(page);
     // the tracking page offers to pay
     await page.getByTestId('pay-now').click();
@@ -122,10 +113,10 @@ describe('paying online on a phone', () => {
     await expect.poll(() => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === 'paul@example.test').map((m) => m.text ?? '').join('\n'), { timeout: 15_000 })
       .toMatch(/annulée[\s\S]*L’autorisation de 21,00\s€ sur votre carte est levée/);
     // the payment page is over for it: back to the tracking page
-    await page.goto(`${base}/track/${placed.trackingToken}/pay`);
+    await page.goto(`${app.base}/track/${placed.trackingToken}/pay`);
     await page.waitForURL(/\/track\/[^/]+$/);
     // and no receipt for money never taken, even asked for by its address
-    await page.goto(`${base}/track/${placed.trackingToken}/receipt`);
+    await page.goto(`${app.base}/track/${placed.trackingToken}/receipt`);
     expect(await page.getByTestId('no-receipt').textContent()).toMatch(/Pas de reçu pour cette commande[\s\S]*Rien n’a été débité/);
     expect(await page.getByTestId('receipt').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/pay-6-phone-no-receipt.png`, fullPage: true });

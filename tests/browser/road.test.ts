@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { DESKTOP, PHONE, SHOTS, live, startApp, type App } from './harness.ts';
-import { Client, connectSocket, createShop, type TestSocket } from '../helpers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DESKTOP, PHONE, SHOTS, live, useApp } from './harness.ts';
+import { Client, connectSocket, type TestSocket } from '../helpers.ts';
 
 // The road, in the built app and Chromium: a driver's phone (a real page with its GPS) and a
 // simulated driver (a phone's socket moving along a street) on the manager's live map; dispatch
@@ -9,33 +8,23 @@ import { Client, connectSocket, createShop, type TestSocket } from '../helpers.t
 // another to the simulated driver from the orders table; the customer's tracking page shows the
 // driver on the map and the minutes left while the order is on its way, and the PIN that the
 // driver types at the door. A shop of the test's own, so no other test's drivers or orders count.
-let app: App;
-let pool: pg.Pool;
-let base: string;
-let shop: Awaited<ReturnType<typeof createShop>>;
+const app = useApp('road', { DISPATCH_RETRY_MS: '300', OFFER_TIMEOUT_SECONDS: '90', PREP_TARGET_SECONDS: '600' }, { shop: 'road' });
 let simulated: TestSocket | undefined;
 let moving: NodeJS.Timeout | undefined;
-
-beforeAll(async () => {
-  app = await startApp('road', { DISPATCH_RETRY_MS: '300', OFFER_TIMEOUT_SECONDS: '90', PREP_TARGET_SECONDS: '600' });
-  ({ pool, base } = app);
-  shop = await createShop(pool, 'road');
-}, 60_000);
-
-afterAll(async () => {
+// hooks run last registered first after the tests: the simulated phone stops before the app
+afterAll(() => {
   clearInterval(moving);
   simulated?.disconnect();
-  await app?.stop();
 });
 
 const SHOP_AT = { lat: 48.86, lng: 2.37 };
-const userId = async (email: string) => (await pool.query<{ id: number }>('SELECT id FROM users WHERE email = $1', [email])).rows[0].id;
+const userId = async (email: string) => (await app.pool.query<{ id: number }>('SELECT id FROM users WHERE email = $1', [email])).rows[0].id;
 
 /** An order a customer placed from their phone with the spot pinned on the map, then baked by the kitchen. */
 async function readyOrder(kitchen: Client, name: string, spot: { lat: number; lng: number }) {
-  const { rows } = await pool.query<{ id: number }>(`SELECT id FROM products WHERE slug = 'reine'`);
-  const placed = await new Client(base).post('/api/orders', {
-    pizzeriaId: shop.id,
+  const { rows } = await app.pool.query<{ id: number }>(`SELECT id FROM products WHERE slug = 'reine'`);
+  const placed = await new Client(app.base).post('/api/orders', {
+    pizzeriaId: app.shop.id,
     fulfilment: 'delivery',
     customer: { name, phone: '06 11 22 33 44' },
     address: { street: '12 rue de la Roquette', postcode: '75011', city: 'Paris', ...spot, locatedBy: 'pin', doorCode: '4B21', floor: '3e gauche' },
@@ -53,29 +42,29 @@ const drawnAt = (page: import('playwright-core').Page, marker: string) =>
 
 describe('the road, live', () => {
   it('drivers move on the manager map; the nearest accepts the offer on the phone; the customer follows the driver, then gives the PIN at the door', async () => {
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const driver1 = await userId(shop.email('driver1'));
-    const driver2 = await userId(shop.email('driver2'));
+    const kitchen = await new Client(app.base).login(app.shop.email('kitchen'));
+    const driver1 = await userId(app.shop.email('driver1'));
+    const driver2 = await userId(app.shop.email('driver2'));
 
     // the manager's live map
-    const { page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
-    await manager.goto(`${base}/manager`);
+    const { page: manager } = await app.staffPage(app.shop.email('manager'), DESKTOP);
+    await manager.goto(`${app.base}/manager`);
     await live(manager);
     await manager.getByTestId('fleet-map').waitFor();
 
     // driver 1: a real phone page, its GPS at the shop's door, on shift
-    const { ctx: phoneCtx, page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
-    await phoneCtx.grantPermissions(['geolocation'], { origin: base });
+    const { ctx: phoneCtx, page: phone } = await app.staffPage(app.shop.email('driver1'), PHONE);
+    await phoneCtx.grantPermissions(['geolocation'], { origin: app.base });
     await phoneCtx.setGeolocation({ latitude: SHOP_AT.lat + 0.0002, longitude: SHOP_AT.lng, accuracy: 8 });
-    await phone.goto(`${base}/driver`);
+    await phone.goto(`${app.base}/driver`);
     await live(phone);
     await phone.getByTestId('shift').click();
     await expect.poll(() => phone.getByTestId('gps').getAttribute('data-gps'), { timeout: 15_000 }).toBe('on');
 
     // driver 2: a simulated phone riding down from two kilometres north, a position a second
-    const sim = await new Client(base).login(shop.email('driver2'));
+    const sim = await new Client(app.base).login(app.shop.email('driver2'));
     await sim.post('/api/driver/shift', { onShift: true });
-    simulated = await connectSocket(base, { cookie: sim.cookie });
+    simulated = await connectSocket(app.base, { cookie: sim.cookie });
     let simAt = { lat: SHOP_AT.lat + 0.018, lng: SHOP_AT.lng + 0.004 };
     const ride = (to: { lat: number; lng: number }) => {
       clearInterval(moving);
@@ -117,7 +106,7 @@ describe('the road, live', () => {
     await select.waitFor({ timeout: 10_000 });
     await expect.poll(() => select.locator(`option[value="${driver2}"]`).count(), { timeout: 20_000 }).toBe(1);
     await select.selectOption(String(driver2));
-    await expect.poll(async () => (await pool.query('SELECT driver_id FROM orders WHERE id = $1', [b.id])).rows[0].driver_id, { timeout: 10_000 }).toBe(driver2);
+    await expect.poll(async () => (await app.pool.query('SELECT driver_id FROM orders WHERE id = $1', [b.id])).rows[0].driver_id, { timeout: 10_000 }).toBe(driver2);
     // the simulated driver picks it up and rides to the customer: a line from the driver to the door
     expect((await sim.post(`/api/orders/${b.id}/status`, { to: 'out_for_delivery' })).status).toBe(200);
     ride({ lat: 48.8545, lng: 2.3655 });
@@ -128,7 +117,7 @@ describe('the road, live', () => {
     // driver 1 picks up: the customer's page shows the driver on the map and the minutes left
     const customerCtx = await app.browser.newContext({ viewport: PHONE });
     const customer = await customerCtx.newPage();
-    await customer.goto(`${base}/track/${a.trackingToken}`);
+    await customer.goto(`${app.base}/track/${a.trackingToken}`);
     await live(customer);
     expect(await customer.getByTestId('track-map').count()).toBe(0); // not before pick-up
     await card.getByRole('button', { name: /Récupérée/ }).click();
@@ -150,7 +139,7 @@ describe('the road, live', () => {
     await card.getByRole('button', { name: /^Livrée/ }).click();
     await expect.poll(() => customer.getByTestId('track-status').textContent(), { timeout: 15_000 }).toMatch(/Livrée/);
     await expect.poll(() => customer.getByTestId('track-map').count()).toBe(0);
-    const { rows } = await pool.query('SELECT proof_kind, collected_method FROM orders WHERE id = $1', [a.id]);
+    const { rows } = await app.pool.query('SELECT proof_kind, collected_method FROM orders WHERE id = $1', [a.id]);
     expect(rows[0]).toEqual({ proof_kind: 'pin', collected_method: 'cash' });
     await customer.screenshot({ path: `${SHOTS}/road-5-tracking-delivered.png`, fullPage: true });
     // the day's figures count it
@@ -159,16 +148,16 @@ describe('the road, live', () => {
   }, 90_000);
 
   it('failing a delivery on the phone takes the reason, then a confirmation: the reason alone fails nothing', async () => {
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const manager = await new Client(base).login(shop.email('manager'));
-    const rider = await new Client(base).login(shop.email('driver1'));
+    const kitchen = await new Client(app.base).login(app.shop.email('kitchen'));
+    const manager = await new Client(app.base).login(app.shop.email('manager'));
+    const rider = await new Client(app.base).login(app.shop.email('driver1'));
     await rider.post('/api/driver/shift', { onShift: true });
     const o = await readyOrder(kitchen, 'Léa Roux', { lat: 48.8655, lng: 2.3785 });
-    expect((await manager.post(`/api/orders/${o.id}/assign`, { driverId: await userId(shop.email('driver1')) })).status).toBe(200);
+    expect((await manager.post(`/api/orders/${o.id}/assign`, { driverId: await userId(app.shop.email('driver1')) })).status).toBe(200);
     expect((await rider.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(200);
 
-    const { ctx, page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
-    await phone.goto(`${base}/driver`);
+    const { ctx, page: phone } = await app.staffPage(app.shop.email('driver1'), PHONE);
+    await phone.goto(`${app.base}/driver`);
     await live(phone);
     const card = phone.locator(`article.delivery[data-order="${o.id}"]`);
     await card.getByRole('button', { name: /porte/ }).click();
@@ -180,7 +169,7 @@ describe('the road, live', () => {
     expect((await confirm.textContent())!.replace(/\s+/g, ' ')).toContain(`Livraison n°${o.number} échouée : Client absent ?`);
     expect(await card.getByRole('button', { name: 'Client absent' }).getAttribute('aria-pressed')).toBe('true');
     await phone.screenshot({ path: `${SHOTS}/road-6-driver-confirm-failure.png` });
-    const status = async () => (await pool.query('SELECT status, awaiting_decision FROM orders WHERE id = $1', [o.id])).rows[0];
+    const status = async () => (await app.pool.query('SELECT status, awaiting_decision FROM orders WHERE id = $1', [o.id])).rows[0];
     expect(await status()).toEqual({ status: 'out_for_delivery', awaiting_decision: false });
     // changing one's mind keeps the delivery
     await card.getByRole('button', { name: 'Non, garder la livraison' }).click();
@@ -191,24 +180,24 @@ describe('the road, live', () => {
     await card.getByRole('button', { name: 'Client absent' }).click();
     await card.getByRole('button', { name: 'Oui, la livraison a échoué' }).click();
     await expect.poll(status, { timeout: 15_000 }).toEqual({ status: 'ready', awaiting_decision: true });
-    expect((await pool.query('SELECT delivery_failure FROM orders WHERE id = $1', [o.id])).rows[0].delivery_failure).toBe('absent');
+    expect((await app.pool.query('SELECT delivery_failure FROM orders WHERE id = $1', [o.id])).rows[0].delivery_failure).toBe('absent');
     await ctx.close();
   }, 60_000);
 
   it('after five wrong PINs the phone asks for the manager, who closes the delivery from the live page', async () => {
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const boss = await new Client(base).login(shop.email('manager'));
-    const rider = await new Client(base).login(shop.email('driver1'));
+    const kitchen = await new Client(app.base).login(app.shop.email('kitchen'));
+    const boss = await new Client(app.base).login(app.shop.email('manager'));
+    const rider = await new Client(app.base).login(app.shop.email('driver1'));
     await rider.post('/api/driver/shift', { onShift: true });
     const o = await readyOrder(kitchen, 'Nina Petit', { lat: 48.8655, lng: 2.3785 });
-    expect((await boss.post(`/api/orders/${o.id}/assign`, { driverId: await userId(shop.email('driver1')) })).status).toBe(200);
+    expect((await boss.post(`/api/orders/${o.id}/assign`, { driverId: await userId(app.shop.email('driver1')) })).status).toBe(200);
     expect((await rider.post(`/api/orders/${o.id}/status`, { to: 'out_for_delivery' })).status).toBe(200);
-    const { rows: [row] } = await pool.query('SELECT delivery_pin, amount_due_cents FROM orders WHERE id = $1', [o.id]);
+    const { rows: [row] } = await app.pool.query('SELECT delivery_pin, amount_due_cents FROM orders WHERE id = $1', [o.id]);
     const wrongPin = String((Number(row.delivery_pin) + 1) % 10_000).padStart(4, '0');
     for (let i = 0; i < 5; i++) await rider.post(`/api/orders/${o.id}/deliver`, { proof: { pin: wrongPin }, collected: { amountCents: row.amount_due_cents, method: 'cash' } });
 
-    const { ctx: phoneCtx, page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
-    await phone.goto(`${base}/driver`);
+    const { ctx: phoneCtx, page: phone } = await app.staffPage(app.shop.email('driver1'), PHONE);
+    await phone.goto(`${app.base}/driver`);
     await live(phone);
     const card = phone.locator(`article.delivery[data-order="${o.id}"]`);
     await card.getByRole('button', { name: /porte/ }).click();
@@ -216,8 +205,8 @@ describe('the road, live', () => {
     expect(await card.getByLabel('Code PIN du client').count()).toBe(0);
     await phone.screenshot({ path: `${SHOTS}/road-7-driver-pin-locked.png` });
 
-    const { ctx: managerCtx, page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
-    await manager.goto(`${base}/manager`);
+    const { ctx: managerCtx, page: manager } = await app.staffPage(app.shop.email('manager'), DESKTOP);
+    await manager.goto(`${app.base}/manager`);
     await live(manager);
     const locked = manager.getByTestId('pin-locked').locator(`[data-order="${o.id}"]`);
     await locked.waitFor({ timeout: 15_000 });
@@ -225,9 +214,9 @@ describe('the road, live', () => {
     await manager.screenshot({ path: `${SHOTS}/road-8-manager-pin-locked.png` });
     manager.once('dialog', (d) => void d.accept());
     await locked.getByRole('button', { name: /Espèces/ }).click();
-    await expect.poll(async () => (await pool.query('SELECT status, proof_kind, collected_method FROM orders WHERE id = $1', [o.id])).rows[0], { timeout: 15_000 })
+    await expect.poll(async () => (await app.pool.query('SELECT status, proof_kind, collected_method FROM orders WHERE id = $1', [o.id])).rows[0], { timeout: 15_000 })
       .toEqual({ status: 'delivered', proof_kind: 'manager', collected_method: 'cash' });
-    expect((await pool.query(`SELECT action FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id])).rows).toEqual([{ action: 'delivery.closed_by_manager' }]);
+    expect((await app.pool.query(`SELECT action FROM audit_log WHERE entity = 'order' AND entity_id = $1`, [o.id])).rows).toEqual([{ action: 'delivery.closed_by_manager' }]);
     await expect.poll(() => manager.getByTestId('pin-locked').count()).toBe(0);
     await phoneCtx.close();
     await managerCtx.close();

@@ -1,31 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { SHOTS, startApp, type App } from './harness.ts';
+import { SHOTS, useApp } from './harness.ts';
 import { Client, createShop, move, productId } from '../helpers.ts';
 
 // The day's takings in the built app and Chromium: a shop's day (a pickup paid in cash at the
 // counter, one by card), the manager's page shows each way, the net and the VAT, and the CSV
 // downloads; screenshots on a desktop and a tablet held landscape.
-let app: App;
-let pool: pg.Pool;
-let base: string;
-
-beforeAll(async () => {
-  app = await startApp('takings');
-  ({ pool, base } = app);
-}, 60_000);
-afterAll(async () => {
-  await app?.stop();
-});
+const app = useApp('takings');
 
 describe("the day's takings", () => {
   it('the manager sees what the counter took by cash and card, the net and the VAT, and downloads the CSV', async () => {
-    const shop = await createShop(pool, 'takings-ui');
-    const counter = await new Client(base).login(shop.email('counter'));
-    const kitchen = await new Client(base).login(shop.email('kitchen'));
-    const [margherita, peroni] = [await productId(pool, 'margherita'), await productId(pool, 'peroni')];
+    const shop = await createShop(app.pool, 'takings-ui');
+    const counter = await new Client(app.base).login(shop.email('counter'));
+    const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+    const [margherita, peroni] = [await productId(app.pool, 'margherita'), await productId(app.pool, 'peroni')];
     for (const [items, paymentMethod] of [[[{ productId: margherita, quantity: 2 }], 'cash'], [[{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], 'card']] as const) {
       const placed = await counter.post('/api/orders', {
         pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223366' }, items, payment: 'on_delivery',
@@ -36,9 +25,9 @@ describe("the day's takings", () => {
     }
 
     const { page } = await app.staffPage(shop.email('manager'), { width: 1280, height: 800 });
-    await page.goto(`${base}/manager`);
+    await page.goto(`${app.base}/manager`);
     await page.getByRole('link', { name: 'Recette' }).click();
-    await page.waitForURL(`${base}/manager/takings`);
+    await page.waitForURL(`${app.base}/manager/takings`);
     const card = page.locator(`section[data-shop="${shop.id}"]`);
     const amount = async (selector: string) => (await card.locator(selector).textContent())?.replace(/\s/g, ' ').trim();
     expect(await amount('tr[data-way=counter_cash] td')).toBe('21,00 €');
