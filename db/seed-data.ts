@@ -17,6 +17,14 @@ const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kit
  * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
  * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
  */
+
+/** The demo shops that work with kitchen stations, and the stations they have. */
+const STATION_SHOPS = ['bastille', 'montmartre'];
+const DEMO_STATIONS: [name: string, isPass: boolean, kinds: string[]][] = [
+  ['Four', false, ['pizza']],
+  ['Froid', false, ['drink', 'dessert']],
+  ['Passe', true, []],
+];
 export async function seed(pool: pg.Pool, password: string, media: MediaStore = mediaStoreFrom(parseConfig())): Promise<void> {
   // every product's photo, drawn from its recipe, kept in the media store before the transaction
   const photos = new Map<string, string>();
@@ -70,6 +78,15 @@ export async function seed(pool: pg.Pool, password: string, media: MediaStore = 
       if (p.category === 'pizza') await seedOptions(client, rows[0].id, Object.keys(p.recipe), ing);
     }
     const shops = (await client.query('SELECT id, slug FROM pizzerias')).rows;
+    // two demo shops work with kitchen stations (an oven, a cold station, a pass), the others with
+    // one screen for everything; stations a manager has since set are kept
+    for (const shop of shops.filter((s) => STATION_SHOPS.includes(s.slug))) {
+      const { rows: existing } = await client.query('SELECT 1 FROM kitchen_stations WHERE pizzeria_id = $1', [shop.id]);
+      if (existing.length) continue;
+      for (const [position, [name, isPass, kinds]] of DEMO_STATIONS.entries()) {
+        await client.query('INSERT INTO kitchen_stations (pizzeria_id, name, is_pass, position, kinds) VALUES ($1, $2, $3, $4, $5::product_category[])', [shop.id, name, isPass, position, kinds]);
+      }
+    }
     for (const shop of shops) {
       for (const [slug, [, , qty]] of Object.entries(INGREDIENTS)) {
         await client.query(

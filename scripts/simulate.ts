@@ -1,4 +1,6 @@
-// A demo without people: customers order at a steady rate, each shop's kitchen bakes what comes in,
+// A demo without people: customers order at a steady rate, each shop's kitchen bakes what comes in
+// (station by station where the shop has stations: the oven and the cold station cross their lines
+// off, the pass sends out what every station has made),
 // and drivers on scooters accept the offers, pick up, ride to the door along a straight line
 // (sharing their position as a phone would), hand over with the customer's PIN, and ride back.
 // Everything goes through the running server's API and sockets, as real screens do, so the
@@ -32,6 +34,8 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { distanceM, type LatLng } from '../src/lib/domain/geo.ts';
 import type { OrderUpdated, OrderView } from '../src/lib/realtime/contract.ts';
+import { linesAt, madeEverywhere, type Station } from '../src/lib/domain/stations.ts';
+import { DEFAULT_HANDOVER_TARGET_SECONDS, DEFAULT_START_TARGET_SECONDS, stageFigures } from '../src/lib/domain/speed-of-service.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,6 +156,12 @@ async function round(who: string, work: () => Promise<void>) {
   }
 }
 
+/** What a shop sells, as the customers pick: its pizzas, and its drinks and desserts. */
+interface Menu {
+  pizzas: number[];
+  sides: number[];
+}
+
 interface Shop {
   id: number;
   slug: string;
@@ -195,7 +205,7 @@ async function ensureDrivers(shops: Shop[]): Promise<void> {
 }
 
 /** Customers: an order every 60/rate seconds on average, somewhere in a shop's zone. */
-async function customers(shops: Shop[], products: Map<number, number[]>) {
+async function customers(shops: Shop[], products: Map<number, Menu>) {
   const guest = new Session();
   const run = randomUUID().slice(0, 6);
   let n = 0;
@@ -207,7 +217,10 @@ async function customers(shops: Shop[], products: Map<number, number[]>) {
     const radius = shop.zone.kind === 'radius' ? shop.zone.radiusM : 2000;
     const spot = offset(shop, jitter(300, radius * 0.85), jitter(0, 360));
     const menu = products.get(shop.id)!;
-    const items = [{ productId: menu[Math.floor(Math.random() * menu.length)], quantity: 1 + Math.floor(Math.random() * 2) }];
+    const pick = (list: number[]) => list[Math.floor(Math.random() * list.length)];
+    // one or two pizzas, and every other order a drink or a dessert
+    const items = [{ productId: pick(menu.pizzas), quantity: 1 + Math.floor(Math.random() * 2) }];
+    if (menu.sides.length && Math.random() < 0.5) items.push({ productId: pick(menu.sides), quantity: 1 + Math.floor(Math.random() * 2) });
     n++;
     // a phone and an email of their own: the server's limits per destination see different people
     const digits = String(Math.floor(Math.random() * 1e8)).padStart(8, '0');
@@ -238,21 +251,86 @@ async function payOnDemoPage(token: string) {
   }
 }
 
-/** A shop's kitchen: starts what was received after a moment, and has it ready a few minutes later (at the pace). */
+/** How long a station takes with its lines of an order, once the order is started (at the pace): the oven bakes, the cold station pours. */
+const stationMs = (s: Station) => (s.kinds.includes('pizza') ? 6 * 60_000 : 90_000) / PACE;
+/** The most tickets each screen of a shop showed at once (by station name; "Cuisine" for a shop with one screen). */
+const busiest = new Map<string, Map<string, number>>();
+
+/**
+ * A shop's kitchen: starts what was received after a moment. With one screen, it has the order
+ * ready a few minutes later (at the pace). With stations, each make station crosses its lines off
+ * when they are made, and the pass sends out what every station has made.
+ */
 async function kitchen(shop: Shop) {
   const cook = await new Session().login(`kitchen.${shop.slug}@ocpizza.test`);
+  const stations: Station[] = (await cook.call('GET', `/api/shops/${shop.id}/stations`)).body?.stations ?? [];
+  const screens = new Map<string, number>();
+  busiest.set(shop.name, screens);
+  const seen = (screen: string, n: number) => screens.set(screen, Math.max(screens.get(screen) ?? 0, n));
+  if (stations.length) log(`${shop.name} works with stations: ${stations.map((s) => s.name).join(', ')}`);
   while (!stopping) {
     await sleep(2000);
     await round(`kitchen of ${shop.name}`, async () => {
       const r = await cook.call('GET', `/api/orders?pizzeriaId=${shop.id}`);
       if (r.status !== 200) return;
       const now = Date.now();
-      for (const o of r.body as OrderView[]) {
+      const open = (r.body as OrderView[]).filter((o) => o.status === 'received' || o.status === 'preparing');
+      if (!stations.length) seen('Cuisine', open.length);
+      for (const s of stations) {
+        seen(s.name, s.isPass ? open.length : open.filter((o) => linesAt(o.items, s, stations).some(({ line }) => !line.doneAt)).length);
+      }
+      for (const o of open) {
         const since = (s: keyof OrderView['timestamps']) => (o.timestamps[s] ? now - Date.parse(o.timestamps[s]!) : 0);
         if (o.status === 'received' && since('received') > 30_000 / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'preparing', version: o.version });
-        else if (o.status === 'preparing' && since('preparing') > (6 * 60_000) / PACE) await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: o.version });
+        else if (o.status === 'preparing' && !stations.length && since('preparing') > (6 * 60_000) / PACE) {
+          await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: o.version });
+        } else if (o.status === 'preparing' && stations.length) {
+          let current = o;
+          for (const s of stations.filter((x) => !x.isPass && since('preparing') > stationMs(x))) {
+            for (const { line } of linesAt(current.items, s, stations).filter(({ line }) => !line.doneAt)) {
+              const crossed = await cook.call('POST', `/api/orders/${o.id}/lines/${line.id}`, { done: true });
+              if (crossed.status === 200) current = crossed.body;
+            }
+          }
+          // the pass: every station has made it (a shop without a pass made it ready with its last line)
+          if (current.status === 'preparing' && madeEverywhere(current.items, stations)) {
+            await cook.call('POST', `/api/orders/${o.id}/status`, { to: 'ready', version: current.version });
+          }
+        }
       }
     });
+  }
+}
+
+/**
+ * The evening in figures, from the event log: per shop, the orders handed over (collected, or out
+ * with a driver) since the simulation began, the median and 90th percentile of the time from
+ * received to handed over (computed as the speed-of-service page does), and the most tickets each
+ * kitchen screen showed at once.
+ */
+async function eveningFigures(shops: Shop[], since: Date) {
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ pizzeria_id: number; received_at: Date; preparing_at: Date | null; ready_at: Date | null; handed_at: Date | null }>(
+      `SELECT pizzeria_id, received_at, preparing_at, ready_at, CASE fulfilment WHEN 'pickup' THEN collected_at ELSE out_for_delivery_at END AS handed_at
+       FROM orders WHERE created_at >= $1 AND received_at IS NOT NULL AND status <> 'cancelled'`,
+      [since],
+    );
+    const min = (sec: number | null) => (sec === null ? '–' : `${(sec / 60).toFixed(1)} min`);
+    const targets = { start: DEFAULT_START_TARGET_SECONDS, make: config.PREP_TARGET_SECONDS, handover: DEFAULT_HANDOVER_TARGET_SECONDS };
+    log(`the evening at ${PACE}× pace (times as measured, not scaled back):`);
+    for (const shop of shops) {
+      const orders = rows
+        .filter((r) => r.pizzeria_id === shop.id)
+        .map((r) => ({ receivedAt: r.received_at, startedAt: r.preparing_at, readyAt: r.ready_at, handedAt: r.handed_at, hour: 0, lines: [] }));
+      const { start, make, handover, total } = stageFigures(orders, targets);
+      const screens = [...(busiest.get(shop.name) ?? [])].map(([name, n]) => `${name} ${n}`).join(', ');
+      log(`  ${shop.name}: ${total.count} handed over, received → handed over median ${min(total.median)}, p90 ${min(total.p90)}` +
+        ` (to start ${min(start.median)}, to make ${min(make.median)}, to hand over ${min(handover.median)}); most tickets on a screen at once: ${screens || '–'}`);
+    }
+  } finally {
+    await db.end();
   }
 }
 
@@ -409,12 +487,13 @@ async function main() {
   );
   if (!shops.length) throw new Error(`no shop at ${BASE} matches ${args.shops ?? 'any slug'}`);
   await ensureDrivers(shops);
-  const products = new Map<number, number[]>();
+  const products = new Map<number, Menu>();
   for (const s of shops) {
     const menu = (await new Session().call('GET', `/api/pizzerias/${s.id}/menu`)).body;
-    const list = (menu.products ?? menu) as { id: number; category: string; available?: boolean }[];
-    products.set(s.id, list.filter((p) => p.category === 'pizza' && p.available !== false).map((p) => p.id));
+    const list = ((menu.products ?? menu) as { id: number; category: string; available?: boolean }[]).filter((p) => p.available !== false);
+    products.set(s.id, { pizzas: list.filter((p) => p.category === 'pizza').map((p) => p.id), sides: list.filter((p) => p.category !== 'pizza').map((p) => p.id) });
   }
+  const began = new Date();
   log(`simulating ${shops.length} shop(s), ${DRIVERS} driver(s) each, ${RATE} orders/min, ${PACE}× pace, against ${BASE}`);
   // customer calls per 10 minutes from this one address: each order, and half of them paid online
   // (a payment page tried about twice until the payment is ready)
@@ -436,6 +515,7 @@ async function main() {
   const runs = [customers(shops, products), ...shops.map((s) => kitchen(s))];
   for (const s of shops) for (let i = 1; i <= DRIVERS; i++) runs.push(driver(s, i));
   const results = await Promise.allSettled(runs);
+  await eveningFigures(shops, began).catch((err) => log(`no figures: ${(err as Error).message}`));
   for (const r of results) if (r.status === 'rejected') log(`stopped with an error: ${r.reason?.message ?? r.reason}`);
   process.exit(results.some((r) => r.status === 'rejected') ? 1 : 0);
 }

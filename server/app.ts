@@ -18,6 +18,7 @@ import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operation
 import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { failingPrinters } from '../src/lib/server/printing/index.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/media.ts';
 import { createApi } from './api/index.ts';
@@ -111,8 +112,8 @@ function readinessOf(db: Db, redis: Redis, accepting: () => boolean) {
 
 /** Queue, backup and maintenance state for the operations page. */
 function systemInfoOf(db: Db, queues: Queues) {
-  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>> => {
-    const [queueStates, backup, maintenance] = await Promise.all([
+  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers'>> => {
+    const [queueStates, backup, maintenance, printers] = await Promise.all([
       Promise.all(
         queues.all.map(async (q) => {
           const c = await withTimeout(q.getJobCounts('waiting', 'active', 'delayed', 'failed'), 1000);
@@ -121,9 +122,11 @@ function systemInfoOf(db: Db, queues: Queues) {
       ).catch(() => []),
       lastBackup(db),
       lastMaintenanceRun(db),
+      failingPrinters(db).catch(() => []),
     ]);
     const last = backup.last;
     return {
+      printers,
       queues: queueStates,
       backup: last
         ? {
@@ -284,6 +287,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     db, config, log, positions, media, limiterStore,
     enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
     accountQueue: queues.accounts,
+    enqueuePrint: (j) => addJob(queues.printing, 'print', j, { jobId: jobId.print(j.orderId, j.kind, j.copy), backoff: { type: 'exponential', delay: 2000 } }),
     paymentWebhook: opts.paymentWebhook,
     relayed: () => hub.relay.publishNow(),
     publishesChanges: () => hub.relay.publishing,

@@ -5,10 +5,12 @@
 // without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
 // its own sockets only, and reads nothing for a shop nobody here is watching.
 import type { Logger } from 'pino';
-import { roomFor, type FleetUpdate } from '../src/lib/realtime/contract.ts';
+import { roomFor, type FleetUpdate, type KitchenDrivers } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { driversOfShops } from '../src/lib/server/drivers.ts';
+import { driversOfShops, type Road } from '../src/lib/server/drivers.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
+import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
+import type { StageFigures } from '../src/lib/domain/speed-of-service.ts';
 import type { PositionStore } from '../src/lib/server/positions.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
@@ -16,8 +18,19 @@ import type { HubServer, HubSocket } from './hub-types.ts';
 const PUSH_EVERY_MS = 1000;
 /** What changes without an order event reaches the map within this. */
 export const FLEET_REFRESH_MS = 15_000;
+/**
+ * Today's speed of service on the cards (medians over the whole day) is read again at most this
+ * often: it reads every order of the day, and a minute's orders barely move a day's median.
+ */
+export const SPEED_REFRESH_MS = 30_000;
 
-export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number }) {
+/** What a kitchen screen gets of its shop's fleet: who, and when each is expected back. */
+export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
+  pizzeriaId: f.pizzeriaId,
+  drivers: f.drivers.filter((d) => d.onShift || d.load).map((d) => ({ id: d.id, name: d.name, backAt: d.backAt })),
+});
+
+export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
   const { io, db, log } = opts;
   const due = new Set<number>();
   let timer: NodeJS.Timeout | null = null;
@@ -25,11 +38,25 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   // the rooms of this hub's own sockets
   const rooms = () => io.sockets.adapter.rooms;
   const watchers = (room: string) => rooms().get(room)?.size ?? 0;
-  const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) > 0;
+  const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) + watchers(roomFor.kitchen(shop)) > 0;
 
-  async function fleetOf(shop: number): Promise<FleetUpdate> {
-    const [drivers, [figures]] = await Promise.all([driversOfShops(db, [shop], opts.positions), shopFigures(db, [shop])]);
-    return { pizzeriaId: shop, drivers, figures: figures ?? null };
+  const speeds = new Map<number, { at: number; figures: Promise<StageFigures | null> }>();
+  function speedOf(shop: number): Promise<StageFigures | null> {
+    const held = speeds.get(shop);
+    if (held && Date.now() - held.at < (opts.speedRefreshMs ?? SPEED_REFRESH_MS)) return held.figures;
+    const figures = todaysSpeed(db, [shop]).then((m) => m.get(shop) ?? null);
+    speeds.set(shop, { at: Date.now(), figures });
+    figures.catch(() => speeds.delete(shop));
+    return figures;
+  }
+
+  async function fleetOf(shop: number, kitchenOnly = false): Promise<FleetUpdate> {
+    const [drivers, [figures], speed] = await Promise.all([
+      driversOfShops(db, [shop], opts.positions, opts.road),
+      shopFigures(db, [shop], { speed: false }),
+      kitchenOnly ? null : speedOf(shop),
+    ]);
+    return { pizzeriaId: shop, drivers, figures: figures ? { ...figures, speed } : null };
   }
 
   async function push() {
@@ -39,7 +66,9 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     for (const shop of shops) {
       if (closed || !watched(shop)) continue;
       try {
-        io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', await fleetOf(shop));
+        const fleet = await fleetOf(shop, watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) === 0);
+        io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
+        io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
       } catch (err) {
         log.warn({ err, shop }, 'fleet push failed');
       }
@@ -57,17 +86,21 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   async function refreshWatched() {
     const shops = watchers(roomFor.hq())
       ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
-      : [...rooms().keys()].flatMap((room) => (/^shop:\d+$/.test(room) ? [Number(room.slice(5))] : []));
+      : [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
     for (const shop of shops) touched(shop);
   }
   const every = setInterval(() => void refreshWatched().catch((err) => log.warn({ err }, 'fleet refresh failed')), opts.refreshMs ?? FLEET_REFRESH_MS);
 
   return {
     touched,
-    /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's) at once. */
-    async sendTo(socket: HubSocket, shop: number | 'all') {
+    /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's) at once; a kitchen screen its cut. */
+    async sendTo(socket: HubSocket, shop: number | 'all', kitchen = false) {
       const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
-      for (const s of shops) socket.emit('fleet:updated', await fleetOf(s));
+      for (const s of shops) {
+        const fleet = await fleetOf(s, kitchen);
+        if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
+        else socket.emit('fleet:updated', fleet);
+      }
     },
     close() {
       closed = true;

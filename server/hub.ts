@@ -66,7 +66,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const menus = createLiveMenus({ io, db, log });
   const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: menus.stockChanged });
   const lags = createLagWindow();
-  const fleet = watchFleet({ io, db, positions: positionStore, log });
+  const fleet = watchFleet({ io, db, positions: positionStore, log, road: { mode: config.DELIVERY_MODE, eta: config.eta } });
   const relay = await createOrderRelay({
     io,
     db,
@@ -105,8 +105,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     subscriptions.attach(socket, {
       subscribed: (req) => {
         if (req.scope === 'system') void system.push([socket]).catch(() => {});
-        const shop = req.scope === 'hq' ? 'all' : req.scope === 'shop' ? (req.pizzeriaId ?? socket.data.user?.pizzeriaId) : null;
-        if (shop) void fleet.sendTo(socket, shop).catch((err) => log.warn({ err }, 'fleet snapshot failed'));
+        const shop = req.scope === 'hq' ? 'all' : req.scope === 'shop' || req.scope === 'kitchen' ? (req.pizzeriaId ?? socket.data.user?.pizzeriaId) : null;
+        if (shop) void fleet.sendTo(socket, shop, req.scope === 'kitchen').catch((err) => log.warn({ err }, 'fleet snapshot failed'));
       },
     });
   });

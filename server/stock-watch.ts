@@ -3,6 +3,7 @@ import { roomFor, type ShopStatus } from '../src/lib/realtime/contract.ts';
 import { getPizzeria, rememberShop } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';
+import { printerStatusOf } from '../src/lib/server/printing/index.ts';
 import { lowStock } from '../src/lib/server/stock.ts';
 import type { HubServer } from './hub-types.ts';
 
@@ -16,6 +17,16 @@ const CHECK_EVERY_MS = 250;
  * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
  * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
  */
+/** A shop's printer failing, or working again: its kitchen screens show it (and its managers, head office). */
+async function tellPrinter(opts: { io: HubServer; db: Db; log: Logger }, shop: number) {
+  try {
+    const status = await printerStatusOf(opts.db, shop);
+    if (status) opts.io.local.to([roomFor.kitchen(shop), roomFor.shop(shop), roomFor.hq()]).emit('printer:status', status);
+  } catch (err) {
+    opts.log.warn({ err, shop }, 'printer status push failed');
+  }
+}
+
 export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; refreshMenu: (shop: number) => void }) {
   const { io, db, log } = opts;
   const known = new Map<number, string>();
@@ -51,6 +62,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
     const shop = Number(n.payload);
     if (!Number.isInteger(shop) || shop <= 0) return;
     if (n.channel === 'shop_changed') return void tellShop(shop);
+    if (n.channel === 'printer_changed') return void tellPrinter(opts, shop);
     if (n.channel !== 'stock_changed') return;
     opts.refreshMenu(shop);
     touched(shop);
@@ -77,6 +89,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   await listener.connect();
   await listener.listenTo('stock_changed');
   await listener.listenTo('shop_changed');
+  await listener.listenTo('printer_changed');
 
   return {
     touched,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { roomFor, type SystemStatus } from '../src/lib/realtime/contract.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
-export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance'>>;
+export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers'>>;
 
 /** The relay's last 200 commit-to-emit lags, for the operations page. */
 export function createLagWindow() {
@@ -40,6 +40,7 @@ export function createSystemStatus(opts: {
       queues: [],
       backup: null,
       maintenance: null,
+      printers: [],
     };
     // every hub's screens (through the adapter); this hub's alone when the others cannot answer
     const sockets = await io.fetchSockets().catch((err: Error) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
@@ -22,9 +22,7 @@ afterAll(async () => {
   for (const token of placedTokens) await new Client(stack.base).post(`/api/track/${token}/cancel`);
 });
 
-const count = async (sql: string, params: unknown[] = []) => Number((await stack.pool.query(sql, params)).rows[0].n);
-const orderCount = () => count('SELECT count(*) AS n FROM orders');
-const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
+const count = (sql: string, params: unknown[] = []) => countOf(stack.pool, sql, params);
 
 function order(overrides: Record<string, unknown> = {}) {
   return {
@@ -52,21 +50,21 @@ async function send(method: string, path: string, body: unknown, headers: Record
 
 describe('quantity caps hold after repeated lines are merged', () => {
   it('refuses three lines of twenty of one pizza with a field message, and reserves nothing', async () => {
-    const [orders, reserved] = [await orderCount(), await reservedSum()];
+    const [orders, reserved] = [await orderCount(stack.pool), await reservedSum(stack.pool)];
     const r = await new Client(stack.base).post('/api/orders', order({ items: [1, 2, 3].map(() => ({ productId: margherita, quantity: 20 })) }));
     expect(r.status).toBe(422);
     expect(r.body.error.fields.items).toMatch(new RegExp(`at most ${MAX_QUANTITY_PER_PRODUCT} of one product`));
-    expect([await orderCount(), await reservedSum()]).toEqual([orders, reserved]);
+    expect([await orderCount(stack.pool), await reservedSum(stack.pool)]).toEqual([orders, reserved]);
   });
 
   it(`refuses more than ${MAX_ITEMS_PER_ORDER} items in one order, even when each product is within its cap`, async () => {
     const { rows } = await stack.pool.query<{ id: number }>('SELECT id FROM products WHERE active ORDER BY id LIMIT 4');
     const items = rows.map((p) => ({ productId: p.id, quantity: 15 }));
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     const r = await new Client(stack.base).post('/api/orders', order({ items }));
     expect(r.status).toBe(422);
     expect(r.body.error.fields.items).toMatch(new RegExp(`at most ${MAX_ITEMS_PER_ORDER} items per order`));
-    expect(await orderCount()).toBe(before);
+    expect(await orderCount(stack.pool)).toBe(before);
   });
 
   it('applies the same caps to the counter and to a change by tracking link', async () => {
@@ -78,11 +76,11 @@ describe('quantity caps hold after repeated lines are merged', () => {
 
     const placed = await send('POST', '/api/orders', order());
     expect(placed.status).toBe(201);
-    const reserved = await reservedSum();
+    const reserved = await reservedSum(stack.pool);
     const changed = await new Client(stack.base).patch(`/api/track/${placed.body.trackingToken}`, { items: split });
     expect(changed.status).toBe(422);
     expect(changed.body.error.fields.items).toMatch(/at most 20 of one product/);
-    expect(await reservedSum()).toBe(reserved);
+    expect(await reservedSum(stack.pool)).toBe(reserved);
     const { rows } = await stack.pool.query('SELECT version FROM orders WHERE id = $1', [placed.body.id]);
     expect(rows[0].version).toBe(placed.body.version);
   });
@@ -91,7 +89,7 @@ describe('quantity caps hold after repeated lines are merged', () => {
 describe('Idempotency-Key on placing an order', () => {
   it('answers a repeat of the same request with the first order, without placing another', async () => {
     const key = randomUUID();
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     const first = await send('POST', '/api/orders', order(), { 'idempotency-key': key });
     expect(first.status).toBe(201);
     // the same body with its keys in another order is the same request
@@ -100,35 +98,35 @@ describe('Idempotency-Key on placing an order', () => {
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toMatchObject({ id: first.body.id, number: first.body.number, trackingToken: first.body.trackingToken, total: first.body.total });
-    expect(await orderCount()).toBe(before + 1);
+    expect(await orderCount(stack.pool)).toBe(before + 1);
     expect((await storedEvents(stack.pool, first.body.id)).filter((e) => e.type === 'order.placed')).toHaveLength(1);
   });
 
   it('refuses the same key with a different body, and placing without a key still places each time', async () => {
     const key = `checkout-${randomUUID()}`;
     expect((await send('POST', '/api/orders', order(), { 'idempotency-key': key })).status).toBe(201);
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     const other = await send('POST', '/api/orders', order({ items: [{ productId: coca, quantity: 2 }] }), { 'idempotency-key': key });
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('idempotency_key_reused');
     expect(other.body.error.fields['Idempotency-Key']).toBeTruthy();
-    expect(await orderCount()).toBe(before);
+    expect(await orderCount(stack.pool)).toBe(before);
     expect((await send('POST', '/api/orders', order())).status).toBe(201);
     expect((await send('POST', '/api/orders', order())).status).toBe(201);
-    expect(await orderCount()).toBe(before + 2);
+    expect(await orderCount(stack.pool)).toBe(before + 2);
   });
 
   it('places exactly one order when many requests with one key arrive at once', async () => {
     const key = randomUUID();
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     const answers = await Promise.all(Array.from({ length: 8 }, () => send('POST', '/api/orders', order(), { 'idempotency-key': key })));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
-    expect(await orderCount()).toBe(before + 1);
+    expect(await orderCount(stack.pool)).toBe(before + 1);
   });
 
   it('refuses a malformed key with a field message, placing nothing', async () => {
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     for (const bad of ['short', 'x'.repeat(101), 'has space in it', 'semi;colon-key', 'ünïcödé-key']) {
       const r = await fetch(`${stack.base}/api/orders`, {
         method: 'POST',
@@ -138,7 +136,7 @@ describe('Idempotency-Key on placing an order', () => {
       expect(r.status, bad).toBe(422);
       expect((await r.json()).error.fields['Idempotency-Key']).toBeTruthy();
     }
-    expect(await orderCount()).toBe(before);
+    expect(await orderCount(stack.pool)).toBe(before);
   });
 
   it('does not hand one staff member the order another placed under the same key', async () => {
@@ -167,13 +165,13 @@ describe('Idempotency-Key on placing an order', () => {
 describe('Origin of state-changing API requests', () => {
   it('refuses a write from another origin with 403 bad_origin and changes nothing', async () => {
     const host = new URL(stack.base).host;
-    const before = await orderCount();
+    const before = await orderCount(stack.pool);
     for (const origin of [`http://${host.replace(/:\d+$/, ':1')}`, 'https://evil.example', 'null']) {
       const r = await send('POST', '/api/orders', order(), { origin });
       expect(r.status, origin).toBe(403);
       expect(r.body.error.code).toBe('bad_origin');
     }
-    expect(await orderCount()).toBe(before);
+    expect(await orderCount(stack.pool)).toBe(before);
 
     // with a staff cookie too: a page on another port must not move orders
     const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');

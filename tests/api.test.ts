@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, SHOPS, addressFor, customer, productId, startTestApp } from './helpers.ts';
+import { Client, SHOPS, addressFor, customer, productId, startTestApp, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { flagLate } from '../src/lib/server/orders.ts';
 
@@ -12,9 +12,7 @@ beforeAll(async () => {
   coca = await productId(stack.pool, 'coca-cola');
 });
 
-const count = async (sql: string) => Number((await stack.pool.query(sql)).rows[0].n);
-const orderCount = () => count('SELECT count(*) AS n FROM orders');
-const reservedSum = () => count('SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
+const count = (sql: string, params: unknown[] = []) => countOf(stack.pool, sql, params);
 // events recorded, published or still in the inbox (one statement: a publish moves them atomically)
 const eventCount = () => count('SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM order_event_inbox) AS n');
 
@@ -91,12 +89,12 @@ describe('catalogue', () => {
 
 describe('placing an order', () => {
   it('prices on the server, numbers the order and reserves stock', async () => {
-    const before = await reservedSum();
+    const before = await reservedSum(stack.pool);
     const r = await new Client(stack.base).post('/api/orders', onlineOrder({ items: [{ productId: margherita, quantity: 2 }] }));
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ status: 'received', total: 2100 + 250, version: 1, number: expect.any(Number) });
     expect(r.body.trackingToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(await reservedSum()).toBeGreaterThan(before);
+    expect(await reservedSum(stack.pool)).toBeGreaterThan(before);
   });
 
   it('starts an online payment as pending_payment', async () => {
@@ -112,7 +110,7 @@ describe('placing an order', () => {
   });
 
   it('refuses bad input with field errors and changes nothing', async () => {
-    const [orders, reserved, events] = [await orderCount(), await reservedSum(), await eventCount()];
+    const [orders, reserved, events] = [await orderCount(stack.pool), await reservedSum(stack.pool), await eventCount()];
     const c = new Client(stack.base);
     const cases: [unknown, string][] = [
       [onlineOrder({ items: [] }), 'items'],
@@ -133,7 +131,7 @@ describe('placing an order', () => {
     }
     expect((await c.request('POST', '/api/orders', undefined, '{"pizzeriaId": ')).status).toBe(400);
     expect((await c.request('POST', '/api/orders', undefined, JSON.stringify({ ...onlineOrder(), customer: { name: 'x'.repeat(40_000), phone: '0612345678' } }))).status).toBe(413);
-    expect([await orderCount(), await reservedSum(), await eventCount()]).toEqual([orders, reserved, events]);
+    expect([await orderCount(stack.pool), await reservedSum(stack.pool), await eventCount()]).toEqual([orders, reserved, events]);
   });
 
   it('takes phone and counter orders only from shop staff of that shop', async () => {
@@ -150,12 +148,12 @@ describe('placing an order', () => {
 
   it('refuses an order the shop cannot make, naming the items, and reserves nothing', async () => {
     const burrata = await productId(stack.pool, 'burrata');
-    const reserved = await reservedSum();
+    const reserved = await reservedSum(stack.pool);
     const r = await new Client(stack.base).post('/api/orders', onlineOrder({ pizzeriaId: SHOPS.batignolles, items: [{ productId: burrata, quantity: 5 }, { productId: coca, quantity: 1 }] }));
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('unavailable');
     expect(r.body.error.items).toEqual([{ productId: burrata, name: 'Burrata' }]);
-    expect(await reservedSum()).toBe(reserved);
+    expect(await reservedSum(stack.pool)).toBe(reserved);
   });
 });
 
@@ -185,13 +183,13 @@ describe('tracking', () => {
   });
 
   it('cancels before preparation, releasing the stock, and refuses once started', async () => {
-    const reserved = await reservedSum();
+    const reserved = await reservedSum(stack.pool);
     const placed = await new Client(stack.base).post('/api/orders', onlineOrder());
     const c = new Client(stack.base);
     const r = await c.post(`/api/track/${placed.body.trackingToken}/cancel`);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('cancelled');
-    expect(await reservedSum()).toBe(reserved);
+    expect(await reservedSum(stack.pool)).toBe(reserved);
     expect((await c.post(`/api/track/${placed.body.trackingToken}/cancel`)).status).toBe(409);
 
     const second = await new Client(stack.base).post('/api/orders', onlineOrder());
@@ -308,12 +306,12 @@ describe('rate limits', () => {
       // another account from the same place is not locked out by it
       expect((await new Client(limited.base).post('/api/auth/login', { email: 'manager.canal@ocpizza.test', password: inject('demoPassword') })).status).toBe(200);
 
-      const before = await orderCount();
+      const before = await orderCount(stack.pool);
       const anon = new Client(limited.base);
       expect((await anon.post('/api/orders', onlineOrder())).status).toBe(201);
       expect((await anon.post('/api/orders', onlineOrder())).status).toBe(201);
       expect((await anon.post('/api/orders', onlineOrder())).status).toBe(429);
-      expect(await orderCount()).toBe(before + 2);
+      expect(await orderCount(stack.pool)).toBe(before + 2);
       const counter = await new Client(limited.base).login('counter.montmartre@ocpizza.test');
       expect((await counter.post('/api/orders', onlineOrder({ channel: 'phone' }))).status).toBe(201);
     } finally {

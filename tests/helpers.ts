@@ -477,3 +477,31 @@ export async function payAndWaitReceived(base: string, token: string, timeoutMs 
     return t.status === 'received' && t;
   }, timeoutMs, 'the payment to take the order to the kitchen');
 }
+
+/** A number the database counts (`SELECT … AS n`): orders placed, stock reserved, events written. */
+export const countOf = async (pool: pg.Pool, sql: string, params: unknown[] = []) => Number((await pool.query(sql, params)).rows[0].n);
+/** Every order in the run's database, and every portion reserved across its shops: what a refused request must leave as it was. */
+export const orderCount = (pool: pg.Pool) => countOf(pool, 'SELECT count(*) AS n FROM orders');
+export const reservedSum = (pool: pg.Pool) => countOf(pool, 'SELECT coalesce(sum(reserved),0) AS n FROM stock_levels');
+
+/**
+ * Sets an order's recorded times to an evening worked out by hand (Paris times on `day`, which
+ * becomes its business day): reached the kitchen, started, ready, collected, and when each of its
+ * lines was crossed off (null: not crossed off), in the order of its lines.
+ */
+export async function serviceTimes(
+  pool: pg.Pool,
+  id: string,
+  day: string,
+  t: { received: string; started: string; ready: string; collected: string },
+  done: (string | null)[] = [],
+) {
+  const at = (hhmmss: string) => `${day} ${hhmmss} Europe/Paris`;
+  await pool.query(
+    `UPDATE orders SET business_day = $2::date, received_at = $3::timestamptz, preparing_at = $4::timestamptz, ready_at = $5::timestamptz,
+       collected_at = $6::timestamptz, version = version + 1 WHERE id = $1`,
+    [id, day, at(t.received), at(t.started), at(t.ready), at(t.collected)],
+  );
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM order_items WHERE order_id = $1 ORDER BY id', [id]);
+  for (const [i, d] of done.entries()) await pool.query('UPDATE order_items SET done_at = $2::timestamptz WHERE id = $1', [rows[i].id, d === null ? null : at(d)]);
+}

@@ -1,8 +1,9 @@
 // The managers' map is fed by the socket alone: a manager's screen gets its shop's drivers and the
 // evening's figures when it subscribes, and again within a second or two of an order changing,
-// without asking for them; head office gets every shop's; a kitchen screen gets none of it.
+// without asking for them; head office gets every shop's; a kitchen screen gets only who the
+// drivers are and when each is expected back at the shop.
 import { describe, expect, it } from 'vitest';
-import type { FleetUpdate } from '../src/lib/realtime/contract.ts';
+import type { FleetUpdate, KitchenDrivers } from '../src/lib/realtime/contract.ts';
 import { Client, connectSocket, createShop, move, placeThroughApi, productId, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
@@ -40,6 +41,42 @@ describe("the managers' map, fed by the socket", () => {
     await waitUntil(() => latest(managerFeed, shop.id)?.figures?.done === 1, 5000, 'the figures with the order handed over');
     // only the shop's managers and head office hear of the fleet: never a kitchen screen
     expect(kitchenFeed).toEqual([]);
+  });
+
+  it('a kitchen screen hears when each driver is expected back: at once when at the shop, after the ride back when away; never where they are', async () => {
+    const shop = await createShop(stack.pool, 'feed-kitchen');
+    const [kitchen, driver] = await Promise.all([shop.email('kitchen'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
+    await driver.post('/api/driver/shift', { onShift: true });
+    const phone = await connectSocket(stack.base, { cookie: driver.cookie });
+    stack.sockets.push(phone);
+    await subscribe(phone, { scope: 'driver' });
+    const share = (metresNorth: number) =>
+      new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+
+    const socket = await connectSocket(stack.base, { cookie: kitchen.cookie });
+    stack.sockets.push(socket);
+    const heard: KitchenDrivers[] = [];
+    socket.on('kitchen:drivers', (e) => heard.push(e));
+    await subscribe(socket, { scope: 'kitchen', pizzeriaId: shop.id });
+    const first = await waitUntil(() => heard.at(-1), 5000, 'the first drivers update');
+    // on shift, no position yet: nobody can say when
+    expect(first).toEqual({ pizzeriaId: shop.id, drivers: [{ id: expect.any(Number), name: `driver1 ${shop.slug}`, backAt: null }] });
+
+    // 2 km north of the shop (48.86, 2.37) with nothing to deliver: back after the ride
+    await share(2000);
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: await productId(stack.pool, 'margherita'), fulfilment: 'pickup' });
+    await move(kitchen, placed.id, 'preparing');
+    const away = await waitUntil(() => heard.find((e) => e.drivers[0]?.backAt), 5000, 'a time the driver is expected back');
+    const minutes = (Date.parse(away!.drivers[0].backAt!) - Date.now()) / 60_000;
+    expect(minutes).toBeGreaterThan(5);
+    expect(minutes).toBeLessThan(12);
+    expect(Object.keys(away!.drivers[0]).sort()).toEqual(['backAt', 'id', 'name']);
+
+    // at the shop: expected now
+    await share(20);
+    await move(kitchen, placed.id, 'ready');
+    const here = await waitUntil(() => heard.find((e) => e.drivers[0]?.backAt && Date.parse(e.drivers[0].backAt) <= Date.now() + 1000), 5000, 'the driver at the shop');
+    expect(here).toBeTruthy();
   });
 
   it('head office gets every shop, each as its own update', async () => {

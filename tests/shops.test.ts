@@ -66,9 +66,9 @@ describe("head office keeps a shop's settings", () => {
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
     const every = '00:00-12:00, 12:00-23:59';
     const week = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [`hours${d}`, every]));
-    const saved = await admin.put(`/api/shops/${shop.id}`, settings({ ...week, closedOn: today, deliveryRadiusM: 2500, prepTargetMinutes: 12 }));
+    const saved = await admin.put(`/api/shops/${shop.id}`, settings({ ...week, closedOn: today, deliveryRadiusM: 2500, prepTargetMinutes: 12, startTargetMinutes: 3, handoverTargetMinutes: 8 }));
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-    expect(saved.body).toMatchObject({ prepTargetSeconds: 720, zone: { kind: 'radius', radiusM: 2500 }, openingHours: { closedOn: [today] } });
+    expect(saved.body).toMatchObject({ prepTargetSeconds: 720, startTargetSeconds: 180, handoverTargetSeconds: 480, zone: { kind: 'radius', radiusM: 2500 }, openingHours: { closedOn: [today] } });
     expect(saved.body.openingHours.week['1']).toEqual([['00:00', '12:00'], ['12:00', '23:59']]);
     const closed = await online(shop.id);
     expect(closed.status).toBe(422);
@@ -77,7 +77,7 @@ describe("head office keeps a shop's settings", () => {
 
     // every day empty: open at any hour again; a drawn zone replaces the radius
     const open = await admin.put(`/api/shops/${shop.id}`, settings({ deliveryPolygon: '48.87, 2.36\n48.87, 2.39\n48.85, 2.39\n48.85, 2.36' }));
-    expect(open.body).toMatchObject({ openingHours: null, prepTargetSeconds: null, zone: { kind: 'polygon' } });
+    expect(open.body).toMatchObject({ openingHours: null, prepTargetSeconds: null, startTargetSeconds: null, handoverTargetSeconds: null, zone: { kind: 'polygon' } });
     expect(open.body.zone.points).toHaveLength(4);
     expect((await online(shop.id)).status).toBe(201);
 
@@ -89,6 +89,8 @@ describe("head office keeps a shop's settings", () => {
       [settings({ lat: 120 }), 'lat'],
       [settings({ deliveryRadiusM: 50 }), 'deliveryRadiusM'],
       [settings({ prepTargetMinutes: 0 }), 'prepTargetMinutes'],
+      [settings({ startTargetMinutes: 61 }), 'startTargetMinutes'],
+      [settings({ handoverTargetMinutes: -5 }), 'handoverTargetMinutes'],
     ] as const) {
       const r = await admin.put(`/api/shops/${shop.id}`, body);
       expect(r.status, field).toBe(422);

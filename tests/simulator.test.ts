@@ -62,4 +62,41 @@ describe('the simulator', () => {
     expect(output).not.toMatch(/stopped with an error|refused a customer call/);
     expect(sim.exitCode).toBeNull();
   }, 90_000);
+
+  it("drives a shop's stations and its pass, and ends with the evening's figures: orders handed over, the time from received to handed over, the most tickets on each screen", async () => {
+    const shop = await createShop(stack.pool, 'sim-stations');
+    for (const [position, [name, isPass, kinds]] of ([['Four', false, ['pizza']], ['Froid', false, ['drink', 'dessert']], ['Passe', true, []]] as const).entries()) {
+      await stack.pool.query('INSERT INTO kitchen_stations (pizzeria_id, name, is_pass, position, kinds) VALUES ($1, $2, $3, $4, $5::product_category[])', [shop.id, name, isPass, position, kinds]);
+    }
+    let evening = '';
+    const run = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/simulate.ts', '--base', stack.base, '--shops', shop.slug, '--rate', '30', '--pace', '60', '--drivers', '2', '--decline', '0', '--minutes', '0.5'],
+      {
+        env: childEnv({ NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), QUEUE_PREFIX: inject('queuePrefix'), DEMO_PASSWORD: inject('demoPassword'), RATE_LIMIT_ORDERS: '1000' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    run.stdout!.on('data', (d) => (evening += d));
+    run.stderr!.on('data', (d) => (evening += d));
+    const code = await new Promise<number | null>((resolve) => run.on('exit', resolve));
+    expect(code, evening).toBe(0);
+    expect(evening).toContain('works with stations: Four, Froid, Passe');
+
+    // every order the pass sent out was crossed off line by line at its stations first
+    const { rows } = await stack.pool.query<{ status: string; lines: number; crossed: number }>(
+      `SELECT o.status, count(i.id)::int AS lines, count(i.done_at)::int AS crossed
+       FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.pizzeria_id = $1 GROUP BY o.id`,
+      [shop.id],
+    );
+    const sentOut = rows.filter((r) => ['ready', 'out_for_delivery', 'delivered'].includes(r.status));
+    expect(sentOut.length, evening).toBeGreaterThan(0);
+    expect(sentOut.every((r) => r.crossed === r.lines)).toBe(true);
+    // the figures: handed over, how long it took, and the screens at their busiest
+    const figures = evening.match(/(\d+) handed over, received → handed over median ([\d.]+) min, p90 ([\d.]+) min \(to start [\d.–]+(?: min)?, to make [\d.–]+(?: min)?, to hand over [\d.–]+(?: min)?\); most tickets on a screen at once: Four (\d+), Froid (\d+), Passe (\d+)/);
+    expect(figures, evening).not.toBeNull();
+    expect(Number(figures![1])).toBeGreaterThan(0);
+    expect(Number(figures![3])).toBeGreaterThanOrEqual(Number(figures![2]));
+    expect(Number(figures![6])).toBeGreaterThanOrEqual(Number(figures![4]));
+  }, 90_000);
 });

@@ -70,6 +70,15 @@ export async function startEventReactor(deps: {
     if (e.type === 'order.unassigned' && o.status === 'ready' && !o.driver && !o.delivery.awaitingDecision) {
       await addJob(queues.dispatch, 'assign', { orderId: o.id }, { ...dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts), jobId: jobId.redispatch(o.id, e.eventId) });
     }
+    // a "ready" taken back to the oven: its timer again, for the time it had left from its start
+    // (as the reconciler counts it; a ticket already late is checked at once), and its dispatch
+    // dropped: the next "ready" dispatches it afresh
+    if (e.type === 'order.recalled' && o.status === 'preparing') {
+      await queues.dispatch.remove(jobId.dispatch(o.id, o.delivery.attempts)).catch(() => 0);
+      const since = Date.parse(o.timestamps.preparing ?? '') || Date.now();
+      const delay = Math.max(0, since + (await prepTargetMs(o.pizzeriaId)) - Date.now());
+      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay });
+    }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: await prepTargetMs(o.pizzeriaId) });
@@ -79,8 +88,18 @@ export async function startEventReactor(deps: {
       // the order left the oven: its timer has nothing left to do
       await queues.prep.remove(jobId.prep(o.id));
     }
+    // out of the oven (not back from a failed delivery): the label for its box, once (print_jobs)
+    if (o.status === 'ready' && !o.delivery.awaitingDecision && o.delivery.attempts === 0) {
+      await addJob(queues.printing, 'print', { orderId: o.id, kind: 'label', copy: 1 }, { jobId: jobId.print(o.id, 'label', 1), backoff: { type: 'exponential', delay: 2000 } });
+    }
     if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver && !o.delivery.awaitingDecision) {
-      await addJob(queues.dispatch, 'assign', { orderId: o.id }, dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts));
+      const opts = dispatchJobOptions(o.id, deps.dispatchRetryMs, o.delivery.attempts);
+      // ready again after a recall: its first dispatch may have finished meanwhile (it found the
+      // order back in the oven), and a finished job keeps its id for an hour, which would swallow
+      // this one. Dispatching an order that has a driver by now does nothing, so replacing it is safe.
+      const done = await queues.dispatch.getJob(opts.jobId);
+      if (done && (await done.isCompleted())) await done.remove().catch(() => undefined);
+      await addJob(queues.dispatch, 'assign', { orderId: o.id }, opts);
     }
   }
 

@@ -15,6 +15,7 @@ import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { startNotificationsWorker } from './notifications.worker.ts';
 import { startAccountsWorker } from './accounts.worker.ts';
+import { startPrintingWorker } from './printing.worker.ts';
 import { createMailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
 import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
@@ -93,6 +94,7 @@ export async function startWorkers(
       links: { mailer, origin: config.publicOrigin, inviteTtlHours: config.INVITE_TTL_HOURS, resetTtlMinutes: config.RESET_TTL_MINUTES },
       log: log.child({ worker: 'accounts' }),
     }),
+    startPrintingWorker({ db, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, log: log.child({ worker: 'printing' }) }),
   ];
   for (const w of workers) {
     w.on('failed', (job, err) => {

@@ -15,6 +15,7 @@ import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/media.ts';
 import { reportError } from '../../src/lib/server/observability.ts';
 import { originAllowed } from '../../src/lib/server/origin.ts';
 import type { PositionStore } from '../../src/lib/server/positions.ts';
+import type { PrintJob } from '../../src/lib/server/printing/index.ts';
 import type { QueueOf } from '../../src/lib/server/queues.ts';
 import type { OrderView } from '../../src/lib/realtime/contract.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
@@ -23,12 +24,14 @@ import { accountRoutes } from './account.ts';
 import { dispatchRoutes } from './dispatch.ts';
 import { doorRoutes } from './door.ts';
 import { driverRoutes } from './driver.ts';
+import { kitchenRoutes } from './kitchen.ts';
 import { liveRoutes } from './live.ts';
 import { menuRoutes } from './menu.ts';
 import { moneyRoutes } from './money.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
 import { shopRoutes } from './shops.ts';
+import { speedRoutes } from './speed.ts';
 import { staffRoutes } from './staff.ts';
 import { stockRoutes } from './stock.ts';
 import { storefrontRoutes } from './storefront.ts';
@@ -59,6 +62,8 @@ export interface ApiDeps {
   media?: MediaStore;
   /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** Hands a copy of an order's label or ticket to the workers' printing queue. */
+  enqueuePrint?: (job: PrintJob) => Promise<unknown>;
   /** The payment provider's webhook reader: the settings' (paymentWebhookFor) unless given (null: none). */
   paymentWebhook?: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
@@ -90,6 +95,7 @@ function contextOf(deps: ApiDeps): ApiContext {
       ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,
+    enqueuePrint: deps.enqueuePrint,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
     accountQueue: deps.accountQueue,
   };
@@ -118,7 +124,7 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
-    driverRoutes, stockRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes,
+    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes,
   ]) {
     r.use(routes(ctx));
   }

@@ -13,6 +13,7 @@ import type { Geocoder } from '../../src/lib/server/geocoder.ts';
 import type { Mailer } from '../../src/lib/server/mailer.ts';
 import type { MediaStore } from '../../src/lib/server/media.ts';
 import type { PositionStore } from '../../src/lib/server/positions.ts';
+import type { PrintJob } from '../../src/lib/server/printing/index.ts';
 import type { QueueOf } from '../../src/lib/server/queues.ts';
 import type { OrderLimits, StaffActor } from '../../src/lib/server/orders.ts';
 import type { OrderView } from '../../src/lib/realtime/contract.ts';
@@ -57,6 +58,8 @@ export interface ApiContext {
   orderLimits: OrderLimits;
   /** Hands a kept payment event to the workers; absent: payments are not taken online here. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** Hands a copy of an order's label or ticket to the workers (absent: no queue here, printing answers 503). */
+  enqueuePrint?: (job: PrintJob) => Promise<unknown>;
   /** The payment provider's webhook reader (null when payments are not taken online). */
   paymentWebhook: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */

@@ -31,7 +31,7 @@ export function liveRoutes(ctx: ApiContext) {
     return user.role === 'admin' ? (await listPizzerias(db)).map((p) => p.id) : [user.pizzeriaId!];
   };
 
-  managers.get('/drivers', {}, async ({ req, user, actor }) => driversOfShops(db, await shopsAsked(req, user, actor), ctx.positions));
+  managers.get('/drivers', {}, async ({ req, user, actor }) => driversOfShops(db, await shopsAsked(req, user, actor), ctx.positions, { mode: config.DELIVERY_MODE, eta: config.eta }));
   // what needs the manager now, most urgent first (src/lib/domain/alerts.ts)
   managers.get('/alerts', {}, async ({ req, user, actor }) =>
     alertsOfShops(db, await shopsAsked(req, user, actor), ctx.positions, config.DRIVER_POSITION_FRESH_SECONDS * 1000),

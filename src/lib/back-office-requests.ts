@@ -183,9 +183,11 @@ export const shopSettingsSchema = z.strictObject({
   hours1: daySpans, hours2: daySpans, hours3: daySpans, hours4: daySpans, hours5: daySpans, hours6: daySpans, hours7: daySpans,
   closedOn: dates,
   prepTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.prepTarget').max(120, 'form.prepTarget').optional(),
+  startTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.startTarget').max(60, 'form.startTarget').optional(),
+  handoverTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.handoverTarget').max(120, 'form.handoverTarget').optional(),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,

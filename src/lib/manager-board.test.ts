@@ -18,6 +18,7 @@ const driver = (id: number, fields: Partial<DriverOnMap> = {}): DriverOnMap => (
   carrying: [],
   connected: true,
   position: null,
+  backAt: null,
   ...fields,
 });
 
@@ -48,6 +49,11 @@ describe("the manager's live page", () => {
     expect(board.rows('all', 'all').map((o) => o.id)).toEqual(['a', 'bb', 'ccc']);
     expect(board.rows(1, 'all').map((o) => o.id)).toEqual(['a', 'ccc']);
     expect(board.rows('all', 'ready').map((o) => o.id)).toEqual(['bb', 'ccc']);
+  });
+
+  it('lists an urgent order first, whatever its age', () => {
+    const board = new ManagerBoard(new OrderLedger([order('a', 1, 'received'), order('bb', 2, 'ready'), order('ccc', 1, 'preparing', { urgent: true })]), shops);
+    expect(board.rows('all', 'all').map((o) => o.id)).toEqual(['ccc', 'a', 'bb']);
   });
 
   it('lists a failed delivery for a decision and a PIN-locked one to close, until they move on', () => {

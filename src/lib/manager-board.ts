@@ -46,13 +46,13 @@ export class ManagerBoard<S extends ShopRef> {
     });
   }
 
-  /** The open orders, oldest first, of one shop and one status or all. */
+  /** The open orders, urgent ones first, then oldest first, of one shop and one status or all. */
   rows(shop: number | 'all', status: OrderStatus | 'all'): OrderView[] {
     return this.orders.list
       .filter((o) => !isFinal(o.status))
       .filter((o) => shop === 'all' || o.pizzeriaId === shop)
       .filter((o) => status === 'all' || o.status === status)
-      .sort((a, b) => Date.parse(a.timestamps.created ?? '') - Date.parse(b.timestamps.created ?? ''));
+      .sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || Date.parse(a.timestamps.created ?? '') - Date.parse(b.timestamps.created ?? ''));
   }
 
   /** Failed deliveries back at the shop: out again or cancelled, the manager decides. */

@@ -23,9 +23,15 @@ export type StaffAction =
       collected?: { amountCents: number; method: 'cash' | 'card' };
     }
   /** Could not hand it over: back to the shop with the reason. */
-  | { kind: 'fail'; orderId: string; number: number; version: number; reason: FailureReason; note?: string };
+  | { kind: 'fail'; orderId: string; number: number; version: number; reason: FailureReason; note?: string }
+  /** A line of a ticket crossed off as made, or un-crossed (setting it twice is harmless). */
+  | { kind: 'line'; orderId: string; number: number; lineId: number; done: boolean }
+  /** Marked urgent (first on every kitchen screen), or not any more. */
+  | { kind: 'urgent'; orderId: string; number: number; urgent: boolean }
+  /** A ready order taken back to the oven (a bump undone, within its window). */
+  | { kind: 'recall'; orderId: string; number: number; version: number };
 
-export type ActionResult<A extends StaffAction = StaffAction> = A extends { kind: 'advance' | 'deliver' | 'fail' }
+export type ActionResult<A extends StaffAction = StaffAction> = A extends { kind: 'advance' | 'deliver' | 'fail' | 'line' | 'urgent' | 'recall' }
   ? OrderView
   : A extends { kind: 'shift' }
     ? { onShift: boolean }
@@ -108,7 +114,12 @@ export function actionKey(a: StaffAction): string {
     case 'advance':
     case 'deliver':
     case 'fail':
+    case 'recall':
       return `order:${a.orderId}`;
+    case 'urgent':
+      return `urgent:${a.orderId}`;
+    case 'line':
+      return `line:${a.orderId}:${a.lineId}`;
     case 'shift':
       return 'shift';
     case 'place':
@@ -291,6 +302,15 @@ export class StaffActions {
           if (now) error.order = now;
         }
         return { ok: false, error };
+      }
+      case 'urgent':
+      case 'recall': {
+        const res = a.kind === 'urgent' ? await this.request(`/api/orders/${a.orderId}/urgent`, { urgent: a.urgent }) : await this.request(`/api/orders/${a.orderId}/recall`, { version: a.version });
+        return res.ok ? { ok: true, result: res.json as OrderView } : { ok: false, error: toError(res) };
+      }
+      case 'line': {
+        const res = await this.request(`/api/orders/${a.orderId}/lines/${a.lineId}`, { done: a.done });
+        return res.ok ? { ok: true, result: res.json as OrderView } : { ok: false, error: toError(res) };
       }
       case 'shift': {
         const res = await this.request('/api/driver/shift', { onShift: a.onShift });

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type pg from 'pg';
 import { createShop } from '../helpers.ts';
-import { PHONE, SHOTS, live, startApp, type App } from './harness.ts';
+import { PHONE, SHOTS, live, useApp } from './harness.ts';
 
 // The kitchen's wall tablet (1280×800), as a pizzaiolo reads it from 2 m in the evening: a dozen
 // typical orders (two or three pizzas, a size, an extra, something left out), most of them on
@@ -10,31 +9,19 @@ import { PHONE, SHOTS, live, startApp, type App } from './harness.ts';
 // each was promised on it, and a line's recipe only when asked (the line's own: "without" leaves
 // the ingredient out, a size adds). Everything happens in a shop of its own.
 const WALL = { width: 1280, height: 800 };
-let app: App;
-let base: string;
-let pool: pg.Pool;
-let shop: Awaited<ReturnType<typeof createShop>>;
+// a new ticket nobody touches chimes again every 2 s here (30 s by default)
+const app = useApp('wall', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false', KITCHEN_REMIND_SECONDS: '2' }, { shop: 'wall' });
 
-beforeAll(async () => {
-  // a new ticket nobody touches chimes again every 2 s here (30 s by default)
-  app = await startApp('wall', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false', KITCHEN_REMIND_SECONDS: '2' });
-  ({ base, pool } = app);
-  shop = await createShop(pool, 'wall');
-}, 60_000);
-afterAll(async () => {
-  await app?.stop();
-});
-
-const productId = async (slug: string): Promise<number> => (await pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
+const productId = async (slug: string): Promise<number> => (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
 const optionId = async (slug: string, name: string): Promise<number> =>
-  (await pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
+  (await app.pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
 
 type Line = [slug: string, quantity: number, options?: string[]];
-async function order(lines: Line[], i: number, delivery = false, shopId = shop.id): Promise<{ id: string; number: number }> {
+async function order(lines: Line[], i: number, delivery = false, shopId = app.shop.id): Promise<{ id: string; number: number }> {
   const items = await Promise.all(
     lines.map(async ([slug, quantity, options = []]) => ({ productId: await productId(slug), quantity, options: await Promise.all(options.map((o) => optionId(slug, o))) })),
   );
-  const res = await fetch(`${base}/api/orders`, {
+  const res = await fetch(`${app.base}/api/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -51,7 +38,7 @@ async function order(lines: Line[], i: number, delivery = false, shopId = shop.i
 }
 
 async function login(email: string): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: inject('demoPassword') }) });
+  const res = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: inject('demoPassword') }) });
   expect(res.status).toBe(200);
   return res.headers.get('set-cookie')!.split(';')[0];
 }
@@ -85,15 +72,15 @@ describe("the kitchen's wall tablet", () => {
     const placed: { id: string; number: number }[] = [];
     for (const [i, lines] of evening.entries()) placed.push(await order(lines, i, i % 3 === 1));
     // the first four are in the oven already
-    const cookie = await login(shop.email('kitchen'));
+    const cookie = await login(app.shop.email('kitchen'));
     for (const o of placed.slice(0, 4)) {
-      const r = await fetch(`${base}/api/orders/${o.id}/status`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ to: 'preparing' }) });
+      const r = await fetch(`${app.base}/api/orders/${o.id}/status`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ to: 'preparing' }) });
       expect(r.status).toBe(200);
     }
 
-    const { page } = await app.staffPage(shop.email('kitchen'), WALL);
+    const { page } = await app.staffPage(app.shop.email('kitchen'), WALL);
     await watchShifts(page);
-    await page.goto(`${base}/kitchen`);
+    await page.goto(`${app.base}/kitchen`);
     await live(page);
     const tickets = page.locator('[data-testid=make-line] article.ticket');
     await expect.poll(() => tickets.count()).toBe(12);
@@ -114,15 +101,30 @@ describe("the kitchen's wall tablet", () => {
     expect(await px('[data-testid=make-line] .num')).toBeGreaterThanOrEqual(28);
     expect(await px('[data-testid=make-line] .age')).toBeGreaterThanOrEqual(28);
     // the promised time, as the customer was told it
-    const { rows } = await pool.query(`SELECT to_char(promised_at AT TIME ZONE 'Europe/Paris', 'HH24:MI') AS due FROM orders WHERE id = $1`, [placed[5].id]);
+    const { rows } = await app.pool.query(`SELECT to_char(promised_at AT TIME ZONE 'Europe/Paris', 'HH24:MI') AS due FROM orders WHERE id = $1`, [placed[5].id]);
     expect(await page.locator(`article[data-order="${placed[5].id}"] [data-testid=due]`).textContent()).toBe(`pour ${rows[0].due}`);
     // no recipe text until asked
     expect(await page.getByTestId('recipe').count()).toBe(0);
-    // all day: the dozen's pizzas by product and size, and the dough balls they take (30 usual, 2 large)
+    // all day: the dozen's pizzas by product and size, and the dough balls they take (30 usual, 2 large);
+    // the 13 Margherita split between the four orders in the oven (4) and the eight still to start (+9)
     const todo = (await page.getByTestId('all-day').textContent())!.replace(/\s+/g, ' ');
     expect(todo).toContain('30 pâtons');
     expect(todo).toContain('2 Grande (40 cm)');
-    expect(todo).toContain('13 Margherita');
+    expect(todo).toMatch(/En cours \+ dans 15 min/);
+    // the strip reads across the wall, most to make first: the four most made are on screen, and a
+    // swipe brings the rest (the large ones) into view
+    const chips = await page.getByTestId('all-day').locator('.todo').all();
+    expect((await chips[0].textContent())!.replace(/\s+/g, ' ').trim()).toBe('4 Margherita +9');
+    for (const chip of chips.slice(0, 4)) {
+      const box = (await chip.boundingBox())!;
+      expect(box.x + box.width, (await chip.textContent())!).toBeLessThanOrEqual(WALL.width);
+    }
+    const last = chips.at(-1)!;
+    expect((await last.boundingBox())!.x).toBeGreaterThan(WALL.width - 100);
+    await page.getByTestId('all-day').evaluate((e) => e.scrollBy({ left: 2000 }));
+    const seen = (await last.boundingBox())!;
+    expect(seen.x + seen.width).toBeLessThanOrEqual(WALL.width);
+    await page.getByTestId('all-day').evaluate((e) => e.scrollTo({ left: 0 }));
 
     await page.waitForTimeout(2500);
     const cls = await page.evaluate(() => (window as unknown as { cls: number }).cls);
@@ -148,8 +150,8 @@ describe("the kitchen's wall tablet", () => {
   });
 
   it('on a phone, the tickets stack in one column and stay readable', async () => {
-    const { page } = await app.staffPage(shop.email('kitchen'), PHONE);
-    await page.goto(`${base}/kitchen`);
+    const { page } = await app.staffPage(app.shop.email('kitchen'), PHONE);
+    await page.goto(`${app.base}/kitchen`);
     await live(page);
     const first = page.locator('[data-testid=make-line] article.ticket').first();
     await first.waitFor();
@@ -186,9 +188,9 @@ const chimes = (page: Page) => page.evaluate(() => (window as unknown as { notes
 
 describe("the kitchen's sound", () => {
   it('is remembered by the tablet: after a reload one tap anywhere brings it back; a new ticket chimes again until someone touches it', async () => {
-    const { page } = await app.staffPage(shop.email('kitchen'), WALL);
+    const { page } = await app.staffPage(app.shop.email('kitchen'), WALL);
     await listen(page);
-    await page.goto(`${base}/kitchen`);
+    await page.goto(`${app.base}/kitchen`);
     await live(page);
     await page.getByRole('button', { name: 'Activer le son' }).click();
     await expect.poll(() => chimes(page)).toBe(1);
@@ -221,12 +223,12 @@ describe("the kitchen's sound", () => {
 
 describe("the kitchen's bump bar", () => {
   it('does with keys what the fingers do: pick a ticket by its place or the arrows, bump it, open its recipe, hand a pickup over paid in cash', async () => {
-    const keys = await createShop(pool, 'keys');
+    const keys = await createShop(app.pool, 'keys');
     const placed: { id: string; number: number }[] = [];
     for (const [i, lines] of ([[['margherita', 1]], [['reine', 2]], [['calzone', 1]]] as Line[][]).entries()) placed.push(await order(lines, i, false, keys.id));
-    const status = async (id: string) => (await pool.query('SELECT status, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+    const status = async (id: string) => (await app.pool.query('SELECT status, collected_method FROM orders WHERE id = $1', [id])).rows[0];
     const { page } = await app.staffPage(keys.email('kitchen'), WALL);
-    await page.goto(`${base}/kitchen`);
+    await page.goto(`${app.base}/kitchen`);
     await live(page);
     const ticket = (id: string) => page.locator(`article[data-order="${id}"]`);
     await ticket(placed[2].id).waitFor();

@@ -1,47 +1,38 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import type pg from 'pg';
 import { seriousViolations } from './axe.ts';
-import { PHONE, SHOTS, live, startApp, type App } from './harness.ts';
+import { PHONE, SHOTS, live, useApp } from './harness.ts';
 
 // Staff taps on a bad network, and the kitchen's wall screen, on the built app in Debian's Chromium.
 // Everything happens at OC Pizza Montmartre, a shop no other browser test uses.
 const SHOP = 'montmartre';
 const TABLET = { width: 1280, height: 800 };
-let app: App;
-let base: string;
-let pool: pg.Pool;
+const app = useApp('taps', {
+  // ten minutes: tickets change colour here only because the test dates them back
+  PREP_TARGET_SECONDS: '600',
+  DISPATCH_RETRY_MS: '500',
+  // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
+  OFFER_TIMEOUT_SECONDS: '0',
+  // the phone here shares no position (the page is about taps): presence is tests/presence.test.ts's
+  DISPATCH_PRESENT_ONLY: 'false',
+});
 let shopId: number;
 
 beforeAll(async () => {
-  app = await startApp('taps', {
-    // ten minutes: tickets change colour here only because the test dates them back
-    PREP_TARGET_SECONDS: '600',
-    DISPATCH_RETRY_MS: '500',
-    // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
-    OFFER_TIMEOUT_SECONDS: '0',
-    // the phone here shares no position (the page is about taps): presence is tests/presence.test.ts's
-    DISPATCH_PRESENT_ONLY: 'false',
-  });
-  ({ base, pool } = app);
-  shopId = (await pool.query('SELECT id FROM pizzerias WHERE slug = $1', [SHOP])).rows[0].id;
+  shopId = (await app.pool.query('SELECT id FROM pizzerias WHERE slug = $1', [SHOP])).rows[0].id;
   // driver1 alone will be on shift here, so we know who gets the delivery
-  await pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = $1`, [shopId]);
-}, 60_000);
-
-afterAll(async () => {
-  await app?.stop();
+  await app.pool.query(`UPDATE users SET on_shift = false WHERE role = 'driver' AND pizzeria_id = $1`, [shopId]);
 });
 
 async function staffPage(email: string, path: string, viewport = TABLET): Promise<{ ctx: BrowserContext; page: Page }> {
   const { ctx, page } = await app.staffPage(email, viewport);
-  await page.goto(`${base}${path}`);
+  await page.goto(`${app.base}${path}`);
   await live(page);
   return { ctx, page };
 }
 
 async function productId(slug: string): Promise<number> {
-  return (await pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
+  return (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
 }
 
 interface Placed { id: string; number: number; trackingToken: string; version: number }
@@ -53,7 +44,7 @@ async function order(
   name = 'Inès',
   payment: 'on_delivery' | 'online' = 'on_delivery',
 ): Promise<Placed> {
-  const res = await fetch(`${base}/api/orders`, {
+  const res = await fetch(`${app.base}/api/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -71,7 +62,7 @@ async function order(
 
 /** Staff moves made from outside the page under test (another tablet). */
 async function staffApi(email: string) {
-  const res = await fetch(`${base}/api/auth/login`, {
+  const res = await fetch(`${app.base}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: inject('demoPassword') }),
@@ -79,13 +70,13 @@ async function staffApi(email: string) {
   expect(res.status).toBe(200);
   const cookie = res.headers.get('set-cookie')!.split(';')[0];
   return async (id: string, to: string) => {
-    const r = await fetch(`${base}/api/orders/${id}/status`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ to }) });
+    const r = await fetch(`${app.base}/api/orders/${id}/status`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ to }) });
     expect(r.status, await r.clone().text()).toBe(200);
   };
 }
 
 async function statusOf(id: string): Promise<{ status: string; version: number; moves: number }> {
-  const { rows } = await pool.query(
+  const { rows } = await app.pool.query(
     `SELECT o.status, o.version, (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.status') AS moves FROM orders o WHERE o.id = $1`,
     [id],
   );
@@ -175,7 +166,7 @@ describe('kitchen taps on a bad network', () => {
     const changed = await order([['reine', 1], ['margherita', 1]], 'pickup', 'Hugo');
     const ticket = kitchen.locator(`[data-column=received] article[data-order="${changed.id}"]`);
     await ticket.waitFor({ timeout: 15_000 });
-    const res = await fetch(`${base}/api/track/${changed.trackingToken}`, {
+    const res = await fetch(`${app.base}/api/track/${changed.trackingToken}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ items: [{ productId: await productId('margherita'), quantity: 2 }], version: changed.version }),
@@ -189,7 +180,7 @@ describe('kitchen taps on a bad network', () => {
     const cancelled = await order([['diavola', 1]], 'pickup', 'Jade');
     const doomed = kitchen.locator(`[data-column=received] article[data-order="${cancelled.id}"]`);
     await doomed.waitFor({ timeout: 15_000 });
-    expect((await fetch(`${base}/api/track/${cancelled.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${app.base}/api/track/${cancelled.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);
     await expect.poll(() => doomed.getAttribute('data-age')).toBe('cancelled');
     expect(await doomed.textContent()).toContain('Annulée — ne pas préparer');
     expect(await doomed.getByRole('button', { name: 'Commencer' }).count()).toBe(0);
@@ -211,9 +202,9 @@ describe('kitchen taps on a bad network', () => {
     await move(ready.id, 'preparing');
     await move(ready.id, 'ready');
     // on the wall for a while: 2, 7 and 12 minutes since each order was received (target 10)
-    await pool.query(`UPDATE orders SET version = version + 1, received_at = now() - interval '2 minutes' WHERE id = $1`, [fresh.id]);
-    await pool.query(`UPDATE orders SET version = version + 1, received_at = now() - interval '7 minutes', preparing_at = now() - interval '1 minute' WHERE id = $1`, [oven.id]);
-    await pool.query(
+    await app.pool.query(`UPDATE orders SET version = version + 1, received_at = now() - interval '2 minutes' WHERE id = $1`, [fresh.id]);
+    await app.pool.query(`UPDATE orders SET version = version + 1, received_at = now() - interval '7 minutes', preparing_at = now() - interval '1 minute' WHERE id = $1`, [oven.id]);
+    await app.pool.query(
       `UPDATE orders SET version = version + 1, received_at = now() - interval '12 minutes', preparing_at = now() - interval '9 minutes', ready_at = now() - interval '30 seconds' WHERE id = $1`,
       [ready.id],
     );
@@ -245,7 +236,7 @@ describe('kitchen taps on a bad network', () => {
     expect(shown).toContain('Zoé');
     expect(shown).toMatch(/Delivery|Livraison/);
     // the page as loaded (its snapshot, serialized in the HTML) carries none of it either
-    const html = await (await kitchenCtx.request.get(`${base}/kitchen`)).text();
+    const html = await (await kitchenCtx.request.get(`${app.base}/kitchen`)).text();
     expect(html).toContain(placed.id);
     for (const hidden of ['Garnier', '0611223344', '06 11 22 33 44', 'rue Lepic']) {
       expect(shown).not.toContain(hidden);
@@ -267,7 +258,7 @@ describe('driver taps on a phone', () => {
     await driver.screenshot({ path: `${SHOTS}/taps-5-driver-offline-shift.png`, fullPage: true });
     await ctx.setOffline(false);
     await expect.poll(() => shift.getAttribute('aria-pressed'), { timeout: 15_000 }).toBe('true');
-    const { rows } = await pool.query('SELECT on_shift FROM users WHERE email = $1', [`driver1.${SHOP}@ocpizza.test`]);
+    const { rows } = await app.pool.query('SELECT on_shift FROM users WHERE email = $1', [`driver1.${SHOP}@ocpizza.test`]);
     expect(rows[0].on_shift).toBe(true);
 
     // a delivery leaves the kitchen and the dispatcher gives it to the driver on shift
@@ -294,7 +285,7 @@ describe('driver taps on a phone', () => {
       (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'server_error', message: 'something went wrong' } }) }),
       { times: 1 },
     );
-    const { rows: pins } = await pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [placed.id]);
+    const { rows: pins } = await app.pool.query('SELECT delivery_pin FROM orders WHERE id = $1', [placed.id]);
     await card.getByRole('button', { name: /porte/ }).click();
     await card.getByLabel('Code PIN du client').fill(pins[0].delivery_pin);
     await card.getByRole('button', { name: /^Livrée/ }).click();
@@ -336,6 +327,31 @@ describe('counter taps', () => {
     expect(await statusOf(placed.id)).toMatchObject({ status: 'collected', moves: 3 });
   });
 
+  it('the counter marks a pickup urgent: it goes first with its mark; a mark the server fails says why, and its retry marks it', async () => {
+    const { page: counter } = await staffPage(`counter.${SHOP}@ocpizza.test`, '/counter');
+    const older = await order([['margherita', 1]], 'pickup', 'Aline');
+    const placed = await order([['margherita', 1]], 'pickup', 'Yves');
+    const line = counter.locator('.pickups:not(.payments) li', { hasText: `n°${placed.number}` });
+    await line.waitFor({ timeout: 15_000 });
+    await counter.locator('.pickups:not(.payments) li', { hasText: `n°${older.number}` }).waitFor();
+    const numbers = async () => (await counter.locator('.pickups:not(.payments) li strong').allTextContents()).map((n) => Number(n.replace('n°', '')));
+    expect((await numbers()).indexOf(placed.number)).toBeGreaterThan((await numbers()).indexOf(older.number));
+    await counter.route('**/api/orders/*/urgent', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }), { times: 1 });
+    await line.getByRole('button', { name: 'Urgent', exact: true }).click();
+    const failed = line.locator('[data-tap=failed]');
+    await failed.waitFor();
+    expect((await failed.textContent())?.replace(/\s+/g, ' ')).toContain(`Commande n°${placed.number} : le serveur n'a pas pu l'enregistrer.`);
+    await failed.getByRole('button', { name: 'Réessayer' }).click();
+    await line.getByTestId('urgent-mark').waitFor();
+    // first in the list, marked, and the button now takes the mark off
+    expect((await numbers())[0]).toBe(placed.number);
+    expect(await line.getByRole('button', { name: 'Plus urgent' }).getAttribute('aria-pressed')).toBe('true');
+    await counter.screenshot({ path: `${SHOTS}/taps-9b-counter-urgent.png` });
+    expect(await seriousViolations(counter)).toEqual([]);
+    const { rows } = await app.pool.query(`SELECT urgent, (SELECT count(*)::int FROM order_events e WHERE e.order_id = o.id AND e.type = 'order.urgent') AS marks FROM orders o WHERE id = $1`, [placed.id]);
+    expect(rows[0]).toEqual({ urgent: true, marks: 1 });
+  });
+
   it('an online payment that did not go through is settled at the counter: staff say how it was paid, and the order goes to the kitchen', async () => {
     const { page: counter } = await staffPage(`counter.${SHOP}@ocpizza.test`, '/counter');
     const placed = await order([['margherita', 2]], 'pickup', 'Basile Carte', 'online');
@@ -345,7 +361,7 @@ describe('counter taps', () => {
     expect(await seriousViolations(counter)).toEqual([]);
     await line.getByRole('button', { name: 'carte' }).click();
     await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(0);
-    const { rows } = await pool.query('SELECT status, paid_with, paid_cents, total_cents FROM orders WHERE id = $1', [placed.id]);
+    const { rows } = await app.pool.query('SELECT status, paid_with, paid_cents, total_cents FROM orders WHERE id = $1', [placed.id]);
     expect(rows[0]).toMatchObject({ status: 'received', paid_with: 'card', paid_cents: rows[0].total_cents });
     // now a pickup in progress, nothing left to collect
     const pickup = counter.locator('.pickups:not(.payments) li', { hasText: `n°${placed.number}` });
@@ -356,7 +372,7 @@ describe('counter taps', () => {
   it('an order taken while the counter is offline waits, then is placed once when the connection returns', async () => {
     const { page: counter, ctx } = await staffPage(`counter.${SHOP}@ocpizza.test`, '/counter');
     const name = 'Léon Horsligne';
-    const placedCount = async () => (await pool.query('SELECT count(*)::int AS n FROM orders WHERE customer_name = $1', [name])).rows[0].n;
+    const placedCount = async () => (await app.pool.query('SELECT count(*)::int AS n FROM orders WHERE customer_name = $1', [name])).rows[0].n;
     await counter.locator('[data-product=margherita] button').click();
     await counter.fill('input[name=name]', name);
     await counter.fill('input[name=phone]', '06 98 76 54 32');

@@ -17,6 +17,10 @@ describe('a move of an order, checked before it is made', () => {
     expect(checkMove(order({ pizzeriaId: 2 }), staff('admin', { shop: null }), 'preparing', 1, {}).ok).toBe(true);
   });
 
+  it('a ready order does not go back to the oven as an ordinary move: only a recall takes it back', () => {
+    expect(refusal(checkMove(order({ status: 'ready' }), staff('kitchen'), 'preparing', 1, {}))).toMatchObject({ kind: 'conflict', code: 'not_allowed', message: expect.stringMatching(/recall/) });
+  });
+
   it('a screen that saw an older version is told the order changed, except a ticket in the oven going to ready', () => {
     expect(refusal(checkMove(order({ version: 3 }), staff('kitchen'), 'preparing', 2, {}))).toMatchObject({ kind: 'conflict', code: 'stale' });
     expect(checkMove(order({ status: 'preparing', version: 3 }), staff('kitchen'), 'ready', 2, {}).ok).toBe(true);

@@ -70,6 +70,9 @@ export function checkMove(
   if (expectedVersion !== undefined && expectedVersion !== o.version && !(ovenToReady && expectedVersion < o.version)) {
     return refuse({ kind: 'conflict', code: 'stale', message: `the order changed since you saw it (now version ${o.version})` });
   }
+  if (o.status === 'ready' && to === 'preparing') {
+    return refuse({ kind: 'conflict', code: 'not_allowed', message: 'a ready order goes back to the oven only by a recall (POST /api/orders/:id/recall)' });
+  }
   const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
   if (!check.ok) {
     if (check.reason === 'forbidden' && actor.kind === 'staff') return refuse({ kind: 'forbidden', message: `a ${actor.role} cannot move an order to ${to}` });

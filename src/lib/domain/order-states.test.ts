@@ -7,9 +7,10 @@ describe('order state machine', () => {
     expect(checkTransition('received', 'preparing', 'customer', 'delivery')).toEqual({ ok: false, reason: 'forbidden' });
   });
 
-  it('refuses to skip a step or go backwards', () => {
+  it('refuses to skip a step or go backwards (a ready order goes back to the oven only by a recall: move-rules and recall.ts)', () => {
     expect(checkTransition('received', 'ready', 'kitchen', 'delivery')).toEqual({ ok: false, reason: 'not_allowed' });
-    expect(checkTransition('ready', 'preparing', 'manager', 'delivery')).toEqual({ ok: false, reason: 'not_allowed' });
+    expect(checkTransition('preparing', 'received', 'manager', 'delivery')).toEqual({ ok: false, reason: 'not_allowed' });
+    expect(checkTransition('ready', 'preparing', 'counter', 'delivery')).toEqual({ ok: false, reason: 'forbidden' });
     expect(checkTransition('delivered', 'cancelled', 'admin', 'delivery')).toEqual({ ok: false, reason: 'not_allowed' });
   });
 

@@ -38,6 +38,9 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'received', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
   { from: 'received', to: 'cancelled', by: ['customer', ...SHOP_STAFF] },
   { from: 'preparing', to: 'ready', by: ['kitchen', 'admin', 'manager'] },
+  // a "ready" bumped by mistake, taken back within a short window while nothing depends on it:
+  // only by a recall (src/lib/domain/recall.ts), never as an ordinary move
+  { from: 'ready', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
   { from: 'ready', to: 'out_for_delivery', by: ['driver', 'admin', 'manager'], only: 'delivery' },
   { from: 'ready', to: 'collected', by: ['kitchen', 'counter', 'admin', 'manager'], only: 'pickup' },
   { from: 'out_for_delivery', to: 'delivered', by: ['driver', 'admin', 'manager'], only: 'delivery' },

@@ -2,18 +2,25 @@
 import { z } from 'zod';
 import type { OrderStatus, Role, Fulfilment } from '../domain/order-states.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';
+import type { StageFigures } from '../domain/speed-of-service.ts';
 
 export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
 
 export interface OrderItemView {
+  /** The line's own id (a cook crosses it off by it). */
+  id: number;
   productId: number;
   name: string;
   category: ProductKind;
+  /** The menu category it was sold in (its kitchen station may follow it); null for lines older than stations. */
+  categoryId: number | null;
   quantity: number;
   /** With its options' prices. */
   unitPriceCents: number;
   /** The options chosen, as they were sold: a size, extras, ingredients left out. */
   options: { id: number; kind: 'size' | 'extra' | 'without'; name: string; nameEn: string | null; priceCents: number }[];
+  /** When a cook crossed the line off as made (null: still to make). */
+  doneAt: string | null;
 }
 
 /** How a payment was taken: online through the provider, or at the shop (cash, card at the counter, by phone). */
@@ -106,6 +113,8 @@ export interface OrderView {
   releasedDriverId?: number;
   waitingForDriver: boolean;
   late: boolean;
+  /** Marked urgent by the manager or the counter: first on every kitchen screen. */
+  urgent: boolean;
   items: OrderItemView[];
   /** ISO time each status was reached, and when the order was created. */
   timestamps: Partial<Record<OrderStatus | 'created', string>>;
@@ -115,6 +124,12 @@ export type EventType =
   | 'order.placed'
   | 'order.status'
   | 'order.modified'
+  /** Marked urgent, or not any more. */
+  | 'order.urgent'
+  /** A "ready" taken back to the oven by the kitchen (a bump undone). */
+  | 'order.recalled'
+  /** A cook crossed a line off as made, or un-crossed it (OrderItemView.doneAt). */
+  | 'order.lines'
   | 'order.assigned'
   | 'order.waiting_driver'
   | 'order.late'
@@ -199,6 +214,8 @@ export interface SystemStatus {
   queues: { name: string; waiting: number; active: number; delayed: number; failed: number }[];
   backup: { lastAt: string | null; ok: boolean | null; bytes: number | null; error: string | null; lastSuccessAt: string | null } | null;
   maintenance: { lastAt: string; sessionsDeleted: number; eventsArchived: number } | null;
+  /** The shops whose kitchen printer failed last time it printed (off, unreachable, out of paper). */
+  printers: { pizzeriaId: number; name: string; error: string | null; since: string }[];
   relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
   hub: { pid: number; startedAt: string };
 }
@@ -217,6 +234,10 @@ export interface ServerToClientEvents {
   'shop:status': (e: ShopStatus) => void;
   /** A shop's drivers and figures, for its managers and head office (on subscribing, then as they change). */
   'fleet:updated': (e: FleetUpdate) => void;
+  /** A shop's drivers and when each is expected back, for its kitchen screens (on subscribing, then as they change). */
+  'kitchen:drivers': (e: KitchenDrivers) => void;
+  /** A shop's printer started failing, or works again (its kitchen, managers and head office). */
+  'printer:status': (e: PrinterStatus) => void;
 }
 
 export interface ClientToServerEvents {
@@ -259,6 +280,26 @@ export interface DriverOnMap {
   /** Their phone has a live socket to a hub now (null: the server cannot tell, without Redis). */
   connected: boolean | null;
   position: { driverId: number; pizzeriaId: number; lat: number; lng: number; accuracy: number; at: string; stale: boolean } | null;
+  /** When they are expected back at the shop (ISO): now if there, else after their doors and the ride back; null without a fresh position. */
+  backAt: string | null;
+}
+
+/** A shop's kitchen printer as the workers last found it: a failure is an alert until a print goes through. */
+export interface PrinterStatus {
+  pizzeriaId: number;
+  ok: boolean;
+  /** Why it failed, for the screens' own words: off or unreachable, no answer in time, out of paper. */
+  code: 'unreachable' | 'no_answer' | 'paper_out' | null;
+  /** The same in English, with the printer's address (the logs, the system page). */
+  error: string | null;
+  /** Since when it works, or fails. */
+  since: string;
+}
+
+/** A shop's drivers as its kitchen sees them: who, and when each is expected back (a delivery's ticket says it). */
+export interface KitchenDrivers {
+  pizzeriaId: number;
+  drivers: Pick<DriverOnMap, 'id' | 'name' | 'backAt'>[];
 }
 
 /** A shop's fleet as the managers' map shows it: its drivers tonight and its evening's figures. */
@@ -276,6 +317,11 @@ export interface ShopFigures {
   cancelled: number;
   /** Average minutes from the kitchen starting an order to ready, and from pick-up to the door. */
   avgPrepMinutes: number | null;
+  /**
+   * Today's speed of service, stage by stage (median, 90th percentile, target, in seconds): the
+   * same figures as the day's speed-of-service page (src/lib/domain/speed-of-service.ts).
+   */
+  speed: StageFigures | null;
   avgRoadMinutes: number | null;
   /** Deliveries today that had a promise, and those at the door by it. */
   promised: number;

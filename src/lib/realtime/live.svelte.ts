@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, LowStockAlert, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, KitchenDrivers, LowStockAlert, PrinterStatus, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -61,6 +61,18 @@ export class LiveConnection {
   onFleet(handler: (e: FleetUpdate) => void): () => void {
     this.socket.on('fleet:updated', handler);
     return () => void this.socket.off('fleet:updated', handler);
+  }
+
+  /** A shop's drivers and when each is expected back (kitchen screens): when subscribing, then as they change. */
+  onKitchenDrivers(handler: (e: KitchenDrivers) => void): () => void {
+    this.socket.on('kitchen:drivers', handler);
+    return () => void this.socket.off('kitchen:drivers', handler);
+  }
+
+  /** A shop's printer started failing, or works again. */
+  onPrinterStatus(handler: (e: PrinterStatus) => void): () => void {
+    this.socket.on('printer:status', handler);
+    return () => void this.socket.off('printer:status', handler);
   }
 
   /** A shop's settings changed (online orders paused or resumed, hours). */

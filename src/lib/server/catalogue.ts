@@ -27,11 +27,15 @@ export interface Pizzeria {
   onlinePaused: boolean;
   /** Its own target preparation time; null: the chain's (PREP_TARGET_SECONDS). */
   prepTargetSeconds: number | null;
+  /** Its targets from the kitchen to started and from ready to handed over; null: the chain's. */
+  startTargetSeconds: number | null;
+  handoverTargetSeconds: number | null;
 }
 
 /** A shop's columns as a Pizzeria (`WHERE …` may follow). */
 export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
+  start_target_seconds AS "startTargetSeconds", handover_target_seconds AS "handoverTargetSeconds",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;

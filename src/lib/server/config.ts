@@ -32,6 +32,8 @@ const schema = z
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),
     // a new ticket nobody touched chimes again this often on the kitchen screen (0: once only)
     KITCHEN_REMIND_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    PRINTER_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(4000),
+    KITCHEN_UNDO_SECONDS: z.coerce.number().int().min(0).max(900).default(120),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
     OFFER_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(45),

@@ -3,8 +3,14 @@
 import type { ShopFigures } from '../realtime/contract.ts';
 import type { Queryable } from './db.ts';
 import { WORKS_FOR } from './dispatch.ts';
+import { todaysSpeed } from './kitchen/speed.ts';
 
-export async function shopFigures(q: Queryable, shops: number[]): Promise<ShopFigures[]> {
+/**
+ * `speed: false` leaves today's speed of service out (null): it reads every order of the day, and
+ * the hub's pushes keep it apart, read less often (server/fleet-watch.ts).
+ */
+export async function shopFigures(q: Queryable, shops: number[], opts: { speed?: boolean } = {}): Promise<ShopFigures[]> {
+  const speed = opts.speed === false ? Promise.resolve(new Map()) : todaysSpeed(q, shops);
   const { rows } = await q.query({
     name: 'shop-figures',
     text: `WITH today AS (
@@ -24,12 +30,14 @@ export async function shopFigures(q: Queryable, shops: number[]): Promise<ShopFi
            GROUP BY p.id ORDER BY p.id`,
     values: [shops],
   });
+  const speedOf = await speed;
   const round = (v: unknown) => (v === null ? null : Math.round(Number(v) * 10) / 10);
   return rows.map((r) => ({
     pizzeriaId: r.pizzeria_id,
     done: r.done,
     cancelled: r.cancelled,
     avgPrepMinutes: round(r.avg_prep),
+    speed: speedOf.get(r.pizzeria_id) ?? null,
     avgRoadMinutes: round(r.avg_road),
     promised: r.promised,
     onTime: r.on_time,

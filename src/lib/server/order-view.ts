@@ -61,10 +61,11 @@ export const ORDER_VIEW = `jsonb_build_object(
     'name', (SELECT u.name FROM users u WHERE u.id = o.offer_driver_id), 'expiresAt', ${iso('o.offer_expires_at')}) END,
   'waitingForDriver', o.waiting_for_driver,
   'late', o.late,
+  'urgent', o.urgent,
   'items', coalesce((
     SELECT jsonb_agg(jsonb_build_object(
-             'productId', i.product_id, 'name', i.name, 'category', i.category,
-             'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options) ORDER BY i.id)
+             'id', i.id, 'productId', i.product_id, 'name', i.name, 'category', i.category, 'categoryId', i.category_id,
+             'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options, 'doneAt', ${iso('i.done_at')}) ORDER BY i.id)
     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
   'timestamps', jsonb_strip_nulls(jsonb_build_object(
     'created', ${iso('o.created_at')},

@@ -8,7 +8,7 @@ export { recordEvent, recordRelease, type Publishing } from './orders/record.ts'
 export { foldConsumedStock } from './orders/lines.ts';
 export type { OrderLimits } from './orders/limits.ts';
 export { placeOrder, type PlaceOrderInput, type PlacedOrder } from './orders/place.ts';
-export { advanceOrder, type MoveOptions } from './orders/move.ts';
+export { advanceOrder, moveLocked, type MoveBasis, type MoveOptions } from './orders/move.ts';
 export { cancelByToken, modifyByToken } from './orders/by-customer.ts';
 export { flagLate, handOffersOn, isOnShift, ordersWaitingForDriver, setShift } from './orders/road.ts';
 export { expireUnpaidOrder, onlineRefundsDue, ordersInPreparation, pendingOnlinePayments, recordRefund, refundToMake } from './orders/money.ts';

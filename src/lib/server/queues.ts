@@ -12,6 +12,7 @@ export const QUEUES = {
   maintenance: 'maintenance',
   notifications: 'notifications',
   accounts: 'accounts',
+  printing: 'printing',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -44,6 +45,8 @@ export interface JobMap {
    * mails it, so the request does the same work whether an account has the email or not.
    */
   accounts: { 'password-reset': { email: string } };
+  /** An order's label (when ready) or whole ticket, on its shop's printer: one copy, once. */
+  printing: { print: { orderId: string; kind: 'label' | 'ticket'; copy: number } };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
@@ -109,6 +112,8 @@ export const jobId = {
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),
   /** Dispatch again after a manager took the delivery off its driver (the event that did it). */
   redispatch: (orderId: string, eventId: number) => `dispatch-${orderId}-e${eventId}`,
+  /** One copy of an order's label or ticket. */
+  print: (orderId: string, kind: string, copy: number) => `print-${orderId}-${kind}-${copy}`,
   /** Every reset request its own job: nothing in the id tells one email from another. */
   passwordReset: () => `reset-${randomUUID()}`,
 };
@@ -158,13 +163,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
   const maintenance = make('maintenance');
   const notifications = make('notifications');
   const accounts = make('accounts');
-  const all = [payments, prep, dispatch, maintenance, notifications, accounts] as Queue[];
+  const printing = make('printing');
+  const all = [payments, prep, dispatch, maintenance, notifications, accounts, printing] as Queue[];
   return {
     payments,
     prep,
     dispatch,
     maintenance,
     notifications,
+    printing,
     accounts,
     all,
     async close() {

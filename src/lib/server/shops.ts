@@ -40,6 +40,8 @@ const settingsRow = (req: ShopSettingsRequest) => [
   // no hours at all is SQL NULL (open at any hour), not a JSON null
   ((h) => (h ? JSON.stringify(h) : null))(hoursFrom(req)),
   req.prepTargetMinutes ? req.prepTargetMinutes * 60 : null,
+  req.startTargetMinutes ? req.startTargetMinutes * 60 : null,
+  req.handoverTargetMinutes ? req.handoverTargetMinutes * 60 : null,
 ];
 
 export async function updateShop(db: Db, actor: StaffActor, id: number, req: ShopSettingsRequest): Promise<Pizzeria> {
@@ -50,7 +52,8 @@ export async function updateShop(db: Db, actor: StaffActor, id: number, req: Sho
     await tx.query('SELECT 1 FROM pizzerias WHERE id = $1 FOR UPDATE', [id]);
     await tx.query(
       `UPDATE pizzerias SET name = $2, address = $3, lat = $4, lng = $5, phone = $6, delivery_radius_m = $7, delivery_polygon = $8::jsonb,
-         opening_hours = $9::jsonb, prep_target_seconds = $10 WHERE id = $1`,
+         opening_hours = $9::jsonb, prep_target_seconds = $10,
+         start_target_seconds = $11, handover_target_seconds = $12 WHERE id = $1`,
       [id, ...settingsRow(req)],
     );
     const after = (await getPizzeria(tx, id))!;
@@ -64,8 +67,9 @@ export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSet
   if (actor.role !== 'admin') throw forbidden('head office opens shops');
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
-      `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+      `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds,
+         start_target_seconds, handover_target_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12) ON CONFLICT (slug) DO NOTHING RETURNING id`,
       [req.slug, ...settingsRow(req)],
     );
     if (!rows[0]) throw conflict('slug_taken', 'another shop has this short name', { fields: { slug: 'already used' } });

@@ -18,6 +18,16 @@ const FORMULA_START = /^[\s"']*[=+\-@\t\r]/;
 
 type Translate = (key: string, vars?: Record<string, unknown>) => string;
 
+/**
+ * A text cell: always quoted, whatever the separator (a file saved in one language may be opened by
+ * a spreadsheet set for the other, which splits on the other separator outside quotes), and kept
+ * from running as a formula.
+ */
+export function csvText(s: string): string {
+  const safe = FORMULA_START.test(s) ? `'${s}` : s;
+  return `"${safe.replace(/"/g, '""')}"`;
+}
+
 export function csvFormat(locale: Locale) {
   return locale === 'fr' ? { separator: ';', decimal: ',' } : { separator: ',', decimal: '.' };
 }
@@ -26,12 +36,7 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
   const { separator, decimal } = csvFormat(locale);
   const euros = (cents: number) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
   const rate = (r: number) => String(r).replace('.', decimal);
-  // every text cell quoted, whatever the separator: a file saved in one language may be opened by a
-  // spreadsheet set for the other, which splits on the other separator outside quotes
-  const text = (s: string) => {
-    const safe = FORMULA_START.test(s) ? `'${s}` : s;
-    return `"${safe.replace(/"/g, '""')}"`;
-  };
+  const text = csvText;
   const header = [
     t('takings.csv.date'),
     t('takings.csv.shop'),

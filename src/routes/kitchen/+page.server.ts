@@ -3,6 +3,8 @@ import { listPizzerias, listRecipes } from '$lib/server/catalogue.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
+import { listStations } from '$lib/server/kitchen/stations.ts';
+import { printerOf, printerStatusOf } from '$lib/server/printing/index.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
@@ -23,7 +25,14 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     orders: orders.map((o) => orderFor('kitchen', o)),
     lastEventId,
     recipes: await listRecipes(db(), locals.locale),
+    // the shop's stations: each tablet chooses the one it shows (none: one screen for everything)
+    stations: await listStations(db(), shopId),
+    // its printer (labels, paper tickets), and whether it failed last time
+    hasPrinter: (await printerOf(db(), shopId)) !== null,
+    printer: await printerStatusOf(db(), shopId),
     remindSeconds: config().KITCHEN_REMIND_SECONDS,
+    // how long a "ready" can be taken back to the oven (src/lib/domain/recall.ts)
+    undoSeconds: config().KITCHEN_UNDO_SECONDS,
     prepTargetSeconds: pizzerias.find((p) => p.id === shopId)!.prepTargetSeconds ?? config().PREP_TARGET_SECONDS,
     low: { pizzeriaId: shopId, low: await lowStock(db(), shopId) },
   };

@@ -1,6 +1,6 @@
 // What the kitchen has to make now, "all day" as cooks say: the pizzas of every open ticket (to
 // start and in the oven) by product and size, most first, and the dough balls they take by size.
-// Cancelled tickets and what is not a pizza (drinks, desserts) are left out.
+// Cancelled tickets, lines crossed off as made and what is not a pizza (drinks, desserts) are left out.
 import type { OrderView } from '../../lib/realtime/contract.ts';
 
 export interface AllDayLine {
@@ -17,14 +17,24 @@ export interface AllDay {
   pizzas: number;
 }
 
-export function allDay(tickets: readonly OrderView[], nameOf: (productId: number, name: string) => string = (_id, n) => n, locale: 'fr' | 'en' = 'fr'): AllDay {
+/**
+ * `everyKind`: a station's own count (its tickets carry only its lines): drinks and desserts count
+ * too, and only pizzas take dough.
+ */
+export function allDay(
+  tickets: readonly OrderView[],
+  nameOf: (productId: number, name: string) => string = (_id, n) => n,
+  locale: 'fr' | 'en' = 'fr',
+  everyKind = false,
+): AllDay {
   const lines = new Map<string, AllDayLine>();
   const dough = new Map<string | null, number>();
   let pizzas = 0;
   for (const o of tickets) {
     if (o.status === 'cancelled') continue;
     for (const i of o.items) {
-      if (i.category !== 'pizza') continue;
+      // what is not a pizza, and a pizza already made (crossed off), is not to make
+      if ((i.category !== 'pizza' && !everyKind) || i.doneAt) continue;
       const sizeOption = i.options.find((opt) => opt.kind === 'size');
       const size = sizeOption ? (locale === 'en' && sizeOption.nameEn ? sizeOption.nameEn : sizeOption.name) : null;
       const name = nameOf(i.productId, i.name);
@@ -32,6 +42,7 @@ export function allDay(tickets: readonly OrderView[], nameOf: (productId: number
       const line = lines.get(key) ?? { name, size, count: 0 };
       line.count += i.quantity;
       lines.set(key, line);
+      if (i.category !== 'pizza') continue;
       dough.set(size, (dough.get(size) ?? 0) + i.quantity);
       pizzas += i.quantity;
     }
@@ -41,4 +52,41 @@ export function allDay(tickets: readonly OrderView[], nameOf: (productId: number
     dough: [...dough].map(([size, count]) => ({ size, count })).sort((a, b) => (a.size === null ? -1 : b.size === null ? 1 : a.size.localeCompare(b.size))),
     pizzas,
   };
+}
+
+export interface AllDaySoonLine {
+  name: string;
+  size: string | null;
+  /** Started and not crossed off. */
+  now: number;
+  /** Arriving in the next 15 minutes: placed and not started yet. */
+  next: number;
+}
+
+/**
+ * The all-day counts split by when, one line per product and size: `now`, what the line has started
+ * and not crossed off; `next`, what arrives in the next 15 minutes, the orders placed and not started
+ * yet (and, once orders are planned, those to fire within 15 minutes); most to make first. The dough
+ * balls count both, as a cook stretches them ahead.
+ */
+export function allDaySoon(
+  tickets: readonly OrderView[],
+  nameOf?: (productId: number, name: string) => string,
+  locale: 'fr' | 'en' = 'fr',
+  everyKind = false,
+): { lines: AllDaySoonLine[]; dough: AllDay['dough']; pizzas: number } {
+  const all = allDay(tickets, nameOf, locale, everyKind);
+  const lines = new Map<string, AllDaySoonLine>();
+  const add = (group: readonly OrderView[], when: 'now' | 'next') => {
+    for (const l of allDay(group, nameOf, locale, everyKind).lines) {
+      const key = `${l.name}\u0000${l.size ?? ''}`;
+      const line = lines.get(key) ?? { name: l.name, size: l.size, now: 0, next: 0 };
+      line[when] += l.count;
+      lines.set(key, line);
+    }
+  };
+  add(tickets.filter((o) => o.status !== 'received'), 'now');
+  add(tickets.filter((o) => o.status === 'received'), 'next');
+  const sorted = [...lines.values()].sort((a, b) => b.now + b.next - (a.now + a.next) || b.now - a.now || a.name.localeCompare(b.name) || (a.size ?? '').localeCompare(b.size ?? ''));
+  return { lines: sorted, dough: all.dough, pizzas: all.pizzas };
 }

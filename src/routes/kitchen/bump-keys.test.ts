@@ -28,11 +28,18 @@ describe("the kitchen's keys", () => {
     expect(keyAction('Delete', 1, 3, 5)).toEqual({ kind: 'remove' });
   });
 
+  it('X crosses off the next line of the picked ticket and Z un-crosses the last one', () => {
+    expect(keyAction('x', 0, 3, 5)).toEqual({ kind: 'cross' });
+    expect(keyAction('Z', 2, 3, 5)).toEqual({ kind: 'uncross' });
+    expect(keyAction('z', null, 3, 5)).toBeNull();
+    expect(keyAction('u', 0, 3, 5)).toEqual({ kind: 'recall' });
+  });
+
   it('with nothing picked, a ticket key does nothing; S turns the sound on or off at any time', () => {
     expect(keyAction('Enter', null, 3, 5)).toBeNull();
     expect(keyAction('Enter', 5, 3, 5)).toBeNull();
     expect(keyAction('s', null, 0, 5)).toEqual({ kind: 'sound' });
-    expect(keyAction('x', 0, 3, 5)).toBeNull();
+    expect(keyAction('q', 0, 3, 5)).toBeNull();
   });
 });
 

@@ -7,6 +7,11 @@ export type KeyAction =
   | { kind: 'bump' }
   | { kind: 'pay'; method: 'cash' | 'card' }
   | { kind: 'seen' }
+  /** Cross off the ticket's next line still to make here, or un-cross the last one crossed. */
+  | { kind: 'cross' }
+  | { kind: 'uncross' }
+  /** Take a ready ticket back to the oven (within its window). */
+  | { kind: 'recall' }
   | { kind: 'recipe' }
   | { kind: 'remove' }
   | { kind: 'sound' };
@@ -17,6 +22,8 @@ export const KEYS = [
   ['← → ↑ ↓', 'kitchen.keys.move'],
   ['Entrée / Enter', 'kitchen.keys.bump'],
   ['E / C', 'kitchen.keys.pay'],
+  ['X / Z', 'kitchen.keys.cross'],
+  ['U', 'kitchen.keys.recall'],
   ['V', 'kitchen.keys.seen'],
   ['R', 'kitchen.keys.recipe'],
   ['Suppr / Delete', 'kitchen.keys.remove'],
@@ -55,6 +62,12 @@ export function keyAction(key: string, selected: number | null, count: number, c
       return { kind: 'pay', method: 'card' };
     case 'v':
       return { kind: 'seen' };
+    case 'x':
+      return { kind: 'cross' };
+    case 'z':
+      return { kind: 'uncross' };
+    case 'u':
+      return { kind: 'recall' };
     case 'r':
       return { kind: 'recipe' };
   }

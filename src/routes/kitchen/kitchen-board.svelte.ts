@@ -63,20 +63,20 @@ export class KitchenBoard extends OrderBoard {
     for (const [id, c] of Object.entries(this.cancelled)) if (!stillShown(c.at, nowMs, CANCELLED_SHOWN_MS)) this.acknowledge(id);
   }
 
-  /** The column's tickets, oldest first, with the cancelled ones it held still in place. */
+  /** The column's tickets, urgent ones first, then oldest first, with the cancelled ones it held still in place. */
   column(status: KitchenColumn): OrderView[] {
     const since = (o: OrderView) => Date.parse(o.timestamps[status] ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0;
     return this.list
       .filter((o) => o.status === status || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status))
-      .sort((a, b) => since(a) - since(b));
+      .sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
   }
 
   /**
-   * The make line: what is to start and what is in the oven, one flowing list, oldest order first
-   * (by when it reached the kitchen), with the cancelled ones still in place for a while.
+   * The make line: what is to start and what is in the oven, one flowing list, urgent orders first,
+   * then oldest first (by when it reached the kitchen), with the cancelled ones still in place for a while.
    */
   get makeLine(): OrderView[] {
     const since = (o: OrderView) => Date.parse(o.timestamps.received ?? o.timestamps.created ?? '') || 0;
-    return [...this.column('received'), ...this.column('preparing')].sort((a, b) => since(a) - since(b));
+    return [...this.column('received'), ...this.column('preparing')].sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
   }
 }

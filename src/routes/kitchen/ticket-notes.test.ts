@@ -3,13 +3,16 @@ import type { OrderItemView, OrderView } from '$lib/realtime/contract.ts';
 import { CANCELLED_SHOWN_MS, describeChanges, itemChanges, noticeFor, stillShown } from './ticket-notes.ts';
 
 type Option = OrderItemView['options'][number];
-const item = (productId: number, name: string, quantity: number, options: Option[] = []) => ({
+const item = (productId: number, name: string, quantity: number, options: Option[] = []): OrderItemView => ({
+  id: productId * 100 + quantity,
   productId,
   name,
   category: 'pizza' as const,
+  categoryId: null,
   quantity,
   unitPriceCents: 1000,
   options,
+  doneAt: null,
 });
 const large: Option = { id: 7, kind: 'size', name: 'Grande', nameEn: 'Large', priceCents: 300 };
 

@@ -171,8 +171,9 @@ export const linesFrom = (first: number) =>
 export async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   await tx.query({
     name: 'insert-items',
-    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
-           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id)
+           SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate,
+             (SELECT p.category_id FROM products p WHERE p.id = l.product_id)
            FROM ${linesFrom(2)}
            ORDER BY l.n`,
     values: [orderId, ...lineColumns(lines)],

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { OrderStatus, Fulfilment } from '../../domain/order-states.ts';
 import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../realtime/contract.ts';
-import { transaction, type Db } from '../db.ts';
+import { transaction, type Db, type Tx } from '../db.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
 import { checkMove, type MoveRefusal } from '../../domain/move-rules.ts';
@@ -35,7 +35,7 @@ export interface MoveOptions {
 }
 
 /** What a move is checked against: the order's row, or the same fields of a view of it. */
-interface MoveBasis {
+export interface MoveBasis {
   id: string;
   pizzeria_id: number;
   driver_id: number | null;
@@ -110,6 +110,15 @@ export async function advanceOrder(
     if (rows[0]) return { order: rows[0].view };
     if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
   }
+}
+
+/**
+ * A move made inside a caller's transaction, on an order it has locked (lockOrder): checked by the
+ * same rules, written without its event (the caller records one event for the whole change).
+ */
+export async function moveLocked(tx: Tx, o: MoveBasis, actor: OrderActor, to: OrderStatus, opts: MoveOptions = {}): Promise<void> {
+  const { sets, params } = planMove(o, actor, to, undefined, opts);
+  await tx.query(`UPDATE orders SET ${sets.join(', ')} WHERE id = $1`, params);
 }
 
 /** A refusal of the move rules (src/lib/domain/move-rules.ts) as the API answers it. */

@@ -130,8 +130,9 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
        FROM numbered n
        RETURNING id
      ), lined AS (
-       INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate)
-       SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate
+       INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id)
+       SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate,
+             (SELECT p.category_id FROM products p WHERE p.id = l.product_id)
        FROM placed, ${linesFrom(28)}
        ORDER BY l.n
      ), reserved AS (

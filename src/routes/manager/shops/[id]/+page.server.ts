@@ -1,8 +1,15 @@
-import { error } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
 import { SHOP_FIELDS, pauseSchema, shopSettingsSchema } from '$lib/back-office-requests.ts';
 import { isOpenAt } from '$lib/domain/opening-hours.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { getPizzeria } from '$lib/server/catalogue.ts';
+import { getPizzeria, listCategories } from '$lib/server/catalogue.ts';
+import { AppError } from '$lib/server/errors.ts';
+import { listStations, saveStations } from '$lib/server/kitchen/stations.ts';
+import { printerSchema, stationsSchema } from '$lib/kitchen-requests.ts';
+import { printerOf, printerStatusOf, setPrinter } from '$lib/server/printing/index.ts';
+import { stationsFromForm } from './stations-form.ts';
+import { checkStations } from '$lib/domain/stations.ts';
+import { createI18n } from '$lib/i18n/index.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
@@ -25,6 +32,12 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     shop,
     openNow: !shop.openingHours || isOpenAt(shop.openingHours, new Date()),
     headOffice: user.role === 'admin',
+    // the kitchen's stations and what each makes (a product kind, or a menu category)
+    stations: await listStations(db(), shop.id),
+    categories: await listCategories(db(), locals.locale),
+    // the kitchen's printer (labels for the boxes, paper tickets) and how it did last time
+    printer: await printerOf(db(), shop.id),
+    printerStatus: await printerStatusOf(db(), shop.id),
     chainPrepMinutes: Math.round(config().PREP_TARGET_SECONDS / 60),
     values: {
       name: shop.name,
@@ -35,6 +48,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
       deliveryRadiusM: String(shop.zone.kind === 'radius' ? shop.zone.radiusM : 3000),
       deliveryPolygon: polygon,
       prepTargetMinutes: shop.prepTargetSeconds ? String(Math.round(shop.prepTargetSeconds / 60)) : '',
+      startTargetMinutes: shop.startTargetSeconds ? String(Math.round(shop.startTargetSeconds / 60)) : '',
+      handoverTargetMinutes: shop.handoverTargetSeconds ? String(Math.round(shop.handoverTargetSeconds / 60)) : '',
       ...hoursToForm(shop.openingHours),
     } as Record<string, string>,
   };
@@ -45,6 +60,47 @@ export const actions: Actions = {
     const user = requireRole(locals, url, ['admin']);
     const id = shopId(params.id, user);
     return formChange(request, locals.locale, 'settings', SHOP_FIELDS, shopSettingsSchema, (d) => updateShop(db(), actorOf(user), id, d));
+  },
+  stations: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    const id = shopId(params.id, user);
+    const form = await request.formData().catch(() => null);
+    if (!form) return fail(415, { form: 'stations', errors: { form: 'not a form' } as Record<string, string> });
+    const t = createI18n(locals.locale).t;
+    const parsed = stationsSchema.safeParse({ stations: stationsFromForm(form) });
+    if (!parsed.success) {
+      return fail(422, { form: 'stations', errors: Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), t('stations.errors.name')])) as Record<string, string> });
+    }
+    // the mistakes a manager can make, said in the page's language (the service checks the same again)
+    const problems = checkStations(parsed.data.stations);
+    if (problems.length) {
+      const kind = (k?: string) => (k ? t(`menu.category.${k}`) : '');
+      return fail(422, {
+        form: 'stations',
+        errors: Object.fromEntries(problems.map((p) => [p.field === 'stations' ? 'form' : p.field, t(`stations.errors.${p.code}`, { name: kind(p.name) || (p.name ?? ''), other: p.other ?? '' })])) as Record<string, string>,
+      });
+    }
+    try {
+      await saveStations(db(), id, parsed.data.stations);
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return fail(err.status, { form: 'stations', errors: { ...(err.details.fields ?? {}), form: err.message } as Record<string, string> });
+      throw err;
+    }
+    return { form: 'stations', done: true };
+  },
+  printer: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, ['manager', 'admin']);
+    const id = shopId(params.id, user);
+    const t = createI18n(locals.locale).t;
+    const form = await request.formData().catch(() => null);
+    const values = { host: String(form?.get('host') ?? '').trim(), port: String(form?.get('port') ?? '9100').trim() || '9100' };
+    const parsed = printerSchema.safeParse(values);
+    if (!parsed.success) {
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? 'form'), t(i.path[0] === 'port' ? 'printer.badPort' : 'printer.badHost')]));
+      return fail(422, { form: 'printer', errors: errors as Record<string, string>, values });
+    }
+    await setPrinter(db(), id, parsed.data);
+    return { form: 'printer', done: true };
   },
   online: async ({ request, locals, url, params }) => {
     const user = requireRole(locals, url, ['manager', 'admin']);

@@ -1,0 +1,67 @@
+// The kitchen: a shop's stations (which tablet makes what; set by its managers, read by its
+// kitchen) and crossing an order's lines off, one by one, as they are made.
+import type { Request } from 'express';
+import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/kitchen-requests.ts';
+import { AppError, conflict } from '../../src/lib/server/errors.ts';
+import { nextCopy, printerOf, setPrinter } from '../../src/lib/server/printing/index.ts';
+import { getOrder } from '../../src/lib/server/orders.ts';
+import { recallOrder, recentBumps } from '../../src/lib/server/kitchen/recall.ts';
+import { setUrgent } from '../../src/lib/server/orders/priority.ts';
+import { forbidden, notFound } from '../../src/lib/server/errors.ts';
+import { crossOffLine } from '../../src/lib/server/kitchen/lines.ts';
+import { listStations, saveStations } from '../../src/lib/server/kitchen/stations.ts';
+import { canActOnShop } from '../../src/lib/server/orders.ts';
+import { idParam } from '../../src/lib/order-requests.ts';
+import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
+
+export function kitchenRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+  const shop = (req: Request, actor: Parameters<typeof canActOnShop>[0]) => {
+    const id = numericId(req);
+    if (!canActOnShop(actor, id)) throw forbidden('not your shop');
+    return id;
+  };
+
+  api.staff(['kitchen', 'manager', 'admin']).get('/shops/:id/stations', {}, async ({ req, actor }) => ({ stations: await listStations(db, shop(req, actor)) }));
+  api.staff(['manager', 'admin']).put('/shops/:id/stations', { body: stationsSchema }, async ({ req, actor, body }) => ({
+    stations: await saveStations(db, shop(req, actor), body.stations),
+  }));
+
+  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/lines/:line', { body: crossOffSchema }, async ({ req, user, actor, body }) => {
+    const line = parse(idParam, req.params.line);
+    const { order } = await crossOffLine(db, actor, orderId(req), line, body.done, { announce: ctx.announce() });
+    return orderResponse(order, user);
+  });
+
+  // a "ready" bumped by mistake, back to the oven (src/lib/domain/recall.ts says when)
+  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/recall', { body: recallSchema }, async ({ req, user, actor, body }) => {
+    const { order } = await recallOrder(db, actor, orderId(req), { windowMs: ctx.config.KITCHEN_UNDO_SECONDS * 1000, expectedVersion: body.version, announce: ctx.announce() });
+    return orderResponse(order, user);
+  });
+  // the last bumped tickets, one tap away: each with until when it can go back, or why not
+  api.staff(['kitchen', 'manager', 'admin']).get('/shops/:id/recent-bumps', {}, async ({ req, actor }) =>
+    recentBumps(db, shop(req, actor), { windowMs: ctx.config.KITCHEN_UNDO_SECONDS * 1000 }),
+  );
+
+  // labels and paper: a shop's printer (its managers), a reprint of a label or the whole ticket (its kitchen)
+  api.staff(['manager', 'admin']).put('/shops/:id/printer', { body: printerSchema }, async ({ req, actor, body }) => setPrinter(db, shop(req, actor), body));
+  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/print', { body: printSchema }, async ({ req, actor, body }) => {
+    const order = await getOrder(db, orderId(req));
+    if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
+    if (!(await printerOf(db, order.pizzeriaId))) throw conflict('no_printer', "this shop has no printer: set one on the shop's page");
+    if (!ctx.enqueuePrint) throw new AppError(503, 'unavailable', 'printing is not available on this server');
+    const copy = await nextCopy(db, order.id, body.kind);
+    if (copy > 20) throw conflict('too_many_copies', `${body.kind} of order ${order.number} printed 20 times already`);
+    await ctx.enqueuePrint({ orderId: order.id, kind: body.kind, copy });
+    return accepted({ kind: body.kind, copy });
+  });
+
+  // priority: the manager or the counter puts an order first on every kitchen screen
+  api.staff(['manager', 'counter', 'admin']).post('/orders/:id/urgent', { body: urgentSchema }, async ({ req, user, actor, body }) => {
+    const { order } = await setUrgent(db, actor, orderId(req), body.urgent, { announce: ctx.announce() });
+    return orderResponse(order, user);
+  });
+
+  return api.router;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { OrderView } from '../../realtime/contract.ts';
+import { EscPos, orderLabel, orderTicket, paperOut, plain, wrap } from './escpos.ts';
+import { readEscPos } from '../../../../tests/fake-printer.ts';
+
+const order = {
+  number: 42, customer: { name: 'Hélène Dupré' }, fulfilment: 'delivery', promisedAt: '2026-11-24T20:30:00.000Z', urgent: false,
+  items: [
+    { quantity: 2, name: 'Reine', options: [{ id: 1, kind: 'size', name: 'Grande (40 cm)' }, { id: 2, kind: 'without', name: 'Sans champignons' }, { id: 3, kind: 'extra', name: 'Supplément jambon' }] },
+    { quantity: 1, name: 'Crème brûlée', options: [] },
+  ],
+} as unknown as OrderView;
+
+/** The printable text of a document, one string per line (commands left out), as the test printer reads it. */
+const textOf = (bytes: Buffer) => readEscPos(bytes).lines;
+
+describe('ESC/POS for the kitchen printer', () => {
+  it('sends plain ASCII: accents off, the euro spelt out', () => {
+    expect(plain('Crème brûlée à 2 € « maison »')).toBe('Creme brulee a 2 EUR " maison "');
+    expect(wrap('Supplément jambon de Parme affiné', 20, '   ')).toEqual(['   Supplement jambon', '   de Parme affine']);
+  });
+
+  it("a box's label: number, first name, delivery and its time, the lines with their options, the tracking link as a QR code, and a cut", () => {
+    const bytes = orderLabel(order, 'https://commande.ocpizza.example/track/abc');
+    const text = textOf(bytes);
+    expect(text.slice(0, 3)).toEqual(['Commande 42', 'Helene', 'LIVRAISON - pour 21:30']);
+    expect(text).toContain('2x Reine');
+    expect(text.slice(4, 8)).toEqual(['2x Reine', '   Grande (40 cm)', '   SANS CHAMPIGNONS', '   + Supplement jambon']);
+    expect(text).toContain('1x Creme brulee');
+    expect(text.join(' ')).not.toMatch(/Dupre/);
+    // the QR code: model 2, stored with the link, then printed; the paper cut after
+    const store = bytes.indexOf(Buffer.from([0x1d, 0x28, 0x6b]));
+    expect(store).toBeGreaterThan(0);
+    expect(bytes.includes(Buffer.from('https://commande.ocpizza.example/track/abc'))).toBe(true);
+    expect([...bytes.subarray(-4)]).toEqual([0x1d, 0x56, 0x42, 0x00]);
+    expect([...bytes.subarray(0, 2)]).toEqual([0x1b, 0x40]);
+  });
+
+  it('the whole ticket for when a screen dies, marked urgent when it is', () => {
+    const text = textOf(orderTicket({ ...order, urgent: true, fulfilment: 'pickup' } as OrderView));
+    expect(text.slice(0, 4)).toEqual(['TICKET CUISINE', 'Commande 42', 'Helene - a emporter', 'pour 21:30']);
+    expect(text).toContain('*** URGENT ***');
+  });
+
+  it("reads the printer's paper status: out when the roll's end sensor says so", () => {
+    expect(paperOut(0x12)).toBe(false);
+    expect(paperOut(0x72)).toBe(true);
+    expect(new EscPos().line('a').toBuffer().length).toBe(4);
+  });
+});

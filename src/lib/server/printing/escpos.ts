@@ -1,0 +1,137 @@
+// What a thermal printer is sent: ESC/POS, the command set every receipt printer speaks (Epson's,
+// followed by Star, Bixolon, Xprinter…), as bytes. Pure: the label and the whole ticket of an
+// order, and the status query a printer answers before it prints.
+//
+// Text is sent as plain ASCII (accents taken off, "€" as "EUR"): a printer's code pages differ from
+// one model to the next, and "Creme fraiche" reads on every one of them, where a wrong code page
+// prints garbage. The QR code is the printer's own (GS ( k, model 2), so no image is rendered here.
+import type { OrderView } from '../../realtime/contract.ts';
+import { firstName } from '../../realtime/audiences.ts';
+
+const ESC = 0x1b;
+const GS = 0x1d;
+const LF = 0x0a;
+
+/** Characters on a line of a 58 mm roll in the printer's standard font (an 80 mm roll takes 48). */
+export const LINE_WIDTH = 32;
+
+/** "Crème fraîche à 2 €" → "Creme fraiche a 2 EUR": what any printer prints the same. */
+export function plain(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/€/g, 'EUR')
+    .replace(/[«»“”]/g, '"')
+    .replace(/[‘’]/g, "'")
+    .replace(/[–—]/g, '-')
+    .replace(/œ/g, 'oe')
+    .replace(/Œ/g, 'OE')
+    .replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Words wrapped to the line, each line starting with `indent`. */
+export function wrap(text: string, width = LINE_WIDTH, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of plain(text).split(/\s+/).filter(Boolean)) {
+    if (line.trim() && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent;
+    }
+    line += (line.trim() ? ' ' : '') + word;
+  }
+  if (line.trim()) lines.push(line);
+  return lines;
+}
+
+/** A document as the printer reads it, built from a few commands. */
+export class EscPos {
+  private readonly bytes: number[] = [ESC, 0x40]; // ESC @: start from the printer's defaults
+
+  private raw(...b: number[]) {
+    this.bytes.push(...b);
+    return this;
+  }
+  /** 0 left, 1 centred. */
+  align(n: 0 | 1) {
+    return this.raw(ESC, 0x61, n);
+  }
+  bold(on: boolean) {
+    return this.raw(ESC, 0x45, on ? 1 : 0);
+  }
+  /** Characters twice as wide and high (the order number, read across the pass). */
+  big(on: boolean) {
+    return this.raw(GS, 0x21, on ? 0x11 : 0x00);
+  }
+  line(text = '') {
+    for (const ch of plain(text)) this.bytes.push(ch.charCodeAt(0));
+    return this.raw(LF);
+  }
+  rule() {
+    return this.line('-'.repeat(LINE_WIDTH));
+  }
+  /** The printer draws the QR code itself (GS ( k: model 2, module size 6, correction M). */
+  qr(data: string) {
+    const payload = [...plain(data)].map((c) => c.charCodeAt(0));
+    const len = payload.length + 3;
+    return this.raw(GS, 0x28, 0x6b, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00)
+      .raw(GS, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x43, 0x06)
+      .raw(GS, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x45, 0x31)
+      .raw(GS, 0x28, 0x6b, len & 0xff, len >> 8, 0x31, 0x50, 0x30, ...payload)
+      .raw(GS, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x51, 0x30);
+  }
+  /** Feeds the paper out and cuts it (partially: the label stays on the roll until torn). */
+  cut() {
+    return this.raw(GS, 0x56, 0x42, 0x00);
+  }
+  toBuffer(): Buffer {
+    return Buffer.from(this.bytes);
+  }
+}
+
+/** DLE EOT 4: the printer answers one byte about its paper roll. */
+export const PAPER_STATUS_QUERY = Buffer.from([0x10, 0x04, 0x04]);
+/** In that byte, bits 5 and 6: the paper has run out. */
+export const paperOut = (status: number) => (status & 0x60) === 0x60;
+
+const clock = (iso: string | null) =>
+  iso ? new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }).format(new Date(iso)) : null;
+
+/** An option as the cook and the packer must see it: "Grande (40 cm)", "+ Mozzarella", "SANS BASILIC". */
+const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind === 'extra' ? `+ ${o.name}` : o.kind === 'without' ? o.name.toUpperCase() : o.name);
+
+/** Each line in bold, each of its options on a line of its own beneath it. */
+function items(doc: EscPos, o: OrderView) {
+  for (const i of o.items) {
+    for (const l of wrap(`${i.quantity}x ${i.name}`)) doc.bold(true).line(l).bold(false);
+    for (const opt of i.options) for (const l of wrap(optionText(opt), LINE_WIDTH, '   ')) doc.line(l);
+  }
+}
+
+/**
+ * The label on an order's box: its number large, the customer's first name, pickup or delivery
+ * (and when it was promised), what is in it, and a QR code of the tracking link.
+ */
+export function orderLabel(o: OrderView, trackingUrl: string): Buffer {
+  const doc = new EscPos().align(1).big(true).line(`Commande ${o.number}`).big(false).bold(true).line(firstName(o.customer.name)).bold(false);
+  const promised = clock(o.promisedAt);
+  doc.line(`${o.fulfilment === 'delivery' ? 'LIVRAISON' : 'A EMPORTER'}${promised ? ` - pour ${promised}` : ''}`);
+  if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  doc.align(0).rule();
+  items(doc, o);
+  doc.rule().align(1).qr(trackingUrl).line('Suivre la commande :');
+  for (const l of wrap(trackingUrl)) doc.line(l);
+  return doc.line().cut().toBuffer();
+}
+
+/** The whole ticket, as the kitchen screen shows it: the paper to work from when a screen dies. */
+export function orderTicket(o: OrderView): Buffer {
+  const doc = new EscPos().align(1).bold(true).line('TICKET CUISINE').bold(false).big(true).line(`Commande ${o.number}`).big(false);
+  const promised = clock(o.promisedAt);
+  doc.line(`${firstName(o.customer.name)} - ${o.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
+  if (promised) doc.line(`pour ${promised}`);
+  if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  doc.align(0).rule();
+  items(doc, o);
+  return doc.rule().line(`Imprime ${clock(new Date().toISOString())}`).line().cut().toBuffer();
+}

@@ -1,0 +1,134 @@
+// Labels and paper, against a fake network printer listening in this process (it answers the paper
+// status query as a real ESC/POS printer does, and its documents are read back from the bytes it
+// receives), with real Postgres, Redis, Socket.io and the workers: one label per order when it is
+// ready, with the right content; reprints and the whole ticket on demand; a printer that is off
+// or out of paper raises an alert on the kitchen and the system status and never holds an order
+// up, and the alert clears once a print goes through. A shop of each test's own.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PrinterStatus } from '../src/lib/realtime/contract.ts';
+import { printOrder } from '../src/lib/server/printing/index.ts';
+import { Client, collect, connectSocket, createShop, freePort, move, placeThroughApi, productId, subscribe, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
+import { FakePrinter } from './fake-printer.ts';
+
+const ORIGIN = 'https://commande.ocpizza.example';
+const stack = useStack({ env: { LOG_LEVEL: 'error', PUBLIC_ORIGIN: ORIGIN, PRINTER_TIMEOUT_MS: '1500' }, workers: true });
+
+const printers: FakePrinter[] = [];
+afterAll(async () => {
+  for (const p of printers) await p.stop();
+});
+
+async function shopWithPrinter(tag: string) {
+  const shop = await createShop(stack.pool, tag);
+  const printer = new FakePrinter(await freePort());
+  printers.push(printer);
+  await printer.start();
+  const [manager, kitchen, counter] = await Promise.all([shop.email('manager'), shop.email('kitchen'), shop.email('counter')].map((e) => new Client(stack.base).login(e)));
+  const set = await manager.put(`/api/shops/${shop.id}/printer`, { host: '127.0.0.1', port: printer.port });
+  expect(set.status, JSON.stringify(set.body)).toBe(200);
+  return { shop, printer, manager, kitchen, counter };
+}
+
+async function readyPickup(shopId: number, kitchen: Client, name = 'Hélène Dupré') {
+  const o = await placeThroughApi(stack.base, {
+    pizzeriaId: shopId, productId: await productId(stack.pool, 'reine'), quantity: 2, fulfilment: 'pickup', customer: { name, phone: '06 12 34 56 78' },
+  });
+  await move(kitchen, o.id, 'preparing');
+  await move(kitchen, o.id, 'ready');
+  return o;
+}
+
+describe('labels and paper', () => {
+  it('a label for the box reaches the printer once when the order is ready: number, first name, lines, the tracking link as a QR code', async () => {
+    const { shop, printer, kitchen } = await shopWithPrinter('print');
+    const o = await readyPickup(shop.id, kitchen);
+    await waitUntil(() => printer.of(o.number).length > 0, 15_000, 'the label');
+    const [label] = printer.of(o.number);
+    expect(label.lines.slice(0, 3)).toEqual([`Commande ${o.number}`, 'Helene', expect.stringMatching(/^A EMPORTER - pour \d\d:\d\d$/)]);
+    expect(label.lines).toContain('2x Reine');
+    expect(label.lines.join(' ')).not.toMatch(/Dupre|06 12/);
+    expect(label.qr).toBe(`${ORIGIN}/track/${o.trackingToken}`);
+    expect(label.cut).toBe(true);
+
+    // the same job once more (BullMQ is at least once): nothing more comes out
+    expect(await printOrder(stack.pool, { orderId: o.id, kind: 'label', copy: 1 }, { origin: ORIGIN, timeoutMs: 1500 })).toBe('already');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(printer.of(o.number)).toHaveLength(1);
+  });
+
+  it('the kitchen reprints a label or prints the whole ticket on demand; a shop without a printer is told so', async () => {
+    const { shop, printer, kitchen } = await shopWithPrinter('reprint');
+    const o = await readyPickup(shop.id, kitchen, 'Yanis');
+    await waitUntil(() => printer.of(o.number).length === 1, 15_000, 'the first label');
+    const again = await kitchen.post(`/api/orders/${o.id}/print`, { kind: 'label' });
+    expect(again.status, JSON.stringify(again.body)).toBe(202);
+    expect(again.body).toEqual({ kind: 'label', copy: 2 });
+    const ticket = await kitchen.post(`/api/orders/${o.id}/print`, { kind: 'ticket' });
+    expect(ticket.body).toEqual({ kind: 'ticket', copy: 1 });
+    await waitUntil(() => printer.of(o.number).length === 3, 15_000, 'the reprint and the ticket');
+    expect(printer.of(o.number).filter((d) => d.lines[0] === 'TICKET CUISINE')).toHaveLength(1);
+
+    const bare = await createShop(stack.pool, 'no-printer');
+    const cook = await new Client(stack.base).login(bare.email('kitchen'));
+    const p = await readyPickup(bare.id, cook);
+    const none = await cook.post(`/api/orders/${p.id}/print`, { kind: 'label' });
+    expect(none.status).toBe(409);
+    expect(none.body.error.code).toBe('no_printer');
+    expect((await kitchen.post(`/api/orders/${p.id}/print`, { kind: 'label' })).status).toBe(404);
+    expect((await kitchen.post(`/api/orders/${o.id}/print`, { kind: 'poster' })).status).toBe(422);
+  });
+
+  it('a printer that is off raises the alert on the kitchen and the system status, never holds the order up, and clears when it prints again', async () => {
+    const { shop, printer, kitchen, counter } = await shopWithPrinter('print-off');
+    const screen = await connectSocket(stack.base, { cookie: kitchen.cookie });
+    stack.sockets.push(screen);
+    const statuses: PrinterStatus[] = [];
+    screen.on('printer:status', (s) => statuses.push(s));
+    collect(screen);
+    await subscribe(screen, { scope: 'kitchen', pizzeriaId: shop.id });
+
+    await printer.stop();
+    const o = await readyPickup(shop.id, kitchen, 'Léa');
+    const down = await waitUntil(() => statuses.find((s) => !s.ok), 15_000, 'the alert');
+    expect(down).toMatchObject({ pizzeriaId: shop.id, ok: false, code: 'unreachable', error: expect.stringMatching(/cannot be reached/) });
+    // the order moves on without its label
+    expect((await move(counter, o.id, 'collected')).status).toBe('collected');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const system = await connectSocket(stack.base, { cookie: admin.cookie });
+    stack.sockets.push(system);
+    const seen = new Promise<unknown>((resolve) => system.on('system:status', resolve));
+    await subscribe(system, { scope: 'system' });
+    expect(((await seen) as { printers: { pizzeriaId: number }[] }).printers.map((p) => p.pizzeriaId)).toContain(shop.id);
+
+    // back on: the next try prints the label, and the alert clears
+    await printer.start();
+    await waitUntil(() => printer.of(o.number).length === 1, 30_000, 'the label once the printer is back');
+    await waitUntil(() => statuses.at(-1)?.ok === true, 10_000, 'the alert cleared');
+  }, 60_000);
+
+  it('out of paper: the alert says so, and nothing is printed until paper is back', async () => {
+    const { shop, printer, kitchen } = await shopWithPrinter('print-paper');
+    printer.paper = false;
+    const o = await readyPickup(shop.id, kitchen);
+    await waitUntil(async () => (await stack.pool.query('SELECT error FROM printer_status WHERE pizzeria_id = $1 AND NOT ok', [shop.id])).rows[0], 15_000, 'the paper alert');
+    const { rows } = await stack.pool.query('SELECT error FROM printer_status WHERE pizzeria_id = $1', [shop.id]);
+    expect(rows[0].error).toMatch(/out of paper/);
+    expect((await stack.pool.query('SELECT code FROM printer_status WHERE pizzeria_id = $1', [shop.id])).rows[0].code).toBe('paper_out');
+    expect(printer.of(o.number)).toEqual([]);
+    printer.paper = true;
+    await waitUntil(() => printer.of(o.number).length === 1, 30_000, 'the label once paper is back');
+  }, 60_000);
+
+  it("a shop's printer is set by its managers, checked, and refused to anyone else", async () => {
+    const { shop, manager, kitchen } = await shopWithPrinter('print-settings');
+    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: 'imprimante cuisine', port: 9100 })).status).toBe(422);
+    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: '192.168.1.50', port: 70000 })).status).toBe(422);
+    expect((await kitchen.put(`/api/shops/${shop.id}/printer`, { host: '192.168.1.50', port: 9100 })).status).toBe(403);
+    const other = await createShop(stack.pool, 'print-other');
+    const otherManager = await new Client(stack.base).login(other.email('manager'));
+    expect((await otherManager.put(`/api/shops/${shop.id}/printer`, { host: '192.168.1.50' })).status).toBe(403);
+    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: '', port: 9100 })).body).toEqual({ host: null, port: 9100 });
+    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: 'printer.bastille.lan' })).body).toEqual({ host: 'printer.bastille.lan', port: 9100 });
+  });
+});
