@@ -1,0 +1,20 @@
+import { takingsQuery } from '$lib/back-office-requests.ts';
+import { actorOf } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { speedOfDay } from '$lib/server/kitchen/speed.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import type { PageServerLoad } from './$types';
+
+// a manager sees their shop, head office the shop it picks (the first by default); a date that is
+// not one shows today
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  const asked = url.searchParams.get('date');
+  const q = takingsQuery.safeParse(asked ? { date: asked } : {});
+  const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
+  const picked = Number(url.searchParams.get('shop'));
+  const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
+  const day = await speedOfDay(db(), actorOf(user), shopId, q.success ? q.data.date : undefined);
+  return { day, shops, badDate: asked !== null && asked !== '' && !q.success };
+};
