@@ -5,27 +5,18 @@
 // it, or once handed over: refused with a clear reason. The kitchen's strip of its last bumps says
 // which can still go back, and until when. A shop of each test's own. (Priority, the urgent mark:
 // tests/order-priority.test.ts.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecentBump, RecentBumpsAnswer } from '../src/lib/kitchen-requests.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { Client, collect, connectSocket, createShop, move, placeThroughApi, productId, subscribe, userId, waitUntil } from './helpers.ts';
 import { dispatchJobOptions } from '../src/lib/server/queues.ts';
-import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
+import { useMessages, useStack } from './services.ts';
 
-let smtp: TestSmtp;
-let gateway: TestSmsGateway;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  gateway = await startTestSmsGateway();
-});
-afterAll(async () => {
-  await smtp?.close();
-  await gateway?.close();
-});
+const messages = useMessages();
 const stack = useStack({
   env: () => ({
     LOG_LEVEL: 'error', KITCHEN_UNDO_SECONDS: '120', DISPATCH_RETRY_MS: '300', DISPATCH_PRESENT_ONLY: 'false', OFFER_TIMEOUT_SECONDS: '90',
-    SMTP_URL: smtp.url, ...gateway.env,
+    ...messages.env(),
   }),
   workers: true,
 });
@@ -155,8 +146,8 @@ describe('the customer, told once', () => {
     stack.sockets.push(tracking);
     const customerSeen = collect(tracking);
     await subscribe(tracking, { scope: 'order' });
-    const mails = () => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
-    const texts = () => gateway.texts.filter((t) => t.to === '+33644556601');
+    const mails = () => messages.smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
+    const texts = () => messages.gateway.texts.filter((t) => t.to === '+33644556601');
     const readySteps = async () =>
       (await stack.pool.query(`SELECT channel, status FROM customer_notifications WHERE order_id = $1 AND step = 'ready' ORDER BY channel`, [o.id])).rows;
 

@@ -4,32 +4,22 @@
 // SMS gateway, with the limits at their real defaults (the rest of the suite raises them).
 import { randomInt } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { createShop, productId, waitUntil } from './helpers.ts';
-import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
+import { useMessages, useStack } from './services.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const LIVE = 30_000;
 const defaults = parseConfig({});
-let smtp: TestSmtp;
-let gateway: TestSmsGateway;
 let margherita: number;
 
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  gateway = await startTestSmsGateway();
-});
-afterAll(async () => {
-  await smtp?.close();
-  await gateway?.close();
-});
+const messages = useMessages();
 const stack = useStack({
   env: () => ({
-    SMTP_URL: smtp.url,
-    ...gateway.env,
+    ...messages.env(),
     PUBLIC_ORIGIN: ORIGIN,
     ORDERS_PER_CONTACT_PER_HOUR: String(defaults.ORDERS_PER_CONTACT_PER_HOUR),
     MESSAGES_PER_DESTINATION_PER_HOUR: String(defaults.MESSAGES_PER_DESTINATION_PER_HOUR),
@@ -41,8 +31,8 @@ beforeAll(async () => {
   margherita = await productId(stack.pool, 'margherita');
 });
 
-const mailsTo = (email: string) => smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
-const textsTo = (phone: string) => gateway.texts.filter((t) => t.to === phone);
+const mailsTo = (email: string) => messages.smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);
+const textsTo = (phone: string) => messages.gateway.texts.filter((t) => t.to === phone);
 
 /** Someone no other test writes to, and an attacker's address (through the trusted proxy). */
 function victim() {

@@ -226,3 +226,36 @@ export async function startTestSmsGateway(opts: { refuse?: () => boolean } = {})
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+export interface Messages {
+  readonly smtp: TestSmtp;
+  readonly gateway: TestSmsGateway;
+  /** SMTP_URL and the SMS gateway's settings, for the stack's env. */
+  env(): Record<string, string>;
+}
+
+/**
+ * A mail server and an SMS gateway of a test file's own, started before its tests and closed after
+ * them; call it before `useStack`, whose env reads `messages.env()`.
+ */
+export function useMessages(): Messages {
+  let smtp: TestSmtp | null = null;
+  let gateway: TestSmsGateway | null = null;
+  beforeAll(async () => {
+    smtp = await startTestSmtp();
+    gateway = await startTestSmsGateway();
+  });
+  afterAll(async () => {
+    await smtp?.close();
+    await gateway?.close();
+  });
+  const started = <T>(x: T | null): T => {
+    if (!x) throw new Error('the mail server and SMS gateway start in beforeAll: read them in a hook or a test');
+    return x;
+  };
+  return {
+    get smtp() { return started(smtp); },
+    get gateway() { return started(gateway); },
+    env: () => ({ SMTP_URL: started(smtp).url, ...started(gateway).env }),
+  };
+}
