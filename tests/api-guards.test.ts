@@ -2,20 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, SHOPS, addressFor, customer, productId, silentLog, startTestApp, storedEvents, testConfig, countOf, orderCount, reservedSum } from './helpers.ts';
+import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, startTestApp, storedEvents, testConfig, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
 import { deleteExpiredIdempotencyKeys } from '../src/lib/server/idempotency.ts';
 
 const stack = useStack();
-let margherita: number;
-let coca: number;
+const margherita = seededProduct('margherita');
+const coca = seededProduct('coca-cola');
 
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-  coca = await productId(stack.pool, 'coca-cola');
-});
 // every order this file places is cancelled at the end, so its stock is free for the other files
 const placedTokens = new Set<string>();
 afterAll(async () => {

@@ -1,16 +1,11 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, SHOPS, addressFor, customer, productId, startTestApp, countOf, orderCount, reservedSum } from './helpers.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { seededProduct, Client, SHOPS, addressFor, customer, startTestApp, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { flagLate } from '../src/lib/server/orders.ts';
 
 const stack = useStack();
-let margherita: number;
-let coca: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-  coca = await productId(stack.pool, 'coca-cola');
-});
+const margherita = seededProduct('margherita');
+const coca = seededProduct('coca-cola');
 
 const count = (sql: string, params: unknown[] = []) => countOf(stack.pool, sql, params);
 // events recorded, published or still in the inbox (one statement: a publish moves them atomically)
@@ -147,7 +142,7 @@ describe('placing an order', () => {
   });
 
   it('refuses an order the shop cannot make, naming the items, and reserves nothing', async () => {
-    const burrata = await productId(stack.pool, 'burrata');
+    const burrata = seededProduct('burrata');
     const reserved = await reservedSum(stack.pool);
     const r = await new Client(stack.base).post('/api/orders', onlineOrder({ pizzeriaId: SHOPS.batignolles, items: [{ productId: burrata, quantity: 5 }, { productId: coca, quantity: 1 }] }));
     expect(r.status).toBe(409);

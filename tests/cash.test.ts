@@ -2,16 +2,12 @@
 // they collected at the door (cash, card) in it is what the manager expects; the driver declares
 // without being told the figure; the manager counts the cash and closes the shift, the difference
 // kept and audited. Another shop's manager, a driver, or a shift still going: refused.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, move } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack();
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 /** An order of the shop delivered by its driver, with what was collected at the door. */
 async function deliverOne(shop: Awaited<ReturnType<typeof createShop>>, driver: Client, kitchen: Client, method: 'cash' | 'card', quantity = 1) {

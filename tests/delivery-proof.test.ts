@@ -2,16 +2,12 @@
 // photo (wrong PINs counted, then only a manager closes it, audited), what was collected; a failed
 // delivery back to the shop, where a manager sends it again (a new dispatch) or cancels it.
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, addressFor, collect, connectSocket, createShop, move, productId, subscribe, assignDriver } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { seededProduct, Client, addressFor, collect, connectSocket, createShop, move, subscribe, assignDriver } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 /** What a phone sends: a real picture of the door (4000×3000, with the phone's metadata). */
 const doorPicture = () =>

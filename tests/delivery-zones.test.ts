@@ -2,7 +2,7 @@
 // asked only when there is none), the shop's zone (a radius or a polygon), the refusal that names
 // who delivers there, opening hours, the door details and the promise, and the PIN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, SHOPS, address, addressFor, createShop, customer, productId, startTestApp } from './helpers.ts';
+import { seededProduct, Client, SHOPS, address, addressFor, createShop, customer, startTestApp } from './helpers.ts';
 import { useStack } from './services.ts';
 import { startGeocoderStub, type GeocoderStub } from './geocoder-stub.ts';
 
@@ -12,11 +12,10 @@ beforeAll(async () => {
 });
 afterAll(() => stub.close());
 const stack = useStack({ env: () => ({ GEOCODER_URL: stub.url }) });
-let margherita: number;
+const margherita = seededProduct('margherita');
 let counter: Client;
 
 beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
   counter = await new Client(stack.base).login('counter.bastille@ocpizza.test');
 });
 
@@ -179,7 +178,7 @@ describe('the promise and the PIN', () => {
     expect(promised).toBeLessThanOrEqual(60 * 60_000);
     expect(firstView.deliveryPin).toMatch(/^\d{4}$/);
     // twenty pizzas arrive ahead of the next customer
-    await new Client(stack.base).post('/api/orders', body(shop.id, address, { items: [{ productId: margherita, quantity: 10 }, { productId: await productId(stack.pool, 'reine'), quantity: 10 }] }));
+    await new Client(stack.base).post('/api/orders', body(shop.id, address, { items: [{ productId: margherita, quantity: 10 }, { productId: seededProduct('reine'), quantity: 10 }] }));
     const next = await new Client(stack.base).post('/api/orders', body(shop.id, address));
     const nextView = (await new Client(stack.base).get(`/api/track/${next.body.trackingToken}`)).body;
     expect(new Date(nextView.promisedAt).getTime() - new Date(nextView.timestamps.created).getTime()).toBeGreaterThan(promised);
@@ -199,7 +198,7 @@ describe('the promise and the PIN', () => {
       return (r.body.shops as { id: number; promiseMinutes: number }[]).find((s) => s.id === shop.id)!.promiseMinutes;
     };
     const empty = await promise();
-    const coca = await productId(stack.pool, 'coca-cola');
+    const coca = seededProduct('coca-cola');
     const placed = await new Client(stack.base).post(
       '/api/orders',
       body(shop.id, address, { items: [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 6 }] }),

@@ -2,15 +2,15 @@
 // offers to the nearest driver that expire and go to the next, declined and accepted offers,
 // trips of several orders, a manager's hand (assign, reassign, unassign), and head office lending
 // a driver to a neighbouring shop. Each test has shops of its own.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  seededProduct,
   Client,
   collect,
   connectSocket,
   createShop,
   move,
   placeThroughApi,
-  productId,
   subscribe,
   userId,
   waitUntil,
@@ -24,11 +24,7 @@ const ENV = { OFFER_TIMEOUT_SECONDS: '1.5', DISPATCH_RETRY_MS: '200', BATCH_MAX_
 const LIVE = 15_000;
 
 const stack = useStack({ env: ENV, workers: true });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 const isEvent = (id: string, type: string, pred: (e: OrderUpdated) => boolean = () => true) => (e: OrderUpdated) =>
   e.order.id === id && e.type === type && pred(e);

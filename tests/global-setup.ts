@@ -11,6 +11,8 @@ declare module 'vitest' {
     queuePrefix: string;
     demoPassword: string;
     geocoderUrl: string;
+    /** The demo chain's products by slug, as the seed made them (the same for every file of the run). */
+    productIds: Record<string, number>;
   }
 }
 
@@ -29,7 +31,9 @@ export default async function setup(project: TestProject) {
   const demoPassword = randomBytes(12).toString('base64url');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   await seed(pool, demoPassword);
+  const { rows: products } = await pool.query<{ slug: string; id: number }>('SELECT slug, id FROM products');
   await pool.end();
+  project.provide('productIds', Object.fromEntries(products.map((p) => [p.slug, p.id])));
   project.provide('databaseUrl', databaseUrl);
   project.provide('queuePrefix', `ocpizza_test_${suffix}`);
   project.provide('demoPassword', demoPassword);

@@ -170,9 +170,11 @@ export function subscribe(socket: TestSocket, req: Parameters<ClientToServerEven
 
 export const SHOPS = { bastille: 1, montmartre: 2, batignolles: 3, montparnasse: 4, canal: 5 } as const;
 
-export async function productId(pool: pg.Pool, slug: string): Promise<number> {
-  const { rows } = await pool.query('SELECT id FROM products WHERE slug = $1', [slug]);
-  return rows[0].id;
+/** A product of the demo chain by its slug, as the run's seed made it (read once, in the global setup). */
+export function seededProduct(slug: string): number {
+  const id = inject('productIds')[slug];
+  if (!id) throw new Error(`the demo chain has no product "${slug}"`);
+  return id;
 }
 
 export const customer = { name: 'Camille Martin', phone: '06 12 34 56 78' };

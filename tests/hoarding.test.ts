@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { e164 } from '../src/lib/server/sms.ts';
-import { addressFor, createShop, productId, waitUntil } from './helpers.ts';
+import { seededProduct, addressFor, createShop, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const defaults = parseConfig({});
@@ -20,7 +20,7 @@ const stack = useStack({
 let pizzas: number[];
 
 beforeAll(async () => {
-  pizzas = [await productId(stack.pool, 'margherita'), await productId(stack.pool, 'reine'), await productId(stack.pool, 'napolitaine')];
+  pizzas = [seededProduct('margherita'), seededProduct('reine'), seededProduct('napolitaine')];
 });
 
 /** A client of its own: an address (through the trusted proxy), a phone and an email no other test uses. */

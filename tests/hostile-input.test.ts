@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, SHOPS, addressFor, customer, productId, silentLog, testConfig } from './helpers.ts';
+import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, testConfig } from './helpers.ts';
 import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
@@ -10,12 +10,11 @@ import { publishEvents } from '../src/lib/server/events.ts';
 // error code, never a 500, and the orders, their lines, the stock and the event log do not change.
 
 const stack = useStack();
-let margherita: number;
+const margherita = seededProduct('margherita');
 let placed: { id: string; trackingToken: string; version: number };
 const sessions: Record<'anonymous' | 'admin' | 'driver', string> = { anonymous: '', admin: '', driver: '' };
 
 beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
   const r = await new Client(stack.base).post('/api/orders', validOrder());
   expect(r.status).toBe(201);
   placed = r.body;

@@ -5,12 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DriverPosition, OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
-import { Client, addressFor, childEnv, connectSocket, createShop, freePort, move, productId, subscribe, testPool, waitUntil, type TestSocket, assignDriver } from './helpers.ts';
+import { seededProduct, Client, addressFor, childEnv, connectSocket, createShop, freePort, move, subscribe, testPool, waitUntil, type TestSocket, assignDriver } from './helpers.ts';
 
 const pool = testPool();
 const hubs: { child: ChildProcess; base: string; out: string[] }[] = [];
 const opened: TestSocket[] = [];
-let margherita: number;
+const margherita = seededProduct('margherita');
 
 async function startHub(name: string) {
   const port = await freePort();
@@ -43,7 +43,6 @@ let a: string;
 let b: string;
 beforeAll(async () => {
   [a, b] = await Promise.all([startHub('A'), startHub('B')]);
-  margherita = await productId(pool, 'margherita');
   // each hub sees the other's heartbeat before the test relies on it
   await new Promise((r) => setTimeout(r, 3500));
 }, 60_000);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecentBump, RecentBumpsAnswer } from '../src/lib/kitchen-requests.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { Client, collect, connectSocket, createShop, move, placeThroughApi, productId, subscribe, userId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, subscribe, userId, waitUntil } from './helpers.ts';
 import { dispatchJobOptions } from '../src/lib/server/queues.ts';
 import { useMessages, useStack } from './services.ts';
 
@@ -37,7 +37,7 @@ async function shopWithScreens(tag: string) {
 }
 
 const place = async (shop: number, fulfilment: 'delivery' | 'pickup' = 'pickup') =>
-  placeThroughApi(stack.base, { pizzeriaId: shop, productId: await productId(stack.pool, 'margherita'), fulfilment });
+  placeThroughApi(stack.base, { pizzeriaId: shop, productId: seededProduct('margherita'), fulfilment });
 
 describe('taking a bump back', () => {
   it('within the window a ready order goes back to the oven, and the kitchen, the shop and the customer follow', async () => {
@@ -140,7 +140,7 @@ describe('the customer, told once', () => {
     const email = `recall.${shop.slug}@example.test`;
     const phone = '06 44 55 66 01';
     const o = await placeThroughApi(stack.base, {
-      pizzeriaId: shop.id, productId: await productId(stack.pool, 'margherita'), fulfilment: 'pickup', customer: { name: 'Inès Roux', phone, email }, lang: 'fr',
+      pizzeriaId: shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup', customer: { name: 'Inès Roux', phone, email }, lang: 'fr',
     });
     const tracking = await connectSocket(stack.base, { trackingToken: o.trackingToken });
     stack.sockets.push(tracking);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { linesAt, madeEverywhere, stationOf, type Station } from '../src/lib/domain/stations.ts';
 import type { OrderView } from '../src/lib/realtime/contract.ts';
-import { Client, collect, connectSocket, createShop, move, productId, subscribe } from './helpers.ts';
+import { Client, collect, connectSocket, createShop, move, seededProduct, subscribe } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -23,7 +23,7 @@ const OVEN_COLD_PASS = [
 ];
 
 async function order(shopId: number, lines: [slug: string, quantity: number][]): Promise<{ id: string }> {
-  const items = await Promise.all(lines.map(async ([slug, quantity]) => ({ productId: await productId(stack.pool, slug), quantity })));
+  const items = lines.map(([slug, quantity]) => ({ productId: seededProduct(slug), quantity }));
   const r = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shopId, fulfilment: 'pickup', customer: { name: 'Camille Martin', phone: '06 12 34 56 78' }, items, payment: 'on_delivery',
   });

@@ -4,7 +4,7 @@
 // drivers are and when each is expected back at the shop.
 import { describe, expect, it } from 'vitest';
 import type { FleetUpdate, KitchenDrivers } from '../src/lib/realtime/contract.ts';
-import { Client, connectSocket, createShop, move, placeThroughApi, productId, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -36,7 +36,7 @@ describe("the managers' map, fed by the socket", () => {
     ]);
     expect(first.figures).toMatchObject({ pizzeriaId: shop.id, done: 0 });
 
-    const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: await productId(stack.pool, 'margherita'), fulfilment: 'pickup' });
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup' });
     for (const to of ['preparing', 'ready', 'collected']) await move(kitchen, placed.id, to);
     await waitUntil(() => latest(managerFeed, shop.id)?.figures?.done === 1, 5000, 'the figures with the order handed over');
     // only the shop's managers and head office hear of the fleet: never a kitchen screen
@@ -64,7 +64,7 @@ describe("the managers' map, fed by the socket", () => {
 
     // 2 km north of the shop (48.86, 2.37) with nothing to deliver: back after the ride
     await share(2000);
-    const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: await productId(stack.pool, 'margherita'), fulfilment: 'pickup' });
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup' });
     await move(kitchen, placed.id, 'preparing');
     const away = await waitUntil(() => heard.find((e) => e.drivers[0]?.backAt), 5000, 'a time the driver is expected back');
     const minutes = (Date.parse(away!.drivers[0].backAt!) - Date.now()) / 60_000;

@@ -11,7 +11,6 @@ import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 
 const stack = useStack();
 
-
 const ingredient = async (slug: string) => (await stack.pool.query<{ id: number }>('SELECT id FROM ingredients WHERE slug = $1', [slug])).rows[0].id;
 const tag = () => Math.random().toString(36).slice(2, 8);
 

@@ -4,17 +4,17 @@
 // SMS gateway, with the limits at their real defaults (the rest of the suite raises them).
 import { randomInt } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
-import { createShop, productId, waitUntil } from './helpers.ts';
+import { seededProduct, createShop, waitUntil } from './helpers.ts';
 import { useMessages, useStack } from './services.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const LIVE = 30_000;
 const defaults = parseConfig({});
-let margherita: number;
+const margherita = seededProduct('margherita');
 
 const messages = useMessages();
 const stack = useStack({
@@ -26,9 +26,6 @@ const stack = useStack({
     MESSAGES_PER_CLIENT_PER_HOUR: String(defaults.MESSAGES_PER_CLIENT_PER_HOUR),
   }),
   workers: true,
-});
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
 });
 
 const mailsTo = (email: string) => messages.smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === email);

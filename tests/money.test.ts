@@ -4,7 +4,7 @@
 // Postgres, Redis and BullMQ; online payments go through the demo payment page (events signed and
 // received like Stripe's), so nothing depends on timing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CARDS, Client, addressFor, createShop, userId, productId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from './helpers.ts';
+import { seededProduct, CARDS, Client, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from './helpers.ts';
 import { useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import type { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
@@ -16,13 +16,12 @@ const ENV = { PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
 const LIVE = 20_000;
 
 const stack = useStack({ env: ENV, workers: true });
-let margherita: number;
+const margherita = seededProduct('margherita');
 // a shop of its own, with plenty in stock: other files' orders at the demo shops share this database
 let shop: Awaited<ReturnType<typeof createShop>>;
 const secret = testConfig().paymentWebhookSecret!;
 
 beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
   shop = await createShop(stack.pool, 'money');
 });
 

@@ -4,7 +4,15 @@
 // and links; a gateway or mail server that fails is retried and still sends once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, waitUntil,
+  seededProduct,
+  Client,
+  addressFor,
+  assignDriver,
+  createShop,
+  handOver,
+  move,
+  payAndWaitReceived,
+  waitUntil,
 } from './helpers.ts';
 import type { ParsedMail } from 'mailparser';
 import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
@@ -12,7 +20,7 @@ import { jobId } from '../src/lib/server/queues.ts';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 
-let margherita: number;
+const margherita = seededProduct('margherita');
 let smtp: TestSmtp;
 let gateway: TestSmsGateway;
 let smtpFailures = 0;
@@ -35,9 +43,6 @@ afterAll(async () => {
 const stack = useStack({
   env: () => ({ SMTP_URL: smtp.url, ...gateway.env, PUBLIC_ORIGIN: ORIGIN, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
   workers: true,
-});
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
 });
 
 const inbox = () => smtp.inbox;

@@ -2,20 +2,16 @@
 // client, src/lib/staff-actions.ts, with real HTTP) and the positions kept on the phone
 // (src/lib/position-sharer.ts, over the real socket) go when the network returns: in the order
 // they were made, each once, and one made stale meanwhile fails visibly and changes nothing.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { Client, assignDriver, connectSocket, createShop, move, placeThroughApi, productId, storedEvents, userId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, assignDriver, connectSocket, createShop, move, placeThroughApi, storedEvents, userId, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 import { OnlineSignal, StaffActions, type Outcome } from '../src/lib/staff-actions.ts';
 import { PositionSharer, type SendResult } from '../src/lib/position-sharer.ts';
 import type { OrderView, PositionReport } from '../src/lib/realtime/contract.ts';
 
 const stack = useStack();
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 /** The page's fetch, from Node: relative URLs on this server, with the driver's session cookie. */
 function pageFetch(client: Client, loseAnswerOnce: Set<string> = new Set()): typeof fetch {

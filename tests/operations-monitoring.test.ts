@@ -3,13 +3,13 @@
 // draining before a stop. No mocks.
 import { describe, expect, inject, it } from 'vitest';
 import {
+  seededProduct,
   Client,
   SHOPS,
   collect,
   connectSocket,
   customer,
   parsePrometheus,
-  productId,
   samplesOf,
   startTestApp,
   subscribe,
@@ -158,7 +158,7 @@ describe('running behind a balancer', () => {
           pizzeriaId: SHOPS.canal,
           fulfilment: 'pickup',
           customer,
-          items: [{ productId: await productId(pool, 'coca-cola'), quantity: 1 }],
+          items: [{ productId: seededProduct('coca-cola'), quantity: 1 }],
           payment: 'on_delivery',
         });
         expect(placed.status).toBe(201);

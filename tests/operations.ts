@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Client, connectSocket, customer, dropDatabase, parsePrometheus, productId, samplesOf, type TestSocket } from './helpers.ts';
+import { seededProduct, Client, connectSocket, customer, dropDatabase, parsePrometheus, samplesOf, type TestSocket } from './helpers.ts';
 import { useStack } from './services.ts';
 
 export const DUMP_NAME = /^ocpizza-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.dump$/;
@@ -67,7 +67,7 @@ export function useOperations() {
   const openSockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    margherita = await productId(stack.pool, 'margherita');
+    margherita = seededProduct('margherita');
     // the few orders made here consume stock: given back at the end
     savedStock = (await stack.pool.query('SELECT pizzeria_id, ingredient_id, on_hand FROM stock')).rows;
   });

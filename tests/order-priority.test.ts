@@ -5,7 +5,7 @@
 // test's own.
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import { Client, collect, connectSocket, createShop, move, placeThroughApi, productId, subscribe } from './helpers.ts';
+import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, subscribe } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -29,7 +29,7 @@ async function screen(opts: { cookie?: string; trackingToken?: string }, req: Pa
 }
 
 const place = async (shop: number, fulfilment: 'delivery' | 'pickup' = 'pickup') =>
-  placeThroughApi(stack.base, { pizzeriaId: shop, productId: await productId(stack.pool, 'margherita'), fulfilment });
+  placeThroughApi(stack.base, { pizzeriaId: shop, productId: seededProduct('margherita'), fulfilment });
 const urgentEvents = async (orderId: string) =>
   (await stack.pool.query(`SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND type = 'order.urgent'`, [orderId])).rows[0].n as number;
 

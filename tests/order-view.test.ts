@@ -4,7 +4,7 @@
 // until it is listed (each list must name exactly the type's keys).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { address, createShop, customer, productId, testPool } from './helpers.ts';
+import { seededProduct, address, createShop, customer, testPool } from './helpers.ts';
 import type { OrderItemView, OrderView } from '../src/lib/realtime/contract.ts';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
 import { getOrder, placeOrder } from '../src/lib/server/orders.ts';
@@ -43,7 +43,7 @@ describe('the order view, as the database builds it', () => {
       pool,
       {
         pizzeriaId: shop.id, channel: 'online', fulfilment: 'delivery', customer, address,
-        items: [{ productId: await productId(pool, 'margherita'), quantity: 2 }], payment: 'on_delivery',
+        items: [{ productId: seededProduct('margherita'), quantity: 2 }], payment: 'on_delivery',
       },
       { kind: 'customer' },
     );

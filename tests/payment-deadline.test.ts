@@ -1,18 +1,14 @@
 // An unpaid online order keeps its payment deadline when it is changed: re-sending it every few
 // minutes must not hold its stock forever. Real Postgres, Redis and BullMQ, the workers in this process.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, createShop, placeThroughApi, productId, waitUntil } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { seededProduct, Client, createShop, placeThroughApi, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 // half an hour to pay: the test brings the deadline near by moving the order's start back
 const EXPIRY = { PAYMENT_EXPIRY_MINUTES: '30' };
 
 const stack = useStack({ env: EXPIRY, workers: true });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 describe('the payment deadline of an unpaid online order', () => {
   it('an unpaid order changed just before its deadline still expires at that deadline, and its stock is given back', { timeout: 40_000 }, async () => {

@@ -9,7 +9,7 @@ import { AppError } from '../src/lib/server/errors.ts';
 import type { OrderView } from '../src/lib/realtime/contract.ts';
 import type { PaymentNotice, PaymentNoticeKind } from '../src/lib/server/payments/notices.ts';
 import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult } from '../src/lib/server/payments/provider.ts';
-import { Client, createShop, move, productId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, createShop, move, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const SECRET = 'banque-test-secret';
@@ -85,7 +85,7 @@ describe('a bank gateway as a third payment provider', () => {
     const shop = await createShop(stack.pool, 'banque');
     const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Anouk', phone: '0611223355' },
-      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 2 }], payment: 'online',
+      items: [{ productId: seededProduct('margherita'), quantity: 2 }], payment: 'online',
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const { id, trackingToken: token, total } = placed.body as { id: string; trackingToken: string; total: number };

@@ -1,18 +1,14 @@
 // Drivers' positions on a real hub, Redis and Postgres: checked, kept in Redis (never as order
 // events), limited per driver, shown to the managers of the driver's shop and to the tracking page
 // of an order only while the driver carries it, stale after a minute, and a sampled trail.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DriverPosition, TrackedDriverPosition } from '../src/lib/realtime/contract.ts';
 import { createPositionStore } from '../src/lib/server/positions.ts';
-import { Client, addressFor, connectSocket, createShop, handOver, move, productId, subscribe, userId, type TestSocket, assignDriver } from './helpers.ts';
+import { seededProduct, Client, addressFor, connectSocket, createShop, handOver, move, subscribe, userId, type TestSocket, assignDriver } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { POSITIONS_PER_10S: '6' } });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 async function socketFor(opts: { cookie?: string; trackingToken?: string }) {
   const s = await connectSocket(stack.base, opts);

@@ -2,15 +2,15 @@
 // connected (to any hub) with a fresh position, and the manager's alerts name the driver on shift
 // whose app is closed. The alerts come most urgent first, a ticket late in the oven among them.
 // Real Postgres, Redis, Socket.io and workers; two hubs; shops of the test's own.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  seededProduct,
   Client,
   collect,
   connectSocket,
   createShop,
   move,
   placeThroughApi,
-  productId,
   subscribe,
   userId,
   waitUntil,
@@ -27,11 +27,7 @@ const LIVE = 15_000;
 
 // two hubs: a phone connected to either counts
 const stack = useStack({ env: ENV, workers: true, hubs: 2 });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 async function phone(at: string, client: Client, scope: 'driver' | 'shop') {
   const socket = await connectSocket(at, { cookie: client.cookie });

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PrinterStatus } from '../src/lib/realtime/contract.ts';
 import { printOrder } from '../src/lib/server/printing/index.ts';
-import { Client, collect, connectSocket, createShop, freePort, move, placeThroughApi, productId, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, collect, connectSocket, createShop, freePort, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 import { FakePrinter } from './fake-printer.ts';
 
@@ -32,7 +32,7 @@ async function shopWithPrinter(tag: string) {
 
 async function readyPickup(shopId: number, kitchen: Client, name = 'Hélène Dupré') {
   const o = await placeThroughApi(stack.base, {
-    pizzeriaId: shopId, productId: await productId(stack.pool, 'reine'), quantity: 2, fulfilment: 'pickup', customer: { name, phone: '06 12 34 56 78' },
+    pizzeriaId: shopId, productId: seededProduct('reine'), quantity: 2, fulfilment: 'pickup', customer: { name, phone: '06 12 34 56 78' },
   });
   await move(kitchen, o.id, 'preparing');
   await move(kitchen, o.id, 'ready');

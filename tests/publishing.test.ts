@@ -3,7 +3,7 @@
 // hub did. No hub runs in this file: the followers here are the only publishers.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import pg from 'pg';
-import { createShop, customer, productId, testPool, userId } from './helpers.ts';
+import { seededProduct, createShop, customer, testPool, userId } from './helpers.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { EventFollower, PUBLISH_BACKUP_DELAY_MS, PUBLISH_SWEEP_MS } from '../src/lib/server/event-follower.ts';
 import { publishEvents, type Published } from '../src/lib/server/events.ts';
@@ -16,14 +16,13 @@ vi.mock('../src/lib/server/events.ts', async (importOriginal) => {
 });
 
 let pool: pg.Pool;
-let margherita: number;
+const margherita = seededProduct('margherita');
 // a shop of its own, well stocked: the seeded shops' stock is shared by the whole suite
 let shop: Awaited<ReturnType<typeof createShop>>;
 const followers: EventFollower[] = [];
 
 beforeAll(async () => {
   pool = testPool();
-  margherita = await productId(pool, 'margherita');
   shop = await createShop(pool, 'publishing');
 });
 afterEach(async () => {

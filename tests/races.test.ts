@@ -1,7 +1,7 @@
 // Races: requests that arrive at the same time, against the real database. Whatever the timing,
 // exactly one of two conflicting moves wins, stock stays consistent, and nothing is done twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, SHOPS, addressFor, connectSocket, createShop, customer, productId, storedEvents, subscribe, userId, assignDriver } from './helpers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededProduct, Client, SHOPS, addressFor, connectSocket, createShop, customer, storedEvents, subscribe, userId, assignDriver } from './helpers.ts';
 import { useStack } from './services.ts';
 import type { MenuAvailability } from '../src/lib/realtime/contract.ts';
 import { advanceOrder, flagLate, foldConsumedStock, getOrder } from '../src/lib/server/orders.ts';
@@ -9,13 +9,9 @@ import { handlePaymentEvent } from '../src/lib/server/payments/ledger.ts';
 import { noticeFromStripe } from '../src/lib/server/payments/stripe.ts';
 
 const stack = useStack();
-let margherita: number;
-let truffe: number;
+const margherita = seededProduct('margherita');
+const truffe = seededProduct('truffe');
 
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-  truffe = await productId(stack.pool, 'truffe');
-});
 afterAll(async () => {
   await stack.pool.query(`UPDATE users SET on_shift = false WHERE email LIKE 'driver%.canal@ocpizza.test'`);
 });

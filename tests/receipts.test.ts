@@ -2,7 +2,7 @@
 // VAT per rate as it was charged, how it was paid; as data and as a PDF, in French and English;
 // none before the order is paid, none for a stranger's token, none when the card was only held.
 import { describe, expect, it } from 'vitest';
-import { Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, productId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, move, payAndWaitReceived, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 // the workers too: a card hold let go on a cancel is their doing; deliveries assigned at once (no
@@ -12,7 +12,7 @@ const stack = useStack({ env: { OFFER_TIMEOUT_SECONDS: '0' }, workers: true });
 describe('receipts', () => {
   it('gives a delivered order its receipt: lines and options, delivery fee, VAT per rate, paid in cash at the door; in French and English, and as a PDF', async () => {
     const shop = await createShop(stack.pool, 'receipt');
-    const [reine, peroni] = [await productId(stack.pool, 'reine'), await productId(stack.pool, 'peroni')];
+    const [reine, peroni] = [seededProduct('reine'), seededProduct('peroni')];
     const large = (await stack.pool.query<{ id: number }>(`SELECT id FROM product_options WHERE product_id = $1 AND kind = 'size' LIMIT 1`, [reine])).rows[0].id;
     const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Yann', phone: '0611223300' }, address: addressFor(shop.id),
@@ -66,7 +66,7 @@ describe('receipts', () => {
     const shop = await createShop(stack.pool, 'receipt-held');
     const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Lou', phone: '0611223301', email: 'lou@example.test' },
-      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 1 }], payment: 'online',
+      items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'online',
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const token = placed.body.trackingToken as string;

@@ -3,7 +3,7 @@
 // Real Postgres, Redis and BullMQ, with the workers in this process.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Client, SHOPS, addressFor, deleteRedisKeys, move, productId, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
+import { seededProduct, Client, SHOPS, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
 import { useStack } from './services.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { addJob, jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
@@ -12,10 +12,9 @@ const LIVE = 20_000;
 
 // the app for the whole file; each part below runs the workers with its own timings
 const stack = useStack();
-let margherita: number;
+const margherita = seededProduct('margherita');
 
 beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
   await workersStartFromNow(stack.pool);
 });
 

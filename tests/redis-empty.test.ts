@@ -6,7 +6,7 @@
 // a job in their hands as the keys go would write its result back into the empty Redis.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import Stripe from 'stripe';
-import { Client, createShop, deleteRedisKeys, move, productId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
 import { startTestSmtp, stripeEnv, useStack, type TestSmtp } from './services.ts';
 import { addJob, jobId } from '../src/lib/server/queues.ts';
@@ -19,7 +19,7 @@ const prefix = inject('queuePrefix');
 let smtp: TestSmtp;
 let stripeUrl: string;
 let refuseMail = false;
-let margherita: number;
+const margherita = seededProduct('margherita');
 const LIVE = 20_000;
 
 beforeAll(async () => {
@@ -33,9 +33,6 @@ afterAll(async () => {
 const stack = useStack({
   env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), SMTP_URL: smtp.url, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
   workers: true,
-});
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
 });
 
 /** Redis loses everything of ours; the workers are held from before `whileHeld` runs until it is empty. */

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import {
+  seededProduct,
   Client,
   SHOPS,
   addressFor,
@@ -11,13 +12,15 @@ import {
   appendEvent,
   createShop,
   customer,
-  productId,
   storedEvents,
   subscribe,
   userId,
   waitUntil,
   type TestSocket,
-  handOver, move, assignDriver } from './helpers.ts';
+  handOver,
+  move,
+  assignDriver,
+} from './helpers.ts';
 import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { listEventsAfter, publishEvents } from '../src/lib/server/events.ts';
@@ -27,12 +30,9 @@ const PgClient = pg.Client;
 const RESUME_MAX_EVENTS = 5;
 
 const stack = useStack({ env: { RESUME_MAX_EVENTS: String(RESUME_MAX_EVENTS) } });
-let margherita: number;
+const margherita = seededProduct('margherita');
 const openSockets: TestSocket[] = [];
 
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
 afterEach(() => {
   for (const s of openSockets.splice(0)) s.disconnect();
 });
@@ -60,7 +60,6 @@ async function placeOrder(shop: number) {
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body as { id: string; trackingToken: string; version: number };
 }
-
 
 const ofOrder = (events: OrderUpdated[], id: string) => events.filter((e) => e.order.id === id);
 const summary = (events: OrderUpdated[]) => events.map((e) => [e.type, e.order.status, e.order.version]);

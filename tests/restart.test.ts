@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { io as ioClient } from 'socket.io-client';
 import {
+  seededProduct,
   Client,
   SHOPS,
   childEnv,
@@ -17,7 +18,6 @@ import {
   customer,
   deleteRedisKeys,
   freePort,
-  productId,
   silentLog,
   subscribe,
   testConfig,
@@ -32,15 +32,13 @@ import { advanceOrder, placeOrder, type StaffActor } from '../src/lib/server/ord
 import { publishEvents } from '../src/lib/server/events.ts';
 
 let pool: pg.Pool;
-let coca: number;
-let margherita: number;
+const coca = seededProduct('coca-cola');
+const margherita = seededProduct('margherita');
 let savedStock: { pizzeria_id: number; ingredient_id: number; on_hand: number }[];
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
 beforeAll(async () => {
   pool = testPool();
-  coca = await productId(pool, 'coca-cola');
-  margherita = await productId(pool, 'margherita');
   // orders moved here consume a little stock: given back at the end
   savedStock = (await pool.query('SELECT pizzeria_id, ingredient_id, on_hand FROM stock')).rows;
 });

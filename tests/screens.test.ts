@@ -6,11 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
-import { Client, collect, connectSocket, createShop, move, productId, subscribe, userId } from './helpers.ts';
+import { seededProduct, Client, collect, connectSocket, createShop, move, subscribe, userId } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
-
 
 const PHONE = '06 12 34 56 78';
 const SPOT = { lat: 48.8551, lng: 2.3751 };
@@ -41,7 +40,7 @@ describe('each screen gets what it needs', () => {
 
     const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Camille Martin', phone: PHONE }, address: ADDRESS,
-      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
+      items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'on_delivery',
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const id = placed.body.id as string;
@@ -113,7 +112,7 @@ describe('each screen gets what it needs', () => {
     const phone = await socketOf(driver.cookie, { scope: 'driver' });
     const placed = await new Client(stack.base).post('/api/orders', {
       pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Camille Martin', phone: PHONE }, address: ADDRESS,
-      items: [{ productId: await productId(stack.pool, 'margherita'), quantity: 1 }], payment: 'on_delivery',
+      items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'on_delivery',
     });
     const id = placed.body.id as string;
     await move(kitchen, id, 'preparing');

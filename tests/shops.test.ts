@@ -1,17 +1,13 @@
 // Shops in the back office, against real Postgres, Redis and Socket.io: the rush switch pauses
 // online orders and the open storefronts know at once; head office keeps hours, days closed, zone
 // and target preparation time, and opens a new shop; managers touch only their own shop's switch.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, addressFor, connectSocket, createShop, customer, productId, subscribe, waitUntil } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { seededProduct, Client, addressFor, connectSocket, createShop, customer, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 import type { ShopStatus } from '../src/lib/realtime/contract.ts';
 
 const stack = useStack();
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 const settings = (over: Record<string, unknown> = {}) => ({
   name: 'OC Pizza Test',

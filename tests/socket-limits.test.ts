@@ -1,13 +1,13 @@
 // One socket cannot degrade the others: bounded subscriptions and calls per socket, bounded
 // connections per client address, checked origins, replays that never stop the relay, and a
 // logout that ends the session's sockets at once. Real Postgres, Redis and Socket.io.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  seededProduct,
   Client,
   SHOPS,
   collect,
   connectSocket,
-  productId,
   startTestApp,
   subscribe,
   placeThroughApi,
@@ -19,13 +19,10 @@ import type { App } from '../server/app.ts';
 import { SESSION_CACHE_MS } from '../src/lib/server/auth.ts';
 
 const stack = useStack({ env: { RESUME_MAX_EVENTS: '2000' } });
-let margherita: number;
+const margherita = seededProduct('margherita');
 const open: TestSocket[] = [];
 const apps: App[] = [];
 
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
 afterEach(() => {
   for (const s of open.splice(0)) s.disconnect();
 });

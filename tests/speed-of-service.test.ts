@@ -3,7 +3,7 @@
 // stations' and the manager's live card must match the hand's sums. Only the shop's manager and head
 // office read them.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, createShop, move, productId, serviceTimes } from './helpers.ts';
+import { Client, createShop, move, seededProduct, serviceTimes } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -14,7 +14,7 @@ let counter: Client;
 const DAY = '2026-03-14'; // a Saturday, Paris on UTC+1
 
 async function order(lines: [slug: string, quantity: number][]): Promise<{ id: string; trackingToken: string; lineIds: number[] }> {
-  const items = await Promise.all(lines.map(async ([slug, quantity]) => ({ productId: await productId(stack.pool, slug), quantity })));
+  const items = lines.map(([slug, quantity]) => ({ productId: seededProduct(slug), quantity }));
   const r = await new Client(stack.base).post('/api/orders', {
     pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Camille Martin', phone: '06 12 34 56 78' }, items, payment: 'on_delivery',
   });

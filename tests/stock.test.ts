@@ -3,12 +3,11 @@
 // refused below what orders hold; the low threshold raises and clears a live alert; only the
 // shop's managers and head office may change it; every change is in the audit log.
 import { describe, expect, it } from 'vitest';
-import { Client, connectSocket, createShop, placeThroughApi, productId, subscribe, type TestSocket } from './helpers.ts';
+import { seededProduct, Client, connectSocket, createShop, placeThroughApi, subscribe, type TestSocket } from './helpers.ts';
 import { useStack } from './services.ts';
 import type { LowStockAlert, MenuAvailability } from '../src/lib/realtime/contract.ts';
 
 const stack = useStack();
-
 
 /** The ingredient only the Truffe pizza uses, and how much one takes. */
 async function truffleIngredient() {
@@ -44,7 +43,7 @@ describe('a delivery received', () => {
   it('puts a sold-out pizza back on an open menu, live, without a reload', async () => {
     const shop = await createShop(stack.pool, 'restock');
     const manager = await new Client(stack.base).login(shop.email('manager'));
-    const truffe = await productId(stack.pool, 'truffe');
+    const truffe = seededProduct('truffe');
     const t = await truffleIngredient();
     // one Truffe left on the shelf
     await stack.pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, t.quantity]);
@@ -78,7 +77,7 @@ describe('a count', () => {
   it('records the difference with its reason; below what orders hold it is refused, with a clear message, and changes nothing', async () => {
     const shop = await createShop(stack.pool, 'count');
     const manager = await new Client(stack.base).login(shop.email('manager'));
-    const truffe = await productId(stack.pool, 'truffe');
+    const truffe = seededProduct('truffe');
     const t = await truffleIngredient();
     await stack.pool.query('UPDATE stock SET on_hand = $3 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 10 * t.quantity]);
     await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: truffe, quantity: 2 });
@@ -146,7 +145,7 @@ describe('the low threshold', () => {
     const shop = await createShop(stack.pool, 'low');
     const manager = await new Client(stack.base).login(shop.email('manager'));
     const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
-    const truffe = await productId(stack.pool, 'truffe');
+    const truffe = seededProduct('truffe');
     const t = await truffleIngredient();
     await stack.pool.query('UPDATE stock SET on_hand = $3, low_threshold = $4 WHERE pizzeria_id = $1 AND ingredient_id = $2', [shop.id, t.ingredient_id, 5 * t.quantity, 3 * t.quantity]);
     const screen = async (client: Client, scope: 'kitchen' | 'shop') => {
@@ -183,7 +182,7 @@ describe('the menu tonight', () => {
   it('a product taken off for the evening leaves open menus at once and orders refuse it; put back, it sells; allergens follow the recipe', async () => {
     const shop = await createShop(stack.pool, 'tonight');
     const manager = await new Client(stack.base).login(shop.email('manager'));
-    const calzone = await productId(stack.pool, 'calzone');
+    const calzone = seededProduct('calzone');
     const menuOf = async () => (await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu`)).body as { id: number; slug: string; available: boolean; offTonight: boolean; allergens: string[] }[];
     // what the recipes say: dough (gluten), mozzarella (milk); anchovies (fish) on the Napolitaine
     const before = await menuOf();

@@ -7,7 +7,6 @@ import { useStack } from './services.ts';
 
 const stack = useStack();
 
-
 it('fifty storefronts opening the menu at once, first thing after a start, all get it', async () => {
   const shops = Object.values(SHOPS);
   const opened = await Promise.all(

@@ -5,7 +5,7 @@
 // event counts once, whatever order or how many times it arrives; a bad signature changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { Client, addressFor, createShop, move, productId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, addressFor, createShop, move, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
 import { stripeEnv, useStack } from './services.ts';
 
@@ -13,7 +13,7 @@ const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
 let stripeUrl: string;
-let margherita: number;
+const margherita = seededProduct('margherita');
 const LIVE = 20_000;
 
 beforeAll(async () => {
@@ -22,9 +22,6 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 const env = () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' });
 const stack = useStack({ env, workers: true });
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
 
 /** Sends a webhook as Stripe does: the JSON body, and its signature (or a wrong one). */
 async function deliver(event: object, opts: { secret?: string } = {}) {

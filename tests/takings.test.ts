@@ -4,7 +4,7 @@
 // to collect, and one of the day before; the figures, the CSV a spreadsheet reads, who may see
 // what, a bad date. And the counter's handover of a pickup that still owes money: it says how.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId } from './helpers.ts';
+import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, move } from './helpers.ts';
 import { useStack } from './services.ts';
 import { recordRefund } from '../src/lib/server/orders.ts';
 import { handlePaymentEvent, recordCapture } from '../src/lib/server/payments/ledger.ts';
@@ -15,7 +15,7 @@ const stack = useStack();
 let p: { margherita: number; reine: number; peroni: number };
 
 beforeAll(async () => {
-  p = { margherita: await productId(stack.pool, 'margherita'), reine: await productId(stack.pool, 'reine'), peroni: await productId(stack.pool, 'peroni') };
+  p = { margherita: seededProduct('margherita'), reine: seededProduct('reine'), peroni: seededProduct('peroni') };
 });
 
 type Shop = Awaited<ReturnType<typeof createShop>>;

@@ -6,7 +6,7 @@
 // last second is let go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { Client, createShop, move, productId, waitUntil } from './helpers.ts';
+import { seededProduct, Client, createShop, move, waitUntil } from './helpers.ts';
 import { FakeStripe, type FakeIntent } from './stripe-server.ts';
 import { stripeEnv, useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
@@ -15,7 +15,7 @@ const WEBHOOK_SECRET = 'whsec_stormtestsecret';
 const signer = new Stripe('sk_test_signer');
 const fake = new FakeStripe();
 let stripeUrl: string;
-let margherita: number;
+const margherita = seededProduct('margherita');
 const LIVE = 60_000;
 
 beforeAll(async () => {
@@ -23,9 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 const stack = useStack({ env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }), workers: true });
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
 
 interface Delivery { payload: string; header: string; bad: boolean; eventId: string }
 

@@ -1,18 +1,19 @@
 // The workers, in-process against real Postgres and Redis (BullMQ): payments, preparation timers
 // and delivery assignment, observed the way screens see them, through the hub's sockets.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  seededProduct,
   Client,
   SHOPS,
   collect,
   connectSocket,
   createShop,
-  productId,
   storedEvents,
   subscribe,
   userId,
   waitUntil,
-  handOver, move,
+  handOver,
+  move,
   placeThroughApi,
   payOnDemoPage,
   CARDS,
@@ -25,11 +26,7 @@ const ENV = { PREP_TARGET_SECONDS: '1', DISPATCH_RETRY_MS: '300' };
 const LIVE_TIMEOUT = 15_000;
 
 const stack = useStack({ env: ENV, workers: true });
-let margherita: number;
-
-beforeAll(async () => {
-  margherita = await productId(stack.pool, 'margherita');
-});
+const margherita = seededProduct('margherita');
 
 async function watch(email: string, scope: 'kitchen' | 'shop') {
   const client = await new Client(stack.base).login(email);
@@ -42,7 +39,6 @@ async function watch(email: string, scope: 'kitchen' | 'shop') {
 
 const place = (shop: number, overrides: Record<string, unknown> = {}) =>
   placeThroughApi(stack.base, { pizzeriaId: shop, productId: margherita, ...overrides });
-
 
 const isEvent = (id: string, pred: (e: OrderUpdated) => boolean) => (e: OrderUpdated) => e.order.id === id && pred(e);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, TABLET, live, useApp } from './harness.ts';
-import { Client, addressFor, assignDriver, createShop, handOver, move, productId, waitUntil } from '../helpers.ts';
+import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, move, waitUntil } from '../helpers.ts';
 
 // The end of a driver's shift in the built app and Chromium: the driver goes off shift on the
 // phone and declares what they bring back; the manager sees what was expected and what was
@@ -25,7 +25,7 @@ describe("the drivers' cash", () => {
     const driverApi = await new Client(app.base).login(shop.email('driver1'));
     const kitchen = await new Client(app.base).login(shop.email('kitchen'));
     await driverApi.post('/api/driver/shift', { onShift: true });
-    const margherita = await productId(app.pool, 'margherita');
+    const margherita = seededProduct('margherita');
     let expected = 0;
     for (const method of ['cash', 'cash', 'card'] as const) {
       const placed = await new Client(app.base).post('/api/orders', {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
 import { live, PHONE, SHOTS, useApp } from './harness.ts';
+import { seededProduct } from '../helpers.ts';
 
 // The built app, as users run it, driven by Debian's Chromium (see harness.ts).
 const app = useApp('browser', {
@@ -312,11 +313,6 @@ describe('a delivery order, live on every screen', () => {
   });
 });
 
-async function productId(slug: string): Promise<number> {
-  const { rows } = await app.pool.query(`SELECT id FROM products WHERE slug = $1`, [slug]);
-  return rows[0].id;
-}
-
 async function placeByApi(body: object): Promise<{ id: string; trackingToken: string }> {
   const res = await fetch(`${app.base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(201);
@@ -378,7 +374,7 @@ describe('what the pages say, on a phone', () => {
       pizzeriaId: 5,
       fulfilment: 'pickup',
       customer: { name: 'Noé', phone: '0611223344' },
-      items: [{ productId: await productId('burrata'), quantity: rows[0].free }],
+      items: [{ productId: seededProduct('burrata'), quantity: rows[0].free }],
       payment: 'on_delivery',
     });
     const line = page.locator('[data-line=burrata]');
@@ -462,7 +458,7 @@ describe('what the pages say, on a phone', () => {
       fulfilment: 'delivery',
       customer: { name: 'Léa', phone: '0611223344' },
       address: { street: '3 rue des Dames', postcode: '75017', city: 'Paris' },
-      items: [{ productId: await productId('savoyarde'), quantity: 3 }],
+      items: [{ productId: seededProduct('savoyarde'), quantity: 3 }],
       payment: 'on_delivery',
     });
     expect((await fetch(`${app.base}/api/track/${placed.trackingToken}/cancel`, { method: 'POST' })).status).toBe(200);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, live, useApp } from './harness.ts';
-import { Client, createShop, move, productId, serviceTimes } from '../helpers.ts';
+import { seededProduct, Client, createShop, move, serviceTimes } from '../helpers.ts';
 
 // The speed of service in the built app and Chromium: a shop's evening (three orders through the
 // oven, the cold station and the counter, their times set as worked out by hand), the manager's page
@@ -17,7 +17,7 @@ describe('the speed of service', () => {
     const [manager, kitchen, counter] = await Promise.all(['manager', 'kitchen', 'counter'].map((w) => new Client(app.base).login(shop.email(w as 'manager'))));
     expect((await manager.put(`/api/shops/${shop.id}/stations`, { stations: [{ name: 'Four', kinds: ['pizza'] }, { name: 'Froid', kinds: ['drink', 'dessert'] }] })).status).toBe(200);
     await app.pool.query('UPDATE pizzerias SET start_target_seconds = 120, prep_target_seconds = 720, handover_target_seconds = 300 WHERE id = $1', [shop.id]);
-    const [margherita, coca] = [await productId(app.pool, 'margherita'), await productId(app.pool, 'coca-cola')];
+    const [margherita, coca] = [seededProduct('margherita'), seededProduct('coca-cola')];
     const serve = async (items: { productId: number; quantity: number }[]) => {
       const placed = await counter.post('/api/orders', { pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223366' }, items, payment: 'on_delivery' });
       expect(placed.status, JSON.stringify(placed.body)).toBe(201);

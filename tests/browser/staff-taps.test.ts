@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
 import { PHONE, SHOTS, live, useApp } from './harness.ts';
+import { seededProduct } from '../helpers.ts';
 
 // Staff taps on a bad network, and the kitchen's wall screen, on the built app in Debian's Chromium.
 // Everything happens at OC Pizza Montmartre, a shop no other browser test uses.
@@ -31,10 +32,6 @@ async function staffPage(email: string, path: string, viewport = TABLET): Promis
   return { ctx, page };
 }
 
-async function productId(slug: string): Promise<number> {
-  return (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
-}
-
 interface Placed { id: string; number: number; trackingToken: string; version: number }
 
 /** A customer's order, paid at the door, straight to the kitchen. */
@@ -52,7 +49,7 @@ async function order(
       fulfilment,
       customer: { name, phone: '0611223344' },
       ...(fulfilment === 'delivery' ? { address: { street: '3 rue Lepic', postcode: '75018', city: 'Paris' } } : {}),
-      items: await Promise.all(items.map(async ([slug, quantity]) => ({ productId: await productId(slug), quantity }))),
+      items: await Promise.all(items.map(async ([slug, quantity]) => ({ productId: seededProduct(slug), quantity }))),
       payment,
     }),
   });
@@ -169,7 +166,7 @@ describe('kitchen taps on a bad network', () => {
     const res = await fetch(`${app.base}/api/track/${changed.trackingToken}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ items: [{ productId: await productId('margherita'), quantity: 2 }], version: changed.version }),
+      body: JSON.stringify({ items: [{ productId: seededProduct('margherita'), quantity: 2 }], version: changed.version }),
     });
     expect(res.status, await res.clone().text()).toBe(200);
     const note = ticket.getByTestId('changes');

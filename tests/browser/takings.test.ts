@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, useApp } from './harness.ts';
-import { Client, createShop, move, productId } from '../helpers.ts';
+import { seededProduct, Client, createShop, move } from '../helpers.ts';
 
 // The day's takings in the built app and Chromium: a shop's day (a pickup paid in cash at the
 // counter, one by card), the manager's page shows each way, the net and the VAT, and the CSV
@@ -14,7 +14,7 @@ describe("the day's takings", () => {
     const shop = await createShop(app.pool, 'takings-ui');
     const counter = await new Client(app.base).login(shop.email('counter'));
     const kitchen = await new Client(app.base).login(shop.email('kitchen'));
-    const [margherita, peroni] = [await productId(app.pool, 'margherita'), await productId(app.pool, 'peroni')];
+    const [margherita, peroni] = [seededProduct('margherita'), seededProduct('peroni')];
     for (const [items, paymentMethod] of [[[{ productId: margherita, quantity: 2 }], 'cash'], [[{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], 'card']] as const) {
       const placed = await counter.post('/api/orders', {
         pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223366' }, items, payment: 'on_delivery',
