@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, startTestApp, storedEvents, testConfig, countOf, orderCount, reservedSum } from './helpers.ts';
+import { seededProduct, Client, SHOPS, deliveryOrder, silentLog, startTestApp, storedEvents, testConfig, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { createApp, type App } from '../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../src/lib/domain/pricing.ts';
@@ -20,17 +20,8 @@ afterAll(async () => {
 
 const count = (sql: string, params: unknown[] = []) => countOf(stack.pool, sql, params);
 
-function order(overrides: Record<string, unknown> = {}) {
-  return {
-    pizzeriaId: SHOPS.batignolles,
-    fulfilment: 'delivery',
-    customer,
-    address: addressFor(SHOPS.batignolles),
-    items: [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 1 }],
-    payment: 'on_delivery',
-    ...overrides,
-  };
-}
+const order = (overrides: Record<string, unknown> = {}) =>
+  deliveryOrder(SHOPS.batignolles, [{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 1 }], overrides);
 
 async function send(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(stack.base + path, {

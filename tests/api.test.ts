@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { seededProduct, Client, SHOPS, addressFor, customer, startTestApp, countOf, orderCount, reservedSum } from './helpers.ts';
+import { seededProduct, Client, SHOPS, addressFor, deliveryOrder, startTestApp, countOf, orderCount, reservedSum } from './helpers.ts';
 import { useStack } from './services.ts';
 import { flagLate } from '../src/lib/server/orders.ts';
 
@@ -11,17 +11,8 @@ const count = (sql: string, params: unknown[] = []) => countOf(stack.pool, sql, 
 // events recorded, published or still in the inbox (one statement: a publish moves them atomically)
 const eventCount = () => count('SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM order_event_inbox) AS n');
 
-function onlineOrder(overrides: Record<string, unknown> = {}) {
-  return {
-    pizzeriaId: SHOPS.montmartre,
-    fulfilment: 'delivery',
-    customer,
-    address: addressFor(SHOPS.montmartre),
-    items: [{ productId: margherita, quantity: 2 }, { productId: coca, quantity: 1 }],
-    payment: 'on_delivery',
-    ...overrides,
-  };
-}
+const onlineOrder = (overrides: Record<string, unknown> = {}) =>
+  deliveryOrder(SHOPS.montmartre, [{ productId: margherita, quantity: 2 }, { productId: coca, quantity: 1 }], overrides);
 
 describe('accounts', () => {
   it('logs staff in with a session cookie that is httpOnly and SameSite=Lax', async () => {

@@ -396,6 +396,11 @@ export interface PlacedOrderBody {
  * Places an order through the API as a customer would (one margherita-like line by default: pass
  * the product), and checks it was taken. `overrides` changes any field of the body.
  */
+/** A delivery order's body for a shop, paid at the door, with these lines: what a test changes goes in `overrides`. */
+export function deliveryOrder(pizzeriaId: number, items: { productId: number; quantity: number }[], overrides: Record<string, unknown> = {}) {
+  return { pizzeriaId, fulfilment: 'delivery', customer, address: addressFor(pizzeriaId), items, payment: 'on_delivery', ...overrides };
+}
+
 export async function placeThroughApi(base: string, body: { pizzeriaId: number; productId: number; quantity?: number } & Record<string, unknown>) {
   const { productId, quantity = 1, ...overrides } = body;
   const r = await new Client(base).post('/api/orders', {
