@@ -59,6 +59,11 @@ export async function startEventReactor(deps: {
       const delay = Math.max(0, since + deps.paymentExpiryMs - Date.now()) + 1000;
       await addJob(queues.payments, 'expire', { orderId: o.id, attempt }, { jobId: jobId.paymentExpiry(o.id, attempt), delay });
     }
+    // an order for later, taken (paid, or paid at the door): fired into the make line at its time
+    if (o.scheduled && !o.scheduled.fired && o.status === 'received') {
+      const delay = Math.max(0, Date.parse(o.scheduled.fireAt) - Date.now());
+      await addJob(queues.prep, 'fire', { orderId: o.id }, { jobId: jobId.fire(o.id), delay, backoff: { type: 'fixed', delay: 1000 } });
+    }
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
       await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }

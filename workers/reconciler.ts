@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { onlineRefundsDue, ordersInPreparation, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
+import { onlineRefundsDue, ordersInPreparation, ordersToFire, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
 import { holdsToCapture, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
 import { readCursor } from '../src/lib/server/events.ts';
@@ -9,7 +9,7 @@ import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
-export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'messages' | 'schedules', number>;
+export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'messages' | 'schedules', number>;
 
 /**
  * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
@@ -23,7 +23,7 @@ const expectedSchedulers = (config: Config): string[] =>
 export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
   const { db, queues, config } = deps;
   const now = Date.now();
-  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, messages: 0, schedules: 0 };
+  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, messages: 0, schedules: 0 };
   const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
 
   // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
@@ -48,6 +48,13 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
     // the timer keeps the time it had left: late-check at the target, or now if already past
     const remaining = o.preparingAt.getTime() + (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000 - now;
     report.prepTimers += counted(await ensureJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: Math.max(0, remaining) }));
+  }
+
+  // orders for later to fire within a day (the job already queued is left alone; a lost one comes back)
+  for (const o of await ordersToFire(db)) {
+    report.fires += counted(await ensureJob(queues.prep, 'fire', { orderId: o.id }, {
+      jobId: jobId.fire(o.id), delay: Math.max(0, o.fireAt.getTime() - now), backoff: { type: 'fixed', delay: 1000 },
+    }));
   }
 
   for (const { id: orderId, round } of await ordersWaitingForDriver(db)) {

@@ -1,9 +1,9 @@
 // Orders: placed (by a customer online, by staff at the counter or on the phone), listed and read by
 // staff, and moved along their states by the kitchen, the counter and the managers.
 import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/order-requests.ts';
-import { invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
+import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
-import { advanceOrder, canActOnShop, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
+import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
 import { Answer, Routes, orderId, orderResponse, staffActor, type ApiContext } from './kit.ts';
 
 export function orderRoutes(ctx: ApiContext) {
@@ -66,6 +66,13 @@ export function orderRoutes(ctx: ApiContext) {
       seen: ctx.seenOrder(id),
     });
     return orderResponse(order, user);
+  });
+
+  // an order for later into the make line now, not at its fire time (a quiet oven, a customer early)
+  api.staff(['manager', 'admin']).post('/orders/:id/fire', {}, async ({ req, user, actor }) => {
+    const fired = await fireOrder(db, actor, orderId(req), { announce: ctx.announce() });
+    if (!fired) throw conflict('already_fired', 'this order is in the make line already');
+    return orderResponse(fired.order, user);
   });
 
   return api.router;

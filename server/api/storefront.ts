@@ -1,6 +1,8 @@
 // What the storefront reads before an order: the shops, a shop's menu, the menu's sections, and
 // which shops deliver to an address.
-import { whereSchema } from '../../src/lib/order-requests.ts';
+import { slotsSchema, whereSchema } from '../../src/lib/order-requests.ts';
+import { KIND_MINUTES } from '../../src/lib/domain/slots.ts';
+import { openSlots } from '../../src/lib/server/orders.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
 import { notFound } from '../../src/lib/server/errors.ts';
 import { geocodeForStorefront, shopsForSpot } from '../../src/lib/server/places.ts';
@@ -15,6 +17,13 @@ export function storefrontRoutes(ctx: ApiContext) {
     const id = numericId(req);
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
     return getMenu(db, id, visitorLocale(req));
+  });
+  // the slots an order for later may take (open, far enough ahead, with room in the oven for so many pizzas)
+  api.anyone.get('/pizzerias/:id/slots', { query: slotsSchema }, async ({ req, query: q }) => {
+    const shop = await getPizzeria(db, numericId(req));
+    if (!shop) throw notFound('pizzeria');
+    const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
+    return openSlots(db, shop, { fulfilment: q.fulfilment, pizzas: q.pizzas, minutes: q.pizzas * perPizza }, config.eta);
   });
   // the menu's sections, in the storefront's order (its tabs)
   api.anyone.get('/categories', {}, ({ req }) => listCategories(db, visitorLocale(req)));

@@ -185,9 +185,11 @@ export const shopSettingsSchema = z.strictObject({
   prepTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.prepTarget').max(120, 'form.prepTarget').optional(),
   startTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.startTarget').max(60, 'form.startTarget').optional(),
   handoverTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.handoverTarget').max(120, 'form.handoverTarget').optional(),
+  /** Oven minutes the kitchen makes per 15-minute slot (orders for later fill them): empty keeps 120. */
+  ovenMinutesPerSlot: z.coerce.number({ error: 'form.number' }).int('form.whole').min(10, 'form.ovenMinutes').max(5000, 'form.ovenMinutes').optional(),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,

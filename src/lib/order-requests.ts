@@ -57,6 +57,8 @@ export const placeOrderSchema = z.strictObject({
     .optional(),
   items,
   payment: z.enum(['online', 'on_delivery']),
+  /** For later: the start of the 15-minute slot wanted (GET /api/pizzerias/:id/slots offers them); none: as soon as possible. */
+  slot: z.iso.datetime({ offset: true, message: 'a slot start, e.g. 2026-11-27T19:30:00Z' }).optional(),
   /** The customer's language, for the messages about the order (French unless said). */
   lang: z.enum(['fr', 'en']).optional(),
 });
@@ -68,6 +70,12 @@ export const whereSchema = z.union([
   z.strictObject({ lat: coordinate(90), lng: coordinate(180), pizzas }),
   z.strictObject({ street: text(160), postcode: z.string().trim().regex(/^\d{5}$/, 'a 5-digit postcode').optional(), city: text(80), pizzas }),
 ]);
+
+/** "Which slots can I order for?" (query string): for a delivery or a pickup, of so many pizzas. */
+export const slotsSchema = z.strictObject({
+  fulfilment: z.enum(FULFILMENTS).default('delivery'),
+  pizzas: z.string().regex(/^\d{1,2}$/, 'a number of pizzas').transform(Number).pipe(z.number().int().min(0).max(50)).default(1),
+});
 
 export const statusSchema = z.strictObject({
   to: z.enum(ORDER_STATUSES),

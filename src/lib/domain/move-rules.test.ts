@@ -17,6 +17,13 @@ describe('a move of an order, checked before it is made', () => {
     expect(checkMove(order({ pizzeriaId: 2 }), staff('admin', { shop: null }), 'preparing', 1, {}).ok).toBe(true);
   });
 
+  it('an order for later is started only once fired; until then the customer may still cancel it', () => {
+    expect(refusal(checkMove(order({ waitingToFire: true }), staff('kitchen'), 'preparing', 1, {}))).toMatchObject({ kind: 'conflict', code: 'not_fired' });
+    expect(refusal(checkMove(order({ waitingToFire: true }), staff('manager'), 'preparing', 1, {}))).toMatchObject({ kind: 'conflict', code: 'not_fired' });
+    expect(checkMove(order({ waitingToFire: true }), { kind: 'customer' }, 'cancelled', undefined, {}).ok).toBe(true);
+    expect(checkMove(order({ waitingToFire: false }), staff('kitchen'), 'preparing', 1, {}).ok).toBe(true);
+  });
+
   it('a ready order does not go back to the oven as an ordinary move: only a recall takes it back', () => {
     expect(refusal(checkMove(order({ status: 'ready' }), staff('kitchen'), 'preparing', 1, {}))).toMatchObject({ kind: 'conflict', code: 'not_allowed', message: expect.stringMatching(/recall/) });
   });

@@ -14,6 +14,8 @@ export interface MoveBasis {
   fulfilment: Fulfilment;
   awaitingDecision: boolean;
   amountDueCents: number;
+  /** An order for later not fired yet (slots.ts): the kitchen starts it only once it is. */
+  waitingToFire?: boolean;
 }
 
 /** Who asks (actors.ts): a member of staff (with their shop, null for head office), the customer, or the system; their name does not matter here. */
@@ -72,6 +74,9 @@ export function checkMove(
   }
   if (o.status === 'ready' && to === 'preparing') {
     return refuse({ kind: 'conflict', code: 'not_allowed', message: 'a ready order goes back to the oven only by a recall (POST /api/orders/:id/recall)' });
+  }
+  if (to === 'preparing' && o.waitingToFire) {
+    return refuse({ kind: 'conflict', code: 'not_fired', message: 'this order is for later: it comes to the make line at its fire time, or when a manager fires it now' });
   }
   const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
   if (!check.ok) {

@@ -17,18 +17,23 @@ export function ageLevel(ageSeconds: number, targetSeconds = DEFAULT_PREP_TARGET
 export interface TicketTimes {
   timestamps: Partial<Record<string, string>>;
   late?: boolean;
+  /** An order for later: it reaches the make line at its fire time, not when it was taken. */
+  scheduled?: { fireAt: string } | null;
 }
 
 const at = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
 
 /**
  * Seconds the customer has been waiting: from the moment the order reached the kitchen (received;
- * created when it never went through a payment step), whatever column the ticket is in now.
+ * created when it never went through a payment step; an order for later, its fire time), whatever
+ * column the ticket is in now.
  */
 export function waitingSeconds(t: TicketTimes, nowMs: number): number {
   let from = at(t.timestamps.received);
   if (Number.isNaN(from)) from = at(t.timestamps.created);
   if (Number.isNaN(from)) return 0;
+  const fired = at(t.scheduled?.fireAt);
+  if (fired > from) from = fired;
   return Math.max(0, (nowMs - from) / 1000);
 }
 

@@ -66,6 +66,12 @@ export interface OrderView {
   } | null;
   /** When the customer was promised it (at checkout: the kitchen's queue and the road). */
   promisedAt: string | null;
+  /**
+   * An order for later: the 15-minute slot its customer chose (it is promised by the slot's end),
+   * when it is fired into the make line, and whether it has been (until then the kitchen shows it
+   * as coming, and the customer may still change or cancel it). Null: as soon as possible.
+   */
+  scheduled: { slotAt: string; fireAt: string; fired: boolean } | null;
   /** How the delivery went at the door: the proof given, what was collected, a failure and the shop's decision pending. */
   delivery: {
     proof: 'pin' | 'photo' | 'manager' | null;
@@ -126,6 +132,8 @@ export type EventType =
   | 'order.modified'
   /** Marked urgent, or not any more. */
   | 'order.urgent'
+  /** An order for later entered the make line: at its fire time (the workers), or fired now by a manager. */
+  | 'order.fired'
   /** A "ready" taken back to the oven by the kitchen (a bump undone). */
   | 'order.recalled'
   /** A cook crossed a line off as made, or un-crossed it (OrderItemView.doneAt). */

@@ -36,6 +36,8 @@ export const ORDER_VIEW = `jsonb_build_object(
         + cos(radians(p.lat)) * cos(radians(o.address_lat)) * power(sin(radians(o.address_lng - p.lng) / 2), 2)))))::int
       FROM pizzerias p WHERE p.id = o.pizzeria_id AND o.address_lat IS NOT NULL AND o.address_lng IS NOT NULL)) END,
   'promisedAt', ${iso('o.promised_at')},
+  'scheduled', CASE WHEN o.wanted_at IS NULL THEN NULL ELSE jsonb_build_object(
+    'slotAt', ${iso('o.wanted_at')}, 'fireAt', ${iso('o.fire_at')}, 'fired', o.fired_at IS NOT NULL) END,
   'delivery', jsonb_build_object(
     'proof', o.proof_kind,
     'collected', CASE WHEN o.collected_method IS NULL THEN NULL ELSE jsonb_build_object('cents', o.collected_cents, 'method', o.collected_method) END,

@@ -10,5 +10,7 @@ export type { OrderLimits } from './orders/limits.ts';
 export { placeOrder, type PlaceOrderInput, type PlacedOrder } from './orders/place.ts';
 export { advanceOrder, moveLocked, type MoveBasis, type MoveOptions } from './orders/move.ts';
 export { cancelByToken, modifyByToken } from './orders/by-customer.ts';
+export { fireOrder, ordersToFire } from './orders/fire.ts';
+export { openSlots } from './orders/slots.ts';
 export { flagLate, handOffersOn, isOnShift, ordersWaitingForDriver, setShift } from './orders/road.ts';
 export { expireUnpaidOrder, onlineRefundsDue, ordersInPreparation, pendingOnlinePayments, recordRefund, refundToMake } from './orders/money.ts';

@@ -128,12 +128,12 @@ export async function geocodeForStorefront(geocoder: Geocoder | null, address: {
   }
 }
 
-/** Pizzas each kitchen has ahead (received or in the oven). */
+/** Pizzas each kitchen has ahead (received or in the oven; an order for later only once fired). */
 async function kitchenQueues(q: Queryable): Promise<Map<number, number>> {
   const { rows } = await q.query<{ pizzeria_id: number; pizzas: number }>({
     name: 'kitchen-queues',
     text: `SELECT o.pizzeria_id, sum(o.pizzas)::int AS pizzas FROM orders o
-           WHERE o.status IN ('received', 'preparing') GROUP BY o.pizzeria_id`,
+           WHERE o.status IN ('received', 'preparing') AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL) GROUP BY o.pizzeria_id`,
   });
   return new Map(rows.map((r) => [r.pizzeria_id, r.pizzas]));
 }

@@ -35,7 +35,8 @@ export interface JobMap {
      */
     event: { eventId: string } | { event: { id: string } };
   };
-  prep: { 'late-check': { orderId: string } };
+  /** The preparation timer; and an order for later fired into the make line at its time. */
+  prep: { 'late-check': { orderId: string }; fire: { orderId: string } };
   dispatch: { assign: { orderId: string } };
   maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
   /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
@@ -107,6 +108,7 @@ export const jobId = {
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   prep: (orderId: string) => `prep-${orderId}`,
+  fire: (orderId: string) => `fire-${orderId}`,
   notify: (orderId: string, step: string) => `notify-${orderId}-${step}`,
   /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
   dispatch: (orderId: string, round = 0) => (round ? `dispatch-${orderId}-${round}` : `dispatch-${orderId}`),

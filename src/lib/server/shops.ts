@@ -2,6 +2,7 @@
 // delivery zone, opening hours (and days closed) and target preparation time; a shop's manager
 // (or head office) pauses and resumes its online orders during a rush. Each change is audited and
 // tells every hub (shop_changed), which tells the open storefronts and screens at once.
+import { DEFAULT_OVEN_MINUTES_PER_SLOT } from '../domain/slots.ts';
 import type { ShopSettingsRequest } from '../back-office-requests.ts';
 import type { OpeningHours, Weekday } from '../domain/opening-hours.ts';
 import { audit } from './audit.ts';
@@ -42,6 +43,7 @@ const settingsRow = (req: ShopSettingsRequest) => [
   req.prepTargetMinutes ? req.prepTargetMinutes * 60 : null,
   req.startTargetMinutes ? req.startTargetMinutes * 60 : null,
   req.handoverTargetMinutes ? req.handoverTargetMinutes * 60 : null,
+  req.ovenMinutesPerSlot ?? DEFAULT_OVEN_MINUTES_PER_SLOT,
 ];
 
 export async function updateShop(db: Db, actor: StaffActor, id: number, req: ShopSettingsRequest): Promise<Pizzeria> {
@@ -53,7 +55,7 @@ export async function updateShop(db: Db, actor: StaffActor, id: number, req: Sho
     await tx.query(
       `UPDATE pizzerias SET name = $2, address = $3, lat = $4, lng = $5, phone = $6, delivery_radius_m = $7, delivery_polygon = $8::jsonb,
          opening_hours = $9::jsonb, prep_target_seconds = $10,
-         start_target_seconds = $11, handover_target_seconds = $12 WHERE id = $1`,
+         start_target_seconds = $11, handover_target_seconds = $12, oven_minutes_per_slot = $13 WHERE id = $1`,
       [id, ...settingsRow(req)],
     );
     const after = (await getPizzeria(tx, id))!;
@@ -68,8 +70,8 @@ export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSet
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
       `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds,
-         start_target_seconds, handover_target_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+         start_target_seconds, handover_target_seconds, oven_minutes_per_slot)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13) ON CONFLICT (slug) DO NOTHING RETURNING id`,
       [req.slug, ...settingsRow(req)],
     );
     if (!rows[0]) throw conflict('slug_taken', 'another shop has this short name', { fields: { slug: 'already used' } });

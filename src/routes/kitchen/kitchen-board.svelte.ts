@@ -63,11 +63,14 @@ export class KitchenBoard extends OrderBoard {
     for (const [id, c] of Object.entries(this.cancelled)) if (!stillShown(c.at, nowMs, CANCELLED_SHOWN_MS)) this.acknowledge(id);
   }
 
-  /** The column's tickets, urgent ones first, then oldest first, with the cancelled ones it held still in place. */
+  /**
+   * The column's tickets, urgent ones first, then oldest first, with the cancelled ones it held still
+   * in place; an order for later only once it is fired (until then it is coming).
+   */
   column(status: KitchenColumn): OrderView[] {
-    const since = (o: OrderView) => Date.parse(o.timestamps[status] ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0;
+    const since = (o: OrderView) => Date.parse((status === 'received' ? madeFrom(o) : o.timestamps[status]) ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0;
     return this.list
-      .filter((o) => o.status === status || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status))
+      .filter((o) => (o.status === status && !waitingToFire(o)) || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status && !neverFired(o)))
       .sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
   }
 
@@ -76,7 +79,22 @@ export class KitchenBoard extends OrderBoard {
    * then oldest first (by when it reached the kitchen), with the cancelled ones still in place for a while.
    */
   get makeLine(): OrderView[] {
-    const since = (o: OrderView) => Date.parse(o.timestamps.received ?? o.timestamps.created ?? '') || 0;
+    const since = (o: OrderView) => Date.parse(madeFrom(o) ?? o.timestamps.created ?? '') || 0;
     return [...this.column('received'), ...this.column('preparing')].sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
   }
+
+  /** Orders for later not fired yet, the next to fire first (and the ones cancelled a moment ago, still shown). */
+  get coming(): OrderView[] {
+    return this.list
+      .filter((o) => waitingToFire(o) || (o.status === 'cancelled' && !!this.cancelled[o.id] && neverFired(o)))
+      .sort((a, b) => Date.parse(a.scheduled!.fireAt) - Date.parse(b.scheduled!.fireAt));
+  }
 }
+
+/** An order for later cancelled before it was fired: it leaves "coming", never the make line. */
+const neverFired = (o: OrderView) => !!o.scheduled && !o.scheduled.fired;
+/** An order for later the kitchen does not make yet: taken, not fired. */
+export const waitingToFire = (o: OrderView) => o.status === 'received' && !!o.scheduled && !o.scheduled.fired;
+/** When a ticket reached the make line: when received, or an order for later when fired. */
+const madeFrom = (o: OrderView): string | undefined =>
+  o.scheduled && o.timestamps.received && Date.parse(o.scheduled.fireAt) > Date.parse(o.timestamps.received) ? o.scheduled.fireAt : o.timestamps.received;

@@ -71,6 +71,16 @@ describe('what a newer version of a ticket means for the cook', () => {
     expect(noticeFor(ticket('received', [item(1, 'Margherita', 2)]), ticket('received', seen), seen)).toEqual({ kind: 'unchanged' });
   });
 
+  it('an order for later is new when it is fired into the make line, not when it is taken or changed before', () => {
+    const later = (status: string, fired: boolean, items?: OrderItemView[]) =>
+      ({ ...ticket(status, items), scheduled: { slotAt: '2026-11-27T19:30:00.000Z', fireAt: '2026-11-27T19:10:00.000Z', fired } }) as OrderView;
+    expect(noticeFor(undefined, later('received', false))).toBeNull();
+    expect(noticeFor(ticket('pending_payment'), later('received', false))).toBeNull();
+    expect(noticeFor(later('received', false), later('received', false, [item(1, 'Margherita', 3)]))).toBeNull();
+    expect(noticeFor(later('received', false), later('received', true))).toEqual({ kind: 'new' });
+    expect(noticeFor(later('received', true), later('preparing', true))).toBeNull();
+  });
+
   it('a cancelled ticket is kept only if the kitchen had it, in the column it was in', () => {
     expect(noticeFor(ticket('received'), ticket('cancelled'))).toEqual({ kind: 'cancelled', from: 'received' });
     expect(noticeFor(ticket('pending_payment'), ticket('cancelled'))).toBeNull();

@@ -69,6 +69,10 @@ export function noticeFor(before: OrderView | undefined, after: OrderView, seen?
     // only a ticket the kitchen had on its screen is kept, marked; an unpaid order it never saw is not
     return before && COLUMNS.includes(before.status) ? { kind: 'cancelled', from: before.status as KitchenColumn } : null;
   }
+  // an order for later is news when it is fired into the make line, not when it is taken or changed before
+  const coming = (o: OrderView) => o.status === 'received' && !!o.scheduled && !o.scheduled.fired;
+  if (coming(after)) return null;
+  if (before && coming(before)) return after.status === 'received' ? { kind: 'new' } : null;
   if (before && COLUMNS.includes(after.status) && itemChanges(before.items, after.items).length) {
     const base = seen ?? before.items;
     return itemChanges(base, after.items).length ? { kind: 'changed', base } : { kind: 'unchanged' };

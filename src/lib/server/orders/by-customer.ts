@@ -8,6 +8,7 @@ import { type Publishing, recordEvent } from './record.ts';
 import { reserve, releaseReservation, priceAndCheck, pizzaCount, insertItems } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { advanceOrder } from './move.ts';
+import { claimSlot, ovenMinutesOf } from './slots.ts';
 
 export async function cancelByToken(dbp: Db, token: string, publishing: Publishing = {}) {
   const id = await getOrderIdByToken(dbp, token);
@@ -40,6 +41,13 @@ export async function modifyByToken(
     await insertItems(tx, id, priced.lines);
     await reserve(tx, id, o.pizzeria_id, check);
     if (unpaid) await checkUnpaidShare(tx, o.pizzeria_id, check, limits.stockShare);
+    // an order for later that grows must still fit its slot (the load read holds what it had: the
+    // slot has that much more room for it)
+    const ovenMinutes = ovenMinutesOf(priced.lines, check.catalogue);
+    if (o.wanted_at && ovenMinutes > Number(o.oven_minutes)) {
+      const { rows: shop } = await tx.query<{ c: number }>('SELECT oven_minutes_per_slot AS c FROM pizzerias WHERE id = $1', [o.pizzeria_id]);
+      await claimSlot(tx, { id: o.pizzeria_id, ovenMinutesPerSlot: shop[0].c + Number(o.oven_minutes) }, new Date(o.slot_at), ovenMinutes);
+    }
     // an online payment still pending is asked again for the new total (the earlier attempt's
     // confirmation no longer counts), with the same deadline: the expiry counts from when the order
     // first awaited payment, so changing it does not keep its stock held any longer. A paid order
@@ -47,10 +55,10 @@ export async function modifyByToken(
     // due (refunded by the workers)
     const restartPayment = o.status === 'pending_payment' && o.payment_method === 'online';
     await tx.query(
-      `UPDATE orders SET total_cents = $2, pizzas = $3, version = version + 1
+      `UPDATE orders SET total_cents = $2, pizzas = $3, oven_minutes = $4, version = version + 1
          ${restartPayment ? ', payment_attempt = payment_attempt + 1' : ''}
        WHERE id = $1`,
-      [id, priced.totalCents, pizzaCount(priced.lines)],
+      [id, priced.totalCents, pizzaCount(priced.lines), ovenMinutes],
     );
     return recordEvent(tx, id, 'order.modified', { kind: 'customer' }, publishing);
   });

@@ -11,6 +11,10 @@ import type { Fulfilment } from '../../domain/order-states.ts';
 interface CatalogueProduct extends PricedProduct {
   recipe: RecipeLine[];
   offTonight: boolean;
+  /** Its own make and bake minutes (null: its kind's, src/lib/domain/slots.ts). */
+  makeMinutes: number | null;
+  bakeMinutes: number | null;
+  options: (NonNullable<PricedProduct['options']>[number] & { timeFactor?: number })[];
 }
 
 /**
@@ -18,10 +22,11 @@ interface CatalogueProduct extends PricedProduct {
  * menu tonight.
  */
 const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
+       p.make_minutes::float8 AS make_minutes, p.bake_minutes::float8 AS bake_minutes,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
        COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
-                   'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
+                   'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id, 'timeFactor', o.time_factor::float8,
                    'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
                                             FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')))
                  FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
@@ -29,12 +34,16 @@ const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id
                  AND u.business_day = (now() AT TIME ZONE 'Europe/Paris')::date) AS off_tonight
      FROM products p WHERE p.active AND p.id = ANY(${productIds})`;
 
-type CatalogueRow = { id: number; name: string; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[]; options: CatalogueProduct['options']; off_tonight: boolean };
+type CatalogueRow = {
+  id: number; name: string; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[];
+  options: CatalogueProduct['options']; off_tonight: boolean; make_minutes: number | null; bake_minutes: number | null;
+};
 const catalogueOf = (rows: CatalogueRow[]) =>
   new Map(
     rows.map((r): [number, CatalogueProduct] => [
       r.id,
-      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight },
+      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight,
+        makeMinutes: r.make_minutes, bakeMinutes: r.bake_minutes },
     ]),
   );
 
@@ -104,7 +113,8 @@ export async function readBeforePlacing(q: Queryable, pizzeriaId: number, produc
   const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[] }>({
     name: 'read-before-placing',
     text: `SELECT (SELECT row_to_json(s) FROM (${PIZZERIA_SELECT} WHERE id = $1) s) AS shop,
-                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')) AS ahead,
+                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')
+                     AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL)) AS ahead,
                   coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue`,
     values: [pizzeriaId, productIds],
   });

@@ -45,12 +45,15 @@ export interface MoveBasis {
   awaiting_decision: boolean;
   amount_due_cents: number | string;
   payment_status: string;
+  fire_at?: Date | string | null;
+  fired_at?: Date | string | null;
 }
 
 function moveBasisOf(v: OrderView): MoveBasis {
   return {
     id: v.id, pizzeria_id: v.pizzeriaId, driver_id: v.driver?.id ?? null, status: v.status, version: v.version, fulfilment: v.fulfilment,
     awaiting_decision: v.delivery.awaitingDecision, amount_due_cents: v.amountDueCents, payment_status: v.payment.status,
+    fire_at: v.scheduled?.fireAt ?? null, fired_at: v.scheduled?.fired ? v.scheduled.fireAt : null,
   };
 }
 
@@ -142,7 +145,7 @@ function planMove(
 ): { sets: string[]; params: unknown[] } {
   const basis = {
     pizzeriaId: o.pizzeria_id, driverId: o.driver_id, status: o.status, version: o.version, fulfilment: o.fulfilment,
-    awaitingDecision: o.awaiting_decision, amountDueCents: Number(o.amount_due_cents),
+    awaitingDecision: o.awaiting_decision, amountDueCents: Number(o.amount_due_cents), waitingToFire: !!o.fire_at && !o.fired_at,
   };
   const allowed = checkMove(basis, actor, to, expectedVersion, opts);
   if (!allowed.ok) throw refusalError(allowed.refusal);

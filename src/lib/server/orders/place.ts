@@ -17,6 +17,7 @@ import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
+import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
 
 
 /** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
@@ -62,7 +63,8 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   // the shop, its queue and what it sells of the order, in one read before the transaction: what is
   // read here only prices the order and shapes its promise; the stock is decided by `reserve`
   const known = await readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId));
-  if (input.channel === 'online') refuseIfClosed(known.shop);
+  // an order for later is for a slot within the shop's hours (planForSlot), whether it is open now or not
+  if (input.channel === 'online' && !input.slot) refuseIfClosed(known.shop);
   const check = priceLines(known.catalogue, input.items, input.fulfilment);
   // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
   const spot =
@@ -82,7 +84,12 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
     opts.eta ?? DEFAULT_ETA_SETTINGS,
   );
   const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
-  return { check, spot, clientAddress, pizzas, promised, who };
+  const ovenMinutes = ovenMinutesOf(check.priced.lines, known.catalogue);
+  const distance = spot?.at ? distanceM(known.shop, spot.at) : null;
+  const later = input.slot
+    ? planForSlot(input.slot, { shop: known.shop, pizzas, fulfilment: input.fulfilment, distanceM: distance, paysByCard: input.payment === 'online' }, opts.eta)
+    : null;
+  return { shop: known.shop, check, spot, clientAddress, pizzas, promised, who, ovenMinutes, later };
 }
 type Prepared = Awaited<ReturnType<typeof prepare>>;
 
@@ -124,9 +131,12 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
        INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, customer_email,
          address_street, address_postcode, address_city, address_lat, address_lng,
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
-         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas)
+         door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas,
+         oven_minutes, slot_at, wanted_at, fire_at)
        SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
-         $17, $18, $19, $20, $21, now() + make_interval(mins => $22), $23, $24, $25, $26, $27
+         $17, $18, $19, $20, $21, coalesce($37::timestamptz, now() + make_interval(mins => $22)), $23, $24, $25, $26, $27,
+         $39, coalesce($37::timestamptz - interval '15 minutes',
+           to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38
        FROM numbered n
        RETURNING id
      ), lined AS (
@@ -156,6 +166,10 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
       ...lineColumns(priced.lines),
       ingredients,
       ingredients.map((id) => needs.get(id)!),
+      // an order for later: promised by its slot's end, fired at its fire time
+      p.later?.promisedAt ?? null,
+      p.later?.fireAt ?? null,
+      p.ovenMinutes,
     ],
   });
   return rows[0];
@@ -181,6 +195,8 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
       await checkContactAllowance(tx, who, limits.ordersPerContactPerHour);
       if (paysOnline) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null);
     }
+    // an order for later takes its oven minutes from its slot, if the slot still has them
+    if (prepared.later) await claimSlot(tx, prepared.shop, prepared.later.slotAt, prepared.ovenMinutes);
     const trackingToken = randomBytes(24).toString('base64url');
     const placed = await insertOrder(tx, input, prepared, trackingToken);
     refuseShort(check, placed.short);

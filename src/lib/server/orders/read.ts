@@ -31,6 +31,7 @@ export async function itemsAhead(q: Queryable, order: OrderView): Promise<number
     name: 'items-ahead',
     text: `SELECT coalesce(sum(o.pizzas), 0)::int AS n FROM orders o
            WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND o.id <> $2
+             AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL)
              AND (o.status = 'preparing' OR o.created_at < $3)`,
     values: [order.pizzeriaId, order.id, order.timestamps.created],
   });

@@ -50,6 +50,7 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
       prepTargetMinutes: shop.prepTargetSeconds ? String(Math.round(shop.prepTargetSeconds / 60)) : '',
       startTargetMinutes: shop.startTargetSeconds ? String(Math.round(shop.startTargetSeconds / 60)) : '',
       handoverTargetMinutes: shop.handoverTargetSeconds ? String(Math.round(shop.handoverTargetSeconds / 60)) : '',
+      ovenMinutesPerSlot: String(shop.ovenMinutesPerSlot),
       ...hoursToForm(shop.openingHours),
     } as Record<string, string>,
   };
