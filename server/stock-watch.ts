@@ -73,7 +73,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
     try {
       const p = await getPizzeria(db, shop);
       if (!p) return;
-      const status: ShopStatus = { pizzeriaId: p.id, name: p.name, onlinePaused: p.onlinePaused, openingHours: p.openingHours, phone: p.phone };
+      const status: ShopStatus = { pizzeriaId: p.id, name: p.name, onlinePaused: p.onlinePaused, busyMinutes: p.busyMinutes, openingHours: p.openingHours, phone: p.phone };
       io.local.to([roomFor.menu(shop), roomFor.kitchen(shop), roomFor.shop(shop), roomFor.hq()]).emit('shop:status', status);
     } catch (err) {
       log.warn({ err, shop }, 'shop status push failed');

@@ -4,7 +4,7 @@
 // as coming and is fired into the make line at its fire time, not before (the kitchen cannot start
 // it earlier), or at once by a manager. A shop of each test's own, with a small oven.
 import { describe, expect, it } from 'vitest';
-import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { OrderUpdated, ShopStatus } from '../src/lib/realtime/contract.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { Client, collect, connectSocket, createShop, customer, move, seededProduct, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
@@ -143,5 +143,72 @@ describe('orders for later', () => {
     await seen.waitFor((e: OrderUpdated) => e.order.id === other.body.id && e.type === 'order.fired');
     expect((await manager.post(`/api/orders/${other.body.id}/fire`, {})).status).toBe(409);
     await move(kitchen, other.body.id, 'preparing');
+  });
+});
+
+describe('capacity and pacing', () => {
+  const promiseOf = async (body: { trackingToken: string }) => {
+    const o = (await new Client(stack.base).get(`/api/track/${body.trackingToken}`)).body;
+    return (Date.parse(o.promisedAt) - Date.parse(o.timestamps.created)) / 60_000;
+  };
+
+  it('in a rush the promise grows by itself: an order the oven has no room for soon is promised the first slot that has', async () => {
+    // an oven of 20 minutes a quarter hour: two pizzas fill a slot
+    const { shop } = await smallShop('pacing', 20);
+    const first = await orderFor(shop.id, undefined, 2);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const second = await orderFor(shop.id, undefined, 2);
+    const third = await orderFor(shop.id, undefined, 2);
+    const [p1, p2, p3] = [await promiseOf(first.body), await promiseOf(second.body), await promiseOf(third.body)];
+    // each one a slot later than the one before (the queue ahead grows too)
+    expect(p2).toBeGreaterThanOrEqual(p1 + 10);
+    expect(p3).toBeGreaterThanOrEqual(p2 + 10);
+    const slots = (await stack.pool.query<{ slot: Date }>('SELECT slot_at AS slot FROM orders WHERE pizzeria_id = $1 ORDER BY created_at', [shop.id])).rows.map((r) => r.slot.getTime());
+    expect(new Set(slots).size).toBe(3);
+    // drinks take no oven time: not pushed back
+    const drinks = await new Client(stack.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer, payment: 'on_delivery', items: [{ productId: seededProduct('coca-cola'), quantity: 2 }],
+    });
+    expect(await promiseOf(drinks.body)).toBeLessThan(p2);
+  });
+
+  it("the manager's +10 and +20 move the promises of new orders, every open storefront hears it, and back to normal", async () => {
+    const { shop, manager } = await smallShop('busy', 500);
+    const visitor = await connectSocket(stack.base);
+    stack.sockets.push(visitor);
+    const told: ShopStatus[] = [];
+    visitor.on('shop:status', (e) => told.push(e));
+    expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
+    const where = async () => {
+      // a spot next to the test shop's door (tests/helpers.ts createShop)
+      const r = await new Client(stack.base).get(`/api/delivery/where?lat=48.861&lng=2.371&pizzas=1`);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body.shops.find((s: { id: number }) => s.id === shop.id).promiseMinutes as number;
+    };
+    const before = await orderFor(shop.id, undefined, 1);
+    const normal = await promiseOf(before.body);
+    const shownBefore = await where();
+
+    const busy = await manager.post(`/api/shops/${shop.id}/busy`, { minutes: 20 });
+    expect(busy.status, JSON.stringify(busy.body)).toBe(200);
+    expect(busy.body).toMatchObject({ id: shop.id, busyMinutes: 20 });
+    await waitUntil(() => told.some((e) => e.pizzeriaId === shop.id && e.busyMinutes === 20), 5000, 'the storefront told');
+    const during = await orderFor(shop.id, undefined, 1);
+    expect(await promiseOf(during.body)).toBeGreaterThanOrEqual(normal + 19);
+    expect(await where()).toBe(shownBefore + 20);
+    // the order taken before keeps its promise
+    expect(await promiseOf(before.body)).toBe(normal);
+
+    expect((await manager.post(`/api/shops/${shop.id}/busy`, { minutes: 0 })).body.busyMinutes).toBe(0);
+    await waitUntil(() => told.some((e) => e.pizzeriaId === shop.id && e.busyMinutes === 0), 5000, 'back to normal, told');
+    expect(await where()).toBe(shownBefore);
+    const { rows } = await stack.pool.query(`SELECT action, after FROM audit_log WHERE entity = 'shop' AND entity_id = $1 ORDER BY id`, [String(shop.id)]);
+    expect(rows.map((r) => [r.action, r.after.busyMinutes])).toEqual([['shop.busy', 20], ['shop.busy', 0]]);
+
+    // not 15, not the kitchen, not another shop's manager
+    expect((await manager.post(`/api/shops/${shop.id}/busy`, { minutes: 15 })).status).toBe(422);
+    expect((await (await new Client(stack.base).login(shop.email('kitchen'))).post(`/api/shops/${shop.id}/busy`, { minutes: 10 })).status).toBe(403);
+    const other = await createShop(stack.pool, 'busy-other');
+    expect((await (await new Client(stack.base).login(other.email('manager'))).post(`/api/shops/${shop.id}/busy`, { minutes: 10 })).status).toBe(403);
   });
 });

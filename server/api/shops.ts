@@ -1,7 +1,7 @@
 // Shops: head office keeps their settings and opens new ones; a shop's manager pauses its online
 // orders and takes a pizza off for tonight.
-import { pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/back-office-requests.ts';
-import { createShopSettings, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
+import { busySchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/back-office-requests.ts';
+import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
 import { setOffTonight } from '../../src/lib/server/stock.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
 
@@ -14,6 +14,7 @@ export function shopRoutes(ctx: ApiContext) {
   headOffice.put('/shops/:id', { body: shopSettingsSchema }, ({ req, actor, body }) => updateShop(db, actor, numericId(req), body));
   headOffice.post('/shops', { body: shopCreateSchema }, async ({ actor, body }) => created(await createShopSettings(db, actor, body)));
   managers.post('/shops/:id/online', { body: pauseSchema }, ({ req, actor, body }) => setOnlinePaused(db, actor, numericId(req), body.paused));
+  managers.post('/shops/:id/busy', { body: busySchema }, ({ req, actor, body }) => setBusyMinutes(db, actor, numericId(req), body.minutes));
   managers.post('/shops/:id/tonight', { body: tonightSchema }, ({ req, actor, body }) => setOffTonight(db, actor, numericId(req), body.productId, !body.available));
 
   return api.router;

@@ -197,6 +197,12 @@ export const shopCreateSchema = shopSettingsSchema.extend({
 
 export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });
 
+/** The busy lever: minutes added to every new promise of the shop (0: back to normal). */
+export const BUSY_STEPS = [0, 10, 20] as const;
+export const busySchema = z.strictObject({
+  minutes: z.union(BUSY_STEPS.map((m) => z.literal(m)) as [z.ZodLiteral<0>, z.ZodLiteral<10>, z.ZodLiteral<20>], { error: 'form.busy' }),
+});
+
 /** A product off the shop's menu for the evening, or back on it. */
 export const tonightSchema = z.strictObject({
   productId: ref,

@@ -51,4 +51,29 @@ describe('an order for later', () => {
     await kitchen.screenshot({ path: `${SHOTS}/later-3-kitchen-coming.png` });
     await ctx.close();
   });
+
+  it("the manager's +20 shows at once on an open storefront, with its effect said on the live page; back to normal, the notice goes", async () => {
+    const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const customer = await ctx.newPage();
+    await customer.goto(`${app.base}/?shop=${app.shop.slug}`);
+    await live(customer);
+    expect(await customer.getByTestId('shop-busy').count()).toBe(0);
+
+    const { page: manager } = await app.staffPage(app.shop.email('manager'), { width: 1280, height: 900 });
+    await manager.goto(`${app.base}/manager`);
+    await live(manager);
+    const levers = manager.locator(`[data-levers="${app.shop.slug}"]`);
+    await levers.locator('[data-busy="20"]').click();
+    await expect.poll(() => levers.locator('[data-busy="20"]').getAttribute('aria-pressed')).toBe('true');
+    expect(await levers.getByTestId('rush-effect').textContent()).toMatch(/promise 20 min plus tard/);
+    await expect.poll(() => customer.getByTestId('shop-busy').textContent(), { timeout: 10_000 }).toMatch(/comptez 20 min de plus/);
+    await manager.getByTestId('rush').scrollIntoViewIfNeeded();
+    await manager.screenshot({ path: `${SHOTS}/later-4-manager-levers.png` });
+    await customer.screenshot({ path: `${SHOTS}/later-5-storefront-busy-phone.png` });
+    expect(await seriousViolations(manager), 'the live page with its levers').toEqual([]);
+
+    await levers.locator('[data-busy="0"]').click();
+    await expect.poll(() => customer.getByTestId('shop-busy').count(), { timeout: 10_000 }).toBe(0);
+    await ctx.close();
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OpeningHours } from './opening-hours.ts';
-import { SLOT_MS, checkSlot, fireTime, firstSlotWithRoom, fits, ovenMinutes, slotOf, slotsAhead } from './slots.ts';
+import { SLOT_MS, asapPromise, checkSlot, fireTime, firstSlotWithRoom, fits, ovenMinutes, slotOf, slotsAhead } from './slots.ts';
 
 // dinner every evening but Monday, Paris time (UTC+1 in November)
 const SHOP: OpeningHours = {
@@ -71,5 +71,17 @@ describe('orders for later, in 15-minute slots', () => {
     // a kitchen full for hours: the last slot looked at
     const full = new Map(Array.from({ length: 20 }, (_, i) => [q('2026-11-24T19:00:00Z') + i * SLOT_MS, 120] as [number, number]));
     expect(firstSlotWithRoom(full, from, 9, 120, 4)).toBe(q('2026-11-24T19:45:00Z'));
+  });
+
+  it('promises as soon as possible: the queue and the road, plus the manager\'s busy minutes, later when the oven is full', () => {
+    const now = at('2026-11-24T19:02:00Z');
+    const quiet = asapPromise({ ruleMinutes: 30, busyMinutes: 0, need: 9, capacity: 120, load: new Map(), now });
+    expect(quiet).toEqual({ minutes: 30, slotAt: at('2026-11-24T19:30:00Z') });
+    expect(asapPromise({ ruleMinutes: 30, busyMinutes: 20, need: 9, capacity: 120, load: new Map(), now }).minutes).toBe(50);
+    // the slots at 19:30 and 19:45 are full: due by the middle of 20:00's (20:07:30), a promise of 70 minutes (20:12)
+    const full = new Map([[at('2026-11-24T19:30:00Z'), 118], [at('2026-11-24T19:45:00Z'), 120]]);
+    expect(asapPromise({ ruleMinutes: 30, busyMinutes: 0, need: 9, capacity: 120, load: full, now })).toEqual({ minutes: 70, slotAt: at('2026-11-24T20:00:00Z') });
+    // drinks only: no oven time, no wait for room
+    expect(asapPromise({ ruleMinutes: 15, busyMinutes: 0, need: 0, capacity: 120, load: full, now }).minutes).toBe(15);
   });
 });

@@ -112,3 +112,24 @@ export function firstSlotWithRoom(load: ReadonlyMap<number, number>, fromMs: num
   for (let i = 0; i < maxSlots; i++, start += SLOT_MS) if (fits(need, load.get(start) ?? 0, capacity)) return start;
   return start - SLOT_MS;
 }
+
+/**
+ * The promise of an order for as soon as possible, in minutes from now (a multiple of 5, as the
+ * customer reads it): the kitchen's queue and the road (`ruleMinutes`), plus what the manager added
+ * in a rush (`busyMinutes`), later still when the oven has no room for it before: it is then due in
+ * the middle of the first slot that has. `slotAt`: the slot it takes its oven minutes from.
+ */
+export function asapPromise(o: {
+  ruleMinutes: number;
+  busyMinutes: number;
+  need: number;
+  capacity: number;
+  load: ReadonlyMap<number, number>;
+  now: number;
+}): { minutes: number; slotAt: number } {
+  const base = o.ruleMinutes + Math.max(0, o.busyMinutes);
+  const slot = firstSlotWithRoom(o.load, o.now + base * 60_000, o.need, o.capacity);
+  // pushed to a later slot: due by its middle, said in fives
+  const minutes = slot > slotOf(o.now + base * 60_000) ? Math.max(base, Math.ceil((slot + SLOT_MS / 2 - o.now) / 60_000 / 5) * 5) : base;
+  return { minutes, slotAt: slotOf(o.now + minutes * 60_000) };
+}

@@ -348,6 +348,8 @@ export interface ShopStatus {
   pizzeriaId: number;
   name: string;
   onlinePaused: boolean;
+  /** Minutes the manager adds to every new promise in a rush (0: none). */
+  busyMinutes: number;
   /** When it is open (see src/lib/domain/opening-hours.ts); null: at any hour. */
   openingHours: import('../domain/opening-hours.ts').OpeningHours | null;
   phone: string | null;

@@ -32,13 +32,15 @@ export interface Pizzeria {
   handoverTargetSeconds: number | null;
   /** Oven minutes its kitchen makes per 15-minute slot (src/lib/domain/slots.ts): orders for later fill them. */
   ovenMinutesPerSlot: number;
+  /** Minutes its manager adds to every new promise in a rush (the live page's lever: 0, 10 or 20). */
+  busyMinutes: number;
 }
 
 /** A shop's columns as a Pizzeria (`WHERE …` may follow). */
 export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
   start_target_seconds AS "startTargetSeconds", handover_target_seconds AS "handoverTargetSeconds",
-  oven_minutes_per_slot AS "ovenMinutesPerSlot",
+  oven_minutes_per_slot AS "ovenMinutesPerSlot", busy_minutes AS "busyMinutes",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;

@@ -3,6 +3,7 @@
 // does not, which shop does (or the nearest one, for a pickup).
 import type { PlaceOrderRequest } from '../order-requests.ts';
 import { promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { KIND_MINUTES, asapPromise } from '../domain/slots.ts';
 import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
 import { listPizzerias, type Pizzeria } from './catalogue.ts';
@@ -101,15 +102,20 @@ export async function shopsForSpot(
   opts: { pizzas?: number; eta?: EtaSettings; mode?: TravelMode; now?: Date } = {},
 ): Promise<ShopForSpot[]> {
   const now = opts.now ?? new Date();
-  const [shops, queues] = await Promise.all([listPizzerias(q), kitchenQueues(q)]);
+  const [shops, queues, loads] = await Promise.all([listPizzerias(q), kitchenQueues(q), slotLoadsAhead(q)]);
+  const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
   const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
   return shopsByDistance(at, places)
     .map((s) => {
       const open = !s.openingHours || isOpenAt(s.openingHours, now);
       const next = open || !s.openingHours ? null : nextOpening(s.openingHours, now);
       const delivers = inZone(at, s.zone);
+      // as placing promises it: the queue and the road, the manager's busy minutes, the oven's room
       const promise = delivers
-        ? promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: opts.mode ?? 'scooter' } }, opts.eta)
+        ? asapPromise({
+            ruleMinutes: promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: opts.mode ?? 'scooter' } }, opts.eta),
+            busyMinutes: s.busyMinutes, need: (opts.pizzas ?? 1) * perPizza, capacity: s.ovenMinutesPerSlot, load: loads.get(s.id) ?? new Map(), now: now.getTime(),
+          }).minutes
         : null;
       return { id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, opensAt: next?.toISOString() ?? null, promiseMinutes: promise };
     })
@@ -126,6 +132,23 @@ export async function geocodeForStorefront(geocoder: Geocoder | null, address: {
     if (err instanceof GeocoderUnavailable) return { at: null, label: null, unavailable: true };
     throw err;
   }
+}
+
+/** The oven minutes each shop's next slots hold (five hours ahead): shop → slot start (ms) → minutes. */
+async function slotLoadsAhead(q: Queryable): Promise<Map<number, Map<number, number>>> {
+  const { rows } = await q.query<{ pizzeria_id: number; at: string; minutes: string }>({
+    name: 'slot-loads-ahead',
+    text: `SELECT pizzeria_id, (extract(epoch FROM slot_at) * 1000)::bigint AS at, sum(oven_minutes) AS minutes FROM orders
+           WHERE status <> 'cancelled' AND slot_at >= now() - interval '15 minutes' AND slot_at < now() + interval '5 hours'
+           GROUP BY pizzeria_id, slot_at`,
+  });
+  const out = new Map<number, Map<number, number>>();
+  for (const r of rows) {
+    const shop = out.get(r.pizzeria_id) ?? new Map<number, number>();
+    shop.set(Number(r.at), Number(r.minutes));
+    out.set(r.pizzeria_id, shop);
+  }
+  return out;
 }
 
 /** Pizzas each kitchen has ahead (received or in the oven; an order for later only once fired). */

@@ -82,6 +82,23 @@ export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSet
   });
 }
 
+/**
+ * The busy lever: minutes added to every new promise of the shop (+10, +20, or none), told to its
+ * open storefronts and screens at once; the orders already taken keep their promise.
+ */
+export async function setBusyMinutes(db: Db, actor: StaffActor, id: number, minutes: number): Promise<Pizzeria> {
+  if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden("the shop's manager sets how busy it is");
+  return transaction(db, async (tx) => {
+    const { rows } = await tx.query<{ busy_minutes: number }>('SELECT busy_minutes FROM pizzerias WHERE id = $1 FOR UPDATE', [id]);
+    if (!rows[0]) throw notFound('pizzeria');
+    if (rows[0].busy_minutes !== minutes) {
+      await tx.query('UPDATE pizzerias SET busy_minutes = $2 WHERE id = $1', [id, minutes]);
+      await audit(tx, actor, { action: 'shop.busy', entity: 'shop', entityId: id, pizzeriaId: id, before: { busyMinutes: rows[0].busy_minutes }, after: { busyMinutes: minutes } });
+    }
+    return (await getPizzeria(tx, id))!;
+  });
+}
+
 /** The rush switch: online orders paused or taken again, told to the open storefronts at once. */
 export async function setOnlinePaused(db: Db, actor: StaffActor, id: number, paused: boolean): Promise<Pizzeria> {
   if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden('the shop\'s manager pauses its online orders');

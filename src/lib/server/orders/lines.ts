@@ -105,22 +105,30 @@ export async function foldConsumedStock(q: Queryable): Promise<number> {
   return rows[0].n;
 }
 
+/** The oven minutes each of the shop's next slots holds ($1), for the next five hours (orders_slot_load): slot start (ms) → minutes. */
+const SLOT_LOADS_AHEAD = `(SELECT coalesce(json_object_agg((extract(epoch FROM l.slot_at) * 1000)::bigint, l.minutes), '{}')
+     FROM (SELECT slot_at, sum(oven_minutes) AS minutes FROM orders
+           WHERE pizzeria_id = $1 AND status <> 'cancelled' AND slot_at >= now() - interval '15 minutes' AND slot_at < now() + interval '5 hours'
+           GROUP BY slot_at) l)`;
+export const loadsOf = (json: Record<string, number | string>) => new Map(Object.entries(json).map(([at, m]) => [Number(at), Number(m)]));
+
 /**
  * What placing an order reads, in one statement: the shop (unknown: refused), the pizzas its
  * kitchen has ahead (received or in the oven: the promise) and the products asked for.
  */
 export async function readBeforePlacing(q: Queryable, pizzeriaId: number, productIds: number[]) {
-  const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[] }>({
+  const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[]; loads: Record<string, number> }>({
     name: 'read-before-placing',
     text: `SELECT (SELECT row_to_json(s) FROM (${PIZZERIA_SELECT} WHERE id = $1) s) AS shop,
                   (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')
                      AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL)) AS ahead,
-                  coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue`,
+                  coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue,
+                  ${SLOT_LOADS_AHEAD} AS loads`,
     values: [pizzeriaId, productIds],
   });
-  const { shop, ahead, catalogue } = rows[0];
+  const { shop, ahead, catalogue, loads } = rows[0];
   if (!shop) throw invalid({ pizzeriaId: 'unknown pizzeria' });
-  return { shop, ahead, catalogue: catalogueOf(catalogue) };
+  return { shop, ahead, catalogue: catalogueOf(catalogue), loads: loadsOf(loads) };
 }
 
 /** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */

@@ -18,6 +18,7 @@ import { recordEvent } from './record.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
+import { asapPromise } from '../../domain/slots.ts';
 
 
 /** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
@@ -85,11 +86,15 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   );
   const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
   const ovenMinutes = ovenMinutesOf(check.priced.lines, known.catalogue);
+  // as soon as possible: the rule, what the manager added in a rush, and later still when the oven is full
+  const asap = asapPromise({
+    ruleMinutes: promised, busyMinutes: known.shop.busyMinutes, need: ovenMinutes, capacity: known.shop.ovenMinutesPerSlot, load: known.loads, now: Date.now(),
+  });
   const distance = spot?.at ? distanceM(known.shop, spot.at) : null;
   const later = input.slot
     ? planForSlot(input.slot, { shop: known.shop, pizzas, fulfilment: input.fulfilment, distanceM: distance, paysByCard: input.payment === 'online' }, opts.eta)
     : null;
-  return { shop: known.shop, check, spot, clientAddress, pizzas, promised, who, ovenMinutes, later };
+  return { shop: known.shop, check, spot, clientAddress, pizzas, promised: asap.minutes, who, ovenMinutes, later };
 }
 type Prepared = Awaited<ReturnType<typeof prepare>>;
 
