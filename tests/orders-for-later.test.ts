@@ -98,8 +98,12 @@ describe('orders for later', () => {
     }
     expect(Number((await stack.pool.query('SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).rows[0].n)).toBe(0);
     // the same slot six days ahead paid at the door is taken
-    const atTheDoor = await orderFor(shop.id, new Date(nextQuarter + 6.5 * 96 * quarter).toISOString(), 1);
+    const slot = new Date(nextQuarter + 6.5 * 96 * quarter);
+    const atTheDoor = await orderFor(shop.id, slot.toISOString(), 1);
     expect(atTheDoor.status, JSON.stringify(atTheDoor.body)).toBe(201);
+    // numbered among the orders of its slot's day (the kitchen reads that day's numbers), the first of that day
+    const { rows } = await stack.pool.query(`SELECT business_day::text AS day, number FROM orders WHERE id = $1`, [atTheDoor.body.id]);
+    expect(rows[0]).toEqual({ day: new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(slot), number: 1 });
   });
 
   it('waits as coming until its fire time, then enters the make line, not before; a manager can fire one now', async () => {

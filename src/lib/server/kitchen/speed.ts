@@ -35,9 +35,10 @@ const LINES = `(SELECT coalesce(jsonb_agg(jsonb_build_object('productId', i.prod
 async function serviceOrders(q: Queryable, shops: number[], day: string | null, withLines = true): Promise<Map<number, ServiceOrder[]>> {
   const { rows } = await q.query<Row>({
     name: withLines ? 'service-orders' : 'service-orders-without-lines',
-    text: `SELECT o.pizzeria_id, o.received_at, o.preparing_at, o.ready_at,
+    // an order for later reaches the kitchen when it is fired, not when it was taken days before
+    text: `SELECT o.pizzeria_id, greatest(o.received_at, o.fired_at) AS received_at, o.preparing_at, o.ready_at,
              CASE o.fulfilment WHEN 'pickup' THEN o.collected_at ELSE o.out_for_delivery_at END AS handed_at,
-             extract(hour FROM o.received_at AT TIME ZONE 'Europe/Paris')::int AS hour,
+             extract(hour FROM greatest(o.received_at, o.fired_at) AT TIME ZONE 'Europe/Paris')::int AS hour,
              ${withLines ? LINES : `'[]'::jsonb`} AS lines
            FROM orders o
            WHERE o.pizzeria_id = ANY($1::int[]) AND o.business_day = coalesce($2::date, (now() AT TIME ZONE 'Europe/Paris')::date)

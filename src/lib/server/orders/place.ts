@@ -129,7 +129,8 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
     name: `insert-order-${status}`,
     text: `WITH numbered AS (
        INSERT INTO order_counters (pizzeria_id, business_day, last_number)
-       VALUES ($1, (now() AT TIME ZONE 'Europe/Paris')::date, 1)
+       -- an order for later is numbered in the day of its slot, among that day's orders
+       VALUES ($1, (coalesce($37::timestamptz - interval '15 minutes', now()) AT TIME ZONE 'Europe/Paris')::date, 1)
        ON CONFLICT (pizzeria_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
        RETURNING last_number, business_day
      ), placed AS (
