@@ -36,6 +36,15 @@ describe("the manager's live page", () => {
     expect(board.rows('all', 'all')).toEqual([]);
   });
 
+  it('counts an order for later apart until it is fired: no load on the kitchen yet', () => {
+    const scheduled = (fired: boolean) => ({ scheduled: { slotAt: '2026-01-02T19:30:00Z', fireAt: '2026-01-02T19:10:00Z', fired } });
+    const ledger = new OrderLedger([order('a', 1, 'received', scheduled(false)), order('bb', 1, 'received')]);
+    const board = new ManagerBoard(ledger, shops);
+    expect(board.stats[0]).toMatchObject({ active: 1, later: 1, counts: { received: 1 } });
+    ledger.apply(order('a', 1, 'received', { ...scheduled(true), version: 2 }));
+    expect(board.stats[0]).toMatchObject({ active: 2, later: 0, counts: { received: 2 } });
+  });
+
   it('flags late orders and those waiting for a driver per shop', () => {
     const board = new ManagerBoard(new OrderLedger([order('a', 1, 'ready', { late: true, waitingForDriver: true }), order('bb', 2, 'preparing')]), shops);
     expect(board.stats.map((s) => [s.shop.id, s.late, s.waiting, s.active])).toEqual([

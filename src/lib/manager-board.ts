@@ -17,6 +17,8 @@ export interface ShopLoad<S extends ShopRef> {
   late: number;
   waiting: number;
   doneLastHour: number;
+  /** Orders for later not fired yet: taken, not in the kitchen's load. */
+  later: number;
 }
 
 /**
@@ -34,7 +36,10 @@ export class ManagerBoard<S extends ShopRef> {
     const list = this.orders.list;
     return this.shops.map((shop) => {
       const orders = list.filter((o) => o.pizzeriaId === shop.id);
-      const active = orders.filter((o) => !isFinal(o.status));
+      const open = orders.filter((o) => !isFinal(o.status));
+      // an order for later not fired yet is no load on the kitchen yet: counted apart
+      const waitingToFire = (o: OrderView) => o.status === 'received' && !!o.scheduled && !o.scheduled.fired;
+      const active = open.filter((o) => !waitingToFire(o));
       return {
         shop,
         counts: Object.fromEntries(OPEN_STATUSES.map((st) => [st, active.filter((o) => o.status === st).length])) as Record<OrderStatus, number>,
@@ -42,6 +47,7 @@ export class ManagerBoard<S extends ShopRef> {
         late: active.filter((o) => o.late).length,
         waiting: active.filter((o) => o.waitingForDriver).length,
         doneLastHour: orders.filter((o) => o.status === 'delivered' || o.status === 'collected').length,
+        later: open.length - active.length,
       };
     });
   }
