@@ -5,33 +5,29 @@
 // Stripe server, and an SMTP server in this process. The workers are held while Redis is emptied:
 // a job in their hands as the keys go would write its result back into the empty Redis.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import Stripe from 'stripe';
 import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } from './helpers.ts';
-import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import { startTestSmtp, stripeEnv, useStack, type TestSmtp } from './services.ts';
+import type { FakeIntent } from './stripe-server.ts';
+import { startTestSmtp, useFakeStripe, useStack, type TestSmtp } from './services.ts';
 import { addJob, jobId } from '../src/lib/server/queues.ts';
 import { processPaymentEvent } from '../src/lib/server/payments/ledger.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
-const signer = new Stripe('sk_test_signer');
-const fake = new FakeStripe();
+const stripe = useFakeStripe(WEBHOOK_SECRET);
+const { fake, signer } = stripe;
 const prefix = inject('queuePrefix');
 let smtp: TestSmtp;
-let stripeUrl: string;
 let refuseMail = false;
 const margherita = seededProduct('margherita');
 const LIVE = 20_000;
 
 beforeAll(async () => {
   smtp = await startTestSmtp({ refuse: () => refuseMail });
-  stripeUrl = await fake.start();
 });
 afterAll(async () => {
   await smtp?.close();
-  await fake.stop();
 });
 const stack = useStack({
-  env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), SMTP_URL: smtp.url, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
+  env: () => ({ ...stripe.env(), SMTP_URL: smtp.url, PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }),
   workers: true,
 });
 

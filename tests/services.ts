@@ -6,12 +6,29 @@ import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import Stripe from 'stripe';
+import { FakeStripe } from './stripe-server.ts';
 import { freePort, startTestApp, testConfig, testLog, testPool, workersStartFromNow, type TestSocket } from './helpers.ts';
 import type { App, AppOptions } from '../server/app.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { startWorkers } from '../workers/workers.ts';
 
 /** The three Stripe keys (test-shaped, not real) and the local server's address, as the app and workers read them. */
+/**
+ * Stripe's API of a test file's own, in this process (started before the file's tests, stopped
+ * after them), a client that signs webhook events as Stripe does, and the settings that point the
+ * app at both. Call it before useStack, whose settings read `env()` once the fake has started.
+ */
+export function useFakeStripe(webhookSecret: string) {
+  const fake = new FakeStripe();
+  let url = '';
+  beforeAll(async () => {
+    url = await fake.start();
+  });
+  afterAll(() => fake.stop());
+  return { fake, signer: new Stripe('sk_test_signer'), env: () => stripeEnv(url, webhookSecret) };
+}
+
 export const stripeEnv = (apiUrl: string, webhookSecret: string) => ({
   STRIPE_SECRET_KEY: 'sk_test_localserver',
   STRIPE_WEBHOOK_SECRET: webhookSecret,

@@ -3,24 +3,18 @@
 // Stripe signs them: the card is held when the customer pays, taken when the kitchen starts, let go
 // when the order is cancelled before that, refunded after; every movement of money is a row; each
 // event counts once, whatever order or how many times it arrives; a bad signature changes nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { seededProduct, Client, addressFor, createShop, move, waitUntil } from './helpers.ts';
-import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import { stripeEnv, useStack } from './services.ts';
+import type { FakeIntent } from './stripe-server.ts';
+import { useFakeStripe, useStack } from './services.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
-const signer = new Stripe('sk_test_signer');
-const fake = new FakeStripe();
-let stripeUrl: string;
+const stripe = useFakeStripe(WEBHOOK_SECRET);
+const { fake, signer } = stripe;
 const margherita = seededProduct('margherita');
 const LIVE = 20_000;
-
-beforeAll(async () => {
-  stripeUrl = await fake.start();
-});
-afterAll(() => fake.stop());
-const env = () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' });
+const env = () => ({ ...stripe.env(), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' });
 const stack = useStack({ env, workers: true });
 
 /** Sends a webhook as Stripe does: the JSON body, and its signature (or a wrong one). */
@@ -95,8 +89,8 @@ describe('card payments held, then captured', () => {
     await authorise(o);
     // the call the dead worker made: it reached Stripe, which captured, and nothing was recorded
     const { STRIPE_SECRET_KEY, STRIPE_API_URL } = env();
-    const stripe = new Stripe(STRIPE_SECRET_KEY, { host: new URL(STRIPE_API_URL).hostname, port: Number(new URL(STRIPE_API_URL).port), protocol: 'http' });
-    await stripe.paymentIntents.capture(o.intent.id, { amount_to_capture: o.total }, { idempotencyKey: `capture-${o.id}` });
+    const client = new Stripe(STRIPE_SECRET_KEY, { host: new URL(STRIPE_API_URL).hostname, port: Number(new URL(STRIPE_API_URL).port), protocol: 'http' });
+    await client.paymentIntents.capture(o.intent.id, { amount_to_capture: o.total }, { idempotencyKey: `capture-${o.id}` });
     expect(await track(o.token)).toMatchObject({ payment: { status: 'authorised' } });
     // the job runs again when the kitchen starts (or the reconciler finds the hold)
     const kitchen = await new Client(stack.base).login(shop.email('kitchen'));

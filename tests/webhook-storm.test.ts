@@ -4,25 +4,18 @@
 // the repeats, every order is held, captured or let go exactly once, a bad signature gets 400 and
 // changes nothing. And an order whose payment expires stops its payment form; a hold made at the
 // last second is let go.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, createShop, move, waitUntil } from './helpers.ts';
-import { FakeStripe, type FakeIntent } from './stripe-server.ts';
-import { stripeEnv, useStack } from './services.ts';
+import type { FakeIntent } from './stripe-server.ts';
+import { useFakeStripe, useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 
 const WEBHOOK_SECRET = 'whsec_stormtestsecret';
-const signer = new Stripe('sk_test_signer');
-const fake = new FakeStripe();
-let stripeUrl: string;
+const stripe = useFakeStripe(WEBHOOK_SECRET);
+const { fake, signer } = stripe;
 const margherita = seededProduct('margherita');
 const LIVE = 60_000;
-
-beforeAll(async () => {
-  stripeUrl = await fake.start();
-});
-afterAll(() => fake.stop());
-const stack = useStack({ env: () => ({ ...stripeEnv(stripeUrl, WEBHOOK_SECRET), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }), workers: true });
+const stack = useStack({ env: () => ({ ...stripe.env(), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }), workers: true });
 
 interface Delivery { payload: string; header: string; bad: boolean; eventId: string }
 
