@@ -276,6 +276,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A free port kept taken (listened on) until `release`: for a process started later that must have it. */
+export async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve());
+  });
+  return { port: (srv.address() as { port: number }).port, release: () => new Promise((resolve) => srv.close(() => resolve())) };
+}
+
 /** The environment a child process of ours starts from: this one without anything that configures the app. */
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient } from 'socket.io-client';
-import { childEnv, freePort, waitUntil } from './helpers.ts';
+import { childEnv, freePort, holdPort, waitUntil } from './helpers.ts';
 
 const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const ROOT = process.cwd();
@@ -42,8 +42,10 @@ beforeAll(async () => {
   if (!nginx) return;
   chmodSync(dir, 0o755); // nginx's workers run as nobody
   expect(existsSync(join(ROOT, 'dist/server/index.js')), 'npm run build first (npm test does)').toBe(true);
-  httpPort = await freePort();
-  httpsPort = await freePort();
+  // Nginx's two ports are held open until it starts: picked and let go at once, another test's
+  // server could take one while the two app servers start (seen once: "Address already in use")
+  const held = await Promise.all([holdPort(), holdPort()]);
+  [httpPort, httpsPort] = held.map((h) => h.port);
   // two servers, as two ocpizza-server@ instances
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
@@ -108,6 +110,7 @@ beforeAll(async () => {
     `  include ${join(dir, 'ocpizza.conf')};`,
     '}',
   ].join('\n'));
+  await Promise.all(held.map((h) => h.release()));
   const proc = spawn(nginx, ['-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
