@@ -14,7 +14,7 @@ export default defineConfig({
       reportsDirectory: 'coverage',
     },
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['src/**/*.test.ts'], isolate: false, pool: 'threads' } },
       {
         test: {
           name: 'integration',
