@@ -265,15 +265,9 @@ export async function createSideDatabase(tag: string, opts: { migrate?: boolean;
 
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
+  const { port, release } = await holdPort();
+  await release();
+  return port;
 }
 
 /** A free port kept taken (listened on) until `release`: for a process started later that must have it. */

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pg from 'pg';
-import { RAISED_ORDER_LIMITS, createShop } from '../helpers.ts';
+import { RAISED_ORDER_LIMITS, createShop, freePort } from '../helpers.ts';
 
 // The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
 // against this run's database, driven by Debian's Chromium.
@@ -21,15 +20,6 @@ export interface App {
   /** A logged-in staff member's page. */
   staffPage(email: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(url: string, logs: string[]) {

@@ -87,27 +87,32 @@ export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSet
  * open storefronts and screens at once; the orders already taken keep their promise.
  */
 export async function setBusyMinutes(db: Db, actor: StaffActor, id: number, minutes: number): Promise<Pizzeria> {
-  if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden("the shop's manager sets how busy it is");
-  return transaction(db, async (tx) => {
-    const { rows } = await tx.query<{ busy_minutes: number }>('SELECT busy_minutes FROM pizzerias WHERE id = $1 FOR UPDATE', [id]);
-    if (!rows[0]) throw notFound('pizzeria');
-    if (rows[0].busy_minutes !== minutes) {
-      await tx.query('UPDATE pizzerias SET busy_minutes = $2 WHERE id = $1', [id, minutes]);
-      await audit(tx, actor, { action: 'shop.busy', entity: 'shop', entityId: id, pizzeriaId: id, before: { busyMinutes: rows[0].busy_minutes }, after: { busyMinutes: minutes } });
-    }
-    return (await getPizzeria(tx, id))!;
-  });
+  return setShopSwitch(db, actor, id, { column: 'busy_minutes', key: 'busyMinutes', value: minutes, action: () => 'shop.busy', who: "the shop's manager sets how busy it is" });
 }
 
 /** The rush switch: online orders paused or taken again, told to the open storefronts at once. */
 export async function setOnlinePaused(db: Db, actor: StaffActor, id: number, paused: boolean): Promise<Pizzeria> {
-  if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden('the shop\'s manager pauses its online orders');
+  return setShopSwitch(db, actor, id, {
+    column: 'online_paused', key: 'onlinePaused', value: paused,
+    action: (v) => (v ? 'shop.pause_online' : 'shop.resume_online'), who: "the shop's manager pauses its online orders",
+  });
+}
+
+/** One of the shop's live levers, set by its manager (or an admin), audited only when it changes. */
+async function setShopSwitch<T extends number | boolean>(
+  db: Db, actor: StaffActor, id: number,
+  lever: { column: 'busy_minutes' | 'online_paused'; key: string; value: T; action: (value: T) => string; who: string },
+): Promise<Pizzeria> {
+  if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden(lever.who);
   return transaction(db, async (tx) => {
-    const { rows } = await tx.query<{ online_paused: boolean }>('SELECT online_paused FROM pizzerias WHERE id = $1 FOR UPDATE', [id]);
+    const { rows } = await tx.query<{ value: T }>(`SELECT ${lever.column} AS value FROM pizzerias WHERE id = $1 FOR UPDATE`, [id]);
     if (!rows[0]) throw notFound('pizzeria');
-    if (rows[0].online_paused !== paused) {
-      await tx.query('UPDATE pizzerias SET online_paused = $2 WHERE id = $1', [id, paused]);
-      await audit(tx, actor, { action: paused ? 'shop.pause_online' : 'shop.resume_online', entity: 'shop', entityId: id, pizzeriaId: id, before: { onlinePaused: rows[0].online_paused }, after: { onlinePaused: paused } });
+    if (rows[0].value !== lever.value) {
+      await tx.query(`UPDATE pizzerias SET ${lever.column} = $2 WHERE id = $1`, [id, lever.value]);
+      await audit(tx, actor, {
+        action: lever.action(lever.value), entity: 'shop', entityId: id, pizzeriaId: id,
+        before: { [lever.key]: rows[0].value }, after: { [lever.key]: lever.value },
+      });
     }
     return (await getPizzeria(tx, id))!;
   });
