@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PLAN_SETTINGS, planFires, type WaitingOrder } from './fire-plan.ts';
+
+const NOW = Date.parse('2026-11-27T19:30:00Z');
+const MIN = 60_000;
+const at = (minutes: number) => NOW + minutes * MIN;
+const inMinutes = (ms: number) => Math.round((ms - NOW) / MIN);
+// with the default settings, an order of 2 items takes 8 + 2×2 = 12 minutes in an empty kitchen
+const delivery = (id: string, promisedIn: number, roadMinutes = 6, items = 2): WaitingOrder => ({ id, fulfilment: 'delivery', promisedAt: at(promisedIn), items, roadMinutes });
+
+describe('planFires', () => {
+  it('fires at once when the driver is at the shop', () => {
+    const [p] = planFires([delivery('a', 30)], [{ id: 7, backAt: NOW }], NOW);
+    expect(p).toMatchObject({ orderId: 'a', fireAt: NOW, reason: 'now', driverId: 7, lateMinutes: 0 });
+    expect(inMinutes(p.readyAt)).toBe(12);
+  });
+
+  it('holds an order so that it leaves the oven as its driver walks in, not ten minutes before', () => {
+    const [p] = planFires([delivery('a', 45)], [{ id: 7, backAt: at(25) }], NOW);
+    // ready 2 minutes before the driver: fired 25 − 2 − 12 = 11 minutes from now
+    expect(p).toMatchObject({ reason: 'driver', driverId: 7, driverAt: at(25), lateMinutes: 0 });
+    expect(inMinutes(p.fireAt)).toBe(11);
+    expect(inMinutes(p.readyAt)).toBe(23);
+  });
+
+  it('never holds an order past what its promise allows, and says how late the driver makes it', () => {
+    // promised in 40 with 6 minutes of road and 4 of handover: ready by 30 at the latest, fired by 18
+    const [p] = planFires([delivery('a', 40)], [{ id: 7, backAt: at(60) }], NOW);
+    expect(inMinutes(p.fireAt)).toBe(18);
+    expect(inMinutes(p.readyAt)).toBe(30);
+    // the driver is back at 60, leaves with it then, and is at the door at 70: 30 minutes late
+    expect(p.lateMinutes).toBe(30);
+  });
+
+  it('fires at once when nobody is on shift, and a hold of a minute is no hold', () => {
+    expect(planFires([delivery('a', 45)], [], NOW)[0]).toMatchObject({ fireAt: NOW, reason: 'now', driverId: null });
+    // the driver back in 15: ready by 13, fired at 1 minute from now: now
+    expect(planFires([delivery('a', 45)], [{ id: 7, backAt: at(15) }], NOW)[0]).toMatchObject({ fireAt: NOW, reason: 'now' });
+  });
+
+  it('gives the first promise to the first driver back, and the next to the next', () => {
+    const plan = planFires([delivery('late', 60), delivery('soon', 35)], [{ id: 1, backAt: at(30) }, { id: 2, backAt: at(20) }], NOW);
+    const byId = new Map(plan.map((p) => [p.orderId, p]));
+    expect(byId.get('soon')).toMatchObject({ driverId: 2, driverAt: at(20) });
+    expect(byId.get('late')).toMatchObject({ driverId: 1, driverAt: at(30), reason: 'driver' });
+    expect(inMinutes(byId.get('late')!.fireAt)).toBe(30 - 2 - 14); // 2 items queued ahead: 14 minutes
+  });
+
+  it('puts orders promised within minutes of each other on one trip, and the next one on the driver’s next return', () => {
+    const plan = planFires([delivery('a', 30), delivery('b', 33), delivery('c', 70)], [{ id: 7, backAt: NOW }], NOW);
+    const byId = new Map(plan.map((p) => [p.orderId, p]));
+    expect(byId.get('a')!.driverId).toBe(7);
+    expect(byId.get('b')).toMatchObject({ driverId: 7, driverAt: NOW });
+    // the trip leaves when both are ready (b, behind a: 14) + 4 of handover, then 2×6 of road and 2
+    // stops of 3: back at 36; c, behind both (16 minutes of kitchen), is fired to be ready at 34
+    expect(byId.get('c')).toMatchObject({ driverId: 7, driverAt: at(36), reason: 'driver' });
+    expect(inMinutes(byId.get('c')!.fireAt)).toBe(36 - 2 - 16);
+  });
+
+  it('fires a pickup to be ready when its customer comes, and leaves an order for later at its slot’s time', () => {
+    const pickup: WaitingOrder = { id: 'p', fulfilment: 'pickup', promisedAt: at(40), items: 2, roadMinutes: 0 };
+    const later = { ...delivery('l', 90), fixedFireAt: at(60) };
+    const plan = planFires([pickup, later], [{ id: 7, backAt: NOW }], NOW);
+    expect(plan.find((p) => p.orderId === 'p')).toMatchObject({ reason: 'pickup', lateMinutes: 0 });
+    expect(inMinutes(plan.find((p) => p.orderId === 'p')!.fireAt)).toBe(40 - 2 - 12);
+    expect(plan.find((p) => p.orderId === 'l')).toMatchObject({ fireAt: at(60), reason: 'slot' });
+  });
+
+  it('counts the items already in the make line ahead of every waiting order', () => {
+    const [p] = planFires([delivery('a', 30)], [{ id: 7, backAt: NOW }], NOW, 10);
+    // 10 items ahead shared by 2 pizzaiolos: 10 more minutes
+    expect(inMinutes(p.readyAt)).toBe(22);
+    expect(DEFAULT_PLAN_SETTINGS.marginMinutes).toBeGreaterThan(0);
+  });
+});

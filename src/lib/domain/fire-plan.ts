@@ -1,0 +1,167 @@
+// When each waiting order is fired (enters the make line), so that it comes out of the oven as its
+// driver comes back to the shop, not ten minutes before (a cold pizza) nor after (a late one). Pure:
+// the server gives the shop's waiting orders, when each driver on shift is expected back (the
+// same figure the map and the kitchen show beside a driver), the items already in the make line
+// and the clock. Deliveries are matched to drivers in the order of their promises, the first driver
+// back taking the first, and a driver's trip taking up to a few orders promised close together, as
+// dispatch batches them.
+import { DEFAULT_BATCH_SETTINGS } from './dispatch-by-distance.ts';
+import { DEFAULT_ETA_SETTINGS, kitchenMinutes, type EtaSettings } from './eta.ts';
+import type { Fulfilment } from './order-states.ts';
+
+export interface WaitingOrder {
+  id: string;
+  fulfilment: Fulfilment;
+  promisedAt: number;
+  /** Items the kitchen makes (the kitchen's minutes grow with them). */
+  items: number;
+  /** Minutes on the road from the shop to the door (0 for a pickup). */
+  roadMinutes: number;
+  /** An order for later not fired yet: its fire time is its slot's, the plan does not move it. */
+  fixedFireAt?: number | null;
+}
+
+export interface DriverBack {
+  id: number;
+  /** When they are expected at the shop (null: nobody can tell, taken as there now). */
+  backAt: number | null;
+}
+
+export interface PlanSettings {
+  eta: EtaSettings;
+  /** A pizza is planned out of the oven this long before its driver walks in: a driver never waits on the oven. */
+  marginMinutes: number;
+  /** A fire time closer than this to now is now (nobody holds a ticket for a minute). */
+  holdAtLeastMinutes: number;
+  /** A trip takes at most this many orders, promised within this many minutes of the first, each with its stop. */
+  maxPerTrip: number;
+  windowMinutes: number;
+  minutesPerStop: number;
+}
+
+export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
+  eta: DEFAULT_ETA_SETTINGS,
+  marginMinutes: 2,
+  holdAtLeastMinutes: 2,
+  maxPerTrip: DEFAULT_BATCH_SETTINGS.maxPerTrip,
+  windowMinutes: DEFAULT_BATCH_SETTINGS.windowMinutes,
+  minutesPerStop: DEFAULT_BATCH_SETTINGS.minutesPerStop,
+};
+
+/**
+ * Why an order fires when it does: now (nothing to wait for), to meet its driver, to be ready for
+ * its customer's pickup time, or at its slot's time (an order for later).
+ */
+export type FireReason = 'now' | 'driver' | 'pickup' | 'slot';
+
+export interface PlannedFire {
+  orderId: string;
+  fireAt: number;
+  /** When it comes out of the oven, boxed. */
+  readyAt: number;
+  reason: FireReason;
+  /** The driver expected to take it (deliveries), null when nobody is on shift. */
+  driverId: number | null;
+  /** When that driver is expected at the shop for it. */
+  driverAt: number | null;
+  /** Minutes it is expected past its promise (0: on time): the plan knows before the customer waits. */
+  lateMinutes: number;
+}
+
+const MIN = 60_000;
+
+interface Trip {
+  driverId: number;
+  /** When the driver is at the shop for this trip. */
+  at: number;
+  firstPromise: number;
+  orders: number;
+  longestRoad: number;
+  readyAt: number;
+}
+
+/**
+ * The fire time of every waiting order. `itemsInLine`: items fired and not out of the oven yet
+ * (they are ahead of every waiting order). Orders are taken by promise, earliest first.
+ */
+export function planFires(
+  orders: readonly WaitingOrder[],
+  drivers: readonly DriverBack[],
+  now: number,
+  itemsInLine = 0,
+  s: PlanSettings = DEFAULT_PLAN_SETTINGS,
+): PlannedFire[] {
+  // when each driver is free for a new trip, the first back first
+  const free = drivers.map((d) => ({ driverId: d.id, at: Math.max(now, d.backAt ?? now) }));
+  const trips: Trip[] = [];
+  let ahead = Math.max(0, itemsInLine);
+  const out: PlannedFire[] = [];
+  for (const o of [...orders].sort((a, b) => a.promisedAt - b.promisedAt || a.id.localeCompare(b.id))) {
+    const kitchen = kitchenMinutes(ahead, o.items, s.eta) * MIN;
+    const own = kitchenMinutes(0, o.items, s.eta) * MIN;
+    ahead += o.items;
+    const earliestReady = now + kitchen;
+    const fixed = o.fixedFireAt ?? null;
+
+    if (o.fulfilment !== 'delivery') {
+      const target = fixed !== null ? Math.max(fixed + own, earliestReady) : Math.max(earliestReady, o.promisedAt - s.marginMinutes * MIN);
+      out.push(fire(o, now, target, kitchen, fixed, fixed !== null ? 'slot' : 'pickup', null, null, target, s));
+      continue;
+    }
+
+    const handoverAndRoad = (s.eta.handoverMinutes + o.roadMinutes) * MIN;
+    const latestReady = o.promisedAt - handoverAndRoad;
+    // a trip still forming, promised close to this one, or the next driver back
+    let trip = trips.find((t) => t.orders < s.maxPerTrip && Math.abs(o.promisedAt - t.firstPromise) <= s.windowMinutes * MIN);
+    if (!trip && free.length) {
+      free.sort((a, b) => a.at - b.at || a.driverId - b.driverId);
+      const d = free.shift()!;
+      trip = { driverId: d.driverId, at: d.at, firstPromise: o.promisedAt, orders: 0, longestRoad: 0, readyAt: 0 };
+      trips.push(trip);
+    }
+    let target: number;
+    if (fixed !== null) target = Math.max(fixed + own, earliestReady);
+    // nobody on shift: nobody to wait for, the kitchen makes it for its promise as soon as it can
+    else if (!trip) target = earliestReady;
+    else target = Math.max(earliestReady, Math.min(trip.at - s.marginMinutes * MIN, latestReady));
+    if (trip) {
+      const first = trip.orders === 0;
+      trip.orders += 1;
+      trip.readyAt = Math.max(trip.readyAt, target);
+      trip.longestRoad = Math.max(trip.longestRoad, o.roadMinutes);
+      // the driver leaves when the trip's last order is ready, and is back after its doors and the ride back
+      const leaves = Math.max(trip.at, trip.readyAt) + s.eta.handoverMinutes * MIN;
+      const back = leaves + (2 * trip.longestRoad + trip.orders * s.minutesPerStop) * MIN;
+      if (first) free.push({ driverId: trip.driverId, at: back });
+      else free.find((f) => f.driverId === trip.driverId)!.at = back;
+    }
+    const leaves = Math.max(target, trip?.at ?? target);
+    out.push(fire(o, now, target, kitchen, fixed, fixed !== null ? 'slot' : 'driver', trip?.driverId ?? null, trip?.at ?? null, leaves, s, handoverAndRoad));
+  }
+  return out;
+}
+
+function fire(
+  o: WaitingOrder,
+  now: number,
+  target: number,
+  kitchen: number,
+  fixed: number | null,
+  why: FireReason,
+  driverId: number | null,
+  driverAt: number | null,
+  leavesOrCollected: number,
+  s: PlanSettings,
+  afterLeaving = 0,
+): PlannedFire {
+  let fireAt = fixed ?? Math.max(now, target - kitchen);
+  let reason = why;
+  if (fixed === null && fireAt - now < s.holdAtLeastMinutes * MIN) {
+    fireAt = now;
+    reason = 'now';
+  }
+  const readyAt = fixed === null ? Math.max(fireAt + kitchen, target) : target;
+  const at = Math.max(leavesOrCollected, readyAt) + afterLeaving;
+  const lateMinutes = Math.max(0, Math.ceil((at - o.promisedAt) / MIN));
+  return { orderId: o.id, fireAt, readyAt, reason, driverId, driverAt, lateMinutes };
+}
