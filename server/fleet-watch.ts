@@ -1,6 +1,7 @@
 // The managers' map, fed by the socket alone: a shop's drivers (on shift, load, what they carry,
-// where they are, whether their phone is connected) and its evening's figures, pushed to its
-// managers and head office (`fleet:updated`) when a subscription starts, soon after any of its
+// where they are, whether their phone is connected), its plan (when each waiting ticket is fired)
+// and its evening's figures, pushed to its managers and head office (`fleet:updated`; its kitchen
+// gets its drivers and plan, `kitchen:drivers`) when a subscription starts, soon after any of its
 // orders changes (at most once a second per shop), and every FLEET_REFRESH_MS for what changes
 // without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
 // its own sockets only, and reads nothing for a shop nobody here is watching.
@@ -8,6 +9,8 @@ import type { Logger } from 'pino';
 import { roomFor, type FleetUpdate, type KitchenDrivers } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { driversOfShops, type Road } from '../src/lib/server/drivers.ts';
+import { shopPlan } from '../src/lib/server/kitchen/plan.ts';
+import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
 import type { StageFigures } from '../src/lib/domain/speed-of-service.ts';
@@ -28,6 +31,7 @@ export const SPEED_REFRESH_MS = 30_000;
 export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
   pizzeriaId: f.pizzeriaId,
   drivers: f.drivers.filter((d) => d.onShift || d.load).map((d) => ({ id: d.id, name: d.name, backAt: d.backAt })),
+  plan: f.plan,
 });
 
 export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
@@ -50,13 +54,16 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     return figures;
   }
 
+  const road: Road = opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS };
+  /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
   async function fleetOf(shop: number, kitchenOnly = false): Promise<FleetUpdate> {
-    const [drivers, [figures], speed] = await Promise.all([
-      driversOfShops(db, [shop], opts.positions, opts.road),
-      shopFigures(db, [shop], { speed: false }),
+    const [drivers, figures, speed] = await Promise.all([
+      driversOfShops(db, [shop], opts.positions, road),
+      kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
       kitchenOnly ? null : speedOf(shop),
     ]);
-    return { pizzeriaId: shop, drivers, figures: figures ? { ...figures, speed } : null };
+    const plan = await shopPlan(db, shop, drivers, road);
+    return { pizzeriaId: shop, drivers, figures: figures ? { ...figures, speed } : null, plan };
   }
 
   async function push() {

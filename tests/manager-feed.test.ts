@@ -60,7 +60,11 @@ describe("the managers' map, fed by the socket", () => {
     await subscribe(socket, { scope: 'kitchen', pizzeriaId: shop.id });
     const first = await waitUntil(() => heard.at(-1), 5000, 'the first drivers update');
     // on shift, no position yet: nobody can say when
-    expect(first).toEqual({ pizzeriaId: shop.id, drivers: [{ id: expect.any(Number), name: `driver1 ${shop.slug}`, backAt: null }] });
+    expect(first).toEqual({
+      pizzeriaId: shop.id,
+      drivers: [{ id: expect.any(Number), name: `driver1 ${shop.slug}`, backAt: null }],
+      plan: { pizzeriaId: shop.id, at: expect.any(String), fires: [] },
+    });
 
     // 2 km north of the shop (48.86, 2.37) with nothing to deliver: back after the ride
     await share(2000);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Client, connectSocket, placeThroughApi, seededProduct, subscribe } from '../helpers.ts';
 import { live, PHONE, SHOTS, useApp } from './harness.ts';
 import { seriousViolations } from './axe.ts';
 
@@ -75,5 +76,42 @@ describe('an order for later', () => {
     await levers.locator('[data-busy="0"]').click();
     await expect.poll(() => customer.getByTestId('shop-busy').count(), { timeout: 10_000 }).toBe(0);
     await ctx.close();
+  });
+
+  it("the kitchen's wall tablet shows a delivery held for its far driver after the tickets to make now, and the cook can still start it", async () => {
+    const manager = await new Client(app.base).login(app.shop.email('manager'));
+    const driver = await new Client(app.base).login(app.shop.email('driver1'));
+    // a pickup taken before the rush, to make now
+    const pickup = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup' });
+    await manager.post(`/api/shops/${app.shop.id}/busy`, { minutes: 20 });
+    await driver.post('/api/driver/shift', { onShift: true });
+    const phone = await connectSocket(app.base, { cookie: driver.cookie });
+    try {
+      await subscribe(phone, { scope: 'driver' });
+      // 6 km north of the shop, nothing to deliver: back in about 22 minutes
+      const shop = (await app.pool.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0];
+      await new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + 6000 / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      const delivery = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('reine'), quantity: 2 });
+
+      const { page: kitchen } = await app.staffPage(app.shop.email('kitchen'), { width: 1280, height: 800 });
+      await kitchen.goto(`${app.base}/kitchen`);
+      await live(kitchen);
+      const held = kitchen.locator(`[data-number="${delivery.number}"]`);
+      await expect.poll(() => held.getByTestId('fire-at').textContent(), { timeout: 10_000 }).toMatch(/À lancer dans \d+ min · pour driver1 .*, de retour \d\d:\d\d/);
+      // made now first, held after
+      const order = await kitchen.getByTestId('make-line').locator('[data-number]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-number'))));
+      expect(order.indexOf(pickup.number)).toBeLessThan(order.indexOf(delivery.number));
+      await kitchen.screenshot({ path: `${SHOTS}/later-6-kitchen-held-for-driver.png` });
+      expect(await seriousViolations(kitchen), 'the kitchen with a held ticket').toEqual([]);
+
+      // the cook has the last word: started, it is in the oven and held no more
+      await held.getByRole('button', { name: 'Commencer' }).click();
+      await expect.poll(() => held.getAttribute('data-status')).toBe('preparing');
+      expect(await held.getByTestId('fire-at').count()).toBe(0);
+    } finally {
+      phone.disconnect();
+      await driver.post('/api/driver/shift', { onShift: false });
+      await manager.post(`/api/shops/${app.shop.id}/busy`, { minutes: 0 });
+    }
   });
 });

@@ -308,6 +308,29 @@ export interface PrinterStatus {
 export interface KitchenDrivers {
   pizzeriaId: number;
   drivers: Pick<DriverOnMap, 'id' | 'name' | 'backAt'>[];
+  /** When each waiting ticket is fired (src/lib/server/kitchen/plan.ts). */
+  plan: FirePlan;
+}
+
+/** One waiting order's place in the shop's plan. */
+export interface PlannedFireView {
+  orderId: string;
+  /** When it enters the make line (ISO): now, or later to leave the oven as its driver walks in. */
+  fireAt: string;
+  readyAt: string;
+  /** now: nothing to wait for; driver: held to meet its driver; pickup: ready when its customer comes; slot: an order for later. */
+  reason: 'now' | 'driver' | 'pickup' | 'slot';
+  driverId: number | null;
+  driverAt: string | null;
+  /** Minutes past its promise the plan expects (0: on time). */
+  lateMinutes: number;
+}
+
+/** A shop's plan for its waiting tickets, as of `at`. */
+export interface FirePlan {
+  pizzeriaId: number;
+  at: string;
+  fires: PlannedFireView[];
 }
 
 /** A shop's fleet as the managers' map shows it: its drivers tonight and its evening's figures. */
@@ -315,6 +338,8 @@ export interface FleetUpdate {
   pizzeriaId: number;
   drivers: DriverOnMap[];
   figures: ShopFigures | null;
+  /** When each of its waiting tickets is fired. */
+  plan: FirePlan;
 }
 
 /** A shop's evening in figures (GET /api/figures): today, Paris time. */

@@ -1,5 +1,5 @@
 import { OrderBoard } from '$lib/realtime/live.svelte.ts';
-import type { OrderItemView, OrderUpdated, OrderView } from '$lib/realtime/contract.ts';
+import type { FirePlan, OrderItemView, OrderUpdated, OrderView, PlannedFireView } from '$lib/realtime/contract.ts';
 import { CANCELLED_SHOWN_MS, CHANGE_SHOWN_MS, itemChanges, noticeFor, stillShown, type ItemChange, type KitchenColumn } from './ticket-notes.ts';
 
 export type { KitchenColumn } from './ticket-notes.ts';
@@ -16,6 +16,28 @@ export class KitchenBoard extends OrderBoard {
   changed = $state<Record<string, { base: OrderItemView[]; at: number }>>({});
   /** Order id → the column a cancelled ticket was in, and when it was cancelled. */
   cancelled = $state<Record<string, { from: KitchenColumn; at: number }>>({});
+  /** Order id → when the shop's plan fires it (pushed with the drivers, `kitchen:drivers`). */
+  plan = $state<Record<string, PlannedFireView>>({});
+
+  /** The shop's plan, as the hub last pushed it. */
+  setPlan(p: FirePlan) {
+    this.plan = Object.fromEntries(p.fires.map((f) => [f.orderId, f]));
+  }
+
+  /** Until when the plan holds a ticket not started yet (to leave the oven as its driver walks in), or null: make it now. */
+  heldUntil(o: OrderView, nowMs = Date.now()): number | null {
+    const f = this.plan[o.id];
+    if (o.status !== 'received' || !f || f.reason === 'now' || waitingToFire(o)) return null;
+    const at = Date.parse(f.fireAt);
+    return at > nowMs + 30_000 ? at : null;
+  }
+
+  /** When a ticket reaches the make line: received (an order for later: fired), or later when the plan holds it. */
+  private due(o: OrderView): number {
+    const from = Date.parse(madeFrom(o) ?? o.timestamps.created ?? '') || 0;
+    const f = o.status === 'received' ? this.plan[o.id] : undefined;
+    return f && f.reason !== 'now' ? Math.max(from, Date.parse(f.fireAt) || 0) : from;
+  }
 
   /** Applies a live event and says what, if anything, the screen should announce. */
   receive(e: OrderUpdated, nowMs = Date.now()): KitchenNews {
@@ -65,10 +87,11 @@ export class KitchenBoard extends OrderBoard {
 
   /**
    * The column's tickets, urgent ones first, then oldest first, with the cancelled ones it held still
-   * in place; an order for later only once it is fired (until then it is coming).
+   * in place; an order for later only once it is fired (until then it is coming); a ticket the plan
+   * holds comes after those to make now, by its fire time.
    */
   column(status: KitchenColumn): OrderView[] {
-    const since = (o: OrderView) => Date.parse((status === 'received' ? madeFrom(o) : o.timestamps[status]) ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0;
+    const since = (o: OrderView) => (status === 'received' ? this.due(o) : Date.parse(o.timestamps[status] ?? o.timestamps.received ?? o.timestamps.created ?? '') || 0);
     return this.list
       .filter((o) => (o.status === status && !waitingToFire(o)) || (o.status === 'cancelled' && this.cancelled[o.id]?.from === status && !neverFired(o)))
       .sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
@@ -76,10 +99,10 @@ export class KitchenBoard extends OrderBoard {
 
   /**
    * The make line: what is to start and what is in the oven, one flowing list, urgent orders first,
-   * then oldest first (by when it reached the kitchen), with the cancelled ones still in place for a while.
+   * then oldest first (by when it reached the kitchen, or is to be fired), with the cancelled ones still in place for a while.
    */
   get makeLine(): OrderView[] {
-    const since = (o: OrderView) => Date.parse(madeFrom(o) ?? o.timestamps.created ?? '') || 0;
+    const since = (o: OrderView) => this.due(o);
     return [...this.column('received'), ...this.column('preparing')].sort((a, b) => (b.urgent ? 1 : 0) - (a.urgent ? 1 : 0) || since(a) - since(b));
   }
 

@@ -1,0 +1,81 @@
+// The shop's plan, as its kitchen hears it: a delivery is fired to leave the oven as its driver
+// walks back in, not the moment it is taken; with the driver at the shop it is made at once; the
+// kitchen keeps the last word (a held ticket can be started anyway).
+import { describe, expect, it } from 'vitest';
+import type { KitchenDrivers } from '../src/lib/realtime/contract.ts';
+import { seededProduct, Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
+import { useStack } from './services.ts';
+
+const stack = useStack({ env: { LOG_LEVEL: 'error' } });
+const MIN = 60_000;
+
+/** A shop with its first driver on shift and sharing a position, and its kitchen's screen. */
+async function evening(name: string) {
+  const shop = await createShop(stack.pool, name);
+  const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
+  await driver.post('/api/driver/shift', { onShift: true });
+  const phone = await connectSocket(stack.base, { cookie: driver.cookie });
+  stack.sockets.push(phone);
+  await subscribe(phone, { scope: 'driver' });
+  // metres north of the shop (48.86, 2.37)
+  const driverAt = (metresNorth: number) =>
+    new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+  const screen = await connectSocket(stack.base, { cookie: kitchen.cookie });
+  stack.sockets.push(screen);
+  const heard: KitchenDrivers[] = [];
+  screen.on('kitchen:drivers', (e) => heard.push(e));
+  await subscribe(screen, { scope: 'kitchen', pizzeriaId: shop.id });
+  await waitUntil(() => heard.length > 0, 5000, 'the kitchen screen hears its drivers');
+  const driverId = heard[0].drivers[0].id;
+  /** The latest plan heard for an order, once it satisfies `ok`. */
+  const planned = (orderId: string, ok: (f: KitchenDrivers['plan']['fires'][number]) => boolean, what: string) =>
+    waitUntil(() => heard.map((e) => e.plan.fires.find((f) => f.orderId === orderId)).filter((f) => f && ok(f)).at(-1), 8000, what);
+  return { shop, kitchen, manager, driverId, driverAt, heard, planned };
+}
+
+describe("the shop's plan: fired to meet the driver", () => {
+  it('holds a delivery while its driver is far, so that it leaves the oven as the driver walks in; at once once the driver is back', async () => {
+    const e = await evening('plan-far');
+    // a rush: the manager adds 20 minutes to every new promise, so the order can wait for its driver
+    expect((await e.manager.post(`/api/shops/${e.shop.id}/busy`, { minutes: 20 })).status).toBe(200);
+    // 6 km out with nothing to deliver: back in about 22 minutes on a scooter
+    await e.driverAt(6000);
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
+    const { body: order } = await e.kitchen.get(`/api/orders/${placed.id}`);
+    const promisedIn = (Date.parse(order.promisedAt) - Date.now()) / MIN;
+    expect(promisedIn).toBeGreaterThan(30);
+
+    const held = await e.planned(placed.id, (f) => f.reason === 'driver', 'the order held for its driver');
+    expect(held).toMatchObject({ driverId: e.driverId, lateMinutes: 0 });
+    const driverIn = (Date.parse(held!.driverAt!) - Date.now()) / MIN;
+    expect(driverIn).toBeGreaterThan(15);
+    // out of the oven a couple of minutes before the driver, not at once
+    expect((Date.parse(held!.fireAt) - Date.now()) / MIN).toBeGreaterThan(5);
+    expect(Date.parse(held!.readyAt)).toBeLessThanOrEqual(Date.parse(held!.driverAt!));
+    expect(Date.parse(held!.driverAt!) - Date.parse(held!.readyAt)).toBeLessThan(4 * MIN);
+
+    // the driver is back: the next plan fires it now (any order of the shop, or the refresh, brings it)
+    await e.driverAt(20);
+    await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup' });
+    const now = await e.planned(placed.id, (f) => f.reason === 'now', 'the order fired now');
+    expect(Date.parse(now!.fireAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('fires at once with nobody on shift, and a held ticket can still be started by the kitchen, leaving the plan', async () => {
+    const e = await evening('plan-start');
+    await e.manager.post(`/api/shops/${e.shop.id}/busy`, { minutes: 20 });
+    await e.driverAt(6000);
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
+    await e.planned(placed.id, (f) => f.reason === 'driver', 'the order held');
+    // the kitchen has the last word: a quiet oven starts it now
+    await move(e.kitchen, placed.id, 'preparing');
+    await waitUntil(() => { const last = e.heard.at(-1)!; return !last.plan.fires.some((f) => f.orderId === placed.id); }, 8000, 'the started order out of the plan');
+
+    // the driver's shift ends: nobody to wait for, a new delivery is fired at once
+    const driver = await new Client(stack.base).login(e.shop.email('driver1'));
+    expect((await driver.post('/api/driver/shift', { onShift: false })).status).toBe(200);
+    const next = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
+    const fired = await e.planned(next.id, () => true, 'the next order planned');
+    expect(fired).toMatchObject({ reason: 'now', driverId: null });
+  });
+});
