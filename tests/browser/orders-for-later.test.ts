@@ -114,4 +114,26 @@ describe('an order for later', () => {
       await manager.post(`/api/shops/${app.shop.id}/busy`, { minutes: 0 });
     }
   });
+
+  it('a manager fires an order for later now from the live page; the kitchen gets it as a ticket at once', async () => {
+    const { body } = await new Client(app.base).get(`/api/pizzerias/${app.shop.id}/slots?fulfilment=pickup&pizzas=1`);
+    const slot = (body as { slots: { start: string }[] }).slots[8].start;
+    const later = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup', slot });
+    const { page: kitchen } = await app.staffPage(app.shop.email('kitchen'), { width: 1280, height: 800 });
+    await kitchen.goto(`${app.base}/kitchen`);
+    await live(kitchen);
+    expect(await kitchen.getByTestId('make-line').locator(`[data-number="${later.number}"]`).count()).toBe(0);
+
+    const { page: manager } = await app.staffPage(app.shop.email('manager'), { width: 1280, height: 900 });
+    await manager.goto(`${app.base}/manager`);
+    await live(manager);
+    const row = manager.locator(`tr[data-order="${later.id}"]`);
+    expect(await row.getByTestId('fire-time').textContent()).toMatch(/en cuisine à \d\d:\d\d/);
+    await row.scrollIntoViewIfNeeded();
+    await manager.screenshot({ path: `${SHOTS}/later-7-manager-fire-now.png` });
+    expect(await seriousViolations(manager), 'the live page with an order for later').toEqual([]);
+    await row.getByTestId('fire-now').click();
+    await expect.poll(() => row.getByTestId('fire-now').count()).toBe(0);
+    await expect.poll(() => kitchen.getByTestId('make-line').locator(`[data-number="${later.number}"]`).count(), { timeout: 10_000 }).toBe(1);
+  });
 });
