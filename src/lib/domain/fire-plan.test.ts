@@ -72,4 +72,24 @@ describe('planFires', () => {
     expect(inMinutes(p.readyAt)).toBe(22);
     expect(DEFAULT_PLAN_SETTINGS.marginMinutes).toBeGreaterThan(0);
   });
+
+  it('lets an order already started take its driver’s trip, and says when its customer has it', () => {
+    // a ready delivery given to driver 7 (back in 10), a waiting one promised just after it
+    const ready: WaitingOrder = { ...delivery('ready', 30), startedReadyAt: NOW, driverId: 7 };
+    const plan = planFires([ready, delivery('next', 32)], [{ id: 7, backAt: at(10) }, { id: 8, backAt: at(25) }], NOW);
+    const byId = new Map(plan.map((p) => [p.orderId, p]));
+    // it leaves when driver 7 is back (10), 4 of handover, 6 of road: at the door at 20
+    expect(byId.get('ready')).toMatchObject({ reason: 'started', driverId: 7, fireAt: NOW, lateMinutes: 0 });
+    expect(inMinutes(byId.get('ready')!.expectedAt)).toBe(20);
+    // the trip of orders already given to driver 7 takes no other: the next one waits for driver 8
+    expect(byId.get('next')).toMatchObject({ driverId: 8, driverAt: at(25) });
+  });
+
+  it('sees a delivery running late before it is: the driver back after the promise allows', () => {
+    const baking: WaitingOrder = { ...delivery('baking', 25), startedReadyAt: at(5) };
+    const [p] = planFires([baking], [{ id: 7, backAt: at(30) }], NOW);
+    // ready at 5, the driver back at 30, at the door at 40 against a promise of 25
+    expect(p).toMatchObject({ reason: 'started', lateMinutes: 15 });
+    expect(inMinutes(p.expectedAt)).toBe(40);
+  });
 });

@@ -4,7 +4,9 @@
 // same figure the map and the kitchen show beside a driver), the items already in the make line
 // and the clock. Deliveries are matched to drivers in the order of their promises, the first driver
 // back taking the first, and a driver's trip taking up to a few orders promised close together, as
-// dispatch batches them.
+// dispatch batches them. Orders the kitchen started (in the oven, or ready for their driver) are
+// not fired again but take their trips, and every order gets the time its customer is expected to
+// have it: a delivery that will be late is known before it is.
 import { DEFAULT_BATCH_SETTINGS } from './dispatch-by-distance.ts';
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, type EtaSettings } from './eta.ts';
 import type { Fulfilment } from './order-states.ts';
@@ -19,6 +21,14 @@ export interface WaitingOrder {
   roadMinutes: number;
   /** An order for later not fired yet: its fire time is its slot's, the plan does not move it. */
   fixedFireAt?: number | null;
+  /**
+   * An order the kitchen started (in the oven, or ready and waiting for its driver): when it is (or
+   * was) ready. It is not fired again, but it takes its driver's trip, and its customer is told
+   * when the plan expects it.
+   */
+  startedReadyAt?: number | null;
+  /** The driver it is already given to (a ready delivery waiting at the shop for them). */
+  driverId?: number | null;
 }
 
 export interface DriverBack {
@@ -52,7 +62,7 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
  * Why an order fires when it does: now (nothing to wait for), to meet its driver, to be ready for
  * its customer's pickup time, or at its slot's time (an order for later).
  */
-export type FireReason = 'now' | 'driver' | 'pickup' | 'slot';
+export type FireReason = 'now' | 'driver' | 'pickup' | 'slot' | 'started';
 
 export interface PlannedFire {
   orderId: string;
@@ -64,6 +74,8 @@ export interface PlannedFire {
   driverId: number | null;
   /** When that driver is expected at the shop for it. */
   driverAt: number | null;
+  /** When its customer is expected to have it (at the door, or ready at the counter). */
+  expectedAt: number;
   /** Minutes it is expected past its promise (0: on time): the plan knows before the customer waits. */
   lateMinutes: number;
 }
@@ -78,6 +90,8 @@ interface Trip {
   orders: number;
   longestRoad: number;
   readyAt: number;
+  /** Others may join it (not a trip of orders already given to its driver). */
+  open: boolean;
 }
 
 /**
@@ -97,30 +111,41 @@ export function planFires(
   let ahead = Math.max(0, itemsInLine);
   const out: PlannedFire[] = [];
   for (const o of [...orders].sort((a, b) => a.promisedAt - b.promisedAt || a.id.localeCompare(b.id))) {
-    const kitchen = kitchenMinutes(ahead, o.items, s.eta) * MIN;
+    const started = o.startedReadyAt ?? null;
+    // what the kitchen still has to make before this one: the line (itemsInLine) and the waiting orders before it
+    const kitchen = started !== null ? 0 : kitchenMinutes(ahead, o.items, s.eta) * MIN;
     const own = kitchenMinutes(0, o.items, s.eta) * MIN;
-    ahead += o.items;
-    const earliestReady = now + kitchen;
+    if (started === null) ahead += o.items;
+    const earliestReady = started ?? now + kitchen;
     const fixed = o.fixedFireAt ?? null;
 
     if (o.fulfilment !== 'delivery') {
-      const target = fixed !== null ? Math.max(fixed + own, earliestReady) : Math.max(earliestReady, o.promisedAt - s.marginMinutes * MIN);
-      out.push(fire(o, now, target, kitchen, fixed, fixed !== null ? 'slot' : 'pickup', null, null, target, s));
+      const target = started !== null ? started : fixed !== null ? Math.max(fixed + own, earliestReady) : Math.max(earliestReady, o.promisedAt - s.marginMinutes * MIN);
+      out.push(fire(o, now, target, kitchen, started !== null ? now : fixed, started !== null ? 'started' : fixed !== null ? 'slot' : 'pickup', null, null, target, s));
       continue;
     }
 
     const handoverAndRoad = (s.eta.handoverMinutes + o.roadMinutes) * MIN;
     const latestReady = o.promisedAt - handoverAndRoad;
-    // a trip still forming, promised close to this one, or the next driver back
-    let trip = trips.find((t) => t.orders < s.maxPerTrip && Math.abs(o.promisedAt - t.firstPromise) <= s.windowMinutes * MIN);
+    // its own driver's trip (given to them already), a trip still forming promised close to this
+    // one, or the next driver back
+    const given = o.driverId ?? null;
+    let trip = given !== null
+      ? trips.find((t) => t.driverId === given && t.orders < s.maxPerTrip && t.open)
+      : trips.find((t) => t.open && t.orders < s.maxPerTrip && Math.abs(o.promisedAt - t.firstPromise) <= s.windowMinutes * MIN);
     if (!trip && free.length) {
       free.sort((a, b) => a.at - b.at || a.driverId - b.driverId);
-      const d = free.shift()!;
-      trip = { driverId: d.driverId, at: d.at, firstPromise: o.promisedAt, orders: 0, longestRoad: 0, readyAt: 0 };
-      trips.push(trip);
+      const i = given !== null ? free.findIndex((f) => f.driverId === given) : 0;
+      if (i >= 0) {
+        const d = free.splice(i, 1)[0];
+        // a trip with its driver's own orders leaves with them: nobody else joins it
+        trip = { driverId: d.driverId, at: d.at, firstPromise: o.promisedAt, orders: 0, longestRoad: 0, readyAt: 0, open: given === null };
+        trips.push(trip);
+      }
     }
     let target: number;
-    if (fixed !== null) target = Math.max(fixed + own, earliestReady);
+    if (started !== null) target = started;
+    else if (fixed !== null) target = Math.max(fixed + own, earliestReady);
     // nobody on shift: nobody to wait for, the kitchen makes it for its promise as soon as it can
     else if (!trip) target = earliestReady;
     else target = Math.max(earliestReady, Math.min(trip.at - s.marginMinutes * MIN, latestReady));
@@ -136,7 +161,8 @@ export function planFires(
       else free.find((f) => f.driverId === trip.driverId)!.at = back;
     }
     const leaves = Math.max(target, trip?.at ?? target);
-    out.push(fire(o, now, target, kitchen, fixed, fixed !== null ? 'slot' : 'driver', trip?.driverId ?? null, trip?.at ?? null, leaves, s, handoverAndRoad));
+    const why: FireReason = started !== null ? 'started' : fixed !== null ? 'slot' : 'driver';
+    out.push(fire(o, now, target, kitchen, started !== null ? now : fixed, why, trip?.driverId ?? null, trip?.at ?? null, leaves, s, handoverAndRoad));
   }
   return out;
 }
@@ -161,7 +187,7 @@ function fire(
     reason = 'now';
   }
   const readyAt = fixed === null ? Math.max(fireAt + kitchen, target) : target;
-  const at = Math.max(leavesOrCollected, readyAt) + afterLeaving;
-  const lateMinutes = Math.max(0, Math.ceil((at - o.promisedAt) / MIN));
-  return { orderId: o.id, fireAt, readyAt, reason, driverId, driverAt, lateMinutes };
+  const expectedAt = Math.max(leavesOrCollected, readyAt) + afterLeaving;
+  const lateMinutes = Math.max(0, Math.ceil((expectedAt - o.promisedAt) / MIN));
+  return { orderId: o.id, fireAt, readyAt, reason, driverId, driverAt, expectedAt, lateMinutes };
 }

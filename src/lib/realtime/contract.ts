@@ -312,16 +312,21 @@ export interface KitchenDrivers {
   plan: FirePlan;
 }
 
-/** One waiting order's place in the shop's plan. */
+/** One open order's place in the shop's plan (waiting to be fired, in the oven, or ready for its driver). */
 export interface PlannedFireView {
   orderId: string;
   /** When it enters the make line (ISO): now, or later to leave the oven as its driver walks in. */
   fireAt: string;
   readyAt: string;
-  /** now: nothing to wait for; driver: held to meet its driver; pickup: ready when its customer comes; slot: an order for later. */
-  reason: 'now' | 'driver' | 'pickup' | 'slot';
+  /**
+   * now: nothing to wait for; driver: held to meet its driver; pickup: ready when its customer
+   * comes; slot: an order for later; started: in the oven or ready (not fired again, it takes its driver's trip).
+   */
+  reason: 'now' | 'driver' | 'pickup' | 'slot' | 'started';
   driverId: number | null;
   driverAt: string | null;
+  /** When its customer is expected to have it (at the door, or ready at the counter). */
+  expectedAt: string;
   /** Minutes past its promise the plan expects (0: on time). */
   lateMinutes: number;
 }

@@ -1,11 +1,12 @@
 // The shop's plan for its waiting tickets: when each is fired so that it leaves the oven as its
-// driver walks in (src/lib/domain/fire-plan.ts decides). It reads the shop's received orders, the
-// pizzas already in the make line, and its drivers on shift with when each is expected back: the
+// driver walks in (src/lib/domain/fire-plan.ts decides), and when every open order's customer is
+// expected to have it. It reads the shop's received orders, those in the oven and the deliveries
+// ready at the shop, and its drivers on shift with when each is expected back: the
 // same figures the managers' map and the kitchen show beside a driver, so dispatch, the map and
 // the plan see one evening.
 import { planFires, DEFAULT_PLAN_SETTINGS, type PlannedFire } from '../../domain/fire-plan.ts';
 import { distanceM } from '../../domain/geo.ts';
-import { travelMinutes } from '../../domain/eta.ts';
+import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
 import type { DriverOnMap, FirePlan } from '../../realtime/contract.ts';
 import type { Queryable } from '../db.ts';
 import type { Road } from '../drivers.ts';
@@ -16,23 +17,24 @@ const HORIZON_MINUTES = 120;
 const UNKNOWN_DOOR_M = 2000;
 
 export async function shopPlan(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<FirePlan> {
-  const [waiting, line] = await Promise.all([
-    q.query<{ id: string; fulfilment: 'delivery' | 'pickup'; promised_at: Date | null; pizzas: number; door_lat: number | null; door_lng: number | null; lat: number; lng: number; fire_at: Date | null; fired_at: Date | null }>({
-      name: 'plan-waiting',
-      text: `SELECT o.id, o.fulfilment, o.promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng, p.lat, p.lng, o.fire_at, o.fired_at
-               FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
-              WHERE o.pizzeria_id = $1 AND o.status = 'received'
-                AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL OR o.fire_at < now() + make_interval(mins => $2))
-              ORDER BY o.promised_at LIMIT 500`,
-      values: [shop, HORIZON_MINUTES],
-    }),
-    q.query<{ n: number }>({
-      name: 'plan-in-line',
-      text: `SELECT coalesce(sum(pizzas), 0)::int AS n FROM orders WHERE pizzeria_id = $1 AND status = 'preparing'`,
-      values: [shop],
-    }),
-  ]);
-  const orders = waiting.rows.map((o) => ({
+  const { rows } = await q.query<{
+    id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: Date | null; pizzas: number; door_lat: number | null; door_lng: number | null;
+    lat: number; lng: number; fire_at: Date | null; fired_at: Date | null; preparing_at: Date | null; ready_at: Date | null; driver_id: number | null;
+  }>({
+    name: 'plan-orders',
+    // waiting to be fired (an order for later within the horizon), in the oven, or a delivery ready at the shop
+    text: `SELECT o.id, o.status, o.fulfilment, o.promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng, p.lat, p.lng,
+                  o.fire_at, o.fired_at, o.preparing_at, o.ready_at, o.driver_id
+             FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
+            WHERE o.pizzeria_id = $1
+              AND ((o.status = 'received' AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL OR o.fire_at < now() + make_interval(mins => $2)))
+                OR o.status = 'preparing'
+                OR (o.status = 'ready' AND o.fulfilment = 'delivery' AND NOT o.awaiting_decision))
+            ORDER BY o.promised_at LIMIT 1000`,
+    values: [shop, HORIZON_MINUTES],
+  });
+  const own = (pizzas: number) => kitchenMinutes(0, pizzas, road.eta) * 60_000;
+  const orders = rows.map((o) => ({
     id: o.id,
     fulfilment: o.fulfilment,
     promisedAt: (o.promised_at ?? new Date(now)).getTime(),
@@ -43,9 +45,17 @@ export async function shopPlan(q: Queryable, shop: number, drivers: readonly Dri
         : 0,
     // an order for later keeps its slot's fire time (fired already: it is due now)
     fixedFireAt: o.fire_at ? (o.fired_at ?? o.fire_at).getTime() : null,
+    // in the oven: out when its own kitchen time is up (now at the soonest); ready: since then
+    startedReadyAt:
+      o.status === 'ready' ? (o.ready_at ?? new Date(now)).getTime()
+      : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? new Date(now)).getTime() + own(Number(o.pizzas) || 0))
+      : null,
+    driverId: o.status === 'ready' ? o.driver_id : null,
   }));
+  // the pizzas in the oven are ahead of every waiting order
+  const inLine = rows.filter((o) => o.status === 'preparing').reduce((n, o) => n + (Number(o.pizzas) || 0), 0);
   const onShift = drivers.filter((d) => d.onShift).map((d) => ({ id: d.id, backAt: d.backAt ? Date.parse(d.backAt) : null }));
-  const fires = planFires(orders, onShift, now, line.rows[0].n, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
+  const fires = planFires(orders, onShift, now, inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
   return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.map(view) };
 }
 
@@ -57,5 +67,6 @@ const view = (f: PlannedFire) => ({
   reason: f.reason,
   driverId: f.driverId,
   driverAt: iso(f.driverAt),
+  expectedAt: iso(f.expectedAt)!,
   lateMinutes: f.lateMinutes,
 });
