@@ -6,7 +6,7 @@
 // without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
 // its own sockets only, and reads nothing for a shop nobody here is watching.
 import type { Logger } from 'pino';
-import { roomFor, type FleetUpdate, type KitchenDrivers } from '../src/lib/realtime/contract.ts';
+import { roomFor, type FirePlan, type FleetUpdate, type KitchenDrivers, type OrderForecast } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { driversOfShops, type Road } from '../src/lib/server/drivers.ts';
 import { shopPlan } from '../src/lib/server/kitchen/plan.ts';
@@ -42,7 +42,10 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   // the rooms of this hub's own sockets
   const rooms = () => io.sockets.adapter.rooms;
   const watchers = (room: string) => rooms().get(room)?.size ?? 0;
-  const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) + watchers(roomFor.kitchen(shop)) > 0;
+  // the orders followed on a tracking page here, and their shops: the plan tells each when to expect it
+  const tracked = new Map<string, number>();
+  const tracking = (shop: number) => [...tracked.values()].includes(shop);
+  const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) + watchers(roomFor.kitchen(shop)) > 0 || tracking(shop);
 
   const speeds = new Map<number, { at: number; figures: Promise<StageFigures | null> }>();
   function speedOf(shop: number): Promise<StageFigures | null> {
@@ -76,9 +79,24 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
         const fleet = await fleetOf(shop, watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) === 0);
         io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
         io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
+        tellForecasts(fleet.plan);
       } catch (err) {
         log.warn({ err, shop }, 'fleet push failed');
       }
+    }
+  }
+
+  /** Each order followed here hears when the plan expects it: when that moved by a minute or more, or at once on subscribing (`only`). */
+  const told = new Map<string, number>();
+  function tellForecasts(plan: FirePlan, only?: HubSocket) {
+    for (const f of plan.fires) {
+      if (only ? only.data.trackedOrderId !== f.orderId : !rooms().has(roomFor.order(f.orderId))) continue;
+      const minute = Math.round(Date.parse(f.expectedAt) / 60_000);
+      if (!only && told.get(f.orderId) === minute) continue;
+      told.set(f.orderId, minute);
+      const forecast: OrderForecast = { orderId: f.orderId, readyAt: f.readyAt, expectedAt: f.expectedAt, lateMinutes: f.lateMinutes };
+      if (only) only.emit('order:forecast', forecast);
+      else io.local.to(roomFor.order(f.orderId)).emit('order:forecast', forecast);
     }
   }
 
@@ -91,10 +109,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
 
   /** Every shop someone here watches (head office watches them all) is pushed again. */
   async function refreshWatched() {
+    for (const id of tracked.keys()) if (!rooms().has(roomFor.order(id))) {
+      tracked.delete(id);
+      told.delete(id);
+    }
     const shops = watchers(roomFor.hq())
       ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
       : [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
-    for (const shop of shops) touched(shop);
+    for (const shop of new Set([...shops, ...tracked.values()])) touched(shop);
   }
   const every = setInterval(() => void refreshWatched().catch((err) => log.warn({ err }, 'fleet refresh failed')), opts.refreshMs ?? FLEET_REFRESH_MS);
 
@@ -108,6 +130,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
         if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
         else socket.emit('fleet:updated', fleet);
       }
+    },
+    /** A tracking page just subscribed: it hears at once when its order is expected, then as the plan moves. */
+    async track(socket: HubSocket, orderId: string) {
+      const { rows } = await db.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
+      if (!rows[0]) return;
+      tracked.set(orderId, rows[0].pizzeria_id);
+      const fleet = await fleetOf(rows[0].pizzeria_id, true);
+      tellForecasts(fleet.plan, socket);
     },
     close() {
       closed = true;

@@ -107,6 +107,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
         if (req.scope === 'system') void system.push([socket]).catch(() => {});
         const shop = req.scope === 'hq' ? 'all' : req.scope === 'shop' || req.scope === 'kitchen' ? (req.pizzeriaId ?? socket.data.user?.pizzeriaId) : null;
         if (shop) void fleet.sendTo(socket, shop, req.scope === 'kitchen').catch((err) => log.warn({ err }, 'fleet snapshot failed'));
+        if (req.scope === 'order' && socket.data.trackedOrderId) void fleet.track(socket, socket.data.trackedOrderId).catch((err) => log.warn({ err }, 'forecast failed'));
       },
     });
   });

@@ -2,7 +2,7 @@
 // walks back in, not the moment it is taken; with the driver at the shop it is made at once; the
 // kitchen keeps the last word (a held ticket can be started anyway).
 import { describe, expect, it } from 'vitest';
-import type { KitchenDrivers } from '../src/lib/realtime/contract.ts';
+import type { KitchenDrivers, OrderForecast } from '../src/lib/realtime/contract.ts';
 import { seededProduct, Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
@@ -78,5 +78,31 @@ describe("the shop's plan: fired to meet the driver", () => {
     const next = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
     const fired = await e.planned(next.id, () => true, 'the next order planned');
     expect(fired).toMatchObject({ reason: 'now', driverId: null });
+  });
+
+  it("tells the customer's tracking page when the plan expects the order, late before it is late, and again as the evening moves", async () => {
+    const e = await evening('plan-forecast');
+    // no rush lever: promised on the kitchen's queue and the road, but the only driver is 6 km out
+    await e.driverAt(6000);
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
+    const { body: order } = await e.kitchen.get(`/api/orders/${placed.id}`);
+    const tracking = await connectSocket(stack.base, { trackingToken: placed.trackingToken });
+    stack.sockets.push(tracking);
+    const heard: OrderForecast[] = [];
+    tracking.on('order:forecast', (f) => heard.push(f));
+    await subscribe(tracking, { scope: 'order' });
+    const late = await waitUntil(() => heard.find((f) => f.lateMinutes >= 5), 8000, 'a forecast of a late order');
+    expect(late!.orderId).toBe(placed.id);
+    // the promise has not passed yet: the customer hears it before
+    expect(Date.parse(order.promisedAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(late!.expectedAt) - Date.parse(order.promisedAt)).toBeGreaterThanOrEqual(5 * MIN);
+
+    // the driver is back: the next forecast is on time
+    await e.driverAt(20);
+    await move(e.kitchen, placed.id, 'preparing');
+    const onTime = await waitUntil(() => heard.find((f) => f.lateMinutes === 0), 8000, 'a forecast on time');
+    expect(Date.parse(onTime!.expectedAt)).toBeLessThanOrEqual(Date.parse(order.promisedAt));
+    // only its own order: nothing of the shop's other orders
+    expect(new Set(heard.map((f) => f.orderId))).toEqual(new Set([placed.id]));
   });
 });

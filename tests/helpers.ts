@@ -37,6 +37,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     BATCH_MAX_PER_TRIP: '1',
     // drivers of most tests go on shift through the API without a phone; tests/presence.test.ts has phones
     DISPATCH_PRESENT_ONLY: 'false',
+    // the suite's shops keep orders nobody moves: no late notices from the workers' minute timer,
+    // which would write to other files' customers (tests/late-messages.test.ts calls it itself)
+    LATE_NOTICES: 'false',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
     ...RAISED_ORDER_LIMITS,

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { redisTls } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
-import { createPool } from '../src/lib/server/db.ts';
+import { createPool, type Db } from '../src/lib/server/db.ts';
 import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/observability.ts';
@@ -18,8 +18,10 @@ import { startAccountsWorker } from './accounts.worker.ts';
 import { startPrintingWorker } from './printing.worker.ts';
 import { createMailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
-import { connectionFor, createQueues } from '../src/lib/server/queues.ts';
-import { createPositionStore } from '../src/lib/server/positions.ts';
+import { addJob, connectionFor, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { DELAYS_EVERY_MS, lateToTell } from '../src/lib/server/kitchen/delays.ts';
+import type { Road } from '../src/lib/server/drivers.ts';
+import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { reconcile } from './reconciler.ts';
 
@@ -134,6 +136,12 @@ export async function startWorkers(
     foldConsumedStock(db).catch((err) => log.error({ err }, 'folding consumed stock failed, trying again shortly'));
   }, STOCK_FOLD_EVERY_MS);
   folding.unref();
+  // customers told once, before it is, that their order will be late (the shops' plans say so)
+  const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
+  const delays = config.LATE_NOTICES
+    ? setInterval(() => void tellDelays({ db, positions, queues, road }).catch((err) => log.warn({ err }, 'late forecasts failed, trying again shortly')), DELAYS_EVERY_MS)
+    : undefined;
+  delays?.unref();
   return {
     queues,
     workers,
@@ -143,6 +151,7 @@ export async function startWorkers(
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
       clearInterval(folding);
+      clearInterval(delays);
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([reconciling, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
@@ -158,4 +167,11 @@ export async function startWorkers(
       await db.end();
     },
   };
+}
+
+/** Queues one message per order the plans expect late (the job id and the sent messages keep it to one); the orders queued. */
+export async function tellDelays(deps: { db: Db; positions: PositionStore | null; queues: Queues; road: Road }): Promise<string[]> {
+  const late = await lateToTell(deps.db, deps.positions, deps.road);
+  for (const l of late) await addJob(deps.queues.notifications, 'send', { orderId: l.orderId, step: `delayed-${l.lateMinutes}` }, { jobId: jobId.notify(l.orderId, 'delayed') });
+  return late.map((l) => l.orderId);
 }

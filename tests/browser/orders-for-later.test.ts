@@ -136,4 +136,30 @@ describe('an order for later', () => {
     await expect.poll(() => row.getByTestId('fire-now').count()).toBe(0);
     await expect.poll(() => kitchen.getByTestId('make-line').locator(`[data-number="${later.number}"]`).count(), { timeout: 10_000 }).toBe(1);
   });
+
+  it("the customer's tracking page gives a window from the shop's plan, and says the order will be late before it is", async () => {
+    const driver = await new Client(app.base).login(app.shop.email('driver1'));
+    await driver.post('/api/driver/shift', { onShift: true });
+    const phone = await connectSocket(app.base, { cookie: driver.cookie });
+    try {
+      await subscribe(phone, { scope: 'driver' });
+      // the only driver 6 km out: the plan sees the delivery late before the kitchen has started it
+      const shop = (await app.pool.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0];
+      await new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + 6000 / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      const placed = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita') });
+
+      const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+      const customer = await ctx.newPage();
+      await customer.goto(`${app.base}/track/${placed.trackingToken}`);
+      await live(customer);
+      await expect.poll(() => customer.getByTestId('forecast-late').textContent(), { timeout: 10_000 }).toMatch(/Petit retard prévu\s: plutôt vers \d\d:\d\d que \d\d:\d\d/);
+      expect(await customer.getByTestId('window').textContent()).toMatch(/Arrivée prévue entre \d\d:\d\d et \d\d:\d\d/);
+      await customer.screenshot({ path: `${SHOTS}/later-8-tracking-late-forecast-phone.png` });
+      expect(await seriousViolations(customer), 'the tracking page with a late forecast').toEqual([]);
+      await ctx.close();
+    } finally {
+      phone.disconnect();
+      await driver.post('/api/driver/shift', { onShift: false });
+    }
+  });
 });

@@ -246,6 +246,17 @@ export interface ServerToClientEvents {
   'kitchen:drivers': (e: KitchenDrivers) => void;
   /** A shop's printer started failing, or works again (its kitchen, managers and head office). */
   'printer:status': (e: PrinterStatus) => void;
+  /** When the shop's plan expects the customer to have their order (its tracking page), until it leaves the shop. */
+  'order:forecast': (e: OrderForecast) => void;
+}
+
+/** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */
+export interface OrderForecast {
+  orderId: string;
+  readyAt: string;
+  expectedAt: string;
+  /** Minutes past its promise (0: on time). */
+  lateMinutes: number;
 }
 
 export interface ClientToServerEvents {

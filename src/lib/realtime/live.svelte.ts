@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, KitchenDrivers, LowStockAlert, PrinterStatus, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, KitchenDrivers, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -67,6 +67,12 @@ export class LiveConnection {
   onKitchenDrivers(handler: (e: KitchenDrivers) => void): () => void {
     this.socket.on('kitchen:drivers', handler);
     return () => void this.socket.off('kitchen:drivers', handler);
+  }
+
+  /** When the shop's plan expects this order (a tracking page): on subscribing, then as the evening moves. */
+  onForecast(handler: (e: OrderForecast) => void): () => void {
+    this.socket.on('order:forecast', handler);
+    return () => void this.socket.off('order:forecast', handler);
   }
 
   /** A shop's printer started failing, or works again. */

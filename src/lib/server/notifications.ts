@@ -16,10 +16,10 @@ import type { Mailer } from './mailer.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 
 /** The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a new message). */
-export type NotificationStep = 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | `refunded-${number}`;
+export type NotificationStep = 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | `refunded-${number}` | `delayed-${number}`;
 
 /** Steps worth a text message too (the rest go by email only, when there is an address). */
-const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled']);
+const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed']);
 
 interface OrderForMessage {
   number: number;
@@ -71,7 +71,8 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAP
 export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx: { origin: string; eta: EtaSettings; mode: TravelMode }) {
   const { t, price } = createI18n(o.lang);
   const link = `${ctx.origin}/track/${o.token}`;
-  const key = step.startsWith('refunded') ? 'refunded' : step;
+  // `refunded-<cents>`: what was refunded so far; `delayed-<minutes>`: how late the shop's plan expects it
+  const key = step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
   const minutes = o.from && o.to ? Math.max(1, Math.round(travelMinutes(distanceM(o.from, o.to), ctx.mode, ctx.eta))) : null;
   // what happens to the money of a cancelled order: given back, a hold let go, or nothing was taken
   const money =
@@ -82,6 +83,7 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
     number: o.number, name: o.name, shop: o.shop, total: price(o.totalCents), link, minutes: minutes ?? 30,
     receipt: `${link}/receipt`, paid: price(o.paidCents - o.refundedCents), money,
     amount: price(Number(step.split('-')[1] ?? 0)),
+    late: Number(step.split('-')[1] ?? 0),
   };
   const body = (v: typeof vars) => `${t(`notify.${key}.text`, v)}\n\n-- \n${t('notify.footer')}`;
   const text = body(vars);
