@@ -10,6 +10,7 @@ import { roomFor, type FirePlan, type FleetUpdate, type KitchenDrivers, type Ord
 import type { Db } from '../src/lib/server/db.ts';
 import { driversOfShops, type Road } from '../src/lib/server/drivers.ts';
 import { shopPlan } from '../src/lib/server/kitchen/plan.ts';
+import { roadAt } from '../src/lib/server/road-model.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
@@ -60,12 +61,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   const road: Road = opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS };
   /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
   async function fleetOf(shop: number, kitchenOnly = false): Promise<FleetUpdate> {
+    // the road its drivers make at this hour: when each is back, and the plan, from the same figures
+    const shopRoad = await roadAt(db, shop, road);
     const [drivers, figures, speed] = await Promise.all([
-      driversOfShops(db, [shop], opts.positions, road),
+      driversOfShops(db, [shop], opts.positions, shopRoad),
       kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
       kitchenOnly ? null : speedOf(shop),
     ]);
-    const plan = await shopPlan(db, shop, drivers, road);
+    const plan = await shopPlan(db, shop, drivers, shopRoad);
     return { pizzeriaId: shop, drivers, figures: figures ? { ...figures, speed } : null, plan };
   }
 

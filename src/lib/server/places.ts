@@ -2,13 +2,15 @@
 // only when it sent none, the geocoder's; then whether the chosen shop delivers there, and if it
 // does not, which shop does (or the nearest one, for a pickup).
 import type { PlaceOrderRequest } from '../order-requests.ts';
-import { promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
+import { promiseRange } from '../domain/road-speed.ts';
 import { KIND_MINUTES, asapPromise } from '../domain/slots.ts';
 import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
 import { listPizzerias, type Pizzeria } from './catalogue.ts';
 import type { Queryable } from './db.ts';
 import { AppError } from './errors.ts';
+import { learnedRoadOf, roadAt } from './road-model.ts';
 import { GeocoderUnavailable, type Geocoder } from './geocoder.ts';
 
 export type LocationSource = 'pin' | 'device' | 'geocoder' | 'staff';
@@ -90,6 +92,8 @@ export interface ShopForSpot {
   opensAt: string | null;
   /** For a shop that delivers there: the time it would promise now, in minutes (its kitchen's queue and the road). */
   promiseMinutes: number | null;
+  /** The same as the window the customer reads ("25–35 min"): as wide as the shop's past promises say it keeps. */
+  promiseRange: { from: number; to: number } | null;
 }
 
 /**
@@ -105,19 +109,26 @@ export async function shopsForSpot(
   const [shops, queues, loads] = await Promise.all([listPizzerias(q), kitchenQueues(q), slotLoadsAhead(q)]);
   const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
   const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
+  // the road each shop's drivers make at this hour, and the window its past promises kept
+  const base = { mode: opts.mode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS } as const;
+  const roads = new Map(await Promise.all(shops.map(async (s) => [s.id, { road: await roadAt(q, s.id, base, now.getTime()), learned: await learnedRoadOf(q, s.id, base.eta.roadFactor, now.getTime()) }] as const)));
   return shopsByDistance(at, places)
     .map((s) => {
+      const { road, learned } = roads.get(s.id)!;
       const open = !s.openingHours || isOpenAt(s.openingHours, now);
       const next = open || !s.openingHours ? null : nextOpening(s.openingHours, now);
       const delivers = inZone(at, s.zone);
       // as placing promises it: the queue and the road, the manager's busy minutes, the oven's room
       const promise = delivers
         ? asapPromise({
-            ruleMinutes: promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: opts.mode ?? 'scooter' } }, opts.eta),
+            ruleMinutes: promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: road.mode } }, road.eta),
             busyMinutes: s.busyMinutes, need: (opts.pizzas ?? 1) * perPizza, capacity: s.ovenMinutesPerSlot, load: loads.get(s.id) ?? new Map(), now: now.getTime(),
           }).minutes
         : null;
-      return { id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, opensAt: next?.toISOString() ?? null, promiseMinutes: promise };
+      return {
+        id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, opensAt: next?.toISOString() ?? null,
+        promiseMinutes: promise, promiseRange: promise === null ? null : promiseRange(promise, learned),
+      };
     })
     .sort((a, b) => Number(b.delivers) - Number(a.delivers) || Number(b.open) - Number(a.open) || a.distanceM - b.distanceM);
 }

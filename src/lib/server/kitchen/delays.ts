@@ -6,6 +6,7 @@ import type { Db } from '../db.ts';
 import { driversOfShops, type Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
 import { shopPlan } from './plan.ts';
+import { roadAt } from '../road-model.ts';
 
 /** An order expected this many minutes past its promise is worth a message. */
 export const TELL_LATE_MINUTES = 10;
@@ -22,8 +23,9 @@ export async function lateToTell(db: Db, positions: PositionStore | null, road: 
   );
   const late: { orderId: string; lateMinutes: number }[] = [];
   for (const { id } of shops) {
-    const drivers = await driversOfShops(db, [id], positions, road);
-    const plan = await shopPlan(db, id, drivers, road, now);
+    const shopRoad = await roadAt(db, id, road, now);
+    const drivers = await driversOfShops(db, [id], positions, shopRoad);
+    const plan = await shopPlan(db, id, drivers, shopRoad, now);
     for (const f of plan.fires) if (f.lateMinutes >= TELL_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
   }
   if (!late.length) return [];

@@ -18,6 +18,7 @@ import { recordEvent } from './record.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
+import { roadAt } from '../road-model.ts';
 import { asapPromise } from '../../domain/slots.ts';
 
 
@@ -63,7 +64,11 @@ function checkPlacing(input: PlaceOrderInput, actor: OrderActor): void {
 async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions) {
   // the shop, its queue and what it sells of the order, in one read before the transaction: what is
   // read here only prices the order and shapes its promise; the stock is decided by `reserve`
-  const known = await readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId));
+  // and the road its drivers make at this hour (learned from its own deliveries, cached)
+  const [known, road] = await Promise.all([
+    readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId)),
+    roadAt(dbp, input.pizzeriaId, { mode: opts.travelMode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS }),
+  ]);
   // an order for later is for a slot within the shop's hours (planForSlot), whether it is open now or not
   if (input.channel === 'online' && !input.slot) refuseIfClosed(known.shop);
   const check = priceLines(known.catalogue, input.items, input.fulfilment);
@@ -80,9 +85,9 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
     {
       items: pizzas,
       itemsAhead: known.ahead,
-      delivery: spot ? { distanceM: spot.at ? distanceM(known.shop, spot.at) : 2000, mode: opts.travelMode ?? 'scooter' } : null,
+      delivery: spot ? { distanceM: spot.at ? distanceM(known.shop, spot.at) : 2000, mode: road.mode } : null,
     },
-    opts.eta ?? DEFAULT_ETA_SETTINGS,
+    road.eta,
   );
   const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
   const ovenMinutes = ovenMinutesOf(check.priced.lines, known.catalogue);
@@ -92,7 +97,7 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   });
   const distance = spot?.at ? distanceM(known.shop, spot.at) : null;
   const later = input.slot
-    ? planForSlot(input.slot, { shop: known.shop, pizzas, fulfilment: input.fulfilment, distanceM: distance, paysByCard: input.payment === 'online' }, opts.eta)
+    ? planForSlot(input.slot, { shop: known.shop, pizzas, fulfilment: input.fulfilment, distanceM: distance, paysByCard: input.payment === 'online' }, road.eta)
     : null;
   return { shop: known.shop, check, spot, clientAddress, pizzas, promised: asap.minutes, who, ovenMinutes, later };
 }

@@ -4,6 +4,8 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { deliveryPin, getOrder, getOrderIdByToken, itemsAhead } from '$lib/server/orders.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
+import { learnedRoadOf, roadAt } from '$lib/server/road-model.ts';
+import { spreadOf } from '$lib/domain/road-speed.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
@@ -11,13 +13,19 @@ export const load: PageServerLoad = async ({ params, locals }) => {
   if (!id) error(404, 'Order not found');
   const { data: order, lastEventId } = await snapshot((q) => getOrder(q, id));
   if (!order) error(404, 'Order not found');
-  const [shop, menu, pin, ahead] = await Promise.all([
+  const c = config();
+  // the road the shop's drivers make at this hour, and the window its past promises kept
+  const [shop, menu, pin, ahead, road, learned] = await Promise.all([
     getPizzeria(db(), order.pizzeriaId),
     getMenu(db(), order.pizzeriaId, locals.locale),
     deliveryPin(db(), id),
     itemsAhead(db(), order),
+    roadAt(db(), order.pizzeriaId, { mode: c.DELIVERY_MODE, eta: c.eta }),
+    learnedRoadOf(db(), order.pizzeriaId, c.eta.roadFactor),
   ]);
-  const c = config();
   // the driver's position comes live over the socket, and only while they carry this order
-  return { order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin, itemsAhead: ahead, eta: c.eta, travelMode: c.DELIVERY_MODE };
+  return {
+    order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin, itemsAhead: ahead, eta: road.eta, travelMode: c.DELIVERY_MODE,
+    spreadMinutes: spreadOf(learned),
+  };
 };
