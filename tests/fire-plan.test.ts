@@ -3,7 +3,7 @@
 // kitchen keeps the last word (a held ticket can be started anyway).
 import { describe, expect, it } from 'vitest';
 import type { KitchenDrivers, OrderForecast } from '../src/lib/realtime/contract.ts';
-import { seededProduct, Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, address, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -82,9 +82,10 @@ describe("the shop's plan: fired to meet the driver", () => {
 
   it("tells the customer's tracking page when the plan expects the order, late before it is late, and again as the evening moves", async () => {
     const e = await evening('plan-forecast');
-    // no rush lever: promised on the kitchen's queue and the road, but the only driver is 6 km out
-    await e.driverAt(6000);
+    // promised with its driver at the shop; then the driver is sent 6 km out (a delivery far away)
+    await e.driverAt(20);
     const placed = await placeThroughApi(stack.base, { pizzeriaId: e.shop.id, productId: seededProduct('margherita') });
+    await e.driverAt(6000);
     const { body: order } = await e.kitchen.get(`/api/orders/${placed.id}`);
     const tracking = await connectSocket(stack.base, { trackingToken: placed.trackingToken });
     stack.sockets.push(tracking);
@@ -105,4 +106,22 @@ describe("the shop's plan: fired to meet the driver", () => {
     // only its own order: nothing of the shop's other orders
     expect(new Set(heard.map((f) => f.orderId))).toEqual(new Set([placed.id]));
   });
+
+  it('promises a new delivery behind the drivers: its only driver 6 km out, the storefront and the order say later than the rule', async () => {
+    const far = await evening('plan-promise-far');
+    const near = await evening('plan-promise-near');
+    await far.driverAt(6000);
+    await near.driverAt(20);
+    const where = await new Client(stack.base).get(`/api/delivery/where?lat=${address.lat}&lng=${address.lng}`);
+    const seen = (shop: number) => (where.body.shops as { id: number; promiseMinutes: number }[]).find((s) => s.id === shop)!.promiseMinutes;
+    // at the shop: the oven's queue and the road (about 16 minutes, said 20); 6 km out: back in about
+    // 22, then the handover and the road
+    expect(seen(near.shop.id)).toBe(20);
+    expect(seen(far.shop.id)).toBeGreaterThanOrEqual(30);
+    const placed = await placeThroughApi(stack.base, { pizzeriaId: far.shop.id, productId: seededProduct('margherita') });
+    const { body: order } = await far.kitchen.get(`/api/orders/${placed.id}`);
+    const promisedIn = (Date.parse(order.promisedAt) - Date.parse(order.timestamps.created)) / MIN;
+    expect(Math.round(promisedIn)).toBe(seen(far.shop.id));
+  });
 });
+

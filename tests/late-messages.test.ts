@@ -22,14 +22,18 @@ describe('told before it is late', () => {
     const phone = await connectSocket(stack.base, { cookie: driver.cookie });
     stack.sockets.push(phone);
     await subscribe(phone, { scope: 'driver' });
-    // the only driver 9 km out: back in about 33 minutes, the delivery promised in about 20
-    await new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + 9000 / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+    const driverAt = (metresNorth: number) =>
+      new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+    // the driver at the shop when the delivery is promised (in about 20 minutes)
+    await driverAt(20);
 
     const n = randomInt(10_000_000, 99_999_999);
     const customer = { name: 'Lina Morel', phone: `07${n}`, email: `lina${n}@example.test` };
     const r = await new Client(stack.base).post('/api/orders', deliveryOrder(shop.id, [{ productId: seededProduct('margherita'), quantity: 1 }], { customer }));
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const { rows } = await stack.pool.query<{ promised_at: Date }>('SELECT promised_at FROM orders WHERE id = $1', [r.body.id]);
+    // then sent 9 km out: back in about 33 minutes
+    await driverAt(9000);
 
     const deps = { db: stack.pool, positions: createPositionStore(redis, stack.config.QUEUE_PREFIX), queues: stack.workers.queues, road: { mode: stack.config.DELIVERY_MODE, eta: stack.config.eta } };
     expect(await tellDelays(deps)).toContain(r.body.id);

@@ -29,6 +29,7 @@ export function orderRoutes(ctx: ApiContext) {
       limits: ctx.orderLimits,
       clientAddress: req.ip,
       announce: ctx.announce(),
+      positions: ctx.positions,
     });
     // a replay answers 200 with the order the key first placed, as it is now
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');

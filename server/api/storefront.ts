@@ -32,7 +32,7 @@ export function storefrontRoutes(ctx: ApiContext) {
   const whereLimiter = ctx.limiter('where', 10 * 60_000, Math.max(60, config.RATE_LIMIT_ORDERS * 2), { skip: (req) => !!req.user });
   api.anyone.get('/delivery/where', { use: [whereLimiter], query: whereSchema }, async ({ query: q }) => {
     const found = 'lat' in q ? { at: { lat: q.lat, lng: q.lng }, label: null, unavailable: false } : await geocodeForStorefront(ctx.geocoder, q);
-    const shops = found.at ? await shopsForSpot(db, found.at, { pizzas: q.pizzas, eta: config.eta, mode: config.DELIVERY_MODE }) : [];
+    const shops = found.at ? await shopsForSpot(db, found.at, { pizzas: q.pizzas, eta: config.eta, mode: config.DELIVERY_MODE, positions: ctx.positions }) : [];
     return { ...found, shops };
   });
 

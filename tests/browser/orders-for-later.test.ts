@@ -143,10 +143,14 @@ describe('an order for later', () => {
     const phone = await connectSocket(app.base, { cookie: driver.cookie });
     try {
       await subscribe(phone, { scope: 'driver' });
-      // the only driver 6 km out: the plan sees the delivery late before the kitchen has started it
+      // promised with its driver at the shop; then the driver is 6 km out: the plan sees the delivery
+      // late before the kitchen has started it
       const shop = (await app.pool.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0];
-      await new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + 6000 / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      const driverAt = (metresNorth: number) =>
+        new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + metresNorth / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      await driverAt(20);
       const placed = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita') });
+      await driverAt(6000);
 
       const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
       const customer = await ctx.newPage();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PLAN_SETTINGS, planFires, type WaitingOrder } from './fire-plan.ts';
+import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type WaitingOrder } from './fire-plan.ts';
 
 const NOW = Date.parse('2026-11-27T19:30:00Z');
 const MIN = 60_000;
@@ -23,12 +23,12 @@ describe('planFires', () => {
     expect(inMinutes(p.readyAt)).toBe(23);
   });
 
-  it('never holds an order past what its promise allows, and says how late the driver makes it', () => {
-    // promised in 40 with 6 minutes of road and 4 of handover: ready by 30 at the latest, fired by 18
+  it('holds an order for its driver even past its promise (sooner, it would wait cold for the same driver), and says how late', () => {
+    // promised in 40 with 6 minutes of road and 4 of handover, its only driver back at 60
     const [p] = planFires([delivery('a', 40)], [{ id: 7, backAt: at(60) }], NOW);
-    expect(inMinutes(p.fireAt)).toBe(18);
-    expect(inMinutes(p.readyAt)).toBe(30);
-    // the driver is back at 60, leaves with it then, and is at the door at 70: 30 minutes late
+    expect(inMinutes(p.fireAt)).toBe(60 - 2 - 12);
+    expect(inMinutes(p.readyAt)).toBe(58);
+    // the driver leaves with it at 60 and is at the door at 70: 30 minutes late, known now
     expect(p.lateMinutes).toBe(30);
   });
 
@@ -92,4 +92,19 @@ describe('planFires', () => {
     expect(p).toMatchObject({ reason: 'started', lateMinutes: 15 });
     expect(inMinutes(p.expectedAt)).toBe(40);
   });
+
+  it('promises a new delivery from the same plan: the rule when a driver is free, later behind the drivers already taken', () => {
+    const order = { items: 2, roadMinutes: 6 };
+    // a driver at the shop: the rule's 25
+    expect(plannedPromise([], [{ id: 7, backAt: NOW }], order, 25, NOW)).toBe(25);
+    // nobody on shift: the rule
+    expect(plannedPromise([], [], order, 25, NOW)).toBe(25);
+    // the only driver's next trip is for an order promised long before (back at 20, leaving with it
+    // after 4 of handover, back after 12 of road and 3 at the door, at 39): the new one leaves at 39,
+    // 4 of handover and 6 of road, at the door at 49: promised 50
+    expect(plannedPromise([delivery('a', 10)], [{ id: 7, backAt: at(20) }], order, 25, NOW)).toBe(50);
+    // promised close to one already waiting, it rides on that trip
+    expect(plannedPromise([delivery('a', 22)], [{ id: 7, backAt: at(20) }], order, 25, NOW)).toBe(30);
+  });
 });
+

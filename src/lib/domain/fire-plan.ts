@@ -105,6 +105,24 @@ export function planFires(
   itemsInLine = 0,
   s: PlanSettings = DEFAULT_PLAN_SETTINGS,
 ): PlannedFire[] {
+  return planEvening(orders, drivers, now, itemsInLine, s).fires;
+}
+
+/** What is left of the evening once the plan's orders are served: for the promise of the next one. */
+export interface DriversAhead {
+  /** When each driver is free for a new trip, first free first. */
+  free: number[];
+  /** Trips still forming: when their driver is at the shop, the first promise, how many orders. */
+  trips: { at: number; firstPromise: number; orders: number }[];
+}
+
+function planEvening(
+  orders: readonly WaitingOrder[],
+  drivers: readonly DriverBack[],
+  now: number,
+  itemsInLine: number,
+  s: PlanSettings,
+): { fires: PlannedFire[]; ahead: DriversAhead } {
   // when each driver is free for a new trip, the first back first
   const free = drivers.map((d) => ({ driverId: d.id, at: Math.max(now, d.backAt ?? now) }));
   const trips: Trip[] = [];
@@ -126,7 +144,6 @@ export function planFires(
     }
 
     const handoverAndRoad = (s.eta.handoverMinutes + o.roadMinutes) * MIN;
-    const latestReady = o.promisedAt - handoverAndRoad;
     // its own driver's trip (given to them already), a trip still forming promised close to this
     // one, or the next driver back
     const given = o.driverId ?? null;
@@ -148,7 +165,9 @@ export function planFires(
     else if (fixed !== null) target = Math.max(fixed + own, earliestReady);
     // nobody on shift: nobody to wait for, the kitchen makes it for its promise as soon as it can
     else if (!trip) target = earliestReady;
-    else target = Math.max(earliestReady, Math.min(trip.at - s.marginMinutes * MIN, latestReady));
+    // ready as its driver walks in; not sooner even when that is past its promise: out of the oven
+    // earlier, it would only wait cold for the same driver (the plan says how late, to tell the customer)
+    else target = Math.max(earliestReady, trip.at - s.marginMinutes * MIN);
     if (trip) {
       const first = trip.orders === 0;
       trip.orders += 1;
@@ -164,7 +183,55 @@ export function planFires(
     const why: FireReason = started !== null ? 'started' : fixed !== null ? 'slot' : 'driver';
     out.push(fire(o, now, target, kitchen, started !== null ? now : fixed, why, trip?.driverId ?? null, trip?.at ?? null, leaves, s, handoverAndRoad));
   }
-  return out;
+  return {
+    fires: out,
+    ahead: { free: free.map((f) => f.at).sort((a, b) => a - b), trips: trips.filter((t) => t.open).map((t) => ({ at: t.at, firstPromise: t.firstPromise, orders: t.orders })) },
+  };
+}
+
+/** The drivers once the plan's orders are served (`planFires` with the same arguments). */
+export function driversAhead(
+  orders: readonly WaitingOrder[],
+  drivers: readonly DriverBack[],
+  now: number,
+  itemsInLine = 0,
+  s: PlanSettings = DEFAULT_PLAN_SETTINGS,
+): DriversAhead {
+  return planEvening(orders, drivers, now, itemsInLine, s).ahead;
+}
+
+/**
+ * The promise of a delivery taken now behind the plan's orders: on a trip still forming with room
+ * (promised within minutes of its first), else with the first driver free; in minutes said in fives,
+ * never less than the rule's (`ruleMinutes`: the kitchen's queue and the road). `ahead` is taken as
+ * this order takes it (its trip fuller, its driver free later), so that a burst of orders between
+ * two plans is not promised the same driver twice.
+ */
+export function promiseBehind(
+  ahead: DriversAhead,
+  order: Pick<WaitingOrder, 'roadMinutes'>,
+  ruleMinutes: number,
+  now: number,
+  s: PlanSettings = DEFAULT_PLAN_SETTINGS,
+): number {
+  if (!ahead.free.length && !ahead.trips.length) return ruleMinutes;
+  const handoverAndRoad = (s.eta.handoverMinutes + order.roadMinutes) * MIN;
+  const promisedAt = now + ruleMinutes * MIN;
+  // ready as the rule says: its promise less the handover and the road
+  const ready = promisedAt - handoverAndRoad;
+  let leaves: number;
+  const trip = ahead.trips.find((t) => t.orders < s.maxPerTrip && Math.abs(promisedAt - t.firstPromise) <= s.windowMinutes * MIN);
+  if (trip) {
+    trip.orders += 1;
+    leaves = Math.max(trip.at, ready);
+  } else {
+    const at = Math.max(now, ahead.free.shift() ?? now);
+    leaves = Math.max(at, ready);
+    ahead.trips.push({ at, firstPromise: promisedAt, orders: 1 });
+    ahead.free.push(leaves + (2 * order.roadMinutes + s.minutesPerStop) * MIN + s.eta.handoverMinutes * MIN);
+    ahead.free.sort((a, b) => a - b);
+  }
+  return Math.max(ruleMinutes, Math.ceil((leaves + handoverAndRoad - now) / MIN / 5) * 5);
 }
 
 function fire(
@@ -190,4 +257,22 @@ function fire(
   const expectedAt = Math.max(leavesOrCollected, readyAt) + afterLeaving;
   const lateMinutes = Math.max(0, Math.ceil((expectedAt - o.promisedAt) / MIN));
   return { orderId: o.id, fireAt, readyAt, reason, driverId, driverAt, expectedAt, lateMinutes };
+}
+
+/**
+ * The promise of a delivery taken now, from the same plan: when it would reach its customer behind
+ * the orders of the plan (their drivers, the oven), never less than the rule's.
+ */
+export function plannedPromise(
+  open: readonly WaitingOrder[],
+  drivers: readonly DriverBack[],
+  order: Pick<WaitingOrder, 'roadMinutes'>,
+  ruleMinutes: number,
+  now: number,
+  itemsInLine = 0,
+  s: PlanSettings = DEFAULT_PLAN_SETTINGS,
+): number {
+  // no driver on shift: the plan knows nothing the rule does not
+  if (!drivers.length) return ruleMinutes;
+  return promiseBehind(driversAhead(open, drivers, now, itemsInLine, s), order, ruleMinutes, now, s);
 }

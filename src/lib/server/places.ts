@@ -5,12 +5,14 @@ import type { PlaceOrderRequest } from '../order-requests.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { promiseRange } from '../domain/road-speed.ts';
 import { KIND_MINUTES, asapPromise } from '../domain/slots.ts';
-import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
+import { distanceM, inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
 import { listPizzerias, type Pizzeria } from './catalogue.ts';
 import type { Queryable } from './db.ts';
 import { AppError } from './errors.ts';
 import { learnedRoadOf, roadAt } from './road-model.ts';
+import { promiseFromPlan } from './kitchen/promise.ts';
+import type { PositionStore } from './positions.ts';
 import { GeocoderUnavailable, type Geocoder } from './geocoder.ts';
 
 export type LocationSource = 'pin' | 'device' | 'geocoder' | 'staff';
@@ -103,7 +105,7 @@ export interface ShopForSpot {
 export async function shopsForSpot(
   q: Queryable,
   at: LatLng,
-  opts: { pizzas?: number; eta?: EtaSettings; mode?: TravelMode; now?: Date } = {},
+  opts: { pizzas?: number; eta?: EtaSettings; mode?: TravelMode; now?: Date; positions?: PositionStore | null } = {},
 ): Promise<ShopForSpot[]> {
   const now = opts.now ?? new Date();
   const [shops, queues, loads] = await Promise.all([listPizzerias(q), kitchenQueues(q), slotLoadsAhead(q)]);
@@ -111,17 +113,24 @@ export async function shopsForSpot(
   const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
   // the road each shop's drivers make at this hour, and the window its past promises kept
   const base = { mode: opts.mode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS } as const;
-  const roads = new Map(await Promise.all(shops.map(async (s) => [s.id, { road: await roadAt(q, s.id, base, now.getTime()), learned: await learnedRoadOf(q, s.id, base.eta.roadFactor, now.getTime()) }] as const)));
+  const roads = new Map(await Promise.all(shops.map(async (s) => {
+    const road = await roadAt(q, s.id, base, now.getTime());
+    const learned = await learnedRoadOf(q, s.id, base.eta.roadFactor, now.getTime());
+    // behind the orders its drivers already have, for a shop that delivers here
+    const rule = promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: distanceM(at, s), mode: road.mode } }, road.eta);
+    const planned = inZone(at, s.zone) ? await promiseFromPlan(q, opts.positions ?? null, s, at, rule, road, now.getTime(), false) : rule;
+    return [s.id, { road, learned, planned }] as const;
+  })));
   return shopsByDistance(at, places)
     .map((s) => {
-      const { road, learned } = roads.get(s.id)!;
+      const { learned, planned } = roads.get(s.id)!;
       const open = !s.openingHours || isOpenAt(s.openingHours, now);
       const next = open || !s.openingHours ? null : nextOpening(s.openingHours, now);
       const delivers = inZone(at, s.zone);
       // as placing promises it: the queue and the road, the manager's busy minutes, the oven's room
       const promise = delivers
         ? asapPromise({
-            ruleMinutes: promisedMinutes({ items: opts.pizzas ?? 1, itemsAhead: queues.get(s.id) ?? 0, delivery: { distanceM: s.distanceM, mode: road.mode } }, road.eta),
+            ruleMinutes: planned,
             busyMinutes: s.busyMinutes, need: (opts.pizzas ?? 1) * perPizza, capacity: s.ovenMinutesPerSlot, load: loads.get(s.id) ?? new Map(), now: now.getTime(),
           }).minutes
         : null;

@@ -4,7 +4,7 @@
 // ready at the shop, and its drivers on shift with when each is expected back: the
 // same figures the managers' map and the kitchen show beside a driver, so dispatch, the map and
 // the plan see one evening.
-import { planFires, DEFAULT_PLAN_SETTINGS, type PlannedFire } from '../../domain/fire-plan.ts';
+import { planFires, DEFAULT_PLAN_SETTINGS, type DriverBack, type PlannedFire, type WaitingOrder } from '../../domain/fire-plan.ts';
 import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
 import type { DriverOnMap, FirePlan } from '../../realtime/contract.ts';
@@ -16,7 +16,20 @@ const HORIZON_MINUTES = 120;
 /** A door without a position is taken this far from the shop (as the promise does). */
 const UNKNOWN_DOOR_M = 2000;
 
+/** What the plan is made of: the shop's open orders, its drivers on shift, the pizzas in the oven. */
+export interface PlanInputs {
+  orders: WaitingOrder[];
+  drivers: DriverBack[];
+  inLine: number;
+}
+
 export async function shopPlan(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<FirePlan> {
+  const inputs = await planInputs(q, shop, drivers, road, now);
+  const fires = planFires(inputs.orders, inputs.drivers, now, inputs.inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
+  return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.map(view) };
+}
+
+export async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
   const { rows } = await q.query<{
     id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: Date | null; pizzas: number; door_lat: number | null; door_lng: number | null;
     lat: number; lng: number; fire_at: Date | null; fired_at: Date | null; preparing_at: Date | null; ready_at: Date | null; driver_id: number | null;
@@ -55,9 +68,12 @@ export async function shopPlan(q: Queryable, shop: number, drivers: readonly Dri
   // the pizzas in the oven are ahead of every waiting order
   const inLine = rows.filter((o) => o.status === 'preparing').reduce((n, o) => n + (Number(o.pizzas) || 0), 0);
   const onShift = drivers.filter((d) => d.onShift).map((d) => ({ id: d.id, backAt: d.backAt ? Date.parse(d.backAt) : null }));
-  const fires = planFires(orders, onShift, now, inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
-  return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.map(view) };
+  return { orders, drivers: onShift, inLine };
 }
+
+/** Where a new order's door is on the road from the shop, in minutes (the rule's distance when it has no position). */
+export const roadMinutesTo = (shop: { lat: number; lng: number }, door: { lat: number; lng: number } | null, road: Road) =>
+  travelMinutes(door ? distanceM(shop, door) : UNKNOWN_DOOR_M, road.mode, road.eta);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const view = (f: PlannedFire) => ({

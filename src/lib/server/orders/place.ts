@@ -19,6 +19,8 @@ import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaC
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
+import { promiseFromPlan } from '../kitchen/promise.ts';
+import type { PositionStore } from '../positions.ts';
 import { asapPromise } from '../../domain/slots.ts';
 
 
@@ -46,6 +48,8 @@ export interface PlaceOptions {
   limits?: OrderLimits;
   /** The client's address (req.ip), counted by the limits. */
   clientAddress?: string;
+  /** Where the drivers are (Redis): a delivery is promised behind the drivers the shop's plan has taken. */
+  positions?: PositionStore | null;
 }
 
 /** Who may place it, and whether it is whole: refused before anything is read. */
@@ -81,7 +85,7 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   // (an IPv4 address mapped into IPv6 kept as the IPv4 one)
   const clientAddress = actor.kind === 'customer' && opts.clientAddress && isIP(opts.clientAddress) ? opts.clientAddress.replace(/^::ffff:(?=\d+\.)/i, '') : null;
   const pizzas = pizzaCount(check.priced.lines);
-  const promised = promisedMinutes(
+  const rule = promisedMinutes(
     {
       items: pizzas,
       itemsAhead: known.ahead,
@@ -89,6 +93,8 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
     },
     road.eta,
   );
+  // a delivery: behind the orders the shop's drivers already have (its plan), not only the oven's queue
+  const promised = spot ? await promiseFromPlan(dbp, opts.positions ?? null, known.shop, spot.at, rule, road) : rule;
   const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
   const ovenMinutes = ovenMinutesOf(check.priced.lines, known.catalogue);
   // as soon as possible: the rule, what the manager added in a rush, and later still when the oven is full

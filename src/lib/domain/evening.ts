@@ -1,0 +1,214 @@
+// An evening of one shop in virtual time, to measure its rules rather than guess: the same customers
+// (placed at the same minutes, at the same doors) served twice, once firing every order the moment
+// it is taken and once as the shop's plan fires it (src/lib/domain/fire-plan.ts). The kitchen and
+// the road keep their own pace: cooks take a little more or less than the rule says, and the road
+// is slower in the rush and never exactly the estimate, which only the plan's estimates ignore.
+// The second also promises from the plan (behind the drivers its orders already have), as the shop
+// does now; the first promises on the oven's queue and the road alone, as it did before.
+// Pure and seeded: one seed gives one evening; `npm run simulate -- --evening` prints the table.
+import { DEFAULT_ETA_SETTINGS, kitchenMinutes, promisedMinutes, travelMinutes, type EtaSettings } from './eta.ts';
+import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type WaitingOrder } from './fire-plan.ts';
+import { distanceM, type LatLng } from './geo.ts';
+import { KIND_MINUTES } from './slots.ts';
+
+export type FirePolicy = 'at_once' | 'planned';
+
+export interface EveningOptions {
+  seed: number;
+  /** Orders in the evening (18:30 to 22:30, most of them between 19:30 and 21:00). */
+  orders: number;
+  drivers: number;
+  /** Pizzaiolos making at once. */
+  cooks: number;
+  /** Doors up to this far from the shop. */
+  radiusM: number;
+  eta?: EtaSettings;
+}
+
+export interface EveningFigures {
+  policy: FirePolicy;
+  delivered: number;
+  /** Share delivered by the promised time. */
+  promiseKept: number;
+  /** Minutes between promised and delivered: mean absolute, and the 90th percentile of the absolute. */
+  etaMae: number;
+  etaP90: number;
+  /** Minutes a ready order waited at the shop for its driver (a pizza going cold): mean and 90th percentile. */
+  waitMean: number;
+  waitP90: number;
+  /** Minutes from order to door, mean. */
+  doorMean: number;
+  ordersPerDriverHour: number;
+  ordersPerTrip: number;
+}
+
+const STEP = 0.25; // minutes
+const START = 18.5 * 60;
+const END = 22.5 * 60;
+const HANDOVER = 1; // minutes from a driver at the shop with the bags to leaving
+const STOP = 2; // minutes at a door
+
+/** mulberry32: a small seeded generator, the same numbers for the same seed on every machine. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Customer { id: string; at: number; door: LatLng; items: number; cookFactor: number; roadFactor: number }
+
+/** The evening's customers: when each orders (a rush from 19:30 to 21:00), where, how many pizzas, and how the kitchen and the road will really go for them. */
+function customersOf(o: EveningOptions): Customer[] {
+  const rnd = random(o.seed);
+  const shop = { lat: 48.86, lng: 2.37 };
+  const out: Customer[] = [];
+  for (let i = 0; i < o.orders; i++) {
+    // 70 % in the rush, the rest spread over the evening
+    const at = rnd() < 0.7 ? 19.5 * 60 + rnd() * 90 : START + rnd() * (END - START - 30);
+    const r = o.radiusM * Math.sqrt(0.05 + 0.95 * rnd());
+    const bearing = rnd() * 2 * Math.PI;
+    const door = { lat: shop.lat + (r * Math.cos(bearing)) / 111_320, lng: shop.lng + (r * Math.sin(bearing)) / (111_320 * Math.cos((shop.lat * Math.PI) / 180)) };
+    const items = 1 + Math.floor(rnd() * 3);
+    // a cook 15 % either way of the rule; the road 25 % either way, and 20 % slower in the rush
+    const cookFactor = 0.85 + rnd() * 0.3;
+    const rush = at >= 19.5 * 60 && at <= 21 * 60 ? 1.2 : 1;
+    out.push({ id: `c${i}`, at, door, items, cookFactor, roadFactor: rush * (0.75 + rnd() * 0.5) });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+interface Order extends Customer {
+  promisedAt: number;
+  firedAt: number | null;
+  readyAt: number | null;
+  leftAt: number | null;
+  deliveredAt: number | null;
+  driver: number | null;
+}
+
+interface Driver { id: number; freeAt: number; expectedBack: number; trips: number }
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
+};
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** One evening under one policy. */
+export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigures {
+  const eta = o.eta ?? DEFAULT_ETA_SETTINGS;
+  const shop = { lat: 48.86, lng: 2.37 };
+  const road = (a: LatLng, b: LatLng) => travelMinutes(distanceM(a, b), 'scooter', eta);
+  const orders: Order[] = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null }));
+  const drivers: Driver[] = Array.from({ length: o.drivers }, (_, i) => ({ id: i + 1, freeAt: START, expectedBack: START, trips: 0 }));
+  const cooks: number[] = Array.from({ length: o.cooks }, () => START);
+  const kitchenQueue: Order[] = [];
+  let next = 0;
+  for (let now = START; now <= END + 180; now += STEP) {
+    // new orders, promised as the shop promises: the queue ahead and the road, in fives; with the
+    // plan, behind the drivers its orders already have too
+    while (next < orders.length && orders[next].at <= now) {
+      const c = orders[next++];
+      const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c).reduce((n, x) => n + x.items, 0);
+      const rule = promisedMinutes({ items: c.items, itemsAhead: ahead, delivery: { distanceM: distanceM(shop, c.door), mode: 'scooter' } }, eta);
+      c.promisedAt = c.at + (policy === 'planned' ? plannedPromise(planOrders(orders.slice(0, next - 1)), driversBack(), { roadMinutes: road(shop, c.door) }, rule, now * 60_000, inLine(), { ...DEFAULT_PLAN_SETTINGS, eta }) : rule);
+    }
+    const placed = orders.slice(0, next);
+    // firing: at once, or when the plan says (it knows the rule's times and the drivers' expected returns)
+    const waiting = placed.filter((x) => x.firedAt === null);
+    if (policy === 'at_once') for (const x of waiting) fire(x, now);
+    else if (waiting.length) {
+      const plan = planFires(planOrders(placed), driversBack(), now * 60_000, inLine(), { ...DEFAULT_PLAN_SETTINGS, eta });
+      const due = new Set(plan.filter((p) => p.fireAt <= now * 60_000).map((p) => p.orderId));
+      for (const x of waiting) if (due.has(x.id)) fire(x, now);
+    }
+    // the kitchen: each cook takes the next fired order and makes its pizzas (3 minutes each, give
+    // or take), then they bake 6 minutes in an oven that holds several, and are boxed in one
+    for (let k = 0; k < cooks.length; k++) {
+      if (cooks[k] > now || !kitchenQueue.length) continue;
+      const x = kitchenQueue.shift()!;
+      const make = KIND_MINUTES.pizza.make * x.items * x.cookFactor;
+      cooks[k] = now + make;
+      x.readyAt = now + make + KIND_MINUTES.pizza.bake + 1;
+    }
+    // the drivers at the shop take the oldest ready orders, up to three promised within 10 minutes of each other
+    for (const d of drivers) {
+      if (d.freeAt > now) continue;
+      const ready = placed.filter((x) => x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
+      if (!ready.length) continue;
+      const trip = ready.filter((x) => x.promisedAt - ready[0].promisedAt <= 10).slice(0, DEFAULT_PLAN_SETTINGS.maxPerTrip);
+      let at = shop;
+      let t = now + HANDOVER;
+      let estimate = now + HANDOVER;
+      const left = [...trip];
+      while (left.length) {
+        left.sort((a, b) => distanceM(at, a.door) - distanceM(at, b.door));
+        const x = left.shift()!;
+        t += road(at, x.door) * x.roadFactor;
+        estimate += road(at, x.door);
+        x.leftAt = now + HANDOVER;
+        x.deliveredAt = t;
+        x.driver = d.id;
+        t += STOP;
+        estimate += STOP;
+        at = x.door;
+      }
+      const back = road(at, shop);
+      d.freeAt = t + back * trip[trip.length - 1].roadFactor;
+      // what the plan can know: the rule's times, not the road's real ones
+      d.expectedBack = estimate + back;
+      d.trips += 1;
+    }
+    // a driver back early or late is seen as back when they are
+    for (const d of drivers) if (d.freeAt <= now) d.expectedBack = now;
+    if (next >= orders.length && orders.every((x) => x.deliveredAt !== null)) break;
+  }
+
+  /** What the plan sees: the orders not gone yet, with the rule's times (ms). */
+  function planOrders(list: Order[]): WaitingOrder[] {
+    return list.filter((x) => x.leftAt === null).map((x) => ({
+      id: x.id, fulfilment: 'delivery', promisedAt: x.promisedAt * 60_000, items: x.items, roadMinutes: road(shop, x.door),
+      startedReadyAt: x.firedAt === null ? null : (x.readyAt ?? x.firedAt + kitchenMinutes(0, x.items, eta)) * 60_000,
+      driverId: x.driver,
+    }));
+  }
+  function driversBack() {
+    return drivers.map((d) => ({ id: d.id, backAt: d.expectedBack * 60_000 }));
+  }
+  function inLine() {
+    return kitchenQueue.reduce((n, x) => n + x.items, 0);
+  }
+  function fire(x: Order, now: number) {
+    x.firedAt = now;
+    kitchenQueue.push(x);
+  }
+
+  const done = orders.filter((x) => x.deliveredAt !== null);
+  const errors = done.map((x) => x.deliveredAt! - x.promisedAt);
+  const waits = done.map((x) => x.leftAt! - x.readyAt!);
+  const trips = drivers.reduce((n, d) => n + d.trips, 0);
+  return {
+    policy,
+    delivered: done.length,
+    promiseKept: done.length ? done.filter((x) => x.deliveredAt! <= x.promisedAt).length / done.length : 0,
+    etaMae: r1(mean(errors.map(Math.abs))),
+    etaP90: r1(pct(errors.map(Math.abs), 0.9)),
+    waitMean: r1(mean(waits)),
+    waitP90: r1(pct(waits, 0.9)),
+    doorMean: r1(mean(done.map((x) => x.deliveredAt! - x.at))),
+    ordersPerDriverHour: r1(done.length / (o.drivers * ((END - START) / 60))),
+    ordersPerTrip: trips ? r1(done.length / trips) : 0,
+  };
+}
+
+/** The same evening under both policies. */
+export function compareEvening(o: EveningOptions): [EveningFigures, EveningFigures] {
+  return [runEvening(o, 'at_once'), runEvening(o, 'planned')];
+}
