@@ -508,14 +508,14 @@ export async function serviceTimes(
   pool: pg.Pool,
   id: string,
   day: string,
-  t: { received: string; started: string; ready: string; collected: string },
+  t: { received: string; started: string; ready: string; collected: string; promised?: string },
   done: (string | null)[] = [],
 ) {
   const at = (hhmmss: string) => `${day} ${hhmmss} Europe/Paris`;
   await pool.query(
     `UPDATE orders SET business_day = $2::date, received_at = $3::timestamptz, preparing_at = $4::timestamptz, ready_at = $5::timestamptz,
-       collected_at = $6::timestamptz, version = version + 1 WHERE id = $1`,
-    [id, day, at(t.received), at(t.started), at(t.ready), at(t.collected)],
+       collected_at = $6::timestamptz, promised_at = coalesce($7::timestamptz, promised_at), version = version + 1 WHERE id = $1`,
+    [id, day, at(t.received), at(t.started), at(t.ready), at(t.collected), t.promised ? at(t.promised) : null],
   );
   const { rows } = await pool.query<{ id: number }>('SELECT id FROM order_items WHERE order_id = $1 ORDER BY id', [id]);
   for (const [i, d] of done.entries()) await pool.query('UPDATE order_items SET done_at = $2::timestamptz WHERE id = $1', [rows[i].id, d === null ? null : at(d)]);

@@ -27,9 +27,9 @@ describe('the speed of service', () => {
       return placed.body.id as string;
     };
     const evening = [
-      [await serve([{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 1 }]), { received: '19:00:00', started: '19:01:00', ready: '19:11:00', collected: '19:13:00' }, ['19:09:00', '19:02:00']],
-      [await serve([{ productId: margherita, quantity: 2 }]), { received: '19:00:00', started: '19:02:00', ready: '19:14:00', collected: '19:20:00' }, [null]],
-      [await serve([{ productId: coca, quantity: 2 }]), { received: '20:00:00', started: '20:04:00', ready: '20:24:00', collected: '20:40:00' }, ['20:05:30']],
+      [await serve([{ productId: margherita, quantity: 1 }, { productId: coca, quantity: 1 }]), { received: '19:00:00', started: '19:01:00', ready: '19:11:00', collected: '19:13:00', promised: '19:15:00' }, ['19:09:00', '19:02:00']],
+      [await serve([{ productId: margherita, quantity: 2 }]), { received: '19:00:00', started: '19:02:00', ready: '19:14:00', collected: '19:20:00', promised: '19:15:00' }, [null]],
+      [await serve([{ productId: coca, quantity: 2 }]), { received: '20:00:00', started: '20:04:00', ready: '20:24:00', collected: '20:40:00', promised: '20:15:00' }, ['20:05:30']],
     ] as const;
     for (const [id, times, done] of evening) await serviceTimes(app.pool, id, DAY, times, [...done]);
     // and one order today, for the live card
@@ -59,8 +59,14 @@ describe('the speed of service', () => {
     expect(await text('[data-group=byStation] tr:has(th:text-is("Four")) td[data-stage=make]')).toMatch(/^10,0 min/);
     expect(await text('[data-group=byStation] tr:has(th:text-is("Froid")) td[data-stage=make]')).toMatch(/^1,3 min/);
     expect(await page.locator('[data-group=byHour] tbody tr').count()).toBe(2);
-    // the charts are drawn (a canvas with something on it)
-    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => c.toDataURL().length > 3000)), { timeout: 15_000 }).toEqual([true, true]);
+    // promised 19:15, 19:15 and 20:15, collected 2 minutes early, 5 and 25 late: one kept in three,
+    // 10.7 minutes off on average, a typical order 5 minutes late
+    expect(await text('[data-testid=promises-kept]')).toBe('33 % 1 sur 3');
+    expect(await text('[data-testid=promises-mae]')).toBe('10,7 min');
+    expect(await text('[data-testid=promises] dl div:last-child dd')).toBe('5 min de retard');
+    expect(await text('[data-testid=road]')).toMatch(/apprise des 0 livraisons .* ± 5 min/);
+    // the charts are drawn (a canvas with something on it): the promises, the road, the hours, the stations
+    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => c.toDataURL().length > 3000)), { timeout: 15_000 }).toEqual([true, true, true, true]);
     await page.screenshot({ path: `${SHOTS}/speed-1-manager-desktop.png`, fullPage: true });
     expect(await seriousViolations(page), 'speed page').toEqual([]);
     await page.setViewportSize({ width: 820, height: 1180 });

@@ -3,6 +3,8 @@ import { actorOf } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { speedOfDay } from '$lib/server/kitchen/speed.ts';
+import { promisesOfDay } from '$lib/server/kitchen/promises.ts';
+import { config } from '$lib/server/config.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
 
@@ -15,6 +17,11 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
   const picked = Number(url.searchParams.get('shop'));
   const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
-  const day = await speedOfDay(db(), actorOf(user), shopId, q.success ? q.data.date : undefined);
-  return { day, shops, badDate: asked !== null && asked !== '' && !q.success };
+  const date = q.success ? q.data.date : undefined;
+  const c = config();
+  const [day, promises] = await Promise.all([
+    speedOfDay(db(), actorOf(user), shopId, date),
+    promisesOfDay(db(), actorOf(user), shopId, { mode: c.DELIVERY_MODE, eta: c.eta }, date),
+  ]);
+  return { day, promises, shops, badDate: asked !== null && asked !== '' && !q.success };
 };

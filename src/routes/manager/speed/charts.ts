@@ -1,8 +1,8 @@
-// The speed-of-service page's two charts, with Chart.js (registered piece by piece, so only bars,
+// The speed-of-service page's charts, with Chart.js (registered piece by piece, so only bars,
 // a line, two axes, the legend and tooltips are shipped): the median of each stage stacked by hour
 // the orders reached the kitchen, with the shop's target for the three; and each station's time from
-// started to done, median and 90th percentile, against the target. Loaded only by the page, after
-// its figures are on screen.
+// started to done, median and 90th percentile, against the target; the gap to the promise by hour;
+// the road's speed as driven against the rule's. Loaded only by the page, after its figures are on screen.
 import type { Chart as ChartType, ChartConfiguration } from 'chart.js';
 import type { ServiceStage, StageFigures } from '$lib/domain/speed-of-service.ts';
 
@@ -56,3 +56,35 @@ export function drawStations(charts: Charts, canvas: HTMLCanvasElement, stations
     options: { indexAxis: 'x', scales: { y: { beginAtZero: true, title: { display: true, text: 'min' } } } },
   });
 }
+
+/** The day's gap to the promise by hour ordered: mean and 90th percentile, in minutes. */
+export function drawPromises(charts: Charts, canvas: HTMLCanvasElement, hours: { hour: number; mae: number | null; p90: number | null }[], names: { mean: string; p90: string }) {
+  draw(charts, canvas, {
+    type: 'bar',
+    data: {
+      labels: hours.map((h) => `${h.hour}h`),
+      datasets: [
+        { label: names.mean, data: hours.map((h) => h.mae), backgroundColor: '#1d4ed8' },
+        { label: names.p90, data: hours.map((h) => h.p90), backgroundColor: '#9db4f0' },
+      ],
+    },
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'min' } } } },
+  });
+}
+
+/** The speed the drivers really made by hour (learned), against the rule's. */
+export function drawRoad(charts: Charts, canvas: HTMLCanvasElement, byHour: (number | null)[], ruleKmh: number, names: { learned: string; rule: string }) {
+  const hours = Array.from({ length: 13 }, (_, i) => i + 11);
+  draw(charts, canvas, {
+    type: 'line',
+    data: {
+      labels: hours.map((h) => `${h}h`),
+      datasets: [
+        { label: names.learned, data: hours.map((h) => byHour[h % 24]), borderColor: '#1b7040', backgroundColor: '#1b7040', spanGaps: true },
+        { label: names.rule, data: hours.map(() => ruleKmh), borderColor: '#222', borderDash: [6, 4], pointRadius: 0, borderWidth: 2 },
+      ],
+    },
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'km/h' } } } },
+  });
+}
+

@@ -1,0 +1,45 @@
+// How a shop kept its promises on a day (src/lib/domain/promise-figures.ts), and the road its
+// drivers really drove hour by hour (src/lib/server/road-model.ts) beside the rule's speed: the
+// speed-of-service page shows both to the shop's managers and head office.
+import { promiseFigures, type PromiseFigures } from '../../domain/promise-figures.ts';
+import type { EtaSettings, TravelMode } from '../../domain/eta.ts';
+import type { Queryable } from '../db.ts';
+import type { StaffActor } from '../orders/actors.ts';
+import { learnedRoadOf } from '../road-model.ts';
+import { checkTakingsReader, todayInParis } from '../takings.ts';
+
+export interface DayPromises {
+  date: string;
+  figures: PromiseFigures;
+  road: {
+    /** km/h learned for each hour of the day (null: too few deliveries, the rule's speed then). */
+    byHour: (number | null)[];
+    /** The rule's speed, for the mode the shops deliver in. */
+    ruleKmh: number;
+    /** Deliveries it was learned from (the last 28 days, one door a trip). */
+    samples: number;
+    /** Minutes either side of a promise the storefront and the tracking page say. */
+    spreadMinutes: number | null;
+  };
+}
+
+export async function promisesOfDay(q: Queryable, actor: StaffActor, pizzeriaId: number, road: { mode: TravelMode; eta: EtaSettings }, date?: string): Promise<DayPromises> {
+  checkTakingsReader(actor, pizzeriaId);
+  const day = date ?? (await todayInParis(q));
+  const [{ rows }, learned] = await Promise.all([
+    q.query<{ hour: number; error: number }>({
+      name: 'day-promises',
+      text: `SELECT extract(hour FROM o.promised_at AT TIME ZONE 'Europe/Paris')::int AS hour,
+                    extract(epoch FROM coalesce(o.delivered_at, o.collected_at) - o.promised_at) / 60 AS error
+               FROM orders o
+              WHERE o.pizzeria_id = $1 AND o.business_day = $2::date AND o.status IN ('delivered', 'collected') AND o.promised_at IS NOT NULL`,
+      values: [pizzeriaId, day],
+    }),
+    learnedRoadOf(q, pizzeriaId, road.eta.roadFactor),
+  ]);
+  return {
+    date: day,
+    figures: promiseFigures(rows.map((r) => ({ hour: r.hour, errorMinutes: Number(r.error) }))),
+    road: { byHour: learned?.byHour ?? Array(24).fill(null), ruleKmh: road.eta.speedKmh[road.mode], samples: learned?.samples ?? 0, spreadMinutes: learned?.spreadMinutes ?? null },
+  };
+}
