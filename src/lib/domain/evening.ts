@@ -7,7 +7,8 @@
 // does now; the first promises on the oven's queue and the road alone, as it did before.
 // Pure and seeded: one seed gives one evening; `npm run simulate -- --evening` prints the table.
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, promisedMinutes, travelMinutes, type EtaSettings } from './eta.ts';
-import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type WaitingOrder } from './fire-plan.ts';
+import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type PlannedFire, type WaitingOrder } from './fire-plan.ts';
+import { SPREAD_RANGE, etaAt, learnRoad, spreadOf, type LearnedRoad, type RoadSample } from './road-speed.ts';
 import { distanceM, type LatLng } from './geo.ts';
 import { KIND_MINUTES } from './slots.ts';
 
@@ -15,10 +16,12 @@ export type FirePolicy = 'at_once' | 'planned';
 
 export interface EveningOptions {
   seed: number;
-  /** Orders in the evening (18:30 to 22:30, most of them between 19:30 and 21:00). */
+  /** Orders in the evening (18:30 to 22:30). */
   orders: number;
+  /** Share of them in the rush, 19:30 to 21:00 (the rest spread over the evening). */
+  rushShare?: number;
   drivers: number;
-  /** Pizzaiolos making at once. */
+  /** Pizzaiolos making at once (the oven holds what they make). */
   cooks: number;
   /** Doors up to this far from the shop. */
   radiusM: number;
@@ -28,14 +31,22 @@ export interface EveningOptions {
 export interface EveningFigures {
   policy: FirePolicy;
   delivered: number;
-  /** Share delivered by the promised time. */
+  /** Share delivered by the end of the window the customer was told (the promise and its spread). */
   promiseKept: number;
-  /** Minutes between promised and delivered: mean absolute, and the 90th percentile of the absolute. */
+  /** The window either side of the promise, in minutes. */
+  spreadMinutes: number;
+  /** Minutes between the first promise and the door: mean absolute, and the 90th percentile of the absolute. */
   etaMae: number;
   etaP90: number;
-  /** Minutes a ready order waited at the shop for its driver (a pizza going cold): mean and 90th percentile. */
+  /** Minutes between what the tracking page said (every 5 minutes until the door) and the door: mean absolute, p90. */
+  liveMae: number;
+  liveP90: number;
+  /** Minutes a ready order waited at the shop for its driver (a pizza going cold): median, mean and 90th percentile. */
+  waitMedian: number;
   waitMean: number;
   waitP90: number;
+  /** Minutes drivers stood at the shop, free, while orders were in the oven: per trip. */
+  driverWaitPerTrip: number;
   /** Minutes from order to door, mean. */
   doorMean: number;
   ordersPerDriverHour: number;
@@ -68,8 +79,8 @@ function customersOf(o: EveningOptions): Customer[] {
   const shop = { lat: 48.86, lng: 2.37 };
   const out: Customer[] = [];
   for (let i = 0; i < o.orders; i++) {
-    // 70 % in the rush, the rest spread over the evening
-    const at = rnd() < 0.7 ? 19.5 * 60 + rnd() * 90 : START + rnd() * (END - START - 30);
+    // most in the rush, the rest spread over the evening
+    const at = rnd() < (o.rushShare ?? 0.7) ? 19.5 * 60 + rnd() * 90 : START + rnd() * (END - START - 30);
     const r = o.radiusM * Math.sqrt(0.05 + 0.95 * rnd());
     const bearing = rnd() * 2 * Math.PI;
     const door = { lat: shop.lat + (r * Math.cos(bearing)) / 111_320, lng: shop.lng + (r * Math.sin(bearing)) / (111_320 * Math.cos((shop.lat * Math.PI) / 180)) };
@@ -84,6 +95,10 @@ function customersOf(o: EveningOptions): Customer[] {
 
 interface Order extends Customer {
   promisedAt: number;
+  /** What the tracking page said, every 5 minutes. */
+  said: number[];
+  /** The road to its door as estimated when it left. */
+  estimatedRoad?: number;
   firedAt: number | null;
   readyAt: number | null;
   leftAt: number | null;
@@ -101,33 +116,53 @@ const pct = (xs: number[], p: number) => {
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
-/** One evening under one policy. */
-export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigures {
-  const eta = o.eta ?? DEFAULT_ETA_SETTINGS;
+/** What an evening leaves behind for the next: its deliveries (the road as driven) and how its promises went. */
+interface History { samples: RoadSample[]; errors: number[] }
+
+/**
+ * One evening under one policy. The plan, as the shop does, promises and fires on the road it learned
+ * from an earlier evening of its own (`learned`); firing at once promises on the rule.
+ */
+export function runEvening(o: EveningOptions, policy: FirePolicy, learned: LearnedRoad | null = null, history?: History): EveningFigures {
+  const base = o.eta ?? DEFAULT_ETA_SETTINGS;
   const shop = { lat: 48.86, lng: 2.37 };
-  const road = (a: LatLng, b: LatLng) => travelMinutes(distanceM(a, b), 'scooter', eta);
-  const orders: Order[] = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null }));
+  const etaAtMinute = (now: number) => (policy === 'planned' ? etaAt(base, 'scooter', learned, Math.floor(now / 60) % 24) : base);
+  const road = (a: LatLng, b: LatLng, now: number) => travelMinutes(distanceM(a, b), 'scooter', etaAtMinute(now));
+  const spread = policy === 'planned' ? spreadOf(learned) : SPREAD_RANGE.min;
+  const orders: Order[] = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null, said: [] }));
   const drivers: Driver[] = Array.from({ length: o.drivers }, (_, i) => ({ id: i + 1, freeAt: START, expectedBack: START, trips: 0 }));
   const cooks: number[] = Array.from({ length: o.cooks }, () => START);
   const kitchenQueue: Order[] = [];
+  let driverIdle = 0;
   let next = 0;
+  let plan: PlannedFire[] = [];
   for (let now = START; now <= END + 180; now += STEP) {
+    const eta = etaAtMinute(now);
+    const settings = { ...DEFAULT_PLAN_SETTINGS, eta };
     // new orders, promised as the shop promises: the queue ahead and the road, in fives; with the
     // plan, behind the drivers its orders already have too
     while (next < orders.length && orders[next].at <= now) {
       const c = orders[next++];
       const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c).reduce((n, x) => n + x.items, 0);
       const rule = promisedMinutes({ items: c.items, itemsAhead: ahead, delivery: { distanceM: distanceM(shop, c.door), mode: 'scooter' } }, eta);
-      c.promisedAt = c.at + (policy === 'planned' ? plannedPromise(planOrders(orders.slice(0, next - 1)), driversBack(), { roadMinutes: road(shop, c.door) }, rule, now * 60_000, inLine(), { ...DEFAULT_PLAN_SETTINGS, eta }) : rule);
+      c.promisedAt = c.at + (policy === 'planned' ? plannedPromise(planOrders(orders.slice(0, next - 1), now), driversBack(), { roadMinutes: road(shop, c.door, now) }, rule, now * 60_000, inLine(), settings) : rule);
     }
     const placed = orders.slice(0, next);
-    // firing: at once, or when the plan says (it knows the rule's times and the drivers' expected returns)
+    // firing: at once, or when the plan says (it knows the estimates and the drivers' expected returns, not the real road)
     const waiting = placed.filter((x) => x.firedAt === null);
+    if (policy === 'planned' && placed.some((x) => x.leftAt === null)) plan = planFires(planOrders(placed, now), driversBack(), now * 60_000, inLine(), settings);
     if (policy === 'at_once') for (const x of waiting) fire(x, now);
     else if (waiting.length) {
-      const plan = planFires(planOrders(placed), driversBack(), now * 60_000, inLine(), { ...DEFAULT_PLAN_SETTINGS, eta });
       const due = new Set(plan.filter((p) => p.fireAt <= now * 60_000).map((p) => p.orderId));
       for (const x of waiting) if (due.has(x.id)) fire(x, now);
+    }
+    // what each tracking page says, every 5 minutes until the door: the plan's time, or the rule's countdown
+    if (Math.abs(now / 5 - Math.round(now / 5)) < 1e-9) {
+      const expected = new Map(plan.map((p) => [p.orderId, p.expectedAt / 60_000]));
+      for (const x of placed) {
+        if (x.deliveredAt !== null && x.deliveredAt <= now) continue;
+        x.said.push(x.leftAt !== null ? x.leftAt + x.estimatedRoad! : policy === 'planned' ? (expected.get(x.id) ?? now) : ruleEstimate(x, now));
+      }
     }
     // the kitchen: each cook takes the next fired order and makes its pizzas (3 minutes each, give
     // or take), then they bake 6 minutes in an oven that holds several, and are boxed in one
@@ -142,7 +177,11 @@ export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigure
     for (const d of drivers) {
       if (d.freeAt > now) continue;
       const ready = placed.filter((x) => x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
-      if (!ready.length) continue;
+      if (!ready.length) {
+        // free at the shop while pizzas are in the oven: waiting for them
+        if (placed.some((x) => x.firedAt !== null && x.leftAt === null)) driverIdle += STEP;
+        continue;
+      }
       const trip = ready.filter((x) => x.promisedAt - ready[0].promisedAt <= 10).slice(0, DEFAULT_PLAN_SETTINGS.maxPerTrip);
       let at = shop;
       let t = now + HANDOVER;
@@ -151,30 +190,33 @@ export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigure
       while (left.length) {
         left.sort((a, b) => distanceM(at, a.door) - distanceM(at, b.door));
         const x = left.shift()!;
-        t += road(at, x.door) * x.roadFactor;
-        estimate += road(at, x.door);
+        const real = travelMinutes(distanceM(at, x.door), 'scooter', base) * x.roadFactor;
+        t += real;
+        estimate += road(at, x.door, now);
         x.leftAt = now + HANDOVER;
+        x.estimatedRoad = estimate - x.leftAt;
         x.deliveredAt = t;
         x.driver = d.id;
+        history?.samples.push({ hour: Math.floor(x.leftAt / 60) % 24, metres: distanceM(at, x.door), minutes: real });
         t += STOP;
         estimate += STOP;
         at = x.door;
       }
-      const back = road(at, shop);
-      d.freeAt = t + back * trip[trip.length - 1].roadFactor;
-      // what the plan can know: the rule's times, not the road's real ones
-      d.expectedBack = estimate + back;
+      d.freeAt = t + travelMinutes(distanceM(at, shop), 'scooter', base) * trip[trip.length - 1].roadFactor;
+      // what the plan can know: the estimates, not the road's real times
+      d.expectedBack = estimate + road(at, shop, now);
       d.trips += 1;
     }
     // a driver back early or late is seen as back when they are
     for (const d of drivers) if (d.freeAt <= now) d.expectedBack = now;
-    if (next >= orders.length && orders.every((x) => x.deliveredAt !== null)) break;
+    if (next >= orders.length && orders.every((x) => x.deliveredAt !== null && x.deliveredAt <= now)) break;
   }
 
-  /** What the plan sees: the orders not gone yet, with the rule's times (ms). */
-  function planOrders(list: Order[]): WaitingOrder[] {
+  /** What the plan sees: the orders not gone yet, with the estimated times (ms). */
+  function planOrders(list: Order[], now: number): WaitingOrder[] {
+    const eta = etaAtMinute(now);
     return list.filter((x) => x.leftAt === null).map((x) => ({
-      id: x.id, fulfilment: 'delivery', promisedAt: x.promisedAt * 60_000, items: x.items, roadMinutes: road(shop, x.door),
+      id: x.id, fulfilment: 'delivery', promisedAt: x.promisedAt * 60_000, items: x.items, roadMinutes: road(shop, x.door, now),
       startedReadyAt: x.firedAt === null ? null : (x.readyAt ?? x.firedAt + kitchenMinutes(0, x.items, eta)) * 60_000,
       driverId: x.driver,
     }));
@@ -185,6 +227,11 @@ export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigure
   function inLine() {
     return kitchenQueue.reduce((n, x) => n + x.items, 0);
   }
+  /** The tracking page's countdown before the plan: the oven (its queue), the handover and the road, by the rule. */
+  function ruleEstimate(x: Order, now: number) {
+    const ready = x.readyAt ?? (x.firedAt ?? now) + kitchenMinutes(inLine(), x.items, base);
+    return Math.max(now, ready) + base.handoverMinutes + road(shop, x.door, now);
+  }
   function fire(x: Order, now: number) {
     x.firedAt = now;
     kitchenQueue.push(x);
@@ -192,23 +239,39 @@ export function runEvening(o: EveningOptions, policy: FirePolicy): EveningFigure
 
   const done = orders.filter((x) => x.deliveredAt !== null);
   const errors = done.map((x) => x.deliveredAt! - x.promisedAt);
+  history?.errors.push(...errors);
+  const live = done.flatMap((x) => x.said.map((said) => Math.abs(said - x.deliveredAt!)));
   const waits = done.map((x) => x.leftAt! - x.readyAt!);
   const trips = drivers.reduce((n, d) => n + d.trips, 0);
   return {
     policy,
     delivered: done.length,
-    promiseKept: done.length ? done.filter((x) => x.deliveredAt! <= x.promisedAt).length / done.length : 0,
+    promiseKept: done.length ? done.filter((x) => x.deliveredAt! <= x.promisedAt + spread).length / done.length : 0,
+    spreadMinutes: spread,
     etaMae: r1(mean(errors.map(Math.abs))),
     etaP90: r1(pct(errors.map(Math.abs), 0.9)),
+    liveMae: r1(mean(live)),
+    liveP90: r1(pct(live, 0.9)),
+    waitMedian: r1(pct(waits, 0.5)),
     waitMean: r1(mean(waits)),
     waitP90: r1(pct(waits, 0.9)),
+    driverWaitPerTrip: trips ? r1(driverIdle / trips) : 0,
     doorMean: r1(mean(done.map((x) => x.deliveredAt! - x.at))),
     ordersPerDriverHour: r1(done.length / (o.drivers * ((END - START) / 60))),
     ordersPerTrip: trips ? r1(done.length / trips) : 0,
   };
 }
 
-/** The same evening under both policies. */
+/**
+ * The same evening under both policies. The plan first learns its road and its window from the shop's
+ * earlier evenings (three, with other customers: other seeds), as the shop learns from its last 28 days.
+ */
 export function compareEvening(o: EveningOptions): [EveningFigures, EveningFigures] {
-  return [runEvening(o, 'at_once'), runEvening(o, 'planned')];
+  const history: History = { samples: [], errors: [] };
+  let learned: LearnedRoad | null = null;
+  for (const earlier of [1, 2, 3]) {
+    runEvening({ ...o, seed: o.seed * 1000 + earlier }, 'planned', learned, history);
+    learned = learnRoad(history.samples, (o.eta ?? DEFAULT_ETA_SETTINGS).roadFactor, history.errors.slice(-o.orders));
+  }
+  return [runEvening(o, 'at_once'), runEvening(o, 'planned', learned)];
 }

@@ -32,10 +32,13 @@ describe('learnRoad', () => {
     expect(learnRoad([...odd, ...trips(20, 10, 7)], 1.35).byHour[20]).toBeNull();
   });
 
-  it('gives the promise the window its history keeps 8 times in 10: at least 5 minutes either side, at most 15', () => {
+  it('gives the promise the window its history keeps 19 times in 20: at least 5 minutes either side, at most 15', () => {
     expect(promiseRange(30, null)).toEqual({ from: 25, to: 35 });
     const steady = learnRoad([], 1.35, [1, -2, 3, 0, 2, -1, 4, 2, 1, 3]);
     expect(steady.spreadMinutes).toBe(5);
+    // 20 deliveries, the 19th furthest 9 minutes off: 10 either side
+    const nine = learnRoad([], 1.35, [...Array(18).fill(2), 9, 30]);
+    expect(nine.spreadMinutes).toBe(10);
     const loose = learnRoad([], 1.35, [2, -8, 9, 12, -3, 11, 7, 10, 14, 30]);
     expect(loose.spreadMinutes).toBe(15);
     expect(promiseRange(30, loose)).toEqual({ from: 15, to: 45 });

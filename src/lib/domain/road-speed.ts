@@ -19,7 +19,7 @@ export interface LearnedRoad {
   /** Over every hour (null: too few deliveries). */
   overall: number | null;
   samples: number;
-  /** Minutes either side of a promise that 8 deliveries in 10 kept to (the customer's window), null without history. */
+  /** Minutes either side of a promise that 19 deliveries in 20 kept to (the customer's window), null without history. */
   spreadMinutes: number | null;
 }
 
@@ -54,12 +54,12 @@ export function learnRoad(samples: readonly RoadSample[], roadFactor: number, pr
     return pool.length >= MIN_SAMPLES ? round1(median(pool.map(speed))) : null;
   });
   const errors = promiseErrors.filter(Number.isFinite).map(Math.abs).sort((a, b) => a - b);
-  const p80 = errors.length >= MIN_SAMPLES ? errors[Math.min(errors.length - 1, Math.ceil(errors.length * 0.8) - 1)] : null;
+  const p95 = errors.length >= MIN_SAMPLES ? errors[Math.min(errors.length - 1, Math.ceil(errors.length * 0.95) - 1)] : null;
   return {
     byHour,
     overall: kept.length >= MIN_SAMPLES ? round1(median(kept.map(speed))) : null,
     samples: kept.length,
-    spreadMinutes: p80 === null ? null : Math.min(SPREAD_RANGE.max, Math.max(SPREAD_RANGE.min, Math.ceil(p80 / 5) * 5)),
+    spreadMinutes: p95 === null ? null : Math.min(SPREAD_RANGE.max, Math.max(SPREAD_RANGE.min, Math.ceil(p95 / 5) * 5)),
   };
 }
 
