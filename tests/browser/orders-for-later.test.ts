@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Client, connectSocket, placeThroughApi, seededProduct, subscribe } from '../helpers.ts';
+import { Client, connectSocket, createShop, placeThroughApi, seededProduct, subscribe } from '../helpers.ts';
 import { live, PHONE, SHOTS, useApp } from './harness.ts';
 import { seriousViolations } from './axe.ts';
 
@@ -166,4 +166,47 @@ describe('an order for later', () => {
       await driver.post('/api/driver/shift', { onShift: false });
     }
   });
+
+  it('a storefront whose shop cannot promise soon tonight offers the neighbour that can, with both promises', async () => {
+    // two shops on the same corner: the slow one's only driver 12 km out, the other's at the shop
+    const [slow, near] = [await createShop(app.pool, 'later-slow'), await createShop(app.pool, 'later-near')];
+    const phones: Awaited<ReturnType<typeof connectSocket>>[] = [];
+    const drivers: Client[] = [];
+    try {
+      for (const [shop, metres] of [[slow, 12_000], [near, 20]] as const) {
+        const driver = await new Client(app.base).login(shop.email('driver1'));
+        drivers.push(driver);
+        await driver.post('/api/driver/shift', { onShift: true });
+        const phone = await connectSocket(app.base, { cookie: driver.cookie });
+        phones.push(phone);
+        await subscribe(phone, { scope: 'driver' });
+        await new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metres / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+      }
+      const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+      const customer = await ctx.newPage();
+      await customer.goto(`${app.base}/?shop=${slow.slug}`);
+      await live(customer);
+      await customer.locator('[data-product=margherita] button').first().click();
+      await customer.fill('input[name=name]', 'Jade Roux');
+      await customer.fill('input[name=phone]', '06 33 44 55 66');
+      await customer.fill('input[name=street]', '5 rue Oberkampf');
+      await customer.fill('input[name=postcode]', '75011');
+      const offer = customer.getByTestId('faster-shop');
+      // the near one (or this file's own shop, on the same corner with nobody on shift: the rule's 20 too)
+      await expect.poll(() => offer.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Plus rapide ce soir\\s: OC Pizza t-later-[a-z0-9-]+ vous livre en environ 20 min, contre \\d+ min chez OC Pizza ${slow.slug}`));
+      const [, other, mine] = /OC Pizza (t-later-[a-z0-9-]+) vous livre .* contre (\d+) min/.exec((await offer.textContent())!)!;
+      expect([near.slug, app.shop.slug]).toContain(other);
+      expect(Number(mine)).toBeGreaterThanOrEqual(45);
+      expect(await customer.getByTestId('promise').textContent()).toContain(`${mine} min`);
+      expect(await offer.getByRole('link').getAttribute('href')).toBe(`/?shop=${other}`);
+      await offer.scrollIntoViewIfNeeded();
+      await customer.screenshot({ path: `${SHOTS}/later-9-storefront-faster-neighbour-phone.png` });
+      expect(await seriousViolations(customer), 'the storefront offering a neighbour').toEqual([]);
+      await ctx.close();
+    } finally {
+      for (const p of phones) p.disconnect();
+      for (const d of drivers) await d.post('/api/driver/shift', { onShift: false });
+    }
+  });
 });
+
