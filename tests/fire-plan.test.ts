@@ -3,7 +3,7 @@
 // kitchen keeps the last word (a held ticket can be started anyway).
 import { describe, expect, it } from 'vitest';
 import type { KitchenDrivers, OrderForecast } from '../src/lib/realtime/contract.ts';
-import { seededProduct, Client, address, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, address, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -12,14 +12,11 @@ const MIN = 60_000;
 /** A shop with its first driver on shift and sharing a position, and its kitchen's screen. */
 async function evening(name: string) {
   const shop = await createShop(stack.pool, name);
-  const [kitchen, manager, driver] = await Promise.all([shop.email('kitchen'), shop.email('manager'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
-  await driver.post('/api/driver/shift', { onShift: true });
-  const phone = await connectSocket(stack.base, { cookie: driver.cookie });
-  stack.sockets.push(phone);
-  await subscribe(phone, { scope: 'driver' });
+  const [kitchen, manager] = await Promise.all([shop.email('kitchen'), shop.email('manager')].map((e) => new Client(stack.base).login(e)));
+  const driver = await driverOnShift(stack.base, shop.email('driver1'));
+  stack.sockets.push(driver.phone);
   // metres north of the shop (48.86, 2.37)
-  const driverAt = (metresNorth: number) =>
-    new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+  const driverAt = driver.at;
   const screen = await connectSocket(stack.base, { cookie: kitchen.cookie });
   stack.sockets.push(screen);
   const heard: KitchenDrivers[] = [];

@@ -171,6 +171,29 @@ export function subscribe(socket: TestSocket, req: Parameters<ClientToServerEven
   return new Promise<any>((resolve) => socket.emit('subscribe', req, resolve));
 }
 
+/**
+ * A driver on shift with their phone connected, as the driver app is: `at(metres)` shares a position
+ * that far north of `from` (a test shop's corner by default) and resolves once the hub took it.
+ */
+export async function driverOnShift(base: string, email: string, from: { lat: number; lng: number } = { lat: 48.86, lng: 2.37 }) {
+  const client = await new Client(base).login(email);
+  await client.post('/api/driver/shift', { onShift: true });
+  const phone = await connectSocket(base, { cookie: client.cookie });
+  await subscribe(phone, { scope: 'driver' });
+  const at = (metresNorth: number) =>
+    new Promise((resolve) => phone.emit('driver:position', { lat: from.lat + metresNorth / 111_200, lng: from.lng, accuracy: 10, at: Date.now() }, resolve as never));
+  return {
+    client,
+    phone,
+    at,
+    /** The phone closed and the shift ended. */
+    async leave() {
+      phone.disconnect();
+      await client.post('/api/driver/shift', { onShift: false });
+    },
+  };
+}
+
 export const SHOPS = { bastille: 1, montmartre: 2, batignolles: 3, montparnasse: 4, canal: 5 } as const;
 
 /** A product of the demo chain by its slug, as the run's seed made it (read once, in the global setup). */

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPositionStore } from '../src/lib/server/positions.ts';
 import { tellDelays } from '../workers/workers.ts';
-import { seededProduct, Client, connectSocket, createShop, deliveryOrder, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, createShop, deliveryOrder, driverOnShift, waitUntil } from './helpers.ts';
 import { useMessages, useStack } from './services.ts';
 
 const messages = useMessages();
@@ -17,13 +17,9 @@ afterAll(() => redis.disconnect());
 describe('told before it is late', () => {
   it('one email and one text, with how late, while the promise has not passed; not again at the next look', async () => {
     const shop = await createShop(stack.pool, 'late-msg');
-    const driver = await new Client(stack.base).login(shop.email('driver1'));
-    await driver.post('/api/driver/shift', { onShift: true });
-    const phone = await connectSocket(stack.base, { cookie: driver.cookie });
-    stack.sockets.push(phone);
-    await subscribe(phone, { scope: 'driver' });
-    const driverAt = (metresNorth: number) =>
-      new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+    const driver = await driverOnShift(stack.base, shop.email('driver1'));
+    stack.sockets.push(driver.phone);
+    const driverAt = driver.at;
     // the driver at the shop when the delivery is promised (in about 20 minutes)
     await driverAt(20);
 

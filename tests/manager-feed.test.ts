@@ -4,7 +4,7 @@
 // drivers are and when each is expected back at the shop.
 import { describe, expect, it } from 'vitest';
 import type { FleetUpdate, KitchenDrivers } from '../src/lib/realtime/contract.ts';
-import { seededProduct, Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
+import { seededProduct, Client, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
@@ -45,13 +45,10 @@ describe("the managers' map, fed by the socket", () => {
 
   it('a kitchen screen hears when each driver is expected back: at once when at the shop, after the ride back when away; never where they are', async () => {
     const shop = await createShop(stack.pool, 'feed-kitchen');
-    const [kitchen, driver] = await Promise.all([shop.email('kitchen'), shop.email('driver1')].map((e) => new Client(stack.base).login(e)));
-    await driver.post('/api/driver/shift', { onShift: true });
-    const phone = await connectSocket(stack.base, { cookie: driver.cookie });
-    stack.sockets.push(phone);
-    await subscribe(phone, { scope: 'driver' });
-    const share = (metresNorth: number) =>
-      new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metresNorth / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const driver = await driverOnShift(stack.base, shop.email('driver1'));
+    stack.sockets.push(driver.phone);
+    const share = driver.at;
 
     const socket = await connectSocket(stack.base, { cookie: kitchen.cookie });
     stack.sockets.push(socket);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Client, connectSocket, createShop, placeThroughApi, seededProduct, subscribe } from '../helpers.ts';
+import { Client, createShop, driverOnShift, placeThroughApi, seededProduct } from '../helpers.ts';
 import { live, PHONE, SHOTS, useApp } from './harness.ts';
 import { seriousViolations } from './axe.ts';
 
@@ -80,17 +80,13 @@ describe('an order for later', () => {
 
   it("the kitchen's wall tablet shows a delivery held for its far driver after the tickets to make now, and the cook can still start it", async () => {
     const manager = await new Client(app.base).login(app.shop.email('manager'));
-    const driver = await new Client(app.base).login(app.shop.email('driver1'));
     // a pickup taken before the rush, to make now
     const pickup = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita'), fulfilment: 'pickup' });
     await manager.post(`/api/shops/${app.shop.id}/busy`, { minutes: 20 });
-    await driver.post('/api/driver/shift', { onShift: true });
-    const phone = await connectSocket(app.base, { cookie: driver.cookie });
+    const driver = await driverOnShift(app.base, app.shop.email('driver1'));
     try {
-      await subscribe(phone, { scope: 'driver' });
       // 6 km north of the shop, nothing to deliver: back in about 22 minutes
-      const shop = (await app.pool.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0];
-      await new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + 6000 / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      await driver.at(6000);
       const delivery = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('reine'), quantity: 2 });
 
       const { page: kitchen } = await app.staffPage(app.shop.email('kitchen'), { width: 1280, height: 800 });
@@ -109,8 +105,7 @@ describe('an order for later', () => {
       await expect.poll(() => held.getAttribute('data-status')).toBe('preparing');
       expect(await held.getByTestId('fire-at').count()).toBe(0);
     } finally {
-      phone.disconnect();
-      await driver.post('/api/driver/shift', { onShift: false });
+      await driver.leave();
       await manager.post(`/api/shops/${app.shop.id}/busy`, { minutes: 0 });
     }
   });
@@ -138,18 +133,16 @@ describe('an order for later', () => {
   });
 
   it("the customer's tracking page gives a window from the shop's plan, and says the order will be late before it is", async () => {
-    const driver = await new Client(app.base).login(app.shop.email('driver1'));
-    await driver.post('/api/driver/shift', { onShift: true });
-    const phone = await connectSocket(app.base, { cookie: driver.cookie });
+    // a shop of its own: what a server read of a shop's drivers is kept 15 s, and this file's shop had
+    // its driver far a moment ago
+    const shop = await createShop(app.pool, 'later-track');
+    const driver = await driverOnShift(app.base, shop.email('driver1'));
     try {
-      await subscribe(phone, { scope: 'driver' });
       // promised with its driver at the shop; then the driver is 6 km out: the plan sees the delivery
       // late before the kitchen has started it
-      const shop = (await app.pool.query<{ lat: number; lng: number }>('SELECT lat, lng FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0];
-      const driverAt = (metresNorth: number) =>
-        new Promise((resolve) => phone.emit('driver:position', { lat: shop.lat + metresNorth / 111_200, lng: shop.lng, accuracy: 10, at: Date.now() }, resolve as never));
+      const driverAt = driver.at;
       await driverAt(20);
-      const placed = await placeThroughApi(app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita') });
+      const placed = await placeThroughApi(app.base, { pizzeriaId: shop.id, productId: seededProduct('margherita') });
       await driverAt(6000);
 
       const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -162,25 +155,19 @@ describe('an order for later', () => {
       expect(await seriousViolations(customer), 'the tracking page with a late forecast').toEqual([]);
       await ctx.close();
     } finally {
-      phone.disconnect();
-      await driver.post('/api/driver/shift', { onShift: false });
+      await driver.leave();
     }
   });
 
   it('a storefront whose shop cannot promise soon tonight offers the neighbour that can, with both promises', async () => {
     // two shops on the same corner: the slow one's only driver 12 km out, the other's at the shop
     const [slow, near] = [await createShop(app.pool, 'later-slow'), await createShop(app.pool, 'later-near')];
-    const phones: Awaited<ReturnType<typeof connectSocket>>[] = [];
-    const drivers: Client[] = [];
+    const drivers: Awaited<ReturnType<typeof driverOnShift>>[] = [];
     try {
       for (const [shop, metres] of [[slow, 12_000], [near, 20]] as const) {
-        const driver = await new Client(app.base).login(shop.email('driver1'));
+        const driver = await driverOnShift(app.base, shop.email('driver1'));
         drivers.push(driver);
-        await driver.post('/api/driver/shift', { onShift: true });
-        const phone = await connectSocket(app.base, { cookie: driver.cookie });
-        phones.push(phone);
-        await subscribe(phone, { scope: 'driver' });
-        await new Promise((resolve) => phone.emit('driver:position', { lat: 48.86 + metres / 111_200, lng: 2.37, accuracy: 10, at: Date.now() }, resolve as never));
+        await driver.at(metres);
       }
       const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
       const customer = await ctx.newPage();
@@ -192,10 +179,11 @@ describe('an order for later', () => {
       await customer.fill('input[name=street]', '5 rue Oberkampf');
       await customer.fill('input[name=postcode]', '75011');
       const offer = customer.getByTestId('faster-shop');
-      // the near one (or this file's own shop, on the same corner with nobody on shift: the rule's 20 too)
-      await expect.poll(() => offer.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Plus rapide ce soir\\s: OC Pizza t-later-[a-z0-9-]+ vous livre en environ 20 min, contre \\d+ min chez OC Pizza ${slow.slug}`));
-      const [, other, mine] = /OC Pizza (t-later-[a-z0-9-]+) vous livre .* contre (\d+) min/.exec((await offer.textContent())!)!;
-      expect([near.slug, app.shop.slug]).toContain(other);
+      // the near one, or another shop of the suite on the same corner that promises as soon (the rule's
+      // 20 minutes for one pizza there: nobody can promise sooner)
+      await expect.poll(() => offer.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Plus rapide ce soir\\s: OC Pizza t-[a-z0-9-]+ vous livre en environ 20 min, contre \\d+ min chez OC Pizza ${slow.slug}`));
+      const [, other, mine] = /OC Pizza (t-[a-z0-9-]+) vous livre .* contre (\d+) min/.exec((await offer.textContent())!)!;
+      expect(other).not.toBe(slow.slug);
       expect(Number(mine)).toBeGreaterThanOrEqual(45);
       expect(await customer.getByTestId('promise').textContent()).toContain(`${mine} min`);
       expect(await offer.getByRole('link').getAttribute('href')).toBe(`/?shop=${other}`);
@@ -204,8 +192,7 @@ describe('an order for later', () => {
       expect(await seriousViolations(customer), 'the storefront offering a neighbour').toEqual([]);
       await ctx.close();
     } finally {
-      for (const p of phones) p.disconnect();
-      for (const d of drivers) await d.post('/api/driver/shift', { onShift: false });
+      for (const d of drivers) await d.leave();
     }
   });
 });

@@ -57,12 +57,11 @@ describe('planFires', () => {
     expect(inMinutes(byId.get('c')!.fireAt)).toBe(36 - 2 - 16);
   });
 
-  it('fires a pickup to be ready when its customer comes, and leaves an order for later at its slot’s time', () => {
+  it('makes a pickup at once (its customer may come early), and leaves an order for later at its slot’s time', () => {
     const pickup: WaitingOrder = { id: 'p', fulfilment: 'pickup', promisedAt: at(40), items: 2, roadMinutes: 0 };
     const later = { ...delivery('l', 90), fixedFireAt: at(60) };
     const plan = planFires([pickup, later], [{ id: 7, backAt: NOW }], NOW);
-    expect(plan.find((p) => p.orderId === 'p')).toMatchObject({ reason: 'pickup', lateMinutes: 0 });
-    expect(inMinutes(plan.find((p) => p.orderId === 'p')!.fireAt)).toBe(40 - 2 - 12);
+    expect(plan.find((p) => p.orderId === 'p')).toMatchObject({ reason: 'now', fireAt: NOW, lateMinutes: 0 });
     expect(plan.find((p) => p.orderId === 'l')).toMatchObject({ fireAt: at(60), reason: 'slot' });
   });
 

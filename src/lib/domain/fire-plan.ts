@@ -4,7 +4,7 @@
 // same figure the map and the kitchen show beside a driver), the items already in the make line
 // and the clock. Deliveries are matched to drivers in the order of their promises, the first driver
 // back taking the first, and a driver's trip taking up to a few orders promised close together, as
-// dispatch batches them. Orders the kitchen started (in the oven, or ready for their driver) are
+// dispatch batches them; a pickup is made at once. Orders the kitchen started (in the oven, or ready for their driver) are
 // not fired again but take their trips, and every order gets the time its customer is expected to
 // have it: a delivery that will be late is known before it is.
 import { DEFAULT_BATCH_SETTINGS } from './dispatch-by-distance.ts';
@@ -59,10 +59,10 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
 };
 
 /**
- * Why an order fires when it does: now (nothing to wait for), to meet its driver, to be ready for
- * its customer's pickup time, or at its slot's time (an order for later).
+ * Why an order fires when it does: now (nothing to wait for, a pickup), to meet its driver, at its
+ * slot's time (an order for later), or it is started already.
  */
-export type FireReason = 'now' | 'driver' | 'pickup' | 'slot' | 'started';
+export type FireReason = 'now' | 'driver' | 'slot' | 'started';
 
 export interface PlannedFire {
   orderId: string;
@@ -138,8 +138,9 @@ function planEvening(
     const fixed = o.fixedFireAt ?? null;
 
     if (o.fulfilment !== 'delivery') {
-      const target = started !== null ? started : fixed !== null ? Math.max(fixed + own, earliestReady) : Math.max(earliestReady, o.promisedAt - s.marginMinutes * MIN);
-      out.push(fire(o, now, target, kitchen, started !== null ? now : fixed, started !== null ? 'started' : fixed !== null ? 'slot' : 'pickup', null, null, target, s));
+      // a pickup is made at once: its customer may come early, and nobody waits for a driver
+      const target = started !== null ? started : fixed !== null ? Math.max(fixed + own, earliestReady) : earliestReady;
+      out.push(fire(o, now, target, kitchen, started !== null ? now : fixed, started !== null ? 'started' : fixed !== null ? 'slot' : 'now', null, null, target, s));
       continue;
     }
 

@@ -330,10 +330,10 @@ export interface PlannedFireView {
   fireAt: string;
   readyAt: string;
   /**
-   * now: nothing to wait for; driver: held to meet its driver; pickup: ready when its customer
-   * comes; slot: an order for later; started: in the oven or ready (not fired again, it takes its driver's trip).
+   * now: nothing to wait for (a pickup is always made at once); driver: held to meet its driver;
+   * slot: an order for later; started: in the oven or ready (not fired again, it takes its driver's trip).
    */
-  reason: 'now' | 'driver' | 'pickup' | 'slot' | 'started';
+  reason: 'now' | 'driver' | 'slot' | 'started';
   driverId: number | null;
   driverAt: string | null;
   /** When its customer is expected to have it (at the door, or ready at the counter). */
