@@ -35,13 +35,23 @@ async function readLearned(q: Queryable, shop: number, roadFactor: number): Prom
   );
 }
 
-/** What the shop's own deliveries taught of the road (null when it cannot be read: the rule then). */
+/**
+ * What the shop's own deliveries taught of the road (null when it cannot be read: the rule then).
+ * Past ROAD_REFRESH_MS it is read again in the background while the last reading still answers, so
+ * no order waits for 28 days of deliveries to be read.
+ */
 export function learnedRoadOf(q: Queryable, shop: number, roadFactor: number, now = Date.now()): Promise<LearnedRoad | null> {
   const held = cache.get(shop);
   if (held && now - held.at < ROAD_REFRESH_MS) return held.learned;
   const learned = readLearned(q, shop, roadFactor).catch(() => null);
-  cache.set(shop, { at: now, learned });
-  return learned;
+  if (!held) {
+    cache.set(shop, { at: now, learned });
+    return learned;
+  }
+  held.at = now;
+  // a reading that failed keeps the last one
+  void learned.then((l) => l && cache.set(shop, { at: now, learned: Promise.resolve(l) }));
+  return held.learned;
 }
 
 /** The road of a shop at this hour: the speed its drivers make now, the settings' rule without history. */
