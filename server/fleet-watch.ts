@@ -84,7 +84,7 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
         io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
         tellForecasts(fleet.plan);
       } catch (err) {
-        log.warn({ err, shop }, 'fleet push failed');
+        if (!closed) log.warn({ err, shop }, 'fleet push failed');
       }
     }
   }
@@ -100,6 +100,15 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
       const forecast: OrderForecast = { orderId: f.orderId, readyAt: f.readyAt, expectedAt: f.expectedAt, lateMinutes: f.lateMinutes };
       if (only) only.emit('order:forecast', forecast);
       else io.local.to(roomFor.order(f.orderId)).emit('order:forecast', forecast);
+    }
+  }
+
+  /** A snapshot still being read when the hub stops fails with the pool it read from: that is the stop, not a fault. */
+  async function unlessClosed(work: () => Promise<void>) {
+    try {
+      await work();
+    } catch (err) {
+      if (!closed) throw err;
     }
   }
 
@@ -127,20 +136,24 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     touched,
     /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's) at once; a kitchen screen its cut. */
     async sendTo(socket: HubSocket, shop: number | 'all', kitchen = false) {
-      const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
-      for (const s of shops) {
-        const fleet = await fleetOf(s, kitchen);
-        if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
-        else socket.emit('fleet:updated', fleet);
-      }
+      await unlessClosed(async () => {
+        const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
+        for (const s of shops) {
+          const fleet = await fleetOf(s, kitchen);
+          if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
+          else socket.emit('fleet:updated', fleet);
+        }
+      });
     },
     /** A tracking page just subscribed: it hears at once when its order is expected, then as the plan moves. */
     async track(socket: HubSocket, orderId: string) {
-      const { rows } = await db.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
-      if (!rows[0]) return;
-      tracked.set(orderId, rows[0].pizzeria_id);
-      const fleet = await fleetOf(rows[0].pizzeria_id, true);
-      tellForecasts(fleet.plan, socket);
+      await unlessClosed(async () => {
+        const { rows } = await db.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
+        if (!rows[0]) return;
+        tracked.set(orderId, rows[0].pizzeria_id);
+        const fleet = await fleetOf(rows[0].pizzeria_id, true);
+        tellForecasts(fleet.plan, socket);
+      });
     },
     close() {
       closed = true;
