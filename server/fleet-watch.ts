@@ -8,9 +8,8 @@
 import type { Logger } from 'pino';
 import { roomFor, type FirePlan, type FleetUpdate, type KitchenDrivers, type OrderForecast } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { driversOfShops, type Road } from '../src/lib/server/drivers.ts';
-import { shopPlan } from '../src/lib/server/kitchen/plan.ts';
-import { roadAt } from '../src/lib/server/road-model.ts';
+import type { Road } from '../src/lib/server/drivers.ts';
+import { planOf, readEvening } from '../src/lib/server/kitchen/plan.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
@@ -62,14 +61,12 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
   async function fleetOf(shop: number, kitchenOnly = false): Promise<FleetUpdate> {
     // the road its drivers make at this hour: when each is back, and the plan, from the same figures
-    const shopRoad = await roadAt(db, shop, road);
-    const [drivers, figures, speed] = await Promise.all([
-      driversOfShops(db, [shop], opts.positions, shopRoad),
+    const [evening, figures, speed] = await Promise.all([
+      readEvening(db, shop, opts.positions, road),
       kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
       kitchenOnly ? null : speedOf(shop),
     ]);
-    const plan = await shopPlan(db, shop, drivers, shopRoad);
-    return { pizzeriaId: shop, drivers, figures: figures ? { ...figures, speed } : null, plan };
+    return { pizzeriaId: shop, drivers: evening.drivers, figures: figures ? { ...figures, speed } : null, plan: planOf(shop, evening) };
   }
 
   async function push() {

@@ -3,10 +3,9 @@
 // email, and a text) saying by how much, while there is still time to wait or call the shop. Its
 // tracking page says it live already (the hubs push the plan); this is for the customer who closed it.
 import type { Db } from '../db.ts';
-import { driversOfShops, type Road } from '../drivers.ts';
+import type { Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
-import { shopPlan } from './plan.ts';
-import { roadAt } from '../road-model.ts';
+import { planOf, readEvening } from './plan.ts';
 
 /** An order expected this many minutes past its promise is worth a message. */
 export const TELL_LATE_MINUTES = 10;
@@ -23,9 +22,7 @@ export async function lateToTell(db: Db, positions: PositionStore | null, road: 
   );
   const late: { orderId: string; lateMinutes: number }[] = [];
   for (const { id } of shops) {
-    const shopRoad = await roadAt(db, id, road, now);
-    const drivers = await driversOfShops(db, [id], positions, shopRoad);
-    const plan = await shopPlan(db, id, drivers, shopRoad, now);
+    const plan = planOf(id, await readEvening(db, id, positions, road, now), now);
     for (const f of plan.fires) if (f.lateMinutes >= TELL_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
   }
   if (!late.length) return [];

@@ -9,7 +9,9 @@ import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
 import type { DriverOnMap, FirePlan } from '../../realtime/contract.ts';
 import type { Queryable } from '../db.ts';
-import type { Road } from '../drivers.ts';
+import { driversOfShops, type Road } from '../drivers.ts';
+import type { PositionStore } from '../positions.ts';
+import { roadAt } from '../road-model.ts';
 
 /** An order for later is in the plan once it fires within this (the kitchen's "coming" strip shows the next two hours). */
 const HORIZON_MINUTES = 120;
@@ -23,13 +25,28 @@ export interface PlanInputs {
   inLine: number;
 }
 
-export async function shopPlan(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<FirePlan> {
-  const inputs = await planInputs(q, shop, drivers, road, now);
+/** A shop's evening as its plan reads it: the road its drivers make at this hour, its drivers (when each is back), and the plan's inputs. */
+export interface ShopEvening {
+  road: Road;
+  drivers: DriverOnMap[];
+  inputs: PlanInputs;
+}
+
+/** Reads a shop's evening: the one read the map, the kitchen, the promise and the late notices share. */
+export async function readEvening(q: Queryable, shop: number, positions: PositionStore | null, base: Road, now = Date.now()): Promise<ShopEvening> {
+  const road = await roadAt(q, shop, base, now);
+  const drivers = await driversOfShops(q, [shop], positions, road);
+  return { road, drivers, inputs: await planInputs(q, shop, drivers, road, now) };
+}
+
+/** The plan of a shop's evening, as its screens get it. */
+export function planOf(shop: number, evening: ShopEvening, now = Date.now()): FirePlan {
+  const { inputs, road } = evening;
   const fires = planFires(inputs.orders, inputs.drivers, now, inputs.inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
   return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.map(view) };
 }
 
-export async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
+async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
   const { rows } = await q.query<{
     id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: Date | null; pizzas: number; door_lat: number | null; door_lng: number | null;
     lat: number; lng: number; fire_at: Date | null; fired_at: Date | null; preparing_at: Date | null; ready_at: Date | null; driver_id: number | null;

@@ -6,9 +6,9 @@
 import { DEFAULT_PLAN_SETTINGS, driversAhead, promiseBehind, type DriversAhead } from '../../domain/fire-plan.ts';
 import type { LatLng } from '../../domain/geo.ts';
 import type { Queryable } from '../db.ts';
-import { driversOfShops, type Road } from '../drivers.ts';
+import type { Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
-import { planInputs, roadMinutesTo } from './plan.ts';
+import { readEvening, roadMinutesTo } from './plan.ts';
 
 export const AHEAD_REFRESH_MS = 15_000;
 const cache = new Map<number, { at: number; ahead: Promise<DriversAhead | null> }>();
@@ -31,11 +31,8 @@ export async function promiseFromPlan(
   const settings = { ...DEFAULT_PLAN_SETTINGS, eta: road.eta };
   let held = cache.get(shop.id);
   if (!held || now - held.at >= AHEAD_REFRESH_MS) {
-    const ahead = driversOfShops(q, [shop.id], positions, road)
-      .then(async (drivers) => {
-        const inputs = await planInputs(q, shop.id, drivers, road, now);
-        return inputs.drivers.length ? driversAhead(inputs.orders, inputs.drivers, now, inputs.inLine, settings) : null;
-      })
+    const ahead = readEvening(q, shop.id, positions, road, now)
+      .then(({ inputs }) => (inputs.drivers.length ? driversAhead(inputs.orders, inputs.drivers, now, inputs.inLine, settings) : null))
       .catch(() => null);
     held = { at: now, ahead };
     cache.set(shop.id, held);
