@@ -6,10 +6,11 @@
 // without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
 // its own sockets only, and reads nothing for a shop nobody here is watching.
 import type { Logger } from 'pino';
-import { roomFor, type FirePlan, type FleetUpdate, type KitchenDrivers, type OrderForecast } from '../src/lib/realtime/contract.ts';
+import { roomFor, type FleetUpdate, type KitchenDrivers, type OrderForecast } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
-import { planOf, readEvening } from '../src/lib/server/kitchen/plan.ts';
+import { firesOf, readEvening, screenPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';
+import type { PlannedFire } from '../src/lib/domain/fire-plan.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
 import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
@@ -26,6 +27,13 @@ export const FLEET_REFRESH_MS = 15_000;
  * often: it reads every order of the day, and a minute's orders barely move a day's median.
  */
 export const SPEED_REFRESH_MS = 30_000;
+/**
+ * A tracking page that subscribes is told from the shop's plan as last read here, when no older
+ * than this: a burst of customers opening their pages (a server restarted, a rush) costs one read
+ * of each shop's evening, not one per customer. Staff screens read it afresh within a second.
+ */
+export const PLAN_FRESH_MS = 5_000;
+const STAFF_FRESH_MS = 1_000;
 
 /** What a kitchen screen gets of its shop's fleet: who, and when each is expected back. */
 export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
@@ -36,8 +44,8 @@ export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
 
 export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
   const { io, db, log } = opts;
-  const due = new Set<number>();
-  let timer: NodeJS.Timeout | null = null;
+  /** The shops whose push is due, each on its own timer. */
+  const timers = new Map<number, NodeJS.Timeout>();
   let closed = false;
   // the rooms of this hub's own sockets
   const rooms = () => io.sockets.adapter.rooms;
@@ -58,43 +66,61 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   }
 
   const road: Road = opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS };
+  /** Each shop's evening as last read here, and its plan (a read in flight is shared). */
+  const evenings = new Map<number, { at: number; read: Promise<{ evening: ShopEvening; fires: PlannedFire[]; at: number }> }>();
+  function eveningOf(shop: number, freshMs: number) {
+    const last = evenings.get(shop);
+    if (last && Date.now() - last.at <= freshMs) return last.read;
+    const at = Date.now();
+    const read = readEvening(db, shop, opts.positions, road, at).then((evening) => ({ evening, fires: firesOf(evening, at), at }));
+    evenings.set(shop, { at, read });
+    read.catch(() => {
+      if (evenings.get(shop)?.read === read) evenings.delete(shop);
+    });
+    return read;
+  }
+
   /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
-  async function fleetOf(shop: number, kitchenOnly = false): Promise<FleetUpdate> {
+  async function fleetOf(shop: number, kitchenOnly = false, freshMs = 0): Promise<{ fleet: FleetUpdate; fires: PlannedFire[] }> {
     // the road its drivers make at this hour: when each is back, and the plan, from the same figures
-    const [evening, figures, speed] = await Promise.all([
-      readEvening(db, shop, opts.positions, road),
+    const [read, figures, speed] = await Promise.all([
+      eveningOf(shop, freshMs),
       kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
       kitchenOnly ? null : speedOf(shop),
     ]);
-    return { pizzeriaId: shop, drivers: evening.drivers, figures: figures ? { ...figures, speed } : null, plan: planOf(shop, evening) };
+    const fleet = { pizzeriaId: shop, drivers: read.evening.drivers, figures: figures ? { ...figures, speed } : null, plan: screenPlan(shop, read.fires, read.at) };
+    return { fleet, fires: read.fires };
   }
 
-  async function push() {
-    timer = null;
-    const shops = [...due];
-    due.clear();
-    for (const shop of shops) {
-      if (closed || !watched(shop)) continue;
-      try {
-        const fleet = await fleetOf(shop, watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) === 0);
-        io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
-        io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
-        tellForecasts(fleet.plan);
-      } catch (err) {
-        if (!closed) log.warn({ err, shop }, 'fleet push failed');
-      }
+  /** Pushes one shop's fleet, plan and forecasts to this hub's sockets. */
+  async function push(shop: number) {
+    timers.delete(shop);
+    if (closed || !watched(shop)) return;
+    try {
+      const managers = watchers(roomFor.shop(shop)) + watchers(roomFor.hq());
+      const { fleet, fires } = await fleetOf(shop, managers === 0);
+      if (managers) io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
+      if (watchers(roomFor.kitchen(shop))) io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
+      tellForecasts(fires);
+    } catch (err) {
+      if (!closed) log.warn({ err, shop }, 'fleet push failed');
     }
   }
 
   /** Each order followed here hears when the plan expects it: when that moved by a minute or more, or at once on subscribing (`only`). */
   const told = new Map<string, number>();
-  function tellForecasts(plan: FirePlan, only?: HubSocket) {
-    for (const f of plan.fires) {
+  function tellForecasts(fires: readonly PlannedFire[], only?: HubSocket) {
+    for (const f of fires) {
       if (only ? only.data.trackedOrderId !== f.orderId : !rooms().has(roomFor.order(f.orderId))) continue;
-      const minute = Math.round(Date.parse(f.expectedAt) / 60_000);
+      const minute = Math.round(f.expectedAt / 60_000);
       if (!only && told.get(f.orderId) === minute) continue;
       told.set(f.orderId, minute);
-      const forecast: OrderForecast = { orderId: f.orderId, readyAt: f.readyAt, expectedAt: f.expectedAt, lateMinutes: f.lateMinutes };
+      const forecast: OrderForecast = {
+        orderId: f.orderId,
+        readyAt: new Date(f.readyAt).toISOString(),
+        expectedAt: new Date(f.expectedAt).toISOString(),
+        lateMinutes: f.lateMinutes,
+      };
       if (only) only.emit('order:forecast', forecast);
       else io.local.to(roomFor.order(f.orderId)).emit('order:forecast', forecast);
     }
@@ -109,11 +135,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     }
   }
 
-  /** One of the shop's orders or drivers changed: its managers hear of it within a second. */
-  function touched(shop: number) {
-    if (closed) return;
-    due.add(shop);
-    timer ??= setTimeout(() => void push(), PUSH_EVERY_MS);
+  /**
+   * One of the shop's orders or drivers changed: its managers hear of it within a second. Each shop
+   * has its own timer, so that a busy chain's shops are read spread over the second, not all at once
+   * (read together, five shops' plans made every move wait behind them for a tenth of a second).
+   */
+  function touched(shop: number, inMs = PUSH_EVERY_MS) {
+    if (closed || timers.has(shop)) return;
+    timers.set(shop, setTimeout(() => void push(shop), inMs));
   }
 
   /** Every shop someone here watches (head office watches them all) is pushed again. */
@@ -125,7 +154,9 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     const shops = watchers(roomFor.hq())
       ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
       : [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
-    for (const shop of new Set([...shops, ...tracked.values()])) touched(shop);
+    // spread over a second, as the shops' own changes are
+    const all = [...new Set([...shops, ...tracked.values()])];
+    all.forEach((shop, i) => touched(shop, PUSH_EVERY_MS * (1 + i / all.length)));
   }
   const every = setInterval(() => void refreshWatched().catch((err) => log.warn({ err }, 'fleet refresh failed')), opts.refreshMs ?? FLEET_REFRESH_MS);
 
@@ -136,7 +167,7 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
       await unlessClosed(async () => {
         const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
         for (const s of shops) {
-          const fleet = await fleetOf(s, kitchen);
+          const { fleet } = await fleetOf(s, kitchen, STAFF_FRESH_MS);
           if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
           else socket.emit('fleet:updated', fleet);
         }
@@ -148,14 +179,15 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
         const { rows } = await db.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
         if (!rows[0]) return;
         tracked.set(orderId, rows[0].pizzeria_id);
-        const fleet = await fleetOf(rows[0].pizzeria_id, true);
-        tellForecasts(fleet.plan, socket);
+        const { fires } = await eveningOf(rows[0].pizzeria_id, PLAN_FRESH_MS);
+        tellForecasts(fires, socket);
       });
     },
     close() {
       closed = true;
       clearInterval(every);
-      if (timer) clearTimeout(timer);
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
     },
   };
 }

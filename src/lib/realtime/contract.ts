@@ -342,7 +342,7 @@ export interface PlannedFireView {
   lateMinutes: number;
 }
 
-/** A shop's plan for its waiting tickets, as of `at`. */
+/** The tickets a shop's plan holds (for their driver, or orders for later), as of `at`: every other open order is made now. */
 export interface FirePlan {
   pizzeriaId: number;
   at: string;

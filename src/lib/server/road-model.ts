@@ -10,7 +10,8 @@ export const ROAD_REFRESH_MS = 10 * 60_000;
 const cache = new Map<number, { at: number; learned: Promise<LearnedRoad | null> }>();
 
 /** The hour of the day in Paris, where the shops are. */
-const parisHour = (ms: number) => Number(new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Paris' }).format(new Date(ms)));
+const parisHours = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Paris' });
+const parisHour = (ms: number) => Number(parisHours.format(new Date(ms)));
 
 async function readLearned(q: Queryable, shop: number, roadFactor: number): Promise<LearnedRoad> {
   const { rows } = await q.query<{ hour: number; metres: number | null; minutes: number; error: number | null }>({

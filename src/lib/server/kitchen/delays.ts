@@ -5,7 +5,7 @@
 import type { Db } from '../db.ts';
 import type { Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
-import { planOf, readEvening } from './plan.ts';
+import { firesOf, readEvening } from './plan.ts';
 
 /** An order expected this many minutes past its promise is worth a message. */
 export const TELL_LATE_MINUTES = 10;
@@ -22,8 +22,7 @@ export async function lateToTell(db: Db, positions: PositionStore | null, road: 
   );
   const late: { orderId: string; lateMinutes: number }[] = [];
   for (const { id } of shops) {
-    const plan = planOf(id, await readEvening(db, id, positions, road, now), now);
-    for (const f of plan.fires) if (f.lateMinutes >= TELL_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
+    for (const f of firesOf(await readEvening(db, id, positions, road, now), now)) if (f.lateMinutes >= TELL_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
   }
   if (!late.length) return [];
   const { rows: told } = await db.query<{ order_id: string }>(

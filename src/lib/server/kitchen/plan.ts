@@ -7,7 +7,7 @@
 import { planFires, DEFAULT_PLAN_SETTINGS, type DriverBack, type PlannedFire, type WaitingOrder } from '../../domain/fire-plan.ts';
 import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
-import type { DriverOnMap, FirePlan } from '../../realtime/contract.ts';
+import type { DriverOnMap, FirePlan, PlannedFireView } from '../../realtime/contract.ts';
 import type { Queryable } from '../db.ts';
 import { driversOfShops, type Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
@@ -39,23 +39,40 @@ export async function readEvening(q: Queryable, shop: number, positions: Positio
   return { road, drivers, inputs: await planInputs(q, shop, drivers, road, now) };
 }
 
-/** The plan of a shop's evening, as its screens get it. */
-export function planOf(shop: number, evening: ShopEvening, now = Date.now()): FirePlan {
+/** When the plan fires every open order of a shop's evening, and when each customer is expected to have it. */
+export function firesOf(evening: ShopEvening, now = Date.now()): PlannedFire[] {
   const { inputs, road } = evening;
-  const fires = planFires(inputs.orders, inputs.drivers, now, inputs.inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
-  return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.map(view) };
+  return planFires(inputs.orders, inputs.drivers, now, inputs.inLine, { ...DEFAULT_PLAN_SETTINGS, eta: road.eta });
 }
+
+/**
+ * The plan as the shop's screens get it: only the tickets it holds (for their driver, or an order
+ * for later), since every other open order is made now. A shop's evening can hold hundreds of
+ * orders: sending each one's "now" to every kitchen and manager screen every second was the
+ * largest message the hub sent.
+ */
+export function screenPlan(shop: number, fires: readonly PlannedFire[], now = Date.now()): FirePlan {
+  return { pizzeriaId: shop, at: new Date(now).toISOString(), fires: fires.filter(held).map(fireView) };
+}
+
+/** A ticket the plan holds: for its driver, or an order for later (its slot). */
+const held = (f: PlannedFire) => f.reason === 'driver' || f.reason === 'slot';
+
+/** A timestamp column as epoch milliseconds (a float parses far faster than a date, hundreds of rows a second). */
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
 async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
   const { rows } = await q.query<{
-    id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: Date | null; pizzas: number; door_lat: number | null; door_lng: number | null;
-    lat: number; lng: number; fire_at: Date | null; fired_at: Date | null; preparing_at: Date | null; ready_at: Date | null; driver_id: number | null;
+    id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
+    lat: number; lng: number; fire_at: number | null; fired_at: number | null; preparing_at: number | null; ready_at: number | null; driver_id: number | null;
   }>({
     name: 'plan-orders',
-    // waiting to be fired (an order for later within the horizon), in the oven, or a delivery ready at the shop
-    text: `SELECT o.id, o.status, o.fulfilment, o.promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng, p.lat, p.lng,
-                  o.fire_at, o.fired_at, o.preparing_at, o.ready_at, o.driver_id
-             FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
+    // waiting to be fired (an order for later within the horizon), in the oven, or a delivery ready
+    // at the shop; the shop's own position is read once (an init plan), not joined to every order
+    text: `SELECT o.id, o.status, o.fulfilment, ${ms('o.promised_at')} AS promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng,
+                  (SELECT lat FROM pizzerias WHERE id = $1) AS lat, (SELECT lng FROM pizzerias WHERE id = $1) AS lng,
+                  ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id
+             FROM orders o
             WHERE o.pizzeria_id = $1
               AND ((o.status = 'received' AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL OR o.fire_at < now() + make_interval(mins => $2)))
                 OR o.status = 'preparing'
@@ -67,18 +84,18 @@ async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOn
   const orders = rows.map((o) => ({
     id: o.id,
     fulfilment: o.fulfilment,
-    promisedAt: (o.promised_at ?? new Date(now)).getTime(),
+    promisedAt: o.promised_at ?? now,
     items: Number(o.pizzas) || 0,
     roadMinutes:
       o.fulfilment === 'delivery'
         ? travelMinutes(o.door_lat !== null && o.door_lng !== null ? distanceM({ lat: o.lat, lng: o.lng }, { lat: o.door_lat, lng: o.door_lng }) : UNKNOWN_DOOR_M, road.mode, road.eta)
         : 0,
     // an order for later keeps its slot's fire time (fired already: it is due now)
-    fixedFireAt: o.fire_at ? (o.fired_at ?? o.fire_at).getTime() : null,
+    fixedFireAt: o.fire_at !== null ? (o.fired_at ?? o.fire_at) : null,
     // in the oven: out when its own kitchen time is up (now at the soonest); ready: since then
     startedReadyAt:
-      o.status === 'ready' ? (o.ready_at ?? new Date(now)).getTime()
-      : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? new Date(now)).getTime() + own(Number(o.pizzas) || 0))
+      o.status === 'ready' ? (o.ready_at ?? now)
+      : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? now) + own(Number(o.pizzas) || 0))
       : null,
     driverId: o.status === 'ready' ? o.driver_id : null,
   }));
@@ -93,7 +110,7 @@ export const roadMinutesTo = (shop: { lat: number; lng: number }, door: { lat: n
   travelMinutes(door ? distanceM(shop, door) : UNKNOWN_DOOR_M, road.mode, road.eta);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const view = (f: PlannedFire) => ({
+export const fireView = (f: PlannedFire): PlannedFireView => ({
   orderId: f.orderId,
   fireAt: iso(f.fireAt)!,
   readyAt: iso(f.readyAt)!,
