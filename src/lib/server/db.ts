@@ -10,8 +10,18 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 let pool: pg.Pool | undefined;
 
-export function createPool(url: string, max = 10): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, max, application_name: 'ocpizza' });
+/**
+ * `durable: false`: its commits do not wait for their WAL flush (synchronous_commit off). For
+ * bookkeeping whose loss in a crash of Postgres itself (the last fraction of a second) costs at
+ * most a repeat, never an order or money: which customer messages went out, which labels printed.
+ */
+export function createPool(url: string, max = 10, opts: { durable?: boolean } = {}): pg.Pool {
+  const p = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: 'ocpizza',
+    ...(opts.durable === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
   p.on('error', () => {
     /* an idle client lost its connection; the pool replaces it */
   });
