@@ -29,6 +29,8 @@ import { reconcile } from './reconciler.ts';
 export const RECONCILE_EVERY_MS = 60_000;
 /** How often what the kitchens consumed is folded into the shops' stock rows (db/migrations/0009). */
 export const STOCK_FOLD_EVERY_MS = 10_000;
+/** Between two folding transactions of one run: the moves of the moment go first. */
+const FOLD_PAUSE_MS = 20;
 
 /**
  * Starts every worker, the event reactor and the reconciler (at start, then every minute);
@@ -137,8 +139,13 @@ export async function startWorkers(
     timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
     timer.unref();
   }
+  // one fold at a time, in small transactions with a pause between them (a rush has thousands)
+  let fold: Promise<unknown> | null = null;
+  let closing = false;
   const folding = setInterval(() => {
-    foldConsumedStock(db).catch((err) => log.error({ err }, 'folding consumed stock failed, trying again shortly'));
+    fold ??= foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing })
+      .catch((err) => log.error({ err }, 'folding consumed stock failed, trying again shortly'))
+      .finally(() => (fold = null));
   }, STOCK_FOLD_EVERY_MS);
   folding.unref();
   // customers told once, before it is, that their order will be late (the shops' plans say so)
@@ -157,8 +164,9 @@ export async function startWorkers(
       clearInterval(timer);
       clearInterval(folding);
       clearInterval(delays);
+      closing = true;
       // a run waiting for Redis must not hold the stop past its timeout
-      await Promise.race([reconciling, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      await Promise.race([Promise.all([reconciling, fold]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));

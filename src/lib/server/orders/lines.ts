@@ -95,14 +95,28 @@ export async function releaseReservation(tx: Tx, orderId: string) {
   await tx.query({ name: 'release-stock', text: 'SELECT release_stock($1)', values: [orderId] });
 }
 
+/** Started orders folded in one transaction: a rush's folds are many small ones, not one that stalls every move behind its WAL. */
+export const FOLD_BATCH_ORDERS = 100;
+
 /**
  * Folds the reservations of orders the kitchen started into the stock rows (the workers do it
  * every few seconds): starting an order writes nothing to the shop's stock, its reservation counts
- * as consumed from then on (free stock is the same either way). Returns the stock rows updated.
+ * as consumed from then on (free stock is the same either way). It folds FOLD_BATCH_ORDERS orders a
+ * transaction, pausing `pauseMs` between them, until none is left (or `stopped`). Returns the stock rows updated.
  */
-export async function foldConsumedStock(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ n: number }>('SELECT fold_consumed_stock() AS n');
-  return rows[0].n;
+export async function foldConsumedStock(q: Queryable, opts: { batch?: number; pauseMs?: number; stopped?: () => boolean } = {}): Promise<number> {
+  const batch = opts.batch ?? FOLD_BATCH_ORDERS;
+  let updated = 0;
+  for (;;) {
+    const { rows } = await q.query<{ orders: number; stock_rows: number }>({
+      name: 'fold-consumed-stock',
+      text: 'SELECT orders, stock_rows FROM fold_consumed_stock_batch($1)',
+      values: [batch],
+    });
+    updated += rows[0].stock_rows;
+    if (rows[0].orders < batch || opts.stopped?.()) return updated;
+    if (opts.pauseMs) await new Promise((resolve) => setTimeout(resolve, opts.pauseMs));
+  }
 }
 
 /** The oven minutes each of the shop's next slots holds ($1), for the next five hours (orders_slot_load): slot start (ms) → minutes. */
