@@ -104,6 +104,32 @@ describe('staff actions', () => {
     expect(actions.list()).toEqual([]);
   });
 
+  it('the next bump of a ticket, tapped while the first is still on its way, goes once the first is through', async () => {
+    const { actions, server } = setup();
+    // the screen shows the ticket started as soon as the hub relays it, before the answer is back:
+    // the cook bumps it again, to ready
+    const started = actions.submit(bump());
+    const ready = actions.submit({ ...bump(4), to: 'ready' as const });
+    const [a, b] = await Promise.all([started, ready]);
+    expect(a.ok && a.result.status).toBe('preparing');
+    expect(b.ok && b.result.status).toBe('ready');
+    expect(server.moves()).toBe(2);
+    expect(server.order.status).toBe('ready');
+  });
+
+  it('a next bump after a first that failed is not sent, and says why the first failed', async () => {
+    const { actions, server } = setup();
+    server.failNext(409, { error: { code: 'stale', message: 'the order changed since you saw it' } });
+    const started = actions.submit(bump());
+    const ready = actions.submit({ ...bump(4), to: 'ready' as const });
+    const [a, b] = await Promise.all([started, ready]);
+    expect(a.ok).toBe(false);
+    expect(b.ok).toBe(false);
+    expect(!b.ok && b.error.code).toBe('stale');
+    expect(server.moves()).toBe(1);
+    expect(server.order.status).toBe('received');
+  });
+
   it('a tap made while offline waits, and is sent once when the connection returns', async () => {
     const { actions, signal, server } = setup(false);
     const outcome = actions.submit(bump());

@@ -109,6 +109,16 @@ export interface StaffActionsOptions {
 }
 
 /** One tap per ticket at a time; one shift switch; one checkout per idempotency key. */
+/** Whether two taps on the same thing ask for the same (a double tap), not a next step (a bump to the next status, a line crossed then uncrossed). */
+function sameTap(a: StaffAction, b: StaffAction): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'advance' && b.kind === 'advance') return a.to === b.to;
+  if (a.kind === 'line' && b.kind === 'line') return a.done === b.done;
+  if (a.kind === 'urgent' && b.kind === 'urgent') return a.urgent === b.urgent;
+  if (a.kind === 'shift' && b.kind === 'shift') return a.onShift === b.onShift;
+  return true;
+}
+
 export function actionKey(a: StaffAction): string {
   switch (a.kind) {
     case 'advance':
@@ -165,7 +175,13 @@ export class StaffActions {
     const existing = this.slots.get(key);
     if (existing && (existing.entry.state === 'sending' || existing.entry.state === 'waiting')) {
       // a second tap on the same ticket while the first is on its way is the same tap
-      return new Promise((resolve) => existing.waiters.push(resolve as (o: Outcome) => void));
+      if (sameTap(existing.entry.action, action)) return new Promise((resolve) => existing.waiters.push(resolve as (o: Outcome) => void));
+      // the next step of it (started, now ready: the screen shows the first move as soon as the hub
+      // relays it, before its answer is back) goes once the first is through, not swallowed; after a
+      // failed first it is not sent, and says why the first failed
+      return new Promise((resolve) =>
+        existing.waiters.push((first) => resolve(first.ok ? this.submit(action) : (first as Outcome<A>))),
+      );
     }
     if (existing) this.drop(existing);
     const slot: Slot = { entry: { key, action, state: 'waiting', attempts: 0, error: null }, waiters: [], timer: null, removeTimer: null };
