@@ -18,12 +18,13 @@ export function storefrontRoutes(ctx: ApiContext) {
     if (!(await getPizzeria(db, id))) throw notFound('pizzeria');
     return getMenu(db, id, visitorLocale(req));
   });
-  // the slots an order for later may take (open, far enough ahead, with room in the oven for so many pizzas)
+  // the slots an order for later may take (open, far enough ahead, with room in the oven for so many
+  // pizzas and, for a delivery tonight, for the drivers on shift)
   api.anyone.get('/pizzerias/:id/slots', { query: slotsSchema }, async ({ req, query: q }) => {
     const shop = await getPizzeria(db, numericId(req));
     if (!shop) throw notFound('pizzeria');
     const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
-    return openSlots(db, shop, { fulfilment: q.fulfilment, pizzas: q.pizzas, minutes: q.pizzas * perPizza }, config.eta);
+    return openSlots(db, shop, { fulfilment: q.fulfilment, pizzas: q.pizzas, minutes: q.pizzas * perPizza }, config.eta, Date.now(), config.DELIVERY_MODE);
   });
   // the menu's sections, in the storefront's order (its tabs)
   api.anyone.get('/categories', {}, ({ req }) => listCategories(db, visitorLocale(req)));

@@ -213,7 +213,11 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
       if (paysOnline) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null);
     }
     // an order for later takes its oven minutes from its slot, if the slot still has them
-    if (prepared.later) await claimSlot(tx, prepared.shop, prepared.later.slotAt, prepared.ovenMinutes);
+    if (prepared.later) {
+      // a delivery's slot must also have room for the drivers on shift tonight
+      const road = input.fulfilment === 'delivery' ? { mode: opts.travelMode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS } : undefined;
+      await claimSlot(tx, prepared.shop, prepared.later.slotAt, prepared.ovenMinutes, road);
+    }
     const trackingToken = randomBytes(24).toString('base64url');
     const placed = await insertOrder(tx, input, prepared, trackingToken);
     refuseShort(check, placed.short);

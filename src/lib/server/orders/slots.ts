@@ -1,6 +1,7 @@
-// Orders for later: the slots a shop offers (open, far enough ahead, with room in its oven), the
-// slot an order takes when it is placed (checked under the shop's slot lock, so two customers
-// never take the last room twice), and firing an order for later into the make line.
+// Orders for later: the slots a shop offers (open, far enough ahead, with room in its oven and, for
+// a delivery tonight, for its drivers on shift), the slot an order takes when it is placed (checked
+// under the shop's slot lock, so two customers never take the last room twice), and firing an
+// order for later into the make line.
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, travelMinutes, type EtaSettings, type TravelMode } from '../../domain/eta.ts';
 import { MAX_CARD_DAYS_AHEAD, SLOT_MS, checkSlot, fits, freeMinutes, ovenMinutes, slotsAhead, type SlotRefusal } from '../../domain/slots.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
@@ -8,6 +9,7 @@ import type { PricedLine } from '../../domain/pricing.ts';
 import type { Pizzeria } from '../catalogue.ts';
 import { type Queryable, type Tx } from '../db.ts';
 import { AppError } from '../errors.ts';
+import { freeDeliveries, hasDriverRoom, readDriverRoom } from './driver-room.ts';
 
 /** Where the load of a shop's slots is read from: what is not cancelled, by the slot it is due in (orders_slot_load). */
 async function loads(q: Queryable, pizzeriaId: number, from: number, to: number): Promise<Map<number, number>> {
@@ -33,6 +35,11 @@ export interface OpenSlot {
   end: string;
   /** Oven minutes still free in it. */
   freeMinutes: number;
+  /**
+   * Deliveries the shop's drivers on shift can still take out in it (src/lib/domain/driver-capacity.ts);
+   * null where they are not counted: a pickup, no driver on shift, or a slot past tonight's next hours.
+   */
+  freeDeliveries: number | null;
 }
 
 /**
@@ -45,27 +52,36 @@ export async function openSlots(
   order: { fulfilment: Fulfilment; pizzas: number; minutes: number; distanceM?: number | null },
   eta: EtaSettings = DEFAULT_ETA_SETTINGS,
   now = Date.now(),
-): Promise<{ capacity: number; slots: OpenSlot[] }> {
+  mode: TravelMode = 'scooter',
+): Promise<{ capacity: number; deliveriesPerSlot: number | null; slots: OpenSlot[] }> {
   const starts = slotsAhead({ hours: shop.openingHours, now, leadMinutes: leadMinutes({ ...order, distanceM: order.distanceM ?? null }, eta) });
-  if (!starts.length) return { capacity: shop.ovenMinutesPerSlot, slots: [] };
+  // a delivery tonight also needs a driver: the drivers on shift take so many out a slot
+  const drivers = order.fulfilment === 'delivery' ? await readDriverRoom(q, shop.id, { mode, eta }, now) : null;
+  if (!starts.length) return { capacity: shop.ovenMinutesPerSlot, deliveriesPerSlot: drivers?.perSlot ?? null, slots: [] };
   const load = await loads(q, shop.id, starts[0], starts.at(-1)! + SLOT_MS);
   const slots = starts
-    .filter((s) => fits(order.minutes, load.get(s) ?? 0, shop.ovenMinutesPerSlot))
-    .map((s) => ({ start: new Date(s).toISOString(), end: new Date(s + SLOT_MS).toISOString(), freeMinutes: freeMinutes(shop.ovenMinutesPerSlot, load.get(s) ?? 0) }));
-  return { capacity: shop.ovenMinutesPerSlot, slots };
+    .filter((s) => fits(order.minutes, load.get(s) ?? 0, shop.ovenMinutesPerSlot) && (!drivers || hasDriverRoom(drivers, s)))
+    .map((s) => ({
+      start: new Date(s).toISOString(),
+      end: new Date(s + SLOT_MS).toISOString(),
+      freeMinutes: freeMinutes(shop.ovenMinutesPerSlot, load.get(s) ?? 0),
+      freeDeliveries: drivers ? freeDeliveries(drivers, s) : null,
+    }));
+  return { capacity: shop.ovenMinutesPerSlot, deliveriesPerSlot: drivers?.perSlot ?? null, slots };
 }
 
-const REFUSALS: Record<SlotRefusal | 'full' | 'card_too_far', string> = {
+const REFUSALS: Record<SlotRefusal | 'full' | 'drivers' | 'card_too_far', string> = {
   not_a_slot: 'a slot starts on the quarter hour (20:00, 20:15, 20:30, 20:45)',
   too_soon: 'too soon for this order to be made and brought: choose a later slot, or as soon as possible',
   too_far: 'orders are taken at most 7 days ahead',
   closed: 'the shop is closed then: choose a slot within its opening hours',
   full: 'this slot is full: choose another one',
+  drivers: 'the drivers on shift have no room left in this slot for a delivery: choose another one, or collect it',
   card_too_far: `a card payment is held for ${MAX_CARD_DAYS_AHEAD} days at most: pay at the door, or choose a slot within ${MAX_CARD_DAYS_AHEAD} days`,
 };
 
 const slotError = (code: keyof typeof REFUSALS, status = 422) =>
-  new AppError(status, code === 'full' ? 'slot_full' : code === 'card_too_far' ? 'slot_too_far_for_card' : 'slot_unavailable', REFUSALS[code], {
+  new AppError(status, code === 'full' || code === 'drivers' ? 'slot_full' : code === 'card_too_far' ? 'slot_too_far_for_card' : 'slot_unavailable', REFUSALS[code], {
     fields: { slot: REFUSALS[code] },
   });
 
@@ -87,10 +103,18 @@ export function planForSlot(
  * Takes `minutes` of a slot for an order being placed (in its transaction): the shop's slots are
  * locked until the commit, so the room read is the room left; a full slot is refused (409).
  */
-export async function claimSlot(tx: Tx, shop: { id: number; ovenMinutesPerSlot: number }, slotAt: Date, minutes: number): Promise<void> {
+export async function claimSlot(
+  tx: Tx,
+  shop: { id: number; ovenMinutesPerSlot: number },
+  slotAt: Date,
+  minutes: number,
+  /** A delivery: its slot must also have room for the drivers on shift (src/lib/domain/driver-capacity.ts). */
+  delivery?: { mode: TravelMode; eta?: EtaSettings },
+): Promise<void> {
   await tx.query({ name: 'lock-slots', text: 'SELECT pg_advisory_xact_lock(7239, $1)', values: [shop.id] });
   const load = (await loads(tx, shop.id, slotAt.getTime(), slotAt.getTime() + SLOT_MS)).get(slotAt.getTime()) ?? 0;
   if (!fits(minutes, load, shop.ovenMinutesPerSlot)) throw slotError('full', 409);
+  if (delivery && !hasDriverRoom(await readDriverRoom(tx, shop.id, delivery), slotAt.getTime())) throw slotError('drivers', 409);
 }
 
 /** The oven minutes of priced lines, with their products' make and bake minutes and their sizes' factors. */
