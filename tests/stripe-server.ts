@@ -1,7 +1,10 @@
 // A small server speaking the part of Stripe's API the product calls (PaymentIntents: create,
-// retrieve, capture, cancel; Refunds: create), with idempotency keys honoured as Stripe does, so the real
-// `stripe` client can be driven in tests without the network. `authorise` and `fail` play the
-// customer on the payment form; `event` builds the webhook event Stripe would send for an intent.
+// retrieve, capture, cancel, and created off-session on a saved card; Refunds: create; Customers:
+// create; SetupIntents: create, retrieve; PaymentMethods: detach), with idempotency keys honoured as
+// Stripe does, so the real `stripe` client can be driven in tests without the network. `authorise`,
+// `decline` and `saveCard` play the customer on the payment form; `declineOffSession` names the
+// saved cards whose bank refuses a hold placed later; `event` builds the webhook event Stripe would
+// send for an intent or a setup.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +20,19 @@ export interface FakeIntent {
   client_secret: string;
   metadata: Record<string, string>;
   last_payment_error: { message: string } | null;
+  customer?: string | null;
+  payment_method?: string | null;
+}
+
+export interface FakeSetup {
+  id: string;
+  object: 'setup_intent';
+  status: 'requires_payment_method' | 'succeeded' | 'canceled';
+  usage: string;
+  customer: string | null;
+  payment_method: string | null;
+  client_secret: string;
+  metadata: Record<string, string>;
 }
 
 export interface StripeCall {
@@ -29,6 +45,12 @@ export interface StripeCall {
 export class FakeStripe {
   readonly intents = new Map<string, FakeIntent>();
   readonly refunds: { id: string; amount: number; payment_intent: string; created: number }[] = [];
+  readonly customers = new Map<string, { id: string; object: 'customer'; name: string | null; metadata: Record<string, string> }>();
+  readonly setups = new Map<string, FakeSetup>();
+  /** Saved cards (payment methods) detached from their customer. */
+  readonly detached = new Set<string>();
+  /** Saved cards whose bank refuses an off-session hold: declined, or asking for the customer (authentication). */
+  readonly declineOffSession = new Map<string, 'card_declined' | 'authentication_required'>();
   readonly calls: StripeCall[] = [];
   /** Fail the next N calls with a 500 (a Stripe outage), before doing anything. */
   failNext = 0;
@@ -72,15 +94,54 @@ export class FakeStripe {
 
   private handle(c: StripeCall): { status: number; body: unknown } {
     const invalid = (message: string, type = 'invalid_request_error') => ({ status: 400, body: { error: { type, message } } });
+    const metadata = Object.fromEntries(Object.entries(c.body).filter(([k]) => k.startsWith('metadata[')).map(([k, v]) => [k.slice(9, -1), v]));
+    const newId = (prefix: string) => `${prefix}_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     if (c.method === 'POST' && c.path === '/v1/payment_intents') {
-      const id = `pi_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-      const metadata = Object.fromEntries(Object.entries(c.body).filter(([k]) => k.startsWith('metadata[')).map(([k, v]) => [k.slice(9, -1), v]));
+      const id = newId('pi');
       const intent: FakeIntent = {
         id, object: 'payment_intent', amount: Number(c.body.amount), amount_capturable: 0, amount_received: 0, currency: c.body.currency,
         capture_method: c.body.capture_method, status: 'requires_payment_method', client_secret: `${id}_secret_x`, metadata, last_payment_error: null,
+        customer: c.body.customer ?? null, payment_method: c.body.payment_method ?? null,
       };
       this.intents.set(id, intent);
+      if (c.body.confirm === 'true' && c.body.off_session === 'true') {
+        // a hold placed on a saved card with the customer away: held, or refused by the bank
+        const pm = c.body.payment_method;
+        if (!pm || this.detached.has(pm)) return invalid(`no such PaymentMethod: '${pm}'`);
+        const refusal = this.declineOffSession.get(pm);
+        if (refusal) {
+          const message = refusal === 'card_declined' ? 'Your card was declined.' : 'This payment requires authentication by the customer.';
+          Object.assign(intent, { last_payment_error: { message } });
+          return { status: 402, body: { error: { type: 'card_error', code: refusal, message, payment_intent: intent } } };
+        }
+        Object.assign(intent, { status: 'requires_capture', amount_capturable: intent.amount });
+      }
       return { status: 200, body: intent };
+    }
+    if (c.method === 'POST' && c.path === '/v1/customers') {
+      const customer = { id: newId('cus'), object: 'customer' as const, name: c.body.name ?? null, metadata };
+      this.customers.set(customer.id, customer);
+      return { status: 200, body: customer };
+    }
+    if (c.method === 'POST' && c.path === '/v1/setup_intents') {
+      const id = newId('seti');
+      const setup: FakeSetup = {
+        id, object: 'setup_intent', status: 'requires_payment_method', usage: c.body.usage, customer: c.body.customer ?? null, payment_method: null,
+        client_secret: `${id}_secret_x`, metadata,
+      };
+      this.setups.set(id, setup);
+      return { status: 200, body: setup };
+    }
+    const setup = c.path.match(/^\/v1\/setup_intents\/([^/]+)$/);
+    if (c.method === 'GET' && setup) {
+      const found = this.setups.get(setup[1]);
+      return found ? { status: 200, body: found } : { status: 404, body: { error: { type: 'invalid_request_error', message: 'no such setup_intent' } } };
+    }
+    const detach = c.path.match(/^\/v1\/payment_methods\/([^/]+)\/detach$/);
+    if (c.method === 'POST' && detach) {
+      if (this.detached.has(detach[1])) return invalid('The payment method you provided is not attached to a customer.');
+      this.detached.add(detach[1]);
+      return { status: 200, body: { id: detach[1], object: 'payment_method', customer: null } };
     }
     const got = c.path.match(/^\/v1\/payment_intents\/([^/]+)$/);
     if (c.method === 'GET' && got) {
@@ -121,6 +182,23 @@ export class FakeStripe {
     return [...this.intents.values()].find((i) => i.metadata.order_id === orderId && i.metadata.attempt === String(attempt));
   }
 
+  /** The card setup of an order. */
+  setupOf(orderId: string): FakeSetup | undefined {
+    return [...this.setups.values()].find((s) => s.metadata.order_id === orderId);
+  }
+
+  /** The customer saves their card on the setup's form (a card of Stripe's test ids by default). */
+  saveCard(setup: FakeSetup, paymentMethod = `pm_${(++this.seq).toString(36)}card`) {
+    Object.assign(setup, { status: 'succeeded', payment_method: paymentMethod });
+    return paymentMethod;
+  }
+
+  /** The holds placed off-session on saved cards (PaymentIntents confirmed with the customer away), by the order they name. */
+  holdsOf(orderId: string): FakeIntent[] {
+    const asked = new Set(this.calls.filter((c) => c.path === '/v1/payment_intents' && c.body.off_session === 'true').map((c) => c.body['metadata[order_id]']));
+    return asked.has(orderId) ? [...this.intents.values()].filter((i) => i.metadata.order_id === orderId && i.metadata.hold === 'off_session') : [];
+  }
+
   /** The customer's card is authorised for the whole amount. */
   authorise(intent: FakeIntent) {
     Object.assign(intent, { status: 'requires_capture', amount_capturable: intent.amount, last_payment_error: null });
@@ -131,8 +209,8 @@ export class FakeStripe {
     Object.assign(intent, { status: 'requires_payment_method', last_payment_error: { message } });
   }
 
-  /** The webhook event Stripe sends for the intent as it now is. */
-  event(type: string, intent: FakeIntent, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
-    return { id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object: { ...intent } } };
+  /** The webhook event Stripe sends for the intent (or setup) as it now is. */
+  event<T extends FakeIntent | FakeSetup>(type: string, intent: T, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
+    return { id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object: { ...intent } as T } };
   }
 }

@@ -64,6 +64,23 @@ export async function startEventReactor(deps: {
       const delay = Math.max(0, Date.parse(o.scheduled.fireAt) - Date.now());
       await addJob(queues.prep, 'fire', { orderId: o.id }, { jobId: jobId.fire(o.id), delay, backoff: { type: 'fixed', delay: 1000 } });
     }
+    // a card saved for an order for later: held the day before its slot; fired early, held at once
+    if (o.payment.status === 'card_saved' && o.payment.holdAt && o.status !== 'cancelled') {
+      const now = e.type === 'order.fired' || o.status !== 'received';
+      const delay = now ? 0 : Math.max(0, Date.parse(o.payment.holdAt) - Date.now());
+      const queued = now ? await queues.payments.getJob(jobId.hold(o.id)) : null;
+      if (queued && (await queued.isDelayed())) await queued.promote().catch(() => undefined);
+      else await addJob(queues.payments, 'hold', { orderId: o.id }, { jobId: jobId.hold(o.id), delay });
+    }
+    // its hold refused: the customer is told (the step above), and the order cancelled if still unpaid at its deadline
+    if (o.payment.status === 'failed' && o.payment.payBy && o.status === 'received') {
+      const delay = Math.max(0, Date.parse(o.payment.payBy) - Date.now()) + 1000;
+      await addJob(queues.payments, 'hold-deadline', { orderId: o.id }, { jobId: jobId.holdDeadline(o.id), delay });
+    }
+    // an order for later paid online has ended: a card saved for it is forgotten
+    if (e.type === 'order.status' && o.scheduled && o.payment.method === 'online' && ['delivered', 'collected', 'cancelled'].includes(o.status)) {
+      await addJob(queues.payments, 'forget-card', { orderId: o.id }, { jobId: jobId.forgetCard(o.id) });
+    }
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
       await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }

@@ -1,10 +1,12 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
-import { expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
+import { savesCardFirst } from '../src/lib/domain/card-holds.ts';
+import { expireRefusedHold, expireUnpaidOrder, getOrder, recordRefund, refundToMake } from '../src/lib/server/orders.ts';
 import type { PaymentProvider } from '../src/lib/server/payments/provider.ts';
 import {
-  applyPaymentAsProviderSees, captureToMake, paymentFormOf, processPaymentEvent, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, storePaymentEvent, unprocessedPaymentEvents,
+  applyPaymentAsProviderSees, applySetupAsProviderSees, captureToMake, cardToForget, holdToPlace, paymentFormOf, processPaymentEvent, recordCardForgotten, recordHold, recordHoldFailure,
+  recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, refusedHold, storePaymentEvent, unprocessedPaymentEvents,
 } from '../src/lib/server/payments/ledger.ts';
 import { QUEUES, addJob, isJob, jobId, type JobData, type JobName, type JobOf, type Queues } from '../src/lib/server/queues.ts';
 
@@ -33,6 +35,12 @@ export function startPaymentsWorker(deps: {
         const order = await getOrder(db, orderId);
         if (!order || order.status !== 'pending_payment') return 'nothing to pay';
         if (order.payment.attempt !== attempt) return 'a newer attempt replaced this one';
+        // a slot far ahead: the card is saved now and held the day before (src/lib/domain/card-holds.ts)
+        const placedAt = Date.parse(order.timestamps.pending_payment ?? order.timestamps.created ?? '') || Date.now();
+        if (provider.saveCard && savesCardFirst(order.scheduled ? Date.parse(order.scheduled.slotAt) : null, placedAt)) {
+          await provider.saveCard(order);
+          return 'card to save';
+        }
         await provider.begin(order);
         return 'started';
       }
@@ -44,7 +52,20 @@ export function startPaymentsWorker(deps: {
         // as the webhook would have been. The provider away: the job tries again, and nothing is
         // cancelled meanwhile; a provider that does not know the payment has nothing to honour
         const form = await paymentFormOf(db, orderId, deps.expiryMinutes);
-        if (form?.status === 'pending_payment' && form.intentId && provider.retrieve) {
+        // a card to save: the same question of its setup (a card saved whose webhook never came takes the order)
+        if (form?.status === 'pending_payment' && form.kind === 'save' && form.intentId && provider.retrieveSetup) {
+          const setup = await provider.retrieveSetup(form.intentId).catch((err) => {
+            if (!provider.isRefusal(err)) throw err;
+            return null;
+          });
+          const r = setup && (await applySetupAsProviderSees(db, provider.name, setup));
+          if (r) await applied(r, `asked_${setup.id}_saved`);
+          if ((await getOrder(db, orderId))?.status !== 'pending_payment') {
+            log.warn({ orderId, setupId: form.intentId }, 'unpaid order found with its card saved at the provider: kept');
+            return 'card saved at the provider';
+          }
+        }
+        if (form?.status === 'pending_payment' && form.kind === 'pay' && form.intentId && provider.retrieve) {
           const intent = await provider.retrieve(form.intentId).catch((err) => {
             if (!provider.isRefusal(err)) throw err;
             log.warn({ orderId, err: (err as Error).message }, 'the provider does not know the payment of an unpaid order');
@@ -102,6 +123,76 @@ export function startPaymentsWorker(deps: {
           }
           throw err;
         }
+      }
+      if (isJob(job, 'hold')) {
+        const { orderId } = job.data;
+        if (!provider.placeHold) return 'no way to hold a saved card';
+        const ask = await holdToPlace(db, orderId);
+        if (!ask) return 'nothing to hold';
+        // queued before its time (a clock ahead of the database's): tried again shortly
+        if (!ask.due) throw new Error(`the hold is due at ${new Date(ask.at).toISOString()}`);
+        // the key names the order and its attempt, and the amount asked is fixed in the order
+        // (holdToPlace): a retry, however late, gets the first answer, never a second hold
+        const result = await provider.placeHold({
+          orderId, attempt: ask.attempt, amountCents: ask.amountCents, customer: ask.customer, paymentMethod: ask.paymentMethod,
+          idempotencyKey: `hold-${orderId}-${ask.attempt}`, description: `OC Pizza, commande ${ask.number}`,
+        });
+        // the kitchen started it before its hold (a manager fired it early): taken at once
+        const captureNow = () => (ask.started ? addJob(deps.queues.payments, 'capture', { orderId }, { jobId: jobId.capture(orderId) }) : undefined);
+        if (result.outcome === 'held') {
+          const r = await recordHold(db, provider.name, orderId, { paymentId: result.paymentId, amountCents: result.amountCents, attempt: ask.attempt });
+          if (r.outcome === 'release') await addJob(deps.queues.payments, 'release', { orderId, ...r.hold }, { jobId: jobId.release(r.hold.intentId) });
+          else await captureNow();
+          log.info({ orderId, amountCents: result.amountCents, outcome: r.outcome }, 'saved card held');
+          return `held ${result.amountCents}`;
+        }
+        // declined, or the bank wants the customer: told by the reactor (a message with the payment page), with a deadline
+        await recordHoldFailure(db, provider.name, orderId, result);
+        log.warn({ orderId, reason: result.reason }, 'hold of a saved card refused');
+        return 'hold refused';
+      }
+      if (isJob(job, 'hold-deadline')) {
+        const { orderId } = job.data;
+        const refused = await refusedHold(db, orderId);
+        if (!refused) return 'paid or ended meanwhile';
+        if (!refused.passed) throw new Error(`the deadline is ${new Date(refused.payBy).toISOString()}`);
+        // as for any unpaid order: what the webhook kept comes first, then the provider is asked
+        for (const eventId of await unprocessedPaymentEvents(db, orderId)) await applied(await processPaymentEvent(db, eventId), eventId);
+        if (refused.paymentId && provider.retrieve) {
+          const intent = await provider.retrieve(refused.paymentId).catch((err) => {
+            if (!provider.isRefusal(err)) throw err;
+            return null;
+          });
+          if (intent) for (const r of await applyPaymentAsProviderSees(db, provider.name, intent)) await applied(r, `asked_${intent.id}`);
+        }
+        const expired = await expireRefusedHold(db, orderId);
+        if (!expired) return 'paid or started meanwhile';
+        log.warn({ orderId }, 'order for later cancelled: its hold was refused and never paid');
+        // the payment the customer was asked to complete can no longer be
+        if (refused.paymentId && provider.release) {
+          await provider.release({ orderId, paymentId: refused.paymentId, idempotencyKey: `release-${refused.paymentId}` }).catch((err) => {
+            if (!provider.isRefusal(err)) throw err;
+          });
+        }
+        return 'cancelled unpaid';
+      }
+      if (isJob(job, 'forget-card')) {
+        const { orderId } = job.data;
+        const card = await cardToForget(db, orderId);
+        if (!card) return 'nothing to forget';
+        if (card.unpaidIntent && provider.release) {
+          await provider.release({ orderId, paymentId: card.unpaidIntent, idempotencyKey: `release-${card.unpaidIntent}` }).catch((err) => {
+            if (!provider.isRefusal(err)) throw err;
+          });
+        }
+        if (provider.forgetCard) {
+          // a card already detached is a refusal: forgotten all the same
+          await provider.forgetCard({ orderId, paymentMethod: card.paymentMethod, idempotencyKey: `forget-${orderId}` }).catch((err) => {
+            if (!provider.isRefusal(err)) throw err;
+          });
+        }
+        await recordCardForgotten(db, orderId);
+        return 'card forgotten';
       }
       if (isJob(job, 'refund')) {
         const { orderId } = job.data;

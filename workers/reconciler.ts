@@ -2,14 +2,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersToFire, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
-import { holdsToCapture, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
+import { holdsToCapture, savedCardJobs, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
-export type ReconcileReport = Record<'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'messages' | 'schedules', number>;
+export type ReconcileReport = Record<
+  'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten' | 'messages' | 'schedules',
+  number
+>;
 
 /**
  * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
@@ -23,7 +26,10 @@ const expectedSchedulers = (config: Config): string[] =>
 export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
   const { db, queues, config } = deps;
   const now = Date.now();
-  const report: ReconcileReport = { payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, messages: 0, schedules: 0 };
+  const report: ReconcileReport = {
+    payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, holds: 0, holdDeadlines: 0, cardsForgotten: 0,
+    messages: 0, schedules: 0,
+  };
   const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
 
   // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
@@ -73,6 +79,21 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
   // card holds an order could not use, not let go yet
   for (const h of await strayHoldsToRelease(db)) {
     report.releases += counted(await ensureJob(queues.payments, 'release', h, { jobId: jobId.release(h.intentId) }));
+  }
+  // saved cards (orders for later): the hold at its time, a refused hold's deadline and its message,
+  // the card forgotten once the order ended; each derived from the order's columns
+  const cards = await savedCardJobs(db);
+  for (const h of cards.holds) {
+    report.holds += counted(await ensureJob(queues.payments, 'hold', { orderId: h.id }, { jobId: jobId.hold(h.id), delay: Math.max(0, h.dueAt.getTime() - now) }));
+  }
+  for (const d of cards.deadlines) {
+    report.holdDeadlines += counted(
+      await ensureJob(queues.payments, 'hold-deadline', { orderId: d.id }, { jobId: jobId.holdDeadline(d.id), delay: Math.max(0, d.payBy.getTime() - now) + 1000 }),
+    );
+    if (!d.told) report.messages += counted(await ensureJob(queues.notifications, 'send', { orderId: d.id, step: 'hold-failed' }, { jobId: jobId.notify(d.id, 'hold-failed') }));
+  }
+  for (const id of cards.toForget) {
+    report.cardsForgotten += counted(await ensureJob(queues.payments, 'forget-card', { orderId: id }, { jobId: jobId.forgetCard(id) }));
   }
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them

@@ -37,6 +37,11 @@ describe('order state machine', () => {
     expect(checkTransition('pending_payment', 'received', 'kitchen', 'delivery').ok).toBe(false);
   });
 
+  it('the payment system cancels an order whose card hold was refused and never paid, not once the kitchen started it', () => {
+    expect(checkTransition('received', 'cancelled', 'system', 'delivery').ok).toBe(true);
+    expect(checkTransition('preparing', 'cancelled', 'system', 'delivery').ok).toBe(false);
+  });
+
   it('offers the next bump per kind of order', () => {
     expect(nextStatus('received', 'delivery')).toBe('preparing');
     expect(nextStatus('ready', 'pickup')).toBe('collected');

@@ -36,7 +36,8 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'pending_payment', to: 'received', by: ['system', 'admin', 'manager', 'counter'] },
   { from: 'pending_payment', to: 'cancelled', by: ['customer', 'system', ...SHOP_STAFF] },
   { from: 'received', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
-  { from: 'received', to: 'cancelled', by: ['customer', ...SHOP_STAFF] },
+  // the system: an order for later whose card hold the bank refused, still unpaid at its deadline
+  { from: 'received', to: 'cancelled', by: ['customer', 'system', ...SHOP_STAFF] },
   { from: 'preparing', to: 'ready', by: ['kitchen', 'admin', 'manager'] },
   // a "ready" bumped by mistake, taken back within a short window while nothing depends on it:
   // only by a recall (src/lib/domain/recall.ts), never as an ordinary move

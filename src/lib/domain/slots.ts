@@ -9,11 +9,6 @@ export const SLOT_MINUTES = 15;
 export const SLOT_MS = SLOT_MINUTES * 60_000;
 /** How far ahead an order may be placed. */
 export const MAX_DAYS_AHEAD = 7;
-/**
- * A card hold lasts 7 days at Stripe and is captured when the kitchen starts the order: an order
- * paid online is taken at most this far ahead (later slots are paid at the door or the counter).
- */
-export const MAX_CARD_DAYS_AHEAD = 6;
 /** Two pizzaiolos and an oven of six: about 13 pizzas of 30 cm per quarter of an hour. */
 export const DEFAULT_OVEN_MINUTES_PER_SLOT = 120;
 

@@ -86,8 +86,16 @@ export interface OrderView {
   };
   payment: {
     method: 'online' | 'on_delivery';
-    /** authorised: a card hold, captured when the kitchen starts the order. */
-    status: 'pending' | 'authorised' | 'paid' | 'due' | 'failed' | 'refunded';
+    /**
+     * authorised: a card hold, captured when the kitchen starts the order. card_saved: an order for
+     * later whose card is saved, held the day before its slot (`holdAt`); failed, with `payBy`: that
+     * hold was refused, and the customer pays on the payment page by then or the order is cancelled.
+     */
+    status: 'pending' | 'card_saved' | 'authorised' | 'paid' | 'due' | 'failed' | 'refunded';
+    /** A saved card: when the workers hold it (ISO). */
+    holdAt: string | null;
+    /** A refused hold: until when the customer may pay it (ISO). */
+    payBy: string | null;
     /** The online payment attempt in progress or confirmed; a change while pending starts the next one. */
     attempt: number;
     /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */

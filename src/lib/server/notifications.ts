@@ -16,10 +16,11 @@ import type { Mailer } from './mailer.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 
 /** The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a new message). */
-export type NotificationStep = 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | `refunded-${number}` | `delayed-${number}`;
+export type NotificationStep =
+  | 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | 'hold-failed' | `refunded-${number}` | `delayed-${number}`;
 
 /** Steps worth a text message too (the rest go by email only, when there is an address). */
-const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed']);
+const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed', 'hold-failed']);
 
 interface OrderForMessage {
   number: number;
@@ -40,13 +41,15 @@ interface OrderForMessage {
   to: { lat: number; lng: number } | null;
   /** The address the order came from (its messages count against it), if known. */
   client: string | null;
+  /** A refused card hold: until when the customer may pay it. */
+  payBy: Date | null;
 }
 
 async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage | null> {
   const { rows } = await db.query(
     `SELECT o.number, o.customer_name, o.customer_email, o.customer_phone, o.customer_lang, o.tracking_token, o.status, o.fulfilment,
             o.total_cents, o.paid_cents, o.refunded_cents, o.refund_due_cents, o.address_lat, o.address_lng, p.name AS shop, p.lat, p.lng,
-            host(o.client_address) AS client,
+            host(o.client_address) AS client, o.hold_pay_by,
             EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     [orderId],
@@ -60,6 +63,7 @@ async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage
     from: r.lat !== null ? { lat: r.lat, lng: r.lng } : null,
     to: r.address_lat !== null ? { lat: r.address_lat, lng: r.address_lng } : null,
     client: r.client,
+    payBy: r.hold_pay_by,
   };
 }
 
@@ -69,7 +73,7 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAP
 
 /** The email and the text message of a step, in the customer's language. */
 export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx: { origin: string; eta: EtaSettings; mode: TravelMode }) {
-  const { t, price } = createI18n(o.lang);
+  const { t, price, dateTime } = createI18n(o.lang);
   const link = `${ctx.origin}/track/${o.token}`;
   // `refunded-<cents>`: what was refunded so far; `delayed-<minutes>`: how late the shop's plan expects it
   const key = step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
@@ -84,6 +88,9 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
     receipt: `${link}/receipt`, paid: price(o.paidCents - o.refundedCents), money,
     amount: price(Number(step.split('-')[1] ?? 0)),
     late: Number(step.split('-')[1] ?? 0),
+    // a refused hold: the payment page, and until when
+    pay: `${link}/pay`,
+    deadline: o.payBy ? dateTime(o.payBy) : '',
   };
   const body = (v: typeof vars) => `${t(`notify.${key}.text`, v)}\n\n-- \n${t('notify.footer')}`;
   const text = body(vars);
@@ -91,11 +98,11 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
   // the links built here are links: they go in as marks no text can contain, replaced after escaping,
   // so a name that looks like a URL stays text.
   const mark = randomBytes(9).toString('hex');
-  const links = new Map([[`[link-${mark}]`, link], [`[receipt-${mark}]`, vars.receipt]]);
-  const marked = body({ ...vars, link: `[link-${mark}]`, receipt: `[receipt-${mark}]` });
+  const links = new Map([[`[link-${mark}]`, link], [`[receipt-${mark}]`, vars.receipt], [`[pay-${mark}]`, vars.pay]]);
+  const marked = body({ ...vars, link: `[link-${mark}]`, receipt: `[receipt-${mark}]`, pay: `[pay-${mark}]` });
   const html = `<div style="font-family:system-ui,sans-serif;max-width:560px;line-height:1.5">${marked
     .split('\n\n')
-    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>').replace(/\[(?:link|receipt)-[0-9a-f]{18}\]/g, (m) => {
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>').replace(/\[(?:link|receipt|pay)-[0-9a-f]{18}\]/g, (m) => {
       const href = links.get(m);
       return href ? `<a href="${escapeHtml(href)}">${escapeHtml(href)}</a>` : m;
     })}</p>`)
@@ -260,7 +267,12 @@ export async function notifyCustomer(
 }
 
 /** Which step (if any) an order event is, for the customer. */
-export function stepOfEvent(type: string, o: { status: string; fulfilment: string; refundedCents: number }): NotificationStep | null {
+export function stepOfEvent(
+  type: string,
+  o: { status: string; fulfilment: string; refundedCents: number; payment?: { status: string; payBy?: string | null } },
+): NotificationStep | null {
+  // the bank refused the hold of a saved card: pay on the payment page by the deadline
+  if (type === 'order.modified' && o.status === 'received' && o.payment?.status === 'failed' && o.payment.payBy) return 'hold-failed';
   if ((type === 'order.status' || type === 'order.placed') && ['received', 'out_for_delivery', 'delivered', 'collected', 'cancelled'].includes(o.status)) {
     return o.status as NotificationStep;
   }

@@ -49,7 +49,9 @@ export const ORDER_VIEW = `jsonb_build_object(
   'payment', jsonb_build_object(
     'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with,
     'captured', EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured'),
-    'captureFailed', o.capture_failed_at IS NOT NULL),
+    'captureFailed', o.capture_failed_at IS NOT NULL,
+    'holdAt', CASE WHEN o.payment_status = 'card_saved' THEN ${iso('o.hold_due_at')} END,
+    'payBy', CASE WHEN o.payment_status = 'failed' THEN ${iso('o.hold_pay_by')} END),
   'totalCents', o.total_cents,
   'paidCents', o.paid_cents,
   'amountDueCents', o.amount_due_cents,

@@ -13,4 +13,4 @@ export { cancelByToken, modifyByToken } from './orders/by-customer.ts';
 export { fireOrder, ordersToFire } from './orders/fire.ts';
 export { openSlots } from './orders/slots.ts';
 export { flagLate, handOffersOn, isOnShift, ordersWaitingForDriver, setShift } from './orders/road.ts';
-export { expireUnpaidOrder, onlineRefundsDue, ordersInPreparation, pendingOnlinePayments, recordRefund, refundToMake } from './orders/money.ts';
+export { expireRefusedHold, expireUnpaidOrder, onlineRefundsDue, ordersInPreparation, pendingOnlinePayments, recordRefund, refundToMake } from './orders/money.ts';

@@ -29,6 +29,12 @@ export interface JobMap {
     release: { orderId: string; intentId: string; amountCents: number };
     /** Take the card hold of an order the kitchen started. */
     capture: { orderId: string };
+    /** Hold the card saved for an order for later, off-session, the day before its slot (delayed to then). */
+    hold: { orderId: string };
+    /** An order whose hold the bank refused, still unpaid at its deadline, is cancelled (delayed to then). */
+    'hold-deadline': { orderId: string };
+    /** Forget (detach) the card saved for an order that has ended. */
+    'forget-card': { orderId: string };
     /**
      * A provider's webhook event, kept in payment_events by the server (signature checked), acted on
      * once. Jobs queued by an earlier version carry the provider's event itself (read by its provider's noticeOf).
@@ -104,6 +110,10 @@ export const jobId = {
   // a new id once a refund is recorded, so a later refund of the same order gets its own job
   refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
   capture: (orderId: string) => `capture-${orderId}`,
+  /** One hold per order: its idempotency key and the order's columns keep a retry from placing a second. */
+  hold: (orderId: string) => `hold-${orderId}`,
+  holdDeadline: (orderId: string) => `hold-deadline-${orderId}`,
+  forgetCard: (orderId: string) => `forget-card-${orderId}`,
   release: (intentId: string) => `release-${intentId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,

@@ -69,6 +69,25 @@ export async function expireUnpaidOrder(dbp: Db, orderId: string, expiryMinutes:
   }
 }
 
+/**
+ * An order for later whose card hold the bank refused, still unpaid at the deadline it was given
+ * (hold_pay_by), is cancelled by the system as an unpaid order is: its slot and stock given back.
+ * One the kitchen started meanwhile (fired early by a manager) is not: it is collected at the door.
+ */
+export async function expireRefusedHold(dbp: Db, orderId: string) {
+  const { rows } = await dbp.query(
+    `SELECT 1 FROM orders WHERE id = $1 AND status = 'received' AND payment_status = 'failed' AND hold_failed_at IS NOT NULL AND hold_pay_by <= now()`,
+    [orderId],
+  );
+  if (!rows[0]) return null;
+  try {
+    return await advanceOrder(dbp, { kind: 'system', name: 'payment-expiry' }, orderId, 'cancelled', undefined, { cancelReason: 'payment_expired' });
+  } catch (err) {
+    if (err instanceof AppError && err.status === 409) return null;
+    throw err;
+  }
+}
+
 /** Online orders waiting for their payment, with the attempt in progress and when it started. */
 export async function pendingOnlinePayments(q: Queryable): Promise<{ id: string; attempt: number; startedAt: Date }[]> {
   const { rows } = await q.query(

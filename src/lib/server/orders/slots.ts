@@ -3,7 +3,7 @@
 // under the shop's slot lock, so two customers never take the last room twice), and firing an
 // order for later into the make line.
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, travelMinutes, type EtaSettings, type TravelMode } from '../../domain/eta.ts';
-import { MAX_CARD_DAYS_AHEAD, SLOT_MS, checkSlot, fits, freeMinutes, ovenMinutes, slotsAhead, type SlotRefusal } from '../../domain/slots.ts';
+import { SLOT_MS, checkSlot, fits, freeMinutes, ovenMinutes, slotsAhead, type SlotRefusal } from '../../domain/slots.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { PricedLine } from '../../domain/pricing.ts';
 import type { Pizzeria } from '../catalogue.ts';
@@ -70,32 +70,35 @@ export async function openSlots(
   return { capacity: shop.ovenMinutesPerSlot, deliveriesPerSlot: drivers?.perSlot ?? null, slots };
 }
 
-const REFUSALS: Record<SlotRefusal | 'full' | 'drivers' | 'card_too_far', string> = {
+const REFUSALS: Record<SlotRefusal | 'full' | 'drivers', string> = {
   not_a_slot: 'a slot starts on the quarter hour (20:00, 20:15, 20:30, 20:45)',
   too_soon: 'too soon for this order to be made and brought: choose a later slot, or as soon as possible',
   too_far: 'orders are taken at most 7 days ahead',
   closed: 'the shop is closed then: choose a slot within its opening hours',
   full: 'this slot is full: choose another one',
   drivers: 'the drivers on shift have no room left in this slot for a delivery: choose another one, or collect it',
-  card_too_far: `a card payment is held for ${MAX_CARD_DAYS_AHEAD} days at most: pay at the door, or choose a slot within ${MAX_CARD_DAYS_AHEAD} days`,
 };
 
 const slotError = (code: keyof typeof REFUSALS, status = 422) =>
-  new AppError(status, code === 'full' || code === 'drivers' ? 'slot_full' : code === 'card_too_far' ? 'slot_too_far_for_card' : 'slot_unavailable', REFUSALS[code], {
+  new AppError(status, code === 'full' || code === 'drivers' ? 'slot_full' : 'slot_unavailable', REFUSALS[code], {
     fields: { slot: REFUSALS[code] },
   });
 
-/** When an order for a slot is fired, promised and counted: refused with a clear reason when the slot is not one the shop offers. */
+/**
+ * When an order for a slot is fired, promised and counted: refused with a clear reason when the slot
+ * is not one the shop offers. Any slot of the week may be paid online: one more than two days ahead
+ * saves the card at checkout and is held the day before (src/lib/domain/card-holds.ts), so no hold
+ * outlives the 7 days a card hold lasts (`paysByCard` no longer changes anything).
+ */
 export function planForSlot(
   slot: string,
-  o: { shop: Pick<Pizzeria, 'openingHours'>; pizzas: number; fulfilment: Fulfilment; distanceM: number | null; paysByCard: boolean },
+  o: { shop: Pick<Pizzeria, 'openingHours'>; pizzas: number; fulfilment: Fulfilment; distanceM: number | null; paysByCard?: boolean },
   eta: EtaSettings = DEFAULT_ETA_SETTINGS,
   now = Date.now(),
 ) {
   const start = Date.parse(slot);
   const check = checkSlot(start, { hours: o.shop.openingHours, now, leadMinutes: leadMinutes(o, eta) });
   if (!check.ok) throw slotError(check.reason);
-  if (o.paysByCard && start > now + MAX_CARD_DAYS_AHEAD * 86_400_000) throw slotError('card_too_far');
   return { wantedAt: new Date(start), slotAt: new Date(start), fireAt: new Date(check.fireAt), promisedAt: new Date(start + SLOT_MS) };
 }
 

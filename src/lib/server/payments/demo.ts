@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { OrderView } from '../../realtime/contract.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
 import type { PaymentForm } from './ledger.ts';
-import type { PaymentNotice } from './notices.ts';
-import type { CaptureRequest, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+import type { PaymentNotice, ProviderSetup } from './notices.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
 import { noticeFromStripe, signStripeEvent } from './stripe.ts';
 
 /** The demo's cards, as Stripe's test cards behave: any other valid number is accepted. */
@@ -17,7 +17,12 @@ export const DEMO_CARDS = {
   accepted: '4242 4242 4242 4242',
   declined: '4000 0000 0000 0002',
   insufficientFunds: '4000 0000 0000 9995',
+  /** Saved without a fuss, then declined when the hold is placed the day before (Stripe's 4000 0000 0000 0341). */
+  declinedLater: '4000 0000 0000 0341',
 } as const;
+
+/** The last four digits of the demo cards whose hold, placed later off-session, is declined. */
+const DECLINED_LATER = new Set(['0341']);
 
 const REFUSALS: Record<string, { code: string; message: string }> = {
   '4000000000000002': { code: 'card_declined', message: 'Your card was declined.' },
@@ -59,17 +64,27 @@ export function demoIntent(orderId: string, attempt: number): { id: string; clie
   return { id, clientSecret: `${id}_secret_${randomBytes(12).toString('hex')}` };
 }
 
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);
+
+/** The demo's card setup of an order, and the customer it is on: the same ids on every retry. */
+export function demoSetup(orderId: string): { id: string; clientSecret: string; customer: string } {
+  const id = `seti_demo_${hash(`${orderId}/setup`)}`;
+  return { id, clientSecret: `${id}_secret_${randomBytes(12).toString('hex')}`, customer: `cus_demo_${hash(`${orderId}/customer`)}` };
+}
+
 /**
- * The customer pays the order on the demo page with `card`: the signed event Stripe would send, to
+ * The customer pays the order on the demo page with `card` (or saves it, for an order held the day
+ * before; or pays the hold the bank refused then): the signed event Stripe would send, to
  * hand to the webhook. Refused (409) when the order is not waiting for this payment any more, or its
  * payment is not ready yet; the card's own refusal is an event like Stripe's, not an error.
  */
 export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: string): { payload: string; signature: string; refused: string | null } {
-  if (form.method !== 'online' || form.status !== 'pending_payment') {
+  if (!form.payable) {
     throw conflict('not_pending', form.status === 'cancelled' ? 'this order was cancelled: nothing to pay' : 'this order is not waiting for an online payment');
   }
   if (!form.intentId) throw new AppError(409, 'payment_not_ready', 'the payment is being prepared: try again in a moment');
   const refusal = REFUSALS[card.number] ?? null;
+  if (form.kind === 'save') return demoSetupEvent(form, card, refusal, secret);
   const intent = {
     id: form.intentId,
     object: 'payment_intent',
@@ -97,6 +112,35 @@ export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: stri
   return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
 }
 
+/** The card saved on the demo page: the event Stripe sends for a SetupIntent that succeeded (or failed, for a declined card). */
+function demoSetupEvent(form: PaymentForm, card: DemoCard, refusal: { code: string; message: string } | null, secret: string) {
+  const setup = demoSetup(form.orderId);
+  const last4 = card.number.slice(-4);
+  const event = {
+    id: `evt_demo_${randomBytes(12).toString('hex')}`,
+    object: 'event',
+    api_version: '2025-01-01',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: refusal ? 'setup_intent.setup_failed' : 'setup_intent.succeeded',
+    data: {
+      object: {
+        id: form.intentId,
+        object: 'setup_intent',
+        status: refusal ? 'requires_payment_method' : 'succeeded',
+        usage: 'off_session',
+        customer: setup.customer,
+        // the card's last four digits in its id: the demo's hold the day before reads them
+        payment_method: refusal ? null : `pm_demo_${last4}_${hash(`${form.orderId}/${card.number}`).slice(0, 12)}`,
+        metadata: { order_id: form.orderId, attempt: String(form.attempt) },
+        last_setup_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
+      },
+    },
+  };
+  const payload = JSON.stringify(event);
+  return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
+}
+
 /** Reads a card from a form or JSON body, with field errors a person can act on. */
 export function parseDemoCard(input: unknown): DemoCard {
   const parsed = demoCardSchema.safeParse(input);
@@ -118,12 +162,42 @@ export class DemoPaymentProvider implements PaymentProvider {
   readonly captures = new Map<string, { orderId: string; intentId: string; amountCents: number }>();
   readonly releases = new Map<string, { orderId: string; intentId: string }>();
   readonly refunds = new Map<string, RefundResult & { orderId: string; paymentReference: string }>();
+  /** The holds placed on saved cards, and the cards forgotten, by idempotency key. */
+  readonly holds = new Map<string, HoldResult & { orderId: string }>();
+  readonly forgotten = new Map<string, { orderId: string; paymentMethod: string }>();
 
   constructor(private readonly keep: PaymentKeeper) {}
 
   async begin(order: OrderView): Promise<void> {
     const attempt = order.payment.attempt ?? 1;
     await this.keep(order.id, attempt, demoIntent(order.id, attempt));
+  }
+
+  async saveCard(order: OrderView): Promise<void> {
+    const setup = demoSetup(order.id);
+    await this.keep(order.id, order.payment.attempt ?? 1, { id: setup.id, clientSecret: setup.clientSecret, setup: { customer: setup.customer } });
+  }
+
+  /** The saved card is held, unless it is one the demo declines later (its last four digits in its id); a retry answers the first result. */
+  async placeHold(r: HoldRequest): Promise<HoldResult> {
+    const earlier = this.holds.get(r.idempotencyKey);
+    if (earlier) return earlier;
+    const intent = demoIntent(r.orderId, r.attempt);
+    const last4 = /^pm_demo_(\d{4})_/.exec(r.paymentMethod)?.[1] ?? '';
+    const result: HoldResult = DECLINED_LATER.has(last4)
+      ? { outcome: 'refused', paymentId: intent.id, clientSecret: intent.clientSecret, reason: 'Your card was declined.' }
+      : { outcome: 'held', paymentId: intent.id, amountCents: r.amountCents };
+    this.holds.set(r.idempotencyKey, { ...result, orderId: r.orderId });
+    return result;
+  }
+
+  async forgetCard(r: { orderId: string; paymentMethod: string; idempotencyKey: string }): Promise<void> {
+    this.forgotten.set(r.idempotencyKey, { orderId: r.orderId, paymentMethod: r.paymentMethod });
+  }
+
+  /** The demo keeps no setups: what the page saved came through the webhook, and nothing else was. */
+  async retrieveSetup(setupId: string): Promise<ProviderSetup> {
+    return { id: setupId, orderId: null, paymentMethod: null, customer: null };
   }
 
   async capture(r: CaptureRequest): Promise<{ amountCents: number }> {

@@ -2,8 +2,12 @@
 // (stripe.ts for Stripe and the demo page; any other provider the same way), so the ledger and the
 // workers never read a provider's own event names or objects.
 
-/** What happened to a payment: a card hold placed, money taken, a hold let go, a card refused, or anything else (kept, changes nothing). */
-export const PAYMENT_NOTICE_KINDS = ['held', 'taken', 'released', 'refused', 'other'] as const;
+/**
+ * What happened to a payment: a card hold placed, money taken, a hold let go, a card refused, a card
+ * saved for a hold placed later (its `paymentId` the provider's setup, e.g. a SetupIntent), or
+ * anything else (kept, changes nothing).
+ */
+export const PAYMENT_NOTICE_KINDS = ['held', 'taken', 'released', 'refused', 'card_saved', 'other'] as const;
 export type PaymentNoticeKind = (typeof PAYMENT_NOTICE_KINDS)[number];
 
 /** One event of a provider, once its signature is checked, as the system reads it. */
@@ -26,6 +30,8 @@ export interface PaymentNotice {
   takenCents: number;
   /** Why the card was refused ('refused'), in words the customer can act on. */
   reason: string | null;
+  /** The card saved ('card_saved'): the provider's payment method, and the customer it is saved on. */
+  savedCard?: { paymentMethod: string; customer: string | null } | null;
 }
 
 /** A payment as its provider sees it now (asked before an unpaid order expires, when its webhook never came). */
@@ -36,6 +42,15 @@ export interface ProviderPayment {
   state: 'held' | 'taken' | 'other';
   heldCents: number;
   takenCents: number;
+}
+
+/** A saved card's setup as its provider sees it now (asked before an order waiting for it expires). */
+export interface ProviderSetup {
+  id: string;
+  orderId: string | null;
+  /** The card saved, once the customer did. */
+  paymentMethod: string | null;
+  customer: string | null;
 }
 
 /** A whole number of cents from a provider's field, 0 when it is anything else. */

@@ -4,7 +4,7 @@
 // two interfaces and is chosen in index.ts, without touching the ledger or the workers.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OrderView } from '../../realtime/contract.ts';
-import type { PaymentNotice, ProviderPayment } from './notices.ts';
+import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
 
 export interface RefundRequest {
   orderId: string;
@@ -35,8 +35,37 @@ export interface ReleaseRequest {
   idempotencyKey: string;
 }
 
-/** Keeps the provider's payment for an order's attempt, with the secret its payment form needs (ledger.ts: rememberIntent). */
-export type PaymentKeeper = (orderId: string, attempt: number, payment: { id: string; clientSecret: string | null }) => Promise<unknown>;
+/**
+ * Keeps the provider's payment for an order's attempt, with the secret its payment form needs
+ * (ledger.ts: rememberIntent); with `setup`, it is a card to save for a hold placed later, on the
+ * provider's customer named there.
+ */
+export type PaymentKeeper = (
+  orderId: string,
+  attempt: number,
+  payment: { id: string; clientSecret: string | null; setup?: { customer: string | null } },
+) => Promise<unknown>;
+
+/** A hold placed off-session on a saved card, a day before the order's slot. */
+export interface HoldRequest {
+  orderId: string;
+  /** The order's payment attempt: with the amount, what the idempotency key stands for. */
+  attempt: number;
+  amountCents: number;
+  customer: string | null;
+  paymentMethod: string;
+  /** One per order and attempt: a retried job gets the hold (or the refusal) the first call got. */
+  idempotencyKey: string;
+  description: string;
+}
+
+/**
+ * What the provider answered: the hold, or its refusal (declined, authentication required), with
+ * the payment the customer can still complete on the payment page (its client secret).
+ */
+export type HoldResult =
+  | { outcome: 'held'; paymentId: string; amountCents: number }
+  | { outcome: 'refused'; paymentId: string | null; clientSecret: string | null; reason: string };
 
 /**
  * The provider makes a payment (a card hold) for the order's total and attempt, and hands it to the
@@ -53,6 +82,18 @@ export interface PaymentProvider {
   release?(request: ReleaseRequest): Promise<void>;
   /** The payment as the provider sees it now (asked before an unpaid order is cancelled). */
   retrieve?(paymentId: string): Promise<ProviderPayment>;
+  /**
+   * Saves the customer's card for a hold placed later (an order for a slot far ahead): a setup for
+   * off-session use on a customer of the order, handed to the keeper with `setup`. The same order
+   * asked again answers the same setup.
+   */
+  saveCard?(order: OrderView): Promise<void>;
+  /** Places the hold on the saved card, off-session (confirmed at once, the customer away). */
+  placeHold?(request: HoldRequest): Promise<HoldResult>;
+  /** Forgets a saved card (detached from its customer): the order it was saved for has ended. */
+  forgetCard?(request: { orderId: string; paymentMethod: string; idempotencyKey: string }): Promise<void>;
+  /** The card's setup as the provider sees it now (asked before an order waiting for it expires). */
+  retrieveSetup?(setupId: string): Promise<ProviderSetup>;
   /** Whether a failed call is the provider's refusal (a card error, an invalid request), which a retry will not change. */
   isRefusal(err: unknown): boolean;
   /** An event in the provider's own shape, already believed (a job queued by an earlier version carries one), as the system's notice. */

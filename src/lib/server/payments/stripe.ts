@@ -5,8 +5,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import Stripe from 'stripe';
 import type { OrderView } from '../../realtime/contract.ts';
 import { AppError } from '../errors.ts';
-import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment } from './notices.ts';
-import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment, type ProviderSetup } from './notices.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
 
 /** The one Stripe client of a process, from the settings: the real API, or another server that speaks its protocol (STRIPE_API_URL: the tests' local one). */
 export function stripeClient(c: { STRIPE_SECRET_KEY?: string; STRIPE_API_URL?: string }): Stripe | null {
@@ -29,7 +29,13 @@ interface IntentFields {
   amount_received?: unknown;
   metadata?: Record<string, unknown> | null;
   last_payment_error?: { message?: unknown } | null;
+  /** A SetupIntent's: the card saved, and the customer it is saved on (an id, or the object expanded). */
+  payment_method?: unknown;
+  customer?: unknown;
 }
+
+/** An id Stripe gives as a string, or inside the object when it is expanded. */
+const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : typeof (v as { id?: unknown })?.id === 'string' ? (v as { id: string }).id : null);
 
 const KINDS: Record<string, PaymentNoticeKind> = {
   'payment_intent.amount_capturable_updated': 'held',
@@ -38,12 +44,25 @@ const KINDS: Record<string, PaymentNoticeKind> = {
   'payment_intent.payment_failed': 'refused',
 };
 
-/** A Stripe event (already believed) as the system's notice: only PaymentIntent events of the four kinds above mean anything. */
+/**
+ * A Stripe event (already believed) as the system's notice: only PaymentIntent events of the four
+ * kinds above mean anything, and a SetupIntent that succeeded (a card saved for a hold placed later).
+ */
 export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNotice {
   const e = (event ?? {}) as { id?: unknown; type?: unknown; data?: { object?: IntentFields } };
   const intent: IntentFields = e.data?.object ?? {};
-  const isIntent = intent.object === 'payment_intent' && typeof intent.id === 'string';
   const type = typeof e.type === 'string' ? e.type : '';
+  const isSetup = intent.object === 'setup_intent' && typeof intent.id === 'string';
+  const paymentMethod = isSetup ? idOf(intent.payment_method) : null;
+  if (isSetup && type === 'setup_intent.succeeded' && intent.status === 'succeeded' && paymentMethod) {
+    const orderId = intent.metadata?.order_id;
+    return {
+      id: String(e.id), provider, kind: 'card_saved', providerType: type, paymentId: intent.id as string,
+      orderId: typeof orderId === 'string' ? orderId : null, attempt: attemptOf(intent.metadata?.attempt),
+      heldCents: 0, takenCents: 0, reason: null, savedCard: { paymentMethod, customer: idOf(intent.customer) },
+    };
+  }
+  const isIntent = intent.object === 'payment_intent' && typeof intent.id === 'string';
   let kind: PaymentNoticeKind = (isIntent && KINDS[type]) || 'other';
   // a hold is one only once the card is authorised for something
   if (kind === 'held' && (intent.status !== 'requires_capture' || centsOf(intent.amount_capturable) <= 0)) kind = 'other';
@@ -143,6 +162,67 @@ export class StripePaymentProvider implements PaymentProvider {
       { idempotencyKey: `pi-${order.id}-${attempt}` },
     );
     await this.keep(order.id, attempt, { id: intent.id, clientSecret: intent.client_secret });
+  }
+
+  /** A customer of the order, and a SetupIntent on it for a card charged off-session. */
+  async saveCard(order: OrderView): Promise<void> {
+    const attempt = order.payment.attempt ?? 1;
+    const customer = await this.stripe.customers.create(
+      { name: order.customer.name, phone: order.customer.phone, metadata: { order_id: order.id } },
+      { idempotencyKey: `cus-${order.id}` },
+    );
+    // one setup per order, whatever its attempt (a change while it waits changes the amount the
+    // hold will take, not the card): the same parameters under the same key, as Stripe requires
+    const setup = await this.stripe.setupIntents.create(
+      {
+        customer: customer.id,
+        usage: 'off_session',
+        automatic_payment_methods: { enabled: true },
+        description: `OC Pizza, commande ${order.number}`,
+        metadata: { order_id: order.id, pizzeria_id: String(order.pizzeriaId) },
+      },
+      { idempotencyKey: `si-${order.id}` },
+    );
+    await this.keep(order.id, attempt, { id: setup.id, clientSecret: setup.client_secret, setup: { customer: customer.id } });
+  }
+
+  async placeHold(r: HoldRequest): Promise<HoldResult> {
+    try {
+      const intent = await this.stripe.paymentIntents.create(
+        {
+          amount: r.amountCents,
+          currency: this.currency,
+          capture_method: 'manual',
+          customer: r.customer ?? undefined,
+          payment_method: r.paymentMethod,
+          // the customer is away: nothing that would send them to their bank's page
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          off_session: true,
+          confirm: true,
+          description: r.description,
+          metadata: { order_id: r.orderId, attempt: String(r.attempt), hold: 'off_session' },
+        },
+        { idempotencyKey: r.idempotencyKey },
+      );
+      if (intent.status === 'requires_capture') return { outcome: 'held', paymentId: intent.id, amountCents: intent.amount_capturable };
+      return { outcome: 'refused', paymentId: intent.id, clientSecret: intent.client_secret, reason: `the bank asks the customer (${intent.status})` };
+    } catch (err) {
+      if (!isStripeRefusal(err)) throw err;
+      // declined, or the bank wants the customer there (authentication_required): the PaymentIntent
+      // comes with the error, and the customer can complete it on the payment page
+      const intent = (err as { payment_intent?: { id?: string; client_secret?: string | null } }).payment_intent;
+      return { outcome: 'refused', paymentId: intent?.id ?? null, clientSecret: intent?.client_secret ?? null, reason: (err as Error).message };
+    }
+  }
+
+  async forgetCard(r: { orderId: string; paymentMethod: string; idempotencyKey: string }): Promise<void> {
+    await this.stripe.paymentMethods.detach(r.paymentMethod, {}, { idempotencyKey: r.idempotencyKey });
+  }
+
+  async retrieveSetup(setupId: string): Promise<ProviderSetup> {
+    const s = await this.stripe.setupIntents.retrieve(setupId);
+    const orderId = s.metadata?.order_id;
+    return { id: s.id, orderId: typeof orderId === 'string' ? orderId : null, paymentMethod: s.status === 'succeeded' ? idOf(s.payment_method) : null, customer: idOf(s.customer) };
   }
 
   async capture(r: CaptureRequest): Promise<{ amountCents: number }> {

@@ -8,13 +8,14 @@ import type { PageServerLoad } from './$types';
 
 // The payment page of an online order, for the holder of its tracking link: Stripe's card form
 // (with its client secret), or the demo page; once the order no longer waits for a payment, the
-// tracking page.
+// tracking page. An order for a slot far ahead saves the card here instead (held the day before),
+// and an order whose hold the bank refused then is paid here by its deadline.
 export const load: PageServerLoad = async ({ params, url, setHeaders }) => {
   const c = config();
   const id = await getOrderIdByToken(db(), params.token);
   const form = id && (await paymentFormOf(db(), id, c.PAYMENT_EXPIRY_MINUTES));
   if (!form) error(404, 'Order not found');
-  if (form.method !== 'online' || form.status !== 'pending_payment' || c.paymentMode === 'off') redirect(303, `/track/${params.token}`);
+  if (!form.payable || c.paymentMode === 'off') redirect(303, `/track/${params.token}`);
   // the client secret is for this visitor only
   setHeaders({ 'cache-control': 'private, no-store' });
   return {
@@ -22,13 +23,16 @@ export const load: PageServerLoad = async ({ params, url, setHeaders }) => {
     number: form.number,
     totalCents: form.totalCents,
     attempt: form.attempt,
+    kind: form.kind,
+    holdAt: form.holdAt?.toISOString() ?? null,
     mode: c.paymentMode as 'stripe' | 'demo',
     ready: !!form.intentId,
     clientSecret: c.paymentMode === 'stripe' ? form.clientSecret : null,
     publishableKey: c.paymentMode === 'stripe' ? c.STRIPE_PUBLISHABLE_KEY! : null,
-    refused: form.paymentStatus === 'failed' || url.searchParams.get('error') === 'refused',
+    // a refused hold says so in its own words (the page's `kind`); a card refused on this page, as always
+    refused: (form.kind !== 'hold' && form.paymentStatus === 'failed') || url.searchParams.get('error') === 'refused',
     fieldError: url.searchParams.get('error')?.match(/^card\.(number|expiry|cvc)$/)?.[1] ?? null,
     expiresAt: form.expiresAt.toISOString(),
-    demoCards: c.paymentMode === 'demo' ? { accepted: DEMO_CARDS.accepted, declined: DEMO_CARDS.declined } : null,
+    demoCards: c.paymentMode === 'demo' ? { accepted: DEMO_CARDS.accepted, declined: DEMO_CARDS.declined, declinedLater: DEMO_CARDS.declinedLater } : null,
   };
 };
