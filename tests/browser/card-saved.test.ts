@@ -29,6 +29,7 @@ describe('a card saved for an order days ahead', () => {
     expect(await page.locator('h1').textContent()).toMatch(/Enregistrez votre carte/);
     await page.getByTestId('pay-submit').waitFor();
     expect(await page.getByTestId('pay-submit').textContent()).toMatch(/Enregistrer ma carte/);
+    expect(await page.getByText(/Sans carte enregistrée avant \d\d:\d\d, la commande est annulée/).count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/card-saved-1-pay-phone.png`, fullPage: true });
     expect(await seriousViolations(page), 'the page that saves a card').toEqual([]);
 
