@@ -6,6 +6,7 @@ import { createPgListener } from '../src/lib/server/pg-listener.ts';
 import { printerStatusOf } from '../src/lib/server/printing/index.ts';
 import { lowStock } from '../src/lib/server/stock.ts';
 import type { HubServer } from './hub-types.ts';
+import { tellLowRating } from './rating-alerts.ts';
 
 /** Low-stock checks of a shop are made at most this often, however many orders and deliveries. */
 const CHECK_EVERY_MS = 250;
@@ -59,6 +60,8 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub-stock');
   listener.events.on('error', (err: unknown) => log.error({ err }, 'stock listener error'));
   listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
+    // a low rating names its order, not a shop
+    if (n.channel === 'rating_low') return void tellLowRating(opts, String(n.payload));
     const shop = Number(n.payload);
     if (!Number.isInteger(shop) || shop <= 0) return;
     if (n.channel === 'shop_changed') return void tellShop(shop);
@@ -90,6 +93,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   await listener.listenTo('stock_changed');
   await listener.listenTo('shop_changed');
   await listener.listenTo('printer_changed');
+  await listener.listenTo('rating_low');
 
   return {
     touched,

@@ -30,6 +30,7 @@ import { menuRoutes } from './menu.ts';
 import { moneyRoutes } from './money.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
+import { ratingRoutes } from './ratings.ts';
 import { shopRoutes } from './shops.ts';
 import { speedRoutes } from './speed.ts';
 import { staffRoutes } from './staff.ts';
@@ -124,7 +125,7 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
-    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes,
+    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes,
   ]) {
     r.use(routes(ctx));
   }

@@ -28,7 +28,7 @@ const driver = (over: Partial<AlertDriver> & { id: number }): AlertDriver => ({
 });
 
 describe('the manager alerts', () => {
-  it('come most urgent first: a failed delivery, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, low stock', () => {
+  it('come most urgent first: a failed delivery, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, low stock', () => {
     const alerts = managerAlerts(
       {
         // listed in the reverse order, each kind once
@@ -44,11 +44,12 @@ describe('the manager alerts', () => {
           driver({ id: 8 }),
         ],
         lowStock: [{ pizzeriaId: 1, low: [{}] }],
+        lowRatings: [{ orderId: 'rated', pizzeriaId: 1, number: 12, food: 2, delivery: 4, comment: 'Froide', at: ago(30) }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 'rated', 1]);
   });
 
   it('within a kind, the one waiting longest comes first', () => {
@@ -91,5 +92,11 @@ describe('the manager alerts', () => {
       ['app_closed', 2],
       ['app_closed', 1],
     ]);
+  });
+
+  it('a low rating stays an alert for the evening (12 hours), with its stars and comment', () => {
+    const rated = (id: string, minutes: number) => ({ orderId: id, pizzeriaId: 2, number: 7, food: 1, delivery: null, comment: null, at: ago(minutes) });
+    const alerts = managerAlerts({ orders: [], drivers: [], lowRatings: [rated('tonight', 11 * 60), rated('yesterday', 13 * 60)] }, NOW);
+    expect(alerts).toEqual([{ id: 'rating-tonight', kind: 'low_rating', pizzeriaId: 2, since: NOW - 11 * 3_600_000, orderId: 'tonight', number: 7, food: 1, delivery: null, comment: null }]);
   });
 });

@@ -4,6 +4,7 @@
 
 import { driverPresence } from './dispatch-by-distance.ts';
 import { FINAL_STATUSES, type Fulfilment } from './order-states.ts';
+import { LOW_RATING_ALERT_MS } from './ratings.ts';
 
 /**
  * From most to least urgent:
@@ -18,9 +19,11 @@ import { FINAL_STATUSES, type Fulfilment } from './order-states.ts';
  *   customer (the causes above come first because acting on them stops more lateness).
  * - app_closed: on shift but the app closed: dispatch offers them nothing, the shop has one driver
  *   less than it thinks; a call sorts it out, nothing is stuck yet.
+ * - low_rating: a customer gave two stars or fewer (food or delivery) in the last hours: the
+ *   evening is over for that order, a call back can still win them; nothing is stuck.
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -36,6 +39,10 @@ export interface ManagerAlert {
   name?: string;
   /** Deliveries a quiet driver carries; ingredients running low. */
   count?: number;
+  /** A low rating's stars (delivery: null for a pickup) and comment. */
+  food?: number;
+  delivery?: number | null;
+  comment?: string | null;
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -70,6 +77,17 @@ export interface AlertDriver {
   position: { at: string } | null;
 }
 
+/** What the rules read of a low rating (LowRatingAlert of the socket contract). */
+export interface AlertRating {
+  orderId: string;
+  pizzeriaId: number;
+  number: number;
+  food: number;
+  delivery: number | null;
+  comment: string | null;
+  at: string;
+}
+
 export interface AlertSettings {
   /** A ready delivery without a driver becomes an alert after this long (or at once when dispatch found nobody). */
   waitingAfterMs: number;
@@ -85,7 +103,13 @@ const FINAL = new Set<string>(FINAL_STATUSES);
 
 /** Every alert of these orders, drivers and low stocks, sorted by what needs action first. */
 export function managerAlerts(
-  input: { orders: readonly AlertOrder[]; drivers: readonly AlertDriver[]; lowStock?: readonly { pizzeriaId: number; low: readonly unknown[] }[] },
+  input: {
+    orders: readonly AlertOrder[];
+    drivers: readonly AlertDriver[];
+    lowStock?: readonly { pizzeriaId: number; low: readonly unknown[] }[];
+    /** Low ratings (the server sends only those); each is an alert for LOW_RATING_ALERT_MS. */
+    lowRatings?: readonly AlertRating[];
+  },
   now: number,
   s: AlertSettings = DEFAULT_ALERT_SETTINGS,
 ): ManagerAlert[] {
@@ -112,6 +136,11 @@ export function managerAlerts(
     } else if (d.onShift && d.connected !== null && driverPresence({ connected: d.connected, positionSentAt: sentAt }, now, s.positionFreshMs) !== 'present') {
       list.push({ id: `absent-${d.id}`, kind: 'app_closed', since: sentAt ?? now, ...about });
     }
+  }
+  for (const r of input.lowRatings ?? []) {
+    const since = Date.parse(r.at);
+    if (now - since > LOW_RATING_ALERT_MS) continue;
+    list.push({ id: `rating-${r.orderId}`, kind: 'low_rating', pizzeriaId: r.pizzeriaId, since, orderId: r.orderId, number: r.number, food: r.food, delivery: r.delivery, comment: r.comment });
   }
   for (const l of input.lowStock ?? []) {
     if (l.low.length) list.push({ id: `stock-${l.pizzeriaId}`, kind: 'stock_low', pizzeriaId: l.pizzeriaId, since: now, count: l.low.length });

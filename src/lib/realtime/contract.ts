@@ -256,6 +256,8 @@ export interface ServerToClientEvents {
   'printer:status': (e: PrinterStatus) => void;
   /** When the shop's plan expects the customer to have their order (its tracking page), until it leaves the shop. */
   'order:forecast': (e: OrderForecast) => void;
+  /** A customer rated an order two stars or fewer, for the food or the delivery (the shop's managers and head office). */
+  'rating:low': (e: LowRatingAlert) => void;
 }
 
 /** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */
@@ -384,6 +386,21 @@ export interface ShopFigures {
   promised: number;
   onTime: number;
   driversOnShift: number;
+}
+
+/** A low rating as the managers' alerts show it (src/lib/server/ratings.ts). */
+export interface LowRatingAlert {
+  orderId: string;
+  pizzeriaId: number;
+  number: number;
+  fulfilment: Fulfilment;
+  food: number;
+  /** null for a pickup. */
+  delivery: number | null;
+  comment: string | null;
+  driverName: string | null;
+  /** When it was given (ISO). */
+  at: string;
 }
 
 /** A shop's ingredients at or under their low threshold (free to sell), as the kitchen and manager screens show them. */

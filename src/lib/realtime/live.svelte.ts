@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, KitchenDrivers, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
+import type { Ack, ClientToServerEvents, DriverPosition, FleetUpdate, KitchenDrivers, LowRatingAlert, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, PositionReport, ServerToClientEvents, TrackedDriverPosition } from './contract.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -79,6 +79,12 @@ export class LiveConnection {
   onPrinterStatus(handler: (e: PrinterStatus) => void): () => void {
     this.socket.on('printer:status', handler);
     return () => void this.socket.off('printer:status', handler);
+  }
+
+  /** A customer rated an order of the shop two stars or fewer (managers and head office). */
+  onLowRating(handler: (e: LowRatingAlert) => void): () => void {
+    this.socket.on('rating:low', handler);
+    return () => void this.socket.off('rating:low', handler);
   }
 
   /** A shop's settings changed (online orders paused or resumed, hours). */

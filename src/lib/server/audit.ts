@@ -12,11 +12,13 @@ export interface AuditEntry {
   after: unknown;
 }
 
-export async function audit(tx: Tx, actor: StaffActor, e: AuditEntry): Promise<void> {
+/** A member of staff, or a customer by their tracking link (a rating: no account, so no actor id). */
+export async function audit(tx: Tx, actor: StaffActor | { kind: 'customer' }, e: AuditEntry): Promise<void> {
+  const [actorId, label] = actor.kind === 'staff' ? [actor.id, `${actor.name} (${actor.role})`] : [null, 'customer (tracking link)'];
   await tx.query(
     `INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, pizzeria_id, before, after)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [actor.id, `${actor.name} (${actor.role})`, e.action, e.entity, String(e.entityId), e.pizzeriaId, JSON.stringify(e.before ?? null), JSON.stringify(e.after ?? null)],
+    [actorId, label, e.action, e.entity, String(e.entityId), e.pizzeriaId, JSON.stringify(e.before ?? null), JSON.stringify(e.after ?? null)],
   );
 }
 
