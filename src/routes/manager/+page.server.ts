@@ -3,6 +3,7 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
+import { recentLowRatings } from '$lib/server/ratings.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
@@ -15,5 +16,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     listOrders(q, { pizzeriaIds: shops.map((s) => s.id), activeOnly: true, limit: 1000 }),
   );
   const low = await Promise.all(shops.map(async (s) => ({ pizzeriaId: s.id, low: await lowStock(db(), s.id) })));
-  return { shops, orders, lastEventId, low, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  // this evening's low ratings; the next ones arrive live (rating:low)
+  const lowRatings = await recentLowRatings(db(), shops.map((s) => s.id));
+  return { shops, orders, lastEventId, low, lowRatings, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
 };

@@ -5,7 +5,9 @@ import { db } from '$lib/server/db.ts';
 import { deliveryPin, getOrder, getOrderIdByToken, itemsAhead } from '$lib/server/orders.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { learnedRoadOf, roadAt } from '$lib/server/road-model.ts';
+import { ratingOfOrder } from '$lib/server/ratings.ts';
 import { spreadOf } from '$lib/domain/road-speed.ts';
+import { canRate } from '$lib/domain/ratings.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
@@ -27,5 +29,7 @@ export const load: PageServerLoad = async ({ params, locals }) => {
   return {
     order, lastEventId, token: params.token, shop: shop!, menu, deliveryPin: pin, itemsAhead: ahead, eta: road.eta, travelMode: c.DELIVERY_MODE,
     spreadMinutes: spreadOf(learned),
+    // what the customer gave, once the order is in their hands (the form until then)
+    rating: canRate(order.status) ? await ratingOfOrder(db(), id) : null,
   };
 };
