@@ -49,6 +49,8 @@ async function placeLater(shopId: number, days = 6.5, quantity = 1) {
   });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   const setup = (await waitUntil(() => fake.setupOf(r.body.id), LIVE, 'the card setup'))!;
+  // the workers keep it on the order (what the payment page shows) a moment after Stripe made it
+  await waitUntil(async () => (await paymentFormOf(stack.pool, r.body.id, 30))?.intentId === setup.id, LIVE, 'the setup kept on the order');
   return { id: r.body.id as string, token: r.body.trackingToken as string, total: r.body.total as number, slot, setup };
 }
 
