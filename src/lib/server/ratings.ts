@@ -1,4 +1,4 @@
-// Customers' ratings of their orders (db/migrations/0047_order_ratings.sql): given once by the
+// Customers' ratings of their orders (db/migrations/0044_order_ratings.sql): given once by the
 // holder of the tracking link after the handover, read back on the tracking page, summed up per
 // shop and per driver for the managers. A low one notifies the hubs (`rating_low`, the order's id)
 // in the same transaction, and each hub tells the shop's managers and head office live.
