@@ -54,6 +54,8 @@ describe('ratings', () => {
     const form = page.getByTestId('rating');
     await form.waitFor();
     expect(await page.getByTestId('shop-phone').getAttribute('href')).toBe('tel:0143551234');
+    // paid to the driver in cash: said so, not "paid online"
+    expect((await page.locator('.pay').textContent())?.trim()).toBe('Payée (espèces).');
     await page.screenshot({ path: `${SHOTS}/ratings-1-tracking-form-phone.png`, fullPage: true });
     expect(await seriousViolations(page), 'tracking page with the rating form').toEqual([]);
 
