@@ -25,7 +25,7 @@ describe('a card saved for an order days ahead', () => {
     const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
     const page = await ctx.newPage();
     await page.goto(`${app.base}/track/${placed.trackingToken}/pay`);
-    await expect.poll(() => page.getByTestId('save-note').textContent()).toMatch(/Votre carte est enregistrée maintenant et autorisée la veille de votre commande ; rien n’est débité aujourd’hui\./);
+    await expect.poll(() => page.getByTestId('save-note').textContent()).toMatch(/Votre carte est enregistrée maintenant et autorisée la veille de votre commande\u202f; rien n’est débité aujourd’hui\./);
     expect(await page.locator('h1').textContent()).toMatch(/Enregistrez votre carte/);
     await page.getByTestId('pay-submit').waitFor();
     expect(await page.getByTestId('pay-submit').textContent()).toMatch(/Enregistrer ma carte/);
@@ -39,7 +39,7 @@ describe('a card saved for an order days ahead', () => {
     await page.getByTestId('pay-submit').click();
     await page.waitForURL(/\/track\/[^/]+$/);
     await live(page);
-    await expect.poll(() => page.getByTestId('card-saved').textContent(), { timeout: 15_000 }).toMatch(/Carte enregistrée : elle est autorisée le .* Rien n’est débité aujourd’hui\./);
+    await expect.poll(() => page.getByTestId('card-saved').textContent(), { timeout: 15_000 }).toMatch(/Carte enregistrée\u202f: elle est autorisée le .* Rien n’est débité aujourd’hui\./);
     await page.screenshot({ path: `${SHOTS}/card-saved-2-tracking-phone.png`, fullPage: true });
     const { rows } = await app.pool.query('SELECT status, payment_status, paid_cents FROM orders WHERE id = $1', [placed.id]);
     expect(rows[0]).toEqual({ status: 'received', payment_status: 'card_saved', paid_cents: 0 });
