@@ -21,6 +21,7 @@ import type { OrderView } from '../../src/lib/realtime/contract.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
 import type { ApiContext, ApiLog } from './kit.ts';
 import { accountRoutes } from './account.ts';
+import { counterRoutes } from './counter.ts';
 import { dispatchRoutes } from './dispatch.ts';
 import { doorRoutes } from './door.ts';
 import { driverRoutes } from './driver.ts';
@@ -125,7 +126,7 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
-    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes,
+    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, counterRoutes,
   ]) {
     r.use(routes(ctx));
   }
