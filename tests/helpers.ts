@@ -42,6 +42,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LATE_NOTICES: 'false',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
+    // and asks for sign-in codes from there; tests/customer-accounts.test.ts checks that limit itself
+    RATE_LIMIT_CUSTOMER_CODES: '100000',
     ...RAISED_ORDER_LIMITS,
     // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',

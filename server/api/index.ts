@@ -11,6 +11,8 @@ import type { Db } from '../../src/lib/server/db.ts';
 import { AppError, notFound } from '../../src/lib/server/errors.ts';
 import { AddressApiGeocoder } from '../../src/lib/server/geocoder.ts';
 import { createMailer, type Mailer } from '../../src/lib/server/mailer.ts';
+import { smsProviderFrom } from '../../src/lib/server/sms.ts';
+import { CUSTOMER_COOKIE, customerForSession } from '../../src/lib/server/customers/account.ts';
 import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/media.ts';
 import { reportError } from '../../src/lib/server/observability.ts';
 import { originAllowed } from '../../src/lib/server/origin.ts';
@@ -21,6 +23,7 @@ import type { OrderView } from '../../src/lib/realtime/contract.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
 import type { ApiContext, ApiLog } from './kit.ts';
 import { accountRoutes } from './account.ts';
+import { customerRoutes } from './customer.ts';
 import { counterRoutes } from './counter.ts';
 import { dispatchRoutes } from './dispatch.ts';
 import { doorRoutes } from './door.ts';
@@ -82,6 +85,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     geocoder: config.GEOCODER_URL === 'none' ? null : new AddressApiGeocoder(config.GEOCODER_URL, { timeoutMs: config.GEOCODER_TIMEOUT_MS }),
     positions: deps.positions ?? null,
     mailer: deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: deps.log as never, production: config.NODE_ENV === 'production' }),
+    sms: smsProviderFrom(config, deps.log as never),
     media: deps.media ?? mediaStoreFrom(config),
     relayed: deps.relayed ?? (() => Promise.resolve()),
     announce: () => !(deps.relayed && deps.publishesChanges?.()),
@@ -116,6 +120,9 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(async (req, _res, next) => {
     try {
       req.user = await cachedUserForSession(ctx.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+      // a customer's own cookie is read only when it is there (staff screens and guests send none)
+      const customerCookie = readCookie(req.headers.cookie, CUSTOMER_COOKIE);
+      req.customer = customerCookie ? await customerForSession(ctx.db, customerCookie) : null;
       next();
     } catch (err) {
       next(err);
@@ -126,7 +133,7 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
-    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, counterRoutes,
+    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes,
   ]) {
     r.use(routes(ctx));
   }

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { SessionUser } from '../../src/lib/server/auth.ts';
 import type { Config } from '../../src/lib/server/config.ts';
 import type { Db } from '../../src/lib/server/db.ts';
-import { forbidden, invalid, notFound, unauthorized } from '../../src/lib/server/errors.ts';
+import { AppError, forbidden, invalid, notFound, unauthorized } from '../../src/lib/server/errors.ts';
 import type { Geocoder } from '../../src/lib/server/geocoder.ts';
 import type { Mailer } from '../../src/lib/server/mailer.ts';
 import type { MediaStore } from '../../src/lib/server/media.ts';
@@ -20,12 +20,16 @@ import type { OrderView } from '../../src/lib/realtime/contract.ts';
 import { orderForStaff } from '../../src/lib/realtime/audiences.ts';
 import { createI18n, pickLocale } from '../../src/lib/i18n/index.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
+import type { SignedInCustomer } from '../../src/lib/server/customers/account.ts';
+import type { SmsProvider } from '../../src/lib/server/sms.ts';
 import { UUID, idParam } from '../../src/lib/order-requests.ts';
 import type { limiterFactory } from '../rate-limits.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
     user?: SessionUser | null;
+    /** The signed-in customer (their own cookie), if any. */
+    customer?: SignedInCustomer | null;
   }
 }
 
@@ -43,6 +47,8 @@ export interface ApiContext {
   /** Drivers' latest positions (Redis), for the maps; null without Redis. */
   positions: PositionStore | null;
   mailer: Mailer;
+  /** Text messages (a customer's sign-in code). */
+  sms: SmsProvider;
   media: MediaStore;
   /** Resolves once what the API committed is published and relayed by this process's hub (at once without one). */
   relayed: () => Promise<void>;
@@ -179,6 +185,12 @@ export class Routes {
   constructor(private readonly ctx: Pick<ApiContext, 'relayed'>) {}
 
   readonly anyone: Verbs<{ user: SessionUser | null }> = this.verbs((req) => ({ user: req.user ?? null }));
+
+  /** Routes of a signed-in customer (401 signed_out without their cookie). */
+  readonly customer: Verbs<{ customer: SignedInCustomer }> = this.verbs((req) => {
+    if (!req.customer) throw new AppError(401, 'signed_out', 'sign in with a code first');
+    return { customer: req.customer };
+  });
 
   staff(roles?: readonly Role[]): Verbs<{ user: SessionUser; actor: StaffActor }> {
     return this.verbs((req) => {

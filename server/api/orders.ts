@@ -30,6 +30,8 @@ export function orderRoutes(ctx: ApiContext) {
       clientAddress: req.ip,
       announce: ctx.announce(),
       positions: ctx.positions,
+      // a signed-in customer's online order joins their account (staff taking a call place it as the caller's guest order)
+      customerId: body.channel === 'online' ? req.customer?.id : undefined,
     });
     // a replay answers 200 with the order the key first placed, as it is now
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');

@@ -75,6 +75,8 @@ const schema = z
     RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
     RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
+    /** Sign-in codes a customer may ask for, and codes they may try, per IP in 15 minutes (besides the limits per email or phone). */
+    RATE_LIMIT_CUSTOMER_CODES: z.coerce.number().int().positive().default(10),
     /**
      * Online orders awaiting payment that one client address, phone number or email may have at once,
      * and the items they may hold together: unpaid orders hold stock, so one client cannot take a menu off sale.

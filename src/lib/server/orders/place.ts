@@ -15,6 +15,7 @@ import { locateDelivery, refuseIfClosed } from '../places.ts';
 import { type OrderActor, actorLabel, canActOnShop } from './actors.ts';
 import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
+import { rememberAddress } from '../customers/account.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
@@ -50,6 +51,8 @@ export interface PlaceOptions {
   clientAddress?: string;
   /** Where the drivers are (Redis): a delivery is promised behind the drivers the shop's plan has taken. */
   positions?: PositionStore | null;
+  /** The signed-in customer who orders online: the order joins their history, its address their saved ones. */
+  customerId?: string | null;
 }
 
 /** Who may place it, and whether it is whole: refused before anything is read. */
@@ -197,6 +200,12 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
  * returns the order the first one placed, and the same key with anything else is refused; the key
  * is stored in the order's transaction, so concurrent repeats wait for each other and place one.
  */
+/** A signed-in customer's order joins their history, and its delivery address their saved ones. */
+async function joinCustomer(tx: Tx, customerId: string, orderId: string, address: Parameters<typeof rememberAddress>[2] | null) {
+  await tx.query('INSERT INTO customer_orders (order_id, customer_id, placed_at) VALUES ($1, $2, now())', [orderId, customerId]);
+  if (address) await rememberAddress(tx, customerId, address);
+}
+
 export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
   checkPlacing(input, actor);
   const prepared = await prepare(dbp, input, actor, opts);
@@ -223,6 +232,7 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
     refuseShort(check, placed.short);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
+    if (opts.customerId) await joinCustomer(tx, opts.customerId, placed.id, input.fulfilment === 'delivery' ? { ...input.address!, ...prepared.spot?.at } : null);
     const { order } = await recordEvent(tx, placed.id, 'order.placed', actor, { announce: opts.announce });
     return { order, trackingToken };
   });

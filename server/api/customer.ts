@@ -1,0 +1,101 @@
+// Customers' accounts, without a password: a code sent to their email or phone signs them in (a
+// cookie of its own, apart from staff sessions); signed in, they read their orders, order one again
+// in a tap, keep their addresses and favourite pizzas, download or erase their data.
+import type { Request } from 'express';
+import { codeRequestSchema, favouriteSchema, profileSchema, signInSchema } from '../../src/lib/customer-requests.ts';
+import { readCookie } from '../../src/lib/server/auth.ts';
+import { checkCode, destinationOf, sendCode } from '../../src/lib/server/customers/codes.ts';
+import {
+  CUSTOMER_COOKIE, closeCustomerSession, customerAccount, customerForSession, eraseCustomer, exportCustomerData,
+  forgetAddress, openCustomerSession, renameCustomer, setFavourite,
+} from '../../src/lib/server/customers/account.ts';
+import { reorder } from '../../src/lib/server/customers/reorder.ts';
+import { AppError } from '../../src/lib/server/errors.ts';
+import { idParam } from '../../src/lib/order-requests.ts';
+import { Answer, Routes, accepted, created, orderId, parse, visitorLocale, type ApiContext } from './kit.ts';
+
+export function customerRoutes(ctx: ApiContext) {
+  const { db, config } = ctx;
+  const api = new Routes(ctx);
+  // a code asked for is a message sent: few per client address (besides the limits per destination)
+  const codeLimiter = ctx.limiter('customer-code', 15 * 60_000, config.RATE_LIMIT_CUSTOMER_CODES);
+  const cookie = (req: Request) => readCookie(req.headers.cookie, CUSTOMER_COOKIE);
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, path: '/' };
+
+  api.anyone.post('/customer/code', { use: [codeLimiter], body: codeRequestSchema }, async ({ req, body }) => {
+    const dest = destinationOf(body);
+    // in production a code is never only written to the log (whoever reads the logs could sign in)
+    if (config.NODE_ENV === 'production' && !(dest.channel === 'email' ? config.SMTP_URL : config.SMS_HTTP_URL)) {
+      throw new AppError(503, 'unavailable', dest.channel === 'email' ? 'codes cannot be sent by email here: use your phone' : 'codes cannot be sent by text message here: use your email');
+    }
+    const sent = await sendCode(db, dest, { client: req.ip ?? 'unknown', locale: body.lang ?? visitorLocale(req), mailer: ctx.mailer, sms: ctx.sms });
+    return accepted({ sentTo: dest.channel, ...sent });
+  });
+
+  api.anyone.post('/customer/session', { use: [codeLimiter], body: signInSchema }, async ({ res, body }) => {
+    const { customerId } = await checkCode(db, destinationOf(body), body.code);
+    const session = await openCustomerSession(db, customerId);
+    res.cookie(CUSTOMER_COOKIE, session.token, { ...cookieOptions, expires: session.expiresAt });
+    const customer = await customerForSession(db, session.token);
+    return created({ customer });
+  });
+
+  api.anyone.delete('/customer/session', {}, async ({ req, res }) => {
+    await closeCustomerSession(db, cookie(req));
+    res.clearCookie(CUSTOMER_COOKIE, { path: '/' });
+    return new Answer(204);
+  });
+
+  api.customer.get('/customer/me', {}, ({ customer }) => customerAccount(db, customer));
+
+  api.customer.patch('/customer/me', { body: profileSchema }, async ({ customer, body }) => {
+    await renameCustomer(db, customer.id, body.name);
+    return { customer: { ...customer, name: body.name } };
+  });
+
+  api.customer.put('/customer/favourites', { body: favouriteSchema }, async ({ customer, body }) => {
+    await setFavourite(db, customer.id, body.productId, body.favourite);
+    return { ok: true };
+  });
+
+  api.customer.delete('/customer/addresses/:id', {}, async ({ req, customer }) => {
+    await forgetAddress(db, customer.id, String(parse(idParam, req.params.id)));
+    return new Answer(204);
+  });
+
+  api.customer.post('/customer/orders/:id/reorder', { use: [ctx.customerLimiter] }, async ({ req, customer }) => {
+    const placed = await reorder(db, customer.id, orderId(req), {
+      onlinePayment: config.paymentMode !== 'off',
+      locale: visitorLocale(req),
+      geocoder: ctx.geocoder,
+      eta: config.eta,
+      travelMode: config.DELIVERY_MODE,
+      log: (msg, err) => ctx.log.error({ err }, msg),
+      limits: ctx.orderLimits,
+      clientAddress: req.ip,
+      announce: ctx.announce(),
+      positions: ctx.positions,
+    });
+    const { order } = placed;
+    return created({
+      id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version,
+      leftOut: placed.leftOut,
+    });
+  });
+
+  api.customer.get('/customer/export', {}, async ({ customer }) => {
+    const data = await exportCustomerData(db, customer.id);
+    return (res: import('express').Response) => {
+      res.setHeader('content-disposition', 'attachment; filename="oc-pizza-my-data.json"');
+      res.json(data);
+    };
+  });
+
+  api.customer.delete('/customer/me', {}, async ({ res, customer }) => {
+    const erased = await eraseCustomer(db, customer.id);
+    res.clearCookie(CUSTOMER_COOKIE, { path: '/' });
+    return erased;
+  });
+
+  return api.router;
+}

@@ -1,0 +1,215 @@
+// A signed-in customer's account: their session (a cookie of its own, apart from staff sessions),
+// their orders, the addresses they had delivered to, their favourite pizzas, and their data given
+// back or erased on request (RGPD art. 15 and 17).
+import { createHmac, randomBytes } from 'node:crypto';
+import { config } from '../config.ts';
+import { transaction, type Db, type Queryable } from '../db.ts';
+import { conflict, notFound } from '../errors.ts';
+
+export const CUSTOMER_COOKIE = 'ocp_customer';
+/** A customer stays signed in this long on a device (they sign out, or erase their account, to end it). */
+export const CUSTOMER_SESSION_DAYS = 60;
+
+export interface SignedInCustomer {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+}
+
+// as staff sessions: the database keeps the token's HMAC, never the token
+const sessionId = (token: string) => createHmac('sha256', config().sessionSecret).update(`customer:${token}`).digest('hex');
+
+export async function openCustomerSession(q: Queryable, customerId: string): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + CUSTOMER_SESSION_DAYS * 86_400_000);
+  await q.query('INSERT INTO customer_sessions (id, customer_id, expires_at) VALUES ($1, $2, $3)', [sessionId(token), customerId, expiresAt]);
+  return { token, expiresAt };
+}
+
+/** The customer of a session cookie, while it lasts (null: none, unknown, expired). */
+export async function customerForSession(q: Queryable, token: string | undefined | null): Promise<SignedInCustomer | null> {
+  if (!token || token.length > 100) return null;
+  const { rows } = await q.query<SignedInCustomer>(
+    `SELECT c.id, c.email, c.phone, c.name FROM customer_sessions s JOIN customers c ON c.id = s.customer_id
+     WHERE s.id = $1 AND s.expires_at > now()`,
+    [sessionId(token)],
+  );
+  return rows[0] ?? null;
+}
+
+export async function closeCustomerSession(q: Queryable, token: string | undefined | null): Promise<void> {
+  if (token && token.length <= 100) await q.query('DELETE FROM customer_sessions WHERE id = $1', [sessionId(token)]);
+}
+
+export interface CustomerOrderSummary {
+  id: string;
+  number: number;
+  shop: { id: number; name: string };
+  placedAt: string;
+  status: string;
+  fulfilment: 'delivery' | 'pickup';
+  totalCents: number;
+  trackingToken: string;
+  lines: { productId: number; name: string; quantity: number; options: string[] }[];
+}
+
+export interface SavedAddress {
+  id: string;
+  street: string;
+  postcode: string;
+  city: string;
+  lat: number | null;
+  lng: number | null;
+  doorCode: string | null;
+  floor: string | null;
+  instructions: string | null;
+}
+
+export interface CustomerAccount {
+  customer: SignedInCustomer;
+  orders: CustomerOrderSummary[];
+  addresses: SavedAddress[];
+  favourites: { productId: number; name: string }[];
+}
+
+/** How many of their orders the account page lists (newest first). */
+export const HISTORY_ORDERS = 20;
+
+const ADDRESS_COLUMNS = `id, street, postcode, city, lat, lng, door_code AS "doorCode", floor, instructions`;
+
+export async function customerAccount(q: Queryable, customer: SignedInCustomer): Promise<CustomerAccount> {
+  const [orders, addresses, favourites] = await Promise.all([
+    q.query<CustomerOrderSummary>(
+      `SELECT o.id, o.number, json_build_object('id', p.id, 'name', p.name) AS shop, o.created_at AS "placedAt", o.status,
+              o.fulfilment, o.total_cents AS "totalCents", o.tracking_token AS "trackingToken",
+              (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'name', i.name, 'quantity', i.quantity,
+                        'options', (SELECT coalesce(json_agg(x->>'name'), '[]') FROM jsonb_array_elements(i.options) x)) ORDER BY i.id), '[]')
+               FROM order_items i WHERE i.order_id = o.id) AS lines
+       FROM customer_orders co JOIN orders o ON o.id = co.order_id JOIN pizzerias p ON p.id = o.pizzeria_id
+       WHERE co.customer_id = $1 ORDER BY co.placed_at DESC LIMIT $2`,
+      [customer.id, HISTORY_ORDERS],
+    ),
+    q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`, [customer.id]),
+    q.query<{ productId: number; name: string }>(
+      `SELECT f.product_id AS "productId", p.name FROM customer_favourites f JOIN products p ON p.id = f.product_id
+       WHERE f.customer_id = $1 ORDER BY f.created_at`,
+      [customer.id],
+    ),
+  ]);
+  return {
+    customer,
+    orders: orders.rows.map((o) => ({ ...o, placedAt: new Date(o.placedAt).toISOString() })),
+    addresses: addresses.rows,
+    favourites: favourites.rows,
+  };
+}
+
+export async function renameCustomer(q: Queryable, customerId: string, name: string): Promise<void> {
+  await q.query('UPDATE customers SET name = $2 WHERE id = $1', [customerId, name]);
+}
+
+/** Kept when a signed-in customer orders a delivery: the same street and postcode is one address, its latest details win. */
+export async function rememberAddress(
+  q: Queryable,
+  customerId: string,
+  a: { street: string; postcode: string; city: string; lat?: number | null; lng?: number | null; doorCode?: string | null; floor?: string | null; instructions?: string | null },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO customer_addresses (customer_id, street, postcode, city, lat, lng, door_code, floor, instructions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (customer_id, street, postcode) DO UPDATE SET city = EXCLUDED.city,
+       lat = coalesce(EXCLUDED.lat, customer_addresses.lat), lng = coalesce(EXCLUDED.lng, customer_addresses.lng),
+       door_code = EXCLUDED.door_code, floor = EXCLUDED.floor, instructions = EXCLUDED.instructions, last_used_at = now()`,
+    [customerId, a.street, a.postcode, a.city, a.lat ?? null, a.lng ?? null, a.doorCode ?? null, a.floor ?? null, a.instructions ?? null],
+  );
+}
+
+export async function forgetAddress(q: Queryable, customerId: string, addressId: string): Promise<void> {
+  const { rowCount } = await q.query('DELETE FROM customer_addresses WHERE id = $1 AND customer_id = $2', [addressId, customerId]);
+  if (!rowCount) throw notFound('address');
+}
+
+export async function setFavourite(q: Queryable, customerId: string, productId: number, on: boolean): Promise<void> {
+  if (!on) {
+    await q.query('DELETE FROM customer_favourites WHERE customer_id = $1 AND product_id = $2', [customerId, productId]);
+    return;
+  }
+  const { rows } = await q.query(`SELECT 1 FROM products WHERE id = $1 AND category = 'pizza' AND active`, [productId]);
+  if (!rows[0]) throw notFound('pizza');
+  await q.query('INSERT INTO customer_favourites (customer_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [customerId, productId]);
+}
+
+/** Everything kept about a customer, as one JSON document they can download (RGPD art. 15 and 20). */
+export async function exportCustomerData(q: Queryable, customerId: string): Promise<Record<string, unknown>> {
+  const one = async (text: string) => (await q.query(text, [customerId])).rows;
+  const [customer] = await one('SELECT id, email, phone, name, created_at AS "createdAt" FROM customers WHERE id = $1');
+  if (!customer) throw notFound('customer');
+  return {
+    exportedAt: new Date().toISOString(),
+    customer,
+    orders: await one(
+      `SELECT o.id, o.number, p.name AS shop, o.created_at AS "placedAt", o.status, o.channel, o.fulfilment,
+              o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email,
+              o.address_street AS street, o.address_postcode AS postcode, o.address_city AS city,
+              o.door_code AS "doorCode", o.floor, o.delivery_instructions AS instructions,
+              o.payment_method AS "paymentMethod", o.payment_status AS "paymentStatus", o.total_cents AS "totalCents",
+              (SELECT coalesce(json_agg(json_build_object('name', i.name, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options) ORDER BY i.id), '[]')
+               FROM order_items i WHERE i.order_id = o.id) AS lines,
+              (SELECT json_build_object('food', r.food, 'delivery', r.delivery, 'comment', r.comment, 'at', r.created_at)
+               FROM order_ratings r WHERE r.order_id = o.id) AS rating
+       FROM customer_orders co JOIN orders o ON o.id = co.order_id JOIN pizzerias p ON p.id = o.pizzeria_id
+       WHERE co.customer_id = $1 ORDER BY co.placed_at`,
+    ),
+    addresses: await one(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`),
+    favourites: await one('SELECT p.name, f.created_at AS "since" FROM customer_favourites f JOIN products p ON p.id = f.product_id WHERE f.customer_id = $1'),
+    sessions: await one('SELECT created_at AS "signedInAt", expires_at AS "expiresAt" FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at'),
+  };
+}
+
+/** The statuses in which an order is still on its way: an account cannot be erased under it. */
+const OPEN_STATUSES = ['pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery'];
+
+/**
+ * Erases a customer (RGPD art. 17): the account, its sessions, addresses and favourites, the codes
+ * sent to its contacts; their orders stay for the takings (the law keeps sales ten years), with
+ * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
+ * delivery photo or trail, in the orders, their events and their messages. Refused while one of
+ * their orders is still on its way (it would lose its driver's directions).
+ */
+export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number }> {
+  return transaction(db, async (tx) => {
+    const { rows: who } = await tx.query<{ email: string | null; phone: string | null }>('SELECT email, phone FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+    if (!who[0]) throw notFound('customer');
+    const { rows: open } = await tx.query(
+      'SELECT 1 FROM customer_orders co JOIN orders o ON o.id = co.order_id WHERE co.customer_id = $1 AND o.status = ANY($2) LIMIT 1',
+      [customerId, OPEN_STATUSES],
+    );
+    if (open[0]) throw conflict('order_in_progress', 'an order of yours is still on its way: your data can be erased once it is delivered or cancelled');
+    const { rows: orders } = await tx.query<{ id: string }>('SELECT order_id AS id FROM customer_orders WHERE customer_id = $1', [customerId]);
+    const ids = orders.map((o) => o.id);
+    if (ids.length) {
+      await tx.query(
+        `UPDATE orders SET customer_name = '-', customer_phone = '', customer_email = NULL, phone_key = NULL, email_key = NULL,
+           client_address = NULL, address_street = CASE WHEN address_street IS NULL THEN NULL ELSE '' END,
+           address_lat = NULL, address_lng = NULL, door_code = NULL, floor = NULL, delivery_instructions = NULL, version = version + 1
+         WHERE id = ANY($1)`,
+        [ids],
+      );
+      // the views the screens were sent, kept with the events
+      const scrub = `payload || jsonb_build_object('customer', jsonb_build_object('name', '-'),
+          'address', CASE WHEN jsonb_typeof(payload->'address') = 'object'
+            THEN jsonb_build_object('street', '', 'city', payload->'address'->'city', 'distanceM', payload->'address'->'distanceM') ELSE 'null'::jsonb END)`;
+      for (const table of ['order_events', 'order_events_archive', 'order_event_inbox']) {
+        await tx.query(`UPDATE ${table} SET payload = ${scrub} WHERE order_id = ANY($1)`, [ids]);
+      }
+      await tx.query(`UPDATE customer_notifications SET recipient = '' WHERE order_id = ANY($1)`, [ids]);
+      await tx.query('UPDATE order_ratings SET comment = NULL WHERE order_id = ANY($1)', [ids]);
+      await tx.query('DELETE FROM delivery_photos WHERE order_id = ANY($1)', [ids]);
+      await tx.query('DELETE FROM delivery_trail WHERE order_id = ANY($1)', [ids]);
+    }
+    await tx.query('DELETE FROM customer_codes WHERE destination = ANY($1)', [[who[0].email, who[0].phone].filter(Boolean)]);
+    await tx.query('DELETE FROM customers WHERE id = $1', [customerId]);
+    return { ordersAnonymised: ids.length };
+  });
+}

@@ -1,0 +1,135 @@
+// Signing a customer in without a password: a six-digit code sent to their email or their phone,
+// which works once, for CODE_TTL_MINUTES, and dies after CODE_MAX_TRIES wrong tries. However often
+// one destination asks, at most one code a minute, CODES_PER_HOUR an hour and CODES_PER_DAY a day
+// (and the API counts the codes asked for and tried per client address: RATE_LIMIT_CUSTOMER_CODES).
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Locale } from '../../i18n/core.ts';
+import { transaction, type Db, type Queryable } from '../db.ts';
+import { AppError } from '../errors.ts';
+import type { Mailer } from '../mailer.ts';
+import type { SmsProvider } from '../sms.ts';
+import { e164 } from '../sms.ts';
+
+export const CODE_TTL_MINUTES = 10;
+export const CODE_MAX_TRIES = 5;
+export const CODE_INTERVAL_SECONDS = 60;
+export const CODES_PER_HOUR = 5;
+export const CODES_PER_DAY = 10;
+
+/** Where a code goes: an email (lower case) or a phone (E.164). */
+export type Destination = { channel: 'email'; to: string } | { channel: 'sms'; to: string };
+
+/** The destination as it is kept and compared, however it was typed. */
+export function destinationOf(contact: { email: string } | { phone: string }): Destination {
+  if ('email' in contact) return { channel: 'email', to: contact.email.trim().toLowerCase() };
+  const to = e164(contact.phone);
+  if (!/^\+[0-9]{6,16}$/.test(to)) throw new AppError(422, 'invalid', 'this is not a phone number', { fields: { phone: 'a phone number, e.g. 06 12 34 56 78' } });
+  return { channel: 'sms', to };
+}
+
+const hashOf = (salt: string, code: string) => createHash('sha256').update(`${salt}:${code}`).digest('hex');
+
+const tooMany = (message: string) => new AppError(429, 'rate_limited', message);
+
+/** What the code's message says, in the customer's language. */
+function codeMessage(code: string, locale: Locale): { subject: string; text: string } {
+  return locale === 'en'
+    ? { subject: `Your OC Pizza code: ${code}`, text: `Your OC Pizza sign-in code is ${code}. It works once, for ${CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this message.` }
+    : {
+        subject: `Votre code OC Pizza\u202f: ${code}`,
+        text: `Votre code de connexion OC Pizza est ${code}. Il sert une fois, pendant ${CODE_TTL_MINUTES} minutes. Si vous ne l'avez pas demandé, ignorez ce message.`,
+      };
+}
+
+/**
+ * Makes a code for the destination and sends it, within the limits (429 past them, saying when to
+ * try again). Nothing says whether the destination has an account: any proved contact can sign in,
+ * and its first sign-in makes the account. A message that could not be sent leaves no code behind.
+ */
+export async function sendCode(
+  db: Db,
+  dest: Destination,
+  opts: { client: string; locale: Locale; mailer: Mailer; sms: SmsProvider },
+): Promise<{ expiresInMinutes: number }> {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const salt = randomBytes(12).toString('base64url');
+  const id = await transaction(db, async (tx) => {
+    // one request of a destination at a time, so two at once cannot both find nothing recent
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 25))', [dest.to]);
+    const { rows } = await tx.query<{ minute: number; hour: number; day: number }>(
+      `SELECT count(*) FILTER (WHERE created_at > now() - make_interval(secs => $2))::int AS minute,
+              count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS hour,
+              count(*)::int AS day
+       FROM customer_codes WHERE destination = $1 AND created_at > now() - interval '1 day'`,
+      [dest.to, CODE_INTERVAL_SECONDS],
+    );
+    const n = rows[0];
+    if (n.minute > 0) throw tooMany('a code was sent a moment ago: wait a minute before asking again');
+    if (n.hour >= CODES_PER_HOUR || n.day >= CODES_PER_DAY) throw tooMany('too many codes were sent there: try again later');
+    const { rows: made } = await tx.query<{ id: string }>(
+      `INSERT INTO customer_codes (channel, destination, salt, code_hash, client, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6)) RETURNING id`,
+      [dest.channel, dest.to, salt, hashOf(salt, code), opts.client, CODE_TTL_MINUTES],
+    );
+    return made[0].id;
+  });
+  const message = codeMessage(code, opts.locale);
+  try {
+    if (dest.channel === 'email') await opts.mailer.send({ to: dest.to, subject: message.subject, text: message.text });
+    else await opts.sms.send({ to: dest.to, text: message.text });
+  } catch {
+    await db.query('DELETE FROM customer_codes WHERE id = $1', [id]);
+    throw new AppError(503, 'unavailable', 'the code could not be sent right now: try again in a minute');
+  }
+  return { expiresInMinutes: CODE_TTL_MINUTES };
+}
+
+/**
+ * Checks a code against the destination's latest one: right, it is used (once) and the customer
+ * of that contact is answered (made at their first sign-in, their earlier guest orders joined to
+ * it); wrong, it counts a try, and past CODE_MAX_TRIES the code is dead (a new one must be asked).
+ */
+export async function checkCode(db: Db, dest: Destination, code: string): Promise<{ customerId: string; created: boolean }> {
+  const checked = await transaction(db, async (tx): Promise<{ wrong: number } | { customerId: string; created: boolean }> => {
+    const { rows } = await tx.query<{ id: string; salt: string; code_hash: string; attempts: number; live: boolean }>(
+      `SELECT id, salt, code_hash, attempts, (used_at IS NULL AND expires_at > now()) AS live
+       FROM customer_codes WHERE destination = $1 ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
+      [dest.to],
+    );
+    const latest = rows[0];
+    if (!latest || !latest.live) throw new AppError(410, 'code_expired', 'this code has expired or was already used: ask for a new one');
+    if (latest.attempts >= CODE_MAX_TRIES) throw new AppError(410, 'code_expired', 'too many wrong tries: ask for a new code');
+    const given = Buffer.from(hashOf(latest.salt, code), 'hex');
+    if (!timingSafeEqual(given, Buffer.from(latest.code_hash, 'hex'))) {
+      // the wrong try is kept (this transaction commits): the refusal is thrown after it
+      await tx.query('UPDATE customer_codes SET attempts = attempts + 1 WHERE id = $1', [latest.id]);
+      return { wrong: CODE_MAX_TRIES - latest.attempts - 1 };
+    }
+    await tx.query('UPDATE customer_codes SET used_at = now() WHERE id = $1', [latest.id]);
+    return customerFor(tx, dest);
+  });
+  if ('wrong' in checked) {
+    const left = checked.wrong;
+    throw new AppError(401, 'bad_code', left > 0 ? `wrong code: ${left} more ${left === 1 ? 'try' : 'tries'}` : 'wrong code: ask for a new one');
+  }
+  return checked;
+}
+
+/** The customer of a proved contact (made if new), with the guest orders of that contact joined to them. */
+async function customerFor(tx: Queryable, dest: Destination): Promise<{ customerId: string; created: boolean }> {
+  const column = dest.channel === 'email' ? 'email' : 'phone';
+  const { rows } = await tx.query<{ id: string; created: boolean }>(
+    `INSERT INTO customers (${column}) VALUES ($1)
+     ON CONFLICT (${column}) DO UPDATE SET ${column} = EXCLUDED.${column}
+     RETURNING id, (xmax = 0) AS created`,
+    [dest.to],
+  );
+  const { id, created } = rows[0];
+  const match = dest.channel === 'email' ? 'o.customer_email IS NOT NULL AND lower(o.customer_email) = $2' : 'o.phone_key = $2';
+  await tx.query(
+    `INSERT INTO customer_orders (order_id, customer_id, placed_at) SELECT o.id, $1, o.created_at FROM orders o WHERE ${match}
+     ON CONFLICT (order_id) DO NOTHING`,
+    [id, dest.to],
+  );
+  return { customerId: id, created };
+}
