@@ -26,6 +26,10 @@ const items = z
       productId: id,
       quantity: z.number().int().min(1).max(MAX_QUANTITY_PER_LINE),
       options: z.array(id).max(MAX_OPTIONS_PER_LINE, `at most ${MAX_OPTIONS_PER_LINE} options on one line`).optional(),
+      /** A half-and-half pizza: its right half (productId is its left half; both pizzas of the shop's menu). */
+      secondHalfId: id.optional(),
+    }).refine((l) => l.secondHalfId !== l.productId, {
+      path: ['secondHalfId'], message: 'a half-and-half takes two different pizzas (the same on both halves is a whole one)',
     }),
   )
   .min(1, 'the basket is empty')

@@ -29,6 +29,17 @@ export function lineRecipe(base: readonly RecipeLine[], options: readonly Option
   return [...quantities].map(([ingredientId, quantity]) => ({ ingredientId, quantity }));
 }
 
+/**
+ * The recipe of a half-and-half pizza: half of each half's recipe, added up by ingredient and
+ * rounded up to the ingredient's unit (the stock counts whole grams, millilitres and pieces): a
+ * Reine and a Margherita take one dough ball between them, not two, and half an egg holds a whole one.
+ */
+export function halfAndHalfRecipe(left: readonly RecipeLine[], right: readonly RecipeLine[]): RecipeLine[] {
+  const halves = new Map<number, number>();
+  for (const r of [...left, ...right]) halves.set(r.ingredientId, (halves.get(r.ingredientId) ?? 0) + r.quantity / 2);
+  return [...halves].map(([ingredientId, quantity]) => ({ ingredientId, quantity: Math.ceil(quantity) }));
+}
+
 /** A line to make: its own recipe (with its options) when it has one, else its product's. */
 type Line = { productId: number; quantity: number; recipe?: readonly RecipeLine[] };
 const recipeOf = (line: Line, recipes: ReadonlyMap<number, readonly RecipeLine[]>) => line.recipe ?? recipes.get(line.productId) ?? [];

@@ -21,6 +21,15 @@ export interface OrderItemView {
   options: { id: number; kind: 'size' | 'extra' | 'without'; name: string; nameEn: string | null; priceCents: number }[];
   /** When a cook crossed the line off as made (null: still to make). */
   doneAt: string | null;
+  /** A half-and-half pizza's halves, as sold (its name reads "½ Reine / ½ Margherita"); null: a whole product. */
+  halves?: { left: HalfView; right: HalfView } | null;
+}
+
+/** One half of a half-and-half pizza (the product of the left half is also the line's productId). */
+export interface HalfView {
+  productId: number;
+  name: string;
+  nameEn: string | null;
 }
 
 /** How a payment was taken: online through the provider, or at the shop (cash, card at the counter, by phone). */

@@ -1,5 +1,5 @@
 import { freeStock, lineRecipe, portionsAvailable, type OptionEffect, type RecipeLine, type StockLevel } from '../domain/availability.ts';
-import type { OptionKind } from '../domain/pricing.ts';
+import type { HalfAndHalfPricing, OptionKind } from '../domain/pricing.ts';
 import type { DeliveryZone } from '../domain/geo.ts';
 import type { OpeningHours } from '../domain/opening-hours.ts';
 import type { MenuAvailability } from '../realtime/contract.ts';
@@ -34,13 +34,15 @@ export interface Pizzeria {
   ovenMinutesPerSlot: number;
   /** Minutes its manager adds to every new promise in a rush (the live page's lever: 0, 10 or 20). */
   busyMinutes: number;
+  /** How it prices a half-and-half pizza: as its dearer half, or the average of its halves. */
+  halfAndHalfPricing: HalfAndHalfPricing;
 }
 
 /** A shop's columns as a Pizzeria (`WHERE …` may follow). */
 export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
   start_target_seconds AS "startTargetSeconds", handover_target_seconds AS "handoverTargetSeconds",
-  oven_minutes_per_slot AS "ovenMinutesPerSlot", busy_minutes AS "busyMinutes",
+  oven_minutes_per_slot AS "ovenMinutesPerSlot", busy_minutes AS "busyMinutes", half_and_half_pricing AS "halfAndHalfPricing",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;

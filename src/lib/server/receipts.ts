@@ -43,7 +43,11 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     `SELECT o.*, p.name AS shop_name, p.address AS shop_address, p.phone AS shop_phone,
        coalesce(o.delivered_at, o.collected_at, o.updated_at) AS paid_at,
        EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured,
-       (SELECT json_agg(json_build_object('name', i.name, 'nameEn', pr.name_en, 'options', i.options, 'quantity', i.quantity,
+       (SELECT json_agg(json_build_object('name', i.name,
+                 -- a half-and-half (its name "½ Reine / ½ Margherita") in English: each half's English name
+                 'nameEn', CASE WHEN i.halves IS NULL THEN pr.name_en
+                   ELSE '½ ' || coalesce(i.halves->'left'->>'nameEn', i.halves->'left'->>'name') || ' / ½ ' || coalesce(i.halves->'right'->>'nameEn', i.halves->'right'->>'name') END,
+                 'options', i.options, 'quantity', i.quantity,
                  'unit', i.unit_price_cents, 'vatRate', i.vat_rate) ORDER BY i.id)
         FROM order_items i LEFT JOIN products pr ON pr.id = i.product_id WHERE i.order_id = o.id) AS items
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,

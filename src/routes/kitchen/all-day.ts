@@ -1,6 +1,7 @@
 // What the kitchen has to make now, "all day" as cooks say: the pizzas of every open ticket (to
 // start and in the oven) by product and size, most first, and the dough balls they take by size.
 // Cancelled tickets, lines crossed off as made and what is not a pizza (drinks, desserts) are left out.
+import { halvesLabel } from '../../lib/line-options.ts';
 import type { OrderView } from '../../lib/realtime/contract.ts';
 
 export interface AllDayLine {
@@ -37,7 +38,7 @@ export function allDay(
       if ((i.category !== 'pizza' && !everyKind) || i.doneAt) continue;
       const sizeOption = i.options.find((opt) => opt.kind === 'size');
       const size = sizeOption ? (locale === 'en' && sizeOption.nameEn ? sizeOption.nameEn : sizeOption.name) : null;
-      const name = nameOf(i.productId, i.name);
+      const name = i.halves ? halvesLabel(i.halves, locale) : nameOf(i.productId, i.name);
       const key = `${name}\u0000${size ?? ''}`;
       const line = lines.get(key) ?? { name, size, count: 0 };
       line.count += i.quantity;

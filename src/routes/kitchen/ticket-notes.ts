@@ -23,7 +23,7 @@ export interface ItemChange {
 export function itemChanges(before: OrderItemView[], after: OrderItemView[]): ItemChange[] {
   const count = new Map<string, { productId: number; name: string; n: number }>();
   const tally = (i: OrderItemView, sign: 1 | -1) => {
-    const key = lineKey(i.productId, (i.options ?? []).map((o) => o.id));
+    const key = lineKey(i.productId, (i.options ?? []).map((o) => o.id), i.halves?.right.productId);
     const c = count.get(key) ?? { productId: i.productId, name: lineName(i), n: 0 };
     c.n += sign * i.quantity;
     if (sign > 0) c.name = lineName(i);

@@ -1,7 +1,7 @@
 // An order's lines: priced from the shop's catalogue, its ingredients reserved from the shop's
 // stock (and given back), and written as rows.
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../../domain/availability.ts';
-import { checkQuantities, priceOrder, type LineRequest, type PricedLine, type PricedProduct } from '../../domain/pricing.ts';
+import { checkQuantities, priceOrder, type HalfAndHalfPricing, type LineRequest, type PricedLine, type PricedProduct } from '../../domain/pricing.ts';
 import { type Queryable, type Tx } from '../db.ts';
 import { conflict, invalid } from '../errors.ts';
 import { PIZZERIA_SELECT, type Pizzeria } from '../catalogue.ts';
@@ -21,7 +21,7 @@ interface CatalogueProduct extends PricedProduct {
  * The products asked for, with their recipes and options, and whether this shop took each off its
  * menu tonight.
  */
-const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.category, p.price_cents, p.vat_rate,
+const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.name_en, p.category, p.price_cents, p.vat_rate,
        p.make_minutes::float8 AS make_minutes, p.bake_minutes::float8 AS bake_minutes,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
@@ -35,21 +35,30 @@ const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id
      FROM products p WHERE p.active AND p.id = ANY(${productIds})`;
 
 type CatalogueRow = {
-  id: number; name: string; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[];
+  id: number; name: string; name_en: string | null; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[];
   options: CatalogueProduct['options']; off_tonight: boolean; make_minutes: number | null; bake_minutes: number | null;
 };
 const catalogueOf = (rows: CatalogueRow[]) =>
   new Map(
     rows.map((r): [number, CatalogueProduct] => [
       r.id,
-      { id: r.id, name: r.name, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight,
+      { id: r.id, name: r.name, nameEn: r.name_en, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight,
         makeMinutes: r.make_minutes, bakeMinutes: r.bake_minutes },
     ]),
   );
 
+/** The products a request names: each line's, and the right half of a half-and-half. */
+export const productIdsOf = (items: readonly LineRequest[]) => [...new Set(items.flatMap((i) => (i.secondHalfId !== undefined ? [i.productId, i.secondHalfId] : [i.productId])))];
+
 async function loadCatalogue(q: Queryable, pizzeriaId: number, productIds: number[]): Promise<Map<number, CatalogueProduct>> {
   const { rows } = await q.query<CatalogueRow>({ name: 'load-catalogue', text: catalogueSelect('$1', '$2'), values: [productIds, pizzeriaId] });
   return catalogueOf(rows);
+}
+
+/** How the shop prices a half-and-half (its settings; 'dearer' for a shop unknown here, refused elsewhere). */
+async function halfPricingOf(q: Queryable, pizzeriaId: number): Promise<HalfAndHalfPricing> {
+  const { rows } = await q.query<{ rule: HalfAndHalfPricing }>({ name: 'half-pricing', text: 'SELECT half_and_half_pricing AS rule FROM pizzerias WHERE id = $1', values: [pizzeriaId] });
+  return rows[0]?.rule ?? 'dearer';
 }
 
 /** The shop's stock for these ingredients, as it stands (no lock: `reserve` is what decides). */
@@ -86,8 +95,20 @@ export async function reserve(tx: Tx, orderId: string, pizzeriaId: number, check
 export function refuseShort(check: Pick<Awaited<ReturnType<typeof priceAndCheck>>, 'priced' | 'catalogue'>, shortIngredients: number[]) {
   const short = new Set(shortIngredients);
   if (!short.size) return;
-  const products = check.priced.lines.filter((l) => l.recipe.some((r) => short.has(r.ingredientId))).map((l) => l.productId);
-  throw unavailableError(check.catalogue, [...new Set(products)]);
+  throw unavailableError(check.catalogue, shortProducts(check.priced.lines, short));
+}
+
+/** The products whose ingredients are short: a half-and-half names the half (or halves) that needs them. */
+function shortProducts(lines: readonly PricedLine[], short: ReadonlySet<number>): number[] {
+  const uses = (recipe: readonly RecipeLine[]) => recipe.some((r) => short.has(r.ingredientId));
+  const products = lines.flatMap((l) => {
+    if (!uses(l.recipe)) return [];
+    if (!l.halves || !l.halfRecipes) return [l.productId];
+    const halves = [uses(l.halfRecipes.left) && l.halves.left.productId, uses(l.halfRecipes.right) && l.halves.right.productId].filter((id) => id !== false);
+    // an ingredient only an option adds: the pizza is named by its left half
+    return halves.length ? halves : [l.productId];
+  });
+  return [...new Set(products)];
 }
 
 /** Gives an order's reservation back to its shop (a cancel, or a change, before the kitchen starts it). */
@@ -148,13 +169,15 @@ export async function readBeforePlacing(q: Queryable, pizzeriaId: number, produc
 /** Checks the lines against the catalogue and the shop's free stock, and returns their price and needs. */
 export async function priceAndCheck(tx: Tx, pizzeriaId: number, items: LineRequest[], fulfilment: Fulfilment) {
   checkLineQuantities(items);
-  const catalogue = await loadCatalogue(tx, pizzeriaId, items.map((i) => i.productId));
-  const { priced, needs } = priceLines(catalogue, items, fulfilment);
+  const [catalogue, halfPricing] = await Promise.all([loadCatalogue(tx, pizzeriaId, productIdsOf(items)), halfPricingOf(tx, pizzeriaId)]);
+  const { priced, needs } = priceLines(catalogue, items, fulfilment, halfPricing);
   // refused early when it is already short; `reserve` checks again, atomically, at the end
   const stock = await readStock(tx, pizzeriaId, [...needs.keys()]);
   // an ingredient the shop does not stock at all counts as zero
-  const unavailable = unavailableProducts(priced.lines, new Map(), freeStock(stock));
-  if (unavailable.length) throw unavailableError(catalogue, unavailable);
+  const free = freeStock(stock);
+  if (unavailableProducts(priced.lines, new Map(), free).length) {
+    throw unavailableError(catalogue, shortProducts(priced.lines, new Set([...needs].filter(([id, qty]) => (free.get(id) ?? 0) < qty).map(([id]) => id))));
+  }
   return { priced, needs, catalogue };
 }
 
@@ -165,18 +188,20 @@ export function checkLineQuantities(items: LineRequest[]) {
 }
 
 /** The lines priced against the catalogue (unknown, withdrawn, off tonight: refused), with what they need of the stock. */
-export function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: Fulfilment) {
-  const priced = priceOrder(items, catalogue, fulfilment);
+export function priceLines(catalogue: Map<number, CatalogueProduct>, items: LineRequest[], fulfilment: Fulfilment, halfPricing: HalfAndHalfPricing) {
+  const priced = priceOrder(items, catalogue, fulfilment, halfPricing);
   if (!priced.ok) {
     throw invalid({
       items: priced.unknownProductIds.length
         ? `unknown or withdrawn products: ${priced.unknownProductIds.join(', ')}`
-        : priced.optionProblems!.join('; '),
+        : (priced.halfProblems ?? priced.optionProblems!).join('; '),
     });
   }
-  // a product the shop took off its menu for the evening is not sold there tonight
-  const offTonight = priced.lines.filter((l) => catalogue.get(l.productId)!.offTonight).map((l) => l.productId);
-  if (offTonight.length) throw unavailableError(catalogue, offTonight);
+  // a product the shop took off its menu for the evening is not sold there tonight (nor half of one)
+  const offTonight = priced.lines
+    .flatMap((l) => (l.halves ? [l.halves.left.productId, l.halves.right.productId] : [l.productId]))
+    .filter((id) => catalogue.get(id)!.offTonight);
+  if (offTonight.length) throw unavailableError(catalogue, [...new Set(offTonight)]);
   // each line with its own recipe: the product's, with what its options add or leave out
   return { priced, needs: ingredientNeeds(priced.lines), catalogue };
 }
@@ -195,19 +220,25 @@ export const lineColumns = (lines: PricedLine[]) => [
   lines.map((l) => l.vatRate),
 ];
 
-/** The lines (lineColumns, from parameter $first on) as rows `l`, numbered `n` in their order. */
-export const linesFrom = (first: number) =>
-  `unnest(${['int', 'text', 'product_category', 'int', 'int', 'jsonb', 'numeric'].map((t, i) => `$${first + i}::${t}[]`).join(', ')})
-     WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, n)`;
+/** The halves of each line (order_items.halves: null for a whole product), a parameter of its own after lineColumns. */
+export const halvesColumn = (lines: PricedLine[]) => lines.map((l) => (l.halves ? JSON.stringify(l.halves) : null));
+
+/**
+ * The lines (lineColumns, from parameter $first on, and halvesColumn at $halvesAt) as rows `l`,
+ * numbered `n` in their order.
+ */
+export const linesFrom = (first: number, halvesAt: number) =>
+  `unnest(${['int', 'text', 'product_category', 'int', 'int', 'jsonb', 'numeric'].map((t, i) => `$${first + i}::${t}[]`).join(', ')}, $${halvesAt}::jsonb[])
+     WITH ORDINALITY AS l(product_id, name, category, unit_price_cents, quantity, options, vat_rate, halves, n)`;
 
 export async function insertItems(tx: Tx, orderId: string, lines: PricedLine[]) {
   await tx.query({
     name: 'insert-items',
-    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id)
+    text: `INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id, halves)
            SELECT $1, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate,
-             (SELECT p.category_id FROM products p WHERE p.id = l.product_id)
-           FROM ${linesFrom(2)}
+             (SELECT p.category_id FROM products p WHERE p.id = l.product_id), l.halves
+           FROM ${linesFrom(2, 9)}
            ORDER BY l.n`,
-    values: [orderId, ...lineColumns(lines)],
+    values: [orderId, ...lineColumns(lines), halvesColumn(lines)],
   });
 }

@@ -16,7 +16,7 @@ import { type OrderActor, actorLabel, canActOnShop } from './actors.ts';
 import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
 import { rememberAddress } from '../customers/account.ts';
-import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom } from './lines.ts';
+import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
@@ -73,12 +73,12 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   // read here only prices the order and shapes its promise; the stock is decided by `reserve`
   // and the road its drivers make at this hour (learned from its own deliveries, cached)
   const [known, road] = await Promise.all([
-    readBeforePlacing(dbp, input.pizzeriaId, input.items.map((i) => i.productId)),
+    readBeforePlacing(dbp, input.pizzeriaId, productIdsOf(input.items)),
     roadAt(dbp, input.pizzeriaId, { mode: opts.travelMode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS }),
   ]);
   // an order for later is for a slot within the shop's hours (planForSlot), whether it is open now or not
   if (input.channel === 'online' && !input.slot) refuseIfClosed(known.shop);
-  const check = priceLines(known.catalogue, input.items, input.fulfilment);
+  const check = priceLines(known.catalogue, input.items, input.fulfilment, known.shop.halfAndHalfPricing);
   // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
   const spot =
     input.fulfilment === 'delivery'
@@ -160,10 +160,10 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
        FROM numbered n
        RETURNING id
      ), lined AS (
-       INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id)
+       INSERT INTO order_items (order_id, product_id, name, category, unit_price_cents, quantity, options, vat_rate, category_id, halves)
        SELECT placed.id, l.product_id, l.name, l.category, l.unit_price_cents, l.quantity, l.options, l.vat_rate,
-             (SELECT p.category_id FROM products p WHERE p.id = l.product_id)
-       FROM placed, ${linesFrom(28)}
+             (SELECT p.category_id FROM products p WHERE p.id = l.product_id), l.halves
+       FROM placed, ${linesFrom(28, 40)}
        ORDER BY l.n
      ), reserved AS (
        SELECT reserve_stock(placed.id, $1, $35::int[], $36::int[]) AS short FROM placed
@@ -190,6 +190,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
       p.later?.promisedAt ?? null,
       p.later?.fireAt ?? null,
       p.ovenMinutes,
+      halvesColumn(priced.lines),
     ],
   });
   return rows[0];
