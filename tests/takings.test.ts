@@ -222,6 +222,7 @@ describe('the day\'s takings', () => {
       'Par téléphone', 'Comptoir, moyen non précisé', 'Total encaissé', 'Remboursé en ligne', 'Rendu en boutique', 'Net',
       'Empreintes carte en attente', 'Commandes payées', 'Commandes annulées', 'Panier moyen', 'Ventes TTC', 'Frais de livraison',
       'HT 5,5 %', 'TVA 5,5 %', 'HT 10 %', 'TVA 10 %', 'HT 20 %', 'TVA 20 %',
+      'Remboursements accordés', 'Ventes nettes TTC', 'TVA remboursée 5,5 %', 'TVA remboursée 10 %', 'TVA remboursée 20 %',
     ]);
     const cell = Object.fromEntries(header.map((h, i) => [h, row[i]]));
     expect(cell).toEqual({
@@ -251,6 +252,12 @@ describe('the day\'s takings', () => {
       'TVA 10 %': '9,59',
       'HT 20 %': '6,67',
       'TVA 20 %': '1,33',
+      // no manager refunded anything: the sales stay whole (tests/manager-refunds.test.ts refunds)
+      'Remboursements accordés': '0,00',
+      'Ventes nettes TTC': '113,50',
+      'TVA remboursée 5,5 %': '0,00',
+      'TVA remboursée 10 %': '0,00',
+      'TVA remboursée 20 %': '0,00',
     });
 
     // in English: commas and decimal points

@@ -81,6 +81,10 @@ export async function startEventReactor(deps: {
     if (e.type === 'order.status' && o.scheduled && o.payment.method === 'online' && ['delivered', 'collected', 'cancelled'].includes(o.status)) {
       await addJob(queues.payments, 'forget-card', { orderId: o.id }, { jobId: jobId.forgetCard(o.id) });
     }
+    // a manager's refund through the provider: the workers make it, once per refund (its idempotency key)
+    if (e.type === 'order.refund_requested') {
+      await addJob(queues.payments, 'manager-refund', { orderId: o.id }, { jobId: jobId.managerRefund(o.id, `e${e.eventId}`) });
+    }
     if (o.refundDueCents > 0 && o.payment.paidWith === 'online') {
       await addJob(queues.payments, 'refund', { orderId: o.id }, { jobId: jobId.refund(o.id, o.refundedCents) });
     }

@@ -7,7 +7,7 @@ import { notifyCustomer, type MessageLimits, type NotificationStep } from '../sr
 import { QUEUES, isJob, type JobData, type JobName, type JobOf } from '../src/lib/server/queues.ts';
 import type { SmsProvider } from '../src/lib/server/sms.ts';
 
-const STEP = /^(received|ready|out_for_delivery|delivered|collected|cancelled|hold-failed|refunded-\d+|delayed-\d+)$/;
+const STEP = /^(received|ready|out_for_delivery|delivered|collected|cancelled|hold-failed|refunded-\d+|refund-\d+|delayed-\d+)$/;
 
 /** Customer notifications: an email (and for some steps an SMS) per order and step, once. */
 export function startNotificationsWorker(deps: {

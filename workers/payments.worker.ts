@@ -8,6 +8,7 @@ import {
   applyPaymentAsProviderSees, applySetupAsProviderSees, captureToMake, cardToForget, holdToPlace, paymentFormOf, processPaymentEvent, recordCardForgotten, recordHold, recordHoldFailure,
   recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease, refusedHold, storePaymentEvent, unprocessedPaymentEvents,
 } from '../src/lib/server/payments/ledger.ts';
+import { makePendingRefunds } from '../src/lib/server/refunds.ts';
 import { QUEUES, addJob, isJob, jobId, type JobData, type JobName, type JobOf, type Queues } from '../src/lib/server/queues.ts';
 
 /** Online payments: starting them, the provider's events, unpaid orders expiring, captures, releases and refunds. */
@@ -193,6 +194,12 @@ export function startPaymentsWorker(deps: {
         }
         await recordCardForgotten(db, orderId);
         return 'card forgotten';
+      }
+      if (isJob(job, 'manager-refund')) {
+        const { orderId } = job.data;
+        const made = await makePendingRefunds(db, provider, orderId);
+        log.info({ orderId, ...made }, 'manager refunds');
+        return `refunds done ${made.done}, failed ${made.failed}`;
       }
       if (isJob(job, 'refund')) {
         const { orderId } = job.data;

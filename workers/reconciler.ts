@@ -4,6 +4,7 @@ import type { Db } from '../src/lib/server/db.ts';
 import { onlineRefundsDue, ordersInPreparation, ordersToFire, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
 import { holdsToCapture, savedCardJobs, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
+import { ordersWithPendingRefunds } from '../src/lib/server/refunds.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
@@ -68,6 +69,10 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
     report.dispatches += counted(await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS, round)));
   }
 
+  // managers' refunds through the provider not given back yet
+  for (const r of await ordersWithPendingRefunds(db)) {
+    report.refunds += counted(await ensureJob(queues.payments, 'manager-refund', { orderId: r.orderId }, { jobId: jobId.managerRefund(r.orderId, `r${r.firstId}`) }));
+  }
   for (const r of await onlineRefundsDue(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'refund', { orderId: r.id }, { jobId: jobId.refund(r.id, r.refundedCents) }));
   }

@@ -8,6 +8,7 @@ import { takingsOfDay } from '../../src/lib/server/takings.ts';
 import { takingsCsv } from '../../src/lib/server/takings-csv.ts';
 import { createI18n, type Locale } from '../../src/lib/i18n/index.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
+import { refundRoutes } from './refunds.ts';
 
 type Day = Awaited<ReturnType<typeof takingsOfDay>>;
 
@@ -36,6 +37,9 @@ export function moneyRoutes(ctx: ApiContext) {
   });
   managers.get('/takings', { query: takingsQuery }, ({ actor, query }) => takingsOfDay(db, actor, 'all', query.date));
   managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date), 'all', query.lang));
+
+  // refunds by the managers (server/api/refunds.ts), shown in the takings of the order's day
+  api.router.use(refundRoutes(ctx));
 
   return api.router;
 }

@@ -159,6 +159,10 @@ export type EventType =
   | 'order.waiting_driver'
   | 'order.late'
   | 'order.refunded'
+  /** A manager asked for a refund through the payment provider (the workers make it). */
+  | 'order.refund_requested'
+  /** A manager's refund was given back (the provider answered, or cash given back at the shop). */
+  | 'order.refund_made'
   /** The payment form of an online order is ready (the provider's payment made for the attempt in progress). */
   | 'order.payment_ready'
   /** A manager sends a delivery that failed at the door out again. */

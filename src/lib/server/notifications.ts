@@ -13,14 +13,18 @@ import { clientNetwork, contactEmail } from '../domain/unpaid-holds.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
 import type { Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
+import { refundForMessage } from './refunds.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 
-/** The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a new message). */
+/**
+ * The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a
+ * new message), and so does `refund`, a manager's refund (its amount and reason: src/lib/server/refunds.ts).
+ */
 export type NotificationStep =
-  | 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | 'hold-failed' | `refunded-${number}` | `delayed-${number}`;
+  | 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | 'hold-failed' | `refunded-${number}` | `refund-${number}` | `delayed-${number}`;
 
 /** Steps worth a text message too (the rest go by email only, when there is an address). */
-const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed', 'hold-failed']);
+const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed', 'hold-failed', 'refund']);
 
 interface OrderForMessage {
   number: number;
@@ -43,6 +47,8 @@ interface OrderForMessage {
   client: string | null;
   /** A refused card hold: until when the customer may pay it. */
   payBy: Date | null;
+  /** A manager's refund the step tells of (`refund-<cents>`): its own amount, why, and how it went back. */
+  refund?: { amountCents: number; reason: string; method: 'provider' | 'cash' } | null;
 }
 
 async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage | null> {
@@ -76,7 +82,7 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
   const { t, price, dateTime } = createI18n(o.lang);
   const link = `${ctx.origin}/track/${o.token}`;
   // `refunded-<cents>`: what was refunded so far; `delayed-<minutes>`: how late the shop's plan expects it
-  const key = step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
+  const key = step.startsWith('refund-') ? 'refund' : step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
   const minutes = o.from && o.to ? Math.max(1, Math.round(travelMinutes(distanceM(o.from, o.to), ctx.mode, ctx.eta))) : null;
   // what happens to the money of a cancelled order: given back, a hold let go, or nothing was taken
   const money =
@@ -86,7 +92,9 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
   const vars = {
     number: o.number, name: o.name, shop: o.shop, total: price(o.totalCents), link, minutes: minutes ?? 30,
     receipt: `${link}/receipt`, paid: price(o.paidCents - o.refundedCents), money,
-    amount: price(Number(step.split('-')[1] ?? 0)),
+    amount: price(o.refund ? o.refund.amountCents : Number(step.split('-')[1] ?? 0)),
+    reason: o.refund ? t(`refund.reason.${o.refund.reason}`) : '',
+    how: o.refund ? t(`notify.refund.${o.refund.method === 'cash' ? 'howCash' : 'howCard'}`) : '',
     late: Number(step.split('-')[1] ?? 0),
     // a refused hold: the payment page, and until when
     pay: `${link}/pay`,
@@ -211,6 +219,11 @@ export async function notifyCustomer(
   const o = await orderForMessage(db, orderId);
   // a hold let go is not a refund: the cancel's message said nothing was charged
   if (!o || (step.startsWith('refunded') && !o.captured)) return { email: 'none', sms: 'none' };
+  // a manager's refund: the message names its amount and reason (none found: nothing to tell)
+  if (step.startsWith('refund-')) {
+    o.refund = await refundForMessage(db, orderId, Number(step.slice('refund-'.length)));
+    if (!o.refund) return { email: 'none', sms: 'none' };
+  }
   const m = composeMessages(o, step, deps);
   const result: Awaited<ReturnType<typeof notifyCustomer>> = { email: 'none', sms: 'none' };
   const limited = async (channel: 'email' | 'sms') => {
@@ -278,6 +291,7 @@ export function stepOfEvent(
   }
   if (type === 'order.status' && o.status === 'ready' && o.fulfilment === 'pickup') return 'ready';
   if (type === 'order.refunded' && o.refundedCents > 0) return `refunded-${o.refundedCents}`;
+  if (type === 'order.refund_made' && o.refundedCents > 0) return `refund-${o.refundedCents}`;
   return null;
 }
 
@@ -313,7 +327,7 @@ export async function stepsNeverClaimed(db: Db, reactorCursor: number): Promise<
       [below],
     );
     const recent = page.filter((r) => r.recent);
-    rows.push(...recent.filter((r) => ['order.placed', 'order.status', 'order.refunded'].includes(r.type)));
+    rows.push(...recent.filter((r) => ['order.placed', 'order.status', 'order.refunded', 'order.refund_made'].includes(r.type)));
     if (!recent.length || page.length < 500) break;
     below = page.at(-1)!.id;
   }

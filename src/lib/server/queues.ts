@@ -25,6 +25,8 @@ export interface JobMap {
     expire: { orderId: string; attempt: number };
     /** Give back what the order owes its customer, through the provider (a hold not captured: let go). */
     refund: { orderId: string };
+    /** Give back a manager's refunds of the order still pending, through the provider (src/lib/server/refunds.ts). */
+    'manager-refund': { orderId: string };
     /** Let go a card hold the order cannot use (an older attempt's, another amount's, or one on an order paid another way). */
     release: { orderId: string; intentId: string; amountCents: number };
     /** Take the card hold of an order the kitchen started. */
@@ -109,6 +111,8 @@ export const jobId = {
   paymentExpiry: (orderId: string, attempt = 1) => `expire-${orderId}-${attempt}`,
   // a new id once a refund is recorded, so a later refund of the same order gets its own job
   refund: (orderId: string, refundedSoFarCents: number) => `refund-${orderId}-${refundedSoFarCents}`,
+  /** A manager's refunds of an order: one job per request (its event), or per oldest refund still pending (the reconciler). */
+  managerRefund: (orderId: string, from: string) => `manager-refund-${orderId}-${from}`,
   capture: (orderId: string) => `capture-${orderId}`,
   /** One hold per order: its idempotency key and the order's columns keep a retry from placing a second. */
   hold: (orderId: string) => `hold-${orderId}`,

@@ -10,6 +10,8 @@ import { createI18n, type Locale } from '../i18n/index.ts';
 import { optionsLabel } from '../line-options.ts';
 import type { Queryable } from './db.ts';
 import type { Fulfilment } from '../domain/order-states.ts';
+import type { RefundMethod, RefundReason } from '../domain/refunds.ts';
+import { doneRefunds } from './refunds.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
@@ -32,6 +34,10 @@ export interface Receipt {
   /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter (cash, card), by phone, or "at the counter" when not recorded. */
   payments: { method: ReceiptMethod; amountCents: number }[];
   refundedCents: number;
+  /** Refunds a manager granted (src/lib/server/refunds.ts): when, why, how much, how it went back. */
+  refunds: { at: string; reason: RefundReason; amountCents: number; method: RefundMethod }[];
+  /** What the customer paid and kept paid: paid less everything given back. */
+  netPaidCents: number;
   cancelled: boolean;
 }
 
@@ -92,6 +98,8 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }]),
     payments,
     refundedCents: o.refunded_cents,
+    refunds: await doneRefunds(q, o.id),
+    netPaidCents: kept,
     cancelled,
   };
   return { receipt };
@@ -140,7 +148,11 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     for (const v of r.vat) row(t('receipt.vatLine', { rate: String(v.rate).replace('.', locale === 'fr' ? ',' : '.'), net: money(v.netCents) }), money(v.vatCents), { size: 9 });
     doc.moveDown(0.6);
     for (const p of r.payments) row(t(`receipt.paidWith.${p.method}`), money(p.amountCents), { size: 9 });
-    if (r.refundedCents) row(t('receipt.refunded'), `\u2212${money(r.refundedCents)}`, { size: 9 });
+    // a manager's refunds one by one (date, reason), the rest given back (a cancel, a smaller order) as one line
+    for (const f of r.refunds) row(t('receipt.refundLine', { date: dateTime(f.at), reason: t(`refund.reason.${f.reason}`) }), `\u2212${money(f.amountCents)}`, { size: 9 });
+    const otherRefunds = r.refundedCents - r.refunds.reduce((s, f) => s + f.amountCents, 0);
+    if (otherRefunds > 0) row(t('receipt.refunded'), `\u2212${money(otherRefunds)}`, { size: 9 });
+    if (r.refundedCents) row(t('receipt.netPaid'), money(r.netPaidCents), { bold: true, size: 10 });
     doc.moveDown();
     doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(t('receipt.thanks')));
     doc.end();

@@ -52,6 +52,10 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
     t('takings.sales'),
     t('takings.deliveryFees'),
     ...VAT_RATES.flatMap((r) => [t('takings.csv.net', { rate: rate(r) }), t('takings.csv.vat', { rate: rate(r) })]),
+    // the managers' refunds granted on the day's orders, the sales they leave, and the VAT they give back per rate
+    t('takings.csv.granted'),
+    t('takings.csv.netSales'),
+    ...VAT_RATES.map((r) => t('takings.csv.refundVat', { rate: rate(r) })),
   ];
   const row = (shop: string, f: TakingsFigures) => [
     day.date,
@@ -71,6 +75,9 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
       const line = f.vat.find((v) => v.rate === r);
       return [euros(line?.netCents ?? 0), euros(line?.vatCents ?? 0)];
     }),
+    euros(f.granted.cents),
+    euros(f.netSalesCents),
+    ...VAT_RATES.map((r) => euros(f.granted.vat.find((v) => v.rate === r)?.vatCents ?? 0)),
   ];
   const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
   if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));

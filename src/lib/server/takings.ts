@@ -12,13 +12,19 @@
 // Refunds: online, what the provider refunded (a hold let go is not a refund: nothing was taken);
 // at the shop, what was given back on handover. Sales and VAT: the orders sold that day (not
 // cancelled, and paid: handed over, or paid ahead), VAT per rate taken out of prices that include
-// it, rounded once per rate and shop (src/lib/domain/vat.ts).
+// it, rounded once per rate and shop (src/lib/domain/vat.ts). Refunds a manager granted
+// (src/lib/server/refunds.ts) count on their order's day too: in the refunds above by how the money
+// went back, and apart, by reason, with the VAT they give back per rate (the lines refunded at their
+// own rates; an amount pro rata of the order's rates), so the sales less them and their VAT are the
+// day's net sales.
 import { isFinal } from '../domain/order-states.ts';
 import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
 import type { Queryable } from './db.ts';
 import { forbidden, notFound } from './errors.ts';
 import { canActOnShop, type StaffActor } from './orders/actors.ts';
+import { REFUND_REASONS, type GrossAtRate, type RefundReason } from '../domain/refunds.ts';
+import { refundsOfDay } from './refunds.ts';
 
 export interface TakingsFigures {
   /** What was taken, by way; every way is present (0 when none). */
@@ -39,6 +45,15 @@ export interface TakingsFigures {
   averageTicketCents: number;
   deliveryFeesCents: number;
   vat: VatLine[];
+  /**
+   * Refunds managers granted on the day's orders (src/lib/server/refunds.ts; already counted in
+   * `refunds` above by how the money went back): how many, how much, by reason, and the VAT they give
+   * back, per rate (by the lines refunded, else pro rata of the order).
+   */
+  granted: { count: number; cents: number; byReason: Record<RefundReason, number>; vat: VatLine[] };
+  /** Sales less the refunds granted, and its VAT per rate (what was sold and kept). */
+  netSalesCents: number;
+  netVat: VatLine[];
 }
 
 export interface ShopTakings extends TakingsFigures {
@@ -141,8 +156,19 @@ export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: stri
 
 const noWays = () => Object.fromEntries(PAYMENT_WAYS.map((w) => [w, 0])) as Record<PaymentWay, number>;
 
-/** One shop's figures from its orders' money and its sales per rate. */
-export function figuresOf(orders: readonly OrderMoneyRow[], sales: readonly { kind: 'items' | 'delivery'; rate: number; gross_cents: number }[]): TakingsFigures {
+const noReasons = () => Object.fromEntries(REFUND_REASONS.map((r) => [r, 0])) as Record<RefundReason, number>;
+
+/** Per rate, sales less refunds (taxes included), the VAT taken out once per rate. */
+function netOfRefunds(sales: readonly GrossAtRate[], refunds: readonly GrossAtRate[]): VatLine[] {
+  return vatBreakdown([...sales, ...refunds.map((r) => ({ rate: r.rate, grossCents: -r.grossCents }))]).filter((v) => v.grossCents !== 0);
+}
+
+/** One shop's figures from its orders' money, its sales per rate and the refunds its managers granted. */
+export function figuresOf(
+  orders: readonly OrderMoneyRow[],
+  sales: readonly { kind: 'items' | 'delivery'; rate: number; gross_cents: number }[],
+  granted: readonly { amount_cents: number; reason: RefundReason; vat: GrossAtRate[] }[] = [],
+): TakingsFigures {
   const takenCents = noWays();
   let heldCents = 0;
   let onlineRefunds = 0;
@@ -177,6 +203,11 @@ export function figuresOf(orders: readonly OrderMoneyRow[], sales: readonly { ki
   }
   const totalTakenCents = PAYMENT_WAYS.reduce((s, w) => s + takenCents[w], 0);
   const totalRefundsCents = onlineRefunds + shopRefunds;
+  const byReason = noReasons();
+  for (const g of granted) byReason[g.reason] += g.amount_cents;
+  const grantedCents = granted.reduce((s, g) => s + g.amount_cents, 0);
+  const grantedGross = granted.flatMap((g) => g.vat);
+  const salesGross = sales.map((s) => ({ rate: s.rate, grossCents: s.gross_cents }));
   return {
     takenCents,
     totalTakenCents,
@@ -190,7 +221,10 @@ export function figuresOf(orders: readonly OrderMoneyRow[], sales: readonly { ki
     salesCents,
     averageTicketCents: counts.paid ? Math.round(salesCents / counts.paid) : 0,
     deliveryFeesCents: sales.filter((s) => s.kind === 'delivery').reduce((n, s) => n + s.gross_cents, 0),
-    vat: vatBreakdown(sales.map((s) => ({ rate: s.rate, grossCents: s.gross_cents }))),
+    vat: vatBreakdown(salesGross),
+    granted: { count: granted.length, cents: grantedCents, byReason, vat: vatBreakdown(grantedGross) },
+    netSalesCents: salesCents - grantedCents,
+    netVat: netOfRefunds(salesGross, grantedGross),
   };
 }
 
@@ -206,6 +240,17 @@ export function chainTotal(shops: readonly TakingsFigures[]): TakingsFigures {
   }
   const paid = sum((s) => s.orders.paid);
   const salesCents = sum((s) => s.salesCents);
+  // VAT lines of the shops added rate by rate, as they were rounded per shop
+  const addLines = (pick: (s: TakingsFigures) => VatLine[]) => {
+    const by = new Map<number, VatLine>();
+    for (const line of shops.flatMap(pick)) {
+      const v = by.get(line.rate) ?? { rate: line.rate, netCents: 0, vatCents: 0, grossCents: 0 };
+      by.set(line.rate, { rate: line.rate, netCents: v.netCents + line.netCents, vatCents: v.vatCents + line.vatCents, grossCents: v.grossCents + line.grossCents });
+    }
+    return [...by.values()].sort((a, b) => a.rate - b.rate);
+  };
+  const byReason = noReasons();
+  for (const s of shops) for (const r of REFUND_REASONS) byReason[r] += s.granted.byReason[r];
   return {
     takenCents,
     totalTakenCents: sum((s) => s.totalTakenCents),
@@ -220,6 +265,9 @@ export function chainTotal(shops: readonly TakingsFigures[]): TakingsFigures {
     averageTicketCents: paid ? Math.round(salesCents / paid) : 0,
     deliveryFeesCents: sum((s) => s.deliveryFeesCents),
     vat: [...vat.values()].sort((a, b) => a.rate - b.rate),
+    granted: { count: sum((s) => s.granted.count), cents: sum((s) => s.granted.cents), byReason, vat: addLines((s) => s.granted.vat) },
+    netSalesCents: sum((s) => s.netSalesCents),
+    netVat: addLines((s) => s.netVat),
   };
 }
 
@@ -233,10 +281,10 @@ export async function takingsOfDay(q: Queryable, actor: StaffActor, pizzeriaId: 
   const shops = await shopsForTakings(q, pizzeriaId === 'all' ? null : [pizzeriaId]);
   if (pizzeriaId !== 'all' && !shops.length) throw notFound('pizzeria');
   const ids = shops.map((s) => s.id);
-  const [orders, sales] = await Promise.all([orderMoneyOfDay(q, ids, date), salesByRate(q, ids, date)]);
+  const [orders, sales, granted] = await Promise.all([orderMoneyOfDay(q, ids, date), salesByRate(q, ids, date), refundsOfDay(q, ids, date)]);
   const perShop = shops.map((shop) => ({
     shop,
-    ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), sales.filter((s) => s.pizzeria_id === shop.id)),
+    ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), sales.filter((s) => s.pizzeria_id === shop.id), granted.filter((g) => g.pizzeria_id === shop.id)),
   }));
   return { date, shops: perShop, total: chainTotal(perShop) };
 }

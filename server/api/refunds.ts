@@ -1,0 +1,33 @@
+// Refunds by the managers: part or all of a paid order, with a reason, once per Idempotency-Key
+// (src/lib/server/refunds.ts). Cash given back is done at once (201); through the payment provider
+// the refund is pending (202) until the workers have the provider's answer, which GET reads.
+import { refundSchema } from '../../src/lib/refund-requests.ts';
+import { invalid } from '../../src/lib/server/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/idempotency.ts';
+import { refundableLines, refundsOfOrder, requestRefund } from '../../src/lib/server/refunds.ts';
+import { Answer, Routes, orderId, type ApiContext } from './kit.ts';
+
+export function refundRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+  const managers = api.staff(['manager', 'admin']);
+
+  managers.get('/orders/:id/refunds', {}, async ({ req, actor }) => {
+    const id = orderId(req);
+    const state = await refundsOfOrder(db, actor, id);
+    return { ...state, lines: await refundableLines(db, id) };
+  });
+
+  managers.post('/orders/:id/refunds', { body: refundSchema }, async ({ req, res, actor, body }) => {
+    const key = req.get('idempotency-key');
+    if (key === undefined || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw invalid({ 'Idempotency-Key': 'required: 8 to 100 letters, digits, "-" or "_" (e.g. a UUID), the same for a retry of the same refund' });
+    }
+    const id = orderId(req);
+    const made = await requestRefund(db, actor, id, body, { key, requestHash: requestHash({ actor: actor.id, order: id, body }) });
+    if (made.repeated) res.setHeader('idempotent-replayed', 'true');
+    return new Answer(made.repeated ? 200 : made.refund.status === 'pending' ? 202 : 201, { refund: made.refund });
+  });
+
+  return api.router;
+}

@@ -1,0 +1,324 @@
+// Refunds by the managers: part or all of a paid order, with a reason, through Stripe's real client
+// (the `stripe` package against tests/stripe-server.ts) or the demo provider, or as cash given back;
+// once, however often the request or the job is repeated; shown in the day's takings (with the VAT
+// it gives back), on the receipt, in the audit log, and told to the customer by email and text.
+// Real Postgres, Redis and BullMQ; a mail server and an SMS gateway in the test process.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import { Client, addressFor, createShop, move, seededProduct, waitUntil, countOf } from './helpers.ts';
+import type { FakeIntent } from './stripe-server.ts';
+import { useFakeStripe, useMessages, useStack } from './services.ts';
+import { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
+import { makePendingRefunds } from '../src/lib/server/refunds.ts';
+
+const WEBHOOK_SECRET = 'whsec_localtestsecret';
+const LIVE = 20_000;
+const messages = useMessages();
+const stripe = useFakeStripe(WEBHOOK_SECRET);
+const { fake, signer } = stripe;
+const stack = useStack({ env: () => ({ ...stripe.env(), ...messages.env(), PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' }), workers: true });
+const margherita = seededProduct('margherita');
+const coke = seededProduct('coca-cola');
+
+let shop: Awaited<ReturnType<typeof createShop>>;
+let other: Awaited<ReturnType<typeof createShop>>;
+let manager: Client;
+beforeAll(async () => {
+  shop = await createShop(stack.pool, 'refunds');
+  other = await createShop(stack.pool, 'refunds-other');
+  manager = await new Client(stack.base).login(shop.email('manager'));
+});
+
+/** A refund asked through the API, with its Idempotency-Key (a new one unless given). */
+async function refund(who: Client, orderId: string, body: unknown, key: string | null = randomUUID()) {
+  const res = await fetch(`${stack.base}/api/orders/${orderId}/refunds`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(who.cookie ? { cookie: who.cookie } : {}), ...(key ? { 'idempotency-key': key } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json(), replayed: res.headers.get('idempotent-replayed') };
+}
+const refundsOf = async (orderId: string) => (await manager.get(`/api/orders/${orderId}/refunds`)).body;
+const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
+const today = async () => (await stack.pool.query<{ d: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS d`)).rows[0].d;
+const rowsOf = (orderId: string) => countOf(stack.pool, 'SELECT count(*) AS n FROM order_refunds WHERE order_id = $1', [orderId]);
+const stripeRefundsOf = (intentId: string) => fake.refunds.filter((r) => r.payment_intent === intentId);
+
+async function deliver(event: object) {
+  const payload = JSON.stringify(event);
+  const header = signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  const res = await fetch(`${stack.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+  expect(res.status).toBe(200);
+}
+
+/** An online pickup of 2 margheritas and a coke, paid by card through Stripe, captured by the kitchen and collected. */
+async function paidOnline(email = 'ines@example.test') {
+  const r = await new Client(stack.base).post('/api/orders', {
+    pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Inès', phone: '0611223344', email },
+    items: [{ productId: margherita, quantity: 2 }, { productId: coke, quantity: 1 }], payment: 'online',
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  const intent = (await waitUntil(() => fake.intentOf(r.body.id), LIVE, 'the PaymentIntent')) as FakeIntent;
+  fake.authorise(intent);
+  await deliver(fake.event('payment_intent.amount_capturable_updated', intent));
+  await waitUntil(async () => (await track(r.body.trackingToken)).status === 'received', LIVE, 'the order to reach the kitchen');
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+  await move(kitchen, r.body.id, 'preparing');
+  await waitUntil(async () => (await track(r.body.trackingToken)).payment.status === 'paid', LIVE, 'the capture');
+  await move(kitchen, r.body.id, 'ready');
+  await move(await new Client(stack.base).login(shop.email('counter')), r.body.id, 'collected');
+  const view = await track(r.body.trackingToken);
+  return { id: r.body.id as string, token: r.body.trackingToken as string, total: r.body.total as number, intent, view };
+}
+
+/** A delivery paid cash at the door (placed at the counter, handed over by its driver's flow: collected at the counter here). */
+async function paidCash() {
+  const counter = await new Client(stack.base).login(shop.email('counter'));
+  const r = await counter.post('/api/orders', {
+    pizzeriaId: shop.id, channel: 'phone', fulfilment: 'pickup', customer: { name: 'Marc', phone: '0622334455', email: 'marc@example.test' },
+    items: [{ productId: margherita, quantity: 1 }, { productId: coke, quantity: 2 }], payment: 'on_delivery',
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+  await move(kitchen, r.body.id, 'preparing');
+  await move(kitchen, r.body.id, 'ready');
+  await move(counter, r.body.id, 'collected');
+  return { id: r.body.id as string, token: r.body.trackingToken as string, total: r.body.total as number };
+}
+
+describe('a manager refunds part of an order paid online, through Stripe', () => {
+  it('a refunded line goes back to the card once, even when the request and the job are repeated; the takings, the receipt, the audit log and the customer show it', async () => {
+    const o = await paidOnline();
+    const cokeLine = o.view.items.find((i: { productId: number }) => i.productId === coke);
+    const pizzaLine = o.view.items.find((i: { productId: number }) => i.productId === margherita);
+    expect(o.view).toMatchObject({ status: 'collected', paidCents: o.total, refundedCents: 0 });
+
+    // the coke was missing: its line, refunded to the card
+    const key = randomUUID();
+    const asked = { lines: [{ itemId: cokeLine.id, quantity: 1 }], reason: 'missing_item', note: 'forgotten in the bag' };
+    const first = await refund(manager, o.id, asked, key);
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect(first.body.refund).toMatchObject({ amountCents: cokeLine.unitPriceCents, reason: 'missing_item', method: 'provider', status: 'pending' });
+    const id = first.body.refund.id;
+    await waitUntil(async () => (await refundsOf(o.id)).refunds[0]?.status === 'done', LIVE, 'the refund done');
+    expect(stripeRefundsOf(o.intent.id)).toEqual([expect.objectContaining({ amount: cokeLine.unitPriceCents })]);
+    expect(fake.calls.filter((c) => c.path === '/v1/refunds').map((c) => c.idempotencyKey)).toContain(`refund-${id}`);
+
+    // the same request again (a double tap, a retry after a timeout): the same refund, no money moves
+    const again = await refund(manager, o.id, asked, key);
+    expect(again.status).toBe(200);
+    expect(again.replayed).toBe('true');
+    expect(again.body.refund).toMatchObject({ id, status: 'done', amountCents: cokeLine.unitPriceCents });
+    // and the job again (a worker that ran it twice): nothing pending, nothing more at Stripe
+    expect(await makePendingRefunds(stack.pool, stack.workers.provider, o.id)).toEqual({ done: 0, failed: 0 });
+    expect(stripeRefundsOf(o.intent.id)).toHaveLength(1);
+    expect(await rowsOf(o.id)).toBe(1);
+
+    // the order: refunded that much, nothing owed either way
+    const after = await track(o.token);
+    expect(after).toMatchObject({ paidCents: o.total, refundedCents: cokeLine.unitPriceCents, amountDueCents: 0, refundDueCents: 0 });
+
+    // the receipt: the refund with its reason, and what was paid in the end
+    const receipt = (await new Client(stack.base).get(`/api/track/${o.token}/receipt?lang=en`)).body;
+    expect(receipt).toMatchObject({ totalCents: o.total, refundedCents: cokeLine.unitPriceCents, netPaidCents: o.total - cokeLine.unitPriceCents });
+    expect(receipt.refunds).toEqual([expect.objectContaining({ reason: 'missing_item', amountCents: cokeLine.unitPriceCents, method: 'provider' })]);
+    const pdf = await fetch(`${stack.base}/api/track/${o.token}/receipt.pdf?lang=en`);
+    expect(pdf.status).toBe(200);
+
+    // the takings of the day: refunded online, granted for a missing item, its VAT at the coke's own rate
+    const cokeRate = (await refundsOf(o.id)).lines.find((l: { itemId: number }) => l.itemId === cokeLine.id).vatRate;
+    expect((await refundsOf(o.id)).refunds[0].vat).toEqual([{ rate: cokeRate, grossCents: cokeLine.unitPriceCents, vatCents: Math.round((cokeLine.unitPriceCents * cokeRate) / (100 + cokeRate)), netCents: expect.any(Number) }]);
+    const day = (await manager.get(`/api/shops/${shop.id}/takings?date=${await today()}`)).body.shops[0];
+    expect(day.refunds.onlineCents).toBeGreaterThanOrEqual(cokeLine.unitPriceCents);
+    expect(day.granted.byReason.missing_item).toBeGreaterThanOrEqual(cokeLine.unitPriceCents);
+    const atCokeRate = day.granted.vat.find((v: { rate: number }) => v.rate === cokeRate);
+    expect(atCokeRate.grossCents).toBeGreaterThanOrEqual(cokeLine.unitPriceCents);
+    expect(day.netSalesCents).toBe(day.salesCents - day.granted.cents);
+    const csv = await (await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${await today()}&lang=en`, { headers: { cookie: manager.cookie } })).text();
+    expect(csv.split('\r\n')[0]).toContain('"Refunds granted"');
+
+    // the audit log names who refunded what and why
+    const { rows: audit } = await stack.pool.query(`SELECT actor, after FROM audit_log WHERE action = 'order.refund' AND entity_id = $1`, [o.id]);
+    expect(audit).toEqual([expect.objectContaining({ actor: expect.stringContaining('manager'), after: expect.objectContaining({ amountCents: cokeLine.unitPriceCents, reason: 'missing_item' }) })]);
+
+    // the customer is told, with the amount and the reason, by email and by text
+    const mail = await waitUntil(() => messages.smtp.inbox.find((m) => m.subject?.includes(`no. ${after.number}`) && m.subject.includes('refunded') || (m.subject?.includes(`n°${after.number}`) && m.subject.includes('rembours'))), LIVE, 'the refund email');
+    expect(mail!.text).toMatch(/article manquant|missing item/);
+    const text = await waitUntil(() => messages.gateway.texts.find((t) => t.text.includes(String(after.number)) && /rembours|refunded/.test(t.text)), LIVE, 'the refund text');
+    expect(text!.text).toMatch(/article manquant|missing item/);
+
+    // a second pizza line can still be refunded, but not more of the coke than was bought
+    const twice = await refund(manager, o.id, { lines: [{ itemId: cokeLine.id, quantity: 1 }], reason: 'missing_item' });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('line_already_refunded');
+    expect(pizzaLine.quantity).toBe(2);
+  });
+
+  it('a worker that died after Stripe refunded and before the database knew: the retried job refunds nothing more, and the refund is recorded once', async () => {
+    const o = await paidOnline();
+    await stack.stopWorkers();
+    try {
+      const asked = await refund(manager, o.id, { amountCents: 300, reason: 'late' });
+      expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+      const id = asked.body.refund.id;
+      // the call the dead worker made: Stripe refunded, nothing was recorded
+      const { STRIPE_SECRET_KEY, STRIPE_API_URL } = stripe.env();
+      const client = new Stripe(STRIPE_SECRET_KEY, { host: new URL(STRIPE_API_URL).hostname, port: Number(new URL(STRIPE_API_URL).port), protocol: 'http' });
+      await client.refunds.create({ payment_intent: o.intent.id, amount: 300, metadata: { order_id: o.id } }, { idempotencyKey: `refund-${id}` });
+      expect((await refundsOf(o.id)).refunds[0].status).toBe('pending');
+    } finally {
+      await stack.startWorkers();
+    }
+    // the workers come back: the reactor (or the reconciler) runs the job again
+    await waitUntil(async () => (await refundsOf(o.id)).refunds[0]?.status === 'done', LIVE, 'the refund recorded');
+    expect(stripeRefundsOf(o.intent.id).map((r) => r.amount)).toEqual([300]);
+    const calls = fake.calls.filter((c) => c.path === '/v1/refunds' && c.body.payment_intent === o.intent.id);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(1);
+    const { rows } = await stack.pool.query(`SELECT kind, amount_cents FROM payment_movements WHERE order_id = $1 AND kind = 'refunded'`, [o.id]);
+    expect(rows).toEqual([{ kind: 'refunded', amount_cents: 300 }]);
+    expect(await track(o.token)).toMatchObject({ refundedCents: 300, amountDueCents: 0 });
+    // VAT of an amount: the order's rates, pro rata of what each cost, adding up to the amount
+    const state = await refundsOf(o.id);
+    const vat = state.refunds[0].vat as { rate: number; grossCents: number }[];
+    const rates = [...new Set(state.lines.map((l: { vatRate: number }) => l.vatRate))].sort((a, b) => (a as number) - (b as number));
+    expect(vat.map((v) => v.rate)).toEqual(rates);
+    expect(vat.reduce((s, v) => s + v.grossCents, 0)).toBe(300);
+    const atRate = (rate: unknown) => state.lines.filter((l: { vatRate: number }) => l.vatRate === rate).reduce((s: number, l: { unitCents: number; quantity: number }) => s + l.unitCents * l.quantity, 0);
+    for (const v of vat) expect(Math.abs(v.grossCents - (300 * atRate(v.rate)) / o.total)).toBeLessThan(1);
+  });
+
+  it('two refunds at once cannot give back more than was paid', async () => {
+    const o = await paidOnline();
+    const both = await Promise.all([refund(manager, o.id, { amountCents: o.total, reason: 'quality' }), refund(manager, o.id, { amountCents: o.total, reason: 'quality' })]);
+    expect(both.map((b) => b.status).sort()).toEqual([202, 409]);
+    expect(both.find((b) => b.status === 409)!.body.error.code).toBe('over_refundable');
+    await waitUntil(async () => (await refundsOf(o.id)).refunds.every((r: { status: string }) => r.status === 'done'), LIVE, 'the refund done');
+    expect(stripeRefundsOf(o.intent.id).map((r) => r.amount)).toEqual([o.total]);
+    const state = await refundsOf(o.id);
+    expect(state).toMatchObject({ refundableCents: 0, why: 'nothing_left' });
+    const more = await refund(manager, o.id, { amountCents: 1, reason: 'other' });
+    expect(more.status).toBe(409);
+    expect(more.body.error.code).toBe('nothing_left');
+  });
+
+  it('a refund Stripe refuses is failed with its reason, for the manager to see, and moves nothing', async () => {
+    const o = await paidOnline();
+    // Stripe will not refund this payment any more (as for a charge disputed meanwhile)
+    const intent = fake.intents.get(o.intent.id)!;
+    intent.status = 'canceled';
+    const asked = await refund(manager, o.id, { amountCents: 200, reason: 'quality' });
+    expect(asked.status).toBe(202);
+    const failed = await waitUntil(async () => (await refundsOf(o.id)).refunds.find((r: { status: string }) => r.status === 'failed'), LIVE, 'the refund failed');
+    intent.status = 'succeeded';
+    expect(failed.failure).toMatch(/cannot be refunded/);
+    expect(await track(o.token)).toMatchObject({ refundedCents: 0, amountDueCents: 0 });
+    // what failed is refundable again
+    expect((await refundsOf(o.id)).refundableCents).toBe(o.total);
+  });
+});
+
+describe('a manager refunds an order paid at the shop', () => {
+  it('cash given back is done at once, counted in the day’s takings and on the receipt, and never reads as money to collect', async () => {
+    const o = await paidCash();
+    const before = (await manager.get(`/api/shops/${shop.id}/takings?date=${await today()}`)).body.shops[0];
+    const r = await refund(manager, o.id, { amountCents: 250, reason: 'quality', method: 'cash' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.refund).toMatchObject({ status: 'done', method: 'cash', amountCents: 250 });
+    expect(await track(o.token)).toMatchObject({ paidCents: o.total, refundedCents: 250, amountDueCents: 0, refundDueCents: 0 });
+    const after = (await manager.get(`/api/shops/${shop.id}/takings?date=${await today()}`)).body.shops[0];
+    expect(after.refunds.shopCents - before.refunds.shopCents).toBe(250);
+    expect(after.netCents - before.netCents).toBe(-250);
+    expect(after.granted.byReason.quality - before.granted.byReason.quality).toBe(250);
+    const receipt = (await new Client(stack.base).get(`/api/track/${o.token}/receipt`)).body;
+    expect(receipt.refunds).toEqual([expect.objectContaining({ reason: 'quality', amountCents: 250, method: 'cash' })]);
+    expect(receipt.netPaidCents).toBe(o.total - 250);
+    // not to the card: there is none
+    const card = await refund(manager, o.id, { amountCents: 100, reason: 'quality', method: 'provider' });
+    expect(card.status).toBe(409);
+    expect(card.body.error.code).toBe('wrong_method');
+  });
+});
+
+describe('what a refund refuses, changing nothing', () => {
+  it('an unpaid order, a card only held, bad amounts, malformed bodies, no key, another shop, other roles, no session', async () => {
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const unpaid = await counter.post('/api/orders', {
+      pizzeriaId: shop.id, channel: 'phone', fulfilment: 'delivery', address: addressFor(shop.id), customer: { name: 'Zoé', phone: '0633445566' },
+      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(unpaid.status).toBe(201);
+    const o = await paidOnline();
+    const item = o.view.items[0].id;
+    // paid online and only held: the kitchen has not started it, nothing was charged yet
+    const held = await new Client(stack.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Léa', phone: '0644556677' }, items: [{ productId: margherita, quantity: 1 }], payment: 'online',
+    });
+    const heldIntent = (await waitUntil(() => fake.intentOf(held.body.id), LIVE, 'the PaymentIntent')) as FakeIntent;
+    fake.authorise(heldIntent);
+    await deliver(fake.event('payment_intent.amount_capturable_updated', heldIntent));
+    await waitUntil(async () => (await track(held.body.trackingToken)).payment.status === 'authorised', LIVE, 'the hold');
+    const cases: [string, Client, string, unknown, string | null, number, string?][] = [
+      ['an order not paid yet', manager, unpaid.body.id, { amountCents: 100, reason: 'late' }, randomUUID(), 409, 'not_paid'],
+      ['a card only held', manager, held.body.id, { amountCents: 100, reason: 'late' }, randomUUID(), 409, 'not_captured'],
+      ['more than was paid', manager, o.id, { amountCents: o.total + 1, reason: 'late' }, randomUUID(), 409, 'over_refundable'],
+      ['nothing', manager, o.id, { amountCents: 0, reason: 'late' }, randomUUID(), 422],
+      ['less than nothing', manager, o.id, { amountCents: -500, reason: 'late' }, randomUUID(), 422],
+      ['cents that are not whole', manager, o.id, { amountCents: 1.5, reason: 'late' }, randomUUID(), 422],
+      ['an amount and lines', manager, o.id, { amountCents: 100, lines: [{ itemId: item, quantity: 1 }], reason: 'late' }, randomUUID(), 422],
+      ['neither', manager, o.id, { reason: 'late' }, randomUUID(), 422],
+      ['a reason that is not one', manager, o.id, { amountCents: 100, reason: 'because' }, randomUUID(), 422],
+      ['a line of another order', manager, o.id, { lines: [{ itemId: 2_000_000_000, quantity: 1 }], reason: 'late' }, randomUUID(), 422],
+      ['more of a line than was bought', manager, o.id, { lines: [{ itemId: item, quantity: 99 }], reason: 'late' }, randomUUID(), 409, 'line_already_refunded'],
+      ['an unknown field', manager, o.id, { amountCents: 100, reason: 'late', extra: 1 }, randomUUID(), 422],
+      ['malformed JSON', manager, o.id, '{"amountCents": ', randomUUID(), 400, 'bad_json'],
+      ['no Idempotency-Key', manager, o.id, { amountCents: 100, reason: 'late' }, null, 422],
+      ['a key of the wrong shape', manager, o.id, { amountCents: 100, reason: 'late' }, 'short', 422],
+      ['the manager of another shop', await new Client(stack.base).login(other.email('manager')), o.id, { amountCents: 100, reason: 'late' }, randomUUID(), 403],
+      ['the kitchen', await new Client(stack.base).login(shop.email('kitchen')), o.id, { amountCents: 100, reason: 'late' }, randomUUID(), 403],
+      ['the counter', counter, o.id, { amountCents: 100, reason: 'late' }, randomUUID(), 403],
+      ['nobody signed in', new Client(stack.base), o.id, { amountCents: 100, reason: 'late' }, randomUUID(), 401],
+      ['an order that does not exist', manager, randomUUID(), { amountCents: 100, reason: 'late' }, randomUUID(), 404],
+    ];
+    for (const [what, who, orderId, body, key, status, code] of cases) {
+      const r = await refund(who, orderId, body, key);
+      expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(status);
+      if (code) expect(r.body.error.code, what).toBe(code);
+    }
+    // the same key for another refund is refused too
+    const key = randomUUID();
+    expect((await refund(manager, o.id, { amountCents: 100, reason: 'late' }, key)).status).toBe(202);
+    const reused = await refund(manager, o.id, { amountCents: 200, reason: 'late' }, key);
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe('idempotency_key_reused');
+    await waitUntil(async () => (await refundsOf(o.id)).refunds.every((r: { status: string }) => r.status === 'done'), LIVE, 'the one refund done');
+    expect(await rowsOf(o.id)).toBe(1);
+    expect(await rowsOf(unpaid.body.id)).toBe(0);
+    expect(stripeRefundsOf(o.intent.id).map((r) => r.amount)).toEqual([100]);
+    expect(await countOf(stack.pool, `SELECT count(*) AS n FROM audit_log WHERE action = 'order.refund' AND entity_id = $1`, [o.id])).toBe(1);
+  });
+});
+
+describe('the demo provider', () => {
+  it('refunds a pending refund once, however often the job runs, even twice at once', async () => {
+    // an order paid online through the demo provider, as its page and webhook would have left it
+    const o = await paidCash();
+    await stack.pool.query(`UPDATE orders SET paid_with = 'online', payment_reference = 'pi_demo_refunds', payment_status = 'paid', version = version + 1 WHERE id = $1`, [o.id]);
+    await stack.stopWorkers();
+    try {
+      const asked = await refund(manager, o.id, { amountCents: 180, reason: 'late' });
+      expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+      const demo = new DemoPaymentProvider(async () => undefined);
+      const runs = await Promise.all([makePendingRefunds(stack.pool, demo, o.id), makePendingRefunds(stack.pool, demo, o.id)]);
+      expect(runs.reduce((s, r) => s + r.done, 0)).toBe(1);
+      expect(await makePendingRefunds(stack.pool, demo, o.id)).toEqual({ done: 0, failed: 0 });
+      expect([...demo.refunds.values()]).toEqual([expect.objectContaining({ orderId: o.id, amountCents: 180, paymentReference: 'pi_demo_refunds' })]);
+      const { rows } = await stack.pool.query(`SELECT amount_cents, provider FROM payment_movements WHERE order_id = $1 AND kind = 'refunded'`, [o.id]);
+      expect(rows).toEqual([{ amount_cents: 180, provider: 'demo' }]);
+      expect(await track(o.token)).toMatchObject({ refundedCents: 180, amountDueCents: 0 });
+    } finally {
+      await stack.startWorkers();
+    }
+  });
+});
