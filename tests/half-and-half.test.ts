@@ -111,6 +111,24 @@ describe('a half-and-half pizza', () => {
     expect(rows).toEqual([{ name: '½ Reine / ½ Margherita', unit_price_cents: 1150 + large[0].price_cents, quantity: 2, vat: 10 }]);
   });
 
+  it("is a rule head office sets in the shop's settings (audited); anything but 'dearer' or 'average' is refused and changes nothing", async () => {
+    const shop = await createShop(stack.pool, 'halfrule');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const settings = { name: `OC Pizza ${shop.slug}`, address: '1 rue de Test, 75011 Paris', lat: 48.86, lng: 2.37, deliveryRadiusM: 3000 };
+    const wrong = await admin.put(`/api/shops/${shop.id}`, { ...settings, halfAndHalfPricing: 'cheaper' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.fields.halfAndHalfPricing).toBeTruthy();
+    expect((await stack.pool.query('SELECT half_and_half_pricing AS r FROM pizzerias WHERE id = $1', [shop.id])).rows[0].r).toBe('dearer');
+
+    const set = await admin.put(`/api/shops/${shop.id}`, { ...settings, halfAndHalfPricing: 'average' });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.halfAndHalfPricing).toBe('average');
+    const { rows } = await stack.pool.query(`SELECT before, after FROM audit_log WHERE action = 'shop.update' AND entity_id = $1 ORDER BY id DESC LIMIT 1`, [String(shop.id)]);
+    expect([rows[0].before.halfAndHalfPricing, rows[0].after.halfAndHalfPricing]).toEqual(['dearer', 'average']);
+    const placed = await new Client(stack.base).post('/api/orders', pickup(shop.id, [{ productId: reine(), secondHalfId: fromages(), quantity: 1 }]));
+    expect(placed.body.total).toBe(1320);
+  });
+
   it('can replace a whole pizza when the customer changes the order by its tracking link, and the stock held follows', async () => {
     const shop = await createShop(stack.pool, 'halfchange');
     const placed = await new Client(stack.base).post('/api/orders', pickup(shop.id, [{ productId: seededProduct('margherita'), quantity: 1 }]));

@@ -7,6 +7,7 @@ import { ROLES, type Role } from './domain/order-states.ts';
 import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from './domain/product-kinds.ts';
+import { HALF_AND_HALF_PRICING } from './domain/pricing.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
@@ -187,9 +188,11 @@ export const shopSettingsSchema = z.strictObject({
   handoverTargetMinutes: z.coerce.number({ error: 'form.number' }).int('form.whole').min(1, 'form.handoverTarget').max(120, 'form.handoverTarget').optional(),
   /** Oven minutes the kitchen makes per 15-minute slot (orders for later fill them): empty keeps 120. */
   ovenMinutesPerSlot: z.coerce.number({ error: 'form.number' }).int('form.whole').min(10, 'form.ovenMinutes').max(5000, 'form.ovenMinutes').optional(),
+  /** How a half-and-half pizza is priced: its dearer half (when not said), or the average of its halves rounded up to the cent. */
+  halfAndHalfPricing: z.enum(HALF_AND_HALF_PRICING, 'form.choose').optional(),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIngredient, recipeOfLine, type LineRecipeCard } from './line-recipe.ts';
+import { formatIngredient, halfRecipe, recipeOfLine, type LineRecipeCard } from './line-recipe.ts';
 
 const ing = (ingredientId: number, name: string, quantity: number, unit = 'g') => ({ ingredientId, name, quantity, unit });
 // a Reine: dough, tomato, mozzarella, ham, mushrooms; a 40 cm size, an extra ham, "without mushrooms"
@@ -32,5 +32,14 @@ describe("a ticket line's recipe", () => {
     expect(line.map((i) => i.name)).toEqual(['Pâton', 'Mozzarella', 'Sauce tomate', 'Jambon']);
     expect(line.map(formatIngredient)).toContain('Pâton 1');
     expect(line.map(formatIngredient)).toContain('Jambon 60 g');
+  });
+});
+
+describe("a half of a half-and-half's recipe", () => {
+  it('is half of its pizza, without what the pizza leaves out, a half piece written as ½', () => {
+    const half = halfRecipe(reine, [reine.ingredients.find((i) => i.name === 'Champignons')!.ingredientId]);
+    expect(byName(half)).toEqual({ Pâton: 0.5, 'Sauce tomate': 40, Mozzarella: 50, Jambon: 30 });
+    expect(half.map(formatIngredient)).toEqual(['Pâton ½', 'Mozzarella 50 g', 'Sauce tomate 40 g', 'Jambon 30 g']);
+    expect(formatIngredient({ ingredientId: 1, name: 'Origan', quantity: 1.5, unit: 'g' })).toBe('Origan 1½ g');
   });
 });

@@ -25,5 +25,19 @@ export function recipeOfLine(card: LineRecipeCard, optionIds: readonly number[])
     .sort((a, b) => Number(b.unit === 'piece') - Number(a.unit === 'piece') || b.quantity - a.quantity || a.name.localeCompare(b.name));
 }
 
-/** "Mozzarella 120 g" or "Œuf 1". */
-export const formatIngredient = (i: RecipeIngredient) => `${i.name} ${i.quantity}${i.unit === 'piece' ? '' : ` ${i.unit}`}`;
+/**
+ * One half of a half-and-half: half of its pizza's recipe (what the stock holds for it, before the
+ * two halves are added up and rounded), without what the pizza's "without" options leave out.
+ */
+export function halfRecipe(card: LineRecipeCard, removedIngredientIds: readonly number[]): RecipeIngredient[] {
+  return card.ingredients
+    .filter((i) => !removedIngredientIds.includes(i.ingredientId))
+    .map((i) => ({ ...i, quantity: i.quantity / 2 }))
+    .sort((a, b) => Number(b.unit === 'piece') - Number(a.unit === 'piece') || b.quantity - a.quantity || a.name.localeCompare(b.name));
+}
+
+/** 55, or ½ and 30½ for half of an odd quantity. */
+const amount = (q: number) => (Number.isInteger(q) ? String(q) : `${Math.floor(q) || ''}½`);
+
+/** "Mozzarella 120 g", "Œuf 1", or half of one: "Œuf ½". */
+export const formatIngredient = (i: RecipeIngredient) => `${i.name} ${amount(i.quantity)}${i.unit === 'piece' ? '' : ` ${i.unit}`}`;

@@ -42,6 +42,18 @@ describe('ESC/POS for the kitchen printer', () => {
     expect(text).toContain('*** URGENT ***');
   });
 
+  it('a half-and-half: the pizza, then its left and right halves each on a line, then the options of the whole pizza', () => {
+    const half = {
+      ...order,
+      items: [{
+        quantity: 1, name: '½ Reine / ½ Quatre fromages', options: [{ id: 1, kind: 'size', name: 'Grande (40 cm)' }],
+        halves: { left: { productId: 2, name: 'Reine', nameEn: 'Queen' }, right: { productId: 3, name: 'Quatre fromages', nameEn: 'Four cheese' } },
+      }],
+    } as unknown as OrderView;
+    const text = textOf(orderTicket(half));
+    expect(text.slice(5, 9)).toEqual(['1x MOITIE-MOITIE', '   GAUCHE 1/2: Reine', '   DROITE 1/2: Quatre fromages', '   Grande (40 cm)']);
+  });
+
   it("reads the printer's paper status: out when the roll's end sensor says so", () => {
     expect(paperOut(0x12)).toBe(false);
     expect(paperOut(0x72)).toBe(true);

@@ -103,7 +103,13 @@ const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind
 /** Each line in bold, each of its options on a line of its own beneath it. */
 function items(doc: EscPos, o: OrderView) {
   for (const i of o.items) {
-    for (const l of wrap(`${i.quantity}x ${i.name}`)) doc.bold(true).line(l).bold(false);
+    // a half-and-half: the pizza, then its halves each on a line of its own, left first (a printer knows no "½")
+    for (const l of wrap(`${i.quantity}x ${i.halves ? 'MOITIE-MOITIE' : i.name}`)) doc.bold(true).line(l).bold(false);
+    if (i.halves) {
+      for (const [side, h] of [['GAUCHE', i.halves.left], ['DROITE', i.halves.right]] as const) {
+        for (const l of wrap(`${side} 1/2: ${h.name}`, LINE_WIDTH, '   ')) doc.bold(true).line(l).bold(false);
+      }
+    }
     for (const opt of i.options) for (const l of wrap(optionText(opt), LINE_WIDTH, '   ')) doc.line(l);
   }
 }

@@ -51,6 +51,7 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
       startTargetMinutes: shop.startTargetSeconds ? String(Math.round(shop.startTargetSeconds / 60)) : '',
       handoverTargetMinutes: shop.handoverTargetSeconds ? String(Math.round(shop.handoverTargetSeconds / 60)) : '',
       ovenMinutesPerSlot: String(shop.ovenMinutesPerSlot),
+      halfAndHalfPricing: shop.halfAndHalfPricing,
       ...hoursToForm(shop.openingHours),
     } as Record<string, string>,
   };
