@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { SESSION_COOKIE, userForSession } from '$lib/server/auth.ts';
 import { db } from '$lib/server/db.ts';
+import { CUSTOMER_COOKIE, customerForSession } from '$lib/server/customers/account.ts';
 import { LOCALE_COOKIE, pickLocale } from '$lib/i18n/core.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.locale = pickLocale(event.cookies.get(LOCALE_COOKIE));
   event.locals.user = await userForSession(db(), event.cookies.get(SESSION_COOKIE));
+  const customerCookie = event.cookies.get(CUSTOMER_COOKIE);
+  event.locals.customer = customerCookie ? await customerForSession(db(), customerCookie) : null;
   return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', event.locals.locale) });
 };
 

@@ -21,7 +21,7 @@ const freshPhone = () => `06${String((Date.now() * 10 + ++seq) % 100_000_000).pa
 
 /** The code in the latest email to this address. */
 async function emailedCode(to: string): Promise<string> {
-  const mail = await waitUntil(() => [...messages.smtp.inbox].reverse().find((m) => m.to && JSON.stringify(m.to).includes(to)), 10_000, `an email to ${to}`);
+  const mail = (await waitUntil(() => [...messages.smtp.inbox].reverse().find((m) => m.to && JSON.stringify(m.to).includes(to) && /code/i.test(m.subject ?? '')), 10_000, `an email to ${to}`))!;
   const code = /\b(\d{6})\b/.exec(mail.text ?? '')?.[1];
   expect(code, mail.text).toBeTruthy();
   return code!;
@@ -68,18 +68,31 @@ describe('a customer signs in with a code', () => {
     expect((await c.get('/api/customer/me')).status).toBe(401);
   });
 
-  it('by text message: the code goes to the phone in E.164, and an expired code is refused', async () => {
+  it('by text message: the code goes to the phone in E.164, an expired one is refused, and a new one signs in with the guest orders of that phone', async () => {
+    const shop = await createShop(stack.pool, 'sms-sign-in');
     const phone = freshPhone();
+    const guest = await placeThroughApi(stack.base, { pizzeriaId: shop.id, productId: margherita, customer: { name: 'Nora Blanc', phone: `+33 ${phone.slice(1)}` } });
+    const to = `+33${phone.replace(/\s/g, '').slice(1)}`;
+    const textedCode = async (after: number) => {
+      const text = (await waitUntil(() => messages.gateway.texts.slice(after).find((t) => t.to === to), 10_000, 'the text'))!;
+      return /\b(\d{6})\b/.exec(text.text)![1];
+    };
     const c = new Client(stack.base);
-    const before = messages.gateway.texts.length;
+    let before = messages.gateway.texts.length;
     expect((await c.post('/api/customer/code', { phone })).status).toBe(202);
-    const text = await waitUntil(() => messages.gateway.texts.slice(before).find((t) => t.to === `+33${phone.replace(/\s/g, '').slice(1)}`), 10_000, 'the text');
-    const code = /\b(\d{6})\b/.exec(text.text)![1];
-    await stack.pool.query(`UPDATE customer_codes SET expires_at = now() - interval '1 second' WHERE destination = $1`, [text.to]);
+    const code = await textedCode(before);
+    await stack.pool.query(`UPDATE customer_codes SET expires_at = now() - interval '1 second', created_at = created_at - interval '61 seconds' WHERE destination = $1`, [to]);
     const late = await c.post('/api/customer/session', { phone, code });
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('code_expired');
-    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM customers WHERE phone = $1', [text.to])).toBe(0);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM customers WHERE phone = $1', [to])).toBe(0);
+
+    before = messages.gateway.texts.length;
+    expect((await c.post('/api/customer/code', { phone })).status).toBe(202);
+    const signedIn = await c.post('/api/customer/session', { phone, code: await textedCode(before) });
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(201);
+    expect(signedIn.body.customer).toMatchObject({ phone: to, email: null });
+    expect((await c.get('/api/customer/me')).body.orders.map((o: { id: string }) => o.id)).toEqual([guest.id]);
   });
 
   it('dies after five wrong tries, even for the right code after them', async () => {

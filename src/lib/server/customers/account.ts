@@ -51,7 +51,7 @@ export interface CustomerOrderSummary {
   fulfilment: 'delivery' | 'pickup';
   totalCents: number;
   trackingToken: string;
-  lines: { productId: number; name: string; quantity: number; options: string[] }[];
+  lines: { productId: number; name: string; category: string; quantity: number; options: string[] }[];
 }
 
 export interface SavedAddress {
@@ -80,10 +80,10 @@ const ADDRESS_COLUMNS = `id, street, postcode, city, lat, lng, door_code AS "doo
 
 export async function customerAccount(q: Queryable, customer: SignedInCustomer): Promise<CustomerAccount> {
   const [orders, addresses, favourites] = await Promise.all([
-    q.query<CustomerOrderSummary>(
+    q.query<CustomerOrderSummary & { customerName: string }>(
       `SELECT o.id, o.number, json_build_object('id', p.id, 'name', p.name) AS shop, o.created_at AS "placedAt", o.status,
-              o.fulfilment, o.total_cents AS "totalCents", o.tracking_token AS "trackingToken",
-              (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'name', i.name, 'quantity', i.quantity,
+              o.fulfilment, o.total_cents AS "totalCents", o.tracking_token AS "trackingToken", o.customer_name AS "customerName",
+              (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'name', i.name, 'category', i.category, 'quantity', i.quantity,
                         'options', (SELECT coalesce(json_agg(x->>'name'), '[]') FROM jsonb_array_elements(i.options) x)) ORDER BY i.id), '[]')
                FROM order_items i WHERE i.order_id = o.id) AS lines
        FROM customer_orders co JOIN orders o ON o.id = co.order_id JOIN pizzerias p ON p.id = o.pizzeria_id
@@ -98,8 +98,9 @@ export async function customerAccount(q: Queryable, customer: SignedInCustomer):
     ),
   ]);
   return {
-    customer,
-    orders: orders.rows.map((o) => ({ ...o, placedAt: new Date(o.placedAt).toISOString() })),
+    // greeted by the name of their latest order until they give one
+    customer: { ...customer, name: customer.name ?? orders.rows[0]?.customerName ?? null },
+    orders: orders.rows.map(({ customerName: _name, ...o }) => ({ ...o, placedAt: new Date(o.placedAt).toISOString() })),
     addresses: addresses.rows,
     favourites: favourites.rows,
   };
@@ -212,4 +213,30 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
     await tx.query('DELETE FROM customers WHERE id = $1', [customerId]);
     return { ordersAnonymised: ids.length };
   });
+}
+
+/** What the checkout fills in for a signed-in customer: the name, phone and email of their latest order, and their latest address. */
+export interface CheckoutPrefill {
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  address: SavedAddress | null;
+}
+
+export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer): Promise<CheckoutPrefill> {
+  const [latest, address] = await Promise.all([
+    q.query<{ name: string; phone: string; email: string | null }>(
+      `SELECT o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email
+       FROM customer_orders co JOIN orders o ON o.id = co.order_id WHERE co.customer_id = $1 ORDER BY co.placed_at DESC LIMIT 1`,
+      [customer.id],
+    ),
+    q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT 1`, [customer.id]),
+  ]);
+  const last = latest.rows[0];
+  return {
+    name: customer.name ?? last?.name ?? null,
+    phone: last?.phone ?? customer.phone,
+    email: customer.email ?? last?.email ?? null,
+    address: address.rows[0] ?? null,
+  };
 }

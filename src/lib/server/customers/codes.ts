@@ -131,5 +131,16 @@ async function customerFor(tx: Queryable, dest: Destination): Promise<{ customer
      ON CONFLICT (order_id) DO NOTHING`,
     [id, dest.to],
   );
+  // and the addresses those orders were delivered to, with their door details (the latest of each kept)
+  await tx.query(
+    `INSERT INTO customer_addresses (customer_id, street, postcode, city, lat, lng, door_code, floor, instructions, last_used_at)
+     SELECT DISTINCT ON (o.address_street, o.address_postcode) $1, o.address_street, o.address_postcode, o.address_city,
+            o.address_lat, o.address_lng, o.door_code, o.floor, o.delivery_instructions, o.created_at
+     FROM customer_orders co JOIN orders o ON o.id = co.order_id
+     WHERE co.customer_id = $1 AND o.fulfilment = 'delivery' AND o.address_street <> '' AND o.address_postcode IS NOT NULL
+     ORDER BY o.address_street, o.address_postcode, o.created_at DESC
+     ON CONFLICT (customer_id, street, postcode) DO NOTHING`,
+    [id],
+  );
   return { customerId: id, created };
 }

@@ -10,6 +10,8 @@ import { placeOrder, type PlaceOptions, type PlacedOrder } from '../orders/place
 
 interface PastLine {
   productId: number;
+  /** A half-and-half's right half (productId its left one); null: a whole product. */
+  secondHalfId: number | null;
   name: string;
   quantity: number;
   options: { id: number; name: string }[];
@@ -32,7 +34,7 @@ export async function reorder(
   const { rows } = await db.query(
     `SELECT o.pizzeria_id, o.fulfilment, o.payment_method, o.customer_name, o.customer_phone, o.customer_email, o.customer_lang,
             o.address_street, o.address_postcode, o.address_city, o.address_lat, o.address_lng, o.door_code, o.floor, o.delivery_instructions,
-            (SELECT json_agg(json_build_object('productId', i.product_id, 'name', i.name, 'quantity', i.quantity,
+            (SELECT json_agg(json_build_object('productId', i.product_id, 'secondHalfId', (i.halves->'right'->>'productId')::int, 'name', i.name, 'quantity', i.quantity,
                      'options', (SELECT coalesce(json_agg(json_build_object('id', (x->>'id')::int, 'name', x->>'name')), '[]') FROM jsonb_array_elements(i.options) x))
                      ORDER BY i.id)
              FROM order_items i WHERE i.order_id = o.id) AS lines
@@ -46,12 +48,18 @@ export async function reorder(
   const menu = new Map((await getMenu(db, past.pizzeria_id, opts.locale)).map((p) => [p.id, p]));
   const sellable = (l: PastLine) => {
     const p = menu.get(l.productId);
+    // a half-and-half: both its halves
+    const second = l.secondHalfId === null ? null : menu.get(l.secondHalfId);
+    if (second !== null && (!second || !second.available || second.offTonight)) return false;
     return !!p && p.available && !p.offTonight && l.options.every((o) => p.options.some((m) => m.id === o.id && m.available));
   };
   const leftOut = lines.filter((l) => !sellable(l));
   let items: (LineRequest & { name: string })[] = lines
     .filter(sellable)
-    .map((l) => ({ productId: l.productId, quantity: l.quantity, name: l.name, ...(l.options.length ? { options: l.options.map((o) => o.id) } : {}) }));
+    .map((l) => ({
+      productId: l.productId, quantity: l.quantity, name: l.name, ...(l.options.length ? { options: l.options.map((o) => o.id) } : {}),
+      ...(l.secondHalfId !== null ? { secondHalfId: l.secondHalfId } : {}),
+    }));
   const address = past.fulfilment === 'delivery'
     ? {
         street: past.address_street, postcode: past.address_postcode ?? '', city: past.address_city,
@@ -85,8 +93,9 @@ export async function reorder(
       const short = err instanceof AppError && err.code === 'unavailable' ? (err.details.items as { productId: number }[] | undefined) : undefined;
       if (!short?.length || attempt >= TRIES) throw err;
       const gone = new Set(short.map((s) => s.productId));
-      for (const l of items.filter((i) => gone.has(i.productId))) leftOut.push({ productId: l.productId, name: l.name, quantity: l.quantity, options: [] });
-      items = items.filter((i) => !gone.has(i.productId));
+      const isGone = (i: LineRequest) => gone.has(i.productId) || (i.secondHalfId !== undefined && gone.has(i.secondHalfId));
+      for (const l of items.filter(isGone)) leftOut.push({ productId: l.productId, secondHalfId: l.secondHalfId ?? null, name: l.name, quantity: l.quantity, options: [] });
+      items = items.filter((i) => !isGone(i));
     }
   }
 }

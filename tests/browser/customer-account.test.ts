@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from './axe.ts';
+import { PHONE, SHOTS, useApp } from './harness.ts';
+import { addressFor, payOnDemoPage, placeThroughApi, seededProduct, waitUntil } from '../helpers.ts';
+import { startTestSmtp, type TestSmtp } from '../services.ts';
+
+// A regular on a phone, in the built app and Chromium: signs in with the code emailed to them (no
+// password), finds the order they placed as a guest, taps "order again" with the tiramisu sold out
+// since (said before anything is paid, the rest ordered), pays it on the payment page, and finds
+// their details filled in at the next checkout. Screenshots of each step.
+let smtp: TestSmtp;
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+});
+afterAll(async () => {
+  await smtp?.close();
+});
+const app = useApp('customer-account', () => ({ SMTP_URL: smtp.url }), { shop: 'regulars' });
+const margherita = seededProduct('margherita');
+const tiramisu = seededProduct('tiramisu');
+
+describe('a customer account on a phone', () => {
+  it('signs in with a code, orders the same again with what is sold out said, pays, and is known at checkout', async () => {
+    const shop = app.shop;
+    const email = `regular-${Date.now()}@example.test`;
+    // their order of last week, placed and paid as a guest
+    const past = await placeThroughApi(app.base, {
+      pizzeriaId: shop.id, productId: margherita, quantity: 2, payment: 'online',
+      customer: { name: 'Camille Roux', phone: '06 21 43 65 87', email },
+      address: { ...addressFor(shop.id), doorCode: '7A21', floor: '4e' },
+      items: [{ productId: margherita, quantity: 2 }, { productId: tiramisu, quantity: 1 }],
+    });
+    expect((await payOnDemoPage(app.base, past.trackingToken)).accepted).toBe(true);
+    // tonight the shop has no tiramisu left
+    await app.pool.query(`UPDATE stock SET on_hand = reserved WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'tiramisu')`, [shop.id]);
+
+    const ctx = await app.browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/`);
+    await page.getByRole('link', { name: 'Se connecter' }).click();
+    await page.waitForURL(/\/me$/);
+    await page.getByLabel('Votre e-mail ou votre numéro de téléphone').fill(email);
+    await page.getByRole('button', { name: 'Recevoir un code' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain(`envoyé à ${email}`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-1-phone-code.png`, fullPage: true });
+    const mail = (await waitUntil(() => smtp.inbox.find((m) => JSON.stringify(m.to).includes(email) && /code/i.test(m.subject ?? '')), 10_000, 'the code email'))!;
+    const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1];
+    await page.getByLabel('Code reçu').fill(code);
+    await page.getByRole('button', { name: 'Se connecter' }).last().click();
+
+    // their account: the guest order is there, with what it held
+    const order = page.getByTestId('past-order').first();
+    await order.waitFor();
+    expect(await order.textContent()).toMatch(/2 × Margherita.*1 × Tiramisu/s);
+    await expect.poll(() => page.getByRole('link', { name: 'Mon compte' }).count()).toBe(1);
+    expect(await page.locator('section[aria-labelledby=addresses-title] li').first().textContent()).toContain('7A21');
+    expect(await page.locator('h1').textContent()).toBe('Bonjour Camille Roux');
+    // nothing wider than the phone
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-2-phone-orders.png`, fullPage: true });
+
+    // the same again, one tap: the tiramisu is said to be out before anything is paid
+    await order.getByTestId('again').click();
+    const notice = page.getByTestId('reordered');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/Plus disponible en ce moment, donc pas commandé\u202f: 1 × Tiramisu/);
+    await page.screenshot({ path: `${SHOTS}/account-3-phone-left-out.png`, fullPage: true });
+    const { rows } = await app.pool.query(
+      `SELECT o.id, o.tracking_token, o.total_cents, o.address_street, o.door_code FROM customer_orders co JOIN orders o ON o.id = co.order_id
+       WHERE o.id <> $1 ORDER BY o.created_at DESC LIMIT 1`,
+      [past.id],
+    );
+    const again = rows[0];
+    expect(again).toMatchObject({ address_street: addressFor(shop.id).street, door_code: '7A21' });
+    expect((await app.pool.query('SELECT name, quantity FROM order_items WHERE order_id = $1', [again.id])).rows).toEqual([{ name: 'Margherita', quantity: 2 }]);
+
+    // and pays it on the payment page
+    await notice.getByRole('link', { name: /Payer/ }).click();
+    await page.waitForURL(/\/track\/[^/]+\/pay$/);
+    await page.getByLabel('Numéro de carte').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiration (MM/AA)').fill('12/34');
+    await page.getByLabel('Code de sécurité').fill('123');
+    await page.getByTestId('pay-submit').click();
+    await page.waitForURL(/\/track\/[^/]+$/);
+    await expect.poll(() => page.getByTestId('track-status').textContent(), { timeout: 15_000 }).toMatch(/reçue/i);
+    await page.screenshot({ path: `${SHOTS}/account-4-phone-paid.png`, fullPage: true });
+
+    // the next checkout knows them: name, phone, email and their address with its door code
+    await page.goto(`${app.base}/?shop=${shop.slug}`);
+    await expect.poll(() => page.inputValue('input[name=name]')).toBe('Camille Roux');
+    expect(await page.inputValue('input[name=email]')).toBe(email);
+    expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
+    await ctx.close();
+  });
+});
