@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { foldConsumedStock } from '../src/lib/server/orders/lines.ts';
+import { reorder } from '../src/lib/server/customers/reorder.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, customer, move, subscribe } from './helpers.ts';
 import { useStack } from './services.ts';
 
@@ -140,6 +141,30 @@ describe('a half-and-half pizza', () => {
     expect(changed.body.items[0]).toMatchObject({ name: '½ Margherita / ½ Quatre fromages', halves: { right: { name: 'Quatre fromages' } } });
     expect(changed.body.totalCents).toBe(1390);
     expect(await reservedBy(placed.body.id)).toEqual(halfOfEach(await recipeOf('margherita'), await recipeOf('quatre-fromages')));
+  });
+
+  it("is ordered again as a half-and-half by a signed-in customer's one-tap reorder, and left out, named, when one of its halves is off tonight", async () => {
+    const shop = await createShop(stack.pool, 'halfagain');
+    const first = await new Client(stack.base).post('/api/orders', pickup(shop.id, [{ productId: reine(), secondHalfId: fromages(), quantity: 1 }, { productId: seededProduct('margherita'), quantity: 1 }]));
+    expect(first.status).toBe(201);
+    const { rows: c } = await stack.pool.query<{ id: string }>(`INSERT INTO customers (phone) VALUES ('+33611' || lpad((random() * 1e6)::int::text, 6, '0')) RETURNING id`);
+    await stack.pool.query('INSERT INTO customer_orders (order_id, customer_id, placed_at) VALUES ($1, $2, now())', [first.body.id, c[0].id]);
+
+    const again = await reorder(stack.pool, c[0].id, first.body.id, { onlinePayment: false, locale: 'fr' });
+    expect(again.leftOut).toEqual([]);
+    expect(again.order.items.map((i) => [i.name, i.halves?.right.productId ?? null, i.unitPriceCents])).toEqual([
+      ['½ Reine / ½ Quatre fromages', fromages(), 1390], ['Margherita', null, 1050],
+    ]);
+
+    // the Quatre fromages off tonight: the half-and-half is left out and named, the Margherita ordered
+    await stack.pool.query(
+      `INSERT INTO product_unavailable (pizzeria_id, product_id, business_day, by_user)
+       SELECT $1, $2, (now() AT TIME ZONE 'Europe/Paris')::date, id FROM users WHERE email = $3`,
+      [shop.id, fromages(), shop.email('manager')],
+    );
+    const third = await reorder(stack.pool, c[0].id, first.body.id, { onlinePayment: false, locale: 'fr' });
+    expect(third.leftOut).toEqual([{ productId: reine(), name: '½ Reine / ½ Quatre fromages', quantity: 1 }]);
+    expect(third.order.items.map((i) => i.name)).toEqual(['Margherita']);
   });
 
   it('is refused with its reason, changing nothing, when a half is unknown, not a pizza, the same as the other, off tonight or out of stock', async () => {

@@ -18,6 +18,9 @@ export async function runMaintenance(db: Db, archiveAfterDays: number, trigger =
     await tx.query(`DELETE FROM login_failures WHERE at < now() - interval '1 day'`);
     // messages counted against their hour's allowance (src/lib/server/notifications.ts)
     await tx.query(`DELETE FROM message_sends WHERE at < now() - interval '1 day'`);
+    // customers' sign-in codes are counted over a day; their sessions end when they expire
+    await tx.query(`DELETE FROM customer_codes WHERE created_at < now() - interval '1 day'`);
+    await tx.query('DELETE FROM customer_sessions WHERE expires_at < now()');
     await deleteExpiredIdempotencyKeys(tx);
     const moved = await tx.query(
       `WITH old AS (
