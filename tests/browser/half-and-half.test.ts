@@ -83,4 +83,31 @@ describe('a half-and-half pizza', () => {
     expect(await seriousViolations(kitchen), 'kitchen with a half-and-half ticket').toEqual([]);
     await ctx.close();
   });
+
+  it("is priced by the rule head office chooses in the shop's settings, which the storefront then states", async () => {
+    const { page: office } = await app.staffPage('admin@ocpizza.test', { width: 1024, height: 768 });
+    await office.goto(`${app.base}/manager/shops/${app.shop.id}`);
+    const settings = office.getByTestId('shop-settings');
+    const rule = settings.getByLabel('Prix d’une pizza moitié-moitié');
+    expect(await rule.inputValue()).toBe('dearer');
+    await rule.selectOption('average');
+    await rule.scrollIntoViewIfNeeded();
+    await office.screenshot({ path: `${SHOTS}/half-and-half-shop-settings-1024x768.png` });
+    expect(await seriousViolations(office), 'shop settings').toEqual([]);
+    await settings.getByRole('button', { name: 'Enregistrer' }).click();
+    await settings.getByRole('status').waitFor();
+    expect((await app.pool.query('SELECT half_and_half_pricing AS r FROM pizzerias WHERE id = $1', [app.shop.id])).rows[0].r).toBe('average');
+
+    const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const phone = await ctx.newPage();
+    await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+    await live(phone);
+    const builder = phone.getByTestId('half-and-half');
+    expect(await builder.getByTestId('half-rule').textContent()).toBe('Au prix moyen des deux moitiés, arrondi au centime supérieur');
+    await builder.getByLabel('Moitié gauche').selectOption(await productId('reine'));
+    await builder.getByLabel('Moitié droite').selectOption(await productId('quatre-fromages'));
+    // (12,50 + 13,90) / 2
+    expect(await builder.getByRole('button', { name: /Ajouter/ }).textContent()).toContain(`13,20${NBSP}€`);
+    await ctx.close();
+  });
 });
