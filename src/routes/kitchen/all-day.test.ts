@@ -60,3 +60,16 @@ describe('all-day counts, now and in the next 15 minutes', () => {
     expect(soon.dough).toEqual([{ size: null, count: 3 }, { size: 'Grande (40 cm)', count: 1 }]);
   });
 });
+
+describe('all-day counts of half-and-half pizzas', () => {
+  const halves = { left: { productId: 2, name: 'Reine', nameEn: 'Queen' }, right: { productId: 3, name: 'Quatre fromages', nameEn: 'Four cheese' } };
+  it('count a half-and-half as one pizza of its two halves (one dough ball), apart from its left half made whole, named in the screen\'s language', () => {
+    const tickets = [ticket('received', [{ ...item(2, '½ Reine / ½ Quatre fromages', 2), halves }, item(2, 'Reine', 1)])];
+    expect(allDay(tickets, (_id, n) => n).lines).toEqual([
+      { name: '½ Reine / ½ Quatre fromages', size: null, count: 2 },
+      { name: 'Reine', size: null, count: 1 },
+    ]);
+    expect(allDay(tickets).dough).toEqual([{ size: null, count: 3 }]);
+    expect(allDay(tickets, (_id, n) => n, 'en').lines[0].name).toBe('½ Queen / ½ Four cheese');
+  });
+});

@@ -87,3 +87,12 @@ describe('what a newer version of a ticket means for the cook', () => {
     expect(noticeFor(undefined, ticket('cancelled'))).toBeNull();
   });
 });
+
+describe('a change to a half-and-half', () => {
+  it('reads as one line of its two halves, apart from a whole pizza of its left half', () => {
+    const halves = (right: number, name: string) => ({ left: { productId: 2, name: 'Reine', nameEn: null }, right: { productId: right, name, nameEn: null } });
+    const before = [{ ...item(2, '½ Reine / ½ Calzone', 1), halves: halves(5, 'Calzone') }, item(2, 'Reine', 1)];
+    const after = [{ ...item(2, '½ Reine / ½ Quatre fromages', 1), halves: halves(3, 'Quatre fromages') }, item(2, 'Reine', 1)];
+    expect(describeChanges(itemChanges(before, after))).toBe('+1 ½ Reine / ½ Quatre fromages, \u22121 ½ Reine / ½ Calzone');
+  });
+});
