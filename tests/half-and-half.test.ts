@@ -90,6 +90,11 @@ describe('a half-and-half pizza', () => {
     await move(kitchen, placed.body.id, 'preparing');
     await foldConsumedStock(stack.pool);
     const after = await shelf(shop.id);
+    // the stock page's use of the day (what it says will run out, and when) counts half of each half
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const page = (await manager.get(`/api/shops/${shop.id}/stock`)).body as { name: string; usedToday: number }[];
+    expect(page.find((l) => /gorgonzola/i.test(l.name))!.usedToday).toBe((await recipeOf('quatre-fromages')).get('gorgonzola')! / 2);
+    expect(page.find((l) => /jambon blanc/i.test(l.name))!.usedToday).toBe((await recipeOf('reine')).get('jambon')! / 2);
     for (const [slug, q] of expected) {
       expect(before.get(slug)!.onHand - after.get(slug)!.onHand, slug).toBe(q);
       expect(after.get(slug)!.reserved, slug).toBe(before.get(slug)!.reserved);

@@ -52,8 +52,10 @@ export async function stockOfShop(q: Queryable, shop: number, locale: Locale = '
        SELECT o.id, o.preparing_at FROM orders o
        WHERE o.pizzeria_id = $1 AND o.business_day = (now() AT TIME ZONE 'Europe/Paris')::date AND o.preparing_at IS NOT NULL
      ), used AS (
-       SELECT r.ingredient_id, sum(r.quantity * it.quantity)::bigint AS qty
-       FROM started s JOIN order_items it ON it.order_id = s.id JOIN recipe_ingredients r ON r.product_id = it.product_id
+       -- a half-and-half uses half of each of its halves' recipes
+       SELECT r.ingredient_id, round(sum(r.quantity * it.quantity * CASE WHEN it.halves IS NULL THEN 1 ELSE 0.5 END))::bigint AS qty
+       FROM started s JOIN order_items it ON it.order_id = s.id
+         JOIN recipe_ingredients r ON r.product_id IN (it.product_id, (it.halves->'right'->>'productId')::int)
        GROUP BY r.ingredient_id
      ), span AS (SELECT greatest(extract(epoch FROM now() - min(preparing_at)) / 3600, 1) AS hours FROM started)
      SELECT l.ingredient_id, ${name(locale)} AS name, i.unit, l.on_hand, l.reserved, l.free, l.low_threshold,
