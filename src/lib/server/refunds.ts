@@ -251,7 +251,7 @@ export async function requestRefund(
 }
 
 /** An order's refunds by its managers, oldest first (a shop's manager only their shop's). */
-export async function refundsOfOrder(q: Queryable, actor: StaffActor, orderId: string): Promise<{ refunds: RefundView[]; refundableCents: number; method: RefundMethod | null; why: string | null }> {
+export async function refundsOfOrder(q: Queryable, actor: StaffActor, orderId: string): Promise<{ refunds: RefundView[]; paidCents: number; refundedCents: number; refundableCents: number; method: RefundMethod | null; why: string | null }> {
   const { rows: found } = await q.query<OrderMoney>(
     `SELECT id, pizzeria_id, number, status, total_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents, paid_with, payment_status, payment_reference
      FROM orders WHERE id = $1`,
@@ -269,7 +269,7 @@ export async function refundsOfOrder(q: Queryable, actor: StaffActor, orderId: s
     if (!(err instanceof AppError)) throw err;
     why = err.code;
   }
-  return { refunds: rows.map(viewOf), refundableCents: method ? await refundableOf(q, o) : 0, method, why };
+  return { refunds: rows.map(viewOf), paidCents: o.paid_cents, refundedCents: o.refunded_cents, refundableCents: method ? await refundableOf(q, o) : 0, method, why };
 }
 
 /** What the order's lines are, with how many of each can still be refunded (the manager's page). */
@@ -352,4 +352,35 @@ export async function refundsOfDay(q: Queryable, pizzeriaIds: number[], day: str
     [pizzeriaIds, day],
   );
   return rows;
+}
+
+export interface OrderOfDay {
+  id: string;
+  number: number;
+  shop: string;
+  customer: string;
+  status: string;
+  fulfilment: string;
+  totalCents: number;
+  paidCents: number;
+  refundedCents: number;
+  paidWith: string | null;
+  createdAt: string;
+}
+
+/** The orders of a business day in the manager's shops (head office: every shop), newest first; one number when given. */
+export async function ordersOfDay(q: Queryable, actor: StaffActor, day: string, number?: number): Promise<OrderOfDay[]> {
+  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('for managers and head office');
+  const { rows } = await q.query(
+    `SELECT o.id, o.number, p.name AS shop, o.customer_name, o.status, o.fulfilment, o.total_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.created_at
+     FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
+     WHERE o.business_day = $1::date AND ($2::int IS NULL OR o.pizzeria_id = $2) AND ($3::int IS NULL OR o.number = $3)
+       AND o.status <> 'pending_payment'
+     ORDER BY o.created_at DESC LIMIT 300`,
+    [day, actor.role === 'admin' ? null : actor.pizzeriaId, number ?? null],
+  );
+  return rows.map((r) => ({
+    id: r.id, number: r.number, shop: r.shop, customer: r.customer_name, status: r.status, fulfilment: r.fulfilment,
+    totalCents: r.total_cents, paidCents: r.paid_cents, refundedCents: r.refunded_cents, paidWith: r.paid_with, createdAt: r.created_at.toISOString(),
+  }));
 }

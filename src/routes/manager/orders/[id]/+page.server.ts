@@ -1,0 +1,26 @@
+import { error } from '@sveltejs/kit';
+import { actorOf } from '$lib/server/back-office-forms.ts';
+import { db } from '$lib/server/db.ts';
+import { AppError } from '$lib/server/errors.ts';
+import { getOrder } from '$lib/server/orders.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { refundableLines, refundsOfOrder } from '$lib/server/refunds.ts';
+import type { PageServerLoad } from './$types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// a manager's view of one order of their shop (head office: any): its lines and money, its refunds,
+// and the form that refunds it (through the API: POST /api/orders/:id/refunds)
+export const load: PageServerLoad = async ({ locals, url, params }) => {
+  const user = requireRole(locals, url, ['manager', 'admin']);
+  if (!UUID.test(params.id)) error(404, 'Order not found');
+  try {
+    const state = await refundsOfOrder(db(), actorOf(user), params.id);
+    const order = (await getOrder(db(), params.id))!;
+    const lines = await refundableLines(db(), params.id);
+    return { order, state: { ...state, lines } };
+  } catch (err) {
+    if (err instanceof AppError && (err.status === 403 || err.status === 404)) error(err.status, err.message);
+    throw err;
+  }
+};
