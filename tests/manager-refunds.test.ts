@@ -238,6 +238,12 @@ describe('a manager refunds an order paid at the shop', () => {
     const card = await refund(manager, o.id, { amountCents: 100, reason: 'quality', method: 'provider' });
     expect(card.status).toBe(409);
     expect(card.body.error.code).toBe('wrong_method');
+    // head office refunds in any shop: the rest of the order, left as the manager's refund left it
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const rest = await refund(admin, o.id, { amountCents: o.total - 250, reason: 'other', note: 'geste commercial' });
+    expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+    expect(await track(o.token)).toMatchObject({ refundedCents: o.total, amountDueCents: 0, refundDueCents: 0 });
+    expect((await refundsOf(o.id)).why).toBe('nothing_left');
   });
 });
 
