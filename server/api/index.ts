@@ -35,6 +35,7 @@ import { moneyRoutes } from './money.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
 import { ratingRoutes } from './ratings.ts';
+import { promoRoutes } from './promos.ts';
 import { shopRoutes } from './shops.ts';
 import { speedRoutes } from './speed.ts';
 import { staffRoutes } from './staff.ts';
@@ -133,7 +134,7 @@ export function createApi(deps: ApiDeps): express.Router {
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
-    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes,
+    driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
   ]) {
     r.use(routes(ctx));
   }

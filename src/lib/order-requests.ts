@@ -65,6 +65,8 @@ export const placeOrderSchema = z.strictObject({
   slot: z.iso.datetime({ offset: true, message: 'a slot start, e.g. 2026-11-27T19:30:00Z' }).optional(),
   /** The customer's language, for the messages about the order (French unless said). */
   lang: z.enum(['fr', 'en']).optional(),
+  /** A promo code of head office (any case): refused with its reason (422 promo_…), nothing placed. */
+  promoCode: z.string().trim().regex(/^[A-Za-z0-9_-]{3,30}$/, '3 to 30 letters, digits, "-" or "_"').optional(),
 });
 
 /** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */

@@ -12,6 +12,7 @@ import type { Queryable } from './db.ts';
 import type { Fulfilment } from '../domain/order-states.ts';
 import type { RefundMethod, RefundReason } from '../domain/refunds.ts';
 import { doneRefunds } from './refunds.ts';
+import { discountOf } from './promos.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
@@ -29,6 +30,8 @@ export interface Receipt {
   fulfilment: Fulfilment;
   lines: { name: string; options: string; quantity: number; unitCents: number; totalCents: number; vatRate: number }[];
   deliveryFeeCents: number;
+  /** A promo code's discount (src/lib/server/promos.ts), off the items; the VAT is on what was paid. */
+  promo: { code: string; discountCents: number } | null;
   totalCents: number;
   vat: VatLine[];
   /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter (cash, card), by phone, or "at the counter" when not recorded. */
@@ -78,7 +81,11 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   }));
   const itemsCents = lines.reduce((s, l) => s + l.totalCents, 0);
   const cancelled = o.status === 'cancelled';
-  const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents - itemsCents);
+  // total_cents is what is paid: the items and the delivery fee less a promo code's discount
+  const discount = await discountOf(q, o.id);
+  const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents + (o.discount_cents ?? 0) - itemsCents);
+  // the VAT taken out of what was paid: each rate's sales less its share of the discount
+  const discounted = (discount?.byRate ?? []).map((d) => ({ rate: d.rate, grossCents: -d.cents }));
   const kept = o.paid_cents - o.refunded_cents;
   const payments: Receipt['payments'] = splitPayment({
     status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method,
@@ -93,9 +100,10 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     fulfilment: o.fulfilment,
     lines,
     deliveryFeeCents,
+    promo: discount && !cancelled ? { code: discount.code, discountCents: discount.discountCents } : null,
     // what the customer paid in the end: a cancelled order was given back what it was not owed
     totalCents: cancelled ? kept : o.total_cents,
-    vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }]),
+    vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }, ...discounted]),
     payments,
     refundedCents: o.refunded_cents,
     refunds: await doneRefunds(q, o.id),
@@ -140,6 +148,7 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
       if (l.options) doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(l.options), { width: width - 90 }).fillColor('black');
     }
     if (r.deliveryFeeCents) row(t('basket.deliveryFee'), money(r.deliveryFeeCents));
+    if (r.promo) row(t('promo.receiptLine', { code: r.promo.code }), `\u2212${money(r.promo.discountCents)}`);
     doc.moveDown(0.4);
     doc.moveTo(36, doc.y).lineTo(36 + width, doc.y).strokeColor('#999').stroke();
     doc.moveDown(0.4);

@@ -56,6 +56,10 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
     t('takings.csv.granted'),
     t('takings.csv.netSales'),
     ...VAT_RATES.map((r) => t('takings.csv.refundVat', { rate: rate(r) })),
+    // promo codes: the sales before their discounts, the discounts, the orders that had one (the sales above are net of them)
+    t('promo.takings.grossSales'),
+    t('promo.takings.discounts'),
+    t('promo.takings.discountedOrders'),
   ];
   const row = (shop: string, f: TakingsFigures) => [
     day.date,
@@ -78,6 +82,9 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
     euros(f.granted.cents),
     euros(f.netSalesCents),
     ...VAT_RATES.map((r) => euros(f.granted.vat.find((v) => v.rate === r)?.vatCents ?? 0)),
+    euros(f.discounts.grossSalesCents),
+    euros(f.discounts.cents),
+    String(f.discounts.count),
   ];
   const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
   if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));

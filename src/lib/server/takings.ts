@@ -42,6 +42,12 @@ export interface TakingsFigures {
   orders: { paid: number; cancelled: number; open: number };
   /** What the orders sold cost, taxes included, delivery fees included. */
   salesCents: number;
+  /**
+   * Promo codes' discounts on the orders sold (src/lib/server/promos.ts): the sales above are what
+   * was paid, net of them; gross is before them. Their VAT is out of the VAT lines (taken per rate
+   * from what was paid).
+   */
+  discounts: { count: number; cents: number; grossSalesCents: number };
   averageTicketCents: number;
   deliveryFeesCents: number;
   vat: VatLine[];
@@ -100,6 +106,7 @@ interface OrderMoneyRow {
   sold: boolean;
   reached_kitchen: boolean;
   total_cents: number;
+  discount_cents: number;
   paid_cents: number;
   refunded_cents: number;
   paid_with: 'online' | 'cash' | 'card' | 'phone' | null;
@@ -120,7 +127,7 @@ const SOLD = `o.status <> 'cancelled' AND o.paid_cents > 0
 export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: string): Promise<OrderMoneyRow[]> {
   const { rows } = await q.query<OrderMoneyRow>(
     `SELECT o.pizzeria_id, o.status, ${SOLD} AS sold, o.received_at IS NOT NULL AS reached_kitchen,
-       o.total_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status, o.collected_cents, o.collected_method,
+       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status, o.collected_cents, o.collected_method,
        o.amount_due_cents, o.refund_due_cents,
        coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents
      FROM orders o
@@ -135,10 +142,10 @@ export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: 
 }
 
 /** What the shops' orders sold that day cost, taxes included, per VAT rate; the delivery fees apart (their rate is the food's). */
-export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: string): Promise<{ pizzeria_id: number; kind: 'items' | 'delivery'; rate: number; gross_cents: number }[]> {
+export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: string): Promise<{ pizzeria_id: number; kind: 'items' | 'delivery' | 'discount'; rate: number; gross_cents: number; orders?: number }[]> {
   const { rows } = await q.query(
     `WITH sold AS (
-       SELECT o.id, o.pizzeria_id, o.total_cents FROM orders o
+       SELECT o.id, o.pizzeria_id, o.total_cents + o.discount_cents AS total_cents FROM orders o
        WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date AND ${SOLD}
      ), lines AS (
        SELECT s.pizzeria_id, s.id, i.vat_rate, i.unit_price_cents * i.quantity AS gross
@@ -148,7 +155,12 @@ export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: stri
      UNION ALL
      SELECT s.pizzeria_id, 'delivery', $3::numeric, sum(greatest(0, s.total_cents - coalesce(l.items, 0)))::int
      FROM sold s LEFT JOIN (SELECT id, sum(gross) AS items FROM lines GROUP BY id) l ON l.id = s.id
-     GROUP BY s.pizzeria_id`,
+     GROUP BY s.pizzeria_id
+     UNION ALL
+     -- a promo code's discount, as it was spread over the order's rates when placed: off each rate's sales
+     SELECT s.pizzeria_id, 'discount', (d->>'rate')::numeric, -sum((d->>'cents')::int)::int
+     FROM sold s JOIN promo_redemptions r ON r.order_id = s.id, jsonb_array_elements(r.by_rate) d
+     GROUP BY s.pizzeria_id, (d->>'rate')::numeric`,
     [pizzeriaIds, day, DELIVERY_FEE_VAT_RATE],
   );
   return rows.map((r) => ({ pizzeria_id: r.pizzeria_id, kind: r.kind, rate: Number(r.rate), gross_cents: r.gross_cents }));
@@ -166,7 +178,7 @@ function netOfRefunds(sales: readonly GrossAtRate[], refunds: readonly GrossAtRa
 /** One shop's figures from its orders' money, its sales per rate and the refunds its managers granted. */
 export function figuresOf(
   orders: readonly OrderMoneyRow[],
-  sales: readonly { kind: 'items' | 'delivery'; rate: number; gross_cents: number }[],
+  sales: readonly { kind: 'items' | 'delivery' | 'discount'; rate: number; gross_cents: number }[],
   granted: readonly { amount_cents: number; reason: RefundReason; vat: GrossAtRate[] }[] = [],
 ): TakingsFigures {
   const takenCents = noWays();
@@ -177,6 +189,7 @@ export function figuresOf(
   let toCollectCents = 0;
   const counts = { paid: 0, cancelled: 0, open: 0 };
   let salesCents = 0;
+  let discounted = 0;
   for (const o of orders) {
     for (const part of splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method })) {
       if (part.way === 'online') {
@@ -199,6 +212,7 @@ export function figuresOf(
     if (o.sold) {
       counts.paid += 1;
       salesCents += o.total_cents;
+      if (o.discount_cents > 0) discounted += 1;
     }
   }
   const totalTakenCents = PAYMENT_WAYS.reduce((s, w) => s + takenCents[w], 0);
@@ -208,6 +222,7 @@ export function figuresOf(
   const grantedCents = granted.reduce((s, g) => s + g.amount_cents, 0);
   const grantedGross = granted.flatMap((g) => g.vat);
   const salesGross = sales.map((s) => ({ rate: s.rate, grossCents: s.gross_cents }));
+  const discountCents = -sales.filter((s) => s.kind === 'discount').reduce((n, s) => n + s.gross_cents, 0);
   return {
     takenCents,
     totalTakenCents,
@@ -219,6 +234,7 @@ export function figuresOf(
     toCollectCents,
     orders: counts,
     salesCents,
+    discounts: { count: discounted, cents: discountCents, grossSalesCents: salesCents + discountCents },
     averageTicketCents: counts.paid ? Math.round(salesCents / counts.paid) : 0,
     deliveryFeesCents: sales.filter((s) => s.kind === 'delivery').reduce((n, s) => n + s.gross_cents, 0),
     vat: vatBreakdown(salesGross),
@@ -262,6 +278,7 @@ export function chainTotal(shops: readonly TakingsFigures[]): TakingsFigures {
     toCollectCents: sum((s) => s.toCollectCents),
     orders: { paid, cancelled: sum((s) => s.orders.cancelled), open: sum((s) => s.orders.open) },
     salesCents,
+    discounts: { count: sum((s) => s.discounts.count), cents: sum((s) => s.discounts.cents), grossSalesCents: sum((s) => s.discounts.grossSalesCents) },
     averageTicketCents: paid ? Math.round(salesCents / paid) : 0,
     deliveryFeesCents: sum((s) => s.deliveryFeesCents),
     vat: [...vat.values()].sort((a, b) => a.rate - b.rate),

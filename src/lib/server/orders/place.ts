@@ -16,6 +16,7 @@ import { type OrderActor, actorLabel, canActOnShop } from './actors.ts';
 import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
 import { rememberAddress } from '../customers/account.ts';
+import { judgeForPlacing, recordRedemption } from '../promos.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
@@ -133,7 +134,7 @@ async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: st
  * as possible follow it. The stock is reserved by reserve_stock (db/migrations/0009) once the
  * order row exists, each ingredient only if the shop still has it free.
  */
-async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string): Promise<{ id: string; short: number[] }> {
+async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string, discountCents: number): Promise<{ id: string; short: number[] }> {
   const paysOnline = input.payment === 'online';
   const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
   const a = input.fulfilment === 'delivery' ? input.address! : null;
@@ -152,11 +153,11 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
          address_street, address_postcode, address_city, address_lat, address_lng,
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
          door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas,
-         oven_minutes, slot_at, wanted_at, fire_at)
+         oven_minutes, slot_at, wanted_at, fire_at, discount_cents)
        SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
          $17, $18, $19, $20, $21, coalesce($37::timestamptz, now() + make_interval(mins => $22)), $23, $24, $25, $26, $27,
          $39, coalesce($37::timestamptz - interval '15 minutes',
-           to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38
+           to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38, $41
        FROM numbered n
        RETURNING id
      ), lined AS (
@@ -173,7 +174,8 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
       input.pizzeriaId, input.channel, input.fulfilment,
       input.customer.name, input.customer.phone, input.customer.email ?? null,
       a?.street ?? null, a?.postcode ?? null, a?.city ?? null, p.spot?.at?.lat ?? null, p.spot?.at?.lng ?? null,
-      input.payment, paysOnline ? 'pending' : 'due', priced.totalCents, status, trackingToken,
+      // what is paid: a promo code's discount off
+      input.payment, paysOnline ? 'pending' : 'due', priced.totalCents - discountCents, status, trackingToken,
       a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, p.spot?.source ?? null,
       // the proof of delivery the customer reads to the driver
       a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
@@ -191,6 +193,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
       p.later?.fireAt ?? null,
       p.ovenMinutes,
       halvesColumn(priced.lines),
+      discountCents,
     ],
   });
   return rows[0];
@@ -228,9 +231,14 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
       const road = input.fulfilment === 'delivery' ? { mode: opts.travelMode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS } : undefined;
       await claimSlot(tx, prepared.shop, prepared.later.slotAt, prepared.ovenMinutes, road);
     }
+    // a promo code: judged with its row locked until the commit, refused with its reason (nothing placed)
+    const promo = input.promoCode
+      ? await judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email } })
+      : null;
     const trackingToken = randomBytes(24).toString('base64url');
-    const placed = await insertOrder(tx, input, prepared, trackingToken);
+    const placed = await insertOrder(tx, input, prepared, trackingToken, promo?.discountCents ?? 0);
     refuseShort(check, placed.short);
+    if (promo) await recordRedemption(tx, placed.id, promo);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
     if (opts.customerId) await joinCustomer(tx, opts.customerId, placed.id, input.fulfilment === 'delivery' ? { ...input.address!, ...prepared.spot?.at } : null);

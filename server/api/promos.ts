@@ -1,0 +1,26 @@
+// Promo codes: head office makes, lists and stops them (src/lib/server/promos.ts); the storefront
+// checks a code against a basket before placing (placing checks it again, under the code's lock).
+import { newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/promo-requests.ts';
+import { idParam } from '../../src/lib/order-requests.ts';
+import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/promos.ts';
+import { invalid } from '../../src/lib/server/errors.ts';
+import { Routes, created, type ApiContext } from './kit.ts';
+
+export function promoRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+  const headOffice = api.staff(['admin']);
+
+  headOffice.get('/promos', {}, async ({ actor }) => ({ promos: await listPromos(db, actor) }));
+  headOffice.post('/promos', { body: newPromoSchema }, async ({ actor, body }) => created({ promo: await createPromo(db, actor, body) }));
+  headOffice.post('/promos/:id/active', { body: promoActiveSchema }, async ({ req, actor, body }) => {
+    const id = idParam.safeParse(req.params.id);
+    if (!id.success) throw invalid({ id: 'not a valid id' });
+    return { promo: await setPromoActive(db, actor, id.data, body.active) };
+  });
+
+  // counted with the customer's other writes: a client cannot try codes by the thousand
+  api.anyone.post('/promo/check', { use: [ctx.customerLimiter], body: promoCheckSchema }, async ({ req, body }) => checkPromo(db, body, req.customer?.id ?? null));
+
+  return api.router;
+}

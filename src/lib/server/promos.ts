@@ -1,0 +1,261 @@
+// Promo codes: head office makes, lists and deactivates them; the checkout checks one against a
+// basket, and placing an order redeems it in the order's transaction with the code's row locked, so
+// two checkouts at once never use it more times than it allows. A cancelled order gives its use
+// back (uses are counted over the orders not cancelled).
+import { judgePromo, spreadDiscount, type PromoJudgement, type PromoKind, type PromoRefusal, type PromoRule } from '../domain/promo.ts';
+import type { LineRequest, PricedLine } from '../domain/pricing.ts';
+import { audit } from './audit.ts';
+import { transaction, type Db, type Queryable, type Tx } from './db.ts';
+import { AppError, conflict, forbidden, notFound } from './errors.ts';
+import type { StaffActor } from './orders/actors.ts';
+import { priceLines, productIdsOf, readBeforePlacing } from './orders/lines.ts';
+import { clientKeys } from './orders/limits.ts';
+import type { Fulfilment } from '../domain/order-states.ts';
+
+interface PromoRow {
+  id: number;
+  code: string;
+  kind: PromoKind;
+  value: number;
+  product_id: number | null;
+  min_basket_cents: number;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  pizzeria_ids: number[] | null;
+  max_uses: number | null;
+  max_uses_per_customer: number | null;
+  active: boolean;
+  created_at: Date;
+}
+
+const ruleOf = (r: PromoRow): PromoRule => ({
+  id: r.id, code: r.code, kind: r.kind, value: r.value, productId: r.product_id, minBasketCents: r.min_basket_cents,
+  startsAt: r.starts_at, endsAt: r.ends_at, pizzeriaIds: r.pizzeria_ids, maxUses: r.max_uses, maxUsesPerCustomer: r.max_uses_per_customer, active: r.active,
+});
+
+/** A code as head office reads it, with its uses (orders not cancelled). */
+export interface PromoView {
+  id: number;
+  code: string;
+  kind: PromoKind;
+  value: number;
+  productId: number | null;
+  productName: string | null;
+  minBasketCents: number;
+  startsAt: string | null;
+  endsAt: string | null;
+  pizzeriaIds: number[] | null;
+  maxUses: number | null;
+  maxUsesPerCustomer: number | null;
+  active: boolean;
+  uses: number;
+  discountedCents: number;
+  createdAt: string;
+}
+
+/** Who uses a code: a signed-in customer's account, and the phone and email keys of the order (a guest's). */
+export interface PromoUser {
+  customerId: string | null;
+  phoneKey: string | null;
+  emailKey: string | null;
+}
+
+export interface NewPromo {
+  code: string;
+  kind: PromoKind;
+  value: number;
+  productId?: number | null;
+  minBasketCents?: number;
+  startsAt?: string | null;
+  endsAt?: string | null;
+  pizzeriaIds?: number[] | null;
+  maxUses?: number | null;
+  maxUsesPerCustomer?: number | null;
+}
+
+const onlyHeadOffice = (actor: StaffActor) => {
+  if (actor.role !== 'admin') throw forbidden('promo codes are made by head office');
+};
+
+const VIEW = `SELECT c.*, p.name AS product_name,
+    coalesce(u.uses, 0)::int AS uses, coalesce(u.cents, 0)::int AS discounted_cents
+  FROM promo_codes c LEFT JOIN products p ON p.id = c.product_id
+  LEFT JOIN LATERAL (SELECT count(*) AS uses, sum(r.discount_cents) AS cents FROM promo_redemptions r JOIN orders o ON o.id = r.order_id
+                     WHERE r.promo_code_id = c.id AND o.status <> 'cancelled') u ON true`;
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const viewOf = (r: PromoRow & { product_name: string | null; uses: number; discounted_cents: number }): PromoView => ({
+  id: r.id, code: r.code, kind: r.kind, value: r.value, productId: r.product_id, productName: r.product_name, minBasketCents: r.min_basket_cents,
+  startsAt: iso(r.starts_at), endsAt: iso(r.ends_at), pizzeriaIds: r.pizzeria_ids, maxUses: r.max_uses, maxUsesPerCustomer: r.max_uses_per_customer,
+  active: r.active, uses: r.uses, discountedCents: r.discounted_cents, createdAt: iso(r.created_at)!,
+});
+
+export async function listPromos(q: Queryable, actor: StaffActor): Promise<PromoView[]> {
+  onlyHeadOffice(actor);
+  const { rows } = await q.query(`${VIEW} ORDER BY c.active DESC, c.created_at DESC, c.id DESC`);
+  return rows.map(viewOf);
+}
+
+/** Head office makes a code (audited); a code already taken, whatever its case, is refused (409). */
+export async function createPromo(db: Db, actor: StaffActor, p: NewPromo): Promise<PromoView> {
+  onlyHeadOffice(actor);
+  return transaction(db, async (tx) => {
+    if (p.productId) {
+      const { rows } = await tx.query('SELECT 1 FROM products WHERE id = $1', [p.productId]);
+      if (!rows.length) throw new AppError(422, 'invalid', 'unknown product', { fields: { productId: 'unknown product' } });
+    }
+    if (p.pizzeriaIds?.length) {
+      const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM pizzerias WHERE id = ANY($1)', [p.pizzeriaIds]);
+      if (rows[0].n !== new Set(p.pizzeriaIds).size) throw new AppError(422, 'invalid', 'unknown shop', { fields: { pizzeriaIds: 'unknown shop' } });
+    }
+    const { rows } = await tx.query<{ id: number }>(
+      `INSERT INTO promo_codes (code, kind, value, product_id, min_basket_cents, starts_at, ends_at, pizzeria_ids, max_uses, max_uses_per_customer)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT ((lower(code))) DO NOTHING RETURNING id`,
+      [p.code, p.kind, p.kind === 'free_product' ? 0 : p.value, p.kind === 'free_product' ? p.productId : null, p.minBasketCents ?? 0,
+        p.startsAt ?? null, p.endsAt ?? null, p.pizzeriaIds?.length ? [...new Set(p.pizzeriaIds)] : null, p.maxUses ?? null, p.maxUsesPerCustomer ?? null],
+    );
+    if (!rows.length) throw conflict('promo_code_taken', `the code ${p.code} exists already`, { fields: { code: 'this code exists already' } });
+    const view = viewOf((await tx.query(`${VIEW} WHERE c.id = $1`, [rows[0].id])).rows[0]);
+    await audit(tx, actor, { action: 'promo.create', entity: 'promo_code', entityId: view.id, pizzeriaId: null, before: null, after: view });
+    return view;
+  });
+}
+
+/** Head office stops a code (or starts it again); its past uses stay counted. */
+export async function setPromoActive(db: Db, actor: StaffActor, id: number, active: boolean): Promise<PromoView> {
+  onlyHeadOffice(actor);
+  return transaction(db, async (tx) => {
+    const { rows } = await tx.query(`${VIEW} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
+    if (!rows.length) throw notFound('promo code');
+    const before = viewOf(rows[0]);
+    await tx.query('UPDATE promo_codes SET active = $2 WHERE id = $1', [id, active]);
+    const after = { ...before, active };
+    await audit(tx, actor, { action: active ? 'promo.activate' : 'promo.deactivate', entity: 'promo_code', entityId: id, pizzeriaId: null, before, after });
+    return after;
+  });
+}
+
+async function promoByCode(q: Queryable, code: string, lock: boolean): Promise<PromoRule | null> {
+  const { rows } = await q.query<PromoRow>(`SELECT * FROM promo_codes WHERE lower(code) = lower($1)${lock ? ' FOR UPDATE' : ''}`, [code]);
+  return rows[0] ? ruleOf(rows[0]) : null;
+}
+
+async function usesOf(q: Queryable, codeId: number, who: PromoUser): Promise<{ inAll: number; byCustomer: number }> {
+  const { rows } = await q.query<{ in_all: number; by_customer: number }>(
+    `SELECT count(*)::int AS in_all,
+            count(*) FILTER (WHERE r.customer_id = $2::bigint OR r.phone_key = $3 OR r.email_key = $4)::int AS by_customer
+     FROM promo_redemptions r JOIN orders o ON o.id = r.order_id
+     WHERE r.promo_code_id = $1 AND o.status <> 'cancelled'`,
+    [codeId, who.customerId, who.phoneKey, who.emailKey],
+  );
+  return { inAll: rows[0].in_all, byCustomer: rows[0].by_customer };
+}
+
+/** The free product's menu price at the shop now (null: not sold there tonight). */
+async function freeProductPrice(q: Queryable, rule: PromoRule, pizzeriaId: number): Promise<number | null> {
+  if (rule.kind !== 'free_product') return null;
+  const { catalogue } = await readBeforePlacing(q, pizzeriaId, [rule.productId!]);
+  const p = catalogue.get(rule.productId!);
+  if (!p || p.offTonight) return null;
+  return p.priceCents;
+}
+
+/** Judges a code against a priced basket for its customer (the code's row locked when `lock`). */
+export async function judgeCode(q: Queryable, code: string, ctx: { pizzeriaId: number; lines: readonly PricedLine[]; who: PromoUser; lock?: boolean }) {
+  const rule = await promoByCode(q, code, ctx.lock ?? false);
+  const uses = rule ? await usesOf(q, rule.id, ctx.who) : { inAll: 0, byCustomer: 0 };
+  const judgement = judgePromo(rule, {
+    now: new Date(), pizzeriaId: ctx.pizzeriaId, lines: ctx.lines, usesInAll: uses.inAll, usesByCustomer: uses.byCustomer,
+    identified: Boolean(ctx.who.customerId || ctx.who.phoneKey || ctx.who.emailKey),
+    freeProductCents: rule && rule.active ? await freeProductPrice(q, rule, ctx.pizzeriaId) : null,
+  });
+  return { rule, judgement };
+}
+
+const REFUSAL_MESSAGES: Record<PromoRefusal, string> = {
+  unknown: 'this promo code does not exist or is no longer valid',
+  not_started: 'this promo code is not valid yet',
+  expired: 'this promo code has expired',
+  not_at_this_shop: 'this promo code is not valid at this shop',
+  under_minimum: 'the basket is under this promo code\'s minimum',
+  used_up: 'this promo code has been used as many times as it may be',
+  already_used: 'you have already used this promo code',
+  needs_sign_in: 'this promo code is once per customer: sign in or give your phone number',
+  free_product_unavailable: 'the product this promo code offers is not on sale at this shop now',
+  free_product_not_in_basket: 'add the product this promo code offers to your basket',
+};
+
+/** The message of a refusal, in English (the storefront shows its own, in the customer's language). */
+export function refusalMessage(j: Extract<PromoJudgement, { ok: false }>): string {
+  return j.reason === 'under_minimum' ? `${REFUSAL_MESSAGES.under_minimum} (${(j.minBasketCents! / 100).toFixed(2)} EUR)` : REFUSAL_MESSAGES[j.reason];
+}
+
+/** A refused code at placing: 422, its reason as the code (promo_expired…), nothing placed. */
+export const promoRefused = (j: Extract<PromoJudgement, { ok: false }>) =>
+  new AppError(422, `promo_${j.reason}`, refusalMessage(j), { fields: { promoCode: refusalMessage(j) } });
+
+/** What each VAT rate sold, the delivery fee apart (it is not discounted). */
+export const soldByRate = (lines: readonly PricedLine[]) => lines.map((l) => ({ rate: l.vatRate, grossCents: l.lineTotalCents }));
+
+/** A code accepted for an order being placed: what it takes off, spread over the basket's rates. */
+export interface AcceptedPromo {
+  codeId: number;
+  discountCents: number;
+  byRate: { rate: number; cents: number }[];
+  who: PromoUser;
+}
+
+/**
+ * Judges a code for an order being placed, in its transaction: the code's row is locked until the
+ * commit, so the uses are counted and written by one checkout at a time; refused with its reason
+ * (the transaction, and so the order, rolled back).
+ */
+export async function judgeForPlacing(tx: Tx, code: string, ctx: { pizzeriaId: number; lines: readonly PricedLine[]; who: PromoUser }): Promise<AcceptedPromo> {
+  const { rule, judgement } = await judgeCode(tx, code, { ...ctx, lock: true });
+  if (!judgement.ok) throw promoRefused(judgement);
+  return { codeId: rule!.id, discountCents: judgement.discountCents, byRate: spreadDiscount(soldByRate(ctx.lines), judgement.discountCents), who: ctx.who };
+}
+
+/** The use of a code by the order placed with it (its total already less the discount). */
+export async function recordRedemption(tx: Tx, orderId: string, p: AcceptedPromo): Promise<void> {
+  await tx.query(
+    `INSERT INTO promo_redemptions (order_id, promo_code_id, customer_id, phone_key, email_key, discount_cents, by_rate) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [orderId, p.codeId, p.who.customerId, p.who.phoneKey, p.who.emailKey, p.discountCents, JSON.stringify(p.byRate)],
+  );
+}
+
+/** An order's code and its discount per VAT rate (none: no code). */
+export async function discountOf(q: Queryable, orderId: string): Promise<{ code: string; discountCents: number; byRate: { rate: number; cents: number }[] } | null> {
+  const { rows } = await q.query(
+    `SELECT c.code, r.discount_cents, r.by_rate FROM promo_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id WHERE r.order_id = $1`,
+    [orderId],
+  );
+  return rows[0] ? { code: rows[0].code, discountCents: rows[0].discount_cents, byRate: rows[0].by_rate } : null;
+}
+
+export type PromoCheck =
+  | { ok: true; code: string; kind: PromoKind; discountCents: number; subtotalCents: number; deliveryFeeCents: number; totalCents: number }
+  | { ok: false; reason: PromoRefusal; message: string; minBasketCents?: number; productId?: number };
+
+/**
+ * The storefront's question before placing: does this code apply to this basket, and what does it
+ * take off? Priced as placing prices it; the customer known by their account, else by the phone or
+ * email they typed (a per-customer code needs one of them).
+ */
+export async function checkPromo(
+  q: Queryable,
+  body: { pizzeriaId: number; fulfilment: Fulfilment; items: LineRequest[]; code: string; phone?: string; email?: string },
+  customerId: string | null,
+): Promise<PromoCheck> {
+  const known = await readBeforePlacing(q, body.pizzeriaId, productIdsOf(body.items));
+  const { priced } = priceLines(known.catalogue, body.items, body.fulfilment, known.shop.halfAndHalfPricing);
+  const keys = body.phone || body.email ? clientKeys(null, body.phone ?? '', body.email) : null;
+  const who: PromoUser = { customerId, phoneKey: body.phone ? keys!.phone : null, emailKey: keys?.email ?? null };
+  const { rule, judgement } = await judgeCode(q, body.code, { pizzeriaId: body.pizzeriaId, lines: priced.lines, who });
+  if (!judgement.ok) return { ok: false, reason: judgement.reason, message: refusalMessage(judgement), minBasketCents: judgement.minBasketCents, productId: judgement.productId };
+  return {
+    ok: true, code: rule!.code, kind: rule!.kind, discountCents: judgement.discountCents,
+    subtotalCents: priced.subtotalCents, deliveryFeeCents: priced.deliveryFeeCents, totalCents: priced.totalCents - judgement.discountCents,
+  };
+}

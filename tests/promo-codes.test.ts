@@ -1,0 +1,210 @@
+// Promo codes, on real Postgres and Redis: head office makes them (and only head office), a code is
+// refused at checkout for each of its rules with its own reason and nothing is placed, an accepted
+// one prices the order (the items less the discount, the delivery fee not discounted) with the VAT
+// taken out of what was paid, rate by rate, on the receipt and in the day's takings; a code of one
+// use is used once however many checkouts send it at the same moment, and a cancelled order gives
+// its use back. A shop of each test's own.
+import { describe, expect, it } from 'vitest';
+import { Client, countOf, createShop, move, seededProduct } from './helpers.ts';
+import { useStack } from './services.ts';
+
+const stack = useStack({ env: () => ({ LOG_LEVEL: process.env.TEST_LOG ?? 'silent' }) });
+const margherita = seededProduct('margherita'); // 10,50 € at 10 %
+const peroni = seededProduct('peroni'); // 4,00 € at 20 %
+const tiramisu = seededProduct('tiramisu'); // 5,50 € at 10 %
+
+let seq = 0;
+const freshPhone = () => `06${String((Date.now() * 10 + ++seq) % 100_000_000).padStart(8, '0')}`;
+const uniqueCode = (tag: string) => `${tag}${Date.now().toString(36)}${++seq}`.toUpperCase().slice(0, 30);
+
+const headOffice = () => new Client(stack.base).login('admin@ocpizza.test');
+
+async function makeCode(body: Record<string, unknown>): Promise<{ id: number; code: string }> {
+  const r = await (await headOffice()).post('/api/promos', { code: uniqueCode('T'), ...body });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.promo;
+}
+
+const basket = [{ productId: margherita, quantity: 2 }, { productId: peroni, quantity: 1 }]; // 25,00 €
+const pickup = (pizzeriaId: number, extra: Record<string, unknown> = {}) => ({
+  pizzeriaId, fulfilment: 'pickup', customer: { name: 'Léa Promo', phone: freshPhone() }, items: basket, payment: 'on_delivery', ...extra,
+});
+
+const day = async () => (await stack.pool.query<{ d: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS d`)).rows[0].d;
+
+describe('promo codes made by head office', () => {
+  it('only head office makes and stops them; a code is one whatever its case; the audit log keeps both', async () => {
+    const shop = await createShop(stack.pool, 'promo-admin');
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    expect((await manager.post('/api/promos', { code: 'MANAGER10', kind: 'percent', value: 10 })).status).toBe(403);
+    expect((await manager.get('/api/promos')).status).toBe(403);
+
+    const admin = await headOffice();
+    const bad = await admin.post('/api/promos', { code: 'BAD1', kind: 'percent', value: 150 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.fields.value).toMatch(/1 to 100/);
+    const freeWithout = await admin.post('/api/promos', { code: 'FREE1', kind: 'free_product' });
+    expect(freeWithout.body.error.fields.productId).toBeTruthy();
+
+    const code = uniqueCode('Hiver');
+    expect((await admin.post('/api/promos', { code, kind: 'amount', value: 300 })).status).toBe(201);
+    const again = await admin.post('/api/promos', { code: code.toLowerCase(), kind: 'percent', value: 5 });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('promo_code_taken');
+
+    const listed = (await admin.get('/api/promos')).body.promos.find((p: { code: string }) => p.code === code);
+    expect(listed).toMatchObject({ kind: 'amount', value: 300, active: true, uses: 0 });
+    const stopped = await admin.post(`/api/promos/${listed.id}/active`, { active: false });
+    expect(stopped.body.promo.active).toBe(false);
+    const check = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code });
+    expect(check.body).toMatchObject({ ok: false, reason: 'unknown' });
+    const logged = await countOf(stack.pool, `SELECT count(*) AS n FROM audit_log WHERE entity = 'promo_code' AND entity_id = $1`, [String(listed.id)]);
+    expect(logged).toBe(2);
+  });
+});
+
+describe('a promo code at checkout', () => {
+  it('is refused for each of its rules with its reason, when checked and when placing (422, nothing placed)', async () => {
+    const shop = await createShop(stack.pool, 'promo-refusals');
+    const other = await createShop(stack.pool, 'promo-other');
+    const hour = 3600_000;
+    const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const cases: [string, Record<string, unknown>, Record<string, unknown>?][] = [
+      ['not_started', { kind: 'percent', value: 10, startsAt: iso(hour) }],
+      ['expired', { kind: 'percent', value: 10, startsAt: iso(-2 * hour), endsAt: iso(-hour) }],
+      ['not_at_this_shop', { kind: 'percent', value: 10, pizzeriaIds: [other.id] }],
+      ['under_minimum', { kind: 'amount', value: 500, minBasketCents: 3000 }],
+      ['free_product_not_in_basket', { kind: 'free_product', productId: tiramisu }],
+    ];
+    const before = await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id]);
+    const refusals = [];
+    for (const [reason, rule] of cases) {
+      const { code } = await makeCode(rule);
+      const check = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code });
+      expect(check.status).toBe(200);
+      expect(check.body, reason).toMatchObject({ ok: false, reason });
+      const placed = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: code }));
+      expect(placed.status, reason).toBe(422);
+      expect(placed.body.error.code).toBe(`promo_${reason}`);
+      expect(placed.body.error.fields.promoCode).toBeTruthy();
+      refusals.push(check.body);
+    }
+    // the minimum is said
+    expect(refusals[3].minBasketCents).toBe(3000);
+    expect(refusals[3].message).toMatch(/30\.00 EUR/);
+
+    const unknown = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: 'NOSUCHCODE' }));
+    expect(unknown.body.error.code).toBe('promo_unknown');
+
+    // a free product not on sale at this shop tonight
+    const free = await makeCode({ kind: 'free_product', productId: tiramisu });
+    await stack.pool.query(`INSERT INTO product_unavailable (pizzeria_id, product_id, business_day, by_user) SELECT $1, $2, (now() AT TIME ZONE 'Europe/Paris')::date, id FROM users WHERE email = 'admin@ocpizza.test'`, [shop.id, tiramisu]);
+    const off = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: free.code });
+    expect(off.body).toMatchObject({ ok: false, reason: 'free_product_unavailable' });
+
+    // used up in all; once per customer: the guest's phone counts it, and a check without a phone or an account asks to sign in
+    const once = await makeCode({ kind: 'percent', value: 10, maxUsesPerCustomer: 1 });
+    const anonymous = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: once.code });
+    expect(anonymous.body).toMatchObject({ ok: false, reason: 'needs_sign_in' });
+    const phone = freshPhone();
+    const first = await new Client(stack.base).post('/api/orders', { ...pickup(shop.id, { promoCode: once.code }), customer: { name: 'Léa', phone } });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    // the same phone typed another way is the same customer
+    const typedOtherwise = phone.replace(/^0/, '+33 ').replace(/(\d\d)(?=\d)/g, '$1 ');
+    const second = await new Client(stack.base).post('/api/orders', { ...pickup(shop.id, { promoCode: once.code }), customer: { name: 'Léa', phone: typedOtherwise } });
+    expect(second.body.error.code).toBe('promo_already_used');
+    const checkAgain = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: once.code, phone });
+    expect(checkAgain.body).toMatchObject({ ok: false, reason: 'already_used' });
+
+    const single = await makeCode({ kind: 'amount', value: 200, maxUses: 1 });
+    expect((await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: single.code }))).status).toBe(201);
+    const usedUp = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: single.code }));
+    expect(usedUp.body.error.code).toBe('promo_used_up');
+
+    // only the two accepted orders were placed
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(before + 2);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE o.pizzeria_id = $1', [shop.id])).toBe(2);
+  });
+
+  it('prices the order less its discount, and the receipt and the takings take the VAT out of what was paid', async () => {
+    const shop = await createShop(stack.pool, 'promo-vat');
+    const { code } = await makeCode({ kind: 'percent', value: 10, minBasketCents: 2000 });
+    const check = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: code.toLowerCase() });
+    expect(check.body).toMatchObject({ ok: true, code, discountCents: 250, subtotalCents: 2500, deliveryFeeCents: 0, totalCents: 2250 });
+
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const placed = await counter.post('/api/orders', { ...pickup(shop.id, { promoCode: ` ${code.toLowerCase()} ` }), channel: 'phone' });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body.total).toBe(2250);
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    await move(counter, placed.body.id, 'collected');
+    expect((await stack.pool.query('SELECT paid_cents, amount_due_cents FROM orders WHERE id = $1', [placed.body.id])).rows[0]).toEqual({ paid_cents: 2250, amount_due_cents: 0 });
+
+    // 2,50 € off 25,00 €: 2,10 € on the 21,00 € at 10 %, 0,40 € on the 4,00 € at 20 % (pro rata, adding up exactly)
+    const receipt = (await new Client(stack.base).get(`/api/track/${placed.body.trackingToken}/receipt`)).body;
+    expect(receipt.promo).toEqual({ code, discountCents: 250 });
+    expect(receipt.totalCents).toBe(2250);
+    expect(receipt.deliveryFeeCents).toBe(0);
+    expect(receipt.vat).toEqual([
+      { rate: 10, grossCents: 1890, vatCents: 172, netCents: 1718 },
+      { rate: 20, grossCents: 360, vatCents: 60, netCents: 300 },
+    ]);
+    expect(receipt.vat.reduce((s: number, v: { grossCents: number }) => s + v.grossCents, 0)).toBe(receipt.totalCents);
+    const pdf = await fetch(`${stack.base}/api/track/${placed.body.trackingToken}/receipt.pdf`);
+    expect(pdf.status).toBe(200);
+
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const takings = (await manager.get(`/api/shops/${shop.id}/takings?date=${await day()}`)).body.shops[0];
+    expect(takings.salesCents).toBe(2250);
+    expect(takings.discounts).toEqual({ count: 1, cents: 250, grossSalesCents: 2500 });
+    expect(takings.vat).toEqual(receipt.vat);
+    const csv = await (await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${await day()}&lang=en`, { headers: { cookie: manager.cookie } })).text();
+    // the last three columns: gross sales, the codes' discounts, the orders that had one
+    const [header, row] = csv.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(','));
+    expect(header.slice(-3)).toEqual(['"Gross sales (before promo codes)"', '"Promo code discounts"', '"Orders with a promo code"']);
+    expect(row.slice(-3)).toEqual(['25.00', '2.50', '1']);
+  });
+
+  it('takes an amount off the items but not the delivery fee, and a free product at its menu price', async () => {
+    const shop = await createShop(stack.pool, 'promo-kinds');
+    const amount = await makeCode({ kind: 'amount', value: 1000 });
+    const small = [{ productId: margherita, quantity: 1 }];
+    const r = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'delivery', items: small, code: amount.code });
+    // 10,50 € of items, 2,50 € delivery: 10,00 € off the items only
+    expect(r.body).toMatchObject({ ok: true, discountCents: 1000, subtotalCents: 1050, deliveryFeeCents: 250, totalCents: 300 });
+    const big = await makeCode({ kind: 'amount', value: 5000 });
+    const capped = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'delivery', items: small, code: big.code });
+    expect(capped.body).toMatchObject({ ok: true, discountCents: 1050, totalCents: 250 });
+
+    const free = await makeCode({ kind: 'free_product', productId: tiramisu });
+    const withDessert = [...basket, { productId: tiramisu, quantity: 2 }];
+    const placed = await new Client(stack.base).post('/api/orders', pickup(shop.id, { items: withDessert, promoCode: free.code }));
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body.total).toBe(2500 + 1100 - 550);
+  });
+
+  it('a code of one use is used once when checkouts send it at the same moment, and a cancelled order gives its use back', async () => {
+    const shop = await createShop(stack.pool, 'promo-race');
+    const { code, id } = await makeCode({ kind: 'percent', value: 20, maxUses: 1 });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: code }))));
+    const placed = answers.filter((a) => a.status === 201);
+    expect(placed).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 422).map((a) => a.body.error.code)).toEqual(Array(5).fill('promo_used_up'));
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM promo_redemptions WHERE promo_code_id = $1', [id])).toBe(1);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(1);
+
+    // the customer cancels by their tracking link: the use is free again
+    const cancelled = await new Client(stack.base).post(`/api/track/${placed[0].body.trackingToken}/cancel`);
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    const again = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: code }));
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.total).toBe(2000);
+
+    // an order placed with a code keeps its basket: changing it is refused, the order as it was
+    const change = await new Client(stack.base).patch(`/api/track/${again.body.trackingToken}`, { items: [{ productId: margherita, quantity: 1 }] });
+    expect(change.status).toBe(409);
+    expect(change.body.error.code).toBe('promo_order_fixed');
+  });
+});
