@@ -233,9 +233,18 @@ describe('the counter in seconds', () => {
     expect(await linesOf(o.id)).toEqual([{ product_id: reine, quantity: 1, options: [] }]);
   });
 
-  it('is usable on a phone too', async () => {
+  it('opens on a ringing call with the number the phone system gives, on a phone too', async () => {
     const page = await counterPage(PHONE);
     await page.screenshot({ path: `${SHOTS}/counter-caller-7-phone.png`, fullPage: true });
     expect(await seriousViolations(page), 'the counter on a phone').toEqual([]);
+    // the phone system (or a softphone) opens the counter with the caller's number
+    await page.goto(`${app.base}/counter?phone=${encodeURIComponent('+33 6 31 41 59 26')}`);
+    await live(page);
+    const card = page.getByTestId('caller-card');
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.locator('h2').textContent()).toBe('Inès Moreau');
+    expect(await page.inputValue('input[name=phone]')).toBe('+33 6 31 41 59 26');
+    await page.screenshot({ path: `${SHOTS}/counter-caller-8-phone-card.png`, fullPage: true });
+    expect(await seriousViolations(page), 'the caller card on a phone').toEqual([]);
   });
 });
