@@ -198,6 +198,18 @@ describe('a signed-in customer', () => {
     const { rows: o } = await stack.pool.query('SELECT address_street, fulfilment, pizzeria_id FROM orders WHERE id = $1', [again.body.id]);
     expect(o[0]).toMatchObject({ address_street: addressFor(shop.id).street, fulfilment: 'delivery', pizzeria_id: shop.id });
     expect((await c.get('/api/customer/me')).body.orders.map((x: { id: string }) => x.id)).toEqual([again.body.id, first.body.id]);
+    // the same tap sent twice (one Idempotency-Key) places one order
+    const key = `reorder-${Date.now()}`;
+    const tap = async () => {
+      const res = await fetch(`${stack.base}/api/customer/orders/${first.body.id}/reorder`, {
+        method: 'POST', headers: { 'content-type': 'application/json', cookie: c.cookie, 'idempotency-key': key }, body: '{}',
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const [once, twice] = [await tap(), await tap()];
+    expect(once.status, JSON.stringify(once.body)).toBe(201);
+    expect(twice.status).toBe(200);
+    expect(twice.body.id).toBe(once.body.id);
     // nothing left to make: said, and nothing placed
     await stack.pool.query(`UPDATE stock SET on_hand = reserved WHERE pizzeria_id = $1`, [shop.id]);
     const before = await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id]);

@@ -10,7 +10,8 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
-import { AppError } from '../../src/lib/server/errors.ts';
+import { AppError, invalid } from '../../src/lib/server/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { Answer, Routes, accepted, created, orderId, parse, visitorLocale, type ApiContext } from './kit.ts';
 
@@ -63,8 +64,12 @@ export function customerRoutes(ctx: ApiContext) {
     return new Answer(204);
   });
 
-  api.customer.post('/customer/orders/:id/reorder', { use: [ctx.customerLimiter] }, async ({ req, customer }) => {
+  api.customer.post('/customer/orders/:id/reorder', { use: [ctx.customerLimiter] }, async ({ req, res, customer }) => {
+    // a tap sent twice (a retry on a flaky network) places one order: the page sends a key per tap
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
     const placed = await reorder(db, customer.id, orderId(req), {
+      idempotencyKey: key,
       onlinePayment: config.paymentMode !== 'off',
       locale: visitorLocale(req),
       geocoder: ctx.geocoder,
@@ -77,7 +82,8 @@ export function customerRoutes(ctx: ApiContext) {
       positions: ctx.positions,
     });
     const { order } = placed;
-    return created({
+    if (placed.replayed) res.setHeader('idempotent-replayed', 'true');
+    return new Answer(placed.replayed ? 200 : 201, {
       id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version,
       leftOut: placed.leftOut,
     });
