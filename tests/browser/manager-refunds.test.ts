@@ -76,6 +76,17 @@ describe('refunds by the manager', () => {
     await page.screenshot({ path: `${SHOTS}/refunds-3-done-tablet.png`, fullPage: true });
     expect(await seriousViolations(page), 'order page, refunded').toEqual([]);
 
+    // in English too
+    await page.context().addCookies([{ name: 'ocp_lang', value: 'en', url: app.base }]);
+    await page.reload();
+    await page.getByRole('heading', { name: `Order n°${online.body.number}` }).waitFor();
+    expect(await text(page.locator('[data-testid=refund-history] tr[data-status=done] td').nth(3))).toBe('to the card, through the payment provider');
+    await page.screenshot({ path: `${SHOTS}/refunds-3b-done-tablet-en.png`, fullPage: true });
+    expect(await seriousViolations(page), 'order page in English').toEqual([]);
+    await page.context().addCookies([{ name: 'ocp_lang', value: 'fr', url: app.base }]);
+    await page.reload();
+    await page.getByRole('heading', { name: `Commande n°${online.body.number}` }).waitFor();
+
     // more than is left: refused, said so, nothing sent
     await form.getByLabel('Un montant').check();
     await form.getByTestId('refund-amount').fill('100');
