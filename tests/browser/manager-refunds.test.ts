@@ -106,6 +106,11 @@ describe('refunds by the manager', () => {
     expect(await text(outcome)).toBe('Remboursement de 2,50 € fait (rendu en espèces). Le client est prévenu.');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/refunds-4-cash-tablet.png`, fullPage: true });
+    // its customer's tracking page says it was given back in cash, not to a card
+    const tracking = await page.context().newPage();
+    await tracking.goto(`${app.base}/track/${cash.body.trackingToken}`);
+    expect(await text(tracking.getByTestId('refunded'))).toMatch(/^2,50 € rendu en espèces/);
+    await tracking.close();
 
     // the day's takings: refunded online and given back at the shop, by reason, and the net sales
     await page.goto(`${app.base}/manager/takings`);
