@@ -226,11 +226,17 @@ describe('the counter in seconds', () => {
     expect(await missing.textContent()).toBe('Plus disponible ce soir, non ajouté\u202f: 2 × Fondant au chocolat.');
     expect(await page.locator('.counter-taker [data-line]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-line')))).toEqual(['reine']);
     expect(await page.locator('[data-fulfilment=pickup]').getAttribute('aria-pressed')).toBe('true');
+    // a digit then a product: that many of it (the digit is not typed into any field)
+    await page.keyboard.press('3');
+    expect(await page.getByTestId('times').textContent()).toBe('×3\u202f: touchez un produit');
+    await page.locator('[data-product=coca-cola] button').click();
+    expect(await page.locator('[data-line=coca-cola] [data-testid=quantity]').textContent()).toBe('3');
+    expect(await page.getByTestId('times').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/counter-caller-6-unavailable-1024.png` });
     await page.locator('button.place').click();
     await page.locator('.confirm').waitFor({ timeout: 15_000 });
     const o = await newestOrder('+33711223344');
-    expect(await linesOf(o.id)).toEqual([{ product_id: reine, quantity: 1, options: [] }]);
+    expect(await linesOf(o.id)).toEqual([{ product_id: reine, quantity: 1, options: [] }, { product_id: coca, quantity: 3, options: [] }]);
   });
 
   it('opens on a ringing call with the number the phone system gives, on a phone too', async () => {
