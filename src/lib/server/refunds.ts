@@ -91,6 +91,7 @@ interface OrderMoney {
   refunded_cents: number;
   refund_due_cents: number;
   granted_refund_cents: number;
+  discount_cents: number;
   paid_with: 'online' | 'cash' | 'card' | 'phone' | null;
   payment_status: string;
   payment_reference: string | null;
@@ -134,15 +135,30 @@ function refundWay(o: OrderMoney, asked: RefundMethod | undefined): RefundMethod
   return 'cash';
 }
 
-/** The order's gross per VAT rate: its lines at their rates, the delivery fee at its own. */
-function orderByRate(o: OrderMoney, lines: Awaited<ReturnType<typeof linesOf>>): GrossAtRate[] {
+/**
+ * What the order was paid per VAT rate: its lines at their rates, the delivery fee at its own, less
+ * a promo code's discount as it was spread over the rates when the order was placed.
+ */
+async function orderByRate(q: Queryable, o: OrderMoney, lines: Awaited<ReturnType<typeof linesOf>>): Promise<GrossAtRate[]> {
   const items = lines.reduce((s, l) => s + l.unit_price_cents * l.quantity, 0);
-  return [...lines.map((l) => ({ rate: l.vatRate, grossCents: l.unit_price_cents * l.quantity })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: Math.max(0, o.total_cents - items) }];
+  const { rows: discount } = await q.query<{ rate: string; cents: number }>(
+    `SELECT d->>'rate' AS rate, (d->>'cents')::int AS cents FROM promo_redemptions r, jsonb_array_elements(r.by_rate) d WHERE r.order_id = $1`,
+    [o.id],
+  );
+  const byRate = grossByRate([
+    ...lines.map((l) => ({ rate: l.vatRate, grossCents: l.unit_price_cents * l.quantity })),
+    { rate: DELIVERY_FEE_VAT_RATE, grossCents: Math.max(0, o.total_cents + o.discount_cents - items) },
+  ]);
+  for (const d of discount) {
+    const at = byRate.find((r) => r.rate === Number(d.rate));
+    if (at) at.grossCents = Math.max(0, at.grossCents - d.cents);
+  }
+  return byRate;
 }
 
 async function orderMoney(tx: Tx, orderId: string): Promise<OrderMoney> {
   const { rows } = await tx.query<OrderMoney>(
-    `SELECT id, pizzeria_id, number, status, total_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents, paid_with, payment_status, payment_reference
+    `SELECT id, pizzeria_id, number, status, total_cents, discount_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents, paid_with, payment_status, payment_reference
      FROM orders WHERE id = $1 FOR UPDATE`,
     [orderId],
   );
@@ -217,7 +233,7 @@ export async function requestRefund(
       if (amount <= 0) throw conflict('nothing_to_refund', 'these lines cost nothing');
     } else {
       amount = request.amountCents!;
-      vat = proRataByRate(amount, orderByRate(o, lines));
+      vat = proRataByRate(amount, await orderByRate(tx, o, lines));
     }
     const refundable = await refundableOf(tx, o);
     if (amount > refundable) {
@@ -253,7 +269,7 @@ export async function requestRefund(
 /** An order's refunds by its managers, oldest first (a shop's manager only their shop's). */
 export async function refundsOfOrder(q: Queryable, actor: StaffActor, orderId: string): Promise<{ refunds: RefundView[]; paidCents: number; refundedCents: number; refundableCents: number; method: RefundMethod | null; why: string | null }> {
   const { rows: found } = await q.query<OrderMoney>(
-    `SELECT id, pizzeria_id, number, status, total_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents, paid_with, payment_status, payment_reference
+    `SELECT id, pizzeria_id, number, status, total_cents, discount_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents, paid_with, payment_status, payment_reference
      FROM orders WHERE id = $1`,
     [orderId],
   );
