@@ -10,8 +10,8 @@ const product = (id: number, name: string, options: { id: number; kind: 'size' |
 
 describe('same as last time', () => {
   const menu = [product(1, 'Margherita', [{ id: 10, kind: 'size' }, { id: 11, kind: 'extra' }]), product(2, 'Reine'), product(3, 'Tiramisu')];
-  const line = (productId: number, name: string, quantity: number, options: number[] = []) => ({
-    productId, name, quantity, unitPriceCents: 1000, options: options.map((id) => ({ id, kind: 'extra' as const, name: `option ${id}` })),
+  const line = (productId: number, name: string, quantity: number, options: number[] = [], secondHalfId: number | null = null) => ({
+    productId, secondHalfId, name, quantity, unitPriceCents: 1000, options: options.map((id) => ({ id, kind: 'extra' as const, name: `option ${id}` })),
   });
   let uid = 0;
 
@@ -33,6 +33,26 @@ describe('same as last time', () => {
     );
     expect(r.lines.map((l) => l.productId)).toEqual([2]);
     expect(r.missing).toEqual([{ name: 'Margherita, option 11', quantity: 1 }, { name: 'Tiramisu', quantity: 2 }, { name: 'Pizza du mois', quantity: 1 }]);
+  });
+});
+
+describe('same as last time, a half-and-half', () => {
+  const menu = [product(1, 'Margherita', [{ id: 10, kind: 'size' }]), product(2, 'Reine'), product(3, 'Quatre fromages')];
+  const half = (left: number, right: number, options: number[] = []) => ({
+    productId: left, secondHalfId: right, name: 'Moitié-moitié', quantity: 1, unitPriceCents: 1250, options: options.map((id) => ({ id, kind: 'size' as const, name: `option ${id}` })),
+  });
+  let uid = 0;
+
+  it('comes back as one pizza of its two halves, with its size', () => {
+    const r = reorderLines([half(1, 2, [10])], menu, () => ({ available: true, unavailableOptions: [] }), () => ++uid);
+    expect(r.missing).toEqual([]);
+    expect(r.lines).toEqual([{ uid: expect.any(Number), productId: 1, secondHalfId: 2, options: [10], quantity: 1 }]);
+  });
+
+  it('is named as missing when either half cannot be made tonight, not turned into a whole pizza of the other', () => {
+    const r = reorderLines([half(1, 3), half(3, 2)], menu, (id) => ({ available: id !== 3, unavailableOptions: [] }), () => ++uid);
+    expect(r.lines).toEqual([]);
+    expect(r.missing.map((m) => m.name)).toEqual(['Moitié-moitié', 'Moitié-moitié']);
   });
 });
 

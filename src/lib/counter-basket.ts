@@ -8,6 +8,8 @@ export interface CounterLine {
   /** Stays with the line while its size or options change. */
   uid: number;
   productId: number;
+  /** A half-and-half's right half (productId its left one, whose options it takes). */
+  secondHalfId?: number;
   options: number[];
   quantity: number;
 }
@@ -36,11 +38,16 @@ export function reorderLines(
     const a = availability(l.productId);
     const options = l.options.map((o) => o.id);
     const optionsThere = product && options.every((id) => product.options.some((o) => o.id === id) && !a?.unavailableOptions.includes(id));
-    if (!product || !a?.available || !optionsThere) {
+    // a half-and-half comes back as one, while both its halves can be made
+    const secondThere = l.secondHalfId === null || (byId.has(l.secondHalfId) && !!availability(l.secondHalfId)?.available);
+    if (!product || !a?.available || !optionsThere || !secondThere) {
       missing.push({ name: [l.name, ...l.options.map((o) => o.name)].join(', '), quantity: l.quantity });
       continue;
     }
-    ok.push({ uid: uid(), productId: l.productId, options: [...options].sort((x, y) => x - y), quantity: l.quantity });
+    ok.push({
+      uid: uid(), productId: l.productId, ...(l.secondHalfId !== null ? { secondHalfId: l.secondHalfId } : {}),
+      options: [...options].sort((x, y) => x - y), quantity: l.quantity,
+    });
   }
   return { lines: ok, missing };
 }

@@ -8,6 +8,8 @@ import { e164 } from './sms.ts';
 
 export interface CallerLine {
   productId: number;
+  /** A half-and-half's right half (productId its left one); null: a whole product. */
+  secondHalfId: number | null;
   name: string;
   quantity: number;
   /** With its options' prices, as sold. */
@@ -111,8 +113,8 @@ export async function findCaller(q: Queryable, phoneKey: string): Promise<Caller
     text: `SELECT o.id, o.number, ${ISO('o.created_at')} AS created_at, o.pizzeria_id, p.name AS shop, o.fulfilment, o.status, o.total_cents,
          o.customer_name, o.address_street, o.address_postcode, o.address_city, o.address_lat, o.address_lng,
          o.door_code, o.floor, o.delivery_instructions, o.delivery_failure, o.delivery_failure_note,
-         (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'name', i.name, 'quantity', i.quantity,
-                   'unitPriceCents', i.unit_price_cents,
+         (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'secondHalfId', (i.halves->'right'->>'productId')::int,
+                   'name', i.name, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents,
                    'options', (SELECT coalesce(json_agg(json_build_object('id', x->'id', 'kind', x->'kind', 'name', x->'name')), '[]')
                                FROM jsonb_array_elements(i.options) x)) ORDER BY i.id), '[]')
           FROM order_items i WHERE i.order_id = o.id) AS lines,
