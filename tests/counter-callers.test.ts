@@ -85,10 +85,10 @@ describe('the counter finds a caller by their number', () => {
     const latest = caller.orders[0];
     expect(latest).toMatchObject({ pizzeriaId: shop.id, fulfilment: 'delivery', status: 'received', address: { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris' } });
     expect(latest.lines).toEqual([
-      { productId: margherita, name: 'Margherita', quantity: 2, unitPriceCents: 1050 + 400 + 200, options: [{ id: large, kind: 'size', name: 'Grande (40 cm)' }, { id: extra, kind: 'extra', name: 'Supplément jambon' }] },
-      { productId: reine, name: 'Reine', quantity: 1, unitPriceCents: 1250, options: [] },
-      { productId: coca, name: 'Coca-Cola 33 cl', quantity: 3, unitPriceCents: 300, options: [] },
-      { productId: tiramisu, name: 'Tiramisu', quantity: 1, unitPriceCents: 550, options: [] },
+      { productId: margherita, secondHalfId: null, name: 'Margherita', quantity: 2, unitPriceCents: 1050 + 400 + 200, options: [{ id: large, kind: 'size', name: 'Grande (40 cm)' }, { id: extra, kind: 'extra', name: 'Supplément jambon' }] },
+      { productId: reine, secondHalfId: null, name: 'Reine', quantity: 1, unitPriceCents: 1250, options: [] },
+      { productId: coca, secondHalfId: null, name: 'Coca-Cola 33 cl', quantity: 3, unitPriceCents: 300, options: [] },
+      { productId: tiramisu, secondHalfId: null, name: 'Tiramisu', quantity: 1, unitPriceCents: 550, options: [] },
     ]);
     const { rows } = await stack.pool.query('SELECT total_cents FROM orders WHERE id = $1', [last.id]);
     expect(latest.totalCents).toBe(rows[0].total_cents);
