@@ -10,10 +10,9 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
-import { AppError, invalid } from '../../src/lib/server/errors.ts';
-import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
+import { AppError } from '../../src/lib/server/errors.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
-import { Answer, Routes, accepted, created, orderId, parse, visitorLocale, type ApiContext } from './kit.ts';
+import { Answer, Routes, accepted, created, orderId, parse, placeOptions, visitorLocale, type ApiContext } from './kit.ts';
 
 export function customerRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -66,20 +65,10 @@ export function customerRoutes(ctx: ApiContext) {
 
   api.customer.post('/customer/orders/:id/reorder', { use: [ctx.customerLimiter] }, async ({ req, res, customer }) => {
     // a tap sent twice (a retry on a flaky network) places one order: the page sends a key per tap
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
     const placed = await reorder(db, customer.id, orderId(req), {
-      idempotencyKey: key,
+      ...placeOptions(ctx, req),
       onlinePayment: config.paymentMode !== 'off',
       locale: visitorLocale(req),
-      geocoder: ctx.geocoder,
-      eta: config.eta,
-      travelMode: config.DELIVERY_MODE,
-      log: (msg, err) => ctx.log.error({ err }, msg),
-      limits: ctx.orderLimits,
-      clientAddress: req.ip,
-      announce: ctx.announce(),
-      positions: ctx.positions,
     });
     const { order } = placed;
     if (placed.replayed) res.setHeader('idempotent-replayed', 'true');

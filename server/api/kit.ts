@@ -16,6 +16,8 @@ import type { PositionStore } from '../../src/lib/server/positions.ts';
 import type { PrintJob } from '../../src/lib/server/printing/index.ts';
 import type { QueueOf } from '../../src/lib/server/queues.ts';
 import type { OrderLimits, StaffActor } from '../../src/lib/server/orders.ts';
+import type { PlaceOptions } from '../../src/lib/server/orders/place.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
 import type { OrderView } from '../../src/lib/realtime/contract.ts';
 import { orderForStaff } from '../../src/lib/realtime/audiences.ts';
 import { createI18n, pickLocale } from '../../src/lib/i18n/index.ts';
@@ -104,6 +106,26 @@ export function orderId(req: Request): string {
 }
 
 /** The visitor's language: ?lang=, else the language cookie the pages set, else French. */
+/**
+ * How an order is placed through the API, beside what it is: its Idempotency-Key (422 when
+ * malformed), the geocoder, the road, the limits on customers, the client's address, the drivers.
+ */
+export function placeOptions(ctx: ApiContext, req: Request): PlaceOptions {
+  const key = req.get('idempotency-key');
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
+  return {
+    idempotencyKey: key,
+    geocoder: ctx.geocoder,
+    eta: ctx.config.eta,
+    travelMode: ctx.config.DELIVERY_MODE,
+    log: (msg, err) => ctx.log.error({ err }, msg),
+    limits: ctx.orderLimits,
+    clientAddress: req.ip,
+    announce: ctx.announce(),
+    positions: ctx.positions,
+  };
+}
+
 export const visitorLocale = (req: Request) => pickLocale(typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang'));
 
 /** An order as the API answers it: whole to its customer (the tracking link), as their screen sees it to staff (audiences.ts). */

@@ -2,9 +2,8 @@
 // staff, and moved along their states by the kitchen, the counter and the managers.
 import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/order-requests.ts';
 import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
-import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
 import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
-import { Answer, Routes, orderId, orderResponse, staffActor, type ApiContext } from './kit.ts';
+import { Answer, Routes, orderId, orderResponse, placeOptions, staffActor, type ApiContext } from './kit.ts';
 
 export function orderRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -14,22 +13,11 @@ export function orderRoutes(ctx: ApiContext) {
     if (body.payment === 'online' && config.paymentMode === 'off') {
       throw invalid({ payment: 'online payment is not offered: pay on delivery or at the counter' }, 'online payment is not offered');
     }
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      throw invalid({ 'Idempotency-Key': '8 to 100 letters, digits, "-" or "_" (e.g. a UUID)' });
-    }
+    const options = placeOptions(ctx, req);
     if (body.channel !== 'online' && !user) throw unauthorized();
     const actor = body.channel === 'online' || !user ? { kind: 'customer' as const } : staffActor(user);
     const placed = await placeOrder(db, { ...body, address: body.address ?? null }, actor, {
-      idempotencyKey: key,
-      geocoder: ctx.geocoder,
-      eta: config.eta,
-      travelMode: config.DELIVERY_MODE,
-      log: (msg, err) => ctx.log.error({ err }, msg),
-      limits: ctx.orderLimits,
-      clientAddress: req.ip,
-      announce: ctx.announce(),
-      positions: ctx.positions,
+      ...options,
       // a signed-in customer's online order joins their account (staff taking a call place it as the caller's guest order)
       customerId: body.channel === 'online' ? req.customer?.id : undefined,
     });
