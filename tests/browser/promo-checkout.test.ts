@@ -65,4 +65,41 @@ describe('a promo code at the storefront', () => {
     expect(await seriousViolations(phone), 'receipt with a promo code').toEqual([]);
     await ctx.close();
   }, 120_000);
+
+  it('head office makes a code on its back-office page, sees it listed with its rules and uses, and deactivates it', async () => {
+    const { page } = await app.staffPage('admin@ocpizza.test', { width: 1024, height: 768 });
+    await page.goto(`${app.base}/manager`);
+    await page.getByRole('link', { name: 'Codes promo' }).click();
+    await page.waitForURL(`${app.base}/manager/promos`);
+    const create = page.getByTestId('promo-create');
+    const code = `NOEL${Date.now().toString(36).toUpperCase()}`;
+    await create.getByLabel('Code', { exact: true }).fill(code);
+    await create.getByLabel('Type').selectOption('amount');
+    await create.getByRole('textbox', { name: 'Montant (€)' }).fill('3,50');
+    await create.getByLabel('Panier minimum (€)').fill('20');
+    await create.getByLabel('Utilisations par client').fill('1');
+    await create.getByRole('button', { name: 'Créer le code' }).click();
+    await create.getByRole('status').waitFor();
+    const row = page.locator(`tr[data-code="${code}"]`);
+    const rules = await text(row.locator('td').first());
+    expect(rules).toContain('−3,50 € · dès 20,00 € · Toutes');
+    expect(rules).toContain('1 par client');
+    expect(await text(row.locator('td').nth(1))).toBe('0');
+    expect(await text(row.locator('td').nth(2))).toBe('Actif');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/promo-4-back-office-1024x768.png` });
+    expect(await seriousViolations(page), 'promo codes page').toEqual([]);
+
+    // a code taken already, whatever its case: said on the form
+    await create.getByLabel('Code', { exact: true }).fill(code.toLowerCase());
+    await create.getByLabel('Type').selectOption('amount');
+    await create.getByRole('textbox', { name: 'Montant (€)' }).fill('2');
+    await create.getByRole('button', { name: 'Créer le code' }).click();
+    await create.locator('.field-error').first().waitFor();
+    expect(await text(create.locator('.field-error').first())).toBeTruthy();
+
+    await row.getByRole('button', { name: /Désactiver/ }).click();
+    await expect.poll(() => text(row.locator('td').nth(2))).toBe('Inactif');
+    expect((await app.pool.query('SELECT active FROM promo_codes WHERE code = $1', [code])).rows[0].active).toBe(false);
+  }, 120_000);
 });
