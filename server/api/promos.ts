@@ -1,9 +1,11 @@
 // Promo codes: head office makes, lists and stops them (src/lib/server/promos.ts); the storefront
-// checks a code against a basket before placing (placing checks it again, under the code's lock).
+// checks a code against a basket before placing (placing checks it again, under the code's lock);
+// a signed-in customer reads their loyalty points.
 import { newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/promo-requests.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/promos.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
+import { loyaltyOf } from '../../src/lib/server/loyalty.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
 
 export function promoRoutes(ctx: ApiContext) {
@@ -21,6 +23,9 @@ export function promoRoutes(ctx: ApiContext) {
 
   // counted with the customer's other writes: a client cannot try codes by the thousand
   api.anyone.post('/promo/check', { use: [ctx.customerLimiter], body: promoCheckSchema }, async ({ req, body }) => checkPromo(db, body, req.customer?.id ?? null));
+
+  // a signed-in customer's loyalty points: the balance and its history (src/lib/server/loyalty.ts)
+  api.customer.get('/customer/loyalty', {}, ({ customer }) => loyaltyOf(db, customer.id));
 
   return api.router;
 }
