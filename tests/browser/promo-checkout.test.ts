@@ -42,6 +42,8 @@ describe('a promo code at the storefront', () => {
     expect(await text(phone.getByTestId('promo-applied'))).toContain(`Code ${code} appliqué : −2,10 €`);
     expect(await text(phone.getByTestId('basket-discount'))).toBe(`Remise (${code})−2,10 €`);
     expect(await text(phone.getByTestId('basket-total'))).toBe(`18,90 €`);
+    // a guest is told loyalty points need an account, with the way to it
+    expect(await phone.getByTestId('loyalty-guest').getByRole('link').getAttribute('href')).toBe('/me');
     await phone.getByLabel('Payer au retrait').check();
     await phone.locator('#basket').screenshot({ path: `${SHOTS}/promo-2-applied-phone.png` });
     expect(await seriousViolations(phone), 'checkout with a code applied').toEqual([]);
