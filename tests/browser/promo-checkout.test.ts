@@ -66,6 +66,15 @@ describe('a promo code at the storefront', () => {
     await phone.screenshot({ path: `${SHOTS}/promo-3-receipt-phone.png`, fullPage: true });
     expect(await seriousViolations(phone), 'receipt with a promo code').toEqual([]);
     await ctx.close();
+
+    // the day's takings: the sales before the code, its discount, and the sales as paid
+    const { page: office } = await app.staffPage(shop.email('manager'), { width: 1024, height: 768 });
+    await office.goto(`${app.base}/manager/takings`);
+    const card = office.locator(`section[data-shop="${shop.id}"]`);
+    expect(await text(card.getByTestId('gross-sales'))).toBe('21,00 €');
+    expect(await text(card.getByTestId('discounts'))).toBe('−2,10 €');
+    await office.screenshot({ path: `${SHOTS}/promo-5-takings-1024x768.png` });
+    expect(await seriousViolations(office), 'takings with a promo code').toEqual([]);
   }, 120_000);
 
   it('head office makes a code on its back-office page, sees it listed with its rules and uses, and deactivates it', async () => {
