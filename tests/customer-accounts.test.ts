@@ -257,6 +257,7 @@ describe('a signed-in customer', () => {
     expect(data.body.customer.email).toBe(email);
     expect(data.body.orders).toEqual([expect.objectContaining({ id: placed.body.id, name: 'Zoé Lambert', doorCode: '1234', street: addressFor(shop.id).street })]);
     expect(data.body.addresses).toHaveLength(1);
+    expect(data.body).toMatchObject({ loyaltyPoints: [], promoCodesUsed: [], favourites: [] });
 
     // still on its way: refused, nothing erased
     const early = await c.delete('/api/customer/me');

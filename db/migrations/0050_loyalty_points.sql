@@ -40,7 +40,9 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER orders_loyalty AFTER UPDATE OF status, granted_refund_cents ON orders
-  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.granted_refund_cents IS DISTINCT FROM NEW.granted_refund_cents)
+  -- only the moves that end an order (and a refund) wake it: the kitchen's and the road's moves in between pay nothing for it
+  FOR EACH ROW WHEN ((OLD.status IS DISTINCT FROM NEW.status AND NEW.status IN ('delivered', 'collected', 'cancelled'))
+    OR OLD.granted_refund_cents IS DISTINCT FROM NEW.granted_refund_cents)
   EXECUTE FUNCTION loyalty_on_order();
 
 -- Down Migration

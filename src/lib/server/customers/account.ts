@@ -165,6 +165,12 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
     addresses: await one(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`),
     favourites: await one('SELECT p.name, f.created_at AS "since" FROM customer_favourites f JOIN products p ON p.id = f.product_id WHERE f.customer_id = $1'),
     sessions: await one('SELECT created_at AS "signedInAt", expires_at AS "expiresAt" FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at'),
+    loyaltyPoints: await one('SELECT l.points, l.reason, o.number AS "orderNumber", l.created_at AS "at" FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id WHERE l.customer_id = $1 ORDER BY l.created_at'),
+    promoCodesUsed: await one(
+      `SELECT p.code, r.discount_cents AS "discountCents", o.number AS "orderNumber", o.created_at AS "at"
+       FROM promo_redemptions r JOIN promo_codes p ON p.id = r.promo_code_id JOIN orders o ON o.id = r.order_id
+       JOIN customer_orders co ON co.order_id = r.order_id WHERE co.customer_id = $1 ORDER BY o.created_at`,
+    ),
   };
 }
 
@@ -175,8 +181,8 @@ const OPEN_STATUSES = ['pending_payment', 'received', 'preparing', 'ready', 'out
  * Erases a customer (RGPD art. 17): the account, its sessions, addresses and favourites, the codes
  * sent to its contacts; their orders stay for the takings (the law keeps sales ten years), with
  * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
- * delivery photo or trail, in the orders, their events and their messages. Refused while one of
- * their orders is still on its way (it would lose its driver's directions).
+ * delivery photo or trail, in the orders, their events, their messages and their promo codes'
+ * uses. Refused while one of their orders is still on its way (it would lose its driver's directions).
  */
 export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number }> {
   return transaction(db, async (tx) => {
@@ -206,6 +212,7 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
       }
       await tx.query(`UPDATE customer_notifications SET recipient = '' WHERE order_id = ANY($1)`, [ids]);
       await tx.query('UPDATE order_ratings SET comment = NULL WHERE order_id = ANY($1)', [ids]);
+      await tx.query('UPDATE promo_redemptions SET phone_key = NULL, email_key = NULL WHERE order_id = ANY($1)', [ids]);
       await tx.query('DELETE FROM delivery_photos WHERE order_id = ANY($1)', [ids]);
       await tx.query('DELETE FROM delivery_trail WHERE order_id = ANY($1)', [ids]);
     }
