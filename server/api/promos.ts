@@ -1,11 +1,11 @@
 // Promo codes: head office makes, lists and stops them (src/lib/server/promos.ts); the storefront
 // checks a code against a basket before placing (placing checks it again, under the code's lock);
-// a signed-in customer reads their loyalty points.
-import { newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/promo-requests.ts';
+// a signed-in customer reads their loyalty points; head office states the loyalty scheme.
+import { loyaltySchemeSchema, newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/promo-requests.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/promos.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
-import { loyaltyOf } from '../../src/lib/server/loyalty.ts';
+import { loyaltyOf, loyaltyScheme, setLoyaltyScheme } from '../../src/lib/server/loyalty.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
 
 export function promoRoutes(ctx: ApiContext) {
@@ -26,6 +26,10 @@ export function promoRoutes(ctx: ApiContext) {
 
   // a signed-in customer's loyalty points: the balance and its history (src/lib/server/loyalty.ts)
   api.customer.get('/customer/loyalty', {}, ({ customer }) => loyaltyOf(db, customer.id));
+
+  // the scheme: anyone reads it (the storefront states it), head office sets it (audited)
+  api.anyone.get('/loyalty/scheme', {}, async () => ({ scheme: await loyaltyScheme(db) }));
+  headOffice.put('/loyalty/scheme', { body: loyaltySchemeSchema }, async ({ actor, body }) => ({ scheme: await setLoyaltyScheme(db, actor, body) }));
 
   return api.router;
 }

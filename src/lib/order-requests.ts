@@ -67,6 +67,8 @@ export const placeOrderSchema = z.strictObject({
   lang: z.enum(['fr', 'en']).optional(),
   /** A promo code of head office (any case): refused with its reason (422 promo_…), nothing placed. */
   promoCode: z.string().trim().regex(/^[A-Za-z0-9_-]{3,30}$/, '3 to 30 letters, digits, "-" or "_"').optional(),
+  /** A signed-in customer spends loyalty points on it: a pizza free (refused with its reason, loyalty_…, nothing placed). */
+  useLoyalty: z.boolean().optional(),
 });
 
 /** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */

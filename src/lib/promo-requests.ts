@@ -39,3 +39,12 @@ export const promoCheckSchema = placeOrderSchema.pick({ pizzeriaId: true, fulfil
   phone: z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78').optional(),
   email: z.email().max(120).optional(),
 }).strict();
+
+/** The loyalty scheme head office states: points per order from an amount paid, and the points a free pizza (up to a price) costs. */
+export const loyaltySchemeSchema = z.strictObject({
+  active: z.boolean(),
+  pointsPerOrder: z.number().int().min(1).max(1000),
+  fromCents: cents,
+  rewardPoints: z.number().int().min(1).max(100_000),
+  rewardMaxCents: z.number().int().min(1).max(1_000_000),
+});

@@ -1,29 +1,104 @@
-// Loyalty points of a signed-in customer: a ledger (loyalty_ledger, migration 0050) written by the
-// database when an order of their account is handed over (10 points for an order paid at least
-// 10 EUR) and when it is cancelled or refunded in full after (taken back); the balance is its sum.
-import type { Queryable } from './db.ts';
+// Loyalty points of a signed-in customer: a ledger (loyalty_ledger, migrations 0050 and 0051)
+// written by the database when an order of their account is handed over (the scheme's points for
+// an order paid at least its amount) and when it is cancelled or refunded in full after (taken
+// back); the balance is its sum. Points are spent when an order is placed (a pizza free, see
+// src/lib/domain/loyalty.ts), with the customer's row locked so two checkouts at once spend once,
+// and given back by the database if that order is cancelled or refunded whole.
+import { DEFAULT_LOYALTY_SCHEME, judgeReward, type LoyaltyRefusal, type LoyaltyScheme, type RewardJudgement } from '../domain/loyalty.ts';
+import type { PricedLine } from '../domain/pricing.ts';
+import { audit } from './audit.ts';
+import { transaction, type Db, type Queryable, type Tx } from './db.ts';
+import { AppError, forbidden } from './errors.ts';
+import type { StaffActor } from './orders/actors.ts';
 
-/** The scheme, as the ledger's trigger applies it (db/migrations/0050_loyalty_points.sql). */
-export const LOYALTY_SCHEME = { pointsPerOrder: 10, fromCents: 1000 } as const;
+export type LedgerReason = 'earned' | 'taken_back' | 'spent' | 'returned';
 
 export interface LoyaltyAccount {
   balance: number;
-  history: { at: string; points: number; reason: 'earned' | 'taken_back'; orderId: string | null; number: number | null; businessDay: string | null }[];
-  scheme: typeof LOYALTY_SCHEME;
+  history: { at: string; points: number; reason: LedgerReason; orderId: string | null; number: number | null; businessDay: string | null }[];
+  scheme: LoyaltyScheme;
 }
 
+const schemeOf = (r: { active: boolean; points_per_order: number; from_cents: number; reward_points: number; reward_max_cents: number } | undefined): LoyaltyScheme =>
+  r ? { active: r.active, pointsPerOrder: r.points_per_order, fromCents: r.from_cents, rewardPoints: r.reward_points, rewardMaxCents: r.reward_max_cents } : DEFAULT_LOYALTY_SCHEME;
+
+/** The scheme as head office stated it. */
+export async function loyaltyScheme(q: Queryable): Promise<LoyaltyScheme> {
+  const { rows } = await q.query('SELECT * FROM loyalty_scheme');
+  return schemeOf(rows[0]);
+}
+
+/** Head office states the scheme (audited); it applies to the orders handed over and placed from now. */
+export async function setLoyaltyScheme(db: Db, actor: StaffActor, next: LoyaltyScheme): Promise<LoyaltyScheme> {
+  if (actor.role !== 'admin') throw forbidden('the loyalty scheme is set by head office');
+  return transaction(db, async (tx) => {
+    const before = schemeOf((await tx.query('SELECT * FROM loyalty_scheme FOR UPDATE')).rows[0]);
+    const { rows } = await tx.query(
+      `UPDATE loyalty_scheme SET active = $1, points_per_order = $2, from_cents = $3, reward_points = $4, reward_max_cents = $5, updated_at = now() RETURNING *`,
+      [next.active, next.pointsPerOrder, next.fromCents, next.rewardPoints, next.rewardMaxCents],
+    );
+    const after = schemeOf(rows[0]);
+    await audit(tx, actor, { action: 'loyalty.scheme', entity: 'loyalty_scheme', entityId: 1, pizzeriaId: null, before, after });
+    return after;
+  });
+}
+
+const balanceOf = async (q: Queryable, customerId: string) =>
+  (await q.query<{ n: number }>('SELECT coalesce(sum(points), 0)::int AS n FROM loyalty_ledger WHERE customer_id = $1', [customerId])).rows[0].n;
+
 export async function loyaltyOf(q: Queryable, customerId: string): Promise<LoyaltyAccount> {
-  const { rows } = await q.query(
-    `SELECT l.created_at, l.points, l.reason, l.order_id, o.number, o.business_day::text AS business_day
-     FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id
-     WHERE l.customer_id = $1 ORDER BY l.created_at DESC, l.id DESC`,
-    [customerId],
-  );
+  const [{ rows }, scheme] = await Promise.all([
+    q.query(
+      `SELECT l.created_at, l.points, l.reason, l.order_id, o.number, o.business_day::text AS business_day
+       FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id
+       WHERE l.customer_id = $1 ORDER BY l.created_at DESC, l.id DESC`,
+      [customerId],
+    ),
+    loyaltyScheme(q),
+  ]);
   return {
     balance: rows.reduce((s, r) => s + r.points, 0),
     history: rows.slice(0, 50).map((r) => ({
       at: new Date(r.created_at).toISOString(), points: r.points, reason: r.reason, orderId: r.order_id, number: r.number, businessDay: r.business_day,
     })),
-    scheme: LOYALTY_SCHEME,
+    scheme,
   };
+}
+
+/** What the checkout shows a signed-in customer: their balance and the scheme. */
+export async function loyaltyAtCheckout(q: Queryable, customerId: string): Promise<{ balance: number; scheme: LoyaltyScheme }> {
+  const [balance, scheme] = await Promise.all([balanceOf(q, customerId), loyaltyScheme(q)]);
+  return { balance, scheme };
+}
+
+const REFUSALS: Record<LoyaltyRefusal, [number, string]> = {
+  scheme_off: [409, 'loyalty points cannot be spent at the moment'],
+  not_enough_points: [409, 'not enough loyalty points for a free pizza'],
+  no_pizza: [422, 'loyalty points pay for a pizza: add one to the basket'],
+  with_promo: [422, 'loyalty points and a promo code cannot be used on the same order'],
+};
+
+export const loyaltyRefused = (j: Extract<RewardJudgement, { ok: false }>) => {
+  const [status, message] = REFUSALS[j.reason];
+  return new AppError(status, `loyalty_${j.reason}`, message, { fields: { useLoyalty: message } });
+};
+
+/**
+ * Spends the points of the customer placing an order, in its transaction: their row is locked
+ * until the commit, so two checkouts at once read the balance one after the other and only what it
+ * holds is spent; refused with its reason (the transaction, and so the order, rolled back).
+ */
+export async function judgeRewardForPlacing(tx: Tx, customerId: string, lines: readonly PricedLine[], withPromo: boolean): Promise<Extract<RewardJudgement, { ok: true }>> {
+  await tx.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+  const balance = await balanceOf(tx, customerId);
+  const scheme = await loyaltyScheme(tx);
+  const j = judgeReward(scheme, balance, lines.map((l) => ({ category: l.category, unitPriceCents: l.unitPriceCents, quantity: l.quantity, vatRate: l.vatRate })), withPromo);
+  if (!j.ok) throw loyaltyRefused(j);
+  return j;
+}
+
+/** The points spent by the order placed with them (its total already less the discount). */
+export async function recordReward(tx: Tx, customerId: string, orderId: string, r: Extract<RewardJudgement, { ok: true }>): Promise<void> {
+  await tx.query(`INSERT INTO loyalty_ledger (customer_id, order_id, points, reason) VALUES ($1, $2, $3, 'spent')`, [customerId, orderId, -r.points]);
+  await tx.query('INSERT INTO loyalty_redemptions (order_id, points, discount_cents, by_rate) VALUES ($1, $2, $3, $4)', [orderId, r.points, r.discountCents, JSON.stringify(r.byRate)]);
 }

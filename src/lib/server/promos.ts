@@ -225,13 +225,10 @@ export async function recordRedemption(tx: Tx, orderId: string, p: AcceptedPromo
   );
 }
 
-/** An order's code and its discount per VAT rate (none: no code). */
-export async function discountOf(q: Queryable, orderId: string): Promise<{ code: string; discountCents: number; byRate: { rate: number; cents: number }[] } | null> {
-  const { rows } = await q.query(
-    `SELECT c.code, r.discount_cents, r.by_rate FROM promo_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id WHERE r.order_id = $1`,
-    [orderId],
-  );
-  return rows[0] ? { code: rows[0].code, discountCents: rows[0].discount_cents, byRate: rows[0].by_rate } : null;
+/** An order's discount, a promo code's or loyalty points', and its parts per VAT rate (none: no discount). */
+export async function discountOf(q: Queryable, orderId: string): Promise<{ kind: 'promo' | 'loyalty'; code: string | null; points: number | null; discountCents: number; byRate: { rate: number; cents: number }[] } | null> {
+  const { rows } = await q.query('SELECT kind, code, points, discount_cents, by_rate FROM order_discounts WHERE order_id = $1', [orderId]);
+  return rows[0] ? { kind: rows[0].kind, code: rows[0].code, points: rows[0].points, discountCents: rows[0].discount_cents, byRate: rows[0].by_rate } : null;
 }
 
 export type PromoCheck =

@@ -32,6 +32,8 @@ export interface Receipt {
   deliveryFeeCents: number;
   /** A promo code's discount (src/lib/server/promos.ts), off the items; the VAT is on what was paid. */
   promo: { code: string; discountCents: number } | null;
+  /** Loyalty points spent on it (src/lib/server/loyalty.ts): a pizza free, off the items like a code. */
+  loyalty: { points: number; discountCents: number } | null;
   totalCents: number;
   vat: VatLine[];
   /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter (cash, card), by phone, or "at the counter" when not recorded. */
@@ -81,7 +83,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   }));
   const itemsCents = lines.reduce((s, l) => s + l.totalCents, 0);
   const cancelled = o.status === 'cancelled';
-  // total_cents is what is paid: the items and the delivery fee less a promo code's discount
+  // total_cents is what is paid: the items and the delivery fee less a promo code's or loyalty points' discount
   const discount = await discountOf(q, o.id);
   const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents + (o.discount_cents ?? 0) - itemsCents);
   // the VAT taken out of what was paid: each rate's sales less its share of the discount
@@ -100,7 +102,8 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     fulfilment: o.fulfilment,
     lines,
     deliveryFeeCents,
-    promo: discount && !cancelled ? { code: discount.code, discountCents: discount.discountCents } : null,
+    promo: discount?.kind === 'promo' && !cancelled ? { code: discount.code!, discountCents: discount.discountCents } : null,
+    loyalty: discount?.kind === 'loyalty' && !cancelled ? { points: discount.points!, discountCents: discount.discountCents } : null,
     // what the customer paid in the end: a cancelled order was given back what it was not owed
     totalCents: cancelled ? kept : o.total_cents,
     vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }, ...discounted]),
@@ -149,6 +152,7 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     }
     if (r.deliveryFeeCents) row(t('basket.deliveryFee'), money(r.deliveryFeeCents));
     if (r.promo) row(t('promo.receiptLine', { code: r.promo.code }), `\u2212${money(r.promo.discountCents)}`);
+    if (r.loyalty) row(t('loyalty.receiptLine', { points: r.loyalty.points }), `\u2212${money(r.loyalty.discountCents)}`);
     doc.moveDown(0.4);
     doc.moveTo(36, doc.y).lineTo(36 + width, doc.y).strokeColor('#999').stroke();
     doc.moveDown(0.4);

@@ -137,12 +137,12 @@ function refundWay(o: OrderMoney, asked: RefundMethod | undefined): RefundMethod
 
 /**
  * What the order was paid per VAT rate: its lines at their rates, the delivery fee at its own, less
- * a promo code's discount as it was spread over the rates when the order was placed.
+ * a promo code's or loyalty points' discount as it was spread over the rates when the order was placed.
  */
 async function orderByRate(q: Queryable, o: OrderMoney, lines: Awaited<ReturnType<typeof linesOf>>): Promise<GrossAtRate[]> {
   const items = lines.reduce((s, l) => s + l.unit_price_cents * l.quantity, 0);
   const { rows: discount } = await q.query<{ rate: string; cents: number }>(
-    `SELECT d->>'rate' AS rate, (d->>'cents')::int AS cents FROM promo_redemptions r, jsonb_array_elements(r.by_rate) d WHERE r.order_id = $1`,
+    `SELECT d->>'rate' AS rate, (d->>'cents')::int AS cents FROM order_discounts r, jsonb_array_elements(r.by_rate) d WHERE r.order_id = $1`,
     [o.id],
   );
   const byRate = grossByRate([

@@ -157,9 +157,9 @@ export async function salesByRate(q: Queryable, pizzeriaIds: number[], day: stri
      FROM sold s LEFT JOIN (SELECT id, sum(gross) AS items FROM lines GROUP BY id) l ON l.id = s.id
      GROUP BY s.pizzeria_id
      UNION ALL
-     -- a promo code's discount, as it was spread over the order's rates when placed: off each rate's sales
+     -- a promo code's or loyalty points' discount, as it was spread over the order's rates when placed: off each rate's sales
      SELECT s.pizzeria_id, 'discount', (d->>'rate')::numeric, -sum((d->>'cents')::int)::int
-     FROM sold s JOIN promo_redemptions r ON r.order_id = s.id, jsonb_array_elements(r.by_rate) d
+     FROM sold s JOIN order_discounts r ON r.order_id = s.id, jsonb_array_elements(r.by_rate) d
      GROUP BY s.pizzeria_id, (d->>'rate')::numeric`,
     [pizzeriaIds, day, DELIVERY_FEE_VAT_RATE],
   );

@@ -1,6 +1,8 @@
 // A signed-in customer's account: their session (a cookie of its own, apart from staff sessions),
 // their orders, the addresses they had delivered to, their favourite pizzas, and their data given
 // back or erased on request (RGPD art. 15 and 17).
+import type { LoyaltyScheme } from '../../domain/loyalty.ts';
+import { loyaltyAtCheckout } from '../loyalty.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { config } from '../config.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
@@ -228,16 +230,19 @@ export interface CheckoutPrefill {
   phone: string | null;
   email: string | null;
   address: SavedAddress | null;
+  /** Their points and the scheme: the checkout offers the reward when they have it. */
+  loyalty: { balance: number; scheme: LoyaltyScheme };
 }
 
 export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer): Promise<CheckoutPrefill> {
-  const [latest, address] = await Promise.all([
+  const [latest, address, loyalty] = await Promise.all([
     q.query<{ name: string; phone: string; email: string | null }>(
       `SELECT o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email
        FROM customer_orders co JOIN orders o ON o.id = co.order_id WHERE co.customer_id = $1 ORDER BY co.placed_at DESC LIMIT 1`,
       [customer.id],
     ),
     q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT 1`, [customer.id]),
+    loyaltyAtCheckout(q, customer.id),
   ]);
   const last = latest.rows[0];
   return {
@@ -245,5 +250,6 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     phone: last?.phone ?? customer.phone,
     email: customer.email ?? last?.email ?? null,
     address: address.rows[0] ?? null,
+    loyalty,
   };
 }

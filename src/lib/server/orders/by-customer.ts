@@ -25,8 +25,8 @@ export async function modifyByToken(
     const o = await lockOrder(tx, id);
     if (o.status === 'cancelled') throw conflict('already_cancelled', 'this order was cancelled');
     if (!customerCanChange(o.status)) throw conflict('too_late', 'the kitchen has already started this order');
-    // its promo code was judged on the basket it was placed with (minimum, free product, uses)
-    if (o.discount_cents > 0) throw conflict('promo_order_fixed', 'an order placed with a promo code cannot be changed: cancel it and order again');
+    // its promo code or its points were judged on the basket it was placed with (minimum, free product, uses, the pizza given)
+    if (o.discount_cents > 0) throw conflict('promo_order_fixed', 'an order placed with a promo code or loyalty points cannot be changed: cancel it and order again');
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }

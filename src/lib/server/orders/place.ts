@@ -17,6 +17,7 @@ import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
 import { rememberAddress } from '../customers/account.ts';
 import { judgeForPlacing, recordRedemption } from '../promos.ts';
+import { judgeRewardForPlacing, recordReward } from '../loyalty.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
@@ -212,6 +213,8 @@ async function joinCustomer(tx: Tx, customerId: string, orderId: string, address
 
 export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
   checkPlacing(input, actor);
+  // points are a signed-in customer's, spent online by themselves
+  if (input.useLoyalty && !opts.customerId) throw new AppError(401, 'loyalty_needs_sign_in', 'sign in to spend loyalty points', { fields: { useLoyalty: 'sign in to spend loyalty points' } });
   const prepared = await prepare(dbp, input, actor, opts);
   const { check, who } = prepared;
   const idempotency = opts.idempotencyKey ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) } : null;
@@ -235,10 +238,13 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
     const promo = input.promoCode
       ? await judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email } })
       : null;
+    // loyalty points: the signed-in customer's row locked until the commit, so they are spent once
+    const reward = input.useLoyalty ? await judgeRewardForPlacing(tx, opts.customerId!, check.priced.lines, Boolean(promo)) : null;
     const trackingToken = randomBytes(24).toString('base64url');
-    const placed = await insertOrder(tx, input, prepared, trackingToken, promo?.discountCents ?? 0);
+    const placed = await insertOrder(tx, input, prepared, trackingToken, promo?.discountCents ?? reward?.discountCents ?? 0);
     refuseShort(check, placed.short);
     if (promo) await recordRedemption(tx, placed.id, promo);
+    if (reward) await recordReward(tx, opts.customerId!, placed.id, reward);
     if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
     if (opts.customerId) await joinCustomer(tx, opts.customerId, placed.id, input.fulfilment === 'delivery' ? { ...input.address!, ...prepared.spot?.at } : null);

@@ -1,20 +1,23 @@
-import { newPromoSchema } from '$lib/promo-requests.ts';
+import { loyaltySchemeSchema, newPromoSchema } from '$lib/promo-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { listProducts } from '$lib/server/menu/records.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { createPromo, listPromos, setPromoActive } from '$lib/server/promos.ts';
+import { loyaltyScheme, setLoyaltyScheme } from '$lib/server/loyalty.ts';
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 
-// head office's promo codes: made here, listed with their uses, stopped or started again (audited)
+// head office's promo codes: made here, listed with their uses, stopped or started again (audited);
+// and the loyalty scheme, stated here (audited)
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, ['admin']);
-  const [promos, shops, products] = await Promise.all([listPromos(db(), actorOf(user)), listPizzerias(db()), listProducts(db())]);
+  const [promos, shops, products, loyalty] = await Promise.all([listPromos(db(), actorOf(user)), listPizzerias(db()), listProducts(db()), loyaltyScheme(db())]);
   return {
     promos,
+    loyalty,
     shops: shops.map((s) => ({ id: s.id, name: s.name })),
     products: products.filter((p) => p.active).map((p) => ({ id: p.id, name: p.name })),
   };
@@ -66,6 +69,19 @@ export const actions: Actions = {
     const user = requireRole(locals, url, ['admin']);
     const form = await request.formData();
     return bodyChange(locals.locale, 'row', { id: form.get('id') }, idOnly, (d) => setPromoActive(db(), actorOf(user), d.id, false));
+  },
+  loyalty: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, ['admin']);
+    const form = await request.formData().catch(() => null);
+    if (!form) return fail(415, { form: 'loyalty', errors: { form: 'not a form' } as Record<string, string>, values: {} as Record<string, string> });
+    const s = (k: string) => String(form.get(k) ?? '').trim();
+    // whole numbers of points; euros to cents (an empty or malformed field is refused by the schema, named)
+    const int = (k: string) => (/^\d{1,9}$/.test(s(k)) ? Number(s(k)) : s(k));
+    const cents = (k: string) => (/^\d{1,7}([.,]\d{1,2})?$/.test(s(k)) ? Math.round(Number(s(k).replace(',', '.')) * 100) : s(k));
+    const raw = Object.fromEntries([...form].filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const body = { active: form.has('active'), pointsPerOrder: int('pointsPerOrder'), fromCents: cents('from'), rewardPoints: int('rewardPoints'), rewardMaxCents: cents('rewardMax') };
+    const result = await bodyChange(locals.locale, 'loyalty', body, loyaltySchemeSchema, (d) => setLoyaltyScheme(db(), actorOf(user), d));
+    return 'status' in result ? fail(result.status, { ...result.data, values: raw }) : result;
   },
   activate: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, ['admin']);
