@@ -239,6 +239,31 @@ describe('the counter in seconds', () => {
     expect(await linesOf(o.id)).toEqual([{ product_id: reine, quantity: 1, options: [] }, { product_id: coca, quantity: 3, options: [] }]);
   });
 
+  it('makes one of the pizzas half-and-half in two taps on its line, and the kitchen gets both halves', async () => {
+    const page = await counterPage();
+    await page.keyboard.type('06 27 38 49 50');
+    await page.locator('#phone-state', { hasText: 'Nouveau client' }).waitFor();
+    await page.fill('input[name=name]', 'Léo Moitié');
+    await page.locator('[data-product=margherita] button').click();
+    await page.locator('[data-product=margherita] button').click();
+    const line = page.locator('.counter-taker [data-line=margherita]');
+    // two margheritas: one of them becomes ½ Margherita / ½ Reine, the other stays whole
+    await line.getByTestId('halves').click();
+    await page.getByTestId('second-halves').getByRole('button', { name: '½ Reine' }).click();
+    expect(await page.locator('.counter-taker .line-name').allTextContents()).toEqual(['Margherita', '½ Margherita / ½ Reine']);
+    await page.screenshot({ path: `${SHOTS}/counter-caller-8-half-and-half-1024.png` });
+    expect(await seriousViolations(page), 'a half-and-half at the counter').toEqual([]);
+    await page.locator('button.place').click();
+    await page.locator('.confirm').waitFor({ timeout: 15_000 });
+    const o = await newestOrder('+33627384950');
+    const { rows } = await app.pool.query(
+      `SELECT name, quantity, (halves->'right'->>'productId')::int AS right_id FROM order_items WHERE order_id = $1 ORDER BY name`, [o.id]);
+    expect(rows).toEqual([
+      { name: 'Margherita', quantity: 1, right_id: null },
+      { name: '½ Margherita / ½ Reine', quantity: 1, right_id: reine },
+    ]);
+  });
+
   it('opens on a ringing call with the number the phone system gives, on a phone too', async () => {
     const page = await counterPage(PHONE);
     await page.screenshot({ path: `${SHOTS}/counter-caller-7-phone.png`, fullPage: true });
