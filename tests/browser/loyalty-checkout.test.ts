@@ -38,10 +38,16 @@ describe('loyalty points at the storefront', () => {
     await expect.poll(() => text(page.getByTestId('loyalty-balance'))).toBe('60 points');
     expect(await text(page.getByTestId('loyalty-progress'))).toContain('Vous avez de quoi vous offrir une pizza');
 
+    // their favourite, the Reine, is first on the menu: one tap adds it
+    await app.pool.query(`INSERT INTO customer_favourites (customer_id, product_id) SELECT $1, id FROM products WHERE slug = 'reine'`, [rows[0].id]);
     // a Reine (12,50 €), a Margherita (10,50 €) and a beer (4,00 €), to collect
     await page.goto(`${app.base}/?shop=${shop.slug}`);
     await live(page);
-    await page.locator('[data-product=reine] button').first().click();
+    const favourites = page.getByTestId('favourites');
+    expect(await text(favourites)).toBe('Vos favorites ♥ Reine 12,50 € Ajouter');
+    await page.screenshot({ path: `${SHOTS}/loyalty-0-favourites-phone.png` });
+    await favourites.getByRole('button', { name: /Reine/ }).click();
+    await expect.poll(() => page.locator('[data-line=reine]').count()).toBe(1);
     await page.locator('[data-product=margherita] button').first().click();
     await page.locator('[data-product=peroni] button').first().click();
     await page.getByRole('button', { name: 'À emporter' }).click();

@@ -232,10 +232,12 @@ export interface CheckoutPrefill {
   address: SavedAddress | null;
   /** Their points and the scheme: the checkout offers the reward when they have it. */
   loyalty: { balance: number; scheme: LoyaltyScheme };
+  /** Their favourite products, the menu shows them first (one tap each). */
+  favourites: number[];
 }
 
 export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer): Promise<CheckoutPrefill> {
-  const [latest, address, loyalty] = await Promise.all([
+  const [latest, address, loyalty, favourites] = await Promise.all([
     q.query<{ name: string; phone: string; email: string | null }>(
       `SELECT o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email
        FROM customer_orders co JOIN orders o ON o.id = co.order_id WHERE co.customer_id = $1 ORDER BY co.placed_at DESC LIMIT 1`,
@@ -243,6 +245,7 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     ),
     q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT 1`, [customer.id]),
     loyaltyAtCheckout(q, customer.id),
+    q.query<{ id: number }>('SELECT product_id AS id FROM customer_favourites WHERE customer_id = $1 ORDER BY created_at, product_id', [customer.id]),
   ]);
   const last = latest.rows[0];
   return {
@@ -251,5 +254,6 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     email: customer.email ?? last?.email ?? null,
     address: address.rows[0] ?? null,
     loyalty,
+    favourites: favourites.rows.map((r) => r.id),
   };
 }
