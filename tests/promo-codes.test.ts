@@ -163,7 +163,7 @@ describe('a promo code at checkout', () => {
     const csv = await (await fetch(`${stack.base}/api/shops/${shop.id}/takings.csv?date=${await day()}&lang=en`, { headers: { cookie: manager.cookie } })).text();
     // the last three columns: gross sales, the codes' discounts, the orders that had one
     const [header, row] = csv.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(','));
-    expect(header.slice(-3)).toEqual(['"Gross sales (before discounts)"', '"Discounts (promo codes, loyalty points)"', '"Orders with a discount"']);
+    expect(header.slice(-3)).toEqual(['"Gross sales (before discounts)"', '"Discounts (promo codes and loyalty points)"', '"Orders with a discount"']);
     expect(row.slice(-3)).toEqual(['25.00', '2.50', '1']);
   });
 

@@ -223,7 +223,7 @@ describe('the day\'s takings', () => {
       'Empreintes carte en attente', 'Commandes payées', 'Commandes annulées', 'Panier moyen', 'Ventes TTC', 'Frais de livraison',
       'HT 5,5 %', 'TVA 5,5 %', 'HT 10 %', 'TVA 10 %', 'HT 20 %', 'TVA 20 %',
       'Remboursements accordés', 'Ventes nettes TTC', 'TVA remboursée 5,5 %', 'TVA remboursée 10 %', 'TVA remboursée 20 %',
-      'Ventes brutes (avant remises)', 'Remises (codes promo, points fidélité)', 'Commandes avec une remise',
+      'Ventes brutes (avant remises)', 'Remises (codes promo et points fidélité)', 'Commandes avec une remise',
     ]);
     const cell = Object.fromEntries(header.map((h, i) => [h, row[i]]));
     expect(cell).toEqual({
@@ -261,7 +261,7 @@ describe('the day\'s takings', () => {
       'TVA remboursée 20 %': '0,00',
       // no promo code: the gross sales are the sales (tests/promo-codes.test.ts uses them)
       'Ventes brutes (avant remises)': '113,50',
-      'Remises (codes promo, points fidélité)': '0,00',
+      'Remises (codes promo et points fidélité)': '0,00',
       'Commandes avec une remise': '0',
     });
 
