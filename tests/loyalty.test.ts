@@ -201,6 +201,28 @@ describe('spending loyalty points', () => {
     expect((await me.get('/api/customer/loyalty')).body.balance).toBe(60);
   });
 
+  it('a free pizza that leaves nothing to pay goes to the kitchen at once, with no payment page, even when asked to be paid online', async () => {
+    const shop = await createShop(stack.pool, 'loyalty-free');
+    const email = freshEmail();
+    const me = await signedIn(email);
+    await givePoints(email, 60);
+    const placed = await me.post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Fidèle', phone: '0612345673', email }, items: [{ productId: margherita, quantity: 1 }], payment: 'online', useLoyalty: true,
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body).toMatchObject({ status: 'received', total: 0 });
+    const { rows } = await stack.pool.query('SELECT payment_method, payment_status, amount_due_cents FROM orders WHERE id = $1', [placed.body.id]);
+    expect(rows[0]).toEqual({ payment_method: 'on_delivery', payment_status: 'due', amount_due_cents: 0 });
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    await move(counter, placed.body.id, 'collected');
+    expect((await stack.pool.query('SELECT payment_status, paid_cents FROM orders WHERE id = $1', [placed.body.id])).rows[0]).toEqual({ payment_status: 'paid', paid_cents: 0 });
+    // nothing paid, nothing earned (under 10 EUR); the points stay spent
+    expect((await me.get('/api/customer/loyalty')).body.balance).toBe(0);
+  });
+
   it('head office states the scheme (audited), a manager cannot, and orders earn and spend by it', async () => {
     const shop = await createShop(stack.pool, 'loyalty-scheme');
     const admin = await new Client(stack.base).login('admin@ocpizza.test');

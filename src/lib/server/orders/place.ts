@@ -136,7 +136,9 @@ async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: st
  * order row exists, each ingredient only if the shop still has it free.
  */
 async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string, discountCents: number): Promise<{ id: string; short: number[] }> {
-  const paysOnline = input.payment === 'online';
+  // nothing left to pay (a discount took it all): nothing to pay online either, so no payment page
+  const payment = input.payment === 'online' && p.check.priced.totalCents - discountCents <= 0 ? 'on_delivery' : input.payment;
+  const paysOnline = payment === 'online';
   const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
   const a = input.fulfilment === 'delivery' ? input.address! : null;
   const { priced, needs } = p.check;
@@ -176,7 +178,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
       input.customer.name, input.customer.phone, input.customer.email ?? null,
       a?.street ?? null, a?.postcode ?? null, a?.city ?? null, p.spot?.at?.lat ?? null, p.spot?.at?.lng ?? null,
       // what is paid: a promo code's discount off
-      input.payment, paysOnline ? 'pending' : 'due', priced.totalCents - discountCents, status, trackingToken,
+      payment, paysOnline ? 'pending' : 'due', priced.totalCents - discountCents, status, trackingToken,
       a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, p.spot?.source ?? null,
       // the proof of delivery the customer reads to the driver
       a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
