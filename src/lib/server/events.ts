@@ -63,22 +63,25 @@ export type EventFilter =
 
 /** Events after `afterId` that a filter sees, oldest first, at most `limit`. */
 export async function listEventsAfter(q: Queryable, filter: EventFilter, afterId: number, limit: number): Promise<OrderUpdated[]> {
+  let by = 'all';
   let where = 'TRUE';
   const params: unknown[] = [afterId, limit];
   if ('pizzeriaId' in filter) {
-    where = 'pizzeria_id = $3';
+    [by, where] = ['shop', 'pizzeria_id = $3'];
     params.push(filter.pizzeriaId);
   } else if ('driverId' in filter) {
-    where = 'driver_id = $3';
+    [by, where] = ['driver', 'driver_id = $3'];
     params.push(filter.driverId);
   } else if ('orderId' in filter) {
-    where = 'order_id = $3';
+    [by, where] = ['order', 'order_id = $3'];
     params.push(filter.orderId);
   }
-  const { rows } = await q.query<EventRow>(
-    `SELECT id, type, created_at, payload FROM order_events WHERE id > $1 AND ${where} ORDER BY id LIMIT $2`,
-    params,
-  );
+  // one named statement per filter (planned once per connection: see db.ts)
+  const { rows } = await q.query<EventRow>({
+    name: `events-after-${by}`,
+    text: `SELECT id, type, created_at, payload FROM order_events WHERE id > $1 AND ${where} ORDER BY id LIMIT $2`,
+    values: params,
+  });
   return rows.map(toUpdate);
 }
 

@@ -52,14 +52,15 @@ interface OrderForMessage {
 }
 
 async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage | null> {
-  const { rows } = await db.query(
-    `SELECT o.number, o.customer_name, o.customer_email, o.customer_phone, o.customer_lang, o.tracking_token, o.status, o.fulfilment,
+  const { rows } = await db.query({
+    name: 'order-for-message',
+    text: `SELECT o.number, o.customer_name, o.customer_email, o.customer_phone, o.customer_lang, o.tracking_token, o.status, o.fulfilment,
             o.total_cents, o.paid_cents, o.refunded_cents, o.refund_due_cents, o.address_lat, o.address_lng, p.name AS shop, p.lat, p.lng,
             host(o.client_address) AS client, o.hold_pay_by,
             EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
-    [orderId],
-  );
+    values: [orderId],
+  });
   const r = rows[0];
   if (!r) return null;
   return {
@@ -180,7 +181,11 @@ async function claimAndCount(
 
 async function mark(db: Db, orderId: string, step: string, channel: string, outcome: { sent: true; providerId: string | null } | { sent: false; error: string }) {
   if (outcome.sent) {
-    await db.query(`UPDATE customer_notifications SET status = 'sent', sent_at = now(), provider_id = $4, last_error = NULL, claimed_at = NULL WHERE order_id = $1 AND step = $2 AND channel = $3`, [orderId, step, channel, outcome.providerId]);
+    await db.query({
+      name: 'mark-message-sent',
+      text: `UPDATE customer_notifications SET status = 'sent', sent_at = now(), provider_id = $4, last_error = NULL, claimed_at = NULL WHERE order_id = $1 AND step = $2 AND channel = $3`,
+      values: [orderId, step, channel, outcome.providerId],
+    });
   } else {
     await db.query(`UPDATE customer_notifications SET last_error = $4, claimed_at = NULL WHERE order_id = $1 AND step = $2 AND channel = $3`, [orderId, step, channel, outcome.error.slice(0, 500)]);
   }
