@@ -31,26 +31,30 @@ export const clientKeys = (address: string | null, phone: string, email: string 
 
 const tooMany = (code: string, message: string, field: string) => new AppError(429, code, message, { fields: { [field]: message } });
 
+const lockKeys = (who: ClientKeys) =>
+  [who.address && `address:${who.address}`, `phone:${who.phone}`, who.email && `email:${who.email}`].filter((k): k is string => !!k);
+
 /**
  * Counts of one client are read then written by the same transaction: two orders of one client at
  * once wait for each other here (keys locked in one global order, before any stock row).
  */
 export async function lockClient(tx: Tx, who: ClientKeys) {
-  const keys = [who.address && `address:${who.address}`, `phone:${who.phone}`, who.email && `email:${who.email}`].filter((k): k is string => !!k);
   await tx.query({
     name: 'lock-client',
     text: `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 20) AS h FROM unnest($1::text[]) k ORDER BY 1) s`,
-    values: [keys],
+    values: [lockKeys(who)],
   });
 }
 
-/** A phone number or email that already had its online orders of the hour is refused (each order sends messages there). */
-export async function checkContactAllowance(tx: Tx, who: ClientKeys, perHour: number) {
+/**
+ * Locks the client (lockClient), then refuses a phone number or email that already had its online
+ * orders of the hour (each order sends messages there): one call (db/migrations/0052).
+ */
+export async function lockClientAndCheckContact(tx: Tx, who: ClientKeys, perHour: number) {
   const { rows } = await tx.query<{ phone: number; email: number }>({
-    name: 'contact-orders',
-    text: `SELECT (SELECT count(*) FROM orders WHERE channel = 'online' AND phone_key = $1 AND created_at > now() - interval '1 hour')::int AS phone,
-                  (SELECT count(*) FROM orders WHERE channel = 'online' AND email_key = $2 AND created_at > now() - interval '1 hour')::int AS email`,
-    values: [who.phone, who.email],
+    name: 'lock-client-count-contact',
+    text: 'SELECT phone, email FROM lock_client_and_count_contact($1::text[], $2, $3)',
+    values: [lockKeys(who), who.phone, who.email],
   });
   if (rows[0].phone >= perHour) {
     throw tooMany('too_many_orders', `${perHour} orders in the last hour for this phone number already: try again later, or call the shop`, 'customer.phone');

@@ -19,7 +19,7 @@ import { rememberAddress } from '../customers/account.ts';
 import { judgeForPlacing, recordRedemption } from '../promos.ts';
 import { judgeRewardForPlacing, recordReward } from '../loyalty.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
-import { type OrderLimits, clientKeys, lockClient, checkContactAllowance, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
+import { type OrderLimits, clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
 import { promiseFromPlan } from '../kitchen/promise.ts';
@@ -226,8 +226,7 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
     const paysOnline = input.payment === 'online';
     const limits = actor.kind === 'customer' ? opts.limits : undefined;
     if (limits) {
-      await lockClient(tx, who);
-      await checkContactAllowance(tx, who, limits.ordersPerContactPerHour);
+      await lockClientAndCheckContact(tx, who, limits.ordersPerContactPerHour);
       if (paysOnline) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null);
     }
     // an order for later takes its oven minutes from its slot, if the slot still has them
