@@ -167,6 +167,41 @@ describe('when Redis comes back empty', () => {
     expect(assigned.id).toBeGreaterThan(0);
   });
 
+  it('a preparation timer that failed for good is retried by the reconciler, and timers still queued are left as they are', async () => {
+    const { prep } = workers.queues;
+    const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
+    const failing = await place(SHOPS.batignolles, { payment: 'on_delivery' });
+    const queued = await place(SHOPS.batignolles, { payment: 'on_delivery' });
+    await move(kitchen, failing.id, 'preparing');
+    await move(kitchen, queued.id, 'preparing');
+    const timers = () => Promise.all([prep.getJob(jobId.prep(failing.id)), prep.getJob(jobId.prep(queued.id))]);
+    await waitUntil(async () => (await timers()).every(Boolean), LIVE, 'both oven timers');
+    const [, before] = await timers();
+
+    // one timer failed for good, as BullMQ keeps such a job: out of its waiting set, in the failed one
+    await Promise.all(workers.workers.map((w) => w.pause()));
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      await redis.zrem(prep.keys.delayed, jobId.prep(failing.id));
+      await redis.zadd(prep.keys.failed, Date.now(), jobId.prep(failing.id));
+    } finally {
+      redis.disconnect();
+    }
+    expect(await (await prep.getJob(jobId.prep(failing.id)))!.getState()).toBe('failed');
+
+    const report = await workers.reconcile();
+    expect(report.prepTimers).toBe(1);
+    const [retried, still] = await timers();
+    expect(await retried!.getState()).not.toBe('failed');
+    // the timer still queued is the same job, with the same delay
+    expect(await still!.getState()).toBe('delayed');
+    expect([still!.timestamp, still!.opts.delay]).toEqual([before!.timestamp, before!.opts.delay]);
+    for (const w of workers.workers) w.resume();
+    await move(kitchen, failing.id, 'ready');
+    await move(kitchen, queued.id, 'ready');
+  });
+
   it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {
     const placed = await place(SHOPS.batignolles);
     await waitUntil(async () => (await stack.pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [placed.id])).rows[0].payment_intent_id, LIVE, 'the payment form ready');

@@ -43,7 +43,21 @@ export async function startEventReactor(deps: {
     return ms;
   }
 
-  async function react(e: OrderUpdated) {
+  /** An order out of the oven (not back from a failed delivery): its box gets a label, where the shop has a printer. */
+  const wantsLabel = (e: OrderUpdated) =>
+    e.type === 'order.status' && e.order.status === 'ready' && !e.order.delivery.awaitingDecision && e.order.delivery.attempts === 0;
+  /**
+   * The shops with a printer, read once for a batch that has labels to print: most shops have none,
+   * and a label job for each of their pizzas out of the oven was a rush's busiest queue for nothing
+   * (the job, its run, its read, its events in Redis). Read afresh for each batch, so a printer set
+   * on the back office prints the next label.
+   */
+  async function shopsWithPrinters(): Promise<Set<number>> {
+    const { rows } = await db.query<{ id: number }>({ name: 'shops-with-printers', text: 'SELECT id FROM pizzerias WHERE printer_host IS NOT NULL' });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function react(e: OrderUpdated, printers: Set<number>) {
     const o = e.order;
     // the customer hears of the steps that matter to them, once each (the job id, then the database)
     const step = stepOfEvent(e.type, o);
@@ -115,7 +129,7 @@ export async function startEventReactor(deps: {
       await queues.prep.remove(jobId.prep(o.id));
     }
     // out of the oven (not back from a failed delivery): the label for its box, once (print_jobs)
-    if (o.status === 'ready' && !o.delivery.awaitingDecision && o.delivery.attempts === 0) {
+    if (wantsLabel(e) && printers.has(o.pizzeriaId)) {
       await addJob(queues.printing, 'print', { orderId: o.id, kind: 'label', copy: 1 }, { jobId: jobId.print(o.id, 'label', 1), backoff: { type: 'exponential', delay: 2000 } });
     }
     if (o.status === 'ready' && o.fulfilment === 'delivery' && !o.driver && !o.delivery.awaitingDecision) {
@@ -139,6 +153,7 @@ export async function startEventReactor(deps: {
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       // one order's events in their order; different orders' at once (a rush's batch is hundreds)
+      const printers = events.some(wantsLabel) ? await shopsWithPrinters() : new Set<number>();
       const byOrder = new Map<string, OrderUpdated[]>();
       for (const e of events) {
         const list = byOrder.get(e.order.id);
@@ -147,7 +162,7 @@ export async function startEventReactor(deps: {
       }
       await Promise.all(
         [...byOrder.values()].map(async (list) => {
-          for (const e of list) await react(e);
+          for (const e of list) await react(e, printers);
         }),
       );
       reacted = events.at(-1)!.eventId;

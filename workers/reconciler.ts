@@ -7,7 +7,7 @@ import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notificati
 import { ordersWithPendingRefunds } from '../src/lib/server/refunds.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
-import { dispatchJobOptions, ensureJob, jobId, SCHEDULERS, type Queues } from '../src/lib/server/queues.ts';
+import { dispatchJobOptions, ensureJob, ensureJobs, jobId, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
 export type ReconcileReport = Record<
@@ -24,8 +24,16 @@ export type ReconcileReport = Record<
 const expectedSchedulers = (config: Config): string[] =>
   config.BACKUP_CRON === 'off' ? [SCHEDULERS.housekeeping] : Object.values(SCHEDULERS);
 
-export async function reconcile(deps: { db: Db; queues: Queues; config: Config; log?: Logger; schedules?: boolean }): Promise<ReconcileReport> {
-  const { db, queues, config } = deps;
+export async function reconcile(deps: {
+  db: Db;
+  queues: Queues;
+  config: Config;
+  /** Asks Redis which jobs are there for many orders at once (ensureJobs): a rush holds thousands. */
+  redis: PipelineClient;
+  log?: Logger;
+  schedules?: boolean;
+}): Promise<ReconcileReport> {
+  const { db, queues, config, redis } = deps;
   const now = Date.now();
   const report: ReconcileReport = {
     payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, holds: 0, holdDeadlines: 0, cardsForgotten: 0,
@@ -39,23 +47,20 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
     report.events += counted(await ensureJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }));
   }
 
-  for (const p of await pendingOnlinePayments(db)) {
-    const begin = await ensureJob(queues.payments, 'begin', { orderId: p.id, attempt: p.attempt }, { jobId: jobId.paymentBegin(p.id, p.attempt) });
-    report.payments += counted(begin);
-    const expiresIn = p.startedAt.getTime() + config.PAYMENT_EXPIRY_MINUTES * 60_000 - now;
-    report.expiries += counted(
-      await ensureJob(queues.payments, 'expire', { orderId: p.id, attempt: p.attempt }, {
-        jobId: jobId.paymentExpiry(p.id, p.attempt),
-        delay: Math.max(0, expiresIn + 1000),
-      }),
-    );
-  }
+  const pending = await pendingOnlinePayments(db);
+  report.payments += await ensureJobs(redis, queues.payments, 'begin', pending.map((p) => ({
+    data: { orderId: p.id, attempt: p.attempt }, opts: { jobId: jobId.paymentBegin(p.id, p.attempt) },
+  })));
+  report.expiries += await ensureJobs(redis, queues.payments, 'expire', pending.map((p) => ({
+    data: { orderId: p.id, attempt: p.attempt },
+    opts: { jobId: jobId.paymentExpiry(p.id, p.attempt), delay: Math.max(0, p.startedAt.getTime() + config.PAYMENT_EXPIRY_MINUTES * 60_000 - now + 1000) },
+  })));
 
-  for (const o of await ordersInPreparation(db)) {
-    // the timer keeps the time it had left: late-check at the target, or now if already past
-    const remaining = o.preparingAt.getTime() + (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000 - now;
-    report.prepTimers += counted(await ensureJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: Math.max(0, remaining) }));
-  }
+  // the timer keeps the time it had left: late-check at the target, or now if already past
+  report.prepTimers += await ensureJobs(redis, queues.prep, 'late-check', (await ordersInPreparation(db)).map((o) => ({
+    data: { orderId: o.id },
+    opts: { jobId: jobId.prep(o.id), delay: Math.max(0, o.preparingAt.getTime() + (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000 - now) },
+  })));
 
   // orders for later to fire within a day (the job already queued is left alone; a lost one comes back)
   for (const o of await ordersToFire(db)) {
@@ -64,10 +69,10 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
     }));
   }
 
-  for (const { id: orderId, round } of await ordersWaitingForDriver(db)) {
-    // a driver starting a shift, or an assignment whose retries ran out, is picked up here
-    report.dispatches += counted(await ensureJob(queues.dispatch, 'assign', { orderId }, dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS, round)));
-  }
+  // a driver starting a shift, or an assignment whose retries ran out, is picked up here
+  report.dispatches += await ensureJobs(redis, queues.dispatch, 'assign', (await ordersWaitingForDriver(db)).map(({ id: orderId, round }) => ({
+    data: { orderId }, opts: dispatchJobOptions(orderId, config.DISPATCH_RETRY_MS, round),
+  })));
 
   // managers' refunds through the provider not given back yet
   for (const r of await ordersWithPendingRefunds(db)) {
@@ -103,9 +108,7 @@ export async function reconcile(deps: { db: Db; queues: Queues; config: Config; 
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them
   const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await readCursor(db, REACTOR_CURSOR)))];
-  for (const m of messages) {
-    report.messages += counted(await ensureJob(queues.notifications, 'send', m, { jobId: jobId.notify(m.orderId, m.step) }));
-  }
+  report.messages += await ensureJobs(redis, queues.notifications, 'send', messages.map((m) => ({ data: m, opts: { jobId: jobId.notify(m.orderId, m.step) } })));
 
   // the schedules live in Redis too: registered again if they were lost
   const schedulers = new Set((await queues.maintenance.getJobSchedulers()).map((s) => s.key));

@@ -62,6 +62,10 @@ export async function startWorkers(
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
+  // the reconciler asks which of thousands of jobs are there in pipelines of its own (ensureJobs);
+  // its commands wait for the connection at start rather than fail, unlike the positions'
+  const jobsRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, tls: redisTls(config) });
+  jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
@@ -128,7 +132,7 @@ export async function startWorkers(
   let reconciling: Promise<unknown> | null = null;
   const runReconcile = () => {
     // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
-    reconciling ??= reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false })
+    reconciling ??= reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false })
       .catch((err) => reconcileLog.error({ err }, 'reconciler run failed'))
       .finally(() => (reconciling = null));
     return reconciling;
@@ -159,7 +163,7 @@ export async function startWorkers(
     workers,
     provider,
     /** Runs the reconciler now (what the timer does every minute), and tells what it queued. */
-    reconcile: () => reconcile({ db, queues, config, log: reconcileLog, schedules: options.schedule !== false }),
+    reconcile: () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false }),
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
       clearInterval(folding);
@@ -177,6 +181,7 @@ export async function startWorkers(
       await queues.close();
       mailer.close();
       redis.disconnect();
+      jobsRedis.disconnect();
       await Promise.all([db.end(), bookkeeping.end()]);
     },
   };
