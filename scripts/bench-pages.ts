@@ -14,10 +14,11 @@
 // and everything else the page downloaded, as sent (the server sends the build's precompressed
 // files, brotli or gzip). Lighthouse's score needs a quiet machine: it says how busy it was.
 //
-// Knobs: BENCH_PAGES_RUNS (3), CHROMIUM_PATH (/usr/bin/chromium), BENCH_DATABASE_BASE_URL, REDIS_URL.
+// Knobs: BENCH_PAGES_RUNS (3), BENCH_PAGES_KEEP (a folder to keep Lighthouse's reports in, lh-<n>.json:
+// which element shifted, which script weighs what), CHROMIUM_PATH (/usr/bin/chromium), BENCH_DATABASE_BASE_URL, REDIS_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,7 @@ async function main() {
     await pool.end().catch(() => {});
     await dropBenchData(admin, dbName, queuePrefix);
     await admin.end();
+    if (process.env.BENCH_PAGES_KEEP) cpSync(dir, process.env.BENCH_PAGES_KEEP, { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }
