@@ -95,7 +95,19 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
       await page.fill('input[name=email]', email);
       await page.fill('input[name=password]', inject('demoPassword'));
       await page.click('button.btn');
-      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      try {
+        await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      } catch (err) {
+        // a sign-in that did not leave the page once in a full run (the navigation waited 30 s):
+        // say where it stood, so the next one can be read rather than guessed
+        const where = await page.evaluate(() => ({
+          url: location.href,
+          email: (document.querySelector('input[name=email]') as HTMLInputElement | null)?.value ?? null,
+          alert: document.querySelector('[role=alert]')?.textContent ?? null,
+          button: document.querySelector('button.btn')?.textContent ?? null,
+        })).catch((e: Error) => ({ evaluate: e.message }));
+        throw new Error(`${email}'s sign-in did not leave /login: ${JSON.stringify(where)}\nthe app's last lines:\n${logs.slice(-20).join('')}`, { cause: err });
+      }
       return { ctx, page };
     },
     async stop() {
