@@ -41,7 +41,7 @@ const lockKeys = (who: ClientKeys) =>
 export async function lockClient(tx: Tx, who: ClientKeys) {
   await tx.query({
     name: 'lock-client',
-    text: `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 20) AS h FROM unnest($1::text[]) k ORDER BY 1) s`,
+    text: 'SELECT lock_client($1::text[])',
     values: [lockKeys(who)],
   });
 }
