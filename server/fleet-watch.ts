@@ -42,10 +42,37 @@ export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
   plan: f.plan,
 });
 
+/**
+ * When each shop's next push falls: each shop has its own moment of the period, the k-th shop this
+ * hub pushes at the fractional part of k × the golden ratio (a shop's moment never changes as more
+ * shops come, and any number of shops stay spread out: five are at least 0.14 of the period apart),
+ * after an offset of this hub's own, so that two hubs do not read a shop together either. A shop is
+ * never pushed twice within one period.
+ */
+export function pushSlots(periodMs: number, offset = Math.random()) {
+  const phases = new Map<number, number>();
+  const last = new Map<number, number>();
+  return {
+    /** The time (ms since the epoch) of the shop's next push, not before `now`. */
+    next(shop: number, now: number): number {
+      let phase = phases.get(shop);
+      if (phase === undefined) phases.set(shop, (phase = ((phases.size * GOLDEN + offset) % 1) * periodMs));
+      const earliest = Math.max(now, (last.get(shop) ?? -Infinity) + periodMs);
+      // the first time at the shop's moment that is not before `earliest` (to the millisecond)
+      let slot = Math.floor(earliest / periodMs) * periodMs + phase;
+      if (slot < earliest - 1) slot += periodMs;
+      last.set(shop, slot);
+      return slot;
+    },
+  };
+}
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
 export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
   const { io, db, log } = opts;
   /** The shops whose push is due, each on its own timer. */
   const timers = new Map<number, NodeJS.Timeout>();
+  const slots = pushSlots(PUSH_EVERY_MS);
   let closed = false;
   // the rooms of this hub's own sockets
   const rooms = () => io.sockets.adapter.rooms;
@@ -136,13 +163,16 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   }
 
   /**
-   * One of the shop's orders or drivers changed: its managers hear of it within a second. Each shop
-   * has its own timer, so that a busy chain's shops are read spread over the second, not all at once
-   * (read together, five shops' plans made every move wait behind them for a tenth of a second).
+   * One of the shop's orders or drivers changed: its managers hear of it within a second, at the
+   * shop's own moment of the second (pushSlots), so that a busy chain's shops are read spread over
+   * the second, not all at once: read together, five shops' plans made every move wait behind them
+   * for a tenth of a second. (A timer armed by the first change after each push kept them together:
+   * in a rush every shop changes all the time.)
    */
-  function touched(shop: number, inMs = PUSH_EVERY_MS) {
+  function touched(shop: number) {
     if (closed || timers.has(shop)) return;
-    timers.set(shop, setTimeout(() => void push(shop), inMs));
+    const slot = slots.next(shop, Date.now());
+    timers.set(shop, setTimeout(() => void push(shop), Math.max(0, slot - Date.now())));
   }
 
   /** Every shop someone here watches (head office watches them all) is pushed again. */
@@ -154,9 +184,8 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     const shops = watchers(roomFor.hq())
       ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
       : [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
-    // spread over a second, as the shops' own changes are
-    const all = [...new Set([...shops, ...tracked.values()])];
-    all.forEach((shop, i) => touched(shop, PUSH_EVERY_MS * (1 + i / all.length)));
+    // each at its own moment of the second, as the shops' own changes are
+    for (const shop of new Set([...shops, ...tracked.values()])) touched(shop);
   }
   const every = setInterval(() => void refreshWatched().catch((err) => log.warn({ err }, 'fleet refresh failed')), opts.refreshMs ?? FLEET_REFRESH_MS);
 
