@@ -18,7 +18,7 @@ export const CURSOR_SAVE_MS = 1000;
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
- * delivery to assign, a message to the customer. It keeps its place in event_cursors, so after a restart it reacts to every
+ * delivery to assign, a message to the customer (and an order started into the stock folder). It keeps its place in event_cursors, so after a restart it reacts to every
  * event it had not handled; job ids make a repeat harmless.
  */
 export async function startEventReactor(deps: {
@@ -29,6 +29,8 @@ export async function startEventReactor(deps: {
   prepTargetMs: number;
   dispatchRetryMs: number;
   paymentExpiryMs: number;
+  /** Told of each order the kitchen starts: its reservation is folded into the stock soon after. */
+  folder?: { started(orderId: string): void };
 }) {
   const { db, queues, log } = deps;
   const startAfter = await readCursor(db, REACTOR_CURSOR);
@@ -121,6 +123,7 @@ export async function startEventReactor(deps: {
     }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
+      deps.folder?.started(o.id);
       await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: await prepTargetMs(o.pizzeriaId) });
       // the kitchen started it: the card hold is taken now
       if (o.payment.status === 'authorised') await addJob(queues.payments, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) });

@@ -23,14 +23,16 @@ import { DELAYS_EVERY_MS, lateToTell } from '../src/lib/server/kitchen/delays.ts
 import type { Road } from '../src/lib/server/drivers.ts';
 import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
+import { createStockFolder, FOLD_PAUSE_MS } from './stock-folder.ts';
 import { reconcile } from './reconciler.ts';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
 export const RECONCILE_EVERY_MS = 60_000;
-/** How often what the kitchens consumed is folded into the shops' stock rows (db/migrations/0009). */
-export const STOCK_FOLD_EVERY_MS = 10_000;
-/** Between two folding transactions of one run: the moves of the moment go first. */
-const FOLD_PAUSE_MS = 20;
+/**
+ * How often every reservation the kitchens consumed is swept into the shops' stock rows (db/migrations/0009):
+ * each started order is folded soon after its event (stock-folder.ts); the sweep is for what no event brought.
+ */
+export const STOCK_SWEEP_EVERY_MS = 60_000;
 
 /**
  * Starts every worker, the event reactor and the reconciler (at start, then every minute);
@@ -119,6 +121,7 @@ export async function startWorkers(
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
+  const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
   const reactor = await startEventReactor({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -127,6 +130,7 @@ export async function startWorkers(
     prepTargetMs: config.PREP_TARGET_SECONDS * 1000,
     dispatchRetryMs: config.DISPATCH_RETRY_MS,
     paymentExpiryMs: config.PAYMENT_EXPIRY_MINUTES * 60_000,
+    folder,
   });
   const reconcileLog = log.child({ module: 'reconciler' });
   let reconciling: Promise<unknown> | null = null;
@@ -143,14 +147,14 @@ export async function startWorkers(
     timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
     timer.unref();
   }
-  // one fold at a time, in small transactions with a pause between them (a rush has thousands)
+  // the sweep: one at a time, in small transactions with a pause between them
   let fold: Promise<unknown> | null = null;
   let closing = false;
   const folding = setInterval(() => {
     fold ??= foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing })
-      .catch((err) => log.error({ err }, 'folding consumed stock failed, trying again shortly'))
+      .catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly'))
       .finally(() => (fold = null));
-  }, STOCK_FOLD_EVERY_MS);
+  }, STOCK_SWEEP_EVERY_MS);
   folding.unref();
   // customers told once, before it is, that their order will be late (the shops' plans say so)
   const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
@@ -172,6 +176,8 @@ export async function startWorkers(
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciling, fold]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
+      // what was started last is folded now (or by the next sweep, when Postgres is away)
+      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));
       const forced = new Promise<void>((resolve) =>

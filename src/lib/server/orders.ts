@@ -5,7 +5,7 @@
 export { canActOnShop, type OrderActor, type StaffActor } from './orders/actors.ts';
 export { deliveryPin, getOrder, getOrderIdByToken, itemsAhead, listOrders, lockOrder } from './orders/read.ts';
 export { recordEvent, recordRelease, type Publishing } from './orders/record.ts';
-export { foldConsumedStock } from './orders/lines.ts';
+export { foldConsumedStock, foldStartedOrders } from './orders/lines.ts';
 export type { OrderLimits } from './orders/limits.ts';
 export { placeOrder, type PlaceOrderInput, type PlacedOrder } from './orders/place.ts';
 export { advanceOrder, moveLocked, type MoveBasis, type MoveOptions } from './orders/move.ts';
