@@ -52,8 +52,6 @@ export function createStockFolder(opts: { db: Db; log: Logger; soonMs?: number; 
       pending.add(orderId);
       if (!running) schedule();
     },
-    /** Folds what is waiting now (and what comes while it does). */
-    flush: () => run(),
     /** Folds what is waiting, then takes no more. */
     async close() {
       await run();
