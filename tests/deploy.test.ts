@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES, SCHEDULERS } from '../src/lib/server/queues.ts';
-import { createSideDatabase, freePort, parsePrometheus, samplesOf, startTestApp, waitUntil } from './helpers.ts';
+import { createSideDatabase, deleteRedisKeys, freePort, parsePrometheus, samplesOf, startTestApp, waitUntil } from './helpers.ts';
 
 const ROOT = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), 'ocpizza-deploy-'));
@@ -130,6 +130,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
+  // the queues of the servers and workers started here (the PaaS's, then the VPS's)
+  for (const p of [prefix, `${prefix}_vps`]) await deleteRedisKeys(p);
   await side?.drop();
   rmSync(dir, { recursive: true, force: true });
 });

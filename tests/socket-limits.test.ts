@@ -10,6 +10,7 @@ import {
   connectSocket,
   startTestApp,
   subscribe,
+  deleteRedisKeys,
   placeThroughApi,
   waitUntil,
   type TestSocket,
@@ -22,12 +23,15 @@ const stack = useStack({ env: { RESUME_MAX_EVENTS: '2000' } });
 const margherita = seededProduct('margherita');
 const open: TestSocket[] = [];
 const apps: App[] = [];
+/** The queue prefixes of the servers started here: emptied when the file is done. */
+const prefixes: string[] = [];
 
 afterEach(() => {
   for (const s of open.splice(0)) s.disconnect();
 });
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.close()));
+  for (const prefix of prefixes.splice(0)) await deleteRedisKeys(prefix);
 });
 
 async function socket(opts: Parameters<typeof connectSocket>[1] = {}, at = stack.base) {
@@ -49,7 +53,9 @@ const placeOrder = (shop: number) => placeThroughApi(stack.base, { pizzeriaId: s
 
 /** A server of its own with these limits (its own queue prefix, so its counts start at zero). */
 async function limitedApp(overrides: Record<string, string>) {
-  const started = await startTestApp({ QUEUE_PREFIX: `limits_${Math.random().toString(36).slice(2, 10)}`, ...overrides });
+  const prefix = `limits_${Math.random().toString(36).slice(2, 10)}`;
+  prefixes.push(prefix);
+  const started = await startTestApp({ QUEUE_PREFIX: prefix, ...overrides });
   apps.push(started.app);
   return started.base;
 }
