@@ -258,8 +258,10 @@ describe.runIf(pagesBuilt || !!process.env.CI)('pages with params answer hostile
   let admin: string;
 
   beforeAll(async () => {
-    // the built pages open their own pool from the environment
+    // the built pages open their own pool and queue from the environment (a deployment gives
+    // them the server's): this run's, or their account mails would wait under the default prefix
     process.env.DATABASE_URL = inject('databaseUrl');
+    process.env.QUEUE_PREFIX = inject('queuePrefix');
     pages = await createApp({ config: testConfig(), log: silentLog, withPages: true });
     pagesBase = `http://127.0.0.1:${await pages.listen(0, '127.0.0.1')}`;
     admin = (await new Client(pagesBase).login('admin@ocpizza.test')).cookie;
