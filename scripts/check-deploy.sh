@@ -105,6 +105,8 @@ install_try() {
   OCPIZZA_ROOT="$root" OCPIZZA_DB_NAME="$db" OCPIZZA_PSQL_ADMIN="psql -h 127.0.0.1 -U postgres" \
     deploy/install.sh --domain ocpizza.example.fr --servers 2 --first-port 3101 || { rm -rf "$root"; dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; return 1; }
   env_file="$root/etc/ocpizza/ocpizza.env"
+  # queues of its own, emptied below: this check leaves nothing under a real install's prefix
+  echo "QUEUE_PREFIX=$db" >>"$env_file"
   port=3101
   # the unit's command line with its instance, run by its user from the installed folder
   cmd="$(sed -n 's/^ExecStart=//p' "$root/etc/systemd/system/ocpizza-server@.service" | sed "s/%i/$port/g")"
@@ -124,6 +126,9 @@ install_try() {
   rm -rf "$root"
   dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
   psql -h 127.0.0.1 -U postgres -qc "DROP ROLE IF EXISTS $db" >/dev/null
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli --scan --pattern "$db:*" | xargs -r redis-cli del >/dev/null
+  fi
   return $rc
 }
 
