@@ -8,6 +8,7 @@ import { publishEvents } from '../src/lib/server/events.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, OrderView, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
+import { isJob, type JobOf, type QueueOf } from '../src/lib/server/queues.ts';
 
 /**
  * The suite places its orders from one address with the same few phones, many awaiting payment, and
@@ -544,4 +545,20 @@ export async function serviceTimes(
   );
   const { rows } = await pool.query<{ id: number }>('SELECT id FROM order_items WHERE order_id = $1 ORDER BY id', [id]);
   for (const [i, d] of done.entries()) await pool.query('UPDATE order_items SET done_at = $2::timestamptz WHERE id = $1', [rows[i].id, d === null ? null : at(d)]);
+}
+
+/**
+ * The preparation timer that will flag this order late if it is still in the oven: its shop's timer
+ * with the earliest time among those that cover its start (any state: a test checks which). Undefined
+ * when none is queued.
+ */
+export async function prepTimerOf(queue: QueueOf<'prep'>, pool: pg.Pool, orderId: string): Promise<JobOf<'prep'> | undefined> {
+  const { rows } = await pool.query<{ pizzeria_id: number; preparing_at: Date | null }>('SELECT pizzeria_id, preparing_at FROM orders WHERE id = $1', [orderId]);
+  const order = rows[0];
+  if (!order?.preparing_at) return undefined;
+  const startedBy = (j: JobOf<'prep'>) => ('startedBy' in j.data ? Date.parse(j.data.startedBy) : NaN);
+  const jobs = (await queue.getJobs(['delayed', 'waiting', 'prioritized', 'active', 'completed', 'failed'])).filter(
+    (j) => !!j && isJob(j, 'late-sweep') && j.data.pizzeriaId === order.pizzeria_id && startedBy(j) >= order.preparing_at!.getTime(),
+  );
+  return jobs.sort((a, b) => startedBy(a) - startedBy(b))[0];
 }

@@ -3,7 +3,7 @@
 // Real Postgres, Redis and BullMQ, with the workers in this process.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { seededProduct, Client, SHOPS, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
+import { seededProduct, Client, SHOPS, prepTimerOf, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
 import { useStack } from './services.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { addJob, jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
@@ -111,12 +111,11 @@ describe('when Redis comes back empty', () => {
       Promise.all([
         payments.getJob(jobId.paymentBegin(unpaid.id)),
         payments.getJob(jobId.paymentExpiry(unpaid.id)),
-        prep.getJob(jobId.prep(inOven.id)),
-        prep.getJob(jobId.prep(waiting.id)),
+        prepTimerOf(prep, stack.pool, inOven.id),
         dispatch.getJob(jobId.dispatch(waiting.id)),
       ]);
     await waitUntil(async () => {
-      const [begin, expiry, timer, , assign] = await jobs();
+      const [begin, expiry, timer, assign] = await jobs();
       return begin && expiry && timer && assign;
     }, LIVE, 'the jobs of the three orders');
 
@@ -124,7 +123,7 @@ describe('when Redis comes back empty', () => {
     // job in their hands as the keys go would write its result back into the empty Redis
     await Promise.all(workers.workers.map((w) => w.pause()));
     await deleteRedisKeys(prefix);
-    const [begin, expiry, timer, , assign] = await jobs();
+    const [begin, expiry, timer, assign] = await jobs();
     expect([begin, expiry, timer, assign]).toEqual([undefined, undefined, undefined, undefined]);
     expect(await maintenance.getJobSchedulers()).toEqual([]);
     for (const w of workers.workers) w.resume();
@@ -142,10 +141,15 @@ describe('when Redis comes back empty', () => {
     const newExpiry = (await payments.getJob(jobId.paymentExpiry(unpaid.id)))!;
     expect(newExpiry.opts.delay).toBeGreaterThan(0);
     expect(newExpiry.opts.delay).toBeLessThanOrEqual(30 * 60_000 + 1000);
-    // the oven timer keeps the time it had left, no more
-    const newTimer = (await prep.getJob(jobId.prep(inOven.id)))!;
+    // the oven timer keeps the time it had left, no more: its shop's timer for the second it falls due
+    const newTimer = (await prepTimerOf(prep, stack.pool, inOven.id))!;
+    expect(newTimer.data).toMatchObject({ pizzeriaId: SHOPS.batignolles });
     expect(newTimer.opts.delay).toBeGreaterThan(0);
-    expect(newTimer.opts.delay).toBeLessThanOrEqual(600_000);
+    // it falls due at the pizza's start plus the target, rounded up to the second
+    const startedAt = (await stack.pool.query('SELECT preparing_at FROM orders WHERE id = $1', [inOven.id])).rows[0].preparing_at.getTime();
+    const dueAt = newTimer.timestamp + newTimer.opts.delay!;
+    expect(dueAt).toBeGreaterThanOrEqual(startedAt + 600_000);
+    expect(dueAt).toBeLessThanOrEqual(startedAt + 602_000);
     expect(await dispatch.getJob(jobId.dispatch(waiting.id))).toBeTruthy();
     expect((await maintenance.getJobSchedulers()).map((s) => s.key).sort()).toEqual(Object.values(SCHEDULERS).sort());
 
@@ -157,7 +161,7 @@ describe('when Redis comes back empty', () => {
     await payAndWaitReceived(stack.base, unpaid.trackingToken, LIVE);
     expect(await track(unpaid.trackingToken)).toMatchObject({ paidCents: unpaid.total, amountDueCents: 0, payment: { status: 'authorised' } });
 
-    await (await prep.getJob(jobId.prep(inOven.id)))!.promote();
+    await (await prepTimerOf(prep, stack.pool, inOven.id))!.promote();
     await waitUntil(async () => (await track(inOven.trackingToken)).late, LIVE, 'the oven timer to fire');
     await move(kitchen, inOven.id, 'ready');
     await move(kitchen, inOven.id, 'collected');
@@ -169,37 +173,42 @@ describe('when Redis comes back empty', () => {
 
   it('a preparation timer that failed for good is retried by the reconciler, and timers still queued are left as they are', async () => {
     const { prep } = workers.queues;
-    const kitchen = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
+    const batignolles = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
+    const montmartre = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
+    // two shops, so two timers: one will fail, the other stays queued
     const failing = await place(SHOPS.batignolles, { payment: 'on_delivery' });
-    const queued = await place(SHOPS.batignolles, { payment: 'on_delivery' });
-    await move(kitchen, failing.id, 'preparing');
-    await move(kitchen, queued.id, 'preparing');
-    const timers = () => Promise.all([prep.getJob(jobId.prep(failing.id)), prep.getJob(jobId.prep(queued.id))]);
+    const queued = await place(SHOPS.montmartre, { payment: 'on_delivery' });
+    await move(batignolles, failing.id, 'preparing');
+    await move(montmartre, queued.id, 'preparing');
+    const timers = () => Promise.all([prepTimerOf(prep, stack.pool, failing.id), prepTimerOf(prep, stack.pool, queued.id)]);
     await waitUntil(async () => (await timers()).every(Boolean), LIVE, 'both oven timers');
-    const [, before] = await timers();
+    const [failingTimer, before] = await timers();
+    expect(failingTimer!.id).not.toBe(before!.id);
 
     // one timer failed for good, as BullMQ keeps such a job: out of its waiting set, in the failed one
     await Promise.all(workers.workers.map((w) => w.pause()));
     const { Redis } = await import('ioredis');
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     try {
-      await redis.zrem(prep.keys.delayed, jobId.prep(failing.id));
-      await redis.zadd(prep.keys.failed, Date.now(), jobId.prep(failing.id));
+      await redis.zrem(prep.keys.delayed, failingTimer!.id!);
+      await redis.zadd(prep.keys.failed, Date.now(), failingTimer!.id!);
     } finally {
       redis.disconnect();
     }
-    expect(await (await prep.getJob(jobId.prep(failing.id)))!.getState()).toBe('failed');
+    expect(await (await prep.getJob(failingTimer!.id!))!.getState()).toBe('failed');
 
     const report = await workers.reconcile();
     expect(report.prepTimers).toBe(1);
     const [retried, still] = await timers();
+    expect(retried!.id).toBe(failingTimer!.id);
     expect(await retried!.getState()).not.toBe('failed');
     // the timer still queued is the same job, with the same delay
+    expect(still!.id).toBe(before!.id);
     expect(await still!.getState()).toBe('delayed');
     expect([still!.timestamp, still!.opts.delay]).toEqual([before!.timestamp, before!.opts.delay]);
     for (const w of workers.workers) w.resume();
-    await move(kitchen, failing.id, 'ready');
-    await move(kitchen, queued.id, 'ready');
+    await move(batignolles, failing.id, 'ready');
+    await move(montmartre, queued.id, 'ready');
   });
 
   it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {

@@ -9,6 +9,7 @@ import {
   connectSocket,
   createShop,
   storedEvents,
+  prepTimerOf,
   subscribe,
   userId,
   waitUntil,
@@ -83,7 +84,7 @@ describe('online payment', () => {
 });
 
 describe('preparation timer', () => {
-  it('when a pizza stays in the oven past the target, the order is flagged late, live; one that is ready in time is not, and its timer is dropped', async () => {
+  it('when a pizza stays in the oven past the target, the order is flagged late, live; one that is ready in time is not, when its timer fires', async () => {
     const kitchen = await watch('kitchen.bastille@ocpizza.test', 'kitchen');
     const quick = await place(SHOPS.bastille, { fulfilment: 'pickup', address: undefined });
     const slow = await place(SHOPS.bastille, { fulfilment: 'pickup', address: undefined });
@@ -97,14 +98,9 @@ describe('preparation timer', () => {
     expect(late.order).toMatchObject({ status: 'preparing', late: true, version: 3 });
     expect((await kitchen.client.get(`/api/orders/${slow.id}`)).body).toMatchObject({ late: true, status: 'preparing' });
 
-    // the quick one: the reactor handled its move to ready and removed its timer before it ever ran
-    const readyEventId = (await storedEvents(stack.pool, quick.id)).at(-1)!.id;
-    await waitUntil(
-      async () => Number((await stack.pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0].last_event_id) >= readyEventId,
-      LIVE_TIMEOUT,
-      'the workers to handle the move to ready',
-    );
-    expect(await stack.workers.queues.prep.getJob(jobId.prep(quick.id))).toBeUndefined();
+    // the quick one: its shop's timer for its second has run, and found it out of the oven
+    const timer = (await prepTimerOf(stack.workers.queues.prep, stack.pool, quick.id))!;
+    await waitUntil(async () => (await timer.getState()) === 'completed', LIVE_TIMEOUT, "the quick order's timer to run");
     expect((await kitchen.client.get(`/api/orders/${quick.id}`)).body.late).toBe(false);
     expect((await storedEvents(stack.pool, quick.id)).map((e) => e.type)).not.toContain('order.late');
     expect(kitchen.seen.events.filter((e) => e.order.id === quick.id && e.type === 'order.late')).toEqual([]);
@@ -113,6 +109,54 @@ describe('preparation timer', () => {
     await move(kitchen.client, slow.id, 'ready');
     await move(kitchen.client, slow.id, 'collected');
     await move(kitchen.client, quick.id, 'collected');
+  });
+});
+
+describe('preparation timers shared by a shop', () => {
+  it('pizzas a shop starts together share one timer per second they fall due: each still in the oven then is flagged late, the one out of it is not, and no timer is queued per pizza', async () => {
+    const kitchen = await watch('kitchen.montparnasse@ocpizza.test', 'kitchen');
+    const orders = await Promise.all(Array.from({ length: 6 }, () => place(SHOPS.montparnasse, { fulfilment: 'pickup', address: undefined })));
+    await Promise.all(orders.map((o) => move(kitchen.client, o.id, 'preparing')));
+    const [quick, ...slow] = orders;
+    await move(kitchen.client, quick.id, 'ready');
+
+    for (const o of slow) await kitchen.seen.waitFor(isEvent(o.id, (e) => e.type === 'order.late'), LIVE_TIMEOUT);
+    const { prep } = stack.workers.queues;
+    const timers = await Promise.all(orders.map((o) => prepTimerOf(prep, stack.pool, o.id)));
+    // one timer for each second in which these pizzas fall due (start + 1 s target, rounded up)
+    const { rows } = await stack.pool.query<{ preparing_at: Date }>('SELECT preparing_at FROM orders WHERE id = ANY($1)', [orders.map((o) => o.id)]);
+    const dueSeconds = new Set(rows.map((r) => Math.ceil((r.preparing_at.getTime() + 1 + 1000) / 1000)));
+    expect(new Set(timers.map((t) => t!.id)).size).toBe(dueSeconds.size);
+    expect(dueSeconds.size).toBeLessThan(orders.length);
+    for (const o of orders) expect(await prep.getJob(jobId.prep(o.id))).toBeUndefined();
+
+    // the quick one's timer ran too, and left it on time
+    await waitUntil(async () => (await timers[0]!.getState()) === 'completed', LIVE_TIMEOUT, "the quick order's timer to run");
+    expect((await kitchen.client.get(`/api/orders/${quick.id}`)).body.late).toBe(false);
+    for (const o of slow) expect((await kitchen.client.get(`/api/orders/${o.id}`)).body).toMatchObject({ status: 'preparing', late: true });
+    for (const o of orders) {
+      if (o !== quick) await move(kitchen.client, o.id, 'ready');
+      await move(kitchen.client, o.id, 'collected');
+    }
+  });
+
+  it('a pizza taken back to the oven after its time has passed is flagged late at once', async () => {
+    const kitchen = await watch('kitchen.canal@ocpizza.test', 'kitchen');
+    const o = await place(SHOPS.canal, { fulfilment: 'pickup', address: undefined });
+    await move(kitchen.client, o.id, 'preparing');
+    await move(kitchen.client, o.id, 'ready');
+    // its timer runs and finds it out of the oven
+    const timer = (await waitUntil(() => prepTimerOf(stack.workers.queues.prep, stack.pool, o.id), LIVE_TIMEOUT, 'its timer'))!;
+    await waitUntil(async () => (await timer.getState()) === 'completed', LIVE_TIMEOUT, 'its timer to run');
+    expect((await kitchen.client.get(`/api/orders/${o.id}`)).body.late).toBe(false);
+
+    // taken back: it keeps its start, more than its second ago
+    const back = await kitchen.client.post(`/api/orders/${o.id}/recall`, {});
+    expect(back.status).toBe(200);
+    const late = await kitchen.seen.waitFor(isEvent(o.id, (e) => e.type === 'order.late'), LIVE_TIMEOUT);
+    expect(late.order).toMatchObject({ status: 'preparing', late: true });
+    await move(kitchen.client, o.id, 'ready');
+    await move(kitchen.client, o.id, 'collected');
   });
 });
 

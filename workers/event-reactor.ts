@@ -3,7 +3,7 @@ import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
 import { readCursor, saveCursor } from '../src/lib/server/events.ts';
-import { addJob, dispatchJobOptions, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { addJob, dispatchJobOptions, jobId, prepSweepFor, type Queues } from '../src/lib/server/queues.ts';
 import { stepOfEvent } from '../src/lib/server/notifications.ts';
 
 /** The reactor's place in event_cursors (the reconciler reads it too). */
@@ -17,7 +17,7 @@ export const REACTOR_CURSOR = 'workers';
 export const CURSOR_SAVE_MS = 1000;
 
 /**
- * Turns order events into jobs: a payment to take, a preparation timer to start or drop, a
+ * Turns order events into jobs: a payment to take, a preparation timer to start, a
  * delivery to assign, a message to the customer (and an order started into the stock folder). It keeps its place in event_cursors, so after a restart it reacts to every
  * event it had not handled; job ids make a repeat harmless.
  */
@@ -43,6 +43,39 @@ export async function startEventReactor(deps: {
     const ms = rows[0]?.s ? rows[0].s * 1000 : deps.prepTargetMs;
     targets.set(shop, { ms, until: Date.now() + 60_000 });
     return ms;
+  }
+
+  /**
+   * The shops' timers this reactor queued and that have not fallen due: an order started in a second
+   * whose timer is already queued adds nothing (a job added again with its id would be one more
+   * script run in Redis for each pizza started). Forgotten once due; the reconciler queues again a
+   * timer Redis lost.
+   */
+  const sweeps = new Map<string, { dueMs: number; added: Promise<unknown> }>();
+  /**
+   * An order in the oven: it is late if still there at its target time, counted from its start
+   * (a ticket taken back keeps its start; already past it, it is checked at once). An order out of
+   * the oven before then is simply not found by its timer.
+   */
+  async function startTimer(o: OrderUpdated['order'], eventId: number) {
+    const since = Date.parse(o.timestamps.preparing ?? '') || Date.now();
+    const sweep = prepSweepFor(o.pizzeriaId, since, await prepTargetMs(o.pizzeriaId));
+    if (!sweep) {
+      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prepAgain(o.id, eventId) });
+      return;
+    }
+    let queued = sweeps.get(sweep.opts.jobId);
+    if (!queued) {
+      queued = { dueMs: sweep.dueMs, added: addJob(queues.prep, 'late-sweep', sweep.data, sweep.opts) };
+      sweeps.set(sweep.opts.jobId, queued);
+      // not added (Redis away): the next order of that second, or this event handled again, tries again
+      queued.added.catch(() => sweeps.delete(sweep.opts.jobId));
+    }
+    await queued.added;
+  }
+  function forgetDueSweeps() {
+    const now = Date.now();
+    for (const [id, s] of sweeps) if (s.dueMs <= now) sweeps.delete(id);
   }
 
   /** An order out of the oven (not back from a failed delivery): its box gets a label, where the shop has a printer. */
@@ -117,19 +150,14 @@ export async function startEventReactor(deps: {
     // dropped: the next "ready" dispatches it afresh
     if (e.type === 'order.recalled' && o.status === 'preparing') {
       await queues.dispatch.remove(jobId.dispatch(o.id, o.delivery.attempts)).catch(() => 0);
-      const since = Date.parse(o.timestamps.preparing ?? '') || Date.now();
-      const delay = Math.max(0, since + (await prepTargetMs(o.pizzeriaId)) - Date.now());
-      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay });
+      await startTimer(o, e.eventId);
     }
     if (e.type !== 'order.status') return;
     if (o.status === 'preparing') {
       deps.folder?.started(o.id);
-      await addJob(queues.prep, 'late-check', { orderId: o.id }, { jobId: jobId.prep(o.id), delay: await prepTargetMs(o.pizzeriaId) });
+      await startTimer(o, e.eventId);
       // the kitchen started it: the card hold is taken now
       if (o.payment.status === 'authorised') await addJob(queues.payments, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) });
-    } else if (o.status === 'ready' || (o.status === 'cancelled' && o.timestamps.preparing)) {
-      // the order left the oven: its timer has nothing left to do
-      await queues.prep.remove(jobId.prep(o.id));
     }
     // out of the oven (not back from a failed delivery): the label for its box, once (print_jobs)
     if (wantsLabel(e) && printers.has(o.pizzeriaId)) {
@@ -190,6 +218,7 @@ export async function startEventReactor(deps: {
   }
   // a quiet spell after a batch still writes its place down within CURSOR_SAVE_MS
   const timer = setInterval(() => {
+    forgetDueSweeps();
     if (reacted !== saved && Date.now() - savedAt >= CURSOR_SAVE_MS) saveReacted().catch((err) => log.error({ err }, 'event reactor: saving its place failed'));
   }, CURSOR_SAVE_MS / 4);
   timer.unref();

@@ -7,7 +7,8 @@ import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notificati
 import { ordersWithPendingRefunds } from '../src/lib/server/refunds.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
-import { dispatchJobOptions, ensureJob, ensureJobs, jobId, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
+import type { JobsOptions } from 'bullmq';
+import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type JobData, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
 export type ReconcileReport = Record<
@@ -56,11 +57,17 @@ export async function reconcile(deps: {
     opts: { jobId: jobId.paymentExpiry(p.id, p.attempt), delay: Math.max(0, p.startedAt.getTime() + config.PAYMENT_EXPIRY_MINUTES * 60_000 - now + 1000) },
   })));
 
-  // the timer keeps the time it had left: late-check at the target, or now if already past
-  report.prepTimers += await ensureJobs(redis, queues.prep, 'late-check', (await ordersInPreparation(db)).map((o) => ({
-    data: { orderId: o.id },
-    opts: { jobId: jobId.prep(o.id), delay: Math.max(0, o.preparingAt.getTime() + (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000 - now) },
-  })));
+  // the timers keep the time they had left: their shop's timer for the second each order falls due
+  // (the one the reactor queued, found by its id), or the order's own check at once if already past
+  const sweeps = new Map<string, { data: JobData<'prep', 'late-sweep'>; opts: JobsOptions & { jobId: string } }>();
+  const overdue: string[] = [];
+  for (const o of await ordersInPreparation(db)) {
+    const sweep = prepSweepFor(o.pizzeriaId, o.preparingAt.getTime(), (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000, now);
+    if (sweep) sweeps.set(sweep.opts.jobId, sweep);
+    else overdue.push(o.id);
+  }
+  report.prepTimers += await ensureJobs(redis, queues.prep, 'late-sweep', [...sweeps.values()]);
+  report.prepTimers += await ensureJobs(redis, queues.prep, 'late-check', overdue.map((orderId) => ({ data: { orderId }, opts: { jobId: jobId.prep(orderId) } })));
 
   // orders for later to fire within a day (the job already queued is left alone; a lost one comes back)
   for (const o of await ordersToFire(db)) {

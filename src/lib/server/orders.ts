@@ -12,5 +12,5 @@ export { advanceOrder, moveLocked, type MoveBasis, type MoveOptions } from './or
 export { cancelByToken, modifyByToken } from './orders/by-customer.ts';
 export { fireOrder, ordersToFire } from './orders/fire.ts';
 export { openSlots } from './orders/slots.ts';
-export { flagLate, handOffersOn, isOnShift, ordersWaitingForDriver, setShift } from './orders/road.ts';
+export { flagLate, flagLateStartedBy, handOffersOn, isOnShift, ordersWaitingForDriver, setShift } from './orders/road.ts';
 export { expireRefusedHold, expireUnpaidOrder, onlineRefundsDue, ordersInPreparation, pendingOnlinePayments, recordRefund, refundToMake } from './orders/money.ts';

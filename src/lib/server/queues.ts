@@ -43,8 +43,13 @@ export interface JobMap {
      */
     event: { eventId: string } | { event: { id: string } };
   };
-  /** The preparation timer; and an order for later fired into the make line at its time. */
-  prep: { 'late-check': { orderId: string }; fire: { orderId: string } };
+  /**
+   * The preparation timers, and an order for later fired into the make line at its time.
+   * - `late-sweep`: one timer per shop and second: every order of the shop still in the oven, not
+   *   flagged yet, that started by `startedBy` (ISO, the database's clock) is late.
+   * - `late-check`: one order's timer (a ticket taken back to the oven, or already past its time).
+   */
+  prep: { 'late-sweep': { pizzeriaId: number; startedBy: string }; 'late-check': { orderId: string }; fire: { orderId: string } };
   dispatch: { assign: { orderId: string } };
   maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
   /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
@@ -165,7 +170,12 @@ export const jobId = {
   release: (intentId: string) => `release-${intentId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+  /** One order's preparation timer (the reconciler's, for an order already past its time). */
   prep: (orderId: string) => `prep-${orderId}`,
+  /** One order's timer again, after an event that put it back in the oven. */
+  prepAgain: (orderId: string, eventId: number) => `prep-${orderId}-e${eventId}`,
+  /** A shop's timer for the orders it started by `startedByMs` (ms since the epoch) with `targetMs` to make them. */
+  prepSweep: (pizzeriaId: number, startedByMs: number, targetMs: number) => `prep-shop${pizzeriaId}-${startedByMs}-${targetMs}`,
   fire: (orderId: string) => `fire-${orderId}`,
   notify: (orderId: string, step: string) => `notify-${orderId}-${step}`,
   /** One dispatch per trip: a delivery sent out again after a failure is a new one. */
@@ -177,6 +187,25 @@ export const jobId = {
   /** Every reset request its own job: nothing in the id tells one email from another. */
   passwordReset: () => `reset-${randomUUID()}`,
 };
+
+/**
+ * The timer of an order in the oven since `startedAtMs` (the database's clock), given `targetMs` to
+ * make it: its shop's timer for the whole second it falls due, which every order of the shop due in
+ * that second shares (a rush starts a thousand pizzas in ten minutes: one job a shop and second,
+ * not one added and removed per pizza). Null when that second is not ahead of `now`: the order
+ * needs its own check at once (a job that ran keeps its id for an hour, and would swallow a new one).
+ */
+export function prepSweepFor(pizzeriaId: number, startedAtMs: number, targetMs: number, now = Date.now()) {
+  // the database keeps microseconds, a Date only milliseconds: the order may have started up to 1 ms later
+  const dueMs = Math.ceil((startedAtMs + 1 + targetMs) / 1000) * 1000;
+  if (dueMs <= now) return null;
+  const startedBy = dueMs - targetMs;
+  return {
+    data: { pizzeriaId, startedBy: new Date(startedBy).toISOString() } satisfies JobData<'prep', 'late-sweep'>,
+    opts: { jobId: jobId.prepSweep(pizzeriaId, startedBy, targetMs), delay: dueMs - now },
+    dueMs,
+  };
+}
 
 /** A reset request's job: the email it carries leaves Redis once the job is done. */
 export const passwordResetJobOptions = (): JobsOptions & { jobId: string } => ({

@@ -98,11 +98,11 @@ export async function pendingOnlinePayments(q: Queryable): Promise<{ id: string;
 }
 
 /** Orders in the oven not yet flagged late, with when preparation started and their shop's own target (null: the chain's). */
-export async function ordersInPreparation(q: Queryable): Promise<{ id: string; preparingAt: Date; targetSeconds: number | null }[]> {
+export async function ordersInPreparation(q: Queryable): Promise<{ id: string; pizzeriaId: number; preparingAt: Date; targetSeconds: number | null }[]> {
   const { rows } = await q.query(
-    `SELECT o.id, o.preparing_at, p.prep_target_seconds FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.status = 'preparing' AND NOT o.late`,
+    `SELECT o.id, o.pizzeria_id, o.preparing_at, p.prep_target_seconds FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.status = 'preparing' AND NOT o.late`,
   );
-  return rows.map((r) => ({ id: r.id, preparingAt: r.preparing_at ?? new Date(), targetSeconds: r.prep_target_seconds }));
+  return rows.map((r) => ({ id: r.id, pizzeriaId: r.pizzeria_id, preparingAt: r.preparing_at ?? new Date(), targetSeconds: r.prep_target_seconds }));
 }
 
 /** Orders paid online with money still to give back. */

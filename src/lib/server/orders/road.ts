@@ -15,6 +15,22 @@ export async function flagLate(dbp: Db, orderId: string) {
   });
 }
 
+/**
+ * A shop's preparation timer fired: every order of `pizzeriaId` still in the oven, not flagged yet,
+ * that started by `startedBy` is flagged late, each in its own transaction (as flagLate). Returns
+ * the ids flagged.
+ */
+export async function flagLateStartedBy(dbp: Db, pizzeriaId: number, startedBy: Date): Promise<string[]> {
+  const { rows } = await dbp.query<{ id: string }>({
+    name: 'orders-due-out-of-oven',
+    text: `SELECT id FROM orders WHERE pizzeria_id = $1 AND status = 'preparing' AND NOT late AND preparing_at <= $2 ORDER BY preparing_at, id`,
+    values: [pizzeriaId, startedBy],
+  });
+  const flagged: string[] = [];
+  for (const { id } of rows) if (await flagLate(dbp, id)) flagged.push(id);
+  return flagged;
+}
+
 /** Ready deliveries with no driver (and not waiting for a manager's decision), with their trip number. */
 export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string; round: number }[]> {
   const { rows } = await q.query<{ id: string; delivery_attempts: number }>(
