@@ -3,7 +3,7 @@
 // Real Postgres, Redis and BullMQ, with the workers in this process.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { seededProduct, Client, SHOPS, prepTimerOf, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
+import { seededProduct, Client, SHOPS, createShop, prepTimerOf, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from './helpers.ts';
 import { useStack } from './services.ts';
 import { startWorkers } from '../workers/workers.ts';
 import { addJob, jobId, SCHEDULERS } from '../src/lib/server/queues.ts';
@@ -174,12 +174,14 @@ describe('when Redis comes back empty', () => {
   it('a preparation timer that failed for good is retried by the reconciler, and timers still queued are left as they are', async () => {
     const { prep } = workers.queues;
     const batignolles = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
-    const montmartre = await new Client(stack.base).login('kitchen.montmartre@ocpizza.test');
-    // two shops, so two timers: one will fail, the other stays queued
+    // two shops, so two timers: one will fail, the other stays queued (the other shop one of the
+    // test's own: the demo shops' stock is shared by the whole suite)
+    const shop = await createShop(stack.pool, 'timer-queued');
+    const other = await new Client(stack.base).login(shop.email('kitchen'));
     const failing = await place(SHOPS.batignolles, { payment: 'on_delivery' });
-    const queued = await place(SHOPS.montmartre, { payment: 'on_delivery' });
+    const queued = await place(shop.id, { payment: 'on_delivery' });
     await move(batignolles, failing.id, 'preparing');
-    await move(montmartre, queued.id, 'preparing');
+    await move(other, queued.id, 'preparing');
     const timers = () => Promise.all([prepTimerOf(prep, stack.pool, failing.id), prepTimerOf(prep, stack.pool, queued.id)]);
     await waitUntil(async () => (await timers()).every(Boolean), LIVE, 'both oven timers');
     const [failingTimer, before] = await timers();
@@ -208,7 +210,7 @@ describe('when Redis comes back empty', () => {
     expect([still!.timestamp, still!.opts.delay]).toEqual([before!.timestamp, before!.opts.delay]);
     for (const w of workers.workers) w.resume();
     await move(batignolles, failing.id, 'ready');
-    await move(montmartre, queued.id, 'ready');
+    await move(other, queued.id, 'ready');
   });
 
   it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {
