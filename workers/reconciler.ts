@@ -7,8 +7,7 @@ import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notificati
 import { ordersWithPendingRefunds } from '../src/lib/server/refunds.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
-import type { JobsOptions } from 'bullmq';
-import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type JobData, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
+import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
 export type ReconcileReport = Record<
@@ -59,7 +58,7 @@ export async function reconcile(deps: {
 
   // the timers keep the time they had left: their shop's timer for the second each order falls due
   // (the one the reactor queued, found by its id), or the order's own check at once if already past
-  const sweeps = new Map<string, { data: JobData<'prep', 'late-sweep'>; opts: JobsOptions & { jobId: string } }>();
+  const sweeps = new Map<string, NonNullable<ReturnType<typeof prepSweepFor>>>();
   const overdue: string[] = [];
   for (const o of await ordersInPreparation(db)) {
     const sweep = prepSweepFor(o.pizzeriaId, o.preparingAt.getTime(), (o.targetSeconds ?? config.PREP_TARGET_SECONDS) * 1000, now);
