@@ -173,44 +173,51 @@ describe('when Redis comes back empty', () => {
 
   it('a preparation timer that failed for good is retried by the reconciler, and timers still queued are left as they are', async () => {
     const { prep } = workers.queues;
-    const batignolles = await new Client(stack.base).login('kitchen.batignolles@ocpizza.test');
-    // two shops, so two timers: one will fail, the other stays queued (the other shop one of the
-    // test's own: the demo shops' stock is shared by the whole suite)
-    const shop = await createShop(stack.pool, 'timer-queued');
-    const other = await new Client(stack.base).login(shop.email('kitchen'));
-    const failing = await place(SHOPS.batignolles, { payment: 'on_delivery' });
-    const queued = await place(shop.id, { payment: 'on_delivery' });
-    await move(batignolles, failing.id, 'preparing');
-    await move(other, queued.id, 'preparing');
+    // two shops of the test's own, so two timers: one will fail, the other stays queued. (Not a demo
+    // shop: a shop's pizzas started in one second share its timer, and the test above ran Batignolles'
+    // timer early; an order started there in the same second found that finished timer as its own.)
+    const shopA = await createShop(stack.pool, 'timer-failing');
+    const shopB = await createShop(stack.pool, 'timer-queued');
+    const kitchenA = await new Client(stack.base).login(shopA.email('kitchen'));
+    const kitchenB = await new Client(stack.base).login(shopB.email('kitchen'));
+    const failing = await place(shopA.id, { payment: 'on_delivery' });
+    const queued = await place(shopB.id, { payment: 'on_delivery' });
+    await move(kitchenA, failing.id, 'preparing');
+    await move(kitchenB, queued.id, 'preparing');
     const timers = () => Promise.all([prepTimerOf(prep, stack.pool, failing.id), prepTimerOf(prep, stack.pool, queued.id)]);
     await waitUntil(async () => (await timers()).every(Boolean), LIVE, 'both oven timers');
     const [failingTimer, before] = await timers();
     expect(failingTimer!.id).not.toBe(before!.id);
 
     // one timer failed for good, as BullMQ keeps such a job: out of its waiting set, in the failed one
+    expect(await failingTimer!.getState()).toBe('delayed');
     await Promise.all(workers.workers.map((w) => w.pause()));
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    // the workers run again whatever happens here: held, they would fail the tests after this one too
     try {
-      await redis.zrem(prep.keys.delayed, failingTimer!.id!);
-      await redis.zadd(prep.keys.failed, Date.now(), failingTimer!.id!);
-    } finally {
-      redis.disconnect();
-    }
-    expect(await (await prep.getJob(failingTimer!.id!))!.getState()).toBe('failed');
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      try {
+        await redis.zrem(prep.keys.delayed, failingTimer!.id!);
+        await redis.zadd(prep.keys.failed, Date.now(), failingTimer!.id!);
+      } finally {
+        redis.disconnect();
+      }
+      expect(await (await prep.getJob(failingTimer!.id!))!.getState()).toBe('failed');
 
-    const report = await workers.reconcile();
-    expect(report.prepTimers).toBe(1);
-    const [retried, still] = await timers();
-    expect(retried!.id).toBe(failingTimer!.id);
-    expect(await retried!.getState()).not.toBe('failed');
-    // the timer still queued is the same job, with the same delay
-    expect(still!.id).toBe(before!.id);
-    expect(await still!.getState()).toBe('delayed');
-    expect([still!.timestamp, still!.opts.delay]).toEqual([before!.timestamp, before!.opts.delay]);
-    for (const w of workers.workers) w.resume();
-    await move(batignolles, failing.id, 'ready');
-    await move(other, queued.id, 'ready');
+      const report = await workers.reconcile();
+      expect(report.prepTimers).toBe(1);
+      const [retried, still] = await timers();
+      expect(retried!.id).toBe(failingTimer!.id);
+      expect(await retried!.getState()).not.toBe('failed');
+      // the timer still queued is the same job, with the same delay
+      expect(still!.id).toBe(before!.id);
+      expect(await still!.getState()).toBe('delayed');
+      expect([still!.timestamp, still!.opts.delay]).toEqual([before!.timestamp, before!.opts.delay]);
+    } finally {
+      for (const w of workers.workers) w.resume();
+    }
+    await move(kitchenA, failing.id, 'ready');
+    await move(kitchenB, queued.id, 'ready');
   });
 
   it('a payment the demo page took, whose job Redis lost, is honoured when the expiry comes before the reconciler: the order is paid, not cancelled', async () => {
