@@ -128,6 +128,8 @@ describe('customer notifications', () => {
     expect(received.subject).toBe(`Commande n°${r.body.number} reçue · ${await shopName(shop.id)}`);
     expect(received.text).toMatch(/a bien reçu votre commande n°\d+ \(21,00\s€\)/);
     await waitUntil(() => textsTo('+33622334455').length >= 1, LIVE, 'the text after the gateway came back');
+    // the first try, the workers' own, failed: its job retried it
+    expect(await stack.workers.queues.notifications.getJob(jobId.notify(r.body.id, 'received'))).toBeDefined();
 
     expect((await new Client(stack.base).post(`/api/track/${r.body.trackingToken}/cancel`)).status).toBe(200);
     const cancelled = (await waitMails(email, 2) as ParsedMail[])[1];
@@ -167,6 +169,9 @@ describe('customer notifications', () => {
       expect.stringMatching(/^OC Pizza\s: commande n°\d+ reçue par/), expect.stringMatching(/est prête à retirer chez/),
     ]);
     expect(await sent(r.body.id)).toEqual(['received/sms/sent', 'ready/sms/sent']);
+    // the workers sent both themselves, without a job in the queue (workers/message-sender.ts)
+    const jobs = await Promise.all(['received', 'ready'].map((step) => stack.workers.queues.notifications.getJob(jobId.notify(r.body.id, step))));
+    expect(jobs).toEqual([undefined, undefined]);
   });
 
   it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {

@@ -5,6 +5,7 @@ import { EventFollower } from '../src/lib/server/event-follower.ts';
 import { readCursor, saveCursor } from '../src/lib/server/events.ts';
 import { addJob, dispatchJobOptions, jobId, prepSweepFor, type Queues } from '../src/lib/server/queues.ts';
 import { stepOfEvent } from '../src/lib/server/notifications.ts';
+import type { MessageSender } from './message-sender.ts';
 
 /** The reactor's place in event_cursors (the reconciler reads it too). */
 export const REACTOR_CURSOR = 'workers';
@@ -18,7 +19,8 @@ export const CURSOR_SAVE_MS = 1000;
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start, a
- * delivery to assign, a message to the customer (and an order started into the stock folder). It keeps its place in event_cursors, so after a restart it reacts to every
+ * delivery to assign, a message to the customer (a text sent at once: message-sender.ts; and an
+ * order started into the stock folder). It keeps its place in event_cursors, so after a restart it reacts to every
  * event it had not handled; job ids make a repeat harmless.
  */
 export async function startEventReactor(deps: {
@@ -31,6 +33,8 @@ export async function startEventReactor(deps: {
   paymentExpiryMs: number;
   /** Told of each order the kitchen starts: its reservation is folded into the stock soon after. */
   folder?: { started(orderId: string): void };
+  /** Sends the customer's texts itself (message-sender.ts); without it every step is a notifications job. */
+  messages?: Pick<MessageSender, 'send'>;
 }) {
   const { db, queues, log } = deps;
   const startAfter = await readCursor(db, REACTOR_CURSOR);
@@ -96,7 +100,10 @@ export async function startEventReactor(deps: {
     const o = e.order;
     // the customer hears of the steps that matter to them, once each (the job id, then the database)
     const step = stepOfEvent(e.type, o);
-    if (step) await addJob(queues.notifications, 'send', { orderId: o.id, step }, { jobId: jobId.notify(o.id, step) });
+    if (step) {
+      if (deps.messages) await deps.messages.send(o.id, step);
+      else await addJob(queues.notifications, 'send', { orderId: o.id, step }, { jobId: jobId.notify(o.id, step) });
+    }
     // a new order, or one changed while its payment was pending: ask for the (new) total, and give up after the expiry
     if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
       const attempt = o.payment.attempt ?? 1;

@@ -18,6 +18,8 @@ import { startAccountsWorker } from './accounts.worker.ts';
 import { startPrintingWorker } from './printing.worker.ts';
 import { createMailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
+import type { NotificationDeps } from '../src/lib/server/notifications.ts';
+import { createMessageSender } from './message-sender.ts';
 import { addJob, connectionFor, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { DELAYS_EVERY_MS, lateToTell } from '../src/lib/server/kitchen/delays.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
@@ -70,6 +72,16 @@ export async function startWorkers(
   jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
+  // what telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts)
+  const notify: NotificationDeps = {
+    db: bookkeeping,
+    mailer,
+    sms: smsProviderFrom(config, log.child({ worker: 'notifications' })),
+    origin: config.publicOrigin,
+    eta: config.eta,
+    mode: config.DELIVERY_MODE,
+    limits: { perDestination: config.MESSAGES_PER_DESTINATION_PER_HOUR, perClient: config.MESSAGES_PER_CLIENT_PER_HOUR },
+  };
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
     startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
@@ -90,18 +102,7 @@ export async function startWorkers(
       log: log.child({ worker: 'dispatch' }),
     }),
     startMaintenanceWorker({ db, config, connection, prefix, log: log.child({ worker: 'maintenance' }) }),
-    startNotificationsWorker({
-      db: bookkeeping,
-      connection,
-      prefix,
-      mailer,
-      sms: smsProviderFrom(config, log.child({ worker: 'notifications' })),
-      origin: config.publicOrigin,
-      eta: config.eta,
-      mode: config.DELIVERY_MODE,
-      limits: { perDestination: config.MESSAGES_PER_DESTINATION_PER_HOUR, perClient: config.MESSAGES_PER_CLIENT_PER_HOUR },
-      log: log.child({ worker: 'notifications' }),
-    }),
+    startNotificationsWorker({ ...notify, connection, prefix, log: log.child({ worker: 'notifications' }) }),
     startAccountsWorker({
       db,
       connection,
@@ -122,6 +123,7 @@ export async function startWorkers(
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
   const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
+  const messages = createMessageSender({ notify, queues, log: log.child({ worker: 'notifications' }) });
   const reactor = await startEventReactor({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -131,6 +133,7 @@ export async function startWorkers(
     dispatchRetryMs: config.DISPATCH_RETRY_MS,
     paymentExpiryMs: config.PAYMENT_EXPIRY_MINUTES * 60_000,
     folder,
+    messages,
   });
   const reconcileLog = log.child({ module: 'reconciler' });
   let reconciling: Promise<unknown> | null = null;
@@ -176,6 +179,8 @@ export async function startWorkers(
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciling, fold]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
+      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
+      await messages.close(timeoutMs);
       // what was started last is folded now (or by the next sweep, when Postgres is away)
       await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       // worker.close() waits for active jobs without a limit: force after the timeout

@@ -78,12 +78,33 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 /** Text for HTML, in an element or an attribute. */
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
+/** A step's messages: `refunded-<cents>` (what was refunded so far), `delayed-<minutes>` (how late the shop's plan expects it). */
+const stepKey = (step: string) =>
+  step.startsWith('refund-') ? 'refund' : step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
+
+/**
+ * Whether a step has a text message: then it always has something to send (every order has a phone),
+ * so its claim is always written once it is handled (the reconciler's stepsNeverClaimed relies on it).
+ */
+export const sendsAText = (step: string) => SMS_STEPS.has(stepKey(step));
+
+/** What telling a customer needs: the database, the mail and text senders, the links and the road. */
+export interface NotificationDeps {
+  db: Db;
+  mailer: Mailer;
+  sms: SmsProvider;
+  origin: string;
+  eta: EtaSettings;
+  mode: TravelMode;
+  log?: Pick<Logger, 'warn'>;
+  limits?: MessageLimits;
+}
+
 /** The email and the text message of a step, in the customer's language. */
 export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx: { origin: string; eta: EtaSettings; mode: TravelMode }) {
   const { t, price, dateTime } = createI18n(o.lang);
   const link = `${ctx.origin}/track/${o.token}`;
-  // `refunded-<cents>`: what was refunded so far; `delayed-<minutes>`: how late the shop's plan expects it
-  const key = step.startsWith('refund-') ? 'refund' : step.startsWith('refunded') ? 'refunded' : step.startsWith('delayed') ? 'delayed' : step;
+  const key = stepKey(step);
   const minutes = o.from && o.to ? Math.max(1, Math.round(travelMinutes(distanceM(o.from, o.to), ctx.mode, ctx.eta))) : null;
   // what happens to the money of a cancelled order: given back, a hold let go, or nothing was taken
   const money =
@@ -216,7 +237,7 @@ async function markLimited(db: Db, orderId: string, step: string, channel: 'emai
  * gateway refuses for good (a bad number) is recorded and not retried.
  */
 export async function notifyCustomer(
-  deps: { db: Db; mailer: Mailer; sms: SmsProvider; origin: string; eta: EtaSettings; mode: TravelMode; log?: Pick<Logger, 'warn'>; limits?: MessageLimits },
+  deps: NotificationDeps,
   orderId: string,
   step: NotificationStep,
 ): Promise<{ email: 'sent' | 'already' | 'limited' | 'none'; sms: 'sent' | 'already' | 'refused' | 'limited' | 'none' }> {
