@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   seededProduct,
+  silentLog,
   Client,
   addressFor,
   assignDriver,
@@ -17,6 +18,8 @@ import {
 import type { ParsedMail } from 'mailparser';
 import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
+import { createMessageSender } from '../workers/message-sender.ts';
+import { randomUUID } from 'node:crypto';
 import { notifyCustomer } from '../src/lib/server/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 
@@ -172,6 +175,22 @@ describe('customer notifications', () => {
     // the workers sent both themselves, without a job in the queue (workers/message-sender.ts)
     const jobs = await Promise.all(['received', 'ready'].map((step) => stack.workers.queues.notifications.getJob(jobId.notify(r.body.id, step))));
     expect(jobs).toEqual([undefined, undefined]);
+  });
+
+  it('the workers send texts themselves, a few at a time; what cannot wait its turn goes to the queue', async () => {
+    const [sent, waits, queued] = [randomUUID(), randomUUID(), randomUUID()];
+    const deps = { db: stack.pool, mailer: { async send() {}, close() {} }, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    const sender = createMessageSender({ notify: deps, queues: stack.workers.queues, log: silentLog, maxInFlight: 1, maxWaiting: 1 });
+    await sender.send(sent, 'ready');
+    await sender.send(waits, 'ready');
+    await sender.send(queued, 'ready');
+    expect([sender.inFlight, sender.waiting]).toEqual([1, 1]);
+    // an email-only step always goes to the queue (its job id keeps the reconciler from queueing it again)
+    await sender.send(queued, 'collected');
+    await sender.close(5000);
+    expect([sender.inFlight, sender.waiting]).toEqual([0, 0]);
+    const jobs = async (id: string) => (await Promise.all(['ready', 'collected'].map((step) => stack.workers.queues.notifications.getJob(jobId.notify(id, step))))).map(Boolean);
+    expect([await jobs(sent), await jobs(waits), await jobs(queued)]).toEqual([[false, false], [false, false], [true, true]]);
   });
 
   it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {

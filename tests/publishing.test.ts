@@ -51,7 +51,7 @@ async function publishesWith(db: pg.Pool): Promise<string[][]> {
   return publishes;
 }
 
-async function follow(name: string, publish: 'now' | 'backup' | false) {
+async function follow(name: string, publish: 'now' | 'backup' | false, gatherMs?: number) {
   const seen: { event: OrderUpdated; at: number }[] = [];
   const db = testPool();
   followerPools.push(db);
@@ -61,6 +61,7 @@ async function follow(name: string, publish: 'now' | 'backup' | false) {
     name,
     startAfter: await newestId(),
     publish,
+    gatherMs,
     onEvents: (events) => {
       for (const event of events) seen.push({ event, at: Date.now() });
     },
@@ -109,6 +110,21 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 }
 
 describe('publishing order events', () => {
+  it('a follower that gathers what publishes announce (the workers) still gets every event after a gathering found nothing left to read', async () => {
+    const hub = await follow('test-hub', 'now');
+    const workers = await follow('test-workers', 'backup', 300);
+    const first = await place();
+    await until('the hub to deliver it', () => hub.find((s) => s.event.order.id === first.order.id));
+    // the workers read it before their gathering ends (as a publish of their own would hand it)
+    await followers[1].drain({ read: true });
+    expect(workers.map((s) => s.event.order.id)).toContain(first.order.id);
+    // their gathering ends with nothing left to read; the next event still reaches them
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await place();
+    await until('the workers to deliver the next one', () => workers.find((s) => s.event.order.id === second.order.id), 3000);
+    expect(workers.filter((s) => s.event.order.id === first.order.id)).toHaveLength(1);
+  });
+
   it('a change committed with no publisher running waits in the inbox, unseen, and is not lost', async () => {
     const reader = await follow('test-reader', false);
     const placed = await place();

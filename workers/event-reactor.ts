@@ -16,6 +16,8 @@ export const REACTOR_CURSOR = 'workers';
  * its save.
  */
 export const CURSOR_SAVE_MS = 1000;
+/** How long the reactor gathers the events publishes announce before reading them (EventFollower's gatherMs). */
+export const REACT_GATHER_MS = 100;
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start, a
@@ -188,6 +190,9 @@ export async function startEventReactor(deps: {
     startAfter,
     // the hubs publish as events commit; the workers only pick up what none did (no hub running)
     publish: 'backup',
+    // what the hubs publish is read a tenth of a second at a time: a job a little later is nothing
+    // to a customer, and a read per move was a rush's busiest work of the workers (REACT_GATHER_MS)
+    gatherMs: REACT_GATHER_MS,
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       // one order's events in their order; different orders' at once (a rush's batch is hundreds)

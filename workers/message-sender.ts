@@ -3,6 +3,10 @@
 // (its add, its run and its finish, three scripts in Redis and their events, and the worker's round
 // trips to Redis) cost more than the message itself (measured in docs/benchmarks.md).
 //
+// At most DIRECT_IN_FLIGHT are on their way at once (the reactor reads a tenth of a second of events
+// at a time: a rush hands over twenty texts together); the rest wait their turn here, up to
+// DIRECT_WAITING, past which a text takes its job as before.
+//
 // What keeps it once and never lost is unchanged, and is Postgres': each message is claimed in
 // customer_notifications before it leaves (notifyCustomer). A send that fails is handed to the
 // notifications queue under the job id the reactor used to give it (its retries, its backoff); a
@@ -15,26 +19,37 @@ import type { Logger } from 'pino';
 import { notifyCustomer, sendsAText, type NotificationDeps, type NotificationStep } from '../src/lib/server/notifications.ts';
 import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
 
-/** At most this many messages on their way at once; past it, a message takes the queue as before. */
+/** At most this many messages on their way at once (a mail server takes a connection for each). */
 export const DIRECT_IN_FLIGHT = 10;
+/** At most this many waiting for their turn; past it, a message takes the queue as before. */
+export const DIRECT_WAITING = 1000;
 /** A text that failed is tried again by its job this much later (the queue's first backoff). */
 const RETRY_AFTER_MS = 1000;
 
 export interface MessageSender {
-  /** Hands a step's messages on: sent now when it has a text and room, else queued; resolves once handed on, not once sent. */
+  /** Hands a step's messages on: to send here when it has a text, else (or when too many wait) to the queue; resolves once handed on, not once sent. */
   send(orderId: string, step: NotificationStep): Promise<void>;
-  /** How many are on their way now. */
+  /** How many are on their way now, and how many wait for their turn. */
   readonly inFlight: number;
-  /** Waits for the messages on their way (at most `timeoutMs`: a message not claimed by then is the reconciler's). */
+  readonly waiting: number;
+  /** Sends what waits, and waits for what is on its way, for at most `timeoutMs`; what is left then is queued (or, failing that, the reconciler's). */
   close(timeoutMs: number): Promise<void>;
 }
 
-export function createMessageSender(deps: { notify: NotificationDeps; queues: Queues; log: Logger; maxInFlight?: number }): MessageSender {
+export function createMessageSender(deps: { notify: NotificationDeps; queues: Queues; log: Logger; maxInFlight?: number; maxWaiting?: number }): MessageSender {
   const { queues, log } = deps;
-  const max = deps.maxInFlight ?? DIRECT_IN_FLIGHT;
+  const maxInFlight = deps.maxInFlight ?? DIRECT_IN_FLIGHT;
+  const maxWaiting = deps.maxWaiting ?? DIRECT_WAITING;
   const sending = new Set<Promise<void>>();
+  const waiting: { orderId: string; step: NotificationStep }[] = [];
+  let closed = false;
   const queue = (orderId: string, step: string, delay = 0) =>
     addJob(queues.notifications, 'send', { orderId, step }, { jobId: jobId.notify(orderId, step), delay });
+  const queueOrLog = (orderId: string, step: string, delay = 0) =>
+    queue(orderId, step, delay).then(
+      () => undefined,
+      (err) => log.error({ orderId, step, err: (err as Error).message }, 'message neither sent nor queued: the reconciler will queue it'),
+    );
 
   function sendNow(orderId: string, step: NotificationStep) {
     const run = notifyCustomer({ ...deps.notify, log }, orderId, step).then(
@@ -43,28 +58,44 @@ export function createMessageSender(deps: { notify: NotificationDeps; queues: Qu
       // is not sent twice: notifyCustomer)
       (err) => {
         log.debug({ orderId, step, err: (err as Error).message }, 'message not sent at once: queued for a retry');
-        return queue(orderId, step, RETRY_AFTER_MS).then(
-          () => undefined,
-          (qerr) => log.error({ orderId, step, err: (qerr as Error).message }, 'message neither sent nor queued: the reconciler will queue it'),
-        );
+        return queueOrLog(orderId, step, RETRY_AFTER_MS);
       },
     );
-    const tracked = run.finally(() => sending.delete(tracked));
+    const tracked = run.finally(() => {
+      sending.delete(tracked);
+      pump();
+    });
     sending.add(tracked);
+  }
+  function pump() {
+    while (!closed && sending.size < maxInFlight && waiting.length) {
+      const next = waiting.shift()!;
+      sendNow(next.orderId, next.step);
+    }
   }
 
   return {
     async send(orderId, step) {
-      if (sendsAText(step) && sending.size < max) return sendNow(orderId, step);
-      await queue(orderId, step);
+      if (closed || !sendsAText(step) || waiting.length >= maxWaiting) return queue(orderId, step).then(() => undefined);
+      waiting.push({ orderId, step });
+      pump();
     },
     get inFlight() {
       return sending.size;
     },
+    get waiting() {
+      return waiting.length;
+    },
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
+      const until = Date.now() + timeoutMs;
+      while ((sending.size || waiting.length) && Date.now() < until) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.race([...sending]), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))))]);
+        clearTimeout(timer);
+      }
+      closed = true;
+      // not sent in time: their jobs send them (the reconciler, should Redis be away too)
+      await Promise.all(waiting.splice(0).map((m) => queueOrLog(m.orderId, m.step)));
     },
   };
 }

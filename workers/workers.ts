@@ -150,21 +150,23 @@ export async function startWorkers(
     timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
     timer.unref();
   }
-  // the sweep: one at a time, in small transactions with a pause between them
+  // the sweep: one at a time, in small transactions with a pause between them; a third of a minute
+  // after the reconciler's runs, and the late notices two thirds: each is a burst of reads over the
+  // whole evening, and all three in the same second were a stall every minute of a rush
   let fold: Promise<unknown> | null = null;
   let closing = false;
-  const folding = setInterval(() => {
+  const folding = everyFrom(STOCK_SWEEP_EVERY_MS / 3, STOCK_SWEEP_EVERY_MS, () => {
     fold ??= foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing })
       .catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly'))
       .finally(() => (fold = null));
-  }, STOCK_SWEEP_EVERY_MS);
-  folding.unref();
+  });
   // customers told once, before it is, that their order will be late (the shops' plans say so)
   const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
   const delays = config.LATE_NOTICES
-    ? setInterval(() => void tellDelays({ db, positions, queues, road }).catch((err) => log.warn({ err }, 'late forecasts failed, trying again shortly')), DELAYS_EVERY_MS)
+    ? everyFrom((2 * DELAYS_EVERY_MS) / 3, DELAYS_EVERY_MS, () =>
+        void tellDelays({ db, positions, queues, road }).catch((err) => log.warn({ err }, 'late forecasts failed, trying again shortly')),
+      )
     : undefined;
-  delays?.unref();
   return {
     queues,
     workers,
@@ -173,8 +175,8 @@ export async function startWorkers(
     reconcile: () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false }),
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
-      clearInterval(folding);
-      clearInterval(delays);
+      folding.stop();
+      delays?.stop();
       closing = true;
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciling, fold]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
@@ -194,6 +196,23 @@ export async function startWorkers(
       redis.disconnect();
       jobsRedis.disconnect();
       await Promise.all([db.end(), bookkeeping.end()]);
+    },
+  };
+}
+
+/** Runs `f` first `offsetMs` from now, then every `everyMs`; neither timer keeps the process alive. */
+function everyFrom(offsetMs: number, everyMs: number, f: () => void) {
+  let interval: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    f();
+    interval = setInterval(f, everyMs);
+    interval.unref();
+  }, offsetMs);
+  first.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(interval);
     },
   };
 }

@@ -32,6 +32,12 @@ export interface FollowerOptions {
    * PUBLISH_SWEEP_MS, what has waited in the inbox that long), or false.
    */
   publish?: 'now' | 'backup' | false;
+  /**
+   * A follower in no hurry (the workers) gathers what publishes announce for up to this long and
+   * reads it in one go: in a rush every move's publish announces itself, and a read for each
+   * (a round trip, a wake-up of this process and of Postgres) was most of the workers' reading.
+   */
+  gatherMs?: number;
 }
 
 /**
@@ -52,6 +58,7 @@ export class EventFollower {
   private closed = false;
   private readonly publishes: boolean;
   private backupTimer: NodeJS.Timeout | null = null;
+  private gatherTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   /** The newest event id a publish announced (here or by another process). */
   private heard = 0;
@@ -73,6 +80,13 @@ export class EventFollower {
         if (!Number.isFinite(newest)) return void this.drain({ read: true });
         if (newest <= this.last) return;
         this.heard = Math.max(this.heard, newest);
+        if (opts.gatherMs) {
+          this.gatherTimer ??= setTimeout(() => {
+            this.gatherTimer = null;
+            void this.drain({});
+          }, opts.gatherMs);
+          return;
+        }
         void this.drain({});
         return;
       }
@@ -127,6 +141,10 @@ export class EventFollower {
       return this.draining;
     }
     this.draining = (async () => {
+      // a cycle with nothing to do would otherwise run to its end (the `finally` below clearing
+      // `draining`) before `draining` is even set, and leave it set for good: no cycle would ever
+      // run again (a gathering follower's timer that fires after its events came by another cycle)
+      await null;
       try {
         do {
           this.again = false;
@@ -219,6 +237,7 @@ export class EventFollower {
   async close(): Promise<void> {
     this.closed = true;
     if (this.backupTimer) clearTimeout(this.backupTimer);
+    if (this.gatherTimer) clearTimeout(this.gatherTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.draining?.catch(() => {});
     await this.listener.close().catch(() => {});
