@@ -194,6 +194,36 @@ describe('when Redis comes back empty at the worst moment', () => {
     expect(emails.map(received)).toEqual([1, 1, 1]);
   });
 
+  it('a text the workers never claimed (they stopped before sending it) is queued by the reconciler once it is older than a claim lease, and sent once', async () => {
+    const shop = await createShop(stack.pool, 'lost-text');
+    const r = await new Client(stack.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Ana', phone: '0611223355' },
+      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const orderId = r.body.id as string;
+    const claims = async () => (await stack.pool.query(`SELECT channel, status FROM customer_notifications WHERE order_id = $1 AND step = 'received'`, [orderId])).rows;
+    await waitUntil(async () => (await claims()).length === 1, LIVE, 'the text sent by the workers');
+    await waitUntil(async () => {
+      const { rows } = await stack.pool.query(`SELECT (SELECT last_event_id FROM event_cursors WHERE name = 'workers') >= (SELECT max(id) FROM order_events WHERE order_id = $1) AS past`, [orderId]);
+      return rows[0].past;
+    }, LIVE, 'the reactor past the order');
+    // as if the workers had stopped between the event and the claim: no claim, no job
+    await stack.pool.query(`DELETE FROM customer_notifications WHERE order_id = $1`, [orderId]);
+    expect(await stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'received'))).toBeUndefined();
+    // a minute later it may still be waiting its turn in the workers: left alone
+    await stack.pool.query(`UPDATE order_events SET created_at = now() - interval '1 minute' WHERE order_id = $1`, [orderId]);
+    await stack.workers.reconcile();
+    expect(await stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'received'))).toBeUndefined();
+    // past a claim's lease (two minutes) it is lost: queued, and sent, once
+    await stack.pool.query(`UPDATE order_events SET created_at = now() - interval '3 minutes' WHERE order_id = $1`, [orderId]);
+    expect((await stack.workers.reconcile()).messages).toBeGreaterThanOrEqual(1);
+    await waitUntil(async () => (await claims()).some((c) => c.status === 'sent'), LIVE, 'the text sent by its job');
+    expect(await claims()).toEqual([{ channel: 'sms', status: 'sent' }]);
+    const job = await stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'received'));
+    await waitUntil(async () => (await job!.getState()) === 'completed', LIVE, 'the job done');
+  });
+
   it('a message whose job Redis lost before any run took it is sent once the reconciler runs, once', async () => {
     // "collected" goes by email only, so it still goes through the queue (texts leave at once:
     // workers/message-sender.ts; their loss, a stop before the claim, is the same step never claimed)

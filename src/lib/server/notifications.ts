@@ -336,21 +336,25 @@ export async function messagesNotSent(db: Db): Promise<{ orderId: string; step: 
 }
 
 /**
- * Steps the workers' reactor already turned into a job (events up to its cursor) in the last hour
- * and that no run ever claimed: their job was lost before it ran. The hour matches how long a done
- * job stays in Redis, so a step that has nothing to send (no email, a step without a text) is not
- * queued again and again; a job queued meanwhile keeps its id, so nothing is sent twice.
+ * Steps the workers' reactor already handled (events up to its cursor) in the last hour and that
+ * no run ever claimed: their job was lost before it ran, or the workers stopped before sending a
+ * text of their own (a text counts as lost once older than a claim's lease: until then it may be
+ * waiting its turn in the workers, workers/message-sender.ts). The hour matches how long a done job
+ * stays in Redis, so a step that has nothing to send (no email, a step without a text) is not
+ * queued again and again; a job queued meanwhile keeps its id, and the claim decides, so nothing is
+ * sent twice.
  */
 export async function stepsNeverClaimed(db: Db, reactorCursor: number): Promise<{ orderId: string; step: NotificationStep }[]> {
   // walked back from the cursor a page at a time, until a page holds nothing of the last hour: the
   // hot table keeps months of events, and this runs every minute
-  const rows: { order_id: string; type: string; status: string; fulfilment: string; refunded: number | null }[] = [];
+  const rows: { order_id: string; type: string; waiting: boolean; status: string; fulfilment: string; refunded: number | null }[] = [];
   for (let below = reactorCursor + 1; ; ) {
     const { rows: page } = await db.query(
-      `SELECT e.id, e.order_id, e.type, e.created_at > now() - interval '1 hour' AS recent, e.payload->>'status' AS status,
+      `SELECT e.id, e.order_id, e.type, e.created_at > now() - interval '1 hour' AS recent,
+              e.created_at > now() - make_interval(secs => $2) AS waiting, e.payload->>'status' AS status,
               e.payload->>'fulfilment' AS fulfilment, (e.payload->>'refundedCents')::int AS refunded
        FROM order_events e WHERE e.id < $1 ORDER BY e.id DESC LIMIT 500`,
-      [below],
+      [below, CLAIM_LEASE_SECONDS],
     );
     const recent = page.filter((r) => r.recent);
     rows.push(...recent.filter((r) => ['order.placed', 'order.status', 'order.refunded', 'order.refund_made'].includes(r.type)));
@@ -360,7 +364,9 @@ export async function stepsNeverClaimed(db: Db, reactorCursor: number): Promise<
   const steps = new Map<string, { orderId: string; step: NotificationStep }>();
   for (const r of rows) {
     const step = stepOfEvent(r.type, { status: r.status, fulfilment: r.fulfilment, refundedCents: r.refunded ?? 0 });
-    if (step) steps.set(`${r.order_id} ${step}`, { orderId: r.order_id, step });
+    // a text the workers send themselves may still be waiting its turn there, unclaimed (in a rush,
+    // up to a thousand of them): it is lost only once it has waited longer than a claim's lease
+    if (step && !(r.waiting && sendsAText(step))) steps.set(`${r.order_id} ${step}`, { orderId: r.order_id, step });
   }
   if (!steps.size) return [];
   const { rows: claimed } = await db.query(`SELECT DISTINCT order_id, step FROM customer_notifications WHERE order_id = ANY($1)`, [[...new Set([...steps.values()].map((s) => s.orderId))]]);
