@@ -237,7 +237,7 @@ describe('when Redis comes back empty at the worst moment', () => {
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const orderId = r.body.id as string;
-    const [kitchen, counter] = await Promise.all(['kitchen', 'counter'].map((role) => new Client(stack.base).login(shop.email(role))));
+    const [kitchen, counter] = await Promise.all((['kitchen', 'counter'] as const).map((role) => new Client(stack.base).login(shop.email(role))));
     await move(kitchen, orderId, 'preparing');
     await move(kitchen, orderId, 'ready');
     await emptyRedis(async () => {
