@@ -35,8 +35,8 @@ export async function startEventReactor(deps: {
   paymentExpiryMs: number;
   /** Told of each order the kitchen starts: its reservation is folded into the stock soon after. */
   folder?: { started(orderId: string): void };
-  /** Sends the customer's texts itself (message-sender.ts); without it every step is a notifications job. */
-  messages?: Pick<MessageSender, 'send'>;
+  /** Hands each step to the customer on: a text sent by the workers themselves, an email-only step as its job (message-sender.ts). */
+  messages: Pick<MessageSender, 'send'>;
 }) {
   const { db, queues, log } = deps;
   const startAfter = await readCursor(db, REACTOR_CURSOR);
@@ -102,10 +102,7 @@ export async function startEventReactor(deps: {
     const o = e.order;
     // the customer hears of the steps that matter to them, once each (the job id, then the database)
     const step = stepOfEvent(e.type, o);
-    if (step) {
-      if (deps.messages) await deps.messages.send(o.id, step);
-      else await addJob(queues.notifications, 'send', { orderId: o.id, step }, { jobId: jobId.notify(o.id, step) });
-    }
+    if (step) await deps.messages.send(o.id, step);
     // a new order, or one changed while its payment was pending: ask for the (new) total, and give up after the expiry
     if ((e.type === 'order.placed' || e.type === 'order.modified') && o.status === 'pending_payment' && o.payment.method === 'online') {
       const attempt = o.payment.attempt ?? 1;
