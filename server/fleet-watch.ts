@@ -205,7 +205,7 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     /** A tracking page just subscribed: it hears at once when its order is expected, then as the plan moves. */
     async track(socket: HubSocket, orderId: string) {
       await unlessClosed(async () => {
-        const { rows } = await db.query<{ pizzeria_id: number }>('SELECT pizzeria_id FROM orders WHERE id = $1', [orderId]);
+        const { rows } = await db.query<{ pizzeria_id: number }>({ name: 'order-shop', text: 'SELECT pizzeria_id FROM orders WHERE id = $1', values: [orderId] });
         if (!rows[0]) return;
         tracked.set(orderId, rows[0].pizzeria_id);
         const { fires } = await eveningOf(rows[0].pizzeria_id, PLAN_FRESH_MS);

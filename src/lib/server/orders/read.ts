@@ -20,7 +20,8 @@ export async function getOrder(q: Queryable, id: string): Promise<OrderView | nu
 
 export async function getOrderIdByToken(q: Queryable, token: string): Promise<string | null> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return null;
-  const { rows } = await q.query<{ id: string }>('SELECT id FROM orders WHERE tracking_token = $1', [token]);
+  // named: planned once per connection (every tracking page, its socket and its requests ask this)
+  const { rows } = await q.query<{ id: string }>({ name: 'order-by-token', text: 'SELECT id FROM orders WHERE tracking_token = $1', values: [token] });
   return rows[0]?.id ?? null;
 }
 
