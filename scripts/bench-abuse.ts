@@ -16,6 +16,10 @@
 // gateway of its own: hoarding (unpaid online orders trying to take a 60-dough shop off sale, from one
 // client and from many) and relay (60 orders to one victim's email and phone in a minute from one
 // address, each cancelled: what reaches the victim).
+// SMS pumping: sign-in codes asked for by the dozen from a few addresses, to far-away ranges and to
+// one French range: requests made, texts sent.
+// Far-slot hoarding: pickups paid at the door for a slot six days ahead trying to take a 60-dough
+// shop off sale (one client, then ten); whether an honest customer still orders soon and for tomorrow.
 //
 // Knobs (environment): BENCH_SECONDS (30), BENCH_RATE moves/s (40), BENCH_TRACKING (460), BENCH_ONLY
 // (hub | limits: one part only),
@@ -425,6 +429,9 @@ async function runLimits(dbUrl: string, queuePrefix: string): Promise<LimitsRun>
     hoard: { tries, heldUnpaid: level.reserved, free: level.free, onMenu, real: level.free, realStatus: `${real.status}${real.body.error ? ` ${real.body.error.code}` : ''}` },
     relay: { answers, code, cancels, emails: mails.filter((m) => m === victim.email).length, texts: texts.filter((t) => t === '+33799999999').length, limited, ms },
   };
+  await smsPumping(post, texts);
+  await promoHoarding(post, pool, other);
+  await farSlotHoarding(post, base, pool);
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
   await workers.close(2000);
@@ -432,6 +439,127 @@ async function runLimits(dbUrl: string, queuePrefix: string): Promise<LimitsRun>
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
   await new Promise<void>((resolve) => gateway.close(() => resolve()));
   return result;
+}
+
+// ---------- SMS pumping, with the default limits ----------
+
+/**
+ * Sign-in codes asked for by the dozen, from a few addresses: to satellite and far-away ranges (33
+ * from 3 addresses, as the attack was seen), then a run on one block of French numbers (60 from 6
+ * addresses), while honest customers of five ranges ask theirs. Prints requests made and texts sent.
+ */
+async function smsPumping(post: (path: string, ip: string, body?: unknown) => Promise<{ status: number; body: any }>, texts: string[]) {
+  say('\n-- SMS pumping, default limits');
+  const tally = async (label: string, asks: { phone: string; ip: string }[], e164: (phone: string) => string) => {
+    const before = texts.length;
+    const answers: Record<string, number> = {};
+    for (const a of asks) {
+      const r = await post('/api/customer/code', a.ip, { phone: a.phone });
+      const key = `${r.status}${r.body?.error ? ` ${r.body.error.code}` : ''}`;
+      answers[key] = (answers[key] ?? 0) + 1;
+    }
+    await sleep(300);
+    const numbers = new Set(asks.map((a) => e164(a.phone)));
+    const sent = texts.slice(before).filter((t) => numbers.has(t)).length;
+    say(`SMS pumping, ${label}: ${asks.length} requests made, ${sent} texts sent (answers: ${Object.entries(answers).map(([k, n]) => `${n}× ${k}`).join(', ')})`);
+  };
+  const plain = (phone: string) => phone.replace(/[\s.]/g, '').replace(/^0(\d{9})$/, '+33$1');
+  const far = ['+881631', '+88216', '+870773', '+269332', '+371200', '+232760', '+252610', '+5352', '+375291', '+68870', '+67455'];
+  await tally('satellite and far-away ranges, 3 addresses', Array.from({ length: 33 }, (_, i) => ({ phone: `${far[i % far.length]}${String(100000 + i)}`, ip: `198.51.100.${1 + (i % 3)}` })), plain);
+  await tally('one French range (+33 6 12 34), 6 addresses', Array.from({ length: 60 }, (_, i) => ({ phone: `+3361234${String(1000 + i)}`, ip: `198.51.100.${10 + Math.floor(i / 10)}` })), plain);
+  await tally('honest customers of five ranges', ['+33 6 20 11 22 33', '+33 7 81 22 33 44', '+262 692 11 22 33', '+590 690 22 33 44', '+596 696 33 44 55'].map((phone, i) => ({ phone, ip: `203.0.113.${i + 1}` })), plain);
+}
+
+// ---------- promo hoarding, with the default limits ----------
+
+/**
+ * A "first 5 customers" code (5 uses) against one client placing orders to pay at the counter, each
+ * with another phone and email, cancelling and placing again; then an honest customer from another
+ * address. And a once-per-customer code tried by a guest with other phones and lookalike emails.
+ * Prints the uses the hoarder holds and whether the honest customer still gets the code.
+ */
+async function promoHoarding(post: (path: string, ip: string, body?: unknown) => Promise<{ status: number; body: any }>, pool: pg.Pool, shop: number) {
+  say('\n-- promo hoarding, default limits');
+  const code = `FIRST5${Date.now().toString(36).toUpperCase()}`;
+  const once = `ONCE${Date.now().toString(36).toUpperCase()}`;
+  const { rows } = await pool.query<{ id: number }>(`INSERT INTO promo_codes (code, kind, value, max_uses) VALUES ($1, 'amount', 300, 5) RETURNING id`, [code]);
+  await pool.query(`INSERT INTO promo_codes (code, kind, value, max_uses_per_customer) VALUES ($1, 'percent', 10, 1)`, [once]);
+  const pizza = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 1`)).rows[0].id;
+  let n = 0;
+  const pickup = (ip: string, promoCode: string, email = `promo${++n}@example.test`) =>
+    post('/api/orders', ip, { pizzeriaId: shop, fulfilment: 'pickup', payment: 'on_delivery', promoCode, items: [{ productId: pizza, quantity: 1 }],
+      customer: { name: 'Client', phone: `07 10 00 ${String(++n).padStart(4, '0').replace(/(\d\d)(\d\d)/, '$1 $2')}`, email } });
+  const tally = (answers: { status: number; body: any }[]) => {
+    const by: Record<string, number> = {};
+    const key = (r: { status: number; body: any }) => `${r.status}${r.body?.error ? ` ${r.body.error.code}` : ''}`;
+    for (const r of answers) by[key(r)] = (by[key(r)] ?? 0) + 1;
+    return Object.entries(by).map(([k, c]) => `${c}× ${k}`).join(', ');
+  };
+  const hoarder = '192.0.2.200';
+  const first = [];
+  for (let i = 0; i < 5; i++) first.push(await pickup(hoarder, code));
+  // cancelling gives a use back: three rounds of cancel and place again, five orders each
+  const rounds = [];
+  for (let round = 0; round < 3; round++) {
+    for (const r of [...first, ...rounds].filter((a) => a.status === 201)) await post(`/api/track/${r.body.trackingToken}/cancel`, hoarder);
+    for (let i = 0; i < 5; i++) rounds.push(await pickup(hoarder, code));
+  }
+  const held = (await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE r.promo_code_id = $1 AND o.status <> 'cancelled' AND o.client_address = $2::inet`,
+    [rows[0].id, hoarder])).rows[0].n;
+  const honest = await pickup('203.0.113.90', code);
+  say(`Promo hoarding ("first 5 customers" code, one address, orders paid at the counter, a new phone and email each):`);
+  say(`  5 orders → ${tally(first)}; then 3 × (cancel, 5 more) → ${tally(rounds)}`);
+  say(`  uses the hoarder holds: ${held} of 5; an honest customer from another address → ${honest.status}${honest.body.error ? ` ${honest.body.error.code}` : ` (total ${(honest.body.total / 100).toFixed(2)} EUR)`}`);
+  const lookalikes = ['Jean.Dupont@gmail.com', 'jeandupont@gmail.com', 'jean.dupont+1@gmail.com', 'JEAN.DUPONT@GMAIL.COM'];
+  const guest = [];
+  for (const [i, email] of lookalikes.entries()) guest.push(await pickup(`192.0.2.${210 + i}`, once, email));
+  say(`  once-per-customer code, a guest with 4 phones and lookalike emails → ${tally(guest)} (uses: ${guest.filter((g) => g.status === 201).length})`);
+}
+
+// ---------- far-slot hoarding, with the default limits ----------
+
+/**
+ * A shop with 60 dough balls (its oven taking any slot's orders): one client places two pickups paid
+ * at the door, 30 pizzas each, for a slot six days ahead (the attack of round 4), then 20 and 10;
+ * then 10 clients 20 each, as far ahead. Prints what they took and whether an honest customer still
+ * orders for the first slot and for tomorrow.
+ */
+async function farSlotHoarding(post: (path: string, ip: string, body?: unknown) => Promise<{ status: number; body: any }>, base: string, pool: pg.Pool) {
+  say('\n-- far-slot hoarding, default limits');
+  const shop = (await pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id OFFSET 2 LIMIT 1')).rows[0].id;
+  await pool.query('UPDATE pizzerias SET oven_minutes_per_slot = 5000 WHERE id = $1', [shop]);
+  await pool.query(`UPDATE stock SET on_hand = 60 WHERE pizzeria_id = $1 AND ingredient_id = (SELECT id FROM ingredients WHERE slug = 'pate')`, [shop]);
+  const pizzas = (await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 3`)).rows.map((r) => r.id);
+  const lines = (n: number) => pizzas.map((productId, i) => ({ productId, quantity: Math.max(0, Math.min(20, n - 20 * i)) })).filter((l) => l.quantity > 0);
+  const { slots } = (await (await fetch(`${base}/api/pizzerias/${shop}/slots?fulfilment=pickup&pizzas=30`)).json()) as { slots: { start: string }[] };
+  const at = (ms: number) => slots.find((s) => Date.parse(s.start) >= ms)?.start ?? slots.at(-1)!.start;
+  const sixDays = at(Date.now() + 6 * 86_400_000);
+  const tomorrow = at(Date.now() + 86_400_000);
+  let n = 0;
+  const pickup = (items: number, slot: string, who = ++n) =>
+    post('/api/orders', `192.0.2.${100 + who}`, { pizzeriaId: shop, fulfilment: 'pickup', payment: 'on_delivery', slot, items: lines(items),
+      customer: { name: 'Client', phone: `07 20 00 ${String(who).padStart(4, '0').replace(/(\d\d)(\d\d)/, '$1 $2')}`, email: `far${who}@example.test` } });
+  const said = (r: { status: number; body: any }) => `${r.status}${r.body?.error ? ` ${r.body.error.code}` : ''}`;
+  const hostile = ++n;
+  const attack = [];
+  for (const items of [30, 30, 20, 10]) attack.push(`${items} → ${said(await pickup(items, sixDays, hostile))}`);
+  const many: Record<string, number> = {};
+  for (let i = 0; i < 10; i++) {
+    const k = said(await pickup(20, sixDays));
+    many[k] = (many[k] ?? 0) + 1;
+  }
+  const level = (await pool.query<{ free: number; reserved: number }>(
+    `SELECT l.free, l.reserved FROM stock_levels l JOIN ingredients i ON i.id = l.ingredient_id WHERE l.pizzeria_id = $1 AND i.slug = 'pate'`, [shop])).rows[0];
+  const menu = (await (await fetch(`${base}/api/pizzerias/${shop}/menu`)).json()) as { category: string; available: boolean }[];
+  const onMenu = `${menu.filter((p) => p.category === 'pizza' && p.available).length} of ${menu.filter((p) => p.category === 'pizza').length}`;
+  const soon = await pickup(2, slots[0].start);
+  const next = await pickup(2, tomorrow);
+  say(`Far-slot hoarding (a shop with 60 dough balls, pickups paid at the door for ${sixDays}, default limits):`);
+  say(`  one client: ${attack.join('; ')}`);
+  say(`  10 clients × 20 → ${Object.entries(many).map(([k, c]) => `${c}× ${k}`).join(', ')}`);
+  say(`  held: ${level.reserved} doughs; free: ${level.free}; pizzas still on the menu: ${onMenu}`);
+  say(`  an honest customer, 2 pizzas for the first slot (${slots[0].start}) → ${said(soon)}; for tomorrow (${tomorrow}) → ${said(next)}`);
 }
 
 async function main() {

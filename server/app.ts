@@ -284,7 +284,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const limiterStore = (prefix: string) =>
     new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> });
   app.use('/api', createApi({
-    db, config, log, positions, media, limiterStore,
+    db, config, log, positions, media, limiterStore, redis,
     enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
     accountQueue: queues.accounts,
     enqueuePrint: (j) => addJob(queues.printing, 'print', j, { jobId: jobId.print(j.orderId, j.kind, j.copy), backoff: { type: 'exponential', delay: 2000 } }),

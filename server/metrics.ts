@@ -6,6 +6,7 @@ import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSum
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { listPizzerias } from '../src/lib/server/catalogue.ts';
 import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
+import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { HubServer } from './hub-types.ts';
 
@@ -54,6 +55,7 @@ export function createMetrics(deps: StoreDeps) {
   });
   storeGauges(registry, deps);
   healthGauges(registry, deps);
+  smsGauges(registry, deps);
 
   return {
     registry,
@@ -220,6 +222,23 @@ function healthGauges(registry: Registry, deps: StoreDeps) {
     registers: [registry],
     async collect() {
       this.set((await deps.readiness()).ready ? 1 : 0);
+    },
+  });
+}
+
+/** The texts' limits reached in the last hour (src/lib/server/sms-limits.ts): the chain's budget, and ranges paused. */
+function smsGauges(registry: Registry, deps: StoreDeps) {
+  new Gauge({
+    name: 'ocpizza_sms_limit_reached',
+    help: 'Texts limits reached in the last hour: budget (the chain stopped texting), range (number ranges paused)',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+    async collect() {
+      const reached = await smsLimitsReached(deps.db).catch(() => null);
+      this.reset();
+      if (!reached) return;
+      this.set({ limit: 'budget' }, reached.budget);
+      this.set({ limit: 'range' }, reached.range);
     },
   });
 }

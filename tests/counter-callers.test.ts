@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CALLER_LOOKUPS_PER_10_MIN } from '../server/api/counter.ts';
+import { searchAudit } from '../src/lib/server/audit.ts';
+import { callerAuditIds } from '../src/lib/server/callers.ts';
 import { Client, SHOPS, createShop, seededProduct } from './helpers.ts';
 import { useStack } from './services.ts';
 
@@ -15,10 +17,10 @@ const reine = seededProduct('reine');
 const coca = seededProduct('coca-cola');
 const tiramisu = seededProduct('tiramisu');
 
-/** A French mobile number no other test uses: "06 xx xx xx xx". */
+/** A French mobile number no other test uses: "07 xx xx xx xx" (06 90 to 06 97 are overseas: +590, +594, +596, +262). */
 function freshNumber(): string {
   const n = String(Math.floor(Math.random() * 1e8)).padStart(8, '0');
-  return `06 ${n.slice(0, 2)} ${n.slice(2, 4)} ${n.slice(4, 6)} ${n.slice(6, 8)}`;
+  return `07 ${n.slice(0, 2)} ${n.slice(2, 4)} ${n.slice(4, 6)} ${n.slice(6, 8)}`;
 }
 const lookup = (who: Client, phone: string) => who.get(`/api/counter/callers?phone=${encodeURIComponent(phone)}`);
 
@@ -176,5 +178,87 @@ describe('who may look a caller up, and with what', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('rate_limited');
     expect((await lookup(colleague, '06 00 00 00 01')).status).toBe(200);
+  });
+});
+
+describe("what a counter sees of another shop's callers, and the trace each lookup leaves", () => {
+  const login = (email: string) => new Client(stack.base).login(email);
+  const auditOf = async (pizzeriaId: number) =>
+    (await stack.pool.query(`SELECT actor_id, actor, action, entity, entity_id, pizzeria_id, before, after FROM audit_log WHERE entity = 'caller' AND pizzeria_id = $1 ORDER BY id`, [pizzeriaId])).rows;
+
+  it("a counter or a manager of another shop sees what was ordered, but no address, door code, name or driver's note; the caller's own shop and head office see them", async () => {
+    const home = await createShop(stack.pool, 'caller-home');
+    const away = await createShop(stack.pool, 'caller-away');
+    const phone = freshNumber();
+    const placed = await place(await login(home.email('counter')), {
+      pizzeriaId: home.id, fulfilment: 'delivery', customer: { name: 'Claire Vasseur', phone },
+      address: { street: '8 rue de Charonne', postcode: '75011', city: 'Paris', doorCode: '7788C', floor: '4e droite', instructions: 'Interphone au nom de Vasseur' },
+      items: [{ productId: reine, quantity: 1 }],
+    });
+    await stack.pool.query(`UPDATE orders SET delivery_failure = 'absent', delivery_failure_note = 'Personne au 4e', version = version + 1 WHERE id = $1`, [placed.id]);
+
+    for (const who of [away.email('counter'), away.email('manager')]) {
+      const r = await lookup(await login(who), phone);
+      expect(r.status, who).toBe(200);
+      const text = JSON.stringify(r.body);
+      for (const secret of ['Charonne', '7788C', '4e droite', 'Interphone', 'Vasseur', 'Claire', 'Personne', '48.85']) expect(text, `${who} reads ${secret}`).not.toContain(secret);
+      expect(r.body.caller).toMatchObject({ name: null, orderCount: 1, addresses: [], notes: [] });
+      expect(r.body.caller.orders).toEqual([expect.objectContaining({ id: placed.id, pizzeriaId: home.id, fulfilment: 'delivery', address: null, lines: [expect.objectContaining({ productId: reine, quantity: 1 })] })]);
+    }
+    for (const who of [home.email('counter'), 'admin@ocpizza.test']) {
+      const { caller } = (await lookup(await login(who), phone)).body;
+      expect(caller, who).toMatchObject({ name: 'Claire Vasseur', addresses: [{ street: '8 rue de Charonne', doorCode: '7788C', floor: '4e droite' }], notes: [{ kind: 'failed_delivery', note: 'Personne au 4e' }] });
+    }
+
+    // once the caller orders from the other shop too, that shop sees what was ordered from it, and only that
+    const awayCounter = await login(away.email('counter'));
+    await place(awayCounter, {
+      pizzeriaId: away.id, fulfilment: 'delivery', customer: { name: 'C. Vasseur', phone },
+      address: { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris', doorCode: '1212' },
+      items: [{ productId: margherita, quantity: 1 }],
+    });
+    const { caller } = (await lookup(awayCounter, phone)).body;
+    expect(caller).toMatchObject({ name: 'C. Vasseur', orderCount: 2, addresses: [{ street: '5 rue Oberkampf', doorCode: '1212' }], notes: [] });
+    expect(caller.addresses).toHaveLength(1);
+    expect(caller.orders.map((o: { pizzeriaId: number; address: unknown }) => [o.pizzeriaId, o.address === null])).toEqual([[away.id, false], [home.id, true]]);
+    expect(JSON.stringify(caller)).not.toMatch(/Charonne|7788C|Personne/);
+  });
+
+  it('writes every lookup to the audit log: who, from which shop, the number masked and keyed (never in clear), found or not', async () => {
+    const shop = await createShop(stack.pool, 'caller-audit');
+    const counter = await login(shop.email('counter'));
+    const phone = freshNumber();
+    const digits = phone.replace(/ /g, '');
+    await place(counter, { pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Marc Petit', phone }, items: [{ productId: margherita, quantity: 1 }] });
+    const stranger = freshNumber();
+
+    expect((await lookup(counter, phone)).status).toBe(200);
+    expect((await lookup(counter, `+33 ${digits.slice(1)}`)).status).toBe(200);
+    expect((await lookup(counter, stranger)).body).toEqual({ caller: null });
+    // a number refused as not whole is no lookup
+    expect((await lookup(counter, '06 12')).status).toBe(422);
+
+    const rows = await auditOf(shop.id);
+    expect(rows).toHaveLength(3);
+    const counterId = (await stack.pool.query('SELECT id FROM users WHERE email = $1', [shop.email('counter')])).rows[0].id;
+    for (const r of rows) {
+      expect(r).toMatchObject({ actor_id: counterId, actor: expect.stringContaining('(counter)'), action: 'caller.lookup', entity: 'caller', pizzeria_id: shop.id, before: null });
+      expect(r.entity_id).toMatch(/^[0-9a-f]{20}$/);
+      // neither the number nor its national or international digits, in any field
+      const text = JSON.stringify(r);
+      for (const n of [digits, digits.slice(1), stranger.replace(/ /g, '').slice(1)]) expect(text).not.toContain(n);
+    }
+    expect(rows[0].after).toEqual({ phone: `+33 ${digits[1]} •• •• •• ${digits.slice(-2)}`, found: true, orders: 1, addresses: 0 });
+    // the same number however typed is the same key, another number another
+    expect(rows[1].entity_id).toBe(rows[0].entity_id);
+    expect(rows[2].entity_id).not.toBe(rows[0].entity_id);
+    expect(rows[2].after).toMatchObject({ found: false, orders: 0 });
+
+    // head office finds the lookups of a number by typing it, any way, as the audit page searches
+    for (const typed of [phone, `+33 ${digits.slice(1)}`]) {
+      const found = await searchAudit(stack.pool, { text: typed, textIds: callerAuditIds(typed), pizzeriaId: shop.id });
+      expect(found.rows.map((r) => r.entityId), typed).toEqual([rows[0].entity_id, rows[0].entity_id]);
+    }
+    expect((await searchAudit(stack.pool, { text: stranger, textIds: callerAuditIds(stranger), pizzeriaId: shop.id })).total).toBe(1);
   });
 });

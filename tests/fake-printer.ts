@@ -1,5 +1,8 @@
 // A network thermal printer in the test process: it answers the paper status query as an ESC/POS
 // printer does, and reads back what it is sent (its lines of text, the QR code's data, the cut).
+// It listens on a loopback address of its own (127.x.y.z, all of 127/8 is this machine) so that each
+// one can take the raw printing port, 9100, as a real printer does: the workers reach only printer
+// ports, and loopback only with PRINTER_ALLOW_LOOPBACK (tests and development).
 import { createServer, type Server, type Socket } from 'node:net';
 
 /** A document as the printer received it: its lines of text, the QR code's data, whether it was cut. */
@@ -38,16 +41,25 @@ export function readEscPos(bytes: Buffer): Printed {
   return { lines, qr, cut };
 }
 
+/** A loopback address nobody else is likely to use: 127.1.0.1 to 127.254.255.254. */
+const ownLoopback = () => `127.${1 + Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+
 /** A printer on the network: answers its paper status (0x12 fine, 0x72 out of paper) and keeps what it prints. */
 export class FakePrinter {
   printed: Printed[] = [];
   paper = true;
+  /** Every connection it was opened, printed or not. */
+  connections = 0;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port = 9100,
+    readonly host = ownLoopback(),
+  ) {}
 
   async start() {
     this.server = createServer((socket) => {
+      this.connections++;
       this.sockets.add(socket);
       const chunks: Buffer[] = [];
       socket.on('data', (d) => {
@@ -61,7 +73,14 @@ export class FakePrinter {
       });
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   }
   async stop() {
     for (const s of this.sockets) s.destroy();

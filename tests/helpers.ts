@@ -45,6 +45,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     RATE_LIMIT_ORDERS: '100000',
     // and asks for sign-in codes from there; tests/customer-accounts.test.ts checks that limit itself
     RATE_LIMIT_CUSTOMER_CODES: '100000',
+    // and texts hundreds of numbers of a few ranges; tests/sms-limits.test.ts checks the texts' limits
+    SMS_PER_HOUR: '1000000',
+    SMS_PER_RANGE_PER_HOUR: '1000000',
     ...RAISED_ORDER_LIMITS,
     // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',

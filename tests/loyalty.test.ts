@@ -5,6 +5,7 @@
 // moment, given back by a cancel, shown on the receipt and in the takings with the VAT at the
 // pizza's rate; every refusal changes nothing. Head office states the scheme, and it applies.
 import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { Client, countOf, createShop, move, seededProduct, waitUntil } from './helpers.ts';
 import { useMessages, useStack } from './services.ts';
 
@@ -169,6 +170,60 @@ describe('spending loyalty points', () => {
     expect(takings.salesCents).toBe(1450);
     expect(takings.discounts).toEqual({ count: 1, cents: 1250, grossSalesCents: 2700 });
     expect(takings.vat).toEqual(receipt.vat);
+  });
+
+  it('a refund of the drink beside a free pizza gives no points back, even when it is everything paid; a refund of the pizza does, once', async () => {
+    const shop = await createShop(stack.pool, 'loyalty-refund');
+    const email = freshEmail();
+    const me = await signedIn(email);
+    await givePoints(email, 60);
+    const placed = await me.post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Fidèle', phone: '0612345674', email },
+      items: [{ productId: margherita, quantity: 1 }, { productId: coke, quantity: 1 }], payment: 'on_delivery', useLoyalty: true,
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body.total).toBe(300);
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    await move(await new Client(stack.base).login(shop.email('counter')), placed.body.id, 'collected');
+    expect((await me.get('/api/customer/loyalty')).body.balance).toBe(0);
+
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const refund = async (body: unknown) => {
+      const res = await fetch(`${stack.base}/api/orders/${placed.body.id}/refunds`, {
+        method: 'POST', headers: { 'content-type': 'application/json', cookie: manager.cookie!, 'idempotency-key': randomUUID() }, body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const lines = (await manager.get(`/api/orders/${placed.body.id}/refunds`)).body.lines;
+    const pizza = lines.find((l: { name: string }) => l.name === 'Margherita');
+    const drink = lines.find((l: { name: string }) => l.name.startsWith('Coca'));
+
+    // the drink was missing: its 3,00 €, all that was paid, back in cash; the pizza was kept, so are the points spent
+    const drinkBack = await refund({ lines: [{ itemId: drink.itemId, quantity: 1 }], reason: 'missing_item' });
+    expect(drinkBack.status, JSON.stringify(drinkBack.body)).toBe(201);
+    expect(drinkBack.body.refund).toMatchObject({ amountCents: 300, status: 'done' });
+    expect((await me.get('/api/customer/loyalty')).body.balance).toBe(0);
+    // the manager's page names the pizza the points paid for, and what each line was paid
+    const seen = (await manager.get(`/api/orders/${placed.body.id}/refunds`)).body.lines;
+    expect(seen.find((l: { itemId: number }) => l.itemId === pizza.itemId)).toMatchObject({ freeWithPoints: true, paidCents: 0, left: 1 });
+    expect(seen.find((l: { itemId: number }) => l.itemId === drink.itemId)).toMatchObject({ freeWithPoints: false, paidCents: 300, left: 0 });
+
+    // the pizza was missing too: nothing more to pay back, the 60 points come back, once
+    const pizzaBack = await refund({ lines: [{ itemId: pizza.itemId, quantity: 1 }], reason: 'missing_item' });
+    expect(pizzaBack.status, JSON.stringify(pizzaBack.body)).toBe(201);
+    expect(pizzaBack.body.refund).toMatchObject({ amountCents: 0, status: 'done', vat: [] });
+    const account = (await me.get('/api/customer/loyalty')).body;
+    expect(account.balance).toBe(60);
+    expect(account.history[0]).toMatchObject({ points: 60, reason: 'returned', orderId: placed.body.id });
+    const twice = await refund({ lines: [{ itemId: pizza.itemId, quantity: 1 }], reason: 'missing_item' });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('line_already_refunded');
+    expect((await me.get('/api/customer/loyalty')).body.balance).toBe(60);
+    // the receipt lists the money given back, not the pizza's row of nothing
+    const receipt = (await new Client(stack.base).get(`/api/track/${placed.body.trackingToken}/receipt`)).body;
+    expect(receipt.refunds).toEqual([expect.objectContaining({ amountCents: 300, reason: 'missing_item' })]);
   });
 
   it('refuses points with a reason and changes nothing: a guest, a staff order, too few points, no pizza, with a promo code', async () => {

@@ -21,6 +21,8 @@ const stack = useStack({ env: () => ({ ...stripe.env(), ...messages.env(), PREP_
 const margherita = seededProduct('margherita');
 const coke = seededProduct('coca-cola');
 const peroni = seededProduct('peroni');
+const reine = seededProduct('reine'); // 12,50 € at 10 %
+const truffe = seededProduct('truffe'); // 18,90 € at 10 %
 
 let shop: Awaited<ReturnType<typeof createShop>>;
 let other: Awaited<ReturnType<typeof createShop>>;
@@ -53,6 +55,17 @@ async function deliver(event: object) {
   expect(res.status).toBe(200);
 }
 
+/** A customer signed in by the code emailed to them. */
+async function signedIn(email: string): Promise<Client> {
+  const c = new Client(stack.base);
+  expect((await c.post('/api/customer/code', { email })).status).toBe(202);
+  const mail = (await waitUntil(() => [...messages.smtp.inbox].reverse().find((m) => JSON.stringify(m.to ?? '').includes(email)), LIVE, `an email to ${email}`))!;
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1];
+  const r = await c.post('/api/customer/session', { email, code });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return c;
+}
+
 /** An online pickup of 2 margheritas and a coke, paid by card through Stripe, captured by the kitchen and collected. */
 async function paidOnline(email = 'ines@example.test') {
   const r = await new Client(stack.base).post('/api/orders', {
@@ -71,6 +84,34 @@ async function paidOnline(email = 'ines@example.test') {
   await move(await new Client(stack.base).login(shop.email('counter')), r.body.id, 'collected');
   const view = await track(r.body.trackingToken);
   return { id: r.body.id as string, token: r.body.trackingToken as string, total: r.body.total as number, intent, view };
+}
+
+/**
+ * An order paid in two ways: a Reine paid online (12,50 €, the card held), a Truffe added by the
+ * customer before the kitchen starts (18,90 € more, due at the counter); the kitchen's start captures
+ * the 12,50 € held, and the counter collects the 18,90 € in cash.
+ */
+async function paidMixed(at = shop, email = 'nina@example.test') {
+  const r = await new Client(stack.base).post('/api/orders', {
+    pizzeriaId: at.id, fulfilment: 'pickup', customer: { name: 'Nina', phone: '0611223366', email }, items: [{ productId: reine, quantity: 1 }], payment: 'online',
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  const intent = (await waitUntil(() => fake.intentOf(r.body.id), LIVE, 'the PaymentIntent')) as FakeIntent;
+  fake.authorise(intent);
+  await deliver(fake.event('payment_intent.amount_capturable_updated', intent));
+  await waitUntil(async () => (await track(r.body.trackingToken)).status === 'received', LIVE, 'the order to reach the kitchen');
+  const grown = await new Client(stack.base).patch(`/api/track/${r.body.trackingToken}`, { items: [{ productId: reine, quantity: 1 }, { productId: truffe, quantity: 1 }] });
+  expect(grown.status, JSON.stringify(grown.body)).toBe(200);
+  expect(grown.body).toMatchObject({ totalCents: 3140, paidCents: 1250, amountDueCents: 1890 });
+  const kitchen = await new Client(stack.base).login(at.email('kitchen'));
+  await move(kitchen, r.body.id, 'preparing');
+  await waitUntil(async () => (await track(r.body.trackingToken)).payment.status === 'paid', LIVE, 'the capture');
+  await move(kitchen, r.body.id, 'ready');
+  await move(await new Client(stack.base).login(at.email('counter')), r.body.id, 'collected');
+  const view = await track(r.body.trackingToken);
+  expect(view).toMatchObject({ paidCents: 3140, amountDueCents: 0 });
+  expect(fake.intents.get(intent.id)!.amount_received).toBe(1250);
+  return { id: r.body.id as string, token: r.body.trackingToken as string, intent };
 }
 
 /** A delivery paid cash at the door (placed at the counter, handed over by its driver's flow: collected at the counter here). */
@@ -250,6 +291,171 @@ describe('the VAT of a refund on an order with a promo code', () => {
   });
 });
 
+describe('an order paid in two ways', () => {
+  it('is refunded the way each part came, each part at most what it took: 12,50 € to the card through Stripe, 18,90 € collected at the counter given back in cash', async () => {
+    const o = await paidMixed();
+    const state = await refundsOf(o.id);
+    expect(state).toMatchObject({ paidCents: 3140, refundableCents: 3140 });
+
+    // the counter's part, in cash: given back at once
+    const cash = await refund(manager, o.id, { amountCents: 500, reason: 'quality', method: 'cash' });
+    expect(cash.status, JSON.stringify(cash.body)).toBe(201);
+    expect(cash.body.refund).toMatchObject({ method: 'cash', status: 'done', amountCents: 500 });
+    // the page sees the two parts, each with what is left of it
+    expect((await refundsOf(o.id)).parts).toEqual([
+      { method: 'provider', way: 'online', paidCents: 1250, refundedCents: 0, refundableCents: 1250, why: null },
+      { method: 'cash', way: 'counter_cash', paidCents: 1890, refundedCents: 500, refundableCents: 1390, why: null },
+    ]);
+    // to the card, more than the card took: refused, nothing asked of Stripe
+    const over = await refund(manager, o.id, { amountCents: 1251, reason: 'quality', method: 'provider' });
+    expect(over.status).toBe(409);
+    expect(over.body.error).toMatchObject({ code: 'over_refundable', fields: { amountCents: 'at most 1250' } });
+    // in cash, more than the counter's part has left: refused too
+    const overCash = await refund(manager, o.id, { amountCents: 1391, reason: 'quality', method: 'cash' });
+    expect(overCash.status).toBe(409);
+    expect(overCash.body.error.fields).toEqual({ amountCents: 'at most 1390' });
+    expect(await rowsOf(o.id)).toBe(1);
+
+    // everything left, no way named: each part its own way, in one request (repeated: the same two rows)
+    const key = randomUUID();
+    const rest = await refund(manager, o.id, { amountCents: 2640, reason: 'quality' }, key);
+    expect(rest.status, JSON.stringify(rest.body)).toBe(202);
+    expect(rest.body.refunds.map((r: { method: string; amountCents: number; status: string }) => [r.method, r.amountCents, r.status])).toEqual([['provider', 1250, 'pending'], ['cash', 1390, 'done']]);
+    const again = await refund(manager, o.id, { amountCents: 2640, reason: 'quality' }, key);
+    expect(again.status).toBe(200);
+    expect(again.body.refunds.map((r: { id: number }) => r.id)).toEqual(rest.body.refunds.map((r: { id: number }) => r.id));
+    await waitUntil(async () => (await refundsOf(o.id)).refunds.every((r: { status: string }) => r.status === 'done'), LIVE, 'the card part refunded');
+    expect(stripeRefundsOf(o.intent.id).map((r) => r.amount)).toEqual([1250]);
+    expect(await rowsOf(o.id)).toBe(3);
+    expect(await track(o.token)).toMatchObject({ paidCents: 3140, refundedCents: 3140, amountDueCents: 0, refundDueCents: 0 });
+    const after = await refundsOf(o.id);
+    expect(after).toMatchObject({ refundableCents: 0, why: 'nothing_left' });
+    expect(after.parts.map((p: { refundedCents: number; refundableCents: number }) => [p.refundedCents, p.refundableCents])).toEqual([[1250, 0], [1890, 0]]);
+    // the VAT given back adds up to what was paid at 10 %
+    expect(after.refunds.flatMap((r: { vat: { rate: number; grossCents: number }[] }) => r.vat).reduce((s: number, v: { grossCents: number }) => s + v.grossCents, 0)).toBe(3140);
+    // the receipt shows the three refunds, each the way it went back
+    const receipt = (await new Client(stack.base).get(`/api/track/${o.token}/receipt`)).body;
+    expect(receipt.refunds.map((r: { method: string; amountCents: number }) => [r.method, r.amountCents]).sort()).toEqual([['cash', 1390], ['cash', 500], ['provider', 1250]]);
+  });
+});
+
+describe('a discounted line', () => {
+  it('gives back what was paid for it: a beer sold 1,24 € after a 69 % code is refunded 1,24 € at 20 %, and an amount after it takes nothing more at 20 %', async () => {
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const code = `BEER${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    expect((await admin.post('/api/promos', { code, kind: 'percent', value: 69 })).status).toBe(201);
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const placed = await counter.post('/api/orders', {
+      pizzeriaId: shop.id, channel: 'phone', fulfilment: 'pickup', customer: { name: 'Hugo', phone: '0655667799' },
+      items: [{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], payment: 'on_delivery', promoCode: code,
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    // 14,50 € less 69 % (10,01 €: 7,25 € off at 10 %, 2,76 € at 20 %): 4,49 € paid, the beer 4,00 € − 2,76 € = 1,24 €
+    expect(placed.body.total).toBe(449);
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    await move(counter, placed.body.id, 'collected');
+    const state = await refundsOf(placed.body.id);
+    const beer = state.lines.find((l: { name: string }) => l.name.includes('Peroni'));
+
+    const r = await refund(manager, placed.body.id, { lines: [{ itemId: beer.itemId, quantity: 1 }], reason: 'quality' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.refund).toMatchObject({ amountCents: 124, method: 'cash', lines: [{ itemId: beer.itemId, quantity: 1, cents: 124 }] });
+    expect(r.body.refund.vat).toEqual([{ rate: 20, grossCents: 124, vatCents: 21, netCents: 103 }]);
+    // the page shows what each line was paid, after the discount
+    const after = await refundsOf(placed.body.id);
+    expect(after.lines.find((l: { itemId: number }) => l.itemId === beer.itemId)).toMatchObject({ unitCents: 400, paidCents: 124, left: 0 });
+    expect(after.lines.find((l: { name: string }) => l.name === 'Margherita')).toMatchObject({ unitCents: 1050, paidCents: 325, nextUnitCents: 325 });
+    // the rest by amount: all of it at 10 %, the 20 % has nothing left to give back
+    const rest = await refund(manager, placed.body.id, { amountCents: 325, reason: 'other' });
+    expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+    expect(rest.body.refund.vat).toEqual([{ rate: 10, grossCents: 325, vatCents: 30, netCents: 295 }]);
+  });
+});
+
+describe('the takings of a day with a mixed refund, a discounted line refunded and a points order', () => {
+  it('add up by hand', async () => {
+    const day = await createShop(stack.pool, 'refunds-day');
+    const dayManager = await new Client(stack.base).login(day.email('manager'));
+    const kitchen = await new Client(stack.base).login(day.email('kitchen'));
+    const counter = await new Client(stack.base).login(day.email('counter'));
+    const collect = async (id: string) => {
+      await move(kitchen, id, 'preparing');
+      await move(kitchen, id, 'ready');
+      await move(counter, id, 'collected');
+    };
+
+    // A: 12,50 € online + 18,90 € cash at the counter, all at 10 %; refunded whole (late): 12,50 € to the card, 18,90 € in cash
+    const a = await paidMixed(day, 'day-a@example.test');
+    const ra = await refund(dayManager, a.id, { amountCents: 3140, reason: 'late' });
+    expect(ra.status, JSON.stringify(ra.body)).toBe(202);
+    await waitUntil(async () => (await dayManager.get(`/api/orders/${a.id}/refunds`)).body.refunds.every((r: { status: string }) => r.status === 'done'), LIVE, 'A refunded');
+
+    // B: a Margherita (10,50 € at 10 %) and a Peroni (4,00 € at 20 %) less 69 %: 10,01 € off (7,25 € at 10 %, 2,76 € at 20 %),
+    // 4,49 € paid cash at the counter; the Peroni refunded (quality): 1,24 € in cash, at 20 %
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const code = `DAY${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    expect((await admin.post('/api/promos', { code, kind: 'percent', value: 69 })).status).toBe(201);
+    const b = await counter.post('/api/orders', {
+      pizzeriaId: day.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Bea', phone: '0655660001' },
+      items: [{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], payment: 'on_delivery', promoCode: code,
+    });
+    expect(b.status, JSON.stringify(b.body)).toBe(201);
+    expect(b.body.total).toBe(449);
+    await collect(b.body.id);
+    const beer = (await dayManager.get(`/api/orders/${b.body.id}/refunds`)).body.lines.find((l: { name: string }) => l.name.includes('Peroni'));
+    const rb = await refund(dayManager, b.body.id, { lines: [{ itemId: beer.itemId, quantity: 1 }], reason: 'quality' });
+    expect(rb.body.refund).toMatchObject({ amountCents: 124, status: 'done' });
+
+    // C: 60 points for a free Margherita (10,50 € off at 10 %) and a Coca-Cola (3,00 € at 10 %), 3,00 € paid cash;
+    // the Coca-Cola refunded as missing: 3,00 € in cash, and the points stay spent (the pizza was kept)
+    const email = `day-c-${Date.now()}@example.test`;
+    const me = await signedIn(email);
+    const { rows: acc } = await stack.pool.query<{ id: string }>('SELECT id FROM customers WHERE email = $1', [email]);
+    await stack.pool.query(`INSERT INTO loyalty_ledger (customer_id, points, reason) VALUES ($1, 60, 'earned')`, [acc[0].id]);
+    const c = await me.post('/api/orders', {
+      pizzeriaId: day.id, fulfilment: 'pickup', customer: { name: 'Chloé', phone: '0655660002', email },
+      items: [{ productId: margherita, quantity: 1 }, { productId: coke, quantity: 1 }], payment: 'on_delivery', useLoyalty: true,
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect(c.body.total).toBe(300);
+    await collect(c.body.id);
+    const cokeLine = (await dayManager.get(`/api/orders/${c.body.id}/refunds`)).body.lines.find((l: { name: string }) => l.name.startsWith('Coca'));
+    const rc = await refund(dayManager, c.body.id, { lines: [{ itemId: cokeLine.itemId, quantity: 1 }], reason: 'missing_item' });
+    expect(rc.body.refund).toMatchObject({ amountCents: 300, status: 'done' });
+    expect((await me.get('/api/customer/loyalty')).body.balance).toBe(0);
+
+    const t = (await dayManager.get(`/api/shops/${day.id}/takings?date=${await today()}`)).body.shops[0];
+    // taken: the card's 12,50 €; at the counter in cash 18,90 + 4,49 + 3,00 = 26,39 €
+    expect(t.takenCents).toMatchObject({ online: 1250, counter_cash: 2639, counter_card: 0, door_cash: 0, door_card: 0 });
+    expect(t.totalTakenCents).toBe(3889);
+    // refunded: 12,50 € by the provider; 18,90 + 1,24 + 3,00 = 23,14 € given back at the shop
+    expect(t.refunds).toEqual({ onlineCents: 1250, shopCents: 2314 });
+    expect(t.totalRefundsCents).toBe(3564);
+    expect(t.netCents).toBe(325);
+    // sold: 31,40 + 4,49 + 3,00 = 38,89 €, before discounts 31,40 + 14,50 + 13,50 = 59,40 €, 10,01 + 10,50 = 20,51 € off
+    expect(t.salesCents).toBe(3889);
+    expect(t.discounts).toEqual({ count: 2, cents: 2051, grossSalesCents: 5940 });
+    expect(t.orders).toMatchObject({ paid: 3, cancelled: 0, open: 0 });
+    // VAT of the sales: at 10 % 12,50 + 18,90 + 10,50 + 10,50 + 3,00 − 7,25 − 10,50 = 37,65 € (3,42 € of VAT);
+    // at 20 % 4,00 − 2,76 = 1,24 € (0,21 € of VAT)
+    expect(t.vat).toEqual([
+      { rate: 10, grossCents: 3765, vatCents: 342, netCents: 3423 },
+      { rate: 20, grossCents: 124, vatCents: 21, netCents: 103 },
+    ]);
+    // granted: A in two rows (the card's, the cash), B, C: 35,64 €; back at 10 % 31,40 + 3,00 = 34,40 €, at 20 % 1,24 €
+    expect(t.granted).toMatchObject({ count: 4, cents: 3564, byReason: { late: 3140, quality: 124, missing_item: 300, other: 0 } });
+    expect(t.granted.vat).toEqual([
+      { rate: 10, grossCents: 3440, vatCents: 313, netCents: 3127 },
+      { rate: 20, grossCents: 124, vatCents: 21, netCents: 103 },
+    ]);
+    // kept: 38,89 − 35,64 = 3,25 €, the Margherita of B, all at 10 %; nothing (and nothing negative) at 20 %
+    expect(t.netSalesCents).toBe(325);
+    expect(t.netVat).toEqual([{ rate: 10, grossCents: 325, vatCents: 30, netCents: 295 }]);
+  });
+});
+
 describe('a manager refunds an order paid at the shop', () => {
   it('cash given back is done at once, counted in the day’s takings and on the receipt, and never reads as money to collect', async () => {
     const o = await paidCash();
@@ -341,7 +547,11 @@ describe('the demo provider', () => {
   it('refunds a pending refund once, however often the job runs, even twice at once', async () => {
     // an order paid online through the demo provider, as its page and webhook would have left it
     const o = await paidCash();
-    await stack.pool.query(`UPDATE orders SET paid_with = 'online', payment_reference = 'pi_demo_refunds', payment_status = 'paid', version = version + 1 WHERE id = $1`, [o.id]);
+    // (nothing collected at the counter: it was all paid before)
+    await stack.pool.query(
+      `UPDATE orders SET paid_with = 'online', payment_reference = 'pi_demo_refunds', payment_status = 'paid', collected_cents = NULL, collected_method = NULL, version = version + 1 WHERE id = $1`,
+      [o.id],
+    );
     await stack.stopWorkers();
     try {
       const asked = await refund(manager, o.id, { amountCents: 180, reason: 'late' });

@@ -4,7 +4,7 @@
 // Postgres, Redis and BullMQ; online payments go through the demo payment page (events signed and
 // received like Stripe's), so nothing depends on timing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededProduct, CARDS, Client, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from './helpers.ts';
+import { seededProduct, CARDS, Client, countOf, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from './helpers.ts';
 import { useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import type { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
@@ -216,6 +216,30 @@ describe('marking an order paid', () => {
     const marked = await counter.post(`/api/orders/${placed.id}/status`, { to: 'received', paymentMethod: 'card' });
     expect(marked.status, JSON.stringify(marked.body)).toBe(200);
     expect(marked.body.payment).toMatchObject({ status: 'paid', paidWith: 'card' });
+  });
+});
+
+describe('a few cents to pay online', () => {
+  it('a code that leaves 1 to 49 cents cannot be paid by card: refused at checkout with the reason, nothing placed nor used; paid at the door it is taken', async () => {
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const code = `CENTS${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    expect((await admin.post('/api/promos', { code, kind: 'amount', value: 393 })).status).toBe(201);
+    const peroni = seededProduct('peroni');
+    const body = (payment: string) => ({
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Paul', phone: '0677889900' }, items: [{ productId: peroni, quantity: 1 }], payment, promoCode: code,
+    });
+    const before = await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id]);
+    // 4,00 € less 3,93 €: 7 cents, which a card cannot pay (Stripe: amount_too_small)
+    const online = await new Client(stack.base).post('/api/orders', body('online'));
+    expect(online.status, JSON.stringify(online.body)).toBe(422);
+    expect(online.body.error.code).toBe('online_amount_too_small');
+    expect(online.body.error.fields.payment).toMatch(/^7 cents left to pay: a card payment takes at least 50 cents/);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(before);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM promo_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id WHERE c.code = $1', [code])).toBe(0);
+    // paid at the counter, the same basket is taken
+    const atCounter = await new Client(stack.base).post('/api/orders', body('on_delivery'));
+    expect(atCounter.status, JSON.stringify(atCounter.body)).toBe(201);
+    expect(atCounter.body).toMatchObject({ total: 7, status: 'received' });
   });
 });
 

@@ -12,7 +12,8 @@ import { useStack } from './services.ts';
 import { FakePrinter } from './fake-printer.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
-const stack = useStack({ env: { LOG_LEVEL: 'error', PUBLIC_ORIGIN: ORIGIN, PRINTER_TIMEOUT_MS: '1500' }, workers: true });
+// the fake printers listen on loopback addresses of their own (tests/fake-printer.ts): allowed here only
+const stack = useStack({ env: { LOG_LEVEL: 'error', PUBLIC_ORIGIN: ORIGIN, PRINTER_TIMEOUT_MS: '1500', PRINTER_ALLOW_LOOPBACK: 'true' }, workers: true });
 
 const printers: FakePrinter[] = [];
 afterAll(async () => {
@@ -21,11 +22,11 @@ afterAll(async () => {
 
 async function shopWithPrinter(tag: string) {
   const shop = await createShop(stack.pool, tag);
-  const printer = new FakePrinter(await freePort());
+  const printer = new FakePrinter();
   printers.push(printer);
   await printer.start();
   const [manager, kitchen, counter] = await Promise.all([shop.email('manager'), shop.email('kitchen'), shop.email('counter')].map((e) => new Client(stack.base).login(e)));
-  const set = await manager.put(`/api/shops/${shop.id}/printer`, { host: '127.0.0.1', port: printer.port });
+  const set = await manager.put(`/api/shops/${shop.id}/printer`, { host: printer.host, port: printer.port });
   expect(set.status, JSON.stringify(set.body)).toBe(200);
   return { shop, printer, manager, kitchen, counter };
 }
@@ -129,6 +130,59 @@ describe('labels and paper', () => {
     const otherManager = await new Client(stack.base).login(other.email('manager'));
     expect((await otherManager.put(`/api/shops/${shop.id}/printer`, { host: '192.168.1.50' })).status).toBe(403);
     expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: '', port: 9100 })).body).toEqual({ host: null, port: 9100 });
-    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: 'printer.bastille.lan' })).body).toEqual({ host: 'printer.bastille.lan', port: 9100 });
+    // a name is kept when every address it resolves to is allowed (here loopback, allowed in tests)
+    expect((await manager.put(`/api/shops/${shop.id}/printer`, { host: 'localhost' })).body).toEqual({ host: 'localhost', port: 9100 });
   });
+});
+
+describe('where a printer may be', () => {
+  const statusOf = async (pizzeriaId: number) => (await stack.pool.query('SELECT ok, code, error FROM printer_status WHERE pizzeria_id = $1', [pizzeriaId])).rows[0];
+
+  it("refuses, with the field named and nothing saved, a printer outside the shops' private networks or on a port no printer opens: the cloud's metadata, a public address, SSH on a private one", async () => {
+    const { shop, printer, manager } = await shopWithPrinter('print-where');
+    const refused: [body: { host: string; port: number }, fields: string[]][] = [
+      [{ host: '169.254.169.254', port: 80 }, ['host', 'port']],
+      [{ host: '169.254.169.254', port: 9100 }, ['host']],
+      [{ host: '8.8.8.8', port: 9100 }, ['host']],
+      [{ host: '100.100.100.200', port: 9100 }, ['host']],
+      [{ host: '0.0.0.0', port: 9100 }, ['host']],
+      [{ host: '192.168.1.50', port: 22 }, ['port']],
+      [{ host: '10.0.0.5', port: 6379 }, ['port']],
+      [{ host: 'printer.bastille.invalid', port: 9100 }, ['host']],
+    ];
+    for (const [body, fields] of refused) {
+      const r = await manager.put(`/api/shops/${shop.id}/printer`, body);
+      expect(r.status, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`).toBe(422);
+      expect(Object.keys(r.body.error.fields).sort(), JSON.stringify(body)).toEqual(fields);
+    }
+    expect((await stack.pool.query('SELECT printer_host, printer_port FROM pizzerias WHERE id = $1', [shop.id])).rows[0]).toEqual({ printer_host: printer.host, printer_port: 9100 });
+    // the shops' own ranges and the printing ports are taken
+    for (const body of [{ host: '192.168.1.50', port: 9100 }, { host: '10.20.30.40', port: 9103 }, { host: '172.16.5.9', port: 9101 }]) {
+      expect((await manager.put(`/api/shops/${shop.id}/printer`, body)).body).toEqual(body);
+    }
+  });
+
+  it('the workers refuse to reach an address that is not allowed even when the database has it, and the status never says whether something answers there', async () => {
+    const { shop, printer, kitchen } = await shopWithPrinter('print-refused');
+    // something listening where a refused address points (a port no printer opens), and the same kind of address with nothing behind it
+    const listener = new FakePrinter(await freePort(), printer.host);
+    printers.push(listener);
+    await listener.start();
+    const closed = await freePort();
+    const errors: string[] = [];
+    for (const [host, port] of [['169.254.169.254', 80], ['8.8.8.8', 9100], [printer.host, listener.port], [printer.host, closed]] as const) {
+      // as a row written before the rule, or by hand
+      await stack.pool.query('UPDATE pizzerias SET printer_host = $2, printer_port = $3 WHERE id = $1', [shop.id, host, port]);
+      await stack.pool.query('DELETE FROM printer_status WHERE pizzeria_id = $1', [shop.id]);
+      await readyPickup(shop.id, kitchen);
+      const status = await waitUntil(() => statusOf(shop.id), 15_000, `the status of ${host}:${port}`);
+      expect(status, `${host}:${port}`).toMatchObject({ ok: false, code: 'refused' });
+      errors.push(status.error.replace(`${host}:${port}`, 'X'));
+    }
+    // the same words whatever is there: nothing tells open from closed
+    expect(new Set(errors).size).toBe(1);
+    expect(errors[0]).not.toMatch(/reach|answer|paper|ECONN|timed? ?out/i);
+    expect(listener.connections).toBe(0);
+    expect(printer.connections).toBe(0);
+  }, 60_000);
 });

@@ -5,10 +5,11 @@
 // use is used once however many checkouts send it at the same moment, and a cancelled order gives
 // its use back. A shop of each test's own.
 import { describe, expect, it } from 'vitest';
-import { Client, countOf, createShop, move, seededProduct } from './helpers.ts';
-import { useStack } from './services.ts';
+import { Client, countOf, createShop, move, seededProduct, waitUntil } from './helpers.ts';
+import { useMessages, useStack } from './services.ts';
 
-const stack = useStack({ env: () => ({ LOG_LEVEL: process.env.TEST_LOG ?? 'silent' }) });
+const messages = useMessages();
+const stack = useStack({ env: () => ({ LOG_LEVEL: process.env.TEST_LOG ?? 'silent', ...messages.env() }) });
 const margherita = seededProduct('margherita'); // 10,50 € at 10 %
 const peroni = seededProduct('peroni'); // 4,00 € at 20 %
 const tiramisu = seededProduct('tiramisu'); // 5,50 € at 10 %
@@ -102,28 +103,23 @@ describe('a promo code at checkout', () => {
     const off = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: free.code });
     expect(off.body).toMatchObject({ ok: false, reason: 'free_product_unavailable' });
 
-    // used up in all; once per customer: the guest's phone counts it, and a check without a phone or an account asks to sign in
+    // once per customer: a guest is asked to sign in (the uses are counted per account), at the check and at placing
     const once = await makeCode({ kind: 'percent', value: 10, maxUsesPerCustomer: 1 });
     const anonymous = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: once.code });
     expect(anonymous.body).toMatchObject({ ok: false, reason: 'needs_sign_in' });
-    const phone = freshPhone();
-    const first = await new Client(stack.base).post('/api/orders', { ...pickup(shop.id, { promoCode: once.code }), customer: { name: 'Léa', phone } });
-    expect(first.status, JSON.stringify(first.body)).toBe(201);
-    // the same phone typed another way is the same customer
-    const typedOtherwise = phone.replace(/^0/, '+33 ').replace(/(\d\d)(?=\d)/g, '$1 ');
-    const second = await new Client(stack.base).post('/api/orders', { ...pickup(shop.id, { promoCode: once.code }), customer: { name: 'Léa', phone: typedOtherwise } });
-    expect(second.body.error.code).toBe('promo_already_used');
-    const checkAgain = await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code: once.code, phone });
-    expect(checkAgain.body).toMatchObject({ ok: false, reason: 'already_used' });
+    const guest = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: once.code }));
+    expect(guest.status).toBe(422);
+    expect(guest.body.error.code).toBe('promo_needs_sign_in');
 
+    // used up in all
     const single = await makeCode({ kind: 'amount', value: 200, maxUses: 1 });
     expect((await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: single.code }))).status).toBe(201);
     const usedUp = await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: single.code }));
     expect(usedUp.body.error.code).toBe('promo_used_up');
 
-    // only the two accepted orders were placed
-    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(before + 2);
-    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE o.pizzeria_id = $1', [shop.id])).toBe(2);
+    // only the accepted order was placed
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(before + 1);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE o.pizzeria_id = $1', [shop.id])).toBe(1);
   });
 
   it('prices the order less its discount, and the receipt and the takings take the VAT out of what was paid', async () => {
@@ -206,5 +202,136 @@ describe('a promo code at checkout', () => {
     const change = await new Client(stack.base).patch(`/api/track/${again.body.trackingToken}`, { items: [{ productId: margherita, quantity: 1 }] });
     expect(change.status).toBe(409);
     expect(change.body.error.code).toBe('promo_order_fixed');
+  });
+});
+
+/** A client of its own, through the trusted proxy: its address, phone and email. */
+const from = (ip: string) => ({
+  order: async (body: Record<string, unknown>) => {
+    const res = await fetch(`${stack.base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  },
+});
+
+/** A customer signed in with a code sent to this email (the test's own SMTP server). */
+async function signedIn(email: string): Promise<Client> {
+  const c = new Client(stack.base);
+  const after = messages.smtp.inbox.length;
+  expect((await c.post('/api/customer/code', { email })).status).toBe(202);
+  const mail = (await waitUntil(() => messages.smtp.inbox.slice(after).find((m) => JSON.stringify(m.to ?? '').toLowerCase().includes(email.toLowerCase())), 10_000, `an email to ${email}`))!;
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1];
+  const r = await c.post('/api/customer/session', { email, code });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return c;
+}
+
+/** Made, collected and paid at the counter: the order is over, its use of a code confirmed. */
+async function collect(shop: Awaited<ReturnType<typeof createShop>>, orderId: string) {
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+  const counter = await new Client(stack.base).login(shop.email('counter'));
+  await move(kitchen, orderId, 'preparing');
+  await move(kitchen, orderId, 'ready');
+  await move(counter, orderId, 'collected');
+}
+
+describe('promo codes against hoarders and repeat customers', () => {
+  it('five orders paid at the door no longer take a "first 5 customers" code from an honest customer', async () => {
+    const shop = await createShop(stack.pool, 'promo-hoard');
+    const { code, id } = await makeCode({ kind: 'amount', value: 500, maxUses: 5 });
+    const hoarder = from('203.0.113.41');
+    // five orders to pay at the counter, each with another phone and email: one holds a use, the others are refused
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      answers.push(await hoarder.order(pickup(shop.id, { promoCode: code, customer: { name: 'Hoarder', phone: freshPhone(), email: `hoard${i}-${Date.now()}@example.test` } })));
+    }
+    expect(answers.map((a) => a.status)).toEqual([201, 422, 422, 422, 422]);
+    expect(answers.slice(1).map((a) => a.body.error.code)).toEqual(Array(4).fill('promo_already_held'));
+    expect(answers[1].body.error.fields.promoCode).toMatch(/waiting/);
+    // cancelling and ordering again still holds one at most
+    expect((await new Client(stack.base).post(`/api/track/${answers[0].body.trackingToken}/cancel`)).status).toBe(200);
+    const again = await hoarder.order(pickup(shop.id, { promoCode: code }));
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect((await hoarder.order(pickup(shop.id, { promoCode: code }))).body.error.code).toBe('promo_already_held');
+
+    // an honest customer from elsewhere gets the code, and so do three more
+    for (const ip of ['198.51.100.71', '198.51.100.72', '198.51.100.73', '198.51.100.74']) {
+      const honest = await from(ip).order(pickup(shop.id, { promoCode: code }));
+      expect(honest.status, JSON.stringify(honest.body)).toBe(201);
+      expect(honest.body.total).toBe(2000);
+    }
+    // the five uses are spent (one held by the hoarder): the code gives no sixth
+    expect((await from('198.51.100.75').order(pickup(shop.id, { promoCode: code }))).body.error.code).toBe('promo_used_up');
+    // once the hoarder's order is collected and paid, its use is no longer held: the hoarder may hold another (of a code with uses left)
+    await collect(shop, again.body.id);
+    const other = await makeCode({ kind: 'amount', value: 100, maxUses: 5 });
+    expect((await hoarder.order(pickup(shop.id, { promoCode: other.code }))).status).toBe(201);
+    expect((await hoarder.order(pickup(shop.id, { promoCode: other.code }))).body.error.code).toBe('promo_already_held');
+    expect(await countOf(stack.pool, `SELECT count(*) AS n FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE r.promo_code_id = $1 AND o.status <> 'cancelled'`, [id])).toBe(5);
+  });
+
+  it('a once-per-customer code needs a signed-in customer: a guest with another phone and a lookalike email is told to sign in', async () => {
+    const shop = await createShop(stack.pool, 'promo-guest-once');
+    const { code } = await makeCode({ kind: 'percent', value: 10, maxUsesPerCustomer: 1 });
+    const emails = ['Jean.Dupont@gmail.com', 'jeandupont@gmail.com', 'jean.dupont+pizza@gmail.com', 'JEAN.DUPONT@GMAIL.COM'];
+    const answers = [];
+    for (const email of emails) {
+      answers.push(await new Client(stack.base).post('/api/orders', pickup(shop.id, { promoCode: code, customer: { name: 'Jean', phone: freshPhone(), email } })));
+    }
+    expect(answers.map((a) => a.status)).toEqual([422, 422, 422, 422]);
+    expect(answers[0].body.error.code).toBe('promo_needs_sign_in');
+    expect(answers[0].body.error.fields.promoCode).toMatch(/sign in/);
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [shop.id])).toBe(0);
+
+    // signed in, once; a second account with the same gmail mailbox written otherwise: already used
+    const tag = Date.now().toString(36);
+    const jean = await signedIn(`jean.dupont.${tag}@gmail.com`);
+    const first = await jean.post('/api/orders', pickup(shop.id, { promoCode: code }));
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect((await jean.post('/api/orders', pickup(shop.id, { promoCode: code }))).body.error.code).toBe('promo_already_used');
+    const lookalike = await signedIn(`JeanDupont${tag}+promo@googlemail.com`);
+    const second = await lookalike.post('/api/orders', pickup(shop.id, { promoCode: code }));
+    expect(second.status).toBe(422);
+    expect(second.body.error.code).toBe('promo_already_used');
+  });
+
+  it('a customer who erases their account and signs in again with the same email has still used a one-use code', async () => {
+    const shop = await createShop(stack.pool, 'promo-erase');
+    const { code, id } = await makeCode({ kind: 'amount', value: 300, maxUsesPerCustomer: 1 });
+    const email = `erase-${Date.now()}@example.fr`;
+    for (let round = 0; round < 3; round++) {
+      const c = await signedIn(email);
+      const placed = await c.post('/api/orders', pickup(shop.id, { promoCode: code, customer: { name: 'Zoé', phone: freshPhone(), email } }));
+      if (round > 0) {
+        expect(placed.status, `round ${round}`).toBe(422);
+        expect(placed.body.error.code).toBe('promo_already_used');
+        break;
+      }
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      await collect(shop, placed.body.id);
+      expect((await c.delete('/api/customer/me')).status).toBe(200);
+    }
+    // what is kept of the erased customer's use names nobody: no account, phone or email, a keyed hash only
+    const { rows } = await stack.pool.query('SELECT r.*, o.customer_email FROM promo_redemptions r JOIN orders o ON o.id = r.order_id WHERE r.promo_code_id = $1', [id]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ customer_id: null, phone_key: null, email_key: null, customer_email: null });
+    expect(JSON.stringify(rows[0])).not.toContain(email.split('@')[0]);
+    expect(rows[0].contact_hashes.length).toBeGreaterThan(0);
+  });
+
+  it('/api/promo/check answers the same whatever phone or email is given', async () => {
+    const shop = await createShop(stack.pool, 'promo-check-contact');
+    const { code } = await makeCode({ kind: 'percent', value: 10, maxUsesPerCustomer: 1 });
+    const phone = freshPhone();
+    const email = `used-${Date.now()}@example.fr`;
+    const user = await signedIn(email);
+    expect((await user.post('/api/orders', pickup(shop.id, { promoCode: code, customer: { name: 'Ana', phone, email } }))).status).toBe(201);
+
+    const check = async (extra: Record<string, unknown>) =>
+      (await new Client(stack.base).post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code, ...extra })).body;
+    const answers = [await check({ phone, email }), await check({ phone }), await check({ email }), await check({ phone: freshPhone() }), await check({})];
+    for (const a of answers) expect(a).toEqual(answers[4]);
+    expect(answers[4]).toMatchObject({ ok: false, reason: 'needs_sign_in' });
+    // the signed-in customer is told about their own account only
+    expect((await user.post('/api/promo/check', { pizzeriaId: shop.id, fulfilment: 'pickup', items: basket, code })).body).toMatchObject({ ok: false, reason: 'already_used' });
   });
 });

@@ -18,12 +18,14 @@ import { startAccountsWorker } from './accounts.worker.ts';
 import { startPrintingWorker } from './printing.worker.ts';
 import { createMailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
+import { guardSms } from '../src/lib/server/sms-limits.ts';
 import type { NotificationDeps } from '../src/lib/server/notifications.ts';
 import { createMessageSender } from './message-sender.ts';
 import { addJob, connectionFor, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { DELAYS_EVERY_MS, lateToTell } from '../src/lib/server/kitchen/delays.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
 import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
+import { policyOf } from '../src/lib/server/printing/address.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { createStockFolder, FOLD_PAUSE_MS } from './stock-folder.ts';
 import { reconcile } from './reconciler.ts';
@@ -76,7 +78,8 @@ export async function startWorkers(
   const notify: NotificationDeps = {
     db: bookkeeping,
     mailer,
-    sms: smsProviderFrom(config, log.child({ worker: 'notifications' })),
+    // the chain's countries, budget and ranges, counted in Redis with the servers' sign-in codes
+    sms: guardSms(smsProviderFrom(config, log.child({ worker: 'notifications' })), config, { db, log: log.child({ worker: 'notifications' }), redis }),
     origin: config.publicOrigin,
     eta: config.eta,
     mode: config.DELIVERY_MODE,
@@ -110,7 +113,9 @@ export async function startWorkers(
       links: { mailer, origin: config.publicOrigin, inviteTtlHours: config.INVITE_TTL_HOURS, resetTtlMinutes: config.RESET_TTL_MINUTES },
       log: log.child({ worker: 'accounts' }),
     }),
-    startPrintingWorker({ db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, log: log.child({ worker: 'printing' }) }),
+    startPrintingWorker({
+      db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, policy: policyOf(config), log: log.child({ worker: 'printing' }),
+    }),
   ];
   for (const w of workers) {
     w.on('failed', (job, err) => {

@@ -1,8 +1,9 @@
 // The counter's caller lookup: who is on the phone, by their number (src/lib/server/callers.ts). Any
 // counter staff, manager or head office may look up any caller of the chain: callers move between
-// shops, and the counter takes orders for its own shop only (placing checks it).
+// shops, and the counter takes orders for its own shop only (placing checks it). What another shop's
+// orders say of where the caller lives is not shown, and every lookup is written to the audit log.
 import { callerQuery } from '../../src/lib/caller-requests.ts';
-import { callerKey, findCaller } from '../../src/lib/server/callers.ts';
+import { callerKey, lookUpCaller } from '../../src/lib/server/callers.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
 import { Routes, type ApiContext } from './kit.ts';
 
@@ -18,11 +19,11 @@ export function counterRoutes(ctx: ApiContext) {
     keyGenerator: (req) => `staff:${req.user!.id}`,
   });
 
-  api.staff(['counter', 'manager', 'admin']).get('/counter/callers', { use: [lookups], query: callerQuery }, async ({ query }) => {
+  api.staff(['counter', 'manager', 'admin']).get('/counter/callers', { use: [lookups], query: callerQuery }, async ({ actor, query }) => {
     const key = callerKey(query.phone);
     if (!key) throw invalid({ phone: 'a whole phone number, e.g. 06 12 34 56 78 or +33 6 12 34 56 78' });
     // a number the chain has never had an order from is a new caller, not an error
-    return { caller: await findCaller(db, key) };
+    return { caller: await lookUpCaller(db, actor, key) };
   });
 
   return api.router;

@@ -2,7 +2,7 @@
 // cookie of its own, apart from staff sessions); signed in, they read their orders, order one again
 // in a tap, keep their addresses and favourite pizzas, download or erase their data.
 import type { Request } from 'express';
-import { codeRequestSchema, favouriteSchema, profileSchema, signInSchema } from '../../src/lib/customer-requests.ts';
+import { codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema } from '../../src/lib/customer-requests.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
 import { checkCode, destinationOf, sendCode } from '../../src/lib/server/customers/codes.ts';
 import {
@@ -10,6 +10,7 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
+import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
 import { AppError } from '../../src/lib/server/errors.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { Answer, Routes, accepted, created, orderId, parse, placeOptions, visitorLocale, type ApiContext } from './kit.ts';
@@ -76,6 +77,12 @@ export function customerRoutes(ctx: ApiContext) {
       id: order.id, number: order.number, status: order.status, total: order.totalCents, trackingToken: placed.trackingToken, version: order.version,
       leftOut: placed.leftOut,
     });
+  });
+
+  // a guest order of their contact joins their history only when they give its number (confirm.ts)
+  api.customer.post('/customer/orders/:id/confirm', { use: [ctx.customerLimiter], body: confirmOrderSchema }, async ({ req, customer, body }) => {
+    await confirmOrder(db, customer, orderId(req), body.number);
+    return { ok: true };
   });
 
   api.customer.get('/customer/export', {}, async ({ customer }) => {

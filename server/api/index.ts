@@ -12,6 +12,8 @@ import { AppError, notFound } from '../../src/lib/server/errors.ts';
 import { AddressApiGeocoder } from '../../src/lib/server/geocoder.ts';
 import { createMailer, type Mailer } from '../../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../../src/lib/server/sms.ts';
+import { guardSms } from '../../src/lib/server/sms-limits.ts';
+import type { Redis } from 'ioredis';
 import { CUSTOMER_COOKIE, customerForSession } from '../../src/lib/server/customers/account.ts';
 import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/media.ts';
 import { reportError } from '../../src/lib/server/observability.ts';
@@ -48,6 +50,8 @@ export interface ApiDeps {
   config: Config;
   log: ApiLog;
   limiterStore?: (prefix: string) => Store;
+  /** Where the chain's texts are counted (sms-limits.ts), with every server and worker; absent: by this process alone. */
+  redis?: Redis;
   /**
    * Called after a change commits, before the answer: the hub publishes and relays it, so that when
    * the API says "done", every screen is already being told.
@@ -86,7 +90,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     geocoder: config.GEOCODER_URL === 'none' ? null : new AddressApiGeocoder(config.GEOCODER_URL, { timeoutMs: config.GEOCODER_TIMEOUT_MS }),
     positions: deps.positions ?? null,
     mailer: deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: deps.log as never, production: config.NODE_ENV === 'production' }),
-    sms: smsProviderFrom(config, deps.log as never),
+    sms: guardSms(smsProviderFrom(config, deps.log as never), config, { db: deps.db, log: deps.log, redis: deps.redis }),
     media: deps.media ?? mediaStoreFrom(config),
     relayed: deps.relayed ?? (() => Promise.resolve()),
     announce: () => !(deps.relayed && deps.publishesChanges?.()),
@@ -99,6 +103,7 @@ function contextOf(deps: ApiDeps): ApiContext {
       ordersPerClient: config.UNPAID_ORDERS_PER_CLIENT,
       itemsPerClient: config.UNPAID_ITEMS_PER_CLIENT,
       stockShare: config.UNPAID_STOCK_SHARE,
+      aheadHours: config.UNPAID_AHEAD_HOURS,
       ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,

@@ -3,6 +3,7 @@
 import type { Request } from 'express';
 import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/kitchen-requests.ts';
 import { AppError, conflict } from '../../src/lib/server/errors.ts';
+import { policyOf } from '../../src/lib/server/printing/address.ts';
 import { nextCopy, printerOf, setPrinter } from '../../src/lib/server/printing/index.ts';
 import { getOrder } from '../../src/lib/server/orders.ts';
 import { recallOrder, recentBumps } from '../../src/lib/server/kitchen/recall.ts';
@@ -17,6 +18,8 @@ import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiCon
 export function kitchenRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
+  // where a printer may be: the shops' networks, printer ports (src/lib/server/printing/address.ts)
+  const printers = policyOf(ctx.config);
   const shop = (req: Request, actor: Parameters<typeof canActOnShop>[0]) => {
     const id = numericId(req);
     if (!canActOnShop(actor, id)) throw forbidden('not your shop');
@@ -45,7 +48,7 @@ export function kitchenRoutes(ctx: ApiContext) {
   );
 
   // labels and paper: a shop's printer (its managers), a reprint of a label or the whole ticket (its kitchen)
-  api.staff(['manager', 'admin']).put('/shops/:id/printer', { body: printerSchema }, async ({ req, actor, body }) => setPrinter(db, shop(req, actor), body));
+  api.staff(['manager', 'admin']).put('/shops/:id/printer', { body: printerSchema }, async ({ req, actor, body }) => setPrinter(db, shop(req, actor), body, printers));
   api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/print', { body: printSchema }, async ({ req, actor, body }) => {
     const order = await getOrder(db, orderId(req));
     if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');

@@ -26,7 +26,8 @@ export function refundRoutes(ctx: ApiContext) {
     const id = orderId(req);
     const made = await requestRefund(db, actor, id, body, { key, requestHash: requestHash({ actor: actor.id, order: id, body }) });
     if (made.repeated) res.setHeader('idempotent-replayed', 'true');
-    return new Answer(made.repeated ? 200 : made.refund.status === 'pending' ? 202 : 201, { refund: made.refund });
+    // `refund` is the request's first row; an order paid in two ways may be refunded in two (`refunds`: the card's, the cash)
+    return new Answer(made.repeated ? 200 : made.refunds.some((r) => r.status === 'pending') ? 202 : 201, { refund: made.refund, refunds: made.refunds });
   });
 
   return api.router;

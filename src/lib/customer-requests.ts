@@ -22,5 +22,10 @@ export const profileSchema = z.strictObject({
 
 export const favouriteSchema = z.strictObject({ productId: id, favourite: z.boolean() });
 
+/** A guest order claimed from the account: its number, as in the messages about it and on its receipt. */
+export const confirmOrderSchema = z.strictObject({
+  number: z.number('the order number, as in its messages').int('the order number, as in its messages').min(1).max(1_000_000),
+});
+
 export type CodeRequest = z.output<typeof codeRequestSchema>;
 export type SignInRequest = z.output<typeof signInSchema>;

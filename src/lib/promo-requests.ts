@@ -33,7 +33,10 @@ export type NewPromoRequest = z.output<typeof newPromoSchema>;
 
 export const promoActiveSchema = z.strictObject({ active: z.boolean() });
 
-/** A code checked against a basket: the shop, how it is fulfilled, the lines, and who asks (a guest's phone or email, if given yet). */
+/**
+ * A code checked against a basket: the shop, how it is fulfilled, the lines. A phone or email is
+ * still accepted from pages loaded before, and ignored: the answer is the same for any contact.
+ */
 export const promoCheckSchema = placeOrderSchema.pick({ pizzeriaId: true, fulfilment: true, items: true }).extend({
   code: promoCode,
   phone: z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78').optional(),

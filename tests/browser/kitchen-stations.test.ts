@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Client, connectSocket, freePort, subscribe } from '../helpers.ts';
+import { Client, connectSocket, subscribe } from '../helpers.ts';
 import { FakePrinter } from '../fake-printer.ts';
 import { SHOTS, live, useApp } from './harness.ts';
 
@@ -9,7 +9,8 @@ import { SHOTS, live, useApp } from './harness.ts';
 // each tablet chooses its station, the cooks cross lines off with a tap or the bump bar, and the pass
 // lights an order once every station is done and sends it out. A shop of the test's own.
 const WALL = { width: 1280, height: 800 };
-const app = useApp('stations', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false' }, { shop: 'stations' });
+// the fake printer listens on a loopback address of its own (tests/fake-printer.ts): allowed here only
+const app = useApp('stations', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false', PRINTER_ALLOW_LOOPBACK: 'true' }, { shop: 'stations' });
 
 const productId = async (slug: string): Promise<number> => (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id;
 
@@ -215,7 +216,7 @@ describe('kitchen stations and the pass', () => {
   }, 60_000);
 
   it("the manager sets the shop's printer; a label comes out when an order is ready, the pass reprints it, and a printer gone dark says so on the wall", async () => {
-    const printer = new FakePrinter(await freePort());
+    const printer = new FakePrinter();
     await printer.start();
     try {
       const { page: office } = await app.staffPage(app.shop.email('manager'), { width: 1280, height: 900 });
@@ -224,7 +225,11 @@ describe('kitchen stations and the pass', () => {
       await form.locator('input[name=host]').fill('imprimante cuisine');
       await form.getByRole('button').click();
       await expect.poll(() => form.locator('.field-error').first().innerText()).toMatch(/sans espace/);
-      await form.locator('input[name=host]').fill('127.0.0.1');
+      // a port no printer opens is refused, with the field named
+      await form.locator('input[name=host]').fill(printer.host);
+      await form.locator('input[name=port]').fill('22');
+      await form.getByRole('button').click();
+      await expect.poll(() => form.locator('.field-error').first().innerText()).toMatch(/port d'impression/);
       await form.locator('input[name=port]').fill(String(printer.port));
       await form.getByRole('button').click();
       await form.getByRole('status').waitFor();

@@ -9,7 +9,8 @@ import { Client, createShop, move, payAndWaitReceived, seededProduct, waitUntil 
 // once). The day's takings and the customer's receipt (on a phone) show them; axe finds nothing serious.
 const app = useApp('manager-refunds');
 const TABLET_LANDSCAPE = { width: 1024, height: 768 };
-const [margherita, coke] = [seededProduct('margherita'), seededProduct('coca-cola')];
+const [margherita, coke, reine, truffe] = [seededProduct('margherita'), seededProduct('coca-cola'), seededProduct('reine'), seededProduct('truffe')];
+const DESKTOP_WIDE = { width: 1440, height: 900 };
 const text = async (l: { textContent(): Promise<string | null> }) => (await l.textContent())?.replace(/\s+/g, ' ').trim();
 
 describe('refunds by the manager', () => {
@@ -133,5 +134,78 @@ describe('refunds by the manager', () => {
     await receipt.screenshot({ path: `${SHOTS}/refunds-6-receipt-phone.png`, fullPage: true });
     expect(await seriousViolations(receipt), 'receipt').toEqual([]);
     await phone.close();
+  }, 180_000);
+
+  it('an order paid in two ways shows its two parts, and a whole refund gives back each the way it came: 12,50 € to the card, 18,90 € in cash', async () => {
+    const shop = await createShop(app.pool, 'refunds-mixed-ui');
+    const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+    const counter = await new Client(app.base).login(shop.email('counter'));
+    // a Reine paid online (the demo page), a Truffe added before the kitchen starts: 18,90 € due, collected in cash at the counter
+    const placed = await new Client(app.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Nina Roux', phone: '0611223366', email: 'nina@example.test' },
+      items: [{ productId: reine, quantity: 1 }], payment: 'online',
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    await payAndWaitReceived(app.base, placed.body.trackingToken);
+    const grown = await new Client(app.base).patch(`/api/track/${placed.body.trackingToken}`, { items: [{ productId: reine, quantity: 1 }, { productId: truffe, quantity: 1 }] });
+    expect(grown.body).toMatchObject({ totalCents: 3140, paidCents: 1250, amountDueCents: 1890 });
+    await move(kitchen, placed.body.id, 'preparing');
+    await waitUntil(async () => (await new Client(app.base).get(`/api/track/${placed.body.trackingToken}`)).body.payment.status === 'paid', 20_000, 'the capture');
+    await move(kitchen, placed.body.id, 'ready');
+    expect((await counter.post(`/api/orders/${placed.body.id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200);
+
+    const { page } = await app.staffPage(shop.email('manager'), DESKTOP_WIDE);
+    await page.goto(`${app.base}/manager/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: `Commande n°${placed.body.number}` }).waitFor();
+    // the two parts, each with what is left of it
+    expect(await text(page.getByTestId('part-provider'))).toBe('12,50 € · reste 12,50 €');
+    expect(await text(page.getByTestId('part-cash'))).toBe('18,90 € · reste 18,90 €');
+    expect(await text(page.getByTestId('money').locator('dt.part').first())).toBe('En ligne (carte)');
+    expect(await text(page.getByTestId('money').locator('dt.part').nth(1))).toBe('Espèces au comptoir');
+    expect(await text(page.getByTestId('parts-help'))).toMatch(/^Payée de deux façons/);
+    await page.screenshot({ path: `${SHOTS}/refunds-7-mixed-desktop.png`, fullPage: true });
+    expect(await seriousViolations(page), 'order paid in two ways').toEqual([]);
+
+    // a part of an amount: the manager chooses which way; more than that way has left is refused
+    const form = page.getByTestId('refund-form');
+    await form.getByLabel('Un montant').check();
+    await form.getByTestId('refund-way').getByLabel('Espèces au comptoir').check();
+    await form.getByTestId('refund-amount').fill('20');
+    await form.getByTestId('refund-reason').selectOption('late');
+    await form.getByTestId('refund-review').click();
+    expect(await text(form.getByRole('alert'))).toBe('Au plus 18,90 € reste à rembourser sur cette part.');
+    await form.getByTestId('refund-way').getByLabel('En ligne (carte)').check();
+    await form.getByTestId('refund-amount').fill('13');
+    await form.getByTestId('refund-review').click();
+    expect(await text(form.getByRole('alert'))).toBe('Au plus 12,50 € reste à rembourser sur cette part.');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/refunds-7b-mixed-way-desktop.png`, fullPage: true });
+    expect(await seriousViolations(page), 'choosing the way of a part').toEqual([]);
+
+    // the whole order: each part its own way, said before it is confirmed
+    await form.getByLabel('Toute la commande (31,40 €)').check();
+    await form.getByTestId('refund-review').click();
+    const confirm = form.getByTestId('refund-confirm');
+    expect(await text(confirm.locator('p'))).toBe('Rembourser 31,40 € : 12,50 € sur la carte, par le prestataire de paiement et 18,90 € rendu en espèces, motif : retard ?');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/refunds-8-mixed-confirm-desktop.png`, fullPage: true });
+    await confirm.getByRole('button', { name: 'Confirmer le remboursement' }).click();
+    await page.waitForSelector('[data-testid=refund-outcome][data-kind=done]', { timeout: 30_000 });
+    expect(await text(form.getByTestId('refund-outcome'))).toBe(
+      'Remboursement de 31,40 € fait (12,50 € sur la carte, par le prestataire de paiement et 18,90 € rendu en espèces). Le client est prévenu.',
+    );
+    expect(await text(page.getByTestId('refunded'))).toBe('−31,40 €');
+    expect(await text(page.getByTestId('part-provider'))).toBe('12,50 € · reste 0,00 €');
+    expect(await text(page.getByTestId('part-cash'))).toBe('18,90 € · reste 0,00 €');
+    const rows = page.locator('[data-testid=refund-history] tr[data-status=done]');
+    expect(await rows.count()).toBe(2);
+    expect(await text(rows.nth(0).locator('td').nth(3))).toBe('sur la carte, par le prestataire de paiement');
+    expect(await text(rows.nth(1).locator('td').nth(3))).toBe('rendu en espèces');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/refunds-9-mixed-done-desktop.png`, fullPage: true });
+    expect(await seriousViolations(page), 'order paid in two ways, refunded').toEqual([]);
+    // the takings: 12,50 € refunded online, 18,90 € given back at the shop
+    const takings = (await (await new Client(app.base).login(shop.email('manager'))).get(`/api/shops/${shop.id}/takings`)).body.shops[0];
+    expect(takings.refunds).toEqual({ onlineCents: 1250, shopCents: 1890 });
   }, 180_000);
 });

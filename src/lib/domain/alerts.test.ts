@@ -45,11 +45,15 @@ describe('the manager alerts', () => {
         ],
         lowStock: [{ pizzeriaId: 1, low: [{}] }],
         lowRatings: [{ orderId: 'rated', pizzeriaId: 1, number: 12, food: 2, delivery: 4, comment: 'Froide', at: ago(30) }],
+        heldStock: [{ pizzeriaId: 3, client: '+33712345678', attempts: 4, since: ago(20), orders: [7] }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 'rated', 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 1]);
+    expect(alerts.find((a) => a.kind === 'held_stock')).toEqual({
+      id: 'held-3-+33712345678', kind: 'held_stock', pizzeriaId: 3, since: NOW - 20 * 60_000, count: 4, name: '+33712345678', orders: [7],
+    });
   });
 
   it('within a kind, the one waiting longest comes first', () => {

@@ -21,9 +21,12 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  *   less than it thinks; a call sorts it out, nothing is stuck yet.
  * - low_rating: a customer gave two stars or fewer (food or delivery) in the last hours: the
  *   evening is over for that order, a call back can still win them; nothing is stuck.
+ * - held_stock: a client refused for holding more than its allowance of orders not paid yet (online,
+ *   or at the door days ahead), or the shop's share of them reached: the menu is not off sale (the
+ *   limits saw to it), but someone may be hoarding; the manager looks at its orders and may cancel them.
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -43,6 +46,8 @@ export interface ManagerAlert {
   food?: number;
   delivery?: number | null;
   comment?: string | null;
+  /** The numbers of the orders a client refused for holding too much still holds unpaid. */
+  orders?: number[];
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -77,6 +82,17 @@ export interface AlertDriver {
   position: { at: string } | null;
 }
 
+/** Refusals for holding too much at a shop in the last hours (src/lib/server/orders/limits.ts). */
+export interface AlertHolding {
+  pizzeriaId: number;
+  /** The client's phone; null: the shop's share of unpaid holdings was reached. */
+  client: string | null;
+  attempts: number;
+  /** ISO: the first refusal. */
+  since: string;
+  orders: number[];
+}
+
 /** What the rules read of a low rating (LowRatingAlert of the socket contract). */
 export interface AlertRating {
   orderId: string;
@@ -109,6 +125,8 @@ export function managerAlerts(
     lowStock?: readonly { pizzeriaId: number; low: readonly unknown[] }[];
     /** Low ratings (the server sends only those); each is an alert for LOW_RATING_ALERT_MS. */
     lowRatings?: readonly AlertRating[];
+    /** Refusals for holding too much (the server sends only the recent ones). */
+    heldStock?: readonly AlertHolding[];
   },
   now: number,
   s: AlertSettings = DEFAULT_ALERT_SETTINGS,
@@ -141,6 +159,12 @@ export function managerAlerts(
     const since = Date.parse(r.at);
     if (now - since > LOW_RATING_ALERT_MS) continue;
     list.push({ id: `rating-${r.orderId}`, kind: 'low_rating', pizzeriaId: r.pizzeriaId, since, orderId: r.orderId, number: r.number, food: r.food, delivery: r.delivery, comment: r.comment });
+  }
+  for (const h of input.heldStock ?? []) {
+    list.push({
+      id: `held-${h.pizzeriaId}-${h.client ?? 'share'}`, kind: 'held_stock', pizzeriaId: h.pizzeriaId, since: Date.parse(h.since), count: h.attempts,
+      ...(h.client ? { name: h.client, orders: [...h.orders] } : {}),
+    });
   }
   for (const l of input.lowStock ?? []) {
     if (l.low.length) list.push({ id: `stock-${l.pizzeriaId}`, kind: 'stock_low', pizzeriaId: l.pizzeriaId, since: now, count: l.low.length });

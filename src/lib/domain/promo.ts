@@ -1,12 +1,13 @@
 // Promo codes: whether a code applies to a basket, what it takes off, and how the discount is
 // spread over the basket's VAT rates. Pure: the server reads the code and its uses, then asks here.
+import { contactEmail } from './unpaid-holds.ts';
 
 export const PROMO_KINDS = ['percent', 'amount', 'free_product'] as const;
 export type PromoKind = (typeof PROMO_KINDS)[number];
 
 /** Why a code is refused, each its own code for the API and its own message for the customer. */
 export const PROMO_REFUSALS = [
-  'unknown', 'not_started', 'expired', 'not_at_this_shop', 'under_minimum', 'used_up', 'already_used', 'needs_sign_in',
+  'unknown', 'not_started', 'expired', 'not_at_this_shop', 'under_minimum', 'used_up', 'already_used', 'needs_sign_in', 'already_held',
   'free_product_unavailable', 'free_product_not_in_basket',
 ] as const;
 export type PromoRefusal = (typeof PROMO_REFUSALS)[number];
@@ -41,11 +42,16 @@ export interface PromoContext {
   now: Date;
   pizzeriaId: number;
   lines: readonly PromoBasketLine[];
-  /** Orders not cancelled that used the code, in all and by this customer (their account, phone or email). */
+  /** Orders not cancelled that used the code, in all and by this signed-in customer (their account or the contacts it proved). */
   usesInAll: number;
   usesByCustomer: number;
-  /** Whether the customer is known (an account, a phone or an email): a per-customer limit needs it. */
-  identified: boolean;
+  /** Orders of this client (account, phone, email or network) with the code, neither paid nor handed over yet. */
+  heldByClient: number;
+  /**
+   * Whether a customer is signed in: a per-customer limit needs it, since a guest's phone and email
+   * are only typed (another phone and a lookalike email would be another customer).
+   */
+  signedIn: boolean;
   /** The free product's price at this shop now (null: not on sale here tonight). */
   freeProductCents: number | null;
 }
@@ -54,14 +60,36 @@ export type PromoJudgement =
   | { ok: true; discountCents: number }
   | { ok: false; reason: PromoRefusal; minBasketCents?: number; productId?: number };
 
+/**
+ * How many uses of a limited code (in all or per customer) one client may hold at once on orders
+ * neither paid nor handed over: one, so orders left unpaid (at the door, or online) cannot take a
+ * "first N customers" code from the customers who come after.
+ */
+export const HELD_USES_PER_CLIENT = 1;
+
+/**
+ * An email in the one form a once-per-customer code compares: lower case, without a "+tag", and for
+ * Gmail (which ignores dots, and answers to googlemail.com too) without the dots of its name: every
+ * spelling of one mailbox is one customer.
+ */
+export function canonicalEmail(email: string): string {
+  const e = contactEmail(email);
+  const at = e.lastIndexOf('@');
+  if (at < 0) return e;
+  const domain = e.slice(at + 1);
+  if (domain !== 'gmail.com' && domain !== 'googlemail.com') return e;
+  return `${e.slice(0, at).replace(/\./g, '')}@gmail.com`;
+}
+
 /** The items' total, taxes included (the minimum basket and a percent are on it; the delivery fee is not discounted). */
 export const itemsCentsOf = (lines: readonly PromoBasketLine[]) => lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
 
 /**
  * Whether the code applies, checked in this order (the first rule broken is the reason): it exists
  * and is active, has started, has not ended, works at this shop, the basket reaches its minimum, it
- * has uses left in all, the customer is known when it counts uses per customer and has uses left,
- * the free product is on sale here and in the basket. The discount never exceeds the items' total;
+ * has uses left in all, the customer is signed in when it counts uses per customer and has uses left,
+ * the client holds no other use of it not yet paid nor handed over (a code with a limit), the free
+ * product is on sale here and in the basket. The discount never exceeds the items' total;
  * a percent is rounded to the nearest cent.
  */
 export function judgePromo(rule: PromoRule | null, ctx: PromoContext): PromoJudgement {
@@ -73,9 +101,10 @@ export function judgePromo(rule: PromoRule | null, ctx: PromoContext): PromoJudg
   if (items < rule.minBasketCents) return { ok: false, reason: 'under_minimum', minBasketCents: rule.minBasketCents };
   if (rule.maxUses !== null && ctx.usesInAll >= rule.maxUses) return { ok: false, reason: 'used_up' };
   if (rule.maxUsesPerCustomer !== null) {
-    if (!ctx.identified) return { ok: false, reason: 'needs_sign_in' };
+    if (!ctx.signedIn) return { ok: false, reason: 'needs_sign_in' };
     if (ctx.usesByCustomer >= rule.maxUsesPerCustomer) return { ok: false, reason: 'already_used' };
   }
+  if ((rule.maxUses !== null || rule.maxUsesPerCustomer !== null) && ctx.heldByClient >= HELD_USES_PER_CLIENT) return { ok: false, reason: 'already_held' };
   let off: number;
   if (rule.kind === 'percent') off = Math.round((items * rule.value) / 100);
   else if (rule.kind === 'amount') off = rule.value;

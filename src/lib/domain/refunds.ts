@@ -44,3 +44,56 @@ export function proRataByRate(amountCents: number, order: readonly GrossAtRate[]
   }
   return shares.filter((s) => s.grossCents > 0).map(({ rate, grossCents }) => ({ rate, grossCents }));
 }
+
+export interface OrderLineGross {
+  itemId: number;
+  rate: number;
+  /** The line at its menu price: unit price × quantity. */
+  grossCents: number;
+}
+
+/**
+ * What each line was paid, after the order's discount: a promo code's or points' discount is kept per
+ * VAT rate (as it was spread when the order was placed), and each rate's part is shared here among
+ * that rate's lines pro rata of their price (whole cents, the odd ones to the largest remainders, the
+ * dearer line then the first on a tie), so the lines at a rate add up to what the rate sold. Points
+ * bought one line (`rewardItemId`, the free pizza): their discount is that line's alone.
+ */
+export function paidByLine(lines: readonly OrderLineGross[], discountByRate: readonly { rate: number; cents: number }[], rewardItemId: number | null = null): Map<number, number> {
+  const off = new Map<number, number>();
+  for (const d of discountByRate) off.set(Number(d.rate), (off.get(Number(d.rate)) ?? 0) + d.cents);
+  const paid = new Map(lines.map((l) => [l.itemId, l.grossCents]));
+  const reward = rewardItemId === null ? undefined : lines.find((l) => l.itemId === rewardItemId);
+  if (reward) {
+    const taken = Math.min(off.get(reward.rate) ?? 0, reward.grossCents);
+    paid.set(reward.itemId, reward.grossCents - taken);
+    off.set(reward.rate, (off.get(reward.rate) ?? 0) - taken);
+  }
+  for (const [rate, cents] of off) {
+    const at = lines.filter((l) => l.rate === rate && paid.get(l.itemId)! > 0);
+    const total = at.reduce((s, l) => s + paid.get(l.itemId)!, 0);
+    const spread = Math.min(cents, total);
+    if (spread <= 0) continue;
+    const shares = at.map((l) => {
+      const exact = (spread * paid.get(l.itemId)!) / total;
+      return { l, cents: Math.floor(exact), rest: exact - Math.floor(exact) };
+    });
+    let left = spread - shares.reduce((s, x) => s + x.cents, 0);
+    for (const s of [...shares].sort((a, b) => b.rest - a.rest || b.l.grossCents - a.l.grossCents || a.l.itemId - b.l.itemId)) {
+      if (left <= 0) break;
+      s.cents += 1;
+      left -= 1;
+    }
+    for (const s of shares) paid.set(s.l.itemId, paid.get(s.l.itemId)! - s.cents);
+  }
+  return paid;
+}
+
+/**
+ * What `units` more of a line give back, `already` of its `quantity` being refunded: the line's paid
+ * amount shared by unit so that refunding it bit by bit adds up to what it was paid, never more.
+ */
+export function unitsRefundCents(paidCents: number, quantity: number, already: number, units: number): number {
+  const upTo = (n: number) => Math.round((paidCents * Math.min(n, quantity)) / quantity);
+  return upTo(already + units) - upTo(already);
+}

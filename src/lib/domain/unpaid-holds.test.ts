@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientMayHold, clientNetwork, contactEmail, overUnpaidShare } from './unpaid-holds.ts';
+import { clientMayHold, clientNetwork, contactEmail, heldAhead, overUnpaidShare } from './unpaid-holds.ts';
 
 const limits = { ordersPerClient: 2, itemsPerClient: 20, stockShare: 0.5 };
 
@@ -10,6 +10,17 @@ describe('what unpaid orders may hold', () => {
     expect(clientMayHold({ orders: 2, items: 2 }, 1, limits)).toEqual({ ok: false, reason: 'orders' });
     expect(clientMayHold({ orders: 1, items: 10 }, 11, limits)).toEqual({ ok: false, reason: 'items' });
     expect(clientMayHold({ orders: 0, items: 0 }, 50, limits)).toEqual({ ok: false, reason: 'items' });
+  });
+
+  it('an order for later paid at the door counts as unpaid while its fire time is more than the hours ahead away', () => {
+    const now = Date.UTC(2025, 5, 1, 12);
+    const hour = 3_600_000;
+    expect(heldAhead(now + 6 * 24 * hour, now, 3)).toBe(true);
+    expect(heldAhead(now + 3 * hour + 1, now, 3)).toBe(true);
+    expect(heldAhead(now + 3 * hour, now, 3)).toBe(false);
+    expect(heldAhead(now + hour, now, 3)).toBe(false);
+    // as soon as possible: fired at once
+    expect(heldAhead(null, now, 3)).toBe(false);
   });
 
   it('a change of an unpaid order counts its new items, not one more order', () => {

@@ -13,6 +13,16 @@ export interface UnpaidLimits {
   stockShare: number;
 }
 
+/**
+ * Whether a customer's order for later paid at the door, fired at `fireAt` (ms), counts as unpaid
+ * now: it holds its stock from its placing to its firing, and a slot days ahead would let anyone hold
+ * a menu for days with orders nobody collects. Once its fire time is within `aheadHours`, the kitchen
+ * makes it soon: it counts no more than an order at the door for now.
+ */
+export function heldAhead(fireAt: number | null, now: number, aheadHours: number): boolean {
+  return fireAt !== null && fireAt > now + aheadHours * 3_600_000;
+}
+
 /** What the unpaid orders of one client (one address, phone or email) hold now, this order left out. */
 export interface ClientHolding {
   orders: number;

@@ -330,8 +330,8 @@ export interface DriverOnMap {
 export interface PrinterStatus {
   pizzeriaId: number;
   ok: boolean;
-  /** Why it failed, for the screens' own words: off or unreachable, no answer in time, out of paper. */
-  code: 'unreachable' | 'no_answer' | 'paper_out' | null;
+  /** Why it failed, for the screens' own words: off or unreachable, no answer in time, out of paper, an address the workers may not reach. */
+  code: 'unreachable' | 'no_answer' | 'paper_out' | 'refused' | null;
   /** The same in English, with the printer's address (the logs, the system page). */
   error: string | null;
   /** Since when it works, or fails. */

@@ -1,5 +1,5 @@
 // The manager's alerts, read from the same facts their live page follows (active orders, the
-// drivers and whether their phone is connected, low stock, low ratings), sorted by the domain's rule.
+// drivers and whether their phone is connected, low stock, low ratings, refusals for holding too much), sorted by the domain's rule.
 import { managerAlerts, DEFAULT_ALERT_SETTINGS, type ManagerAlert } from '../domain/alerts.ts';
 import type { Queryable } from './db.ts';
 import { driversOfShops } from './drivers.ts';
@@ -7,13 +7,15 @@ import { listOrders } from './orders.ts';
 import type { PositionStore } from './positions.ts';
 import { recentLowRatings } from './ratings.ts';
 import { lowStock } from './stock.ts';
+import { recentHoldingRefusals } from './orders/limits.ts';
 
 export async function alertsOfShops(q: Queryable, shops: number[], positions: PositionStore | null, positionFreshMs: number, now = Date.now()): Promise<ManagerAlert[]> {
-  const [orders, drivers, low, lowRatings] = await Promise.all([
+  const [orders, drivers, low, lowRatings, heldStock] = await Promise.all([
     listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
     driversOfShops(q, shops, positions),
     Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
     recentLowRatings(q, shops, now),
+    recentHoldingRefusals(q, shops),
   ]);
-  return managerAlerts({ orders, drivers, lowStock: low, lowRatings }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
+  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
 }

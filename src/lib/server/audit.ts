@@ -36,17 +36,23 @@ export interface AuditRow {
 
 export const AUDIT_PAGE = 50;
 
-/** Head office's search: newest first, by words in the action, entity, actor or the records, a page of 50 at a time. */
+/**
+ * Head office's search: newest first, by words in the action, entity, actor or the records, a page of
+ * 50 at a time. `textIds`: the record ids the text also stands for, where the log keeps a value keyed
+ * rather than in clear (a phone number typed finds the lookups of that number: callers.ts).
+ */
 export async function searchAudit(
   q: Queryable,
-  filter: { text?: string; entity?: string; pizzeriaId?: number; page?: number },
+  filter: { text?: string; textIds?: string[]; entity?: string; pizzeriaId?: number; page?: number },
 ): Promise<{ rows: AuditRow[]; total: number; page: number; pages: number }> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.text) {
     params.push(`%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     const p = `$${params.length}`;
-    where.push(`(action ILIKE ${p} OR entity ILIKE ${p} OR entity_id ILIKE ${p} OR actor ILIKE ${p} OR before::text ILIKE ${p} OR after::text ILIKE ${p})`);
+    params.push(filter.textIds ?? []);
+    const ids = `$${params.length}`;
+    where.push(`(action ILIKE ${p} OR entity ILIKE ${p} OR entity_id ILIKE ${p} OR actor ILIKE ${p} OR before::text ILIKE ${p} OR after::text ILIKE ${p} OR entity_id = ANY(${ids}::text[]))`);
   }
   if (filter.entity) {
     params.push(filter.entity);

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
+import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from './printing/address.ts';
 
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production
@@ -33,6 +34,23 @@ const schema = z
     // a new ticket nobody touched chimes again this often on the kitchen screen (0: once only)
     KITCHEN_REMIND_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
     PRINTER_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(4000),
+    /**
+     * The networks a shop's printer may be on (comma-separated ranges): the workers reach nothing else,
+     * so a printer's address cannot probe the servers' own network. Private ranges by default; narrow it
+     * to the shops' own (their VPN's) where the servers' network is private too.
+     */
+    PRINTER_NETWORKS: z
+      .string()
+      .default(DEFAULT_PRINTER_NETWORKS)
+      .refine((v) => {
+        try {
+          return !!parseNetworks(v);
+        } catch {
+          return false;
+        }
+      }, 'ranges such as 10.20.0.0/16,192.168.0.0/16,fd00::/8 (comma separated)'),
+    /** A printer on this machine (127.0.0.0/8, ::1): development and tests only, refused in production. */
+    PRINTER_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     KITCHEN_UNDO_SECONDS: z.coerce.number().int().min(0).max(900).default(120),
     DISPATCH_RETRY_MS: z.coerce.number().int().positive().default(5000),
     /** Seconds a driver has to accept or decline a delivery offered to them (then it goes to the next); 0 assigns at once, without offers. */
@@ -85,12 +103,31 @@ const schema = z
     UNPAID_ITEMS_PER_CLIENT: z.coerce.number().int().positive().default(20),
     /** The share of a shop's stock of an ingredient (free, plus held by unpaid orders) that all its unpaid online orders may hold together. */
     UNPAID_STOCK_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+    /**
+     * A customer's order for later paid at the door whose fire time is more than these hours away
+     * counts as unpaid (the allowance and the share above): it holds stock long before the kitchen makes it.
+     */
+    UNPAID_AHEAD_HOURS: z.coerce.number().gt(0).max(168).default(3),
     /** Online orders per hour for one phone number or email (each order sends messages there). */
     ORDERS_PER_CONTACT_PER_HOUR: z.coerce.number().int().positive().default(6),
     /** Messages per hour to one email address, and to one phone number; beyond, a message is recorded and not sent. */
     MESSAGES_PER_DESTINATION_PER_HOUR: z.coerce.number().int().positive().default(10),
     /** Messages per hour caused by the customer orders of one client address (customers behind one carrier address included: about 40 orders' worth). */
     MESSAGES_PER_CLIENT_PER_HOUR: z.coerce.number().int().positive().default(200),
+    /**
+     * Where texts go (sign-in codes, order messages): numbers starting with one of these prefixes, comma
+     * separated. France and its overseas departments by default (Mayotte is +262 with La Réunion).
+     */
+    SMS_ALLOWED_PREFIXES: z
+      .string()
+      .regex(/^\s*\+\d{1,6}\s*(,\s*\+\d{1,6}\s*)*$/, 'prefixes such as +33,+262 (a plus, then 1 to 6 digits, comma separated)')
+      .default('+33,+262,+590,+594,+596')
+      .transform((v) => v.split(',').map((p) => p.trim())),
+    /** Texts the whole chain may send per hour (every server and worker together): past it, codes by email only and order messages by email. */
+    SMS_PER_HOUR: z.coerce.number().int().positive().default(1000),
+    /** Texts per hour to one number range (its allowed prefix and the SMS_RANGE_DIGITS digits after it). */
+    SMS_PER_RANGE_PER_HOUR: z.coerce.number().int().positive().default(30),
+    SMS_RANGE_DIGITS: z.coerce.number().int().min(1).max(8).default(4),
     /** Which proxies' X-Forwarded-* headers to believe (Express "trust proxy": loopback, a CIDR list, or a hop count). */
     TRUST_PROXY: z.string().min(1).default('loopback'),
     /** When set, GET /metrics requires "Authorization: Bearer <token>". */
@@ -175,6 +212,9 @@ const schema = z
     }
     if ((env.S3_BUCKET || env.BACKUP_S3_BUCKET) && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY_ID'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed with S3_BUCKET or BACKUP_S3_BUCKET' });
+    }
+    if (env.NODE_ENV === 'production' && env.PRINTER_ALLOW_LOOPBACK) {
+      ctx.addIssue({ code: 'custom', path: ['PRINTER_ALLOW_LOOPBACK'], message: "refused in production: the workers' own machine is no printer" });
     }
     if (env.NODE_ENV === 'production' && env.DEMO_PASSWORD === DEV_DEMO_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });

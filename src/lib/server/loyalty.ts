@@ -3,7 +3,8 @@
 // an order paid at least its amount) and when it is cancelled or refunded in full after (taken
 // back); the balance is its sum. Points are spent when an order is placed (a pizza free, see
 // src/lib/domain/loyalty.ts), with the customer's row locked so two checkouts at once spend once,
-// and given back by the database if that order is cancelled or refunded whole.
+// and given back by the database if that order is cancelled, or here when the pizza they bought is
+// refunded (db/migrations/0058_money_rules_that_compose.sql).
 import { DEFAULT_LOYALTY_SCHEME, judgeReward, type LoyaltyRefusal, type LoyaltyScheme, type RewardJudgement } from '../domain/loyalty.ts';
 import type { PricedLine } from '../domain/pricing.ts';
 import { audit } from './audit.ts';
@@ -97,8 +98,36 @@ export async function judgeRewardForPlacing(tx: Tx, customerId: string, lines: r
   return j;
 }
 
-/** The points spent by the order placed with them (its total already less the discount). */
+/**
+ * The points spent by the order placed with them (its total already less the discount), with the
+ * line they bought: the dearest pizza, the first of its price as the basket listed them (judgeReward's
+ * choice; the lines are numbered in the basket's order). A refund of that line gives the points back.
+ */
 export async function recordReward(tx: Tx, customerId: string, orderId: string, r: Extract<RewardJudgement, { ok: true }>): Promise<void> {
   await tx.query(`INSERT INTO loyalty_ledger (customer_id, order_id, points, reason) VALUES ($1, $2, $3, 'spent')`, [customerId, orderId, -r.points]);
-  await tx.query('INSERT INTO loyalty_redemptions (order_id, points, discount_cents, by_rate) VALUES ($1, $2, $3, $4)', [orderId, r.points, r.discountCents, JSON.stringify(r.byRate)]);
+  await tx.query(
+    `INSERT INTO loyalty_redemptions (order_id, points, discount_cents, by_rate, item_id)
+     VALUES ($1, $2, $3, $4, (SELECT i.id FROM order_items i WHERE i.order_id = $1 AND i.category = 'pizza' AND i.unit_price_cents > 0 AND i.quantity > 0
+                              ORDER BY i.unit_price_cents DESC, i.id LIMIT 1))`,
+    [orderId, r.points, r.discountCents, JSON.stringify(r.byRate)],
+  );
+}
+
+/**
+ * The points spent on an order come back once the line they bought is refunded whole (every unit of
+ * it, by refunds done), in the transaction that settles the refund; once, whatever runs it again.
+ * A refund of other lines, or of an amount, however large, gives none back: the pizza was kept.
+ */
+export async function returnPointsOfRefundedReward(tx: Tx, orderId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO loyalty_ledger (customer_id, order_id, points, reason)
+     SELECT l.customer_id, l.order_id, -l.points, 'returned'
+     FROM loyalty_ledger l JOIN loyalty_redemptions r ON r.order_id = l.order_id JOIN order_items i ON i.id = r.item_id
+     WHERE l.order_id = $1 AND l.reason = 'spent'
+       AND (SELECT coalesce(sum((x->>'quantity')::int), 0) FROM order_refunds f, jsonb_array_elements(f.lines) x
+            WHERE f.order_id = $1 AND f.status = 'done' AND f.lines IS NOT NULL AND (x->>'itemId')::int = i.id) >= i.quantity
+     ON CONFLICT (order_id, reason) DO NOTHING`,
+    [orderId],
+  );
+  return (rowCount ?? 0) > 0;
 }

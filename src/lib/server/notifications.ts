@@ -15,6 +15,7 @@ import type { Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
 import { refundForMessage } from './refunds.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
+import { SmsWithheld } from './sms-limits.ts';
 
 /**
  * The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a
@@ -240,7 +241,7 @@ export async function notifyCustomer(
   deps: NotificationDeps,
   orderId: string,
   step: NotificationStep,
-): Promise<{ email: 'sent' | 'already' | 'limited' | 'none'; sms: 'sent' | 'already' | 'refused' | 'limited' | 'none' }> {
+): Promise<{ email: 'sent' | 'already' | 'limited' | 'none'; sms: 'sent' | 'already' | 'refused' | 'withheld' | 'limited' | 'none' }> {
   const { db } = deps;
   const o = await orderForMessage(db, orderId);
   // a hold let go is not a refund: the cancel's message said nothing was charged
@@ -293,10 +294,12 @@ export async function notifyCustomer(
         await uncount(db, counted);
         await mark(db, orderId, step, 'sms', { sent: false, error: (err as Error).message });
         if (err instanceof SmsRefused) {
-          // a number the gateway will never take: kept as sent-with-error so nothing retries it
+          // a number the gateway will never take, or one the chain does not text (a foreign number,
+          // its range or the chain past their texts of the hour: the email, when given, tells the
+          // customer): kept as sent-with-error so nothing retries it
           await db.query(`UPDATE customer_notifications SET status = 'sent' WHERE order_id = $1 AND step = $2 AND channel = 'sms'`, [orderId, step]);
-          deps.log?.warn({ orderId, step, err: (err as Error).message }, 'SMS refused for good');
-          result.sms = 'refused';
+          deps.log?.warn({ orderId, step, err: (err as Error).message }, err instanceof SmsWithheld ? 'SMS withheld by the texts\' limits' : 'SMS refused for good');
+          result.sms = err instanceof SmsWithheld ? 'withheld' : 'refused';
         } else failure ??= err;
       }
     }

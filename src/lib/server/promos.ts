@@ -1,15 +1,21 @@
 // Promo codes: head office makes, lists and deactivates them; the checkout checks one against a
 // basket, and placing an order redeems it in the order's transaction with the code's row locked, so
 // two checkouts at once never use it more times than it allows. A cancelled order gives its use
-// back (uses are counted over the orders not cancelled).
-import { judgePromo, spreadDiscount, type PromoJudgement, type PromoKind, type PromoRefusal, type PromoRule } from '../domain/promo.ts';
+// back (uses are counted over the orders not cancelled). A use not yet confirmed (its order neither
+// paid nor handed over) is held: one client holds one use of a limited code at most, so orders left
+// unpaid cannot take a "first N customers" code from the customers who come after. A
+// once-per-customer code is for signed-in customers, its uses kept as keyed hashes of the contacts
+// their account proved: they outlive an erasure of the account and name nobody.
+import { createHmac } from 'node:crypto';
+import { canonicalEmail, judgePromo, spreadDiscount, type PromoJudgement, type PromoKind, type PromoRefusal, type PromoRule } from '../domain/promo.ts';
 import type { LineRequest, PricedLine } from '../domain/pricing.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, notFound } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
 import { priceLines, productIdsOf, readBeforePlacing } from './orders/lines.ts';
-import { clientKeys } from './orders/limits.ts';
+import { config } from './config.ts';
+import { e164 } from './sms.ts';
 import type { Fulfilment } from '../domain/order-states.ts';
 
 interface PromoRow {
@@ -53,11 +59,32 @@ export interface PromoView {
   createdAt: string;
 }
 
-/** Who uses a code: a signed-in customer's account, and the phone and email keys of the order (a guest's). */
+/**
+ * Who uses a code: a signed-in customer's account, and the client's keys of the order (its phone and
+ * email, and for an online order its network), by which the uses it holds are counted.
+ */
 export interface PromoUser {
   customerId: string | null;
   phoneKey: string | null;
   emailKey: string | null;
+  network?: string | null;
+}
+
+/**
+ * A contact as a once-per-customer code remembers it: an HMAC with the server's secret of its one
+ * canonical form (E.164, canonicalEmail), so the same email or phone is known again after the
+ * account is erased, and what is kept names nobody without the secret.
+ */
+export const promoContactHash = (kind: 'email' | 'phone', contact: string) =>
+  createHmac('sha256', config().sessionSecret).update(`promo-contact:${kind}:${kind === 'email' ? canonicalEmail(contact) : e164(contact)}`).digest('base64url');
+
+/** The hashes of the contacts a signed-in customer's account proved (none: a guest). */
+async function accountContactHashes(q: Queryable, customerId: string | null): Promise<string[]> {
+  if (!customerId) return [];
+  const { rows } = await q.query<{ email: string | null; phone: string | null }>('SELECT email, phone FROM customers WHERE id = $1', [customerId]);
+  const c = rows[0];
+  if (!c) return [];
+  return [c.email && promoContactHash('email', c.email), c.phone && promoContactHash('phone', c.phone)].filter((h): h is string => !!h);
 }
 
 export interface NewPromo {
@@ -141,15 +168,23 @@ async function promoByCode(q: Queryable, code: string, lock: boolean): Promise<P
   return rows[0] ? ruleOf(rows[0]) : null;
 }
 
-async function usesOf(q: Queryable, codeId: number, who: PromoUser): Promise<{ inAll: number; byCustomer: number }> {
-  const { rows } = await q.query<{ in_all: number; by_customer: number }>(
-    `SELECT count(*)::int AS in_all,
-            count(*) FILTER (WHERE r.customer_id = $2::bigint OR r.phone_key = $3 OR r.email_key = $4)::int AS by_customer
+/**
+ * The code's uses (orders not cancelled): in all; by the signed-in customer (their account, or a
+ * contact it proved, whatever account used it then); and held by this client (its account, phone,
+ * email or network), neither paid nor handed over yet.
+ */
+async function usesOf(q: Queryable, codeId: number, who: PromoUser, hashes: string[]): Promise<{ inAll: number; byCustomer: number; heldByClient: number }> {
+  const { rows } = await q.query<{ in_all: number; by_customer: number; held: number }>({
+    name: 'promo-uses',
+    text: `SELECT count(*)::int AS in_all,
+            count(*) FILTER (WHERE r.customer_id = $2::bigint OR r.contact_hashes && $3::text[])::int AS by_customer,
+            count(*) FILTER (WHERE o.paid_cents = 0 AND o.status NOT IN ('delivered', 'collected')
+              AND (r.customer_id = $2::bigint OR o.phone_key = $4 OR o.email_key = $5 OR o.client_address <<= $6::inet))::int AS held
      FROM promo_redemptions r JOIN orders o ON o.id = r.order_id
      WHERE r.promo_code_id = $1 AND o.status <> 'cancelled'`,
-    [codeId, who.customerId, who.phoneKey, who.emailKey],
-  );
-  return { inAll: rows[0].in_all, byCustomer: rows[0].by_customer };
+    values: [codeId, who.customerId, hashes, who.phoneKey, who.emailKey, who.network ?? null],
+  });
+  return { inAll: rows[0].in_all, byCustomer: rows[0].by_customer, heldByClient: rows[0].held };
 }
 
 /** The free product's menu price at the shop now (null: not sold there tonight). */
@@ -164,13 +199,14 @@ async function freeProductPrice(q: Queryable, rule: PromoRule, pizzeriaId: numbe
 /** Judges a code against a priced basket for its customer (the code's row locked when `lock`). */
 export async function judgeCode(q: Queryable, code: string, ctx: { pizzeriaId: number; lines: readonly PricedLine[]; who: PromoUser; lock?: boolean }) {
   const rule = await promoByCode(q, code, ctx.lock ?? false);
-  const uses = rule ? await usesOf(q, rule.id, ctx.who) : { inAll: 0, byCustomer: 0 };
+  const hashes = rule ? await accountContactHashes(q, ctx.who.customerId) : [];
+  const uses = rule ? await usesOf(q, rule.id, ctx.who, hashes) : { inAll: 0, byCustomer: 0, heldByClient: 0 };
   const judgement = judgePromo(rule, {
     now: new Date(), pizzeriaId: ctx.pizzeriaId, lines: ctx.lines, usesInAll: uses.inAll, usesByCustomer: uses.byCustomer,
-    identified: Boolean(ctx.who.customerId || ctx.who.phoneKey || ctx.who.emailKey),
+    heldByClient: uses.heldByClient, signedIn: Boolean(ctx.who.customerId),
     freeProductCents: rule && rule.active ? await freeProductPrice(q, rule, ctx.pizzeriaId) : null,
   });
-  return { rule, judgement };
+  return { rule, judgement, hashes };
 }
 
 const REFUSAL_MESSAGES: Record<PromoRefusal, string> = {
@@ -181,7 +217,8 @@ const REFUSAL_MESSAGES: Record<PromoRefusal, string> = {
   under_minimum: 'the basket is under this promo code\'s minimum',
   used_up: 'this promo code has been used as many times as it may be',
   already_used: 'you have already used this promo code',
-  needs_sign_in: 'this promo code is once per customer: sign in or give your phone number',
+  needs_sign_in: 'this promo code is once per customer: sign in to use it',
+  already_held: 'an order of yours with this promo code is waiting to be paid or collected: the code can be used again once it is',
   free_product_unavailable: 'the product this promo code offers is not on sale at this shop now',
   free_product_not_in_basket: 'add the product this promo code offers to your basket',
 };
@@ -204,6 +241,8 @@ export interface AcceptedPromo {
   discountCents: number;
   byRate: { rate: number; cents: number }[];
   who: PromoUser;
+  /** The signed-in customer's proved contacts, hashed (promoContactHash): kept with the use after an erasure. */
+  contactHashes: string[];
 }
 
 /**
@@ -212,16 +251,19 @@ export interface AcceptedPromo {
  * (the transaction, and so the order, rolled back).
  */
 export async function judgeForPlacing(tx: Tx, code: string, ctx: { pizzeriaId: number; lines: readonly PricedLine[]; who: PromoUser }): Promise<AcceptedPromo> {
-  const { rule, judgement } = await judgeCode(tx, code, { ...ctx, lock: true });
+  const { rule, judgement, hashes } = await judgeCode(tx, code, { ...ctx, lock: true });
   if (!judgement.ok) throw promoRefused(judgement);
-  return { codeId: rule!.id, discountCents: judgement.discountCents, byRate: spreadDiscount(soldByRate(ctx.lines), judgement.discountCents), who: ctx.who };
+  return { codeId: rule!.id, discountCents: judgement.discountCents, byRate: spreadDiscount(soldByRate(ctx.lines), judgement.discountCents), who: ctx.who, contactHashes: hashes };
 }
 
-/** The use of a code by the order placed with it (its total already less the discount). */
+/**
+ * The use of a code by the order placed with it (its total already less the discount): the account
+ * and its proved contacts' hashes; a guest's phone and email stay on the order alone (typed, not proved).
+ */
 export async function recordRedemption(tx: Tx, orderId: string, p: AcceptedPromo): Promise<void> {
   await tx.query(
-    `INSERT INTO promo_redemptions (order_id, promo_code_id, customer_id, phone_key, email_key, discount_cents, by_rate) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [orderId, p.codeId, p.who.customerId, p.who.phoneKey, p.who.emailKey, p.discountCents, JSON.stringify(p.byRate)],
+    `INSERT INTO promo_redemptions (order_id, promo_code_id, customer_id, contact_hashes, discount_cents, by_rate) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [orderId, p.codeId, p.who.customerId, p.contactHashes, p.discountCents, JSON.stringify(p.byRate)],
   );
 }
 
@@ -237,18 +279,18 @@ export type PromoCheck =
 
 /**
  * The storefront's question before placing: does this code apply to this basket, and what does it
- * take off? Priced as placing prices it; the customer known by their account, else by the phone or
- * email they typed (a per-customer code needs one of them).
+ * take off? Priced as placing prices it. The answer never depends on a phone or email sent with it
+ * (it would tell anyone whether that contact used a code): a signed-in customer is judged on their
+ * own account, a guest as any guest; what a client holds is judged when placing.
  */
 export async function checkPromo(
   q: Queryable,
-  body: { pizzeriaId: number; fulfilment: Fulfilment; items: LineRequest[]; code: string; phone?: string; email?: string },
+  body: { pizzeriaId: number; fulfilment: Fulfilment; items: LineRequest[]; code: string },
   customerId: string | null,
 ): Promise<PromoCheck> {
   const known = await readBeforePlacing(q, body.pizzeriaId, productIdsOf(body.items));
   const { priced } = priceLines(known.catalogue, body.items, body.fulfilment, known.shop.halfAndHalfPricing);
-  const keys = body.phone || body.email ? clientKeys(null, body.phone ?? '', body.email) : null;
-  const who: PromoUser = { customerId, phoneKey: body.phone ? keys!.phone : null, emailKey: keys?.email ?? null };
+  const who: PromoUser = { customerId, phoneKey: null, emailKey: null };
   const { rule, judgement } = await judgeCode(q, body.code, { pizzeriaId: body.pizzeriaId, lines: priced.lines, who });
   if (!judgement.ok) return { ok: false, reason: judgement.reason, message: refusalMessage(judgement), minBasketCents: judgement.minBasketCents, productId: judgement.productId };
   return {

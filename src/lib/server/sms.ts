@@ -2,6 +2,7 @@
 // chain without a provider), or POSTed to an HTTP provider (most SMS gateways take a JSON body and a
 // bearer token). A provider's 4xx is permanent (a bad number); anything else is retried by the job.
 import type { Logger } from 'pino';
+import { canonicalPhone } from '../domain/phone.ts';
 
 export interface Sms {
   to: string;
@@ -14,6 +15,8 @@ export interface SmsProvider {
   readonly name: string;
   /** Sends, and answers the provider's id of the message. */
   send(sms: Sms): Promise<string | null>;
+  /** Whether this number is one to text at all (the chain's countries: src/lib/server/sms-limits.ts); absent: any. */
+  accepts?(to: string): boolean;
 }
 
 export class LogSmsProvider implements SmsProvider {
@@ -47,18 +50,7 @@ export function smsProviderFrom(c: { SMS_HTTP_URL?: string; SMS_HTTP_TOKEN?: str
 }
 
 /**
- * A French number as an SMS gateway wants it (E.164), however it was typed: "06 12 34 56 78",
- * "+33 6 12 34 56 78", "+33 (0)6 12 34 56 78", "0033 6…" → "+33612345678". The limits count phones by it.
+ * A number as an SMS gateway wants it (E.164), however it was typed: the one canonical form of
+ * src/lib/domain/phone.ts, by which phones are also counted and matched everywhere else.
  */
-export function e164(phone: string): string {
-  // "(0)" is the national prefix written next to the country code: not dialled from abroad
-  const digits = phone.replace(/\(0\)/g, '').replace(/[^\d+]/g, '');
-  let international = digits.startsWith('+') ? digits : digits.startsWith('00') ? `+${digits.slice(2)}` : null;
-  if (international === null) {
-    if (digits.startsWith('0') && digits.length === 10) return `+33${digits.slice(1)}`;
-    return digits;
-  }
-  // "+33 06…": the national 0 kept after the country code
-  if (/^\+330\d{9}$/.test(international)) international = `+33${international.slice(4)}`;
-  return international;
-}
+export const e164 = canonicalPhone;

@@ -10,7 +10,8 @@
 // held, and is not counted; at the door and at the counter, cash and card, is what the handover
 // collected; marked paid at the shop before the kitchen, cash or card at the counter, or by phone.
 // Refunds: online, what the provider refunded (a hold let go is not a refund: nothing was taken);
-// at the shop, what was given back on handover. Sales and VAT: the orders sold that day (not
+// at the shop, what was given back on handover or by a manager in cash (on an order paid online too,
+// for the part collected at the counter or the door). Sales and VAT: the orders sold that day (not
 // cancelled, and paid: handed over, or paid ahead), VAT per rate taken out of prices that include
 // it, rounded once per rate and shop (src/lib/domain/vat.ts). Refunds a manager granted
 // (src/lib/server/refunds.ts) count on their order's day too: in the refunds above by how the money
@@ -117,6 +118,8 @@ interface OrderMoneyRow {
   refund_due_cents: number;
   captured_cents: number;
   online_refunded_cents: number;
+  /** Given back in cash by a manager (on an order paid online: the part the counter or the driver collected). */
+  cash_refunded_cents: number;
 }
 
 // sold: not cancelled, and paid (handed over, or paid ahead and captured), as a receipt says
@@ -129,12 +132,16 @@ export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: 
     `SELECT o.pizzeria_id, o.status, ${SOLD} AS sold, o.received_at IS NOT NULL AS reached_kitchen,
        o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status, o.collected_cents, o.collected_method,
        o.amount_due_cents, o.refund_due_cents,
-       coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents
+       coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents,
+       coalesce(c.cash, 0)::int AS cash_refunded_cents
      FROM orders o
      LEFT JOIN LATERAL (
        SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded
        FROM payment_movements WHERE order_id = o.id
      ) m ON true
+     LEFT JOIN LATERAL (
+       SELECT sum(amount_cents) AS cash FROM order_refunds WHERE order_id = o.id AND status = 'done' AND method = 'cash'
+     ) c ON true
      WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date`,
     [pizzeriaIds, day],
   );
@@ -200,6 +207,8 @@ export function figuresOf(
     if (o.paid_with === 'online') {
       takenCents.online += o.captured_cents;
       onlineRefunds += o.online_refunded_cents;
+      // what the counter or the driver collected on top was given back at the shop
+      shopRefunds += o.cash_refunded_cents;
     } else shopRefunds += o.refunded_cents;
     refundDueCents += o.refund_due_cents;
     const finished = isFinal(o.status);

@@ -4,6 +4,7 @@ import { db } from '$lib/server/db.ts';
 import { listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { recentLowRatings } from '$lib/server/ratings.ts';
+import { recentHoldingRefusals } from '$lib/server/orders/limits.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
@@ -18,5 +19,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const low = await Promise.all(shops.map(async (s) => ({ pizzeriaId: s.id, low: await lowStock(db(), s.id) })));
   // this evening's low ratings; the next ones arrive live (rating:low)
   const lowRatings = await recentLowRatings(db(), shops.map((s) => s.id));
-  return { shops, orders, lastEventId, low, lowRatings, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  // clients refused for holding too much unpaid in the last hours (read again on reload)
+  const heldStock = await recentHoldingRefusals(db(), shops.map((s) => s.id));
+  return { shops, orders, lastEventId, low, lowRatings, heldStock, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
 };

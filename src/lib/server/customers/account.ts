@@ -7,6 +7,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { config } from '../config.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';
+import { promoContactHash } from '../promos.ts';
+import { ordersToConfirm, type OrderToConfirm } from './confirm.ts';
 
 export const CUSTOMER_COOKIE = 'ocp_customer';
 /** A customer stays signed in this long on a device (they sign out, or erase their account, to end it). */
@@ -73,6 +75,8 @@ export interface CustomerAccount {
   orders: CustomerOrderSummary[];
   addresses: SavedAddress[];
   favourites: { productId: number; name: string }[];
+  /** Guest orders of their proved contacts, not theirs until confirmed (src/lib/server/customers/confirm.ts). */
+  toConfirm: OrderToConfirm[];
 }
 
 /** How many of their orders the account page lists (newest first). */
@@ -81,7 +85,7 @@ export const HISTORY_ORDERS = 20;
 const ADDRESS_COLUMNS = `id, street, postcode, city, lat, lng, door_code AS "doorCode", floor, instructions`;
 
 export async function customerAccount(q: Queryable, customer: SignedInCustomer): Promise<CustomerAccount> {
-  const [orders, addresses, favourites] = await Promise.all([
+  const [orders, addresses, favourites, toConfirm] = await Promise.all([
     q.query<CustomerOrderSummary & { customerName: string }>(
       `SELECT o.id, o.number, json_build_object('id', p.id, 'name', p.name) AS shop, o.created_at AS "placedAt", o.status,
               o.fulfilment, o.total_cents AS "totalCents", o.tracking_token AS "trackingToken", o.customer_name AS "customerName",
@@ -98,6 +102,7 @@ export async function customerAccount(q: Queryable, customer: SignedInCustomer):
        WHERE f.customer_id = $1 ORDER BY f.created_at`,
       [customer.id],
     ),
+    ordersToConfirm(q, customer),
   ]);
   return {
     // greeted by the name of their latest order until they give one
@@ -105,6 +110,7 @@ export async function customerAccount(q: Queryable, customer: SignedInCustomer):
     orders: orders.rows.map(({ customerName: _name, ...o }) => ({ ...o, placedAt: new Date(o.placedAt).toISOString() })),
     addresses: addresses.rows,
     favourites: favourites.rows,
+    toConfirm,
   };
 }
 
@@ -184,7 +190,8 @@ const OPEN_STATUSES = ['pending_payment', 'received', 'preparing', 'ready', 'out
  * sent to its contacts; their orders stay for the takings (the law keeps sales ten years), with
  * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
  * delivery photo or trail, in the orders, their events, their messages and their promo codes'
- * uses. Refused while one of their orders is still on its way (it would lose its driver's directions).
+ * uses (which keep only keyed hashes of the account's contacts: a once-per-customer code stays used
+ * by them). Refused while one of their orders is still on its way (it would lose its driver's directions).
  */
 export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number }> {
   return transaction(db, async (tx) => {
@@ -214,7 +221,14 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
       }
       await tx.query(`UPDATE customer_notifications SET recipient = '' WHERE order_id = ANY($1)`, [ids]);
       await tx.query('UPDATE order_ratings SET comment = NULL WHERE order_id = ANY($1)', [ids]);
-      await tx.query('UPDATE promo_redemptions SET phone_key = NULL, email_key = NULL WHERE order_id = ANY($1)', [ids]);
+      // a once-per-customer code stays used by these contacts: the account's uses keep them as keyed hashes only
+      const hashes = [who[0].email && promoContactHash('email', who[0].email), who[0].phone && promoContactHash('phone', who[0].phone)].filter(Boolean);
+      await tx.query(
+        `UPDATE promo_redemptions SET phone_key = NULL, email_key = NULL,
+           contact_hashes = CASE WHEN customer_id = $2 THEN ARRAY(SELECT DISTINCT h FROM unnest(contact_hashes || $3::text[]) h) ELSE contact_hashes END
+         WHERE order_id = ANY($1)`,
+        [ids, customerId, hashes],
+      );
       await tx.query('DELETE FROM delivery_photos WHERE order_id = ANY($1)', [ids]);
       await tx.query('DELETE FROM delivery_trail WHERE order_id = ANY($1)', [ids]);
     }
@@ -224,7 +238,12 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
   });
 }
 
-/** What the checkout fills in for a signed-in customer: the name, phone and email of their latest order, and their latest address. */
+/**
+ * What the checkout fills in for a signed-in customer: what they proved (their email) or typed on
+ * their latest order placed signed in (name, phone, email), and their latest saved address (kept from
+ * orders placed signed in). Never from a guest order, even one they confirmed: whoever placed it
+ * chose its contacts and its door.
+ */
 export interface CheckoutPrefill {
   name: string | null;
   phone: string | null;
@@ -240,7 +259,8 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
   const [latest, address, loyalty, favourites] = await Promise.all([
     q.query<{ name: string; phone: string; email: string | null }>(
       `SELECT o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email
-       FROM customer_orders co JOIN orders o ON o.id = co.order_id WHERE co.customer_id = $1 ORDER BY co.placed_at DESC LIMIT 1`,
+       FROM customer_orders co JOIN orders o ON o.id = co.order_id
+       WHERE co.customer_id = $1 AND co.joined_by = 'signed_in' ORDER BY co.placed_at DESC LIMIT 1`,
       [customer.id],
     ),
     q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT 1`, [customer.id]),

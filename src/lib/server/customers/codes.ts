@@ -8,7 +8,8 @@ import { transaction, type Db, type Queryable } from '../db.ts';
 import { AppError } from '../errors.ts';
 import type { Mailer } from '../mailer.ts';
 import type { SmsProvider } from '../sms.ts';
-import { e164 } from '../sms.ts';
+import { phoneKey } from '../../domain/phone.ts';
+import { SmsWithheld } from '../sms-limits.ts';
 
 export const CODE_TTL_MINUTES = 10;
 export const CODE_MAX_TRIES = 5;
@@ -22,14 +23,22 @@ export type Destination = { channel: 'email'; to: string } | { channel: 'sms'; t
 /** The destination as it is kept and compared, however it was typed. */
 export function destinationOf(contact: { email: string } | { phone: string }): Destination {
   if ('email' in contact) return { channel: 'email', to: contact.email.trim().toLowerCase() };
-  const to = e164(contact.phone);
-  if (!/^\+[0-9]{6,16}$/.test(to)) throw new AppError(422, 'invalid', 'this is not a phone number', { fields: { phone: 'a phone number, e.g. 06 12 34 56 78' } });
+  const to = phoneKey(contact.phone);
+  if (!to) throw new AppError(422, 'invalid', 'this is not a phone number', { fields: { phone: 'a phone number, e.g. 06 12 34 56 78' } });
   return { channel: 'sms', to };
 }
 
 const hashOf = (salt: string, code: string) => createHash('sha256').update(`${salt}:${code}`).digest('hex');
 
 const tooMany = (message: string) => new AppError(429, 'rate_limited', message);
+
+/** A code the texts' limits keep from going (src/lib/server/sms-limits.ts): by email it still goes. */
+const textRefused = (reason: SmsWithheld['reason']) =>
+  reason === 'country'
+    ? new AppError(422, 'sms_not_allowed', 'codes are texted only to numbers of France and its overseas departments: ask for yours by email', {
+        fields: { phone: 'not a number we text: use your email' },
+      })
+    : new AppError(429, 'sms_paused', 'codes by text are paused for now: ask for yours by email', { fields: { phone: 'texts are paused for now: use your email' } });
 
 /** What the code's message says, in the customer's language. */
 function codeMessage(code: string, locale: Locale): { subject: string; text: string } {
@@ -51,6 +60,8 @@ export async function sendCode(
   dest: Destination,
   opts: { client: string; locale: Locale; mailer: Mailer; sms: SmsProvider },
 ): Promise<{ expiresInMinutes: number }> {
+  // a number the chain never texts (SMS pumping lives on far-away ranges): refused before any code exists
+  if (dest.channel === 'sms' && opts.sms.accepts && !opts.sms.accepts(dest.to)) throw textRefused('country');
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const salt = randomBytes(12).toString('base64url');
   const id = await transaction(db, async (tx) => {
@@ -77,8 +88,9 @@ export async function sendCode(
   try {
     if (dest.channel === 'email') await opts.mailer.send({ to: dest.to, subject: message.subject, text: message.text });
     else await opts.sms.send({ to: dest.to, text: message.text });
-  } catch {
+  } catch (err) {
     await db.query('DELETE FROM customer_codes WHERE id = $1', [id]);
+    if (err instanceof SmsWithheld) throw textRefused(err.reason);
     throw new AppError(503, 'unavailable', 'the code could not be sent right now: try again in a minute');
   }
   return { expiresInMinutes: CODE_TTL_MINUTES };
@@ -86,8 +98,8 @@ export async function sendCode(
 
 /**
  * Checks a code against the destination's latest one: right, it is used (once) and the customer
- * of that contact is answered (made at their first sign-in, their earlier guest orders joined to
- * it); wrong, it counts a try, and past CODE_MAX_TRIES the code is dead (a new one must be asked).
+ * of that contact is answered (made at their first sign-in); wrong, it counts a try, and past
+ * CODE_MAX_TRIES the code is dead (a new one must be asked).
  */
 export async function checkCode(db: Db, dest: Destination, code: string): Promise<{ customerId: string; created: boolean }> {
   const checked = await transaction(db, async (tx): Promise<{ wrong: number } | { customerId: string; created: boolean }> => {
@@ -115,7 +127,11 @@ export async function checkCode(db: Db, dest: Destination, code: string): Promis
   return checked;
 }
 
-/** The customer of a proved contact (made if new), with the guest orders of that contact joined to them. */
+/**
+ * The customer of a proved contact (made if new). Their guest orders of that contact are not joined:
+ * the contact is proved now, not when those orders were placed (anyone could type it, and a number
+ * changes hands). They are offered on the account page, to confirm with their number (confirm.ts).
+ */
 async function customerFor(tx: Queryable, dest: Destination): Promise<{ customerId: string; created: boolean }> {
   const column = dest.channel === 'email' ? 'email' : 'phone';
   const { rows } = await tx.query<{ id: string; created: boolean }>(
@@ -125,22 +141,5 @@ async function customerFor(tx: Queryable, dest: Destination): Promise<{ customer
     [dest.to],
   );
   const { id, created } = rows[0];
-  const match = dest.channel === 'email' ? 'o.customer_email IS NOT NULL AND lower(o.customer_email) = $2' : 'o.phone_key = $2';
-  await tx.query(
-    `INSERT INTO customer_orders (order_id, customer_id, placed_at) SELECT o.id, $1, o.created_at FROM orders o WHERE ${match}
-     ON CONFLICT (order_id) DO NOTHING`,
-    [id, dest.to],
-  );
-  // and the addresses those orders were delivered to, with their door details (the latest of each kept)
-  await tx.query(
-    `INSERT INTO customer_addresses (customer_id, street, postcode, city, lat, lng, door_code, floor, instructions, last_used_at)
-     SELECT DISTINCT ON (o.address_street, o.address_postcode) $1, o.address_street, o.address_postcode, o.address_city,
-            o.address_lat, o.address_lng, o.door_code, o.floor, o.delivery_instructions, o.created_at
-     FROM customer_orders co JOIN orders o ON o.id = co.order_id
-     WHERE co.customer_id = $1 AND o.fulfilment = 'delivery' AND o.address_street <> '' AND o.address_postcode IS NOT NULL
-     ORDER BY o.address_street, o.address_postcode, o.created_at DESC
-     ON CONFLICT (customer_id, street, postcode) DO NOTHING`,
-    [id],
-  );
   return { customerId: id, created };
 }

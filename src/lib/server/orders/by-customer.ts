@@ -8,6 +8,7 @@ import { type Publishing, recordEvent } from './record.ts';
 import { reserve, releaseReservation, priceAndCheck, pizzaCount, insertItems } from './lines.ts';
 import { type OrderLimits, clientKeys, lockClient, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
 import { advanceOrder } from './move.ts';
+import { heldAhead } from '../../domain/unpaid-holds.ts';
 import { claimSlot, ovenMinutesOf } from './slots.ts';
 
 export async function cancelByToken(dbp: Db, token: string, publishing: Publishing = {}) {
@@ -30,19 +31,22 @@ export async function modifyByToken(
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
-    // an order awaiting payment grows only within its client's allowance and the shop's share; its
-    // client is locked before any stock row, as placing an order does (else the two wait for each other)
-    const unpaid = o.status === 'pending_payment' && limits;
+    // an order awaiting payment (online, or at the door far ahead) grows only within its client's
+    // allowance and the shop's share; its client is locked before any stock row, as placing an order
+    // does (else the two wait for each other)
+    const ahead = !!limits && o.channel === 'online' && o.status === 'received' && o.payment_status === 'due' && !o.fired_at
+      && heldAhead(o.fire_at ? new Date(o.fire_at).getTime() : null, Date.now(), limits.aheadHours);
+    const unpaid = (o.status === 'pending_payment' || ahead) && limits;
     const who = clientKeys(o.client_address, o.customer_phone, o.customer_email);
     if (unpaid) await lockClient(tx, who);
     await releaseReservation(tx, id);
     const check = await priceAndCheck(tx, o.pizzeria_id, items, o.fulfilment);
     const { priced } = check;
-    if (unpaid) await checkClientHolding(tx, who, itemCount(priced.lines), limits, id);
+    if (unpaid) await checkClientHolding(tx, who, itemCount(priced.lines), limits, id, ahead);
     await tx.query('DELETE FROM order_items WHERE order_id = $1', [id]);
     await insertItems(tx, id, priced.lines);
     await reserve(tx, id, o.pizzeria_id, check);
-    if (unpaid) await checkUnpaidShare(tx, o.pizzeria_id, check, limits.stockShare);
+    if (unpaid) await checkUnpaidShare(tx, o.pizzeria_id, check, limits, ahead);
     // an order for later that grows must still fit its slot (the load read holds what it had: the
     // slot has that much more room for it)
     const ovenMinutes = ovenMinutesOf(priced.lines, check.catalogue);

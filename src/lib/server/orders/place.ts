@@ -19,7 +19,8 @@ import { rememberAddress } from '../customers/account.ts';
 import { judgeForPlacing, recordRedemption } from '../promos.ts';
 import { judgeRewardForPlacing, recordReward } from '../loyalty.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
-import { type OrderLimits, clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount } from './limits.ts';
+import { type OrderLimits, clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount, noteHoldingRefusal } from './limits.ts';
+import { heldAhead } from '../../domain/unpaid-holds.ts';
 import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
 import { promiseFromPlan } from '../kitchen/promise.ts';
@@ -128,6 +129,9 @@ async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: st
   return { order, trackingToken: t[0].tracking_token, replayed: true };
 }
 
+/** The least a card payment takes (Stripe's minimum in euros). */
+export const MIN_CARD_PAYMENT_CENTS = 50;
+
 /**
  * The order's number of the day, the order, its lines and what it holds of the shop's stock, in
  * one statement: the shop's counter row and its stock rows are locked from here to the commit
@@ -138,6 +142,13 @@ async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: st
 async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string, discountCents: number): Promise<{ id: string; short: number[] }> {
   // nothing left to pay (a discount took it all): nothing to pay online either, so no payment page
   const payment = input.payment === 'online' && p.check.priced.totalCents - discountCents <= 0 ? 'on_delivery' : input.payment;
+  // 1 to 49 cents: card payments take no less than 0,50 € (Stripe: amount_too_small), so such an
+  // order would wait for a payment that cannot be made, then be cancelled; refused here, said why
+  const toPay = p.check.priced.totalCents - discountCents;
+  if (payment === 'online' && toPay > 0 && toPay < MIN_CARD_PAYMENT_CENTS) {
+    const message = `${toPay} cents left to pay: a card payment takes at least ${MIN_CARD_PAYMENT_CENTS} cents; pay at the door or the counter, or change the basket`;
+    throw new AppError(422, 'online_amount_too_small', message, { fields: { payment: message } });
+  }
   const paysOnline = payment === 'online';
   const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
   const a = input.fulfilment === 'delivery' ? input.address! : null;
@@ -220,14 +231,17 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
   const prepared = await prepare(dbp, input, actor, opts);
   const { check, who } = prepared;
   const idempotency = opts.idempotencyKey ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) } : null;
+  const paysOnline = input.payment === 'online';
+  const limits = actor.kind === 'customer' ? opts.limits : undefined;
+  // an order for later paid at the door holds its stock from now to its fire time: unpaid while that is far
+  const ahead = !paysOnline && !!limits && input.channel === 'online' && heldAhead(prepared.later?.fireAt.getTime() ?? null, Date.now(), limits.aheadHours);
+  const unpaid = paysOnline || ahead;
   return transaction(dbp, async (tx) => {
     const earlier = idempotency && (await placedEarlier(tx, idempotency));
     if (earlier) return earlier;
-    const paysOnline = input.payment === 'online';
-    const limits = actor.kind === 'customer' ? opts.limits : undefined;
     if (limits) {
       await lockClientAndCheckContact(tx, who, limits.ordersPerContactPerHour);
-      if (paysOnline) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null);
+      if (unpaid) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null, ahead);
     }
     // an order for later takes its oven minutes from its slot, if the slot still has them
     if (prepared.later) {
@@ -237,7 +251,7 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
     }
     // a promo code: judged with its row locked until the commit, refused with its reason (nothing placed)
     const promo = input.promoCode
-      ? await judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email } })
+      ? await judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email, network: who.address } })
       : null;
     // loyalty points: the signed-in customer's row locked until the commit, so they are spent once
     const reward = input.useLoyalty ? await judgeRewardForPlacing(tx, opts.customerId!, check.priced.lines, Boolean(promo)) : null;
@@ -246,10 +260,14 @@ export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderAc
     refuseShort(check, placed.short);
     if (promo) await recordRedemption(tx, placed.id, promo);
     if (reward) await recordReward(tx, opts.customerId!, placed.id, reward);
-    if (limits && paysOnline) await checkUnpaidShare(tx, input.pizzeriaId, check, limits.stockShare);
+    if (limits && unpaid) await checkUnpaidShare(tx, input.pizzeriaId, check, limits, ahead);
     if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
     if (opts.customerId) await joinCustomer(tx, opts.customerId, placed.id, input.fulfilment === 'delivery' ? { ...input.address!, ...prepared.spot?.at } : null);
     const { order } = await recordEvent(tx, placed.id, 'order.placed', actor, { announce: opts.announce });
     return { order, trackingToken };
+  }).catch(async (err: unknown) => {
+    // a client refused for what it holds unpaid: the shop's manager hears of it (an alert)
+    if (limits && unpaid) await noteHoldingRefusal(dbp, input.pizzeriaId, err, who.phone).catch((e: unknown) => opts.log?.('noting a holding refusal failed', e));
+    throw err;
   });
 }

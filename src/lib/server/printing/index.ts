@@ -4,7 +4,9 @@
 // its kitchen and the system page until a print goes through again. The order never waits on it.
 import type { OrderView, PrinterStatus } from '../../realtime/contract.ts';
 import type { Db, Queryable } from '../db.ts';
+import { invalid } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
+import { checkPrinter, type PrinterPolicy } from './address.ts';
 import { orderLabel, orderTicket } from './escpos.ts';
 import { PrinterError, sendToPrinter } from './printer.ts';
 
@@ -55,7 +57,11 @@ async function setStatus(db: Db, pizzeriaId: number, ok: boolean, error: string 
  * Prints one copy. 'no_printer': the shop has none (nothing to do); 'already': this copy went out
  * before. A printer that fails throws (the job tries again later) after recording why.
  */
-export async function printOrder(db: Db, job: PrintJob, opts: { origin: string; timeoutMs: number }): Promise<'printed' | 'no_printer' | 'already'> {
+export async function printOrder(
+  db: Db,
+  job: PrintJob,
+  opts: { origin: string; timeoutMs: number; policy?: PrinterPolicy },
+): Promise<'printed' | 'no_printer' | 'already'> {
   // most shops have no printer: asked first, in one light read, before the order is built
   const { rows: shop } = await db.query({
     name: 'print-shop-has-printer',
@@ -80,7 +86,7 @@ export async function printOrder(db: Db, job: PrintJob, opts: { origin: string; 
   if (!claimed.length) return 'already';
   const doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`) : orderTicket(found.view);
   try {
-    await sendToPrinter(found.host, found.port, doc, opts.timeoutMs);
+    await sendToPrinter(found.host, found.port, doc, opts.timeoutMs, { policy: opts.policy });
   } catch (err) {
     const reason = (err as Error).message;
     await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, reason]);
@@ -92,8 +98,20 @@ export async function printOrder(db: Db, job: PrintJob, opts: { origin: string; 
   return 'printed';
 }
 
-/** Sets (or removes, with a null host) a shop's printer; its old status goes with the old printer. */
-export async function setPrinter(db: Db, pizzeriaId: number, printer: { host: string | null; port: number }): Promise<{ host: string | null; port: number }> {
+/**
+ * Sets (or removes, with a null host) a shop's printer; its old status goes with the old printer. An
+ * address the workers would refuse to reach (address.ts) is refused here, field by field, and nothing changes.
+ */
+export async function setPrinter(
+  db: Db,
+  pizzeriaId: number,
+  printer: { host: string | null; port: number },
+  policy: PrinterPolicy,
+): Promise<{ host: string | null; port: number }> {
+  if (printer.host !== null) {
+    const checked = await checkPrinter(printer.host, printer.port, policy);
+    if (!checked.ok) throw invalid(checked.refusal as Record<string, string>, 'this printer address is not allowed');
+  }
   const { rows } = await db.query<{ host: string | null; port: number; changed: boolean }>(
     `WITH old AS (SELECT printer_host, printer_port FROM pizzerias WHERE id = $1)
      UPDATE pizzerias p SET printer_host = $2, printer_port = $3 FROM old WHERE p.id = $1

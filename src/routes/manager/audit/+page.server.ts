@@ -1,5 +1,6 @@
 import { auditQuery } from '$lib/back-office-requests.ts';
 import { searchAudit } from '$lib/server/audit.ts';
+import { callerAuditIds } from '$lib/server/callers.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
@@ -11,7 +12,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const q = auditQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['q', 'entity', 'page', 'shop'].includes(k))));
   const filter = q.success ? q.data : {};
   const [found, shops] = await Promise.all([
-    searchAudit(db(), { text: filter.q, entity: filter.entity, page: filter.page, pizzeriaId: filter.shop }),
+    // a phone number typed finds the counter's lookups of it, kept keyed (src/lib/server/callers.ts)
+    searchAudit(db(), { text: filter.q, textIds: callerAuditIds(filter.q), entity: filter.entity, page: filter.page, pizzeriaId: filter.shop }),
     listPizzerias(db()),
   ]);
   return { found, filter, shops: shops.map((s) => ({ id: s.id, name: s.name.replace('OC Pizza ', '') })) };

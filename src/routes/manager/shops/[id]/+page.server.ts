@@ -6,6 +6,7 @@ import { getPizzeria, listCategories } from '$lib/server/catalogue.ts';
 import { AppError } from '$lib/server/errors.ts';
 import { listStations, saveStations } from '$lib/server/kitchen/stations.ts';
 import { printerSchema, stationsSchema } from '$lib/kitchen-requests.ts';
+import { policyOf } from '$lib/server/printing/address.ts';
 import { printerOf, printerStatusOf, setPrinter } from '$lib/server/printing/index.ts';
 import { stationsFromForm } from './stations-form.ts';
 import { checkStations } from '$lib/domain/stations.ts';
@@ -101,7 +102,17 @@ export const actions: Actions = {
       const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? 'form'), t(i.path[0] === 'port' ? 'printer.badPort' : 'printer.badHost')]));
       return fail(422, { form: 'printer', errors: errors as Record<string, string>, values });
     }
-    await setPrinter(db(), id, parsed.data);
+    try {
+      await setPrinter(db(), id, parsed.data, policyOf(config()));
+    } catch (err) {
+      // an address the workers may not reach: said in the page's words, field by field
+      if (err instanceof AppError && err.status < 500) {
+        const fields = Object.keys(err.details.fields ?? {});
+        const errors = Object.fromEntries(fields.map((f) => [f, t(f === 'port' ? 'printer.refusedPort' : 'printer.refusedHost')]));
+        return fail(err.status, { form: 'printer', errors: errors as Record<string, string>, values });
+      }
+      throw err;
+    }
     return { form: 'printer', done: true };
   },
   online: async ({ request, locals, url, params }) => {
