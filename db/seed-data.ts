@@ -3,20 +3,16 @@ import { hashPassword } from '../src/lib/server/auth.ts';
 import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { drawProduct } from './photos.ts';
+import type { Role } from '../src/lib/domain/order-states.ts';
 import { ALLERGENS, CATEGORIES, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
-const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, 'manager' | 'kitchen' | 'counter' | 'driver']> = {
+const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'admin'>]> = {
   manager: ['Responsable', 'manager'],
   kitchen: ['Cuisine', 'kitchen'],
   counter: ['Comptoir', 'counter'],
   driver1: ['Livreur 1', 'driver'],
   driver2: ['Livreur 2', 'driver'],
 };
-
-/**
- * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
- * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
- */
 
 /** The demo shops that work with kitchen stations, and the stations they have. */
 const STATION_SHOPS = ['bastille', 'montmartre'];
@@ -25,6 +21,11 @@ const DEMO_STATIONS: [name: string, isPass: boolean, kinds: string[]][] = [
   ['Froid', false, ['drink', 'dessert']],
   ['Passe', true, []],
 ];
+
+/**
+ * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
+ * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
+ */
 export async function seed(pool: pg.Pool, password: string, media: MediaStore = mediaStoreFrom(parseConfig())): Promise<void> {
   // every product's photo, drawn from its recipe, kept in the media store before the transaction
   const photos = new Map<string, string>();

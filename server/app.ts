@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PaymentWebhook } from '../src/lib/server/payments/provider.ts';
+import type { PaymentWebhook } from '../src/lib/server/money/provider.ts';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { lastBackup } from '../src/lib/server/backup.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
-import type { OrderUpdated, SystemStatus } from '../src/lib/realtime/contract.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { SystemStatus } from '../src/lib/views.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { failingPrinters } from '../src/lib/server/printing/index.ts';

@@ -6,7 +6,8 @@
 // without an order event (a shift started, a driver lent, a phone gone quiet). Each hub pushes to
 // its own sockets only, and reads nothing for a shop nobody here is watching.
 import type { Logger } from 'pino';
-import { roomFor, type FleetUpdate, type KitchenDrivers, type OrderForecast } from '../src/lib/realtime/contract.ts';
+import { roomFor } from '../src/lib/realtime/contract.ts';
+import type { FleetUpdate, KitchenDrivers, OrderForecast } from '../src/lib/views.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
 import { firesOf, readEvening, screenPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';
@@ -68,6 +69,75 @@ export function pushSlots(periodMs: number, offset = Math.random()) {
 }
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
+/** Today's speed of service per shop, read again at most every `refreshMs` (a read in flight is shared). */
+function speedReader(db: Db, refreshMs: number) {
+  const speeds = new Map<number, { at: number; figures: Promise<StageFigures | null> }>();
+  return function speedOf(shop: number): Promise<StageFigures | null> {
+    const held = speeds.get(shop);
+    if (held && Date.now() - held.at < refreshMs) return held.figures;
+    const figures = todaysSpeed(db, [shop]).then((m) => m.get(shop) ?? null);
+    speeds.set(shop, { at: Date.now(), figures });
+    figures.catch(() => speeds.delete(shop));
+    return figures;
+  };
+}
+
+/** Each shop's evening as last read here, and its plan (a read in flight is shared). */
+function eveningReader(db: Db, positions: PositionStore | null, road: Road) {
+  const evenings = new Map<number, { at: number; read: Promise<{ evening: ShopEvening; fires: PlannedFire[]; at: number }> }>();
+  return function eveningOf(shop: number, freshMs: number) {
+    const last = evenings.get(shop);
+    if (last && Date.now() - last.at <= freshMs) return last.read;
+    const at = Date.now();
+    const read = readEvening(db, shop, positions, road, at).then((evening) => ({ evening, fires: firesOf(evening, at), at }));
+    evenings.set(shop, { at, read });
+    read.catch(() => {
+      if (evenings.get(shop)?.read === read) evenings.delete(shop);
+    });
+    return read;
+  };
+}
+
+/** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
+function fleetReader(db: Db, eveningOf: ReturnType<typeof eveningReader>, speedOf: ReturnType<typeof speedReader>) {
+  return async function fleetOf(shop: number, kitchenOnly = false, freshMs = 0): Promise<{ fleet: FleetUpdate; fires: PlannedFire[] }> {
+    // the road its drivers make at this hour: when each is back, and the plan, from the same figures
+    const [read, figures, speed] = await Promise.all([
+      eveningOf(shop, freshMs),
+      kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
+      kitchenOnly ? null : speedOf(shop),
+    ]);
+    const fleet = { pizzeriaId: shop, drivers: read.evening.drivers, figures: figures ? { ...figures, speed } : null, plan: screenPlan(shop, read.fires, read.at) };
+    return { fleet, fires: read.fires };
+  };
+}
+
+/** Each order followed here hears when the plan expects it: when that moved by a minute or more, or at once on subscribing (`only`). */
+function forecastTeller(io: HubServer) {
+  const told = new Map<string, number>();
+  return {
+    tell(fires: readonly PlannedFire[], only?: HubSocket) {
+      for (const f of fires) {
+        if (only ? only.data.trackedOrderId !== f.orderId : !io.sockets.adapter.rooms.has(roomFor.order(f.orderId))) continue;
+        const minute = Math.round(f.expectedAt / 60_000);
+        if (!only && told.get(f.orderId) === minute) continue;
+        told.set(f.orderId, minute);
+        const forecast: OrderForecast = {
+          orderId: f.orderId,
+          readyAt: new Date(f.readyAt).toISOString(),
+          expectedAt: new Date(f.expectedAt).toISOString(),
+          lateMinutes: f.lateMinutes,
+        };
+        if (only) only.emit('order:forecast', forecast);
+        else io.local.to(roomFor.order(f.orderId)).emit('order:forecast', forecast);
+      }
+    },
+    forget(orderId: string) {
+      told.delete(orderId);
+    },
+  };
+}
+
 export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
   const { io, db, log } = opts;
   /** The shops whose push is due, each on its own timer. */
@@ -82,42 +152,10 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   const tracking = (shop: number) => [...tracked.values()].includes(shop);
   const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) + watchers(roomFor.kitchen(shop)) > 0 || tracking(shop);
 
-  const speeds = new Map<number, { at: number; figures: Promise<StageFigures | null> }>();
-  function speedOf(shop: number): Promise<StageFigures | null> {
-    const held = speeds.get(shop);
-    if (held && Date.now() - held.at < (opts.speedRefreshMs ?? SPEED_REFRESH_MS)) return held.figures;
-    const figures = todaysSpeed(db, [shop]).then((m) => m.get(shop) ?? null);
-    speeds.set(shop, { at: Date.now(), figures });
-    figures.catch(() => speeds.delete(shop));
-    return figures;
-  }
-
-  const road: Road = opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS };
-  /** Each shop's evening as last read here, and its plan (a read in flight is shared). */
-  const evenings = new Map<number, { at: number; read: Promise<{ evening: ShopEvening; fires: PlannedFire[]; at: number }> }>();
-  function eveningOf(shop: number, freshMs: number) {
-    const last = evenings.get(shop);
-    if (last && Date.now() - last.at <= freshMs) return last.read;
-    const at = Date.now();
-    const read = readEvening(db, shop, opts.positions, road, at).then((evening) => ({ evening, fires: firesOf(evening, at), at }));
-    evenings.set(shop, { at, read });
-    read.catch(() => {
-      if (evenings.get(shop)?.read === read) evenings.delete(shop);
-    });
-    return read;
-  }
-
-  /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
-  async function fleetOf(shop: number, kitchenOnly = false, freshMs = 0): Promise<{ fleet: FleetUpdate; fires: PlannedFire[] }> {
-    // the road its drivers make at this hour: when each is back, and the plan, from the same figures
-    const [read, figures, speed] = await Promise.all([
-      eveningOf(shop, freshMs),
-      kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
-      kitchenOnly ? null : speedOf(shop),
-    ]);
-    const fleet = { pizzeriaId: shop, drivers: read.evening.drivers, figures: figures ? { ...figures, speed } : null, plan: screenPlan(shop, read.fires, read.at) };
-    return { fleet, fires: read.fires };
-  }
+  const speedOf = speedReader(db, opts.speedRefreshMs ?? SPEED_REFRESH_MS);
+  const eveningOf = eveningReader(db, opts.positions, opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
+  const fleetOf = fleetReader(db, eveningOf, speedOf);
+  const forecasts = forecastTeller(io);
 
   /** Pushes one shop's fleet, plan and forecasts to this hub's sockets. */
   async function push(shop: number) {
@@ -128,28 +166,9 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
       const { fleet, fires } = await fleetOf(shop, managers === 0);
       if (managers) io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
       if (watchers(roomFor.kitchen(shop))) io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
-      tellForecasts(fires);
+      forecasts.tell(fires);
     } catch (err) {
       if (!closed) log.warn({ err, shop }, 'fleet push failed');
-    }
-  }
-
-  /** Each order followed here hears when the plan expects it: when that moved by a minute or more, or at once on subscribing (`only`). */
-  const told = new Map<string, number>();
-  function tellForecasts(fires: readonly PlannedFire[], only?: HubSocket) {
-    for (const f of fires) {
-      if (only ? only.data.trackedOrderId !== f.orderId : !rooms().has(roomFor.order(f.orderId))) continue;
-      const minute = Math.round(f.expectedAt / 60_000);
-      if (!only && told.get(f.orderId) === minute) continue;
-      told.set(f.orderId, minute);
-      const forecast: OrderForecast = {
-        orderId: f.orderId,
-        readyAt: new Date(f.readyAt).toISOString(),
-        expectedAt: new Date(f.expectedAt).toISOString(),
-        lateMinutes: f.lateMinutes,
-      };
-      if (only) only.emit('order:forecast', forecast);
-      else io.local.to(roomFor.order(f.orderId)).emit('order:forecast', forecast);
     }
   }
 
@@ -179,7 +198,7 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   async function refreshWatched() {
     for (const id of tracked.keys()) if (!rooms().has(roomFor.order(id))) {
       tracked.delete(id);
-      told.delete(id);
+      forecasts.forget(id);
     }
     const shops = watchers(roomFor.hq())
       ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
@@ -209,7 +228,7 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
         if (!rows[0]) return;
         tracked.set(orderId, rows[0].pizzeria_id);
         const { fires } = await eveningOf(rows[0].pizzeria_id, PLAN_FRESH_MS);
-        tellForecasts(fires, socket);
+        forecasts.tell(fires, socket);
       });
     },
     close() {

@@ -9,6 +9,7 @@ import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
 import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { HubServer } from './hub-types.ts';
+import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -103,7 +104,7 @@ function hubGauges(registry: Registry, io: HubServer, slugs: Map<number, string>
       const counts = new Map<string, { role: string; pizzeria: string; count: number }>();
       for (const s of sockets()) {
         const u = s.data.user;
-        if (!u || !['kitchen', 'driver', 'counter'].includes(u.role)) continue;
+        if (!u || !may(u.role, SHOP_CREW)) continue;
         const pizzeria = slugs.get(u.pizzeriaId ?? 0) ?? String(u.pizzeriaId);
         const key = `${pizzeria}:${u.role}`;
         const entry = counts.get(key) ?? { role: u.role, pizzeria, count: 0 };

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { roomFor, type ShopStatus } from '../src/lib/realtime/contract.ts';
+import { roomFor } from '../src/lib/realtime/contract.ts';
+import type { ShopStatus } from '../src/lib/views.ts';
 import { getPizzeria, rememberShop } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';
@@ -11,13 +12,6 @@ import { tellLowRating } from './rating-alerts.ts';
 /** Low-stock checks of a shop are made at most this often, however many orders and deliveries. */
 const CHECK_EVERY_MS = 250;
 
-/**
- * A shop's settings change (Postgres notifies `shop_changed`): its storefronts and screens are told.
- * A shop's stock changes (a delivery, a count: Postgres notifies `stock_changed`; an order placed,
- * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
- * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
- * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
- */
 /** A shop's printer failing, or working again: its kitchen screens show it (and its managers, head office). */
 async function tellPrinter(opts: { io: HubServer; db: Db; log: Logger }, shop: number) {
   try {
@@ -28,6 +22,13 @@ async function tellPrinter(opts: { io: HubServer; db: Db; log: Logger }, shop: n
   }
 }
 
+/**
+ * A shop's settings change (Postgres notifies `shop_changed`): its storefronts and screens are told.
+ * A shop's stock changes (a delivery, a count: Postgres notifies `stock_changed`; an order placed,
+ * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
+ * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
+ * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
+ */
 export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; refreshMenu: (shop: number) => void }) {
   const { io, db, log } = opts;
   const known = new Map<number, string>();

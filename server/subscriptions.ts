@@ -1,19 +1,13 @@
 import type { Logger } from 'pino';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { orderForRooms } from '../src/lib/realtime/audiences.ts';
-import {
-  roomFor,
-  subscribeSchema,
-  type Ack,
-  type RefusalCode,
-  type SubscribeRequest,
-  type SubscribeResult,
-} from '../src/lib/realtime/contract.ts';
+import { roomFor, subscribeSchema, type Ack, type RefusalCode, type SubscribeRequest, type SubscribeResult } from '../src/lib/realtime/contract.ts';
 import { getMenuAvailability, pizzeriaExists } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { eventBounds, listEventsAfter, type EventFilter } from '../src/lib/server/events.ts';
 import type { HubSocket } from './hub-types.ts';
 import type { OrderRelay } from './order-relay.ts';
+import { can, may, type Capability } from '../src/lib/domain/permissions.ts';
 
 /**
  * Rooms one socket may be in, beyond its own: what the busiest real screen needs (a head-office
@@ -41,8 +35,8 @@ type Grant = { room: string; filter: EventFilter };
 export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Refusal {
   const user = socket.data.user;
   const deny = (m: string) => new Refusal('forbidden', m);
-  const shopOf = (roles: string[]) => {
-    if (!user || !roles.includes(user.role)) return deny(`this screen needs one of: ${roles.join(', ')}`);
+  const shopOf = (roles: Capability) => {
+    if (!user || !may(user.role, roles)) return deny(`this screen needs one of: ${roles.join(', ')}`);
     const shop = req.pizzeriaId ?? user.pizzeriaId;
     if (!shop) return new Refusal('invalid', 'pizzeriaId is required');
     if (user.role !== 'admin' && user.pizzeriaId !== shop) return deny('not your shop');
@@ -50,11 +44,11 @@ export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Ref
   };
   switch (req.scope) {
     case 'kitchen': {
-      const shop = shopOf(['kitchen', 'manager', 'admin']);
+      const shop = shopOf(can.cook);
       return shop instanceof Refusal ? shop : { room: roomFor.kitchen(shop), filter: { pizzeriaId: shop } };
     }
     case 'shop': {
-      const shop = shopOf(['manager', 'admin', 'counter']);
+      const shop = shopOf(can.takeOrders);
       return shop instanceof Refusal ? shop : { room: roomFor.shop(shop), filter: { pizzeriaId: shop } };
     }
     case 'hq':

@@ -11,7 +11,7 @@ import Stripe from 'stripe';
 import { Client, createShop, move, seededProduct, waitUntil } from './helpers.ts';
 import { useFakeStripe, useMessages, useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
-import { paymentFormOf } from '../src/lib/server/payments/ledger.ts';
+import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const stripe = useFakeStripe(WEBHOOK_SECRET);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { demoWebhookSecret } from '../src/lib/server/config.ts';
-import { signStripeEvent } from '../src/lib/server/payments/stripe.ts';
+import { signStripeEvent } from '../src/lib/server/money/stripe.ts';
 import { Client, childEnv, createShop, freePort, testPool, waitUntil } from './helpers.ts';
 
 const ROOT = process.cwd();

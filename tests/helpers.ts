@@ -7,7 +7,8 @@ import { createApp, type App, type AppOptions } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
-import type { ClientToServerEvents, EventType, OrderUpdated, OrderView, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
+import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
+import type { OrderView } from '../src/lib/views.ts';
 import { isJob, type JobOf, type QueueOf } from '../src/lib/server/queues.ts';
 
 /**
@@ -237,7 +238,6 @@ export async function userId(pool: pg.Pool, email: string): Promise<number> {
   return rows[0].id;
 }
 
-/** The events of one order as stored, oldest first. */
 /** The events stored for an order, once everything committed is published (as a hub would do within moments). */
 export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id: number; type: string; version: number; status: string }[]> {
   await publishEvents(pool);
@@ -429,15 +429,15 @@ export interface PlacedOrderBody {
   version: number;
 }
 
-/**
- * Places an order through the API as a customer would (one margherita-like line by default: pass
- * the product), and checks it was taken. `overrides` changes any field of the body.
- */
 /** A delivery order's body for a shop, paid at the door, with these lines: what a test changes goes in `overrides`. */
 export function deliveryOrder(pizzeriaId: number, items: { productId: number; quantity: number }[], overrides: Record<string, unknown> = {}) {
   return { pizzeriaId, fulfilment: 'delivery', customer, address: addressFor(pizzeriaId), items, payment: 'on_delivery', ...overrides };
 }
 
+/**
+ * Places an order through the API as a customer would (one margherita-like line by default: pass
+ * the product), and checks it was taken. `overrides` changes any field of the body.
+ */
 export async function placeThroughApi(base: string, body: { pizzeriaId: number; productId: number; quantity?: number } & Record<string, unknown>) {
   const { productId, quantity = 1, ...overrides } = body;
   const r = await new Client(base).post('/api/orders', {

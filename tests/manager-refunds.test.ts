@@ -9,8 +9,8 @@ import Stripe from 'stripe';
 import { Client, addressFor, createShop, move, seededProduct, waitUntil, countOf } from './helpers.ts';
 import type { FakeIntent } from './stripe-server.ts';
 import { useFakeStripe, useMessages, useStack } from './services.ts';
-import { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
-import { makePendingRefunds } from '../src/lib/server/refunds.ts';
+import { DemoPaymentProvider } from '../src/lib/server/money/demo.ts';
+import { makePendingRefunds } from '../src/lib/server/money/refund-settling.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const LIVE = 20_000;

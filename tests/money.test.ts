@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, CARDS, Client, countOf, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from './helpers.ts';
 import { useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
-import type { DemoPaymentProvider } from '../src/lib/server/payments/demo.ts';
+import type { DemoPaymentProvider } from '../src/lib/server/money/demo.ts';
 import { publishEvents } from '../src/lib/server/events.ts';
-import { demoIntent } from '../src/lib/server/payments/demo.ts';
-import { signStripeEvent } from '../src/lib/server/payments/stripe.ts';
+import { demoIntent } from '../src/lib/server/money/demo.ts';
+import { signStripeEvent } from '../src/lib/server/money/stripe.ts';
 
 const ENV = { PREP_TARGET_SECONDS: '600', DISPATCH_RETRY_MS: '300' };
 const LIVE = 20_000;

@@ -8,7 +8,8 @@ import { seededProduct, Client, assignDriver, connectSocket, createShop, move, p
 import { useStack } from './services.ts';
 import { OnlineSignal, StaffActions, type Outcome } from '../src/lib/staff-actions.ts';
 import { PositionSharer, type SendResult } from '../src/lib/position-sharer.ts';
-import type { OrderView, PositionReport } from '../src/lib/realtime/contract.ts';
+import type { OrderView } from '../src/lib/views.ts';
+import type { PositionReport } from '../src/lib/realtime/contract.ts';
 
 const stack = useStack();
 const margherita = seededProduct('margherita');

@@ -17,7 +17,7 @@ import {
   waitUntil,
   move,
 } from './helpers.ts';
-import type { SystemStatus } from '../src/lib/realtime/contract.ts';
+import type { SystemStatus } from '../src/lib/views.ts';
 import { useOperations } from './operations.ts';
 
 const { stack, openSockets, socketAs, metrics, metricValue, placePickup } = useOperations();

@@ -1,13 +1,14 @@
 // The order view is built in SQL (src/lib/server/order-view.ts) and typed in TypeScript
-// (src/lib/realtime/contract.ts): every screen reads the one through the other. A key the SQL adds,
+// (src/lib/views.ts): every screen reads the one through the other. A key the SQL adds,
 // drops or misspells is caught here, and a key the type gains is a compile error in the lists below
 // until it is listed (each list must name exactly the type's keys).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { seededProduct, address, createShop, customer, testPool } from './helpers.ts';
-import type { OrderItemView, OrderView } from '../src/lib/realtime/contract.ts';
+import type { OrderItemView, OrderView } from '../src/lib/views.ts';
 import { ORDER_STATUSES } from '../src/lib/domain/order-states.ts';
-import { getOrder, placeOrder } from '../src/lib/server/orders.ts';
+import { getOrder } from '../src/lib/server/orders.ts';
+import { placeOrder } from '../src/lib/server/placing.ts';
 
 type Keys<T> = Record<keyof T, true>;
 // the view's keys; releasedDriverId is on a release event only (recordRelease), never in the view itself

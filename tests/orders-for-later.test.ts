@@ -4,7 +4,8 @@
 // as coming and is fired into the make line at its fire time, not before (the kitchen cannot start
 // it earlier), or at once by a manager. A shop of each test's own, with a small oven.
 import { describe, expect, it } from 'vitest';
-import type { OrderUpdated, ShopStatus } from '../src/lib/realtime/contract.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { ShopStatus } from '../src/lib/views.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { Client, collect, connectSocket, createShop, customer, move, seededProduct, subscribe, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';

@@ -6,9 +6,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/lib/server/errors.ts';
-import type { OrderView } from '../src/lib/realtime/contract.ts';
-import type { PaymentNotice, PaymentNoticeKind } from '../src/lib/server/payments/notices.ts';
-import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult } from '../src/lib/server/payments/provider.ts';
+import type { OrderView } from '../src/lib/views.ts';
+import type { PaymentNotice, PaymentNoticeKind } from '../src/lib/server/money/notices.ts';
+import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult } from '../src/lib/server/money/provider.ts';
 import { seededProduct, Client, createShop, move, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 

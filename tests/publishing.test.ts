@@ -7,7 +7,8 @@ import { seededProduct, createShop, customer, testPool, userId } from './helpers
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { EventFollower, PUBLISH_BACKUP_DELAY_MS, PUBLISH_SWEEP_MS } from '../src/lib/server/event-follower.ts';
 import { publishEvents, type Published } from '../src/lib/server/events.ts';
-import { advanceOrder, placeOrder } from '../src/lib/server/orders.ts';
+import { advanceOrder } from '../src/lib/server/orders.ts';
+import { placeOrder } from '../src/lib/server/placing.ts';
 
 // every publish, as it is: the test reads which publisher's publish moved an event out of the inbox
 vi.mock('../src/lib/server/events.ts', async (importOriginal) => {

@@ -9,7 +9,7 @@ import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } f
 import type { FakeIntent } from './stripe-server.ts';
 import { startTestSmtp, useFakeStripe, useStack, type TestSmtp } from './services.ts';
 import { addJob, jobId } from '../src/lib/server/queues.ts';
-import { processPaymentEvent } from '../src/lib/server/payments/ledger.ts';
+import { processPaymentEvent } from '../src/lib/server/money/ledger.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const stripe = useFakeStripe(WEBHOOK_SECRET);

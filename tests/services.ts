@@ -13,7 +13,6 @@ import type { App, AppOptions } from '../server/app.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { startWorkers } from '../workers/workers.ts';
 
-/** The three Stripe keys (test-shaped, not real) and the local server's address, as the app and workers read them. */
 /**
  * Stripe's API of a test file's own, in this process (started before the file's tests, stopped
  * after them), a client that signs webhook events as Stripe does, and the settings that point the
@@ -29,6 +28,7 @@ export function useFakeStripe(webhookSecret: string) {
   return { fake, signer: new Stripe('sk_test_signer'), env: () => stripeEnv(url, webhookSecret) };
 }
 
+/** The three Stripe keys (test-shaped, not real) and the local server's address, as the app and workers read them. */
 export const stripeEnv = (apiUrl: string, webhookSecret: string) => ({
   STRIPE_SECRET_KEY: 'sk_test_localserver',
   STRIPE_WEBHOOK_SECRET: webhookSecret,

@@ -6,9 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, move } from './helpers.ts';
 import { useStack } from './services.ts';
-import { recordRefund } from '../src/lib/server/orders.ts';
-import { handlePaymentEvent, recordCapture } from '../src/lib/server/payments/ledger.ts';
-import { noticeFromStripe } from '../src/lib/server/payments/stripe.ts';
+import { recordRefund } from '../src/lib/server/money/order-payments.ts';
+import { handlePaymentEvent } from '../src/lib/server/money/ledger.ts';
+import { recordCapture } from '../src/lib/server/money/captures.ts';
+import { noticeFromStripe } from '../src/lib/server/money/stripe.ts';
 import { createI18n } from '../src/lib/i18n/index.ts';
 
 const stack = useStack();
@@ -141,7 +142,7 @@ describe('the day\'s takings', () => {
     await toReady(kitchen, marked.id);
     expect((await counter.post(`/api/orders/${marked.id}/status`, { to: 'collected' })).status).toBe(200);
 
-    // a card hold of 12,50 not captured yet (as the Stripe webhook leaves it: src/lib/server/payments/ledger.ts)
+    // a card hold of 12,50 not captured yet (as the Stripe webhook leaves it: src/lib/server/money/ledger.ts)
     const held = await place(shop, [['reine', 1]], { online: true });
     await stack.pool.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',

@@ -4,39 +4,44 @@ import type { Db } from '../src/lib/server/db.ts';
 import { dispatchOrder, type DispatchSettings } from '../src/lib/server/dispatch.ts';
 import type { PositionStore } from '../src/lib/server/positions.ts';
 import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
+import { processorOf, type Handlers } from './job-handlers.ts';
+
+interface DispatchDeps {
+  db: Db;
+  positions: PositionStore | null;
+  settings: DispatchSettings;
+  log: Logger;
+}
+
+const dispatchJobs = {
+  async assign({ orderId }, { db, positions, settings, log }) {
+    const result = await dispatchOrder(db, positions, orderId, settings);
+    switch (result.state) {
+      case 'assigned':
+        log.info({ orderId, driverId: result.driverId, batch: result.orderIds }, 'driver assigned');
+        return `driver ${result.driverId}`;
+      case 'offered':
+        log.info({ orderId, driverId: result.driverId, batch: result.orderIds }, 'delivery offered');
+        throw new Error(`offered to driver ${result.driverId}, waiting for the answer`);
+      case 'offer_pending':
+        throw new Error(`waiting for driver ${result.driverId} to answer`);
+      case 'no_driver':
+        throw new Error('no driver free yet, retrying');
+      default:
+        return 'not needed';
+    }
+  },
+} satisfies Handlers<'dispatch', DispatchDeps>;
 
 /**
  * Delivery dispatch: each attempt offers the order to the best driver, or finds the offer still
  * open, or expires it and offers the next. The job is retried (its fixed backoff) until a driver
  * has the order, so an unanswered offer expires within one retry of its time.
  */
-export function startDispatchWorker(deps: {
-  db: Db;
-  positions: PositionStore | null;
-  settings: DispatchSettings;
-  connection: ConnectionOptions;
-  prefix: string;
-  log: Logger;
-}) {
-  return new Worker<JobData<'dispatch'>, unknown, JobName<'dispatch'>>(
-    QUEUES.dispatch,
-    async (job) => {
-      const result = await dispatchOrder(deps.db, deps.positions, job.data.orderId, deps.settings);
-      switch (result.state) {
-        case 'assigned':
-          deps.log.info({ orderId: job.data.orderId, driverId: result.driverId, batch: result.orderIds }, 'driver assigned');
-          return `driver ${result.driverId}`;
-        case 'offered':
-          deps.log.info({ orderId: job.data.orderId, driverId: result.driverId, batch: result.orderIds }, 'delivery offered');
-          throw new Error(`offered to driver ${result.driverId}, waiting for the answer`);
-        case 'offer_pending':
-          throw new Error(`waiting for driver ${result.driverId} to answer`);
-        case 'no_driver':
-          throw new Error('no driver free yet, retrying');
-        default:
-          return 'not needed';
-      }
-    },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 2 },
-  );
+export function startDispatchWorker(deps: DispatchDeps & { connection: ConnectionOptions; prefix: string }) {
+  return new Worker<JobData<'dispatch'>, unknown, JobName<'dispatch'>>(QUEUES.dispatch, processorOf('dispatch', dispatchJobs, deps), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: 2,
+  });
 }

@@ -6,6 +6,7 @@ import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
 import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
+import { processorOf, type Handlers } from './job-handlers.ts';
 
 /** Registers the schedules: daily backup and weekly housekeeping (the reconciler does what the sweeps did). */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
@@ -21,32 +22,43 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
   for (const key of RETIRED_SCHEDULERS) await schedules.removeJobScheduler(key);
 }
 
+interface MaintenanceDeps {
+  db: Db;
+  config: Config;
+  store: ReturnType<typeof backupStoreFrom>;
+  log: Logger;
+}
+
+const maintenanceJobs = {
+  async backup({ trigger }, { db, config, store, log }) {
+    try {
+      const result = await createBackup(db, config.DATABASE_URL, config.BACKUP_DIR, trigger ?? 'schedule', store.keep);
+      const pruned = await store.prune(config.BACKUP_RETENTION_DAYS);
+      log.info({ file: result.file, bytes: result.bytes, tables: result.tables, pruned }, 'backup done');
+      return { file: result.file, bytes: result.bytes, pruned: pruned.length };
+    } catch (err) {
+      log.error({ err }, 'backup failed');
+      throw err;
+    }
+  },
+  async housekeeping({ trigger }, { db, config, log }) {
+    const result = await runMaintenance(db, config.EVENT_ARCHIVE_DAYS, trigger ?? 'schedule');
+    log.info(result, 'maintenance done');
+    return result;
+  },
+} satisfies Handlers<'maintenance', MaintenanceDeps>;
+
+/** A sweep queued before an upgrade: the reconciler does its work now. */
+async function retiredJob(job: { name: string }) {
+  if ((RETIRED_SCHEDULERS as readonly string[]).includes(job.name)) return 'done by the reconciler';
+  throw new Error(`unknown maintenance job ${job.name}`);
+}
+
 export function startMaintenanceWorker(deps: { db: Db; config: Config; connection: ConnectionOptions; prefix: string; log: Logger }) {
-  const { db, config, log } = deps;
-  const store = backupStoreFrom(config);
+  const ctx = { ...deps, store: backupStoreFrom(deps.config) };
   return new Worker<JobData<'maintenance'>, unknown, JobName<'maintenance'>>(
     QUEUES.maintenance,
-    async (job) => {
-      if (job.name === 'backup') {
-        try {
-          const result = await createBackup(db, config.DATABASE_URL, config.BACKUP_DIR, job.data.trigger ?? 'schedule', store.keep);
-          const pruned = await store.prune(config.BACKUP_RETENTION_DAYS);
-          log.info({ file: result.file, bytes: result.bytes, tables: result.tables, pruned }, 'backup done');
-          return { file: result.file, bytes: result.bytes, pruned: pruned.length };
-        } catch (err) {
-          log.error({ err }, 'backup failed');
-          throw err;
-        }
-      }
-      if (job.name === 'housekeeping') {
-        const result = await runMaintenance(db, config.EVENT_ARCHIVE_DAYS, job.data.trigger ?? 'schedule');
-        log.info(result, 'maintenance done');
-        return result;
-      }
-      // a sweep queued before an upgrade: the reconciler does its work now
-      if ((RETIRED_SCHEDULERS as readonly string[]).includes(job.name)) return 'done by the reconciler';
-      throw new Error(`unknown maintenance job ${job.name}`);
-    },
+    processorOf('maintenance', maintenanceJobs, ctx, retiredJob),
     // a backup can take minutes on a big database: keep the lock alive meanwhile
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1, lockDuration: 120_000 },
   );

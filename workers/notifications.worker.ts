@@ -4,13 +4,13 @@ import type { EtaSettings, TravelMode } from '../src/lib/domain/eta.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Mailer } from '../src/lib/server/mailer.ts';
 import { notifyCustomer, type MessageLimits, type NotificationStep } from '../src/lib/server/notifications.ts';
-import { QUEUES, isJob, type JobData, type JobName, type JobOf } from '../src/lib/server/queues.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
 import type { SmsProvider } from '../src/lib/server/sms.ts';
+import { processorOf, type Handlers } from './job-handlers.ts';
 
 const STEP = /^(received|ready|out_for_delivery|delivered|collected|cancelled|hold-failed|refunded-\d+|refund-\d+|delayed-\d+)$/;
 
-/** Customer notifications: an email (and for some steps an SMS) per order and step, once. */
-export function startNotificationsWorker(deps: {
+interface NotificationsDeps {
   db: Db;
   connection: ConnectionOptions;
   prefix: string;
@@ -21,18 +21,22 @@ export function startNotificationsWorker(deps: {
   mode: TravelMode;
   limits?: MessageLimits;
   log: Logger;
-}) {
-  const { log } = deps;
-  return new Worker<JobData<'notifications'>, unknown, JobName<'notifications'>>(
-    QUEUES.notifications,
-    async (job: JobOf<'notifications'>) => {
-      if (!isJob(job, 'send')) throw new UnrecoverableError('unknown notifications job');
-      const { orderId, step } = job.data;
-      if (!STEP.test(step)) throw new UnrecoverableError(`unknown step ${step}`);
-      const done = await notifyCustomer({ ...deps, log }, orderId, step as NotificationStep);
-      log.info({ orderId, step, ...done }, 'customer notified');
-      return done;
-    },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 5 },
-  );
+}
+
+const notificationJobs = {
+  async send({ orderId, step }, deps) {
+    if (!STEP.test(step)) throw new UnrecoverableError(`unknown step ${step}`);
+    const done = await notifyCustomer(deps, orderId, step as NotificationStep);
+    deps.log.info({ orderId, step, ...done }, 'customer notified');
+    return done;
+  },
+} satisfies Handlers<'notifications', NotificationsDeps>;
+
+/** Customer notifications: an email (and for some steps an SMS) per order and step, once. */
+export function startNotificationsWorker(deps: NotificationsDeps) {
+  return new Worker<JobData<'notifications'>, unknown, JobName<'notifications'>>(QUEUES.notifications, processorOf('notifications', notificationJobs, deps), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: 5,
+  });
 }

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
-import { onlineRefundsDue, ordersInPreparation, ordersToFire, ordersWaitingForDriver, pendingOnlinePayments } from '../src/lib/server/orders.ts';
-import { holdsToCapture, savedCardJobs, strayHoldsToRelease, unprocessedPaymentEvents } from '../src/lib/server/payments/ledger.ts';
+import { ordersInPreparation, ordersToFire, ordersWaitingForDriver } from '../src/lib/server/orders.ts';
+import { onlineRefundsDue, pendingOnlinePayments } from '../src/lib/server/money/order-payments.ts';
+import { holdsToCapture, strayHoldsToRelease } from '../src/lib/server/money/captures.ts';
+import { savedCardJobs } from '../src/lib/server/money/saved-card-holds.ts';
+import { unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
-import { ordersWithPendingRefunds } from '../src/lib/server/refunds.ts';
+import { ordersWithPendingRefunds } from '../src/lib/server/money/refund-settling.ts';
 import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
@@ -15,15 +18,15 @@ export type ReconcileReport = Record<
   number
 >;
 
+/** The schedules the workers keep in Redis: the backup's only when they take the backups. */
+const expectedSchedulers = (config: Config): string[] =>
+  config.BACKUP_CRON === 'off' ? [SCHEDULERS.housekeeping] : Object.values(SCHEDULERS);
+
 /**
  * Postgres is the truth: every job it says should exist is queued again if Redis lost it, and one
  * that gave up is retried. Job ids are fixed per order (and attempt), so a job already queued is
  * left alone and nothing runs twice. Run at start and every minute by the workers.
  */
-/** The schedules the workers keep in Redis: the backup's only when they take the backups. */
-const expectedSchedulers = (config: Config): string[] =>
-  config.BACKUP_CRON === 'off' ? [SCHEDULERS.housekeeping] : Object.values(SCHEDULERS);
-
 export async function reconcile(deps: {
   db: Db;
   queues: Queues;

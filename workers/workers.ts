@@ -8,15 +8,15 @@ import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/observability.ts';
 import { startEventReactor } from './event-reactor.ts';
-import { paymentProviderFor } from '../src/lib/server/payments/index.ts';
-import { rememberIntent } from '../src/lib/server/payments/ledger.ts';
-import type { PaymentKeeper, PaymentProvider } from '../src/lib/server/payments/provider.ts';
+import { paymentProviderFor } from '../src/lib/server/money/provider-choice.ts';
+import { rememberIntent } from '../src/lib/server/money/payment-form.ts';
+import type { PaymentKeeper, PaymentProvider } from '../src/lib/server/money/provider.ts';
 import { startPaymentsWorker } from './payments.worker.ts';
 import { startPrepWorker } from './prep.worker.ts';
 import { startNotificationsWorker } from './notifications.worker.ts';
 import { startAccountsWorker } from './accounts.worker.ts';
 import { startPrintingWorker } from './printing.worker.ts';
-import { createMailer } from '../src/lib/server/mailer.ts';
+import { createMailer, type Mailer } from '../src/lib/server/mailer.ts';
 import { smsProviderFrom } from '../src/lib/server/sms.ts';
 import { guardSms } from '../src/lib/server/sms-limits.ts';
 import type { NotificationDeps } from '../src/lib/server/notifications.ts';
@@ -74,9 +74,58 @@ export async function startWorkers(
   jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
-  // what telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts)
-  const notify: NotificationDeps = {
-    db: bookkeeping,
+  const notify = notificationDeps(config, log, { db, bookkeeping, mailer, redis });
+  const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  if (options.schedule !== false) await scheduleMaintenance(queues, config);
+  const { reactor, folder, messages } = await startReactor({ config, db, queues, notify, log });
+  const reconcileLog = log.child({ module: 'reconciler' });
+  const reconcileNow = () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false });
+  // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
+  const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
+  let timer: NodeJS.Timeout | undefined;
+  if (options.reconcile !== false) {
+    await reconciler.run();
+    timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
+    timer.unref();
+  }
+  const sweeps = startSweeps({ config, db, positions, queues, log });
+  return {
+    queues,
+    workers,
+    provider,
+    /** Runs the reconciler now (what the timer does every minute), and tells what it queued. */
+    reconcile: reconcileNow,
+    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      clearInterval(timer);
+      sweeps.stop();
+      // a run waiting for Redis must not hold the stop past its timeout
+      await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      await reactor.close();
+      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
+      await messages.close(timeoutMs);
+      // what was started last is folded now (or by the next sweep, when Postgres is away)
+      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      // worker.close() waits for active jobs without a limit: force after the timeout
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const forced = new Promise<void>((resolve) =>
+        setTimeout(() => void Promise.all(workers.map((w) => w.close(true))).then(() => resolve()), timeoutMs).unref(),
+      );
+      await Promise.race([graceful, forced]);
+      await queues.close();
+      mailer.close();
+      redis.disconnect();
+      jobsRedis.disconnect();
+      await Promise.all([db.end(), bookkeeping.end()]);
+    },
+  };
+}
+
+/** What telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts). */
+function notificationDeps(config: Config, log: Logger, deps: { db: Db; bookkeeping: Db; mailer: Mailer; redis: Redis }): NotificationDeps {
+  const { db, mailer, redis } = deps;
+  return {
+    db: deps.bookkeeping,
     mailer,
     // the chain's countries, budget and ranges, counted in Redis with the servers' sign-in codes
     sms: guardSms(smsProviderFrom(config, log.child({ worker: 'notifications' })), config, { db, log: log.child({ worker: 'notifications' }), redis }),
@@ -85,6 +134,23 @@ export async function startWorkers(
     mode: config.DELIVERY_MODE,
     limits: { perDestination: config.MESSAGES_PER_DESTINATION_PER_HOUR, perClient: config.MESSAGES_PER_CLIENT_PER_HOUR },
   };
+}
+
+/** Every queue's worker, watched: a job that failed for good is logged as an error and reported. */
+function startQueueWorkers(deps: {
+  config: Config;
+  db: Db;
+  bookkeeping: Db;
+  connection: ReturnType<typeof connectionFor>;
+  prefix: string;
+  provider: PaymentProvider;
+  queues: Queues;
+  positions: PositionStore;
+  notify: NotificationDeps;
+  mailer: Mailer;
+  log: Logger;
+}) {
+  const { config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log } = deps;
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
     startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
@@ -125,8 +191,12 @@ export async function startWorkers(
     });
     w.on('error', (err) => log.error({ queue: w.name, err }, 'worker error'));
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
-  if (options.schedule !== false) await scheduleMaintenance(queues, config);
+  return workers;
+}
+
+/** The event reactor, with the stock folder and the message sender it hands its work to. */
+async function startReactor(deps: { config: Config; db: Db; queues: Queues; notify: NotificationDeps; log: Logger }) {
+  const { config, db, queues, notify, log } = deps;
   const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
   const messages = createMessageSender({ notify, queues, log: log.child({ worker: 'notifications' }) });
   const reactor = await startEventReactor({
@@ -140,31 +210,21 @@ export async function startWorkers(
     folder,
     messages,
   });
-  const reconcileLog = log.child({ module: 'reconciler' });
-  let reconciling: Promise<unknown> | null = null;
-  const runReconcile = () => {
-    // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
-    reconciling ??= reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false })
-      .catch((err) => reconcileLog.error({ err }, 'reconciler run failed'))
-      .finally(() => (reconciling = null));
-    return reconciling;
-  };
-  let timer: NodeJS.Timeout | undefined;
-  if (options.reconcile !== false) {
-    await runReconcile();
-    timer = setInterval(() => void runReconcile(), RECONCILE_EVERY_MS);
-    timer.unref();
-  }
-  // the sweep: one at a time, in small transactions with a pause between them; a third of a minute
-  // after the reconciler's runs, and the late notices two thirds: each is a burst of reads over the
-  // whole evening, and all three in the same second were a stall every minute of a rush
-  let fold: Promise<unknown> | null = null;
+  return { reactor, folder, messages };
+}
+
+/**
+ * The sweep of consumed stock: one at a time, in small transactions with a pause between them; a
+ * third of a minute after the reconciler's runs, and the late notices two thirds: each is a burst
+ * of reads over the whole evening, and all three in the same second were a stall every minute of a rush.
+ */
+function startSweeps(deps: { config: Config; db: Db; positions: PositionStore; queues: Queues; log: Logger }) {
+  const { config, db, positions, queues, log } = deps;
   let closing = false;
-  const folding = everyFrom(STOCK_SWEEP_EVERY_MS / 3, STOCK_SWEEP_EVERY_MS, () => {
-    fold ??= foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing })
-      .catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly'))
-      .finally(() => (fold = null));
-  });
+  const fold = oneAtATime(() =>
+    foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing }).catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly')),
+  );
+  const folding = everyFrom(STOCK_SWEEP_EVERY_MS / 3, STOCK_SWEEP_EVERY_MS, () => void fold.run());
   // customers told once, before it is, that their order will be late (the shops' plans say so)
   const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
   const delays = config.LATE_NOTICES
@@ -173,35 +233,23 @@ export async function startWorkers(
       )
     : undefined;
   return {
-    queues,
-    workers,
-    provider,
-    /** Runs the reconciler now (what the timer does every minute), and tells what it queued. */
-    reconcile: () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false }),
-    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      clearInterval(timer);
+    /** The fold under way, if any. */
+    running: fold.running,
+    /** No sweep starts after this, and the fold under way stops after its transaction. */
+    stop() {
       folding.stop();
       delays?.stop();
       closing = true;
-      // a run waiting for Redis must not hold the stop past its timeout
-      await Promise.race([Promise.all([reconciling, fold]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-      await reactor.close();
-      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
-      await messages.close(timeoutMs);
-      // what was started last is folded now (or by the next sweep, when Postgres is away)
-      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-      // worker.close() waits for active jobs without a limit: force after the timeout
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const forced = new Promise<void>((resolve) =>
-        setTimeout(() => void Promise.all(workers.map((w) => w.close(true))).then(() => resolve()), timeoutMs).unref(),
-      );
-      await Promise.race([graceful, forced]);
-      await queues.close();
-      mailer.close();
-      redis.disconnect();
-      jobsRedis.disconnect();
-      await Promise.all([db.end(), bookkeeping.end()]);
     },
+  };
+}
+
+/** `run` never twice at once: a call while it runs shares the run under way. */
+function oneAtATime(run: () => Promise<unknown>) {
+  let running: Promise<unknown> | null = null;
+  return {
+    run: () => (running ??= run().finally(() => (running = null))),
+    running: () => running,
   };
 }
 

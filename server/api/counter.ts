@@ -6,6 +6,7 @@ import { callerQuery } from '../../src/lib/caller-requests.ts';
 import { callerKey, lookUpCaller } from '../../src/lib/server/callers.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
 import { Routes, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 /** Lookups per member of staff in 10 minutes: a busy counter takes a call a minute; more is someone reading the book. */
 export const CALLER_LOOKUPS_PER_10_MIN = 200;
@@ -19,7 +20,7 @@ export function counterRoutes(ctx: ApiContext) {
     keyGenerator: (req) => `staff:${req.user!.id}`,
   });
 
-  api.staff(['counter', 'manager', 'admin']).get('/counter/callers', { use: [lookups], query: callerQuery }, async ({ actor, query }) => {
+  api.staff(can.takeOrders).get('/counter/callers', { use: [lookups], query: callerQuery }, async ({ actor, query }) => {
     const key = callerKey(query.phone);
     if (!key) throw invalid({ phone: 'a whole phone number, e.g. 06 12 34 56 78 or +33 6 12 34 56 78' });
     // a number the chain has never had an order from is a new caller, not an error

@@ -2,20 +2,21 @@
 import { assignSchema, lendSchema, offerAnswerSchema } from '../../src/lib/order-requests.ts';
 import { answerOffer, assignByHand, lendDriver } from '../../src/lib/server/dispatch.ts';
 import { Routes, numericId, orderId, orderResponse, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function dispatchRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
 
-  api.staff(['driver']).post('/orders/:id/offer', { body: offerAnswerSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.drive).post('/orders/:id/offer', { body: offerAnswerSchema }, async ({ req, user, actor, body }) => {
     const { order } = await answerOffer(db, actor, orderId(req), body);
     return orderResponse(order, user);
   });
-  api.staff(['manager', 'admin']).post('/orders/:id/assign', { body: assignSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.runShop).post('/orders/:id/assign', { body: assignSchema }, async ({ req, user, actor, body }) => {
     const { order } = await assignByHand(db, actor, orderId(req), body);
     return orderResponse(order, user);
   });
-  api.staff(['admin']).post('/drivers/:id/lend', { body: lendSchema }, ({ req, actor, body }) =>
+  api.staff(can.runChain).post('/drivers/:id/lend', { body: lendSchema }, ({ req, actor, body }) =>
     lendDriver(db, ctx.positions, actor, numericId(req), body.toShop),
   );
 

@@ -4,11 +4,12 @@ import express from 'express';
 import { deliverSchema, failedSchema, versionSchema } from '../../src/lib/order-requests.ts';
 import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../../src/lib/server/delivery.ts';
 import { Routes, created, orderId, orderResponse, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function doorRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const onTheRoad = api.staff(['driver', 'manager', 'admin']);
+  const onTheRoad = api.staff(can.deliver);
 
   onTheRoad.post('/orders/:id/deliver', { body: deliverSchema }, async ({ req, user, actor, body }) => {
     const { order } = await deliverOrder(db, actor, orderId(req), body);
@@ -18,17 +19,17 @@ export function doorRoutes(ctx: ApiContext) {
     const { order } = await failDelivery(db, actor, orderId(req), body);
     return orderResponse(order, user);
   });
-  api.staff(['manager', 'admin']).post('/orders/:id/redeliver', { body: versionSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.runShop).post('/orders/:id/redeliver', { body: versionSchema }, async ({ req, user, actor, body }) => {
     const { order } = await redeliver(db, actor, orderId(req), body.version);
     return orderResponse(order, user);
   });
 
   const photoBody = express.raw({ type: () => true, limit: MAX_PHOTO_BYTES });
-  api.staff(['driver']).post('/orders/:id/photo', { use: [photoBody] }, async ({ req, actor }) => {
+  api.staff(can.drive).post('/orders/:id/photo', { use: [photoBody] }, async ({ req, actor }) => {
     await savePhoto(db, actor, orderId(req), Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     return created({ ok: true });
   });
-  api.staff(['manager', 'admin']).get('/orders/:id/photo', {}, async ({ req, res, actor }) => {
+  api.staff(can.runShop).get('/orders/:id/photo', {}, async ({ req, res, actor }) => {
     const photo = await getPhoto(db, actor, orderId(req));
     res.setHeader('cache-control', 'private, max-age=300');
     return () => res.type(photo.content_type).send(photo.bytes);

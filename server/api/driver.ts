@@ -2,14 +2,15 @@
 // driver is not told what the deliveries say).
 import { cashDeclareSchema } from '../../src/lib/back-office-requests.ts';
 import { shiftSchema } from '../../src/lib/order-requests.ts';
-import { currentShift, declareCash } from '../../src/lib/server/cash.ts';
+import { currentShift, declareCash } from '../../src/lib/server/money/cash.ts';
 import { setShift } from '../../src/lib/server/orders.ts';
 import { Routes, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function driverRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const drivers = new Routes(ctx);
-  const driver = drivers.staff(['driver']);
+  const driver = drivers.staff(can.drive);
 
   // going off shift declines the offers the driver held: their events reach the screens before the answer
   driver.post('/driver/shift', { body: shiftSchema }, ({ actor, body }) => setShift(db, actor, body.onShift));

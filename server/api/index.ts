@@ -1,8 +1,8 @@
 // The JSON API as mounted at /api, by the production server and by `vite dev` alike: the checks
 // every request passes (its origin, its session), then one router per resource, then errors
 // rendered as `{ error: { code, message, requestId } }`.
-import { paymentWebhookFor } from '../../src/lib/server/payments/index.ts';
-import type { PaymentWebhook } from '../../src/lib/server/payments/provider.ts';
+import { paymentWebhookFor } from '../../src/lib/server/money/provider-choice.ts';
+import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/auth.ts';
@@ -21,7 +21,7 @@ import { originAllowed } from '../../src/lib/server/origin.ts';
 import type { PositionStore } from '../../src/lib/server/positions.ts';
 import type { PrintJob } from '../../src/lib/server/printing/index.ts';
 import type { QueueOf } from '../../src/lib/server/queues.ts';
-import type { OrderView } from '../../src/lib/realtime/contract.ts';
+import type { OrderView } from '../../src/lib/views.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
 import type { ApiContext, ApiLog } from './kit.ts';
 import { accountRoutes } from './account.ts';

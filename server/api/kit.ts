@@ -2,7 +2,7 @@
 // (who may call, what the body and query must be), and one rule for answers: a route that writes
 // answers only once its change is published and on its way to the screens (`ApiContext.relayed`),
 // because the route builder awaits it before answering, not because the route remembers to.
-import type { PaymentWebhook } from '../../src/lib/server/payments/provider.ts';
+import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import type { SessionUser } from '../../src/lib/server/auth.ts';
@@ -18,10 +18,11 @@ import type { QueueOf } from '../../src/lib/server/queues.ts';
 import type { OrderLimits, StaffActor } from '../../src/lib/server/orders.ts';
 import type { PlaceOptions } from '../../src/lib/server/orders/place.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
-import type { OrderView } from '../../src/lib/realtime/contract.ts';
+import type { OrderView } from '../../src/lib/views.ts';
 import { orderForStaff } from '../../src/lib/realtime/audiences.ts';
 import { createI18n, pickLocale } from '../../src/lib/i18n/index.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
+import { may, type Capability } from '../../src/lib/domain/permissions.ts';
 import type { SignedInCustomer } from '../../src/lib/server/customers/account.ts';
 import type { SmsProvider } from '../../src/lib/server/sms.ts';
 import { UUID, idParam } from '../../src/lib/order-requests.ts';
@@ -105,7 +106,6 @@ export function orderId(req: Request): string {
   return id;
 }
 
-/** The visitor's language: ?lang=, else the language cookie the pages set, else French. */
 /**
  * How an order is placed through the API, beside what it is: its Idempotency-Key (422 when
  * malformed), the geocoder, the road, the limits on customers, the client's address, the drivers.
@@ -126,6 +126,7 @@ export function placeOptions(ctx: ApiContext, req: Request): PlaceOptions {
   };
 }
 
+/** The visitor's language: ?lang=, else the language cookie the pages set, else French. */
 export const visitorLocale = (req: Request) => pickLocale(typeof req.query.lang === 'string' ? req.query.lang : readCookie(req.headers.cookie, 'ocp_lang'));
 
 /** An order as the API answers it: whole to its customer (the tracking link), as their screen sees it to staff (audiences.ts). */
@@ -198,8 +199,8 @@ export type Verbs<W> = Record<Method, Route<W>>;
 
 /**
  * One resource's routes. `anyone` routes are open (a visitor, a customer with a tracking link, a
- * signed-in member of staff all reach them); `staff(roles)` routes need a session, and one of the
- * roles when given. Every route that writes (POST, PUT, PATCH, DELETE) answers once `relayed()` has
+ * signed-in member of staff all reach them); `staff(can.cook)` routes need a session, and the
+ * capability when given. Every route that writes (POST, PUT, PATCH, DELETE) answers once `relayed()` has
  * resolved, so when the API says "done" the screens are already being told.
  */
 export class Routes {
@@ -214,10 +215,10 @@ export class Routes {
     return { customer: req.customer };
   });
 
-  staff(roles?: readonly Role[]): Verbs<{ user: SessionUser; actor: StaffActor }> {
+  staff(roles?: Capability): Verbs<{ user: SessionUser; actor: StaffActor }> {
     return this.verbs((req) => {
       if (!req.user) throw unauthorized();
-      if (roles && !roles.includes(req.user.role)) throw forbidden(`this needs one of: ${roles.join(', ')}`);
+      if (roles && !may(req.user.role, roles)) throw forbidden(`this needs one of: ${roles.join(', ')}`);
       return { user: req.user, actor: staffActor(req.user) };
     });
   }

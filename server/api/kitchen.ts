@@ -14,6 +14,7 @@ import { listStations, saveStations } from '../../src/lib/server/kitchen/station
 import { canActOnShop } from '../../src/lib/server/orders.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function kitchenRoutes(ctx: ApiContext) {
   const { db } = ctx;
@@ -26,30 +27,30 @@ export function kitchenRoutes(ctx: ApiContext) {
     return id;
   };
 
-  api.staff(['kitchen', 'manager', 'admin']).get('/shops/:id/stations', {}, async ({ req, actor }) => ({ stations: await listStations(db, shop(req, actor)) }));
-  api.staff(['manager', 'admin']).put('/shops/:id/stations', { body: stationsSchema }, async ({ req, actor, body }) => ({
+  api.staff(can.cook).get('/shops/:id/stations', {}, async ({ req, actor }) => ({ stations: await listStations(db, shop(req, actor)) }));
+  api.staff(can.runShop).put('/shops/:id/stations', { body: stationsSchema }, async ({ req, actor, body }) => ({
     stations: await saveStations(db, shop(req, actor), body.stations),
   }));
 
-  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/lines/:line', { body: crossOffSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.cook).post('/orders/:id/lines/:line', { body: crossOffSchema }, async ({ req, user, actor, body }) => {
     const line = parse(idParam, req.params.line);
     const { order } = await crossOffLine(db, actor, orderId(req), line, body.done, { announce: ctx.announce() });
     return orderResponse(order, user);
   });
 
   // a "ready" bumped by mistake, back to the oven (src/lib/domain/recall.ts says when)
-  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/recall', { body: recallSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.cook).post('/orders/:id/recall', { body: recallSchema }, async ({ req, user, actor, body }) => {
     const { order } = await recallOrder(db, actor, orderId(req), { windowMs: ctx.config.KITCHEN_UNDO_SECONDS * 1000, expectedVersion: body.version, announce: ctx.announce() });
     return orderResponse(order, user);
   });
   // the last bumped tickets, one tap away: each with until when it can go back, or why not
-  api.staff(['kitchen', 'manager', 'admin']).get('/shops/:id/recent-bumps', {}, async ({ req, actor }) =>
+  api.staff(can.cook).get('/shops/:id/recent-bumps', {}, async ({ req, actor }) =>
     recentBumps(db, shop(req, actor), { windowMs: ctx.config.KITCHEN_UNDO_SECONDS * 1000 }),
   );
 
   // labels and paper: a shop's printer (its managers), a reprint of a label or the whole ticket (its kitchen)
-  api.staff(['manager', 'admin']).put('/shops/:id/printer', { body: printerSchema }, async ({ req, actor, body }) => setPrinter(db, shop(req, actor), body, printers));
-  api.staff(['kitchen', 'manager', 'admin']).post('/orders/:id/print', { body: printSchema }, async ({ req, actor, body }) => {
+  api.staff(can.runShop).put('/shops/:id/printer', { body: printerSchema }, async ({ req, actor, body }) => setPrinter(db, shop(req, actor), body, printers));
+  api.staff(can.cook).post('/orders/:id/print', { body: printSchema }, async ({ req, actor, body }) => {
     const order = await getOrder(db, orderId(req));
     if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
     if (!(await printerOf(db, order.pizzeriaId))) throw conflict('no_printer', "this shop has no printer: set one on the shop's page");
@@ -61,7 +62,7 @@ export function kitchenRoutes(ctx: ApiContext) {
   });
 
   // priority: the manager or the counter puts an order first on every kitchen screen
-  api.staff(['manager', 'counter', 'admin']).post('/orders/:id/urgent', { body: urgentSchema }, async ({ req, user, actor, body }) => {
+  api.staff(can.takeOrders).post('/orders/:id/urgent', { body: urgentSchema }, async ({ req, user, actor, body }) => {
     const { order } = await setUrgent(db, actor, orderId(req), body.urgent, { announce: ctx.announce() });
     return orderResponse(order, user);
   });

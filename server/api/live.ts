@@ -13,13 +13,14 @@ import { shopFigures } from '../../src/lib/server/figures.ts';
 import { canActOnShop, getOrder, type StaffActor } from '../../src/lib/server/orders.ts';
 import { deliveryTrail } from '../../src/lib/server/positions.ts';
 import { Routes, parse, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 const shopQuery = z.strictObject({ pizzeriaId: idParam.optional() });
 
 export function liveRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
   const api = new Routes(ctx);
-  const managers = api.staff(['manager', 'admin']);
+  const managers = api.staff(can.runShop);
 
   // the shops asked for (?pizzeriaId=), else the caller's: their own shop, every shop for head office
   const shopsAsked = async (req: Request, user: SessionUser, actor: StaffActor) => {

@@ -9,11 +9,12 @@ import {
   moveCategory, setProductPhoto, updateCategory, updateIngredient, updateOption, updateProduct,
 } from '../../src/lib/server/menu/index.ts';
 import { Routes, created, noContent, numericId, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function menuRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const headOffice = api.staff(['admin']);
+  const headOffice = api.staff(can.runChain);
 
   headOffice.get('/menu/products', {}, () => listProducts(db));
   headOffice.get('/menu/products/:id', {}, ({ req }) => getProduct(db, numericId(req)));
@@ -40,7 +41,7 @@ export function menuRoutes(ctx: ApiContext) {
     return noContent();
   });
 
-  api.staff(['admin', 'manager', 'kitchen']).get('/menu/ingredients', {}, () => listIngredients(db));
+  api.staff(can.cook).get('/menu/ingredients', {}, () => listIngredients(db));
   headOffice.put('/menu/ingredients/:id', { body: ingredientSchema }, ({ req, actor, body }) => updateIngredient(db, actor, numericId(req), body));
   headOffice.post('/menu/ingredients', { body: ingredientCreateSchema }, async ({ actor, body }) => created(await createIngredient(db, actor, body)));
 

@@ -1,14 +1,15 @@
 // The money: drivers' shifts closed by the manager's count, and the day's takings, a shop's (its
 // manager, head office) or every shop's with the chain's total (head office), as JSON or as a CSV
-// file for a spreadsheet (src/lib/server/takings-csv.ts).
+// file for a spreadsheet (src/lib/server/money/takings-csv.ts).
 import type { Request, Response } from 'express';
 import { cashCloseSchema, shiftsQuery, takingsQuery } from '../../src/lib/back-office-requests.ts';
-import { closeShift, shiftsOfShop } from '../../src/lib/server/cash.ts';
-import { takingsOfDay } from '../../src/lib/server/takings.ts';
-import { takingsCsv } from '../../src/lib/server/takings-csv.ts';
+import { closeShift, shiftsOfShop } from '../../src/lib/server/money/cash.ts';
+import { takingsOfDay } from '../../src/lib/server/money/takings.ts';
+import { takingsCsv } from '../../src/lib/server/money/takings-csv.ts';
 import { createI18n, type Locale } from '../../src/lib/i18n/index.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 import { refundRoutes } from './refunds.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 type Day = Awaited<ReturnType<typeof takingsOfDay>>;
 
@@ -23,7 +24,7 @@ const csv = (req: Request, day: Day, name: string, lang: Locale | undefined) => 
 export function moneyRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const managers = api.staff(['manager', 'admin']);
+  const managers = api.staff(can.runShop);
 
   managers.get('/shops/:id/shifts', { query: shiftsQuery }, ({ req, actor, query }) => shiftsOfShop(db, actor, numericId(req), query.day));
   managers.post('/shops/:id/shifts/:shiftId/close', { body: cashCloseSchema }, ({ req, actor, body }) =>

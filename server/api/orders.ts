@@ -2,8 +2,10 @@
 // staff, and moved along their states by the kitchen, the counter and the managers.
 import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/order-requests.ts';
 import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
-import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders, placeOrder } from '../../src/lib/server/orders.ts';
+import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders } from '../../src/lib/server/orders.ts';
+import { placeOrder } from '../../src/lib/server/placing.ts';
 import { Answer, Routes, orderId, orderResponse, placeOptions, staffActor, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function orderRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -60,7 +62,7 @@ export function orderRoutes(ctx: ApiContext) {
   });
 
   // an order for later into the make line now, not at its fire time (a quiet oven, a customer early)
-  api.staff(['manager', 'admin']).post('/orders/:id/fire', {}, async ({ req, user, actor }) => {
+  api.staff(can.runShop).post('/orders/:id/fire', {}, async ({ req, user, actor }) => {
     const fired = await fireOrder(db, actor, orderId(req), { announce: ctx.announce() });
     if (!fired) throw conflict('already_fired', 'this order is in the make line already');
     return orderResponse(fired.order, user);

@@ -5,10 +5,11 @@
 // again every event not processed. The demo payment page's events take the same road.
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Response } from 'express';
-import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/payments/demo.ts';
+import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/money/demo.ts';
 import { AppError, notFound } from '../../src/lib/server/errors.ts';
 import { getOrderIdByToken } from '../../src/lib/server/orders.ts';
-import { paymentFormOf, storePaymentEvent } from '../../src/lib/server/payments/ledger.ts';
+import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
+import { storePaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { Answer, Routes, type ApiContext } from './kit.ts';
 
 function paymentEvents(ctx: ApiContext) {

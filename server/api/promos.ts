@@ -7,11 +7,12 @@ import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/l
 import { invalid } from '../../src/lib/server/errors.ts';
 import { loyaltyOf, loyaltyScheme, setLoyaltyScheme } from '../../src/lib/server/loyalty.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function promoRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const headOffice = api.staff(['admin']);
+  const headOffice = api.staff(can.runChain);
 
   headOffice.get('/promos', {}, async ({ actor }) => ({ promos: await listPromos(db, actor) }));
   headOffice.post('/promos', { body: newPromoSchema }, async ({ actor, body }) => created({ promo: await createPromo(db, actor, body) }));

@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { ratingSchema, ratingsQuery } from '../../src/lib/rating-requests.ts';
 import { rateOrder, ratingByToken, ratingsReport } from '../../src/lib/server/ratings.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function ratingRoutes(ctx: ApiContext) {
   const { db } = ctx;
@@ -18,7 +19,7 @@ export function ratingRoutes(ctx: ApiContext) {
     return created({ rating });
   });
 
-  api.staff(['manager', 'admin']).get('/ratings', { query: ratingsQuery }, ({ actor, query }) => ratingsReport(db, actor, query));
+  api.staff(can.runShop).get('/ratings', { query: ratingsQuery }, ({ actor, query }) => ratingsReport(db, actor, query));
 
   return api.router;
 }

@@ -1,16 +1,19 @@
 // Refunds by the managers: part or all of a paid order, with a reason, once per Idempotency-Key
-// (src/lib/server/refunds.ts). Cash given back is done at once (201); through the payment provider
-// the refund is pending (202) until the workers have the provider's answer, which GET reads.
+// (src/lib/server/money/refund-request.ts). Cash given back is done at once (201); through the
+// payment provider the refund is pending (202) until the workers have the provider's answer, which
+// GET reads.
 import { refundSchema } from '../../src/lib/refund-requests.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/idempotency.ts';
-import { refundableLines, refundsOfOrder, requestRefund } from '../../src/lib/server/refunds.ts';
+import { refundableLines, refundsOfOrder } from '../../src/lib/server/money/refund-reads.ts';
+import { requestRefund } from '../../src/lib/server/money/refund-request.ts';
 import { Answer, Routes, orderId, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function refundRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const managers = api.staff(['manager', 'admin']);
+  const managers = api.staff(can.runShop);
 
   managers.get('/orders/:id/refunds', {}, async ({ req, actor }) => {
     const id = orderId(req);

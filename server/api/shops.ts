@@ -4,12 +4,13 @@ import { busySchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightS
 import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
 import { setOffTonight } from '../../src/lib/server/stock.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function shopRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const headOffice = api.staff(['admin']);
-  const managers = api.staff(['manager', 'admin']);
+  const headOffice = api.staff(can.runChain);
+  const managers = api.staff(can.runShop);
 
   headOffice.put('/shops/:id', { body: shopSettingsSchema }, ({ req, actor, body }) => updateShop(db, actor, numericId(req), body));
   headOffice.post('/shops', { body: shopCreateSchema }, async ({ actor, body }) => created(await createShopSettings(db, actor, body)));

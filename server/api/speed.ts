@@ -7,11 +7,12 @@ import { createI18n } from '../../src/lib/i18n/index.ts';
 import { speedOfDay } from '../../src/lib/server/kitchen/speed.ts';
 import { speedCsv } from '../../src/lib/server/kitchen/speed-csv.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function speedRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const managers = api.staff(['manager', 'admin']);
+  const managers = api.staff(can.runShop);
 
   managers.get('/shops/:id/speed', { query: takingsQuery }, ({ req, actor, query }) => speedOfDay(db, actor, numericId(req), query.date));
   managers.get('/shops/:id/speed.csv', { query: takingsQuery }, async ({ req, actor, query }) => {

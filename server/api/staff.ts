@@ -4,11 +4,12 @@
 import { staffCreateSchema, staffQuery, staffUpdateSchema } from '../../src/lib/back-office-requests.ts';
 import { createStaff, getStaff, listStaff, sendAccountLink, setStaffActive, updateStaff, type AccountLinks } from '../../src/lib/server/staff.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function staffRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
   const api = new Routes(ctx);
-  const managers = api.staff(['manager', 'admin']);
+  const managers = api.staff(can.runShop);
   const links = (): AccountLinks => ({
     mailer: ctx.mailer,
     origin: config.publicOrigin,

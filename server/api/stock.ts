@@ -5,14 +5,15 @@ import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '..
 import { forbidden } from '../../src/lib/server/errors.ts';
 import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../../src/lib/server/stock.ts';
 import { Routes, created, numericId, visitorLocale, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
 
 export function stockRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
-  const keepers = api.staff(['manager', 'admin']);
+  const keepers = api.staff(can.runShop);
   const shop = (req: Request) => numericId(req);
 
-  api.staff(['manager', 'admin', 'kitchen']).get('/shops/:id/stock', {}, ({ req, user, actor }) => {
+  api.staff(can.cook).get('/shops/:id/stock', {}, ({ req, user, actor }) => {
     const id = shop(req);
     if (!mayKeepStock(actor, id) && !(user.role === 'kitchen' && user.pizzeriaId === id)) throw forbidden('not your shop');
     return stockOfShop(db, id, visitorLocale(req));

@@ -5,7 +5,8 @@ import { KIND_MINUTES } from '../../src/lib/domain/slots.ts';
 import { openSlots } from '../../src/lib/server/orders.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
 import { notFound } from '../../src/lib/server/errors.ts';
-import { geocodeForStorefront, shopsForSpot } from '../../src/lib/server/places.ts';
+import { geocodeForStorefront } from '../../src/lib/server/places.ts';
+import { shopsForSpot } from '../../src/lib/server/shops-for-spot.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 
 export function storefrontRoutes(ctx: ApiContext) {

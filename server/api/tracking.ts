@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { modifySchema } from '../../src/lib/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders.ts';
-import { receiptOf, receiptPdf } from '../../src/lib/server/receipts.ts';
+import { receiptOf, receiptPdf } from '../../src/lib/server/money/receipts.ts';
 import { Routes, orderResponse, visitorLocale, type ApiContext } from './kit.ts';
 
 export function trackingRoutes(ctx: ApiContext) {

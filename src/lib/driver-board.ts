@@ -1,5 +1,7 @@
-import type { OrderUpdated, OrderView } from './realtime/contract.ts';
+import type { OrderUpdated } from './realtime/contract.ts';
+import type { OrderView } from './views.ts';
 import { routeTrip } from './domain/dispatch-by-distance.ts';
+import { WITH_DRIVER_STATUSES, isIn } from './domain/order-states.ts';
 
 /** Where a board keeps its orders: the page's reactive OrderBoard, or a plain OrderLedger. */
 export interface OrderSource {
@@ -97,7 +99,7 @@ export class DriverBoard {
   }
 }
 
-const isOnTheRoad = (o: OrderView) => o.status === 'ready' || o.status === 'out_for_delivery';
+const isOnTheRoad = (o: OrderView) => isIn(WITH_DRIVER_STATUSES, o.status);
 
 /** Whole seconds left to answer an offer, never below zero. */
 export const secondsLeft = (expiresAt: string, nowMs: number) => Math.max(0, Math.round((Date.parse(expiresAt) - nowMs) / 1000));

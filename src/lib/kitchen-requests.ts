@@ -2,6 +2,8 @@
 // the back office's form alike.
 import { z } from 'zod';
 import { PRODUCT_KINDS } from './domain/product-kinds.ts';
+import type { Fulfilment } from './domain/order-states.ts';
+import type { Bump } from './domain/recall.ts';
 
 export const stationSchema = z.object({
   id: z.number().int().positive().optional(),
@@ -26,11 +28,11 @@ export interface RecentBump {
   number: number;
   /** The customer's first name, as the kitchen sees it. */
   name: string;
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   /** Where the order is now. */
   status: string;
   /** Its latest bump: out of the oven, handed over, or picked up by a driver; and when (ISO). */
-  bump: 'ready' | 'collected' | 'out_for_delivery';
+  bump: Bump;
   bumpedAt: string;
   /** The order's version, to send with its recall. */
   version: number;

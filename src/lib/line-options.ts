@@ -2,7 +2,7 @@
 // large and one without basil, are two lines. Shared by the storefront, the tracking page and the
 // kitchen.
 import type { Locale } from './i18n/core.ts';
-import type { OrderItemView } from './realtime/contract.ts';
+import type { OrderItemView } from './views.ts';
 
 /** The same product with the same options (in any order) is the same line; a half-and-half is its two halves. */
 export function lineKey(productId: number, optionIds: readonly number[] = [], secondHalfId?: number): string {

@@ -1,5 +1,5 @@
-import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './realtime/contract.ts';
-import { ORDER_STATUSES, isFinal, type OrderStatus } from './domain/order-states.ts';
+import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './views.ts';
+import { HANDED_OVER_STATUSES, ORDER_STATUSES, isFinal, isIn, type OrderStatus } from './domain/order-states.ts';
 import type { OrderSource } from './driver-board.ts';
 
 /** Every status an order is still in: the shop's load. */
@@ -46,7 +46,7 @@ export class ManagerBoard<S extends ShopRef> {
         active: active.length,
         late: active.filter((o) => o.late).length,
         waiting: active.filter((o) => o.waitingForDriver).length,
-        doneLastHour: orders.filter((o) => o.status === 'delivered' || o.status === 'collected').length,
+        doneLastHour: orders.filter((o) => isIn(HANDED_OVER_STATUSES, o.status)).length,
         later: open.length - active.length,
       };
     });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, FULFILMENTS } from './domain/order-states.ts';
 import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
-import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './realtime/contract.ts';
+import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './views.ts';
 
 // ids are Postgres integers or uuids: anything else is refused here, before it reaches a query
 export const PG_INT_MAX = 2_147_483_647;

@@ -3,7 +3,7 @@
 // (with a reason and a retry), and a tap made while the connection is down waits and is sent once
 // when it returns. Plain TypeScript: fetch, the online signal and timers are given, so it is tested alone.
 import type { OrderStatus } from './domain/order-states.ts';
-import type { FailureReason, OrderView, ShopPaymentMethod } from './realtime/contract.ts';
+import type { FailureReason, OrderView, ShopPaymentMethod } from './views.ts';
 
 /** What the counter sends to place an order (the body of POST /api/orders, as its schema says), and what it answers. */
 export type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from './order-requests.ts';
@@ -108,7 +108,6 @@ export interface StaffActionsOptions {
   clearTimer?: (handle: unknown) => void;
 }
 
-/** One tap per ticket at a time; one shift switch; one checkout per idempotency key. */
 /** Whether two taps on the same thing ask for the same (a double tap), not a next step (a bump to the next status, a line crossed then uncrossed). */
 function sameTap(a: StaffAction, b: StaffAction): boolean {
   if (a.kind !== b.kind) return false;
@@ -119,6 +118,7 @@ function sameTap(a: StaffAction, b: StaffAction): boolean {
   return true;
 }
 
+/** One tap per ticket at a time; one shift switch; one checkout per idempotency key. */
 export function actionKey(a: StaffAction): string {
   switch (a.kind) {
     case 'advance':

@@ -106,7 +106,7 @@ export function checkMove(
       return refuse({ kind: 'invalid', fields: { 'collected.amountCents': `the customer owes ${euros(due)}` }, message: 'less than what is owed' });
     }
   }
-  // the payment provider's events move an online order on (payments/ledger.ts); anyone else says how the money was taken
+  // the payment provider's events move an online order on (server/money/ledger.ts); anyone else says how the money was taken
   const markedPaid = to === 'received' && o.status === 'pending_payment';
   if (markedPaid && !facts.paymentMethod) {
     return refuse({ kind: 'invalid', fields: { paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, message: 'a payment method is needed to mark an order as paid' });

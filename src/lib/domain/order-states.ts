@@ -1,5 +1,6 @@
 // The order state machine: the one place that says which move is allowed and who may make it.
 // db/migrations/0001 copies the (from, to) pairs so that the database refuses the same moves.
+import { can } from './permissions.ts';
 
 export const ORDER_STATUSES = [
   'pending_payment',
@@ -22,6 +23,19 @@ export type Actor = Role | 'customer' | 'system';
 export const FULFILMENTS = ['delivery', 'pickup'] as const;
 export type Fulfilment = (typeof FULFILMENTS)[number];
 
+/** Where a delivery goes: the address, its spot on the map when one is known, and what the driver needs at the door. */
+export interface DeliveryAddress {
+  street: string;
+  postcode: string;
+  city: string;
+  lat: number | null;
+  lng: number | null;
+  doorCode: string | null;
+  floor: string | null;
+  /** What the customer told the driver: "2nd door on the left", "call from the gate". */
+  instructions: string | null;
+}
+
 interface Transition {
   from: OrderStatus;
   to: OrderStatus;
@@ -30,33 +44,61 @@ interface Transition {
   only?: Fulfilment;
 }
 
-const SHOP_STAFF: readonly Actor[] = ['admin', 'manager', 'counter'];
-
 export const TRANSITIONS: readonly Transition[] = [
-  { from: 'pending_payment', to: 'received', by: ['system', 'admin', 'manager', 'counter'] },
-  { from: 'pending_payment', to: 'cancelled', by: ['customer', 'system', ...SHOP_STAFF] },
-  { from: 'received', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
+  { from: 'pending_payment', to: 'received', by: ['system', ...can.takeOrders] },
+  { from: 'pending_payment', to: 'cancelled', by: ['customer', 'system', ...can.takeOrders] },
+  { from: 'received', to: 'preparing', by: can.cook },
   // the system: an order for later whose card hold the bank refused, still unpaid at its deadline
-  { from: 'received', to: 'cancelled', by: ['customer', 'system', ...SHOP_STAFF] },
-  { from: 'preparing', to: 'ready', by: ['kitchen', 'admin', 'manager'] },
+  { from: 'received', to: 'cancelled', by: ['customer', 'system', ...can.takeOrders] },
+  { from: 'preparing', to: 'ready', by: can.cook },
   // a "ready" bumped by mistake, taken back within a short window while nothing depends on it:
   // only by a recall (src/lib/domain/recall.ts), never as an ordinary move
-  { from: 'ready', to: 'preparing', by: ['kitchen', 'admin', 'manager'] },
-  { from: 'ready', to: 'out_for_delivery', by: ['driver', 'admin', 'manager'], only: 'delivery' },
-  { from: 'ready', to: 'collected', by: ['kitchen', 'counter', 'admin', 'manager'], only: 'pickup' },
-  { from: 'out_for_delivery', to: 'delivered', by: ['driver', 'admin', 'manager'], only: 'delivery' },
+  { from: 'ready', to: 'preparing', by: can.cook },
+  { from: 'ready', to: 'out_for_delivery', by: can.deliver, only: 'delivery' },
+  { from: 'ready', to: 'collected', by: can.handOver, only: 'pickup' },
+  { from: 'out_for_delivery', to: 'delivered', by: can.deliver, only: 'delivery' },
   // a delivery that failed at the door (absent, refused, wrong address) comes back to the shop,
   // which decides: out again, or cancelled (only then: see the order service)
-  { from: 'out_for_delivery', to: 'ready', by: ['driver', 'admin', 'manager'], only: 'delivery' },
-  { from: 'ready', to: 'cancelled', by: ['admin', 'manager'], only: 'delivery' },
+  { from: 'out_for_delivery', to: 'ready', by: can.deliver, only: 'delivery' },
+  { from: 'ready', to: 'cancelled', by: can.runShop, only: 'delivery' },
 ];
 
+/**
+ * The statuses that belong together, named once: the services, workers and pages say "an open
+ * order" or "handed over" rather than list statuses, so a new status joins the sets it belongs to
+ * here and every query and rule follows. Each is a list for code (`isIn`) and for SQL (`sqlList`).
+ */
+type StatusSet = readonly OrderStatus[];
+
 /** Where an order ends: nothing moves it from here. */
-export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'collected', 'cancelled'];
-/** The final statuses as an SQL list, for `status NOT IN (…)` (constants, never input). */
-export const FINAL_STATUSES_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+export const FINAL_STATUSES = ['delivered', 'collected', 'cancelled'] as const satisfies StatusSet;
+/** Not ended yet: an order still on its way (an account cannot be erased under it). */
+export const OPEN_STATUSES = ['pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery'] as const satisfies StatusSet;
+/** Accepted (paid, or to be paid on the spot) and not ended: a saved card's hold is still to take. */
+export const UNDER_WAY_STATUSES = ['received', 'preparing', 'ready', 'out_for_delivery'] as const satisfies StatusSet;
+/** Not started by the kitchen yet: the customer may still change or cancel it. */
+export const NOT_STARTED_STATUSES = ['pending_payment', 'received'] as const satisfies StatusSet;
+/** Started by the kitchen and not cancelled: the card hold is captured from here. */
+export const STARTED_STATUSES = ['preparing', 'ready', 'out_for_delivery', 'delivered', 'collected'] as const satisfies StatusSet;
 /** The statuses the kitchen's screen shows, one column each (and the counter's pickups). */
-export const KITCHEN_STATUSES = ['received', 'preparing', 'ready'] as const satisfies readonly OrderStatus[];
+export const KITCHEN_STATUSES = ['received', 'preparing', 'ready'] as const satisfies StatusSet;
+/** The kitchen's queue: received or in the oven, the pizzas to make before a new order's. */
+export const MAKING_STATUSES = ['received', 'preparing'] as const satisfies StatusSet;
+/** A driver's load: assigned and waiting at the pass, or on the road. */
+export const WITH_DRIVER_STATUSES = ['ready', 'out_for_delivery'] as const satisfies StatusSet;
+/** In the customer's hands: counted as done, rated, paid for good. */
+export const HANDED_OVER_STATUSES = ['delivered', 'collected'] as const satisfies StatusSet;
+/** The kitchen's bumps, listed on its strip of recent ones: out of the oven, handed over, picked up by a driver. */
+export const BUMP_STATUSES = ['ready', 'collected', 'out_for_delivery'] as const satisfies StatusSet;
+/** The moves the customer is told about by text message. */
+export const TOLD_STATUSES = ['received', 'out_for_delivery', 'delivered', 'collected', 'cancelled'] as const satisfies StatusSet;
+
+/** Whether `status` is one of the set. */
+export const isIn = (set: StatusSet, status: string): boolean => (set as readonly string[]).includes(status);
+/** A set as an SQL list, for `status IN (…)`: constants, never input, so a named statement keeps one text. */
+export const sqlList = (set: StatusSet): string => set.map((s) => `'${s}'`).join(', ');
+/** The final statuses as an SQL list, for `status NOT IN (…)`. */
+export const FINAL_STATUSES_SQL = sqlList(FINAL_STATUSES);
 export type KitchenStatus = (typeof KITCHEN_STATUSES)[number];
 
 export type TransitionCheck =
@@ -95,11 +137,11 @@ export function nextStatus(status: OrderStatus, fulfilment: Fulfilment): OrderSt
 
 /** A customer may change or cancel the order until the kitchen starts it. */
 export function customerCanChange(status: OrderStatus): boolean {
-  return status === 'pending_payment' || status === 'received';
+  return isIn(NOT_STARTED_STATUSES, status);
 }
 
 export function isFinal(status: string): boolean {
-  return (FINAL_STATUSES as readonly string[]).includes(status);
+  return isIn(FINAL_STATUSES, status);
 }
 
 /** The steps a customer sees on the tracking timeline, in order. */

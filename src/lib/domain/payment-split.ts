@@ -2,6 +2,7 @@
 // An order records what it was paid in all (paid_cents) and, apart, what was taken at the handover
 // (collected_cents and collected_method: the driver at the door, the counter for a pickup); the
 // rest was paid before: online (paid_with 'online'), or marked paid at the shop (cash, card, phone).
+import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
 
 /** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, or not recorded. */
 export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded'] as const;
@@ -17,7 +18,7 @@ export interface OrderPayment {
 
 /** The parts of what the order was paid, by way, in PAYMENT_WAYS order, none empty. */
 export function splitPayment(o: OrderPayment): { way: PaymentWay; amountCents: number }[] {
-  const handedOver = o.status === 'delivered' || o.status === 'collected';
+  const handedOver = isIn(HANDED_OVER_STATUSES, o.status);
   // what the handover took (never more than was paid: a driver may type what the customer handed them)
   const handed = handedOver && o.collectedCents && o.collectedMethod ? Math.min(o.collectedCents, o.paidCents) : 0;
   const handedWay: PaymentWay | null = !handed ? null : `${o.status === 'delivered' ? 'door' : 'counter'}_${o.collectedMethod!}`;

@@ -1,7 +1,7 @@
 // A customer's rating of an order once it is handed over: the food, and the delivery when there
 // was one (1 to 5 stars each), and a comment. What counts as low raises an alert to the shop's
 // managers.
-import type { Fulfilment } from './order-states.ts';
+import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from './order-states.ts';
 
 export const STARS = [1, 2, 3, 4, 5] as const;
 export const RATING_COMMENT_MAX = 500;
@@ -13,8 +13,7 @@ export const LOW_RATING_ALERT_MS = 12 * 60 * 60_000;
 export const DEFAULT_RATING_DAYS = 30;
 
 /** Only an order in the customer's hands is rated. */
-export const RATABLE_STATUSES = ['delivered', 'collected'] as const;
-export const canRate = (status: string): boolean => (RATABLE_STATUSES as readonly string[]).includes(status);
+export const canRate = (status: string): boolean => isIn(HANDED_OVER_STATUSES, status);
 
 /** What is rated: the food always; the delivery only for a delivery (a pickup had no ride). */
 export const ratesDelivery = (fulfilment: Fulfilment): boolean => fulfilment === 'delivery';

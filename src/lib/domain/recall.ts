@@ -8,10 +8,11 @@
 // hold, and giving those back is a refund or a stock count, not an undo. "Handed over" and "out for
 // delivery" are not undone either: the money or the box has changed hands.
 import { actorRole, canActOnShop, type StaffActor } from './actors.ts';
-import type { Fulfilment, OrderStatus } from './order-states.ts';
+import type { BUMP_STATUSES, Fulfilment, OrderStatus } from './order-states.ts';
+import { can } from './permissions.ts';
 
 /** Who may take a bump back: whoever may make it. */
-const RECALLERS = new Set(['kitchen', 'manager', 'admin']);
+const RECALLERS: readonly string[] = can.cook;
 
 export interface RecallBasis {
   pizzeriaId: number;
@@ -55,9 +56,8 @@ export function recallWindow(o: RecallBasis, nowMs: number, windowMs: number): {
   return { ok: true, until };
 }
 
-/** The moves the kitchen's strip of recent bumps lists: out of the oven, handed over, picked up by a driver. */
-export const BUMPS = ['ready', 'collected', 'out_for_delivery'] as const;
-export type Bump = (typeof BUMPS)[number];
+/** The moves the kitchen's strip of recent bumps lists (`BUMP_STATUSES`). */
+export type Bump = (typeof BUMP_STATUSES)[number];
 
 export interface BumpBasis extends RecallBasis {
   collectedAt: number | null;
@@ -88,7 +88,7 @@ export function lastBump(
 
 /** Whether this actor may recall this shop's orders at all. */
 export function mayRecall(actor: Pick<StaffActor, 'kind' | 'role' | 'pizzeriaId'>, pizzeriaId: number): RecallRefusal | null {
-  if (!RECALLERS.has(actorRole(actor))) return { kind: 'forbidden', message: 'only the kitchen and the managers take a bump back' };
+  if (!RECALLERS.includes(actorRole(actor))) return { kind: 'forbidden', message: 'only the kitchen and the managers take a bump back' };
   if (!canActOnShop(actor, pizzeriaId)) return { kind: 'forbidden', message: 'not your shop' };
   return null;
 }

@@ -9,7 +9,8 @@
 // | driver_assigned  | the driver carrying it                     | everything: name, phone, address, door code, the spot  |
 // | driver_offered   | a driver it is offered to (or taken from)  | first name, the street without its number, the city, the distance from the shop (and a failed attempt's note, written by a driver) |
 // | kitchen          | the kitchen screen                         | first name and the fulfilment: no phone, no address, no note from the door |
-import { roomFor, type OrderView } from './contract.ts';
+import { roomFor } from './contract.ts';
+import type { OrderView } from '../views.ts';
 
 export const AUDIENCES = ['shop', 'hq', 'customer', 'driver_assigned', 'driver_offered', 'kitchen'] as const;
 export type Audience = (typeof AUDIENCES)[number];

@@ -1,147 +1,10 @@
-// The one socket contract, shared by the hub (server/hub.ts) and the pages.
+// The one socket contract, shared by the hub (server/hub.ts) and the pages: its events, the
+// schemas of what a screen sends, and the rooms. The shapes its events carry are src/lib/views.ts.
 import { z } from 'zod';
-import type { OrderStatus, Role, Fulfilment } from '../domain/order-states.ts';
-import type { ProductKind } from '../domain/product-kinds.ts';
-import type { StageFigures } from '../domain/speed-of-service.ts';
+import type { Role } from '../domain/order-states.ts';
+import type { OrderView, MenuAvailability, DriverPosition, TrackedDriverPosition, SystemStatus, OrderForecast, PrinterStatus, KitchenDrivers, FleetUpdate, LowRatingAlert, LowStockAlert, ShopStatus } from '../views.ts';
 
 export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
-
-export interface OrderItemView {
-  /** The line's own id (a cook crosses it off by it). */
-  id: number;
-  productId: number;
-  name: string;
-  category: ProductKind;
-  /** The menu category it was sold in (its kitchen station may follow it); null for lines older than stations. */
-  categoryId: number | null;
-  quantity: number;
-  /** With its options' prices. */
-  unitPriceCents: number;
-  /** The options chosen, as they were sold: a size, extras, ingredients left out. */
-  options: { id: number; kind: 'size' | 'extra' | 'without'; name: string; nameEn: string | null; priceCents: number }[];
-  /** When a cook crossed the line off as made (null: still to make). */
-  doneAt: string | null;
-  /** A half-and-half pizza's halves, as sold (its name reads "½ Reine / ½ Margherita"); null: a whole product. */
-  halves?: { left: HalfView; right: HalfView } | null;
-}
-
-/** One half of a half-and-half pizza (the product of the left half is also the line's productId). */
-export interface HalfView {
-  productId: number;
-  name: string;
-  nameEn: string | null;
-}
-
-/** How a payment was taken: online through the provider, or at the shop (cash, card at the counter, by phone). */
-export const PAID_WITH = ['online', 'cash', 'card', 'phone'] as const;
-export type PaidWith = (typeof PAID_WITH)[number];
-/** The ways a manager may record a payment the provider did not take. */
-export const SHOP_PAYMENT_METHODS = ['cash', 'card', 'phone'] as const;
-export type ShopPaymentMethod = (typeof SHOP_PAYMENT_METHODS)[number];
-export type CancelReason = 'customer' | 'shop' | 'payment_expired' | 'delivery_failed';
-
-export const FAILURE_REASONS = ['absent', 'refused', 'wrong_address'] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
-
-export interface OrderView {
-  id: string;
-  number: number;
-  pizzeriaId: number;
-  channel: 'online' | 'phone' | 'counter';
-  fulfilment: Fulfilment;
-  status: OrderStatus;
-  version: number;
-  /**
-   * Fields marked "not for every screen" are left out where the screen does not need them
-   * (audiences.ts): the kitchen gets the first name and no address, a driver an order is only
-   * offered to gets the street without its number and the distance.
-   */
-  customer: { name: string; /** not for every screen */ phone?: string };
-  address: {
-    street: string;
-    city: string;
-    /** Metres as the crow flies from the shop; null when the address has no spot. */
-    distanceM: number | null;
-    /** not for every screen */
-    postcode?: string | null;
-    /** The spot on the map; null only for a phone order no one could place. Not for every screen. */
-    lat?: number | null;
-    lng?: number | null;
-    locatedBy?: 'pin' | 'device' | 'geocoder' | 'staff' | null;
-    /** not for every screen */
-    doorCode?: string | null;
-    floor?: string | null;
-    instructions?: string | null;
-  } | null;
-  /** When the customer was promised it (at checkout: the kitchen's queue and the road). */
-  promisedAt: string | null;
-  /**
-   * An order for later: the 15-minute slot its customer chose (it is promised by the slot's end),
-   * when it is fired into the make line, and whether it has been (until then the kitchen shows it
-   * as coming, and the customer may still change or cancel it). Null: as soon as possible.
-   */
-  scheduled: { slotAt: string; fireAt: string; fired: boolean } | null;
-  /** How the delivery went at the door: the proof given, what was collected, a failure and the shop's decision pending. */
-  delivery: {
-    proof: 'pin' | 'photo' | 'manager' | null;
-    collected: { cents: number; method: 'cash' | 'card' } | null;
-    failure: { reason: FailureReason; note: string | null; at: string } | null;
-    /** Back at the shop after a failed delivery, until a manager sends it again or cancels it. */
-    awaitingDecision: boolean;
-    /** Failed attempts so far. */
-    attempts: number;
-    /** Too many wrong PINs: the driver can no longer close it (neither PIN nor photo), a manager does. */
-    pinLocked: boolean;
-  };
-  payment: {
-    method: 'online' | 'on_delivery';
-    /**
-     * authorised: a card hold, captured when the kitchen starts the order. card_saved: an order for
-     * later whose card is saved, held the day before its slot (`holdAt`); failed, with `payBy`: that
-     * hold was refused, and the customer pays on the payment page by then or the order is cancelled.
-     */
-    status: 'pending' | 'card_saved' | 'authorised' | 'paid' | 'due' | 'failed' | 'refunded';
-    /** A saved card: when the workers hold it (ISO). */
-    holdAt: string | null;
-    /** A refused hold: until when the customer may pay it (ISO). */
-    payBy: string | null;
-    /** The online payment attempt in progress or confirmed; a change while pending starts the next one. */
-    attempt: number;
-    /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */
-    paidWith: PaidWith | null;
-    /** Money was taken from the card (a hold captured); a hold let go before never was. */
-    captured: boolean;
-    /** Stripe refused to capture the hold (it expired, the card was blocked since): the manager decides what to do. */
-    captureFailed: boolean;
-  };
-  totalCents: number;
-  /** Money taken for this order (online and at the door or counter), before refunds. */
-  paidCents: number;
-  /** Still to collect at the door or counter: what is owed less what was kept. */
-  amountDueCents: number;
-  /** Owed back to the customer and not refunded yet (a cancelled or reduced paid order). */
-  refundDueCents: number;
-  /** Already given back, and when the last refund was made. */
-  refundedCents: number;
-  refundedAt: string | null;
-  /** Why a cancelled order was cancelled. */
-  cancelReason: CancelReason | null;
-  driver: { id: number; name: string } | null;
-  /** A delivery offered to a driver, until they accept or decline it or it expires. */
-  offer: { driverId: number; name: string; expiresAt: string } | null;
-  /**
-   * On an event only: the driver this change took the order from (unassigned, reassigned, an
-   * offer declined or expired), so their phone drops it.
-   */
-  releasedDriverId?: number;
-  waitingForDriver: boolean;
-  late: boolean;
-  /** Marked urgent by the manager or the counter: first on every kitchen screen. */
-  urgent: boolean;
-  items: OrderItemView[];
-  /** ISO time each status was reached, and when the order was created. */
-  timestamps: Partial<Record<OrderStatus | 'created', string>>;
-}
 
 export type EventType =
   | 'order.placed'
@@ -183,15 +46,8 @@ export interface OrderUpdated {
   order: OrderView;
 }
 
-export interface MenuAvailability {
-  pizzeriaId: number;
-  /** The menu's revision: a page holding an older one reads the menu again (a new product, a new price). */
-  revision: number;
-  /** Each product, and the options that cannot be chosen now (their extra ingredients ran out). */
-  products: { id: number; available: boolean; portions: number | null; unavailableOptions: number[] }[];
-}
-
 export const SCOPES = ['kitchen', 'shop', 'hq', 'driver', 'order', 'menu', 'system'] as const;
+
 export type Scope = (typeof SCOPES)[number];
 
 /** What a screen may ask for; the hub refuses anything else (ids within Postgres' ranges). */
@@ -200,6 +56,7 @@ export const subscribeSchema = z.strictObject({
   pizzeriaId: z.number().int().positive().max(2_147_483_647).optional(),
   lastEventId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
+
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 
 /** Why the hub refused a call; past a limit the socket is then disconnected. */
@@ -219,35 +76,8 @@ export const positionSchema = z.strictObject({
   speed: z.number().min(0).max(70).nullable().optional(),
   heading: z.number().min(0).max(360).nullable().optional(),
 });
+
 export type PositionReport = z.infer<typeof positionSchema>;
-
-/** A driver where they are now, as the manager's map sees them. */
-export interface DriverPosition {
-  driverId: number;
-  pizzeriaId: number;
-  lat: number;
-  lng: number;
-  accuracy: number;
-  /** ISO time the phone took it. */
-  at: string;
-  /** The orders they are carrying now (out for delivery). */
-  carrying: string[];
-}
-/** What a customer's tracking page gets: the driver carrying their order, nothing else. */
-export type TrackedDriverPosition = Pick<DriverPosition, 'driverId' | 'lat' | 'lng' | 'accuracy' | 'at'>;
-
-/** What the operations page shows, live. */
-export interface SystemStatus {
-  at: string;
-  screens: { socketId: string; role: string; pizzeriaId: number | null; name: string; scopes: string[]; connectedAt: string }[];
-  queues: { name: string; waiting: number; active: number; delayed: number; failed: number }[];
-  backup: { lastAt: string | null; ok: boolean | null; bytes: number | null; error: string | null; lastSuccessAt: string | null } | null;
-  maintenance: { lastAt: string; sessionsDeleted: number; eventsArchived: number } | null;
-  /** The shops whose kitchen printer failed last time it printed (off, unreachable, out of paper). */
-  printers: { pizzeriaId: number; name: string; error: string | null; since: string }[];
-  relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
-  hub: { pid: number; startedAt: string };
-}
 
 export interface ServerToClientEvents {
   'order:updated': (e: OrderUpdated) => void;
@@ -271,15 +101,6 @@ export interface ServerToClientEvents {
   'order:forecast': (e: OrderForecast) => void;
   /** A customer rated an order two stars or fewer, for the food or the delivery (the shop's managers and head office). */
   'rating:low': (e: LowRatingAlert) => void;
-}
-
-/** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */
-export interface OrderForecast {
-  orderId: string;
-  readyAt: string;
-  expectedAt: string;
-  /** Minutes past its promise (0: on time). */
-  lateMinutes: number;
 }
 
 export interface ClientToServerEvents {
@@ -307,129 +128,3 @@ export const roomFor = {
   menu: (shop: number) => `menu:${shop}`,
   system: () => 'system',
 };
-
-/** A driver as the managers' map shows them (GET /api/drivers), kept live by `driver:position`. */
-export interface DriverOnMap {
-  id: number;
-  name: string;
-  onShift: boolean;
-  /** Their own shop, and the one they work for tonight (another when head office lent them). */
-  homeShop: number;
-  worksFor: number;
-  /** Orders assigned and not delivered yet (waiting at the shop or on the way). */
-  load: number;
-  carrying: string[];
-  /** Their phone has a live socket to a hub now (null: the server cannot tell, without Redis). */
-  connected: boolean | null;
-  position: { driverId: number; pizzeriaId: number; lat: number; lng: number; accuracy: number; at: string; stale: boolean } | null;
-  /** When they are expected back at the shop (ISO): now if there, else after their doors and the ride back; null without a fresh position. */
-  backAt: string | null;
-}
-
-/** A shop's kitchen printer as the workers last found it: a failure is an alert until a print goes through. */
-export interface PrinterStatus {
-  pizzeriaId: number;
-  ok: boolean;
-  /** Why it failed, for the screens' own words: off or unreachable, no answer in time, out of paper, an address the workers may not reach. */
-  code: 'unreachable' | 'no_answer' | 'paper_out' | 'refused' | null;
-  /** The same in English, with the printer's address (the logs, the system page). */
-  error: string | null;
-  /** Since when it works, or fails. */
-  since: string;
-}
-
-/** A shop's drivers as its kitchen sees them: who, and when each is expected back (a delivery's ticket says it). */
-export interface KitchenDrivers {
-  pizzeriaId: number;
-  drivers: Pick<DriverOnMap, 'id' | 'name' | 'backAt'>[];
-  /** When each waiting ticket is fired (src/lib/server/kitchen/plan.ts). */
-  plan: FirePlan;
-}
-
-/** One open order's place in the shop's plan (waiting to be fired, in the oven, or ready for its driver). */
-export interface PlannedFireView {
-  orderId: string;
-  /** When it enters the make line (ISO): now, or later to leave the oven as its driver walks in. */
-  fireAt: string;
-  readyAt: string;
-  /**
-   * now: nothing to wait for (a pickup is always made at once); driver: held to meet its driver;
-   * slot: an order for later; started: in the oven or ready (not fired again, it takes its driver's trip).
-   */
-  reason: 'now' | 'driver' | 'slot' | 'started';
-  driverId: number | null;
-  driverAt: string | null;
-  /** When its customer is expected to have it (at the door, or ready at the counter). */
-  expectedAt: string;
-  /** Minutes past its promise the plan expects (0: on time). */
-  lateMinutes: number;
-}
-
-/** The tickets a shop's plan holds (for their driver, or orders for later), as of `at`: every other open order is made now. */
-export interface FirePlan {
-  pizzeriaId: number;
-  at: string;
-  fires: PlannedFireView[];
-}
-
-/** A shop's fleet as the managers' map shows it: its drivers tonight and its evening's figures. */
-export interface FleetUpdate {
-  pizzeriaId: number;
-  drivers: DriverOnMap[];
-  figures: ShopFigures | null;
-  /** When each of its waiting tickets is fired. */
-  plan: FirePlan;
-}
-
-/** A shop's evening in figures (GET /api/figures): today, Paris time. */
-export interface ShopFigures {
-  pizzeriaId: number;
-  /** Orders handed over today (delivered or collected), and cancelled. */
-  done: number;
-  cancelled: number;
-  /** Average minutes from the kitchen starting an order to ready, and from pick-up to the door. */
-  avgPrepMinutes: number | null;
-  /**
-   * Today's speed of service, stage by stage (median, 90th percentile, target, in seconds): the
-   * same figures as the day's speed-of-service page (src/lib/domain/speed-of-service.ts).
-   */
-  speed: StageFigures | null;
-  avgRoadMinutes: number | null;
-  /** Deliveries today that had a promise, and those at the door by it. */
-  promised: number;
-  onTime: number;
-  driversOnShift: number;
-}
-
-/** A low rating as the managers' alerts show it (src/lib/server/ratings.ts). */
-export interface LowRatingAlert {
-  orderId: string;
-  pizzeriaId: number;
-  number: number;
-  fulfilment: Fulfilment;
-  food: number;
-  /** null for a pickup. */
-  delivery: number | null;
-  comment: string | null;
-  driverName: string | null;
-  /** When it was given (ISO). */
-  at: string;
-}
-
-/** A shop's ingredients at or under their low threshold (free to sell), as the kitchen and manager screens show them. */
-export interface LowStockAlert {
-  pizzeriaId: number;
-  low: { ingredientId: number; name: string; nameEn: string | null; unit: string; free: number; lowThreshold: number }[];
-}
-
-/** What a storefront needs to know of a shop right now. */
-export interface ShopStatus {
-  pizzeriaId: number;
-  name: string;
-  onlinePaused: boolean;
-  /** Minutes the manager adds to every new promise in a rush (0: none). */
-  busyMinutes: number;
-  /** When it is open (see src/lib/domain/opening-hours.ts); null: at any hour. */
-  openingHours: import('../domain/opening-hours.ts').OpeningHours | null;
-  phone: string | null;
-}

@@ -1,14 +1,8 @@
 // A screen's live subscription, in plain TypeScript: the socket is given, so the pages use a real
 // socket.io client and tests a fake one (or a real one) with the same code.
 import type { Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  MenuAvailability,
-  OrderUpdated,
-  ServerToClientEvents,
-  SubscribeRequest,
-  SystemStatus,
-} from './contract.ts';
+import type { ClientToServerEvents, OrderUpdated, ServerToClientEvents, SubscribeRequest } from './contract.ts';
+import type { MenuAvailability, SystemStatus } from '../views.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'refused';
 

@@ -12,7 +12,7 @@
 // as it does every order. Every lookup leaves its trace in the audit log, the number keyed, not in clear.
 import { createHmac } from 'node:crypto';
 import { canActOnShop, type StaffActor } from '../domain/actors.ts';
-import type { Fulfilment, OrderStatus } from '../domain/order-states.ts';
+import type { DeliveryAddress, Fulfilment, OrderStatus } from '../domain/order-states.ts';
 import { audit } from './audit.ts';
 import { config } from './config.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
@@ -29,17 +29,8 @@ export interface CallerLine {
   options: { id: number; kind: 'size' | 'extra' | 'without'; name: string }[];
 }
 
-export interface CallerAddress {
-  street: string;
-  postcode: string;
-  city: string;
-  /** The spot the order had (a pin, the geocoder); null when it went without one. */
-  lat: number | null;
-  lng: number | null;
-  doorCode: string | null;
-  floor: string | null;
-  /** What the caller told the driver: "2nd door on the left", "call from the gate". */
-  instructions: string | null;
+/** An address a caller's orders went to (its spot: the one the order had, a pin or the geocoder). */
+export interface CallerAddress extends DeliveryAddress {
   /** The last order delivered (or to be) there. */
   lastUsedAt: string;
 }
@@ -55,7 +46,7 @@ export interface CallerOrder {
   totalCents: number;
   lines: CallerLine[];
   /** Where it went (a delivery). */
-  address: { street: string; postcode: string; city: string } | null;
+  address: Pick<DeliveryAddress, 'street' | 'postcode' | 'city'> | null;
 }
 
 /** Something the counter should know before taking the order. */

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
-import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from './printing/address.ts';
+import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from './networks.ts';
 
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production

@@ -3,11 +3,12 @@
 import type { DeliverRequest, FailedRequest } from '../order-requests.ts';
 import sharp from 'sharp';
 import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
-import type { OrderView } from '../realtime/contract.ts';
+import type { OrderView } from '../views.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { advanceOrder, canActOnShop, lockOrder, recordEvent, type StaffActor } from './orders.ts';
+import { can, may } from '../domain/permissions.ts';
 
 export { MAX_PIN_ATTEMPTS };
 export const MAX_PHOTO_BYTES = 3 * 1024 * 1024;
@@ -156,7 +157,7 @@ export async function getPhoto(db: Db, actor: StaffActor, orderId: string) {
     'SELECT p.content_type, p.bytes, o.pizzeria_id FROM delivery_photos p JOIN orders o ON o.id = p.order_id WHERE p.order_id = $1',
     [orderId],
   );
-  if (!rows[0] || !canActOnShop(actor, rows[0].pizzeria_id) || !['manager', 'admin'].includes(actor.role)) throw notFound('photo');
+  if (!rows[0] || !canActOnShop(actor, rows[0].pizzeria_id) || !may(actor.role, can.runShop)) throw notFound('photo');
   return rows[0];
 }
 
@@ -167,7 +168,7 @@ export function failDelivery(db: Db, actor: StaffActor, orderId: string, req: Fa
 
 /** The manager's decision after a failed delivery: out again (a new dispatch). Cancelling is a status move. */
 export async function redeliver(db: Db, actor: StaffActor, orderId: string, version?: number): Promise<{ order: OrderView }> {
-  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('a manager decides what happens to a failed delivery');
+  if (!may(actor.role, can.runShop)) throw forbidden('a manager decides what happens to a failed delivery');
   return transaction(db, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');

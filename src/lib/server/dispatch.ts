@@ -7,11 +7,13 @@ import type { AssignRequest, OfferAnswerRequest } from '../order-requests.ts';
 import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, driverPresence, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
-import type { OrderView } from '../realtime/contract.ts';
+import type { OrderView } from '../views.ts';
 import { transaction, type Db, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrder, lockOrder, recordEvent, recordRelease, type StaffActor } from './orders.ts';
 import type { PositionStore } from './positions.ts';
+import { can, may } from '../domain/permissions.ts';
+import { WITH_DRIVER_STATUSES, sqlList } from '../domain/order-states.ts';
 
 export interface DispatchSettings {
   /** How long a driver has to answer an offer; 0 assigns at once, with no offer. */
@@ -75,7 +77,7 @@ type Seen = NonNullable<Awaited<ReturnType<typeof readBeforeDispatch>>>;
 async function candidatesOf(tx: Tx, o: Record<string, any>): Promise<Candidate[]> {
   const { rows } = await tx.query<Candidate>(
     `SELECT u.id, u.on_shift,
-       (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN ('ready','out_for_delivery'))
+       (SELECT count(*) FROM orders a WHERE (a.driver_id = u.id AND a.status IN (${sqlList(WITH_DRIVER_STATUSES)}))
                                          OR (a.offer_driver_id = u.id AND a.id <> $2))::int AS load,
        COALESCE((SELECT extract(epoch FROM max(a.delivered_at)) FROM orders a WHERE a.driver_id = u.id), 0) * 1000 AS idle_since,
        EXISTS (SELECT 1 FROM delivery_offers f WHERE f.order_id = $2 AND f.round = $3 AND f.driver_id = u.id) AS passed
@@ -266,7 +268,7 @@ export async function assignByHand(
   orderId: string,
   req: AssignRequest,
 ): Promise<{ order: OrderView }> {
-  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('a manager assigns deliveries');
+  if (!may(actor.role, can.runShop)) throw forbidden('a manager assigns deliveries');
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (!canActOnShop(actor, o.pizzeria_id)) throw forbidden('not your shop');
@@ -332,7 +334,7 @@ export async function lendDriver(
       if (!rowCount) throw invalid({ toShop: 'no such shop' });
     }
     const { rows: busy } = await tx.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orders WHERE (driver_id = $1 AND status IN ('ready', 'out_for_delivery')) OR offer_driver_id = $1`,
+      `SELECT count(*)::int AS n FROM orders WHERE (driver_id = $1 AND status IN (${sqlList(WITH_DRIVER_STATUSES)})) OR offer_driver_id = $1`,
       [driverId],
     );
     if (busy[0].n > 0) throw conflict('driver_busy', 'the driver has deliveries under way: lend them once they are back');

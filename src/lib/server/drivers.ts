@@ -2,11 +2,12 @@
 // which shop they work for tonight (their own, or the one head office lent them to), and whether
 // their phone is connected now.
 import type { Queryable } from './db.ts';
-import type { DriverOnMap } from '../realtime/contract.ts';
+import type { DriverOnMap } from '../views.ts';
 import type { PositionStore } from './positions.ts';
 import { expectedBackAt } from '../domain/driver-return.ts';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import type { LatLng } from '../domain/geo.ts';
+import { WITH_DRIVER_STATUSES, sqlList } from '../domain/order-states.ts';
 
 /** How the shop's drivers ride (DELIVERY_MODE and the ETA settings): when each is expected back. */
 export interface Road {
@@ -29,7 +30,7 @@ export async function driversOfShops(
                coalesce(jsonb_agg(jsonb_build_object('lat', o.address_lat, 'lng', o.address_lng))
                  FILTER (WHERE o.status = 'out_for_delivery' AND o.address_lat IS NOT NULL AND o.address_lng IS NOT NULL), '[]') AS doors,
                (SELECT jsonb_build_object('lat', p.lat, 'lng', p.lng) FROM pizzerias p WHERE p.id = coalesce(u.lent_to, u.pizzeria_id)) AS shop
-             FROM users u LEFT JOIN orders o ON o.driver_id = u.id AND o.status IN ('ready', 'out_for_delivery')
+             FROM users u LEFT JOIN orders o ON o.driver_id = u.id AND o.status IN (${sqlList(WITH_DRIVER_STATUSES)})
              WHERE u.role = 'driver' AND u.active AND coalesce(u.lent_to, u.pizzeria_id) = ANY($1)
              GROUP BY u.id ORDER BY u.name`,
       values: [shops],

@@ -1,4 +1,5 @@
-import type { EventType, OrderUpdated, OrderView } from '../realtime/contract.ts';
+import type { EventType, OrderUpdated } from '../realtime/contract.ts';
+import type { OrderView } from '../views.ts';
 import type { Queryable } from './db.ts';
 
 /**
@@ -49,11 +50,6 @@ const toUpdate = (r: EventRow): OrderUpdated => ({
   at: r.created_at.toISOString(),
   order: r.payload,
 });
-
-export async function getEvent(q: Queryable, id: number): Promise<OrderUpdated | null> {
-  const { rows } = await q.query<EventRow>('SELECT id, type, created_at, payload FROM order_events WHERE id = $1', [id]);
-  return rows[0] ? toUpdate(rows[0]) : null;
-}
 
 export type EventFilter =
   | { all: true }

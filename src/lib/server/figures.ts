@@ -1,9 +1,10 @@
 // A shop's evening in figures, for the manager's live page: what is done today (Paris business
 // day), how long the kitchen and the road took on average, and how often the promise was kept.
-import type { ShopFigures } from '../realtime/contract.ts';
+import type { ShopFigures } from '../views.ts';
 import type { Queryable } from './db.ts';
 import { WORKS_FOR } from './dispatch.ts';
 import { todaysSpeed } from './kitchen/speed.ts';
+import { HANDED_OVER_STATUSES, sqlList } from '../domain/order-states.ts';
 
 /**
  * `speed: false` leaves today's speed of service out (null): it reads every order of the day, and
@@ -18,7 +19,7 @@ export async function shopFigures(q: Queryable, shops: number[], opts: { speed?:
              WHERE business_day = (now() AT TIME ZONE 'Europe/Paris')::date AND pizzeria_id = ANY($1)
            )
            SELECT p.id AS pizzeria_id,
-             count(t.id) FILTER (WHERE t.status IN ('delivered', 'collected'))::int AS done,
+             count(t.id) FILTER (WHERE t.status IN (${sqlList(HANDED_OVER_STATUSES)}))::int AS done,
              count(t.id) FILTER (WHERE t.status = 'cancelled')::int AS cancelled,
              avg(extract(epoch FROM t.ready_at - t.preparing_at) / 60) FILTER (WHERE t.ready_at > t.preparing_at) AS avg_prep,
              avg(extract(epoch FROM t.delivered_at - t.out_for_delivery_at) / 60) FILTER (WHERE t.delivered_at > t.out_for_delivery_at) AS avg_road,

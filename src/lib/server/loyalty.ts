@@ -11,6 +11,7 @@ import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, forbidden } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
+import { placingStep } from './orders/steps.ts';
 
 export type LedgerReason = 'earned' | 'taken_back' | 'spent' | 'returned';
 
@@ -112,6 +113,24 @@ export async function recordReward(tx: Tx, customerId: string, orderId: string, 
     [orderId, r.points, r.discountCents, JSON.stringify(r.byRate)],
   );
 }
+
+type Reward = Extract<RewardJudgement, { ok: true }>;
+
+/**
+ * Placing's step: points are a signed-in customer's, spent online by themselves; their row locked
+ * until the commit, so they are spent once, and never beside another discount.
+ */
+export const loyaltyStep = placingStep<Reward>({
+  check(input, opts) {
+    if (input.useLoyalty && !opts.customerId) throw new AppError(401, 'loyalty_needs_sign_in', 'sign in to spend loyalty points', { fields: { useLoyalty: 'sign in to spend loyalty points' } });
+  },
+  judge: (tx, { input, opts, prepared: { check }, discountCents }) =>
+    input.useLoyalty ? judgeRewardForPlacing(tx, opts.customerId!, check.priced.lines, discountCents !== null) : Promise.resolve(null),
+  discount: (reward) => reward.discountCents,
+  record: async (tx, { opts }, placed, reward) => {
+    if (reward) await recordReward(tx, opts.customerId!, placed.id, reward);
+  },
+});
 
 /**
  * The points spent on an order come back once the line they bought is refunded whole (every unit of

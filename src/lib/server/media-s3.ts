@@ -2,7 +2,7 @@
 // runs several servers or keeps nothing that matters on a server's disk. The server still serves
 // /media itself (same cache headers, same Content Security Policy): the bucket stays private.
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { MEDIA_KEY, type MediaStore } from './media.ts';
+import { MEDIA_KEY, type MediaStore } from './media-store.ts';
 
 export interface S3Settings {
   bucket: string;

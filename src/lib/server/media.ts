@@ -9,14 +9,11 @@ import sharp from 'sharp';
 import { AppError, invalid } from './errors.ts';
 import { imageType } from './delivery.ts';
 import { s3MediaStore } from './media-s3.ts';
+import { MEDIA_KEY, type MediaStore } from './media-store.ts';
+
+export { MEDIA_KEY, type MediaStore } from './media-store.ts';
 
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
-export const MEDIA_KEY = /^products\/[a-z0-9-]+\.webp$/;
-
-export interface MediaStore {
-  put(key: string, bytes: Buffer): Promise<void>;
-  get(key: string): Promise<Buffer | null>;
-}
 
 export function localMediaStore(dir: string): MediaStore {
   return {

@@ -10,19 +10,15 @@ import type { Logger } from 'pino';
 import { distanceM } from '../domain/geo.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { clientNetwork, contactEmail } from '../domain/unpaid-holds.ts';
+import { stepOfEvent, type NotificationStep } from '../domain/notification-steps.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
 import type { Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
-import { refundForMessage } from './refunds.ts';
+import { refundForMessage } from './money/refund-reads.ts';
 import { e164, SmsRefused, type SmsProvider } from './sms.ts';
 import { SmsWithheld } from './sms-limits.ts';
 
-/**
- * The steps a customer hears about; `refunded` carries what was refunded so far (a second refund is a
- * new message), and so does `refund`, a manager's refund (its amount and reason: src/lib/server/refunds.ts).
- */
-export type NotificationStep =
-  | 'received' | 'ready' | 'out_for_delivery' | 'delivered' | 'collected' | 'cancelled' | 'hold-failed' | `refunded-${number}` | `refund-${number}` | `delayed-${number}`;
+export { stepOfEvent, type NotificationStep };
 
 /** Steps worth a text message too (the rest go by email only, when there is an address). */
 const SMS_STEPS = new Set(['received', 'ready', 'out_for_delivery', 'cancelled', 'delayed', 'hold-failed', 'refund']);
@@ -306,22 +302,6 @@ export async function notifyCustomer(
   }
   if (failure) throw failure;
   return result;
-}
-
-/** Which step (if any) an order event is, for the customer. */
-export function stepOfEvent(
-  type: string,
-  o: { status: string; fulfilment: string; refundedCents: number; payment?: { status: string; payBy?: string | null } },
-): NotificationStep | null {
-  // the bank refused the hold of a saved card: pay on the payment page by the deadline
-  if (type === 'order.modified' && o.status === 'received' && o.payment?.status === 'failed' && o.payment.payBy) return 'hold-failed';
-  if ((type === 'order.status' || type === 'order.placed') && ['received', 'out_for_delivery', 'delivered', 'collected', 'cancelled'].includes(o.status)) {
-    return o.status as NotificationStep;
-  }
-  if (type === 'order.status' && o.status === 'ready' && o.fulfilment === 'pickup') return 'ready';
-  if (type === 'order.refunded' && o.refundedCents > 0) return `refunded-${o.refundedCents}`;
-  if (type === 'order.refund_made' && o.refundedCents > 0) return `refund-${o.refundedCents}`;
-  return null;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { error, redirect } from '@sveltejs/kit';
-import type { Role } from '../domain/order-states.ts';
+import { may, type Capability } from '../domain/permissions.ts';
 import type { SessionUser } from './auth.ts';
 
-/** The page needs a logged-in user with one of these roles; others go to the login page. */
-export function requireRole(locals: { user: SessionUser | null }, url: URL, roles: Role[]): SessionUser {
+/** The page needs a logged-in user who holds the capability (`can.runShop`…); others go to the login page. */
+export function requireRole(locals: { user: SessionUser | null }, url: URL, roles: Capability): SessionUser {
   const user = locals.user;
   if (!user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
-  if (!roles.includes(user.role)) error(403, 'This page is not for your role');
+  if (!may(user.role, roles)) error(403, 'This page is not for your role');
   return user;
 }
 

@@ -4,7 +4,8 @@
 import type { Redis } from 'ioredis';
 import { distanceM } from '../domain/geo.ts';
 import { POSITION_STALE_MS } from '../domain/dispatch-by-distance.ts';
-import type { DriverPosition, PositionReport } from '../realtime/contract.ts';
+import type { DriverPosition } from '../views.ts';
+import type { PositionReport } from '../realtime/contract.ts';
 import type { Queryable } from './db.ts';
 
 /** How far ahead of the server's clock a phone's may run, and how old a replayed position may be. */

@@ -14,9 +14,10 @@ import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, notFound } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
 import { priceLines, productIdsOf, readBeforePlacing } from './orders/lines.ts';
+import { placingStep } from './orders/steps.ts';
 import { config } from './config.ts';
 import { e164 } from './sms.ts';
-import type { Fulfilment } from '../domain/order-states.ts';
+import { HANDED_OVER_STATUSES, sqlList, type Fulfilment } from '../domain/order-states.ts';
 
 interface PromoRow {
   id: number;
@@ -178,7 +179,7 @@ async function usesOf(q: Queryable, codeId: number, who: PromoUser, hashes: stri
     name: 'promo-uses',
     text: `SELECT count(*)::int AS in_all,
             count(*) FILTER (WHERE r.customer_id = $2::bigint OR r.contact_hashes && $3::text[])::int AS by_customer,
-            count(*) FILTER (WHERE o.paid_cents = 0 AND o.status NOT IN ('delivered', 'collected')
+            count(*) FILTER (WHERE o.paid_cents = 0 AND o.status NOT IN (${sqlList(HANDED_OVER_STATUSES)})
               AND (r.customer_id = $2::bigint OR o.phone_key = $4 OR o.email_key = $5 OR o.client_address <<= $6::inet))::int AS held
      FROM promo_redemptions r JOIN orders o ON o.id = r.order_id
      WHERE r.promo_code_id = $1 AND o.status <> 'cancelled'`,
@@ -266,6 +267,18 @@ export async function recordRedemption(tx: Tx, orderId: string, p: AcceptedPromo
     [orderId, p.codeId, p.who.customerId, p.contactHashes, p.discountCents, JSON.stringify(p.byRate)],
   );
 }
+
+/** Placing's step: a promo code judged with its row locked until the commit, refused with its reason (nothing placed). */
+export const promoCodeStep = placingStep<AcceptedPromo>({
+  judge: (tx, { input, opts, prepared: { check, who } }) =>
+    input.promoCode
+      ? judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email, network: who.address } })
+      : Promise.resolve(null),
+  discount: (promo) => promo.discountCents,
+  record: async (tx, _ctx, placed, promo) => {
+    if (promo) await recordRedemption(tx, placed.id, promo);
+  },
+});
 
 /** An order's discount, a promo code's or loyalty points', and its parts per VAT rate (none: no discount). */
 export async function discountOf(q: Queryable, orderId: string): Promise<{ kind: 'promo' | 'loyalty'; code: string | null; points: number | null; discountCents: number; byRate: { rate: number; cents: number }[] } | null> {

@@ -4,13 +4,14 @@
 // in the same transaction, and each hub tells the shop's managers and head office live.
 import { DEFAULT_RATING_DAYS, LOW_RATING_ALERT_MS, LOW_RATING_MAX, averageStars, canRate, isLowRating, ratesDelivery } from '../domain/ratings.ts';
 import type { Fulfilment } from '../domain/order-states.ts';
-import type { LowRatingAlert } from '../realtime/contract.ts';
+import type { LowRatingAlert } from '../views.ts';
 import type { RatingRequest } from '../rating-requests.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrderIdByToken, type StaffActor } from './orders.ts';
-import { todayInParis } from './takings.ts';
+import { todayInParis } from './money/takings.ts';
+import { can, may } from '../domain/permissions.ts';
 
 export interface OrderRating {
   food: number;
@@ -141,7 +142,7 @@ const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T12:00:00
  * the latest comments: a manager reads their own shop (another's: 403), head office one shop or every shop.
  */
 export async function ratingsReport(q: Queryable, actor: StaffActor, asked: { pizzeriaId?: number; from?: string; to?: string } = {}): Promise<RatingsReport> {
-  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('ratings are for managers and head office');
+  if (!may(actor.role, can.runShop)) throw forbidden('ratings are for managers and head office');
   if (asked.pizzeriaId !== undefined && !canActOnShop(actor, asked.pizzeriaId)) throw forbidden('not your shop');
   // null: every shop
   const scope: number[] | null = asked.pizzeriaId !== undefined ? [asked.pizzeriaId] : actor.role === 'admin' ? null : [actor.pizzeriaId!];

@@ -118,3 +118,9 @@ async function setShopSwitch<T extends number | boolean>(
     return (await getPizzeria(tx, id))!;
   });
 }
+
+/** A shop's own target preparation time (the back office), in seconds; null: the chain's default. */
+export async function prepTargetSecondsOf(db: Db, id: number): Promise<number | null> {
+  const { rows } = await db.query<{ s: number | null }>('SELECT prep_target_seconds AS s FROM pizzerias WHERE id = $1', [id]);
+  return rows[0]?.s ?? null;
+}

@@ -13,6 +13,7 @@ import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { Mailer } from './mailer.ts';
 import { handOffersOn, type StaffActor } from './orders.ts';
 import { addJob, passwordResetJobOptions, type QueueOf } from './queues.ts';
+import { SHOP_CREW, can, may } from '../domain/permissions.ts';
 
 export interface StaffMember {
   id: number;
@@ -35,12 +36,10 @@ export interface AccountLinks {
   resetTtlMinutes: number;
 }
 
-const SHOP_ROLES: StaffRole[] = ['kitchen', 'counter', 'driver'];
-
 /** Whether an actor may manage an account of this role in this shop. */
 function mayManage(actor: StaffActor, target: { role: StaffRole; pizzeriaId: number | null }): boolean {
   if (actor.role === 'admin') return true;
-  return actor.role === 'manager' && target.pizzeriaId === actor.pizzeriaId && SHOP_ROLES.includes(target.role);
+  return actor.role === 'manager' && target.pizzeriaId === actor.pizzeriaId && may(target.role, SHOP_CREW);
 }
 
 const STAFF_VIEW = `SELECT id, email, name, role, pizzeria_id, active, on_shift, password_set_at IS NULL AS invited, created_at FROM users`;
@@ -64,7 +63,7 @@ export async function listStaff(
   actor: StaffActor,
   filter: { q?: string; page?: number; shop?: number; role?: StaffRole; active?: 'yes' | 'no' },
 ): Promise<{ rows: StaffMember[]; total: number; page: number; pages: number }> {
-  if (!['admin', 'manager'].includes(actor.role)) throw forbidden('managers and head office manage staff');
+  if (!may(actor.role, can.runShop)) throw forbidden('managers and head office manage staff');
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, v: unknown) => {

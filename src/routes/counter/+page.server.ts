@@ -5,9 +5,10 @@ import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
 import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['counter', 'manager', 'admin']);
+  const user = requireRole(locals, url, can.takeOrders);
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   const { data: orders, lastEventId } = await snapshot((q) =>

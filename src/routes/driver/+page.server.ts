@@ -5,9 +5,10 @@ import { isOnShift, listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['driver']);
+  const user = requireRole(locals, url, can.drive);
   const { data, lastEventId } = await snapshot(async (q) => ({
     orders: await listOrders(q, { pizzeriaIds: [user.pizzeriaId!], driverId: user.id, activeOnly: true }),
     onShift: await isOnShift(q, user.id),

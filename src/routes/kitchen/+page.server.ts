@@ -10,9 +10,10 @@ import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
 import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['kitchen', 'manager', 'admin']);
+  const user = requireRole(locals, url, can.cook);
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   const { data: orders, lastEventId } = await snapshot((q) =>

@@ -2,7 +2,7 @@
 // start and in the oven) by product and size, most first, and the dough balls they take by size.
 // Cancelled tickets, lines crossed off as made and what is not a pizza (drinks, desserts) are left out.
 import { halvesLabel } from '../../lib/line-options.ts';
-import type { OrderView } from '../../lib/realtime/contract.ts';
+import type { OrderView } from '../../lib/views.ts';
 
 export interface AllDayLine {
   name: string;

@@ -8,9 +8,10 @@ import { recentHoldingRefusals } from '$lib/server/orders/limits.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
   const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
   const { data: orders, lastEventId } = await snapshot((q) =>

@@ -9,6 +9,7 @@ import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';
 import { promoContactHash } from '../promos.ts';
 import { ordersToConfirm, type OrderToConfirm } from './confirm.ts';
+import { OPEN_STATUSES, type DeliveryAddress, type Fulfilment } from '../../domain/order-states.ts';
 
 export const CUSTOMER_COOKIE = 'ocp_customer';
 /** A customer stays signed in this long on a device (they sign out, or erase their account, to end it). */
@@ -52,22 +53,14 @@ export interface CustomerOrderSummary {
   shop: { id: number; name: string };
   placedAt: string;
   status: string;
-  fulfilment: 'delivery' | 'pickup';
+  fulfilment: Fulfilment;
   totalCents: number;
   trackingToken: string;
   lines: { productId: number; name: string; category: string; quantity: number; options: string[] }[];
 }
 
-export interface SavedAddress {
+export interface SavedAddress extends DeliveryAddress {
   id: string;
-  street: string;
-  postcode: string;
-  city: string;
-  lat: number | null;
-  lng: number | null;
-  doorCode: string | null;
-  floor: string | null;
-  instructions: string | null;
 }
 
 export interface CustomerAccount {
@@ -118,22 +111,6 @@ export async function renameCustomer(q: Queryable, customerId: string, name: str
   await q.query('UPDATE customers SET name = $2 WHERE id = $1', [customerId, name]);
 }
 
-/** Kept when a signed-in customer orders a delivery: the same street and postcode is one address, its latest details win. */
-export async function rememberAddress(
-  q: Queryable,
-  customerId: string,
-  a: { street: string; postcode: string; city: string; lat?: number | null; lng?: number | null; doorCode?: string | null; floor?: string | null; instructions?: string | null },
-): Promise<void> {
-  await q.query(
-    `INSERT INTO customer_addresses (customer_id, street, postcode, city, lat, lng, door_code, floor, instructions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (customer_id, street, postcode) DO UPDATE SET city = EXCLUDED.city,
-       lat = coalesce(EXCLUDED.lat, customer_addresses.lat), lng = coalesce(EXCLUDED.lng, customer_addresses.lng),
-       door_code = EXCLUDED.door_code, floor = EXCLUDED.floor, instructions = EXCLUDED.instructions, last_used_at = now()`,
-    [customerId, a.street, a.postcode, a.city, a.lat ?? null, a.lng ?? null, a.doorCode ?? null, a.floor ?? null, a.instructions ?? null],
-  );
-}
-
 export async function forgetAddress(q: Queryable, customerId: string, addressId: string): Promise<void> {
   const { rowCount } = await q.query('DELETE FROM customer_addresses WHERE id = $1 AND customer_id = $2', [addressId, customerId]);
   if (!rowCount) throw notFound('address');
@@ -181,9 +158,6 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
     ),
   };
 }
-
-/** The statuses in which an order is still on its way: an account cannot be erased under it. */
-const OPEN_STATUSES = ['pending_payment', 'received', 'preparing', 'ready', 'out_for_delivery'];
 
 /**
  * Erases a customer (RGPD art. 17): the account, its sessions, addresses and favourites, the codes

@@ -6,7 +6,7 @@ import type { LineRequest } from '../../domain/pricing.ts';
 import { getMenu } from '../catalogue.ts';
 import type { Db } from '../db.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
-import { placeOrder, type PlaceOptions, type PlacedOrder } from '../orders/place.ts';
+import { placeOrder, type PlaceOptions, type PlacedOrder } from '../placing.ts';
 
 interface PastLine {
   productId: number;

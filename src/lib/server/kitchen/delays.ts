@@ -6,6 +6,7 @@ import type { Db } from '../db.ts';
 import type { Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
 import { firesOf, readEvening } from './plan.ts';
+import { KITCHEN_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 /** An order expected this many minutes past its promise is worth a message. */
 export const TELL_LATE_MINUTES = 10;
@@ -18,7 +19,7 @@ export const DELAYS_EVERY_MS = 60_000;
  */
 export async function lateToTell(db: Db, positions: PositionStore | null, road: Road, now = Date.now()): Promise<{ orderId: string; lateMinutes: number }[]> {
   const { rows: shops } = await db.query<{ id: number }>(
-    `SELECT DISTINCT pizzeria_id AS id FROM orders WHERE status IN ('received', 'preparing', 'ready') AND promised_at IS NOT NULL AND promised_at < now() + interval '1 day'`,
+    `SELECT DISTINCT pizzeria_id AS id FROM orders WHERE status IN (${sqlList(KITCHEN_STATUSES)}) AND promised_at IS NOT NULL AND promised_at < now() + interval '1 day'`,
   );
   const late: { orderId: string; lateMinutes: number }[] = [];
   for (const { id } of shops) {

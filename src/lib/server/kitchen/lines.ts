@@ -2,16 +2,13 @@
 // it. Every screen follows (the order's event, its version bumped). In a shop with no pass, the
 // last line crossed off makes the order ready in the same change; with a pass, the pass lights the
 // order and says "ready" itself (src/lib/domain/stations.ts).
-import { actorRole } from '../../domain/actors.ts';
+import { can, may } from '../../domain/permissions.ts';
 import { readyWhenAllCrossed } from '../../domain/stations.ts';
-import type { OrderView } from '../../realtime/contract.ts';
+import type { OrderView } from '../../views.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, lockOrder, moveLocked, recordEvent, type MoveBasis, type Publishing, type StaffActor } from '../orders.ts';
 import { listStations } from './stations.ts';
-
-/** Who may cross lines off: whoever may say an order is ready. */
-const CROSSERS = new Set(['kitchen', 'manager', 'admin']);
 
 export async function crossOffLine(
   db: Db,
@@ -21,7 +18,8 @@ export async function crossOffLine(
   done: boolean,
   publishing: Publishing = {},
 ): Promise<{ order: OrderView; movedToReady: boolean }> {
-  if (!CROSSERS.has(actorRole(actor))) throw forbidden('only the kitchen crosses lines off');
+  // whoever may say an order is ready
+  if (!may(actor.role, can.cook)) throw forbidden('only the kitchen crosses lines off');
   return transaction(db, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (!canActOnShop(actor, o.pizzeria_id)) throw notFound('order');

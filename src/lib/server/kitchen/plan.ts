@@ -7,7 +7,8 @@
 import { planFires, DEFAULT_PLAN_SETTINGS, type DriverBack, type PlannedFire, type WaitingOrder } from '../../domain/fire-plan.ts';
 import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
-import type { DriverOnMap, FirePlan, PlannedFireView } from '../../realtime/contract.ts';
+import type { Fulfilment } from '../../domain/order-states.ts';
+import type { DriverOnMap, FirePlan, PlannedFireView } from '../../views.ts';
 import type { Queryable } from '../db.ts';
 import { driversOfShops, type Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';
@@ -63,7 +64,7 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
 async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
   const { rows } = await q.query<{
-    id: string; status: string; fulfilment: 'delivery' | 'pickup'; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
+    id: string; status: string; fulfilment: Fulfilment; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
     lat: number; lng: number; fire_at: number | null; fired_at: number | null; preparing_at: number | null; ready_at: number | null; driver_id: number | null;
   }>({
     name: 'plan-orders',

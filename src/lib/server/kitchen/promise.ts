@@ -41,8 +41,3 @@ export async function promiseFromPlan(
   if (!ahead) return ruleMinutes;
   return promiseBehind(take ? ahead : structuredClone(ahead), { roadMinutes: roadMinutesTo(shop, door, road) }, ruleMinutes, now, settings);
 }
-
-/** Forgets what was read (a test that changed the drivers). */
-export function forgetPromises() {
-  cache.clear();
-}

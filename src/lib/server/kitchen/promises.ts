@@ -6,7 +6,8 @@ import type { EtaSettings, TravelMode } from '../../domain/eta.ts';
 import type { Queryable } from '../db.ts';
 import type { StaffActor } from '../orders/actors.ts';
 import { learnedRoadOf } from '../road-model.ts';
-import { checkTakingsReader, todayInParis } from '../takings.ts';
+import { checkTakingsReader, todayInParis } from '../money/takings.ts';
+import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 export interface DayPromises {
   date: string;
@@ -32,7 +33,7 @@ export async function promisesOfDay(q: Queryable, actor: StaffActor, pizzeriaId:
       text: `SELECT extract(hour FROM o.promised_at AT TIME ZONE 'Europe/Paris')::int AS hour,
                     extract(epoch FROM coalesce(o.delivered_at, o.collected_at) - o.promised_at) / 60 AS error
                FROM orders o
-              WHERE o.pizzeria_id = $1 AND o.business_day = $2::date AND o.status IN ('delivered', 'collected') AND o.promised_at IS NOT NULL`,
+              WHERE o.pizzeria_id = $1 AND o.business_day = $2::date AND o.status IN (${sqlList(HANDED_OVER_STATUSES)}) AND o.promised_at IS NOT NULL`,
       values: [pizzeriaId, day],
     }),
     learnedRoadOf(q, pizzeriaId, road.eta.roadFactor),

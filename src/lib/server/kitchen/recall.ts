@@ -4,7 +4,7 @@
 import { lastBump, mayRecall, recallWindow } from '../../domain/recall.ts';
 import type { RecentBump, RecentBumpsAnswer } from '../../kitchen-requests.ts';
 import { firstName } from '../../realtime/audiences.ts';
-import type { OrderView } from '../../realtime/contract.ts';
+import type { OrderView } from '../../views.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { lockOrder, recordEvent, recordRelease, type Publishing, type StaffActor } from '../orders.ts';

@@ -1,11 +1,11 @@
 // A day's speed of service as a CSV file for a spreadsheet: one row per group (the shop, each hour,
 // each station, each product) and stage, with the number of orders, the median, the 90th percentile
 // and the target in minutes, and how many orders took longer than the target. The same format as
-// the takings' file (src/lib/server/takings-csv.ts): `;` and a decimal comma in French, `,` and a
+// the takings' file (src/lib/server/money/takings-csv.ts): `;` and a decimal comma in French, `,` and a
 // point in English, every text cell quoted and kept from running as a formula.
 import { SERVICE_STAGES, type StageFigures } from '../../domain/speed-of-service.ts';
 import type { Locale } from '../../i18n/index.ts';
-import { csvFormat, csvText } from '../takings-csv.ts';
+import { csvFormat, csvText } from '../money/takings-csv.ts';
 import type { DaySpeed } from './speed.ts';
 
 type Translate = (key: string, vars?: Record<string, unknown>) => string;

@@ -8,7 +8,7 @@ import type { ProductKind } from '../../domain/product-kinds.ts';
 import { config } from '../config.ts';
 import type { Queryable } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { checkTakingsReader, todayInParis } from '../takings.ts';
+import { checkTakingsReader, todayInParis } from '../money/takings.ts';
 import type { StaffActor } from '../orders/actors.ts';
 import { listStations } from './stations.ts';
 

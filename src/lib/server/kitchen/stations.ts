@@ -16,12 +16,6 @@ export async function listStations(q: Queryable, pizzeriaId: number): Promise<St
   return rows.map((r) => ({ id: r.id, name: r.name, isPass: r.is_pass, kinds: r.kinds as ProductKind[], categoryIds: r.category_ids }));
 }
 
-/** Whether a shop has a pass (then the pass, not the last line crossed off, makes an order ready). */
-export async function hasPass(q: Queryable, pizzeriaId: number): Promise<boolean> {
-  const { rows } = await q.query({ name: 'has-pass', text: 'SELECT 1 FROM kitchen_stations WHERE pizzeria_id = $1 AND is_pass', values: [pizzeriaId] });
-  return rows.length > 0;
-}
-
 export type StationInput = Omit<Station, 'id'> & { id?: number };
 
 /**

@@ -1,15 +1,13 @@
 // Firing an order for later: it enters the make line (the kitchen's tickets) at its fire time,
 // when the workers fire it, or at once when a manager decides so (a customer at the counter early,
 // a quiet oven). Until then the kitchen shows it as coming and the customer may change or cancel it.
-import { actorRole } from '../../domain/actors.ts';
-import type { OrderView } from '../../realtime/contract.ts';
+import { can, may } from '../../domain/permissions.ts';
+import type { OrderView } from '../../views.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, type OrderActor } from './actors.ts';
 import { lockOrder } from './read.ts';
 import { recordEvent, type Publishing } from './record.ts';
-
-const FIRERS = new Set(['manager', 'admin']);
 
 /**
  * Fires an order for later. The system fires only an order whose fire time has come (a job run
@@ -18,7 +16,7 @@ const FIRERS = new Set(['manager', 'admin']);
  */
 export async function fireOrder(db: Db, actor: OrderActor, orderId: string, publishing: Publishing = {}): Promise<{ order: OrderView } | null> {
   if (actor.kind === 'customer') throw forbidden('the shop fires an order');
-  if (actor.kind === 'staff' && !FIRERS.has(actorRole(actor))) throw forbidden('a manager fires an order for later');
+  if (actor.kind === 'staff' && !may(actor.role, can.runShop)) throw forbidden('a manager fires an order for later');
   return transaction(db, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (actor.kind === 'staff' && !canActOnShop(actor, o.pizzeria_id)) throw notFound('order');
@@ -49,4 +47,11 @@ export async function ordersToFire(q: Queryable): Promise<{ id: string; fireAt: 
        AND fire_at < now() + interval '1 day' ORDER BY fire_at LIMIT 5000`,
   );
   return rows.map((r) => ({ id: r.id, fireAt: r.fire_at }));
+}
+
+/** Whether an order for later, still waiting to be fired, has a fire time still ahead (the database's clock). */
+export async function fireTimeAhead(db: Queryable, orderId: string): Promise<boolean> {
+  const { rows } = await db.query<{ early: boolean }>(
+    `SELECT fire_at > now() AS early FROM orders WHERE id = $1 AND fired_at IS NULL AND status = 'received'`, [orderId]);
+  return rows[0]?.early ?? false;
 }

@@ -6,6 +6,7 @@ import { type Queryable, type Tx } from '../db.ts';
 import { conflict, invalid } from '../errors.ts';
 import { PIZZERIA_SELECT, type Pizzeria } from '../catalogue.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
+import { MAKING_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 
 interface CatalogueProduct extends PricedProduct {
@@ -172,7 +173,7 @@ export async function readBeforePlacing(q: Queryable, pizzeriaId: number, produc
   const { rows } = await q.query<{ shop: Pizzeria | null; ahead: number; catalogue: CatalogueRow[]; loads: Record<string, number> }>({
     name: 'read-before-placing',
     text: `SELECT (SELECT row_to_json(s) FROM (${PIZZERIA_SELECT} WHERE id = $1) s) AS shop,
-                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing')
+                  (SELECT coalesce(sum(o.pizzas), 0)::int FROM orders o WHERE o.pizzeria_id = $1 AND o.status IN (${sqlList(MAKING_STATUSES)})
                      AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL)) AS ahead,
                   coalesce((SELECT json_agg(c) FROM (${catalogueSelect('$2', '$1')}) c), '[]') AS catalogue,
                   ${SLOT_LOADS_AHEAD} AS loads`,

@@ -1,67 +1,35 @@
 // Placing an order: checked, priced, located, promised, numbered, written with its lines and its
-// stock reserved, in as few round trips as the shop's counter row can bear.
+// stock reserved, in as few round trips as the shop's counter row can bear. What the features add
+// (limits, slots, promo codes, loyalty points, a customer's history) runs as the steps it is given
+// (steps.ts), in their order; the list is composed outside orders (src/lib/server/placing.ts).
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { type OrderStatus } from '../../domain/order-states.ts';
-import { DEFAULT_ETA_SETTINGS, promisedMinutes, type EtaSettings, type TravelMode } from '../../domain/eta.ts';
+import { DEFAULT_ETA_SETTINGS, promisedMinutes } from '../../domain/eta.ts';
 import { distanceM } from '../../domain/geo.ts';
-import type { PlaceOrderRequest } from '../../order-requests.ts';
-import type { OrderView } from '../../realtime/contract.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { AppError, forbidden, invalid } from '../errors.ts';
-import { claimIdempotencyKey, requestHash, saveIdempotencyKey } from '../idempotency.ts';
-import type { Geocoder } from '../geocoder.ts';
+import { claimIdempotencyKey, requestHash } from '../idempotency.ts';
 import { locateDelivery, refuseIfClosed } from '../places.ts';
 import { type OrderActor, actorLabel, canActOnShop } from './actors.ts';
 import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
-import { rememberAddress } from '../customers/account.ts';
-import { judgeForPlacing, recordRedemption } from '../promos.ts';
-import { judgeRewardForPlacing, recordReward } from '../loyalty.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
-import { type OrderLimits, clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount, noteHoldingRefusal } from './limits.ts';
+import { clientKeys } from './limits.ts';
 import { heldAhead } from '../../domain/unpaid-holds.ts';
-import { claimSlot, ovenMinutesOf, planForSlot } from './slots.ts';
+import { ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
-import { promiseFromPlan } from '../kitchen/promise.ts';
-import type { PositionStore } from '../positions.ts';
 import { asapPromise } from '../../domain/slots.ts';
+import type { Placing, PlaceOptions, PlaceOrderInput, PlacedOrder, PlacingContext, PreparedOrder } from './steps.ts';
+import { can, may } from '../../domain/permissions.ts';
 
+export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './steps.ts';
 
-/** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
-export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address'> & { address?: PlaceOrderRequest['address'] | null };
-
-export interface PlacedOrder {
-  order: OrderView;
-  trackingToken: string;
-  /** The order an earlier request with the same Idempotency-Key placed (nothing new was created). */
-  replayed?: boolean;
-}
-
-/** How an order is placed, beside what it is. */
-export interface PlaceOptions {
-  idempotencyKey?: string;
-  /** Asked for the spot of a delivery address only when the page sent none. */
-  geocoder?: Geocoder | null;
-  eta?: EtaSettings;
-  travelMode?: TravelMode;
-  log?: (msg: string, err: unknown) => void;
-  /** Whether the order's event wakes the publishers (see Publishing). */
-  announce?: boolean;
-  /** The limits on a customer's online orders (none when not given: a service or a script). */
-  limits?: OrderLimits;
-  /** The client's address (req.ip), counted by the limits. */
-  clientAddress?: string;
-  /** Where the drivers are (Redis): a delivery is promised behind the drivers the shop's plan has taken. */
-  positions?: PositionStore | null;
-  /** The signed-in customer who orders online: the order joins their history, its address their saved ones. */
-  customerId?: string | null;
-}
 
 /** Who may place it, and whether it is whole: refused before anything is read. */
 function checkPlacing(input: PlaceOrderInput, actor: OrderActor): void {
   if (input.channel !== 'online') {
-    if (actor.kind !== 'staff' || !['counter', 'manager', 'admin'].includes(actor.role)) {
+    if (actor.kind !== 'staff' || !may(actor.role, can.takeOrders)) {
       throw forbidden('phone and counter orders are taken by shop staff');
     }
   }
@@ -71,7 +39,7 @@ function checkPlacing(input: PlaceOrderInput, actor: OrderActor): void {
 }
 
 /** What is known of an order before its transaction: its shop, its price, where it goes, who asks. */
-async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions) {
+async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions, placing: Placing): Promise<PreparedOrder> {
   // the shop, its queue and what it sells of the order, in one read before the transaction: what is
   // read here only prices the order and shapes its promise; the stock is decided by `reserve`
   // and the road its drivers make at this hour (learned from its own deliveries, cached)
@@ -100,7 +68,7 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
     road.eta,
   );
   // a delivery: behind the orders the shop's drivers already have (its plan), not only the oven's queue
-  const promised = spot ? await promiseFromPlan(dbp, opts.positions ?? null, known.shop, spot.at, rule, road) : rule;
+  const promised = spot ? await placing.promiseDelivery(dbp, opts.positions ?? null, known.shop, spot.at, rule, road) : rule;
   const who = clientKeys(clientAddress, input.customer.phone, input.customer.email);
   const ovenMinutes = ovenMinutesOf(check.priced.lines, known.catalogue);
   // as soon as possible: the rule, what the manager added in a rush, and later still when the oven is full
@@ -113,7 +81,6 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
     : null;
   return { shop: known.shop, check, spot, clientAddress, pizzas, promised: asap.minutes, who, ovenMinutes, later };
 }
-type Prepared = Awaited<ReturnType<typeof prepare>>;
 
 /** The order an earlier request with the same key placed; the same key with another request: 422. */
 async function placedEarlier(tx: Tx, idempotency: { key: string; requestHash: string }): Promise<PlacedOrder | null> {
@@ -139,7 +106,7 @@ export const MIN_CARD_PAYMENT_CENTS = 50;
  * as possible follow it. The stock is reserved by reserve_stock (db/migrations/0009) once the
  * order row exists, each ingredient only if the shop still has it free.
  */
-async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, trackingToken: string, discountCents: number): Promise<{ id: string; short: number[] }> {
+async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, trackingToken: string, discountCents: number): Promise<{ id: string; short: number[] }> {
   // nothing left to pay (a discount took it all): nothing to pay online either, so no payment page
   const payment = input.payment === 'online' && p.check.priced.totalCents - discountCents <= 0 ? 'on_delivery' : input.payment;
   // 1 to 49 cents: card payments take no less than 0,50 € (Stripe: amount_too_small), so such an
@@ -218,56 +185,35 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: Prepared, tracking
  * returns the order the first one placed, and the same key with anything else is refused; the key
  * is stored in the order's transaction, so concurrent repeats wait for each other and place one.
  */
-/** A signed-in customer's order joins their history, and its delivery address their saved ones. */
-async function joinCustomer(tx: Tx, customerId: string, orderId: string, address: Parameters<typeof rememberAddress>[2] | null) {
-  await tx.query('INSERT INTO customer_orders (order_id, customer_id, placed_at) VALUES ($1, $2, now())', [orderId, customerId]);
-  if (address) await rememberAddress(tx, customerId, address);
-}
-
-export async function placeOrder(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
+export async function placeOrderWith(placing: Placing, dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
   checkPlacing(input, actor);
-  // points are a signed-in customer's, spent online by themselves
-  if (input.useLoyalty && !opts.customerId) throw new AppError(401, 'loyalty_needs_sign_in', 'sign in to spend loyalty points', { fields: { useLoyalty: 'sign in to spend loyalty points' } });
-  const prepared = await prepare(dbp, input, actor, opts);
-  const { check, who } = prepared;
+  for (const step of placing.steps) step.check?.(input, opts);
+  const prepared = await prepare(dbp, input, actor, opts, placing);
   const idempotency = opts.idempotencyKey ? { key: opts.idempotencyKey, requestHash: requestHash({ actor: actorLabel(actor), input }) } : null;
   const paysOnline = input.payment === 'online';
   const limits = actor.kind === 'customer' ? opts.limits : undefined;
   // an order for later paid at the door holds its stock from now to its fire time: unpaid while that is far
   const ahead = !paysOnline && !!limits && input.channel === 'online' && heldAhead(prepared.later?.fireAt.getTime() ?? null, Date.now(), limits.aheadHours);
-  const unpaid = paysOnline || ahead;
+  const ctx: PlacingContext = { input, actor, opts, prepared, limits, ahead, unpaid: paysOnline || ahead, idempotency, discountCents: null };
   return transaction(dbp, async (tx) => {
     const earlier = idempotency && (await placedEarlier(tx, idempotency));
     if (earlier) return earlier;
-    if (limits) {
-      await lockClientAndCheckContact(tx, who, limits.ordersPerContactPerHour);
-      if (unpaid) await checkClientHolding(tx, who, itemCount(check.priced.lines), limits, null, ahead);
+    // each hook in the order of the steps; a transaction tried again judges again
+    ctx.discountCents = null;
+    const judged: unknown[] = [];
+    for (const step of placing.steps) {
+      const j = step.judge ? await step.judge(tx, ctx) : null;
+      if (j !== null && step.discount && ctx.discountCents === null) ctx.discountCents = step.discount(j);
+      judged.push(j);
     }
-    // an order for later takes its oven minutes from its slot, if the slot still has them
-    if (prepared.later) {
-      // a delivery's slot must also have room for the drivers on shift tonight
-      const road = input.fulfilment === 'delivery' ? { mode: opts.travelMode ?? 'scooter', eta: opts.eta ?? DEFAULT_ETA_SETTINGS } : undefined;
-      await claimSlot(tx, prepared.shop, prepared.later.slotAt, prepared.ovenMinutes, road);
-    }
-    // a promo code: judged with its row locked until the commit, refused with its reason (nothing placed)
-    const promo = input.promoCode
-      ? await judgeForPlacing(tx, input.promoCode, { pizzeriaId: input.pizzeriaId, lines: check.priced.lines, who: { customerId: opts.customerId ?? null, phoneKey: who.phone, emailKey: who.email, network: who.address } })
-      : null;
-    // loyalty points: the signed-in customer's row locked until the commit, so they are spent once
-    const reward = input.useLoyalty ? await judgeRewardForPlacing(tx, opts.customerId!, check.priced.lines, Boolean(promo)) : null;
     const trackingToken = randomBytes(24).toString('base64url');
-    const placed = await insertOrder(tx, input, prepared, trackingToken, promo?.discountCents ?? reward?.discountCents ?? 0);
-    refuseShort(check, placed.short);
-    if (promo) await recordRedemption(tx, placed.id, promo);
-    if (reward) await recordReward(tx, opts.customerId!, placed.id, reward);
-    if (limits && unpaid) await checkUnpaidShare(tx, input.pizzeriaId, check, limits, ahead);
-    if (idempotency) await saveIdempotencyKey(tx, idempotency, placed.id);
-    if (opts.customerId) await joinCustomer(tx, opts.customerId, placed.id, input.fulfilment === 'delivery' ? { ...input.address!, ...prepared.spot?.at } : null);
+    const placed = await insertOrder(tx, input, prepared, trackingToken, ctx.discountCents ?? 0);
+    refuseShort(prepared.check, placed.short);
+    for (const [i, step] of placing.steps.entries()) await step.record?.(tx, ctx, placed, judged[i]);
     const { order } = await recordEvent(tx, placed.id, 'order.placed', actor, { announce: opts.announce });
     return { order, trackingToken };
   }).catch(async (err: unknown) => {
-    // a client refused for what it holds unpaid: the shop's manager hears of it (an alert)
-    if (limits && unpaid) await noteHoldingRefusal(dbp, input.pizzeriaId, err, who.phone).catch((e: unknown) => opts.log?.('noting a holding refusal failed', e));
+    for (const step of placing.steps) await step.refused?.(dbp, ctx, err);
     throw err;
   });
 }

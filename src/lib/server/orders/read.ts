@@ -1,8 +1,8 @@
 // Reading orders: one as its screens see it (the view built in SQL, order-view.ts), by tracking
 // token, a shop's list, the pizzas ahead of one in its kitchen, and an order locked for a change.
-import { FINAL_STATUSES_SQL } from '../../domain/order-states.ts';
+import { FINAL_STATUSES_SQL, isIn, MAKING_STATUSES, NOT_STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';
 import { type OrderStatus } from '../../domain/order-states.ts';
-import type { OrderView } from '../../realtime/contract.ts';
+import type { OrderView } from '../../views.ts';
 import { type Queryable, type Tx } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
@@ -27,11 +27,11 @@ export async function getOrderIdByToken(q: Queryable, token: string): Promise<st
 
 /** Pizzas the kitchen has to make before this order's (orders of its shop received or in the oven before it). */
 export async function itemsAhead(q: Queryable, order: OrderView): Promise<number> {
-  if (!['pending_payment', 'received'].includes(order.status)) return 0;
+  if (!isIn(NOT_STARTED_STATUSES, order.status)) return 0;
   const { rows } = await q.query<{ n: number }>({
     name: 'items-ahead',
     text: `SELECT coalesce(sum(o.pizzas), 0)::int AS n FROM orders o
-           WHERE o.pizzeria_id = $1 AND o.status IN ('received', 'preparing') AND o.id <> $2
+           WHERE o.pizzeria_id = $1 AND o.status IN (${sqlList(MAKING_STATUSES)}) AND o.id <> $2
              AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL)
              AND (o.status = 'preparing' OR o.created_at < $3)`,
     values: [order.pizzeriaId, order.id, order.timestamps.created],

@@ -31,6 +31,14 @@ export async function flagLateStartedBy(dbp: Db, pizzeriaId: number, startedBy: 
   return flagged;
 }
 
+/** Orders in the oven not yet flagged late, with when preparation started and their shop's own target (null: the chain's). */
+export async function ordersInPreparation(q: Queryable): Promise<{ id: string; pizzeriaId: number; preparingAt: Date; targetSeconds: number | null }[]> {
+  const { rows } = await q.query(
+    `SELECT o.id, o.pizzeria_id, o.preparing_at, p.prep_target_seconds FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.status = 'preparing' AND NOT o.late`,
+  );
+  return rows.map((r) => ({ id: r.id, pizzeriaId: r.pizzeria_id, preparingAt: r.preparing_at ?? new Date(), targetSeconds: r.prep_target_seconds }));
+}
+
 /** Ready deliveries with no driver (and not waiting for a manager's decision), with their trip number. */
 export async function ordersWaitingForDriver(q: Queryable): Promise<{ id: string; round: number }[]> {
   const { rows } = await q.query<{ id: string; delivery_attempts: number }>(

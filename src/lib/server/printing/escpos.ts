@@ -5,7 +5,7 @@
 // Text is sent as plain ASCII (accents taken off, "€" as "EUR"): a printer's code pages differ from
 // one model to the next, and "Creme fraiche" reads on every one of them, where a wrong code page
 // prints garbage. The QR code is the printer's own (GS ( k, model 2), so no image is rendered here.
-import type { OrderView } from '../../realtime/contract.ts';
+import type { OrderView } from '../../views.ts';
 import { firstName } from '../../realtime/audiences.ts';
 
 const ESC = 0x1b;

@@ -2,7 +2,7 @@
 // printer, once per copy: print_jobs keeps which copies went out, so a job run twice (BullMQ is at
 // least once) prints once; a failure is kept on the shop's printer status, which raises an alert on
 // its kitchen and the system page until a print goes through again. The order never waits on it.
-import type { OrderView, PrinterStatus } from '../../realtime/contract.ts';
+import type { OrderView, PrinterStatus } from '../../views.ts';
 import type { Db, Queryable } from '../db.ts';
 import { invalid } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
@@ -133,4 +133,10 @@ export async function printerOf(q: Queryable, pizzeriaId: number): Promise<{ hos
 export async function nextCopy(q: Queryable, orderId: string, kind: PrintKind): Promise<number> {
   const { rows } = await q.query<{ n: number }>('SELECT coalesce(max(copy), 0)::int + 1 AS n FROM print_jobs WHERE order_id = $1 AND kind = $2', [orderId, kind]);
   return rows[0].n;
+}
+
+/** The shops with a printer (most have none). */
+export async function shopsWithPrinters(q: Queryable): Promise<Set<number>> {
+  const { rows } = await q.query<{ id: number }>({ name: 'shops-with-printers', text: 'SELECT id FROM pizzerias WHERE printer_host IS NOT NULL' });
+  return new Set(rows.map((r) => r.id));
 }

@@ -5,10 +5,11 @@ import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 // head office's search through every back-office change
 export const load: PageServerLoad = async ({ locals, url }) => {
-  requireRole(locals, url, ['admin']);
+  requireRole(locals, url, can.runChain);
   const q = auditQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['q', 'entity', 'page', 'shop'].includes(k))));
   const filter = q.success ? q.data : {};
   const [found, shops] = await Promise.all([

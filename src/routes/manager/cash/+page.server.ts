@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { cashCloseSchema, fromForm, shiftsQuery } from '$lib/back-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { closeShift, shiftsOfShop } from '$lib/server/cash.ts';
+import { closeShift, shiftsOfShop } from '$lib/server/money/cash.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
   const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
   const shop = shopFor(user, url, shops);
@@ -21,7 +22,7 @@ const ref = z.coerce.number().int().positive().max(2_147_483_647);
 
 export const actions: Actions = {
   close: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     const form = await request.formData().catch(() => new FormData());
     const body = fromForm(form, ['shiftId', 'shop', 'countedCashCents', 'note']);
     return bodyChange(locals.locale, `close-${body.shiftId}`, body, cashCloseSchema.extend({ shiftId: ref, shop: ref }), ({ shiftId, shop, ...d }) =>

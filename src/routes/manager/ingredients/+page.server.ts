@@ -4,9 +4,10 @@ import { db } from '$lib/server/db.ts';
 import { createIngredient, listIngredients, updateIngredient } from '$lib/server/menu/index.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  requireRole(locals, url, ['admin']);
+  requireRole(locals, url, can.runChain);
   return { ingredients: await listIngredients(db()), allergens: EU_ALLERGENS };
 };
 
@@ -21,12 +22,12 @@ const ingredientFromForm = (f: FormData) => ({
 
 export const actions: Actions = {
   create: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const f = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'create', ingredientFromForm(f), ingredientCreateSchema, (d) => createIngredient(db(), actorOf(user), d));
   },
   update: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const f = await request.formData().catch(() => new FormData());
     const id = Number(f.get('id'));
     return bodyChange(locals.locale, `i${id}`, ingredientFromForm(f), ingredientSchema, (d) => updateIngredient(db(), actorOf(user), Number.isInteger(id) ? id : 0, d));

@@ -9,11 +9,12 @@ import { loyaltyScheme, setLoyaltyScheme } from '$lib/server/loyalty.ts';
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 // head office's promo codes: made here, listed with their uses, stopped or started again (audited);
 // and the loyalty scheme, stated here (audited)
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['admin']);
+  const user = requireRole(locals, url, can.runChain);
   const [promos, shops, products, loyalty] = await Promise.all([listPromos(db(), actorOf(user)), listPizzerias(db()), listProducts(db()), loyaltyScheme(db())]);
   return {
     promos,
@@ -57,7 +58,7 @@ const idOnly = z.strictObject({ id: z.coerce.number().int().positive().max(2_147
 
 export const actions: Actions = {
   create: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData().catch(() => null);
     if (!form) return fail(415, { form: 'create', errors: { form: 'not a form' } as Record<string, string>, values: {} as Record<string, string> });
     const raw = Object.fromEntries([...form].filter(([, v]) => typeof v === 'string')) as Record<string, string>;
@@ -66,12 +67,12 @@ export const actions: Actions = {
     return 'status' in result ? fail(result.status, { ...result.data, values: raw }) : result;
   },
   deactivate: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData();
     return bodyChange(locals.locale, 'row', { id: form.get('id') }, idOnly, (d) => setPromoActive(db(), actorOf(user), d.id, false));
   },
   loyalty: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData().catch(() => null);
     if (!form) return fail(415, { form: 'loyalty', errors: { form: 'not a form' } as Record<string, string>, values: {} as Record<string, string> });
     const s = (k: string) => String(form.get(k) ?? '').trim();
@@ -84,7 +85,7 @@ export const actions: Actions = {
     return 'status' in result ? fail(result.status, { ...result.data, values: raw }) : result;
   },
   activate: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData();
     return bodyChange(locals.locale, 'row', { id: form.get('id') }, idOnly, (d) => setPromoActive(db(), actorOf(user), d.id, true));
   },

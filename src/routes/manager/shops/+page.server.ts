@@ -7,9 +7,10 @@ import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { createShopSettings } from '$lib/server/shops.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
   const now = new Date();
   return {
@@ -21,7 +22,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 
 export const actions: Actions = {
   create: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     return formChange(request, locals.locale, 'create', ['slug', ...SHOP_FIELDS], shopCreateSchema, (d) => createShopSettings(db(), actorOf(user), d));
   },
 };

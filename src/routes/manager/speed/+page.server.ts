@@ -7,11 +7,12 @@ import { promisesOfDay } from '$lib/server/kitchen/promises.ts';
 import { config } from '$lib/server/config.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 // a manager sees their shop, head office the shop it picks (the first by default); a date that is
 // not one shows today
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const asked = url.searchParams.get('date');
   const q = takingsQuery.safeParse(asked ? { date: asked } : {});
   const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];

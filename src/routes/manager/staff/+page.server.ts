@@ -6,9 +6,10 @@ import { requireRole } from '$lib/server/page-guards.ts';
 import { createStaff, listStaff, sendAccountLink, setStaffActive } from '$lib/server/staff.ts';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
+import { SHOP_CREW, can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const q = staffQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['q', 'page', 'shop', 'role', 'active'].includes(k))));
   const filter = q.success ? q.data : {};
   const all = await listPizzerias(db());
@@ -16,7 +17,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
     staff: await listStaff(db(), actorOf(user), filter),
     filter,
-    roles: user.role === 'admin' ? STAFF_ROLES : (['kitchen', 'counter', 'driver'] as const),
+    roles: user.role === 'admin' ? STAFF_ROLES : SHOP_CREW,
     me: user.id,
   };
 };
@@ -25,21 +26,21 @@ const idOnly = z.strictObject({ id: z.coerce.number().int().positive().max(2_147
 
 export const actions: Actions = {
   create: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'create', ['email', 'name', 'role', 'pizzeriaId'], staffCreateSchema, async (d) =>
       createStaff(db(), actorOf(user), d, await pageLinks()),
     );
   },
   disable: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'row', ['id'], idOnly, (d) => setStaffActive(db(), actorOf(user), d.id, false));
   },
   enable: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'row', ['id'], idOnly, (d) => setStaffActive(db(), actorOf(user), d.id, true));
   },
   link: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'row', ['id'], idOnly, async (d) => sendAccountLink(db(), actorOf(user), d.id, await pageLinks()));
   },
 };

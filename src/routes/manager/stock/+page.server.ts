@@ -6,9 +6,10 @@ import { db } from '$lib/server/db.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { countStock, lowStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '$lib/server/stock.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
   const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
   const shop = shopFor(user, url, shops);
@@ -31,25 +32,25 @@ const shopOf = (raw: Record<string, string>, user: { pizzeriaId: number | null }
 
 export const actions: Actions = {
   delivery: ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'delivery', [...DELIVERY_FIELDS, 'shop'], deliverySchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
       receiveDelivery(db(), actorOf(user), shopOf(raw, user), d),
     );
   },
   count: ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'count', [...COUNT_FIELDS, 'shop'], countSchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
       countStock(db(), actorOf(user), shopOf(raw, user), d),
     );
   },
   tonight: ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'tonight', ['productId', 'available', 'shop'], tonightSchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
       setOffTonight(db(), actorOf(user), shopOf(raw, user), d.productId, !d.available),
     );
   },
   threshold: ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     return formChange(request, locals.locale, 'threshold', ['ingredientId', 'lowThreshold', 'shop'], thresholdSchema.extend({ shop: z.string().optional() }), ({ shop: _, ...d }, raw) =>
       setLowThreshold(db(), actorOf(user), shopOf(raw, user), d),
     );

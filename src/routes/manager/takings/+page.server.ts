@@ -2,12 +2,13 @@ import { takingsQuery } from '$lib/back-office-requests.ts';
 import { actorOf } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
-import { takingsOfDay } from '$lib/server/takings.ts';
+import { takingsOfDay } from '$lib/server/money/takings.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 // head office sees every shop and the chain's total, a manager their shop; a date that is not one shows today
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const asked = url.searchParams.get('date');
   const q = takingsQuery.safeParse(asked ? { date: asked } : {});
   const day = await takingsOfDay(db(), actorOf(user), user.role === 'admin' ? 'all' : user.pizzeriaId!, q.success ? q.data.date : undefined);

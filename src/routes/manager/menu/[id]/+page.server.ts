@@ -13,6 +13,7 @@ const optionRef = z.object({ optionId: z.coerce.number().int().positive().max(2_
 const pageMedia = () => mediaStoreFrom(config());
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 const idOf = (raw: string) => {
   if (!/^[1-9][0-9]{0,8}$/.test(raw)) error(404, 'Not found');
@@ -20,7 +21,7 @@ const idOf = (raw: string) => {
 };
 
 export const load: PageServerLoad = async ({ locals, url, params }) => {
-  requireRole(locals, url, ['admin']);
+  requireRole(locals, url, can.runChain);
   const product = await getProduct(db(), idOf(params.id)).catch((err) => {
     if (err instanceof AppError && err.status === 404) error(404, 'Not found');
     throw err;
@@ -31,19 +32,19 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
 
 export const actions: Actions = {
   photo: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const file = (await request.formData().catch(() => new FormData())).get('photo');
     const bytes = file instanceof File ? Buffer.from(await file.arrayBuffer()) : Buffer.alloc(0);
     return bodyChange(locals.locale, 'photo', { photo: 'file' }, photoForm, () => setProductPhoto(db(), pageMedia(), actorOf(user), idOf(params.id), bytes));
   },
   save: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'edit', productFromForm(form), productSchema, (d) => updateProduct(db(), actorOf(user), idOf(params.id), d));
   },
   /** A new option, or one changed (its id in the form). */
   option: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData().catch(() => new FormData());
     const id = form.get('optionId');
     const optionId = typeof id === 'string' && /^[1-9][0-9]{0,8}$/.test(id) ? Number(id) : null;
@@ -52,7 +53,7 @@ export const actions: Actions = {
     );
   },
   deleteOption: async ({ request, locals, url }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const form = await request.formData().catch(() => new FormData());
     return bodyChange(locals.locale, 'option-delete', { optionId: form.get('optionId') }, optionRef, (d) => deleteOption(db(), actorOf(user), d.optionId));
   },

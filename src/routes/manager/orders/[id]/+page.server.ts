@@ -4,15 +4,16 @@ import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';
 import { getOrder } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
-import { refundableLines, refundsOfOrder } from '$lib/server/refunds.ts';
+import { refundableLines, refundsOfOrder } from '$lib/server/money/refund-reads.ts';
 import type { PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // a manager's view of one order of their shop (head office: any): its lines and money, its refunds,
 // and the form that refunds it (through the API: POST /api/orders/:id/refunds)
 export const load: PageServerLoad = async ({ locals, url, params }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   if (!UUID.test(params.id)) error(404, 'Order not found');
   try {
     const state = await refundsOfOrder(db(), actorOf(user), params.id);

@@ -16,6 +16,7 @@ import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { can } from '$lib/domain/permissions.ts';
 
 const shopId = (raw: string, user: { role: string; pizzeriaId: number | null }) => {
   const id = Number(raw);
@@ -25,7 +26,7 @@ const shopId = (raw: string, user: { role: string; pizzeriaId: number | null }) 
 };
 
 export const load: PageServerLoad = async ({ locals, url, params }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const shop = await getPizzeria(db(), shopId(params.id, user));
   if (!shop) error(404, 'Not found');
   const polygon = shop.zone.kind === 'polygon' ? shop.zone.points.map((p) => `${p.lat}, ${p.lng}`).join('\n') : '';
@@ -60,12 +61,12 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
 
 export const actions: Actions = {
   settings: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['admin']);
+    const user = requireRole(locals, url, can.runChain);
     const id = shopId(params.id, user);
     return formChange(request, locals.locale, 'settings', SHOP_FIELDS, shopSettingsSchema, (d) => updateShop(db(), actorOf(user), id, d));
   },
   stations: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     const id = shopId(params.id, user);
     const form = await request.formData().catch(() => null);
     if (!form) return fail(415, { form: 'stations', errors: { form: 'not a form' } as Record<string, string> });
@@ -92,7 +93,7 @@ export const actions: Actions = {
     return { form: 'stations', done: true };
   },
   printer: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     const id = shopId(params.id, user);
     const t = createI18n(locals.locale).t;
     const form = await request.formData().catch(() => null);
@@ -116,7 +117,7 @@ export const actions: Actions = {
     return { form: 'printer', done: true };
   },
   online: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     const id = shopId(params.id, user);
     return formChange(request, locals.locale, 'online', ['paused'], pauseSchema, (d) => setOnlinePaused(db(), actorOf(user), id, d.paused));
   },

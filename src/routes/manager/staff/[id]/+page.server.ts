@@ -7,6 +7,7 @@ import { AppError } from '$lib/server/errors.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { getStaff, updateStaff } from '$lib/server/staff.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { SHOP_CREW, can } from '$lib/domain/permissions.ts';
 
 const idOf = (raw: string) => {
   const id = Number(raw);
@@ -15,7 +16,7 @@ const idOf = (raw: string) => {
 };
 
 export const load: PageServerLoad = async ({ locals, url, params }) => {
-  const user = requireRole(locals, url, ['manager', 'admin']);
+  const user = requireRole(locals, url, can.runShop);
   const member = await getStaff(db(), actorOf(user), idOf(params.id)).catch((err) => {
     if (err instanceof AppError && err.status === 404) error(404, 'Not found');
     throw err;
@@ -24,14 +25,14 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
   return {
     member,
     shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
-    roles: user.role === 'admin' ? STAFF_ROLES : (['kitchen', 'counter', 'driver'] as const),
+    roles: user.role === 'admin' ? STAFF_ROLES : SHOP_CREW,
     me: user.id,
   };
 };
 
 export const actions: Actions = {
   default: async ({ request, locals, url, params }) => {
-    const user = requireRole(locals, url, ['manager', 'admin']);
+    const user = requireRole(locals, url, can.runShop);
     const id = idOf(params.id);
     return formChange(request, locals.locale, 'edit', ['email', 'name', 'role', 'pizzeriaId'], staffUpdateSchema, (d) => updateStaff(db(), actorOf(user), id, d));
   },

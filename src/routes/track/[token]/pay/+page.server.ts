@@ -1,9 +1,9 @@
 import { error, redirect } from '@sveltejs/kit';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
-import { DEMO_CARDS } from '$lib/server/payments/demo.ts';
+import { DEMO_CARDS } from '$lib/server/money/demo.ts';
 import { getOrderIdByToken } from '$lib/server/orders.ts';
-import { paymentFormOf } from '$lib/server/payments/ledger.ts';
+import { paymentFormOf } from '$lib/server/money/payment-form.ts';
 import type { PageServerLoad } from './$types';
 
 // The payment page of an online order, for the holder of its tracking link: Stripe's card form

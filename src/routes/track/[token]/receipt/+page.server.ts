@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { db } from '$lib/server/db.ts';
 import { getOrderIdByToken } from '$lib/server/orders.ts';
-import { receiptOf } from '$lib/server/receipts.ts';
+import { receiptOf } from '$lib/server/money/receipts.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {

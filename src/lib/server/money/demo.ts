@@ -5,9 +5,9 @@
 // capture when the kitchen starts). The workers' calls answer as Stripe would. No card is ever charged.
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { OrderView } from '../../realtime/contract.ts';
+import type { OrderView } from '../../views.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
-import type { PaymentForm } from './ledger.ts';
+import type { PaymentForm } from './payment-form.ts';
 import type { PaymentNotice, ProviderSetup } from './notices.ts';
 import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
 import { noticeFromStripe, signStripeEvent } from './stripe.ts';

@@ -14,18 +14,19 @@
 // for the part collected at the counter or the door). Sales and VAT: the orders sold that day (not
 // cancelled, and paid: handed over, or paid ahead), VAT per rate taken out of prices that include
 // it, rounded once per rate and shop (src/lib/domain/vat.ts). Refunds a manager granted
-// (src/lib/server/refunds.ts) count on their order's day too: in the refunds above by how the money
+// (refund-request.ts) count on their order's day too: in the refunds above by how the money
 // went back, and apart, by reason, with the VAT they give back per rate (the lines refunded at their
 // own rates; an amount pro rata of the order's rates), so the sales less them and their VAT are the
 // day's net sales.
-import { isFinal } from '../domain/order-states.ts';
-import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../domain/payment-split.ts';
-import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
-import type { Queryable } from './db.ts';
-import { forbidden, notFound } from './errors.ts';
-import { canActOnShop, type StaffActor } from './orders/actors.ts';
-import { REFUND_REASONS, type GrossAtRate, type RefundReason } from '../domain/refunds.ts';
-import { refundsOfDay } from './refunds.ts';
+import { HANDED_OVER_STATUSES, isFinal, sqlList } from '../../domain/order-states.ts';
+import { PAYMENT_WAYS, splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
+import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
+import type { Queryable } from '../db.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import { REFUND_REASONS, type GrossAtRate, type RefundReason } from '../../domain/refunds.ts';
+import { refundsOfDay } from './refund-reads.ts';
+import { can, may } from '../../domain/permissions.ts';
 
 export interface TakingsFigures {
   /** What was taken, by way; every way is present (0 when none). */
@@ -53,7 +54,7 @@ export interface TakingsFigures {
   deliveryFeesCents: number;
   vat: VatLine[];
   /**
-   * Refunds managers granted on the day's orders (src/lib/server/refunds.ts; already counted in
+   * Refunds managers granted on the day's orders (refund-request.ts; already counted in
    * `refunds` above by how the money went back): how many, how much, by reason, and the VAT they give
    * back, per rate (by the lines refunded, else pro rata of the order).
    */
@@ -82,7 +83,7 @@ export async function todayInParis(q: Queryable): Promise<string> {
 
 /** Who may read which shops' takings: a manager their own, head office any; nobody else. */
 export function checkTakingsReader(actor: StaffActor, pizzeriaId: number | 'all'): void {
-  if (!['manager', 'admin'].includes(actor.role)) throw forbidden('takings are for managers and head office');
+  if (!may(actor.role, can.runShop)) throw forbidden('takings are for managers and head office');
   if (pizzeriaId === 'all' ? actor.role !== 'admin' : !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
 }
 
@@ -124,7 +125,7 @@ interface OrderMoneyRow {
 
 // sold: not cancelled, and paid (handed over, or paid ahead and captured), as a receipt says
 const SOLD = `o.status <> 'cancelled' AND o.paid_cents > 0
-  AND (o.status IN ('delivered', 'collected') OR o.payment_status IN ('paid', 'refunded'))`;
+  AND (o.status IN (${sqlList(HANDED_OVER_STATUSES)}) OR o.payment_status IN ('paid', 'refunded'))`;
 
 /** Every order of the shops' business day with its money: what it was paid, how, refunded, and what the provider captured and refunded. */
 export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: string): Promise<OrderMoneyRow[]> {

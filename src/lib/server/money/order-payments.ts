@@ -1,9 +1,9 @@
 // Money owed back, unpaid orders that expire, and what the workers must have queued.
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { AppError } from '../errors.ts';
-import { lockOrder } from './read.ts';
-import { recordEvent } from './record.ts';
-import { advanceOrder } from './move.ts';
+import { lockOrder } from '../orders/read.ts';
+import { recordEvent } from '../orders/record.ts';
+import { advanceOrder } from '../orders/move.ts';
 
 
 /**
@@ -95,14 +95,6 @@ export async function pendingOnlinePayments(q: Queryable): Promise<{ id: string;
      FROM orders WHERE status = 'pending_payment' AND payment_method = 'online'`,
   );
   return rows.map((r) => ({ id: r.id, attempt: r.payment_attempt, startedAt: r.started_at }));
-}
-
-/** Orders in the oven not yet flagged late, with when preparation started and their shop's own target (null: the chain's). */
-export async function ordersInPreparation(q: Queryable): Promise<{ id: string; pizzeriaId: number; preparingAt: Date; targetSeconds: number | null }[]> {
-  const { rows } = await q.query(
-    `SELECT o.id, o.pizzeria_id, o.preparing_at, p.prep_target_seconds FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.status = 'preparing' AND NOT o.late`,
-  );
-  return rows.map((r) => ({ id: r.id, pizzeriaId: r.pizzeria_id, preparingAt: r.preparing_at ?? new Date(), targetSeconds: r.prep_target_seconds }));
 }
 
 /** Orders paid online with money still to give back. */

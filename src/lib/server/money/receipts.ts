@@ -4,15 +4,15 @@
 // and captured. A card only held and let go (cancelled before the kitchen started) took no money:
 // it gets no receipt at all.
 import PDFDocument from 'pdfkit';
-import { splitPayment, type PaymentWay } from '../domain/payment-split.ts';
-import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../domain/vat.ts';
-import { createI18n, type Locale } from '../i18n/index.ts';
-import { optionsLabel } from '../line-options.ts';
-import type { Queryable } from './db.ts';
-import type { Fulfilment } from '../domain/order-states.ts';
-import type { RefundMethod, RefundReason } from '../domain/refunds.ts';
-import { doneRefunds } from './refunds.ts';
-import { discountOf } from './promos.ts';
+import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
+import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
+import { createI18n, type Locale } from '../../i18n/index.ts';
+import { optionsLabel } from '../../line-options.ts';
+import type { Queryable } from '../db.ts';
+import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from '../../domain/order-states.ts';
+import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
+import { doneRefunds } from './refund-reads.ts';
+import { discountOf } from '../promos.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
@@ -39,7 +39,7 @@ export interface Receipt {
   /** How it was paid: online (the card held then taken), at the door (cash, card), at the counter (cash, card), by phone, or "at the counter" when not recorded. */
   payments: { method: ReceiptMethod; amountCents: number }[];
   refundedCents: number;
-  /** Refunds a manager granted (src/lib/server/refunds.ts): when, why, how much, how it went back. */
+  /** Refunds a manager granted (refund-request.ts): when, why, how much, how it went back. */
   refunds: { at: string; reason: RefundReason; amountCents: number; method: RefundMethod }[];
   /** What the customer paid and kept paid: paid less everything given back. */
   netPaidCents: number;
@@ -66,7 +66,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   );
   const o = rows[0];
   if (!o) return null;
-  const handedOver = o.status === 'delivered' || o.status === 'collected';
+  const handedOver = isIn(HANDED_OVER_STATUSES, o.status);
   // money online counts once the card was charged: a hold is not a payment, and one let go never was
   const onlineOnly = o.paid_with === 'online' && !o.captured && !(o.collected_cents > 0);
   if (onlineOnly && o.status === 'cancelled') return { receipt: null, none: 'nothing_charged' };

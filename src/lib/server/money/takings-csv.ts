@@ -6,8 +6,8 @@
 // every text cell quoted (so neither `;` nor `,` in a name splits it, in either spreadsheet), and a
 // text that starts like a formula (= + - @ tab CR, even behind spaces or quotes) prefixed with an
 // apostrophe, so a spreadsheet does not run it.
-import { PAYMENT_WAYS } from '../domain/payment-split.ts';
-import type { Locale } from '../i18n/index.ts';
+import { PAYMENT_WAYS } from '../../domain/payment-split.ts';
+import type { Locale } from '../../i18n/index.ts';
 import type { DayTakings, TakingsFigures } from './takings.ts';
 
 /** The rates order lines may carry (db/migrations/0023): one pair of columns each. */

@@ -3,11 +3,12 @@
 // by card, is what the deliveries they made say. The driver declares what they have without being
 // told the figure (a blind count); the manager counts the cash and closes the shift, and the
 // difference is kept, with the audit log's record of who closed it.
-import type { CashCloseRequest, CashDeclareRequest } from '../back-office-requests.ts';
-import { audit } from './audit.ts';
-import { transaction, type Db, type Queryable } from './db.ts';
-import { conflict, forbidden, notFound } from './errors.ts';
-import { canActOnShop, type StaffActor } from './orders/actors.ts';
+import type { CashCloseRequest, CashDeclareRequest } from '../../back-office-requests.ts';
+import { audit } from '../audit.ts';
+import { transaction, type Db, type Queryable } from '../db.ts';
+import { conflict, forbidden, notFound } from '../errors.ts';
+import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import { can, may } from '../../domain/permissions.ts';
 
 export interface ShiftRecord {
   id: number;
@@ -64,7 +65,7 @@ const toShift = (r: Record<string, any>): ShiftRecord => ({
 
 /** A shop's shifts of one business day (Paris), the open ones first, then the latest. */
 export async function shiftsOfShop(q: Queryable, actor: StaffActor, pizzeriaId: number, day?: string): Promise<ShiftRecord[]> {
-  if (!['manager', 'admin'].includes(actor.role) || !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
+  if (!may(actor.role, can.runShop) || !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
   const { rows } = await q.query(
     `${SHIFT} WHERE s.pizzeria_id = $1 AND (s.started_at AT TIME ZONE 'Europe/Paris')::date = coalesce($2::date, (now() AT TIME ZONE 'Europe/Paris')::date)
      ORDER BY s.closed_at IS NOT NULL, s.started_at DESC LIMIT 200`,
@@ -93,7 +94,7 @@ export async function declareCash(db: Db, driver: StaffActor, req: CashDeclareRe
 
 /** The manager counted the cash: the shift is closed with what was expected and the difference. */
 export async function closeShift(db: Db, actor: StaffActor, pizzeriaId: number, shiftId: number, req: CashCloseRequest): Promise<ShiftRecord> {
-  if (!['manager', 'admin'].includes(actor.role) || !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
+  if (!may(actor.role, can.runShop) || !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
   return transaction(db, async (tx) => {
     const { rows } = await tx.query(`${SHIFT} WHERE s.id = $1 AND s.pizzeria_id = $2 FOR UPDATE OF s`, [shiftId, pizzeriaId]);
     if (!rows[0]) throw notFound('shift');

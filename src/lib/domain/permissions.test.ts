@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { FINAL_STATUSES, OPEN_STATUSES, ORDER_STATUSES, ROLES, STARTED_STATUSES, checkTransition, isIn, sqlList } from './order-states.ts';
+import { SHOP_CREW, can, may } from './permissions.ts';
+
+describe('who may do what', () => {
+  it('gives head office every capability but a driver\'s own, and a driver only the road', () => {
+    expect(Object.entries(can).filter(([, c]) => !may('admin', c)).map(([name]) => name)).toEqual(['drive']);
+    expect(Object.entries(can).filter(([, c]) => may('driver', c)).map(([name]) => name)).toEqual(['drive', 'deliver']);
+  });
+
+  it('lets the kitchen cook but not run the shop, and nobody signed out do anything', () => {
+    expect(may('kitchen', can.cook)).toBe(true);
+    expect(may('kitchen', can.runShop)).toBe(false);
+    expect(may(null, can.cook)).toBe(false);
+    expect(may(undefined, can.drive)).toBe(false);
+  });
+
+  it('is what the state machine asks: whoever may cook starts an order, whoever may hand over collects it', () => {
+    for (const role of ROLES) {
+      expect(checkTransition('received', 'preparing', role, 'pickup').ok, role).toBe(may(role, can.cook));
+      expect(checkTransition('ready', 'collected', role, 'pickup').ok, role).toBe(may(role, can.handOver));
+    }
+  });
+
+  it('leaves a shop crew without managers or head office', () => {
+    expect(SHOP_CREW.some((r) => may(r, can.runShop))).toBe(false);
+  });
+});
+
+describe('status sets', () => {
+  it('splits every status into open or final', () => {
+    expect([...OPEN_STATUSES, ...FINAL_STATUSES].sort()).toEqual([...ORDER_STATUSES].sort());
+  });
+
+  it('says a set in SQL as quoted constants', () => {
+    expect(sqlList(FINAL_STATUSES)).toBe("'delivered', 'collected', 'cancelled'");
+    expect(isIn(STARTED_STATUSES, 'cancelled')).toBe(false);
+    expect(isIn(STARTED_STATUSES, 'collected')).toBe(true);
+  });
+});

@@ -1,0 +1,34 @@
+// Who may do what, named once. A route, a page guard, the navigation, a service and the state
+// machine say "whoever may cook" instead of listing roles, so a new role, or a role that gains a
+// duty, is one line here; the linter refuses a list of roles typed anywhere else.
+import type { Role } from './order-states.ts';
+
+/** A capability: the roles that hold it (any of them may). */
+export type Capability = readonly Role[];
+
+const held = (...roles: Role[]): Capability => Object.freeze(roles);
+
+export const can = {
+  /** The kitchen's work: its screen, crossing lines off, recalling a bump, printing, the stations and stock it reads. */
+  cook: held('kitchen', 'manager', 'admin'),
+  /** The counter's work: its screen, orders taken at the counter or by phone, hurrying an order. */
+  takeOrders: held('manager', 'counter', 'admin'),
+  /** A driver's own work: offers, shifts, positions, the photo at the door. */
+  drive: held('driver'),
+  /** Taking a delivery out and bringing it home, or back: the driver, or the shop for them. */
+  deliver: held('driver', 'manager', 'admin'),
+  /** Handing a pickup over: the kitchen or the counter, or the shop's managers. */
+  handOver: held('kitchen', 'counter', 'manager', 'admin'),
+  /** Running a shop: its staff, stock, cash, takings, refunds, ratings, dispatch and settings. */
+  runShop: held('manager', 'admin'),
+  /** Running the chain (head office): the menu, promotions, shops, the audit, lending drivers. */
+  runChain: held('admin'),
+} as const satisfies Record<string, Capability>;
+
+/** A shop's crew, the roles a shop's manager may appoint (head office appoints any role). */
+export const SHOP_CREW: Capability = held('kitchen', 'counter', 'driver');
+
+/** Whether someone of `role` holds the capability: `may(user.role, can.cook)`. */
+export function may(role: Role | null | undefined, capability: Capability): boolean {
+  return !!role && capability.includes(role);
+}

@@ -1,0 +1,80 @@
+// What a provider's event and the workers' own call do alike to an order's money, whichever comes
+// first: a movement of payment_movements with the provider's ids, and a hold applied, captured or
+// let go, with the order's event for the screens.
+import type { OrderView } from '../../views.ts';
+import type { Tx } from '../db.ts';
+import { lockOrder, recordEvent } from '../orders.ts';
+import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';
+
+/** Where a movement comes from: the provider, its payment, and the event that told it (none for the workers' own calls). */
+export interface Source {
+  provider: string;
+  paymentId: string | null;
+  eventId: string | null;
+}
+
+export async function movement(tx: Tx, orderId: string, kind: string, amountCents: number, from: Source, detail: string | null = null) {
+  await tx.query(
+    `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, event_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [orderId, kind, amountCents, from.provider, from.paymentId, from.eventId, detail?.slice(0, 500) ?? null],
+  );
+}
+
+/** The order's columns that say whether a hold is the one its saved card waits for. */
+export interface AwaitingHold {
+  status: string;
+  payment_status: string;
+  payment_attempt: number;
+  saved_payment_method: string | null;
+  hold_cents: number | null;
+  paid_cents: number;
+}
+
+/**
+ * Whether a hold of `amount` for `attempt` is the one this order waits for: its card was saved, the
+ * workers asked that amount (or the bank refused it and the customer pays it on the page), and the
+ * order is still open.
+ */
+export function awaitsItsHold(o: AwaitingHold, attempt: number | null, amount: number): boolean {
+  return (
+    !!o.saved_payment_method && o.hold_cents === amount && attempt === o.payment_attempt && o.paid_cents === 0 &&
+    (o.payment_status === 'card_saved' || o.payment_status === 'failed') &&
+    isIn(UNDER_WAY_STATUSES, o.status)
+  );
+}
+
+/** The saved card is held: the order counts it as paid, as a hold made at checkout (captured when the kitchen starts). */
+export async function applyHold(tx: Tx, orderId: string, amountCents: number, from: Source): Promise<OrderView> {
+  await movement(tx, orderId, 'authorised', amountCents, from);
+  await tx.query(
+    `UPDATE orders SET payment_status = 'authorised', paid_cents = $2, paid_with = 'online', payment_reference = $3, payment_intent_id = $3,
+       hold_pay_by = NULL, version = version + 1
+     WHERE id = $1`,
+    [orderId, amountCents, from.paymentId],
+  );
+  return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
+}
+
+/** The hold was captured for `amountCents`: the order is paid that much, the rest of the hold let go. */
+export async function applyCapture(tx: Tx, orderId: string, amountCents: number, from: Source): Promise<OrderView> {
+  const o = await lockOrder(tx, orderId);
+  await movement(tx, orderId, 'captured', amountCents, from);
+  if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, from, 'rest of the hold');
+  await tx.query(
+    `UPDATE orders SET payment_status = 'paid', paid_cents = $2, capture_failed_at = NULL, version = version + 1 WHERE id = $1`,
+    [orderId, amountCents],
+  );
+  return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
+}
+
+/** The hold was let go whole: nothing was taken, nothing is owed back. */
+export async function applyRelease(tx: Tx, orderId: string, from: Source): Promise<OrderView> {
+  const o = await lockOrder(tx, orderId);
+  await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, from);
+  await tx.query(
+    `UPDATE orders SET refunded_cents = paid_cents, refunded_at = now(), payment_status = CASE WHEN status = 'cancelled' THEN 'refunded'::payment_status ELSE payment_status END,
+       version = version + 1 WHERE id = $1`,
+    [orderId],
+  );
+  return (await recordEvent(tx, orderId, 'order.refunded', { kind: 'system', name: 'payments' })).order;
+}
