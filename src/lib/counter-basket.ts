@@ -3,16 +3,7 @@
 // its caller up while it is typed.
 import type { MenuProduct } from './server/catalogue.ts';
 import type { CallerLine } from './server/callers.ts';
-
-export interface CounterLine {
-  /** Stays with the line while its size or options change. */
-  uid: number;
-  productId: number;
-  /** A half-and-half's right half (productId its left one, whose options it takes). */
-  secondHalfId?: number;
-  options: number[];
-  quantity: number;
-}
+import type { BasketLine } from './checkout.ts';
 
 /** What an availability read says of a product on the shop's menu now. */
 export interface Availability {
@@ -29,9 +20,9 @@ export function reorderLines(
   menu: readonly MenuProduct[],
   availability: (id: number) => Availability | undefined,
   uid: () => number,
-): { lines: CounterLine[]; missing: { name: string; quantity: number }[] } {
+): { lines: BasketLine[]; missing: { name: string; quantity: number }[] } {
   const byId = new Map(menu.map((p) => [p.id, p]));
-  const ok: CounterLine[] = [];
+  const ok: BasketLine[] = [];
   const missing: { name: string; quantity: number }[] = [];
   for (const l of lines) {
     const product = byId.get(l.productId);
