@@ -93,7 +93,7 @@ async function paidOnline(email = 'ines@example.test') {
  */
 async function paidMixed(at = shop, email = 'nina@example.test') {
   const r = await new Client(stack.base).post('/api/orders', {
-    pizzeriaId: at.id, fulfilment: 'pickup', customer: { name: 'Nina', phone: '0611223366', email }, items: [{ productId: reine, quantity: 1 }], payment: 'online',
+    pizzeriaId: at.id, fulfilment: 'pickup', customer: { name: 'Nina', phone: '0611223372', email }, items: [{ productId: reine, quantity: 1 }], payment: 'online',
   });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   const intent = (await waitUntil(() => fake.intentOf(r.body.id), LIVE, 'the PaymentIntent')) as FakeIntent;
