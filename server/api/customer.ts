@@ -1,19 +1,32 @@
 // Customers' accounts, without a password: a code sent to their email or phone signs them in (a
 // cookie of its own, apart from staff sessions); signed in, they read their orders, order one again
-// in a tap, keep their addresses and favourite pizzas, download or erase their data.
+// in a tap, keep their addresses and favourite pizzas, add the other contact (an email to a phone's
+// account, or the reverse: proved by a code, joining the account it had), download or erase their data.
 import type { Request } from 'express';
-import { codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema } from '../../src/lib/customer-requests.ts';
+import { codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/customer-requests.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
-import { checkCode, destinationOf, sendCode } from '../../src/lib/server/customers/codes.ts';
+import { checkCode, destinationOf, sendCode, type Destination } from '../../src/lib/server/customers/codes.ts';
 import {
   CUSTOMER_COOKIE, closeCustomerSession, customerAccount, customerForSession, eraseCustomer, exportCustomerData,
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
+import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
 import { AppError } from '../../src/lib/server/errors.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { Answer, Routes, accepted, created, orderId, parse, placeOptions, visitorLocale, type ApiContext } from './kit.ts';
+
+/** Where a code goes; in production never only to the log (whoever reads the logs could sign in). */
+function sendable(config: ApiContext['config'], body: CodeRequest): Destination {
+  const dest = destinationOf(body);
+  if (config.NODE_ENV === 'production' && !(dest.channel === 'email' ? config.SMTP_URL : config.SMS_HTTP_URL)) {
+    throw new AppError(503, 'unavailable', dest.channel === 'email' ? 'codes cannot be sent by email here: use your phone' : 'codes cannot be sent by text message here: use your email');
+  }
+  return dest;
+}
+
+const sending = (ctx: ApiContext, req: Request, body: CodeRequest) => ({ client: req.ip ?? 'unknown', locale: body.lang ?? visitorLocale(req), mailer: ctx.mailer, sms: ctx.sms });
 
 export function customerRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -24,12 +37,8 @@ export function customerRoutes(ctx: ApiContext) {
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, path: '/' };
 
   api.anyone.post('/customer/code', { use: [codeLimiter], body: codeRequestSchema }, async ({ req, body }) => {
-    const dest = destinationOf(body);
-    // in production a code is never only written to the log (whoever reads the logs could sign in)
-    if (config.NODE_ENV === 'production' && !(dest.channel === 'email' ? config.SMTP_URL : config.SMS_HTTP_URL)) {
-      throw new AppError(503, 'unavailable', dest.channel === 'email' ? 'codes cannot be sent by email here: use your phone' : 'codes cannot be sent by text message here: use your email');
-    }
-    const sent = await sendCode(db, dest, { client: req.ip ?? 'unknown', locale: body.lang ?? visitorLocale(req), mailer: ctx.mailer, sms: ctx.sms });
+    const dest = sendable(config, body);
+    const sent = await sendCode(db, dest, sending(ctx, req, body));
     return accepted({ sentTo: dest.channel, ...sent });
   });
 
@@ -84,6 +93,15 @@ export function customerRoutes(ctx: ApiContext) {
     await confirmOrder(db, customer, orderId(req), body.number);
     return { ok: true };
   });
+
+  // the other contact, proved by a code as at sign-in (the same limits and tries): one person, one account
+  api.customer.post('/customer/contact/code', { use: [codeLimiter], body: codeRequestSchema }, async ({ req, customer, body }) => {
+    const dest = sendable(config, body);
+    const sent = await sendContactCode(db, customer, dest, sending(ctx, req, body));
+    return accepted({ sentTo: dest.channel, ...sent });
+  });
+
+  api.customer.post('/customer/contact', { use: [codeLimiter], body: signInSchema }, ({ customer, body }) => addContact(db, customer, destinationOf(body), body.code));
 
   api.customer.get('/customer/export', {}, async ({ customer }) => {
     const data = await exportCustomerData(db, customer.id);

@@ -1,24 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { PHONE, SHOTS, useApp } from './harness.ts';
-import { addressFor, payOnDemoPage, placeThroughApi, seededProduct, waitUntil } from '../helpers.ts';
-import { startTestSmtp, type TestSmtp } from '../services.ts';
+import { Client, addressFor, move, payOnDemoPage, placeThroughApi, seededProduct, waitUntil } from '../helpers.ts';
+import { startTestSmsGateway, startTestSmtp, type TestSmsGateway, type TestSmtp } from '../services.ts';
 
 // A regular on a phone, in the built app and Chromium: signs in with the code emailed to them (no
 // password), finds the order they placed as a guest and confirms it with its number (a guest order
 // joins an account only then), taps "order again" with the tiramisu sold out since (said before
 // anything is paid, the rest ordered), pays it on the payment page, and finds their details filled
-// in at the next checkout. Screenshots of each step.
+// in at the next checkout. Another, who made an account by email and another by phone, adds the
+// phone from the first and enters the code texted to it: one account, points and orders together.
+// Screenshots of each step.
 let smtp: TestSmtp;
+let gateway: TestSmsGateway;
 beforeAll(async () => {
   smtp = await startTestSmtp();
+  gateway = await startTestSmsGateway();
 });
 afterAll(async () => {
   await smtp?.close();
+  await gateway?.close();
 });
-const app = useApp('customer-account', () => ({ SMTP_URL: smtp.url }), { shop: 'regulars' });
+// the file's sign-ins all come from 127.0.0.1
+const app = useApp('customer-account', () => ({ SMTP_URL: smtp.url, ...gateway.env, RATE_LIMIT_CUSTOMER_CODES: '100' }), { shop: 'regulars' });
 const margherita = seededProduct('margherita');
 const tiramisu = seededProduct('tiramisu');
+const reine = seededProduct('reine');
 
 describe('a customer account on a phone', () => {
   it('signs in with a code, orders the same again with what is sold out said, pays, and is known at checkout', async () => {
@@ -105,4 +112,72 @@ describe('a customer account on a phone', () => {
     expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
     await ctx.close();
   });
+
+  it('adds the phone of their other account with the code texted to it, and finds one account with the points and orders of both', async () => {
+    const shop = app.shop;
+    const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+    const counter = await new Client(app.base).login(shop.email('counter'));
+    const digits = String(Date.now() % 100_000_000).padStart(8, '0');
+    const phone = { typed: `07${digits}`.replace(/(\d\d)(?=\d)/g, '$1 '), e164: `+337${digits}` };
+    const email = `two-accounts-${Date.now()}@example.test`;
+    const signIn = async (contact: { email: string } | { phone: string }, codeOf: () => string | undefined) => {
+      const c = new Client(app.base);
+      expect((await c.post('/api/customer/code', contact)).status).toBe(202);
+      const code = (await waitUntil(codeOf, 10_000, 'the sign-in code'))!;
+      expect((await c.post('/api/customer/session', { ...contact, code })).status).toBe(201);
+      return c;
+    };
+    // the code's message, not an order's (those go to the same phone)
+    const lastCode = (texts: string[]) => texts.map((t) => /code\D*(\d{6})\b/i.exec(t)?.[1]).filter(Boolean).at(-1);
+    const textsTo = (to: string) => gateway.texts.filter((t) => t.to === to).map((t) => t.text);
+    const collected = async (c: Client, items: { productId: number; quantity: number }[]) => {
+      const o = await c.post('/api/orders', { pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Samir Haddad', phone: phone.typed }, items, payment: 'on_delivery' });
+      expect(o.status, JSON.stringify(o.body)).toBe(201);
+      await move(kitchen, o.body.id, 'preparing');
+      await move(kitchen, o.body.id, 'ready');
+      await move(counter, o.body.id, 'collected');
+    };
+    // an account by email and another by phone, each with an order collected (10 points each)
+    const byEmail = await signIn({ email }, () => lastCode(smtp.inbox.filter((m) => JSON.stringify(m.to).includes(email)).map((m) => m.text ?? '')));
+    await collected(byEmail, [{ productId: margherita, quantity: 2 }]);
+    const byPhone = await signIn({ phone: phone.typed }, () => lastCode(textsTo(phone.e164)));
+    await collected(byPhone, [{ productId: reine, quantity: 2 }]);
+    const textsBefore = textsTo(phone.e164).length;
+    // the phone's account was made a while ago: past the minute between two codes to one number
+    await app.pool.query(`UPDATE customer_codes SET created_at = created_at - interval '61 seconds' WHERE destination = $1`, [phone.e164]);
+
+    // on their phone, signed in by email
+    const ctx = await app.browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+    const [name, value] = byEmail.cookie.split('=');
+    await ctx.addCookies([{ name, value, url: app.base }]);
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/me`);
+    const contacts = page.getByTestId('contacts');
+    await contacts.waitFor();
+    await expect.poll(() => page.getByTestId('loyalty-balance').textContent()).toBe('10 points');
+    expect(await page.getByTestId('past-order').count()).toBe(1);
+    await contacts.getByRole('button', { name: 'Ajouter mon numéro' }).click();
+    await contacts.getByLabel('Votre numéro de téléphone').fill(phone.typed);
+    await contacts.getByRole('button', { name: 'Recevoir un code' }).click();
+    await expect.poll(() => contacts.getByRole('status').textContent()).toContain('envoyé par SMS');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-5-phone-add-number.png`, fullPage: true });
+
+    const code = (await waitUntil(() => lastCode(textsTo(phone.e164).slice(textsBefore)), 10_000, 'the code to add the phone'))!;
+    await contacts.getByLabel('Code reçu').fill(code);
+    await contacts.getByRole('button', { name: 'Vérifier et ajouter' }).click();
+    // one account: both contacts, the points of both with the line that says so, the orders of both
+    await expect.poll(() => contacts.getByTestId('contact-added').textContent()).toContain("n'en font plus qu'un");
+    expect(await contacts.textContent()).toContain(phone.typed);
+    await expect.poll(() => page.getByTestId('loyalty-balance').textContent()).toBe('20 points');
+    expect(await page.getByTestId('loyalty').locator('li[data-reason=joined]').textContent()).toContain('Comptes réunis\u202f: 10 points apportés');
+    expect(await page.getByTestId('past-order').count()).toBe(2);
+    expect(await page.getByTestId('past-order').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/2 × Reine/), expect.stringMatching(/2 × Margherita/)]));
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-6-phone-one-account.png`, fullPage: true });
+    // the phone's other session is over: signing in by the phone reaches this one
+    expect((await byPhone.get('/api/customer/me')).status).toBe(401);
+    await ctx.close();
+  }, 90_000);
 });

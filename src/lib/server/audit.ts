@@ -12,9 +12,15 @@ export interface AuditEntry {
   after: unknown;
 }
 
-/** A member of staff, or a customer by their tracking link (a rating: no account, so no actor id). */
-export async function audit(tx: Tx, actor: StaffActor | { kind: 'customer' }, e: AuditEntry): Promise<void> {
-  const [actorId, label] = actor.kind === 'staff' ? [actor.id, `${actor.name} (${actor.role})`] : [null, 'customer (tracking link)'];
+/**
+ * A member of staff, or a customer: by their tracking link (a rating: no account, so no actor id), or
+ * signed in to their account (named by its number only: the log keeps no contact of theirs).
+ */
+export async function audit(tx: Tx, actor: StaffActor | { kind: 'customer'; accountId?: string }, e: AuditEntry): Promise<void> {
+  const [actorId, label] =
+    actor.kind === 'staff' ? [actor.id, `${actor.name} (${actor.role})`]
+    : actor.accountId ? [null, `customer account #${actor.accountId}`]
+    : [null, 'customer (tracking link)'];
   await tx.query(
     `INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, pizzeria_id, before, after)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

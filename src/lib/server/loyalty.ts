@@ -13,11 +13,12 @@ import { AppError, forbidden } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
 import { placingStep } from './orders/steps.ts';
 
-export type LedgerReason = 'earned' | 'taken_back' | 'spent' | 'returned';
+/** 'joined': another account of the same person became this one (its rows moved here; this one counts 0, `carried` says what they came to). */
+export type LedgerReason = 'earned' | 'taken_back' | 'spent' | 'returned' | 'joined';
 
 export interface LoyaltyAccount {
   balance: number;
-  history: { at: string; points: number; reason: LedgerReason; orderId: string | null; number: number | null; businessDay: string | null }[];
+  history: { at: string; points: number; reason: LedgerReason; orderId: string | null; number: number | null; businessDay: string | null; carried: number | null }[];
   scheme: LoyaltyScheme;
 }
 
@@ -51,7 +52,7 @@ const balanceOf = async (q: Queryable, customerId: string) =>
 export async function loyaltyOf(q: Queryable, customerId: string): Promise<LoyaltyAccount> {
   const [{ rows }, scheme] = await Promise.all([
     q.query(
-      `SELECT l.created_at, l.points, l.reason, l.order_id, o.number, o.business_day::text AS business_day
+      `SELECT l.created_at, l.points, l.reason, l.order_id, o.number, o.business_day::text AS business_day, l.carried_points
        FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id
        WHERE l.customer_id = $1 ORDER BY l.created_at DESC, l.id DESC`,
       [customerId],
@@ -62,6 +63,7 @@ export async function loyaltyOf(q: Queryable, customerId: string): Promise<Loyal
     balance: rows.reduce((s, r) => s + r.points, 0),
     history: rows.slice(0, 50).map((r) => ({
       at: new Date(r.created_at).toISOString(), points: r.points, reason: r.reason, orderId: r.order_id, number: r.number, businessDay: r.business_day,
+      carried: r.carried_points,
     })),
     scheme,
   };

@@ -126,7 +126,10 @@ export async function setFavourite(q: Queryable, customerId: string, productId: 
   await q.query('INSERT INTO customer_favourites (customer_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [customerId, productId]);
 }
 
-/** Everything kept about a customer, as one JSON document they can download (RGPD art. 15 and 20). */
+/**
+ * Everything kept about a customer, as one JSON document they can download (RGPD art. 15 and 20): an
+ * account that joined another (join.ts) is one account, with both its contacts and all its orders.
+ */
 export async function exportCustomerData(q: Queryable, customerId: string): Promise<Record<string, unknown>> {
   const one = async (text: string) => (await q.query(text, [customerId])).rows;
   const [customer] = await one('SELECT id, email, phone, name, created_at AS "createdAt" FROM customers WHERE id = $1');
@@ -150,7 +153,10 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
     addresses: await one(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`),
     favourites: await one('SELECT p.name, f.created_at AS "since" FROM customer_favourites f JOIN products p ON p.id = f.product_id WHERE f.customer_id = $1'),
     sessions: await one('SELECT created_at AS "signedInAt", expires_at AS "expiresAt" FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at'),
-    loyaltyPoints: await one('SELECT l.points, l.reason, o.number AS "orderNumber", l.created_at AS "at" FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id WHERE l.customer_id = $1 ORDER BY l.created_at'),
+    loyaltyPoints: await one(
+      `SELECT l.points, l.reason, o.number AS "orderNumber", l.created_at AS "at", l.carried_points AS "carriedPoints"
+       FROM loyalty_ledger l LEFT JOIN orders o ON o.id = l.order_id WHERE l.customer_id = $1 ORDER BY l.created_at, l.id`,
+    ),
     promoCodesUsed: await one(
       `SELECT p.code, r.discount_cents AS "discountCents", o.number AS "orderNumber", o.created_at AS "at"
        FROM promo_redemptions r JOIN promo_codes p ON p.id = r.promo_code_id JOIN orders o ON o.id = r.order_id
@@ -166,6 +172,8 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
  * delivery photo or trail, in the orders, their events, their messages and their promo codes'
  * uses (which keep only keyed hashes of the account's contacts: a once-per-customer code stays used
  * by them). Refused while one of their orders is still on its way (it would lose its driver's directions).
+ * An account that joined another (join.ts) is one account: erasing it erases both contacts' codes and
+ * the orders of both, whichever contact signed in to place them.
  */
 export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number }> {
   return transaction(db, async (tx) => {

@@ -2,9 +2,11 @@
 // which works once, for CODE_TTL_MINUTES, and dies after CODE_MAX_TRIES wrong tries. However often
 // one destination asks, at most one code a minute, CODES_PER_HOUR an hour and CODES_PER_DAY a day
 // (and the API counts the codes asked for and tried per client address: RATE_LIMIT_CUSTOMER_CODES).
+// The same codes, limits and tries prove a contact a signed-in customer adds to their account
+// (join.ts): such a code is asked for that account, and only that account may use it.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Locale } from '../../i18n/core.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { AppError } from '../errors.ts';
 import type { Mailer } from '../mailer.ts';
 import type { SmsProvider } from '../sms.ts';
@@ -40,25 +42,35 @@ const textRefused = (reason: SmsWithheld['reason']) =>
       })
     : new AppError(429, 'sms_paused', 'codes by text are paused for now: ask for yours by email', { fields: { phone: 'texts are paused for now: use your email' } });
 
-/** What the code's message says, in the customer's language. */
-function codeMessage(code: string, locale: Locale): { subject: string; text: string } {
-  return locale === 'en'
-    ? { subject: `Your OC Pizza code: ${code}`, text: `Your OC Pizza sign-in code is ${code}. It works once, for ${CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this message.` }
-    : {
-        subject: `Votre code OC Pizza\u202f: ${code}`,
-        text: `Votre code de connexion OC Pizza est ${code}. Il sert une fois, pendant ${CODE_TTL_MINUTES} minutes. Si vous ne l'avez pas demandé, ignorez ce message.`,
-      };
+/** What the code's message says, in the customer's language: to sign in, or to add this contact to an account. */
+function codeMessage(code: string, locale: Locale, dest: Destination, adding: boolean): { subject: string; text: string } {
+  const email = dest.channel === 'email';
+  if (locale === 'en') {
+    return {
+      subject: `Your OC Pizza code: ${code}`,
+      text: adding
+        ? `Your code to add this ${email ? 'email address' : 'number'} to your OC Pizza account is ${code}. It works once, for ${CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this message and give it to no one.`
+        : `Your OC Pizza sign-in code is ${code}. It works once, for ${CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this message.`,
+    };
+  }
+  return {
+    subject: `Votre code OC Pizza\u202f: ${code}`,
+    text: adding
+      ? `Votre code pour ajouter ${email ? 'cette adresse' : 'ce numéro'} à votre compte OC Pizza est ${code}. Il sert une fois, pendant ${CODE_TTL_MINUTES} minutes. Si vous ne l'avez pas demandé, ignorez ce message et ne le donnez à personne.`
+      : `Votre code de connexion OC Pizza est ${code}. Il sert une fois, pendant ${CODE_TTL_MINUTES} minutes. Si vous ne l'avez pas demandé, ignorez ce message.`,
+  };
 }
 
 /**
  * Makes a code for the destination and sends it, within the limits (429 past them, saying when to
  * try again). Nothing says whether the destination has an account: any proved contact can sign in,
  * and its first sign-in makes the account. A message that could not be sent leaves no code behind.
+ * `forCustomer`: the code adds the destination to that account (join.ts), and signs no one in.
  */
 export async function sendCode(
   db: Db,
   dest: Destination,
-  opts: { client: string; locale: Locale; mailer: Mailer; sms: SmsProvider },
+  opts: { client: string; locale: Locale; mailer: Mailer; sms: SmsProvider; forCustomer?: string },
 ): Promise<{ expiresInMinutes: number }> {
   // a number the chain never texts (SMS pumping lives on far-away ranges): refused before any code exists
   if (dest.channel === 'sms' && opts.sms.accepts && !opts.sms.accepts(dest.to)) throw textRefused('country');
@@ -78,13 +90,13 @@ export async function sendCode(
     if (n.minute > 0) throw tooMany('a code was sent a moment ago: wait a minute before asking again');
     if (n.hour >= CODES_PER_HOUR || n.day >= CODES_PER_DAY) throw tooMany('too many codes were sent there: try again later');
     const { rows: made } = await tx.query<{ id: string }>(
-      `INSERT INTO customer_codes (channel, destination, salt, code_hash, client, expires_at)
-       VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6)) RETURNING id`,
-      [dest.channel, dest.to, salt, hashOf(salt, code), opts.client, CODE_TTL_MINUTES],
+      `INSERT INTO customer_codes (channel, destination, salt, code_hash, client, expires_at, for_customer)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6), $7) RETURNING id`,
+      [dest.channel, dest.to, salt, hashOf(salt, code), opts.client, CODE_TTL_MINUTES, opts.forCustomer ?? null],
     );
     return made[0].id;
   });
-  const message = codeMessage(code, opts.locale);
+  const message = codeMessage(code, opts.locale, dest, opts.forCustomer !== undefined);
   try {
     if (dest.channel === 'email') await opts.mailer.send({ to: dest.to, subject: message.subject, text: message.text });
     else await opts.sms.send({ to: dest.to, text: message.text });
@@ -102,14 +114,26 @@ export async function sendCode(
  * CODE_MAX_TRIES the code is dead (a new one must be asked).
  */
 export async function checkCode(db: Db, dest: Destination, code: string): Promise<{ customerId: string; created: boolean }> {
-  const checked = await transaction(db, async (tx): Promise<{ wrong: number } | { customerId: string; created: boolean }> => {
-    const { rows } = await tx.query<{ id: string; salt: string; code_hash: string; attempts: number; live: boolean }>(
-      `SELECT id, salt, code_hash, attempts, (used_at IS NULL AND expires_at > now()) AS live
+  return proveCode(db, dest, code, null, (tx) => customerFor(tx, dest));
+}
+
+/**
+ * Proves that whoever gives `code` holds the destination: it must be the destination's latest code,
+ * asked for this purpose (`forCustomer`: adding it to that account; null: signing in), live, and
+ * right. Right, it is used and `proved` runs in the same transaction (what it refuses leaves the code
+ * unused); wrong, a try is counted (committed before the refusal), and past CODE_MAX_TRIES the code
+ * is dead. The one road by which a contact is ever proved.
+ */
+export async function proveCode<T>(db: Db, dest: Destination, code: string, forCustomer: string | null, proved: (tx: Tx) => Promise<T>): Promise<T> {
+  const checked = await transaction(db, async (tx): Promise<{ wrong: number } | { done: T }> => {
+    const { rows } = await tx.query<{ id: string; salt: string; code_hash: string; attempts: number; live: boolean; for_customer: string | null }>(
+      `SELECT id, salt, code_hash, attempts, (used_at IS NULL AND expires_at > now()) AS live, for_customer::text AS for_customer
        FROM customer_codes WHERE destination = $1 ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
       [dest.to],
     );
     const latest = rows[0];
-    if (!latest || !latest.live) throw new AppError(410, 'code_expired', 'this code has expired or was already used: ask for a new one');
+    // a code asked for another purpose (or another account) is not this one's: as if none was asked
+    if (!latest || !latest.live || latest.for_customer !== (forCustomer === null ? null : String(forCustomer))) throw new AppError(410, 'code_expired', 'this code has expired or was already used: ask for a new one');
     if (latest.attempts >= CODE_MAX_TRIES) throw new AppError(410, 'code_expired', 'too many wrong tries: ask for a new code');
     const given = Buffer.from(hashOf(latest.salt, code), 'hex');
     if (!timingSafeEqual(given, Buffer.from(latest.code_hash, 'hex'))) {
@@ -118,13 +142,13 @@ export async function checkCode(db: Db, dest: Destination, code: string): Promis
       return { wrong: CODE_MAX_TRIES - latest.attempts - 1 };
     }
     await tx.query('UPDATE customer_codes SET used_at = now() WHERE id = $1', [latest.id]);
-    return customerFor(tx, dest);
+    return { done: await proved(tx) };
   });
   if ('wrong' in checked) {
     const left = checked.wrong;
     throw new AppError(401, 'bad_code', left > 0 ? `wrong code: ${left} more ${left === 1 ? 'try' : 'tries'}` : 'wrong code: ask for a new one');
   }
-  return checked;
+  return checked.done;
 }
 
 /**
