@@ -119,6 +119,30 @@ describe('paying online', () => {
     expect(await track(placed.trackingToken)).toMatchObject({ status: 'pending_payment', version: 2, payment: { status: 'pending' } });
     expect(await movements(placed.id)).toEqual([]);
   });
+
+  it('whatever is typed in a field of the demo page (empty, letters, too long, unicode), the answer names that field, as JSON or to the plain form; an expiry typed "1230" pays', async () => {
+    const placed = await place();
+    await paymentReady(placed.id, 1);
+    const url = `${stack.base}/api/track/${placed.trackingToken}/demo-pay`;
+    const good = { number: CARDS.accepted, expiry: '12/34', cvc: '123' };
+    for (const field of ['number', 'expiry', 'cvc'] as const) {
+      for (const odd of ['', 'abcd', '9'.repeat(3000), '１２／３٤ 🙂']) {
+        const card = { ...good, [field]: odd };
+        const json = await new Client(stack.base).post(`/api/track/${placed.trackingToken}/demo-pay`, card);
+        expect([json.status, Object.keys(json.body?.error?.fields ?? {})], `${field} = ${odd.slice(0, 12)}`).toEqual([422, [field]]);
+        // the page before its script: sent back to the form with the field to correct
+        const form = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(card).toString() });
+        expect([form.status, form.headers.get('location')], `${field} = ${odd.slice(0, 12)} (form)`).toEqual([303, `/track/${placed.trackingToken}/pay?error=card.${field}`]);
+      }
+    }
+    expect(await track(placed.trackingToken)).toMatchObject({ status: 'pending_payment', payment: { status: 'pending' } });
+    expect(await movements(placed.id)).toEqual([]);
+    // the iPhone's numeric keypad has no "/"
+    const paid = await new Client(stack.base).post(`/api/track/${placed.trackingToken}/demo-pay`, { ...good, expiry: '1234' });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(202);
+    expect(paid.body.accepted).toBe(true);
+    await waitUntil(async () => (await track(placed.trackingToken)).status === 'received', LIVE, 'the payment to take the order to the kitchen');
+  });
 });
 
 describe('holds, captures and refunds', () => {

@@ -264,6 +264,53 @@ describe('the counter in seconds', () => {
     ]);
   });
 
+  it('places on Enter from the product just tapped (Space adds, Enter never does), the total and the place button in view with four lines and a typed address', async () => {
+    const page = await counterPage();
+    await page.keyboard.type('07 41 52 63 74');
+    await page.locator('#phone-state', { hasText: 'Nouveau client' }).waitFor();
+    await page.fill('input[name=name]', 'Nora Entrée');
+    // a delivery to an address typed in full: the basket's longest
+    await page.locator('[data-fulfilment=delivery]').click();
+    await page.fill('input[name=street]', '5 rue Oberkampf');
+    await page.fill('input[name=postcode]', '75011');
+    await page.fill('input[name=doorCode]', '1984B');
+    await page.fill('input[name=floor]', '4e droite');
+    await page.fill('input[name=instructions]', 'Sonner deux fois, interphone en panne');
+    await page.locator('.counter-taker [data-testid=located]').waitFor({ timeout: 10_000 });
+    // four lines from the grid; Space on the button in focus adds a second Coca
+    for (const slug of ['margherita', 'reine', 'tiramisu', 'coca-cola']) await page.locator(`[data-product=${slug}] button`).click();
+    await page.keyboard.press('Space');
+    expect(await page.locator('[data-line=coca-cola] [data-testid=quantity]').textContent()).toBe('2');
+    expect(await page.locator('.counter-taker [data-line]').count()).toBe(4);
+
+    // the total and the place button within the 1024×768 window, where the grid's taps left the page and at its top
+    const inView = async (selector: string) => {
+      const box = (await page.locator(selector).boundingBox())!;
+      return box.y >= 0 && box.y + box.height <= COUNTER.height && box.x >= 0 && box.x + box.width <= COUNTER.width;
+    };
+    for (const at of ['after the taps', 'at the top']) {
+      if (at === 'at the top') await page.evaluate(() => window.scrollTo(0, 0));
+      await expect.poll(() => inView('button.place'), { message: `the place button, ${at}` }).toBe(true);
+      expect(await inView('[data-testid=basket-total]'), `the total, ${at}`).toBe(true);
+    }
+    await page.screenshot({ path: `${SHOTS}/counter-caller-9-enter-four-lines-address-1024.png` });
+    expect(await seriousViolations(page), 'four lines and a typed address').toEqual([]);
+
+    // Enter, the Coca's button still in focus: the order goes, with no third Coca
+    expect(await page.evaluate(() => document.activeElement?.closest('[data-product]')?.getAttribute('data-product'))).toBe('coca-cola');
+    await page.keyboard.press('Enter');
+    await page.locator('.confirm').waitFor({ timeout: 15_000 });
+    const orders = (await app.pool.query(`SELECT id FROM orders WHERE phone_key = '+33741526374'`)).rows;
+    expect(orders).toHaveLength(1);
+    expect(await newestOrder('+33741526374')).toMatchObject({ fulfilment: 'delivery', address_street: '5 rue Oberkampf', door_code: '1984B', floor: '4e droite' });
+    expect(await linesOf(orders[0].id)).toEqual(sorted([
+      { product_id: margherita, quantity: 1, options: [] },
+      { product_id: reine, quantity: 1, options: [] },
+      { product_id: tiramisu, quantity: 1, options: [] },
+      { product_id: coca, quantity: 2, options: [] },
+    ]));
+  });
+
   it('opens on a ringing call with the number the phone system gives, on a phone too', async () => {
     const page = await counterPage(PHONE);
     await page.screenshot({ path: `${SHOTS}/counter-caller-7-phone.png`, fullPage: true });

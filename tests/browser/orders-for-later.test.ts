@@ -155,8 +155,11 @@ describe('an order for later', () => {
       const customer = await ctx.newPage();
       await customer.goto(`${app.base}/track/${placed.trackingToken}`);
       await live(customer);
-      await expect.poll(() => customer.getByTestId('forecast-late').textContent(), { timeout: 10_000 }).toMatch(/Petit retard prévu\s: plutôt vers \d\d:\d\d que \d\d:\d\d/);
-      expect(await customer.getByTestId('window').textContent()).toMatch(/Arrivée prévue entre \d\d:\d\d et \d\d:\d\d/);
+      // one time on the card, the plan's window, and beside it how late that is, in the words of the texts
+      await expect.poll(() => customer.getByTestId('late').textContent(), { timeout: 10_000 }).toMatch(/^En retard d’environ \d+ min, toutes nos excuses\.$/);
+      expect(await customer.getByTestId('eta').getAttribute('data-from')).toBe('plan');
+      expect(await customer.getByTestId('window').textContent()).toMatch(/^Arrivée prévue entre \d\d:\d\d et \d\d:\d\d$/);
+      expect((await customer.getByTestId('eta').textContent())!.match(/\d\d:\d\d/g)).toHaveLength(2);
       await customer.screenshot({ path: `${SHOTS}/later-8-tracking-late-forecast-phone.png` });
       expect(await seriousViolations(customer), 'the tracking page with a late forecast').toEqual([]);
       await ctx.close();

@@ -23,9 +23,9 @@ async function phone() {
   return ctx.newPage();
 }
 
-async function typeCard(page: import('playwright-core').Page, number: string) {
+async function typeCard(page: import('playwright-core').Page, number: string, expiry = '12/34') {
   await page.getByLabel('Numéro de carte').fill(number);
-  await page.getByLabel('Expiration (MM/AA)').fill('12/34');
+  await page.getByLabel('Expiration (MM/AA)').fill(expiry);
   await page.getByLabel('Code de sécurité').fill('123');
   await page.getByTestId('pay-submit').click();
 }
@@ -55,13 +55,19 @@ describe('paying online on a phone', () => {
     // a typo first: the field says what is wrong
     await typeCard(page, '4242 4242 4242 4241');
     await expect.poll(() => page.locator('.field-error').first().textContent()).toMatch(/Numéro de carte invalide/);
+    // a card past its date, typed as the phone's numeric keypad gives it (no "/"): said as expired
+    await typeCard(page, '4242 4242 4242 4242', '0120');
+    await expect.poll(() => page.locator('.field-error').first().textContent()).toBe('Cette carte a expiré\u00a0: vérifiez la date ou essayez une autre carte.');
+    expect(await page.getByLabel('Expiration (MM/AA)').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: `${SHOTS}/pay-1b-phone-expired.png`, fullPage: true });
     // then the bank refuses the card: nothing charged, another card can be tried
     await typeCard(page, '4000 0000 0000 0002');
     await expect.poll(() => page.getByTestId('pay-refused').textContent()).toMatch(/Carte refusée/);
     await page.screenshot({ path: `${SHOTS}/pay-2-phone-refused.png`, fullPage: true });
     await expect.poll(() => movementsOf(orderId)).toEqual(['failed 0']);
 
-    await typeCard(page, '4242 4242 4242 4242');
+    // "1234" from the keypad pays as "12/34" would
+    await typeCard(page, '4242 4242 4242 4242', '1234');
     await page.waitForURL(/\/track\/[^/]+$/);
     await live(page);
     await expect.poll(() => page.getByTestId('track-status').textContent(), { timeout: 15_000 }).toMatch(/reçue/i);

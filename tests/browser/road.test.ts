@@ -6,8 +6,9 @@ import { Client, connectSocket, type TestSocket } from '../helpers.ts';
 // simulated driver (a phone's socket moving along a street) on the manager's live map; dispatch
 // offers the delivery to the nearest driver, who accepts it on the phone; the manager gives
 // another to the simulated driver from the orders table; the customer's tracking page shows the
-// driver on the map and the minutes left while the order is on its way, and the PIN that the
-// driver types at the door. A shop of the test's own, so no other test's drivers or orders count.
+// driver on the map and, while the order is on its way, its arrival window from the driver's own
+// road, and the PIN that the driver types at the door. A shop of the test's own, so no other
+// test's drivers or orders count.
 const app = useApp('road', { DISPATCH_RETRY_MS: '300', OFFER_TIMEOUT_SECONDS: '90', PREP_TARGET_SECONDS: '600' }, { shop: 'road' });
 let simulated: TestSocket | undefined;
 let moving: NodeJS.Timeout | undefined;
@@ -114,7 +115,7 @@ describe('the road, live', () => {
     await expect.poll(() => manager.locator('.leaflet-overlay-pane path').count(), { timeout: 15_000 }).toBeGreaterThan(1);
     await expect.poll(() => manager.locator(`[data-driver="${driver2}"]`).getAttribute('data-state'), { timeout: 15_000 }).toBe('delivering');
 
-    // driver 1 picks up: the customer's page shows the driver on the map and the minutes left
+    // driver 1 picks up: the customer's page shows the driver on the map and the window the driver's road gives
     const customerCtx = await app.browser.newContext({ viewport: PHONE });
     const customer = await customerCtx.newPage();
     await customer.goto(`${app.base}/track/${a.trackingToken}`);
@@ -125,7 +126,9 @@ describe('the road, live', () => {
     // on the way: the phone moves towards the customer and shares it
     await phoneCtx.setGeolocation({ latitude: 48.8630, longitude: 2.3750, accuracy: 8 });
     await customer.locator('[data-marker="driver"]').waitFor({ timeout: 20_000 });
-    await expect.poll(() => customer.getByTestId('eta').textContent(), { timeout: 10_000 }).toMatch(/Votre livreur est à \d+ minutes?/);
+    // its one time now comes from the driver's own road to the door
+    await expect.poll(() => customer.getByTestId('eta').getAttribute('data-from'), { timeout: 10_000 }).toBe('driver');
+    expect(await customer.getByTestId('window').textContent()).toMatch(/^Arrivée prévue entre \d\d:\d\d et \d\d:\d\d$/);
     await customer.screenshot({ path: `${SHOTS}/road-2-tracking-driver-on-map.png`, fullPage: true });
     await manager.screenshot({ path: `${SHOTS}/road-3-manager-live-map.png`, fullPage: true });
     await phone.screenshot({ path: `${SHOTS}/road-4-driver-on-the-way.png`, fullPage: true });

@@ -5,6 +5,7 @@
 // capture when the kitchen starts). The workers' calls answer as Stripe would. No card is ever charged.
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { expiryText, readCardExpiry, type ExpiryRefusal } from '../../domain/card-expiry.ts';
 import type { OrderView } from '../../views.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
 import type { PaymentForm } from './payment-form.ts';
@@ -39,22 +40,36 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+const EXPIRY_REFUSALS: Record<ExpiryRefusal, string> = {
+  format: 'MM/YY (12/30, or 1230)',
+  expired: 'this card has expired',
+  too_far: 'check the year: no card runs that long',
+};
+
+// Every field is read whatever is typed in it (empty, letters, too long, full-width digits, emoji):
+// a refusal names the field, never a failure of the server.
 export const demoCardSchema = z.strictObject({
   number: z
     .string()
-    .max(40)
-    .transform((s) => s.replace(/[\s-]/g, ''))
+    .max(40, 'a card number of 12 to 19 digits')
+    .transform((s) => s.normalize('NFKC').replace(/[\s-]/g, ''))
     .pipe(z.string().regex(/^\d{12,19}$/, 'a card number of 12 to 19 digits').refine(luhn, 'this card number is not valid (check the digits)')),
   expiry: z
     .string()
-    .max(10)
-    .regex(/^\s*(0[1-9]|1[0-2])\s*\/\s*(\d{2})\s*$/, 'MM/YY')
-    .refine((s) => {
-      const [, mm, yy] = /(\d{2})\s*\/\s*(\d{2})/.exec(s)!;
-      const now = new Date();
-      return 2000 + Number(yy) > now.getUTCFullYear() || (2000 + Number(yy) === now.getUTCFullYear() && Number(mm) >= now.getUTCMonth() + 1);
-    }, 'this card has expired'),
-  cvc: z.string().regex(/^\d{3,4}$/, '3 or 4 digits'),
+    .max(20, EXPIRY_REFUSALS.format)
+    .transform((s, ctx) => {
+      const read = readCardExpiry(s);
+      if ('refused' in read) {
+        ctx.addIssue({ code: 'custom', message: EXPIRY_REFUSALS[read.refused] });
+        return z.NEVER;
+      }
+      return expiryText(read);
+    }),
+  cvc: z
+    .string()
+    .max(10, '3 or 4 digits')
+    .transform((s) => s.normalize('NFKC').trim())
+    .pipe(z.string().regex(/^\d{3,4}$/, '3 or 4 digits')),
 });
 export type DemoCard = z.infer<typeof demoCardSchema>;
 

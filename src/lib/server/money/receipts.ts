@@ -6,6 +6,7 @@
 import PDFDocument from 'pdfkit';
 import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
+import { totalParts } from '../../domain/total-parts.ts';
 import { createI18n, type Locale } from '../../i18n/index.ts';
 import { optionsLabel } from '../../line-options.ts';
 import type { Queryable } from '../db.ts';
@@ -81,11 +82,11 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     totalCents: i.unit * i.quantity,
     vatRate: Number(i.vatRate),
   }));
-  const itemsCents = lines.reduce((s, l) => s + l.totalCents, 0);
   const cancelled = o.status === 'cancelled';
   // total_cents is what is paid: the items and the delivery fee less a promo code's or loyalty points' discount
   const discount = await discountOf(q, o.id);
-  const deliveryFeeCents = cancelled ? 0 : Math.max(0, o.total_cents + (o.discount_cents ?? 0) - itemsCents);
+  const parts = totalParts(o.total_cents, lines.map((l) => l.totalCents), discount);
+  const deliveryFeeCents = cancelled ? 0 : parts.deliveryFeeCents;
   // the VAT taken out of what was paid: each rate's sales less its share of the discount
   const discounted = (discount?.byRate ?? []).map((d) => ({ rate: d.rate, grossCents: -d.cents }));
   const kept = o.paid_cents - o.refunded_cents;
@@ -102,8 +103,8 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     fulfilment: o.fulfilment,
     lines,
     deliveryFeeCents,
-    promo: discount?.kind === 'promo' && !cancelled ? { code: discount.code!, discountCents: discount.discountCents } : null,
-    loyalty: discount?.kind === 'loyalty' && !cancelled ? { points: discount.points!, discountCents: discount.discountCents } : null,
+    promo: cancelled ? null : parts.promo,
+    loyalty: cancelled ? null : parts.loyalty,
     // what the customer paid in the end: a cancelled order was given back what it was not owed
     totalCents: cancelled ? kept : o.total_cents,
     vat: cancelled ? [] : vatBreakdown([...lines.map((l) => ({ rate: l.vatRate, grossCents: l.totalCents })), { rate: DELIVERY_FEE_VAT_RATE, grossCents: deliveryFeeCents }, ...discounted]),
