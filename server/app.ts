@@ -289,6 +289,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
     accountQueue: queues.accounts,
     enqueuePrint: (j) => addJob(queues.printing, 'print', j, { jobId: jobId.print(j.orderId, j.kind, j.copy), backoff: { type: 'exponential', delay: 2000 } }),
+    enqueueCustomerErasure: (customerRef) => addJob(queues.payments, 'delete-customer', { customerRef }, { jobId: jobId.deleteCustomer(customerRef) }),
     paymentWebhook: opts.paymentWebhook,
     relayed: () => hub.relay.publishNow(),
     publishesChanges: () => hub.relay.publishing,

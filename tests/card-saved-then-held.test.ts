@@ -4,7 +4,8 @@
 // nothing is held that day; saving it takes the order; the workers hold the card off-session the
 // day before (one hold, whatever repeats), captured when the kitchen starts; a hold the bank refuses
 // tells the customer, who pays on the payment page by a deadline, or the order is cancelled and its
-// slot and stock given back; a cancel before the hold forgets the card. Real Postgres, Redis, BullMQ,
+// slot and stock given back; a cancel before the hold forgets the card; an account erased deletes the
+// Stripe customer its card was saved on, whatever Stripe's outages. Real Postgres, Redis, BullMQ,
 // an SMTP server and an SMS gateway in this process. A shop of each test's own.
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
@@ -12,6 +13,7 @@ import { Client, createShop, move, seededProduct, waitUntil } from './helpers.ts
 import { useFakeStripe, useMessages, useStack } from './services.ts';
 import { jobId } from '../src/lib/server/queues.ts';
 import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
+import { stripeClient } from '../src/lib/server/money/stripe.ts';
 
 const WEBHOOK_SECRET = 'whsec_localtestsecret';
 const stripe = useFakeStripe(WEBHOOK_SECRET);
@@ -40,11 +42,11 @@ const reservedAt = async (shop: number) =>
 const slotIn = (days: number) => new Date(Math.ceil((Date.now() + days * 24 * HOUR) / QUARTER) * QUARTER).toISOString();
 const offSessionCalls = (orderId: string) => fake.calls.filter((c) => c.path === '/v1/payment_intents' && c.body.off_session === 'true' && c.body['metadata[order_id]'] === orderId);
 
-/** A pickup for the slot, paid online, by a customer with an email; its card setup made by the workers. */
-async function placeLater(shopId: number, days = 6.5, quantity = 1) {
+/** A pickup for the slot, paid online, by a customer with an email (signed in as `by`, or a guest); its card setup made by the workers. */
+async function placeLater(shopId: number, days = 6.5, quantity = 1, by = new Client(stack.base), email = 'ines@example.test') {
   const slot = slotIn(days);
-  const r = await new Client(stack.base).post('/api/orders', {
-    pizzeriaId: shopId, fulfilment: 'pickup', customer: { name: 'Inès', phone: '0611223344', email: 'ines@example.test' },
+  const r = await by.post('/api/orders', {
+    pizzeriaId: shopId, fulfilment: 'pickup', customer: { name: 'Inès', phone: '0611223344', email },
     items: [{ productId: margherita, quantity }], payment: 'online', slot,
   });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -261,5 +263,71 @@ describe('a card saved at checkout, held the day before', () => {
     // queued already: the next run leaves it alone (the same job, not a new one)
     await stack.workers.reconcile();
     expect((await stack.workers.queues.payments.getJob(jobId.hold(o.id)))!.timestamp).toBe(again.timestamp);
+  });
+});
+
+/** A customer signed in with the code emailed to them. */
+async function signedIn(email: string): Promise<Client> {
+  const c = new Client(stack.base);
+  expect((await c.post('/api/customer/code', { email })).status).toBe(202);
+  const mail = (await waitUntil(() => [...messages.smtp.inbox].reverse().find((m) => JSON.stringify(m.to ?? '').includes(email)), LIVE, `the code to ${email}`))!;
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')?.[1];
+  const r = await c.post('/api/customer/session', { email, code });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return c;
+}
+
+describe("an account erased, and Stripe's customer of its saved card", () => {
+  it('deletes the customer at Stripe through the workers, retried through an outage, once; the erasure does not wait for Stripe', async () => {
+    const shop = await createShop(stack.pool, 'saved-erased');
+    const email = `erased-${Date.now()}@example.fr`;
+    const account = await signedIn(email);
+    const o = await placeLater(shop.id, 6.5, 1, account, email);
+    const paymentMethod = await saveCard(o);
+    const customer = o.setup.customer!;
+    expect(fake.customers.get(customer)).toMatchObject({ name: 'Inès', phone: '0611223344' });
+    // the order ends (the customer cancels it) and its card is forgotten: the account can be erased
+    expect((await account.post(`/api/track/${o.token}/cancel`, {})).status).toBe(200);
+    await waitUntil(async () => (await stack.pool.query('SELECT 1 FROM orders WHERE id = $1 AND card_forgotten_at IS NOT NULL', [o.id])).rowCount, LIVE, 'the card forgotten');
+    expect(fake.detached.has(paymentMethod)).toBe(true);
+
+    // Stripe's customers are away: the erasure answers all the same, and keeps what is to delete
+    const deletes = () => fake.calls.filter((c) => c.method === 'DELETE' && c.path === `/v1/customers/${customer}`);
+    fake.outage = (c) => c.path.startsWith('/v1/customers/');
+    const erased = await account.delete('/api/customer/me');
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.body).toEqual({ ordersAnonymised: 1 });
+    const { rows: order } = await stack.pool.query('SELECT card_customer_id, customer_name FROM orders WHERE id = $1', [o.id]);
+    expect(order[0]).toEqual({ card_customer_id: null, customer_name: '-' });
+    // the workers ask, fail, and ask again (the job's retries); the reconciler finds the job there and adds none
+    await waitUntil(() => fake.failed.filter((c) => c.method === 'DELETE' && c.path === `/v1/customers/${customer}`).length >= 3, LIVE, 'the deletion tried through the outage');
+    expect(await stack.workers.queues.payments.getJob(jobId.deleteCustomer(customer))).toBeTruthy();
+    await stack.workers.reconcile();
+    expect((await stack.pool.query('SELECT deleted_at FROM provider_customer_erasures WHERE customer_ref = $1', [customer])).rows).toEqual([{ deleted_at: null }]);
+
+    // Stripe is back: the next try deletes the customer, and with it their name, phone and card
+    fake.outage = null;
+    await waitUntil(() => fake.customers.get(customer) && 'deleted' in fake.customers.get(customer)!, 3 * LIVE, 'the Stripe customer deleted');
+    expect(fake.customers.get(customer)).toEqual({ id: customer, object: 'customer', deleted: true });
+    await waitUntil(async () => (await stack.pool.query('SELECT 1 FROM provider_customer_erasures WHERE customer_ref = $1 AND deleted_at IS NOT NULL', [customer])).rowCount, LIVE, 'the deletion recorded');
+    const asked = deletes().length;
+
+    // as Stripe documents it, through its own client: a deleted customer is retrieved as deleted, and not deleted again
+    const client = stripeClient({ STRIPE_SECRET_KEY: 'sk_test_localserver', STRIPE_API_URL: stripe.env().STRIPE_API_URL })!;
+    expect(await client.customers.retrieve(customer)).toMatchObject({ id: customer, deleted: true });
+    await expect(client.customers.del(customer)).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
+
+    // the job again, or the reconciler: nothing more asked of Stripe
+    await stack.workers.queues.payments.add('delete-customer', { customerRef: customer }, { jobId: `${jobId.deleteCustomer(customer)}-again` });
+    await waitUntil(async () => (await (await stack.workers.queues.payments.getJob(`${jobId.deleteCustomer(customer)}-again`))?.isCompleted()), LIVE, 'the second run');
+    await stack.workers.reconcile();
+    expect(deletes().length).toBe(asked + 1); // the client's own delete above
+    // a deletion whose answer was lost (deleted at Stripe, not recorded here): Stripe's "no such customer" closes it
+    await stack.pool.query('UPDATE provider_customer_erasures SET deleted_at = NULL WHERE customer_ref = $1', [customer]);
+    await stack.workers.queues.payments.add('delete-customer', { customerRef: customer }, { jobId: `${jobId.deleteCustomer(customer)}-lost` });
+    const lost = (await stack.workers.queues.payments.getJob(`${jobId.deleteCustomer(customer)}-lost`))!;
+    await waitUntil(async () => (await lost.isCompleted()) || (await lost.isFailed()), LIVE, 'the run after a lost answer');
+    expect((await stack.workers.queues.payments.getJob(lost.id!))!.returnvalue).toBe('customer gone');
+    expect((await stack.pool.query('SELECT 1 FROM provider_customer_erasures WHERE customer_ref = $1 AND deleted_at IS NOT NULL', [customer])).rowCount).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 // Dispatch by distance with the workers running, against real Postgres, Redis and Socket.io:
-// offers to the nearest driver that expire and go to the next, declined and accepted offers,
+// offers to the nearest driver that expire and go to the next, the driver the shop's plan chose
+// first even when another is nearer, declined and accepted offers,
 // trips of several orders, a manager's hand (assign, reassign, unassign), and head office lending
 // a driver to a neighbouring shop. Each test has shops of its own.
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,10 @@ import {
 } from './helpers.ts';
 import { useStack } from './services.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { rankDrivers } from '../src/lib/domain/dispatch-by-distance.ts';
+import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
+import { firesOf, readEvening } from '../src/lib/server/kitchen/plan.ts';
+import { createPositionStore } from '../src/lib/server/positions.ts';
 
 // offers expire after a second and a half; dispatch looks again every 200 ms
 const ENV = { OFFER_TIMEOUT_SECONDS: '1.5', DISPATCH_RETRY_MS: '200', BATCH_MAX_PER_TRIP: '3', PREP_TARGET_SECONDS: '600' };
@@ -124,6 +129,51 @@ describe('offers', () => {
     // bad answers: not a driver, malformed
     expect((await s.manager.post(`/api/orders/${o.id}/offer`, { accept: true })).status).toBe(403);
     expect((await s.d2.post(`/api/orders/${o.id}/offer`, { accept: 'yes' })).status).toBe(422);
+  });
+
+  it("goes first to the driver the shop's plan chose for it, though another is nearer by dispatch's own ranking; declined, by the ranking", async () => {
+    const s = await openShop('plan-first');
+    await s.d1.post('/api/driver/shift', { onShift: true });
+    await s.d2.post('/api/driver/shift', { onShift: true });
+    // driver 2 is at the shop, driver 1 two kilometres away
+    expect(await shareNorthOfShop(s.phone2.socket, 20)).toMatchObject({ data: {} });
+    expect(await shareNorthOfShop(s.phone1.socket, 2000)).toMatchObject({ data: {} });
+    // an order in the oven, promised first: the plan gives it to driver 2, at the shop now
+    const first = await placeThroughApi(stack.base, { pizzeriaId: s.id, productId: margherita });
+    await move(s.kitchen, first.id, 'preparing');
+    // another promised 20 minutes after it (too far apart to ride together), in the oven: the plan
+    // gives it to the next driver free, driver 1 (back in about 7 minutes; driver 2 out with the first)
+    const o = await placeThroughApi(stack.base, { pizzeriaId: s.id, productId: margherita });
+    await stack.pool.query(
+      `UPDATE orders SET promised_at = (SELECT promised_at FROM orders WHERE id = $2) + interval '20 minutes', version = version + 1 WHERE id = $1`,
+      [o.id, first.id],
+    );
+    await move(s.kitchen, o.id, 'preparing');
+    // the plan as the kitchen's tickets and the managers' map read it
+    const positions = createPositionStore(stack.app.redis, stack.config.QUEUE_PREFIX);
+    const fires = firesOf(await readEvening(stack.pool, s.id, positions, { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS }));
+    expect(fires.find((f) => f.orderId === first.id)?.driverId).toBe(s.ids.d2);
+    expect(fires.find((f) => f.orderId === o.id)?.driverId).toBe(s.ids.d1);
+    // dispatch's own ranking for it prefers driver 2, at the shop with nothing to carry
+    const shop = { lat: 48.86, lng: 2.37 };
+    const at = (metres: number) => ({ at: { lat: 48.86 + metres / 111_200, lng: 2.37 }, sentAt: Date.now() });
+    const drivers = [
+      { driverId: s.ids.d1, onShift: true, activeDeliveries: 0, idleSince: 0, mode: 'scooter' as const, position: at(2000) },
+      { driverId: s.ids.d2, onShift: true, activeDeliveries: 0, idleSince: 0, mode: 'scooter' as const, position: at(20) },
+    ];
+    const { rows } = await stack.pool.query<{ promised_at: Date }>('SELECT promised_at FROM orders WHERE id = $1', [o.id]);
+    expect(rankDrivers(drivers, shop, { promisedAt: rows[0].promised_at.getTime(), deliveryMinutes: 3 }, Date.now())[0].driverId).toBe(s.ids.d2);
+
+    // ready: the first offer (as the manager's screen sees them all) goes to the plan's driver, not the nearest
+    await move(s.kitchen, o.id, 'ready');
+    const offered = await s.managerScreen.seen.waitFor(isEvent(o.id, 'order.offered'), LIVE);
+    expect(offered.order.offer).toMatchObject({ driverId: s.ids.d1 });
+    await s.phone1.seen.waitFor(isEvent(o.id, 'order.offered'), LIVE);
+    // driver 1 declines (or, on a slow machine, lets it expire): then by the ranking, to driver 2
+    expect([200, 409]).toContain((await s.d1.post(`/api/orders/${o.id}/offer`, { accept: false, version: offered.order.version })).status);
+    const next = await s.phone2.seen.waitFor(isEvent(o.id, 'order.offered'), LIVE);
+    expect(next.order.offer).toMatchObject({ driverId: s.ids.d2 });
+    expect(next.eventId).toBeGreaterThan(offered.eventId);
   });
 
   it('orders ready together the same way ride together: one offer of the trip to one driver', async () => {

@@ -1,7 +1,8 @@
 // A small server speaking the part of Stripe's API the product calls (PaymentIntents: create,
 // retrieve, capture, cancel, and created off-session on a saved card; Refunds: create; Customers:
-// create; SetupIntents: create, retrieve; PaymentMethods: detach), with idempotency keys honoured as
-// Stripe does, so the real `stripe` client can be driven in tests without the network. `authorise`,
+// create, retrieve, delete; SetupIntents: create, retrieve; PaymentMethods: detach), with idempotency
+// keys honoured as Stripe does (on POST requests: a key on a GET or a DELETE has no effect), so the
+// real `stripe` client can be driven in tests without the network. `authorise`,
 // `decline` and `saveCard` play the customer on the payment form; `declineOffSession` names the
 // saved cards whose bank refuses a hold placed later; `event` builds the webhook event Stripe would
 // send for an intent or a setup.
@@ -35,6 +36,10 @@ export interface FakeSetup {
   metadata: Record<string, string>;
 }
 
+export type FakeCustomer =
+  | { id: string; object: 'customer'; name: string | null; phone: string | null; metadata: Record<string, string> }
+  | { id: string; object: 'customer'; deleted: true };
+
 export interface StripeCall {
   method: string;
   path: string;
@@ -45,7 +50,8 @@ export interface StripeCall {
 export class FakeStripe {
   readonly intents = new Map<string, FakeIntent>();
   readonly refunds: { id: string; amount: number; payment_intent: string; created: number }[] = [];
-  readonly customers = new Map<string, { id: string; object: 'customer'; name: string | null; metadata: Record<string, string> }>();
+  /** Customers as Stripe keeps them: a deleted one is only its id and `deleted: true` (still retrievable, as Stripe's are). */
+  readonly customers = new Map<string, FakeCustomer>();
   readonly setups = new Map<string, FakeSetup>();
   /** Saved cards (payment methods) detached from their customer. */
   readonly detached = new Set<string>();
@@ -54,6 +60,10 @@ export class FakeStripe {
   readonly calls: StripeCall[] = [];
   /** Fail the next N calls with a 500 (a Stripe outage), before doing anything. */
   failNext = 0;
+  /** While set, the calls it matches fail with a 500 before doing anything (an outage of part of Stripe's API). */
+  outage: ((call: StripeCall) => boolean) | null = null;
+  /** The calls answered with a 500 (an outage). */
+  readonly failed: StripeCall[] = [];
   /** Refuse captures as a card error (an expired hold). */
   refuseCaptures = false;
   private server: Server | null = null;
@@ -73,14 +83,17 @@ export class FakeStripe {
           res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
           res.end(JSON.stringify(out));
         };
-        if (this.failNext > 0) {
-          this.failNext--;
+        if (this.failNext > 0 || this.outage?.(call)) {
+          if (!this.outage?.(call)) this.failNext--;
+          this.failed.push(call);
           return send(500, { error: { type: 'api_error', message: 'try again' } });
         }
-        const replay = key ? this.answered.get(`${call.path}|${key}`) : undefined;
+        // Stripe honours idempotency keys on POST only
+        const keyed = key && call.method === 'POST' ? `${call.path}|${key}` : null;
+        const replay = keyed ? this.answered.get(keyed) : undefined;
         if (replay) return send(replay.status, replay.body);
         const { status, body: out } = this.handle(call);
-        if (key && status < 500) this.answered.set(`${call.path}|${key}`, { status, body: out });
+        if (keyed && status < 500) this.answered.set(keyed, { status, body: out });
         send(status, out);
       });
     });
@@ -119,9 +132,22 @@ export class FakeStripe {
       return { status: 200, body: intent };
     }
     if (c.method === 'POST' && c.path === '/v1/customers') {
-      const customer = { id: newId('cus'), object: 'customer' as const, name: c.body.name ?? null, metadata };
+      const customer: FakeCustomer = { id: newId('cus'), object: 'customer', name: c.body.name ?? null, phone: c.body.phone ?? null, metadata };
       this.customers.set(customer.id, customer);
       return { status: 200, body: customer };
+    }
+    const cus = c.path.match(/^\/v1\/customers\/([^/]+)$/);
+    if (cus && (c.method === 'GET' || c.method === 'DELETE')) {
+      const found = this.customers.get(cus[1]);
+      const missing = { status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such customer: '${cus[1]}'` } } };
+      // a deleted customer can still be retrieved (as deleted), not deleted again
+      if (!found || (c.method === 'DELETE' && 'deleted' in found)) return missing;
+      if (c.method === 'GET') return { status: 200, body: found };
+      // deleting removes what Stripe kept of them and their cards
+      const gone = { id: found.id, object: 'customer' as const, deleted: true as const };
+      this.customers.set(found.id, gone);
+      for (const s of this.setups.values()) if (s.customer === found.id && s.payment_method) this.detached.add(s.payment_method);
+      return { status: 200, body: gone };
     }
     if (c.method === 'POST' && c.path === '/v1/setup_intents') {
       const id = newId('seti');

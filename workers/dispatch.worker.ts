@@ -18,10 +18,10 @@ const dispatchJobs = {
     const result = await dispatchOrder(db, positions, orderId, settings);
     switch (result.state) {
       case 'assigned':
-        log.info({ orderId, driverId: result.driverId, batch: result.orderIds }, 'driver assigned');
+        log.info({ orderId, driverId: result.driverId, batch: result.orderIds, byPlan: result.byPlan }, 'driver assigned');
         return `driver ${result.driverId}`;
       case 'offered':
-        log.info({ orderId, driverId: result.driverId, batch: result.orderIds }, 'delivery offered');
+        log.info({ orderId, driverId: result.driverId, batch: result.orderIds, byPlan: result.byPlan }, 'delivery offered');
         throw new Error(`offered to driver ${result.driverId}, waiting for the answer`);
       case 'offer_pending':
         throw new Error(`waiting for driver ${result.driverId} to answer`);
@@ -34,8 +34,9 @@ const dispatchJobs = {
 } satisfies Handlers<'dispatch', DispatchDeps>;
 
 /**
- * Delivery dispatch: each attempt offers the order to the best driver, or finds the offer still
- * open, or expires it and offers the next. The job is retried (its fixed backoff) until a driver
+ * Delivery dispatch: each attempt offers the order to the driver the shop's plan chose for it (then
+ * to the best driver by dispatch's ranking), or finds the offer still open, or expires it and
+ * offers the next. The job is retried (its fixed backoff) until a driver
  * has the order, so an unanswered offer expires within one retry of its time.
  */
 export function startDispatchWorker(deps: DispatchDeps & { connection: ConnectionOptions; prefix: string }) {

@@ -7,7 +7,9 @@ import { expireRefusedHold, expireUnpaidOrder, recordRefund, refundToMake } from
 import type { PaymentProvider } from '../src/lib/server/money/provider.ts';
 import { applyPaymentAsProviderSees, applySetupAsProviderSees, processPaymentEvent, storePaymentEvent, unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
 import { captureToMake, recordStrayRelease, recordCapture, recordCaptureFailure, recordRelease } from '../src/lib/server/money/captures.ts';
-import { cardToForget, holdToPlace, recordCardForgotten, recordHold, recordHoldFailure, refusedHold } from '../src/lib/server/money/saved-card-holds.ts';
+import {
+  cardToForget, customerErasurePending, holdToPlace, recordCardForgotten, recordCustomerErased, recordHold, recordHoldFailure, refusedHold,
+} from '../src/lib/server/money/saved-card-holds.ts';
 import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
 import { makePendingRefunds } from '../src/lib/server/money/refund-settling.ts';
 import { QUEUES, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
@@ -201,6 +203,15 @@ const paymentJobs = {
     }
     await recordCardForgotten(db, orderId);
     return 'card forgotten';
+  },
+
+  async 'delete-customer'({ customerRef }, { db, provider, log }) {
+    if (!(await customerErasurePending(db, customerRef))) return 'deleted already';
+    // the provider down: thrown, the job tries again (and the reconciler after it), the erasure kept in Postgres
+    const outcome = provider.deleteCustomer ? await provider.deleteCustomer(customerRef) : 'gone';
+    await recordCustomerErased(db, customerRef);
+    log.info({ outcome }, 'provider customer of an erased account deleted');
+    return `customer ${outcome}`;
   },
 
   async 'manager-refund'({ orderId }, { db, provider, log }) {

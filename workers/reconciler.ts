@@ -4,7 +4,7 @@ import type { Db } from '../src/lib/server/db.ts';
 import { ordersInPreparation, ordersToFire, ordersWaitingForDriver } from '../src/lib/server/orders.ts';
 import { onlineRefundsDue, pendingOnlinePayments } from '../src/lib/server/money/order-payments.ts';
 import { holdsToCapture, strayHoldsToRelease } from '../src/lib/server/money/captures.ts';
-import { savedCardJobs } from '../src/lib/server/money/saved-card-holds.ts';
+import { customersToErase, savedCardJobs } from '../src/lib/server/money/saved-card-holds.ts';
 import { unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/notifications.ts';
 import { ordersWithPendingRefunds } from '../src/lib/server/money/refund-settling.ts';
@@ -14,9 +14,37 @@ import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDUL
 import { scheduleMaintenance } from './maintenance.worker.ts';
 
 export type ReconcileReport = Record<
-  'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten' | 'messages' | 'schedules',
+  | 'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten'
+  | 'customersErased' | 'messages' | 'schedules',
   number
 >;
+
+/** A job ensured (ensureJob's answer) counts when it was queued again or retried. */
+const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
+
+/**
+ * Saved cards (orders for later): the hold at its time, a refused hold's deadline and its message,
+ * the card forgotten once the order ended, each derived from the order's columns; and the provider's
+ * customers of erased accounts (their saved cards' name and phone), until the provider deletes them.
+ */
+async function reconcileSavedCards(db: Db, queues: Queues, report: ReconcileReport, now: number) {
+  const cards = await savedCardJobs(db);
+  for (const h of cards.holds) {
+    report.holds += counted(await ensureJob(queues.payments, 'hold', { orderId: h.id }, { jobId: jobId.hold(h.id), delay: Math.max(0, h.dueAt.getTime() - now) }));
+  }
+  for (const d of cards.deadlines) {
+    report.holdDeadlines += counted(
+      await ensureJob(queues.payments, 'hold-deadline', { orderId: d.id }, { jobId: jobId.holdDeadline(d.id), delay: Math.max(0, d.payBy.getTime() - now) + 1000 }),
+    );
+    if (!d.told) report.messages += counted(await ensureJob(queues.notifications, 'send', { orderId: d.id, step: 'hold-failed' }, { jobId: jobId.notify(d.id, 'hold-failed') }));
+  }
+  for (const id of cards.toForget) {
+    report.cardsForgotten += counted(await ensureJob(queues.payments, 'forget-card', { orderId: id }, { jobId: jobId.forgetCard(id) }));
+  }
+  for (const ref of await customersToErase(db)) {
+    report.customersErased += counted(await ensureJob(queues.payments, 'delete-customer', { customerRef: ref }, { jobId: jobId.deleteCustomer(ref) }));
+  }
+}
 
 /** The schedules the workers keep in Redis: the backup's only when they take the backups. */
 const expectedSchedulers = (config: Config): string[] =>
@@ -40,9 +68,8 @@ export async function reconcile(deps: {
   const now = Date.now();
   const report: ReconcileReport = {
     payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, holds: 0, holdDeadlines: 0, cardsForgotten: 0,
-    messages: 0, schedules: 0,
+    customersErased: 0, messages: 0, schedules: 0,
   };
-  const counted = (r: string) => (r === 'added' || r === 'retried' ? 1 : 0);
 
   // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
   // paid before anything below looks at it
@@ -99,21 +126,7 @@ export async function reconcile(deps: {
   for (const h of await strayHoldsToRelease(db)) {
     report.releases += counted(await ensureJob(queues.payments, 'release', h, { jobId: jobId.release(h.intentId) }));
   }
-  // saved cards (orders for later): the hold at its time, a refused hold's deadline and its message,
-  // the card forgotten once the order ended; each derived from the order's columns
-  const cards = await savedCardJobs(db);
-  for (const h of cards.holds) {
-    report.holds += counted(await ensureJob(queues.payments, 'hold', { orderId: h.id }, { jobId: jobId.hold(h.id), delay: Math.max(0, h.dueAt.getTime() - now) }));
-  }
-  for (const d of cards.deadlines) {
-    report.holdDeadlines += counted(
-      await ensureJob(queues.payments, 'hold-deadline', { orderId: d.id }, { jobId: jobId.holdDeadline(d.id), delay: Math.max(0, d.payBy.getTime() - now) + 1000 }),
-    );
-    if (!d.told) report.messages += counted(await ensureJob(queues.notifications, 'send', { orderId: d.id, step: 'hold-failed' }, { jobId: jobId.notify(d.id, 'hold-failed') }));
-  }
-  for (const id of cards.toForget) {
-    report.cardsForgotten += counted(await ensureJob(queues.payments, 'forget-card', { orderId: id }, { jobId: jobId.forgetCard(id) }));
-  }
+  await reconcileSavedCards(db, queues, report, now);
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them
   const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await readCursor(db, REACTOR_CURSOR)))];

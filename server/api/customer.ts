@@ -112,9 +112,13 @@ export function customerRoutes(ctx: ApiContext) {
   });
 
   api.customer.delete('/customer/me', {}, async ({ res, customer }) => {
-    const erased = await eraseCustomer(db, customer.id);
+    const { ordersAnonymised, providerCustomers } = await eraseCustomer(db, customer.id);
+    // the provider's customers of their saved cards: the workers delete them (kept in Postgres: the reconciler queues any not queued here)
+    for (const ref of providerCustomers) {
+      await ctx.enqueueCustomerErasure?.(ref).catch((err) => ctx.log.error({ err }, 'provider customer to delete kept, not queued: the reconciler will queue it'));
+    }
     res.clearCookie(CUSTOMER_COOKIE, { path: '/' });
-    return erased;
+    return { ordersAnonymised };
   });
 
   return api.router;

@@ -74,6 +74,8 @@ export interface ApiDeps {
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
   /** Hands a copy of an order's label or ticket to the workers' printing queue. */
   enqueuePrint?: (job: PrintJob) => Promise<unknown>;
+  /** Hands an erased account's payment-provider customer to the workers to delete. */
+  enqueueCustomerErasure?: (customerRef: string) => Promise<unknown>;
   /** The payment provider's webhook reader: the settings' (paymentWebhookFor) unless given (null: none). */
   paymentWebhook?: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
@@ -108,6 +110,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,
     enqueuePrint: deps.enqueuePrint,
+    enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
     accountQueue: deps.accountQueue,
   };

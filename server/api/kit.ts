@@ -69,6 +69,8 @@ export interface ApiContext {
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
   /** Hands a copy of an order's label or ticket to the workers (absent: no queue here, printing answers 503). */
   enqueuePrint?: (job: PrintJob) => Promise<unknown>;
+  /** Hands an erased account's provider customer to the workers to delete (absent, or Redis away: the reconciler queues it). */
+  enqueueCustomerErasure?: (customerRef: string) => Promise<unknown>;
   /** The payment provider's webhook reader (null when payments are not taken online). */
   paymentWebhook: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */

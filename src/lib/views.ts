@@ -280,7 +280,7 @@ export interface ShopFigures {
    */
   speed: StageFigures | null;
   avgRoadMinutes: number | null;
-  /** Deliveries today that had a promise, and those at the door by it. */
+  /** Orders handed over today (delivered or collected) that had a promise, and those that kept it (isKept: at most 5 minutes past it). */
   promised: number;
   onTime: number;
   driversOnShift: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearingDeg, driverPresence, planTrips, rankDrivers, routeTrip, type DriverState, type ReadyDelivery } from './dispatch-by-distance.ts';
+import { bearingDeg, chooseOffer, driverPresence, planTrips, rankDrivers, routeTrip, type DriverState, type OfferCandidate, type ReadyDelivery } from './dispatch-by-distance.ts';
 
 const SHOP = { lat: 48.8532, lng: 2.3692 }; // Bastille
 const NEAR = { lat: 48.8555, lng: 2.3710 }; // a few hundred metres away
@@ -58,6 +58,38 @@ describe('which driver gets the offer first', () => {
   it('breaks a tie by who has waited longest', () => {
     const ranked = rankDrivers([driver(1, { idleSince: 200 }), driver(2, { idleSince: 100 })], SHOP, { promisedAt: now + 40 * MIN, deliveryMinutes: 10 }, now);
     expect(ranked.map((r) => r.driverId)).toEqual([2, 1]);
+  });
+});
+
+describe("the plan's driver first", () => {
+  // driver 1 is at the shop, driver 2 about 2 km out: dispatch's own ranking prefers driver 1
+  const candidate = (driverId: number, over: Partial<OfferCandidate> = {}): OfferCandidate => ({ ...driver(driverId), present: true, passed: false, ...over });
+  const near = candidate(1, { position: { at: SHOP, sentAt: now } });
+  const far = candidate(2, { position: { at: { lat: 48.8700, lng: 2.3600 }, sentAt: now } });
+  const order = { promisedAt: now + 40 * MIN, deliveryMinutes: 10 };
+  const offer = (cs: OfferCandidate[], planned: number | null) => chooseOffer(cs, planned, SHOP, order, now);
+
+  it('offers the order to the driver the plan chose, even when another is nearer', () => {
+    expect(rankDrivers([near, far], SHOP, order, now)[0].driverId).toBe(1);
+    expect(offer([near, far], 2)).toEqual({ driverId: 2, byPlan: true });
+  });
+
+  it('without a plan for it, by the ranking as before', () => {
+    expect(offer([near, far], null)).toEqual({ driverId: 1, byPlan: false });
+  });
+
+  it("passes over the plan's driver when they cannot take it now: not there, passed on it, off shift, full, or not of the shop tonight", () => {
+    expect(offer([near, { ...far, present: false }], 2)).toEqual({ driverId: 1, byPlan: false });
+    expect(offer([near, { ...far, passed: true }], 2)).toEqual({ driverId: 1, byPlan: false });
+    expect(offer([near, { ...far, onShift: false }], 2)).toEqual({ driverId: 1, byPlan: false });
+    expect(offer([near, { ...far, activeDeliveries: 3 }], 2)).toEqual({ driverId: 1, byPlan: false });
+    expect(offer([near, far], 9)).toEqual({ driverId: 1, byPlan: false });
+  });
+
+  it('once everyone present has passed, asks them all again by the ranking; nobody present, nobody', () => {
+    expect(offer([{ ...near, passed: true }, { ...far, passed: true }], 2)).toEqual({ driverId: 1, byPlan: false });
+    expect(offer([{ ...near, present: false }, { ...far, present: false }], 2)).toBeNull();
+    expect(offer([], null)).toBeNull();
   });
 });
 

@@ -79,6 +79,36 @@ export function rankDrivers(
     .map(({ driverId, score, minutesToShop }) => ({ driverId, score, minutesToShop }));
 }
 
+/** A driver on shift as dispatch sees them for one order: whether their phone is there now, and whether they passed on it this trip. */
+export interface OfferCandidate extends DriverState {
+  /** Phone connected with a fresh position (driverPresence), or nobody can tell (no position store). */
+  present: boolean;
+  /** Asked already for this trip (declined, let the offer expire, or taken off it by a manager). */
+  passed: boolean;
+}
+
+/**
+ * Who is offered a ready delivery: the driver the shop's plan chose for it (the driver the kitchen
+ * reads on its ticket, "pour Karim"), when they can take it now (on shift, present, not passed on it
+ * this trip, with room); otherwise dispatch's own ranking among the present drivers not asked yet,
+ * or among them all again once everyone has passed. Null when nobody present can take it.
+ */
+export function chooseOffer(
+  candidates: readonly OfferCandidate[],
+  plannedDriverId: number | null,
+  shop: LatLng,
+  order: { promisedAt: number; deliveryMinutes: number },
+  nowMs: number,
+  s: ScoreSettings = DEFAULT_SCORE_SETTINGS,
+  eta: EtaSettings = DEFAULT_ETA_SETTINGS,
+): { driverId: number; byPlan: boolean } | null {
+  const present = candidates.filter((c) => c.present);
+  const notAsked = rankDrivers(present.filter((c) => !c.passed), shop, order, nowMs, s, eta);
+  if (plannedDriverId !== null && notAsked.some((r) => r.driverId === plannedDriverId)) return { driverId: plannedDriverId, byPlan: true };
+  const ranked = notAsked.length ? notAsked : rankDrivers(present, shop, order, nowMs, s, eta);
+  return ranked.length ? { driverId: ranked[0].driverId, byPlan: false } : null;
+}
+
 /** Compass bearing from a to b, in degrees (0 = north, 90 = east). */
 export function bearingDeg(a: LatLng, b: LatLng): number {
   const rad = Math.PI / 180;

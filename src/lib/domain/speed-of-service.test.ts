@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, speedOfService, type ServiceLine, type ServiceOrder } from './speed-of-service.ts';
+import { inServiceOrder, quantile, speedOfService, type ServiceLine, type ServiceOrder } from './speed-of-service.ts';
 import type { Station } from './stations.ts';
 
 const oven: Station = { id: 1, name: 'Four', isPass: false, kinds: ['pizza'], categoryIds: [] };
@@ -58,6 +58,27 @@ describe('speed of service', () => {
     expect(s.byProduct.map((p) => [p.name, p.figures.make.count])).toEqual([['Coca', 2], ['Reine', 2]]);
     const reine = s.byProduct.find((p) => p.name === 'Reine')!;
     expect(reine.figures.make.median).toBe(660); // the orders with a Reine: 600 and 720
+  });
+
+  it('orders the hours as the service ran: an evening from 18h past midnight ends with 0h and 1h, not begins with them', () => {
+    const late = [0, 1, 18, 19, 20, 21, 22, 23].map((hour) => order(0, 1, 11, 13, [pizza()], hour));
+    expect(speedOfService(late, targets).byHour.map((h) => h.hour)).toEqual([18, 19, 20, 21, 22, 23, 0, 1]);
+  });
+
+  it('begins the service after its longest quiet stretch, round the clock', () => {
+    expect(inServiceOrder([23, 0, 1, 18, 19, 1, 20])).toEqual([18, 19, 20, 23, 0, 1]);
+    // lunch and dinner: the night is the longest quiet stretch, not the afternoon
+    expect(inServiceOrder([11, 12, 13, 14, 18, 19, 20, 21, 22, 23, 0])).toEqual([11, 12, 13, 14, 18, 19, 20, 21, 22, 23, 0]);
+    // a night shop, 22h to 6h
+    expect(inServiceOrder([2, 3, 4, 5, 6, 22, 23, 0, 1])).toEqual([22, 23, 0, 1, 2, 3, 4, 5, 6]);
+    // two quiet stretches as long: the one through 5h ends the service
+    expect(inServiceOrder([8, 20])).toEqual([8, 20]);
+    expect(inServiceOrder([2, 14])).toEqual([14, 2]);
+    // a day within the clock, every hour, one hour, none
+    expect(inServiceOrder([19, 12, 20])).toEqual([12, 19, 20]);
+    expect(inServiceOrder(Array.from({ length: 24 }, (_, h) => 23 - h))).toEqual(Array.from({ length: 24 }, (_, h) => h));
+    expect(inServiceOrder([21])).toEqual([21]);
+    expect(inServiceOrder([])).toEqual([]);
   });
 
   it('leaves out a time that runs backwards and says nothing for a stage nobody went through', () => {

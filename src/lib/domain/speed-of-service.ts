@@ -105,12 +105,38 @@ export function stageFigures(orders: readonly ServiceOrder[], targets: ServiceTa
 }
 
 /**
+ * The hours of a day's orders (0 to 23, each once) in the order of the service: it begins after the
+ * longest stretch of hours without orders, round the clock, so an evening that runs from 18h past
+ * midnight reads 18h … 23h, 0h, 1h, and lunch then dinner reads 11h … 14h, 18h … 23h. Between two
+ * stretches as long, the one through 5h (the quietest hour of a pizzeria's day) ends the service;
+ * with no quiet hour at all, midnight does.
+ */
+export function inServiceOrder(hours: readonly number[]): number[] {
+  const set = [...new Set(hours.filter((h) => Number.isInteger(h) && h >= 0 && h < 24))].sort((a, b) => a - b);
+  if (set.length < 2) return set;
+  let start = 0;
+  let best = { gap: -1, night: false };
+  set.forEach((h, i) => {
+    const prev = set[(i + set.length - 1) % set.length];
+    const apart = (h - prev + 24) % 24;
+    // hours without orders between the previous hour with orders and this one, and whether 5h is among them
+    const quiet = { gap: apart - 1, night: (5 - prev + 24) % 24 > 0 && (5 - prev + 24) % 24 < apart };
+    if (quiet.gap > best.gap || (quiet.gap === best.gap && quiet.night && !best.night)) {
+      best = quiet;
+      start = i;
+    }
+  });
+  return [...set.slice(start), ...set.slice(0, start)];
+}
+
+/**
  * A shop's speed of service over the orders given (a day's, usually; cancelled ones left out by the
- * caller): the shop as a whole, by hour it reached the kitchen, by station (the make stations, and
- * only the orders with a line there) and by product (the orders with that product).
+ * caller): the shop as a whole, by hour it reached the kitchen (in the order of the service:
+ * inServiceOrder), by station (the make stations, and only the orders with a line there) and by
+ * product (the orders with that product).
  */
 export function speedOfService(orders: readonly ServiceOrder[], targets: ServiceTargets, stations: readonly Station[] = []): SpeedOfService {
-  const hours = [...new Set(orders.map((o) => o.hour))].sort((a, b) => a - b);
+  const hours = inServiceOrder(orders.map((o) => o.hour));
   const products = new Map<number, string>();
   for (const o of orders) for (const l of o.lines) if (!products.has(l.productId)) products.set(l.productId, l.name);
   return {

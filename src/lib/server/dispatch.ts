@@ -1,10 +1,11 @@
-// Dispatch by distance: a ready delivery is offered to the best driver of its shop (nearest to the
-// shop, least loaded, sooner when the order is tight against its promise), with the orders that
-// ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
+// Dispatch by distance: a ready delivery is offered first to the driver the shop's plan chose for
+// it (the one its kitchen ticket names), when they are there to take it, else to the best driver of
+// its shop (nearest to the shop, least loaded, sooner when the order is tight against its promise),
+// with the orders that ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
 // reassigns or takes a delivery off a driver by hand, and head office lends a driver to a
 // neighbouring shop for the evening. The rules live in src/lib/domain/dispatch-by-distance.ts.
 import type { AssignRequest, OfferAnswerRequest } from '../order-requests.ts';
-import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, driverPresence, planTrips, rankDrivers, type DriverState } from '../domain/dispatch-by-distance.ts';
+import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, chooseOffer, driverPresence, planTrips, type OfferCandidate } from '../domain/dispatch-by-distance.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
 import type { OrderView } from '../views.ts';
@@ -12,6 +13,7 @@ import { transaction, type Db, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrder, lockOrder, recordEvent, recordRelease, type StaffActor } from './orders.ts';
 import type { PositionStore } from './positions.ts';
+import { firesOf, readEvening } from './kitchen/plan.ts';
 import { can, may } from '../domain/permissions.ts';
 import { WITH_DRIVER_STATUSES, sqlList } from '../domain/order-states.ts';
 
@@ -33,7 +35,7 @@ export interface DispatchSettings {
 export type DispatchResult =
   | { state: 'not_needed' }
   | { state: 'offer_pending'; driverId: number }
-  | { state: 'offered' | 'assigned'; driverId: number; orderIds: string[]; order: OrderView }
+  | { state: 'offered' | 'assigned'; driverId: number; orderIds: string[]; order: OrderView; byPlan: boolean }
   | { state: 'no_driver' };
 
 const SYSTEM = { kind: 'system', name: 'dispatch' } as const;
@@ -55,21 +57,42 @@ interface Candidate {
  * What dispatch reads before its transaction: the order's shop and drivers on shift, the shop's
  * drivers with a fresh position, nearest the shop first (its GEO index in Redis: a position a
  * second old is as good), and whose phone is connected (the hubs vouch for each socket in Redis;
- * Redis away: nobody is known present). Null when the order is gone.
+ * Redis away: nobody is known present); and, when an offer is to be made and there is a choice,
+ * the driver the shop's plan gives the order to. Null when the order is gone.
  */
 async function readBeforeDispatch(dbp: Db, positions: PositionStore | null, orderId: string, s: DispatchSettings) {
-  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number; on_shift: number[] }>(
+  const { rows: head } = await dbp.query<{ pizzeria_id: number; lat: number; lng: number; on_shift: number[]; to_offer: boolean }>(
     `SELECT o.pizzeria_id, p.lat, p.lng,
-       ARRAY(SELECT u.id FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = o.pizzeria_id) AS on_shift
+       ARRAY(SELECT u.id FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND ${WORKS_FOR} = o.pizzeria_id) AS on_shift,
+       (o.status = 'ready' AND o.fulfilment = 'delivery' AND o.driver_id IS NULL AND NOT o.awaiting_decision
+         AND (o.offer_driver_id IS NULL OR o.offer_expires_at <= now())) AS to_offer
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     [orderId],
   );
   if (!head[0]) return null;
   const now = Date.now();
   const freshMs = s.positionFreshMs ?? POSITION_STALE_MS;
-  const where = positions ? await positions.near(head[0].pizzeria_id, head[0], NEAR_ENOUGH_M, now, freshMs).catch(() => []) : [];
-  const connected = positions && s.presentOnly ? await positions.connected(head[0].on_shift, now).catch(() => new Set<number>()) : null;
-  return { shopId: head[0].pizzeria_id, shop: { lat: head[0].lat, lng: head[0].lng }, now, freshMs, byId: new Map(where.map((p) => [p.driverId, p])), connected };
+  const shopId = head[0].pizzeria_id;
+  const [where, connected, planned] = await Promise.all([
+    positions ? positions.near(shopId, head[0], NEAR_ENOUGH_M, now, freshMs).catch(() => []) : [],
+    positions && s.presentOnly ? positions.connected(head[0].on_shift, now).catch(() => new Set<number>()) : null,
+    head[0].to_offer && head[0].on_shift.length > 1 ? plannedDriverOf(dbp, positions, shopId, orderId, s, now) : null,
+  ]);
+  return { shopId, shop: { lat: head[0].lat, lng: head[0].lng }, now, freshMs, byId: new Map(where.map((p) => [p.driverId, p])), connected, planned };
+}
+
+/**
+ * The driver the shop's plan gives the order to now: the plan the kitchen's tickets and the
+ * managers' map show (src/lib/server/kitchen/plan.ts), read from the same evening. Null when it
+ * names nobody, or cannot be read (dispatch then ranks the drivers alone).
+ */
+async function plannedDriverOf(dbp: Db, positions: PositionStore | null, shopId: number, orderId: string, s: DispatchSettings, now: number) {
+  try {
+    const evening = await readEvening(dbp, shopId, positions, { mode: s.mode, eta: s.eta }, now);
+    return firesOf(evening, now).find((f) => f.orderId === orderId)?.driverId ?? null;
+  } catch {
+    return null;
+  }
 }
 type Seen = NonNullable<Awaited<ReturnType<typeof readBeforeDispatch>>>;
 
@@ -87,12 +110,13 @@ async function candidatesOf(tx: Tx, o: Record<string, any>): Promise<Candidate[]
   return rows;
 }
 
-/** The best driver present for the order: those not asked yet this trip, or everyone again once all have passed. */
+/**
+ * Who is offered the order (chooseOffer): the plan's driver when they can take it now, else the best
+ * driver present not asked yet this trip, or everyone again once all have passed.
+ */
 function bestDriver(drivers: Candidate[], seen: Seen, job: { promisedAt: number; deliveryMinutes: number }, s: DispatchSettings) {
   const { byId, connected, now } = seen;
-  const offerable = (d: Candidate) =>
-    !connected || driverPresence({ connected: connected.has(d.id), positionSentAt: byId.get(d.id)?.sentAt ?? null }, now, seen.freshMs) === 'present';
-  const state = (d: Candidate): DriverState => {
+  const candidate = (d: Candidate): OfferCandidate => {
     const p = byId.get(d.id);
     return {
       driverId: d.id,
@@ -101,12 +125,11 @@ function bestDriver(drivers: Candidate[], seen: Seen, job: { promisedAt: number;
       idleSince: Number(d.idle_since),
       mode: s.mode,
       position: p ? { at: p.at, sentAt: p.sentAt } : null,
+      present: !connected || driverPresence({ connected: connected.has(d.id), positionSentAt: p?.sentAt ?? null }, now, seen.freshMs) === 'present',
+      passed: d.passed,
     };
   };
-  const present = drivers.filter(offerable);
-  let ranked = rankDrivers(present.filter((d) => !d.passed).map(state), seen.shop, job, now, undefined, s.eta);
-  if (!ranked.length) ranked = rankDrivers(present.map(state), seen.shop, job, now, undefined, s.eta);
-  return ranked[0];
+  return chooseOffer(drivers.map(candidate), seen.planned, seen.shop, job, now, undefined, s.eta);
 }
 
 /** Offers the orders of a trip to the driver (or gives them, when offers are not waited for); the first order's view. */
@@ -174,7 +197,7 @@ export async function dispatchOrder(
     const riders = to ? await companions(tx, o, seen.shop, to, promisedAt, seen.now, Math.min(MAX_ACTIVE_DELIVERIES - load, s.maxPerTrip) - 1, s) : [];
     const orderIds = [orderId, ...riders];
     const order = await offerTrip(tx, orderIds, best.driverId, s);
-    return { state: s.offerTimeoutMs === 0 ? 'assigned' : 'offered', driverId: best.driverId, orderIds, order };
+    return { state: s.offerTimeoutMs === 0 ? 'assigned' : 'offered', driverId: best.driverId, orderIds, order, byPlan: best.byPlan };
   });
 }
 

@@ -37,6 +37,8 @@ export interface JobMap {
     'hold-deadline': { orderId: string };
     /** Forget (detach) the card saved for an order that has ended. */
     'forget-card': { orderId: string };
+    /** Delete at the provider a customer made for a saved card, its account erased (provider_customer_erasures). */
+    'delete-customer': { customerRef: string };
     /**
      * A provider's webhook event, kept in payment_events by the server (signature checked), acted on
      * once. Jobs queued by an earlier version carry the provider's event itself (read by its provider's noticeOf).
@@ -167,6 +169,7 @@ export const jobId = {
   hold: (orderId: string) => `hold-${orderId}`,
   holdDeadline: (orderId: string) => `hold-deadline-${orderId}`,
   forgetCard: (orderId: string) => `forget-card-${orderId}`,
+  deleteCustomer: (customerRef: string) => `delete-customer-${customerRef.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   release: (intentId: string) => `release-${intentId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,

@@ -3,8 +3,10 @@
 // when it was its driver's only door between leaving and delivering (a trip of three would teach
 // the road the stops of the others).
 import { etaAt, learnRoad, type LearnedRoad } from '../domain/road-speed.ts';
+import { kitchenAt } from '../domain/kitchen-pace.ts';
 import type { Queryable } from './db.ts';
 import type { Road } from './drivers.ts';
+import { forgetKitchens, learnedKitchenOf } from './kitchen-pace.ts';
 
 export const ROAD_REFRESH_MS = 10 * 60_000;
 const cache = new Map<number, { at: number; learned: Promise<LearnedRoad | null> }>();
@@ -55,13 +57,19 @@ export function learnedRoadOf(q: Queryable, shop: number, roadFactor: number, no
   return held.learned;
 }
 
-/** The road of a shop at this hour: the speed its drivers make now, the settings' rule without history. */
+/**
+ * The road of a shop at this hour, and its kitchen: the speed its drivers make now and the pace its
+ * kitchen keeps (src/lib/server/kitchen-pace.ts), each the settings' rule without history. The
+ * promise, the shop's plan and the tracking page all take their minutes from here.
+ */
 export async function roadAt(q: Queryable, shop: number, base: Road, now = Date.now()): Promise<Road> {
-  const learned = await learnedRoadOf(q, shop, base.eta.roadFactor, now);
-  return { mode: base.mode, eta: etaAt(base.eta, base.mode, learned, parisHour(now)) };
+  const [learned, kitchen] = await Promise.all([learnedRoadOf(q, shop, base.eta.roadFactor, now), learnedKitchenOf(q, shop, base.eta, now)]);
+  const hour = parisHour(now);
+  return { mode: base.mode, eta: kitchenAt(etaAt(base.eta, base.mode, learned, hour), kitchen, hour) };
 }
 
-/** Forgets what was learned (a test that wrote a history, a restore). */
+/** Forgets what was learned of the roads and the kitchens (a test that wrote a history, a restore). */
 export function forgetRoads() {
   cache.clear();
+  forgetKitchens();
 }

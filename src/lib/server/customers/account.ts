@@ -171,11 +171,14 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
  * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
  * delivery photo or trail, in the orders, their events, their messages and their promo codes'
  * uses (which keep only keyed hashes of the account's contacts: a once-per-customer code stays used
- * by them). Refused while one of their orders is still on its way (it would lose its driver's directions).
+ * by them). The payment provider's customers made for cards saved on their orders (a name and a
+ * phone at Stripe) are written down to delete (`providerCustomers`), which the workers do, retried
+ * until the provider answers (provider_customer_erasures, db/migrations/0064). Refused while one of
+ * their orders is still on its way (it would lose its driver's directions).
  * An account that joined another (join.ts) is one account: erasing it erases both contacts' codes and
  * the orders of both, whichever contact signed in to place them.
  */
-export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number }> {
+export async function eraseCustomer(db: Db, customerId: string): Promise<{ ordersAnonymised: number; providerCustomers: string[] }> {
   return transaction(db, async (tx) => {
     const { rows: who } = await tx.query<{ email: string | null; phone: string | null }>('SELECT email, phone FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
     if (!who[0]) throw notFound('customer');
@@ -186,9 +189,17 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
     if (open[0]) throw conflict('order_in_progress', 'an order of yours is still on its way: your data can be erased once it is delivered or cancelled');
     const { rows: orders } = await tx.query<{ id: string }>('SELECT order_id AS id FROM customer_orders WHERE customer_id = $1', [customerId]);
     const ids = orders.map((o) => o.id);
+    let providerCustomers: string[] = [];
     if (ids.length) {
+      const { rows: made } = await tx.query<{ ref: string }>(
+        `INSERT INTO provider_customer_erasures (customer_ref)
+         SELECT DISTINCT card_customer_id FROM orders WHERE id = ANY($1) AND card_customer_id IS NOT NULL
+         ON CONFLICT (customer_ref) DO NOTHING RETURNING customer_ref AS ref`,
+        [ids],
+      );
+      providerCustomers = made.map((r) => r.ref);
       await tx.query(
-        `UPDATE orders SET customer_name = '-', customer_phone = '', customer_email = NULL, phone_key = NULL, email_key = NULL,
+        `UPDATE orders SET customer_name = '-', customer_phone = '', customer_email = NULL, phone_key = NULL, email_key = NULL, card_customer_id = NULL,
            client_address = NULL, address_street = CASE WHEN address_street IS NULL THEN NULL ELSE '' END,
            address_lat = NULL, address_lng = NULL, door_code = NULL, floor = NULL, delivery_instructions = NULL, version = version + 1
          WHERE id = ANY($1)`,
@@ -216,7 +227,7 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
     }
     await tx.query('DELETE FROM customer_codes WHERE destination = ANY($1)', [[who[0].email, who[0].phone].filter(Boolean)]);
     await tx.query('DELETE FROM customers WHERE id = $1', [customerId]);
-    return { ordersAnonymised: ids.length };
+    return { ordersAnonymised: ids.length, providerCustomers };
   });
 }
 

@@ -1,11 +1,13 @@
-// How a shop kept its promises on a day (src/lib/domain/promise-figures.ts), and the road its
-// drivers really drove hour by hour (src/lib/server/road-model.ts) beside the rule's speed: the
-// speed-of-service page shows both to the shop's managers and head office.
+// How a shop kept its promises on a day (src/lib/domain/promise-figures.ts), the road its drivers
+// really drove hour by hour (src/lib/server/road-model.ts) beside the rule's speed, and the pace its
+// kitchen keeps (src/lib/server/kitchen-pace.ts): the speed-of-service page shows them to the shop's
+// managers and head office.
 import { promiseFigures, type PromiseFigures } from '../../domain/promise-figures.ts';
 import type { EtaSettings, TravelMode } from '../../domain/eta.ts';
 import type { Queryable } from '../db.ts';
 import type { StaffActor } from '../orders/actors.ts';
 import { learnedRoadOf } from '../road-model.ts';
+import { learnedKitchenOf } from '../kitchen-pace.ts';
 import { checkTakingsReader, todayInParis } from '../money/takings.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 
@@ -22,12 +24,18 @@ export interface DayPromises {
     /** Minutes either side of a promise the storefront and the tracking page say. */
     spreadMinutes: number | null;
   };
+  kitchen: {
+    /** The kitchen's minutes over the rule's (null: too few orders, the rule then). */
+    pace: number | null;
+    /** Orders it was learned from (the last 28 days, started to ready). */
+    samples: number;
+  };
 }
 
 export async function promisesOfDay(q: Queryable, actor: StaffActor, pizzeriaId: number, road: { mode: TravelMode; eta: EtaSettings }, date?: string): Promise<DayPromises> {
   checkTakingsReader(actor, pizzeriaId);
   const day = date ?? (await todayInParis(q));
-  const [{ rows }, learned] = await Promise.all([
+  const [{ rows }, learned, kitchen] = await Promise.all([
     q.query<{ hour: number; error: number }>({
       name: 'day-promises',
       text: `SELECT extract(hour FROM o.promised_at AT TIME ZONE 'Europe/Paris')::int AS hour,
@@ -37,10 +45,12 @@ export async function promisesOfDay(q: Queryable, actor: StaffActor, pizzeriaId:
       values: [pizzeriaId, day],
     }),
     learnedRoadOf(q, pizzeriaId, road.eta.roadFactor),
+    learnedKitchenOf(q, pizzeriaId, road.eta),
   ]);
   return {
     date: day,
     figures: promiseFigures(rows.map((r) => ({ hour: r.hour, errorMinutes: Number(r.error) }))),
     road: { byHour: learned?.byHour ?? Array(24).fill(null), ruleKmh: road.eta.speedKmh[road.mode], samples: learned?.samples ?? 0, spreadMinutes: learned?.spreadMinutes ?? null },
+    kitchen: { pace: kitchen?.overall ?? null, samples: kitchen?.samples ?? 0 },
   };
 }

@@ -180,6 +180,8 @@ export class DemoPaymentProvider implements PaymentProvider {
   /** The holds placed on saved cards, and the cards forgotten, by idempotency key. */
   readonly holds = new Map<string, HoldResult & { orderId: string }>();
   readonly forgotten = new Map<string, { orderId: string; paymentMethod: string }>();
+  /** The customers of saved cards deleted (their accounts erased). */
+  readonly deletedCustomers = new Set<string>();
 
   constructor(private readonly keep: PaymentKeeper) {}
 
@@ -208,6 +210,12 @@ export class DemoPaymentProvider implements PaymentProvider {
 
   async forgetCard(r: { orderId: string; paymentMethod: string; idempotencyKey: string }): Promise<void> {
     this.forgotten.set(r.idempotencyKey, { orderId: r.orderId, paymentMethod: r.paymentMethod });
+  }
+
+  async deleteCustomer(customerRef: string): Promise<'deleted' | 'gone'> {
+    if (this.deletedCustomers.has(customerRef)) return 'gone';
+    this.deletedCustomers.add(customerRef);
+    return 'deleted';
   }
 
   /** The demo keeps no setups: what the page saved came through the webhook, and nothing else was. */

@@ -92,6 +92,12 @@ export interface PaymentProvider {
   placeHold?(request: HoldRequest): Promise<HoldResult>;
   /** Forgets a saved card (detached from its customer): the order it was saved for has ended. */
   forgetCard?(request: { orderId: string; paymentMethod: string; idempotencyKey: string }): Promise<void>;
+  /**
+   * Deletes a customer made for a saved card (its account erased), with what the provider kept of
+   * them: 'gone' when the provider no longer knows it (deleted already: an earlier run whose answer
+   * was lost). Any other failure is thrown, for the job to try again.
+   */
+  deleteCustomer?(customerRef: string): Promise<'deleted' | 'gone'>;
   /** The card's setup as the provider sees it now (asked before an order waiting for it expires). */
   retrieveSetup?(setupId: string): Promise<ProviderSetup>;
   /** Whether a failed call is the provider's refusal (a card error, an invalid request), which a retry will not change. */

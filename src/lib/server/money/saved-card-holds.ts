@@ -1,6 +1,7 @@
 // Cards saved at checkout for an order wanted later, held by the workers the day before: when the
 // hold is due, what the provider answered (a hold, or the bank's refusal the customer pays past on
-// the payment page), and the card forgotten once the order ends.
+// the payment page), the card forgotten once the order ends, and the provider's customer it was saved
+// on deleted once its account is erased.
 import { payAgainBy } from '../../domain/card-holds.ts';
 import type { OrderView } from '../../views.ts';
 import { transaction, type Db } from '../db.ts';
@@ -125,4 +126,25 @@ export async function cardToForget(q: Db, orderId: string): Promise<{ paymentMet
 
 export async function recordCardForgotten(q: Db, orderId: string): Promise<void> {
   await q.query('UPDATE orders SET card_forgotten_at = now(), version = version + 1 WHERE id = $1 AND card_forgotten_at IS NULL', [orderId]);
+}
+
+/**
+ * The provider's customers of erased accounts not deleted yet (written by the erasure,
+ * src/lib/server/customers/account.ts): the reconciler queues their job again, the oldest first.
+ */
+export async function customersToErase(q: Db): Promise<string[]> {
+  const { rows } = await q.query<{ customer_ref: string }>(
+    'SELECT customer_ref FROM provider_customer_erasures WHERE deleted_at IS NULL ORDER BY asked_at LIMIT 1000',
+  );
+  return rows.map((r) => r.customer_ref);
+}
+
+/** Whether an erased account's provider customer is still to delete (a job run again after it was: nothing to do). */
+export async function customerErasurePending(q: Db, customerRef: string): Promise<boolean> {
+  const { rowCount } = await q.query('SELECT 1 FROM provider_customer_erasures WHERE customer_ref = $1 AND deleted_at IS NULL', [customerRef]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function recordCustomerErased(q: Db, customerRef: string): Promise<void> {
+  await q.query('UPDATE provider_customer_erasures SET deleted_at = now() WHERE customer_ref = $1 AND deleted_at IS NULL', [customerRef]);
 }

@@ -219,6 +219,17 @@ export class StripePaymentProvider implements PaymentProvider {
     await this.stripe.paymentMethods.detach(r.paymentMethod, {}, { idempotencyKey: r.idempotencyKey });
   }
 
+  async deleteCustomer(customerRef: string): Promise<'deleted' | 'gone'> {
+    try {
+      // a DELETE takes no idempotency key at Stripe: deleting twice answers "no such customer"
+      await this.stripe.customers.del(customerRef);
+      return 'deleted';
+    } catch (err) {
+      if ((err as { code?: string })?.code === 'resource_missing') return 'gone';
+      throw err;
+    }
+  }
+
   async retrieveSetup(setupId: string): Promise<ProviderSetup> {
     const s = await this.stripe.setupIntents.retrieve(setupId);
     const orderId = s.metadata?.order_id;
