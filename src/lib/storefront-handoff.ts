@@ -24,9 +24,8 @@ export interface CarriedBasket {
   to: number;
   /** The shop it comes from, named to the customer. */
   from: string;
+  /** With what each cost there, to say so when the neighbour prices them otherwise. */
   lines: CallerLine[];
-  /** What it cost there, to say so when the neighbour's total differs. */
-  totalCents: number;
   fulfilment: Fulfilment;
   name: string;
   phone: string;

@@ -94,6 +94,8 @@ describe('a customer account on a phone', () => {
     expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
     expect(await page.inputValue('input[name=doorCode]')).toBe('7A21');
     await expect.poll(() => text(page.getByTestId('promise')), { timeout: 15_000 }).toMatch(/^Chez vous dans environ \d+ min$/);
+    // said at the top of the review too
+    expect(await text(review.getByTestId('review-promise'))).toBe(await text(page.getByTestId('promise')));
     const when = page.getByTestId('when');
     expect(await when.getByRole('radio', { name: 'Dès que possible' }).getAttribute('aria-checked')).toBe('true');
     expect(await page.getByTestId('promo-field').count()).toBe(1);

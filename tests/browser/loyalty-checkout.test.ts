@@ -77,7 +77,7 @@ describe('loyalty points at the storefront', () => {
     expect(await text(offers.locator('label').nth(0))).toBe('Mes 60 points : −12,50 € le plus avantageux');
     expect(await text(offers.locator('label').nth(1))).toBe(`Le code ${tenPercent} : −2,70 €`);
     expect(await page.getByTestId('offer-points').isChecked()).toBe(true);
-    expect(await text(page.getByTestId('promo-applied'))).toContain(`Code ${tenPercent} valable (−2,70 €), non utilisé`);
+    expect(await text(page.getByTestId('promo-applied'))).toBe(`Code ${tenPercent} valable (−2,70 €), mis de côté pour vos points. Retirer`);
     expect(await text(page.getByTestId('basket-discount'))).toBe('Points fidélité (60 points)−12,50 €');
     await offers.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/loyalty-1a-points-better-phone.png` });

@@ -125,6 +125,8 @@ describe('the storefront asks where first', () => {
     const carried = page.getByTestId('carried');
     await carried.waitFor();
     expect(await text(carried.locator('h3'))).toBe(`Votre panier de OC Pizza ${paused.slug} passe chez OC Pizza ${neighbour.slug}`);
+    // the chain's prices are the same everywhere: nothing said of them
+    expect(await carried.getByText('Aux prix de').count()).toBe(0);
     expect(await text(page.getByTestId('carried-missing'))).toBe(`OC Pizza ${neighbour.slug} ne peut pas le faire ce soir, donc retiré : 1 × Tiramisu.`);
     expect(await page.locator('[data-line]').evaluateAll((els) => els.map((e) => e.getAttribute('data-line')))).toEqual(['margherita']);
     expect(await page.inputValue('input[name=street]')).toBe('2 place Bellecour');
