@@ -60,6 +60,13 @@ describe('a customer account on a phone', () => {
     for (const secret of ['7A21', 'Camille', addressFor(shop.id).street, email]) expect(offered).not.toContain(secret);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/account-1b-phone-confirm.png`, fullPage: true });
+    // not theirs until confirmed: "the same again" of it opens no review (nothing of it shown)
+    await page.goto(`${app.base}/?again=${past.id}`);
+    await page.locator('.where-first').waitFor();
+    expect(await page.getByTestId('reorder-review').count()).toBe(0);
+    expect(await page.content()).not.toContain('7A21');
+    await page.goto(`${app.base}/me`);
+    await claim.waitFor();
     await claim.getByLabel('N° de commande').fill(String(past.number));
     await claim.getByRole('button', { name: "C'est la mienne" }).click();
     // confirmed: in their orders, with what it held
