@@ -190,6 +190,22 @@ describe('the promise and the PIN', () => {
     expect(JSON.stringify(seen)).not.toContain(`"${firstView.deliveryPin}"`);
   });
 
+  it('tells the storefront what a pickup would be promised, as placing it promises, and refuses nonsense', async () => {
+    const shop = await createShop(stack.pool, 'pickup-promise');
+    const said = await new Client(stack.base).get(`/api/pizzerias/${shop.id}/promise?pizzas=2`);
+    expect(said.status).toBe(200);
+    expect(said.body.range.from).toBeLessThan(said.body.minutes);
+    expect(said.body.range.to).toBeGreaterThan(said.body.minutes);
+    const placed = await new Client(stack.base).post('/api/orders', { ...body(shop.id, {}), fulfilment: 'pickup', address: undefined, items: [{ productId: margherita, quantity: 2 }] });
+    expect(placed.status).toBe(201);
+    const view = (await new Client(stack.base).get(`/api/track/${placed.body.trackingToken}`)).body;
+    expect(Math.round((new Date(view.promisedAt).getTime() - new Date(view.timestamps.created).getTime()) / 60_000)).toBe(said.body.minutes);
+    for (const q of ['pizzas=abc', 'pizzas=0', 'pizzas=99', 'x=1']) {
+      expect((await new Client(stack.base).get(`/api/pizzerias/${shop.id}/promise?${q}`)).status, q).toBe(422);
+    }
+    expect((await new Client(stack.base).get('/api/pizzerias/999999/promise')).status).toBe(404);
+  });
+
   it("the storefront's promise follows the kitchen's queue as a customer changes and cancels: only pizzas count", async () => {
     const shop = await createShop(stack.pool, 'queue');
     const promise = async () => {

@@ -25,6 +25,8 @@ export const STREETS: Record<string, Place> = {
   '20 quai de Valmy': street(48.87, 2.364, '20 Quai de Valmy 75010 Paris'),
   '12 rue de la République': street(43.2984, 5.3742, '12 Rue de la République 13001 Marseille'),
   '1 avenue de Paris': street(48.8049, 2.1204, '1 Avenue de Paris 78000 Versailles'),
+  // where no shop of the demo chain delivers: a test's own shops are moved there (tests/browser/where-first.test.ts)
+  '2 place Bellecour': { lat: 45.7578, lng: 4.832, label: '2 Place Bellecour 69002 Lyon', score: 0.95, postcode: '69002', city: 'Lyon' },
   'rue vague': { lat: 48.85, lng: 2.35, label: 'Paris', score: 0.3, postcode: '75001', city: 'Paris' },
 };
 

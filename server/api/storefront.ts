@@ -1,12 +1,12 @@
 // What the storefront reads before an order: the shops, a shop's menu, the menu's sections, and
 // which shops deliver to an address.
-import { slotsSchema, whereSchema } from '../../src/lib/order-requests.ts';
+import { pickupPromiseSchema, slotsSchema, whereSchema } from '../../src/lib/order-requests.ts';
 import { KIND_MINUTES } from '../../src/lib/domain/slots.ts';
 import { openSlots } from '../../src/lib/server/orders.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
 import { notFound } from '../../src/lib/server/errors.ts';
 import { geocodeForStorefront } from '../../src/lib/server/places.ts';
-import { shopsForSpot } from '../../src/lib/server/shops-for-spot.ts';
+import { pickupPromise, shopsForSpot } from '../../src/lib/server/shops-for-spot.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 
 export function storefrontRoutes(ctx: ApiContext) {
@@ -26,6 +26,12 @@ export function storefrontRoutes(ctx: ApiContext) {
     if (!shop) throw notFound('pizzeria');
     const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
     return openSlots(db, shop, { fulfilment: q.fulfilment, pizzas: q.pizzas, minutes: q.pizzas * perPizza }, config.eta, Date.now(), config.DELIVERY_MODE);
+  });
+  // what the shop would promise an order collected there now (a delivery's promise comes with /delivery/where)
+  api.anyone.get('/pizzerias/:id/promise', { query: pickupPromiseSchema }, async ({ req, query: q }) => {
+    const shop = await getPizzeria(db, numericId(req));
+    if (!shop) throw notFound('pizzeria');
+    return pickupPromise(db, shop, { pizzas: q.pizzas, eta: config.eta });
   });
   // the menu's sections, in the storefront's order (its tabs)
   api.anyone.get('/categories', {}, ({ req }) => listCategories(db, visitorLocale(req)));

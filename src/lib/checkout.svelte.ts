@@ -1,4 +1,4 @@
-import { onDestroy } from 'svelte';
+import { onDestroy, untrack } from 'svelte';
 import { api } from './api-client.ts';
 import { getI18n } from './i18n/context.ts';
 import { LiveConnection } from './realtime/live.svelte.ts';
@@ -6,7 +6,7 @@ import { StaffTaps } from './staff-actions.svelte.ts';
 import type { PlaceOrderBody, PlacedOrder } from './staff-actions.ts';
 import type { AppliedPromo } from './components/PromoField.svelte';
 import { deliveryFee, MAX_QUANTITY_PER_PRODUCT } from './domain/pricing.ts';
-import { judgeReward, type LoyaltyScheme } from './domain/loyalty.ts';
+import { betterDiscount, judgeReward, type LoyaltyScheme } from './domain/loyalty.ts';
 import type { Fulfilment } from './domain/order-states.ts';
 import type { MenuCategory, MenuProduct, Pizzeria } from './server/catalogue.ts';
 import {
@@ -87,13 +87,18 @@ export class Checkout {
   fee = $derived(this.orderable.length ? deliveryFee(this.subtotal, this.fulfilment) : 0);
   pizzas = $derived(pizzasIn(this.orderable));
   itemCount = $derived(this.orderable.reduce((s, l) => s + l.line.quantity, 0));
-  /** The loyalty reward: a pizza of the basket free, judged as the server judges it (one offer an order). */
+  /** The loyalty reward: a pizza of the basket free, judged as the server judges it, whatever code is applied (one offer an order: the customer chooses). */
   reward = $derived.by(() => {
     const lines = this.orderable.map((l) => ({ category: l.product!.category, unitPriceCents: l.unitCents, quantity: l.line.quantity, vatRate: 0 }));
-    return this.loyalty ? judgeReward(this.loyalty.scheme, this.loyalty.balance, lines, Boolean(this.promo)) : null;
+    return this.loyalty ? judgeReward(this.loyalty.scheme, this.loyalty.balance, lines) : null;
   });
+  /** The points are spent on this order (then a code the server accepted is set aside, not sent). */
   spending = $derived(this.useLoyalty && this.reward?.ok === true);
-  discount = $derived(this.promo && this.orderable.length ? this.promo.discountCents : this.spending && this.reward?.ok ? this.reward.discountCents : 0);
+  /** A code accepted and the points both apply: what each takes off, and the better (domain/loyalty.ts). */
+  offers = $derived(this.orderable.length ? betterDiscount(this.promo?.discountCents ?? null, this.reward) : null);
+  discount = $derived(
+    this.spending && this.reward?.ok ? this.reward.discountCents : this.promo && this.orderable.length ? this.promo.discountCents : 0,
+  );
   /** An order the counter placed while the network was down, waiting to go. */
   waiting = $derived.by(() => Object.values(this.taps?.entries ?? {}).some((e) => e.action.kind === 'place' && e.state === 'waiting'));
 
@@ -119,6 +124,16 @@ export class Checkout {
     });
     onDestroy(() => this.live.close());
     this.taps = opts.staff ? new StaffTaps(this.live) : null;
+    // a code newly accepted while the points could pay too: the better of the two is chosen for the
+    // customer (they may take the other); a code taken off leaves the points as they were
+    let judged: string | null = null;
+    $effect(() => {
+      const code = this.promo?.code ?? null;
+      if (code === judged) return;
+      judged = code;
+      const offers = untrack(() => this.offers);
+      if (code && offers) this.useLoyalty = offers.better === 'points';
+    });
   }
 
   private async readMenu(to: number) {
@@ -216,7 +231,7 @@ export class Checkout {
       payment: this.payment,
       slot: this.later ? this.slot : null,
       lang: this.i18n.locale,
-      promoCode: this.promo?.code ?? null,
+      promoCode: this.spending ? null : (this.promo?.code ?? null),
       useLoyalty: this.spending,
     });
   }

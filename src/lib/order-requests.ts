@@ -85,6 +85,11 @@ export const slotsSchema = z.strictObject({
   pizzas: z.string().regex(/^\d{1,2}$/, 'a number of pizzas').transform(Number).pipe(z.number().int().min(0).max(50)).default(1),
 });
 
+/** "What would you promise an order collected there now?" (query string): of so many pizzas. */
+export const pickupPromiseSchema = z.strictObject({
+  pizzas: z.string().regex(/^\d{1,2}$/, 'a number of pizzas').transform(Number).pipe(z.number().int().min(1).max(50)).default(1),
+});
+
 export const statusSchema = z.strictObject({
   to: z.enum(ORDER_STATUSES),
   version: z.number().int().positive().optional(),

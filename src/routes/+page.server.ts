@@ -2,12 +2,21 @@ import { getOrderingMenu, listPizzerias } from '$lib/server/catalogue.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { checkoutPrefill } from '$lib/server/customers/account.ts';
+import { reorderDraft } from '$lib/server/customers/reorder.ts';
 import type { PageServerLoad } from './$types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const load: PageServerLoad = async ({ url, locals }) => {
   const pizzerias = await listPizzerias(db());
-  const shop = pizzerias.find((p) => p.slug === url.searchParams.get('shop')) ?? null;
+  // "the same again" (?again=<order>): a signed-in customer's earlier order, back in its shop's checkout for review
+  const wanted = url.searchParams.get('again') ?? '';
+  const again = locals.customer && UUID.test(wanted) ? await reorderDraft(db(), locals.customer.id, wanted) : null;
+  const shop = (again ? pizzerias.find((p) => p.id === again.pizzeriaId) : pizzerias.find((p) => p.slug === url.searchParams.get('shop'))) ?? null;
   // a signed-in customer's checkout is filled in from their account
   const known = locals.customer ? await checkoutPrefill(db(), locals.customer) : null;
-  return { pizzerias, shop, known, onlinePayment: config().paymentMode !== 'off', ...(shop ? await getOrderingMenu(db(), shop.id, locals.locale) : { menu: [], categories: [], revision: 0 }) };
+  return {
+    pizzerias, shop, known, again, onlinePayment: config().paymentMode !== 'off',
+    ...(shop ? await getOrderingMenu(db(), shop.id, locals.locale) : { menu: [], categories: [], revision: 0 }),
+  };
 };

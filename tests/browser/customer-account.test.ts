@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { PHONE, SHOTS, useApp } from './harness.ts';
+import { PHONE, SHOTS, live, useApp } from './harness.ts';
 import { Client, addressFor, move, payOnDemoPage, placeThroughApi, seededProduct, waitUntil } from '../helpers.ts';
 import { startTestSmsGateway, startTestSmtp, type TestSmsGateway, type TestSmtp } from '../services.ts';
 
 // A regular on a phone, in the built app and Chromium: signs in with the code emailed to them (no
 // password), finds the order they placed as a guest and confirms it with its number (a guest order
-// joins an account only then), taps "order again" with the tiramisu sold out since (said before
-// anything is paid, the rest ordered), pays it on the payment page, and finds their details filled
-// in at the next checkout. Another, who made an account by email and another by phone, adds the
-// phone from the first and enters the code texted to it: one account, points and orders together.
-// Screenshots of each step.
+// joins an account only then), taps "order again" and lands on its review (the tiramisu sold out
+// since said, the promise, now or later, points and a code; nothing placed until they confirm, and
+// nothing left behind when they back out), confirms and pays it, finds their details filled in at
+// the next checkout and their saved address offered first on the first card. Another, who made an
+// account by email and another by phone, adds the phone from the first and enters the code texted
+// to it: one account, points and orders together. Screenshots of each step.
 let smtp: TestSmtp;
 let gateway: TestSmsGateway;
 beforeAll(async () => {
@@ -26,6 +27,8 @@ const app = useApp('customer-account', () => ({ SMTP_URL: smtp.url, ...gateway.e
 const margherita = seededProduct('margherita');
 const tiramisu = seededProduct('tiramisu');
 const reine = seededProduct('reine');
+// French colons and prices carry no-break spaces: read as plain ones
+const text = async (l: { textContent(): Promise<string | null> }) => ((await l.textContent()) ?? '').replace(/[\s\u00a0\u202f]+/g, ' ').trim();
 
 describe('a customer account on a phone', () => {
   it('signs in with a code, orders the same again with what is sold out said, pays, and is known at checkout', async () => {
@@ -64,6 +67,13 @@ describe('a customer account on a phone', () => {
     for (const secret of ['7A21', 'Camille', addressFor(shop.id).street, email]) expect(offered).not.toContain(secret);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/account-1b-phone-confirm.png`, fullPage: true });
+    // not theirs until confirmed: "the same again" of it opens no review (nothing of it shown)
+    await page.goto(`${app.base}/?again=${past.id}`);
+    await page.locator('.where-first').waitFor();
+    expect(await page.getByTestId('reorder-review').count()).toBe(0);
+    expect(await page.content()).not.toContain('7A21');
+    await page.goto(`${app.base}/me`);
+    await claim.waitFor();
     await claim.getByLabel('N° de commande').fill(String(past.number));
     await claim.getByRole('button', { name: "C'est la mienne" }).click();
     // confirmed: in their orders, with what it held
@@ -79,12 +89,55 @@ describe('a customer account on a phone', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/account-2-phone-orders.png`, fullPage: true });
 
-    // the same again, one tap: the tiramisu is said to be out before anything is paid
+    // "the same again": its shop's checkout filled with it for review, the tiramisu said to be out, the
+    // promise, now or later, points and a code; nothing placed and nothing held until they confirm
+    const held = async () => (await app.pool.query<{ orders: number; reserved: string }>(
+      `SELECT (SELECT count(*)::int FROM orders WHERE pizzeria_id = $1) AS orders, (SELECT sum(reserved)::text FROM stock WHERE pizzeria_id = $1) AS reserved`,
+      [shop.id],
+    )).rows[0];
+    const before = await held();
     await order.getByTestId('again').click();
-    const notice = page.getByTestId('reordered');
-    await notice.waitFor();
-    expect(await notice.textContent()).toMatch(/Plus disponible en ce moment, donc pas commandé\u202f: 1 × Tiramisu/);
-    await page.screenshot({ path: `${SHOTS}/account-3-phone-left-out.png`, fullPage: true });
+    await page.waitForURL(`${app.base}/?again=${past.id}`);
+    const review = page.getByTestId('reorder-review');
+    await review.waitFor();
+    await live(page);
+    expect(await text(review.locator('h3'))).toMatch(new RegExp(`^Votre commande n°${past.number} du \\d{1,2} [a-zéû]+, à revoir$`));
+    expect(await text(page.getByTestId('review-missing'))).toBe('Plus disponible aujourd’hui, donc pas repris : 1 × Tiramisu.');
+    expect(await page.locator('[data-line]').evaluateAll((els) => els.map((e) => e.getAttribute('data-line')))).toEqual(['margherita']);
+    expect(await text(page.locator('[data-line=margherita] .line-name'))).toBe('2 × Margherita');
+    expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
+    expect(await page.inputValue('input[name=doorCode]')).toBe('7A21');
+    await expect.poll(() => text(page.getByTestId('promise')), { timeout: 15_000 }).toMatch(/^Chez vous dans environ \d+ min$/);
+    // said at the top of the review too
+    expect(await text(review.getByTestId('review-promise'))).toBe(await text(page.getByTestId('promise')));
+    const when = page.getByTestId('when');
+    expect(await when.getByRole('radio', { name: 'Dès que possible' }).getAttribute('aria-checked')).toBe('true');
+    expect(await page.getByTestId('promo-field').count()).toBe(1);
+    expect(await text(page.getByTestId('loyalty-use'))).toMatch(/^0 points fidélité : encore 60 pour une pizza offerte\.$/);
+    expect(await page.getByLabel('Payer en ligne maintenant').isChecked()).toBe(true);
+    // the review is what a phone shows first: the basket and its notice at the top of the screen
+    expect((await review.boundingBox())!.y).toBeLessThan(PHONE.height / 2);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-3-phone-review.png` });
+    await when.getByTestId('later').click();
+    await when.getByTestId('slot-times').getByRole('radio').first().waitFor();
+    await when.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/account-3b-phone-review-later.png` });
+    await when.getByRole('radio', { name: 'Dès que possible' }).click();
+    expect(await held()).toEqual(before);
+    // backing out: back on their account, nothing placed, nothing held
+    await page.goBack();
+    await page.waitForURL(`${app.base}/me`);
+    await page.getByTestId('past-order').first().waitFor();
+    expect(await held()).toEqual(before);
+
+    // again, and confirmed: placed as reviewed
+    await page.getByTestId('past-order').first().getByTestId('again').click();
+    await review.waitFor();
+    await live(page);
+    await page.locator('button.place').click();
+    await page.waitForURL(/\/track\/[^/]+\/pay$/);
+    expect((await held()).orders).toBe(before.orders + 1);
     const { rows } = await app.pool.query(
       `SELECT o.id, o.tracking_token, o.total_cents, o.address_street, o.door_code FROM customer_orders co JOIN orders o ON o.id = co.order_id
        WHERE o.id <> $1 ORDER BY o.created_at DESC LIMIT 1`,
@@ -95,8 +148,6 @@ describe('a customer account on a phone', () => {
     expect((await app.pool.query('SELECT name, quantity FROM order_items WHERE order_id = $1', [again.id])).rows).toEqual([{ name: 'Margherita', quantity: 2 }]);
 
     // and pays it on the payment page
-    await notice.getByRole('link', { name: /Payer/ }).click();
-    await page.waitForURL(/\/track\/[^/]+\/pay$/);
     await page.getByLabel('Numéro de carte').fill('4242 4242 4242 4242');
     await page.getByLabel('Expiration (MM/AA)').fill('12/34');
     await page.getByLabel('Code de sécurité').fill('123');
@@ -110,6 +161,24 @@ describe('a customer account on a phone', () => {
     await expect.poll(() => page.inputValue('input[name=name]')).toBe('Camille Roux');
     expect(await page.inputValue('input[name=email]')).toBe(email);
     expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
+
+    // the first card offers their saved address first: one tap finds who delivers there, whose checkout has its door code
+    await page.goto(`${app.base}/`);
+    const saved = page.getByTestId('saved-addresses');
+    await saved.waitFor();
+    expect((await saved.boundingBox())!.y).toBeLessThan((await page.getByLabel('Adresse de livraison').boundingBox())!.y);
+    expect(await text(saved.getByRole('button').first())).toBe(`${addressFor(shop.id).street} 75011 Paris · code 7A21`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/account-5-phone-saved-address-first.png` });
+    await saved.getByRole('button').first().click();
+    const answer = page.getByTestId('where-answer');
+    await answer.waitFor();
+    expect(await text(answer)).toMatch(/vous livre\. Livraison en \d+–\d+ min/);
+    await page.screenshot({ path: `${SHOTS}/account-6-phone-saved-address-answer.png` });
+    await answer.getByTestId('where-go').click();
+    await page.waitForURL(/\/\?shop=/);
+    await expect.poll(() => page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
+    expect(await page.inputValue('input[name=doorCode]')).toBe('7A21');
     await ctx.close();
   });
 

@@ -5,9 +5,10 @@ import { Client, move, waitUntil } from '../helpers.ts';
 import { startTestSmtp, type TestSmtp } from '../services.ts';
 
 // A regular with 60 points, on a phone, in the built app and Chromium: signs in with an emailed
-// code, ticks "use 60 points" at checkout and sees the dearest pizza taken off, places the order at
-// that price, finds the receipt naming the points and their account showing them spent. Head office
-// states the scheme on its back-office page. Axe finds nothing serious; screenshots of each step.
+// code, ticks "use 60 points" at checkout and sees the dearest pizza taken off; typing a promo code
+// beside them, is told which of the two saves more (both amounts) with the better chosen for them,
+// keeps the points, places the order at that price, finds the receipt naming the points and their
+// account showing them spent. Head office states the scheme on its back-office page. Axe finds nothing serious; screenshots of each step.
 let smtp: TestSmtp;
 beforeAll(async () => {
   smtp = await startTestSmtp();
@@ -53,15 +54,51 @@ describe('loyalty points at the storefront', () => {
     await page.getByRole('button', { name: 'À emporter' }).click();
     await page.fill('input[name=name]', 'Camille Fidèle');
     await page.fill('input[name=phone]', '06 31 42 53 64');
+    // collected: what the shop promises it now
+    await expect.poll(() => text(page.getByTestId('pickup-promise'))).toMatch(/^Prête à emporter dans environ \d+ min entre \d+ et \d+ min$/);
     const use = page.getByTestId('loyalty-use');
     expect(await text(use)).toContain('Utiliser 60 points : votre pizza la plus chère offerte (−12,50 €) Vous avez 60 points.');
     await use.getByRole('checkbox').check();
     expect(await text(page.getByTestId('basket-discount'))).toBe('Points fidélité (60 points)−12,50 €');
     expect(await text(page.getByTestId('basket-total'))).toBe('14,50 €');
-    // one offer an order: the promo code field goes while the points are used
-    expect(await page.getByTestId('promo-field').count()).toBe(0);
+    // one offer an order, the better one suggested: a code of 10 % (2,70 €) beside the points (12,50 €) leaves the points chosen,
+    // both amounts said
+    const admin = await new Client(app.base).login('admin@ocpizza.test');
+    const tenPercent = `FID${Date.now().toString(36).toUpperCase()}`;
+    const fifteenOff = `${tenPercent}X`;
+    expect((await admin.post('/api/promos', { code: tenPercent, kind: 'percent', value: 10 })).status).toBe(201);
+    expect((await admin.post('/api/promos', { code: fifteenOff, kind: 'amount', value: 1500 })).status).toBe(201);
+    await page.getByRole('button', { name: 'Code promo' }).click();
+    await page.getByLabel('Code promo').fill(tenPercent);
+    await page.getByRole('button', { name: 'Appliquer' }).click();
+    const offers = page.getByTestId('better-offer');
+    await offers.waitFor();
+    expect(await text(page.getByTestId('better-offer-why'))).toBe('Vos points font économiser 9,80 € de plus que le code.');
+    expect(await text(offers.locator('label').nth(0))).toBe('Mes 60 points : −12,50 € le plus avantageux');
+    expect(await text(offers.locator('label').nth(1))).toBe(`Le code ${tenPercent} : −2,70 €`);
+    expect(await page.getByTestId('offer-points').isChecked()).toBe(true);
+    expect(await text(page.getByTestId('promo-applied'))).toBe(`Code ${tenPercent} valable (−2,70 €), mis de côté pour vos points. Retirer`);
+    expect(await text(page.getByTestId('basket-discount'))).toBe('Points fidélité (60 points)−12,50 €');
+    await offers.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/loyalty-1a-points-better-phone.png` });
+    expect(await seriousViolations(page), 'checkout suggesting the points').toEqual([]);
+    // a code of 15 € instead: it saves more, and is chosen for them
+    await page.getByRole('button', { name: 'Retirer', exact: true }).click();
+    await page.getByLabel('Code promo').fill(fifteenOff);
+    await page.getByRole('button', { name: 'Appliquer' }).click();
+    await expect.poll(() => text(page.getByTestId('better-offer-why'))).toBe(`Le code ${fifteenOff} fait économiser 2,50 € de plus que vos points, qui restent pour une prochaine commande.`);
+    expect(await page.getByTestId('offer-promo').isChecked()).toBe(true);
+    expect(await text(page.getByTestId('basket-discount'))).toBe(`Remise (${fifteenOff})−15,00 €`);
+    expect(await text(page.getByTestId('basket-total'))).toBe('12,00 €');
+    await offers.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/loyalty-1b-code-better-phone.png` });
+    expect(await seriousViolations(page), 'checkout suggesting the code').toEqual([]);
+    // their choice all the same: the points' pizza, the code set aside (not sent)
+    await page.getByTestId('offer-points').check();
+    expect(await text(page.getByTestId('basket-discount'))).toBe('Points fidélité (60 points)−12,50 €');
+    expect(await text(page.getByTestId('basket-total'))).toBe('14,50 €');
     await page.getByLabel('Payer au retrait').check();
-    await use.scrollIntoViewIfNeeded();
+    await offers.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/loyalty-1-checkout-phone.png` });
     expect(await seriousViolations(page), 'checkout with points used').toEqual([]);
     expect(await text(page.locator('button.place'))).toContain('14,50 €');
@@ -70,6 +107,8 @@ describe('loyalty points at the storefront', () => {
     const token = page.url().split('/track/')[1];
     const order = (await app.pool.query('SELECT id, number, total_cents, discount_cents FROM orders WHERE tracking_token = $1', [token])).rows[0];
     expect(order).toMatchObject({ total_cents: 1450, discount_cents: 1250 });
+    // the code set aside was not used
+    expect((await app.pool.query('SELECT count(*)::int AS n FROM promo_redemptions WHERE order_id = $1', [order.id])).rows[0].n).toBe(0);
 
     // made and collected: the receipt names the points and what they took off
     const kitchen = await new Client(app.base).login(shop.email('kitchen'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LOYALTY_SCHEME as scheme, judgeReward } from './loyalty.ts';
+import { DEFAULT_LOYALTY_SCHEME as scheme, betterDiscount, judgeReward } from './loyalty.ts';
 
 const pizza = (unitPriceCents: number, vatRate = 10, quantity = 1) => ({ category: 'pizza', unitPriceCents, quantity, vatRate });
 const drink = { category: 'drink', unitPriceCents: 400, quantity: 2, vatRate: 20 };
@@ -16,5 +16,26 @@ describe('a free pizza for loyalty points', () => {
     expect(judgeReward(scheme, 60, [drink])).toEqual({ ok: false, reason: 'no_pizza' });
     expect(judgeReward(scheme, 60, [pizza(1050)], true)).toEqual({ ok: false, reason: 'with_promo' });
     expect(judgeReward({ ...scheme, active: false }, 600, [pizza(1050)])).toEqual({ ok: false, reason: 'scheme_off' });
+  });
+});
+
+describe('a promo code or the points: the better one suggested', () => {
+  const reward = (lines: Parameters<typeof judgeReward>[2], balance = 60) => judgeReward(scheme, balance, lines);
+  it('suggests the points when the free pizza takes more off than the code, with both amounts', () => {
+    expect(betterDiscount(210, reward([pizza(1050), pizza(1250)]))).toEqual({ better: 'points', promoCents: 210, pointsCents: 1250, moreCents: 1040 });
+  });
+  it('suggests the code when it takes more off than the free pizza (capped at the scheme price)', () => {
+    expect(betterDiscount(2000, reward([pizza(1890), pizza(1890)]))).toEqual({ better: 'promo', promoCents: 2000, pointsCents: 1500, moreCents: 500 });
+  });
+  it('suggests the code when both take the same off, so the points stay for another order', () => {
+    expect(betterDiscount(1050, reward([pizza(1050)]))).toEqual({ better: 'promo', promoCents: 1050, pointsCents: 1050, moreCents: 0 });
+  });
+  it('has nothing to compare when only one applies: no code, a code that takes nothing off, too few points, no pizza, the scheme off', () => {
+    expect(betterDiscount(null, reward([pizza(1050)]))).toBeNull();
+    expect(betterDiscount(0, reward([pizza(1050)]))).toBeNull();
+    expect(betterDiscount(300, reward([pizza(1050)], 59))).toBeNull();
+    expect(betterDiscount(300, reward([drink]))).toBeNull();
+    expect(betterDiscount(300, judgeReward({ ...scheme, active: false }, 600, [pizza(1050)]))).toBeNull();
+    expect(betterDiscount(300, null)).toBeNull();
   });
 });

@@ -48,3 +48,25 @@ export function judgeReward(scheme: LoyaltyScheme, balance: number, lines: reado
   const discountCents = Math.min(dearest.unitPriceCents, scheme.rewardMaxCents);
   return { ok: true, points: scheme.rewardPoints, discountCents, byRate: spreadDiscount([{ rate: dearest.vatRate, grossCents: discountCents }], discountCents) };
 }
+
+/** A promo code and the points both apply to a basket: what each takes off, and the one to suggest. */
+export interface OfferComparison {
+  better: 'promo' | 'points';
+  promoCents: number;
+  pointsCents: number;
+  /** How much more the better one takes off (0: the same). */
+  moreCents: number;
+}
+
+/**
+ * One discount an order (a code or the points, never both: `judgeReward`'s `with_promo`): when a
+ * code the server accepted and the points could both pay, the one that takes more off; the same
+ * amount, the code, so the points stay for another order. Null when only one of them (or neither)
+ * applies: there is nothing to choose. `points` is the reward judged without the code.
+ */
+export function betterDiscount(promoCents: number | null, points: RewardJudgement | null): OfferComparison | null {
+  if (promoCents === null || promoCents <= 0 || !points?.ok) return null;
+  const pointsCents = points.discountCents;
+  const better = pointsCents > promoCents ? 'points' : 'promo';
+  return { better, promoCents, pointsCents, moreCents: Math.abs(pointsCents - promoCents) };
+}

@@ -5,7 +5,7 @@ import { promiseRange } from '../domain/road-speed.ts';
 import { KIND_MINUTES, asapPromise } from '../domain/slots.ts';
 import { distanceM, inZone, shopsByDistance, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
-import { listPizzerias } from './catalogue.ts';
+import { listPizzerias, type Pizzeria } from './catalogue.ts';
 import type { Queryable } from './db.ts';
 import { learnedRoadOf, roadAt } from './road-model.ts';
 import { promiseFromPlan } from './kitchen/promise.ts';
@@ -20,6 +20,8 @@ export interface ShopForSpot {
   /** Whether its zone holds the spot. */
   delivers: boolean;
   open: boolean;
+  /** Its online orders paused by its manager (a rush): it takes none for now, only orders for later. */
+  paused: boolean;
   /** When it opens next, if it is closed now. */
   opensAt: string | null;
   /** For a shop that delivers there: the time it would promise now, in minutes (its kitchen's queue and the road). */
@@ -65,11 +67,35 @@ export async function shopsForSpot(
           }).minutes
         : null;
       return {
-        id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, opensAt: next?.toISOString() ?? null,
+        id: s.id, slug: s.slug, name: s.name, distanceM: Math.round(s.distanceM), delivers, open, paused: s.onlinePaused, opensAt: next?.toISOString() ?? null,
         promiseMinutes: promise, promiseRange: promise === null ? null : promiseRange(promise, learned),
       };
     })
     .sort((a, b) => Number(b.delivers) - Number(a.delivers) || Number(b.open) - Number(a.open) || a.distanceM - b.distanceM);
+}
+
+/**
+ * The time a shop would promise an order collected there now, as placing promises it: its kitchen's
+ * queue and this order, the manager's busy minutes, the oven's room; with the window its past
+ * promises say it keeps.
+ */
+export async function pickupPromise(
+  q: Queryable,
+  shop: Pizzeria,
+  opts: { pizzas?: number; eta?: EtaSettings; now?: Date } = {},
+): Promise<{ minutes: number; range: { from: number; to: number } }> {
+  const now = opts.now ?? new Date();
+  const eta = opts.eta ?? DEFAULT_ETA_SETTINGS;
+  const pizzas = opts.pizzas ?? 1;
+  const [queues, loads, road, learned] = await Promise.all([
+    kitchenQueues(q), slotLoadsAhead(q), roadAt(q, shop.id, { mode: 'scooter', eta }, now.getTime()), learnedRoadOf(q, shop.id, eta.roadFactor, now.getTime()),
+  ]);
+  const rule = promisedMinutes({ items: pizzas, itemsAhead: queues.get(shop.id) ?? 0, delivery: null }, road.eta);
+  const { minutes } = asapPromise({
+    ruleMinutes: rule, busyMinutes: shop.busyMinutes, need: pizzas * (KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake),
+    capacity: shop.ovenMinutesPerSlot, load: loads.get(shop.id) ?? new Map(), now: now.getTime(),
+  });
+  return { minutes, range: promiseRange(minutes, learned) };
 }
 
 /** The oven minutes each shop's next slots hold (five hours ahead): shop → slot start (ms) → minutes. */

@@ -242,11 +242,16 @@ export interface CheckoutPrefill {
   phone: string | null;
   email: string | null;
   address: SavedAddress | null;
+  /** Their saved addresses, latest used first (at most SAVED_ADDRESSES_OFFERED): the storefront's first card offers them. */
+  addresses: SavedAddress[];
   /** Their points and the scheme: the checkout offers the reward when they have it. */
   loyalty: { balance: number; scheme: LoyaltyScheme };
   /** Their favourite products, the menu shows them first (one tap each). */
   favourites: number[];
 }
+
+/** How many saved addresses the storefront's first card offers (one tap each). */
+export const SAVED_ADDRESSES_OFFERED = 3;
 
 export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer): Promise<CheckoutPrefill> {
   const [latest, address, loyalty, favourites] = await Promise.all([
@@ -256,7 +261,7 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
        WHERE co.customer_id = $1 AND co.joined_by = 'signed_in' ORDER BY co.placed_at DESC LIMIT 1`,
       [customer.id],
     ),
-    q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT 1`, [customer.id]),
+    q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT $2`, [customer.id, SAVED_ADDRESSES_OFFERED]),
     loyaltyAtCheckout(q, customer.id),
     q.query<{ id: number }>('SELECT product_id AS id FROM customer_favourites WHERE customer_id = $1 ORDER BY created_at, product_id', [customer.id]),
   ]);
@@ -266,6 +271,7 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     phone: last?.phone ?? customer.phone,
     email: customer.email ?? last?.email ?? null,
     address: address.rows[0] ?? null,
+    addresses: address.rows,
     loyalty,
     favourites: favourites.rows.map((r) => r.id),
   };
