@@ -6,6 +6,7 @@ import { getOrder } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { refundableLines, refundsOfOrder } from '$lib/server/money/refund-reads.ts';
 import { orderContact } from '$lib/server/order-contact.ts';
+import { discountOf } from '$lib/server/promos.ts';
 import { ratingOfOrder } from '$lib/server/ratings.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
@@ -22,8 +23,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     const state = await refundsOfOrder(db(), actorOf(user), params.id);
     const order = (await getOrder(db(), params.id))!;
     const lines = await refundableLines(db(), params.id);
-    const [rating, contact] = await Promise.all([ratingOfOrder(db(), params.id), orderContact(db(), actorOf(user), params.id)]);
-    return { order, state: { ...state, lines }, rating, contact };
+    const [rating, contact, discount] = await Promise.all([ratingOfOrder(db(), params.id), orderContact(db(), actorOf(user), params.id), discountOf(db(), params.id)]);
+    return { order, state: { ...state, lines }, rating, contact, discount: discount && { kind: discount.kind, code: discount.code, points: discount.points, discountCents: discount.discountCents } };
   } catch (err) {
     if (err instanceof AppError && (err.status === 403 || err.status === 404)) error(err.status, err.message);
     throw err;
