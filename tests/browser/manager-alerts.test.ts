@@ -125,7 +125,7 @@ describe('head office at its desk', () => {
     await lines.waitFor();
     expect(await lines.locator('tbody tr td:first-child').allTextContents()).toEqual([`2\u00a0× Margherita (${sizes[0].name})`, '1\u00a0× Coca-Cola 33 cl']);
     expect(await page.getByTestId('fee-line').count()).toBe(0);
-    expect(await page.getByTestId('promised').textContent()).toBe(`Promise pour ${promised} · prévue avec 12 min de retard`);
+    expect(await page.getByTestId('promised').textContent()).toBe(`Promise pour ${promised}\u00a0· prévue avec 12 min de retard`);
     const contact = page.getByTestId('contact');
     expect(await contact.getByTestId('contact-phone').textContent()).toBe(late.phone);
     expect(await contact.getByTestId('contact-phone').getAttribute('href')).toBe(`tel:07${n}`);
