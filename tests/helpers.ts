@@ -42,6 +42,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // the suite's shops keep orders nobody moves: no late notices from the workers' minute timer,
     // which would write to other files' customers (tests/late-messages.test.ts calls it itself)
     LATE_NOTICES: 'false',
+    // nor the managers' alerts from the plans, which would write to other files' orders
+    LATE_ALERTS: 'false',
     // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
     // and asks for sign-in codes from there; tests/customer-accounts.test.ts checks that limit itself

@@ -15,7 +15,7 @@ type Keys<T> = Record<keyof T, true>;
 const VIEW = {
   id: true, number: true, pizzeriaId: true, channel: true, fulfilment: true, status: true, version: true, customer: true, address: true,
   promisedAt: true, scheduled: true, delivery: true, payment: true, totalCents: true, paidCents: true, amountDueCents: true, refundDueCents: true,
-  refundedCents: true, refundedAt: true, cancelReason: true, driver: true, offer: true, waitingForDriver: true, late: true, urgent: true, items: true,
+  refundedCents: true, refundedAt: true, cancelReason: true, driver: true, offer: true, waitingForDriver: true, late: true, lateExpected: true, urgent: true, items: true,
   timestamps: true,
 } satisfies Omit<Keys<OrderView>, 'releasedDriverId'>;
 const ADDRESS = {

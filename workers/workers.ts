@@ -21,8 +21,9 @@ import { smsProviderFrom } from '../src/lib/server/sms.ts';
 import { guardSms } from '../src/lib/server/sms-limits.ts';
 import type { NotificationDeps } from '../src/lib/server/notifications.ts';
 import { createMessageSender } from './message-sender.ts';
-import { addJob, connectionFor, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
-import { DELAYS_EVERY_MS, lateToTell } from '../src/lib/server/kitchen/delays.ts';
+import { connectionFor, createQueues, type Queues } from '../src/lib/server/queues.ts';
+import { DELAYS_EVERY_MS } from '../src/lib/server/kitchen/delays.ts';
+import { actOnLateForecasts } from './late-forecasts.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
 import { createPositionStore, type PositionStore } from '../src/lib/server/positions.ts';
 import { policyOf } from '../src/lib/server/printing/address.ts';
@@ -225,11 +226,12 @@ function startSweeps(deps: { config: Config; db: Db; positions: PositionStore; q
     foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing }).catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly')),
   );
   const folding = everyFrom(STOCK_SWEEP_EVERY_MS / 3, STOCK_SWEEP_EVERY_MS, () => void fold.run());
-  // customers told once, before it is, that their order will be late (the shops' plans say so)
+  // orders the shops' plans expect late: their managers alerted, then (later, and once) their customers told
   const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
-  const delays = config.LATE_NOTICES
+  const what = { alerts: config.LATE_ALERTS, notices: config.LATE_NOTICES };
+  const delays = what.alerts || what.notices
     ? everyFrom((2 * DELAYS_EVERY_MS) / 3, DELAYS_EVERY_MS, () =>
-        void tellDelays({ db, positions, queues, road }).catch((err) => log.warn({ err }, 'late forecasts failed, trying again shortly')),
+        void actOnLateForecasts({ db, positions, queues, road }, what).catch((err) => log.warn({ err }, 'late forecasts failed, trying again shortly')),
       )
     : undefined;
   return {
@@ -268,11 +270,4 @@ function everyFrom(offsetMs: number, everyMs: number, f: () => void) {
       clearInterval(interval);
     },
   };
-}
-
-/** Queues one message per order the plans expect late (the job id and the sent messages keep it to one); the orders queued. */
-export async function tellDelays(deps: { db: Db; positions: PositionStore | null; queues: Queues; road: Road }): Promise<string[]> {
-  const late = await lateToTell(deps.db, deps.positions, deps.road);
-  for (const l of late) await addJob(deps.queues.notifications, 'send', { orderId: l.orderId, step: `delayed-${l.lateMinutes}` }, { jobId: jobId.notify(l.orderId, 'delayed') });
-  return late.map((l) => l.orderId);
 }

@@ -140,6 +140,11 @@ export interface OrderView {
   releasedDriverId?: number;
   waitingForDriver: boolean;
   late: boolean;
+  /**
+   * The shop's plan expected it late (minutes past its promise, when first seen so): the managers'
+   * alert, raised once, before the customer is told (src/lib/server/kitchen/delays.ts).
+   */
+  lateExpected: { minutes: number; at: string } | null;
   /** Marked urgent by the manager or the counter: first on every kitchen screen. */
   urgent: boolean;
   items: OrderItemView[];

@@ -98,6 +98,19 @@ describe('the manager alerts', () => {
     ]);
   });
 
+  it('an order the plan expects late is an alert before its promise has passed, one per order, still one past the promise, and none once handed over or cancelled', () => {
+    const expected = { minutes: 12, at: ago(2) };
+    const alertsOf = (o: AlertOrder, at = NOW) => managerAlerts({ orders: [o], drivers: [] }, at);
+    // promised in 5 minutes, expected 12 late: the alert is there now, with when it was promised
+    const soon = order({ id: 'soon', status: 'ready', driver: { id: 3 }, promisedAt: new Date(NOW + 5 * 60_000).toISOString(), lateExpected: expected });
+    expect(alertsOf(soon)).toEqual([{ id: 'late-soon', kind: 'late', pizzeriaId: 1, since: NOW - 2 * 60_000, orderId: 'soon', number: 1, promisedAt: NOW + 5 * 60_000, expectedMinutes: 12 }]);
+    // the same order past its promise: still one alert, the same one
+    expect(alertsOf(soon, NOW + 8 * 60_000).map((a) => a.id)).toEqual(['late-soon']);
+    // without the plan's forecast, an order before its promise is no alert
+    expect(alertsOf({ ...soon, lateExpected: null })).toEqual([]);
+    for (const status of ['delivered', 'collected', 'cancelled']) expect(alertsOf({ ...soon, status })).toEqual([]);
+  });
+
   it('a low rating stays an alert for the evening (12 hours), with its stars and comment', () => {
     const rated = (id: string, minutes: number) => ({ orderId: id, pizzeriaId: 2, number: 7, food: 1, delivery: null, comment: null, at: ago(minutes) });
     const alerts = managerAlerts({ orders: [], drivers: [], lowRatings: [rated('tonight', 11 * 60), rated('yesterday', 13 * 60)] }, NOW);

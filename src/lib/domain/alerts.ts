@@ -15,8 +15,9 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  *   kitchen is stuck and every order behind it slips; a hand in the kitchen now saves the promise.
  * - driver_quiet: a driver carrying deliveries whose phone stopped sending: food on the road
  *   nobody can follow; the manager calls them.
- * - late: past the time promised to the customer: already happened, the fix is a call to the
- *   customer (the causes above come first because acting on them stops more lateness).
+ * - late: the shop's plan expects it past the time promised to the customer (raised once, before
+ *   the customer is told), or it is past it already: the fix is a call to the customer (the causes
+ *   above come first because acting on them stops more lateness).
  * - app_closed: on shift but the app closed: dispatch offers them nothing, the shop has one driver
  *   less than it thinks; a call sorts it out, nothing is stuck yet.
  * - low_rating: a customer gave two stars or fewer (food or delivery) in the last hours: the
@@ -48,6 +49,9 @@ export interface ManagerAlert {
   comment?: string | null;
   /** The numbers of the orders a client refused for holding too much still holds unpaid. */
   orders?: number[];
+  /** A late order: when it was promised (ms), and how late the plan expected it (minutes) when it raised the alert. */
+  promisedAt?: number;
+  expectedMinutes?: number;
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -66,6 +70,8 @@ export interface AlertOrder {
   late: boolean;
   promisedAt: string | null;
   waitingForDriver: boolean;
+  /** The shop's plan expected it late (OrderView.lateExpected). */
+  lateExpected?: { minutes: number; at: string } | null;
   driver: { id: number } | null;
   delivery: { awaitingDecision: boolean; failure: { at: string } | null };
   timestamps: Partial<Record<string, string>>;
@@ -143,8 +149,15 @@ export function managerAlerts(
       if (o.waitingForDriver || now - since > s.waitingAfterMs) list.push({ id: `wait-${o.id}`, kind: 'waiting_driver', since, ...about });
     }
     if (o.status === 'preparing' && o.late) list.push({ id: `oven-${o.id}`, kind: 'late_in_oven', since: at(o.timestamps.preparing), ...about });
+    // one alert per order: from the plan's forecast (before the promise has passed), then past the promise
     const promised = o.promisedAt ? Date.parse(o.promisedAt) : null;
-    if (promised !== null && now > promised) list.push({ id: `late-${o.id}`, kind: 'late', since: promised, ...about });
+    const expected = o.lateExpected ?? null;
+    if (expected || (promised !== null && now > promised)) {
+      list.push({
+        id: `late-${o.id}`, kind: 'late', since: expected ? Date.parse(expected.at) : promised!, ...about,
+        ...(promised !== null ? { promisedAt: promised } : {}), ...(expected ? { expectedMinutes: expected.minutes } : {}),
+      });
+    }
   }
   for (const d of input.drivers) {
     const about = { pizzeriaId: d.worksFor, driverId: d.id, name: d.name };

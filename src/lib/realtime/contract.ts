@@ -21,6 +21,8 @@ export type EventType =
   | 'order.assigned'
   | 'order.waiting_driver'
   | 'order.late'
+  /** The shop's plan expects it late (lateExpected): the managers hear it before the customer does. */
+  | 'order.late_expected'
   | 'order.refunded'
   /** A manager asked for a refund through the payment provider (the workers make it). */
   | 'order.refund_requested'

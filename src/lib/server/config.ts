@@ -61,6 +61,8 @@ const schema = z
      */
     DISPATCH_PRESENT_ONLY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     LATE_NOTICES: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** The managers' alert for an order the shop's plan expects late (a customer about to be told raises it anyway). */
+    LATE_ALERTS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     DRIVER_POSITION_FRESH_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
     /** Ready deliveries one driver takes on one trip at most (1: never batched). */
     BATCH_MAX_PER_TRIP: z.coerce.number().int().min(1).max(3).default(3),

@@ -65,6 +65,8 @@ export const ORDER_VIEW = `jsonb_build_object(
     'name', (SELECT u.name FROM users u WHERE u.id = o.offer_driver_id), 'expiresAt', ${iso('o.offer_expires_at')}) END,
   'waitingForDriver', o.waiting_for_driver,
   'late', o.late,
+  'lateExpected', CASE WHEN o.late_expected_at IS NULL THEN NULL ELSE jsonb_build_object(
+    'minutes', o.late_expected_minutes, 'at', ${iso('o.late_expected_at')}) END,
   'urgent', o.urgent,
   'items', coalesce((
     SELECT jsonb_agg(jsonb_build_object(

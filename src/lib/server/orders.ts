@@ -14,4 +14,4 @@ export { advanceOrder, moveLocked, type MoveBasis, type MoveOptions } from './or
 export { cancelByToken, modifyByToken } from './orders/by-customer.ts';
 export { fireOrder, ordersToFire } from './orders/fire.ts';
 export { openSlots } from './orders/slots.ts';
-export { flagLate, flagLateStartedBy, handOffersOn, isOnShift, ordersInPreparation, ordersWaitingForDriver, setShift } from './orders/road.ts';
+export { flagExpectedLate, flagLate, flagLateStartedBy, handOffersOn, isOnShift, ordersInPreparation, ordersWaitingForDriver, setShift } from './orders/road.ts';

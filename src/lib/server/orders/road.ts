@@ -1,4 +1,5 @@
 // The road: a ticket late in the oven, deliveries waiting for a driver, offers handed on, shifts.
+import { isIn, OPEN_STATUSES } from '../../domain/order-states.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { forbidden } from '../errors.ts';
 import { type StaffActor, type OrderActor } from './actors.ts';
@@ -12,6 +13,21 @@ export async function flagLate(dbp: Db, orderId: string) {
     if (o.status !== 'preparing' || o.late) return null;
     await tx.query('UPDATE orders SET late = true, version = version + 1 WHERE id = $1', [orderId]);
     return recordEvent(tx, orderId, 'order.late', { kind: 'system', name: 'prep-timer' });
+  });
+}
+
+/**
+ * The shop's plan expects the order `minutes` past its promise: its managers' alert, raised once
+ * (the order's event, `order.late_expected`, reaches their screens), while the order is open. False
+ * when it was raised already or the order has ended.
+ */
+export async function flagExpectedLate(dbp: Db, orderId: string, minutes: number): Promise<boolean> {
+  return transaction(dbp, async (tx) => {
+    const o = await lockOrder(tx, orderId);
+    if (o.late_expected_at !== null || !isIn(OPEN_STATUSES, o.status)) return false;
+    await tx.query('UPDATE orders SET late_expected_at = now(), late_expected_minutes = $2, version = version + 1 WHERE id = $1', [orderId, minutes]);
+    await recordEvent(tx, orderId, 'order.late_expected', { kind: 'system', name: 'plan' });
+    return true;
   });
 }
 

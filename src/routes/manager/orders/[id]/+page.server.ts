@@ -5,13 +5,17 @@ import { AppError } from '$lib/server/errors.ts';
 import { getOrder } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { refundableLines, refundsOfOrder } from '$lib/server/money/refund-reads.ts';
+import { orderContact } from '$lib/server/order-contact.ts';
+import { discountOf } from '$lib/server/promos.ts';
+import { ratingOfOrder } from '$lib/server/ratings.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// a manager's view of one order of their shop (head office: any): its lines and money, its refunds,
-// and the form that refunds it (through the API: POST /api/orders/:id/refunds)
+// a manager's view of one order of their shop (head office: any): its lines and money, its rating,
+// the customer's contact (its reading kept in the audit log), its refunds, and the form that refunds
+// it (through the API: POST /api/orders/:id/refunds)
 export const load: PageServerLoad = async ({ locals, url, params }) => {
   const user = requireRole(locals, url, can.runShop);
   if (!UUID.test(params.id)) error(404, 'Order not found');
@@ -19,7 +23,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     const state = await refundsOfOrder(db(), actorOf(user), params.id);
     const order = (await getOrder(db(), params.id))!;
     const lines = await refundableLines(db(), params.id);
-    return { order, state: { ...state, lines } };
+    const [rating, contact, discount] = await Promise.all([ratingOfOrder(db(), params.id), orderContact(db(), actorOf(user), params.id), discountOf(db(), params.id)]);
+    return { order, state: { ...state, lines }, rating, contact, discount: discount && { kind: discount.kind, code: discount.code, points: discount.points, discountCents: discount.discountCents } };
   } catch (err) {
     if (err instanceof AppError && (err.status === 403 || err.status === 404)) error(err.status, err.message);
     throw err;
