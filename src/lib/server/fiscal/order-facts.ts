@@ -53,9 +53,11 @@ interface SnapshotRow {
   items: { name: string; options: { name: string }[]; quantity: number; unit: number; rate: string }[] | null;
   discount: { kind: string; code: string | null; points: number | null; cents: number; byRate: { rate: number; cents: number }[] } | null;
   refunds: { id: number; amount: number; method: 'provider' | 'cash'; reason: string; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
+  /** What the journal holds of it (read with it, under the lock), in number order. */
+  journaled: (JournaledEntry & { sourceKey: string })[] | null;
 }
 
-/** Of these orders (one shop's), those with money the journal has not noted as it is now, read whole. */
+/** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
   const { rows } = await q.query<SnapshotRow>({
     name: 'fiscal-orders-to-journal',
@@ -74,7 +76,9 @@ async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<Snapsh
        (SELECT json_agg(json_build_object('id', r.id, 'amount', r.amount_cents, 'method', r.method, 'reason', r.reason, 'vat', r.vat, 'lines', r.lines,
                  'at', r.settled_at, 'by', coalesce(u.role::text || ':' || r.requested_by, 'system')) ORDER BY r.id)
         FROM order_refunds r LEFT JOIN users u ON u.id = r.requested_by
-        WHERE r.order_id = o.id AND r.status = 'done' AND r.amount_cents > 0) AS refunds
+        WHERE r.order_id = o.id AND r.status = 'done' AND r.amount_cents > 0) AS refunds,
+       (SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind, 'body', e.body, 'sourceKey', e.source_key) ORDER BY e.seq)
+        FROM fiscal_entries e WHERE e.order_id = o.id) AS journaled
      FROM orders o
      LEFT JOIN fiscal_order_states f ON f.order_id = o.id
      LEFT JOIN LATERAL (
@@ -108,22 +112,6 @@ function fiscalOrderOf(r: SnapshotRow, operator: string | null): FiscalOrder {
   };
 }
 
-/** What the journal holds of these orders, by order, and the source keys of their facts. */
-async function journaledEntries(q: Queryable, orderIds: string[]): Promise<{ by: Map<string, JournaledEntry[]>; keys: Set<string> }> {
-  const { rows } = await q.query<{ order_id: string; seq: number; kind: string; body: Record<string, any>; source_key: string }>({
-    name: 'fiscal-journaled-orders',
-    text: 'SELECT order_id, seq, kind, body, source_key FROM fiscal_entries WHERE order_id = ANY($1) ORDER BY seq',
-    values: [orderIds],
-  });
-  const by = new Map<string, JournaledEntry[]>();
-  for (const r of rows) {
-    const list = by.get(r.order_id);
-    if (list) list.push(r);
-    else by.set(r.order_id, [r]);
-  }
-  return { by, keys: new Set(rows.map((r) => r.source_key)) };
-}
-
 /** A fact's entry draft, its reference to the sale filled in once the sale has its number. */
 function withSaleRef(saleSeqs: Map<string, number>, chain: string): Resolve {
   return (d, written) => {
@@ -145,17 +133,18 @@ export const CHANGED_ORDERS = `SELECT o.pizzeria_id AS shop, o.id FROM orders o 
   WHERE ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`;
 
 /** One shop's orders' facts as the entries that follow its chain's head. */
-function shopEntries(shop: number, orders: SnapshotRow[], held: Awaited<ReturnType<typeof journaledEntries>>, head: ChainHead, key: FiscalKey, operators: Map<string, string>): Entry[] {
+function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: FiscalKey, operators: Map<string, string>): Entry[] {
   const chain = shopChain(shop);
   const saleSeqs = new Map<string, number>();
   const drafts: FactDraft[] = [];
+  // every fact is about these orders: their entries, read under the lock, name every key already written
+  const known = new Set(orders.flatMap((o) => (o.journaled ?? []).map((e) => e.sourceKey)));
   for (const row of orders) {
-    const journaled = journaledOf(held.by.get(row.id) ?? []);
+    const journaled = journaledOf(row.journaled ?? []);
     if (journaled.saleSeq) saleSeqs.set(row.id, journaled.saleSeq);
     drafts.push(...factsOf(fiscalOrderOf(row, operators.get(row.id) ?? null), journaled));
   }
-  // every fact is about these orders: their entries, read under the lock, name every key already written
-  return chainDrafts(chain, head, drafts, key, held.keys, withSaleRef(saleSeqs, chain)).entries;
+  return chainDrafts(chain, head, drafts, key, known, withSaleRef(saleSeqs, chain)).entries;
 }
 
 /**
@@ -169,12 +158,11 @@ export async function journalChanged(db: Db, key: FiscalKey, changed: readonly {
     const heads = await lockChains(tx, changed.map((c) => shopChain(c.shop)));
     const orders = await ordersToJournal(tx, [...new Set(changed.map((c) => c.id))]);
     if (!orders.length) return [];
-    const held = await journaledEntries(tx, orders.map((o) => o.id));
     const written: Entry[] = [];
     for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
       // an order read now may be of a shop not locked (moved between shops since): locked first
       const head = heads.get(shopChain(shop)) ?? (await lockChain(tx, shopChain(shop)));
-      written.push(...shopEntries(shop, orders.filter((o) => o.pizzeria_id === shop), held, head, key, operators));
+      written.push(...shopEntries(shop, orders.filter((o) => o.pizzeria_id === shop), head, key, operators));
     }
     const noted = [orders.map((o) => o.id), orders.map((o) => o.money_state)];
     if (written.length) {
