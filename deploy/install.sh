@@ -16,6 +16,7 @@
 #      points /opt/ocpizza/current at it (the code belongs to root: the services cannot change it);
 #   4. writes /etc/ocpizza/ocpizza.env once (mode 0640, root:ocpizza): the database URL with a
 #      generated password, Redis, a generated SESSION_SECRET, the site's address, the folders;
+#      and makes /etc/ocpizza/fiscal-key.pem once (the fiscal journal's signing key, same mode);
 #   5. creates the database role and database if missing, runs the migrations (and the demo seed
 #      with --demo);
 #   6. installs the units in /etc/systemd/system and the site in /etc/nginx/sites-available, with
@@ -123,12 +124,25 @@ say "4. The settings in $ENV_FILE"
 mkdir -p "$ETC" "$STATE/backups" "$STATE/media"
 chown "$APP_USER:$APP_USER" "$STATE" "$STATE/backups" "$STATE/media"
 chmod 0750 "$STATE"
+# the key that signs the fiscal journal (docs/operations.md §4.11): made once, never replaced
+FISCAL_KEY="$ETC/fiscal-key.pem"
+if [ ! -f "$FISCAL_KEY" ]; then
+  (umask 077; openssl genpkey -algorithm ed25519 -out "$FISCAL_KEY")
+  echo "made the fiscal journal's signing key $FISCAL_KEY: keep a copy somewhere safe, apart from the backups"
+fi
+chown "root:$APP_USER" "$FISCAL_KEY"
+chmod 0640 "$FISCAL_KEY"
 if [ -f "$ENV_FILE" ]; then
   echo "kept (edit it, then: systemctl restart ocpizza.target)"
   # production refuses to start without the site's address (the start of every link it mails)
   if ! grep -q '^PUBLIC_ORIGIN=' "$ENV_FILE"; then
     echo "PUBLIC_ORIGIN=https://$DOMAIN" >> "$ENV_FILE"
     echo "added PUBLIC_ORIGIN=https://$DOMAIN"
+  fi
+  # nor without the fiscal journal's signing key
+  if ! grep -qE '^FISCAL_(SIGNING_KEY|KEY_FILE)=' "$ENV_FILE"; then
+    echo "FISCAL_KEY_FILE=$FISCAL_KEY" >> "$ENV_FILE"
+    echo "added FISCAL_KEY_FILE=$FISCAL_KEY"
   fi
 else
   db_password="$(openssl rand -hex 24)"
@@ -138,6 +152,7 @@ else
 DATABASE_URL=postgres://$DB_ROLE:$db_password@127.0.0.1:5432/$DB_NAME
 REDIS_URL=redis://127.0.0.1:6379
 SESSION_SECRET=$(openssl rand -base64 48 | tr -d '\n')
+FISCAL_KEY_FILE=$FISCAL_KEY
 PUBLIC_ORIGIN=https://$DOMAIN
 TRUST_PROXY=loopback
 BACKUP_DIR=$STATE/backups

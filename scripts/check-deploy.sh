@@ -91,7 +91,7 @@ grafana_dashboard() {
 
 compose_config() {
   # placeholders only: the real values come from the operators' environment
-  POSTGRES_PASSWORD=placeholder DEMO_PASSWORD=placeholder SESSION_SECRET=placeholder-placeholder-placeholder-32 PUBLIC_ORIGIN=https://pizza.example.fr \
+  POSTGRES_PASSWORD=placeholder DEMO_PASSWORD=placeholder SESSION_SECRET=placeholder-placeholder-placeholder-32 PUBLIC_ORIGIN=https://pizza.example.fr FISCAL_SIGNING_KEY=placeholder \
     MINIO_ROOT_USER=placeholder MINIO_ROOT_PASSWORD=placeholder \
     docker-compose -f docker-compose.yml config -q
 }

@@ -5,7 +5,7 @@
 // until /readyz says ready, then stopped with the unit's KillSignal within its TimeoutStopSec.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,13 @@ function start(argv: string[], env: Record<string, string>, cwd = ROOT): Started
 
 /** What every process is given besides its settings: the system's PATH (and a HOME), as systemd and a dyno do. */
 const baseEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' });
+/** The fiscal journal's signing key production requires: as the PEM a platform's variable holds, or the file install.sh makes. */
+const fiscalPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const fiscalKeyFile = () => {
+  const file = join(dir, 'fiscal-key.pem');
+  if (!existsSync(file)) writeFileSync(file, fiscalPem, { mode: 0o600 });
+  return file;
+};
 
 async function readyz(port: number): Promise<{ status: number; body: { status: string; checks: Record<string, boolean> } } | null> {
   try {
@@ -143,6 +150,7 @@ describe('on a PaaS, from the Procfile', () => {
     DATABASE_URL: side.url,
     REDIS_URL: `rediss://127.0.0.1:${tlsPort}`,
     SESSION_SECRET: randomBytes(32).toString('base64'),
+    FISCAL_SIGNING_KEY: fiscalPem,
     PUBLIC_ORIGIN: 'https://ocpizza.example.fr',
     QUEUE_PREFIX: prefix,
     ...extra,
@@ -231,6 +239,7 @@ describe('on a VPS, from the systemd units', () => {
       `DATABASE_URL=${side.url}`,
       'REDIS_URL=redis://127.0.0.1:6379',
       `SESSION_SECRET=${randomBytes(48).toString('base64')}`,
+      `FISCAL_KEY_FILE=${fiscalKeyFile()}`,
       'PUBLIC_ORIGIN=https://ocpizza.example.fr',
       'TRUST_PROXY=loopback',
       `BACKUP_DIR=${join(dir, 'backups')}`,
@@ -266,7 +275,7 @@ describe('on a VPS, from the systemd units', () => {
 
   it('the backup service takes a checked dump into BACKUP_DIR, as its timer does every night', async () => {
     const envFile = join(dir, 'backup.env');
-    writeFileSync(envFile, `DATABASE_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nPUBLIC_ORIGIN=https://ocpizza.example.fr\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
+    writeFileSync(envFile, `DATABASE_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nFISCAL_KEY_FILE=${fiscalKeyFile()}\nPUBLIC_ORIGIN=https://ocpizza.example.fr\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
     const backup = fromUnit('ocpizza-backup.service', '', envFile, false);
     expect(unitFile('ocpizza-backup.timer').Timer.OnCalendar).toEqual(['*-*-* 03:00:00 Europe/Paris']);
     const b = start(backup.argv, backup.env, backup.cwd);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { demoWebhookSecret } from '../src/lib/server/config.ts';
+import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { signStripeEvent } from '../src/lib/server/money/stripe.ts';
 import { Client, childEnv, createShop, freePort, testPool, waitUntil } from './helpers.ts';
 
@@ -75,6 +76,13 @@ describe('an install started by npm run up', () => {
     const own = readFileSync(file, 'utf8').trim();
     expect(own.length).toBeGreaterThanOrEqual(32);
     expect((await webhook(demoWebhookSecret(own))).status).toBe(200);
+  });
+
+  it('signs the fiscal journal with a key of its own, made on first use, kept private beside it and recorded in the technical events journal', async () => {
+    const file = join(dir, '.fiscal-key.pem');
+    expect(statSync(file).mode & 0o077).toBe(0);
+    const key = fiscalKeyFromPem(readFileSync(file, 'utf8'));
+    await waitUntil(async () => (await pool.query(`SELECT 1 FROM fiscal_entries WHERE chain = 'jet' AND kind = 'key_change' AND key_id = $1`, [key.keyId])).rowCount! > 0, 15_000, 'the key change in the JET');
   });
 
   it('gives the server and the workers the same secret: a reset link the workers made opens on the server', async () => {

@@ -455,10 +455,10 @@ export async function placeThroughApi(base: string, body: { pizzeriaId: number; 
   return r.body as PlacedOrderBody;
 }
 
-/** The workers react from now on: what earlier test files left in the shared database is not theirs. */
+/** The workers react (and the fiscal journal reads) from now on: what earlier test files left in the shared database is not theirs. */
 export async function workersStartFromNow(pool: pg.Pool): Promise<void> {
   await pool.query(
-    `INSERT INTO event_cursors (name, last_event_id) SELECT 'workers', coalesce(max(id), 0) FROM order_events
+    `INSERT INTO event_cursors (name, last_event_id) SELECT name, (SELECT coalesce(max(id), 0) FROM order_events) FROM unnest(ARRAY['workers', 'fiscal']) AS name
      ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
   );
 }

@@ -5,7 +5,7 @@
 // fingerprinted assets are cached, and an oversized body is refused at the door.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
@@ -55,6 +55,7 @@ beforeAll(async () => {
       env: childEnv({
         NODE_ENV: 'production',
         SESSION_SECRET: randomBytes(32).toString('base64'),
+        FISCAL_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         // the site's name on this machine (install.sh writes https://<domain>)
         PUBLIC_ORIGIN: `https://127.0.0.1:${httpsPort}`,
         DATABASE_URL: inject('databaseUrl'),

@@ -31,13 +31,15 @@ describe('configuration', () => {
     QUEUE_PREFIX: inject('queuePrefix'),
   });
 
-  it('the production server and workers refuse to start without SESSION_SECRET, naming it', async () => {
+  it('the production server and workers refuse to start without SESSION_SECRET or a fiscal signing key, naming them', async () => {
     const env = await prodEnv();
     for (const entry of ['server/index.ts', 'workers/index.ts']) {
       const r = await start(entry, env);
       expect(r.code, `${entry}: ${r.stdout}`).not.toBe(0);
       expect(r.signal).toBeNull();
       expect(r.stderr).toMatch(/SESSION_SECRET: required in production/);
+      // nor without the key that signs the fiscal journal
+      expect(r.stderr).toMatch(/FISCAL_SIGNING_KEY: required in production \(or FISCAL_KEY_FILE\)/);
     }
     // nothing listens on its port
     await expect(fetch(`http://127.0.0.1:${env.PORT}/healthz`)).rejects.toThrow();

@@ -33,6 +33,8 @@ interface ReactorDeps {
   folder?: { started(orderId: string): void };
   /** Hands each step to the customer on: a text sent by the workers themselves, an email-only step as its job (message-sender.ts). */
   messages: Pick<MessageSender, 'send'>;
+  /** Told that events came: the fiscal journal reads them from its own place soon after (fiscal-journal.ts). */
+  journal?: { nudge(): void };
 }
 type Order = OrderUpdated['order'];
 
@@ -204,6 +206,7 @@ export async function startEventReactor(deps: ReactorDeps) {
     gatherMs: REACT_GATHER_MS,
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
+      deps.journal?.nudge();
       await reactTo(events);
       cursor.reached(events.at(-1)!.eventId);
       if (cursor.sinceSaveMs() >= CURSOR_SAVE_MS) await cursor.save();

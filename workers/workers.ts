@@ -30,6 +30,8 @@ import { policyOf } from '../src/lib/server/printing/address.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { createStockFolder, FOLD_PAUSE_MS } from './stock-folder.ts';
 import { reconcile } from './reconciler.ts';
+import { fiscalKey } from '../src/lib/server/fiscal/keys.ts';
+import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
 export const RECONCILE_EVERY_MS = 60_000;
@@ -38,6 +40,8 @@ export const RECONCILE_EVERY_MS = 60_000;
  * each started order is folded soon after its event (stock-folder.ts); the sweep is for what no event brought.
  */
 export const STOCK_SWEEP_EVERY_MS = 60_000;
+/** How often the fiscal journal looks for orders whose money changed without an event (fiscal-journal.ts). */
+export const FISCAL_SWEEP_EVERY_MS = 60_000;
 
 /**
  * Starts every worker, the event reactor and the reconciler (at start, then every minute);
@@ -79,7 +83,10 @@ export async function startWorkers(
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
-  const { reactor, folder, messages } = await startReactor({ config, db, queues, notify, log });
+  // the fiscal journal follows the events from its own place, and catches up at once
+  const journal = createFiscalJournal({ db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }) });
+  const { reactor, folder, messages } = await startReactor({ config, db, queues, notify, journal, log });
+  void journal.catchUp();
   const reconcileLog = log.child({ module: 'reconciler' });
   const reconcileNow = () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false });
   // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
@@ -90,19 +97,23 @@ export async function startWorkers(
     timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
     timer.unref();
   }
-  const sweeps = startSweeps({ config, db, positions, queues, log });
+  const sweeps = startSweeps({ config, db, positions, queues, journal, log });
   return {
     queues,
     workers,
     provider,
     /** Runs the reconciler now (what the timer does every minute), and tells what it queued. */
     reconcile: reconcileNow,
+    /** The fiscal journal's writer (its catch-up and sweep, for tests and scripts). */
+    journal,
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       clearInterval(timer);
       sweeps.stop();
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
+      // what the last events brought is journaled (or read again at the next start)
+      await Promise.race([journal.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       // the texts on their way: claimed and sent, or left to the reconciler past the timeout
       await messages.close(timeoutMs);
       // what was started last is folded now (or by the next sweep, when Postgres is away)
@@ -196,8 +207,8 @@ function startQueueWorkers(deps: {
 }
 
 /** The event reactor, with the stock folder and the message sender it hands its work to. */
-async function startReactor(deps: { config: Config; db: Db; queues: Queues; notify: NotificationDeps; log: Logger }) {
-  const { config, db, queues, notify, log } = deps;
+async function startReactor(deps: { config: Config; db: Db; queues: Queues; notify: NotificationDeps; journal: FiscalJournal; log: Logger }) {
+  const { config, db, queues, notify, journal, log } = deps;
   const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
   const messages = createMessageSender({ notify, queues, log: log.child({ worker: 'notifications' }) });
   const reactor = await startEventReactor({
@@ -210,6 +221,7 @@ async function startReactor(deps: { config: Config; db: Db; queues: Queues; noti
     paymentExpiryMs: config.PAYMENT_EXPIRY_MINUTES * 60_000,
     folder,
     messages,
+    journal,
   });
   return { reactor, folder, messages };
 }
@@ -219,13 +231,15 @@ async function startReactor(deps: { config: Config; db: Db; queues: Queues; noti
  * third of a minute after the reconciler's runs, and the late notices two thirds: each is a burst
  * of reads over the whole evening, and all three in the same second were a stall every minute of a rush.
  */
-function startSweeps(deps: { config: Config; db: Db; positions: PositionStore; queues: Queues; log: Logger }) {
-  const { config, db, positions, queues, log } = deps;
+function startSweeps(deps: { config: Config; db: Db; positions: PositionStore; queues: Queues; journal: FiscalJournal; log: Logger }) {
+  const { config, db, positions, queues, journal, log } = deps;
   let closing = false;
   const fold = oneAtATime(() =>
     foldConsumedStock(db, { pauseMs: FOLD_PAUSE_MS, stopped: () => closing }).catch((err) => log.error({ err }, 'sweeping consumed stock failed, trying again shortly')),
   );
   const folding = everyFrom(STOCK_SWEEP_EVERY_MS / 3, STOCK_SWEEP_EVERY_MS, () => void fold.run());
+  // the fiscal journal's sweep: half a minute after the reconciler's runs
+  const fiscal = everyFrom(FISCAL_SWEEP_EVERY_MS / 2, FISCAL_SWEEP_EVERY_MS, () => void journal.sweep());
   // orders the shops' plans expect late: their managers alerted, then (later, and once) their customers told
   const road: Road = { mode: config.DELIVERY_MODE, eta: config.eta };
   const what = { alerts: config.LATE_ALERTS, notices: config.LATE_NOTICES };
@@ -240,6 +254,7 @@ function startSweeps(deps: { config: Config; db: Db; positions: PositionStore; q
     /** No sweep starts after this, and the fold under way stops after its transaction. */
     stop() {
       folding.stop();
+      fiscal.stop();
       delays?.stop();
       closing = true;
     },

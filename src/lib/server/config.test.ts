@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { demoWebhookSecret, installSecret, parseConfig } from './config.ts';
 import { libpqUrl } from './backup.ts';
 import { redisTls } from './redis-options.ts';
+
+/** An Ed25519 key as an operator makes one (openssl genpkey -algorithm ed25519): production requires it. */
+const pem = (type: 'ed25519' | 'ed448' = 'ed25519') => generateKeyPairSync(type as 'ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const FISCAL = { FISCAL_SIGNING_KEY: pem() };
 
 describe('environment', () => {
   it('gives development defaults, including a demo password', () => {
@@ -15,7 +20,7 @@ describe('environment', () => {
   });
 
   it('has no default demo password in production and makes cookies Secure', () => {
-    const c = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example' });
+    const c = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example', ...FISCAL });
     expect(c.demoPassword).toBeNull();
     expect(c.secureCookies).toBe(true);
   });
@@ -35,7 +40,7 @@ describe('environment', () => {
     expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) })).toThrow(/PUBLIC_ORIGIN: required in production/);
     expect(() => parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: '' })).toThrow(/PUBLIC_ORIGIN/);
     expect(() => parseConfig({ PUBLIC_ORIGIN: 'ftp://ocpizza.example' })).toThrow(/PUBLIC_ORIGIN/);
-    expect(parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example/' }).publicOrigin).toBe('https://commande.ocpizza.example');
+    expect(parseConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example/', ...FISCAL }).publicOrigin).toBe('https://commande.ocpizza.example');
     expect(parseConfig({ NODE_ENV: 'development', PORT: '4173' }).publicOrigin).toBe('http://localhost:4173');
   });
 
@@ -69,6 +74,32 @@ describe('environment', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses to start in production without the key that signs the fiscal journal, takes it as PEM or from a file, and refuses anything but Ed25519', () => {
+    const prod = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example' };
+    expect(() => parseConfig(prod)).toThrow(/FISCAL_SIGNING_KEY: required in production \(or FISCAL_KEY_FILE\)/);
+    const key = pem();
+    expect(parseConfig({ ...prod, FISCAL_SIGNING_KEY: key }).FISCAL_SIGNING_KEY).toBe(key);
+    // a platform's variable or a .env file on one line: its line breaks written \n
+    expect(() => parseConfig({ ...prod, FISCAL_SIGNING_KEY: key.replace(/\n/g, '\\n') })).not.toThrow();
+    expect(() => parseConfig({ ...prod, FISCAL_SIGNING_KEY: 'not a key' })).toThrow(/FISCAL_SIGNING_KEY: an Ed25519 private key/);
+    expect(() => parseConfig({ ...prod, FISCAL_SIGNING_KEY: pem('ed448') })).toThrow(/FISCAL_SIGNING_KEY: an Ed25519 private key/);
+    const dir = mkdtempSync(join(tmpdir(), 'ocpizza-fiscal-'));
+    try {
+      const file = join(dir, 'fiscal-key.pem');
+      writeFileSync(file, key, { mode: 0o600 });
+      expect(parseConfig({ ...prod, FISCAL_KEY_FILE: file }).FISCAL_KEY_FILE).toBe(file);
+      expect(() => parseConfig({ ...prod, FISCAL_KEY_FILE: join(dir, 'missing.pem') })).toThrow(/FISCAL_KEY_FILE: no Ed25519 private key in PEM can be read from/);
+      expect(() => parseConfig({ ...prod, FISCAL_KEY_FILE: file, FISCAL_SIGNING_KEY: key })).toThrow(/FISCAL_KEY_FILE: FISCAL_SIGNING_KEY or FISCAL_KEY_FILE, not both/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // the message names the variable, never its value
+    const broken = key.replace(/\n[^\n]+\n-----END/, '\nAAAA\n-----END');
+    expect(() => parseConfig({ ...prod, FISCAL_SIGNING_KEY: broken })).toThrow(/^(?![\s\S]*PRIVATE KEY)[\s\S]*FISCAL_SIGNING_KEY: an Ed25519/);
+    // elsewhere it is not required: the install makes its own when the journal first signs (fiscal/keys.ts)
+    expect(() => parseConfig({ NODE_ENV: 'development' })).not.toThrow();
   });
 
   it('refuses the development password in production and names bad variables', () => {

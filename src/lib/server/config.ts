@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
@@ -71,6 +71,13 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     RESUME_MAX_EVENTS: z.coerce.number().int().positive().default(500),
     SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    /**
+     * The key that signs the fiscal journal (src/lib/server/fiscal/): an Ed25519 private key in PEM
+     * (line breaks as they are, or written \n), or FISCAL_KEY_FILE, a file holding one. One of them is
+     * required in production; elsewhere an install makes its own, kept in .fiscal-key.pem (git-ignored).
+     */
+    FISCAL_SIGNING_KEY: z.string().optional().refine((v) => v === undefined || isFiscalKey(v), 'an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)'),
+    FISCAL_KEY_FILE: z.string().min(1).optional(),
     SENTRY_DSN: z.string().url().optional(),
     BACKUP_DIR: z.string().min(1).default('backups'),
     /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */
@@ -205,6 +212,14 @@ const schema = z
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
     }
+    if (env.FISCAL_SIGNING_KEY && env.FISCAL_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['FISCAL_KEY_FILE'], message: 'FISCAL_SIGNING_KEY or FISCAL_KEY_FILE, not both' });
+    } else if (env.FISCAL_KEY_FILE && !fiscalKeyFileReadable(env.FISCAL_KEY_FILE)) {
+      ctx.addIssue({ code: 'custom', path: ['FISCAL_KEY_FILE'], message: `no Ed25519 private key in PEM can be read from ${env.FISCAL_KEY_FILE}` });
+    }
+    if (env.NODE_ENV === 'production' && !env.FISCAL_SIGNING_KEY && !env.FISCAL_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['FISCAL_SIGNING_KEY'], message: 'required in production (or FISCAL_KEY_FILE): the key that signs the fiscal journal' });
+    }
     if (env.NODE_ENV === 'production' && !env.PUBLIC_ORIGIN) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_ORIGIN'], message: 'required in production: the site\'s address (https://your.domain), the start of every link the system sends' });
     }
@@ -222,6 +237,29 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['DEMO_PASSWORD'], message: 'the development default is refused in production' });
     }
   });
+
+/** The fiscal journal's signing key from its PEM (a variable may carry its line breaks as \n); throws unless Ed25519. */
+export function fiscalPrivateKey(pem: string): KeyObject {
+  const key = createPrivateKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an Ed25519 key is needed, not ${key.asymmetricKeyType}`);
+  return key;
+}
+
+function isFiscalKey(pem: string): boolean {
+  try {
+    return !!fiscalPrivateKey(pem);
+  } catch {
+    return false;
+  }
+}
+
+function fiscalKeyFileReadable(file: string): boolean {
+  try {
+    return isFiscalKey(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** The name of every variable the schema reads (docs/configuration.md documents each, once; tests/config-docs.test.ts checks it). */
 export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
@@ -300,14 +338,21 @@ export function installSecret(file = INSTALL_SECRET_FILE): string {
     return secret;
   };
   if (existsSync(file)) return read();
-  const secret = `${randomBytes(48).toString('base64url')}\n`;
-  // written whole under another name, then linked: two processes starting at once keep the first one
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(tmp, secret, { mode: 0o600 });
+    writeOnce(file, `${randomBytes(48).toString('base64url')}\n`);
   } catch (err) {
     throw new Error(`invalid environment: SESSION_SECRET: not set, and this install's own cannot be kept in ${file} (${(err as Error).message}): set SESSION_SECRET`, { cause: err });
   }
+  return read();
+}
+
+/**
+ * Writes `content` to `file` (mode 0600) unless it exists: written whole under another name, then
+ * linked, so of two processes starting at once the first one's is kept and both read it.
+ */
+export function writeOnce(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
   try {
     linkSync(tmp, file);
   } catch (err) {
@@ -315,7 +360,7 @@ export function installSecret(file = INSTALL_SECRET_FILE): string {
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
       // a file system without hard links: created only if absent, so the first process still wins
       try {
-        writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+        writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -323,7 +368,6 @@ export function installSecret(file = INSTALL_SECRET_FILE): string {
   } finally {
     rmSync(tmp, { force: true });
   }
-  return read();
 }
 
 let cached: Config | undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { REFUSED_ADDRESS, REFUSED_PORT, UNKNOWN_NAME, addressAllowed, checkPrinter, parseNetworks, printerPolicy } from './address.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 const strict = printerPolicy();
 const dev = printerPolicy({ allowLoopback: true });
@@ -71,7 +72,10 @@ describe('checking a printer before it is saved and before each print', () => {
 });
 
 describe('the printing settings', () => {
-  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example' };
+  const production = {
+    NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), PUBLIC_ORIGIN: 'https://commande.ocpizza.example',
+    FISCAL_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
   it('default to the private ranges without loopback, and refuse loopback in production and ranges that are none', () => {
     const c = parseConfig(production);
     expect(c.PRINTER_NETWORKS).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7');

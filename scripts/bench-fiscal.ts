@@ -1,0 +1,100 @@
+// What the fiscal journal costs per order sold (not a test: a measurement).
+//
+//   npm run bench:fiscal
+//
+// It creates its own database (migrated, seeded; dropped at the end, also on failure), places
+// BENCH_FISCAL_ORDERS pickup orders at the counters of the seeded shops through the services (no server: this process runs
+// nothing else while it measures), takes each through the kitchen to its handover paid in cash
+// (four events an order: placed, preparing, ready, collected), then journals them as the workers do
+// (src/lib/server/fiscal/events.ts, from the journal's place), BENCH_FISCAL_PER_RUN orders' events a
+// run (all shops mixed): the workers' journal runs at most once a second (JOURNAL_GATHER_MS) with the
+// orders sold meanwhile across the chain, some twenty in a rush (the rush benchmark's 100 to 200
+// moves a second are 25 to 50 orders sold). It prints the CPU time this process and its Postgres connection spent journaling, per order
+// sold, and checks the chain it wrote.
+//
+// Knobs (environment): BENCH_FISCAL_ORDERS (400), BENCH_FISCAL_PER_RUN (20),
+// BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432).
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { BASE_DB, cpuSeconds, dropBenchData, say } from './bench-common.ts';
+import { createPool } from '../src/lib/server/db.ts';
+import { placeOrder } from '../src/lib/server/placing.ts';
+import { advanceOrder, type StaffActor } from '../src/lib/server/orders.ts';
+import { publishEvents } from '../src/lib/server/events.ts';
+import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
+import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
+import { journalEventsAfter, journalPlace } from '../src/lib/server/fiscal/events.ts';
+import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
+
+const ORDERS = Number(process.env.BENCH_FISCAL_ORDERS ?? 400);
+const PER_RUN = Number(process.env.BENCH_FISCAL_PER_RUN ?? 20);
+const EVENTS_PER_ORDER = 4;
+
+const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+const dbName = `ocpizza_fiscal_${suffix}`;
+const admin = new pg.Client({ connectionString: `${BASE_DB}/postgres` });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const url = `${BASE_DB}/${dbName}`;
+const pool = createPool(url, 4);
+const one = createPool(url, 1);
+try {
+  const { migrate } = await import('../db/migrate-runner.ts');
+  const { seed } = await import('../db/seed-data.ts');
+  await migrate(url);
+  await seed(pool, randomBytes(12).toString('base64url'));
+  await pool.query('UPDATE stock SET on_hand = 1000000');
+  const shops = (await pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id);
+  const first = async (category: string) => (await pool.query<{ id: number }>('SELECT id FROM products WHERE category = $1 ORDER BY id LIMIT 1', [category])).rows[0].id;
+  const [pizza, drink] = [await first('pizza'), await first('drink')];
+  const staff = async (role: string, shop: number): Promise<StaffActor> => {
+    const u = (await pool.query('SELECT id, name FROM users WHERE role = $1 AND pizzeria_id = $2 LIMIT 1', [role, shop])).rows[0];
+    return { kind: 'staff', id: u.id, role: role as StaffActor['role'], pizzeriaId: shop, name: u.name };
+  };
+  const crews = await Promise.all(shops.map(async (shop) => ({ shop, counter: await staff('counter', shop), kitchen: await staff('kitchen', shop) })));
+  const key = fiscalKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  await recordKeyInUse(pool, key);
+  await pool.query(`INSERT INTO event_cursors (name, last_event_id) SELECT 'fiscal', coalesce(max(id), 0) FROM order_events ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`);
+
+  say(`placing ${ORDERS} orders and taking them to their handover, paid in cash...`);
+  for (let i = 0; i < ORDERS; i += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, ORDERS - i) }, async (_, j) => {
+      const { shop, counter, kitchen } = crews[(i + j) % crews.length];
+      const placed = await placeOrder(pool, {
+        pizzeriaId: shop, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Bench', phone: `07${String(i + j).padStart(8, '0')}` },
+        items: [{ productId: pizza, quantity: 1 }, { productId: drink, quantity: 1 }], payment: 'on_delivery',
+      } as Parameters<typeof placeOrder>[1], counter);
+      await advanceOrder(pool, kitchen, placed.order.id, 'preparing');
+      await advanceOrder(pool, kitchen, placed.order.id, 'ready');
+      await advanceOrder(pool, counter, placed.order.id, 'collected', undefined, { paymentMethod: 'cash' });
+    }));
+  }
+  while ((await publishEvents(pool, 1000)).events.length);
+
+  say(`journaling them, ${PER_RUN} orders' events a run...`);
+  const backend = (await one.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const node0 = process.cpuUsage();
+  const pg0 = cpuSeconds(backend);
+  const t0 = Date.now();
+  let place = await journalPlace(one);
+  let entries = 0;
+  // a run as the workers' (which write their place down once a second: after each run of a rush)
+  for (;;) {
+    const r = await journalEventsAfter(one, key, place, { batch: PER_RUN * EVENTS_PER_ORDER, stopped: () => true });
+    if (r.place === place) break;
+    place = r.place;
+    entries += r.written.length;
+  }
+  const used = process.cpuUsage(node0);
+  const nodeMs = (used.user + used.system) / 1000;
+  const pgMs = (cpuSeconds(backend) - pg0) * 1000;
+  const report = await verifyJournal(pool);
+  say(`${entries} entries written for ${ORDERS} orders in ${((Date.now() - t0) / 1000).toFixed(1)} s; chains ${report.ok ? 'sound' : 'BROKEN'}`);
+  say(`CPU per order sold: this process ${(nodeMs / ORDERS).toFixed(2)} ms, its Postgres connection ${(pgMs / ORDERS).toFixed(2)} ms, in all ${((nodeMs + pgMs) / ORDERS).toFixed(2)} ms`);
+  if (!report.ok || entries !== ORDERS) process.exitCode = 1;
+} finally {
+  await one.end();
+  await pool.end();
+  await dropBenchData(admin, dbName, `ocpizza_fiscal_${suffix}`);
+  await admin.end();
+}

@@ -1,0 +1,126 @@
+import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, chainEntry, signedText, verifyChain, type ChainHead, type Entry, type EntryDraft, type SignatureCheck, type Signer } from './fiscal-chain.ts';
+
+function keyPair(): { signer: Signer; check: SignatureCheck } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
+  return {
+    signer: { keyId, sign: (text) => sign(null, Buffer.from(text), privateKey).toString('base64') },
+    check: (id, text, signature) => (id !== keyId ? 'unknown_key' : verify(null, Buffer.from(text), publicKey, Buffer.from(signature, 'base64'))),
+  };
+}
+
+const sale = (n: number): EntryDraft => ({
+  kind: 'sale',
+  sourceKey: `sale:${n}`,
+  occurredAt: '2026-11-27T19:30:00.000Z',
+  operator: 'counter:4',
+  orderId: null,
+  body: { lines: [{ name: 'Margherita', quantity: 2, unitCents: 1050, rateBp: 1000 }], vat: [{ rateBp: 1000, netCents: 1909, vatCents: 191, grossCents: 2100 }] },
+  salesCents: 2100,
+  vatCents: 191,
+  moneyCents: 2100 + n,
+});
+
+function chainOf(n: number, signer: Signer): Entry[] {
+  const entries: Entry[] = [];
+  let head: ChainHead = { lastSeq: 0, lastSignature: null };
+  for (let i = 1; i <= n; i++) {
+    const e = chainEntry('shop:1', head, sale(i), signer, '2026-11-27T19:31:00.000Z');
+    entries.push(e);
+    head = { lastSeq: e.seq, lastSignature: e.signature };
+  }
+  return entries;
+}
+
+describe('the canonical form of an entry', () => {
+  it('sorts keys at every level, keeps arrays in their order, and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: null, y: 'é"' }], c: true } })).toBe('{"a":{"c":true,"d":[3,{"y":"é\\"","z":null}]},"b":1}');
+    expect(canonicalJson({ a: 1, b: undefined })).toBe(canonicalJson({ a: 1 }));
+  });
+
+  it('refuses what could be written two ways: a fraction, a date object, a class', () => {
+    expect(() => canonicalJson({ rate: 5.5 })).toThrow(/not an integer/);
+    expect(() => canonicalJson({ at: new Date() })).toThrow(/plain objects/);
+    expect(() => canonicalJson(Number.NaN)).toThrow(/not an integer/);
+  });
+
+  it('is the same for the same entry whatever the order its fields were built in', () => {
+    const { signer } = keyPair();
+    const [e] = chainOf(1, signer);
+    const shuffled = Object.fromEntries(Object.entries(e).reverse()) as unknown as Entry;
+    expect(signedText(shuffled)).toBe(signedText(e));
+    // the signature itself is not part of what it signs
+    const resigned: Entry = { ...e, signature: 'other' };
+    expect(signedText(resigned)).toBe(signedText(e));
+  });
+});
+
+describe('a chain of signed entries', () => {
+  it('numbers each entry after the last, links it to the last one\'s signature, and verifies whole', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(entries[0].prevSignature).toBeNull();
+    expect(entries[3].prevSignature).toBe(entries[2].signature);
+    const report = verifyChain('shop:1', entries, check, { lastSeq: 5, lastSignature: entries[4].signature });
+    expect(report).toEqual({ chain: 'shop:1', entries: 5, lastSeq: 5, keyIds: [signer.keyId], broken: null });
+  });
+
+  it('reports an amount altered as a bad signature at its number, and nothing after it', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    entries[2] = { ...entries[2], moneyCents: 1 };
+    expect(verifyChain('shop:1', entries, check).broken).toMatchObject({ seq: 3, kind: 'bad_signature' });
+    const body = chainOf(5, signer);
+    body[1] = { ...body[1], body: { ...body[1].body, lines: [] } };
+    expect(verifyChain('shop:1', body, check)).toMatchObject({ entries: 1, broken: { seq: 2, kind: 'bad_signature', reason: expect.stringMatching(/altered/) } });
+  });
+
+  it('reports an entry removed as the number missing', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    entries.splice(2, 1);
+    expect(verifyChain('shop:1', entries, check).broken).toMatchObject({ seq: 3, kind: 'gap', reason: 'entry 3 is missing' });
+  });
+
+  it('reports the last entries removed against the head kept beside the chain', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    const head = { lastSeq: 5, lastSignature: entries[4].signature };
+    expect(verifyChain('shop:1', entries.slice(0, 3), check, head).broken).toMatchObject({ seq: 4, kind: 'missing_tail' });
+    // the last entry replaced by another one signed by the key (its number and link right)
+    const other = chainEntry('shop:1', { lastSeq: 4, lastSignature: entries[3].signature }, sale(99), signer, entries[4].recordedAt);
+    expect(verifyChain('shop:1', [...entries.slice(0, 4), other], check, head).broken).toMatchObject({ seq: 5, kind: 'bad_signature' });
+  });
+
+  it('reports an entry removed and the ones after renumbered as a broken link', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    const renumbered = [...entries.slice(0, 2), ...entries.slice(3).map((e) => ({ ...e, seq: e.seq - 1 }))];
+    expect(verifyChain('shop:1', renumbered, check).broken).toMatchObject({ seq: 3, kind: 'wrong_previous' });
+  });
+
+  it('reports two entries swapped, their numbers swapped too or not, as reordered', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(5, signer);
+    // kept in number order, the contents of 3 and 4 exchanged with their numbers (as rows updated in place)
+    const swapped = [entries[0], entries[1], { ...entries[3], seq: 3 }, { ...entries[2], seq: 4 }, entries[4]];
+    expect(verifyChain('shop:1', swapped, check).broken).toMatchObject({ seq: 3, kind: 'reordered' });
+    // listed out of order with their own numbers (a file whose lines were moved)
+    const moved = [entries[0], entries[1], entries[3], entries[2], entries[4]];
+    expect(verifyChain('shop:1', moved, check).broken).toMatchObject({ seq: 3, kind: 'reordered' });
+    // an entry repeated
+    expect(verifyChain('shop:1', [entries[0], entries[1], entries[1], entries[2]], check).broken).toMatchObject({ seq: 2, kind: 'reordered' });
+  });
+
+  it('reports an entry signed by a key the journal does not know, and one of another chain', () => {
+    const ours = keyPair();
+    const theirs = keyPair();
+    const entries = chainOf(2, ours.signer);
+    const forged = chainEntry('shop:1', { lastSeq: 2, lastSignature: entries[1].signature }, sale(3), theirs.signer, entries[1].recordedAt);
+    expect(verifyChain('shop:1', [...entries, forged], ours.check).broken).toMatchObject({ seq: 3, kind: 'unknown_key' });
+    expect(verifyChain('shop:2', entries, ours.check).broken).toMatchObject({ seq: 1, kind: 'wrong_chain' });
+  });
+});

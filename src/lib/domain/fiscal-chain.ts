@@ -1,0 +1,220 @@
+// The fiscal journal's chain: how an entry is written down to be signed, and how a chain of entries
+// is checked. A French till keeps its sales in a journal nobody can edit unseen (article 286, I-3°
+// bis of the tax code: inalterability): each entry has the next number of its chain (a shop's sales,
+// or the technical events journal, "JET"), and a signature (Ed25519, by a key kept outside the
+// database) over its canonical content, which includes the previous entry's signature. Changing an
+// amount breaks its signature; removing an entry leaves a number missing, or the next one linked to
+// an entry that is not before it; moving one puts it after an entry that names it as its own previous.
+//
+// The canonical content is JSON with its keys sorted at every level, amounts in integer cents (a
+// fraction is refused: it could be written two ways), VAT rates in basis points (5,5 % is 550),
+// times as ISO 8601 in UTC with milliseconds; no whitespace. The same entry read back from the
+// database, or later from an archive file, gives the same bytes. Signing and checking a signature
+// are handed in (node:crypto on the server), so what is here stays pure and runs on entries from
+// anywhere.
+
+/** The technical events journal: key changes now; later start and stop, closings, archives, restores. */
+export const JET_CHAIN = 'jet';
+
+/** A shop's sales chain. */
+export const shopChain = (pizzeriaId: number): string => `shop:${pizzeriaId}`;
+
+/**
+ * What an entry records. Sales side: a sale (an order sold: its lines, its VAT per rate, how it was
+ * paid so far), a correction of a sale (what it was sold for changed after: the difference per
+ * rate), a cancellation after payment (the sale taken back). Money side: a payment (money taken
+ * after the sale was recorded, by way), a refund (money given back; a manager's credit note also
+ * gives back its VAT per rate). The JET: the signing key changed.
+ */
+export const ENTRY_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment', 'refund', 'key_change'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** The version of the canonical form, signed with every entry: a later form is told apart from this one. */
+export const ENTRY_FORMAT = 1;
+
+export type CanonicalValue = null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
+
+/** The JSON of a value with its keys sorted at every level and no whitespace; integers only; undefined keys left out. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value} (amounts in cents, rates in basis points)`);
+      return String(value);
+    case 'string':
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw new Error('only plain objects, arrays, strings, integers, booleans and null (a time as its ISO string)');
+      const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    }
+    default:
+      throw new Error(`cannot be written down: ${typeof value}`);
+  }
+}
+
+/** A time as the journal writes it: ISO 8601, UTC, milliseconds. */
+export const isoTime = (t: Date | string | number): string => new Date(t).toISOString();
+
+/** A VAT rate in percent (5.5) as the journal writes it: basis points (550). */
+export const rateBp = (ratePercent: number): number => Math.round(ratePercent * 100);
+
+/** What an entry says, as signed (its signature aside). */
+export interface EntryContent {
+  chain: string;
+  seq: number;
+  kind: string;
+  /** When the fact happened (an order handed over, a refund given). */
+  occurredAt: string;
+  /** When the journal wrote it down. */
+  recordedAt: string;
+  /** Who did it: a member of staff (`counter:12`), the customer, `online`, or `system`. */
+  operator: string;
+  orderId: string | null;
+  /** The fact's own key: the same fact written twice is one entry. */
+  sourceKey: string;
+  body: { [key: string]: CanonicalValue };
+  /** Its effect on the sales, taxes included, and on their VAT (signed). */
+  salesCents: number;
+  vatCents: number;
+  /** Money taken (positive) or given back (negative). */
+  moneyCents: number;
+  prevSignature: string | null;
+  /** The signing key's id (a fingerprint of its public half): a key change shows on every entry after it. */
+  keyId: string;
+}
+
+export interface Entry extends EntryContent {
+  /** Base64 Ed25519 signature of signedText(content). */
+  signature: string;
+}
+
+/** The bytes an entry's signature covers (as UTF-8): its content and, through prevSignature, the chain before it. */
+export function signedText(e: EntryContent): string {
+  return canonicalJson({
+    format: ENTRY_FORMAT,
+    chain: e.chain,
+    seq: e.seq,
+    kind: e.kind,
+    occurredAt: e.occurredAt,
+    recordedAt: e.recordedAt,
+    operator: e.operator,
+    orderId: e.orderId,
+    sourceKey: e.sourceKey,
+    body: e.body,
+    salesCents: e.salesCents,
+    vatCents: e.vatCents,
+    moneyCents: e.moneyCents,
+    prevSignature: e.prevSignature,
+    keyId: e.keyId,
+  });
+}
+
+export interface Signer {
+  keyId: string;
+  /** The base64 signature of the text's UTF-8 bytes. */
+  sign(text: string): string;
+}
+
+/** Whether `signature` is the key's over `text`; 'unknown_key' when the key is not known. */
+export type SignatureCheck = (keyId: string, text: string, signature: string) => boolean | 'unknown_key';
+
+export interface ChainHead {
+  lastSeq: number;
+  lastSignature: string | null;
+}
+
+/** What an entry says before its place in the chain is known. */
+export type EntryDraft = Omit<EntryContent, 'chain' | 'seq' | 'prevSignature' | 'keyId' | 'recordedAt'>;
+
+/** The entry that follows `head` in `chain`, signed. */
+export function chainEntry(chain: string, head: ChainHead, draft: EntryDraft, signer: Signer, recordedAt: string): Entry {
+  const content: EntryContent = { ...draft, chain, seq: head.lastSeq + 1, prevSignature: head.lastSignature, keyId: signer.keyId, recordedAt };
+  return { ...content, signature: signer.sign(signedText(content)) };
+}
+
+export type BreakKind = 'wrong_chain' | 'gap' | 'reordered' | 'wrong_previous' | 'unknown_key' | 'bad_signature' | 'missing_tail';
+
+/** The first entry that breaks a chain: its number, what is wrong, in words. */
+export interface ChainBreak {
+  chain: string;
+  seq: number;
+  kind: BreakKind;
+  reason: string;
+}
+
+export interface ChainReport {
+  chain: string;
+  /** Entries checked (up to the break, if any). */
+  entries: number;
+  lastSeq: number;
+  /** The keys that signed the entries checked. */
+  keyIds: string[];
+  broken: ChainBreak | null;
+}
+
+/**
+ * A chain checked entry after entry, in pages (a chain of years is read a page at a time): the first
+ * break is kept and nothing after it is looked at. A reordering is told apart from a missing number
+ * or a broken link by looking ahead within the page given.
+ */
+export function chainVerifier(chain: string, check: SignatureCheck) {
+  let expected = 1;
+  let prev: string | null = null;
+  let count = 0;
+  let broken: ChainBreak | null = null;
+  const keyIds = new Set<string>();
+  const fail = (seq: number, kind: BreakKind, reason: string) => (broken = { chain, seq, kind, reason });
+
+  function checkOne(page: readonly Entry[], i: number): ChainBreak | null {
+    const e = page[i];
+    const later = (match: (x: Entry) => boolean) => page.slice(i + 1).find(match);
+    if (e.chain !== chain) return fail(e.seq, 'wrong_chain', `entry ${e.seq} belongs to chain ${e.chain}`);
+    if (e.seq !== expected) {
+      if (e.seq < expected) return fail(e.seq, 'reordered', `entry ${e.seq} comes again after entry ${expected - 1}: entries out of order`);
+      if (later((x) => x.seq === expected)) return fail(expected, 'reordered', `entry ${expected} comes after entry ${e.seq}: entries out of order`);
+      return fail(expected, 'gap', e.seq === expected + 1 ? `entry ${expected} is missing` : `entries ${expected} to ${e.seq - 1} are missing`);
+    }
+    if (e.prevSignature !== prev) {
+      const ahead = e.prevSignature !== null && later((x) => x.signature === e.prevSignature);
+      if (ahead) return fail(e.seq, 'reordered', `entry ${e.seq} follows the entry numbered ${ahead.seq} now: entries were swapped`);
+      return fail(e.seq, 'wrong_previous', `entry ${e.seq} is not linked to entry ${e.seq - 1}: an entry before it was removed, replaced or inserted`);
+    }
+    const ok = check(e.keyId, signedText(e), e.signature);
+    if (ok === 'unknown_key') return fail(e.seq, 'unknown_key', `entry ${e.seq} is signed by a key the journal does not know (${e.keyId})`);
+    if (!ok) return fail(e.seq, 'bad_signature', `entry ${e.seq} does not match its signature: its content was altered`);
+    keyIds.add(e.keyId);
+    prev = e.signature;
+    expected = e.seq + 1;
+    count += 1;
+    return null;
+  }
+
+  return {
+    /** Checks the next entries, in the order given; returns the first break (this page's or an earlier one), or null. */
+    add(entries: readonly Entry[]): ChainBreak | null {
+      for (let i = 0; i < entries.length && !broken; i++) checkOne(entries, i);
+      return broken;
+    },
+    /** The report; with the chain's head as kept beside it, entries missing at the end are found too. */
+    finish(head?: ChainHead): ChainReport {
+      if (!broken && head && head.lastSeq > expected - 1) {
+        fail(expected, 'missing_tail', head.lastSeq === expected ? `entry ${expected}, the last one, is missing` : `entries ${expected} to ${head.lastSeq}, the last ones, are missing`);
+      } else if (!broken && head && head.lastSeq === expected - 1 && head.lastSignature !== prev) {
+        fail(expected - 1, 'bad_signature', `entry ${expected - 1}, the last one, is not the one the chain ended with: it was replaced`);
+      }
+      return { chain, entries: count, lastSeq: expected - 1, keyIds: [...keyIds].sort(), broken };
+    },
+  };
+}
+
+/** A whole chain checked at once (entries in the order kept). */
+export function verifyChain(chain: string, entries: readonly Entry[], check: SignatureCheck, head?: ChainHead): ChainReport {
+  const v = chainVerifier(chain, check);
+  v.add(entries);
+  return v.finish(head);
+}

@@ -1,0 +1,195 @@
+// Orders into the fiscal journal: for each order whose money changed since the journal last looked,
+// what the journal lacks of it (src/lib/domain/fiscal-facts.ts) is appended to its shop's chain,
+// with the chain's head locked, the order read after the lock: two writers at once (two workers, a
+// replay after a crash, the sweep) take turns, and the second finds nothing left to write. Each
+// fact's source key is unique besides: the same fact is never two entries.
+import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from '../../domain/fiscal-chain.ts';
+import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
+import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
+import { optionsLabel } from '../../line-options.ts';
+import { transaction, type Db, type Queryable } from '../db.ts';
+import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
+import type { FiscalKey } from './keys.ts';
+
+/**
+ * The order's money in one text: whether it was handed over or cancelled, how it was paid, what it
+ * costs, was paid, given back. The journal notes it for each order it wrote; an order whose text is
+ * the same as noted has nothing new to say (the moves of the kitchen, the drivers' trips).
+ */
+export const MONEY_STATE = `concat_ws('|',
+  CASE WHEN o.status = 'cancelled' THEN 'x' WHEN o.status IN (${sqlList(HANDED_OVER_STATUSES)}) THEN 'h' ELSE 'o' END,
+  o.payment_status, coalesce(o.paid_with::text, '-'), o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents,
+  o.granted_refund_cents, coalesce(o.collected_cents::text, '-'), coalesce(o.collected_method, '-'), o.pizzas)`;
+
+/** Orders with money that the journal may have something to say about. */
+const HAS_MONEY = `(o.paid_cents > 0 OR o.status IN (${sqlList(HANDED_OVER_STATUSES)}))`;
+
+interface SnapshotRow {
+  id: string;
+  pizzeria_id: number;
+  number: number;
+  business_day: string;
+  fulfilment: string;
+  channel: string;
+  status: string;
+  payment_status: string;
+  version: number;
+  total_cents: number;
+  discount_cents: number;
+  paid_cents: number;
+  refunded_cents: number;
+  paid_with: FiscalOrder['paidWith'];
+  collected_cents: number | null;
+  collected_method: 'cash' | 'card' | null;
+  cancel_reason: string | null;
+  money_state: string;
+  captured_cents: number;
+  online_refunded_cents: number;
+  sold_at: Date;
+  paid_at: Date;
+  cancelled_at: Date | null;
+  refunded_at: Date | null;
+  updated_at: Date;
+  items: { name: string; options: { name: string }[]; quantity: number; unit: number; rate: string }[] | null;
+  discount: { kind: string; code: string | null; points: number | null; cents: number; byRate: { rate: number; cents: number }[] } | null;
+  refunds: { id: number; amount: number; method: 'provider' | 'cash'; reason: string; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
+  /** What the journal holds of it (read with it, under the lock), in number order. */
+  journaled: (JournaledEntry & { sourceKey: string })[] | null;
+}
+
+/** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
+async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
+  const { rows } = await q.query<SnapshotRow>({
+    name: 'fiscal-orders-to-journal',
+    text: `SELECT o.id, o.pizzeria_id, o.number, o.business_day::text AS business_day, o.fulfilment, o.channel, o.status, o.payment_status, o.version,
+       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.collected_cents, o.collected_method, o.cancel_reason,
+       ${MONEY_STATE} AS money_state,
+       coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents,
+       -- sold when handed over, captured, or marked paid (an order paid at the counter before the kitchen)
+       coalesce(least(m.captured_at, o.delivered_at, o.collected_at), o.received_at, o.created_at) AS sold_at,
+       coalesce(greatest(m.captured_at, o.delivered_at, o.collected_at), o.received_at, o.created_at) AS paid_at,
+       o.cancelled_at, o.refunded_at, o.updated_at,
+       (SELECT json_agg(json_build_object('name', i.name, 'options', i.options, 'quantity', i.quantity, 'unit', i.unit_price_cents, 'rate', i.vat_rate) ORDER BY i.id)
+        FROM order_items i WHERE i.order_id = o.id) AS items,
+       (SELECT json_build_object('kind', d.kind, 'code', d.code, 'points', d.points, 'cents', d.discount_cents, 'byRate', d.by_rate)
+        FROM order_discounts d WHERE d.order_id = o.id LIMIT 1) AS discount,
+       (SELECT json_agg(json_build_object('id', r.id, 'amount', r.amount_cents, 'method', r.method, 'reason', r.reason, 'vat', r.vat, 'lines', r.lines,
+                 'at', r.settled_at, 'by', coalesce(u.role::text || ':' || r.requested_by, 'system')) ORDER BY r.id)
+        FROM order_refunds r LEFT JOIN users u ON u.id = r.requested_by
+        WHERE r.order_id = o.id AND r.status = 'done' AND r.amount_cents > 0) AS refunds,
+       (SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind, 'body', e.body, 'sourceKey', e.source_key) ORDER BY e.seq)
+        FROM fiscal_entries e WHERE e.order_id = o.id) AS journaled
+     FROM orders o
+     LEFT JOIN fiscal_order_states f ON f.order_id = o.id
+     LEFT JOIN LATERAL (
+       SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded,
+              max(created_at) FILTER (WHERE kind = 'captured') AS captured_at
+       FROM payment_movements WHERE order_id = o.id
+     ) m ON true
+     WHERE o.id = ANY($1) AND ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`,
+    values: [orderIds],
+  });
+  return rows;
+}
+
+function fiscalOrderOf(r: SnapshotRow, operator: string | null): FiscalOrder {
+  const iso = (d: Date | null) => (d ? isoTime(d) : null);
+  return {
+    id: r.id, pizzeriaId: r.pizzeria_id, number: r.number, businessDay: r.business_day, fulfilment: r.fulfilment, channel: r.channel,
+    status: r.status, paymentStatus: r.payment_status, version: r.version, totalCents: r.total_cents, discountCents: r.discount_cents,
+    paidCents: r.paid_cents, refundedCents: r.refunded_cents, paidWith: r.paid_with, collectedCents: r.collected_cents,
+    collectedMethod: r.collected_method, cancelReason: r.cancel_reason, capturedCents: r.captured_cents, onlineRefundedCents: r.online_refunded_cents,
+    lines: (r.items ?? []).map((i) => ({ name: i.name, options: optionsLabel(i.options ?? [], 'fr'), quantity: i.quantity, unitCents: i.unit, vatRate: Number(i.rate) })),
+    discount: r.discount ? { ...r.discount, byRate: (r.discount.byRate ?? []).map((d) => ({ rate: Number(d.rate), cents: d.cents })) } : null,
+    refunds: (r.refunds ?? []).map((f) => ({
+      id: Number(f.id), amountCents: f.amount, method: f.method, reason: f.reason, lines: f.lines, at: isoTime(f.at), operator: f.by,
+      vat: (f.vat ?? []).map((v) => ({ rate: Number(v.rate), grossCents: v.grossCents })),
+    })),
+    times: {
+      soldAt: isoTime(r.sold_at), paidAt: isoTime(r.paid_at), cancelledAt: iso(r.cancelled_at), refundedAt: iso(r.refunded_at), changedAt: isoTime(r.updated_at),
+    },
+    operator,
+  };
+}
+
+/** A fact's entry draft, its reference to the sale filled in once the sale has its number. */
+function withSaleRef(saleSeqs: Map<string, number>, chain: string): Resolve {
+  return (d, written) => {
+    const fact = d as EntryDraft & { refersToSale?: boolean };
+    for (const e of written) if (e.kind === 'sale' && e.orderId) saleSeqs.set(e.orderId, e.seq);
+    const { refersToSale, ...draft } = fact;
+    if (!refersToSale) return draft;
+    const seq = d.orderId ? saleSeqs.get(d.orderId) : undefined;
+    return { ...draft, body: { ...d.body, ref: seq ? { chain, seq } : null } };
+  };
+}
+
+/** Notes the orders' money as journaled ($a: their ids, $b: their money now). */
+const noteOrders = (a: number, b: number) => `INSERT INTO fiscal_order_states (order_id, money_state) SELECT * FROM unnest($${a}::uuid[], $${b}::text[])
+  ON CONFLICT (order_id) DO UPDATE SET money_state = EXCLUDED.money_state, journaled_at = now()`;
+
+/** Of these orders, those whose money changed since the journal noted it, with their shop. */
+export const CHANGED_ORDERS = `SELECT o.pizzeria_id AS shop, o.id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
+  WHERE ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`;
+
+/** One shop's orders' facts as the entries that follow its chain's head. */
+function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: FiscalKey, operators: Map<string, string>): Entry[] {
+  const chain = shopChain(shop);
+  const saleSeqs = new Map<string, number>();
+  const drafts: FactDraft[] = [];
+  // every fact is about these orders: their entries, read under the lock, name every key already written
+  const known = new Set(orders.flatMap((o) => (o.journaled ?? []).map((e) => e.sourceKey)));
+  for (const row of orders) {
+    const journaled = journaledOf(row.journaled ?? []);
+    if (journaled.saleSeq) saleSeqs.set(row.id, journaled.saleSeq);
+    drafts.push(...factsOf(fiscalOrderOf(row, operators.get(row.id) ?? null), journaled));
+  }
+  return chainDrafts(chain, head, drafts, key, known, withSaleRef(saleSeqs, chain)).entries;
+}
+
+/**
+ * Journals these orders (CHANGED_ORDERS) in one transaction: their shops' chains locked, the orders
+ * read after the lock, what the journal lacks of each appended to its shop's chain, and their money
+ * noted; `operators` says who made each order's last change, when known. Returns the entries written.
+ */
+export async function journalChanged(db: Db, key: FiscalKey, changed: readonly { shop: number; id: string }[], operators: Map<string, string> = new Map()): Promise<Entry[]> {
+  if (!changed.length) return [];
+  return transaction(db, async (tx) => {
+    const heads = await lockChains(tx, changed.map((c) => shopChain(c.shop)));
+    const orders = await ordersToJournal(tx, [...new Set(changed.map((c) => c.id))]);
+    if (!orders.length) return [];
+    const written: Entry[] = [];
+    for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
+      // an order read now may be of a shop not locked (moved between shops since): locked first
+      const head = heads.get(shopChain(shop)) ?? (await lockChain(tx, shopChain(shop)));
+      written.push(...shopEntries(shop, orders.filter((o) => o.pizzeria_id === shop), head, key, operators));
+    }
+    const noted = [orders.map((o) => o.id), orders.map((o) => o.money_state)];
+    if (written.length) {
+      await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
+    } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
+    return written;
+  });
+}
+
+/** Writes into the fiscal journal what these orders' money says and the journal lacks. */
+export async function journalOrders(db: Db, key: FiscalKey, orderIds: readonly string[], operators: Map<string, string> = new Map()): Promise<Entry[]> {
+  if (!orderIds.length) return [];
+  // most events are the kitchen's and the drivers' moves, which change no money
+  const { rows } = await db.query<{ shop: number; id: string }>(`${CHANGED_ORDERS} AND o.id = ANY($1)`, [[...new Set(orderIds)]]);
+  return journalChanged(db, key, rows, operators);
+}
+
+/**
+ * Orders of the last `days` business days whose money changed without the journal noting it (no
+ * event brought them: a change made outside the services, a journal run that failed).
+ */
+export async function ordersNotJournaled(q: Queryable, days = 2): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT o.id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
+     WHERE o.pizzeria_id IN (SELECT id FROM pizzerias) AND o.business_day >= (now() AT TIME ZONE 'Europe/Paris')::date - $1::int
+       AND ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`,
+    [days],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,143 @@
+// The fiscal journal's writer in the workers. Why here and not in the transaction that moves the
+// money: a shop's chain is numbered under a lock on its head, so writing it in the order's own
+// transaction would make every handover, capture and refund of a shop wait for each other, and
+// add a signature to the path a screen waits on; and the money moves in a dozen places, which
+// would each have to remember it. Instead the journal follows the order events with a place of its
+// own (event_cursors 'fiscal'), a second behind at most, many orders a transaction, and
+// writes what each order's money says and the journal lacks. Nothing is lost: its place moves on
+// only once the entries are committed (a kill -9 reads the events again, and the source keys make
+// that harmless); Redis plays no part; and a sweep every minute journals any order of the last two
+// days whose money changed without an event.
+import type { Logger } from 'pino';
+import type { Db } from '../src/lib/server/db.ts';
+import { journalEventsAfter, journalPlace, saveJournalPlace } from '../src/lib/server/fiscal/events.ts';
+import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
+import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
+import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
+
+/**
+ * How long the journal gathers events announced before reading them: the orders sold meanwhile go
+ * in one transaction (in a rush, a second's worth of the whole chain's: a run costs about 2 ms of
+ * CPU whatever it holds, each order sold a further 0.5 ms or so; npm run bench:fiscal).
+ */
+export const JOURNAL_GATHER_MS = 1000;
+/** After a failure (Postgres away), the next try. */
+export const JOURNAL_RETRY_MS = 5000;
+/**
+ * How often the journal writes its place down (and when it stops): not after every run (a commit of
+ * its own each time). A crash reads at most this much again, which writes nothing twice.
+ */
+export const JOURNAL_PLACE_SAVE_MS = 1000;
+
+/** The journal's place in the events: written down at most every JOURNAL_PLACE_SAVE_MS, and soon after a quiet spell begins. */
+function createPlaceKeeper(db: Db, log: Logger) {
+  let place: number | null = null;
+  let saved: { place: number; at: number } | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  async function save() {
+    if (place === null || place === saved?.place) return;
+    const upTo = place;
+    await saveJournalPlace(db, upTo);
+    saved = { place: upTo, at: Date.now() };
+  }
+  return {
+    async read(): Promise<number> {
+      if (place === null) {
+        place = await journalPlace(db);
+        saved = { place, at: Date.now() };
+      }
+      return place;
+    },
+    async reached(p: number, closing: boolean) {
+      place = p;
+      if (p === saved?.place) return;
+      if (closing || Date.now() - saved!.at >= JOURNAL_PLACE_SAVE_MS) return save();
+      timer ??= setTimeout(() => {
+        timer = null;
+        save().catch((err) => log.warn({ err }, 'fiscal journal: writing its place failed, trying again later'));
+      }, JOURNAL_PLACE_SAVE_MS);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearTimeout(timer);
+      await save().catch((err) => log.error({ err }, 'fiscal journal: writing its place failed (the next start reads the events again)'));
+    },
+  };
+}
+
+export function createFiscalJournal(opts: { db: Db; key: FiscalKey; log: Logger; gatherMs?: number }) {
+  const { db, key, log } = opts;
+  const place = createPlaceKeeper(db, log);
+  let keyRecorded = false;
+  let sweepWanted = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let closed = false;
+
+  /** The key in the JET first (at the first run, and until it is), then what the events brought, then the sweep if asked. */
+  async function catchUp() {
+    if (!keyRecorded) {
+      const change = await recordKeyInUse(db, key);
+      if (change) log.info({ keyId: key.keyId, seq: change.seq }, 'fiscal journal: signing key recorded in the technical events journal');
+      keyRecorded = true;
+    }
+    const reached = await journalEventsAfter(db, key, await place.read(), { stopped: () => closed, save: false });
+    await place.reached(reached.place, closed);
+    if (!sweepWanted) return;
+    sweepWanted = false;
+    const missed = await ordersNotJournaled(db);
+    if (!missed.length) return;
+    const written = await journalOrders(db, key, missed);
+    log.warn({ orders: missed.length, entries: written.length }, 'fiscal journal: orders whose money changed without an event, journaled by the sweep');
+  }
+
+  /** One run at a time; asked for during a run, another one follows it. */
+  function run(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = catchUp()
+      .catch((err) => {
+        log.error({ err }, 'fiscal journal: writing failed, trying again shortly');
+        if (!closed) timer ??= setTimeout(() => void run(), JOURNAL_RETRY_MS);
+      })
+      .finally(() => {
+        running = null;
+        if (again && !closed) {
+          again = false;
+          void run();
+        }
+      });
+    return running;
+  }
+
+  return {
+    /** Events were published: read them soon, with whatever else comes meanwhile. */
+    nudge() {
+      if (closed) return;
+      if (running) again = true;
+      else timer ??= setTimeout(() => void run(), opts.gatherMs ?? JOURNAL_GATHER_MS);
+    },
+    /** Reads every event after the journal's place now (at start; tests); resolves once a run that started after the call is done. */
+    async catchUp() {
+      if (running) await running;
+      await run();
+    },
+    /** Journals, besides, the recent orders whose money changed without an event (the minute's sweep). */
+    async sweep() {
+      sweepWanted = true;
+      await this.catchUp();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await place.close();
+    },
+  };
+}
+export type FiscalJournal = ReturnType<typeof createFiscalJournal>;
