@@ -200,8 +200,11 @@ describe('kitchen stations and the pass', () => {
     await live(desk);
     await desk.locator(`tr[data-order]`).filter({ hasText: 'Camille' }).getByTestId('urgent').click();
     await desk.locator(`tr[data-order]`).filter({ hasText: 'Camille' }).getByTestId('urgent-mark').waitFor();
-    await expect.poll(async () => (await numbers())[0]).toBe(second);
+    // it comes first as soon as nobody's hand is on the wall (tickets never move under a finger)
+    await expect.poll(async () => (await numbers())[0], { timeout: 10_000 }).toBe(second);
     await ticketOf(wall, second).getByTestId('urgent').waitFor();
+    // a ticket that has just moved takes no tap for a moment (the cook aimed at what was there)
+    await wall.locator(`article.ticket[data-number="${second}"]:not([data-moving])`).waitFor();
 
     // started and bumped ready by mistake: one tap takes it back to the oven, the customer's page follows
     await ticketOf(wall, second).getByRole('button', { name: 'Commencer' }).click();

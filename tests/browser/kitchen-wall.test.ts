@@ -83,7 +83,9 @@ describe("the kitchen's wall tablet", () => {
     await page.goto(`${app.base}/kitchen`);
     await live(page);
     const tickets = page.locator('[data-testid=make-line] article.ticket');
-    await expect.poll(() => tickets.count()).toBe(12);
+    // those on this screen, and those the next screen holds ("+2 ›")
+    const onWall = async () => (await tickets.count()) + ((await page.getByTestId('page-after').count()) ? Number((await page.getByTestId('page-after').textContent())!.match(/\+(\d+)/)?.[1] ?? 0) : 0);
+    await expect.poll(onWall, { timeout: 10_000 }).toBe(12);
 
     await page.screenshot({ path: `${SHOTS}/kitchen-wall-1280x800.png` });
     // fully on screen: inside the window and inside the make line's visible part
@@ -107,24 +109,33 @@ describe("the kitchen's wall tablet", () => {
     expect(await page.getByTestId('recipe').count()).toBe(0);
     // all day: the dozen's pizzas by product and size, and the dough balls they take (30 usual, 2 large);
     // the 13 Margherita split between the four orders in the oven (4) and the eight still to start (+9)
-    const todo = (await page.getByTestId('all-day').textContent())!.replace(/\s+/g, ' ');
+    const strip = page.getByTestId('all-day');
+    const todo = (await strip.textContent())!.replace(/\s+/g, ' ');
     expect(todo).toContain('30 pâtons');
     expect(todo).toContain('2 Grande (40 cm)');
     expect(todo).toMatch(/En cours \+ dans 15 min/);
-    // the strip reads across the wall, most to make first: the four most made are on screen, and a
-    // swipe brings the rest (the large ones) into view
-    const chips = await page.getByTestId('all-day').locator('.todo').all();
-    expect((await chips[0].textContent())!.replace(/\s+/g, ' ').trim()).toBe('4 Margherita +9');
-    for (const chip of chips.slice(0, 4)) {
-      const box = (await chip.boundingBox())!;
-      expect(box.x + box.width, (await chip.textContent())!).toBeLessThanOrEqual(WALL.width);
+    // the strip reads across the wall, most to make first, every chip whole; "+N ›" shows the rest
+    // (the large ones) a page at a time, then back to the first
+    const chips = async () => (await strip.locator('.todo').allTextContents()).map((c) => c.replace(/\s+/g, ' ').trim());
+    expect((await chips())[0]).toBe('4 Margherita +9');
+    const whole = () =>
+      strip.locator('.chips > *').evaluateAll((els) => {
+        const row = els[0].parentElement!.getBoundingClientRect();
+        return els.every((e) => e.getBoundingClientRect().left >= row.left - 1 && e.getBoundingClientRect().right <= Math.min(row.right, innerWidth) + 1);
+      });
+    const seen = new Set<string>();
+    const more = page.getByTestId('all-day-more');
+    for (let turn = 0; turn < 6; turn++) {
+      expect(await whole(), `every chip of page ${turn + 1} whole`).toBe(true);
+      for (const c of await chips()) seen.add(c);
+      if (!(await more.isEnabled()) || (await more.textContent()) === '↺') break;
+      await more.click();
     }
-    const last = chips.at(-1)!;
-    expect((await last.boundingBox())!.x).toBeGreaterThan(WALL.width - 100);
-    await page.getByTestId('all-day').evaluate((e) => e.scrollBy({ left: 2000 }));
-    const seen = (await last.boundingBox())!;
-    expect(seen.x + seen.width).toBeLessThanOrEqual(WALL.width);
-    await page.getByTestId('all-day').evaluate((e) => e.scrollTo({ left: 0 }));
+    // Margherita, Reine, Quatre fromages, Calzone, and the large Reine and Quatre fromages
+    expect(seen.size, [...seen].join(' | ')).toBe(6);
+    expect([...seen].filter((c) => c.includes('Grande (40 cm)'))).toHaveLength(2);
+    if (await more.isEnabled()) await more.click();
+    expect((await chips())[0]).toBe('4 Margherita +9');
 
     await page.waitForTimeout(2500);
     const cls = await page.evaluate(() => (window as unknown as { cls: number }).cls);
@@ -145,7 +156,7 @@ describe("the kitchen's wall tablet", () => {
     const first = page.locator(`article[data-order="${placed[0].id}"]`);
     await first.getByRole('button', { name: /Prête/ }).click();
     await page.locator(`[data-column=ready] article[data-order="${placed[0].id}"]`).waitFor();
-    await expect.poll(() => tickets.count()).toBe(11);
+    await expect.poll(onWall, { timeout: 15_000 }).toBe(11);
     await page.screenshot({ path: `${SHOTS}/kitchen-wall-pass.png` });
   });
 
@@ -207,13 +218,18 @@ describe("the kitchen's sound", () => {
     expect(await page.getByRole('button', { name: 'Son activé' }).count()).toBe(1);
 
     // a ticket comes in while everyone is at the oven: it chimes, then again, until someone touches it
+    // (the wall already holds the first test's tickets: the new one is on this screen, or its chip under the make line)
     const placed = await order([['margherita', 2]], 0);
     const ticket = page.locator(`article[data-order="${placed.id}"]`);
-    await ticket.waitFor();
+    const inSight = page.locator(`article[data-order="${placed.id}"], [data-elsewhere="${placed.id}"]`);
+    await inSight.waitFor();
     await expect.poll(() => chimes(page)).toBe(2);
     await expect.poll(() => chimes(page), { timeout: 6000 }).toBeGreaterThanOrEqual(3);
-    expect(await ticket.getAttribute('class')).toContain('fresh');
-    await ticket.locator('.items').click();
+    expect(await inSight.getAttribute('class')).toContain('fresh');
+    // touched: its ticket, or its chip (which brings the ticket into view)
+    if (await ticket.count()) await ticket.locator('.items').click();
+    else await inSight.click();
+    await ticket.waitFor();
     const heard = await chimes(page);
     await page.waitForTimeout(3000);
     expect(await chimes(page)).toBe(heard);
