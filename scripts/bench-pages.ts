@@ -9,8 +9,8 @@
 // driver (their pages with the session cookie). Then, for the storefront, the tracking page, the
 // kitchen and the driver's page, it runs Lighthouse (the `lighthouse` package's command, Debian's
 // Chromium headless, its default mobile emulation: a mid-range phone, a slow 4G link, the CPU slowed
-// 4×) BENCH_PAGES_RUNS times (3) and prints the median run's performance score, First Contentful
-// Paint, Largest Contentful Paint, Total Blocking Time, Cumulative Layout Shift, and the JavaScript
+// 4×) BENCH_PAGES_RUNS times (3) and prints the median run's performance score, the lowest run's
+// accessibility score, First Contentful Paint, Largest Contentful Paint, Total Blocking Time, Cumulative Layout Shift, and the JavaScript
 // and everything else the page downloaded, as sent (the server sends the build's precompressed
 // files, brotli or gzip). Lighthouse's score needs a quiet machine: it says how busy it was.
 //
@@ -28,7 +28,7 @@ import { BASE_DB, REDIS_URL, dropBenchData, say, sleep } from './bench-common.ts
 const RUNS = Math.max(1, Number(process.env.BENCH_PAGES_RUNS ?? 3));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-interface Audit { score: number; fcp: number; lcp: number; tbt: number; cls: number; jsKiB: number; allKiB: number; jsFiles: number }
+interface Audit { score: number; a11y: number; fcp: number; lcp: number; tbt: number; cls: number; jsKiB: number; allKiB: number; jsFiles: number }
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,7 +51,7 @@ function audit(url: string, cookie: string | null, dir: string, n: number): Audi
   const out = join(dir, `lh-${n}.json`);
   const args = [
     'node_modules/lighthouse/cli/index.js', url,
-    '--quiet', '--output=json', `--output-path=${out}`, '--only-categories=performance',
+    '--quiet', '--output=json', `--output-path=${out}`, '--only-categories=performance,accessibility',
     '--chrome-flags=--headless=new --no-sandbox --disable-gpu',
   ];
   if (cookie) args.push(`--extra-headers=${JSON.stringify({ Cookie: cookie })}`);
@@ -65,6 +65,7 @@ function audit(url: string, cookie: string | null, dir: string, n: number): Audi
   const num = (id: string) => Number(lhr.audits[id]?.numericValue ?? NaN);
   return {
     score: Math.round((lhr.categories.performance.score ?? 0) * 100),
+    a11y: Math.round((lhr.categories.accessibility?.score ?? 0) * 100),
     fcp: num('first-contentful-paint'),
     lcp: num('largest-contentful-paint'),
     tbt: num('total-blocking-time'),
@@ -137,14 +138,14 @@ async function main() {
     const busy = (t1.busy - t0.busy) / Math.max(1, t1.total - t0.total);
     say(`OC Pizza Live: page speed, Lighthouse ${JSON.parse(readFileSync('node_modules/lighthouse/package.json', 'utf8')).version} mobile (emulated phone, slow 4G, CPU slowed 4×), median of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}`);
     say(`machine ${Math.round(busy * 100)}% busy before the start${busy > 0.15 ? ': something else is running, the scores will show it' : ''}`);
-    say('| page | performance | FCP | LCP | TBT | CLS | JavaScript as sent (files) | everything as sent |');
-    say('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    say('| page | performance | accessibility | FCP | LCP | TBT | CLS | JavaScript as sent (files) | everything as sent |');
+    say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     let n = 0;
     for (const p of pages) {
       const runs: Audit[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(audit(base + p.path, p.cookie, dir, n++));
       const m = [...runs].sort((a, b) => a.score - b.score)[Math.floor(runs.length / 2)];
-      say(`| ${p.name} | ${m.score} (runs: ${runs.map((r) => r.score).join(', ')}) | ${(m.fcp / 1000).toFixed(1)} s | ${(m.lcp / 1000).toFixed(1)} s | ${Math.round(m.tbt)} ms | ${m.cls.toFixed(3)} | ${m.jsKiB.toFixed(1)} KiB (${m.jsFiles}) | ${m.allKiB.toFixed(1)} KiB |`);
+      say(`| ${p.name} | ${m.score} (runs: ${runs.map((r) => r.score).join(', ')}) | ${Math.min(...runs.map((r) => r.a11y))} | ${(m.fcp / 1000).toFixed(1)} s | ${(m.lcp / 1000).toFixed(1)} s | ${Math.round(m.tbt)} ms | ${m.cls.toFixed(3)} | ${m.jsKiB.toFixed(1)} KiB (${m.jsFiles}) | ${m.allKiB.toFixed(1)} KiB |`);
     }
   } finally {
     if (server && server.exitCode === null) {
