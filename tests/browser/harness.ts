@@ -122,6 +122,31 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
 /** Resolves once the page shows that its socket is live: only then can it see a change we cause. */
 export const live = (page: Page) => page.locator('[data-live=live]').first().waitFor({ timeout: 15_000 });
 
+/**
+ * On a kitchen wall, brings an order's ticket into view as a cook would: the make line shows a
+ * screen of tickets at a time, so a ticket on another screen is reached by its chip (a ticket to
+ * start) or by turning the screens. A seeded shop carries every earlier file's orders, so its
+ * newest ticket is often not on the first screen.
+ */
+export async function ticketInView(kitchen: Page, orderId: string, timeout = 15_000): Promise<void> {
+  const ticket = kitchen.locator(`article[data-order="${orderId}"]`);
+  const chip = kitchen.locator(`[data-elsewhere="${orderId}"]`);
+  const before = kitchen.getByTestId('page-before');
+  const after = kitchen.getByTestId('page-after');
+  let forward = true;
+  for (const until = Date.now() + timeout; Date.now() < until; ) {
+    if (await ticket.count()) return;
+    if (await chip.count()) await chip.click().catch(() => undefined);
+    else if (forward && (await after.isEnabled().catch(() => false))) await after.click().catch(() => undefined);
+    else if (await before.isEnabled().catch(() => false)) {
+      forward = false;
+      await before.click().catch(() => undefined);
+    } else forward = true;
+    await kitchen.waitForTimeout(150);
+  }
+  throw new Error(`the ticket of order ${orderId} never came into view on the kitchen wall`);
+}
+
 /** A shop of a test file's own (tests/helpers.ts `createShop`). */
 export type Shop = Awaited<ReturnType<typeof createShop>>;
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, useApp } from './harness.ts';
+import { live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
 import { seededProduct } from '../helpers.ts';
 
 // The built app, as users run it, driven by Debian's Chromium (see harness.ts).
@@ -78,6 +78,9 @@ describe('a delivery order, live on every screen', () => {
     await accessible(customer, 'tracking page');
 
     // the card held, the workers take the order to the kitchen: the ticket appears, nobody reloads
+    const token = new URL(customer.url()).pathname.split('/')[2];
+    const placedId = (await app.pool.query('SELECT id FROM orders WHERE tracking_token = $1', [token])).rows[0].id as string;
+    await ticketInView(kitchen, placedId);
     const ticket = kitchen.locator('[data-column=received] article.ticket', { hasText: 'Reine' });
     await ticket.waitFor({ timeout: 15_000 });
     await expect.poll(() => customer.getByTestId('track-status').textContent()).toMatch(/reçue/i);
@@ -184,6 +187,7 @@ describe('a delivery order, live on every screen', () => {
     const track = await trackCtx.newPage();
     await track.goto(`${app.base}/track/${placed.trackingToken}`);
     await live(track);
+    await ticketInView(kitchen, placed.id);
     const ticket = kitchen.locator(`article.ticket[data-order="${placed.id}"]`);
     await ticket.getByRole('button', { name: 'Commencer' }).click();
     await kitchen.locator(`[data-column=preparing] article[data-order="${placed.id}"]`).waitFor();

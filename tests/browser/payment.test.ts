@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, useApp } from './harness.ts';
+import { live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
 import { startTestSmtp, type TestSmtp } from '../services.ts';
 
 // Paying online on a phone, on the demo payment page (no Stripe keys): a card the bank refuses, then
@@ -79,6 +79,7 @@ describe('paying online on a phone', () => {
     await kitchen.goto(`${app.base}/kitchen`);
     await live(kitchen);
     const number = (await app.pool.query('SELECT number FROM orders WHERE id = $1', [orderId])).rows[0].number;
+    await ticketInView(kitchen, orderId);
     await kitchen.locator(`[data-column=received] article[data-number="${number}"]`).getByRole('button', { name: 'Commencer' }).click();
     await expect.poll(() => page.getByTestId('track-status').textContent(), { timeout: 15_000 }).toMatch(/au four/);
     await expect.poll(() => page.locator('.pay').textContent(), { timeout: 15_000 }).toMatch(/Payée en ligne/);

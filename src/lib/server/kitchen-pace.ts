@@ -4,9 +4,10 @@
 import { learnKitchen, type LearnedKitchen } from '../domain/kitchen-pace.ts';
 import type { EtaSettings } from '../domain/eta.ts';
 import type { Queryable } from './db.ts';
+import { learnedCache } from './learned-cache.ts';
 
 export const PACE_REFRESH_MS = 10 * 60_000;
-const cache = new Map<number, { at: number; learned: Promise<LearnedKitchen | null> }>();
+const learned = learnedCache<LearnedKitchen>(PACE_REFRESH_MS);
 
 async function readLearned(q: Queryable, shop: number, rule: EtaSettings): Promise<LearnedKitchen> {
   const { rows } = await q.query<{ hour: number; items: number; minutes: number }>({
@@ -28,20 +29,10 @@ async function readLearned(q: Queryable, shop: number, rule: EtaSettings): Promi
  * Past PACE_REFRESH_MS it is read again in the background while the last reading still answers.
  */
 export function learnedKitchenOf(q: Queryable, shop: number, rule: EtaSettings, now = Date.now()): Promise<LearnedKitchen | null> {
-  const held = cache.get(shop);
-  if (held && now - held.at < PACE_REFRESH_MS) return held.learned;
-  const learned = readLearned(q, shop, rule).catch(() => null);
-  if (!held) {
-    cache.set(shop, { at: now, learned });
-    return learned;
-  }
-  held.at = now;
-  // a reading that failed keeps the last one
-  void learned.then((l) => l && cache.set(shop, { at: now, learned: Promise.resolve(l) }));
-  return held.learned;
+  return learned.of(shop, () => readLearned(q, shop, rule), now);
 }
 
 /** Forgets what was learned (a test that wrote a history, a restore). */
 export function forgetKitchens() {
-  cache.clear();
+  learned.clear();
 }

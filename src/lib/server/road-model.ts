@@ -7,9 +7,10 @@ import { kitchenAt } from '../domain/kitchen-pace.ts';
 import type { Queryable } from './db.ts';
 import type { Road } from './drivers.ts';
 import { forgetKitchens, learnedKitchenOf } from './kitchen-pace.ts';
+import { learnedCache } from './learned-cache.ts';
 
 export const ROAD_REFRESH_MS = 10 * 60_000;
-const cache = new Map<number, { at: number; learned: Promise<LearnedRoad | null> }>();
+const roads = learnedCache<LearnedRoad>(ROAD_REFRESH_MS);
 
 /** The hour of the day in Paris, where the shops are. */
 const parisHours = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Paris' });
@@ -44,17 +45,7 @@ async function readLearned(q: Queryable, shop: number, roadFactor: number): Prom
  * no order waits for 28 days of deliveries to be read.
  */
 export function learnedRoadOf(q: Queryable, shop: number, roadFactor: number, now = Date.now()): Promise<LearnedRoad | null> {
-  const held = cache.get(shop);
-  if (held && now - held.at < ROAD_REFRESH_MS) return held.learned;
-  const learned = readLearned(q, shop, roadFactor).catch(() => null);
-  if (!held) {
-    cache.set(shop, { at: now, learned });
-    return learned;
-  }
-  held.at = now;
-  // a reading that failed keeps the last one
-  void learned.then((l) => l && cache.set(shop, { at: now, learned: Promise.resolve(l) }));
-  return held.learned;
+  return roads.of(shop, () => readLearned(q, shop, roadFactor), now);
 }
 
 /**
@@ -70,6 +61,6 @@ export async function roadAt(q: Queryable, shop: number, base: Road, now = Date.
 
 /** Forgets what was learned of the roads and the kitchens (a test that wrote a history, a restore). */
 export function forgetRoads() {
-  cache.clear();
+  roads.clear();
   forgetKitchens();
 }
