@@ -13,21 +13,34 @@
 // are handed in (node:crypto on the server), so what is here stays pure and runs on entries from
 // anywhere.
 
-/** The technical events journal: key changes now; later start and stop, closings, archives, restores. */
+/** The technical events journal (JET_KINDS). */
 export const JET_CHAIN = 'jet';
 
 /** A shop's sales chain. */
 export const shopChain = (pizzeriaId: number): string => `shop:${pizzeriaId}`;
 
 /**
- * What an entry records. Sales side: a sale (an order sold: its lines, its VAT per rate, how it was
- * paid so far), a correction of a sale (what it was sold for changed after: the difference per
- * rate), a cancellation after payment (the sale taken back). Money side: a payment (money taken
- * after the sale was recorded, by way), a refund (money given back; a manager's credit note also
- * gives back its VAT per rate). The JET: the signing key changed.
+ * What a shop's sales chain records. Sales side: a sale (an order sold: its lines, its VAT per rate,
+ * how it was paid so far), a correction of a sale (what it was sold for changed after: the
+ * difference per rate), a cancellation after payment (the sale taken back). Money side: a payment
+ * (money taken after the sale was recorded, by way), a refund (money given back; a manager's credit
+ * note also gives back its VAT per rate), a correction of how a payment was taken (the way changed,
+ * with its reason), a correction of a driver's or a till's cash. Then a closing (a day's, a month's,
+ * a year's totals and the perpetual grand totals) and a receipt printed again (a duplicate).
  */
-export const ENTRY_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment', 'refund', 'key_change'] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+export const SALES_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment', 'refund', 'payment_correction', 'cash_correction', 'closing', 'duplicate'] as const;
+
+/**
+ * What the technical events journal (JET) records: the signing key changed, the system started or
+ * stopped, a closing, an archive made, an export, a verification that failed, a fiscal setting
+ * changed, the clock gone backwards, a backup restored, a migration applied.
+ */
+export const JET_KINDS = ['key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration'] as const;
+
+export const ENTRY_KINDS = [...new Set([...SALES_KINDS, ...JET_KINDS])] as readonly (SalesKind | JetKind)[];
+export type SalesKind = (typeof SALES_KINDS)[number];
+export type JetKind = (typeof JET_KINDS)[number];
+export type EntryKind = SalesKind | JetKind;
 
 /** The version of the canonical form, signed with every entry: a later form is told apart from this one. */
 export const ENTRY_FORMAT = 1;

@@ -1,8 +1,8 @@
-// The technical events journal (JET): chained and signed like a shop's sales. For now it records
-// the signing keys: the first entry a key signs there says so and carries its public half, so a
-// change of key is itself a journal event and a verifier learns every key from the journal.
-import { isoTime, JET_CHAIN, type Entry } from '../../domain/fiscal-chain.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
+// The technical events journal (JET): chained and signed like a shop's sales (its kinds:
+// JET_KINDS). The first entry a key signs there says so and carries its public half, so a change of
+// key is itself a journal event and a verifier learns every key from the journal.
+import { isoTime, JET_CHAIN, type CanonicalValue, type Entry, type JetKind } from '../../domain/fiscal-chain.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 
@@ -44,4 +44,41 @@ export async function recordedKeys(q: Queryable): Promise<{ keyId: string; publi
     [JET_CHAIN],
   );
   return rows.map((r) => ({ keyId: r.key_id, publicKeyPem: r.public_key }));
+}
+
+/** A technical event to write to the JET. */
+export interface JetEvent {
+  kind: JetKind;
+  /** The event's own key: the same event written again is one entry (e.g. `closing:shop:3:day:2026-11-27`). */
+  sourceKey: string;
+  /** Who: a member of staff (role:id), or system. */
+  operator: string;
+  body: { [key: string]: CanonicalValue };
+  /** When it happened (now unless given). */
+  occurredAt?: string;
+}
+
+/**
+ * Appends a technical event to the JET inside the caller's transaction (which then holds the JET's
+ * head until it ends). Returns the entry, or null when the event is already there.
+ */
+export async function appendJetIn(tx: Tx, key: FiscalKey, event: JetEvent): Promise<Entry | null> {
+  const head = await lockChain(tx, JET_CHAIN);
+  const { entries } = await appendEntries(tx, JET_CHAIN, head, [{
+    kind: event.kind,
+    sourceKey: `jet:${event.sourceKey}`,
+    occurredAt: event.occurredAt ?? isoTime(Date.now()),
+    operator: event.operator,
+    orderId: null,
+    body: event.body,
+    salesCents: 0,
+    vatCents: 0,
+    moneyCents: 0,
+  }], key);
+  return entries[0] ?? null;
+}
+
+/** Appends a technical event to the JET in a transaction of its own. */
+export function appendJet(db: Db, key: FiscalKey, event: JetEvent): Promise<Entry | null> {
+  return transaction(db, (tx) => appendJetIn(tx, key, event));
 }
