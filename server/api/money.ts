@@ -44,7 +44,7 @@ export function moneyRoutes(ctx: ApiContext) {
   managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date, journal), 'all', query.lang));
 
   // the shop's closings (clôtures), its open day's running figures; a day that is over closed on demand
-  managers.get('/shops/:id/fiscal/closings', {}, ({ req, actor }) => fiscalOverview(db, actor, numericId(req)));
+  managers.get('/shops/:id/fiscal/closings', {}, ({ req, actor }) => fiscalOverview(db, actor, numericId(req), journal));
   managers.post('/shops/:id/fiscal/closings', { body: closeDaySchema }, ({ req, actor, body }) =>
     closeDayOnDemand(db, journal.key, actor, numericId(req), body.day, ctx.config.FISCAL_YEAR_START_MONTH),
   );

@@ -358,10 +358,10 @@ export async function fiscalOverview(db: Db, actor: StaffActor, pizzeriaId: numb
     await bringDayUpToDate(db, opts.key, [pizzeriaId], today);
   }
   const chain = shopChain(pizzeriaId);
-  const [closings, running, last, first] = await Promise.all([
-    closingsOfShop(db, pizzeriaId), dayOfJournal(db, pizzeriaId, today), lastClosing(db, chain, 'day'), firstDay(db, chain),
-  ]);
+  const [closings, running, last] = await Promise.all([closingsOfShop(db, pizzeriaId), dayOfJournal(db, pizzeriaId, today), lastClosing(db, chain, 'day')]);
   const lastClosed = last?.period.to ?? null;
-  const open = first !== null && first <= yesterday && (lastClosed === null || lastClosed < yesterday);
+  // before its first closing, a shop has days to close once its first entry's day is over
+  const first = last ? null : await firstDay(db, chain);
+  const open = last ? last.period.to < yesterday : first !== null && first <= yesterday;
   return { shop, today, lastClosed, closings, running, toClose: open ? await dayOfJournal(db, pizzeriaId, yesterday) : null };
 }
