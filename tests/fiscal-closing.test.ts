@@ -329,7 +329,7 @@ describe('closing on demand', () => {
     expect((await otherManager.post(path, { day: yesterday })).status).toBe(403);
     expect((await kitchen.post(path, { day: yesterday })).status).toBe(403);
     expect((await new Client(stack.base).post(path, { day: yesterday })).status).toBe(401);
-    expect((await manager.post(path, { day: 'hier' })).status).toBe(400);
+    expect((await manager.post(path, { day: 'hier' })).status).toBe(422);
     const overview = (await manager.get(path)).body;
     expect(overview).toMatchObject({ today, lastClosed: null, toClose: { day: yesterday, totals: { takenCents: 500 } } });
 
