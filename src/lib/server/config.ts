@@ -78,6 +78,14 @@ const schema = z
      */
     FISCAL_SIGNING_KEY: z.string().optional().refine((v) => v === undefined || isFiscalKey(v), 'an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)'),
     FISCAL_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * The hour (0 to 23, Paris time) the workers close each shop's day that is over (its daily
+     * closing, then the month's and the fiscal year's when that day ends them): after the last
+     * delivery of the night.
+     */
+    FISCAL_CLOSING_HOUR: z.coerce.number().int().min(0).max(23).default(4),
+    /** The first month of the fiscal year (1 to 12): the yearly closing is made when the month before it is closed. */
+    FISCAL_YEAR_START_MONTH: z.coerce.number().int().min(1).max(12).default(1),
     SENTRY_DSN: z.string().url().optional(),
     BACKUP_DIR: z.string().min(1).default('backups'),
     /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */

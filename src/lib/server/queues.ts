@@ -53,7 +53,8 @@ export interface JobMap {
    */
   prep: { 'late-sweep': { pizzeriaId: number; startedBy: string }; 'late-check': { orderId: string }; fire: { orderId: string } };
   dispatch: { assign: { orderId: string } };
-  maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
+  /** `closings`: every shop's days that are over closed in its fiscal journal (src/lib/server/fiscal/closings.ts). */
+  maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string }; closings: { trigger?: string } };
   /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
   notifications: { send: { orderId: string; step: string } };
   /**
@@ -86,6 +87,7 @@ export function addJob<K extends QueueKey, N extends JobName<K>>(queue: QueueOf<
 export const SCHEDULERS = {
   backup: 'daily-backup',
   housekeeping: 'weekly-maintenance',
+  closings: 'daily-closings',
 } as const;
 /** Schedulers of earlier versions, now done by the reconciler (workers/reconciler.ts): removed at start. */
 export const RETIRED_SCHEDULERS = ['dispatch-sweep', 'payments-sweep'] as const;
