@@ -92,6 +92,13 @@ describe("a shop's legal mentions", () => {
     expect(ok.body).toEqual({ legalName: 'OC Pizza SAS', siret: '85274196600018', vatNumber: 'FR96852741966' });
     const audit = await stack.pool.query(`SELECT after FROM audit_log WHERE action = 'shop.legal' AND entity_id = $1`, [String(shop.id)]);
     expect(audit.rows.map((r) => r.after.siret)).toEqual(['85274196600018']);
+    // a fiscal setting changed: in the technical events journal, with who and what
+    const adminId = await userId(stack.pool, 'admin@ocpizza.test');
+    const jet = await stack.pool.query(`SELECT operator, body FROM fiscal_entries WHERE chain = 'jet' AND kind = 'setting_change' AND body->>'chain' = $1`, [shopChain(shop.id)]);
+    expect(jet.rows).toEqual([{ operator: `admin:${adminId}`, body: expect.objectContaining({ setting: 'shop.legal', after: { legalName: 'OC Pizza SAS', siret: '85274196600018', vatNumber: 'FR96852741966' } }) }]);
+    // the same mentions again change nothing
+    expect((await admin.put(`/api/shops/${shop.id}/legal`, LEGAL)).status).toBe(200);
+    expect((await stack.pool.query(`SELECT count(*)::int AS n FROM fiscal_entries WHERE chain = 'jet' AND kind = 'setting_change' AND body->>'chain' = $1`, [shopChain(shop.id)])).rows[0].n).toBe(1);
     // the database keeps their form too, whoever writes
     await expect(stack.pool.query(`UPDATE pizzerias SET vat_number = 'FR83404833048' WHERE id = $1`, [shop.id])).rejects.toThrow(/pizzerias_vat_number_of_siret/);
   });

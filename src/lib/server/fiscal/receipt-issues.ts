@@ -11,7 +11,7 @@
 // the same copy (a refresh, the PDF of the page just read): not counted again, so reloading a page
 // cannot fill the journal. A printed ticket is paper: each copy after the first is a duplicate.
 import pkg from '../../../../package.json' with { type: 'json' };
-import { isoTime, type Entry } from '../../domain/fiscal-chain.ts';
+import { isoTime, shopChain, type Entry } from '../../domain/fiscal-chain.ts';
 import { checkLegalMentions, SAME_SCREEN_COPY_MINUTES, shortSignature, type LegalMentions, type ReceiptForm, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
 import type { Locale } from '../../i18n/index.ts';
 import { audit } from '../audit.ts';
@@ -20,6 +20,7 @@ import { transaction, type Db, type Queryable } from '../db.ts';
 import { forbidden, invalid, notFound } from '../errors.ts';
 import type { StaffActor } from '../orders/actors.ts';
 import { receiptOf, type NoReceipt, type Receipt } from '../money/receipts.ts';
+import { appendJetIn } from './jet.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import { fiscalKey, type FiscalKey } from './keys.ts';
 import { journalOrders } from './order-facts.ts';
@@ -156,8 +157,11 @@ export async function legalMentionsOf(q: Queryable, pizzeriaId: number): Promise
   return rows[0] ? { legalName: rows[0].legal_name, siret: rows[0].siret, vatNumber: rows[0].vat_number } : null;
 }
 
-/** Head office sets a shop's legal mentions; each field checked (the SIRET's key, the VAT number the SIREN's), audited. */
-export async function setLegalMentions(db: Db, actor: StaffActor, pizzeriaId: number, raw: LegalMentions): Promise<LegalMentions> {
+/**
+ * Head office sets a shop's legal mentions; each field checked (the SIRET's key, the VAT number the
+ * SIREN's), audited, and a change written to the technical events journal (a fiscal setting changed).
+ */
+export async function setLegalMentions(db: Db, key: FiscalKey, actor: StaffActor, pizzeriaId: number, raw: LegalMentions): Promise<LegalMentions> {
   if (actor.role !== 'admin') throw forbidden("head office keeps the shops' legal mentions");
   const checked = checkLegalMentions(raw);
   if (!checked.ok) throw invalid(checked.problems as Record<string, string>, 'these legal mentions are not valid');
@@ -167,6 +171,16 @@ export async function setLegalMentions(db: Db, actor: StaffActor, pizzeriaId: nu
     const v = checked.value;
     await tx.query('UPDATE pizzerias SET legal_name = $2, siret = $3, vat_number = $4 WHERE id = $1', [pizzeriaId, v.legalName, v.siret, v.vatNumber]);
     await audit(tx, actor, { action: 'shop.legal', entity: 'shop', entityId: pizzeriaId, pizzeriaId, before, after: v });
+    if (before.legalName !== v.legalName || before.siret !== v.siret || before.vatNumber !== v.vatNumber) {
+      const at = isoTime(Date.now());
+      await appendJetIn(tx, key, {
+        kind: 'setting_change',
+        sourceKey: `setting:shop:${pizzeriaId}:legal:${at}`,
+        operator: `${actor.role}:${actor.id}`,
+        occurredAt: at,
+        body: { setting: 'shop.legal', chain: shopChain(pizzeriaId), before, after: { ...v } },
+      });
+    }
     return v;
   });
 }

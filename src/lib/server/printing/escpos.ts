@@ -189,7 +189,8 @@ export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']
   doc.align(0).rule().bold(true).line(`Ticket n° ${ticketNumber(st.ticket)}`).bold(false).line(dateTime(st.soldAt));
   doc.line(`Commande n° ${r.number} - ${r.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
   if (r.cancelled) doc.bold(true).line('*** COMMANDE ANNULEE ***').bold(false);
-  doc.rule().line(columns(['', 'TVA', 'EUR'], [LINE_WIDTH - 14, 5, 9]));
+  doc.rule();
+  amountLine(doc, '', `${'TVA'.padStart(5)} ${'EUR'.padStart(8)}`);
   for (const l of r.lines) {
     amountLine(doc, `${l.quantity}x ${l.name}`, `${rateText(l.vatRate).padStart(5)} ${euros(l.totalCents).padStart(8)}`);
     if (l.options) for (const o of wrap(l.options, LINE_WIDTH, '   ')) doc.line(o);

@@ -15,7 +15,7 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
-import { legalMentionsOf, setLegalMentions } from '$lib/server/fiscal/receipt-issues.ts';
+import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/fiscal/receipt-issues.ts';
 import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
@@ -127,7 +127,7 @@ export const actions: Actions = {
     const form = await request.formData().catch(() => null);
     const values = { legalName: String(form?.get('legalName') ?? ''), siret: String(form?.get('siret') ?? ''), vatNumber: String(form?.get('vatNumber') ?? '') };
     try {
-      const saved = await setLegalMentions(db(), actorOf(user), id, values);
+      const saved = await setLegalMentions(db(), receiptKey(), actorOf(user), id, values);
       return { form: 'legal', done: true, values: { ...saved, siret: siretText(saved.siret) } };
     } catch (err) {
       // each field's problem in the page's words (receipt-mentions.ts names them)
