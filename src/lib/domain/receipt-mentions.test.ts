@@ -8,8 +8,10 @@ describe("a receipt's legal mentions", () => {
     // one digit changed: Luhn's key no longer holds
     expect(siretValid('85274196600019')).toBe(false);
     expect(siretValid('8527419660001')).toBe(false);
-    // La Poste's establishments are numbered past Luhn: the sum of the digits, a multiple of 5
+    // La Poste's establishments are numbered past Luhn: its head office passes it, the others have the sum of their digits a multiple of 5
     expect(siretValid('35600000000048')).toBe(true);
+    expect(siretValid('35600000012341')).toBe(true);
+    expect(siretValid('35600000012342')).toBe(false);
   });
 
   it("derives the VAT number from the SIREN and refuses one that is not the company's", () => {

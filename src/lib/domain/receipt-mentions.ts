@@ -29,7 +29,7 @@ export const compactNumber = (s: string): string => s.replace(/[\s.\u00a0\u202f-
 export function siretValid(raw: string): boolean {
   const s = compactNumber(raw);
   if (!/^[0-9]{14}$/.test(s)) return false;
-  if (s.startsWith(LA_POSTE_SIREN)) return [...s].reduce((t, c) => t + Number(c), 0) % 5 === 0;
+  if (s.startsWith(LA_POSTE_SIREN)) return luhnValid(s) || [...s].reduce((t, c) => t + Number(c), 0) % 5 === 0;
   return luhnValid(s.slice(0, 9)) && luhnValid(s);
 }
 
