@@ -27,7 +27,7 @@ describe('a till receipt', () => {
     await legal.getByLabel('SIRET (14 chiffres)').fill('852 741 966 00018');
     await legal.getByRole('button', { name: 'Enregistrer les mentions' }).click();
     await legal.getByText('Mentions légales enregistrées.').waitFor();
-    await legal.screenshot({ path: `${SHOTS}/receipt-0-legal-mentions-desktop.png` });
+    await hq.screenshot({ path: `${SHOTS}/receipt-0-legal-mentions-desktop.png`, fullPage: true });
     await hqCtx.close();
 
     const counter = await new Client(app.base).login(shop.email('counter'));
