@@ -27,7 +27,9 @@ describe('a till receipt', () => {
     await legal.getByLabel('SIRET (14 chiffres)').fill('852 741 966 00018');
     await legal.getByRole('button', { name: 'Enregistrer les mentions' }).click();
     await legal.getByText('Mentions légales enregistrées.').waitFor();
-    await hq.screenshot({ path: `${SHOTS}/receipt-0-legal-mentions-desktop.png`, fullPage: true });
+    // the form in view below the sticky navigation, as head office sees it after saving
+    await legal.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 160));
+    await hq.screenshot({ path: `${SHOTS}/receipt-0-legal-mentions-desktop.png` });
     await hqCtx.close();
 
     const counter = await new Client(app.base).login(shop.email('counter'));
