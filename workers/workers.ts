@@ -192,7 +192,8 @@ function startQueueWorkers(deps: {
       log: log.child({ worker: 'accounts' }),
     }),
     startPrintingWorker({
-      db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, policy: policyOf(config), log: log.child({ worker: 'printing' }),
+      db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, policy: policyOf(config),
+      key: fiscalKey(config), log: log.child({ worker: 'printing' }),
     }),
   ];
   for (const w of workers) {

@@ -201,6 +201,9 @@ export const shopCreateSchema = shopSettingsSchema.extend({
   slug,
 });
 
+/** A shop's legal mentions as head office types them (checked further by src/lib/domain/receipt-mentions.ts). */
+export const legalMentionsSchema = z.strictObject({ legalName: z.string().max(200), siret: z.string().max(40), vatNumber: z.string().max(40) });
+
 export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });
 
 /** The busy lever: minutes added to every new promise of the shop (0: back to normal). */

@@ -62,8 +62,8 @@ export interface JobMap {
    * mails it, so the request does the same work whether an account has the email or not.
    */
   accounts: { 'password-reset': { email: string } };
-  /** An order's label (when ready) or whole ticket, on its shop's printer: one copy, once. */
-  printing: { print: { orderId: string; kind: 'label' | 'ticket'; copy: number } };
+  /** An order's label (when ready), whole ticket or till receipt, on its shop's printer: one copy, once. */
+  printing: { print: { orderId: string; kind: 'label' | 'ticket' | 'receipt'; copy: number; requestedBy?: string } };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
