@@ -130,7 +130,7 @@ describe('a signed archive of a period', () => {
     await expect(pool.query('DELETE FROM fiscal_archives WHERE id = $1', [archive.id])).rejects.toThrow(/refused/);
     await expect(pool.query('TRUNCATE fiscal_archives')).rejects.toThrow(/refused/);
     const before = (await pool.query('SELECT id, sha256 FROM fiscal_archives ORDER BY id')).rows;
-    await runMaintenance(pool, 1, 'test');
+    await runMaintenance(pool, 90, 'test');
     expect((await pool.query('SELECT id, sha256 FROM fiscal_archives ORDER BY id')).rows).toEqual(before);
 
     const year = { shop: shop.id, from: new Date('2025-01-01T00:00:00+01:00'), to: new Date('2026-01-01T00:00:00+01:00'), actor: 'system', ifAbsent: true };
@@ -213,7 +213,7 @@ describe('the technical events journal', () => {
     const behind = await checkClock(pool, key, Date.now() - 3_600_000);
     expect(behind).toMatchObject({ kind: 'clock_backwards', chain: JET_CHAIN, operator: 'system' });
     expect(behind!.body.behindMs).toBeGreaterThan(3_500_000);
-    expect((await verifyJournal(pool)).chains.find((c) => c.chain === JET_CHAIN)!.keyIds).toContain(key.keyId);
+    expect(behind!.keyId).toBe(key.keyId);
   });
 });
 

@@ -1,13 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import { shopChain } from '../../src/lib/domain/fiscal-chain.ts';
 import { transaction } from '../../src/lib/server/db.ts';
 import { verifyArchiveFile } from '../../src/lib/server/fiscal/archive.ts';
-import { recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
+import { recordedKeys, recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { appendEntries, lockChain } from '../../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem, publicKeysFromPem } from '../../src/lib/server/fiscal/keys.ts';
 
@@ -17,7 +21,14 @@ import { fiscalKeyFromPem, publicKeysFromPem } from '../../src/lib/server/fiscal
 // manager can check their own shop only. Screenshots at 1440×900.
 const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const key = fiscalKeyFromPem(pem);
-const app = useApp('fiscal-verify', { FISCAL_SIGNING_KEY: pem });
+// the operator keeps the public halves of the keys that signed before this one (earlier files' keys, in a full run)
+const earlier = join(mkdtempSync(join(tmpdir(), 'ocp-fiscal-ui-')), 'fiscal-public-keys.pem');
+{
+  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+  writeFileSync(earlier, [key.publicKeyPem, ...(await recordedKeys(pool)).map((k) => k.publicKeyPem)].join('\n'));
+  await pool.end();
+}
+const app = useApp('fiscal-verify', { FISCAL_SIGNING_KEY: pem, FISCAL_PUBLIC_KEYS_FILE: earlier });
 const VIEW = { width: 1440, height: 900 };
 
 describe('the fiscal journal in the back office', () => {

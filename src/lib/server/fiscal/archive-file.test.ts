@@ -123,12 +123,12 @@ describe('a fiscal archive file', () => {
     expect(checked.chains[0].broken).toMatchObject({ seq: 1, kind: 'unknown_key' });
   });
 
-  it('checks the members in memory with the pure verifier (the container aside)', async () => {
+  it('checks the members in memory with the pure verifier (the container aside), a part of a chain from the entry before it', async () => {
     const { file } = await make([shop.part(10)]);
     const members = await unpackArchive(file);
     const r = verifyArchiveMembers(members, { sha256, signatureCheck });
     expect(r.chains).toMatchObject([{ chain: 'shop:1', entries: 2, lastSeq: 12, broken: null }]);
-    // an archive of the later part only does not verify from entry 1: it hangs on entry 10's signature
+    // a part hangs on the entry before it (10): its first entry (11) missing is found
     const wrongAnchor = members.map((m) => m.name === 'chains/shop-1.jsonl' ? { ...m, bytes: Buffer.from(Buffer.from(m.bytes).toString('utf8').split('\n')[1] + '\n') } : m);
     expect(verifyArchiveMembers(wrongAnchor, { sha256, signatureCheck }).problems.map((p) => p.kind)).toEqual(['member_altered', 'chain']);
   });
