@@ -23,6 +23,10 @@ import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
 import { closeDaysUpTo, closeDueDays, closingsOfShop, dayOfJournal, lastDayDue, type Closing } from '../src/lib/server/fiscal/closings.ts';
 import { transaction } from '../src/lib/server/db.ts';
+import { archiveClosedYears } from '../src/lib/server/fiscal/year-archives.ts';
+import { archiveFile, verifyArchiveFile } from '../src/lib/server/fiscal/archive.ts';
+import { unpackArchive } from '../src/lib/server/fiscal/archive-file.ts';
+import { chainMember } from '../src/lib/domain/fiscal-archive.ts';
 
 const stack = useStack();
 const newKey = (): FiscalKey => fiscalKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
@@ -282,6 +286,16 @@ describe('months and fiscal years', () => {
     const jet = (await stack.pool.query(`SELECT source_key FROM fiscal_entries WHERE chain = $1 AND source_key LIKE $2 ORDER BY seq`, [JET_CHAIN, `jet:closing:shop:${shop.id}:%`])).rows.map((r) => r.source_key);
     expect(jet).toHaveLength(5);
     expect((await verifyJournal(stack.pool, { shop: shop.slug })).ok).toBe(true);
+    // the year closed is archived, with its closing in it, once however often it is asked
+    const [archive] = await archiveClosedYears(stack.pool, key, shop.id, run.written, 'manager:1');
+    expect(archive).toBeDefined();
+    expect((await archiveClosedYears(stack.pool, key, shop.id, run.written, 'manager:1'))[0].id).toBe(archive.id);
+    const file = (await archiveFile(stack.pool, archive.id))!;
+    const report = await verifyArchiveFile(file.bytes);
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+    const lines = (await unpackArchive(file.bytes)).find((m) => m.name === chainMember(chain))!;
+    const seqs = Buffer.from(lines.bytes).toString('utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seqs).toContain(year[0].seq);
   });
 });
 

@@ -22,6 +22,7 @@ import { appendJetIn } from './jet.ts';
 import type { FiscalKey } from './keys.ts';
 import { CHANGED_ORDERS, journalChanged } from './order-facts.ts';
 import { recordKeyOnce } from './signing.ts';
+import { archiveClosedYears } from './year-archives.ts';
 
 /** An entry's day: its order's business day; without an order, the Paris date of its time. */
 export const ENTRY_DAY = `coalesce((e.body->'order'->>'businessDay')::date, (e.occurred_at AT TIME ZONE 'Europe/Paris')::date)`;
@@ -233,7 +234,9 @@ export async function closeDueDays(db: Db, key: FiscalKey, settings: ClosingSett
   );
   const written: Entry[] = [];
   for (const { id } of rows) {
-    written.push(...(await closeDaysUpTo(db, key, id, upTo, { operator: 'system', yearStartMonth: settings.yearStartMonth })).written);
+    const run = await closeDaysUpTo(db, key, id, upTo, { operator: 'system', yearStartMonth: settings.yearStartMonth });
+    await archiveClosedYears(db, key, id, run.written, 'system');
+    written.push(...run.written);
   }
   return { shops: rows.length, upTo, written };
 }
@@ -254,6 +257,7 @@ export async function closeDayOnDemand(db: Db, key: FiscalKey, actor: StaffActor
   const { today } = await parisNow(db, new Date());
   if (day >= today) throw invalid({ day: 'this day is not over yet: it can be closed from tomorrow' });
   const run = await closeDaysUpTo(db, key, pizzeriaId, day, { operator: `${actor.role}:${actor.id}`, yearStartMonth });
+  await archiveClosedYears(db, key, pizzeriaId, run.written, `${actor.role}:${actor.id}`);
   const closing = await closingByKey(db, closingKey(pizzeriaId, { level: 'day', key: day }));
   return { closing, written: run.written.length };
 }

@@ -112,8 +112,13 @@ export function operatorPublicKeys(config: Pick<Config, 'FISCAL_PUBLIC_KEYS_FILE
  * change between two starts is a `setting_change`): where the signing key comes from, and which
  * earlier public keys the operator vouches for. A fiscal setting added to the configuration goes here.
  */
-export function fiscalSettingsOf(config: Pick<Config, 'FISCAL_SIGNING_KEY' | 'FISCAL_KEY_FILE' | 'FISCAL_PUBLIC_KEYS_FILE'>): Record<string, string | null> {
+export function fiscalSettingsOf(
+  config: Pick<Config, 'FISCAL_SIGNING_KEY' | 'FISCAL_KEY_FILE' | 'FISCAL_PUBLIC_KEYS_FILE'> & Partial<Pick<Config, 'FISCAL_CLOSING_HOUR' | 'FISCAL_YEAR_START_MONTH'>>,
+): Record<string, string | null> {
   return {
+    // when days are closed and the fiscal year starts: a change moves what later closings cover
+    ...(config.FISCAL_CLOSING_HOUR === undefined ? {} : { FISCAL_CLOSING_HOUR: String(config.FISCAL_CLOSING_HOUR) }),
+    ...(config.FISCAL_YEAR_START_MONTH === undefined ? {} : { FISCAL_YEAR_START_MONTH: String(config.FISCAL_YEAR_START_MONTH) }),
     FISCAL_KEY_SOURCE: config.FISCAL_SIGNING_KEY ? 'FISCAL_SIGNING_KEY' : config.FISCAL_KEY_FILE ? `FISCAL_KEY_FILE ${config.FISCAL_KEY_FILE}` : INSTALL_FISCAL_KEY_FILE,
     FISCAL_PUBLIC_KEYS: config.FISCAL_PUBLIC_KEYS_FILE ? operatorPublicKeys(config).map((k) => k.keyId).sort().join(',') : null,
   };

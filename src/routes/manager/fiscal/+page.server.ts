@@ -8,7 +8,7 @@ import { closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, may } from '$lib/domain/permissions.ts';
 
 // a shop's closings (clôtures) of its fiscal journal: its manager's shop, any shop for head office
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -17,7 +17,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
   const shop = shopFor(user, url, shops);
   const overview = await fiscalOverview(db(), actorOf(user), shop, { key: fiscalKeyOf(config()) });
-  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview };
+  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, headOffice: may(user.role, can.runChain) };
 };
 
 const ref = z.coerce.number().int().positive().max(2_147_483_647);
