@@ -215,6 +215,8 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
       await unlessClosed(async () => {
         const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
         for (const s of shops) {
+          // a screen gone meanwhile (head office's page left for another) needs no more shops read
+          if (socket.disconnected) return;
           const { fleet } = await fleetOf(s, kitchen, STAFF_FRESH_MS);
           if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
           else socket.emit('fleet:updated', fleet);

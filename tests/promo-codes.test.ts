@@ -202,6 +202,9 @@ describe('a promo code at checkout', () => {
     const change = await new Client(stack.base).patch(`/api/track/${again.body.trackingToken}`, { items: [{ productId: margherita, quantity: 1 }] });
     expect(change.status).toBe(409);
     expect(change.body.error.code).toBe('promo_order_fixed');
+    const kept = (await new Client(stack.base).get(`/api/track/${again.body.trackingToken}`)).body;
+    expect({ version: kept.version, total: kept.totalCents, lines: kept.items.map((i: { productId: number; quantity: number }) => [i.productId, i.quantity]) })
+      .toEqual({ version: again.body.version, total: 2000, lines: (pickup(shop.id).items as { productId: number; quantity: number }[]).map((i) => [i.productId, i.quantity]) });
   });
 });
 

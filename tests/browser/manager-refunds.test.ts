@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { SHOTS, PHONE, useApp } from './harness.ts';
+import { SHOTS, PHONE, live, useApp } from './harness.ts';
 import { Client, createShop, move, payAndWaitReceived, seededProduct, waitUntil } from '../helpers.ts';
 
 // A manager refunds from the order's page in the built app and Chromium, on a tablet: a coke missing
@@ -43,6 +43,7 @@ describe('refunds by the manager', () => {
     const { page } = await app.staffPage(shop.email('manager'), TABLET_LANDSCAPE);
     // the orders of the day, from the menu; the online one opened by its number
     await page.goto(`${app.base}/manager`);
+    await live(page);
     await page.getByRole('link', { name: 'Commandes', exact: true }).click();
     await page.waitForURL(`${app.base}/manager/orders`);
     await page.getByLabel('Numéro de commande').fill(String(online.body.number));

@@ -80,6 +80,8 @@ describe('a promo code at the storefront', () => {
   it('head office makes a code on its back-office page, sees it listed with its rules and uses, and deactivates it', async () => {
     const { page } = await app.staffPage('admin@ocpizza.test', { width: 1024, height: 768 });
     await page.goto(`${app.base}/manager`);
+    // as a manager would: the board says it is live (the page is up and listening) before a tap
+    await live(page);
     await page.getByRole('link', { name: 'Codes promo' }).click();
     await page.waitForURL(`${app.base}/manager/promos`);
     const create = page.getByTestId('promo-create');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { SHOTS, useApp } from './harness.ts';
+import { SHOTS, live, useApp } from './harness.ts';
 import { seededProduct, Client, createShop, move } from '../helpers.ts';
 
 // The day's takings in the built app and Chromium: a shop's day (a pickup paid in cash at the
@@ -26,6 +26,7 @@ describe("the day's takings", () => {
 
     const { page } = await app.staffPage(shop.email('manager'), { width: 1280, height: 800 });
     await page.goto(`${app.base}/manager`);
+    await live(page);
     await page.getByRole('link', { name: 'Recette' }).click();
     await page.waitForURL(`${app.base}/manager/takings`);
     const card = page.locator(`section[data-shop="${shop.id}"]`);

@@ -11,7 +11,9 @@ import { useMessages } from '../services.ts';
 // discount, which add up to the total shown, as on the receipt; the card gives one time, the window
 // the order should arrive in; a late order gives its window and beside it how late, in the words the
 // text message said; "Commande reçue !" only greets the first minutes, then the headline says where
-// the order is. Axe finds nothing serious; screenshots of each.
+// the order is. An order with a code or points offers no "Modifier" (the server refuses to change
+// its lines): the card says why and how to get another basket, and cancelling stays; a plain order
+// offers both. Axe finds nothing serious; screenshots of each.
 const messages = useMessages();
 const app = useApp('tracking-card', () => messages.env(), { shop: 'suivi' });
 const text = async (l: { textContent(): Promise<string | null> }) => (await l.textContent())?.replace(/[\s\u00a0\u202f]+/g, ' ').trim() ?? '';
@@ -23,6 +25,15 @@ const centsAtEnd = (line: string) => {
   return (m[1] ? -1 : 1) * (Number(m[2]) * 100 + Number(m[3]));
 };
 const phoneNumber = () => `07${randomInt(10_000_000, 99_999_999)}`;
+
+/** What the card offers the customer before the kitchen starts: its buttons, and the line under them. */
+async function changeOffer(page: Page) {
+  const actions = page.getByTestId('change-actions');
+  return {
+    buttons: await Promise.all((await actions.getByRole('button').all()).map(text)),
+    fixed: (await page.getByTestId('lines-fixed').count()) ? await text(page.getByTestId('lines-fixed')) : null,
+  };
+}
 
 async function trackingPage(token: string): Promise<Page> {
   const ctx = await app.browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'fr-FR' });
@@ -73,6 +84,11 @@ describe('the tracking card', () => {
     expect(promo.total).toBe(promoOrder.body.total);
     expect(await text(page.getByTestId('track-status'))).toBe('Commande reçue !');
     expect(await oneTime(page)).toMatch(/^Arrivée prévue entre \d\d:\d\d et \d\d:\d\d$/);
+    // its lines are kept (the code was judged on them): no "Modifier", the reason and the way out instead
+    expect(await changeOffer(page)).toEqual({
+      buttons: ['Annuler la commande'],
+      fixed: `Commande passée avec le code ${code} : elle ne peut pas être modifiée, la remise a été calculée sur ce panier. Pour changer de panier, annulez-la avant que la cuisine commence et commandez à nouveau : le code redevient utilisable tant qu’il est valable.`,
+    });
     await page.screenshot({ path: `${SHOTS}/tracking-card-1-promo-phone.png`, fullPage: true });
     expect(await seriousViolations(page), 'the tracking card with a promo code').toEqual([]);
 
@@ -99,6 +115,10 @@ describe('the tracking card', () => {
     expect(loyalty.lines).toEqual(['1 × Reine12,50 €', '1 × Margherita10,50 €', '1 × Bière Peroni 33 cl4,00 €', 'Fidélité : pizza offerte (60 points)−12,50 €']);
     expect(loyalty).toMatchObject({ sum: 1450, total: 1450 });
     expect(await oneTime(points)).toMatch(/^Prête entre \d\d:\d\d et \d\d:\d\d$/);
+    expect(await changeOffer(points)).toEqual({
+      buttons: ['Annuler la commande'],
+      fixed: 'Commande passée avec vos 60 points fidélité : elle ne peut pas être modifiée, la pizza offerte a été choisie dans ce panier. Pour changer de panier, annulez-la avant que la cuisine commence et commandez à nouveau : vos points vous sont rendus.',
+    });
     await points.screenshot({ path: `${SHOTS}/tracking-card-2-points-phone.png`, fullPage: true });
     expect(await seriousViolations(points), 'the tracking card with points').toEqual([]);
   });
@@ -115,6 +135,8 @@ describe('the tracking card', () => {
     expect(await oneTime(page)).toMatch(/^Arrivée prévue entre \d\d:\d\d et \d\d:\d\d En retard d’environ \d+ min, toutes nos excuses\.$/);
     const cardSays = Number(/environ (\d+) min/.exec(await text(late))![1]);
     expect(cardSays).toBeGreaterThanOrEqual(10);
+    // an order without a discount: changed or cancelled until the kitchen starts
+    expect(await changeOffer(page)).toEqual({ buttons: ['Modifier', 'Annuler la commande'], fixed: null });
     await page.screenshot({ path: `${SHOTS}/tracking-card-3-late-phone.png`, fullPage: true });
     expect(await seriousViolations(page), 'the tracking card of a late order').toEqual([]);
     // the workers' look at late orders (once a minute) texts the customer: the card says what the text says

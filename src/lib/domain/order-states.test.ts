@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTransition, customerCanChange, nextStatus, timelineFor } from './order-states.ts';
+import { checkTransition, customerCanChange, discountFixesLines, nextStatus, timelineFor } from './order-states.ts';
 
 describe('order state machine', () => {
   it('lets the kitchen start a received order but not a customer', () => {
@@ -29,6 +29,11 @@ describe('order state machine', () => {
     expect(checkTransition('preparing', 'cancelled', 'manager', 'pickup').ok).toBe(false);
     expect(customerCanChange('received')).toBe(true);
     expect(customerCanChange('preparing')).toBe(false);
+  });
+
+  it('keeps the lines of an order placed with a discount (cancelling stays open), any other order changes', () => {
+    expect(discountFixesLines(210)).toBe(true);
+    expect(discountFixesLines(0)).toBe(false);
   });
 
   it('only the payment system confirms an online payment, drivers never do', () => {

@@ -140,6 +140,16 @@ export function customerCanChange(status: OrderStatus): boolean {
   return isIn(NOT_STARTED_STATUSES, status);
 }
 
+/**
+ * An order placed with a promo code or loyalty points keeps its lines: the discount was judged on
+ * that basket (the code's minimum, the product it gives, its uses; the pizza the points paid for,
+ * and the VAT of each rate it took off). The customer may still cancel it, which gives the code's
+ * use or the points back, and order again.
+ */
+export function discountFixesLines(discountCents: number): boolean {
+  return discountCents > 0;
+}
+
 export function isFinal(status: string): boolean {
   return isIn(FINAL_STATUSES, status);
 }

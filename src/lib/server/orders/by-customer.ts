@@ -1,5 +1,5 @@
 // What the customer does with the tracking link: cancel, or change the lines until the kitchen starts.
-import { customerCanChange } from '../../domain/order-states.ts';
+import { customerCanChange, discountFixesLines } from '../../domain/order-states.ts';
 import { type LineRequest } from '../../domain/pricing.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';
@@ -27,7 +27,7 @@ export async function modifyByToken(
     if (o.status === 'cancelled') throw conflict('already_cancelled', 'this order was cancelled');
     if (!customerCanChange(o.status)) throw conflict('too_late', 'the kitchen has already started this order');
     // its promo code or its points were judged on the basket it was placed with (minimum, free product, uses, the pizza given)
-    if (o.discount_cents > 0) throw conflict('promo_order_fixed', 'an order placed with a promo code or loyalty points cannot be changed: cancel it and order again');
+    if (discountFixesLines(o.discount_cents)) throw conflict('promo_order_fixed', 'an order placed with a promo code or loyalty points cannot be changed: cancel it and order again');
     if (expectedVersion !== undefined && expectedVersion !== o.version) {
       throw conflict('stale', `the order changed since you saw it (now version ${o.version})`);
     }
