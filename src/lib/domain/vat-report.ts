@@ -55,11 +55,21 @@ const PARIS_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', y
 export const parisDay = (iso: string): string => PARIS_DAY.format(new Date(iso));
 
 /**
- * The days' totals per rate of a chain's entries (in any order), the days in order, the rates in
- * order; a day with no reported entry is left out. `dayOf` says which day an entry belongs to (its
- * Paris day by default).
+ * The day an entry counts on, as the day's takings and closing count it: its order's business day
+ * (the Paris date the order was placed on: a delivery after midnight belongs to the evening it was
+ * ordered), or for an entry without an order the Paris date it happened.
  */
-export function vatDays(entries: readonly Pick<Entry, 'seq' | 'kind' | 'occurredAt' | 'body'>[], dayOf: (e: Pick<Entry, 'occurredAt'>) => string = (e) => parisDay(e.occurredAt)): VatDay[] {
+export const entryDay = (e: Pick<Entry, 'occurredAt' | 'body'>): string => {
+  const day = (e.body.order as { businessDay?: unknown } | undefined)?.businessDay;
+  return typeof day === 'string' ? day : parisDay(e.occurredAt);
+};
+
+/**
+ * The days' totals per rate of a chain's entries (in any order), the days in order, the rates in
+ * order; a day with no reported entry is left out. `dayOf` says which day an entry belongs to
+ * (entryDay by default).
+ */
+export function vatDays(entries: readonly Pick<Entry, 'seq' | 'kind' | 'occurredAt' | 'body'>[], dayOf: (e: Pick<Entry, 'occurredAt' | 'body'>) => string = entryDay): VatDay[] {
   const days = new Map<string, VatDay>();
   const rates = new Map<string, VatDayRow>();
   for (const e of entries) {

@@ -17,7 +17,15 @@ import { recordEvent } from '../orders/record.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 import { journalChangedIn, noteOrderMoney } from './order-facts.ts';
-import { signingKey } from './signing.ts';
+import { config } from '../config.ts';
+import { fiscalKeyOf, recordKeyOnce } from './signing.ts';
+
+/** The settings' signing key (the workers' too), recorded in the JET before this process first signs. */
+export async function signingKey(db: Db): Promise<FiscalKey> {
+  const key = fiscalKeyOf(config());
+  await recordKeyOnce(db, key);
+  return key;
+}
 
 export interface PaymentCorrectionRequest {
   part: PaymentPart;

@@ -12,7 +12,7 @@ import { AppError, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, type StaffActor } from '../orders/actors.ts';
 import { appendJet } from './jet.ts';
 import { entryOf } from './journal.ts';
-import { signingKey } from './signing.ts';
+import { signingKey } from './corrections.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -58,8 +58,9 @@ export async function vatReport(q: Queryable, shopId: number, from: string, to: 
   if (!shop) throw notFound('shop');
   const chain = shopChain(shopId);
   const { rows } = await q.query(
+    // the entry's day as entryDay says (its order's business day, else the Paris date it happened)
     `SELECT * FROM fiscal_entries WHERE chain = $1 AND kind = ANY($2)
-       AND occurred_at >= ($3::date::timestamp AT TIME ZONE 'Europe/Paris') AND occurred_at < (($4::date + 1)::timestamp AT TIME ZONE 'Europe/Paris')
+       AND coalesce((body->'order'->>'businessDay')::date, (occurred_at AT TIME ZONE 'Europe/Paris')::date) BETWEEN $3::date AND $4::date
      ORDER BY seq`,
     [chain, [...REPORTED_KINDS], from, to],
   );

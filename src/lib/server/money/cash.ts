@@ -8,8 +8,7 @@ import type { CashCloseRequest, CashDeclareRequest } from '../../back-office-req
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
-import { journalCashCorrection } from '../fiscal/corrections.ts';
-import { signingKey } from '../fiscal/signing.ts';
+import { journalCashCorrection, signingKey } from '../fiscal/corrections.ts';
 import { canActOnShop, type StaffActor } from '../orders/actors.ts';
 import { can, may } from '../../domain/permissions.ts';
 
