@@ -128,8 +128,9 @@ describe('the counter corrects how an order was paid', () => {
     expect(taken).toEqual(s.takenCents);
   });
 
-  it('refuses without a reason, outside the shop, for the kitchen, online, the same way; a payment at the door is the managers\'', async () => {
+  it('refuses without a reason, outside the shop, for the kitchen, the same way, a way that took nothing; a payment at the door is the managers\'', async () => {
     const o = await pickupHandedOver([['margherita', 1]], 'cash');
+    await journal();
     const who = await staff(shop.email('counter'));
     await expect(correctPayment(stack.pool, who, o.id, { part: 'handover', to: 'card', reason: ' ' })).rejects.toMatchObject({ code: 'reason_required', status: 422 });
     await expect(correctPayment(stack.pool, await staff(shop.email('kitchen')), o.id, { part: 'handover', to: 'card', reason: 'par erreur' })).rejects.toMatchObject({ status: 403 });
@@ -139,6 +140,7 @@ describe('the counter corrects how an order was paid', () => {
     await expect(correctPayment(stack.pool, who, o.id, { part: 'paid', to: 'card', reason: 'par erreur' })).rejects.toMatchObject({ code: 'correction_nothing_taken' });
     // nothing of it reached the journal or the order
     expect((await ofOrder(o.id)).map((e) => e.kind)).toEqual(['sale']);
+    expect((await stack.pool.query('SELECT collected_method FROM orders WHERE id = $1', [o.id])).rows[0].collected_method).toBe('cash');
 
     await driver.post('/api/driver/shift', { onShift: true });
     const door = await deliveredFor('cash');

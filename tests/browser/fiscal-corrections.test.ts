@@ -32,14 +32,14 @@ describe('corrections and the e-reporting export', () => {
     await page.getByRole('link', { name: 'Corriger un paiement' }).click();
     await page.waitForURL(/\/counter\/payments/);
     const row = page.locator(`tr[data-order="${placed.body.number}"]`);
-    expect(await row.textContent()).toContain('espèces');
+    expect(await row.textContent()).toContain('Espèces au comptoir');
     await row.locator('select[name=to]').selectOption('card');
     // without a reason the browser asks for one; with a reason the journal gets the correction
     await row.locator('input[name=reason]').fill('Payé par carte, touche espèces par erreur');
     await row.getByRole('button', { name: 'Corriger' }).click();
     await expect.poll(() => row.getByTestId('correction').first().textContent().catch(() => ''), { timeout: 10_000 }).toContain('écriture n°');
     const text = (await row.textContent())!;
-    expect(text).toMatch(/Corrigé : .*espèces → .*carte/);
+    expect(text).toMatch(/Corrigé\s: Espèces au comptoir → Carte au comptoir/);
     expect(text).toContain('Payé par carte, touche espèces par erreur');
     await page.screenshot({ path: `${SHOTS}/fiscal-correction-1-counter-desktop.png`, fullPage: true });
     expect(await seriousViolations(page), 'payments page').toEqual([]);
