@@ -118,6 +118,20 @@ describe('the counter corrects how an order was paid', () => {
     expect(back.entry.body).toMatchObject({ ref: { chain, seq: fix.seq }, from: { way: 'counter_card' }, to: { way: 'counter_cash' } });
   });
 
+  it('through the JSON API too: the counter lists the day\'s payments and corrects one; a refusal says why', async () => {
+    const o = await pickupHandedOver([['margherita', 1]], 'card');
+    const listed = (await counter.get(`/api/shops/${shop.id}/payments/corrections`)).body as { id: string; parts: { part: string; way: string; to: string[] }[] }[];
+    expect(listed.find((x) => x.id === o.id)?.parts).toEqual([expect.objectContaining({ part: 'handover', way: 'counter_card', to: ['cash'] })]);
+    const r = await counter.post(`/api/orders/${o.id}/payment-corrections`, { part: 'handover', to: 'cash', reason: 'Espèces, touche carte par erreur' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.entry).toMatchObject({ chain, kind: 'payment_correction', body: { reason: 'Espèces, touche carte par erreur', to: { way: 'counter_cash' } } });
+    expect(r.body.order.id).toBe(o.id);
+    const again = await counter.post(`/api/orders/${o.id}/payment-corrections`, { part: 'handover', to: 'cash', reason: 'encore' });
+    expect([again.status, again.body.error.code]).toEqual([409, 'correction_same_way']);
+    expect((await counter.post(`/api/orders/${o.id}/payment-corrections`, { part: 'handover', to: 'card' })).status).toBe(422);
+    expect((await kitchen.post(`/api/orders/${o.id}/payment-corrections`, { part: 'handover', to: 'card', reason: 'par erreur' })).status).toBe(403);
+  });
+
   it('the day\'s takings by way and the journal agree after a correction', async () => {
     const o = await pickupHandedOver([['margherita', 2]], 'card');
     await journal();
@@ -260,6 +274,12 @@ describe('the daily export of sales per VAT rate for B2C e-reporting', () => {
     await expect(exportVat(stack.pool, await staff(other.email('manager')), shop.id, today, today, 'csv')).rejects.toMatchObject({ status: 403 });
     await expect(exportVat(stack.pool, who, shop.id, today, '2020-01-01', 'csv')).rejects.toMatchObject({ code: 'period_reversed' });
 
+    // the JSON API gives the same file to the shop's manager, and writes its event too
+    const viaApi = await fetch(`${stack.base}/api/shops/${shop.id}/ereporting?from=${today}&to=${today}&format=csv`, { headers: { cookie: manager.cookie } });
+    expect(viaApi.status).toBe(200);
+    expect(viaApi.headers.get('x-export-sha256')).toBe(csv.sha256);
+    expect(await viaApi.text()).toBe(csv.content);
+
     // the command gives the same file, and writes its event too
     const out = join(tmpdir(), `ereporting-${randomUUID()}.csv`);
     try {
@@ -271,7 +291,7 @@ describe('the daily export of sales per VAT rate for B2C e-reporting', () => {
       rmSync(out, { force: true });
     }
     const jet = await chainEntries(JET_CHAIN);
-    expect(jet.slice(jetBefore).filter((e) => e.kind === 'export').map((e) => [e.body.format, e.operator])).toEqual([['csv', `manager:${who.id}`], ['json', `manager:${who.id}`], ['csv', 'system']]);
+    expect(jet.slice(jetBefore).filter((e) => e.kind === 'export').map((e) => [e.body.format, e.operator])).toEqual([['csv', `manager:${who.id}`], ['json', `manager:${who.id}`], ['csv', `manager:${who.id}`], ['csv', 'system']]);
     const report = await verifyJournal(stack.pool);
     expect(report.chains.filter((c) => c.chain === chain || c.chain === JET_CHAIN).map((c) => [c.chain, c.broken])).toEqual([[JET_CHAIN, null], [chain, null]]);
   });

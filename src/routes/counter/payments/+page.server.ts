@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { fromForm } from '$lib/back-office-requests.ts';
+import { paymentCorrectionSchema } from '$lib/fiscal-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { correctPayment, paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { CORRECTABLE_METHODS } from '$lib/domain/fiscal-corrections.ts';
 import { can, may } from '$lib/domain/permissions.ts';
 
 // the day's payments taken at the shop, and the correction of how one was taken (the counter
@@ -24,12 +24,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   };
 };
 
-const correction = z.strictObject({
-  orderId: z.uuid('form.required'),
-  part: z.enum(['paid', 'handover'], 'form.choose'),
-  to: z.enum(CORRECTABLE_METHODS, 'form.choose'),
-  reason: z.string().trim().min(3, 'form.correctionReason').max(300, 'form.tooLong'),
-});
+const correction = paymentCorrectionSchema.extend({ orderId: z.uuid('form.required') });
 
 export const actions: Actions = {
   correct: async ({ request, locals, url }) => {
