@@ -1,12 +1,19 @@
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 // The demo chain: five OC Pizza shops in Paris, their menu, recipes and opening stock.
 
+/**
+ * The demo company behind the five shops (plausible, not a real one): each shop is one of its
+ * establishments, with a SIRET of its own (the company's SIREN and the shop's number, Luhn's key
+ * right) and the company's intra-community VAT number; every receipt prints them.
+ */
+export const DEMO_COMPANY = { legalName: 'OC Pizza SAS', siren: '852741966', vatNumber: 'FR96852741966' } as const;
+
 export const PIZZERIAS = [
-  { slug: 'bastille', name: 'OC Pizza Bastille', address: '12 rue de la Roquette, 75011 Paris', lat: 48.85371, lng: 2.37185, phone: '01 43 55 10 11' },
-  { slug: 'montmartre', name: 'OC Pizza Montmartre', address: '24 rue des Abbesses, 75018 Paris', lat: 48.88461, lng: 2.33779, phone: '01 42 55 20 22' },
-  { slug: 'batignolles', name: 'OC Pizza Batignolles', address: '37 rue des Dames, 75017 Paris', lat: 48.88375, lng: 2.32208, phone: '01 45 22 30 33' },
-  { slug: 'montparnasse', name: 'OC Pizza Montparnasse', address: '60 rue du Montparnasse, 75014 Paris', lat: 48.84296, lng: 2.32436, phone: '01 43 20 40 44' },
-  { slug: 'canal', name: 'OC Pizza Canal Saint-Martin', address: '45 quai de Valmy, 75010 Paris', lat: 48.87132, lng: 2.36443, phone: '01 42 06 50 55' },
+  { slug: 'bastille', name: 'OC Pizza Bastille', address: '12 rue de la Roquette, 75011 Paris', lat: 48.85371, lng: 2.37185, phone: '01 43 55 10 11', siret: '85274196600018' },
+  { slug: 'montmartre', name: 'OC Pizza Montmartre', address: '24 rue des Abbesses, 75018 Paris', lat: 48.88461, lng: 2.33779, phone: '01 42 55 20 22', siret: '85274196600026' },
+  { slug: 'batignolles', name: 'OC Pizza Batignolles', address: '37 rue des Dames, 75017 Paris', lat: 48.88375, lng: 2.32208, phone: '01 45 22 30 33', siret: '85274196600034' },
+  { slug: 'montparnasse', name: 'OC Pizza Montparnasse', address: '60 rue du Montparnasse, 75014 Paris', lat: 48.84296, lng: 2.32436, phone: '01 43 20 40 44', siret: '85274196600042' },
+  { slug: 'canal', name: 'OC Pizza Canal Saint-Martin', address: '45 quai de Valmy, 75010 Paris', lat: 48.87132, lng: 2.36443, phone: '01 42 06 50 55', siret: '85274196600059' },
 ] as const;
 
 type Unit = 'g' | 'ml' | 'piece';

@@ -1,11 +1,18 @@
 // npm run db:restore -- <file or s3://bucket/key> [--force] [--to <database url>]
 // Restores a backup into DATABASE_URL (or --to); one in the bucket is fetched into BACKUP_DIR first. A database that already holds tables is refused
-// unless --force. A target database that does not exist is created.
+// unless --force. A target database that does not exist is created. Then the fiscal journal restored is verified
+// (with the operator's keys when FISCAL_PUBLIC_KEYS_FILE names them: those and the signing key) and the restore
+// is written in its technical events journal; a journal that does not verify is reported on stderr and in the JET
+// (the restore itself is done: exit code 0).
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { checkBackupFile, restoreBackup } from '../src/lib/server/backup.ts';
 import { config } from '../src/lib/server/config.ts';
 import { fetchBackup } from '../src/lib/server/backup-store.ts';
+import { createPool } from '../src/lib/server/db.ts';
+import { fiscalKey, operatorPublicKeys } from '../src/lib/server/fiscal/keys.ts';
+import { journalRestore } from '../src/lib/server/fiscal/restore.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -37,6 +44,21 @@ try {
   await ensureDatabase(target);
   await restoreBackup(file, target, { force: values.force });
   console.log(`restored ${positionals[0]} into ${new URL(target).pathname.slice(1)}`);
+  const key = fiscalKey(config());
+  const pool = createPool(target, 1);
+  try {
+    const report = await journalRestore(pool, key, { file, actor: `restore:${userInfo().username}`, operatorKeys: config().FISCAL_PUBLIC_KEYS_FILE ? operatorPublicKeys(config(), key) : undefined });
+    if (!report) console.log('the backup holds no fiscal journal');
+    else {
+      for (const c of report.chains) {
+        if (c.broken) console.error(`fiscal journal BROKEN ${c.chain}: entry ${c.broken.seq}: ${c.broken.kind}: ${c.broken.reason}`);
+        else console.log(`fiscal journal OK ${c.chain}: ${c.entries} entries, last ${c.lastSeq}`);
+      }
+      console.log(`the restore is written in the technical events journal${report.ok ? '' : ' (with the verification that failed)'}`);
+    }
+  } finally {
+    await pool.end();
+  }
 } catch (err) {
   console.error(`restore refused or failed: ${(err as Error).message}`);
   process.exit(1);

@@ -4,7 +4,7 @@ import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server
 import { parseConfig } from '../src/lib/server/config.ts';
 import { drawProduct } from './photos.ts';
 import type { Role } from '../src/lib/domain/order-states.ts';
-import { ALLERGENS, CATEGORIES, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
+import { ALLERGENS, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'admin'>]> = {
   manager: ['Responsable', 'manager'],
@@ -39,9 +39,10 @@ export async function seed(pool: pg.Pool, password: string, media: MediaStore = 
     await client.query('BEGIN');
     for (const p of PIZZERIAS) {
       await client.query(
-        `INSERT INTO pizzerias (slug, name, address, lat, lng, phone) VALUES ($1,$2,$3,$4,$5,$6)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone`,
-        [p.slug, p.name, p.address, p.lat, p.lng, p.phone],
+        `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, legal_name, siret, vat_number) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone,
+           legal_name = EXCLUDED.legal_name, siret = EXCLUDED.siret, vat_number = EXCLUDED.vat_number`,
+        [p.slug, p.name, p.address, p.lat, p.lng, p.phone, DEMO_COMPANY.legalName, p.siret, DEMO_COMPANY.vatNumber],
       );
     }
     for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {

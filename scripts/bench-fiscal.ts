@@ -12,7 +12,12 @@
 // moves a second are 25 to 50 orders sold). It prints the CPU time this process and its Postgres connection spent journaling, per order
 // sold, and checks the chain it wrote.
 //
-// Knobs (environment): BENCH_FISCAL_ORDERS (400), BENCH_FISCAL_PER_RUN (20),
+// Then a day's closing (src/lib/server/fiscal/closings.ts) of one shop with BENCH_FISCAL_CLOSING_ORDERS
+// orders of the day (placed, sold and journaled the same way, one in ten paid by card at the counter):
+// the wall time of the closing (reading the day's entries, totalling them, signing the closing and
+// its technical event), which must stay under 2 s, and of the takings page's read of that day.
+//
+// Knobs (environment): BENCH_FISCAL_ORDERS (400), BENCH_FISCAL_PER_RUN (20), BENCH_FISCAL_CLOSING_ORDERS (1000),
 // BENCH_DATABASE_BASE_URL (postgres://postgres@127.0.0.1:5432).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -25,9 +30,13 @@ import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
 import { journalEventsAfter, journalPlace } from '../src/lib/server/fiscal/events.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
+import { closeDaysUpTo, dayOfJournal } from '../src/lib/server/fiscal/closings.ts';
 
 const ORDERS = Number(process.env.BENCH_FISCAL_ORDERS ?? 400);
 const PER_RUN = Number(process.env.BENCH_FISCAL_PER_RUN ?? 20);
+const CLOSING_ORDERS = Number(process.env.BENCH_FISCAL_CLOSING_ORDERS ?? 1000);
+/** A day's closing of a shop of 1,000 orders must take less (issue 45). */
+const CLOSING_BUDGET_MS = 2000;
 const EVENTS_PER_ORDER = 4;
 
 const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -92,6 +101,38 @@ try {
   say(`${entries} entries written for ${ORDERS} orders in ${((Date.now() - t0) / 1000).toFixed(1)} s; chains ${report.ok ? 'sound' : 'BROKEN'}`);
   say(`CPU per order sold: this process ${(nodeMs / ORDERS).toFixed(2)} ms, its Postgres connection ${(pgMs / ORDERS).toFixed(2)} ms, in all ${((nodeMs + pgMs) / ORDERS).toFixed(2)} ms`);
   if (!report.ok || entries !== ORDERS) process.exitCode = 1;
+
+  // a day's closing of one shop with CLOSING_ORDERS orders of the day
+  const { shop, counter, kitchen } = crews[0];
+  say(`placing ${CLOSING_ORDERS} more orders in shop ${shop}, sold and journaled, for its day's closing...`);
+  for (let i = 0; i < CLOSING_ORDERS; i += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, CLOSING_ORDERS - i) }, async (_, j) => {
+      const placed = await placeOrder(pool, {
+        pizzeriaId: shop, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Bench', phone: `06${String(i + j).padStart(8, '0')}` },
+        items: [{ productId: pizza, quantity: 1 }, { productId: drink, quantity: 1 }], payment: 'on_delivery',
+      } as Parameters<typeof placeOrder>[1], counter);
+      await advanceOrder(pool, kitchen, placed.order.id, 'preparing');
+      await advanceOrder(pool, kitchen, placed.order.id, 'ready');
+      await advanceOrder(pool, counter, placed.order.id, 'collected', undefined, { paymentMethod: (i + j) % 10 === 0 ? 'card' : 'cash' });
+    }));
+  }
+  while ((await publishEvents(pool, 1000)).events.length);
+  for (;;) {
+    const r = await journalEventsAfter(one, key, place, { batch: 2000 });
+    if (r.place === place) break;
+    place = r.place;
+  }
+  const today = (await pool.query<{ d: string }>(`SELECT (now() AT TIME ZONE 'Europe/Paris')::date::text AS d`)).rows[0].d;
+  const r0 = Date.now();
+  const open = await dayOfJournal(pool, shop, today);
+  const readMs = Date.now() - r0;
+  const c0 = Date.now();
+  const closing = await closeDaysUpTo(pool, key, shop, today, { operator: 'system', yearStartMonth: 1 });
+  const closeMs = Date.now() - c0;
+  const dayClosing = closing.written.find((e) => (e.body as { level: string }).level === 'day');
+  const covered = (dayClosing?.body as { covers: { entries: number } } | undefined)?.covers.entries ?? 0;
+  say(`a day's closing of shop ${shop}: ${open.totals.ordersSold} orders sold, ${covered} entries, in ${closeMs} ms (under ${CLOSING_BUDGET_MS} ms: ${closeMs < CLOSING_BUDGET_MS ? 'yes' : 'NO'}); the takings page's read of that day ${readMs} ms`);
+  if (!dayClosing || open.totals.ordersSold < CLOSING_ORDERS || closeMs >= CLOSING_BUDGET_MS || !(await verifyJournal(pool)).ok) process.exitCode = 1;
 } finally {
   await one.end();
   await pool.end();

@@ -27,7 +27,10 @@ import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
 import { transaction } from '../src/lib/server/db.ts';
 
 const stack = useStack();
-const newKey = (): FiscalKey => fiscalKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const newPem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const newKey = (): FiscalKey => fiscalKeyFromPem(newPem());
+// the key the command line signs with too (it writes a verification that failed to the JET)
+const keyPem = newPem();
 // numbers of this file's own (the limit per phone counts every file's orders of the hour)
 const phone = () => `07${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 let key: FiscalKey;
@@ -35,7 +38,7 @@ let p: { margherita: number; peroni: number };
 
 beforeAll(async () => {
   p = { margherita: seededProduct('margherita'), peroni: seededProduct('peroni') };
-  key = newKey();
+  key = fiscalKeyFromPem(keyPem);
   await recordKeyInUse(stack.pool, key);
 });
 
@@ -89,7 +92,7 @@ async function asSuperuser(sql: string, params: unknown[] = []) {
 const tsx = pathToFileURL(join(process.cwd(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 /** `npm run fiscal:verify -- --shop <slug>` (or its script run by node directly, without npm's start: the same file). */
 const verifyShop = (slug: string, through: 'npm' | 'node' = 'node') => {
-  const env = { DATABASE_URL: stack.config.DATABASE_URL, NODE_ENV: 'test' };
+  const env = { DATABASE_URL: stack.config.DATABASE_URL, NODE_ENV: 'test', FISCAL_SIGNING_KEY: keyPem };
   return through === 'npm' ? npmRun('fiscal:verify', ['--shop', slug], env, 60_000) : run(process.execPath, ['--import', tsx, 'scripts/fiscal-verify.ts', '--shop', slug], env, 60_000);
 };
 

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
 import { journalEventsAfter, journalPlace, saveJournalPlace } from '../src/lib/server/fiscal/events.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
+import { clockBehind, checkClock, journalMigrations, journalSettings, recordClockBackwards, recordStart, recordStop, type ProcessInfo, type SettingValue } from '../src/lib/server/fiscal/jet-events.ts';
 import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
 import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
 
@@ -65,27 +66,63 @@ function createPlaceKeeper(db: Db, log: Logger) {
   };
 }
 
-export function createFiscalJournal(opts: { db: Db; key: FiscalKey; log: Logger; gatherMs?: number }) {
+/**
+ * What the journal writes at its first run, before the events: the clock read against the journal's
+ * last time (before this process writes anything: its own entries would be the last time after),
+ * the key in the JET, this start, the migrations applied and the fiscal settings changed since.
+ * Returns whether the start was written.
+ */
+async function journalStart(db: Db, key: FiscalKey, log: Logger, opts: { process?: ProcessInfo; settings?: Record<string, SettingValue> }, started: boolean): Promise<boolean> {
+  const behind = await clockBehind(db);
+  const change = await recordKeyInUse(db, key);
+  if (change) log.info({ keyId: key.keyId, seq: change.seq }, 'fiscal journal: signing key recorded in the technical events journal');
+  if (behind) {
+    await recordClockBackwards(db, key, behind);
+    log.error(behind, 'fiscal journal: the clock is behind the last time the journal wrote down; written in the technical events journal');
+  }
+  if (opts.process && !started) await recordStart(db, key, opts.process);
+  const migrations = await journalMigrations(db, key);
+  if (migrations.length) log.info({ migrations: migrations.length }, 'fiscal journal: migrations applied, written in the technical events journal');
+  if (opts.settings) {
+    const changed = await journalSettings(db, key, opts.settings);
+    if (changed.length) log.info({ settings: changed.map((e) => e.body.setting) }, 'fiscal journal: fiscal settings changed, written in the technical events journal');
+  }
+  return !!opts.process;
+}
+
+export function createFiscalJournal(opts: {
+  db: Db;
+  key: FiscalKey;
+  log: Logger;
+  gatherMs?: number;
+  /** This process, as its start and stop in the JET name it (none: neither is written). */
+  process?: ProcessInfo;
+  /** The fiscal settings it runs with: a change since the JET last recorded them is written at start. */
+  settings?: Record<string, SettingValue>;
+}) {
   const { db, key, log } = opts;
   const place = createPlaceKeeper(db, log);
+  const startedAt = Date.now();
   let keyRecorded = false;
+  let started = false;
   let sweepWanted = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
   let closed = false;
 
-  /** The key in the JET first (at the first run, and until it is), then what the events brought, then the sweep if asked. */
+  /** At the first run (and until it is done) journalStart; then what the events brought, then the sweep if asked (with the clock checked again). */
   async function catchUp() {
     if (!keyRecorded) {
-      const change = await recordKeyInUse(db, key);
-      if (change) log.info({ keyId: key.keyId, seq: change.seq }, 'fiscal journal: signing key recorded in the technical events journal');
+      started = (await journalStart(db, key, log, opts, started)) || started;
       keyRecorded = true;
     }
     const reached = await journalEventsAfter(db, key, await place.read(), { stopped: () => closed, save: false });
     await place.reached(reached.place, closed);
     if (!sweepWanted) return;
     sweepWanted = false;
+    const clock = await checkClock(db, key);
+    if (clock) log.error(clock.body, 'fiscal journal: the clock went backwards; written in the technical events journal');
     const missed = await ordersNotJournaled(db);
     if (!missed.length) return;
     const written = await journalOrders(db, key, missed);
@@ -137,6 +174,9 @@ export function createFiscalJournal(opts: { db: Db; key: FiscalKey; log: Logger;
       if (timer) clearTimeout(timer);
       await running;
       await place.close();
+      if (started && opts.process) {
+        await recordStop(db, key, opts.process, startedAt).catch((err) => log.error({ err }, 'fiscal journal: writing the stop failed'));
+      }
     },
   };
 }

@@ -5,10 +5,16 @@ import { backupStoreFrom } from '../src/lib/server/backup-store.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { runMaintenance } from '../src/lib/server/maintenance.ts';
+import { closeDueDays } from '../src/lib/server/fiscal/closings.ts';
+import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
+import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
 import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
-/** Registers the schedules: daily backup and weekly housekeeping (the reconciler does what the sweeps did). */
+/** The daily closings' schedule: every day at FISCAL_CLOSING_HOUR, Paris time (cron). */
+export const closingsPattern = (config: Pick<Config, 'FISCAL_CLOSING_HOUR'>) => `0 ${config.FISCAL_CLOSING_HOUR} * * *`;
+
+/** Registers the schedules: daily backup, the shops' daily closings and weekly housekeeping (the reconciler does what the sweeps did). */
 export async function scheduleMaintenance(queues: Queues, config: Config) {
   // BullMQ types a scheduler's id as a job name; ours are ids, the template names the job
   const schedules = queues.maintenance as Queue;
@@ -19,6 +25,7 @@ export async function scheduleMaintenance(queues: Queues, config: Config) {
     { pattern: config.MAINTENANCE_CRON, tz: 'UTC' },
     { name: 'housekeeping', data: { trigger: 'schedule' } },
   );
+  await schedules.upsertJobScheduler(SCHEDULERS.closings, { pattern: closingsPattern(config), tz: 'Europe/Paris' }, { name: 'closings', data: { trigger: 'schedule' } });
   for (const key of RETIRED_SCHEDULERS) await schedules.removeJobScheduler(key);
 }
 
@@ -45,6 +52,19 @@ const maintenanceJobs = {
     const result = await runMaintenance(db, config.EVENT_ARCHIVE_DAYS, trigger ?? 'schedule');
     log.info(result, 'maintenance done');
     return result;
+  },
+  /**
+   * The shops' days that are over, closed (src/lib/server/fiscal/closings.ts), after what the orders
+   * of the last days say and the journal lacks is written (the journal's own sweep, at once).
+   */
+  async closings(_data, { db, config, log }) {
+    const key = fiscalKeyOf(config);
+    await recordKeyOnce(db, key);
+    await journalOrders(db, key, await ordersNotJournaled(db));
+    const result = await closeDueDays(db, key, { closingHour: config.FISCAL_CLOSING_HOUR, yearStartMonth: config.FISCAL_YEAR_START_MONTH });
+    const closed = result.written.map((e) => `${e.chain}:${(e.body as { level: string }).level}:${(e.body as { period: { key: string } }).period.key}`);
+    log.info({ shops: result.shops, closings: closed }, 'fiscal closings done');
+    return { shops: result.shops, closings: closed.length };
   },
 } satisfies Handlers<'maintenance', MaintenanceDeps>;
 

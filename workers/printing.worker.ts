@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/db.ts';
 import type { PrinterPolicy } from '../src/lib/server/printing/address.ts';
 import { printOrder } from '../src/lib/server/printing/index.ts';
+import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
 import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
@@ -12,12 +13,14 @@ interface PrintingDeps {
   timeoutMs: number;
   /** Where a printer may be: checked again before each connection, whatever the database says. */
   policy: PrinterPolicy;
+  /** Signs the duplicates of receipts printed again (the fiscal journal's key). */
+  key: FiscalKey;
   log: Logger;
 }
 
 const printingJobs = {
-  async print(data, { db, origin, timeoutMs, policy, log }, job) {
-    const outcome = await printOrder(db, data, { origin, timeoutMs, policy });
+  async print(data, { db, origin, timeoutMs, policy, key, log }, job) {
+    const outcome = await printOrder(db, data, { origin, timeoutMs, policy, key });
     log.info({ jobId: job.id, outcome }, 'print job handled');
     return outcome;
   },

@@ -30,7 +30,9 @@ import { policyOf } from '../src/lib/server/printing/address.ts';
 import { foldConsumedStock } from '../src/lib/server/orders.ts';
 import { createStockFolder, FOLD_PAUSE_MS } from './stock-folder.ts';
 import { reconcile } from './reconciler.ts';
-import { fiscalKey } from '../src/lib/server/fiscal/keys.ts';
+import { fiscalKey, fiscalSettingsOf } from '../src/lib/server/fiscal/keys.ts';
+import { newInstance } from '../src/lib/server/fiscal/jet-events.ts';
+import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
@@ -83,8 +85,12 @@ export async function startWorkers(
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
-  // the fiscal journal follows the events from its own place, and catches up at once
-  const journal = createFiscalJournal({ db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }) });
+  // the fiscal journal follows the events from its own place, and catches up at once (its first run
+  // writes this start, the migrations applied and the fiscal settings changed in the JET; its close, the stop)
+  const journal = createFiscalJournal({
+    db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }),
+    process: newInstance('workers', software().version), settings: fiscalSettingsOf(config),
+  });
   const { reactor, folder, messages } = await startReactor({ config, db, queues, notify, journal, log });
   void journal.catchUp();
   const reconcileLog = log.child({ module: 'reconciler' });
@@ -192,7 +198,8 @@ function startQueueWorkers(deps: {
       log: log.child({ worker: 'accounts' }),
     }),
     startPrintingWorker({
-      db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, policy: policyOf(config), log: log.child({ worker: 'printing' }),
+      db: bookkeeping, connection, prefix, origin: config.publicOrigin, timeoutMs: config.PRINTER_TIMEOUT_MS, policy: policyOf(config),
+      key: fiscalKey(config), log: log.child({ worker: 'printing' }),
     }),
   ];
   for (const w of workers) {

@@ -6,6 +6,7 @@ import { AppError, conflict } from '../../src/lib/server/errors.ts';
 import { policyOf } from '../../src/lib/server/printing/address.ts';
 import { nextCopy, printerOf, setPrinter } from '../../src/lib/server/printing/index.ts';
 import { getOrder } from '../../src/lib/server/orders.ts';
+import { receiptOf } from '../../src/lib/server/money/receipts.ts';
 import { recallOrder, recentBumps } from '../../src/lib/server/kitchen/recall.ts';
 import { setUrgent } from '../../src/lib/server/orders/priority.ts';
 import { forbidden, notFound } from '../../src/lib/server/errors.ts';
@@ -59,6 +60,21 @@ export function kitchenRoutes(ctx: ApiContext) {
     if (copy > 20) throw conflict('too_many_copies', `${body.kind} of order ${order.number} printed 20 times already`);
     await ctx.enqueuePrint({ orderId: order.id, kind: body.kind, copy });
     return accepted({ kind: body.kind, copy });
+  });
+
+  // the customer's till receipt on the shop's printer, by whoever hands orders over: the first copy
+  // given out is the original, every later one a duplicate counted in the fiscal journal
+  api.staff(can.handOver).post('/orders/:id/receipt/print', {}, async ({ req, user, actor }) => {
+    const order = await getOrder(db, orderId(req));
+    if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
+    if (!(await printerOf(db, order.pizzeriaId))) throw conflict('no_printer', "this shop has no printer: set one on the shop's page");
+    const paid = await receiptOf(db, order.id, 'fr');
+    if (!paid?.receipt) throw conflict('not_paid', 'a till receipt comes once the order is paid');
+    if (!ctx.enqueuePrint) throw new AppError(503, 'unavailable', 'printing is not available on this server');
+    const copy = await nextCopy(db, order.id, 'receipt');
+    if (copy > 20) throw conflict('too_many_copies', `receipt of order ${order.number} printed 20 times already`);
+    await ctx.enqueuePrint({ orderId: order.id, kind: 'receipt', copy, requestedBy: `${user.role}:${user.id}` });
+    return accepted({ kind: 'receipt', copy });
   });
 
   // priority: the manager or the counter puts an order first on every kitchen screen

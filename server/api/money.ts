@@ -2,7 +2,7 @@
 // manager, head office) or every shop's with the chain's total (head office), as JSON or as a CSV
 // file for a spreadsheet (src/lib/server/money/takings-csv.ts).
 import type { Request, Response } from 'express';
-import { cashCloseSchema, shiftsQuery, takingsQuery } from '../../src/lib/back-office-requests.ts';
+import { cashCloseSchema, closeDaySchema, shiftsQuery, takingsQuery } from '../../src/lib/back-office-requests.ts';
 import { closeShift, shiftsOfShop } from '../../src/lib/server/money/cash.ts';
 import { takingsOfDay } from '../../src/lib/server/money/takings.ts';
 import { takingsCsv } from '../../src/lib/server/money/takings-csv.ts';
@@ -10,6 +10,8 @@ import { createI18n, type Locale } from '../../src/lib/i18n/index.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 import { refundRoutes } from './refunds.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
+import { fiscalKeyOf } from '../../src/lib/server/fiscal/signing.ts';
+import { closeDayOnDemand, fiscalOverview } from '../../src/lib/server/fiscal/closings.ts';
 
 type Day = Awaited<ReturnType<typeof takingsOfDay>>;
 
@@ -25,19 +27,27 @@ export function moneyRoutes(ctx: ApiContext) {
   const { db } = ctx;
   const api = new Routes(ctx);
   const managers = api.staff(can.runShop);
+  // the takings read the fiscal journal, brought up to date for an open day first (with the settings' key)
+  const journal = { get key() { return fiscalKeyOf(ctx.config); } };
 
   managers.get('/shops/:id/shifts', { query: shiftsQuery }, ({ req, actor, query }) => shiftsOfShop(db, actor, numericId(req), query.day));
   managers.post('/shops/:id/shifts/:shiftId/close', { body: cashCloseSchema }, ({ req, actor, body }) =>
     closeShift(db, actor, numericId(req), numericId(req, 'shiftId'), body),
   );
 
-  managers.get('/shops/:id/takings', { query: takingsQuery }, ({ req, actor, query }) => takingsOfDay(db, actor, numericId(req), query.date));
+  managers.get('/shops/:id/takings', { query: takingsQuery }, ({ req, actor, query }) => takingsOfDay(db, actor, numericId(req), query.date, journal));
   managers.get('/shops/:id/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => {
-    const day = await takingsOfDay(db, actor, numericId(req), query.date);
+    const day = await takingsOfDay(db, actor, numericId(req), query.date, journal);
     return csv(req, day, day.shops[0].shop.slug, query.lang);
   });
-  managers.get('/takings', { query: takingsQuery }, ({ actor, query }) => takingsOfDay(db, actor, 'all', query.date));
-  managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date), 'all', query.lang));
+  managers.get('/takings', { query: takingsQuery }, ({ actor, query }) => takingsOfDay(db, actor, 'all', query.date, journal));
+  managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date, journal), 'all', query.lang));
+
+  // the shop's closings (clôtures), its open day's running figures; a day that is over closed on demand
+  managers.get('/shops/:id/fiscal/closings', {}, ({ req, actor }) => fiscalOverview(db, actor, numericId(req), journal));
+  managers.post('/shops/:id/fiscal/closings', { body: closeDaySchema }, ({ req, actor, body }) =>
+    closeDayOnDemand(db, journal.key, actor, numericId(req), body.day, ctx.config.FISCAL_YEAR_START_MONTH),
+  );
 
   // refunds by the managers (server/api/refunds.ts), shown in the takings of the order's day
   api.router.use(refundRoutes(ctx));

@@ -1,8 +1,9 @@
 // Shops: head office keeps their settings and opens new ones; a shop's manager pauses its online
 // orders and takes a pizza off for tonight.
-import { busySchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/back-office-requests.ts';
+import { busySchema, legalMentionsSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/back-office-requests.ts';
 import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
 import { setOffTonight } from '../../src/lib/server/stock.ts';
+import { receiptKey, setLegalMentions } from '../../src/lib/server/fiscal/receipt-issues.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 
@@ -13,6 +14,8 @@ export function shopRoutes(ctx: ApiContext) {
   const managers = api.staff(can.runShop);
 
   headOffice.put('/shops/:id', { body: shopSettingsSchema }, ({ req, actor, body }) => updateShop(db, actor, numericId(req), body));
+  // what every receipt of the shop prints: legal name, SIRET, VAT number (checked: the SIRET's key, the SIREN's VAT number)
+  headOffice.put('/shops/:id/legal', { body: legalMentionsSchema }, ({ req, actor, body }) => setLegalMentions(db, receiptKey(ctx.config), actor, numericId(req), body));
   headOffice.post('/shops', { body: shopCreateSchema }, async ({ actor, body }) => created(await createShopSettings(db, actor, body)));
   managers.post('/shops/:id/online', { body: pauseSchema }, ({ req, actor, body }) => setOnlinePaused(db, actor, numericId(req), body.paused));
   managers.post('/shops/:id/busy', { body: busySchema }, ({ req, actor, body }) => setBusyMinutes(db, actor, numericId(req), body.minutes));

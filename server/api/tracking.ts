@@ -4,7 +4,9 @@ import type { Request } from 'express';
 import { modifySchema } from '../../src/lib/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders.ts';
-import { receiptOf, receiptPdf } from '../../src/lib/server/money/receipts.ts';
+import { receiptPdf } from '../../src/lib/server/money/receipts.ts';
+import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/fiscal/receipt-issues.ts';
+import type { ReceiptForm } from '../../src/lib/domain/receipt-mentions.ts';
 import { Routes, orderResponse, visitorLocale, type ApiContext } from './kit.ts';
 
 export function trackingRoutes(ctx: ApiContext) {
@@ -34,22 +36,24 @@ export function trackingRoutes(ctx: ApiContext) {
     return orderResponse(order);
   });
 
-  // the receipt of a paid order, for the holder of its tracking link: as data, or as a PDF
-  const receiptFor = async (req: Request) => {
+  // the receipt of a paid order, for the holder of its tracking link: as data, or as a PDF; a ticket
+  // once its sale is in the fiscal journal, given out as a copy (the original, then duplicates counted there)
+  const receiptFor = async (req: Request, form: ReceiptForm, user: { id: number; role: string } | null) => {
     const id = await getOrderIdByToken(db, token(req));
     if (!id) throw notFound('order');
-    const found = await receiptOf(db, id, visitorLocale(req));
+    const found = await issuedReceiptOf(db, receiptKey(ctx.config), id, visitorLocale(req), { form, requestedBy: requesterOf(user) });
     if (!found) throw notFound('order');
-    if (found.receipt) return found.receipt;
-    if (found.none === 'nothing_charged') throw new AppError(404, 'nothing_charged', 'no receipt: the card was only held, and let go when the order was cancelled (nothing was charged)');
+    if (found.kind === 'ticket') return found.receipt;
+    if (found.why === 'nothing_charged') throw new AppError(404, 'nothing_charged', 'no receipt: the card was only held, and let go when the order was cancelled (nothing was charged)');
     throw conflict('not_paid', 'the receipt comes once the order is paid');
   };
-  api.anyone.get('/track/:token/receipt', {}, ({ req }) => receiptFor(req));
-  api.anyone.get('/track/:token/receipt.pdf', {}, async ({ req, res }) => {
-    const receipt = await receiptFor(req);
+  api.anyone.get('/track/:token/receipt', {}, ({ req, user }) => receiptFor(req, 'page', user));
+  api.anyone.get('/track/:token/receipt.pdf', {}, async ({ req, res, user }) => {
+    const receipt = await receiptFor(req, 'pdf', user);
     const pdf = await receiptPdf(receipt, visitorLocale(req));
     res.setHeader('content-type', 'application/pdf');
-    res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}.pdf"`);
+    const copy = receipt.stamp.copy ? `-duplicata-${receipt.stamp.copy}` : '';
+    res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}${copy}.pdf"`);
     res.setHeader('cache-control', 'private, no-store');
     return () => res.end(pdf);
   });

@@ -61,6 +61,9 @@ export const shiftsQuery = z.strictObject({ day: z.iso.date('form.date').optiona
 /** The day's takings: a Paris date (today when none), and the language of a CSV's headers and numbers. */
 export const takingsQuery = z.strictObject({ date: z.iso.date('form.date').optional(), lang: z.enum(['fr', 'en'], 'form.lang').optional() });
 
+/** A manager closes a day of their shop's fiscal journal (a Paris date, over). */
+export const closeDaySchema = z.strictObject({ day: z.iso.date('form.date') });
+
 export const movementsQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(100_000).optional(),
   ingredientId: z.coerce.number().pipe(id).optional(),
@@ -197,6 +200,9 @@ export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryR
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,
 });
+
+/** A shop's legal mentions as head office types them (checked further by src/lib/domain/receipt-mentions.ts). */
+export const legalMentionsSchema = z.strictObject({ legalName: z.string().max(200), siret: z.string().max(40), vatNumber: z.string().max(40) });
 
 export const pauseSchema = z.strictObject({ paused: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]) });
 

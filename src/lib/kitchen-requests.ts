@@ -55,7 +55,7 @@ export const printerSchema = z.object({
   port: z.coerce.number().int().min(1, '1 to 65535').max(65535, '1 to 65535').default(9100),
 });
 /** A copy of an order's label (for its box) or its whole ticket. */
-export const printSchema = z.object({ kind: z.enum(['label', 'ticket']).default('label') });
+export const printSchema = z.object({ kind: z.enum(['label', 'ticket', 'receipt']).default('label') });
 
 /** A line crossed off as made (true) or un-crossed (false). */
 export const crossOffSchema = z.object({ done: z.boolean() });

@@ -173,11 +173,12 @@ export interface ChainReport {
 /**
  * A chain checked entry after entry, in pages (a chain of years is read a page at a time): the first
  * break is kept and nothing after it is looked at. A reordering is told apart from a missing number
- * or a broken link by looking ahead within the page given.
+ * or a broken link by looking ahead within the page given. A part of a chain (an archive's period)
+ * is checked from `from`, the entry before its first: its number and signature.
  */
-export function chainVerifier(chain: string, check: SignatureCheck) {
-  let expected = 1;
-  let prev: string | null = null;
+export function chainVerifier(chain: string, check: SignatureCheck, from?: ChainHead) {
+  let expected = (from?.lastSeq ?? 0) + 1;
+  let prev: string | null = from?.lastSignature ?? null;
   let count = 0;
   let broken: ChainBreak | null = null;
   const keyIds = new Set<string>();
@@ -225,9 +226,9 @@ export function chainVerifier(chain: string, check: SignatureCheck) {
   };
 }
 
-/** A whole chain checked at once (entries in the order kept). */
-export function verifyChain(chain: string, entries: readonly Entry[], check: SignatureCheck, head?: ChainHead): ChainReport {
-  const v = chainVerifier(chain, check);
+/** A whole chain (or its part after `from`) checked at once (entries in the order kept). */
+export function verifyChain(chain: string, entries: readonly Entry[], check: SignatureCheck, head?: ChainHead, from?: ChainHead): ChainReport {
+  const v = chainVerifier(chain, check, from);
   v.add(entries);
   return v.finish(head);
 }

@@ -78,6 +78,19 @@ const schema = z
      */
     FISCAL_SIGNING_KEY: z.string().optional().refine((v) => v === undefined || isFiscalKey(v), 'an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)'),
     FISCAL_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * The hour (0 to 23, Paris time) the workers close each shop's day that is over (its daily
+     * closing, then the month's and the fiscal year's when that day ends them): after the last
+     * delivery of the night.
+     */
+    FISCAL_CLOSING_HOUR: z.coerce.number().int().min(0).max(23).default(4),
+    /** The first month of the fiscal year (1 to 12): the yearly closing is made when the month before it is closed. */
+    FISCAL_YEAR_START_MONTH: z.coerce.number().int().min(1).max(12).default(1),
+    /**
+     * The fiscal journal's earlier public keys the operator keeps (PEM, one block after the other):
+     * a verification trusts these and the key in use, never only the keys the database recorded.
+     */
+    FISCAL_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
     SENTRY_DSN: z.string().url().optional(),
     BACKUP_DIR: z.string().min(1).default('backups'),
     /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */
@@ -217,6 +230,9 @@ const schema = z
     } else if (env.FISCAL_KEY_FILE && !fiscalKeyFileReadable(env.FISCAL_KEY_FILE)) {
       ctx.addIssue({ code: 'custom', path: ['FISCAL_KEY_FILE'], message: `no Ed25519 private key in PEM can be read from ${env.FISCAL_KEY_FILE}` });
     }
+    if (env.FISCAL_PUBLIC_KEYS_FILE && !publicKeysFileReadable(env.FISCAL_PUBLIC_KEYS_FILE)) {
+      ctx.addIssue({ code: 'custom', path: ['FISCAL_PUBLIC_KEYS_FILE'], message: `no public key in PEM can be read from ${env.FISCAL_PUBLIC_KEYS_FILE}` });
+    }
     if (env.NODE_ENV === 'production' && !env.FISCAL_SIGNING_KEY && !env.FISCAL_KEY_FILE) {
       ctx.addIssue({ code: 'custom', path: ['FISCAL_SIGNING_KEY'], message: 'required in production (or FISCAL_KEY_FILE): the key that signs the fiscal journal' });
     }
@@ -248,6 +264,14 @@ export function fiscalPrivateKey(pem: string): KeyObject {
 function isFiscalKey(pem: string): boolean {
   try {
     return !!fiscalPrivateKey(pem);
+  } catch {
+    return false;
+  }
+}
+
+function publicKeysFileReadable(file: string): boolean {
+  try {
+    return /-----BEGIN PUBLIC KEY-----/.test(readFileSync(file, 'utf8'));
   } catch {
     return false;
   }

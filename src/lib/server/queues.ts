@@ -53,7 +53,8 @@ export interface JobMap {
    */
   prep: { 'late-sweep': { pizzeriaId: number; startedBy: string }; 'late-check': { orderId: string }; fire: { orderId: string } };
   dispatch: { assign: { orderId: string } };
-  maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string } };
+  /** `closings`: every shop's days that are over closed in its fiscal journal (src/lib/server/fiscal/closings.ts). */
+  maintenance: { backup: { trigger?: string }; housekeeping: { trigger?: string }; closings: { trigger?: string } };
   /** Tell the customer about a step of their order (email, and SMS for some steps), once. */
   notifications: { send: { orderId: string; step: string } };
   /**
@@ -61,8 +62,8 @@ export interface JobMap {
    * mails it, so the request does the same work whether an account has the email or not.
    */
   accounts: { 'password-reset': { email: string } };
-  /** An order's label (when ready) or whole ticket, on its shop's printer: one copy, once. */
-  printing: { print: { orderId: string; kind: 'label' | 'ticket'; copy: number } };
+  /** An order's label (when ready), whole ticket or till receipt, on its shop's printer: one copy, once. */
+  printing: { print: { orderId: string; kind: 'label' | 'ticket' | 'receipt'; copy: number; requestedBy?: string } };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
@@ -86,6 +87,7 @@ export function addJob<K extends QueueKey, N extends JobName<K>>(queue: QueueOf<
 export const SCHEDULERS = {
   backup: 'daily-backup',
   housekeeping: 'weekly-maintenance',
+  closings: 'daily-closings',
 } as const;
 /** Schedulers of earlier versions, now done by the reconciler (workers/reconciler.ts): removed at start. */
 export const RETIRED_SCHEDULERS = ['dispatch-sweep', 'payments-sweep'] as const;

@@ -9,6 +9,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { SignatureCheck, Signer } from '../../domain/fiscal-chain.ts';
+import { pemBlocks, type PublicKeyRecord } from '../../domain/fiscal-archive.ts';
 import { fiscalPrivateKey, writeOnce, type Config } from '../config.ts';
 
 /** Where an install without FISCAL_SIGNING_KEY nor FISCAL_KEY_FILE keeps the key made for it (git-ignored). */
@@ -76,5 +77,49 @@ export function signatureCheck(publicKeys: Iterable<{ keyId: string; publicKeyPe
     } catch {
       return false;
     }
+  };
+}
+
+/**
+ * The public keys in PEM text (one or several blocks), with their ids; a block that is not an
+ * Ed25519 public key is refused, naming it.
+ */
+export function publicKeysFromPem(pem: string, where = 'the file'): PublicKeyRecord[] {
+  const blocks = pemBlocks(pem);
+  if (!blocks.length) throw new Error(`${where} holds no public key (-----BEGIN PUBLIC KEY-----)`);
+  return blocks.map((block, i) => {
+    const key = createPublicKey(block);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${where}: key ${i + 1} is not an Ed25519 key`);
+    return { keyId: keyIdOf(key), publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() };
+  });
+}
+
+/**
+ * The public keys the operator vouches for: the key in use (read from the environment, not from the
+ * database) and those of FISCAL_PUBLIC_KEYS_FILE (the earlier keys, kept by the operator).
+ */
+export function operatorPublicKeys(config: Pick<Config, 'FISCAL_PUBLIC_KEYS_FILE'>, current?: FiscalKey): PublicKeyRecord[] {
+  const keys = new Map<string, PublicKeyRecord>();
+  if (current) keys.set(current.keyId, { keyId: current.keyId, publicKeyPem: current.publicKeyPem });
+  if (config.FISCAL_PUBLIC_KEYS_FILE) {
+    for (const k of publicKeysFromPem(readFileSync(config.FISCAL_PUBLIC_KEYS_FILE, 'utf8'), config.FISCAL_PUBLIC_KEYS_FILE)) keys.set(k.keyId, k);
+  }
+  return [...keys.values()];
+}
+
+/**
+ * The fiscal settings of the configuration, as the JET records them at the workers' start (a
+ * change between two starts is a `setting_change`): where the signing key comes from, and which
+ * earlier public keys the operator vouches for. A fiscal setting added to the configuration goes here.
+ */
+export function fiscalSettingsOf(
+  config: Pick<Config, 'FISCAL_SIGNING_KEY' | 'FISCAL_KEY_FILE' | 'FISCAL_PUBLIC_KEYS_FILE'> & Partial<Pick<Config, 'FISCAL_CLOSING_HOUR' | 'FISCAL_YEAR_START_MONTH'>>,
+): Record<string, string | null> {
+  return {
+    // when days are closed and the fiscal year starts: a change moves what later closings cover
+    ...(config.FISCAL_CLOSING_HOUR === undefined ? {} : { FISCAL_CLOSING_HOUR: String(config.FISCAL_CLOSING_HOUR) }),
+    ...(config.FISCAL_YEAR_START_MONTH === undefined ? {} : { FISCAL_YEAR_START_MONTH: String(config.FISCAL_YEAR_START_MONTH) }),
+    FISCAL_KEY_SOURCE: config.FISCAL_SIGNING_KEY ? 'FISCAL_SIGNING_KEY' : config.FISCAL_KEY_FILE ? `FISCAL_KEY_FILE ${config.FISCAL_KEY_FILE}` : INSTALL_FISCAL_KEY_FILE,
+    FISCAL_PUBLIC_KEYS: config.FISCAL_PUBLIC_KEYS_FILE ? operatorPublicKeys(config).map((k) => k.keyId).sort().join(',') : null,
   };
 }

@@ -1,26 +1,37 @@
 // Checks the fiscal journal in the database, chain by chain, a page at a time, with the pure
-// verifier (src/lib/domain/fiscal-chain.ts) and the public keys the technical events journal
-// recorded (jet.ts): the first entry of each chain that breaks it, with its number and why.
+// verifier (src/lib/domain/fiscal-chain.ts): the first entry of each chain that breaks it, with its
+// number and why.
 //
 // What it proves: no entry was altered, removed, inserted or moved since it was signed, unless by
-// someone holding a signing key. The keys it checks with come from the journal itself; a verifier
-// that must not trust the database compares the key ids it reports with the public keys the
-// operator keeps (published with each archive, in a later slice).
+// someone holding a signing key. Which keys: given the operator's public keys (the key in use, read
+// from the environment, and FISCAL_PUBLIC_KEYS_FILE: keys.ts operatorPublicKeys), only those; an
+// entry signed by any other is reported, even one the technical events journal recorded (whoever
+// could write the database could have recorded a key of their own). Without them, the keys the
+// JET recorded (jet.ts), and the report says so.
 import { chainVerifier, type ChainReport } from '../../domain/fiscal-chain.ts';
-import type { Queryable } from '../db.ts';
+import type { PublicKeyRecord } from '../../domain/fiscal-archive.ts';
+import type { Db, Queryable } from '../db.ts';
 import { chainHeads, chainPage } from './journal.ts';
-import { recordedKeys } from './jet.ts';
-import { signatureCheck } from './keys.ts';
+import { recordedKeys, recordKeyInUse } from './jet.ts';
+import { recordVerificationFailed } from './jet-events.ts';
+import { signatureCheck, type FiscalKey } from './keys.ts';
 
 export interface JournalReport {
   chains: (ChainReport & { shop: string | null })[];
-  /** Every chain whole. */
+  /** Every chain whole, and (with the operator's keys) no key recorded that the operator does not know. */
   ok: boolean;
+  /** Whether signatures were checked with the operator's keys (or with those the journal recorded). */
+  operatorKeys: boolean;
+  /** The keys the JET recorded that the operator's do not include (empty without the operator's). */
+  keysUnknownToOperator: string[];
 }
 
 /** Checks every chain (or one shop's, by its slug), reading `pageSize` entries at a time. */
-export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSize?: number } = {}): Promise<JournalReport> {
-  const check = signatureCheck(await recordedKeys(q));
+export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSize?: number; operatorKeys?: readonly PublicKeyRecord[] } = {}): Promise<JournalReport> {
+  const recorded = await recordedKeys(q);
+  const operator = opts.operatorKeys?.length ? opts.operatorKeys : null;
+  const trusted = new Set((operator ?? []).map((k) => k.keyId));
+  const check = signatureCheck(operator ?? recorded);
   const pageSize = opts.pageSize ?? 5000;
   const chains: JournalReport['chains'] = [];
   for (const { chain, shop, head } of await chainHeads(q, opts.shop)) {
@@ -30,7 +41,28 @@ export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSiz
       if (v.add(page) || page.length < pageSize) break;
       after = page[page.length - 1].seq;
     }
-    chains.push({ ...v.finish(head), shop });
+    const r = { ...v.finish(head), shop };
+    if (operator && r.broken?.kind === 'unknown_key') {
+      const keyId = (await chainPage(q, chain, r.broken.seq - 1, 1))[0]?.keyId;
+      const inJet = recorded.some((k) => k.keyId === keyId);
+      r.broken = { ...r.broken, reason: `entry ${r.broken.seq} is signed by key ${keyId}, which is not among the operator's public keys${inJet ? ' (the journal recorded it: check where it comes from)' : ''}` };
+    }
+    chains.push(r);
   }
-  return { chains, ok: chains.every((c) => !c.broken) };
+  const keysUnknownToOperator = operator ? recorded.map((k) => k.keyId).filter((id) => !trusted.has(id)).sort() : [];
+  return { chains, ok: chains.every((c) => !c.broken) && !keysUnknownToOperator.length, operatorKeys: !!operator, keysUnknownToOperator };
+}
+
+/**
+ * A verification run against the database by someone (the back office, fiscal:verify): a chain
+ * found broken is written to the JET as `verification_failed`, signed by `key`.
+ */
+export async function verifyAndRecord(db: Db, key: FiscalKey, actor: string, opts: Parameters<typeof verifyJournal>[1] = {}): Promise<JournalReport> {
+  const report = await verifyJournal(db, opts);
+  if (!report.ok) {
+    // the key that signs the event is in the JET before it (a process of its own may hold another)
+    await recordKeyInUse(db, key);
+    await recordVerificationFailed(db, key, report, actor);
+  }
+  return report;
 }

@@ -1,9 +1,12 @@
-// The receipt of a paid order: its lines with their options, the delivery fee, the VAT per rate
-// as it was charged (order_items.vat_rate), and how it was paid; as data (the web page) and as a
-// PDF (pdfkit), in French or English. Only once the order is paid: handed over, or paid online
-// and captured. A card only held and let go (cancelled before the kitchen started) took no money:
-// it gets no receipt at all.
+// The receipt of a paid order: the seller's legal mentions, its lines with their options and VAT
+// rate, the delivery fee, the VAT per rate as it was charged (order_items.vat_rate), and how it was
+// paid; as data (the web page) and as a PDF (pdfkit), in French or English. Only once the order is
+// paid: handed over, or paid online and captured. A card only held and let go (cancelled before the
+// kitchen started) took no money: it gets no receipt at all. Its ticket number, short signature and
+// copy (original or duplicate) come from the fiscal journal (src/lib/server/fiscal/receipt-issues.ts);
+// without them it is a summary of the order, and says so.
 import PDFDocument from 'pdfkit';
+import { siretText, ticketNumber, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
 import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { totalParts } from '../../domain/total-parts.ts';
@@ -26,7 +29,8 @@ export interface Receipt {
   number: number;
   businessDay: string;
   paidAt: string;
-  shop: { name: string; address: string; phone: string | null };
+  /** The seller as the law wants it named: the shop, its company's legal name, SIRET and VAT number (null: not set yet). */
+  shop: { name: string; address: string; phone: string | null; legalName: string | null; siret: string | null; vatNumber: string | null };
   customer: string;
   fulfilment: Fulfilment;
   lines: { name: string; options: string; quantity: number; unitCents: number; totalCents: number; vatRate: number }[];
@@ -45,14 +49,25 @@ export interface Receipt {
   /** What the customer paid and kept paid: paid less everything given back. */
   netPaidCents: number;
   cancelled: boolean;
+  /** The software that made it (package.json). */
+  software?: Software;
+  /** Its ticket in the journal and which copy this is; none: a summary of the order, not a ticket. */
+  stamp?: ReceiptStamp;
 }
 
 /** Why an order has no receipt: not paid yet (it may come), or cancelled with nothing ever taken (it never will). */
 export type NoReceipt = 'not_paid' | 'nothing_charged';
 
-export async function receiptOf(q: Queryable, orderId: string, locale: Locale): Promise<{ receipt: Receipt } | { receipt: null; none: NoReceipt } | null> {
+/**
+ * The order's receipt, once it is paid; with `summary`, what it is before that too (`paid` false),
+ * for a summary that says it is not a ticket.
+ */
+export async function receiptOf(
+  q: Queryable, orderId: string, locale: Locale, opts: { summary?: boolean } = {},
+): Promise<{ receipt: Receipt; paid: boolean } | { receipt: null; none: NoReceipt } | null> {
   const { rows } = await q.query(
     `SELECT o.*, p.name AS shop_name, p.address AS shop_address, p.phone AS shop_phone,
+       p.legal_name AS shop_legal_name, p.siret AS shop_siret, p.vat_number AS shop_vat_number,
        coalesce(o.delivered_at, o.collected_at, o.updated_at) AS paid_at,
        EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured,
        (SELECT json_agg(json_build_object('name', i.name,
@@ -72,7 +87,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
   const onlineOnly = o.paid_with === 'online' && !o.captured && !(o.collected_cents > 0);
   if (onlineOnly && o.status === 'cancelled') return { receipt: null, none: 'nothing_charged' };
   const paid = !onlineOnly && o.paid_cents > 0 && (handedOver || o.payment_status === 'paid' || o.payment_status === 'refunded');
-  if (!paid) return { receipt: null, none: 'not_paid' };
+  if (!paid && !opts.summary) return { receipt: null, none: 'not_paid' };
   const items = (o.items ?? []) as { name: string; nameEn: string | null; options: { name: string; nameEn: string | null }[]; quantity: number; unit: number; vatRate: string }[];
   const lines = items.map((i) => ({
     name: locale === 'en' && i.nameEn ? i.nameEn : i.name,
@@ -98,7 +113,7 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     number: o.number,
     businessDay: o.business_day instanceof Date ? o.business_day.toISOString().slice(0, 10) : String(o.business_day),
     paidAt: new Date(o.paid_at).toISOString(),
-    shop: { name: o.shop_name, address: o.shop_address, phone: o.shop_phone },
+    shop: { name: o.shop_name, address: o.shop_address, phone: o.shop_phone, legalName: o.shop_legal_name, siret: o.shop_siret, vatNumber: o.shop_vat_number },
     customer: o.customer_name,
     fulfilment: o.fulfilment,
     lines,
@@ -114,42 +129,71 @@ export async function receiptOf(q: Queryable, orderId: string, locale: Locale): 
     netPaidCents: kept,
     cancelled,
   };
-  return { receipt };
+  return { receipt, paid };
 }
 
-/** The receipt as a one-page A5 PDF, in the reader's language. */
+/** A VAT rate as a receipt writes it: "5,5" in French, "5.5" in English. */
+export const rateText = (rate: number, locale: Locale): string => String(rate).replace('.', locale === 'fr' ? ',' : '.');
+
+/** The VAT table's total row: excl. VAT, VAT, incl. VAT over every rate. */
+export const vatTotals = (vat: readonly VatLine[]) => ({
+  netCents: vat.reduce((s, v) => s + v.netCents, 0),
+  vatCents: vat.reduce((s, v) => s + v.vatCents, 0),
+  grossCents: vat.reduce((s, v) => s + v.grossCents, 0),
+});
+
+/** The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp. */
 export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
   const { t, price, dateTime } = createI18n(locale);
   // the PDF's built-in fonts have no narrow no-break space: a plain one reads the same
   const money = (cents: number) => price(cents).replace(/[\u202f\u00a0]/g, ' ');
-  const text = (s: string) => s.replace(/[\u202f\u00a0]/g, ' ');
+  const text = (s: string) => s.replace(/[\u202f\u00a0]/g, ' ').replace(/’/g, "'");
+  const stamp = r.stamp;
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A5', margin: 36, info: { Title: text(t('receipt.title', { number: r.number })), Author: r.shop.name } });
+    const title = stamp ? t('receipt.ticketTitle', { ticket: ticketNumber(stamp.ticket) }) : t('receipt.summaryTitle');
+    const doc = new PDFDocument({ size: 'A5', margin: 36, info: { Title: text(title), Author: r.shop.legalName ?? r.shop.name } });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
     const width = doc.page.width - 72;
-    const row = (left: string, right: string, opts: { bold?: boolean; size?: number } = {}) => {
+    const cols = (cells: string[], widths: number[], opts: { bold?: boolean; size?: number } = {}) => {
       doc.font(opts.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(opts.size ?? 10);
       const y = doc.y;
-      doc.text(text(left), 36, y, { width: width - 90 });
-      const after = doc.y;
-      doc.text(text(right), 36 + width - 90, y, { width: 90, align: 'right' });
-      doc.y = Math.max(after, doc.y);
+      let x = 36;
+      let bottom = y;
+      cells.forEach((c, n) => {
+        doc.text(text(c), x, y, { width: widths[n], align: n === 0 ? 'left' : 'right' });
+        bottom = Math.max(bottom, doc.y);
+        x += widths[n];
+      });
+      doc.y = bottom;
       // the next line starts at the left margin again
       doc.x = 36;
     };
+    const row = (left: string, right: string, opts: { bold?: boolean; size?: number } = {}) => cols([left, right], [width - 90, 90], opts);
+    const small = (s: string, colour = '#555') => doc.font('Helvetica').fontSize(8).fillColor(colour).text(text(s), 36, doc.y, { width }).fillColor('black');
     doc.font('Helvetica-Bold').fontSize(16).text(r.shop.name);
     doc.font('Helvetica').fontSize(9).text(text([r.shop.address, r.shop.phone].filter(Boolean).join(' · ')));
+    if (r.shop.legalName || r.shop.siret || r.shop.vatNumber) {
+      if (r.shop.legalName) small(r.shop.legalName);
+      small([r.shop.siret && t('receipt.siret', { siret: siretText(r.shop.siret) }), r.shop.vatNumber && t('receipt.vatNumber', { vat: r.shop.vatNumber })].filter(Boolean).join(' · '));
+    } else small(t('receipt.legalMissing'), '#b3261e');
     doc.moveDown();
-    doc.font('Helvetica-Bold').fontSize(12).text(text(t('receipt.title', { number: r.number })));
-    doc.font('Helvetica').fontSize(9).text(text(`${dateTime(r.paidAt)} · ${t(`fulfilment.${r.fulfilment}`)} · ${r.customer}`));
+    if (stamp && stamp.copy > 0) {
+      doc.font('Helvetica-Bold').fontSize(18).fillColor('#b3261e').text(text(t('receipt.duplicate', { copy: stamp.copy })), { align: 'center' }).fillColor('black');
+      small(t('receipt.duplicateNote', { date: dateTime(stamp.issuedAt) }));
+      doc.moveDown(0.4);
+    }
+    doc.font('Helvetica-Bold').fontSize(12).text(text(title));
+    if (stamp) doc.font('Helvetica').fontSize(9).text(text(dateTime(stamp.soldAt)));
+    else small(t('receipt.summaryHelp'));
+    doc.font('Helvetica').fontSize(9).text(text(t('receipt.orderRef', { number: r.number, fulfilment: t(`fulfilment.${r.fulfilment}`), customer: r.customer })));
     if (r.cancelled) doc.font('Helvetica-Bold').fillColor('#b3261e').text(text(t('receipt.cancelled'))).fillColor('black');
     doc.moveDown(0.8);
     for (const l of r.lines) {
-      row(`${l.quantity} × ${l.name}`, money(l.totalCents));
-      if (l.options) doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(l.options), { width: width - 90 }).fillColor('black');
+      cols([`${l.quantity} × ${l.name}`, t('receipt.vatRateShort', { rate: rateText(l.vatRate, locale) }), money(l.totalCents)], [width - 160, 70, 90]);
+      if (l.options) small(l.options);
     }
     if (r.deliveryFeeCents) row(t('basket.deliveryFee'), money(r.deliveryFeeCents));
     if (r.promo) row(t('promo.receiptLine', { code: r.promo.code }), `\u2212${money(r.promo.discountCents)}`);
@@ -159,8 +203,14 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     doc.moveDown(0.4);
     row(t('receipt.total'), money(r.totalCents), { bold: true, size: 12 });
     doc.moveDown(0.6);
-    for (const v of r.vat) row(t('receipt.vatLine', { rate: String(v.rate).replace('.', locale === 'fr' ? ',' : '.'), net: money(v.netCents) }), money(v.vatCents), { size: 9 });
-    doc.moveDown(0.6);
+    if (r.vat.length) {
+      const w = [width - 210, 70, 70, 70];
+      cols([t('receipt.vatTable.rate'), t('receipt.vatTable.net'), t('receipt.vatTable.vat'), t('receipt.vatTable.gross')], w, { bold: true, size: 9 });
+      for (const v of r.vat) cols([`${rateText(v.rate, locale)} %`, money(v.netCents), money(v.vatCents), money(v.grossCents)], w, { size: 9 });
+      const all = vatTotals(r.vat);
+      cols([t('receipt.vatTable.total'), money(all.netCents), money(all.vatCents), money(all.grossCents)], w, { bold: true, size: 9 });
+      doc.moveDown(0.6);
+    }
     for (const p of r.payments) row(t(`receipt.paidWith.${p.method}`), money(p.amountCents), { size: 9 });
     // a manager's refunds one by one (date, reason), the rest given back (a cancel, a smaller order) as one line
     for (const f of r.refunds) row(t('receipt.refundLine', { date: dateTime(f.at), reason: t(`refund.reason.${f.reason}`) }), `\u2212${money(f.amountCents)}`, { size: 9 });
@@ -168,7 +218,9 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     if (otherRefunds > 0) row(t('receipt.refunded'), `\u2212${money(otherRefunds)}`, { size: 9 });
     if (r.refundedCents) row(t('receipt.netPaid'), money(r.netPaidCents), { bold: true, size: 10 });
     doc.moveDown();
-    doc.font('Helvetica').fontSize(8).fillColor('#555').text(text(t('receipt.thanks')));
+    if (stamp) small(`${t('receipt.signature', { short: stamp.shortSignature })} · ${t('receipt.ticketTitle', { ticket: ticketNumber(stamp.ticket) })}`);
+    if (r.software) small(t('receipt.software', { name: r.software.name, version: r.software.version }));
+    small(t('receipt.thanks'));
     doc.end();
   });
 }

@@ -4,8 +4,12 @@
 //
 // Text is sent as plain ASCII (accents taken off, "€" as "EUR"): a printer's code pages differ from
 // one model to the next, and "Creme fraiche" reads on every one of them, where a wrong code page
-// prints garbage. The QR code is the printer's own (GS ( k, model 2), so no image is rendered here.
+// prints garbage ("n°" prints "no"). The QR code is the printer's own (GS ( k, model 2), so no image
+// is rendered here.
 import type { OrderView } from '../../views.ts';
+import { siretText, ticketNumber } from '../../domain/receipt-mentions.ts';
+import { DELIVERY_FEE_VAT_RATE } from '../../domain/vat.ts';
+import type { Receipt } from '../money/receipts.ts';
 import { firstName } from '../../realtime/audiences.ts';
 
 const ESC = 0x1b;
@@ -26,6 +30,9 @@ export function plain(text: string): string {
     .replace(/[–—]/g, '-')
     .replace(/œ/g, 'oe')
     .replace(/Œ/g, 'OE')
+    .replace(/°/g, 'o')
+    .replace(/×/g, 'x')
+    .replace(/−/g, '-')
     .replace(/[^\x20-\x7e]/g, '?');
 }
 
@@ -140,4 +147,76 @@ export function orderTicket(o: OrderView): Buffer {
   doc.align(0).rule();
   items(doc, o);
   return doc.rule().line(`Imprime ${clock(new Date().toISOString())}`).line().cut().toBuffer();
+}
+
+const dateTime = (iso: string) =>
+  new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }).format(new Date(iso));
+
+/** 2150 → "21,50" (the ticket says once that amounts are in euros). */
+const euros = (cents: number) => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)},${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+const rateText = (rate: number) => `${String(rate).replace('.', ',')}%`;
+
+/** A line with its text on the left and an amount on the right; a long text wraps above the amount. */
+function amountLine(doc: EscPos, left: string, right: string) {
+  const lines = wrap(left);
+  const last = lines.pop() ?? '';
+  for (const l of lines) doc.line(l);
+  const room = LINE_WIDTH - right.length - 1;
+  if (plain(last).length > room) doc.line(last).line(right.padStart(LINE_WIDTH));
+  else doc.line(`${plain(last).padEnd(room)} ${right}`);
+}
+
+/** Columns of fixed widths, the first left-aligned, the others right-aligned. */
+const columns = (cells: string[], widths: number[]) => cells.map((c, n) => (n === 0 ? plain(c).padEnd(widths[n]) : plain(c).padStart(widths[n]))).join('');
+
+/**
+ * The customer's till receipt on the shop's printer: the seller's legal mentions, the ticket's number
+ * in the shop's journal with its date and time, the lines with their VAT rate, the totals excluding
+ * VAT, VAT and including VAT per rate, how it was paid, the software and its version, and 4
+ * characters of the sale's signature; a copy after the first says "DUPLICATA n° k" in large letters.
+ */
+export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']> }): Buffer {
+  const st = r.stamp;
+  const doc = new EscPos().align(1).bold(true).line(r.shop.name).bold(false);
+  for (const l of wrap(r.shop.address)) doc.line(l);
+  if (r.shop.phone) doc.line(`Tel. ${r.shop.phone}`);
+  if (r.shop.legalName) for (const l of wrap(r.shop.legalName)) doc.line(l);
+  if (r.shop.siret) doc.line(`SIRET ${siretText(r.shop.siret)}`);
+  if (r.shop.vatNumber) doc.line(`TVA intracom. ${r.shop.vatNumber}`);
+  if (st.copy > 0) {
+    doc.line().big(true).bold(true).line(`DUPLICATA n° ${st.copy}`).bold(false).big(false).line(`Reimpression du ${dateTime(st.issuedAt)}`);
+  }
+  doc.align(0).rule().bold(true).line(`Ticket n° ${ticketNumber(st.ticket)}`).bold(false).line(dateTime(st.soldAt));
+  doc.line(`Commande n° ${r.number} - ${r.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
+  if (r.cancelled) doc.bold(true).line('*** COMMANDE ANNULEE ***').bold(false);
+  doc.rule();
+  amountLine(doc, '', `${'TVA'.padStart(5)} ${'EUR'.padStart(8)}`);
+  for (const l of r.lines) {
+    amountLine(doc, `${l.quantity}x ${l.name}`, `${rateText(l.vatRate).padStart(5)} ${euros(l.totalCents).padStart(8)}`);
+    if (l.options) for (const o of wrap(l.options, LINE_WIDTH, '   ')) doc.line(o);
+  }
+  if (r.deliveryFeeCents) amountLine(doc, 'Livraison', `${rateText(DELIVERY_FEE_VAT_RATE).padStart(5)} ${euros(r.deliveryFeeCents).padStart(8)}`);
+  if (r.promo) amountLine(doc, `Code ${r.promo.code}`, euros(-r.promo.discountCents));
+  if (r.loyalty) amountLine(doc, `Fidelite ${r.loyalty.points} points`, euros(-r.loyalty.discountCents));
+  doc.rule().bold(true);
+  amountLine(doc, 'TOTAL TTC EUR', euros(r.totalCents));
+  doc.bold(false).rule();
+  if (r.vat.length) {
+    const w = [5, 9, 9, 9];
+    doc.line(columns(['TVA', 'HT', 'TVA', 'TTC'], w));
+    for (const v of r.vat) doc.line(columns([rateText(v.rate), euros(v.netCents), euros(v.vatCents), euros(v.grossCents)], w));
+    const sum = (k: 'netCents' | 'vatCents' | 'grossCents') => r.vat.reduce((a, v) => a + v[k], 0);
+    doc.line(columns(['Total', euros(sum('netCents')), euros(sum('vatCents')), euros(sum('grossCents'))], w)).rule();
+  }
+  const ways: Record<string, string> = {
+    online: 'Carte (en ligne)', cash: 'Especes (livraison)', card: 'Carte (livraison)', counter_cash: 'Especes', counter_card: 'Carte', phone: 'Paye par telephone', counter: 'Paye au comptoir',
+  };
+  for (const p of r.payments) amountLine(doc, ways[p.method] ?? p.method, euros(p.amountCents));
+  for (const f of r.refunds) amountLine(doc, `Rembourse ${dateTime(f.at)}`, euros(-f.amountCents));
+  const other = r.refundedCents - r.refunds.reduce((a, f) => a + f.amountCents, 0);
+  if (other > 0) amountLine(doc, 'Rembourse', euros(-other));
+  if (r.refundedCents) amountLine(doc, 'Net paye', euros(r.netPaidCents));
+  doc.rule().align(1).line(`Signature ${st.shortSignature}`);
+  if (r.software) doc.line(`Logiciel ${r.software.name} ${r.software.version}`);
+  return doc.line('Merci et bon appetit !').line().cut().toBuffer();
 }

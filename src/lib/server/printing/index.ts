@@ -2,20 +2,28 @@
 // printer, once per copy: print_jobs keeps which copies went out, so a job run twice (BullMQ is at
 // least once) prints once; a failure is kept on the shop's printer status, which raises an alert on
 // its kitchen and the system page until a print goes through again. The order never waits on it.
+// The customer's till receipt is a copy of the sale's receipt (src/lib/server/fiscal/receipt-issues.ts):
+// the first one given out is the original, each later one a duplicate counted in the fiscal journal;
+// a job tried again prints the copy it was given, never a new one.
 import type { OrderView, PrinterStatus } from '../../views.ts';
 import type { Db, Queryable } from '../db.ts';
 import { invalid } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
 import { checkPrinter, type PrinterPolicy } from './address.ts';
-import { orderLabel, orderTicket } from './escpos.ts';
+import { orderLabel, orderTicket, receiptTicket } from './escpos.ts';
+import { issuedReceiptOf } from '../fiscal/receipt-issues.ts';
+import type { FiscalKey } from '../fiscal/keys.ts';
 import { PrinterError, sendToPrinter } from './printer.ts';
 
-export type PrintKind = 'label' | 'ticket';
+/** The box's label, the kitchen's ticket, the customer's till receipt. */
+export type PrintKind = 'label' | 'ticket' | 'receipt';
 export interface PrintJob {
   orderId: string;
   kind: PrintKind;
   /** 1 for the label printed when the order is ready; a reprint is the next copy. */
   copy: number;
+  /** Who asked (role:id), for a receipt's copy in the fiscal journal. */
+  requestedBy?: string;
 }
 
 /** A shop's printer as last found: null while it has never printed (or has no printer). */
@@ -60,8 +68,8 @@ async function setStatus(db: Db, pizzeriaId: number, ok: boolean, error: string 
 export async function printOrder(
   db: Db,
   job: PrintJob,
-  opts: { origin: string; timeoutMs: number; policy?: PrinterPolicy },
-): Promise<'printed' | 'no_printer' | 'already'> {
+  opts: { origin: string; timeoutMs: number; policy?: PrinterPolicy; key?: FiscalKey },
+): Promise<'printed' | 'no_printer' | 'already' | 'not_sold'> {
   // most shops have no printer: asked first, in one light read, before the order is built
   const { rows: shop } = await db.query({
     name: 'print-shop-has-printer',
@@ -84,7 +92,17 @@ export async function printOrder(
     [job.orderId, job.kind, job.copy],
   );
   if (!claimed.length) return 'already';
-  const doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`) : orderTicket(found.view);
+  let doc: Buffer;
+  if (job.kind === 'receipt') {
+    if (!opts.key) throw new Error('printing a receipt needs the fiscal key');
+    const issued = await issuedReceiptOf(db, opts.key, job.orderId, 'fr', { form: 'printed', requestedBy: job.requestedBy ?? 'system', printJobId: claimed[0].id });
+    if (issued?.kind !== 'ticket') {
+      // not sold (yet): no till receipt to print, and nothing wrong with the printer
+      await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, 'the sale is not in the fiscal journal']);
+      return 'not_sold';
+    }
+    doc = receiptTicket(issued.receipt);
+  } else doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`) : orderTicket(found.view);
   try {
     await sendToPrinter(found.host, found.port, doc, opts.timeoutMs, { policy: opts.policy });
   } catch (err) {

@@ -3,6 +3,8 @@ import { actorOf } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { takingsOfDay } from '$lib/server/money/takings.ts';
+import { config } from '$lib/server/config.ts';
+import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 
@@ -11,6 +13,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const asked = url.searchParams.get('date');
   const q = takingsQuery.safeParse(asked ? { date: asked } : {});
-  const day = await takingsOfDay(db(), actorOf(user), user.role === 'admin' ? 'all' : user.pizzeriaId!, q.success ? q.data.date : undefined);
+  const day = await takingsOfDay(db(), actorOf(user), user.role === 'admin' ? 'all' : user.pizzeriaId!, q.success ? q.data.date : undefined, { key: fiscalKeyOf(config()) });
   return { day, all: user.role === 'admin', badDate: asked !== null && asked !== '' && !q.success };
 };

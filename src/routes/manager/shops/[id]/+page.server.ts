@@ -15,6 +15,8 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
+import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/fiscal/receipt-issues.ts';
+import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 
@@ -41,6 +43,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     printer: await printerOf(db(), shop.id),
     printerStatus: await printerStatusOf(db(), shop.id),
     chainPrepMinutes: Math.round(config().PREP_TARGET_SECONDS / 60),
+    // what its receipts print: legal name, SIRET, VAT number (head office keeps them)
+    legal: await legalMentionsOf(db(), shop.id),
     values: {
       name: shop.name,
       address: shop.address,
@@ -115,6 +119,24 @@ export const actions: Actions = {
       throw err;
     }
     return { form: 'printer', done: true };
+  },
+  legal: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, can.runChain);
+    const id = shopId(params.id, user);
+    const t = createI18n(locals.locale).t;
+    const form = await request.formData().catch(() => null);
+    const values = { legalName: String(form?.get('legalName') ?? ''), siret: String(form?.get('siret') ?? ''), vatNumber: String(form?.get('vatNumber') ?? '') };
+    try {
+      const saved = await setLegalMentions(db(), receiptKey(), actorOf(user), id, values);
+      return { form: 'legal', done: true, values: { ...saved, siret: siretText(saved.siret) } };
+    } catch (err) {
+      // each field's problem in the page's words (receipt-mentions.ts names them)
+      if (err instanceof AppError && err.status === 422) {
+        const errors = Object.fromEntries(Object.entries(err.details.fields ?? {}).map(([f, code]) => [f, t(`shops.legal.errors.${code}`)]));
+        return fail(422, { form: 'legal', errors: errors as Record<string, string>, values });
+      }
+      throw err;
+    }
   },
   online: async ({ request, locals, url, params }) => {
     const user = requireRole(locals, url, can.runShop);

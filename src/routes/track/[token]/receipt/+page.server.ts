@@ -1,12 +1,21 @@
 import { error } from '@sveltejs/kit';
 import { db } from '$lib/server/db.ts';
 import { getOrderIdByToken } from '$lib/server/orders.ts';
-import { receiptOf } from '$lib/server/money/receipts.ts';
+import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/fiscal/receipt-issues.ts';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ params, locals }) => {
+// The receipt page: a till receipt once the sale is in the fiscal journal (the original the first
+// time it is shown, a counted duplicate after: receipt-issues.ts), else a summary that says it is
+// not one. Never cached: each showing is a copy given out.
+export const load: PageServerLoad = async ({ params, locals, setHeaders }) => {
   const id = await getOrderIdByToken(db(), params.token);
-  const found = id ? await receiptOf(db(), id, locals.locale) : null;
+  const found = id ? await issuedReceiptOf(db(), receiptKey(), id, locals.locale, { form: 'page', requestedBy: requesterOf(locals.user) }) : null;
   if (!found) error(404, 'Order not found');
-  return { token: params.token, receipt: found.receipt, none: found.receipt ? null : found.none };
+  setHeaders({ 'cache-control': 'private, no-store' });
+  return {
+    token: params.token,
+    receipt: found.kind === 'ticket' ? found.receipt : null,
+    summary: found.kind === 'summary' ? found.receipt : null,
+    none: found.kind === 'none' ? found.why : null,
+  };
 };

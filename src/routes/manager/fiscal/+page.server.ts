@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { closeDaySchema } from '$lib/back-office-requests.ts';
+import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import { closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts';
+import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
+import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import type { Actions, PageServerLoad } from './$types';
+import { can, may } from '$lib/domain/permissions.ts';
+
+// a shop's closings (clôtures) of its fiscal journal: its manager's shop, any shop for head office
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, can.runShop);
+  const all = await listPizzerias(db());
+  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shop = shopFor(user, url, shops);
+  const overview = await fiscalOverview(db(), actorOf(user), shop, { key: fiscalKeyOf(config()) });
+  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, headOffice: may(user.role, can.runChain) };
+};
+
+const ref = z.coerce.number().int().positive().max(2_147_483_647);
+
+export const actions: Actions = {
+  // "Clôturer la journée": a day that is over, and any day before it not closed yet
+  close: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, can.runShop);
+    const c = config();
+    return formChange(request, locals.locale, 'close', ['day', 'shop'], closeDaySchema.extend({ shop: ref }), ({ day, shop }) =>
+      closeDayOnDemand(db(), fiscalKeyOf(c), actorOf(user), shop, day, c.FISCAL_YEAR_START_MONTH),
+    );
+  },
+};

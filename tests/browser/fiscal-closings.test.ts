@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { seriousViolations } from './axe.ts';
+import { SHOTS, useApp } from './harness.ts';
+import { seededProduct, Client, createShop, move } from '../helpers.ts';
+
+// The closings page (clôtures) in the built app and Chromium: a shop with a day that is over and
+// not closed (two orders paid at the counter, moved to yesterday) and today's order; the manager
+// reaches "Journal fiscal" from the menu, sees yesterday to close and today running, closes
+// yesterday, and finds its closing in the list with its totals and perpetual totals; screenshots at
+// 1440×900 and 1024×768.
+const app = useApp('fiscal-closings');
+
+describe('the closings page', () => {
+  it('the manager closes the day that is over and reads its closing, its totals and the day in progress', async () => {
+    const shop = await createShop(app.pool, 'closings-ui');
+    const counter = await new Client(app.base).login(shop.email('counter'));
+    const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+    const [margherita, peroni] = [seededProduct('margherita'), seededProduct('peroni')];
+    const sell = async (items: { productId: number; quantity: number }[], paymentMethod: 'cash' | 'card', yesterday = false) => {
+      const placed = await counter.post('/api/orders', {
+        pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223377' }, items, payment: 'on_delivery',
+      });
+      // an order of the day before: its business day moved back before it is sold (and so journaled)
+      if (yesterday) await app.pool.query(`UPDATE orders SET business_day = business_day - 1, version = version + 1 WHERE id = $1`, [placed.body.id]);
+      await move(kitchen, placed.body.id, 'preparing');
+      await move(kitchen, placed.body.id, 'ready');
+      expect((await counter.post(`/api/orders/${placed.body.id}/status`, { to: 'collected', paymentMethod })).status).toBe(200);
+      return placed.body.id as string;
+    };
+    // yesterday's two orders: 21,00 cash, 14,50 card
+    await sell([{ productId: margherita, quantity: 2 }], 'cash', true);
+    await sell([{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], 'card', true);
+    // today's: 10,50 cash
+    await sell([{ productId: margherita, quantity: 1 }], 'cash');
+
+    const { page } = await app.staffPage(shop.email('manager'), { width: 1440, height: 900 });
+    await page.goto(`${app.base}/manager`);
+    await page.getByRole('link', { name: 'Journal fiscal' }).click();
+    await page.waitForURL(`${app.base}/manager/fiscal`);
+    const text = async (selector: string) => (await page.locator(selector).first().textContent())?.replace(/\s/g, ' ').trim();
+    const due = page.getByTestId('to-close');
+    await due.waitFor();
+    expect(await text('[data-testid=to-close-figures] [data-testid=net-sales]')).toBe('35,50 €');
+    expect(await text('[data-testid=to-close-figures] tr[data-way=counter_card] td')).toBe('14,50 €');
+    expect(await text('[data-testid=running-figures] [data-testid=net-sales]')).toBe('10,50 €');
+    expect(await text('[data-testid=running-figures] [data-testid=sales-count]')).toBe('1');
+    await expect(page.locator('section[data-level=day]').textContent()).resolves.toContain('Aucune journée clôturée');
+    await page.screenshot({ path: `${SHOTS}/fiscal-1-to-close-1440.png`, fullPage: true });
+    expect(await seriousViolations(page), 'closings page').toEqual([]);
+
+    await due.getByRole('button', { name: 'Clôturer la journée' }).click();
+    await page.getByTestId('closed-now').waitFor();
+    expect(await page.getByTestId('to-close').count()).toBe(0);
+    const row = page.locator('section[data-level=day] tbody tr[data-seq]').first();
+    expect(await row.locator('[data-testid=closing-sales]').textContent()).toMatch(/35,50\s€/);
+    expect(await row.locator('[data-testid=closing-money]').textContent()).toMatch(/35,50\s€/);
+    expect(await row.locator('[data-testid=closing-perpetual]').textContent()).toMatch(/35,50\s€/);
+    await page.locator('section[data-level=day] details summary').first().click();
+    await page.screenshot({ path: `${SHOTS}/fiscal-2-closed-1440.png`, fullPage: true });
+    expect(await seriousViolations(page), 'closings page, a closing opened').toEqual([]);
+
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.screenshot({ path: `${SHOTS}/fiscal-3-closed-1024.png`, fullPage: true });
+    // the page fits: nothing scrolls sideways
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    // the closing is in the shop's chain, signed, with its event in the technical events journal
+    const closing = (await app.pool.query(`SELECT seq, operator, body FROM fiscal_entries WHERE chain = $1 AND kind = 'closing'`, [`shop:${shop.id}`])).rows;
+    expect(closing).toHaveLength(1);
+    expect(closing[0].operator).toMatch(/^manager:\d+$/);
+    expect(closing[0].body.totals.takenCents).toBe(3550);
+  }, 120_000);
+});
