@@ -34,6 +34,7 @@ import { kitchenRoutes } from './kitchen.ts';
 import { liveRoutes } from './live.ts';
 import { menuRoutes } from './menu.ts';
 import { moneyRoutes } from './money.ts';
+import { fiscalCorrectionRoutes } from './fiscal-corrections.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
 import { ratingRoutes } from './ratings.ts';
@@ -143,6 +144,7 @@ export function createApi(deps: ApiDeps): express.Router {
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
+    fiscalCorrectionRoutes,
   ]) {
     r.use(routes(ctx));
   }

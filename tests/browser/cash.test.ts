@@ -6,7 +6,7 @@ import { seededProduct, Client, addressFor, assignDriver, createShop, handOver, 
 // The end of a driver's shift in the built app and Chromium: the driver goes off shift on the
 // phone and declares what they bring back; the manager sees what was expected and what was
 // declared, counts the cash and closes the shift, the difference shown. Screenshots on a phone, a
-// desktop and a tablet.
+// desktop and a tablet. A difference needs its reason and is a cash correction in the fiscal journal.
 // dispatch assigns at once (no offer to answer): the test is about the cash, not the road
 const app = useApp('cash', { OFFER_TIMEOUT_SECONDS: '0', BATCH_MAX_PER_TRIP: '1', DISPATCH_PRESENT_ONLY: 'false' });
 
@@ -63,9 +63,14 @@ describe("the drivers' cash", () => {
     const row = manager.locator('tr[data-shift]').first();
     expect(await row.textContent()).toContain(declaredCash);
     await manager.screenshot({ path: `${SHOTS}/cash-2-manager-before-desktop.png`, fullPage: true });
+    // a difference needs its reason
+    await row.getByRole('button', { name: 'Clôturer' }).click();
+    await expect.poll(() => row.getByRole('alert').textContent().catch(() => ''), { timeout: 10_000 }).toContain('motif');
     await row.locator('input[name=note]').fill('Manque 2 €');
     await row.getByRole('button', { name: 'Clôturer' }).click();
     await expect.poll(() => row.getByTestId('cash-difference').textContent(), { timeout: 10_000 }).toContain('\u22122,00');
+    // and is written to the shop's fiscal journal as a cash correction, its number shown
+    expect(await row.getByTestId('cash-correction').textContent()).toMatch(/journal fiscal \(écriture n° \d+\)/);
     // the card slips the driver declared do not match the card payments: the gap is shown too
     expect(await row.textContent()).toContain('écart carte');
     await manager.screenshot({ path: `${SHOTS}/cash-3-manager-closed-desktop.png`, fullPage: true });

@@ -41,6 +41,8 @@ export interface FiscalRefund {
   amountCents: number;
   method: 'provider' | 'cash';
   reason: string;
+  /** The manager's words beside the reason, if any (on the credit note). */
+  note?: string | null;
   /** What it gives back per VAT rate, taxes included. */
   vat: { rate: number; grossCents: number }[];
   lines: { itemId: number; quantity: number; cents: number }[] | null;
@@ -273,7 +275,8 @@ export function factsOf(o: FiscalOrder, journaled: JournaledOrder): FactDraft[] 
     for (const v of r.vat) add(vat, rateBp(v.rate), -v.grossCents);
     push(draft(o, {
       kind: 'refund', sourceKey: `refund:${r.id}`, occurredAt: r.at, operator: r.operator, refersToSale: true,
-      body: { refundId: r.id, reason: r.reason, lines: r.lines, vat: vatLines(vat), refunds: [{ via: r.method === 'provider' ? 'online' : 'cash', cents: r.amountCents }] },
+      // a credit note: its reason (and the manager's note), what it gives back per rate, and (ref) the sale it corrects
+      body: { refundId: r.id, creditNote: true, reason: r.reason, note: r.note ?? null, lines: r.lines, vat: vatLines(vat), refunds: [{ via: r.method === 'provider' ? 'online' : 'cash', cents: r.amountCents }] },
     }));
   }
   const payments = waysIn(difference(money.taken, j.taken));

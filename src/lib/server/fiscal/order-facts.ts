@@ -7,7 +7,7 @@ import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from 
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 import { optionsLabel } from '../../line-options.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 
@@ -52,7 +52,7 @@ interface SnapshotRow {
   updated_at: Date;
   items: { name: string; options: { name: string }[]; quantity: number; unit: number; rate: string }[] | null;
   discount: { kind: string; code: string | null; points: number | null; cents: number; byRate: { rate: number; cents: number }[] } | null;
-  refunds: { id: number; amount: number; method: 'provider' | 'cash'; reason: string; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
+  refunds: { id: number; amount: number; method: 'provider' | 'cash'; reason: string; note: string | null; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
   /** What the journal holds of it (read with it, under the lock), in number order. */
   journaled: (JournaledEntry & { sourceKey: string })[] | null;
 }
@@ -73,7 +73,7 @@ async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<Snapsh
         FROM order_items i WHERE i.order_id = o.id) AS items,
        (SELECT json_build_object('kind', d.kind, 'code', d.code, 'points', d.points, 'cents', d.discount_cents, 'byRate', d.by_rate)
         FROM order_discounts d WHERE d.order_id = o.id LIMIT 1) AS discount,
-       (SELECT json_agg(json_build_object('id', r.id, 'amount', r.amount_cents, 'method', r.method, 'reason', r.reason, 'vat', r.vat, 'lines', r.lines,
+       (SELECT json_agg(json_build_object('id', r.id, 'amount', r.amount_cents, 'method', r.method, 'reason', r.reason, 'note', r.note, 'vat', r.vat, 'lines', r.lines,
                  'at', r.settled_at, 'by', coalesce(u.role::text || ':' || r.requested_by, 'system')) ORDER BY r.id)
         FROM order_refunds r LEFT JOIN users u ON u.id = r.requested_by
         WHERE r.order_id = o.id AND r.status = 'done' AND r.amount_cents > 0) AS refunds,
@@ -102,7 +102,7 @@ function fiscalOrderOf(r: SnapshotRow, operator: string | null): FiscalOrder {
     lines: (r.items ?? []).map((i) => ({ name: i.name, options: optionsLabel(i.options ?? [], 'fr'), quantity: i.quantity, unitCents: i.unit, vatRate: Number(i.rate) })),
     discount: r.discount ? { ...r.discount, byRate: (r.discount.byRate ?? []).map((d) => ({ rate: Number(d.rate), cents: d.cents })) } : null,
     refunds: (r.refunds ?? []).map((f) => ({
-      id: Number(f.id), amountCents: f.amount, method: f.method, reason: f.reason, lines: f.lines, at: isoTime(f.at), operator: f.by,
+      id: Number(f.id), amountCents: f.amount, method: f.method, reason: f.reason, note: f.note ?? null, lines: f.lines, at: isoTime(f.at), operator: f.by,
       vat: (f.vat ?? []).map((v) => ({ rate: Number(v.rate), grossCents: v.grossCents })),
     })),
     times: {
@@ -154,22 +154,38 @@ function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: 
  */
 export async function journalChanged(db: Db, key: FiscalKey, changed: readonly { shop: number; id: string }[], operators: Map<string, string> = new Map()): Promise<Entry[]> {
   if (!changed.length) return [];
-  return transaction(db, async (tx) => {
-    const heads = await lockChains(tx, changed.map((c) => shopChain(c.shop)));
-    const orders = await ordersToJournal(tx, [...new Set(changed.map((c) => c.id))]);
-    if (!orders.length) return [];
-    const written: Entry[] = [];
-    for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
-      // an order read now may be of a shop not locked (moved between shops since): locked first
-      const head = heads.get(shopChain(shop)) ?? (await lockChain(tx, shopChain(shop)));
-      written.push(...shopEntries(shop, orders.filter((o) => o.pizzeria_id === shop), head, key, operators));
-    }
-    const noted = [orders.map((o) => o.id), orders.map((o) => o.money_state)];
-    if (written.length) {
-      await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
-    } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
-    return written;
-  });
+  return transaction(db, (tx) => journalChangedIn(tx, key, changed, operators));
+}
+
+/**
+ * journalChanged inside the caller's transaction, which then holds the shops' chains until it ends:
+ * a correction first writes what the journal still lacks of the order, then its own entry after it.
+ */
+export async function journalChangedIn(tx: Tx, key: FiscalKey, changed: readonly { shop: number; id: string }[], operators: Map<string, string> = new Map()): Promise<Entry[]> {
+  if (!changed.length) return [];
+  const heads = await lockChains(tx, changed.map((c) => shopChain(c.shop)));
+  const orders = await ordersToJournal(tx, [...new Set(changed.map((c) => c.id))]);
+  if (!orders.length) return [];
+  const written: Entry[] = [];
+  for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
+    // an order read now may be of a shop not locked (moved between shops since): locked first
+    const head = heads.get(shopChain(shop)) ?? (await lockChain(tx, shopChain(shop)));
+    written.push(...shopEntries(shop, orders.filter((o) => o.pizzeria_id === shop), head, key, operators));
+  }
+  const noted = [orders.map((o) => o.id), orders.map((o) => o.money_state)];
+  if (written.length) {
+    await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
+  } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
+  return written;
+}
+
+/** Notes an order's money as it now is as journaled (a correction that wrote its own entry for the change). */
+export async function noteOrderMoney(tx: Tx, orderId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO fiscal_order_states (order_id, money_state) SELECT o.id, ${MONEY_STATE} FROM orders o WHERE o.id = $1
+     ON CONFLICT (order_id) DO UPDATE SET money_state = EXCLUDED.money_state, journaled_at = now()`,
+    [orderId],
+  );
 }
 
 /** Writes into the fiscal journal what these orders' money says and the journal lacks. */

@@ -2,11 +2,13 @@
 // 0022: the rows follow users.on_shift); what the driver collected at the door in it, in cash and
 // by card, is what the deliveries they made say. The driver declares what they have without being
 // told the figure (a blind count); the manager counts the cash and closes the shift, and the
-// difference is kept, with the audit log's record of who closed it.
+// difference is kept, with the audit log's record of who closed it; a difference needs its reason,
+// and goes into the shop's fiscal journal as a cash correction (src/lib/server/fiscal/corrections.ts).
 import type { CashCloseRequest, CashDeclareRequest } from '../../back-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
+import { AppError, conflict, forbidden, notFound } from '../errors.ts';
+import { journalCashCorrection, signingKey } from '../fiscal/corrections.ts';
 import { canActOnShop, type StaffActor } from '../orders/actors.ts';
 import { can, may } from '../../domain/permissions.ts';
 
@@ -30,10 +32,13 @@ export interface ShiftRecord {
   note: string | null;
   closedBy: string | null;
   closedAt: string | null;
+  /** The cash correction the closing wrote in the shop's fiscal chain (its number), when the count differed. */
+  correctionSeq: number | null;
 }
 
 // what the shift's deliveries collected, live until the shift is closed, then as it was closed
-const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card
+const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card,
+    (SELECT f.seq FROM fiscal_entries f WHERE f.source_key = 'cash-correction:shift:' || s.id) AS correction_seq
   FROM driver_shifts s JOIN users u ON u.id = s.driver_id LEFT JOIN users c ON c.id = s.closed_by
   CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE o.collected_cents > 0)::int AS collections,
@@ -61,6 +66,7 @@ const toShift = (r: Record<string, any>): ShiftRecord => ({
   note: r.note,
   closedBy: r.closed_by_name,
   closedAt: iso(r.closed_at),
+  correctionSeq: r.correction_seq === null || r.correction_seq === undefined ? null : Number(r.correction_seq),
 });
 
 /** A shop's shifts of one business day (Paris), the open ones first, then the latest. */
@@ -95,19 +101,28 @@ export async function declareCash(db: Db, driver: StaffActor, req: CashDeclareRe
 /** The manager counted the cash: the shift is closed with what was expected and the difference. */
 export async function closeShift(db: Db, actor: StaffActor, pizzeriaId: number, shiftId: number, req: CashCloseRequest): Promise<ShiftRecord> {
   if (!may(actor.role, can.runShop) || !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
+  const key = await signingKey(db);
   return transaction(db, async (tx) => {
     const { rows } = await tx.query(`${SHIFT} WHERE s.id = $1 AND s.pizzeria_id = $2 FOR UPDATE OF s`, [shiftId, pizzeriaId]);
     if (!rows[0]) throw notFound('shift');
     const before = toShift(rows[0]);
     if (!before.endedAt) throw conflict('shift_open', 'the driver is still on shift: they end it first');
     if (before.closedAt) throw conflict('already_closed', 'this shift is already closed');
+    const reason = req.note?.trim() ?? '';
+    if (req.countedCashCents !== before.expectedCashCents && reason.length < 3) {
+      throw new AppError(422, 'reason_required', 'the cash counted differs from what was collected: say why', { fields: { note: 'say why the cash differs' } });
+    }
     await tx.query(
       `UPDATE driver_shifts SET expected_cash_cents = $2, expected_card_cents = $3, counted_cash_cents = $4, difference_cents = $4::int - $2::int,
          note = $5, closed_by = $6, closed_at = now() WHERE id = $1`,
       [shiftId, before.expectedCashCents, before.expectedCardCents, req.countedCashCents, req.note ?? null, actor.id],
     );
-    const { rows: after } = await tx.query(`${SHIFT} WHERE s.id = $1`, [shiftId]);
-    const closed = toShift(after[0]);
+    const counted = (await tx.query(`${SHIFT} WHERE s.id = $1`, [shiftId])).rows[0];
+    const entry = await journalCashCorrection(tx, key, actor, {
+      id: shiftId, driverId: before.driverId, pizzeriaId, startedAt: before.startedAt, endedAt: before.endedAt, declaredCashCents: before.declaredCashCents,
+      expectedCashCents: counted.expected_cash_cents, countedCashCents: counted.counted_cash_cents, differenceCents: counted.difference_cents, reason,
+    });
+    const closed = { ...toShift(counted), correctionSeq: entry?.seq ?? null };
     await audit(tx, actor, { action: 'cash.close_shift', entity: 'shift', entityId: shiftId, pizzeriaId, before, after: closed });
     return closed;
   });

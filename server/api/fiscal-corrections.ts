@@ -1,0 +1,40 @@
+// Corrections users make, and the e-reporting export, through the JSON API: the same services as
+// the pages (src/lib/server/fiscal/corrections.ts, exports.ts). A correction is a new entry of the
+// shop's fiscal chain with its reason; an export is a JET `export` event.
+import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/fiscal-requests.ts';
+import { correctPayment, paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
+import { exportVat } from '../../src/lib/server/fiscal/exports.ts';
+import { invalid } from '../../src/lib/server/errors.ts';
+import { Routes, numericId, type ApiContext } from './kit.ts';
+import { can } from '../../src/lib/domain/permissions.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function fiscalCorrectionRoutes(ctx: ApiContext) {
+  const { db } = ctx;
+  const api = new Routes(ctx);
+  const counter = api.staff(can.takeOrders);
+  const managers = api.staff(can.runShop);
+
+  counter.get('/shops/:id/payments/corrections', {}, ({ req, actor }) => paymentsToCorrect(db, actor, numericId(req)));
+  counter.post('/orders/:id/payment-corrections', { body: paymentCorrectionSchema }, async ({ req, actor, body }) => {
+    const id = String(req.params.id);
+    if (!UUID.test(id)) throw invalid({ id: 'not an order id' });
+    const { order, entry } = await correctPayment(db, actor, id, body);
+    return { order, entry: { chain: entry.chain, seq: entry.seq, kind: entry.kind, body: entry.body } };
+  });
+
+  managers.get('/shops/:id/ereporting', { query: ereportingQuery }, async ({ req, actor, query }) => {
+    const file = await exportVat(db, actor, numericId(req), query.from, query.to, query.format ?? 'json');
+    return (res: import('express').Response) => {
+      res.setHeader('content-type', file.contentType);
+      res.setHeader('content-disposition', `attachment; filename="${file.filename}"`);
+      res.setHeader('cache-control', 'private, no-store');
+      res.setHeader('x-export-sha256', file.sha256);
+      res.setHeader('x-jet-entry', String(file.event.seq));
+      res.send(file.content);
+    };
+  });
+
+  return api.router;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { fromForm } from '$lib/back-office-requests.ts';
+import { paymentCorrectionSchema } from '$lib/fiscal-requests.ts';
+import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/catalogue.ts';
+import { db } from '$lib/server/db.ts';
+import { correctPayment, paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
+import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import type { Actions, PageServerLoad } from './$types';
+import { can, may } from '$lib/domain/permissions.ts';
+
+// the day's payments taken at the shop, and the correction of how one was taken (the counter
+// pressed cash, the customer paid by card): the order says the new way, the fiscal journal keeps
+// the old one and writes the correction with its reason
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, can.takeOrders);
+  const pizzerias = await listPizzerias(db());
+  const shopId = shopFor(user, url, pizzerias);
+  return {
+    shops: user.role === 'admin' ? pizzerias.map((p) => ({ id: p.id, name: p.name })) : [],
+    shop: pizzerias.find((p) => p.id === shopId)!,
+    orders: await paymentsToCorrect(db(), actorOf(user), shopId),
+    managesShop: may(user.role, can.runShop),
+  };
+};
+
+const correction = paymentCorrectionSchema.extend({ orderId: z.uuid('form.required') });
+
+export const actions: Actions = {
+  correct: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, can.takeOrders);
+    const form = await request.formData().catch(() => new FormData());
+    const body = fromForm(form, ['orderId', 'part', 'to', 'reason']);
+    return bodyChange(locals.locale, `correct-${body.orderId}-${body.part}`, body, correction, async ({ orderId, ...req }) => {
+      const { entry } = await correctPayment(db(), actorOf(user), orderId, req);
+      return { seq: entry.seq };
+    });
+  },
+};
