@@ -7,9 +7,12 @@
 // What counts: a sale (its lines per rate), a correction of a sale (the difference), a cancellation
 // after payment (the sale taken back), a credit note (a manager's refund: the VAT it gives back). A
 // payment, a payment's correction, a cash correction, money given back with the sale's cancellation
-// change no sale and no VAT: left out. Amounts are the entries' own (VAT taken out once per rate
-// on each receipt, fiscal-facts.ts), summed: the report adds up to the journal, entry by entry.
+// change no sale and no VAT: left out. Amounts including VAT are the entries' own, summed per day
+// and rate, so they add up to the journal entry by entry; the VAT is then taken out once per rate
+// of the day's total, as the day's closing and the takings page take it (a sum of each receipt's
+// rounded VAT could differ from them by a cent).
 import type { Entry } from './fiscal-chain.ts';
+import { vatBreakdown } from './vat.ts';
 
 /** The entries of a shop's chain that change its sales and their VAT. */
 export const REPORTED_KINDS = ['sale', 'sale_correction', 'cancellation', 'refund'] as const;
@@ -102,7 +105,20 @@ export function vatDays(entries: readonly Pick<Entry, 'seq' | 'kind' | 'occurred
     }
   }
   const out = [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
-  for (const d of out) d.rates.sort((a, b) => a.rateBp - b.rateBp);
+  for (const d of out) {
+    d.rates.sort((a, b) => a.rateBp - b.rateBp);
+    // VAT taken out once per rate of the day's sales, as the day's closing and the takings page do
+    // (src/lib/domain/vat.ts): the three give the same VAT to the cent
+    d.netCents = 0;
+    d.vatCents = 0;
+    for (const r of d.rates) {
+      const [line] = vatBreakdown([{ rate: r.rateBp / 100, grossCents: r.grossCents }]);
+      r.vatCents = line?.vatCents ?? 0;
+      r.netCents = r.grossCents - r.vatCents;
+      d.netCents += r.netCents;
+      d.vatCents += r.vatCents;
+    }
+  }
   return out;
 }
 
