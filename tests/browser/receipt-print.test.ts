@@ -83,7 +83,7 @@ describe('printing the till receipt', () => {
     await printer.stop();
     await managerButton.click();
     const managerAnswer = back.getByTestId('print-answer');
-    await expect.poll(() => said(managerAnswer), { timeout: 20_000 }).toMatch(/^Non imprimé : l'imprimante ne répond pas : est-elle allumée et branchée \? — nouvel essai automatique/);
+    await expect.poll(() => said(managerAnswer), { timeout: 20_000 }).toMatch(/^Duplicata n° 2 non imprimé : l'imprimante ne répond pas : est-elle allumée et branchée \? — nouvel essai automatique/);
     expect(await managerAnswer.getAttribute('role')).toBe('alert');
     await back.screenshot({ path: `${SHOTS}/receipt-print-3-manager-unreachable-1440.png` });
     await printer.start();
