@@ -6,7 +6,8 @@
 // the sale's signature; the first copy given out is the original, a later one "DUPLICATA n° k",
 // each counted in the journal by an entry of kind `duplicate` written with its number; a refresh of
 // the page does not count again; copies asked at once are numbered one after the other; the
-// printed ticket carries the same, in bytes a thermal printer prints.
+// printed ticket carries the same, in bytes a thermal printer prints, and the screen that asked for
+// it can follow each copy (printed, or why not) and how many were given out.
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, createShop, move, placeThroughApi, seededProduct, userId } from './helpers.ts';
@@ -224,8 +225,19 @@ describe('the printed ticket', () => {
     await printer.stop();
     const reprint = { orderId: o.id, kind: 'receipt' as const, copy: 2, requestedBy: `counter:${counterId}` };
     await expect(printOrder(stack.pool, reprint, opts)).rejects.toThrow(/cannot be reached|did not answer/);
+    // the screen that asked follows its copy: the original printed, the duplicate not (the printer unreachable)
+    const followed = await counter.get(`/api/orders/${o.id}/receipt/prints`);
+    expect(followed.status, JSON.stringify(followed.body)).toBe(200);
+    expect(followed.body).toEqual({ copiesGiven: 2, prints: [
+      { copy: 1, state: 'printed', problem: null, receiptCopy: 0 },
+      { copy: 2, state: 'failed', problem: 'unreachable', receiptCopy: 1 },
+    ] });
     await printer.start();
     expect(await printOrder(stack.pool, reprint, opts)).toBe('printed');
+    expect((await counter.get(`/api/orders/${o.id}/receipt/prints`)).body.prints[1]).toEqual({ copy: 2, state: 'printed', problem: null, receiptCopy: 1 });
+    // another shop's staff do not see it
+    const other = await createShop(stack.pool, 'receipt-other');
+    expect((await (await new Client(stack.base).login(other.email('counter'))).get(`/api/orders/${o.id}/receipt/prints`)).status).toBe(404);
     const dupDoc = printer.printed.filter((d) => d.lines.includes(ticket)).at(-1)!;
     expect(dupDoc.lines).toEqual(expect.arrayContaining(['DUPLICATA no 1', 'OC Pizza SAS', 'SIRET 852 741 966 00018', `Signature ${shortSignature(sale.signature)}`]));
     const dups = await entriesOf(o.id, 'duplicate');

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/kitchen-requests.ts';
 import { AppError, conflict } from '../../src/lib/server/errors.ts';
 import { policyOf } from '../../src/lib/server/printing/address.ts';
-import { nextCopy, printerOf, setPrinter } from '../../src/lib/server/printing/index.ts';
+import { nextCopy, printerOf, receiptPrintsOf, setPrinter } from '../../src/lib/server/printing/index.ts';
 import { getOrder } from '../../src/lib/server/orders.ts';
 import { receiptOf } from '../../src/lib/server/money/receipts.ts';
 import { recallOrder, recentBumps } from '../../src/lib/server/kitchen/recall.ts';
@@ -75,6 +75,13 @@ export function kitchenRoutes(ctx: ApiContext) {
     if (copy > 20) throw conflict('too_many_copies', `receipt of order ${order.number} printed 20 times already`);
     await ctx.enqueuePrint({ orderId: order.id, kind: 'receipt', copy, requestedBy: `${user.role}:${user.id}` });
     return accepted({ kind: 'receipt', copy });
+  });
+  // how the till receipts asked went (the screen that asked follows its copy: printed, or why not),
+  // and how many copies were given out, so the button can say "ticket" or "duplicata"
+  api.staff(can.handOver).get('/orders/:id/receipt/prints', {}, async ({ req, actor }) => {
+    const order = await getOrder(db, orderId(req));
+    if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
+    return receiptPrintsOf(db, order.id);
   });
 
   // priority: the manager or the counter puts an order first on every kitchen screen

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, useApp } from './harness.ts';
 import { seededProduct, Client, createShop, move } from '../helpers.ts';
+import { bringDayUpToDate, closeDaysUpTo } from '../../src/lib/server/fiscal/closings.ts';
+import { fiscalKey } from '../../src/lib/server/fiscal/keys.ts';
 
-// The closings page (clôtures) in the built app and Chromium: a shop with a day that is over and
-// not closed (two orders paid at the counter, moved to yesterday) and today's order; the manager
-// reaches "Journal fiscal" from the menu, sees yesterday to close and today running, closes
-// yesterday, and finds its closing in the list with its totals and perpetual totals; screenshots at
-// 1440×900 and 1024×768.
+// The closings page (clôtures) in the built app and Chromium: a shop whose day before yesterday the
+// workers' nightly run closed (one order), a day that is over and not closed (two orders paid at the
+// counter, moved to yesterday) and today's order; the manager reaches "Journal fiscal" from the
+// menu, sees the nightly closing said "clôture automatique", yesterday to close and today running,
+// closes yesterday, and finds its closing in the list with its totals, perpetual totals and their
+// own name and role; screenshots at 1440×900 and 1024×768.
 const app = useApp('fiscal-closings');
 
 describe('the closings page', () => {
@@ -16,20 +19,27 @@ describe('the closings page', () => {
     const counter = await new Client(app.base).login(shop.email('counter'));
     const kitchen = await new Client(app.base).login(shop.email('kitchen'));
     const [margherita, peroni] = [seededProduct('margherita'), seededProduct('peroni')];
-    const sell = async (items: { productId: number; quantity: number }[], paymentMethod: 'cash' | 'card', yesterday = false) => {
+    const sell = async (items: { productId: number; quantity: number }[], paymentMethod: 'cash' | 'card', daysBack = 0) => {
       const placed = await counter.post('/api/orders', {
         pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Noé', phone: '0611223377' }, items, payment: 'on_delivery',
       });
       // an order of the day before: its business day moved back before it is sold (and so journaled)
-      if (yesterday) await app.pool.query(`UPDATE orders SET business_day = business_day - 1, version = version + 1 WHERE id = $1`, [placed.body.id]);
+      if (daysBack) await app.pool.query(`UPDATE orders SET business_day = business_day - $2::int, version = version + 1 WHERE id = $1`, [placed.body.id, daysBack]);
       await move(kitchen, placed.body.id, 'preparing');
       await move(kitchen, placed.body.id, 'ready');
       expect((await counter.post(`/api/orders/${placed.body.id}/status`, { to: 'collected', paymentMethod })).status).toBe(200);
       return placed.body.id as string;
     };
+    // the day before yesterday: 10,50 cash, closed by the workers' nightly run (operator `system`),
+    // signed with the install's key as the app's own processes sign
+    await sell([{ productId: margherita, quantity: 1 }], 'cash', 2);
+    const key = fiscalKey({ NODE_ENV: 'test', FISCAL_SIGNING_KEY: undefined, FISCAL_KEY_FILE: undefined });
+    const { rows: [{ day: dayBefore }] } = await app.pool.query(`SELECT ((now() AT TIME ZONE 'Europe/Paris')::date - 2)::text AS day`);
+    await bringDayUpToDate(app.pool, key, [shop.id], dayBefore);
+    expect((await closeDaysUpTo(app.pool, key, shop.id, dayBefore, { operator: 'system', yearStartMonth: 1 })).written.length).toBeGreaterThan(0);
     // yesterday's two orders: 21,00 cash, 14,50 card
-    await sell([{ productId: margherita, quantity: 2 }], 'cash', true);
-    await sell([{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], 'card', true);
+    await sell([{ productId: margherita, quantity: 2 }], 'cash', 1);
+    await sell([{ productId: margherita, quantity: 1 }, { productId: peroni, quantity: 1 }], 'card', 1);
     // today's: 10,50 cash
     await sell([{ productId: margherita, quantity: 1 }], 'cash');
 
@@ -44,7 +54,10 @@ describe('the closings page', () => {
     expect(await text('[data-testid=to-close-figures] tr[data-way=counter_card] td')).toBe('14,50 €');
     expect(await text('[data-testid=running-figures] [data-testid=net-sales]')).toBe('10,50 €');
     expect(await text('[data-testid=running-figures] [data-testid=sales-count]')).toBe('1');
-    await expect(page.locator('section[data-level=day]').textContent()).resolves.toContain('Aucune journée clôturée');
+    // the nightly run's closing says so, never "system"
+    const nightly = page.locator(`section[data-level=day] tbody tr[data-period="${dayBefore}"]`);
+    expect(await nightly.getByTestId('closed-by').textContent()).toBe('clôture automatique');
+    expect(await nightly.locator('[data-testid=closing-sales]').textContent()).toMatch(/10,50\s€/);
     await page.screenshot({ path: `${SHOTS}/fiscal-1-to-close-1440.png`, fullPage: true });
     expect(await seriousViolations(page), 'closings page').toEqual([]);
 
@@ -54,7 +67,10 @@ describe('the closings page', () => {
     const row = page.locator('section[data-level=day] tbody tr[data-seq]').first();
     expect(await row.locator('[data-testid=closing-sales]').textContent()).toMatch(/35,50\s€/);
     expect(await row.locator('[data-testid=closing-money]').textContent()).toMatch(/35,50\s€/);
-    expect(await row.locator('[data-testid=closing-perpetual]').textContent()).toMatch(/35,50\s€/);
+    expect(await row.locator('[data-testid=closing-perpetual]').textContent()).toMatch(/46,00\s€/);
+    // who closed it, as people read it: the manager's name and role, never "manager:27"
+    const managerName = (await app.pool.query('SELECT name FROM users WHERE email = $1', [shop.email('manager')])).rows[0].name;
+    expect(await row.getByTestId('closed-by').textContent()).toBe(`par ${managerName} (Responsable)`);
     await page.locator('section[data-level=day] details summary').first().click();
     await page.screenshot({ path: `${SHOTS}/fiscal-2-closed-1440.png`, fullPage: true });
     expect(await seriousViolations(page), 'closings page, a closing opened').toEqual([]);
@@ -65,9 +81,8 @@ describe('the closings page', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
     // the closing is in the shop's chain, signed, with its event in the technical events journal
-    const closing = (await app.pool.query(`SELECT seq, operator, body FROM fiscal_entries WHERE chain = $1 AND kind = 'closing'`, [`shop:${shop.id}`])).rows;
-    expect(closing).toHaveLength(1);
-    expect(closing[0].operator).toMatch(/^manager:\d+$/);
-    expect(closing[0].body.totals.takenCents).toBe(3550);
+    const closing = (await app.pool.query(`SELECT seq, operator, body FROM fiscal_entries WHERE chain = $1 AND kind = 'closing' AND body->>'level' = 'day' ORDER BY seq`, [`shop:${shop.id}`])).rows;
+    expect(closing.map((c) => c.operator)).toEqual(['system', expect.stringMatching(/^manager:\d+$/)]);
+    expect(closing.map((c) => c.body.totals.takenCents)).toEqual([1050, 3550]);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { listOrders } from '$lib/server/orders.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
-import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
+import { HANDED_OVER_STATUSES, KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
 import { can } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -12,7 +12,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   const { data: orders, lastEventId } = await snapshot((q) =>
-    listOrders(q, { pizzeriaIds: [shopId], statuses: [...KITCHEN_STATUSES] }),
+    // and those handed over within the hour (activeOnly): their till receipt, printed on demand
+    listOrders(q, { pizzeriaIds: [shopId], statuses: [...KITCHEN_STATUSES, ...HANDED_OVER_STATUSES], activeOnly: true }),
   );
   return {
     pizzerias: user.role === 'admin' ? pizzerias : [],

@@ -26,6 +26,46 @@ export interface PrintJob {
   requestedBy?: string;
 }
 
+/** Why a till receipt's print job did not print: its sale is not in the journal (not the printer's fault). */
+const NOT_SOLD = 'the sale is not in the fiscal journal';
+
+/** A till receipt asked of the shop's printer, as the screen that asked follows it. */
+export interface ReceiptPrint {
+  /** The print job's copy (what POST /api/orders/:id/receipt/print answered). */
+  copy: number;
+  /** waiting: not taken by the workers yet; failed: the printer did not print it (tried again by itself); not_sold: no sale to print. */
+  state: 'waiting' | 'printing' | 'printed' | 'failed' | 'not_sold';
+  /** Why the printer failed, in the screens' terms (PrinterStatus.code). */
+  problem: PrinterStatus['code'];
+  /** Which copy of the receipt it is: 0 the original ("Ticket"), k "DUPLICATA n° k"; null until given out. */
+  receiptCopy: number | null;
+}
+
+/**
+ * An order's till receipts: how many copies were given out in any form (so a screen can say whether
+ * the next print is the original or a duplicate), and its printed ones, oldest first.
+ */
+export async function receiptPrintsOf(q: Queryable, orderId: string): Promise<{ copiesGiven: number; prints: ReceiptPrint[] }> {
+  const [{ rows: given }, { rows }] = await Promise.all([
+    q.query<{ n: number }>('SELECT count(*)::int AS n FROM receipt_issues WHERE order_id = $1', [orderId]),
+    q.query<{ copy: number; status: string; last_error: string | null; receipt_copy: number | null; printer_ok: boolean | null; code: PrinterStatus['code'] }>(
+      `SELECT j.copy, j.status, j.last_error, r.copy AS receipt_copy, s.ok AS printer_ok, s.code
+       FROM print_jobs j JOIN orders o ON o.id = j.order_id
+       LEFT JOIN receipt_issues r ON r.print_job_id = j.id
+       LEFT JOIN printer_status s ON s.pizzeria_id = o.pizzeria_id
+       WHERE j.order_id = $1 AND j.kind = 'receipt' ORDER BY j.copy`,
+      [orderId],
+    ),
+  ]);
+  return {
+    copiesGiven: given[0].n,
+    prints: rows.map((r) => {
+      const state = r.status === 'failed' && r.last_error === NOT_SOLD ? 'not_sold' : (r.status as ReceiptPrint['state']);
+      return { copy: r.copy, state, problem: state === 'failed' ? (r.printer_ok === false && r.code) || 'unreachable' : null, receiptCopy: r.receipt_copy };
+    }),
+  };
+}
+
 /** A shop's printer as last found: null while it has never printed (or has no printer). */
 export async function printerStatusOf(q: Queryable, pizzeriaId: number): Promise<PrinterStatus | null> {
   const { rows } = await q.query(
@@ -98,7 +138,7 @@ export async function printOrder(
     const issued = await issuedReceiptOf(db, opts.key, job.orderId, 'fr', { form: 'printed', requestedBy: job.requestedBy ?? 'system', printJobId: claimed[0].id });
     if (issued?.kind !== 'ticket') {
       // not sold (yet): no till receipt to print, and nothing wrong with the printer
-      await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, 'the sale is not in the fiscal journal']);
+      await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, NOT_SOLD]);
       return 'not_sold';
     }
     doc = receiptTicket(issued.receipt);

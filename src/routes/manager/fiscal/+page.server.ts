@@ -5,6 +5,7 @@ import { listPizzerias } from '$lib/server/catalogue.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts';
+import { operatorNames } from '$lib/server/fiscal/operators.ts';
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -17,7 +18,9 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
   const shop = shopFor(user, url, shops);
   const overview = await fiscalOverview(db(), actorOf(user), shop, { key: fiscalKeyOf(config()) });
-  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, headOffice: may(user.role, can.runChain) };
+  // who closed each day, by name (the journal keeps role:id)
+  const operators = await operatorNames(db(), Object.values(overview.closings).flat().map((c) => c.operator));
+  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, operators, headOffice: may(user.role, can.runChain) };
 };
 
 const ref = z.coerce.number().int().positive().max(2_147_483_647);

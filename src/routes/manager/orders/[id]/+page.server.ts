@@ -8,6 +8,7 @@ import { refundableLines, refundsOfOrder } from '$lib/server/money/refund-reads.
 import { orderContact } from '$lib/server/order-contact.ts';
 import { discountOf } from '$lib/server/promos.ts';
 import { ratingOfOrder } from '$lib/server/ratings.ts';
+import { receiptPrintsOf } from '$lib/server/printing/index.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 
@@ -23,8 +24,9 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     const state = await refundsOfOrder(db(), actorOf(user), params.id);
     const order = (await getOrder(db(), params.id))!;
     const lines = await refundableLines(db(), params.id);
-    const [rating, contact, discount] = await Promise.all([ratingOfOrder(db(), params.id), orderContact(db(), actorOf(user), params.id), discountOf(db(), params.id)]);
-    return { order, state: { ...state, lines }, rating, contact, discount: discount && { kind: discount.kind, code: discount.code, points: discount.points, discountCents: discount.discountCents } };
+    const [rating, contact, discount, receipts] = await Promise.all([ratingOfOrder(db(), params.id), orderContact(db(), actorOf(user), params.id), discountOf(db(), params.id), receiptPrintsOf(db(), params.id)]);
+    // the till receipt's copies given out so far: the print button says "Ticket" or "Duplicata n° k"
+    return { order, state: { ...state, lines }, rating, contact, receiptCopiesGiven: receipts.copiesGiven, discount: discount && { kind: discount.kind, code: discount.code, points: discount.points, discountCents: discount.discountCents } };
   } catch (err) {
     if (err instanceof AppError && (err.status === 403 || err.status === 404)) error(err.status, err.message);
     throw err;
