@@ -10,7 +10,8 @@ import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { FleetUpdate, KitchenDrivers, OrderForecast } from '../src/lib/views.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
-import { firesOf, readEvening, screenPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';
+import { firesOf, readEvening, screenPlan, shopsToPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';
+import { driversOfShops } from '../src/lib/server/drivers.ts';
 import type { PlannedFire } from '../src/lib/domain/fire-plan.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import { shopFigures } from '../src/lib/server/figures.ts';
@@ -35,6 +36,14 @@ export const SPEED_REFRESH_MS = 30_000;
  */
 export const PLAN_FRESH_MS = 5_000;
 const STAFF_FRESH_MS = 1_000;
+/**
+ * Head office's map reads the chain this many shops at a time: their figures, speeds and idle
+ * drivers in one query each, the plan of each shop with something to plan one after the other,
+ * the hub answering other requests between two shops.
+ */
+const CHAIN_BATCH = 25;
+/** Lets the event loop answer what waits (a page, a move) before the next shop is read. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What a kitchen screen gets of its shop's fleet: who, and when each is expected back. */
 export const kitchenCut = (f: FleetUpdate): KitchenDrivers => ({
@@ -69,16 +78,26 @@ export function pushSlots(periodMs: number, offset = Math.random()) {
 }
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
-/** Today's speed of service per shop, read again at most every `refreshMs` (a read in flight is shared). */
+/** Today's speed of service per shop, read again at most every `refreshMs` (a read in flight is shared); the shops due are read together. */
 function speedReader(db: Db, refreshMs: number) {
   const speeds = new Map<number, { at: number; figures: Promise<StageFigures | null> }>();
-  return function speedOf(shop: number): Promise<StageFigures | null> {
-    const held = speeds.get(shop);
-    if (held && Date.now() - held.at < refreshMs) return held.figures;
-    const figures = todaysSpeed(db, [shop]).then((m) => m.get(shop) ?? null);
-    speeds.set(shop, { at: Date.now(), figures });
-    figures.catch(() => speeds.delete(shop));
-    return figures;
+  return function speedsOf(shops: number[]): Map<number, Promise<StageFigures | null>> {
+    const now = Date.now();
+    const due = shops.filter((shop) => {
+      const held = speeds.get(shop);
+      return !(held && now - held.at < refreshMs);
+    });
+    if (due.length) {
+      const read = todaysSpeed(db, due);
+      for (const shop of due) {
+        const figures = read.then((m) => m.get(shop) ?? null);
+        speeds.set(shop, { at: now, figures });
+        figures.catch(() => {
+          if (speeds.get(shop)?.figures === figures) speeds.delete(shop);
+        });
+      }
+    }
+    return new Map(shops.map((shop) => [shop, speeds.get(shop)!.figures]));
   };
 }
 
@@ -98,18 +117,59 @@ function eveningReader(db: Db, positions: PositionStore | null, road: Road) {
   };
 }
 
+type ShopFleet = { fleet: FleetUpdate; fires: PlannedFire[] };
+
 /** The shop's drivers, its plan and (for its managers, not its kitchen) its evening's figures. */
-function fleetReader(db: Db, eveningOf: ReturnType<typeof eveningReader>, speedOf: ReturnType<typeof speedReader>) {
-  return async function fleetOf(shop: number, kitchenOnly = false, freshMs = 0): Promise<{ fleet: FleetUpdate; fires: PlannedFire[] }> {
+function fleetReader(db: Db, positions: PositionStore | null, road: Road, eveningOf: ReturnType<typeof eveningReader>, speedsOf: ReturnType<typeof speedReader>) {
+  async function fleetOf(shop: number, kitchenOnly = false, freshMs = 0): Promise<ShopFleet> {
     // the road its drivers make at this hour: when each is back, and the plan, from the same figures
     const [read, figures, speed] = await Promise.all([
       eveningOf(shop, freshMs),
       kitchenOnly ? null : shopFigures(db, [shop], { speed: false }).then((f) => f[0] ?? null),
-      kitchenOnly ? null : speedOf(shop),
+      kitchenOnly ? null : speedsOf([shop]).get(shop)!,
     ]);
     const fleet = { pizzeriaId: shop, drivers: read.evening.drivers, figures: figures ? { ...figures, speed } : null, plan: screenPlan(shop, read.fires, read.at) };
     return { fleet, fires: read.fires };
-  };
+  }
+
+  /**
+   * Many shops' fleets, for their managers (head office's map of the chain), each handed to `each`
+   * as soon as it is read: what fleetOf says of each shop, read CHAIN_BATCH shops at a time. The
+   * figures, the speeds and the drivers of the shops with nothing to plan (no order in the plan, no
+   * driver on shift: their plan is empty, their drivers all off shift) are one query each per batch;
+   * the others' evenings are read one shop after the other, yielding to the event loop between two.
+   * `stop` ends the reading early (the screen has gone).
+   */
+  async function fleetsOf(shops: number[], freshMs: number, each: (shop: number, read: ShopFleet) => void, stop = () => false, failed?: (shop: number, err: unknown) => void): Promise<void> {
+    for (let i = 0; i < shops.length; i += CHAIN_BATCH) {
+      if (stop()) return;
+      const batch = shops.slice(i, i + CHAIN_BATCH);
+      const speeds = speedsOf(batch);
+      const [busy, figures] = await Promise.all([shopsToPlan(db, batch), shopFigures(db, batch, { speed: false })]);
+      const idle = batch.filter((shop) => !busy.has(shop));
+      const idleDrivers = idle.length ? await driversOfShops(db, idle, positions, road) : [];
+      const figuresOf = new Map(figures.map((f) => [f.pizzeriaId, f]));
+      for (const shop of batch) {
+        if (stop()) return;
+        let read: Awaited<ReturnType<typeof eveningOf>> | null, speed: StageFigures | null;
+        try {
+          [read, speed] = await Promise.all([busy.has(shop) ? eveningOf(shop, freshMs) : null, speeds.get(shop)!]);
+        } catch (err) {
+          // a refresh goes on with the other shops; a snapshot fails as a whole
+          if (!failed) throw err;
+          failed(shop, err);
+          continue;
+        }
+        const at = read?.at ?? Date.now();
+        const fires = read?.fires ?? [];
+        const drivers = read?.evening.drivers ?? idleDrivers.filter((d) => d.worksFor === shop);
+        const f = figuresOf.get(shop) ?? null;
+        each(shop, { fleet: { pizzeriaId: shop, drivers, figures: f ? { ...f, speed } : null, plan: screenPlan(shop, fires, at) }, fires });
+        await yieldToLoop();
+      }
+    }
+  }
+  return { fleetOf, fleetsOf };
 }
 
 /** Each order followed here hears when the plan expects it: when that moved by a minute or more, or at once on subscribing (`only`). */
@@ -138,6 +198,37 @@ function forecastTeller(io: HubServer) {
   };
 }
 
+const allShops = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id);
+
+/** A shop's fleet, read: to its managers and head office, its kitchen's cut, the forecasts of its orders followed here. */
+function deliverFleet(io: HubServer, forecasts: ReturnType<typeof forecastTeller>, shop: number, { fleet, fires }: ShopFleet) {
+  const watchers = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0;
+  if (watchers(roomFor.shop(shop)) + watchers(roomFor.hq())) io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
+  if (watchers(roomFor.kitchen(shop))) io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
+  forecasts.tell(fires);
+}
+
+/**
+ * Head office watches: every shop of the chain is read again and pushed in one pass that reads many
+ * shops at once (fleetsOf), not each shop on its own timer: 250 shops each read on its own within
+ * the same second kept every page of the site waiting behind them for seconds. A pass still running
+ * when the next is due is not doubled; a shop that fails to read is told to `failed`, the others go on.
+ */
+function chainPusher(
+  fleetsOf: ReturnType<typeof fleetReader>['fleetsOf'],
+  deliver: (shop: number, read: ShopFleet) => void,
+  stop: () => boolean,
+  failed: (err: unknown, shop?: number) => void,
+) {
+  let pass: Promise<void> | null = null;
+  return function pushChain(shops: number[]): Promise<void> {
+    pass ??= fleetsOf(shops, 0, deliver, stop, (shop, err) => failed(err, shop))
+      .catch((err) => failed(err))
+      .finally(() => (pass = null));
+    return pass;
+  };
+}
+
 export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionStore | null; log: Logger; refreshMs?: number; speedRefreshMs?: number; road?: Road }) {
   const { io, db, log } = opts;
   /** The shops whose push is due, each on its own timer. */
@@ -152,9 +243,10 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
   const tracking = (shop: number) => [...tracked.values()].includes(shop);
   const watched = (shop: number) => watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) + watchers(roomFor.kitchen(shop)) > 0 || tracking(shop);
 
-  const speedOf = speedReader(db, opts.speedRefreshMs ?? SPEED_REFRESH_MS);
-  const eveningOf = eveningReader(db, opts.positions, opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
-  const fleetOf = fleetReader(db, eveningOf, speedOf);
+  const road = opts.road ?? { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS };
+  const speedsOf = speedReader(db, opts.speedRefreshMs ?? SPEED_REFRESH_MS);
+  const eveningOf = eveningReader(db, opts.positions, road);
+  const { fleetOf, fleetsOf } = fleetReader(db, opts.positions, road, eveningOf, speedsOf);
   const forecasts = forecastTeller(io);
 
   /** Pushes one shop's fleet, plan and forecasts to this hub's sockets. */
@@ -162,15 +254,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
     timers.delete(shop);
     if (closed || !watched(shop)) return;
     try {
-      const managers = watchers(roomFor.shop(shop)) + watchers(roomFor.hq());
-      const { fleet, fires } = await fleetOf(shop, managers === 0);
-      if (managers) io.local.to([roomFor.shop(shop), roomFor.hq()]).emit('fleet:updated', fleet);
-      if (watchers(roomFor.kitchen(shop))) io.local.to(roomFor.kitchen(shop)).emit('kitchen:drivers', kitchenCut(fleet));
-      forecasts.tell(fires);
+      deliver(shop, await fleetOf(shop, watchers(roomFor.shop(shop)) + watchers(roomFor.hq()) === 0));
     } catch (err) {
       if (!closed) log.warn({ err, shop }, 'fleet push failed');
     }
   }
+
+  const deliver = (shop: number, read: ShopFleet) => void (closed || deliverFleet(io, forecasts, shop, read));
+  const pushChain = chainPusher(fleetsOf, deliver, () => closed || !watchers(roomFor.hq()), (err, shop) => void (closed || log.warn({ err, shop }, 'fleet push failed')));
 
   /** A snapshot still being read when the hub stops fails with the pool it read from: that is the stop, not a fault. */
   async function unlessClosed(work: () => Promise<void>) {
@@ -200,9 +291,12 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
       tracked.delete(id);
       forecasts.forget(id);
     }
-    const shops = watchers(roomFor.hq())
-      ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id)
-      : [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
+    if (watchers(roomFor.hq())) {
+      // every shop, tracked ones included
+      await pushChain(await allShops(db));
+      return;
+    }
+    const shops = [...rooms().keys()].flatMap((room) => (/^(shop|kitchen):\d+$/.test(room) ? [Number(room.split(':')[1])] : []));
     // each at its own moment of the second, as the shops' own changes are
     for (const shop of new Set([...shops, ...tracked.values()])) touched(shop);
   }
@@ -210,17 +304,14 @@ export function watchFleet(opts: { io: HubServer; db: Db; positions: PositionSto
 
   return {
     touched,
-    /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's) at once; a kitchen screen its cut. */
+    /** A manager's screen just subscribed: it gets its shop's fleet (head office: every shop's, as each is read) at once; a kitchen screen its cut. */
     async sendTo(socket: HubSocket, shop: number | 'all', kitchen = false) {
       await unlessClosed(async () => {
-        const shops = shop === 'all' ? (await db.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id')).rows.map((r) => r.id) : [shop];
-        for (const s of shops) {
-          // a screen gone meanwhile (head office's page left for another) needs no more shops read
-          if (socket.disconnected) return;
-          const { fleet } = await fleetOf(s, kitchen, STAFF_FRESH_MS);
-          if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
-          else socket.emit('fleet:updated', fleet);
-        }
+        // head office: a screen gone meanwhile (its page left for another) needs no more shops read
+        if (shop === 'all') return fleetsOf(await allShops(db), STAFF_FRESH_MS, (_, { fleet }) => socket.emit('fleet:updated', fleet), () => closed || socket.disconnected);
+        const { fleet } = await fleetOf(shop, kitchen, STAFF_FRESH_MS);
+        if (kitchen) socket.emit('kitchen:drivers', kitchenCut(fleet));
+        else socket.emit('fleet:updated', fleet);
       });
     },
     /** A tracking page just subscribed: it hears at once when its order is expected, then as the plan moves. */

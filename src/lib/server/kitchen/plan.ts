@@ -59,6 +59,31 @@ export function screenPlan(shop: number, fires: readonly PlannedFire[], now = Da
 /** A ticket the plan holds: for its driver, or an order for later (its slot). */
 const held = (f: PlannedFire) => f.reason === 'driver' || f.reason === 'slot';
 
+/**
+ * An order of `o` the plan holds (its minutes of horizon are `$2`): waiting to be fired (an order for
+ * later within the horizon), in the oven, or a delivery ready at the shop.
+ */
+const IN_THE_PLAN = `((o.status = 'received' AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL OR o.fire_at < now() + make_interval(mins => $2)))
+                OR o.status = 'preparing'
+                OR (o.status = 'ready' AND o.fulfilment = 'delivery' AND NOT o.awaiting_decision))`;
+
+/**
+ * Of these shops, those with something to plan: an order the plan holds, or a driver on shift there
+ * (when each is back). Any other shop's plan is empty and its drivers are all off shift, so neither
+ * its road nor its plan needs reading: head office's map of a whole chain reads them in one go.
+ */
+export async function shopsToPlan(q: Queryable, shops: number[]): Promise<Set<number>> {
+  const { rows } = await q.query<{ id: number }>({
+    name: 'shops-to-plan',
+    text: `SELECT p.id FROM pizzerias p
+            WHERE p.id = ANY($1::int[])
+              AND (EXISTS (SELECT 1 FROM orders o WHERE o.pizzeria_id = p.id AND ${IN_THE_PLAN})
+                OR EXISTS (SELECT 1 FROM users u WHERE u.role = 'driver' AND u.active AND u.on_shift AND coalesce(u.lent_to, u.pizzeria_id) = p.id))`,
+    values: [shops, HORIZON_MINUTES],
+  });
+  return new Set(rows.map((r) => r.id));
+}
+
 /** A timestamp column as epoch milliseconds (a float parses far faster than a date, hundreds of rows a second). */
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
@@ -74,10 +99,7 @@ async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOn
                   (SELECT lat FROM pizzerias WHERE id = $1) AS lat, (SELECT lng FROM pizzerias WHERE id = $1) AS lng,
                   ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id
              FROM orders o
-            WHERE o.pizzeria_id = $1
-              AND ((o.status = 'received' AND (o.fire_at IS NULL OR o.fired_at IS NOT NULL OR o.fire_at < now() + make_interval(mins => $2)))
-                OR o.status = 'preparing'
-                OR (o.status = 'ready' AND o.fulfilment = 'delivery' AND NOT o.awaiting_decision))
+            WHERE o.pizzeria_id = $1 AND ${IN_THE_PLAN}
             ORDER BY o.promised_at LIMIT 1000`,
     values: [shop, HORIZON_MINUTES],
   });
