@@ -179,12 +179,23 @@ describe('customer notifications', () => {
 
   it('the workers send texts themselves, a few at a time; what cannot wait its turn goes to the queue', async () => {
     const [sent, waits, queued] = [randomUUID(), randomUUID(), randomUUID()];
-    const deps = { db: stack.pool, mailer: { async send() {}, close() {} }, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    // the text on its way reads its order only once the gate opens: it is still on its way when counted
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const db = new Proxy(stack.pool, {
+      get(target, prop) {
+        if (prop === 'query') return async (...args: Parameters<typeof target.query>) => (await opened, target.query(...(args as [string])));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const deps = { db, mailer: { async send() {}, close() {} }, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
     const sender = createMessageSender({ notify: deps, queues: stack.workers.queues, log: silentLog, maxInFlight: 1, maxWaiting: 1 });
     await sender.send(sent, 'ready');
     await sender.send(waits, 'ready');
     await sender.send(queued, 'ready');
     expect([sender.inFlight, sender.waiting]).toEqual([1, 1]);
+    open();
     // an email-only step always goes to the queue (its job id keeps the reconciler from queueing it again)
     await sender.send(queued, 'collected');
     await sender.close(5000);
