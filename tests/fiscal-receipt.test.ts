@@ -17,12 +17,12 @@ import { shopChain, type Entry } from '../src/lib/domain/fiscal-chain.ts';
 import { SHORT_SIGNATURE_PLACES, shortSignature } from '../src/lib/domain/receipt-mentions.ts';
 import { entryOf } from '../src/lib/server/fiscal/journal.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
-import { issueReceipt, receiptCopies, receiptKey, SOFTWARE } from '../src/lib/server/fiscal/receipt-issues.ts';
+import { issueReceipt, receiptCopies, receiptKey, SOFTWARE } from '../src/lib/server/money/receipt-issues.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
 import { printOrder } from '../src/lib/server/printing/index.ts';
 import { policyOf } from '../src/lib/server/printing/address.ts';
 import { receiptTicket } from '../src/lib/server/printing/escpos.ts';
-import { issuedReceiptOf } from '../src/lib/server/fiscal/receipt-issues.ts';
+import { issuedReceiptOf } from '../src/lib/server/money/receipt-issues.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const ORIGIN = 'https://commande.ocpizza.example';

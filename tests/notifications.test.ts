@@ -184,7 +184,7 @@ describe('customer notifications', () => {
     const opened = new Promise<void>((resolve) => (open = resolve));
     const db = new Proxy(stack.pool, {
       get(target, prop) {
-        if (prop === 'query') return async (...args: Parameters<typeof target.query>) => (await opened, target.query(...(args as [string])));
+        if (prop === 'query') return async (text: string, values?: unknown[]) => (await opened, target.query(text, values));
         const value = Reflect.get(target, prop);
         return typeof value === 'function' ? value.bind(target) : value;
       },

@@ -3,7 +3,7 @@
 // paid; as data (the web page) and as a PDF (pdfkit), in French or English. Only once the order is
 // paid: handed over, or paid online and captured. A card only held and let go (cancelled before the
 // kitchen started) took no money: it gets no receipt at all. Its ticket number, short signature and
-// copy (original or duplicate) come from the fiscal journal (src/lib/server/fiscal/receipt-issues.ts);
+// copy (original or duplicate) come from the fiscal journal (src/lib/server/money/receipt-issues.ts);
 // without them it is a summary of the order, and says so.
 import PDFDocument from 'pdfkit';
 import { siretText, ticketNumber, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';

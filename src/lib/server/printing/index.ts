@@ -2,7 +2,7 @@
 // printer, once per copy: print_jobs keeps which copies went out, so a job run twice (BullMQ is at
 // least once) prints once; a failure is kept on the shop's printer status, which raises an alert on
 // its kitchen and the system page until a print goes through again. The order never waits on it.
-// The customer's till receipt is a copy of the sale's receipt (src/lib/server/fiscal/receipt-issues.ts):
+// The customer's till receipt is a copy of the sale's receipt (src/lib/server/money/receipt-issues.ts):
 // the first one given out is the original, each later one a duplicate counted in the fiscal journal;
 // a job tried again prints the copy it was given, never a new one.
 import type { OrderView, PrinterStatus } from '../../views.ts';
@@ -11,7 +11,7 @@ import { invalid } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';
 import { checkPrinter, type PrinterPolicy } from './address.ts';
 import { orderLabel, orderTicket, receiptTicket } from './escpos.ts';
-import { issuedReceiptOf } from '../fiscal/receipt-issues.ts';
+import { issuedReceiptOf } from '../money/receipt-issues.ts';
 import type { FiscalKey } from '../fiscal/keys.ts';
 import { PrinterError, sendToPrinter } from './printer.ts';
 

@@ -15,7 +15,7 @@ import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
-import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/fiscal/receipt-issues.ts';
+import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/money/receipt-issues.ts';
 import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';

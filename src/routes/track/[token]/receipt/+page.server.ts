@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { db } from '$lib/server/db.ts';
 import { getOrderIdByToken } from '$lib/server/orders.ts';
-import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/fiscal/receipt-issues.ts';
+import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/money/receipt-issues.ts';
 import type { PageServerLoad } from './$types';
 
 // The receipt page: a till receipt once the sale is in the fiscal journal (the original the first

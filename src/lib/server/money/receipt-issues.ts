@@ -19,11 +19,11 @@ import { config, type Config } from '../config.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { forbidden, invalid, notFound } from '../errors.ts';
 import type { StaffActor } from '../orders/actors.ts';
-import { receiptOf, type NoReceipt, type Receipt } from '../money/receipts.ts';
-import { appendJetIn } from './jet.ts';
-import { appendEntries, lockChain } from './journal.ts';
-import { fiscalKey, type FiscalKey } from './keys.ts';
-import { journalOrders } from './order-facts.ts';
+import { receiptOf, type NoReceipt, type Receipt } from './receipts.ts';
+import { appendJetIn } from '../fiscal/jet.ts';
+import { appendEntries, lockChain } from '../fiscal/journal.ts';
+import { fiscalKey, type FiscalKey } from '../fiscal/keys.ts';
+import { journalOrders } from '../fiscal/order-facts.ts';
 
 /** The software every receipt names (package.json). */
 export const SOFTWARE: Software = { name: pkg.name, version: pkg.version };
