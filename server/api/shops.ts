@@ -3,7 +3,7 @@
 import { busySchema, legalMentionsSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/back-office-requests.ts';
 import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
 import { setOffTonight } from '../../src/lib/server/stock.ts';
-import { receiptKey, setLegalMentions } from '../../src/lib/server/fiscal/receipt-issues.ts';
+import { receiptKey, setLegalMentions } from '../../src/lib/server/money/receipt-issues.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

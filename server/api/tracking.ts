@@ -5,7 +5,7 @@ import { modifySchema } from '../../src/lib/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders.ts';
 import { receiptPdf } from '../../src/lib/server/money/receipts.ts';
-import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/fiscal/receipt-issues.ts';
+import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/money/receipt-issues.ts';
 import type { ReceiptForm } from '../../src/lib/domain/receipt-mentions.ts';
 import { Routes, orderResponse, visitorLocale, type ApiContext } from './kit.ts';
 
