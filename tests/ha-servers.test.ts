@@ -183,17 +183,20 @@ describe.skipIf(!NGINX)('a server and a workers process killed mid-evening, behi
 
       // 1. a server dies
       const killedServerAt = await fleet.killServer(0);
-      const cut = await waitUntil(() => {
-        const gone = screens.filter((s) => s.disconnects.some((t) => t >= killedServerAt - 50));
-        return gone.length ? gone : null;
-      }, 5000, "the killed server's screens to notice");
+      const wasCut = (s: Screen) => s.disconnects.some((t) => t >= killedServerAt - 50);
+      await waitUntil(() => screens.some(wasCut), 5000, "the killed server's screens to notice");
+      // each of its screens notices as its WebSocket closes: all of them within a moment
+      await sleep(500);
+      const cut = screens.filter(wasCut);
       await waitUntil(() => cut.every((s) => s.statuses.some((x) => x.status === 'live' && x.at > killedServerAt)), 15_000, 'those screens to be live again');
       const screensBack = cut.map((s) => s.statuses.find((x) => x.status === 'live' && x.at > killedServerAt)!.at - killedServerAt);
       const placedAtKill = run.placed.size;
       await waitUntil(() => run.placed.size >= placedAtKill + 1, 10_000, 'an order accepted after the kill');
       const ordersBack = Math.min(...[...run.placed.values()].map((p) => p.at).filter((t) => t > killedServerAt)) - killedServerAt;
-      // every screen on the other server kept going, untouched
-      expect(screens.filter((s) => !cut.includes(s)).every((s) => s.disconnects.length === 0)).toBe(true);
+      // the screens on the other server kept going, untouched
+      const untouched = screens.filter((s) => !cut.includes(s));
+      expect(untouched.length, 'screens on the server that lives').toBeGreaterThan(0);
+      expect(untouched.map((s) => s.disconnects.length)).toEqual(untouched.map(() => 0));
       await waitUntil(() => run.placed.size >= placedAtKill + 5, 15_000, 'orders after the server fault');
 
       // 2. the workers process following the order events dies
@@ -202,7 +205,7 @@ describe.skipIf(!NGINX)('a server and a workers process killed mid-evening, behi
       const other = fleet.workers[1 - holder];
       expect(other.logs().some((l) => /^lease taken/.test(l.msg)), 'the other waits').toBe(false);
       const killedWorkersAt = await fleet.killWorkers(holder);
-      const takenOver = await waitUntil(() => other.logs().find((l) => /^lease taken/.test(l.msg) && l.time >= killedWorkersAt), 15_000, 'the other workers process to take over');
+      const takenOver = (await waitUntil(() => other.logs().find((l) => /^lease taken/.test(l.msg) && l.time >= killedWorkersAt), 15_000, 'the other workers process to take over'))!;
       const takeoverMs = takenOver.time - killedWorkersAt;
       const placedAtWorkersKill = run.placed.size;
       await waitUntil(() => run.placed.size >= placedAtWorkersKill + 6, 20_000, 'orders after the workers fault');
