@@ -34,6 +34,10 @@ import { fiscalKey, fiscalSettingsOf } from '../src/lib/server/fiscal/keys.ts';
 import { newInstance } from '../src/lib/server/fiscal/jet-events.ts';
 import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
+import { startLease } from './reactor-lease.ts';
+
+/** The lease of the workers process that follows the order events (reactor-lease.ts), per queue prefix. */
+export const REACTOR_LEASE = 'ocpizza-reactor';
 
 /** How often the reconciler compares Postgres with the queues; a timer in this process, so it survives Redis losing everything. */
 export const RECONCILE_EVERY_MS = 60_000;
@@ -91,19 +95,19 @@ export async function startWorkers(
     db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }),
     process: newInstance('workers', software().version), settings: fiscalSettingsOf(config),
   });
-  const { reactor, folder, messages } = await startReactor({ config, db, queues, notify, journal, log });
   void journal.catchUp();
   const reconcileLog = log.child({ module: 'reconciler' });
   const reconcileNow = () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false });
-  // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
-  const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
-  let timer: NodeJS.Timeout | undefined;
-  if (options.reconcile !== false) {
-    await reconciler.run();
-    timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
-    timer.unref();
-  }
-  const sweeps = startSweeps({ config, db, positions, queues, journal, log });
+  // the reactor, the reconciler and the sweeps: one workers process's at a time, the lease holder's
+  // (reactor-lease.ts); every process runs the queues' jobs
+  const following = followingDuties({ config, db, queues, notify, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false });
+  const lease = await startLease({
+    databaseUrl: config.DATABASE_URL,
+    name: `${REACTOR_LEASE}:${config.QUEUE_PREFIX}`,
+    log,
+    onAcquired: following.start,
+    onLost: () => following.stop(),
+  });
   return {
     queues,
     workers,
@@ -112,18 +116,16 @@ export async function startWorkers(
     reconcile: reconcileNow,
     /** The fiscal journal's writer (its catch-up and sweep, for tests and scripts). */
     journal,
+    /** Whether this process follows the order events now (holds the lease), or waits to take over. */
+    get following() {
+      return lease.holding;
+    },
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      clearInterval(timer);
-      sweeps.stop();
-      // a run waiting for Redis must not hold the stop past its timeout
-      await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-      await reactor.close();
+      // the following stops (its place written down), then the lease goes: another process takes over within a second
+      following.stopWithin(timeoutMs);
+      await lease.close();
       // what the last events brought is journaled (or read again at the next start)
       await Promise.race([journal.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
-      await messages.close(timeoutMs);
-      // what was started last is folded now (or by the next sweep, when Postgres is away)
-      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       // worker.close() waits for active jobs without a limit: force after the timeout
       const graceful = Promise.all(workers.map((w) => w.close()));
       const forced = new Promise<void>((resolve) =>
@@ -211,6 +213,62 @@ function startQueueWorkers(deps: {
     w.on('error', (err) => log.error({ queue: w.name, err }, 'worker error'));
   }
   return workers;
+}
+
+/**
+ * What the lease holder does besides the jobs: the event reactor (with its stock folder and message
+ * sender), the reconciler (at once, then every minute) and the sweeps. `start` on taking the lease;
+ * `stop` on losing it or at the close, within `timeoutMs`.
+ */
+function followingDuties(deps: {
+  config: Config;
+  db: Db;
+  queues: Queues;
+  notify: NotificationDeps;
+  journal: FiscalJournal;
+  positions: PositionStore;
+  log: Logger;
+  reconcileNow: () => Promise<unknown>;
+  reconcile: boolean;
+}) {
+  const { config, db, queues, notify, journal, positions, log, reconcileNow } = deps;
+  const reconcileLog = log.child({ module: 'reconciler' });
+  // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
+  const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
+  let running: { reactor: Awaited<ReturnType<typeof startReactor>>; timer?: NodeJS.Timeout; sweeps: ReturnType<typeof startSweeps> } | null = null;
+  let limitMs = config.SHUTDOWN_TIMEOUT_MS;
+  return {
+    /** The stop's limit, when the close gives another than the settings'. */
+    stopWithin(ms: number) {
+      limitMs = ms;
+    },
+    async start() {
+      if (running) return;
+      const reactor = await startReactor({ config, db, queues, notify, journal, log });
+      let timer: NodeJS.Timeout | undefined;
+      if (deps.reconcile) {
+        await reconciler.run();
+        timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
+        timer.unref();
+      }
+      running = { reactor, timer, sweeps: startSweeps({ config, db, positions, queues, journal, log }) };
+    },
+    async stop(timeoutMs = limitMs) {
+      const was = running;
+      running = null;
+      if (!was) return;
+      const { reactor: { reactor, folder, messages }, timer, sweeps } = was;
+      clearInterval(timer);
+      sweeps.stop();
+      // a run waiting for Redis must not hold the stop past its timeout
+      await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      await reactor.close();
+      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
+      await messages.close(timeoutMs);
+      // what was started last is folded now (or by the next sweep, when Postgres is away)
+      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    },
+  };
 }
 
 /** The event reactor, with the stock folder and the message sender it hands its work to. */
