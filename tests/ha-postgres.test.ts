@@ -64,9 +64,11 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
     await migrate(databaseUrl);
     const seeding = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     await seed(seeding, inject('demoPassword'));
+    // an evening of a few hundred drinks: stock never the reason an order is refused here
+    await seeding.query('UPDATE stock SET on_hand = 1000000');
     await seeding.end();
     console.log(`cluster started, migrated and seeded in ${Date.now() - t0} ms (leader ${await cluster.leader()}, sync standby ${await cluster.syncStandby()})`);
-    stack = await startStack({ workers: true, env: { DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix } });
+    stack = await startStack({ workers: true, env: { DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, DATABASE_SYNC_STANDBYS: '1' } });
   }, 120_000);
 
   afterAll(async () => {
@@ -80,6 +82,11 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
     const base = stack.base;
     const pool = stack.pool;
     const product = seededProduct('coca-cola');
+    const readyz = async () =>
+      (await (await fetch(`${base}/readyz`)).json()) as {
+        status: string;
+        database: { leader: string; primary: boolean; timeline: number | null; syncStandby: string | null; standbysExpected: number; inSync: boolean } | null;
+      } & { status: string };
     const lastEventId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS n FROM order_events')).rows[0].n);
 
     // the kitchen screen of Bastille: the pages' own live link on a real socket
@@ -163,17 +170,34 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
       }
     };
     const loops = [0, 1, 2, 3].map(customerLoop);
+    const fault = { killed: '' };
 
     try {
       await waitUntil(() => acked.length >= 30, 20_000, 'orders before the failover');
       const beforeSync = await cluster.syncStandby();
       expect(beforeSync).not.toBeNull();
       const ackedBefore = acked.length;
+      // the operator's view before: the leader's address, its standby in sync
+      const nodeOf = (name: string) => `127.0.0.1:${cluster.nodes.find((n) => n.name === name)!.pgPort}`;
+      const before = await readyz();
+      expect(before.database).toMatchObject({ leader: nodeOf(await cluster.leader()), primary: true, syncStandby: beforeSync, standbysExpected: 1, inSync: true });
 
       const { killed, killedAt } = await cluster.killLeader();
+      fault.killed = killed;
       const newLeader = await cluster.waitForLeader(60_000, killed);
       const promotedMs = Date.now() - killedAt;
       expect(newLeader).toBe(beforeSync);
+      // and after: the new leader, one timeline further, no standby in sync (what the alerts read)
+      const after = await waitUntil(async () => {
+        const r = await readyz();
+        return r.database?.leader === nodeOf(newLeader) ? r : null;
+      }, 10_000, '/readyz to name the new leader');
+      expect(after.status).toBe('ready');
+      expect(after.database).toMatchObject({ primary: true, timeline: before.database!.timeline! + 1, syncStandby: null, inSync: false });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/^ocpizza_postgres_sync_standbys 0$/m);
+      expect(metrics).toMatch(/^ocpizza_postgres_sync_standbys_expected 1$/m);
+      expect(metrics).toMatch(new RegExp(`^ocpizza_postgres_timeline ${before.database!.timeline! + 1}$`, 'm'));
 
       // orders accepted again: a 201 for a request sent after the kill
       await waitUntil(() => acked.some((a) => a.sentAt > killedAt && !a.replayed), 30_000, 'an order accepted after the failover');
@@ -235,5 +259,16 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
       'the workers to catch up',
     );
     link.close();
+
+    // the old leader's machine comes back: it becomes the new leader's synchronous standby
+    // (rewound, or cloned again) and the operator's view says so
+    const t1 = Date.now();
+    await cluster.restartNode(fault.killed);
+    const back = await waitUntil(async () => {
+      const r = await readyz();
+      return r.database?.inSync ? r : null;
+    }, 60_000, 'the old leader back as the synchronous standby');
+    expect(back.database!.syncStandby).toBe(fault.killed);
+    console.log(`the old leader ${fault.killed} is the synchronous standby again ${Date.now() - t1} ms after its restart`);
   }, 150_000);
 });

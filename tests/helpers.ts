@@ -84,6 +84,7 @@ export function testPool(databaseUrl: string = inject('databaseUrl')): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   // an idle client whose Postgres went away (tests/ha-postgres.test.ts kills it): the pool replaces it
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -42,6 +42,10 @@ export function createPool(url: string, max = 10, opts: { durable?: boolean } = 
   p.on('error', () => {
     /* an idle client lost its connection (a failover, a restart): the pool drops it and opens a new one when asked */
   });
+  // a client lent out (inside a transaction, between two of its queries) has no listener of the
+  // pool's: its connection lost would be an uncaught 'error' that ends the process. The query under
+  // way (or the next) fails instead, and the client is not given back (transaction() below)
+  p.on('connect', (client) => client.on('error', () => {}));
   return p;
 }
 
