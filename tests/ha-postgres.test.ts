@@ -192,8 +192,8 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
         const r = await readyz();
         return r.database?.leader === nodeOf(newLeader) ? r : null;
       }, 10_000, '/readyz to name the new leader');
-      expect(after.status).toBe('ready');
-      expect(after.database).toMatchObject({ primary: true, timeline: before.database!.timeline! + 1, syncStandby: null, inSync: false });
+      expect(after!.status).toBe('ready');
+      expect(after!.database).toMatchObject({ primary: true, timeline: before.database!.timeline! + 1, syncStandby: null, inSync: false });
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^ocpizza_postgres_sync_standbys 0$/m);
       expect(metrics).toMatch(/^ocpizza_postgres_sync_standbys_expected 1$/m);
@@ -268,7 +268,7 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
       const r = await readyz();
       return r.database?.inSync ? r : null;
     }, 60_000, 'the old leader back as the synchronous standby');
-    expect(back.database!.syncStandby).toBe(fault.killed);
+    expect(back!.database!.syncStandby).toBe(fault.killed);
     console.log(`the old leader ${fault.killed} is the synchronous standby again ${Date.now() - t1} ms after its restart`);
   }, 150_000);
 });
