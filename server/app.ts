@@ -16,7 +16,8 @@ import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { SystemStatus } from '../src/lib/views.ts';
+import type { DatabaseRole, SystemStatus } from '../src/lib/views.ts';
+import { readDatabaseRole } from '../src/lib/server/database-role.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
 import { failingPrinters } from '../src/lib/server/printing/index.ts';
@@ -94,6 +95,19 @@ async function connectStores(config: Config, log: Logger) {
   return { db, redis, queueRedis, queues };
 }
 
+/**
+ * The Postgres this server reaches and its standbys (src/lib/server/database-role.ts), asked at most
+ * once a second however many probes, scrapes and pages want it; null when Postgres does not answer.
+ */
+function databaseRoleOf(db: Db, standbysExpected: number) {
+  let last: { at: number; role: Promise<DatabaseRole | null> } | null = null;
+  return (): Promise<DatabaseRole | null> => {
+    if (last && Date.now() - last.at < 1000) return last.role;
+    last = { at: Date.now(), role: withTimeout(readDatabaseRole(db, standbysExpected), 2000).catch(() => null) };
+    return last.role;
+  };
+}
+
 /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
 function readinessOf(db: Db, redis: Redis, accepting: () => boolean) {
   return async () => {
@@ -112,9 +126,9 @@ function readinessOf(db: Db, redis: Redis, accepting: () => boolean) {
 }
 
 /** Queue, backup and maintenance state for the operations page. */
-function systemInfoOf(db: Db, queues: Queues) {
-  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers'>> => {
-    const [queueStates, backup, maintenance, printers] = await Promise.all([
+function systemInfoOf(db: Db, queues: Queues, databaseRole: () => Promise<DatabaseRole | null>) {
+  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database'>> => {
+    const [queueStates, backup, maintenance, printers, database] = await Promise.all([
       Promise.all(
         queues.all.map(async (q) => {
           const c = await withTimeout(q.getJobCounts('waiting', 'active', 'delayed', 'failed'), 1000);
@@ -124,9 +138,11 @@ function systemInfoOf(db: Db, queues: Queues) {
       lastBackup(db),
       lastMaintenanceRun(db),
       failingPrinters(db).catch(() => []),
+      databaseRole(),
     ]);
     const last = backup.last;
     return {
+      database,
       printers,
       queues: queueStates,
       backup: last
@@ -189,16 +205,29 @@ function useBasics(app: express.Express, opts: { log: Logger; metrics: Metrics; 
 }
 
 /** /healthz, /readyz and /metrics (behind METRICS_TOKEN when set). */
-function useProbes(app: express.Express, opts: { config: Config; metrics: Metrics; readiness: ReturnType<typeof readinessOf> }) {
+function useProbes(
+  app: express.Express,
+  opts: { config: Config; metrics: Metrics; readiness: ReturnType<typeof readinessOf>; databaseRole: () => Promise<DatabaseRole | null> },
+) {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const { ready, checks, pending } = await opts.readiness();
+    const [{ ready, checks, pending }, database] = await Promise.all([opts.readiness(), opts.databaseRole()]);
+    // which Postgres node leads and whether its standby is in sync: said, not a reason to leave the
+    // pool (a leader without its standby still takes orders; the alert calls the operator)
     res.status(ready ? 200 : 503).json({
       status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
       checks,
       ...(pending.length ? { pendingMigrations: pending } : {}),
+      database: database && {
+        leader: database.node,
+        primary: database.primary,
+        timeline: database.timeline,
+        syncStandby: database.syncStandby,
+        standbysExpected: database.standbysExpected,
+        inSync: database.inSync,
+      },
     });
   });
   app.get('/metrics', async (req, res) => {
@@ -260,7 +289,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { db, redis, queueRedis, queues } = await connectStores(config, log);
   let stopping = false;
   const readiness = readinessOf(db, redis, () => !stopping);
-  const metrics = createMetrics({ db, queues: () => queues.all, readiness });
+  const databaseRole = databaseRoleOf(db, config.DATABASE_SYNC_STANDBYS);
+  const metrics = createMetrics({ db, queues: () => queues.all, readiness, databaseRole });
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
 
@@ -269,7 +299,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const hub = await createHub(http, {
     db, config, redis, positions,
     log: log.child({ module: 'hub' }),
-    systemInfo: systemInfoOf(db, queues),
+    systemInfo: systemInfoOf(db, queues, databaseRole),
     onRelayed: (e, lagMs) => {
       metrics.relayed(e, lagMs);
       opts.onRelayed?.(e, lagMs);
@@ -279,7 +309,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   metrics.countScreens(hub.io, await shopSlugs(db).catch(() => new Map<number, string>()), () => hub.relayListening());
 
   useBasics(app, { log, metrics, config, stopping: () => stopping });
-  useProbes(app, { config, metrics, readiness });
+  useProbes(app, { config, metrics, readiness, databaseRole });
   const media = mediaStoreFrom(config);
   useMedia(app, media);
   const limiterStore = (prefix: string) =>

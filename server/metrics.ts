@@ -8,6 +8,7 @@ import { listPizzerias } from '../src/lib/server/catalogue.ts';
 import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
 import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import type { DatabaseRole } from '../src/lib/views.ts';
 import type { HubServer } from './hub-types.ts';
 import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';
 
@@ -29,6 +30,8 @@ interface StoreDeps {
   queues: () => Queue[];
   /** What /readyz checks, each true or false. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** The Postgres reached and its standbys (server/app.ts asks at most once a second). */
+  databaseRole?: () => Promise<DatabaseRole | null>;
 }
 
 export function createMetrics(deps: StoreDeps) {
@@ -57,6 +60,7 @@ export function createMetrics(deps: StoreDeps) {
   storeGauges(registry, deps);
   healthGauges(registry, deps);
   smsGauges(registry, deps);
+  databaseGauges(registry, deps);
 
   return {
     registry,
@@ -223,6 +227,67 @@ function healthGauges(registry: Registry, deps: StoreDeps) {
     registers: [registry],
     async collect() {
       this.set((await deps.readiness()).ready ? 1 : 0);
+    },
+  });
+}
+
+/**
+ * The Postgres cluster as the leader sees it: its timeline (up by one at each failover), its
+ * synchronous standbys against those expected, each standby's lag. Nothing when Postgres does not
+ * answer (ocpizza_ready says so).
+ */
+function databaseGauges(registry: Registry, deps: StoreDeps) {
+  const role = () => deps.databaseRole?.() ?? Promise.resolve(null);
+  new Gauge({
+    name: 'ocpizza_postgres_timeline',
+    help: "The Postgres leader's timeline: it goes up by one at each promotion of a standby (a failover)",
+    registers: [registry],
+    async collect() {
+      const r = await role();
+      this.reset();
+      if (r?.timeline != null) this.set(r.timeline);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_postgres_leader',
+    help: 'The Postgres node this server writes to (1, labelled by its address); 0 when the address reached a standby',
+    labelNames: ['node'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await role();
+      this.reset();
+      if (r) this.set({ node: r.node }, r.primary ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_postgres_sync_standbys',
+    help: 'Synchronous standbys streaming from the Postgres leader (each commit is on one of them before it is answered)',
+    registers: [registry],
+    async collect() {
+      const r = await role();
+      this.reset();
+      if (r) this.set(r.standbys.filter((s) => (s.sync === 'sync' || s.sync === 'quorum') && s.state === 'streaming').length);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_postgres_sync_standbys_expected',
+    help: 'Synchronous standbys the deployment has (DATABASE_SYNC_STANDBYS)',
+    registers: [registry],
+    async collect() {
+      const r = await role();
+      this.reset();
+      if (r) this.set(r.standbysExpected);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_postgres_replication_lag_bytes',
+    help: "How far each standby's replay is behind the leader's WAL, in bytes",
+    labelNames: ['standby', 'sync'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await role();
+      this.reset();
+      for (const s of r?.standbys ?? []) if (s.lagBytes !== null) this.set({ standby: s.name, sync: s.sync }, s.lagBytes);
     },
   });
 }

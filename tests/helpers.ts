@@ -81,7 +81,11 @@ export async function startTestApp(
 
 /** A pool on the run's database, or on another the test names. */
 export function testPool(databaseUrl: string = inject('databaseUrl')): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // an idle client whose Postgres went away (tests/ha-postgres.test.ts kills it): the pool replaces it
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /** A tiny HTTP client that keeps its session cookie, as a browser would. */

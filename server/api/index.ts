@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Store } from 'express-rate-limit';
 import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/auth.ts';
 import type { Config } from '../../src/lib/server/config.ts';
-import type { Db } from '../../src/lib/server/db.ts';
+import { isDatabaseUnavailable, type Db } from '../../src/lib/server/db.ts';
 import { AppError, notFound } from '../../src/lib/server/errors.ts';
 import { AddressApiGeocoder } from '../../src/lib/server/geocoder.ts';
 import { createMailer, type Mailer } from '../../src/lib/server/mailer.ts';
@@ -162,6 +162,14 @@ function errorMiddleware(log: ApiLog) {
     if (e.type === 'entity.too.large') return res.status(413).json({ error: { code: 'too_large', message: 'request body too large', requestId } });
     if (e.type === 'entity.parse.failed') return res.status(400).json({ error: { code: 'bad_json', message: 'malformed JSON body', requestId } });
     if (e.status && e.status >= 400 && e.status < 500) return res.status(e.status).json({ error: { code: 'bad_request', message: String((err as Error).message), requestId } });
+    // the database went away under the request (a failover, a restart): nothing was half-done (its
+    // transaction rolled back, or committed whole if the loss came during COMMIT); the client tries
+    // again in a moment, with the same Idempotency-Key for an order
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ requestId, path: req.originalUrl, reason: String((err as Error).message) }, 'database unavailable');
+      res.setHeader('retry-after', '2');
+      return res.status(503).json({ error: { code: 'database_unavailable', message: 'the database is unavailable for a moment, try again', requestId } });
+    }
     // last resort: Postgres refused a value (class 22, data exception: out of range, bad encoding,
     // malformed uuid) that validation let through. The input was bad, so the answer is a 4xx, but
     // it is still logged and reported: validation up front should have caught it

@@ -38,6 +38,7 @@ declare module 'express-serve-static-core' {
 
 export interface ApiLog {
   error: (o: object, m: string) => void;
+  warn: (o: object, m: string) => void;
 }
 
 /** What the routers are built with (server/api/index.ts makes it from createApi's dependencies). */

@@ -187,6 +187,25 @@ export interface SystemStatus {
   printers: { pizzeriaId: number; name: string; error: string | null; since: string }[];
   relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
   hub: { pid: number; startedAt: string };
+  /** The Postgres this server writes to and its standbys (null when it could not be asked). */
+  database: DatabaseRole | null;
+}
+
+/** The Postgres the product reaches (the leader, behind HAProxy in a cluster) and how its standbys follow. */
+export interface DatabaseRole {
+  /** The leader's own address (host:port as it listens). */
+  node: string;
+  /** false: the address reached a standby (read-only): writes fail until the leader moves there. */
+  primary: boolean;
+  /** Goes up by one at each promotion (a failover happened); null on a standby. */
+  timeline: number | null;
+  standbys: { name: string; state: string; sync: string; lagBytes: number | null; replayLagSeconds: number | null }[];
+  /** The standby that confirms each commit before it is answered (synchronous), if any is streaming. */
+  syncStandby: string | null;
+  /** How many synchronous standbys the deployment has (DATABASE_SYNC_STANDBYS). */
+  standbysExpected: number;
+  /** As many synchronous standbys streaming as expected: a failover now loses no acknowledged commit. */
+  inSync: boolean;
 }
 
 /** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */

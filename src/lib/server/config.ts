@@ -11,6 +11,11 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/ocpizza'),
+    /**
+     * How many synchronous standbys the Postgres behind DATABASE_URL has (a Patroni cluster: 1):
+     * /readyz, the system page and the metrics say when fewer are in sync.
+     */
+    DATABASE_SYNC_STANDBYS: z.coerce.number().int().min(0).max(10).default(0),
     /** redis:// or, with TLS, rediss:// (managed Redis on a PaaS). */
     REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//i.test(u), 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
     /** With rediss://: "false" accepts a managed Redis's self-signed certificate (the platform's own network only). */

@@ -20,6 +20,9 @@ let pool: pg.Pool | undefined;
  */
 const PLAN_ONCE = '-c plan_cache_mode=force_generic_plan';
 
+/** How long a request waits for a connection (a free one of the pool, or a new one) before it is answered 503. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /**
  * `durable: false`: its commits do not wait for their WAL flush (synchronous_commit off). For
  * bookkeeping whose loss in a crash of Postgres itself (the last fraction of a second) costs at
@@ -31,11 +34,37 @@ export function createPool(url: string, max = 10, opts: { durable?: boolean } = 
     max,
     application_name: 'ocpizza',
     options: [PLAN_ONCE, ...(opts.durable === false ? ['-c synchronous_commit=off'] : [])].join(' '),
+    // a connection whose far end vanished (a machine gone, not a process) is found out by TCP itself
+    keepAlive: true,
+    // while no Postgres answers (a failover), a request fails in seconds instead of waiting for ever
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   p.on('error', () => {
-    /* an idle client lost its connection; the pool replaces it */
+    /* an idle client lost its connection (a failover, a restart): the pool drops it and opens a new one when asked */
   });
+  // a client lent out (inside a transaction, between two of its queries) has no listener of the
+  // pool's: its connection lost would be an uncaught 'error' that ends the process. The query under
+  // way (or the next) fails instead, and the client is not given back (transaction() below)
+  p.on('connect', (client) => client.on('error', () => {}));
   return p;
+}
+
+/**
+ * Whether an error says the database went away (its connection lost, or no Postgres to connect to:
+ * a failover under way, a restart), rather than something about the request. Such a transaction
+ * never committed half: Postgres rolled it back. Whether it committed at all is unknown only when the
+ * connection was lost during COMMIT itself: a client repeats the request with its Idempotency-Key.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
+  // 25006: read-only transaction (a standby reached while the leader moves)
+  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '25006') return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)/i.test(message);
 }
 
 /** The process-wide pool (SvelteKit pages and the server share it when in one process). */
@@ -47,22 +76,29 @@ export function setDb(p: pg.Pool): void {
   pool = p;
 }
 
-/** Runs `fn` in one transaction, retrying on serialization failures and deadlocks. */
+/**
+ * Runs `fn` in one transaction, retrying on serialization failures and deadlocks. A lost connection
+ * is not retried here (`fn` may have asked something of the outside world): the error goes up, and
+ * the API answers 503 (see isDatabaseUnavailable); the client repeats with its Idempotency-Key.
+ */
 export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await dbp.connect();
+    let lost = false;
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      // a connection lost mid-transaction (a failover) is not given back to the pool
+      lost = isDatabaseUnavailable(err);
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
       const code = (err as { code?: string }).code;
       if ((code === '40001' || code === '40P01') && attempt < 5 && !(err as { noRetry?: boolean }).noRetry) continue;
       throw err;
     } finally {
-      client.release();
+      client.release(lost || undefined);
     }
   }
 }

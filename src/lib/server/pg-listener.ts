@@ -1,7 +1,7 @@
 // pg-listen is unmaintained and its type definitions disagree between module resolutions;
 // this module is the only place that touches it, with explicit types that hold under both.
 import { createRequire } from 'node:module';
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 
 export interface PgListener {
   events: EventEmitter;
@@ -19,19 +19,87 @@ const require = createRequire(import.meta.url);
 const mod = require('pg-listen') as { default: CreateSubscriber };
 
 /**
- * A LISTEN connection that never gives up reconnecting (pg-listen's default stops after 3 s).
+ * How soon a lost listening connection is tried again: quickly at first, then every second at most
+ * (a Postgres failover takes seconds; the screens wait for this connection to come back).
+ */
+export const LISTEN_RETRY_MAX_MS = 1000;
+
+/**
+ * A LISTEN connection that never gives up reconnecting (pg-listen's default stops after 3 s) and
+ * listens again to its channels on whichever Postgres answers (after a failover, the new leader).
  * Postgres does not replay notifications missed while away: users must catch up from a table
- * after every `connected` event.
+ * after every `connected` event, which comes once every channel is listened to again.
+ *
+ * pg-listen itself stays connected but deaf when its connection came back and a LISTEN on it failed
+ * (it only reports the error): this wrapper then drops that connection and starts a fresh one.
  */
 export function createPgListener(connectionString: string, name: string): PgListener {
-  return mod.default(
-    { connectionString, application_name: name },
-    {
-      retryInterval: (attempt) => Math.min(250 * 2 ** attempt, 5000),
-      retryLimit: Infinity,
-      retryTimeout: 0,
-      paranoidChecking: 10_000,
-      parse: (s) => s,
+  const events = new EventEmitter();
+  const channels = new Set<string>();
+  let closed = false;
+  let replacing = false;
+
+  const make = (): PgListener => {
+    const sub = mod.default(
+      { connectionString, application_name: name },
+      {
+        retryInterval: (attempt) => Math.min(100 * 2 ** attempt, LISTEN_RETRY_MAX_MS),
+        retryLimit: Infinity,
+        retryTimeout: 0,
+        paranoidChecking: 10_000,
+        parse: (s) => s,
+      },
+    );
+    sub.events.on('notification', (n: unknown) => events.emit('notification', n));
+    sub.events.on('reconnect', (attempt: unknown) => events.emit('reconnect', attempt));
+    sub.events.on('connected', () => {
+      if (!replacing) events.emit('connected');
+    });
+    sub.events.on('error', (err: unknown) => {
+      if (events.listenerCount('error')) events.emit('error', err);
+      if (/Re-initializing/.test(String((err as Error)?.message))) void replace();
+    });
+    return sub;
+  };
+
+  let inner = make();
+
+  const replace = async () => {
+    if (replacing || closed) return;
+    replacing = true;
+    const old = inner;
+    old.events.removeAllListeners();
+    old.events.on('error', () => {});
+    await old.close().catch(() => {});
+    for (let attempt = 0; !closed; attempt++) {
+      events.emit('reconnect', attempt);
+      inner = make();
+      try {
+        await inner.connect();
+        for (const c of channels) await inner.listenTo(c);
+        replacing = false;
+        events.emit('connected');
+        return;
+      } catch {
+        inner.events.removeAllListeners();
+        inner.events.on('error', () => {});
+        await inner.close().catch(() => {});
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, LISTEN_RETRY_MAX_MS)));
+      }
+    }
+    replacing = false;
+  };
+
+  return {
+    events,
+    connect: () => inner.connect(),
+    async close() {
+      closed = true;
+      await inner.close();
     },
-  );
+    listenTo(channel) {
+      channels.add(channel);
+      return inner.listenTo(channel);
+    },
+  };
 }
