@@ -206,17 +206,16 @@ export interface RunOrder extends SnapshotRow {
 export async function runAfter(q: Queryable, afterId: number, limit: number): Promise<{ upTo: number | null; count: number; orders: RunOrder[] }> {
   const { rows } = await q.query<RunOrder & { up_to: number | null; count: number }>({
     name: 'fiscal-run-after',
+    // the orders' columns at the top: worked out for the orders of the run only (inside the outer
+    // join, Postgres would work them out for every order it reads before joining)
     text: `WITH ev AS (SELECT id, order_id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT $2),
                 last AS (SELECT DISTINCT ON (order_id) order_id, actor, id AS event_id FROM ev ORDER BY order_id, id DESC)
-           SELECT h.up_to, h.count, s.* FROM (SELECT max(id) AS up_to, count(*)::int AS count FROM ev) h
-           LEFT JOIN (
-             SELECT ${SNAPSHOT_COLUMNS}, l.actor, l.event_id, c.last_seq AS head_seq, c.last_signature AS head_signature
-             FROM ${SNAPSHOT_FROM}
-             JOIN last l ON l.order_id = o.id
-             LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id
-             WHERE ${NOT_NOTED}
-           ) s ON true
-           ORDER BY s.event_id`,
+           SELECT h.up_to, h.count, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature
+           FROM (SELECT max(id) AS up_to, count(*)::int AS count FROM ev) h
+           LEFT JOIN (last l JOIN (${SNAPSHOT_FROM}) ON o.id = l.order_id LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id)
+             -- the run's orders found by their ids, however many orders there are
+             ON o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED}
+           ORDER BY l.event_id`,
     values: [afterId, limit],
   });
   return { upTo: rows[0].up_to, count: rows[0].count, orders: rows[0].id === null ? [] : rows };
