@@ -18,9 +18,11 @@ export const saveJournalPlace = (q: Queryable, place: number): Promise<void> => 
 /**
  * Journals the orders of the events after `afterId`, a batch at a time: each batch read in one
  * statement, and what its orders' money says and the journal lacks appended in another, with the
- * journal's place (runAfter, journalRun). A batch that appends nothing has its place written down
- * by itself unless `save` is false (the caller does it, less often). Returns the place reached, the
- * entries written, and the last place written down (null: none).
+ * journal's place (runAfter, journalRun); a batch with no money changed has its place written down
+ * by the statement that read it. A batch done again under the heads' locks (another writer came
+ * in between) has its place written down by itself, unless `save` is false (the caller does it,
+ * less often). Returns the place reached, the entries written, and the last place written down
+ * (null: none).
  */
 export async function journalEventsAfter(db: Db, key: FiscalKey, afterId: number, opts: { batch?: number; stopped?: () => boolean; save?: boolean } = {}) {
   const size = opts.batch ?? 2000;
@@ -28,12 +30,12 @@ export async function journalEventsAfter(db: Db, key: FiscalKey, afterId: number
   let saved: number | null = null;
   const written: Entry[] = [];
   for (;;) {
-    const batch = await runAfter(db, place, size);
+    const batch = await runAfter(db, place, size, FISCAL_CURSOR);
     if (batch.upTo === null) break;
     const run = batch.orders.length ? await journalRun(db, key, batch.orders, { name: FISCAL_CURSOR, place: batch.upTo }) : null;
     if (run) written.push(...run.written);
     place = batch.upTo;
-    if (run?.placeSaved) saved = place;
+    if (batch.placeSaved || run?.placeSaved) saved = place;
     else if (opts.save !== false) {
       await saveJournalPlace(db, place);
       saved = place;

@@ -201,24 +201,32 @@ export interface RunOrder extends SnapshotRow {
  * one's id and how many, and the orders among theirs whose money the journal has not noted as it
  * is now, read whole, in the order of their last events, each with its shop's chain's head (read,
  * not locked: journalRun appends after it only if no one did meanwhile). Most runs find no money
- * changed (the kitchen's moves, the drivers'), and read no order whole.
+ * changed (the kitchen's moves, the drivers'), and read no order whole; such a run has nothing to
+ * write, so the journal's place in `cursor` (if given) is written down by the same statement.
  */
-export async function runAfter(q: Queryable, afterId: number, limit: number): Promise<{ upTo: number | null; count: number; orders: RunOrder[] }> {
-  const { rows } = await q.query<RunOrder & { up_to: number | null; count: number }>({
+export async function runAfter(q: Queryable, afterId: number, limit: number, cursor: string | null = null): Promise<{ upTo: number | null; count: number; orders: RunOrder[]; placeSaved: boolean }> {
+  const { rows } = await q.query<RunOrder & { up_to: number | null; count: number; placed: number }>({
     name: 'fiscal-run-after',
     // the orders' columns at the top: worked out for the orders of the run only (inside the outer
     // join, Postgres would work them out for every order it reads before joining)
     text: `WITH ev AS (SELECT id, order_id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT $2),
-                last AS (SELECT DISTINCT ON (order_id) order_id, actor, id AS event_id FROM ev ORDER BY order_id, id DESC)
-           SELECT h.up_to, h.count, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature
-           FROM (SELECT max(id) AS up_to, count(*)::int AS count FROM ev) h
+                last AS (SELECT DISTINCT ON (order_id) order_id, actor, id AS event_id FROM ev ORDER BY order_id, id DESC),
+                placed AS (
+                  UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM ev)
+                  WHERE name = $3 AND EXISTS (SELECT 1 FROM ev)
+                    AND NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
+                                    WHERE o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED})
+                  RETURNING 1)
+           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature
+           FROM (SELECT max(id) AS up_to, count(*)::int AS count, (SELECT count(*) FROM placed)::int AS placed FROM ev) h
            LEFT JOIN (last l JOIN (${SNAPSHOT_FROM}) ON o.id = l.order_id LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id)
              -- the run's orders found by their ids, however many orders there are
              ON o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED}
            ORDER BY l.event_id`,
-    values: [afterId, limit],
+    values: [afterId, limit, cursor],
   });
-  return { upTo: rows[0].up_to, count: rows[0].count, orders: rows[0].id === null ? [] : rows };
+  const [first] = rows;
+  return { upTo: first.up_to, count: first.count, orders: first.id === null ? [] : rows, placeSaved: first.placed > 0 };
 }
 
 /**
