@@ -18,8 +18,8 @@ import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/orde
 
 /**
  * How long the journal gathers events announced before reading them: the orders sold meanwhile go
- * in one transaction (in a rush, a second's worth of the whole chain's: a run costs about 2 ms of
- * CPU whatever it holds, each order sold a further 0.5 ms or so; npm run bench:fiscal).
+ * in one run, two statements (in a rush, a second's worth of the whole chain's: a run costs about
+ * 0.6 ms of CPU whatever it holds, each order sold a further 0.2 ms or so; npm run bench:fiscal).
  */
 export const JOURNAL_GATHER_MS = 1000;
 /** After a failure (Postgres away), the next try. */

@@ -49,7 +49,7 @@ describe('the canonical form of an entry', () => {
         lines: [{ name: 'Reine « maison »', options: 'sans olives, + œuf', quantity: 2, unitCents: 1250, totalCents: 2500, rateBp: 1000 }, { name: 'Peroni "33 cl"', options: '', quantity: 1, unitCents: 400, totalCents: 400, rateBp: 2000 }],
         deliveryFeeCents: 0, discount: null, totalCents: 2900,
         vat: [{ rateBp: 1000, netCents: 2273, vatCents: 227, grossCents: 2500 }, { rateBp: 2000, netCents: 333, vatCents: 67, grossCents: 400 }],
-        payments: [{ way: 'counter_cash', cents: 2900 }], ref: null, note: undefined,
+        payments: [{ way: 'counter_cash', cents: 2900 }], ref: null,
       },
       salesCents: 2900, vatCents: 294, moneyCents: 2900, prevSignature: 'c2lnbmF0dXJl', keyId: '0123456789abcdef0123456789abcdef',
     };
