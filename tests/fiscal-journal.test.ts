@@ -21,7 +21,7 @@ import { vatBreakdown } from '../src/lib/domain/vat.ts';
 import { fiscalKeyFromPem, type FiscalKey } from '../src/lib/server/fiscal/keys.ts';
 import { appendEntries, entryOf, lockChain } from '../src/lib/server/fiscal/journal.ts';
 import { journalEventsAfter, journalPlace } from '../src/lib/server/fiscal/events.ts';
-import { journalOrders } from '../src/lib/server/fiscal/order-facts.ts';
+import { journalOrders, journalRun, runAfter } from '../src/lib/server/fiscal/order-facts.ts';
 import { recordKeyInUse, recordedKeys } from '../src/lib/server/fiscal/jet.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
 import { transaction } from '../src/lib/server/db.ts';
@@ -307,6 +307,32 @@ describe('appending to a chain', () => {
     expect(new Set(entries.map((e) => e.sourceKey)).size).toBe(60);
     const report = await verifyJournal(stack.pool, { shop: shop.slug });
     expect(report.chains).toMatchObject([{ chain, entries: 60, lastSeq: 60, broken: null }]);
+  });
+
+  it('a run that read its orders before another writer appended to their chain writes nothing twice: it is done again under the lock', async () => {
+    const shop = await createShop(stack.pool, 'fiscal-meanwhile');
+    const chain = shopChain(shop.id);
+    const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const sell = async () => {
+      const { id } = await place(shop, [['margherita', 1]], { by: counter });
+      for (const to of ['preparing', 'ready']) await move(kitchen, id, to);
+      await move(counter, id, 'collected');
+      return id;
+    };
+    const first = await sell();
+    await journalOrders(stack.pool, key, [first]);
+    const [second, third] = [await sell(), await sell()];
+    const from = (await stack.pool.query('SELECT min(id) - 1 AS id FROM order_events WHERE order_id = ANY($1)', [[second, third]])).rows[0].id;
+    const run = await runAfter(stack.pool, from, 1000);
+    const read = run.orders.filter((r) => r.pizzeria_id === shop.id);
+    expect(read.map((r) => [r.id, r.head_seq])).toEqual([[second, 1], [third, 1]]);
+    // the sweep journals the second meanwhile: the run's entries would follow a head that moved
+    expect((await journalOrders(stack.pool, key, [second])).map((e) => [e.orderId, e.seq])).toEqual([[second, 2]]);
+    const { written } = await journalRun(stack.pool, key, read);
+    expect(written.map((e) => [e.orderId, e.kind, e.seq])).toEqual([[third, 'sale', 3]]);
+    expect((await chainEntries(chain)).map((e) => [e.orderId, e.kind])).toEqual([[first, 'sale'], [second, 'sale'], [third, 'sale']]);
+    expect((await verifyJournal(stack.pool, { shop: shop.slug })).chains).toMatchObject([{ chain, entries: 3, broken: null }]);
   });
 });
 

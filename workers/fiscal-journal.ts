@@ -3,7 +3,7 @@
 // transaction would make every handover, capture and refund of a shop wait for each other, and
 // add a signature to the path a screen waits on; and the money moves in a dozen places, which
 // would each have to remember it. Instead the journal follows the order events with a place of its
-// own (event_cursors 'fiscal'), a second behind at most, many orders a transaction, and
+// own (event_cursors 'fiscal'), a second behind at most, many orders a statement, and
 // writes what each order's money says and the journal lacks. Nothing is lost: its place moves on
 // only once the entries are committed (a kill -9 reads the events again, and the source keys make
 // that harmless); Redis plays no part; and a sweep every minute journals any order of the last two
@@ -18,8 +18,8 @@ import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/orde
 
 /**
  * How long the journal gathers events announced before reading them: the orders sold meanwhile go
- * in one transaction (in a rush, a second's worth of the whole chain's: a run costs about 2 ms of
- * CPU whatever it holds, each order sold a further 0.5 ms or so; npm run bench:fiscal).
+ * in one run, two statements (in a rush, a second's worth of the whole chain's: a run costs about
+ * 0.6 ms of CPU whatever it holds, each order sold a further 0.2 ms or so; npm run bench:fiscal).
  */
 export const JOURNAL_GATHER_MS = 1000;
 /** After a failure (Postgres away), the next try. */
@@ -49,8 +49,10 @@ function createPlaceKeeper(db: Db, log: Logger) {
       }
       return place;
     },
-    async reached(p: number, closing: boolean) {
+    /** The place reached; `written`: the place the run wrote down itself with its entries (null: none). */
+    async reached(p: number, closing: boolean, written: number | null = null) {
       place = p;
+      if (written === p && p !== saved?.place) saved = { place: p, at: Date.now() };
       if (p === saved?.place) return;
       if (closing || Date.now() - saved!.at >= JOURNAL_PLACE_SAVE_MS) return save();
       timer ??= setTimeout(() => {
@@ -118,7 +120,7 @@ export function createFiscalJournal(opts: {
       keyRecorded = true;
     }
     const reached = await journalEventsAfter(db, key, await place.read(), { stopped: () => closed, save: false });
-    await place.reached(reached.place, closed);
+    await place.reached(reached.place, closed, reached.saved);
     if (!sweepWanted) return;
     sweepWanted = false;
     const clock = await checkClock(db, key);

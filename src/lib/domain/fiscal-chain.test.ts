@@ -40,6 +40,33 @@ describe('the canonical form of an entry', () => {
     expect(canonicalJson({ a: 1, b: undefined })).toBe(canonicalJson({ a: 1 }));
   });
 
+  it('writes a sale as the journal has always signed it, byte for byte (entries signed before stay verifiable)', () => {
+    const entry = {
+      chain: 'shop:3', seq: 41, kind: 'sale', occurredAt: '2026-11-27T19:31:00.000Z', recordedAt: '2026-11-27T19:31:01.250Z', operator: 'counter:12',
+      orderId: '05193afa-aec0-4ea0-b14b-79cc2448bddf', sourceKey: 'sale:05193afa-aec0-4ea0-b14b-79cc2448bddf',
+      body: {
+        order: { id: '05193afa-aec0-4ea0-b14b-79cc2448bddf', number: 12, businessDay: '2026-11-27', fulfilment: 'pickup', channel: 'counter' },
+        lines: [{ name: 'Reine « maison »', options: 'sans olives, + œuf', quantity: 2, unitCents: 1250, totalCents: 2500, rateBp: 1000 }, { name: 'Peroni "33 cl"', options: '', quantity: 1, unitCents: 400, totalCents: 400, rateBp: 2000 }],
+        deliveryFeeCents: 0, discount: null, totalCents: 2900,
+        vat: [{ rateBp: 1000, netCents: 2273, vatCents: 227, grossCents: 2500 }, { rateBp: 2000, netCents: 333, vatCents: 67, grossCents: 400 }],
+        payments: [{ way: 'counter_cash', cents: 2900 }], ref: null,
+      },
+      salesCents: 2900, vatCents: 294, moneyCents: 2900, prevSignature: 'c2lnbmF0dXJl', keyId: '0123456789abcdef0123456789abcdef',
+    };
+    expect(signedText(entry)).toBe(
+      '{"body":{"deliveryFeeCents":0,"discount":null,"lines":[{"name":"Reine « maison »","options":"sans olives, + œuf","quantity":2,"rateBp":1000,"totalCents":2500,"unitCents":1250},' +
+      '{"name":"Peroni \\"33 cl\\"","options":"","quantity":1,"rateBp":2000,"totalCents":400,"unitCents":400}],' +
+      '"order":{"businessDay":"2026-11-27","channel":"counter","fulfilment":"pickup","id":"05193afa-aec0-4ea0-b14b-79cc2448bddf","number":12},' +
+      '"payments":[{"cents":2900,"way":"counter_cash"}],"ref":null,"totalCents":2900,' +
+      '"vat":[{"grossCents":2500,"netCents":2273,"rateBp":1000,"vatCents":227},{"grossCents":400,"netCents":333,"rateBp":2000,"vatCents":67}]},' +
+      '"chain":"shop:3","format":1,"keyId":"0123456789abcdef0123456789abcdef","kind":"sale","moneyCents":2900,"occurredAt":"2026-11-27T19:31:00.000Z",' +
+      '"operator":"counter:12","orderId":"05193afa-aec0-4ea0-b14b-79cc2448bddf","prevSignature":"c2lnbmF0dXJl","recordedAt":"2026-11-27T19:31:01.250Z",' +
+      '"salesCents":2900,"seq":41,"sourceKey":"sale:05193afa-aec0-4ea0-b14b-79cc2448bddf","vatCents":294}',
+    );
+    // an array keeps its undefined as null, as JSON does
+    expect(canonicalJson([1, undefined, 'a'])).toBe('[1,null,"a"]');
+  });
+
   it('refuses what could be written two ways: a fraction, a date object, a class', () => {
     expect(() => canonicalJson({ rate: 5.5 })).toThrow(/not an integer/);
     expect(() => canonicalJson({ at: new Date() })).toThrow(/plain objects/);

@@ -47,6 +47,17 @@ export const ENTRY_FORMAT = 1;
 
 export type CanonicalValue = null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
 
+/** A key as canonicalJson writes it before its value (`"key":`), kept once made: entries use a few dozen keys. */
+const keyTexts = new Map<string, string>();
+function keyText(k: string): string {
+  let t = keyTexts.get(k);
+  if (t === undefined) {
+    t = `${JSON.stringify(k)}:`;
+    if (keyTexts.size < 4096) keyTexts.set(k, t);
+  }
+  return t;
+}
+
 /** The JSON of a value with its keys sorted at every level and no whitespace; integers only; undefined keys left out. */
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
@@ -59,11 +70,28 @@ export function canonicalJson(value: unknown): string {
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      if (Array.isArray(value)) {
+        let text = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i) text += ',';
+          // a hole is written as nothing, an undefined as null (as JSON.stringify of the array's map would)
+          if (!(i in value)) continue;
+          const v: unknown = value[i];
+          text += v === undefined ? 'null' : canonicalJson(v);
+        }
+        return `${text}]`;
+      }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) throw new Error('only plain objects, arrays, strings, integers, booleans and null (a time as its ISO string)');
-      const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+      const keys = Object.keys(value).sort();
+      let text = '{';
+      for (const k of keys) {
+        const v = (value as Record<string, unknown>)[k];
+        if (v === undefined) continue;
+        if (text.length > 1) text += ',';
+        text += keyText(k) + canonicalJson(v);
+      }
+      return `${text}}`;
     }
     default:
       throw new Error(`cannot be written down: ${typeof value}`);
@@ -144,10 +172,20 @@ export interface ChainHead {
 /** What an entry says before its place in the chain is known. */
 export type EntryDraft = Omit<EntryContent, 'chain' | 'seq' | 'prevSignature' | 'keyId' | 'recordedAt'>;
 
+/** The entry that follows `head` in `chain`, signed, with the text its signature covers (signedText). */
+export function signedEntry(chain: string, head: ChainHead, draft: EntryDraft, signer: Signer, recordedAt: string): { entry: Entry; text: string } {
+  const content: EntryContent = {
+    chain, seq: head.lastSeq + 1, kind: draft.kind, occurredAt: draft.occurredAt, recordedAt, operator: draft.operator, orderId: draft.orderId,
+    sourceKey: draft.sourceKey, body: draft.body, salesCents: draft.salesCents, vatCents: draft.vatCents, moneyCents: draft.moneyCents,
+    prevSignature: head.lastSignature, keyId: signer.keyId,
+  };
+  const text = signedText(content);
+  return { entry: { ...content, signature: signer.sign(text) }, text };
+}
+
 /** The entry that follows `head` in `chain`, signed. */
 export function chainEntry(chain: string, head: ChainHead, draft: EntryDraft, signer: Signer, recordedAt: string): Entry {
-  const content: EntryContent = { ...draft, chain, seq: head.lastSeq + 1, prevSignature: head.lastSignature, keyId: signer.keyId, recordedAt };
-  return { ...content, signature: signer.sign(signedText(content)) };
+  return signedEntry(chain, head, draft, signer, recordedAt).entry;
 }
 
 export type BreakKind = 'wrong_chain' | 'gap' | 'reordered' | 'wrong_previous' | 'unknown_key' | 'bad_signature' | 'missing_tail';

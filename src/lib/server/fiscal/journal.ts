@@ -1,7 +1,7 @@
 // The fiscal journal in Postgres: entries appended to a chain under its head's lock, numbered one
 // after the other and signed (src/lib/domain/fiscal-chain.ts); read back a page at a time. Nothing
 // here updates or deletes an entry: the database refuses it (db/migrations/0066_fiscal_journal.sql).
-import { chainEntry, isoTime, JET_CHAIN, type ChainHead, type Entry, type EntryDraft, type Signer } from '../../domain/fiscal-chain.ts';
+import { isoTime, JET_CHAIN, signedEntry, signedText, type ChainHead, type Entry, type EntryDraft, type Signer } from '../../domain/fiscal-chain.ts';
 import type { Queryable, Tx } from '../db.ts';
 
 /**
@@ -47,12 +47,16 @@ export function chainDrafts(chain: string, head: ChainHead, drafts: readonly Ent
   for (const d of drafts) {
     if (known.has(d.sourceKey)) continue;
     known.add(d.sourceKey);
-    const entry = chainEntry(chain, at, resolve ? resolve(d, entries) : d, signer, recordedAt);
+    const { entry, text } = signedEntry(chain, at, resolve ? resolve(d, entries) : d, signer, recordedAt);
+    signedTexts.set(entry, text);
     entries.push(entry);
     at = { lastSeq: entry.seq, lastSignature: entry.signature };
   }
   return { entries, head: at };
 }
+
+/** The text each entry chained here was signed over: what entriesParam sends, without writing it again. */
+const signedTexts = new WeakMap<Entry, string>();
 
 /**
  * Inserts entries given as $1 (entriesParam): of one chain or several, each chain's in number order
@@ -60,14 +64,15 @@ export function chainDrafts(chain: string, head: ChainHead, drafts: readonly Ent
  */
 export const INSERT_ENTRIES = `INSERT INTO fiscal_entries (chain, seq, kind, occurred_at, recorded_at, operator, order_id, source_key, body,
     sales_cents, vat_cents, money_cents, prev_signature, signature, key_id)
-  SELECT e.chain, e.seq, e.kind, e.occurred_at, e.recorded_at, e.operator, e.order_id, e.source_key, e.body,
-    e.sales_cents, e.vat_cents, e.money_cents, e.prev_signature, e.signature, e.key_id
-  FROM jsonb_to_recordset($1::jsonb) AS e(chain text, seq bigint, kind text, occurred_at timestamptz, recorded_at timestamptz, operator text,
-    order_id uuid, source_key text, body jsonb, sales_cents bigint, vat_cents bigint, money_cents bigint, prev_signature text, signature text, key_id text)
+  SELECT e.chain, e.seq, e.kind, e."occurredAt", e."recordedAt", e.operator, e."orderId", e."sourceKey", e.body,
+    e."salesCents", e."vatCents", e."moneyCents", e."prevSignature", e.signature, e."keyId"
+  FROM jsonb_to_recordset($1::jsonb) AS e(chain text, seq bigint, kind text, "occurredAt" timestamptz, "recordedAt" timestamptz, operator text,
+    "orderId" uuid, "sourceKey" text, body jsonb, "salesCents" bigint, "vatCents" bigint, "moneyCents" bigint, "prevSignature" text, signature text, "keyId" text)
   ORDER BY e.chain, e.seq`;
 
-/** The entries as INSERT_ENTRIES takes them. */
-export const entriesParam = (entries: readonly Entry[]): string => JSON.stringify(entries.map(toRow));
+/** The entries as INSERT_ENTRIES takes them: each one's signed text (signedText) with its signature added. */
+export const entriesParam = (entries: readonly Entry[]): string =>
+  `[${entries.map((e) => `${(signedTexts.get(e) ?? signedText(e)).slice(0, -1)},"signature":${JSON.stringify(e.signature)}}`).join(',')}]`;
 
 /**
  * Appends drafts to the chain whose head the transaction holds (lockChain), after `head`; a draft
@@ -90,12 +95,6 @@ export async function appendEntries(
   if (chained.entries.length) await tx.query({ name: 'fiscal-append', text: INSERT_ENTRIES, values: [entriesParam(chained.entries)] });
   return chained;
 }
-
-const toRow = (e: Entry) => ({
-  chain: e.chain, seq: e.seq, kind: e.kind, occurred_at: e.occurredAt, recorded_at: e.recordedAt, operator: e.operator, order_id: e.orderId,
-  source_key: e.sourceKey, body: e.body, sales_cents: e.salesCents, vat_cents: e.vatCents, money_cents: e.moneyCents,
-  prev_signature: e.prevSignature, signature: e.signature, key_id: e.keyId,
-});
 
 interface EntryRow {
   chain: string;

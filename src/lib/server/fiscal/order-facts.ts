@@ -1,8 +1,11 @@
 // Orders into the fiscal journal: for each order whose money changed since the journal last looked,
-// what the journal lacks of it (src/lib/domain/fiscal-facts.ts) is appended to its shop's chain,
-// with the chain's head locked, the order read after the lock: two writers at once (two workers, a
-// replay after a crash, the sweep) take turns, and the second finds nothing left to write. Each
-// fact's source key is unique besides: the same fact is never two entries.
+// what the journal lacks of it (src/lib/domain/fiscal-facts.ts) is appended to its shop's chain.
+// The sweep, corrections and closings lock the chain's head and read the order after the lock: two
+// writers at once take turns, and the second finds nothing left to write. The workers' runs read
+// the events, the orders and their heads in one statement and append in another, without a lock in
+// between (journalRun): the database numbers each chain under its head's lock and refuses an entry
+// that is not the next one, so a run that met another writer writes nothing and is done again
+// under the locks. Each fact's source key is unique besides: the same fact is never two entries.
 import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from '../../domain/fiscal-chain.ts';
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
@@ -57,11 +60,8 @@ interface SnapshotRow {
   journaled: (JournaledEntry & { sourceKey: string })[] | null;
 }
 
-/** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
-async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
-  const { rows } = await q.query<SnapshotRow>({
-    name: 'fiscal-orders-to-journal',
-    text: `SELECT o.id, o.pizzeria_id, o.number, o.business_day::text AS business_day, o.fulfilment, o.channel, o.status, o.payment_status, o.version,
+/** An order read whole (SNAPSHOT_COLUMNS, SNAPSHOT_FROM): its money, lines, discount, refunds, and what the journal holds of it. */
+const SNAPSHOT_COLUMNS = `o.id, o.pizzeria_id, o.number, o.business_day::text AS business_day, o.fulfilment, o.channel, o.status, o.payment_status, o.version,
        o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.collected_cents, o.collected_method, o.cancel_reason,
        ${MONEY_STATE} AS money_state,
        coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents,
@@ -78,15 +78,25 @@ async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<Snapsh
         FROM order_refunds r LEFT JOIN users u ON u.id = r.requested_by
         WHERE r.order_id = o.id AND r.status = 'done' AND r.amount_cents > 0) AS refunds,
        (SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind, 'body', e.body, 'sourceKey', e.source_key) ORDER BY e.seq)
-        FROM fiscal_entries e WHERE e.order_id = o.id) AS journaled
-     FROM orders o
+        FROM fiscal_entries e WHERE e.order_id = o.id) AS journaled`;
+
+/** The orders `o` with what SNAPSHOT_COLUMNS reads beside them; filter with NOT_NOTED. */
+const SNAPSHOT_FROM = `orders o
      LEFT JOIN fiscal_order_states f ON f.order_id = o.id
      LEFT JOIN LATERAL (
        SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded,
               max(created_at) FILTER (WHERE kind = 'captured') AS captured_at
        FROM payment_movements WHERE order_id = o.id
-     ) m ON true
-     WHERE o.id = ANY($1) AND ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`,
+     ) m ON true`;
+
+/** Orders with money whose money the journal has not noted as it is now. */
+const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`;
+
+/** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
+async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
+  const { rows } = await q.query<SnapshotRow>({
+    name: 'fiscal-orders-to-journal',
+    text: `SELECT ${SNAPSHOT_COLUMNS} FROM ${SNAPSHOT_FROM} WHERE o.id = ANY($1) AND ${NOT_NOTED}`,
     values: [orderIds],
   });
   return rows;
@@ -177,6 +187,98 @@ export async function journalChangedIn(tx: Tx, key: FiscalKey, changed: readonly
     await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
   } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
   return written;
+}
+
+/** An order of a run (runAfter): read whole, with the actor of its last event and its shop's chain's head as read (not locked; null: no chain yet). */
+export interface RunOrder extends SnapshotRow {
+  actor: string;
+  head_seq: number | null;
+  head_signature: string | null;
+}
+
+/**
+ * A run of the journal in one statement: the events after `afterId` (at most `limit`), the last
+ * one's id and how many, and the orders among theirs whose money the journal has not noted as it
+ * is now, read whole, in the order of their last events, each with its shop's chain's head (read,
+ * not locked: journalRun appends after it only if no one did meanwhile). Most runs find no money
+ * changed (the kitchen's moves, the drivers'), and read no order whole; such a run has nothing to
+ * write, so the journal's place in `cursor` (if given) is written down by the same statement.
+ */
+export async function runAfter(q: Queryable, afterId: number, limit: number, cursor: string | null = null): Promise<{ upTo: number | null; count: number; orders: RunOrder[]; placeSaved: boolean }> {
+  const { rows } = await q.query<RunOrder & { up_to: number | null; count: number; placed: number }>({
+    name: 'fiscal-run-after',
+    // the orders' columns at the top: worked out for the orders of the run only (inside the outer
+    // join, Postgres would work them out for every order it reads before joining)
+    text: `WITH ev AS (SELECT id, order_id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT $2),
+                last AS (SELECT DISTINCT ON (order_id) order_id, actor, id AS event_id FROM ev ORDER BY order_id, id DESC),
+                placed AS (
+                  UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM ev)
+                  WHERE name = $3 AND EXISTS (SELECT 1 FROM ev)
+                    AND NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
+                                    WHERE o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED})
+                  RETURNING 1)
+           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature
+           FROM (SELECT max(id) AS up_to, count(*)::int AS count, (SELECT count(*) FROM placed)::int AS placed FROM ev) h
+           LEFT JOIN (last l JOIN (${SNAPSHOT_FROM}) ON o.id = l.order_id LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id)
+             -- the run's orders found by their ids, however many orders there are
+             ON o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED}
+           ORDER BY l.event_id`,
+    values: [afterId, limit, cursor],
+  });
+  const [first] = rows;
+  return { upTo: first.up_to, count: first.count, orders: first.id === null ? [] : rows, placeSaved: first.placed > 0 };
+}
+
+/**
+ * Errors of an append that met another writer (a head moved since it was read, a fact written
+ * meanwhile, two writers waiting for each other): nothing was written, and the run is done again
+ * under the heads' locks.
+ */
+const MET_ANOTHER_WRITER = new Set(['P0001', '23505', '40P01', '40001']);
+
+/**
+ * Journals the orders of a run (runAfter) in one statement: what the journal lacks of each,
+ * numbered after its shop's head as read, appended; their money noted; and, if given, the
+ * journal's place in the events written down with them. No lock is held meanwhile: the database
+ * numbers each chain under its head's lock (migration 0066) and refuses an entry that is not the
+ * next of its chain or a fact already written, so a writer that came in between (the sweep, a
+ * correction, a closing) makes the statement write nothing, and the run is done again with the heads
+ * locked first (journalChanged). Returns the entries written and whether the place was written down.
+ */
+export async function journalRun(db: Db, key: FiscalKey, orders: readonly RunOrder[], cursor?: { name: string; place: number }): Promise<{ written: Entry[]; placeSaved: boolean }> {
+  const operators = new Map(orders.map((o) => [o.id, o.actor]));
+  const underLocks = async () => ({
+    written: await journalChanged(db, key, orders.map((o) => ({ shop: o.pizzeria_id, id: o.id })), operators),
+    placeSaved: false,
+  });
+  if (!orders.length) return { written: [], placeSaved: false };
+  // a shop's first entry: its chain is made under the lock
+  if (orders.some((o) => o.head_seq === null)) return underLocks();
+  const written: Entry[] = [];
+  for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
+    const mine = orders.filter((o) => o.pizzeria_id === shop);
+    written.push(...shopEntries(shop, mine, { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature }, key, operators));
+  }
+  const values: unknown[] = written.length ? [entriesParam(written)] : [];
+  const noted = noteOrders(values.length + 1, values.length + 2);
+  values.push(orders.map((o) => o.id), orders.map((o) => o.money_state));
+  const parts: string[] = [];
+  if (written.length) parts.push(`appended AS (${INSERT_ENTRIES} RETURNING 1)`);
+  if (cursor) {
+    parts.push(`placed AS (UPDATE event_cursors SET last_event_id = $${values.length + 2} WHERE name = $${values.length + 1} RETURNING 1)`);
+    values.push(cursor.name, cursor.place);
+  }
+  try {
+    await db.query({
+      name: `fiscal-run${written.length ? '-append' : ''}-note${cursor ? '-place' : ''}`,
+      text: `${parts.length ? `WITH ${parts.join(', ')} ` : ''}${noted}`,
+      values,
+    });
+  } catch (err) {
+    if (!MET_ANOTHER_WRITER.has((err as { code?: string }).code ?? '')) throw err;
+    return underLocks();
+  }
+  return { written, placeSaved: !!cursor };
 }
 
 /** Notes an order's money as it now is as journaled (a correction that wrote its own entry for the change). */
