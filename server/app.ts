@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import compression from 'compression';
 import helmet from 'helmet';
 import express from 'express';
-import { Redis } from 'ioredis';
-import { redisTls } from '../src/lib/server/redis-options.ts';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -76,10 +76,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 async function connectStores(config: Config, log: Logger) {
   const db = createPool(config.DATABASE_URL, 20);
   setDb(db); // the SvelteKit pages in this process share the pool
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
+  const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
   await redis.connect().catch((err) => log.warn({ err }, 'redis not reachable yet'));
-  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true, tls: redisTls(config) });
+  const queueRedis = createRedis(config, { maxRetriesPerRequest: null, lazyConnect: true });
   queueRedis.on('error', () => {});
   const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
   // Redis away: /readyz and /metrics say so; one line a minute in the logs is enough

@@ -1,8 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
-import { nodeRedisSocket } from '../src/lib/server/redis-options.ts';
+import { createStreamsClient } from '../src/lib/server/redis-options.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -144,7 +143,7 @@ function createIo(httpServer: HttpServer, opts: HubOptions) {
     allowRequest: (req, callback) => guard.allowRequest(req, callback),
   });
   // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
-  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL, socket: nodeRedisSocket(config) });
+  const streams = opts.crossHub === false ? null : createStreamsClient(config);
   if (streams) {
     let lastWarning = 0;
     streams.on('error', (err: Error) => {

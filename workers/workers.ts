@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { redisTls } from '../src/lib/server/redis-options.ts';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, type Db } from '../src/lib/server/db.ts';
@@ -72,12 +72,12 @@ export async function startWorkers(
   const keep: PaymentKeeper = (orderId, attempt, payment) => rememberIntent(db, orderId, attempt, payment);
   const provider = options.provider?.(keep) ?? paymentProviderFor(config, keep);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   // the reconciler asks which of thousands of jobs are there in pipelines of its own (ensureJobs);
   // its commands wait for the connection at start rather than fail, unlike the positions'
-  const jobsRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, tls: redisTls(config) });
+  const jobsRedis = createRedis(config, { maxRetriesPerRequest: 1 });
   jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });

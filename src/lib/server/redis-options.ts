@@ -1,28 +1,127 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createClient, createSentinel } from 'redis';
 
-/** What every Redis connection of the product needs to know beyond the URL: TLS for `rediss://`. */
+/**
+ * The one place every Redis connection of the product is made (queues, workers, hubs, rate limits,
+ * positions, presence): one Redis at REDIS_URL, or the master the sentinels of REDIS_SENTINELS name.
+ * tests/lint-conventions.test.ts keeps `new Redis(…)` and `createClient(…)` out of the rest of the product.
+ */
 export interface RedisSettings {
   REDIS_URL: string;
   /** false: accept a managed Redis's self-signed certificate (Heroku Data for Redis and the like). */
   REDIS_TLS_VERIFY: boolean;
   /** A CA certificate (PEM file) to trust for the Redis server, instead of the system's. */
   REDIS_TLS_CA_FILE?: string;
+  /** host:port of each sentinel, comma separated: the master is asked of them, REDIS_URL's host is not used. */
+  REDIS_SENTINELS?: string;
+  /** The master's name in the sentinels' configuration. */
+  REDIS_SENTINEL_NAME?: string;
+  REDIS_SENTINEL_PASSWORD?: string;
 }
+
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
+/** `a:26379,b:26379,[::1]:26379` → addresses; an entry that is no host:port is left out (config refuses an empty list). */
+export function parseSentinels(list: string): SentinelAddress[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s))
+    .filter((m): m is RegExpExecArray => !!m && Number(m[2]) > 0 && Number(m[2]) < 65536)
+    .map((m) => ({ host: m[1], port: Number(m[2]) }));
+}
+
+/** Whether the connections go through Sentinel. */
+export const viaSentinel = (s: RedisSettings): boolean => !!s.REDIS_SENTINELS && parseSentinels(s.REDIS_SENTINELS).length > 0;
 
 /** TLS options for a `rediss://` URL, or undefined for plain `redis://`. */
 export function redisTls(s: RedisSettings): TlsOptions | undefined {
   if (!s.REDIS_URL.toLowerCase().startsWith('rediss://')) return undefined;
   const tls: TlsOptions = { rejectUnauthorized: s.REDIS_TLS_VERIFY };
   if (s.REDIS_TLS_CA_FILE) tls.ca = readFileSync(s.REDIS_TLS_CA_FILE, 'utf8');
-  // the host name the certificate is checked against (ioredis does not set it from the URL)
-  tls.servername = new URL(s.REDIS_URL).hostname;
+  // the host name the certificate is checked against (ioredis does not set it from the URL); behind
+  // Sentinel each node is checked against its own address, as the sentinels give it
+  if (!viaSentinel(s)) tls.servername = new URL(s.REDIS_URL).hostname;
   return tls;
 }
 
+/** A node that became a replica answers writes with READONLY: reconnect (to the master the sentinels name now) and resend. */
+const reconnectOnReadonly = (err: Error) => (err.message.startsWith('READONLY') ? 2 : false);
+
+/**
+ * ioredis options for the settings, with `extra` on top (retries, offline queue, lazy connect):
+ * what BullMQ is given as its connection, and what createRedis connects with.
+ */
+export function redisOptions(s: RedisSettings, extra: RedisOptions = {}): RedisOptions {
+  const u = new URL(s.REDIS_URL);
+  const node: RedisOptions = {
+    tls: redisTls(s),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
+  };
+  if (!viaSentinel(s)) return { ...node, host: u.hostname, port: Number(u.port || 6379), ...extra };
+  const tls = node.tls;
+  return {
+    ...node,
+    sentinels: parseSentinels(s.REDIS_SENTINELS!),
+    name: s.REDIS_SENTINEL_NAME ?? 'ocpizza',
+    role: 'master',
+    sentinelPassword: s.REDIS_SENTINEL_PASSWORD,
+    enableTLSForSentinelMode: !!tls,
+    sentinelTLS: tls,
+    // the sentinels announce a failover (+switch-master): connections move at once, not at their next error
+    failoverDetector: true,
+    // no sentinel answers: ask again every second, for ever (as a lone Redis is retried)
+    sentinelRetryStrategy: (times: number) => Math.min(times * 100, 1000),
+    reconnectOnError: reconnectOnReadonly,
+    ...extra,
+  };
+}
+
+/** An ioredis connection to the Redis of the settings (the master, through Sentinel). */
+export function createRedis(s: RedisSettings, extra: RedisOptions = {}): Redis {
+  return new Redis(redisOptions(s, extra));
+}
+
 /** node-redis's socket options for the same settings. */
-export function nodeRedisSocket(s: RedisSettings): { tls: true; rejectUnauthorized: boolean; ca?: string; servername: string } | undefined {
+export function nodeRedisSocket(s: RedisSettings): { tls: true; rejectUnauthorized: boolean; ca?: string; servername?: string } | undefined {
   const tls = redisTls(s);
   if (!tls) return undefined;
-  return { tls: true, rejectUnauthorized: s.REDIS_TLS_VERIFY, ca: tls.ca as string | undefined, servername: tls.servername! };
+  return { tls: true, rejectUnauthorized: s.REDIS_TLS_VERIFY, ca: tls.ca as string | undefined, servername: tls.servername };
+}
+
+/**
+ * The node-redis client the hubs' Socket.io streams adapter shares rooms through: a client of
+ * REDIS_URL, or a Sentinel client that follows the master. Both have what the adapter uses
+ * (duplicate, connect, xRead/xAdd, publish and subscribe).
+ */
+export function createStreamsClient(s: RedisSettings) {
+  if (!viaSentinel(s)) return createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) });
+  const u = new URL(s.REDIS_URL);
+  const socket = nodeRedisSocket(s);
+  return createSentinel({
+    name: s.REDIS_SENTINEL_NAME ?? 'ocpizza',
+    sentinelRootNodes: parseSentinels(s.REDIS_SENTINELS!),
+    nodeClientOptions: {
+      username: u.username ? decodeURIComponent(u.username) : undefined,
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      database: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
+      socket,
+    },
+    sentinelClientOptions: { password: s.REDIS_SENTINEL_PASSWORD, socket },
+  }) as unknown as ReturnType<typeof createClient>;
+}
+
+/** Where a connection is: the address of the node it talks to now (the master), and how it found it. */
+export function redisEndpoint(redis: Redis, s: RedisSettings): { master: string | null; sentinel: boolean } {
+  const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  const master = redis.status === 'ready' && stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort}` : null;
+  return { master, sentinel: viaSentinel(s) };
 }
