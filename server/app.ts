@@ -7,7 +7,7 @@ import compression from 'compression';
 import helmet from 'helmet';
 import express from 'express';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../src/lib/server/redis-options.ts';
+import { createRedis, watchRedis, type RedisStatus } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -95,26 +95,28 @@ async function connectStores(config: Config, log: Logger) {
 }
 
 /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
-function readinessOf(db: Db, redis: Redis, accepting: () => boolean) {
+function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean) {
   return async () => {
     const checks = { postgres: false, redis: false, schema: false, accepting: accepting() };
     let pending: string[] = [];
+    let where: RedisStatus | null = null;
     await Promise.all([
       withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
       withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
+      redisStatus().then((s) => (where = s), () => {}),
       withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
     // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
     // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
     const ready = checks.postgres && checks.schema && checks.accepting;
-    return { ready, checks, pending };
+    return { ready, checks, pending, redis: where as RedisStatus | null };
   };
 }
 
 /** Queue, backup and maintenance state for the operations page. */
-function systemInfoOf(db: Db, queues: Queues) {
-  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers'>> => {
-    const [queueStates, backup, maintenance, printers] = await Promise.all([
+function systemInfoOf(db: Db, queues: Queues, redisStatus: () => Promise<RedisStatus>) {
+  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'redis'>> => {
+    const [queueStates, backup, maintenance, printers, redis] = await Promise.all([
       Promise.all(
         queues.all.map(async (q) => {
           const c = await withTimeout(q.getJobCounts('waiting', 'active', 'delayed', 'failed'), 1000);
@@ -124,10 +126,12 @@ function systemInfoOf(db: Db, queues: Queues) {
       lastBackup(db),
       lastMaintenanceRun(db),
       failingPrinters(db).catch(() => []),
+      redisStatus().catch(() => null),
     ]);
     const last = backup.last;
     return {
       printers,
+      redis,
       queues: queueStates,
       backup: last
         ? {
@@ -194,10 +198,12 @@ function useProbes(app: express.Express, opts: { config: Config; metrics: Metric
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const { ready, checks, pending } = await opts.readiness();
+    const { ready, checks, pending, redis } = await opts.readiness();
     res.status(ready ? 200 : 503).json({
       status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
       checks,
+      // where Redis is: the master's address (null: not reached), through Sentinel or not, its replicas
+      redis,
       ...(pending.length ? { pendingMigrations: pending } : {}),
     });
   });
@@ -259,8 +265,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? pino({ level: config.LOG_LEVEL });
   const { db, redis, queueRedis, queues } = await connectStores(config, log);
   let stopping = false;
-  const readiness = readinessOf(db, redis, () => !stopping);
-  const metrics = createMetrics({ db, queues: () => queues.all, readiness });
+  const redisStatus = watchRedis(redis, config);
+  const readiness = readinessOf(db, redis, redisStatus, () => !stopping);
+  const metrics = createMetrics({ db, queues: () => queues.all, readiness, redis: redisStatus });
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
 
@@ -269,7 +276,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const hub = await createHub(http, {
     db, config, redis, positions,
     log: log.child({ module: 'hub' }),
-    systemInfo: systemInfoOf(db, queues),
+    systemInfo: systemInfoOf(db, queues, redisStatus),
     onRelayed: (e, lagMs) => {
       metrics.relayed(e, lagMs);
       opts.onRelayed?.(e, lagMs);

@@ -9,6 +9,7 @@ import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
 import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { HubServer } from './hub-types.ts';
+import type { RedisStatus } from '../src/lib/server/redis-options.ts';
 import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -29,6 +30,8 @@ interface StoreDeps {
   queues: () => Queue[];
   /** What /readyz checks, each true or false. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** Where Redis is and what its master says (src/lib/server/redis-options.ts, watchRedis). */
+  redis?: () => Promise<RedisStatus>;
 }
 
 export function createMetrics(deps: StoreDeps) {
@@ -57,6 +60,7 @@ export function createMetrics(deps: StoreDeps) {
   storeGauges(registry, deps);
   healthGauges(registry, deps);
   smsGauges(registry, deps);
+  redisGauges(registry, deps);
 
   return {
     registry,
@@ -223,6 +227,37 @@ function healthGauges(registry: Registry, deps: StoreDeps) {
     registers: [registry],
     async collect() {
       this.set((await deps.readiness()).ready ? 1 : 0);
+    },
+  });
+}
+
+/** Redis behind Sentinel: replicas the master has, and the failovers this server saw (one read per scrape). */
+function redisGauges(registry: Registry, deps: StoreDeps) {
+  if (!deps.redis) return;
+  const read = deps.redis;
+  let latest: Promise<RedisStatus> | null = null;
+  // both series are filled by one read of the scrape
+  const once = () => (latest ??= read().finally(() => setTimeout(() => (latest = null), 0)));
+  new Gauge({
+    name: 'ocpizza_redis_replicas',
+    help: "Replicas connected to the Redis master, as it says (sentinel=\"true\": the master the sentinels name); absent while Redis is not reached",
+    labelNames: ['sentinel'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await once();
+      this.reset();
+      if (s.master && s.replicas !== null) this.set({ sentinel: String(s.sentinel) }, s.replicas);
+    },
+  });
+  let counted = 0;
+  new Counter({
+    name: 'ocpizza_redis_failovers_total',
+    help: 'Redis master changes this server saw since it started (a failover: the sentinels promoted a replica)',
+    registers: [registry],
+    async collect() {
+      const { failovers } = await once();
+      if (failovers > counted) this.inc(failovers - counted);
+      counted = failovers;
     },
   });
 }

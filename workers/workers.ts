@@ -98,10 +98,21 @@ export async function startWorkers(
   // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
   const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
   let timer: NodeJS.Timeout | undefined;
+  let closing = false;
   if (options.reconcile !== false) {
     await reconciler.run();
     timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
     timer.unref();
+    // Redis back after losing the connection (a restart, a failover to a replica that missed the
+    // last writes): what it lost is queued again at once, not at the next minute's run
+    let lost = false;
+    jobsRedis.on('close', () => (lost = true));
+    jobsRedis.on('ready', () => {
+      if (!lost || closing) return;
+      lost = false;
+      reconcileLog.info('Redis reached again: reconciling now');
+      void reconciler.run();
+    });
   }
   const sweeps = startSweeps({ config, db, positions, queues, journal, log });
   return {
@@ -113,6 +124,7 @@ export async function startWorkers(
     /** The fiscal journal's writer (its catch-up and sweep, for tests and scripts). */
     journal,
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      closing = true;
       clearInterval(timer);
       sweeps.stop();
       // a run waiting for Redis must not hold the stop past its timeout

@@ -41,6 +41,7 @@ export async function startRedisSentinel(opts: { dir: string; basePort: number; 
   const nodes = new Map<number, ChildProcess>();
   const sentinelPorts = [10, 11, 12].map((d) => opts.basePort + d);
   const sentinelProcs: ChildProcess[] = [];
+  const sentinelConfs: string[] = [];
   const clients: Redis[] = [];
   const client = (port: number) => {
     const c = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 500 });
@@ -102,6 +103,7 @@ export async function startRedisSentinel(opts: { dir: string; basePort: number; 
       `sentinel parallel-syncs ${name} 1`,
       '',
     ].join('\n'));
+    sentinelConfs.push(conf);
     sentinelProcs.push(run('redis-sentinel', [conf]));
   }
   // ready when every sentinel knows the replica and the two other sentinels (they find each other through the master)
@@ -138,6 +140,14 @@ export async function startRedisSentinel(opts: { dir: string; basePort: number; 
     },
     killSentinel(i: number) {
       sentinelProcs[i].kill('SIGKILL');
+    },
+    async restartNode(address: string) {
+      const master = await masterFrom();
+      startNode(Number(address.split(':').pop()), Number(master.split(':').pop()));
+      await waitFor('the restarted node answering', () => ask(Number(address.split(':').pop()), (c) => c.ping()));
+    },
+    restartSentinel(i: number) {
+      sentinelProcs[i] = run('redis-sentinel', [sentinelConfs[i]]);
     },
     promoted: (address, timeoutMs = 30_000) =>
       waitFor('a new master', async () => {

@@ -187,6 +187,8 @@ export interface SystemStatus {
   printers: { pizzeriaId: number; name: string; error: string | null; since: string }[];
   relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
   hub: { pid: number; startedAt: string };
+  /** Where this server's Redis is: the master's address (null: not reached), named by the sentinels or not, its replicas. */
+  redis: { master: string | null; sentinel: boolean; replicas: number | null; failovers: number } | null;
 }
 
 /** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */

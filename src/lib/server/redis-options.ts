@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
-import { createClient, createSentinel } from 'redis';
+import { createClient } from 'redis';
 
 /**
  * The one place every Redis connection of the product is made (queues, workers, hubs, rate limits,
@@ -76,8 +76,11 @@ export function redisOptions(s: RedisSettings, extra: RedisOptions = {}): RedisO
     sentinelPassword: s.REDIS_SENTINEL_PASSWORD,
     enableTLSForSentinelMode: !!tls,
     sentinelTLS: tls,
-    // the sentinels announce a failover (+switch-master): connections move at once, not at their next error
+    // the sentinels announce a failover (+switch-master): connections move at once, not at their next
+    // error (a master whose machine vanished may never answer with one); a sentinel that died is
+    // listened to again at the next reconnection, not retried (each retry would log an error)
     failoverDetector: true,
+    sentinelReconnectStrategy: () => null,
     // no sentinel answers: ask again every second, for ever (as a lone Redis is retried)
     sentinelRetryStrategy: (times: number) => Math.min(times * 100, 1000),
     reconnectOnError: reconnectOnReadonly,
@@ -98,30 +101,60 @@ export function nodeRedisSocket(s: RedisSettings): { tls: true; rejectUnauthoriz
 }
 
 /**
- * The node-redis client the hubs' Socket.io streams adapter shares rooms through: a client of
- * REDIS_URL, or a Sentinel client that follows the master. Both have what the adapter uses
- * (duplicate, connect, xRead/xAdd, publish and subscribe).
+ * The client the hubs' Socket.io streams adapter shares rooms through: node-redis on REDIS_URL;
+ * behind Sentinel, ioredis, which follows the master as the other connections do (the adapter
+ * speaks both; node-redis's Sentinel client lacks the disconnect() it calls when it stops).
  */
-export function createStreamsClient(s: RedisSettings) {
+export function createStreamsClient(s: RedisSettings): StreamsClient {
   if (!viaSentinel(s)) return createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) });
-  const u = new URL(s.REDIS_URL);
-  const socket = nodeRedisSocket(s);
-  return createSentinel({
-    name: s.REDIS_SENTINEL_NAME ?? 'ocpizza',
-    sentinelRootNodes: parseSentinels(s.REDIS_SENTINELS!),
-    nodeClientOptions: {
-      username: u.username ? decodeURIComponent(u.username) : undefined,
-      password: u.password ? decodeURIComponent(u.password) : undefined,
-      database: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
-      socket,
-    },
-    sentinelClientOptions: { password: s.REDIS_SENTINEL_PASSWORD, socket },
-  }) as unknown as ReturnType<typeof createClient>;
+  // lazy: the hub connects it, and the adapter connects the copies it makes of it (one per stream, one to subscribe)
+  return createRedis(s, { lazyConnect: true });
+}
+export type StreamsClient = ReturnType<typeof createClient> | Redis;
+
+/** Closes the streams client, whichever it is, without waiting on a Redis that does not answer. */
+export async function closeStreamsClient(c: StreamsClient): Promise<void> {
+  if (c instanceof Redis) {
+    if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+    else c.disconnect();
+    return;
+  }
+  if (c.isReady) await c.close().catch(() => c.destroy());
+  else if (c.isOpen) c.destroy();
 }
 
-/** Where a connection is: the address of the node it talks to now (the master), and how it found it. */
-export function redisEndpoint(redis: Redis, s: RedisSettings): { master: string | null; sentinel: boolean } {
-  const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
-  const master = redis.status === 'ready' && stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort}` : null;
-  return { master, sentinel: viaSentinel(s) };
+/** What the operators are told of Redis (/readyz, the system page, the metrics). */
+export interface RedisStatus {
+  /** The node this server's connection answers from (host:port), null while Redis is not reached. */
+  master: string | null;
+  /** Whether the sentinels named it (REDIS_SENTINELS) rather than REDIS_URL. */
+  sentinel: boolean;
+  /** Replicas connected to the master now, as the master says (null: not known). */
+  replicas: number | null;
+  /** Master changes this server saw since it started (a failover moves every server's connections). */
+  failovers: number;
+}
+
+/**
+ * Reads where `redis` is connected and what its master says of its replicas (ROLE), and counts
+ * the master changes it sees between two reads: a failover shows as a new address.
+ */
+export function watchRedis(redis: Redis, s: RedisSettings) {
+  let last: string | null = null;
+  let failovers = 0;
+  return async function status(timeoutMs = 1000): Promise<RedisStatus> {
+    let timer: NodeJS.Timeout | undefined;
+    const role = await Promise.race([
+      redis.call('ROLE') as Promise<[string, number, [string, string, string][]?]>,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs))),
+    ])
+      .catch(() => null)
+      .finally(() => clearTimeout(timer));
+    const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    const master = role && stream?.remoteAddress ? `${stream.remoteAddress.replace(/^::ffff:/, '')}:${stream.remotePort}` : null;
+    if (master && last && master !== last) failovers++;
+    if (master) last = master;
+    const replicas = role?.[0] === 'master' && Array.isArray(role[2]) ? role[2].length : null;
+    return { master, sentinel: viaSentinel(s), replicas, failovers };
+  };
 }
