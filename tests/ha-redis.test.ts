@@ -1,6 +1,6 @@
 // Redis behind Sentinel loses its master in the middle of an evening (kill -9), and the product
 // carries on by itself: the sentinels promote the replica within seconds, every connection (the
-// queues, the workers, the hub's streams, the rate limits) follows it, and what the promoted
+// queues, the workers, the hubs' streams, the rate limits) follows it, and what the promoted
 // replica had not received yet (replication is asynchronous) is queued again from Postgres by the
 // workers as soon as Redis answers. No payment, timer or message is lost or doubled. Real Redis
 // servers and sentinels (Debian's redis-server and redis-sentinel), Postgres on a database of the
@@ -46,6 +46,8 @@ beforeAll(async () => {
       PREP_TARGET_SECONDS: '20',
       DISPATCH_RETRY_MS: '300',
     },
+    // two hubs: what crosses between them (the system page's screens, positions) goes through Redis streams
+    hubs: 2,
     workers: true,
   });
 }, 90_000);
@@ -97,6 +99,9 @@ describe('Redis behind Sentinel loses its master mid-evening', () => {
     expect(await subscribe(screen, { scope: 'kitchen' })).toMatchObject({ data: {} });
     const seen: OrderUpdated[] = [];
     screen.on('order:updated', (e) => seen.push(e));
+    // the other hub sees this screen through the streams (as the system page lists every hub's screens)
+    const seenAcross = async () => (await stack.hubs[1].app.hub.io.fetchSockets()).some((s) => s.id === screen.id);
+    await waitUntil(seenAcross, LIVE, 'the other hub seeing the kitchen screen');
     const before = await readyz();
     const first = await ha.master();
     expect(before.redis).toMatchObject({ master: first, sentinel: true, replicas: 1 });
@@ -118,6 +123,8 @@ describe('Redis behind Sentinel loses its master mid-evening', () => {
     const jobsAgainAt = Date.now();
     await waitUntil(async () => (await readyz()).redis?.master === promoted.address, LIVE, '/readyz naming the new master');
     const readyzAt = Date.now();
+    await waitUntil(seenAcross, LIVE, 'the other hub seeing the kitchen screen again');
+    const hubsAt = Date.now();
     fake.authorise(duringIntent!);
     expect(await deliver(fake.event('payment_intent.amount_capturable_updated', duringIntent!))).toBe(200);
     await waitUntil(async () => (await track(during.token)).status === 'received', LIVE, 'the order placed during the failover paid');
@@ -145,7 +152,8 @@ describe('Redis behind Sentinel loses its master mid-evening', () => {
     expect(metrics).toMatch(/^ocpizza_redis_replicas\{sentinel="true"\} 0$/m);
     console.log(
       `[ha-redis] master ${address} killed: sentinels promoted ${promoted.address} after ${promoted.at - killedAt} ms; ` +
-        `jobs flowing again (an order's PaymentIntent created) after ${jobsAgainAt - killedAt} ms; /readyz on the new master after ${readyzAt - killedAt} ms`,
+        `jobs flowing again (an order's PaymentIntent created) after ${jobsAgainAt - killedAt} ms; /readyz on the new master after ${readyzAt - killedAt} ms; ` +
+        `hubs sharing screens again after ${hubsAt - killedAt} ms`,
     );
   }, 90_000);
 

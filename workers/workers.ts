@@ -68,6 +68,7 @@ export async function startWorkers(
   const connection = connectionFor(config);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
+  warnOnceAMinute(queues, log);
   // Stripe when its keys are set; the demo payment page otherwise (same events, no network)
   const keep: PaymentKeeper = (orderId, attempt, payment) => rememberIntent(db, orderId, attempt, payment);
   const provider = options.provider?.(keep) ?? paymentProviderFor(config, keep);
@@ -149,6 +150,18 @@ export async function startWorkers(
       await Promise.all([db.end(), bookkeeping.end()]);
     },
   };
+}
+
+/** Redis away (down, or failing over to a replica): one line a minute, not one per connection attempt. */
+function warnOnceAMinute(queues: Queues, log: Logger) {
+  let last = 0;
+  for (const q of queues.all) {
+    q.on('error', (err) => {
+      if (Date.now() - last < 60_000) return;
+      last = Date.now();
+      log.warn({ err: err.message }, 'queues unreachable (Redis)');
+    });
+  }
 }
 
 /** What telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts). */

@@ -25,7 +25,7 @@ const schema = z
     REDIS_SENTINELS: z
       .string()
       .optional()
-      .refine((v) => v === undefined || parseSentinels(v).length > 0, 'host:port of each sentinel, comma separated (e.g. 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379)'),
+      .refine((v) => v === undefined || (parseSentinels(v).length > 0 && parseSentinels(v).length === v.split(',').filter((e) => e.trim()).length), 'host:port of each sentinel, comma separated (e.g. 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379)'),
     /** The master's name in the sentinels' configuration (sentinel monitor <name> …). */
     REDIS_SENTINEL_NAME: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('ocpizza'),
     /** The sentinels' own password (requirepass in sentinel.conf), when they have one; the nodes' is REDIS_URL's. */

@@ -26,7 +26,7 @@ export interface SentinelAddress {
   port: number;
 }
 
-/** `a:26379,b:26379,[::1]:26379` → addresses; an entry that is no host:port is left out (config refuses an empty list). */
+/** `a:26379,b:26379,[::1]:26379` → addresses; an entry that is no host:port is left out (config refuses a list with one). */
 export function parseSentinels(list: string): SentinelAddress[] {
   return list
     .split(',')
