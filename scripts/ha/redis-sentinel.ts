@@ -25,6 +25,10 @@ export interface RedisSentinelCluster {
   killSentinel(i: number): void;
   /** Waits until the sentinels name another master than `address`, and says when they did and who. */
   promoted(address: string, timeoutMs?: number): Promise<{ at: number; address: string }>;
+  /** Starts again a Redis node killed earlier (host:port), as a replica of the master named now: how a dead master comes back. */
+  restartNode(address: string): Promise<void>;
+  /** Starts again a sentinel killed earlier, from its configuration (which it rewrote as it learnt). */
+  restartSentinel(i: number): void;
   /** Replicas the master has now (connected, in sync or not), as the master says. */
   replicas(): Promise<number>;
   /** Stops everything it started and removes its directory. */
