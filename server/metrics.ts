@@ -249,6 +249,19 @@ function redisGauges(registry: Registry, deps: StoreDeps) {
       if (s.master && s.replicas !== null) this.set({ sentinel: String(s.sentinel) }, s.replicas);
     },
   });
+  new Gauge({
+    name: 'ocpizza_redis_sentinels',
+    help: 'Behind Sentinel: sentinels answering (answering), and 1 while they can agree a failover, else 0 (quorum)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await once();
+      this.reset();
+      if (!s.sentinels) return;
+      this.set({ state: 'answering' }, s.sentinels.answering);
+      this.set({ state: 'quorum' }, s.sentinels.quorum ? 1 : 0);
+    },
+  });
   let counted = 0;
   new Counter({
     name: 'ocpizza_redis_failovers_total',

@@ -188,7 +188,7 @@ export interface SystemStatus {
   relay: { listening: boolean; lastEventId: number; lastLagMs: number | null; p99LagMs: number | null };
   hub: { pid: number; startedAt: string };
   /** Where this server's Redis is: the master's address (null: not reached), named by the sentinels or not, its replicas. */
-  redis: { master: string | null; sentinel: boolean; replicas: number | null; failovers: number } | null;
+  redis: { master: string | null; sentinel: boolean; replicas: number | null; failovers: number; sentinels?: { answering: number; of: number; quorum: boolean } } | null;
 }
 
 /** What an order's tracking page hears of the shop's plan: when it should be ready and reach its customer. */

@@ -133,28 +133,63 @@ export interface RedisStatus {
   replicas: number | null;
   /** Master changes this server saw since it started (a failover moves every server's connections). */
   failovers: number;
+  /**
+   * Behind Sentinel: how many sentinels answer, of how many, and whether they can still agree a
+   * failover (SENTINEL CKQUORUM): without it, the master's death is Redis down until one comes back.
+   */
+  sentinels?: { answering: number; of: number; quorum: boolean };
+}
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)))]).finally(() => clearTimeout(timer));
+};
+
+/** Asks each sentinel whether a failover could be agreed now (a connection of its own each time, closed after). */
+async function sentinelQuorum(s: RedisSettings, timeoutMs: number): Promise<NonNullable<RedisStatus['sentinels']>> {
+  const tls = redisTls(s);
+  const name = s.REDIS_SENTINEL_NAME ?? 'ocpizza';
+  const answers = await Promise.all(
+    parseSentinels(s.REDIS_SENTINELS!).map(async ({ host, port }) => {
+      const c = new Redis({ host, port, password: s.REDIS_SENTINEL_PASSWORD, tls, lazyConnect: true, connectTimeout: timeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+      c.on('error', () => {});
+      try {
+        await within(c.connect(), timeoutMs);
+        // "OK 3 usable Sentinels…", or an error "NOQUORUM 1 usable Sentinels…" (it answers, and cannot agree)
+        return await within(c.call('SENTINEL', 'CKQUORUM', name) as Promise<string>, timeoutMs).then(
+          (ok) => ({ answered: true, quorum: String(ok).startsWith('OK') }),
+          (err: Error) => ({ answered: /NOQUORUM/.test(err.message), quorum: false }),
+        );
+      } catch {
+        return { answered: false, quorum: false };
+      } finally {
+        c.disconnect();
+      }
+    }),
+  );
+  return { answering: answers.filter((a) => a.answered).length, of: answers.length, quorum: answers.some((a) => a.quorum) };
 }
 
 /**
  * Reads where `redis` is connected and what its master says of its replicas (ROLE), and counts
- * the master changes it sees between two reads: a failover shows as a new address.
+ * the master changes it sees between two reads: a failover shows as a new address. Behind
+ * Sentinel it also asks the sentinels whether they could agree a failover, at most every 5 s.
  */
 export function watchRedis(redis: Redis, s: RedisSettings) {
   let last: string | null = null;
   let failovers = 0;
+  let quorum: { at: number; value: Promise<NonNullable<RedisStatus['sentinels']>> } | null = null;
   return async function status(timeoutMs = 1000): Promise<RedisStatus> {
-    let timer: NodeJS.Timeout | undefined;
-    const role = await Promise.race([
-      redis.call('ROLE') as Promise<[string, number, [string, string, string][]?]>,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs))),
-    ])
-      .catch(() => null)
-      .finally(() => clearTimeout(timer));
+    if (viaSentinel(s) && (!quorum || Date.now() - quorum.at > 5000)) quorum = { at: Date.now(), value: sentinelQuorum(s, timeoutMs) };
+    const [role, sentinels] = await Promise.all([
+      within(redis.call('ROLE') as Promise<[string, number, [string, string, string][]?]>, timeoutMs).catch(() => null),
+      quorum?.value,
+    ]);
     const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
     const master = role && stream?.remoteAddress ? `${stream.remoteAddress.replace(/^::ffff:/, '')}:${stream.remotePort}` : null;
     if (master && last && master !== last) failovers++;
     if (master) last = master;
     const replicas = role?.[0] === 'master' && Array.isArray(role[2]) ? role[2].length : null;
-    return { master, sentinel: viaSentinel(s), replicas, failovers };
+    return { master, sentinel: viaSentinel(s), replicas, failovers, ...(sentinels ? { sentinels } : {}) };
   };
 }
