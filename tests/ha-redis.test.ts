@@ -5,7 +5,7 @@
 // workers as soon as Redis answers. No payment, timer or message is lost or doubled. Real Redis
 // servers and sentinels (Debian's redis-server and redis-sentinel), Postgres on a database of the
 // file's own (its workers follow every event of it), the local Stripe server and an SMTP server.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,42 +21,14 @@ const margherita = seededProduct('margherita');
 const LIVE = 20_000;
 // this file's ports (the machine's Redis on 6379 is left alone)
 const BASE_PORT = 16000;
+// Debian's redis-server and redis-sentinel (CI installs them: .ci/run)
+const engines = ['/usr/bin/redis-server', '/usr/bin/redis-sentinel'].every((p) => existsSync(p));
 
 let ha: RedisSentinelCluster;
 let side: Awaited<ReturnType<typeof createSideDatabase>>;
 let smtp: TestSmtp;
 let stack: Stack;
 const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  [ha, side, smtp] = await Promise.all([
-    startRedisSentinel({ dir: mkdtempSync(join(tmpdir(), 'ocpizza-sentinel-')), basePort: BASE_PORT }),
-    createSideDatabase('ha-redis', { seed: true }),
-    startTestSmtp(),
-  ]);
-  stack = await startStack({
-    env: {
-      ...stripe.env(),
-      DATABASE_URL: side.url,
-      REDIS_SENTINELS: ha.sentinels,
-      REDIS_SENTINEL_NAME: ha.name,
-      QUEUE_PREFIX: `${inject('queuePrefix')}_ha`,
-      SMTP_URL: smtp.url,
-      // an order in the oven is late 20 s after it started: its timer falls due during the test
-      PREP_TARGET_SECONDS: '20',
-      DISPATCH_RETRY_MS: '300',
-    },
-    // two hubs: what crosses between them (the system page's screens, positions) goes through Redis streams
-    hubs: 2,
-    workers: true,
-  });
-}, 90_000);
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await stack?.close();
-  await Promise.all([ha?.stop(), smtp?.close()]);
-  await side?.drop();
-}, 60_000);
 
 const track = async (token: string) => (await new Client(stack.base).get(`/api/track/${token}`)).body;
 const movements = async (orderId: string) =>
@@ -90,7 +62,37 @@ async function payOnline(o: { id: string; token: string }) {
   return intent;
 }
 
-describe('Redis behind Sentinel loses its master mid-evening', () => {
+describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', () => {
+  beforeAll(async () => {
+    [ha, side, smtp] = await Promise.all([
+      startRedisSentinel({ dir: mkdtempSync(join(tmpdir(), 'ocpizza-sentinel-')), basePort: BASE_PORT }),
+      createSideDatabase('ha-redis', { seed: true }),
+      startTestSmtp(),
+    ]);
+    stack = await startStack({
+      env: {
+        ...stripe.env(),
+        DATABASE_URL: side.url,
+        REDIS_SENTINELS: ha.sentinels,
+        REDIS_SENTINEL_NAME: ha.name,
+        QUEUE_PREFIX: `${inject('queuePrefix')}_ha`,
+        SMTP_URL: smtp.url,
+        // an order in the oven is late 20 s after it started: its timer falls due during the test
+        PREP_TARGET_SECONDS: '20',
+        DISPATCH_RETRY_MS: '300',
+      },
+      // two hubs: what crosses between them (the system page's screens, positions) goes through Redis streams
+      hubs: 2,
+      workers: true,
+    });
+  }, 90_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await stack?.close();
+    await Promise.all([ha?.stop(), smtp?.close()]);
+    await side?.drop();
+  }, 60_000);
+
   it('the replica is promoted and nothing is lost: captures exact, timers fire, each message sent once, screens live', async () => {
     const shop = await createShop(stack.pool, 'ha-redis');
     const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
