@@ -3,7 +3,7 @@ import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeF
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
 import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from './networks.ts';
-import { parseSentinels } from './redis-options.ts';
+import { parseSentinels } from './sentinels.ts';
 
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
+import { parseSentinels } from './sentinels.ts';
 
 /**
  * The one place every Redis connection of the product is made (queues, workers, hubs, rate limits,
@@ -19,22 +20,6 @@ export interface RedisSettings {
   /** The master's name in the sentinels' configuration. */
   REDIS_SENTINEL_NAME?: string;
   REDIS_SENTINEL_PASSWORD?: string;
-}
-
-export interface SentinelAddress {
-  host: string;
-  port: number;
-}
-
-/** `a:26379,b:26379,[::1]:26379` → addresses; an entry that is no host:port is left out (config refuses a list with one). */
-export function parseSentinels(list: string): SentinelAddress[] {
-  return list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s))
-    .filter((m): m is RegExpExecArray => !!m && Number(m[2]) > 0 && Number(m[2]) < 65536)
-    .map((m) => ({ host: m[1], port: Number(m[2]) }));
 }
 
 /** Whether the connections go through Sentinel. */
