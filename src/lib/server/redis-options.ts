@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
 import { parseSentinels } from './sentinels.ts';
 
@@ -36,6 +36,26 @@ export function redisTls(s: RedisSettings): TlsOptions | undefined {
   return tls;
 }
 
+/**
+ * ioredis's Sentinel connector, with its own connections to the sentinels (the failover detector's)
+ * quiet when a sentinel is down: their errors are expected and handled, and ioredis would print
+ * each as an "Unhandled error event" on the error output. Should ioredis's internals change, it is
+ * ioredis's connector unchanged.
+ */
+class QuietSentinelConnector extends SentinelConnector {
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]);
+    const self = this as unknown as { connectToSentinel?: (...args: unknown[]) => Redis };
+    const connect = self.connectToSentinel?.bind(this);
+    if (!connect) return;
+    self.connectToSentinel = (...args: unknown[]) => {
+      const client = connect(...args);
+      client.on('error', () => {});
+      return client;
+    };
+  }
+}
+
 /** A node that became a replica answers writes with READONLY: reconnect (to the master the sentinels name now) and resend. */
 const reconnectOnReadonly = (err: Error) => (err.message.startsWith('READONLY') ? 2 : false);
 
@@ -58,12 +78,13 @@ export function redisOptions(s: RedisSettings, extra: RedisOptions = {}): RedisO
     sentinels: parseSentinels(s.REDIS_SENTINELS!),
     name: s.REDIS_SENTINEL_NAME ?? 'ocpizza',
     role: 'master',
+    Connector: QuietSentinelConnector,
     sentinelPassword: s.REDIS_SENTINEL_PASSWORD,
     enableTLSForSentinelMode: !!tls,
     sentinelTLS: tls,
     // the sentinels announce a failover (+switch-master): connections move at once, not at their next
     // error (a master whose machine vanished may never answer with one); a sentinel that died is
-    // listened to again at the next reconnection, not retried (each retry would log an error)
+    // listened to again at the next reconnection
     failoverDetector: true,
     sentinelReconnectStrategy: () => null,
     // no sentinel answers: ask again every second, for ever (as a lone Redis is retried)
