@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, SentinelConnector, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
 import { parseSentinels } from './sentinels.ts';
 
@@ -187,15 +187,18 @@ export function watchRedis(redis: Redis, s: RedisSettings) {
   let quorum: { at: number; value: Promise<NonNullable<RedisStatus['sentinels']>> } | null = null;
   return async function status(timeoutMs = 1000): Promise<RedisStatus> {
     if (viaSentinel(s) && (!quorum || Date.now() - quorum.at > 5000)) quorum = { at: Date.now(), value: sentinelQuorum(s, timeoutMs) };
+    // a managed Redis may refuse ROLE (an error reply): it answered, only its replicas are not known
     const [role, sentinels] = await Promise.all([
-      within(redis.call('ROLE') as Promise<[string, number, [string, string, string][]?]>, timeoutMs).catch(() => null),
+      within(redis.call('ROLE') as Promise<[string, number, [string, string, string][]?]>, timeoutMs).catch((err: Error) =>
+        err instanceof ReplyError ? ('refused' as const) : null,
+      ),
       quorum?.value,
     ]);
     const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
     const master = role && stream?.remoteAddress ? `${stream.remoteAddress.replace(/^::ffff:/, '')}:${stream.remotePort}` : null;
     if (master && last && master !== last) failovers++;
     if (master) last = master;
-    const replicas = role?.[0] === 'master' && Array.isArray(role[2]) ? role[2].length : null;
+    const replicas = Array.isArray(role) && role[0] === 'master' && Array.isArray(role[2]) ? role[2].length : null;
     return { master, sentinel: viaSentinel(s), replicas, failovers, ...(sentinels ? { sentinels } : {}) };
   };
 }
