@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import compression from 'compression';
 import helmet from 'helmet';
 import express from 'express';
-import { Redis } from 'ioredis';
-import { redisTls } from '../src/lib/server/redis-options.ts';
+import type { Redis } from 'ioredis';
+import { createRedis, watchRedis, type RedisStatus } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -77,10 +77,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 async function connectStores(config: Config, log: Logger) {
   const db = createPool(config.DATABASE_URL, 20);
   setDb(db); // the SvelteKit pages in this process share the pool
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
+  const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
   await redis.connect().catch((err) => log.warn({ err }, 'redis not reachable yet'));
-  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true, tls: redisTls(config) });
+  const queueRedis = createRedis(config, { maxRetriesPerRequest: null, lazyConnect: true });
   queueRedis.on('error', () => {});
   const queues = createQueues(queueRedis, config.QUEUE_PREFIX);
   // Redis away: /readyz and /metrics say so; one line a minute in the logs is enough
@@ -109,26 +109,28 @@ function databaseRoleOf(db: Db, standbysExpected: number) {
 }
 
 /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
-function readinessOf(db: Db, redis: Redis, accepting: () => boolean) {
+function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean) {
   return async () => {
     const checks = { postgres: false, redis: false, schema: false, accepting: accepting() };
     let pending: string[] = [];
+    let where: RedisStatus | null = null;
     await Promise.all([
       withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
       withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
+      redisStatus().then((s) => (where = s), () => {}),
       withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
     // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
     // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
     const ready = checks.postgres && checks.schema && checks.accepting;
-    return { ready, checks, pending };
+    return { ready, checks, pending, redis: where as RedisStatus | null };
   };
 }
 
 /** Queue, backup and maintenance state for the operations page. */
-function systemInfoOf(db: Db, queues: Queues, databaseRole: () => Promise<DatabaseRole | null>) {
-  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database'>> => {
-    const [queueStates, backup, maintenance, printers, database] = await Promise.all([
+function systemInfoOf(db: Db, queues: Queues, databaseRole: () => Promise<DatabaseRole | null>, redisStatus: () => Promise<RedisStatus>) {
+  return async (): Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database' | 'redis'>> => {
+    const [queueStates, backup, maintenance, printers, database, redis] = await Promise.all([
       Promise.all(
         queues.all.map(async (q) => {
           const c = await withTimeout(q.getJobCounts('waiting', 'active', 'delayed', 'failed'), 1000);
@@ -139,11 +141,13 @@ function systemInfoOf(db: Db, queues: Queues, databaseRole: () => Promise<Databa
       lastMaintenanceRun(db),
       failingPrinters(db).catch(() => []),
       databaseRole(),
+      redisStatus().catch(() => null),
     ]);
     const last = backup.last;
     return {
       database,
       printers,
+      redis,
       queues: queueStates,
       backup: last
         ? {
@@ -213,12 +217,14 @@ function useProbes(
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const [{ ready, checks, pending }, database] = await Promise.all([opts.readiness(), opts.databaseRole()]);
+    const [{ ready, checks, pending, redis }, database] = await Promise.all([opts.readiness(), opts.databaseRole()]);
     // which Postgres node leads and whether its standby is in sync: said, not a reason to leave the
     // pool (a leader without its standby still takes orders; the alert calls the operator)
     res.status(ready ? 200 : 503).json({
       status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
       checks,
+      // where Redis is: the master's address (null: not reached), through Sentinel or not, its replicas
+      redis,
       ...(pending.length ? { pendingMigrations: pending } : {}),
       database: database && {
         leader: database.node,
@@ -288,9 +294,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? pino({ level: config.LOG_LEVEL });
   const { db, redis, queueRedis, queues } = await connectStores(config, log);
   let stopping = false;
-  const readiness = readinessOf(db, redis, () => !stopping);
+  const redisStatus = watchRedis(redis, config);
+  const readiness = readinessOf(db, redis, redisStatus, () => !stopping);
   const databaseRole = databaseRoleOf(db, config.DATABASE_SYNC_STANDBYS);
-  const metrics = createMetrics({ db, queues: () => queues.all, readiness, databaseRole });
+  const metrics = createMetrics({ db, queues: () => queues.all, readiness, databaseRole, redis: redisStatus });
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
 
@@ -299,7 +306,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const hub = await createHub(http, {
     db, config, redis, positions,
     log: log.child({ module: 'hub' }),
-    systemInfo: systemInfoOf(db, queues, databaseRole),
+    systemInfo: systemInfoOf(db, queues, databaseRole, redisStatus),
     onRelayed: (e, lagMs) => {
       metrics.relayed(e, lagMs);
       opts.onRelayed?.(e, lagMs);

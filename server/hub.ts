@@ -1,8 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
-import { nodeRedisSocket } from '../src/lib/server/redis-options.ts';
+import { closeStreamsClient, createStreamsClient } from '../src/lib/server/redis-options.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
@@ -126,8 +125,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([relay.close(), sessions.close(), stock.close()]);
-      if (streams?.isReady) await streams.close().catch(() => streams.destroy());
-      else if (streams?.isOpen) streams.destroy();
+      if (streams) await closeStreamsClient(streams);
     },
   };
 }
@@ -143,8 +141,8 @@ function createIo(httpServer: HttpServer, opts: HubOptions) {
     pingTimeout: 8_000,
     allowRequest: (req, callback) => guard.allowRequest(req, callback),
   });
-  // the Redis streams adapter (on node-redis): broadcasts to rooms and fetchSockets() reach every hub
-  const streams = opts.crossHub === false ? null : createClient({ url: config.REDIS_URL, socket: nodeRedisSocket(config) });
+  // the Redis streams adapter (node-redis, or ioredis behind Sentinel): broadcasts to rooms and fetchSockets() reach every hub
+  const streams = opts.crossHub === false ? null : createStreamsClient(config);
   if (streams) {
     let lastWarning = 0;
     streams.on('error', (err: Error) => {

@@ -10,6 +10,7 @@ import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { DatabaseRole } from '../src/lib/views.ts';
 import type { HubServer } from './hub-types.ts';
+import type { RedisStatus } from '../src/lib/server/redis-options.ts';
 import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -32,6 +33,8 @@ interface StoreDeps {
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
   /** The Postgres reached and its standbys (server/app.ts asks at most once a second). */
   databaseRole?: () => Promise<DatabaseRole | null>;
+  /** Where Redis is and what its master says (src/lib/server/redis-options.ts, watchRedis). */
+  redis?: () => Promise<RedisStatus>;
 }
 
 export function createMetrics(deps: StoreDeps) {
@@ -61,6 +64,7 @@ export function createMetrics(deps: StoreDeps) {
   healthGauges(registry, deps);
   smsGauges(registry, deps);
   databaseGauges(registry, deps);
+  redisGauges(registry, deps);
 
   return {
     registry,
@@ -288,6 +292,50 @@ function databaseGauges(registry: Registry, deps: StoreDeps) {
       const r = await role();
       this.reset();
       for (const s of r?.standbys ?? []) if (s.lagBytes !== null) this.set({ standby: s.name, sync: s.sync }, s.lagBytes);
+    },
+  });
+}
+
+/** Redis behind Sentinel: replicas the master has, and the failovers this server saw (one read per scrape). */
+function redisGauges(registry: Registry, deps: StoreDeps) {
+  if (!deps.redis) return;
+  const read = deps.redis;
+  let latest: Promise<RedisStatus> | null = null;
+  // both series are filled by one read of the scrape
+  const once = () => (latest ??= read().finally(() => setTimeout(() => (latest = null), 0)));
+  new Gauge({
+    name: 'ocpizza_redis_replicas',
+    help: "Replicas connected to the Redis master, as it says (sentinel=\"true\": the master the sentinels name); absent while Redis is not reached",
+    labelNames: ['sentinel'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await once();
+      this.reset();
+      if (s.master && s.replicas !== null) this.set({ sentinel: String(s.sentinel) }, s.replicas);
+    },
+  });
+  new Gauge({
+    name: 'ocpizza_redis_sentinels',
+    help: 'Behind Sentinel: sentinels answering (answering), and 1 while they can agree a failover, else 0 (quorum)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await once();
+      this.reset();
+      if (!s.sentinels) return;
+      this.set({ state: 'answering' }, s.sentinels.answering);
+      this.set({ state: 'quorum' }, s.sentinels.quorum ? 1 : 0);
+    },
+  });
+  let counted = 0;
+  new Counter({
+    name: 'ocpizza_redis_failovers_total',
+    help: 'Redis master changes this server saw since it started (a failover: the sentinels promoted a replica)',
+    registers: [registry],
+    async collect() {
+      const { failovers } = await once();
+      if (failovers > counted) this.inc(failovers - counted);
+      counted = failovers;
     },
   });
 }

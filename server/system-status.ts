@@ -3,7 +3,7 @@ import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { SystemStatus } from '../src/lib/views.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
-export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database'>>;
+export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database' | 'redis'>>;
 
 /** The relay's last 200 commit-to-emit lags, for the operations page. */
 export function createLagWindow() {
@@ -43,6 +43,7 @@ export function createSystemStatus(opts: {
       maintenance: null,
       printers: [],
       database: null,
+      redis: null,
     };
     // every hub's screens (through the adapter); this hub's alone when the others cannot answer
     const sockets = await io.fetchSockets().catch((err: Error) => {

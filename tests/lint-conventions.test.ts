@@ -105,3 +105,26 @@ describe("docs/architecture.md's row for a new order state", () => {
     for (const file of spelling) expect(named.some((p) => file === p || (p.endsWith('/') && file.startsWith(p))), file).toBe(true);
   });
 });
+
+describe('every Redis connection of the product, made in one place', () => {
+  // one Redis or the master behind Sentinel: a connection made elsewhere would miss REDIS_SENTINELS
+  // (and TLS), and stay on a dead master after a failover
+  const factory = 'src/lib/server/redis-options.ts';
+  const sources = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|js|svelte)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
+
+  it('no Redis client is made outside src/lib/server/redis-options.ts', () => {
+    const found = ['server', 'workers', 'src']
+      .flatMap(sources)
+      .filter((f) => relative(root, join(root, f)) !== factory)
+      .flatMap((f) =>
+        readFileSync(join(root, f), 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (/\bnew\s+(IO)?Redis\s*\(|\bcreate(Client|Sentinel|Cluster)\s*\(\s*\{[^}]*url|\bcreate(Sentinel|Cluster)\s*\(/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+      );
+    expect(found).toEqual([]);
+    expect(readFileSync(join(root, factory), 'utf8')).toMatch(/new Redis\(redisOptions/);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { redisTls } from '../src/lib/server/redis-options.ts';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../src/lib/server/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/config.ts';
 import { createPool, type Db } from '../src/lib/server/db.ts';
@@ -72,16 +72,17 @@ export async function startWorkers(
   const connection = connectionFor(config);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
+  warnOnceAMinute(queues, log);
   // Stripe when its keys are set; the demo payment page otherwise (same events, no network)
   const keep: PaymentKeeper = (orderId, attempt, payment) => rememberIntent(db, orderId, attempt, payment);
   const provider = options.provider?.(keep) ?? paymentProviderFor(config, keep);
   // where the drivers are (the hubs keep it in Redis): dispatch offers to the nearest
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, tls: redisTls(config) });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err }, 'positions connection error'));
   const positions = createPositionStore(redis, config.QUEUE_PREFIX);
   // the reconciler asks which of thousands of jobs are there in pipelines of its own (ensureJobs);
   // its commands wait for the connection at start rather than fail, unlike the positions'
-  const jobsRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, tls: redisTls(config) });
+  const jobsRedis = createRedis(config, { maxRetriesPerRequest: 1 });
   jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
@@ -100,7 +101,7 @@ export async function startWorkers(
   const reconcileNow = () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false });
   // the reactor, the reconciler and the sweeps: one workers process's at a time, the lease holder's
   // (reactor-lease.ts); every process runs the queues' jobs
-  const following = followingDuties({ config, db, queues, notify, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false });
+  const following = followingDuties({ config, db, queues, notify, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false, jobsRedis });
   const lease = await startLease({
     databaseUrl: config.DATABASE_URL,
     name: `${REACTOR_LEASE}:${config.QUEUE_PREFIX}`,
@@ -139,6 +140,18 @@ export async function startWorkers(
       await Promise.all([db.end(), bookkeeping.end()]);
     },
   };
+}
+
+/** Redis away (down, or failing over to a replica): one line a minute, not one per connection attempt. */
+function warnOnceAMinute(queues: Queues, log: Logger) {
+  let last = 0;
+  for (const q of queues.all) {
+    q.on('error', (err) => {
+      if (Date.now() - last < 60_000) return;
+      last = Date.now();
+      log.warn({ err: err.message }, 'queues unreachable (Redis)');
+    });
+  }
 }
 
 /** What telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts). */
@@ -230,11 +243,24 @@ function followingDuties(deps: {
   log: Logger;
   reconcileNow: () => Promise<unknown>;
   reconcile: boolean;
+  /** The reconciler's Redis connection: told when Redis is reached again. */
+  jobsRedis: Pick<Redis, 'on'>;
 }) {
   const { config, db, queues, notify, journal, positions, log, reconcileNow } = deps;
   const reconcileLog = log.child({ module: 'reconciler' });
   // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
   const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
+  // Redis back after losing the connection (a restart, a failover to a replica that missed the last
+  // writes): the process that follows queues again what it lost at once, not at the next minute's run
+  let lost = false;
+  deps.jobsRedis.on('close', () => (lost = true));
+  deps.jobsRedis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    if (!running || !deps.reconcile) return;
+    reconcileLog.info('Redis reached again: reconciling now');
+    void reconciler.run();
+  });
   let running: { reactor: Awaited<ReturnType<typeof startReactor>>; timer?: NodeJS.Timeout; sweeps: ReturnType<typeof startSweeps> } | null = null;
   let limitMs = config.SHUTDOWN_TIMEOUT_MS;
   return {

@@ -189,6 +189,8 @@ export interface SystemStatus {
   hub: { pid: number; startedAt: string };
   /** The Postgres this server writes to and its standbys (null when it could not be asked). */
   database: DatabaseRole | null;
+  /** Where this server's Redis is: the master's address (null: not reached), named by the sentinels or not, its replicas. */
+  redis: { master: string | null; sentinel: boolean; replicas: number | null; failovers: number; sentinels?: { answering: number; of: number; quorum: boolean } } | null;
 }
 
 /** The Postgres the product reaches (the leader, behind HAProxy in a cluster) and how its standbys follow. */

@@ -5,7 +5,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { demoWebhookSecret, installSecret, parseConfig } from './config.ts';
 import { libpqUrl } from './backup.ts';
-import { redisTls } from './redis-options.ts';
+import { redisOptions, redisTls } from './redis-options.ts';
+import { connectionFor } from './queues.ts';
 
 /** An Ed25519 key as an operator makes one (openssl genpkey -algorithm ed25519): production requires it. */
 const pem = (type: 'ed25519' | 'ed448' = 'ed25519') => generateKeyPairSync(type as 'ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -136,6 +137,28 @@ describe('environment', () => {
     expect(() => parseConfig({ REDIS_URL: 'http://redis.example.net' })).toThrow(/REDIS_URL/);
     expect(() => parseConfig({ REDIS_TLS_VERIFY: 'maybe' })).toThrow(/REDIS_TLS_VERIFY/);
     expect(() => parseConfig({ BACKUP_CRON: 'never' })).toThrow(/BACKUP_CRON/);
+  });
+
+  it('reads Redis behind Sentinel: the sentinels and the master name instead of REDIS_URL\'s host, for every connection and BullMQ', () => {
+    const c = parseConfig({ REDIS_URL: 'redis://:node-secret@ignored:6379/2', REDIS_SENTINELS: '10.0.0.11:26379, 10.0.0.12:26379,[fd00::13]:26380', REDIS_SENTINEL_PASSWORD: 's-secret' });
+    const o = redisOptions(c);
+    expect(o).toMatchObject({
+      sentinels: [{ host: '10.0.0.11', port: 26379 }, { host: '10.0.0.12', port: 26379 }, { host: 'fd00::13', port: 26380 }],
+      name: 'ocpizza', role: 'master', password: 'node-secret', db: 2, sentinelPassword: 's-secret', failoverDetector: true,
+    });
+    expect(o.host).toBeUndefined();
+    // the queues' connection is the same, with BullMQ's unlimited retries
+    expect(connectionFor(c)).toMatchObject({ name: 'ocpizza', sentinels: o.sentinels, maxRetriesPerRequest: null });
+    // rediss:// applies to the sentinels and the nodes, each checked against its own address
+    const tls = redisOptions(parseConfig({ REDIS_URL: 'rediss://ignored', REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'chain-1' }));
+    expect(tls).toMatchObject({ name: 'chain-1', enableTLSForSentinelMode: true, tls: { rejectUnauthorized: true }, sentinelTLS: { rejectUnauthorized: true } });
+    expect((tls.tls as { servername?: string }).servername).toBeUndefined();
+    // without sentinels: REDIS_URL's own host
+    expect(redisOptions(parseConfig({ REDIS_URL: 'redis://cache.internal:6390' }))).toMatchObject({ host: 'cache.internal', port: 6390 });
+    expect(redisOptions(parseConfig({ REDIS_URL: 'redis://cache.internal:6390' })).sentinels).toBeUndefined();
+    expect(() => parseConfig({ REDIS_SENTINELS: 'sentinel-without-port' })).toThrow(/REDIS_SENTINELS/);
+    expect(() => parseConfig({ REDIS_SENTINELS: '10.0.0.11:26379,10.0.0.12' })).toThrow(/REDIS_SENTINELS/);
+    expect(() => parseConfig({ REDIS_SENTINEL_NAME: 'two words' })).toThrow(/REDIS_SENTINEL_NAME/);
   });
 
   it('hands pg_dump a managed Postgres URL it understands (node-postgres\'s no-verify is libpq\'s require)', () => {

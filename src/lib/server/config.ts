@@ -3,6 +3,7 @@ import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeF
 import { z } from 'zod';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings } from '../domain/eta.ts';
 import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from './networks.ts';
+import { parseSentinels } from './sentinels.ts';
 
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production
@@ -22,6 +23,18 @@ const schema = z
     REDIS_TLS_VERIFY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** With rediss://: a CA certificate (PEM file) to trust for the Redis server. */
     REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+    /**
+     * Redis with Sentinel: the sentinels (host:port, comma-separated), asked for the current master
+     * instead of REDIS_URL's host. REDIS_URL's user, password, database and rediss:// still apply to the nodes.
+     */
+    REDIS_SENTINELS: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || (parseSentinels(v).length > 0 && parseSentinels(v).length === v.split(',').filter((e) => e.trim()).length), 'host:port of each sentinel, comma separated (e.g. 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379)'),
+    /** The master's name in the sentinels' configuration (sentinel monitor <name> …). */
+    REDIS_SENTINEL_NAME: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('ocpizza'),
+    /** The sentinels' own password (requirepass in sentinel.conf), when they have one; the nodes' is REDIS_URL's. */
+    REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
     /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { redisTls, type RedisSettings } from './redis-options.ts';
+import { redisOptions, type RedisSettings } from './redis-options.ts';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 
 // Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
@@ -234,18 +234,12 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/** BullMQ's connection: REDIS_URL's Redis, or the master the sentinels name (redis-options.ts). */
 export function connectionFor(redis: string | RedisSettings): ConnectionOptions {
   const settings = typeof redis === 'string' ? { REDIS_URL: redis, REDIS_TLS_VERIFY: true } : redis;
-  const u = new URL(settings.REDIS_URL);
-  return {
-    tls: redisTls(settings),
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username || undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
-    maxRetriesPerRequest: null,
-  };
+  // ioredis's own default retries (its type for them also allows null, which BullMQ's does not)
+  const { retryStrategy: _default, ...options } = redisOptions(settings, { maxRetriesPerRequest: null });
+  return options;
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string) {
