@@ -1,0 +1,128 @@
+// The whole system as production runs it, on one machine (the failover drill: scripts/drill.ts):
+// Postgres as a Patroni cluster behind HAProxy (pg-cluster.ts), Redis with a replica and three
+// sentinels (redis-sentinel.ts), two servers behind Nginx and two workers processes (fleet.ts), the
+// database migrated and seeded. Each machine can be killed and brought back.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { migrate } from '../../db/migrate-runner.ts';
+import { seed } from '../../db/seed-data.ts';
+import { startFleet, type Fleet } from './fleet.ts';
+import { startPgCluster, type PgCluster } from './pg-cluster.ts';
+import { startRedisSentinel, type RedisSentinelCluster } from './redis-sentinel.ts';
+
+export interface ClusterOptions {
+  /** Where the engines keep their data and logs. */
+  dir: string;
+  /** Ports from this one up: Postgres' (20), Redis' (10), then the fleet's. */
+  basePort?: number;
+  /** Settings of the servers and workers over the cluster's own (payments, mail, limits). */
+  env: Record<string, string>;
+  /** Told what the cluster does, a line at a time. */
+  log?: (line: string) => void;
+}
+
+export interface Cluster {
+  /** The site, through Nginx (https, a throwaway certificate). */
+  readonly base: string;
+  /** The database through HAProxy: the leader, whichever node it is. */
+  readonly databaseUrl: string;
+  describe(): string;
+  killPostgresLeader(): Promise<void>;
+  /** The killed node back, as a standby of the new leader. */
+  restorePostgres(): Promise<void>;
+  killRedisMaster(): Promise<void>;
+  restoreRedis(): Promise<void>;
+  /** Whether each server and workers process is running. */
+  alive(): { servers: boolean[]; workers: boolean[] };
+  killServer(i: number): Promise<void>;
+  restartServer(i: number): Promise<void>;
+  killWorkers(i: number): Promise<void>;
+  restartWorkers(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(o: ClusterOptions): Promise<Cluster> {
+  const log = o.log ?? (() => undefined);
+  const basePort = o.basePort ?? 18_000;
+  let postgres: PgCluster | null = null;
+  let redis: RedisSentinelCluster | null = null;
+  let fleet: Fleet | null = null;
+  const stop = async () => {
+    await fleet?.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
+  };
+  // Patroni and Postgres run as the postgres user when this runs as root: they must reach their folders
+  mkdirSync(o.dir, { recursive: true });
+  chmodSync(o.dir, 0o755);
+  try {
+    postgres = await startPgCluster({ dir: join(o.dir, 'postgres'), basePort });
+    log(`Postgres: leader ${await postgres.leader()}, synchronous standby ${await postgres.syncStandby()}`);
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE ocpizza');
+    await admin.end();
+    const databaseUrl = postgres.urlFor('ocpizza');
+    await migrate(databaseUrl);
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    await seed(pool, o.env.DEMO_PASSWORD ?? randomBytes(12).toString('base64url'));
+    await pool.end();
+    log('database migrated and seeded');
+
+    redis = await startRedisSentinel({ dir: join(o.dir, 'redis'), basePort: basePort + 20 });
+    log(`Redis: master ${await redis.master()}, sentinels ${redis.sentinels}`);
+
+    fleet = await startFleet({
+      servers: 2,
+      workers: 2,
+      basePort: basePort + 30,
+      compiled: true,
+      // each process's output in a file of its own beside the engines' logs
+      onLine: (name, line) => appendFileSync(join(o.dir, `${name.replace(' ', '-')}.log`), `${line}\n`),
+      env: {
+        NODE_ENV: 'production',
+        // the fleet knows a workers process started from its log line
+        LOG_LEVEL: 'info',
+        DATABASE_URL: databaseUrl,
+        REDIS_SENTINELS: redis.sentinels,
+        REDIS_SENTINEL_NAME: redis.name,
+        QUEUE_PREFIX: `drill${randomBytes(3).toString('hex')}`,
+        ...o.env,
+      },
+    });
+    log(`two servers behind Nginx at ${fleet.origin}, two workers processes`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const [pgc, rs, fl] = [postgres, redis, fleet];
+  let killedNode: string | null = null;
+  let killedRedis: string | null = null;
+  return {
+    base: fl.origin,
+    databaseUrl: pgc.urlFor('ocpizza'),
+    describe: () => `site ${fl.origin}, database ${pgc.urlFor('ocpizza')}, sentinels ${rs.sentinels} (${rs.name})`,
+    async killPostgresLeader() {
+      killedNode = (await pgc.killLeader()).killed;
+    },
+    async restorePostgres() {
+      if (killedNode) await pgc.restartNode(killedNode);
+      killedNode = null;
+    },
+    async killRedisMaster() {
+      killedRedis = (await rs.killMaster()).address;
+    },
+    async restoreRedis() {
+      if (killedRedis) await rs.restartNode(killedRedis);
+      killedRedis = null;
+    },
+    alive: () => ({ servers: fl.servers.map((m) => m.alive), workers: fl.workers.map((m) => m.alive) }),
+    killServer: async (i) => void (await fl.killServer(i)),
+    restartServer: (i) => fl.startServer(i),
+    killWorkers: async (i) => void (await fl.killWorkers(i)),
+    restartWorkers: (i) => fl.startWorkers(i),
+    stop,
+  };
+}
