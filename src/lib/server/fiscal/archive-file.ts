@@ -1,12 +1,15 @@
 // The container of a fiscal archive: a tar (ustar, by tar-stream) compressed with gzip (node:zlib),
 // which any system opens (`tar -xzf`, 7-Zip, the archive tools of Windows and macOS), holding the
 // members of src/lib/domain/fiscal-archive.ts. The gzip layer carries a CRC-32 of the whole tar, its
-// length, and a header of ours whose every byte is fixed: one byte flipped anywhere in the file
-// (header, data or trailer) is found before a member is read. A member changed and the container
-// rebuilt whole is found by the manifest (its SHA-256), and the manifest changed by its signature.
+// length, and a header of ours whose every byte is fixed; the compressed data between them is read
+// a second time (archive-deflate.ts) for the bits the CRC does not cover: padding, where it ends,
+// the distance of each copy. So one byte flipped anywhere in the file (header, data or trailer) is
+// found before a member is read. A member changed and the container rebuilt whole is found by the
+// manifest (its SHA-256), and the manifest changed by its signature.
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
+import { deflateNotAsWritten } from './archive-deflate.ts';
 
 /** The gzip header we write: no name, no time (0), maximum compression (2), OS unknown (255). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff]);
@@ -58,6 +61,9 @@ export function unzipArchive(file: Uint8Array): Buffer {
   if (buf.readUInt32LE(buf.length - 8) !== crc32(tar) >>> 0 || buf.readUInt32LE(buf.length - 4) !== tar.length % 2 ** 32) {
     throw new ContainerError('the end of the file is not the end of its compressed data: the file was altered');
   }
+  // what the CRC-32 does not cover: the compressed data must be exactly as zlib writes it
+  const notAsWritten = deflateNotAsWritten(buf.subarray(GZIP_HEADER.length, buf.length - 8), tar);
+  if (notAsWritten) throw new ContainerError(`${notAsWritten}: the file was altered`);
   return tar;
 }
 
