@@ -22,6 +22,8 @@
 //
 // --gap    seconds of evening before the first fault and between faults (default 20)
 // --every  seconds between two orders across the chain (default 0.5)
+// --async-standby  Postgres' standby follows asynchronously (no synchronous mode): what a failover
+//          loses then is counted (orders answered 201 and absent afterwards)
 // --keep   leave the cluster running at the end (its addresses are printed)
 // --dir    where the cluster keeps its data and logs (default: a new folder under the system's tmp)
 //
@@ -42,11 +44,17 @@ import { FakeStripe } from '../tests/stripe-server.ts';
 import { startTestSmtp } from '../tests/services.ts';
 import { startCluster, type Cluster } from './ha/cluster.ts';
 import { checkHistory } from './ha/history.ts';
+import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
+import { appendEntries, lockChain } from '../src/lib/server/fiscal/journal.ts';
+import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
+import { shopChain } from '../src/lib/domain/fiscal-chain.ts';
+import { transaction } from '../src/lib/server/db.ts';
 
 const { values: args } = parseArgs({
   options: {
     gap: { type: 'string', default: '20' },
     every: { type: 'string', default: '0.5' },
+    'async-standby': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     dir: { type: 'string' },
   },
@@ -327,6 +335,7 @@ async function main() {
   try {
     cluster = await startCluster({
       dir,
+      synchronous: !args['async-standby'],
       env: {
         DEMO_PASSWORD: PASSWORD,
         STRIPE_SECRET_KEY: 'sk_test_drillLocal',
@@ -363,6 +372,8 @@ async function main() {
     const products = (await pool.query<{ id: number }>("SELECT id FROM products WHERE category = 'pizza' AND active ORDER BY id LIMIT 4")).rows.map((r) => r.id);
 
     const base = cluster.base;
+    const closings: Promise<{ shop: string; status: number; tries: number }>[] = [];
+    const yesterday = new Date(Date.now() - 86_400_000).toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' });
     const shops: Shop[] = [];
     for (const slug of SHOP_SLUGS) {
       const id = (await pool.query<{ id: number }>('SELECT id FROM pizzerias WHERE slug = $1', [slug])).rows[0].id;
@@ -379,6 +390,19 @@ async function main() {
     screens.push(await openScreen(base, hq, 'head office', 'hq', null, startAfter));
     for (const s of screens) closers.push(() => s.close());
     say(`${screens.length} screens live; the evening starts (an order every ${PLACE_EVERY_MS / 1000} s, every ticket moved along)`);
+
+    // the cluster starts today: each shop's journal is given yesterday's last sale (a card payment,
+    // signed with the cluster's key), so that yesterday has something to close during the failover
+    const fiscalKey = fiscalKeyFromPem(cluster.fiscalKeyPem);
+    for (const s of shops) {
+      const chain = shopChain(s.id);
+      await transaction(pool, async (tx) =>
+        appendEntries(tx, chain, await lockChain(tx, chain), [{
+          kind: 'payment', sourceKey: `drill-yesterday:${s.id}`, occurredAt: `${yesterday}T20:00:00.000Z`, operator: 'system', orderId: null,
+          body: { order: { businessDay: yesterday }, payments: [{ way: 'counter_card', cents: 1250 }] }, salesCents: 0, vatCents: 0, moneyCents: 1250,
+        }], fiscalKey),
+      );
+    }
 
     const night = evening({ base, shops, stripe, signer: new Stripe('sk_test_drillSigner'), products });
     const faults: FaultFigures[] = [];
@@ -397,6 +421,8 @@ async function main() {
       const t0 = Date.now();
       await fault();
       say(`${stamp(started)}  ${name}`);
+      // head office closes yesterday for every shop while Postgres fails over (a closing cut in the middle)
+      if (name.startsWith('Postgres')) closings.push(...shops.map((s) => s.manager.retried('POST', `/api/shops/${s.id}/fiscal/closings`, { day: yesterday }).then((r) => ({ shop: s.slug, status: r.status, tries: r.tries }))));
       const r = await recoveryOf(t0, night.placed, screens, pool, before);
       say(`${stamp(started)}    orders accepted again after ${r.acceptedAgainMs ?? '—'} ms, every screen live again after ${r.screensLiveMs ?? '—'} ms`);
       faults.push({ name, at: t0, ...r, placed: 0, acknowledged: 0, present: 0, refused: 0 });
@@ -473,6 +499,14 @@ async function main() {
     const twice = [...mails.entries()].filter(([, v]) => v > 1);
     const mailsTwice = twice.length;
 
+    // the fiscal journal: every chain whole after the faults, and yesterday closed once per shop
+    const closed = await Promise.all(closings);
+    const perShop = (await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM fiscal_entries WHERE kind = 'closing' AND body->>'level' = 'day' AND body->'period'->>'key' = $1 GROUP BY chain",
+      [yesterday],
+    )).rows.map((r) => Number(r.n));
+    const journal = await verifyJournal(pool);
+
     say('');
     say(`## Failover drill — ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s on this machine`);
     say('');
@@ -490,10 +524,11 @@ async function main() {
     for (const r of eventRows.filter((r) => r.lost || r.duplicated || r.outOfOrder)) say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order`);
     say(`Money: ${cards.length} card orders, ${capturedCards} captured at the provider (${captureCalls} capture calls), ${moneyWrong.length} differing from the ledger.`);
     for (const w of moneyWrong.slice(0, 10)) say(`  ${w}`);
+    say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the Postgres failover for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${perShop.length === shops.length && perShop.every((n) => n === 1) ? 'yes' : `NO (${perShop.join(', ')})`}.`);
     say(`Messages: ${smtp.inbox.length} emails, ${mailsTwice} sent twice.`);
     for (const [k, v] of twice.slice(0, 10)) say(`  ${v} times: ${k}`);
     for (const p of placed.filter((p) => p.refused).slice(0, 5)) say(`  refused: ${p.way} ${p.refused}`);
-    const failed = lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || moneyWrong.length > 0 || mailsTwice > 0;
+    const failed = !journal.ok || perShop.length !== shops.length || perShop.some((n) => n !== 1) || closed.some((c) => c.status !== 200) || lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || moneyWrong.length > 0 || mailsTwice > 0;
     if (args.keep) say(`\nThe cluster keeps running: ${cluster.describe()}`);
     process.exitCode = failed ? 1 : 0;
   } finally {

@@ -2,7 +2,7 @@
 // Postgres as a Patroni cluster behind HAProxy (pg-cluster.ts), Redis with a replica and three
 // sentinels (redis-sentinel.ts), two servers behind Nginx and two workers processes (fleet.ts), the
 // database migrated and seeded. Each machine can be killed and brought back.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,6 +19,8 @@ export interface ClusterOptions {
   basePort?: number;
   /** Settings of the servers and workers over the cluster's own (payments, mail, limits). */
   env: Record<string, string>;
+  /** false: Postgres' standby follows asynchronously (what a failover then loses is what the drill measures). */
+  synchronous?: boolean;
   /** Told what the cluster does, a line at a time. */
   log?: (line: string) => void;
 }
@@ -28,6 +30,8 @@ export interface Cluster {
   readonly base: string;
   /** The database through HAProxy: the leader, whichever node it is. */
   readonly databaseUrl: string;
+  /** The key the workers sign the fiscal journal with (PEM, made for this cluster). */
+  readonly fiscalKeyPem: string;
   describe(): string;
   killPostgresLeader(): Promise<void>;
   /** The killed node back, as a standby of the new leader. */
@@ -46,6 +50,7 @@ export interface Cluster {
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const log = o.log ?? (() => undefined);
   const basePort = o.basePort ?? 18_000;
+  const fiscalKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   let postgres: PgCluster | null = null;
   let redis: RedisSentinelCluster | null = null;
   let fleet: Fleet | null = null;
@@ -58,8 +63,8 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   mkdirSync(o.dir, { recursive: true });
   chmodSync(o.dir, 0o755);
   try {
-    postgres = await startPgCluster({ dir: join(o.dir, 'postgres'), basePort });
-    log(`Postgres: leader ${await postgres.leader()}, synchronous standby ${await postgres.syncStandby()}`);
+    postgres = await startPgCluster({ dir: join(o.dir, 'postgres'), basePort, synchronous: o.synchronous });
+    log(`Postgres: leader ${await postgres.leader()}, ${o.synchronous === false ? 'standby asynchronous' : `synchronous standby ${await postgres.syncStandby()}`}`);
     const admin = new pg.Client({ connectionString: postgres.url });
     await admin.connect();
     await admin.query('CREATE DATABASE ocpizza');
@@ -89,6 +94,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
         REDIS_SENTINELS: redis.sentinels,
         REDIS_SENTINEL_NAME: redis.name,
         QUEUE_PREFIX: `drill${randomBytes(3).toString('hex')}`,
+        FISCAL_SIGNING_KEY: fiscalKeyPem,
         ...o.env,
       },
     });
@@ -103,6 +109,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   return {
     base: fl.origin,
     databaseUrl: pgc.urlFor('ocpizza'),
+    fiscalKeyPem,
     describe: () => `site ${fl.origin}, database ${pgc.urlFor('ocpizza')}, sentinels ${rs.sentinels} (${rs.name})`,
     async killPostgresLeader() {
       killedNode = (await pgc.killLeader()).killed;

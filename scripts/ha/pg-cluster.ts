@@ -32,6 +32,8 @@ export interface PgClusterOptions {
   /** Patroni's timings: the leader key lives `ttl` seconds (how long a dead leader keeps it). */
   ttl?: number;
   loopWait?: number;
+  /** false: the standby follows asynchronously (a commit is answered before the standby has it), as a cluster set up without synchronous mode. */
+  synchronous?: boolean;
   /** Where the processes' output goes (default: files in `dir`). */
   log?: (line: string) => void;
 }
@@ -92,7 +94,7 @@ function runAs(): { uid: number; gid: number } | null {
   return { uid, gid };
 }
 
-function patroniConfig(o: { dir: string; node: PgNode; peer: PgNode; etcdPort: number; ttl: number; loopWait: number }): string {
+function patroniConfig(o: { dir: string; node: PgNode; peer: PgNode; etcdPort: number; ttl: number; loopWait: number; synchronous: boolean }): string {
   // YAML written as JSON (a subset of YAML): no quoting surprises
   const cfg = {
     scope: 'ocpizza',
@@ -106,7 +108,7 @@ function patroniConfig(o: { dir: string; node: PgNode; peer: PgNode; etcdPort: n
         loop_wait: o.loopWait,
         retry_timeout: Math.max(2, Math.floor((o.ttl - o.loopWait) / 2)),
         maximum_lag_on_failover: 1048576,
-        synchronous_mode: true,
+        synchronous_mode: o.synchronous,
         postgresql: {
           use_pg_rewind: true,
           use_slots: true,
@@ -180,6 +182,7 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
   const { dir, basePort } = opts;
   const ttl = opts.ttl ?? 6;
   const loopWait = opts.loopWait ?? 1;
+  const synchronous = opts.synchronous ?? true;
   const owner = runAs();
   mkdirSync(dir, { recursive: true });
   if (owner) chownSync(dir, owner.uid, owner.gid);
@@ -250,7 +253,7 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
   const startNode = (n: PgNode) => {
     const peer = nodes.find((x) => x !== n)!;
     const cfgFile = join(dir, `${n.name}.yml`);
-    writeFileSync(cfgFile, patroniConfig({ dir, node: n, peer, etcdPort, ttl, loopWait }));
+    writeFileSync(cfgFile, patroniConfig({ dir, node: n, peer, etcdPort, ttl, loopWait, synchronous }));
     if (owner) chownSync(cfgFile, owner.uid, owner.gid);
     start(n.name, 'patroni', [cfgFile], owner);
   };
@@ -344,8 +347,13 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
     start('haproxy', 'haproxy', ['-db', '-f', cfgFile], null);
     await waitForLeader(30_000);
     const syncDeadline = Date.now() + 60_000;
-    while (!(await syncStandby())) {
+    while (synchronous && !(await syncStandby())) {
       if (Date.now() > syncDeadline) throw new Error(`no synchronous standby (see ${join(dir, 'pg2.log')})`);
+      await sleep(200);
+    }
+    // an asynchronous standby: streaming from the leader
+    while (!synchronous && !(await members()).some((m) => m.role === 'replica' && (m.state === 'streaming' || m.state === 'running'))) {
+      if (Date.now() > syncDeadline) throw new Error(`no standby streaming (see ${join(dir, 'pg2.log')})`);
       await sleep(200);
     }
   } catch (err) {
