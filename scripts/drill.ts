@@ -22,8 +22,9 @@
 //
 // --gap    seconds of evening before the first fault and between faults (default 20)
 // --every  seconds between two orders across the chain (default 0.5)
-// --async-standby  Postgres' standby follows asynchronously (no synchronous mode): what a failover
-//          loses then is counted (orders answered 201 and absent afterwards)
+// --async-standby  Postgres' standby follows asynchronously (no synchronous mode) and is made 3 s
+//          behind before the leader dies (the leader's WAL sender held still): what the failover loses
+//          then is counted (orders answered 201 and absent afterwards)
 // --keep   leave the cluster running at the end (its addresses are printed)
 // --dir    where the cluster keeps its data and logs (default: a new folder under the system's tmp)
 //
@@ -63,6 +64,8 @@ const GAP_MS = Number(args.gap) * 1000;
 // Nginx serves the drill's site with a certificate made for it a minute ago: this process alone trusts it
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 const RECOVERY_LIMIT_MS = 90_000;
+/** With --async-standby: how long the standby stops receiving the leader's WAL before the leader dies. */
+const STANDBY_BEHIND_MS = 3000;
 /** An order every half second across the chain by default: a rush many times a real Friday's, so that every fault meets orders in flight. */
 const PLACE_EVERY_MS = Number(args.every) * 1000;
 const WEBHOOK_SECRET = 'whsec_drillLocalOnly';
@@ -312,13 +315,30 @@ async function recoveryOf(t0: number, placed: Placed[], screens: Screen[], pool:
         .catch(() => []);
       const times = screens.map((s) => {
         const ids = new Set(after.filter((a) => s.pizzeriaId === null || a.shop === s.pizzeriaId).map((a) => a.id));
-        return s.received.find((r) => ids.has(r.e.eventId))?.at ?? null;
+        return s.received.find((r) => r.at >= t0 && ids.has(r.e.eventId))?.at ?? null;
       });
       if (times.every((t) => t !== null)) screensLiveMs = Math.max(...(times as number[])) - t0;
     }
     await sleep(200);
   }
   return { acceptedAgainMs, screensLiveMs };
+}
+
+/** How long after `t0` a new connection through HAProxy reaches a Postgres that takes writes. */
+async function writableAgain(url: string, t0: number): Promise<number | null> {
+  while (Date.now() - t0 < RECOVERY_LIMIT_MS) {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    c.on('error', () => undefined);
+    const ok = await c
+      .connect()
+      .then(() => c.query<{ w: boolean }>('SELECT NOT pg_is_in_recovery() AS w'))
+      .then((r) => r.rows[0].w)
+      .catch(() => false);
+    await c.end().catch(() => undefined);
+    if (ok) return Date.now() - t0;
+    await sleep(200);
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- the drill
@@ -408,7 +428,11 @@ async function main() {
     const faults: FaultFigures[] = [];
     const lastEventId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS n FROM order_events')).rows[0].n);
     const steps: [string, () => Promise<unknown>, (() => Promise<unknown>) | null][] = [
-      ['Postgres leader killed (kill -9)', () => cluster!.killPostgresLeader(), () => cluster!.restorePostgres()],
+      [
+        args['async-standby'] ? `Postgres leader killed (kill -9), its asynchronous standby ${STANDBY_BEHIND_MS / 1000} s behind` : 'Postgres leader killed (kill -9)',
+        () => cluster!.killPostgresLeader({ standbyBehindMs: args['async-standby'] ? STANDBY_BEHIND_MS : 0 }),
+        () => cluster!.restorePostgres(),
+      ],
       ['Redis master killed (kill -9)', () => cluster!.killRedisMaster(), () => cluster!.restoreRedis()],
       ['a server killed (kill -9)', () => cluster!.killServer(0), () => cluster!.restartServer(0)],
       ['a workers process killed (kill -9)', () => cluster!.killWorkers(0), () => cluster!.restartWorkers(0)],
@@ -418,14 +442,20 @@ async function main() {
       const before = await lastEventId();
       const up = cluster.alive();
       if (![...up.servers, ...up.workers].every(Boolean)) say(`${stamp(started)}  before the fault, running: servers ${up.servers}, workers ${up.workers}`);
-      const t0 = Date.now();
+      const windowStart = Date.now();
       await fault();
+      // recovery is timed from the kill (with --async-standby the fault first holds the standby back)
+      const t0 = Date.now();
       say(`${stamp(started)}  ${name}`);
       // head office closes yesterday for every shop while Postgres fails over (a closing cut in the middle)
       if (name.startsWith('Postgres')) closings.push(...shops.map((s) => s.manager.retried('POST', `/api/shops/${s.id}/fiscal/closings`, { day: yesterday }).then((r) => ({ shop: s.slug, status: r.status, tries: r.tries }))));
+      // the engines' own part: when the database takes writes again (a new leader behind HAProxy)
+      const writable = name.startsWith('Postgres') ? writableAgain(cluster.databaseUrl, t0) : Promise.resolve(null);
       const r = await recoveryOf(t0, night.placed, screens, pool, before);
+      const dbMs = await writable;
+      if (dbMs !== null) say(`${stamp(started)}    the database took writes again after ${dbMs} ms (the standby promoted, HAProxy pointing at it)`);
       say(`${stamp(started)}    orders accepted again after ${r.acceptedAgainMs ?? '—'} ms, every screen live again after ${r.screensLiveMs ?? '—'} ms`);
-      faults.push({ name, at: t0, ...r, placed: 0, acknowledged: 0, present: 0, refused: 0 });
+      faults.push({ name, at: windowStart, ...r, placed: 0, acknowledged: 0, present: 0, refused: 0 });
       await sleep(GAP_MS);
       // the dead machine comes back (systemd, Patroni's own restart), as the operator's runbook says
       if (restore) await restore();
@@ -464,7 +494,10 @@ async function main() {
       const got = s.received.map((r) => r.e.eventId);
       const h = checkHistory(got, expected);
       const [lost, duplicated, outOfOrder] = [h.lost.length, h.duplicated.length, h.outOfOrder.length];
-      return { name: s.name, expected: expected.length, received: got.length, lost, duplicated, outOfOrder };
+      // events a screen was shown that the database no longer has (written on a leader that died before its standby had them)
+      const storedIds = new Set(expected);
+      const phantom = new Set(got.filter((id) => !storedIds.has(id))).size;
+      return { name: s.name, expected: expected.length, received: got.length, lost, duplicated, outOfOrder, phantom };
     });
 
     // money: every card order as the provider has it, against the ledger
@@ -517,18 +550,22 @@ async function main() {
       say(`| ${f.name} | ${ms(f.acceptedAgainMs)} | ${ms(f.screensLiveMs)} | ${f.placed} | ${f.acknowledged} | ${f.present} | ${f.refused} |`);
     }
     const lostOrders = acked.filter((p) => !present.has(p.id!)).length;
-    const totals = eventRows.reduce((t, r) => ({ expected: t.expected + r.expected, lost: t.lost + r.lost, duplicated: t.duplicated + r.duplicated, outOfOrder: t.outOfOrder + r.outOfOrder }), { expected: 0, lost: 0, duplicated: 0, outOfOrder: 0 });
+    const totals = eventRows.reduce(
+      (t, r) => ({ expected: t.expected + r.expected, lost: t.lost + r.lost, duplicated: t.duplicated + r.duplicated, outOfOrder: t.outOfOrder + r.outOfOrder, phantom: t.phantom + r.phantom }),
+      { expected: 0, lost: 0, duplicated: 0, outOfOrder: 0, phantom: 0 },
+    );
     say('');
     say(`Whole evening: ${placed.length} orders placed, ${acked.length} answered 201, ${lostOrders} of them lost, ${duplicatedOrders} duplicated; ${placed.filter((p) => p.refused).length} refused.`);
-    say(`Screens (${screens.length}): ${totals.expected} deliveries expected, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order.`);
-    for (const r of eventRows.filter((r) => r.lost || r.duplicated || r.outOfOrder)) say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order`);
+    say(`Screens (${screens.length}): ${totals.expected} deliveries expected, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order, ${totals.phantom} shown that the database no longer has.`);
+    for (const r of eventRows.filter((r) => r.lost || r.duplicated || r.outOfOrder || r.phantom))
+      say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order, ${r.phantom} no longer in the database`);
     say(`Money: ${cards.length} card orders, ${capturedCards} captured at the provider (${captureCalls} capture calls), ${moneyWrong.length} differing from the ledger.`);
     for (const w of moneyWrong.slice(0, 10)) say(`  ${w}`);
     say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the Postgres failover for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${perShop.length === shops.length && perShop.every((n) => n === 1) ? 'yes' : `NO (${perShop.join(', ')})`}.`);
     say(`Messages: ${smtp.inbox.length} emails, ${mailsTwice} sent twice.`);
     for (const [k, v] of twice.slice(0, 10)) say(`  ${v} times: ${k}`);
     for (const p of placed.filter((p) => p.refused).slice(0, 5)) say(`  refused: ${p.way} ${p.refused}`);
-    const failed = !journal.ok || perShop.length !== shops.length || perShop.some((n) => n !== 1) || closed.some((c) => c.status !== 200) || lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || moneyWrong.length > 0 || mailsTwice > 0;
+    const failed = !journal.ok || perShop.length !== shops.length || perShop.some((n) => n !== 1) || closed.some((c) => c.status !== 200) || lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || totals.phantom > 0 || moneyWrong.length > 0 || mailsTwice > 0;
     if (args.keep) say(`\nThe cluster keeps running: ${cluster.describe()}`);
     process.exitCode = failed ? 1 : 0;
   } finally {

@@ -2,6 +2,7 @@
 // Postgres as a Patroni cluster behind HAProxy (pg-cluster.ts), Redis with a replica and three
 // sentinels (redis-sentinel.ts), two servers behind Nginx and two workers processes (fleet.ts), the
 // database migrated and seeded. Each machine can be killed and brought back.
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,11 @@ export interface Cluster {
   /** The key the workers sign the fiscal journal with (PEM, made for this cluster). */
   readonly fiscalKeyPem: string;
   describe(): string;
-  killPostgresLeader(): Promise<void>;
+  /**
+   * kill -9 of the Postgres leader; with `standbyBehindMs`, the leader's WAL sender is held still
+   * (SIGSTOP) that long first, so that the standby is that far behind when the leader dies.
+   */
+  killPostgresLeader(opts?: { standbyBehindMs?: number }): Promise<void>;
   /** The killed node back, as a standby of the new leader. */
   restorePostgres(): Promise<void>;
   killRedisMaster(): Promise<void>;
@@ -111,7 +116,13 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     databaseUrl: pgc.urlFor('ocpizza'),
     fiscalKeyPem,
     describe: () => `site ${fl.origin}, database ${pgc.urlFor('ocpizza')}, sentinels ${rs.sentinels} (${rs.name})`,
-    async killPostgresLeader() {
+    async killPostgresLeader(opts = {}) {
+      // the leader's WAL sender held still: what the leader commits meanwhile never leaves its machine
+      // (the dead machine takes its stopped sender with it)
+      if (opts.standbyBehindMs) {
+        spawnSync('pkill', ['-STOP', '-f', 'postgres: .*walsender']);
+        await new Promise((r) => setTimeout(r, opts.standbyBehindMs));
+      }
       killedNode = (await pgc.killLeader()).killed;
     },
     async restorePostgres() {

@@ -5,7 +5,7 @@
 //
 // Ports, from basePort: +0 etcd clients, +1 etcd peers, +2/+3 Patroni REST APIs, +4/+5 Postgres,
 // +6 HAProxy (the leader), +7 HAProxy's stats page.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chownSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -373,6 +373,9 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
       const node = nodes.find((n) => n.name === name)!;
       const pid = postmasterPid(node);
       const killedAt = Date.now();
+      // the machine is gone: the postmaster's children too (a WAL sender left behind would go on
+      // feeding the standby what the dead leader had written, which a dead machine cannot)
+      if (pid) spawnSync('pkill', ['-KILL', '-P', String(pid)]);
       procs.get(name)?.kill('SIGKILL');
       if (pid) process.kill(pid, 'SIGKILL');
       await exited.get(name);
