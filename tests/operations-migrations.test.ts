@@ -51,6 +51,9 @@ describe('migrations and readiness', () => {
         status: 'not_ready',
         checks: { postgres: true, redis: true, schema: false, accepting: true },
         pendingMigrations: [last],
+        // the Postgres and Redis it reached: a single one of each here, no standby, no sentinels
+        database: expect.objectContaining({ primary: true, standbysExpected: 0 }),
+        redis: expect.objectContaining({ sentinel: false }),
       });
       expect(await metricValue('ocpizza_schema_pending_migrations', {}, behindBase)).toBe(1);
       // alive all the same: liveness is not readiness
@@ -59,7 +62,12 @@ describe('migrations and readiness', () => {
       await queryOn(url, 'INSERT INTO pgmigrations (id, name, run_on) VALUES ($1, $2, $3)', [removed.id, removed.name, removed.run_on]);
       const ok = await fetch(`${behindBase}/readyz`);
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true, schema: true, accepting: true } });
+      expect(await ok.json()).toEqual({
+        status: 'ready',
+        checks: { postgres: true, redis: true, schema: true, accepting: true },
+        database: expect.objectContaining({ primary: true }),
+        redis: expect.objectContaining({ sentinel: false }),
+      });
       expect(await metricValue('ocpizza_schema_pending_migrations', {}, behindBase)).toBe(0);
     } finally {
       await behind.close();

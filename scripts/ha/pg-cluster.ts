@@ -373,11 +373,22 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
       const node = nodes.find((n) => n.name === name)!;
       const pid = postmasterPid(node);
       const killedAt = Date.now();
-      // the machine is gone: the postmaster's children too (a WAL sender left behind would go on
-      // feeding the standby what the dead leader had written, which a dead machine cannot)
-      if (pid) spawnSync('pkill', ['-KILL', '-P', String(pid)]);
+      // the machine is gone, every process of it at once. No process may outlive another: a backend
+      // that saw its postmaster die would stop waiting for the standby and show others a commit the
+      // standby never got, which a dead machine cannot do. So the postmaster is frozen first (it
+      // starts no one), then its children, and only then is everything killed
+      const signal = (p: number, sig: NodeJS.Signals) => {
+        try {
+          process.kill(p, sig);
+        } catch {
+          /* gone already */
+        }
+      };
+      if (pid) signal(pid, 'SIGSTOP');
+      const children = pid ? spawnSync('pgrep', ['-P', String(pid)]).stdout.toString().split(/\s+/).filter(Boolean).map(Number) : [];
+      for (const child of children) signal(child, 'SIGSTOP');
       procs.get(name)?.kill('SIGKILL');
-      if (pid) process.kill(pid, 'SIGKILL');
+      for (const p of [...(pid ? [pid] : []), ...children]) signal(p, 'SIGKILL');
       await exited.get(name);
       return { killed: name, killedAt };
     },
