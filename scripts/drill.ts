@@ -557,6 +557,14 @@ async function main() {
     say('');
     say(`Whole evening: ${placed.length} orders placed, ${acked.length} answered 201, ${lostOrders} of them lost, ${duplicatedOrders} duplicated; ${placed.filter((p) => p.refused).length} refused.`);
     say(`Screens (${screens.length}): ${totals.expected} deliveries expected, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order, ${totals.phantom} shown that the database no longer has.`);
+    // each event shown that the database no longer has: what it was, and whether the same order version came again under another id
+    const storedSet = new Set(stored.map((e) => e.id));
+    const shown = new Map<number, OrderUpdated>();
+    for (const sc of screens) for (const r of sc.received) if (!storedSet.has(r.e.eventId)) shown.set(r.e.eventId, r.e);
+    for (const e of shown.values()) {
+      const again = screens.flatMap((sc) => sc.received).find((r) => storedSet.has(r.e.eventId) && r.e.order.id === e.order.id && r.e.order.version === e.order.version);
+      say(`  event #${e.eventId} (${e.type}, order ${e.order.number} version ${e.order.version}, at ${e.at}) is not in the database${again ? `; the same version came again as #${again.e.eventId} (${again.e.type})` : '; that version never came again'}`);
+    }
     for (const r of eventRows.filter((r) => r.lost || r.duplicated || r.outOfOrder || r.phantom))
       say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order, ${r.phantom} no longer in the database`);
     say(`Money: ${cards.length} card orders, ${capturedCards} captured at the provider (${captureCalls} capture calls), ${moneyWrong.length} differing from the ledger.`);
