@@ -247,7 +247,16 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
     const stored = (await pool.query('SELECT id FROM order_events WHERE pizzeria_id = $1 AND id > $2 ORDER BY id', [SHOPS.bastille, start])).rows.map((r) => Number(r.id));
     await waitUntil(() => received.some((r) => r.e.eventId === stored.at(-1)), 15_000, 'the last event to reach the screen');
     await sleep(200);
-    expect(received.map((r) => r.e.eventId)).toEqual(stored);
+    // every stored event, once and in order; a publish does not wait for the standby (migration 0030),
+    // so one cut by the leader's death is published again under a new id: the screen may have seen the
+    // lost id too, with the same order version it then gets again (and keeps once, by version)
+    const storedIds = new Set(stored);
+    expect(received.map((r) => r.e.eventId).filter((id) => storedIds.has(id))).toEqual(stored);
+    for (const lost of received.filter((r) => !storedIds.has(r.e.eventId)))
+      expect(
+        received.some((r) => storedIds.has(r.e.eventId) && r.e.order.id === lost.e.order.id && r.e.order.version === lost.e.order.version),
+        `event #${lost.e.eventId} came again under a stored id`,
+      ).toBe(true);
     expect(resyncs).toEqual([]);
     expect(acks.every((a) => a === 'live')).toBe(true);
 
