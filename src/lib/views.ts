@@ -51,8 +51,19 @@ export interface OrderView {
   id: string;
   number: number;
   pizzeriaId: number;
-  channel: 'online' | 'phone' | 'counter';
+  channel: 'online' | 'phone' | 'counter' | 'marketplace';
   fulfilment: Fulfilment;
+  /**
+   * An order from a delivery platform: which one (a provider's id, src/lib/server/marketplaces/), its
+   * id and short code there, and the platform's courier who collects it (null when the shop delivers
+   * it itself or no courier is known yet).
+   */
+  marketplace?: {
+    id: string;
+    externalId: string;
+    code: string | null;
+    courier: { eta: string | null; state: 'assigned' | 'arriving' | 'arrived' | 'collected' | null } | null;
+  } | null;
   status: OrderStatus;
   version: number;
   /**
@@ -98,7 +109,7 @@ export interface OrderView {
     pinLocked: boolean;
   };
   payment: {
-    method: 'online' | 'on_delivery';
+    method: 'online' | 'on_delivery' | 'marketplace';
     /**
      * authorised: a card hold, captured when the kitchen starts the order. card_saved: an order for
      * later whose card is saved, held the day before its slot (`holdAt`); failed, with `payBy`: that

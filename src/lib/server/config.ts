@@ -220,6 +220,24 @@ const schema = z
     STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a publishable key (pk_test_…, pk_live_…)').optional(),
     STRIPE_API_URL: z.string().url().optional(),
     /**
+     * The delivery platforms (src/lib/server/marketplaces/): the chain's API credentials of each,
+     * all of a platform's or none (then it takes no order). Each shop's store on a platform is
+     * connected in the back office. The *_API_URL and *_AUTH_URL point at another server (tests).
+     */
+    UBER_EATS_CLIENT_ID: z.string().min(8).optional(),
+    /** Also the key Uber Eats signs its webhooks with (X-Uber-Signature). */
+    UBER_EATS_CLIENT_SECRET: z.string().min(16).optional(),
+    UBER_EATS_API_URL: z.string().url().default('https://api.uber.com'),
+    UBER_EATS_AUTH_URL: z.string().url().default('https://auth.uber.com/oauth/v2/token'),
+    DELIVEROO_CLIENT_ID: z.string().min(8).optional(),
+    DELIVEROO_CLIENT_SECRET: z.string().min(16).optional(),
+    /** The webhook secret Deliveroo signs with (X-Deliveroo-Hmac-Sha256). */
+    DELIVEROO_WEBHOOK_SECRET: z.string().min(16).optional(),
+    /** The chain's brand on Deliveroo (its menus and sites are the brand's). */
+    DELIVEROO_BRAND_ID: z.string().min(1).optional(),
+    DELIVEROO_API_URL: z.string().url().default('https://api.developers.deliveroo.com'),
+    DELIVEROO_AUTH_URL: z.string().url().default('https://auth.developers.deliveroo.com/oauth2/token'),
+    /**
      * Without Stripe's keys: the demo payment page (clearly labelled, no card charged), whose events
      * are signed locally and go through the same webhook and workers as Stripe's. On by default
      * outside production; in production online payment is offered only with Stripe, or with this set to true.
@@ -256,6 +274,12 @@ const schema = z
     }
     if (env.NODE_ENV === 'production' && !env.PUBLIC_ORIGIN) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_ORIGIN'], message: 'required in production: the site\'s address (https://your.domain), the start of every link the system sends' });
+    }
+    const uber = [env.UBER_EATS_CLIENT_ID, env.UBER_EATS_CLIENT_SECRET].filter(Boolean).length;
+    if (uber === 1) ctx.addIssue({ code: 'custom', path: ['UBER_EATS_CLIENT_ID'], message: 'UBER_EATS_CLIENT_ID and UBER_EATS_CLIENT_SECRET go together' });
+    const deliveroo = [env.DELIVEROO_CLIENT_ID, env.DELIVEROO_CLIENT_SECRET, env.DELIVEROO_WEBHOOK_SECRET, env.DELIVEROO_BRAND_ID].filter(Boolean).length;
+    if (deliveroo > 0 && deliveroo < 4) {
+      ctx.addIssue({ code: 'custom', path: ['DELIVEROO_CLIENT_ID'], message: 'DELIVEROO_CLIENT_ID, DELIVEROO_CLIENT_SECRET, DELIVEROO_WEBHOOK_SECRET and DELIVEROO_BRAND_ID go together' });
     }
     const stripe = [env.STRIPE_SECRET_KEY, env.STRIPE_WEBHOOK_SECRET, env.STRIPE_PUBLISHABLE_KEY].filter(Boolean).length;
     if (stripe !== 0 && stripe !== 3) {

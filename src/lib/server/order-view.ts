@@ -24,6 +24,10 @@ export const ORDER_VIEW = `jsonb_build_object(
   'pizzeriaId', o.pizzeria_id,
   'channel', o.channel,
   'fulfilment', o.fulfilment,
+  'marketplace', CASE WHEN o.marketplace IS NULL THEN NULL ELSE jsonb_build_object(
+    'id', o.marketplace, 'externalId', o.external_id, 'code', o.external_code,
+    'courier', CASE WHEN o.courier_eta IS NULL AND o.courier_state IS NULL THEN NULL
+      ELSE jsonb_build_object('eta', ${iso('o.courier_eta')}, 'state', o.courier_state) END) END,
   'status', o.status,
   'version', o.version,
   'customer', jsonb_build_object('name', o.customer_name, 'phone', o.customer_phone),
