@@ -104,7 +104,7 @@ export class UberEats implements MarketplaceProvider {
     return got.length === expected.length && timingSafeEqual(got, expected);
   }
 
-  read(rawBody: Buffer): MarketplaceNotice[] {
+  read(rawBody: Buffer, _headers: IncomingHttpHeaders = {}): MarketplaceNotice[] {
     return noticesOf(rawBody);
   }
 
