@@ -15,6 +15,8 @@ export interface DeliverooCall {
   method: string;
   path: string;
   body: any;
+  /** What the fake answered. */
+  status?: number;
 }
 
 export interface FakeSite {
@@ -67,7 +69,10 @@ export class FakeDeliveroo {
       let raw = '';
       req.on('data', (c) => (raw += c));
       req.on('end', () => {
-        const reply = this.handle(req, raw);
+        const call: DeliverooCall = { method: req.method!, path: decodeURIComponent(req.url!.split('?')[0]), body: null };
+        this.calls.push(call);
+        const reply = this.handle(req, raw, call);
+        call.status = reply.status;
         res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json' });
         res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
       });
@@ -190,15 +195,15 @@ export class FakeDeliveroo {
     this.send('order.status_update', { order: o });
   }
 
-  private handle(req: IncomingMessage, raw: string): Reply {
-    const path = decodeURIComponent(req.url!.split('?')[0]);
+  private handle(req: IncomingMessage, raw: string, call: DeliverooCall): Reply {
+    const path = call.path;
     let body: any;
     try {
       body = raw === '' ? null : req.headers['content-type']?.includes('json') ? JSON.parse(raw) : raw;
     } catch {
       return error(400, 'invalid JSON');
     }
-    this.calls.push({ method: req.method!, path, body });
+    call.body = body;
     if (req.method === 'POST' && path === '/oauth2/token') return this.issueToken(req, raw);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !((this.tokens.get(token) ?? 0) > Date.now())) return { status: 401, body: { error: { code: 'unauthorized', message: 'invalid or expired token' } } };

@@ -59,7 +59,7 @@ beforeEach(async () => {
 
 const ref = (externalId: string) => ({ storeId: 'site-bastille', externalId });
 const tokenRequests = () => fake.calls.filter((c) => c.path === '/oauth2/token').length;
-const callsTo = (orderId: string) => fake.calls.filter((c) => c.path.startsWith(`/order/v1/orders/${orderId}`)).map((c) => ({ method: c.method, path: c.path.slice(`/order/v1/orders/${orderId}`.length), body: c.body }));
+const callsTo = (orderId: string) => fake.calls.filter((c) => c.path.startsWith(`/order/v1/orders/${orderId}`)).map((c) => ({ method: c.method, path: c.path.slice(`/order/v1/orders/${orderId}`.length), body: c.body, status: c.status }));
 const last = () => inbox.at(-1)!.notices[0];
 
 async function placed(spec: Parameters<FakeDeliveroo['placeOrder']>[1] = {}) {
@@ -185,17 +185,22 @@ describe('an order placed on Deliveroo, read into our shape', () => {
 });
 
 describe('what the shop does reaches Deliveroo', () => {
-  it('accepting: accepted, then the order synced; accepting again is refused as Deliveroo does', async () => {
+  it('accepting: accepted, then the order synced; a retried acceptance goes through, one on a cancelled order does not', async () => {
     const order = await placed();
     await provider.accept(ref(order.id), new Date(clock + 20 * 60_000));
     expect(callsTo(order.id)).toEqual([
-      { method: 'PATCH', path: '', body: { status: 'accepted' } },
-      { method: 'POST', path: '/sync_status', body: { status: 'succeeded', occurred_at: expect.any(String) } },
+      { method: 'PATCH', path: '', body: { status: 'accepted' }, status: 204 },
+      { method: 'POST', path: '/sync_status', body: { status: 'succeeded', occurred_at: expect.any(String) }, status: 204 },
     ]);
     expect(fake.orders.get(order.id)).toMatchObject({ status: 'accepted', sync_status: 'succeeded' });
-    await expect(provider.accept(ref(order.id), new Date())).rejects.toMatchObject({ status: 409, permanent: true });
+    await provider.accept(ref(order.id), new Date());
+    expect(callsTo(order.id).slice(2).map((c) => `${c.method}${c.path} ${c.status}`)).toEqual(['PATCH 409', 'GET 200', 'POST/sync_status 409']);
+    expect(fake.orders.get(order.id)!.status_log.filter((s) => s.status === 'accepted')).toHaveLength(1);
     await fake.settle();
     expect(inbox.at(-1)!.notices[0]).toMatchObject({ kind: 'other', type: 'order.status_update:accepted' });
+    const gone = await placed();
+    fake.cancelOrder(gone.id);
+    await expect(provider.accept(ref(gone.id), new Date())).rejects.toMatchObject({ status: 409, permanent: true });
   });
 
   it('denying: rejected with the reason in Deliveroo’s words and the explanation', async () => {
@@ -203,7 +208,7 @@ describe('what the shop does reaches Deliveroo', () => {
     for (const [ours, theirs] of reasons) {
       const order = await placed();
       await provider.deny(ref(order.id), ours, 'Plus de pâte à pizza');
-      expect(callsTo(order.id)).toEqual([{ method: 'PATCH', path: '', body: { status: 'rejected', reject_reason: theirs, notes: 'Plus de pâte à pizza' } }]);
+      expect(callsTo(order.id)).toEqual([{ method: 'PATCH', path: '', body: { status: 'rejected', reject_reason: theirs, notes: 'Plus de pâte à pizza' }, status: 204 }]);
       expect(fake.orders.get(order.id)!.status).toBe('rejected');
     }
   });
@@ -229,6 +234,7 @@ describe('what the shop does reaches Deliveroo', () => {
     await provider.cancel(ref(waiting.id), 'Four en panne');
     expect(fake.orders.get(waiting.id)!.status).toBe('rejected');
     expect(callsTo(waiting.id)[0].body).toEqual({ status: 'rejected', reject_reason: 'other', notes: 'Four en panne' });
+    await provider.cancel(ref(waiting.id), 'Four en panne'); // the job retried: already done
     const accepted = await placed();
     await provider.accept(ref(accepted.id), new Date());
     const err = await provider.cancel(ref(accepted.id), 'Four en panne').catch((e) => e);

@@ -103,17 +103,17 @@ export class DeliverooProvider implements MarketplaceProvider {
   }
 
   async fetchOrder(ref: MarketplaceOrderRef): Promise<MarketplaceOrderIn> {
-    const body = (await this.call('GET', this.orderPath(ref))) as { order?: DeliverooOrder } & DeliverooOrder;
-    return deliverooOrderIn(body?.order ?? body, this.opts.acceptMinutes ?? DELIVEROO_ACCEPT_MINUTES);
+    return deliverooOrderIn(await this.order(ref), this.opts.acceptMinutes ?? DELIVEROO_ACCEPT_MINUTES);
   }
 
   /**
    * Accepts, then tells Deliveroo the order reached the kitchen (the sync status, else the tablet
    * asks the staff to check the till). Deliveroo keeps its own prepare_for time: the shop's extra
-   * minutes reach it as busy mode (setStoreStatus), so readyAt is not sent.
+   * minutes reach it as busy mode (setStoreStatus), so readyAt is not sent. A job retried after
+   * Deliveroo took the acceptance finds the order accepted and goes on (Deliveroo answers 409).
    */
   async accept(ref: MarketplaceOrderRef, _readyAt: Date): Promise<void> {
-    await this.call('PATCH', this.orderPath(ref), { status: 'accepted' });
+    await this.transition(ref, { status: 'accepted' }, ['accepted', 'confirmed']);
     try {
       await this.call('POST', `${this.orderPath(ref)}/sync_status`, { status: 'succeeded', occurred_at: new Date(this.now()).toISOString() });
     } catch (e) {
@@ -123,7 +123,22 @@ export class DeliverooProvider implements MarketplaceProvider {
   }
 
   async deny(ref: MarketplaceOrderRef, reason: DenyReason, explanation: string): Promise<void> {
-    await this.call('PATCH', this.orderPath(ref), { status: 'rejected', reject_reason: REJECT_REASONS[reason], notes: explanation || null });
+    await this.transition(ref, { status: 'rejected', reject_reason: REJECT_REASONS[reason], notes: explanation || null }, ['rejected']);
+  }
+
+  /** PATCHes the order's status; a 409 on an order already where we want it (a retry) is success. */
+  private async transition(ref: MarketplaceOrderRef, body: Record<string, unknown>, already: string[]): Promise<void> {
+    try {
+      await this.call('PATCH', this.orderPath(ref), body);
+    } catch (e) {
+      if (!(e instanceof DeliverooError && e.status === 409)) throw e;
+      if (!already.includes((await this.order(ref)).status ?? '')) throw e;
+    }
+  }
+
+  private async order(ref: MarketplaceOrderRef): Promise<DeliverooOrder> {
+    const body = (await this.call('GET', this.orderPath(ref))) as { order?: DeliverooOrder } & DeliverooOrder;
+    return body?.order ?? body;
   }
 
   /** A scheduled order is confirmed (accepted → confirmed) as the kitchen starts it, as Deliveroo asks. */
@@ -131,9 +146,8 @@ export class DeliverooProvider implements MarketplaceProvider {
     const stage = PREP_STAGES[step];
     if (!stage) return;
     if (step === 'preparing') {
-      const order = (await this.call('GET', this.orderPath(ref))) as { order?: DeliverooOrder } & DeliverooOrder;
-      const o = order?.order ?? order;
-      if (o?.asap === false && o.status === 'accepted') await this.call('PATCH', this.orderPath(ref), { status: 'confirmed' });
+      const o = await this.order(ref);
+      if (o.asap === false && o.status === 'accepted') await this.call('PATCH', this.orderPath(ref), { status: 'confirmed' });
     }
     await this.call('POST', `${this.orderPath(ref)}/prep_stage`, { stage, occurred_at: new Date(this.now()).toISOString() });
   }
@@ -146,7 +160,7 @@ export class DeliverooProvider implements MarketplaceProvider {
    */
   async cancel(ref: MarketplaceOrderRef, reason: string): Promise<void> {
     try {
-      await this.call('PATCH', this.orderPath(ref), { status: 'rejected', reject_reason: 'other', notes: reason || null });
+      await this.transition(ref, { status: 'rejected', reject_reason: 'other', notes: reason || null }, ['rejected', 'canceled']);
     } catch (e) {
       if (e instanceof DeliverooError && e.status === 409) {
         throw new DeliverooError(`Deliveroo cancels an accepted order only through its customer service: call Deliveroo to cancel ${ref.externalId} (${e.message})`, 409);
