@@ -158,4 +158,37 @@ describe("delivery platforms' orders on the kitchen", () => {
     await expect.poll(async () => (heard += ` ${(await tones(page)).join(' ')}`), { timeout: 5_000 }).toMatch(/square/);
     expect(heard).not.toMatch(/sawtooth/);
   });
+
+  it('the counter and the manager see the badge, and the counter where the courier is', async () => {
+    const uber = await placePlatformOrder(app.pool, app.base, { pizzeriaId: app.shop.id, productId: seededProduct('margherita'), name: 'Lou Garnier' }, {
+      code: 'Q7W3E', courier: { eta: inMinutes(9), state: 'assigned' },
+    });
+    await move(uber.id, 'preparing');
+    await move(uber.id, 'ready');
+
+    const counter = await app.staffPage(app.shop.email('counter'), WALL);
+    await counter.page.goto(`${app.base}/counter`);
+    await live(counter.page);
+    const row = counter.page.locator(`.pickups li[data-order="${uber.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.getByTestId('marketplace-badge').textContent()).toBe('UE · Q7W3E');
+    expect(await row.getByTestId('courier').textContent()).toMatch(/^Coursier Uber Eats dans (8|9) min$/);
+    // paid to the platform: nothing to collect, handed to the courier
+    expect(await row.textContent()).not.toMatch(/à encaisser/i);
+    expect(await row.getByRole('button', { name: 'Remis au coursier' }).count()).toBe(1);
+    await row.scrollIntoViewIfNeeded();
+    await counter.page.screenshot({ path: `${SHOTS}/marketplace-counter.png` });
+    await counter.ctx.close();
+
+    const manager = await app.staffPage(app.shop.email('manager'), WALL);
+    await manager.page.goto(`${app.base}/manager`);
+    await live(manager.page);
+    const line = manager.page.locator(`tr[data-order="${uber.id}"]`);
+    await line.waitFor({ timeout: 15_000 });
+    expect(await line.getByTestId('marketplace-badge').textContent()).toBe('UE · Q7W3E');
+    expect(await line.getByTestId('courier').textContent()).toMatch(/^Coursier Uber Eats dans (8|9) min$/);
+    await line.scrollIntoViewIfNeeded();
+    await manager.page.screenshot({ path: `${SHOTS}/marketplace-manager.png` });
+    await manager.ctx.close();
+  });
 });
