@@ -35,6 +35,8 @@ interface ReactorDeps {
   messages: Pick<MessageSender, 'send'>;
   /** Told that events came: the fiscal journal reads them from its own place soon after (fiscal-journal.ts). */
   journal?: { nudge(): void };
+  /** Told of each shop whose stock an order moved: its delivery platforms hear of sold-outs (marketplace-watch.ts). */
+  platforms?: { touched(shop: number): void };
 }
 type Order = OrderUpdated['order'];
 
@@ -120,6 +122,9 @@ function executorsFor(deps: ReactorDeps, timers: PrepTimers): Executors {
     'prep-timer': (r, o) => timers.start(o, r.startedAt, r.eventId),
     'fold-stock': (_r, o) => deps.folder?.started(o.id),
     capture: (_r, o) => addJob(pay, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) }),
+    'platform-step': (r, o) => addJob(queues.marketplaces, 'step', { orderId: o.id, step: r.step }, { jobId: jobId.marketplaceStep(o.id, r.step) }),
+    'platform-cancel': (_r, o) => addJob(queues.marketplaces, 'cancel', { orderId: o.id }, { jobId: jobId.marketplaceCancel(o.id) }),
+    'platform-availability': (_r, o) => deps.platforms?.touched(o.pizzeriaId),
     'print-label': (_r, o) =>
       addJob(queues.printing, 'print', { orderId: o.id, kind: 'label', copy: 1 }, { jobId: jobId.print(o.id, 'label', 1), backoff: { type: 'exponential', delay: 2000 } }),
   };
