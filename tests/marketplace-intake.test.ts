@@ -12,7 +12,7 @@ import { useStack } from './services.ts';
 const uber = new TestPlatform('uber_eats', 'Uber Eats', 'uber-test-secret');
 const roo = new TestPlatform('deliveroo', 'Deliveroo', 'roo-test-secret');
 const platforms = [uber, roo];
-const stack = useStack({ workers: true, env: { LOG_LEVEL: process.env.MKT_LOG ?? 'error' }, app: { marketplaces: platforms }, workerOptions: { marketplaces: platforms } });
+const stack = useStack({ workers: true, env: { LOG_LEVEL: 'error' }, app: { marketplaces: platforms }, workerOptions: { marketplaces: platforms } });
 const LIVE = 15_000;
 let seq = 0;
 const nextId = (tag: string) => `${tag}-${Date.now().toString(36)}-${++seq}`;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { reactionsTo, wantsLabel, type Reaction } from '../src/lib/domain/reactions.ts';
+import { movesStock } from '../src/lib/domain/marketplaces.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
@@ -124,7 +125,6 @@ function executorsFor(deps: ReactorDeps, timers: PrepTimers): Executors {
     capture: (_r, o) => addJob(pay, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) }),
     'platform-step': (r, o) => addJob(queues.marketplaces, 'step', { orderId: o.id, step: r.step }, { jobId: jobId.marketplaceStep(o.id, r.step) }),
     'platform-cancel': (_r, o) => addJob(queues.marketplaces, 'cancel', { orderId: o.id }, { jobId: jobId.marketplaceCancel(o.id) }),
-    'platform-availability': (_r, o) => deps.platforms?.touched(o.pizzeriaId),
     'print-label': (_r, o) =>
       addJob(queues.printing, 'print', { orderId: o.id, kind: 'label', copy: 1 }, { jobId: jobId.print(o.id, 'label', 1), backoff: { type: 'exponential', delay: 2000 } }),
   };
@@ -212,6 +212,8 @@ export async function startEventReactor(deps: ReactorDeps) {
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       deps.journal?.nudge();
+      // an order placed, changed or cancelled moved its shop's stock: its platform stores may hear of a sold-out
+      for (const e of events) if (movesStock(e)) deps.platforms?.touched(e.order.pizzeriaId);
       await reactTo(events);
       cursor.reached(events.at(-1)!.eventId);
       if (cursor.sinceSaveMs() >= CURSOR_SAVE_MS) await cursor.save();

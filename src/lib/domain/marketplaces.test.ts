@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commissionOf, decideIntake, expired, lineKey, parseMenuId, permanentProviderError, platformPrice, stepOfStatus, unitPricesByKey, type IntakeFacts } from './marketplaces.ts';
+import { commissionOf, movesStock, decideIntake, expired, lineKey, parseMenuId, permanentProviderError, platformPrice, stepOfStatus, unitPricesByKey, type IntakeFacts } from './marketplaces.ts';
 
 const NOW = Date.parse('2026-11-27T19:00:00Z');
 const MIN = 60_000;
@@ -69,5 +69,13 @@ describe('a platform order taken onto the make line', () => {
     expect(permanentProviderError({ status: 429 })).toBe(false);
     expect(permanentProviderError({ status: 503 })).toBe(false);
     expect(permanentProviderError(new Error('socket hang up'))).toBe(false);
+  });
+
+  it("hears of an order placed, changed or cancelled as its shop's stock moving, and of nothing else", () => {
+    expect(movesStock({ type: 'order.placed', order: { status: 'received' } })).toBe(true);
+    expect(movesStock({ type: 'order.modified', order: { status: 'received' } })).toBe(true);
+    expect(movesStock({ type: 'order.status', order: { status: 'cancelled' } })).toBe(true);
+    expect(movesStock({ type: 'order.status', order: { status: 'preparing' } })).toBe(false);
+    expect(movesStock({ type: 'order.courier', order: { status: 'received' } })).toBe(false);
   });
 });

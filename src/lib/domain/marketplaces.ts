@@ -2,7 +2,8 @@
 // order waits for (a mapping, a manager) or why it is denied, what a kitchen step tells the
 // platform, and the prices and commission of a platform order. Pure; the services carry them out
 // (src/lib/server/marketplaces/).
-import type { OrderStatus } from './order-states.ts';
+import { isIn, type OrderStatus } from './order-states.ts';
+import { MARKETPLACE_STEPS, type MarketplaceStep } from './marketplace-steps.ts';
 
 /** A platform order's states (marketplace_orders.state), and those still waiting for a decision. */
 export const MARKETPLACE_ORDER_STATES = ['received', 'needs_mapping', 'awaiting_manager', 'accepted', 'denied', 'cancelled', 'expired'] as const;
@@ -78,16 +79,8 @@ export function decideIntake(f: IntakeFacts): IntakeDecision {
 export const expired = (acceptBy: string | Date | null, now: number) => acceptBy !== null && new Date(acceptBy).getTime() <= now;
 
 /** The step a platform hears of when its order reaches this status; null: none. */
-export function stepOfStatus(status: OrderStatus): 'preparing' | 'ready' | 'collected' | 'delivered' | null {
-  switch (status) {
-    case 'preparing':
-    case 'ready':
-    case 'collected':
-    case 'delivered':
-      return status;
-    default:
-      return null;
-  }
+export function stepOfStatus(status: OrderStatus): MarketplaceStep | null {
+  return isIn(MARKETPLACE_STEPS, status) ? (status as MarketplaceStep) : null;
 }
 
 /** A product's price on a platform: its own there, else ours plus the store's markup (to the cent). */
@@ -123,3 +116,7 @@ export function permanentProviderError(err: unknown): boolean {
 
 /** States as a SQL list (the named sets above, never typed in a query). */
 export const sqlStates = (states: readonly MarketplaceOrderState[]) => states.map((s) => `'${s}'`).join(', ');
+
+/** An order event that moves its shop's stock (placed, changed, cancelled): the shop's platform stores may hear of a sold-out. */
+export const movesStock = (e: { type: string; order: { status: string } }) =>
+  e.type === 'order.placed' || e.type === 'order.modified' || (e.type === 'order.status' && e.order.status === 'cancelled');

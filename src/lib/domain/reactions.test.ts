@@ -35,7 +35,7 @@ const kinds = (e: ReactorEvent, c: Partial<ReactionContext> = {}) => reactionsTo
 
 describe('what the workers do about an order event', () => {
   it('the customer hears of a step that matters to them, and of nothing else', () => {
-    expect(reactionsTo(event('order.placed'), ctx)).toEqual([{ kind: 'message', step: 'received' }, { kind: 'platform-availability' }]);
+    expect(reactionsTo(event('order.placed'), ctx)).toEqual([{ kind: 'message', step: 'received' }]);
     expect(reactionsTo(event('order.status', { status: 'ready', fulfilment: 'pickup' }), ctx)).toContainEqual({ kind: 'message', step: 'ready' });
     expect(kinds(event('order.lines'))).toEqual([]);
   });
@@ -145,12 +145,5 @@ describe('what the workers do about an order event', () => {
     expect(kinds(event('order.status', { ...platform, cancelReason: 'shop' }))).toContain('platform-cancel');
     expect(kinds(event('order.status', { ...platform, cancelReason: 'platform' }))).not.toContain('platform-cancel');
     expect(kinds(event('order.status', { status: 'cancelled', cancelReason: 'shop' }))).not.toContain('platform-cancel');
-  });
-
-  it("an order placed, changed or cancelled moves its shop's stock: the platforms hear of what went out of or back on sale", () => {
-    expect(kinds(event('order.placed'))).toContain('platform-availability');
-    expect(kinds(event('order.modified'))).toContain('platform-availability');
-    expect(kinds(event('order.status', { status: 'cancelled' }))).toContain('platform-availability');
-    expect(kinds(event('order.status', { status: 'preparing' }))).not.toContain('platform-availability');
   });
 });

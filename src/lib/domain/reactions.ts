@@ -5,6 +5,7 @@
 import { stepOfEvent, type NotificationStep } from './notification-steps.ts';
 import { FINAL_STATUSES, isIn, type Fulfilment, type OrderStatus } from './order-states.ts';
 import { stepOfStatus } from './marketplaces.ts';
+import type { MarketplaceStep } from './marketplace-steps.ts';
 
 /** What the rules read of an order event (the socket contract's OrderUpdated has it all). */
 export interface ReactorEvent {
@@ -62,11 +63,9 @@ export type Reaction =
   /** Print the label for its box (once). */
   | { kind: 'print-label' }
   /** Tell the order's delivery platform this kitchen step. */
-  | { kind: 'platform-step'; step: 'preparing' | 'ready' | 'collected' | 'delivered' }
+  | { kind: 'platform-step'; step: MarketplaceStep }
   /** Tell the order's delivery platform we cancelled it. */
-  | { kind: 'platform-cancel' }
-  /** The shop's stock moved: its platform stores hear of what went out of, or back on, sale. */
-  | { kind: 'platform-availability' };
+  | { kind: 'platform-cancel' };
 
 export interface ReactionContext {
   /** The clock the delays count from (ms). */
@@ -182,14 +181,11 @@ const platformStep: Rule = ({ type, order: o }) => {
 const platformCancel: Rule = ({ type, order: o }) =>
   type === 'order.status' && o.marketplace && o.status === 'cancelled' && o.cancelReason !== 'platform' ? [{ kind: 'platform-cancel' }] : none;
 
-/** Any order placed, changed or cancelled moves its shop's stock: the shop's platform stores hear of what went out of or back on sale. */
-const platformAvailability: Rule = ({ type, order: o }) =>
-  type === 'order.placed' || type === 'order.modified' || (type === 'order.status' && o.status === 'cancelled') ? [{ kind: 'platform-availability' }] : none;
 
 /** The rules, in the order their reactions are carried out. */
 const RULES: readonly Rule[] = [
   tellCustomer, askPayment, fireLater, holdSavedCard, refusedHoldDeadline, forgetCard, managerRefund, refundOwed, redeliver, reassign, recalled, started, label,
-  dispatchReady, platformStep, platformCancel, platformAvailability,
+  dispatchReady, platformStep, platformCancel,
 ];
 
 /** What the workers do about an order event, in order. */
