@@ -5,7 +5,7 @@ import type { EtaSettings } from '../src/lib/domain/eta.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { courierNews, platformCancelled } from '../src/lib/server/marketplaces/couriers.ts';
 import { readMarketplaceOrder, settle } from '../src/lib/server/marketplaces/intake.ts';
-import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
+import type { MarketplaceNotice, MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { pushMenu, tellAvailability, tellCancel, tellStep, tellStoreStatus } from '../src/lib/server/marketplaces/sync.ts';
 import { takeOrder } from '../src/lib/server/marketplaces/taking.ts';
 import { addJob, jobId, QUEUES, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
@@ -51,7 +51,8 @@ const marketplaceJobs = {
     if (!row?.accept_by || row.accept_by.getTime() > Date.now()) return false;
     return settle(db, id, 'expired');
   },
-  async notice({ marketplace, notice }, { db, log }) {
+  async notice({ marketplace, notice: kept }, { db, log }) {
+    const notice = kept as unknown as MarketplaceNotice;
     const done = notice.kind === 'cancelled' ? await platformCancelled(db, marketplace, notice) : notice.kind === 'courier' ? await courierNews(db, marketplace, notice) : null;
     log.info({ marketplace, kind: notice.kind, eventId: notice.eventId, done }, 'platform notice acted on');
     return done;

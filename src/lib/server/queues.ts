@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { redisOptions, type RedisSettings } from './redis-options.ts';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import type { MarketplaceNotice, MarketplaceStep } from './marketplaces/provider.ts';
+import type { MarketplaceStep } from '../domain/marketplace-steps.ts';
 
 // Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
 // (metrics, the operations page) and the workers both import it from here.
@@ -78,7 +78,8 @@ export interface JobMap {
   marketplaces: {
     intake: { id: number };
     expire: { id: number };
-    notice: { marketplace: string; notice: MarketplaceNotice };
+    /** The notice as the platform's provider read it (MarketplaceNotice of marketplaces/provider.ts, which the queues do not import). */
+    notice: { marketplace: string; notice: { kind: string; eventId: string } & Record<string, unknown> };
     step: { orderId: string; step: MarketplaceStep };
     cancel: { orderId: string };
     availability: { pizzeriaId: number };
