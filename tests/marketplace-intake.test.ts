@@ -34,7 +34,7 @@ async function connectedShop(tag: string, opts: { autoAccept?: boolean } = {}) {
 }
 
 const orderOf = async (externalId: string) =>
-  (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any> | undefined;
+  (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any>;
 const platformRow = async (externalId: string) =>
   (await stack.pool.query('SELECT * FROM marketplace_orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any> | undefined;
 const reservedOf = async (orderId: string) => countOf(stack.pool, 'SELECT coalesce(sum(quantity), 0) AS n FROM stock_reservations WHERE order_id = $1', [orderId]);
