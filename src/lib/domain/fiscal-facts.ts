@@ -66,7 +66,8 @@ export interface FiscalOrder {
   discountCents: number;
   paidCents: number;
   refundedCents: number;
-  paidWith: 'online' | 'cash' | 'card' | 'phone' | null;
+  /** 'marketplace': paid to a delivery platform (the order's payment_method), which pays the shop. */
+  paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
   collectedMethod: 'cash' | 'card' | null;
   cancelReason: string | null;
