@@ -28,6 +28,7 @@ import type { ClosingTotals, RateLine } from '../../domain/fiscal-closing.ts';
 import { bringDayUpToDate, dayOfJournal } from '../fiscal/closings.ts';
 import type { FiscalKey } from '../fiscal/keys.ts';
 import { can, may } from '../../domain/permissions.ts';
+import { chainPlatforms, platformTakingsOfDay, type PlatformTakings } from './takings-platforms.ts';
 
 export interface TakingsFigures {
   /** What was taken, by way; every way is present (0 when none). */
@@ -67,13 +68,15 @@ export interface TakingsFigures {
 
 export interface ShopTakings extends TakingsFigures {
   shop: { id: number; slug: string; name: string };
+  /** Its delivery platforms' orders apart, per platform (takings-platforms.ts). */
+  platforms: PlatformTakings[];
 }
 
 export interface DayTakings {
   date: string;
   shops: ShopTakings[];
   /** The chain's total (every shop shown): sums of the shops' figures, VAT per rate included. */
-  total: TakingsFigures;
+  total: TakingsFigures & { platforms: PlatformTakings[] };
 }
 
 /** Today in Paris, as YYYY-MM-DD. */
@@ -241,7 +244,9 @@ export async function takingsOfDay(db: Db, actor: StaffActor, pizzeriaId: number
   if (pizzeriaId !== 'all' && !shops.length) throw notFound('pizzeria');
   const ids = shops.map((s) => s.id);
   if (opts.key) await bringDayUpToDate(db, opts.key, ids, date);
-  const [orders, journal] = await Promise.all([orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date)))]);
-  const perShop = shops.map((shop, i) => ({ shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals) }));
-  return { date, shops: perShop, total: chainTotal(perShop) };
+  const [orders, journal, platforms] = await Promise.all([
+    orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date))), platformTakingsOfDay(db, ids, date),
+  ]);
+  const perShop = shops.map((shop, i) => ({ shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals), platforms: platforms.get(shop.id) ?? [] }));
+  return { date, shops: perShop, total: { ...chainTotal(perShop), platforms: chainPlatforms(perShop.map((s) => s.platforms)) } };
 }
