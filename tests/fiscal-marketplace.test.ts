@@ -50,4 +50,20 @@ describe('a platform order in the fiscal journal', () => {
     expect(s.takenCents).toMatchObject({ marketplace: 2500, counter_cash: 0, counter_card: 0, door_cash: 0, unrecorded: 0 });
     expect(s.salesCents).toBe(2500);
   });
+
+  it('takes the sale and its money back when the platform cancels it, and asks the shop to give nothing back', async () => {
+    const o = await platformOrder(stack.base, stack.pool, {
+      pizzeriaId: shop.id, marketplace: 'deliveroo', externalId: `dr-${shop.slug}`, commissionCents: 315,
+      lines: [{ productId: seededProduct('margherita'), quantity: 1 }],
+    });
+    await journalOrders(stack.pool, key, [o.id]);
+    await stack.pool.query(`UPDATE orders SET status = 'cancelled', cancelled_at = now(), cancel_reason = 'customer', version = version + 1, updated_at = now() WHERE id = $1`, [o.id]);
+    await journalOrders(stack.pool, key, [o.id]);
+    const entries: Entry[] = (await stack.pool.query('SELECT * FROM fiscal_entries WHERE chain = $1 AND order_id = $2 ORDER BY seq', [shopChain(shop.id), o.id])).rows.map(entryOf);
+    expect(entries.map((e) => [e.kind, e.salesCents, e.moneyCents])).toEqual([['sale', 1050, 1050], ['cancellation', -1050, 0], ['payment', 0, -1050]]);
+    const s = (await manager.get(`/api/shops/${shop.id}/takings`)).body.shops[0];
+    expect(s.takenCents.marketplace).toBe(2500);
+    expect(s.salesCents).toBe(2500);
+    expect(s.refundDueCents).toBe(0);
+  });
 });

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { placeThroughApi } from './helpers.ts';
-import type { MarketplaceReport } from '../src/lib/server/marketplaces/provider.ts';
+import type { MarketplaceProvider, MarketplaceReport } from '../src/lib/server/marketplaces/provider.ts';
 
 export interface PlatformOrder {
   id: string;
@@ -58,4 +58,24 @@ export async function connectStore(pool: pg.Pool, marketplace: string, pizzeriaI
     `INSERT INTO marketplace_stores (marketplace, store_id, pizzeria_id, commission_pct) VALUES ($1, $2, $3, $4)`,
     [marketplace, storeId, pizzeriaId, commissionPct],
   );
+}
+
+/**
+ * A platform as the back office sees it, without its API: its id and label, configured, and the
+ * payout reports it gives (by store and week). Everything else is refused: the back office's tests
+ * call nothing else of it.
+ */
+export function stubPlatform(id: string, label: string, reports: Map<string, MarketplaceReport> = new Map()): MarketplaceProvider {
+  const no = () => Promise.reject(new Error(`${label}: not in the back office's tests`));
+  return {
+    id, label, configured: true,
+    verify: () => false,
+    read: () => [],
+    fetchOrder: no, accept: no, deny: no, step: no, cancel: no, pushMenu: no, setAvailability: no, setStoreStatus: no,
+    report: async (storeId, weekStart) => {
+      const r = reports.get(`${storeId}|${weekStart}`);
+      if (!r) throw new Error('no report for this week');
+      return r;
+    },
+  };
 }

@@ -4,10 +4,11 @@
 // platform named to our menu, and the week's reconciliation with the platform's payout report.
 import { z } from 'zod';
 import { denySchema, mappingSchema, platformId, priceSchema, reconcileQuery, storeSchema, weekSchema } from '../../src/lib/marketplace-office-requests.ts';
-import { backOfficePlatforms, connectStore, listConnections, listPlatformPrices, platformsOf, setPlatformPrice, shopsRun, waitingOrders, checkShop, knownPlatform } from '../../src/lib/server/marketplaces/stores.ts';
+import { backOfficePlatforms, connectStore, listConnections, listPlatformPrices, platformsOf, setPlatformPrice, shopsRun, waitingOrders, checkShop, knownPlatform, storeOf } from '../../src/lib/server/marketplaces/stores.ts';
 import { mapItem, menuChoices, unmappedItems } from '../../src/lib/server/marketplaces/mapping.ts';
 import { fetchReport, reconcileStores } from '../../src/lib/server/marketplaces/reconcile.ts';
 import { acceptWaiting, denyWaiting, queueMenuPush, retryMapped } from '../../src/lib/server/marketplaces/office-decisions.ts';
+import { notFound } from '../../src/lib/server/errors.ts';
 import { Routes, accepted, noContent, numericId, parse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 
@@ -67,6 +68,7 @@ export function marketplaceAdminRoutes(ctx: ApiContext) {
     const platform = platformParam(req.params.platform);
     checkShop(actor, id);
     knownPlatform(platforms(), platform);
+    if (!(await storeOf(db, platform, id))) throw notFound('store on this platform');
     await queueMenuPush(id, platform);
     return accepted({ queued: true });
   });

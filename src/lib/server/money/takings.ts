@@ -112,7 +112,7 @@ interface OrderMoneyRow {
   reached_kitchen: boolean;
   paid_cents: number;
   refunded_cents: number;
-  paid_with: 'online' | 'cash' | 'card' | 'phone' | null;
+  paid_with: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   payment_status: string;
   collected_cents: number | null;
   collected_method: 'cash' | 'card' | null;
@@ -123,7 +123,8 @@ interface OrderMoneyRow {
 /** Every order of the shops' business day with what is not money yet: a hold, a refund due, money to collect, its status. */
 export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: string): Promise<OrderMoneyRow[]> {
   const { rows } = await q.query<OrderMoneyRow>(
-    `SELECT o.pizzeria_id, o.status, o.received_at IS NOT NULL AS reached_kitchen, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status,
+    `SELECT o.pizzeria_id, o.status, o.received_at IS NOT NULL AS reached_kitchen, o.paid_cents, o.refunded_cents,
+       CASE WHEN o.payment_method = 'marketplace' THEN 'marketplace' ELSE o.paid_with::text END AS paid_with, o.payment_status,
        o.collected_cents, o.collected_method, o.amount_due_cents, o.refund_due_cents
      FROM orders o WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date`,
     [pizzeriaIds, day],
@@ -153,7 +154,8 @@ export function figuresOf(orders: readonly OrderMoneyRow[], journal: ClosingTota
       // online, a hold not taken yet is held
       if (part.way === 'online' && o.payment_status === 'authorised') heldCents += part.amountCents - o.refunded_cents;
     }
-    refundDueCents += o.refund_due_cents;
+    // a platform's order cancelled: the platform gives its customer the money back, not the shop
+    if (o.paid_with !== 'marketplace') refundDueCents += o.refund_due_cents;
     if (!isFinal(o.status) && o.status !== 'pending_payment') {
       counts.open += 1;
       toCollectCents += o.amount_due_cents;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { fail } from '@sveltejs/kit';
 import { can } from '$lib/domain/permissions.ts';
 import { mappingSchema, platformId } from '$lib/marketplace-office-requests.ts';
@@ -27,14 +26,13 @@ export const actions: Actions = {
     const s = (k: string) => String(form.get(k) ?? '').trim();
     // the choice is "p<id>" (a product) or "o<id>" (an option)
     const to = /^([po])(\d{1,9})$/.exec(s('to'));
-    const body = {
-      platform: s('platform'), externalId: s('externalId'),
-      productId: to?.[1] === 'p' ? Number(to[2]) : null, optionId: to?.[1] === 'o' ? Number(to[2]) : null,
-    };
-    const schema = z.object({ platform: platformId }).and(mappingSchema);
-    return bodyChange(locals.locale, `map-${s('platform')}-${s('externalId')}`, body, schema, async (d) => {
-      await mapItem(db(), actorOf(user), backOfficePlatforms(config()), d.platform, d);
-      return { retried: await retryMapped(db(), d.platform) };
+    const key = `map-${s('platform')}-${s('externalId')}`;
+    const platform = platformId.safeParse(s('platform'));
+    if (!platform.success) return fail(400, { form: key, errors: { form: 'not a platform' } as Record<string, string>, values: {} as Record<string, string> });
+    const body = { externalId: s('externalId'), productId: to?.[1] === 'p' ? Number(to[2]) : null, optionId: to?.[1] === 'o' ? Number(to[2]) : null };
+    return bodyChange(locals.locale, key, body, mappingSchema, async (d) => {
+      await mapItem(db(), actorOf(user), backOfficePlatforms(config()), platform.data, d);
+      return { retried: await retryMapped(db(), platform.data) };
     });
   },
 };
