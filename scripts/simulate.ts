@@ -16,12 +16,14 @@
 // --minutes   stop after this long (default: until Ctrl-C)
 // --decline   share of offers a driver declines (default 0.1)
 //
-//   npm run simulate -- --evening [--orders 60 --rush 0.7 --drivers 5 --cooks 3 --radius 2500 --seeds 10]
+//   npm run simulate -- --evening [--orders 60 --rush 0.7 --drivers 5 --cooks 3 --radius 2500 --seeds 10 --platform-share 0.3]
 //
 // --evening   no server: one shop's evening in virtual time, the same customers served firing at
 //             once and by the shop's plan, as a table (promise kept, its error, pizzas waiting for
 //             their driver, orders per driver-hour); --drivers defaults to 5 there, --rush is the
-//             share of the orders between 19:30 and 21:00
+//             share of the orders between 19:30 and 21:00; --platform-share adds the delivery
+//             platforms' orders (that share of all, collected by their couriers) and a row of the
+//             plan blind to them
 //
 // Its customers are anonymous web customers, all from this machine's address: the server's limit
 // of customer calls per address (RATE_LIMIT_ORDERS, 60 per 10 minutes) is meant for one person,
@@ -60,13 +62,14 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '10' },
     radius: { type: 'string', default: '2500' },
     rush: { type: 'string', default: '0.7' },
+    'platform-share': { type: 'string', default: '0' },
   },
 });
 // --evening: the planner against firing at once, in virtual time (scripts/evening-table.ts): no server needed
 if (args.evening) {
   const { eveningTable } = await import('./evening-table.ts');
   const n = (v: string | undefined, min: number, max: number) => Math.max(min, Math.min(max, Number(v)));
-  process.stdout.write(`${eveningTable({ orders: n(args.orders, 1, 2000), drivers: n(process.argv.includes('--drivers') ? args.drivers : '5', 1, 50), cooks: n(args.cooks, 1, 10), radiusM: n(args.radius, 500, 10_000), rushShare: n(args.rush, 0, 1), seeds: n(args.seeds, 1, 100) })}\n`);
+  process.stdout.write(`${eveningTable({ orders: n(args.orders, 1, 2000), drivers: n(process.argv.includes('--drivers') ? args.drivers : '5', 1, 50), cooks: n(args.cooks, 1, 10), radiusM: n(args.radius, 500, 10_000), rushShare: n(args.rush, 0, 1), seeds: n(args.seeds, 1, 100), platformShare: n(args['platform-share'], 0, 0.8) })}\n`);
   process.exit(0);
 }
 // RATE_LIMIT_ORDERS of this environment: the server's, when both read the same settings (.env)

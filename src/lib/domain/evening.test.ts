@@ -20,4 +20,20 @@ describe('a simulated evening', () => {
     expect(mean(1, (x) => x.etaMae)).toBeLessThan(mean(0, (x) => x.etaMae));
     expect(mean(1, (x) => x.promiseKept)).toBeGreaterThanOrEqual(mean(0, (x) => x.promiseKept));
   });
+
+  it("counts the platforms' orders: the plan that sees them keeps more of our promises than one blind to them, and their couriers wait less", () => {
+    const runs = [1, 2, 3].map((seed) => compareEvening({ ...evening, seed, platformShare: 0.3 }));
+    expect(compareEvening({ ...evening, seed: 1 })).toHaveLength(2);
+    for (const r of runs) {
+      expect(r).toHaveLength(3);
+      // 30 % of all: 26 beside our 60, every one collected, none of them counted as ours
+      for (const x of r) expect([x.delivered, x.platform.orders]).toEqual([60, 26]);
+    }
+    const mean = (k: number, f: (x: (typeof runs)[0][0]) => number) => runs.reduce((n, r) => n + f(r[k]), 0) / runs.length;
+    const [seeing, blind] = [1, 2];
+    expect(mean(seeing, (x) => x.promiseKept)).toBeGreaterThan(mean(blind, (x) => x.promiseKept) + 0.15);
+    expect(mean(seeing, (x) => x.etaMae)).toBeLessThan(mean(blind, (x) => x.etaMae));
+    expect(mean(seeing, (x) => x.platform.courierWaitMean)).toBeLessThan(mean(blind, (x) => x.platform.courierWaitMean));
+    expect(mean(seeing, (x) => x.platform.readyForCourier)).toBeGreaterThan(mean(blind, (x) => x.platform.readyForCourier));
+  });
 });

@@ -16,7 +16,7 @@ import { isKept } from './promise-figures.ts';
 import { distanceM, type LatLng } from './geo.ts';
 import { KIND_MINUTES } from './slots.ts';
 
-export type FirePolicy = 'at_once' | 'planned';
+export type FirePolicy = 'at_once' | 'planned' | 'planned_blind';
 
 export interface EveningOptions {
   seed: number;
@@ -30,6 +30,12 @@ export interface EveningOptions {
   /** Doors up to this far from the shop. */
   radiusM: number;
   eta?: EtaSettings;
+  /**
+   * Share of all the evening's orders that come from the delivery platforms, collected at the shop
+   * by the platform's courier (10 to 20 minutes after the order): on top of `orders`, the same
+   * customers of our own either way. 0 by default.
+   */
+  platformShare?: number;
 }
 
 export interface EveningFigures {
@@ -55,6 +61,8 @@ export interface EveningFigures {
   doorMean: number;
   ordersPerDriverHour: number;
   ordersPerTrip: number;
+  /** The platforms' orders: how many, the share ready when their courier walked in, and the courier's mean wait at the shop (minutes). */
+  platform: { orders: number; readyForCourier: number; courierWaitMean: number };
 }
 
 const STEP = 0.25; // minutes
@@ -75,7 +83,16 @@ function random(seed: number) {
   };
 }
 
-interface Customer { id: string; at: number; door: LatLng; items: number; cookFactor: number; roadFactor: number }
+interface Customer {
+  id: string;
+  at: number;
+  door: LatLng;
+  items: number;
+  cookFactor: number;
+  roadFactor: number;
+  /** A platform's order: when its courier walks into the shop (it has no door of ours). */
+  courierAt?: number;
+}
 
 /** The evening's customers: when each orders (a rush from 19:30 to 21:00), where, how many pizzas, and how the kitchen and the road will really go for them. */
 function customersOf(o: EveningOptions): Customer[] {
@@ -94,7 +111,18 @@ function customersOf(o: EveningOptions): Customer[] {
     const rush = at >= 19.5 * 60 && at <= 21 * 60 ? 1.2 : 1;
     out.push({ id: `c${i}`, at, door, items, cookFactor, roadFactor: rush * (0.75 + rnd() * 0.5) });
   }
-  return out.sort((a, b) => a.at - b.at);
+  return [...out, ...platformOrdersOf(o, shop)].sort((a, b) => a.at - b.at);
+}
+
+/** The platforms' orders of the evening (their own seed, so our customers stay the same): a courier walks in 10 to 20 minutes after each. */
+function platformOrdersOf(o: EveningOptions, shop: LatLng): Customer[] {
+  const share = Math.min(0.9, Math.max(0, o.platformShare ?? 0));
+  const count = Math.round((o.orders * share) / (1 - share));
+  const rnd = random(o.seed * 7919 + 17);
+  return Array.from({ length: count }, (_, i) => {
+    const at = rnd() < (o.rushShare ?? 0.7) ? 19.5 * 60 + rnd() * 90 : START + rnd() * (END - START - 30);
+    return { id: `p${i}`, at, door: shop, items: 1 + Math.floor(rnd() * 3), cookFactor: 0.85 + rnd() * 0.3, roadFactor: 1, courierAt: at + 10 + rnd() * 10 };
+  });
 }
 
 interface Order extends Customer {
@@ -142,7 +170,7 @@ export function runEvening(
     return policy === 'planned' ? kitchenAt(etaAt(base, 'scooter', learned, hour), kitchen, hour) : base;
   };
   const road = (a: LatLng, b: LatLng, now: number) => travelMinutes(distanceM(a, b), 'scooter', etaAtMinute(now));
-  const spread = policy === 'planned' ? spreadOf(learned) : SPREAD_RANGE.min;
+  const spread = policy !== 'at_once' ? spreadOf(learned) : SPREAD_RANGE.min;
   const orders: Order[] = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null, said: [] }));
   const drivers: Driver[] = Array.from({ length: o.drivers }, (_, i) => ({ id: i + 1, freeAt: START, expectedBack: START, trips: 0 }));
   const cooks: number[] = Array.from({ length: o.cooks }, () => START);
@@ -157,14 +185,23 @@ export function runEvening(
     // plan, behind the drivers its orders already have too
     while (next < orders.length && orders[next].at <= now) {
       const c = orders[next++];
-      const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c).reduce((n, x) => n + x.items, 0);
+      if (c.courierAt !== undefined) {
+        // a platform's order, ready for its courier. On the make line, the shop accepts it with the time
+        // its kitchen can make it by (the queue it sees), and the platform sends its courier for then;
+        // cooked from the platform's tablet, it was accepted with the platform's own time, fired at once
+        if (policy !== 'planned_blind') c.courierAt = Math.max(c.courierAt, now + kitchenMinutes(inLine(), c.items, eta));
+        c.promisedAt = c.courierAt;
+        if (policy !== 'planned') fire(c, now);
+        continue;
+      }
+      const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c && seen(x)).reduce((n, x) => n + x.items, 0);
       const rule = promisedMinutes({ items: c.items, itemsAhead: ahead, delivery: { distanceM: distanceM(shop, c.door), mode: 'scooter' } }, eta);
-      c.promisedAt = c.at + (policy === 'planned' ? plannedPromise(planOrders(orders.slice(0, next - 1), now), driversBack(), { roadMinutes: road(shop, c.door, now) }, rule, now * 60_000, inLine(), settings) : rule);
+      c.promisedAt = c.at + (policy !== 'at_once' ? plannedPromise(planOrders(orders.slice(0, next - 1), now), driversBack(), { roadMinutes: road(shop, c.door, now) }, rule, now * 60_000, inLine(), settings) : rule);
     }
     const placed = orders.slice(0, next);
     // firing: at once, or when the plan says (it knows the estimates and the drivers' expected returns, not the real road)
     const waiting = placed.filter((x) => x.firedAt === null);
-    if (policy === 'planned' && placed.some((x) => x.leftAt === null)) plan = planFires(planOrders(placed, now), driversBack(), now * 60_000, inLine(), settings);
+    if (policy !== 'at_once' && placed.some((x) => x.leftAt === null)) plan = planFires(planOrders(placed, now), driversBack(), now * 60_000, inLine(), settings);
     if (policy === 'at_once') for (const x of waiting) fire(x, now);
     else if (waiting.length) {
       const due = new Set(plan.filter((p) => p.fireAt <= now * 60_000).map((p) => p.orderId));
@@ -175,7 +212,8 @@ export function runEvening(
       const expected = new Map(plan.map((p) => [p.orderId, p.expectedAt / 60_000]));
       for (const x of placed) {
         if (x.deliveredAt !== null && x.deliveredAt <= now) continue;
-        x.said.push(x.leftAt !== null ? x.leftAt + x.estimatedRoad! : policy === 'planned' ? (expected.get(x.id) ?? now) : ruleEstimate(x, now));
+        if (x.courierAt !== undefined) continue;
+        x.said.push(x.leftAt !== null ? x.leftAt + x.estimatedRoad! : policy !== 'at_once' ? (expected.get(x.id) ?? now) : ruleEstimate(x, now));
       }
     }
     // the kitchen: each cook takes the next fired order and makes its pizzas (3 minutes each, give
@@ -189,13 +227,19 @@ export function runEvening(
       // started to ready, as the shop's orders teach its kitchen's pace
       history?.kitchen.push({ hour: Math.floor(now / 60) % 24, items: x.items, minutes: x.readyAt - now });
     }
+    // the platforms' couriers walk in and take their orders once ready
+    for (const x of placed) {
+      if (x.courierAt === undefined || x.leftAt !== null || x.courierAt > now || x.readyAt === null || x.readyAt > now) continue;
+      x.leftAt = now;
+      x.deliveredAt = now;
+    }
     // the drivers at the shop take the oldest ready orders, up to three promised within 10 minutes of each other
     for (const d of drivers) {
       if (d.freeAt > now) continue;
-      const ready = placed.filter((x) => x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
+      const ready = placed.filter((x) => x.courierAt === undefined && x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
       if (!ready.length) {
         // free at the shop while pizzas are in the oven: waiting for them
-        if (placed.some((x) => x.firedAt !== null && x.leftAt === null)) driverIdle += STEP;
+        if (placed.some((x) => x.courierAt === undefined && x.firedAt !== null && x.leftAt === null)) driverIdle += STEP;
         continue;
       }
       const trip = ready.filter((x) => x.promisedAt - ready[0].promisedAt <= 10).slice(0, DEFAULT_PLAN_SETTINGS.maxPerTrip);
@@ -231,17 +275,24 @@ export function runEvening(
   /** What the plan sees: the orders not gone yet, with the estimated times (ms). */
   function planOrders(list: Order[], now: number): WaitingOrder[] {
     const eta = etaAtMinute(now);
-    return list.filter((x) => x.leftAt === null).map((x) => ({
-      id: x.id, fulfilment: 'delivery', promisedAt: x.promisedAt * 60_000, items: x.items, roadMinutes: road(shop, x.door, now),
+    return list.filter((x) => x.leftAt === null && seen(x)).map((x) => ({
+      id: x.id, fulfilment: x.courierAt === undefined ? 'delivery' : 'pickup', promisedAt: x.promisedAt * 60_000, items: x.items,
+      roadMinutes: x.courierAt === undefined ? road(shop, x.door, now) : 0,
       startedReadyAt: x.firedAt === null ? null : (x.readyAt ?? x.firedAt + kitchenMinutes(0, x.items, eta)) * 60_000,
       driverId: x.driver,
+      // a courier's order fires to be ready as the courier walks in
+      fixedFireAt: x.courierAt === undefined || x.firedAt !== null ? null : Math.max(now, x.courierAt - kitchenMinutes(inLine(), x.items, eta)) * 60_000,
     }));
+  }
+  /** Whether the shop's plan sees this order: a platform's order is on the make line, unless it is cooked from the platform's tablet. */
+  function seen(x: Order) {
+    return x.courierAt === undefined || policy !== 'planned_blind';
   }
   function driversBack() {
     return drivers.map((d) => ({ id: d.id, backAt: d.expectedBack * 60_000 }));
   }
   function inLine() {
-    return kitchenQueue.reduce((n, x) => n + x.items, 0);
+    return kitchenQueue.filter(seen).reduce((n, x) => n + x.items, 0);
   }
   /** The tracking page's countdown before the plan: the oven (its queue), the handover and the road, by the rule. */
   function ruleEstimate(x: Order, now: number) {
@@ -253,7 +304,8 @@ export function runEvening(
     kitchenQueue.push(x);
   }
 
-  const done = orders.filter((x) => x.deliveredAt !== null);
+  const platform = orders.filter((x) => x.courierAt !== undefined && x.leftAt !== null);
+  const done = orders.filter((x) => x.courierAt === undefined && x.deliveredAt !== null);
   const errors = done.map((x) => x.deliveredAt! - x.promisedAt);
   history?.errors.push(...errors);
   const live = done.flatMap((x) => x.said.map((said) => Math.abs(said - x.deliveredAt!)));
@@ -275,6 +327,11 @@ export function runEvening(
     doorMean: r1(mean(done.map((x) => x.deliveredAt! - x.at))),
     ordersPerDriverHour: r1(done.length / (o.drivers * ((END - START) / 60))),
     ordersPerTrip: trips ? r1(done.length / trips) : 0,
+    platform: {
+      orders: platform.length,
+      readyForCourier: platform.length ? platform.filter((x) => x.readyAt! <= x.courierAt!).length / platform.length : 0,
+      courierWaitMean: r1(mean(platform.map((x) => x.leftAt! - x.courierAt!))),
+    },
   };
 }
 
@@ -283,15 +340,24 @@ export function runEvening(
  * pace from the shop's earlier evenings (three, with other customers: other seeds), as the shop learns
  * from its last 28 days.
  */
-export function compareEvening(o: EveningOptions): [EveningFigures, EveningFigures] {
+export function compareEvening(o: EveningOptions): [EveningFigures, EveningFigures, ...EveningFigures[]] {
+  const rows: [EveningFigures, EveningFigures, ...EveningFigures[]] = [runEvening(o, 'at_once'), learnedEvening(o, 'planned')];
+  // with platforms' orders: the same plan blind to them (cooked from the platforms' tablets), as the
+  // shop did before they reached its make line, having learned from evenings of its own like it
+  if ((o.platformShare ?? 0) > 0) rows.push(learnedEvening(o, 'planned_blind'));
+  return rows;
+}
+
+/** The plan's evening after three earlier evenings of the same policy to learn from. */
+function learnedEvening(o: EveningOptions, policy: 'planned' | 'planned_blind'): EveningFigures {
   const base = o.eta ?? DEFAULT_ETA_SETTINGS;
   const history: History = { samples: [], errors: [], kitchen: [] };
   let learned: LearnedRoad | null = null;
   let kitchen: LearnedKitchen | null = null;
   for (const earlier of [1, 2, 3]) {
-    runEvening({ ...o, seed: o.seed * 1000 + earlier }, 'planned', learned, history, kitchen);
+    runEvening({ ...o, seed: o.seed * 1000 + earlier }, policy, learned, history, kitchen);
     learned = learnRoad(history.samples, base.roadFactor, history.errors.slice(-o.orders));
     kitchen = learnKitchen(history.kitchen, base);
   }
-  return [runEvening(o, 'at_once'), runEvening(o, 'planned', learned, undefined, kitchen)];
+  return runEvening(o, policy, learned, undefined, kitchen);
 }

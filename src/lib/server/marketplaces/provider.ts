@@ -4,6 +4,7 @@
 // One file per platform implements it (uber-eats.ts, deliveroo.ts), listed in registry.ts; the
 // core (intake.ts, sync.ts, the pages) reads only this interface and never a platform's names.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { MarketplaceStep } from '../../domain/marketplace-steps.ts';
 
 /** How the order leaves the shop: the platform's courier collects it, or the shop delivers it itself. */
 export type MarketplaceFulfilment = 'courier' | 'shop_delivery' | 'customer_pickup';
@@ -63,8 +64,7 @@ export interface MarketplaceOrderRef {
 /** Why we deny an order, in the platform's terms by the provider. */
 export type DenyReason = 'store_closed' | 'store_busy' | 'item_unavailable' | 'other';
 
-/** A kitchen step told to the platform. */
-export type MarketplaceStep = 'preparing' | 'ready' | 'collected' | 'delivered';
+export type { MarketplaceStep } from '../../domain/marketplace-steps.ts';
 
 export interface MarketplaceMenu {
   categories: { id: string; name: string; productIds: string[] }[];

@@ -2,10 +2,13 @@
 // MarketplaceProvider (provider.ts). A new platform is a file and a line here; nothing else names it.
 import type { Config } from '../config.ts';
 import type { MarketplaceProvider } from './provider.ts';
+import { uberEatsFor } from './uber-eats.ts';
 
 type Factory = (config: Config) => MarketplaceProvider;
 
-const FACTORIES: Factory[] = [];
+const FACTORIES: Factory[] = [
+  uberEatsFor,
+];
 
 /** Every platform, configured or not (a page lists them all; only a configured one takes orders). */
 export function marketplacesFor(config: Config): MarketplaceProvider[] {
