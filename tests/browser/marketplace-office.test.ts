@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, SHOTS, useApp } from './harness.ts';
 import { createShop, seededProduct } from '../helpers.ts';
+import { platformOrder } from '../marketplace-office-fixtures.ts';
 
 // The delivery platforms' back office in the built app and Chromium: a shop's manager connects the
 // shop's Uber Eats store, sees a platform order waiting with its countdown to the platform's
@@ -63,5 +64,13 @@ describe("the platforms' back office", () => {
     expect(await week.textContent()).toContain('Pas encore récupéré');
     await page.screenshot({ path: `${SHOTS}/marketplace-3-reconcile-desktop.png`, fullPage: true });
     expect(await seriousViolations(page), 'reconciliation page').toEqual([]);
+
+    // the day's takings: the Uber Eats order apart, paid to the platform, its commission and what is due
+    await platformOrder(app.base, app.pool, { pizzeriaId: shop.id, marketplace: 'uber_eats', externalId: `ue-paid-${tag}`, commissionCents: 630, lines: [{ productId: seededProduct('margherita'), quantity: 2 }] });
+    await page.goto(`${app.base}/manager/takings`);
+    const uber = page.locator(`section[data-shop="${shop.id}"] table[data-platform=uber_eats]`);
+    expect((await uber.locator('[data-testid=platform-due]').textContent())?.replace(/\s/g, ' ')).toBe('14,70 €');
+    expect(await page.locator(`section[data-shop="${shop.id}"] tr[data-way=counter_cash] td`).textContent()).toMatch(/^0,00/);
+    await page.screenshot({ path: `${SHOTS}/marketplace-4-takings-desktop.png`, fullPage: true });
   }, 120_000);
 });
