@@ -61,17 +61,20 @@ export async function connectStore(pool: pg.Pool, marketplace: string, pizzeriaI
 }
 
 /**
- * A platform as the back office sees it, without its API: its id and label, configured, and the
- * payout reports it gives (by store and week). Everything else is refused: the back office's tests
- * call nothing else of it.
+ * A platform as the back office sees it, without its API: its id and label, configured, the payout
+ * reports it gives (by store and week), and the decisions it is told (`told`). Everything else is
+ * refused: the back office's tests call nothing else of it.
  */
-export function stubPlatform(id: string, label: string, reports: Map<string, MarketplaceReport> = new Map()): MarketplaceProvider {
+export function stubPlatform(id: string, label: string, reports: Map<string, MarketplaceReport> = new Map(), told: string[] = []): MarketplaceProvider {
   const no = () => Promise.reject(new Error(`${label}: not in the back office's tests`));
   return {
     id, label, configured: true,
     verify: () => false,
     read: () => [],
-    fetchOrder: no, accept: no, deny: no, step: no, cancel: no, pushMenu: no, setAvailability: no, setStoreStatus: no,
+    fetchOrder: no, step: no, cancel: no, pushMenu: no, setAvailability: no, setStoreStatus: no,
+    // what the manager decided, as the platform heard it
+    accept: async (ref) => void told.push(`accept ${ref.externalId}`),
+    deny: async (ref, reason) => void told.push(`deny ${ref.externalId} ${reason}`),
     report: async (storeId, weekStart) => {
       const r = reports.get(`${storeId}|${weekStart}`);
       if (!r) throw new Error('no report for this week');
