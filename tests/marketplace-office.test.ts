@@ -8,14 +8,24 @@ import { Client, createShop, seededProduct } from './helpers.ts';
 import { useStack } from './services.ts';
 import { stubPlatform } from './marketplace-office-fixtures.ts';
 import { chooseBackOfficePlatforms } from '../src/lib/server/marketplaces/stores.ts';
+import { useMarketplaces } from '../src/lib/server/marketplaces/decisions.ts';
 import type { MarketplaceReport } from '../src/lib/server/marketplaces/provider.ts';
 
 const stack = useStack();
 const tag = Math.random().toString(36).slice(2, 8);
 const reports = new Map<string, MarketplaceReport>();
+const told: string[] = [];
+const platforms = [stubPlatform('uber_eats', 'Uber Eats', reports, told), stubPlatform('deliveroo', 'Deliveroo', new Map(), told)];
 
-beforeAll(() => chooseBackOfficePlatforms([stubPlatform('uber_eats', 'Uber Eats', reports), stubPlatform('deliveroo', 'Deliveroo')]));
-afterAll(() => chooseBackOfficePlatforms(null));
+// the pages list these platforms, and the intake's decisions tell them
+beforeAll(() => {
+  chooseBackOfficePlatforms(platforms);
+  useMarketplaces(platforms);
+});
+afterAll(() => {
+  chooseBackOfficePlatforms(null);
+  useMarketplaces(null);
+});
 
 type Shop = Awaited<ReturnType<typeof createShop>>;
 const storeRow = async (shop: Shop, platform = 'uber_eats') =>
@@ -131,6 +141,17 @@ describe("a shop's stores on the platforms", () => {
       marketplace: 'uber_eats', code: 'A1B2C', state: 'awaiting_manager', customer: 'Léa', totalCents: 2100, lines: [{ name: 'Margherita', quantity: 2 }], acceptBy: acceptBy.toISOString(),
     })]);
     expect((await otherManager.get('/api/marketplaces/waiting')).body.orders).toEqual([]);
+  });
+
+  it('denies a waiting order with a reason the platform hears; a reason nobody knows is refused', async () => {
+    const waiting = (await manager.get(`/api/marketplaces/shops/${shop.id}/waiting`)).body.orders[0];
+    expect((await manager.post(`/api/marketplaces/waiting/${waiting.id}/deny`, { reason: 'because' })).status).toBe(422);
+    expect((await otherManager.post(`/api/marketplaces/waiting/${waiting.id}/deny`, { reason: 'store_busy' })).status).toBe(403);
+    const r = await manager.post(`/api/marketplaces/waiting/${waiting.id}/deny`, { reason: 'store_busy', explanation: 'four ovens down' });
+    expect(r.status, JSON.stringify(r.body)).toBe(204);
+    expect(told).toContain(`deny ue-o-${tag} store_busy`);
+    expect((await stack.pool.query('SELECT state, deny_reason FROM marketplace_orders WHERE id = $1', [waiting.id])).rows[0]).toEqual({ state: 'denied', deny_reason: 'store_busy' });
+    expect((await manager.get(`/api/marketplaces/shops/${shop.id}/waiting`)).body.orders).toEqual([]);
   });
 
   it("fetches the platform's report of the week and keeps it; a week that is no Monday is refused", async () => {

@@ -41,7 +41,7 @@ describe("the platforms' back office", () => {
     const first = (await countdown.textContent())!.trim();
     expect(first).toMatch(/^[78]:\d\d$/);
     await expect.poll(async () => (await countdown.textContent())!.trim(), { timeout: 4000 }).not.toBe(first);
-    expect(await waiting.textContent()).toContain('Sans correspondance');
+    expect(await waiting.textContent()).toContain('Pizza Reine (Uber)\u00a0» n’est associé à rien de la carte');
     await page.screenshot({ path: `${SHOTS}/marketplace-1-connections-desktop.png`, fullPage: true });
     expect(await seriousViolations(page), 'connections page').toEqual([]);
 

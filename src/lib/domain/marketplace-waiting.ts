@@ -1,8 +1,10 @@
 // A platform order waiting for the shop's manager (marketplace_orders): the states in which it
 // waits, and how long is left before the platform cancels it by itself.
 
+import { MANAGER_MARKETPLACE_STATES } from './marketplaces.ts';
+
 /** The states of a platform order that wait for a person: an item to map, or a manager's yes or no. */
-export const WAITING_STATES = ['needs_mapping', 'awaiting_manager'] as const;
+export const WAITING_STATES = MANAGER_MARKETPLACE_STATES;
 export type WaitingState = (typeof WAITING_STATES)[number];
 
 /** Whole seconds left until `acceptBy` (0 once past; null: the platform set no deadline). */
