@@ -13,6 +13,7 @@ import { canActOnShop, type StaffActor } from '../orders/actors.ts';
 import type { Config } from '../config.ts';
 import type { MarketplaceOrderIn, MarketplaceProvider } from './provider.ts';
 import { marketplacesFor } from './registry.ts';
+import type { StoreRow } from './intake.ts';
 
 export interface PlatformInfo {
   id: string;
@@ -65,15 +66,6 @@ export async function shopsRun(q: Queryable, actor: StaffActor): Promise<{ id: n
   return rows;
 }
 
-interface StoreRow {
-  marketplace: string;
-  store_id: string;
-  pizzeria_id: number;
-  enabled: boolean;
-  auto_accept: boolean;
-  price_markup_pct: string;
-  commission_pct: string;
-}
 
 const settingsOf = (r: StoreRow): StoreSettings => ({
   storeId: r.store_id, enabled: r.enabled, autoAccept: r.auto_accept, markupPct: Number(r.price_markup_pct), commissionPct: Number(r.commission_pct),
