@@ -19,6 +19,7 @@ import {
 } from './helpers.ts';
 import type { SystemStatus } from '../src/lib/views.ts';
 import { useOperations } from './operations.ts';
+import { QUEUES } from '../src/lib/server/queues.ts';
 
 const { stack, openSockets, socketAs, metrics, metricValue, placePickup } = useOperations();
 
@@ -116,7 +117,9 @@ describe('monitoring', () => {
     expect(admin.status.screens.some((s) => s.socketId === canalKitchen.socket.id && s.pizzeriaId === SHOPS.canal)).toBe(true);
     // staff watching the operations page are not screens
     expect(admin.status.screens.every((s) => s.role !== 'admin' && s.role !== 'manager')).toBe(true);
-    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(['accounts', 'dispatch', 'maintenance', 'notifications', 'payments', 'prep-timers', 'printing']);
+    // every queue of the queue map, the delivery platforms' included
+    expect(admin.status.queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUES).sort());
+    expect(admin.status.queues.map((q) => q.name)).toContain('marketplaces');
     for (const q of admin.status.queues) expect(q).toEqual({ name: q.name, waiting: expect.any(Number), active: expect.any(Number), delayed: expect.any(Number), failed: expect.any(Number) });
     expect(admin.status.relay).toMatchObject({ listening: true, lastEventId: rows[0].last });
     expect(admin.status.hub.pid).toBe(process.pid);
