@@ -64,6 +64,37 @@ describe('Uber Eats on our make line', () => {
     expect(cancelled.order.cancelReason).toBe('platform');
   });
 
+  it('a replay of the same event, a forged signature and a store no shop connected change nothing', async () => {
+    const { storeId } = await uberShop('uber-guard');
+    const margherita = seededProduct('margherita');
+    const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 1, 1350)] } });
+    const id = String(held.order.id);
+    await waitUntil(() => ourOrder(id), LIVE, 'the Uber order on our make line');
+    await waitUntil(() => held.accepted, LIVE, 'accepted at Uber');
+    const accepts = () => fake.callsTo('POST', new RegExp(`/orders/${id}/accept_pos_order$`)).length;
+    const acceptedOnce = accepts();
+    expect(acceptedOnce).toBe(1);
+
+    // Uber sends the same event again, signed: answered 200, and still one order, accepted once
+    expect(await fake.webhooks.resendLast()).toBe(200);
+    await new Promise((r) => setTimeout(r, 800));
+    const count = async (sql: string, values: unknown[]) => Number((await stack.pool.query(sql, values)).rows[0].n);
+    expect(await count('SELECT count(*) AS n FROM orders WHERE external_id = $1', [id])).toBe(1);
+    expect(accepts()).toBe(1);
+
+    // a forged event (signed with another key, or not signed) and one for a store no shop connected
+    const forged = fake.webhooks.event('orders.notification', { resource_id: `forged-${id}`, user_id: storeId, status: 'pos' });
+    const forgedBody = JSON.stringify(forged);
+    expect(await fake.webhooks.sendRaw(forgedBody, fake.webhooks.sign(forgedBody, 'another-key-than-the-client-secret'))).toBe(401);
+    expect(await fake.webhooks.sendRaw(forgedBody, null)).toBe(401);
+    const stray = fake.webhooks.event('orders.notification', { resource_id: `stray-${id}`, user_id: 'a-store-nobody-connected', status: 'pos' });
+    const strayBody = JSON.stringify(stray);
+    expect(await fake.webhooks.sendRaw(strayBody, fake.webhooks.sign(strayBody))).toBe(404);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await count('SELECT count(*) AS n FROM marketplace_webhooks WHERE event_id = ANY($1)', [[forged.event_id, stray.event_id]])).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM marketplace_orders WHERE external_id = ANY($1)', [[`forged-${id}`, `stray-${id}`]])).toBe(0);
+  });
+
   it('the menu pushed to Uber, a sold-out pizza is suspended there, and +20 min sets its busy time', async () => {
     const { shop, storeId, manager } = await uberShop('uber-levers');
     const margherita = seededProduct('margherita');
