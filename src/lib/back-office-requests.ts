@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from './domain/product-kinds.ts';
 import { HALF_AND_HALF_PRICING } from './domain/pricing.ts';
+import { EU_ALLERGENS } from './domain/line-allergens.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
@@ -220,7 +221,7 @@ export const tonightSchema = z.strictObject({
 
 // ---------- menu: products, recipes, ingredients ----------
 
-export const EU_ALLERGENS = ['gluten', 'crustaceans', 'eggs', 'fish', 'peanuts', 'soybeans', 'milk', 'nuts', 'celery', 'mustard', 'sesame', 'sulphites', 'lupin', 'molluscs'] as const;
+export { EU_ALLERGENS };
 export const DIETARY_TAGS = ['vegetarian', 'spicy'] as const;
 const label = (max: number) => z.string().trim().min(1, 'form.required').max(max, 'form.tooLong').refine(noControl, 'form.control');
 const optionalLabel = (max: number) => z.string().trim().max(max, 'form.tooLong').refine(noControl, 'form.control').transform((v) => v || null).nullable().optional();

@@ -8,6 +8,7 @@ import type { LatLng } from './domain/geo.ts';
 import type { MenuOption, MenuProduct } from './server/catalogue.ts';
 import type { PlaceOrderBody } from './order-requests.ts';
 import { lineKey } from './line-options.ts';
+import { lineAllergens, type Allergen } from './domain/line-allergens.ts';
 
 /** A line of the basket: a product with its options (sorted), a half-and-half's right half, how many. */
 export interface BasketLine {
@@ -77,6 +78,8 @@ export interface LineView {
   withdrawn: boolean;
   /** Sold out since it was added (it stays listed, so the customer sees what happened, but is not ordered). */
   soldOut: boolean;
+  /** The EU allergens of what is in it: recipe, size, extras, removals, both halves. */
+  allergens: Allergen[];
 }
 
 export function viewLine(
@@ -91,6 +94,7 @@ export function viewLine(
   const out = (id: number) => availability[id]?.available === false;
   return {
     line, key: keyOf(line), product, second, chosen, name,
+    allergens: product ? lineAllergens(product, line.options, second) : [],
     unitCents: base + chosen.reduce((s, o) => s + o.priceCents, 0),
     withdrawn: !product || chosen.length !== line.options.length || (line.secondHalfId !== undefined && !second),
     soldOut: out(line.productId) || line.options.some((o) => availability[line.productId]?.unavailableOptions.includes(o)) || (line.secondHalfId !== undefined && out(line.secondHalfId)),

@@ -22,6 +22,8 @@ export interface OrderItemView {
   doneAt: string | null;
   /** A half-and-half pizza's halves, as sold (its name reads "½ Reine / ½ Margherita"); null: a whole product. */
   halves?: { left: HalfView; right: HalfView } | null;
+  /** The EU allergens of what is in it (recipe, size, extras, removals, both halves), as sold. */
+  allergens?: string[];
 }
 
 /** One half of a half-and-half pizza (the product of the left half is also the line's productId). */

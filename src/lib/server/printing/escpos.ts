@@ -10,6 +10,7 @@ import type { OrderView } from '../../views.ts';
 import { siretText, ticketNumber } from '../../domain/receipt-mentions.ts';
 import { DELIVERY_FEE_VAT_RATE } from '../../domain/vat.ts';
 import type { Receipt } from '../money/receipts.ts';
+import fr from '../../i18n/fr.json' with { type: 'json' };
 import { firstName } from '../../realtime/audiences.ts';
 
 const ESC = 0x1b;
@@ -107,7 +108,11 @@ const clock = (iso: string | null) =>
 /** An option as the cook and the packer must see it: "Grande (40 cm)", "+ Mozzarella", "SANS BASILIC". */
 const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind === 'extra' ? `+ ${o.name}` : o.kind === 'without' ? o.name.toUpperCase() : o.name);
 
-/** Each line in bold, each of its options on a line of its own beneath it. */
+/** "ALLERGENES: GLUTEN, LAIT, FRUITS A COQUE": a line's allergens in capitals, as the fridge sheet names them. */
+export const allergenText = (list: readonly string[]) =>
+  `ALLERGENES: ${list.map((a) => (fr.allergens as Record<string, string>)[a] ?? a).join(', ').toUpperCase()}`;
+
+/** Each line in bold, each of its options on a line of its own beneath it, then its allergens. */
 function items(doc: EscPos, o: OrderView) {
   for (const i of o.items) {
     // a half-and-half: the pizza, then its halves each on a line of its own, left first (a printer knows no "½")
@@ -118,6 +123,7 @@ function items(doc: EscPos, o: OrderView) {
       }
     }
     for (const opt of i.options) for (const l of wrap(optionText(opt), LINE_WIDTH, '   ')) doc.line(l);
+    if (i.allergens?.length) for (const l of wrap(allergenText(i.allergens), LINE_WIDTH, '   ')) doc.line(l);
   }
 }
 
