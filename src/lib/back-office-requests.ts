@@ -194,9 +194,11 @@ export const shopSettingsSchema = z.strictObject({
   ovenMinutesPerSlot: z.coerce.number({ error: 'form.number' }).int('form.whole').min(10, 'form.ovenMinutes').max(5000, 'form.ovenMinutes').optional(),
   /** How a half-and-half pizza is priced: its dearer half (when not said), or the average of its halves rounded up to the cent. */
   halfAndHalfPricing: z.enum(HALF_AND_HALF_PRICING, 'form.choose').optional(),
+  /** The kitchen taps "Allergie lue" on an order's allergy note before starting it (off when not said). */
+  allergyReadFirst: z.union([z.boolean(), z.enum(['yes', 'no'], 'form.choose').transform((v) => v === 'yes')]).optional(),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing', 'allergyReadFirst'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,

@@ -112,6 +112,15 @@ const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind
 export const allergenText = (list: readonly string[]) =>
   `ALLERGENES: ${list.map((a) => (fr.allergens as Record<string, string>)[a] ?? a).join(', ').toUpperCase()}`;
 
+/** The order's allergy note, framed and in bold above the lines: the one thing the cook and the packer must not miss. */
+function allergyNote(doc: EscPos, o: OrderView) {
+  if (!o.allergy) return;
+  doc.rule().bold(true).big(true).line('! ALLERGIE !').big(false);
+  if (o.allergy.allergens.length) for (const l of wrap(allergenText(o.allergy.allergens))) doc.line(l);
+  if (o.allergy.note) for (const l of wrap(`"${o.allergy.note}"`)) doc.line(l);
+  doc.bold(false);
+}
+
 /** Each line in bold, each of its options on a line of its own beneath it, then its allergens. */
 function items(doc: EscPos, o: OrderView) {
   for (const i of o.items) {
@@ -136,6 +145,7 @@ export function orderLabel(o: OrderView, trackingUrl: string): Buffer {
   const promised = clock(o.promisedAt);
   doc.line(`${o.fulfilment === 'delivery' ? 'LIVRAISON' : 'A EMPORTER'}${promised ? ` - pour ${promised}` : ''}`);
   if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  allergyNote(doc, o);
   doc.align(0).rule();
   items(doc, o);
   doc.rule().align(1).qr(trackingUrl).line('Suivre la commande :');
@@ -150,6 +160,7 @@ export function orderTicket(o: OrderView): Buffer {
   doc.line(`${firstName(o.customer.name)} - ${o.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
   if (promised) doc.line(`pour ${promised}`);
   if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  allergyNote(doc, o);
   doc.align(0).rule();
   items(doc, o);
   return doc.rule().line(`Imprime ${clock(new Date().toISOString())}`).line().cut().toBuffer();
