@@ -26,6 +26,7 @@ import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/me
 import { createApi } from './api/index.ts';
 import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
+import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface AppOptions {
@@ -36,6 +37,8 @@ export interface AppOptions {
   onRelayed?: (e: OrderUpdated, lagMs: number) => void;
   /** Another payment provider's webhook than the settings' (how a new provider is tried). */
   paymentWebhook?: PaymentWebhook;
+  /** Other delivery platforms than the settings' (how a fake platform is tried). */
+  marketplaces?: MarketplaceProvider[];
 }
 
 type Hub = Awaited<ReturnType<typeof createHub>>;
@@ -328,6 +331,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     enqueuePrint: (j) => addJob(queues.printing, 'print', j, { jobId: jobId.print(j.orderId, j.kind, j.copy), backoff: { type: 'exponential', delay: 2000 } }),
     enqueueCustomerErasure: (customerRef) => addJob(queues.payments, 'delete-customer', { customerRef }, { jobId: jobId.deleteCustomer(customerRef) }),
     paymentWebhook: opts.paymentWebhook,
+    marketplaces: opts.marketplaces,
+    marketplaceQueue: queues.marketplaces,
     relayed: () => hub.relay.publishNow(),
     publishesChanges: () => hub.relay.publishing,
     seenOrder: (id) => hub.relay.seen(id),

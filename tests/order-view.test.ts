@@ -13,7 +13,7 @@ import { placeOrder } from '../src/lib/server/placing.ts';
 type Keys<T> = Record<keyof T, true>;
 // the view's keys; releasedDriverId is on a release event only (recordRelease), never in the view itself
 const VIEW = {
-  id: true, number: true, pizzeriaId: true, channel: true, fulfilment: true, status: true, version: true, customer: true, address: true,
+  id: true, number: true, pizzeriaId: true, channel: true, fulfilment: true, marketplace: true, status: true, version: true, customer: true, address: true,
   promisedAt: true, scheduled: true, delivery: true, payment: true, totalCents: true, paidCents: true, amountDueCents: true, refundDueCents: true,
   refundedCents: true, refundedAt: true, cancelReason: true, driver: true, offer: true, waitingForDriver: true, late: true, lateExpected: true, urgent: true, allergy: true, items: true,
   timestamps: true,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { reactionsTo, wantsLabel, type Reaction } from '../src/lib/domain/reactions.ts';
+import { movesStock } from '../src/lib/domain/marketplaces.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { EventFollower } from '../src/lib/server/event-follower.ts';
@@ -35,6 +36,8 @@ interface ReactorDeps {
   messages: Pick<MessageSender, 'send'>;
   /** Told that events came: the fiscal journal reads them from its own place soon after (fiscal-journal.ts). */
   journal?: { nudge(): void };
+  /** Told of each shop whose stock an order moved: its delivery platforms hear of sold-outs (marketplace-watch.ts). */
+  platforms?: { touched(shop: number): void };
 }
 type Order = OrderUpdated['order'];
 
@@ -120,6 +123,8 @@ function executorsFor(deps: ReactorDeps, timers: PrepTimers): Executors {
     'prep-timer': (r, o) => timers.start(o, r.startedAt, r.eventId),
     'fold-stock': (_r, o) => deps.folder?.started(o.id),
     capture: (_r, o) => addJob(pay, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) }),
+    'platform-step': (r, o) => addJob(queues.marketplaces, 'step', { orderId: o.id, step: r.step }, { jobId: jobId.marketplaceStep(o.id, r.step) }),
+    'platform-cancel': (_r, o) => addJob(queues.marketplaces, 'cancel', { orderId: o.id }, { jobId: jobId.marketplaceCancel(o.id) }),
     'print-label': (_r, o) =>
       addJob(queues.printing, 'print', { orderId: o.id, kind: 'label', copy: 1 }, { jobId: jobId.print(o.id, 'label', 1), backoff: { type: 'exponential', delay: 2000 } }),
   };
@@ -207,6 +212,8 @@ export async function startEventReactor(deps: ReactorDeps) {
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       deps.journal?.nudge();
+      // an order placed, changed or cancelled moved its shop's stock: its platform stores may hear of a sold-out
+      for (const e of events) if (movesStock(e)) deps.platforms?.touched(e.order.pizzeriaId);
       await reactTo(events);
       cursor.reached(events.at(-1)!.eventId);
       if (cursor.sinceSaveMs() >= CURSOR_SAVE_MS) await cursor.save();

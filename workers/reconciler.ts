@@ -12,10 +12,11 @@ import { readCursor } from '../src/lib/server/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
+import { ordersLeftReceived } from '../src/lib/server/marketplaces/intake.ts';
 
 export type ReconcileReport = Record<
   | 'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten'
-  | 'customersErased' | 'messages' | 'schedules',
+  | 'customersErased' | 'messages' | 'schedules' | 'platformOrders',
   number
 >;
 
@@ -68,7 +69,7 @@ export async function reconcile(deps: {
   const now = Date.now();
   const report: ReconcileReport = {
     payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, holds: 0, holdDeadlines: 0, cardsForgotten: 0,
-    customersErased: 0, messages: 0, schedules: 0,
+    customersErased: 0, messages: 0, schedules: 0, platformOrders: 0,
   };
 
   // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
@@ -127,6 +128,8 @@ export async function reconcile(deps: {
     report.releases += counted(await ensureJob(queues.payments, 'release', h, { jobId: jobId.release(h.intentId) }));
   }
   await reconcileSavedCards(db, queues, report, now);
+  // platform orders the webhook kept (and answered) and no job took onto the make line yet
+  report.platformOrders += await ensureJobs(redis, queues.marketplaces, 'intake', (await ordersLeftReceived(db)).map((id) => ({ data: { id }, opts: { jobId: jobId.marketplaceIntake(id) } })));
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them
   const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await readCursor(db, REACTOR_CURSOR)))];

@@ -35,6 +35,10 @@ import { newInstance } from '../src/lib/server/fiscal/jet-events.ts';
 import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
 import { startLease } from './reactor-lease.ts';
+import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
+import { marketplacesFor } from '../src/lib/server/marketplaces/registry.ts';
+import { startMarketplacesWorker } from './marketplaces.worker.ts';
+import { watchForPlatforms } from './marketplace-watch.ts';
 
 /** The lease of the workers process that follows the order events (reactor-lease.ts), per queue prefix. */
 export const REACTOR_LEASE = 'ocpizza-reactor';
@@ -61,6 +65,8 @@ export async function startWorkers(
     reconcile?: boolean;
     /** Another payment provider than the settings' (paymentProviderFor): how a new provider is tried. */
     provider?: (keep: PaymentKeeper) => PaymentProvider;
+    /** Other delivery platforms than the settings' (registry.ts): how a fake platform is tried. */
+    marketplaces?: MarketplaceProvider[];
   } = {},
 ) {
   const db = createPool(config.DATABASE_URL, 10);
@@ -88,6 +94,8 @@ export async function startWorkers(
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
   const notify = notificationDeps(config, log, { db, bookkeeping, mailer, redis });
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
+  const platforms = options.marketplaces ?? marketplacesFor(config);
+  workers.push(startMarketplacesWorker({ db, providers: platforms, queues, origin: config.publicOrigin, eta: config.eta, connection, prefix, log: log.child({ worker: 'marketplaces' }) }));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
   // the fiscal journal follows the events from its own place, and catches up at once (its first run
@@ -283,12 +291,13 @@ function followingDuties(deps: {
       const was = running;
       running = null;
       if (!was) return;
-      const { reactor: { reactor, folder, messages }, timer, sweeps } = was;
+      const { reactor: { reactor, folder, messages, platforms }, timer, sweeps } = was;
       clearInterval(timer);
       sweeps.stop();
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       await reactor.close();
+      await platforms.close();
       // the texts on their way: claimed and sent, or left to the reconciler past the timeout
       await messages.close(timeoutMs);
       // what was started last is folded now (or by the next sweep, when Postgres is away)
@@ -302,6 +311,8 @@ async function startReactor(deps: { config: Config; db: Db; queues: Queues; noti
   const { config, db, queues, notify, journal, log } = deps;
   const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
   const messages = createMessageSender({ notify, queues, log: log.child({ worker: 'notifications' }) });
+  // sold-outs and the shop's levers told to its delivery platforms
+  const platforms = await watchForPlatforms({ db, databaseUrl: config.DATABASE_URL, queues, log: log.child({ module: 'platforms' }) });
   const reactor = await startEventReactor({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -313,8 +324,9 @@ async function startReactor(deps: { config: Config; db: Db; queues: Queues; noti
     folder,
     messages,
     journal,
+    platforms,
   });
-  return { reactor, folder, messages };
+  return { reactor, folder, messages, platforms };
 }
 
 /**

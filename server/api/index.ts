@@ -37,6 +37,8 @@ import { moneyRoutes } from './money.ts';
 import { fiscalCorrectionRoutes } from './fiscal-corrections.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
+import { marketplaceWebhooks } from './marketplace-hooks.ts';
+import type { MarketplaceProvider } from '../../src/lib/server/marketplaces/provider.ts';
 import { ratingRoutes } from './ratings.ts';
 import { promoRoutes } from './promos.ts';
 import { shopRoutes } from './shops.ts';
@@ -81,6 +83,9 @@ export interface ApiDeps {
   paymentWebhook?: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
+  /** The delivery platforms (the settings' unless given: a fake platform in tests) and the workers' queue for them. */
+  marketplaces?: MarketplaceProvider[];
+  marketplaceQueue?: QueueOf<'marketplaces'>;
 }
 
 /** The routers' context from the API's dependencies (defaults for what a `vite dev` server does not give). */
@@ -114,6 +119,8 @@ function contextOf(deps: ApiDeps): ApiContext {
     enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
     accountQueue: deps.accountQueue,
+    marketplaces: deps.marketplaces,
+    marketplaceQueue: deps.marketplaceQueue,
   };
 }
 
@@ -140,6 +147,7 @@ export function createApi(deps: ApiDeps): express.Router {
   });
   // the payment provider's webhook reads its body raw (its signature is over the bytes): before the JSON parser
   r.use(paymentWebhook(ctx));
+  r.use(marketplaceWebhooks(ctx));
   r.use(express.json({ limit: '32kb' }));
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,

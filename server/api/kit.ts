@@ -2,6 +2,7 @@
 // (who may call, what the body and query must be), and one rule for answers: a route that writes
 // answers only once its change is published and on its way to the screens (`ApiContext.relayed`),
 // because the route builder awaits it before answering, not because the route remembers to.
+import type { MarketplaceProvider } from '../../src/lib/server/marketplaces/provider.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
@@ -76,6 +77,10 @@ export interface ApiContext {
   paymentWebhook: PaymentWebhook | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
+  /** The delivery platforms (their webhooks): the settings' (marketplaces/registry.ts) unless given. */
+  marketplaces?: MarketplaceProvider[];
+  /** The workers' queue for the platforms' orders and notices (absent: the webhooks keep them for the reconciler). */
+  marketplaceQueue?: QueueOf<'marketplaces'>;
 }
 
 export type Role = SessionUser['role'];

@@ -43,7 +43,8 @@ export const SHOP_PAYMENT_METHODS = ['cash', 'card', 'phone'] as const;
 
 export type ShopPaymentMethod = (typeof SHOP_PAYMENT_METHODS)[number];
 
-export type CancelReason = 'customer' | 'shop' | 'payment_expired' | 'delivery_failed';
+/** `platform`: the delivery platform cancelled it (src/lib/server/marketplaces/). */
+export type CancelReason = 'customer' | 'shop' | 'payment_expired' | 'delivery_failed' | 'platform';
 
 export const FAILURE_REASONS = ['absent', 'refused', 'wrong_address'] as const;
 

@@ -28,7 +28,7 @@ const driver = (over: Partial<AlertDriver> & { id: number }): AlertDriver => ({
 });
 
 describe('the manager alerts', () => {
-  it('come most urgent first: a failed delivery, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, low stock', () => {
+  it('come most urgent first: a failed delivery, a platform order waiting for the manager, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, low stock', () => {
     const alerts = managerAlerts(
       {
         // listed in the reverse order, each kind once
@@ -46,11 +46,12 @@ describe('the manager alerts', () => {
         lowStock: [{ pizzeriaId: 1, low: [{}] }],
         lowRatings: [{ orderId: 'rated', pizzeriaId: 1, number: 12, food: 2, delivery: 4, comment: 'Froide', at: ago(30) }],
         heldStock: [{ pizzeriaId: 3, client: '+33712345678', attempts: 4, since: ago(20), orders: [7] }],
+        platformOrders: [{ id: 5, pizzeriaId: 2, marketplace: 'deliveroo', code: null, receivedAt: ago(1), acceptBy: null, unmapped: [] }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.pizzeriaId)).toEqual(['failed', 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 1]);
     expect(alerts.find((a) => a.kind === 'held_stock')).toEqual({
       id: 'held-3-+33712345678', kind: 'held_stock', pizzeriaId: 3, since: NOW - 20 * 60_000, count: 4, name: '+33712345678', orders: [7],
     });
@@ -115,5 +116,17 @@ describe('the manager alerts', () => {
     const rated = (id: string, minutes: number) => ({ orderId: id, pizzeriaId: 2, number: 7, food: 1, delivery: null, comment: null, at: ago(minutes) });
     const alerts = managerAlerts({ orders: [], drivers: [], lowRatings: [rated('tonight', 11 * 60), rated('yesterday', 13 * 60)] }, NOW);
     expect(alerts).toEqual([{ id: 'rating-tonight', kind: 'low_rating', pizzeriaId: 2, since: NOW - 11 * 3_600_000, orderId: 'tonight', number: 7, food: 1, delivery: null, comment: null }]);
+  });
+
+  it('a platform order waiting for the manager is an alert with its deadline and its unmapped items, gone once the deadline passed', () => {
+    const waiting = { id: 9, pizzeriaId: 1, marketplace: 'uber_eats', code: 'A1B2C', receivedAt: ago(2), acceptBy: new Date(NOW + 8 * 60_000).toISOString(), unmapped: ['Pizza du chef'] };
+    const alerts = managerAlerts({ orders: [], drivers: [], platformOrders: [waiting] }, NOW);
+    expect(alerts).toEqual([
+      { id: 'platform-9', kind: 'platform_order', pizzeriaId: 1, since: NOW - 2 * 60_000, marketplace: 'uber_eats', platformOrderId: 9, acceptBy: NOW + 8 * 60_000, unmapped: ['Pizza du chef'], name: 'A1B2C' },
+    ]);
+    expect(managerAlerts({ orders: [], drivers: [], platformOrders: [{ ...waiting, acceptBy: ago(0) }] }, NOW)).toEqual([]);
+    // before a driver waiting: the platform cancels it by itself at its deadline
+    const both = managerAlerts({ orders: [order({ id: 'o', status: 'ready', waitingForDriver: true })], drivers: [], platformOrders: [waiting] }, NOW);
+    expect(both.map((a) => a.kind)).toEqual(['platform_order', 'waiting_driver']);
   });
 });

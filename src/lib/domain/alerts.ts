@@ -10,6 +10,9 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  * From most to least urgent:
  * - delivery_failed: a delivery came back to the shop; nothing moves until the manager sends it
  *   again or cancels it, and the customer is waiting without news.
+ * - platform_order: a delivery platform's order waiting for the manager (an item not mapped to the
+ *   menu, a store that does not accept by itself, a time the kitchen cannot keep): the platform
+ *   cancels it by itself at its deadline, shown as a countdown.
  * - waiting_driver: hot food ready with nobody to take it; only the manager can assign or borrow a driver.
  * - late_in_oven: a ticket past its shop's preparation target (red on the kitchen screen): the
  *   kitchen is stuck and every order behind it slips; a hand in the kitchen now saves the promise.
@@ -27,7 +30,7 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  *   limits saw to it), but someone may be hoarding; the manager looks at its orders and may cancel them.
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -52,6 +55,11 @@ export interface ManagerAlert {
   /** A late order: when it was promised (ms), and how late the plan expected it (minutes) when it raised the alert. */
   promisedAt?: number;
   expectedMinutes?: number;
+  /** A waiting platform order: its platform (a provider's id), its id in marketplace_orders, its deadline (ms), the items to map. */
+  marketplace?: string;
+  platformOrderId?: number;
+  acceptBy?: number | null;
+  unmapped?: string[];
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -110,6 +118,19 @@ export interface AlertRating {
   at: string;
 }
 
+/** A platform order waiting for the manager (src/lib/server/marketplaces/). */
+export interface AlertPlatformOrder {
+  id: number;
+  pizzeriaId: number;
+  marketplace: string;
+  /** The platform's short code of the order. */
+  code: string | null;
+  receivedAt: string;
+  acceptBy: string | null;
+  /** The names of its items no one mapped to the menu yet. */
+  unmapped: string[];
+}
+
 export interface AlertSettings {
   /** A ready delivery without a driver becomes an alert after this long (or at once when dispatch found nobody). */
   waitingAfterMs: number;
@@ -133,6 +154,8 @@ export function managerAlerts(
     lowRatings?: readonly AlertRating[];
     /** Refusals for holding too much (the server sends only the recent ones). */
     heldStock?: readonly AlertHolding[];
+    /** Platform orders waiting for the manager; one past its deadline is gone (the platform cancelled it). */
+    platformOrders?: readonly AlertPlatformOrder[];
   },
   now: number,
   s: AlertSettings = DEFAULT_ALERT_SETTINGS,
@@ -158,6 +181,14 @@ export function managerAlerts(
         ...(promised !== null ? { promisedAt: promised } : {}), ...(expected ? { expectedMinutes: expected.minutes } : {}),
       });
     }
+  }
+  for (const p of input.platformOrders ?? []) {
+    const acceptBy = p.acceptBy ? Date.parse(p.acceptBy) : null;
+    if (acceptBy !== null && acceptBy <= now) continue;
+    list.push({
+      id: `platform-${p.id}`, kind: 'platform_order', pizzeriaId: p.pizzeriaId, since: Date.parse(p.receivedAt), marketplace: p.marketplace,
+      platformOrderId: p.id, acceptBy, unmapped: [...p.unmapped], ...(p.code ? { name: p.code } : {}),
+    });
   }
   for (const d of input.drivers) {
     const about = { pizzeriaId: d.worksFor, driverId: d.id, name: d.name };

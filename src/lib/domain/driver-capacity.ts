@@ -2,8 +2,9 @@
 // a 15-minute slot. The oven's side is counted in minutes (slots.ts); this one in deliveries, from
 // a driver's round trip on the shop's road at this hour. An order for as soon as possible is
 // already promised behind the drivers by the shop's plan (fire-plan.ts, promiseBehind), which sees
-// each driver's trip; this count is for the slots an order for later may take tonight, which the
-// plan does not hold yet.
+// each driver's trip; this count is for the slots an order for later may take, which the plan does
+// not hold yet. Which drivers a slot counts on (on shift now, or planned on the rota) is the rota's
+// rule: driversForSlot in rota.ts.
 import { DEFAULT_BATCH_SETTINGS } from './dispatch-by-distance.ts';
 import { DEFAULT_ETA_SETTINGS, travelMinutes, type EtaSettings, type TravelMode } from './eta.ts';
 import { SLOT_MINUTES } from './slots.ts';
@@ -17,7 +18,8 @@ export const ORDERS_PER_TRIP = 2;
 export const TYPICAL_DOOR_M = 2000;
 /**
  * How far ahead the drivers on shift now say anything of a slot: tonight's next three hours. Past
- * that (tomorrow, next week) nobody knows who will be on shift, and only the oven paces the slots.
+ * that (tomorrow, next week) only the rota says who will be on shift (rota.ts, driversForSlot); a
+ * slot nobody is planned for is paced by the oven alone.
  */
 export const DRIVER_HORIZON_MINUTES = 180;
 
@@ -41,8 +43,9 @@ export function deliveriesPerSlot(driversOnShift: number, road: { mode: TravelMo
 export const withinDriverHorizon = (start: number, now: number) => start < now + DRIVER_HORIZON_MINUTES * 60_000;
 
 /**
- * Whether one more delivery fits in a slot that already has `booked` deliveries due in it: always
- * when the drivers are not counted (none on shift, or the slot past their horizon).
+ * Whether one more delivery fits in a slot that already has `booked` deliveries due in it, counting
+ * the drivers on shift now: always when they are not counted (none on shift, or the slot past their
+ * horizon, where the rota's drivers count instead: src/lib/server/orders/driver-room.ts).
  */
 export function driversHaveRoom(o: { start: number; now: number; booked: number; capacity: number | null }): boolean {
   if (o.capacity === null || !withinDriverHorizon(o.start, o.now)) return true;

@@ -76,4 +76,11 @@ describe('a move of an order, checked before it is made', () => {
     expect(refusal(checkMove(order({ driverId: 7 }), staff('driver', { id: 7 }), 'preparing', undefined, {}))).toEqual({ kind: 'forbidden', message: 'a driver cannot move an order to preparing' });
     expect(refusal(checkMove(order(), staff('manager'), 'delivered', undefined, {}))).toEqual({ kind: 'conflict', code: 'not_allowed', message: 'an order cannot go from received to delivered' });
   });
+
+  it('an order in the oven is cancelled only by its delivery platform, never by a payment deadline or anyone of ours', () => {
+    const inOven = order({ status: 'preparing' });
+    expect(checkMove(inOven, { kind: 'system' }, 'cancelled', undefined, { cancelReason: 'platform' }).ok).toBe(true);
+    expect(refusal(checkMove(inOven, { kind: 'system' }, 'cancelled', undefined, { cancelReason: 'payment_expired' }))).toMatchObject({ code: 'too_late' });
+    expect(refusal(checkMove(inOven, staff('manager'), 'cancelled', undefined, { cancelReason: 'platform' }))).toMatchObject({ kind: 'forbidden' });
+  });
 });

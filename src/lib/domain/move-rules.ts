@@ -25,6 +25,8 @@ export type MoveActor = Pick<StaffActor, 'kind' | 'id' | 'role' | 'pizzeriaId'> 
 
 /** What the move says besides where to. */
 export interface MoveFacts {
+  /** Why a cancel is made (an order in the oven is cancelled only by its delivery platform: `platform`). */
+  cancelReason?: string;
   /** How the money was taken (marking a pending order paid; a pickup handed over with money owed). */
   paymentMethod?: string;
   /** How a driver proved the delivery. */
@@ -68,6 +70,10 @@ export function checkMove(
     if (actor.role === 'driver' && o.driverId !== actor.id) return refuse({ kind: 'forbidden', message: 'this delivery is not yours' });
   }
   if (to === 'cancelled' && o.status === 'cancelled') return refuse({ kind: 'conflict', code: 'already_cancelled', message: 'this order is already cancelled' });
+  // in the oven, only its delivery platform cancels it (the customer cancelled there): nothing of ours does
+  if (o.status === 'preparing' && to === 'cancelled' && facts.cancelReason !== 'platform') {
+    return refuse({ kind: 'conflict', code: 'too_late', message: 'the kitchen has already started this order' });
+  }
   // in the oven, nothing a cook decides on can change any more: what moves the version meanwhile is the
   // card captured or the late flag, so "ready" from there is not refused as stale (the tap would fail for nothing)
   const ovenToReady = o.status === 'preparing' && to === 'ready';

@@ -42,9 +42,10 @@ describe('order state machine', () => {
     expect(checkTransition('pending_payment', 'received', 'kitchen', 'delivery').ok).toBe(false);
   });
 
-  it('the payment system cancels an order whose card hold was refused and never paid, not once the kitchen started it', () => {
+  it('the system cancels an order not started (a refused card hold never paid); started, only the system may, for a delivery platform (move-rules.ts)', () => {
     expect(checkTransition('received', 'cancelled', 'system', 'delivery').ok).toBe(true);
-    expect(checkTransition('preparing', 'cancelled', 'system', 'delivery').ok).toBe(false);
+    expect(checkTransition('preparing', 'cancelled', 'system', 'pickup').ok).toBe(true);
+    expect(checkTransition('preparing', 'cancelled', 'manager', 'pickup').ok).toBe(false);
   });
 
   it('offers the next bump per kind of order', () => {

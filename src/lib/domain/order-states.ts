@@ -51,6 +51,8 @@ export const TRANSITIONS: readonly Transition[] = [
   // the system: an order for later whose card hold the bank refused, still unpaid at its deadline
   { from: 'received', to: 'cancelled', by: ['customer', 'system', ...can.takeOrders] },
   { from: 'preparing', to: 'ready', by: can.cook },
+  // a delivery platform cancelled an order the kitchen had started: the workers cancel it here too
+  { from: 'preparing', to: 'cancelled', by: ['system'] },
   // a "ready" bumped by mistake, taken back within a short window while nothing depends on it:
   // only by a recall (src/lib/domain/recall.ts), never as an ordinary move
   { from: 'ready', to: 'preparing', by: can.cook },

@@ -3,8 +3,8 @@ import { FINAL_STATUSES, OPEN_STATUSES, ORDER_STATUSES, ROLES, STARTED_STATUSES,
 import { SHOP_CREW, can, may } from './permissions.ts';
 
 describe('who may do what', () => {
-  it('gives head office every capability but a driver\'s own, and a driver only the road', () => {
-    expect(Object.entries(can).filter(([, c]) => !may('admin', c)).map(([name]) => name)).toEqual(['drive']);
+  it('gives head office every capability but the crew\'s own (the road, the clock), and a driver only the road', () => {
+    expect(Object.entries(can).filter(([, c]) => !may('admin', c)).map(([name]) => name)).toEqual(['drive', 'clockIn']);
     expect(Object.entries(can).filter(([, c]) => may('driver', c)).map(([name]) => name)).toEqual(['drive', 'deliver']);
   });
 

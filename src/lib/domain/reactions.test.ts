@@ -129,4 +129,21 @@ describe('what the workers do about an order event', () => {
     expect(reactionsTo(event('order.status', { status: 'ready' }), ctx)).toEqual([{ kind: 'dispatch', round: 0, replaceFinished: true }]);
     expect(kinds(event('order.status', { status: 'ready', driver: { id: 1 } }))).toEqual([]);
   });
+
+  it('a kitchen step of a platform order is told to its platform; an order of ours tells no platform', () => {
+    const platform = { marketplace: { id: 'uber_eats' } };
+    expect(reactionsTo(event('order.status', { status: 'preparing', fulfilment: 'pickup', ...platform }), ctx)).toContainEqual({ kind: 'platform-step', step: 'preparing' });
+    expect(reactionsTo(event('order.status', { status: 'ready', fulfilment: 'pickup', ...platform }), ctx)).toContainEqual({ kind: 'platform-step', step: 'ready' });
+    expect(reactionsTo(event('order.status', { status: 'collected', fulfilment: 'pickup', ...platform }), ctx)).toContainEqual({ kind: 'platform-step', step: 'collected' });
+    expect(kinds(event('order.status', { status: 'preparing', fulfilment: 'pickup' }))).not.toContain('platform-step');
+    // a courier's news or a crossed-off line is no step
+    expect(kinds(event('order.courier', { status: 'preparing', ...platform }))).toEqual([]);
+  });
+
+  it('our cancel of a platform order is told to the platform, but not a cancel the platform made itself', () => {
+    const platform = { marketplace: { id: 'deliveroo' }, status: 'cancelled' as const };
+    expect(kinds(event('order.status', { ...platform, cancelReason: 'shop' }))).toContain('platform-cancel');
+    expect(kinds(event('order.status', { ...platform, cancelReason: 'platform' }))).not.toContain('platform-cancel');
+    expect(kinds(event('order.status', { status: 'cancelled', cancelReason: 'shop' }))).not.toContain('platform-cancel');
+  });
 });

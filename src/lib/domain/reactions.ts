@@ -4,6 +4,8 @@
 // repeat harmless.
 import { stepOfEvent, type NotificationStep } from './notification-steps.ts';
 import { FINAL_STATUSES, isIn, type Fulfilment, type OrderStatus } from './order-states.ts';
+import { stepOfStatus } from './marketplaces.ts';
+import type { MarketplaceStep } from './marketplace-steps.ts';
 
 /** What the rules read of an order event (the socket contract's OrderUpdated has it all). */
 export interface ReactorEvent {
@@ -21,6 +23,9 @@ export interface ReactorEvent {
     refundDueCents: number;
     refundedCents: number;
     timestamps: Partial<Record<OrderStatus | 'created', string>>;
+    /** A delivery platform's order: which platform (absent or null: ours). */
+    marketplace?: { id: string } | null;
+    cancelReason?: string | null;
   };
 }
 
@@ -56,7 +61,11 @@ export type Reaction =
   /** Take the card hold. */
   | { kind: 'capture' }
   /** Print the label for its box (once). */
-  | { kind: 'print-label' };
+  | { kind: 'print-label' }
+  /** Tell the order's delivery platform this kitchen step. */
+  | { kind: 'platform-step'; step: MarketplaceStep }
+  /** Tell the order's delivery platform we cancelled it. */
+  | { kind: 'platform-cancel' };
 
 export interface ReactionContext {
   /** The clock the delays count from (ms). */
@@ -161,10 +170,22 @@ const dispatchReady: Rule = ({ type, order: o }) =>
     ? [{ kind: 'dispatch', round: o.delivery.attempts, replaceFinished: true }]
     : none;
 
+/** A kitchen step of a platform order (in the oven, ready, handed over): its platform hears of it. */
+const platformStep: Rule = ({ type, order: o }) => {
+  if (type !== 'order.status' || !o.marketplace) return none;
+  const step = stepOfStatus(o.status);
+  return step ? [{ kind: 'platform-step', step }] : none;
+};
+
+/** A platform order we cancelled (not one the platform cancelled itself): its platform hears of it. */
+const platformCancel: Rule = ({ type, order: o }) =>
+  type === 'order.status' && o.marketplace && o.status === 'cancelled' && o.cancelReason !== 'platform' ? [{ kind: 'platform-cancel' }] : none;
+
+
 /** The rules, in the order their reactions are carried out. */
 const RULES: readonly Rule[] = [
   tellCustomer, askPayment, fireLater, holdSavedCard, refusedHoldDeadline, forgetCard, managerRefund, refundOwed, redeliver, reassign, recalled, started, label,
-  dispatchReady,
+  dispatchReady, platformStep, platformCancel,
 ];
 
 /** What the workers do about an order event, in order. */

@@ -41,7 +41,9 @@ export type EventType =
   /** The driver's last PIN try was wrong: only a manager can close the delivery now. */
   | 'order.pin_locked'
   /** A manager takes a delivery off its driver (dispatch then finds another). */
-  | 'order.unassigned';
+  | 'order.unassigned'
+  /** A delivery platform's courier: assigned, arriving, at the shop, or when they are expected (OrderView.marketplace.courier). */
+  | 'order.courier';
 
 export interface OrderUpdated {
   eventId: number;

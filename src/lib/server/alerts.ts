@@ -8,14 +8,16 @@ import type { PositionStore } from './positions.ts';
 import { recentLowRatings } from './ratings.ts';
 import { lowStock } from './stock.ts';
 import { recentHoldingRefusals } from './orders/limits.ts';
+import { platformOrdersWaiting } from './marketplaces/intake.ts';
 
 export async function alertsOfShops(q: Queryable, shops: number[], positions: PositionStore | null, positionFreshMs: number, now = Date.now()): Promise<ManagerAlert[]> {
-  const [orders, drivers, low, lowRatings, heldStock] = await Promise.all([
+  const [orders, drivers, low, lowRatings, heldStock, platformOrders] = await Promise.all([
     listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
     driversOfShops(q, shops, positions),
     Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
     recentLowRatings(q, shops, now),
     recentHoldingRefusals(q, shops),
+    platformOrdersWaiting(q, shops),
   ]);
-  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
+  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
 }

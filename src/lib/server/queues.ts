@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { redisOptions, type RedisSettings } from './redis-options.ts';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import type { MarketplaceStep } from '../domain/marketplace-steps.ts';
 
 // Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
 // (metrics, the operations page) and the workers both import it from here.
@@ -13,6 +14,7 @@ export const QUEUES = {
   notifications: 'notifications',
   accounts: 'accounts',
   printing: 'printing',
+  marketplaces: 'marketplaces',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -64,6 +66,26 @@ export interface JobMap {
   accounts: { 'password-reset': { email: string } };
   /** An order's label (when ready), whole ticket or till receipt, on its shop's printer: one copy, once. */
   printing: { print: { orderId: string; kind: 'label' | 'ticket' | 'receipt'; copy: number; requestedBy?: string } };
+  /**
+   * The delivery platforms (src/lib/server/marketplaces/, workers/marketplaces.worker.ts):
+   * - `intake`: a platform order kept by the webhook (marketplace_orders.id) put on the make line, denied or left waiting;
+   * - `expire`: at its accept_by, still waiting: let expire (the platform cancels it itself);
+   * - `notice`: a platform's cancellation or courier news, kept once by the webhook;
+   * - `step`, `cancel`: a kitchen step of a platform order, or our cancel of it, told to its platform;
+   * - `availability`, `status`: a shop's sold-outs and its levers (busy, paused) told to its stores;
+   * - `menu`: a shop's menu pushed to its store on a platform.
+   */
+  marketplaces: {
+    intake: { id: number };
+    expire: { id: number };
+    /** The notice as the platform's provider read it (MarketplaceNotice of marketplaces/provider.ts, which the queues do not import). */
+    notice: { marketplace: string; notice: { kind: string; eventId: string } & Record<string, unknown> };
+    step: { orderId: string; step: MarketplaceStep };
+    cancel: { orderId: string };
+    availability: { pizzeriaId: number };
+    status: { pizzeriaId: number };
+    menu: { pizzeriaId: number; marketplace: string };
+  };
 }
 export type QueueKey = keyof JobMap;
 export type JobName<K extends QueueKey> = keyof JobMap[K] & string;
@@ -189,6 +211,15 @@ export const jobId = {
   redispatch: (orderId: string, eventId: number) => `dispatch-${orderId}-e${eventId}`,
   /** One copy of an order's label or ticket. */
   print: (orderId: string, kind: string, copy: number) => `print-${orderId}-${kind}-${copy}`,
+  marketplaceIntake: (id: number) => `mkt-order-${id}`,
+  marketplaceExpire: (id: number) => `mkt-expire-${id}`,
+  marketplaceNotice: (marketplace: string, eventId: string) => `mkt-notice-${marketplace}-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+  marketplaceStep: (orderId: string, step: string) => `mkt-step-${orderId}-${step}`,
+  marketplaceCancel: (orderId: string) => `mkt-cancel-${orderId}`,
+  /** A shop's sold-outs, levers or menu told to its stores: one job a shop and second (removed once done, so the next change queues again). */
+  marketplaceAvailability: (pizzeriaId: number, atMs: number) => `mkt-avail-${pizzeriaId}-${Math.floor(atMs / 1000)}`,
+  marketplaceStatus: (pizzeriaId: number, atMs: number) => `mkt-status-${pizzeriaId}-${Math.floor(atMs / 1000)}`,
+  marketplaceMenu: (marketplace: string, pizzeriaId: number, atMs: number) => `mkt-menu-${marketplace}-${pizzeriaId}-${Math.floor(atMs / 1000)}`,
   /** Every reset request its own job: nothing in the id tells one email from another. */
   passwordReset: () => `reset-${randomUUID()}`,
 };
@@ -252,7 +283,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
   const notifications = make('notifications');
   const accounts = make('accounts');
   const printing = make('printing');
-  const all = [payments, prep, dispatch, maintenance, notifications, accounts, printing] as Queue[];
+  const marketplaces = make('marketplaces');
+  const all = [payments, prep, dispatch, maintenance, notifications, accounts, printing, marketplaces] as Queue[];
   return {
     payments,
     prep,
@@ -261,6 +293,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
     notifications,
     printing,
     accounts,
+    marketplaces,
     all,
     async close() {
       await Promise.all(all.map((q) => q.close()));

@@ -4,6 +4,7 @@ import { db } from '$lib/server/db.ts';
 import { isOnShift, listOrders } from '$lib/server/orders.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
+import { myShifts } from '$lib/server/clock-ins.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 
@@ -15,5 +16,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   }));
   // theirs whole, those only offered to them as much as deciding needs
   const orders = data.orders.map((o) => orderForStaff(user, o));
-  return { ...data, orders, lastEventId, shop: (await getPizzeria(db(), user.pizzeriaId!))! };
+  const [shop, mine] = await Promise.all([getPizzeria(db(), user.pizzeriaId!), myShifts(db(), user.id)]);
+  return { ...data, orders, lastEventId, shop: shop!, shifts: mine.shifts };
 };

@@ -6,6 +6,7 @@ import { requireRole } from '$lib/server/page-guards.ts';
 import { recentLowRatings } from '$lib/server/ratings.ts';
 import { recentHoldingRefusals } from '$lib/server/orders/limits.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
+import { platformOrdersWaiting } from '$lib/server/marketplaces/intake.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
@@ -22,5 +23,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const lowRatings = await recentLowRatings(db(), shops.map((s) => s.id));
   // clients refused for holding too much unpaid in the last hours (read again on reload)
   const heldStock = await recentHoldingRefusals(db(), shops.map((s) => s.id));
-  return { shops, orders, lastEventId, low, lowRatings, heldStock, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  // delivery platforms' orders waiting for the manager (read again on reload)
+  const platformOrders = await platformOrdersWaiting(db(), shops.map((s) => s.id));
+  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
 };

@@ -3,11 +3,13 @@
 import type { Config } from '../config.ts';
 import type { MarketplaceProvider } from './provider.ts';
 import { uberEatsFor } from './uber-eats.ts';
+import { deliverooFor } from './deliveroo.ts';
 
 type Factory = (config: Config) => MarketplaceProvider;
 
 const FACTORIES: Factory[] = [
   uberEatsFor,
+  deliverooFor,
 ];
 
 /** Every platform, configured or not (a page lists them all; only a configured one takes orders). */

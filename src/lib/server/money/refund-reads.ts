@@ -83,6 +83,8 @@ export interface OrderOfDay {
   customer: string;
   status: string;
   fulfilment: string;
+  /** A delivery platform's order: which platform, and its short code there (its badge). */
+  marketplace: { id: string; code: string | null } | null;
   totalCents: number;
   paidCents: number;
   refundedCents: number;
@@ -94,7 +96,8 @@ export interface OrderOfDay {
 export async function ordersOfDay(q: Queryable, actor: StaffActor, day: string, number?: number): Promise<OrderOfDay[]> {
   if (!may(actor.role, can.runShop)) throw forbidden('for managers and head office');
   const { rows } = await q.query(
-    `SELECT o.id, o.number, p.name AS shop, o.customer_name, o.status, o.fulfilment, o.total_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.created_at
+    `SELECT o.id, o.number, p.name AS shop, o.customer_name, o.status, o.fulfilment, o.total_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.created_at,
+            o.marketplace, o.external_code
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id
      WHERE o.business_day = $1::date AND ($2::int IS NULL OR o.pizzeria_id = $2) AND ($3::int IS NULL OR o.number = $3)
        AND o.status <> 'pending_payment'
@@ -103,6 +106,7 @@ export async function ordersOfDay(q: Queryable, actor: StaffActor, day: string, 
   );
   return rows.map((r) => ({
     id: r.id, number: r.number, shop: r.shop, customer: r.customer_name, status: r.status, fulfilment: r.fulfilment,
+    marketplace: r.marketplace ? { id: r.marketplace, code: r.external_code } : null,
     totalCents: r.total_cents, paidCents: r.paid_cents, refundedCents: r.refunded_cents, paidWith: r.paid_with, createdAt: r.created_at.toISOString(),
   }));
 }

@@ -20,7 +20,8 @@ import { heldAhead } from '../../domain/unpaid-holds.ts';
 import { ovenMinutesOf, planForSlot } from './slots.ts';
 import { roadAt } from '../road-model.ts';
 import { asapPromise } from '../../domain/slots.ts';
-import type { Placing, PlaceOptions, PlaceOrderInput, PlacedOrder, PlacingContext, PreparedOrder } from './steps.ts';
+import type { MarketplacePlacing, Placing, PlaceOptions, PlaceOrderInput, PlacedOrder, PlacingContext, PreparedOrder } from './steps.ts';
+import { lineKey } from '../../domain/marketplaces.ts';
 import { can, may } from '../../domain/permissions.ts';
 
 export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './steps.ts';
@@ -28,7 +29,12 @@ export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './steps.ts';
 
 /** Who may place it, and whether it is whole: refused before anything is read. */
 function checkPlacing(input: PlaceOrderInput, actor: OrderActor): void {
-  if (input.channel !== 'online') {
+  // a platform's order: placed by the workers for the platform, paid to it, and nothing else is
+  const fromPlatform = input.channel === 'marketplace';
+  if (fromPlatform !== (input.payment === 'marketplace') || fromPlatform !== !!input.marketplace) throw invalid({ channel: 'only a platform order is paid to a platform' });
+  if (fromPlatform) {
+    if (actor.kind !== 'system') throw forbidden('platform orders are placed by the workers');
+  } else if (input.channel !== 'online') {
     if (actor.kind !== 'staff' || !may(actor.role, can.takeOrders)) {
       throw forbidden('phone and counter orders are taken by shop staff');
     }
@@ -50,6 +56,7 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   // an order for later is for a slot within the shop's hours (planForSlot), whether it is open now or not
   if (input.channel === 'online' && !input.slot) refuseIfClosed(known.shop);
   const check = priceLines(known.catalogue, input.items, input.fulfilment, known.shop.halfAndHalfPricing);
+  if (input.marketplace) atPlatformPrices(check.priced, input.marketplace);
   // where it goes, before the transaction (a geocoder is a network call): refused outside the shop's zone
   const spot =
     input.fulfilment === 'delivery'
@@ -79,7 +86,20 @@ async function prepare(dbp: Db, input: PlaceOrderInput, actor: OrderActor, opts:
   const later = input.slot
     ? planForSlot(input.slot, { shop: known.shop, pizzas, fulfilment: input.fulfilment, distanceM: distance, paysByCard: input.payment === 'online' }, road.eta)
     : null;
-  return { shop: known.shop, check, spot, clientAddress, pizzas, promised: asap.minutes, who, ovenMinutes, later };
+  // a platform's order is promised by the platform's time (the intake checked the kitchen can keep it)
+  const minutes = input.marketplace ? Math.max(1, Math.ceil((input.marketplace.promisedAt.getTime() - Date.now()) / 60_000)) : asap.minutes;
+  return { shop: known.shop, check, spot, clientAddress, pizzas, promised: minutes, who, ovenMinutes, later };
+}
+
+/** A platform's order at the prices its customer paid there: each line's, and the total. */
+function atPlatformPrices(priced: ReturnType<typeof priceLines>['priced'], m: MarketplacePlacing) {
+  for (const l of priced.lines) {
+    l.unitPriceCents = m.unitPrices[lineKey(l.productId, l.options.map((o) => o.id))] ?? l.unitPriceCents;
+    l.lineTotalCents = l.unitPriceCents * l.quantity;
+  }
+  // no delivery fee of ours: the platform charged its customer its own
+  priced.deliveryFeeCents = 0;
+  priced.subtotalCents = priced.totalCents = m.totalCents;
 }
 
 /** The order an earlier request with the same key placed; the same key with another request: 422. */
@@ -118,6 +138,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
   }
   const paysOnline = payment === 'online';
   const status: OrderStatus = paysOnline ? 'pending_payment' : 'received';
+  const mk = input.marketplace ?? null;
   const a = input.fulfilment === 'delivery' ? input.address! : null;
   const { priced, needs } = p.check;
   const ingredients = [...needs.keys()];
@@ -134,11 +155,13 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
          address_street, address_postcode, address_city, address_lat, address_lng,
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
          door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas,
-         oven_minutes, slot_at, wanted_at, fire_at, discount_cents)
+         oven_minutes, slot_at, wanted_at, fire_at, discount_cents,
+         marketplace, external_id, external_code, marketplace_commission_cents, paid_cents, paid_with)
        SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
          $17, $18, $19, $20, $21, coalesce($37::timestamptz, now() + make_interval(mins => $22)), $23, $24, $25, $26, $27,
          $39, coalesce($37::timestamptz - interval '15 minutes',
-           to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38, $41
+           to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38, $41,
+         $42, $43, $44, $45, CASE WHEN $42::text IS NULL THEN 0 ELSE $14::int END, CASE WHEN $42::text IS NULL THEN NULL ELSE 'marketplace'::paid_with END
        FROM numbered n
        RETURNING id
      ), lined AS (
@@ -156,7 +179,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
       input.customer.name, input.customer.phone, input.customer.email ?? null,
       a?.street ?? null, a?.postcode ?? null, a?.city ?? null, p.spot?.at?.lat ?? null, p.spot?.at?.lng ?? null,
       // what is paid: a promo code's discount off
-      payment, paysOnline ? 'pending' : 'due', priced.totalCents - discountCents, status, trackingToken,
+      payment, paysOnline ? 'pending' : mk ? 'paid' : 'due', priced.totalCents - discountCents, status, trackingToken,
       a?.doorCode ?? null, a?.floor ?? null, a?.instructions ?? null, p.spot?.source ?? null,
       // the proof of delivery the customer reads to the driver
       a ? String(randomInt(0, 10_000)).padStart(4, '0') : null,
@@ -175,6 +198,8 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
       p.ovenMinutes,
       halvesColumn(priced.lines),
       discountCents,
+      // a platform's order: the platform's ids, what it keeps, and paid to it
+      mk?.id ?? null, mk?.externalId ?? null, mk?.code ?? null, mk?.commissionCents ?? null,
     ],
   });
   return rows[0];

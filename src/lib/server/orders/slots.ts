@@ -1,5 +1,5 @@
 // Orders for later: the slots a shop offers (open, far enough ahead, with room in its oven and, for
-// a delivery tonight, for its drivers on shift), the slot an order takes when it is placed (checked
+// a delivery, for its drivers on shift tonight or on the rota), the slot an order takes when it is placed (checked
 // under the shop's slot lock, so two customers never take the last room twice), and firing an
 // order for later into the make line.
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, travelMinutes, type EtaSettings, type TravelMode } from '../../domain/eta.ts';
@@ -36,8 +36,9 @@ export interface OpenSlot {
   /** Oven minutes still free in it. */
   freeMinutes: number;
   /**
-   * Deliveries the shop's drivers on shift can still take out in it (src/lib/domain/driver-capacity.ts);
-   * null where they are not counted: a pickup, no driver on shift, or a slot past tonight's next hours.
+   * Deliveries the shop's drivers can still take out in it (src/lib/domain/driver-capacity.ts): tonight
+   * those on shift or the rota's, later the rota's; null where they are not counted: a pickup, or
+   * nobody on shift or on the rota for it.
    */
   freeDeliveries: number | null;
 }
@@ -55,8 +56,8 @@ export async function openSlots(
   mode: TravelMode = 'scooter',
 ): Promise<{ capacity: number; deliveriesPerSlot: number | null; slots: OpenSlot[] }> {
   const starts = slotsAhead({ hours: shop.openingHours, now, leadMinutes: leadMinutes({ ...order, distanceM: order.distanceM ?? null }, eta) });
-  // a delivery tonight also needs a driver: the drivers on shift take so many out a slot
-  const drivers = order.fulfilment === 'delivery' ? await readDriverRoom(q, shop.id, { mode, eta }, now) : null;
+  // a delivery also needs a driver: tonight's on shift, or the rota's, take so many out a slot
+  const drivers = order.fulfilment === 'delivery' ? await readDriverRoom(q, shop.id, { mode, eta }, now, (starts.at(-1) ?? now) + SLOT_MS) : null;
   if (!starts.length) return { capacity: shop.ovenMinutesPerSlot, deliveriesPerSlot: drivers?.perSlot ?? null, slots: [] };
   const load = await loads(q, shop.id, starts[0], starts.at(-1)! + SLOT_MS);
   const slots = starts
@@ -76,7 +77,7 @@ const REFUSALS: Record<SlotRefusal | 'full' | 'drivers', string> = {
   too_far: 'orders are taken at most 7 days ahead',
   closed: 'the shop is closed then: choose a slot within its opening hours',
   full: 'this slot is full: choose another one',
-  drivers: 'the drivers on shift have no room left in this slot for a delivery: choose another one, or collect it',
+  drivers: 'the drivers have no room left in this slot for a delivery: choose another one, or collect it',
 };
 
 const slotError = (code: keyof typeof REFUSALS, status = 422) =>
@@ -111,13 +112,13 @@ export async function claimSlot(
   shop: { id: number; ovenMinutesPerSlot: number },
   slotAt: Date,
   minutes: number,
-  /** A delivery: its slot must also have room for the drivers on shift (src/lib/domain/driver-capacity.ts). */
+  /** A delivery: its slot must also have room for its drivers, on shift or on the rota (src/lib/domain/driver-capacity.ts). */
   delivery?: { mode: TravelMode; eta?: EtaSettings },
 ): Promise<void> {
   await tx.query({ name: 'lock-slots', text: 'SELECT pg_advisory_xact_lock(7239, $1)', values: [shop.id] });
   const load = (await loads(tx, shop.id, slotAt.getTime(), slotAt.getTime() + SLOT_MS)).get(slotAt.getTime()) ?? 0;
   if (!fits(minutes, load, shop.ovenMinutesPerSlot)) throw slotError('full', 409);
-  if (delivery && !hasDriverRoom(await readDriverRoom(tx, shop.id, delivery), slotAt.getTime())) throw slotError('drivers', 409);
+  if (delivery && !hasDriverRoom(await readDriverRoom(tx, shop.id, delivery, Date.now(), slotAt.getTime() + SLOT_MS), slotAt.getTime())) throw slotError('drivers', 409);
 }
 
 /** The oven minutes of priced lines, with their products' make and bake minutes and their sizes' factors. */

@@ -18,8 +18,30 @@ import type { priceLines, readBeforePlacing } from './lines.ts';
 import { type OrderLimits, type clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount, noteHoldingRefusal } from './limits.ts';
 import { claimSlot, type planForSlot } from './slots.ts';
 
-/** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup. */
-export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address'> & { address?: PlaceOrderRequest['address'] | null };
+/**
+ * A delivery platform's order (src/lib/server/marketplaces/): paid to the platform, at the prices
+ * the customer paid there, promised by the platform's time, placed by the workers as the system.
+ */
+export interface MarketplacePlacing {
+  /** The provider's id, and the platform's id and short code of the order. */
+  id: string;
+  externalId: string;
+  code: string | null;
+  /** What the customer paid the platform for one, by the line's product and options (lineKey, src/lib/domain/marketplaces.ts). */
+  unitPrices: Record<string, number>;
+  totalCents: number;
+  /** When it is to be ready (or delivered, when the shop delivers it itself). */
+  promisedAt: Date;
+  commissionCents: number;
+}
+
+/** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup; or a platform's order. */
+export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address' | 'channel' | 'payment'> & {
+  channel: PlaceOrderRequest['channel'] | 'marketplace';
+  payment: PlaceOrderRequest['payment'] | 'marketplace';
+  address?: PlaceOrderRequest['address'] | null;
+  marketplace?: MarketplacePlacing;
+};
 
 export interface PlacedOrder {
   order: OrderView;

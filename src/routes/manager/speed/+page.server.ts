@@ -4,6 +4,7 @@ import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { speedOfDay } from '$lib/server/kitchen/speed.ts';
 import { promisesOfDay } from '$lib/server/kitchen/promises.ts';
+import { staffingOfDay } from '$lib/server/clock-ins.ts';
 import { config } from '$lib/server/config.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
@@ -20,9 +21,10 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
   const date = q.success ? q.data.date : undefined;
   const c = config();
-  const [day, promises] = await Promise.all([
+  const [day, promises, staffing] = await Promise.all([
     speedOfDay(db(), actorOf(user), shopId, date),
     promisesOfDay(db(), actorOf(user), shopId, { mode: c.DELIVERY_MODE, eta: c.eta }, date),
+    staffingOfDay(db(), actorOf(user), shopId, date),
   ]);
-  return { day, promises, shops, badDate: asked !== null && asked !== '' && !q.success };
+  return { day, promises, staffing, shops, badDate: asked !== null && asked !== '' && !q.success };
 };

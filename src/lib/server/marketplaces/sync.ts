@@ -1,0 +1,119 @@
+// What the platforms hear from us: each kitchen step of their orders, our cancel of one, a shop's
+// sold-outs and back-in-stocks (only what changed since they were last told), the shop's levers
+// (online orders paused, busy minutes) and its menu. Each is a job of the workers
+// (workers/marketplaces.worker.ts); each is harmless twice.
+import { menuId, type MarketplaceOrderState } from '../../domain/marketplaces.ts';
+import { getMenu, getPizzeria } from '../catalogue.ts';
+import type { Db, Queryable } from '../db.ts';
+import type { StoreRow } from './intake.ts';
+import { availabilityOf, menuFor } from './menu-push.ts';
+import type { MarketplaceOrderRef, MarketplaceProvider, MarketplaceStep } from './provider.ts';
+
+export interface SyncDeps {
+  providers: readonly MarketplaceProvider[];
+  /** Where the menu's photos are served from (PUBLIC_ORIGIN). */
+  origin: string;
+}
+
+const configured = (deps: SyncDeps, id: string) => deps.providers.find((p) => p.id === id && p.configured) ?? null;
+
+/** A platform order of ours: its platform, and its store and id there (null: not a platform order). */
+async function platformRefOf(q: Queryable, orderId: string): Promise<{ marketplace: string; ref: MarketplaceOrderRef; cancelReason: string | null } | null> {
+  const { rows } = await q.query<{ marketplace: string; external_id: string; store_id: string; cancel_reason: string | null }>(
+    `SELECT o.marketplace, o.external_id, m.store_id, o.cancel_reason FROM orders o
+     JOIN marketplace_orders m ON m.marketplace = o.marketplace AND m.external_id = o.external_id WHERE o.id = $1`,
+    [orderId],
+  );
+  const r = rows[0];
+  return r ? { marketplace: r.marketplace, ref: { storeId: r.store_id, externalId: r.external_id }, cancelReason: r.cancel_reason } : null;
+}
+
+/** A kitchen step of a platform order, told to its platform. */
+export async function tellStep(db: Db, orderId: string, step: MarketplaceStep, deps: SyncDeps): Promise<boolean> {
+  const o = await platformRefOf(db, orderId);
+  const provider = o && configured(deps, o.marketplace);
+  if (!o || !provider) return false;
+  await provider.step(o.ref, step);
+  return true;
+}
+
+/** Our cancel of a platform order, told to its platform (one the platform cancelled itself is not told back). */
+export async function tellCancel(db: Db, orderId: string, deps: SyncDeps): Promise<boolean> {
+  const o = await platformRefOf(db, orderId);
+  const provider = o && configured(deps, o.marketplace);
+  if (!o || !provider || o.cancelReason === 'platform') return false;
+  await provider.cancel(o.ref, o.cancelReason === 'customer' ? 'customer' : 'the shop cannot make it');
+  await db.query(`UPDATE marketplace_orders SET state = $3 WHERE marketplace = $1 AND external_id = $2`, [o.marketplace, o.ref.externalId, 'cancelled' satisfies MarketplaceOrderState]);
+  return true;
+}
+
+export async function storesOfShop(q: Queryable, pizzeriaId: number, marketplace?: string): Promise<(StoreRow & { told_status: { open: boolean; busyMinutes: number } | null })[]> {
+  const { rows } = await q.query('SELECT * FROM marketplace_stores WHERE pizzeria_id = $1 AND enabled AND ($2::text IS NULL OR marketplace = $2) ORDER BY marketplace', [
+    pizzeriaId, marketplace ?? null,
+  ]);
+  return rows;
+}
+
+/** What each store was last told of its items' availability (no row: on sale, as the menu said). */
+async function toldOf(q: Queryable, marketplace: string, storeId: string): Promise<Map<string, boolean>> {
+  const { rows } = await q.query<{ item_id: string; available: boolean }>('SELECT item_id, available FROM marketplace_availability WHERE marketplace = $1 AND store_id = $2', [marketplace, storeId]);
+  return new Map(rows.map((r) => [r.item_id, r.available]));
+}
+
+async function remember(q: Queryable, marketplace: string, storeId: string, items: { id: string; available: boolean }[]): Promise<void> {
+  if (!items.length) return;
+  await q.query(
+    `INSERT INTO marketplace_availability (marketplace, store_id, item_id, available)
+     SELECT $1, $2, i, a FROM unnest($3::text[], $4::boolean[]) AS u(i, a)
+     ON CONFLICT (marketplace, store_id, item_id) DO UPDATE SET available = EXCLUDED.available, told_at = now()`,
+    [marketplace, storeId, items.map((i) => i.id), items.map((i) => i.available)],
+  );
+}
+
+/** The shop's items whose availability changed since each of its stores was last told: told now. Returns how many were told. */
+export async function tellAvailability(db: Db, pizzeriaId: number, deps: SyncDeps): Promise<number> {
+  const stores = (await storesOfShop(db, pizzeriaId)).filter((s) => configured(deps, s.marketplace));
+  if (!stores.length) return 0;
+  const now = new Map<string, boolean>();
+  for (const p of await getMenu(db, pizzeriaId)) {
+    now.set(menuId.product(p.id), p.available);
+    for (const o of p.options) now.set(menuId.option(o.id), o.available);
+  }
+  let told = 0;
+  for (const s of stores) {
+    const before = await toldOf(db, s.marketplace, s.store_id);
+    const changed = [...now].filter(([id, available]) => (before.get(id) ?? true) !== available).map(([id, available]) => ({ id, available }));
+    if (!changed.length) continue;
+    await configured(deps, s.marketplace)!.setAvailability(s.store_id, changed);
+    await remember(db, s.marketplace, s.store_id, changed);
+    told += changed.length;
+  }
+  return told;
+}
+
+/** The shop's levers (online orders paused, busy minutes), told to each store when they changed. Returns the stores told. */
+export async function tellStoreStatus(db: Db, pizzeriaId: number, deps: SyncDeps): Promise<number> {
+  const shop = await getPizzeria(db, pizzeriaId);
+  if (!shop) return 0;
+  const status = { open: !shop.onlinePaused, busyMinutes: shop.busyMinutes };
+  let told = 0;
+  for (const s of await storesOfShop(db, pizzeriaId)) {
+    const provider = configured(deps, s.marketplace);
+    if (!provider || (s.told_status?.open === status.open && s.told_status.busyMinutes === status.busyMinutes)) continue;
+    await provider.setStoreStatus(s.store_id, status);
+    await db.query('UPDATE marketplace_stores SET told_status = $3 WHERE marketplace = $1 AND store_id = $2', [s.marketplace, s.store_id, JSON.stringify(status)]);
+    told++;
+  }
+  return told;
+}
+
+/** The shop's menu pushed to its store on that platform; what it says is on sale is then what the store was told. */
+export async function pushMenu(db: Db, pizzeriaId: number, marketplace: string, deps: SyncDeps): Promise<boolean> {
+  const [store] = await storesOfShop(db, pizzeriaId, marketplace);
+  const provider = configured(deps, marketplace);
+  if (!store || !provider) return false;
+  const menu = await menuFor(db, pizzeriaId, store, deps.origin);
+  await provider.pushMenu(store.store_id, menu);
+  await remember(db, marketplace, store.store_id, [...availabilityOf(menu)].map(([id, available]) => ({ id, available })));
+  return true;
+}

@@ -1,0 +1,334 @@
+// A small server speaking the part of Deliveroo's APIs the provider calls (api-docs.deliveroo.com):
+// tokens (OAuth2 client credentials, basic auth), the Order API (PATCH an order: placed → accepted
+// | rejected, accepted → confirmed, else 409; sync_status once, else 409; prep_stage on an accepted
+// order, occurred_at within an hour back and 5 minutes ahead), the Menu API (a brand's menu and its
+// sites, a site's item unavailabilities), the Site API (status, workload mode and config) and a
+// modelled payout statement. Every API call needs a bearer token it issued, else 401. It keeps
+// sites, orders, menus, unavailabilities, status and busy mode, records every call, and plays
+// Deliveroo's side: an order placed (order.new), the auto-rejection at the acceptance deadline,
+// a cancellation by customer service, the rider's events — each a signed webhook, retried.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildOrder, postWithRetries, signature, type FakeOrder, type OrderSpec, type Sent, type WebhookAttempt } from './deliveroo-webhooks.ts';
+
+export interface DeliverooCall {
+  method: string;
+  path: string;
+  body: any;
+  /** What the fake answered. */
+  status?: number;
+}
+
+export interface FakeSite {
+  id: string;
+  status: 'open' | 'closed';
+  workload: 'BUSY' | 'QUIET';
+  busyMinutes: number;
+  menuId: string | null;
+  unavailable: Set<string>;
+  hidden: Set<string>;
+}
+
+type Reply = { status: number; body?: unknown; type?: string };
+
+const REJECT_REASONS = ['closing_early', 'busy', 'ingredient_unavailable', 'other'];
+const PREP_STAGES = ['in_kitchen', 'ready_for_collection_soon', 'ready_for_collection', 'collected'];
+const error = (status: number, message: string): Reply => ({ status, body: { error: { code: status === 404 ? 'not_found' : 'bad_request', message } } });
+
+export class FakeDeliveroo {
+  readonly clientId = 'oc-pizza-client';
+  readonly clientSecret = 'oc-pizza-client-secret-0001';
+  readonly webhookSecret = 'oc-pizza-webhook-secret-0001';
+  readonly brandId = 'oc-pizza-brand';
+  /** The lifetime of a token (Deliveroo: 5 minutes). */
+  tokenTtlSeconds = 300;
+  /** Where the Order Events and Rider Events webhooks are posted. */
+  target: string | null = null;
+  /** The waits between tries of a webhook not answered 2xx (Deliveroo backs off exponentially). */
+  retryDelaysMs = [1_000, 2_000, 4_000, 8_000, 16_000];
+  /** An order not accepted this long after it is placed is rejected by Deliveroo (10 minutes). */
+  acceptDeadlineMs = 10 * 60_000;
+  readonly sites = new Map<string, FakeSite>();
+  readonly orders = new Map<string, FakeOrder & { sync_status?: string; prep_stages: { stage: string; occurred_at: string; delay?: number }[] }>();
+  readonly menus = new Map<string, { name: string; menu: any; site_ids: string[] }>();
+  readonly statements = new Map<string, string>();
+  readonly tokens = new Map<string, number>();
+  readonly calls: DeliverooCall[] = [];
+  readonly attempts: WebhookAttempt[] = [];
+  private readonly riders = new Map<string, { at: string; status: string }[]>();
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<boolean>>();
+  private last: Sent | null = null;
+  private seq = 0;
+  private guid = 1_499_765_000;
+  private server: Server | null = null;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const call: DeliverooCall = { method: req.method!, path: decodeURIComponent(req.url!.split('?')[0]), body: null };
+        this.calls.push(call);
+        const reply = this.handle(req, raw, call);
+        call.status = reply.status;
+        res.writeHead(reply.status, { 'content-type': reply.type ?? 'application/json' });
+        res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  get authUrl(): string {
+    return `${this.url}/oauth2/token`;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.deadlines.values()) clearTimeout(t);
+    await this.settle();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  addSite(id: string): FakeSite {
+    const site: FakeSite = { id, status: 'open', workload: 'QUIET', busyMinutes: 0, menuId: null, unavailable: new Set(), hidden: new Set() };
+    this.sites.set(id, site);
+    return site;
+  }
+
+  /** A customer orders: the order is placed, order.new is posted (retried), the acceptance clock starts. */
+  placeOrder(siteId: string, spec: OrderSpec = {}): FakeOrder {
+    if (!this.sites.has(siteId)) throw new Error(`no site ${siteId} on the fake Deliveroo`);
+    const order = { ...buildOrder(++this.seq, siteId, spec), prep_stages: [] };
+    this.orders.set(order.id, order);
+    this.deadlines.set(order.id, setTimeout(() => this.autoReject(order.id), this.acceptDeadlineMs));
+    this.send('order.new', { order });
+    return order;
+  }
+
+  /** Deliveroo's customer service cancels the order (the customer asked): order.status_update canceled. */
+  cancelOrder(id: string): void {
+    this.setStatus(this.order(id), 'canceled');
+  }
+
+  /** A rider event for the order: its status and, when coming, the seconds until it reaches the site. */
+  rider(orderId: string, status: string, etaSeconds: number | null = null): void {
+    const order = this.order(orderId);
+    const at = new Date().toISOString();
+    const log = [...(this.riders.get(orderId) ?? []), { at, status }];
+    this.riders.set(orderId, log);
+    const eta = etaSeconds === null ? null : new Date(Date.now() + etaSeconds * 1000).toISOString();
+    this.send('rider.status_update', {
+      order_id: order.id, location_id: order.location_id, stacked_with: [],
+      riders: [{ estimated_arrival_time: eta, at, accuracy_in_meters: 10, lat: 48.85, lon: 2.37, status, status_log: log }],
+    });
+  }
+
+  /** Seeds a site's payout statement for the week starting on that Monday (a Partner Hub CSV). */
+  report(siteId: string, weekStart: string, rows: { type: 'order' | 'adjustment'; orderId?: string; value?: string; commission?: string; refund?: string; payout: string }[]): void {
+    const lines = rows.map((r) => [r.type, r.orderId ?? '', r.value ?? '', r.commission ?? '', r.refund ?? '', r.payout].join(','));
+    this.statements.set(`${siteId}/${weekStart}`, ['type,order_id,order_value,commission,refund,payout', ...lines].join('\n'));
+  }
+
+  /** The last webhook again, the same sequence guid and signature (a retry Deliveroo makes). */
+  resendLast(): Promise<boolean> {
+    if (!this.last) throw new Error('no webhook sent yet');
+    return this.track(postWithRetries(this.targetUrl(), this.last, [], this.attempts));
+  }
+
+  /** A raw post to the target, with exactly these headers (a forgery, a tampered body…). */
+  async sendRaw(body: string, headers: Record<string, string>): Promise<number> {
+    const res = await fetch(this.targetUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  /** The headers Deliveroo would sign this body with, under this sequence guid. */
+  signed(event: string, raw: string, guid = String(++this.guid)): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      'x-deliveroo-sequence-guid': guid,
+      'x-deliveroo-hmac-sha256': signature(this.webhookSecret, guid, raw),
+      'x-deliveroo-payload-type': `event/${event}`,
+      'x-deliveroo-webhook-version': '1',
+    };
+  }
+
+  /** Waits for every webhook under way (their retries too). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private send(event: string, body: unknown): void {
+    const raw = JSON.stringify({ event, body });
+    this.last = { event, raw, headers: this.signed(event, raw) };
+    if (this.target) void this.track(postWithRetries(this.target, this.last, this.retryDelaysMs, this.attempts));
+  }
+
+  private track(p: Promise<boolean>): Promise<boolean> {
+    this.inFlight.add(p);
+    return p.finally(() => this.inFlight.delete(p));
+  }
+
+  private targetUrl(): string {
+    if (!this.target) throw new Error('the fake Deliveroo has no webhook target');
+    return this.target;
+  }
+
+  private order(id: string) {
+    const o = this.orders.get(id);
+    if (!o) throw new Error(`no order ${id} on the fake Deliveroo`);
+    return o;
+  }
+
+  private autoReject(id: string): void {
+    const o = this.orders.get(id);
+    if (o?.status === 'placed') this.setStatus(o, 'rejected');
+  }
+
+  private setStatus(o: FakeOrder, status: FakeOrder['status']): void {
+    o.status = status;
+    o.status_log.push({ at: new Date().toISOString(), status });
+    if (status !== 'placed') clearTimeout(this.deadlines.get(o.id));
+    this.send('order.status_update', { order: o });
+  }
+
+  private handle(req: IncomingMessage, raw: string, call: DeliverooCall): Reply {
+    const path = call.path;
+    let body: any;
+    try {
+      body = raw === '' ? null : req.headers['content-type']?.includes('json') ? JSON.parse(raw) : raw;
+    } catch {
+      return error(400, 'invalid JSON');
+    }
+    call.body = body;
+    if (req.method === 'POST' && path === '/oauth2/token') return this.issueToken(req, raw);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token || !((this.tokens.get(token) ?? 0) > Date.now())) return { status: 401, body: { error: { code: 'unauthorized', message: 'invalid or expired token' } } };
+    return this.route(req.method!, path, body);
+  }
+
+  private issueToken(req: IncomingMessage, raw: string): Reply {
+    const basic = Buffer.from(`${this.clientId}:${this.clientSecret}`).toString('base64');
+    if (req.headers.authorization !== `Basic ${basic}`) return { status: 401, body: { error: 'invalid_client' } };
+    if (new URLSearchParams(raw).get('grant_type') !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type' } };
+    const token = `tok_${this.tokens.size + 1}_${Math.random().toString(36).slice(2)}`;
+    this.tokens.set(token, Date.now() + this.tokenTtlSeconds * 1000);
+    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: this.tokenTtlSeconds } };
+  }
+
+  private route(method: string, path: string, body: any): Reply {
+    let m = /^\/order\/v1\/orders\/([^/]+)(\/sync_status|\/prep_stage)?$/.exec(path);
+    if (m) return this.orderCall(method, m[1], m[2] ?? '', body);
+    m = /^\/menu\/v1\/brands\/([^/]+)\/menus\/([^/]+)$/.exec(path);
+    if (m && method === 'PUT') return m[1] === this.brandId ? this.putMenu(m[2], body) : error(404, 'brand not found');
+    m = /^\/(menu|site|finance)\/v1\/brands\/([^/]+)\/sites\/([^/]+)\/(.+)$/.exec(path);
+    if (!m) return error(404, `no such endpoint ${method} ${path}`);
+    const site = this.sites.get(m[3]);
+    if (m[2] !== this.brandId || !site) return error(404, 'site not found');
+    return this.siteCall(method, `${m[1]}/${m[4]}`, site, body);
+  }
+
+  private orderCall(method: string, id: string, sub: string, body: any): Reply {
+    const o = this.orders.get(id);
+    if (!o) return error(404, 'order not found');
+    if (method === 'GET' && sub === '') return { status: 200, body: o };
+    if (method === 'PATCH' && sub === '') return this.patchOrder(o, body);
+    if (method === 'POST' && sub === '/sync_status') {
+      if (o.sync_status) return error(409, 'sync status already sent');
+      if (!['succeeded', 'failed'].includes(body?.status) || typeof body?.occurred_at !== 'string') return error(400, 'status and occurred_at are required');
+      o.sync_status = body.status;
+      return { status: 204 };
+    }
+    if (method === 'POST' && sub === '/prep_stage') return this.prepStage(o, body);
+    return error(404, 'no such endpoint');
+  }
+
+  private patchOrder(o: FakeOrder, body: any): Reply {
+    const to = body?.status;
+    if (!['accepted', 'rejected', 'confirmed'].includes(to)) return error(400, 'status must be accepted, rejected or confirmed');
+    if (to === 'rejected' && !REJECT_REASONS.includes(body.reject_reason)) return error(400, 'reject_reason is required to reject');
+    const allowed = o.status === 'placed' ? to !== 'confirmed' : o.status === 'accepted' && to === 'confirmed';
+    if (!allowed) return { status: 409, body: { error: { code: 'conflict', message: `order is ${o.status}: cannot become ${to}` } } };
+    this.setStatus(o, to);
+    return { status: 204 };
+  }
+
+  private prepStage(o: FakeOrder & { prep_stages: { stage: string; occurred_at: string; delay?: number }[] }, body: any): Reply {
+    const at = Date.parse(body?.occurred_at ?? '');
+    if (!PREP_STAGES.includes(body?.stage) || !(at > Date.now() - 3_600_000 && at < Date.now() + 300_000)) return error(400, 'stage or occurred_at invalid');
+    if (body.delay !== undefined && (body.stage !== 'in_kitchen' || ![0, 2, 4, 6, 8, 10].includes(body.delay))) return error(400, 'delay invalid');
+    if (o.status !== 'accepted' && o.status !== 'confirmed') return error(409, `order is ${o.status}`);
+    o.prep_stages.push({ stage: body.stage, occurred_at: body.occurred_at, ...(body.delay === undefined ? {} : { delay: body.delay }) });
+    return { status: 204 };
+  }
+
+  private putMenu(menuId: string, body: any): Reply {
+    const menu = body?.menu;
+    if (typeof body?.name !== 'string' || !Array.isArray(body?.site_ids) || !Array.isArray(menu?.items) || !Array.isArray(menu?.categories)) return error(400, 'name, menu and site_ids are required');
+    const ids = new Set(menu.items.map((i: any) => i.id));
+    const modifiers = new Set((menu.modifiers ?? []).map((g: any) => g.id));
+    const dangling = [
+      ...menu.categories.flatMap((c: any) => c.item_ids.filter((i: string) => !ids.has(i))),
+      ...(menu.modifiers ?? []).flatMap((g: any) => g.item_ids.filter((i: string) => !ids.has(i))),
+      ...menu.items.flatMap((i: any) => (i.modifier_ids ?? []).filter((g: string) => !modifiers.has(g))),
+    ];
+    if (dangling.length > 0) return error(400, `unknown ids: ${dangling.join(', ')}`);
+    if (menu.items.some((i: any) => !Number.isInteger(i.price_info?.price) || i.price_info.price < 0)) return error(400, 'price_info.price must be an integer in fractional units');
+    const unknown = body.site_ids.filter((s: string) => !this.sites.has(s));
+    if (unknown.length > 0) return error(400, `unknown sites: ${unknown.join(', ')}`);
+    this.menus.set(menuId, body);
+    for (const s of body.site_ids) this.sites.get(s)!.menuId = menuId;
+    return { status: 200, body: { id: menuId, name: body.name } };
+  }
+
+  private siteCall(method: string, what: string, site: FakeSite, body: any): Reply {
+    const call = `${method} ${what}`;
+    if (call === 'PUT menu/menu/item_unavailabilities') {
+      if (!Array.isArray(body?.unavailable_ids) || !Array.isArray(body?.hidden_ids)) return error(400, 'unavailable_ids and hidden_ids are required');
+      site.unavailable = new Set(body.unavailable_ids);
+      site.hidden = new Set(body.hidden_ids);
+      return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
+    }
+    if (call === 'POST menu/menu/item_unavailabilities') return this.updateUnavailabilities(site, body);
+    if (call === 'GET menu/menu/item_unavailabilities') return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
+    if (call === 'PUT site/status') {
+      if (body?.status !== 'open' && body?.status !== 'closed') return error(400, 'status must be open or closed');
+      site.status = body.status;
+      return { status: 200, body: { status: site.status } };
+    }
+    if (call === 'PUT site/workload/mode') {
+      if (body?.mode !== 'BUSY' && body?.mode !== 'QUIET') return error(400, 'mode must be BUSY or QUIET');
+      site.workload = body.mode;
+      return { status: 200, body: { mode: site.workload } };
+    }
+    if (call === 'PUT site/workload/config') {
+      const minutes = body?.busy?.preparation_time_minutes;
+      if (!Number.isInteger(minutes) || minutes < 0 || minutes > 120) return error(400, 'busy.preparation_time_minutes must be 0 to 120');
+      site.busyMinutes = minutes;
+      return { status: 200, body: { busy: { preparation_time_minutes: minutes } } };
+    }
+    const statement = /^GET finance\/statements\/(\d{4}-\d{2}-\d{2})$/.exec(call);
+    if (statement) {
+      const csv = this.statements.get(`${site.id}/${statement[1]}`);
+      return csv === undefined ? error(404, 'no statement for that week') : { status: 200, body: csv, type: 'text/csv' };
+    }
+    return error(404, `no such endpoint ${call}`);
+  }
+
+  private updateUnavailabilities(site: FakeSite, body: any): Reply {
+    const list = body?.item_unavailabilities;
+    if (!Array.isArray(list) || list.some((u: any) => typeof u?.item_id !== 'string' || !['available', 'unavailable', 'hidden'].includes(u.status))) {
+      return error(400, 'item_unavailabilities: item_id and status (available, unavailable, hidden) required');
+    }
+    for (const u of list) {
+      site.unavailable.delete(u.item_id);
+      site.hidden.delete(u.item_id);
+      if (u.status === 'unavailable') site.unavailable.add(u.item_id);
+      if (u.status === 'hidden') site.hidden.add(u.item_id);
+    }
+    return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
+  }
+}
