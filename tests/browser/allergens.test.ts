@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, useApp } from './harness.ts';
+import { live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
 import { addPestoPizza, removePestoPizza, type PestoPizza } from '../allergens-fixture.ts';
 
 // Allergens as a customer reads them on a phone: a pizza whose nut pesto extra brings "fruits à
@@ -76,6 +76,72 @@ describe('allergens on the storefront', () => {
     expect(await seriousViolations(phone), 'storefront with the allergen filter').toEqual([]);
     await filter.getByLabel('Sans œufs').uncheck();
     await expect.poll(() => phone.locator('article.product[data-product="calzone"]').count()).toBe(1);
+    await ctx.close();
+  });
+});
+
+describe('an allergy note, from the checkout to the kitchen', () => {
+  it('a line with a declared allergen is refused until confirmed; the note shows in red on the ticket, which the kitchen reads before starting', async () => {
+    pesto ??= await addPestoPizza(app.pool, 'note');
+    await app.pool.query('UPDATE pizzerias SET allergy_read_first = true WHERE id = $1', [app.shop.id]);
+    const { page: kitchen } = await app.staffPage(app.shop.email('kitchen'), { width: 1024, height: 768 });
+    await kitchen.goto(`${app.base}/kitchen`);
+    await live(kitchen);
+
+    const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const phone = await ctx.newPage();
+    await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+    await live(phone);
+    const card = phone.locator(`article.product[data-product="${pesto.slug}"]`);
+    await card.getByText('Personnaliser').click();
+    await card.locator('label.choice', { hasText: pesto.pestoName }).locator('input').check();
+    await card.locator('[data-chooser]').getByRole('button', { name: /Ajouter/ }).click();
+    await phone.locator('article.product[data-product="margherita"]').getByRole('button', { name: 'Ajouter' }).click();
+
+    await phone.getByRole('button', { name: 'À emporter' }).click();
+    await phone.fill('input[name=name]', 'Léa Petit');
+    await phone.fill('input[name=phone]', '06 11 22 33 44');
+    const fields = phone.getByTestId('allergy-fields');
+    await fields.locator('summary').click();
+    await fields.getByLabel('fruits à coque').check();
+    await fields.getByLabel('Un mot pour la cuisine').fill('Allergie sévère');
+    const warning = phone.getByTestId('allergen-warning');
+    expect(await text(warning.locator('p'))).toBe(`⚠ Attention\u00a0: ${pesto.name} contient fruits à coque, que vous avez déclaré.`);
+    await phone.getByLabel('Payer au retrait').check();
+    const orders = async () => Number((await app.pool.query('SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [app.shop.id])).rows[0].n);
+    const before = await orders();
+    await phone.locator('button.place').click();
+    await expect.poll(() => phone.locator('#basket .field-error[role=alert]').textContent()).toMatch(/contient un allergène déclaré/);
+    expect(await orders()).toBe(before);
+    await warning.scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: `${SHOTS}/allergens-checkout-warning-phone.png` });
+    expect(await seriousViolations(phone), 'checkout with an allergen warning').toEqual([]);
+
+    await warning.getByTestId('allergen-confirm').check();
+    await phone.locator('button.place').click();
+    await phone.waitForURL(/\/track\/[^/]+$/);
+    await live(phone);
+    const tracked = phone.getByTestId('allergy-note');
+    expect(await text(tracked)).toContain('fruits à coque');
+    expect(await text(tracked)).toContain('Allergie sévère');
+    const { rows: [o] } = await app.pool.query('SELECT id, allergy_allergens FROM orders WHERE pizzeria_id = $1 ORDER BY created_at DESC LIMIT 1', [app.shop.id]);
+    expect(o.allergy_allergens).toEqual(['nuts']);
+
+    // the kitchen: in red on the ticket, and "Allergie lue" to tap before it may start
+    await ticketInView(kitchen, o.id);
+    const ticket = kitchen.locator(`article[data-order="${o.id}"]`);
+    const note = ticket.getByTestId('allergy-note');
+    expect(await text(note)).toMatch(/Allergie fruits à coque « Allergie sévère »/i);
+    expect(await note.evaluate((e) => getComputedStyle(e).borderTopColor)).toBe('rgb(179, 38, 30)');
+    const tap = ticket.getByTestId('allergy-read-tap');
+    expect(await tap.textContent()).toBe('Allergie lue');
+    await kitchen.screenshot({ path: `${SHOTS}/allergens-kitchen-ticket-1024x768.png` });
+    expect(await seriousViolations(kitchen), 'kitchen with an allergy note').toEqual([]);
+    const started = await kitchen.evaluate(async (id) => (await fetch(`/api/orders/${id}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: 'preparing' }) })).status, o.id);
+    expect(started).toBe(409);
+    await tap.click();
+    await expect.poll(() => ticket.getByTestId('allergy-read').count()).toBe(1);
+    expect((await app.pool.query('SELECT allergy_read_at FROM orders WHERE id = $1', [o.id])).rows[0].allergy_read_at).not.toBeNull();
     await ctx.close();
   });
 });
