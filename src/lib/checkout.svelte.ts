@@ -260,6 +260,9 @@ export class Checkout {
         this.lines = [];
         this.promo = null;
         this.useLoyalty = false;
+        // the next order (the counter's next caller) starts with no allergy note
+        this.allergens = [];
+        this.allergyNote = '';
         this.allergyConfirmed = false;
         this.slot = null;
         this.later = false;
