@@ -64,6 +64,8 @@ describe('a delivery platform order on our make line', () => {
       pizzeria_id: shop.id, channel: 'marketplace', payment_method: 'marketplace', payment_status: 'paid', paid_with: 'marketplace', status: 'received',
       marketplace: 'uber_eats', external_code: order.code, total_cents: 2580, paid_cents: 2580, amount_due_cents: 0, marketplace_commission_cents: 774,
       customer_name: 'Léa', customer_phone: '', fulfilment: 'pickup', address_street: null,
+      // the customer's note reaches the cook
+      marketplace_note: 'sans oignons',
     });
     const lines = (await stack.pool.query('SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = $1', [placed.id])).rows;
     expect(lines).toEqual([{ product_id: margherita, quantity: 2, unit_price_cents: 1290 }]);
@@ -78,7 +80,7 @@ describe('a delivery platform order on our make line', () => {
 
     // the kitchen's screen has it, as a platform order
     const seen = await heard.waitFor((e) => e.order.id === placed.id && e.type === 'order.placed', LIVE);
-    expect(seen.order).toMatchObject({ channel: 'marketplace', marketplace: { id: 'uber_eats', externalId: id, code: order.code } });
+    expect(seen.order).toMatchObject({ channel: 'marketplace', marketplace: { id: 'uber_eats', externalId: id, code: order.code, note: 'sans oignons' } });
     await new Promise((r) => setTimeout(r, 500));
     expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE external_id = $1', [id])).toBe(1);
     expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM marketplace_orders WHERE external_id = $1', [id])).toBe(1);

@@ -35,6 +35,7 @@ import { liveRoutes } from './live.ts';
 import { menuRoutes } from './menu.ts';
 import { moneyRoutes } from './money.ts';
 import { fiscalCorrectionRoutes } from './fiscal-corrections.ts';
+import { marketplaceAdminRoutes } from './marketplace-admin.ts';
 import { orderRoutes } from './orders.ts';
 import { paymentRoutes, paymentWebhook } from './payments.ts';
 import { marketplaceWebhooks } from './marketplace-hooks.ts';
@@ -152,7 +153,7 @@ export function createApi(deps: ApiDeps): express.Router {
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
-    fiscalCorrectionRoutes,
+    fiscalCorrectionRoutes, marketplaceAdminRoutes,
   ]) {
     r.use(routes(ctx));
   }

@@ -12,15 +12,18 @@ import { refundRoutes } from './refunds.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 import { fiscalKeyOf } from '../../src/lib/server/fiscal/signing.ts';
 import { closeDayOnDemand, fiscalOverview } from '../../src/lib/server/fiscal/closings.ts';
+import { backOfficePlatforms } from '../../src/lib/server/marketplaces/stores.ts';
+import type { Config } from '../../src/lib/server/config.ts';
 
 type Day = Awaited<ReturnType<typeof takingsOfDay>>;
 
-const csv = (req: Request, day: Day, name: string, lang: Locale | undefined) => (res: Response) => {
+const csv = (config: Config, req: Request, day: Day, name: string, lang: Locale | undefined) => (res: Response) => {
   const locale = lang ?? visitorLocale(req);
   res.setHeader('content-type', 'text/csv; charset=utf-8');
   res.setHeader('content-disposition', `attachment; filename="takings-${name}-${day.date}.csv"`);
   res.setHeader('cache-control', 'private, no-store');
-  res.send(takingsCsv(day, locale, createI18n(locale).t));
+  // a column group per delivery platform the chain knows, so days stack
+  res.send(takingsCsv(day, locale, createI18n(locale).t, backOfficePlatforms(config)));
 };
 
 export function moneyRoutes(ctx: ApiContext) {
@@ -38,10 +41,10 @@ export function moneyRoutes(ctx: ApiContext) {
   managers.get('/shops/:id/takings', { query: takingsQuery }, ({ req, actor, query }) => takingsOfDay(db, actor, numericId(req), query.date, journal));
   managers.get('/shops/:id/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => {
     const day = await takingsOfDay(db, actor, numericId(req), query.date, journal);
-    return csv(req, day, day.shops[0].shop.slug, query.lang);
+    return csv(ctx.config, req, day, day.shops[0].shop.slug, query.lang);
   });
   managers.get('/takings', { query: takingsQuery }, ({ actor, query }) => takingsOfDay(db, actor, 'all', query.date, journal));
-  managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(req, await takingsOfDay(db, actor, 'all', query.date, journal), 'all', query.lang));
+  managers.get('/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => csv(ctx.config, req, await takingsOfDay(db, actor, 'all', query.date, journal), 'all', query.lang));
 
   // the shop's closings (clôtures), its open day's running figures; a day that is over closed on demand
   managers.get('/shops/:id/fiscal/closings', {}, ({ req, actor }) => fiscalOverview(db, actor, numericId(req), journal));

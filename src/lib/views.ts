@@ -65,6 +65,8 @@ export interface OrderView {
     id: string;
     externalId: string;
     code: string | null;
+    /** What the platform's customer wrote for the kitchen. */
+    note?: string | null;
     courier: { eta: string | null; state: 'assigned' | 'arriving' | 'arrived' | 'collected' | null } | null;
   } | null;
   status: OrderStatus;

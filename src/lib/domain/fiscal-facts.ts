@@ -66,7 +66,8 @@ export interface FiscalOrder {
   discountCents: number;
   paidCents: number;
   refundedCents: number;
-  paidWith: 'online' | 'cash' | 'card' | 'phone' | null;
+  /** 'marketplace': paid to a delivery platform (the order's payment_method), which pays the shop. */
+  paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
   collectedMethod: 'cash' | 'card' | null;
   cancelReason: string | null;
@@ -174,6 +175,11 @@ const deliveryFeeOf = (o: FiscalOrder, itemsCents: number) => Math.max(0, o.tota
 /** What was taken by way, and given back by how, as the takings count it. */
 export function moneyOf(o: FiscalOrder): { taken: Map<PaymentWay, number>; givenBack: Map<RefundVia, number> } {
   const taken = new Map<PaymentWay, number>();
+  // paid to a delivery platform: the platform's money, until it cancels (then it gives it back to its customer itself)
+  if (o.paidWith === 'marketplace') {
+    if (o.status !== 'cancelled') add(taken, 'marketplace', o.paidCents);
+    return { taken, givenBack: new Map() };
+  }
   const parts = splitPayment({ status: o.status, paidCents: o.paidCents, paidWith: o.paidWith, collectedCents: o.collectedCents, collectedMethod: o.collectedMethod });
   // online, what the provider took (a hold is no money taken); any other way, what the order records
   for (const p of parts) if (p.way !== 'online') add(taken, p.way, p.amountCents);

@@ -2,16 +2,18 @@
 // An order records what it was paid in all (paid_cents) and, apart, what was taken at the handover
 // (collected_cents and collected_method: the driver at the door, the counter for a pickup); the
 // rest was paid before: online (paid_with 'online'), or marked paid at the shop (cash, card, phone).
+// An order of a delivery platform (payment_method 'marketplace') was paid to the platform, which pays
+// the shop less its commission: its own way, neither the shop's cash nor its card.
 import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
 
-/** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, or not recorded. */
-export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded'] as const;
+/** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, not recorded, or to a delivery platform. */
+export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded', 'marketplace'] as const;
 export type PaymentWay = (typeof PAYMENT_WAYS)[number];
 
 export interface OrderPayment {
   status: string;
   paidCents: number;
-  paidWith: 'online' | 'cash' | 'card' | 'phone' | null;
+  paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
   collectedMethod: 'cash' | 'card' | null;
 }
@@ -26,6 +28,7 @@ export function splitPayment(o: OrderPayment): { way: PaymentWay; amountCents: n
   const beforeWay: PaymentWay =
     o.paidWith === 'online' ? 'online'
     : o.paidWith === 'phone' ? 'phone'
+    : o.paidWith === 'marketplace' ? 'marketplace'
     // marked paid at the shop before the kitchen: at the counter
     : o.paidWith === 'cash' || o.paidWith === 'card' ? `counter_${o.paidWith}`
     : 'unrecorded';

@@ -25,7 +25,7 @@ export const ORDER_VIEW = `jsonb_build_object(
   'channel', o.channel,
   'fulfilment', o.fulfilment,
   'marketplace', CASE WHEN o.marketplace IS NULL THEN NULL ELSE jsonb_build_object(
-    'id', o.marketplace, 'externalId', o.external_id, 'code', o.external_code,
+    'id', o.marketplace, 'externalId', o.external_id, 'code', o.external_code, 'note', o.marketplace_note,
     'courier', CASE WHEN o.courier_eta IS NULL AND o.courier_state IS NULL THEN NULL
       ELSE jsonb_build_object('eta', ${iso('o.courier_eta')}, 'state', o.courier_state) END) END,
   'status', o.status,

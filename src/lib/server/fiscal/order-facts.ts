@@ -62,7 +62,9 @@ interface SnapshotRow {
 
 /** An order read whole (SNAPSHOT_COLUMNS, SNAPSHOT_FROM): its money, lines, discount, refunds, and what the journal holds of it. */
 const SNAPSHOT_COLUMNS = `o.id, o.pizzeria_id, o.number, o.business_day::text AS business_day, o.fulfilment, o.channel, o.status, o.payment_status, o.version,
-       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.paid_with, o.collected_cents, o.collected_method, o.cancel_reason,
+       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.collected_cents, o.collected_method, o.cancel_reason,
+       -- a delivery platform's order was paid to the platform: its own way of paying (payment-split.ts)
+       CASE WHEN o.payment_method = 'marketplace' THEN 'marketplace' ELSE o.paid_with::text END AS paid_with,
        ${MONEY_STATE} AS money_state,
        coalesce(m.captured, 0)::int AS captured_cents, coalesce(m.refunded, 0)::int AS online_refunded_cents,
        -- sold when handed over, captured, or marked paid (an order paid at the counter before the kitchen)

@@ -105,6 +105,14 @@ export interface PlatformPlacing {
   decidedBy: string;
 }
 
+/** What the platform's customer wrote for the kitchen: the order's note, then each line's ("2× Margherita: bien cuite"). */
+export function kitchenNoteOf(order: MarketplaceOrderIn): string | null {
+  const parts = [order.customer.note, ...order.lines.filter((l) => l.note).map((l) => `${l.quantity}× ${l.name}: ${l.note}`)];
+  // eslint-disable-next-line no-control-regex
+  const text = parts.map((x) => (x ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()).filter(Boolean).join(' · ');
+  return text ? text.slice(0, 500) : null;
+}
+
 /** The order as placing takes it: the shop's, paid to the platform, at its prices, the customer's name and note only. */
 export function placingInputOf(p: Omit<PlatformPlacing, 'provider' | 'decidedBy'>): PlaceOrderInput {
   const { row, order, mapped, store } = p;
@@ -127,6 +135,7 @@ export function placingInputOf(p: Omit<PlatformPlacing, 'provider' | 'decidedBy'
     marketplace: {
       id: row.marketplace, externalId: row.external_id, code: order.code, unitPrices: mapped.unitPrices, totalCents: order.totalCents,
       promisedAt: p.readyAt, commissionCents: commissionOf(order.totalCents, Number(store.commission_pct)),
+      note: kitchenNoteOf(order),
     },
   };
 }

@@ -18,10 +18,10 @@ import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
 import { doneRefunds } from './refund-reads.ts';
 import { discountOf } from '../promos.ts';
 
-type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter';
+type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter' | 'marketplace';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
 const RECEIPT_METHOD: Record<PaymentWay, ReceiptMethod> = {
-  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', phone: 'phone', unrecorded: 'counter',
+  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', phone: 'phone', unrecorded: 'counter', marketplace: 'marketplace',
 };
 
 export interface Receipt {

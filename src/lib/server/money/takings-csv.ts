@@ -32,7 +32,12 @@ export function csvFormat(locale: Locale) {
   return locale === 'fr' ? { separator: ';', decimal: ',' } : { separator: ',', decimal: '.' };
 }
 
-export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): string {
+/**
+ * `platforms`: the delivery platforms (id, label), each with its columns (its orders' sales, its
+ * commission, what it owes the shop), so days stack; by default those the day had orders from.
+ */
+export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platforms?: readonly { id: string; label: string }[]): string {
+  const mkts = platforms ?? day.total.platforms.map((p) => ({ id: p.marketplace, label: p.marketplace }));
   const { separator, decimal } = csvFormat(locale);
   const euros = (cents: number) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
   const rate = (r: number) => String(r).replace('.', decimal);
@@ -60,8 +65,9 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
     t('promo.takings.grossSales'),
     t('promo.takings.discounts'),
     t('promo.takings.discountedOrders'),
+    ...mkts.flatMap((m) => ['sales', 'commission', 'due'].map((k) => t(`platforms.takings.csv.${k}`, { platform: m.label }))),
   ];
-  const row = (shop: string, f: TakingsFigures) => [
+  const row = (shop: string, f: TakingsFigures & Pick<DayTakings['total'], 'platforms'>) => [
     day.date,
     text(shop),
     ...PAYMENT_WAYS.map((w) => euros(f.takenCents[w])),
@@ -85,6 +91,10 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate): strin
     euros(f.discounts.grossSalesCents),
     euros(f.discounts.cents),
     String(f.discounts.count),
+    ...mkts.flatMap((m) => {
+      const p = f.platforms.find((x) => x.marketplace === m.id);
+      return [euros(p?.salesCents ?? 0), euros(p?.commissionCents ?? 0), euros(p?.dueCents ?? 0)];
+    }),
   ];
   const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
   if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));

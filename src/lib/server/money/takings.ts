@@ -28,6 +28,7 @@ import type { ClosingTotals, RateLine } from '../../domain/fiscal-closing.ts';
 import { bringDayUpToDate, dayOfJournal } from '../fiscal/closings.ts';
 import type { FiscalKey } from '../fiscal/keys.ts';
 import { can, may } from '../../domain/permissions.ts';
+import { chainPlatforms, platformTakingsOfDay, type PlatformTakings } from './takings-platforms.ts';
 
 export interface TakingsFigures {
   /** What was taken, by way; every way is present (0 when none). */
@@ -67,13 +68,15 @@ export interface TakingsFigures {
 
 export interface ShopTakings extends TakingsFigures {
   shop: { id: number; slug: string; name: string };
+  /** Its delivery platforms' orders apart, per platform (takings-platforms.ts). */
+  platforms: PlatformTakings[];
 }
 
 export interface DayTakings {
   date: string;
   shops: ShopTakings[];
   /** The chain's total (every shop shown): sums of the shops' figures, VAT per rate included. */
-  total: TakingsFigures;
+  total: TakingsFigures & { platforms: PlatformTakings[] };
 }
 
 /** Today in Paris, as YYYY-MM-DD. */
@@ -109,7 +112,7 @@ interface OrderMoneyRow {
   reached_kitchen: boolean;
   paid_cents: number;
   refunded_cents: number;
-  paid_with: 'online' | 'cash' | 'card' | 'phone' | null;
+  paid_with: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   payment_status: string;
   collected_cents: number | null;
   collected_method: 'cash' | 'card' | null;
@@ -120,7 +123,8 @@ interface OrderMoneyRow {
 /** Every order of the shops' business day with what is not money yet: a hold, a refund due, money to collect, its status. */
 export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: string): Promise<OrderMoneyRow[]> {
   const { rows } = await q.query<OrderMoneyRow>(
-    `SELECT o.pizzeria_id, o.status, o.received_at IS NOT NULL AS reached_kitchen, o.paid_cents, o.refunded_cents, o.paid_with, o.payment_status,
+    `SELECT o.pizzeria_id, o.status, o.received_at IS NOT NULL AS reached_kitchen, o.paid_cents, o.refunded_cents,
+       CASE WHEN o.payment_method = 'marketplace' THEN 'marketplace' ELSE o.paid_with::text END AS paid_with, o.payment_status,
        o.collected_cents, o.collected_method, o.amount_due_cents, o.refund_due_cents
      FROM orders o WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date`,
     [pizzeriaIds, day],
@@ -150,7 +154,8 @@ export function figuresOf(orders: readonly OrderMoneyRow[], journal: ClosingTota
       // online, a hold not taken yet is held
       if (part.way === 'online' && o.payment_status === 'authorised') heldCents += part.amountCents - o.refunded_cents;
     }
-    refundDueCents += o.refund_due_cents;
+    // a platform's order cancelled: the platform gives its customer the money back, not the shop
+    if (o.paid_with !== 'marketplace') refundDueCents += o.refund_due_cents;
     if (!isFinal(o.status) && o.status !== 'pending_payment') {
       counts.open += 1;
       toCollectCents += o.amount_due_cents;
@@ -241,7 +246,9 @@ export async function takingsOfDay(db: Db, actor: StaffActor, pizzeriaId: number
   if (pizzeriaId !== 'all' && !shops.length) throw notFound('pizzeria');
   const ids = shops.map((s) => s.id);
   if (opts.key) await bringDayUpToDate(db, opts.key, ids, date);
-  const [orders, journal] = await Promise.all([orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date)))]);
-  const perShop = shops.map((shop, i) => ({ shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals) }));
-  return { date, shops: perShop, total: chainTotal(perShop) };
+  const [orders, journal, platforms] = await Promise.all([
+    orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date))), platformTakingsOfDay(db, ids, date),
+  ]);
+  const perShop = shops.map((shop, i) => ({ shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals), platforms: platforms.get(shop.id) ?? [] }));
+  return { date, shops: perShop, total: { ...chainTotal(perShop), platforms: chainPlatforms(perShop.map((s) => s.platforms)) } };
 }

@@ -156,12 +156,12 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
          payment_method, payment_status, total_cents, status, tracking_token, ${status}_at,
          door_code, floor, delivery_instructions, location_source, delivery_pin, promised_at, customer_lang, client_address, phone_key, email_key, pizzas,
          oven_minutes, slot_at, wanted_at, fire_at, discount_cents,
-         marketplace, external_id, external_code, marketplace_commission_cents, paid_cents, paid_with)
+         marketplace, external_id, external_code, marketplace_commission_cents, paid_cents, paid_with, marketplace_note)
        SELECT $1, n.business_day, n.last_number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(),
          $17, $18, $19, $20, $21, coalesce($37::timestamptz, now() + make_interval(mins => $22)), $23, $24, $25, $26, $27,
          $39, coalesce($37::timestamptz - interval '15 minutes',
            to_timestamp(floor(extract(epoch FROM now() + make_interval(mins => $22)) / 900) * 900)), $37::timestamptz - interval '15 minutes', $38, $41,
-         $42, $43, $44, $45, CASE WHEN $42::text IS NULL THEN 0 ELSE $14::int END, CASE WHEN $42::text IS NULL THEN NULL ELSE 'marketplace'::paid_with END
+         $42, $43, $44, $45, CASE WHEN $42::text IS NULL THEN 0 ELSE $14::int END, CASE WHEN $42::text IS NULL THEN NULL ELSE 'marketplace'::paid_with END, $46
        FROM numbered n
        RETURNING id
      ), lined AS (
@@ -199,7 +199,7 @@ async function insertOrder(tx: Tx, input: PlaceOrderInput, p: PreparedOrder, tra
       halvesColumn(priced.lines),
       discountCents,
       // a platform's order: the platform's ids, what it keeps, and paid to it
-      mk?.id ?? null, mk?.externalId ?? null, mk?.code ?? null, mk?.commissionCents ?? null,
+      mk?.id ?? null, mk?.externalId ?? null, mk?.code ?? null, mk?.commissionCents ?? null, mk?.note ?? null,
     ],
   });
   return rows[0];

@@ -33,6 +33,8 @@ export interface MarketplacePlacing {
   /** When it is to be ready (or delivered, when the shop delivers it itself). */
   promisedAt: Date;
   commissionCents: number;
+  /** What the customer wrote for the kitchen (the order's note, its lines' notes). */
+  note: string | null;
 }
 
 /** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup; or a platform's order. */

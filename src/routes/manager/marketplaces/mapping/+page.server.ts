@@ -1,0 +1,38 @@
+import { fail } from '@sveltejs/kit';
+import { can } from '$lib/domain/permissions.ts';
+import { mappingSchema, platformId } from '$lib/marketplace-office-requests.ts';
+import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
+import { config } from '$lib/server/config.ts';
+import { db } from '$lib/server/db.ts';
+import { requireRole } from '$lib/server/page-guards.ts';
+import { mapItem, menuChoices, unmappedItems } from '$lib/server/marketplaces/mapping.ts';
+import { retryMapped } from '$lib/server/marketplaces/office-decisions.ts';
+import { backOfficePlatforms, platformsOf } from '$lib/server/marketplaces/stores.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+// what the platforms named that is not in our menu, each mapped to a product or an option; the
+// orders waiting for it are tried again once it is
+export const load: PageServerLoad = async ({ locals, url }) => {
+  const user = requireRole(locals, url, can.runShop);
+  const [items, menu] = await Promise.all([unmappedItems(db(), actorOf(user)), menuChoices(db())]);
+  return { items, menu, platforms: platformsOf(backOfficePlatforms(config())) };
+};
+
+export const actions: Actions = {
+  map: async ({ request, locals, url }) => {
+    const user = requireRole(locals, url, can.runShop);
+    const form = await request.formData().catch(() => null);
+    if (!form) return fail(415, { form: 'map', errors: { form: 'not a form' } as Record<string, string>, values: {} as Record<string, string> });
+    const s = (k: string) => String(form.get(k) ?? '').trim();
+    // the choice is "p<id>" (a product) or "o<id>" (an option)
+    const to = /^([po])(\d{1,9})$/.exec(s('to'));
+    const key = `map-${s('platform')}-${s('externalId')}`;
+    const platform = platformId.safeParse(s('platform'));
+    if (!platform.success) return fail(400, { form: key, errors: { form: 'not a platform' } as Record<string, string>, values: {} as Record<string, string> });
+    const body = { externalId: s('externalId'), productId: to?.[1] === 'p' ? Number(to[2]) : null, optionId: to?.[1] === 'o' ? Number(to[2]) : null };
+    return bodyChange(locals.locale, key, body, mappingSchema, async (d) => {
+      await mapItem(db(), actorOf(user), backOfficePlatforms(config()), platform.data, d);
+      return { retried: await retryMapped(db(), platform.data) };
+    });
+  },
+};
