@@ -15,7 +15,7 @@ type Keys<T> = Record<keyof T, true>;
 const VIEW = {
   id: true, number: true, pizzeriaId: true, channel: true, fulfilment: true, marketplace: true, status: true, version: true, customer: true, address: true,
   promisedAt: true, scheduled: true, delivery: true, payment: true, totalCents: true, paidCents: true, amountDueCents: true, refundDueCents: true,
-  refundedCents: true, refundedAt: true, cancelReason: true, driver: true, offer: true, waitingForDriver: true, late: true, lateExpected: true, urgent: true, items: true,
+  refundedCents: true, refundedAt: true, cancelReason: true, driver: true, offer: true, waitingForDriver: true, late: true, lateExpected: true, urgent: true, allergy: true, items: true,
   timestamps: true,
 } satisfies Omit<Keys<OrderView>, 'releasedDriverId'>;
 const ADDRESS = {
@@ -24,7 +24,7 @@ const ADDRESS = {
 const DELIVERY = { proof: true, collected: true, failure: true, awaitingDecision: true, attempts: true, pinLocked: true } satisfies Keys<OrderView['delivery']>;
 const PAYMENT = { method: true, status: true, attempt: true, paidWith: true, captured: true, captureFailed: true, holdAt: true, payBy: true } satisfies Keys<OrderView['payment']>;
 const CUSTOMER = { name: true, phone: true } satisfies Keys<OrderView['customer']>;
-const ITEM = { id: true, productId: true, name: true, category: true, categoryId: true, quantity: true, unitPriceCents: true, options: true, doneAt: true, halves: true } satisfies Keys<OrderItemView>;
+const ITEM = { id: true, productId: true, name: true, category: true, categoryId: true, quantity: true, unitPriceCents: true, options: true, doneAt: true, halves: true, allergens: true } satisfies Keys<OrderItemView>;
 
 const sorted = (o: object) => Object.keys(o).sort();
 

@@ -16,6 +16,7 @@ import { canActOnShop } from '../../src/lib/server/orders.ts';
 import { idParam } from '../../src/lib/order-requests.ts';
 import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
+import { readAllergy } from '../../src/lib/server/allergy.ts';
 
 export function kitchenRoutes(ctx: ApiContext) {
   const { db } = ctx;
@@ -87,6 +88,12 @@ export function kitchenRoutes(ctx: ApiContext) {
   // priority: the manager or the counter puts an order first on every kitchen screen
   api.staff(can.takeOrders).post('/orders/:id/urgent', { body: urgentSchema }, async ({ req, user, actor, body }) => {
     const { order } = await setUrgent(db, actor, orderId(req), body.urgent, { announce: ctx.announce() });
+    return orderResponse(order, user);
+  });
+
+  // the kitchen read an order's allergy note ("Allergie lue"): a shop that asks for it starts the order only then
+  api.staff(can.cook).post('/orders/:id/allergy-read', {}, async ({ req, user, actor }) => {
+    const { order } = await readAllergy(db, actor, orderId(req), { announce: ctx.announce() });
     return orderResponse(order, user);
   });
 

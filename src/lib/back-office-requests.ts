@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from './domain/product-kinds.ts';
 import { HALF_AND_HALF_PRICING } from './domain/pricing.ts';
+import { EU_ALLERGENS } from './domain/line-allergens.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
@@ -193,9 +194,11 @@ export const shopSettingsSchema = z.strictObject({
   ovenMinutesPerSlot: z.coerce.number({ error: 'form.number' }).int('form.whole').min(10, 'form.ovenMinutes').max(5000, 'form.ovenMinutes').optional(),
   /** How a half-and-half pizza is priced: its dearer half (when not said), or the average of its halves rounded up to the cent. */
   halfAndHalfPricing: z.enum(HALF_AND_HALF_PRICING, 'form.choose').optional(),
+  /** The kitchen taps "Allergie lue" on an order's allergy note before starting it (off when not said). */
+  allergyReadFirst: z.union([z.boolean(), z.enum(['yes', 'no'], 'form.choose').transform((v) => v === 'yes')]).optional(),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing', 'allergyReadFirst'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,
@@ -220,7 +223,7 @@ export const tonightSchema = z.strictObject({
 
 // ---------- menu: products, recipes, ingredients ----------
 
-export const EU_ALLERGENS = ['gluten', 'crustaceans', 'eggs', 'fish', 'peanuts', 'soybeans', 'milk', 'nuts', 'celery', 'mustard', 'sesame', 'sulphites', 'lupin', 'molluscs'] as const;
+export { EU_ALLERGENS };
 export const DIETARY_TAGS = ['vegetarian', 'spicy'] as const;
 const label = (max: number) => z.string().trim().min(1, 'form.required').max(max, 'form.tooLong').refine(noControl, 'form.control');
 const optionalLabel = (max: number) => z.string().trim().max(max, 'form.tooLong').refine(noControl, 'form.control').transform((v) => v || null).nullable().optional();

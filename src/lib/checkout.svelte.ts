@@ -61,6 +61,10 @@ export class Checkout {
   /** A promo code the server accepted for this basket: its discount off the items. */
   promo = $state<AppliedPromo | null>(null);
   useLoyalty = $state(false);
+  /** The allergy note: allergens declared (annex II), a few words, and "order these lines anyway". */
+  allergens = $state<string[]>([]);
+  allergyNote = $state('');
+  allergyConfirmed = $state(false);
   errors = $state<Record<string, string>>({});
   message = $state<string | null>(null);
   busy = $state(false);
@@ -233,6 +237,7 @@ export class Checkout {
       lang: this.i18n.locale,
       promoCode: this.spending ? null : (this.promo?.code ?? null),
       useLoyalty: this.spending,
+      allergy: { allergens: this.allergens, note: this.allergyNote, confirmed: this.allergyConfirmed },
     });
   }
 
@@ -255,6 +260,10 @@ export class Checkout {
         this.lines = [];
         this.promo = null;
         this.useLoyalty = false;
+        // the next order (the counter's next caller) starts with no allergy note
+        this.allergens = [];
+        this.allergyNote = '';
+        this.allergyConfirmed = false;
         this.slot = null;
         this.later = false;
         return { placed: res.body };
@@ -311,6 +320,7 @@ export class Checkout {
         break;
       case 'amount':
       case 'limit':
+      case 'allergen':
         this.message = t(r.key);
         break;
       case 'where':

@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  IdempotencyKeys, addToBasket, availabilityOf, itemsOf, orderBody, pizzasIn, productsById, readRefusal, viewLine,
+  IdempotencyKeys, addToBasket, availabilityOf, itemsOf, linesWithDeclared, orderBody, pizzasIn, productsById, readRefusal, viewLine,
   type Availability, type BasketLine, type OrderDraft,
 } from './checkout.ts';
 import type { MenuProduct } from './server/catalogue.ts';
 
 const product = (id: number, name: string, priceCents: number, more: Partial<MenuProduct> = {}): MenuProduct => ({
   id, slug: name.toLowerCase(), name, description: '', category: 'pizza', categoryId: 1, priceCents, available: true, portions: null,
-  ingredients: [], allergens: [], tags: [], photoUrl: null, offTonight: false, options: [], ...more,
+  ingredients: [], allergens: [], allergenRecipe: [], tags: [], photoUrl: null, offTonight: false, options: [], ...more,
 });
 const margherita = product(1, 'Margherita', 1000, {
   options: [
@@ -179,5 +179,36 @@ describe('a refusal', () => {
     expect(refused(429, { code: 'rate_limited' })).toMatchObject({ kind: 'failed', retryable: true });
     expect(refused(403, { code: 'forbidden', message: 'not yours' })).toEqual({ kind: 'failed', retryable: false, message: 'not yours' });
     expect(readRefusal(500, null)).toEqual({ kind: 'failed', retryable: true, message: null });
+  });
+});
+
+describe('the allergy note at checkout', () => {
+  // a pesto extra with nuts on a pizza of dough and mozzarella
+  const genovese = product(9, 'Genovese', 1200, {
+    allergenRecipe: [{ ingredientId: 1, allergens: ['gluten'] }, { ingredientId: 2, allergens: ['milk'] }],
+    options: [{ id: 90, kind: 'extra', name: 'Pesto aux noix', priceCents: 200, available: true, removesIngredientId: null, allergens: ['nuts'] }],
+  });
+  const pestoView = viewLine(line(9, 1, [90]), productsById([genovese]), {}, 'dearer');
+  const plainView = viewLine(line(9), productsById([genovese]), {}, 'dearer');
+
+  it('names the lines that contain a declared allergen, and only those', () => {
+    expect(pestoView.allergens).toEqual(['gluten', 'milk', 'nuts']);
+    expect(linesWithDeclared([pestoView, plainView], ['nuts', 'sesame']).map((w) => [w.view.key, w.allergens])).toEqual([['9:90', ['nuts']]]);
+    expect(linesWithDeclared([pestoView, plainView], [])).toEqual([]);
+  });
+
+  it('goes in the body only when something is declared, confirmed when the customer confirmed', () => {
+    const base: OrderDraft = {
+      pizzeriaId: 1, channel: 'online', fulfilment: 'pickup', name: 'Léa', phone: '06 11 22 33 44', email: '',
+      address: { street: '', postcode: '', city: '', doorCode: '', floor: '', instructions: '' }, spot: null, lines: [pestoView],
+      payment: 'on_delivery', slot: null, lang: 'fr', promoCode: null, useLoyalty: false,
+    };
+    expect(orderBody({ ...base, allergy: { allergens: [], note: '  ', confirmed: false } }).allergy).toBeUndefined();
+    expect(orderBody({ ...base, allergy: { allergens: ['nuts'], note: ' Sévère ', confirmed: true } }).allergy).toEqual({ allergens: ['nuts'], note: 'Sévère', confirmed: true });
+    expect(orderBody({ ...base, allergy: { allergens: ['nuts'], note: '', confirmed: false } }).allergy).toEqual({ allergens: ['nuts'] });
+  });
+
+  it("reads the server's refusal of a line with a declared allergen", () => {
+    expect(readRefusal(422, { error: { code: 'allergen_in_basket', items: [] } })).toEqual({ kind: 'allergen', key: 'allergyNote.refused' });
   });
 });

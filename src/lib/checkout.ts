@@ -8,6 +8,7 @@ import type { LatLng } from './domain/geo.ts';
 import type { MenuOption, MenuProduct } from './server/catalogue.ts';
 import type { PlaceOrderBody } from './order-requests.ts';
 import { lineKey } from './line-options.ts';
+import { declaredIn, lineAllergens, type Allergen } from './domain/line-allergens.ts';
 
 /** A line of the basket: a product with its options (sorted), a half-and-half's right half, how many. */
 export interface BasketLine {
@@ -77,6 +78,8 @@ export interface LineView {
   withdrawn: boolean;
   /** Sold out since it was added (it stays listed, so the customer sees what happened, but is not ordered). */
   soldOut: boolean;
+  /** The EU allergens of what is in it: recipe, size, extras, removals, both halves. */
+  allergens: Allergen[];
 }
 
 export function viewLine(
@@ -91,6 +94,7 @@ export function viewLine(
   const out = (id: number) => availability[id]?.available === false;
   return {
     line, key: keyOf(line), product, second, chosen, name,
+    allergens: product ? lineAllergens(product, line.options, second) : [],
     unitCents: base + chosen.reduce((s, o) => s + o.priceCents, 0),
     withdrawn: !product || chosen.length !== line.options.length || (line.secondHalfId !== undefined && !second),
     soldOut: out(line.productId) || line.options.some((o) => availability[line.productId]?.unavailableOptions.includes(o)) || (line.secondHalfId !== undefined && out(line.secondHalfId)),
@@ -124,6 +128,8 @@ export interface OrderDraft {
   lang: 'fr' | 'en';
   promoCode: string | null;
   useLoyalty: boolean;
+  /** The customer's allergies (annex II) and a few words; `confirmed`: they order lines containing one anyway. */
+  allergy?: { allergens: readonly string[]; note: string; confirmed: boolean };
 }
 
 /** The body of POST /api/orders (order-requests.ts's placeOrderSchema); empty optional fields are left out. */
@@ -151,8 +157,18 @@ export function orderBody(d: OrderDraft): PlaceOrderBody {
     lang: d.lang,
     ...(d.promoCode ? { promoCode: d.promoCode } : {}),
     ...(d.useLoyalty ? { useLoyalty: true } : {}),
+    ...(d.allergy && (d.allergy.allergens.length || d.allergy.note.trim())
+      ? { allergy: { allergens: [...d.allergy.allergens] as Allergen[], ...(d.allergy.note.trim() ? { note: d.allergy.note.trim() } : {}), ...(d.allergy.confirmed ? { confirmed: true } : {}) } }
+      : {}),
   };
 }
+
+/** The basket's lines that contain an allergen the customer declared, with those allergens. */
+export const linesWithDeclared = (lines: readonly LineView[], declared: readonly string[]) =>
+  lines.flatMap((l) => {
+    const found = declaredIn(l.allergens, declared);
+    return found.length ? [{ view: l, allergens: found }] : [];
+  });
 
 // randomUUID exists only on secure origins; a shop's own network may serve the counter over plain http
 export function newKey(): string {
@@ -216,6 +232,8 @@ export type Refusal =
   | { kind: 'where'; code: string }
   | { kind: 'fields'; fields: Record<string, string> }
   | { kind: 'unavailable'; items: { name: string; productId: number }[] }
+  /** A line contains an allergen the customer declared: they confirm, or take it out. */
+  | { kind: 'allergen'; key: string }
   /** A limit on orders awaiting payment or on one phone or email: trying again at once does not help. */
   | { kind: 'limit'; key: string }
   /** Anything else: worth trying again when the server or the network failed, not the order. */
@@ -228,6 +246,7 @@ export function readRefusal(status: number, body: { error?: { code?: unknown; me
   if (code.startsWith('loyalty_')) return { kind: 'loyalty', key: `loyalty.reason.${code.slice('loyalty_'.length)}` };
   if (status === 422 && code.startsWith('promo_')) return { kind: 'promo', key: `promo.reason.${code.slice('promo_'.length)}` };
   if (code === 'online_amount_too_small') return { kind: 'amount', key: 'order.amountTooSmall' };
+  if (status === 422 && code === 'allergen_in_basket') return { kind: 'allergen', key: 'allergyNote.refused' };
   if (status === 422 && WHERE_CODES.includes(code)) return { kind: 'where', code };
   if (status === 422) return { kind: 'fields', fields: (error.fields ?? {}) as Record<string, string> };
   if (code === 'unavailable' && Array.isArray(error.items)) return { kind: 'unavailable', items: error.items };

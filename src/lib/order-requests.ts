@@ -1,5 +1,6 @@
 // What a client may send to change orders, checked once at the door (the JSON API) and the type
 // the services take: the shape is written here only, and the types are derived from it.
+import { EU_ALLERGENS } from './domain/line-allergens.ts';
 import { z } from 'zod';
 import { ORDER_STATUSES, FULFILMENTS } from './domain/order-states.ts';
 import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
@@ -69,6 +70,16 @@ export const placeOrderSchema = z.strictObject({
   promoCode: z.string().trim().regex(/^[A-Za-z0-9_-]{3,30}$/, '3 to 30 letters, digits, "-" or "_"').optional(),
   /** A signed-in customer spends loyalty points on it: a pizza free (refused with its reason, loyalty_…, nothing placed). */
   useLoyalty: z.boolean().optional(),
+  /**
+   * The customer's allergies (EU's 14) and a few words: shown to the kitchen, the driver, on the
+   * paper. A line that contains a declared allergen is refused (422 allergen_in_basket, naming it)
+   * unless `confirmed`.
+   */
+  allergy: z.strictObject({
+    allergens: z.array(z.enum(EU_ALLERGENS, 'one of the 14 allergens')).max(14).default([]),
+    note: optionalText(200),
+    confirmed: z.boolean().optional(),
+  }).optional(),
 });
 
 /** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */

@@ -22,6 +22,8 @@ export interface OrderItemView {
   doneAt: string | null;
   /** A half-and-half pizza's halves, as sold (its name reads "½ Reine / ½ Margherita"); null: a whole product. */
   halves?: { left: HalfView; right: HalfView } | null;
+  /** The EU allergens of what is in it (recipe, size, extras, removals, both halves), as sold. */
+  allergens?: string[];
 }
 
 /** One half of a half-and-half pizza (the product of the left half is also the line's productId). */
@@ -161,6 +163,12 @@ export interface OrderView {
   lateExpected: { minutes: number; at: string } | null;
   /** Marked urgent by the manager or the counter: first on every kitchen screen. */
   urgent: boolean;
+  /**
+   * The customer's allergy note (the 14 EU allergens and a few words), or null: food safety, so the
+   * kitchen and the driver read it too. `readFirst`: the shop wants the kitchen's "Allergie lue"
+   * (`readAt`) before the order is started.
+   */
+  allergy?: { allergens: string[]; note: string | null; readAt: string | null; readFirst: boolean } | null;
   items: OrderItemView[];
   /** ISO time each status was reached, and when the order was created. */
   timestamps: Partial<Record<OrderStatus | 'created', string>>;

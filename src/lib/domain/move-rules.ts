@@ -16,6 +16,8 @@ export interface MoveBasis {
   amountDueCents: number;
   /** An order for later not fired yet (slots.ts): the kitchen starts it only once it is. */
   waitingToFire?: boolean;
+  /** An allergy note the kitchen has not tapped "Allergie lue" on, in a shop that wants it read first. */
+  allergyUnread?: boolean;
 }
 
 /** Who asks (actors.ts): a member of staff (with their shop, null for head office), the customer, or the system; their name does not matter here. */
@@ -83,6 +85,9 @@ export function checkMove(
   }
   if (to === 'preparing' && o.waitingToFire) {
     return refuse({ kind: 'conflict', code: 'not_fired', message: 'this order is for later: it comes to the make line at its fire time, or when a manager fires it now' });
+  }
+  if (to === 'preparing' && o.allergyUnread) {
+    return refuse({ kind: 'conflict', code: 'allergy_not_read', message: 'this order has an allergy note: the kitchen taps "Allergie lue" on its ticket before starting it' });
   }
   const check = checkTransition(o.status, to, actorRole(actor), o.fulfilment);
   if (!check.ok) {

@@ -9,6 +9,9 @@
 // | driver_assigned  | the driver carrying it                     | everything: name, phone, address, door code, the spot  |
 // | driver_offered   | a driver it is offered to (or taken from)  | first name, the street without its number, the city, the distance from the shop (and a failed attempt's note, written by a driver) |
 // | kitchen          | the kitchen screen                         | first name and the fulfilment: no phone, no address, no note from the door |
+//
+// The allergy note (allergens and the customer's few words) goes to every audience, the kitchen's and
+// the driver's included: it is food safety, not a way to reach the customer.
 import { roomFor } from './contract.ts';
 import type { OrderView } from '../views.ts';
 

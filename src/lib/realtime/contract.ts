@@ -12,6 +12,8 @@ export type EventType =
   | 'order.modified'
   /** Marked urgent, or not any more. */
   | 'order.urgent'
+  /** The kitchen tapped "Allergie lue" on its allergy note. */
+  | 'order.allergy_read'
   /** An order for later entered the make line: at its fire time (the workers), or fired now by a manager. */
   | 'order.fired'
   /** A "ready" taken back to the oven by the kitchen (a bump undone). */

@@ -36,6 +36,8 @@ export interface Pizzeria {
   busyMinutes: number;
   /** How it prices a half-and-half pizza: as its dearer half, or the average of its halves. */
   halfAndHalfPricing: HalfAndHalfPricing;
+  /** The kitchen taps "Allergie lue" on an order's allergy note before starting it. */
+  allergyReadFirst: boolean;
 }
 
 /** A shop's columns as a Pizzeria (`WHERE …` may follow). */
@@ -43,6 +45,7 @@ export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone,
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
   start_target_seconds AS "startTargetSeconds", handover_target_seconds AS "handoverTargetSeconds",
   oven_minutes_per_slot AS "ovenMinutesPerSlot", busy_minutes AS "busyMinutes", half_and_half_pricing AS "halfAndHalfPricing",
+  allergy_read_first AS "allergyReadFirst",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;
@@ -77,6 +80,10 @@ export interface MenuOption {
   /** Added to the product's price. */
   priceCents: number;
   available: boolean;
+  /** The ingredient a "without" leaves out. */
+  removesIngredientId?: number | null;
+  /** The EU allergens of the ingredients it adds (a nut pesto: nuts). */
+  allergens?: string[];
 }
 
 export interface MenuProduct {
@@ -95,6 +102,8 @@ export interface MenuProduct {
   ingredients: string[];
   /** The EU allergens its recipe contains. */
   allergens: string[];
+  /** Its recipe's ingredients that contain allergens, each with them: a line's allergens follow from them and its options (domain/line-allergens.ts). */
+  allergenRecipe: { ingredientId: number; allergens: string[] }[];
   /** Dietary tags: vegetarian, spicy. */
   tags: string[];
   /** Its photo (/media/…), or null. */
@@ -115,10 +124,12 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, p.tags, p.photo,
          COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
                      'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
+                     'allergens', ARRAY(SELECT DISTINCT a FROM option_ingredients oi JOIN ingredients i ON i.id = oi.ingredient_id, unnest(i.allergens) a
+                                        WHERE oi.option_id = o.id ORDER BY a),
                      'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
                                               FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')) ORDER BY o.kind, o.position, o.id)
                    FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
-         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en) ORDER BY i.id)
+         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en, 'allergens', i.allergens) ORDER BY i.id)
                    FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe,
          ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a
                WHERE r.product_id = p.id ORDER BY a) AS allergens,
@@ -133,7 +144,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
     new Map<number, StockLevel>(stock.rows.map((s) => [s.ingredient_id, { ingredientId: s.ingredient_id, onHand: s.on_hand, reserved: s.reserved }])),
   );
   return products.rows.map((p) => {
-    const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null })[];
+    const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null; allergens: string[] })[];
     const portions = p.off_tonight ? 0 : portionsAvailable(recipe, free);
     return {
       id: p.id,
@@ -147,14 +158,17 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       portions: Number.isFinite(portions) ? portions : null,
       ingredients: p.category === 'pizza' ? recipe.map((r) => inLocale(locale, r.name, r.nameEn)) : [],
       allergens: p.allergens,
+      allergenRecipe: recipe.filter((r) => r.allergens.length).map((r) => ({ ingredientId: r.ingredientId, allergens: r.allergens })),
       tags: p.tags,
       photoUrl: p.photo ? `/media/${p.photo}` : null,
       offTonight: p.off_tonight,
-      options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number })[]).map((o) => ({
+      options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number; allergens: string[] })[]).map((o) => ({
         id: o.id,
         kind: o.kind,
         name: inLocale(locale, o.name, o.nameEn),
         priceCents: o.priceCents,
+        removesIngredientId: o.removesIngredientId,
+        allergens: o.allergens,
         // an option can be chosen while the shop can make the product with it
         available: portions > 0 && portionsAvailable(lineRecipe(recipe, [o]), free) > 0,
       })),

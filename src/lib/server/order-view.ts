@@ -72,10 +72,14 @@ export const ORDER_VIEW = `jsonb_build_object(
   'lateExpected', CASE WHEN o.late_expected_at IS NULL THEN NULL ELSE jsonb_build_object(
     'minutes', o.late_expected_minutes, 'at', ${iso('o.late_expected_at')}) END,
   'urgent', o.urgent,
+  'allergy', CASE WHEN o.allergy_allergens = '{}' AND o.allergy_note IS NULL THEN NULL ELSE jsonb_build_object(
+    'allergens', o.allergy_allergens, 'note', o.allergy_note, 'readAt', ${iso('o.allergy_read_at')},
+    'readFirst', o.allergy_read_first) END,
   'items', coalesce((
     SELECT jsonb_agg(jsonb_build_object(
              'id', i.id, 'productId', i.product_id, 'name', i.name, 'category', i.category, 'categoryId', i.category_id,
-             'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options, 'doneAt', ${iso('i.done_at')}, 'halves', i.halves) ORDER BY i.id)
+             'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options, 'doneAt', ${iso('i.done_at')}, 'halves', i.halves,
+             'allergens', i.allergens) ORDER BY i.id)
     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
   'timestamps', jsonb_strip_nulls(jsonb_build_object(
     'created', ${iso('o.created_at')},

@@ -6,12 +6,14 @@ import { placeOrderWith, type PlaceOptions, type PlaceOrderInput, type PlacedOrd
 import type { OrderActor } from './orders/actors.ts';
 import { clientLimits, customerHistory, idempotencyKept, slotClaim, unpaidShare, type Placing } from './orders/steps.ts';
 import { promoCodeStep } from './promos.ts';
+import { allergyStep } from './allergy.ts';
 import type { Db } from './db.ts';
 
 export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './orders/place.ts';
 
 export const PLACING: Placing = {
   steps: [
+    allergyStep, // the allergy note: a line with a declared allergen refused unless confirmed, the note kept
     clientLimits, // orders of the hour per contact, what a client holds unpaid (judged first: the client locked)
     slotClaim, // an order for later: its slot's oven minutes and drivers
     promoCodeStep, // a promo code: its row locked, its discount

@@ -47,6 +47,9 @@ export interface MoveBasis {
   payment_status: string;
   fire_at?: Date | string | null;
   fired_at?: Date | string | null;
+  /** The shop wants the allergy note read first (copied on the order when placed), and when the kitchen read it. */
+  allergy_read_first?: boolean;
+  allergy_read_at?: Date | string | null;
 }
 
 function moveBasisOf(v: OrderView): MoveBasis {
@@ -54,6 +57,7 @@ function moveBasisOf(v: OrderView): MoveBasis {
     id: v.id, pizzeria_id: v.pizzeriaId, driver_id: v.driver?.id ?? null, status: v.status, version: v.version, fulfilment: v.fulfilment,
     awaiting_decision: v.delivery.awaitingDecision, amount_due_cents: v.amountDueCents, payment_status: v.payment.status,
     fire_at: v.scheduled?.fireAt ?? null, fired_at: v.scheduled?.fired ? v.scheduled.fireAt : null,
+    allergy_read_first: v.allergy?.readFirst ?? false, allergy_read_at: v.allergy?.readAt ?? null,
   };
 }
 
@@ -159,6 +163,7 @@ function planMove(
   const basis = {
     pizzeriaId: o.pizzeria_id, driverId: o.driver_id, status: o.status, version: o.version, fulfilment: o.fulfilment,
     awaitingDecision: o.awaiting_decision, amountDueCents: Number(o.amount_due_cents), waitingToFire: !!o.fire_at && !o.fired_at,
+    allergyUnread: !!o.allergy_read_first && !o.allergy_read_at,
   };
   const allowed = checkMove(basis, actor, to, expectedVersion, opts);
   if (!allowed.ok) throw refusalError(allowed.refusal);

@@ -60,3 +60,20 @@ describe('ESC/POS for the kitchen printer', () => {
     expect(new EscPos().line('a').toBuffer().length).toBe(4);
   });
 });
+
+describe('allergens on the paper', () => {
+  it("each line's allergens under its options, on the label and the ticket, in French capitals", () => {
+    const withNuts = {
+      ...order,
+      items: [{ quantity: 1, name: 'Reine', options: [{ id: 3, kind: 'extra', name: 'Pesto aux noix' }], allergens: ['gluten', 'milk', 'nuts'] }, { quantity: 1, name: 'Coca', options: [], allergens: [] }],
+    } as unknown as OrderView;
+    for (const bytes of [orderLabel(withNuts, 'https://x.example/t'), orderTicket(withNuts)]) {
+      const text = textOf(bytes);
+      const at = text.indexOf('1x Reine');
+      expect(text.slice(at, at + 2)).toEqual(['1x Reine', '   + Pesto aux noix']);
+      // wrapped to the paper's width, indented under the line
+      expect(text.slice(at + 2, at + 4).map((l) => l.trim()).join(' ')).toBe('ALLERGENES: GLUTEN, LAIT, FRUITS A COQUE');
+      expect(text.filter((l) => l.includes('ALLERGENES'))).toHaveLength(1);
+    }
+  });
+});

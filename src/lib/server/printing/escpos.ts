@@ -10,6 +10,7 @@ import type { OrderView } from '../../views.ts';
 import { siretText, ticketNumber } from '../../domain/receipt-mentions.ts';
 import { DELIVERY_FEE_VAT_RATE } from '../../domain/vat.ts';
 import type { Receipt } from '../money/receipts.ts';
+import fr from '../../i18n/fr.json' with { type: 'json' };
 import { firstName } from '../../realtime/audiences.ts';
 
 const ESC = 0x1b;
@@ -107,7 +108,20 @@ const clock = (iso: string | null) =>
 /** An option as the cook and the packer must see it: "Grande (40 cm)", "+ Mozzarella", "SANS BASILIC". */
 const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind === 'extra' ? `+ ${o.name}` : o.kind === 'without' ? o.name.toUpperCase() : o.name);
 
-/** Each line in bold, each of its options on a line of its own beneath it. */
+/** "ALLERGENES: GLUTEN, LAIT, FRUITS A COQUE": a line's allergens in capitals, as the fridge sheet names them. */
+export const allergenText = (list: readonly string[]) =>
+  `ALLERGENES: ${list.map((a) => (fr.allergens as Record<string, string>)[a] ?? a).join(', ').toUpperCase()}`;
+
+/** The order's allergy note, framed and in bold above the lines: the one thing the cook and the packer must not miss. */
+function allergyNote(doc: EscPos, o: OrderView) {
+  if (!o.allergy) return;
+  doc.rule().bold(true).big(true).line('! ALLERGIE !').big(false);
+  if (o.allergy.allergens.length) for (const l of wrap(allergenText(o.allergy.allergens))) doc.line(l);
+  if (o.allergy.note) for (const l of wrap(`"${o.allergy.note}"`)) doc.line(l);
+  doc.bold(false);
+}
+
+/** Each line in bold, each of its options on a line of its own beneath it, then its allergens. */
 function items(doc: EscPos, o: OrderView) {
   for (const i of o.items) {
     // a half-and-half: the pizza, then its halves each on a line of its own, left first (a printer knows no "½")
@@ -118,6 +132,7 @@ function items(doc: EscPos, o: OrderView) {
       }
     }
     for (const opt of i.options) for (const l of wrap(optionText(opt), LINE_WIDTH, '   ')) doc.line(l);
+    if (i.allergens?.length) for (const l of wrap(allergenText(i.allergens), LINE_WIDTH, '   ')) doc.line(l);
   }
 }
 
@@ -130,6 +145,7 @@ export function orderLabel(o: OrderView, trackingUrl: string): Buffer {
   const promised = clock(o.promisedAt);
   doc.line(`${o.fulfilment === 'delivery' ? 'LIVRAISON' : 'A EMPORTER'}${promised ? ` - pour ${promised}` : ''}`);
   if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  allergyNote(doc, o);
   doc.align(0).rule();
   items(doc, o);
   doc.rule().align(1).qr(trackingUrl).line('Suivre la commande :');
@@ -144,6 +160,7 @@ export function orderTicket(o: OrderView): Buffer {
   doc.line(`${firstName(o.customer.name)} - ${o.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
   if (promised) doc.line(`pour ${promised}`);
   if (o.urgent) doc.bold(true).line('*** URGENT ***').bold(false);
+  allergyNote(doc, o);
   doc.align(0).rule();
   items(doc, o);
   return doc.rule().line(`Imprime ${clock(new Date().toISOString())}`).line().cut().toBuffer();

@@ -58,6 +58,7 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
       handoverTargetMinutes: shop.handoverTargetSeconds ? String(Math.round(shop.handoverTargetSeconds / 60)) : '',
       ovenMinutesPerSlot: String(shop.ovenMinutesPerSlot),
       halfAndHalfPricing: shop.halfAndHalfPricing,
+      allergyReadFirst: shop.allergyReadFirst ? 'yes' : 'no',
       ...hoursToForm(shop.openingHours),
     } as Record<string, string>,
   };
