@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
 import { addPestoPizza, removePestoPizza, type PestoPizza } from '../allergens-fixture.ts';
+
+// several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
+vi.setConfig({ testTimeout: 90_000 });
 
 // Allergens as a customer reads them on a phone: a pizza whose nut pesto extra brings "fruits à
 // coque" says so as it is customised and on its basket line; a half-and-half says both halves';

@@ -1,9 +1,12 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PHONE, SHOTS, live, ticketInView, useApp } from './harness.ts';
 import { seededProduct } from '../helpers.ts';
 import { cancelAsPlatform, moveCourier, placePlatformOrder } from '../marketplace-fixtures.ts';
 import { seriousViolations } from './axe.ts';
+
+// several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
+vi.setConfig({ testTimeout: 90_000 });
 
 // Delivery platforms' orders on the kitchen's wall tablet (1280×800), read from 2 m: each ticket
 // with its platform's badge and its code there, the pass saying where the platform's courier is,

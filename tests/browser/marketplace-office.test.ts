@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, SHOTS, useApp } from './harness.ts';
 import { createShop, seededProduct } from '../helpers.ts';
 import { platformOrder } from '../marketplace-office-fixtures.ts';
+
+// several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
+vi.setConfig({ testTimeout: 90_000 });
 
 // The delivery platforms' back office in the built app and Chromium: a shop's manager connects the
 // shop's Uber Eats store, sees a platform order waiting with its countdown to the platform's

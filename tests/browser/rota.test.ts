@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import { addDays, mondayOf } from '../../src/lib/domain/rota.ts';
 import { addShift } from '../../src/lib/server/rota.ts';
 import type { StaffActor } from '../../src/lib/server/orders/actors.ts';
+
+// several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
+vi.setConfig({ testTimeout: 90_000 });
 
 // The rota in the built app and Chromium: a manager plans next week on the calendar (a shift added
 // by the form, one that would overlap refused and said so, last week copied), and the driver sees
