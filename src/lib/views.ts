@@ -287,9 +287,10 @@ export interface PlannedFireView {
   readyAt: string;
   /**
    * now: nothing to wait for (a pickup is always made at once); driver: held to meet its driver;
-   * slot: an order for later; started: in the oven or ready (not fired again, it takes its driver's trip).
+   * slot: an order for later; courier: held to be ready as a delivery platform's courier walks in;
+   * started: in the oven or ready (not fired again, it takes its driver's trip).
    */
-  reason: 'now' | 'driver' | 'slot' | 'started';
+  reason: 'now' | 'driver' | 'slot' | 'courier' | 'started';
   driverId: number | null;
   driverAt: string | null;
   /** When its customer is expected to have it (at the door, or ready at the counter). */

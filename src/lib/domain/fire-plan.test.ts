@@ -57,6 +57,23 @@ describe('planFires', () => {
     expect(inMinutes(byId.get('c')!.fireAt)).toBe(36 - 2 - 16);
   });
 
+  it("holds a platform's order to be ready as its courier walks in, behind what the kitchen has ahead, and at once when the kitchen is behind", () => {
+    const courier: WaitingOrder = { id: 'c', fulfilment: 'pickup', promisedAt: at(30), items: 2, roadMinutes: 0, courierAt: at(30) };
+    const [p] = planFires([courier], [], NOW);
+    // 12 minutes in an empty kitchen: fired 18 minutes from now, ready as the courier comes
+    expect(p).toMatchObject({ orderId: 'c', reason: 'courier', lateMinutes: 0 });
+    expect(inMinutes(p.fireAt)).toBe(18);
+    expect(inMinutes(p.readyAt)).toBe(30);
+    // the same with 6 pizzas in the oven before it: fired sooner, still ready by 30
+    const [q] = planFires([courier], [], NOW, 6);
+    expect(inMinutes(q.fireAt)).toBeLessThan(18);
+    expect(inMinutes(q.readyAt)).toBeLessThanOrEqual(30);
+    // a courier due in 10 minutes: no time to hold it, made at once and said late
+    const [r] = planFires([{ ...courier, promisedAt: at(10), courierAt: at(10) }], [], NOW);
+    expect(r).toMatchObject({ fireAt: NOW, reason: 'now' });
+    expect(r.lateMinutes).toBeGreaterThan(0);
+  });
+
   it('makes a pickup at once (its customer may come early), and leaves an order for later at its slot’s time', () => {
     const pickup: WaitingOrder = { id: 'p', fulfilment: 'pickup', promisedAt: at(40), items: 2, roadMinutes: 0 };
     const later = { ...delivery('l', 90), fixedFireAt: at(60) };

@@ -29,6 +29,8 @@ export interface WaitingOrder {
   startedReadyAt?: number | null;
   /** The driver it is already given to (a ready delivery waiting at the shop for them). */
   driverId?: number | null;
+  /** A delivery platform's courier collects it: when they are expected at the shop (it is fired to be ready then). */
+  courierAt?: number | null;
 }
 
 export interface DriverBack {
@@ -60,9 +62,10 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
 
 /**
  * Why an order fires when it does: now (nothing to wait for, a pickup), to meet its driver, at its
- * slot's time (an order for later), or it is started already.
+ * slot's time (an order for later), to be ready as a delivery platform's courier walks in, or it is
+ * started already.
  */
-export type FireReason = 'now' | 'driver' | 'slot' | 'started';
+export type FireReason = 'now' | 'driver' | 'slot' | 'courier' | 'started';
 
 export interface PlannedFire {
   orderId: string;
@@ -137,6 +140,11 @@ function planEvening(
     const earliestReady = started ?? now + kitchen;
     const fixed = o.fixedFireAt ?? null;
 
+    if (o.fulfilment !== 'delivery' && started === null && fixed === null && o.courierAt != null) {
+      // a platform's courier collects it: out of the oven as they walk in (at once when the kitchen is behind)
+      out.push(fire(o, now, o.courierAt, kitchen, null, 'courier', null, null, o.courierAt, s));
+      continue;
+    }
     if (o.fulfilment !== 'delivery') {
       // a pickup is made at once: its customer may come early, and nobody waits for a driver
       const target = started !== null ? started : fixed !== null ? Math.max(fixed + own, earliestReady) : earliestReady;

@@ -91,13 +91,16 @@ async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOn
   const { rows } = await q.query<{
     id: string; status: string; fulfilment: Fulfilment; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
     lat: number; lng: number; fire_at: number | null; fired_at: number | null; preparing_at: number | null; ready_at: number | null; driver_id: number | null;
+    courier_at: number | null;
   }>({
     name: 'plan-orders',
     // waiting to be fired (an order for later within the horizon), in the oven, or a delivery ready
     // at the shop; the shop's own position is read once (an init plan), not joined to every order
     text: `SELECT o.id, o.status, o.fulfilment, ${ms('o.promised_at')} AS promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng,
                   (SELECT lat FROM pizzerias WHERE id = $1) AS lat, (SELECT lng FROM pizzerias WHERE id = $1) AS lng,
-                  ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id
+                  ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id,
+                  -- a platform's courier collects it: when they are expected (else the platform's ready time)
+                  CASE WHEN o.marketplace IS NOT NULL AND o.fulfilment = 'pickup' THEN ${ms('coalesce(o.courier_eta, o.promised_at)')} END AS courier_at
              FROM orders o
             WHERE o.pizzeria_id = $1 AND ${IN_THE_PLAN}
             ORDER BY o.promised_at LIMIT 1000`,
@@ -121,6 +124,7 @@ async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOn
       : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? now) + own(Number(o.pizzas) || 0))
       : null,
     driverId: o.status === 'ready' ? o.driver_id : null,
+    courierAt: o.courier_at,
   }));
   // the pizzas in the oven are ahead of every waiting order
   const inLine = rows.filter((o) => o.status === 'preparing').reduce((n, o) => n + (Number(o.pizzas) || 0), 0);
