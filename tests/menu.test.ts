@@ -127,9 +127,10 @@ describe('options: sizes, extras, ingredients left out', () => {
     const onMenu = async () => (await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu?lang=en`)).body.find((p: { id: number }) => p.id === pizza.id);
     // sold, but not with the extra: the shop has no nduja
     expect((await onMenu()).options).toEqual([
-      { id: large.id, kind: 'size', name: 'Large', priceCents: 400, available: true },
-      { id: extra.id, kind: 'extra', name: 'Supplément nduja', priceCents: 250, available: false },
-      { id: noBasil.id, kind: 'without', name: 'Sans basilic', priceCents: 0, available: true },
+      // each option with the allergens its own ingredients bring (the size's dough and mozzarella), and what a "without" takes out
+      { id: large.id, kind: 'size', name: 'Large', priceCents: 400, available: true, allergens: ['gluten', 'milk'], removesIngredientId: null },
+      { id: extra.id, kind: 'extra', name: 'Supplément nduja', priceCents: 250, available: false, allergens: [], removesIngredientId: null },
+      { id: noBasil.id, kind: 'without', name: 'Sans basilic', priceCents: 0, available: true, allergens: [], removesIngredientId: basilic },
     ]);
     const withExtra = { items: [{ productId: pizza.id, quantity: 2, options: [extra.id, large.id] }], fulfilment: 'pickup' as const };
     const short = await new Client(stack.base).post('/api/orders', { pizzeriaId: shop.id, customer: { name: 'Lou', phone: '0612345678' }, payment: 'on_delivery', ...withExtra });
