@@ -60,7 +60,7 @@ describe('allergens on the storefront', () => {
     const phone = await ctx.newPage();
     await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
     await live(phone);
-    expect(await phone.locator('article.product[data-product="calzone"]').count()).toBe(1);
+    await expect.poll(() => phone.locator('article.product[data-product="calzone"]').count()).toBe(1);
     const filter = phone.getByTestId('allergen-filter');
     await filter.locator('summary').click();
     await filter.getByLabel('Sans œufs').check();
@@ -73,7 +73,7 @@ describe('allergens on the storefront', () => {
     await filter.getByLabel('Sans fruits à coque').check();
     const card = phone.locator(`article.product[data-product="${pesto!.slug}"]`);
     await card.getByText('Personnaliser').click();
-    expect(await card.locator('.brings.avoided').count()).toBe(1);
+    await expect.poll(() => card.locator('.brings.avoided').count()).toBe(1);
     await filter.scrollIntoViewIfNeeded();
     await phone.screenshot({ path: `${SHOTS}/allergens-filter-phone.png` });
     expect(await seriousViolations(phone), 'storefront with the allergen filter').toEqual([]);

@@ -131,7 +131,9 @@ describe("delivery platforms' orders on the kitchen", () => {
     await live(page);
     await page.getByRole('button', { name: 'Activer le son' }).click();
 
-    const theirs = await placePlatformOrder(app.pool, app.base, { pizzeriaId: app.shop.id, productId: seededProduct('reine'), name: 'Paul Martin' }, { code: 'Z9Y8X' });
+    const theirs = await placePlatformOrder(app.pool, app.base, { pizzeriaId: app.shop.id, productId: seededProduct('reine'), name: 'Paul Martin' },
+      // its courier is on the way: due on the make line now (the plan would hold it for a courier further off)
+      { code: 'Z9Y8X', courier: { eta: inMinutes(3), state: 'arriving' } });
     await ticketInView(page, theirs.id);
     const ours = await ourOrder();
     await ticketInView(page, ours.id);
