@@ -144,7 +144,14 @@ export async function ticketInView(kitchen: Page, orderId: string, timeout = 15_
     } else forward = true;
     await kitchen.waitForTimeout(150);
   }
-  throw new Error(`the ticket of order ${orderId} never came into view on the kitchen wall`);
+  // say what the wall showed instead, so that a failure can be read rather than guessed
+  const wall = await kitchen.evaluate(() => ({
+    shown: [...document.querySelectorAll('[data-testid=make-line] article[data-order]')].map((a) => (a as HTMLElement).dataset.order),
+    elsewhere: [...document.querySelectorAll('[data-elsewhere]')].map((a) => (a as HTMLElement).dataset.elsewhere),
+    page: document.querySelector('[data-testid=page-of]')?.textContent ?? null,
+    live: document.querySelector('[data-live]')?.getAttribute('data-live') ?? null,
+  })).catch((e: Error) => ({ evaluate: e.message }));
+  throw new Error(`the ticket of order ${orderId} never came into view on the kitchen wall: ${JSON.stringify(wall)}`);
 }
 
 /** A shop of a test file's own (tests/helpers.ts `createShop`). */
