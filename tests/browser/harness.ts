@@ -134,13 +134,18 @@ export async function ticketInView(kitchen: Page, orderId: string, timeout = 15_
   const before = kitchen.getByTestId('page-before');
   const after = kitchen.getByTestId('page-after');
   let forward = true;
+  // a wall that fits on one screen has no screen buttons, and a chip or a button can go between the
+  // look and the tap (the ticket just took its place here): never wait for one, as Playwright's
+  // isEnabled and click do (30 s each, twice the whole time given) while the ticket is on its way
+  const tap = { timeout: 1000 };
+  const usable = async (button: typeof after) => (await button.count()) > 0 && (await button.isEnabled(tap).catch(() => false));
   for (const until = Date.now() + timeout; Date.now() < until; ) {
     if (await ticket.count()) return;
-    if (await chip.count()) await chip.click().catch(() => undefined);
-    else if (forward && (await after.isEnabled().catch(() => false))) await after.click().catch(() => undefined);
-    else if (await before.isEnabled().catch(() => false)) {
+    if (await chip.count()) await chip.click(tap).catch(() => undefined);
+    else if (forward && (await usable(after))) await after.click(tap).catch(() => undefined);
+    else if (await usable(before)) {
       forward = false;
-      await before.click().catch(() => undefined);
+      await before.click(tap).catch(() => undefined);
     } else forward = true;
     await kitchen.waitForTimeout(150);
   }
