@@ -8,11 +8,11 @@
 // the page does not count again; copies asked at once are numbered one after the other; the
 // printed ticket carries the same, in bytes a thermal printer prints, and the screen that asked for
 // it can follow each copy (printed, or why not) and how many were given out.
-import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, createShop, move, placeThroughApi, seededProduct, userId } from './helpers.ts';
 import { useStack } from './services.ts';
 import { FakePrinter, readEscPos } from './fake-printer.ts';
+import { pdfText } from './pdf-text.ts';
 import { shopChain, type Entry } from '../src/lib/domain/fiscal-chain.ts';
 import { SHORT_SIGNATURE_PLACES, shortSignature } from '../src/lib/domain/receipt-mentions.ts';
 import { entryOf } from '../src/lib/server/fiscal/journal.ts';
@@ -58,24 +58,6 @@ async function collected(o: { id: string }) {
 
 const entriesOf = async (orderId: string, kind?: string): Promise<Entry[]> =>
   (await stack.pool.query('SELECT * FROM fiscal_entries WHERE order_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY seq', [orderId, kind ?? null])).rows.map(entryOf);
-
-/** The text a PDF shows: its content streams inflated, the strings of each TJ array joined. */
-function pdfText(pdf: Buffer): string {
-  const raw = pdf.toString('latin1');
-  const out: string[] = [];
-  for (const m of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    let body: string;
-    try {
-      body = inflateSync(Buffer.from(m[1], 'latin1')).toString('latin1');
-    } catch {
-      continue;
-    }
-    for (const tj of body.matchAll(/\[([^\]]*)\]\s*TJ/g)) {
-      out.push([...tj[1].matchAll(/<([0-9a-fA-F]+)>/g)].map((h) => Buffer.from(h[1], 'hex').toString('latin1')).join(''));
-    }
-  }
-  return out.join('\n');
-}
 
 describe("a shop's legal mentions", () => {
   it('head office sets them; a SIRET whose key is wrong, a VAT number of another SIREN, a manager: refused, and nothing changes', async () => {

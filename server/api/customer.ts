@@ -1,9 +1,9 @@
 // Customers' accounts, without a password: a code sent to their email or phone signs them in (a
 // cookie of its own, apart from staff sessions); signed in, they read their orders, order one again
-// in a tap, keep their addresses and favourite pizzas, add the other contact (an email to a phone's
+// in a tap, keep their addresses, favourite pizzas and (with their consent) allergies, add the other contact (an email to a phone's
 // account, or the reverse: proved by a code, joining the account it had), download or erase their data.
 import type { Request } from 'express';
-import { codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/customer-requests.ts';
+import { allergiesSchema, codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/customer-requests.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
 import { checkCode, destinationOf, sendCode, type Destination } from '../../src/lib/server/customers/codes.ts';
 import {
@@ -11,6 +11,7 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
+import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customers/allergies.ts';
 import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
 import { AppError } from '../../src/lib/server/errors.ts';
@@ -66,6 +67,18 @@ export function customerRoutes(ctx: ApiContext) {
   api.customer.put('/customer/favourites', { body: favouriteSchema }, async ({ customer, body }) => {
     await setFavourite(db, customer.id, body.productId, body.favourite);
     return { ok: true };
+  });
+
+  // their allergies, kept only with their explicit consent (health data, RGPD art. 9); erased at once
+  api.customer.get('/customer/allergies', {}, async ({ customer }) => ({ allergies: await allergiesOf(db, customer.id) }));
+
+  api.customer.put('/customer/allergies', { body: allergiesSchema }, async ({ customer, body }) => ({
+    allergies: await rememberAllergies(db, customer.id, body),
+  }));
+
+  api.customer.delete('/customer/allergies', {}, async ({ customer }) => {
+    await forgetAllergies(db, customer.id);
+    return new Answer(204);
   });
 
   api.customer.delete('/customer/addresses/:id', {}, async ({ req, customer }) => {

@@ -79,6 +79,8 @@ export const placeOrderSchema = z.strictObject({
     allergens: z.array(z.enum(EU_ALLERGENS, 'one of the 14 allergens')).max(14).default([]),
     note: optionalText(200),
     confirmed: z.boolean().optional(),
+    /** A signed-in customer keeps this note on their account for their next orders: their explicit consent (health data). */
+    remember: z.boolean().optional(),
   }).optional(),
 });
 

@@ -9,6 +9,7 @@ import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';
 import { promoContactHash } from '../promos.ts';
 import { ordersToConfirm, type OrderToConfirm } from './confirm.ts';
+import { allergiesOf, type RememberedAllergies } from './allergies.ts';
 import { OPEN_STATUSES, type DeliveryAddress, type Fulfilment } from '../../domain/order-states.ts';
 
 export const CUSTOMER_COOKIE = 'ocp_customer';
@@ -143,6 +144,8 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
               o.address_street AS street, o.address_postcode AS postcode, o.address_city AS city,
               o.door_code AS "doorCode", o.floor, o.delivery_instructions AS instructions,
               o.payment_method AS "paymentMethod", o.payment_status AS "paymentStatus", o.total_cents AS "totalCents",
+              CASE WHEN o.allergy_allergens = '{}' AND o.allergy_note IS NULL THEN NULL
+                ELSE json_build_object('allergens', o.allergy_allergens, 'note', o.allergy_note) END AS allergy,
               (SELECT coalesce(json_agg(json_build_object('name', i.name, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options) ORDER BY i.id), '[]')
                FROM order_items i WHERE i.order_id = o.id) AS lines,
               (SELECT json_build_object('food', r.food, 'delivery', r.delivery, 'comment', r.comment, 'at', r.created_at)
@@ -152,6 +155,8 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
     ),
     addresses: await one(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`),
     favourites: await one('SELECT p.name, f.created_at AS "since" FROM customer_favourites f JOIN products p ON p.id = f.product_id WHERE f.customer_id = $1'),
+    // kept with their consent, and when they gave it (allergies.ts)
+    allergies: await allergiesOf(q, customerId),
     sessions: await one('SELECT created_at AS "signedInAt", expires_at AS "expiresAt" FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at'),
     loyaltyPoints: await one(
       `SELECT l.points, l.reason, o.number AS "orderNumber", l.created_at AS "at", l.carried_points AS "carriedPoints"
@@ -166,7 +171,8 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
 }
 
 /**
- * Erases a customer (RGPD art. 17): the account, its sessions, addresses and favourites, the codes
+ * Erases a customer (RGPD art. 17): the account, its sessions, addresses, favourites and remembered
+ * allergies (allergies.ts, by the cascade of the account's row), the codes
  * sent to its contacts; their orders stay for the takings (the law keeps sales ten years), with
  * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
  * delivery photo or trail, in the orders, their events, their messages and their promo codes'
@@ -201,12 +207,13 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<{ order
       await tx.query(
         `UPDATE orders SET customer_name = '-', customer_phone = '', customer_email = NULL, phone_key = NULL, email_key = NULL, card_customer_id = NULL,
            client_address = NULL, address_street = CASE WHEN address_street IS NULL THEN NULL ELSE '' END,
-           address_lat = NULL, address_lng = NULL, door_code = NULL, floor = NULL, delivery_instructions = NULL, version = version + 1
+           address_lat = NULL, address_lng = NULL, door_code = NULL, floor = NULL, delivery_instructions = NULL,
+           allergy_allergens = '{}', allergy_note = NULL, version = version + 1
          WHERE id = ANY($1)`,
         [ids],
       );
       // the views the screens were sent, kept with the events
-      const scrub = `payload || jsonb_build_object('customer', jsonb_build_object('name', '-'),
+      const scrub = `payload || jsonb_build_object('customer', jsonb_build_object('name', '-'), 'allergy', 'null'::jsonb,
           'address', CASE WHEN jsonb_typeof(payload->'address') = 'object'
             THEN jsonb_build_object('street', '', 'city', payload->'address'->'city', 'distanceM', payload->'address'->'distanceM') ELSE 'null'::jsonb END)`;
       for (const table of ['order_events', 'order_events_archive', 'order_event_inbox']) {
@@ -248,13 +255,15 @@ export interface CheckoutPrefill {
   loyalty: { balance: number; scheme: LoyaltyScheme };
   /** Their favourite products, the menu shows them first (one tap each). */
   favourites: number[];
+  /** Their allergies, kept with their consent (allergies.ts): the order's allergy note starts with them. */
+  allergies: RememberedAllergies | null;
 }
 
 /** How many saved addresses the storefront's first card offers (one tap each). */
 export const SAVED_ADDRESSES_OFFERED = 3;
 
 export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer): Promise<CheckoutPrefill> {
-  const [latest, address, loyalty, favourites] = await Promise.all([
+  const [latest, address, loyalty, favourites, allergies] = await Promise.all([
     q.query<{ name: string; phone: string; email: string | null }>(
       `SELECT o.customer_name AS name, o.customer_phone AS phone, o.customer_email AS email
        FROM customer_orders co JOIN orders o ON o.id = co.order_id
@@ -264,6 +273,7 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     q.query<SavedAddress>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC LIMIT $2`, [customer.id, SAVED_ADDRESSES_OFFERED]),
     loyaltyAtCheckout(q, customer.id),
     q.query<{ id: number }>('SELECT product_id AS id FROM customer_favourites WHERE customer_id = $1 ORDER BY created_at, product_id', [customer.id]),
+    allergiesOf(q, customer.id),
   ]);
   const last = latest.rows[0];
   return {
@@ -274,5 +284,6 @@ export async function checkoutPrefill(q: Queryable, customer: SignedInCustomer):
     addresses: address.rows,
     loyalty,
     favourites: favourites.rows.map((r) => r.id),
+    allergies,
   };
 }

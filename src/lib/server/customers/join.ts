@@ -16,6 +16,7 @@ import type { Mailer } from '../mailer.ts';
 import type { SmsProvider } from '../sms.ts';
 import type { SignedInCustomer } from './account.ts';
 import { proveCode, sendCode, type Destination } from './codes.ts';
+import { moveAllergies } from './allergies.ts';
 
 interface Account extends SignedInCustomer {
   createdAt: Date;
@@ -160,6 +161,8 @@ async function mergeInto(tx: Tx, kept: Account, gone: Account, contacts: Contact
     `INSERT INTO customer_favourites (customer_id, product_id, created_at) SELECT $1, product_id, created_at FROM customer_favourites WHERE customer_id = $2
      ON CONFLICT (customer_id, product_id) DO UPDATE SET created_at = least(customer_favourites.created_at, EXCLUDED.created_at)`,
   );
+  // their allergies, kept with their consent: the kept account's own, else the other's
+  await moveAllergies(tx, kept.id, gone.id);
   // wrong order numbers given by either stay counted
   await move(
     `INSERT INTO customer_order_claims (customer_id, order_id, wrong) SELECT $1, order_id, wrong FROM customer_order_claims WHERE customer_id = $2

@@ -17,6 +17,8 @@ import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from '../../domain/order-
 import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
 import { doneRefunds } from './refund-reads.ts';
 import { discountOf } from '../promos.ts';
+import { declaredAllergiesText, type DeclaredAllergy } from '../../allergy-text.ts';
+import { sortAllergens } from '../../domain/line-allergens.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter' | 'marketplace';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
@@ -49,6 +51,11 @@ export interface Receipt {
   /** What the customer paid and kept paid: paid less everything given back. */
   netPaidCents: number;
   cancelled: boolean;
+  /**
+   * The allergies the customer declared on the order (null: none): said on the receipt for them to
+   * check, apart from the lines; not a sale, nor in the fiscal journal's signed entry.
+   */
+  allergy?: DeclaredAllergy | null;
   /** The software that made it (package.json). */
   software?: Software;
   /** Its ticket in the journal and which copy this is; none: a summary of the order, not a ticket. */
@@ -128,6 +135,7 @@ export async function receiptOf(
     refunds: await doneRefunds(q, o.id),
     netPaidCents: kept,
     cancelled,
+    allergy: o.allergy_allergens?.length || o.allergy_note ? { allergens: sortAllergens(o.allergy_allergens ?? []), note: o.allergy_note ?? null } : null,
   };
   return { receipt, paid };
 }
@@ -190,6 +198,8 @@ export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     else small(t('receipt.summaryHelp'));
     doc.font('Helvetica').fontSize(9).text(text(t('receipt.orderRef', { number: r.number, fulfilment: t(`fulfilment.${r.fulfilment}`), customer: r.customer })));
     if (r.cancelled) doc.font('Helvetica-Bold').fillColor('#b3261e').text(text(t('receipt.cancelled'))).fillColor('black');
+    // the allergies declared, in bold red above the lines: for the customer to check, not a sale line
+    if (r.allergy) doc.moveDown(0.3).font('Helvetica-Bold').fontSize(10).fillColor('#b3261e').text(text(declaredAllergiesText(t, r.allergy)), 36, doc.y, { width }).fillColor('black');
     doc.moveDown(0.8);
     for (const l of r.lines) {
       cols([`${l.quantity} × ${l.name}`, t('receipt.vatRateShort', { rate: rateText(l.vatRate, locale) }), money(l.totalCents)], [width - 160, 70, 90]);

@@ -186,6 +186,15 @@ function amountLine(doc: EscPos, left: string, right: string) {
 /** Columns of fixed widths, the first left-aligned, the others right-aligned. */
 const columns = (cells: string[], widths: number[]) => cells.map((c, n) => (n === 0 ? plain(c).padEnd(widths[n]) : plain(c).padStart(widths[n]))).join('');
 
+/** The allergies the customer declared, in bold under the order's number: informative, not a sale line. */
+function receiptAllergy(doc: EscPos, r: Receipt) {
+  if (!r.allergy) return;
+  const list = r.allergy.allergens.map((a) => (fr.allergens as Record<string, string>)[a] ?? a).join(', ');
+  doc.bold(true);
+  for (const l of wrap(`Allergies declarees : ${[list, r.allergy.note].filter(Boolean).join(' - ')}`)) doc.line(l);
+  doc.bold(false);
+}
+
 /**
  * The customer's till receipt on the shop's printer: the seller's legal mentions, the ticket's number
  * in the shop's journal with its date and time, the lines with their VAT rate, the totals excluding
@@ -206,6 +215,7 @@ export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']
   doc.align(0).rule().bold(true).line(`Ticket n° ${ticketNumber(st.ticket)}`).bold(false).line(dateTime(st.soldAt));
   doc.line(`Commande n° ${r.number} - ${r.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
   if (r.cancelled) doc.bold(true).line('*** COMMANDE ANNULEE ***').bold(false);
+  receiptAllergy(doc, r);
   doc.rule();
   amountLine(doc, '', `${'TVA'.padStart(5)} ${'EUR'.padStart(8)}`);
   for (const l of r.lines) {
