@@ -29,6 +29,20 @@ function sendable(config: ApiContext['config'], body: CodeRequest): Destination 
 
 const sending = (ctx: ApiContext, req: Request, body: CodeRequest) => ({ client: req.ip ?? 'unknown', locale: body.lang ?? visitorLocale(req), mailer: ctx.mailer, sms: ctx.sms });
 
+/** Their allergies, kept only with their explicit consent (health data, RGPD art. 9); erased at once. */
+function allergyRoutes(api: Routes, db: ApiContext['db']) {
+  api.customer.get('/customer/allergies', {}, async ({ customer }) => ({ allergies: await allergiesOf(db, customer.id) }));
+
+  api.customer.put('/customer/allergies', { body: allergiesSchema }, async ({ customer, body }) => ({
+    allergies: await rememberAllergies(db, customer.id, body),
+  }));
+
+  api.customer.delete('/customer/allergies', {}, async ({ customer }) => {
+    await forgetAllergies(db, customer.id);
+    return new Answer(204);
+  });
+}
+
 export function customerRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
   const api = new Routes(ctx);
@@ -69,17 +83,7 @@ export function customerRoutes(ctx: ApiContext) {
     return { ok: true };
   });
 
-  // their allergies, kept only with their explicit consent (health data, RGPD art. 9); erased at once
-  api.customer.get('/customer/allergies', {}, async ({ customer }) => ({ allergies: await allergiesOf(db, customer.id) }));
-
-  api.customer.put('/customer/allergies', { body: allergiesSchema }, async ({ customer, body }) => ({
-    allergies: await rememberAllergies(db, customer.id, body),
-  }));
-
-  api.customer.delete('/customer/allergies', {}, async ({ customer }) => {
-    await forgetAllergies(db, customer.id);
-    return new Answer(204);
-  });
+  allergyRoutes(api, db);
 
   api.customer.delete('/customer/addresses/:id', {}, async ({ req, customer }) => {
     await forgetAddress(db, customer.id, String(parse(idParam, req.params.id)));

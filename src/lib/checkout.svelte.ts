@@ -65,6 +65,8 @@ export class Checkout {
   allergens = $state<string[]>([]);
   allergyNote = $state('');
   allergyConfirmed = $state(false);
+  /** A signed-in customer keeps this note on their account for next time (their explicit consent, ticked). */
+  allergyRemember = $state(false);
   errors = $state<Record<string, string>>({});
   message = $state<string | null>(null);
   busy = $state(false);
@@ -237,7 +239,7 @@ export class Checkout {
       lang: this.i18n.locale,
       promoCode: this.spending ? null : (this.promo?.code ?? null),
       useLoyalty: this.spending,
-      allergy: { allergens: this.allergens, note: this.allergyNote, confirmed: this.allergyConfirmed },
+      allergy: { allergens: this.allergens, note: this.allergyNote, confirmed: this.allergyConfirmed, remember: this.allergyRemember },
     });
   }
 
@@ -264,6 +266,7 @@ export class Checkout {
         this.allergens = [];
         this.allergyNote = '';
         this.allergyConfirmed = false;
+        this.allergyRemember = false;
         this.slot = null;
         this.later = false;
         return { placed: res.body };

@@ -129,7 +129,7 @@ export interface OrderDraft {
   promoCode: string | null;
   useLoyalty: boolean;
   /** The customer's allergies (annex II) and a few words; `confirmed`: they order lines containing one anyway. */
-  allergy?: { allergens: readonly string[]; note: string; confirmed: boolean };
+  allergy?: { allergens: readonly string[]; note: string; confirmed: boolean; remember?: boolean };
 }
 
 /** The body of POST /api/orders (order-requests.ts's placeOrderSchema); empty optional fields are left out. */
@@ -158,7 +158,7 @@ export function orderBody(d: OrderDraft): PlaceOrderBody {
     ...(d.promoCode ? { promoCode: d.promoCode } : {}),
     ...(d.useLoyalty ? { useLoyalty: true } : {}),
     ...(d.allergy && (d.allergy.allergens.length || d.allergy.note.trim())
-      ? { allergy: { allergens: [...d.allergy.allergens] as Allergen[], ...(d.allergy.note.trim() ? { note: d.allergy.note.trim() } : {}), ...(d.allergy.confirmed ? { confirmed: true } : {}) } }
+      ? { allergy: { allergens: [...d.allergy.allergens] as Allergen[], ...(d.allergy.note.trim() ? { note: d.allergy.note.trim() } : {}), ...(d.allergy.confirmed ? { confirmed: true } : {}), ...(d.allergy.remember ? { remember: true } : {}) } }
       : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import pg from 'pg';
 import { RAISED_ORDER_LIMITS, createShop, freePort } from '../helpers.ts';
 
@@ -18,7 +18,7 @@ export interface App {
   pool: pg.Pool;
   logs: string[];
   /** A logged-in staff member's page. */
-  staffPage(email: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }>;
+  staffPage(email: string, viewport?: { width: number; height: number }, context?: BrowserContextOptions): Promise<{ ctx: BrowserContext; page: Page }>;
   stop(): Promise<void>;
 }
 
@@ -88,8 +88,9 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     browser,
     pool,
     logs,
-    async staffPage(email, viewport = { width: 1280, height: 800 }) {
-      const ctx = await browser.newContext({ viewport });
+    async staffPage(email, viewport = { width: 1280, height: 800 }, context = {}) {
+      // `context`: a browser set up otherwise (its language: { locale: 'en-US' })
+      const ctx = await browser.newContext({ ...context, viewport });
       const page = await ctx.newPage();
       await page.goto(`${base}/login`);
       await page.fill('input[name=email]', email);
@@ -193,7 +194,7 @@ export function useApp(
       if (!shop) throw new Error(opts.shop ? 'the shop is made in beforeAll' : 'useApp(name, env, { shop: "tag" }) makes a shop');
       return shop;
     },
-    staffPage: (email, viewport) => started().staffPage(email, viewport),
+    staffPage: (email, viewport, context) => started().staffPage(email, viewport, context),
     stop: () => started().stop(),
   };
 }

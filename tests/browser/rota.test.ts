@@ -40,15 +40,15 @@ describe('the rota page', () => {
     const form = page.getByTestId('rota-add');
     await form.locator('select[name=userId]').selectOption(String(driver.id));
     await form.locator('select[name=date]').selectOption(addDays(nextMonday, 4));
-    await form.locator('input[name=start]').fill('18:00');
-    await form.locator('input[name=end]').fill('22:30');
+    await form.locator('select[name=start]').selectOption('18:00');
+    await form.locator('select[name=end]').selectOption('22:30');
     await form.getByRole('button', { name: 'Ajouter le créneau' }).click();
     await expect.poll(() => friday.textContent(), { timeout: 10_000 }).toContain('18:00–22:30');
     expect(await friday.textContent()).toContain(driver.name);
 
     // the same driver again at 21:00 the same evening: refused, said, nothing added
-    await form.locator('input[name=start]').fill('21:00');
-    await form.locator('input[name=end]').fill('23:30');
+    await form.locator('select[name=start]').selectOption('21:00');
+    await form.locator('select[name=end]').selectOption('23:30');
     await form.getByRole('button', { name: 'Ajouter le créneau' }).click();
     await expect.poll(() => form.getByRole('alert').first().textContent().catch(() => ''), { timeout: 10_000 }).toContain('déjà un créneau');
     expect(await friday.locator('li.shift').count()).toBe(1);
@@ -105,5 +105,37 @@ describe('the rota page', () => {
     expect(await staffing.getByTestId('labour-actual').textContent()).toMatch(/€/);
     expect(await seriousViolations(page), 'speed page').toEqual([]);
     await staffing.screenshot({ path: `${SHOTS}/rota-4-speed-staffing-desktop.png` });
+  });
+
+  it('in a browser set to English, the shift times are still written on 24 hours: 18:00, never 6:00 PM', async () => {
+    const shop = await createShop(app.pool, 'rota-en');
+    const manager = await actor(shop.email('manager'));
+    const driver = await actor(shop.email('driver1'));
+    const nextMonday = addDays(mondayOf(todayParis()), 7);
+    await addShift(app.pool, manager, { pizzeriaId: shop.id, userId: driver.id, date: addDays(nextMonday, 2), start: '18:10', end: '23:00' });
+    const { page } = await app.staffPage(shop.email('manager'), DESKTOP, { locale: 'en-US' });
+    expect(await page.evaluate(() => navigator.language)).toBe('en-US');
+    expect(await page.evaluate(() => new Date(2026, 0, 1, 18).toLocaleTimeString())).toMatch(/PM/);
+    await page.goto(`${app.base}/manager/rota?week=${nextMonday}`);
+    // no time input anywhere (it would follow the browser's language): a choice of times on 24 hours
+    expect(await page.locator('input[type=time]').count()).toBe(0);
+    const form = page.getByTestId('rota-add');
+    const start = form.locator('select[name=start]');
+    expect(await start.locator('option:checked').textContent()).toBe('18:00');
+    const times = await start.locator('option').allTextContents();
+    expect(times).toHaveLength(96);
+    expect([times[0], times[1], times[72], times[95]]).toEqual(['00:00', '00:15', '18:00', '23:45']);
+    expect(times.join(' ')).not.toMatch(/AM|PM/);
+    // a shift kept at 18:10 keeps its time when it is changed
+    const shift = page.locator('li.shift').first();
+    await shift.getByRole('button', { name: /^(Modifier|Change)/ }).click();
+    const kept = shift.locator('select[name=start]');
+    expect(await kept.locator('option:checked').textContent()).toBe('18:10');
+    await shift.locator('select[name=end]').selectOption('23:30');
+    await shift.getByRole('button', { name: /^(Enregistrer|Save)$/ }).click();
+    await expect.poll(() => shift.locator('.when').textContent(), { timeout: 10_000 }).toContain('18:10–23:30');
+    await form.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/rota-5-english-browser-24h-desktop.png` });
+    expect(await seriousViolations(page), 'rota page in English').toEqual([]);
   });
 });
