@@ -15,6 +15,7 @@ import { printOrder } from '../src/lib/server/printing/index.ts';
 import { policyOf } from '../src/lib/server/printing/address.ts';
 import { shortSignature } from '../src/lib/domain/receipt-mentions.ts';
 import { checkoutPrefill } from '../src/lib/server/customers/account.ts';
+import { allergiesOf, moveAllergies } from '../src/lib/server/customers/allergies.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const messages = useMessages();
@@ -147,5 +148,16 @@ describe("a regular's allergies kept on their account", () => {
     const { rows } = await stack.pool.query('SELECT allergy_allergens, allergy_note FROM orders WHERE id = $1', [placed.body.id]);
     expect(rows[0]).toEqual({ allergy_allergens: [], allergy_note: null });
     expect(await countOf(stack.pool, `SELECT count(*) AS n FROM order_events WHERE order_id = $1 AND payload::text LIKE '%sévère%'`, [placed.body.id])).toBe(0);
+  });
+
+  it('two accounts joined: the kept account keeps its own allergies, else takes the other\'s with its consent time', async () => {
+    const made = async (tag: string) => String((await stack.pool.query('INSERT INTO customers (email) VALUES ($1) RETURNING id', [freshEmail(tag)])).rows[0].id);
+    const [kept, gone, other] = [await made('kept'), await made('gone'), await made('other')];
+    const consented = '2026-01-05T18:00:00.000Z';
+    await stack.pool.query(`INSERT INTO customer_allergies (customer_id, allergens, note, consented_at) VALUES ($1, '{eggs}', NULL, $3), ($2, '{fish}', 'Pas de poisson', $3)`, [gone, other, consented]);
+    await moveAllergies(stack.pool, kept, gone);
+    expect(await allergiesOf(stack.pool, kept)).toEqual({ allergens: ['eggs'], note: null, consentedAt: consented });
+    await moveAllergies(stack.pool, kept, other);
+    expect((await allergiesOf(stack.pool, kept))!.allergens).toEqual(['eggs']);
   });
 });
