@@ -145,6 +145,14 @@ describe('an allergy note, from the checkout to the kitchen', () => {
     await tap.click();
     await expect.poll(() => ticket.getByTestId('allergy-read').count()).toBe(1);
     expect((await app.pool.query('SELECT allergy_read_at FROM orders WHERE id = $1', [o.id])).rows[0].allergy_read_at).not.toBeNull();
+
+    // the receipt page (a summary until it is paid) says the allergies declared, apart from the lines
+    await phone.goto(`${phone.url()}/receipt`);
+    const declared = phone.getByTestId('receipt-allergy');
+    expect(await text(declared)).toBe('⚠ Allergies déclarées\u00a0: fruits à coque — Allergie sévère');
+    expect(await phone.locator('table.lines').textContent()).not.toMatch(/Allergie/);
+    await phone.screenshot({ path: `${SHOTS}/allergens-receipt-phone.png` });
+    expect(await seriousViolations(phone), 'receipt with the allergies declared').toEqual([]);
     await ctx.close();
   });
 });
