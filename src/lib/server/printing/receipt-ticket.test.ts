@@ -56,4 +56,14 @@ describe("the customer's till receipt on the shop's printer", () => {
     expect(bytes.indexOf(mark)).toBeLessThan(bytes.indexOf(Buffer.from('Ticket no 000123')));
     expect(readEscPos(bytes).lines).toContain('Reimpression du 27/11/2026 20:41');
   });
+
+  it('the allergies the customer declared, in bold under the order number and before the lines; none, no line', () => {
+    const withNote = readEscPos(receiptTicket({ ...receipt, allergy: { allergens: ['milk', 'nuts'], note: 'Allergie sévère' } })).lines;
+    const at = withNote.indexOf('Commande no 42 - livraison');
+    expect(withNote.slice(at + 1, at + 3)).toEqual(['Allergies declarees : lait,', 'fruits a coque - Allergie severe']);
+    // the lines and the total as without it
+    const without = readEscPos(receiptTicket(receipt)).lines;
+    expect(withNote.filter((l) => !/Allergies|fruits a coque/.test(l))).toEqual(without);
+    expect(without.join('\n')).not.toMatch(/Allerg/);
+  });
 });
