@@ -48,6 +48,7 @@ import { staffRoutes } from './staff.ts';
 import { stockRoutes } from './stock.ts';
 import { storefrontRoutes } from './storefront.ts';
 import { trackingRoutes } from './tracking.ts';
+import { tipRoutes } from './tips.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -76,6 +77,8 @@ export interface ApiDeps {
   media?: MediaStore;
   /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** Hands a tip given after the delivery to the workers, to make its payment. */
+  enqueueTipPayment?: (tipId: string) => Promise<unknown>;
   /** Hands a copy of an order's label or ticket to the workers' printing queue. */
   enqueuePrint?: (job: PrintJob) => Promise<unknown>;
   /** Hands an erased account's payment-provider customer to the workers to delete. */
@@ -116,6 +119,7 @@ function contextOf(deps: ApiDeps): ApiContext {
       ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,
+    enqueueTipPayment: deps.enqueueTipPayment,
     enqueuePrint: deps.enqueuePrint,
     enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
@@ -153,7 +157,7 @@ export function createApi(deps: ApiDeps): express.Router {
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
-    fiscalCorrectionRoutes, marketplaceAdminRoutes,
+    fiscalCorrectionRoutes, marketplaceAdminRoutes, tipRoutes,
   ]) {
     r.use(routes(ctx));
   }

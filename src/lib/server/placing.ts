@@ -7,6 +7,7 @@ import type { OrderActor } from './orders/actors.ts';
 import { clientLimits, customerHistory, idempotencyKept, slotClaim, unpaidShare, type Placing } from './orders/steps.ts';
 import { promoCodeStep } from './promos.ts';
 import { allergyStep } from './allergy.ts';
+import { checkoutTipStep } from './money/tips.ts';
 import type { Db } from './db.ts';
 
 export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './orders/place.ts';
@@ -21,6 +22,7 @@ export const PLACING: Placing = {
     unpaidShare, // once the order is written: the unpaid orders' share of the shop's stock
     idempotencyKept, // the order kept for the request's repeats
     customerHistory, // a signed-in customer's history and saved addresses
+    checkoutTipStep, // a tip for the driver, riding on the order's card payment
   ],
   // a delivery is promised behind the orders the shop's drivers already have (the kitchen's plan)
   promiseDelivery: promiseFromPlan,
