@@ -65,6 +65,8 @@ export class Checkout {
   allergens = $state<string[]>([]);
   allergyNote = $state('');
   allergyConfirmed = $state(false);
+  /** A tip for the driver, in cents (a delivery paid online; src/lib/domain/tip-split.ts). */
+  tipCents = $state(0);
   errors = $state<Record<string, string>>({});
   message = $state<string | null>(null);
   busy = $state(false);
@@ -238,6 +240,7 @@ export class Checkout {
       promoCode: this.spending ? null : (this.promo?.code ?? null),
       useLoyalty: this.spending,
       allergy: { allergens: this.allergens, note: this.allergyNote, confirmed: this.allergyConfirmed },
+      tipCents: this.tipCents,
     });
   }
 
@@ -264,6 +267,7 @@ export class Checkout {
         this.allergens = [];
         this.allergyNote = '';
         this.allergyConfirmed = false;
+        this.tipCents = 0;
         this.slot = null;
         this.later = false;
         return { placed: res.body };

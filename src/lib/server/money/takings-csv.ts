@@ -66,8 +66,11 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platfo
     t('promo.takings.discounts'),
     t('promo.takings.discountedOrders'),
     ...mkts.flatMap((m) => ['sales', 'commission', 'due'].map((k) => t(`platforms.takings.csv.${k}`, { platform: m.label }))),
+    // the drivers' tips, apart (never in the sales above): by card, collected for them; in cash, declared
+    t('tips.takings.card'),
+    t('tips.takings.cash'),
   ];
-  const row = (shop: string, f: TakingsFigures & Pick<DayTakings['total'], 'platforms'>) => [
+  const row = (shop: string, f: TakingsFigures & Pick<DayTakings['total'], 'platforms'> & { tips?: DayTakings['total']['tips'] }) => [
     day.date,
     text(shop),
     ...PAYMENT_WAYS.map((w) => euros(f.takenCents[w])),
@@ -95,6 +98,8 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platfo
       const p = f.platforms.find((x) => x.marketplace === m.id);
       return [euros(p?.salesCents ?? 0), euros(p?.commissionCents ?? 0), euros(p?.dueCents ?? 0)];
     }),
+    euros(f.tips?.cardCents ?? 0),
+    euros(f.tips?.cashCents ?? 0),
   ];
   const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
   if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));
