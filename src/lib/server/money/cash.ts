@@ -42,7 +42,7 @@ export interface ShiftRecord {
 }
 
 // what the shift's deliveries collected, live until the shift is closed, then as it was closed
-const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card,
+const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card, ct.cash_tips,
     (SELECT f.seq FROM fiscal_entries f WHERE f.source_key = 'cash-correction:shift:' || s.id) AS correction_seq
   FROM driver_shifts s JOIN users u ON u.id = s.driver_id LEFT JOIN users c ON c.id = s.closed_by
   CROSS JOIN LATERAL (

@@ -40,7 +40,7 @@ export const checkoutTipStep = placingStep<never>({
     const cents = input.tipCents ?? 0;
     if (!cents) return;
     const { rows } = await tx.query<{ pizzeria_id: number }>(
-      `UPDATE orders SET card_tip_cents = $2 WHERE id = $1 AND payment_method = 'online' RETURNING pizzeria_id`,
+      `UPDATE orders SET card_tip_cents = $2, version = version + 1 WHERE id = $1 AND payment_method = 'online' RETURNING pizzeria_id`,
       [placed.id, cents],
     );
     // nothing left to pay by card (a discount took it all): no payment for the tip to ride on
