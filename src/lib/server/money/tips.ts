@@ -157,3 +157,9 @@ export async function tipsOfDrivers(
   );
   return rows.map((r) => ({ driverId: r.driver_id, cardCents: r.card, cashCents: r.cash, tips: r.tips }));
 }
+
+/** The card tips paid on an order (at checkout, after the delivery): a line under the receipt's total, never a sale of it. */
+export async function paidCardTipCents(q: Queryable, orderId: string): Promise<number> {
+  const { rows } = await q.query(`SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM tips WHERE order_id = $1 AND way = 'card' AND status = 'paid'`, [orderId]);
+  return rows[0].cents;
+}
