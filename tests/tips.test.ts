@@ -4,7 +4,7 @@
 // nor in the fiscal journal; a delivery carried by two drivers splits it; a tip after the delivery
 // is paid once whatever the webhook repeats; a cash tip declared shows apart in the cash count.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CARDS, Client, addressFor, assignDriver, countOf, createShop, handOver, move, payAndWaitReceived, seededProduct, testConfig, waitUntil } from './helpers.ts';
+import { CARDS, Client, addressFor, countOf, createShop, handOver, move, payAndWaitReceived, seededProduct, testConfig, waitUntil } from './helpers.ts';
 import { useStack } from './services.ts';
 import type { DemoPaymentProvider } from '../src/lib/server/money/demo.ts';
 import { demoTipEvent } from '../src/lib/server/money/demo.ts';
@@ -96,10 +96,11 @@ describe('a card tip at checkout', () => {
     // the takings: the sale is the order's total, the tip apart; the fiscal journal never sees it
     const takings = (await manager.get(`/api/shops/${shop.id}/takings`)).body.shops[0];
     expect(takings.tips).toMatchObject({ cardCents: 200, card: 1 });
-    const journal = await waitUntil(async () => {
-      const { rows } = await stack.pool.query(`SELECT kind, sales_cents, money_cents, body FROM fiscal_entries WHERE order_id = $1 ORDER BY seq`, [id]);
+    type Entry = { kind: string; sales_cents: string; money_cents: string; body: unknown };
+    const journal = (await waitUntil(async () => {
+      const { rows } = await stack.pool.query<Entry>(`SELECT kind, sales_cents, money_cents, body FROM fiscal_entries WHERE order_id = $1 ORDER BY seq`, [id]);
       return rows.some((r) => r.kind === 'sale') && rows;
-    }, LIVE, 'the sale in the journal');
+    }, LIVE, 'the sale in the journal')) as Entry[];
     const sum = (k: 'sales_cents' | 'money_cents') => journal.reduce((s, r) => s + Number(r[k]), 0);
     expect(sum('sales_cents')).toBe(total);
     expect(sum('money_cents')).toBe(total);
@@ -153,10 +154,10 @@ describe('a tip after the delivery, on the tracking page', () => {
     const asked = await new Client(stack.base).post(`/api/track/${token}/tip`, { amountCents: 300 });
     expect(asked.status, JSON.stringify(asked.body)).toBe(202);
     expect(asked.body).toMatchObject({ amountCents: 300, status: 'pending', pay: `/track/${token}/pay?tip` });
-    const tip = await waitUntil(async () => {
+    const tip = (await waitUntil(async () => {
       const f = await tipFormOf(stack.pool, id);
-      return f?.intentId && f;
-    }, LIVE, 'the tip\'s payment made by the workers');
+      return f?.intentId ? f : null;
+    }, LIVE, 'the tip\'s payment made by the workers'))!;
 
     // the provider's event for the tip, delivered three times, and once more under another id
     const signed = demoTipEvent(tip, { number: '4242424242424242', expiry: '12/34', cvc: '123' }, secret);
