@@ -112,5 +112,25 @@ describe('tips for the driver on a phone', () => {
     await phone.getByTestId('cash-tip').locator('summary').click();
     await phone.screenshot({ path: `${SHOTS}/tips-5-phone-driver.png` });
     expect(await seriousViolations(phone), 'the driver\'s tips').toEqual([]);
+
+    // the driver declares a cash tip of 1,50 € on their phone
+    await phone.getByLabel('Espèces reçues (€)').fill('1,50');
+    await phone.getByRole('button', { name: 'Déclarer' }).click();
+    await expect.poll(() => phone.getByTestId('my-tips-today').textContent()).toMatch(/1,50\s€ en espèces/);
+
+    // the manager's takings: the tips apart from the sales; the cash count: the cash tip beside what the shop expects
+    const { page: office } = await app.staffPage(`manager.${shop}@ocpizza.test`, { width: 1440, height: 900 });
+    await office.goto(`${app.base}/manager/takings`);
+    const tips = office.getByTestId('tip-takings');
+    await tips.waitFor();
+    expect(await tips.getByTestId('tips-card').textContent()).toMatch(/5,00/);
+    expect(await tips.getByTestId('tips-cash').textContent()).toMatch(/1,50/);
+    await tips.scrollIntoViewIfNeeded();
+    await office.screenshot({ path: `${SHOTS}/tips-6-desktop-takings.png` });
+    expect(await seriousViolations(office), 'the takings with the tips').toEqual([]);
+    await office.goto(`${app.base}/manager/cash`);
+    await expect.poll(() => office.getByTestId('cash-tips').textContent()).toMatch(/1,50\s€ \(gardés par le livreur, hors caisse\)/);
+    await office.screenshot({ path: `${SHOTS}/tips-7-desktop-cash.png` });
+    expect(await seriousViolations(office), 'the cash count with a cash tip').toEqual([]);
   }, 90_000);
 });
