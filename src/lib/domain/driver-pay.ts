@@ -45,10 +45,12 @@ export function ruleOn(rules: readonly PayRule[], day: string): PayRule | null {
   return best;
 }
 
+/** A real calendar date written YYYY-MM-DD. */
+export const isDay = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+
 /** Why a payroll period does not hold (null: it does): real dates, from ≤ to, at most MAX_PAYROLL_DAYS. */
 export function periodProblem(from: string, to: string): 'bad_date' | 'reversed' | 'too_long' | null {
-  const valid = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
-  if (!valid(from) || !valid(to)) return 'bad_date';
+  if (!isDay(from) || !isDay(to)) return 'bad_date';
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
   if (days < 1) return 'reversed';
   return days > MAX_PAYROLL_DAYS ? 'too_long' : null;
