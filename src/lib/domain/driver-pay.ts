@@ -175,12 +175,20 @@ export function payOf(work: Work, rules: readonly PayRule[], period: Period, now
     if (!b) buckets.set(key, (b = { rule, ms: 0, deliveries: 0, metres: 0 }));
     return b;
   };
+  // a business day changes on a whole hour (Paris is a whole number of hours from UTC): one look-up per hour
+  const days = new Map<number, string>();
+  const dayOf = (ms: number) => {
+    const hour = Math.floor(ms / 3_600_000);
+    let d = days.get(hour);
+    if (d === undefined) days.set(hour, (d = businessDayOf(ms)));
+    return d;
+  };
   const dayAt = (at: number) => {
     const shift = work.clockIns.find((c) => c.startedAt <= at && at <= (c.endedAt ?? now));
-    return businessDayOf(shift ? shift.startedAt : at);
+    return dayOf(shift ? shift.startedAt : at);
   };
   const inside = (at: number) => at >= period.start && at < period.end && at <= now;
-  for (const c of work.clockIns) bucketFor(businessDayOf(c.startedAt)).ms += clippedMs(c, period, now);
+  for (const c of work.clockIns) bucketFor(dayOf(c.startedAt)).ms += clippedMs(c, period, now);
   for (const at of work.deliveries) if (inside(at)) bucketFor(dayAt(at)).deliveries += 1;
   for (const leg of work.legs) if (inside(leg.at)) bucketFor(dayAt(leg.at)).metres += leg.metres;
   const all = [...buckets.values()];

@@ -142,8 +142,9 @@ async function workOf(q: Queryable, ids: number[], p: Period): Promise<DriversWo
       `SELECT driver_id, delivered_at FROM orders WHERE driver_id = ANY($1) AND status = 'delivered' AND delivered_at >= $2 AND delivered_at < $3`,
       [ids, start, end],
     ),
-    q.query<{ driver_id: number; order_id: string; at: Date; lat: number; lng: number; accuracy_m: number }>(
-      'SELECT driver_id, order_id, at, lat, lng, accuracy_m FROM delivery_trail WHERE driver_id = ANY($1) AND at >= $2 AND at < $3',
+    // the time as epoch milliseconds: a period's trail may be many thousand rows
+    q.query<{ driver_id: number; order_id: string; at: number; lat: number; lng: number; accuracy_m: number }>(
+      'SELECT driver_id, order_id, (extract(epoch FROM at) * 1000)::float8 AS at, lat, lng, accuracy_m FROM delivery_trail WHERE driver_id = ANY($1) AND at >= $2 AND at < $3',
       [ids, start, end],
     ),
     q.query<{ driver_id: number; card: string; cash: string }>(
@@ -155,7 +156,7 @@ async function workOf(q: Queryable, ids: number[], p: Period): Promise<DriversWo
   const work: DriversWork = { clockIns: new Map(), deliveries: new Map(), trail: new Map(), tips: new Map() };
   for (const r of clock.rows) push(work.clockIns, r.user_id, { startedAt: r.started_at.getTime(), endedAt: r.ended_at?.getTime() ?? null });
   for (const r of delivered.rows) push(work.deliveries, r.driver_id, r.delivered_at.getTime());
-  for (const r of trail.rows) push(work.trail, r.driver_id, { at: r.at.getTime(), lat: r.lat, lng: r.lng, accuracyM: r.accuracy_m, orderId: r.order_id });
+  for (const r of trail.rows) push(work.trail, r.driver_id, { at: Math.round(r.at), lat: r.lat, lng: r.lng, accuracyM: r.accuracy_m, orderId: r.order_id });
   for (const r of tips.rows) work.tips.set(r.driver_id, { card: Number(r.card), cash: Number(r.cash) });
   return work;
 }
