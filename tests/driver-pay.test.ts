@@ -186,4 +186,16 @@ describe("a driver's pay", () => {
     const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM driver_pay_rules WHERE pizzeria_id = $1', [a.id]);
     expect(rows[0].n).toBe(0);
   });
+
+  it("head office reads and sets any shop's; a name that starts like a formula is defused in the CSV", async () => {
+    const shop = await createShop(stack.pool, 'pay-hq');
+    await stack.pool.query('UPDATE users SET name = $2 WHERE email = $1', [shop.email('driver2'), '=HYPERLINK("http://x")']);
+    const hq = await new Client(stack.base).login('admin@ocpizza.test');
+    const set = await hq.post(`/api/shops/${shop.id}/pay-rules`, { centsPerHour: 1200, centsPerDelivery: 100, centsPerKm: 25 });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect((await hq.get(`/api/shops/${shop.id}/pay-rules`)).body.current).toMatchObject({ centsPerHour: 1200, centsPerDelivery: 100, centsPerKm: 25 });
+    const csv = await hq.get(`/api/shops/${shop.id}/payroll.csv?from=2026-11-02&to=2026-11-08&lang=fr`);
+    expect(csv.status).toBe(200);
+    expect(String(csv.body)).toContain(';"\'=HYPERLINK(""http://x"")";0,00;0;0,00;');
+  });
 });
