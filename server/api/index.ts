@@ -30,6 +30,7 @@ import { counterRoutes } from './counter.ts';
 import { dispatchRoutes } from './dispatch.ts';
 import { doorRoutes } from './door.ts';
 import { driverRoutes } from './driver.ts';
+import { driverPayRoutes } from './driver-pay.ts';
 import { kitchenRoutes } from './kitchen.ts';
 import { liveRoutes } from './live.ts';
 import { menuRoutes } from './menu.ts';
@@ -157,7 +158,8 @@ export function createApi(deps: ApiDeps): express.Router {
   for (const routes of [
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
-    fiscalCorrectionRoutes, marketplaceAdminRoutes, tipRoutes,
+    fiscalCorrectionRoutes, marketplaceAdminRoutes,
+    driverPayRoutes, tipRoutes,
   ]) {
     r.use(routes(ctx));
   }
