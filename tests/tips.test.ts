@@ -92,6 +92,13 @@ describe('a card tip at checkout', () => {
     expect((await d1.client.get('/api/driver/tips')).body).toMatchObject({ cardCents: 200, cashCents: 0 });
     const day = [new Date(Date.now() - 3_600_000), new Date(Date.now() + 3_600_000)] as const;
     expect(await tipsOfDrivers(stack.pool, [d1.id], ...day)).toEqual([{ driverId: d1.id, cardCents: 200, cashCents: 0, tips: 1 }]);
+    // the earnings tonight on their phone, and the payroll the manager downloads for the day
+    const earnings = (await d1.client.get('/api/driver/earnings')).body;
+    expect(earnings.tonight).toMatchObject({ deliveries: 1, cardTipsCents: 200, cashTipsCents: 0 });
+    const night = earnings.tonight.from as string;
+    const csv = (await manager.get(`/api/shops/${shop.id}/payroll.csv?from=${night}&to=${night}&lang=en`)).body as string;
+    const row = csv.split('\r\n').find((l) => l.includes(`"driver1 ${shop.slug}"`))!.split(',');
+    expect(row.slice(5, 9)).toEqual(['1', row[6], '2.00', '0.00']); // deliveries, km, card tips, cash tips
 
     // the takings: the sale is the order's total, the tip apart; the fiscal journal never sees it
     const takings = (await manager.get(`/api/shops/${shop.id}/takings`)).body.shops[0];
