@@ -327,6 +327,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.use('/api', createApi({
     db, config, log, positions, media, limiterStore, redis,
     enqueuePaymentEvent: (eventId) => addJob(queues.payments, 'event', { eventId }, { jobId: jobId.paymentEvent(eventId) }),
+    enqueueTipPayment: (tipId) => addJob(queues.payments, 'tip-begin', { tipId }, { jobId: jobId.tipBegin(tipId) }),
     accountQueue: queues.accounts,
     enqueuePrint: (j) => addJob(queues.printing, 'print', j, { jobId: jobId.print(j.orderId, j.kind, j.copy), backoff: { type: 'exponential', delay: 2000 } }),
     enqueueCustomerErasure: (customerRef) => addJob(queues.payments, 'delete-customer', { customerRef }, { jobId: jobId.deleteCustomer(customerRef) }),

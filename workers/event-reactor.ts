@@ -123,6 +123,7 @@ function executorsFor(deps: ReactorDeps, timers: PrepTimers): Executors {
     'prep-timer': (r, o) => timers.start(o, r.startedAt, r.eventId),
     'fold-stock': (_r, o) => deps.folder?.started(o.id),
     capture: (_r, o) => addJob(pay, 'capture', { orderId: o.id }, { jobId: jobId.capture(o.id) }),
+    'share-tips': (_r, o) => addJob(pay, 'tip-shares', { orderId: o.id }, { jobId: jobId.tipShares(o.id) }),
     'platform-step': (r, o) => addJob(queues.marketplaces, 'step', { orderId: o.id, step: r.step }, { jobId: jobId.marketplaceStep(o.id, r.step) }),
     'platform-cancel': (_r, o) => addJob(queues.marketplaces, 'cancel', { orderId: o.id }, { jobId: jobId.marketplaceCancel(o.id) }),
     'print-label': (_r, o) =>

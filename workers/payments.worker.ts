@@ -12,6 +12,9 @@ import {
 } from '../src/lib/server/money/saved-card-holds.ts';
 import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
 import { makePendingRefunds } from '../src/lib/server/money/refund-settling.ts';
+import { shareTipsOfOrder } from '../src/lib/server/money/tips.ts';
+import { rememberTipIntent, tipToBegin } from '../src/lib/server/money/tip-payments.ts';
+import { transaction } from '../src/lib/server/db.ts';
 import { QUEUES, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
@@ -141,6 +144,22 @@ const paymentJobs = {
       }
       throw err;
     }
+  },
+
+  async 'tip-begin'({ tipId }, { db, provider }) {
+    if (!provider.payTip) return 'no way to take a tip';
+    const tip = await tipToBegin(db, tipId);
+    if (!tip) return 'nothing to begin';
+    const intent = await provider.payTip({
+      tipId, orderId: tip.orderId, amountCents: tip.amountCents, idempotencyKey: `tip-${tipId}`, description: `OC Pizza, pourboire commande ${tip.number}`,
+    });
+    await rememberTipIntent(db, tipId, intent);
+    return 'started';
+  },
+
+  async 'tip-shares'({ orderId }, { db }) {
+    const written = await transaction(db, (tx) => shareTipsOfOrder(tx, orderId));
+    return `shares ${written}`;
   },
 
   async hold({ orderId }, { db, provider, log, queues }) {

@@ -13,10 +13,12 @@ import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 import { ordersLeftReceived } from '../src/lib/server/marketplaces/intake.ts';
+import { ordersWithTipsToShare } from '../src/lib/server/money/tips.ts';
+import { tipsToBegin } from '../src/lib/server/money/tip-payments.ts';
 
 export type ReconcileReport = Record<
   | 'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten'
-  | 'customersErased' | 'messages' | 'schedules' | 'platformOrders',
+  | 'customersErased' | 'messages' | 'schedules' | 'platformOrders' | 'tips',
   number
 >;
 
@@ -69,7 +71,7 @@ export async function reconcile(deps: {
   const now = Date.now();
   const report: ReconcileReport = {
     payments: 0, expiries: 0, prepTimers: 0, fires: 0, dispatches: 0, refunds: 0, captures: 0, events: 0, releases: 0, holds: 0, holdDeadlines: 0, cardsForgotten: 0,
-    customersErased: 0, messages: 0, schedules: 0, platformOrders: 0,
+    customersErased: 0, messages: 0, schedules: 0, platformOrders: 0, tips: 0,
   };
 
   // payment events the webhook kept (and answered) whose job was lost: first, so an order paid is
@@ -129,6 +131,9 @@ export async function reconcile(deps: {
   }
   await reconcileSavedCards(db, queues, report, now);
   // platform orders the webhook kept (and answered) and no job took onto the make line yet
+  // tips: an after-delivery tip whose payment was never made, a delivered order's tip never shared
+  report.tips += await ensureJobs(redis, queues.payments, 'tip-begin', (await tipsToBegin(db)).map((tipId) => ({ data: { tipId }, opts: { jobId: jobId.tipBegin(tipId) } })));
+  report.tips += await ensureJobs(redis, queues.payments, 'tip-shares', (await ordersWithTipsToShare(db)).map((orderId) => ({ data: { orderId }, opts: { jobId: jobId.tipShares(orderId) } })));
   report.platformOrders += await ensureJobs(redis, queues.marketplaces, 'intake', (await ordersLeftReceived(db)).map((id) => ({ data: { id }, opts: { jobId: jobId.marketplaceIntake(id) } })));
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them

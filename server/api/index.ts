@@ -30,6 +30,7 @@ import { counterRoutes } from './counter.ts';
 import { dispatchRoutes } from './dispatch.ts';
 import { doorRoutes } from './door.ts';
 import { driverRoutes } from './driver.ts';
+import { driverPayRoutes } from './driver-pay.ts';
 import { kitchenRoutes } from './kitchen.ts';
 import { liveRoutes } from './live.ts';
 import { menuRoutes } from './menu.ts';
@@ -48,6 +49,7 @@ import { staffRoutes } from './staff.ts';
 import { stockRoutes } from './stock.ts';
 import { storefrontRoutes } from './storefront.ts';
 import { trackingRoutes } from './tracking.ts';
+import { tipRoutes } from './tips.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -76,6 +78,8 @@ export interface ApiDeps {
   media?: MediaStore;
   /** Hands a payment provider's event, kept in Postgres (signature checked), to the workers, once per event id. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** Hands a tip given after the delivery to the workers, to make its payment. */
+  enqueueTipPayment?: (tipId: string) => Promise<unknown>;
   /** Hands a copy of an order's label or ticket to the workers' printing queue. */
   enqueuePrint?: (job: PrintJob) => Promise<unknown>;
   /** Hands an erased account's payment-provider customer to the workers to delete. */
@@ -116,6 +120,7 @@ function contextOf(deps: ApiDeps): ApiContext {
       ordersPerContactPerHour: config.ORDERS_PER_CONTACT_PER_HOUR,
     },
     enqueuePaymentEvent: deps.enqueuePaymentEvent,
+    enqueueTipPayment: deps.enqueueTipPayment,
     enqueuePrint: deps.enqueuePrint,
     enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
@@ -154,6 +159,7 @@ export function createApi(deps: ApiDeps): express.Router {
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
     fiscalCorrectionRoutes, marketplaceAdminRoutes,
+    driverPayRoutes, tipRoutes,
   ]) {
     r.use(routes(ctx));
   }

@@ -69,6 +69,8 @@ export interface ApiContext {
   orderLimits: OrderLimits;
   /** Hands a kept payment event to the workers; absent: payments are not taken online here. */
   enqueuePaymentEvent?: (eventId: string) => Promise<unknown>;
+  /** Hands a tip given after the delivery to the workers, to make its payment (absent: the reconciler queues it). */
+  enqueueTipPayment?: (tipId: string) => Promise<unknown>;
   /** Hands a copy of an order's label or ticket to the workers (absent: no queue here, printing answers 503). */
   enqueuePrint?: (job: PrintJob) => Promise<unknown>;
   /** Hands an erased account's provider customer to the workers to delete (absent, or Redis away: the reconciler queues it). */

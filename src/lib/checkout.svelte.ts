@@ -67,6 +67,8 @@ export class Checkout {
   allergyConfirmed = $state(false);
   /** A signed-in customer keeps this note on their account for next time (their explicit consent, ticked). */
   allergyRemember = $state(false);
+  /** A tip for the driver, in cents (a delivery paid online; src/lib/domain/tip-split.ts). */
+  tipCents = $state(0);
   errors = $state<Record<string, string>>({});
   message = $state<string | null>(null);
   busy = $state(false);
@@ -240,6 +242,7 @@ export class Checkout {
       promoCode: this.spending ? null : (this.promo?.code ?? null),
       useLoyalty: this.spending,
       allergy: { allergens: this.allergens, note: this.allergyNote, confirmed: this.allergyConfirmed, remember: this.allergyRemember },
+      tipCents: this.tipCents,
     });
   }
 
@@ -267,6 +270,7 @@ export class Checkout {
         this.allergyNote = '';
         this.allergyConfirmed = false;
         this.allergyRemember = false;
+        this.tipCents = 0;
         this.slot = null;
         this.later = false;
         return { placed: res.body };

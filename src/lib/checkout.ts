@@ -130,6 +130,8 @@ export interface OrderDraft {
   useLoyalty: boolean;
   /** The customer's allergies (annex II) and a few words; `confirmed`: they order lines containing one anyway. */
   allergy?: { allergens: readonly string[]; note: string; confirmed: boolean; remember?: boolean };
+  /** A tip for the driver, paid by card with the order (a delivery paid online only). */
+  tipCents?: number;
 }
 
 /** The body of POST /api/orders (order-requests.ts's placeOrderSchema); empty optional fields are left out. */
@@ -160,6 +162,7 @@ export function orderBody(d: OrderDraft): PlaceOrderBody {
     ...(d.allergy && (d.allergy.allergens.length || d.allergy.note.trim())
       ? { allergy: { allergens: [...d.allergy.allergens] as Allergen[], ...(d.allergy.note.trim() ? { note: d.allergy.note.trim() } : {}), ...(d.allergy.confirmed ? { confirmed: true } : {}), ...(d.allergy.remember ? { remember: true } : {}) } }
       : {}),
+    ...(d.tipCents && d.fulfilment === 'delivery' && d.payment === 'online' && d.channel === 'online' ? { tipCents: d.tipCents } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // the services take: the shape is written here only, and the types are derived from it.
 import { EU_ALLERGENS } from './domain/line-allergens.ts';
 import { z } from 'zod';
+import { TIP_MAX_CENTS } from './domain/tip-split.ts';
 import { ORDER_STATUSES, FULFILMENTS } from './domain/order-states.ts';
 import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
 import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './views.ts';
@@ -82,6 +83,11 @@ export const placeOrderSchema = z.strictObject({
     /** A signed-in customer keeps this note on their account for their next orders: their explicit consent (health data). */
     remember: z.boolean().optional(),
   }).optional(),
+  /**
+   * A tip for the driver, in cents, paid by card with the order (a delivery paid online only:
+   * src/lib/server/money/tips.ts); 0 or absent: none.
+   */
+  tipCents: z.number().int('a whole number of cents').min(0, 'a tip is not negative').max(TIP_MAX_CENTS, 'a tip is at most 100 €').optional(),
 });
 
 /** "Where is this address, and who delivers there?": a spot the page has, or an address to look up (query strings). */

@@ -133,6 +133,8 @@ export interface OrderView {
     captured: boolean;
     /** Stripe refused to capture the hold (it expired, the card was blocked since): the manager decides what to do. */
     captureFailed: boolean;
+    /** The driver's tip given at checkout, held and taken with the order's card payment; never the order's money (0: none). */
+    tipCents: number;
   };
   totalCents: number;
   /** Money taken for this order (online and at the door or counter), before refunds. */

@@ -21,6 +21,8 @@ export const can = {
   handOver: held('kitchen', 'counter', 'manager', 'admin'),
   /** Running a shop: its staff, stock, cash, takings, refunds, ratings, dispatch and settings. */
   runShop: held('manager', 'admin'),
+  /** Paying the drivers: the shop's pay rule (per hour, delivery, kilometre) and the payroll export. */
+  payDrivers: held('manager', 'admin'),
   /** Clocking in and out with the button (src/lib/server/clock-ins.ts): the kitchen and the counter; a driver clocks in by going on shift. */
   clockIn: held('kitchen', 'counter'),
   /** Running the chain (head office): the menu, promotions, shops, the audit, lending drivers. */

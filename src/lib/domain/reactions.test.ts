@@ -147,3 +147,14 @@ describe('what the workers do about an order event', () => {
     expect(kinds(event('order.status', { status: 'cancelled', cancelReason: 'shop' }))).not.toContain('platform-cancel');
   });
 });
+
+describe('tips for the drivers', () => {
+  it('a delivery with a tip given at checkout has its tip shared once delivered, and one without has nothing to share', () => {
+    const paid = { method: 'online', status: 'paid', paidWith: 'online' };
+    expect(kinds(event('order.status', { status: 'delivered', payment: { ...paid, tipCents: 200 } }))).toContain('share-tips');
+    expect(kinds(event('order.status', { status: 'delivered', payment: paid }))).not.toContain('share-tips');
+    expect(kinds(event('order.status', { status: 'out_for_delivery', payment: { ...paid, tipCents: 200 } }))).not.toContain('share-tips');
+    expect(kinds(event('order.modified', { status: 'delivered', payment: { ...paid, tipCents: 200 } }))).not.toContain('share-tips');
+  });
+});
+

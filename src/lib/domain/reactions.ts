@@ -17,7 +17,7 @@ export interface ReactorEvent {
     status: OrderStatus;
     fulfilment: Fulfilment;
     scheduled: { fireAt: string; fired: boolean } | null;
-    payment: { method: string; status: string; attempt: number | null; holdAt: string | null; payBy: string | null; paidWith: string | null };
+    payment: { method: string; status: string; attempt: number | null; holdAt: string | null; payBy: string | null; paidWith: string | null; tipCents?: number };
     delivery: { awaitingDecision: boolean; attempts: number };
     driver: unknown;
     refundDueCents: number;
@@ -60,6 +60,8 @@ export type Reaction =
   | { kind: 'fold-stock' }
   /** Take the card hold. */
   | { kind: 'capture' }
+  /** Give the drivers who carried it their shares of its tip (src/lib/domain/tip-split.ts). */
+  | { kind: 'share-tips' }
   /** Print the label for its box (once). */
   | { kind: 'print-label' }
   /** Tell the order's delivery platform this kitchen step. */
@@ -182,10 +184,15 @@ const platformCancel: Rule = ({ type, order: o }) =>
   type === 'order.status' && o.marketplace && o.status === 'cancelled' && o.cancelReason !== 'platform' ? [{ kind: 'platform-cancel' }] : none;
 
 
+/** Delivered with a tip given at checkout: the drivers who carried it get their shares (a tip given later is shared when paid). */
+const shareTips: Rule = ({ type, order: o }) =>
+  type === 'order.status' && o.status === 'delivered' && (o.payment.tipCents ?? 0) > 0 ? [{ kind: 'share-tips' }] : none;
+
+
 /** The rules, in the order their reactions are carried out. */
 const RULES: readonly Rule[] = [
   tellCustomer, askPayment, fireLater, holdSavedCard, refusedHoldDeadline, forgetCard, managerRefund, refundOwed, redeliver, reassign, recalled, started, label,
-  dispatchReady, platformStep, platformCancel,
+  dispatchReady, platformStep, platformCancel, shareTips,
 ];
 
 /** What the workers do about an order event, in order. */

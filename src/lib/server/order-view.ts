@@ -51,7 +51,7 @@ export const ORDER_VIEW = `jsonb_build_object(
     'pinLocked', EXISTS (SELECT 1 FROM delivery_pin_attempts a WHERE a.order_id = o.id AND a.wrong >= ${MAX_PIN_ATTEMPTS}),
     'attempts', o.delivery_attempts),
   'payment', jsonb_build_object(
-    'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with,
+    'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with, 'tipCents', o.card_tip_cents,
     'captured', EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured'),
     'captureFailed', o.capture_failed_at IS NOT NULL,
     'holdAt', CASE WHEN o.payment_status = 'card_saved' THEN ${iso('o.hold_due_at')} END,

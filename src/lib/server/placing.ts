@@ -8,6 +8,7 @@ import { clientLimits, customerHistory, idempotencyKept, slotClaim, unpaidShare,
 import { promoCodeStep } from './promos.ts';
 import { allergyStep } from './allergy.ts';
 import { rememberAtCheckout } from './customers/allergies.ts';
+import { checkoutTipStep } from './money/tips.ts';
 import type { Db } from './db.ts';
 
 export type { PlaceOptions, PlaceOrderInput, PlacedOrder } from './orders/place.ts';
@@ -23,6 +24,7 @@ export const PLACING: Placing = {
     idempotencyKept, // the order kept for the request's repeats
     customerHistory, // a signed-in customer's history and saved addresses
     rememberAtCheckout, // a signed-in customer's allergies kept for next time, when they consented at checkout
+    checkoutTipStep, // a tip for the driver, riding on the order's card payment
   ],
   // a delivery is promised behind the orders the shop's drivers already have (the kitchen's plan)
   promiseDelivery: promiseFromPlan,

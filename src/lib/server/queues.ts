@@ -37,6 +37,10 @@ export interface JobMap {
     hold: { orderId: string };
     /** An order whose hold the bank refused, still unpaid at its deadline, is cancelled (delayed to then). */
     'hold-deadline': { orderId: string };
+    /** Make the payment of a tip given after the delivery (src/lib/server/money/tip-payments.ts). */
+    'tip-begin': { tipId: string };
+    /** Write the shares of a delivered order's paid tips (src/lib/server/money/tips.ts), once. */
+    'tip-shares': { orderId: string };
     /** Forget (detach) the card saved for an order that has ended. */
     'forget-card': { orderId: string };
     /** Delete at the provider a customer made for a saved card, its account erased (provider_customer_erasures). */
@@ -189,6 +193,8 @@ export const jobId = {
   /** A manager's refunds of an order: one job per request (its event), or per oldest refund still pending (the reconciler). */
   managerRefund: (orderId: string, from: string) => `manager-refund-${orderId}-${from}`,
   capture: (orderId: string) => `capture-${orderId}`,
+  tipBegin: (tipId: string) => `tip-begin-${tipId}`,
+  tipShares: (orderId: string) => `tip-shares-${orderId}`,
   /** One hold per order: its idempotency key and the order's columns keep a retry from placing a second. */
   hold: (orderId: string) => `hold-${orderId}`,
   holdDeadline: (orderId: string) => `hold-deadline-${orderId}`,

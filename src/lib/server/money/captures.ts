@@ -5,6 +5,7 @@ import type { OrderView } from '../../views.ts';
 import { transaction, type Db } from '../db.ts';
 import { lockOrder, recordEvent } from '../orders.ts';
 import { applyCapture, applyRelease, movement } from './ledger-moves.ts';
+import { HELD_TIP } from './tips.ts';
 import { STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 /** Orders the kitchen started whose card hold is still to capture (and was not refused). */
@@ -16,10 +17,10 @@ export async function holdsToCapture(q: Db): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** What capturing this order's hold takes: the hold, less what the order no longer costs; null when there is none to capture. */
+/** What capturing this order's hold takes: the hold, less what the order no longer costs (its checkout tip kept whole); null when there is none to capture. */
 export async function captureToMake(dbp: Db, orderId: string): Promise<{ intentId: string; amountCents: number } | null> {
   const { rows } = await dbp.query(
-    `SELECT payment_reference, paid_cents - refund_due_cents AS amount FROM orders
+    `SELECT payment_reference, paid_cents - refund_due_cents + ${HELD_TIP} AS amount FROM orders
      WHERE id = $1 AND payment_status = 'authorised' AND status IN (${sqlList(STARTED_STATUSES)})`,
     [orderId],
   );

@@ -27,6 +27,11 @@ export interface ShiftRecord {
   declaredCardCents: number | null;
   declaredAt: string | null;
   countedCashCents: number | null;
+  /**
+   * Cash tips the driver declared for the shift's deliveries: theirs to keep, shown apart, never in
+   * the shop's expected cash (src/lib/server/money/tip-payments.ts).
+   */
+  cashTipsCents: number;
   /** Counted cash less expected cash (negative: missing). */
   differenceCents: number | null;
   note: string | null;
@@ -37,7 +42,7 @@ export interface ShiftRecord {
 }
 
 // what the shift's deliveries collected, live until the shift is closed, then as it was closed
-const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card,
+const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.collections, d.live_cash, d.live_card, ct.cash_tips,
     (SELECT f.seq FROM fiscal_entries f WHERE f.source_key = 'cash-correction:shift:' || s.id) AS correction_seq
   FROM driver_shifts s JOIN users u ON u.id = s.driver_id LEFT JOIN users c ON c.id = s.closed_by
   CROSS JOIN LATERAL (
@@ -45,7 +50,10 @@ const SHIFT = `SELECT s.*, u.name AS driver_name, c.name AS closed_by_name, d.co
            coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'cash'), 0)::int AS live_cash,
            coalesce(sum(o.collected_cents) FILTER (WHERE o.collected_method = 'card'), 0)::int AS live_card
     FROM orders o WHERE o.driver_id = s.driver_id AND o.status = 'delivered'
-      AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now())) d`;
+      AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now())) d
+  CROSS JOIN LATERAL (
+    SELECT coalesce(sum(t.amount_cents), 0)::int AS cash_tips FROM tips t JOIN orders o ON o.id = t.order_id
+    WHERE t.way = 'cash' AND t.declared_by = s.driver_id AND o.delivered_at >= s.started_at AND o.delivered_at <= coalesce(s.ended_at, now())) ct`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const toShift = (r: Record<string, any>): ShiftRecord => ({
@@ -58,6 +66,7 @@ const toShift = (r: Record<string, any>): ShiftRecord => ({
   collections: r.collections,
   expectedCashCents: r.closed_at ? r.expected_cash_cents : r.live_cash,
   expectedCardCents: r.closed_at ? r.expected_card_cents : r.live_card,
+  cashTipsCents: r.cash_tips ?? 0,
   declaredCashCents: r.declared_cash_cents,
   declaredCardCents: r.declared_card_cents,
   declaredAt: iso(r.declared_at),

@@ -10,7 +10,8 @@ import type { OrderView } from '../../views.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
 import type { PaymentForm } from './payment-form.ts';
 import type { PaymentNotice, ProviderSetup } from './notices.ts';
-import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';
+import type { TipForm } from './tip-payments.ts';
 import { noticeFromStripe, signStripeEvent } from './stripe.ts';
 
 /** The demo's cards, as Stripe's test cards behave: any other valid number is accepted. */
@@ -127,6 +128,41 @@ export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: stri
   return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
 }
 
+/** The demo's PaymentIntent for a tip given after the delivery: the same id on every retry. */
+export function demoTipIntent(tipId: string): { id: string; clientSecret: string } {
+  const id = `pi_demo_tip_${hash(`tip/${tipId}`)}`;
+  return { id, clientSecret: `${id}_secret_${randomBytes(12).toString('hex')}` };
+}
+
+/**
+ * The customer pays a tip on the demo page: the event Stripe sends for a PaymentIntent captured at
+ * once (or refused). Refused (409) when the tip is not waiting for its payment, or it is not ready yet.
+ */
+export function demoTipEvent(tip: TipForm, card: DemoCard, secret: string): { payload: string; signature: string; refused: string | null } {
+  if (tip.status !== 'pending') throw conflict('not_pending', 'this tip is not waiting for a payment');
+  if (!tip.intentId) throw new AppError(409, 'payment_not_ready', 'the payment is being prepared: try again in a moment');
+  const refusal = REFUSALS[card.number] ?? null;
+  const event = {
+    id: `evt_demo_${randomBytes(12).toString('hex')}`,
+    object: 'event',
+    api_version: '2025-01-01',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: refusal ? 'payment_intent.payment_failed' : 'payment_intent.succeeded',
+    data: {
+      object: {
+        id: tip.intentId, object: 'payment_intent', amount: tip.amountCents, amount_capturable: 0, amount_received: refusal ? 0 : tip.amountCents,
+        currency: 'eur', capture_method: 'automatic', status: refusal ? 'requires_payment_method' : 'succeeded', livemode: false,
+        metadata: { order_id: tip.orderId, tip_id: tip.tipId },
+        last_payment_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
+        payment_method_types: ['card'],
+      },
+    },
+  };
+  const payload = JSON.stringify(event);
+  return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
+}
+
 /** The card saved on the demo page: the event Stripe sends for a SetupIntent that succeeded (or failed, for a declined card). */
 function demoSetupEvent(form: PaymentForm, card: DemoCard, refusal: { code: string; message: string } | null, secret: string) {
   const setup = demoSetup(form.orderId);
@@ -188,6 +224,10 @@ export class DemoPaymentProvider implements PaymentProvider {
   async begin(order: OrderView): Promise<void> {
     const attempt = order.payment.attempt ?? 1;
     await this.keep(order.id, attempt, demoIntent(order.id, attempt));
+  }
+
+  async payTip(r: TipPaymentRequest): Promise<{ id: string; clientSecret: string | null }> {
+    return demoTipIntent(r.tipId);
   }
 
   async saveCard(order: OrderView): Promise<void> {

@@ -5,6 +5,7 @@ import type { OrderView } from '../../views.ts';
 import type { Tx } from '../db.ts';
 import { lockOrder, recordEvent } from '../orders.ts';
 import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';
+import { releaseHeldTip, takeHeldTip } from './tips.ts';
 
 /** Where a movement comes from: the provider, its payment, and the event that told it (none for the workers' own calls). */
 export interface Source {
@@ -55,9 +56,13 @@ export async function applyHold(tx: Tx, orderId: string, amountCents: number, fr
   return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
 }
 
-/** The hold was captured for `amountCents`: the order is paid that much, the rest of the hold let go. */
-export async function applyCapture(tx: Tx, orderId: string, amountCents: number, from: Source): Promise<OrderView> {
+/**
+ * The hold was captured for `takenCents`: its checkout tip (tips.ts) is paid, the order is paid the
+ * rest, and the rest of the hold is let go.
+ */
+export async function applyCapture(tx: Tx, orderId: string, takenCents: number, from: Source): Promise<OrderView> {
   const o = await lockOrder(tx, orderId);
+  const amountCents = takenCents - (await takeHeldTip(tx, orderId, takenCents, from.paymentId));
   await movement(tx, orderId, 'captured', amountCents, from);
   if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, from, 'rest of the hold');
   await tx.query(
@@ -70,6 +75,7 @@ export async function applyCapture(tx: Tx, orderId: string, amountCents: number,
 /** The hold was let go whole: nothing was taken, nothing is owed back. */
 export async function applyRelease(tx: Tx, orderId: string, from: Source): Promise<OrderView> {
   const o = await lockOrder(tx, orderId);
+  await releaseHeldTip(tx, orderId);
   await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, from);
   await tx.query(
     `UPDATE orders SET refunded_cents = paid_cents, refunded_at = now(), payment_status = CASE WHEN status = 'cancelled' THEN 'refunded'::payment_status ELSE payment_status END,

@@ -11,6 +11,7 @@ import { transaction, type Db, type Tx } from '../db.ts';
 import { recordEvent } from '../orders.ts';
 import { applyCapture, applyHold, applyRelease, awaitsItsHold, movement, type AwaitingHold, type Source } from './ledger-moves.ts';
 import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
+import { applyTipNotice } from './tip-payments.ts';
 
 export type EventOutcome =
   | 'duplicate'
@@ -89,6 +90,9 @@ export async function processPaymentEvent(
       return { outcome, order, orderId: orderId ?? undefined, ...(outcome === 'release' && paymentId ? { hold: { intentId: paymentId, amountCents: event.heldCents } } : {}) };
     };
     if (event.kind === 'other' || !paymentId || !orderId || !UUID.test(orderId)) return done({ outcome: 'ignored' });
+    // a tip's own payment (tip-payments.ts): the tip's, not the order's money
+    const tip = await applyTipNotice(tx, event);
+    if (tip) return done(tip);
     const { rows: found } = await tx.query<LockedOrder>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
     if (!found[0]) return done({ outcome: 'ignored' });
     return done(await applyNotice(event, { tx, o: found[0], orderId, paymentId, from: { provider: event.provider, paymentId, eventId: event.id } }));
@@ -98,6 +102,7 @@ export async function processPaymentEvent(
 /** The order's columns an event's rules read. */
 interface LockedOrder extends AwaitingHold {
   total_cents: number;
+  card_tip_cents: number;
   payment_reference: string | null;
   setup_intent_id: string | null;
   wanted_at: Date | null;
@@ -148,13 +153,14 @@ async function applyHeld(event: PaymentNotice, { tx, o, orderId, paymentId, from
   // the hold of an order whose card was saved: placed by the workers, or paid on the payment
   // page after the bank refused it (the workers' own call may have recorded it first)
   if (awaitsItsHold(o, event.attempt, amount)) return { outcome: 'authorised', order: await applyHold(tx, orderId, amount, from) };
-  if (o.status === 'pending_payment' && event.attempt === o.payment_attempt && amount === o.total_cents) {
-    await movement(tx, orderId, 'authorised', amount, from);
+  // the order's hold: its total, and its checkout tip riding on it (tips.ts), which is not the order's money
+  if (o.status === 'pending_payment' && event.attempt === o.payment_attempt && amount === o.total_cents + o.card_tip_cents) {
+    await movement(tx, orderId, 'authorised', o.total_cents, from, o.card_tip_cents ? `and a tip of ${o.card_tip_cents} held with it` : null);
     await tx.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',
          paid_cents = $2, paid_with = 'online', payment_reference = $3, payment_intent_id = $3
        WHERE id = $1`,
-      [orderId, amount, paymentId],
+      [orderId, o.total_cents, paymentId],
     );
     return { outcome: 'authorised', order: (await recordEvent(tx, orderId, 'order.status', SYSTEM)).order };
   }

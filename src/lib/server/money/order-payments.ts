@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { lockOrder } from '../orders/read.ts';
 import { recordEvent } from '../orders/record.ts';
 import { advanceOrder } from '../orders/move.ts';
+import { releaseHeldTip } from './tips.ts';
 
 
 /**
@@ -23,6 +24,8 @@ export async function recordRefund(
       `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, refund_id) VALUES ($1, $2, $3, $4, $5, $6)`,
       [orderId, refund.kind ?? 'refunded', amount, refund.provider ?? 'development', o.payment_reference, refund.kind === 'released' ? null : refund.reference],
     );
+    // a hold let go whole takes its checkout tip with it; a refund gives back the order's money only
+    if (refund.kind === 'released') await releaseHeldTip(tx, orderId);
     const fully = o.status === 'cancelled' && o.paid_cents - o.refunded_cents === amount;
     await tx.query(
       `UPDATE orders SET refunded_cents = refunded_cents + $2, refunded_at = now(), version = version + 1

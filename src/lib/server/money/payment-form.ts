@@ -47,8 +47,10 @@ export interface PaymentForm {
   kind: 'pay' | 'save' | 'hold';
   /** Whether the page takes a card now (an order waiting for its payment, or for the hold the bank refused). */
   payable: boolean;
-  /** What the card is held for ('pay', 'hold'); the order's total when saving. */
+  /** What the card is held for ('pay', 'hold': with the checkout tip riding on it); the order's total when saving. */
   totalCents: number;
+  /** Of which the driver's tip ('pay'), never the order's money. */
+  tipCents: number;
   attempt: number;
   /** The provider's payment the form completes ('pay', 'hold'), or its card setup ('save'). */
   intentId: string | null;
@@ -63,7 +65,7 @@ export interface PaymentForm {
 
 export async function paymentFormOf(q: Db | Tx, orderId: string, expiryMinutes: number): Promise<PaymentForm | null> {
   const { rows } = await q.query(
-    `SELECT o.id, o.number, o.status, o.payment_method, o.total_cents, o.payment_attempt, o.payment_intent_id, o.payment_client_secret, o.payment_status,
+    `SELECT o.id, o.number, o.status, o.payment_method, o.total_cents, o.card_tip_cents, o.payment_attempt, o.payment_intent_id, o.payment_client_secret, o.payment_status,
             o.setup_intent_id, o.hold_cents, o.hold_failed_at, o.hold_pay_by, o.hold_due_at, o.wanted_at, o.fire_at, COALESCE(o.pending_payment_at, o.created_at) AS placed_at,
             COALESCE(o.payment_started_at, o.pending_payment_at, o.created_at) + make_interval(secs => $2) AS expires_at,
             (SELECT m.detail FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'failed' AND m.payment_intent_id = o.payment_intent_id ORDER BY m.id DESC LIMIT 1) AS last_failure
@@ -81,7 +83,8 @@ export async function paymentFormOf(q: Db | Tx, orderId: string, expiryMinutes: 
   return {
     orderId: r.id, number: r.number, status: r.status, method: r.payment_method, kind,
     payable: r.payment_method === 'online' && (pending || refusedHold),
-    totalCents: kind === 'hold' ? (r.hold_cents ?? r.total_cents) : r.total_cents, attempt: r.payment_attempt,
+    totalCents: kind === 'hold' ? (r.hold_cents ?? r.total_cents) : r.total_cents + (kind === 'pay' ? r.card_tip_cents : 0),
+    tipCents: kind === 'pay' ? r.card_tip_cents : 0, attempt: r.payment_attempt,
     intentId: kind === 'save' ? r.setup_intent_id : r.payment_intent_id, clientSecret: r.payment_client_secret, paymentStatus: r.payment_status,
     lastFailure: r.payment_status === 'failed' ? (r.last_failure?.replace(/^hold: /, '') ?? null) : null,
     expiresAt: kind === 'hold' ? r.hold_pay_by : r.expires_at,

@@ -67,6 +67,16 @@ export type HoldResult =
   | { outcome: 'held'; paymentId: string; amountCents: number }
   | { outcome: 'refused'; paymentId: string | null; clientSecret: string | null; reason: string };
 
+/** A tip given after the delivery: a payment of its own, taken at once (src/lib/server/money/tip-payments.ts). */
+export interface TipPaymentRequest {
+  tipId: string;
+  orderId: string;
+  amountCents: number;
+  /** One per tip: a retried job gets the same payment. */
+  idempotencyKey: string;
+  description: string;
+}
+
 /**
  * The provider makes a payment (a card hold) for the order's total and attempt, and hands it to the
  * keeper; what the customer does on the payment form comes back through the webhook. Capture,
@@ -78,6 +88,8 @@ export interface PaymentProvider {
   refund(request: RefundRequest): Promise<RefundResult>;
   /** Takes `amountCents` of a card hold (at most the hold); a retry with the same key takes it once. */
   capture?(request: CaptureRequest): Promise<{ amountCents: number }>;
+  /** Makes the payment of a tip given after the delivery (taken at once, no hold): its id and its form's secret. */
+  payTip?(request: TipPaymentRequest): Promise<{ id: string; clientSecret: string | null }>;
   /** Lets a card hold go (the order was cancelled before the kitchen started it). */
   release?(request: ReleaseRequest): Promise<void>;
   /** The payment as the provider sees it now (asked before an unpaid order is cancelled). */

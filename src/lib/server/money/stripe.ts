@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import type { OrderView } from '../../views.ts';
 import { AppError } from '../errors.ts';
 import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment, type ProviderSetup } from './notices.ts';
-import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest } from './provider.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';
 
 /** The one Stripe client of a process, from the settings: the real API, or another server that speaks its protocol (STRIPE_API_URL: the tests' local one). */
 export function stripeClient(c: { STRIPE_SECRET_KEY?: string; STRIPE_API_URL?: string }): Stripe | null {
@@ -152,7 +152,8 @@ export class StripePaymentProvider implements PaymentProvider {
     const attempt = order.payment.attempt ?? 1;
     const intent = await this.stripe.paymentIntents.create(
       {
-        amount: order.totalCents,
+        // the checkout tip rides on the order's hold (src/lib/server/money/tips.ts)
+        amount: order.totalCents + (order.payment.tipCents ?? 0),
         currency: this.currency,
         capture_method: 'manual',
         automatic_payment_methods: { enabled: true },
@@ -162,6 +163,21 @@ export class StripePaymentProvider implements PaymentProvider {
       { idempotencyKey: `pi-${order.id}-${attempt}` },
     );
     await this.keep(order.id, attempt, { id: intent.id, clientSecret: intent.client_secret });
+  }
+
+  /** A tip after the delivery: a PaymentIntent of its own, captured as soon as the customer confirms it. */
+  async payTip(r: TipPaymentRequest): Promise<{ id: string; clientSecret: string | null }> {
+    const intent = await this.stripe.paymentIntents.create(
+      {
+        amount: r.amountCents,
+        currency: this.currency,
+        automatic_payment_methods: { enabled: true },
+        description: r.description,
+        metadata: { order_id: r.orderId, tip_id: r.tipId },
+      },
+      { idempotencyKey: r.idempotencyKey },
+    );
+    return { id: intent.id, clientSecret: intent.client_secret };
   }
 
   /** A customer of the order, and a SetupIntent on it for a card charged off-session. */

@@ -32,6 +32,12 @@ export function csvFormat(locale: Locale) {
   return locale === 'fr' ? { separator: ';', decimal: ',' } : { separator: ',', decimal: '.' };
 }
 
+/** Cents as euros with two decimals and the locale's decimal mark, no thousands separator. */
+export const csvEuros = (cents: number, decimal: string) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
+
+/** The file: a byte order mark, then the rows (cells already written) joined by the separator, CRLF after each. */
+export const csvFile = (rows: readonly (readonly string[])[], separator: string) => '\uFEFF' + rows.map((r) => r.join(separator)).join('\r\n') + '\r\n';
+
 /**
  * `platforms`: the delivery platforms (id, label), each with its columns (its orders' sales, its
  * commission, what it owes the shop), so days stack; by default those the day had orders from.
@@ -39,7 +45,7 @@ export function csvFormat(locale: Locale) {
 export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platforms?: readonly { id: string; label: string }[]): string {
   const mkts = platforms ?? day.total.platforms.map((p) => ({ id: p.marketplace, label: p.marketplace }));
   const { separator, decimal } = csvFormat(locale);
-  const euros = (cents: number) => (cents < 0 ? '-' : '') + (Math.abs(cents) / 100).toFixed(2).replace('.', decimal);
+  const euros = (cents: number) => csvEuros(cents, decimal);
   const rate = (r: number) => String(r).replace('.', decimal);
   const text = csvText;
   const header = [
@@ -66,8 +72,11 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platfo
     t('promo.takings.discounts'),
     t('promo.takings.discountedOrders'),
     ...mkts.flatMap((m) => ['sales', 'commission', 'due'].map((k) => t(`platforms.takings.csv.${k}`, { platform: m.label }))),
+    // the drivers' tips, apart (never in the sales above): by card, collected for them; in cash, declared
+    t('tips.takings.card'),
+    t('tips.takings.cash'),
   ];
-  const row = (shop: string, f: TakingsFigures & Pick<DayTakings['total'], 'platforms'>) => [
+  const row = (shop: string, f: TakingsFigures & Pick<DayTakings['total'], 'platforms'> & { tips?: DayTakings['total']['tips'] }) => [
     day.date,
     text(shop),
     ...PAYMENT_WAYS.map((w) => euros(f.takenCents[w])),
@@ -95,8 +104,10 @@ export function takingsCsv(day: DayTakings, locale: Locale, t: Translate, platfo
       const p = f.platforms.find((x) => x.marketplace === m.id);
       return [euros(p?.salesCents ?? 0), euros(p?.commissionCents ?? 0), euros(p?.dueCents ?? 0)];
     }),
+    euros(f.tips?.cardCents ?? 0),
+    euros(f.tips?.cashCents ?? 0),
   ];
   const rows = [header.map(text), ...day.shops.map((s) => row(s.shop.name, s))];
   if (day.shops.length > 1) rows.push(row(t('takings.chainTotal'), day.total));
-  return '\uFEFF' + rows.map((r) => r.join(separator)).join('\r\n') + '\r\n';
+  return csvFile(rows, separator);
 }

@@ -28,6 +28,7 @@ import type { ClosingTotals, RateLine } from '../../domain/fiscal-closing.ts';
 import { bringDayUpToDate, dayOfJournal } from '../fiscal/closings.ts';
 import type { FiscalKey } from '../fiscal/keys.ts';
 import { can, may } from '../../domain/permissions.ts';
+import { chainTips, noTips, tipsOfDay, type TipTakings } from './takings-tips.ts';
 import { chainPlatforms, platformTakingsOfDay, type PlatformTakings } from './takings-platforms.ts';
 
 export interface TakingsFigures {
@@ -68,6 +69,8 @@ export interface TakingsFigures {
 
 export interface ShopTakings extends TakingsFigures {
   shop: { id: number; slug: string; name: string };
+  /** The drivers' tips, apart: never sales (takings-tips.ts). */
+  tips: TipTakings;
   /** Its delivery platforms' orders apart, per platform (takings-platforms.ts). */
   platforms: PlatformTakings[];
 }
@@ -76,7 +79,7 @@ export interface DayTakings {
   date: string;
   shops: ShopTakings[];
   /** The chain's total (every shop shown): sums of the shops' figures, VAT per rate included. */
-  total: TakingsFigures & { platforms: PlatformTakings[] };
+  total: TakingsFigures & { platforms: PlatformTakings[]; tips: TipTakings };
 }
 
 /** Today in Paris, as YYYY-MM-DD. */
@@ -246,9 +249,11 @@ export async function takingsOfDay(db: Db, actor: StaffActor, pizzeriaId: number
   if (pizzeriaId !== 'all' && !shops.length) throw notFound('pizzeria');
   const ids = shops.map((s) => s.id);
   if (opts.key) await bringDayUpToDate(db, opts.key, ids, date);
-  const [orders, journal, platforms] = await Promise.all([
-    orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date))), platformTakingsOfDay(db, ids, date),
+  const [orders, journal, platforms, tips] = await Promise.all([
+    orderMoneyOfDay(db, ids, date), Promise.all(ids.map((id) => dayOfJournal(db, id, date))), platformTakingsOfDay(db, ids, date), tipsOfDay(db, ids, date),
   ]);
-  const perShop = shops.map((shop, i) => ({ shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals), platforms: platforms.get(shop.id) ?? [] }));
-  return { date, shops: perShop, total: { ...chainTotal(perShop), platforms: chainPlatforms(perShop.map((s) => s.platforms)) } };
+  const perShop = shops.map((shop, i) => ({
+    shop, ...figuresOf(orders.filter((o) => o.pizzeria_id === shop.id), journal[i].totals), platforms: platforms.get(shop.id) ?? [], tips: tips.get(shop.id) ?? noTips(),
+  }));
+  return { date, shops: perShop, total: { ...chainTotal(perShop), platforms: chainPlatforms(perShop.map((s) => s.platforms)), tips: chainTips(perShop.map((s) => s.tips)) } };
 }

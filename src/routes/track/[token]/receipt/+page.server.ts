@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { db } from '$lib/server/db.ts';
 import { getOrderIdByToken } from '$lib/server/orders.ts';
+import { paidCardTipCents } from '$lib/server/money/tips.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/money/receipt-issues.ts';
 import type { PageServerLoad } from './$types';
 
@@ -17,5 +18,7 @@ export const load: PageServerLoad = async ({ params, locals, setHeaders }) => {
     receipt: found.kind === 'ticket' ? found.receipt : null,
     summary: found.kind === 'summary' ? found.receipt : null,
     none: found.kind === 'none' ? found.why : null,
+    // a tip paid by card for the driver: under the total, not a sale (src/lib/server/money/tips.ts)
+    tipCents: id && found.kind === 'ticket' ? await paidCardTipCents(db(), id) : 0,
   };
 };

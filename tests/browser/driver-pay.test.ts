@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { seriousViolations } from './axe.ts';
+import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
+import { Client, addressFor, assignDriver, createShop, handOver, move, seededProduct, userId } from '../helpers.ts';
+import { earningsOf } from '../../src/lib/server/driver-pay.ts';
+import { businessDayOf } from '../../src/lib/domain/driver-pay.ts';
+
+// several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
+vi.setConfig({ testTimeout: 120_000 });
+
+// Drivers' pay in the built app and Chromium: the manager sets the shop's rule on /manager/pay,
+// sees tonight's payroll and downloads its CSV; the driver's phone shows tonight's earnings (pay,
+// deliveries, km, tips by card and in cash) as the service computes them. Screenshots at the
+// manager's desk and on the driver's phone (390×844); axe on both.
+const app = useApp('driver-pay');
+const north = (m: number) => (m / 6_371_008.8) * (180 / Math.PI);
+
+/** Tonight: driver1 on shift 2 h 30, two deliveries really made with a 1 km trail each, a card tip and a cash tip. */
+async function tonight() {
+  const shop = await createShop(app.pool, 'pay-ui');
+  const driverId = await userId(app.pool, shop.email('driver1'));
+  const driver = await new Client(app.base).login(shop.email('driver1'));
+  const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+  expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
+  const orders: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const placed = await new Client(app.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Rose', phone: '0611223399' }, address: addressFor(shop.id),
+      items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'on_delivery',
+    });
+    expect(placed.status).toBe(201);
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    expect((await assignDriver(app.pool, placed.body.id)).assigned).toBe(true);
+    await move(driver, placed.body.id, 'out_for_delivery');
+    await handOver(app.pool, driver, placed.body.id, 'cash');
+    orders.push(placed.body.id);
+  }
+  expect((await driver.post('/api/driver/shift', { onShift: false })).status).toBe(200);
+  // the shift began two and a half hours before it ended
+  await app.pool.query(`UPDATE clock_ins SET started_at = ended_at - interval '2 hours 30 minutes' WHERE user_id = $1`, [driverId]);
+  // one trip after the other (both were handed over a moment apart): 1 km each, the first one's earlier
+  for (const [i, id] of orders.entries()) {
+    const { rows } = await app.pool.query<{ delivered_at: Date }>('SELECT delivered_at FROM orders WHERE id = $1', [id]);
+    const start = rows[0].delivered_at.getTime() - (i === 0 ? 8 : 4) * 60_000;
+    for (let k = 0; k <= 10; k++) {
+      await app.pool.query('INSERT INTO delivery_trail (order_id, at, driver_id, lat, lng, accuracy_m) VALUES ($1, $2, $3, $4, 2.35, 8)', [id, new Date(start + k * 15_000), driverId, 48.85 + north(k * 100)]);
+    }
+  }
+  // the tips as the tips service writes them: 2,50 € by card, 3,00 € in cash
+  for (const [i, way, cents] of [[0, 'card', 250], [1, 'cash', 300]] as const) {
+    const { rows } = await app.pool.query<{ id: string }>(
+      `INSERT INTO tips (order_id, pizzeria_id, way, moment, amount_cents, status, declared_by, settled_at) VALUES ($1, $2, $3, $4, $5, 'paid', $6, now()) RETURNING id`,
+      [orders[i], shop.id, way, way === 'cash' ? 'declared' : 'checkout', cents, way === 'cash' ? driverId : null],
+    );
+    await app.pool.query('INSERT INTO tip_shares (tip_id, driver_id, pizzeria_id, way, amount_cents, earned_at) VALUES ($1, $2, $3, $4, $5, now())', [rows[0].id, driverId, shop.id, way, cents]);
+  }
+  return { shop, driverId };
+}
+
+const cells = (row: import('playwright-core').Locator) => row.locator('th, td').allInnerTexts().then((x) => x.map((s) => s.replace(/\s/g, ' ')));
+
+describe("drivers' pay", () => {
+  it("the manager sets the rule, reads tonight's payroll and downloads it; the driver's phone shows tonight's earnings", async () => {
+    const { shop, driverId } = await tonight();
+    const { page } = await app.staffPage(shop.email('manager'), DESKTOP);
+    await page.goto(`${app.base}/manager/pay`);
+    expect(await page.getByTestId('pay-current').textContent()).toContain('Pas encore de règle');
+    const form = page.getByTestId('pay-rule');
+    await form.getByLabel('Par heure en service (€)').fill('11,65');
+    await form.getByLabel('Par livraison (€)').fill('1,50');
+    await form.getByLabel('Par kilomètre (€)').fill('0,30');
+    await form.getByRole('button', { name: 'Enregistrer la règle' }).click();
+    await expect.poll(() => page.getByTestId('pay-current').textContent(), { timeout: 10_000 }).toMatch(/11,65\s€ l’heure, 1,50\s€ la livraison, 0,30\s€ le kilomètre/);
+
+    // the same figures as the service; by hand (a shift wholly tonight): 2.5 h × 11,65 + 2 × 1,50 + 2 km × 0,30 = 32,725 → 32,73 €
+    const today = businessDayOf(Date.now());
+    const mine = await earningsOf(app.pool, driverId, today, today);
+    expect(mine).toMatchObject({ deliveries: 2, km: 2, cardTipsCents: 250, cashTipsCents: 300 });
+    if (mine.hours === 2.5) expect(mine.payCents).toBe(3273);
+    const euros = (cents: number) => `${(cents / 100).toFixed(2).replace('.', ',')} €`;
+
+    await page.reload();
+    const row = page.getByTestId('payroll').locator(`tr[data-driver="${driverId}"]`);
+    expect(await cells(row)).toEqual([
+      `driver1 ${shop.slug}`, mine.hours.toFixed(2).replace('.', ','), '2', '2,0', '2,50 €', '3,00 €', euros(mine.payCents), euros(mine.totalCents),
+    ]);
+    expect(await seriousViolations(page), 'pay page').toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/driver-pay-1-manager-desktop.png`, fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('pay-csv').click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^payroll-${shop.slug}-\\d{4}-\\d{2}-\\d{2}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+    const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').split('\r\n');
+    expect(csv[0]).toBe('"du";"au";"pizzeria";"livreur";"heures";"livraisons";"km";"pourboires carte";"pourboires espèces";"paie";"paie et pourboires"');
+    expect(csv.find((l) => l.includes(`"driver1 ${shop.slug}"`))).toMatch(
+      new RegExp(`;"driver1 ${shop.slug}";${mine.hours.toFixed(2).replace('.', ',')};2;2,00;2,50;3,00;${(mine.payCents / 100).toFixed(2).replace('.', ',')};${(mine.totalCents / 100).toFixed(2).replace('.', ',')}$`),
+    );
+
+    // a bad period is said on the page, and no CSV is offered for it
+    await page.goto(`${app.base}/manager/pay?from=2026-11-08&to=2026-11-01`);
+    expect(await page.getByRole('alert').first().textContent()).toContain('La période finit avant de commencer');
+    expect(await page.getByTestId('pay-csv').count()).toBe(0);
+
+    const { page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
+    await phone.goto(`${app.base}/driver`);
+    const earnings = phone.getByTestId('earnings-tonight');
+    await earnings.waitFor({ timeout: 10_000 });
+    expect((await phone.getByTestId('earnings-tonight-pay').textContent())!.replace(/\s/g, ' ')).toBe(euros(mine.payCents));
+    const text = (await earnings.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('Livraisons 2');
+    expect(text).toContain('km 2,0');
+    expect(text).toContain('Pourboires carte 2,50 €');
+    expect(text).toContain('Pourboires espèces 3,00 €');
+    expect((await phone.getByTestId('earnings').innerText()).replace(/\s+/g, ' ')).toContain('11,65 €/h · 1,50 €/livraison · 0,30 €/km');
+    expect(text).toContain(mine.hours === 2.5 ? 'Heures 2 h 30' : 'Heures');
+    expect(await seriousViolations(phone), 'driver page').toEqual([]);
+    await phone.screenshot({ path: `${SHOTS}/driver-pay-3-phone-full.png`, fullPage: true });
+    await phone.getByTestId('earnings').scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: `${SHOTS}/driver-pay-2-phone-earnings.png` });
+  });
+});
