@@ -115,17 +115,7 @@ export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: stri
     last_payment_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
     payment_method_types: ['card'],
   };
-  const event = {
-    id: `evt_demo_${randomBytes(12).toString('hex')}`,
-    object: 'event',
-    api_version: '2025-01-01',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    type: refusal ? 'payment_intent.payment_failed' : 'payment_intent.amount_capturable_updated',
-    data: { object: intent },
-  };
-  const payload = JSON.stringify(event);
-  return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
+  return signedDemoEvent(refusal ? 'payment_intent.payment_failed' : 'payment_intent.amount_capturable_updated', intent, refusal, secret);
 }
 
 /** The demo's PaymentIntent for a tip given after the delivery: the same id on every retry. */
@@ -142,51 +132,37 @@ export function demoTipEvent(tip: TipForm, card: DemoCard, secret: string): { pa
   if (tip.status !== 'pending') throw conflict('not_pending', 'this tip is not waiting for a payment');
   if (!tip.intentId) throw new AppError(409, 'payment_not_ready', 'the payment is being prepared: try again in a moment');
   const refusal = REFUSALS[card.number] ?? null;
-  const event = {
-    id: `evt_demo_${randomBytes(12).toString('hex')}`,
-    object: 'event',
-    api_version: '2025-01-01',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    type: refusal ? 'payment_intent.payment_failed' : 'payment_intent.succeeded',
-    data: {
-      object: {
-        id: tip.intentId, object: 'payment_intent', amount: tip.amountCents, amount_capturable: 0, amount_received: refusal ? 0 : tip.amountCents,
-        currency: 'eur', capture_method: 'automatic', status: refusal ? 'requires_payment_method' : 'succeeded', livemode: false,
-        metadata: { order_id: tip.orderId, tip_id: tip.tipId },
-        last_payment_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
-        payment_method_types: ['card'],
-      },
-    },
-  };
-  const payload = JSON.stringify(event);
-  return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
+  return signedDemoEvent(refusal ? 'payment_intent.payment_failed' : 'payment_intent.succeeded', {
+    id: tip.intentId, object: 'payment_intent', amount: tip.amountCents, amount_capturable: 0, amount_received: refusal ? 0 : tip.amountCents,
+    currency: 'eur', capture_method: 'automatic', status: refusal ? 'requires_payment_method' : 'succeeded', livemode: false,
+    metadata: { order_id: tip.orderId, tip_id: tip.tipId },
+    last_payment_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
+    payment_method_types: ['card'],
+  }, refusal, secret);
 }
 
 /** The card saved on the demo page: the event Stripe sends for a SetupIntent that succeeded (or failed, for a declined card). */
 function demoSetupEvent(form: PaymentForm, card: DemoCard, refusal: { code: string; message: string } | null, secret: string) {
   const setup = demoSetup(form.orderId);
   const last4 = card.number.slice(-4);
+  return signedDemoEvent(refusal ? 'setup_intent.setup_failed' : 'setup_intent.succeeded', {
+    id: form.intentId,
+    object: 'setup_intent',
+    status: refusal ? 'requires_payment_method' : 'succeeded',
+    usage: 'off_session',
+    customer: setup.customer,
+    // the card's last four digits in its id: the demo's hold the day before reads them
+    payment_method: refusal ? null : `pm_demo_${last4}_${hash(`${form.orderId}/${card.number}`).slice(0, 12)}`,
+    metadata: { order_id: form.orderId, attempt: String(form.attempt) },
+    last_setup_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
+  }, refusal, secret);
+}
+
+/** An event as Stripe sends it, around the object it tells of, signed with the local webhook secret. */
+function signedDemoEvent(type: string, object: unknown, refusal: { message: string } | null, secret: string): { payload: string; signature: string; refused: string | null } {
   const event = {
-    id: `evt_demo_${randomBytes(12).toString('hex')}`,
-    object: 'event',
-    api_version: '2025-01-01',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    type: refusal ? 'setup_intent.setup_failed' : 'setup_intent.succeeded',
-    data: {
-      object: {
-        id: form.intentId,
-        object: 'setup_intent',
-        status: refusal ? 'requires_payment_method' : 'succeeded',
-        usage: 'off_session',
-        customer: setup.customer,
-        // the card's last four digits in its id: the demo's hold the day before reads them
-        payment_method: refusal ? null : `pm_demo_${last4}_${hash(`${form.orderId}/${card.number}`).slice(0, 12)}`,
-        metadata: { order_id: form.orderId, attempt: String(form.attempt) },
-        last_setup_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
-      },
-    },
+    id: `evt_demo_${randomBytes(12).toString('hex')}`, object: 'event', api_version: '2025-01-01',
+    created: Math.floor(Date.now() / 1000), livemode: false, type, data: { object },
   };
   const payload = JSON.stringify(event);
   return { payload, signature: signStripeEvent(payload, secret), refused: refusal?.message ?? null };
