@@ -41,7 +41,7 @@ describe('tips for the driver on a phone', () => {
     await page.locator('button.place').click();
     await page.waitForURL(/\/track\/[^/]+\/pay$/);
     const token = page.url().split('/').at(-2)!;
-    const order = (await app.pool.query('SELECT id, total_cents, pizzeria_id FROM orders WHERE tracking_token = $1', [token])).rows[0];
+    const order = (await app.pool.query('SELECT id, number, total_cents, pizzeria_id FROM orders WHERE tracking_token = $1', [token])).rows[0];
     const charged = ((order.total_cents + 200) / 100).toFixed(2).replace('.', ',');
     expect(placeLabel).toContain(charged);
     await page.getByTestId('pay-submit').waitFor();
@@ -113,9 +113,11 @@ describe('tips for the driver on a phone', () => {
     await phone.screenshot({ path: `${SHOTS}/tips-5-phone-driver.png` });
     expect(await seriousViolations(phone), 'the driver\'s tips').toEqual([]);
 
-    // the driver declares a cash tip of 1,50 € on their phone
-    await phone.getByLabel('Espèces reçues (€)').fill('1,50');
-    await phone.getByRole('button', { name: 'Déclarer' }).click();
+    // the driver declares a cash tip of 1,50 € on their phone, for this delivery (the seeded shop's
+    // driver made others in earlier files)
+    const delivery = phone.getByTestId('cash-tip').locator(`li[data-order="${order.number}"]`);
+    await delivery.getByLabel('Espèces reçues (€)').fill('1,50');
+    await delivery.getByRole('button', { name: 'Déclarer' }).click();
     await expect.poll(() => phone.getByTestId('my-tips-today').textContent()).toMatch(/1,50\s€ en espèces/);
 
     // the manager's takings: the tips apart from the sales; the cash count: the cash tip beside what the shop expects
