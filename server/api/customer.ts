@@ -11,7 +11,7 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/customers/reorder.ts';
-import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customers/allergies.ts';
+import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customer-allergies.ts';
 import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
 import { AppError } from '../../src/lib/server/errors.ts';

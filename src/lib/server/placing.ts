@@ -7,7 +7,7 @@ import type { OrderActor } from './orders/actors.ts';
 import { clientLimits, customerHistory, idempotencyKept, slotClaim, unpaidShare, type Placing } from './orders/steps.ts';
 import { promoCodeStep } from './promos.ts';
 import { allergyStep } from './allergy.ts';
-import { rememberAtCheckout } from './customers/allergies.ts';
+import { rememberAtCheckout } from './customer-allergies.ts';
 import { checkoutTipStep } from './money/tips.ts';
 import type { Db } from './db.ts';
 

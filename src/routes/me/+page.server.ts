@@ -1,5 +1,5 @@
 import { customerAccount } from '$lib/server/customers/account.ts';
-import { allergiesOf } from '$lib/server/customers/allergies.ts';
+import { allergiesOf } from '$lib/server/customer-allergies.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';
 import type { PageServerLoad } from './$types';

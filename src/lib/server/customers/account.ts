@@ -9,7 +9,7 @@ import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';
 import { promoContactHash } from '../promos.ts';
 import { ordersToConfirm, type OrderToConfirm } from './confirm.ts';
-import { allergiesOf, type RememberedAllergies } from './allergies.ts';
+import { allergiesOf, type RememberedAllergies } from '../customer-allergies.ts';
 import { OPEN_STATUSES, type DeliveryAddress, type Fulfilment } from '../../domain/order-states.ts';
 
 export const CUSTOMER_COOKIE = 'ocp_customer';
@@ -155,7 +155,7 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
     ),
     addresses: await one(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY last_used_at DESC`),
     favourites: await one('SELECT p.name, f.created_at AS "since" FROM customer_favourites f JOIN products p ON p.id = f.product_id WHERE f.customer_id = $1'),
-    // kept with their consent, and when they gave it (allergies.ts)
+    // kept with their consent, and when they gave it (customer-allergies.ts)
     allergies: await allergiesOf(q, customerId),
     sessions: await one('SELECT created_at AS "signedInAt", expires_at AS "expiresAt" FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at'),
     loyaltyPoints: await one(
@@ -172,7 +172,7 @@ export async function exportCustomerData(q: Queryable, customerId: string): Prom
 
 /**
  * Erases a customer (RGPD art. 17): the account, its sessions, addresses, favourites and remembered
- * allergies (allergies.ts, by the cascade of the account's row), the codes
+ * allergies (customer-allergies.ts, by the cascade of the account's row), the codes
  * sent to its contacts; their orders stay for the takings (the law keeps sales ten years), with
  * nothing left that names or locates them: no name, phone, email, street, door, spot, comment,
  * delivery photo or trail, in the orders, their events, their messages and their promo codes'
@@ -255,7 +255,7 @@ export interface CheckoutPrefill {
   loyalty: { balance: number; scheme: LoyaltyScheme };
   /** Their favourite products, the menu shows them first (one tap each). */
   favourites: number[];
-  /** Their allergies, kept with their consent (allergies.ts): the order's allergy note starts with them. */
+  /** Their allergies, kept with their consent (customer-allergies.ts): the order's allergy note starts with them. */
   allergies: RememberedAllergies | null;
 }
 

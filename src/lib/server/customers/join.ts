@@ -16,7 +16,7 @@ import type { Mailer } from '../mailer.ts';
 import type { SmsProvider } from '../sms.ts';
 import type { SignedInCustomer } from './account.ts';
 import { proveCode, sendCode, type Destination } from './codes.ts';
-import { moveAllergies } from './allergies.ts';
+import { moveAllergies } from '../customer-allergies.ts';
 
 interface Account extends SignedInCustomer {
   createdAt: Date;

@@ -3,10 +3,10 @@
 // their account page or at checkout), with when it was given; erased at once when they erase them
 // or withdraw it, and with their account (customer_allergies … ON DELETE CASCADE, db/migrations/0089).
 // Nothing of them goes to the audit log or the logs: a change is not worth a trace of someone's health.
-import { sortAllergens, type Allergen } from '../../domain/line-allergens.ts';
-import type { Queryable } from '../db.ts';
-import { AppError } from '../errors.ts';
-import { placingStep } from '../orders/steps.ts';
+import { sortAllergens, type Allergen } from '../domain/line-allergens.ts';
+import type { Queryable } from './db.ts';
+import { AppError } from './errors.ts';
+import { placingStep } from './orders/steps.ts';
 
 export interface RememberedAllergies {
   allergens: Allergen[];
