@@ -57,7 +57,7 @@ export default ts.config(
     },
   },
   // within the services, rooms import one another downwards only: no file imports one that,
-  // through others, imports it back (tests/import-graph.test.ts checks the same between rooms)
+  // through others, imports it back (tests/ops/import-graph.test.ts checks the same between rooms)
   {
     files: ['src/lib/server/**/*.ts'],
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },

@@ -1,11 +1,33 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Tests run outside Vite's SvelteKit plugin: the code they reach uses relative imports only.
-// Two projects: the unit tests (src/, pure: no database, no Redis, no server; `npm run test:unit`)
-// and the integration and browser tests (tests/: a fresh database and queue prefix per run, made by
-// tests/global-setup.ts, one file at a time since they share them).
+// Five tiers, by what a test needs (each has its script: `npm run test:<tier>`):
+// - unit: pure (src/**, beside the code), no database, no Redis, no server;
+// - services: a database of the file's own and the service functions or in-process fakes (tests/services);
+// - road: the app in-process, over HTTP, sockets and the relay, with its workers when asked (tests/road);
+// - browser: the built app driven by Chromium (tests/browser);
+// - ops: other processes and engines: HA clusters, fresh installs, restarts, Nginx, the CLIs, and the
+//   checks that read the tree (lint, docs) (tests/ops).
+// Every tier but unit gives each file a database cloned from the run's template and a queue prefix
+// of its own (tests/global-setup.ts, tests/setup-file.ts), so files run in parallel, in any order.
+// TEST_WORKERS sets how many at once: the machine's cores by default.
+const workers = Number(process.env.TEST_WORKERS) || availableParallelism();
+
+const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number }) => ({
+  test: {
+    name,
+    include: [`tests/${name}/**/*.test.ts`],
+    globalSetup: ['tests/global-setup.ts'],
+    setupFiles: ['tests/setup-file.ts'],
+    ...timeouts,
+  },
+});
+
 export default defineConfig({
   test: {
+    fileParallelism: true,
+    maxWorkers: workers,
     coverage: {
       provider: 'v8',
       include: ['src/lib/**/*.ts', 'server/**/*.ts', 'workers/**/*.ts', 'db/**/*.ts'],
@@ -15,16 +37,10 @@ export default defineConfig({
     },
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts'], isolate: false, pool: 'threads' } },
-      {
-        test: {
-          name: 'integration',
-          include: ['tests/**/*.test.ts'],
-          globalSetup: ['tests/global-setup.ts'],
-          fileParallelism: false,
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      tier('services', { testTimeout: 30_000, hookTimeout: 60_000 }),
+      tier('road', { testTimeout: 30_000, hookTimeout: 60_000 }),
+      tier('browser', { testTimeout: 60_000, hookTimeout: 90_000 }),
+      tier('ops', { testTimeout: 60_000, hookTimeout: 120_000 }),
     ],
   },
 });

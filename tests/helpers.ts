@@ -10,11 +10,12 @@ import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 import type { OrderView } from '../src/lib/views.ts';
 import { isJob, type JobOf, type QueueOf } from '../src/lib/server/queues.ts';
+import { fileDatabase } from './file-database.ts';
 
 /**
  * The suite places its orders from one address with the same few phones, many awaiting payment, and
  * messages go to the same numbers: raised for every test (the app's and the browser tests' servers);
- * tests/hoarding.test.ts and tests/message-relay.test.ts check these limits at their defaults.
+ * tests/road/hoarding.test.ts and tests/road/message-relay.test.ts check these limits at their defaults.
  */
 export const RAISED_ORDER_LIMITS = {
   UNPAID_ORDERS_PER_CLIENT: '100000',
@@ -28,31 +29,31 @@ export const RAISED_ORDER_LIMITS = {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: inject('databaseUrl'),
-    QUEUE_PREFIX: inject('queuePrefix'),
+    DATABASE_URL: fileDatabase().databaseUrl,
+    QUEUE_PREFIX: fileDatabase().queuePrefix,
     LOG_LEVEL: 'silent',
     DEMO_PASSWORD: inject('demoPassword'),
     GEOCODER_URL: inject('geocoderUrl'),
     MAP_TILE_URL: 'none',
-    // dispatch assigns at once, one order a trip, unless a test is about offers and trips (tests/dispatch.test.ts)
+    // dispatch assigns at once, one order a trip, unless a test is about offers and trips (tests/road/dispatch.test.ts)
     OFFER_TIMEOUT_SECONDS: '0',
     BATCH_MAX_PER_TRIP: '1',
-    // drivers of most tests go on shift through the API without a phone; tests/presence.test.ts has phones
+    // drivers of most tests go on shift through the API without a phone; tests/road/presence.test.ts has phones
     DISPATCH_PRESENT_ONLY: 'false',
     // the suite's shops keep orders nobody moves: no late notices from the workers' minute timer,
-    // which would write to other files' customers (tests/late-messages.test.ts calls it itself)
+    // which would write to other files' customers (tests/road/late-messages.test.ts calls it itself)
     LATE_NOTICES: 'false',
     // nor the managers' alerts from the plans, which would write to other files' orders
     LATE_ALERTS: 'false',
-    // the suite places hundreds of orders from one address; tests/api.test.ts checks the limit itself
+    // the suite places hundreds of orders from one address; tests/road/api.test.ts checks the limit itself
     RATE_LIMIT_ORDERS: '100000',
-    // and asks for sign-in codes from there; tests/customer-accounts.test.ts checks that limit itself
+    // and asks for sign-in codes from there; tests/road/customer-accounts.test.ts checks that limit itself
     RATE_LIMIT_CUSTOMER_CODES: '100000',
-    // and texts hundreds of numbers of a few ranges; tests/sms-limits.test.ts checks the texts' limits
+    // and texts hundreds of numbers of a few ranges; tests/road/sms-limits.test.ts checks the texts' limits
     SMS_PER_HOUR: '1000000',
     SMS_PER_RANGE_PER_HOUR: '1000000',
     ...RAISED_ORDER_LIMITS,
-    // and opens hundreds of sockets from 127.0.0.1; tests/socket-limits.test.ts checks those limits
+    // and opens hundreds of sockets from 127.0.0.1; tests/road/socket-limits.test.ts checks those limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',
     SOCKET_MAX_PER_ADDRESS: '100000',
     ...overrides,
@@ -80,9 +81,9 @@ export async function startTestApp(
 }
 
 /** A pool on the run's database, or on another the test names. */
-export function testPool(databaseUrl: string = inject('databaseUrl')): pg.Pool {
+export function testPool(databaseUrl: string = fileDatabase().databaseUrl): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  // an idle client whose Postgres went away (tests/ha-postgres.test.ts kills it): the pool replaces it
+  // an idle client whose Postgres went away (tests/ops/ha-postgres.test.ts kills it): the pool replaces it
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
@@ -260,7 +261,7 @@ const PG_BASE = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0
 
 /** A database name of this run that no other test uses (dropped by its owner with `dropDatabase`). */
 export function sideDatabaseName(tag: string): string {
-  return `${inject('queuePrefix')}_${tag}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
+  return `${fileDatabase().queuePrefix}_${tag}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
 }
 export const databaseUrlFor = (name: string) => `${PG_BASE}/${name}`;
 
@@ -283,20 +284,21 @@ export async function dropDatabase(name: string): Promise<void> {
   await adminQuery(`DROP DATABASE IF EXISTS "${name}"`);
 }
 
-/** A separate database for tests that archive, restore or break things: empty, migrated, or migrated and seeded. */
+/**
+ * A separate database for tests that archive, restore or break things: empty, migrated, or migrated
+ * and seeded (a clone of the run's template, as the file's own database is).
+ */
 export async function createSideDatabase(tag: string, opts: { migrate?: boolean; seed?: boolean } = {}) {
   const name = sideDatabaseName(tag);
+  if (opts.seed) {
+    await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`);
+    return { name, url: databaseUrlFor(name), drop: () => dropDatabase(name) };
+  }
   await adminQuery(`CREATE DATABASE "${name}"`);
   const url = databaseUrlFor(name);
-  if (opts.migrate || opts.seed) {
+  if (opts.migrate) {
     const { migrate } = await import('../db/migrate-runner.ts');
     await migrate(url);
-  }
-  if (opts.seed) {
-    const { seed } = await import('../db/seed-data.ts');
-    const p = new pg.Pool({ connectionString: url, max: 2 });
-    await seed(p, inject('demoPassword'));
-    await p.end();
   }
   return { name, url, drop: () => dropDatabase(name) };
 }

@@ -2,7 +2,7 @@
 // shipped site, deploy/nginx/ocpizza.conf, moved onto local ports with a throwaway certificate) and
 // M workers processes, all real child processes on the settings given (DATABASE_URL, REDIS_URL,
 // QUEUE_PREFIX...). Any of them can be killed (SIGKILL, as a crash) and started again; `stop` ends
-// everything it started. Used by tests/ha-servers.test.ts and the failover drill.
+// everything it started. Used by tests/ops/ha-servers.test.ts and the failover drill.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

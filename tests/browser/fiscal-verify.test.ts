@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
@@ -14,6 +14,7 @@ import { verifyArchiveFile } from '../../src/lib/server/fiscal/archive.ts';
 import { recordedKeys, recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { appendEntries, lockChain } from '../../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem, publicKeysFromPem } from '../../src/lib/server/fiscal/keys.ts';
+import { fileDatabase } from '../file-database.ts';
 
 // The fiscal journal's verification and archives in the built app and Chromium: head office checks
 // a shop's chain (whole: its count and last number), then finds the entry a superuser altered, with
@@ -24,7 +25,7 @@ const key = fiscalKeyFromPem(pem);
 // the operator keeps the public halves of the keys that signed before this one (earlier files' keys, in a full run)
 const earlier = join(mkdtempSync(join(tmpdir(), 'ocp-fiscal-ui-')), 'fiscal-public-keys.pem');
 {
-  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+  const pool = new pg.Pool({ connectionString: fileDatabase().databaseUrl, max: 1 });
   writeFileSync(earlier, [key.publicKeyPem, ...(await recordedKeys(pool)).map((k) => k.publicKeyPem)].join('\n'));
   await pool.end();
 }

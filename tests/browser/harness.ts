@@ -4,6 +4,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import pg from 'pg';
 import { RAISED_ORDER_LIMITS, createShop, freePort } from '../helpers.ts';
+import { fileDatabase } from '../file-database.ts';
 
 // The built app, as users run it: `node dist/server/index.js` and `node dist/workers/index.js`
 // against this run's database, driven by Debian's Chromium.
@@ -43,8 +44,8 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
   const base = `http://127.0.0.1:${port}`;
   const env = {
     NODE_ENV: 'test',
-    DATABASE_URL: inject('databaseUrl'),
-    QUEUE_PREFIX: `${inject('queuePrefix')}_${name}`,
+    DATABASE_URL: fileDatabase().databaseUrl,
+    QUEUE_PREFIX: `${fileDatabase().queuePrefix}_${name}`,
     DEMO_PASSWORD: inject('demoPassword'),
     GEOCODER_URL: inject('geocoderUrl'),
     // the test geocoder answers from the test runner's own process, which a loaded machine can keep
@@ -54,7 +55,7 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    // every page of every browser test comes from 127.0.0.1: tests/socket-limits.test.ts checks the per-address limits
+    // every page of every browser test comes from 127.0.0.1: tests/road/socket-limits.test.ts checks the per-address limits
     SOCKET_CONNECTS_PER_MINUTE: '100000',
     SOCKET_MAX_PER_ADDRESS: '100000',
     ...RAISED_ORDER_LIMITS,
@@ -66,7 +67,7 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     child.stderr!.on('data', (d) => logs.push(String(d)));
     return child;
   };
-  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+  const pool = new pg.Pool({ connectionString: fileDatabase().databaseUrl, max: 2 });
   const server = start('dist/server/index.js');
   const workers = start('dist/workers/index.js');
   let browser: Browser;

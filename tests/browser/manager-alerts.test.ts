@@ -14,7 +14,7 @@ import { flagExpectedLate } from '../../src/lib/server/orders.ts';
 // refund form.
 
 // a ticket is late after a second in the oven; dispatch offers only to drivers present; the plans'
-// own alerts and notices are off: this file raises the one it shows (tests/late-messages.test.ts
+// own alerts and notices are off: this file raises the one it shows (tests/road/late-messages.test.ts
 // has the workers raise it before the customer's text)
 const app = useApp(
   'alerts',

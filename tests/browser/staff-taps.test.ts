@@ -14,7 +14,7 @@ const app = useApp('taps', {
   DISPATCH_RETRY_MS: '500',
   // deliveries are assigned at once here (offers and their answers: tests/browser/road.test.ts)
   OFFER_TIMEOUT_SECONDS: '0',
-  // the phone here shares no position (the page is about taps): presence is tests/presence.test.ts's
+  // the phone here shares no position (the page is about taps): presence is tests/road/presence.test.ts's
   DISPATCH_PRESENT_ONLY: 'false',
 });
 let shopId: number;

@@ -327,7 +327,7 @@ function fiscalKeyFileReadable(file: string): boolean {
   }
 }
 
-/** The name of every variable the schema reads (docs/configuration.md documents each, once; tests/config-docs.test.ts checks it). */
+/** The name of every variable the schema reads (docs/configuration.md documents each, once; tests/ops/config-docs.test.ts checks it). */
 export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
 
 /** How online payments are taken: Stripe, the demo payment page, or not at all (pay at the door or counter only). */

@@ -7,7 +7,7 @@ import { parseSentinels } from './sentinels.ts';
 /**
  * The one place every Redis connection of the product is made (queues, workers, hubs, rate limits,
  * positions, presence): one Redis at REDIS_URL, or the master the sentinels of REDIS_SENTINELS name.
- * tests/lint-conventions.test.ts keeps `new Redis(…)` and `createClient(…)` out of the rest of the product.
+ * tests/ops/lint-conventions.test.ts keeps `new Redis(…)` and `createClient(…)` out of the rest of the product.
  */
 export interface RedisSettings {
   REDIS_URL: string;

@@ -1,5 +1,5 @@
 // Which numbers are texted, and how the texts of an hour are counted (in memory here; in Redis in
-// tests/sms-limits.test.ts).
+// tests/road/sms-limits.test.ts).
 import { describe, expect, it } from 'vitest';
 import { allowedPrefixOf, GuardedSmsProvider, rangeOf, SmsWithheld, type SmsLimitReached } from './sms-limits.ts';
 import type { Sms, SmsProvider } from './sms.ts';

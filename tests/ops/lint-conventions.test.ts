@@ -1,0 +1,130 @@
+// Who may do what and which statuses go together are named once, in the domain; the linter refuses
+// a copy typed anywhere else. Each probe is linted as if it lay at that path, and never kept.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ESLint } from 'eslint';
+import { ORDER_STATUSES, ROLES } from '../../src/lib/domain/order-states.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const eslint = new ESLint({ cwd: root });
+
+/** What the named-once rule says about `text` when it lies at `filePath`. */
+async function refusals(filePath: string, text: string): Promise<string[]> {
+  const [result] = await eslint.lintText(text, { filePath });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+}
+
+const roleList = "export const managers = ['manager', 'admin'];\nexport const crew = new Set(['kitchen', 'counter']);\n";
+const statusList = [
+  "export const done = ['delivered', 'collected'];",
+  "export type Bumped = 'ready' | 'collected';",
+  'export const sql = `SELECT id FROM orders WHERE status IN (\'ready\', \'out_for_delivery\')`;',
+  "export const sql2 = \"SELECT id FROM orders WHERE status NOT IN ('delivered', 'collected')\";",
+  '',
+].join('\n');
+
+describe('permissions and status sets, named once', () => {
+  // the first lint loads the config and its parsers: slow on a busy machine
+  beforeAll(() => eslint.lintText('', { filePath: 'src/lib/server/probe.ts' }), 120_000);
+
+  it('refuses a list of roles typed in a service, an API route or a page', async () => {
+    for (const at of ['src/lib/server/terrace/probe.ts', 'server/api/probe.ts', 'src/routes/terrace/+page.server.ts', 'workers/probe.ts']) {
+      expect(await refusals(at, roleList), at).toEqual([expect.stringMatching(/^a list of roles/), expect.stringMatching(/^a list of roles/)]);
+    }
+  });
+
+  it('refuses a list of statuses in code, in a type and in SQL', async () => {
+    const found = await refusals('src/lib/server/terrace/probe.ts', statusList);
+    expect(found).toHaveLength(4);
+    expect(found.every((m) => m.startsWith('a list of order statuses'))).toBe(true);
+  });
+
+  it('refuses the fulfilment pair spelled out', async () => {
+    expect(await refusals('src/lib/server/terrace/probe.ts', "export type How = 'pickup' | 'delivery';\n")).toEqual([expect.stringMatching(/Fulfilment/)]);
+  });
+
+  it('accepts the same lists in the domain, where they are named', async () => {
+    expect(await refusals('src/lib/domain/probe.ts', roleList + statusList)).toEqual([]);
+  });
+
+  it('accepts the names, and a list that only happens to hold a role among other words', async () => {
+    const text = [
+      "import { can, may } from '../../../domain/permissions.ts';",
+      "import { FINAL_STATUSES, sqlList } from '../../../domain/order-states.ts';",
+      'export const managers = can.runShop;',
+      "export const allowed = (role: 'admin') => may(role, can.cook);",
+      'export const sql = `SELECT id FROM orders WHERE status IN (${sqlList(FINAL_STATUSES)})`;',
+      "export const seat = ['Cuisine', 'kitchen'];",
+      "export const channels = ['online', 'phone', 'counter'];",
+      '',
+    ].join('\n');
+    expect(await refusals('src/lib/server/terrace/probe.ts', text)).toEqual([]);
+  });
+
+  it('knows every role and every status of the domain (the rule cannot drift from them)', async () => {
+    for (const role of ROLES) {
+      expect(await refusals('src/lib/server/probe.ts', `export const who = ['${role}'];\n`), role).toHaveLength(1);
+    }
+    for (const status of ORDER_STATUSES) {
+      expect(await refusals('src/lib/server/probe.ts', `export const which = ['${status}'];\n`), status).toHaveLength(1);
+      expect(await refusals('src/lib/server/probe.ts', `export const sql = \`WHERE status IN ('${status}')\`;\n`), status).toHaveLength(1);
+    }
+  });
+});
+
+describe("docs/architecture.md's row for a new order state", () => {
+  const row = readFileSync(join(root, 'docs/architecture.md'), 'utf8').split('\n').find((l) => l.startsWith('| an order state |'))!;
+  const named = [...row.matchAll(/`([\w./[\]+-]+\/|[\w./[\]+-]+\.(?:ts|svelte|json|sql))`/g)].map((m) => m[1]).filter((p) => p.includes('/') && !p.startsWith('tests/'));
+  /** The places a new status may touch: the domain, a migration, the i18n files, the screens and their boards. */
+  const allowed = /^(src\/lib\/domain\/|db\/migrations\/|src\/lib\/i18n\/|src\/routes\/|src\/lib\/components\/|src\/lib\/[\w-]+-board\.ts$|src\/lib\/staff-actions\.ts$)/;
+
+  it('names files that exist, all in the domain, a migration, the i18n files or the screens', () => {
+    expect(named.length).toBeGreaterThan(10);
+    for (const path of named) {
+      expect(existsSync(join(root, path)), path).toBe(true);
+      expect(path, path).toMatch(allowed);
+    }
+  });
+
+  it('names every status set the domain exports, and the file that holds them', () => {
+    const sets = [...readFileSync(join(root, 'src/lib/domain/order-states.ts'), 'utf8').matchAll(/^export const (\w+_STATUSES)\b/gm)].map((m) => m[1]);
+    expect(sets).toContain('FINAL_STATUSES');
+    for (const set of sets) expect(row, set).toContain(`\`${set}\``);
+    expect(named).toContain('src/lib/domain/order-states.ts');
+  });
+
+  it('names every screen that spells a status', () => {
+    const status = new RegExp(`['"](${ORDER_STATUSES.join('|')})['"]`);
+    const screens = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile() && /\.(svelte|ts)$/.test(e.name) && !e.name.endsWith('.test.ts'))
+        .map((e) => relative(root, join(e.parentPath, e.name)));
+    const spelling = [...screens('src/routes'), ...screens('src/lib/components')].filter((f) => status.test(readFileSync(join(root, f), 'utf8')));
+    expect(spelling.length).toBeGreaterThan(0);
+    for (const file of spelling) expect(named.some((p) => file === p || (p.endsWith('/') && file.startsWith(p))), file).toBe(true);
+  });
+});
+
+describe('every Redis connection of the product, made in one place', () => {
+  // one Redis or the master behind Sentinel: a connection made elsewhere would miss REDIS_SENTINELS
+  // (and TLS), and stay on a dead master after a failover
+  const factory = 'src/lib/server/redis-options.ts';
+  const sources = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|js|svelte)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
+
+  it('no Redis client is made outside src/lib/server/redis-options.ts', () => {
+    const found = ['server', 'workers', 'src']
+      .flatMap(sources)
+      .filter((f) => relative(root, join(root, f)) !== factory)
+      .flatMap((f) =>
+        readFileSync(join(root, f), 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (/\bnew\s+(IO)?Redis\s*\(|\bcreate(Client|Sentinel|Cluster)\s*\(\s*\{[^}]*url|\bcreate(Sentinel|Cluster)\s*\(/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+      );
+    expect(found).toEqual([]);
+    expect(readFileSync(join(root, factory), 'utf8')).toMatch(/new Redis\(redisOptions/);
+  });
+});

@@ -1,0 +1,111 @@
+// The whole road with Uber Eats as its local fake plays it (tests/uber-eats-server.ts): its signed
+// orders.notification names an order, the workers fetch it, place it on the make line and accept it
+// at Uber with the ready time; the kitchen's ready reaches Uber; Uber's courier ETA reaches the
+// order; Uber cancelling an order in the oven cancels ours as Uber's; a sold-out pizza is suspended
+// at Uber and +20 min sets Uber's busy time.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, collect, connectSocket, createShop, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
+import { cartItem, FakeUberEats } from '../uber-eats-server.ts';
+import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/marketplaces/decisions.ts';
+import { useStack } from '../services.ts';
+
+const fake = new FakeUberEats();
+beforeAll(async () => {
+  await fake.start();
+});
+afterAll(() => fake.stop());
+const stack = useStack({ workers: true, env: () => ({ LOG_LEVEL: 'error', ...fake.env() }) });
+const LIVE = 15_000;
+
+async function uberShop(tag: string) {
+  const shop = await createShop(stack.pool, tag);
+  const storeId = `uber-${shop.slug}`;
+  await stack.pool.query(`INSERT INTO marketplace_stores (marketplace, store_id, pizzeria_id) VALUES ('uber_eats', $1, $2)`, [storeId, shop.id]);
+  fake.webhooks.target = `${stack.base}/api/marketplaces/uber_eats/webhook`;
+  const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+  const manager = await new Client(stack.base).login(shop.email('manager'));
+  const screen = await connectSocket(stack.base, { cookie: kitchen.cookie });
+  stack.sockets.push(screen);
+  const heard = collect(screen);
+  await subscribe(screen, { scope: 'kitchen', pizzeriaId: shop.id });
+  return { shop, storeId, kitchen, manager, heard };
+}
+
+const ourOrder = async (externalId: string) => (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any>;
+
+describe('Uber Eats on our make line', () => {
+  it('an Uber order is fetched, placed and accepted at Uber; ready reaches Uber; the courier ETA reaches the order; Uber cancelling one in the oven cancels ours as Uber\'s', async () => {
+    const { storeId, kitchen, heard } = await uberShop('uber-road');
+    const margherita = seededProduct('margherita');
+    const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 2, 1350)] } });
+    const id = String(held.order.id);
+    const placed = await waitUntil(() => ourOrder(id), LIVE, 'the Uber order on our make line');
+    expect(placed).toMatchObject({ channel: 'marketplace', marketplace: 'uber_eats', total_cents: 2700, status: 'received' });
+    await waitUntil(() => held.accepted, LIVE, 'accepted at Uber');
+    expect(held.order.current_state).toBe('ACCEPTED');
+
+    fake.courier(id, 'EN_ROUTE_TO_PICKUP', 8 * 60);
+    const told = await heard.waitFor((e) => e.order.id === placed.id && e.type === 'order.courier', LIVE);
+    expect(told.order.marketplace?.courier?.eta).toBeTruthy();
+    expect(Math.abs(Date.parse(told.order.marketplace!.courier!.eta!) - (Date.now() + 8 * 60_000))).toBeLessThan(30_000);
+
+    await move(kitchen, placed.id, 'preparing');
+    await move(kitchen, placed.id, 'ready');
+    await waitUntil(() => held.ready, LIVE, 'ready at Uber');
+
+    // a second order: Uber cancels it while it is in the oven
+    const second = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 1, 1350)] } });
+    const secondId = String(second.order.id);
+    const inOven = await waitUntil(() => ourOrder(secondId), LIVE, 'the second Uber order placed');
+    await waitUntil(() => second.accepted, LIVE, 'the second accepted at Uber');
+    await move(kitchen, inOven.id, 'preparing');
+    fake.cancelOrder(secondId);
+    const cancelled = await heard.waitFor((e) => e.order.id === inOven.id && e.order.status === 'cancelled', LIVE);
+    expect(cancelled.order.cancelReason).toBe('platform');
+  });
+
+  it('a replay of the same event, a forged signature and a store no shop connected change nothing', async () => {
+    const { storeId } = await uberShop('uber-guard');
+    const margherita = seededProduct('margherita');
+    const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 1, 1350)] } });
+    const id = String(held.order.id);
+    await waitUntil(() => ourOrder(id), LIVE, 'the Uber order on our make line');
+    await waitUntil(() => held.accepted, LIVE, 'accepted at Uber');
+    const accepts = () => fake.callsTo('POST', new RegExp(`/orders/${id}/accept_pos_order$`)).length;
+    const acceptedOnce = accepts();
+    expect(acceptedOnce).toBe(1);
+
+    // Uber sends the same event again, signed: answered 200, and still one order, accepted once
+    expect(await fake.webhooks.resendLast()).toBe(200);
+    await new Promise((r) => setTimeout(r, 800));
+    const count = async (sql: string, values: unknown[]) => Number((await stack.pool.query(sql, values)).rows[0].n);
+    expect(await count('SELECT count(*) AS n FROM orders WHERE external_id = $1', [id])).toBe(1);
+    expect(accepts()).toBe(1);
+
+    // a forged event (signed with another key, or not signed) and one for a store no shop connected
+    const forged = fake.webhooks.event('orders.notification', { resource_id: `forged-${id}`, user_id: storeId, status: 'pos' });
+    const forgedBody = JSON.stringify(forged);
+    expect(await fake.webhooks.sendRaw(forgedBody, fake.webhooks.sign(forgedBody, 'another-key-than-the-client-secret'))).toBe(401);
+    expect(await fake.webhooks.sendRaw(forgedBody, null)).toBe(401);
+    const stray = fake.webhooks.event('orders.notification', { resource_id: `stray-${id}`, user_id: 'a-store-nobody-connected', status: 'pos' });
+    const strayBody = JSON.stringify(stray);
+    expect(await fake.webhooks.sendRaw(strayBody, fake.webhooks.sign(strayBody))).toBe(404);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await count('SELECT count(*) AS n FROM marketplace_webhooks WHERE event_id = ANY($1)', [[forged.event_id, stray.event_id]])).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM marketplace_orders WHERE external_id = ANY($1)', [[`forged-${id}`, `stray-${id}`]])).toBe(0);
+  });
+
+  it('the menu pushed to Uber, a sold-out pizza is suspended there, and +20 min sets its busy time', async () => {
+    const { shop, storeId, manager } = await uberShop('uber-levers');
+    const margherita = seededProduct('margherita');
+    // Uber suspends only items of a menu it has: the shop's menu pushed first
+    useMarketplaceQueue(stack.workers.queues.marketplaces);
+    await queueMenuPush(shop.id, 'uber_eats');
+    await waitUntil(() => fake.store(storeId).menu, LIVE, 'the menu at Uber');
+    expect(JSON.stringify(fake.store(storeId).menu)).toContain(`"p${margherita}"`);
+    expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: false })).status).toBe(200);
+    await waitUntil(() => fake.suspendedItems(storeId).includes(`p${margherita}`), 5_000, 'suspended at Uber');
+    expect((await manager.post(`/api/shops/${shop.id}/busy`, { minutes: 20 })).status).toBe(200);
+    await waitUntil(() => fake.store(storeId).delaySeconds === 20 * 60, 5_000, '+20 min at Uber');
+  });
+});
