@@ -72,7 +72,7 @@ export default ts.config(
     },
   },
   {
-    files: ['src/routes/**/*.svelte', 'src/routes/**/*.svelte.ts', 'src/lib/components/**', 'src/lib/realtime/**', 'src/lib/*.ts'],
+    files: ['src/routes/**/*.svelte', 'src/routes/**/*.svelte.ts', 'src/lib/components/**', 'src/lib/realtime/**', 'src/lib/*.ts', 'src/lib/shared/**', 'src/lib/shapes/**', 'src/lib/faces/**'],
     ignores: ['**/*.test.ts'],
     rules: {
       // a type is erased before the browser sees it: shapes may come from the services

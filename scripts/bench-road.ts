@@ -23,7 +23,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, percentile, say, sleep } from './bench-common.ts';
-import type { DriverPosition } from '../src/lib/views.ts';
+import type { DriverPosition } from '../src/lib/shapes/views.ts';
 
 const DRIVERS = Number(process.env.BENCH_DRIVERS ?? 40);
 const EVERY_MS = Number(process.env.BENCH_EVERY_MS ?? 5000);

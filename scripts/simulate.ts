@@ -43,7 +43,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { parseConfig } from '../src/lib/server/config.ts';
 import { distanceM, type LatLng } from '../src/lib/domain/geo.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { OrderView } from '../src/lib/views.ts';
+import type { OrderView } from '../src/lib/shapes/views.ts';
 import { linesAt, madeEverywhere, type Station } from '../src/lib/domain/stations.ts';
 import { DEFAULT_HANDOVER_TARGET_SECONDS, DEFAULT_START_TARGET_SECONDS, stageFigures } from '../src/lib/domain/speed-of-service.ts';
 

@@ -16,7 +16,7 @@ import type { Config } from '../src/lib/server/config.ts';
 import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { DatabaseRole, SystemStatus } from '../src/lib/views.ts';
+import type { DatabaseRole, SystemStatus } from '../src/lib/shapes/views.ts';
 import { readDatabaseRole } from '../src/lib/server/database-role.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
 import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';

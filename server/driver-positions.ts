@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { positionSchema, roomFor, type Ack } from '../src/lib/realtime/contract.ts';
-import type { TrackedDriverPosition } from '../src/lib/views.ts';
+import type { TrackedDriverPosition } from '../src/lib/shapes/views.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';

@@ -7,7 +7,7 @@
 // its own sockets only, and reads nothing for a shop nobody here is watching.
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
-import type { FleetUpdate, KitchenDrivers, OrderForecast } from '../src/lib/views.ts';
+import type { FleetUpdate, KitchenDrivers, OrderForecast } from '../src/lib/shapes/views.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import type { Road } from '../src/lib/server/drivers.ts';
 import { firesOf, readEvening, screenPlan, shopsToPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';

@@ -8,7 +8,7 @@ import { listPizzerias } from '../src/lib/server/catalogue.ts';
 import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
 import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { DatabaseRole } from '../src/lib/views.ts';
+import type { DatabaseRole } from '../src/lib/shapes/views.ts';
 import type { HubServer } from './hub-types.ts';
 import type { RedisStatus } from '../src/lib/server/redis-options.ts';
 import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';

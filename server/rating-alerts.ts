@@ -2,7 +2,7 @@
 // `rating_low` with the order's id (src/lib/server/ratings.ts), and each hub reads it and tells its
 // own sockets (like the order events: every hub hears Postgres, so nothing crosses hubs twice).
 import type { Logger } from 'pino';
-import { UUID } from '../src/lib/order-requests.ts';
+import { UUID } from '../src/lib/shapes/order-requests.ts';
 import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { lowRatingOf } from '../src/lib/server/ratings.ts';

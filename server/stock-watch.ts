@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
-import type { ShopStatus } from '../src/lib/views.ts';
+import type { ShopStatus } from '../src/lib/shapes/views.ts';
 import { getPizzeria, rememberShop } from '../src/lib/server/catalogue.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { createPgListener } from '../src/lib/server/pg-listener.ts';

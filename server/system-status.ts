@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
-import type { SystemStatus } from '../src/lib/views.ts';
+import type { SystemStatus } from '../src/lib/shapes/views.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
 export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database' | 'redis'>>;

@@ -8,7 +8,7 @@ import { publishEvents } from '../src/lib/server/events.ts';
 import { dispatchOrder } from '../src/lib/server/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
-import type { OrderView } from '../src/lib/views.ts';
+import type { OrderView } from '../src/lib/shapes/views.ts';
 import { isJob, type JobOf, type QueueOf } from '../src/lib/server/queues.ts';
 import { fileDatabase } from './file-database.ts';
 

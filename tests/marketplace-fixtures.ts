@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { ORDER_VIEW } from '../src/lib/server/order-view.ts';
 import { advanceOrder } from '../src/lib/server/orders/move.ts';
-import type { OrderView } from '../src/lib/views.ts';
+import type { OrderView } from '../src/lib/shapes/views.ts';
 import { placeThroughApi } from './helpers.ts';
 
 export interface Courier {

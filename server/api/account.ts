@@ -1,6 +1,6 @@
 // Signing in and out, and a staff account's owner: forgot the password, choose one with a link.
-import { passwordSchema, forgotSchema } from '../../src/lib/back-office-requests.ts';
-import { loginSchema } from '../../src/lib/order-requests.ts';
+import { passwordSchema, forgotSchema } from '../../src/lib/shapes/back-office-requests.ts';
+import { loginSchema } from '../../src/lib/shapes/order-requests.ts';
 import { SESSION_COOKIE, login, logout, readCookie } from '../../src/lib/server/auth.ts';
 import { AppError } from '../../src/lib/server/errors.ts';
 import { sharedAccountQueue } from '../../src/lib/server/queues.ts';

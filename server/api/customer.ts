@@ -3,7 +3,7 @@
 // in a tap, keep their addresses, favourite pizzas and (with their consent) allergies, add the other contact (an email to a phone's
 // account, or the reverse: proved by a code, joining the account it had), download or erase their data.
 import type { Request } from 'express';
-import { allergiesSchema, codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/customer-requests.ts';
+import { allergiesSchema, codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/shapes/customer-requests.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
 import { checkCode, destinationOf, sendCode, type Destination } from '../../src/lib/server/customers/codes.ts';
 import {
@@ -15,7 +15,7 @@ import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/s
 import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
 import { AppError } from '../../src/lib/server/errors.ts';
-import { idParam } from '../../src/lib/order-requests.ts';
+import { idParam } from '../../src/lib/shapes/order-requests.ts';
 import { Answer, Routes, accepted, created, orderId, parse, placeOptions, visitorLocale, type ApiContext } from './kit.ts';
 
 /** Where a code goes; in production never only to the log (whoever reads the logs could sign in). */

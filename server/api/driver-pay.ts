@@ -3,7 +3,7 @@
 // period as JSON or as a CSV file (src/lib/server/payroll-csv.ts).
 import type { Response } from 'express';
 import { createI18n } from '../../src/lib/i18n/index.ts';
-import { payRuleSchema, payrollQuery } from '../../src/lib/pay-requests.ts';
+import { payRuleSchema, payrollQuery } from '../../src/lib/shapes/pay-requests.ts';
 import { myEarnings, payRulesOf, payroll, setPayRule } from '../../src/lib/server/driver-pay.ts';
 import { payrollCsv } from '../../src/lib/server/payroll-csv.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';

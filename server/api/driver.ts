@@ -1,7 +1,7 @@
 // The driver's own: going on and off shift, and the money brought back (a blind declaration: the
 // driver is not told what the deliveries say).
-import { cashDeclareSchema } from '../../src/lib/back-office-requests.ts';
-import { shiftSchema } from '../../src/lib/order-requests.ts';
+import { cashDeclareSchema } from '../../src/lib/shapes/back-office-requests.ts';
+import { shiftSchema } from '../../src/lib/shapes/order-requests.ts';
 import { currentShift, declareCash } from '../../src/lib/server/money/cash.ts';
 import { setShift } from '../../src/lib/server/orders.ts';
 import { Routes, type ApiContext } from './kit.ts';

@@ -1,7 +1,7 @@
 // Corrections users make, and the e-reporting export, through the JSON API: the same services as
 // the pages (src/lib/server/fiscal/corrections.ts, exports.ts). A correction is a new entry of the
 // shop's fiscal chain with its reason; an export is a JET `export` event.
-import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/fiscal-requests.ts';
+import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/shapes/fiscal-requests.ts';
 import { correctPayment, paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
 import { exportVat } from '../../src/lib/server/fiscal/exports.ts';
 import { invalid } from '../../src/lib/server/errors.ts';

@@ -21,7 +21,7 @@ import { originAllowed } from '../../src/lib/server/origin.ts';
 import type { PositionStore } from '../../src/lib/server/positions.ts';
 import type { PrintJob } from '../../src/lib/server/printing/index.ts';
 import type { QueueOf } from '../../src/lib/server/queues.ts';
-import type { OrderView } from '../../src/lib/views.ts';
+import type { OrderView } from '../../src/lib/shapes/views.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
 import type { ApiContext, ApiLog } from './kit.ts';
 import { accountRoutes } from './account.ts';

@@ -19,14 +19,14 @@ import type { QueueOf } from '../../src/lib/server/queues.ts';
 import type { OrderLimits, StaffActor } from '../../src/lib/server/orders.ts';
 import type { PlaceOptions } from '../../src/lib/server/orders/place.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../src/lib/server/idempotency.ts';
-import type { OrderView } from '../../src/lib/views.ts';
+import type { OrderView } from '../../src/lib/shapes/views.ts';
 import { orderForStaff } from '../../src/lib/realtime/audiences.ts';
 import { createI18n, pickLocale } from '../../src/lib/i18n/index.ts';
 import { readCookie } from '../../src/lib/server/auth.ts';
 import { may, type Capability } from '../../src/lib/domain/permissions.ts';
 import type { SignedInCustomer } from '../../src/lib/server/customers/account.ts';
 import type { SmsProvider } from '../../src/lib/server/sms.ts';
-import { UUID, idParam } from '../../src/lib/order-requests.ts';
+import { UUID, idParam } from '../../src/lib/shapes/order-requests.ts';
 import type { limiterFactory } from '../rate-limits.ts';
 
 declare module 'express-serve-static-core' {
@@ -89,7 +89,7 @@ export type Role = SessionUser['role'];
 
 // ---------- checks ----------
 
-// the back office's schemas speak in message keys (src/lib/back-office-requests.ts): the API answers in English
+// the back office's schemas speak in message keys (src/lib/shapes/back-office-requests.ts): the API answers in English
 const english = createI18n('en').t;
 
 /** The value as the schema reads it, or a 400 naming each field that is wrong. */

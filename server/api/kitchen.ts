@@ -1,7 +1,7 @@
 // The kitchen: a shop's stations (which tablet makes what; set by its managers, read by its
 // kitchen) and crossing an order's lines off, one by one, as they are made.
 import type { Request } from 'express';
-import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/kitchen-requests.ts';
+import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/shapes/kitchen-requests.ts';
 import { AppError, conflict } from '../../src/lib/server/errors.ts';
 import { policyOf } from '../../src/lib/server/printing/address.ts';
 import { nextCopy, printerOf, receiptPrintsOf, setPrinter } from '../../src/lib/server/printing/index.ts';
@@ -13,7 +13,7 @@ import { forbidden, notFound } from '../../src/lib/server/errors.ts';
 import { crossOffLine } from '../../src/lib/server/kitchen/lines.ts';
 import { listStations, saveStations } from '../../src/lib/server/kitchen/stations.ts';
 import { canActOnShop } from '../../src/lib/server/orders.ts';
-import { idParam } from '../../src/lib/order-requests.ts';
+import { idParam } from '../../src/lib/shapes/order-requests.ts';
 import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 import { readAllergy } from '../../src/lib/server/allergy.ts';

@@ -3,7 +3,7 @@
 // an order. A manager sees their shop's, head office one shop's or every shop's.
 import type { Request } from 'express';
 import { z } from 'zod';
-import { UUID, idParam } from '../../src/lib/order-requests.ts';
+import { UUID, idParam } from '../../src/lib/shapes/order-requests.ts';
 import type { SessionUser } from '../../src/lib/server/auth.ts';
 import { alertsOfShops } from '../../src/lib/server/alerts.ts';
 import { listPizzerias } from '../../src/lib/server/catalogue.ts';

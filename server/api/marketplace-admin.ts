@@ -3,7 +3,7 @@
 // price on a platform (head office), the waiting platform orders of a shop, the mapping of what a
 // platform named to our menu, and the week's reconciliation with the platform's payout report.
 import { z } from 'zod';
-import { denySchema, mappingSchema, platformId, priceSchema, reconcileQuery, storeSchema, weekSchema } from '../../src/lib/marketplace-office-requests.ts';
+import { denySchema, mappingSchema, platformId, priceSchema, reconcileQuery, storeSchema, weekSchema } from '../../src/lib/shapes/marketplace-office-requests.ts';
 import { backOfficePlatforms, connectStore, listConnections, listPlatformPrices, platformsOf, setPlatformPrice, shopsRun, waitingOrders, checkShop, knownPlatform, storeOf } from '../../src/lib/server/marketplaces/stores.ts';
 import { mapItem, menuChoices, unmappedItems } from '../../src/lib/server/marketplaces/mapping.ts';
 import { fetchReport, reconcileStores } from '../../src/lib/server/marketplaces/reconcile.ts';

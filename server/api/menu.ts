@@ -1,7 +1,7 @@
 // The chain's menu, kept by head office: products and their recipes, options, categories,
 // ingredients and their allergens; and the audit log of every change in the back office.
 import express from 'express';
-import { auditQuery, categoryCreateSchema, categoryMoveSchema, categorySchema, ingredientCreateSchema, ingredientSchema, optionSchema, productCreateSchema, productSchema } from '../../src/lib/back-office-requests.ts';
+import { auditQuery, categoryCreateSchema, categoryMoveSchema, categorySchema, ingredientCreateSchema, ingredientSchema, optionSchema, productCreateSchema, productSchema } from '../../src/lib/shapes/back-office-requests.ts';
 import { searchAudit } from '../../src/lib/server/audit.ts';
 import { MAX_UPLOAD_BYTES } from '../../src/lib/server/media.ts';
 import {

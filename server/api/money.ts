@@ -2,7 +2,7 @@
 // manager, head office) or every shop's with the chain's total (head office), as JSON or as a CSV
 // file for a spreadsheet (src/lib/server/money/takings-csv.ts).
 import type { Request, Response } from 'express';
-import { cashCloseSchema, closeDaySchema, shiftsQuery, takingsQuery } from '../../src/lib/back-office-requests.ts';
+import { cashCloseSchema, closeDaySchema, shiftsQuery, takingsQuery } from '../../src/lib/shapes/back-office-requests.ts';
 import { closeShift, shiftsOfShop } from '../../src/lib/server/money/cash.ts';
 import { takingsOfDay } from '../../src/lib/server/money/takings.ts';
 import { takingsCsv } from '../../src/lib/server/money/takings-csv.ts';

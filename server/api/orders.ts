@@ -1,6 +1,6 @@
 // Orders: placed (by a customer online, by staff at the counter or on the phone), listed and read by
 // staff, and moved along their states by the kitchen, the counter and the managers.
-import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/order-requests.ts';
+import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/shapes/order-requests.ts';
 import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
 import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders } from '../../src/lib/server/orders.ts';
 import { placeOrder } from '../../src/lib/server/placing.ts';

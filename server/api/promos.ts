@@ -1,8 +1,8 @@
 // Promo codes: head office makes, lists and stops them (src/lib/server/promos.ts); the storefront
 // checks a code against a basket before placing (placing checks it again, under the code's lock);
 // a signed-in customer reads their loyalty points; head office states the loyalty scheme.
-import { loyaltySchemeSchema, newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/promo-requests.ts';
-import { idParam } from '../../src/lib/order-requests.ts';
+import { loyaltySchemeSchema, newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/shapes/promo-requests.ts';
+import { idParam } from '../../src/lib/shapes/order-requests.ts';
 import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/promos.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
 import { loyaltyOf, loyaltyScheme, setLoyaltyScheme } from '../../src/lib/server/loyalty.ts';

@@ -2,7 +2,7 @@
 // and the delivery of a delivery), and reads back what they gave; the managers read them per shop
 // and per driver over a period (src/lib/server/ratings.ts).
 import type { Request } from 'express';
-import { ratingSchema, ratingsQuery } from '../../src/lib/rating-requests.ts';
+import { ratingSchema, ratingsQuery } from '../../src/lib/shapes/rating-requests.ts';
 import { rateOrder, ratingByToken, ratingsReport } from '../../src/lib/server/ratings.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';

@@ -2,7 +2,7 @@
 // (src/lib/server/money/refund-request.ts). Cash given back is done at once (201); through the
 // payment provider the refund is pending (202) until the workers have the provider's answer, which
 // GET reads.
-import { refundSchema } from '../../src/lib/refund-requests.ts';
+import { refundSchema } from '../../src/lib/shapes/refund-requests.ts';
 import { invalid } from '../../src/lib/server/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/idempotency.ts';
 import { refundableLines, refundsOfOrder } from '../../src/lib/server/money/refund-reads.ts';

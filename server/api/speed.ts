@@ -2,7 +2,7 @@
 // hour, station and product, against its targets; as JSON or as a CSV file. A manager reads their
 // shop, head office any (src/lib/server/kitchen/speed.ts).
 import type { Response } from 'express';
-import { takingsQuery } from '../../src/lib/back-office-requests.ts';
+import { takingsQuery } from '../../src/lib/shapes/back-office-requests.ts';
 import { createI18n } from '../../src/lib/i18n/index.ts';
 import { speedOfDay } from '../../src/lib/server/kitchen/speed.ts';
 import { speedCsv } from '../../src/lib/server/kitchen/speed-csv.ts';

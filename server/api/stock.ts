@@ -1,7 +1,7 @@
 // A shop's stock: its managers and head office keep it (deliveries, counts, low thresholds, the
 // movements behind each level); its kitchen may read it.
 import type { Request } from 'express';
-import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../../src/lib/back-office-requests.ts';
+import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../../src/lib/shapes/back-office-requests.ts';
 import { forbidden } from '../../src/lib/server/errors.ts';
 import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../../src/lib/server/stock.ts';
 import { Routes, created, numericId, visitorLocale, type ApiContext } from './kit.ts';

@@ -1,6 +1,6 @@
 // What the storefront reads before an order: the shops, a shop's menu, the menu's sections, and
 // which shops deliver to an address.
-import { pickupPromiseSchema, slotsSchema, whereSchema } from '../../src/lib/order-requests.ts';
+import { pickupPromiseSchema, slotsSchema, whereSchema } from '../../src/lib/shapes/order-requests.ts';
 import { KIND_MINUTES } from '../../src/lib/domain/slots.ts';
 import { openSlots } from '../../src/lib/server/orders.ts';
 import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';

@@ -1,7 +1,7 @@
 // The customer's tracking link: the order as it is (with the driver's position while they carry
 // it), changed or cancelled until the kitchen starts it, and its receipt once paid.
 import type { Request } from 'express';
-import { modifySchema } from '../../src/lib/order-requests.ts';
+import { modifySchema } from '../../src/lib/shapes/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders.ts';
 import { receiptPdf } from '../../src/lib/server/money/receipts.ts';

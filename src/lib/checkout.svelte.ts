@@ -1,9 +1,9 @@
 import { onDestroy, untrack } from 'svelte';
-import { api } from './api-client.ts';
+import { api } from './shared/api-client.ts';
 import { getI18n } from './i18n/context.ts';
 import { LiveConnection } from './realtime/live.svelte.ts';
-import { StaffTaps } from './staff-actions.svelte.ts';
-import type { PlaceOrderBody, PlacedOrder } from './staff-actions.ts';
+import { StaffTaps } from './shared/staff-actions.svelte.ts';
+import type { PlaceOrderBody, PlacedOrder } from './shared/staff-actions.ts';
 import type { AppliedPromo } from './components/PromoField.svelte';
 import { deliveryFee, MAX_QUANTITY_PER_PRODUCT } from './domain/pricing.ts';
 import { betterDiscount, judgeReward, type LoyaltyScheme } from './domain/loyalty.ts';

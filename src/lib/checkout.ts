@@ -6,8 +6,8 @@ import { halfAndHalfPrice, halvesName, MAX_QUANTITY_PER_PRODUCT, type HalfAndHal
 import type { Fulfilment } from './domain/order-states.ts';
 import type { LatLng } from './domain/geo.ts';
 import type { MenuOption, MenuProduct } from './server/catalogue.ts';
-import type { PlaceOrderBody } from './order-requests.ts';
-import { lineKey } from './line-options.ts';
+import type { PlaceOrderBody } from './shapes/order-requests.ts';
+import { lineKey } from './shapes/line-options.ts';
 import { declaredIn, lineAllergens, type Allergen } from './domain/line-allergens.ts';
 
 /** A line of the basket: a product with its options (sorted), a half-and-half's right half, how many. */

@@ -1,5 +1,5 @@
 import type { OrderUpdated } from './realtime/contract.ts';
-import type { OrderView } from './views.ts';
+import type { OrderView } from './shapes/views.ts';
 import { routeTrip } from './domain/dispatch-by-distance.ts';
 import { WITH_DRIVER_STATUSES, isIn } from './domain/order-states.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DriverOnMap, OrderView } from './views.ts';
+import type { DriverOnMap, OrderView } from './shapes/views.ts';
 import { OrderLedger } from './driver-board.ts';
 import { ManagerBoard, fleetShown, onShiftFor, placeDriver } from './manager-board.ts';
 

@@ -1,4 +1,4 @@
-import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './views.ts';
+import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './shapes/views.ts';
 import { HANDED_OVER_STATUSES, ORDER_STATUSES, isFinal, isIn, type OrderStatus } from './domain/order-states.ts';
 import type { OrderSource } from './driver-board.ts';
 

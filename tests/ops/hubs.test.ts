@@ -4,7 +4,7 @@
 // hub, gets each order event and each position exactly once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DriverPosition, SystemStatus } from '../../src/lib/views.ts';
+import type { DriverPosition, SystemStatus } from '../../src/lib/shapes/views.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { seededProduct, Client, addressFor, childEnv, connectSocket, createShop, freePort, move, subscribe, testPool, waitUntil, type TestSocket, assignDriver } from '../helpers.ts';
 import { fileDatabase } from '../file-database.ts';

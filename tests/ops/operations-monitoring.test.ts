@@ -17,7 +17,7 @@ import {
   waitUntil,
   move,
 } from '../helpers.ts';
-import type { SystemStatus } from '../../src/lib/views.ts';
+import type { SystemStatus } from '../../src/lib/shapes/views.ts';
 import { useOperations } from '../operations.ts';
 import { QUEUES } from '../../src/lib/server/queues.ts';
 import { fileDatabase } from '../file-database.ts';

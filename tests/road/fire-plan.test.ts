@@ -2,7 +2,7 @@
 // walks back in, not the moment it is taken; with the driver at the shop it is made at once; the
 // kitchen keeps the last word (a held ticket can be started anyway).
 import { describe, expect, it } from 'vitest';
-import type { KitchenDrivers, OrderForecast } from '../../src/lib/views.ts';
+import type { KitchenDrivers, OrderForecast } from '../../src/lib/shapes/views.ts';
 import { seededProduct, Client, address, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -6,7 +6,7 @@
 // which can still go back, and until when. A shop of each test's own. (Priority, the urgent mark:
 // tests/road/order-priority.test.ts.)
 import { describe, expect, it } from 'vitest';
-import type { RecentBump, RecentBumpsAnswer } from '../../src/lib/kitchen-requests.ts';
+import type { RecentBump, RecentBumpsAnswer } from '../../src/lib/shapes/kitchen-requests.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, subscribe, userId, waitUntil } from '../helpers.ts';
 import { dispatchJobOptions } from '../../src/lib/server/queues.ts';

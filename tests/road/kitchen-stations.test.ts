@@ -4,7 +4,7 @@
 // makes the order ready by itself only where there is no pass; and nobody else crosses anything.
 import { describe, expect, it } from 'vitest';
 import { linesAt, madeEverywhere, stationOf, type Station } from '../../src/lib/domain/stations.ts';
-import type { OrderView } from '../../src/lib/views.ts';
+import type { OrderView } from '../../src/lib/shapes/views.ts';
 import { Client, collect, connectSocket, createShop, move, seededProduct, subscribe } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -3,7 +3,7 @@
 // without asking for them; head office gets every shop's; a kitchen screen gets only who the
 // drivers are and when each is expected back at the shop.
 import { describe, expect, it } from 'vitest';
-import type { FleetUpdate, KitchenDrivers } from '../../src/lib/views.ts';
+import type { FleetUpdate, KitchenDrivers } from '../../src/lib/shapes/views.ts';
 import { seededProduct, Client, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -5,7 +5,7 @@
 // it earlier), or at once by a manager. A shop of each test's own, with a small oven.
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import type { ShopStatus } from '../../src/lib/views.ts';
+import type { ShopStatus } from '../../src/lib/shapes/views.ts';
 import { jobId } from '../../src/lib/server/queues.ts';
 import { Client, collect, connectSocket, createShop, customer, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';

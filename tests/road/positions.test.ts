@@ -2,7 +2,7 @@
 // events), limited per driver, shown to the managers of the driver's shop and to the tracking page
 // of an order only while the driver carries it, stale after a minute, and a sampled trail.
 import { describe, expect, it } from 'vitest';
-import type { DriverPosition, TrackedDriverPosition } from '../../src/lib/views.ts';
+import type { DriverPosition, TrackedDriverPosition } from '../../src/lib/shapes/views.ts';
 import { createPositionStore } from '../../src/lib/server/positions.ts';
 import { seededProduct, Client, addressFor, connectSocket, createShop, handOver, move, subscribe, userId, type TestSocket, assignDriver } from '../helpers.ts';
 import { useStack } from '../services.ts';

@@ -5,7 +5,7 @@
 // or out of paper raises an alert on the kitchen and the system status and never holds an order
 // up, and the alert clears once a print goes through. A shop of each test's own.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PrinterStatus } from '../../src/lib/views.ts';
+import type { PrinterStatus } from '../../src/lib/shapes/views.ts';
 import { printOrder } from '../../src/lib/server/printing/index.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, freePort, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';

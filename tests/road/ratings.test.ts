@@ -4,7 +4,7 @@
 // managers read them per shop and per driver over a period, a shop's manager only their shop; a
 // low one is an alert their live page receives.
 import { describe, expect, it } from 'vitest';
-import type { LowRatingAlert } from '../../src/lib/views.ts';
+import type { LowRatingAlert } from '../../src/lib/shapes/views.ts';
 import { Client, connectSocket, countOf, createShop, deleteRedisKeys, handOver, move, placeThroughApi, seededProduct, startTestApp, subscribe, userId, waitUntil, type TestSocket } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { fileDatabase } from '../file-database.ts';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, addressFor, connectSocket, createShop, customer, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import type { ShopStatus } from '../../src/lib/views.ts';
+import type { ShopStatus } from '../../src/lib/shapes/views.ts';
 
 const stack = useStack();
 const margherita = seededProduct('margherita');

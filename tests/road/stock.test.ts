@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, connectSocket, createShop, placeThroughApi, subscribe, type TestSocket } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import type { LowStockAlert, MenuAvailability } from '../../src/lib/views.ts';
+import type { LowStockAlert, MenuAvailability } from '../../src/lib/shapes/views.ts';
 
 const stack = useStack();
 

@@ -1,11 +1,11 @@
 // The order view is built in SQL (src/lib/server/order-view.ts) and typed in TypeScript
-// (src/lib/views.ts): every screen reads the one through the other. A key the SQL adds,
+// (src/lib/shapes/views.ts): every screen reads the one through the other. A key the SQL adds,
 // drops or misspells is caught here, and a key the type gains is a compile error in the lists below
 // until it is listed (each list must name exactly the type's keys).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { seededProduct, address, createShop, customer, testPool } from '../helpers.ts';
-import type { OrderItemView, OrderView } from '../../src/lib/views.ts';
+import type { OrderItemView, OrderView } from '../../src/lib/shapes/views.ts';
 import { ORDER_STATUSES } from '../../src/lib/domain/order-states.ts';
 import { getOrder } from '../../src/lib/server/orders.ts';
 import { placeOrder } from '../../src/lib/server/placing.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstName, orderFor, orderForRooms, roomsByAudience, streetWithoutNumber } from './audiences.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 
 const order = {
   id: 'o1', pizzeriaId: 3, customer: { name: ' Camille  Martin ', phone: '06 12 34 56 78' },

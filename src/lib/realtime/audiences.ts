@@ -13,7 +13,7 @@
 // The allergy note (allergens and the customer's few words) goes to every audience, the kitchen's and
 // the driver's included: it is food safety, not a way to reach the customer.
 import { roomFor } from './contract.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 
 export const AUDIENCES = ['shop', 'hq', 'customer', 'driver_assigned', 'driver_offered', 'kitchen'] as const;
 export type Audience = (typeof AUDIENCES)[number];

@@ -1,8 +1,8 @@
 // The one socket contract, shared by the hub (server/hub.ts) and the pages: its events, the
-// schemas of what a screen sends, and the rooms. The shapes its events carry are src/lib/views.ts.
+// schemas of what a screen sends, and the rooms. The shapes its events carry are src/lib/shapes/views.ts.
 import { z } from 'zod';
 import type { Role } from '../domain/order-states.ts';
-import type { OrderView, MenuAvailability, DriverPosition, TrackedDriverPosition, SystemStatus, OrderForecast, PrinterStatus, KitchenDrivers, FleetUpdate, LowRatingAlert, LowStockAlert, ShopStatus } from '../views.ts';
+import type { OrderView, MenuAvailability, DriverPosition, TrackedDriverPosition, SystemStatus, OrderForecast, PrinterStatus, KitchenDrivers, FleetUpdate, LowRatingAlert, LowStockAlert, ShopStatus } from '../shapes/views.ts';
 
 export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
 

@@ -1,7 +1,7 @@
 import { onDestroy } from 'svelte';
 import { invalidateAll } from '$app/navigation';
 import type { OrderUpdated, SubscribeRequest } from './contract.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import { LiveConnection, type OrderBoard } from './live.svelte.ts';
 
 /**

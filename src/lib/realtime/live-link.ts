@@ -2,7 +2,7 @@
 // socket.io client and tests a fake one (or a real one) with the same code.
 import type { Socket } from 'socket.io-client';
 import type { ClientToServerEvents, OrderUpdated, ServerToClientEvents, SubscribeRequest } from './contract.ts';
-import type { MenuAvailability, SystemStatus } from '../views.ts';
+import type { MenuAvailability, SystemStatus } from '../shapes/views.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'refused';
 

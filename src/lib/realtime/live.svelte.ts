@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, PositionReport, ServerToClientEvents } from './contract.ts';
-import type { DriverPosition, FleetUpdate, KitchenDrivers, LowRatingAlert, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, TrackedDriverPosition } from '../views.ts';
+import type { DriverPosition, FleetUpdate, KitchenDrivers, LowRatingAlert, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, TrackedDriverPosition } from '../shapes/views.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';

@@ -4,7 +4,7 @@
 // that holds whatever the page). The kitchen's "Allergie lue" tap is here too.
 import { declaredIn, sortAllergens } from '../domain/line-allergens.ts';
 import { can, may } from '../domain/permissions.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import { transaction, type Db } from './db.ts';
 import { AppError, conflict, forbidden, notFound } from './errors.ts';
 import { canActOnShop, type StaffActor } from './orders/actors.ts';

@@ -2,7 +2,7 @@
 // schema, run the same service as the API, and answer with field errors in the user's language.
 import { fail } from '@sveltejs/kit';
 import type { ZodError } from 'zod';
-import { fieldErrors, fromForm } from '../back-office-requests.ts';
+import { fieldErrors, fromForm } from '../shapes/back-office-requests.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
 import { config } from './config.ts';
 import { AppError } from './errors.ts';

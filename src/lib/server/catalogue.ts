@@ -2,7 +2,7 @@ import { freeStock, lineRecipe, portionsAvailable, type OptionEffect, type Recip
 import type { HalfAndHalfPricing, OptionKind } from '../domain/pricing.ts';
 import type { DeliveryZone } from '../domain/geo.ts';
 import type { OpeningHours } from '../domain/opening-hours.ts';
-import type { MenuAvailability } from '../views.ts';
+import type { MenuAvailability } from '../shapes/views.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Queryable } from './db.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';

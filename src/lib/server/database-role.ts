@@ -1,7 +1,7 @@
 // Which Postgres this process writes to and how its standbys follow, as the leader itself says
 // (pg_stat_replication): read through the same address as every query (HAProxy in front of a
 // Patroni cluster, or a single Postgres), so it is what the product really reaches.
-import type { DatabaseRole } from '../views.ts';
+import type { DatabaseRole } from '../shapes/views.ts';
 import type { Queryable } from './db.ts';
 
 /**

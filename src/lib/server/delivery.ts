@@ -1,9 +1,9 @@
 // At the door: the proof of delivery (the PIN the customer reads, or a photo), what was collected,
 // a failed delivery and the shop's decision after it.
-import type { DeliverRequest, FailedRequest } from '../order-requests.ts';
+import type { DeliverRequest, FailedRequest } from '../shapes/order-requests.ts';
 import sharp from 'sharp';
 import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';

@@ -4,11 +4,11 @@
 // with the orders that ride with it; the offer expires unanswered and goes to the next driver. A manager assigns,
 // reassigns or takes a delivery off a driver by hand, and head office lends a driver to a
 // neighbouring shop for the evening. The rules live in src/lib/domain/dispatch-by-distance.ts.
-import type { AssignRequest, OfferAnswerRequest } from '../order-requests.ts';
+import type { AssignRequest, OfferAnswerRequest } from '../shapes/order-requests.ts';
 import { DEFAULT_BATCH_SETTINGS, POSITION_STALE_MS, MAX_ACTIVE_DELIVERIES, chooseOffer, driverPresence, planTrips, type OfferCandidate } from '../domain/dispatch-by-distance.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { distanceM } from '../domain/geo.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import { transaction, type Db, type Tx } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrder, lockOrder, recordEvent, recordRelease, type StaffActor } from './orders.ts';

@@ -2,7 +2,7 @@
 // which shop they work for tonight (their own, or the one head office lent them to), and whether
 // their phone is connected now.
 import type { Queryable } from './db.ts';
-import type { DriverOnMap } from '../views.ts';
+import type { DriverOnMap } from '../shapes/views.ts';
 import type { PositionStore } from './positions.ts';
 import { expectedBackAt } from '../domain/driver-return.ts';
 import { DEFAULT_ETA_SETTINGS, type EtaSettings, type TravelMode } from '../domain/eta.ts';

@@ -1,5 +1,5 @@
 import type { EventType, OrderUpdated } from '../realtime/contract.ts';
-import type { OrderView } from '../views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import type { Queryable } from './db.ts';
 
 /**

@@ -1,7 +1,7 @@
 // A shop's evening in figures, for the manager's live page: what is done today (Paris business
 // day), how long the kitchen and the road took on average, and how often the promise was kept (as
 // the speed page counts it: isKept, src/lib/domain/promise-figures.ts).
-import type { ShopFigures } from '../views.ts';
+import type { ShopFigures } from '../shapes/views.ts';
 import type { Queryable } from './db.ts';
 import { WORKS_FOR } from './dispatch.ts';
 import { todaysSpeed } from './kitchen/speed.ts';

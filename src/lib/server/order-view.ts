@@ -1,5 +1,5 @@
 /**
- * An order whole (OrderView in src/lib/views.ts), built by Postgres
+ * An order whole (OrderView in src/lib/shapes/views.ts), built by Postgres
  * in the statement that reads or changes the order: a change writes its event in the same
  * statement, with no read of the order in between. This is the one definition of that shape:
  * getOrder, the lists, the events and the moves all use it.

@@ -1,7 +1,7 @@
 // Where a delivery goes: the spot the page sent (the customer's pin, their phone's position) or,
 // only when it sent none, the geocoder's; then whether the chosen shop delivers there, and if it
 // does not, which shop does (or the nearest one, for a pickup).
-import type { PlaceOrderRequest } from '../order-requests.ts';
+import type { PlaceOrderRequest } from '../shapes/order-requests.ts';
 import { inZone, shopsByDistance, shopsDeliveringTo, type LatLng } from '../domain/geo.ts';
 import { isOpenAt, nextOpening } from '../domain/opening-hours.ts';
 import { listPizzerias, type Pizzeria } from './catalogue.ts';

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { distanceM } from '../domain/geo.ts';
 import { POSITION_STALE_MS } from '../domain/dispatch-by-distance.ts';
-import type { DriverPosition } from '../views.ts';
+import type { DriverPosition } from '../shapes/views.ts';
 import type { PositionReport } from '../realtime/contract.ts';
 import type { Queryable } from './db.ts';
 

@@ -4,8 +4,8 @@
 // in the same transaction, and each hub tells the shop's managers and head office live.
 import { DEFAULT_RATING_DAYS, LOW_RATING_ALERT_MS, LOW_RATING_MAX, averageStars, canRate, isLowRating, ratesDelivery } from '../domain/ratings.ts';
 import type { Fulfilment } from '../domain/order-states.ts';
-import type { LowRatingAlert } from '../views.ts';
-import type { RatingRequest } from '../rating-requests.ts';
+import type { LowRatingAlert } from '../shapes/views.ts';
+import type { RatingRequest } from '../shapes/rating-requests.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';

@@ -3,7 +3,7 @@
 // (or head office) pauses and resumes its online orders during a rush. Each change is audited and
 // tells every hub (shop_changed), which tells the open storefronts and screens at once.
 import { DEFAULT_OVEN_MINUTES_PER_SLOT } from '../domain/slots.ts';
-import type { ShopSettingsRequest } from '../back-office-requests.ts';
+import type { ShopSettingsRequest } from '../shapes/back-office-requests.ts';
 import type { OpeningHours, Weekday } from '../domain/opening-hours.ts';
 import { audit } from './audit.ts';
 import { getPizzeria, type Pizzeria } from './catalogue.ts';

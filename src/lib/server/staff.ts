@@ -5,7 +5,7 @@
 // sockets, at once (db/migrations/0007); a disabled driver goes off shift and their open offers
 // go to the next driver. Every change has its audit row.
 import { randomBytes } from 'node:crypto';
-import type { StaffCreateRequest, StaffRole, StaffUpdateRequest } from '../back-office-requests.ts';
+import type { StaffCreateRequest, StaffRole, StaffUpdateRequest } from '../shapes/back-office-requests.ts';
 import { audit } from './audit.ts';
 import { hashPassword, tokenId } from './auth.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';

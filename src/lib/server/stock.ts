@@ -5,7 +5,7 @@
 //
 // Quantities, as the view stock_levels reads them: on the shelf (what the kitchen has not used
 // yet), held by orders not yet in the oven, and free to sell (shelf less held).
-import type { CountRequest, DeliveryRequest, ThresholdRequest } from '../back-office-requests.ts';
+import type { CountRequest, DeliveryRequest, ThresholdRequest } from '../shapes/back-office-requests.ts';
 import type { Locale } from '../i18n/index.ts';
 import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderItemView, OrderView } from '../../lib/views.ts';
+import type { OrderItemView, OrderView } from '../../lib/shapes/views.ts';
 import type { Station } from '../../lib/domain/stations.ts';
 import { alsoAt, choices, linesShown, lit, openLines, stationProgress, ticketsFor, viewOf } from './station-view.ts';
 

@@ -1,7 +1,7 @@
 // What the kitchen must notice on a ticket: what the customer changed, and how long a cancelled
 // ticket stays on the screen. Plain functions, used by the kitchen board.
-import { lineKey, lineName } from '../../lib/line-options.ts';
-import type { OrderItemView, OrderView } from '$lib/views.ts';
+import { lineKey, lineName } from '../../lib/shapes/line-options.ts';
+import type { OrderItemView, OrderView } from '$lib/shapes/views.ts';
 import { KITCHEN_STATUSES, type KitchenStatus } from '../../lib/domain/order-states.ts';
 
 /** A changed ticket stays highlighted until the cook taps it, or this long. */

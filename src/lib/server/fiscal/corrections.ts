@@ -7,7 +7,7 @@
 import { isoTime, shopChain, type CanonicalValue, type Entry } from '../../domain/fiscal-chain.ts';
 import { correctableParts, correctionPayments, paymentCorrection, type CorrectableMethod, type CorrectablePart, type PaymentPart } from '../../domain/fiscal-corrections.ts';
 import { can, may } from '../../domain/permissions.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';

@@ -9,7 +9,7 @@
 import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from '../../domain/fiscal-chain.ts';
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
-import { optionsLabel } from '../../line-options.ts';
+import { optionsLabel } from '../../shapes/line-options.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
 import type { FiscalKey } from './keys.ts';

@@ -4,7 +4,7 @@
 // order and says "ready" itself (src/lib/domain/stations.ts).
 import { can, may } from '../../domain/permissions.ts';
 import { readyWhenAllCrossed } from '../../domain/stations.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, lockOrder, moveLocked, recordEvent, type MoveBasis, type Publishing, type StaffActor } from '../orders.ts';

@@ -8,7 +8,7 @@ import { planFires, DEFAULT_PLAN_SETTINGS, type DriverBack, type PlannedFire, ty
 import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
-import type { DriverOnMap, FirePlan, PlannedFireView } from '../../views.ts';
+import type { DriverOnMap, FirePlan, PlannedFireView } from '../../shapes/views.ts';
 import type { Queryable } from '../db.ts';
 import { driversOfShops, type Road } from '../drivers.ts';
 import type { PositionStore } from '../positions.ts';

@@ -2,9 +2,9 @@
 // so the customer's page and every screen follow; an offer open to a driver is withdrawn, and their
 // phone drops it.
 import { lastBump, mayRecall, recallWindow } from '../../domain/recall.ts';
-import type { RecentBump, RecentBumpsAnswer } from '../../kitchen-requests.ts';
+import type { RecentBump, RecentBumpsAnswer } from '../../shapes/kitchen-requests.ts';
 import { firstName } from '../../realtime/audiences.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { lockOrder, recordEvent, recordRelease, type Publishing, type StaffActor } from '../orders.ts';

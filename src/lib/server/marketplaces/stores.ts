@@ -5,7 +5,7 @@
 // waiting for the shop's manager. Every change is audited.
 import { can, may } from '../../domain/permissions.ts';
 import { WAITING_STATES, type WaitingState } from '../../domain/marketplace-waiting.ts';
-import type { StoreRequest } from '../../marketplace-office-requests.ts';
+import type { StoreRequest } from '../../shapes/marketplace-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';

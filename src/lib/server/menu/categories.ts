@@ -1,5 +1,5 @@
 // The menu's categories: the storefront's tabs, in order.
-import type { CategoryRequest } from '../../back-office-requests.ts';
+import type { CategoryRequest } from '../../shapes/back-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, notFound } from '../errors.ts';

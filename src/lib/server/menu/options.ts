@@ -1,5 +1,5 @@
 // A product's options: sizes, extras, ingredients left out; each with what it takes from the stock.
-import type { OptionRequest } from '../../back-office-requests.ts';
+import type { OptionRequest } from '../../shapes/back-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { invalid, notFound } from '../errors.ts';

@@ -1,5 +1,5 @@
 // Products and ingredients of the chain's menu: written by head office, audited, every open menu refreshed at once.
-import type { IngredientRequest, ProductRequest } from '../../back-office-requests.ts';
+import type { IngredientRequest, ProductRequest } from '../../shapes/back-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { conflict, invalid, notFound } from '../errors.ts';

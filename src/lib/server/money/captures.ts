@@ -1,7 +1,7 @@
 // The workers' own calls on a held card, once the provider answered: the capture when the kitchen
 // starts (less what the order no longer costs), a cancelled order's hold let go, a refused capture
 // flagged for the manager, and the holds an order could not use let go.
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db } from '../db.ts';
 import { lockOrder, recordEvent } from '../orders.ts';
 import { applyCapture, applyRelease, movement } from './ledger-moves.ts';

@@ -4,7 +4,7 @@
 // told the figure (a blind count); the manager counts the cash and closes the shift, and the
 // difference is kept, with the audit log's record of who closed it; a difference needs its reason,
 // and goes into the shop's fiscal journal as a cash correction (src/lib/server/fiscal/corrections.ts).
-import type { CashCloseRequest, CashDeclareRequest } from '../../back-office-requests.ts';
+import type { CashCloseRequest, CashDeclareRequest } from '../../shapes/back-office-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';

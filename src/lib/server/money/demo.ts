@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { expiryText, readCardExpiry, type ExpiryRefusal } from '../../domain/card-expiry.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
 import type { PaymentForm } from './payment-form.ts';
 import type { PaymentNotice, ProviderSetup } from './notices.ts';

@@ -1,7 +1,7 @@
 // What a provider's event and the workers' own call do alike to an order's money, whichever comes
 // first: a movement of payment_movements with the provider's ids, and a hold applied, captured or
 // let go, with the order's event for the screens.
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import type { Tx } from '../db.ts';
 import { lockOrder, recordEvent } from '../orders.ts';
 import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';

@@ -6,7 +6,7 @@
 // or the queue repeats, reorders or loses.
 // The workers' own calls live beside it: captures.ts, saved-card-holds.ts, payment-form.ts.
 import { holdDueAt } from '../../domain/card-holds.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { recordEvent } from '../orders.ts';
 import { applyCapture, applyHold, applyRelease, awaitsItsHold, movement, type AwaitingHold, type Source } from './ledger-moves.ts';

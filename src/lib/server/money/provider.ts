@@ -3,7 +3,7 @@
 // Stripe (stripe.ts) and the demo page (demo.ts) implement it; a third provider implements the same
 // two interfaces and is chosen in index.ts, without touching the ledger or the workers.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
 
 export interface RefundRequest {

@@ -11,13 +11,13 @@ import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { totalParts } from '../../domain/total-parts.ts';
 import { createI18n, type Locale } from '../../i18n/index.ts';
-import { optionsLabel } from '../../line-options.ts';
+import { optionsLabel } from '../../shapes/line-options.ts';
 import type { Queryable } from '../db.ts';
 import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from '../../domain/order-states.ts';
 import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
 import { doneRefunds } from './refund-reads.ts';
 import { discountOf } from '../promos.ts';
-import { declaredAllergiesText, type DeclaredAllergy } from '../../allergy-text.ts';
+import { declaredAllergiesText, type DeclaredAllergy } from '../../shapes/allergy-text.ts';
 import { sortAllergens } from '../../domain/line-allergens.ts';
 
 type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter' | 'marketplace';

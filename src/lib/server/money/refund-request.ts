@@ -13,9 +13,9 @@
 // (the card's part first, then the shop's, unless the manager names one way), under one key.
 //
 // What may be refunded: refund-parts.ts; the money given back: refund-settling.ts.
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { grossByRate, proRataByRate, unitsRefundCents, type GrossAtRate, type RefundMethod } from '../../domain/refunds.ts';
-import type { RefundRequest } from '../../refund-requests.ts';
+import type { RefundRequest } from '../../shapes/refund-requests.ts';
 import { audit } from '../audit.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { conflict, invalid } from '../errors.ts';

@@ -3,7 +3,7 @@
 // the payment page), the card forgotten once the order ends, and the provider's customer it was saved
 // on deleted once its account is erased.
 import { payAgainBy } from '../../domain/card-holds.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db } from '../db.ts';
 import { recordEvent } from '../orders.ts';
 import { applyHold, awaitsItsHold, movement, type Source } from './ledger-moves.ts';

@@ -3,7 +3,7 @@
 // event names and objects; the demo page (demo.ts) speaks the same protocol with a local secret.
 import type { IncomingHttpHeaders } from 'node:http';
 import Stripe from 'stripe';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { AppError } from '../errors.ts';
 import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment, type ProviderSetup } from './notices.ts';
 import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';

@@ -2,7 +2,7 @@
 // when the workers fire it, or at once when a manager decides so (a customer at the counter early,
 // a quiet oven). Until then the kitchen shows it as coming and the customer may change or cancel it.
 import { can, may } from '../../domain/permissions.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db, type Queryable } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, type OrderActor } from './actors.ts';

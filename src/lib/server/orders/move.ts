@@ -2,7 +2,7 @@
 // then written with its event in one statement, at the version it was checked against.
 import { createHash } from 'node:crypto';
 import type { OrderStatus, Fulfilment } from '../../domain/order-states.ts';
-import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../views.ts';
+import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../shapes/views.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';

@@ -2,7 +2,7 @@
 // remake after a mistake), and every kitchen screen sorts it first; or takes the mark off.
 import { can, may } from '../../domain/permissions.ts';
 import { isFinal } from '../../domain/order-states.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { transaction, type Db } from '../db.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { canActOnShop, type StaffActor } from './actors.ts';

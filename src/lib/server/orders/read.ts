@@ -2,7 +2,7 @@
 // token, a shop's list, the pizzas ahead of one in its kitchen, and an order locked for a change.
 import { FINAL_STATUSES_SQL, isIn, MAKING_STATUSES, NOT_STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';
 import { type OrderStatus } from '../../domain/order-states.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { type Queryable, type Tx } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';

@@ -1,6 +1,6 @@
 // An order's events: appended in the change's transaction, with the order's view as it now is.
 import type { EventType } from '../../realtime/contract.ts';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { type Tx } from '../db.ts';
 import { ORDER_VIEW } from '../order-view.ts';
 import { type OrderActor, actorLabel } from './actors.ts';

@@ -5,8 +5,8 @@
 // placing knows none of the features and a new one adds a step instead of editing place.ts.
 import { DEFAULT_ETA_SETTINGS, type TravelMode, type EtaSettings } from '../../domain/eta.ts';
 import type { LatLng } from '../../domain/geo.ts';
-import type { PlaceOrderRequest } from '../../order-requests.ts';
-import type { OrderView } from '../../views.ts';
+import type { PlaceOrderRequest } from '../../shapes/order-requests.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import type { Db, Queryable, Tx } from '../db.ts';
 import type { Road } from '../drivers.ts';
 import type { Geocoder } from '../geocoder.ts';
@@ -37,7 +37,7 @@ export interface MarketplacePlacing {
   note: string | null;
 }
 
-/** What placing an order takes: the checked request (src/lib/order-requests.ts), with no address for a pickup; or a platform's order. */
+/** What placing an order takes: the checked request (src/lib/shapes/order-requests.ts), with no address for a pickup; or a platform's order. */
 export type PlaceOrderInput = Omit<PlaceOrderRequest, 'address' | 'channel' | 'payment'> & {
   channel: PlaceOrderRequest['channel'] | 'marketplace';
   payment: PlaceOrderRequest['payment'] | 'marketplace';

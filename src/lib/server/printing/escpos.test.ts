@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { EscPos, orderLabel, orderTicket, paperOut, plain, wrap } from './escpos.ts';
 import { readEscPos } from '../../../../tests/fake-printer.ts';
 

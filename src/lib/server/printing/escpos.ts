@@ -6,7 +6,7 @@
 // one model to the next, and "Creme fraiche" reads on every one of them, where a wrong code page
 // prints garbage ("n°" prints "no"). The QR code is the printer's own (GS ( k, model 2), so no image
 // is rendered here.
-import type { OrderView } from '../../views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { siretText, ticketNumber } from '../../domain/receipt-mentions.ts';
 import { DELIVERY_FEE_VAT_RATE } from '../../domain/vat.ts';
 import type { Receipt } from '../money/receipts.ts';

@@ -5,7 +5,7 @@
 // The customer's till receipt is a copy of the sale's receipt (src/lib/server/money/receipt-issues.ts):
 // the first one given out is the original, each later one a duplicate counted in the fiscal journal;
 // a job tried again prints the copy it was given, never a new one.
-import type { OrderView, PrinterStatus } from '../../views.ts';
+import type { OrderView, PrinterStatus } from '../../shapes/views.ts';
 import type { Db, Queryable } from '../db.ts';
 import { invalid } from '../errors.ts';
 import { ORDER_VIEW } from '../order-view.ts';

@@ -1,4 +1,4 @@
-import { forgotSchema } from '$lib/back-office-requests.ts';
+import { forgotSchema } from '$lib/shapes/back-office-requests.ts';
 import { formChange } from '$lib/server/back-office-forms.ts';
 import { sharedAccountQueue } from '$lib/server/queues.ts';
 import { requestPasswordReset } from '$lib/server/staff.ts';

@@ -1,4 +1,4 @@
-import { passwordSchema } from '$lib/back-office-requests.ts';
+import { passwordSchema } from '$lib/shapes/back-office-requests.ts';
 import { formChange } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { linkInfo, setPasswordWithLink } from '$lib/server/staff.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { fromForm } from '$lib/back-office-requests.ts';
-import { paymentCorrectionSchema } from '$lib/fiscal-requests.ts';
+import { fromForm } from '$lib/shapes/back-office-requests.ts';
+import { paymentCorrectionSchema } from '$lib/shapes/fiscal-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

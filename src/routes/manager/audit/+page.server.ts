@@ -1,4 +1,4 @@
-import { auditQuery } from '$lib/back-office-requests.ts';
+import { auditQuery } from '$lib/shapes/back-office-requests.ts';
 import { searchAudit } from '$lib/server/audit.ts';
 import { callerAuditIds } from '$lib/server/callers.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';

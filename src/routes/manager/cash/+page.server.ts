@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cashCloseSchema, fromForm, shiftsQuery } from '$lib/back-office-requests.ts';
+import { cashCloseSchema, fromForm, shiftsQuery } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { closeShift, shiftsOfShop } from '$lib/server/money/cash.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';

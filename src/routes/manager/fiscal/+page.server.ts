@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { closeDaySchema } from '$lib/back-office-requests.ts';
+import { closeDaySchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { config } from '$lib/server/config.ts';

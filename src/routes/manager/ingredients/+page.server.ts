@@ -1,4 +1,4 @@
-import { EU_ALLERGENS, ingredientCreateSchema, ingredientSchema } from '$lib/back-office-requests.ts';
+import { EU_ALLERGENS, ingredientCreateSchema, ingredientSchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { createIngredient, listIngredients, updateIngredient } from '$lib/server/menu/index.ts';

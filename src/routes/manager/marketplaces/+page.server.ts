@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { can, may } from '$lib/domain/permissions.ts';
-import { denySchema, platformId, storeSchema } from '$lib/marketplace-office-requests.ts';
+import { denySchema, platformId, storeSchema } from '$lib/shapes/marketplace-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';

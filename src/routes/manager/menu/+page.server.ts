@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { categoryCreateSchema, categoryMoveSchema, categorySchema, fromForm, productCreateSchema } from '$lib/back-office-requests.ts';
+import { categoryCreateSchema, categoryMoveSchema, categorySchema, fromForm, productCreateSchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, bodyChange, formChange, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { createCategory, createProduct, deleteCategory, listCategoryRecords, listIngredients, listProducts, moveCategory, updateCategory } from '$lib/server/menu/index.ts';

@@ -5,7 +5,7 @@ import { AppError } from '$lib/server/errors.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { payRulesOf, payroll, setPayRule } from '$lib/server/driver-pay.ts';
 import { createI18n, type Locale } from '$lib/i18n/index.ts';
-import { payRuleFormSchema } from '$lib/pay-requests.ts';
+import { payRuleFormSchema } from '$lib/shapes/pay-requests.ts';
 import { mondayOf } from '$lib/domain/rota.ts';
 import { shiftDate } from '$lib/domain/driver-pay.ts';
 import { can } from '$lib/domain/permissions.ts';

@@ -1,4 +1,4 @@
-import { loyaltySchemeSchema, newPromoSchema } from '$lib/promo-requests.ts';
+import { loyaltySchemeSchema, newPromoSchema } from '$lib/shapes/promo-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

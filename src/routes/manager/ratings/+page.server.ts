@@ -1,4 +1,4 @@
-import { ratingsQuery } from '$lib/rating-requests.ts';
+import { ratingsQuery } from '$lib/shapes/rating-requests.ts';
 import { actorOf } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

@@ -6,7 +6,7 @@ import { requireRole } from '$lib/server/page-guards.ts';
 import { addShift, changeShift, copyLastWeek, removeShift, rotaOfWeek, setLabourRate } from '$lib/server/rota.ts';
 import { todayInParis } from '$lib/server/money/takings.ts';
 import { createI18n, type Locale } from '$lib/i18n/index.ts';
-import { copyWeekSchema, rateSchema, shiftChangeSchema, shiftIdSchema, shiftSchema } from '$lib/rota-requests.ts';
+import { copyWeekSchema, rateSchema, shiftChangeSchema, shiftIdSchema, shiftSchema } from '$lib/shapes/rota-requests.ts';
 import { mondayOf, type RotaRole } from '$lib/domain/rota.ts';
 import { can } from '$lib/domain/permissions.ts';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,4 +1,4 @@
-import { SHOP_FIELDS, shopCreateSchema } from '$lib/back-office-requests.ts';
+import { SHOP_FIELDS, shopCreateSchema } from '$lib/shapes/back-office-requests.ts';
 import { isOpenAt } from '$lib/domain/opening-hours.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';

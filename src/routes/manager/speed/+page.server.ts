@@ -1,4 +1,4 @@
-import { takingsQuery } from '$lib/back-office-requests.ts';
+import { takingsQuery } from '$lib/shapes/back-office-requests.ts';
 import { actorOf } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

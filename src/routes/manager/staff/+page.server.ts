@@ -1,4 +1,4 @@
-import { STAFF_ROLES, staffCreateSchema, staffQuery } from '$lib/back-office-requests.ts';
+import { STAFF_ROLES, staffCreateSchema, staffQuery } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, formChange, pageLinks } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

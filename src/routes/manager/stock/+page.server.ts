@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { countSchema, deliverySchema, movementsQuery, thresholdSchema, tonightSchema } from '$lib/back-office-requests.ts';
+import { countSchema, deliverySchema, movementsQuery, thresholdSchema, tonightSchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
 import { getMenu, listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { can } from '$lib/domain/permissions.ts';
-import { mappingSchema, platformId } from '$lib/marketplace-office-requests.ts';
+import { mappingSchema, platformId } from '$lib/shapes/marketplace-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';

@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { can } from '$lib/domain/permissions.ts';
 import { weekStartOf } from '$lib/domain/marketplace-reconcile.ts';
-import { platformId, reconcileQuery, weekSchema } from '$lib/marketplace-office-requests.ts';
+import { platformId, reconcileQuery, weekSchema } from '$lib/shapes/marketplace-office-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
 import { config } from '$lib/server/config.ts';
 import { db } from '$lib/server/db.ts';

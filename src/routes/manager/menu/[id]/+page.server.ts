@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { optionSchema, productSchema } from '$lib/back-office-requests.ts';
+import { optionSchema, productSchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/server/back-office-forms.ts';
 import { db } from '$lib/server/db.ts';
 import { AppError } from '$lib/server/errors.ts';

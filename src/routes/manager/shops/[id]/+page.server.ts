@@ -1,11 +1,11 @@
 import { error, fail } from '@sveltejs/kit';
-import { SHOP_FIELDS, pauseSchema, shopSettingsSchema } from '$lib/back-office-requests.ts';
+import { SHOP_FIELDS, pauseSchema, shopSettingsSchema } from '$lib/shapes/back-office-requests.ts';
 import { isOpenAt } from '$lib/domain/opening-hours.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
 import { getPizzeria, listCategories } from '$lib/server/catalogue.ts';
 import { AppError } from '$lib/server/errors.ts';
 import { listStations, saveStations } from '$lib/server/kitchen/stations.ts';
-import { printerSchema, stationsSchema } from '$lib/kitchen-requests.ts';
+import { printerSchema, stationsSchema } from '$lib/shapes/kitchen-requests.ts';
 import { policyOf } from '$lib/server/printing/address.ts';
 import { printerOf, printerStatusOf, setPrinter } from '$lib/server/printing/index.ts';
 import { stationsFromForm } from './stations-form.ts';

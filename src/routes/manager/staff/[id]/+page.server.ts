@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { STAFF_ROLES, staffUpdateSchema } from '$lib/back-office-requests.ts';
+import { STAFF_ROLES, staffUpdateSchema } from '$lib/shapes/back-office-requests.ts';
 import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';

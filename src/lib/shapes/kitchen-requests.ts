@@ -1,9 +1,9 @@
 // What the kitchen's requests carry, one schema each, read by the API (server/api/kitchen.ts) and
 // the back office's form alike.
 import { z } from 'zod';
-import { PRODUCT_KINDS } from './domain/product-kinds.ts';
-import type { Fulfilment } from './domain/order-states.ts';
-import type { Bump } from './domain/recall.ts';
+import { PRODUCT_KINDS } from '../domain/product-kinds.ts';
+import type { Fulfilment } from '../domain/order-states.ts';
+import type { Bump } from '../domain/recall.ts';
 
 export const stationSchema = z.object({
   id: z.number().int().positive().optional(),

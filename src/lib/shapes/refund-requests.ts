@@ -2,7 +2,7 @@
 // (with how many of each), why, and how the money goes back. Read by the API (server/api/refunds.ts)
 // and the manager's order page alike.
 import { z } from 'zod';
-import { REFUND_METHODS, REFUND_REASONS } from './domain/refunds.ts';
+import { REFUND_METHODS, REFUND_REASONS } from '../domain/refunds.ts';
 
 const noControl = (s: string) => !/\p{Cc}/u.test(s);
 

@@ -1,7 +1,7 @@
 // What the fiscal pages and their JSON API accept: a correction of how an order was paid, and the
 // period and format of an e-reporting export. Messages are keys of the `form` messages (src/lib/i18n).
 import { z } from 'zod';
-import { CORRECTABLE_METHODS } from './domain/fiscal-corrections.ts';
+import { CORRECTABLE_METHODS } from '../domain/fiscal-corrections.ts';
 
 /** A correction of how a part of an order's payment was taken, with its reason. */
 export const paymentCorrectionSchema = z.strictObject({

@@ -1,8 +1,8 @@
 // What the shop's screens say of a delivery platform's order beyond its badge: where the platform's
 // courier is (the pass, the counter), and whether a cancelled one was cancelled by the platform.
 // Plain functions of the order view and the time.
-import type { OrderView } from './views.ts';
-import { isFinal } from './domain/order-states.ts';
+import type { OrderView } from '../shapes/views.ts';
+import { isFinal } from '../domain/order-states.ts';
 import { platformName } from './marketplace-badges.ts';
 
 /** Left this close to the courier's time, "arriving now" rather than "in 1 min". */

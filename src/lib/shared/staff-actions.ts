@@ -2,12 +2,12 @@
 // a shift, pick up and deliver, place an order at the counter. Every tap is in flight, done or failed
 // (with a reason and a retry), and a tap made while the connection is down waits and is sent once
 // when it returns. Plain TypeScript: fetch, the online signal and timers are given, so it is tested alone.
-import type { OrderStatus } from './domain/order-states.ts';
-import type { FailureReason, OrderView, ShopPaymentMethod } from './views.ts';
+import type { OrderStatus } from '../domain/order-states.ts';
+import type { FailureReason, OrderView, ShopPaymentMethod } from '../shapes/views.ts';
 
 /** What the counter sends to place an order (the body of POST /api/orders, as its schema says), and what it answers. */
-export type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from './order-requests.ts';
-import type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from './order-requests.ts';
+export type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from '../shapes/order-requests.ts';
+import type { PlaceOrderBody, PlacedOrderAnswer as PlacedOrder } from '../shapes/order-requests.ts';
 
 export type StaffAction =
   | { kind: 'advance'; orderId: string; number: number; to: OrderStatus; version: number; paymentMethod?: ShopPaymentMethod }

@@ -1,10 +1,10 @@
 // What a client may send to change orders, checked once at the door (the JSON API) and the type
 // the services take: the shape is written here only, and the types are derived from it.
-import { EU_ALLERGENS } from './domain/line-allergens.ts';
+import { EU_ALLERGENS } from '../domain/line-allergens.ts';
 import { z } from 'zod';
-import { TIP_MAX_CENTS } from './domain/tip-split.ts';
-import { ORDER_STATUSES, FULFILMENTS } from './domain/order-states.ts';
-import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from './domain/pricing.ts';
+import { TIP_MAX_CENTS } from '../domain/tip-split.ts';
+import { ORDER_STATUSES, FULFILMENTS } from '../domain/order-states.ts';
+import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from '../domain/pricing.ts';
 import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './views.ts';
 
 // ids are Postgres integers or uuids: anything else is refused here, before it reaches a query

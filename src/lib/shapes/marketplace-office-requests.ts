@@ -2,7 +2,7 @@
 // src/routes/manager/marketplaces/): a shop's store on a platform, a product's price there, a name
 // the platform gave mapped to our menu, a waiting order denied with a reason, a week to reconcile.
 import { z } from 'zod';
-import { isWeekStart } from './domain/marketplace-reconcile.ts';
+import { isWeekStart } from '../domain/marketplace-reconcile.ts';
 
 const pct = z.coerce.number().min(0, 'between 0 and 100').max(100, 'between 0 and 100').multipleOf(0.01, 'at most two decimals');
 const id = z.coerce.number().int().positive().max(2_147_483_647);

@@ -1,7 +1,7 @@
 // What head office sends to make a promo code, and what the storefront sends to check one against
 // a basket before placing: read by the API (server/api/promos.ts) and the back-office page alike.
 import { z } from 'zod';
-import { PROMO_KINDS } from './domain/promo.ts';
+import { PROMO_KINDS } from '../domain/promo.ts';
 import { id, placeOrderSchema } from './order-requests.ts';
 
 export const promoCode = z.string().trim().regex(/^[A-Za-z0-9_-]{3,30}$/, '3 to 30 letters, digits, "-" or "_"');

@@ -1,9 +1,9 @@
 // The shapes the screens are shown, shared by the services that build them, the hub that sends them
 // and the pages that read them: an order as a screen sees it, a shop's fleet, figures and alerts.
 // The socket contract (src/lib/realtime/contract.ts) carries them in its events.
-import type { OrderStatus, Fulfilment } from './domain/order-states.ts';
-import type { ProductKind } from './domain/product-kinds.ts';
-import type { StageFigures } from './domain/speed-of-service.ts';
+import type { OrderStatus, Fulfilment } from '../domain/order-states.ts';
+import type { ProductKind } from '../domain/product-kinds.ts';
+import type { StageFigures } from '../domain/speed-of-service.ts';
 
 export interface OrderItemView {
   /** The line's own id (a cook crosses it off by it). */
@@ -366,6 +366,6 @@ export interface ShopStatus {
   /** Minutes the manager adds to every new promise in a rush (0: none). */
   busyMinutes: number;
   /** When it is open (see src/lib/domain/opening-hours.ts); null: at any hour. */
-  openingHours: import('./domain/opening-hours.ts').OpeningHours | null;
+  openingHours: import('../domain/opening-hours.ts').OpeningHours | null;
   phone: string | null;
 }

@@ -1,7 +1,7 @@
 // What a customer sends to rate an order, and what the managers' ratings page asks for: read by
 // the API (server/api/ratings.ts) and the back-office page alike.
 import { z } from 'zod';
-import { RATING_COMMENT_MAX } from './domain/ratings.ts';
+import { RATING_COMMENT_MAX } from '../domain/ratings.ts';
 import { idParam } from './order-requests.ts';
 
 const stars = z.number('from 1 to 5 stars').int('from 1 to 5 stars').min(1, 'from 1 to 5 stars').max(5, 'from 1 to 5 stars');

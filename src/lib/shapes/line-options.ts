@@ -1,7 +1,7 @@
 // A line of a basket or an order is a product with the options chosen on it: two Margheritas, one
 // large and one without basil, are two lines. Shared by the storefront, the tracking page and the
 // kitchen.
-import type { Locale } from './i18n/core.ts';
+import type { Locale } from '../i18n/core.ts';
 import type { OrderItemView } from './views.ts';
 
 /** The same product with the same options (in any order) is the same line; a half-and-half is its two halves. */

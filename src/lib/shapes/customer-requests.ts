@@ -2,7 +2,7 @@
 // their name, a favourite, an address forgotten, an order to place again.
 import { z } from 'zod';
 import { id, noControl } from './order-requests.ts';
-import { EU_ALLERGENS } from './domain/line-allergens.ts';
+import { EU_ALLERGENS } from '../domain/line-allergens.ts';
 
 const email = z.email('an email address, e.g. camille@example.fr').max(120).transform((e) => e.toLowerCase());
 const phone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number, e.g. 06 12 34 56 78');

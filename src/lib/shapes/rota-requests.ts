@@ -2,7 +2,7 @@
 // and end times (an end at or before the start is the next morning), a week by any of its dates,
 // and a role's hourly cost in euros.
 import { z } from 'zod';
-import { ROTA_ROLES } from './domain/rota.ts';
+import { ROTA_ROLES } from '../domain/rota.ts';
 
 const id = z.coerce.number().int().positive().max(2_147_483_647);
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'rota.errors.time');

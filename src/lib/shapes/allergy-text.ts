@@ -1,6 +1,6 @@
 // An order's declared allergies in one line, as the customer's receipt says them (its page, its
 // PDF): "Allergies déclarées : lait, fruits à coque — allergie sévère". Informative, never a sale line.
-import type { I18n } from './i18n/core.ts';
+import type { I18n } from '../i18n/core.ts';
 
 export interface DeclaredAllergy {
   allergens: readonly string[];

@@ -3,12 +3,12 @@
 // form arrive as text: `fromForm` reads a FormData into the shape the schema expects. Messages are
 // keys of the `form` messages (src/lib/i18n), so each reader gets them in their language: the
 // pages in the user's, the API in English.
-import { ROLES, type Role } from './domain/order-states.ts';
+import { ROLES, type Role } from '../domain/order-states.ts';
 import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
-import { PRODUCT_KINDS } from './domain/product-kinds.ts';
-import { HALF_AND_HALF_PRICING } from './domain/pricing.ts';
-import { EU_ALLERGENS } from './domain/line-allergens.ts';
+import { PRODUCT_KINDS } from '../domain/product-kinds.ts';
+import { HALF_AND_HALF_PRICING } from '../domain/pricing.ts';
+import { EU_ALLERGENS } from '../domain/line-allergens.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderView } from './views.ts';
+import type { OrderView } from '../shapes/views.ts';
 import { cancelledByPlatform, collectedByCourier, courierLine, courierSays, courierUrgency } from './platform-orders.ts';
-import { createI18n } from './i18n/index.ts';
+import { createI18n } from '../i18n/index.ts';
 
 const NOW = Date.parse('2026-11-27T19:00:00.000Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();

@@ -1,5 +1,5 @@
 import { onDestroy } from 'svelte';
-import type { LiveStatus } from './realtime/live.svelte.ts';
+import type { LiveStatus } from '../realtime/live.svelte.ts';
 import { OnlineSignal, StaffActions, type ActionEntry, type Outcome, type StaffAction } from './staff-actions.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OnlineSignal, StaffActions, errorMessageKey, type ActionEntry, type Outcome } from './staff-actions.ts';
-import type { OrderView } from './views.ts';
+import type { OrderView } from '../shapes/views.ts';
 
 const ORDER = '0b5f9a0e-2f43-4a52-9a33-0d1c7c0c7a11';
 
