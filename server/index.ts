@@ -5,7 +5,7 @@ import { createApp } from './app.ts';
 
 const cfg = config();
 const log = pino({ level: cfg.LOG_LEVEL });
-initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-server');
+await initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-server');
 process.on('unhandledRejection', (err) => {
   log.error({ err }, 'unhandled rejection');
   reportError(err);

@@ -2,13 +2,13 @@
 // and a pool, on the run's database and queues, with one set of settings), the environment that
 // points it at the local Stripe server, an SMTP server and an SMS gateway that keep what they receive.
 import { createServer } from 'node:http';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import type { ParsedMail } from 'mailparser';
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import Stripe from 'stripe';
 import { FakeStripe } from './stripe-server.ts';
-import { freePort, startTestApp, testConfig, testLog, testPool, workersStartFromNow, type TestSocket } from './helpers.ts';
+import { startTestApp, testConfig, testLog, testPool, workersStartFromNow, type TestSocket } from './helpers.ts';
 import type { App, AppOptions } from '../server/app.ts';
 import type { Config } from '../src/lib/server/config.ts';
 import { startWorkers } from '../workers/workers.ts';
@@ -195,6 +195,8 @@ export interface TestSmtp {
 /** An SMTP server in the test process; `refuse` answers 451 (try again later) to a message while it says so. */
 export async function startTestSmtp(opts: { refuse?: () => boolean } = {}): Promise<TestSmtp> {
   const inbox: ParsedMail[] = [];
+  // loaded by the files that read mail only
+  const [{ SMTPServer }, { simpleParser }] = await Promise.all([import('smtp-server'), import('mailparser')]);
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -207,8 +209,9 @@ export async function startTestSmtp(opts: { refuse?: () => boolean } = {}): Prom
       }, done);
     },
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => smtp.listen(port, '127.0.0.1', resolve));
+  // port 0: the system's free port, which no other file running beside this one can take meanwhile
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const { port } = smtp.server.address() as AddressInfo;
   return { url: `smtp://127.0.0.1:${port}`, inbox, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
 }
 
@@ -235,8 +238,8 @@ export async function startTestSmsGateway(opts: { refuse?: () => boolean } = {})
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sms-${texts.length}` }));
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   return {
     env: { SMS_HTTP_URL: `http://127.0.0.1:${port}/messages`, SMS_HTTP_TOKEN: 'test-gateway-token' },
     texts,

@@ -13,7 +13,7 @@ try {
 } catch (err) {
   log.warn({ err }, 'could not lower the workers\' CPU priority');
 }
-initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
+await initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
 
 // handlers first: a signal during start-up still stops cleanly
 const state: { running?: Awaited<ReturnType<typeof startWorkers>> } = {};

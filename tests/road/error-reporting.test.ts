@@ -41,7 +41,7 @@ describe('error reporting', () => {
     // the SDK would pick this up by itself if anything initialised it without our configured DSN
     process.env.SENTRY_DSN = `http://publickey@127.0.0.1:${port}/41`;
     try {
-      expect(initErrorReporting(undefined, 'test', 'ocpizza-server')).toBe(false);
+      expect(await initErrorReporting(undefined, 'test', 'ocpizza-server')).toBe(false);
       expect(Sentry.getClient()).toBeUndefined();
       const r = await new Client(stack.base).get('/api/pizzerias/1/menu');
       expect(r.status).toBe(500);
@@ -55,7 +55,7 @@ describe('error reporting', () => {
   });
 
   it('reports an unhandled API error to Sentry with its request id once SENTRY_DSN is set', async () => {
-    expect(initErrorReporting(`http://publickey@127.0.0.1:${port}/42`, 'test', 'ocpizza-server')).toBe(true);
+    expect(await initErrorReporting(`http://publickey@127.0.0.1:${port}/42`, 'test', 'ocpizza-server')).toBe(true);
     const res = await fetch(`${stack.base}/api/pizzerias/1/menu`, { headers: { 'x-request-id': 'req-sentry-check-1' } });
     expect(res.status).toBe(500);
     expect((await res.json()).error).toEqual({ code: 'server_error', message: 'something went wrong', requestId: 'req-sentry-check-1' });

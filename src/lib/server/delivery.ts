@@ -1,7 +1,6 @@
 // At the door: the proof of delivery (the PIN the customer reads, or a photo), what was collected,
 // a failed delivery and the shop's decision after it.
 import type { DeliverRequest, FailedRequest } from '../shapes/order-requests.ts';
-import sharp from 'sharp';
 import { MAX_PIN_ATTEMPTS } from '../domain/delivery-proof.ts';
 import type { OrderView } from '../shapes/views.ts';
 import { audit } from './audit.ts';
@@ -128,6 +127,8 @@ export async function doorPhoto(bytes: Buffer): Promise<Buffer> {
   if (bytes.length > MAX_PHOTO_BYTES) throw new AppError(413, 'too_large', `a photo of at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB`);
   if (!imageType(bytes)) throw new AppError(415, 'not_an_image', 'a JPEG, PNG or WebP photo');
   try {
+    // loaded on the first door photo: most processes never take one
+    const { default: sharp } = await import('sharp');
     return await sharp(bytes, { limitInputPixels: PHOTO_MAX_PIXELS })
       .rotate()
       .resize(PHOTO_MAX_SIDE, PHOTO_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })

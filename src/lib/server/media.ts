@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import sharp from 'sharp';
 import { AppError, invalid } from './errors.ts';
 import { imageType } from './delivery.ts';
 import { s3MediaStore } from './media-s3.ts';
@@ -62,6 +61,8 @@ export async function productPhoto(slug: string, bytes: Buffer, opts: { allowSvg
   if (!isSvg && !imageType(bytes)) throw new AppError(415, 'not_an_image', 'a JPEG, PNG or WebP photo');
   let webp: Buffer;
   try {
+    // loaded on the first photo: most processes never resize one
+    const { default: sharp } = await import('sharp');
     webp = await sharp(bytes, { limitInputPixels: 40_000_000 }).rotate().resize(800, 600, { fit: 'cover' }).webp({ quality: 80 }).toBuffer();
   } catch {
     throw new AppError(415, 'not_an_image', 'the photo could not be read');

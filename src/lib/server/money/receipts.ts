@@ -5,7 +5,6 @@
 // kitchen started) took no money: it gets no receipt at all. Its ticket number, short signature and
 // copy (original or duplicate) come from the fiscal journal (src/lib/server/money/receipt-issues.ts);
 // without them it is a summary of the order, and says so.
-import PDFDocument from 'pdfkit';
 import { siretText, ticketNumber, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
 import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
@@ -151,12 +150,14 @@ export const vatTotals = (vat: readonly VatLine[]) => ({
 });
 
 /** The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp. */
-export function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
+export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
   const { t, price, dateTime } = createI18n(locale);
   // the PDF's built-in fonts have no narrow no-break space: a plain one reads the same
   const money = (cents: number) => price(cents).replace(/[\u202f\u00a0]/g, ' ');
   const text = (s: string) => s.replace(/[\u202f\u00a0]/g, ' ').replace(/’/g, "'");
   const stamp = r.stamp;
+  // loaded on the first PDF asked for: most processes never draw one, and it is a large module
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const title = stamp ? t('receipt.ticketTitle', { ticket: ticketNumber(stamp.ticket) }) : t('receipt.summaryTitle');
     const doc = new PDFDocument({ size: 'A5', margin: 36, info: { Title: text(title), Author: r.shop.legalName ?? r.shop.name } });
