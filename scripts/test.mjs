@@ -1,39 +1,76 @@
 #!/usr/bin/env node
-// Runs every test (unit, integration, browser) and ends with one line: "N passed, N failed".
+// Runs the tests and ends with one line: "N passed, N failed". With no argument, every tier (unit,
+// services, road, browser, ops; vitest.config.ts); `--project <tier>` (repeatable) runs some, and
+// anything else is handed to vitest. Test files run in parallel, TEST_WORKERS at once (the cores by
+// default). Before the last line: each tier's time and the 20 slowest files.
 // The browser tests drive the built app, so this builds it first (SKIP_BUILD=1 to reuse a build).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env });
 
-// the browser tests drive Debian's Chromium; a fresh machine gets it from apt when we may install
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(chromium)) {
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('Chromium is missing: installing Debian\'s chromium package for the browser tests');
-    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core']);
-  }
-  if (!existsSync(chromium)) {
-    console.error(`Chromium not found at ${chromium}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-}
+const extra = process.argv.slice(2);
+const projects = extra.flatMap((a, i) => (a === '--project' ? [extra[i + 1]] : a.startsWith('--project=') ? [a.slice(10)] : []));
+const browser = projects.length === 0 || projects.includes('browser');
 
-if (process.env.SKIP_BUILD !== '1') {
-  const build = run('npm', ['run', 'build']);
-  if (build.status !== 0) {
-    console.log('0 passed, 1 failed');
-    process.exit(1);
+if (browser) {
+  // the browser tests drive Debian's Chromium; a fresh machine gets it from apt when we may install
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromium)) {
+    if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+      console.log('Chromium is missing: installing Debian\'s chromium package for the browser tests');
+      run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core']);
+    }
+    if (!existsSync(chromium)) {
+      console.error(`Chromium not found at ${chromium}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
+  }
+  if (process.env.SKIP_BUILD !== '1') {
+    const build = run('npm', ['run', 'build']);
+    if (build.status !== 0) {
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
   }
 }
 
 mkdirSync('test-results', { recursive: true });
 const report = 'test-results/vitest.json';
-const extra = process.argv.slice(2);
+const timings = 'test-results/timings.json';
+rmSync(report, { force: true });
+rmSync(timings, { force: true });
 const coverage = process.env.COVERAGE === '1' ? ['--coverage'] : [];
-const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...coverage, ...extra]);
+const started = Date.now();
+const vitest = run('npx', [
+  'vitest', 'run',
+  '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, '--reporter=./tests/timings-reporter.ts',
+  ...coverage, ...extra,
+]);
+const wall = (Date.now() - started) / 1000;
+
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+if (existsSync(timings)) {
+  const { files } = JSON.parse(readFileSync(timings, 'utf8'));
+  const tiers = new Map();
+  for (const f of files) {
+    const t = tiers.get(f.tier) ?? { files: 0, tests: 0, ms: 0 };
+    t.files++;
+    t.tests += f.tests;
+    t.ms += f.ms;
+    tiers.set(f.tier, t);
+  }
+  console.log(`\nTiers (files in parallel; a tier's time is the sum of its files' own times), ${wall.toFixed(0)} s in all:`);
+  for (const [tier, t] of [...tiers].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`  ${tier.padEnd(9)} ${String(t.files).padStart(4)} files ${String(t.tests).padStart(5)} tests ${secs(t.ms).padStart(9)}`);
+  }
+  console.log('The 20 slowest files:');
+  for (const f of [...files].sort((a, b) => b.ms - a.ms).slice(0, 20)) {
+    console.log(`  ${secs(f.ms).padStart(8)}  ${f.file}${f.failed ? `  (${f.failed} failed)` : ''}`);
+  }
+}
 
 let passed = 0;
 let failed;
