@@ -24,7 +24,8 @@ export interface App {
 }
 
 async function waitReady(url: string, logs: string[]) {
-  for (let i = 0; i < 100; i++) {
+  // a minute at most: with files in parallel, a busy machine can take that long to start a server
+  for (const until = Date.now() + 60_000; Date.now() < until; ) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -178,7 +179,7 @@ export function useApp(
   beforeAll(async () => {
     app = await startApp(name, typeof env === 'function' ? env() : env);
     if (opts.shop) shop = await createShop(app.pool, opts.shop);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await app?.stop();
   });
