@@ -1,13 +1,13 @@
 // A driver's phone in a tunnel, against the real server: the taps made offline (the page's own
 // client, src/lib/shared/staff-actions.ts, with real HTTP) and the positions kept on the phone
-// (src/lib/position-sharer.ts, over the real socket) go when the network returns: in the order
+// (src/lib/faces/driver/position-sharer.ts, over the real socket) go when the network returns: in the order
 // they were made, each once, and one made stale meanwhile fails visibly and changes nothing.
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { seededProduct, Client, assignDriver, connectSocket, createShop, move, placeThroughApi, storedEvents, userId, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { OnlineSignal, StaffActions, type Outcome } from '../../src/lib/shared/staff-actions.ts';
-import { PositionSharer, type SendResult } from '../../src/lib/position-sharer.ts';
+import { PositionSharer, type SendResult } from '../../src/lib/faces/driver/position-sharer.ts';
 import type { OrderView } from '../../src/lib/shapes/views.ts';
 import type { PositionReport } from '../../src/lib/realtime/contract.ts';
 import { fileDatabase } from '../file-database.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PositionSharer, type SendResult } from './position-sharer.ts';
-import type { PositionReport } from './realtime/contract.ts';
+import type { PositionReport } from '../../realtime/contract.ts';
 
 const at = (s: number, lat = 48.86, lng = 2.37): PositionReport => ({ lat, lng, accuracy: 10, at: 1_800_000_000_000 + s * 1000 });
 

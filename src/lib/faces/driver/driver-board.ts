@@ -1,7 +1,7 @@
-import type { OrderUpdated } from './realtime/contract.ts';
-import type { OrderView } from './shapes/views.ts';
-import { routeTrip } from './domain/dispatch-by-distance.ts';
-import { WITH_DRIVER_STATUSES, isIn } from './domain/order-states.ts';
+import type { OrderUpdated } from '../../realtime/contract.ts';
+import type { OrderView } from '../../shapes/views.ts';
+import { routeTrip } from '../../domain/dispatch-by-distance.ts';
+import { WITH_DRIVER_STATUSES, isIn } from '../../domain/order-states.ts';
 
 /** Where a board keeps its orders: the page's reactive OrderBoard, or a plain OrderLedger. */
 export interface OrderSource {

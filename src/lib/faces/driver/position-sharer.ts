@@ -2,8 +2,8 @@
 // first, sent over the live socket; while the network is away the fixes wait on the phone (the
 // most recent ones, thinned) and go out in order, once each, when it returns. Plain TypeScript,
 // tested alone: the page gives it the socket's send and the clock.
-import { distanceM } from './domain/geo.ts';
-import type { PositionReport } from './realtime/contract.ts';
+import { distanceM } from '../../domain/geo.ts';
+import type { PositionReport } from '../../realtime/contract.ts';
 
 export type SendResult = 'accepted' | 'refused' | 'rate_limited' | 'unreachable';
 
