@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../../realtime/contract.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { DriverBoard, OrderLedger, offerRefusal, secondsLeft } from './driver-board.ts';
+import { OrderLedger } from '../../shared/order-ledger.ts';
+import { DriverBoard, offerRefusal, secondsLeft } from './driver-board.ts';
 
 const SHOP = { lat: 48.8566, lng: 2.3522 };
 const ME = 7;
