@@ -8,7 +8,7 @@ import { listStations, saveStations } from '$lib/server/kitchen/stations.ts';
 import { printerSchema, stationsSchema } from '$lib/shapes/kitchen-requests.ts';
 import { policyOf } from '$lib/server/printing/address.ts';
 import { printerOf, printerStatusOf, setPrinter } from '$lib/server/printing/index.ts';
-import { stationsFromForm } from './stations-form.ts';
+import { stationsFromForm } from '$lib/faces/manager/stations-form.ts';
 import { checkStations } from '$lib/domain/stations.ts';
 import { createI18n } from '$lib/i18n/index.ts';
 import { config } from '$lib/server/config.ts';

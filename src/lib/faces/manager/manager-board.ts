@@ -1,6 +1,6 @@
-import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from './shapes/views.ts';
-import { HANDED_OVER_STATUSES, ORDER_STATUSES, isFinal, isIn, type OrderStatus } from './domain/order-states.ts';
-import type { OrderSource } from './shared/order-ledger.ts';
+import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from '../../shapes/views.ts';
+import { HANDED_OVER_STATUSES, ORDER_STATUSES, isFinal, isIn, type OrderStatus } from '../../domain/order-states.ts';
+import type { OrderSource } from '../../shared/order-ledger.ts';
 
 /** Every status an order is still in: the shop's load. */
 export const OPEN_STATUSES = ORDER_STATUSES.filter((s) => !isFinal(s));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DriverOnMap, OrderView } from './shapes/views.ts';
-import { OrderLedger } from './shared/order-ledger.ts';
+import type { DriverOnMap, OrderView } from '../../shapes/views.ts';
+import { OrderLedger } from '../../shared/order-ledger.ts';
 import { ManagerBoard, fleetShown, onShiftFor, placeDriver } from './manager-board.ts';
 
 const delivery = { proof: null, collected: null, failure: null, awaitingDecision: false, attempts: 0, pinLocked: false };
