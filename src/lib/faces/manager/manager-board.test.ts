@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DriverOnMap, OrderView } from '../../shapes/views.ts';
+import type { DriverOnMap, FleetUpdate, OrderView, PlannedFireView } from '../../shapes/views.ts';
 import { OrderLedger } from '../../shared/order-ledger.ts';
-import { ManagerBoard, fleetShown, onShiftFor, placeDriver } from './manager-board.ts';
+import { ManagerBoard, firesByOrder, fleetShown, heldUntil, onShiftFor, placeDriver } from './manager-board.ts';
 
 const delivery = { proof: null, collected: null, failure: null, awaitingDecision: false, attempts: 0, pinLocked: false };
 function order(id: string, pizzeriaId: number, status: OrderView['status'], fields: Partial<OrderView> = {}): OrderView {
@@ -95,5 +95,28 @@ describe('the fleet on the map', () => {
     const drivers = [driver(1), driver(2, { worksFor: 2 }), driver(3, { onShift: false, load: 1 }), driver(4, { onShift: false })];
     expect(onShiftFor(drivers, 1).map((d) => d.id)).toEqual([1]);
     expect(fleetShown(drivers).map((d) => d.id)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("the shops' plans on the live page", () => {
+  const NOW = Date.parse('2026-01-01T19:00:00Z');
+  const fire = (orderId: string, inMinutes: number, reason: PlannedFireView['reason'] = 'driver') =>
+    ({ orderId, fireAt: new Date(NOW + inMinutes * 60_000).toISOString(), reason }) as PlannedFireView;
+  const push = (pizzeriaId: number, fires: PlannedFireView[]) => ({ pizzeriaId, drivers: [], figures: null, plan: { pizzeriaId, at: '', fires } }) as FleetUpdate;
+
+  it("reads every shop's plan by order", () => {
+    const fires = firesByOrder([push(1, [fire('a', 5), fire('b', 1)]), push(2, [fire('c', 9)])]);
+    expect([...fires.keys()]).toEqual(['a', 'b', 'c']);
+    expect(firesByOrder([{ ...push(3, []), plan: undefined as unknown as FleetUpdate['plan'] }]).size).toBe(0);
+  });
+
+  it('says when a ticket the plan holds past the next minute is fired, and nothing of one made now or soon', () => {
+    const fires = firesByOrder([push(1, [fire('held', 5), fire('soon', 0.4), fire('now', 5, 'now'), fire('started', 5)])]);
+    expect(heldUntil(order('held', 1, 'received'), fires, NOW)).toBe(fires.get('held')!.fireAt);
+    expect(heldUntil(order('soon', 1, 'received'), fires, NOW)).toBeNull();
+    expect(heldUntil(order('now', 1, 'received'), fires, NOW)).toBeNull();
+    expect(heldUntil(order('started', 1, 'preparing'), fires, NOW)).toBeNull();
+    expect(heldUntil(order('held', 1, 'received', { scheduled: { fireAt: '', fired: false } as OrderView['scheduled'] }), fires, NOW)).toBeNull();
+    expect(heldUntil(order('unplanned', 1, 'received'), fires, NOW)).toBeNull();
   });
 });

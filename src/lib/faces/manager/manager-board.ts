@@ -1,4 +1,4 @@
-import type { DriverOnMap, DriverPosition, OrderView, ShopFigures, TrackedDriverPosition } from '../../shapes/views.ts';
+import type { DriverOnMap, DriverPosition, FleetUpdate, OrderView, PlannedFireView, ShopFigures, TrackedDriverPosition } from '../../shapes/views.ts';
 import { HANDED_OVER_STATUSES, ORDER_STATUSES, isFinal, isIn, type OrderStatus } from '../../domain/order-states.ts';
 import type { OrderSource } from '../../shared/order-ledger.ts';
 
@@ -93,3 +93,12 @@ export const fleetShown = (drivers: DriverOnMap[]) => drivers.filter((d) => d.on
 
 /** Figures by shop. */
 export const figuresByShop = (figures: ShopFigures[]) => new Map(figures.map((f) => [f.pizzeriaId, f]));
+
+/** When each shop's plan fires its waiting tickets (pushed with the fleet), by order. */
+export const firesByOrder = (updates: readonly FleetUpdate[]) => new Map(updates.flatMap((f) => (f.plan?.fires ?? []).map((p) => [p.orderId, p] as const)));
+
+/** A ticket the plan holds past the next minute: when it is to be fired (null: not held, or fired within the minute). */
+export function heldUntil(o: OrderView, fires: ReadonlyMap<string, PlannedFireView>, now: number): string | null {
+  const p = fires.get(o.id);
+  return o.status === 'received' && !o.scheduled && p && p.reason !== 'now' && Date.parse(p.fireAt) > now + 30_000 ? p.fireAt : null;
+}

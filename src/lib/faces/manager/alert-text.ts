@@ -1,0 +1,42 @@
+// What the live page says of each alert (the alerts themselves and their order: src/lib/domain/alerts.ts),
+// in the manager's words: the shop, the order or the driver, and how long it has been so.
+import type { ManagerAlert } from '../../domain/alerts.ts';
+
+type Translate = (key: string, vars?: Record<string, unknown>) => string;
+
+export interface AlertWords {
+  t: Translate;
+  /** A time of day in the manager's language. */
+  time: (iso: string) => string;
+  /** Each shop's short name. */
+  shopName: ReadonlyMap<number, string>;
+  now: number;
+}
+
+/** The alert's sentence. */
+export function alertText(a: ManagerAlert, { t, time, shopName, now }: AlertWords): string {
+  const shop = shopName.get(a.pizzeriaId) ?? '';
+  const vars = { number: a.number, shop, name: a.name, count: a.count, minutes: Math.max(0, Math.floor((now - a.since) / 60_000)) };
+  if (a.kind === 'held_stock') {
+    if (!a.name) return t('alerts.held_stock_share', vars);
+    const orders = a.orders?.length ? t('alerts.held_stock_orders', { numbers: a.orders.join(', ') }) : t('alerts.held_stock_no_orders');
+    return t('alerts.held_stock', { ...vars, orders });
+  }
+  if (a.kind === 'platform_order') {
+    // the platform cancels it by itself at its deadline: a countdown
+    const left = a.acceptBy ? t('platformIntake.left', { minutes: Math.max(0, Math.ceil((a.acceptBy - now) / 60_000)) }) : '';
+    const what = a.unmapped?.length ? t('platformIntake.unmapped', { items: a.unmapped.join(', ') }) : t('platformIntake.toAccept');
+    return t('alerts.platform_order', { ...vars, platform: t(`platformIntake.names.${a.marketplace}`, { defaultValue: a.marketplace }), code: a.name ?? '', what, left });
+  }
+  if (a.kind === 'low_rating') {
+    const scores = [t('alerts.scoreFood', { stars: a.food }), ...(a.delivery == null ? [] : [t('alerts.scoreDelivery', { stars: a.delivery })])].join(', ');
+    return t(a.comment ? 'alerts.low_rating_comment' : 'alerts.low_rating', { ...vars, scores, comment: a.comment });
+  }
+  if (a.kind === 'late') {
+    // expected late by the plan, the promise still ahead; then past it
+    const promised = a.promisedAt ?? a.since;
+    if (a.expectedMinutes !== undefined && now <= promised) return t('alerts.late_expected', { ...vars, minutes: a.expectedMinutes, time: time(new Date(promised).toISOString()) });
+    return t('alerts.late', { ...vars, minutes: Math.max(1, Math.ceil((now - promised) / 60_000)) });
+  }
+  return t(`alerts.${a.kind}`, vars);
+}
