@@ -3,6 +3,7 @@ import { api } from '../../shared/api-client.ts';
 import type { Checkout } from '../../shared/checkout/checkout.svelte.ts';
 import type { LatLng } from '../../domain/geo.ts';
 import type { CallerAddress } from '../../server/callers.ts';
+import { whereQuery } from '../../shared/checkout/where-query.ts';
 import { addressComplete } from './counter-fields.ts';
 
 /** A shop as GET /api/delivery/where answers for an address: whether it delivers there, and its promise. */
@@ -98,15 +99,11 @@ export class CounterAddress {
   async check() {
     const checkout = this.checkout;
     const seq = ++this.seq;
-    const params: Record<string, string> = { pizzas: String(Math.min(50, Math.max(1, checkout.pizzas))) };
-    if (this.knownSpot) {
-      params.lat = this.knownSpot.lat.toFixed(6);
-      params.lng = this.knownSpot.lng.toFixed(6);
-    } else if (this.complete) {
-      Object.assign(params, { street: checkout.street.trim(), postcode: checkout.postcode.trim(), city: checkout.city.trim() });
-    } else return;
+    // a known address's spot, else the address once whole
+    const query = this.knownSpot || this.complete ? whereQuery(checkout.pizzas, this.knownSpot, checkout) : null;
+    if (!query) return;
     this.locating = true;
-    const r = await api.get<WhereAnswer | null>(`/api/delivery/where?${new URLSearchParams(params).toString()}`);
+    const r = await api.get<WhereAnswer | null>(`/api/delivery/where?${query}`);
     if (seq !== this.seq) return;
     this.locating = false;
     this.where = r.ok ? r.data : { at: null, unavailable: true, shops: [] };

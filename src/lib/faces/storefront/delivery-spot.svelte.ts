@@ -4,7 +4,8 @@ import { getI18n } from '../../i18n/context.ts';
 import { pizzasIn } from '../../shared/checkout/checkout.ts';
 import type { Checkout } from '../../shared/checkout/checkout.svelte.ts';
 import type { LatLng } from '../../domain/geo.ts';
-import { sameSpot, whereQuery } from './spot.ts';
+import { whereQuery } from '../../shared/checkout/where-query.ts';
+import { sameSpot } from './spot.ts';
 
 /** A shop as GET /api/delivery/where answers for a spot: whether it delivers there, and its promise. */
 export interface ShopForSpot {

@@ -6,6 +6,9 @@ import type { MenuProduct } from '../../server/catalogue.ts';
 import type { TrackedOrder } from './tracked-order.svelte.ts';
 import { changedItems, type DraftLine } from './track-card.ts';
 
+/** The menu by product (read, never changed). */
+const byId = (menu: MenuProduct[]) => new Map(menu.map((p) => [p.id, p]));
+
 /** The error a refused change answers with. */
 type Refused = { error?: { code?: string; message?: string; items?: { name: string }[] } } | null;
 
@@ -21,7 +24,7 @@ export class OrderChanges {
   addId = $state<number | ''>('');
   problem = $state<string | null>(null);
   busy = $state(false);
-  readonly menuById: Map<number, MenuProduct>;
+  readonly menuById: ReadonlyMap<number, MenuProduct>;
 
   private readonly tracked: TrackedOrder;
   private readonly data: () => { token: string; menu: MenuProduct[] };
@@ -30,7 +33,7 @@ export class OrderChanges {
   constructor(tracked: TrackedOrder, data: () => { token: string; menu: MenuProduct[] }) {
     this.tracked = tracked;
     this.data = data;
-    this.menuById = $derived(new Map(data().menu.map((p) => [p.id, p])));
+    this.menuById = $derived(byId(data().menu));
     // the kitchen started while the customer was editing: the editor closes by itself
     $effect(() => {
       if (!tracked.changeable) this.editing = false;

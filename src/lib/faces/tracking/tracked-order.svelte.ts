@@ -23,6 +23,9 @@ export interface TrackingData {
   discount: OrderDiscount | null;
 }
 
+/** A moment as the clock reads it. */
+const isoAt = (ms: number) => new Date(ms).toISOString();
+
 // paid at the shop or the door (cash, card, by phone), not online: said as it was paid
 const PAID_AT_SHOP = { cash: 'counter.paidCash', card: 'counter.paidCard', phone: 'counter.paidPhone' } as const;
 
@@ -128,7 +131,7 @@ export class TrackedOrder {
     this.etaFrom = $derived(this.planned ? 'plan' : this.freshDriver && this.home ? 'driver' : 'estimate');
     const expectedAt = $derived(this.planned ? Date.parse(this.planned.expectedAt) : this.now + this.eta.minutes * 60_000);
     const spread = $derived(data().spreadMinutes * 60_000);
-    this.expectedWindow = $derived({ from: time(new Date(expectedAt - spread).toISOString()), to: time(new Date(expectedAt + spread).toISOString()) });
+    this.expectedWindow = $derived({ from: time(isoAt(expectedAt - spread)), to: time(isoAt(expectedAt + spread)) });
     this.lateMinutes = $derived(this.planned ? this.planned.lateMinutes : Math.max(0, this.eta.lateByMinutes ?? 0));
     this.lateNotice = $derived(lateIsNews(order().promisedAt, this.lateMinutes));
     this.nearDoor = $derived(this.freshDriver && this.home ? distanceM(this.freshDriver, this.home) < 150 : false);
