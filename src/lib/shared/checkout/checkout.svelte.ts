@@ -1,17 +1,16 @@
 import { onDestroy, untrack } from 'svelte';
-import { api } from './shared/api-client.ts';
-import { getI18n } from './i18n/context.ts';
-import { LiveConnection } from './realtime/live.svelte.ts';
-import { StaffTaps } from './shared/staff-actions.svelte.ts';
-import type { PlaceOrderBody, PlacedOrder } from './shared/staff-actions.ts';
-import type { AppliedPromo } from './components/PromoField.svelte';
-import { deliveryFee, MAX_QUANTITY_PER_PRODUCT } from './domain/pricing.ts';
-import { betterDiscount, judgeReward, type LoyaltyScheme } from './domain/loyalty.ts';
-import type { Fulfilment } from './domain/order-states.ts';
-import type { MenuCategory, MenuProduct, Pizzeria } from './server/catalogue.ts';
+import { api } from '../api-client.ts';
+import { getI18n } from '../../i18n/context.ts';
+import { LiveConnection } from '../../realtime/live.svelte.ts';
+import { StaffTaps } from '../staff-actions.svelte.ts';
+import type { PlaceOrderBody, PlacedOrder } from '../staff-actions.ts';
+import { deliveryFee, MAX_QUANTITY_PER_PRODUCT } from '../../domain/pricing.ts';
+import { betterDiscount, judgeReward, type LoyaltyScheme } from '../../domain/loyalty.ts';
+import type { Fulfilment } from '../../domain/order-states.ts';
+import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/catalogue.ts';
 import {
   FIELD_MESSAGES, IdempotencyKeys, addToBasket, availabilityOf, countOf, orderBody, pizzasIn, productsById, readRefusal, viewLine,
-  type Availability, type BasketLine, type OrderDraft, type Refusal,
+  type AppliedPromo, type Availability, type BasketLine, type OrderDraft, type Refusal,
 } from './checkout.ts';
 
 export interface CheckoutOptions {

@@ -2,13 +2,13 @@
 // costs and whether it can still be ordered, how a product goes into the basket, the body POST
 // /api/orders takes, one Idempotency-Key per order, and what the server's refusal means. Plain
 // TypeScript, tested alone; the Checkout class (checkout.svelte.ts) holds them live for both takers.
-import { halfAndHalfPrice, halvesName, MAX_QUANTITY_PER_PRODUCT, type HalfAndHalfPricing } from './domain/pricing.ts';
-import type { Fulfilment } from './domain/order-states.ts';
-import type { LatLng } from './domain/geo.ts';
-import type { MenuOption, MenuProduct } from './server/catalogue.ts';
-import type { PlaceOrderBody } from './shapes/order-requests.ts';
-import { lineKey } from './shapes/line-options.ts';
-import { declaredIn, lineAllergens, type Allergen } from './domain/line-allergens.ts';
+import { halfAndHalfPrice, halvesName, MAX_QUANTITY_PER_PRODUCT, type HalfAndHalfPricing } from '../../domain/pricing.ts';
+import type { Fulfilment } from '../../domain/order-states.ts';
+import type { LatLng } from '../../domain/geo.ts';
+import type { MenuOption, MenuProduct } from '../../server/catalogue.ts';
+import type { PlaceOrderBody } from '../../shapes/order-requests.ts';
+import { lineKey } from '../../shapes/line-options.ts';
+import { declaredIn, lineAllergens, type Allergen } from '../../domain/line-allergens.ts';
 
 /** A line of the basket: a product with its options (sorted), a half-and-half's right half, how many. */
 export interface BasketLine {
@@ -19,6 +19,12 @@ export interface BasketLine {
   secondHalfId?: number;
   options: number[];
   quantity: number;
+}
+
+/** A code the server accepted for the basket: what it takes off. */
+export interface AppliedPromo {
+  code: string;
+  discountCents: number;
 }
 
 /** What the shop can make of a product now (the page's menu, then the hub's word). */

@@ -1,0 +1,111 @@
+import { tick } from 'svelte';
+import { api } from '../../shared/api-client.ts';
+import type { Checkout } from '../../shared/checkout/checkout.svelte.ts';
+import type { LatLng } from '../../domain/geo.ts';
+import type { CallerAddress } from '../../server/callers.ts';
+import { whereQuery } from '../../shared/checkout/where-query.ts';
+import { addressComplete } from './counter-fields.ts';
+
+/** A shop as GET /api/delivery/where answers for an address: whether it delivers there, and its promise. */
+interface ShopForSpot {
+  id: number;
+  name: string;
+  delivers: boolean;
+  promiseMinutes: number | null;
+}
+interface WhereAnswer {
+  at: LatLng | null;
+  unavailable: boolean;
+  shops: ShopForSpot[];
+}
+
+/**
+ * Where a counter delivery goes: one of the caller's known addresses (with its spot: an earlier
+ * order's pin or the geocoder's) or one typed, where it is and whether this shop delivers there
+ * (GET /api/delivery/where), and the counter's say-so when it goes with no spot ("the driver will
+ * call"). The address itself is the Checkout's. Create it while the taker is created.
+ */
+export class CounterAddress {
+  /** The index of the known address chosen, 'new' for a typed one, null for none. */
+  chosen = $state<number | 'new' | null>(null);
+  /** A known address's fields shown to be changed (its door code moved, a new floor). */
+  editing = $state(false);
+  /** The spot a known address had; a typed one's is the geocoder's (`where.at`). */
+  knownSpot = $state.raw<LatLng | null>(null);
+  where = $state.raw<WhereAnswer | null>(null);
+  locating = $state(false);
+  /** The counter ticked "the driver will call": the delivery may go with no spot. */
+  noLocationOk = $state(false);
+
+  readonly spot: LatLng | null;
+  /** This shop's answer for the address. */
+  readonly here: ShopForSpot | null;
+  readonly complete: boolean;
+  /** A delivery that would go with no spot: only with the counter's say-so. */
+  readonly needsNoLocationOk: boolean;
+
+  private readonly checkout: Checkout;
+  private seq = 0;
+
+  constructor(checkout: Checkout, shopId: () => number) {
+    this.checkout = checkout;
+    this.spot = $derived(this.knownSpot ?? this.where?.at ?? null);
+    this.here = $derived(this.where?.shops.find((s) => s.id === shopId()) ?? null);
+    this.complete = $derived(addressComplete(checkout));
+    this.needsNoLocationOk = $derived(checkout.fulfilment === 'delivery' && this.complete && !this.spot && !this.locating);
+  }
+
+  /** A known address chosen: its fields and its spot, then whether this shop delivers there. */
+  choose(i: number, a: CallerAddress) {
+    const checkout = this.checkout;
+    checkout.fulfilment = 'delivery';
+    this.chosen = i;
+    this.editing = false;
+    ({ street: checkout.street, postcode: checkout.postcode, city: checkout.city } = a);
+    checkout.doorCode = a.doorCode ?? '';
+    checkout.floor = a.floor ?? '';
+    checkout.instructions = a.instructions ?? '';
+    this.knownSpot = a.lat !== null && a.lng !== null ? { lat: a.lat, lng: a.lng } : null;
+    this.noLocationOk = false;
+    void this.check();
+  }
+
+  /** A new address to type: its first field takes the focus. */
+  async typeNew() {
+    this.checkout.fulfilment = 'delivery';
+    this.clear();
+    this.chosen = 'new';
+    await tick();
+    document.querySelector<HTMLInputElement>('.counter-taker input[name=street]')?.focus();
+  }
+
+  clear() {
+    this.chosen = null;
+    Object.assign(this.checkout, { street: '', postcode: '', city: 'Paris', doorCode: '', floor: '', instructions: '' });
+    this.knownSpot = null;
+    this.where = null;
+    this.noLocationOk = false;
+  }
+
+  /** A known address edited is a new one: its spot no longer says where it is. */
+  edited() {
+    if (this.chosen !== 'new') this.chosen = 'new';
+    this.knownSpot = null;
+    this.where = null;
+    this.noLocationOk = false;
+  }
+
+  /** Where the address is and whether this shop delivers there (GET /api/delivery/where). */
+  async check() {
+    const checkout = this.checkout;
+    const seq = ++this.seq;
+    // a known address's spot, else the address once whole
+    const query = this.knownSpot || this.complete ? whereQuery(checkout.pizzas, this.knownSpot, checkout) : null;
+    if (!query) return;
+    this.locating = true;
+    const r = await api.get<WhereAnswer | null>(`/api/delivery/where?${query}`);
+    if (seq !== this.seq) return;
+    this.locating = false;
+    this.where = r.ok ? r.data : { at: null, unavailable: true, shops: [] };
+  }
+}
