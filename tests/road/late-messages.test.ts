@@ -78,7 +78,9 @@ describe('told before it is late, after the managers', () => {
     const again = await actOnLateForecasts(deps, { alerts: true, notices: true });
     expect(again.alerted).not.toContain(orderId);
     expect(again.told).not.toContain(orderId);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // nothing queued to tell it again (a send would be a job of the order's delay), and the sent ones cannot be claimed twice
+    const pending = await stack.workers.queues.notifications.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
+    expect(pending.filter((j) => j?.data.orderId === orderId && String(j.data.step).startsWith('delayed-'))).toEqual([]);
     expect(messages.smtp.inbox.filter((m) => (m.to as { text: string } | undefined)?.text === customer.email && /retard/.test(m.subject ?? ''))).toHaveLength(1);
     expect((await storedEvents(stack.pool, orderId)).filter((e) => e.type === 'order.late_expected')).toHaveLength(1);
   });

@@ -81,7 +81,8 @@ describe('a delivery platform order on our make line', () => {
     // the kitchen's screen has it, as a platform order
     const seen = await heard.waitFor((e) => e.order.id === placed.id && e.type === 'order.placed', LIVE);
     expect(seen.order).toMatchObject({ channel: 'marketplace', marketplace: { id: 'uber_eats', externalId: id, code: order.code, note: 'sans oignons' } });
-    await new Promise((r) => setTimeout(r, 500));
+    // the replay was answered once its webhook was dropped as kept already: nothing was queued for it
+    expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM marketplace_webhooks WHERE event_id = $1', [`evt-${id}`])).toBe(1);
     expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM orders WHERE external_id = $1', [id])).toBe(1);
     expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM marketplace_orders WHERE external_id = $1', [id])).toBe(1);
   });
@@ -112,9 +113,6 @@ describe('a delivery platform order on our make line', () => {
     const cancelled: OrderUpdated = await heard.waitFor((e) => e.order.id === placed.id && e.order.status === 'cancelled', LIVE);
     expect(cancelled.order).toMatchObject({ cancelReason: 'platform', marketplace: { id: 'uber_eats' } });
     expect(await platformRow(id)).toMatchObject({ state: 'cancelled' });
-    // a cancel the platform made is not told back to it
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(uber.callsOf('cancel').filter((c) => c.ref.externalId === id)).toEqual([]);
 
     // a second order goes through to its handover: ready and collected reach the platform
     const id2 = nextId('ue');
@@ -127,6 +125,9 @@ describe('a delivery platform order on our make line', () => {
       'every step told to the platform',
     );
     expect((await orderOf(id2))!.amount_due_cents).toBe(0);
+    // a cancel the platform made is not told back to it: the workers act on events in their order,
+    // and what they had to tell of the second order, after the cancellation, has all been told
+    expect(uber.callsOf('cancel').filter((c) => c.ref.externalId === id)).toEqual([]);
   });
 
   it('an item the menu does not know raises an alert and the order waits for the manager, who accepts it once mapped', async () => {

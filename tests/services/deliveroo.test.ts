@@ -3,7 +3,7 @@
 // No database: the provider is the edge, the core's intake is tested elsewhere.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config.ts';
 import { DeliverooError, DeliverooProvider, deliverooFor } from '../../src/lib/server/marketplaces/deliveroo.ts';
 import { marketplaceById, marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
@@ -255,9 +255,9 @@ describe('Deliveroo’s own events', () => {
   it('an order nobody accepts before the deadline is rejected by Deliveroo, and we hear it', async () => {
     fake.acceptDeadlineMs = 150;
     const order = await placed();
-    await new Promise((r) => setTimeout(r, 300));
+    // Deliveroo rejects it at its deadline
+    await vi.waitFor(() => expect(fake.orders.get(order.id)!.status).toBe('rejected'), { timeout: 5000, interval: 20 });
     await fake.settle();
-    expect(fake.orders.get(order.id)!.status).toBe('rejected');
     expect(last()).toMatchObject({ kind: 'cancelled', externalId: order.id, reason: 'rejected' });
     await expect(provider.accept(ref(order.id), new Date())).rejects.toMatchObject({ status: 409 });
   });

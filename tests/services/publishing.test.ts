@@ -211,7 +211,9 @@ describe('publishing order events', () => {
     while ((await publishEvents(pool)).events.length) { /* again */ }
     await publishEvents(pool);
     await publishEvents(pool);
-    await new Promise((r) => setTimeout(r, 100));
+    // a notification of ours, committed after them: a session hears notifications in commit order
+    await pool.query("SELECT pg_notify('order_events', 'after')");
+    await until('our own notification', () => (published.includes('after') ? true : undefined));
     // every notification names the newest event of its publish: never an empty one
     expect(published.filter((p) => p === '')).toEqual([]);
   });
