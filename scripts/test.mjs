@@ -4,7 +4,8 @@
 // anything else is handed to vitest. Test files run in parallel, TEST_WORKERS at once (the cores by
 // default). Before the last line: each tier's time and the 20 slowest files.
 // The browser tests drive the built app, so this builds it first (SKIP_BUILD=1 to reuse a build).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
@@ -38,22 +39,40 @@ if (browser) {
 }
 
 mkdirSync('test-results', { recursive: true });
-const report = 'test-results/vitest.json';
-const timings = 'test-results/timings.json';
-rmSync(report, { force: true });
-rmSync(timings, { force: true });
-const coverage = process.env.COVERAGE === '1' ? ['--coverage'] : [];
+const coverage = process.env.COVERAGE === '1';
+const cores = Number(process.env.TEST_WORKERS) || availableParallelism();
+
+/** One vitest run; its reports under `name` in test-results/ (and coverage/). */
+function vitestRun(name, args, workers) {
+  const report = `test-results/vitest-${name}.json`;
+  const timings = `test-results/timings-${name}.json`;
+  rmSync(report, { force: true });
+  rmSync(timings, { force: true });
+  const child = spawn('npx', [
+    'vitest', 'run',
+    '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, '--reporter=./tests/timings-reporter.ts',
+    ...(coverage ? ['--coverage', `--coverage.reportsDirectory=coverage/${name}`] : []),
+    ...args,
+  ], { stdio: 'inherit', env: { ...env, TEST_WORKERS: String(workers), TEST_TIMINGS: timings } });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, report, timings })));
+}
+
 const started = Date.now();
-const vitest = run('npx', [
-  'vitest', 'run',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, '--reporter=./tests/timings-reporter.ts',
-  ...coverage, ...extra,
-]);
+// A whole run is two runs side by side: the browser tier, whose files each drive a built app and a
+// Chromium, on half the cores (one at a time on two), and every other tier on the rest. Two browser
+// files at once on two cores starve each other past their timeouts; one beside the others keeps both
+// cores busy.
+const runs = projects.length > 0 || extra.length > 0
+  ? [await vitestRun('all', extra, cores)]
+  : await Promise.all([
+    vitestRun('browser', ['--project', 'browser'], Math.max(1, Math.floor(cores / 2))),
+    vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'ops'], Math.max(1, cores - Math.floor(cores / 2))),
+  ]);
 const wall = (Date.now() - started) / 1000;
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
-if (existsSync(timings)) {
-  const { files } = JSON.parse(readFileSync(timings, 'utf8'));
+const files = runs.flatMap((r) => (existsSync(r.timings) ? JSON.parse(readFileSync(r.timings, 'utf8')).files : []));
+if (files.length) {
   const tiers = new Map();
   for (const f of files) {
     const t = tiers.get(f.tier) ?? { files: 0, tests: 0, ms: 0 };
@@ -73,18 +92,21 @@ if (existsSync(timings)) {
 }
 
 let passed = 0;
-let failed;
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed = r.numPassedTests ?? 0;
+let failed = 0;
+for (const r of runs) {
+  if (!existsSync(r.report)) {
+    failed++;
+    continue;
+  }
+  const j = JSON.parse(readFileSync(r.report, 'utf8'));
+  passed += j.numPassedTests ?? 0;
   // a file that failed to load counts once; its tests never ran
-  const brokenFiles = (r.testResults ?? []).filter(
+  const brokenFiles = (j.testResults ?? []).filter(
     (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
   ).length;
-  failed = (r.numFailedTests ?? 0) + brokenFiles + (r.numTotalTests === 0 ? 1 : 0);
-} else {
-  failed = 1;
+  let runFailed = (j.numFailedTests ?? 0) + brokenFiles + (j.numTotalTests === 0 ? 1 : 0);
+  if (r.code !== 0 && runFailed === 0) runFailed = 1; // a crash outside any test still fails the run
+  failed += runFailed;
 }
-if (vitest.status !== 0 && failed === 0) failed = 1; // a crash outside any test still fails the run
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
