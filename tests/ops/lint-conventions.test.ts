@@ -100,7 +100,7 @@ describe("docs/architecture.md's row for a new order state", () => {
       readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
         .filter((e) => e.isFile() && /\.(svelte|ts)$/.test(e.name) && !e.name.endsWith('.test.ts'))
         .map((e) => relative(root, join(e.parentPath, e.name)));
-    const spelling = [...screens('src/routes'), ...screens('src/lib/components'), ...screens('src/lib/faces')].filter((f) => status.test(readFileSync(join(root, f), 'utf8')));
+    const spelling = [...screens('src/routes'), ...screens('src/lib/shared'), ...screens('src/lib/faces')].filter((f) => status.test(readFileSync(join(root, f), 'utf8')));
     expect(spelling.length).toBeGreaterThan(0);
     for (const file of spelling) expect(named.some((p) => file === p || (p.endsWith('/') && file.startsWith(p))), file).toBe(true);
   });
