@@ -16,15 +16,17 @@ const projects = extra.flatMap((a, i) => (a === '--project' ? [extra[i + 1]] : a
 const browser = projects.length === 0 || projects.includes('browser');
 
 if (browser) {
-  // the browser tests drive Debian's Chromium; a fresh machine gets it from apt when we may install
-  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(chromium)) {
+  // the browser tests drive Debian's Chromium headless shell (tests/browser/harness.ts), or the full
+  // browser when that is all there is; a fresh machine gets the shell from apt when we may install
+  const shell = '/usr/bin/chromium-headless-shell';
+  const found = () => [process.env.CHROMIUM_PATH, shell, '/usr/bin/chromium'].filter(Boolean).find((p) => existsSync(p));
+  if (!found()) {
     if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-      console.log('Chromium is missing: installing Debian\'s chromium package for the browser tests');
-      run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core']);
+      console.log('Chromium is missing: installing Debian\'s chromium-headless-shell package for the browser tests');
+      run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell fonts-dejavu-core']);
     }
-    if (!existsSync(chromium)) {
-      console.error(`Chromium not found at ${chromium}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    if (!found()) {
+      console.error(`Chromium not found at ${shell}: install it (apt-get install chromium-headless-shell) or set CHROMIUM_PATH`);
       console.log('0 passed, 1 failed');
       process.exit(1);
     }

@@ -48,9 +48,17 @@ export async function setUpFileDatabase(): Promise<FileDatabase> {
 
 export async function dropFileDatabase(db: FileDatabase): Promise<void> {
   // what the file's servers still hold goes with it (a browser test's app may be exiting)
+  // (FORCE ends its sessions in the same statement; a process still reconnecting gets another try)
   await admin(async (c) => {
-    await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.queuePrefix]);
-    await c.query(`DROP DATABASE IF EXISTS "${db.queuePrefix}"`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${db.queuePrefix}" WITH (FORCE)`);
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   });
   const { Redis } = await import('ioredis');
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

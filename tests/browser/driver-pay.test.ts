@@ -4,7 +4,8 @@ import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
 import { Client, addressFor, assignDriver, createShop, handOver, move, seededProduct, userId } from '../helpers.ts';
 import { earningsOf } from '../../src/lib/server/driver-pay.ts';
-import { businessDayOf } from '../../src/lib/domain/driver-pay.ts';
+import { businessDayOf, shiftDate } from '../../src/lib/domain/driver-pay.ts';
+import { mondayOf } from '../../src/lib/domain/rota.ts';
 
 // several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
 vi.setConfig({ testTimeout: 120_000 });
@@ -77,6 +78,10 @@ describe("drivers' pay", () => {
     // the same figures as the service; by hand (a shift wholly tonight): 2.5 h × 11,65 + 2 × 1,50 + 2 km × 0,30 = 32,725 → 32,73 €
     const today = businessDayOf(Date.now());
     const mine = await earningsOf(app.pool, driverId, today, today);
+    // the payroll shows this week: the same as tonight unless the shift began before 05:00, Paris,
+    // on the business day before (a run early in the morning)
+    const monday = mondayOf(today);
+    const week = await earningsOf(app.pool, driverId, monday, shiftDate(monday, 6));
     expect(mine).toMatchObject({ deliveries: 2, km: 2, cardTipsCents: 250, cashTipsCents: 300 });
     if (mine.hours === 2.5) expect(mine.payCents).toBe(3273);
     const euros = (cents: number) => `${(cents / 100).toFixed(2).replace('.', ',')} €`;
@@ -84,7 +89,7 @@ describe("drivers' pay", () => {
     await page.reload();
     const row = page.getByTestId('payroll').locator(`tr[data-driver="${driverId}"]`);
     expect(await cells(row)).toEqual([
-      `driver1 ${shop.slug}`, mine.hours.toFixed(2).replace('.', ','), '2', '2,0', '2,50 €', '3,00 €', euros(mine.payCents), euros(mine.totalCents),
+      `driver1 ${shop.slug}`, week.hours.toFixed(2).replace('.', ','), '2', '2,0', '2,50 €', '3,00 €', euros(week.payCents), euros(week.totalCents),
     ]);
     expect(await seriousViolations(page), 'pay page').toEqual([]);
     await page.screenshot({ path: `${SHOTS}/driver-pay-1-manager-desktop.png`, fullPage: true });
@@ -94,7 +99,7 @@ describe("drivers' pay", () => {
     const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').split('\r\n');
     expect(csv[0]).toBe('"du";"au";"pizzeria";"livreur";"heures";"livraisons";"km";"pourboires carte";"pourboires espèces";"paie";"paie et pourboires"');
     expect(csv.find((l) => l.includes(`"driver1 ${shop.slug}"`))).toMatch(
-      new RegExp(`;"driver1 ${shop.slug}";${mine.hours.toFixed(2).replace('.', ',')};2;2,00;2,50;3,00;${(mine.payCents / 100).toFixed(2).replace('.', ',')};${(mine.totalCents / 100).toFixed(2).replace('.', ',')}$`),
+      new RegExp(`;"driver1 ${shop.slug}";${week.hours.toFixed(2).replace('.', ',')};2;2,00;2,50;3,00;${(week.payCents / 100).toFixed(2).replace('.', ',')};${(week.totalCents / 100).toFixed(2).replace('.', ',')}$`),
     );
 
     // a bad period is said on the page, and no CSV is offered for it

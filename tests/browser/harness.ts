@@ -23,6 +23,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * The Chromium the tests drive: CHROMIUM_PATH, else Debian's headless shell (chromium-headless-shell,
+ * the same Blink without the browser's windowing and GPU process: what Playwright runs headless by
+ * default), else the full browser.
+ */
+export function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return existsSync('/usr/bin/chromium-headless-shell') ? '/usr/bin/chromium-headless-shell' : '/usr/bin/chromium';
+}
+
 async function waitReady(url: string, logs: string[]) {
   // a minute at most: with files in parallel, a busy machine can take that long to start a server
   for (const until = Date.now() + 60_000; Date.now() < until; ) {
@@ -34,6 +44,16 @@ async function waitReady(url: string, logs: string[]) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`server never became ready:\n${logs.join('')}`);
+}
+
+/** Ends a child process: SIGTERM, then SIGKILL if it is still there after 10 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const late = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(late);
 }
 
 /** Starts the built server and workers on a free port with this run's database and a queue prefix of their own. */
@@ -75,13 +95,12 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
   try {
     await waitReady(`${base}/readyz`, logs);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   } catch (err) {
     // never leave the app running behind a test that could not start
-    server.kill('SIGTERM');
-    workers.kill('SIGTERM');
+    await Promise.all([server, workers].map(stopProcess));
     await pool.end();
     throw err;
   }
@@ -115,8 +134,8 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     },
     async stop() {
       await browser.close();
-      server.kill('SIGTERM');
-      workers.kill('SIGTERM');
+      // the app's processes end before the file's database is dropped: a graceful stop, then a kill
+      await Promise.all([server, workers].map(stopProcess));
       await pool.end();
     },
   };

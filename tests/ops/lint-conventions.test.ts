@@ -50,8 +50,8 @@ describe('permissions and status sets, named once', () => {
 
   it('accepts the names, and a list that only happens to hold a role among other words', async () => {
     const text = [
-      "import { can, may } from '../../../domain/permissions.ts';",
-      "import { FINAL_STATUSES, sqlList } from '../../../domain/order-states.ts';",
+      "import { can, may } from '../../domain/permissions.ts';",
+      "import { FINAL_STATUSES, sqlList } from '../../domain/order-states.ts';",
       'export const managers = can.runShop;',
       "export const allowed = (role: 'admin') => may(role, can.cook);",
       'export const sql = `SELECT id FROM orders WHERE status IN (${sqlList(FINAL_STATUSES)})`;',

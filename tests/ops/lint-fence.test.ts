@@ -43,30 +43,30 @@ describe('the fence between the layers', () => {
   });
 
   it('lets a service import another room of the services', async () => {
-    const found = await refusals('src/lib/server/terrace/probe.ts', "import { AppError } from '../../errors.ts';\nimport { orderTotals } from '../../../domain/pricing.ts';\nexport const both = [AppError, orderTotals];\n");
+    const found = await refusals('src/lib/server/terrace/probe.ts', "import { AppError } from '../errors.ts';\nimport { orderTotals } from '../../domain/pricing.ts';\nexport const both = [AppError, orderTotals];\n");
     expect(found.filter((m) => m.startsWith('import-x/no-restricted-paths'))).toEqual([]);
   });
 
   it('keeps the hub and the workers apart, and the db scripts off both', async () => {
-    expect(await refusals('server/api/probe.ts', "import { startWorkers } from '../../../workers/workers.ts';\nexport const w = startWorkers;\n")).toEqual([
+    expect(await refusals('server/api/probe.ts', "import { startWorkers } from '../../workers/workers.ts';\nexport const w = startWorkers;\n")).toEqual([
       expect.stringMatching(/^import-x\/no-restricted-paths: .*not each other/),
     ]);
-    expect(await refusals('workers/probe.ts', "import { createHub } from '../../server/hub.ts';\nexport const h = createHub;\n")).toEqual([
+    expect(await refusals('workers/probe.ts', "import { createHub } from '../server/hub.ts';\nexport const h = createHub;\n")).toEqual([
       expect.stringMatching(/^import-x\/no-restricted-paths: .*not the server itself/),
     ]);
-    expect(await refusals('db/probe.ts', "import { createHub } from '../../server/hub.ts';\nexport const h = createHub;\n")).toEqual([
+    expect(await refusals('db/probe.ts', "import { createHub } from '../server/hub.ts';\nexport const h = createHub;\n")).toEqual([
       expect.stringMatching(/^import-x\/no-restricted-paths: .*db scripts use the services/),
     ]);
   });
 
   it('keeps the domain pure: it imports only the domain', async () => {
-    const found = await refusals('src/lib/domain/probe.ts', "import { roomFor } from '../../realtime/contract.ts';\nimport { AppError } from '../../server/errors.ts';\nexport const both = [roomFor, AppError];\n");
+    const found = await refusals('src/lib/domain/probe.ts', "import { roomFor } from '../realtime/contract.ts';\nimport { AppError } from '../server/errors.ts';\nexport const both = [roomFor, AppError];\n");
     expect(found).toHaveLength(2);
     expect(found.every((m) => m.startsWith('import-x/no-restricted-paths') && m.includes('the domain is pure'))).toBe(true);
   });
 
   it('refuses an import that reaches no file, as it would pass any fence', async () => {
-    expect(await refusals('src/lib/server/terrace/probe.ts', "import { x } from '../../../../../server/nowhere.ts';\nexport const y = x;\n")).toEqual([
+    expect(await refusals('src/lib/server/terrace/probe.ts', "import { x } from '../../../../server/nowhere.ts';\nexport const y = x;\n")).toEqual([
       expect.stringMatching(/^import-x\/no-unresolved:/),
     ]);
   });
@@ -74,7 +74,7 @@ describe('the fence between the layers', () => {
   it('keeps server-only code out of the pages, shapes (types) excepted', async () => {
     const found = await refusals(
       'src/lib/probe.ts',
-      "import type { Pizzeria } from '../server/catalogue.ts';\nimport { readMenu } from '$lib/server/catalogue.ts';\nimport { createHub } from '../../../server/hub.ts';\nexport const both: [Pizzeria?, unknown?, unknown?] = [undefined, readMenu, createHub];\n",
+      "import type { Pizzeria } from './server/catalogue.ts';\nimport { readMenu } from '$lib/server/catalogue.ts';\nimport { createHub } from '../../server/hub.ts';\nexport const both: [Pizzeria?, unknown?, unknown?] = [undefined, readMenu, createHub];\n",
     );
     expect(found).toHaveLength(2);
     expect(found.every((m) => m.includes('pages run in the browser'))).toBe(true);
@@ -113,8 +113,8 @@ describe('circles between the services', () => {
     const dir = join(root, 'src/lib/server', `circle-probe-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
-      writeFileSync(join(dir, 'a.ts'), "import { b } from '../b.ts';\nexport const a = () => b();\n");
-      writeFileSync(join(dir, 'b.ts'), "import { a } from '../a.ts';\nexport const b = (): unknown => a;\n");
+      writeFileSync(join(dir, 'a.ts'), "import { b } from './b.ts';\nexport const a = () => b();\n");
+      writeFileSync(join(dir, 'b.ts'), "import { a } from './a.ts';\nexport const b = (): unknown => a;\n");
       const [result] = await eslint.lintFiles([join(dir, 'a.ts')]);
       expect(result.messages.map((m) => m.ruleId)).toEqual(['import-x/no-cycle']);
     } finally {

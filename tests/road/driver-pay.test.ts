@@ -145,10 +145,17 @@ describe("a driver's pay", () => {
       `INSERT INTO clock_ins (user_id, pizzeria_id, role, started_at, ended_at) VALUES ($1, $2, 'driver', now() - interval '31 minutes', now() - interval '1 minute') RETURNING started_at`,
       [driver1Id, shop.id],
     );
-    const rate = businessDayOf(rows[0].started_at.getTime()) === today ? 2000 : 1165;
+    const startedAt = rows[0].started_at.getTime();
+    const rate = businessDayOf(startedAt) === today ? 2000 : 1165;
+    // tonight counts what lies inside the business day: all of it, unless the shift began before
+    // 05:00, Paris (a run between 05:01 and 05:31), when only the part from 05:00 counts
+    const dayStart = (await paris(today, '05:00')).getTime();
+    const workedMs = startedAt + 30 * 60_000 - Math.max(startedAt, dayStart);
     const mine = await driver.get('/api/driver/earnings');
     expect(mine.status).toBe(200);
-    expect(mine.body.tonight).toMatchObject({ from: today, to: today, hours: 0.5, deliveries: 0, payCents: rate / 2 });
+    expect(mine.body.tonight).toMatchObject({ from: today, to: today, deliveries: 0 });
+    expect(mine.body.tonight.hours).toBe(Math.round(workedMs / 36_000) / 100);
+    expect(Math.abs(mine.body.tonight.payCents - (workedMs / 3_600_000) * rate)).toBeLessThanOrEqual(0.5);
     expect(mine.body.rule).toEqual({ centsPerHour: 2000, centsPerDelivery: 0, centsPerKm: 0 });
 
     const { rows: audits } = await stack.pool.query(`SELECT before, after FROM audit_log WHERE action = 'pay.rule' AND pizzeria_id = $1`, [shop.id]);

@@ -485,6 +485,8 @@ describe('the relay survives losing its listening connection', () => {
     try {
       await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS false`);
       expect(await killListener()).toBeGreaterThan(0);
+      // pg_terminate_backend only signals: the backend leaves pg_stat_activity once it has exited
+      await waitUntil(async () => !(await hubListening()), 10_000, 'the hub’s connection to end');
       await advanceOrder(stack.pool, kitchenActor, placed.id, 'preparing');
       // the hub really was away when it committed, and nothing else will notify after it
       expect((await stack.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ocpizza-hub' AND datname = current_database()`)).rowCount).toBe(0);
