@@ -60,21 +60,20 @@ function vitestRun(name, args, workers) {
 }
 
 const started = Date.now();
-// A whole run is two runs side by side: the browser tier, whose files each drive a built app and a
-// Chromium, on half the cores (one at a time on two), and every other tier on the rest. Two browser
-// files at once on two cores starve each other past their timeouts; one beside the others keeps both
-// cores busy.
-// The ops tier comes last, one file at a time: its clusters fail over on timers that a neighbour
-// busy with a browser can stretch past what the tests allow.
+// A whole run is two lanes side by side. The browser lane: the browser tier, whose files mostly wait
+// on a built app and a Chromium, BROWSER_WORKERS files at once (the cores by default). The other lane:
+// unit, services and road, whose files keep a core busy, on the rest of the cores (one at least),
+// then the ops tier, a file at a time: its clusters fail over on timers, and it starts once the
+// road files, the heaviest neighbours, are done.
+const browserWorkers = Number(process.env.BROWSER_WORKERS) || cores;
+const otherWorkers = Math.max(1, cores - Math.floor(cores / 2));
 const runs = projects.length > 0 || extra.length > 0
   ? [await vitestRun('all', extra, cores)]
-  : [
-    ...(await Promise.all([
-      vitestRun('browser', ['--project', 'browser'], Math.max(1, Math.floor(cores / 2))),
-      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road'], Math.max(1, cores - Math.floor(cores / 2))),
-    ])),
-    await vitestRun('ops', ['--project', 'ops'], 1),
-  ];
+  : (await Promise.all([
+    vitestRun('browser', ['--project', 'browser'], browserWorkers).then((r) => [r]),
+    vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road'], otherWorkers)
+      .then(async (r) => [r, await vitestRun('ops', ['--project', 'ops'], 1)]),
+  ])).flat();
 const wall = (Date.now() - started) / 1000;
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;

@@ -48,8 +48,15 @@ export async function setUpFileDatabase(): Promise<FileDatabase> {
 
 export async function dropFileDatabase(db: FileDatabase): Promise<void> {
   // what the file's servers still hold goes with it (a browser test's app may be exiting)
-  // (FORCE ends its sessions in the same statement; a process still reconnecting gets another try)
+  // (FORCE ends its sessions in the same statement; a process still reconnecting gets another try).
+  // A pool's end() resolves before its sockets have closed: the file's own connections get up to 2 s
+  // to leave by themselves first, as one ended by force raises an error in the process that held it
   await admin(async (c) => {
+    for (const until = Date.now() + 2000; Date.now() < until; ) {
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [db.queuePrefix]);
+      if (rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         await c.query(`DROP DATABASE IF EXISTS "${db.queuePrefix}" WITH (FORCE)`);
