@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Tests run outside Vite's SvelteKit plugin: the code they reach uses relative imports only.
 // Five tiers, by what a test needs (each has its script: `npm run test:<tier>`):
@@ -14,6 +15,16 @@ import { defineConfig } from 'vitest/config';
 // TEST_WORKERS sets how many at once: the machine's cores by default.
 const workers = Number(process.env.TEST_WORKERS) || availableParallelism();
 
+/**
+ * TEST_ORDER=reverse runs the files in reverse order of their paths (z to a): no file may depend on
+ * another having run before it. By default vitest runs the slowest (by the last run) or largest first.
+ */
+class ReverseOrder extends BaseSequencer {
+  async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return [...files].sort((a, b) => b.moduleId.localeCompare(a.moduleId));
+  }
+}
+
 const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number }) => ({
   test: {
     name,
@@ -27,6 +38,7 @@ const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number
 export default defineConfig({
   test: {
     fileParallelism: true,
+    ...(process.env.TEST_ORDER === 'reverse' ? { sequence: { sequencer: ReverseOrder } } : {}),
     maxWorkers: workers,
     coverage: {
       provider: 'v8',
