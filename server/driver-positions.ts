@@ -7,6 +7,7 @@ import type { Config } from '../src/lib/server/config.ts';
 import type { Db } from '../src/lib/server/db.ts';
 import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
+import { can, may } from '../src/lib/domain/permissions.ts';
 
 /**
  * `driver:position` from a driver's phone: checked (shape, ranges, clock, order, shift, rate per
@@ -30,7 +31,7 @@ export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Red
 
   async function handle(socket: HubSocket, raw: unknown, ack: unknown) {
     const user = socket.data.user;
-    if (!user || user.role !== 'driver') return refuse(ack, 'forbidden', 'only drivers share positions');
+    if (!user || !may(user.role, can.drive)) return refuse(ack, 'forbidden', 'only drivers share positions');
     const parsed = positionSchema.safeParse(raw);
     if (!parsed.success) {
       return refuse(ack, 'invalid', parsed.error.issues.map((i) => `${i.path.join('.') || 'position'}: ${i.message}`).join('; ').slice(0, 300));
@@ -70,7 +71,7 @@ export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Red
     attach(socket: HubSocket) {
       socket.on('driver:position', (raw, ack) => void handle(socket, raw, ack));
       const user = socket.data.user;
-      if (user?.role === 'driver' && store) {
+      if (user && may(user.role, can.drive) && store) {
         local.set(socket.id, user.id);
         void vouch(user.id, [socket.id]);
         socket.on('disconnect', () => {

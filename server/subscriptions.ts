@@ -7,7 +7,7 @@ import type { Db } from '../src/lib/server/db.ts';
 import { eventBounds, listEventsAfter, type EventFilter } from '../src/lib/server/events.ts';
 import type { HubSocket } from './hub-types.ts';
 import type { OrderRelay } from './order-relay.ts';
-import { can, may, type Capability } from '../src/lib/domain/permissions.ts';
+import { can, may, runsChain, type Capability } from '../src/lib/domain/permissions.ts';
 
 /**
  * Rooms one socket may be in, beyond its own: what the busiest real screen needs (a head-office
@@ -39,7 +39,7 @@ export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Ref
     if (!user || !may(user.role, roles)) return deny(`this screen needs one of: ${roles.join(', ')}`);
     const shop = req.pizzeriaId ?? user.pizzeriaId;
     if (!shop) return new Refusal('invalid', 'pizzeriaId is required');
-    if (user.role !== 'admin' && user.pizzeriaId !== shop) return deny('not your shop');
+    if (!runsChain(user) && user.pizzeriaId !== shop) return deny('not your shop');
     return shop;
   };
   switch (req.scope) {
@@ -52,10 +52,10 @@ export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Ref
       return shop instanceof Refusal ? shop : { room: roomFor.shop(shop), filter: { pizzeriaId: shop } };
     }
     case 'hq':
-      if (user?.role !== 'admin') return deny('head office only');
+      if (!runsChain(user)) return deny('head office only');
       return { room: roomFor.hq(), filter: { all: true } };
     case 'driver':
-      if (user?.role !== 'driver') return deny('drivers only');
+      if (!user || !may(user.role, can.drive)) return deny('drivers only');
       return { room: roomFor.driver(user.id), filter: { driverId: user.id } };
     case 'order':
       if (!socket.data.trackedOrderId) return deny('a tracking token is required');
@@ -64,7 +64,7 @@ export function authorize(socket: HubSocket, req: SubscribeRequest): Grant | Ref
       if (!req.pizzeriaId) return new Refusal('invalid', 'pizzeriaId is required');
       return { room: roomFor.menu(req.pizzeriaId), filter: { pizzeriaId: req.pizzeriaId } };
     case 'system':
-      if (user?.role !== 'admin' && user?.role !== 'manager') return deny('managers only');
+      if (!may(user?.role, can.runShop)) return deny('managers only');
       return { room: roomFor.system(), filter: { all: true } };
   }
 }

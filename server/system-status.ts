@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { SystemStatus } from '../src/lib/shapes/views.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
+import { can, may, runsChain } from '../src/lib/domain/permissions.ts';
 
 export type SystemInfo = () => Promise<Pick<SystemStatus, 'queues' | 'backup' | 'maintenance' | 'printers' | 'database' | 'redis'>>;
 
@@ -51,7 +52,7 @@ export function createSystemStatus(opts: {
       return [...io.of('/').sockets.values()];
     });
     const screens = sockets
-      .filter((s) => s.data.user && s.data.user.role !== 'admin' && s.data.user.role !== 'manager')
+      .filter((s) => s.data.user && !may(s.data.user.role, can.runShop))
       .map((s) => ({
         socketId: s.id,
         role: s.data.user!.role,
@@ -81,7 +82,7 @@ export function createSystemStatus(opts: {
     const s = await status();
     for (const w of watchers) {
       const u = w.data.user;
-      const screens = u?.role === 'admin' ? s.screens : s.screens.filter((x) => x.pizzeriaId === u?.pizzeriaId);
+      const screens = runsChain(u) ? s.screens : s.screens.filter((x) => x.pizzeriaId === u?.pizzeriaId);
       w.emit('system:status', { ...s, screens });
     }
   }

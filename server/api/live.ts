@@ -13,7 +13,7 @@ import { shopFigures } from '../../src/lib/server/figures.ts';
 import { canActOnShop, getOrder, type StaffActor } from '../../src/lib/server/orders.ts';
 import { deliveryTrail } from '../../src/lib/server/positions.ts';
 import { Routes, parse, type ApiContext } from './kit.ts';
-import { can } from '../../src/lib/domain/permissions.ts';
+import { can, runsChain } from '../../src/lib/domain/permissions.ts';
 
 const shopQuery = z.strictObject({ pizzeriaId: idParam.optional() });
 
@@ -29,7 +29,7 @@ export function liveRoutes(ctx: ApiContext) {
       if (!canActOnShop(actor, shop)) throw forbidden('not your shop');
       return [shop];
     }
-    return user.role === 'admin' ? (await listPizzerias(db)).map((p) => p.id) : [user.pizzeriaId!];
+    return runsChain(user) ? (await listPizzerias(db)).map((p) => p.id) : [user.pizzeriaId!];
   };
 
   managers.get('/drivers', {}, async ({ req, user, actor }) => driversOfShops(db, await shopsAsked(req, user, actor), ctx.positions, { mode: config.DELIVERY_MODE, eta: config.eta }));

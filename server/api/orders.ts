@@ -5,7 +5,7 @@ import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/
 import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders } from '../../src/lib/server/orders.ts';
 import { placeOrder } from '../../src/lib/server/placing.ts';
 import { Answer, Routes, orderId, orderResponse, placeOptions, staffActor, type ApiContext } from './kit.ts';
-import { can } from '../../src/lib/domain/permissions.ts';
+import { can, may, runsChain } from '../../src/lib/domain/permissions.ts';
 
 export function orderRoutes(ctx: ApiContext) {
   const { db, config } = ctx;
@@ -35,11 +35,11 @@ export function orderRoutes(ctx: ApiContext) {
     if (q.pizzeriaId) {
       if (!canActOnShop(actor, q.pizzeriaId)) throw forbidden('not your shop');
       shops = [q.pizzeriaId];
-    } else shops = user.role === 'admin' ? 'all' : [user.pizzeriaId!];
+    } else shops = runsChain(user) ? 'all' : [user.pizzeriaId!];
     const orders = await listOrders(db, {
       pizzeriaIds: shops,
       statuses: q.status ? [q.status] : undefined,
-      driverId: user.role === 'driver' ? user.id : undefined,
+      driverId: may(user.role, can.drive) ? user.id : undefined,
     });
     return orders.map((o) => orderResponse(o, user));
   });
@@ -47,7 +47,7 @@ export function orderRoutes(ctx: ApiContext) {
   api.staff().get('/orders/:id', {}, async ({ req, user, actor }) => {
     const order = await getOrder(db, orderId(req));
     if (!order || !canActOnShop(actor, order.pizzeriaId)) throw notFound('order');
-    if (user.role === 'driver' && order.driver?.id !== user.id && order.offer?.driverId !== user.id) throw notFound('order');
+    if (may(user.role, can.drive) && order.driver?.id !== user.id && order.offer?.driverId !== user.id) throw notFound('order');
     return orderResponse(order, user);
   });
 

@@ -5,7 +5,7 @@ import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '..
 import { forbidden } from '../../src/lib/server/errors.ts';
 import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../../src/lib/server/stock.ts';
 import { Routes, created, numericId, visitorLocale, type ApiContext } from './kit.ts';
-import { can } from '../../src/lib/domain/permissions.ts';
+import { can, mayFor } from '../../src/lib/domain/permissions.ts';
 
 export function stockRoutes(ctx: ApiContext) {
   const { db } = ctx;
@@ -13,9 +13,9 @@ export function stockRoutes(ctx: ApiContext) {
   const keepers = api.staff(can.runShop);
   const shop = (req: Request) => numericId(req);
 
-  api.staff(can.cook).get('/shops/:id/stock', {}, ({ req, user, actor }) => {
+  api.staff(can.cook).get('/shops/:id/stock', {}, ({ req, user }) => {
     const id = shop(req);
-    if (!mayKeepStock(actor, id) && !(user.role === 'kitchen' && user.pizzeriaId === id)) throw forbidden('not your shop');
+    if (!mayFor(user, can.cook, id)) throw forbidden('not your shop');
     return stockOfShop(db, id, visitorLocale(req));
   });
   keepers.get('/shops/:id/stock/movements', { query: movementsQuery }, ({ req, actor, query }) => {

@@ -4,6 +4,7 @@
 // Pure: the order service reads the order, asks here, and turns a refusal into its HTTP answer.
 import { actorRole, canActOnShop, type StaffActor } from './actors.ts';
 import { checkTransition, type Fulfilment, type OrderStatus } from './order-states.ts';
+import { can, may } from './permissions.ts';
 
 /** What a move is checked against: the order's fields that decide it. */
 export interface MoveBasis {
@@ -67,7 +68,7 @@ export function checkMove(
 ): MoveAllowed | { ok: false; refusal: MoveRefusal } {
   if (actor.kind === 'staff') {
     if (!canActOnShop(actor, o.pizzeriaId)) return refuse({ kind: 'forbidden', message: 'not your shop' });
-    if (actor.role === 'driver' && o.driverId !== actor.id) return refuse({ kind: 'forbidden', message: 'this delivery is not yours' });
+    if (may(actor.role, can.drive) && o.driverId !== actor.id) return refuse({ kind: 'forbidden', message: 'this delivery is not yours' });
   }
   if (to === 'cancelled' && o.status === 'cancelled') return refuse({ kind: 'conflict', code: 'already_cancelled', message: 'this order is already cancelled' });
   // in the oven, only its delivery platform cancels it (the customer cancelled there): nothing of ours does
@@ -95,7 +96,7 @@ export function checkMove(
     if (actor.kind === 'customer' && to === 'cancelled') return refuse({ kind: 'conflict', code: 'too_late', message: 'the kitchen has already started this order' });
     return refuse({ kind: 'conflict', code: 'not_allowed', message: `an order cannot go from ${o.status} to ${to}` });
   }
-  if (to === 'out_for_delivery' && !o.driverId && actor.kind === 'staff' && actor.role !== 'driver') {
+  if (to === 'out_for_delivery' && !o.driverId && actor.kind === 'staff' && !may(actor.role, can.drive)) {
     return refuse({ kind: 'conflict', code: 'no_driver', message: 'assign a driver before sending the order out' });
   }
   if (to === 'out_for_delivery' && o.awaitingDecision) return refuse({ kind: 'conflict', code: 'awaiting_decision', message: 'this delivery failed: a manager decides first' });
@@ -108,7 +109,7 @@ export function checkMove(
     return refuse({ kind: 'conflict', code: 'not_allowed', message: 'an order ready at the shop is cancelled only after a failed delivery' });
   }
   const due = o.amountDueCents;
-  if (to === 'delivered' && actor.kind === 'staff' && actor.role === 'driver') {
+  if (to === 'delivered' && actor.kind === 'staff' && may(actor.role, can.drive)) {
     if (!facts.proof) return refuse({ kind: 'invalid', fields: { proof: 'the PIN the customer reads to you, or a photo at the door' }, message: 'a delivery needs its proof' });
     if (due > 0 && !facts.collected) {
       return refuse({ kind: 'invalid', fields: { collected: `collect ${euros(due)} and say how (cash or card)` }, message: 'say what you collected' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FINAL_STATUSES, OPEN_STATUSES, ORDER_STATUSES, ROLES, STARTED_STATUSES, checkTransition, isIn, sqlList } from './order-states.ts';
-import { SHOP_CREW, can, may } from './permissions.ts';
+import { SHOP_CREW, can, may, mayFor, runsChain, shopsOf } from './permissions.ts';
 
 describe('who may do what', () => {
   it('gives head office every capability but the crew\'s own (the road, the clock), and a driver only the road', () => {
@@ -24,6 +24,21 @@ describe('who may do what', () => {
 
   it('leaves a shop crew without managers or head office', () => {
     expect(SHOP_CREW.some((r) => may(r, can.runShop))).toBe(false);
+  });
+
+  it('gives head office every shop and anyone else their own, for what their role may do', () => {
+    const office = { role: 'admin' as const, pizzeriaId: null };
+    const manager = { role: 'manager' as const, pizzeriaId: 2 };
+    const cook = { role: 'kitchen' as const, pizzeriaId: 2 };
+    expect([office, manager, cook].map(runsChain)).toEqual([true, false, false]);
+    expect([1, 2].map((shop) => mayFor(office, can.runShop, shop))).toEqual([true, true]);
+    expect([1, 2].map((shop) => mayFor(manager, can.runShop, shop))).toEqual([false, true]);
+    expect([mayFor(cook, can.cook, 2), mayFor(cook, can.runShop, 2), mayFor(cook, can.cook, 1)]).toEqual([true, false, false]);
+    expect(mayFor(null, can.cook, 2)).toBe(false);
+    const shops = [{ id: 1, name: 'Bastille' }, { id: 2, name: 'Canal' }, { id: 3, name: 'Lepic' }];
+    expect(shopsOf(office, shops).map((s) => s.id)).toEqual([1, 2, 3]);
+    expect(shopsOf(manager, shops).map((s) => s.id)).toEqual([2]);
+    expect(shopsOf({ role: 'driver', pizzeriaId: 9 }, shops)).toEqual([]);
   });
 });
 

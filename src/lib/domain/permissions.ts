@@ -36,3 +36,29 @@ export const SHOP_CREW: Capability = held('kitchen', 'counter', 'driver');
 export function may(role: Role | null | undefined, capability: Capability): boolean {
   return !!role && capability.includes(role);
 }
+
+/** Someone acting with a role: a member of staff (their shop, none for head office), a screen, a session. */
+export interface Member {
+  role: Role;
+  pizzeriaId: number | null;
+}
+
+/** Whether the member runs the whole chain (head office): every shop is theirs. */
+export function runsChain(member: Pick<Member, 'role'> | null | undefined): boolean {
+  return may(member?.role, can.runChain);
+}
+
+/**
+ * Whether the member holds the capability for a shop: head office for every shop, anyone else for
+ * their own (`shopId` left out: for some shop of theirs).
+ */
+export function mayFor(member: Member | null | undefined, capability: Capability, shopId?: number): boolean {
+  if (!member || !may(member.role, capability)) return false;
+  return shopId === undefined || runsChain(member) || member.pizzeriaId === shopId;
+}
+
+/** The shops among `all` a member sees: every one for head office, their own otherwise. */
+export function shopsOf<T extends { id: number }>(member: Member, all: readonly T[]): T[] {
+  return runsChain(member) ? [...all] : all.filter((s) => s.id === member.pizzeriaId);
+}
+

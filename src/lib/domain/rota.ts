@@ -3,7 +3,7 @@
 // shifts of one person never at once, copying a week onto the next, the drivers a slot can count on,
 // the staff present per hour (planned or clocked in) and what their hours cost.
 import type { Role } from './order-states.ts';
-import { SHOP_CREW, may } from './permissions.ts';
+import { SHOP_CREW, can, may } from './permissions.ts';
 import { SLOT_MS } from './slots.ts';
 
 /** The roles a rota plans: a shop's crew (drivers, pizzaiolos, counter). */
@@ -72,7 +72,7 @@ export function copyWeek<T extends PlannedShift>(lastWeek: readonly T[], thisWee
 
 /** Drivers of the rota on shift for the whole of the slot starting at `start`. */
 export const plannedDriversAt = (shifts: readonly PlannedShift[], start: number) =>
-  new Set(shifts.filter((s) => s.role === 'driver' && s.startsAt <= start && s.endsAt >= start + SLOT_MS).map((s) => s.userId)).size;
+  new Set(shifts.filter((s) => may(s.role, can.drive) && s.startsAt <= start && s.endsAt >= start + SLOT_MS).map((s) => s.userId)).size;
 
 /**
  * The drivers a slot counts on. Within tonight's horizon, those on shift now, or the rota's for

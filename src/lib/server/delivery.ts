@@ -34,7 +34,7 @@ export async function deliverOrder(
   orderId: string,
   req: DeliverRequest,
 ): Promise<{ order: OrderView }> {
-  if (actor.role === 'manager' || actor.role === 'admin') return closeByManager(db, actor, orderId, req);
+  if (may(actor.role, can.runShop)) return closeByManager(db, actor, orderId, req);
   let proof: 'pin' | 'photo' | undefined;
   if (req.proof && 'pin' in req.proof) {
     await checkPin(db, actor, orderId, req.proof.pin);
@@ -87,7 +87,7 @@ async function closeByManager(
 async function checkPin(db: Db, actor: StaffActor, orderId: string, pin: string) {
   const outcome = await transaction(db, async (tx) => {
     const o = await lockOrder(tx, orderId);
-    if (!canActOnShop(actor, o.pizzeria_id) || (actor.role === 'driver' && o.driver_id !== actor.id)) throw forbidden('this delivery is not yours');
+    if (!canActOnShop(actor, o.pizzeria_id) || (may(actor.role, can.drive) && o.driver_id !== actor.id)) throw forbidden('this delivery is not yours');
     if (o.status !== 'out_for_delivery') return 'not_on_the_way';
     const { rows } = await tx.query<{ wrong: number }>('SELECT wrong FROM delivery_pin_attempts WHERE order_id = $1', [orderId]);
     const wrong = rows[0]?.wrong ?? 0;
@@ -141,7 +141,7 @@ export async function doorPhoto(bytes: Buffer): Promise<Buffer> {
 
 /** Keeps the photo a driver took at the door (one per order: a new one replaces it while on the way). */
 export async function savePhoto(db: Db, actor: StaffActor, orderId: string, upload: Buffer) {
-  if (actor.role !== 'driver') throw forbidden('the driver at the door takes the photo');
+  if (!may(actor.role, can.drive)) throw forbidden('the driver at the door takes the photo');
   const bytes = await doorPhoto(upload);
   const type = 'image/jpeg';
   const { rowCount } = await db.query(

@@ -14,7 +14,7 @@ import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrder, lockOrder, recordEvent, recordRelease, type StaffActor } from './orders.ts';
 import type { PositionStore } from './positions.ts';
 import { firesOf, readEvening } from './kitchen/plan.ts';
-import { can, may } from '../domain/permissions.ts';
+import { can, may, runsChain } from '../domain/permissions.ts';
 import { WITH_DRIVER_STATUSES, sqlList } from '../domain/order-states.ts';
 
 export interface DispatchSettings {
@@ -256,7 +256,7 @@ export async function answerOffer(
   orderId: string,
   req: OfferAnswerRequest,
 ): Promise<{ order: OrderView }> {
-  if (actor.role !== 'driver') throw forbidden('offers are answered by the driver they were made to');
+  if (!may(actor.role, can.drive)) throw forbidden('offers are answered by the driver they were made to');
   return transaction(dbp, async (tx) => {
     const o = await lockOrder(tx, orderId);
     if (o.offer_driver_id !== actor.id) {
@@ -345,7 +345,7 @@ export async function lendDriver(
   driverId: number,
   toShop: number | null,
 ): Promise<{ driverId: number; homeShop: number; worksFor: number }> {
-  if (actor.role !== 'admin') throw forbidden('head office lends drivers between shops');
+  if (!runsChain(actor)) throw forbidden('head office lends drivers between shops');
   const moved = await transaction(dbp, async (tx) => {
     const { rows } = await tx.query<{ pizzeria_id: number; lent_to: number | null }>(
       `SELECT pizzeria_id, lent_to FROM users WHERE id = $1 AND role = 'driver' AND active FOR UPDATE`,

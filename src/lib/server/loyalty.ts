@@ -12,6 +12,7 @@ import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, forbidden } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
 import { placingStep } from './orders/steps.ts';
+import { runsChain } from '../domain/permissions.ts';
 
 /** 'joined': another account of the same person became this one (its rows moved here; this one counts 0, `carried` says what they came to). */
 export type LedgerReason = 'earned' | 'taken_back' | 'spent' | 'returned' | 'joined';
@@ -33,7 +34,7 @@ export async function loyaltyScheme(q: Queryable): Promise<LoyaltyScheme> {
 
 /** Head office states the scheme (audited); it applies to the orders handed over and placed from now. */
 export async function setLoyaltyScheme(db: Db, actor: StaffActor, next: LoyaltyScheme): Promise<LoyaltyScheme> {
-  if (actor.role !== 'admin') throw forbidden('the loyalty scheme is set by head office');
+  if (!runsChain(actor)) throw forbidden('the loyalty scheme is set by head office');
   return transaction(db, async (tx) => {
     const before = schemeOf((await tx.query('SELECT * FROM loyalty_scheme FOR UPDATE')).rows[0]);
     const { rows } = await tx.query(

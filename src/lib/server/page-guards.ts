@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { may, type Capability } from '../domain/permissions.ts';
+import { may, runsChain, type Capability } from '../domain/permissions.ts';
 import type { SessionUser } from './auth.ts';
 
 /** The page needs a logged-in user who holds the capability (`can.runShop`…); others go to the login page. */
@@ -12,7 +12,7 @@ export function requireRole(locals: { user: SessionUser | null }, url: URL, role
 
 /** The shop a staff page shows: an admin picks one with ?shop=, everyone else sees their own. */
 export function shopFor(user: SessionUser, url: URL, shops: { id: number }[]): number {
-  if (user.role !== 'admin') return user.pizzeriaId!;
+  if (!runsChain(user)) return user.pizzeriaId!;
   const wanted = Number(url.searchParams.get('shop'));
   return shops.some((s) => s.id === wanted) ? wanted : shops[0].id;
 }

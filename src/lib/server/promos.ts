@@ -18,6 +18,7 @@ import { placingStep } from './orders/steps.ts';
 import { config } from './config.ts';
 import { e164 } from './sms.ts';
 import { HANDED_OVER_STATUSES, sqlList, type Fulfilment } from '../domain/order-states.ts';
+import { runsChain } from '../domain/permissions.ts';
 
 interface PromoRow {
   id: number;
@@ -102,7 +103,7 @@ export interface NewPromo {
 }
 
 const onlyHeadOffice = (actor: StaffActor) => {
-  if (actor.role !== 'admin') throw forbidden('promo codes are made by head office');
+  if (!runsChain(actor)) throw forbidden('promo codes are made by head office');
 };
 
 const VIEW = `SELECT c.*, p.name AS product_name,

@@ -11,7 +11,7 @@ import { transaction, type Db, type Queryable } from './db.ts';
 import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import { canActOnShop, getOrderIdByToken, type StaffActor } from './orders.ts';
 import { todayInParis } from './money/takings.ts';
-import { can, may } from '../domain/permissions.ts';
+import { can, may, runsChain } from '../domain/permissions.ts';
 
 export interface OrderRating {
   food: number;
@@ -145,7 +145,7 @@ export async function ratingsReport(q: Queryable, actor: StaffActor, asked: { pi
   if (!may(actor.role, can.runShop)) throw forbidden('ratings are for managers and head office');
   if (asked.pizzeriaId !== undefined && !canActOnShop(actor, asked.pizzeriaId)) throw forbidden('not your shop');
   // null: every shop
-  const scope: number[] | null = asked.pizzeriaId !== undefined ? [asked.pizzeriaId] : actor.role === 'admin' ? null : [actor.pizzeriaId!];
+  const scope: number[] | null = asked.pizzeriaId !== undefined ? [asked.pizzeriaId] : runsChain(actor) ? null : [actor.pizzeriaId!];
   const to = asked.to ?? (await todayInParis(q));
   const from = asked.from ?? addDays(to, 1 - DEFAULT_RATING_DAYS);
   // the period's bounds as instants (Paris midnights), so the index on created_at serves

@@ -10,6 +10,7 @@ import { getPizzeria, type Pizzeria } from './catalogue.ts';
 import { transaction, type Db } from './db.ts';
 import { conflict, forbidden, notFound } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
+import { can, mayFor, runsChain } from '../domain/permissions.ts';
 
 /** The opening hours a form describes; null when no day has a span (open at any hour). */
 export function hoursFrom(req: ShopSettingsRequest): OpeningHours | null {
@@ -49,7 +50,7 @@ const settingsRow = (req: ShopSettingsRequest) => [
 ];
 
 export async function updateShop(db: Db, actor: StaffActor, id: number, req: ShopSettingsRequest): Promise<Pizzeria> {
-  if (actor.role !== 'admin') throw forbidden("head office keeps the shops' settings");
+  if (!runsChain(actor)) throw forbidden("head office keeps the shops' settings");
   return transaction(db, async (tx) => {
     const before = await getPizzeria(tx, id);
     if (!before) throw notFound('pizzeria');
@@ -69,7 +70,7 @@ export async function updateShop(db: Db, actor: StaffActor, id: number, req: Sho
 
 /** A new shop, with a stock row for every ingredient (empty until its first delivery). */
 export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSettingsRequest & { slug: string }): Promise<Pizzeria> {
-  if (actor.role !== 'admin') throw forbidden('head office opens shops');
+  if (!runsChain(actor)) throw forbidden('head office opens shops');
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
       `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds,
@@ -106,7 +107,7 @@ async function setShopSwitch<T extends number | boolean>(
   db: Db, actor: StaffActor, id: number,
   lever: { column: 'busy_minutes' | 'online_paused'; key: string; value: T; action: (value: T) => string; who: string },
 ): Promise<Pizzeria> {
-  if (!(actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === id))) throw forbidden(lever.who);
+  if (!mayFor(actor, can.runShop, id)) throw forbidden(lever.who);
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ value: T }>(`SELECT ${lever.column} AS value FROM pizzerias WHERE id = $1 FOR UPDATE`, [id]);
     if (!rows[0]) throw notFound('pizzeria');

@@ -13,7 +13,7 @@ import { AppError, conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { Mailer } from './mailer.ts';
 import { handOffersOn, type StaffActor } from './orders.ts';
 import { addJob, passwordResetJobOptions, type QueueOf } from './queues.ts';
-import { SHOP_CREW, can, may } from '../domain/permissions.ts';
+import { SHOP_CREW, can, may, runsChain } from '../domain/permissions.ts';
 
 export interface StaffMember {
   id: number;
@@ -38,8 +38,9 @@ export interface AccountLinks {
 
 /** Whether an actor may manage an account of this role in this shop. */
 function mayManage(actor: StaffActor, target: { role: StaffRole; pizzeriaId: number | null }): boolean {
-  if (actor.role === 'admin') return true;
-  return actor.role === 'manager' && target.pizzeriaId === actor.pizzeriaId && may(target.role, SHOP_CREW);
+  if (runsChain(actor)) return true;
+  // a shop's manager: their own shop's crew
+  return may(actor.role, can.runShop) && target.pizzeriaId === actor.pizzeriaId && may(target.role, SHOP_CREW);
 }
 
 const STAFF_VIEW = `SELECT id, email, name, role, pizzeria_id, active, on_shift, password_set_at IS NULL AS invited, created_at FROM users`;
@@ -70,7 +71,7 @@ export async function listStaff(
     params.push(v);
     where.push(sql.replace('$?', `$${params.length}`));
   };
-  if (actor.role === 'manager') add('pizzeria_id = $?', actor.pizzeriaId);
+  if (!runsChain(actor)) add('pizzeria_id = $?', actor.pizzeriaId);
   else if (filter.shop) add('pizzeria_id = $?', filter.shop);
   if (filter.q) {
     params.push(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -95,10 +96,10 @@ export async function getStaff(q: Queryable, actor: StaffActor, id: number): Pro
 }
 
 function checkPlacement(actor: StaffActor, role: StaffRole, pizzeriaId: number | null) {
-  if (role === 'admin' && pizzeriaId !== null) throw invalid({ pizzeriaId: 'head office belongs to no shop' });
-  if (role !== 'admin' && pizzeriaId === null) throw invalid({ pizzeriaId: 'which shop?' });
+  if (may(role, can.runChain) && pizzeriaId !== null) throw invalid({ pizzeriaId: 'head office belongs to no shop' });
+  if (!may(role, can.runChain) && pizzeriaId === null) throw invalid({ pizzeriaId: 'which shop?' });
   if (!mayManage(actor, { role, pizzeriaId })) {
-    throw forbidden(actor.role === 'manager' ? 'a manager manages the kitchen, counter and drivers of their own shop' : 'you may not manage staff');
+    throw forbidden(may(actor.role, can.runShop) ? 'a manager manages the kitchen, counter and drivers of their own shop' : 'you may not manage staff');
   }
 }
 
@@ -147,7 +148,7 @@ async function mailLink(links: AccountLinks, purpose: 'invite' | 'reset', member
 }
 
 export async function createStaff(db: Db, actor: StaffActor, req: StaffCreateRequest, links: AccountLinks): Promise<StaffMember> {
-  const pizzeriaId = req.role === 'admin' ? null : (req.pizzeriaId ?? (actor.role === 'manager' ? actor.pizzeriaId : null));
+  const pizzeriaId = may(req.role, can.runChain) ? null : (req.pizzeriaId ?? (runsChain(actor) ? null : actor.pizzeriaId));
   checkPlacement(actor, req.role, pizzeriaId);
   const { member, token } = await transaction(db, async (tx) => {
     if (pizzeriaId !== null && !(await tx.query('SELECT 1 FROM pizzerias WHERE id = $1', [pizzeriaId])).rowCount) throw invalid({ pizzeriaId: 'no such shop' });
@@ -174,7 +175,7 @@ export async function updateStaff(db: Db, actor: StaffActor, id: number, req: St
   return transaction(db, async (tx) => {
     const before = await lockMember(tx, actor, id);
     const role = req.role ?? before.role;
-    const pizzeriaId = role === 'admin' ? null : (req.pizzeriaId ?? before.pizzeriaId);
+    const pizzeriaId = may(role, can.runChain) ? null : (req.pizzeriaId ?? before.pizzeriaId);
     if (id === actor.id && role !== before.role) throw conflict('not_allowed', 'you cannot change your own role');
     checkPlacement(actor, role, pizzeriaId);
     if (pizzeriaId !== null && !(await tx.query('SELECT 1 FROM pizzerias WHERE id = $1', [pizzeriaId])).rowCount) throw invalid({ pizzeriaId: 'no such shop' });
@@ -204,7 +205,7 @@ export async function setStaffActive(db: Db, actor: StaffActor, id: number, acti
     if (before.active === active) return before;
     await tx.query('UPDATE users SET active = $2, on_shift = on_shift AND $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [id, active]);
     // their open offers go to the next driver at once
-    if (!active && before.role === 'driver') await handOffersOn(tx, id, actor, 'withdrawn');
+    if (!active && may(before.role, can.drive)) await handOffersOn(tx, id, actor, 'withdrawn');
     const { rows } = await tx.query(`${STAFF_VIEW} WHERE id = $1`, [id]);
     const after = toMember(rows[0]);
     await audit(tx, actor, { action: active ? 'staff.enable' : 'staff.disable', entity: 'user', entityId: id, pizzeriaId: after.pizzeriaId, before, after });

@@ -11,6 +11,7 @@ import { audit } from './audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from './db.ts';
 import { AppError, conflict, forbidden, notFound } from './errors.ts';
 import type { StaffActor } from './orders/actors.ts';
+import { can, may, mayFor } from '../domain/permissions.ts';
 
 export interface StockLine {
   ingredientId: number;
@@ -37,10 +38,10 @@ export interface LowStock {
 
 /** The managers of a shop and head office keep its stock. */
 export function mayKeepStock(actor: StaffActor, shop: number): boolean {
-  return actor.role === 'admin' || (actor.role === 'manager' && actor.pizzeriaId === shop);
+  return mayFor(actor, can.runShop, shop);
 }
 const mustKeepStock = (actor: StaffActor, shop: number) => {
-  if (!mayKeepStock(actor, shop)) throw forbidden(actor.role === 'manager' ? 'not your shop' : 'a manager keeps the stock');
+  if (!mayKeepStock(actor, shop)) throw forbidden(may(actor.role, can.runShop) ? 'not your shop' : 'a manager keeps the stock');
 };
 
 const name = (locale: Locale) => (locale === 'en' ? 'coalesce(i.name_en, i.name)' : 'i.name');

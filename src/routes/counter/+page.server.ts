@@ -5,7 +5,7 @@ import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { snapshot } from '$lib/server/snapshot.ts';
 import type { PageServerLoad } from './$types';
 import { HANDED_OVER_STATUSES, KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.takeOrders);
@@ -16,7 +16,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     listOrders(q, { pizzeriaIds: [shopId], statuses: [...KITCHEN_STATUSES, ...HANDED_OVER_STATUSES], activeOnly: true }),
   );
   return {
-    pizzerias: user.role === 'admin' ? pizzerias : [],
+    pizzerias: runsChain(user) ? pizzerias : [],
     shop: pizzerias.find((p) => p.id === shopId)!,
     ...(await getOrderingMenu(db(), shopId, locals.locale)),
     orders,

@@ -10,7 +10,7 @@ import { snapshot } from '$lib/server/snapshot.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
 import { KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.cook);
@@ -21,7 +21,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   );
   return {
     shop: pizzerias.find((p) => p.id === shopId)!,
-    pizzerias: user.role === 'admin' ? pizzerias : [],
+    pizzerias: runsChain(user) ? pizzerias : [],
     // the kitchen screen's cut, whoever is signed in on the tablet: no phone, no address
     orders: orders.map((o) => orderFor('kitchen', o)),
     lastEventId,

@@ -9,12 +9,12 @@ import { snapshot } from '$lib/server/snapshot.ts';
 import { platformOrdersWaiting } from '$lib/server/marketplaces/intake.ts';
 import { lowStock } from '$lib/server/stock.ts';
 import type { PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
-  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shops = shopsOf(user, all);
   const { data: orders, lastEventId } = await snapshot((q) =>
     listOrders(q, { pizzeriaIds: shops.map((s) => s.id), activeOnly: true, limit: 1000 }),
   );
@@ -25,5 +25,5 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const heldStock = await recentHoldingRefusals(db(), shops.map((s) => s.id));
   // delivery platforms' orders waiting for the manager (read again on reload)
   const platformOrders = await platformOrdersWaiting(db(), shops.map((s) => s.id));
-  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: user.role === 'admin' ? ('hq' as const) : ('shop' as const) };
+  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders, positionFreshMs: config().DRIVER_POSITION_FRESH_SECONDS * 1000, scope: runsChain(user) ? ('hq' as const) : ('shop' as const) };
 };

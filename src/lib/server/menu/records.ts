@@ -7,6 +7,7 @@ import { type Queryable, type Tx } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { StaffActor } from '../orders/actors.ts';
 import type { ProductKind } from '../../domain/product-kinds.ts';
+import { runsChain } from '../../domain/permissions.ts';
 
 export interface ProductRecord {
   id: number;
@@ -62,7 +63,7 @@ export interface IngredientRecord {
 }
 
 export const headOffice = (actor: StaffActor) => {
-  if (actor.role !== 'admin') throw forbidden('head office keeps the menu');
+  if (!runsChain(actor)) throw forbidden('head office keeps the menu');
 };
 
 const OPTIONS = `coalesce((SELECT json_agg(json_build_object('id', o.id, 'productId', o.product_id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,

@@ -97,7 +97,7 @@ export async function currentShift(q: Queryable, driverId: number): Promise<Shif
 
 /** What the driver says they bring back (cash, card slips); again to correct it, until the manager closes the shift. */
 export async function declareCash(db: Db, driver: StaffActor, req: CashDeclareRequest): Promise<ShiftRecord> {
-  if (driver.role !== 'driver') throw forbidden('drivers declare what they collected');
+  if (!may(driver.role, can.drive)) throw forbidden('drivers declare what they collected');
   return transaction(db, async (tx) => {
     const { rows } = await tx.query('SELECT id FROM driver_shifts WHERE driver_id = $1 AND closed_at IS NULL ORDER BY started_at DESC LIMIT 1 FOR UPDATE', [driver.id]);
     if (!rows[0]) throw notFound('shift');

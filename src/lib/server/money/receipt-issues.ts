@@ -24,6 +24,7 @@ import { appendJetIn } from '../fiscal/jet.ts';
 import { appendEntries, lockChain } from '../fiscal/journal.ts';
 import { fiscalKey, type FiscalKey } from '../fiscal/keys.ts';
 import { journalOrders } from '../fiscal/order-facts.ts';
+import { runsChain } from '../../domain/permissions.ts';
 
 /** The software every receipt names (package.json). */
 export const SOFTWARE: Software = { name: pkg.name, version: pkg.version };
@@ -162,7 +163,7 @@ export async function legalMentionsOf(q: Queryable, pizzeriaId: number): Promise
  * SIREN's), audited, and a change written to the technical events journal (a fiscal setting changed).
  */
 export async function setLegalMentions(db: Db, key: FiscalKey, actor: StaffActor, pizzeriaId: number, raw: LegalMentions): Promise<LegalMentions> {
-  if (actor.role !== 'admin') throw forbidden("head office keeps the shops' legal mentions");
+  if (!runsChain(actor)) throw forbidden("head office keeps the shops' legal mentions");
   const checked = checkLegalMentions(raw);
   if (!checked.ok) throw invalid(checked.problems as Record<string, string>, 'these legal mentions are not valid');
   return transaction(db, async (tx) => {

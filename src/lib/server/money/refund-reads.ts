@@ -4,7 +4,7 @@ import { unitsRefundCents, type GrossAtRate, type RefundMethod, type RefundReaso
 import type { Queryable } from '../db.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
 import type { StaffActor } from '../orders/actors.ts';
-import { can, may } from '../../domain/permissions.ts';
+import { can, may, runsChain } from '../../domain/permissions.ts';
 import { CANNOT, checkPaid, checkRefunder, linesOf, ORDER_MONEY, type OrderMoney, paidOfLines, partsOf, refundableOfParts, type RefundPart, type RefundRow, type RefundView, viewOf } from './refund-parts.ts';
 
 /**
@@ -102,7 +102,7 @@ export async function ordersOfDay(q: Queryable, actor: StaffActor, day: string, 
      WHERE o.business_day = $1::date AND ($2::int IS NULL OR o.pizzeria_id = $2) AND ($3::int IS NULL OR o.number = $3)
        AND o.status <> 'pending_payment'
      ORDER BY o.created_at DESC LIMIT 300`,
-    [day, actor.role === 'admin' ? null : actor.pizzeriaId, number ?? null],
+    [day, runsChain(actor) ? null : actor.pizzeriaId, number ?? null],
   );
   return rows.map((r) => ({
     id: r.id, number: r.number, shop: r.shop, customer: r.customer_name, status: r.status, fulfilment: r.fulfilment,

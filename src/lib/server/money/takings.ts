@@ -27,7 +27,7 @@ import { REFUND_REASONS, type RefundReason } from '../../domain/refunds.ts';
 import type { ClosingTotals, RateLine } from '../../domain/fiscal-closing.ts';
 import { bringDayUpToDate, dayOfJournal } from '../fiscal/closings.ts';
 import type { FiscalKey } from '../fiscal/keys.ts';
-import { can, may } from '../../domain/permissions.ts';
+import { can, may, runsChain } from '../../domain/permissions.ts';
 import { chainTips, noTips, tipsOfDay, type TipTakings } from './takings-tips.ts';
 import { chainPlatforms, platformTakingsOfDay, type PlatformTakings } from './takings-platforms.ts';
 
@@ -91,7 +91,7 @@ export async function todayInParis(q: Queryable): Promise<string> {
 /** Who may read which shops' takings: a manager their own, head office any; nobody else. */
 export function checkTakingsReader(actor: StaffActor, pizzeriaId: number | 'all'): void {
   if (!may(actor.role, can.runShop)) throw forbidden('takings are for managers and head office');
-  if (pizzeriaId === 'all' ? actor.role !== 'admin' : !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
+  if (pizzeriaId === 'all' ? !runsChain(actor) : !canActOnShop(actor, pizzeriaId)) throw forbidden('not your shop');
 }
 
 interface ShopRow {

@@ -5,6 +5,7 @@ import { forbidden } from '../errors.ts';
 import { type StaffActor, type OrderActor } from './actors.ts';
 import { lockOrder } from './read.ts';
 import { recordEvent, recordRelease } from './record.ts';
+import { can, may } from '../../domain/permissions.ts';
 
 /** The preparation timer fired: flag the order late if it is still in the oven. */
 export async function flagLate(dbp: Db, orderId: string) {
@@ -77,7 +78,7 @@ export async function handOffersOn(tx: Tx, driverId: number, actor: OrderActor, 
 }
 
 export async function setShift(dbp: Db, driver: StaffActor, onShift: boolean): Promise<{ onShift: boolean }> {
-  if (driver.role !== 'driver') throw forbidden('only drivers take shifts');
+  if (!may(driver.role, can.drive)) throw forbidden('only drivers take shifts');
   return transaction(dbp, async (tx) => {
     // a loan to another shop lasts the evening: it ends with the shift
     await tx.query('UPDATE users SET on_shift = $2, lent_to = CASE WHEN $2 THEN lent_to END WHERE id = $1', [driver.id, onShift]);

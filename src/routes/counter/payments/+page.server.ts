@@ -7,7 +7,7 @@ import { db } from '$lib/server/db.ts';
 import { correctPayment, paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can, may } from '$lib/domain/permissions.ts';
+import { can, may, runsChain } from '$lib/domain/permissions.ts';
 
 // the day's payments taken at the shop, and the correction of how one was taken (the counter
 // pressed cash, the customer paid by card): the order says the new way, the fiscal journal keeps
@@ -17,7 +17,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const pizzerias = await listPizzerias(db());
   const shopId = shopFor(user, url, pizzerias);
   return {
-    shops: user.role === 'admin' ? pizzerias.map((p) => ({ id: p.id, name: p.name })) : [],
+    shops: runsChain(user) ? pizzerias.map((p) => ({ id: p.id, name: p.name })) : [],
     shop: pizzerias.find((p) => p.id === shopId)!,
     orders: await paymentsToCorrect(db(), actorOf(user), shopId),
     managesShop: may(user.role, can.runShop),

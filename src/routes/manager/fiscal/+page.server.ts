@@ -9,13 +9,13 @@ import { operatorNames } from '$lib/server/fiscal/operators.ts';
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can, may } from '$lib/domain/permissions.ts';
+import { can, may, shopsOf } from '$lib/domain/permissions.ts';
 
 // a shop's closings (clôtures) of its fiscal journal: its manager's shop, any shop for head office
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
-  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shops = shopsOf(user, all);
   const shop = shopFor(user, url, shops);
   const overview = await fiscalOverview(db(), actorOf(user), shop, { key: fiscalKeyOf(config()) });
   // who closed each day, by name (the journal keeps role:id)

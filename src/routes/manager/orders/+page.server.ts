@@ -4,7 +4,7 @@ import { requireRole } from '$lib/server/page-guards.ts';
 import { ordersOfDay } from '$lib/server/money/refund-reads.ts';
 import { todayInParis } from '$lib/server/money/takings.ts';
 import type { PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 
 // the day's orders of the manager's shop (head office: every shop), to open one and refund it; a
 // number finds one, a day that is not one shows today
@@ -15,5 +15,5 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const rawNumber = (url.searchParams.get('number') ?? '').trim();
   const number = /^\d{1,9}$/.test(rawNumber) ? Number(rawNumber) : undefined;
   const orders = await ordersOfDay(db(), actorOf(user), date, number);
-  return { date, number: number ?? null, orders, all: user.role === 'admin' };
+  return { date, number: number ?? null, orders, all: runsChain(user) };
 };

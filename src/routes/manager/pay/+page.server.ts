@@ -8,16 +8,16 @@ import { createI18n, type Locale } from '$lib/i18n/index.ts';
 import { payRuleFormSchema } from '$lib/shapes/pay-requests.ts';
 import { mondayOf } from '$lib/domain/rota.ts';
 import { shiftDate } from '$lib/domain/driver-pay.ts';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // a manager pays their shop's drivers, head office those of the shop it picks (the first by
 // default); the payroll's period is `from`–`to` (Paris business days), this week by default
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.payDrivers);
-  const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
+  const shops = runsChain(user) ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
   const picked = Number(url.searchParams.get('shop'));
-  const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
+  const shopId = runsChain(user) ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
   const rules = await payRulesOf(db(), actorOf(user), shopId);
   const monday = mondayOf(rules.today);
   const from = url.searchParams.get('from') ?? monday;

@@ -8,16 +8,16 @@ import { todayInParis } from '$lib/server/money/takings.ts';
 import { createI18n, type Locale } from '$lib/i18n/index.ts';
 import { copyWeekSchema, rateSchema, shiftChangeSchema, shiftIdSchema, shiftSchema } from '$lib/shapes/rota-requests.ts';
 import { mondayOf, type RotaRole } from '$lib/domain/rota.ts';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // a manager plans their shop, head office the shop it picks (the first by default); the week is
 // the one of `week` (any of its dates), this week by default
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
-  const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
+  const shops = runsChain(user) ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
   const picked = Number(url.searchParams.get('shop'));
-  const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
+  const shopId = runsChain(user) ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
   const asked = url.searchParams.get('week') ?? '';
   const week = /^\d{4}-\d{2}-\d{2}$/.test(asked) && !Number.isNaN(Date.parse(asked)) ? asked : await todayInParis(db());
   const today = await todayInParis(db());

@@ -7,15 +7,15 @@ import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { createShopSettings } from '$lib/server/shops.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
   const now = new Date();
   return {
-    shops: (user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId)).map((p) => ({ ...p, openNow: !p.openingHours || isOpenAt(p.openingHours, now) })),
-    headOffice: user.role === 'admin',
+    shops: (shopsOf(user, all)).map((p) => ({ ...p, openNow: !p.openingHours || isOpenAt(p.openingHours, now) })),
+    headOffice: runsChain(user),
     chainPrepMinutes: Math.round(config().PREP_TARGET_SECONDS / 60),
   };
 };

@@ -8,7 +8,7 @@ import { staffingOfDay } from '$lib/server/clock-ins.ts';
 import { config } from '$lib/server/config.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain } from '$lib/domain/permissions.ts';
 
 // a manager sees their shop, head office the shop it picks (the first by default); a date that is
 // not one shows today
@@ -16,9 +16,9 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const asked = url.searchParams.get('date');
   const q = takingsQuery.safeParse(asked ? { date: asked } : {});
-  const shops = user.role === 'admin' ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
+  const shops = runsChain(user) ? (await listPizzerias(db())).map((p) => ({ id: p.id, name: p.name })) : [];
   const picked = Number(url.searchParams.get('shop'));
-  const shopId = user.role === 'admin' ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
+  const shopId = runsChain(user) ? (shops.find((s) => s.id === picked) ?? shops[0]).id : user.pizzeriaId!;
   const date = q.success ? q.data.date : undefined;
   const c = config();
   const [day, promises, staffing] = await Promise.all([

@@ -6,7 +6,7 @@ import { requireRole } from '$lib/server/page-guards.ts';
 import { createStaff, listStaff, sendAccountLink, setStaffActive } from '$lib/server/staff.ts';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
-import { SHOP_CREW, can } from '$lib/domain/permissions.ts';
+import { SHOP_CREW, can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
@@ -14,10 +14,10 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const filter = q.success ? q.data : {};
   const all = await listPizzerias(db());
   return {
-    shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
+    shops: shopsOf(user, all),
     staff: await listStaff(db(), actorOf(user), filter),
     filter,
-    roles: user.role === 'admin' ? STAFF_ROLES : SHOP_CREW,
+    roles: runsChain(user) ? STAFF_ROLES : SHOP_CREW,
     me: user.id,
   };
 };

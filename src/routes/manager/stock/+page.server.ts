@@ -6,12 +6,12 @@ import { db } from '$lib/server/db.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { countStock, lowStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '$lib/server/stock.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, shopsOf } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
-  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shops = shopsOf(user, all);
   const shop = shopFor(user, url, shops);
   const q = movementsQuery.safeParse(Object.fromEntries([...url.searchParams].filter(([k]) => ['page', 'ingredientId', 'kind'].includes(k))));
   const filter = q.success ? q.data : {};

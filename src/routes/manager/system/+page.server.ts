@@ -2,10 +2,10 @@ import { listPizzerias } from '$lib/server/catalogue.ts';
 import { db } from '$lib/server/db.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import type { PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, shopsOf } from '$lib/domain/permissions.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
-  return { shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId) };
+  return { shops: shopsOf(user, all) };
 };

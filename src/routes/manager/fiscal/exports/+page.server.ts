@@ -6,7 +6,7 @@ import { MAX_EXPORT_DAYS, vatReport } from '$lib/server/fiscal/exports.ts';
 import { requireRole, shopFor } from '$lib/server/page-guards.ts';
 import { parisDay } from '$lib/domain/vat-report.ts';
 import type { PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, shopsOf } from '$lib/domain/permissions.ts';
 
 const period = z.strictObject({ from: z.iso.date(), to: z.iso.date() });
 
@@ -15,7 +15,7 @@ const period = z.strictObject({ from: z.iso.date(), to: z.iso.date() });
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.runShop);
   const all = await listPizzerias(db());
-  const shops = user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId);
+  const shops = shopsOf(user, all);
   const shop = shopFor(user, url, shops);
   const yesterday = parisDay(new Date(Date.now() - 86_400_000).toISOString());
   const asked = period.safeParse({ from: url.searchParams.get('from') ?? yesterday, to: url.searchParams.get('to') ?? url.searchParams.get('from') ?? yesterday });

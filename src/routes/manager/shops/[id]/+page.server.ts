@@ -18,12 +18,12 @@ import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
 import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/money/receipt-issues.ts';
 import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { can } from '$lib/domain/permissions.ts';
+import { can, runsChain, type Member } from '$lib/domain/permissions.ts';
 
-const shopId = (raw: string, user: { role: string; pizzeriaId: number | null }) => {
+const shopId = (raw: string, user: Member) => {
   const id = Number(raw);
   if (!/^[1-9][0-9]{0,9}$/.test(raw) || id > 2_147_483_647) error(404, 'Not found');
-  if (user.role !== 'admin' && user.pizzeriaId !== id) error(404, 'Not found');
+  if (!runsChain(user) && user.pizzeriaId !== id) error(404, 'Not found');
   return id;
 };
 
@@ -35,7 +35,7 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
   return {
     shop,
     openNow: !shop.openingHours || isOpenAt(shop.openingHours, new Date()),
-    headOffice: user.role === 'admin',
+    headOffice: runsChain(user),
     // the kitchen's stations and what each makes (a product kind, or a menu category)
     stations: await listStations(db(), shop.id),
     categories: await listCategories(db(), locals.locale),

@@ -7,7 +7,7 @@ import { AppError } from '$lib/server/errors.ts';
 import { requireRole } from '$lib/server/page-guards.ts';
 import { getStaff, updateStaff } from '$lib/server/staff.ts';
 import type { Actions, PageServerLoad } from './$types';
-import { SHOP_CREW, can } from '$lib/domain/permissions.ts';
+import { SHOP_CREW, can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 
 const idOf = (raw: string) => {
   const id = Number(raw);
@@ -24,8 +24,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
   const all = await listPizzerias(db());
   return {
     member,
-    shops: user.role === 'admin' ? all : all.filter((p) => p.id === user.pizzeriaId),
-    roles: user.role === 'admin' ? STAFF_ROLES : SHOP_CREW,
+    shops: shopsOf(user, all),
+    roles: runsChain(user) ? STAFF_ROLES : SHOP_CREW,
     me: user.id,
   };
 };
