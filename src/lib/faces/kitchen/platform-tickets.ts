@@ -1,6 +1,7 @@
 // A delivery platform's order on the kitchen's screens: the words of its handover and of its
 // cancellation, and the tune a cancellation plays (one the platform made has its own, so the cook
-// knows without looking that nobody here cancelled it). Plain functions, used by the kitchen page.
+// knows without looking that nobody here cancelled it). Plain functions, used by the kitchen screen
+// and its tickets.
 import type { OrderView } from '../../shapes/views.ts';
 import { cancelledByPlatform, collectedByCourier } from '../../shared/platform-orders.ts';
 
