@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderItemView, OrderView } from '../../lib/shapes/views.ts';
+import type { OrderItemView, OrderView } from '../../shapes/views.ts';
 import { allDay } from './all-day.ts';
 
 const grande = { id: 1, kind: 'size' as const, name: 'Grande (40 cm)', nameEn: 'Large (40 cm)', priceCents: 400 };

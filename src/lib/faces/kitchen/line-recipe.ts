@@ -1,7 +1,7 @@
 // The recipe reminder of one line of a ticket: the product's recipe made with the line's options,
 // so a ticket never says "without peppers" above "peppers 30 g" (a size or an extra adds its
 // ingredients, a "without" leaves one out), as the stock counts it (lineRecipe).
-import { lineRecipe } from '../../lib/domain/availability.ts';
+import { lineRecipe } from '../../domain/availability.ts';
 
 export interface RecipeIngredient {
   ingredientId: number;

@@ -1,8 +1,8 @@
 // What the kitchen must notice on a ticket: what the customer changed, and how long a cancelled
 // ticket stays on the screen. Plain functions, used by the kitchen board.
-import { lineKey, lineName } from '../../lib/shapes/line-options.ts';
-import type { OrderItemView, OrderView } from '$lib/shapes/views.ts';
-import { KITCHEN_STATUSES, type KitchenStatus } from '../../lib/domain/order-states.ts';
+import { lineKey, lineName } from '../../shapes/line-options.ts';
+import type { OrderItemView, OrderView } from '../../shapes/views.ts';
+import { KITCHEN_STATUSES, type KitchenStatus } from '../../domain/order-states.ts';
 
 /** A changed ticket stays highlighted until the cook taps it, or this long. */
 export const CHANGE_SHOWN_MS = 2 * 60_000;

@@ -3,8 +3,8 @@
 // src/lib/domain/recall.ts: within its window, no driver has it); on a make station, the ticket that
 // left the station last comes back, its lines crossed off in that last move un-crossed (an order the
 // crossing made ready is taken back to the oven first). Plain TypeScript, tested alone.
-import type { OrderView } from '../../lib/shapes/views.ts';
-import { linesAt, type Station } from '../../lib/domain/stations.ts';
+import type { OrderView } from '../../shapes/views.ts';
+import { linesAt, type Station } from '../../domain/stations.ts';
 import type { StationView } from './station-view.ts';
 
 /** What "recall last" would do: take the order back to the oven, and un-cross these lines. */

@@ -1,6 +1,6 @@
-import { OrderBoard } from '$lib/realtime/live.svelte.ts';
-import type { FirePlan, OrderItemView, OrderView, PlannedFireView } from '$lib/shapes/views.ts';
-import type { OrderUpdated } from '$lib/realtime/contract.ts';
+import { OrderBoard } from '../../realtime/live.svelte.ts';
+import type { FirePlan, OrderItemView, OrderView, PlannedFireView } from '../../shapes/views.ts';
+import type { OrderUpdated } from '../../realtime/contract.ts';
 import { CANCELLED_SHOWN_MS, CHANGE_SHOWN_MS, itemChanges, noticeFor, stillShown, type ItemChange, type KitchenColumn } from './ticket-notes.ts';
 
 export type { KitchenColumn } from './ticket-notes.ts';

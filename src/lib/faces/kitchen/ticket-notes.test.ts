@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderItemView, OrderView } from '$lib/shapes/views.ts';
+import type { OrderItemView, OrderView } from '../../shapes/views.ts';
 import { CANCELLED_SHOWN_MS, describeChanges, itemChanges, noticeFor, stillShown } from './ticket-notes.ts';
 
 type Option = OrderItemView['options'][number];

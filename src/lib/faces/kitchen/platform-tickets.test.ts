@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderView } from '$lib/shapes/views.ts';
+import type { OrderView } from '../../shapes/views.ts';
 import { cancelNote, cancelTune, handOverLabel } from './platform-tickets.ts';
 
 const uberEats = { id: 'uber_eats', externalId: 'ue-1', code: 'A1B2C', courier: null };

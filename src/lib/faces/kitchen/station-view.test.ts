@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderItemView, OrderView } from '../../lib/shapes/views.ts';
-import type { Station } from '../../lib/domain/stations.ts';
+import type { OrderItemView, OrderView } from '../../shapes/views.ts';
+import type { Station } from '../../domain/stations.ts';
 import { alsoAt, choices, linesShown, lit, openLines, stationProgress, ticketsFor, viewOf } from './station-view.ts';
 
 const oven: Station = { id: 1, name: 'Four', isPass: false, kinds: ['pizza'], categoryIds: [] };

@@ -1,8 +1,8 @@
 // What the kitchen has to make now, "all day" as cooks say: the pizzas of every open ticket (to
 // start and in the oven) by product and size, most first, and the dough balls they take by size.
 // Cancelled tickets, lines crossed off as made and what is not a pizza (drinks, desserts) are left out.
-import { halvesLabel } from '../../lib/shapes/line-options.ts';
-import type { OrderView } from '../../lib/shapes/views.ts';
+import { halvesLabel } from '../../shapes/line-options.ts';
+import type { OrderView } from '../../shapes/views.ts';
 
 export interface AllDayLine {
   name: string;

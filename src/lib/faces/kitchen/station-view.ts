@@ -1,8 +1,8 @@
 // What one kitchen tablet shows, by the station it has chosen: everything (a shop with one screen),
 // one make station (only its lines, "also at: cold", gone once its lines are made), or the pass
 // (whole orders, how far each station is, lit once every station is done). Plain TypeScript.
-import type { OrderItemView, OrderView } from '../../lib/shapes/views.ts';
-import { linesAt, madeEverywhere, ordered, otherStations, progress, type Station } from '../../lib/domain/stations.ts';
+import type { OrderItemView, OrderView } from '../../shapes/views.ts';
+import { linesAt, madeEverywhere, ordered, otherStations, progress, type Station } from '../../domain/stations.ts';
 
 /** The tablet's choice: everything, or one station by id. */
 export type StationChoice = 'all' | number;
