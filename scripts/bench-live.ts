@@ -192,7 +192,7 @@ async function main() {
     await setupPool.query('UPDATE stock SET on_hand = 1000000');
     const shopRows = (await setupPool.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias ORDER BY id')).rows;
     const productRows = (await setupPool.query<{ id: number; category: string }>(
-      `SELECT id, category FROM products WHERE category IN ('pizza','drink') ORDER BY id`,
+      `SELECT id, category FROM products ORDER BY id`,
     )).rows;
     const pizzas = productRows.filter((p) => p.category === 'pizza').map((p) => p.id);
     const drinks = productRows.filter((p) => p.category === 'drink').map((p) => p.id);

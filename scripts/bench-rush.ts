@@ -692,7 +692,7 @@ async function main() {
     await seed(pool, password);
     await pool.query('UPDATE stock SET on_hand = 1000000');
     const shopRows = (await pool.query<{ id: number; slug: string }>('SELECT id, slug FROM pizzerias ORDER BY id')).rows;
-    const productRows = (await pool.query<{ id: number; category: string }>(`SELECT id, category FROM products WHERE category IN ('pizza','drink') ORDER BY id`)).rows;
+    const productRows = (await pool.query<{ id: number; category: string }>(`SELECT id, category FROM products ORDER BY id`)).rows;
     const pizzas = productRows.filter((p) => p.category === 'pizza').map((p) => p.id);
     const drinks = productRows.filter((p) => p.category === 'drink').map((p) => p.id);
 
