@@ -1,4 +1,4 @@
-import type { EuAllergen } from '../src/lib/domain/line-allergens.ts';
+import type { Allergen } from '../src/lib/domain/line-allergens.ts';
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 // The demo chain: five OC Pizza shops in Paris, their menu, recipes and opening stock.
 
@@ -33,9 +33,9 @@ export const TAGS: Record<string, string[]> = {
 export const VAT_20 = ['peroni'];
 
 /** The EU's 14 allergens each ingredient contains (the others contain none). */
-// demo data in the domain's words, each ingredient's own (EuAllergen checks them): not a copy of the list
+// demo data in the domain's words, each ingredient's own (Allergen checks them): not a copy of the list
 /* eslint-disable project/named-once */
-export const ALLERGENS: Record<string, EuAllergen[]> = {
+export const ALLERGENS: Record<string, Allergen[]> = {
   pate: ['gluten'],
   biere: ['gluten'],
   mozzarella: ['milk'],
