@@ -30,9 +30,9 @@ const SCRIPTS = 'scripts';
 const TESTS = 'tests';
 
 /** The hub and the workers are the product's processes: what SvelteKit runs or the browser loads never imports them. */
-const notTheProcesses = (who) => ({
+const notTheProcesses = (who, verb = 'import') => ({
   from: [HUB, WORKERS],
-  why: `${who} never import the hub (server/) or the workers (workers/): those stand on src/lib, never the other way round`,
+  why: `${who} never ${verb} the hub (server/) or the workers (workers/): those stand on src/lib, never the other way round`,
 });
 
 export const zones = [
@@ -81,7 +81,7 @@ export const zones = [
     zone: 'what the faces share',
     files: ['src/lib/shared/**'],
     mayImport: [SHARED, SHAPES, DOMAIN, REALTIME, I18N, SERVICES],
-    refuse: [notTheProcesses('what the faces share')],
+    refuse: [notTheProcesses('what the faces share', 'imports')],
     why: 'what the faces share stands below the faces: the shapes, the domain, the live connection, the texts (and the services\' types)',
     browser: true,
   },
@@ -135,7 +135,7 @@ export const zones = [
     zone: 'the service worker',
     files: ['src/service-worker.ts'],
     mayImport: [DOMAIN, SHAPES, I18N],
-    refuse: [notTheProcesses('the service worker')],
+    refuse: [notTheProcesses('the service worker', 'imports')],
     why: 'the service worker runs in the browser, beside the pages: it stands on the domain, the shapes and the texts',
     browser: true,
   },
