@@ -4,9 +4,12 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import svelteConfig from './svelte.config.js';
+import project from './eslint/plugin.js';
+import { zones } from './eslint/zones.js';
 
-// the code that runs on the server: the hub, the services and the workers, with the db scripts
-const serverSide = ['server/**/*.ts', 'workers/**/*.ts', 'db/**/*.ts', 'src/lib/server/**/*.ts', 'src/lib/domain/**/*.ts'];
+const root = import.meta.dirname;
+const code = ['**/*.js', '**/*.mjs', '**/*.cjs', '**/*.ts', '**/*.svelte'];
+const tests = ['tests/**', '**/*.test.ts'];
 
 export default ts.config(
   { ignores: ['build/', 'dist/', '.svelte-kit/', 'node_modules/', 'coverage/', 'test-results/', 'backups/'] },
@@ -21,31 +24,22 @@ export default ts.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
-  // which layer may import which (docs/architecture.md): the domain is pure; services know neither
-  // the server nor the workers; the server and the workers meet only in src/lib/server (the queue
-  // map too); db scripts use the services. Each import is resolved to the file it reaches and
-  // fenced by the folder that file is in, so a room added under any of these folders is fenced the
-  // day it appears; an import that resolves to nothing is refused, as it could pass any fence.
+  // which folder may import which (eslint/zones.js, docs/architecture.md): every file lies in a zone
+  // of the table, or is refused, so a new folder is fenced the day it appears. Each import is
+  // resolved to the file it reaches ($lib too) and fenced by the folder that file is in; an import
+  // that resolves to nothing is refused, as it could pass any fence (SvelteKit's own modules and a
+  // route's generated `./$types` excepted: they are no files).
   {
-    files: serverSide,
-    plugins: { 'import-x': importX },
+    files: code,
+    plugins: { 'import-x': importX, project },
     settings: {
       'import-x/extensions': ['.ts', '.js', '.mjs'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
-      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.svelte'], conditionNames: ['node', 'import', 'require', 'default'], alias: { $lib: [`${root}/src/lib`] } })],
     },
-    rules: {
-      'import-x/no-unresolved': 'error',
-      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: [
-        { target: 'src/lib/domain', from: '.', except: ['./src/lib/domain', './node_modules'], message: 'the domain is pure rules: it imports only the domain' },
-        { target: 'src/lib/server', from: ['server', 'workers'], message: 'services are used by the server and the workers, never the other way round' },
-        { target: 'src/lib/server', from: ['db', 'src/routes'], message: 'services are used by the db scripts and the pages, never the other way round' },
-        { target: 'server', from: 'workers', message: 'the server and the workers share src/lib/server (the queue map too), not each other' },
-        { target: 'workers', from: 'server', message: 'the workers share src/lib/server with the server, not the server itself' },
-        { target: 'db', from: ['server', 'workers'], message: 'db scripts use the services, not the server or the workers' },
-      ] }],
-    },
+    rules: { 'project/zones': 'error' },
   },
+  ...zones.flatMap(zoneConfigs),
   {
     files: ['src/lib/domain/**/*.ts'],
     ignores: ['**/*.test.ts'],
@@ -62,22 +56,20 @@ export default ts.config(
     files: ['src/lib/server/**/*.ts'],
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
-  // the sizes the rooms reached: a file or a function that grows back past them is split
+  // the sizes the rooms reached, in every folder of code: a file or a function that grows past them
+  // is split along its seams. A .svelte file counts whole (markup and style too); a page is layout
+  // and wiring over its face, and stays shorter. Tests are as long as their story.
   {
-    files: ['server/**/*.ts', 'src/lib/server/**/*.ts', 'workers/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    files: code,
+    ignores: tests,
     rules: {
       'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
   {
-    files: ['src/routes/**/*.svelte', 'src/routes/**/*.svelte.ts', 'src/lib/components/**', 'src/lib/realtime/**', 'src/lib/*.ts', 'src/lib/shared/**', 'src/lib/shapes/**', 'src/lib/faces/**'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      // a type is erased before the browser sees it: shapes may come from the services
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['$lib/server', '$lib/server/**', '**/server', '**/server/**', '**/workers', '**/workers/**'], message: 'pages run in the browser: no server-only code', allowTypeImports: true }] }],
-    },
+    files: ['src/routes/**/+page.svelte'],
+    rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] },
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
@@ -87,33 +79,53 @@ export default ts.config(
       'svelte/no-navigation-without-resolve': 'off',
     },
   },
-  // who may do what and which statuses go together are named once, in the domain: a list of roles
-  // or of statuses typed anywhere else is a copy the next role or status would miss. Tests may
-  // build their fixtures from plain lists.
+  // the closed lists of the domain (who may do what, which statuses go together, the fiscal entry
+  // kinds, the ways to pay…) are named once, in the domain: a copy typed anywhere else is one the
+  // next word would miss. The lists are read from src/lib/domain/ itself (eslint/domain-lists.js):
+  // a list the domain exports is enforced the day it appears. Tests may build fixtures from plain lists.
   {
-    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.svelte'],
-    ignores: ['src/lib/domain/**', 'tests/**', '**/*.test.ts', 'eslint.config.js'],
-    rules: { 'no-restricted-syntax': ['error', ...namedOnce()] },
+    files: code,
+    ignores: ['src/lib/domain/**', ...tests],
+    rules: {
+      'project/named-once': ['error', {
+        domain: 'src/lib/domain',
+        say: {
+          ROLES: 'a list of roles: name the capability in src/lib/domain/permissions.ts (can.cook, can.runShop…)',
+          ORDER_STATUSES: 'a list of order statuses: name the set in src/lib/domain/order-states.ts (FINAL_STATUSES…; sqlList() for SQL)',
+          FULFILMENTS: 'the fulfilment pair: use Fulfilment from src/lib/domain/order-states.ts',
+        },
+      }],
+    },
   },
 );
 
-/** The selectors that refuse a list of roles or of order statuses: in an array (a `new Set` too), a union type, SQL. */
-function namedOnce() {
-  const role = '/^(admin|manager|kitchen|counter|driver)$/';
-  const status = '/^(pending_payment|received|preparing|ready|out_for_delivery|delivered|collected|cancelled)$/';
-  const sqlStatus = "/IN \\(\\s*'(pending_payment|received|preparing|ready|out_for_delivery|delivered|collected|cancelled)'/";
-  // an array with one of these strings and no other string (a tuple like ['Cuisine', 'kitchen'] is not a list of roles)
-  const list = (re) => `ArrayExpression:has(> Literal[value=${re}]):not(:has(> Literal:not([value=${re}])))`;
-  const union = (re) => `TSUnionType:not(:has(> :not(TSLiteralType[literal.value=${re}])))`;
-  const roles = 'a list of roles: name the capability in src/lib/domain/permissions.ts (can.cook, can.runShop…)';
-  const statuses = 'a list of order statuses: name the set in src/lib/domain/order-states.ts (FINAL_STATUSES…; sqlList() for SQL)';
+/** A zone's fences: what its files may import, the browser's limit, and no "in no zone" for them. */
+function zoneConfigs(zone) {
+  const fenced = zone.mayImport !== 'anything';
+  const rules = (withTests) => ({
+    'project/zones': 'off',
+    'import-x/no-restricted-paths': fenced ? ['error', { basePath: root, zones: restrictions(zone, withTests) }] : 'off',
+    'import-x/no-unresolved': fenced ? ['error', { ignore: ['^\\$app/', '^\\$env/', '^\\$service-worker$', '/\\$types(\\.js)?$'] }] : 'off',
+    // a type is erased before the browser sees it: shapes may come from the services
+    '@typescript-eslint/no-restricted-imports': zone.browser && !withTests ? ['error', { patterns: [{ group: ['$lib/server', '$lib/server/**', '**/server', '**/server/**', '**/workers', '**/workers/**'], message: 'pages run in the browser: no server-only code', allowTypeImports: true }] }] : 'off',
+  });
   return [
-    { selector: list(role), message: roles },
-    { selector: union(role), message: roles },
-    { selector: list(status), message: statuses },
-    { selector: union(status), message: statuses },
-    { selector: `TemplateElement[value.raw=${sqlStatus}]`, message: statuses },
-    { selector: `Literal[value=${sqlStatus}]`, message: statuses },
-    { selector: "TSUnionType:has(> TSLiteralType[literal.value='delivery']):has(> TSLiteralType[literal.value='pickup'])", message: 'the fulfilment pair: use Fulfilment from src/lib/domain/order-states.ts' },
+    { name: `zone: ${zone.zone}`, files: zone.files, rules: rules(false) },
+    // its unit tests may also import the tests' helpers (a fake printer…)
+    { name: `zone: ${zone.zone}, tests`, files: zone.files.map((f) => [f, '**/*.test.ts']), rules: rules(true) },
+  ];
+}
+
+/**
+ * The import-x zones of one row: its own refusals first, then whatever else lies outside what it may
+ * import. Paths are globs from the root (`{,/**}`: the folder or file and all under it).
+ */
+function restrictions(zone, withTests) {
+  const under = (p) => `${root}/${p}{,/**}`;
+  const named = (zone.refuse ?? []).flatMap((r) => [r.from].flat());
+  const allowed = [...zone.mayImport, ...named, 'node_modules', ...(withTests ? ['tests'] : [])];
+  return [
+    ...(zone.refuse ?? []).map((r) => ({ target: '.', from: [r.from].flat().map(under), message: r.why })),
+    { target: '.', from: `${root}/**`, except: allowed.map(under), message: zone.why },
   ];
 }

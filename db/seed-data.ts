@@ -4,6 +4,7 @@ import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server
 import { parseConfig } from '../src/lib/server/config.ts';
 import { drawProduct } from './photos.ts';
 import type { Role } from '../src/lib/domain/order-states.ts';
+import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 import { ALLERGENS, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'admin'>]> = {
@@ -16,110 +17,153 @@ const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'a
 
 /** The demo shops that work with kitchen stations, and the stations they have. */
 const STATION_SHOPS = ['bastille', 'montmartre'];
-const DEMO_STATIONS: [name: string, isPass: boolean, kinds: string[]][] = [
+// demo data in the domain's words, each station's own kinds (ProductKind checks them): not a copy of the list
+/* eslint-disable project/named-once */
+const DEMO_STATIONS: [name: string, isPass: boolean, kinds: ProductKind[]][] = [
   ['Four', false, ['pizza']],
   ['Froid', false, ['drink', 'dessert']],
   ['Passe', true, []],
 ];
+/* eslint-enable project/named-once */
 
 /**
  * Loads the demo chain. Re-running it updates the catalogue and accounts in place;
  * stock is only set for rows that do not exist yet (a shop's real stock is never reset).
  */
 export async function seed(pool: pg.Pool, password: string, media: MediaStore = mediaStoreFrom(parseConfig())): Promise<void> {
-  // every product's photo, drawn from its recipe, kept in the media store before the transaction
-  const photos = new Map<string, string>();
-  for (const p of PRODUCTS) {
-    const { key, webp } = await productPhoto(p.slug, Buffer.from(drawProduct(p.slug, p.category, Object.keys(p.recipe))), { allowSvg: true });
-    await media.put(key, webp);
-    photos.set(p.slug, key);
-  }
+  const photos = await keepPhotos(media);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    for (const p of PIZZERIAS) {
-      await client.query(
-        `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, legal_name, siret, vat_number) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone,
-           legal_name = EXCLUDED.legal_name, siret = EXCLUDED.siret, vat_number = EXCLUDED.vat_number`,
-        [p.slug, p.name, p.address, p.lat, p.lng, p.phone, DEMO_COMPANY.legalName, p.siret, DEMO_COMPANY.vatNumber],
-      );
-    }
-    for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {
-      await client.query(
-        `INSERT INTO ingredients (slug, name, unit, name_en, allergens) VALUES ($1,$2,$3,$4,$5)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en, allergens = EXCLUDED.allergens`,
-        [slug, name, unit, nameEn, ALLERGENS[slug] ?? []],
-      );
-    }
-    const ing = new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
-    // the sections head office may since have renamed or reordered keep what it did
-    for (const [n, [slug, name, nameEn]] of CATEGORIES.entries()) {
-      await client.query('INSERT INTO categories (slug, name, name_en, position) VALUES ($1,$2,$3,$4) ON CONFLICT (slug) DO NOTHING', [slug, name, nameEn, n + 1]);
-    }
-    const section = new Map((await client.query('SELECT id, slug FROM categories')).rows.map((r) => [r.slug, r.id]));
-    for (const [i, p] of PRODUCTS.entries()) {
-      const { rows } = await client.query(
-        `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate, category_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-           price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
-           name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en,
-           tags = EXCLUDED.tags, vat_rate = EXCLUDED.vat_rate
-         RETURNING id`,
-        [
-          p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null,
-          TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10, section.get(CATEGORIES.find((c) => c[3] === p.category)![0]),
-        ],
-      );
-      await client.query('UPDATE products SET photo = coalesce(photo, $2) WHERE id = $1', [rows[0].id, photos.get(p.slug)]);
-      await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
-      for (const [ingredient, qty] of Object.entries(p.recipe)) {
-        await client.query('INSERT INTO recipe_ingredients (product_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [rows[0].id, ing.get(ingredient), qty]);
-      }
-      if (p.category === 'pizza') await seedOptions(client, rows[0].id, Object.keys(p.recipe), ing);
-    }
-    const shops = (await client.query('SELECT id, slug FROM pizzerias')).rows;
-    // two demo shops work with kitchen stations (an oven, a cold station, a pass), the others with
-    // one screen for everything; stations a manager has since set are kept
-    for (const shop of shops.filter((s) => STATION_SHOPS.includes(s.slug))) {
-      const { rows: existing } = await client.query('SELECT 1 FROM kitchen_stations WHERE pizzeria_id = $1', [shop.id]);
-      if (existing.length) continue;
-      for (const [position, [name, isPass, kinds]] of DEMO_STATIONS.entries()) {
-        await client.query('INSERT INTO kitchen_stations (pizzeria_id, name, is_pass, position, kinds) VALUES ($1, $2, $3, $4, $5::product_category[])', [shop.id, name, isPass, position, kinds]);
-      }
-    }
-    for (const shop of shops) {
-      for (const [slug, [, , qty]] of Object.entries(INGREDIENTS)) {
-        await client.query(
-          `INSERT INTO stock (pizzeria_id, ingredient_id, on_hand, low_threshold) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
-          [shop.id, ing.get(slug), qty, Math.ceil(qty / 5)],
-        );
-      }
-    }
-    const hashFor = () => hashPassword(password);
-    await client.query(
-      `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ('admin@ocpizza.test', $1, 'Siège OC Pizza', 'admin', NULL, now())
-       ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, password_set_at = now()`,
-      [await hashFor()],
-    );
-    for (const shop of shops) {
-      const shopName = PIZZERIAS.find((p) => p.slug === shop.slug)?.name.replace('OC Pizza ', '') ?? shop.slug;
-      for (const key of STAFF_ROLES) {
-        const [label, role] = ROLE_NAMES[key];
-        await client.query(
-          `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ($1,$2,$3,$4,$5, now())
-           ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, role = EXCLUDED.role, pizzeria_id = EXCLUDED.pizzeria_id, password_set_at = now()`,
-          [`${key}.${shop.slug}@ocpizza.test`, await hashFor(), `${label} ${shopName}`, role, shop.id],
-        );
-      }
-    }
+    await seedShops(client);
+    const ing = await seedIngredients(client);
+    await seedMenu(client, ing, photos);
+    const shops: ShopRow[] = (await client.query('SELECT id, slug FROM pizzerias')).rows;
+    await seedStations(client, shops);
+    await seedStock(client, shops, ing);
+    await seedStaff(client, shops, password);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
   } finally {
     client.release();
+  }
+}
+
+interface ShopRow {
+  id: number;
+  slug: string;
+}
+
+/** Every product's photo, drawn from its recipe, kept in the media store before the transaction: slug → key. */
+async function keepPhotos(media: MediaStore): Promise<Map<string, string>> {
+  const photos = new Map<string, string>();
+  for (const p of PRODUCTS) {
+    const { key, webp } = await productPhoto(p.slug, Buffer.from(drawProduct(p.slug, p.category, Object.keys(p.recipe))), { allowSvg: true });
+    await media.put(key, webp);
+    photos.set(p.slug, key);
+  }
+  return photos;
+}
+
+async function seedShops(client: pg.PoolClient) {
+  for (const p of PIZZERIAS) {
+    await client.query(
+      `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, legal_name, siret, vat_number) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+       ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone,
+         legal_name = EXCLUDED.legal_name, siret = EXCLUDED.siret, vat_number = EXCLUDED.vat_number`,
+      [p.slug, p.name, p.address, p.lat, p.lng, p.phone, DEMO_COMPANY.legalName, p.siret, DEMO_COMPANY.vatNumber],
+    );
+  }
+}
+
+/** The ingredients and their allergens: slug → id. */
+async function seedIngredients(client: pg.PoolClient): Promise<Map<string, number>> {
+  for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {
+    await client.query(
+      `INSERT INTO ingredients (slug, name, unit, name_en, allergens) VALUES ($1,$2,$3,$4,$5)
+       ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en, allergens = EXCLUDED.allergens`,
+      [slug, name, unit, nameEn, ALLERGENS[slug] ?? []],
+    );
+  }
+  return new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));
+}
+
+/** The menu's sections and products, with their recipes and a pizza's options. */
+async function seedMenu(client: pg.PoolClient, ing: Map<string, number>, photos: Map<string, string>) {
+  // the sections head office may since have renamed or reordered keep what it did
+  for (const [n, [slug, name, nameEn]] of CATEGORIES.entries()) {
+    await client.query('INSERT INTO categories (slug, name, name_en, position) VALUES ($1,$2,$3,$4) ON CONFLICT (slug) DO NOTHING', [slug, name, nameEn, n + 1]);
+  }
+  const section = new Map((await client.query('SELECT id, slug FROM categories')).rows.map((r) => [r.slug, r.id]));
+  for (const [i, p] of PRODUCTS.entries()) {
+    const { rows } = await client.query(
+      `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate, category_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+       ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
+         price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
+         name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en,
+         tags = EXCLUDED.tags, vat_rate = EXCLUDED.vat_rate
+       RETURNING id`,
+      [
+        p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null,
+        TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10, section.get(CATEGORIES.find((c) => c[3] === p.category)![0]),
+      ],
+    );
+    await client.query('UPDATE products SET photo = coalesce(photo, $2) WHERE id = $1', [rows[0].id, photos.get(p.slug)]);
+    await client.query('DELETE FROM recipe_ingredients WHERE product_id = $1', [rows[0].id]);
+    for (const [ingredient, qty] of Object.entries(p.recipe)) {
+      await client.query('INSERT INTO recipe_ingredients (product_id, ingredient_id, quantity) VALUES ($1,$2,$3)', [rows[0].id, ing.get(ingredient), qty]);
+    }
+    if (p.category === 'pizza') await seedOptions(client, rows[0].id, Object.keys(p.recipe), ing);
+  }
+}
+
+/**
+ * Two demo shops work with kitchen stations (an oven, a cold station, a pass), the others with one
+ * screen for everything; stations a manager has since set are kept.
+ */
+async function seedStations(client: pg.PoolClient, shops: ShopRow[]) {
+  for (const shop of shops.filter((s) => STATION_SHOPS.includes(s.slug))) {
+    const { rows: existing } = await client.query('SELECT 1 FROM kitchen_stations WHERE pizzeria_id = $1', [shop.id]);
+    if (existing.length) continue;
+    for (const [position, [name, isPass, kinds]] of DEMO_STATIONS.entries()) {
+      await client.query('INSERT INTO kitchen_stations (pizzeria_id, name, is_pass, position, kinds) VALUES ($1, $2, $3, $4, $5::product_category[])', [shop.id, name, isPass, position, kinds]);
+    }
+  }
+}
+
+/** Each shop's opening stock, for the rows that do not exist yet (a shop's real stock is never reset). */
+async function seedStock(client: pg.PoolClient, shops: ShopRow[], ing: Map<string, number>) {
+  for (const shop of shops) {
+    for (const [slug, [, , qty]] of Object.entries(INGREDIENTS)) {
+      await client.query(
+        `INSERT INTO stock (pizzeria_id, ingredient_id, on_hand, low_threshold) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
+        [shop.id, ing.get(slug), qty, Math.ceil(qty / 5)],
+      );
+    }
+  }
+}
+
+/** Head office's admin and each shop's staff, all with the demo password. */
+async function seedStaff(client: pg.PoolClient, shops: ShopRow[], password: string) {
+  const hashFor = () => hashPassword(password);
+  await client.query(
+    `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ('admin@ocpizza.test', $1, 'Siège OC Pizza', 'admin', NULL, now())
+     ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, password_set_at = now()`,
+    [await hashFor()],
+  );
+  for (const shop of shops) {
+    const shopName = PIZZERIAS.find((p) => p.slug === shop.slug)?.name.replace('OC Pizza ', '') ?? shop.slug;
+    for (const key of STAFF_ROLES) {
+      const [label, role] = ROLE_NAMES[key];
+      await client.query(
+        `INSERT INTO users (email, password_hash, name, role, pizzeria_id, password_set_at) VALUES ($1,$2,$3,$4,$5, now())
+         ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, role = EXCLUDED.role, pizzeria_id = EXCLUDED.pizzeria_id, password_set_at = now()`,
+        [`${key}.${shop.slug}@ocpizza.test`, await hashFor(), `${label} ${shopName}`, role, shop.id],
+      );
+    }
   }
 }
 

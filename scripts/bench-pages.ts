@@ -108,45 +108,8 @@ async function main() {
       if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
       if (Date.now() > until || server.exitCode !== null) throw new Error('the server did not become ready within 60 s');
     }
-    const login = async (email: string) => {
-      const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-      const cookie = r.headers.get('set-cookie')?.split(';')[0];
-      if (r.status !== 200 || !cookie) throw new Error(`login ${email} failed: ${r.status}`);
-      return cookie;
-    };
-    const { rows: shop } = await pool.query<{ id: number; slug: string }>(`SELECT id, slug FROM pizzerias ORDER BY id LIMIT 1`);
-    const { rows: pizza } = await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 1`);
-    const counter = await login(`counter.${shop[0].slug}@ocpizza.test`);
-    // a pickup taken at the counter: its tracking page is what a customer keeps open
-    const placed = await fetch(`${base}/api/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: counter, origin: base },
-      body: JSON.stringify({ pizzeriaId: shop[0].id, channel: 'phone', fulfilment: 'pickup', customer: { name: 'Camille Martin', phone: '0612345678' }, items: [{ productId: pizza[0].id, quantity: 2 }], payment: 'on_delivery' }),
-    });
-    if (placed.status !== 201) throw new Error(`placing an order failed: ${placed.status} ${await placed.text()}`);
-    const { trackingToken } = (await placed.json()) as { trackingToken: string };
-    const pages: { name: string; path: string; cookie: string | null }[] = [
-      { name: 'storefront', path: `/?shop=${shop[0].slug}`, cookie: null },
-      { name: 'tracking page', path: `/track/${trackingToken}`, cookie: null },
-      { name: 'kitchen', path: '/kitchen', cookie: await login(`kitchen.${shop[0].slug}@ocpizza.test`) },
-      { name: 'driver', path: '/driver', cookie: await login(`driver1.${shop[0].slug}@ocpizza.test`) },
-    ];
-
-    const t0 = machineBusy();
-    await sleep(2000);
-    const t1 = machineBusy();
-    const busy = (t1.busy - t0.busy) / Math.max(1, t1.total - t0.total);
-    say(`OC Pizza Live: page speed, Lighthouse ${JSON.parse(readFileSync('node_modules/lighthouse/package.json', 'utf8')).version} mobile (emulated phone, slow 4G, CPU slowed 4×), median of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}`);
-    say(`machine ${Math.round(busy * 100)}% busy before the start${busy > 0.15 ? ': something else is running, the scores will show it' : ''}`);
-    say('| page | performance | accessibility | FCP | LCP | TBT | CLS | JavaScript as sent (files) | everything as sent |');
-    say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    let n = 0;
-    for (const p of pages) {
-      const runs: Audit[] = [];
-      for (let i = 0; i < RUNS; i++) runs.push(audit(base + p.path, p.cookie, dir, n++));
-      const m = [...runs].sort((a, b) => a.score - b.score)[Math.floor(runs.length / 2)];
-      say(`| ${p.name} | ${m.score} (runs: ${runs.map((r) => r.score).join(', ')}) | ${Math.min(...runs.map((r) => r.a11y))} | ${(m.fcp / 1000).toFixed(1)} s | ${(m.lcp / 1000).toFixed(1)} s | ${Math.round(m.tbt)} ms | ${m.cls.toFixed(3)} | ${m.jsKiB.toFixed(1)} KiB (${m.jsFiles}) | ${m.allKiB.toFixed(1)} KiB |`);
-    }
+    const pages = await pagesToAudit(base, pool, password);
+    await auditPages(base, pages, dir);
   } finally {
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');
@@ -157,6 +120,57 @@ async function main() {
     await admin.end();
     if (process.env.BENCH_PAGES_KEEP) cpSync(dir, process.env.BENCH_PAGES_KEEP, { recursive: true });
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Page {
+  name: string;
+  path: string;
+  cookie: string | null;
+}
+
+/** The four pages, with a pickup taken at the counter (its tracking page is what a customer keeps open) and the staff's sessions. */
+async function pagesToAudit(base: string, pool: pg.Pool, password: string): Promise<Page[]> {
+  const login = async (email: string) => {
+    const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const cookie = r.headers.get('set-cookie')?.split(';')[0];
+    if (r.status !== 200 || !cookie) throw new Error(`login ${email} failed: ${r.status}`);
+    return cookie;
+  };
+  const { rows: shop } = await pool.query<{ id: number; slug: string }>(`SELECT id, slug FROM pizzerias ORDER BY id LIMIT 1`);
+  const { rows: pizza } = await pool.query<{ id: number }>(`SELECT id FROM products WHERE category = 'pizza' ORDER BY id LIMIT 1`);
+  const counter = await login(`counter.${shop[0].slug}@ocpizza.test`);
+  const placed = await fetch(`${base}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: counter, origin: base },
+    body: JSON.stringify({ pizzeriaId: shop[0].id, channel: 'phone', fulfilment: 'pickup', customer: { name: 'Camille Martin', phone: '0612345678' }, items: [{ productId: pizza[0].id, quantity: 2 }], payment: 'on_delivery' }),
+  });
+  if (placed.status !== 201) throw new Error(`placing an order failed: ${placed.status} ${await placed.text()}`);
+  const { trackingToken } = (await placed.json()) as { trackingToken: string };
+  return [
+    { name: 'storefront', path: `/?shop=${shop[0].slug}`, cookie: null },
+    { name: 'tracking page', path: `/track/${trackingToken}`, cookie: null },
+    { name: 'kitchen', path: '/kitchen', cookie: await login(`kitchen.${shop[0].slug}@ocpizza.test`) },
+    { name: 'driver', path: '/driver', cookie: await login(`driver1.${shop[0].slug}@ocpizza.test`) },
+  ];
+}
+
+/** Each page audited RUNS times, its median run printed as a row, after how busy the machine was. */
+async function auditPages(base: string, pages: Page[], dir: string) {
+  const t0 = machineBusy();
+  await sleep(2000);
+  const t1 = machineBusy();
+  const busy = (t1.busy - t0.busy) / Math.max(1, t1.total - t0.total);
+  say(`OC Pizza Live: page speed, Lighthouse ${JSON.parse(readFileSync('node_modules/lighthouse/package.json', 'utf8')).version} mobile (emulated phone, slow 4G, CPU slowed 4×), median of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}`);
+  say(`machine ${Math.round(busy * 100)}% busy before the start${busy > 0.15 ? ': something else is running, the scores will show it' : ''}`);
+  say('| page | performance | accessibility | FCP | LCP | TBT | CLS | JavaScript as sent (files) | everything as sent |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  let n = 0;
+  for (const p of pages) {
+    const runs: Audit[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(audit(base + p.path, p.cookie, dir, n++));
+    const m = [...runs].sort((a, b) => a.score - b.score)[Math.floor(runs.length / 2)];
+    say(`| ${p.name} | ${m.score} (runs: ${runs.map((r) => r.score).join(', ')}) | ${Math.min(...runs.map((r) => r.a11y))} | ${(m.fcp / 1000).toFixed(1)} s | ${(m.lcp / 1000).toFixed(1)} s | ${Math.round(m.tbt)} ms | ${m.cls.toFixed(3)} | ${m.jsKiB.toFixed(1)} KiB (${m.jsFiles}) | ${m.allKiB.toFixed(1)} KiB |`);
   }
 }
 

@@ -90,120 +90,17 @@ async function main() {
     const { seed } = await import('../db/seed-data.ts');
     await migrate(dbUrl);
     await seed(pool, password);
-    const shops = (await pool.query<{ id: number; slug: string; lat: number; lng: number }>('SELECT id, slug, lat, lng FROM pizzerias ORDER BY id')).rows;
-    // BENCH_DRIVERS drivers spread over the shops (the seeded ones first), all on shift
-    for (let i = 0; i < DRIVERS; i++) {
-      const shop = shops[i % shops.length];
-      const n = Math.floor(i / shops.length) + 1;
-      await pool.query(
-        `INSERT INTO users (email, password_hash, name, role, pizzeria_id, on_shift)
-         SELECT $1, password_hash, $2, 'driver', $3, true FROM users WHERE email = 'admin@ocpizza.test'
-         ON CONFLICT (email) DO UPDATE SET on_shift = true`,
-        [`driver${n}.${shop.slug}@ocpizza.test`, `Driver ${n} ${shop.slug}`, shop.id],
-      );
-    }
-
-    const ports = [await freePort(), await freePort()];
-    const env = {
-      ...process.env, DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix, HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
-      DEMO_PASSWORD: password, SOCKET_CONNECTS_PER_MINUTE: '100000', SOCKET_MAX_PER_ADDRESS: '100000', GEOCODER_URL: 'none', MAP_TILE_URL: 'none',
-    };
-    for (const port of ports) children.push(spawn(process.execPath, ['dist/server/index.js'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] }));
-    const bases = ports.map((p) => `http://127.0.0.1:${p}`);
-    for (const base of bases) {
-      const by = Date.now() + 60_000;
-      while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) {
-        if (Date.now() > by) throw new Error(`${base} did not become ready within 60 s`);
-        await sleep(200);
-      }
-    }
-
-    // the maps: each shop's manager on each hub, head office on each hub
-    interface MapScreen { hub: number; shop: number | 'hq'; seen: Set<string> }
-    const maps: MapScreen[] = [];
-    const received: { key: string; hub: number; atMs: number }[] = [];
-    let duplicated = 0;
-    const listen = async (hub: number, shop: number | 'hq', cookie: string) => {
-      const socket = await connect(bases[hub], cookie);
-      sockets.push(socket);
-      // a manager's page joins its shop's room (head office: every shop's) by subscribing
-      const ack = await socket.timeout(10_000).emitWithAck('subscribe', { scope: shop === 'hq' ? 'hq' : 'shop' });
-      if (!ack || !('data' in ack)) throw new Error(`a map could not subscribe: ${JSON.stringify(ack)}`);
-      const screen: MapScreen = { hub, shop, seen: new Set() };
-      maps.push(screen);
-      socket.on('driver:position', (p: DriverPosition) => {
-        const key = `${p.driverId}:${Date.parse(p.at)}`;
-        if (screen.seen.has(key)) duplicated++;
-        screen.seen.add(key);
-        received.push({ key, hub, atMs: Date.now() });
-      });
-    };
-    const adminCookie = await login(bases[0], 'admin@ocpizza.test', password);
-    for (const hub of [0, 1]) {
-      await listen(hub, 'hq', adminCookie);
-      for (const s of shops) await listen(hub, s.id, await login(bases[hub], `manager.${s.slug}@ocpizza.test`, password));
-    }
-
-    // the phones, alternately on each hub
-    const drivers = (await pool.query<{ id: number; email: string; pizzeria_id: number }>(`SELECT id, email, pizzeria_id FROM users WHERE role = 'driver' AND on_shift ORDER BY id`)).rows;
-    const phones: { id: number; shop: number; hub: number; socket: Socket }[] = [];
-    for (const [i, d] of drivers.entries()) {
-      const hub = i % 2;
-      const socket = await connect(bases[hub], await login(bases[hub], d.email, password));
-      sockets.push(socket);
-      phones.push({ id: d.id, shop: d.pizzeria_id, hub, socket });
-    }
-    const shopAt = new Map(shops.map((s) => [s.id, s]));
-    const sent = new Map<string, { sentMs: number; hub: number; shop: number }>();
-    let refused = 0;
-    say(`${phones.length} phones and ${maps.length} maps connected; sharing positions`);
+    const shops = (await pool.query<Shop>('SELECT id, slug, lat, lng FROM pizzerias ORDER BY id')).rows;
+    await addDrivers(pool, shops);
+    const bases = await startHubs({ dbUrl, queuePrefix, password });
+    const maps = await openMaps(bases, shops, password, sockets);
+    const phones = await connectPhones(pool, bases, password, sockets);
+    say(`${phones.length} phones and ${maps.screens.length} maps connected; sharing positions`);
     const cpu0 = children.map((c) => cpuSeconds(c.pid!));
-    const endAt = Date.now() + SECONDS * 1000;
-    await Promise.all(
-      phones.map(async (phone, i) => {
-        await sleep((EVERY_MS * i) / phones.length);
-        let step = 0;
-        while (Date.now() < endAt) {
-          const home = shopAt.get(phone.shop)!;
-          const at = Date.now();
-          const p = { lat: home.lat + 0.0005 * Math.sin(step / 5 + i), lng: home.lng + 0.0005 * Math.cos(step / 5 + i), accuracy: 8, at };
-          step++;
-          const ack = await phone.socket.timeout(5000).emitWithAck('driver:position', p).catch(() => null);
-          if (ack && 'data' in ack) sent.set(`${phone.id}:${at}`, { sentMs: at, hub: phone.hub, shop: phone.shop });
-          else refused++;
-          await sleep(Math.max(0, at + EVERY_MS - Date.now()));
-        }
-      }),
-    );
+    const { sent, refused } = await sharePositions(phones, new Map(shops.map((s) => [s.id, s])));
     await sleep(GRACE_MS);
     const cpu = children.map((c, i) => cpuSeconds(c.pid!) - cpu0[i]);
-
-    const same: number[] = [];
-    const other: number[] = [];
-    for (const r of received) {
-      const s = sent.get(r.key);
-      if (!s) continue;
-      (r.hub === s.hub ? same : other).push(r.atMs - s.sentMs);
-    }
-    let expected = 0;
-    let got = 0;
-    for (const [key, s] of sent) {
-      for (const m of maps) {
-        if (m.shop !== 'hq' && m.shop !== s.shop) continue;
-        expected++;
-        if (m.seen.has(key)) got++;
-      }
-    }
-    const stats = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1) ?? NaN} ms (${sorted.length})`;
-    };
-    say(`positions accepted ${sent.size}, refused ${refused}`);
-    say(`map deliveries expected ${expected}, received ${got}, lost ${expected - got}, duplicated ${duplicated}`);
-    say(`position → map, same hub:  ${stats(same)}`);
-    say(`position → map, other hub: ${stats(other)}`);
-    say(`position → map, all:       ${stats([...same, ...other])}`);
-    say(`hubs: peak RSS ${children.map((c) => peakRssMiB(c.pid!).toFixed(0)).join(' / ')} MiB, CPU ${cpu.map((c) => c.toFixed(1)).join(' / ')} s over ${SECONDS} s`);
+    report(maps, sent, refused, cpu);
   } finally {
     for (const s of sockets) s.close();
     await stopAll();
@@ -212,6 +109,148 @@ async function main() {
     await admin.end();
     say(`cleaned up: hubs stopped, database ${dbName} dropped, queue prefix ${queuePrefix} emptied`);
   }
+}
+
+interface Shop {
+  id: number;
+  slug: string;
+  lat: number;
+  lng: number;
+}
+
+/** BENCH_DRIVERS drivers spread over the shops (the seeded ones first), all on shift. */
+async function addDrivers(pool: pg.Pool, shops: Shop[]) {
+  for (let i = 0; i < DRIVERS; i++) {
+    const shop = shops[i % shops.length];
+    const n = Math.floor(i / shops.length) + 1;
+    await pool.query(
+      `INSERT INTO users (email, password_hash, name, role, pizzeria_id, on_shift)
+       SELECT $1, password_hash, $2, 'driver', $3, true FROM users WHERE email = 'admin@ocpizza.test'
+       ON CONFLICT (email) DO UPDATE SET on_shift = true`,
+      [`driver${n}.${shop.slug}@ocpizza.test`, `Driver ${n} ${shop.slug}`, shop.id],
+    );
+  }
+}
+
+/** The two built servers on the same Postgres and Redis, each ready: their addresses. */
+async function startHubs(o: { dbUrl: string; queuePrefix: string; password: string }): Promise<string[]> {
+  const ports = [await freePort(), await freePort()];
+  const env = {
+    ...process.env, DATABASE_URL: o.dbUrl, REDIS_URL, QUEUE_PREFIX: o.queuePrefix, HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
+    DEMO_PASSWORD: o.password, SOCKET_CONNECTS_PER_MINUTE: '100000', SOCKET_MAX_PER_ADDRESS: '100000', GEOCODER_URL: 'none', MAP_TILE_URL: 'none',
+  };
+  for (const port of ports) children.push(spawn(process.execPath, ['dist/server/index.js'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] }));
+  const bases = ports.map((p) => `http://127.0.0.1:${p}`);
+  for (const base of bases) {
+    const by = Date.now() + 60_000;
+    while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) {
+      if (Date.now() > by) throw new Error(`${base} did not become ready within 60 s`);
+      await sleep(200);
+    }
+  }
+  return bases;
+}
+
+interface MapScreen { hub: number; shop: number | 'hq'; seen: Set<string> }
+interface Maps {
+  screens: MapScreen[];
+  received: { key: string; hub: number; atMs: number }[];
+  duplicated: number;
+}
+
+/** The maps: each shop's manager on each hub, head office on each hub. */
+async function openMaps(bases: string[], shops: Shop[], password: string, sockets: Socket[]): Promise<Maps> {
+  const maps: Maps = { screens: [], received: [], duplicated: 0 };
+  const listen = async (hub: number, shop: number | 'hq', cookie: string) => {
+    const socket = await connect(bases[hub], cookie);
+    sockets.push(socket);
+    // a manager's page joins its shop's room (head office: every shop's) by subscribing
+    const ack = await socket.timeout(10_000).emitWithAck('subscribe', { scope: shop === 'hq' ? 'hq' : 'shop' });
+    if (!ack || !('data' in ack)) throw new Error(`a map could not subscribe: ${JSON.stringify(ack)}`);
+    const screen: MapScreen = { hub, shop, seen: new Set() };
+    maps.screens.push(screen);
+    socket.on('driver:position', (p: DriverPosition) => {
+      const key = `${p.driverId}:${Date.parse(p.at)}`;
+      if (screen.seen.has(key)) maps.duplicated++;
+      screen.seen.add(key);
+      maps.received.push({ key, hub, atMs: Date.now() });
+    });
+  };
+  const adminCookie = await login(bases[0], 'admin@ocpizza.test', password);
+  for (const hub of [0, 1]) {
+    await listen(hub, 'hq', adminCookie);
+    for (const s of shops) await listen(hub, s.id, await login(bases[hub], `manager.${s.slug}@ocpizza.test`, password));
+  }
+  return maps;
+}
+
+interface Phone { id: number; shop: number; hub: number; socket: Socket }
+
+/** The phones, alternately on each hub. */
+async function connectPhones(pool: pg.Pool, bases: string[], password: string, sockets: Socket[]): Promise<Phone[]> {
+  const drivers = (await pool.query<{ id: number; email: string; pizzeria_id: number }>(`SELECT id, email, pizzeria_id FROM users WHERE role = 'driver' AND on_shift ORDER BY id`)).rows;
+  const phones: Phone[] = [];
+  for (const [i, d] of drivers.entries()) {
+    const hub = i % 2;
+    const socket = await connect(bases[hub], await login(bases[hub], d.email, password));
+    sockets.push(socket);
+    phones.push({ id: d.id, shop: d.pizzeria_id, hub, socket });
+  }
+  return phones;
+}
+
+/** Every phone sends a position every EVERY_MS (staggered) for SECONDS: the positions accepted, by key, and how many were refused. */
+async function sharePositions(phones: Phone[], shopAt: Map<number, Shop>) {
+  const sent = new Map<string, { sentMs: number; hub: number; shop: number }>();
+  let refused = 0;
+  const endAt = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    phones.map(async (phone, i) => {
+      await sleep((EVERY_MS * i) / phones.length);
+      let step = 0;
+      while (Date.now() < endAt) {
+        const home = shopAt.get(phone.shop)!;
+        const at = Date.now();
+        const p = { lat: home.lat + 0.0005 * Math.sin(step / 5 + i), lng: home.lng + 0.0005 * Math.cos(step / 5 + i), accuracy: 8, at };
+        step++;
+        const ack = await phone.socket.timeout(5000).emitWithAck('driver:position', p).catch(() => null);
+        if (ack && 'data' in ack) sent.set(`${phone.id}:${at}`, { sentMs: at, hub: phone.hub, shop: phone.shop });
+        else refused++;
+        await sleep(Math.max(0, at + EVERY_MS - Date.now()));
+      }
+    }),
+  );
+  return { sent, refused };
+}
+
+/** Latencies by the map's hub against the phone's, and what was lost or duplicated. */
+function report(maps: Maps, sent: Map<string, { sentMs: number; hub: number; shop: number }>, refused: number, cpu: number[]) {
+  const same: number[] = [];
+  const other: number[] = [];
+  for (const r of maps.received) {
+    const s = sent.get(r.key);
+    if (!s) continue;
+    (r.hub === s.hub ? same : other).push(r.atMs - s.sentMs);
+  }
+  let expected = 0;
+  let got = 0;
+  for (const [key, s] of sent) {
+    for (const m of maps.screens) {
+      if (m.shop !== 'hq' && m.shop !== s.shop) continue;
+      expected++;
+      if (m.seen.has(key)) got++;
+    }
+  }
+  const stats = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1) ?? NaN} ms (${sorted.length})`;
+  };
+  say(`positions accepted ${sent.size}, refused ${refused}`);
+  say(`map deliveries expected ${expected}, received ${got}, lost ${expected - got}, duplicated ${maps.duplicated}`);
+  say(`position → map, same hub:  ${stats(same)}`);
+  say(`position → map, other hub: ${stats(other)}`);
+  say(`position → map, all:       ${stats([...same, ...other])}`);
+  say(`hubs: peak RSS ${children.map((c) => peakRssMiB(c.pid!).toFixed(0)).join(' / ')} MiB, CPU ${cpu.map((c) => c.toFixed(1)).join(' / ')} s over ${SECONDS} s`);
 }
 
 await main();

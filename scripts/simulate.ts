@@ -39,13 +39,13 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { io as ioClient, type Socket } from 'socket.io-client';
 import { parseConfig } from '../src/lib/server/config.ts';
-import { distanceM, type LatLng } from '../src/lib/domain/geo.ts';
-import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
+import { distanceM } from '../src/lib/domain/geo.ts';
 import type { OrderView } from '../src/lib/shapes/views.ts';
 import { linesAt, madeEverywhere, type Station } from '../src/lib/domain/stations.ts';
 import { DEFAULT_HANDOVER_TARGET_SECONDS, DEFAULT_START_TARGET_SECONDS, stageFigures } from '../src/lib/domain/speed-of-service.ts';
+import { configure, jitter, log, offset, round, Session, sim, sleep, type Menu, type Shop } from './sim-common.ts';
+import { driver } from './sim-driver.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,129 +83,7 @@ const DECLINE = Math.max(0, Math.min(1, Number(args.decline)));
 const PASSWORD = config.demoPassword;
 if (!PASSWORD) throw new Error('the simulator logs in with DEMO_PASSWORD: set it (the seed uses it)');
 const SPEED_MS = (config.eta.speedKmh.scooter * 1000) / 3600;
-
-const log = (msg: string) => process.stdout.write(`${new Date().toLocaleTimeString('fr-FR')} ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const jitter = (min: number, max: number) => min + Math.random() * (max - min);
-
-/**
- * Whether the server answers: said once when it stops answering and once when it is back, however
- * many calls were waiting meanwhile.
- */
-const server = {
-  awaySince: 0,
-  away(reason: string) {
-    if (this.awaySince) return;
-    this.awaySince = Date.now();
-    log(`server unreachable (${reason}): retrying with backoff until it is back`);
-  },
-  back() {
-    if (!this.awaySince) return;
-    log(`server back after ${Math.round((Date.now() - this.awaySince) / 1000)} s: carrying on`);
-    this.awaySince = 0;
-  },
-};
-let limitSaidAt = 0;
-
-/**
- * An HTTP client with a session cookie, as a browser keeps one. A call the server did not answer
- * (restarting, a proxy's 502/503/504) is tried again after 0.5 s, 1 s, 2 s… up to 10 s; a staff
- * session the server no longer knows is opened again; a refusal of the per-address limit waits as
- * the server says. A POST keeps its idempotency key across tries, so an order is placed once.
- */
-class Session {
-  cookie = '';
-  email: string | null = null;
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-    let relogged = false;
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0 && stopping) throw new Error('stopping');
-      let res: Response;
-      try {
-        res = await fetch(BASE + path, {
-          method,
-          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
-          body: body !== undefined ? JSON.stringify(body) : undefined,
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch (err) {
-        server.away((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name);
-        await sleep(backoff(attempt));
-        continue;
-      }
-      if (res.status === 502 || res.status === 503 || res.status === 504) {
-        server.away(`HTTP ${res.status}`);
-        await sleep(backoff(attempt));
-        continue;
-      }
-      server.back();
-      const set = res.headers.get('set-cookie');
-      if (set) this.cookie = set.split(';')[0];
-      const answer = await res.json().catch(() => null);
-      if (res.status === 401 && this.email && !relogged && path !== '/api/auth/login') {
-        log(`${this.email}: session gone, logging in again`);
-        relogged = true;
-        await this.login(this.email);
-        continue;
-      }
-      if (res.status === 429 && answer?.error?.code === 'rate_limited') {
-        const wait = Math.min(600, Number(res.headers.get('retry-after')) || 60);
-        if (Date.now() - limitSaidAt > 60_000) {
-          limitSaidAt = Date.now();
-          log(`the server refused a customer call: its limit per address (RATE_LIMIT_ORDERS) is too low for ${RATE} orders/min; start it with RATE_LIMIT_ORDERS=1000 for a simulation (docs/simulator.md). Waiting ${wait} s`);
-        }
-        await sleep(wait * 1000);
-        continue;
-      }
-      return { status: res.status, body: answer };
-    }
-  }
-  async login(email: string) {
-    this.email = email;
-    this.cookie = '';
-    const r = await this.call('POST', '/api/auth/login', { email, password: PASSWORD });
-    if (r.status !== 200) throw new Error(`${email} could not log in (${r.status}): is the database seeded with this DEMO_PASSWORD?`);
-    return this;
-  }
-}
-
-const backoff = (attempt: number) => Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * jitter(0.8, 1.2);
-
-/** Runs one round of a loop; a round that fails is said and the loop goes on (nothing stops silently). */
-async function round(who: string, work: () => Promise<void>) {
-  try {
-    await work();
-  } catch (err) {
-    if (!stopping) log(`${who}: ${(err as Error).message}; going on`);
-  }
-}
-
-/** What a shop sells, as the customers pick: its pizzas, and its drinks and desserts. */
-interface Menu {
-  pizzas: number[];
-  sides: number[];
-}
-
-interface Shop {
-  id: number;
-  slug: string;
-  name: string;
-  lat: number;
-  lng: number;
-  zone: { kind: 'radius'; radiusM: number } | { kind: 'polygon' };
-}
-
-/** A point `metres` from `from` towards `bearing` degrees. */
-function offset(from: LatLng, metres: number, bearing: number): LatLng {
-  const rad = (bearing * Math.PI) / 180;
-  return {
-    lat: from.lat + (metres * Math.cos(rad)) / 111_320,
-    lng: from.lng + (metres * Math.sin(rad)) / (111_320 * Math.cos((from.lat * Math.PI) / 180)),
-  };
-}
-
-const tracking = new Map<string, string>();
-let stopping = false;
+const SETTINGS = configure({ base: BASE, rate: RATE, pace: PACE, decline: DECLINE, password: PASSWORD, speedMs: SPEED_MS });
 
 /** Extra drivers beyond the two seeded per shop, with the demo password (copied from the seeded admin's hash). */
 async function ensureDrivers(shops: Shop[]): Promise<void> {
@@ -233,9 +111,9 @@ async function customers(shops: Shop[], products: Map<number, Menu>) {
   const guest = new Session();
   const run = randomUUID().slice(0, 6);
   let n = 0;
-  while (!stopping) {
+  while (!sim.stopping) {
     await sleep(jitter(0.5, 1.5) * (60_000 / RATE));
-    if (stopping) break;
+    if (sim.stopping) break;
     await round('customers', async () => {
     const shop = shops[Math.floor(Math.random() * shops.length)];
     const radius = shop.zone.kind === 'radius' ? shop.zone.radiusM : 2000;
@@ -257,7 +135,7 @@ async function customers(shops: Shop[], products: Map<number, Menu>) {
       payment: Math.random() < 0.5 ? 'online' : 'on_delivery',
     }, { 'idempotency-key': randomUUID() });
     if (r.status === 201) {
-      tracking.set(r.body.id, r.body.trackingToken);
+      sim.tracking.set(r.body.id, r.body.trackingToken);
       // a customer paying online types a test card on the demo payment page a few seconds later
       if (r.body.status === 'pending_payment') void payOnDemoPage(r.body.trackingToken);
       log(`order n°${r.body.number} at ${shop.name} (${distanceM(shop, spot).toFixed(0)} m away): ${BASE}/track/${r.body.trackingToken}`);
@@ -268,7 +146,7 @@ async function customers(shops: Shop[], products: Map<number, Menu>) {
 
 /** The customer on the demo payment page (the payment is ready a moment after the order). */
 async function payOnDemoPage(token: string) {
-  for (let i = 0; i < 20 && !stopping; i++) {
+  for (let i = 0; i < 20 && !sim.stopping; i++) {
     await sleep(jitter(1000, 3000));
     const r = await new Session().call('POST', `/api/track/${token}/demo-pay`, { number: '4242 4242 4242 4242', expiry: '12/34', cvc: '123' });
     if (r.status !== 409 || r.body?.error?.code !== 'payment_not_ready') return;
@@ -292,7 +170,7 @@ async function kitchen(shop: Shop) {
   busiest.set(shop.name, screens);
   const seen = (screen: string, n: number) => screens.set(screen, Math.max(screens.get(screen) ?? 0, n));
   if (stations.length) log(`${shop.name} works with stations: ${stations.map((s) => s.name).join(', ')}`);
-  while (!stopping) {
+  while (!sim.stopping) {
     await sleep(2000);
     await round(`kitchen of ${shop.name}`, async () => {
       const r = await cook.call('GET', `/api/orders?pizzeriaId=${shop.id}`);
@@ -358,153 +236,6 @@ async function eveningFigures(shops: Shop[], since: Date) {
   }
 }
 
-/** A driver on a scooter: accepts offers, picks up, rides to each door, hands over with the PIN, rides back. */
-async function driver(shop: Shop, index: number) {
-  const email = `driver${index}.${shop.slug}@ocpizza.test`;
-  const me = await new Session().login(email);
-  const who = (await me.call('GET', '/api/auth/me')).body;
-  const myId: number = who.user?.id ?? who.id;
-  const orders = new Map<string, OrderView>();
-  const apply = (o: OrderView) => {
-    const held = orders.get(o.id);
-    if (held && held.version > o.version) return;
-    if (o.driver?.id === myId || o.offer?.driverId === myId) orders.set(o.id, o);
-    else orders.delete(o.id);
-  };
-  const name = who.user?.name ?? email;
-  // offers being answered (declared before the socket: an offer can arrive as soon as it connects)
-  const answering = new Set<string>();
-  const socket: Socket = ioClient(BASE, { transports: ['websocket'], extraHeaders: { cookie: me.cookie }, reconnectionDelayMax: 5000 });
-  // each try carries the session as it is now (it may have been opened again meanwhile)
-  socket.io.on('reconnect_attempt', () => (socket.io.opts.extraHeaders = { cookie: me.cookie }));
-  socket.on('order:updated', (e: OrderUpdated) => {
-    apply(e.order);
-    if (e.type === 'order.offered' && e.order.offer?.driverId === myId && !answering.has(e.order.id)) void answer(e.order);
-  });
-  /** What the phone missed while away: its deliveries and the offers still open, read again. */
-  const resync = async () => {
-    const r = await me.call('GET', '/api/orders');
-    if (r.status !== 200) return;
-    for (const o of r.body as OrderView[]) {
-      apply(o);
-      if (o.offer?.driverId === myId && !answering.has(o.id)) void answer(o);
-    }
-  };
-  let connections = 0;
-  socket.on('connect', () =>
-    socket.emit('subscribe', { scope: 'driver' }, (ack: { error?: { code: string } }) => {
-      if (ack?.error) {
-        // the server no longer knows this session: open it again, then reconnect with it
-        log(`${name}: the phone's session was refused (${ack.error.code}), logging in again`);
-        void round(name, async () => {
-          await me.login(email);
-          socket.io.opts.extraHeaders = { cookie: me.cookie };
-          socket.disconnect().connect();
-        });
-        return;
-      }
-      if (connections++ > 0) {
-        log(`${name}: phone reconnected, reading its deliveries again`);
-        void round(name, resync);
-      }
-    }),
-  );
-  socket.on('disconnect', (reason) => {
-    if (stopping) return;
-    // a server that ended the socket itself (a session it closed) is not reconnected by the client
-    if (reason === 'io server disconnect') {
-      void round(name, async () => {
-        await me.login(email);
-        socket.io.opts.extraHeaders = { cookie: me.cookie };
-        socket.connect();
-      });
-    }
-  });
-  await me.call('POST', '/api/driver/shift', { onShift: true });
-  await resync();
-
-  async function answer(o: OrderView) {
-    answering.add(o.id);
-    try {
-      await sleep(jitter(1000, 4000) / Math.max(1, PACE / 3));
-      const accept = Math.random() >= DECLINE;
-      const r = await me.call('POST', `/api/orders/${o.id}/offer`, { accept, version: o.version });
-      if (r.status === 200) {
-        apply(r.body);
-        log(`${name} ${accept ? 'accepts' : 'declines'} n°${o.number}`);
-      }
-    } catch (err) {
-      if (!stopping) log(`${name}: answering n°${o.number} failed (${(err as Error).message})`);
-    } finally {
-      answering.delete(o.id);
-    }
-  }
-
-  let at: LatLng = offset(shop, jitter(20, 400), jitter(0, 360));
-  let lastSent = 0;
-  // a phone away from the server keeps no backlog of where it was: the next position says it all
-  const share = () =>
-    socket.connected &&
-    socket.emit('driver:position', { lat: at.lat, lng: at.lng, accuracy: Math.round(jitter(5, 15)), at: Date.now(), speed: SPEED_MS }, () => {});
-  const ride = (to: LatLng, dt: number) => {
-    const d = distanceM(at, to);
-    const step = SPEED_MS * PACE * dt;
-    if (d <= step) at = { ...to };
-    else at = { lat: at.lat + ((to.lat - at.lat) * step) / d, lng: at.lng + ((to.lng - at.lng) * step) / d };
-    return distanceM(at, to) < 15;
-  };
-
-  let last = Date.now();
-  while (!stopping) {
-    await sleep(1000);
-    const now = Date.now();
-    const dt = (now - last) / 1000;
-    last = now;
-    await round(name, async () => {
-      const mine = [...orders.values()].filter((o) => o.driver?.id === myId);
-      const ready = mine.filter((o) => o.status === 'ready');
-      const carried = mine.filter((o) => o.status === 'out_for_delivery' && o.address?.lat != null);
-      if (ready.length && !carried.length) {
-        // to the shop, then everything waiting there in one go
-        if (ride(shop, dt)) {
-          for (const o of ready) {
-            const r = await me.call('POST', `/api/orders/${o.id}/status`, { to: 'out_for_delivery', version: o.version });
-            if (r.status === 200) apply(r.body);
-            else if (r.status === 409) await resync();
-          }
-        }
-      } else if (carried.length) {
-        const next = carried.sort((a, b) => distanceM(at, { lat: a.address!.lat!, lng: a.address!.lng! }) - distanceM(at, { lat: b.address!.lat!, lng: b.address!.lng! }))[0];
-        if (ride({ lat: next.address!.lat!, lng: next.address!.lng! }, dt)) {
-          const token = tracking.get(next.id);
-          const pin = token ? (await new Session().call('GET', `/api/track/${token}`)).body?.deliveryPin : null;
-          const r = await me.call('POST', `/api/orders/${next.id}/deliver`, {
-            version: next.version,
-            proof: pin ? { pin } : { photo: true },
-            ...(next.amountDueCents > 0 ? { collected: { amountCents: next.amountDueCents, method: Math.random() < 0.5 ? 'cash' : 'card' } } : {}),
-          });
-          if (r.status === 200) {
-            apply(r.body);
-            log(`n°${next.number} delivered`);
-          } else if (r.status === 409 && r.body?.error?.code === 'stale') {
-            await resync();
-          } else if (!pin) {
-            // an order placed before the simulator started: its PIN is the customer's; hand it back to the shop
-            const f = await me.call('POST', `/api/orders/${next.id}/failed`, { version: next.version, reason: 'absent' });
-            if (f.status === 200) apply(f.body);
-          }
-        }
-      } else ride(shop, dt);
-    });
-    if (now - lastSent >= 3000) {
-      share();
-      lastSent = now;
-    }
-  }
-  await me.call('POST', '/api/driver/shift', { onShift: false }).catch(() => {});
-  socket.close();
-}
-
 async function main() {
   const shops = ((await new Session().call('GET', '/api/pizzerias')).body as Shop[]).filter(
     (s) => !args.shops || args.shops.split(',').includes(s.slug),
@@ -530,14 +261,14 @@ async function main() {
   );
   log(`watch it: ${BASE}/manager (manager.<shop>@ocpizza.test or admin@ocpizza.test), ${BASE}/driver, and the tracking links below`);
   const stop = () => {
-    if (!stopping) log('stopping: drivers end their shifts');
-    stopping = true;
+    if (!sim.stopping) log('stopping: drivers end their shifts');
+    sim.stopping = true;
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (args.minutes) setTimeout(stop, Number(args.minutes) * 60_000).unref();
   const runs = [customers(shops, products), ...shops.map((s) => kitchen(s))];
-  for (const s of shops) for (let i = 1; i <= DRIVERS; i++) runs.push(driver(s, i));
+  for (const s of shops) for (let i = 1; i <= DRIVERS; i++) runs.push(driver(SETTINGS, s, i));
   const results = await Promise.allSettled(runs);
   await eveningFigures(shops, began).catch((err) => log(`no figures: ${(err as Error).message}`));
   for (const r of results) if (r.status === 'rejected') log(`stopped with an error: ${r.reason?.message ?? r.reason}`);

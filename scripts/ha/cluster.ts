@@ -70,15 +70,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   try {
     postgres = await startPgCluster({ dir: join(o.dir, 'postgres'), basePort, synchronous: o.synchronous });
     log(`Postgres: leader ${await postgres.leader()}, ${o.synchronous === false ? 'standby asynchronous' : `synchronous standby ${await postgres.syncStandby()}`}`);
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE ocpizza');
-    await admin.end();
-    const databaseUrl = postgres.urlFor('ocpizza');
-    await migrate(databaseUrl);
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    await seed(pool, o.env.DEMO_PASSWORD ?? randomBytes(12).toString('base64url'));
-    await pool.end();
+    const databaseUrl = await demoDatabase(postgres, o.env.DEMO_PASSWORD);
     log('database migrated and seeded');
 
     redis = await startRedisSentinel({ dir: join(o.dir, 'redis'), basePort: basePort + 20 });
@@ -108,7 +100,25 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     await stop();
     throw err;
   }
-  const [pgc, rs, fl] = [postgres, redis, fleet];
+  return clusterOf(postgres, redis, fleet, fiscalKeyPem, stop);
+}
+
+/** The database `ocpizza` on the cluster, migrated and seeded: its address. */
+async function demoDatabase(postgres: PgCluster, password: string | undefined): Promise<string> {
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE ocpizza');
+  await admin.end();
+  const databaseUrl = postgres.urlFor('ocpizza');
+  await migrate(databaseUrl);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  await seed(pool, password ?? randomBytes(12).toString('base64url'));
+  await pool.end();
+  return databaseUrl;
+}
+
+/** What the drill holds: each machine, to kill and bring back. */
+function clusterOf(pgc: PgCluster, rs: RedisSentinelCluster, fl: Fleet, fiscalKeyPem: string, stop: () => Promise<void>): Cluster {
   let killedNode: string | null = null;
   let killedRedis: string | null = null;
   return {

@@ -195,8 +195,6 @@ function writeNginxConf(root: string, dir: string, ports: { http: number; https:
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)');
   const root = opts.root ?? process.cwd();
-  const entry = (name: 'server' | 'workers') =>
-    opts.compiled ? [process.execPath, `dist/${name}/index.js`] : [process.execPath, '--import', 'tsx', `${name}/index.ts`];
   const dir = mkdtempSync(join(tmpdir(), 'ocpizza-fleet-'));
   chmodSync(dir, 0o755); // nginx's workers run as nobody
   const next = opts.basePort ? { port: opts.basePort } : undefined;
@@ -205,52 +203,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const serverPorts: number[] = [];
   for (let i = 0; i < (opts.servers ?? 2); i++) serverPorts.push(await portFrom(next));
   const origin = `https://127.0.0.1:${https}`;
-  const production = opts.env.NODE_ENV === 'production';
-  // every server signs and reads the same sessions
-  const shared: Record<string, string> = {
-    SESSION_SECRET: opts.env.SESSION_SECRET ?? randomBytes(32).toString('base64'),
-    ...(!production || opts.env.FISCAL_SIGNING_KEY || opts.env.FISCAL_KEY_FILE ? {} : { FISCAL_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }),
-  };
-  const base = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env, ...shared };
-  const servers = serverPorts.map(
-    (port, i) =>
-      new Proc(`server ${i}`, entry('server'), {
-        ...base, PUBLIC_ORIGIN: origin, TRUST_PROXY: 'loopback', ...opts.serverEnv, PORT: String(port), HOST: '127.0.0.1',
-      }, root, opts.onLine, port),
-  );
-  const workers = Array.from({ length: opts.workers ?? 2 }, (_, i) => new Proc(`workers ${i}`, entry('workers'), { ...base, PUBLIC_ORIGIN: origin, ...opts.workersEnv }, root, opts.onLine));
+  const { servers, workers } = fleetProcs(opts, root, origin, serverPorts);
   let nginx: Proc | null = null;
-  const serverReady = async (s: Proc) => {
-    s.start();
-    await waitFor(`${s.name} to be ready`, 60_000, async () => {
-      if (!s.alive) throw new Error(`${s.name} exited: ${s.lines.slice(-20).join('\n')}`);
-      return (await fetch(`http://127.0.0.1:${s.port}/readyz`).catch(() => null))?.ok;
-    });
-  };
-  const workersReady = async (w: Proc) => {
-    const from = w.lines.length;
-    w.start();
-    await waitFor(`${w.name} to start`, 60_000, () => {
-      if (!w.alive) throw new Error(`${w.name} exited: ${w.lines.slice(-20).join('\n')}`);
-      return w.lines.slice(from).some((l) => l.includes('workers started'));
-    });
-  };
-
   const fleet: Fleet = {
     origin,
     servers,
     workers,
-    request: (path, o = {}) =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: https, path, method: o.method ?? 'GET', headers: { host: `127.0.0.1:${https}`, ...o.headers }, rejectUnauthorized: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (body += d));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        });
-        req.on('error', reject);
-        req.end(o.body);
-      }),
+    request: (path, o = {}) => requestTo(https, path, o),
     async killServer(i) {
       const at = Date.now();
       await servers[i].kill('SIGKILL');
@@ -275,17 +234,75 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     writeNginxConf(root, dir, { http, https, servers: serverPorts });
     nginx = new Proc('nginx', [NGINX, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], process.env, dir, opts.onLine);
     nginx.start();
-    const proc = nginx;
-    await waitFor('nginx to answer', 15_000, async () => {
-      if (!proc.alive) {
-        const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
-        throw new Error(`nginx exited: ${proc.lines.join('\n')}${log}`);
-      }
-      return (await fleet.request('/healthz').catch(() => null))?.status === 200;
-    });
+    await nginxAnswering(nginx, dir, fleet);
   } catch (err) {
     await fleet.stop();
     throw err;
   }
   return fleet;
+}
+
+/** The servers and the workers processes (not started), with the settings they share. */
+function fleetProcs(opts: FleetOptions, root: string, origin: string, serverPorts: number[]) {
+  const entry = (name: 'server' | 'workers') =>
+    opts.compiled ? [process.execPath, `dist/${name}/index.js`] : [process.execPath, '--import', 'tsx', `${name}/index.ts`];
+  const production = opts.env.NODE_ENV === 'production';
+  // every server signs and reads the same sessions
+  const shared: Record<string, string> = {
+    SESSION_SECRET: opts.env.SESSION_SECRET ?? randomBytes(32).toString('base64'),
+    ...(!production || opts.env.FISCAL_SIGNING_KEY || opts.env.FISCAL_KEY_FILE ? {} : { FISCAL_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }),
+  };
+  const base = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env, ...shared };
+  const servers = serverPorts.map(
+    (port, i) =>
+      new Proc(`server ${i}`, entry('server'), {
+        ...base, PUBLIC_ORIGIN: origin, TRUST_PROXY: 'loopback', ...opts.serverEnv, PORT: String(port), HOST: '127.0.0.1',
+      }, root, opts.onLine, port),
+  );
+  const workers = Array.from({ length: opts.workers ?? 2 }, (_, i) => new Proc(`workers ${i}`, entry('workers'), { ...base, PUBLIC_ORIGIN: origin, ...opts.workersEnv }, root, opts.onLine));
+  return { servers, workers };
+}
+
+/** Starts a server and waits until it says it is ready. */
+async function serverReady(s: Proc) {
+  s.start();
+  await waitFor(`${s.name} to be ready`, 60_000, async () => {
+    if (!s.alive) throw new Error(`${s.name} exited: ${s.lines.slice(-20).join('\n')}`);
+    return (await fetch(`http://127.0.0.1:${s.port}/readyz`).catch(() => null))?.ok;
+  });
+}
+
+/** Starts a workers process and waits for its log line. */
+async function workersReady(w: Proc) {
+  const from = w.lines.length;
+  w.start();
+  await waitFor(`${w.name} to start`, 60_000, () => {
+    if (!w.alive) throw new Error(`${w.name} exited: ${w.lines.slice(-20).join('\n')}`);
+    return w.lines.slice(from).some((l) => l.includes('workers started'));
+  });
+}
+
+/** A request to Nginx's https port, its certificate taken as it is. */
+function requestTo(https: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: https, path, method: o.method ?? 'GET', headers: { host: `127.0.0.1:${https}`, ...o.headers }, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** Waits until Nginx answers /healthz through to a server. */
+async function nginxAnswering(proc: Proc, dir: string, fleet: Fleet) {
+  await waitFor('nginx to answer', 15_000, async () => {
+    if (!proc.alive) {
+      const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+      throw new Error(`nginx exited: ${proc.lines.join('\n')}${log}`);
+    }
+    return (await fleet.request('/healthz').catch(() => null))?.status === 200;
+  });
 }

@@ -179,66 +179,104 @@ function haproxyConfig(o: { nodes: PgNode[]; port: number; statsPort: number }):
 export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster> {
   const missing = missingClusterBinaries();
   if (missing.length) throw new Error(`the Postgres cluster needs ${missing.join(', ')} (apt-get install -y patroni etcd-server haproxy postgresql-15)`);
-  const { dir, basePort } = opts;
-  const ttl = opts.ttl ?? 6;
-  const loopWait = opts.loopWait ?? 1;
-  const synchronous = opts.synchronous ?? true;
-  const owner = runAs();
-  mkdirSync(dir, { recursive: true });
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-  const etcdPort = basePort;
-  const haproxyPort = basePort + 6;
-  const nodes: PgNode[] = [0, 1].map((i) => ({
-    name: `pg${i + 1}`,
-    restPort: basePort + 2 + i,
-    pgPort: basePort + 4 + i,
-    dataDir: join(dir, `pg${i + 1}`),
-  }));
-  const procs = new Map<string, ChildProcess>();
-  const exited = new Map<string, Promise<void>>();
-  let stopping = false;
+  const h = new PgHarness(opts);
+  mkdirSync(opts.dir, { recursive: true });
+  if (h.owner) chownSync(opts.dir, h.owner.uid, h.owner.gid);
+  try {
+    await h.startEtcd();
+    // the first node makes the database (initdb, once); the second is cloned from it
+    h.startNode(h.nodes[0]);
+    const firstDeadline = Date.now() + 60_000;
+    while ((await h.leader().catch(() => '')) !== h.nodes[0].name) {
+      if (Date.now() > firstDeadline) throw new Error(`the first Patroni node did not become leader (see ${join(opts.dir, 'pg1.log')})`);
+      await sleep(200);
+    }
+    h.startNode(h.nodes[1]);
+    const cfgFile = join(opts.dir, 'haproxy.cfg');
+    writeFileSync(cfgFile, haproxyConfig({ nodes: h.nodes, port: h.haproxyPort, statsPort: opts.basePort + 7 }));
+    h.start('haproxy', 'haproxy', ['-db', '-f', cfgFile], null);
+    await h.waitForLeader(30_000);
+    await h.standbyFollowing();
+  } catch (err) {
+    await h.stop();
+    throw err;
+  }
+  return h.cluster();
+}
 
-  const start = (name: string, cmd: string, args: string[], as: { uid: number; gid: number } | null) => {
-    const logFile = join(dir, `${name}.log`);
+/** The cluster's processes as they run, and how to ask its nodes. */
+class PgHarness {
+  readonly opts: PgClusterOptions;
+  readonly dir: string;
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly synchronous: boolean;
+  readonly owner = runAs();
+  readonly etcdPort: number;
+  readonly haproxyPort: number;
+  readonly nodes: PgNode[];
+  readonly procs = new Map<string, ChildProcess>();
+  readonly exited = new Map<string, Promise<void>>();
+  stopping = false;
+
+  constructor(opts: PgClusterOptions) {
+    const { dir, basePort } = opts;
+    this.opts = opts;
+    this.dir = dir;
+    this.ttl = opts.ttl ?? 6;
+    this.loopWait = opts.loopWait ?? 1;
+    this.synchronous = opts.synchronous ?? true;
+    this.etcdPort = basePort;
+    this.haproxyPort = basePort + 6;
+    this.nodes = [0, 1].map((i) => ({
+      name: `pg${i + 1}`,
+      restPort: basePort + 2 + i,
+      pgPort: basePort + 4 + i,
+      dataDir: join(dir, `pg${i + 1}`),
+    }));
+  }
+
+  start(name: string, cmd: string, args: string[], as: { uid: number; gid: number } | null) {
+    const logFile = join(this.dir, `${name}.log`);
     const fd = openSync(logFile, 'a');
     if (as) chownSync(logFile, as.uid, as.gid);
     const child = spawn(cmd, args, {
-      cwd: dir,
+      cwd: this.dir,
       stdio: ['ignore', fd, fd],
       ...(as ? { uid: as.uid, gid: as.gid } : {}),
-      env: { ...process.env, ...(as ? { HOME: dir, USER: 'postgres' } : {}), PATH: `${PG_BIN_DIR}:${process.env.PATH}` },
+      env: { ...process.env, ...(as ? { HOME: this.dir, USER: 'postgres' } : {}), PATH: `${PG_BIN_DIR}:${process.env.PATH}` },
     });
     closeSync(fd);
-    procs.set(name, child);
-    exited.set(name, new Promise<void>((resolve) => child.once('exit', () => resolve())));
+    this.procs.set(name, child);
+    this.exited.set(name, new Promise<void>((resolve) => child.once('exit', () => resolve())));
     child.once('exit', (code, signal) => {
-      if (!stopping) opts.log?.(`${name} exited (${code ?? signal})`);
+      if (!this.stopping) this.opts.log?.(`${name} exited (${code ?? signal})`);
     });
     return child;
-  };
+  }
 
-  const kill = async (name: string, signal: NodeJS.Signals) => {
-    const p = procs.get(name);
+  async kill(name: string, signal: NodeJS.Signals) {
+    const p = this.procs.get(name);
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     p.kill(signal);
-    await Promise.race([exited.get(name), sleep(10_000)]);
-  };
+    await Promise.race([this.exited.get(name), sleep(10_000)]);
+  }
 
-  const postmasterPid = (node: PgNode): number | null => {
+  postmasterPid(node: PgNode): number | null {
     try {
       return Number(readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
     } catch {
       return null;
     }
-  };
+  }
 
-  const stop = async () => {
-    stopping = true;
-    await kill('haproxy', 'SIGTERM');
+  async stop() {
+    this.stopping = true;
+    await this.kill('haproxy', 'SIGTERM');
     // Patroni stops its Postgres (fast shutdown) on SIGTERM; a node killed earlier may have left one behind
-    await Promise.all(nodes.map((n) => kill(n.name, 'SIGTERM')));
-    for (const n of nodes) {
-      const pid = postmasterPid(n);
+    await Promise.all(this.nodes.map((n) => this.kill(n.name, 'SIGTERM')));
+    for (const n of this.nodes) {
+      const pid = this.postmasterPid(n);
       if (pid) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -247,69 +285,24 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
         }
       }
     }
-    await kill('etcd', 'SIGTERM');
-  };
+    await this.kill('etcd', 'SIGTERM');
+  }
 
-  const startNode = (n: PgNode) => {
-    const peer = nodes.find((x) => x !== n)!;
+  startNode(n: PgNode) {
+    const { dir, etcdPort, ttl, loopWait, synchronous, owner } = this;
+    const peer = this.nodes.find((x) => x !== n)!;
     const cfgFile = join(dir, `${n.name}.yml`);
     writeFileSync(cfgFile, patroniConfig({ dir, node: n, peer, etcdPort, ttl, loopWait, synchronous }));
     if (owner) chownSync(cfgFile, owner.uid, owner.gid);
-    start(n.name, 'patroni', [cfgFile], owner);
-  };
+    this.start(n.name, 'patroni', [cfgFile], owner);
+  }
 
-  const members = async (): Promise<Member[]> => {
-    for (const n of nodes) {
-      try {
-        const { status, body } = await getJson(`http://127.0.0.1:${n.restPort}/cluster`);
-        if (status === 200) return (body as { members: Member[] }).members;
-      } catch {
-        /* this node is down: ask the other */
-      }
-    }
-    return [];
-  };
-
-  const leader = async (): Promise<string> => {
-    const m = (await members()).find((x) => x.role === 'leader' && x.state === 'running');
-    if (!m) throw new Error('no leader');
-    return m.name;
-  };
-
-  /** A leader that answers /primary and accepts a write through HAProxy. */
-  const waitForLeader = async (timeoutMs = 60_000, not?: string): Promise<string> => {
-    const pg = (await import('pg')).default;
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      try {
-        const name = await leader();
-        if (name !== not) {
-          const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${haproxyPort}/postgres`, connectionTimeoutMillis: 1000 });
-          c.on('error', () => {});
-          try {
-            await c.connect();
-            const { rows } = await c.query('SELECT pg_is_in_recovery() AS standby, inet_server_port() AS port');
-            const node = nodes.find((x) => x.pgPort === Number(rows[0].port));
-            if (!rows[0].standby && node?.name === name) return name;
-          } finally {
-            await c.end().catch(() => {});
-          }
-        }
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      await sleep(200);
-    }
-    throw new Error(`no leader reachable through HAProxy after ${timeoutMs} ms (${last})`);
-  };
-
-  const syncStandby = async (): Promise<string | null> =>
-    (await members()).find((m) => m.role === 'sync_standby' && (m.state === 'running' || m.state === 'streaming'))?.name ?? null;
-
-  try {
+  /** etcd, a single member, answering its health check. */
+  async startEtcd() {
+    const { dir, etcdPort } = this;
+    const basePort = this.opts.basePort;
     mkdirSync(join(dir, 'etcd'), { recursive: true });
-    start(
+    this.start(
       'etcd',
       'etcd',
       [
@@ -334,74 +327,120 @@ export async function startPgCluster(opts: PgClusterOptions): Promise<PgCluster>
       if (Date.now() > etcdDeadline) throw new Error(`etcd did not start (see ${join(dir, 'etcd.log')})`);
       await sleep(100);
     }
-    // the first node makes the database (initdb, once); the second is cloned from it
-    startNode(nodes[0]);
-    const firstDeadline = Date.now() + 60_000;
-    while ((await leader().catch(() => '')) !== nodes[0].name) {
-      if (Date.now() > firstDeadline) throw new Error(`the first Patroni node did not become leader (see ${join(dir, 'pg1.log')})`);
-      await sleep(200);
-    }
-    startNode(nodes[1]);
-    const cfgFile = join(dir, 'haproxy.cfg');
-    writeFileSync(cfgFile, haproxyConfig({ nodes, port: haproxyPort, statsPort: basePort + 7 }));
-    start('haproxy', 'haproxy', ['-db', '-f', cfgFile], null);
-    await waitForLeader(30_000);
+  }
+
+  /** The standby in sync (synchronous), or streaming from the leader (asynchronous). */
+  async standbyFollowing() {
+    const { dir, synchronous } = this;
     const syncDeadline = Date.now() + 60_000;
-    while (synchronous && !(await syncStandby())) {
+    while (synchronous && !(await this.syncStandby())) {
       if (Date.now() > syncDeadline) throw new Error(`no synchronous standby (see ${join(dir, 'pg2.log')})`);
       await sleep(200);
     }
     // an asynchronous standby: streaming from the leader
-    while (!synchronous && !(await members()).some((m) => m.role === 'replica' && (m.state === 'streaming' || m.state === 'running'))) {
+    while (!synchronous && !(await this.members()).some((m) => m.role === 'replica' && (m.state === 'streaming' || m.state === 'running'))) {
       if (Date.now() > syncDeadline) throw new Error(`no standby streaming (see ${join(dir, 'pg2.log')})`);
       await sleep(200);
     }
-  } catch (err) {
-    await stop();
-    throw err;
   }
 
-  const url = `postgres://postgres@127.0.0.1:${haproxyPort}/postgres`;
-  return {
-    url,
-    urlFor: (database) => `postgres://postgres@127.0.0.1:${haproxyPort}/${database}`,
-    nodes,
-    restUrls: nodes.map((n) => `http://127.0.0.1:${n.restPort}`),
-    leader,
-    async killLeader() {
-      const name = await leader();
-      const node = nodes.find((n) => n.name === name)!;
-      const pid = postmasterPid(node);
-      const killedAt = Date.now();
-      // the machine is gone, every process of it at once. No process may outlive another: a backend
-      // that saw its postmaster die would stop waiting for the standby and show others a commit the
-      // standby never got, which a dead machine cannot do. So the postmaster is frozen first (it
-      // starts no one), then its children, and only then is everything killed
-      const signal = (p: number, sig: NodeJS.Signals) => {
-        try {
-          process.kill(p, sig);
-        } catch {
-          /* gone already */
+  async members(): Promise<Member[]> {
+    for (const n of this.nodes) {
+      try {
+        const { status, body } = await getJson(`http://127.0.0.1:${n.restPort}/cluster`);
+        if (status === 200) return (body as { members: Member[] }).members;
+      } catch {
+        /* this node is down: ask the other */
+      }
+    }
+    return [];
+  }
+
+  async leader(): Promise<string> {
+    const m = (await this.members()).find((x) => x.role === 'leader' && x.state === 'running');
+    if (!m) throw new Error('no leader');
+    return m.name;
+  }
+
+  /** A leader that answers /primary and accepts a write through HAProxy. */
+  async waitForLeader(timeoutMs = 60_000, not?: string): Promise<string> {
+    const pg = (await import('pg')).default;
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const name = await this.leader();
+        if (name !== not) {
+          const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${this.haproxyPort}/postgres`, connectionTimeoutMillis: 1000 });
+          c.on('error', () => {});
+          try {
+            await c.connect();
+            const { rows } = await c.query('SELECT pg_is_in_recovery() AS standby, inet_server_port() AS port');
+            const node = this.nodes.find((x) => x.pgPort === Number(rows[0].port));
+            if (!rows[0].standby && node?.name === name) return name;
+          } finally {
+            await c.end().catch(() => {});
+          }
         }
-      };
-      if (pid) signal(pid, 'SIGSTOP');
-      const children = pid ? spawnSync('pgrep', ['-P', String(pid)]).stdout.toString().split(/\s+/).filter(Boolean).map(Number) : [];
-      for (const child of children) signal(child, 'SIGSTOP');
-      procs.get(name)?.kill('SIGKILL');
-      for (const p of [...(pid ? [pid] : []), ...children]) signal(p, 'SIGKILL');
-      await exited.get(name);
-      return { killed: name, killedAt };
-    },
-    waitForLeader,
-    syncStandby,
-    async restartNode(name) {
-      const node = nodes.find((n) => n.name === name);
-      if (!node) throw new Error(`no node ${name}`);
-      // the postmaster's children end once they see it gone; Patroni starts it again (rewound if needed)
-      startNode(node);
-    },
-    stop,
-  };
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(200);
+    }
+    throw new Error(`no leader reachable through HAProxy after ${timeoutMs} ms (${last})`);
+  }
+
+  async syncStandby(): Promise<string | null> {
+    return (await this.members()).find((m) => m.role === 'sync_standby' && (m.state === 'running' || m.state === 'streaming'))?.name ?? null;
+  }
+
+  async killLeader() {
+    const name = await this.leader();
+    const node = this.nodes.find((n) => n.name === name)!;
+    const pid = this.postmasterPid(node);
+    const killedAt = Date.now();
+    // the machine is gone, every process of it at once. No process may outlive another: a backend
+    // that saw its postmaster die would stop waiting for the standby and show others a commit the
+    // standby never got, which a dead machine cannot do. So the postmaster is frozen first (it
+    // starts no one), then its children, and only then is everything killed
+    const signal = (p: number, sig: NodeJS.Signals) => {
+      try {
+        process.kill(p, sig);
+      } catch {
+        /* gone already */
+      }
+    };
+    if (pid) signal(pid, 'SIGSTOP');
+    const children = pid ? spawnSync('pgrep', ['-P', String(pid)]).stdout.toString().split(/\s+/).filter(Boolean).map(Number) : [];
+    for (const child of children) signal(child, 'SIGSTOP');
+    this.procs.get(name)?.kill('SIGKILL');
+    for (const p of [...(pid ? [pid] : []), ...children]) signal(p, 'SIGKILL');
+    await this.exited.get(name);
+    return { killed: name, killedAt };
+  }
+
+  /** What the tests and the drill hold. */
+  cluster(): PgCluster {
+    const { nodes, haproxyPort } = this;
+    const url = `postgres://postgres@127.0.0.1:${haproxyPort}/postgres`;
+    return {
+      url,
+      urlFor: (database) => `postgres://postgres@127.0.0.1:${haproxyPort}/${database}`,
+      nodes,
+      restUrls: nodes.map((n) => `http://127.0.0.1:${n.restPort}`),
+      leader: () => this.leader(),
+      killLeader: () => this.killLeader(),
+      waitForLeader: (timeoutMs, not) => this.waitForLeader(timeoutMs, not),
+      syncStandby: () => this.syncStandby(),
+      restartNode: async (name) => {
+        const node = nodes.find((n) => n.name === name);
+        if (!node) throw new Error(`no node ${name}`);
+        // the postmaster's children end once they see it gone; Patroni starts it again (rewound if needed)
+        this.startNode(node);
+      },
+      stop: () => this.stop(),
+    };
+  }
 }
 
 // `tsx scripts/ha/pg-cluster.ts <dir> <basePort>`: a cluster to try by hand, stopped with Ctrl-C

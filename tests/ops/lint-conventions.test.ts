@@ -1,7 +1,8 @@
-// Who may do what and which statuses go together are named once, in the domain; the linter refuses
-// a copy typed anywhere else. Each probe is linted as if it lay at that path, and never kept.
+// Who may do what, which statuses go together, and every other closed list the domain exports are
+// named once, in the domain; the linter refuses a copy typed anywhere else, reading the lists from the
+// domain's files (eslint/domain-lists.js). Each probe is linted as if it lay at that path, and never kept.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 import { ORDER_STATUSES, ROLES } from '../../src/lib/domain/order-states.ts';
@@ -12,7 +13,7 @@ const eslint = new ESLint({ cwd: root });
 /** What the named-once rule says about `text` when it lies at `filePath`. */
 async function refusals(filePath: string, text: string): Promise<string[]> {
   const [result] = await eslint.lintText(text, { filePath });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === 'project/named-once').map((m) => m.message);
 }
 
 const roleList = "export const managers = ['manager', 'admin'];\nexport const crew = new Set(['kitchen', 'counter']);\n";
@@ -70,6 +71,52 @@ describe('permissions and status sets, named once', () => {
       expect(await refusals('src/lib/server/probe.ts', `export const which = ['${status}'];\n`), status).toHaveLength(1);
       expect(await refusals('src/lib/server/probe.ts', `export const sql = \`WHERE status IN ('${status}')\`;\n`), status).toHaveLength(1);
     }
+  });
+});
+
+describe('every closed list the domain exports, named once', () => {
+  it('refuses a copy of a list the domain exports, in code, in a type and in SQL', async () => {
+    const text = [
+      "export const ways = ['cash', 'card'];",
+      "export type Level = 'day' | 'month' | 'year';",
+      "export const sql = `SELECT id FROM fiscal_entries WHERE kind IN ('sale', 'refund')`;",
+      '',
+    ].join('\n');
+    expect(await refusals('src/lib/faces/terrace/probe.ts', text)).toEqual([
+      expect.stringMatching(/HANDOVER_METHODS.*src\/lib\/domain\/payment-split\.ts.*TIP_WAYS/),
+      expect.stringMatching(/^a list of closing levels: use CLOSING_LEVELS .*src\/lib\/domain\/fiscal-closing\.ts/),
+      expect.stringMatching(/^a list of sales kinds: use SALES_KINDS .*src\/lib\/domain\/fiscal-chain\.ts/),
+    ]);
+  });
+
+  it('enforces a list the domain exports tomorrow, without a word of the lint configuration', async () => {
+    // a new closed list, exported by a domain file of its own for the length of the test
+    const file = join(root, 'src/lib/domain', `table-states-probe-${process.pid}.ts`);
+    const copy = "export const open = ['free', 'seated'];\nexport type Bill = 'seated' | 'paying';\n";
+    expect(await refusals('src/lib/server/terrace/probe.ts', copy)).toEqual([]);
+    try {
+      writeFileSync(file, "// The states of a table in the dining room.\nexport const TABLE_STATES = ['free', 'seated', 'paying'] as const;\nexport type TableState = (typeof TABLE_STATES)[number];\n");
+      const named = `a list of table states: use TABLE_STATES (or its type, or a set named beside it) from src/lib/domain/table-states-probe-${process.pid}.ts`;
+      for (const at of ['src/lib/server/terrace/probe.ts', 'src/routes/terrace/+page.server.ts', 'src/lib/faces/terrace/probe.ts', 'scripts/probe.ts']) {
+        expect(await refusals(at, copy), at).toEqual([named, named]);
+      }
+      // in the domain, where it is named, and built from the list, it stands
+      expect(await refusals('src/lib/domain/probe.ts', copy)).toEqual([]);
+      const built = `import { TABLE_STATES } from '../../domain/table-states-probe-${process.pid}.ts';\nexport const open = TABLE_STATES.filter((s) => s !== 'paying');\n`;
+      expect(await refusals('src/lib/server/terrace/probe.ts', built)).toEqual([]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expect(await refusals('src/lib/server/terrace/probe.ts', copy)).toEqual([]);
+  });
+
+  it('reads every list the domain exports as a closed vocabulary (a set that satisfies one is not one of its own)', async () => {
+    const { domainLists } = await import('../../eslint/domain-lists.js');
+    const names = domainLists(join(root, 'src/lib/domain'), root).map((l: { name: string }) => l.name);
+    for (const name of ['ROLES', 'ORDER_STATUSES', 'FULFILMENTS', 'SALES_KINDS', 'JET_KINDS', 'PAYMENT_WAYS', 'HANDOVER_METHODS', 'TIP_WAYS', 'REFUND_METHODS', 'CLOSING_LEVELS']) {
+      expect(names, name).toContain(name);
+    }
+    for (const set of ['FINAL_STATUSES', 'MARKETPLACE_STEPS', 'NO_MONEY_KINDS', 'REPORTED_KINDS', 'SCREEN_FORMS']) expect(names, set).not.toContain(set);
   });
 });
 

@@ -1,9 +1,10 @@
 // The layers hold because the linter refuses what crosses them, wherever the file sits: each probe
 // here is a file the linter must refuse (it is linted as if it lay at that path, and never kept),
 // and the tree as it stands must pass, so the probes fail for what they import and not for where.
-import { beforeAll, describe, expect, it } from 'vitest';
+// Every folder is in a zone of eslint/zones.js; a file in no zone is refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -17,6 +18,21 @@ async function refusals(filePath: string, text: string): Promise<string[]> {
   const [result] = await eslint.lintText(text, { filePath });
   return result.messages.map((m) => `${m.ruleId}: ${m.message}`);
 }
+
+/** How a file at `probe` imports `target` (both from the root): a relative path that reaches the file. */
+const importOf = (probe: string, target: string) => {
+  const path = relative(dirname(probe), target);
+  return path.startsWith('.') ? path : `./${path}`;
+};
+
+const HUB = 'server/hub.ts';
+const WORKERS = 'workers/workers.ts';
+const IMPORTED = { hub: ['createHub', HUB], workers: ['startWorkers', WORKERS] } as const;
+
+/** A file at `probe` that imports what `these` name (the hub, the workers) and uses it. */
+const importing = (probe: string, these: readonly (keyof typeof IMPORTED)[]) =>
+  these.map((t) => `import { ${IMPORTED[t][0]} } from '${importOf(probe, IMPORTED[t][1])}';\n`).join('') +
+  `export const these = [${these.map((t) => IMPORTED[t][0]).join(', ')}];\n`;
 
 const hubAndWorkers = (up: string) =>
   `import { createHub } from '${up}server/hub.ts';\nimport { startWorkers } from '${up}workers/workers.ts';\nexport const both = [createHub, startWorkers];\n`;
@@ -76,8 +92,118 @@ describe('the fence between the layers', () => {
       'src/lib/probe.ts',
       "import type { Pizzeria } from './server/catalogue.ts';\nimport { readMenu } from '$lib/server/catalogue.ts';\nimport { createHub } from '../../server/hub.ts';\nexport const both: [Pizzeria?, unknown?, unknown?] = [undefined, readMenu, createHub];\n",
     );
-    expect(found).toHaveLength(2);
-    expect(found.every((m) => m.includes('pages run in the browser'))).toBe(true);
+    // the value from the services and the hub, refused as browser code; the hub refused by its zone as well
+    expect(found.filter((m) => m.includes('pages run in the browser'))).toHaveLength(2);
+    expect(found.filter((m) => m.startsWith('import-x/no-restricted-paths'))).toEqual([expect.stringMatching(/server\/hub\.ts.*never import the hub/)]);
+    expect(found).toHaveLength(3);
+  });
+});
+
+describe('every zone of eslint/zones.js', () => {
+  // a file in each zone, and which of the hub and the workers it may not import: nothing SvelteKit runs
+  // or the browser loads, no src/lib folder, no db script imports either; the hub and the workers not each other
+  const both = ['hub', 'workers'] as const;
+  const probes: [zone: string, probe: string, refused: readonly (keyof typeof IMPORTED)[]][] = [
+    ['the domain', 'src/lib/domain/probe.ts', both],
+    ['the services', 'src/lib/server/probe.ts', both],
+    ['a room of the services', 'src/lib/server/terrace/probe.ts', both],
+    ['the shapes', 'src/lib/shapes/probe.ts', both],
+    ['the realtime contract', 'src/lib/realtime/probe.ts', both],
+    ['the texts', 'src/lib/i18n/probe.ts', both],
+    ['what the faces share', 'src/lib/shared/components/probe.ts', both],
+    ['a face', 'src/lib/faces/terrace/probe.ts', both],
+    ['the rest of src/lib', 'src/lib/probe.ts', both],
+    ['a page\'s own file', 'src/routes/terrace/probe.ts', both],
+    ['a page\'s universal load', 'src/routes/terrace/+page.ts', both],
+    ['a page loader', 'src/routes/terrace/[id]/+page.server.ts', both],
+    ['a layout loader', 'src/routes/+layout.server.ts', both],
+    ['an endpoint', 'src/routes/terrace/menu/+server.ts', both],
+    ['the app\'s hooks', 'src/hooks.server.ts', both],
+    ['the service worker', 'src/service-worker.ts', both],
+    ['the db scripts', 'db/probe.ts', both],
+    ['the hub', 'server/api/probe.ts', ['workers']],
+    ['the workers', 'workers/probe.ts', ['hub']],
+  ];
+
+  for (const [zone, probe, refused] of probes) {
+    it(`refuses ${refused.map((r) => `the ${r}`).join(' and ')} in ${zone} (${probe})`, async () => {
+      const found = await refusals(probe, importing(probe, refused));
+      // each import reaches its file (no-unresolved would say otherwise) and is refused by the zone's fence
+      expect(found.filter((m) => !m.startsWith('@typescript-eslint/no-restricted-imports')), probe).toEqual(
+        refused.map((r) => expect.stringMatching(new RegExp(`^import-x/no-restricted-paths: Unexpected path "[./]*${IMPORTED[r][1].replace('.', '\\.')}"`))),
+      );
+    });
+  }
+
+  it('lets the scripts and the tests import the hub and the workers (benchmarks and drills start them)', async () => {
+    for (const probe of ['scripts/probe.ts', 'scripts/ha/probe.ts', 'tests/road/probe.test.ts']) {
+      expect(await refusals(probe, importing(probe, both)), probe).toEqual([]);
+    }
+  });
+
+  it('refuses a file in a folder no zone lists, the day the folder appears', async () => {
+    for (const folder of ['src/lib/terrace/', 'src/terrace/', 'terrace/', 'static/']) {
+      expect(await refusals(`${folder}probe.ts`, 'export const x = 1;\n'), folder).toEqual([
+        `project/zones: this folder is in no zone: add it to eslint/zones.js (${folder}, with what it may import)`,
+      ]);
+    }
+    // a new room of a listed folder is in that folder's zone
+    expect(await refusals('src/lib/faces/terrace/probe.ts', 'export const x = 1;\n')).toEqual([]);
+  });
+});
+
+describe('pages and components, as .svelte files', () => {
+  // the .svelte parser reads the project's types, which know only files on disk: these probes are
+  // files for the length of these tests, in folders of their own
+  const folder = `fence-probe-${process.pid}`;
+  const at = { page: `src/routes/${folder}`, face: `src/lib/faces/${folder}` };
+  /** A .svelte file of `n` lines, nearly all script: a list, an entry a line, and a line of markup using it. */
+  const svelteOf = (n: number) => `<script lang="ts">\n  const lines = [\n${Array.from({ length: n - 5 }, (_, i) => `    ${i},`).join('\n')}\n  ];\n</script>\n<p>{lines.length}</p>\n`;
+  let svelteLint: ESLint;
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+    return path;
+  };
+  const messages = async (path: string) => (await svelteLint.lintFiles([join(root, path)]))[0].messages.map((m) => `${m.ruleId}: ${m.message}`);
+
+  beforeAll(async () => {
+    const hubAndWorkersIn = (dir: string, file: string) => {
+      const probe = `${dir}/${file}`;
+      return write(probe, `<script lang="ts">\n  import { createHub } from '${importOf(probe, HUB)}';\n  import { startWorkers } from '${importOf(probe, WORKERS)}';\n  const both = [createHub, startWorkers];\n</script>\n<p>{both.length}</p>\n`);
+    };
+    hubAndWorkersIn(at.page, '+page.svelte');
+    hubAndWorkersIn(at.face, 'Importing.svelte');
+    write(`${at.page}/long/+page.svelte`, svelteOf(301));
+    write(`${at.page}/short/+page.svelte`, svelteOf(300));
+    write(`${at.face}/Long.svelte`, svelteOf(401));
+    write(`${at.face}/Short.svelte`, svelteOf(400));
+    svelteLint = new ESLint({ cwd: root });
+    await svelteLint.lintFiles([join(root, at.face, 'Short.svelte')]);
+  }, 120_000);
+
+  afterAll(() => {
+    rmSync(join(root, at.page), { recursive: true, force: true });
+    rmSync(join(root, at.face), { recursive: true, force: true });
+  });
+
+  it('refuses the hub and the workers in a page and in a face\'s component', async () => {
+    for (const probe of [`${at.page}/+page.svelte`, `${at.face}/Importing.svelte`]) {
+      expect((await messages(probe)).filter((m) => m.startsWith('import-x/no-restricted-paths')), probe).toEqual([
+        expect.stringMatching(/server\/hub\.ts.*never import the hub/),
+        expect.stringMatching(/workers\/workers\.ts.*never import the hub/),
+      ]);
+    }
+  });
+
+  it('refuses a page over 300 lines, markup and all', async () => {
+    expect((await messages(`${at.page}/long/+page.svelte`)).filter((m) => m.startsWith('max-lines'))).toEqual([expect.stringMatching(/^max-lines: .*\(301\)\. Maximum allowed is 300/)]);
+    expect((await messages(`${at.page}/short/+page.svelte`)).filter((m) => m.startsWith('max-lines'))).toEqual([]);
+  });
+
+  it('refuses a component over 400 lines of script', async () => {
+    expect((await messages(`${at.face}/Long.svelte`)).filter((m) => m.startsWith('max-lines'))).toEqual([expect.stringMatching(/^max-lines: .*\(401\)\. Maximum allowed is 400/)]);
+    expect((await messages(`${at.face}/Short.svelte`)).filter((m) => m.startsWith('max-lines'))).toEqual([]);
   });
 });
 
@@ -92,9 +218,16 @@ describe('the sizes of the rooms', () => {
     expect(await refusals('src/lib/server/terrace/probe.ts', text)).toEqual([]);
   });
 
-  it('refuses a function over 80 lines in the hub, the services and the workers', async () => {
+  it('refuses a file over 400 lines in every folder of code', async () => {
+    const text = Array.from({ length: 401 }, (_, i) => `export const line${i} = ${i};`).join('\n') + '\n';
+    for (const probe of ['src/lib/domain/probe.ts', 'src/lib/faces/terrace/probe.ts', 'src/routes/terrace/+page.server.ts', 'db/probe.ts', 'scripts/probe.ts']) {
+      expect(await refusals(probe, text), probe).toEqual([expect.stringMatching(/^max-lines: .*\(401\)/)]);
+    }
+  });
+
+  it('refuses a function over 80 lines in every folder of code', async () => {
     const text = `export function long() {\n  let total = 0;\n${lines(77)}\n  return total;\n}\n`;
-    for (const probe of ['server/probe.ts', 'src/lib/server/orders/probe.ts', 'workers/probe.ts']) {
+    for (const probe of ['server/probe.ts', 'src/lib/server/orders/probe.ts', 'workers/probe.ts', 'src/lib/domain/probe.ts', 'src/lib/shared/probe.ts', 'src/routes/terrace/+server.ts', 'db/probe.ts', 'scripts/ha/probe.ts']) {
       expect(await refusals(probe, text), probe).toEqual([expect.stringMatching(/^max-lines-per-function: .*\(81\)/)]);
     }
     const fits = `export function short() {\n  let total = 0;\n${lines(76)}\n  return total;\n}\n`;
@@ -103,7 +236,9 @@ describe('the sizes of the rooms', () => {
 
   it('leaves the tests their length', async () => {
     const text = `import { it } from 'vitest';\nit('is long', () => {\n  let total = 0;\n${lines(100)}\n  void total;\n});\n`;
-    expect(await refusals('src/lib/server/terrace/probe.test.ts', text)).toEqual([]);
+    for (const probe of ['src/lib/server/terrace/probe.test.ts', 'src/lib/faces/terrace/probe.test.ts', 'tests/road/probe.test.ts']) {
+      expect(await refusals(probe, text), probe).toEqual([]);
+    }
   });
 });
 
@@ -125,7 +260,7 @@ describe('circles between the services', () => {
 
 describe('the tree as it stands', () => {
   it('passes the fence, the sizes and the circles', async () => {
-    const results = await eslint.lintFiles(['server', 'workers', 'db', 'src/lib/server', 'src/lib/domain']);
+    const results = await eslint.lintFiles(['server', 'workers', 'db', 'src/lib/server', 'src/lib/domain', 'scripts', 'eslint']);
     const found = results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(root.length + 1)}:${m.line} ${m.ruleId}: ${m.message}`));
     expect(results.length).toBeGreaterThan(200);
     expect(found).toEqual([]);

@@ -9,7 +9,7 @@
 // (isKept: done at most 5 minutes past the promise), whatever window each told its customers.
 // Pure and seeded: one seed gives one evening; `npm run simulate -- --evening` prints the table.
 import { DEFAULT_ETA_SETTINGS, kitchenMinutes, promisedMinutes, travelMinutes, type EtaSettings } from './eta.ts';
-import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type PlannedFire, type WaitingOrder } from './fire-plan.ts';
+import { DEFAULT_PLAN_SETTINGS, plannedPromise, planFires, type PlanSettings, type PlannedFire, type WaitingOrder } from './fire-plan.ts';
 import { SPREAD_RANGE, etaAt, learnRoad, spreadOf, type LearnedRoad, type RoadSample } from './road-speed.ts';
 import { kitchenAt, learnKitchen, type KitchenSample, type LearnedKitchen } from './kitchen-pace.ts';
 import { isKept } from './promise-figures.ts';
@@ -163,61 +163,130 @@ export function runEvening(
   history?: History,
   kitchen: LearnedKitchen | null = null,
 ): EveningFigures {
-  const base = o.eta ?? DEFAULT_ETA_SETTINGS;
-  const shop = { lat: 48.86, lng: 2.37 };
-  const etaAtMinute = (now: number) => {
-    const hour = Math.floor(now / 60) % 24;
-    return policy === 'planned' ? kitchenAt(etaAt(base, 'scooter', learned, hour), kitchen, hour) : base;
-  };
-  const road = (a: LatLng, b: LatLng, now: number) => travelMinutes(distanceM(a, b), 'scooter', etaAtMinute(now));
-  const spread = policy !== 'at_once' ? spreadOf(learned) : SPREAD_RANGE.min;
-  const orders: Order[] = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null, said: [] }));
-  const drivers: Driver[] = Array.from({ length: o.drivers }, (_, i) => ({ id: i + 1, freeAt: START, expectedBack: START, trips: 0 }));
-  const cooks: number[] = Array.from({ length: o.cooks }, () => START);
-  const kitchenQueue: Order[] = [];
-  let driverIdle = 0;
-  let next = 0;
-  let plan: PlannedFire[] = [];
+  const evening = new Evening(o, policy, learned, history, kitchen);
   for (let now = START; now <= END + 180; now += STEP) {
-    const eta = etaAtMinute(now);
+    evening.step(now);
+    if (evening.over(now)) break;
+  }
+  return evening.figures();
+}
+
+const SHOP = { lat: 48.86, lng: 2.37 };
+
+/** An evening as it goes, step by step: its orders, its drivers, its cooks and the kitchen's queue. */
+class Evening {
+  readonly o: EveningOptions;
+  readonly policy: FirePolicy;
+  readonly learned: LearnedRoad | null;
+  readonly history: History | undefined;
+  readonly kitchen: LearnedKitchen | null;
+  readonly base: EtaSettings;
+  readonly spread: number;
+  readonly orders: Order[];
+  readonly drivers: Driver[];
+  readonly cooks: number[];
+  readonly kitchenQueue: Order[] = [];
+  driverIdle = 0;
+  next = 0;
+  plan: PlannedFire[] = [];
+
+  constructor(o: EveningOptions, policy: FirePolicy, learned: LearnedRoad | null, history: History | undefined, kitchen: LearnedKitchen | null) {
+    this.o = o;
+    this.policy = policy;
+    this.learned = learned;
+    this.history = history;
+    this.kitchen = kitchen;
+    this.base = o.eta ?? DEFAULT_ETA_SETTINGS;
+    this.spread = policy !== 'at_once' ? spreadOf(learned) : SPREAD_RANGE.min;
+    this.orders = customersOf(o).map((c) => ({ ...c, promisedAt: 0, firedAt: null, readyAt: null, leftAt: null, deliveredAt: null, driver: null, said: [] }));
+    this.drivers = Array.from({ length: o.drivers }, (_, i) => ({ id: i + 1, freeAt: START, expectedBack: START, trips: 0 }));
+    this.cooks = Array.from({ length: o.cooks }, () => START);
+  }
+
+  etaAtMinute(now: number) {
+    const hour = Math.floor(now / 60) % 24;
+    return this.policy === 'planned' ? kitchenAt(etaAt(this.base, 'scooter', this.learned, hour), this.kitchen, hour) : this.base;
+  }
+
+  road(a: LatLng, b: LatLng, now: number) {
+    return travelMinutes(distanceM(a, b), 'scooter', this.etaAtMinute(now));
+  }
+
+  step(now: number) {
+    const eta = this.etaAtMinute(now);
     const settings = { ...DEFAULT_PLAN_SETTINGS, eta };
-    // new orders, promised as the shop promises: the queue ahead and the road, in fives; with the
-    // plan, behind the drivers its orders already have too
-    while (next < orders.length && orders[next].at <= now) {
-      const c = orders[next++];
+    this.take(now, eta, settings);
+    const placed = this.orders.slice(0, this.next);
+    this.fireDue(placed, now, settings);
+    this.tellTracking(placed, now);
+    this.cook(now);
+    // the platforms' couriers walk in and take their orders once ready
+    for (const x of placed) {
+      if (x.courierAt === undefined || x.leftAt !== null || x.courierAt > now || x.readyAt === null || x.readyAt > now) continue;
+      x.leftAt = now;
+      x.deliveredAt = now;
+    }
+    for (const d of this.drivers) this.sendOut(d, placed, now);
+    // a driver back early or late is seen as back when they are
+    for (const d of this.drivers) if (d.freeAt <= now) d.expectedBack = now;
+  }
+
+  /** Whether every order is placed and at its door. */
+  over(now: number) {
+    return this.next >= this.orders.length && this.orders.every((x) => x.deliveredAt !== null && x.deliveredAt <= now);
+  }
+
+  /**
+   * New orders, promised as the shop promises: the queue ahead and the road, in fives; with the
+   * plan, behind the drivers its orders already have too.
+   */
+  take(now: number, eta: EtaSettings, settings: PlanSettings) {
+    const { orders, policy } = this;
+    while (this.next < orders.length && orders[this.next].at <= now) {
+      const c = orders[this.next++];
       if (c.courierAt !== undefined) {
         // a platform's order, ready for its courier. On the make line, the shop accepts it with the time
         // its kitchen can make it by (the queue it sees), and the platform sends its courier for then;
         // cooked from the platform's tablet, it was accepted with the platform's own time, fired at once
-        if (policy !== 'planned_blind') c.courierAt = Math.max(c.courierAt, now + kitchenMinutes(inLine(), c.items, eta));
+        if (policy !== 'planned_blind') c.courierAt = Math.max(c.courierAt, now + kitchenMinutes(this.inLine(), c.items, eta));
         c.promisedAt = c.courierAt;
-        if (policy !== 'planned') fire(c, now);
+        if (policy !== 'planned') this.fire(c, now);
         continue;
       }
-      const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c && seen(x)).reduce((n, x) => n + x.items, 0);
-      const rule = promisedMinutes({ items: c.items, itemsAhead: ahead, delivery: { distanceM: distanceM(shop, c.door), mode: 'scooter' } }, eta);
-      c.promisedAt = c.at + (policy !== 'at_once' ? plannedPromise(planOrders(orders.slice(0, next - 1), now), driversBack(), { roadMinutes: road(shop, c.door, now) }, rule, now * 60_000, inLine(), settings) : rule);
+      const ahead = orders.filter((x) => x.at < c.at && x.readyAt === null && x !== c && this.seen(x)).reduce((n, x) => n + x.items, 0);
+      const rule = promisedMinutes({ items: c.items, itemsAhead: ahead, delivery: { distanceM: distanceM(SHOP, c.door), mode: 'scooter' } }, eta);
+      c.promisedAt = c.at + (policy !== 'at_once' ? plannedPromise(this.planOrders(orders.slice(0, this.next - 1), now), this.driversBack(), { roadMinutes: this.road(SHOP, c.door, now) }, rule, now * 60_000, this.inLine(), settings) : rule);
     }
-    const placed = orders.slice(0, next);
-    // firing: at once, or when the plan says (it knows the estimates and the drivers' expected returns, not the real road)
+  }
+
+  /** Firing: at once, or when the plan says (it knows the estimates and the drivers' expected returns, not the real road). */
+  fireDue(placed: Order[], now: number, settings: PlanSettings) {
     const waiting = placed.filter((x) => x.firedAt === null);
-    if (policy !== 'at_once' && placed.some((x) => x.leftAt === null)) plan = planFires(planOrders(placed, now), driversBack(), now * 60_000, inLine(), settings);
-    if (policy === 'at_once') for (const x of waiting) fire(x, now);
+    if (this.policy !== 'at_once' && placed.some((x) => x.leftAt === null)) this.plan = planFires(this.planOrders(placed, now), this.driversBack(), now * 60_000, this.inLine(), settings);
+    if (this.policy === 'at_once') for (const x of waiting) this.fire(x, now);
     else if (waiting.length) {
-      const due = new Set(plan.filter((p) => p.fireAt <= now * 60_000).map((p) => p.orderId));
-      for (const x of waiting) if (due.has(x.id)) fire(x, now);
+      const due = new Set(this.plan.filter((p) => p.fireAt <= now * 60_000).map((p) => p.orderId));
+      for (const x of waiting) if (due.has(x.id)) this.fire(x, now);
     }
-    // what each tracking page says, every 5 minutes until the door: the plan's time, or the rule's countdown
-    if (Math.abs(now / 5 - Math.round(now / 5)) < 1e-9) {
-      const expected = new Map(plan.map((p) => [p.orderId, p.expectedAt / 60_000]));
-      for (const x of placed) {
-        if (x.deliveredAt !== null && x.deliveredAt <= now) continue;
-        if (x.courierAt !== undefined) continue;
-        x.said.push(x.leftAt !== null ? x.leftAt + x.estimatedRoad! : policy !== 'at_once' ? (expected.get(x.id) ?? now) : ruleEstimate(x, now));
-      }
+  }
+
+  /** What each tracking page says, every 5 minutes until the door: the plan's time, or the rule's countdown. */
+  tellTracking(placed: Order[], now: number) {
+    if (Math.abs(now / 5 - Math.round(now / 5)) >= 1e-9) return;
+    const expected = new Map(this.plan.map((p) => [p.orderId, p.expectedAt / 60_000]));
+    for (const x of placed) {
+      if (x.deliveredAt !== null && x.deliveredAt <= now) continue;
+      if (x.courierAt !== undefined) continue;
+      x.said.push(x.leftAt !== null ? x.leftAt + x.estimatedRoad! : this.policy !== 'at_once' ? (expected.get(x.id) ?? now) : this.ruleEstimate(x, now));
     }
-    // the kitchen: each cook takes the next fired order and makes its pizzas (3 minutes each, give
-    // or take), then they bake 6 minutes in an oven that holds several, and are boxed in one
+  }
+
+  /**
+   * The kitchen: each cook takes the next fired order and makes its pizzas (3 minutes each, give
+   * or take), then they bake 6 minutes in an oven that holds several, and are boxed in one.
+   */
+  cook(now: number) {
+    const { cooks, kitchenQueue } = this;
     for (let k = 0; k < cooks.length; k++) {
       if (cooks[k] > now || !kitchenQueue.length) continue;
       const x = kitchenQueue.shift()!;
@@ -225,114 +294,114 @@ export function runEvening(
       cooks[k] = now + make;
       x.readyAt = now + make + KIND_MINUTES.pizza.bake + 1;
       // started to ready, as the shop's orders teach its kitchen's pace
-      history?.kitchen.push({ hour: Math.floor(now / 60) % 24, items: x.items, minutes: x.readyAt - now });
+      this.history?.kitchen.push({ hour: Math.floor(now / 60) % 24, items: x.items, minutes: x.readyAt - now });
     }
-    // the platforms' couriers walk in and take their orders once ready
-    for (const x of placed) {
-      if (x.courierAt === undefined || x.leftAt !== null || x.courierAt > now || x.readyAt === null || x.readyAt > now) continue;
-      x.leftAt = now;
-      x.deliveredAt = now;
+  }
+
+  /** A driver at the shop takes the oldest ready orders, up to three promised within 10 minutes of each other. */
+  sendOut(d: Driver, placed: Order[], now: number) {
+    if (d.freeAt > now) return;
+    const ready = placed.filter((x) => x.courierAt === undefined && x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
+    if (!ready.length) {
+      // free at the shop while pizzas are in the oven: waiting for them
+      if (placed.some((x) => x.courierAt === undefined && x.firedAt !== null && x.leftAt === null)) this.driverIdle += STEP;
+      return;
     }
-    // the drivers at the shop take the oldest ready orders, up to three promised within 10 minutes of each other
-    for (const d of drivers) {
-      if (d.freeAt > now) continue;
-      const ready = placed.filter((x) => x.courierAt === undefined && x.readyAt !== null && x.readyAt <= now && x.leftAt === null).sort((a, b) => a.promisedAt - b.promisedAt);
-      if (!ready.length) {
-        // free at the shop while pizzas are in the oven: waiting for them
-        if (placed.some((x) => x.courierAt === undefined && x.firedAt !== null && x.leftAt === null)) driverIdle += STEP;
-        continue;
-      }
-      const trip = ready.filter((x) => x.promisedAt - ready[0].promisedAt <= 10).slice(0, DEFAULT_PLAN_SETTINGS.maxPerTrip);
-      let at = shop;
-      let t = now + HANDOVER;
-      let estimate = now + HANDOVER;
-      const left = [...trip];
-      while (left.length) {
-        left.sort((a, b) => distanceM(at, a.door) - distanceM(at, b.door));
-        const x = left.shift()!;
-        const real = travelMinutes(distanceM(at, x.door), 'scooter', base) * x.roadFactor;
-        t += real;
-        estimate += road(at, x.door, now);
-        x.leftAt = now + HANDOVER;
-        x.estimatedRoad = estimate - x.leftAt;
-        x.deliveredAt = t;
-        x.driver = d.id;
-        history?.samples.push({ hour: Math.floor(x.leftAt / 60) % 24, metres: distanceM(at, x.door), minutes: real });
-        t += STOP;
-        estimate += STOP;
-        at = x.door;
-      }
-      d.freeAt = t + travelMinutes(distanceM(at, shop), 'scooter', base) * trip[trip.length - 1].roadFactor;
-      // what the plan can know: the estimates, not the road's real times
-      d.expectedBack = estimate + road(at, shop, now);
-      d.trips += 1;
+    const trip = ready.filter((x) => x.promisedAt - ready[0].promisedAt <= 10).slice(0, DEFAULT_PLAN_SETTINGS.maxPerTrip);
+    let at = SHOP;
+    let t = now + HANDOVER;
+    let estimate = now + HANDOVER;
+    const left = [...trip];
+    while (left.length) {
+      left.sort((a, b) => distanceM(at, a.door) - distanceM(at, b.door));
+      const x = left.shift()!;
+      const real = travelMinutes(distanceM(at, x.door), 'scooter', this.base) * x.roadFactor;
+      t += real;
+      estimate += this.road(at, x.door, now);
+      x.leftAt = now + HANDOVER;
+      x.estimatedRoad = estimate - x.leftAt;
+      x.deliveredAt = t;
+      x.driver = d.id;
+      this.history?.samples.push({ hour: Math.floor(x.leftAt / 60) % 24, metres: distanceM(at, x.door), minutes: real });
+      t += STOP;
+      estimate += STOP;
+      at = x.door;
     }
-    // a driver back early or late is seen as back when they are
-    for (const d of drivers) if (d.freeAt <= now) d.expectedBack = now;
-    if (next >= orders.length && orders.every((x) => x.deliveredAt !== null && x.deliveredAt <= now)) break;
+    d.freeAt = t + travelMinutes(distanceM(at, SHOP), 'scooter', this.base) * trip[trip.length - 1].roadFactor;
+    // what the plan can know: the estimates, not the road's real times
+    d.expectedBack = estimate + this.road(at, SHOP, now);
+    d.trips += 1;
   }
 
   /** What the plan sees: the orders not gone yet, with the estimated times (ms). */
-  function planOrders(list: Order[], now: number): WaitingOrder[] {
-    const eta = etaAtMinute(now);
-    return list.filter((x) => x.leftAt === null && seen(x)).map((x) => ({
+  planOrders(list: Order[], now: number): WaitingOrder[] {
+    const eta = this.etaAtMinute(now);
+    return list.filter((x) => x.leftAt === null && this.seen(x)).map((x) => ({
       id: x.id, fulfilment: x.courierAt === undefined ? 'delivery' : 'pickup', promisedAt: x.promisedAt * 60_000, items: x.items,
-      roadMinutes: x.courierAt === undefined ? road(shop, x.door, now) : 0,
+      roadMinutes: x.courierAt === undefined ? this.road(SHOP, x.door, now) : 0,
       startedReadyAt: x.firedAt === null ? null : (x.readyAt ?? x.firedAt + kitchenMinutes(0, x.items, eta)) * 60_000,
       driverId: x.driver,
       // a courier's order fires to be ready as the courier walks in
-      fixedFireAt: x.courierAt === undefined || x.firedAt !== null ? null : Math.max(now, x.courierAt - kitchenMinutes(inLine(), x.items, eta)) * 60_000,
+      fixedFireAt: x.courierAt === undefined || x.firedAt !== null ? null : Math.max(now, x.courierAt - kitchenMinutes(this.inLine(), x.items, eta)) * 60_000,
     }));
   }
+
   /** Whether the shop's plan sees this order: a platform's order is on the make line, unless it is cooked from the platform's tablet. */
-  function seen(x: Order) {
-    return x.courierAt === undefined || policy !== 'planned_blind';
-  }
-  function driversBack() {
-    return drivers.map((d) => ({ id: d.id, backAt: d.expectedBack * 60_000 }));
-  }
-  function inLine() {
-    return kitchenQueue.filter(seen).reduce((n, x) => n + x.items, 0);
-  }
-  /** The tracking page's countdown before the plan: the oven (its queue), the handover and the road, by the rule. */
-  function ruleEstimate(x: Order, now: number) {
-    const ready = x.readyAt ?? (x.firedAt ?? now) + kitchenMinutes(inLine(), x.items, base);
-    return Math.max(now, ready) + base.handoverMinutes + road(shop, x.door, now);
-  }
-  function fire(x: Order, now: number) {
-    x.firedAt = now;
-    kitchenQueue.push(x);
+  seen(x: Order) {
+    return x.courierAt === undefined || this.policy !== 'planned_blind';
   }
 
-  const platform = orders.filter((x) => x.courierAt !== undefined && x.leftAt !== null);
-  const done = orders.filter((x) => x.courierAt === undefined && x.deliveredAt !== null);
-  const errors = done.map((x) => x.deliveredAt! - x.promisedAt);
-  history?.errors.push(...errors);
-  const live = done.flatMap((x) => x.said.map((said) => Math.abs(said - x.deliveredAt!)));
-  const waits = done.map((x) => x.leftAt! - x.readyAt!);
-  const trips = drivers.reduce((n, d) => n + d.trips, 0);
-  return {
-    policy,
-    delivered: done.length,
-    promiseKept: done.length ? done.filter((x) => isKept(x.deliveredAt! - x.promisedAt)).length / done.length : 0,
-    spreadMinutes: spread,
-    etaMae: r1(mean(errors.map(Math.abs))),
-    etaP90: r1(pct(errors.map(Math.abs), 0.9)),
-    liveMae: r1(mean(live)),
-    liveP90: r1(pct(live, 0.9)),
-    waitMedian: r1(pct(waits, 0.5)),
-    waitMean: r1(mean(waits)),
-    waitP90: r1(pct(waits, 0.9)),
-    driverWaitPerTrip: trips ? r1(driverIdle / trips) : 0,
-    doorMean: r1(mean(done.map((x) => x.deliveredAt! - x.at))),
-    ordersPerDriverHour: r1(done.length / (o.drivers * ((END - START) / 60))),
-    ordersPerTrip: trips ? r1(done.length / trips) : 0,
-    platform: {
-      orders: platform.length,
-      readyForCourier: platform.length ? platform.filter((x) => x.readyAt! <= x.courierAt!).length / platform.length : 0,
-      courierWaitMean: r1(mean(platform.map((x) => x.leftAt! - x.courierAt!))),
-    },
-  };
+  driversBack() {
+    return this.drivers.map((d) => ({ id: d.id, backAt: d.expectedBack * 60_000 }));
+  }
+
+  inLine() {
+    return this.kitchenQueue.filter((x) => this.seen(x)).reduce((n, x) => n + x.items, 0);
+  }
+
+  /** The tracking page's countdown before the plan: the oven (its queue), the handover and the road, by the rule. */
+  ruleEstimate(x: Order, now: number) {
+    const ready = x.readyAt ?? (x.firedAt ?? now) + kitchenMinutes(this.inLine(), x.items, this.base);
+    return Math.max(now, ready) + this.base.handoverMinutes + this.road(SHOP, x.door, now);
+  }
+
+  fire(x: Order, now: number) {
+    x.firedAt = now;
+    this.kitchenQueue.push(x);
+  }
+
+  figures(): EveningFigures {
+    const { orders, drivers, o } = this;
+    const platform = orders.filter((x) => x.courierAt !== undefined && x.leftAt !== null);
+    const done = orders.filter((x) => x.courierAt === undefined && x.deliveredAt !== null);
+    const errors = done.map((x) => x.deliveredAt! - x.promisedAt);
+    this.history?.errors.push(...errors);
+    const live = done.flatMap((x) => x.said.map((said) => Math.abs(said - x.deliveredAt!)));
+    const waits = done.map((x) => x.leftAt! - x.readyAt!);
+    const trips = drivers.reduce((n, d) => n + d.trips, 0);
+    return {
+      policy: this.policy,
+      delivered: done.length,
+      promiseKept: done.length ? done.filter((x) => isKept(x.deliveredAt! - x.promisedAt)).length / done.length : 0,
+      spreadMinutes: this.spread,
+      etaMae: r1(mean(errors.map(Math.abs))),
+      etaP90: r1(pct(errors.map(Math.abs), 0.9)),
+      liveMae: r1(mean(live)),
+      liveP90: r1(pct(live, 0.9)),
+      waitMedian: r1(pct(waits, 0.5)),
+      waitMean: r1(mean(waits)),
+      waitP90: r1(pct(waits, 0.9)),
+      driverWaitPerTrip: trips ? r1(this.driverIdle / trips) : 0,
+      doorMean: r1(mean(done.map((x) => x.deliveredAt! - x.at))),
+      ordersPerDriverHour: r1(done.length / (o.drivers * ((END - START) / 60))),
+      ordersPerTrip: trips ? r1(done.length / trips) : 0,
+      platform: {
+        orders: platform.length,
+        readyForCourier: platform.length ? platform.filter((x) => x.readyAt! <= x.courierAt!).length / platform.length : 0,
+        courierWaitMean: r1(mean(platform.map((x) => x.leftAt! - x.courierAt!))),
+      },
+    };
+  }
 }
 
 /**

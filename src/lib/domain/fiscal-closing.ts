@@ -13,6 +13,7 @@
 // entry written after its day was closed (a refund the next morning) is covered by the next day's
 // closing, and no entry is counted twice or missed. A month's closing adds up its days' closings, a
 // year's its months' (listed on them by number); closings and duplicates add nothing to the totals.
+import type { SalesKind } from './fiscal-chain.ts';
 import { PAYMENT_WAYS, type PaymentWay } from './payment-split.ts';
 import { vatBreakdown } from './vat.ts';
 
@@ -23,7 +24,12 @@ export type ClosingLevel = (typeof CLOSING_LEVELS)[number];
 export const CLOSING_RULE = 'entries-up-to-throughSeq-of-day-or-before-not-covered-before:1';
 
 /** Kinds that carry no money: left out of the totals (a closing, a receipt printed again). */
-export const NO_MONEY_KINDS = ['closing', 'duplicate'] as const;
+export const NO_MONEY_KINDS = ['closing', 'duplicate'] as const satisfies readonly SalesKind[];
+
+/** The entries that state an order's whole sale, its lines: the sale, and a correction of it. */
+export const SALE_BODY_KINDS = ['sale', 'sale_correction'] as const satisfies readonly SalesKind[];
+/** The entries that change an order's sale stated before them: the totals read that statement with them (`prev`). */
+export const SALE_CHANGING_KINDS = ['sale_correction', 'cancellation'] as const satisfies readonly SalesKind[];
 
 /** The kinds that state what was sold (a sale, a correction of it, its cancellation). */
 const SALES_STATEMENT_KINDS = ['sale', 'sale_correction', 'cancellation'];

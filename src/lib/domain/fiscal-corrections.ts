@@ -9,7 +9,7 @@
 //   `cash_correction` with the difference and its reason (the sales and what they were paid by stay
 //   as they were: the difference is cash missing, or over, not a sale).
 import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
-import { splitPayment, type OrderPayment, type PaymentWay } from './payment-split.ts';
+import { splitPayment, type HandoverMethod, type OrderPayment, type PaymentWay } from './payment-split.ts';
 
 /** Which part of an order's payment: what was paid at the shop before the kitchen (or by phone), or what the handover took. */
 export type PaymentPart = 'paid' | 'handover';
@@ -31,7 +31,7 @@ export interface PaymentCorrection {
   cents: number;
   /** The order's columns as they become. */
   paidWith?: CorrectableMethod;
-  collectedMethod?: 'cash' | 'card';
+  collectedMethod?: HandoverMethod;
   /** A way at the customer's door: a manager's correction (the driver's cash), not the counter's. */
   atTheDoor: boolean;
 }
@@ -39,7 +39,7 @@ export interface PaymentCorrection {
 /** The way a part paid by `method` is (payment-split.ts). */
 function wayOf(o: CorrectableOrder, part: PaymentPart, method: CorrectableMethod): PaymentWay {
   if (part === 'paid') return method === 'phone' ? 'phone' : `counter_${method}`;
-  return `${o.status === 'delivered' ? 'door' : 'counter'}_${method as 'cash' | 'card'}`;
+  return `${o.status === 'delivered' ? 'door' : 'counter'}_${method as HandoverMethod}`;
 }
 
 /** What correcting how a part of the order's payment was taken moves, or why it cannot be. */

@@ -97,8 +97,11 @@ export const TOLD_STATUSES = ['received', 'out_for_delivery', 'delivered', 'coll
 
 /** Whether `status` is one of the set. */
 export const isIn = (set: StatusSet, status: string): boolean => (set as readonly string[]).includes(status);
-/** A set as an SQL list, for `status IN (…)`: constants, never input, so a named statement keeps one text. */
-export const sqlList = (set: StatusSet): string => set.map((s) => `'${s}'`).join(', ');
+/**
+ * A set as an SQL list, for `status IN (…)` (or `kind IN (…)`: any list the domain names): constants,
+ * never input, so a named statement keeps one text.
+ */
+export const sqlList = (set: readonly string[]): string => set.map((s) => `'${s}'`).join(', ');
 /** The final statuses as an SQL list, for `status NOT IN (…)`. */
 export const FINAL_STATUSES_SQL = sqlList(FINAL_STATUSES);
 export type KitchenStatus = (typeof KITCHEN_STATUSES)[number];

@@ -9,13 +9,16 @@ import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
 /** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, not recorded, or to a delivery platform. */
 export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded', 'marketplace'] as const;
 export type PaymentWay = (typeof PAYMENT_WAYS)[number];
+/** How the handover (the driver at the door, the counter for a pickup) takes what is still owed: cash or card. */
+export const HANDOVER_METHODS = ['cash', 'card'] as const;
+export type HandoverMethod = (typeof HANDOVER_METHODS)[number];
 
 export interface OrderPayment {
   status: string;
   paidCents: number;
   paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
-  collectedMethod: 'cash' | 'card' | null;
+  collectedMethod: HandoverMethod | null;
 }
 
 /** The parts of what the order was paid, by way, in PAYMENT_WAYS order, none empty. */

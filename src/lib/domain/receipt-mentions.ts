@@ -86,6 +86,8 @@ export function shortSignature(signature: string): string {
 /** What each receipt form is: the page and its PDF are shown on a screen, the ticket printed on the shop's printer. */
 export const RECEIPT_FORMS = ['page', 'pdf', 'printed'] as const;
 export type ReceiptForm = (typeof RECEIPT_FORMS)[number];
+/** The forms shown on a screen (the page and its PDF), not printed. */
+export const SCREEN_FORMS = ['page', 'pdf'] as const satisfies readonly ReceiptForm[];
 
 /**
  * A receipt shown again on a screen to the same person within this many minutes is the same copy

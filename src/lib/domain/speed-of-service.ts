@@ -12,6 +12,8 @@ import { stationOf, type RoutedLine, type Station } from './stations.ts';
 
 export const SERVICE_STAGES = ['start', 'make', 'handover', 'total'] as const;
 export type ServiceStage = (typeof SERVICE_STAGES)[number];
+/** The stages an order goes through one after the other (the total is all of them). */
+export const PART_STAGES = ['start', 'make', 'handover'] as const satisfies readonly ServiceStage[];
 
 /** The chain's targets when a shop sets none: seconds per stage (make is the shop's prep target). */
 export const DEFAULT_START_TARGET_SECONDS = 3 * 60;

@@ -11,11 +11,11 @@
 // and rate, so they add up to the journal entry by entry; the VAT is then taken out once per rate
 // of the day's total, as the day's closing and the takings page take it (a sum of each receipt's
 // rounded VAT could differ from them by a cent).
-import type { Entry } from './fiscal-chain.ts';
+import type { Entry, SalesKind } from './fiscal-chain.ts';
 import { vatBreakdown } from './vat.ts';
 
 /** The entries of a shop's chain that change its sales and their VAT. */
-export const REPORTED_KINDS = ['sale', 'sale_correction', 'cancellation', 'refund'] as const;
+export const REPORTED_KINDS = ['sale', 'sale_correction', 'cancellation', 'refund'] as const satisfies readonly SalesKind[];
 
 /**
  * The category of the transactions in the e-reporting's terms: TLB1 deliveries of goods subject to

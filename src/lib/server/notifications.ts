@@ -11,6 +11,7 @@ import { distanceM } from '../domain/geo.ts';
 import { travelMinutes, type EtaSettings, type TravelMode } from '../domain/eta.ts';
 import { clientNetwork, contactEmail } from '../domain/unpaid-holds.ts';
 import { stepOfEvent, type NotificationStep } from '../domain/notification-steps.ts';
+import type { RefundMethod } from '../domain/refunds.ts';
 import { createI18n, type Locale } from '../i18n/index.ts';
 import type { Db } from './db.ts';
 import type { Mailer } from './mailer.ts';
@@ -45,7 +46,7 @@ interface OrderForMessage {
   /** A refused card hold: until when the customer may pay it. */
   payBy: Date | null;
   /** A manager's refund the step tells of (`refund-<cents>`): its own amount, why, and how it went back. */
-  refund?: { amountCents: number; reason: string; method: 'provider' | 'cash' } | null;
+  refund?: { amountCents: number; reason: string; method: RefundMethod } | null;
 }
 
 async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage | null> {

@@ -4,6 +4,7 @@ import { EU_ALLERGENS } from '../domain/line-allergens.ts';
 import { z } from 'zod';
 import { TIP_MAX_CENTS } from '../domain/tip-split.ts';
 import { ORDER_STATUSES, FULFILMENTS } from '../domain/order-states.ts';
+import { HANDOVER_METHODS } from '../domain/payment-split.ts';
 import { MAX_LINES, MAX_OPTIONS_PER_LINE, MAX_QUANTITY_PER_LINE, checkQuantities } from '../domain/pricing.ts';
 import { FAILURE_REASONS, SHOP_PAYMENT_METHODS } from './views.ts';
 
@@ -119,7 +120,7 @@ export const statusSchema = z.strictObject({
 export const deliverSchema = z.strictObject({
   version: version.optional(),
   proof: z.union([z.strictObject({ pin: z.string().regex(/^\d{4}$/, 'the 4-digit PIN on the customer\'s tracking page') }), z.strictObject({ photo: z.literal(true) })]).optional(),
-  collected: z.strictObject({ amountCents: z.number().int().min(0).max(1_000_000), method: z.enum(['cash', 'card']) }).optional(),
+  collected: z.strictObject({ amountCents: z.number().int().min(0).max(1_000_000), method: z.enum(HANDOVER_METHODS) }).optional(),
 });
 export const failedSchema = z.strictObject({
   version: version.optional(),

@@ -1,7 +1,9 @@
 // The shapes the screens are shown, shared by the services that build them, the hub that sends them
 // and the pages that read them: an order as a screen sees it, a shop's fleet, figures and alerts.
 // The socket contract (src/lib/realtime/contract.ts) carries them in its events.
+import { CORRECTABLE_METHODS, type CorrectableMethod } from '../domain/fiscal-corrections.ts';
 import type { OrderStatus, Fulfilment } from '../domain/order-states.ts';
+import type { HandoverMethod } from '../domain/payment-split.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';
 import type { StageFigures } from '../domain/speed-of-service.ts';
 
@@ -38,10 +40,10 @@ export const PAID_WITH = ['online', 'cash', 'card', 'phone'] as const;
 
 export type PaidWith = (typeof PAID_WITH)[number];
 
-/** The ways a manager may record a payment the provider did not take. */
-export const SHOP_PAYMENT_METHODS = ['cash', 'card', 'phone'] as const;
+/** The ways a manager may record a payment the provider did not take: the ways a payment at the shop is taken. */
+export const SHOP_PAYMENT_METHODS = CORRECTABLE_METHODS;
 
-export type ShopPaymentMethod = (typeof SHOP_PAYMENT_METHODS)[number];
+export type ShopPaymentMethod = CorrectableMethod;
 
 /** `platform`: the delivery platform cancelled it (src/lib/server/marketplaces/). */
 export type CancelReason = 'customer' | 'shop' | 'payment_expired' | 'delivery_failed' | 'platform';
@@ -104,7 +106,7 @@ export interface OrderView {
   /** How the delivery went at the door: the proof given, what was collected, a failure and the shop's decision pending. */
   delivery: {
     proof: 'pin' | 'photo' | 'manager' | null;
-    collected: { cents: number; method: 'cash' | 'card' } | null;
+    collected: { cents: number; method: HandoverMethod } | null;
     failure: { reason: FailureReason; note: string | null; at: string } | null;
     /** Back at the shop after a failed delivery, until a manager sends it again or cancels it. */
     awaitingDecision: boolean;

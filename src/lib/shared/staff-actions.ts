@@ -3,6 +3,7 @@
 // (with a reason and a retry), and a tap made while the connection is down waits and is sent once
 // when it returns. Plain TypeScript: fetch, the online signal and timers are given, so it is tested alone.
 import type { OrderStatus } from '../domain/order-states.ts';
+import type { HandoverMethod } from '../domain/payment-split.ts';
 import type { FailureReason, OrderView, ShopPaymentMethod } from '../shapes/views.ts';
 
 /** What the counter sends to place an order (the body of POST /api/orders, as its schema says), and what it answers. */
@@ -20,7 +21,7 @@ export type StaffAction =
       number: number;
       version: number;
       proof: { pin: string } | { photo: true };
-      collected?: { amountCents: number; method: 'cash' | 'card' };
+      collected?: { amountCents: number; method: HandoverMethod };
     }
   /** Could not hand it over: back to the shop with the reason. */
   | { kind: 'fail'; orderId: string; number: number; version: number; reason: FailureReason; note?: string }

@@ -1,3 +1,4 @@
+import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { I18n } from '../../i18n/core.ts';
 import type { FailureReason, OrderView } from '../../shapes/views.ts';
 import { api } from '../../shared/api-client.ts';
@@ -13,7 +14,7 @@ export class Doorstep {
   /** The order whose panel is open. */
   open = $state<string | null>(null);
   pin = $state('');
-  method = $state<'cash' | 'card'>('cash');
+  method = $state<HandoverMethod>('cash');
   amount = $state('');
   failing = $state(false);
   // failing a delivery takes two taps: the reason, then the confirmation (a slip of the thumb sends nothing)

@@ -1,3 +1,4 @@
+import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { I18n } from '../../i18n/core.ts';
 import type { OrderView } from '../../shapes/views.ts';
 import { api, type ApiResult } from '../../shared/api-client.ts';
@@ -50,7 +51,7 @@ export class OrderHands {
 
   // deliveries whose PIN locked at the door: the driver can no longer close them; the manager calls
   // the customer, then closes it on their word (kept in the audit log)
-  async closeLocked(o: OrderView, method?: 'cash' | 'card') {
+  async closeLocked(o: OrderView, method?: HandoverMethod) {
     if (!confirm(this.#t('manager.confirmCloseLocked', { number: o.number }))) return;
     await this.#send(this.closing, o, () =>
       api.post<OrderView>(`/api/orders/${o.id}/deliver`, {

@@ -4,7 +4,7 @@
 // started to done, median and 90th percentile, against the target; the gap to the promise by hour;
 // the road's speed as driven against the rule's. Loaded only by the page, after its figures are on screen.
 import type { Chart as ChartType, ChartConfiguration } from 'chart.js';
-import type { ServiceStage, StageFigures } from '$lib/domain/speed-of-service.ts';
+import { PART_STAGES, type ServiceStage, type StageFigures } from '$lib/domain/speed-of-service.ts';
 
 export interface Charts {
   Chart: typeof ChartType;
@@ -28,13 +28,12 @@ function draw(charts: Charts, canvas: HTMLCanvasElement, config: ChartConfigurat
 }
 
 export function drawHours(charts: Charts, canvas: HTMLCanvasElement, hours: { hour: number; figures: StageFigures }[], names: Record<ServiceStage, string>, target: string) {
-  const stages = ['start', 'make', 'handover'] as const;
   draw(charts, canvas, {
     type: 'bar',
     data: {
       labels: hours.map((h) => `${h.hour}h`),
       datasets: [
-        ...stages.map((s) => ({ type: 'bar' as const, label: names[s], data: hours.map((h) => toMinutes(h.figures[s].median)), backgroundColor: COLOURS[s], stack: 'median' })),
+        ...PART_STAGES.map((s) => ({ type: 'bar' as const, label: names[s], data: hours.map((h) => toMinutes(h.figures[s].median)), backgroundColor: COLOURS[s], stack: 'median' })),
         { type: 'line' as const, label: target, data: hours.map((h) => toMinutes(h.figures.total.target)), borderColor: '#222', borderDash: [6, 4], pointRadius: 0, borderWidth: 2 },
       ],
     },

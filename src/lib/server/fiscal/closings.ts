@@ -11,8 +11,9 @@
 import { JET_CHAIN, isoTime, shopChain, type Entry } from '../../domain/fiscal-chain.ts';
 import {
   addTotals, CLOSING_RULE, daysFrom, emptyTotals, nextDay, periodsClosedBy, seqRanges, splitByDay, sumTotals, totalsOf,
-  type ClosingLevel, type ClosingTotals, type Period, type TotalsEntry,
+  SALE_BODY_KINDS, SALE_CHANGING_KINDS, type ClosingLevel, type ClosingTotals, type Period, type TotalsEntry,
 } from '../../domain/fiscal-closing.ts';
+import { sqlList } from '../../domain/order-states.ts';
 import { can, may } from '../../domain/permissions.ts';
 import { canActOnShop, type StaffActor } from '../../domain/actors.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
@@ -91,8 +92,8 @@ type DayEntry = TotalsEntry & { seq: number; day: string };
 async function entriesWhere(q: Queryable, where: string, values: unknown[]): Promise<DayEntry[]> {
   const { rows } = await q.query<{ seq: number; kind: string; sales_cents: number; vat_cents: number; money_cents: number; body: Record<string, any>; day: string; prev: Record<string, any> | null }>(
     `SELECT e.seq, e.kind, e.sales_cents, e.vat_cents, e.money_cents, e.body, (${ENTRY_DAY})::text AS day,
-       CASE WHEN e.kind IN ('sale_correction', 'cancellation') THEN (
-         SELECT p.body FROM fiscal_entries p WHERE p.order_id = e.order_id AND p.chain = e.chain AND p.seq < e.seq AND p.kind IN ('sale', 'sale_correction')
+       CASE WHEN e.kind IN (${sqlList(SALE_CHANGING_KINDS)}) THEN (
+         SELECT p.body FROM fiscal_entries p WHERE p.order_id = e.order_id AND p.chain = e.chain AND p.seq < e.seq AND p.kind IN (${sqlList(SALE_BODY_KINDS)})
          ORDER BY p.seq DESC LIMIT 1) END AS prev
      FROM fiscal_entries e WHERE e.chain = $1 AND e.kind <> 'closing' AND (${where}) ORDER BY e.seq`,
     values,

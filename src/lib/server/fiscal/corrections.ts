@@ -5,7 +5,8 @@
 // order (its sale, written by the workers a second after it) is written first, then the correction
 // after it, and the order's money is noted as journaled, so the workers find nothing left to say.
 import { isoTime, shopChain, type CanonicalValue, type Entry } from '../../domain/fiscal-chain.ts';
-import { correctableParts, correctionPayments, paymentCorrection, type CorrectableMethod, type CorrectablePart, type PaymentPart } from '../../domain/fiscal-corrections.ts';
+import { CORRECTABLE_METHODS, correctableParts, correctionPayments, paymentCorrection, type CorrectableMethod, type CorrectablePart, type PaymentPart } from '../../domain/fiscal-corrections.ts';
+import { sqlList } from '../../domain/order-states.ts';
 import { can, may } from '../../domain/permissions.ts';
 import type { OrderView } from '../../shapes/views.ts';
 import { audit } from '../audit.ts';
@@ -196,7 +197,7 @@ export async function paymentsToCorrect(q: Queryable, actor: StaffActor, shopId:
         FROM fiscal_entries e WHERE e.order_id = o.id AND e.kind = 'payment_correction') AS corrections
      FROM orders o
      WHERE o.pizzeria_id = $1 AND o.business_day = coalesce($2::date, (now() AT TIME ZONE 'Europe/Paris')::date)
-       AND o.status <> 'cancelled' AND o.paid_cents > 0 AND (o.paid_with IN ('cash', 'card', 'phone') OR o.collected_method IS NOT NULL)
+       AND o.status <> 'cancelled' AND o.paid_cents > 0 AND (o.paid_with IN (${sqlList(CORRECTABLE_METHODS)}) OR o.collected_method IS NOT NULL)
      ORDER BY o.number DESC LIMIT 200`,
     [shopId, day ?? null],
   );

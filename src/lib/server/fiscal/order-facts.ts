@@ -9,6 +9,7 @@
 import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from '../../domain/fiscal-chain.ts';
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
+import type { RefundMethod } from '../../domain/refunds.ts';
 import { optionsLabel } from '../../shapes/line-options.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
@@ -43,7 +44,7 @@ interface SnapshotRow {
   refunded_cents: number;
   paid_with: FiscalOrder['paidWith'];
   collected_cents: number | null;
-  collected_method: 'cash' | 'card' | null;
+  collected_method: FiscalOrder['collectedMethod'];
   cancel_reason: string | null;
   money_state: string;
   captured_cents: number;
@@ -55,7 +56,7 @@ interface SnapshotRow {
   updated_at: Date;
   items: { name: string; options: { name: string }[]; quantity: number; unit: number; rate: string }[] | null;
   discount: { kind: string; code: string | null; points: number | null; cents: number; byRate: { rate: number; cents: number }[] } | null;
-  refunds: { id: number; amount: number; method: 'provider' | 'cash'; reason: string; note: string | null; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
+  refunds: { id: number; amount: number; method: RefundMethod; reason: string; note: string | null; vat: { rate: number; grossCents: number }[]; lines: FiscalOrder['refunds'][number]['lines']; at: string; by: string }[] | null;
   /** What the journal holds of it (read with it, under the lock), in number order. */
   journaled: (JournaledEntry & { sourceKey: string })[] | null;
 }

@@ -12,7 +12,8 @@
 // cannot fill the journal. A printed ticket is paper: each copy after the first is a duplicate.
 import pkg from '../../../../package.json' with { type: 'json' };
 import { isoTime, shopChain, type Entry } from '../../domain/fiscal-chain.ts';
-import { checkLegalMentions, SAME_SCREEN_COPY_MINUTES, shortSignature, type LegalMentions, type ReceiptForm, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
+import { sqlList } from '../../domain/order-states.ts';
+import { checkLegalMentions, SAME_SCREEN_COPY_MINUTES, SCREEN_FORMS, shortSignature, type LegalMentions, type ReceiptForm, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
 import type { Locale } from '../../i18n/index.ts';
 import { audit } from '../audit.ts';
 import { config, type Config } from '../config.ts';
@@ -85,7 +86,7 @@ export async function issueReceipt(db: Db, key: FiscalKey, orderId: string, req:
     if (req.form !== 'printed') {
       const { rows } = await tx.query<IssueRow>(
         `SELECT copy, issued_at, duplicate_seq FROM receipt_issues
-         WHERE order_id = $1 AND requested_by = $2 AND form IN ('page', 'pdf') AND issued_at > now() - make_interval(mins => $3)
+         WHERE order_id = $1 AND requested_by = $2 AND form IN (${sqlList(SCREEN_FORMS)}) AND issued_at > now() - make_interval(mins => $3)
          ORDER BY copy DESC LIMIT 1`,
         [orderId, req.requestedBy, SAME_SCREEN_COPY_MINUTES],
       );

@@ -2,6 +2,7 @@
 // then written with its event in one statement, at the version it was checked against.
 import { createHash } from 'node:crypto';
 import type { OrderStatus, Fulfilment } from '../../domain/order-states.ts';
+import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../shapes/views.ts';
 import { transaction, type Db, type Tx } from '../db.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
@@ -20,7 +21,7 @@ export interface MoveOptions {
   /** How a driver proved the delivery (checked by deliverOrder before the move). */
   proof?: 'pin' | 'photo';
   /** What the driver collected at the door. */
-  collected?: { amountCents: number; method: 'cash' | 'card' };
+  collected?: { amountCents: number; method: HandoverMethod };
   /** Why a delivery failed at the door (the order goes back to the shop). */
   failure?: { reason: FailureReason; note?: string };
   /** Whether the move's event wakes the publishers (see Publishing). */
