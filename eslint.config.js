@@ -6,6 +6,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import svelteConfig from './svelte.config.js';
 import project from './eslint/plugin.js';
 import { zones } from './eslint/zones.js';
+import { domainLists } from './eslint/domain-lists.js';
 
 const root = import.meta.dirname;
 const code = ['**/*.js', '**/*.mjs', '**/*.cjs', '**/*.ts', '**/*.svelte'];
@@ -97,7 +98,25 @@ export default ts.config(
       }],
     },
   },
+  // and a role is asked about by what it may do, in src/lib/domain/permissions.ts alone: code that
+  // compares a role by name (`user.role === 'admin'`) is a duty the next role would not get
+  {
+    files: code,
+    ignores: ['src/lib/domain/permissions.ts', ...tests],
+    rules: { 'no-restricted-syntax': ['error', ...roleComparisons()] },
+  },
 );
+
+/** The comparisons of a role with one of the domain's roles by name, either way round. */
+function roleComparisons() {
+  const roles = domainLists(`${root}/src/lib/domain`, root).find((l) => l.name === 'ROLES').words;
+  const role = `/^(${roles.join('|')})$/`;
+  const named = "[name='role'], [property.name='role']";
+  const message = 'a role compared by name: ask what it may do, in src/lib/domain/permissions.ts (may(role, can.cook), mayFor(member, can.runShop, shop), runsChain(member), shopsOf(member, shops))';
+  return [
+    { selector: `BinaryExpression[operator=/^[!=]==?$/]:has(> Literal[value=${role}]):has(> :matches(${named}))`, message },
+  ];
+}
 
 /** A zone's fences: what its files may import, the browser's limit, and no "in no zone" for them. */
 function zoneConfigs(zone) {

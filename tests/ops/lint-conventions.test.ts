@@ -74,6 +74,25 @@ describe('permissions and status sets, named once', () => {
   });
 });
 
+describe('roles asked about by what they may do, not by name', () => {
+  /** What the linter says of `text` at `filePath` about a role compared by name. */
+  const byName = async (filePath: string, text: string) =>
+    (await eslint.lintText(text, { filePath }))[0].messages.filter((m) => m.message.startsWith('a role compared by name'));
+
+  it('refuses a role compared by name anywhere but the permissions module, either way round', async () => {
+    for (const [probe, text] of [
+      ['src/lib/server/terrace/probe.ts', "export const office = (u: { role: string }) => u.role === 'admin';\n"],
+      ['server/api/probe.ts', "export const driving = (role: string) => 'driver' !== role;\n"],
+      ['src/routes/manager/probe/+page.server.ts', "export const load = ({ locals }: { locals: { user: { role: string } } }) => ({ all: locals.user.role == 'manager' });\n"],
+    ]) {
+      expect(await byName(probe, text), probe).toHaveLength(1);
+    }
+    // a word that is no role, and the permissions module itself, pass
+    expect(await byName('src/lib/server/terrace/probe.ts', "export const odd = (u: { role: string }) => u.role === 'pizzaiolo';\n")).toEqual([]);
+    expect(await byName('src/lib/domain/permissions.ts', "export const office = (u: { role: string }) => u.role === 'admin';\n")).toEqual([]);
+  });
+});
+
 describe('every closed list the domain exports, named once', () => {
   it('refuses a copy of a list the domain exports, in code, in a type and in SQL', async () => {
     const text = [

@@ -2,7 +2,7 @@
 // and the pages that read them: an order as a screen sees it, a shop's fleet, figures and alerts.
 // The socket contract (src/lib/realtime/contract.ts) carries them in its events.
 import { CORRECTABLE_METHODS, type CorrectableMethod } from '../domain/fiscal-corrections.ts';
-import type { OrderStatus, Fulfilment } from '../domain/order-states.ts';
+import type { OrderStatus, Fulfilment, Role } from '../domain/order-states.ts';
 import type { HandoverMethod } from '../domain/payment-split.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';
 import type { StageFigures } from '../domain/speed-of-service.ts';
@@ -205,7 +205,7 @@ export type TrackedDriverPosition = Pick<DriverPosition, 'driverId' | 'lat' | 'l
 /** What the operations page shows, live. */
 export interface SystemStatus {
   at: string;
-  screens: { socketId: string; role: string; pizzeriaId: number | null; name: string; scopes: string[]; connectedAt: string }[];
+  screens: { socketId: string; role: Role; pizzeriaId: number | null; name: string; scopes: string[]; connectedAt: string }[];
   queues: { name: string; waiting: number; active: number; delayed: number; failed: number }[];
   backup: { lastAt: string | null; ok: boolean | null; bytes: number | null; error: string | null; lastSuccessAt: string | null } | null;
   maintenance: { lastAt: string; sessionsDeleted: number; eventsArchived: number } | null;

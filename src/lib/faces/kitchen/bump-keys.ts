@@ -3,10 +3,12 @@
 // finger does on a ticket, L brings back the last ticket bumped and Page Up / Page Down turn the
 // make line's screens. Plain TypeScript: the screen says where each ticket it shows sits.
 
+import type { HandoverMethod } from '../../domain/payment-split.ts';
+
 export type KeyAction =
   | { kind: 'select'; index: number }
   | { kind: 'bump' }
-  | { kind: 'pay'; method: 'cash' | 'card' }
+  | { kind: 'pay'; method: HandoverMethod }
   | { kind: 'seen' }
   /** Cross off the ticket's next line still to make here, or un-cross the last one crossed. */
   | { kind: 'cross' }

@@ -1,4 +1,5 @@
 import type { OrderStatus } from '../../domain/order-states.ts';
+import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { OrderItemView, OrderView } from '../../shapes/views.ts';
 import { lastBump, type LastBump } from './recall-last.ts';
 import { openLines } from './station-view.ts';
@@ -38,7 +39,7 @@ export class KitchenHands {
   }
 
   // handing over a pickup that still owes money says how it was paid (cash or card)
-  bump(o: OrderView, to: OrderStatus, paymentMethod?: 'cash' | 'card') {
+  bump(o: OrderView, to: OrderStatus, paymentMethod?: HandoverMethod) {
     void this.k.taps.submit({ kind: 'advance', orderId: o.id, number: o.number, to, version: o.version, ...(paymentMethod ? { paymentMethod } : {}) });
   }
 
