@@ -1,8 +1,8 @@
 // npm run db:backup — one backup now, into BACKUP_DIR (then BACKUP_S3_BUCKET when set), checked with pg_restore --list.
-import { createBackup } from '../src/lib/server/backup.ts';
-import { backupStoreFrom } from '../src/lib/server/backup-store.ts';
-import { config } from '../src/lib/server/config.ts';
-import { createPool } from '../src/lib/server/db.ts';
+import { createBackup } from '../src/lib/server/operations/backup.ts';
+import { backupStoreFrom } from '../src/lib/server/operations/backup-store.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
 
 const cfg = config();
 const pool = createPool(cfg.DATABASE_URL, 1);

@@ -1,7 +1,7 @@
 // npm run maintenance — the weekly housekeeping, now: expired sessions, old order events archived.
-import { config } from '../src/lib/server/config.ts';
-import { createPool } from '../src/lib/server/db.ts';
-import { runMaintenance } from '../src/lib/server/maintenance.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
+import { runMaintenance } from '../src/lib/server/operations/maintenance.ts';
 
 const cfg = config();
 const pool = createPool(cfg.DATABASE_URL, 1);

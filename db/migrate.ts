@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { config } from '../src/lib/server/config.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
 import { migrate } from './migrate-runner.ts';
 
 const url = config().DATABASE_URL;

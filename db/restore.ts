@@ -7,10 +7,10 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { checkBackupFile, restoreBackup } from '../src/lib/server/backup.ts';
-import { config } from '../src/lib/server/config.ts';
-import { fetchBackup } from '../src/lib/server/backup-store.ts';
-import { createPool } from '../src/lib/server/db.ts';
+import { checkBackupFile, restoreBackup } from '../src/lib/server/operations/backup.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { fetchBackup } from '../src/lib/server/operations/backup-store.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
 import { fiscalKey, operatorPublicKeys } from '../src/lib/server/fiscal/keys.ts';
 import { journalRestore } from '../src/lib/server/fiscal/restore.ts';
 

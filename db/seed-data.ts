@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { hashPassword } from '../src/lib/server/auth.ts';
-import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server/media.ts';
-import { parseConfig } from '../src/lib/server/config.ts';
+import { hashPassword } from '../src/lib/server/staff/auth.ts';
+import { mediaStoreFrom, productPhoto, type MediaStore } from '../src/lib/server/shops/media.ts';
+import { parseConfig } from '../src/lib/server/kernel/config.ts';
 import { drawProduct } from './photos.ts';
 import type { Role } from '../src/lib/domain/order-states.ts';
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';

@@ -1,7 +1,7 @@
-import { config } from '../src/lib/server/config.ts';
-import { createPool } from '../src/lib/server/db.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
 import { seed } from './seed-data.ts';
-import { mediaStoreFrom } from '../src/lib/server/media.ts';
+import { mediaStoreFrom } from '../src/lib/server/shops/media.ts';
 
 const cfg = config();
 if (!cfg.demoPassword) {

@@ -1,6 +1,7 @@
 // The project's own rules (`project/…` in eslint.config.js).
 import { dirname, relative, resolve } from 'node:path';
 import { domainLists } from './domain-lists.js';
+import { SERVICES, rooms as roomTable } from './rooms.js';
 
 /**
  * A file in no zone of eslint/zones.js. eslint.config.js turns this rule on for every file and
@@ -92,4 +93,51 @@ const namedOnce = {
   },
 };
 
-export default { meta: { name: 'project' }, rules: { zones, 'named-once': namedOnce } };
+/**
+ * The floors of the services (eslint/rooms.js): a file of src/lib/server lies in a room the table
+ * lists, and imports only its own room and the rooms listed before it. Imports are read as
+ * written (relative or `$lib/server/…`), types included: a shape is a dependency too.
+ */
+const rooms = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'the rooms of the services import downwards only, in the order of eslint/rooms.js' },
+    schema: [],
+    messages: {
+      loose: 'a file of the services lies in a room: move it into the folder of the room it serves (eslint/rooms.js)',
+      unlisted: 'the room {{room}}/ is not in eslint/rooms.js: add it, at the floor it stands on',
+      upward: 'the room {{from}}/ stands below {{to}}/ (eslint/rooms.js): it may not import it; move the use case that needs both up (a flow, in flows/) or the piece both need down',
+    },
+  },
+  create(context) {
+    const order = roomTable.map((r) => r.room);
+    const base = resolve(context.cwd, SERVICES);
+    const roomAt = (file) => {
+      const rel = relative(base, file);
+      if (rel.startsWith('..') || rel === '') return undefined;
+      return rel.includes('/') ? rel.split('/')[0] : '';
+    };
+    const here = roomAt(context.physicalFilename);
+    if (here === undefined) return {};
+    const check = (node) => {
+      const spec = node.source?.value;
+      if (typeof spec !== 'string') return;
+      const target = spec.startsWith('$lib/') ? resolve(context.cwd, 'src/lib', spec.slice(5)) : spec.startsWith('.') ? resolve(dirname(context.physicalFilename), spec) : undefined;
+      const there = target && roomAt(target);
+      if (!there || there === here || !order.includes(here)) return;
+      if (order.indexOf(there) > order.indexOf(here)) context.report({ node: node.source, messageId: 'upward', data: { from: here, to: there } });
+    };
+    return {
+      Program(node) {
+        if (here === '') context.report({ node, loc: { line: 1, column: 0 }, messageId: 'loose' });
+        else if (!order.includes(here)) context.report({ node, loc: { line: 1, column: 0 }, messageId: 'unlisted', data: { room: here } });
+      },
+      ImportDeclaration: check,
+      ExportNamedDeclaration: check,
+      ExportAllDeclaration: check,
+      ImportExpression: check,
+    };
+  },
+};
+
+export default { meta: { name: 'project' }, rules: { zones, 'named-once': namedOnce, rooms } };

@@ -18,7 +18,7 @@ export interface LimitsRun {
 
 export async function runLimits(dbUrl: string, queuePrefix: string): Promise<LimitsRun> {
   say('\n-- hoarding and relay, default limits');
-  const { parseConfig } = await import('../src/lib/server/config.ts');
+  const { parseConfig } = await import('../src/lib/server/kernel/config.ts');
   const { startWorkers } = await import('../workers/workers.ts');
   const inbox = await victimsInbox();
   const env = {

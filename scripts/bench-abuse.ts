@@ -59,7 +59,7 @@ const HOSTILE_NICE = Number(process.env.BENCH_HOSTILE_NICE ?? 19);
 
 async function serve() {
   const { createApp } = await import('../server/app.ts');
-  const { parseConfig } = await import('../src/lib/server/config.ts');
+  const { parseConfig } = await import('../src/lib/server/kernel/config.ts');
   // the hub runs place hundreds of orders from one phone; the limits run keeps every default
   const raised = process.env.BENCH_DEFAULT_LIMITS === 'true' ? {} : { RATE_LIMIT_ORDERS: '1000000', ORDERS_PER_CONTACT_PER_HOUR: '1000000' };
   const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent', ...raised });

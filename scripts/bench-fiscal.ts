@@ -22,10 +22,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { BASE_DB, cpuSeconds, dropBenchData, say } from './bench-common.ts';
-import { createPool } from '../src/lib/server/db.ts';
-import { placeOrder } from '../src/lib/server/placing.ts';
-import { advanceOrder, type StaffActor } from '../src/lib/server/orders.ts';
-import { publishEvents } from '../src/lib/server/events.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
+import { placeOrder } from '../src/lib/server/flows/placing.ts';
+import { advanceOrder, type StaffActor } from '../src/lib/server/orders/index.ts';
+import { publishEvents } from '../src/lib/server/events/events.ts';
 import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
 import { journalEventsAfter, journalPlace } from '../src/lib/server/fiscal/events.ts';

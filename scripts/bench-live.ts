@@ -23,7 +23,7 @@ import { connect, Http, inBatches, keyOf, spread, subscribe, type ClientSocket, 
 import { seed } from '../db/seed-data.ts';
 import { PIZZERIAS } from '../db/catalogue.ts';
 import { createApp, type App } from '../server/app.ts';
-import { parseConfig } from '../src/lib/server/config.ts';
+import { parseConfig } from '../src/lib/server/kernel/config.ts';
 import type { OrderStatus } from '../src/lib/domain/order-states.ts';
 
 const int = (name: string, dflt: number, min = 0) => {

@@ -43,7 +43,7 @@ import { startCluster, type Cluster } from './ha/cluster.ts';
 import { appendEntries, lockChain } from '../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { shopChain } from '../src/lib/domain/fiscal-chain.ts';
-import { transaction } from '../src/lib/server/db.ts';
+import { transaction } from '../src/lib/server/kernel/db.ts';
 import { account, type FaultFigures } from './drill-account.ts';
 import { Client, openScreen, PASSWORD, RECOVERY_LIMIT_MS, sleep, startEvening, WEBHOOK_SECRET, type Placed, type Screen, type Shop } from './drill-evening.ts';
 

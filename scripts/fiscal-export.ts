@@ -8,8 +8,8 @@
 // Each export is written to the technical events journal (JET `export`, with the file's SHA-256),
 // which it prints on the standard error. Exits 2 on a bad argument or when it could not export.
 import { writeFileSync } from 'node:fs';
-import { config } from '../src/lib/server/config.ts';
-import { createPool } from '../src/lib/server/db.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { createPool } from '../src/lib/server/kernel/db.ts';
 import { EXPORT_FORMATS, exportVat, type ExportFormat } from '../src/lib/server/fiscal/exports.ts';
 import { parisDay } from '../src/lib/domain/vat-report.ts';
 

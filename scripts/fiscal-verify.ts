@@ -69,8 +69,8 @@ if (args.archive !== undefined) {
   console.log(report.ok ? 'archive OK' : 'archive BROKEN');
   process.exitCode = report.ok ? 0 : 1;
 } else {
-  const { config } = await import('../src/lib/server/config.ts');
-  const { createPool } = await import('../src/lib/server/db.ts');
+  const { config } = await import('../src/lib/server/kernel/config.ts');
+  const { createPool } = await import('../src/lib/server/kernel/db.ts');
   const { fiscalKey, operatorPublicKeys } = await import('../src/lib/server/fiscal/keys.ts');
   const { verifyAndRecord } = await import('../src/lib/server/fiscal/verify.ts');
   const cfg = config();

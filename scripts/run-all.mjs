@@ -21,7 +21,7 @@ for (const c of children) {
   }
 }
 
-// without SESSION_SECRET the install makes its own on its first start (src/lib/server/config.ts),
+// without SESSION_SECRET the install makes its own on its first start (src/lib/server/kernel/config.ts),
 // kept in .session-secret beside it; both processes read it from there
 if (!process.env.SESSION_SECRET) {
   console.error(`[run-all] SESSION_SECRET is not set: ${existsSync('.session-secret') ? 'using' : 'making'} this install's own, kept in .session-secret (never commit it)`);

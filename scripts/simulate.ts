@@ -39,7 +39,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { parseConfig } from '../src/lib/server/config.ts';
+import { parseConfig } from '../src/lib/server/kernel/config.ts';
 import { distanceM } from '../src/lib/domain/geo.ts';
 import type { OrderView } from '../src/lib/shapes/views.ts';
 import { linesAt, madeEverywhere, type Station } from '../src/lib/domain/stations.ts';

@@ -7,22 +7,22 @@ import compression from 'compression';
 import helmet from 'helmet';
 import express from 'express';
 import type { Redis } from 'ioredis';
-import { createRedis, watchRedis, type RedisStatus } from '../src/lib/server/redis-options.ts';
+import { createRedis, watchRedis, type RedisStatus } from '../src/lib/server/kernel/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { lastBackup } from '../src/lib/server/backup.ts';
-import type { Config } from '../src/lib/server/config.ts';
-import { createPool, setDb, type Db } from '../src/lib/server/db.ts';
-import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations-queries.ts';
+import { lastBackup } from '../src/lib/server/operations/backup.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
+import { createPool, setDb, type Db } from '../src/lib/server/kernel/db.ts';
+import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations/operations-queries.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { DatabaseRole, SystemStatus } from '../src/lib/shapes/views.ts';
-import { readDatabaseRole } from '../src/lib/server/database-role.ts';
+import { readDatabaseRole } from '../src/lib/server/operations/database-role.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
-import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { addJob, createQueues, jobId, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { failingPrinters } from '../src/lib/server/printing/index.ts';
-import { createPositionStore } from '../src/lib/server/positions.ts';
-import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/media.ts';
+import { createPositionStore } from '../src/lib/server/road/positions.ts';
+import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/shops/media.ts';
 import { createApi } from './api/index.ts';
 import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
@@ -99,7 +99,7 @@ async function connectStores(config: Config, log: Logger) {
 }
 
 /**
- * The Postgres this server reaches and its standbys (src/lib/server/database-role.ts), asked at most
+ * The Postgres this server reaches and its standbys (src/lib/server/operations/database-role.ts), asked at most
  * once a second however many probes, scrapes and pages want it; null when Postgres does not answer.
  */
 function databaseRoleOf(db: Db, standbysExpected: number) {

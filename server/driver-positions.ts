@@ -3,9 +3,9 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'r
 import type { Redis } from 'ioredis';
 import { positionSchema, roomFor, type Ack } from '../src/lib/realtime/contract.ts';
 import type { TrackedDriverPosition } from '../src/lib/shapes/views.ts';
-import type { Config } from '../src/lib/server/config.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/positions.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/road/positions.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 import { can, may } from '../src/lib/domain/permissions.ts';
 

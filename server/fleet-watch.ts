@@ -8,16 +8,16 @@
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { FleetUpdate, KitchenDrivers, OrderForecast } from '../src/lib/shapes/views.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import type { Road } from '../src/lib/server/drivers.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import type { Road } from '../src/lib/server/road/drivers.ts';
 import { firesOf, readEvening, screenPlan, shopsToPlan, type ShopEvening } from '../src/lib/server/kitchen/plan.ts';
-import { driversOfShops } from '../src/lib/server/drivers.ts';
+import { driversOfShops } from '../src/lib/server/road/drivers.ts';
 import type { PlannedFire } from '../src/lib/domain/fire-plan.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
-import { shopFigures } from '../src/lib/server/figures.ts';
+import { shopFigures } from '../src/lib/server/flows/figures.ts';
 import { todaysSpeed } from '../src/lib/server/kitchen/speed.ts';
 import type { StageFigures } from '../src/lib/domain/speed-of-service.ts';
-import type { PositionStore } from '../src/lib/server/positions.ts';
+import type { PositionStore } from '../src/lib/server/road/positions.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
 /** A shop's fleet is read again at most this often, however many orders change. */

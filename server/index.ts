@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { config } from '../src/lib/server/config.ts';
-import { flushErrorReports, initErrorReporting, reportError } from '../src/lib/server/observability.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { flushErrorReports, initErrorReporting, reportError } from '../src/lib/server/kernel/observability.ts';
 import { createApp } from './app.ts';
 
 const cfg = config();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
-import { getMenuAvailability } from '../src/lib/server/catalogue.ts';
-import type { Db } from '../src/lib/server/db.ts';
+import { getMenuAvailability } from '../src/lib/server/shops/catalogue.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import type { HubServer } from './hub-types.ts';
 
 /**

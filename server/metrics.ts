@@ -1,16 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
-import type { Db } from '../src/lib/server/db.ts';
-import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSummary } from '../src/lib/server/operations-queries.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { backupSummary, ordersByShopAndStatus, unpublishedEvents, type BackupSummary } from '../src/lib/server/operations/operations-queries.ts';
 import { pendingMigrations } from '../db/migrate-runner.ts';
-import { listPizzerias } from '../src/lib/server/catalogue.ts';
+import { listPizzerias } from '../src/lib/server/shops/catalogue.ts';
 import { isOpenAt } from '../src/lib/domain/opening-hours.ts';
-import { smsLimitsReached } from '../src/lib/server/sms-limits.ts';
+import { smsLimitsReached } from '../src/lib/server/messages/sms-limits.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { DatabaseRole } from '../src/lib/shapes/views.ts';
 import type { HubServer } from './hub-types.ts';
-import type { RedisStatus } from '../src/lib/server/redis-options.ts';
+import type { RedisStatus } from '../src/lib/server/kernel/redis-options.ts';
 import { SHOP_CREW, may } from '../src/lib/domain/permissions.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -33,7 +33,7 @@ interface StoreDeps {
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
   /** The Postgres reached and its standbys (server/app.ts asks at most once a second). */
   databaseRole?: () => Promise<DatabaseRole | null>;
-  /** Where Redis is and what its master says (src/lib/server/redis-options.ts, watchRedis). */
+  /** Where Redis is and what its master says (src/lib/server/kernel/redis-options.ts, watchRedis). */
   redis?: () => Promise<RedisStatus>;
 }
 
@@ -340,7 +340,7 @@ function redisGauges(registry: Registry, deps: StoreDeps) {
   });
 }
 
-/** The texts' limits reached in the last hour (src/lib/server/sms-limits.ts): the chain's budget, and ranges paused. */
+/** The texts' limits reached in the last hour (src/lib/server/messages/sms-limits.ts): the chain's budget, and ranges paused. */
 function smsGauges(registry: Registry, deps: StoreDeps) {
   new Gauge({
     name: 'ocpizza_sms_limit_reached',

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { FINAL_STATUSES } from '../src/lib/domain/order-states.ts';
 import { orderFor, orderForRooms, roomsByAudience } from '../src/lib/realtime/audiences.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { EventFollower } from '../src/lib/server/event-follower.ts';
-import { eventBounds } from '../src/lib/server/events.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { EventFollower } from '../src/lib/server/events/event-follower.ts';
+import { eventBounds } from '../src/lib/server/events/events.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
 /** Sockets catching up are in this room: live events reach them through their catch-up buffer. */

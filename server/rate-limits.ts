@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { rateLimit, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
-import type { Config } from '../src/lib/server/config.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
 
 /**
  * Limits per client address, kept in Redis so every server counts together, and let through if

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { forgetSession, liveSessionIds } from '../src/lib/server/auth.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { createPgListener } from '../src/lib/server/pg-listener.ts';
+import { forgetSession, liveSessionIds } from '../src/lib/server/staff/auth.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { createPgListener } from '../src/lib/server/events/pg-listener.ts';
 import type { HubServer } from './hub-types.ts';
 
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;

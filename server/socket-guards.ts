@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Config } from '../src/lib/server/config.ts';
-import { originAllowed } from '../src/lib/server/origin.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
+import { originAllowed } from '../src/lib/server/kernel/origin.ts';
 
 type TrustFn = (addr: string, hop: number) => boolean;
 

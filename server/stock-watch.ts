@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { roomFor } from '../src/lib/realtime/contract.ts';
 import type { ShopStatus } from '../src/lib/shapes/views.ts';
-import { getPizzeria, rememberShop } from '../src/lib/server/catalogue.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { createPgListener } from '../src/lib/server/pg-listener.ts';
+import { getPizzeria, rememberShop } from '../src/lib/server/shops/catalogue.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { createPgListener } from '../src/lib/server/events/pg-listener.ts';
 import { printerStatusOf } from '../src/lib/server/printing/index.ts';
-import { lowStock } from '../src/lib/server/stock.ts';
+import { lowStock } from '../src/lib/server/stock/stock.ts';
 import type { HubServer } from './hub-types.ts';
 import { tellLowRating } from './rating-alerts.ts';
 

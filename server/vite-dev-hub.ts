@@ -10,10 +10,10 @@ export function devHub(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       if (!server.httpServer || process.env.VITEST) return;
-      const { config } = await import('../src/lib/server/config.ts');
+      const { config } = await import('../src/lib/server/kernel/config.ts');
       const { createApi } = await import('./api/index.ts');
       const { createHub } = await import('./hub.ts');
-      const { createPool, setDb } = await import('../src/lib/server/db.ts');
+      const { createPool, setDb } = await import('../src/lib/server/kernel/db.ts');
       const express = (await import('express')).default;
       const pino = (await import('pino')).default;
       const cfg = config();

@@ -1,4 +1,4 @@
-import type { SessionUser } from '$lib/server/auth.ts';
+import type { SessionUser } from '$lib/server/staff/auth.ts';
 import type { Locale } from '$lib/i18n/core.ts';
 import type { SignedInCustomer } from '$lib/server/customers/account.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Handle, HandleServerError } from '@sveltejs/kit';
-import { SESSION_COOKIE, userForSession } from '$lib/server/auth.ts';
-import { db } from '$lib/server/db.ts';
+import { SESSION_COOKIE, userForSession } from '$lib/server/staff/auth.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { CUSTOMER_COOKIE, customerForSession } from '$lib/server/customers/account.ts';
 import { LOCALE_COOKIE, pickLocale } from '$lib/i18n/core.ts';
 

@@ -2,14 +2,14 @@ import { expect, inject } from 'vitest';
 import pg from 'pg';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
-import { parseConfig, type Config } from '../src/lib/server/config.ts';
+import { parseConfig, type Config } from '../src/lib/server/kernel/config.ts';
 import { createApp, type App, type AppOptions } from '../server/app.ts';
-import { publishEvents } from '../src/lib/server/events.ts';
-import { dispatchOrder } from '../src/lib/server/dispatch.ts';
+import { publishEvents } from '../src/lib/server/events/events.ts';
+import { dispatchOrder } from '../src/lib/server/delivery/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 import type { OrderView } from '../src/lib/shapes/views.ts';
-import { isJob, type JobOf, type QueueOf } from '../src/lib/server/queues.ts';
+import { isJob, type JobOf, type QueueOf } from '../src/lib/server/kernel/queues.ts';
 import { fileDatabase } from './file-database.ts';
 
 /**
@@ -471,7 +471,7 @@ export async function workersStartFromNow(pool: pg.Pool): Promise<void> {
 
 /**
  * Writes an event for a given view into the inbox in a transaction, as a service does in the
- * order's own (services build the view in their statement: src/lib/server/orders.ts): for tests
+ * order's own (services build the view in their statement: src/lib/server/orders/index.ts): for tests
  * of commit order, which need writers holding events uncommitted.
  */
 export async function appendEvent(tx: pg.PoolClient, type: EventType, actor: string, order: OrderView): Promise<void> {

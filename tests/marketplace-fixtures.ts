@@ -3,7 +3,7 @@
 // paying, its id and code there, the courier), with an event carrying the order as it now is, so
 // every screen sees it at once, as it would see the intake's.
 import type pg from 'pg';
-import { ORDER_VIEW } from '../src/lib/server/order-view.ts';
+import { ORDER_VIEW } from '../src/lib/server/kernel/order-view.ts';
 import { advanceOrder } from '../src/lib/server/orders/move.ts';
 import type { OrderView } from '../src/lib/shapes/views.ts';
 import { placeThroughApi } from './helpers.ts';

@@ -10,7 +10,7 @@ import Stripe from 'stripe';
 import { FakeStripe } from './stripe-server.ts';
 import { startTestApp, testConfig, testLog, testPool, workersStartFromNow, type TestSocket } from './helpers.ts';
 import type { App, AppOptions } from '../server/app.ts';
-import type { Config } from '../src/lib/server/config.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
 import { startWorkers } from '../workers/workers.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
-import { sendPasswordReset, type AccountLinks } from '../src/lib/server/staff.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { sendPasswordReset, type AccountLinks } from '../src/lib/server/staff/staff.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface AccountDeps {

@@ -1,9 +1,9 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
-import { dispatchOrder, type DispatchSettings } from '../src/lib/server/dispatch.ts';
-import type { PositionStore } from '../src/lib/server/positions.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { dispatchOrder, type DispatchSettings } from '../src/lib/server/delivery/dispatch.ts';
+import type { PositionStore } from '../src/lib/server/road/positions.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface DispatchDeps {

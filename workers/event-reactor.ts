@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { reactionsTo, wantsLabel, type Reaction } from '../src/lib/domain/reactions.ts';
 import { movesStock } from '../src/lib/domain/marketplaces.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { EventFollower } from '../src/lib/server/event-follower.ts';
-import { readCursor, saveCursor } from '../src/lib/server/events.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { EventFollower } from '../src/lib/server/events/event-follower.ts';
+import { readCursor, saveCursor } from '../src/lib/server/events/events.ts';
 import { shopsWithPrinters } from '../src/lib/server/printing/index.ts';
-import { addJob, dispatchJobOptions, jobId, prepSweepFor, type Queues } from '../src/lib/server/queues.ts';
-import { prepTargetSecondsOf } from '../src/lib/server/shops.ts';
+import { addJob, dispatchJobOptions, jobId, prepSweepFor, type Queues } from '../src/lib/server/kernel/queues.ts';
+import { prepTargetSecondsOf } from '../src/lib/server/shops/shops.ts';
 import type { MessageSender } from './message-sender.ts';
 
 /** The reactor's place in event_cursors (the reconciler reads it too). */

@@ -9,7 +9,7 @@
 // that harmless); Redis plays no part; and a sweep every minute journals any order of the last two
 // days whose money changed without an event.
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import { journalEventsAfter, journalPlace, saveJournalPlace } from '../src/lib/server/fiscal/events.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
 import { clockBehind, checkClock, journalMigrations, journalSettings, recordClockBackwards, recordStart, recordStop, type ProcessInfo, type SettingValue } from '../src/lib/server/fiscal/jet-events.ts';

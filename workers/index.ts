@@ -1,7 +1,7 @@
 import { getPriority, setPriority } from 'node:os';
 import pino from 'pino';
-import { config } from '../src/lib/server/config.ts';
-import { flushErrorReports, initErrorReporting } from '../src/lib/server/observability.ts';
+import { config } from '../src/lib/server/kernel/config.ts';
+import { flushErrorReports, initErrorReporting } from '../src/lib/server/kernel/observability.ts';
 import { startWorkers } from './workers.ts';
 
 const cfg = config();

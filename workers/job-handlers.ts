@@ -1,11 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { JobData, JobName, JobOf, QueueKey } from '../src/lib/server/queues.ts';
+import type { JobData, JobName, JobOf, QueueKey } from '../src/lib/server/kernel/queues.ts';
 
 /** Runs one job of queue `K` named `N`: its payload, what the worker was given, and the job itself. */
 export type Handler<K extends QueueKey, N extends JobName<K>, C> = (data: JobData<K, N>, ctx: C, job: Job<JobData<K, N>, unknown, N>) => Promise<unknown>;
 
 /**
- * A handler for every job the queue map (src/lib/server/queues.ts) gives queue `K`: a job added to
+ * A handler for every job the queue map (src/lib/server/kernel/queues.ts) gives queue `K`: a job added to
  * the map without its handler does not compile, where it used to fail each time it ran.
  */
 export type Handlers<K extends QueueKey, C> = { [N in JobName<K>]: Handler<K, N, C> };

@@ -4,11 +4,11 @@
 // before its customer's message is queued, and a message for an order flagged in the same reading
 // leaves a few seconds after it.
 import { lateForecasts, lateToTell } from '../src/lib/server/kitchen/delays.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import type { Road } from '../src/lib/server/drivers.ts';
-import { flagExpectedLate } from '../src/lib/server/orders.ts';
-import type { PositionStore } from '../src/lib/server/positions.ts';
-import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import type { Road } from '../src/lib/server/road/drivers.ts';
+import { flagExpectedLate } from '../src/lib/server/orders/index.ts';
+import type { PositionStore } from '../src/lib/server/road/positions.ts';
+import { addJob, jobId, type Queues } from '../src/lib/server/kernel/queues.ts';
 
 /** A customer's message about an order flagged in the same reading waits this long: its managers' screens have the alert first. */
 export const NOTICE_AFTER_ALERT_MS = 5_000;

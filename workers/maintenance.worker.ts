@@ -1,14 +1,14 @@
 import { Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { createBackup } from '../src/lib/server/backup.ts';
-import { backupStoreFrom } from '../src/lib/server/backup-store.ts';
-import type { Config } from '../src/lib/server/config.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import { runMaintenance } from '../src/lib/server/maintenance.ts';
+import { createBackup } from '../src/lib/server/operations/backup.ts';
+import { backupStoreFrom } from '../src/lib/server/operations/backup-store.ts';
+import type { Config } from '../src/lib/server/kernel/config.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { runMaintenance } from '../src/lib/server/operations/maintenance.ts';
 import { closeDueDays } from '../src/lib/server/fiscal/closings.ts';
 import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
 import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
-import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
+import { QUEUES, RETIRED_SCHEDULERS, SCHEDULERS, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 /** The daily closings' schedule: every day at FISCAL_CLOSING_HOUR, Paris time (cron). */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
-import { createPgListener } from '../src/lib/server/pg-listener.ts';
-import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { createPgListener } from '../src/lib/server/events/pg-listener.ts';
+import { addJob, jobId, type Queues } from '../src/lib/server/kernel/queues.ts';
 
 /** A shop's changes are gathered this long before its stores are told (a rush's orders: one job a shop and period). */
 export const PLATFORM_GATHER_MS = 300;

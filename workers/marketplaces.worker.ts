@@ -2,13 +2,13 @@ import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { permanentProviderError } from '../src/lib/domain/marketplaces.ts';
 import type { EtaSettings } from '../src/lib/domain/eta.ts';
-import type { Db } from '../src/lib/server/db.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import { courierNews, platformCancelled } from '../src/lib/server/marketplaces/couriers.ts';
 import { readMarketplaceOrder, settle } from '../src/lib/server/marketplaces/intake.ts';
 import type { MarketplaceNotice, MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { pushMenu, tellAvailability, tellCancel, tellStep, tellStoreStatus } from '../src/lib/server/marketplaces/sync.ts';
-import { takeOrder } from '../src/lib/server/marketplaces/taking.ts';
-import { addJob, jobId, QUEUES, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
+import { takeOrder } from '../src/lib/server/flows/platform-taking.ts';
+import { addJob, jobId, QUEUES, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 export interface MarketplacesDeps {

@@ -16,8 +16,8 @@
 // one) keep their job, whose id Redis keeps for an hour, so that the reconciler does not queue again
 // and again a step that had nothing to send.
 import type { Logger } from 'pino';
-import { notifyCustomer, sendsAText, type NotificationDeps, type NotificationStep } from '../src/lib/server/notifications.ts';
-import { addJob, jobId, type Queues } from '../src/lib/server/queues.ts';
+import { notifyCustomer, sendsAText, type NotificationDeps, type NotificationStep } from '../src/lib/server/messages/notifications.ts';
+import { addJob, jobId, type Queues } from '../src/lib/server/kernel/queues.ts';
 
 /** At most this many messages on their way at once (a mail server takes a connection for each). */
 export const DIRECT_IN_FLIGHT = 10;

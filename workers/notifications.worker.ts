@@ -1,11 +1,11 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { EtaSettings, TravelMode } from '../src/lib/domain/eta.ts';
-import type { Db } from '../src/lib/server/db.ts';
-import type { Mailer } from '../src/lib/server/mailer.ts';
-import { notifyCustomer, type MessageLimits, type NotificationStep } from '../src/lib/server/notifications.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
-import type { SmsProvider } from '../src/lib/server/sms.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import type { Mailer } from '../src/lib/server/kernel/mailer.ts';
+import { notifyCustomer, type MessageLimits, type NotificationStep } from '../src/lib/server/messages/notifications.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import type { SmsProvider } from '../src/lib/server/kernel/sms.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 const STEP = /^(received|ready|out_for_delivery|delivered|collected|cancelled|hold-failed|refunded-\d+|refund-\d+|delayed-\d+)$/;

@@ -1,8 +1,8 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import { savesCardFirst } from '../src/lib/domain/card-holds.ts';
-import { getOrder } from '../src/lib/server/orders.ts';
+import { getOrder } from '../src/lib/server/orders/index.ts';
 import { expireRefusedHold, expireUnpaidOrder, recordRefund, refundToMake } from '../src/lib/server/money/order-payments.ts';
 import type { PaymentProvider } from '../src/lib/server/money/provider.ts';
 import { applyPaymentAsProviderSees, applySetupAsProviderSees, processPaymentEvent, storePaymentEvent, unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
@@ -14,8 +14,8 @@ import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
 import { makePendingRefunds } from '../src/lib/server/money/refund-settling.ts';
 import { shareTipsOfOrder } from '../src/lib/server/money/tips.ts';
 import { rememberTipIntent, tipToBegin } from '../src/lib/server/money/tip-payments.ts';
-import { transaction } from '../src/lib/server/db.ts';
-import { QUEUES, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/queues.ts';
+import { transaction } from '../src/lib/server/kernel/db.ts';
+import { QUEUES, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface PaymentDeps {
@@ -73,7 +73,7 @@ async function honourPayment(ctx: PaymentDeps, orderId: string, form: PaymentFor
   return 'paid at the provider';
 }
 
-/** Online payments: every job of the payments queue (src/lib/server/queues.ts), by its name. */
+/** Online payments: every job of the payments queue (src/lib/server/kernel/queues.ts), by its name. */
 const paymentJobs = {
   async begin({ orderId, attempt = 1 }, { db, provider }) {
     const order = await getOrder(db, orderId);

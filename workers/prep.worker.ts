@@ -1,9 +1,9 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
-import { fireOrder, flagLate, flagLateStartedBy } from '../src/lib/server/orders.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
+import { fireOrder, flagLate, flagLateStartedBy } from '../src/lib/server/orders/index.ts';
 import { fireTimeAhead } from '../src/lib/server/orders/fire.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 const FIRE_ACTOR = { kind: 'system', name: 'planner' } as const;

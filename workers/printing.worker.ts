@@ -1,10 +1,10 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import type { PrinterPolicy } from '../src/lib/server/printing/address.ts';
 import { printOrder } from '../src/lib/server/printing/index.ts';
 import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/queues.ts';
+import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface PrintingDeps {

@@ -3,7 +3,7 @@
 // every reservation (foldConsumedStock, once a minute) folds what no event brought: orders started
 // while the workers were stopped, or a fold that failed.
 import type { Logger } from 'pino';
-import type { Db } from '../src/lib/server/db.ts';
+import type { Db } from '../src/lib/server/kernel/db.ts';
 import { FOLD_BATCH_ORDERS, foldStartedOrders } from '../src/lib/server/orders/lines.ts';
 
 /** An order started is folded within this, or as soon as a batch of them is waiting. */

@@ -1,10 +1,10 @@
 // Signing in and out, and a staff account's owner: forgot the password, choose one with a link.
 import { passwordSchema, forgotSchema } from '../../src/lib/shapes/back-office-requests.ts';
 import { loginSchema } from '../../src/lib/shapes/order-requests.ts';
-import { SESSION_COOKIE, login, logout, readCookie } from '../../src/lib/server/auth.ts';
-import { AppError } from '../../src/lib/server/errors.ts';
-import { sharedAccountQueue } from '../../src/lib/server/queues.ts';
-import { linkInfo, requestPasswordReset, setPasswordWithLink } from '../../src/lib/server/staff.ts';
+import { SESSION_COOKIE, login, logout, readCookie } from '../../src/lib/server/staff/auth.ts';
+import { AppError } from '../../src/lib/server/kernel/errors.ts';
+import { sharedAccountQueue } from '../../src/lib/server/kernel/queues.ts';
+import { linkInfo, requestPasswordReset, setPasswordWithLink } from '../../src/lib/server/staff/staff.ts';
 import { Routes, accepted, parse, type ApiContext } from './kit.ts';
 
 export function accountRoutes(ctx: ApiContext) {

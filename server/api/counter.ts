@@ -1,10 +1,10 @@
-// The counter's caller lookup: who is on the phone, by their number (src/lib/server/callers.ts). Any
+// The counter's caller lookup: who is on the phone, by their number (src/lib/server/customers/callers.ts). Any
 // counter staff, manager or head office may look up any caller of the chain: callers move between
 // shops, and the counter takes orders for its own shop only (placing checks it). What another shop's
 // orders say of where the caller lives is not shown, and every lookup is written to the audit log.
 import { callerQuery } from '../../src/lib/shapes/caller-requests.ts';
-import { callerKey, lookUpCaller } from '../../src/lib/server/callers.ts';
-import { invalid } from '../../src/lib/server/errors.ts';
+import { callerKey, lookUpCaller } from '../../src/lib/server/customers/callers.ts';
+import { invalid } from '../../src/lib/server/kernel/errors.ts';
 import { Routes, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

@@ -4,17 +4,17 @@
 // account, or the reverse: proved by a code, joining the account it had), download or erase their data.
 import type { Request } from 'express';
 import { allergiesSchema, codeRequestSchema, confirmOrderSchema, favouriteSchema, profileSchema, signInSchema, type CodeRequest } from '../../src/lib/shapes/customer-requests.ts';
-import { readCookie } from '../../src/lib/server/auth.ts';
+import { readCookie } from '../../src/lib/server/staff/auth.ts';
 import { checkCode, destinationOf, sendCode, type Destination } from '../../src/lib/server/customers/codes.ts';
 import {
   CUSTOMER_COOKIE, closeCustomerSession, customerAccount, customerForSession, eraseCustomer, exportCustomerData,
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
-import { reorder } from '../../src/lib/server/customers/reorder.ts';
-import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customer-allergies.ts';
+import { reorder } from '../../src/lib/server/flows/reorder.ts';
+import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customers/customer-allergies.ts';
 import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
-import { AppError } from '../../src/lib/server/errors.ts';
+import { AppError } from '../../src/lib/server/kernel/errors.ts';
 import { idParam } from '../../src/lib/shapes/order-requests.ts';
 import { Answer, Routes, accepted, created, orderId, parse, placeOptions, visitorLocale, type ApiContext } from './kit.ts';
 

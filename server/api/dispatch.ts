@@ -1,6 +1,6 @@
 // Dispatch: the driver's answer to an offer, a manager's hand, head office lending a driver.
 import { assignSchema, lendSchema, offerAnswerSchema } from '../../src/lib/shapes/order-requests.ts';
-import { answerOffer, assignByHand, lendDriver } from '../../src/lib/server/dispatch.ts';
+import { answerOffer, assignByHand, lendDriver } from '../../src/lib/server/delivery/dispatch.ts';
 import { Routes, numericId, orderId, orderResponse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

@@ -2,7 +2,7 @@
 // manager's decision to send it out again.
 import express from 'express';
 import { deliverSchema, failedSchema, versionSchema } from '../../src/lib/shapes/order-requests.ts';
-import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../../src/lib/server/delivery.ts';
+import { MAX_PHOTO_BYTES, deliverOrder, failDelivery, getPhoto, redeliver, savePhoto } from '../../src/lib/server/delivery/delivery.ts';
 import { Routes, created, orderId, orderResponse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

@@ -1,11 +1,11 @@
-// Drivers' pay (src/lib/server/driver-pay.ts): the driver's own earnings tonight and this week; a
+// Drivers' pay (src/lib/server/staff/driver-pay.ts): the driver's own earnings tonight and this week; a
 // shop's pay rule, read and set by its manager (head office any); and the shop's payroll for a
-// period as JSON or as a CSV file (src/lib/server/payroll-csv.ts).
+// period as JSON or as a CSV file (src/lib/server/staff/payroll-csv.ts).
 import type { Response } from 'express';
 import { createI18n } from '../../src/lib/i18n/index.ts';
 import { payRuleSchema, payrollQuery } from '../../src/lib/shapes/pay-requests.ts';
-import { myEarnings, payRulesOf, payroll, setPayRule } from '../../src/lib/server/driver-pay.ts';
-import { payrollCsv } from '../../src/lib/server/payroll-csv.ts';
+import { myEarnings, payRulesOf, payroll, setPayRule } from '../../src/lib/server/staff/driver-pay.ts';
+import { payrollCsv } from '../../src/lib/server/staff/payroll-csv.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

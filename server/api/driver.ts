@@ -3,7 +3,7 @@
 import { cashDeclareSchema } from '../../src/lib/shapes/back-office-requests.ts';
 import { shiftSchema } from '../../src/lib/shapes/order-requests.ts';
 import { currentShift, declareCash } from '../../src/lib/server/money/cash.ts';
-import { setShift } from '../../src/lib/server/orders.ts';
+import { setShift } from '../../src/lib/server/orders/index.ts';
 import { Routes, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

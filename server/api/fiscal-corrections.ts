@@ -4,7 +4,7 @@
 import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/shapes/fiscal-requests.ts';
 import { correctPayment, paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
 import { exportVat } from '../../src/lib/server/fiscal/exports.ts';
-import { invalid } from '../../src/lib/server/errors.ts';
+import { invalid } from '../../src/lib/server/kernel/errors.ts';
 import { Routes, numericId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

@@ -5,22 +5,22 @@ import { paymentWebhookFor } from '../../src/lib/server/money/provider-choice.ts
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
-import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/auth.ts';
-import type { Config } from '../../src/lib/server/config.ts';
-import { isDatabaseUnavailable, type Db } from '../../src/lib/server/db.ts';
-import { AppError, notFound } from '../../src/lib/server/errors.ts';
-import { AddressApiGeocoder } from '../../src/lib/server/geocoder.ts';
-import { createMailer, type Mailer } from '../../src/lib/server/mailer.ts';
-import { smsProviderFrom } from '../../src/lib/server/sms.ts';
-import { guardSms } from '../../src/lib/server/sms-limits.ts';
+import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/staff/auth.ts';
+import type { Config } from '../../src/lib/server/kernel/config.ts';
+import { isDatabaseUnavailable, type Db } from '../../src/lib/server/kernel/db.ts';
+import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
+import { AddressApiGeocoder } from '../../src/lib/server/road/geocoder.ts';
+import { createMailer, type Mailer } from '../../src/lib/server/kernel/mailer.ts';
+import { smsProviderFrom } from '../../src/lib/server/kernel/sms.ts';
+import { guardSms } from '../../src/lib/server/messages/sms-limits.ts';
 import type { Redis } from 'ioredis';
 import { CUSTOMER_COOKIE, customerForSession } from '../../src/lib/server/customers/account.ts';
-import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/media.ts';
-import { reportError } from '../../src/lib/server/observability.ts';
-import { originAllowed } from '../../src/lib/server/origin.ts';
-import type { PositionStore } from '../../src/lib/server/positions.ts';
+import { mediaStoreFrom, type MediaStore } from '../../src/lib/server/shops/media.ts';
+import { reportError } from '../../src/lib/server/kernel/observability.ts';
+import { originAllowed } from '../../src/lib/server/kernel/origin.ts';
+import type { PositionStore } from '../../src/lib/server/road/positions.ts';
 import type { PrintJob } from '../../src/lib/server/printing/index.ts';
-import type { QueueOf } from '../../src/lib/server/queues.ts';
+import type { QueueOf } from '../../src/lib/server/kernel/queues.ts';
 import type { OrderView } from '../../src/lib/shapes/views.ts';
 import { customerRateLimit, limiterFactory } from '../rate-limits.ts';
 import type { ApiContext, ApiLog } from './kit.ts';
@@ -111,7 +111,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     // floods of anonymous requests (failed logins are counted by the login service), per client address
     limiter: limiterFactory(config, deps.limiterStore),
     customerLimiter: customerRateLimit(config, deps.limiterStore),
-    // what one client may hold unpaid, and ask for one phone or email (counted in Postgres, src/lib/server/orders.ts)
+    // what one client may hold unpaid, and ask for one phone or email (counted in Postgres, src/lib/server/orders/index.ts)
     orderLimits: {
       ordersPerClient: config.UNPAID_ORDERS_PER_CLIENT,
       itemsPerClient: config.UNPAID_ITEMS_PER_CLIENT,

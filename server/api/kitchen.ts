@@ -2,21 +2,21 @@
 // kitchen) and crossing an order's lines off, one by one, as they are made.
 import type { Request } from 'express';
 import { crossOffSchema, printSchema, printerSchema, recallSchema, stationsSchema, urgentSchema } from '../../src/lib/shapes/kitchen-requests.ts';
-import { AppError, conflict } from '../../src/lib/server/errors.ts';
+import { AppError, conflict } from '../../src/lib/server/kernel/errors.ts';
 import { policyOf } from '../../src/lib/server/printing/address.ts';
 import { nextCopy, printerOf, receiptPrintsOf, setPrinter } from '../../src/lib/server/printing/index.ts';
-import { getOrder } from '../../src/lib/server/orders.ts';
+import { getOrder } from '../../src/lib/server/orders/index.ts';
 import { receiptOf } from '../../src/lib/server/money/receipts.ts';
 import { recallOrder, recentBumps } from '../../src/lib/server/kitchen/recall.ts';
 import { setUrgent } from '../../src/lib/server/orders/priority.ts';
-import { forbidden, notFound } from '../../src/lib/server/errors.ts';
+import { forbidden, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { crossOffLine } from '../../src/lib/server/kitchen/lines.ts';
 import { listStations, saveStations } from '../../src/lib/server/kitchen/stations.ts';
-import { canActOnShop } from '../../src/lib/server/orders.ts';
+import { canActOnShop } from '../../src/lib/server/orders/index.ts';
 import { idParam } from '../../src/lib/shapes/order-requests.ts';
 import { Routes, accepted, numericId, orderId, orderResponse, parse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
-import { readAllergy } from '../../src/lib/server/allergy.ts';
+import { readAllergy } from '../../src/lib/server/customers/allergy.ts';
 
 export function kitchenRoutes(ctx: ApiContext) {
   const { db } = ctx;

@@ -4,14 +4,14 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { UUID, idParam } from '../../src/lib/shapes/order-requests.ts';
-import type { SessionUser } from '../../src/lib/server/auth.ts';
-import { alertsOfShops } from '../../src/lib/server/alerts.ts';
-import { listPizzerias } from '../../src/lib/server/catalogue.ts';
-import { driversOfShops } from '../../src/lib/server/drivers.ts';
-import { forbidden, notFound } from '../../src/lib/server/errors.ts';
-import { shopFigures } from '../../src/lib/server/figures.ts';
-import { canActOnShop, getOrder, type StaffActor } from '../../src/lib/server/orders.ts';
-import { deliveryTrail } from '../../src/lib/server/positions.ts';
+import type { SessionUser } from '../../src/lib/server/staff/auth.ts';
+import { alertsOfShops } from '../../src/lib/server/flows/alerts.ts';
+import { listPizzerias } from '../../src/lib/server/shops/catalogue.ts';
+import { driversOfShops } from '../../src/lib/server/road/drivers.ts';
+import { forbidden, notFound } from '../../src/lib/server/kernel/errors.ts';
+import { shopFigures } from '../../src/lib/server/flows/figures.ts';
+import { canActOnShop, getOrder, type StaffActor } from '../../src/lib/server/orders/index.ts';
+import { deliveryTrail } from '../../src/lib/server/road/positions.ts';
 import { Routes, parse, type ApiContext } from './kit.ts';
 import { can, runsChain } from '../../src/lib/domain/permissions.ts';
 

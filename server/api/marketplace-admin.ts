@@ -7,8 +7,8 @@ import { denySchema, mappingSchema, platformId, priceSchema, reconcileQuery, sto
 import { backOfficePlatforms, connectStore, listConnections, listPlatformPrices, platformsOf, setPlatformPrice, shopsRun, waitingOrders, checkShop, knownPlatform, storeOf } from '../../src/lib/server/marketplaces/stores.ts';
 import { mapItem, menuChoices, unmappedItems } from '../../src/lib/server/marketplaces/mapping.ts';
 import { fetchReport, reconcileStores } from '../../src/lib/server/marketplaces/reconcile.ts';
-import { acceptWaiting, denyWaiting, queueMenuPush, retryMapped } from '../../src/lib/server/marketplaces/office-decisions.ts';
-import { notFound } from '../../src/lib/server/errors.ts';
+import { acceptWaiting, denyWaiting, queueMenuPush, retryMapped } from '../../src/lib/server/flows/platform-office.ts';
+import { notFound } from '../../src/lib/server/kernel/errors.ts';
 import { Routes, accepted, noContent, numericId, parse, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

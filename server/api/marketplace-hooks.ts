@@ -5,11 +5,11 @@
 // and handed to the workers under a deterministic id. It answers at once: the platform retries
 // whatever is not answered 2xx, and the reconciler queues again what was kept but not queued.
 import express from 'express';
-import { AppError } from '../../src/lib/server/errors.ts';
+import { AppError } from '../../src/lib/server/kernel/errors.ts';
 import { keepNotices, type Queued } from '../../src/lib/server/marketplaces/intake.ts';
 import { marketplaceById, marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
 import type { MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';
-import { addJob, jobId } from '../../src/lib/server/queues.ts';
+import { addJob, jobId } from '../../src/lib/server/kernel/queues.ts';
 import { Routes, type ApiContext } from './kit.ts';
 
 /** A platform's webhook carries one order or a small batch of events: more is not a platform's. */

@@ -2,8 +2,8 @@
 // ingredients and their allergens; and the audit log of every change in the back office.
 import express from 'express';
 import { auditQuery, categoryCreateSchema, categoryMoveSchema, categorySchema, ingredientCreateSchema, ingredientSchema, optionSchema, productCreateSchema, productSchema } from '../../src/lib/shapes/back-office-requests.ts';
-import { searchAudit } from '../../src/lib/server/audit.ts';
-import { MAX_UPLOAD_BYTES } from '../../src/lib/server/media.ts';
+import { searchAudit } from '../../src/lib/server/kernel/audit.ts';
+import { MAX_UPLOAD_BYTES } from '../../src/lib/server/shops/media.ts';
 import {
   createCategory, createIngredient, createOption, createProduct, deleteCategory, deleteOption, getProduct, listCategoryRecords, listIngredients, listProducts,
   moveCategory, setProductPhoto, updateCategory, updateIngredient, updateOption, updateProduct,

@@ -13,7 +13,7 @@ import { can } from '../../src/lib/domain/permissions.ts';
 import { fiscalKeyOf } from '../../src/lib/server/fiscal/signing.ts';
 import { closeDayOnDemand, fiscalOverview } from '../../src/lib/server/fiscal/closings.ts';
 import { backOfficePlatforms } from '../../src/lib/server/marketplaces/stores.ts';
-import type { Config } from '../../src/lib/server/config.ts';
+import type { Config } from '../../src/lib/server/kernel/config.ts';
 
 type Day = Awaited<ReturnType<typeof takingsOfDay>>;
 

@@ -1,9 +1,9 @@
 // Orders: placed (by a customer online, by staff at the counter or on the phone), listed and read by
 // staff, and moved along their states by the kitchen, the counter and the managers.
 import { listSchema, placeOrderSchema, statusSchema, type PlacedOrderAnswer } from '../../src/lib/shapes/order-requests.ts';
-import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/errors.ts';
-import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders } from '../../src/lib/server/orders.ts';
-import { placeOrder } from '../../src/lib/server/placing.ts';
+import { conflict, invalid, forbidden, notFound, unauthorized } from '../../src/lib/server/kernel/errors.ts';
+import { advanceOrder, canActOnShop, fireOrder, getOrder, listOrders } from '../../src/lib/server/orders/index.ts';
+import { placeOrder } from '../../src/lib/server/flows/placing.ts';
 import { Answer, Routes, orderId, orderResponse, placeOptions, staffActor, type ApiContext } from './kit.ts';
 import { can, may, runsChain } from '../../src/lib/domain/permissions.ts';
 

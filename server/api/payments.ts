@@ -6,8 +6,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Response } from 'express';
 import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/money/demo.ts';
-import { AppError, notFound } from '../../src/lib/server/errors.ts';
-import { getOrderIdByToken } from '../../src/lib/server/orders.ts';
+import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
+import { getOrderIdByToken } from '../../src/lib/server/orders/index.ts';
 import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
 import { storePaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { Answer, Routes, type ApiContext } from './kit.ts';

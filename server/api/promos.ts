@@ -1,11 +1,11 @@
-// Promo codes: head office makes, lists and stops them (src/lib/server/promos.ts); the storefront
+// Promo codes: head office makes, lists and stops them (src/lib/server/offers/promos.ts); the storefront
 // checks a code against a basket before placing (placing checks it again, under the code's lock);
 // a signed-in customer reads their loyalty points; head office states the loyalty scheme.
 import { loyaltySchemeSchema, newPromoSchema, promoActiveSchema, promoCheckSchema } from '../../src/lib/shapes/promo-requests.ts';
 import { idParam } from '../../src/lib/shapes/order-requests.ts';
-import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/promos.ts';
-import { invalid } from '../../src/lib/server/errors.ts';
-import { loyaltyOf, loyaltyScheme, setLoyaltyScheme } from '../../src/lib/server/loyalty.ts';
+import { checkPromo, createPromo, listPromos, setPromoActive } from '../../src/lib/server/offers/promos.ts';
+import { invalid } from '../../src/lib/server/kernel/errors.ts';
+import { loyaltyOf, loyaltyScheme, setLoyaltyScheme } from '../../src/lib/server/offers/loyalty.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 
@@ -25,7 +25,7 @@ export function promoRoutes(ctx: ApiContext) {
   // counted with the customer's other writes: a client cannot try codes by the thousand
   api.anyone.post('/promo/check', { use: [ctx.customerLimiter], body: promoCheckSchema }, async ({ req, body }) => checkPromo(db, body, req.customer?.id ?? null));
 
-  // a signed-in customer's loyalty points: the balance and its history (src/lib/server/loyalty.ts)
+  // a signed-in customer's loyalty points: the balance and its history (src/lib/server/offers/loyalty.ts)
   api.customer.get('/customer/loyalty', {}, ({ customer }) => loyaltyOf(db, customer.id));
 
   // the scheme: anyone reads it (the storefront states it), head office sets it (audited)

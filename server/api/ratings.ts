@@ -1,9 +1,9 @@
 // Ratings: the customer rates their order by its tracking link once it is handed over (the food,
 // and the delivery of a delivery), and reads back what they gave; the managers read them per shop
-// and per driver over a period (src/lib/server/ratings.ts).
+// and per driver over a period (src/lib/server/customers/ratings.ts).
 import type { Request } from 'express';
 import { ratingSchema, ratingsQuery } from '../../src/lib/shapes/rating-requests.ts';
-import { rateOrder, ratingByToken, ratingsReport } from '../../src/lib/server/ratings.ts';
+import { rateOrder, ratingByToken, ratingsReport } from '../../src/lib/server/customers/ratings.ts';
 import { Routes, created, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

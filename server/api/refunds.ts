@@ -3,8 +3,8 @@
 // payment provider the refund is pending (202) until the workers have the provider's answer, which
 // GET reads.
 import { refundSchema } from '../../src/lib/shapes/refund-requests.ts';
-import { invalid } from '../../src/lib/server/errors.ts';
-import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/idempotency.ts';
+import { invalid } from '../../src/lib/server/kernel/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/kernel/idempotency.ts';
 import { refundableLines, refundsOfOrder } from '../../src/lib/server/money/refund-reads.ts';
 import { requestRefund } from '../../src/lib/server/money/refund-request.ts';
 import { Answer, Routes, orderId, type ApiContext } from './kit.ts';

@@ -1,8 +1,8 @@
 // Shops: head office keeps their settings and opens new ones; a shop's manager pauses its online
 // orders and takes a pizza off for tonight.
 import { busySchema, legalMentionsSchema, pauseSchema, shopCreateSchema, shopSettingsSchema, tonightSchema } from '../../src/lib/shapes/back-office-requests.ts';
-import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops.ts';
-import { setOffTonight } from '../../src/lib/server/stock.ts';
+import { createShopSettings, setBusyMinutes, setOnlinePaused, updateShop } from '../../src/lib/server/shops/shops.ts';
+import { setOffTonight } from '../../src/lib/server/stock/stock.ts';
 import { receiptKey, setLegalMentions } from '../../src/lib/server/money/receipt-issues.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';

@@ -2,7 +2,7 @@
 // invitations and password links go by email to the configured origin only (a request's Host is
 // whatever its sender wrote).
 import { staffCreateSchema, staffQuery, staffUpdateSchema } from '../../src/lib/shapes/back-office-requests.ts';
-import { createStaff, getStaff, listStaff, sendAccountLink, setStaffActive, updateStaff, type AccountLinks } from '../../src/lib/server/staff.ts';
+import { createStaff, getStaff, listStaff, sendAccountLink, setStaffActive, updateStaff, type AccountLinks } from '../../src/lib/server/staff/staff.ts';
 import { Routes, created, numericId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
 

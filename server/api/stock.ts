@@ -2,8 +2,8 @@
 // movements behind each level); its kitchen may read it.
 import type { Request } from 'express';
 import { countSchema, deliverySchema, movementsQuery, thresholdSchema } from '../../src/lib/shapes/back-office-requests.ts';
-import { forbidden } from '../../src/lib/server/errors.ts';
-import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../../src/lib/server/stock.ts';
+import { forbidden } from '../../src/lib/server/kernel/errors.ts';
+import { countStock, mayKeepStock, receiveDelivery, setLowThreshold, stockMovements, stockOfShop } from '../../src/lib/server/stock/stock.ts';
 import { Routes, created, numericId, visitorLocale, type ApiContext } from './kit.ts';
 import { can, mayFor } from '../../src/lib/domain/permissions.ts';
 

@@ -2,11 +2,11 @@
 // which shops deliver to an address.
 import { pickupPromiseSchema, slotsSchema, whereSchema } from '../../src/lib/shapes/order-requests.ts';
 import { KIND_MINUTES } from '../../src/lib/domain/slots.ts';
-import { openSlots } from '../../src/lib/server/orders.ts';
-import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/catalogue.ts';
-import { notFound } from '../../src/lib/server/errors.ts';
-import { geocodeForStorefront } from '../../src/lib/server/places.ts';
-import { pickupPromise, shopsForSpot } from '../../src/lib/server/shops-for-spot.ts';
+import { openSlots } from '../../src/lib/server/orders/index.ts';
+import { getMenu, getPizzeria, listCategories, listPizzerias } from '../../src/lib/server/shops/catalogue.ts';
+import { notFound } from '../../src/lib/server/kernel/errors.ts';
+import { geocodeForStorefront } from '../../src/lib/server/road/places.ts';
+import { pickupPromise, shopsForSpot } from '../../src/lib/server/flows/shops-for-spot.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 
 export function storefrontRoutes(ctx: ApiContext) {

@@ -2,8 +2,8 @@
 // it), changed or cancelled until the kitchen starts it, and its receipt once paid.
 import type { Request } from 'express';
 import { modifySchema } from '../../src/lib/shapes/order-requests.ts';
-import { AppError, conflict, notFound } from '../../src/lib/server/errors.ts';
-import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders.ts';
+import { AppError, conflict, notFound } from '../../src/lib/server/kernel/errors.ts';
+import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders/index.ts';
 import { receiptPdf } from '../../src/lib/server/money/receipts.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/money/receipt-issues.ts';
 import type { ReceiptForm } from '../../src/lib/domain/receipt-mentions.ts';

@@ -1,4 +1,4 @@
-import { config } from '$lib/server/config.ts';
+import { config } from '$lib/server/kernel/config.ts';
 import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({

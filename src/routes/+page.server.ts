@@ -1,8 +1,8 @@
-import { getOrderingMenu, listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { getOrderingMenu, listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { checkoutPrefill } from '$lib/server/customers/account.ts';
-import { reorderDraft } from '$lib/server/customers/reorder.ts';
+import { reorderDraft } from '$lib/server/flows/reorder.ts';
 import type { PageServerLoad } from './$types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
 import { Client, addressFor, assignDriver, createShop, handOver, move, seededProduct, userId } from '../helpers.ts';
-import { earningsOf } from '../../src/lib/server/driver-pay.ts';
+import { earningsOf } from '../../src/lib/server/staff/driver-pay.ts';
 import { businessDayOf, shiftDate } from '../../src/lib/domain/driver-pay.ts';
 import { mondayOf } from '../../src/lib/domain/rota.ts';
 

@@ -9,7 +9,7 @@ import { seriousViolations } from './axe.ts';
 import { SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import { shopChain } from '../../src/lib/domain/fiscal-chain.ts';
-import { transaction } from '../../src/lib/server/db.ts';
+import { transaction } from '../../src/lib/server/kernel/db.ts';
 import { verifyArchiveFile } from '../../src/lib/server/fiscal/archive.ts';
 import { recordedKeys, recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { appendEntries, lockChain } from '../../src/lib/server/fiscal/journal.ts';

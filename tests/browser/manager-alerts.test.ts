@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, live, useApp } from './harness.ts';
 import { Client, createShop, handOver, move, placeThroughApi, seededProduct, userId } from '../helpers.ts';
-import { flagExpectedLate } from '../../src/lib/server/orders.ts';
+import { flagExpectedLate } from '../../src/lib/server/orders/index.ts';
 
 // The manager's live page in the built app and Chromium: a ticket late in the oven, a delivery
 // waiting for a driver, an order past its promise and a driver on shift with the app closed, listed

@@ -3,8 +3,8 @@ import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import { addDays, mondayOf } from '../../src/lib/domain/rota.ts';
-import { addShift } from '../../src/lib/server/rota.ts';
-import type { StaffActor } from '../../src/lib/server/orders/actors.ts';
+import { addShift } from '../../src/lib/server/staff/rota.ts';
+import type { StaffActor } from '../../src/lib/server/kernel/actors.ts';
 
 // several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
 vi.setConfig({ testTimeout: 90_000 });

@@ -55,3 +55,18 @@ describe("docs/architecture.md's where to change what", () => {
     for (const face of faces) expect(listed, face).toContain(face);
   });
 });
+
+describe("docs/architecture.md's rooms of the services", () => {
+  it('lists the rooms of eslint/rooms.js, in their order, and each is a folder of src/lib/server', async () => {
+    const { rooms } = await import('../../eslint/rooms.js');
+    const at = doc.split('\n').findIndex((l) => l.startsWith('src/lib/server'));
+    const listed: string[] = [];
+    for (const line of doc.split('\n').slice(at + 1)) {
+      const m = line.match(/^ {2}([a-z-]+)\/\s/);
+      if (!m) break;
+      listed.push(m[1]);
+    }
+    expect(listed).toEqual(rooms.map((r: { room: string }) => r.room));
+    for (const room of listed) expect(folders.has(`src/lib/server/${room}`), room).toBe(true);
+  });
+});

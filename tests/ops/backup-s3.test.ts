@@ -11,9 +11,9 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import pg from 'pg';
 import S3rver from 's3rver';
 import { createSideDatabase, npmRun } from '../helpers.ts';
-import { backupStoreFrom } from '../../src/lib/server/backup-store.ts';
-import { backupFileName } from '../../src/lib/server/backup.ts';
-import { parseConfig } from '../../src/lib/server/config.ts';
+import { backupStoreFrom } from '../../src/lib/server/operations/backup-store.ts';
+import { backupFileName } from '../../src/lib/server/operations/backup.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 
 const BUCKET = 'ocpizza-backups';
 let s3: S3rver;

@@ -3,7 +3,7 @@
 // schema without its row and its line fails here; so does a row for a variable the schema dropped.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { CONFIG_KEYS } from '../../src/lib/server/config.ts';
+import { CONFIG_KEYS } from '../../src/lib/server/kernel/config.ts';
 
 const docs = readFileSync('docs/configuration.md', 'utf8');
 const example = readFileSync('.env.example', 'utf8');

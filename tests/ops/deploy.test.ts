@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES, SCHEDULERS } from '../../src/lib/server/queues.ts';
+import { QUEUES, SCHEDULERS } from '../../src/lib/server/kernel/queues.ts';
 import { createSideDatabase, deleteRedisKeys, freePort, parsePrometheus, samplesOf, startTestApp, waitUntil } from '../helpers.ts';
 
 const ROOT = process.cwd();

@@ -13,14 +13,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShop, createSideDatabase, databaseUrlFor, dropDatabase, npmRun, sideDatabaseName, silentLog, testPool } from '../helpers.ts';
 import { JET_CHAIN, shopChain, type EntryDraft } from '../../src/lib/domain/fiscal-chain.ts';
-import { transaction } from '../../src/lib/server/db.ts';
+import { transaction } from '../../src/lib/server/kernel/db.ts';
 import { archiveFile, listArchives, makeArchive } from '../../src/lib/server/fiscal/archive.ts';
 import { recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { checkClock, journalMigrations, journalSettings, newInstance, recordSettingChangeIn } from '../../src/lib/server/fiscal/jet-events.ts';
 import { appendEntries, entryOf, lockChain } from '../../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem, publicKeysFromPem, type FiscalKey } from '../../src/lib/server/fiscal/keys.ts';
 import { verifyAndRecord, verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
-import { runMaintenance } from '../../src/lib/server/maintenance.ts';
+import { runMaintenance } from '../../src/lib/server/operations/maintenance.ts';
 import { createFiscalJournal } from '../../workers/fiscal-journal.ts';
 import { fileDatabase } from '../file-database.ts';
 

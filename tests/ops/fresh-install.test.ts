@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { demoWebhookSecret } from '../../src/lib/server/config.ts';
+import { demoWebhookSecret } from '../../src/lib/server/kernel/config.ts';
 import { fiscalKeyFromPem } from '../../src/lib/server/fiscal/keys.ts';
 import { signStripeEvent } from '../../src/lib/server/money/stripe.ts';
 import { Client, childEnv, createShop, freePort, testPool, waitUntil } from '../helpers.ts';

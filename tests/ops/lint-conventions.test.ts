@@ -27,22 +27,22 @@ const statusList = [
 
 describe('permissions and status sets, named once', () => {
   // the first lint loads the config and its parsers: slow on a busy machine
-  beforeAll(() => eslint.lintText('', { filePath: 'src/lib/server/probe.ts' }), 120_000);
+  beforeAll(() => eslint.lintText('', { filePath: 'src/lib/server/kernel/probe.ts' }), 120_000);
 
   it('refuses a list of roles typed in a service, an API route or a page', async () => {
-    for (const at of ['src/lib/server/terrace/probe.ts', 'server/api/probe.ts', 'src/routes/terrace/+page.server.ts', 'workers/probe.ts']) {
+    for (const at of ['src/lib/server/stock/probe.ts', 'server/api/probe.ts', 'src/routes/terrace/+page.server.ts', 'workers/probe.ts']) {
       expect(await refusals(at, roleList), at).toEqual([expect.stringMatching(/^a list of roles/), expect.stringMatching(/^a list of roles/)]);
     }
   });
 
   it('refuses a list of statuses in code, in a type and in SQL', async () => {
-    const found = await refusals('src/lib/server/terrace/probe.ts', statusList);
+    const found = await refusals('src/lib/server/stock/probe.ts', statusList);
     expect(found).toHaveLength(4);
     expect(found.every((m) => m.startsWith('a list of order statuses'))).toBe(true);
   });
 
   it('refuses the fulfilment pair spelled out', async () => {
-    expect(await refusals('src/lib/server/terrace/probe.ts', "export type How = 'pickup' | 'delivery';\n")).toEqual([expect.stringMatching(/Fulfilment/)]);
+    expect(await refusals('src/lib/server/stock/probe.ts', "export type How = 'pickup' | 'delivery';\n")).toEqual([expect.stringMatching(/Fulfilment/)]);
   });
 
   it('accepts the same lists in the domain, where they are named', async () => {
@@ -60,16 +60,16 @@ describe('permissions and status sets, named once', () => {
       "export const channels = ['online', 'phone', 'counter'];",
       '',
     ].join('\n');
-    expect(await refusals('src/lib/server/terrace/probe.ts', text)).toEqual([]);
+    expect(await refusals('src/lib/server/stock/probe.ts', text)).toEqual([]);
   });
 
   it('knows every role and every status of the domain (the rule cannot drift from them)', async () => {
     for (const role of ROLES) {
-      expect(await refusals('src/lib/server/probe.ts', `export const who = ['${role}'];\n`), role).toHaveLength(1);
+      expect(await refusals('src/lib/server/kernel/probe.ts', `export const who = ['${role}'];\n`), role).toHaveLength(1);
     }
     for (const status of ORDER_STATUSES) {
-      expect(await refusals('src/lib/server/probe.ts', `export const which = ['${status}'];\n`), status).toHaveLength(1);
-      expect(await refusals('src/lib/server/probe.ts', `export const sql = \`WHERE status IN ('${status}')\`;\n`), status).toHaveLength(1);
+      expect(await refusals('src/lib/server/kernel/probe.ts', `export const which = ['${status}'];\n`), status).toHaveLength(1);
+      expect(await refusals('src/lib/server/kernel/probe.ts', `export const sql = \`WHERE status IN ('${status}')\`;\n`), status).toHaveLength(1);
     }
   });
 });
@@ -81,14 +81,14 @@ describe('roles asked about by what they may do, not by name', () => {
 
   it('refuses a role compared by name anywhere but the permissions module, either way round', async () => {
     for (const [probe, text] of [
-      ['src/lib/server/terrace/probe.ts', "export const office = (u: { role: string }) => u.role === 'admin';\n"],
+      ['src/lib/server/stock/probe.ts', "export const office = (u: { role: string }) => u.role === 'admin';\n"],
       ['server/api/probe.ts', "export const driving = (role: string) => 'driver' !== role;\n"],
       ['src/routes/manager/probe/+page.server.ts', "export const load = ({ locals }: { locals: { user: { role: string } } }) => ({ all: locals.user.role == 'manager' });\n"],
     ]) {
       expect(await byName(probe, text), probe).toHaveLength(1);
     }
     // a word that is no role, and the permissions module itself, pass
-    expect(await byName('src/lib/server/terrace/probe.ts', "export const odd = (u: { role: string }) => u.role === 'pizzaiolo';\n")).toEqual([]);
+    expect(await byName('src/lib/server/stock/probe.ts', "export const odd = (u: { role: string }) => u.role === 'pizzaiolo';\n")).toEqual([]);
     expect(await byName('src/lib/domain/permissions.ts', "export const office = (u: { role: string }) => u.role === 'admin';\n")).toEqual([]);
   });
 });
@@ -112,21 +112,21 @@ describe('every closed list the domain exports, named once', () => {
     // a new closed list, exported by a domain file of its own for the length of the test
     const file = join(root, 'src/lib/domain', `table-states-probe-${process.pid}.ts`);
     const copy = "export const open = ['free', 'seated'];\nexport type Bill = 'seated' | 'paying';\n";
-    expect(await refusals('src/lib/server/terrace/probe.ts', copy)).toEqual([]);
+    expect(await refusals('src/lib/server/stock/probe.ts', copy)).toEqual([]);
     try {
       writeFileSync(file, "// The states of a table in the dining room.\nexport const TABLE_STATES = ['free', 'seated', 'paying'] as const;\nexport type TableState = (typeof TABLE_STATES)[number];\n");
       const named = `a list of table states: use TABLE_STATES (or its type, or a set named beside it) from src/lib/domain/table-states-probe-${process.pid}.ts`;
-      for (const at of ['src/lib/server/terrace/probe.ts', 'src/routes/terrace/+page.server.ts', 'src/lib/faces/terrace/probe.ts', 'scripts/probe.ts']) {
+      for (const at of ['src/lib/server/stock/probe.ts', 'src/routes/terrace/+page.server.ts', 'src/lib/faces/terrace/probe.ts', 'scripts/probe.ts']) {
         expect(await refusals(at, copy), at).toEqual([named, named]);
       }
       // in the domain, where it is named, and built from the list, it stands
       expect(await refusals('src/lib/domain/probe.ts', copy)).toEqual([]);
       const built = `import { TABLE_STATES } from '../../domain/table-states-probe-${process.pid}.ts';\nexport const open = TABLE_STATES.filter((s) => s !== 'paying');\n`;
-      expect(await refusals('src/lib/server/terrace/probe.ts', built)).toEqual([]);
+      expect(await refusals('src/lib/server/stock/probe.ts', built)).toEqual([]);
     } finally {
       rmSync(file, { force: true });
     }
-    expect(await refusals('src/lib/server/terrace/probe.ts', copy)).toEqual([]);
+    expect(await refusals('src/lib/server/stock/probe.ts', copy)).toEqual([]);
   });
 
   it('reads every list the domain exports as a closed vocabulary (a set that satisfies one is not one of its own)', async () => {
@@ -175,13 +175,13 @@ describe("docs/architecture.md's row for a new order state", () => {
 describe('every Redis connection of the product, made in one place', () => {
   // one Redis or the master behind Sentinel: a connection made elsewhere would miss REDIS_SENTINELS
   // (and TLS), and stay on a dead master after a failover
-  const factory = 'src/lib/server/redis-options.ts';
+  const factory = 'src/lib/server/kernel/redis-options.ts';
   const sources = (dir: string): string[] =>
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|js|svelte)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
     );
 
-  it('no Redis client is made outside src/lib/server/redis-options.ts', () => {
+  it('no Redis client is made outside src/lib/server/kernel/redis-options.ts', () => {
     const found = ['server', 'workers', 'src']
       .flatMap(sources)
       .filter((f) => relative(root, join(root, f)) !== factory)

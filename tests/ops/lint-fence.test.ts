@@ -3,9 +3,10 @@
 // and the tree as it stands must pass, so the probes fail for what they import and not for where.
 // Every folder is in a zone of eslint/zones.js; a file in no zone is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ESLint } from 'eslint';
+import { rooms } from '../../eslint/rooms.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const eslint = new ESLint({ cwd: root });
@@ -53,14 +54,15 @@ describe('the fence between the layers', () => {
     for (const probe of ['src/lib/server/terrace/probe.ts', 'src/lib/server/terrace/tables/probe.ts', 'src/lib/server/probe.ts']) {
       const up = '../'.repeat(probe.split('/').length - 1);
       const found = await refusals(probe, hubAndWorkers(up));
-      expect(found, probe).toHaveLength(2);
-      expect(found.every((m) => m.startsWith('import-x/no-restricted-paths')), probe).toBe(true);
+      // the file's place is refused as well (project/rooms), below
+      expect(found.filter((m) => !m.startsWith('project/rooms')), probe).toHaveLength(2);
+      expect(found.filter((m) => !m.startsWith('project/rooms')).every((m) => m.startsWith('import-x/no-restricted-paths')), probe).toBe(true);
     }
   });
 
-  it('lets a service import another room of the services', async () => {
-    const found = await refusals('src/lib/server/terrace/probe.ts', "import { AppError } from '../errors.ts';\nimport { orderTotals } from '../../domain/pricing.ts';\nexport const both = [AppError, orderTotals];\n");
-    expect(found.filter((m) => m.startsWith('import-x/no-restricted-paths'))).toEqual([]);
+  it('lets a service import a room below it, the domain and the shapes', async () => {
+    const found = await refusals('src/lib/server/stock/probe.ts', "import { AppError } from '../kernel/errors.ts';\nimport { orderTotals } from '../../domain/pricing.ts';\nexport const both = [AppError, orderTotals];\n");
+    expect(found).toEqual([]);
   });
 
   it('keeps the hub and the workers apart, and the db scripts off both', async () => {
@@ -76,13 +78,13 @@ describe('the fence between the layers', () => {
   });
 
   it('keeps the domain pure: it imports only the domain', async () => {
-    const found = await refusals('src/lib/domain/probe.ts', "import { roomFor } from '../realtime/contract.ts';\nimport { AppError } from '../server/errors.ts';\nexport const both = [roomFor, AppError];\n");
+    const found = await refusals('src/lib/domain/probe.ts', "import { roomFor } from '../realtime/contract.ts';\nimport { AppError } from '../server/kernel/errors.ts';\nexport const both = [roomFor, AppError];\n");
     expect(found).toHaveLength(2);
     expect(found.every((m) => m.startsWith('import-x/no-restricted-paths') && m.includes('the domain is pure'))).toBe(true);
   });
 
   it('refuses an import that reaches no file, as it would pass any fence', async () => {
-    expect(await refusals('src/lib/server/terrace/probe.ts', "import { x } from '../../../../server/nowhere.ts';\nexport const y = x;\n")).toEqual([
+    expect(await refusals('src/lib/server/stock/probe.ts', "import { x } from '../../../../server/nowhere.ts';\nexport const y = x;\n")).toEqual([
       expect.stringMatching(/^import-x\/no-unresolved:/),
     ]);
   });
@@ -90,7 +92,7 @@ describe('the fence between the layers', () => {
   it('keeps server-only code out of the pages, shapes (types) excepted', async () => {
     const found = await refusals(
       'src/lib/probe.ts',
-      "import type { Pizzeria } from './server/catalogue.ts';\nimport { readMenu } from '$lib/server/catalogue.ts';\nimport { createHub } from '../../server/hub.ts';\nexport const both: [Pizzeria?, unknown?, unknown?] = [undefined, readMenu, createHub];\n",
+      "import type { Pizzeria } from './server/shops/catalogue.ts';\nimport { readMenu } from '$lib/server/shops/catalogue.ts';\nimport { createHub } from '../../server/hub.ts';\nexport const both: [Pizzeria?, unknown?, unknown?] = [undefined, readMenu, createHub];\n",
     );
     // the value from the services and the hub, refused as browser code; the hub refused by its zone as well
     expect(found.filter((m) => m.includes('pages run in the browser'))).toHaveLength(2);
@@ -105,8 +107,9 @@ describe('every zone of eslint/zones.js', () => {
   const both = ['hub', 'workers'] as const;
   const probes: [zone: string, probe: string, refused: readonly (keyof typeof IMPORTED)[]][] = [
     ['the domain', 'src/lib/domain/probe.ts', both],
-    ['the services', 'src/lib/server/probe.ts', both],
-    ['a room of the services', 'src/lib/server/terrace/probe.ts', both],
+    ['the services\' kernel', 'src/lib/server/kernel/probe.ts', both],
+    ['a room of the services', 'src/lib/server/stock/probe.ts', both],
+    ['a flow of the services', 'src/lib/server/flows/probe.ts', both],
     ['the shapes', 'src/lib/shapes/probe.ts', both],
     ['the realtime contract', 'src/lib/realtime/probe.ts', both],
     ['the texts', 'src/lib/i18n/probe.ts', both],
@@ -210,12 +213,12 @@ describe('pages and components, as .svelte files', () => {
 describe('the sizes of the rooms', () => {
   it('refuses a service file over 400 lines', async () => {
     const text = Array.from({ length: 401 }, (_, i) => `export const line${i} = ${i};`).join('\n') + '\n';
-    expect(await refusals('src/lib/server/terrace/probe.ts', text)).toEqual([expect.stringMatching(/^max-lines: .*\(401\)/)]);
+    expect(await refusals('src/lib/server/stock/probe.ts', text)).toEqual([expect.stringMatching(/^max-lines: .*\(401\)/)]);
   });
 
   it('counts neither blank lines nor comments', async () => {
     const text = Array.from({ length: 400 }, (_, i) => `// why ${i}\nexport const line${i} = ${i};\n`).join('\n');
-    expect(await refusals('src/lib/server/terrace/probe.ts', text)).toEqual([]);
+    expect(await refusals('src/lib/server/stock/probe.ts', text)).toEqual([]);
   });
 
   it('refuses a file over 400 lines in every folder of code', async () => {
@@ -245,7 +248,7 @@ describe('the sizes of the rooms', () => {
 describe('circles between the services', () => {
   it('refuses two services that import each other', async () => {
     // a circle is only seen through files that exist: these two live for the length of the test
-    const dir = join(root, 'src/lib/server', `circle-probe-${process.pid}`);
+    const dir = join(root, 'src/lib/server/stock', `circle-probe-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
       writeFileSync(join(dir, 'a.ts'), "import { b } from './b.ts';\nexport const a = () => b();\n");
@@ -265,4 +268,50 @@ describe('the tree as it stands', () => {
     expect(results.length).toBeGreaterThan(200);
     expect(found).toEqual([]);
   }, 300_000);
+});
+
+describe('the floors of the services (eslint/rooms.js)', () => {
+  const table = rooms.map((r) => r.room);
+  const upward = (from: string, to: string) =>
+    `project/rooms: the room ${from}/ stands below ${to}/ (eslint/rooms.js): it may not import it; move the use case that needs both up (a flow, in flows/) or the piece both need down`;
+
+  it('lists every room of src/lib/server, and no folder that is not one', () => {
+    const folders = readdirSync(join(root, 'src/lib/server'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect([...folders].sort()).toEqual([...table].sort());
+    expect(table[0]).toBe('kernel');
+    expect(table.at(-1)).toBe('flows');
+  });
+
+  it('leaves no file loose in src/lib/server', () => {
+    const loose = readdirSync(join(root, 'src/lib/server'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+    expect(loose).toEqual([]);
+  });
+
+  it('refuses a file loose in src/lib/server, and one in a room the table does not list', async () => {
+    expect(await refusals('src/lib/server/probe.ts', 'export const x = 1;\n')).toEqual([
+      'project/rooms: a file of the services lies in a room: move it into the folder of the room it serves (eslint/rooms.js)',
+    ]);
+    expect(await refusals('src/lib/server/terrace/probe.ts', 'export const x = 1;\n')).toEqual([
+      'project/rooms: the room terrace/ is not in eslint/rooms.js: add it, at the floor it stands on',
+    ]);
+  });
+
+  it('refuses a room that imports a room above it, relative or through $lib, types too', async () => {
+    expect(await refusals('src/lib/server/orders/probe.ts', "import { placeOrder } from '../flows/placing.ts';\nexport const p = placeOrder;\n")).toEqual([upward('orders', 'flows')]);
+    expect(await refusals('src/lib/server/kernel/probe.ts', "import type { Pizzeria } from '$lib/server/shops/catalogue.ts';\nexport const p: Pizzeria | null = null;\n")).toEqual([upward('kernel', 'shops')]);
+    expect(await refusals('src/lib/server/money/probe.ts', "export { listStations } from '../kitchen/stations.ts';\n")).toEqual([upward('money', 'kitchen')]);
+  });
+
+  it('lets a flow compose the features below it, and a test beside the code read any room', async () => {
+    const composing = "import { placeOrder } from '../flows/placing.ts';\nimport { getMenu } from '../shops/catalogue.ts';\nimport { listStations } from '../kitchen/stations.ts';\nexport const all = [placeOrder, getMenu, listStations];\n";
+    expect(await refusals('src/lib/server/flows/probe.ts', composing)).toEqual([]);
+    expect((await refusals('src/lib/server/kernel/probe.test.ts', composing)).filter((m) => m.startsWith('project/rooms'))).toEqual([]);
+  });
+
+  it('is an order the tree keeps: each room imports only the rooms listed before it', async () => {
+    const results = await eslint.lintFiles([join(root, 'src/lib/server')]);
+    expect(results.length).toBeGreaterThan(150);
+    const broken = results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'project/rooms').map((m) => `${relative(root, r.filePath)}: ${m.message}`));
+    expect(broken).toEqual([]);
+  }, 120_000);
 });

@@ -21,10 +21,10 @@ import {
   waitUntil,
   move,
 } from '../helpers.ts';
-import { backupFileName, createBackup, pruneBackups } from '../../src/lib/server/backup.ts';
+import { backupFileName, createBackup, pruneBackups } from '../../src/lib/server/operations/backup.ts';
 import { startWorkers } from '../../workers/workers.ts';
 import { scheduleMaintenance } from '../../workers/maintenance.worker.ts';
-import { SCHEDULERS } from '../../src/lib/server/queues.ts';
+import { SCHEDULERS } from '../../src/lib/server/kernel/queues.ts';
 import { DUMP_NAME, queryOn, tableDigests, useOperations } from '../operations.ts';
 import { fileDatabase } from '../file-database.ts';
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Client, SHOPS, collect, createSideDatabase, npmRun, startTestApp, subscribe, userId, move } from '../helpers.ts';
 import type { App } from '../../server/app.ts';
-import { runMaintenance } from '../../src/lib/server/maintenance.ts';
-import { publishEvents } from '../../src/lib/server/events.ts';
+import { runMaintenance } from '../../src/lib/server/operations/maintenance.ts';
+import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { useOperations } from '../operations.ts';
 
 const { sideDatabases, socketAs, placePickup } = useOperations();

@@ -19,7 +19,7 @@ import {
 } from '../helpers.ts';
 import type { SystemStatus } from '../../src/lib/shapes/views.ts';
 import { useOperations } from '../operations.ts';
-import { QUEUES } from '../../src/lib/server/queues.ts';
+import { QUEUES } from '../../src/lib/server/kernel/queues.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const { stack, openSockets, socketAs, metrics, metricValue, placePickup } = useOperations();

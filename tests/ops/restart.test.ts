@@ -28,9 +28,9 @@ import {
 import { createApp, type App } from '../../server/app.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { LiveLink } from '../../src/lib/realtime/live-link.ts';
-import { advanceOrder, type StaffActor } from '../../src/lib/server/orders.ts';
-import { placeOrder } from '../../src/lib/server/placing.ts';
-import { publishEvents } from '../../src/lib/server/events.ts';
+import { advanceOrder, type StaffActor } from '../../src/lib/server/orders/index.ts';
+import { placeOrder } from '../../src/lib/server/flows/placing.ts';
+import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { fileDatabase } from '../file-database.ts';
 
 let pool: pg.Pool;

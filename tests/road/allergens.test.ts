@@ -3,7 +3,7 @@
 // says them before ordering and as the order keeps them once sold, printed on the box's label and
 // the kitchen ticket (the fake printer's bytes). A shop of each test's own.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { MenuProduct } from '../../src/lib/server/catalogue.ts';
+import type { MenuProduct } from '../../src/lib/server/shops/catalogue.ts';
 import { lineAllergens } from '../../src/lib/domain/line-allergens.ts';
 import { printOrder } from '../../src/lib/server/printing/index.ts';
 import { printerPolicy } from '../../src/lib/server/printing/address.ts';

@@ -6,7 +6,7 @@ import { seededProduct, Client, SHOPS, deliveryOrder, silentLog, startTestApp, s
 import { useStack } from '../services.ts';
 import { createApp, type App } from '../../server/app.ts';
 import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY_PER_PRODUCT } from '../../src/lib/domain/pricing.ts';
-import { deleteExpiredIdempotencyKeys } from '../../src/lib/server/idempotency.ts';
+import { deleteExpiredIdempotencyKeys } from '../../src/lib/server/kernel/idempotency.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const stack = useStack();

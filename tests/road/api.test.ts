@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { seededProduct, Client, SHOPS, addressFor, deliveryOrder, startTestApp, countOf, orderCount, reservedSum } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { flagLate } from '../../src/lib/server/orders.ts';
+import { flagLate } from '../../src/lib/server/orders/index.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const stack = useStack();

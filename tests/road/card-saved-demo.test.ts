@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CARDS, Client, createShop, payOnDemoPage, seededProduct, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { DEMO_CARDS, type DemoPaymentProvider } from '../../src/lib/server/money/demo.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 
 const stack = useStack({ workers: true });
 const margherita = seededProduct('margherita');

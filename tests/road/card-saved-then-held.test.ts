@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
 import { useFakeStripe, useMessages, useStack } from '../services.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
 import { stripeClient } from '../../src/lib/server/money/stripe.ts';
 

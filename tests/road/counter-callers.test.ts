@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CALLER_LOOKUPS_PER_10_MIN } from '../../server/api/counter.ts';
-import { searchAudit } from '../../src/lib/server/audit.ts';
-import { callerAuditIds } from '../../src/lib/server/callers.ts';
+import { searchAudit } from '../../src/lib/server/kernel/audit.ts';
+import { callerAuditIds } from '../../src/lib/server/customers/callers.ts';
 import { Client, SHOPS, createShop, seededProduct } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

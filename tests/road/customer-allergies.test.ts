@@ -15,7 +15,7 @@ import { printOrder } from '../../src/lib/server/printing/index.ts';
 import { policyOf } from '../../src/lib/server/printing/address.ts';
 import { shortSignature } from '../../src/lib/domain/receipt-mentions.ts';
 import { checkoutPrefill } from '../../src/lib/server/customers/account.ts';
-import { allergiesOf, moveAllergies } from '../../src/lib/server/customer-allergies.ts';
+import { allergiesOf, moveAllergies } from '../../src/lib/server/customers/customer-allergies.ts';
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const messages = useMessages();

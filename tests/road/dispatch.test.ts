@@ -22,7 +22,7 @@ import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { rankDrivers } from '../../src/lib/domain/dispatch-by-distance.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { firesOf, readEvening } from '../../src/lib/server/kitchen/plan.ts';
-import { createPositionStore } from '../../src/lib/server/positions.ts';
+import { createPositionStore } from '../../src/lib/server/road/positions.ts';
 
 // offers expire after a second and a half; dispatch looks again every 200 ms
 const ENV = { OFFER_TIMEOUT_SECONDS: '1.5', DISPATCH_RETRY_MS: '200', BATCH_MAX_PER_TRIP: '3', PREP_TARGET_SECONDS: '600' };

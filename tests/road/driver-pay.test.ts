@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { businessDayOf, shiftDate } from '../../src/lib/domain/driver-pay.ts';
 import { mondayOf } from '../../src/lib/domain/rota.ts';
-import { earningsOf } from '../../src/lib/server/driver-pay.ts';
+import { earningsOf } from '../../src/lib/server/staff/driver-pay.ts';
 import { Client, addressFor, assignDriver, createShop, handOver, move, seededProduct, userId } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

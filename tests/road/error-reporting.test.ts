@@ -6,7 +6,7 @@ import pg from 'pg';
 import { Client, createSideDatabase } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import * as Sentry from '@sentry/node';
-import { flushErrorReports, initErrorReporting } from '../../src/lib/server/observability.ts';
+import { flushErrorReports, initErrorReporting } from '../../src/lib/server/kernel/observability.ts';
 
 let ingest: Server;
 let port: number;

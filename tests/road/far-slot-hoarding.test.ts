@@ -4,8 +4,8 @@
 // suite raises them).
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config.ts';
-import { e164 } from '../../src/lib/server/sms.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
+import { e164 } from '../../src/lib/server/kernel/sms.ts';
 import { Client, seededProduct, createShop } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

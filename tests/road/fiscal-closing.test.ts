@@ -22,7 +22,7 @@ import { journalOrders } from '../../src/lib/server/fiscal/order-facts.ts';
 import { recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
 import { closeDaysUpTo, closeDueDays, closingsOfShop, dayOfJournal, lastDayDue, type Closing } from '../../src/lib/server/fiscal/closings.ts';
-import { transaction } from '../../src/lib/server/db.ts';
+import { transaction } from '../../src/lib/server/kernel/db.ts';
 import { archiveClosedYears } from '../../src/lib/server/fiscal/year-archives.ts';
 import { archiveFile, verifyArchiveFile } from '../../src/lib/server/fiscal/archive.ts';
 import { unpackArchive } from '../../src/lib/server/fiscal/archive-file.ts';

@@ -24,7 +24,7 @@ import { journalEventsAfter, journalPlace } from '../../src/lib/server/fiscal/ev
 import { journalOrders, journalRun, runAfter } from '../../src/lib/server/fiscal/order-facts.ts';
 import { recordKeyInUse, recordedKeys } from '../../src/lib/server/fiscal/jet.ts';
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
-import { transaction } from '../../src/lib/server/db.ts';
+import { transaction } from '../../src/lib/server/kernel/db.ts';
 
 const stack = useStack();
 const newPem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { foldConsumedStock } from '../../src/lib/server/orders/lines.ts';
-import { reorder } from '../../src/lib/server/customers/reorder.ts';
+import { reorder } from '../../src/lib/server/flows/reorder.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, customer, move, subscribe } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -3,8 +3,8 @@
 // real defaults (the rest of the suite raises them: it places hundreds of orders from one address).
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config.ts';
-import { e164 } from '../../src/lib/server/sms.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
+import { e164 } from '../../src/lib/server/kernel/sms.ts';
 import { seededProduct, addressFor, createShop, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, testConfig } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { createApp, type App } from '../../server/app.ts';
-import { publishEvents } from '../../src/lib/server/events.ts';
+import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { fileDatabase } from '../file-database.ts';
 
 // Every route, walked with what an attacker or a broken client sends: each answer is a 4xx with an

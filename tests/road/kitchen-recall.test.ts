@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecentBump, RecentBumpsAnswer } from '../../src/lib/shapes/kitchen-requests.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, subscribe, userId, waitUntil } from '../helpers.ts';
-import { dispatchJobOptions } from '../../src/lib/server/queues.ts';
+import { dispatchJobOptions } from '../../src/lib/server/kernel/queues.ts';
 import { useMessages, useStack } from '../services.ts';
 
 const messages = useMessages();

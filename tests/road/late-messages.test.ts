@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPositionStore } from '../../src/lib/server/positions.ts';
+import { createPositionStore } from '../../src/lib/server/road/positions.ts';
 import { actOnLateForecasts } from '../../workers/late-forecasts.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, deliveryOrder, driverOnShift, storedEvents, subscribe, waitUntil } from '../helpers.ts';
 import { useMessages, useStack } from '../services.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, address, createShop, deliveryOrder } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { forgetRoads } from '../../src/lib/server/road-model.ts';
+import { forgetRoads } from '../../src/lib/server/road/road-model.ts';
 
 const stack = useStack({ env: { LOG_LEVEL: 'error' } });
 

@@ -4,7 +4,7 @@
 // reaching the kitchen as the platform's, and an unmapped item waiting for the manager.
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { acceptWaiting, useMarketplaces } from '../../src/lib/server/marketplaces/decisions.ts';
+import { acceptWaiting, useMarketplaces } from '../../src/lib/server/flows/platform-decisions.ts';
 import { Client, collect, connectSocket, countOf, createShop, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
 import { platformOrder, TestPlatform } from '../marketplace-fake.ts';
 import { useStack } from '../services.ts';

@@ -8,7 +8,7 @@ import { Client, createShop, seededProduct } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { stubPlatform } from '../marketplace-office-fixtures.ts';
 import { chooseBackOfficePlatforms } from '../../src/lib/server/marketplaces/stores.ts';
-import { useMarketplaces } from '../../src/lib/server/marketplaces/decisions.ts';
+import { useMarketplaces } from '../../src/lib/server/flows/platform-decisions.ts';
 import type { MarketplaceReport } from '../../src/lib/server/marketplaces/provider.ts';
 
 const stack = useStack();

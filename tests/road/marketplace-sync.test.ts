@@ -3,7 +3,7 @@
 // levers (+20 min, online orders paused) reach every platform, our cancel of a platform order is
 // told to it, and the menu is pushed at the platform's prices with our ids.
 import { describe, expect, it } from 'vitest';
-import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/marketplaces/decisions.ts';
+import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/flows/platform-decisions.ts';
 import { Client, createShop, seededProduct, waitUntil } from '../helpers.ts';
 import { platformOrder, TestPlatform } from '../marketplace-fake.ts';
 import { useStack } from '../services.ts';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, collect, connectSocket, createShop, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
 import { cartItem, FakeUberEats } from '../uber-eats-server.ts';
-import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/marketplaces/decisions.ts';
+import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/flows/platform-decisions.ts';
 import { useStack } from '../services.ts';
 
 const fake = new FakeUberEats();

@@ -10,8 +10,8 @@ import S3rver from 's3rver';
 import sharp from 'sharp';
 import { Client, freePort } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { mediaStoreFrom, productPhoto } from '../../src/lib/server/media.ts';
-import { parseConfig } from '../../src/lib/server/config.ts';
+import { mediaStoreFrom, productPhoto } from '../../src/lib/server/shops/media.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 
 const BUCKET = 'ocpizza-photos';
 let s3: S3rver;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Client, connectSocket, createShop, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { foldConsumedStock } from '../../src/lib/server/orders.ts';
+import { foldConsumedStock } from '../../src/lib/server/orders/index.ts';
 import type { MenuAvailability } from '../../src/lib/shapes/views.ts';
 
 const stack = useStack();

@@ -5,8 +5,8 @@
 import { randomInt } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config.ts';
-import { notifyCustomer } from '../../src/lib/server/notifications.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
+import { notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { seededProduct, createShop, waitUntil } from '../helpers.ts';
 import { useMessages, useStack } from '../services.ts';

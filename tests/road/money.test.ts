@@ -6,9 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, CARDS, Client, countOf, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import type { DemoPaymentProvider } from '../../src/lib/server/money/demo.ts';
-import { publishEvents } from '../../src/lib/server/events.ts';
+import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { demoIntent } from '../../src/lib/server/money/demo.ts';
 import { signStripeEvent } from '../../src/lib/server/money/stripe.ts';
 

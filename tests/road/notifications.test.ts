@@ -17,10 +17,10 @@ import {
 } from '../helpers.ts';
 import type { ParsedMail } from 'mailparser';
 import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from '../services.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { createMessageSender } from '../../workers/message-sender.ts';
 import { randomUUID } from 'node:crypto';
-import { notifyCustomer } from '../../src/lib/server/notifications.ts';
+import { notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 
 const margherita = seededProduct('margherita');

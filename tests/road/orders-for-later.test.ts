@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import type { ShopStatus } from '../../src/lib/shapes/views.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { Client, collect, connectSocket, createShop, customer, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

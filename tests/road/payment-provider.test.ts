@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/lib/server/errors.ts';
+import { AppError } from '../../src/lib/server/kernel/errors.ts';
 import type { OrderView } from '../../src/lib/shapes/views.ts';
 import type { PaymentNotice, PaymentNoticeKind } from '../../src/lib/server/money/notices.ts';
 import type { CaptureRequest, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult } from '../../src/lib/server/money/provider.ts';

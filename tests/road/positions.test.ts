@@ -3,7 +3,7 @@
 // of an order only while the driver carries it, stale after a minute, and a sampled trail.
 import { describe, expect, it } from 'vitest';
 import type { DriverPosition, TrackedDriverPosition } from '../../src/lib/shapes/views.ts';
-import { createPositionStore } from '../../src/lib/server/positions.ts';
+import { createPositionStore } from '../../src/lib/server/road/positions.ts';
 import { seededProduct, Client, addressFor, connectSocket, createShop, handOver, move, subscribe, userId, waitUntil, type TestSocket, assignDriver } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { seededProduct, Client, SHOPS, addressFor, connectSocket, createShop, customer, storedEvents, subscribe, userId, assignDriver } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import type { MenuAvailability } from '../../src/lib/shapes/views.ts';
-import { advanceOrder, flagLate, foldConsumedStock, getOrder } from '../../src/lib/server/orders.ts';
+import { advanceOrder, flagLate, foldConsumedStock, getOrder } from '../../src/lib/server/orders/index.ts';
 import { handlePaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { noticeFromStripe } from '../../src/lib/server/money/stripe.ts';
 

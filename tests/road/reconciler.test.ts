@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { seededProduct, Client, SHOPS, createShop, prepTimerOf, addressFor, deleteRedisKeys, move, silentLog, testConfig, waitUntil, placeThroughApi, workersStartFromNow, payAndWaitReceived, payOnDemoPage } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { startWorkers } from '../../workers/workers.ts';
-import { addJob, jobId, SCHEDULERS } from '../../src/lib/server/queues.ts';
+import { addJob, jobId, SCHEDULERS } from '../../src/lib/server/kernel/queues.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const LIVE = 20_000;

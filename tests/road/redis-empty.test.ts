@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { startTestSmtp, useFakeStripe, useStack, type TestSmtp } from '../services.ts';
-import { addJob, jobId } from '../../src/lib/server/queues.ts';
+import { addJob, jobId } from '../../src/lib/server/kernel/queues.ts';
 import { processPaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { fileDatabase } from '../file-database.ts';
 

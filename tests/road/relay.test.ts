@@ -23,8 +23,8 @@ import {
 } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { listEventsAfter, publishEvents } from '../../src/lib/server/events.ts';
-import { advanceOrder, getOrder } from '../../src/lib/server/orders.ts';
+import { listEventsAfter, publishEvents } from '../../src/lib/server/events/events.ts';
+import { advanceOrder, getOrder } from '../../src/lib/server/orders/index.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const PgClient = pg.Client;

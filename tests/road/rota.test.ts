@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { DRIVER_HORIZON_MINUTES } from '../../src/lib/domain/driver-capacity.ts';
 import { addDays, mondayOf } from '../../src/lib/domain/rota.ts';
-import type { StaffActor } from '../../src/lib/server/orders/actors.ts';
-import { addShift, changeShift, copyLastWeek, removeShift, shiftsOfWeek } from '../../src/lib/server/rota.ts';
-import { clockIn, clockOut, myShifts, staffingOfDay } from '../../src/lib/server/clock-ins.ts';
+import type { StaffActor } from '../../src/lib/server/kernel/actors.ts';
+import { addShift, changeShift, copyLastWeek, removeShift, shiftsOfWeek } from '../../src/lib/server/staff/rota.ts';
+import { clockIn, clockOut, myShifts, staffingOfDay } from '../../src/lib/server/staff/clock-ins.ts';
 import { Client, createShop, customer, seededProduct } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { dispatchOrder } from '../../src/lib/server/dispatch.ts';
+import { dispatchOrder } from '../../src/lib/server/delivery/dispatch.ts';
 import { seededProduct, Client, collect, connectSocket, createShop, move, subscribe, userId } from '../helpers.ts';
 import { useStack } from '../services.ts';
 

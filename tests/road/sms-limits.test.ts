@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressFor, countOf, createShop, createSideDatabase, seededProduct, waitUntil } from '../helpers.ts';
 import { startStack, useMessages, useStack, type Stack } from '../services.ts';
-import { e164 } from '../../src/lib/server/sms.ts';
+import { e164 } from '../../src/lib/server/kernel/sms.ts';
 
 const messages = useMessages();
 // eleven code requests per client address, as the pumping run made them

@@ -17,7 +17,7 @@ import {
 } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import type { App } from '../../server/app.ts';
-import { SESSION_CACHE_MS } from '../../src/lib/server/auth.ts';
+import { SESSION_CACHE_MS } from '../../src/lib/server/staff/auth.ts';
 
 const stack = useStack({ env: { RESUME_MAX_EVENTS: '2000' } });
 const margherita = seededProduct('margherita');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Client, createShop, placeThroughApi, seededProduct, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { FOLD_SOON_MS } from '../../workers/stock-folder.ts';
-import { foldStartedOrders } from '../../src/lib/server/orders.ts';
+import { foldStartedOrders } from '../../src/lib/server/orders/index.ts';
 
 const stack = useStack({ workers: true });
 const margherita = seededProduct('margherita');

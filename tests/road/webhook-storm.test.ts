@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, createShop, move, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { useFakeStripe, useStack } from '../services.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 
 const WEBHOOK_SECRET = 'whsec_stormtestsecret';
 const stripe = useFakeStripe(WEBHOOK_SECRET);

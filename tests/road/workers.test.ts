@@ -21,7 +21,7 @@ import {
 } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { jobId } from '../../src/lib/server/queues.ts';
+import { jobId } from '../../src/lib/server/kernel/queues.ts';
 
 const ENV = { PREP_TARGET_SECONDS: '1', DISPATCH_RETRY_MS: '300' };
 const LIVE_TIMEOUT = 15_000;

@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 import { DeliverooError, DeliverooProvider, deliverooFor } from '../../src/lib/server/marketplaces/deliveroo.ts';
 import { marketplaceById, marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
 import type { MarketplaceMenu, MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';

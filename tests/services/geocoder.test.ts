@@ -1,7 +1,7 @@
 // The geocoder client against a small HTTP server that speaks the national address service's
 // protocol (GET /search/?q=…&limit=1 → GeoJSON), as it will in every test that places a delivery.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddressApiGeocoder, GeocoderUnavailable } from '../../src/lib/server/geocoder.ts';
+import { AddressApiGeocoder, GeocoderUnavailable } from '../../src/lib/server/road/geocoder.ts';
 import { startGeocoderStub, type GeocoderStub } from '../geocoder-stub.ts';
 
 let stub: GeocoderStub;

@@ -1,4 +1,4 @@
-// The order view is built in SQL (src/lib/server/order-view.ts) and typed in TypeScript
+// The order view is built in SQL (src/lib/server/kernel/order-view.ts) and typed in TypeScript
 // (src/lib/shapes/views.ts): every screen reads the one through the other. A key the SQL adds,
 // drops or misspells is caught here, and a key the type gains is a compile error in the lists below
 // until it is listed (each list must name exactly the type's keys).
@@ -7,8 +7,8 @@ import type pg from 'pg';
 import { seededProduct, address, createShop, customer, testPool } from '../helpers.ts';
 import type { OrderItemView, OrderView } from '../../src/lib/shapes/views.ts';
 import { ORDER_STATUSES } from '../../src/lib/domain/order-states.ts';
-import { getOrder } from '../../src/lib/server/orders.ts';
-import { placeOrder } from '../../src/lib/server/placing.ts';
+import { getOrder } from '../../src/lib/server/orders/index.ts';
+import { placeOrder } from '../../src/lib/server/flows/placing.ts';
 
 type Keys<T> = Record<keyof T, true>;
 // the view's keys; releasedDriverId is on a release event only (recordRelease), never in the view itself

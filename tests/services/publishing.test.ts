@@ -1,19 +1,19 @@
-// Publishing order events (src/lib/server/events.ts, db/migrations/0008_event_inbox.sql): a change
+// Publishing order events (src/lib/server/events/events.ts, db/migrations/0008_event_inbox.sql): a change
 // writes its event to the inbox; the hubs publish it at once, the workers only as a backup when no
 // hub did. No hub runs in this file: the followers here are the only publishers.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { seededProduct, createShop, customer, testPool, userId } from '../helpers.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { EventFollower, PUBLISH_BACKUP_DELAY_MS, PUBLISH_SWEEP_MS } from '../../src/lib/server/event-follower.ts';
-import { publishEvents, type Published } from '../../src/lib/server/events.ts';
-import { advanceOrder } from '../../src/lib/server/orders.ts';
-import { placeOrder } from '../../src/lib/server/placing.ts';
+import { EventFollower, PUBLISH_BACKUP_DELAY_MS, PUBLISH_SWEEP_MS } from '../../src/lib/server/events/event-follower.ts';
+import { publishEvents, type Published } from '../../src/lib/server/events/events.ts';
+import { advanceOrder } from '../../src/lib/server/orders/index.ts';
+import { placeOrder } from '../../src/lib/server/flows/placing.ts';
 import { fileDatabase } from '../file-database.ts';
 
 // every publish, as it is: the test reads which publisher's publish moved an event out of the inbox
-vi.mock('../../src/lib/server/events.ts', async (importOriginal) => {
-  const events = await importOriginal<typeof import('../../src/lib/server/events.ts')>();
+vi.mock('../../src/lib/server/events/events.ts', async (importOriginal) => {
+  const events = await importOriginal<typeof import('../../src/lib/server/events/events.ts')>();
   return { ...events, publishEvents: vi.fn(events.publishEvents) };
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { connectionFor, ensureJob, type QueueOf } from '../../src/lib/server/queues.ts';
+import { connectionFor, ensureJob, type QueueOf } from '../../src/lib/server/kernel/queues.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const connection = connectionFor(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -3,7 +3,7 @@
 // sees the five shops of the demo chain (tests/browser/head-office-five.test.ts reads them on head
 // office's page), because each file works in a database cloned from the run's template.
 import { afterAll, describe, expect, it } from 'vitest';
-import { listPizzerias } from '../../src/lib/server/catalogue.ts';
+import { listPizzerias } from '../../src/lib/server/shops/catalogue.ts';
 import { fileDatabase } from '../file-database.ts';
 import { SHOPS, createShop, testPool } from '../helpers.ts';
 

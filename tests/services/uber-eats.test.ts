@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 import type { MarketplaceMenu, MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';
 import { marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
 import { UBER_EATS_SCOPES, UberEats, UberEatsError } from '../../src/lib/server/marketplaces/uber-eats.ts';

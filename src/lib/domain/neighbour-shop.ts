@@ -1,6 +1,6 @@
 // The chain as one kitchen: the other shop the storefront offers for a spot instead of the one the
 // customer has (the first card's, or the checkout's), from what every shop says of that spot
-// (src/lib/server/shops-for-spot.ts). Pure, so the first card and the checkout offer the same one.
+// (src/lib/server/flows/shops-for-spot.ts). Pure, so the first card and the checkout offer the same one.
 
 /** A shop as seen from a spot: enough to judge whether it can take the order now. */
 export interface ShopAtSpot {

@@ -1,5 +1,5 @@
 // Which step of their order a customer hears about, from the event that moved it: the reactor sends
-// it (reactions.ts), the reconciler looks for one never claimed (src/lib/server/notifications.ts).
+// it (reactions.ts), the reconciler looks for one never claimed (src/lib/server/messages/notifications.ts).
 import { isIn, TOLD_STATUSES } from './order-states.ts';
 
 /**

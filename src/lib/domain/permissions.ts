@@ -23,7 +23,7 @@ export const can = {
   runShop: held('manager', 'admin'),
   /** Paying the drivers: the shop's pay rule (per hour, delivery, kilometre) and the payroll export. */
   payDrivers: held('manager', 'admin'),
-  /** Clocking in and out with the button (src/lib/server/clock-ins.ts): the kitchen and the counter; a driver clocks in by going on shift. */
+  /** Clocking in and out with the button (src/lib/server/staff/clock-ins.ts): the kitchen and the counter; a driver clocks in by going on shift. */
   clockIn: held('kitchen', 'counter'),
   /** Running the chain (head office): the menu, promotions, shops, the audit, lending drivers. */
   runChain: held('admin'),

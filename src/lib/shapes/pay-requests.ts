@@ -1,4 +1,4 @@
-// What the drivers' pay page and its JSON API accept (src/lib/server/driver-pay.ts): a shop's pay
+// What the drivers' pay page and its JSON API accept (src/lib/server/staff/driver-pay.ts): a shop's pay
 // rule from a day on, in cents through the API or in euros as typed on the page ("11,65"), and a
 // payroll period, checked by the service (400 for dates that are not, reversed or too long).
 import { z } from 'zod';

@@ -339,7 +339,7 @@ export interface ShopFigures {
   driversOnShift: number;
 }
 
-/** A low rating as the managers' alerts show it (src/lib/server/ratings.ts). */
+/** A low rating as the managers' alerts show it (src/lib/server/customers/ratings.ts). */
 export interface LowRatingAlert {
   orderId: string;
   pizzeriaId: number;

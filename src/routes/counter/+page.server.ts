@@ -1,8 +1,8 @@
-import { getOrderingMenu, listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { listOrders } from '$lib/server/orders.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
-import { snapshot } from '$lib/server/snapshot.ts';
+import { getOrderingMenu, listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { listOrders } from '$lib/server/orders/index.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
+import { snapshot } from '$lib/server/operations/snapshot.ts';
 import type { PageServerLoad } from './$types';
 import { HANDED_OVER_STATUSES, KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
 import { can, runsChain } from '$lib/domain/permissions.ts';

@@ -1,10 +1,10 @@
 import { orderForStaff } from '$lib/realtime/audiences.ts';
-import { getPizzeria } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { isOnShift, listOrders } from '$lib/server/orders.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { snapshot } from '$lib/server/snapshot.ts';
-import { myShifts } from '$lib/server/clock-ins.ts';
+import { getPizzeria } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { isOnShift, listOrders } from '$lib/server/orders/index.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { snapshot } from '$lib/server/operations/snapshot.ts';
+import { myShifts } from '$lib/server/staff/clock-ins.ts';
 import type { PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 

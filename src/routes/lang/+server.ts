@@ -1,8 +1,8 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
 import { LOCALE_COOKIE, LOCALES, type Locale } from '$lib/i18n/core.ts';
-import { config } from '$lib/server/config.ts';
-import { safeLocalPath } from '$lib/server/safe-path.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { safeLocalPath } from '$lib/server/kernel/safe-path.ts';
 
 /**
  * The language switch is a plain form, so a tap works before the page's script has loaded

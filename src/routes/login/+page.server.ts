@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, homeFor, login } from '$lib/server/auth.ts';
-import { config } from '$lib/server/config.ts';
-import { safeLocalPath } from '$lib/server/safe-path.ts';
-import { db } from '$lib/server/db.ts';
+import { SESSION_COOKIE, homeFor, login } from '$lib/server/staff/auth.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { safeLocalPath } from '$lib/server/kernel/safe-path.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // a path of this site only: not "//host" nor "/\host" (browsers read both as another site), and

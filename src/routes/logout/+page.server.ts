@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, logout } from '$lib/server/auth.ts';
-import { db } from '$lib/server/db.ts';
+import { SESSION_COOKIE, logout } from '$lib/server/staff/auth.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = () => redirect(303, '/login');

@@ -1,13 +1,13 @@
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
-import { listOrders } from '$lib/server/orders.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { recentLowRatings } from '$lib/server/ratings.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { listOrders } from '$lib/server/orders/index.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { recentLowRatings } from '$lib/server/customers/ratings.ts';
 import { recentHoldingRefusals } from '$lib/server/orders/limits.ts';
-import { snapshot } from '$lib/server/snapshot.ts';
+import { snapshot } from '$lib/server/operations/snapshot.ts';
 import { platformOrdersWaiting } from '$lib/server/marketplaces/intake.ts';
-import { lowStock } from '$lib/server/stock.ts';
+import { lowStock } from '$lib/server/stock/stock.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 

@@ -1,7 +1,7 @@
 import { customerAccount } from '$lib/server/customers/account.ts';
-import { allergiesOf } from '$lib/server/customer-allergies.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { allergiesOf } from '$lib/server/customers/customer-allergies.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => ({

@@ -1,7 +1,7 @@
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { clockIn, clockOut, myShifts } from '$lib/server/clock-ins.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { clockIn, clockOut, myShifts } from '$lib/server/staff/clock-ins.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { can } from '$lib/domain/permissions.ts';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';

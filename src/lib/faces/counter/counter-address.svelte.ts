@@ -2,7 +2,7 @@ import { tick } from 'svelte';
 import { api } from '../../shared/api-client.ts';
 import type { Checkout } from '../../shared/checkout/checkout.svelte.ts';
 import type { LatLng } from '../../domain/geo.ts';
-import type { CallerAddress } from '../../server/callers.ts';
+import type { CallerAddress } from '../../server/customers/callers.ts';
 import { whereQuery } from '../../shared/checkout/where-query.ts';
 import { addressComplete } from './counter-fields.ts';
 

@@ -3,7 +3,7 @@ import type { I18n } from '../../i18n/core.ts';
 import { followOrders } from '../../realtime/follow-orders.svelte.ts';
 import type { LiveConnection } from '../../realtime/live.svelte.ts';
 import type { LowStockAlert, OrderView, PrinterStatus } from '../../shapes/views.ts';
-import type { Pizzeria, RecipeCard } from '../../server/catalogue.ts';
+import type { Pizzeria, RecipeCard } from '../../server/shops/catalogue.ts';
 import type { Station } from '../../domain/stations.ts';
 import { ApiClient } from '../../shared/api-client.ts';
 import { StaffTaps } from '../../shared/staff-actions.svelte.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { availabilityOf, productsById, viewLine } from '../../shared/checkout/checkout.ts';
 import { reorderLines } from '../../shared/checkout/counter-basket.ts';
 import { HANDOFF_MS, carriedLines, handOver, takeOver } from './handoff.ts';
-import type { MenuProduct } from '../../server/catalogue.ts';
+import type { MenuProduct } from '../../server/shops/catalogue.ts';
 
 const memory = () => {
   const m = new Map<string, string>();

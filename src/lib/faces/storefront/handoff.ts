@@ -2,7 +2,7 @@
 // settled on (typed, or a saved one tapped), and a basket taken to a neighbour shop (its lines, who
 // orders, where, how). Kept in sessionStorage (this tab only, gone with it), read once, and only
 // within a few minutes: an old hand-off never fills a checkout the customer did not just leave.
-import type { CallerLine } from '../../server/callers.ts';
+import type { CallerLine } from '../../server/customers/callers.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { LineView } from '../../shared/checkout/checkout.ts';
 

@@ -1,9 +1,9 @@
 import { onMount, tick, untrack } from 'svelte';
 import { afterNavigate } from '$app/navigation';
 import type { CheckoutPrefill } from '../../server/customers/account.ts';
-import type { ReorderDraft } from '../../server/customers/reorder.ts';
-import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/catalogue.ts';
-import type { CallerLine } from '../../server/callers.ts';
+import type { ReorderDraft } from '../../server/flows/reorder.ts';
+import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/shops/catalogue.ts';
+import type { CallerLine } from '../../server/customers/callers.ts';
 import { getI18n } from '../../i18n/context.ts';
 import { api } from '../../shared/api-client.ts';
 import { savesCardFirst } from '../../domain/card-holds.ts';

@@ -2,7 +2,7 @@ import { getI18n } from '../../i18n/context.ts';
 import { api } from '../../shared/api-client.ts';
 import { lineKey, lineName } from '../../shapes/line-options.ts';
 import type { OrderItemView, OrderView } from '../../shapes/views.ts';
-import type { MenuProduct } from '../../server/catalogue.ts';
+import type { MenuProduct } from '../../server/shops/catalogue.ts';
 import type { TrackedOrder } from './tracked-order.svelte.ts';
 import { changedItems, type DraftLine } from './track-card.ts';
 

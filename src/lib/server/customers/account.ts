@@ -2,14 +2,14 @@
 // their orders, the addresses they had delivered to, their favourite pizzas, and their data given
 // back or erased on request (RGPD art. 15 and 17).
 import type { LoyaltyScheme } from '../../domain/loyalty.ts';
-import { loyaltyAtCheckout } from '../loyalty.ts';
+import { loyaltyAtCheckout } from '../offers/loyalty.ts';
 import { createHmac, randomBytes } from 'node:crypto';
-import { config } from '../config.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { conflict, notFound } from '../errors.ts';
-import { promoContactHash } from '../promos.ts';
+import { config } from '../kernel/config.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { conflict, notFound } from '../kernel/errors.ts';
+import { promoContactHash } from '../offers/promos.ts';
 import { ordersToConfirm, type OrderToConfirm } from './confirm.ts';
-import { allergiesOf, type RememberedAllergies } from '../customer-allergies.ts';
+import { allergiesOf, type RememberedAllergies } from './customer-allergies.ts';
 import { OPEN_STATUSES, type DeliveryAddress, type Fulfilment } from '../../domain/order-states.ts';
 
 export const CUSTOMER_COOKIE = 'ocp_customer';

@@ -6,12 +6,12 @@
 // (join.ts): such a code is asked for that account, and only that account may use it.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Locale } from '../../i18n/core.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { AppError } from '../errors.ts';
-import type { Mailer } from '../mailer.ts';
-import type { SmsProvider } from '../sms.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
+import type { Mailer } from '../kernel/mailer.ts';
+import type { SmsProvider } from '../kernel/sms.ts';
 import { phoneKey } from '../../domain/phone.ts';
-import { SmsWithheld } from '../sms-limits.ts';
+import { SmsWithheld } from '../messages/sms-limits.ts';
 
 export const CODE_TTL_MINUTES = 10;
 export const CODE_MAX_TRIES = 5;
@@ -34,7 +34,7 @@ const hashOf = (salt: string, code: string) => createHash('sha256').update(`${sa
 
 const tooMany = (message: string) => new AppError(429, 'rate_limited', message);
 
-/** A code the texts' limits keep from going (src/lib/server/sms-limits.ts): by email it still goes. */
+/** A code the texts' limits keep from going (src/lib/server/messages/sms-limits.ts): by email it still goes. */
 const textRefused = (reason: SmsWithheld['reason']) =>
   reason === 'country'
     ? new AppError(422, 'sms_not_allowed', 'codes are texted only to numbers of France and its overseas departments: ask for yours by email', {

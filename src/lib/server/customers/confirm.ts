@@ -6,8 +6,8 @@
 // every message sent about the order to that contact, and on its receipt: knowing it shows the
 // confirmer held the contact when the order was placed, not only now. The number of the day is small,
 // so a customer has CONFIRM_TRIES per order, then that order is no longer offered to them.
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { AppError, notFound } from '../errors.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { AppError, notFound } from '../kernel/errors.ts';
 import type { SignedInCustomer } from './account.ts';
 
 export const CONFIRM_TRIES = 3;

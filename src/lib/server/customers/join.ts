@@ -9,14 +9,14 @@
 // a phone or email typed on an order, or a code asked for something else, proves nothing.
 import { judgeJoin, otherKind, type ContactKind, type Contacts, type JoinRefusal } from '../../domain/account-join.ts';
 import type { Locale } from '../../i18n/core.ts';
-import { audit } from '../audit.ts';
-import type { Db, Queryable, Tx } from '../db.ts';
-import { AppError } from '../errors.ts';
-import type { Mailer } from '../mailer.ts';
-import type { SmsProvider } from '../sms.ts';
+import { audit } from '../kernel/audit.ts';
+import type { Db, Queryable, Tx } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
+import type { Mailer } from '../kernel/mailer.ts';
+import type { SmsProvider } from '../kernel/sms.ts';
 import type { SignedInCustomer } from './account.ts';
 import { proveCode, sendCode, type Destination } from './codes.ts';
-import { moveAllergies } from '../customer-allergies.ts';
+import { moveAllergies } from './customer-allergies.ts';
 
 interface Account extends SignedInCustomer {
   createdAt: Date;

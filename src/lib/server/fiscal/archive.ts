@@ -13,7 +13,7 @@ import {
   ARCHIVE_FORMAT, ARCHIVE_VERSION, KEEP_YEARS, MANIFEST, MANIFEST_SIGNATURE, archiveReadme, chainMember, manifestText, toJsonLines, verifyArchiveMembers,
   type ArchiveChain, type ArchiveManifest, type ArchiveReport, type PublicKeyRecord,
 } from '../../domain/fiscal-archive.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
 import { ContainerError, packArchive, sha256, unpackArchive, type Member } from './archive-file.ts';
 import { appendJetIn, recordedKeys, recordKeyInUse } from './jet.ts';
 import { entryOf } from './journal.ts';

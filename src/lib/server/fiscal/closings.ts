@@ -16,8 +16,8 @@ import {
 import { sqlList } from '../../domain/order-states.ts';
 import { can, may } from '../../domain/permissions.ts';
 import { canActOnShop, type StaffActor } from '../../domain/actors.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { forbidden, invalid, notFound } from '../kernel/errors.ts';
 import { appendEntries, lockChains } from './journal.ts';
 import { appendJetIn } from './jet.ts';
 import type { FiscalKey } from './keys.ts';

@@ -9,16 +9,16 @@ import { CORRECTABLE_METHODS, correctableParts, correctionPayments, paymentCorre
 import { sqlList } from '../../domain/order-states.ts';
 import { can, may } from '../../domain/permissions.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { AppError, conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { AppError, conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { lockOrder } from '../orders/read.ts';
 import { recordEvent } from '../orders/record.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 import { journalChangedIn, noteOrderMoney } from './order-facts.ts';
-import { config } from '../config.ts';
+import { config } from '../kernel/config.ts';
 import { fiscalKeyOf, recordKeyOnce } from './signing.ts';
 
 /** The settings' signing key (the workers' too), recorded in the JET before this process first signs. */

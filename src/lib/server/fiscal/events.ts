@@ -3,8 +3,8 @@
 // events brought is in the journal (written down in the same statement as the entries, when there
 // are some): a crash in between reads them again, and the source keys and the orders' noted money
 // make that harmless. A run is two statements: one reads, the other writes (order-facts.ts).
-import type { Db, Queryable } from '../db.ts';
-import { readCursor, saveCursor } from '../events.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
+import { readCursor, saveCursor } from '../events/events.ts';
 import type { Entry } from '../../domain/fiscal-chain.ts';
 import type { FiscalKey } from './keys.ts';
 import { journalRun, runAfter } from './order-facts.ts';

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { isoTime, JET_CHAIN, type CanonicalValue, type Entry } from '../../domain/fiscal-chain.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { appendJet, appendJetIn } from './jet.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import type { FiscalKey } from './keys.ts';

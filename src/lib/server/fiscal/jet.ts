@@ -2,7 +2,7 @@
 // JET_KINDS). The first entry a key signs there says so and carries its public half, so a change of
 // key is itself a journal event and a verifier learns every key from the journal.
 import { isoTime, JET_CHAIN, type CanonicalValue, type Entry, type JetKind } from '../../domain/fiscal-chain.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { appendEntries, lockChain } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 

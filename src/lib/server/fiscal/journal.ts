@@ -2,7 +2,7 @@
 // after the other and signed (src/lib/domain/fiscal-chain.ts); read back a page at a time. Nothing
 // here updates or deletes an entry: the database refuses it (db/migrations/0066_fiscal_journal.sql).
 import { isoTime, JET_CHAIN, signedEntry, signedText, type ChainHead, type Entry, type EntryDraft, type Signer } from '../../domain/fiscal-chain.ts';
-import type { Queryable, Tx } from '../db.ts';
+import type { Queryable, Tx } from '../kernel/db.ts';
 
 /**
  * The chains' heads, locked until the transaction ends (in the chains' order, so that two appenders

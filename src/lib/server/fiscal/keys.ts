@@ -10,7 +10,7 @@ import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type Ke
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { SignatureCheck, Signer } from '../../domain/fiscal-chain.ts';
 import { pemBlocks, type PublicKeyRecord } from '../../domain/fiscal-archive.ts';
-import { fiscalPrivateKey, writeOnce, type Config } from '../config.ts';
+import { fiscalPrivateKey, writeOnce, type Config } from '../kernel/config.ts';
 
 /** Where an install without FISCAL_SIGNING_KEY nor FISCAL_KEY_FILE keeps the key made for it (git-ignored). */
 export const INSTALL_FISCAL_KEY_FILE = '.fiscal-key.pem';

@@ -1,6 +1,6 @@
 // Who an entry's operator is, as people read it: the journal keeps `role:id` (a member of staff),
 // `system` (the workers) or `customer`; a page shows the person's name and role instead.
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 
 export interface OperatorName {
   name: string;

@@ -11,7 +11,7 @@ import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledE
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 import type { RefundMethod } from '../../domain/refunds.ts';
 import { optionsLabel } from '../../shapes/line-options.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Db } from '../db.ts';
+import type { Db } from '../kernel/db.ts';
 import type { PublicKeyRecord } from '../../domain/fiscal-archive.ts';
 import { recordKeyInUse } from './jet.ts';
 import { recordRestore, recordVerificationFailed } from './jet-events.ts';

@@ -1,8 +1,8 @@
 // The fiscal key of a process that writes the journal besides the workers' writer (the server, when
 // a manager closes a day or the takings page brings a day's journal up to date): the settings' key,
 // read once, and recorded in the technical events journal before it first signs there.
-import type { Config } from '../config.ts';
-import type { Db } from '../db.ts';
+import type { Config } from '../kernel/config.ts';
+import type { Db } from '../kernel/db.ts';
 import { recordKeyInUse } from './jet.ts';
 import { fiscalKey, type FiscalKey } from './keys.ts';
 

@@ -10,7 +10,7 @@
 // JET recorded (jet.ts), and the report says so.
 import { chainVerifier, type ChainReport } from '../../domain/fiscal-chain.ts';
 import type { PublicKeyRecord } from '../../domain/fiscal-archive.ts';
-import type { Db, Queryable } from '../db.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
 import { chainHeads, chainPage } from './journal.ts';
 import { recordedKeys, recordKeyInUse } from './jet.ts';
 import { recordVerificationFailed } from './jet-events.ts';

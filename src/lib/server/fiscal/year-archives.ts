@@ -5,7 +5,7 @@
 // the entries written on the next year's first night before it are in both years' archives (an
 // overlap of hours, never a gap).
 import type { Entry } from '../../domain/fiscal-chain.ts';
-import type { Db } from '../db.ts';
+import type { Db } from '../kernel/db.ts';
 import { makeArchive, parisDays, type ArchiveRow } from './archive.ts';
 import type { FiscalKey } from './keys.ts';
 

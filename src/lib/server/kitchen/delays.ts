@@ -4,9 +4,9 @@
 // TELL_LATE_MINUTES past it also gets one message (an email, and a text) saying by how much, while
 // there is still time to wait or call the shop, and never before its managers' alert. Its tracking
 // page says it live already (the hubs push the plan); the message is for the customer who closed it.
-import type { Db } from '../db.ts';
-import type { Road } from '../drivers.ts';
-import type { PositionStore } from '../positions.ts';
+import type { Db } from '../kernel/db.ts';
+import type { Road } from '../road/drivers.ts';
+import type { PositionStore } from '../road/positions.ts';
 import { firesOf, readEvening } from './plan.ts';
 import { KITCHEN_STATUSES, sqlList } from '../../domain/order-states.ts';
 

@@ -5,9 +5,9 @@
 import { can, may } from '../../domain/permissions.ts';
 import { readyWhenAllCrossed } from '../../domain/stations.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, lockOrder, moveLocked, recordEvent, type MoveBasis, type Publishing, type StaffActor } from '../orders.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, lockOrder, moveLocked, recordEvent, type MoveBasis, type Publishing, type StaffActor } from '../orders/index.ts';
 import { listStations } from './stations.ts';
 
 export async function crossOffLine(

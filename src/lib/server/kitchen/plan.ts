@@ -9,10 +9,10 @@ import { distanceM } from '../../domain/geo.ts';
 import { kitchenMinutes, travelMinutes } from '../../domain/eta.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { DriverOnMap, FirePlan, PlannedFireView } from '../../shapes/views.ts';
-import type { Queryable } from '../db.ts';
-import { driversOfShops, type Road } from '../drivers.ts';
-import type { PositionStore } from '../positions.ts';
-import { roadAt } from '../road-model.ts';
+import type { Queryable } from '../kernel/db.ts';
+import { driversOfShops, type Road } from '../road/drivers.ts';
+import type { PositionStore } from '../road/positions.ts';
+import { roadAt } from '../road/road-model.ts';
 
 /** An order for later is in the plan once it fires within this (the kitchen's "coming" strip shows the next two hours). */
 const HORIZON_MINUTES = 120;

@@ -5,9 +5,9 @@
 // its share of it, so a burst of orders in between is not promised the same driver twice.
 import { DEFAULT_PLAN_SETTINGS, driversAhead, promiseBehind, type DriversAhead } from '../../domain/fire-plan.ts';
 import type { LatLng } from '../../domain/geo.ts';
-import type { Queryable } from '../db.ts';
-import type { Road } from '../drivers.ts';
-import type { PositionStore } from '../positions.ts';
+import type { Queryable } from '../kernel/db.ts';
+import type { Road } from '../road/drivers.ts';
+import type { PositionStore } from '../road/positions.ts';
 import { readEvening, roadMinutesTo } from './plan.ts';
 
 export const AHEAD_REFRESH_MS = 15_000;

@@ -1,13 +1,13 @@
 // How a shop kept its promises on a day (src/lib/domain/promise-figures.ts), the road its drivers
-// really drove hour by hour (src/lib/server/road-model.ts) beside the rule's speed, and the pace its
-// kitchen keeps (src/lib/server/kitchen-pace.ts): the speed-of-service page shows them to the shop's
+// really drove hour by hour (src/lib/server/road/road-model.ts) beside the rule's speed, and the pace its
+// kitchen keeps (src/lib/server/road/kitchen-pace.ts): the speed-of-service page shows them to the shop's
 // managers and head office.
 import { promiseFigures, type PromiseFigures } from '../../domain/promise-figures.ts';
 import type { EtaSettings, TravelMode } from '../../domain/eta.ts';
-import type { Queryable } from '../db.ts';
-import type { StaffActor } from '../orders/actors.ts';
-import { learnedRoadOf } from '../road-model.ts';
-import { learnedKitchenOf } from '../kitchen-pace.ts';
+import type { Queryable } from '../kernel/db.ts';
+import type { StaffActor } from '../kernel/actors.ts';
+import { learnedRoadOf } from '../road/road-model.ts';
+import { learnedKitchenOf } from '../road/kitchen-pace.ts';
 import { checkTakingsReader, todayInParis } from '../money/takings.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 

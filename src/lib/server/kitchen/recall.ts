@@ -5,9 +5,9 @@ import { lastBump, mayRecall, recallWindow } from '../../domain/recall.ts';
 import type { RecentBump, RecentBumpsAnswer } from '../../shapes/kitchen-requests.ts';
 import { firstName } from '../../realtime/audiences.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { lockOrder, recordEvent, recordRelease, type Publishing, type StaffActor } from '../orders.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { lockOrder, recordEvent, recordRelease, type Publishing, type StaffActor } from '../orders/index.ts';
 
 export async function recallOrder(
   db: Db,

@@ -5,11 +5,11 @@
 // its business day (the Paris date its number belongs to); cancelled orders are left out.
 import { DEFAULT_HANDOVER_TARGET_SECONDS, DEFAULT_START_TARGET_SECONDS, speedOfService, stageFigures, type ServiceOrder, type ServiceTargets, type SpeedOfService, type StageFigures } from '../../domain/speed-of-service.ts';
 import type { ProductKind } from '../../domain/product-kinds.ts';
-import { config } from '../config.ts';
-import type { Queryable } from '../db.ts';
-import { notFound } from '../errors.ts';
+import { config } from '../kernel/config.ts';
+import type { Queryable } from '../kernel/db.ts';
+import { notFound } from '../kernel/errors.ts';
 import { checkTakingsReader, todayInParis } from '../money/takings.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { listStations } from './stations.ts';
 
 export interface DaySpeed extends SpeedOfService {

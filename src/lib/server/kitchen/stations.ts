@@ -2,8 +2,8 @@
 // service, set as a whole by the shop's manager in the back office.
 import { checkStations, type Station } from '../../domain/stations.ts';
 import type { ProductKind } from '../../domain/product-kinds.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { invalid } from '../errors.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { invalid } from '../kernel/errors.ts';
 
 /** A shop's stations, make stations in the order the manager set, the pass last. */
 export async function listStations(q: Queryable, pizzeriaId: number): Promise<Station[]> {

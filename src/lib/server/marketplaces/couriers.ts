@@ -5,8 +5,8 @@
 // its promise moved to the courier's arrival so the plan fires it to be ready then).
 import { FINAL_STATUSES, NOT_STARTED_STATUSES, isIn, sqlList } from '../../domain/order-states.ts';
 import { WAITING_MARKETPLACE_STATES, sqlStates, type MarketplaceOrderState } from '../../domain/marketplaces.ts';
-import { transaction, type Db } from '../db.ts';
-import { AppError } from '../errors.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
 import { advanceOrder } from '../orders/move.ts';
 import { recordEvent } from '../orders/record.ts';
 import type { MarketplaceNotice } from './provider.ts';

@@ -19,7 +19,7 @@
 // and the workload config's body (the Site API "sets the preparation time for each mode").
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Config } from '../config.ts';
+import type { Config } from '../kernel/config.ts';
 import { DELIVEROO_ACCEPT_MINUTES, deliverooOrderIn, readDeliverooWebhook, type DeliverooOrder } from './deliveroo-orders.ts';
 import { deliverooMenuUpload, readPayoutStatement, unavailableIds } from './deliveroo-menu.ts';
 import type { DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceReport, MarketplaceStep } from './provider.ts';

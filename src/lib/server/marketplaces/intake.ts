@@ -4,8 +4,8 @@
 // loses the job loses nothing (the reconciler queues again what is still `received`).
 import { MANAGER_MARKETPLACE_STATES, WAITING_MARKETPLACE_STATES, sqlStates } from '../../domain/marketplaces.ts';
 import type { AlertPlatformOrder } from '../../domain/alerts.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { AppError } from '../errors.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
 import type { MarketplaceNotice, MarketplaceOrderIn, MarketplaceProvider } from './provider.ts';
 
 /** A store of a shop on a platform, as the workers read it. */

@@ -3,7 +3,7 @@
 // yet is written there with its name for the mapping page, and named as unmapped.
 import { lineKey, parseMenuId, unitPricesByKey } from '../../domain/marketplaces.ts';
 import type { LineRequest } from '../../domain/pricing.ts';
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 import type { MarketplaceLineIn, MarketplaceOrderIn } from './provider.ts';
 
 export interface MappedLines {

@@ -3,10 +3,10 @@
 // manager to a product or an option of our menu. Once mapped, the platform's orders waiting for it
 // are tried again (retryMapped, decisions.ts) by the caller. Audited.
 import { can, may } from '../../domain/permissions.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { forbidden, invalid, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { knownPlatform } from './stores.ts';
 import type { MarketplaceProvider } from './provider.ts';
 

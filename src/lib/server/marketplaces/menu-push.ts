@@ -4,8 +4,8 @@
 // names them maps without a row.
 import { menuId, platformPrice } from '../../domain/marketplaces.ts';
 import type { Weekday } from '../../domain/opening-hours.ts';
-import { getMenu, getPizzeria, listCategories } from '../catalogue.ts';
-import type { Queryable } from '../db.ts';
+import { getMenu, getPizzeria, listCategories } from '../shops/catalogue.ts';
+import type { Queryable } from '../kernel/db.ts';
 import type { MarketplaceMenu } from './provider.ts';
 
 /** The shop's menu for a store (its markup) on a platform (its products' own prices), photos at `origin`. */

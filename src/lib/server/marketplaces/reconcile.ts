@@ -3,9 +3,9 @@
 // that platform whose business day is in the week, not cancelled. Their side: the platform's payout
 // report (provider.report), fetched by a manager and kept in marketplace_reports.
 import { reconcileWeek, type OurPlatformOrder, type ReconciledWeek } from '../../domain/marketplace-reconcile.ts';
-import type { Db, Queryable } from '../db.ts';
-import { AppError, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
+import { AppError, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import type { MarketplaceProvider, MarketplaceReport } from './provider.ts';
 import { checkShop, knownPlatform, shopsRun } from './stores.ts';
 

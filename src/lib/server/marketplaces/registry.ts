@@ -1,6 +1,6 @@
 // The delivery platforms the system knows, each a file beside this one implementing
 // MarketplaceProvider (provider.ts). A new platform is a file and a line here; nothing else names it.
-import type { Config } from '../config.ts';
+import type { Config } from '../kernel/config.ts';
 import type { MarketplaceProvider } from './provider.ts';
 import { uberEatsFor } from './uber-eats.ts';
 import { deliverooFor } from './deliveroo.ts';

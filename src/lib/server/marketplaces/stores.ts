@@ -6,11 +6,11 @@
 import { can, may } from '../../domain/permissions.ts';
 import { WAITING_STATES, type WaitingState } from '../../domain/marketplace-waiting.ts';
 import type { StoreRequest } from '../../shapes/marketplace-office-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type StaffActor } from '../orders/actors.ts';
-import type { Config } from '../config.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
+import type { Config } from '../kernel/config.ts';
 import type { MarketplaceOrderIn, MarketplaceProvider } from './provider.ts';
 import { marketplacesFor } from './registry.ts';
 import type { StoreRow } from './intake.ts';

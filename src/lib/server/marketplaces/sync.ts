@@ -3,8 +3,8 @@
 // (online orders paused, busy minutes) and its menu. Each is a job of the workers
 // (workers/marketplaces.worker.ts); each is harmless twice.
 import { menuId, type MarketplaceOrderState } from '../../domain/marketplaces.ts';
-import { getMenu, getPizzeria } from '../catalogue.ts';
-import type { Db, Queryable } from '../db.ts';
+import { getMenu, getPizzeria } from '../shops/catalogue.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
 import type { StoreRow } from './intake.ts';
 import { availabilityOf, menuFor } from './menu-push.ts';
 import type { MarketplaceOrderRef, MarketplaceProvider, MarketplaceStep } from './provider.ts';

@@ -24,7 +24,7 @@
 // to its own courier or to an eater who collects (the courier's app and Uber close those): no-ops.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Config } from '../config.ts';
+import type { Config } from '../kernel/config.ts';
 import type { DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceReport, MarketplaceStep } from './provider.ts';
 import { ACCEPT_WINDOW_MS, DENY_CODES, noticesOf, orderOf, reportOfCsv, suspensionOf, uberMenuOf } from './uber-eats-shapes.ts';
 

@@ -1,9 +1,9 @@
 // The menu's categories: the storefront's tabs, in order.
 import type { CategoryRequest } from '../../shapes/back-office-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { conflict, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { conflict, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { headOffice, refreshAllMenus, type CategoryRecord } from './records.ts';
 
 export async function listCategoryRecords(q: Queryable): Promise<CategoryRecord[]> {

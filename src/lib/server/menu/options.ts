@@ -1,9 +1,9 @@
 // A product's options: sizes, extras, ingredients left out; each with what it takes from the stock.
 import type { OptionRequest } from '../../shapes/back-office-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { invalid, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { invalid, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { getProduct, headOffice, refreshAllMenus, type OptionRecord } from './records.ts';
 
 async function checkOption(tx: Tx, productId: number, req: OptionRequest) {

@@ -1,10 +1,10 @@
 // Products and ingredients of the chain's menu: written by head office, audited, every open menu refreshed at once.
 import type { IngredientRequest, ProductRequest } from '../../shapes/back-office-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Tx } from '../db.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
-import { productPhoto, type MediaStore } from '../media.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
+import { conflict, invalid, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
+import { productPhoto, type MediaStore } from '../shops/media.ts';
 import { getProduct, headOffice, listIngredients, refreshAllMenus, type IngredientRecord, type ProductRecord } from './records.ts';
 
 async function writeRecipe(tx: Tx, productId: number, recipe: ProductRequest['recipe']) {

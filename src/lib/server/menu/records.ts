@@ -3,9 +3,9 @@
 // stock, so what is sold is what can be made); ingredients with their unit and allergens. A change
 // is audited and every shop's open menus are refreshed at once (stock_changed per shop).
 import type { OptionKind } from '../../domain/pricing.ts';
-import { type Queryable, type Tx } from '../db.ts';
-import { forbidden, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import { type Queryable, type Tx } from '../kernel/db.ts';
+import { forbidden, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import type { ProductKind } from '../../domain/product-kinds.ts';
 import { runsChain } from '../../domain/permissions.ts';
 

@@ -2,8 +2,8 @@
 // starts (less what the order no longer costs), a cancelled order's hold let go, a refused capture
 // flagged for the manager, and the holds an order could not use let go.
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db } from '../db.ts';
-import { lockOrder, recordEvent } from '../orders.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { lockOrder, recordEvent } from '../orders/index.ts';
 import { applyCapture, applyRelease, movement } from './ledger-moves.ts';
 import { HELD_TIP } from './tips.ts';
 import { STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';

@@ -5,11 +5,11 @@
 // difference is kept, with the audit log's record of who closed it; a difference needs its reason,
 // and goes into the shop's fiscal journal as a cash correction (src/lib/server/fiscal/corrections.ts).
 import type { CashCloseRequest, CashDeclareRequest } from '../../shapes/back-office-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { AppError, conflict, forbidden, notFound } from '../errors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { AppError, conflict, forbidden, notFound } from '../kernel/errors.ts';
 import { journalCashCorrection, signingKey } from '../fiscal/corrections.ts';
-import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { can, may } from '../../domain/permissions.ts';
 
 export interface ShiftRecord {

@@ -1,7 +1,7 @@
 // The demo payment page's card, read from what a customer types: every odd thing in any field is a
 // refusal naming that field (a 422 the page shows beside it), never a failure of the server.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors.ts';
+import { AppError } from '../kernel/errors.ts';
 import { DEMO_CARDS, parseDemoCard } from './demo.ts';
 
 const good = { number: DEMO_CARDS.accepted, expiry: '12/34', cvc: '123' };

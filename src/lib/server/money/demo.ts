@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { expiryText, readCardExpiry, type ExpiryRefusal } from '../../domain/card-expiry.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { AppError, conflict, invalid } from '../errors.ts';
+import { AppError, conflict, invalid } from '../kernel/errors.ts';
 import type { PaymentForm } from './payment-form.ts';
 import type { PaymentNotice, ProviderSetup } from './notices.ts';
 import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';

@@ -2,8 +2,8 @@
 // first: a movement of payment_movements with the provider's ids, and a hold applied, captured or
 // let go, with the order's event for the screens.
 import type { OrderView } from '../../shapes/views.ts';
-import type { Tx } from '../db.ts';
-import { lockOrder, recordEvent } from '../orders.ts';
+import type { Tx } from '../kernel/db.ts';
+import { lockOrder, recordEvent } from '../orders/index.ts';
 import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';
 import { releaseHeldTip, takeHeldTip } from './tips.ts';
 

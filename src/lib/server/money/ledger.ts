@@ -7,8 +7,8 @@
 // The workers' own calls live beside it: captures.ts, saved-card-holds.ts, payment-form.ts.
 import { holdDueAt } from '../../domain/card-holds.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db, type Tx } from '../db.ts';
-import { recordEvent } from '../orders.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
+import { recordEvent } from '../orders/index.ts';
 import { applyCapture, applyHold, applyRelease, awaitsItsHold, movement, type AwaitingHold, type Source } from './ledger-moves.ts';
 import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
 import { applyTipNotice } from './tip-payments.ts';

@@ -1,6 +1,6 @@
 // Money owed back, unpaid orders that expire, and what the workers must have queued.
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { AppError } from '../errors.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
 import { lockOrder } from '../orders/read.ts';
 import { recordEvent } from '../orders/record.ts';
 import { advanceOrder } from '../orders/move.ts';

@@ -1,8 +1,8 @@
 // The payment page's side of an order: the provider's payment (or card setup) the workers made for
 // the attempt in progress, and what the page asks of the customer.
 import { holdDueAt, savesCardFirst } from '../../domain/card-holds.ts';
-import { transaction, type Db, type Tx } from '../db.ts';
-import { recordEvent } from '../orders.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
+import { recordEvent } from '../orders/index.ts';
 import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';
 
 /**

@@ -1,7 +1,7 @@
 // Which provider takes online payments, from the settings: Stripe when its keys are set, the demo
 // page otherwise (development, a demo, the tests), none when online payment is off. A new provider
 // is a file beside stripe.ts implementing PaymentProvider and PaymentWebhook, chosen here.
-import type { Config } from '../config.ts';
+import type { Config } from '../kernel/config.ts';
 import { DemoPaymentProvider } from './demo.ts';
 import type { PaymentKeeper, PaymentProvider, PaymentWebhook } from './provider.ts';
 import { StripePaymentProvider, stripeClient, stripeWebhook } from './stripe.ts';

@@ -11,11 +11,11 @@ import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/
 import { totalParts } from '../../domain/total-parts.ts';
 import { createI18n, type Locale } from '../../i18n/index.ts';
 import { optionsLabel } from '../../shapes/line-options.ts';
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from '../../domain/order-states.ts';
 import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
 import { doneRefunds } from './refund-reads.ts';
-import { discountOf } from '../promos.ts';
+import { discountOf } from '../offers/promos.ts';
 import { declaredAllergiesText, type DeclaredAllergy } from '../../shapes/allergy-text.ts';
 import { sortAllergens } from '../../domain/line-allergens.ts';
 
@@ -36,9 +36,9 @@ export interface Receipt {
   fulfilment: Fulfilment;
   lines: { name: string; options: string; quantity: number; unitCents: number; totalCents: number; vatRate: number }[];
   deliveryFeeCents: number;
-  /** A promo code's discount (src/lib/server/promos.ts), off the items; the VAT is on what was paid. */
+  /** A promo code's discount (src/lib/server/offers/promos.ts), off the items; the VAT is on what was paid. */
   promo: { code: string; discountCents: number } | null;
-  /** Loyalty points spent on it (src/lib/server/loyalty.ts): a pizza free, off the items like a code. */
+  /** Loyalty points spent on it (src/lib/server/offers/loyalty.ts): a pizza free, off the items like a code. */
   loyalty: { points: number; discountCents: number } | null;
   totalCents: number;
   vat: VatLine[];

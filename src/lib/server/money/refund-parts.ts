@@ -4,7 +4,7 @@
 // A line refunded gives back what was paid for it: its price less its share of the order's discount
 // (a promo code's, spread over the lines of each VAT rate as it was over the rates; points' is the
 // free pizza's alone), so the VAT it gives back never exceeds what the rate sold. Points spent come
-// back when the line they bought is refunded (src/lib/server/loyalty.ts), never by an amount.
+// back when the line they bought is refunded (src/lib/server/offers/loyalty.ts), never by an amount.
 //
 // What a refund may take: what was paid, less what was given back already, less what the workers
 // still owe back on their own (an order that shrank or was cancelled after payment: refund_due_cents),
@@ -13,9 +13,9 @@
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { grossByRate, paidByLine, type GrossAtRate, type RefundMethod, type RefundReason } from '../../domain/refunds.ts';
 import { splitPayment, type HandoverMethod, type PaymentWay } from '../../domain/payment-split.ts';
-import type { Queryable, Tx } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import type { Queryable, Tx } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { can, may } from '../../domain/permissions.ts';
 
 export interface RefundView {

@@ -1,9 +1,9 @@
 // Refunds as the pages, the customer's messages, the receipt and the takings read them, and the
 // orders of a day a manager looks through to refund one.
 import { unitsRefundCents, type GrossAtRate, type RefundMethod, type RefundReason } from '../../domain/refunds.ts';
-import type { Queryable } from '../db.ts';
-import { AppError, conflict, forbidden, notFound } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import type { Queryable } from '../kernel/db.ts';
+import { AppError, conflict, forbidden, notFound } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { can, may, runsChain } from '../../domain/permissions.ts';
 import { CANNOT, checkPaid, checkRefunder, linesOf, ORDER_MONEY, type OrderMoney, paidOfLines, partsOf, refundableOfParts, type RefundPart, type RefundRow, type RefundView, viewOf } from './refund-parts.ts';
 

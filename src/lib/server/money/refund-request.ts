@@ -16,10 +16,10 @@
 import type { OrderView } from '../../shapes/views.ts';
 import { grossByRate, proRataByRate, unitsRefundCents, type GrossAtRate, type RefundMethod } from '../../domain/refunds.ts';
 import type { RefundRequest } from '../../shapes/refund-requests.ts';
-import { audit } from '../audit.ts';
-import { transaction, type Db, type Tx } from '../db.ts';
-import { conflict, invalid } from '../errors.ts';
-import type { StaffActor } from '../orders/actors.ts';
+import { audit } from '../kernel/audit.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
+import { conflict, invalid } from '../kernel/errors.ts';
+import type { StaffActor } from '../kernel/actors.ts';
 import { recordEvent } from '../orders/record.ts';
 import { CANNOT, checkPaid, checkRefunder, leftByRate, linesOf, type OrderMoney, orderMoney, paidOfLines, partsOf, refundableOfParts, type RefundPart, type RefundRow, type RefundView, viewOf } from './refund-parts.ts';
 import { settle } from './refund-settling.ts';

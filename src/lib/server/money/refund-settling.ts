@@ -1,9 +1,9 @@
 // Refunds given back: cash at once when a manager grants it, through the payment provider by the
 // workers, each settled once whatever the job repeats.
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { recordEvent } from '../orders/record.ts';
-import { returnPointsOfRefundedReward } from '../loyalty.ts';
+import { returnPointsOfRefundedReward } from '../offers/loyalty.ts';
 import type { PaymentProvider } from './provider.ts';
 import { type OrderMoney, orderMoney } from './refund-parts.ts';
 

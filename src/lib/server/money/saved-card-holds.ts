@@ -4,8 +4,8 @@
 // on deleted once its account is erased.
 import { payAgainBy } from '../../domain/card-holds.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db } from '../db.ts';
-import { recordEvent } from '../orders.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { recordEvent } from '../orders/index.ts';
 import { applyHold, awaitsItsHold, movement, type Source } from './ledger-moves.ts';
 import { FINAL_STATUSES, UNDER_WAY_STATUSES, isIn, sqlList } from '../../domain/order-states.ts';
 

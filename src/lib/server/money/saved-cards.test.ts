@@ -2,7 +2,7 @@
 // customer reads when the bank refuses that hold.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ETA_SETTINGS } from '../../domain/eta.ts';
-import { composeMessages } from '../notifications.ts';
+import { composeMessages } from '../messages/notifications.ts';
 import { noticeFromStripe } from './stripe.ts';
 
 const setup = (over: Record<string, unknown> = {}) => ({

@@ -4,7 +4,7 @@
 // amount due to the shop. Their sales are in the day's sales too (the journal's), and what they took
 // is the 'marketplace' way, never cash nor card of the shop.
 import { vatBreakdown, type VatLine } from '../../domain/vat.ts';
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 
 export interface PlatformTakings {
   marketplace: string;

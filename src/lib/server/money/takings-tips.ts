@@ -2,7 +2,7 @@
 // card payments, owed to the drivers) and in cash (declared by the drivers, in their pocket). A tip
 // is never a sale: it is in none of the takings' sales, VAT, money taken nor the fiscal journal; it
 // is counted here only, by its order's business day.
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 
 export interface TipTakings {
   /** Card tips paid (at checkout with the order, or after the delivery): collected for the drivers. */

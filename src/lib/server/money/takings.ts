@@ -20,9 +20,9 @@
 import { isFinal } from '../../domain/order-states.ts';
 import { PAYMENT_WAYS, splitPayment, type HandoverMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { VatLine } from '../../domain/vat.ts';
-import type { Db, Queryable } from '../db.ts';
-import { forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type StaffActor } from '../orders/actors.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
+import { forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { REFUND_REASONS, type RefundReason } from '../../domain/refunds.ts';
 import type { ClosingTotals, RateLine } from '../../domain/fiscal-closing.ts';
 import { bringDayUpToDate, dayOfJournal } from '../fiscal/closings.ts';
@@ -48,7 +48,7 @@ export interface TakingsFigures {
   /** What the orders sold cost, taxes included, delivery fees included. */
   salesCents: number;
   /**
-   * Promo codes' discounts on the orders sold (src/lib/server/promos.ts): the sales above are what
+   * Promo codes' discounts on the orders sold (src/lib/server/offers/promos.ts): the sales above are what
    * was paid, net of them; gross is before them. Their VAT is out of the VAT lines (taken per rate
    * from what was paid).
    */

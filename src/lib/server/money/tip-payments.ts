@@ -5,8 +5,8 @@
 // (kept in payment_events by its id, and the tip's row moves from pending to paid only once). One
 // after-delivery tip per order. A cash tip is declared by the driver who delivered, per order, once.
 import { tipAmountProblem } from '../../domain/tip-split.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { AppError, conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { AppError, conflict, forbidden, invalid, notFound } from '../kernel/errors.ts';
 import type { PaymentNotice } from './notices.ts';
 import { shareTip } from './tips.ts';
 

@@ -10,8 +10,8 @@
 // Its shares are written once the tip is paid and the order delivered, whichever comes last, once.
 import { savesCardFirst } from '../../domain/card-holds.ts';
 import { splitTip, tipAmountProblem, type TipWay } from '../../domain/tip-split.ts';
-import type { Queryable, Tx } from '../db.ts';
-import { AppError, invalid } from '../errors.ts';
+import type { Queryable, Tx } from '../kernel/db.ts';
+import { AppError, invalid } from '../kernel/errors.ts';
 import { placingStep } from '../orders/steps.ts';
 
 const refuse = (message: string) => new AppError(422, 'tip_refused', message, { fields: { tipCents: message } });

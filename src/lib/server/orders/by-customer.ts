@@ -1,8 +1,8 @@
 // What the customer does with the tracking link: cancel, or change the lines until the kitchen starts.
 import { customerCanChange, discountFixesLines } from '../../domain/order-states.ts';
 import { type LineRequest } from '../../domain/pricing.ts';
-import { transaction, type Db } from '../db.ts';
-import { conflict, notFound } from '../errors.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { conflict, notFound } from '../kernel/errors.ts';
 import { getOrderIdByToken, lockOrder } from './read.ts';
 import { type Publishing, recordEvent } from './record.ts';
 import { reserve, releaseReservation, priceAndCheck, pizzaCount, insertItems } from './lines.ts';

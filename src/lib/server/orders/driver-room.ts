@@ -7,7 +7,7 @@ import { deliveriesPerSlot, DRIVER_HORIZON_MINUTES, withinDriverHorizon } from '
 import type { EtaSettings, TravelMode } from '../../domain/eta.ts';
 import { driversForSlot, plannedDriversAt, type PlannedShift } from '../../domain/rota.ts';
 import { SLOT_MS, slotOf } from '../../domain/slots.ts';
-import type { Queryable } from '../db.ts';
+import type { Queryable } from '../kernel/db.ts';
 
 export interface DriverRoom {
   /** Deliveries the drivers on shift now take out a slot (null: none on shift). */
@@ -22,7 +22,7 @@ export interface DriverRoom {
   now: number;
 }
 
-/** The rota's driver shifts of a shop touching [from, to) (ms; the rota itself: src/lib/server/rota.ts). */
+/** The rota's driver shifts of a shop touching [from, to) (ms; the rota itself: src/lib/server/staff/rota.ts). */
 async function plannedDriverShifts(q: Queryable, pizzeriaId: number, from: number, to: number): Promise<PlannedShift[]> {
   const { rows } = await q.query<{ user_id: number; starts_at: Date; ends_at: Date }>({
     name: 'rota-drivers',

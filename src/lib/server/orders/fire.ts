@@ -3,9 +3,9 @@
 // a quiet oven). Until then the kitchen shows it as coming and the customer may change or cancel it.
 import { can, may } from '../../domain/permissions.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db, type Queryable } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type OrderActor } from './actors.ts';
+import { transaction, type Db, type Queryable } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type OrderActor } from '../kernel/actors.ts';
 import { lockOrder } from './read.ts';
 import { recordEvent, type Publishing } from './record.ts';
 

@@ -3,9 +3,9 @@
 // order awaiting payment, and a customer's order for later paid at the door while its fire time is
 // far (UNPAID_AHEAD_HOURS): both hold stock that nobody may ever pay for.
 import { clientMayHold, clientNetwork, contactEmail, overUnpaidShare, type ClientHolding, type UnpaidLimits } from '../../domain/unpaid-holds.ts';
-import { type Queryable, type Tx } from '../db.ts';
-import { AppError, conflict } from '../errors.ts';
-import { e164 } from '../sms.ts';
+import { type Queryable, type Tx } from '../kernel/db.ts';
+import { AppError, conflict } from '../kernel/errors.ts';
+import { e164 } from '../kernel/sms.ts';
 import { priceAndCheck } from './lines.ts';
 
 

@@ -2,9 +2,9 @@
 // stock (and given back), and written as rows.
 import { freeStock, ingredientNeeds, unavailableProducts, type RecipeLine, type StockLevel } from '../../domain/availability.ts';
 import { checkQuantities, priceOrder, type HalfAndHalfPricing, type LineRequest, type PricedLine, type PricedProduct } from '../../domain/pricing.ts';
-import { type Queryable, type Tx } from '../db.ts';
-import { conflict, invalid } from '../errors.ts';
-import { PIZZERIA_SELECT, type Pizzeria } from '../catalogue.ts';
+import { type Queryable, type Tx } from '../kernel/db.ts';
+import { conflict, invalid } from '../kernel/errors.ts';
+import { PIZZERIA_SELECT, type Pizzeria } from '../shops/catalogue.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import { MAKING_STATUSES, sqlList } from '../../domain/order-states.ts';
 

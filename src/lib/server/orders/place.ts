@@ -1,24 +1,24 @@
 // Placing an order: checked, priced, located, promised, numbered, written with its lines and its
 // stock reserved, in as few round trips as the shop's counter row can bear. What the features add
 // (limits, slots, promo codes, loyalty points, a customer's history) runs as the steps it is given
-// (steps.ts), in their order; the list is composed outside orders (src/lib/server/placing.ts).
+// (steps.ts), in their order; the list is composed outside orders (src/lib/server/flows/placing.ts).
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { type OrderStatus } from '../../domain/order-states.ts';
 import { DEFAULT_ETA_SETTINGS, promisedMinutes } from '../../domain/eta.ts';
 import { distanceM } from '../../domain/geo.ts';
-import { transaction, type Db, type Tx } from '../db.ts';
-import { AppError, forbidden, invalid } from '../errors.ts';
-import { claimIdempotencyKey, requestHash } from '../idempotency.ts';
-import { locateDelivery, refuseIfClosed } from '../places.ts';
-import { type OrderActor, actorLabel, canActOnShop } from './actors.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
+import { AppError, forbidden, invalid } from '../kernel/errors.ts';
+import { claimIdempotencyKey, requestHash } from '../kernel/idempotency.ts';
+import { locateDelivery, refuseIfClosed } from '../road/places.ts';
+import { type OrderActor, actorLabel, canActOnShop } from '../kernel/actors.ts';
 import { getOrder } from './read.ts';
 import { recordEvent } from './record.ts';
 import { refuseShort, readBeforePlacing, checkLineQuantities, priceLines, pizzaCount, lineColumns, linesFrom, halvesColumn, productIdsOf } from './lines.ts';
 import { clientKeys } from './limits.ts';
 import { heldAhead } from '../../domain/unpaid-holds.ts';
 import { ovenMinutesOf, planForSlot } from './slots.ts';
-import { roadAt } from '../road-model.ts';
+import { roadAt } from '../road/road-model.ts';
 import { asapPromise } from '../../domain/slots.ts';
 import type { MarketplacePlacing, Placing, PlaceOptions, PlaceOrderInput, PlacedOrder, PlacingContext, PreparedOrder } from './steps.ts';
 import { lineKey } from '../../domain/marketplaces.ts';

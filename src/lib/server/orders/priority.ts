@@ -3,9 +3,9 @@
 import { can, may } from '../../domain/permissions.ts';
 import { isFinal } from '../../domain/order-states.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { transaction, type Db } from '../db.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { canActOnShop, type StaffActor } from './actors.ts';
+import { transaction, type Db } from '../kernel/db.ts';
+import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { getOrder, lockOrder } from './read.ts';
 import { recordEvent, type Publishing } from './record.ts';
 

@@ -3,9 +3,9 @@
 import { FINAL_STATUSES_SQL, isIn, MAKING_STATUSES, NOT_STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';
 import { type OrderStatus } from '../../domain/order-states.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { type Queryable, type Tx } from '../db.ts';
-import { notFound } from '../errors.ts';
-import { ORDER_VIEW } from '../order-view.ts';
+import { type Queryable, type Tx } from '../kernel/db.ts';
+import { notFound } from '../kernel/errors.ts';
+import { ORDER_VIEW } from '../kernel/order-view.ts';
 
 
 type OrderRow = Record<string, any>;

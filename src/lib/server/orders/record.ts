@@ -1,9 +1,9 @@
 // An order's events: appended in the change's transaction, with the order's view as it now is.
 import type { EventType } from '../../realtime/contract.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import { type Tx } from '../db.ts';
-import { ORDER_VIEW } from '../order-view.ts';
-import { type OrderActor, actorLabel } from './actors.ts';
+import { type Tx } from '../kernel/db.ts';
+import { ORDER_VIEW } from '../kernel/order-view.ts';
+import { type OrderActor, actorLabel } from '../kernel/actors.ts';
 
 /**
  * How a change reaches the publishers: `announce` (the default) wakes them with a notification when

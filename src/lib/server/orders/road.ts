@@ -1,8 +1,8 @@
 // The road: a ticket late in the oven, deliveries waiting for a driver, offers handed on, shifts.
 import { isIn, OPEN_STATUSES } from '../../domain/order-states.ts';
-import { transaction, type Db, type Queryable, type Tx } from '../db.ts';
-import { forbidden } from '../errors.ts';
-import { type StaffActor, type OrderActor } from './actors.ts';
+import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
+import { forbidden } from '../kernel/errors.ts';
+import { type StaffActor, type OrderActor } from '../kernel/actors.ts';
 import { lockOrder } from './read.ts';
 import { recordEvent, recordRelease } from './record.ts';
 import { can, may } from '../../domain/permissions.ts';

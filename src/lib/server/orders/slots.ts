@@ -6,9 +6,9 @@ import { DEFAULT_ETA_SETTINGS, kitchenMinutes, travelMinutes, type EtaSettings, 
 import { SLOT_MS, checkSlot, fits, freeMinutes, ovenMinutes, slotsAhead, type SlotRefusal } from '../../domain/slots.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { PricedLine } from '../../domain/pricing.ts';
-import type { Pizzeria } from '../catalogue.ts';
-import { type Queryable, type Tx } from '../db.ts';
-import { AppError } from '../errors.ts';
+import type { Pizzeria } from '../shops/catalogue.ts';
+import { type Queryable, type Tx } from '../kernel/db.ts';
+import { AppError } from '../kernel/errors.ts';
 import { freeDeliveries, hasDriverRoom, readDriverRoom } from './driver-room.ts';
 
 /** Where the load of a shop's slots is read from: what is not cancelled, by the slot it is due in (orders_slot_load). */

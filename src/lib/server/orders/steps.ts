@@ -1,19 +1,19 @@
 // Placing an order as an ordered list of steps. Placing itself (place.ts) checks who asks, prices,
 // locates and promises the order, replays a repeated request, writes the order and its event; what
 // the features add (a client's limits, a slot, a promo code, loyalty points, a customer's history)
-// comes as steps, listed in the order they run by the composition (src/lib/server/placing.ts), so
+// comes as steps, listed in the order they run by the composition (src/lib/server/flows/placing.ts), so
 // placing knows none of the features and a new one adds a step instead of editing place.ts.
 import { DEFAULT_ETA_SETTINGS, type TravelMode, type EtaSettings } from '../../domain/eta.ts';
 import type { LatLng } from '../../domain/geo.ts';
 import type { PlaceOrderRequest } from '../../shapes/order-requests.ts';
 import type { OrderView } from '../../shapes/views.ts';
-import type { Db, Queryable, Tx } from '../db.ts';
-import type { Road } from '../drivers.ts';
-import type { Geocoder } from '../geocoder.ts';
-import { saveIdempotencyKey, type IdempotencyRequest } from '../idempotency.ts';
-import type { DeliverySpot } from '../places.ts';
-import type { PositionStore } from '../positions.ts';
-import type { OrderActor } from './actors.ts';
+import type { Db, Queryable, Tx } from '../kernel/db.ts';
+import type { Road } from '../road/drivers.ts';
+import type { Geocoder } from '../road/geocoder.ts';
+import { saveIdempotencyKey, type IdempotencyRequest } from '../kernel/idempotency.ts';
+import type { DeliverySpot } from '../road/places.ts';
+import type { PositionStore } from '../road/positions.ts';
+import type { OrderActor } from '../kernel/actors.ts';
 import type { priceLines, readBeforePlacing } from './lines.ts';
 import { type OrderLimits, type clientKeys, lockClientAndCheckContact, checkClientHolding, checkUnpaidShare, itemCount, noteHoldingRefusal } from './limits.ts';
 import { claimSlot, type planForSlot } from './slots.ts';

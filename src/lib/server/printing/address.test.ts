@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../kernel/config.ts';
 import { REFUSED_ADDRESS, REFUSED_PORT, UNKNOWN_NAME, addressAllowed, checkPrinter, parseNetworks, printerPolicy } from './address.ts';
 import { generateKeyPairSync } from 'node:crypto';
 

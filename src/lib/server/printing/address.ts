@@ -6,7 +6,7 @@
 // checked, never to the name again.
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from '../networks.ts';
+import { DEFAULT_PRINTER_NETWORKS, parseNetworks } from '../kernel/networks.ts';
 
 export { DEFAULT_PRINTER_NETWORKS, parseNetworks };
 

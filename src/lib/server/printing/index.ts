@@ -6,9 +6,9 @@
 // the first one given out is the original, each later one a duplicate counted in the fiscal journal;
 // a job tried again prints the copy it was given, never a new one.
 import type { OrderView, PrinterStatus } from '../../shapes/views.ts';
-import type { Db, Queryable } from '../db.ts';
-import { invalid } from '../errors.ts';
-import { ORDER_VIEW } from '../order-view.ts';
+import type { Db, Queryable } from '../kernel/db.ts';
+import { invalid } from '../kernel/errors.ts';
+import { ORDER_VIEW } from '../kernel/order-view.ts';
 import { checkPrinter, type PrinterPolicy } from './address.ts';
 import { orderLabel, orderTicket, receiptTicket } from './escpos.ts';
 import { issuedReceiptOf } from '../money/receipt-issues.ts';

@@ -7,7 +7,7 @@ import type { PlaceOrderBody, PlacedOrder } from '../staff-actions.ts';
 import { deliveryFee, MAX_QUANTITY_PER_PRODUCT } from '../../domain/pricing.ts';
 import { betterDiscount, judgeReward, type LoyaltyScheme } from '../../domain/loyalty.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
-import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/catalogue.ts';
+import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/shops/catalogue.ts';
 import {
   FIELD_MESSAGES, IdempotencyKeys, addToBasket, availabilityOf, countOf, orderBody, pizzasIn, productsById, readRefusal, viewLine,
   type AppliedPromo, type Availability, type BasketLine, type OrderDraft, type Refusal,

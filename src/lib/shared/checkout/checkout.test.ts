@@ -3,7 +3,7 @@ import {
   IdempotencyKeys, addToBasket, availabilityOf, itemsOf, linesWithDeclared, orderBody, pizzasIn, productsById, readRefusal, viewLine,
   type Availability, type BasketLine, type OrderDraft,
 } from './checkout.ts';
-import type { MenuProduct } from '../../server/catalogue.ts';
+import type { MenuProduct } from '../../server/shops/catalogue.ts';
 
 const product = (id: number, name: string, priceCents: number, more: Partial<MenuProduct> = {}): MenuProduct => ({
   id, slug: name.toLowerCase(), name, description: '', category: 'pizza', categoryId: 1, priceCents, available: true, portions: null,

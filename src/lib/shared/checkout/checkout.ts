@@ -5,7 +5,7 @@
 import { halfAndHalfPrice, halvesName, MAX_QUANTITY_PER_PRODUCT, type HalfAndHalfPricing } from '../../domain/pricing.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { LatLng } from '../../domain/geo.ts';
-import type { MenuOption, MenuProduct } from '../../server/catalogue.ts';
+import type { MenuOption, MenuProduct } from '../../server/shops/catalogue.ts';
 import type { PlaceOrderBody } from '../../shapes/order-requests.ts';
 import { lineKey } from '../../shapes/line-options.ts';
 import { declaredIn, lineAllergens, type Allergen } from '../../domain/line-allergens.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { completeFrenchNumber, mayBeNumber, reorderLines } from './counter-basket.ts';
-import type { MenuProduct } from '../../server/catalogue.ts';
+import type { MenuProduct } from '../../server/shops/catalogue.ts';
 
 const product = (id: number, name: string, options: { id: number; kind: 'size' | 'extra' | 'without'; available?: boolean }[] = []): MenuProduct => ({
   id, slug: name.toLowerCase(), name, description: '', category: 'pizza', categoryId: 1, priceCents: 1000, available: true, portions: null,

@@ -1,8 +1,8 @@
 // The counter's basket, as plain functions the page and its tests share: a caller's last order
 // brought back onto tonight's menu ("same as last time"), and a phone number complete enough to look
 // its caller up while it is typed.
-import type { MenuProduct } from '../../server/catalogue.ts';
-import type { CallerLine } from '../../server/callers.ts';
+import type { MenuProduct } from '../../server/shops/catalogue.ts';
+import type { CallerLine } from '../../server/customers/callers.ts';
 import type { BasketLine } from './checkout.ts';
 
 /** What an availability read says of a product on the shop's menu now. */

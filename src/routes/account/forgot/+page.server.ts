@@ -1,7 +1,7 @@
 import { forgotSchema } from '$lib/shapes/back-office-requests.ts';
-import { formChange } from '$lib/server/back-office-forms.ts';
-import { sharedAccountQueue } from '$lib/server/queues.ts';
-import { requestPasswordReset } from '$lib/server/staff.ts';
+import { formChange } from '$lib/server/staff/back-office-forms.ts';
+import { sharedAccountQueue } from '$lib/server/kernel/queues.ts';
+import { requestPasswordReset } from '$lib/server/staff/staff.ts';
 import type { Actions } from './$types';
 
 export const actions: Actions = {

@@ -1,7 +1,7 @@
 import { passwordSchema } from '$lib/shapes/back-office-requests.ts';
-import { formChange } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
-import { linkInfo, setPasswordWithLink } from '$lib/server/staff.ts';
+import { formChange } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { linkInfo, setPasswordWithLink } from '$lib/server/staff/staff.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // the link from an invitation or a reset email: who it is for, while it can still be used

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { fromForm } from '$lib/shapes/back-office-requests.ts';
 import { paymentCorrectionSchema } from '$lib/shapes/fiscal-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { correctPayment, paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, may, runsChain } from '$lib/domain/permissions.ts';
 

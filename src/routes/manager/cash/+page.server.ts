@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { cashCloseSchema, fromForm, shiftsQuery } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
 import { closeShift, shiftsOfShop } from '$lib/server/money/cash.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, shopsOf } from '$lib/domain/permissions.ts';
 

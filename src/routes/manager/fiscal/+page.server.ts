@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { closeDaySchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts';
 import { operatorNames } from '$lib/server/fiscal/operators.ts';
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, may, shopsOf } from '$lib/domain/permissions.ts';
 

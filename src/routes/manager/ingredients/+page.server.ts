@@ -1,8 +1,8 @@
 import { EU_ALLERGENS, ingredientCreateSchema, ingredientSchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { createIngredient, listIngredients, updateIngredient } from '$lib/server/menu/index.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 

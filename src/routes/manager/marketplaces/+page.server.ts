@@ -2,15 +2,15 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { can, may } from '$lib/domain/permissions.ts';
 import { denySchema, platformId, storeSchema } from '$lib/shapes/marketplace-office-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { acceptWaiting, denyWaiting, queueMenuPush } from '$lib/server/marketplaces/office-decisions.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { acceptWaiting, denyWaiting, queueMenuPush } from '$lib/server/flows/platform-office.ts';
 import {
   backOfficePlatforms, checkShop, connectStore, knownPlatform, listConnections, listPlatformPrices, platformsOf, setPlatformPrice, storeOf, waitingOrders,
 } from '$lib/server/marketplaces/stores.ts';
-import { notFound } from '$lib/server/errors.ts';
+import { notFound } from '$lib/server/kernel/errors.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // the shop's stores on each platform (head office: every shop's), the platform orders waiting for a

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { categoryCreateSchema, categoryMoveSchema, categorySchema, fromForm, productCreateSchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, bodyChange, formChange, productFromForm } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf, bodyChange, formChange, productFromForm } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { createCategory, createProduct, deleteCategory, listCategoryRecords, listIngredients, listProducts, moveCategory, updateCategory } from '$lib/server/menu/index.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 

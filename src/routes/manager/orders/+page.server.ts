@@ -1,6 +1,6 @@
-import { actorOf } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { actorOf } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { ordersOfDay } from '$lib/server/money/refund-reads.ts';
 import { todayInParis } from '$lib/server/money/takings.ts';
 import type { PageServerLoad } from './$types';

@@ -1,9 +1,9 @@
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { payRulesOf, payroll, setPayRule } from '$lib/server/driver-pay.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { payRulesOf, payroll, setPayRule } from '$lib/server/staff/driver-pay.ts';
 import { createI18n, type Locale } from '$lib/i18n/index.ts';
 import { payRuleFormSchema } from '$lib/shapes/pay-requests.ts';
 import { mondayOf } from '$lib/domain/rota.ts';

@@ -1,11 +1,11 @@
 import { loyaltySchemeSchema, newPromoSchema } from '$lib/shapes/promo-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { listProducts } from '$lib/server/menu/records.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { createPromo, listPromos, setPromoActive } from '$lib/server/promos.ts';
-import { loyaltyScheme, setLoyaltyScheme } from '$lib/server/loyalty.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { createPromo, listPromos, setPromoActive } from '$lib/server/offers/promos.ts';
+import { loyaltyScheme, setLoyaltyScheme } from '$lib/server/offers/loyalty.ts';
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';

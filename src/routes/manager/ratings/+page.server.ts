@@ -1,9 +1,9 @@
 import { ratingsQuery } from '$lib/shapes/rating-requests.ts';
-import { actorOf } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { ratingsReport } from '$lib/server/ratings.ts';
+import { actorOf } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { ratingsReport } from '$lib/server/customers/ratings.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain } from '$lib/domain/permissions.ts';
 

@@ -1,9 +1,9 @@
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { addShift, changeShift, copyLastWeek, removeShift, rotaOfWeek, setLabourRate } from '$lib/server/rota.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { addShift, changeShift, copyLastWeek, removeShift, rotaOfWeek, setLabourRate } from '$lib/server/staff/rota.ts';
 import { todayInParis } from '$lib/server/money/takings.ts';
 import { createI18n, type Locale } from '$lib/i18n/index.ts';
 import { copyWeekSchema, rateSchema, shiftChangeSchema, shiftIdSchema, shiftSchema } from '$lib/shapes/rota-requests.ts';

@@ -1,11 +1,11 @@
 import { SHOP_FIELDS, shopCreateSchema } from '$lib/shapes/back-office-requests.ts';
 import { isOpenAt } from '$lib/domain/opening-hours.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { createShopSettings } from '$lib/server/shops.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { createShopSettings } from '$lib/server/shops/shops.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 

@@ -1,12 +1,12 @@
 import { takingsQuery } from '$lib/shapes/back-office-requests.ts';
-import { actorOf } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
+import { actorOf } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { speedOfDay } from '$lib/server/kitchen/speed.ts';
 import { promisesOfDay } from '$lib/server/kitchen/promises.ts';
-import { staffingOfDay } from '$lib/server/clock-ins.ts';
-import { config } from '$lib/server/config.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { staffingOfDay } from '$lib/server/staff/clock-ins.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain } from '$lib/domain/permissions.ts';
 

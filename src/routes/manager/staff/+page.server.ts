@@ -1,9 +1,9 @@
 import { STAFF_ROLES, staffCreateSchema, staffQuery } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, formChange, pageLinks } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { createStaff, listStaff, sendAccountLink, setStaffActive } from '$lib/server/staff.ts';
+import { actorOf, formChange, pageLinks } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { createStaff, listStaff, sendAccountLink, setStaffActive } from '$lib/server/staff/staff.ts';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 import { SHOP_CREW, can, runsChain, shopsOf } from '$lib/domain/permissions.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { countSchema, deliverySchema, movementsQuery, thresholdSchema, tonightSchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { getMenu, listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
-import { countStock, lowStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '$lib/server/stock.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { getMenu, listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
+import { countStock, lowStock, receiveDelivery, setLowThreshold, setOffTonight, stockMovements, stockOfShop } from '$lib/server/stock/stock.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, shopsOf } from '$lib/domain/permissions.ts';
 

@@ -1,9 +1,9 @@
 import { takingsQuery } from '$lib/shapes/back-office-requests.ts';
-import { actorOf } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { actorOf } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { takingsOfDay } from '$lib/server/money/takings.ts';
-import { config } from '$lib/server/config.ts';
+import { config } from '$lib/server/kernel/config.ts';
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain } from '$lib/domain/permissions.ts';

@@ -3,13 +3,13 @@
 // does not verify is written to the technical events journal.
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { listArchives, makeArchive, parisDays, verifyStoredArchive } from '$lib/server/fiscal/archive.ts';
 import { appendJet, recordKeyInUse } from '$lib/server/fiscal/jet.ts';
 import { fiscalKey, operatorPublicKeys } from '$lib/server/fiscal/keys.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { can } from '$lib/domain/permissions.ts';
 import type { Actions, PageServerLoad } from './$types';
 

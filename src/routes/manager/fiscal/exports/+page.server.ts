@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
 import { MAX_EXPORT_DAYS, vatReport } from '$lib/server/fiscal/exports.ts';
-import { requireRole, shopFor } from '$lib/server/page-guards.ts';
+import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
 import { parisDay } from '$lib/domain/vat-report.ts';
 import type { PageServerLoad } from './$types';
 import { can, shopsOf } from '$lib/domain/permissions.ts';

@@ -3,13 +3,13 @@
 // the operator's keys only (the key in use and FISCAL_PUBLIC_KEYS_FILE), not the keys the database
 // recorded; a chain found broken is written to the technical events journal.
 import { fail } from '@sveltejs/kit';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { fiscalKey, operatorPublicKeys } from '$lib/server/fiscal/keys.ts';
 import { verifyAndRecord } from '$lib/server/fiscal/verify.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import type { SessionUser } from '$lib/server/auth.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import type { SessionUser } from '$lib/server/staff/auth.ts';
 import { can, may } from '$lib/domain/permissions.ts';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,12 +1,12 @@
 import { fail } from '@sveltejs/kit';
 import { can } from '$lib/domain/permissions.ts';
 import { mappingSchema, platformId } from '$lib/shapes/marketplace-office-requests.ts';
-import { actorOf, bodyChange } from '$lib/server/back-office-forms.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { mapItem, menuChoices, unmappedItems } from '$lib/server/marketplaces/mapping.ts';
-import { retryMapped } from '$lib/server/marketplaces/office-decisions.ts';
+import { retryMapped } from '$lib/server/flows/platform-office.ts';
 import { backOfficePlatforms, platformsOf } from '$lib/server/marketplaces/stores.ts';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,17 +1,17 @@
 import { error } from '@sveltejs/kit';
 import { optionSchema, productSchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
+import { actorOf, bodyChange, optionFromForm, productFromForm } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
 import { createOption, deleteOption, getProduct, listCategoryRecords, listIngredients, setProductPhoto, updateOption, updateProduct } from '$lib/server/menu/index.ts';
-import { mediaStoreFrom } from '$lib/server/media.ts';
-import { config } from '$lib/server/config.ts';
+import { mediaStoreFrom } from '$lib/server/shops/media.ts';
+import { config } from '$lib/server/kernel/config.ts';
 import { z } from 'zod';
 
 const photoForm = z.object({ photo: z.string() });
 const optionRef = z.object({ optionId: z.coerce.number().int().positive().max(2_147_483_647) });
 const pageMedia = () => mediaStoreFrom(config());
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 

@@ -1,9 +1,9 @@
 import { error, fail } from '@sveltejs/kit';
 import { SHOP_FIELDS, pauseSchema, shopSettingsSchema } from '$lib/shapes/back-office-requests.ts';
 import { isOpenAt } from '$lib/domain/opening-hours.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { getPizzeria, listCategories } from '$lib/server/catalogue.ts';
-import { AppError } from '$lib/server/errors.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { getPizzeria, listCategories } from '$lib/server/shops/catalogue.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
 import { listStations, saveStations } from '$lib/server/kitchen/stations.ts';
 import { printerSchema, stationsSchema } from '$lib/shapes/kitchen-requests.ts';
 import { policyOf } from '$lib/server/printing/address.ts';
@@ -11,10 +11,10 @@ import { printerOf, printerStatusOf, setPrinter } from '$lib/server/printing/ind
 import { stationsFromForm } from '$lib/faces/manager/stations-form.ts';
 import { checkStations } from '$lib/domain/stations.ts';
 import { createI18n } from '$lib/i18n/index.ts';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops/shops.ts';
 import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/money/receipt-issues.ts';
 import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,11 +1,11 @@
 import { error } from '@sveltejs/kit';
 import { STAFF_ROLES, staffUpdateSchema } from '$lib/shapes/back-office-requests.ts';
-import { actorOf, formChange } from '$lib/server/back-office-forms.ts';
-import { listPizzerias } from '$lib/server/catalogue.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
-import { getStaff, updateStaff } from '$lib/server/staff.ts';
+import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
+import { listPizzerias } from '$lib/server/shops/catalogue.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
+import { getStaff, updateStaff } from '$lib/server/staff/staff.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { SHOP_CREW, can, runsChain, shopsOf } from '$lib/domain/permissions.ts';
 

@@ -1,8 +1,8 @@
 import { error, redirect } from '@sveltejs/kit';
-import { config } from '$lib/server/config.ts';
-import { db } from '$lib/server/db.ts';
+import { config } from '$lib/server/kernel/config.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { DEMO_CARDS } from '$lib/server/money/demo.ts';
-import { getOrderIdByToken } from '$lib/server/orders.ts';
+import { getOrderIdByToken } from '$lib/server/orders/index.ts';
 import { paymentFormOf } from '$lib/server/money/payment-form.ts';
 import { tipFormOf } from '$lib/server/money/tip-payments.ts';
 import type { PageServerLoad } from './$types';

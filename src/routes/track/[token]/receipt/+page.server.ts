@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
-import { db } from '$lib/server/db.ts';
-import { getOrderIdByToken } from '$lib/server/orders.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { getOrderIdByToken } from '$lib/server/orders/index.ts';
 import { paidCardTipCents } from '$lib/server/money/tips.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/money/receipt-issues.ts';
 import type { PageServerLoad } from './$types';

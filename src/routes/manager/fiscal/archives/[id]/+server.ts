@@ -1,9 +1,9 @@
 // An archive's file, for head office: the tar.gz as kept, with its SHA-256 in a header.
 import { error } from '@sveltejs/kit';
-import { db } from '$lib/server/db.ts';
+import { db } from '$lib/server/kernel/db.ts';
 import { archiveFile } from '$lib/server/fiscal/archive.ts';
 import { sha256 } from '$lib/server/fiscal/archive-file.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { can } from '$lib/domain/permissions.ts';
 import type { RequestHandler } from './$types';
 

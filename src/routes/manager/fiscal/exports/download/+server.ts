@@ -1,10 +1,10 @@
 import { error } from '@sveltejs/kit';
 import { z } from 'zod';
-import { actorOf } from '$lib/server/back-office-forms.ts';
-import { db } from '$lib/server/db.ts';
-import { AppError } from '$lib/server/errors.ts';
+import { actorOf } from '$lib/server/staff/back-office-forms.ts';
+import { db } from '$lib/server/kernel/db.ts';
+import { AppError } from '$lib/server/kernel/errors.ts';
 import { EXPORT_FORMATS, exportVat } from '$lib/server/fiscal/exports.ts';
-import { requireRole } from '$lib/server/page-guards.ts';
+import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { RequestHandler } from './$types';
 import { can } from '$lib/domain/permissions.ts';
 

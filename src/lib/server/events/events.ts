@@ -1,0 +1,101 @@
+import type { EventType, OrderUpdated } from '../../realtime/contract.ts';
+import type { OrderView } from '../../shapes/views.ts';
+import type { Queryable } from '../kernel/db.ts';
+
+/**
+ * Publishes committed inbox events (up to `max`, oldest first) with their public ids, and returns
+ * them in id order. Safe to call from any number of processes at once: publishes run one at a time.
+ */
+export async function publishEvents(q: Queryable, max = 1000): Promise<Published> {
+  const { rows } = await q.query<{ event_id: number; event_type: EventType; event_at: Date; event_payload: OrderView; inbox_seq: number }>({
+    name: 'publish-events',
+    text: 'SELECT event_id, event_type, event_at, event_payload, inbox_seq FROM publish_order_events($1)',
+    values: [max],
+  });
+  return {
+    events: rows.map((r) => ({ eventId: r.event_id, type: r.event_type, at: r.event_at.toISOString(), order: r.event_payload })),
+    inboxSeqs: rows.map((r) => r.inbox_seq),
+  };
+}
+
+/**
+ * Whether the inbox holds an event written more than `ms` ago: one whose writer neither announced
+ * it nor published it (it stopped between its commit and its publish), or one a publish missed.
+ */
+export async function inboxHasOlderThan(q: Queryable, ms: number): Promise<boolean> {
+  const { rows } = await q.query<{ stale: boolean }>({
+    name: 'inbox-stale',
+    text: `SELECT EXISTS (SELECT 1 FROM order_event_inbox WHERE created_at < clock_timestamp() - $1 * interval '1 millisecond') AS stale`,
+    values: [ms],
+  });
+  return rows[0].stale;
+}
+
+/** What a publish gave out: the events in id order, and the inbox rows they came from (their notifications named those). */
+export interface Published {
+  events: OrderUpdated[];
+  inboxSeqs: number[];
+}
+
+interface EventRow {
+  id: number;
+  type: EventType;
+  created_at: Date;
+  payload: OrderView;
+}
+
+const toUpdate = (r: EventRow): OrderUpdated => ({
+  eventId: r.id,
+  type: r.type,
+  at: r.created_at.toISOString(),
+  order: r.payload,
+});
+
+export type EventFilter =
+  | { all: true }
+  | { pizzeriaId: number }
+  | { driverId: number }
+  | { orderId: string };
+
+/** Events after `afterId` that a filter sees, oldest first, at most `limit`. */
+export async function listEventsAfter(q: Queryable, filter: EventFilter, afterId: number, limit: number): Promise<OrderUpdated[]> {
+  let by = 'all';
+  let where = 'TRUE';
+  const params: unknown[] = [afterId, limit];
+  if ('pizzeriaId' in filter) {
+    [by, where] = ['shop', 'pizzeria_id = $3'];
+    params.push(filter.pizzeriaId);
+  } else if ('driverId' in filter) {
+    [by, where] = ['driver', 'driver_id = $3'];
+    params.push(filter.driverId);
+  } else if ('orderId' in filter) {
+    [by, where] = ['order', 'order_id = $3'];
+    params.push(filter.orderId);
+  }
+  // one named statement per filter (planned once per connection: see db.ts)
+  const { rows } = await q.query<EventRow>({
+    name: `events-after-${by}`,
+    text: `SELECT id, type, created_at, payload FROM order_events WHERE id > $1 AND ${where} ORDER BY id LIMIT $2`,
+    values: params,
+  });
+  return rows.map(toUpdate);
+}
+
+/** The id of the newest event overall, and of the oldest still in the hot table. */
+export async function eventBounds(q: Queryable): Promise<{ first: number; last: number }> {
+  const { rows } = await q.query<{ first: number | null; last: number | null }>(
+    'SELECT min(id) AS first, max(id) AS last FROM order_events',
+  );
+  return { first: rows[0].first ?? 0, last: rows[0].last ?? 0 };
+}
+
+/** A follower's place in the event stream (the workers keep theirs, so they react to each event once). */
+export async function readCursor(q: Queryable, name: string): Promise<number> {
+  await q.query('INSERT INTO event_cursors (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  const { rows } = await q.query<{ last_event_id: number }>('SELECT last_event_id FROM event_cursors WHERE name = $1', [name]);
+  return rows[0].last_event_id;
+}
+
+export async function saveCursor(q: Queryable, name: string, lastEventId: number): Promise<void> {
+  await q.query('UPDATE event_cursors SET last_event_id = $2 WHERE name = $1', [name, lastEventId]);
+}

@@ -1,0 +1,23 @@
+// The manager's alerts, read from the same facts their live page follows (active orders, the
+// drivers and whether their phone is connected, low stock, low ratings, refusals for holding too much), sorted by the domain's rule.
+import { managerAlerts, DEFAULT_ALERT_SETTINGS, type ManagerAlert } from '../../domain/alerts.ts';
+import type { Queryable } from '../kernel/db.ts';
+import { driversOfShops } from '../road/drivers.ts';
+import { listOrders } from '../orders/index.ts';
+import type { PositionStore } from '../road/positions.ts';
+import { recentLowRatings } from '../customers/ratings.ts';
+import { lowStock } from '../stock/stock.ts';
+import { recentHoldingRefusals } from '../orders/limits.ts';
+import { platformOrdersWaiting } from '../marketplaces/intake.ts';
+
+export async function alertsOfShops(q: Queryable, shops: number[], positions: PositionStore | null, positionFreshMs: number, now = Date.now()): Promise<ManagerAlert[]> {
+  const [orders, drivers, low, lowRatings, heldStock, platformOrders] = await Promise.all([
+    listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
+    driversOfShops(q, shops, positions),
+    Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
+    recentLowRatings(q, shops, now),
+    recentHoldingRefusals(q, shops),
+    platformOrdersWaiting(q, shops),
+  ]);
+  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
+}
