@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, live, PHONE, SHOTS, useApp, TABLET } from './harness.ts';
+import { messagesOf } from '../../src/lib/i18n/catalogue.ts';
 
 // Every face of the product, on the screens people use it on, checked by axe-core:
 // a serious or critical violation fails the test.
@@ -151,7 +151,7 @@ describe('French typography', () => {
         if (/ [!?;:]/.test(v)) plain.push(`${path}: ${v}`);
       } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
     };
-    walk(JSON.parse(readFileSync('src/lib/i18n/fr.json', 'utf8')), '');
+    walk(messagesOf('fr'), '');
     expect(plain).toEqual([]);
   });
 });

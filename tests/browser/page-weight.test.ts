@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { messagesOf } from '../../src/lib/i18n/catalogue.ts';
 import { PHONE, live, useApp } from './harness.ts';
 
 // What a phone downloads: its visitor's language only, pages compressed by the server itself (no
@@ -8,8 +8,8 @@ const app = useApp('page-weight');
 
 type Tree = { [k: string]: string | Tree };
 const values = (t: Tree): string[] => Object.values(t).flatMap((v) => (typeof v === 'string' ? [v] : values(v)));
-const fr = values(JSON.parse(readFileSync('src/lib/i18n/fr.json', 'utf8')));
-const en = values(JSON.parse(readFileSync('src/lib/i18n/en.json', 'utf8')));
+const fr = values(messagesOf('fr') as Tree);
+const en = values(messagesOf('en') as Tree);
 // long messages found in one language only: a page that carries the other file carries them
 const only = (mine: string[], other: string[]) => mine.filter((m) => m.length > 40 && !m.includes('{{') && !other.includes(m)).slice(0, 30);
 const englishOnly = only(en, fr);

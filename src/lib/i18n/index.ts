@@ -1,7 +1,6 @@
-// The server's translators: both message files bundled (mails, texts, receipts and pages in either
-// language). Pages in the browser load only their visitor's file (./browser.ts).
-import en from './en.json' with { type: 'json' };
-import fr from './fr.json' with { type: 'json' };
+// The server's translators: every message file bundled (mails, texts, receipts and pages in either
+// language; ./catalogue.ts lists them). Pages in the browser load only their visitor's files (./browser.ts).
+import { messagesOf } from './catalogue.ts';
 import { buildI18n, type I18n, type Locale } from './core.ts';
 
 export { DEFAULT_LOCALE, LOCALES, LOCALE_COOKIE, pickLocale, type I18n, type Locale } from './core.ts';
@@ -15,6 +14,6 @@ const built = new Map<Locale, I18n>();
  */
 export function createI18n(locale: Locale): I18n {
   let i18n = built.get(locale);
-  if (!i18n) built.set(locale, (i18n = buildI18n(locale, { fr, en })));
+  if (!i18n) built.set(locale, (i18n = buildI18n(locale, { fr: messagesOf('fr'), en: messagesOf('en') })));
   return i18n;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { codeProblem, confirmProblem, sendProblem } from './sign-in.ts';
-import fr from '../../i18n/fr.json' with { type: 'json' };
-import en from '../../i18n/en.json' with { type: 'json' };
+import { messagesOf } from '../../i18n/catalogue.ts';
+
+const fr = messagesOf('fr');
+const en = messagesOf('en');
 
 /** Whether the messages have this key (a dotted path). */
 const has = (messages: object, key: string) => typeof key.split('.').reduce<any>((m, k) => m?.[k], messages) === 'string';
