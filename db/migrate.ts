@@ -2,7 +2,8 @@ import pg from 'pg';
 import { config } from '../src/lib/server/kernel/config.ts';
 import { migrate } from './migrate-runner.ts';
 
-const url = config().DATABASE_URL;
+// as the role that owns the tables (DATABASE_OWNER_URL), not the one the product runs as
+const url = config().DATABASE_OWNER_URL ?? config().DATABASE_URL;
 // a fresh machine has no database yet: create it (needs a role allowed to)
 const name = decodeURIComponent(new URL(url).pathname.slice(1));
 const admin = new URL(url);

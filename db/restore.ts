@@ -1,9 +1,10 @@
 // npm run db:restore -- <file or s3://bucket/key> [--force] [--to <database url>]
-// Restores a backup into DATABASE_URL (or --to); one in the bucket is fetched into BACKUP_DIR first. A database that already holds tables is refused
+// Restores a backup into DATABASE_OWNER_URL or DATABASE_URL (or --to); one in the bucket is fetched into BACKUP_DIR first. A database that already holds tables is refused
 // unless --force. A target database that does not exist is created. Then the fiscal journal restored is verified
 // (with the operator's keys when FISCAL_PUBLIC_KEYS_FILE names them: those and the signing key) and the restore
-// is written in its technical events journal; a journal that does not verify is reported on stderr and in the JET
-// (the restore itself is done: exit code 0).
+// is written in its technical events journal; a journal that does not verify is reported on stderr and in the JET,
+// and the command exits 3 (the data is restored, but its journal is not one to trust: a script or an operator
+// that checks only the exit code is not told all is well). Exit 1: refused or failed; 2: a bad argument.
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -22,7 +23,8 @@ if (positionals.length !== 1) {
   console.error('usage: npm run db:restore -- <backup file or s3://bucket/key> [--force] [--to <database url>]');
   process.exit(2);
 }
-const target = values.to ?? config().DATABASE_URL;
+// as the role that owns the tables (DATABASE_OWNER_URL): the restored tables are its own
+const target = values.to ?? config().DATABASE_OWNER_URL ?? config().DATABASE_URL;
 
 async function ensureDatabase(url: string) {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
@@ -54,7 +56,12 @@ try {
         if (c.broken) console.error(`fiscal journal BROKEN ${c.chain}: entry ${c.broken.seq}: ${c.broken.kind}: ${c.broken.reason}`);
         else console.log(`fiscal journal OK ${c.chain}: ${c.entries} entries, last ${c.lastSeq}`);
       }
+      for (const a of report.openAnomalies) console.error(`fiscal journal ANOMALY shop:${a.pizzeriaId} order no. ${a.number} of ${a.businessDay}: its money changed outside the till after it was sealed (JET entry ${a.seq})`);
       console.log(`the restore is written in the technical events journal${report.ok ? '' : ' (with the verification that failed)'}`);
+      if (!report.ok) {
+        console.error('the restored fiscal journal does not verify: the data is restored, the journal is not to be trusted (exit 3)');
+        process.exitCode = 3;
+      }
     }
   } finally {
     await pool.end();

@@ -17,8 +17,10 @@
 #   4. writes /etc/ocpizza/ocpizza.env once (mode 0640, root:ocpizza): the database URL with a
 #      generated password, Redis, a generated SESSION_SECRET, the site's address, the folders;
 #      and makes /etc/ocpizza/fiscal-key.pem once (the fiscal journal's signing key, same mode);
-#   5. creates the database role and database if missing, runs the migrations (and the demo seed
-#      with --demo);
+#   5. creates the database roles and database if missing: `ocpizza_owner` owns the tables and
+#      migrates them (DATABASE_OWNER_URL), the product runs as `ocpizza`, a member of ocpizza_app
+#      that owns nothing and may only read and add to the fiscal journal (DATABASE_URL; production
+#      refuses to run as an owner or a superuser); runs the migrations (and the demo seed with --demo);
 #   6. installs the units in /etc/systemd/system and the site in /etc/nginx/sites-available, with
 #      its name, the servers' ports and the Let's Encrypt certificate if there is one (a site the
 #      operators changed is kept, the new one written beside it), and checks it with `nginx -t`;
@@ -65,6 +67,7 @@ NGINX="$ROOT/etc/nginx"
 ENV_FILE="$ETC/ocpizza.env"
 DB_NAME="${OCPIZZA_DB_NAME:-ocpizza}"
 DB_ROLE="${OCPIZZA_DB_ROLE:-$DB_NAME}"
+DB_OWNER="${OCPIZZA_DB_OWNER:-${DB_ROLE}_owner}"
 mapfile -t PORTS < <(seq "$FIRST_PORT" $((FIRST_PORT + SERVERS - 1)))
 
 say "1. Node, Nginx and the PostgreSQL client"
@@ -146,10 +149,12 @@ if [ -f "$ENV_FILE" ]; then
   fi
 else
   db_password="$(openssl rand -hex 24)"
+  owner_password="$(openssl rand -hex 24)"
   umask 027
   cat > "$ENV_FILE" <<EOF
 # OC Pizza Live settings (docs/operations.md §4). Read by every ocpizza unit; never commit it.
 DATABASE_URL=postgres://$DB_ROLE:$db_password@127.0.0.1:5432/$DB_NAME
+DATABASE_OWNER_URL=postgres://$DB_OWNER:$owner_password@127.0.0.1:5432/$DB_NAME
 REDIS_URL=redis://127.0.0.1:6379
 SESSION_SECRET=$(openssl rand -base64 48 | tr -d '\n')
 FISCAL_KEY_FILE=$FISCAL_KEY
@@ -164,15 +169,27 @@ EOF
   umask 022
   chown "root:$APP_USER" "$ENV_FILE"
   chmod 0640 "$ENV_FILE"
-  echo "written with a new database password and SESSION_SECRET"
-  # the role and database, once, with the password just written
+  echo "written with new database passwords and SESSION_SECRET"
+  # the roles and database, once, with the passwords just written: the owner migrates, the product
+  # runs as a member of ocpizza_app (read and add only on the fiscal journal: db/migrations/0091)
   if [ -n "${OCPIZZA_PSQL_ADMIN:-}" ]; then read -r -a admin <<< "$OCPIZZA_PSQL_ADMIN"; else admin=(runuser -u postgres -- psql); fi
-  "${admin[@]}" -X -q -v ON_ERROR_STOP=1 -v role="$DB_ROLE" -v pw="$db_password" -v db="$DB_NAME" <<'SQL'
+  "${admin[@]}" -X -q -v ON_ERROR_STOP=1 -v role="$DB_ROLE" -v pw="$db_password" -v owner="$DB_OWNER" -v opw="$owner_password" -v db="$DB_NAME" <<'SQL'
+SELECT 'CREATE ROLE ocpizza_app NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ocpizza_app') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'owner', :'opw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'owner') \gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'owner', :'opw') \gexec
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'role', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'pw') \gexec
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER PASSWORD %L', :'role', :'pw') \gexec
+SELECT format('GRANT ocpizza_app TO %I', :'role') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
-  echo "database $DB_NAME owned by $DB_ROLE"
+  echo "database $DB_NAME owned by $DB_OWNER; the product runs as $DB_ROLE (a member of ocpizza_app)"
+fi
+# an install from before the product ran as a role of its own: its DATABASE_URL's role owns the
+# database (production now refuses it). Nothing is changed by itself: how to move, below.
+if ! grep -q '^DATABASE_OWNER_URL=' "$ENV_FILE"; then
+  echo "WARNING: $ENV_FILE has no DATABASE_OWNER_URL: the product runs as the database's owner, which production refuses."
+  echo "  Make a role of its own (docs/operations.md §4.11): CREATE ROLE ocpizza_app NOLOGIN; CREATE ROLE ${DB_ROLE}_app LOGIN PASSWORD '...' IN ROLE ocpizza_app;"
+  echo "  then move the current DATABASE_URL to DATABASE_OWNER_URL and point DATABASE_URL at the new role, and run this again."
 fi
 
 say "5. Migrations"

@@ -91,7 +91,7 @@ grafana_dashboard() {
 
 compose_config() {
   # placeholders only: the real values come from the operators' environment
-  POSTGRES_PASSWORD=placeholder DEMO_PASSWORD=placeholder SESSION_SECRET=placeholder-placeholder-placeholder-32 PUBLIC_ORIGIN=https://pizza.example.fr FISCAL_SIGNING_KEY=placeholder \
+  POSTGRES_PASSWORD=placeholder POSTGRES_APP_PASSWORD=placeholder DEMO_PASSWORD=placeholder SESSION_SECRET=placeholder-placeholder-placeholder-32 PUBLIC_ORIGIN=https://pizza.example.fr FISCAL_SIGNING_KEY=placeholder \
     MINIO_ROOT_USER=placeholder MINIO_ROOT_PASSWORD=placeholder \
     docker-compose -f docker-compose.yml config -q
 }
@@ -125,7 +125,7 @@ install_try() {
   wait "$pid" || { echo "the server did not exit 0 on SIGTERM"; rc=1; }
   rm -rf "$root"
   dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
-  psql -h 127.0.0.1 -U postgres -qc "DROP ROLE IF EXISTS $db" >/dev/null
+  psql -h 127.0.0.1 -U postgres -qc "DROP ROLE IF EXISTS $db" -c "DROP ROLE IF EXISTS ${db}_owner" >/dev/null
   if command -v redis-cli >/dev/null 2>&1; then
     redis-cli --scan --pattern "$db:*" | xargs -r redis-cli del >/dev/null
   fi

@@ -5,10 +5,15 @@
 //   npm run fiscal:verify -- --shop <slug>                  one shop's sales chain
 //   npm run fiscal:verify -- --archive <file.tar.gz>        an archive file, offline
 //   ... --public-key <file.pem>                             the operator's public keys (repeatable; a file may hold several)
+//   ... --anchors <file>                                    the anchor file (FISCAL_ANCHOR_FILE by default)
 //
 // Which keys: those given with --public-key (and, against the database, FISCAL_PUBLIC_KEYS_FILE and
 // the key in use); an entry signed by any other is reported. Without any, the keys the journal (or
 // the archive) itself names, and the output says so.
+//
+// Against the database, each chain must also reach every head it was anchored at: the checkpoints
+// and closings of the technical events journal, and the anchor file's lines (a chain cut from its
+// end, head and all, is reported `cut`, with the entries missing).
 //
 // Prints one line per chain, "OK" with its count of entries, its last number and the keys that
 // signed it, or the first entry that breaks it: its chain, its number and why (altered, missing,
@@ -21,10 +26,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PublicKeyRecord } from '../src/lib/domain/fiscal-archive.ts';
 
-const usage = 'usage: npm run fiscal:verify [-- --shop <slug> | --archive <file>] [--public-key <pem file>]...';
+const usage = 'usage: npm run fiscal:verify [-- --shop <slug> | --archive <file>] [--public-key <pem file>]... [--anchors <file>]';
 let args: ReturnType<typeof parse>;
 function parse() {
-  return parseArgs({ options: { shop: { type: 'string' }, archive: { type: 'string' }, 'public-key': { type: 'string', multiple: true } } }).values;
+  return parseArgs({ options: { shop: { type: 'string' }, archive: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, anchors: { type: 'string' } } }).values;
 }
 try {
   args = parse();
@@ -78,14 +83,22 @@ if (args.archive !== undefined) {
   try {
     const key = fiscalKey(cfg);
     const fromOperator = given.length || cfg.FISCAL_PUBLIC_KEYS_FILE ? [...operatorPublicKeys(cfg, key), ...given] : undefined;
-    const report = await verifyAndRecord(pool, key, 'fiscal:verify', { shop: args.shop, operatorKeys: fromOperator });
+    const anchorFile = args.anchors ?? cfg.FISCAL_ANCHOR_FILE;
+    const report = await verifyAndRecord(pool, key, 'fiscal:verify', { shop: args.shop, operatorKeys: fromOperator, anchorFile });
     if (!report.chains.length) {
       console.log(args.shop ? `no fiscal journal for the shop ${args.shop}` : 'the fiscal journal is empty');
       process.exitCode = args.shop ? 2 : 0;
     }
     if (!report.operatorKeys) console.log('keys: those the journal recorded (pass --public-key <file>, or set FISCAL_PUBLIC_KEYS_FILE, to check them against yours)');
+    const f = report.anchors.file;
+    const fromFile = !f ? 'no anchor file' : f.missing ? `no anchor file at ${f.path} (yet)` : `${f.heads} in ${f.path} (${f.lines} lines${f.unreadable ? `, ${f.unreadable} unreadable` : ''})`;
+    console.log(`anchors: ${report.anchors.jet} heads named by the technical events journal, ${fromFile}`);
     for (const id of report.keysUnknownToOperator) console.log(`UNKNOWN KEY ${id}: recorded in the technical events journal, not among the operator's public keys`);
     for (const c of report.chains) console.log(line(c));
+    for (const a of report.openAnomalies) {
+      const what = Object.entries(a.changes).map(([part, c]) => `${part} ${c.from ?? '-'} → ${c.to}`).join(', ');
+      console.log(`ANOMALY shop:${a.pizzeriaId} order no. ${a.number} of ${a.businessDay} (${a.orderId}): its money changed outside the till after the journal sealed it (${what}); technical events journal entry ${a.seq}`);
+    }
     if (!report.ok) process.exitCode = 1;
   } catch (err) {
     console.error(`fiscal:verify could not check the journal: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { config } from '../src/lib/server/kernel/config.ts';
 import { flushErrorReports, initErrorReporting, reportError } from '../src/lib/server/kernel/observability.ts';
+import { guardFiscalRole } from '../src/lib/server/fiscal/privileges.ts';
 import { createApp } from './app.ts';
 
 const cfg = config();
@@ -15,6 +16,8 @@ process.on('unhandledRejection', (err) => {
 if (cfg.NODE_ENV === 'production' && process.env.DYNO && !cfg.S3_BUCKET) {
   log.warn('product photos are kept on this dyno\'s disk, which does not last: set S3_BUCKET (docs/operations.md, 3.1)');
 }
+// never as a role that could change the fiscal journal unseen (refused in production)
+await guardFiscalRole(cfg.DATABASE_URL, cfg.NODE_ENV === 'production', log);
 const app = await createApp({ config: cfg, withPages: true, log });
 const port = await app.listen(cfg.PORT, cfg.HOST);
 log.info({ port }, `OC Pizza Live listening on http://localhost:${port}`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../db/migrate-runner.ts';
+import { APP_ROLE } from './app-role.ts';
 import { seed } from '../db/seed-data.ts';
 import { startGeocoderStub } from './geocoder-stub.ts';
 
@@ -63,6 +64,11 @@ async function startRun(): Promise<Run> {
   await admin.query(`CREATE DATABASE ${template}`);
   const templateUrl = `${BASE}/${template}`;
   await migrate(templateUrl);
+  // the product's own role, as production runs it (a member of ocpizza_app, which the migrations
+  // made: it may read and add to the fiscal journal, nothing more): tests/helpers.ts asAppRole
+  await admin.query(`DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN CREATE ROLE ${APP_ROLE} LOGIN IN ROLE ocpizza_app; END IF;
+  EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
   // a fresh password per run: nothing to keep secret, nothing to guess
   const demoPassword = randomBytes(12).toString('base64url');
   const pool = new pg.Pool({ connectionString: templateUrl, max: 2 });

@@ -31,6 +31,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     NODE_ENV: 'test',
     DATABASE_URL: fileDatabase().databaseUrl,
     QUEUE_PREFIX: fileDatabase().queuePrefix,
+    // the file's own anchor file (tests/setup-file.ts), not the checkout's
+    FISCAL_ANCHOR_FILE: process.env.FISCAL_ANCHOR_FILE ?? 'off',
     LOG_LEVEL: 'silent',
     DEMO_PASSWORD: inject('demoPassword'),
     GEOCODER_URL: inject('geocoderUrl'),

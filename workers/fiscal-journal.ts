@@ -6,15 +6,19 @@
 // own (event_cursors 'fiscal'), a second behind at most, many orders a statement, and
 // writes what each order's money says and the journal lacks. Nothing is lost: its place moves on
 // only once the entries are committed (a kill -9 reads the events again, and the source keys make
-// that harmless); Redis plays no part; and a sweep every minute journals any order of the last two
-// days whose money changed without an event.
+// that harmless); Redis plays no part; and a sweep every minute looks for orders of the last two
+// days whose money changed without an event (a sale missed is journaled; a sale sealed and changed
+// since is an anomaly, never a correction: src/lib/server/fiscal/anomalies.ts), then anchors the heads that moved (a checkpoint in
+// the JET and a line of the anchor file: src/lib/server/fiscal/anchors.ts).
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { journalEventsAfter, journalPlace, saveJournalPlace } from '../src/lib/server/fiscal/events.ts';
+import { checkpoint } from '../src/lib/server/fiscal/anchors.ts';
 import { recordKeyInUse } from '../src/lib/server/fiscal/jet.ts';
 import { clockBehind, checkClock, journalMigrations, journalSettings, recordClockBackwards, recordStart, recordStop, type ProcessInfo, type SettingValue } from '../src/lib/server/fiscal/jet-events.ts';
 import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
-import { journalOrders, ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
+import { sweepChanged } from '../src/lib/server/fiscal/anomalies.ts';
+import { ordersNotJournaled } from '../src/lib/server/fiscal/order-facts.ts';
 
 /**
  * How long the journal gathers events announced before reading them: the orders sold meanwhile go
@@ -92,6 +96,29 @@ async function journalStart(db: Db, key: FiscalKey, log: Logger, opts: { process
   return !!opts.process;
 }
 
+/**
+ * The minute's sweep: the clock checked; orders whose money changed with no event (a sale the
+ * journal missed is written; money changed after the journal sealed it is an anomaly, never a
+ * correction: anomalies.ts); then the heads that moved, anchored.
+ */
+async function sweep(db: Db, key: FiscalKey, place: number, anchorFile: string | null | undefined, log: Logger) {
+  const clock = await checkClock(db, key);
+  if (clock) log.error(clock.body, 'fiscal journal: the clock went backwards; written in the technical events journal');
+  const { journaled, anomalies } = await sweepChanged(db, key, await ordersNotJournaled(db), place);
+  if (journaled.length) log.warn({ entries: journaled.length }, 'fiscal journal: orders whose money changed without an event, journaled by the sweep');
+  for (const a of anomalies) log.error({ seq: a.seq, ...(a.body.order as object) }, 'fiscal journal: an order\'s money changed outside the product after it was sealed: an anomaly in the technical events journal');
+  await anchorHeads(db, key, anchorFile, log);
+}
+
+/** The heads that moved since the last checkpoint, anchored (a failure to write the file is said, the checkpoint stands). */
+async function anchorHeads(db: Db, key: FiscalKey, file: string | null | undefined, log: Logger) {
+  try {
+    await checkpoint(db, key, file);
+  } catch (err) {
+    log.error({ err, file }, 'fiscal journal: anchoring the chains\' heads failed, trying again at the next sweep');
+  }
+}
+
 export function createFiscalJournal(opts: {
   db: Db;
   key: FiscalKey;
@@ -101,6 +128,8 @@ export function createFiscalJournal(opts: {
   process?: ProcessInfo;
   /** The fiscal settings it runs with: a change since the JET last recorded them is written at start. */
   settings?: Record<string, SettingValue>;
+  /** Where each checkpoint's heads are written down outside the database (FISCAL_ANCHOR_FILE; none: the JET's checkpoints only). */
+  anchorFile?: string | null;
 }) {
   const { db, key, log } = opts;
   const place = createPlaceKeeper(db, log);
@@ -123,12 +152,7 @@ export function createFiscalJournal(opts: {
     await place.reached(reached.place, closed, reached.saved);
     if (!sweepWanted) return;
     sweepWanted = false;
-    const clock = await checkClock(db, key);
-    if (clock) log.error(clock.body, 'fiscal journal: the clock went backwards; written in the technical events journal');
-    const missed = await ordersNotJournaled(db);
-    if (!missed.length) return;
-    const written = await journalOrders(db, key, missed);
-    log.warn({ orders: missed.length, entries: written.length }, 'fiscal journal: orders whose money changed without an event, journaled by the sweep');
+    await sweep(db, key, await place.read(), opts.anchorFile, log);
   }
 
   /** One run at a time; asked for during a run, another one follows it. */

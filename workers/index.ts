@@ -2,6 +2,7 @@ import { getPriority, setPriority } from 'node:os';
 import pino from 'pino';
 import { config } from '../src/lib/server/kernel/config.ts';
 import { flushErrorReports, initErrorReporting } from '../src/lib/server/kernel/observability.ts';
+import { guardFiscalRole } from '../src/lib/server/fiscal/privileges.ts';
 import { startWorkers } from './workers.ts';
 
 const cfg = config();
@@ -29,6 +30,8 @@ async function stop(signal: string) {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
+// never as a role that could change the fiscal journal unseen (refused in production)
+await guardFiscalRole(cfg.DATABASE_URL, cfg.NODE_ENV === 'production', log);
 const running = await startWorkers(cfg, log);
 state.running = running;
 log.info({ queues: running.workers.map((w) => w.name) }, 'workers started');

@@ -102,7 +102,7 @@ export async function startWorkers(
   // writes this start, the migrations applied and the fiscal settings changed in the JET; its close, the stop)
   const journal = createFiscalJournal({
     db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }),
-    process: newInstance('workers', software().version), settings: fiscalSettingsOf(config),
+    process: newInstance('workers', software().version), settings: fiscalSettingsOf(config), anchorFile: config.FISCAL_ANCHOR_FILE,
   });
   void journal.catchUp();
   const reconcileLog = log.child({ module: 'reconciler' });

@@ -103,7 +103,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   return clusterOf(postgres, redis, fleet, fiscalKeyPem, stop);
 }
 
-/** The database `ocpizza` on the cluster, migrated and seeded: its address. */
+/** The database `ocpizza` on the cluster, migrated and seeded: its address as the product's own role. */
 async function demoDatabase(postgres: PgCluster, password: string | undefined): Promise<string> {
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
@@ -113,8 +113,14 @@ async function demoDatabase(postgres: PgCluster, password: string | undefined): 
   await migrate(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   await seed(pool, password ?? randomBytes(12).toString('base64url'));
+  // the product's own role, as production runs it: a member of ocpizza_app (the migrations made it),
+  // which may read and add to the fiscal journal, nothing more (the cluster trusts local connections)
+  await pool.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ocpizza') THEN CREATE ROLE ocpizza LOGIN IN ROLE ocpizza_app; END IF; END $$`);
   await pool.end();
-  return databaseUrl;
+  const app = new URL(databaseUrl);
+  app.username = 'ocpizza';
+  app.password = '';
+  return app.toString();
 }
 
 /** What the drill holds: each machine, to kill and bring back. */

@@ -2,7 +2,8 @@
 // the pages (src/lib/server/fiscal/corrections.ts, exports.ts). A correction is a new entry of the
 // shop's fiscal chain with its reason; an export is a JET `export` event.
 import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/shapes/fiscal-requests.ts';
-import { correctPayment, paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
+import { paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
+import { correctPaymentAtCounter } from '../../src/lib/server/flows/payment-correction.ts';
 import { exportVat } from '../../src/lib/server/fiscal/exports.ts';
 import { invalid } from '../../src/lib/server/kernel/errors.ts';
 import { Routes, numericId, type ApiContext } from './kit.ts';
@@ -11,7 +12,7 @@ import { can } from '../../src/lib/domain/permissions.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function fiscalCorrectionRoutes(ctx: ApiContext) {
-  const { db } = ctx;
+  const { db, config } = ctx;
   const api = new Routes(ctx);
   const counter = api.staff(can.takeOrders);
   const managers = api.staff(can.runShop);
@@ -20,7 +21,7 @@ export function fiscalCorrectionRoutes(ctx: ApiContext) {
   counter.post('/orders/:id/payment-corrections', { body: paymentCorrectionSchema }, async ({ req, actor, body }) => {
     const id = String(req.params.id);
     if (!UUID.test(id)) throw invalid({ id: 'not an order id' });
-    const { order, entry } = await correctPayment(db, actor, id, body);
+    const { order, entry } = await correctPaymentAtCounter(db, actor, id, body, { perShift: config.COUNTER_CORRECTIONS_PER_SHIFT, maxFailures: config.RATE_LIMIT_LOGIN });
     return { order, entry: { chain: entry.chain, seq: entry.seq, kind: entry.kind, body: entry.body } };
   });
 

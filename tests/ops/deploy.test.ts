@@ -13,6 +13,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES, SCHEDULERS } from '../../src/lib/server/kernel/queues.ts';
 import { createSideDatabase, deleteRedisKeys, freePort, parsePrometheus, samplesOf, startTestApp, waitUntil } from '../helpers.ts';
+import { asAppRole } from '../app-role.ts';
 
 const ROOT = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), 'ocpizza-deploy-'));
@@ -147,7 +148,9 @@ describe('on a PaaS, from the Procfile', () => {
   const paasEnv = (extra: Record<string, string> = {}) => ({
     ...baseEnv(),
     NODE_ENV: 'production',
-    DATABASE_URL: side.url,
+    // the platform's second credential for the product, its owner's for the release (migrations)
+    DATABASE_URL: asAppRole(side.url),
+    DATABASE_OWNER_URL: side.url,
     REDIS_URL: `rediss://127.0.0.1:${tlsPort}`,
     SESSION_SECRET: randomBytes(32).toString('base64'),
     FISCAL_SIGNING_KEY: fiscalPem,
@@ -238,7 +241,8 @@ describe('on a VPS, from the systemd units', () => {
     // the settings file install.sh writes, with this machine's services
     const envFile = join(dir, 'ocpizza.env');
     writeFileSync(envFile, [
-      `DATABASE_URL=${side.url}`,
+      `DATABASE_URL=${asAppRole(side.url)}`,
+      `DATABASE_OWNER_URL=${side.url}`,
       'REDIS_URL=redis://127.0.0.1:6379',
       `SESSION_SECRET=${randomBytes(48).toString('base64')}`,
       `FISCAL_KEY_FILE=${fiscalKeyFile()}`,
@@ -277,7 +281,7 @@ describe('on a VPS, from the systemd units', () => {
 
   it('the backup service takes a checked dump into BACKUP_DIR, as its timer does every night', async () => {
     const envFile = join(dir, 'backup.env');
-    writeFileSync(envFile, `DATABASE_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nFISCAL_KEY_FILE=${fiscalKeyFile()}\nPUBLIC_ORIGIN=https://ocpizza.example.fr\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
+    writeFileSync(envFile, `DATABASE_URL=${asAppRole(side.url)}\nDATABASE_OWNER_URL=${side.url}\nSESSION_SECRET=${randomBytes(48).toString('base64')}\nFISCAL_KEY_FILE=${fiscalKeyFile()}\nPUBLIC_ORIGIN=https://ocpizza.example.fr\nBACKUP_DIR=${join(dir, 'nightly')}\nBACKUP_RETENTION_DAYS=14\n`);
     const backup = fromUnit('ocpizza-backup.service', '', envFile, false);
     expect(unitFile('ocpizza-backup.timer').Timer.OnCalendar).toEqual(['*-*-* 03:00:00 Europe/Paris']);
     const b = start(backup.argv, backup.env, backup.cwd);

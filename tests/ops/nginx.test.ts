@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { childEnv, freePort, holdPort, waitUntil } from '../helpers.ts';
+import { asAppRole } from '../app-role.ts';
 import { fileDatabase } from '../file-database.ts';
 
 const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
@@ -59,7 +60,8 @@ beforeAll(async () => {
         FISCAL_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         // the site's name on this machine (install.sh writes https://<domain>)
         PUBLIC_ORIGIN: `https://127.0.0.1:${httpsPort}`,
-        DATABASE_URL: fileDatabase().databaseUrl,
+        // the product's own role: production refuses one that could change the fiscal journal
+        DATABASE_URL: asAppRole(fileDatabase().databaseUrl),
         QUEUE_PREFIX: fileDatabase().queuePrefix,
         PORT: String(port),
         HOST: '127.0.0.1',

@@ -22,7 +22,9 @@ import { entryOf } from '../../src/lib/server/fiscal/journal.ts';
 import type { FiscalKey } from '../../src/lib/server/fiscal/keys.ts';
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
 
-const stack = useStack();
+// this file's counter corrects many sales, through the service and the API: the shift's limit and
+// the manager's confirmation are tests/road/fiscal-second-person.test.ts's
+const stack = useStack({ env: { COUNTER_CORRECTIONS_PER_SHIFT: '50' } });
 const phone = () => `07${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 type Shop = Awaited<ReturnType<typeof createShop>>;
 
@@ -148,6 +150,12 @@ describe('the counter corrects how an order was paid', () => {
     await journal();
     const who = await staff(shop.email('counter'));
     await expect(correctPayment(stack.pool, who, o.id, { part: 'handover', to: 'card', reason: ' ' })).rejects.toMatchObject({ code: 'reason_required', status: 422 });
+    // an escape sequence or a bell in the signed journal: refused, by the service and by the API
+    for (const reason of ['carte \x1b[2Jeffacé', 'par erreur\x07', 'ligne\x00nulle']) {
+      await expect(correctPayment(stack.pool, who, o.id, { part: 'handover', to: 'card', reason })).rejects.toMatchObject({ code: 'reason_control', status: 422 });
+    }
+    const counterApi = await new Client(stack.base).login(shop.email('counter'));
+    expect((await counterApi.post(`/api/orders/${o.id}/payment-corrections`, { part: 'handover', to: 'card', reason: 'par erreur\x1b[31m' })).status).toBe(422);
     await expect(correctPayment(stack.pool, await staff(shop.email('kitchen')), o.id, { part: 'handover', to: 'card', reason: 'par erreur' })).rejects.toMatchObject({ status: 403 });
     const other = await createShop(stack.pool, 'fixes-other');
     await expect(correctPayment(stack.pool, await staff(other.email('counter')), o.id, { part: 'handover', to: 'card', reason: 'par erreur' })).rejects.toMatchObject({ status: 403 });

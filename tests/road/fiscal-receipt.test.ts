@@ -1,7 +1,7 @@
 // Receipts that French law accepts, against real Postgres: head office keeps a shop's legal
 // mentions (a SIRET with a wrong key, or a VAT number that is not the SIREN's, is refused); before
 // its sale is in the fiscal journal an order has a summary, never a ticket; once sold, its receipt
-// carries the mentions, the ticket number (the sale entry's number in the shop's chain), the lines
+// carries the mentions, the ticket number (its sale's number among the shop's sales tickets), the lines
 // with their VAT rate and the totals per rate, the software and its version, and 4 characters of
 // the sale's signature; the first copy given out is the original, a later one "DUPLICATA n° k",
 // each counted in the journal by an entry of kind `duplicate` written with its number; a refresh of
@@ -27,6 +27,8 @@ import pkg from '../../package.json' with { type: 'json' };
 
 const ORIGIN = 'https://commande.ocpizza.example';
 const stack = useStack({ env: { LOG_LEVEL: 'error', PUBLIC_ORIGIN: ORIGIN, PRINTER_TIMEOUT_MS: '1500', PRINTER_ALLOW_LOOPBACK: 'true' } });
+/** A sale's number among its shop's sales tickets (what a receipt prints as its ticket number). */
+const ticketNo = (e: { body: Record<string, unknown> }): number => (e.body.numbered as { no: number }).no;
 const LEGAL = { legalName: 'OC Pizza SAS', siret: '852 741 966 00018', vatNumber: 'FR96852741966' };
 
 type Shop = Awaited<ReturnType<typeof createShop>>;
@@ -111,7 +113,7 @@ describe('receipts', () => {
     expect(sale, 'the sale is in the journal once the receipt is asked, without waiting for the workers').toBeTruthy();
     const receipt = r.body;
     expect(receipt.shop).toMatchObject({ legalName: 'OC Pizza SAS', siret: '85274196600018', vatNumber: 'FR96852741966', address: '1 rue de Test, 75011 Paris' });
-    expect(receipt.stamp).toMatchObject({ chain: shopChain(shop.id), ticket: sale.seq, soldAt: sale.occurredAt, copy: 0, duplicateSeq: null });
+    expect(receipt.stamp).toMatchObject({ chain: shopChain(shop.id), ticket: ticketNo(sale), soldAt: sale.occurredAt, copy: 0, duplicateSeq: null });
     // the 3rd, 7th, 13th and 19th characters of the sale entry's signature
     expect(receipt.stamp.shortSignature).toBe(SHORT_SIGNATURE_PLACES.map((p) => sale.signature[p - 1]).join(''));
     expect(receipt.software).toEqual({ name: pkg.name, version: pkg.version });
@@ -132,7 +134,7 @@ describe('receipts', () => {
     const text = pdfText(Buffer.from(await pdf.arrayBuffer()));
     expect(text).toContain('SIRET 852 741 966 00018');
     expect(text).toContain('FR96852741966');
-    expect(text).toContain(`Ticket n\u00b0 ${String(sale.seq).padStart(6, '0')}`);
+    expect(text).toContain(`Ticket n\u00b0 ${String(ticketNo(sale)).padStart(6, '0')}`);
     expect(text).toContain(`Signature ${shortSignature(sale.signature)}`);
     expect(text).toContain(`${pkg.name} version ${pkg.version}`);
     expect(text).not.toContain('DUPLICATA');
@@ -144,8 +146,12 @@ describe('receipts', () => {
     // later: the copy given out on screen is over a quarter of an hour old
     await stack.pool.query(`UPDATE receipt_issues SET issued_at = issued_at - interval '20 minutes' WHERE order_id = $1`, [o.id]);
     const again = await new Client(stack.base).get(`/api/track/${o.trackingToken}/receipt`);
-    expect(again.body.stamp).toMatchObject({ ticket: sale.seq, copy: 1 });
-    const pdf = pdfText(Buffer.from(await (await fetch(`${stack.base}/api/track/${o.trackingToken}/receipt.pdf`)).arrayBuffer()));
+    expect(again.body.stamp).toMatchObject({ ticket: ticketNo(sale), copy: 1 });
+    const res = await fetch(`${stack.base}/api/track/${o.trackingToken}/receipt.pdf`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    // a PDF, or what came instead (an error says why)
+    expect([res.status, res.headers.get('content-type')], bytes.toString('utf8', 0, 300)).toEqual([200, 'application/pdf']);
+    const pdf = pdfText(bytes);
     expect(pdf).toContain('DUPLICATA n\u00b0 1');
     const managerId = await userId(stack.pool, shop.email('manager'));
     const byManager = await manager.get(`/api/track/${o.trackingToken}/receipt`);
@@ -153,8 +159,8 @@ describe('receipts', () => {
 
     const dups = await entriesOf(o.id, 'duplicate');
     expect(dups.map((d) => [d.chain, d.body, d.operator, d.salesCents, d.moneyCents])).toEqual([
-      [shopChain(shop.id), { ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: sale.seq, copy: 1, form: 'page', requestedBy: 'customer' }, 'customer', 0, 0],
-      [shopChain(shop.id), { ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: sale.seq, copy: 2, form: 'page', requestedBy: `manager:${managerId}` }, `manager:${managerId}`, 0, 0],
+      [shopChain(shop.id), { ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: ticketNo(sale), copy: 1, form: 'page', requestedBy: 'customer', numbered: { series: 'duplicate', no: 1 } }, 'customer', 0, 0],
+      [shopChain(shop.id), { ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: ticketNo(sale), copy: 2, form: 'page', requestedBy: `manager:${managerId}`, numbered: { series: 'duplicate', no: 2 } }, `manager:${managerId}`, 0, 0],
     ]);
     expect(again.body.stamp.duplicateSeq).toBe(dups[0].seq);
     const copies = await receiptCopies(stack.pool, o.id);
@@ -189,7 +195,7 @@ describe('the printed ticket', () => {
     const opts = { origin: ORIGIN, timeoutMs: 1500, policy: policyOf(stack.config), key };
     expect(await printOrder(stack.pool, { orderId: o.id, kind: 'receipt', copy: 1, requestedBy: `counter:${counterId}` }, opts)).toBe('printed');
     const [sale] = await entriesOf(o.id, 'sale');
-    const ticket = `Ticket no ${String(sale.seq).padStart(6, '0')}`;
+    const ticket = `Ticket no ${String(ticketNo(sale)).padStart(6, '0')}`;
     const original = printer.printed.find((d) => d.lines.includes(ticket))!;
     expect(original, 'the original reached the printer').toBeTruthy();
     expect(original.lines).toEqual(expect.arrayContaining([
@@ -223,7 +229,7 @@ describe('the printed ticket', () => {
     const dupDoc = printer.printed.filter((d) => d.lines.includes(ticket)).at(-1)!;
     expect(dupDoc.lines).toEqual(expect.arrayContaining(['DUPLICATA no 1', 'OC Pizza SAS', 'SIRET 852 741 966 00018', `Signature ${shortSignature(sale.signature)}`]));
     const dups = await entriesOf(o.id, 'duplicate');
-    expect(dups.map((d) => d.body)).toEqual([{ ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: sale.seq, copy: 1, form: 'printed', requestedBy: `counter:${counterId}` }]);
+    expect(dups.map((d) => d.body)).toEqual([{ ref: { chain: shopChain(shop.id), seq: sale.seq }, ticket: ticketNo(sale), copy: 1, form: 'printed', requestedBy: `counter:${counterId}`, numbered: { series: 'duplicate', no: expect.any(Number) } }]);
 
     // in bytes: the duplicate's mark printed large (GS ! 0x11) and bold, before the ticket number
     const r = await issuedReceiptOf(stack.pool, key, o.id, 'fr', { form: 'printed', requestedBy: `counter:${counterId}`, printJobId: (await stack.pool.query(`SELECT id FROM print_jobs WHERE order_id = $1 AND kind = 'receipt' AND copy = 2`, [o.id])).rows[0].id });

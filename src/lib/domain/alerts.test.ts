@@ -28,7 +28,7 @@ const driver = (over: Partial<AlertDriver> & { id: number }): AlertDriver => ({
 });
 
 describe('the manager alerts', () => {
-  it('come most urgent first: a failed delivery, a platform order waiting for the manager, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, low stock', () => {
+  it('come most urgent first: a failed delivery, a platform order waiting for the manager, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, a client holding too much, an order changed outside the till, a payment the counter corrected, low stock', () => {
     const alerts = managerAlerts(
       {
         // listed in the reverse order, each kind once
@@ -47,11 +47,18 @@ describe('the manager alerts', () => {
         lowRatings: [{ orderId: 'rated', pizzeriaId: 1, number: 12, food: 2, delivery: 4, comment: 'Froide', at: ago(30) }],
         heldStock: [{ pizzeriaId: 3, client: '+33712345678', attempts: 4, since: ago(20), orders: [7] }],
         platformOrders: [{ id: 5, pizzeriaId: 2, marketplace: 'deliveroo', code: null, receivedAt: ago(1), acceptBy: null, unmapped: [] }],
+        fiscalAnomalies: [{ orderId: 'changed', pizzeriaId: 4, number: 31, at: ago(40) }],
+        paymentCorrections: [{ seq: 9, pizzeriaId: 2, orderId: 'rebooked', number: 8, at: ago(15), operator: 'Léa', from: 'counter_cash', to: 'counter_card', cents: 2150, confirmedBy: null }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 'changed', 'rebooked', 1]);
+    expect(alerts.find((a) => a.kind === 'fiscal_anomaly')).toEqual({ id: 'fiscal-changed', kind: 'fiscal_anomaly', pizzeriaId: 4, since: NOW - 40 * 60_000, orderId: 'changed', number: 31 });
+    expect(alerts.find((a) => a.kind === 'payment_corrected')).toEqual({
+      id: 'correction-2-9', kind: 'payment_corrected', pizzeriaId: 2, since: NOW - 15 * 60_000, orderId: 'rebooked', number: 8,
+      correction: { from: 'counter_cash', to: 'counter_card', cents: 2150, by: 'Léa', confirmedBy: null },
+    });
     expect(alerts.find((a) => a.kind === 'held_stock')).toEqual({
       id: 'held-3-+33712345678', kind: 'held_stock', pizzeriaId: 3, since: NOW - 20 * 60_000, count: 4, name: '+33712345678', orders: [7],
     });

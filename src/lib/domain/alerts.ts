@@ -28,9 +28,15 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  * - held_stock: a client refused for holding more than its allowance of orders not paid yet (online,
  *   or at the door days ahead), or the shop's share of them reached: the menu is not off sale (the
  *   limits saw to it), but someone may be hoarding; the manager looks at its orders and may cancel them.
+ * - fiscal_anomaly: an order's money was changed outside the till after the fiscal journal sealed
+ *   it (src/lib/server/fiscal/anomalies.ts): nothing stops the evening, but someone changed the
+ *   takings by hand; head office finds out who, until the order is what the journal sealed again.
+ * - payment_corrected: the counter re-booked a sale from cash to card or back (each one, for a
+ *   shift's hours): the evening's expected cash moved; head office sees who and whether a manager
+ *   confirmed it (src/lib/server/flows/payment-correction.ts).
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'fiscal_anomaly', 'payment_corrected', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -60,6 +66,8 @@ export interface ManagerAlert {
   platformOrderId?: number;
   acceptBy?: number | null;
   unmapped?: string[];
+  /** A payment corrected: the ways from and to, the amount, and the manager who confirmed it (null: nobody needed). */
+  correction?: { from: string; to: string; cents: number; by: string; confirmedBy: string | null };
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -118,6 +126,29 @@ export interface AlertRating {
   at: string;
 }
 
+/** An order whose money was changed outside the till after the journal sealed it, still so (src/lib/server/fiscal/anomalies.ts). */
+export interface AlertAnomaly {
+  orderId: string;
+  pizzeriaId: number;
+  number: number;
+  /** ISO: when the journal found it. */
+  at: string;
+}
+
+/** A payment the counter corrected in the last shift's hours (src/lib/server/fiscal/corrections.ts recentCorrections). */
+export interface AlertCorrection {
+  seq: number;
+  pizzeriaId: number;
+  orderId: string;
+  number: number;
+  at: string;
+  operator: string;
+  from: string;
+  to: string;
+  cents: number;
+  confirmedBy: string | null;
+}
+
 /** A platform order waiting for the manager (src/lib/server/marketplaces/). */
 export interface AlertPlatformOrder {
   id: number;
@@ -156,6 +187,10 @@ export function managerAlerts(
     heldStock?: readonly AlertHolding[];
     /** Platform orders waiting for the manager; one past its deadline is gone (the platform cancelled it). */
     platformOrders?: readonly AlertPlatformOrder[];
+    /** Orders whose money was changed outside the till after the journal sealed it, still so. */
+    fiscalAnomalies?: readonly AlertAnomaly[];
+    /** Payments the counter corrected lately, each one. */
+    paymentCorrections?: readonly AlertCorrection[];
   },
   now: number,
   s: AlertSettings = DEFAULT_ALERT_SETTINGS,
@@ -208,6 +243,15 @@ export function managerAlerts(
     list.push({
       id: `held-${h.pizzeriaId}-${h.client ?? 'share'}`, kind: 'held_stock', pizzeriaId: h.pizzeriaId, since: Date.parse(h.since), count: h.attempts,
       ...(h.client ? { name: h.client, orders: [...h.orders] } : {}),
+    });
+  }
+  for (const a of input.fiscalAnomalies ?? []) {
+    list.push({ id: `fiscal-${a.orderId}`, kind: 'fiscal_anomaly', pizzeriaId: a.pizzeriaId, since: Date.parse(a.at), orderId: a.orderId, number: a.number });
+  }
+  for (const c of input.paymentCorrections ?? []) {
+    list.push({
+      id: `correction-${c.pizzeriaId}-${c.seq}`, kind: 'payment_corrected', pizzeriaId: c.pizzeriaId, since: Date.parse(c.at), orderId: c.orderId, number: c.number,
+      correction: { from: c.from, to: c.to, cents: c.cents, by: c.operator, confirmedBy: c.confirmedBy },
     });
   }
   for (const l of input.lowStock ?? []) {

@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, chainEntry, signedText, verifyChain, type ChainHead, type Entry, type EntryDraft, type SignatureCheck, type Signer } from './fiscal-chain.ts';
+import { canonicalJson, chainEntry, signedEntry, signedText, verifyChain, type ChainHead, type Entry, type EntryDraft, type SignatureCheck, type Signer } from './fiscal-chain.ts';
 
 function keyPair(): { signer: Signer; check: SignatureCheck } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -149,5 +149,71 @@ describe('a chain of signed entries', () => {
     const forged = chainEntry('shop:1', { lastSeq: 2, lastSignature: entries[1].signature }, sale(3), theirs.signer, entries[1].recordedAt);
     expect(verifyChain('shop:1', [...entries, forged], ours.check).broken).toMatchObject({ seq: 3, kind: 'unknown_key' });
     expect(verifyChain('shop:2', entries, ours.check).broken).toMatchObject({ seq: 1, kind: 'wrong_chain' });
+  });
+
+  it('reports a chain cut from its end, head and all, against the head it was anchored at', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(7, signer);
+    const anchored = { seq: 7, signature: entries[6].signature, where: 'checkpoint in the JET, entry 40' };
+    // the last two entries removed and the head moved back to the fifth: sound but for the anchor
+    const cutHead = { lastSeq: 5, lastSignature: entries[4].signature };
+    expect(verifyChain('shop:1', entries.slice(0, 5), check, cutHead).broken).toBeNull();
+    expect(verifyChain('shop:1', entries.slice(0, 5), check, cutHead, undefined, [anchored]).broken).toEqual({
+      chain: 'shop:1', seq: 6, kind: 'cut',
+      reason: 'the chain ends at 5, before the head it was seen to reach, 7 (checkpoint in the JET, entry 40): entries 6 to 7 are missing, cut from its end',
+    });
+    // the same chain whole, and one that went on after the anchor, are sound
+    expect(verifyChain('shop:1', entries, check, { lastSeq: 7, lastSignature: entries[6].signature }, undefined, [anchored]).broken).toBeNull();
+    expect(verifyChain('shop:1', entries, check, undefined, undefined, [{ ...anchored, seq: 5, signature: entries[4].signature }]).broken).toBeNull();
+  });
+
+  it('reports a chain cut back and written again past its anchor: the entry at the anchored number is another', () => {
+    const { signer, check } = keyPair();
+    const entries = chainOf(7, signer);
+    const anchored = { seq: 6, signature: entries[5].signature, where: 'the anchor file, line 3' };
+    // cut back to 5, then two other entries signed after it (by whoever holds the key)
+    let head: ChainHead = { lastSeq: 5, lastSignature: entries[4].signature };
+    const rewritten = [...entries.slice(0, 5)];
+    for (const n of [60, 70]) {
+      const e = chainEntry('shop:1', head, sale(n), signer, '2026-11-27T20:00:00.000Z');
+      rewritten.push(e);
+      head = { lastSeq: e.seq, lastSignature: e.signature };
+    }
+    expect(verifyChain('shop:1', rewritten, check, head).broken).toBeNull();
+    expect(verifyChain('shop:1', rewritten, check, head, undefined, [anchored]).broken).toMatchObject({ seq: 6, kind: 'anchor_mismatch', reason: expect.stringMatching(/the anchor file, line 3/) });
+  });
+
+  it('numbers sales tickets, credit notes, duplicates and closings each on their own, and finds a ticket missing from its series', () => {
+    const { signer, check } = keyPair();
+    const drafts: EntryDraft[] = [
+      sale(1),
+      { ...sale(2), kind: 'payment', sourceKey: 'payment:2', body: { payments: [] } },
+      { ...sale(3), kind: 'refund', sourceKey: 'refund:3', body: { creditNote: true } },
+      { ...sale(4), kind: 'duplicate', sourceKey: 'duplicate:4', body: { copy: 1 } },
+      sale(5),
+      { ...sale(6), kind: 'refund', sourceKey: 'refund:6', body: { creditNote: false } },
+      sale(7),
+    ];
+    const entries: Entry[] = [];
+    let head: ChainHead = { lastSeq: 0, lastSignature: null, tickets: {} };
+    for (const d of drafts) {
+      const made = signedEntry('shop:1', head, d, signer, '2026-11-27T19:31:00.000Z');
+      entries.push(made.entry);
+      head = made.head;
+    }
+    expect(entries.map((e) => e.body.numbered ?? null)).toEqual([
+      { series: 'sale', no: 1 }, null, { series: 'credit_note', no: 1 }, { series: 'duplicate', no: 1 }, { series: 'sale', no: 2 }, null, { series: 'sale', no: 3 },
+    ]);
+    expect(head.tickets).toEqual({ sale: 3, credit_note: 1, duplicate: 1 });
+    expect(verifyChain('shop:1', entries, check).broken).toBeNull();
+    // the second sale's ticket taken out and the chain signed again from there (by whoever holds the key)
+    let at: ChainHead = { lastSeq: 4, lastSignature: entries[3].signature, tickets: { sale: 2, credit_note: 1, duplicate: 1 } };
+    const skipped = [...entries.slice(0, 4)];
+    for (const d of drafts.slice(4)) {
+      const made = signedEntry('shop:1', at, d, signer, '2026-11-27T19:31:00.000Z');
+      skipped.push(made.entry);
+      at = made.head;
+    }
+    expect(verifyChain('shop:1', skipped, check).broken).toEqual({ chain: 'shop:1', seq: 5, kind: 'ticket_gap', reason: 'entry 5 is sale no. 3, after no. 1: number 2 is missing' });
   });
 });

@@ -13,6 +13,8 @@
 // are handed in (node:crypto on the server), so what is here stays pure and runs on entries from
 // anywhere.
 
+import { numbered, ticketNoOf, ticketSeriesOf, type TicketCounters, type TicketSeries } from './fiscal-tickets.ts';
+
 /** The technical events journal (JET_KINDS). */
 export const JET_CHAIN = 'jet';
 
@@ -33,9 +35,15 @@ export const SALES_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment'
 /**
  * What the technical events journal (JET) records: the signing key changed, the system started or
  * stopped, a closing, an archive made, an export, a verification that failed, a fiscal setting
- * changed, the clock gone backwards, a backup restored, a migration applied.
+ * changed, the clock gone backwards, a backup restored, a migration applied; a checkpoint (the heads
+ * of the chains that moved since the last one: where each chain had reached, so a chain cut back
+ * later is seen); an anomaly (an order's money changed outside the product after the journal
+ * sealed it: named, never absorbed as a correction).
  */
-export const JET_KINDS = ['key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration'] as const;
+export const JET_KINDS = ['key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration', 'checkpoint', 'anomaly'] as const;
+
+/** The JET's entries that name a chain's head, anchoring it (src/lib/server/fiscal/anchors.ts): a checkpoint's heads, a closing's entry. */
+export const ANCHORING_KINDS = ['checkpoint', 'closing'] as const satisfies readonly JetKind[];
 
 export const ENTRY_KINDS = [...new Set([...SALES_KINDS, ...JET_KINDS])] as readonly (SalesKind | JetKind)[];
 export type SalesKind = (typeof SALES_KINDS)[number];
@@ -167,20 +175,26 @@ export type SignatureCheck = (keyId: string, text: string, signature: string) =>
 export interface ChainHead {
   lastSeq: number;
   lastSignature: string | null;
+  /** Each ticket series' last number in the chain (fiscal-tickets.ts): a shop's chain's head read from the database has them; without them nothing is numbered. */
+  tickets?: TicketCounters;
 }
 
 /** What an entry says before its place in the chain is known. */
 export type EntryDraft = Omit<EntryContent, 'chain' | 'seq' | 'prevSignature' | 'keyId' | 'recordedAt'>;
 
 /** The entry that follows `head` in `chain`, signed, with the text its signature covers (signedText). */
-export function signedEntry(chain: string, head: ChainHead, draft: EntryDraft, signer: Signer, recordedAt: string): { entry: Entry; text: string } {
+export function signedEntry(chain: string, head: ChainHead, draft: EntryDraft, signer: Signer, recordedAt: string): { entry: Entry; text: string; head: ChainHead } {
+  // a ticket (a sale, a credit note, a duplicate, a closing) takes the next number of its series,
+  // when the head says where each series stands (a shop's chain's head, as the database keeps it)
+  const { body, counters } = chain === JET_CHAIN || !head.tickets ? { body: draft.body, counters: head.tickets } : numbered(draft.kind, draft.body, head.tickets);
   const content: EntryContent = {
     chain, seq: head.lastSeq + 1, kind: draft.kind, occurredAt: draft.occurredAt, recordedAt, operator: draft.operator, orderId: draft.orderId,
-    sourceKey: draft.sourceKey, body: draft.body, salesCents: draft.salesCents, vatCents: draft.vatCents, moneyCents: draft.moneyCents,
+    sourceKey: draft.sourceKey, body, salesCents: draft.salesCents, vatCents: draft.vatCents, moneyCents: draft.moneyCents,
     prevSignature: head.lastSignature, keyId: signer.keyId,
   };
   const text = signedText(content);
-  return { entry: { ...content, signature: signer.sign(text) }, text };
+  const entry = { ...content, signature: signer.sign(text) };
+  return { entry, text, head: { lastSeq: entry.seq, lastSignature: entry.signature, ...(counters ? { tickets: counters } : {}) } };
 }
 
 /** The entry that follows `head` in `chain`, signed. */
@@ -188,7 +202,18 @@ export function chainEntry(chain: string, head: ChainHead, draft: EntryDraft, si
   return signedEntry(chain, head, draft, signer, recordedAt).entry;
 }
 
-export type BreakKind = 'wrong_chain' | 'gap' | 'reordered' | 'wrong_previous' | 'unknown_key' | 'bad_signature' | 'missing_tail';
+export type BreakKind = 'wrong_chain' | 'gap' | 'reordered' | 'wrong_previous' | 'unknown_key' | 'bad_signature' | 'missing_tail' | 'cut' | 'anchor_mismatch' | 'ticket_gap';
+
+/**
+ * A head a chain was seen to reach, kept where the chain's own rows cannot move it back (a signed
+ * checkpoint in the JET, a line of the anchor file): the chain must still reach it, through an
+ * entry with that signature. `where` names it in a report.
+ */
+export interface Anchor {
+  seq: number;
+  signature: string;
+  where: string;
+}
 
 /** The first entry that breaks a chain: its number, what is wrong, in words. */
 export interface ChainBreak {
@@ -214,7 +239,11 @@ export interface ChainReport {
  * or a broken link by looking ahead within the page given. A part of a chain (an archive's period)
  * is checked from `from`, the entry before its first: its number and signature.
  */
-export function chainVerifier(chain: string, check: SignatureCheck, from?: ChainHead) {
+export function chainVerifier(chain: string, check: SignatureCheck, from?: ChainHead, anchors: readonly Anchor[] = []) {
+  const anchoredAt = new Map(anchors.map((a) => [a.seq, a]));
+  // each ticket series counted from the chain's start (entries before numbering count too); a part
+  // of a chain (from) takes its first number of each series as it finds it
+  const series = new Map<TicketSeries, number>();
   let expected = (from?.lastSeq ?? 0) + 1;
   let prev: string | null = from?.lastSignature ?? null;
   let count = 0;
@@ -239,6 +268,17 @@ export function chainVerifier(chain: string, check: SignatureCheck, from?: Chain
     const ok = check(e.keyId, signedText(e), e.signature);
     if (ok === 'unknown_key') return fail(e.seq, 'unknown_key', `entry ${e.seq} is signed by a key the journal does not know (${e.keyId})`);
     if (!ok) return fail(e.seq, 'bad_signature', `entry ${e.seq} does not match its signature: its content was altered`);
+    const kind = ticketSeriesOf(e.kind, e.body);
+    if (kind && e.chain !== JET_CHAIN) {
+      const n = ticketNoOf(e.body);
+      const next = (series.get(kind) ?? (from && n ? n.no - 1 : 0)) + 1;
+      if (n && n.no !== next) return fail(e.seq, 'ticket_gap', `entry ${e.seq} is ${kind.replace('_', ' ')} no. ${n.no}, after no. ${next - 1}: ${n.no > next ? `${n.no === next + 1 ? `number ${next} is missing` : `numbers ${next} to ${n.no - 1} are missing`}` : 'a number came twice'}`);
+      series.set(kind, next);
+    }
+    const anchor = anchoredAt.get(e.seq);
+    if (anchor && anchor.signature !== e.signature) {
+      return fail(e.seq, 'anchor_mismatch', `entry ${e.seq} is not the one anchored at that number (${anchor.where}): the chain was cut back and written again from there`);
+    }
     keyIds.add(e.keyId);
     prev = e.signature;
     expected = e.seq + 1;
@@ -252,12 +292,20 @@ export function chainVerifier(chain: string, check: SignatureCheck, from?: Chain
       for (let i = 0; i < entries.length && !broken; i++) checkOne(entries, i);
       return broken;
     },
-    /** The report; with the chain's head as kept beside it, entries missing at the end are found too. */
+    /**
+     * The report; with the chain's head as kept beside it, entries missing at the end are found too,
+     * and with anchors, a chain that ends (head and all) before the furthest head it was seen to reach.
+     */
     finish(head?: ChainHead): ChainReport {
+      const furthest = anchors.reduce<Anchor | null>((a, b) => (a && a.seq >= b.seq ? a : b), null);
       if (!broken && head && head.lastSeq > expected - 1) {
         fail(expected, 'missing_tail', head.lastSeq === expected ? `entry ${expected}, the last one, is missing` : `entries ${expected} to ${head.lastSeq}, the last ones, are missing`);
       } else if (!broken && head && head.lastSeq === expected - 1 && head.lastSignature !== prev) {
         fail(expected - 1, 'bad_signature', `entry ${expected - 1}, the last one, is not the one the chain ended with: it was replaced`);
+      }
+      if (!broken && furthest && furthest.seq > expected - 1) {
+        const missing = furthest.seq === expected ? `entry ${expected} is missing` : `entries ${expected} to ${furthest.seq} are missing`;
+        fail(expected, 'cut', `the chain ends at ${expected - 1}, before the head it was seen to reach, ${furthest.seq} (${furthest.where}): ${missing}, cut from its end`);
       }
       return { chain, entries: count, lastSeq: expected - 1, keyIds: [...keyIds].sort(), broken };
     },
@@ -265,8 +313,8 @@ export function chainVerifier(chain: string, check: SignatureCheck, from?: Chain
 }
 
 /** A whole chain (or its part after `from`) checked at once (entries in the order kept). */
-export function verifyChain(chain: string, entries: readonly Entry[], check: SignatureCheck, head?: ChainHead, from?: ChainHead): ChainReport {
-  const v = chainVerifier(chain, check, from);
+export function verifyChain(chain: string, entries: readonly Entry[], check: SignatureCheck, head?: ChainHead, from?: ChainHead, anchors: readonly Anchor[] = []): ChainReport {
+  const v = chainVerifier(chain, check, from, anchors);
   v.add(entries);
   return v.finish(head);
 }

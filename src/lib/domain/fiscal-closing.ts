@@ -67,6 +67,12 @@ export interface ClosingTotals {
   /** Discounts (promo codes, points) on the orders sold, and the delivery fees sold. */
   discounts: { count: number; cents: number };
   deliveryFeesCents: number;
+  /**
+   * The grand total in absolute value: every sale statement and every credit note counted as a
+   * positive amount (a sale of 30 € then its cancellation is 60 €), which only ever grows, beside
+   * the signed totals above (a closing's perpetual totals carry both).
+   */
+  absoluteCents: number;
 }
 
 /** An entry as the totals read it; `prev`: for a correction or a cancellation, what its order's last sale statement said before it. */
@@ -98,6 +104,7 @@ export function emptyTotals(): ClosingTotals {
     moneyCents: 0,
     discounts: { count: 0, cents: 0 },
     deliveryFeesCents: 0,
+    absoluteCents: 0,
   };
 }
 
@@ -132,6 +139,7 @@ export function totalsOf(entries: readonly TotalsEntry[]): ClosingTotals {
     else t.counts.corrections += 1;
     if (SALES_STATEMENT_KINDS.includes(e.kind)) {
       t.salesCents += e.salesCents;
+      t.absoluteCents += Math.abs(e.salesCents);
       for (const v of b.vat ?? []) addTo(sales, v.rateBp, v.grossCents);
       // a sale states its discount and fee; a correction states them again (the difference counts); a cancellation takes them back
       const now = e.kind === 'cancellation' ? null : b;
@@ -145,6 +153,7 @@ export function totalsOf(entries: readonly TotalsEntry[]): ClosingTotals {
       t.creditNotes.count += 1;
       const cents = (b.refunds ?? []).reduce((s: number, r: { cents: number }) => s + r.cents, 0);
       t.creditNotes.cents += cents;
+      t.absoluteCents += Math.abs(cents);
       const reason = String(b.reason ?? 'other');
       t.creditNotes.byReason[reason] = (t.creditNotes.byReason[reason] ?? 0) + cents;
       for (const v of b.vat ?? []) addTo(credits, v.rateBp, -v.grossCents);
@@ -202,6 +211,8 @@ export function addTotals(a: ClosingTotals, b: ClosingTotals): ClosingTotals {
     moneyCents: a.moneyCents + b.moneyCents,
     discounts: { count: a.discounts.count + b.discounts.count, cents: a.discounts.cents + b.discounts.cents },
     deliveryFeesCents: a.deliveryFeesCents + b.deliveryFeesCents,
+    // a closing written before the absolute total was kept says nothing of it: counted from what follows
+    absoluteCents: (a.absoluteCents ?? 0) + (b.absoluteCents ?? 0),
   };
 }
 

@@ -69,7 +69,7 @@ export function checkLegalMentions(raw: LegalMentions): { ok: true; value: Legal
 /** "85274196600018" → "852 741 966 00018", as a SIRET is read out. */
 export const siretText = (siret: string): string => (/^[0-9]{14}$/.test(siret) ? `${siret.slice(0, 3)} ${siret.slice(3, 6)} ${siret.slice(6, 9)} ${siret.slice(9)}` : siret);
 
-/** A ticket's number as printed: the sale entry's number in its shop's chain, on 6 digits ("000123"). */
+/** A ticket's number as printed: the sale's number among its shop's sales tickets (fiscal-tickets.ts), on 6 digits ("000123"). */
 export const ticketNumber = (seq: number): string => String(seq).padStart(6, '0');
 
 /**

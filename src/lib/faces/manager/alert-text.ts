@@ -11,10 +11,12 @@ export interface AlertWords {
   /** Each shop's short name. */
   shopName: ReadonlyMap<number, string>;
   now: number;
+  /** An amount in the manager's language (euros with two decimals when not given). */
+  price?: (cents: number) => string;
 }
 
 /** The alert's sentence. */
-export function alertText(a: ManagerAlert, { t, time, shopName, now }: AlertWords): string {
+export function alertText(a: ManagerAlert, { t, time, shopName, now, price = (c) => `${(c / 100).toFixed(2)} €` }: AlertWords): string {
   const shop = shopName.get(a.pizzeriaId) ?? '';
   const vars = { number: a.number, shop, name: a.name, count: a.count, minutes: Math.max(0, Math.floor((now - a.since) / 60_000)) };
   if (a.kind === 'held_stock') {
@@ -31,6 +33,11 @@ export function alertText(a: ManagerAlert, { t, time, shopName, now }: AlertWord
   if (a.kind === 'low_rating') {
     const scores = [t('alerts.scoreFood', { stars: a.food }), ...(a.delivery == null ? [] : [t('alerts.scoreDelivery', { stars: a.delivery })])].join(', ');
     return t(a.comment ? 'alerts.low_rating_comment' : 'alerts.low_rating', { ...vars, scores, comment: a.comment });
+  }
+  if (a.kind === 'payment_corrected' && a.correction) {
+    const c = a.correction;
+    const confirmed = c.confirmedBy ? t('alerts.payment_corrected_confirmed', { name: c.confirmedBy }) : '';
+    return t('alerts.payment_corrected', { ...vars, from: t(`takings.way.${c.from}`), to: t(`takings.way.${c.to}`), amount: price(c.cents), who: c.by, confirmed });
   }
   if (a.kind === 'late') {
     // expected late by the plan, the promise still ahead; then past it

@@ -8,7 +8,7 @@
 //
 // The takings page reads a day through the same rule (dayOfJournal): a closed day is what its
 // closing covers; a day still open is what its closing would cover now.
-import { JET_CHAIN, isoTime, shopChain, type Entry } from '../../domain/fiscal-chain.ts';
+import { JET_CHAIN, isoTime, shopChain, type ChainHead, type Entry } from '../../domain/fiscal-chain.ts';
 import {
   addTotals, CLOSING_RULE, daysFrom, emptyTotals, nextDay, periodsClosedBy, seqRanges, splitByDay, sumTotals, totalsOf,
   SALE_BODY_KINDS, SALE_CHANGING_KINDS, type ClosingLevel, type ClosingTotals, type Period, type TotalsEntry,
@@ -118,7 +118,7 @@ interface ShopRef {
 }
 
 /** Appends one closing to the shop's chain (whose head the transaction holds) and its event to the JET. */
-async function appendClosing(tx: Tx, key: FiscalKey, shop: ShopRef, period: Period, content: { covers: Closing['covers']; totals: ClosingTotals; perpetual: ClosingTotals }, operator: string, head: { lastSeq: number; lastSignature: string | null }) {
+async function appendClosing(tx: Tx, key: FiscalKey, shop: ShopRef, period: Period, content: { covers: Closing['covers']; totals: ClosingTotals; perpetual: ClosingTotals }, operator: string, head: ChainHead) {
   const chain = shopChain(shop.id);
   const sourceKey = closingKey(shop.id, period);
   const now = isoTime(Date.now());
@@ -130,7 +130,7 @@ async function appendClosing(tx: Tx, key: FiscalKey, shop: ShopRef, period: Peri
   if (!entry) throw new Error(`fiscal closing ${sourceKey} is already in the journal`);
   await appendJetIn(tx, key, {
     kind: 'closing', sourceKey, operator, occurredAt: now,
-    body: { chain, seq: entry.seq, level: period.level, from: period.from, to: period.to, signature: entry.signature, salesCents: content.totals.salesCents, perpetualSalesCents: content.perpetual.salesCents },
+    body: { chain, seq: entry.seq, level: period.level, from: period.from, to: period.to, signature: entry.signature, salesCents: content.totals.salesCents, perpetualSalesCents: content.perpetual.salesCents, perpetualAbsoluteCents: content.perpetual.absoluteCents ?? 0 },
   });
   return { entry, head: next };
 }
@@ -188,7 +188,7 @@ export async function closeDaysUpTo(db: Db, key: FiscalKey, shopId: number, upTo
 }
 
 /** A month's closing (of its days' closings) or a fiscal year's (of its months'). */
-async function closeLonger(tx: Tx, key: FiscalKey, shop: ShopRef, period: Period, operator: string, head: { lastSeq: number; lastSignature: string | null }) {
+async function closeLonger(tx: Tx, key: FiscalKey, shop: ShopRef, period: Period, operator: string, head: ChainHead) {
   const chain = shopChain(shop.id);
   const partLevel = period.level === 'month' ? 'day' : 'month';
   const { rows } = await tx.query<ClosingRow>(

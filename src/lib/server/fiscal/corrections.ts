@@ -12,6 +12,7 @@ import type { OrderView } from '../../shapes/views.ts';
 import { audit } from '../kernel/audit.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { AppError, conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { noControl } from '../../shapes/order-requests.ts';
 import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import { lockOrder } from '../orders/read.ts';
 import { recordEvent } from '../orders/record.ts';
@@ -45,10 +46,11 @@ const REFUSALS: Record<string, string> = {
 /** Who made it, as the journal writes it. */
 export const operatorOf = (actor: StaffActor): string => `${actor.role}:${actor.id}`;
 
-/** A reason said in words: required, and short. */
+/** A reason said in words: required, short, and printable (it is signed into the journal as written: no escape, bell or other control character). */
 function reasonOf(reason: string | null | undefined): string {
   const r = (reason ?? '').trim();
   if (r.length < 3) throw new AppError(422, 'reason_required', 'say why (a few words)', { fields: { reason: 'say why (a few words)' } });
+  if (!noControl(r)) throw new AppError(422, 'reason_control', 'no control characters', { fields: { reason: 'no control characters' } });
   return r.slice(0, 300);
 }
 
@@ -58,7 +60,14 @@ function reasonOf(reason: string | null | undefined): string {
  * The order says the new way from now on; the journal keeps the old one, and gets a
  * `payment_correction` referring to the entry that recorded it. Audited.
  */
-export async function correctPayment(db: Db, actor: StaffActor, orderId: string, req: PaymentCorrectionRequest): Promise<{ order: OrderView; entry: Entry }> {
+export async function correctPayment(
+  db: Db,
+  actor: StaffActor,
+  orderId: string,
+  req: PaymentCorrectionRequest,
+  // once the correction is known to be one to make: who confirms it, if anyone must (it may refuse)
+  opts: { confirm?: () => Promise<StaffActor | null> } = {},
+): Promise<{ order: OrderView; entry: Entry; confirmedBy: StaffActor | null }> {
   if (!may(actor.role, can.takeOrders)) throw forbidden('the counter and the shop correct a payment');
   const reason = reasonOf(req.reason);
   const key = await signingKey(db);
@@ -78,6 +87,7 @@ export async function correctPayment(db: Db, actor: StaffActor, orderId: string,
     );
     if ('refused' in c) throw conflict(`correction_${c.refused}`, REFUSALS[c.refused]);
     if (c.atTheDoor && !may(actor.role, can.runShop)) throw forbidden('a payment at the door is corrected by the shop\'s managers');
+    const confirmedBy = opts.confirm ? await opts.confirm() : null;
 
     // the journal first says what it lacks of the order as it stands: the sale being corrected
     await journalChangedIn(tx, key, [{ shop, id: orderId }]);
@@ -105,6 +115,8 @@ export async function correctPayment(db: Db, actor: StaffActor, orderId: string,
       from: { way: c.from, cents: c.cents },
       to: { way: c.to, cents: c.cents },
       payments: correctionPayments(c),
+      // the manager who confirmed it, when the counter needed one (src/lib/server/flows/payment-correction.ts)
+      ...(confirmedBy ? { confirmedBy: operatorOf(confirmedBy) } : {}),
     };
     const { entries } = await appendEntries(tx, chain, head, [{
       kind: 'payment_correction', sourceKey: `payment-correction:${orderId}:v${after.version}`, occurredAt: isoTime(Date.now()),
@@ -114,9 +126,10 @@ export async function correctPayment(db: Db, actor: StaffActor, orderId: string,
     const { order } = await recordEvent(tx, orderId, 'order.modified', actor);
     await audit(tx, actor, {
       action: 'fiscal.payment_correction', entity: 'order', entityId: orderId, pizzeriaId: shop,
-      before: { way: c.from, cents: c.cents }, after: { way: c.to, cents: c.cents, reason, entry: { chain, seq: entries[0].seq } },
+      before: { way: c.from, cents: c.cents },
+      after: { way: c.to, cents: c.cents, reason, entry: { chain, seq: entries[0].seq }, ...(confirmedBy ? { confirmedBy: operatorOf(confirmedBy) } : {}) },
     });
-    return { order, entry: entries[0] };
+    return { order, entry: entries[0], confirmedBy };
   });
 }
 
@@ -207,4 +220,52 @@ export async function paymentsToCorrect(q: Queryable, actor: StaffActor, shopId:
       .filter((p) => !p.atTheDoor || may(actor.role, can.runShop)),
     corrections: (r.corrections ?? []).map((c: Record<string, any>) => ({ ...c, seq: Number(c.seq), at: new Date(c.at).toISOString() })),
   })).filter((o) => o.parts.length || o.corrections.length);
+}
+
+/** How long a counter's shift is taken to be, for the corrections it may make without a manager. */
+export const CORRECTION_SHIFT_HOURS = 12;
+
+/** The payment corrections this member of staff made in the last CORRECTION_SHIFT_HOURS, and those of the order (anyone's). */
+export async function correctionsMade(q: Queryable, actor: StaffActor, orderId: string): Promise<{ inShift: number; onOrder: number }> {
+  const { rows } = await q.query<{ in_shift: number; on_order: number }>(
+    `SELECT count(*) FILTER (WHERE operator = $1 AND recorded_at > now() - make_interval(hours => $3))::int AS in_shift,
+            count(*) FILTER (WHERE order_id = $2)::int AS on_order
+     FROM fiscal_entries WHERE kind = 'payment_correction' AND (operator = $1 OR order_id = $2)`,
+    [operatorOf(actor), orderId, CORRECTION_SHIFT_HOURS],
+  );
+  return { inShift: rows[0].in_shift, onOrder: rows[0].on_order };
+}
+
+/** A payment correction as head office's alerts and the cash page show it. */
+export interface CorrectionSeen {
+  seq: number;
+  at: string;
+  pizzeriaId: number;
+  orderId: string;
+  number: number;
+  /** Who made it: their name (their role:id when not found). */
+  operator: string;
+  from: string;
+  to: string;
+  cents: number;
+  reason: string;
+  /** The manager who confirmed it, by name; null when the counter needed nobody. */
+  confirmedBy: string | null;
+}
+
+/** The payment corrections of these shops in the last `hours`, newest first, with who made and who confirmed each (their names). */
+export async function recentCorrections(q: Queryable, shops: readonly number[], hours = CORRECTION_SHIFT_HOURS): Promise<CorrectionSeen[]> {
+  const staffId = (col: string) => `CASE WHEN ${col} ~ '^[a-z_]+:[0-9]+$' THEN split_part(${col}, ':', 2)::int END`;
+  const { rows } = await q.query<{ seq: string; at: Date; chain: string; order_id: string; operator: string; by: string | null; confirmed: string | null; body: Record<string, any> }>(
+    `SELECT e.seq, e.recorded_at AS at, e.chain, e.order_id, e.operator, u.name AS by, c.name AS confirmed, e.body FROM fiscal_entries e
+     LEFT JOIN users u ON u.id = ${staffId('e.operator')}
+     LEFT JOIN users c ON c.id = ${staffId("e.body->>'confirmedBy'")}
+     WHERE e.kind = 'payment_correction' AND e.chain = ANY($1) AND e.recorded_at > now() - make_interval(hours => $2) ORDER BY e.recorded_at DESC LIMIT 200`,
+    [shops.map(shopChain), hours],
+  );
+  return rows.map((r) => ({
+    seq: Number(r.seq), at: isoTime(r.at), pizzeriaId: Number(r.chain.split(':')[1]), orderId: r.order_id, number: r.body.order?.number ?? 0,
+    operator: r.by ?? r.operator, from: r.body.from?.way, to: r.body.to?.way, cents: r.body.from?.cents ?? 0, reason: r.body.reason,
+    confirmedBy: r.body.confirmedBy ? (r.confirmed ?? r.body.confirmedBy) : null,
+  }));
 }

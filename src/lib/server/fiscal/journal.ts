@@ -2,6 +2,7 @@
 // after the other and signed (src/lib/domain/fiscal-chain.ts); read back a page at a time. Nothing
 // here updates or deletes an entry: the database refuses it (db/migrations/0066_fiscal_journal.sql).
 import { isoTime, JET_CHAIN, signedEntry, signedText, type ChainHead, type Entry, type EntryDraft, type Signer } from '../../domain/fiscal-chain.ts';
+import type { TicketCounters } from '../../domain/fiscal-tickets.ts';
 import type { Queryable, Tx } from '../kernel/db.ts';
 
 /**
@@ -10,9 +11,9 @@ import type { Queryable, Tx } from '../kernel/db.ts';
  */
 export async function lockChains(tx: Tx, chains: readonly string[]): Promise<Map<string, ChainHead>> {
   const wanted = [...new Set(chains)].sort();
-  const lock = async () => (await tx.query<{ chain: string; last_seq: number; last_signature: string | null }>({
+  const lock = async () => (await tx.query<{ chain: string; last_seq: number; last_signature: string | null; tickets: TicketCounters }>({
     name: 'fiscal-lock-chains',
-    text: 'SELECT chain, last_seq, last_signature FROM fiscal_chains WHERE chain = ANY($1) ORDER BY chain FOR UPDATE',
+    text: 'SELECT chain, last_seq, last_signature, tickets FROM fiscal_chains WHERE chain = ANY($1) ORDER BY chain FOR UPDATE',
     values: [wanted],
   })).rows;
   let rows = await lock();
@@ -25,7 +26,7 @@ export async function lockChains(tx: Tx, chains: readonly string[]): Promise<Map
     );
     rows = await lock();
   }
-  return new Map(rows.map((r) => [r.chain, { lastSeq: r.last_seq, lastSignature: r.last_signature }]));
+  return new Map(rows.map((r) => [r.chain, { lastSeq: r.last_seq, lastSignature: r.last_signature, tickets: r.tickets }]));
 }
 
 /** One chain's head, locked until the transaction ends. */
@@ -47,10 +48,10 @@ export function chainDrafts(chain: string, head: ChainHead, drafts: readonly Ent
   for (const d of drafts) {
     if (known.has(d.sourceKey)) continue;
     known.add(d.sourceKey);
-    const { entry, text } = signedEntry(chain, at, resolve ? resolve(d, entries) : d, signer, recordedAt);
+    const { entry, text, head: next } = signedEntry(chain, at, resolve ? resolve(d, entries) : d, signer, recordedAt);
     signedTexts.set(entry, text);
     entries.push(entry);
-    at = { lastSeq: entry.seq, lastSignature: entry.signature };
+    at = next;
   }
   return { entries, head: at };
 }

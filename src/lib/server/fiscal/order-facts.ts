@@ -10,6 +10,7 @@ import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from 
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 import type { RefundMethod } from '../../domain/refunds.ts';
+import type { TicketCounters } from '../../domain/fiscal-tickets.ts';
 import { optionsLabel } from '../../shapes/line-options.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
@@ -26,7 +27,7 @@ export const MONEY_STATE = `concat_ws('|',
   o.granted_refund_cents, coalesce(o.collected_cents::text, '-'), coalesce(o.collected_method, '-'), o.pizzas)`;
 
 /** Orders with money that the journal may have something to say about. */
-const HAS_MONEY = `(o.paid_cents > 0 OR o.status IN (${sqlList(HANDED_OVER_STATUSES)}))`;
+export const HAS_MONEY = `(o.paid_cents > 0 OR o.status IN (${sqlList(HANDED_OVER_STATUSES)}))`;
 
 interface SnapshotRow {
   id: string;
@@ -92,8 +93,11 @@ const SNAPSHOT_FROM = `orders o
        FROM payment_movements WHERE order_id = o.id
      ) m ON true`;
 
-/** Orders with money whose money the journal has not noted as it is now. */
-const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`;
+/**
+ * Orders with money whose money the journal has not noted as it is now; an order set aside by an
+ * anomaly (its money changed outside the product: anomalies.ts) is not the journal's to write.
+ */
+const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE} AND f.anomaly_state IS NULL`;
 
 /** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
@@ -143,7 +147,7 @@ const noteOrders = (a: number, b: number) => `INSERT INTO fiscal_order_states (o
 
 /** Of these orders, those whose money changed since the journal noted it, with their shop. */
 export const CHANGED_ORDERS = `SELECT o.pizzeria_id AS shop, o.id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
-  WHERE ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`;
+  WHERE ${NOT_NOTED}`;
 
 /** One shop's orders' facts as the entries that follow its chain's head. */
 function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: FiscalKey, operators: Map<string, string>): Entry[] {
@@ -197,6 +201,7 @@ export interface RunOrder extends SnapshotRow {
   actor: string;
   head_seq: number | null;
   head_signature: string | null;
+  head_tickets: TicketCounters | null;
 }
 
 /**
@@ -220,7 +225,7 @@ export async function runAfter(q: Queryable, afterId: number, limit: number, cur
                     AND NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
                                     WHERE o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED})
                   RETURNING 1)
-           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature
+           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
            FROM (SELECT max(id) AS up_to, count(*)::int AS count, (SELECT count(*) FROM placed)::int AS placed FROM ev) h
            LEFT JOIN (last l JOIN (${SNAPSHOT_FROM}) ON o.id = l.order_id LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id)
              -- the run's orders found by their ids, however many orders there are
@@ -260,7 +265,7 @@ export async function journalRun(db: Db, key: FiscalKey, orders: readonly RunOrd
   const written: Entry[] = [];
   for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
     const mine = orders.filter((o) => o.pizzeria_id === shop);
-    written.push(...shopEntries(shop, mine, { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature }, key, operators));
+    written.push(...shopEntries(shop, mine, { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature, tickets: mine[0].head_tickets ?? {} }, key, operators));
   }
   const values: unknown[] = written.length ? [entriesParam(written)] : [];
   const noted = noteOrders(values.length + 1, values.length + 2);
@@ -303,13 +308,14 @@ export async function journalOrders(db: Db, key: FiscalKey, orderIds: readonly s
 
 /**
  * Orders of the last `days` business days whose money changed without the journal noting it (no
- * event brought them: a change made outside the services, a journal run that failed).
+ * event brought them: a change made outside the services, a journal run that failed), set aside
+ * ones whose money changed again since their anomaly included (anomalies.ts sorts them out).
  */
 export async function ordersNotJournaled(q: Queryable, days = 2): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
     `SELECT o.id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
      WHERE o.pizzeria_id IN (SELECT id FROM pizzerias) AND o.business_day >= (now() AT TIME ZONE 'Europe/Paris')::date - $1::int
-       AND ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE}`,
+       AND ${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE} AND f.anomaly_state IS DISTINCT FROM ${MONEY_STATE}`,
     [days],
   );
   return rows.map((r) => r.id);

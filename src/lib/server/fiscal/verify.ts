@@ -8,9 +8,16 @@
 // entry signed by any other is reported, even one the technical events journal recorded (whoever
 // could write the database could have recorded a key of their own). Without them, the keys the
 // JET recorded (jet.ts), and the report says so.
+//
+// And that no chain was cut from its end: each must still reach every head it was anchored at
+// (anchors.ts: the JET's checkpoints and closings, and the anchor file kept outside the database).
+// And that no order's money was changed outside the product after the journal sealed it: an
+// anomaly the JET recorded whose order is still so fails the verification (anomalies.ts).
 import { chainVerifier, type ChainReport } from '../../domain/fiscal-chain.ts';
 import type { PublicKeyRecord } from '../../domain/fiscal-archive.ts';
 import type { Db, Queryable } from '../kernel/db.ts';
+import { fileAnchors, jetAnchors, mergeAnchors } from './anchors.ts';
+import { anomalies, type Anomaly } from './anomalies.ts';
 import { chainHeads, chainPage } from './journal.ts';
 import { recordedKeys, recordKeyInUse } from './jet.ts';
 import { recordVerificationFailed } from './jet-events.ts';
@@ -24,18 +31,27 @@ export interface JournalReport {
   operatorKeys: boolean;
   /** The keys the JET recorded that the operator's do not include (empty without the operator's). */
   keysUnknownToOperator: string[];
+  /** The heads the chains were checked against: how many the JET names, and the anchor file's (null: none given). */
+  anchors: { jet: number; file: { path: string; lines: number; heads: number; unreadable: number; missing: boolean } | null };
+  /** The anomalies the JET recorded whose orders' money is still not what the journal sealed (of the shops checked). */
+  openAnomalies: Anomaly[];
 }
 
+const count = (a: Map<string, unknown[]>) => [...a.values()].reduce((n, l) => n + l.length, 0);
+
 /** Checks every chain (or one shop's, by its slug), reading `pageSize` entries at a time. */
-export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSize?: number; operatorKeys?: readonly PublicKeyRecord[] } = {}): Promise<JournalReport> {
+export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSize?: number; operatorKeys?: readonly PublicKeyRecord[]; anchorFile?: string | null } = {}): Promise<JournalReport> {
   const recorded = await recordedKeys(q);
+  const fromJet = await jetAnchors(q);
+  const fromFile = opts.anchorFile ? await fileAnchors(opts.anchorFile) : null;
+  const anchors = mergeAnchors(fromJet, fromFile?.anchors ?? new Map());
   const operator = opts.operatorKeys?.length ? opts.operatorKeys : null;
   const trusted = new Set((operator ?? []).map((k) => k.keyId));
   const check = signatureCheck(operator ?? recorded);
   const pageSize = opts.pageSize ?? 5000;
   const chains: JournalReport['chains'] = [];
   for (const { chain, shop, head } of await chainHeads(q, opts.shop)) {
-    const v = chainVerifier(chain, check);
+    const v = chainVerifier(chain, check, undefined, anchors.get(chain) ?? []);
     for (let after = 0; ; ) {
       const page = await chainPage(q, chain, after, pageSize);
       if (v.add(page) || page.length < pageSize) break;
@@ -50,7 +66,13 @@ export async function verifyJournal(q: Queryable, opts: { shop?: string; pageSiz
     chains.push(r);
   }
   const keysUnknownToOperator = operator ? recorded.map((k) => k.keyId).filter((id) => !trusted.has(id)).sort() : [];
-  return { chains, ok: chains.every((c) => !c.broken) && !keysUnknownToOperator.length, operatorKeys: !!operator, keysUnknownToOperator };
+  const file = fromFile && { path: opts.anchorFile!, lines: fromFile.lines, heads: count(fromFile.anchors), unreadable: fromFile.unreadable, missing: fromFile.missing };
+  const shops = opts.shop ? chains.map((c) => Number(c.chain.split(':')[1])).filter(Number.isInteger) : undefined;
+  const openAnomalies = await anomalies(q, { shops, openOnly: true });
+  return {
+    chains, ok: chains.every((c) => !c.broken) && !keysUnknownToOperator.length && !openAnomalies.length, operatorKeys: !!operator, keysUnknownToOperator,
+    anchors: { jet: count(fromJet), file }, openAnomalies,
+  };
 }
 
 /**

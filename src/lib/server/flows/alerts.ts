@@ -1,5 +1,6 @@
 // The manager's alerts, read from the same facts their live page follows (active orders, the
-// drivers and whether their phone is connected, low stock, low ratings, refusals for holding too much), sorted by the domain's rule.
+// drivers and whether their phone is connected, low stock, low ratings, refusals for holding too much,
+// orders whose money was changed outside the till, payments the counter corrected), sorted by the domain's rule.
 import { managerAlerts, DEFAULT_ALERT_SETTINGS, type ManagerAlert } from '../../domain/alerts.ts';
 import type { Queryable } from '../kernel/db.ts';
 import { driversOfShops } from '../road/drivers.ts';
@@ -9,15 +10,19 @@ import { recentLowRatings } from '../customers/ratings.ts';
 import { lowStock } from '../stock/stock.ts';
 import { recentHoldingRefusals } from '../orders/limits.ts';
 import { platformOrdersWaiting } from '../marketplaces/intake.ts';
+import { anomalies } from '../fiscal/anomalies.ts';
+import { recentCorrections } from '../fiscal/corrections.ts';
 
 export async function alertsOfShops(q: Queryable, shops: number[], positions: PositionStore | null, positionFreshMs: number, now = Date.now()): Promise<ManagerAlert[]> {
-  const [orders, drivers, low, lowRatings, heldStock, platformOrders] = await Promise.all([
+  const [orders, drivers, low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections] = await Promise.all([
     listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
     driversOfShops(q, shops, positions),
     Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
     recentLowRatings(q, shops, now),
     recentHoldingRefusals(q, shops),
     platformOrdersWaiting(q, shops),
+    anomalies(q, { shops, openOnly: true, limit: 100 }),
+    recentCorrections(q, shops),
   ]);
-  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
+  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
 }

@@ -13,6 +13,12 @@ const schema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/ocpizza'),
     /**
+     * The role that owns the tables and migrates them (db:migrate, db:restore), when the product runs
+     * as another (DATABASE_URL: a member of ocpizza_app, which may only read and add to the fiscal
+     * journal: db/migrations/0091). Unset: DATABASE_URL does both (a development machine).
+     */
+    DATABASE_OWNER_URL: z.string().url().optional(),
+    /**
      * How many synchronous standbys the Postgres behind DATABASE_URL has (a Patroni cluster: 1):
      * /readyz, the system page and the metrics say when fewer are in sync.
      */
@@ -109,6 +115,12 @@ const schema = z
      * a verification trusts these and the key in use, never only the keys the database recorded.
      */
     FISCAL_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
+    /**
+     * The anchor file: each chain's head, written by the workers with every checkpoint of the fiscal
+     * journal (src/lib/server/fiscal/anchors.ts), outside the database, so a chain cut from its end is
+     * seen by the verification. "off": none (the JET's checkpoints still anchor the shops' chains).
+     */
+    FISCAL_ANCHOR_FILE: z.union([z.literal('off'), z.string().min(1)]).default('.fiscal-anchors.jsonl').transform((v) => (v === 'off' ? null : v)),
     SENTRY_DSN: z.string().url().optional(),
     BACKUP_DIR: z.string().min(1).default('backups'),
     /** When the workers take the daily backup (cron, UTC); "off" when something else does (a systemd timer, the platform's own backups). */
@@ -131,6 +143,12 @@ const schema = z
     WORKERS_NICE: z.coerce.number().int().min(0).max(19).default(10),
     /** Failed logins allowed per IP and email in 15 minutes. */
     RATE_LIMIT_LOGIN: z.coerce.number().int().positive().default(10),
+    /**
+     * How many sales the counter may re-book from cash to card (or back) in a shift without a
+     * manager confirming it (src/lib/server/flows/payment-correction.ts); a sale corrected once
+     * already always needs one.
+     */
+    COUNTER_CORRECTIONS_PER_SHIFT: z.coerce.number().int().min(0).max(50).default(2),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
     RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
     /** Sign-in codes a customer may ask for, and codes they may try, per IP in 15 minutes (besides the limits per email or phone). */

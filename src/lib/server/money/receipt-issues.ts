@@ -42,6 +42,8 @@ export const requesterOf = (user: { id: number; role: string } | null | undefine
 interface SaleRow {
   chain: string;
   seq: number;
+  /** Its number among the shop's sales tickets (fiscal-tickets.ts; its place in the chain for a sale written before). */
+  ticket: number;
   signature: string;
   occurred_at: Date;
 }
@@ -49,7 +51,7 @@ interface SaleRow {
 /** The sale entry of an order (its first), if the journal has it. */
 async function saleEntryOf(q: Queryable, orderId: string): Promise<SaleRow | null> {
   const { rows } = await q.query<SaleRow>(
-    `SELECT chain, seq, signature, occurred_at FROM fiscal_entries WHERE order_id = $1 AND kind = 'sale' ORDER BY seq LIMIT 1`,
+    `SELECT chain, seq, coalesce((body->'numbered'->>'no')::bigint, seq) AS ticket, signature, occurred_at FROM fiscal_entries WHERE order_id = $1 AND kind = 'sale' ORDER BY seq LIMIT 1`,
     [orderId],
   );
   return rows[0] ?? null;
@@ -75,7 +77,7 @@ export async function issueReceipt(db: Db, key: FiscalKey, orderId: string, req:
     // the chain's head first: two copies asked at once are numbered one after the other
     const head = await lockChain(tx, sale.chain);
     const stamp = (copy: number, issuedAt: Date | string, duplicateSeq: number | null): ReceiptStamp => ({
-      chain: sale.chain, ticket: Number(sale.seq), soldAt: isoTime(sale.occurred_at), shortSignature: shortSignature(sale.signature),
+      chain: sale.chain, ticket: Number(sale.ticket), soldAt: isoTime(sale.occurred_at), shortSignature: shortSignature(sale.signature),
       copy, issuedAt: isoTime(issuedAt), duplicateSeq: duplicateSeq === null ? null : Number(duplicateSeq),
     });
     type IssueRow = { copy: number; issued_at: Date; duplicate_seq: number | null };
@@ -103,7 +105,7 @@ export async function issueReceipt(db: Db, key: FiscalKey, orderId: string, req:
         occurredAt: isoTime(now),
         operator: req.requestedBy,
         orderId,
-        body: { ref: { chain: sale.chain, seq: Number(sale.seq) }, ticket: Number(sale.seq), copy, form: req.form, requestedBy: req.requestedBy },
+        body: { ref: { chain: sale.chain, seq: Number(sale.seq) }, ticket: Number(sale.ticket), copy, form: req.form, requestedBy: req.requestedBy },
         salesCents: 0,
         vatCents: 0,
         moneyCents: 0,

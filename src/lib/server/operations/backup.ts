@@ -121,7 +121,9 @@ export async function checkBackupFile(file: string): Promise<void> {
 
 /**
  * Restores a custom-format dump into `databaseUrl`. A database that already holds tables is
- * refused unless `force`, in which case existing objects are dropped first (`--clean`).
+ * refused unless `force`, in which case existing objects are dropped first (`--clean`). The
+ * objects belong to the role restoring (DATABASE_OWNER_URL's), and the product's role
+ * (ocpizza_app) gets its rights again, read and add only on the fiscal journal.
  */
 export async function restoreBackup(file: string, databaseUrl: string, opts: { force?: boolean } = {}) {
   await checkBackupFile(file);
@@ -132,4 +134,12 @@ export async function restoreBackup(file: string, databaseUrl: string, opts: { f
   const args = ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${libpqUrl(databaseUrl)}`];
   if (!empty) args.push('--clean', '--if-exists');
   await run('pg_restore', [...args, file], { maxBuffer: 64 * 1024 * 1024 });
+  // the product's role gets its rights again (a dump of a database made before them has no such function)
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query(`DO $$ BEGIN IF to_regprocedure('ocpizza_grant_app()') IS NOT NULL THEN PERFORM ocpizza_grant_app(); END IF; END $$`);
+  } finally {
+    await c.end();
+  }
 }

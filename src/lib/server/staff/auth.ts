@@ -69,6 +69,31 @@ export async function login(
   return { status: 'ok', token, expiresAt, user };
 }
 
+/**
+ * A member of staff says who they are with their password, without opening a session (a manager
+ * confirming a till's correction at the counter). Failures count with the logins' (per email and
+ * `from`, the door it came through), and past `maxFailures` the password is not even looked at.
+ */
+export async function confirmStaff(q: Queryable, input: { email: string; password: string; from: string }, maxFailures: number): Promise<SessionUser | 'locked' | null> {
+  const email = input.email.trim().toLowerCase();
+  if (/\p{Cc}/u.test(email)) return null;
+  const { rows: recent } = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at > now() - make_interval(mins => $3)`,
+    [email, input.from, LOGIN_WINDOW_MINUTES],
+  );
+  if (recent[0].n >= maxFailures) return 'locked';
+  const { rows } = await q.query('SELECT id, email, name, role, coalesce(lent_to, pizzeria_id) AS pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
+  const row = rows[0];
+  const ok = row
+    ? await verify(row.password_hash, input.password)
+    : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), input.password), false);
+  if (!ok) {
+    await q.query('INSERT INTO login_failures (email, ip) VALUES ($1, $2)', [email, input.from]);
+    return null;
+  }
+  return { id: row.id, email: row.email, name: row.name, role: row.role, pizzeriaId: row.pizzeria_id };
+}
+
 export async function userForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
   if (!token || token.length > 100) return null;
   const { rows } = await q.query(

@@ -4,7 +4,9 @@ import { paymentCorrectionSchema } from '$lib/shapes/fiscal-requests.ts';
 import { actorOf, bodyChange } from '$lib/server/staff/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/shops/catalogue.ts';
 import { db } from '$lib/server/kernel/db.ts';
-import { correctPayment, paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
+import { paymentsToCorrect } from '$lib/server/fiscal/corrections.ts';
+import { correctPaymentAtCounter } from '$lib/server/flows/payment-correction.ts';
+import { config } from '$lib/server/kernel/config.ts';
 import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can, may, runsChain } from '$lib/domain/permissions.ts';
@@ -30,10 +32,14 @@ export const actions: Actions = {
   correct: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, can.takeOrders);
     const form = await request.formData().catch(() => new FormData());
-    const body = fromForm(form, ['orderId', 'part', 'to', 'reason']);
+    const body: Record<string, unknown> = fromForm(form, ['orderId', 'part', 'to', 'reason']);
+    // a manager confirming it, when the counter needs one (flows/payment-correction.ts)
+    const manager = fromForm(form, ['managerEmail', 'managerPassword']);
+    if (manager.managerEmail) body.manager = { email: manager.managerEmail, password: manager.managerPassword ?? '' };
+    const rules = { perShift: config().COUNTER_CORRECTIONS_PER_SHIFT, maxFailures: config().RATE_LIMIT_LOGIN };
     return bodyChange(locals.locale, `correct-${body.orderId}-${body.part}`, body, correction, async ({ orderId, ...req }) => {
-      const { entry } = await correctPayment(db(), actorOf(user), orderId, req);
-      return { seq: entry.seq };
+      const { entry, confirmedBy } = await correctPaymentAtCounter(db(), actorOf(user), orderId, req, rules);
+      return { seq: entry.seq, confirmedBy: confirmedBy?.name ?? null };
     });
   },
 };

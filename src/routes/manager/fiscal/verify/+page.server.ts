@@ -35,13 +35,14 @@ export const actions: Actions = {
     const shop = wanted === '' && chainWide ? undefined : shops.find((s) => s.slug === wanted)?.slug ?? (chainWide ? null : shops[0]?.slug);
     if (shop === null) return fail(400, { scope: wanted, error: 'unknownShop' as const });
     const key = fiscalKey(config());
-    const report = await verifyAndRecord(db(), key, `${user.role}:${user.id}`, { shop, operatorKeys: operatorPublicKeys(config(), key) });
+    const report = await verifyAndRecord(db(), key, `${user.role}:${user.id}`, { shop, operatorKeys: operatorPublicKeys(config(), key), anchorFile: config().FISCAL_ANCHOR_FILE });
     return {
       scope: shop ?? '',
       ranAt: new Date().toISOString(),
       report: {
         ok: report.ok,
         keysUnknownToOperator: report.keysUnknownToOperator,
+        anomalies: report.openAnomalies.map((x) => ({ seq: x.seq, number: x.number, businessDay: x.businessDay, pizzeriaId: x.pizzeriaId, shopName: shops.find((s) => s.id === x.pizzeriaId)?.name ?? null })),
         chains: report.chains.map((c) => ({
           chain: c.chain, shop: c.shop, shopName: shops.find((s) => s.slug === c.shop)?.name ?? null,
           entries: c.entries, lastSeq: c.lastSeq, keyIds: c.keyIds, broken: c.broken,
