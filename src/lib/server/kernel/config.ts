@@ -258,7 +258,7 @@ const schema = z
     /**
      * Without Stripe's keys: the demo payment page (clearly labelled, no card charged), whose events
      * are signed locally and go through the same webhook and workers as Stripe's. On by default
-     * outside production; in production online payment is offered only with Stripe, or with this set to true.
+     * outside production; refused in production (its sales would enter the fiscal journal as paid).
      */
     PAYMENTS_DEMO: z.enum(['true', 'false']).optional(),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
@@ -278,6 +278,10 @@ const schema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'required in production' });
+    }
+    // the demo page takes no money, yet its sales would enter the fiscal journal as paid online
+    if (env.NODE_ENV === 'production' && env.PAYMENTS_DEMO === 'true') {
+      ctx.addIssue({ code: 'custom', path: ['PAYMENTS_DEMO'], message: 'refused in production: the demo page takes no money, and its sales would be journaled as paid (a demo or staging install runs with NODE_ENV=development)' });
     }
     if (env.FISCAL_SIGNING_KEY && env.FISCAL_KEY_FILE) {
       ctx.addIssue({ code: 'custom', path: ['FISCAL_KEY_FILE'], message: 'FISCAL_SIGNING_KEY or FISCAL_KEY_FILE, not both' });
