@@ -68,6 +68,8 @@ describe('the closings page', () => {
     expect(await row.locator('[data-testid=closing-sales]').textContent()).toMatch(/35,50\s€/);
     expect(await row.locator('[data-testid=closing-money]').textContent()).toMatch(/35,50\s€/);
     expect(await row.locator('[data-testid=closing-perpetual]').textContent()).toMatch(/46,00\s€/);
+    // beside it, the grand total in absolute value (no return yet: the same)
+    expect(await row.getByTestId('closing-perpetual-absolute').textContent()).toMatch(/en valeur absolue\s: 46,00\s€/);
     // who closed it, as people read it: the manager's name and role, never "manager:27"
     const managerName = (await app.pool.query('SELECT name FROM users WHERE email = $1', [shop.email('manager')])).rows[0].name;
     expect(await row.getByTestId('closed-by').textContent()).toBe(`par ${managerName} (Responsable)`);

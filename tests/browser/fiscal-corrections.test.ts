@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, SHOTS, useApp } from './harness.ts';
 import { Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
@@ -7,7 +7,8 @@ import { Client, createShop, move, seededProduct, waitUntil } from '../helpers.t
 // Corrections and the e-reporting export in the built app and Chromium: the counter opens "Corriger
 // un paiement" from its screen, corrects a pickup handed over "espèces" that was paid by card, with
 // its reason, and sees the correction's number in the fiscal journal; the manager opens the daily
-// export of sales per VAT rate and downloads it as CSV. Screenshots of both pages.
+// export of sales per VAT rate and downloads it as CSV; the same sale corrected back needs a manager,
+// who confirms at the counter with their password, and the cash page lists both. Screenshots.
 const app = useApp('fiscal-fixes');
 
 describe('corrections and the e-reporting export', () => {
@@ -46,6 +47,35 @@ describe('corrections and the e-reporting export', () => {
     const { rows } = await app.pool.query(`SELECT kind, body FROM fiscal_entries WHERE order_id = $1 ORDER BY seq`, [id]);
     expect(rows.map((r) => r.kind)).toEqual(['sale', 'payment_correction']);
     expect(rows[1].body).toMatchObject({ reason: 'Payé par carte, touche espèces par erreur', from: { way: 'counter_cash' }, to: { way: 'counter_card' } });
+
+    // the same sale back to cash: a second correction of one sale needs a manager, who confirms at the counter
+    await row.locator('select[name=to]').selectOption('cash');
+    await row.locator('input[name=reason]').fill('Finalement en espèces, le client a changé d\'avis');
+    await row.getByRole('button', { name: 'Corriger' }).click();
+    const confirm = row.getByTestId('manager-confirmation');
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toMatch(/un responsable la confirme avec son mot de passe/);
+    // the reason typed is kept; the manager types their own email and password
+    expect(await row.locator('input[name=reason]').inputValue()).toBe('Finalement en espèces, le client a changé d\'avis');
+    await page.screenshot({ path: `${SHOTS}/fiscal-correction-2-manager-asked-desktop.png`, fullPage: true });
+    expect(await seriousViolations(page), 'payments page, a manager asked').toEqual([]);
+    await confirm.locator('input[name=managerEmail]').fill(shop.email('manager'));
+    await confirm.locator('input[name=managerPassword]').fill(inject('demoPassword'));
+    await row.getByRole('button', { name: 'Corriger avec le responsable' }).click();
+    await expect.poll(() => row.getByTestId('correction').count(), { timeout: 10_000 }).toBe(2);
+    const managerName = (await app.pool.query('SELECT name FROM users WHERE email = $1', [shop.email('manager')])).rows[0].name;
+    const confirmed = await app.pool.query(`SELECT body FROM fiscal_entries WHERE order_id = $1 AND kind = 'payment_correction' ORDER BY seq`, [id]);
+    expect(confirmed.rows.map((r) => r.body.confirmedBy ?? null)).toEqual([null, expect.stringMatching(/^manager:\d+$/)]);
+
+    // the cash page lists both, with who confirmed the second
+    const { page: cash } = await app.staffPage(shop.email('manager'), DESKTOP);
+    await cash.goto(`${app.base}/manager/cash`);
+    const listed = cash.getByTestId('corrections');
+    await listed.waitFor();
+    expect(await listed.locator('li').count()).toBe(2);
+    expect(await listed.textContent()).toContain(`confirmé par ${managerName}`);
+    await cash.screenshot({ path: `${SHOTS}/fiscal-correction-3-cash-page-desktop.png`, fullPage: true });
+    expect(await seriousViolations(cash), 'cash page with corrections').toEqual([]);
 
     const { page: manager } = await app.staffPage(shop.email('manager'), DESKTOP);
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());

@@ -13,6 +13,7 @@ import { transaction } from '../../src/lib/server/kernel/db.ts';
 import { verifyArchiveFile } from '../../src/lib/server/fiscal/archive.ts';
 import { recordedKeys, recordKeyInUse } from '../../src/lib/server/fiscal/jet.ts';
 import { appendEntries, lockChain } from '../../src/lib/server/fiscal/journal.ts';
+import { appendCheckpointIn } from '../../src/lib/server/fiscal/anchors.ts';
 import { fiscalKeyFromPem, publicKeysFromPem } from '../../src/lib/server/fiscal/keys.ts';
 import { fileDatabase } from '../file-database.ts';
 
@@ -107,4 +108,41 @@ describe('the fiscal journal in the back office', () => {
     await manager.screenshot({ path: `${SHOTS}/fiscal-verify-3-manager.png`, fullPage: true });
     expect((await manager.goto(`${app.base}/manager/fiscal/archives`))!.status()).toBe(403);
   }, 180_000);
+
+  it('head office sees a shop\'s chain cut from its end (its last entries deleted, its head moved back) reported as cut, with the missing entries', async () => {
+    const shop = await createShop(app.pool, 'fiscal-cut');
+    const chain = shopChain(shop.id);
+    await recordKeyInUse(app.pool, key);
+    await transaction(app.pool, async (tx) => appendEntries(tx, chain, await lockChain(tx, chain), Array.from({ length: 5 }, (_, i) => ({
+      kind: 'sale', sourceKey: `cut:${shop.id}:${i}`, occurredAt: new Date().toISOString(), operator: 'counter:1', orderId: null,
+      body: { lines: [{ name: 'Reine', quantity: 1, unitCents: 1250, rateBp: 1000 }] }, salesCents: 1250, vatCents: 114, moneyCents: 1250,
+    })), key));
+    // the minute's checkpoint names the head the chain reached
+    await transaction(app.pool, (tx) => appendCheckpointIn(tx, key, { reason: 'asked', chains: [chain] }));
+    const c = await app.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('ALTER TABLE fiscal_entries DISABLE TRIGGER USER');
+      await c.query('ALTER TABLE fiscal_chains DISABLE TRIGGER USER');
+      await c.query('DELETE FROM fiscal_entries WHERE chain = $1 AND seq > 3', [chain]);
+      await c.query('UPDATE fiscal_chains h SET last_seq = e.seq, last_signature = e.signature FROM fiscal_entries e WHERE h.chain = $1 AND e.chain = $1 AND e.seq = 3', [chain]);
+      await c.query('ALTER TABLE fiscal_entries ENABLE TRIGGER USER');
+      await c.query('ALTER TABLE fiscal_chains ENABLE TRIGGER USER');
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const { page } = await app.staffPage('admin@ocpizza.test', VIEW);
+    await page.goto(`${app.base}/manager/fiscal/verify`);
+    await page.locator('select[name=shop]').selectOption(shop.slug);
+    await page.getByRole('button', { name: 'Vérifier maintenant' }).click();
+    await page.getByText('Journal rompu').waitFor();
+    const row = page.locator(`tr[data-chain="${chain}"]`);
+    expect(await row.getByTestId('broken-seq').textContent()).toBe('Écriture n° 4');
+    expect(await row.textContent()).toContain('la chaîne s\'arrête avant une fin qu\'elle avait atteinte');
+    await row.locator('details summary').click();
+    expect(await row.textContent()).toContain('entries 4 to 5 are missing, cut from its end');
+    await page.screenshot({ path: `${SHOTS}/fiscal-verify-4-cut.png`, fullPage: true });
+    expect(await seriousViolations(page), 'verification page, a chain cut').toEqual([]);
+  }, 60_000);
 });

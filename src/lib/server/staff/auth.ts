@@ -35,51 +35,17 @@ export type LoginResult =
   | { status: 'locked' };
 
 /**
- * Checks a password and opens a session. Failures are counted per email and address, whichever
- * door they come through (the JSON API or the login page), and past `maxFailures` in
- * LOGIN_WINDOW_MINUTES the attempt is refused before the password is even looked at.
+ * Who a password says a member of staff is. Failures are counted per email and `door` (the
+ * client's address for a login, whichever page or API it comes through; the till for a manager's
+ * confirmation), and past `maxFailures` in LOGIN_WINDOW_MINUTES the password is not even looked at.
  */
-export async function login(
-  q: Queryable,
-  input: { email: string; password: string; ip: string },
-  opts: { ttlHours: number; maxFailures: number },
-): Promise<LoginResult> {
+async function checkPassword(q: Queryable, input: { email: string; password: string; door: string }, maxFailures: number): Promise<SessionUser | 'locked' | null> {
   const email = input.email.trim().toLowerCase();
   // no account has a control character in its email (and Postgres refuses NUL in text): nothing to look up or count
-  if (/\p{Cc}/u.test(email)) return { status: 'bad_credentials' };
-  const { rows: recent } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at > now() - make_interval(mins => $3)`,
-    [email, input.ip, LOGIN_WINDOW_MINUTES],
-  );
-  if (recent[0].n >= opts.maxFailures) return { status: 'locked' };
-  const { rows } = await q.query('SELECT id, email, name, role, coalesce(lent_to, pizzeria_id) AS pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
-  const row = rows[0];
-  const ok = row
-    ? await verify(row.password_hash, input.password)
-    : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), input.password), false);
-  if (!ok) {
-    await q.query('INSERT INTO login_failures (email, ip) VALUES ($1, $2)', [email, input.ip]);
-    return { status: 'bad_credentials' };
-  }
-  await q.query('DELETE FROM login_failures WHERE email = $1 AND ip = $2', [email, input.ip]);
-  const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(Date.now() + opts.ttlHours * 3600_000);
-  await q.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [tokenId(token), row.id, expiresAt]);
-  const user: SessionUser = { id: row.id, email: row.email, name: row.name, role: row.role, pizzeriaId: row.pizzeria_id };
-  return { status: 'ok', token, expiresAt, user };
-}
-
-/**
- * A member of staff says who they are with their password, without opening a session (a manager
- * confirming a till's correction at the counter). Failures count with the logins' (per email and
- * `from`, the door it came through), and past `maxFailures` the password is not even looked at.
- */
-export async function confirmStaff(q: Queryable, input: { email: string; password: string; from: string }, maxFailures: number): Promise<SessionUser | 'locked' | null> {
-  const email = input.email.trim().toLowerCase();
   if (/\p{Cc}/u.test(email)) return null;
   const { rows: recent } = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at > now() - make_interval(mins => $3)`,
-    [email, input.from, LOGIN_WINDOW_MINUTES],
+    [email, input.door, LOGIN_WINDOW_MINUTES],
   );
   if (recent[0].n >= maxFailures) return 'locked';
   const { rows } = await q.query('SELECT id, email, name, role, coalesce(lent_to, pizzeria_id) AS pizzeria_id, password_hash FROM users WHERE email = $1 AND active', [email]);
@@ -88,11 +54,34 @@ export async function confirmStaff(q: Queryable, input: { email: string; passwor
     ? await verify(row.password_hash, input.password)
     : (await verify(await (dummyHash ??= hash(randomBytes(16).toString('hex'))), input.password), false);
   if (!ok) {
-    await q.query('INSERT INTO login_failures (email, ip) VALUES ($1, $2)', [email, input.from]);
+    await q.query('INSERT INTO login_failures (email, ip) VALUES ($1, $2)', [email, input.door]);
     return null;
   }
+  await q.query('DELETE FROM login_failures WHERE email = $1 AND ip = $2', [email, input.door]);
   return { id: row.id, email: row.email, name: row.name, role: row.role, pizzeriaId: row.pizzeria_id };
 }
+
+/** Checks a password (checkPassword, by the client's address) and opens a session. */
+export async function login(
+  q: Queryable,
+  input: { email: string; password: string; ip: string },
+  opts: { ttlHours: number; maxFailures: number },
+): Promise<LoginResult> {
+  const user = await checkPassword(q, { email: input.email, password: input.password, door: input.ip }, opts.maxFailures);
+  if (user === 'locked') return { status: 'locked' };
+  if (!user) return { status: 'bad_credentials' };
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + opts.ttlHours * 3600_000);
+  await q.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [tokenId(token), user.id, expiresAt]);
+  return { status: 'ok', token, expiresAt, user };
+}
+
+/**
+ * A member of staff says who they are with their password, without opening a session (a manager
+ * confirming a till's correction at the counter): checkPassword, its failures counted at `from`.
+ */
+export const confirmStaff = (q: Queryable, input: { email: string; password: string; from: string }, maxFailures: number): Promise<SessionUser | 'locked' | null> =>
+  checkPassword(q, { email: input.email, password: input.password, door: input.from }, maxFailures);
 
 export async function userForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
   if (!token || token.length > 100) return null;
