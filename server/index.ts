@@ -2,6 +2,9 @@ import pino from 'pino';
 import { config } from '../src/lib/server/kernel/config.ts';
 import { flushErrorReports, initErrorReporting, reportError } from '../src/lib/server/kernel/observability.ts';
 import { guardFiscalRole } from '../src/lib/server/fiscal/privileges.ts';
+import { newInstance, recordStart, recordStop } from '../src/lib/server/fiscal/jet-events.ts';
+import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
+import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createApp } from './app.ts';
 
 const cfg = config();
@@ -21,6 +24,11 @@ await guardFiscalRole(cfg.DATABASE_URL, cfg.NODE_ENV === 'production', log);
 const app = await createApp({ config: cfg, withPages: true, log });
 const port = await app.listen(cfg.PORT, cfg.HOST);
 log.info({ port }, `OC Pizza Live listening on http://localhost:${port}`);
+// this server's start (and, below, its stop) in the technical events journal
+const instance = newInstance('server', software().version);
+const startedAt = Date.now();
+const fiscal = fiscalKeyOf(cfg);
+await recordKeyOnce(app.db, fiscal).then(() => recordStart(app.db, fiscal, instance)).catch((err) => log.error({ err }, 'the server\'s start could not be written in the technical events journal'));
 
 let stopping = false;
 async function stop(signal: string) {
@@ -32,6 +40,7 @@ async function stop(signal: string) {
     log.error('shutdown took too long, exiting');
     process.exit(1);
   }, cfg.SHUTDOWN_TIMEOUT_MS + 5000).unref();
+  await recordStop(app.db, fiscal, instance, startedAt).catch((err) => log.error({ err }, 'the server\'s stop could not be written in the technical events journal'));
   await app.close(cfg.SHUTDOWN_TIMEOUT_MS).catch((err) => log.error({ err }, 'error while stopping'));
   await flushErrorReports();
   log.info('stopped');

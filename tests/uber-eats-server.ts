@@ -160,7 +160,15 @@ export class FakeUberEats {
     return held;
   }
 
-  /** The eater or Uber cancels the order: orders.cancel is sent. */
+  /**
+   * Each store's Orders API version (its integration's setting at Uber). A store on 1.0.0 is told of
+   * a cancellation with `orders.failure`, not `orders.cancel` (developer.uber.com/docs/eats/guides/webhooks:
+   * "orders.failure — Sent when an order is cancelled. (Only applies to stores configured on API
+   * version 1.0.0.)"). Unset: the current version.
+   */
+  readonly apiVersions = new Map<string, '1.0.0' | '1.2.0'>();
+
+  /** The eater or Uber cancels the order: orders.cancel is sent (orders.failure to a store on 1.0.0). */
   cancelOrder(id: string, reason = 'EATER_CANCELLED'): void {
     const held = this.held(id);
     this.close(held, { by: 'uber', reason });
@@ -202,7 +210,8 @@ export class FakeUberEats {
     held.cancelled = cancelled;
     if (cancelled?.by === 'uber') {
       const meta = { resource_id: held.order.id, user_id: held.order.store.id, status: 'CANCELED', reason: cancelled.reason };
-      this.webhooks.send(this.webhooks.event('orders.cancel', meta, `${this.base}/v2/eats/order/${held.order.id}`));
+      const type = this.apiVersions.get(String(held.order.store.id)) === '1.0.0' ? 'orders.failure' : 'orders.cancel';
+      this.webhooks.send(this.webhooks.event(type, meta, `${this.base}/v2/eats/order/${held.order.id}`));
     }
   }
 

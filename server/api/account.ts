@@ -1,7 +1,9 @@
 // Signing in and out, and a staff account's owner: forgot the password, choose one with a link.
 import { passwordSchema, forgotSchema } from '../../src/lib/shapes/back-office-requests.ts';
 import { loginSchema } from '../../src/lib/shapes/order-requests.ts';
-import { SESSION_COOKIE, login, logout, readCookie } from '../../src/lib/server/staff/auth.ts';
+import { SESSION_COOKIE, readCookie } from '../../src/lib/server/staff/auth.ts';
+import { signIn, signOut } from '../../src/lib/server/flows/staff-sessions.ts';
+import { fiscalKeyOf } from '../../src/lib/server/fiscal/signing.ts';
 import { AppError } from '../../src/lib/server/kernel/errors.ts';
 import { sharedAccountQueue } from '../../src/lib/server/kernel/queues.ts';
 import { linkInfo, requestPasswordReset, setPasswordWithLink } from '../../src/lib/server/staff/staff.ts';
@@ -12,8 +14,8 @@ export function accountRoutes(ctx: ApiContext) {
   const api = new Routes(ctx);
 
   api.anyone.post('/auth/login', { body: loginSchema }, async ({ req, res, body }) => {
-    const session = await login(
-      db,
+    const session = await signIn(
+      db, fiscalKeyOf(config),
       { email: body.email, password: body.password, ip: req.ip ?? 'unknown' },
       { ttlHours: config.SESSION_TTL_HOURS, maxFailures: config.RATE_LIMIT_LOGIN },
     );
@@ -23,7 +25,7 @@ export function accountRoutes(ctx: ApiContext) {
     return { user: session.user };
   });
   api.anyone.post('/auth/logout', {}, async ({ req, res }) => {
-    await logout(db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    await signOut(db, fiscalKeyOf(config), readCookie(req.headers.cookie, SESSION_COOKIE));
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });

@@ -11,6 +11,8 @@ import {
   forgetAddress, openCustomerSession, renameCustomer, setFavourite,
 } from '../../src/lib/server/customers/account.ts';
 import { reorder } from '../../src/lib/server/flows/reorder.ts';
+import { recordErasure } from '../../src/lib/server/fiscal/jet-events.ts';
+import { fiscalKeyOf, recordKeyOnce } from '../../src/lib/server/fiscal/signing.ts';
 import { allergiesOf, forgetAllergies, rememberAllergies } from '../../src/lib/server/customers/customer-allergies.ts';
 import { addContact, sendContactCode } from '../../src/lib/server/customers/join.ts';
 import { confirmOrder } from '../../src/lib/server/customers/confirm.ts';
@@ -130,6 +132,10 @@ export function customerRoutes(ctx: ApiContext) {
 
   api.customer.delete('/customer/me', {}, async ({ res, customer }) => {
     const { ordersAnonymised, providerCustomers } = await eraseCustomer(db, customer.id);
+    // the erasure in the technical events journal: how many orders it anonymised, never who
+    const key = fiscalKeyOf(ctx.config);
+    await recordKeyOnce(db, key);
+    await recordErasure(db, key, { ordersAnonymised, savedCards: providerCustomers.length });
     // the provider's customers of their saved cards: the workers delete them (kept in Postgres: the reconciler queues any not queued here)
     for (const ref of providerCustomers) {
       await ctx.enqueueCustomerErasure?.(ref).catch((err) => ctx.log.error({ err }, 'provider customer to delete kept, not queued: the reconciler will queue it'));

@@ -143,7 +143,12 @@ describe("a regular's allergies kept on their account", () => {
     expect(data.orders[0].allergy).toEqual({ allergens: ['sesame'], note: 'Allergie sévère' });
 
     expect((await c.post(`/api/track/${placed.body.trackingToken}/cancel`)).status).toBe(200);
-    expect((await c.delete('/api/customer/me')).status).toBe(200);
+    const erased = await c.delete('/api/customer/me');
+    expect(erased.status).toBe(200);
+    // the erasure is in the technical events journal: how many orders it anonymised, never who
+    const { rows: jet } = await stack.pool.query(`SELECT operator, body FROM fiscal_entries WHERE chain = 'jet' AND kind = 'erasure' ORDER BY seq DESC LIMIT 1`);
+    expect(jet[0]).toMatchObject({ operator: 'customer', body: { what: 'customer_account', ordersAnonymised: erased.body.ordersAnonymised } });
+    expect(JSON.stringify(jet[0].body)).not.toContain(me.id);
     expect(await countOf(stack.pool, 'SELECT count(*) AS n FROM customer_allergies WHERE customer_id = $1', [me.id])).toBe(0);
     const { rows } = await stack.pool.query('SELECT allergy_allergens, allergy_note FROM orders WHERE id = $1', [placed.body.id]);
     expect(rows[0]).toEqual({ allergy_allergens: [], allergy_note: null });

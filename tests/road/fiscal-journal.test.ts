@@ -26,7 +26,8 @@ import { recordKeyInUse, recordedKeys } from '../../src/lib/server/fiscal/jet.ts
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
 import { transaction } from '../../src/lib/server/kernel/db.ts';
 
-const stack = useStack();
+// the server signs with the test's key too (a staff member's sign-in is a JET event): one key in the JET
+const stack = useStack({ env: () => ({ FISCAL_SIGNING_KEY: keyPem }) });
 const newPem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const newKey = (): FiscalKey => fiscalKeyFromPem(newPem());
 // the key the command line signs with too (it writes a verification that failed to the JET)

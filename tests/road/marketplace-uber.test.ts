@@ -64,6 +64,20 @@ describe('Uber Eats on our make line', () => {
     expect(cancelled.order.cancelReason).toBe('platform');
   });
 
+  it('a store on Uber\'s API version 1.0.0 is told of a cancel with orders.failure: ours is cancelled all the same, never left in the oven', async () => {
+    const { storeId, kitchen, heard } = await uberShop('uber-v100');
+    fake.apiVersions.set(storeId, '1.0.0');
+    const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${seededProduct('margherita')}`, 'Margherita', 1, 1350)] } });
+    const id = String(held.order.id);
+    const placed = await waitUntil(() => ourOrder(id), LIVE, 'the Uber order on our make line');
+    await waitUntil(() => held.accepted, LIVE, 'accepted at Uber');
+    await move(kitchen, placed.id, 'preparing');
+    fake.cancelOrder(id);
+    expect(fake.webhooks.deliveries.at(-1)?.event.event_type).toBe('orders.failure');
+    const cancelled = await heard.waitFor((e) => e.order.id === placed.id && e.order.status === 'cancelled', LIVE);
+    expect(cancelled.order.cancelReason).toBe('platform');
+  });
+
   it('a replay of the same event, a forged signature and a store no shop connected change nothing', async () => {
     const { storeId } = await uberShop('uber-guard');
     const margherita = seededProduct('margherita');

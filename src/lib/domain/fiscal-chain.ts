@@ -38,9 +38,17 @@ export const SALES_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment'
  * changed, the clock gone backwards, a backup restored, a migration applied; a checkpoint (the heads
  * of the chains that moved since the last one: where each chain had reached, so a chain cut back
  * later is seen); an anomaly (an order's money changed outside the product after the journal
- * sealed it: named, never absorbed as a correction).
+ * sealed it: named, never absorbed as a correction); a member of staff signed in or out (who, and
+ * the session, not its secret); a customer's data erased (how many orders were anonymised).
  */
-export const JET_KINDS = ['key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration', 'checkpoint', 'anomaly'] as const;
+export const JET_KINDS = [
+  'key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration', 'checkpoint', 'anomaly',
+  'sign_in', 'sign_out', 'erasure',
+] as const;
+
+/** A member of staff's session, as the JET keeps its start and end. */
+export const SESSION_KINDS = ['sign_in', 'sign_out'] as const satisfies readonly JetKind[];
+export type SessionKind = (typeof SESSION_KINDS)[number];
 
 /** The JET's entries that name a chain's head, anchoring it (src/lib/server/fiscal/anchors.ts): a checkpoint's heads, a closing's entry. */
 export const ANCHORING_KINDS = ['checkpoint', 'closing'] as const satisfies readonly JetKind[];

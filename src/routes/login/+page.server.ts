@@ -1,5 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, homeFor, login } from '$lib/server/staff/auth.ts';
+import { SESSION_COOKIE, homeFor } from '$lib/server/staff/auth.ts';
+import { signIn } from '$lib/server/flows/staff-sessions.ts';
+import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import { config } from '$lib/server/kernel/config.ts';
 import { safeLocalPath } from '$lib/server/kernel/safe-path.ts';
 import { db } from '$lib/server/kernel/db.ts';
@@ -22,8 +24,8 @@ export const actions: Actions = {
     const password = String(form.get('password') ?? '').slice(0, 200);
     if (!email || !password) return fail(422, { email, error: 'missing' as const });
     const cfg = config();
-    const session = await login(
-      db(),
+    const session = await signIn(
+      db(), fiscalKeyOf(cfg),
       { email, password, ip: getClientAddress() },
       { ttlHours: cfg.SESSION_TTL_HOURS, maxFailures: cfg.RATE_LIMIT_LOGIN },
     );

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { isoTime, JET_CHAIN, type CanonicalValue, type Entry } from '../../domain/fiscal-chain.ts';
+import { isoTime, JET_CHAIN, type CanonicalValue, type Entry, type SessionKind } from '../../domain/fiscal-chain.ts';
 import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { appendJet, appendJetIn } from './jet.ts';
 import { appendEntries, lockChain } from './journal.ts';
@@ -184,4 +184,22 @@ export const recordRestore = (db: Db, key: FiscalKey, r: { file: string; sha256:
       backup: basename(r.file), sha256: r.sha256, bytes: r.bytes, verified: r.report.ok, host: hostname(),
       chains: r.report.chains.map((c) => ({ chain: c.chain, entries: c.entries, lastSeq: c.lastSeq, broken: c.broken ? `${c.broken.seq}: ${c.broken.kind}` : null })),
     },
+  });
+
+/** A member of staff signed in or out, as the JET keeps it: who, and which session (a fingerprint, never the session's secret). */
+export const recordSession = (db: Db, key: FiscalKey, kind: SessionKind, member: { id: number; role: string; pizzeriaId: number | null }, session: string): Promise<Entry | null> =>
+  appendJet(db, key, {
+    kind,
+    sourceKey: `${kind}:${member.role}:${member.id}:${session}`,
+    operator: `${member.role}:${member.id}`,
+    body: { user: { id: member.id, role: member.role, shop: member.pizzeriaId }, session, host: hostname() },
+  });
+
+/** A customer's data erased on their request: the orders it anonymised (never who they were). */
+export const recordErasure = (db: Db, key: FiscalKey, r: { ordersAnonymised: number; savedCards: number }): Promise<Entry | null> =>
+  appendJet(db, key, {
+    kind: 'erasure',
+    sourceKey: `erasure:${randomUUID()}`,
+    operator: 'customer',
+    body: { what: 'customer_account', ordersAnonymised: r.ordersAnonymised, savedCards: r.savedCards },
   });

@@ -78,7 +78,9 @@ export function noticesOf(raw: Buffer): MarketplaceNotice[] {
   switch (type) {
     case 'orders.notification':
       return [{ kind: 'order_named', eventId, ...orderMeta(type, meta) }];
+    // a store on API version 1.0.0 is told of a cancellation with orders.failure (the webhooks guide)
     case 'orders.cancel':
+    case 'orders.failure':
       return [{ kind: 'cancelled', eventId, ...orderMeta(type, meta), reason: str(meta.reason) ?? str(meta.status) }];
     case 'orders.release':
       // fast order release: the courier reached the shop's geo-fence, the order goes to the kitchen now

@@ -14,8 +14,9 @@
 //   POST /v1/eats/store/{store_id}/status                  Set Restaurant Status ONLINE|PAUSED (eats.store.status.write)
 //   POST /v1/delivery/store/{store_id}/update-store-prep-time  the busy time as `delay_config` (eats.store)
 //   POST /v1/eats/report                                   Reporting: PAYMENT_DETAILS_REPORT (eats.report)
-// Webhooks (X-Uber-Signature): orders.notification, orders.cancel, orders.release (fast order
-// release), delivery.state_changed; anything else is read as `other`.
+// Webhooks (X-Uber-Signature): orders.notification, orders.cancel (orders.failure for a store on API
+// version 1.0.0), orders.release (fast order release), delivery.state_changed; anything else is read
+// as `other`.
 // Two things the public reference leaves open, taken here as the fake in tests/ models them:
 // the inner fields of `delay_config` ({ delay_duration: seconds }), and reading a report job back
 // (GET /v1/eats/report/{workflow_id}, the same report_metadata.sections[] the eats.report.success

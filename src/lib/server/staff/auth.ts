@@ -94,11 +94,21 @@ export async function userForSession(q: Queryable, token: string | undefined | n
   return r ? { id: r.id, email: r.email, name: r.name, role: r.role, pizzeriaId: r.pizzeria_id } : null;
 }
 
-export async function logout(q: Queryable, token: string | undefined): Promise<void> {
-  if (!token) return;
+/** Ends the session; returns whose it was (null: no such session). */
+export async function logout(q: Queryable, token: string | undefined): Promise<SessionUser | null> {
+  if (!token || token.length > 100) return null;
   forgetSession(tokenId(token));
-  await q.query('DELETE FROM sessions WHERE id = $1', [tokenId(token)]);
+  const { rows } = await q.query(
+    `WITH gone AS (DELETE FROM sessions WHERE id = $1 RETURNING user_id)
+     SELECT u.id, u.email, u.name, u.role, coalesce(u.lent_to, u.pizzeria_id) AS pizzeria_id FROM gone JOIN users u ON u.id = gone.user_id`,
+    [tokenId(token)],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, email: r.email, name: r.name, role: r.role, pizzeriaId: r.pizzeria_id } : null;
 }
+
+/** A session's fingerprint for the technical events journal: it names the session, and gives nothing to sign in with. */
+export const sessionRef = (token: string): string => tokenId(token).slice(0, 16);
 
 /** How long the API trusts a session it has looked up without asking Postgres again. */
 export const SESSION_CACHE_MS = 5000;
