@@ -26,6 +26,8 @@ import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/sh
 import { createApi } from './api/index.ts';
 import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
+import { installSaleSeal } from '../src/lib/server/fiscal/seal.ts';
+import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
 import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -296,6 +298,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.LOG_LEVEL });
   const { db, redis, queueRedis, queues } = await connectStores(config, log);
+  // every sale, payment and refund this server makes is sealed in its own transaction (fiscal/seal.ts)
+  const fiscal = fiscalKeyOf(config);
+  installSaleSeal(fiscal);
+  await recordKeyOnce(db, fiscal).catch((err) => log.warn({ err }, 'the signing key could not be recorded in the technical events journal yet (the workers record it at their start)'));
   let stopping = false;
   const redisStatus = watchRedis(redis, config);
   const readiness = readinessOf(db, redis, redisStatus, () => !stopping);

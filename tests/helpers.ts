@@ -11,6 +11,7 @@ import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvent
 import type { OrderView } from '../src/lib/shapes/views.ts';
 import { isJob, type JobOf, type QueueOf } from '../src/lib/server/kernel/queues.ts';
 import { fileDatabase } from './file-database.ts';
+import { saleSeal, setSaleSeal } from '../src/lib/server/orders/seal.ts';
 
 /**
  * The suite places its orders from one address with the same few phones, many awaiting payment, and
@@ -574,4 +575,20 @@ export async function prepTimerOf(queue: QueueOf<'prep'>, pool: pg.Pool, orderId
     (j) => !!j && isJob(j, 'late-sweep') && j.data.pizzeriaId === order.pizzeria_id && startedBy(j) >= order.preparing_at!.getTime(),
   );
   return jobs.sort((a, b) => startedBy(a) - startedBy(b))[0];
+}
+
+/**
+ * Sells as a process without the journal's seal would (a script on the database, an older server):
+ * the sale is committed without its entry, and it is the workers' journal, following the events,
+ * that writes it (what these tests are about). The product's own processes seal every sale in its
+ * transaction: tests/road/fiscal-sealed-sale.test.ts.
+ */
+export async function withoutSeal<T>(fn: () => Promise<T>): Promise<T> {
+  const seal = saleSeal();
+  setSaleSeal(null);
+  try {
+    return await fn();
+  } finally {
+    setSaleSeal(seal);
+  }
 }

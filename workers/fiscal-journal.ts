@@ -1,15 +1,15 @@
-// The fiscal journal's writer in the workers. Why here and not in the transaction that moves the
-// money: a shop's chain is numbered under a lock on its head, so writing it in the order's own
-// transaction would make every handover, capture and refund of a shop wait for each other, and
-// add a signature to the path a screen waits on; and the money moves in a dozen places, which
-// would each have to remember it. Instead the journal follows the order events with a place of its
-// own (event_cursors 'fiscal'), a second behind at most, many orders a statement, and
-// writes what each order's money says and the journal lacks. Nothing is lost: its place moves on
-// only once the entries are committed (a kill -9 reads the events again, and the source keys make
-// that harmless); Redis plays no part; and a sweep every minute looks for orders of the last two
-// days whose money changed without an event (a sale missed is journaled; a sale sealed and changed
-// since is an anomaly, never a correction: src/lib/server/fiscal/anomalies.ts), then anchors the heads that moved (a checkpoint in
-// the JET and a line of the anchor file: src/lib/server/fiscal/anchors.ts).
+// The fiscal journal's follower in the workers. The product's own processes seal every sale,
+// payment and refund in the transaction that makes it (src/lib/server/fiscal/seal.ts, through the
+// orders' events): no sale is ever committed without its signed entry. This follower comes behind,
+// with a place of its own in the events (event_cursors 'fiscal'), a second behind at most, many
+// orders a statement: it finds those orders noted and writes nothing, unless an order's money was
+// changed by a process without the seal (a script) or after its event in the same transaction.
+// Nothing is lost: its place moves on only once the entries are committed (a kill -9 reads the
+// events again, and the source keys make that harmless); Redis plays no part; and a sweep every
+// minute looks for orders of the last two days whose money changed without an event (a sale missed
+// is journaled; a sale sealed and changed since is an anomaly, never a correction:
+// src/lib/server/fiscal/anomalies.ts), then anchors the heads that moved (a checkpoint in the JET
+// and a line of the anchor file: src/lib/server/fiscal/anchors.ts).
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { journalEventsAfter, journalPlace, saveJournalPlace } from '../src/lib/server/fiscal/events.ts';

@@ -34,6 +34,7 @@ import { fiscalKey, fiscalSettingsOf } from '../src/lib/server/fiscal/keys.ts';
 import { newInstance } from '../src/lib/server/fiscal/jet-events.ts';
 import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
+import { installSaleSeal } from '../src/lib/server/fiscal/seal.ts';
 import { startLease } from './reactor-lease.ts';
 import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { marketplacesFor } from '../src/lib/server/marketplaces/registry.ts';
@@ -93,6 +94,9 @@ export async function startWorkers(
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
   const notify = notificationDeps(config, log, { db, bookkeeping, mailer, redis });
+  // every sale, payment and refund these workers make is sealed in its own transaction (fiscal/seal.ts)
+  const signing = fiscalKey(config);
+  installSaleSeal(signing);
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
   const platforms = options.marketplaces ?? marketplacesFor(config);
   workers.push(startMarketplacesWorker({ db, providers: platforms, queues, origin: config.publicOrigin, eta: config.eta, connection, prefix, log: log.child({ worker: 'marketplaces' }) }));
@@ -101,7 +105,7 @@ export async function startWorkers(
   // the fiscal journal follows the events from its own place, and catches up at once (its first run
   // writes this start, the migrations applied and the fiscal settings changed in the JET; its close, the stop)
   const journal = createFiscalJournal({
-    db, key: fiscalKey(config), log: log.child({ module: 'fiscal-journal' }),
+    db, key: signing, log: log.child({ module: 'fiscal-journal' }),
     process: newInstance('workers', software().version), settings: fiscalSettingsOf(config), anchorFile: config.FISCAL_ANCHOR_FILE,
   });
   void journal.catchUp();

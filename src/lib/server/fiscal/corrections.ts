@@ -77,9 +77,10 @@ export async function correctPayment(
     const shop = rows[0].pizzeria_id;
     if (!canActOnShop(actor, shop)) throw forbidden('not your shop');
     const chain = shopChain(shop);
-    // the chain first, then the order (the workers' journal takes the chain and reads the order: no circle)
-    await lockChain(tx, chain);
+    // the order first, then its shop's chain: the order of every change that seals a sale (an order's
+    // change locks it, then its event seals it: fiscal/seal.ts); the journal's runs lock no order
     const o = await lockOrder(tx, orderId);
+    await lockChain(tx, chain);
     if (o.pizzeria_id !== shop) throw conflict('order_moved', 'the order moved to another shop: try again');
     const c = paymentCorrection(
       { status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method },

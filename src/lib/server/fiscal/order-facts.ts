@@ -99,6 +99,9 @@ const SNAPSHOT_FROM = `orders o
  */
 const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE} AND f.anomaly_state IS NULL`;
 
+/** NOT_NOTED for the seal's check at each event (orders/seal.ts): `o` the order, `f` its journal state. */
+export const UNSEALED = NOT_NOTED;
+
 /** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
   const { rows } = await q.query<SnapshotRow>({

@@ -1,7 +1,7 @@
 // Moving an order along its states: checked by the move rules (src/lib/domain/move-rules.ts),
 // then written with its event in one statement, at the version it was checked against.
 import { createHash } from 'node:crypto';
-import type { OrderStatus, Fulfilment } from '../../domain/order-states.ts';
+import { HANDED_OVER_STATUSES, type OrderStatus, type Fulfilment } from '../../domain/order-states.ts';
 import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../shapes/views.ts';
 import { transaction, type Db, type Tx } from '../kernel/db.ts';
@@ -10,7 +10,8 @@ import { ORDER_VIEW } from '../kernel/order-view.ts';
 import { checkMove, type MoveRefusal } from '../../domain/move-rules.ts';
 import { type OrderActor, actorLabel } from '../kernel/actors.ts';
 import { lockOrder } from './read.ts';
-import { recordEvent } from './record.ts';
+import { recordEvent, sealOrder } from './record.ts';
+import { saleSeal } from './seal.ts';
 import { releaseReservation } from './lines.ts';
 
 
@@ -107,7 +108,20 @@ export async function advanceOrder(
     // (per process, and per connection), found again by its SET clauses: building, hashing and
     // looking up the 5 KiB statement on every move was 2 % of the server's CPU in a rush
     const { name, text } = moveStatement(sets, params.length);
-    const { rows } = await dbp.query<{ view: OrderView }>({ name, text, values: params });
+    const statement = { name, text, values: params };
+    // a move that sells (a handover) or takes money: the statement and the sale's seal in one
+    // transaction (fiscal/seal.ts), committed together or not at all; the kitchen's moves stay one statement
+    const sells = saleSeal() && ((HANDED_OVER_STATUSES as readonly string[]).includes(to) || sets.some((s) => /^(paid_cents|collected_cents) =/.test(s)));
+    const sealed = async (tx: Tx) => {
+      const moved = await tx.query<{ view: OrderView }>(statement);
+      if (moved.rows[0]) await sealOrder(tx, orderId, actorLabel(actor));
+      return moved;
+    };
+    // given a caller's transaction (a client lent by the pool, not the pool): in it
+    const inTransaction = typeof (dbp as unknown as Partial<Tx>).release === 'function';
+    const { rows } = !sells
+      ? await dbp.query<{ view: OrderView }>(statement)
+      : inTransaction ? await sealed(dbp as unknown as Tx) : await transaction(dbp, sealed);
     if (rows[0]) return { order: rows[0].view };
     if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
   }

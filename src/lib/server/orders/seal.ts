@@ -1,0 +1,32 @@
+// The sale sealed in the transaction that makes it. An order's money changes in a dozen places
+// (a handover, a capture, a payment at the counter, a refund), each of which records the order's
+// event in its own transaction (record.ts); that is where the fiscal journal writes what the change
+// says, so that no sale, payment or refund is ever committed without its signed entry. The journal
+// lies a floor above the orders (src/lib/server/fiscal/seal.ts): it puts its seal here when a
+// process starts (the server, the workers, the pages), and the orders call it without knowing it.
+// One seal per process, whatever copies of this module the process holds (the pages' bundle has
+// its own): it is kept on the process's global object.
+import type { Tx } from '../kernel/db.ts';
+
+export interface SaleSeal {
+  /**
+   * A condition on the order `o` and its journal state `f` (fiscal_order_states, left joined on
+   * o.id): true when the order's money is not sealed as it now stands.
+   */
+  unsealed: string;
+  /** Seals the order's money as it now stands, in the transaction (its shop's chain locked until it ends). */
+  seal(tx: Tx, order: { id: string; shop: number }, actor: string): Promise<void>;
+}
+
+const SLOT = Symbol.for('ocpizza.sale-seal');
+const slot = globalThis as { [SLOT]?: SaleSeal | null };
+
+/** Puts the journal's seal in place for this process (null: none, the workers' journal follows the events alone). */
+export function setSaleSeal(seal: SaleSeal | null): void {
+  slot[SLOT] = seal;
+}
+
+/** The seal in place, if any. */
+export function saleSeal(): SaleSeal | null {
+  return slot[SLOT] ?? null;
+}

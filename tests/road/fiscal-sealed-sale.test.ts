@@ -1,0 +1,129 @@
+// A sale is sealed in the transaction that makes it, not by a later run. The workers (a real
+// workers/index.ts process) are killed with SIGKILL before the shop sells anything: the counter's
+// handover answers, and its sale is already in the shop's chain, signed, numbered, verifiable,
+// with the cashier as its operator; a manager's credit note the same. And it is both or neither:
+// while the journal refuses the order's entries (a superuser's trigger standing for a journal that
+// cannot be written), the handover is refused and the order stays where it was, uncollected, with
+// no event; once the journal takes entries again, the same tap sells it, sealed.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
+import { fileDatabase } from '../file-database.ts';
+import { useStack } from '../services.ts';
+import { shopChain } from '../../src/lib/domain/fiscal-chain.ts';
+import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
+
+const keyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const stack = useStack({ env: { FISCAL_SIGNING_KEY: keyPem } });
+let shop: Awaited<ReturnType<typeof createShop>>;
+let counter: Client;
+let kitchen: Client;
+let manager: Client;
+const phone = () => `07${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+
+beforeAll(async () => {
+  shop = await createShop(stack.pool, 'sealed');
+  counter = await new Client(stack.base).login(shop.email('counter'));
+  kitchen = await new Client(stack.base).login(shop.email('kitchen'));
+  manager = await new Client(stack.base).login(shop.email('manager'));
+});
+
+/** Two pizzas (one with an extra) and a beer at the counter, taken to the pass. */
+async function readyOrder(): Promise<string> {
+  const r = await counter.post('/api/orders', {
+    pizzeriaId: shop.id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Aïcha', phone: phone() },
+    items: [{ productId: seededProduct('margherita'), quantity: 1 }, { productId: seededProduct('reine'), quantity: 1 }, { productId: seededProduct('peroni'), quantity: 1 }],
+    payment: 'on_delivery',
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  for (const to of ['preparing', 'ready']) await move(kitchen, r.body.id, to);
+  return r.body.id;
+}
+
+const entriesOf = async (orderId: string) =>
+  (await stack.pool.query<{ seq: number; kind: string; operator: string; sales_cents: number; money_cents: number; ticket: number | null }>(
+    `SELECT seq, kind, operator, sales_cents, money_cents, (body->'numbered'->>'no')::int AS ticket FROM fiscal_entries WHERE order_id = $1 ORDER BY seq`, [orderId],
+  )).rows;
+
+describe('with the workers killed before the first sale', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  });
+
+  beforeAll(async () => {
+    const workers = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts'], {
+      cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv({ NODE_ENV: 'test', DATABASE_URL: fileDatabase().databaseUrl, QUEUE_PREFIX: fileDatabase().queuePrefix, LOG_LEVEL: 'info', FISCAL_SIGNING_KEY: keyPem, FISCAL_ANCHOR_FILE: 'off' }),
+    });
+    let out = '';
+    workers.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise((resolve) => workers.once('exit', resolve));
+    cleanups.push(async () => {
+      if (workers.exitCode === null && workers.signalCode === null) workers.kill('SIGKILL');
+      await exited;
+    });
+    await waitUntil(() => workers.exitCode !== null || out.includes('workers started'), 60_000, 'the workers to start');
+    expect(workers.exitCode, out).toBeNull();
+    workers.kill('SIGKILL');
+    await exited;
+    expect(workers.signalCode).toBe('SIGKILL');
+  }, 90_000);
+
+  it('a cash sale at the counter is in the shop\'s chain when the handover answers: signed, numbered, the cashier\'s, and the chain verifies', async () => {
+    const id = await readyOrder();
+    expect(await entriesOf(id)).toEqual([]); // nothing paid yet: nothing to seal
+    const r = await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    // no wait, no worker alive: read at once
+    const entries = await entriesOf(id);
+    const total = (await stack.pool.query<{ t: number }>('SELECT total_cents AS t FROM orders WHERE id = $1', [id])).rows[0].t;
+    expect(entries.map((e) => e.kind)).toEqual(['sale']);
+    expect(entries[0]).toMatchObject({ sales_cents: total, money_cents: total, operator: expect.stringMatching(/^counter:\d+$/) });
+    expect(entries[0].ticket).toBeGreaterThanOrEqual(1);
+    const report = await verifyJournal(stack.pool, { shop: shop.slug });
+    expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
+  });
+
+  it('a manager\'s credit note is in the chain when it answers, referring to its sale', async () => {
+    const id = await readyOrder();
+    expect((await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200);
+    const lines = (await manager.get(`/api/orders/${id}/refunds`)).body.lines as { itemId: number; name: string }[];
+    const beer = lines.find((l) => l.name.toLowerCase().includes('peroni'))!;
+    const r = await fetch(`${stack.base}/api/orders/${id}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: manager.cookie, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ lines: [{ itemId: beer.itemId, quantity: 1 }], reason: 'quality', note: 'Tiède' }),
+    });
+    expect(r.status, await r.clone().text()).toBeLessThan(300);
+    const entries = await entriesOf(id);
+    expect(entries.map((e) => e.kind)).toEqual(['sale', 'refund']);
+    expect(entries[1].sales_cents).toBeLessThan(0);
+    expect(entries[1].operator).toMatch(/^manager:\d+$/);
+  });
+
+  it('while the journal refuses the order\'s entry, the handover is refused and nothing moves; then the same tap sells it, sealed', async () => {
+    const id = await readyOrder();
+    const events = async () => (await stack.pool.query<{ n: number }>('SELECT (SELECT count(*) FROM order_events WHERE order_id = $1) + (SELECT count(*) FROM order_event_inbox WHERE order_id = $1) AS n', [id])).rows[0].n;
+    const before = await events();
+    // as a superuser: the journal takes no entry for this order (a disk full, a lock lost would do the same)
+    const trigger = `seal_refused_${randomUUID().replaceAll('-', '')}`;
+    await stack.pool.query(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.order_id = '${id}' THEN RAISE EXCEPTION 'the journal is not writable'; END IF; RETURN NEW; END $$`);
+    await stack.pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON fiscal_entries FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
+    try {
+      const r = await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
+      expect(r.status).toBeGreaterThanOrEqual(500);
+      const o = (await stack.pool.query('SELECT status, paid_cents, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+      expect(o).toEqual({ status: 'ready', paid_cents: 0, collected_method: null });
+      expect(await entriesOf(id)).toEqual([]);
+      expect(await events()).toBe(before);
+    } finally {
+      await stack.pool.query(`DROP TRIGGER ${trigger} ON fiscal_entries; DROP FUNCTION ${trigger}()`);
+    }
+    const again = await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect((await entriesOf(id)).map((e) => e.kind)).toEqual(['sale']);
+  });
+});
