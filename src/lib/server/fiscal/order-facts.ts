@@ -99,8 +99,35 @@ const SNAPSHOT_FROM = `orders o
  */
 const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE} AND f.anomaly_state IS NULL`;
 
-/** NOT_NOTED for the seal's check at each event (orders/seal.ts): `o` the order, `f` its journal state. */
-export const UNSEALED = NOT_NOTED;
+/**
+ * NOT_NOTED as a condition on the order `o` alone, for the seal's check (orders/seal.ts), which
+ * rides on the statement that changes the order or records its event (an UPDATE's RETURNING).
+ */
+export const UNSEALED = `(${HAS_MONEY} AND NOT EXISTS (SELECT 1 FROM fiscal_order_states f WHERE f.order_id = o.id AND (f.money_state = ${MONEY_STATE} OR f.anomaly_state IS NOT NULL)))`;
+
+/**
+ * Seals one order in the caller's transaction (the seal: seal.ts): its shop's chain's head locked
+ * and the order read whole in one statement, its entries appended and its money noted in another.
+ * Returns null when that statement found nothing (no chain yet, the order moved to another shop,
+ * nothing to write): then journalChangedIn does it the long way.
+ */
+export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; shop: number }, actor: string): Promise<Entry[] | null> {
+  const { rows } = await tx.query<RunOrder>({
+    name: 'fiscal-seal-read',
+    text: `WITH head AS (SELECT last_seq, last_signature, tickets FROM fiscal_chains WHERE chain = $2 FOR UPDATE)
+           SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, h.last_seq AS head_seq, h.last_signature AS head_signature, h.tickets AS head_tickets
+           FROM head h, ${SNAPSHOT_FROM} WHERE o.id = $1 AND o.pizzeria_id = $3 AND ${NOT_NOTED}`,
+    values: [order.id, shopChain(order.shop), order.shop],
+  });
+  const o = rows[0];
+  if (!o) return null;
+  const written = shopEntries(order.shop, [o], { lastSeq: o.head_seq!, lastSignature: o.head_signature, tickets: o.head_tickets ?? {} }, key, new Map([[order.id, actor]]));
+  const noted = [[o.id], [o.money_state]];
+  if (written.length) {
+    await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
+  } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
+  return written;
+}
 
 /** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {

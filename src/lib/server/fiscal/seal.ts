@@ -10,7 +10,7 @@
 // (a script) and for money changed in the transaction after its event was recorded.
 import { setSaleSeal, type SaleSeal } from '../orders/seal.ts';
 import type { FiscalKey } from './keys.ts';
-import { journalChangedIn, UNSEALED } from './order-facts.ts';
+import { journalChangedIn, sealOneIn, UNSEALED } from './order-facts.ts';
 
 /**
  * The seal of this key. The process records the key's use in the technical events journal at its
@@ -20,6 +20,7 @@ export function saleSealOf(key: FiscalKey): SaleSeal {
   return {
     unsealed: UNSEALED,
     async seal(tx, order, actor) {
+      if (await sealOneIn(tx, key, order, actor)) return;
       await journalChangedIn(tx, key, [order], new Map([[order.id, actor]]));
     },
   };

@@ -107,14 +107,15 @@ export async function advanceOrder(
     // a handful of shapes (one per kind of move): each statement built, named and prepared once
     // (per process, and per connection), found again by its SET clauses: building, hashing and
     // looking up the 5 KiB statement on every move was 2 % of the server's CPU in a rush
-    const { name, text } = moveStatement(sets, params.length);
-    const statement = { name, text, values: params };
     // a move that sells (a handover) or takes money: the statement and the sale's seal in one
     // transaction (fiscal/seal.ts), committed together or not at all; the kitchen's moves stay one statement
-    const sells = saleSeal() && ((HANDED_OVER_STATUSES as readonly string[]).includes(to) || sets.some((s) => /^(paid_cents|collected_cents) =/.test(s)));
+    const seal = saleSeal();
+    const sells = !!seal && ((HANDED_OVER_STATUSES as readonly string[]).includes(to) || sets.some((s) => /^(paid_cents|collected_cents) =/.test(s)));
+    const { name, text } = moveStatement(sets, params.length, sells ? seal!.unsealed : null);
+    const statement = { name, text, values: params };
     const sealed = async (tx: Tx) => {
-      const moved = await tx.query<{ view: OrderView }>(statement);
-      if (moved.rows[0]) await sealOrder(tx, orderId, actorLabel(actor));
+      const moved = await tx.query<{ view: OrderView; unsealed_shop: number | null }>(statement);
+      if (moved.rows[0]) await sealOrder(tx, orderId, actorLabel(actor), moved.rows[0].unsealed_shop);
       return moved;
     };
     // given a caller's transaction (a client lent by the pool, not the pool): in it
@@ -127,21 +128,25 @@ export async function advanceOrder(
   }
 }
 
-/** The moves' statements, by their SET clauses: a handful of shapes, each built and named once. */
+/**
+ * The moves' statements, by their SET clauses: a handful of shapes, each built and named once. With
+ * `unsealed` (the seal's condition: orders/seal.ts), the statement also says whether the order's
+ * money, as the move leaves it, is sealed: its shop if not.
+ */
 const moveStatements = new Map<string, { name: string; text: string }>();
-function moveStatement(sets: string[], paramCount: number): { name: string; text: string } {
-  const key = `${paramCount}|${sets.join(', ')}`;
+function moveStatement(sets: string[], paramCount: number, unsealed: string | null = null): { name: string; text: string } {
+  const key = `${paramCount}|${sets.join(', ')}|${unsealed ? 'sealing' : ''}`;
   let statement = moveStatements.get(key);
   if (statement) return statement;
   const [version, label, announce] = [paramCount - 2, paramCount - 1, paramCount];
   const text = `WITH moved AS (
        UPDATE orders o SET ${sets.join(', ')} WHERE o.id = $1 AND o.version = $${version}
-       RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view
+       RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view${unsealed ? `, CASE WHEN ${unsealed} THEN o.pizzeria_id END AS unsealed_shop` : ''}
      ), recorded AS (
        INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
        SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view, $${announce}::boolean FROM moved
      )
-     SELECT view FROM moved`;
+     SELECT view${unsealed ? ', unsealed_shop' : ''} FROM moved`;
   statement = { name: `move-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
   moveStatements.set(key, statement);
   return statement;

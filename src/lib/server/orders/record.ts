@@ -39,7 +39,7 @@ export async function recordEvent(tx: Tx, orderId: string, type: EventType, acto
 
 /** The event's statement `insert` (its order id $1), returning besides the order's shop if its money is not sealed as it stands. */
 const sealing = (insert: string, seal: SaleSeal) => `WITH ev AS (${insert} RETURNING payload)
-  SELECT ev.payload, (SELECT o.pizzeria_id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id WHERE o.id = $1 AND ${seal.unsealed}) AS unsealed_shop
+  SELECT ev.payload, (SELECT o.pizzeria_id FROM orders o WHERE o.id = $1 AND ${seal.unsealed}) AS unsealed_shop
   FROM ev`;
 
 async function sealIfDue(tx: Tx, seal: SaleSeal, orderId: string, shop: number | null, actor: string): Promise<void> {
@@ -48,14 +48,16 @@ async function sealIfDue(tx: Tx, seal: SaleSeal, orderId: string, shop: number |
 
 /**
  * For a change that wrote its event itself (a move's one statement: move.ts): seals the order's
- * money in the transaction if the journal has not sealed it as it stands. Without a seal in place, nothing.
+ * money in the transaction if the journal has not sealed it as it stands (`shop`: the statement
+ * said so itself, and the order's shop; null: not due). Without a seal in place, nothing.
  */
-export async function sealOrder(tx: Tx, orderId: string, actor: string): Promise<void> {
+export async function sealOrder(tx: Tx, orderId: string, actor: string, shop?: number | null): Promise<void> {
   const seal = saleSeal();
   if (!seal) return;
+  if (shop !== undefined) return sealIfDue(tx, seal, orderId, shop, actor);
   const { rows } = await tx.query<{ shop: number }>({
     name: 'seal-check',
-    text: `SELECT o.pizzeria_id AS shop FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id WHERE o.id = $1 AND ${seal.unsealed}`,
+    text: `SELECT o.pizzeria_id AS shop FROM orders o WHERE o.id = $1 AND ${seal.unsealed}`,
     values: [orderId],
   });
   await sealIfDue(tx, seal, orderId, rows[0]?.shop ?? null, actor);

@@ -10,8 +10,8 @@ import type { Tx } from '../kernel/db.ts';
 
 export interface SaleSeal {
   /**
-   * A condition on the order `o` and its journal state `f` (fiscal_order_states, left joined on
-   * o.id): true when the order's money is not sealed as it now stands.
+   * A condition on the order `o` (a row of orders, or an UPDATE's new row in its RETURNING): true
+   * when the order's money is not sealed as it now stands.
    */
   unsealed: string;
   /** Seals the order's money as it now stands, in the transaction (its shop's chain locked until it ends). */
