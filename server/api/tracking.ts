@@ -44,6 +44,8 @@ export function trackingRoutes(ctx: ApiContext) {
     const found = await issuedReceiptOf(db, receiptKey(ctx.config), id, visitorLocale(req), { form, requestedBy: requesterOf(user) });
     if (!found) throw notFound('order');
     if (found.kind === 'ticket') return found.receipt;
+    // a training shop's: its FACTICE ticket (never a fiscal one)
+    if (found.kind === 'summary' && found.why === 'training') return found.receipt;
     if (found.why === 'nothing_charged') throw new AppError(404, 'nothing_charged', 'no receipt: the card was only held, and let go when the order was cancelled (nothing was charged)');
     throw conflict('not_paid', 'the receipt comes once the order is paid');
   };
@@ -52,7 +54,7 @@ export function trackingRoutes(ctx: ApiContext) {
     const receipt = await receiptFor(req, 'pdf', user);
     const pdf = await receiptPdf(receipt, visitorLocale(req));
     res.setHeader('content-type', 'application/pdf');
-    const copy = receipt.stamp.copy ? `-duplicata-${receipt.stamp.copy}` : '';
+    const copy = receipt.stamp?.copy ? `-duplicata-${receipt.stamp.copy}` : receipt.training ? '-factice' : '';
     res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}${copy}.pdf"`);
     res.setHeader('cache-control', 'private, no-store');
     return () => res.end(pdf);

@@ -8,7 +8,8 @@ import type { PageServerLoad } from './$types';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const load: PageServerLoad = async ({ url, locals }) => {
-  const pizzerias = await listPizzerias(db());
+  // a training shop is its staff's, never a customer's
+  const pizzerias = (await listPizzerias(db())).filter((p) => !p.training);
   // "the same again" (?again=<order>): a signed-in customer's earlier order, back in its shop's checkout for review
   const wanted = url.searchParams.get('again') ?? '';
   const again = locals.customer && UUID.test(wanted) ? await reorderDraft(db(), locals.customer.id, wanted) : null;

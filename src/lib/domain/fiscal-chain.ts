@@ -43,7 +43,7 @@ export const SALES_KINDS = ['sale', 'sale_correction', 'cancellation', 'payment'
  */
 export const JET_KINDS = [
   'key_change', 'start', 'stop', 'closing', 'archive', 'export', 'verification_failed', 'setting_change', 'clock_backwards', 'restore', 'migration', 'checkpoint', 'anomaly',
-  'sign_in', 'sign_out', 'erasure',
+  'sign_in', 'sign_out', 'erasure', 'training_sale', 'offline_period', 'manager_override',
 ] as const;
 
 /** A member of staff's session, as the JET keeps its start and end. */

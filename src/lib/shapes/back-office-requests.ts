@@ -202,6 +202,8 @@ export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryR
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,
+  /** A training shop (mode formation): said when it is opened, never changed after (migration 0094). */
+  training: z.union([z.boolean(), z.enum(['true', 'false', 'on']).transform((v) => v !== 'false')]).optional(),
 });
 
 /** A shop's legal mentions as head office types them (checked further by src/lib/domain/receipt-mentions.ts). */

@@ -26,8 +26,14 @@ export const MONEY_STATE = `concat_ws('|',
   o.payment_status, coalesce(o.paid_with::text, '-'), o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents,
   o.granted_refund_cents, coalesce(o.collected_cents::text, '-'), coalesce(o.collected_method, '-'), o.pizzas)`;
 
-/** Orders with money that the journal may have something to say about. */
-export const HAS_MONEY = `(o.paid_cents > 0 OR o.status IN (${sqlList(HANDED_OVER_STATUSES)}))`;
+/**
+ * Orders with money that the journal may have something to say about: never a training shop's
+ * (migration 0094), whose sales are no sales (the JET keeps them as training_sale: till-events.ts).
+ */
+export const HAS_MONEY = `(NOT o.training AND (o.paid_cents > 0 OR o.status IN (${sqlList(HANDED_OVER_STATUSES)})))`;
+
+/** A training shop's order handed over: the seal records it in the JET (till-events.ts), once per state of its money. */
+const TRAINING_SOLD = `(o.training AND o.status IN (${sqlList(HANDED_OVER_STATUSES)}))`;
 
 interface SnapshotRow {
   id: string;
@@ -103,7 +109,7 @@ const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE
  * NOT_NOTED as a condition on the order `o` alone, for the seal's check (orders/seal.ts), which
  * rides on the statement that changes the order or records its event (an UPDATE's RETURNING).
  */
-export const UNSEALED = `(${HAS_MONEY} AND NOT EXISTS (SELECT 1 FROM fiscal_order_states f WHERE f.order_id = o.id AND (f.money_state = ${MONEY_STATE} OR f.anomaly_state IS NOT NULL)))`;
+export const UNSEALED = `((${HAS_MONEY} OR ${TRAINING_SOLD}) AND NOT EXISTS (SELECT 1 FROM fiscal_order_states f WHERE f.order_id = o.id AND (f.money_state = ${MONEY_STATE} OR f.anomaly_state IS NOT NULL)))`;
 
 /**
  * Seals one order in the caller's transaction (the seal: seal.ts): its shop's chain's head locked

@@ -11,6 +11,7 @@
 import { setSaleSeal, type SaleSeal } from '../orders/seal.ts';
 import type { FiscalKey } from './keys.ts';
 import { journalChangedIn, sealOneIn, UNSEALED } from './order-facts.ts';
+import { recordTrainingSale } from './till-events.ts';
 
 /**
  * The seal of this key. The process records the key's use in the technical events journal at its
@@ -21,6 +22,8 @@ export function saleSealOf(key: FiscalKey): SaleSeal {
     unsealed: UNSEALED,
     async seal(tx, order, actor) {
       if (await sealOneIn(tx, key, order, actor)) return;
+      // a training shop's sale: in the JET, never in a chain (till-events.ts)
+      if (await recordTrainingSale(tx, key, order.id, actor)) return;
       await journalChangedIn(tx, key, [order], new Map([[order.id, actor]]));
     },
   };

@@ -40,7 +40,9 @@ export async function shopsForSpot(
   opts: { pizzas?: number; eta?: EtaSettings; mode?: TravelMode; now?: Date; positions?: PositionStore | null } = {},
 ): Promise<ShopForSpot[]> {
   const now = opts.now ?? new Date();
-  const [shops, queues, loads] = await Promise.all([listPizzerias(q), kitchenQueues(q), slotLoadsAhead(q)]);
+  const [all, queues, loads] = await Promise.all([listPizzerias(q), kitchenQueues(q), slotLoadsAhead(q)]);
+  // a training shop is its staff's, never a customer's
+  const shops = all.filter((s) => !s.training);
   const perPizza = KIND_MINUTES.pizza.make + KIND_MINUTES.pizza.bake;
   const places = shops.map((s) => ({ ...s, location: { lat: s.lat, lng: s.lng } }));
   // the road each shop's drivers make at this hour, and the window its past promises kept

@@ -134,7 +134,7 @@ export type IssuedReceipt =
   /** A fiscal receipt: the sale is in the journal; `receipt.stamp` says which copy. */
   | { kind: 'ticket'; receipt: Receipt & { stamp: ReceiptStamp } }
   /** Not (yet) a ticket: what the order is, as a summary. */
-  | { kind: 'summary'; receipt: Receipt; why: NoReceipt }
+  | { kind: 'summary'; receipt: Receipt; why: NoReceipt | 'training' }
   /** Cancelled with nothing ever taken: nothing to show but that. */
   | { kind: 'none'; why: NoReceipt };
 
@@ -144,6 +144,8 @@ export async function issuedReceiptOf(db: Db, key: FiscalKey, orderId: string, l
   const found = await receiptOf(db, orderId, locale, { summary: true });
   if (!found) return null;
   if (!found.receipt) return { kind: 'none', why: found.none };
+  // a training shop's: FACTICE, never a fiscal ticket, never a copy counted in the journal
+  if (found.receipt.training) return { kind: 'summary', receipt: found.receipt, why: 'training' };
   const stamp = found.paid ? await issueReceipt(db, key, orderId, req) : null;
   if (!stamp) return { kind: 'summary', receipt: found.receipt, why: 'not_paid' };
   return { kind: 'ticket', receipt: { ...found.receipt, stamp, software: SOFTWARE } };

@@ -59,6 +59,8 @@ export interface Receipt {
   software?: Software;
   /** Its ticket in the journal and which copy this is; none: a summary of the order, not a ticket. */
   stamp?: ReceiptStamp;
+  /** A training shop's order (migration 0094): its ticket says FACTICE, and it is never a fiscal ticket. */
+  training?: boolean;
 }
 
 /** Why an order has no receipt: not paid yet (it may come), or cancelled with nothing ever taken (it never will). */
@@ -134,6 +136,7 @@ export async function receiptOf(
     refunds: await doneRefunds(q, o.id),
     netPaidCents: kept,
     cancelled,
+    ...(o.training ? { training: true } : {}),
     allergy: o.allergy_allergens?.length || o.allergy_note ? { allergens: sortAllergens(o.allergy_allergens ?? []), note: o.allergy_note ?? null } : null,
   };
   return { receipt, paid };
@@ -149,6 +152,11 @@ export const vatTotals = (vat: readonly VatLine[]) => ({
   grossCents: vat.reduce((s, v) => s + v.grossCents, 0),
 });
 
+/** A training shop's mark on its PDF ticket: FACTICE in large red letters, and what it means. */
+function factice(doc: PDFKit.PDFDocument, help: string): void {
+  doc.font('Helvetica-Bold').fontSize(22).fillColor('#b3261e').text('FACTICE', { align: 'center' }).fillColor('black').font('Helvetica').fontSize(9).text(help, { align: 'center' });
+}
+
 /** The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp. */
 export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
   const { t, price, dateTime } = createI18n(locale);
@@ -159,12 +167,10 @@ export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
   // loaded on the first PDF asked for: most processes never draw one, and it is a large module
   const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
-    const title = stamp ? t('receipt.ticketTitle', { ticket: ticketNumber(stamp.ticket) }) : t('receipt.summaryTitle');
+    const title = stamp ? t('receipt.ticketTitle', { ticket: ticketNumber(stamp.ticket) }) : t(r.training ? 'receipt.trainingTitle' : 'receipt.summaryTitle');
     const doc = new PDFDocument({ size: 'A5', margin: 36, info: { Title: text(title), Author: r.shop.legalName ?? r.shop.name } });
     const chunks: Buffer[] = [];
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
+    doc.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
     const width = doc.page.width - 72;
     const cols = (cells: string[], widths: number[], opts: { bold?: boolean; size?: number } = {}) => {
       doc.font(opts.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(opts.size ?? 10);
@@ -196,6 +202,7 @@ export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     }
     doc.font('Helvetica-Bold').fontSize(12).text(text(title));
     if (stamp) doc.font('Helvetica').fontSize(9).text(text(dateTime(stamp.soldAt)));
+    else if (r.training) factice(doc, text(t('receipt.trainingHelp')));
     else small(t('receipt.summaryHelp'));
     doc.font('Helvetica').fontSize(9).text(text(t('receipt.orderRef', { number: r.number, fulfilment: t(`fulfilment.${r.fulfilment}`), customer: r.customer })));
     if (r.cancelled) doc.font('Helvetica-Bold').fillColor('#b3261e').text(text(t('receipt.cancelled'))).fillColor('black');

@@ -103,7 +103,8 @@ interface ShopRow {
 /** The shops asked for (null: every shop), in their order. */
 export async function shopsForTakings(q: Queryable, pizzeriaIds: number[] | null): Promise<ShopRow[]> {
   const { rows } = await q.query<ShopRow>(
-    `SELECT id, slug, name FROM pizzerias WHERE $1::int[] IS NULL OR id = ANY($1) ORDER BY id`,
+    // a training shop sells nothing: never in the chain's takings (its own page says nothing taken)
+    `SELECT id, slug, name FROM pizzerias WHERE ($1::int[] IS NULL AND NOT training) OR id = ANY($1) ORDER BY id`,
     [pizzeriaIds],
   );
   return rows;

@@ -200,8 +200,9 @@ function receiptAllergy(doc: EscPos, r: Receipt) {
  * in the shop's journal with its date and time, the lines with their VAT rate, the totals excluding
  * VAT, VAT and including VAT per rate, how it was paid, the software and its version, and 4
  * characters of the sale's signature; a copy after the first says "DUPLICATA n° k" in large letters.
+ * A training shop's ticket says FACTICE in large letters, top and bottom, with no number nor signature.
  */
-export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']> }): Buffer {
+export function receiptTicket(r: Receipt & ({ stamp: NonNullable<Receipt['stamp']> } | { training: true })): Buffer {
   const st = r.stamp;
   const doc = new EscPos().align(1).bold(true).line(r.shop.name).bold(false);
   for (const l of wrap(r.shop.address)) doc.line(l);
@@ -209,10 +210,12 @@ export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']
   if (r.shop.legalName) for (const l of wrap(r.shop.legalName)) doc.line(l);
   if (r.shop.siret) doc.line(`SIRET ${siretText(r.shop.siret)}`);
   if (r.shop.vatNumber) doc.line(`TVA intracom. ${r.shop.vatNumber}`);
-  if (st.copy > 0) {
+  if (!st) doc.line().big(true).bold(true).line('*** FACTICE ***').bold(false).big(false).line('Ticket de formation, sans valeur');
+  else if (st.copy > 0) {
     doc.line().big(true).bold(true).line(`DUPLICATA n° ${st.copy}`).bold(false).big(false).line(`Reimpression du ${dateTime(st.issuedAt)}`);
   }
-  doc.align(0).rule().bold(true).line(`Ticket n° ${ticketNumber(st.ticket)}`).bold(false).line(dateTime(st.soldAt));
+  if (st) doc.align(0).rule().bold(true).line(`Ticket n° ${ticketNumber(st.ticket)}`).bold(false).line(dateTime(st.soldAt));
+  else doc.align(0).rule().bold(true).line('FACTICE').bold(false).line(dateTime(r.paidAt));
   doc.line(`Commande n° ${r.number} - ${r.fulfilment === 'delivery' ? 'livraison' : 'a emporter'}`);
   if (r.cancelled) doc.bold(true).line('*** COMMANDE ANNULEE ***').bold(false);
   receiptAllergy(doc, r);
@@ -243,7 +246,9 @@ export function receiptTicket(r: Receipt & { stamp: NonNullable<Receipt['stamp']
   const other = r.refundedCents - r.refunds.reduce((a, f) => a + f.amountCents, 0);
   if (other > 0) amountLine(doc, 'Rembourse', euros(-other));
   if (r.refundedCents) amountLine(doc, 'Net paye', euros(r.netPaidCents));
-  doc.rule().align(1).line(`Signature ${st.shortSignature}`);
+  doc.rule().align(1);
+  if (st) doc.line(`Signature ${st.shortSignature}`);
+  else doc.big(true).bold(true).line('*** FACTICE ***').bold(false).big(false);
   if (r.software) doc.line(`Logiciel ${r.software.name} ${r.software.version}`);
   return doc.line('Merci et bon appetit !').line().cut().toBuffer();
 }

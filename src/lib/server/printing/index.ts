@@ -136,12 +136,12 @@ export async function printOrder(
   if (job.kind === 'receipt') {
     if (!opts.key) throw new Error('printing a receipt needs the fiscal key');
     const issued = await issuedReceiptOf(db, opts.key, job.orderId, 'fr', { form: 'printed', requestedBy: job.requestedBy ?? 'system', printJobId: claimed[0].id });
-    if (issued?.kind !== 'ticket') {
+    if (issued?.kind === 'summary' && issued.receipt.training) doc = receiptTicket({ ...issued.receipt, training: true });
+    else if (issued?.kind !== 'ticket') {
       // not sold (yet): no till receipt to print, and nothing wrong with the printer
       await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, NOT_SOLD]);
       return 'not_sold';
-    }
-    doc = receiptTicket(issued.receipt);
+    } else doc = receiptTicket(issued.receipt);
   } else doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`) : orderTicket(found.view);
   try {
     await sendToPrinter(found.host, found.port, doc, opts.timeoutMs, { policy: opts.policy });

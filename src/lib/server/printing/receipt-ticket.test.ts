@@ -66,4 +66,14 @@ describe("the customer's till receipt on the shop's printer", () => {
     expect(withNote.filter((l) => !/Allergies|fruits a coque/.test(l))).toEqual(without);
     expect(without.join('\n')).not.toMatch(/Allerg/);
   });
+
+  it('a training shop\'s ticket says FACTICE in large letters at the top and the bottom, with no ticket number nor signature', () => {
+    const { stamp: _, ...rest } = receipt;
+    const lines = readEscPos(receiptTicket({ ...rest, training: true })).lines;
+    expect(lines.filter((l) => l.includes('*** FACTICE ***'))).toHaveLength(2);
+    expect(lines).toContain('Ticket de formation, sans valeur');
+    expect(lines.some((l) => l.startsWith('Ticket no'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('Signature'))).toBe(false);
+    expect(lines).toContain('TOTAL TTC EUR              37,00');
+  });
 });

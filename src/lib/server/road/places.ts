@@ -95,6 +95,12 @@ const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', 
  * opens (staff taking a call can order outside the opening hours).
  */
 export function refuseIfClosed(shop: Pizzeria, now = new Date()): void {
+  if (shop.training) {
+    throw new AppError(422, 'shop_training', `${shop.name} is a training shop: it takes no customer's order`, {
+      fields: { pizzeriaId: `${shop.name} is a training shop` },
+      shop: { id: shop.id, name: shop.name, phone: shop.phone },
+    });
+  }
   if (shop.onlinePaused) {
     throw new AppError(422, 'shop_paused', `${shop.name} has paused online orders for a moment: try again shortly, or call the shop`, {
       fields: { pizzeriaId: `${shop.name} has paused online orders for a moment` },

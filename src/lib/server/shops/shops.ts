@@ -69,14 +69,14 @@ export async function updateShop(db: Db, actor: StaffActor, id: number, req: Sho
 }
 
 /** A new shop, with a stock row for every ingredient (empty until its first delivery). */
-export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSettingsRequest & { slug: string }): Promise<Pizzeria> {
+export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSettingsRequest & { slug: string; training?: boolean }): Promise<Pizzeria> {
   if (!runsChain(actor)) throw forbidden('head office opens shops');
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
       `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds,
-         start_target_seconds, handover_target_seconds, oven_minutes_per_slot, half_and_half_pricing, allergy_read_first)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15) ON CONFLICT (slug) DO NOTHING RETURNING id`,
-      [req.slug, ...settingsRow(req)],
+         start_target_seconds, handover_target_seconds, oven_minutes_per_slot, half_and_half_pricing, allergy_read_first, training)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+      [req.slug, ...settingsRow(req), req.training ?? false],
     );
     if (!rows[0]) throw conflict('slug_taken', 'another shop has this short name', { fields: { slug: 'already used' } });
     await tx.query('INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT $1, id, 0 FROM ingredients', [rows[0].id]);

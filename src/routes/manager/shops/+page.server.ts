@@ -23,6 +23,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 export const actions: Actions = {
   create: async ({ request, locals, url }) => {
     const user = requireRole(locals, url, can.runChain);
-    return formChange(request, locals.locale, 'create', ['slug', ...SHOP_FIELDS], shopCreateSchema, (d) => createShopSettings(db(), actorOf(user), d));
+    return formChange(request, locals.locale, 'create', ['slug', 'training', ...SHOP_FIELDS], shopCreateSchema, (d) => createShopSettings(db(), actorOf(user), d));
   },
 };
