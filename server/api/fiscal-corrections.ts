@@ -1,8 +1,10 @@
 // Corrections users make, and the e-reporting export, through the JSON API: the same services as
 // the pages (src/lib/server/fiscal/corrections.ts, exports.ts). A correction is a new entry of the
-// shop's fiscal chain with its reason; an export is a JET `export` event.
-import { ereportingQuery, paymentCorrectionSchema } from '../../src/lib/shapes/fiscal-requests.ts';
-import { paymentsToCorrect } from '../../src/lib/server/fiscal/corrections.ts';
+// shop's fiscal chain with its reason; an export is a JET `export` event. And what a screen says of
+// a spell offline during which it queued taps: a JET `offline_period` (fiscal/till-events.ts).
+import { ereportingQuery, offlinePeriodSchema, paymentCorrectionSchema } from '../../src/lib/shapes/fiscal-requests.ts';
+import { paymentsToCorrect, signingKey } from '../../src/lib/server/fiscal/corrections.ts';
+import { recordOfflinePeriod } from '../../src/lib/server/fiscal/till-events.ts';
 import { correctPaymentAtCounter } from '../../src/lib/server/flows/payment-correction.ts';
 import { exportVat } from '../../src/lib/server/fiscal/exports.ts';
 import { invalid } from '../../src/lib/server/kernel/errors.ts';
@@ -16,6 +18,13 @@ export function fiscalCorrectionRoutes(ctx: ApiContext) {
   const api = new Routes(ctx);
   const counter = api.staff(can.takeOrders);
   const managers = api.staff(can.runShop);
+  const staff = api.staff();
+
+  // a screen back online tells its spell offline once (its id: the same report again writes nothing)
+  staff.post('/till/offline-periods', { body: offlinePeriodSchema }, async ({ actor, body }) => {
+    const entry = await recordOfflinePeriod(db, await signingKey(db), { role: actor.role, id: actor.id, pizzeriaId: actor.pizzeriaId }, { ...body, taps: body.taps as Record<string, number> });
+    return { recorded: !!entry, seq: entry?.seq ?? null };
+  });
 
   counter.get('/shops/:id/payments/corrections', {}, ({ req, actor }) => paymentsToCorrect(db, actor, numericId(req)));
   counter.post('/orders/:id/payment-corrections', { body: paymentCorrectionSchema }, async ({ req, actor, body }) => {

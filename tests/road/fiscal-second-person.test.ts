@@ -66,6 +66,15 @@ describe('a correction at the counter', () => {
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     const managerId = (await stack.pool.query('SELECT id FROM users WHERE email = $1', [shop.email('manager')])).rows[0].id;
     expect(confirmed.body.entry.body).toMatchObject({ confirmedBy: `manager:${managerId}`, to: { way: 'counter_card' } });
+    // and the JET keeps the manager's override: who let whom do what, pointing at the correction
+    const override = (await stack.pool.query(`SELECT operator, body FROM fiscal_entries WHERE chain = 'jet' AND kind = 'manager_override' AND body->>'order' = $1`, [sales[2]])).rows;
+    const counterId = (await stack.pool.query('SELECT id FROM users WHERE email = $1', [shop.email('counter')])).rows[0].id;
+    expect(override).toEqual([{
+      operator: `manager:${managerId}`,
+      body: { action: 'payment_correction', by: `manager:${managerId}`, for: `counter:${counterId}`, order: sales[2], shop: shop.id, ref: { chain: `shop:${shop.id}`, seq: confirmed.body.entry.seq } },
+    }]);
+    // the refused confirmations left none
+    expect((await stack.pool.query(`SELECT count(*)::int AS n FROM fiscal_entries WHERE chain = 'jet' AND kind = 'manager_override' AND body->>'order' <> $1 AND (body->>'shop')::int = $2`, [sales[2], shop.id])).rows[0].n).toBe(0);
   });
 
   it('a sale corrected once already needs a manager to be corrected again, whatever the count', async () => {

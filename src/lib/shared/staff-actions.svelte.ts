@@ -18,7 +18,9 @@ export class StaffTaps {
   private readonly signal = new OnlineSignal(false);
 
   constructor(live: { status: LiveStatus } | null, onSettled?: (entry: ActionEntry, outcome: Outcome) => void) {
-    this.client = new StaffActions({ fetch: (input, init) => fetch(input, init), online: this.signal, onSettled });
+    // the screen is its page: what it tells of a spell offline (staff-actions.ts) names it
+    const screen = typeof window === 'undefined' ? undefined : screenOfPath(window.location.pathname);
+    this.client = new StaffActions({ fetch: (input, init) => fetch(input, init), online: this.signal, onSettled, screen });
     const unsubscribe = this.client.subscribe(() => {
       this.entries = Object.fromEntries(this.client.list().map((e) => [e.key, e]));
     });
@@ -53,4 +55,11 @@ export class StaffTaps {
   get waiting(): number {
     return Object.values(this.entries).filter((e) => e.state === 'waiting').length;
   }
+}
+
+/** The till's screen a page is (OFFLINE_SCREENS), by its path. */
+function screenOfPath(path: string): string | undefined {
+  const first = path.split('/')[1] ?? '';
+  if (first === 'kitchen') return new URLSearchParams(window.location.search).get('station') === 'pass' ? 'pass' : 'kitchen';
+  return ['counter', 'driver'].includes(first) ? first : undefined;
 }

@@ -306,4 +306,31 @@ describe('staff actions', () => {
     expect(errorMessageKey(e('whatever', 400))).toBe('staff.errors.other');
     expect(errorMessageKey(e('unavailable', 503))).toBe('staff.errors.server');
   });
+
+  it('a spell offline that queued taps is told to the server once back, from when to when and what it queued; one that queued nothing is not', async () => {
+    const server = fakeServer();
+    const signal = new OnlineSignal(true);
+    let clock = Date.parse('2026-11-28T19:00:00Z');
+    const actions = new StaffActions({ fetch: server.fetch, online: signal, screen: 'counter', now: () => clock });
+    // a flicker with nothing tapped: nothing told
+    signal.set(false);
+    clock += 5_000;
+    signal.set(true);
+    await tick();
+    expect(server.calls.filter((c) => c.url === '/api/till/offline-periods')).toEqual([]);
+    // eleven minutes offline, an order taken and a ticket bumped meanwhile
+    signal.set(false);
+    const placed = actions.submit({ kind: 'place', idempotencyKey: 'k-1', body: {} as never });
+    const bumped = actions.submit(bump());
+    clock += 11 * 60_000;
+    signal.set(true);
+    await Promise.all([placed, bumped]);
+    await tick();
+    const told = server.calls.filter((c) => c.url === '/api/till/offline-periods');
+    expect(told).toHaveLength(1);
+    expect(JSON.parse(String(told[0].init!.body))).toEqual({
+      id: expect.stringMatching(/^[A-Za-z0-9-]{8,64}$/), screen: 'counter', from: '2026-11-28T19:00:05.000Z', to: '2026-11-28T19:11:05.000Z', taps: { place: 1, advance: 1 },
+    });
+    actions.dispose();
+  });
 });

@@ -107,6 +107,20 @@ export interface StaffActionsOptions {
   retryDelayMs?: (attempt: number) => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  /**
+   * The screen these taps are made on (counter, kitchen, pass, driver): once back online after a
+   * spell offline during which taps were queued, it tells the server (POST /api/till/offline-periods,
+   * a JET `offline_period`: a till keeps when it worked offline). None: nothing told.
+   */
+  screen?: string;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** A spell offline: since when, and the taps queued meanwhile by kind. */
+interface OfflineSpell {
+  from: number;
+  taps: Partial<Record<StaffAction['kind'], number>>;
 }
 
 /** Whether two taps on the same thing ask for the same (a double tap), not a next step (a bump to the next status, a line crossed then uncrossed). */
@@ -154,7 +168,8 @@ export class StaffActions {
   private readonly slots = new Map<string, Slot>();
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribeOnline: () => void;
-  private readonly opts: Required<Omit<StaffActionsOptions, 'onSettled'>> & Pick<StaffActionsOptions, 'onSettled'>;
+  private readonly opts: Required<Omit<StaffActionsOptions, 'onSettled' | 'screen'>> & Pick<StaffActionsOptions, 'onSettled' | 'screen'>;
+  private offline: OfflineSpell | null = null;
 
   constructor(options: StaffActionsOptions) {
     this.opts = {
@@ -163,11 +178,35 @@ export class StaffActions {
       retryDelayMs: (n) => Math.min(1000 * 2 ** Math.max(0, n - 1), 15_000),
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      now: () => Date.now(),
       ...options,
     };
+    if (!options.online.current) this.offline = { from: this.opts.now(), taps: {} };
     this.unsubscribeOnline = options.online.subscribe((online) => {
-      if (online) this.flush();
+      if (!online) {
+        this.offline ??= { from: this.opts.now(), taps: {} };
+        return;
+      }
+      const spell = this.offline;
+      this.offline = null;
+      this.flush();
+      if (spell && Object.keys(spell.taps).length) void this.reportOffline(spell, this.opts.now());
     });
+  }
+
+  /** Tells the server of a spell offline that queued taps; tried again a few times while it cannot. */
+  private async reportOffline(spell: OfflineSpell, to: number) {
+    if (!this.opts.screen) return;
+    const body = JSON.stringify({ id: randomId(), screen: this.opts.screen, from: new Date(spell.from).toISOString(), to: new Date(to).toISOString(), taps: spell.taps });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const res = await this.opts.fetch('/api/till/offline-periods', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)) return;
+      } catch {
+        // the network again: a while later
+      }
+      await new Promise((resolve) => this.opts.setTimer(() => resolve(null), this.opts.retryDelayMs(attempt)));
+    }
   }
 
   /** Sends the tap now, or keeps it until the connection returns. Resolves when it is done or has failed. */
@@ -189,7 +228,11 @@ export class StaffActions {
     this.slots.set(key, slot);
     const settled = new Promise<Outcome<A>>((resolve) => slot.waiters.push(resolve as (o: Outcome) => void));
     if (this.opts.online.current) void this.send(slot);
-    else this.changed();
+    else {
+      // queued offline: counted in the spell the screen reports once back
+      if (this.offline) this.offline.taps[action.kind] = (this.offline.taps[action.kind] ?? 0) + 1;
+      this.changed();
+    }
     return settled;
   }
 
@@ -432,4 +475,11 @@ export function errorMessageKey(error: ActionError): string {
     default:
       return 'staff.errors.other';
   }
+}
+
+/** An id for a report (the server writes the same report once). */
+function randomId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }

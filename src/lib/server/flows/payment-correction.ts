@@ -3,7 +3,8 @@
 // past COUNTER_CORRECTIONS_PER_SHIFT in CORRECTION_SHIFT_HOURS, or a sale corrected once already
 // (cash → card → cash moves the evening's expected cash at will), a manager of the shop confirms it
 // with their own password, and the journal's entry names them. Managers correct by themselves.
-// Every correction shows on head office's alerts and on the cash page (fiscal/corrections.ts).
+// Every correction shows on head office's alerts and on the cash page (fiscal/corrections.ts); a
+// manager's confirmation is besides a `manager_override` in the technical events journal.
 import { can, may, mayFor } from '../../domain/permissions.ts';
 import type { PaymentCorrectionRequest } from '../../shapes/fiscal-requests.ts';
 import type { OrderView } from '../../shapes/views.ts';
@@ -11,7 +12,8 @@ import type { Entry } from '../../domain/fiscal-chain.ts';
 import type { StaffActor } from '../kernel/actors.ts';
 import type { Db } from '../kernel/db.ts';
 import { AppError, notFound } from '../kernel/errors.ts';
-import { correctionsMade, correctPayment, CORRECTION_SHIFT_HOURS } from '../fiscal/corrections.ts';
+import { correctionsMade, correctPayment, CORRECTION_SHIFT_HOURS, operatorOf, signingKey } from '../fiscal/corrections.ts';
+import { recordOverride } from '../fiscal/till-events.ts';
 import { confirmStaff } from '../staff/auth.ts';
 
 export interface CounterCorrectionRules {
@@ -37,7 +39,15 @@ export async function correctPaymentAtCounter(
     const why = made.onOrder > 0 ? 'corrected_before' : made.inShift >= rules.perShift ? 'shift_limit' : null;
     return why ? managerOf(db, actor, orderId, req, rules, why, made.inShift) : null;
   };
-  return correctPayment(db, actor, orderId, req, { confirm });
+  const done = await correctPayment(db, actor, orderId, req, { confirm });
+  // a manager's override: in the JET too, naming who let whom do what (its entry names them already)
+  if (done.confirmedBy) {
+    await recordOverride(db, await signingKey(db), {
+      action: 'payment_correction', by: operatorOf(done.confirmedBy), for: operatorOf(actor), orderId, shop: done.order.pizzeriaId,
+      ref: { chain: done.entry.chain, seq: done.entry.seq },
+    });
+  }
+  return done;
 }
 
 /** The manager who confirms, by their password; refused with why a manager is needed. */
