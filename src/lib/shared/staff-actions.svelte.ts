@@ -1,5 +1,6 @@
 import { onDestroy } from 'svelte';
 import type { LiveStatus } from '../realtime/live.svelte.ts';
+import { OFFLINE_SCREENS } from '../shapes/fiscal-requests.ts';
 import { OnlineSignal, StaffActions, type ActionEntry, type Outcome, type StaffAction } from './staff-actions.ts';
 
 /**
@@ -61,5 +62,5 @@ export class StaffTaps {
 function screenOfPath(path: string): string | undefined {
   const first = path.split('/')[1] ?? '';
   if (first === 'kitchen') return new URLSearchParams(window.location.search).get('station') === 'pass' ? 'pass' : 'kitchen';
-  return ['counter', 'driver'].includes(first) ? first : undefined;
+  return (OFFLINE_SCREENS as readonly string[]).includes(first) ? first : undefined;
 }
