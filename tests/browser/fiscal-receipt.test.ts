@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
+import { DESKTOP, PHONE, SHOTS, TABLET, useApp } from './harness.ts';
 import { seededProduct, Client, createShop, move } from '../helpers.ts';
 
 // A till receipt in the built app and Chromium: head office fills in a shop's legal mentions on
@@ -94,5 +94,46 @@ describe('a till receipt', () => {
     expect(dups.map((d) => [d.body.copy, d.body.ticket, d.body.form])).toEqual([[1, Number(sale.seq), 'page']]);
     await phone.close();
     await desktop.close();
+  }, 120_000);
+
+  it('a training shop\'s counter says so, and its ticket says FACTICE in large letters and is no till receipt', async () => {
+    const slug = `t-training-ui-${Math.random().toString(36).slice(2, 8)}`;
+    const { rows } = await app.pool.query<{ id: number }>(
+      `INSERT INTO pizzerias (slug, name, address, lat, lng, training) VALUES ($1, 'OC Pizza Formation', '1 rue de Test, 75011 Paris', 48.86, 2.37, true) RETURNING id`, [slug],
+    );
+    const id = rows[0].id;
+    await app.pool.query('INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT $1, id, 1000000 FROM ingredients', [id]);
+    for (const role of ['counter', 'kitchen']) {
+      await app.pool.query(`INSERT INTO users (email, password_hash, name, role, pizzeria_id) SELECT $1, password_hash, $2, $3, $4 FROM users WHERE email = 'admin@ocpizza.test'`,
+        [`${role}.${slug}@ocpizza.test`, role === 'counter' ? 'Élève Caisse' : 'Élève Cuisine', role, id]);
+    }
+    const { page: till, ctx: tillCtx } = await app.staffPage(`counter.${slug}@ocpizza.test`, TABLET);
+    await till.goto(`${app.base}/counter`);
+    await expect(till.getByTestId('counter-training').textContent()).resolves.toContain('MODE FORMATION');
+    await till.screenshot({ path: `${SHOTS}/receipt-5-training-counter-tablet.png` });
+    await tillCtx.close();
+
+    const counter = await new Client(app.base).login(`counter.${slug}@ocpizza.test`);
+    const kitchen = await new Client(app.base).login(`kitchen.${slug}@ocpizza.test`);
+    const placed = await counter.post('/api/orders', {
+      pizzeriaId: id, channel: 'counter', fulfilment: 'pickup', customer: { name: 'Jeanne Essai', phone: '0611223377' }, payment: 'on_delivery',
+      items: [{ productId: seededProduct('margherita'), quantity: 2 }, { productId: seededProduct('reine'), quantity: 1 }, { productId: seededProduct('peroni'), quantity: 1 }],
+    });
+    expect(placed.status).toBe(201);
+    for (const to of ['preparing', 'ready']) await move(kitchen, placed.body.id, to);
+    expect((await counter.post(`/api/orders/${placed.body.id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200);
+
+    const phone = await app.browser.newContext({ viewport: PHONE });
+    const customer = await phone.newPage();
+    await customer.goto(`${app.base}/track/${placed.body.trackingToken}/receipt`);
+    const mark = customer.getByTestId('receipt-training');
+    await expect(mark.textContent()).resolves.toContain('FACTICE');
+    expect(await customer.getByTestId('receipt-ticket').count()).toBe(0);
+    // FACTICE is read first, large: bigger than the shop's name
+    const size = async (sel: string) => Number.parseFloat(await customer.locator(sel).first().evaluate((el) => getComputedStyle(el).fontSize));
+    expect(await size('[data-testid=receipt-training] strong')).toBeGreaterThan(await size('header h1'));
+    expect(await seriousViolations(customer)).toEqual([]);
+    await customer.screenshot({ path: `${SHOTS}/receipt-6-training-phone.png`, fullPage: true });
+    await phone.close();
   }, 120_000);
 });
