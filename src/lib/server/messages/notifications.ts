@@ -45,6 +45,8 @@ interface OrderForMessage {
   client: string | null;
   /** A refused card hold: until when the customer may pay it. */
   payBy: Date | null;
+  /** A delivery platform's order (Uber Eats, Deliveroo): the platform tells its customer itself. */
+  platform?: boolean;
   /** A manager's refund the step tells of (`refund-<cents>`): its own amount, why, and how it went back. */
   refund?: { amountCents: number; reason: string; method: RefundMethod } | null;
 }
@@ -54,7 +56,7 @@ async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage
     name: 'order-for-message',
     text: `SELECT o.number, o.customer_name, o.customer_email, o.customer_phone, o.customer_lang, o.tracking_token, o.status, o.fulfilment,
             o.total_cents, o.paid_cents, o.refunded_cents, o.refund_due_cents, o.address_lat, o.address_lng, p.name AS shop, p.lat, p.lng,
-            host(o.client_address) AS client, o.hold_pay_by,
+            host(o.client_address) AS client, o.hold_pay_by, o.payment_method = 'marketplace' AS platform,
             EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured') AS captured
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     values: [orderId],
@@ -69,6 +71,7 @@ async function orderForMessage(db: Db, orderId: string): Promise<OrderForMessage
     to: r.address_lat !== null ? { lat: r.address_lat, lng: r.address_lng } : null,
     client: r.client,
     payBy: r.hold_pay_by,
+    platform: r.platform,
   };
 }
 
@@ -137,8 +140,20 @@ export function composeMessages(o: OrderForMessage, step: NotificationStep, ctx:
     .join('')}</div>`;
   return {
     email: o.email ? { to: o.email, subject: t(`notify.${key}.subject`, vars), text, html } : null,
-    sms: SMS_STEPS.has(key) ? { to: e164(o.phone), text: t(`notify.${key}.sms`, vars) } : null,
+    sms: SMS_STEPS.has(key) && textable(o) ? { to: e164(o.phone), text: t(`notify.${key}.sms`, vars) } : null,
   };
+}
+
+/**
+ * Whether the customer's phone takes our texts. A delivery platform's customer is the platform's: it
+ * tells them of their order itself, and gives the shop a number only when the shop delivers, often a
+ * masked one to call with an access code after it (Uber Eats' `phone` and `phone_code`, Deliveroo's
+ * likewise), which a text cannot reach. So a platform's order is texted only when the shop delivers
+ * it and its number is a plain French mobile, with nothing after it.
+ */
+export function textable(o: Pick<OrderForMessage, 'platform' | 'fulfilment' | 'phone'>): boolean {
+  if (!o.platform) return true;
+  return o.fulfilment === 'delivery' && /^(?:\+33|0033|0)[67]\d{8}$/.test((o.phone ?? '').replace(/[\s.()-]/g, ''));
 }
 
 /** How long a run that died may hold a message before another run sends it. */
