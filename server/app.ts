@@ -300,7 +300,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { db, redis, queueRedis, queues } = await connectStores(config, log);
   // every sale, payment and refund this server makes is sealed in its own transaction (fiscal/seal.ts)
   const fiscal = fiscalKeyOf(config);
-  installSaleSeal(fiscal);
+  installSaleSeal(fiscal, { sales: config.FISCAL_SEAL_SALES });
   await recordKeyOnce(db, fiscal).catch((err) => log.warn({ err }, 'the signing key could not be recorded in the technical events journal yet (the workers record it at their start)'));
   let stopping = false;
   const redisStatus = watchRedis(redis, config);

@@ -13,7 +13,7 @@ import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 export const handle: Handle = async ({ event, resolve }) => {
   // the pages' sales are sealed in their own transactions like the API's (fiscal/seal.ts): the server
   // that serves the pages put its seal in place already; pages served alone put the same one
-  if (!saleSeal()) installSaleSeal(fiscalKeyOf(config()));
+  if (!saleSeal()) installSaleSeal(fiscalKeyOf(config()), { sales: config().FISCAL_SEAL_SALES });
   event.locals.locale = pickLocale(event.cookies.get(LOCALE_COOKIE));
   event.locals.user = await userForSession(db(), event.cookies.get(SESSION_COOKIE));
   const customerCookie = event.cookies.get(CUSTOMER_COOKIE);

@@ -96,7 +96,7 @@ export async function startWorkers(
   const notify = notificationDeps(config, log, { db, bookkeeping, mailer, redis });
   // every sale, payment and refund these workers make is sealed in its own transaction (fiscal/seal.ts)
   const signing = fiscalKey(config);
-  installSaleSeal(signing);
+  installSaleSeal(signing, { sales: config.FISCAL_SEAL_SALES });
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
   const platforms = options.marketplaces ?? marketplacesFor(config);
   workers.push(startMarketplacesWorker({ db, providers: platforms, queues, origin: config.publicOrigin, eta: config.eta, connection, prefix, log: log.child({ worker: 'marketplaces' }) }));

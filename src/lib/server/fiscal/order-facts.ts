@@ -111,27 +111,48 @@ const NOT_NOTED = `${HAS_MONEY} AND f.money_state IS DISTINCT FROM ${MONEY_STATE
  */
 export const UNSEALED = `((${HAS_MONEY} OR ${TRAINING_SOLD}) AND NOT EXISTS (SELECT 1 FROM fiscal_order_states f WHERE f.order_id = o.id AND (f.money_state = ${MONEY_STATE} OR f.anomaly_state IS NOT NULL)))`;
 
+/** UNSEALED for a training shop's sales alone (FISCAL_SEAL_SALES off: the workers journal real sales). */
+export const UNSEALED_TRAINING = `(${TRAINING_SOLD} AND NOT EXISTS (SELECT 1 FROM fiscal_order_states f WHERE f.order_id = o.id AND f.money_state = ${MONEY_STATE}))`;
+
 /**
- * Seals one order in the caller's transaction (the seal: seal.ts): its shop's chain's head locked
- * and the order read whole in one statement, its entries appended and its money noted in another.
- * Returns null when that statement found nothing (no chain yet, the order moved to another shop,
- * nothing to write): then journalChangedIn does it the long way.
+ * Seals one order in the caller's transaction (the seal: seal.ts), holding its shop's chain as
+ * briefly as it can: the order is read whole with the chain's head as it stands (no lock: sales of
+ * the shop go on meanwhile), its entries signed after that head, then appended in one statement that
+ * locks the head and appends only if no one moved it since; the chain then stays locked only from
+ * that statement to the commit. Another sale of the shop in between: the statement appends nothing
+ * and answers the head as it now is (locked), the entries are signed again after it and appended.
+ * Returns null when the read found nothing (no chain yet, the order moved to another shop, nothing
+ * to write): then journalChangedIn does it the long way.
  */
 export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; shop: number }, actor: string): Promise<Entry[] | null> {
+  const chain = shopChain(order.shop);
   const { rows } = await tx.query<RunOrder>({
     name: 'fiscal-seal-read',
-    text: `WITH head AS (SELECT last_seq, last_signature, tickets FROM fiscal_chains WHERE chain = $2 FOR UPDATE)
-           SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, h.last_seq AS head_seq, h.last_signature AS head_signature, h.tickets AS head_tickets
-           FROM head h, ${SNAPSHOT_FROM} WHERE o.id = $1 AND o.pizzeria_id = $3 AND ${NOT_NOTED}`,
-    values: [order.id, shopChain(order.shop), order.shop],
+    text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
+           FROM fiscal_chains c, ${SNAPSHOT_FROM} WHERE c.chain = $2 AND o.id = $1 AND o.pizzeria_id = $3 AND ${NOT_NOTED}`,
+    values: [order.id, chain, order.shop],
   });
   const o = rows[0];
   if (!o) return null;
-  const written = shopEntries(order.shop, [o], { lastSeq: o.head_seq!, lastSignature: o.head_signature, tickets: o.head_tickets ?? {} }, key, new Map([[order.id, actor]]));
+  const operators = new Map([[order.id, actor]]);
   const noted = [[o.id], [o.money_state]];
-  if (written.length) {
-    await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
-  } else await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
+  let written = shopEntries(order.shop, [o], { lastSeq: o.head_seq!, lastSignature: o.head_signature, tickets: o.head_tickets ?? {} }, key, operators);
+  if (!written.length) {
+    await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
+    return written;
+  }
+  const { rows: [r] } = await tx.query<{ appended: number; last_seq: number; last_signature: string | null; tickets: TicketCounters }>({
+    name: 'fiscal-seal-append',
+    text: `WITH head AS (SELECT last_seq, last_signature, tickets FROM fiscal_chains WHERE chain = $4 FOR UPDATE),
+                appended AS (${INSERT_ENTRIES.replace('ORDER BY e.chain, e.seq', 'WHERE EXISTS (SELECT 1 FROM head WHERE last_seq = $5) ORDER BY e.chain, e.seq')} RETURNING 1),
+                noted AS (${noteOrders(2, 3).replace(/ ON CONFLICT/, ' WHERE EXISTS (SELECT 1 FROM appended) ON CONFLICT')} RETURNING 1)
+           SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM noted)::int AS noted, h.* FROM head h`,
+    values: [entriesParam(written), ...noted, chain, o.head_seq],
+  });
+  if (r.appended) return written;
+  // another sale of the shop came in between: after the head as it now is (locked by that statement)
+  written = shopEntries(order.shop, [o], { lastSeq: r.last_seq, lastSignature: r.last_signature, tickets: r.tickets ?? {} }, key, operators);
+  await tx.query({ name: 'fiscal-append-and-note', text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${noteOrders(2, 3)}`, values: [entriesParam(written), ...noted] });
   return written;
 }
 

@@ -10,16 +10,18 @@
 // (a script) and for money changed in the transaction after its event was recorded.
 import { setSaleSeal, type SaleSeal } from '../orders/seal.ts';
 import type { FiscalKey } from './keys.ts';
-import { journalChangedIn, sealOneIn, UNSEALED } from './order-facts.ts';
+import { journalChangedIn, sealOneIn, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
 import { recordTrainingSale } from './till-events.ts';
 
 /**
  * The seal of this key. The process records the key's use in the technical events journal at its
  * start (the server, the workers): not here, on another connection while the sale waits.
  */
-export function saleSealOf(key: FiscalKey): SaleSeal {
+export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: true }): SaleSeal {
   return {
-    unsealed: UNSEALED,
+    // FISCAL_SEAL_SALES off: a training shop's sales alone (the workers journal the real ones)
+    unsealed: opts.sales ? UNSEALED : UNSEALED_TRAINING,
+    sales: opts.sales,
     async seal(tx, order, actor) {
       if (await sealOneIn(tx, key, order, actor)) return;
       // a training shop's sale: in the JET, never in a chain (till-events.ts)
@@ -30,6 +32,6 @@ export function saleSealOf(key: FiscalKey): SaleSeal {
 }
 
 /** Puts the seal of this key in place for the process: every order event recorded from now on seals the money it changed. */
-export function installSaleSeal(key: FiscalKey): void {
-  setSaleSeal(saleSealOf(key));
+export function installSaleSeal(key: FiscalKey, opts: { sales: boolean } = { sales: true }): void {
+  setSaleSeal(saleSealOf(key, opts));
 }

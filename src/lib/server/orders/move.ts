@@ -122,10 +122,23 @@ export async function advanceOrder(
     const inTransaction = typeof (dbp as unknown as Partial<Tx>).release === 'function';
     const { rows } = !sells
       ? await dbp.query<{ view: OrderView }>(statement)
-      : inTransaction ? await sealed(dbp as unknown as Tx) : await transaction(dbp, sealed);
+      : inTransaction ? await sealed(dbp as unknown as Tx)
+      : seal!.sales ? await transaction(dbp, sealed)
+      : await movedThenTraining(dbp, statement, orderId, actorLabel(actor));
     if (rows[0]) return { order: rows[0].view };
     if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
   }
+}
+
+/**
+ * A move when only a training shop's sales are sealed (FISCAL_SEAL_SALES off): one statement, as
+ * every move; a training shop's sale it made (no sale: a JET event) is recorded just after it.
+ */
+async function movedThenTraining(dbp: Db, statement: { name: string; text: string; values: unknown[] }, orderId: string, actor: string) {
+  const moved = await dbp.query<{ view: OrderView; unsealed_shop: number | null }>(statement);
+  const shop = moved.rows[0]?.unsealed_shop ?? null;
+  if (shop !== null) await transaction(dbp, (tx) => sealOrder(tx, orderId, actor, shop));
+  return moved;
 }
 
 /**
@@ -135,7 +148,7 @@ export async function advanceOrder(
  */
 const moveStatements = new Map<string, { name: string; text: string }>();
 function moveStatement(sets: string[], paramCount: number, unsealed: string | null = null): { name: string; text: string } {
-  const key = `${paramCount}|${sets.join(', ')}|${unsealed ? 'sealing' : ''}`;
+  const key = `${paramCount}|${sets.join(', ')}|${unsealed ?? ''}`;
   let statement = moveStatements.get(key);
   if (statement) return statement;
   const [version, label, announce] = [paramCount - 2, paramCount - 1, paramCount];

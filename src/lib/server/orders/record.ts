@@ -32,7 +32,7 @@ export async function recordEvent(tx: Tx, orderId: string, type: EventType, acto
     const { rows } = await tx.query<{ payload: OrderView }>({ name: 'record-event', text: `${insert} RETURNING payload`, values });
     return { order: rows[0].payload };
   }
-  const { rows } = await tx.query<{ payload: OrderView; unsealed_shop: number | null }>({ name: 'record-event-sealing', text: sealing(insert, seal), values });
+  const { rows } = await tx.query<{ payload: OrderView; unsealed_shop: number | null }>({ name: `record-event-sealing-${seal.sales ? 'sales' : 'training'}`, text: sealing(insert, seal), values });
   await sealIfDue(tx, seal, orderId, rows[0].unsealed_shop, label);
   return { order: rows[0].payload };
 }
@@ -56,7 +56,7 @@ export async function sealOrder(tx: Tx, orderId: string, actor: string, shop?: n
   if (!seal) return;
   if (shop !== undefined) return sealIfDue(tx, seal, orderId, shop, actor);
   const { rows } = await tx.query<{ shop: number }>({
-    name: 'seal-check',
+    name: `seal-check-${seal.sales ? 'sales' : 'training'}`,
     text: `SELECT o.pizzeria_id AS shop FROM orders o WHERE o.id = $1 AND ${seal.unsealed}`,
     values: [orderId],
   });
@@ -77,7 +77,7 @@ export async function recordRelease(tx: Tx, orderId: string, type: EventType, ac
     const { rows } = await tx.query<{ payload: OrderView }>({ name: 'record-release', text: `${insert} RETURNING payload`, values });
     return { order: rows[0].payload };
   }
-  const { rows } = await tx.query<{ payload: OrderView; unsealed_shop: number | null }>({ name: 'record-release-sealing', text: sealing(insert, seal), values });
+  const { rows } = await tx.query<{ payload: OrderView; unsealed_shop: number | null }>({ name: `record-release-sealing-${seal.sales ? 'sales' : 'training'}`, text: sealing(insert, seal), values });
   await sealIfDue(tx, seal, orderId, rows[0].unsealed_shop, label);
   return { order: rows[0].payload };
 }

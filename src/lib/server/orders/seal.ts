@@ -14,6 +14,11 @@ export interface SaleSeal {
    * when the order's money is not sealed as it now stands.
    */
   unsealed: string;
+  /**
+   * Whether it seals every sale (FISCAL_SEAL_SALES); false: a training shop's alone, which are no
+   * sales, so a move may commit first and have its training sale recorded just after.
+   */
+  sales: boolean;
   /** Seals the order's money as it now stands, in the transaction (its shop's chain locked until it ends). */
   seal(tx: Tx, order: { id: string; shop: number }, actor: string): Promise<void>;
 }
