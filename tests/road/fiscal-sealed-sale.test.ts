@@ -8,11 +8,13 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
+import { childEnv, Client, createShop, move, seededProduct, waitUntil, withoutSeal } from '../helpers.ts';
 import { fileDatabase } from '../file-database.ts';
 import { useStack } from '../services.ts';
 import { shopChain } from '../../src/lib/domain/fiscal-chain.ts';
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
+import { fiscalKeyFromPem } from '../../src/lib/server/fiscal/keys.ts';
+import { journalChanged } from '../../src/lib/server/fiscal/order-facts.ts';
 
 const keyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 // every sale sealed in its transaction (FISCAL_SEAL_SALES; off by default: docs/configuration.md)
@@ -126,5 +128,52 @@ describe('with the workers killed before the first sale', () => {
     const again = await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect((await entriesOf(id)).map((e) => e.kind)).toEqual(['sale']);
+  });
+
+  it('ten handovers of the shop at once, while another writer appends to its chain: each sale sealed once, the tickets numbered without a gap, the chain sound', async () => {
+    // four sales made without the seal (as a script on the database would), for the other writer to journal meanwhile
+    const unsealed: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = await readyOrder();
+      await withoutSeal(async () => expect((await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200));
+      unsealed.push(id);
+    }
+    const ready = await Promise.all(Array.from({ length: 10 }, () => readyOrder()));
+    const key = fiscalKeyFromPem(keyPem);
+    const [answers] = await Promise.all([
+      Promise.all(ready.map((id) => counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' }))),
+      // the other writer: the chain locked in the database, one order at a time, as the workers' sweep does
+      (async () => {
+        for (const id of unsealed) await journalChanged(stack.pool, key, [{ shop: shop.id, id }]);
+      })(),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual(ready.map(() => 200));
+    for (const id of [...ready, ...unsealed]) expect((await entriesOf(id)).filter((e) => e.kind === 'sale'), id).toHaveLength(1);
+    const tickets = (await stack.pool.query<{ no: number }>(
+      `SELECT (body->'numbered'->>'no')::int AS no FROM fiscal_entries WHERE chain = $1 AND kind = 'sale' ORDER BY seq`, [shopChain(shop.id)],
+    )).rows.map((r) => r.no);
+    expect(tickets).toEqual(tickets.map((_, i) => i + 1));
+    const report = await verifyJournal(stack.pool, { shop: shop.slug });
+    expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
+  });
+
+  it('an order whose money changes after its move in the same transaction is sealed as it commits, not as it was read', async () => {
+    const id = await readyOrder();
+    const { transaction } = await import('../../src/lib/server/kernel/db.ts');
+    const { advanceOrder } = await import('../../src/lib/server/orders/index.ts');
+    const who = (await stack.pool.query('SELECT id, name FROM users WHERE pizzeria_id = $1 AND role = $2 LIMIT 1', [shop.id, 'counter'])).rows[0];
+    const actor = { kind: 'staff' as const, id: who.id, role: 'counter' as const, pizzeriaId: shop.id, name: who.name };
+    let attempts = 0;
+    await transaction(stack.pool, async (tx) => {
+      attempts++;
+      await advanceOrder(tx as never, actor, id, 'collected', undefined, { paymentMethod: 'cash' });
+      // the same transaction changes the money after the move read it (as a tip or a second payment would)
+      await tx.query('UPDATE orders SET paid_cents = paid_cents + 150, version = version + 1 WHERE id = $1', [id]);
+    });
+    expect(attempts).toBe(2);
+    const paid = (await stack.pool.query<{ p: number }>('SELECT paid_cents AS p FROM orders WHERE id = $1', [id])).rows[0].p;
+    const entries = await entriesOf(id);
+    expect(entries.map((e) => e.kind)).toEqual(['sale']);
+    expect(entries[0].money_cents).toBe(paid);
   });
 });

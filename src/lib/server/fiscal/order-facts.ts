@@ -12,6 +12,7 @@ import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 import type { RefundMethod } from '../../domain/refunds.ts';
 import type { TicketCounters } from '../../domain/fiscal-tickets.ts';
 import { optionsLabel } from '../../shapes/line-options.ts';
+import type { QueryConfig } from 'pg';
 import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
@@ -100,6 +101,27 @@ const SNAPSHOT_FROM = `orders o
      ) m ON true`;
 
 /**
+ * SNAPSHOT_COLUMNS of the order `o` alone, with its shop's chain's head as it stands (not locked),
+ * as one JSON object: the seal's read (orders/seal.ts, SaleSeal.read), made by the statement that
+ * changes the order (an UPDATE's RETURNING, where `o` is the order as changed). See sealedAtCommit.
+ */
+export const SNAPSHOT_OF_ORDER = `(SELECT row_to_json(s) FROM (
+    SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets, o.training
+    FROM (SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded,
+                 max(created_at) FILTER (WHERE kind = 'captured') AS captured_at
+          FROM payment_movements WHERE order_id = o.id) m
+    LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id) s)`;
+
+/** An order as SNAPSHOT_OF_ORDER gave it (JSON): its times as dates again. */
+function runOrderOfJson(j: Record<string, unknown>): RunOrder {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return {
+    ...(j as unknown as RunOrder),
+    sold_at: date(j.sold_at)!, paid_at: date(j.paid_at)!, cancelled_at: date(j.cancelled_at), refunded_at: date(j.refunded_at), updated_at: date(j.updated_at)!,
+  };
+}
+
+/**
  * Orders with money whose money the journal has not noted as it is now; an order set aside by an
  * anomaly (its money changed outside the product: anomalies.ts) is not the journal's to write.
  */
@@ -156,6 +178,55 @@ export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; sho
   return written;
 }
 
+/**
+ * The orders a transaction sealed, as its last statements (seal.ts: sent with its COMMIT, in one
+ * round trip): each order read whole with its shop's chain's head as it stands (no lock), its
+ * entries signed after that head, and one statement that appends them and notes the orders' money.
+ * The chain is locked by that statement alone, from its append to the commit, without a round trip
+ * of the client in between; another sale of the shop that came in since the read makes the database
+ * refuse the append as a serialization failure (migration 0095), and the transaction is done again,
+ * the chain locked first. `left`: the orders the read did not give (a shop whose chain is not made
+ * yet, a training shop's sale, an order already noted in the transaction): the caller's to do.
+ */
+export async function sealedAtCommit(
+  tx: Tx,
+  key: FiscalKey,
+  orders: ReadonlyMap<string, { shop: number; actor: string; read?: unknown }>,
+  known: ReadonlyMap<string, ChainHead> = new Map(),
+): Promise<{ last: QueryConfig[]; left: string[]; heads: Map<string, ChainHead> }> {
+  // read by the statements that changed them (SNAPSHOT_OF_ORDER): then their money is checked
+  // unchanged by the last statement itself, which notes it (a change since: a serialization failure)
+  const given = [...orders.values()].every((o) => o.read);
+  const rows = given
+    ? [...orders.values()].map((o) => o.read as Record<string, unknown>).filter((j) => !j.training && j.head_seq !== null).map(runOrderOfJson)
+    : (await tx.query<RunOrder>({
+      name: 'fiscal-seal-at-commit',
+      text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
+             FROM ${SNAPSHOT_FROM} JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id WHERE o.id = ANY($1) AND ${NOT_NOTED}`,
+      values: [[...orders.keys()]],
+    })).rows;
+  const operators = new Map([...orders].map(([id, o]) => [id, o.actor]));
+  const entries: Entry[] = [];
+  const heads = new Map<string, ChainHead>();
+  for (const shop of [...new Set(rows.map((o) => o.pizzeria_id))]) {
+    const mine = rows.filter((o) => o.pizzeria_id === shop);
+    const read: ChainHead = { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature, tickets: mine[0].head_tickets ?? {} };
+    // a head this process wrote since the order was read (`known`) is the later one
+    const since = known.get(shopChain(shop));
+    const chained = shopChained(shop, mine, since && since.lastSeq > read.lastSeq ? since : read, key, operators);
+    entries.push(...chained.entries);
+    heads.set(shopChain(shop), chained.head);
+  }
+  const noted = [rows.map((o) => o.id), rows.map((o) => o.money_state)];
+  const left = [...orders.keys()].filter((id) => !rows.some((o) => o.id === id));
+  if (!rows.length) return { last: [], left, heads };
+  const note = given ? noteUnchanged : noteOrders;
+  const last = entries.length
+    ? { name: `fiscal-append-and-note${given ? '-unchanged' : ''}`, text: `WITH appended AS (${INSERT_ENTRIES} RETURNING 1) ${note(2, 3)}`, values: [entriesParam(entries), ...noted] }
+    : { name: `fiscal-note-orders${given ? '-unchanged' : ''}`, text: note(1, 2), values: noted };
+  return { last: [last], left, heads };
+}
+
 /** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
   const { rows } = await q.query<SnapshotRow>({
@@ -202,12 +273,26 @@ function withSaleRef(saleSeqs: Map<string, number>, chain: string): Resolve {
 const noteOrders = (a: number, b: number) => `INSERT INTO fiscal_order_states (order_id, money_state) SELECT * FROM unnest($${a}::uuid[], $${b}::text[])
   ON CONFLICT (order_id) DO UPDATE SET money_state = EXCLUDED.money_state, journaled_at = now()`;
 
+/**
+ * noteOrders for orders read earlier in the transaction: each order's money must still be what was
+ * read ($b), or the statement fails as a serialization failure (migration 0095), writing nothing.
+ */
+const noteUnchanged = (a: number, b: number) => `INSERT INTO fiscal_order_states (order_id, money_state)
+  SELECT r.id, CASE WHEN (SELECT ${MONEY_STATE} FROM orders o WHERE o.id = r.id) = r.state THEN r.state ELSE fiscal_order_changed(r.id) END
+  FROM unnest($${a}::uuid[], $${b}::text[]) AS r(id, state)
+  ON CONFLICT (order_id) DO UPDATE SET money_state = EXCLUDED.money_state, journaled_at = now()`;
+
 /** Of these orders, those whose money changed since the journal noted it, with their shop. */
 export const CHANGED_ORDERS = `SELECT o.pizzeria_id AS shop, o.id FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
   WHERE ${NOT_NOTED}`;
 
 /** One shop's orders' facts as the entries that follow its chain's head. */
 function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: FiscalKey, operators: Map<string, string>): Entry[] {
+  return shopChained(shop, orders, head, key, operators).entries;
+}
+
+/** shopEntries, with the chain's head after them. */
+function shopChained(shop: number, orders: SnapshotRow[], head: ChainHead, key: FiscalKey, operators: Map<string, string>): { entries: Entry[]; head: ChainHead } {
   const chain = shopChain(shop);
   const saleSeqs = new Map<string, number>();
   const drafts: FactDraft[] = [];
@@ -218,7 +303,7 @@ function shopEntries(shop: number, orders: SnapshotRow[], head: ChainHead, key: 
     if (journaled.saleSeq) saleSeqs.set(row.id, journaled.saleSeq);
     drafts.push(...factsOf(fiscalOrderOf(row, operators.get(row.id) ?? null), journaled));
   }
-  return chainDrafts(chain, head, drafts, key, known, withSaleRef(saleSeqs, chain)).entries;
+  return chainDrafts(chain, head, drafts, key, known, withSaleRef(saleSeqs, chain));
 }
 
 /**

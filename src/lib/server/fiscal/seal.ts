@@ -1,17 +1,105 @@
 // The journal's seal on the orders (src/lib/server/orders/seal.ts): when an order's event is
 // recorded and its money is not what the journal sealed (a sale handed over, captured or paid at
 // the counter, a payment, a refund, a cancellation of a paid order), what the journal lacks of it is
-// appended to its shop's chain in that same transaction, signed, and its money noted. The shop's
-// chain is locked from then until the transaction ends: sales of one shop take turns for the last
-// few statements of their transactions, shops never wait for each other. Most events (the kitchen's
-// moves, the drivers') change no money: the event's own statement says so, and nothing more is done.
+// appended to its shop's chain in that same transaction, signed, and its money noted: the
+// transaction commits with its signed entries or not at all. Most events (the kitchen's moves, the
+// drivers') change no money: the event's own statement says so, and nothing more is done.
+//
+// In a transaction() (src/lib/server/kernel/db.ts) the entries are appended at its commit, by a
+// last statement sent with the COMMIT in one round trip: the shop's chain is locked by that
+// statement alone, inside Postgres, from its append to the commit, and never while this process
+// does something else (a sale of the shop waiting on it waits a fraction of a millisecond). What
+// the entries say is read by the statement that changed the order (a move's RETURNING: SaleSeal's
+// `read`), or at the commit; the last statement checks the money is still what was read. Sales of
+// one shop in this process take turns from their signing to their commit (`turns`), each after the
+// head the one before left; another process's sale in between makes the database refuse the append
+// (migration 0095), and the transaction is done again: its second attempt reads at its commit, its
+// third and later lock the chain first (sealOneIn). Outside a transaction() (a caller's own client),
+// the chain is locked from the append to the end of the caller's transaction.
+//
 // The workers' journal still follows the events behind (workers/fiscal-journal.ts): it finds the
 // sealed orders noted and writes nothing; it is there for a process that runs without the seal
-// (a script) and for money changed in the transaction after its event was recorded.
+// (a script) and for money changed in the transaction after its seal.
 import { setSaleSeal, type SaleSeal } from '../orders/seal.ts';
 import type { FiscalKey } from './keys.ts';
-import { journalChangedIn, sealOneIn, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
+import { shopChain, type ChainHead } from '../../domain/fiscal-chain.ts';
+import type { QueryConfig } from 'pg';
+import { runningTransaction, type CommitHook, type RunningTransaction, type Tx } from '../kernel/db.ts';
+import { journalChangedIn, sealedAtCommit, sealOneIn, SNAPSHOT_OF_ORDER, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
 import { recordTrainingSale } from './till-events.ts';
+
+const AT_COMMIT = Symbol('fiscal seal at commit');
+
+/**
+ * Each chain's turn in this process: from the moment a transaction signs its entries after the
+ * chain's head to the end of its commit, the process's other sales of that shop wait here (in the
+ * process, holding no lock of the database's), so that they never sign after the same head.
+ */
+const turns = new Map<string, Promise<void>>();
+
+/** Waits for the turn of each of these chains (in one order: two transactions never wait for each other); gives the function that hands them on. */
+async function takeTurns(chains: readonly string[]): Promise<() => void> {
+  const handOns: (() => void)[] = [];
+  for (const chain of [...new Set(chains)].sort()) {
+    const before = turns.get(chain) ?? Promise.resolve();
+    let handOn!: () => void;
+    const mine = new Promise<void>((resolve) => (handOn = resolve));
+    turns.set(chain, mine);
+    handOns.push(() => {
+      handOn();
+      if (turns.get(chain) === mine) turns.delete(chain);
+    });
+    await before;
+  }
+  return () => handOns.forEach((h) => h());
+}
+
+/**
+ * The heads this process's sealed sales left their chains at, once committed: the next sale of the
+ * shop, read before that commit, is signed after it. Another process's sale in between: the append
+ * is refused, the head forgotten, and the sale done again.
+ */
+const knownHeads = new Map<string, ChainHead>();
+
+/** The orders a transaction sealed, journaled when it commits (sealedAtCommit), the rest the long way. */
+class SealAtCommit implements CommitHook {
+  private readonly orders = new Map<string, { shop: number; actor: string; read?: unknown }>();
+  private handOn: (() => void) | null = null;
+  private heads = new Map<string, ChainHead>();
+  /** `reads`: whether to take what the changes' statements read (the first attempt; the second reads at its commit). */
+  constructor(private readonly key: FiscalKey, private readonly reads: boolean) {}
+
+  add(order: { id: string; shop: number; read?: unknown }, actor: string): void {
+    // the same order twice in one transaction: what the last change read of it
+    this.orders.set(order.id, { shop: order.shop, actor, read: this.reads ? order.read : undefined });
+  }
+
+  async lastStatements(tx: Tx): Promise<QueryConfig[]> {
+    this.handOn = await takeTurns([...this.orders.values()].map((o) => shopChain(o.shop)));
+    const { last, left, heads } = await sealedAtCommit(tx, this.key, this.orders, knownHeads);
+    this.heads = heads;
+    for (const id of left) {
+      const { shop, actor } = this.orders.get(id)!;
+      if (await recordTrainingSale(tx, this.key, id, actor)) continue;
+      await journalChangedIn(tx, this.key, [{ shop, id }], new Map([[id, actor]]));
+    }
+    return last;
+  }
+
+  ended(committed: boolean): void {
+    for (const [chain, head] of this.heads) {
+      if (committed) knownHeads.set(chain, head);
+      else knownHeads.delete(chain);
+    }
+    this.handOn?.();
+  }
+}
+
+function sealAtCommit(run: RunningTransaction, key: FiscalKey): SealAtCommit {
+  let hook = run.hooks.get(AT_COMMIT) as SealAtCommit | undefined;
+  if (!hook) run.hooks.set(AT_COMMIT, (hook = new SealAtCommit(key, run.attempt === 1)));
+  return hook;
+}
 
 /**
  * The seal of this key. The process records the key's use in the technical events journal at its
@@ -22,7 +110,11 @@ export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: t
     // FISCAL_SEAL_SALES off: a training shop's sales alone (the workers journal the real ones)
     unsealed: opts.sales ? UNSEALED : UNSEALED_TRAINING,
     sales: opts.sales,
+    read: opts.sales ? SNAPSHOT_OF_ORDER : null,
     async seal(tx, order, actor) {
+      // in a transaction() (its first attempts: then the chain locked first): at its commit, with it
+      const run = opts.sales ? runningTransaction(tx) : undefined;
+      if (run && run.attempt <= 2) return sealAtCommit(run, key).add(order, actor);
       if (await sealOneIn(tx, key, order, actor)) return;
       // a training shop's sale: in the JET, never in a chain (till-events.ts)
       if (await recordTrainingSale(tx, key, order.id, actor)) return;

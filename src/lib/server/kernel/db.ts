@@ -77,18 +77,61 @@ export function setDb(p: pg.Pool): void {
 }
 
 /**
+ * What a transaction may be asked to end with: statements sent with its COMMIT, in one round trip
+ * (the fiscal journal's seal: src/lib/server/fiscal/seal.ts). A hook reads what it needs in the
+ * transaction, then gives its last statements; if one of them fails, nothing commits.
+ */
+export interface CommitHook {
+  lastStatements(tx: Tx): Promise<pg.QueryConfig[]>;
+  /** Once the transaction has ended, whichever way (called once, also when lastStatements was not). */
+  ended?(committed: boolean): void;
+}
+
+/** A transaction() under way on a client: which attempt it is (2 and on: after a serialization failure), and its hooks. */
+export interface RunningTransaction {
+  attempt: number;
+  hooks: Map<symbol, CommitHook>;
+}
+
+const running = new WeakMap<pg.ClientBase, RunningTransaction>();
+
+/** The transaction() under way on this client, if it is one (not a pool, not a client used otherwise). */
+export function runningTransaction(q: Queryable): RunningTransaction | undefined {
+  return running.get(q as pg.ClientBase);
+}
+
+/** node-postgres' pipelining (https://node-postgres.com/features/pipelining): queries sent without waiting for the one before. */
+const pipelined = (client: pg.ClientBase, on: boolean) => {
+  (client as unknown as { pipeline: boolean }).pipeline = on;
+};
+
+/**
  * Runs `fn` in one transaction, retrying on serialization failures and deadlocks. A lost connection
  * is not retried here (`fn` may have asked something of the outside world): the error goes up, and
  * the API answers 503 (see isDatabaseUnavailable); the client repeats with its Idempotency-Key.
+ *
+ * BEGIN goes out with the transaction's first statement, and COMMIT with its hooks' last ones
+ * (CommitHook), pipelined: no round trip of their own. A failed last statement leaves the
+ * transaction aborted, and its COMMIT then answers ROLLBACK: nothing committed, the error goes up
+ * (and a serialization failure has `fn` done again, as any other).
  */
 export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await dbp.connect();
+    const run: RunningTransaction = { attempt, hooks: new Map() };
     let lost = false;
+    let committed = false;
     try {
-      await client.query('BEGIN');
+      running.set(client, run);
+      pipelined(client, true);
+      const begun = client.query('BEGIN');
+      begun.catch(() => {});
       const result = await fn(client);
-      await client.query('COMMIT');
+      await begun;
+      const last: pg.QueryConfig[] = [];
+      for (const hook of run.hooks.values()) last.push(...(await hook.lastStatements(client)));
+      await commitWith(client, last);
+      committed = true;
       return result;
     } catch (err) {
       // a connection lost mid-transaction (a failover) is not given back to the pool
@@ -98,7 +141,21 @@ export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): 
       if ((code === '40001' || code === '40P01') && attempt < 5 && !(err as { noRetry?: boolean }).noRetry) continue;
       throw err;
     } finally {
+      for (const hook of run.hooks.values()) hook.ended?.(committed);
+      running.delete(client);
+      pipelined(client, false);
       client.release(lost || undefined);
     }
   }
+}
+
+/** The last statements and COMMIT, sent at once; throws the first failure (then nothing committed). */
+async function commitWith(client: pg.PoolClient, last: pg.QueryConfig[]): Promise<void> {
+  const sent = [...last.map((q) => client.query(q)), client.query('COMMIT')];
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const committed = (settled.at(-1) as PromiseFulfilledResult<pg.QueryResult>).value;
+  // a COMMIT in a transaction that failed is a ROLLBACK (and no error): the hooks' statements did not commit
+  if (last.length && committed.command !== 'COMMIT') throw new Error('the transaction was rolled back at its commit');
 }

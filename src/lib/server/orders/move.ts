@@ -11,7 +11,7 @@ import { checkMove, type MoveRefusal } from '../../domain/move-rules.ts';
 import { type OrderActor, actorLabel } from '../kernel/actors.ts';
 import { lockOrder } from './read.ts';
 import { recordEvent, sealOrder } from './record.ts';
-import { saleSeal } from './seal.ts';
+import { saleSeal, type SaleSeal } from './seal.ts';
 import { releaseReservation } from './lines.ts';
 
 
@@ -111,11 +111,11 @@ export async function advanceOrder(
     // transaction (fiscal/seal.ts), committed together or not at all; the kitchen's moves stay one statement
     const seal = saleSeal();
     const sells = !!seal && ((HANDED_OVER_STATUSES as readonly string[]).includes(to) || sets.some((s) => /^(paid_cents|collected_cents) =/.test(s)));
-    const { name, text } = moveStatement(sets, params.length, sells ? seal!.unsealed : null);
+    const { name, text } = moveStatement(sets, params.length, sells ? seal : null);
     const statement = { name, text, values: params };
     const sealed = async (tx: Tx) => {
-      const moved = await tx.query<{ view: OrderView; unsealed_shop: number | null }>(statement);
-      if (moved.rows[0]) await sealOrder(tx, orderId, actorLabel(actor), moved.rows[0].unsealed_shop);
+      const moved = await tx.query<{ view: OrderView; unsealed_shop: number | null; sealing?: unknown }>(statement);
+      if (moved.rows[0]) await sealOrder(tx, orderId, actorLabel(actor), moved.rows[0].unsealed_shop, moved.rows[0].sealing);
       return moved;
     };
     // given a caller's transaction (a client lent by the pool, not the pool): in it
@@ -143,23 +143,24 @@ async function movedThenTraining(dbp: Db, statement: { name: string; text: strin
 
 /**
  * The moves' statements, by their SET clauses: a handful of shapes, each built and named once. With
- * `unsealed` (the seal's condition: orders/seal.ts), the statement also says whether the order's
- * money, as the move leaves it, is sealed: its shop if not.
+ * a seal (orders/seal.ts), the statement also says whether the order's money, as the move leaves
+ * it, is sealed: if not, its shop, and what the seal reads of it (its `read`, when it has one).
  */
 const moveStatements = new Map<string, { name: string; text: string }>();
-function moveStatement(sets: string[], paramCount: number, unsealed: string | null = null): { name: string; text: string } {
-  const key = `${paramCount}|${sets.join(', ')}|${unsealed ?? ''}`;
+function moveStatement(sets: string[], paramCount: number, seal: SaleSeal | null = null): { name: string; text: string } {
+  const [unsealed, read] = [seal?.unsealed ?? null, seal?.read ?? null];
+  const key = `${paramCount}|${sets.join(', ')}|${unsealed ?? ''}|${read ?? ''}`;
   let statement = moveStatements.get(key);
   if (statement) return statement;
   const [version, label, announce] = [paramCount - 2, paramCount - 1, paramCount];
   const text = `WITH moved AS (
        UPDATE orders o SET ${sets.join(', ')} WHERE o.id = $1 AND o.version = $${version}
-       RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view${unsealed ? `, CASE WHEN ${unsealed} THEN o.pizzeria_id END AS unsealed_shop` : ''}
+       RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view${unsealed ? `, CASE WHEN ${unsealed} THEN o.pizzeria_id END AS unsealed_shop` : ''}${read ? `, CASE WHEN ${unsealed} THEN ${read} END AS sealing` : ''}
      ), recorded AS (
        INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
        SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view, $${announce}::boolean FROM moved
      )
-     SELECT view${unsealed ? ', unsealed_shop' : ''} FROM moved`;
+     SELECT view${unsealed ? ', unsealed_shop' : ''}${read ? ', sealing' : ''} FROM moved`;
   statement = { name: `move-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
   moveStatements.set(key, statement);
   return statement;

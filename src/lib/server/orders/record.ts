@@ -42,19 +42,20 @@ const sealing = (insert: string, seal: SaleSeal) => `WITH ev AS (${insert} RETUR
   SELECT ev.payload, (SELECT o.pizzeria_id FROM orders o WHERE o.id = $1 AND ${seal.unsealed}) AS unsealed_shop
   FROM ev`;
 
-async function sealIfDue(tx: Tx, seal: SaleSeal, orderId: string, shop: number | null, actor: string): Promise<void> {
-  if (shop !== null) await seal.seal(tx, { id: orderId, shop }, actor);
+async function sealIfDue(tx: Tx, seal: SaleSeal, orderId: string, shop: number | null, actor: string, read?: unknown): Promise<void> {
+  if (shop !== null) await seal.seal(tx, { id: orderId, shop, read: read ?? undefined }, actor);
 }
 
 /**
  * For a change that wrote its event itself (a move's one statement: move.ts): seals the order's
  * money in the transaction if the journal has not sealed it as it stands (`shop`: the statement
- * said so itself, and the order's shop; null: not due). Without a seal in place, nothing.
+ * said so itself, and the order's shop; null: not due; `read`: what the seal's own expression gave
+ * in that statement, SaleSeal.read). Without a seal in place, nothing.
  */
-export async function sealOrder(tx: Tx, orderId: string, actor: string, shop?: number | null): Promise<void> {
+export async function sealOrder(tx: Tx, orderId: string, actor: string, shop?: number | null, read?: unknown): Promise<void> {
   const seal = saleSeal();
   if (!seal) return;
-  if (shop !== undefined) return sealIfDue(tx, seal, orderId, shop, actor);
+  if (shop !== undefined) return sealIfDue(tx, seal, orderId, shop, actor, read);
   const { rows } = await tx.query<{ shop: number }>({
     name: `seal-check-${seal.sales ? 'sales' : 'training'}`,
     text: `SELECT o.pizzeria_id AS shop FROM orders o WHERE o.id = $1 AND ${seal.unsealed}`,

@@ -19,8 +19,14 @@ export interface SaleSeal {
    * sales, so a move may commit first and have its training sale recorded just after.
    */
   sales: boolean;
+  /**
+   * An expression on the order `o` (an UPDATE's new row, in its RETURNING) giving what sealing the
+   * order needs, read by the statement that changed it so that the seal need not read it again; null:
+   * the seal reads it itself. What it gives is the seal's own: the orders hand it back unread.
+   */
+  read: string | null;
   /** Seals the order's money as it now stands, in the transaction (its shop's chain locked until it ends). */
-  seal(tx: Tx, order: { id: string; shop: number }, actor: string): Promise<void>;
+  seal(tx: Tx, order: { id: string; shop: number; read?: unknown }, actor: string): Promise<void>;
 }
 
 const SLOT = Symbol.for('ocpizza.sale-seal');
