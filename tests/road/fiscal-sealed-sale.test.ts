@@ -17,7 +17,7 @@ import { fiscalKeyFromPem } from '../../src/lib/server/fiscal/keys.ts';
 import { journalChanged } from '../../src/lib/server/fiscal/order-facts.ts';
 
 const keyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-// every sale sealed in its transaction (FISCAL_SEAL_SALES; off by default: docs/configuration.md)
+// every sale sealed in its transaction (FISCAL_SEAL_SALES, the default: said again here, for the test is about it)
 const stack = useStack({ env: { FISCAL_SIGNING_KEY: keyPem, FISCAL_SEAL_SALES: 'true' } });
 let shop: Awaited<ReturnType<typeof createShop>>;
 let counter: Client;

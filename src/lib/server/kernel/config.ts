@@ -151,10 +151,10 @@ const schema = z
     COUNTER_CORRECTIONS_PER_SHIFT: z.coerce.number().int().min(0).max(50).default(2),
     /**
      * Every sale sealed in the transaction that makes it (src/lib/server/fiscal/seal.ts); false: the
-     * workers journal the sales a second or so after (a training shop's are sealed either way).
-     * Off until the shop chain's lock no longer stretches the rush's slowest moves (bench:smoke).
+     * workers journal the sales a second or so after (a training shop's are sealed either way), for
+     * an install that must spare the CPU the seal costs (docs/benchmarks.md).
      */
-    FISCAL_SEAL_SALES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    FISCAL_SEAL_SALES: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** Orders, cancels and changes allowed per IP in 10 minutes from customers (staff are not limited). */
     RATE_LIMIT_ORDERS: z.coerce.number().int().positive().default(60),
     /** Sign-in codes a customer may ask for, and codes they may try, per IP in 15 minutes (besides the limits per email or phone). */

@@ -106,6 +106,27 @@ const pipelined = (client: pg.ClientBase, on: boolean) => {
 };
 
 /**
+ * The client's socket held (corked) while `send` queues its queries, then let go: the queries
+ * pipelined go out in one write, which wakes Postgres once (a write is a system call, and waking
+ * the backend is most of its cost). With `untilNextTick`, let go once what runs now has run: the
+ * first statement of a transaction goes out with its BEGIN when the caller asks it at once.
+ */
+function inOneWrite<T>(client: pg.ClientBase, send: () => T, untilNextTick = false): T {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  if (!stream?.cork || !stream.uncork) return send();
+  stream.cork();
+  if (untilNextTick) {
+    process.nextTick(() => stream.uncork!());
+    return send();
+  }
+  try {
+    return send();
+  } finally {
+    stream.uncork();
+  }
+}
+
+/**
  * Runs `fn` in one transaction, retrying on serialization failures and deadlocks. A lost connection
  * is not retried here (`fn` may have asked something of the outside world): the error goes up, and
  * the API answers 503 (see isDatabaseUnavailable); the client repeats with its Idempotency-Key.
@@ -124,9 +145,12 @@ export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): 
     try {
       running.set(client, run);
       pipelined(client, true);
-      const begun = client.query('BEGIN');
-      begun.catch(() => {});
-      const result = await fn(client);
+      let begun!: Promise<unknown>;
+      const result = await inOneWrite(client, () => {
+        begun = client.query('BEGIN');
+        begun.catch(() => {});
+        return fn(client);
+      }, true);
       await begun;
       const last: pg.QueryConfig[] = [];
       for (const hook of run.hooks.values()) last.push(...(await hook.lastStatements(client)));
@@ -151,7 +175,7 @@ export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): 
 
 /** The last statements and COMMIT, sent at once; throws the first failure (then nothing committed). */
 async function commitWith(client: pg.PoolClient, last: pg.QueryConfig[]): Promise<void> {
-  const sent = [...last.map((q) => client.query(q)), client.query('COMMIT')];
+  const sent = inOneWrite(client, () => [...last.map((q) => client.query(q)), client.query('COMMIT')]);
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
