@@ -130,7 +130,7 @@ describe('with the workers killed before the first sale', () => {
     expect((await entriesOf(id)).map((e) => e.kind)).toEqual(['sale']);
   });
 
-  it('ten handovers of the shop at once, while another writer appends to its chain: each sale sealed once, the tickets numbered without a gap, the chain sound', async () => {
+  it('ten handovers of the shop at once, while another writer appends to its chain and a manager corrects two sales: each sale sealed once, the tickets numbered without a gap, the chain sound', async () => {
     // four sales made without the seal (as a script on the database would), for the other writer to journal meanwhile
     const unsealed: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -138,16 +138,26 @@ describe('with the workers killed before the first sale', () => {
       await withoutSeal(async () => expect((await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200));
       unsealed.push(id);
     }
+    // two sales, sealed, that the manager corrects meanwhile (cash → card: the chain locked by the correction itself)
+    const corrected: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const id = await readyOrder();
+      expect((await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200);
+      corrected.push(id);
+    }
     const ready = await Promise.all(Array.from({ length: 10 }, () => readyOrder()));
     const key = fiscalKeyFromPem(keyPem);
-    const [answers] = await Promise.all([
+    const [answers, corrections] = await Promise.all([
       Promise.all(ready.map((id) => counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' }))),
+      Promise.all(corrected.map((id) => manager.post(`/api/orders/${id}/payment-corrections`, { part: 'handover', to: 'card', reason: 'Payé par carte, touche espèces par erreur' }))),
       // the other writer: the chain locked in the database, one order at a time, as the workers' sweep does
       (async () => {
         for (const id of unsealed) await journalChanged(stack.pool, key, [{ shop: shop.id, id }]);
       })(),
     ]);
     expect(answers.map((r) => r.status)).toEqual(ready.map(() => 200));
+    expect(corrections.map((r) => r.status), JSON.stringify(corrections.map((r) => r.body))).toEqual([200, 200]);
+    for (const id of corrected) expect((await entriesOf(id)).map((e) => e.kind)).toEqual(['sale', 'payment_correction']);
     for (const id of [...ready, ...unsealed]) expect((await entriesOf(id)).filter((e) => e.kind === 'sale'), id).toHaveLength(1);
     const tickets = (await stack.pool.query<{ no: number }>(
       `SELECT (body->'numbered'->>'no')::int AS no FROM fiscal_entries WHERE chain = $1 AND kind = 'sale' ORDER BY seq`, [shopChain(shop.id)],

@@ -4,6 +4,7 @@
 import { isoTime, JET_CHAIN, signedEntry, signedText, type ChainHead, type Entry, type EntryDraft, type Signer } from '../../domain/fiscal-chain.ts';
 import type { TicketCounters } from '../../domain/fiscal-tickets.ts';
 import type { Queryable, Tx } from '../kernel/db.ts';
+import { takeTurns } from './turns.ts';
 
 /**
  * The chains' heads, locked until the transaction ends (in the chains' order, so that two appenders
@@ -11,6 +12,8 @@ import type { Queryable, Tx } from '../kernel/db.ts';
  */
 export async function lockChains(tx: Tx, chains: readonly string[]): Promise<Map<string, ChainHead>> {
   const wanted = [...new Set(chains)].sort();
+  // this process's turn first, then the database's lock (turns.ts)
+  await takeTurns(tx, wanted);
   const lock = async () => (await tx.query<{ chain: string; last_seq: number; last_signature: string | null; tickets: TicketCounters }>({
     name: 'fiscal-lock-chains',
     text: 'SELECT chain, last_seq, last_signature, tickets FROM fiscal_chains WHERE chain = ANY($1) ORDER BY chain FOR UPDATE',

@@ -16,6 +16,7 @@ import type { QueryConfig } from 'pg';
 import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { chainDrafts, entriesParam, INSERT_ENTRIES, lockChain, lockChains, type Resolve } from './journal.ts';
 import type { FiscalKey } from './keys.ts';
+import { takeTurns } from './turns.ts';
 
 /**
  * The order's money in one text: whether it was handed over or cancelled, how it was paid, what it
@@ -148,6 +149,7 @@ export const UNSEALED_TRAINING = `(${TRAINING_SOLD} AND NOT EXISTS (SELECT 1 FRO
  */
 export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; shop: number }, actor: string): Promise<Entry[] | null> {
   const chain = shopChain(order.shop);
+  await takeTurns(tx, [chain]);
   const { rows } = await tx.query<RunOrder>({
     name: 'fiscal-seal-read',
     text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets

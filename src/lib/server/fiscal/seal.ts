@@ -11,7 +11,7 @@
 // does something else (a sale of the shop waiting on it waits a fraction of a millisecond). What
 // the entries say is read by the statement that changed the order (a move's RETURNING: SaleSeal's
 // `read`), or at the commit; the last statement checks the money is still what was read. Sales of
-// one shop in this process take turns from their signing to their commit (`turns`), each after the
+// one shop in this process take turns from their signing to their commit (turns.ts), each after the
 // head the one before left; another process's sale in between makes the database refuse the append
 // (migration 0095), and the transaction is done again: its second attempt reads at its commit, its
 // third and later lock the chain first (sealOneIn). Outside a transaction() (a caller's own client),
@@ -27,32 +27,9 @@ import type { QueryConfig } from 'pg';
 import { runningTransaction, type CommitHook, type RunningTransaction, type Tx } from '../kernel/db.ts';
 import { journalChangedIn, sealedAtCommit, sealOneIn, SNAPSHOT_OF_ORDER, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
 import { recordTrainingSale } from './till-events.ts';
+import { takeTurns } from './turns.ts';
 
 const AT_COMMIT = Symbol('fiscal seal at commit');
-
-/**
- * Each chain's turn in this process: from the moment a transaction signs its entries after the
- * chain's head to the end of its commit, the process's other sales of that shop wait here (in the
- * process, holding no lock of the database's), so that they never sign after the same head.
- */
-const turns = new Map<string, Promise<void>>();
-
-/** Waits for the turn of each of these chains (in one order: two transactions never wait for each other); gives the function that hands them on. */
-async function takeTurns(chains: readonly string[]): Promise<() => void> {
-  const handOns: (() => void)[] = [];
-  for (const chain of [...new Set(chains)].sort()) {
-    const before = turns.get(chain) ?? Promise.resolve();
-    let handOn!: () => void;
-    const mine = new Promise<void>((resolve) => (handOn = resolve));
-    turns.set(chain, mine);
-    handOns.push(() => {
-      handOn();
-      if (turns.get(chain) === mine) turns.delete(chain);
-    });
-    await before;
-  }
-  return () => handOns.forEach((h) => h());
-}
 
 /**
  * The heads this process's sealed sales left their chains at, once committed: the next sale of the
@@ -64,7 +41,6 @@ const knownHeads = new Map<string, ChainHead>();
 /** The orders a transaction sealed, journaled when it commits (sealedAtCommit), the rest the long way. */
 class SealAtCommit implements CommitHook {
   private readonly orders = new Map<string, { shop: number; actor: string; read?: unknown }>();
-  private handOn: (() => void) | null = null;
   private heads = new Map<string, ChainHead>();
   /** `reads`: whether to take what the changes' statements read (the first attempt; the second reads at its commit). */
   constructor(private readonly key: FiscalKey, private readonly reads: boolean) {}
@@ -75,7 +51,7 @@ class SealAtCommit implements CommitHook {
   }
 
   async lastStatements(tx: Tx): Promise<QueryConfig[]> {
-    this.handOn = await takeTurns([...this.orders.values()].map((o) => shopChain(o.shop)));
+    await takeTurns(tx, [...this.orders.values()].map((o) => shopChain(o.shop)));
     const { last, left, heads } = await sealedAtCommit(tx, this.key, this.orders, knownHeads);
     this.heads = heads;
     for (const id of left) {
@@ -91,7 +67,6 @@ class SealAtCommit implements CommitHook {
       if (committed) knownHeads.set(chain, head);
       else knownHeads.delete(chain);
     }
-    this.handOn?.();
   }
 }
 
