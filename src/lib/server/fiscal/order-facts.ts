@@ -101,13 +101,19 @@ const SNAPSHOT_FROM = `orders o
        FROM payment_movements WHERE order_id = o.id
      ) m ON true`;
 
+/** The head of the shop's chain `c` beside an order read whole (RunOrder's head_*). */
+const CHAIN_HEAD = 'c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets';
+
+/** The chain's head an order was read with (a chain there is: head_seq not null). */
+const headOf = (o: RunOrder): ChainHead => ({ lastSeq: o.head_seq!, lastSignature: o.head_signature, tickets: o.head_tickets ?? {} });
+
 /**
  * SNAPSHOT_COLUMNS of the order `o` alone, with its shop's chain's head as it stands (not locked),
  * as one JSON object: the seal's read (orders/seal.ts, SaleSeal.read), made by the statement that
  * changes the order (an UPDATE's RETURNING, where `o` is the order as changed). See sealedAtCommit.
  */
 export const SNAPSHOT_OF_ORDER = `(SELECT row_to_json(s) FROM (
-    SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets, o.training
+    SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, ${CHAIN_HEAD}, o.training
     FROM (SELECT sum(amount_cents) FILTER (WHERE kind = 'captured') AS captured, sum(amount_cents) FILTER (WHERE kind = 'refunded') AS refunded,
                  max(created_at) FILTER (WHERE kind = 'captured') AS captured_at
           FROM payment_movements WHERE order_id = o.id) m
@@ -152,7 +158,7 @@ export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; sho
   await takeTurns(tx, [chain]);
   const { rows } = await tx.query<RunOrder>({
     name: 'fiscal-seal-read',
-    text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
+    text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, ${CHAIN_HEAD}
            FROM fiscal_chains c, ${SNAPSHOT_FROM} WHERE c.chain = $2 AND o.id = $1 AND o.pizzeria_id = $3 AND ${NOT_NOTED}`,
     values: [order.id, chain, order.shop],
   });
@@ -160,7 +166,7 @@ export async function sealOneIn(tx: Tx, key: FiscalKey, order: { id: string; sho
   if (!o) return null;
   const operators = new Map([[order.id, actor]]);
   const noted = [[o.id], [o.money_state]];
-  let written = shopEntries(order.shop, [o], { lastSeq: o.head_seq!, lastSignature: o.head_signature, tickets: o.head_tickets ?? {} }, key, operators);
+  let written = shopEntries(order.shop, [o], headOf(o), key, operators);
   if (!written.length) {
     await tx.query({ name: 'fiscal-note-orders', text: noteOrders(1, 2), values: noted });
     return written;
@@ -203,7 +209,7 @@ export async function sealedAtCommit(
     ? [...orders.values()].map((o) => o.read as Record<string, unknown>).filter((j) => !j.training && j.head_seq !== null).map(runOrderOfJson)
     : (await tx.query<RunOrder>({
       name: 'fiscal-seal-at-commit',
-      text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
+      text: `SELECT ${SNAPSHOT_COLUMNS}, '' AS actor, ${CHAIN_HEAD}
              FROM ${SNAPSHOT_FROM} JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id WHERE o.id = ANY($1) AND ${NOT_NOTED}`,
       values: [[...orders.keys()]],
     })).rows;
@@ -212,7 +218,7 @@ export async function sealedAtCommit(
   const heads = new Map<string, ChainHead>();
   for (const shop of [...new Set(rows.map((o) => o.pizzeria_id))]) {
     const mine = rows.filter((o) => o.pizzeria_id === shop);
-    const read: ChainHead = { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature, tickets: mine[0].head_tickets ?? {} };
+    const read: ChainHead = headOf(mine[0]);
     // a head this process wrote since the order was read (`known`) is the later one
     const since = known.get(shopChain(shop));
     const chained = shopChained(shop, mine, since && since.lastSeq > read.lastSeq ? since : read, key, operators);
@@ -369,7 +375,7 @@ export async function runAfter(q: Queryable, afterId: number, limit: number, cur
                     AND NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN fiscal_order_states f ON f.order_id = o.id
                                     WHERE o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED})
                   RETURNING 1)
-           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, c.last_seq AS head_seq, c.last_signature AS head_signature, c.tickets AS head_tickets
+           SELECT h.up_to, h.count, h.placed, ${SNAPSHOT_COLUMNS}, l.actor, ${CHAIN_HEAD}
            FROM (SELECT max(id) AS up_to, count(*)::int AS count, (SELECT count(*) FROM placed)::int AS placed FROM ev) h
            LEFT JOIN (last l JOIN (${SNAPSHOT_FROM}) ON o.id = l.order_id LEFT JOIN fiscal_chains c ON c.chain = 'shop:' || o.pizzeria_id)
              -- the run's orders found by their ids, however many orders there are
@@ -409,7 +415,7 @@ export async function journalRun(db: Db, key: FiscalKey, orders: readonly RunOrd
   const written: Entry[] = [];
   for (const shop of [...new Set(orders.map((o) => o.pizzeria_id))]) {
     const mine = orders.filter((o) => o.pizzeria_id === shop);
-    written.push(...shopEntries(shop, mine, { lastSeq: mine[0].head_seq!, lastSignature: mine[0].head_signature, tickets: mine[0].head_tickets ?? {} }, key, operators));
+    written.push(...shopEntries(shop, mine, headOf(mine[0]), key, operators));
   }
   const values: unknown[] = written.length ? [entriesParam(written)] : [];
   const noted = noteOrders(values.length + 1, values.length + 2);
