@@ -1,12 +1,38 @@
-// A small server speaking the part of Deliveroo's APIs the provider calls (api-docs.deliveroo.com):
-// tokens (OAuth2 client credentials, basic auth), the Order API (PATCH an order: placed → accepted
-// | rejected, accepted → confirmed, else 409; sync_status once, else 409; prep_stage on an accepted
-// order, occurred_at within an hour back and 5 minutes ahead), the Menu API (a brand's menu and its
-// sites, a site's item unavailabilities), the Site API (status, workload mode and config) and a
-// modelled payout statement. Every API call needs a bearer token it issued, else 401. It keeps
-// sites, orders, menus, unavailabilities, status and busy mode, records every call, and plays
-// Deliveroo's side: an order placed (order.new), the auto-rejection at the acceptance deadline,
-// a cancellation by customer service, the rider's events — each a signed webhook, retried.
+// A small server speaking the part of Deliveroo's APIs the provider calls, written from Deliveroo's
+// published documentation (each endpoint's page below) and serving those paths only: any other
+// path is a 404, as Deliveroo answers it.
+//   Tokens: OAuth2 client credentials, basic auth, 5 minutes (https://api-docs.deliveroo.com/v2.0/docs/authentication).
+//   Order API:
+//     PATCH /order/v1/orders/{id}              placed → accepted | rejected, accepted → confirmed, else 409
+//       (https://api-docs.deliveroo.com/reference/patch-order-1)
+//     POST  /order/v1/orders/{id}/sync_status  once, else 409 (https://api-docs.deliveroo.com/v2.0/reference/create-sync-status-1)
+//     POST  /order/v1/orders/{id}/prep_stage   on an accepted order, occurred_at within an hour back and 5 minutes ahead
+//       (https://api-docs.deliveroo.com/docs/prep-stages-endpoint)
+//     GET   /order/v1/orders/{id}
+//   Menu API (https://api-docs.deliveroo.com/v2.0/docs/menu-api-overview):
+//     PUT   /menu/v1/brands/{brand_id}/menus/{id}   a menu and its sites (https://api-docs.deliveroo.com/docs/menu-api-guidelines:
+//       allergies, contains_alcohol for any age-restricted item)
+//     PUT   /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities   replaces every unavailable and hidden item;
+//       ids the menu lacks are ignored (https://api-docs.deliveroo.com/v2.0/reference/put_v2-brands-brand-id-sites-site-id-menu-item-unavailabilities)
+//     POST  /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities   available | unavailable | hidden for the items named;
+//       one id the menu lacks fails the whole request with 404
+//       (https://api-docs.deliveroo.com/v2.0/reference/post_v2-brands-brand-id-sites-site-id-menu-item-unavailabilities)
+//     The morning stock reset (morningReset): `unavailable` items are available again, `hidden` ones are
+//       not affected (both pages above, "Statuses").
+//   Site API (https://api-docs.deliveroo.com/v2.0/docs/site, https://api-docs.deliveroo.com/v2.0/reference/introduction-2):
+//     PUT   /site/v1/brands/{brand_id}/sites/{site_id}/status           open | closed
+//     PUT   /site/v1/brands/{brand_id}/sites/{site_id}/workload/mode    BUSY | QUIET
+//     GET/PUT /site/v1/brands/{brand_id}/sites/{site_id}/workload/times  the preparation minutes of each mode: busy above
+//       quiet by a multiple of 5 ("set the preparation time for each mode"; the body as
+//       https://www.withone.ai/knowledge/deliveroo/conn_mod_def%3A%3AGJEDhLNj9zg%3A%3A-NhjsUmIRs2l4-RuIfnbOA gives it)
+//   No payout endpoint: Deliveroo's statements are Partner Hub downloads
+//     (https://partners.deliveroo.com/docs/ lists the Order, Menu and Site APIs only;
+//     https://help.deliveroo.com/en/articles/2037435-invoices-and-payments).
+// Every API call needs a bearer token it issued, else 401. It keeps sites, orders, menus,
+// unavailabilities, status and workload, records every call, can fail the next calls of a path as
+// told (failNext), and plays Deliveroo's side: an order placed (order.new), the auto-rejection at
+// the acceptance deadline, a cancellation by customer service, the rider's events — each a signed
+// webhook, retried (deliveroo-webhooks.ts).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildOrder, postWithRetries, signature, type FakeOrder, type OrderSpec, type Sent, type WebhookAttempt } from './deliveroo-webhooks.ts';
@@ -23,6 +49,8 @@ export interface FakeSite {
   id: string;
   status: 'open' | 'closed';
   workload: 'BUSY' | 'QUIET';
+  /** The preparation minutes of each workload mode (workload/times). */
+  quietMinutes: number;
   busyMinutes: number;
   menuId: string | null;
   unavailable: Set<string>;
@@ -51,7 +79,8 @@ export class FakeDeliveroo {
   readonly sites = new Map<string, FakeSite>();
   readonly orders = new Map<string, FakeOrder & { sync_status?: string; prep_stages: { stage: string; occurred_at: string; delay?: number }[] }>();
   readonly menus = new Map<string, { name: string; menu: any; site_ids: string[] }>();
-  readonly statements = new Map<string, string>();
+  /** Answers to give instead of serving: the next calls whose path includes the key get this status. */
+  private readonly failures: { pathIncludes: string; status: number; times: number }[] = [];
   readonly tokens = new Map<string, number>();
   readonly calls: DeliverooCall[] = [];
   readonly attempts: WebhookAttempt[] = [];
@@ -93,7 +122,7 @@ export class FakeDeliveroo {
   }
 
   addSite(id: string): FakeSite {
-    const site: FakeSite = { id, status: 'open', workload: 'QUIET', busyMinutes: 0, menuId: null, unavailable: new Set(), hidden: new Set() };
+    const site: FakeSite = { id, status: 'open', workload: 'QUIET', quietMinutes: 10, busyMinutes: 10, menuId: null, unavailable: new Set(), hidden: new Set() };
     this.sites.set(id, site);
     return site;
   }
@@ -126,10 +155,16 @@ export class FakeDeliveroo {
     });
   }
 
-  /** Seeds a site's payout statement for the week starting on that Monday (a Partner Hub CSV). */
-  report(siteId: string, weekStart: string, rows: { type: 'order' | 'adjustment'; orderId?: string; value?: string; commission?: string; refund?: string; payout: string }[]): void {
-    const lines = rows.map((r) => [r.type, r.orderId ?? '', r.value ?? '', r.commission ?? '', r.refund ?? '', r.payout].join(','));
-    this.statements.set(`${siteId}/${weekStart}`, ['type,order_id,order_value,commission,refund,payout', ...lines].join('\n'));
+  /** Deliveroo's morning stock reset: every `unavailable` item of the site is available again; `hidden` ones stay hidden. */
+  morningReset(siteId: string): void {
+    const site = this.sites.get(siteId);
+    if (!site) throw new Error(`no site ${siteId} on the fake Deliveroo`);
+    site.unavailable.clear();
+  }
+
+  /** The next `times` calls whose path includes `pathIncludes` are answered `status` (a 5xx, a 404 of an unknown item…). */
+  failNext(pathIncludes: string, status: number, times = 1): void {
+    this.failures.push({ pathIncludes, status, times });
   }
 
   /** The last webhook again, the same sequence guid and signature (a retry Deliveroo makes). */
@@ -207,6 +242,11 @@ export class FakeDeliveroo {
     if (req.method === 'POST' && path === '/oauth2/token') return this.issueToken(req, raw);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !((this.tokens.get(token) ?? 0) > Date.now())) return { status: 401, body: { error: { code: 'unauthorized', message: 'invalid or expired token' } } };
+    const failure = this.failures.find((f) => f.times > 0 && path.includes(f.pathIncludes));
+    if (failure) {
+      failure.times--;
+      return error(failure.status, `failing as told (${failure.status})`);
+    }
     return this.route(req.method!, path, body);
   }
 
@@ -224,11 +264,16 @@ export class FakeDeliveroo {
     if (m) return this.orderCall(method, m[1], m[2] ?? '', body);
     m = /^\/menu\/v1\/brands\/([^/]+)\/menus\/([^/]+)$/.exec(path);
     if (m && method === 'PUT') return m[1] === this.brandId ? this.putMenu(m[2], body) : error(404, 'brand not found');
-    m = /^\/(menu|site|finance)\/v1\/brands\/([^/]+)\/sites\/([^/]+)\/(.+)$/.exec(path);
-    if (!m) return error(404, `no such endpoint ${method} ${path}`);
-    const site = this.sites.get(m[3]);
-    if (m[2] !== this.brandId || !site) return error(404, 'site not found');
-    return this.siteCall(method, `${m[1]}/${m[4]}`, site, body);
+    m = /^\/menu\/v2\/brands\/([^/]+)\/sites\/([^/]+)\/menu\/item_unavailabilities$/.exec(path);
+    if (m) return this.withSite(m[1], m[2], (site) => this.unavailabilities(method, site, body));
+    m = /^\/site\/v1\/brands\/([^/]+)\/sites\/([^/]+)\/(status|workload\/mode|workload\/times)$/.exec(path);
+    if (m) return this.withSite(m[1], m[2], (site) => this.siteCall(`${method} ${m![3]}`, site, body));
+    return error(404, `no such endpoint ${method} ${path}`);
+  }
+
+  private withSite(brand: string, siteId: string, then: (site: FakeSite) => Reply): Reply {
+    const site = this.sites.get(siteId);
+    return brand === this.brandId && site ? then(site) : error(404, 'site not found');
   }
 
   private orderCall(method: string, id: string, sub: string, body: any): Reply {
@@ -284,38 +329,45 @@ export class FakeDeliveroo {
     return { status: 200, body: { id: menuId, name: body.name } };
   }
 
-  private siteCall(method: string, what: string, site: FakeSite, body: any): Reply {
-    const call = `${method} ${what}`;
-    if (call === 'PUT menu/menu/item_unavailabilities') {
-      if (!Array.isArray(body?.unavailable_ids) || !Array.isArray(body?.hidden_ids)) return error(400, 'unavailable_ids and hidden_ids are required');
-      site.unavailable = new Set(body.unavailable_ids);
-      site.hidden = new Set(body.hidden_ids);
-      return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
-    }
-    if (call === 'POST menu/menu/item_unavailabilities') return this.updateUnavailabilities(site, body);
-    if (call === 'GET menu/menu/item_unavailabilities') return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
-    if (call === 'PUT site/status') {
+  private siteCall(call: string, site: FakeSite, body: any): Reply {
+    if (call === 'PUT status') {
       if (body?.status !== 'open' && body?.status !== 'closed') return error(400, 'status must be open or closed');
       site.status = body.status;
       return { status: 200, body: { status: site.status } };
     }
-    if (call === 'PUT site/workload/mode') {
+    if (call === 'PUT workload/mode') {
       if (body?.mode !== 'BUSY' && body?.mode !== 'QUIET') return error(400, 'mode must be BUSY or QUIET');
       site.workload = body.mode;
       return { status: 200, body: { mode: site.workload } };
     }
-    if (call === 'PUT site/workload/config') {
-      const minutes = body?.busy?.preparation_time_minutes;
-      if (!Number.isInteger(minutes) || minutes < 0 || minutes > 120) return error(400, 'busy.preparation_time_minutes must be 0 to 120');
-      site.busyMinutes = minutes;
-      return { status: 200, body: { busy: { preparation_time_minutes: minutes } } };
-    }
-    const statement = /^GET finance\/statements\/(\d{4}-\d{2}-\d{2})$/.exec(call);
-    if (statement) {
-      const csv = this.statements.get(`${site.id}/${statement[1]}`);
-      return csv === undefined ? error(404, 'no statement for that week') : { status: 200, body: csv, type: 'text/csv' };
+    if (call === 'GET workload/times') return { status: 200, body: { busy: site.busyMinutes, quiet: site.quietMinutes } };
+    if (call === 'PUT workload/times') {
+      const { busy, quiet } = body ?? {};
+      if (!Number.isInteger(busy) || !Number.isInteger(quiet) || quiet < 0 || busy <= quiet || (busy - quiet) % 5 !== 0) {
+        return error(400, 'busy must be above quiet by a multiple of 5 minutes');
+      }
+      site.busyMinutes = busy;
+      site.quietMinutes = quiet;
+      return { status: 200, body: { busy, quiet } };
     }
     return error(404, `no such endpoint ${call}`);
+  }
+
+  /** The ids of the site's menu (items and their choices). */
+  private menuItemIds(site: FakeSite): Set<string> {
+    const menu = site.menuId ? this.menus.get(site.menuId)?.menu : null;
+    return new Set((menu?.items ?? []).map((i: any) => i.id));
+  }
+
+  private unavailabilities(method: string, site: FakeSite, body: any): Reply {
+    if (method === 'POST') return this.updateUnavailabilities(site, body);
+    if (method !== 'PUT') return error(404, `no such endpoint ${method} item_unavailabilities`);
+    if (!Array.isArray(body?.unavailable_ids) || !Array.isArray(body?.hidden_ids)) return error(400, 'unavailable_ids and hidden_ids are required');
+    // ids the site's menu does not hold are ignored (the request still succeeds)
+    const known = this.menuItemIds(site);
+    site.unavailable = new Set(body.unavailable_ids.filter((i: string) => known.has(i)));
+    site.hidden = new Set(body.hidden_ids.filter((i: string) => known.has(i)));
+    return { status: 200, body: { unavailable_ids: [...site.unavailable], hidden_ids: [...site.hidden] } };
   }
 
   private updateUnavailabilities(site: FakeSite, body: any): Reply {
@@ -323,6 +375,9 @@ export class FakeDeliveroo {
     if (!Array.isArray(list) || list.some((u: any) => typeof u?.item_id !== 'string' || !['available', 'unavailable', 'hidden'].includes(u.status))) {
       return error(400, 'item_unavailabilities: item_id and status (available, unavailable, hidden) required');
     }
+    const known = this.menuItemIds(site);
+    const unknown = list.filter((u: any) => !known.has(u.item_id)).map((u: any) => u.item_id);
+    if (unknown.length > 0) return error(404, `items not on the site's menu: ${unknown.join(', ')}`);
     for (const u of list) {
       site.unavailable.delete(u.item_id);
       site.hidden.delete(u.item_id);

@@ -9,6 +9,22 @@
 // (its orders.notification webhook, and the order cancelled with orders.cancel if nobody answers
 // within the accept window), `cancelOrder`, `courier`, `fastRelease` and `report`. Every call is
 // kept in `calls` so tests can check what the provider sent.
+//
+// Store activation, as Uber's authentication and integration configuration guides describe it
+// (developer.uber.com/docs/eats/guides/authentication: client_credentials for stores already
+// connected, authorization_code for store discovery and activation; /docs/eats/guides/pos-provision):
+// a merchant's user authorizes the app on GET /oauth/v2/authorize (`merchants` says which stores
+// each user may authorize; `consent` plays the user's answer) and is sent back to the redirect_uri
+// with a code; the code is exchanged at POST /oauth/v2/token (grant_type=authorization_code) for a
+// user token of scope eats.pos_provisioning; GET /v1/eats/stores lists that user's stores
+// (references/api/v1/get-eats-stores: `stores`, `next_key`); POST /v1/eats/stores/{id}/pos_data with
+// that token activates the integration (references/api/v1/post-eats-stores-storeid-posdata:
+// is_order_manager nominates the app to accept, deny and cancel the store's orders; read here from
+// the JSON body, as PATCH …/pos_data documents its fields); GET …/pos_data reads it back (eats.store);
+// store.provisioned is then sent (references/api/webhooks/store-provisioned). Until a store has the
+// app as its order manager, accept_pos_order, deny_pos_order and cancel answer 403 (the order
+// integration guide: only the order manager app accepts, denies or cancels); `provision` plays a
+// store Uber pre-integrated during onboarding (the guide's first mechanism).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,9 +104,16 @@ export class FakeUberEats {
   readonly calls: UberCall[] = [];
   readonly orders = new Map<string, FakeUberOrder>();
   readonly stores = new Map<string, FakeUberStore>();
+  /** Each merchant user's stores, as GET /v1/eats/stores lists them for that user's token (user id → stores). */
+  readonly merchants = new Map<string, { store_id: string; name: string; location: Json }[]>();
+  /** The user who answers Uber's consent page next, and whether they allow the app (else error=access_denied). */
+  consent: { user: string; allow: boolean } = { user: 'merchant-user-1', allow: true };
+  /** Each store's integration (POST/GET …/pos_data): present once activated. */
+  readonly integrations = new Map<string, { integration_enabled: boolean; is_order_manager: boolean; integrator_store_id: string | null }>();
+  private readonly codes = new Map<string, { user: string; redirectUri: string; scope: string }>();
   readonly webhooks = new UberWebhookSender(this.clientSecret);
   tokenRequests = 0;
-  private readonly tokens = new Map<string, { scopes: Set<string>; until: number }>();
+  private readonly tokens = new Map<string, { scopes: Set<string>; until: number; user?: string }>();
   private readonly payouts = new Map<string, PayoutRow[]>();
   private readonly jobs = new Map<string, { storeIds: string[]; start: string; reads: number }>();
   private server: Server | null = null;
@@ -112,7 +135,15 @@ export class FakeUberEats {
 
   /** The settings that point the product at this server. */
   env(): Record<string, string> {
-    return { UBER_EATS_CLIENT_ID: this.clientId, UBER_EATS_CLIENT_SECRET: this.clientSecret, UBER_EATS_API_URL: this.base, UBER_EATS_AUTH_URL: `${this.base}/oauth/v2/token` };
+    return {
+      UBER_EATS_CLIENT_ID: this.clientId, UBER_EATS_CLIENT_SECRET: this.clientSecret, UBER_EATS_API_URL: this.base,
+      UBER_EATS_AUTH_URL: `${this.base}/oauth/v2/token`, UBER_EATS_AUTHORIZE_URL: `${this.base}/oauth/v2/authorize`,
+    };
+  }
+
+  /** A store Uber integrated with the app during onboarding: the app is its order manager. */
+  provision(storeId: string): void {
+    this.integrations.set(storeId, { integration_enabled: true, is_order_manager: true, integrator_store_id: null });
   }
 
   /** Every token given so far stops working (a rotated secret, a revoked app). */
@@ -137,7 +168,7 @@ export class FakeUberEats {
   }
 
   /** An eater orders from a store: the order is kept, its orders.notification sent, and its accept deadline runs. */
-  placeOrder(storeId: string, partial: Json = {}): FakeUberOrder {
+  placeOrder(storeId: string, partial: Json = {}, type: 'orders.notification' | 'orders.scheduled.notification' = 'orders.notification'): FakeUberOrder {
     const id = randomUUID();
     const items: Json[] = partial.cart?.items ?? [cartItem('p1', 'Margherita', 1, 1100)];
     const food = items.reduce((s, i) => s + (i.price?.total_price?.amount ?? 0), 0);
@@ -156,7 +187,7 @@ export class FakeUberEats {
     this.orders.set(id, held);
     held.deadline = setTimeout(() => this.expire(held), this.acceptWindowMs);
     held.deadline.unref();
-    this.webhooks.send(this.webhooks.event('orders.notification', { resource_id: id, status: 'pos', user_id: storeId }, `${this.base}/v2/eats/order/${id}`));
+    this.webhooks.send(this.webhooks.event(type, { resource_id: id, status: 'pos', user_id: storeId }, `${this.base}/v2/eats/order/${id}`));
     return held;
   }
 
@@ -222,6 +253,13 @@ export class FakeUberEats {
     const path = req.url!.split('?')[0];
     const call: UberCall = { method: req.method!, path, body: null, status: 0 };
     this.calls.push(call);
+    if (path === '/oauth/v2/authorize') {
+      const page = this.authorizePage(new URL(req.url!, this.base));
+      call.status = page.status;
+      res.writeHead(page.status, page.location ? { location: page.location } : { 'content-type': 'application/json' });
+      res.end(page.location ? '' : JSON.stringify(page.body));
+      return;
+    }
     let answer: { status: number; body?: unknown; type?: string };
     try {
       call.body = path === '/oauth/v2/token' ? Object.fromEntries(new URLSearchParams(raw)) : raw ? JSON.parse(raw) : null;
@@ -238,20 +276,53 @@ export class FakeUberEats {
   private token(form: Json): { status: number; body: unknown } {
     this.tokenRequests++;
     if (form.client_id !== this.clientId || form.client_secret !== this.clientSecret) return { status: 401, body: { error: 'invalid_client' } };
+    if (form.grant_type === 'authorization_code') return this.userToken(form);
     if (form.grant_type !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type' } };
     const scopes = String(form.scope ?? '').split(/\s+/).filter(Boolean);
+    this.scopeRequests.push(scopes.join(' '));
     if (!scopes.length || scopes.some((s) => !this.allowedScopes.has(s))) return { status: 400, body: { error: 'invalid_scope' } };
     const token = `uber-token-${++this.seq}-${randomUUID()}`;
     this.tokens.set(token, { scopes: new Set(scopes), until: Date.now() + this.tokenSeconds * 1000 });
     return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: this.tokenSeconds, scope: scopes.join(' ') } };
   }
 
+  /** The scope of each client_credentials token asked for, in order. */
+  readonly scopeRequests: string[] = [];
+
+  /** The code of a consent given, exchanged once, for the redirect_uri it was given for: a user token (eats.pos_provisioning). */
+  private userToken(form: Json): { status: number; body: unknown } {
+    const code = this.codes.get(String(form.code ?? ''));
+    this.codes.delete(String(form.code ?? ''));
+    if (!code || code.redirectUri !== form.redirect_uri) return { status: 400, body: { error: 'invalid_grant' } };
+    const token = `uber-user-token-${++this.seq}-${randomUUID()}`;
+    this.tokens.set(token, { scopes: new Set(code.scope.split(' ')), until: Date.now() + 3600 * 1000, user: code.user });
+    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: code.scope, refresh_token: `refresh-${randomUUID()}` } };
+  }
+
+  /** Uber's consent page, answered at once by `consent`: back to the redirect_uri with a code and the state, or the error. */
+  private authorizePage(url: URL): { status: number; body?: unknown; location?: string } {
+    const q = url.searchParams;
+    const back = q.get('redirect_uri');
+    if (q.get('client_id') !== this.clientId || q.get('response_type') !== 'code' || !back) return { status: 400, body: { error: 'invalid_request' } };
+    const to = new URL(back);
+    if (q.get('state')) to.searchParams.set('state', q.get('state')!);
+    if (!this.consent.allow) {
+      to.searchParams.set('error', 'access_denied');
+      return { status: 302, location: to.toString() };
+    }
+    const code = `code-${randomUUID()}`;
+    this.codes.set(code, { user: this.consent.user, redirectUri: back, scope: q.get('scope') ?? 'eats.pos_provisioning' });
+    to.searchParams.set('code', code);
+    return { status: 302, location: to.toString() };
+  }
+
   /** The bearer of the call, refused 401 when missing, unknown or expired, 403 when it lacks every one of the scopes. */
-  private authorise(req: IncomingMessage, scopes: string[]): void {
+  private authorise(req: IncomingMessage, scopes: string[]): { user?: string } {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer ? this.tokens.get(bearer) : undefined;
     if (!token || token.until < Date.now()) throw new Refusal(401, 'unauthorized', 'Invalid OAuth 2.0 credentials provided.');
     if (!scopes.some((s) => token.scopes.has(s))) throw new Refusal(403, 'forbidden', `this endpoint needs the ${scopes.join(' or ')} scope`);
+    return { user: token.user };
   }
 
   /** Each endpoint: its method and path, the scopes that may call it (null: a pre-signed file), what it does. */
@@ -266,10 +337,15 @@ export class FakeUberEats {
     ['POST', /^\/v1\/eats\/store\/([^/]+)\/status$/, ['eats.store.status.write'], (p, b) => this.setStatus(p[1], b)],
     ['POST', /^\/v1\/delivery\/store\/([^/]+)\/update-store-prep-time$/, ['eats.store'], (p, b) => this.setPrepTime(p[1], b)],
     ['POST', /^\/v1\/eats\/report$/, ['eats.report'], (_p, b) => this.requestReport(b)],
+    ['GET', /^\/v1\/eats\/stores\/([^/]+)\/pos_data$/, ['eats.store'], (p) => this.readIntegration(p[1])],
     ['GET', /^\/v1\/eats\/report\/([^/]+)$/, ['eats.report'], (p) => this.readJob(p[1])],
   ];
 
   private route(req: IncomingMessage, call: UberCall): { status: number; body?: unknown; type?: string } {
+    // the merchant user's own calls: their stores, and the activation of one of them
+    if (call.method === 'GET' && call.path === '/v1/eats/stores') return { status: 200, body: this.userStores(this.authorise(req, ['eats.pos_provisioning', 'eats.store']).user) };
+    const activating = call.method === 'POST' ? /^\/v1\/eats\/stores\/([^/]+)\/pos_data$/.exec(call.path) : null;
+    if (activating) return this.activate(this.authorise(req, ['eats.pos_provisioning']).user, decodeURIComponent(activating[1]), call.body ?? {});
     for (const [method, re, scopes, answer] of this.routes) {
       const found = method === call.method ? re.exec(call.path) : null;
       if (!found) continue;
@@ -279,6 +355,33 @@ export class FakeUberEats {
     throw new Refusal(404, 'not_found', `no route ${call.method} ${call.path}`);
   }
 
+  private userStores(user: string | undefined): Json {
+    // a client_credentials token lists the stores integrated with the app
+    const stores = user ? (this.merchants.get(user) ?? []) : [...this.integrations.keys()].map((id) => ({ store_id: id, name: id, location: {} }));
+    return { stores, next_key: '' };
+  }
+
+  private activate(user: string | undefined, storeId: string, b: Json): { status: number; body?: unknown } {
+    if (!user || !(this.merchants.get(user) ?? []).some((s) => s.store_id === storeId)) throw new Refusal(403, 'forbidden', 'this user may not set up this store');
+    if (b.is_order_manager !== undefined && typeof b.is_order_manager !== 'boolean') throw new Refusal(400, 'invalid_request', 'is_order_manager must be a boolean');
+    const integration = { integration_enabled: b.integration_enabled ?? true, is_order_manager: b.is_order_manager === true, integrator_store_id: typeof b.integrator_store_id === 'string' ? b.integrator_store_id : null };
+    this.integrations.set(storeId, integration);
+    this.webhooks.send(this.webhooks.event('store.provisioned', { user_id: storeId, resource_id: storeId, status: 'provisioned' }));
+    return { status: 200, body: { store_id: storeId, ...integration } };
+  }
+
+  private readIntegration(storeId: string): { status: number; body: unknown } {
+    const i = this.integrations.get(storeId);
+    if (!i) throw new Refusal(404, 'not_found', 'no integration for this store');
+    return { status: 200, body: { store_id: storeId, ...i } };
+  }
+
+  /** Uber takes the integration away (store.deprovisioned): orders of the store are no longer the app's to answer. */
+  deprovision(storeId: string): void {
+    this.integrations.delete(storeId);
+    this.webhooks.send(this.webhooks.event('store.deprovisioned', { user_id: storeId, resource_id: storeId, status: 'deprovisioned' }));
+  }
+
   private held404(id: string): FakeUberOrder {
     const held = this.orders.get(id);
     if (!held) throw new Refusal(404, 'not_found', 'order not found');
@@ -286,6 +389,7 @@ export class FakeUberEats {
   }
 
   private answerOrder(held: FakeUberOrder, action: string, b: Json): { status: number } {
+    if (!this.integrations.get(String(held.order.store.id))?.is_order_manager) throw new Refusal(403, 'forbidden', 'this app is not the order manager of the store');
     const state = held.order.current_state;
     if (action === 'cancel') {
       if (state !== 'ACCEPTED' && state !== 'CREATED') throw new Refusal(409, 'conflict', `order is ${state}`);

@@ -7,12 +7,18 @@ import { addJob, jobId, type Queues } from '../src/lib/server/kernel/queues.ts';
 export const PLATFORM_GATHER_MS = 300;
 /** How often the shops with a platform store are read again (a store connected in the back office). */
 const STORES_EVERY_MS = 5_000;
+/**
+ * How often every shop with a store is looked at even when nothing moved: a sold-out still true on
+ * a new day is told again (sync.ts), within this of midnight, before Deliveroo's morning stock reset.
+ */
+export const SOLD_OUT_SWEEP_MS = 15 * 60_000;
 
 /**
  * What the platforms are to hear of a shop, noticed by the process that follows the events: its
  * stock moved (an order placed, changed or cancelled: the reactor says so; a delivery, a count, a
  * product off tonight: Postgres notifies `stock_changed`) or its levers moved (busy minutes, online
- * orders paused: `shop_changed`). Each becomes a job for its shop (jobs ids a shop and second,
+ * orders paused: `shop_changed`), and every shop with a store every SOLD_OUT_SWEEP_MS (a sold-out
+ * lasting into a new day). Each becomes a job for its shop (jobs ids a shop and second,
  * removed once done), which tells each store only what changed since it was last told: within a
  * second or two of the change.
  */
@@ -66,10 +72,13 @@ export async function watchForPlatforms(opts: { db: Db; databaseUrl: string; que
   await listener.connect();
   await listener.listenTo('stock_changed');
   await listener.listenTo('shop_changed');
+  const sweep = setInterval(() => void shopsWithStores().then((shops) => shops.forEach((s) => touched(s, 'availability')), () => undefined), SOLD_OUT_SWEEP_MS);
+  sweep.unref();
   return {
     touched,
     async close() {
       closed = true;
+      clearInterval(sweep);
       if (timer) clearTimeout(timer);
       await listener.close();
     },

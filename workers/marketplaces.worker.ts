@@ -4,6 +4,7 @@ import { permanentProviderError } from '../src/lib/domain/marketplaces.ts';
 import type { EtaSettings } from '../src/lib/domain/eta.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { courierNews, platformCancelled } from '../src/lib/server/marketplaces/couriers.ts';
+import { storeIntegrationChanged } from '../src/lib/server/marketplaces/activation.ts';
 import { readMarketplaceOrder, settle } from '../src/lib/server/marketplaces/intake.ts';
 import type { MarketplaceNotice, MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { pushMenu, tellAvailability, tellCancel, tellStep, tellStoreStatus } from '../src/lib/server/marketplaces/sync.ts';
@@ -35,6 +36,19 @@ async function toPlatform<T>(what: string, deps: MarketplacesDeps, call: () => P
   }
 }
 
+/**
+ * What a shop tells the platforms (its sold-outs, levers, menu): any failure, a 4xx included, is
+ * kept for the managers' alert by sync.ts and tried again by the job's backoff, never dropped.
+ */
+async function pushToPlatform<T>(what: string, deps: MarketplacesDeps, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    deps.log.error({ err, what }, 'a delivery platform did not take what the shop told it: tried again, the managers alerted');
+    throw err;
+  }
+}
+
 const marketplaceJobs = {
   async intake({ id }, deps) {
     const state = await toPlatform(`platform order ${id}`, deps, () => takeOrder(deps.db, id, deps));
@@ -51,17 +65,22 @@ const marketplaceJobs = {
     if (!row?.accept_by || row.accept_by.getTime() > Date.now()) return false;
     return settle(db, id, 'expired');
   },
-  async notice({ marketplace, notice: kept }, { db, log }) {
+  async notice({ marketplace, notice: kept }, deps) {
+    const { db, log } = deps;
     const notice = kept as unknown as MarketplaceNotice;
-    const done = notice.kind === 'cancelled' ? await platformCancelled(db, marketplace, notice) : notice.kind === 'courier' ? await courierNews(db, marketplace, notice) : null;
+    const provider = deps.providers.find((p) => p.id === marketplace);
+    const done = notice.kind === 'cancelled' ? await platformCancelled(db, marketplace, notice)
+      : notice.kind === 'courier' ? await courierNews(db, marketplace, notice)
+      : notice.kind === 'store' && provider ? await toPlatform(`store ${notice.storeId}`, deps, () => storeIntegrationChanged(db, provider, notice))
+      : null;
     log.info({ marketplace, kind: notice.kind, eventId: notice.eventId, done }, 'platform notice acted on');
     return done;
   },
   step: ({ orderId, step }, deps) => toPlatform(`step ${step} of ${orderId}`, deps, () => tellStep(deps.db, orderId, step, deps)),
   cancel: ({ orderId }, deps) => toPlatform(`cancel of ${orderId}`, deps, () => tellCancel(deps.db, orderId, deps)),
-  availability: ({ pizzeriaId }, deps) => toPlatform(`availability of shop ${pizzeriaId}`, deps, () => tellAvailability(deps.db, pizzeriaId, deps)),
-  status: ({ pizzeriaId }, deps) => toPlatform(`status of shop ${pizzeriaId}`, deps, () => tellStoreStatus(deps.db, pizzeriaId, deps)),
-  menu: ({ pizzeriaId, marketplace }, deps) => toPlatform(`menu of shop ${pizzeriaId}`, deps, () => pushMenu(deps.db, pizzeriaId, marketplace, deps)),
+  availability: ({ pizzeriaId }, deps) => pushToPlatform(`availability of shop ${pizzeriaId}`, deps, () => tellAvailability(deps.db, pizzeriaId, deps)),
+  status: ({ pizzeriaId }, deps) => pushToPlatform(`status of shop ${pizzeriaId}`, deps, () => tellStoreStatus(deps.db, pizzeriaId, deps)),
+  menu: ({ pizzeriaId, marketplace }, deps) => pushToPlatform(`menu of shop ${pizzeriaId}`, deps, () => pushMenu(deps.db, pizzeriaId, marketplace, deps)),
 } satisfies Handlers<'marketplaces', MarketplacesDeps>;
 
 /**

@@ -42,8 +42,8 @@ export function marketplaceAdminRoutes(ctx: ApiContext) {
   managers.put('/marketplaces/:platform/mapping', { body: mappingSchema }, async ({ req, actor, body }) => {
     const platform = platformParam(req.params.platform);
     const mapped = await mapItem(db, actor, platforms(), platform, body);
-    // the platform's orders waiting for a mapping, tried again now that it is made
-    return { mapped, retried: await retryMapped(db, platform) };
+    // the platform's orders waiting for a mapping (the shop's, or every shop's), tried again now that it is made
+    return { mapped, retried: await retryMapped(db, platform, mapped.pizzeriaId) };
   });
 
   managers.get('/marketplaces/reconcile', { query: reconcileQuery }, async ({ actor, query }) => ({

@@ -1,8 +1,10 @@
 // The delivery platforms' webhooks: POST /api/marketplaces/:provider/webhook, the raw body (its
 // signature is over the bytes: mounted before the API's JSON parser). A platform unknown here or
 // not configured: 404; a bad signature: 401, nothing written; a store no shop connected: 404,
-// nothing written; each event kept once (a replay answers 200 and changes nothing), its order kept
-// and handed to the workers under a deterministic id. It answers at once: the platform retries
+// nothing written; a notice (the order, a cancel, a courier) about an order of another store: 409, nothing
+// written; each event kept once (a replay answers 200 and changes nothing), its order kept
+// and handed to the workers under a deterministic id. It answers at once (200, or what the platform's
+// provider says its documentation asks: provider.answer): the platform retries
 // whatever is not answered 2xx, and the reconciler queues again what was kept but not queued.
 import express from 'express';
 import { AppError } from '../../src/lib/server/kernel/errors.ts';
@@ -10,7 +12,7 @@ import { keepNotices, type Queued } from '../../src/lib/server/marketplaces/inta
 import { marketplaceById, marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
 import type { MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';
 import { addJob, jobId } from '../../src/lib/server/kernel/queues.ts';
-import { Routes, type ApiContext } from './kit.ts';
+import { Answer, Routes, type ApiContext } from './kit.ts';
 
 /** A platform's webhook carries one order or a small batch of events: more is not a platform's. */
 const BODY_LIMIT = '256kb';
@@ -48,7 +50,8 @@ export function marketplaceWebhooks(ctx: ApiContext) {
     }
     const queued = await keepNotices(ctx.db, provider, notices);
     await handOn(ctx, provider.id, queued);
-    return { received: notices.length, new: queued.length };
+    const answer = provider.answer?.(body, notices);
+    return answer ? new Answer(answer.status, answer.body) : { received: notices.length, new: queued.length };
   });
   return api.router;
 }

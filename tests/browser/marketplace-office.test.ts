@@ -32,6 +32,7 @@ describe("the platforms' back office", () => {
 
     // an order waiting for the manager: an item not mapped, 8 minutes left before Uber Eats cancels it
     await app.pool.query(`INSERT INTO marketplace_items (marketplace, external_id, name) VALUES ('uber_eats', $1, 'Pizza Reine (Uber)')`, [`ue-reine-${tag}`]);
+    await app.pool.query(`INSERT INTO marketplace_item_shops (marketplace, external_id, pizzeria_id) VALUES ('uber_eats', $1, $2)`, [`ue-reine-${tag}`, shop.id]);
     await app.pool.query(
       `INSERT INTO marketplace_orders (marketplace, external_id, store_id, pizzeria_id, state, payload, accept_by, problems)
        VALUES ('uber_eats', $1, $2, $3, 'needs_mapping', $4, now() + interval '8 minutes', $5)`,
@@ -57,7 +58,8 @@ describe("the platforms' back office", () => {
     await item.locator('select[name=to]').selectOption(`p${seededProduct('margherita')}`);
     await item.getByRole('button', { name: 'Faire correspondre' }).click();
     await expect.poll(() => item.count()).toBe(0);
-    const mapped = (await app.pool.query('SELECT product_id FROM marketplace_items WHERE external_id = $1', [`ue-reine-${tag}`])).rows[0];
+    // mapped for the manager's shop
+    const mapped = (await app.pool.query('SELECT product_id FROM marketplace_item_shops WHERE external_id = $1 AND pizzeria_id = $2', [`ue-reine-${tag}`, shop.id])).rows[0];
     expect(mapped.product_id).toBe(seededProduct('margherita'));
 
     // the week's reconciliation: the shop's store, its report not fetched yet

@@ -3,6 +3,7 @@
 // rejected with its reason; a sold-out pizza is marked unavailable on the site and +20 min sets its
 // busy mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/flows/platform-decisions.ts';
 import { Client, createShop, seededProduct, waitUntil } from '../helpers.ts';
 import { FakeDeliveroo } from '../deliveroo-server.ts';
 import { useStack } from '../services.ts';
@@ -55,11 +56,77 @@ describe('Deliveroo on our make line', () => {
     const { shop, siteId, manager } = await deliverooShop('roo-levers');
     const margherita = seededProduct('margherita');
     const site = () => fake.sites.get(siteId)!;
+    // Deliveroo knows only the items of the menu pushed to the site
+    useMarketplaceQueue(stack.workers.queues.marketplaces);
+    await queueMenuPush(shop.id, 'deliveroo');
+    await waitUntil(() => site().menuId !== null, LIVE, 'the menu on the site');
     expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: false })).status).toBe(200);
     await waitUntil(() => site().unavailable.has(`p${margherita}`), 5_000, 'unavailable at Deliveroo');
     expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: true })).status).toBe(200);
     await waitUntil(() => !site().unavailable.has(`p${margherita}`), 5_000, 'available again at Deliveroo');
     expect((await manager.post(`/api/shops/${shop.id}/busy`, { minutes: 20 })).status).toBe(200);
-    await waitUntil(() => site().busyMinutes === 20, 5_000, '+20 min at Deliveroo');
+    await waitUntil(() => site().workload === 'BUSY' && site().busyMinutes - site().quietMinutes === 20, 5_000, '+20 min at Deliveroo');
+  });
+
+  it('a pizza sold out for days survives Deliveroo’s morning reset: told again as hidden on the new day, until it is back', async () => {
+    const { shop, siteId, manager } = await deliverooShop('roo-reset');
+    const margherita = seededProduct('margherita');
+    const item = `p${margherita}`;
+    const site = () => fake.sites.get(siteId)!;
+    useMarketplaceQueue(stack.workers.queues.marketplaces);
+    await queueMenuPush(shop.id, 'deliveroo');
+    await waitUntil(() => site().menuId !== null, LIVE, 'the menu on the site');
+    expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: false })).status).toBe(200);
+    await waitUntil(() => site().unavailable.has(item), 5_000, 'sold out at Deliveroo');
+    // the same evening, the shop's stock looked at again: nothing more to tell
+    const posts = () => fake.calls.filter((c) => c.method === 'POST' && c.path.endsWith(`/sites/${siteId}/menu/item_unavailabilities`)).length;
+    const told = posts();
+    await stack.pool.query(`SELECT pg_notify('stock_changed', $1)`, [String(shop.id)]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(posts()).toBe(told);
+    // the next day: Deliveroo's morning reset puts every unavailable item back on sale…
+    await stack.pool.query(`UPDATE marketplace_availability SET told_at = told_at - interval '1 day' WHERE marketplace = 'deliveroo' AND store_id = $1`, [siteId]);
+    fake.morningReset(siteId);
+    expect(site().unavailable.has(item)).toBe(false);
+    // …and the pizza still sold out is told again, hidden, which the next resets leave alone
+    await stack.pool.query(`SELECT pg_notify('stock_changed', $1)`, [String(shop.id)]);
+    await waitUntil(() => site().hidden.has(item), 5_000, 'hidden at Deliveroo');
+    fake.morningReset(siteId);
+    expect(site().hidden.has(item)).toBe(true);
+    expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: true })).status).toBe(200);
+    await waitUntil(() => !site().hidden.has(item) && !site().unavailable.has(item), 5_000, 'back on sale at Deliveroo');
+  });
+
+  it('a 404 from Deliveroo on a sold-out raises the manager’s alert; the push is tried again and the alert goes once Deliveroo takes it', async () => {
+    const { shop, siteId, manager } = await deliverooShop('roo-404');
+    const margherita = seededProduct('margherita');
+    const site = () => fake.sites.get(siteId)!;
+    useMarketplaceQueue(stack.workers.queues.marketplaces);
+    await queueMenuPush(shop.id, 'deliveroo');
+    // the whole menu push done (the menu, then the site's unavailable items replaced) before the failures are armed
+    await waitUntil(() => site().menuId !== null && fake.calls.some((c) => c.method === 'PUT' && c.path.endsWith(`/sites/${siteId}/menu/item_unavailabilities`)), LIVE, 'the menu on the site');
+    fake.failNext(`/sites/${siteId}/menu/item_unavailabilities`, 404, 2);
+    expect((await manager.post(`/api/shops/${shop.id}/tonight`, { productId: margherita, available: false })).status).toBe(200);
+    const pushAlert = async () => ((await manager.get(`/api/alerts?pizzeriaId=${shop.id}`)).body as any[]).find((a) => a.kind === 'platform_push');
+    const alert = await waitUntil(pushAlert, 5_000, 'the manager alerted');
+    expect(alert).toMatchObject({ pizzeriaId: shop.id, marketplace: 'deliveroo', push: 'availability' });
+    expect(site().unavailable.has(`p${margherita}`)).toBe(false);
+    // tried again by the job's backoff: taken at the third try, the alert gone
+    await waitUntil(() => site().unavailable.has(`p${margherita}`), LIVE, 'sold out at Deliveroo after the retries');
+    await waitUntil(async () => !(await pushAlert()), 5_000, 'the alert gone');
+    const tries = fake.calls.filter((c) => c.method === 'POST' && c.path.endsWith(`/sites/${siteId}/menu/item_unavailabilities`)).map((c) => c.status);
+    expect(tries).toEqual([404, 404, 200]);
+  });
+
+  it('the payout reconciliation says it is not available for Deliveroo, with no figures of its own making', async () => {
+    const { shop, siteId, manager } = await deliverooShop('roo-payout');
+    const week = '2026-11-16';
+    const rec = await manager.get(`/api/marketplaces/reconcile?platform=deliveroo&week=${week}`);
+    expect(rec.status).toBe(200);
+    expect(rec.body.stores).toEqual([expect.objectContaining({ storeId: siteId, reportAvailable: false, theirs: null, expectedPayoutCents: null, differences: [] })]);
+    const asked = await manager.post(`/api/marketplaces/deliveroo/shops/${shop.id}/reports`, { week });
+    expect(asked.status).toBe(409);
+    expect(asked.body.error.code).toBe('no_report');
+    expect(fake.calls.some((c) => c.path.includes('statement') || c.path.includes('finance'))).toBe(false);
   });
 });

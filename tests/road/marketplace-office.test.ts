@@ -48,7 +48,8 @@ describe("a shop's stores on the platforms", () => {
   it('lists every platform, configured or not, and the manager sees their own shop only; head office every shop', async () => {
     const mine = await manager.get('/api/marketplaces');
     expect(mine.status).toBe(200);
-    expect(mine.body.platforms).toEqual([{ id: 'uber_eats', label: 'Uber Eats', configured: true }, { id: 'deliveroo', label: 'Deliveroo', configured: true }]);
+    // the stub platforms ask no merchant activation: their stores are connected by their id
+    expect(mine.body.platforms).toEqual([{ id: 'uber_eats', label: 'Uber Eats', configured: true, activates: false }, { id: 'deliveroo', label: 'Deliveroo', configured: true, activates: false }]);
     expect(mine.body.shops.map((s: { shop: { id: number } }) => s.shop.id)).toEqual([shop.id]);
     expect(mine.body.shops[0].stores).toEqual({ uber_eats: null, deliveroo: null });
     const all = (await admin.get('/api/marketplaces')).body.shops.map((s: { shop: { id: number } }) => s.shop.id);
@@ -58,7 +59,7 @@ describe("a shop's stores on the platforms", () => {
   it("connects the shop's store with its settings, audited", async () => {
     const r = await manager.put(`/api/marketplaces/uber_eats/shops/${shop.id}`, { storeId: `ue-${tag}`, autoAccept: false, markupPct: 12.5, commissionPct: 28 });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.store).toEqual({ storeId: `ue-${tag}`, enabled: true, autoAccept: false, markupPct: 12.5, commissionPct: 28 });
+    expect(r.body.store).toEqual({ storeId: `ue-${tag}`, enabled: true, autoAccept: false, markupPct: 12.5, commissionPct: 28, orderManager: false, deprovisionedAt: null });
     expect(await storeRow(shop)).toEqual({ store_id: `ue-${tag}`, enabled: true, auto_accept: false, markup: 12.5, commission: 28 });
     const audit = await stack.pool.query(`SELECT after FROM audit_log WHERE action = 'marketplace.store' AND entity_id = $1 ORDER BY id DESC LIMIT 1`, [`uber_eats:${shop.id}`]);
     expect(audit.rows[0].after).toMatchObject({ storeId: `ue-${tag}`, markupPct: 12.5 });
@@ -112,6 +113,8 @@ describe("a shop's stores on the platforms", () => {
   it('maps a name the platform gave to a product of ours; a wrong mapping is refused', async () => {
     const ext = `ue-item-${tag}`;
     await stack.pool.query(`INSERT INTO marketplace_items (marketplace, external_id, name) VALUES ('uber_eats', $1, 'Pizza Reine (UE)')`, [ext]);
+    // named by an order of the manager's shop, as the intake keeps it
+    await stack.pool.query(`INSERT INTO marketplace_item_shops (marketplace, external_id, pizzeria_id) VALUES ('uber_eats', $1, $2)`, [ext, shop.id]);
     const listed = await manager.get('/api/marketplaces/mapping');
     expect(listed.body.items.find((i: { externalId: string }) => i.externalId === ext)).toMatchObject({ marketplace: 'uber_eats', name: 'Pizza Reine (UE)', waiting: 0 });
     expect(listed.body.menu.products.length).toBeGreaterThan(0);
@@ -122,8 +125,9 @@ describe("a shop's stores on the platforms", () => {
     expect((await manager.put('/api/marketplaces/uber_eats/mapping', { externalId: ext, productId: 99_999_999 })).status).toBe(422);
     const r = await manager.put('/api/marketplaces/uber_eats/mapping', { externalId: ext, productId: margherita });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.mapped).toEqual({ marketplace: 'uber_eats', externalId: ext, productId: margherita, optionId: null });
-    const row = (await stack.pool.query('SELECT product_id, option_id, mapped_by FROM marketplace_items WHERE external_id = $1', [ext])).rows[0];
+    // for the manager's own shop
+    expect(r.body.mapped).toEqual({ marketplace: 'uber_eats', externalId: ext, pizzeriaId: shop.id, productId: margherita, optionId: null });
+    const row = (await stack.pool.query('SELECT product_id, option_id, mapped_by FROM marketplace_item_shops WHERE external_id = $1 AND pizzeria_id = $2', [ext, shop.id])).rows[0];
     expect(row).toMatchObject({ product_id: margherita, option_id: null, mapped_by: expect.stringContaining('manager') });
     expect((await manager.get('/api/marketplaces/mapping')).body.items.some((i: { externalId: string }) => i.externalId === ext)).toBe(false);
   });

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, collect, connectSocket, createShop, move, seededProduct, subscribe, waitUntil } from '../helpers.ts';
 import { cartItem, FakeUberEats } from '../uber-eats-server.ts';
-import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/flows/platform-decisions.ts';
+import { queueMenuPush, useMarketplaceQueue, useMarketplaces } from '../../src/lib/server/flows/platform-decisions.ts';
+import { parseConfig } from '../../src/lib/server/kernel/config.ts';
+import { marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
 import { useStack } from '../services.ts';
 
 const fake = new FakeUberEats();
@@ -17,10 +19,12 @@ afterAll(() => fake.stop());
 const stack = useStack({ workers: true, env: () => ({ LOG_LEVEL: 'error', ...fake.env() }) });
 const LIVE = 15_000;
 
-async function uberShop(tag: string) {
+/** A shop with its Uber store connected; `activated`: Uber integrated it with us during onboarding (we are its order manager). */
+async function uberShop(tag: string, activated = true) {
   const shop = await createShop(stack.pool, tag);
   const storeId = `uber-${shop.slug}`;
   await stack.pool.query(`INSERT INTO marketplace_stores (marketplace, store_id, pizzeria_id) VALUES ('uber_eats', $1, $2)`, [storeId, shop.id]);
+  if (activated) fake.provision(storeId);
   fake.webhooks.target = `${stack.base}/api/marketplaces/uber_eats/webhook`;
   const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
   const manager = await new Client(stack.base).login(shop.email('manager'));
@@ -31,6 +35,7 @@ async function uberShop(tag: string) {
   return { shop, storeId, kitchen, manager, heard };
 }
 
+const kept = async (externalId: string) => (await stack.pool.query('SELECT * FROM marketplace_orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any> | undefined;
 const ourOrder = async (externalId: string) => (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any>;
 
 describe('Uber Eats on our make line', () => {
@@ -62,6 +67,57 @@ describe('Uber Eats on our make line', () => {
     fake.cancelOrder(secondId);
     const cancelled = await heard.waitFor((e) => e.order.id === inOven.id && e.order.status === 'cancelled', LIVE);
     expect(cancelled.order.cancelReason).toBe('platform');
+  });
+
+  it("a store not activated for us: Uber refuses our accept (403), and the order never reaches the make line; it waits for the manager with Uber's answer, and once the store is activated their accept places it", async () => {
+    const { shop, storeId, manager, heard } = await uberShop('uber-inactive', false);
+    const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${seededProduct('margherita')}`, 'Margherita', 1, 1350)] } });
+    const id = String(held.order.id);
+    const waiting = await waitUntil(async () => ((await kept(id))?.state === 'awaiting_manager' ? kept(id) : null), LIVE, 'the order waiting for the manager');
+    expect(waiting!.problems).toEqual([{ kind: 'platform_refused', platform: 'Uber Eats', status: 403 }]);
+    expect(waiting!.platform_accepted_at).toBeNull();
+    expect(fake.callsTo('POST', /accept_pos_order$/).at(-1)?.status).toBe(403);
+    expect(await ourOrder(id)).toBeUndefined();
+    expect(heard.events.filter((e) => e.order.pizzeriaId === shop.id)).toEqual([]);
+    // its alert is the manager's (the waiting orders of their shop)
+    expect((await manager.get('/api/marketplaces/waiting')).body.orders.map((o: { externalId: string }) => o.externalId)).toContain(id);
+
+    fake.provision(storeId);
+    // the manager's decision is the server's to carry out: its platforms are the fake's
+    useMarketplaces(marketplacesFor(parseConfig(fake.env())));
+    try {
+      const decided = await manager.post(`/api/marketplaces/waiting/${waiting!.id}/accept`, {});
+      expect(decided.status, JSON.stringify(decided.body)).toBeLessThan(300);
+    } finally {
+      useMarketplaces(null);
+    }
+    const placed = await waitUntil(() => ourOrder(id), LIVE, 'the order on the make line once accepted');
+    expect(placed.status).toBe('received');
+    expect(held.order.current_state).toBe('ACCEPTED');
+    expect((await kept(id))!.platform_accepted_at).not.toBeNull();
+  });
+
+  it("Uber taking a store's integration away (store.deprovisioned) shows it to activate again; store.provisioned reads it back as ours", async () => {
+    const { storeId } = await uberShop('uber-deprov');
+    const store = async () => (await stack.pool.query('SELECT order_manager, deprovisioned_at FROM marketplace_stores WHERE store_id = $1', [storeId])).rows[0];
+    fake.deprovision(storeId);
+    await waitUntil(async () => ((await store()).deprovisioned_at ? true : null), LIVE, 'the store marked deprovisioned');
+    expect((await store()).order_manager).toBe(false);
+    fake.provision(storeId);
+    fake.webhooks.send(fake.webhooks.event('store.provisioned', { user_id: storeId, resource_id: storeId, status: 'provisioned' }));
+    await waitUntil(async () => ((await store()).order_manager ? true : null), LIVE, 'the store read back as ours');
+    expect((await store()).deprovisioned_at).toBeNull();
+  });
+
+  it('a scheduled order (orders.scheduled.notification) is placed for the time Uber gave, not now', async () => {
+    const { storeId } = await uberShop('uber-scheduled');
+    const at = new Date(Date.now() + 2 * 3600_000);
+    const held = fake.placeOrder(storeId, { estimated_ready_for_pickup_at: at.toISOString(), cart: { items: [cartItem(`p${seededProduct('margherita')}`, 'Margherita', 1, 1350)] } }, 'orders.scheduled.notification');
+    const id = String(held.order.id);
+    expect(fake.webhooks.deliveries.at(-1)?.event.event_type).toBe('orders.scheduled.notification');
+    const placed = await waitUntil(() => ourOrder(id), LIVE, 'the scheduled order placed');
+    expect(Math.abs(new Date(placed.promised_at).getTime() - at.getTime())).toBeLessThan(61_000);
+    await waitUntil(() => held.accepted, LIVE, 'accepted at Uber');
   });
 
   it('a store on Uber\'s API version 1.0.0 is told of a cancel with orders.failure: ours is cancelled all the same, never left in the oven', async () => {

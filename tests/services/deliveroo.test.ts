@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 import { DeliverooError, DeliverooProvider, deliverooFor } from '../../src/lib/server/marketplaces/deliveroo.ts';
 import { marketplaceById, marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
-import type { MarketplaceMenu, MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';
+import type { MarketplaceMenu, MarketplaceNotice, MarketplaceProvider } from '../../src/lib/server/marketplaces/provider.ts';
 import { FakeDeliveroo } from '../deliveroo-server.ts';
 import { signature } from '../deliveroo-webhooks.ts';
 
@@ -85,13 +85,13 @@ describe('its token', () => {
   it('is asked for once and reused until shortly before it expires', async () => {
     const before = tokenRequests();
     await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 0 });
-    await provider.setAvailability('site-bastille', [{ id: 'p1', available: true }]);
+    await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 0 });
     expect(tokenRequests()).toBe(before + 1);
     clock += 269_000; // 5-minute tokens are renewed 30 s before they end
-    await provider.setAvailability('site-bastille', [{ id: 'p1', available: true }]);
+    await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 0 });
     expect(tokenRequests()).toBe(before + 1);
     clock += 2_000;
-    await provider.setAvailability('site-bastille', [{ id: 'p1', available: true }]);
+    await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 0 });
     expect(tokenRequests()).toBe(before + 2);
   });
 
@@ -293,31 +293,47 @@ describe('Deliveroo’s own events', () => {
 });
 
 const menu: MarketplaceMenu = {
-  categories: [{ id: 'c1', name: 'Pizzas', productIds: ['p12', 'p13'] }, { id: 'c2', name: 'Desserts', productIds: ['p3'] }],
+  categories: [{ id: 'c1', name: 'Pizzas', productIds: ['p12', 'p13'] }, { id: 'c2', name: 'Desserts', productIds: ['p3'] }, { id: 'c3', name: 'Boissons', productIds: ['p40'] }],
   products: [
-    { id: 'p12', name: 'Regina', description: 'Tomate, jambon, champignons', priceCents: 1450, photoUrl: 'https://img.example/regina.webp', allergens: ['gluten', 'milk'], available: true, optionGroupIds: ['g1'] },
-    { id: 'p13', name: 'Calzone', description: 'Pliée', priceCents: 1500, photoUrl: null, allergens: ['gluten'], available: false, optionGroupIds: ['g1'] },
-    { id: 'p3', name: 'Tiramisu', description: '', priceCents: 690, photoUrl: null, allergens: ['eggs', 'milk'], available: true, optionGroupIds: [] },
+    { id: 'p12', name: 'Regina', description: 'Tomate, jambon, champignons', priceCents: 1450, photoUrl: 'https://img.example/regina.webp', allergens: ['gluten', 'milk'], alcohol: false, vatRate: 10, available: true, optionGroupIds: ['g1'] },
+    { id: 'p13', name: 'Calzone', description: 'Pliée', priceCents: 1500, photoUrl: null, allergens: ['gluten'], alcohol: false, vatRate: 10, available: false, optionGroupIds: ['g1'] },
+    { id: 'p3', name: 'Tiramisu', description: '', priceCents: 690, photoUrl: null, allergens: ['eggs', 'milk'], alcohol: false, vatRate: 10, available: true, optionGroupIds: [] },
+    { id: 'p40', name: 'Peroni', description: 'Bière blonde 33 cl', priceCents: 450, photoUrl: null, allergens: ['gluten'], alcohol: true, vatRate: 20, available: true, optionGroupIds: [] },
   ],
-  optionGroups: [{ id: 'g1', name: 'Suppléments', min: 0, max: 3, options: [{ id: 'o7', name: 'Extra mozzarella', priceCents: 150, available: true }, { id: 'o8', name: 'Burrata', priceCents: 300, available: false }] }],
+  optionGroups: [{
+    id: 'g1', name: 'Suppléments', min: 0, max: 3,
+    options: [
+      { id: 'o7', name: 'Extra mozzarella', priceCents: 150, allergens: ['milk'], vatRate: 10, available: true },
+      { id: 'o8', name: 'Burrata', priceCents: 300, allergens: ['milk'], vatRate: 10, available: false },
+      { id: 'o9', name: 'Pesto aux noix', priceCents: 200, allergens: ['nuts'], vatRate: 10, available: true },
+    ],
+  }],
   hours: [{ day: 1, opens: '11:30', closes: '14:30' }, { day: 1, opens: '18:30', closes: '23:00' }, { day: 7, opens: '18:30', closes: '22:30' }],
 };
+
+const site = () => fake.sites.get('site-bastille')!;
+const pushedItem = (id: string) => fake.menus.get(site().menuId!)!.menu.items.find((i: any) => i.id === id);
 
 describe('the menu, availability and the site', () => {
   it('the menu lands on the site in Deliveroo’s shape, our ids as item ids and prices in cents; sold-out items unavailable', async () => {
     await provider.pushMenu('site-bastille', menu);
-    const site = fake.sites.get('site-bastille')!;
-    const pushed = fake.menus.get(site.menuId!)!;
+    const pushed = fake.menus.get(site().menuId!)!;
     expect(pushed.site_ids).toEqual(['site-bastille']);
-    expect(pushed.menu.items.find((i: any) => i.id === 'p12')).toMatchObject({ plu: 'p12', type: 'ITEM', price_info: { price: 1450 }, modifier_ids: ['g1'], allergies: ['gluten', 'milk'], image: { url: 'https://img.example/regina.webp' } });
-    expect(pushed.menu.items.find((i: any) => i.id === 'o8')).toMatchObject({ type: 'CHOICE', price_info: { price: 300 } });
-    expect(pushed.menu.modifiers).toEqual([expect.objectContaining({ id: 'g1', item_ids: ['o7', 'o8'], min_selection: 0, max_selection: 3 })]);
-    expect(pushed.menu.categories.map((c: any) => c.item_ids)).toEqual([['p12', 'p13'], ['p3']]);
+    expect(pushedItem('p12')).toMatchObject({ plu: 'p12', type: 'ITEM', price_info: { price: 1450 }, modifier_ids: ['g1'], allergies: ['gluten', 'milk'], image: { url: 'https://img.example/regina.webp' } });
+    expect(pushedItem('o8')).toMatchObject({ type: 'CHOICE', price_info: { price: 300 } });
+    expect(pushed.menu.modifiers).toEqual([expect.objectContaining({ id: 'g1', item_ids: ['o7', 'o8', 'o9'], min_selection: 0, max_selection: 3 })]);
+    expect(pushed.menu.categories.map((c: any) => c.item_ids)).toEqual([['p12', 'p13'], ['p3'], ['p40']]);
     expect(pushed.menu.mealtimes[0].schedule).toEqual([
       { day_of_week: 0, time_periods: [{ start: '11:30', end: '14:30' }, { start: '18:30', end: '23:00' }] },
       { day_of_week: 6, time_periods: [{ start: '18:30', end: '22:30' }] },
     ]);
-    expect([...site.unavailable].sort()).toEqual(['o8', 'p13']);
+    expect([...site().unavailable].sort()).toEqual(['o8', 'p13']);
+  });
+
+  it('an extra’s allergen is on its choice (the nut pesto: nuts), and the beer asks for the customer’s age, the pizza not', () => {
+    expect(pushedItem('o9')).toMatchObject({ type: 'CHOICE', allergies: ['nuts'] });
+    expect(pushedItem('p40')).toMatchObject({ contains_alcohol: true });
+    expect(pushedItem('p12')).toMatchObject({ contains_alcohol: false });
   });
 
   it('a menu naming an option group it does not hold is refused and changes nothing', async () => {
@@ -325,21 +341,48 @@ describe('the menu, availability and the site', () => {
     const broken = { ...menu, products: [{ ...menu.products[0], optionGroupIds: ['g-missing'] }] };
     await expect(provider.pushMenu('site-bastille', broken)).rejects.toMatchObject({ status: 400, permanent: true });
     expect(fake.menus.size).toBe(before);
-    expect(fake.menus.get(fake.sites.get('site-bastille')!.menuId!)!.menu.items.find((i: any) => i.id === 'p12').modifier_ids).toEqual(['g1']);
+    expect(pushedItem('p12').modifier_ids).toEqual(['g1']);
   });
 
-  it('sold out then back: the item goes unavailable on the site and comes back', async () => {
+  it('sold out then back: the item goes unavailable on the site and comes back, through the documented v2 path only', async () => {
     await provider.setAvailability('site-bastille', [{ id: 'p12', available: false }, { id: 'o7', available: false }]);
-    expect(fake.sites.get('site-bastille')!.unavailable).toEqual(new Set(['p12', 'o7', 'o8', 'p13']));
+    expect(site().unavailable).toEqual(new Set(['p12', 'o7', 'o8', 'p13']));
+    expect(fake.calls.at(-1)).toMatchObject({ method: 'POST', path: `/menu/v2/brands/${fake.brandId}/sites/site-bastille/menu/item_unavailabilities`, status: 200 });
     await provider.setAvailability('site-bastille', [{ id: 'p12', available: true }, { id: 'o7', available: true }]);
-    expect(fake.sites.get('site-bastille')!.unavailable).toEqual(new Set(['o8', 'p13']));
+    expect(site().unavailable).toEqual(new Set(['o8', 'p13']));
+    // v2's shape under v1's prefix is no endpoint of Deliveroo's
+    const old = await fetch(`${fake.url}/menu/v1/brands/${fake.brandId}/sites/site-bastille/menu/item_unavailabilities`, {
+      method: 'POST', headers: { authorization: `Bearer ${[...fake.tokens.keys()].at(-1)}`, 'content-type': 'application/json' }, body: JSON.stringify({ item_unavailabilities: [] }),
+    });
+    expect(old.status).toBe(404);
   });
 
-  it('paused with +20 min, then open and quiet again', async () => {
+  it('the morning reset brings a sold-out back; one told as lasting is hidden, which the reset leaves off the menu', async () => {
+    await provider.setAvailability('site-bastille', [{ id: 'p12', available: false }, { id: 'p3', available: false, lasting: true }]);
+    expect(site().unavailable.has('p12')).toBe(true);
+    expect(site().hidden.has('p3')).toBe(true);
+    fake.morningReset('site-bastille');
+    expect(site().unavailable.has('p12')).toBe(false);
+    expect(site().hidden.has('p3')).toBe(true);
+    await provider.setAvailability('site-bastille', [{ id: 'p3', available: true }]);
+    expect(site().hidden.has('p3')).toBe(false);
+  });
+
+  it('an item the site’s menu does not hold fails the whole update with a 404, and nothing changes', async () => {
+    const err = await provider.setAvailability('site-bastille', [{ id: 'p12', available: false }, { id: 'p999', available: false }]).catch((e) => e);
+    expect(err).toBeInstanceOf(DeliverooError);
+    expect(err).toMatchObject({ status: 404 });
+    expect(site().unavailable.has('p12')).toBe(false);
+  });
+
+  it('paused with +20 min (busy mode 20 minutes above quiet), then open and quiet again', async () => {
     await provider.setStoreStatus('site-bastille', { open: false, busyMinutes: 20 });
-    expect(fake.sites.get('site-bastille')).toMatchObject({ status: 'closed', workload: 'BUSY', busyMinutes: 20 });
+    expect(site()).toMatchObject({ status: 'closed', workload: 'BUSY' });
+    expect(site().busyMinutes - site().quietMinutes).toBe(20);
+    await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 7 }); // Deliveroo counts in 5 minutes: 10
+    expect(site().busyMinutes - site().quietMinutes).toBe(10);
     await provider.setStoreStatus('site-bastille', { open: true, busyMinutes: 0 });
-    expect(fake.sites.get('site-bastille')).toMatchObject({ status: 'open', workload: 'QUIET' });
+    expect(site()).toMatchObject({ status: 'open', workload: 'QUIET' });
   });
 
   it('an unknown site is refused for good', async () => {
@@ -347,24 +390,8 @@ describe('the menu, availability and the site', () => {
   });
 });
 
-describe('the weekly payout statement', () => {
-  it('read into orders, refunds, commission, adjustments and payout, in cents', async () => {
-    fake.report('site-bastille', '2026-11-16', [
-      { type: 'order', orderId: 'fr:a', value: '28.00', commission: '8.40', refund: '0', payout: '19.60' },
-      { type: 'order', orderId: 'fr:b', value: '14.50', commission: '4.35', refund: '5.00', payout: '5.15' },
-      { type: 'adjustment', payout: '-1.2' },
-    ]);
-    const report = await provider.report('site-bastille', '2026-11-16');
-    expect(report).toEqual({
-      storeId: 'site-bastille', weekStart: '2026-11-16', adjustmentsCents: -120, payoutCents: 1960 + 515 - 120,
-      orders: [
-        { externalId: 'fr:a', totalCents: 2800, commissionCents: 840, refundCents: 0, payoutCents: 1960 },
-        { externalId: 'fr:b', totalCents: 1450, commissionCents: 435, refundCents: 500, payoutCents: 515 },
-      ],
-    });
-  });
-
-  it('a week without a statement is a permanent 404', async () => {
-    await expect(provider.report('site-bastille', '2026-11-09')).rejects.toMatchObject({ status: 404, permanent: true });
+describe('the payout', () => {
+  it('Deliveroo publishes no payout report through its API: the provider offers none', () => {
+    expect((provider as MarketplaceProvider).report).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/server/kernel/config.ts';
 import type { MarketplaceMenu, MarketplaceNotice } from '../../src/lib/server/marketplaces/provider.ts';
 import { marketplacesFor } from '../../src/lib/server/marketplaces/registry.ts';
-import { UBER_EATS_SCOPES, UberEats, UberEatsError } from '../../src/lib/server/marketplaces/uber-eats.ts';
+import { UBER_EATS_SCOPE, UberEats, UberEatsError } from '../../src/lib/server/marketplaces/uber-eats.ts';
 import { cartItem, FakeUberEats, type FakeUberOrder } from '../uber-eats-server.ts';
 
 const fake = new FakeUberEats();
@@ -38,6 +38,8 @@ const rejection = async (p: Promise<unknown>) => (await p.then(() => null, (e: u
 
 beforeAll(async () => {
   await fake.start();
+  // a store Uber integrated with the app during onboarding: the app is its order manager
+  fake.provision('store-paris-11');
   route = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -67,7 +69,10 @@ afterAll(async () => {
 beforeEach(async () => {
   await fake.webhooks.settle();
   const env = fake.env();
-  provider = new UberEats({ clientId: env.UBER_EATS_CLIENT_ID, clientSecret: env.UBER_EATS_CLIENT_SECRET, apiUrl: env.UBER_EATS_API_URL, authUrl: env.UBER_EATS_AUTH_URL, reportPollMs: 20 });
+  provider = new UberEats({
+    clientId: env.UBER_EATS_CLIENT_ID, clientSecret: env.UBER_EATS_CLIENT_SECRET, apiUrl: env.UBER_EATS_API_URL, authUrl: env.UBER_EATS_AUTH_URL,
+    authorizeUrl: env.UBER_EATS_AUTHORIZE_URL, reportPollMs: 20,
+  });
   answers = [];
   fake.acceptWindowMs = 11.5 * 60_000;
 });
@@ -82,15 +87,32 @@ describe('the provider in the registry', () => {
 });
 
 describe('the token', () => {
-  it('is asked for once, with the documented scopes, and reused for every call', async () => {
-    const before = fake.tokenRequests;
+  it("is asked for once per purpose, with only that purpose's scope, and reused for every call of it", async () => {
+    const before = fake.scopeRequests.length;
     const o = fake.placeOrder('store-paris-11');
     await provider.fetchOrder(ref(o));
     await provider.accept(ref(o), new Date(Date.now() + 15 * 60_000));
     await provider.step(ref(o), 'ready');
-    expect(fake.tokenRequests - before).toBe(1);
-    expect(provider.tokenRequests).toBe(1);
-    expect(fake.calls.filter((c) => c.path === '/oauth/v2/token').at(-1)?.body).toMatchObject({ grant_type: 'client_credentials', scope: UBER_EATS_SCOPES });
+    // the orders' calls: one token, of eats.order alone
+    expect(fake.scopeRequests.slice(before)).toEqual([UBER_EATS_SCOPE.orders]);
+    await provider.setStoreStatus('store-paris-11', { open: true, busyMinutes: 0 });
+    expect(fake.scopeRequests.slice(before)).toEqual(['eats.order', 'eats.store.status.write', 'eats.store']);
+    expect(provider.tokenRequests).toBe(3);
+  });
+
+  it('of a scope Uber did not grant (the reports) stops that purpose alone: orders are still fetched and accepted', async () => {
+    fake.allowedScopes.delete('eats.report');
+    try {
+      const fresh = new UberEats({ clientId: fake.clientId, clientSecret: fake.clientSecret, apiUrl: fake.env().UBER_EATS_API_URL, authUrl: fake.env().UBER_EATS_AUTH_URL, reportPollMs: 20 });
+      const e = await rejection(fresh.report('store-paris-11', '2026-11-16'));
+      expect([e.status, e.permanent]).toEqual([400, true]);
+      const o = fake.placeOrder('store-paris-11');
+      expect((await fresh.fetchOrder(ref(o))).externalId).toBe(o.order.id);
+      await fresh.accept(ref(o), new Date(Date.now() + 15 * 60_000));
+      expect(o.order.current_state).toBe('ACCEPTED');
+    } finally {
+      fake.allowedScopes.add('eats.report');
+    }
   });
 
   it('refused by Uber surfaces as a 401 worth retrying, and the next call gets a new token', async () => {
@@ -123,6 +145,60 @@ describe('the token', () => {
   });
 });
 
+describe('a store activated by its merchant', () => {
+  const back = 'https://ocpizza.example/manager/marketplaces/activate/uber_eats';
+  /** Uber's consent page as a browser meets it: answered by the fake's merchant user, sent back with a code (or an error). */
+  const consent = async (state: string) => {
+    const res = await fetch(provider.activation.authorizeUrl(back, state), { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    return new URL(res.headers.get('location')!);
+  };
+
+  it("asks the merchant's consent for eats.pos_provisioning, lists their stores, and becomes the order manager: then Uber takes our accept", async () => {
+    fake.merchants.set('merchant-user-1', [{ store_id: 'store-lyon-2', name: 'OC Pizza Lyon', location: { address: '2 rue Mercière', city: 'Lyon', postal_code: '69002' } }]);
+    const before = fake.placeOrder('store-lyon-2');
+    const refused = await rejection(provider.accept(ref(before), new Date(Date.now() + 600_000)));
+    expect([refused.status, refused.permanent]).toEqual([403, true]);
+    expect(before.order.current_state).toBe('CREATED');
+
+    const url = new URL(provider.activation.authorizeUrl(back, 'state-1'));
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ response_type: 'code', scope: 'eats.pos_provisioning', redirect_uri: back, state: 'state-1', client_id: fake.clientId });
+    const returned = await consent('state-1');
+    expect(returned.searchParams.get('state')).toBe('state-1');
+    const { accessToken, stores } = await provider.activation.authorized(returned.searchParams.get('code')!, back);
+    expect(stores).toEqual([{ id: 'store-lyon-2', name: 'OC Pizza Lyon', address: '2 rue Mercière 69002 Lyon' }]);
+    expect(fake.calls.filter((c) => c.path === '/oauth/v2/token').at(-1)?.body).toMatchObject({ grant_type: 'authorization_code', redirect_uri: back });
+
+    await expect(provider.activation.activate(accessToken, 'store-lyon-2', 'lyon')).resolves.toEqual({ enabled: true, orderManager: true });
+    expect(fake.integrations.get('store-lyon-2')).toMatchObject({ is_order_manager: true, integrator_store_id: 'lyon' });
+    await expect(provider.activation.integration('store-lyon-2')).resolves.toEqual({ enabled: true, orderManager: true });
+    const after = fake.placeOrder('store-lyon-2');
+    await provider.accept(ref(after), new Date(Date.now() + 600_000));
+    expect(after.order.current_state).toBe('ACCEPTED');
+  });
+
+  it("refuses a code used twice, a store the merchant's user does not hold, and a consent the user declined", async () => {
+    fake.merchants.set('merchant-user-1', [{ store_id: 'store-lyon-3', name: 'OC Pizza Lyon 3', location: {} }]);
+    const code = (await consent('s')).searchParams.get('code')!;
+    const { accessToken } = await provider.activation.authorized(code, back);
+    expect((await rejection(provider.activation.authorized(code, back))).status).toBe(400);
+    expect((await rejection(provider.activation.activate(accessToken, 'store-paris-99', 'x'))).status).toBe(403);
+    fake.consent = { user: 'merchant-user-1', allow: false };
+    try {
+      expect((await consent('s2')).searchParams.get('error')).toBe('access_denied');
+    } finally {
+      fake.consent = { user: 'merchant-user-1', allow: true };
+    }
+  });
+
+  it("reads Uber's store.provisioned and store.deprovisioned, and a scheduled order, as notices", () => {
+    const n = (type: string, meta: Record<string, unknown>) => provider.read(Buffer.from(JSON.stringify(fake.webhooks.event(type, meta))));
+    expect(n('store.provisioned', { user_id: 'store-lyon-2', resource_id: 'store-lyon-2' })).toMatchObject([{ kind: 'store', storeId: 'store-lyon-2', provisioned: true }]);
+    expect(n('store.deprovisioned', { user_id: 'store-lyon-2' })).toMatchObject([{ kind: 'store', storeId: 'store-lyon-2', provisioned: false }]);
+    expect(n('orders.scheduled.notification', { user_id: 'store-paris-11', resource_id: 'o-1' })).toMatchObject([{ kind: 'order_named', storeId: 'store-paris-11', externalId: 'o-1' }]);
+  });
+});
+
 describe('a webhook', () => {
   const body = Buffer.from(JSON.stringify({ event_id: 'e-1', event_type: 'orders.notification', event_time: 1, meta: { resource_id: 'o-1', user_id: 's-1', status: 'pos' } }));
   const signed = fake.webhooks.sign(body.toString());
@@ -144,7 +220,8 @@ describe('a webhook', () => {
     expect(read({ event_type: 'delivery.state_changed', meta: { resource_id: 'o-1', user_id: 's-1', status: 'ARRIVED_AT_PICKUP', estimated_pickup_time: '2026-11-27T18:04:00Z' } }))
       .toEqual([{ kind: 'courier', eventId: 'e', storeId: 's-1', externalId: 'o-1', state: 'arrived', etaAt: '2026-11-27T18:04:00.000Z' }]);
     expect(read({ event_type: 'orders.release', meta: { resource_id: 'o-1', user_id: 's-1' } })[0]).toMatchObject({ kind: 'courier', state: 'arriving' });
-    expect(read({ event_type: 'store.provisioned', meta: { user_id: 's-1' } })).toEqual([{ kind: 'other', eventId: 'e', storeId: 's-1', type: 'store.provisioned' }]);
+    expect(read({ event_type: 'store.provisioned', meta: { user_id: 's-1' } })).toEqual([{ kind: 'store', eventId: 'e', storeId: 's-1', provisioned: true }]);
+    expect(read({ event_type: 'eats.store.status.notification', meta: { user_id: 's-1' } })).toEqual([{ kind: 'other', eventId: 'e', storeId: 's-1', type: 'eats.store.status.notification' }]);
   });
 
   it('that is not Uber JSON is refused with a clear error', () => {
@@ -241,10 +318,16 @@ describe("the store Uber shows", () => {
   const menu: MarketplaceMenu = {
     categories: [{ id: 'c1', name: 'Pizzas', productIds: ['p1', 'p2'] }],
     products: [
-      { id: 'p1', name: 'Margherita', description: 'Tomate, mozzarella', priceCents: 1190, photoUrl: 'https://cdn.example/p1.jpg', allergens: ['gluten', 'milk'], available: true, optionGroupIds: ['g1'] },
-      { id: 'p2', name: 'Calzone', description: 'Jambon, œuf', priceCents: 1390, photoUrl: null, allergens: ['gluten', 'eggs'], available: true, optionGroupIds: [] },
+      { id: 'p1', name: 'Margherita', description: 'Tomate, mozzarella', priceCents: 1190, photoUrl: 'https://cdn.example/p1.jpg', allergens: ['gluten', 'milk'], alcohol: false, vatRate: 10, available: true, optionGroupIds: ['g1'] },
+      { id: 'p2', name: 'Calzone', description: 'Jambon, œuf', priceCents: 1390, photoUrl: null, allergens: ['gluten', 'eggs'], alcohol: false, vatRate: 10, available: true, optionGroupIds: [] },
     ],
-    optionGroups: [{ id: 'g1', name: 'Suppléments', min: 0, max: 3, options: [{ id: 'o1', name: 'Burrata', priceCents: 300, available: false }, { id: 'o2', name: 'Olives', priceCents: 100, available: true }] }],
+    optionGroups: [{
+      id: 'g1', name: 'Suppléments', min: 0, max: 3,
+      options: [
+        { id: 'o1', name: 'Burrata', priceCents: 300, allergens: ['milk'], vatRate: 10, available: false },
+        { id: 'o2', name: 'Pesto aux noix', priceCents: 100, allergens: ['nuts'], vatRate: 10, available: true },
+      ],
+    }],
     hours: [{ day: 1, opens: '11:30', closes: '14:30' }, { day: 1, opens: '18:30', closes: '22:30' }, { day: 5, opens: '18:00', closes: '23:00' }],
   };
 
@@ -260,6 +343,13 @@ describe("the store Uber shows", () => {
       { day_of_week: 'friday', time_periods: [{ start_time: '18:00', end_time: '23:00' }] },
     ]);
     expect(fake.suspendedItems('store-paris-11')).toEqual(['o1']);
+  });
+
+  it('an extra’s allergen (the nut pesto: nuts) and every item’s VAT rate reach the store', async () => {
+    await provider.pushMenu('store-paris-11', menu);
+    const item = (id: string) => fake.store('store-paris-11').menu!.items.find((i: any) => i.id === id);
+    expect(item('o2')).toMatchObject({ nutritional_info: { allergens: ['nuts'] }, tax_info: { tax_rate: 10 } });
+    expect(item('p1')).toMatchObject({ tax_info: { tax_rate: 10 } });
   });
 
   it('suspends what sells out and restores what comes back', async () => {

@@ -28,7 +28,7 @@ const driver = (over: Partial<AlertDriver> & { id: number }): AlertDriver => ({
 });
 
 describe('the manager alerts', () => {
-  it('come most urgent first: a failed delivery, a platform order waiting for the manager, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, a client holding too much, an order changed outside the till, a payment the counter corrected, low stock', () => {
+  it('come most urgent first: a failed delivery, a platform order waiting for the manager, a push a platform keeps refusing, a delivery waiting for a driver, a ticket late in the oven, a quiet driver, an order past its promise, a driver with the app closed, a low rating, a client holding too much, an order changed outside the till, a payment the counter corrected, low stock', () => {
     const alerts = managerAlerts(
       {
         // listed in the reverse order, each kind once
@@ -47,13 +47,14 @@ describe('the manager alerts', () => {
         lowRatings: [{ orderId: 'rated', pizzeriaId: 1, number: 12, food: 2, delivery: 4, comment: 'Froide', at: ago(30) }],
         heldStock: [{ pizzeriaId: 3, client: '+33712345678', attempts: 4, since: ago(20), orders: [7] }],
         platformOrders: [{ id: 5, pizzeriaId: 2, marketplace: 'deliveroo', code: null, receivedAt: ago(1), acceptBy: null, unmapped: [] }],
+        platformPushes: [{ pizzeriaId: 6, marketplace: 'deliveroo', what: 'status', since: ago(2), attempts: 1 }],
         fiscalAnomalies: [{ orderId: 'changed', pizzeriaId: 4, number: 31, at: ago(40) }],
         paymentCorrections: [{ seq: 9, pizzeriaId: 2, orderId: 'rebooked', number: 8, at: ago(15), operator: 'Léa', from: 'counter_cash', to: 'counter_card', cents: 2150, confirmedBy: null }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 'changed', 'rebooked', 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 6, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 'changed', 'rebooked', 1]);
     expect(alerts.find((a) => a.kind === 'fiscal_anomaly')).toEqual({ id: 'fiscal-changed', kind: 'fiscal_anomaly', pizzeriaId: 4, since: NOW - 40 * 60_000, orderId: 'changed', number: 31 });
     expect(alerts.find((a) => a.kind === 'payment_corrected')).toEqual({
       id: 'correction-2-9', kind: 'payment_corrected', pizzeriaId: 2, since: NOW - 15 * 60_000, orderId: 'rebooked', number: 8,
@@ -135,5 +136,12 @@ describe('the manager alerts', () => {
     // before a driver waiting: the platform cancels it by itself at its deadline
     const both = managerAlerts({ orders: [order({ id: 'o', status: 'ready', waitingForDriver: true })], drivers: [], platformOrders: [waiting] }, NOW);
     expect(both.map((a) => a.kind)).toEqual(['platform_order', 'waiting_driver']);
+  });
+
+  it('a push a platform keeps refusing is an alert from its first failure, before a driver waiting', () => {
+    const failing = { pizzeriaId: 1, marketplace: 'deliveroo', what: 'availability' as const, since: ago(4), attempts: 3 };
+    const alerts = managerAlerts({ orders: [order({ id: 'o', status: 'ready', waitingForDriver: true })], drivers: [], platformPushes: [failing] }, NOW);
+    expect(alerts[0]).toEqual({ id: 'push-deliveroo-1-availability', kind: 'platform_push', pizzeriaId: 1, since: NOW - 4 * 60_000, marketplace: 'deliveroo', push: 'availability', count: 3 });
+    expect(alerts.map((a) => a.kind)).toEqual(['platform_push', 'waiting_driver']);
   });
 });

@@ -13,6 +13,9 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  * - platform_order: a delivery platform's order waiting for the manager (an item not mapped to the
  *   menu, a store that does not accept by itself, a time the kitchen cannot keep): the platform
  *   cancels it by itself at its deadline, shown as a countdown.
+ * - platform_push: a delivery platform refused or never answered what it was told of the shop (a
+ *   sold-out, the pause or busy minutes, the menu): a pizza sold out here may still be on sale there;
+ *   the workers try again, the manager can check it on the platform's own tablet or site meanwhile.
  * - waiting_driver: hot food ready with nobody to take it; only the manager can assign or borrow a driver.
  * - late_in_oven: a ticket past its shop's preparation target (red on the kitchen screen): the
  *   kitchen is stuck and every order behind it slips; a hand in the kitchen now saves the promise.
@@ -36,7 +39,7 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  *   confirmed it (src/lib/server/flows/payment-correction.ts).
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'fiscal_anomaly', 'payment_corrected', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'platform_push', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'fiscal_anomaly', 'payment_corrected', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -66,6 +69,10 @@ export interface ManagerAlert {
   platformOrderId?: number;
   acceptBy?: number | null;
   unmapped?: string[];
+  /** A failed push to a platform: what it has not heard (its tries in `count`). */
+  push?: PlatformPush;
+  /** A waiting platform order whose prices are not ours (or an amount at zero or below): to check. */
+  priceCheck?: boolean;
   /** A payment corrected: the ways from and to, the amount, and the manager who confirmed it (null: nobody needed). */
   correction?: { from: string; to: string; cents: number; by: string; confirmedBy: string | null };
 }
@@ -160,6 +167,20 @@ export interface AlertPlatformOrder {
   acceptBy: string | null;
   /** The names of its items no one mapped to the menu yet. */
   unmapped: string[];
+  /** Its prices are not ours, or an amount is at zero or below. */
+  priceCheck?: boolean;
+}
+
+/** What the workers tell a platform of a shop: its sold-outs, its levers (pause, busy minutes), its menu. */
+export type PlatformPush = 'availability' | 'status' | 'menu';
+
+/** A push to a platform failing since `since` (src/lib/server/marketplaces/sync.ts), until one succeeds. */
+export interface AlertPlatformPush {
+  pizzeriaId: number;
+  marketplace: string;
+  what: PlatformPush;
+  since: string;
+  attempts: number;
 }
 
 export interface AlertSettings {
@@ -175,6 +196,26 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = { waitingAfterMs: 2 * 60_00
 
 const FINAL = new Set<string>(FINAL_STATUSES);
 
+/** The delivery platforms' alerts: their orders waiting for the manager (until their deadline), the pushes they keep refusing. */
+function platformAlerts(orders: readonly AlertPlatformOrder[], pushes: readonly AlertPlatformPush[], now: number): ManagerAlert[] {
+  const list: ManagerAlert[] = [];
+  for (const p of orders) {
+    const acceptBy = p.acceptBy ? Date.parse(p.acceptBy) : null;
+    if (acceptBy !== null && acceptBy <= now) continue;
+    list.push({
+      id: `platform-${p.id}`, kind: 'platform_order', pizzeriaId: p.pizzeriaId, since: Date.parse(p.receivedAt), marketplace: p.marketplace,
+      platformOrderId: p.id, acceptBy, unmapped: [...p.unmapped], ...(p.code ? { name: p.code } : {}), ...(p.priceCheck ? { priceCheck: true } : {}),
+    });
+  }
+  for (const f of pushes) {
+    list.push({
+      id: `push-${f.marketplace}-${f.pizzeriaId}-${f.what}`, kind: 'platform_push', pizzeriaId: f.pizzeriaId, since: Date.parse(f.since),
+      marketplace: f.marketplace, push: f.what, count: f.attempts,
+    });
+  }
+  return list;
+}
+
 /** Every alert of these orders, drivers and low stocks, sorted by what needs action first. */
 export function managerAlerts(
   input: {
@@ -187,6 +228,8 @@ export function managerAlerts(
     heldStock?: readonly AlertHolding[];
     /** Platform orders waiting for the manager; one past its deadline is gone (the platform cancelled it). */
     platformOrders?: readonly AlertPlatformOrder[];
+    /** Pushes to a platform failing until one succeeds. */
+    platformPushes?: readonly AlertPlatformPush[];
     /** Orders whose money was changed outside the till after the journal sealed it, still so. */
     fiscalAnomalies?: readonly AlertAnomaly[];
     /** Payments the counter corrected lately, each one. */
@@ -217,14 +260,7 @@ export function managerAlerts(
       });
     }
   }
-  for (const p of input.platformOrders ?? []) {
-    const acceptBy = p.acceptBy ? Date.parse(p.acceptBy) : null;
-    if (acceptBy !== null && acceptBy <= now) continue;
-    list.push({
-      id: `platform-${p.id}`, kind: 'platform_order', pizzeriaId: p.pizzeriaId, since: Date.parse(p.receivedAt), marketplace: p.marketplace,
-      platformOrderId: p.id, acceptBy, unmapped: [...p.unmapped], ...(p.code ? { name: p.code } : {}),
-    });
-  }
+  list.push(...platformAlerts(input.platformOrders ?? [], input.platformPushes ?? [], now));
   for (const d of input.drivers) {
     const about = { pizzeriaId: d.worksFor, driverId: d.id, name: d.name };
     const sentAt = d.position ? Date.parse(d.position.at) : null;

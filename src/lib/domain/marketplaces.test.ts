@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commissionOf, movesStock, decideIntake, expired, lineKey, parseMenuId, permanentProviderError, platformPrice, stepOfStatus, unitPricesByKey, type IntakeFacts } from './marketplaces.ts';
+import {
+  commissionOf, movesStock, decideIntake, expired, lineKey, moneyProblems, parseMenuId, permanentProviderError, platformPrice, PRICE_MARGIN_PCT, stepOfStatus, unitPricesByKey, type IntakeFacts,
+} from './marketplaces.ts';
 
 const NOW = Date.parse('2026-11-27T19:00:00Z');
 const MIN = 60_000;
@@ -34,6 +36,22 @@ describe('a platform order taken onto the make line', () => {
     expect(decideIntake(facts({ openNow: false }))).toMatchObject({ kind: 'deny', reason: 'store_closed' });
     expect(decideIntake(facts({ onlinePaused: true }))).toMatchObject({ kind: 'deny', reason: 'store_busy' });
     expect(decideIntake(facts({ unavailable: [4] }))).toMatchObject({ kind: 'deny', reason: 'item_unavailable', problems: [{ kind: 'unavailable', productIds: [4] }] });
+  });
+
+  it('waits for the manager, never accepted, when a price strays beyond the margin or an amount is at zero or below', () => {
+    const line = (name: string, unitPriceCents: number, options: number[] = []) => ({ name, unitPriceCents, options: options.map((priceCents) => ({ priceCents })) });
+    const fair = { name: 'Margherita', paidCents: 1290, expectedCents: 1050 };
+    expect(moneyProblems({ totalCents: 1290, lines: [line('Margherita', 1290)] }, [fair])).toEqual([]);
+    // at the margin's edge still fair, a cent past it not
+    const edge = Math.round(1050 * (1 + PRICE_MARGIN_PCT / 100));
+    expect(moneyProblems({ totalCents: edge, lines: [line('Margherita', edge)] }, [{ ...fair, paidCents: edge }])).toEqual([]);
+    expect(moneyProblems({ totalCents: 1, lines: [line('Margherita', 1)] }, [{ ...fair, paidCents: 1 }])).toEqual([{ kind: 'price', name: 'Margherita', paidCents: 1, expectedCents: 1050 }]);
+    expect(moneyProblems({ totalCents: 1000, lines: [line('Margherita', 1100, [-100])] }, [])).toEqual([{ kind: 'amount', name: 'Margherita', cents: -100 }]);
+    expect(moneyProblems({ totalCents: 0, lines: [line('Margherita', 0)] }, [])).toEqual([{ kind: 'amount', name: 'Margherita', cents: 0 }, { kind: 'amount', name: null, cents: 0 }]);
+    const money = moneyProblems({ totalCents: -5, lines: [] }, []);
+    expect(decideIntake(facts({ money }))).toEqual({ kind: 'await', problems: money });
+    // a closed shop denies it all the same: nothing is booked either way
+    expect(decideIntake(facts({ money, openNow: false }))).toMatchObject({ kind: 'deny', reason: 'store_closed' });
   });
 
   it('expires at the platform deadline, not before', () => {

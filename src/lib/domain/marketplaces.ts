@@ -30,7 +30,13 @@ export type IntakeProblem =
   | { kind: 'unavailable'; productIds: number[] }
   | { kind: 'too_late'; readyAt: string; wantedBy: string }
   | { kind: 'manual' }
-  | { kind: 'refused'; message: string };
+  | { kind: 'refused'; message: string }
+  /** The platform refused our accept (its HTTP status): a store not activated for us, an order it closed. */
+  | { kind: 'platform_refused'; platform: string; status: number }
+  /** A line (by its name) or the total (name null) at zero or below. */
+  | { kind: 'amount'; name: string | null; cents: number }
+  /** A line's price too far from ours on that platform (PRICE_MARGIN_PCT). */
+  | { kind: 'price'; name: string; paidCents: number; expectedCents: number };
 
 /** What the intake does with a platform order. */
 export type IntakeDecision =
@@ -50,6 +56,8 @@ export interface IntakeFacts {
   readyAt: number;
   /** When the platform wants it ready (ms), if it said. */
   wantedBy: number | null;
+  /** What is wrong with its money (moneyProblems): it waits for the manager, never booked as sent. */
+  money?: IntakeProblem[];
 }
 
 /** The platform's time is kept when the kitchen makes it within this much of it. */
@@ -57,7 +65,8 @@ export const READY_GRACE_MS = 2 * 60_000;
 
 /**
  * An unmapped line waits for the manager (never dropped); a paused or closed shop, or an item out,
- * denies it with its reason; otherwise it is accepted when the store accepts by itself and the
+ * denies it with its reason; a price far from ours or an amount at zero or below waits for the
+ * manager; otherwise it is accepted when the store accepts by itself and the
  * kitchen can have it ready by the platform's time, else it waits for the manager.
  */
 export function decideIntake(f: IntakeFacts): IntakeDecision {
@@ -67,6 +76,7 @@ export function decideIntake(f: IntakeFacts): IntakeDecision {
   if (f.unavailable.length) {
     return { kind: 'deny', reason: 'item_unavailable', explanation: 'an item is sold out', problems: [{ kind: 'unavailable', productIds: [...f.unavailable] }] };
   }
+  if (f.money?.length) return { kind: 'await', problems: [...f.money] };
   const readyAt = Math.max(f.readyAt, f.wantedBy ?? 0);
   if (!f.autoAccept) return { kind: 'await', problems: [{ kind: 'manual' }] };
   if (f.wantedBy !== null && f.readyAt > f.wantedBy + READY_GRACE_MS) {
@@ -74,6 +84,40 @@ export function decideIntake(f: IntakeFacts): IntakeDecision {
   }
   return { kind: 'accept', readyAt: new Date(readyAt) };
 }
+
+/**
+ * How far a platform's price of a line may be from ours on that platform (our price with the
+ * store's markup, or the product's own platform price, and its options') before the manager looks:
+ * one margin for the chain, a constant here (a per-store setting when a shop needs its own).
+ */
+export const PRICE_MARGIN_PCT = 30;
+
+/** A mapped line's price: what the customer paid the platform for one, and ours there for the same. */
+export interface LinePrice {
+  name: string;
+  paidCents: number;
+  expectedCents: number;
+}
+
+/** What is wrong with a platform order's money: a line, an option or the total at zero or below, a line's price beyond the margin. */
+export function moneyProblems(
+  order: { totalCents: number; lines: readonly { name: string; unitPriceCents: number; options: readonly { priceCents: number }[] }[] },
+  prices: readonly LinePrice[],
+): IntakeProblem[] {
+  const problems: IntakeProblem[] = [];
+  for (const l of order.lines) {
+    const lowest = Math.min(l.unitPriceCents, ...l.options.map((o) => (o.priceCents < 0 ? o.priceCents : Infinity)));
+    if (l.unitPriceCents <= 0 || lowest < 0) problems.push({ kind: 'amount', name: l.name, cents: lowest });
+  }
+  if (order.totalCents <= 0) problems.push({ kind: 'amount', name: null, cents: order.totalCents });
+  for (const p of prices) {
+    if (p.paidCents > 0 && Math.abs(p.paidCents - p.expectedCents) * 100 > PRICE_MARGIN_PCT * p.expectedCents) problems.push({ kind: 'price', ...p });
+  }
+  return problems;
+}
+
+/** A problem with the order's money (moneyProblems): the manager's alert says to check its prices. */
+export const isMoneyProblem = (p: { kind: string }) => p.kind === 'price' || p.kind === 'amount';
 
 /** A platform order still waiting past the platform's deadline is let expire (the platform cancels it itself). */
 export const expired = (acceptBy: string | Date | null, now: number) => acceptBy !== null && new Date(acceptBy).getTime() <= now;

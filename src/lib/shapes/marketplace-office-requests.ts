@@ -27,7 +27,8 @@ export const priceSchema = z.strictObject({
 
 /** What a name the platform gave stands for in our menu: a product or an option, one of the two. */
 export const mappingSchema = z
-  .strictObject({ externalId: z.string().min(1).max(200), productId: id.nullable().default(null), optionId: id.nullable().default(null) })
+  // pizzeriaId: the shop the mapping is for (a manager's own by default); head office leaves it out for every shop
+  .strictObject({ externalId: z.string().min(1).max(200), productId: id.nullable().default(null), optionId: id.nullable().default(null), pizzeriaId: id.nullable().optional() })
   .refine((m) => (m.productId === null) !== (m.optionId === null), { message: 'a product or an option', path: ['productId'] });
 
 export const DENY_REASONS = ['store_closed', 'store_busy', 'item_unavailable', 'other'] as const;

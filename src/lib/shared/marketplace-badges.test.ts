@@ -17,11 +17,12 @@ describe('marketplace badges', () => {
     expect(badgeOf('uber_eats').accent).toBe('#06c167');
     expect(badgeOf('deliveroo')).toMatchObject({ label: 'Deliveroo', short: 'DR', background: '#00ccbc' });
     expect(platformName('deliveroo')).toBe('Deliveroo');
+    expect(badgeOf('just_eat')).toMatchObject({ label: 'Just Eat', short: 'JE', background: '#ff8000' });
   });
 
   it('shows the id of a platform it does not know rather than nothing', () => {
-    expect(badgeOf('just_eat')).toMatchObject({ label: 'just_eat', short: 'just_eat' });
-    expect(badgeText({ id: 'just_eat', code: '77' })).toBe('just_eat · 77');
+    expect(badgeOf('glovo')).toMatchObject({ label: 'glovo', short: 'glovo' });
+    expect(badgeText({ id: 'glovo', code: '77' })).toBe('glovo · 77');
   });
 
   it("reads the platform's mark and the order's code there, or the mark alone", () => {
@@ -33,7 +34,7 @@ describe('marketplace badges', () => {
   });
 
   it('keeps every badge readable from across a kitchen (contrast 7:1 at least)', () => {
-    for (const id of ['uber_eats', 'deliveroo', 'unknown_one']) {
+    for (const id of ['uber_eats', 'deliveroo', 'just_eat', 'unknown_one']) {
       const b = badgeOf(id);
       expect(contrast(b.background, b.color), id).toBeGreaterThanOrEqual(7);
       expect(contrast(b.background, b.accent), id).toBeGreaterThanOrEqual(7);

@@ -18,6 +18,8 @@ const KNOWN: Record<string, MarketplaceBadgeLook> = {
   uber_eats: { label: 'Uber Eats', short: 'UE', background: '#000000', color: '#ffffff', accent: '#06c167' },
   // Deliveroo's teal with a near-black text: white on that teal would read at 2:1 from across a kitchen
   deliveroo: { label: 'Deliveroo', short: 'DR', background: '#00ccbc', color: '#00201e', accent: '#00201e' },
+  // Just Eat's orange with a near-black text, as Deliveroo's teal
+  just_eat: { label: 'Just Eat', short: 'JE', background: '#ff8000', color: '#1f1000', accent: '#1f1000' },
 };
 
 const UNKNOWN = { background: '#e4ddd4', color: '#1e1a16', accent: '#1e1a16' };

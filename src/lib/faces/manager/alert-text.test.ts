@@ -29,6 +29,16 @@ describe("the live page's words for an alert", () => {
     expect(text).toContain('platformIntake.unmapped {\\"items\\":\\"Reine XL\\"}');
     expect(text).toContain('platformIntake.left {\\"minutes\\":3}');
     expect(alertText(alert({ kind: 'platform_order', marketplace: 'uber_eats', acceptBy: null }), words)).toContain('"what":"platformIntake.toAccept","left":""');
+    // its prices are not ours: the alert says to check them
+    expect(alertText(alert({ kind: 'platform_order', marketplace: 'uber_eats', acceptBy: null, priceCheck: true }), words)).toContain('"what":"platformIntake.checkPrices"');
+  });
+
+  it('says which platform has not taken what since when, and how many tries', () => {
+    const text = alertText(alert({ kind: 'platform_push', marketplace: 'deliveroo', push: 'availability', count: 3 }), words);
+    expect(text).toMatch(/^alerts\.platform_push /);
+    expect(text).toContain('"what":"alerts.push_availability"');
+    expect(text).toContain('"time":"19:55"');
+    expect(text).toContain('"count":3');
   });
 
   it("gives a low rating's stars, the delivery's only when there was one, and its comment", () => {

@@ -27,8 +27,13 @@ export function alertText(a: ManagerAlert, { t, time, shopName, now, price = (c)
   if (a.kind === 'platform_order') {
     // the platform cancels it by itself at its deadline: a countdown
     const left = a.acceptBy ? t('platformIntake.left', { minutes: Math.max(0, Math.ceil((a.acceptBy - now) / 60_000)) }) : '';
-    const what = a.unmapped?.length ? t('platformIntake.unmapped', { items: a.unmapped.join(', ') }) : t('platformIntake.toAccept');
+    const what = a.unmapped?.length ? t('platformIntake.unmapped', { items: a.unmapped.join(', ') }) : t(a.priceCheck ? 'platformIntake.checkPrices' : 'platformIntake.toAccept');
     return t('alerts.platform_order', { ...vars, platform: t(`platformIntake.names.${a.marketplace}`, { defaultValue: a.marketplace }), code: a.name ?? '', what, left });
+  }
+  if (a.kind === 'platform_push') {
+    // what the platform has not heard since the first failure; the workers keep trying
+    const platform = t(`platformIntake.names.${a.marketplace}`, { defaultValue: a.marketplace });
+    return t('alerts.platform_push', { ...vars, platform, what: t(`alerts.push_${a.push}`), time: time(new Date(a.since).toISOString()) });
   }
   if (a.kind === 'low_rating') {
     const scores = [t('alerts.scoreFood', { stars: a.food }), ...(a.delivery == null ? [] : [t('alerts.scoreDelivery', { stars: a.delivery })])].join(', ');

@@ -1,5 +1,6 @@
 // The manager's alerts, read from the same facts their live page follows (active orders, the
 // drivers and whether their phone is connected, low stock, low ratings, refusals for holding too much,
+// pushes a delivery platform keeps refusing,
 // orders whose money was changed outside the till, payments the counter corrected), sorted by the domain's rule.
 import { managerAlerts, DEFAULT_ALERT_SETTINGS, type ManagerAlert } from '../../domain/alerts.ts';
 import type { Queryable } from '../kernel/db.ts';
@@ -10,11 +11,12 @@ import { recentLowRatings } from '../customers/ratings.ts';
 import { lowStock } from '../stock/stock.ts';
 import { recentHoldingRefusals } from '../orders/limits.ts';
 import { platformOrdersWaiting } from '../marketplaces/intake.ts';
+import { failingPushes } from '../marketplaces/sync.ts';
 import { anomalies } from '../fiscal/anomalies.ts';
 import { recentCorrections } from '../fiscal/corrections.ts';
 
 export async function alertsOfShops(q: Queryable, shops: number[], positions: PositionStore | null, positionFreshMs: number, now = Date.now()): Promise<ManagerAlert[]> {
-  const [orders, drivers, low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections] = await Promise.all([
+  const [orders, drivers, low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections, platformPushes] = await Promise.all([
     listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
     driversOfShops(q, shops, positions),
     Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
@@ -23,6 +25,7 @@ export async function alertsOfShops(q: Queryable, shops: number[], positions: Po
     platformOrdersWaiting(q, shops),
     anomalies(q, { shops, openOnly: true, limit: 100 }),
     recentCorrections(q, shops),
+    failingPushes(q, shops),
   ]);
-  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
+  return managerAlerts({ orders, drivers, lowStock: low, lowRatings, heldStock, platformOrders, platformPushes, fiscalAnomalies, paymentCorrections }, now, { ...DEFAULT_ALERT_SETTINGS, positionFreshMs });
 }

@@ -2,7 +2,7 @@
 // denied by the manager, the orders waiting for a mapping tried again once it is made, and a shop's
 // menu pushed to a platform (by the workers).
 import { Queue } from 'bullmq';
-import { MANAGER_MARKETPLACE_STATES, type MarketplaceOrderState } from '../../domain/marketplaces.ts';
+import { MANAGER_MARKETPLACE_STATES, moneyProblems, type MarketplaceOrderState } from '../../domain/marketplaces.ts';
 import { can, may } from '../../domain/permissions.ts';
 import { config } from '../kernel/config.ts';
 import type { Db } from '../kernel/db.ts';
@@ -45,7 +45,9 @@ export async function acceptWaiting(db: Db, marketplaceOrderId: number, actor: S
   const provider = providerOf(d, row.marketplace);
   const order = row.payload as MarketplaceOrderIn;
   if (!order.lines) throw conflict('not_fetched', 'the platform has not sent this order yet');
-  const mapped = await mapLines(db, row.marketplace, order);
+  // a price far from ours is the manager's to accept; an amount at zero or below cannot be booked
+  if (moneyProblems(order, []).length) throw conflict('bad_amount', 'this order holds an amount at zero or below: deny it');
+  const mapped = await mapLines(db, row.marketplace, row.pizzeria_id, order);
   if (mapped.unmapped.length) throw conflict('unmapped', `map ${mapped.unmapped.map((u) => `"${u.name}"`).join(', ')} to the menu first`);
   const [shop, stores] = await Promise.all([getPizzeria(db, row.pizzeria_id), connectedStores(db, row.marketplace, [row.store_id])]);
   const store = stores.get(row.store_id);
@@ -62,12 +64,21 @@ export async function denyWaiting(db: Db, marketplaceOrderId: number, reason: De
   if (!(await settle(db, row.id, 'denied', { denyReason: reason, decidedBy: actorLabel(actor), problems: [{ kind: 'manual' }] }))) {
     throw conflict('not_waiting', 'this platform order was decided meanwhile');
   }
-  await provider.deny({ storeId: row.store_id, externalId: row.external_id }, reason, explanation.slice(0, 300));
+  const ref = { storeId: row.store_id, externalId: row.external_id };
+  // an order the platform holds as accepted (then not placed here) is cancelled, not denied
+  if (row.platform_accepted_at) await provider.cancel(ref, explanation.slice(0, 300) || reason);
+  else await provider.deny(ref, reason, explanation.slice(0, 300));
 }
 
-/** The platform's orders waiting for a mapping, taken again (after the manager mapped items). Returns how many were tried. */
-export async function retryMapped(db: Db, marketplace: string): Promise<number> {
-  const { rows } = await db.query<{ id: string }>("SELECT id FROM marketplace_orders WHERE marketplace = $1 AND state = 'needs_mapping' ORDER BY id", [marketplace]);
+/**
+ * The platform's orders waiting for a mapping, taken again (after a mapping was made): the shop's
+ * when it was the shop's, every shop's when it was the chain's. Returns how many were tried.
+ */
+export async function retryMapped(db: Db, marketplace: string, pizzeriaId: number | null = null): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT id FROM marketplace_orders WHERE marketplace = $1 AND state = 'needs_mapping' AND ($2::int IS NULL OR pizzeria_id = $2) ORDER BY id",
+    [marketplace, pizzeriaId],
+  );
   const d = deps();
   for (const r of rows) {
     // back to received so the intake decides afresh (it may now accept, deny or leave it to the manager)

@@ -25,9 +25,9 @@ export const denyWaiting = (db: Db, marketplaceOrderId: number, reason: DenyReas
 export const queueMenuPush = (pizzeriaId: number, marketplace: string) => asked(() => decisions.queueMenuPush(pizzeriaId, marketplace));
 
 /** How many waiting orders were tried again; 0 when the platform cannot be asked now (they wait for the intake's next pass). */
-export async function retryMapped(db: Db, marketplace: string): Promise<number> {
+export async function retryMapped(db: Db, marketplace: string, pizzeriaId: number | null = null): Promise<number> {
   try {
-    return await decisions.retryMapped(db, marketplace);
+    return await decisions.retryMapped(db, marketplace, pizzeriaId);
   } catch {
     return 0;
   }

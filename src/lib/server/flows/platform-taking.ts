@@ -2,22 +2,25 @@
 // domain's decision (src/lib/domain/marketplaces.ts) carried out: placed as an order of its shop
 // and accepted on the platform with its ready time, denied with a reason, or left waiting for the
 // manager (an unmapped item, a store that does not accept by itself, a time the kitchen cannot keep).
-import { commissionOf, decideIntake, expired, type IntakeProblem } from '../../domain/marketplaces.ts';
+import { commissionOf, decideIntake, expired, moneyProblems, permanentProviderError, type IntakeProblem } from '../../domain/marketplaces.ts';
 import { isOpenAt } from '../../domain/opening-hours.ts';
 import type { EtaSettings } from '../../domain/eta.ts';
 import { getMenu, getPizzeria, type Pizzeria } from '../shops/catalogue.ts';
 import type { Db } from '../kernel/db.ts';
 import { AppError } from '../kernel/errors.ts';
 import { placeOrder } from './placing.ts';
+import { advanceOrder } from '../orders/index.ts';
 import type { PlaceOrderInput } from '../orders/steps.ts';
 import { pickupPromise } from './shops-for-spot.ts';
 import { connectedStores, isWaiting, readMarketplaceOrder, settle, type MarketplaceOrderRow, type StoreRow } from '../marketplaces/intake.ts';
-import { mapLines, type MappedLines } from '../marketplaces/lines.ts';
+import { linePrices, mapLines, type MappedLines } from '../marketplaces/lines.ts';
 import type { MarketplaceOrderIn, MarketplaceProvider } from '../marketplaces/provider.ts';
 
 export interface TakingDeps {
   providers: readonly MarketplaceProvider[];
   eta?: EtaSettings;
+  /** The workers' logger: an order whose money is wrong is written there (the manager's alert shows it too). */
+  log?: { warn: (fields: object, message: string) => void };
 }
 
 /** The platform of a kept row: known and configured, else an error the job retries (a setting restored). */
@@ -69,12 +72,15 @@ export async function takeOrder(db: Db, id: number, deps: TakingDeps): Promise<s
   const provider = providerOf(deps, row.marketplace);
   const order = await contentOf(db, row, provider);
   if (expired(row.accept_by, Date.now())) return (await settle(db, id, 'expired')) ? 'expired' : row.state;
-  const mapped = await mapLines(db, row.marketplace, order);
+  const mapped = await mapLines(db, row.marketplace, row.pizzeria_id, order);
   const [shop, stores] = await Promise.all([getPizzeria(db, row.pizzeria_id), connectedStores(db, row.marketplace, [row.store_id])]);
   const store = stores.get(row.store_id);
   if (!shop || !store) return (await settle(db, id, 'awaiting_manager', { problems: [{ kind: 'refused', message: 'the store is no longer connected' }] })) ? 'awaiting_manager' : row.state;
   const unavailable = mapped.unmapped.length ? [] : await unavailableOf(db, shop.id, mapped);
+  const money = moneyProblems(order, await linePrices(db, row.marketplace, Number(store.price_markup_pct), mapped));
+  if (money.length) deps.log?.warn({ marketplace: row.marketplace, externalId: row.external_id, pizzeriaId: row.pizzeria_id, problems: money }, "a platform order's prices are not ours: it waits for the manager");
   const decision = decideIntake({
+    money,
     unmapped: mapped.unmapped, onlinePaused: shop.onlinePaused, openNow: !shop.openingHours || isOpenAt(shop.openingHours, new Date()),
     unavailable, autoAccept: store.auto_accept, readyAt: mapped.unmapped.length ? 0 : await kitchenReadyAt(db, shop, mapped, deps.eta), wantedBy: wantedBy(order),
   });
@@ -113,11 +119,19 @@ export function kitchenNoteOf(order: MarketplaceOrderIn): string | null {
   return text ? text.slice(0, 500) : null;
 }
 
+/** The platform customer's allergy as the order's allergy note: one plain line of at most 200 characters, or none. */
+export function allergyNoteOf(order: MarketplaceOrderIn): string | null {
+  // eslint-disable-next-line no-control-regex
+  const text = (order.allergy ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return text ? text.slice(0, 200) : null;
+}
+
 /** The order as placing takes it: the shop's, paid to the platform, at its prices, the customer's name and note only. */
 export function placingInputOf(p: Omit<PlatformPlacing, 'provider' | 'decidedBy'>): PlaceOrderInput {
   const { row, order, mapped, store } = p;
   const ownDelivery = order.fulfilment === 'shop_delivery' && order.address;
   const a = ownDelivery ? order.address! : null;
+  const allergy = allergyNoteOf(order);
   return {
     pizzeriaId: row.pizzeria_id,
     channel: 'marketplace',
@@ -132,6 +146,9 @@ export function placingInputOf(p: Omit<PlatformPlacing, 'provider' | 'decidedBy'
         }
       : null,
     items: mapped.items,
+    // the customer's allergy said apart on the platform: the order's allergy note (the ticket's red line, "Allergie lue");
+    // already ordered there, so a line with it is not refused here
+    ...(allergy ? { allergy: { allergens: [], note: allergy, confirmed: true } } : {}),
     marketplace: {
       id: row.marketplace, externalId: row.external_id, code: order.code, unitPrices: mapped.unitPrices, totalCents: order.totalCents,
       promisedAt: p.readyAt, commissionCents: commissionOf(order.totalCents, Number(store.commission_pct)),
@@ -141,12 +158,32 @@ export function placingInputOf(p: Omit<PlatformPlacing, 'provider' | 'decidedBy'
 }
 
 /**
- * Places the platform order as an order of its shop (the system acting for the platform), marks it
- * accepted, and tells the platform when it will be ready. Refused by placing (stock gone meanwhile,
- * an address outside the zone): left to the manager with the reason.
+ * The platform first, then the make line: our accept told to the platform, and only once it took
+ * it, the order placed as an order of its shop (the system acting for the platform) and marked
+ * accepted. A platform that refuses our accept (a store not activated for us: Uber answers 403)
+ * leaves the order to the manager with the platform's answer, never on the make line; a failure
+ * that may pass is the job's to try again. Refused by placing after the platform took it (stock
+ * gone meanwhile, an address outside the zone): left to the manager with the reason (their no
+ * is then a cancel on the platform).
  */
 export async function placeFromPlatform(db: Db, p: PlatformPlacing): Promise<string> {
   const { row } = p;
+  const ref = { storeId: row.store_id, externalId: row.external_id };
+  if (!row.platform_accepted_at) {
+    try {
+      await p.provider.accept(ref, p.readyAt);
+    } catch (err) {
+      if (!permanentProviderError(err)) throw err;
+      const status = Number((err as { status?: unknown }).status);
+      const problems: IntakeProblem[] = [{ kind: 'platform_refused', platform: p.provider.label, status }];
+      return (await settle(db, row.id, 'awaiting_manager', { problems })) ? 'awaiting_manager' : row.state;
+    }
+    await db.query('UPDATE marketplace_orders SET platform_accepted_at = now() WHERE id = $1 AND platform_accepted_at IS NULL', [row.id]);
+    row.platform_accepted_at = new Date();
+  }
+  // the platform cancelled it meanwhile (its notice let it go): nothing to place
+  const now = await readMarketplaceOrder(db, row.id);
+  if (!now || !isWaiting(now)) return now?.state ?? row.state;
   // placed already by an earlier try of this job (then stopped before marking it): the same order
   const { rows: earlier } = await db.query<{ id: string }>('SELECT id FROM orders WHERE marketplace = $1 AND external_id = $2', [row.marketplace, row.external_id]);
   let orderId = earlier[0]?.id;
@@ -157,7 +194,23 @@ export async function placeFromPlatform(db: Db, p: PlatformPlacing): Promise<str
     const problems: IntakeProblem[] = [{ kind: 'refused', message: err.message }];
     return (await settle(db, row.id, 'awaiting_manager', { problems })) ? 'awaiting_manager' : row.state;
   }
-  await settle(db, row.id, 'accepted', { orderId, decidedBy: p.decidedBy, problems: [] });
-  await p.provider.accept({ storeId: row.store_id, externalId: row.external_id }, p.readyAt);
-  return 'accepted';
+  if (await settle(db, row.id, 'accepted', { orderId, decidedBy: p.decidedBy, problems: [] })) return 'accepted';
+  return settledMeanwhile(db, row, orderId);
+}
+
+/**
+ * The platform order was decided while ours was being placed: by the platform's cancel (its notice
+ * let the waiting order go, not knowing ours), then ours is cancelled as the platform's; by a
+ * manager's decision that placed the same order, nothing more to do.
+ */
+async function settledMeanwhile(db: Db, row: MarketplaceOrderRow, orderId: string): Promise<string> {
+  const now = await readMarketplaceOrder(db, row.id);
+  if (now?.state !== 'cancelled') return now?.state ?? 'unknown';
+  await db.query('UPDATE marketplace_orders SET order_id = coalesce(order_id, $2) WHERE id = $1', [row.id, orderId]);
+  try {
+    await advanceOrder(db, { kind: 'system', name: row.marketplace }, orderId, 'cancelled', undefined, { cancelReason: 'platform', announce: true });
+  } catch (err) {
+    if (!(err instanceof AppError && err.status < 500)) throw err;
+  }
+  return 'cancelled';
 }

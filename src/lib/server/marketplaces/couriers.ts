@@ -14,8 +14,13 @@ import type { MarketplaceNotice } from './provider.ts';
 type Cancelled = Extract<MarketplaceNotice, { kind: 'cancelled' }>;
 type Courier = Extract<MarketplaceNotice, { kind: 'courier' }>;
 
-async function orderOf(db: Db, marketplace: string, externalId: string): Promise<{ id: string; status: string } | null> {
-  const { rows } = await db.query<{ id: string; status: string }>('SELECT id, status FROM orders WHERE marketplace = $1 AND external_id = $2', [marketplace, externalId]);
+/** The order the notice names, by its platform, its store and the platform's id: another store's order is none of this notice's. */
+async function orderOf(db: Db, marketplace: string, n: { storeId: string; externalId: string }): Promise<{ id: string; status: string } | null> {
+  const { rows } = await db.query<{ id: string; status: string }>(
+    `SELECT o.id, o.status FROM orders o JOIN marketplace_orders m ON m.marketplace = o.marketplace AND m.external_id = o.external_id
+     WHERE o.marketplace = $1 AND o.external_id = $2 AND m.store_id = $3`,
+    [marketplace, n.externalId, n.storeId],
+  );
   return rows[0] ?? null;
 }
 
@@ -24,13 +29,13 @@ export async function platformCancelled(db: Db, marketplace: string, n: Cancelle
   const cancelled: MarketplaceOrderState = 'cancelled';
   const { rowCount } = await db.query(
     `UPDATE marketplace_orders SET state = $3, decided_at = now(), decided_by = $4, deny_reason = $5
-     WHERE marketplace = $1 AND external_id = $2 AND state IN (${sqlStates(WAITING_MARKETPLACE_STATES)})`,
-    [marketplace, n.externalId, cancelled, `system:${marketplace}`, n.reason],
+     WHERE marketplace = $1 AND external_id = $2 AND store_id = $6 AND state IN (${sqlStates(WAITING_MARKETPLACE_STATES)})`,
+    [marketplace, n.externalId, cancelled, `system:${marketplace}`, n.reason, n.storeId],
   );
   if (rowCount) return 'let_go';
-  const order = await orderOf(db, marketplace, n.externalId);
+  const order = await orderOf(db, marketplace, n);
   if (!order) return 'unknown';
-  await db.query('UPDATE marketplace_orders SET state = $3 WHERE marketplace = $1 AND external_id = $2', [marketplace, n.externalId, cancelled]);
+  await db.query('UPDATE marketplace_orders SET state = $3 WHERE marketplace = $1 AND external_id = $2 AND store_id = $4', [marketplace, n.externalId, cancelled, n.storeId]);
   if (isIn(FINAL_STATUSES, order.status)) return order.status === 'cancelled' ? 'cancelled' : 'too_late';
   try {
     await advanceOrder(db, { kind: 'system', name: marketplace }, order.id, 'cancelled', undefined, { cancelReason: 'platform', announce: true });
@@ -44,7 +49,7 @@ export async function platformCancelled(db: Db, marketplace: string, n: Cancelle
 
 /** The platform's courier: assigned, on the way (when expected), arrived, collected. Returns whether the order changed. */
 export async function courierNews(db: Db, marketplace: string, n: Courier): Promise<boolean> {
-  const order = await orderOf(db, marketplace, n.externalId);
+  const order = await orderOf(db, marketplace, n);
   if (!order || isIn(FINAL_STATUSES, order.status)) return false;
   return transaction(db, async (tx) => {
     const { rowCount } = await tx.query(

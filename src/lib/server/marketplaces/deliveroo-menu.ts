@@ -1,7 +1,6 @@
 // Our menu in the shape of Deliveroo's Menu API upload (PUT /menu/v1/brands/{brand_id}/menus/{id}:
-// name, menu {categories, items, modifiers, mealtimes}, site_ids), and the weekly payout statement
-// read into a MarketplaceReport.
-import type { MarketplaceMenu, MarketplaceReport } from './provider.ts';
+// name, menu {categories, items, modifiers, mealtimes}, site_ids).
+import type { MarketplaceMenu } from './provider.ts';
 
 type Text = Record<string, string>;
 
@@ -34,8 +33,10 @@ const text = (value: string): Text => ({ en: value });
 /**
  * The upload for one site. Our ids are Deliveroo's item ids and PLUs (`p<id>` a product, `o<id>` an
  * option), so an order names them back in `pos_item_id`. Options are items of type CHOICE grouped
- * in modifiers. Allergens go as we name them. The shop's hours become one mealtime over every
- * category (Deliveroo's `day_of_week` counts from 0 = Monday).
+ * in modifiers. Allergens go as we name them, an option's with it (a nut pesto extra: nuts).
+ * `contains_alcohol` marks an age-restricted item: Deliveroo checks the customer's ID at the door
+ * (api-docs.deliveroo.com/docs/menu-api-guidelines, "Age restrictions"). The shop's hours become one
+ * mealtime over every category (Deliveroo's `day_of_week` counts from 0 = Monday).
  */
 export function deliverooMenuUpload(storeId: string, menu: MarketplaceMenu): DeliverooMenuUpload {
   const products = menu.products.map((p) => ({
@@ -49,12 +50,12 @@ export function deliverooMenuUpload(storeId: string, menu: MarketplaceMenu): Del
     allergies: p.allergens,
     diets: [],
     modifier_ids: p.optionGroupIds,
-    contains_alcohol: false,
+    contains_alcohol: p.alcohol,
   }));
   const choices = menu.optionGroups.flatMap((g) =>
     g.options.map((o) => ({
       id: o.id, name: text(o.name), description: text(''), plu: o.id, type: 'CHOICE' as const,
-      price_info: { price: o.priceCents }, allergies: [], diets: [], modifier_ids: [], contains_alcohol: false,
+      price_info: { price: o.priceCents }, allergies: o.allergens, diets: [], modifier_ids: [], contains_alcohol: false,
     })),
   );
   const days = new Map<number, { start: string; end: string }[]>();
@@ -85,52 +86,4 @@ export function deliverooMenuUpload(storeId: string, menu: MarketplaceMenu): Del
 export function unavailableIds(menu: MarketplaceMenu): string[] {
   const ids = [...menu.products.filter((p) => !p.available).map((p) => p.id), ...menu.optionGroups.flatMap((g) => g.options.filter((o) => !o.available).map((o) => o.id))];
   return [...new Set(ids)];
-}
-
-/** "12.50", "-3.2", "7" → cents, exactly (no float arithmetic on money). */
-export function decimalCents(value: string): number {
-  const m = /^\s*(-)?(\d+)(?:[.,](\d{1,2}))?\s*$/.exec(value);
-  if (!m) throw new Error(`a Deliveroo payout statement with an amount this system cannot read: "${value}"`);
-  const cents = Number(m[2]) * 100 + Number((m[3] ?? '0').padEnd(2, '0'));
-  return m[1] ? -cents : cents;
-}
-
-function csvRows(csv: string): string[][] {
-  // the statement's fields (ids, types, amounts) hold no comma
-  return csv.split(/\r?\n/).filter((l) => l.trim() !== '').map((l) => l.split(',').map((f) => f.trim()));
-}
-
-/**
- * Deliveroo's public APIs have no payout endpoint: a site's weekly statement (Monday to Sunday,
- * UTC) is a CSV downloaded from Partner Hub, a summary then one row per order, per fee charged and
- * per rebate paid. It is modelled here as one table with a `type` column: `order` rows (order value,
- * Deliveroo's commission, the refund charged to the site, the payout for it) and `adjustment` rows
- * (a fee, positive or negative, outside any order). Amounts in the currency's units ("12.50").
- */
-export function readPayoutStatement(storeId: string, weekStart: string, csv: string): MarketplaceReport {
-  const [header, ...rows] = csvRows(csv);
-  const col = (name: string) => {
-    const i = header?.indexOf(name) ?? -1;
-    if (i < 0) throw new Error(`a Deliveroo payout statement without its "${name}" column`);
-    return i;
-  };
-  const [type, orderId, value, commission, refund, payout] = ['type', 'order_id', 'order_value', 'commission', 'refund', 'payout'].map(col);
-  const orders: MarketplaceReport['orders'] = [];
-  let adjustmentsCents = 0;
-  for (const r of rows) {
-    if (r[type] === 'order') {
-      orders.push({
-        externalId: r[orderId],
-        totalCents: decimalCents(r[value]),
-        commissionCents: decimalCents(r[commission]),
-        refundCents: decimalCents(r[refund] || '0'),
-        payoutCents: decimalCents(r[payout]),
-      });
-    } else if (r[type] === 'adjustment') {
-      adjustmentsCents += decimalCents(r[payout]);
-    } else {
-      throw new Error(`a Deliveroo payout statement with a row of unknown type "${r[type]}"`);
-    }
-  }
-  return { storeId, weekStart, orders, adjustmentsCents, payoutCents: orders.reduce((s, o) => s + o.payoutCents, 0) + adjustmentsCents };
 }

@@ -6,23 +6,22 @@
 //              POST  /order/v1/orders/{order_id}/prep_stage    in_kitchen | ready_for_collection | collected
 //              GET   /order/v1/orders/{order_id}               the order
 //   Menu API   PUT   /menu/v1/brands/{brand_id}/menus/{menu_id}                            the menu and its sites
-//              PUT   /menu/v1/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  every unavailable item at once
-//              POST  /menu/v1/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  some items' status
+//              PUT   /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  every unavailable and hidden item at once
+//              POST  /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  some items' status: available | unavailable | hidden
 //   Site API   PUT   /site/v1/brands/{brand_id}/sites/{site_id}/status          open | closed
 //              PUT   /site/v1/brands/{brand_id}/sites/{site_id}/workload/mode   BUSY | QUIET
-//              PUT   /site/v1/brands/{brand_id}/sites/{site_id}/workload/config the BUSY mode's preparation minutes
+//              GET/PUT /site/v1/brands/{brand_id}/sites/{site_id}/workload/times  the preparation minutes of each mode (busy − quiet: a multiple of 5)
 // Webhooks (Order Events, Rider Events): X-Deliveroo-Hmac-Sha256 = hex HMAC-SHA256 keyed by the
 // webhook secret over `${X-Deliveroo-Sequence-Guid} ${raw body}` (a space between: the legacy POS
 // webhooks used " \n ", these do not); the sequence guid is the event's id, and a retry carries it again.
-// Not in the public API, modelled (say so where it is used): the weekly payout statement
-// (GET /finance/v1/brands/{brand_id}/sites/{site_id}/statements/{week_start}, its Partner Hub CSV),
-// and the workload config's body (the Site API "sets the preparation time for each mode").
+// Deliveroo's public APIs have no payout report (its statements are Partner Hub downloads): this
+// provider has no `report`, and the reconciliation says it is not available for Deliveroo.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../kernel/config.ts';
 import { DELIVEROO_ACCEPT_MINUTES, deliverooOrderIn, readDeliverooWebhook, type DeliverooOrder } from './deliveroo-orders.ts';
-import { deliverooMenuUpload, readPayoutStatement, unavailableIds } from './deliveroo-menu.ts';
-import type { DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceReport, MarketplaceStep } from './provider.ts';
+import { deliverooMenuUpload, unavailableIds } from './deliveroo-menu.ts';
+import type { AvailabilityChange, DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceStep } from './provider.ts';
 
 /** A refusal or a failure of Deliveroo's API: a 4xx other than 429 will not pass by being retried. */
 export class DeliverooError extends Error {
@@ -176,27 +175,33 @@ export class DeliverooProvider implements MarketplaceProvider {
     await this.call('PUT', this.unavailabilitiesPath(storeId), { unavailable_ids: unavailableIds(menu), hidden_ids: [] });
   }
 
-  async setAvailability(storeId: string, items: { id: string; available: boolean }[]): Promise<void> {
+  /**
+   * Deliveroo greys an `unavailable` item out until its morning stock reset; a `hidden` one stays off
+   * the menu until told otherwise. A sold-out of today goes as unavailable (the customer sees it
+   * sold out); one still true on a later day comes as `lasting` (sync.ts re-tells it once a day) and
+   * goes as hidden, which the reset leaves alone.
+   */
+  async setAvailability(storeId: string, items: AvailabilityChange[]): Promise<void> {
     if (items.length === 0) return;
-    const item_unavailabilities = items.map((i) => ({ item_id: i.id, status: i.available ? 'available' : 'unavailable' }));
+    const item_unavailabilities = items.map((i) => ({ item_id: i.id, status: i.available ? 'available' : i.lasting ? 'hidden' : 'unavailable' }));
     await this.call('POST', this.unavailabilitiesPath(storeId), { item_unavailabilities });
   }
 
-  /** The site open or closed, and busy mode with its minutes (QUIET when the shop adds none). */
+  /**
+   * The site open or closed, and busy mode with its minutes (QUIET when the shop adds none). Busy
+   * mode's preparation time is the quiet one plus the shop's minutes, rounded up to the 5 minutes
+   * Deliveroo counts in (workload times: busy − quiet a multiple of 5).
+   */
   async setStoreStatus(storeId: string, status: { open: boolean; busyMinutes: number }): Promise<void> {
     const site = this.sitePath(storeId);
     await this.call('PUT', `${site}/status`, { status: status.open ? 'open' : 'closed' });
-    const minutes = Math.max(0, Math.round(status.busyMinutes));
-    if (minutes > 0) await this.call('PUT', `${site}/workload/config`, { busy: { preparation_time_minutes: minutes } });
+    const minutes = Math.ceil(Math.max(0, status.busyMinutes) / 5) * 5;
+    if (minutes > 0) {
+      const times = (await this.call('GET', `${site}/workload/times`)) as { quiet?: unknown } | null;
+      const quiet = typeof times?.quiet === 'number' ? times.quiet : 0;
+      await this.call('PUT', `${site}/workload/times`, { quiet, busy: quiet + minutes });
+    }
     await this.call('PUT', `${site}/workload/mode`, { mode: minutes > 0 ? 'BUSY' : 'QUIET' });
-  }
-
-  /** The week's payout statement (modelled: Deliveroo publishes it as a Partner Hub CSV, see deliveroo-menu.ts). */
-  async report(storeId: string, weekStart: string): Promise<MarketplaceReport> {
-    const path = `/finance/v1/brands/${encodeURIComponent(this.brand())}/sites/${encodeURIComponent(storeId)}/statements/${encodeURIComponent(weekStart)}`;
-    const csv = await this.call('GET', path);
-    if (typeof csv !== 'string') throw new DeliverooError('Deliveroo answered a payout statement that is not CSV', null);
-    return readPayoutStatement(storeId, weekStart, csv);
   }
 
   private brand(): string {
@@ -209,7 +214,7 @@ export class DeliverooProvider implements MarketplaceProvider {
   }
 
   private unavailabilitiesPath(storeId: string): string {
-    return `/menu/v1/brands/${encodeURIComponent(this.brand())}/sites/${encodeURIComponent(storeId)}/menu/item_unavailabilities`;
+    return `/menu/v2/brands/${encodeURIComponent(this.brand())}/sites/${encodeURIComponent(storeId)}/menu/item_unavailabilities`;
   }
 
   private orderPath(ref: MarketplaceOrderRef): string {

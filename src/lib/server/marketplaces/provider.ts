@@ -42,6 +42,8 @@ export interface MarketplaceOrderIn {
   promisedAt: string | null;
   /** When the platform's courier is expected at the shop (ISO), if known yet. */
   courierEta: string | null;
+  /** The customer's allergy as the platform carries it apart from the notes (it becomes the order's allergy note); none said: absent or null. */
+  allergy?: string | null;
 }
 
 export type CourierState = 'assigned' | 'arriving' | 'arrived' | 'collected';
@@ -53,6 +55,8 @@ export type MarketplaceNotice =
   | { kind: 'order_named'; eventId: string; storeId: string; externalId: string }
   | { kind: 'cancelled'; eventId: string; storeId: string; externalId: string; reason: string | null }
   | { kind: 'courier'; eventId: string; storeId: string; externalId: string; state: CourierState; etaAt: string | null }
+  /** The platform gave the app a store's integration (provisioned) or took it away. */
+  | { kind: 'store'; eventId: string; storeId: string; provisioned: boolean }
   /** Something the system does not act on (a test ping, an event of no use to the shop). */
   | { kind: 'other'; eventId: string; storeId: string | null; type: string };
 
@@ -75,10 +79,18 @@ export interface MarketplaceMenu {
     priceCents: number;
     photoUrl: string | null;
     allergens: string[];
+    /** Age-restricted (an alcoholic drink): the platform checks the customer's ID at the door. */
+    alcohol: boolean;
+    /** Its VAT rate (%), its options' too. */
+    vatRate: number;
     available: boolean;
     optionGroupIds: string[];
   }[];
-  optionGroups: { id: string; name: string; min: number; max: number; options: { id: string; name: string; priceCents: number; available: boolean }[] }[];
+  optionGroups: {
+    id: string; name: string; min: number; max: number;
+    /** Each option's allergens are those of the ingredients it adds (a nut pesto: nuts); its VAT rate is its product's. */
+    options: { id: string; name: string; priceCents: number; allergens: string[]; vatRate: number; available: boolean }[];
+  }[];
   /** The shop's hours, per ISO day (1 = Monday) */
   hours: { day: number; opens: string; closes: string }[];
 }
@@ -93,6 +105,40 @@ export interface MarketplaceReport {
   payoutCents: number;
 }
 
+/** A store a merchant's authorization lets head office activate. */
+export interface PlatformStoreChoice {
+  id: string;
+  name: string;
+  address: string | null;
+}
+
+/** A store's integration as the platform holds it. */
+export interface PlatformIntegration {
+  enabled: boolean;
+  /** Whether this app accepts, denies and cancels the store's orders (null: the platform did not say). */
+  orderManager: boolean | null;
+}
+
+/**
+ * Where a store is activated by its merchant (the platform's OAuth authorization code): the page the
+ * merchant authorizes on, the stores the merchant's token may activate, the activation itself, and
+ * the integration read back (after the platform's own notice of it).
+ */
+export interface MarketplaceActivation {
+  authorizeUrl(redirectUri: string, state: string): string;
+  authorized(code: string, redirectUri: string): Promise<{ accessToken: string; expiresInSeconds: number; stores: PlatformStoreChoice[] }>;
+  /** Activates the store for this app, as its order manager; `ours`: our id of the shop, kept by the platform. */
+  activate(accessToken: string, storeId: string, ours: string): Promise<PlatformIntegration>;
+  integration(storeId: string): Promise<PlatformIntegration>;
+}
+
+/** An item's availability to tell; `lasting`: a sold-out still true since an earlier day (told again once a day). */
+export interface AvailabilityChange {
+  id: string;
+  available: boolean;
+  lasting?: boolean;
+}
+
 export interface MarketplaceProvider {
   /** The provider's id, kept on each row (lowercase and underscores). */
   readonly id: string;
@@ -104,6 +150,11 @@ export interface MarketplaceProvider {
   verify(rawBody: Buffer, headers: IncomingHttpHeaders): boolean;
   /** A verified webhook's notices (a platform may batch them); throws on a body it cannot read. */
   read(rawBody: Buffer, headers: IncomingHttpHeaders): MarketplaceNotice[];
+  /**
+   * The answer its documentation asks of our webhook, when not 200 with what was kept (JET Connect:
+   * 202 to take an order in and say later whether we took it).
+   */
+  answer?(rawBody: Buffer, notices: MarketplaceNotice[]): { status: number; body: unknown };
   fetchOrder(ref: MarketplaceOrderRef): Promise<MarketplaceOrderIn>;
   /** Accepts it, telling the platform when it will be ready. */
   accept(ref: MarketplaceOrderRef, readyAt: Date): Promise<void>;
@@ -113,8 +164,11 @@ export interface MarketplaceProvider {
   cancel(ref: MarketplaceOrderRef, reason: string): Promise<void>;
   pushMenu(storeId: string, menu: MarketplaceMenu): Promise<void>;
   /** Suspends or restores items and options, by our ids as pushed in the menu. */
-  setAvailability(storeId: string, items: { id: string; available: boolean }[]): Promise<void>;
+  setAvailability(storeId: string, items: AvailabilityChange[]): Promise<void>;
   /** Open or paused, and the minutes the shop adds to every order's preparation (busy mode). */
   setStoreStatus(storeId: string, status: { open: boolean; busyMinutes: number }): Promise<void>;
-  report(storeId: string, weekStart: string): Promise<MarketplaceReport>;
+  /** Absent when the platform publishes no payout report through its API: no reconciliation then, said so. */
+  report?(storeId: string, weekStart: string): Promise<MarketplaceReport>;
+  /** How its stores are activated by their merchant, where the platform asks it (absent: a store id typed in the back office). */
+  readonly activation?: MarketplaceActivation;
 }

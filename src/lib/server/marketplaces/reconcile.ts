@@ -1,7 +1,9 @@
 // The reconciliation page: a platform's week, store by store, held against our own orders (pure
 // comparison in src/lib/domain/marketplace-reconcile.ts). Our side: the shop's platform orders of
 // that platform whose business day is in the week, not cancelled. Their side: the platform's payout
-// report (provider.report), fetched by a manager and kept in marketplace_reports.
+// report (provider.report), fetched by a manager and kept in marketplace_reports. A platform that
+// publishes no report through its API (Deliveroo: Partner Hub downloads only) has no their side:
+// the week says the reconciliation is not available, never figures of our own making.
 import { reconcileWeek, type OurPlatformOrder, type ReconciledWeek } from '../../domain/marketplace-reconcile.ts';
 import type { Db, Queryable } from '../kernel/db.ts';
 import { AppError, notFound } from '../kernel/errors.ts';
@@ -13,6 +15,8 @@ export interface StoreWeek extends ReconciledWeek {
   shop: { id: number; name: string };
   storeId: string;
   fetchedAt: string | null;
+  /** False: the platform publishes no payout report through its API, so nothing to reconcile with. */
+  reportAvailable: boolean;
 }
 
 /** Our platform orders of a store's shop in the week starting on `weekStart` (a Monday), not cancelled. */
@@ -37,7 +41,7 @@ async function keptReport(q: Queryable, marketplace: string, storeId: string, we
 
 /** Every store of the platform in the shops the actor runs, its week reconciled. */
 export async function reconcileStores(db: Db, actor: StaffActor, providers: readonly MarketplaceProvider[], marketplace: string, weekStart: string): Promise<StoreWeek[]> {
-  knownPlatform(providers, marketplace);
+  const reportAvailable = Boolean(knownPlatform(providers, marketplace).report);
   const shops = await shopsRun(db, actor);
   const { rows } = await db.query<{ store_id: string; pizzeria_id: number }>(
     `SELECT store_id, pizzeria_id FROM marketplace_stores WHERE marketplace = $1 AND pizzeria_id = ANY($2) ORDER BY pizzeria_id`,
@@ -49,7 +53,8 @@ export async function reconcileStores(db: Db, actor: StaffActor, providers: read
       shop: shops.find((s) => s.id === r.pizzeria_id)!,
       storeId: r.store_id,
       fetchedAt: kept?.fetchedAt.toISOString() ?? null,
-      ...reconcileWeek(ours, kept?.report ?? null),
+      reportAvailable,
+      ...reconcileWeek(ours, reportAvailable ? (kept?.report ?? null) : null),
     };
   }));
 }
@@ -58,12 +63,13 @@ export async function reconcileStores(db: Db, actor: StaffActor, providers: read
 export async function fetchReport(db: Db, actor: StaffActor, providers: readonly MarketplaceProvider[], marketplace: string, pizzeriaId: number, weekStart: string): Promise<MarketplaceReport> {
   checkShop(actor, pizzeriaId);
   const provider = knownPlatform(providers, marketplace);
+  if (!provider.report) throw new AppError(409, 'no_report', `${provider.label} publishes no payout report through its API: its reconciliation is not available`);
   if (!provider.configured) throw new AppError(409, 'not_configured', `${provider.label} is not configured: its credentials are not set`);
   const { rows } = await db.query<{ store_id: string }>(`SELECT store_id FROM marketplace_stores WHERE marketplace = $1 AND pizzeria_id = $2`, [marketplace, pizzeriaId]);
   if (!rows[0]) throw notFound('store on this platform');
   let report: MarketplaceReport;
   try {
-    report = await provider.report(rows[0].store_id, weekStart);
+    report = await provider.report.call(provider, rows[0].store_id, weekStart);
   } catch (err) {
     throw new AppError(502, 'platform_unavailable', `${provider.label} did not give its report: ${(err as Error).message}`);
   }

@@ -4,12 +4,14 @@ import type { Config } from '../kernel/config.ts';
 import type { MarketplaceProvider } from './provider.ts';
 import { uberEatsFor } from './uber-eats.ts';
 import { deliverooFor } from './deliveroo.ts';
+import { justEatFor } from './just-eat.ts';
 
 type Factory = (config: Config) => MarketplaceProvider;
 
 const FACTORIES: Factory[] = [
   uberEatsFor,
   deliverooFor,
+  justEatFor,
 ];
 
 /** Every platform, configured or not (a page lists them all; only a configured one takes orders). */

@@ -19,6 +19,8 @@ export interface PlatformInfo {
   id: string;
   label: string;
   configured: boolean;
+  /** Whether its stores are activated by their merchant on the platform (else connected by their id alone). */
+  activates: boolean;
 }
 
 export interface StoreSettings {
@@ -27,6 +29,10 @@ export interface StoreSettings {
   autoAccept: boolean;
   markupPct: number;
   commissionPct: number;
+  /** Where the platform activates its stores: whether we are this store's order manager there (its orders ours to accept). */
+  orderManager: boolean;
+  /** When the platform took the integration away (null: it has not). */
+  deprovisionedAt: string | null;
 }
 
 export interface ShopStores {
@@ -43,7 +49,7 @@ export function chooseBackOfficePlatforms(providers: readonly MarketplaceProvide
 export const backOfficePlatforms = (config: Config): readonly MarketplaceProvider[] => chosen ?? marketplacesFor(config);
 
 export const platformsOf = (providers: readonly MarketplaceProvider[]): PlatformInfo[] =>
-  providers.map((p) => ({ id: p.id, label: p.label, configured: p.configured }));
+  providers.map((p) => ({ id: p.id, label: p.label, configured: p.configured, activates: !!p.activation }));
 
 /** The platform of this id, or a 404 (a platform the registry does not know). */
 export function knownPlatform(providers: readonly MarketplaceProvider[], id: string): MarketplaceProvider {
@@ -69,6 +75,7 @@ export async function shopsRun(q: Queryable, actor: StaffActor): Promise<{ id: n
 
 const settingsOf = (r: StoreRow): StoreSettings => ({
   storeId: r.store_id, enabled: r.enabled, autoAccept: r.auto_accept, markupPct: Number(r.price_markup_pct), commissionPct: Number(r.commission_pct),
+  orderManager: r.order_manager, deprovisionedAt: r.deprovisioned_at?.toISOString() ?? null,
 });
 
 /** Every shop the actor runs, with its store on each platform. */

@@ -76,8 +76,18 @@ function orderMeta(type: string, meta: Json): { storeId: string; externalId: str
 export function noticesOf(raw: Buffer): MarketplaceNotice[] {
   const { eventId, type, meta, body } = parseWebhook(raw);
   switch (type) {
+    // a scheduled order (stores on 1.0.0 with scheduled orders on) is named the same way; its time
+    // is the order's own (estimated_ready_for_pickup_at), which the plan holds it for
     case 'orders.notification':
+    case 'orders.scheduled.notification':
       return [{ kind: 'order_named', eventId, ...orderMeta(type, meta) }];
+    // the integration of a store given to the app, or taken away (the webhooks guide; Integration Updated)
+    case 'store.provisioned':
+    case 'store.deprovisioned': {
+      const storeId = str(meta.user_id) ?? str(meta.resource_id) ?? str(body.store_id);
+      if (!storeId) throw new Error(`Uber Eats webhook ${type}: the store (meta.user_id) is required`);
+      return [{ kind: 'store', eventId, storeId, provisioned: type === 'store.provisioned' }];
+    }
     // a store on API version 1.0.0 is told of a cancellation with orders.failure (the webhooks guide)
     case 'orders.cancel':
     case 'orders.failure':
@@ -118,6 +128,25 @@ function lineOf(item: Json): MarketplaceLineIn {
     options,
     note: str(item.special_instructions),
   };
+}
+
+/**
+ * The eater's allergy, per item as Uber carries it (GET /v2/eats/order/{id}: cart.items[].special_requests
+ * .allergy, its allergens_to_exclude[] each a type or a freeform_text, and allergy_instructions;
+ * developer.uber.com/docs/eats/references/api/v2/get-eats-order-orderid): "Margherita: PEANUTS, sans arachides".
+ */
+function allergyOf(items: Json[]): string | null {
+  const said = items.flatMap((item) => {
+    // one object as the reference shows it; a list of them read the same (a public client models it so)
+    const requests: Json[] = Array.isArray(item.special_requests) ? item.special_requests : [item.special_requests ?? {}];
+    const words = requests.flatMap((r) => {
+      const a: Json = r?.allergy ?? {};
+      const excluded = (Array.isArray(a.allergens_to_exclude) ? (a.allergens_to_exclude as Json[]) : []).map((x) => str(x.freeform_text) ?? str(x.type));
+      return [...excluded, str(a.allergy_instructions)].filter(Boolean);
+    });
+    return words.length ? [`${String(item.title ?? '')}: ${words.join(', ')}`] : [];
+  });
+  return said.length ? said.join(' · ') : null;
 }
 
 /** The eater's delivery place (eater.delivery.location: one street_address line, its point, the unit), for an order the shop delivers. */
@@ -164,6 +193,7 @@ export function orderOf(o: Json, acceptWindowMs = ACCEPT_WINDOW_MS): Marketplace
     totalCents: o.payment?.charges?.total ? cents(o.payment.charges.total) : lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
     promisedAt: isoOf(o.estimated_ready_for_pickup_at),
     courierEta: fulfilment === 'courier' ? isoOf(courier?.estimated_pickup_time) : null,
+    allergy: allergyOf(Array.isArray(o.cart?.items) ? (o.cart.items as Json[]) : []),
   };
 }
 
@@ -178,6 +208,9 @@ export const suspensionOf = (available: boolean, until: number) => ({
 /**
  * Our menu as Uber's MenuConfiguration: products and options are both items, our ids as theirs
  * (p<id>, o<id>), an item off sale now uploaded suspended until `suspendUntil` (Unix seconds).
+ * Every item, options included, carries its allergens (nutritional_info) and its VAT rate as
+ * tax_info.tax_rate, a percentage (developer.uber.com/docs/eats/references/api/v2/put-eats-stores-storeid-menu,
+ * and its example menu payloads).
  */
 export function uberMenuOf(menu: MarketplaceMenu, suspendUntil: number): Json {
   const items = [
@@ -189,14 +222,15 @@ export function uberMenuOf(menu: MarketplaceMenu, suspendUntil: number): Json {
       price_info: { price: p.priceCents },
       ...(p.optionGroupIds.length ? { modifier_group_ids: { ids: p.optionGroupIds } } : {}),
       nutritional_info: { allergens: p.allergens },
-      tax_info: {},
+      tax_info: { tax_rate: p.vatRate },
       ...(p.available ? {} : { suspension_info: suspensionOf(false, suspendUntil) }),
     })),
     ...menu.optionGroups.flatMap((g) => g.options.map((o) => ({
       id: o.id,
       title: text(o.name),
       price_info: { price: o.priceCents },
-      tax_info: {},
+      nutritional_info: { allergens: o.allergens },
+      tax_info: { tax_rate: o.vatRate },
       ...(o.available ? {} : { suspension_info: suspensionOf(false, suspendUntil) }),
     }))),
   ];
