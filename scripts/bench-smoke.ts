@@ -32,6 +32,9 @@ interface Report { system: 'project' | 'bare'; phases: Phase[]; connectSeconds: 
 
 const MAX_RATIO = Number(process.env.SMOKE_MAX_RATIO ?? 4);
 const MAX_TAIL_RATIO = Number(process.env.SMOKE_MAX_TAIL_RATIO ?? 8);
+// SMOKE_TAIL=report prints the p99 and its bound without judging by it: for a machine whose stalls
+// make the tail say nothing of the code (.ci/run says which and why)
+const JUDGE_TAIL = process.env.SMOKE_TAIL !== 'report';
 const TRIES = Math.max(1, Number(process.env.SMOKE_TRIES ?? 2));
 const MAX_SUBSCRIBE_RATIO = Number(process.env.SMOKE_MAX_SUBSCRIBE_RATIO ?? 3);
 const SUBSCRIBE_SLACK_S = Number(process.env.SMOKE_SUBSCRIBE_SLACK_S ?? 1.5);
@@ -76,11 +79,11 @@ try {
     const broken = project.lost + project.duplicated + project.failedMoves;
     const subscribeBound = Math.max(MAX_SUBSCRIBE_RATIO * bareReport.connectSeconds, bareReport.connectSeconds + SUBSCRIBE_SLACK_S);
     const subscribed = projectReport.connectSeconds <= subscribeBound;
-    passed = broken === 0 && ratio <= MAX_RATIO && tail <= MAX_TAIL_RATIO && subscribed;
+    passed = broken === 0 && ratio <= MAX_RATIO && (!JUDGE_TAIL || tail <= MAX_TAIL_RATIO) && subscribed;
     console.log(
       `bench:smoke try ${attempt} (${Math.round((Date.now() - t0) / 1000)} s, ${project.moves} moves at ${project.rate}/s): ` +
         `sent → screen p50 / p99: project ${f1(project.sentP50)} / ${f1(project.sentP99)} ms, bare relay ${f1(bare.sentP50)} / ${f1(bare.sentP99)} ms ` +
-        `(${f1(ratio)}×, at most ${MAX_RATIO}× / ${f1(tail)}×, at most ${MAX_TAIL_RATIO}×); ` +
+        `(${f1(ratio)}×, at most ${MAX_RATIO}× / ${f1(tail)}×, at most ${MAX_TAIL_RATIO}×${JUDGE_TAIL ? '' : ', reported only'}); ` +
         `API p50 / p99: project ${f1(project.apiP50)} / ${f1(project.apiP99)} ms, bare relay ${f1(bare.apiP50)} / ${f1(bare.apiP99)} ms; ` +
         `sockets subscribed in: project ${f1(projectReport.connectSeconds)} s, bare relay ${f1(bareReport.connectSeconds)} s (at most ${f1(subscribeBound)} s)` +
         (broken ? `; ${project.lost} lost, ${project.duplicated} duplicated, ${project.failedMoves} failed moves` : '') +

@@ -1,8 +1,9 @@
 // The failover drill's account (scripts/drill.ts): once the evening stops, what every fault cost
 // (orders placed, answered, present afterwards) and what the whole evening kept: the orders, each
 // screen's events against what the database stored, the money against the provider, the emails,
-// the fiscal journal and yesterday's closing; printed as a table. Whether anything was lost,
-// duplicated or wrong decides the drill's exit code.
+// the fiscal journal and yesterday's closing, the card payments' webhooks and the sessions that
+// waited on a lock; printed as a table. Whether anything was lost, duplicated, missing, late or
+// wrong decides the drill's exit code.
 import type pg from 'pg';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
@@ -16,6 +17,8 @@ export interface FaultFigures {
   at: number;
   acceptedAgainMs: number | null;
   screensLiveMs: number | null;
+  /** A Redis fault: how long after the promotion every server answered its /readyz (null: not within 90 s). */
+  readyAfterPromotionMs?: number | null;
   placed: number;
   acknowledged: number;
   present: number;
@@ -31,11 +34,52 @@ export interface DrillRecord {
   screens: Screen[];
   /** The last event before the screens opened. */
   startAfter: number;
-  /** Yesterday's closing, asked for every shop while Postgres failed over. */
+  /** Yesterday's closing, asked for every shop during the first fault. */
   closings: Promise<{ shop: string; status: number; tries: number }>[];
   yesterday: string;
   shops: number;
   started: number;
+  /** The longest wait on a lock and the longest transaction left idle that Postgres showed (watchSessions). */
+  sessions: SessionsWorst;
+  /** How soon after a Redis promotion every server must be ready. */
+  readyLimitMs: number;
+}
+
+/** A card payment must be recorded this soon after its webhook was answered 2xx (issue 57). */
+const WEBHOOK_LIMIT_MS = 30_000;
+/** No session may wait on a lock, or sit idle in its transaction, longer (the wedge of issue 57 held them for minutes). */
+const SESSION_LIMIT_S = 5;
+
+export interface SessionsWorst {
+  lockWaitS: number;
+  idleInTransactionS: number;
+  /** What the longest lock wait was running. */
+  lockQuery: string;
+}
+
+/**
+ * Postgres' sessions of the product, looked at every half second as an operator's monitoring would
+ * (pg_stat_activity, through HAProxy: whichever node leads): the longest a statement had been
+ * waiting on a lock (from its start: an upper bound), and the longest a transaction sat idle.
+ */
+export function watchSessions(pool: pg.Pool): { worst: SessionsWorst; stop(): void } {
+  const worst: SessionsWorst = { lockWaitS: 0, idleInTransactionS: 0, lockQuery: '' };
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      const r = await pool.query<{ wait: number | null; idle: number | null; query: string | null }>(
+        `SELECT max(extract(epoch FROM now() - query_start)) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') AS wait,
+                max(extract(epoch FROM now() - state_change)) FILTER (WHERE state = 'idle in transaction') AS idle,
+                (array_agg(left(query, 120) ORDER BY query_start) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock'))[1] AS query
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      ).catch(() => null);
+      const row = r?.rows[0];
+      if (row?.wait && Number(row.wait) > worst.lockWaitS) Object.assign(worst, { lockWaitS: Number(row.wait), lockQuery: row.query ?? '' });
+      if (row?.idle && Number(row.idle) > worst.idleInTransactionS) worst.idleInTransactionS = Number(row.idle);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  })();
+  return { worst, stop: () => void (stopped = true) };
 }
 
 const say = (line: string) => console.log(line);
@@ -45,39 +89,48 @@ export async function account(d: DrillRecord): Promise<boolean> {
   const orders = await ordersAccount(d);
   const events = await eventsAccount(d);
   const money = await moneyAccount(d, orders.acked);
-  const mails = mailsAccount(d);
+  const webhooks = await webhooksAccount(d, orders.acked);
+  const mails = await mailsAccount(d, orders.acked);
   const fiscal = await fiscalAccount(d);
 
   say('');
   say(`## Failover drill — ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - d.started) / 1000)} s on this machine`);
   say('');
-  say('| fault | orders accepted again after | every screen live again after | orders placed | answered 201 | present afterwards | refused |');
-  say('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const f of d.faults) {
-    const ms = (v: number | null) => (v === null ? 'not within 90 s' : `${(v / 1000).toFixed(1)} s`);
-    say(`| ${f.name} | ${ms(f.acceptedAgainMs)} | ${ms(f.screensLiveMs)} | ${f.placed} | ${f.acknowledged} | ${f.present} | ${f.refused} |`);
-  }
+  const promotions = d.faults.some((f) => f.readyAfterPromotionMs !== undefined);
+  say(`| fault | orders accepted again after | every screen live again after |${promotions ? ' every server ready after the promotion |' : ''} orders placed | answered 201 or 200 | present afterwards | refused |`);
+  say(`| --- | --- | --- |${promotions ? ' --- |' : ''} --- | --- | --- | --- |`);
+  const ms = (v: number | null | undefined) => (v === undefined ? '' : v === null ? 'not within 90 s' : `${(v / 1000).toFixed(1)} s`);
+  for (const f of d.faults)
+    say(`| ${f.name} | ${ms(f.acceptedAgainMs)} | ${ms(f.screensLiveMs)} |${promotions ? ` ${ms(f.readyAfterPromotionMs)} |` : ''} ${f.placed} | ${f.acknowledged} | ${f.present} | ${f.refused} |`);
+  const notReady = d.faults.filter((f) => f.readyAfterPromotionMs === null || (f.readyAfterPromotionMs ?? 0) > d.readyLimitMs);
   const { placed } = d;
   const { acked, lostOrders, duplicatedOrders } = orders;
   const { totals } = events;
   say('');
-  say(`Whole evening: ${placed.length} orders placed, ${acked.length} answered 201, ${lostOrders} of them lost, ${duplicatedOrders} duplicated; ${placed.filter((p) => p.refused).length} refused.`);
-  say(`Screens (${d.screens.length}): ${totals.expected} deliveries expected, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order, ${totals.phantom} shown that the database no longer has (and ${totals.republished} shown under an id lost with the leader, the same order version coming again under a new one).`);
+  const refused = placed.filter((p) => p.refused).length;
+  say(`Whole evening: ${placed.length} orders placed, ${acked.length} answered (${acked.filter((p) => p.replayed).length} of them 200, a replay of a try whose answer was lost), ${lostOrders} of them lost, ${duplicatedOrders} duplicated; ${refused} refused.`);
+  say(`Screens (${d.screens.length}): ${totals.expected} deliveries expected, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order, ${totals.phantom} shown that the database does not hold as shown.`);
   sayGone(d.screens, events.stored);
   for (const r of events.rows.filter((r) => r.lost || r.duplicated || r.outOfOrder || r.phantom))
-    say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order, ${r.phantom} no longer in the database`);
+    say(`  ${r.name}: ${r.expected} expected, ${r.received} received, ${r.lost} lost, ${r.duplicated} duplicated, ${r.outOfOrder} out of order, ${r.phantom} not in the database as shown`);
   say(`Money: ${money.cards} card orders, ${money.capturedCards} captured at the provider (${money.captureCalls} capture calls), ${money.wrong.length} differing from the ledger.`);
   for (const w of money.wrong.slice(0, 10)) say(`  ${w}`);
   const { journal, closed, perShop } = fiscal;
   const closedOnce = perShop.length === d.shops && perShop.every((n) => n === 1);
-  say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the Postgres failover for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${closedOnce ? 'yes' : `NO (${perShop.join(', ')})`}.`);
-  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice.`);
+  say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the first fault for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${closedOnce ? 'yes' : `NO (${perShop.join(', ')})`}.`);
+  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice, ${mails.missing.length} missing (of ${mails.decided} the orders' messages recorded as sent, and a first message for each of ${mails.orders} orders).`);
   for (const [k, v] of mails.twice.slice(0, 10)) say(`  ${v} times: ${k}`);
+  for (const m of mails.missing.slice(0, 10)) say(`  missing: ${m}`);
+  say(`Card payments: ${webhooks.answered} webhooks answered 2xx, ${webhooks.unrecorded.length} payments never recorded, the slowest recorded ${(webhooks.slowestMs / 1000).toFixed(1)} s after its webhook (limit ${WEBHOOK_LIMIT_MS / 1000} s).`);
+  for (const u of webhooks.unrecorded.slice(0, 5)) say(`  never recorded: ${u}`);
+  say(`Sessions: the longest wait on a lock ${d.sessions.lockWaitS.toFixed(1)} s${d.sessions.lockQuery ? ` (${d.sessions.lockQuery.replace(/\s+/g, ' ')})` : ''}, the longest transaction idle ${d.sessions.idleInTransactionS.toFixed(1)} s (limit ${SESSION_LIMIT_S} s).`);
+  if (notReady.length) say(`Servers not ready within ${d.readyLimitMs / 1000} s of a Redis promotion: ${notReady.map((f) => f.name).join('; ')}.`);
   for (const p of placed.filter((p) => p.refused).slice(0, 5)) say(`  refused: ${p.way} ${p.refused}`);
-  return !journal.ok || perShop.length !== d.shops || perShop.some((n) => n !== 1) || closed.some((c) => c.status !== 200) || lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || totals.phantom > 0 || money.wrong.length > 0 || mails.twice.length > 0;
+  return !journal.ok || perShop.length !== d.shops || perShop.some((n) => n !== 1) || closed.some((c) => c.status !== 200) || lostOrders > 0 || duplicatedOrders > 0 || totals.lost > 0 || totals.duplicated > 0 || totals.outOfOrder > 0 || totals.phantom > 0 || money.wrong.length > 0 || mails.twice.length > 0 || mails.missing.length > 0 || refused > 0 ||
+    webhooks.unrecorded.length > 0 || webhooks.slowestMs > WEBHOOK_LIMIT_MS || d.sessions.lockWaitS > SESSION_LIMIT_S || d.sessions.idleInTransactionS > SESSION_LIMIT_S || notReady.length > 0;
 }
 
-/** The orders: those answered 201, lost or duplicated, and each fault's share (its window: until the next fault). */
+/** The orders: those answered (201, or 200 for a replay), lost or duplicated, and each fault's share (its window: until the next fault). */
 async function ordersAccount({ pool, placed, faults }: DrillRecord) {
   const acked = placed.filter((p) => p.id);
   const present = new Set(
@@ -102,43 +155,44 @@ async function ordersAccount({ pool, placed, faults }: DrillRecord) {
 
 /** Events: each screen against what the database stored for it after its start. */
 async function eventsAccount({ pool, screens, startAfter }: DrillRecord) {
-  const stored = (await pool.query<{ id: string; pizzeria_id: number }>('SELECT id, pizzeria_id FROM order_events WHERE id > $1 ORDER BY id', [startAfter])).rows.map((r) => ({
-    id: Number(r.id),
-    shop: r.pizzeria_id,
-  }));
+  const stored = (await pool.query<{ id: string; pizzeria_id: number; order_id: string; type: string; version: number | null }>(
+    `SELECT id, pizzeria_id, order_id, type, (payload->>'version')::int AS version FROM order_events WHERE id > $1 ORDER BY id`,
+    [startAfter],
+  )).rows.map((r) => ({ id: Number(r.id), shop: r.pizzeria_id, orderId: r.order_id, type: r.type, version: r.version }));
+  const byId = new Map(stored.map((e) => [e.id, e]));
   const rows = screens.map((s) => {
     const expected = stored.filter((e) => s.pizzeriaId === null || e.shop === s.pizzeriaId).map((e) => e.id);
     const got = s.received.map((r) => r.e.eventId);
     const h = checkHistory(got, expected);
     const [lost, duplicated, outOfOrder] = [h.lost.length, h.duplicated.length, h.outOfOrder.length];
-    // events a screen was shown that the database no longer has (written on a leader that died before its standby had them)
-    const storedIds = new Set(expected);
-    // a publish cut by the leader's death and published again (publishes do not wait for the standby,
-    // migration 0030) shows the same order version under a new id: counted apart, kept once by the screen
-    const again = (id: number) => {
-      const e = s.received.find((r) => r.e.eventId === id)!.e;
-      return s.received.some((r) => storedIds.has(r.e.eventId) && r.e.order.id === e.order.id && r.e.order.version === e.order.version);
-    };
-    const gone = [...new Set(got.filter((id) => !storedIds.has(id)))];
-    const phantom = gone.filter((id) => !again(id)).length;
-    const republished = gone.length - phantom;
-    return { name: s.name, expected: expected.length, received: got.length, lost, duplicated, outOfOrder, phantom, republished };
+    // an event shown is judged by its id, as a screen keeps it: the database must hold that id, for
+    // that order, that change and that version; nothing shown may be taken back by a failover
+    const phantom = new Set(s.received.filter((r) => !sameAsStored(r.e, byId)).map((r) => r.e.eventId)).size;
+    return { name: s.name, expected: expected.length, received: got.length, lost, duplicated, outOfOrder, phantom };
   });
   const totals = rows.reduce(
-    (t, r) => ({ expected: t.expected + r.expected, lost: t.lost + r.lost, duplicated: t.duplicated + r.duplicated, outOfOrder: t.outOfOrder + r.outOfOrder, phantom: t.phantom + r.phantom, republished: t.republished + r.republished }),
-    { expected: 0, lost: 0, duplicated: 0, outOfOrder: 0, phantom: 0, republished: 0 },
+    (t, r) => ({ expected: t.expected + r.expected, lost: t.lost + r.lost, duplicated: t.duplicated + r.duplicated, outOfOrder: t.outOfOrder + r.outOfOrder, phantom: t.phantom + r.phantom }),
+    { expected: 0, lost: 0, duplicated: 0, outOfOrder: 0, phantom: 0 },
   );
   return { stored, rows, totals };
 }
 
-/** Each event shown that the database no longer has: what it was, and whether the same order version came again under another id. */
-function sayGone(screens: Screen[], stored: { id: number }[]) {
-  const storedSet = new Set(stored.map((e) => e.id));
+interface StoredEvent { id: number; orderId: string; type: string; version: number | null }
+
+/** Whether the database holds this event under its id, as the screen was shown it. */
+function sameAsStored(e: OrderUpdated, byId: Map<number, StoredEvent>): boolean {
+  const s = byId.get(e.eventId);
+  return !!s && s.orderId === e.order.id && s.type === e.type && (s.version === null || s.version === e.order.version);
+}
+
+/** Each event shown that the database does not hold as shown: what it was, and what the database has under its id. */
+function sayGone(screens: Screen[], stored: StoredEvent[]) {
+  const byId = new Map(stored.map((e) => [e.id, e]));
   const shown = new Map<number, OrderUpdated>();
-  for (const sc of screens) for (const r of sc.received) if (!storedSet.has(r.e.eventId)) shown.set(r.e.eventId, r.e);
+  for (const sc of screens) for (const r of sc.received) if (!sameAsStored(r.e, byId)) shown.set(r.e.eventId, r.e);
   for (const e of shown.values()) {
-    const again = screens.flatMap((sc) => sc.received).find((r) => storedSet.has(r.e.eventId) && r.e.order.id === e.order.id && r.e.order.version === e.order.version);
-    say(`  event #${e.eventId} (${e.type}, order ${e.order.number} version ${e.order.version}, at ${e.at}) is not in the database${again ? `; the same version came again as #${again.e.eventId} (${again.e.type})` : '; that version never came again'}`);
+    const there = byId.get(e.eventId);
+    say(`  event #${e.eventId} (${e.type}, order ${e.order.number} version ${e.order.version}, at ${e.at}) ${there ? `is another in the database (${there.type}, order ${there.orderId} version ${there.version})` : 'is not in the database'}`);
   }
 }
 
@@ -167,15 +221,60 @@ async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
   return { cards: cards.length, capturedCards, captureCalls, wrong };
 }
 
-/** Messages: each email once (a placing has its own address; the same subject twice is a duplicate). */
-function mailsAccount({ smtp }: DrillRecord) {
+/**
+ * Messages: each email once (a placing has its own address; the same subject twice is a duplicate),
+ * and none missing: every order answered has had at least its first message, and each message
+ * the product recorded as sent (customer_notifications) is in the mail server's inbox. A message
+ * still being sent is waited for a while.
+ */
+async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
+  const perAddress = new Map<string, Set<string>>();
   const mails = new Map<string, number>();
-  for (const m of smtp.inbox) {
-    const to = (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '';
-    const k = `${to}|${m.subject}`;
-    mails.set(k, (mails.get(k) ?? 0) + 1);
+  const read = () => {
+    mails.clear();
+    perAddress.clear();
+    for (const m of smtp.inbox) {
+      const to = (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '';
+      const k = `${to}|${m.subject}`;
+      mails.set(k, (mails.get(k) ?? 0) + 1);
+      perAddress.set(to, (perAddress.get(to) ?? new Set()).add(String(m.subject)));
+    }
+  };
+  let rows: { email: string; sent: number; sending: number }[];
+  for (const until = Date.now() + 20_000; ; ) {
+    rows = (await pool.query<{ email: string; sent: number; sending: number }>(
+      `SELECT o.customer_email AS email, count(*) FILTER (WHERE n.status = 'sent')::int AS sent, count(*) FILTER (WHERE n.status = 'sending')::int AS sending
+       FROM orders o JOIN customer_notifications n ON n.order_id = o.id AND n.channel = 'email' WHERE o.id = ANY($1::uuid[]) GROUP BY 1`,
+      [acked.map((p) => p.id)],
+    )).rows;
+    if (!rows.some((r) => r.sending) || Date.now() > until) break;
+    await new Promise((res) => setTimeout(res, 1000));
   }
-  return { twice: [...mails.entries()].filter(([, v]) => v > 1) };
+  read();
+  const recorded = new Map(rows.map((r) => [r.email, r]));
+  const missing: string[] = [];
+  for (const p of acked) {
+    const got = perAddress.get(p.email)?.size ?? 0;
+    const r = recorded.get(p.email);
+    if (!got) missing.push(`${p.email}: no message at all`);
+    else if (r && got < r.sent) missing.push(`${p.email}: ${r.sent} recorded as sent, ${got} in the inbox`);
+    if (r?.sending) missing.push(`${p.email}: ${r.sending} still being sent`);
+  }
+  return { twice: [...mails.entries()].filter(([, v]) => v > 1), missing, decided: rows.reduce((n, r) => n + r.sent, 0), orders: acked.length };
+}
+
+/** Card payments: each one whose webhook was answered 2xx is recorded (authorised) within the limit. */
+async function webhooksAccount({ pool }: DrillRecord, acked: Placed[]) {
+  const answered = acked.filter((p) => p.webhookAt);
+  const recorded = new Map(
+    (await pool.query<{ order_id: string; at: Date }>(
+      "SELECT order_id, min(created_at) AS at FROM payment_movements WHERE kind = 'authorised' AND order_id = ANY($1::uuid[]) GROUP BY 1",
+      [answered.map((p) => p.id)],
+    )).rows.map((r) => [r.order_id, r.at.getTime()]),
+  );
+  const unrecorded = answered.filter((p) => !recorded.has(p.id!)).map((p) => p.id!);
+  const slowestMs = Math.max(0, ...answered.filter((p) => recorded.has(p.id!)).map((p) => recorded.get(p.id!)! - p.webhookAt!));
+  return { answered: answered.length, unrecorded, slowestMs };
 }
 
 /** The fiscal journal: every chain whole after the faults, and yesterday closed once per shop. */

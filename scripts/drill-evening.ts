@@ -110,6 +110,10 @@ export interface Placed {
   status: string;
   done: boolean;
   refused: string | null;
+  /** Answered 200: a replay of its key (an earlier try placed it, its answer lost). */
+  replayed?: boolean;
+  /** A card order: when its payment's webhook was answered 2xx (the provider stops sending it then). */
+  webhookAt?: number;
 }
 
 export interface Shop {
@@ -209,7 +213,8 @@ class Evening {
     }
     if (!intent) return void (p.refused = 'no payment form');
     stripe.authorise(intent);
-    await this.deliverWebhook(stripe.event('payment_intent.amount_capturable_updated', intent));
+    const r = await this.deliverWebhook(stripe.event('payment_intent.amount_capturable_updated', intent));
+    if (r.status >= 200 && r.status < 300) p.webhookAt = Date.now();
   }
 
   async place() {
@@ -230,7 +235,9 @@ class Evening {
     };
     const r = await this.customer.retried('POST', '/api/orders', body, { 'idempotency-key': p.key });
     p.tries = r.tries;
-    if (r.status !== 201) return void (p.refused = `${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    // a replay (the first answer lost) answers 200 with the order the key placed: acknowledged as well
+    if (r.status !== 201 && r.status !== 200) return void (p.refused = `${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    p.replayed = r.status === 200;
     Object.assign(p, { ackAt: Date.now(), id: r.body.id, token: r.body.trackingToken, total: r.body.total, status: r.body.status });
     if (way === 'pickup-card') await this.payByCard(p);
   }

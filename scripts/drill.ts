@@ -6,11 +6,20 @@
 // It drives an evening through Nginx, as the screens and phones do: customers order (pickup and
 // delivery, paid at the door or by card on a Stripe-speaking server in this process), kitchens move
 // their tickets, drivers are on shift, and kitchen, shop and head-office screens follow live. During
-// it, one after the other, with the evening going on between:
-//   1. the Postgres leader is killed (kill -9 of its Patroni and its postmaster);
-//   2. the Redis master is killed;
-//   3. a server is killed (kill -9; brought back afterwards, as systemd would);
-//   4. a workers process is killed (kill -9; brought back afterwards).
+// it, one after the other, with the evening going on between, the faults of its scenario:
+//   evening (the default): 1. the Postgres leader's machine is lost (every process of it killed at
+//     once); 2. the Redis master is killed (kill -9); 3. a server is killed (kill -9; brought back
+//     afterwards, as systemd would); 4. a workers process is killed (kill -9; brought back afterwards).
+//   postgres: three failovers of Postgres, each lost node brought back as the new leader's
+//     synchronous standby before the next: 1. the leader's machine hangs (every process of it
+//     stopped, its connections left open and silent); 2. its Patroni and its postmaster are killed,
+//     its backends left to notice and end on their own; 3. the leader is lost again, so the
+//     leadership goes back to the first node.
+//   redis: the Redis master killed five times in a row (each killed node brought back as a replica):
+//     every server must answer its own /readyz within 10 s of each promotion.
+// In every scenario, the drill also watches Postgres every half second for a session waiting on a
+// lock or idle in its transaction, and times each card payment from its webhook answered 2xx to the
+// payment recorded: no wait on another's lock over 5 s, every payment recorded within 30 s.
 // Then it stops the evening, lets the workers finish, and prints a table per fault: the time until
 // an order is accepted again and until every screen is live again (an event written after the fault
 // received), orders placed / acknowledged (201) / present afterwards, then for the whole evening:
@@ -20,6 +29,7 @@
 //
 //   npm run drill [-- --gap 20 --keep --dir /tmp/ocpizza-drill]
 //
+// --scenario  evening (default), postgres or redis: which faults (above)
 // --gap    seconds of evening before the first fault and between faults (default 20)
 // --every  seconds between two orders across the chain (default 0.5)
 // --async-standby  Postgres' standby follows asynchronously (no synchronous mode) and is made 3 s
@@ -40,15 +50,17 @@ import Stripe from 'stripe';
 import { FakeStripe } from '../tests/stripe-server.ts';
 import { startTestSmtp } from '../tests/services.ts';
 import { startCluster, type Cluster } from './ha/cluster.ts';
+import type { LeaderLoss } from './ha/pg-cluster.ts';
 import { appendEntries, lockChain } from '../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { shopChain } from '../src/lib/domain/fiscal-chain.ts';
 import { transaction } from '../src/lib/server/kernel/db.ts';
-import { account, type FaultFigures } from './drill-account.ts';
+import { account, watchSessions, type FaultFigures } from './drill-account.ts';
 import { Client, openScreen, PASSWORD, RECOVERY_LIMIT_MS, sleep, startEvening, WEBHOOK_SECRET, type Placed, type Screen, type Shop } from './drill-evening.ts';
 
 const { values: args } = parseArgs({
   options: {
+    scenario: { type: 'string', default: 'evening' },
     gap: { type: 'string', default: '20' },
     every: { type: 'string', default: '0.5' },
     'async-standby': { type: 'boolean', default: false },
@@ -57,6 +69,12 @@ const { values: args } = parseArgs({
   },
 });
 const GAP_MS = Number(args.gap) * 1000;
+const SCENARIOS = ['evening', 'postgres', 'redis'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+if (!SCENARIOS.includes(args.scenario as Scenario)) throw new Error(`--scenario: one of ${SCENARIOS.join(', ')}`);
+const SCENARIO = args.scenario as Scenario;
+/** After a Redis promotion, every server answers its /readyz within this (issue 57). */
+const READY_AFTER_PROMOTION_MS = 10_000;
 // Nginx serves the drill's site with a certificate made for it a minute ago: this process alone trusts it
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 /** With --async-standby: how long the standby stops receiving the leader's WAL before the leader dies. */
@@ -143,13 +161,16 @@ async function main() {
     say(`${screens.length} screens live; the evening starts (an order every ${PLACE_EVERY_MS / 1000} s, every ticket moved along)`);
     await saleOfYesterday(pool, shops, cluster.fiscalKeyPem, yesterday);
 
+    const sessions = watchSessions(pool);
+    closers.push(() => sessions.stop());
     const night = startEvening({ base, shops, stripe, signer: new Stripe('sk_test_drillSigner'), products, placeEveryMs: PLACE_EVERY_MS });
     const { faults, closings } = await runFaults({ cluster, pool, placed: night.placed, screens, shops, yesterday, started });
     await night.stop();
     say(`${stamp(started)}  the evening stops; the workers finish what is left`);
     await sleep(8000);
 
-    const failed = await account({ pool, stripe, smtp, placed: night.placed, faults, screens, startAfter, closings, yesterday, shops: shops.length, started });
+    sessions.stop();
+    const failed = await account({ pool, stripe, smtp, placed: night.placed, faults, screens, startAfter, closings, yesterday, shops: shops.length, started, sessions: sessions.worst, readyLimitMs: READY_AFTER_PROMOTION_MS });
     if (args.keep) say(`\nThe cluster keeps running: ${cluster.describe()}`);
     process.exitCode = failed ? 1 : 0;
   } finally {
@@ -245,40 +266,73 @@ async function runFaults(run: FaultRun) {
   const faults: FaultFigures[] = [];
   const closings: Promise<{ shop: string; status: number; tries: number }>[] = [];
   const lastEventId = async () => Number((await pool.query('SELECT coalesce(max(id), 0) AS n FROM order_events')).rows[0].n);
-  const steps: [string, () => Promise<unknown>, (() => Promise<unknown>) | null][] = [
-    [
-      args['async-standby'] ? `Postgres leader killed (kill -9), its asynchronous standby ${STANDBY_BEHIND_MS / 1000} s behind` : 'Postgres leader killed (kill -9)',
-      () => cluster.killPostgresLeader({ standbyBehindMs: args['async-standby'] ? STANDBY_BEHIND_MS : 0 }),
-      () => cluster.restorePostgres(),
-    ],
-    ['Redis master killed (kill -9)', () => cluster.killRedisMaster(), () => cluster.restoreRedis()],
-    ['a server killed (kill -9)', () => cluster.killServer(0), () => cluster.restartServer(0)],
-    ['a workers process killed (kill -9)', () => cluster.killWorkers(0), () => cluster.restartWorkers(0)],
-  ];
+  const steps = stepsOf(SCENARIO, cluster);
   await sleep(GAP_MS);
-  for (const [name, fault, restore] of steps) {
+  for (const { name, fault, restore } of steps) {
     const before = await lastEventId();
     const up = cluster.alive();
     if (![...up.servers, ...up.workers].every(Boolean)) say(`${stamp(started)}  before the fault, running: servers ${up.servers}, workers ${up.workers}`);
     const windowStart = Date.now();
-    await fault();
+    const hit = await fault();
     // recovery is timed from the kill (with --async-standby the fault first holds the standby back)
     const t0 = Date.now();
     say(`${stamp(started)}  ${name}`);
-    // head office closes yesterday for every shop while Postgres fails over (a closing cut in the middle)
-    if (name.startsWith('Postgres')) closings.push(...shops.map((s) => s.manager.retried('POST', `/api/shops/${s.id}/fiscal/closings`, { day: run.yesterday }).then((r) => ({ shop: s.slug, status: r.status, tries: r.tries }))));
+    // head office closes yesterday for every shop during the first fault (a closing cut in the middle)
+    if (!closings.length) closings.push(...shops.map((s) => s.manager.retried('POST', `/api/shops/${s.id}/fiscal/closings`, { day: run.yesterday }).then((r) => ({ shop: s.slug, status: r.status, tries: r.tries }))));
     // the engines' own part: when the database takes writes again (a new leader behind HAProxy)
     const writable = name.startsWith('Postgres') ? writableAgain(cluster.databaseUrl, t0) : Promise.resolve(null);
+    // after a Redis promotion: how long until every server is ready again
+    const ready = hit && 'promotedAt' in hit ? (hit.promotedAt ? readyAgain(cluster, hit.promotedAt) : Promise.resolve(null)) : Promise.resolve(undefined);
     const r = await recoveryOf(t0, run.placed, run.screens, pool, before);
     const dbMs = await writable;
+    const readyAfterPromotionMs = await ready;
+    if (readyAfterPromotionMs !== undefined) say(`${stamp(started)}    every server ready again ${readyAfterPromotionMs === null ? 'NOT within 90 s' : `${readyAfterPromotionMs} ms`} after the promotion`);
     if (dbMs !== null) say(`${stamp(started)}    the database took writes again after ${dbMs} ms (the standby promoted, HAProxy pointing at it)`);
     say(`${stamp(started)}    orders accepted again after ${r.acceptedAgainMs ?? '—'} ms, every screen live again after ${r.screensLiveMs ?? '—'} ms`);
-    faults.push({ name, at: windowStart, ...r, placed: 0, acknowledged: 0, present: 0, refused: 0 });
+    faults.push({ name, at: windowStart, ...r, readyAfterPromotionMs, placed: 0, acknowledged: 0, present: 0, refused: 0 });
     await sleep(GAP_MS);
     // the dead machine comes back (systemd, Patroni's own restart), as the operator's runbook says
     if (restore) await restore();
   }
   return { faults, closings };
+}
+
+interface Step {
+  name: string;
+  fault: () => Promise<{ promotedAt: number | null } | void>;
+  restore: () => Promise<unknown>;
+}
+
+/** The faults of a scenario, each with what brings its machine back. */
+function stepsOf(scenario: Scenario, cluster: Cluster): Step[] {
+  const postgres = (name: string, how: LeaderLoss, standbyBehindMs = 0): Step => ({
+    name, fault: () => cluster.killPostgresLeader({ how, standbyBehindMs }), restore: () => cluster.restorePostgres(),
+  });
+  const redis = (name: string): Step => ({ name, fault: () => cluster.killRedisMaster(), restore: () => cluster.restoreRedis() });
+  if (scenario === 'postgres')
+    return [
+      postgres("Postgres leader's machine hangs (every process stopped, its connections left open)", 'freeze'),
+      postgres('Postgres leader killed one process after another (Patroni and the postmaster, the backends left to end)', 'one-by-one'),
+      postgres("Postgres fails over back (the new leader's machine lost)", 'vanish'),
+    ];
+  if (scenario === 'redis') return [1, 2, 3, 4, 5].map((n) => redis(`Redis master killed (kill -9), ${n} of 5`));
+  return [
+    args['async-standby']
+      ? postgres(`Postgres leader killed (kill -9), its asynchronous standby ${STANDBY_BEHIND_MS / 1000} s behind`, 'vanish', STANDBY_BEHIND_MS)
+      : postgres('Postgres leader killed (kill -9)', 'vanish'),
+    redis('Redis master killed (kill -9)'),
+    { name: 'a server killed (kill -9)', fault: async () => void (await cluster.killServer(0)), restore: () => cluster.restartServer(0) },
+    { name: 'a workers process killed (kill -9)', fault: async () => void (await cluster.killWorkers(0)), restore: () => cluster.restartWorkers(0) },
+  ];
+}
+
+/** How long after `promotedAt` every server answers its own /readyz (null: not within the recovery limit). */
+async function readyAgain(cluster: Cluster, promotedAt: number): Promise<number | null> {
+  while (Date.now() - promotedAt < RECOVERY_LIMIT_MS) {
+    if ((await cluster.readyz()).every(Boolean)) return Date.now() - promotedAt;
+    await sleep(200);
+  }
+  return null;
 }
 
 main().then(

@@ -8,12 +8,13 @@ import helmet from 'helmet';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { createRedis, watchRedis, type RedisStatus } from '../src/lib/server/kernel/redis-options.ts';
+import { watchLoop, type LoopWatch } from '../src/lib/server/kernel/loop-watch.ts';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { lastBackup } from '../src/lib/server/operations/backup.ts';
 import type { Config } from '../src/lib/server/kernel/config.ts';
-import { createPool, setDb, type Db } from '../src/lib/server/kernel/db.ts';
+import { createPool, setDb, STATEMENT_TIMEOUT_MS, type Db } from '../src/lib/server/kernel/db.ts';
 import { lastMaintenanceRun, ping, shopSlugs } from '../src/lib/server/operations/operations-queries.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { DatabaseRole, SystemStatus } from '../src/lib/shapes/views.ts';
@@ -41,6 +42,8 @@ export interface AppOptions {
   paymentWebhook?: PaymentWebhook;
   /** Other delivery platforms than the settings' (how a fake platform is tried). */
   marketplaces?: MarketplaceProvider[];
+  /** The process's watch of its event loop (server/index.ts); without it, the app watches the loop for /readyz alone. */
+  loop?: LoopWatch;
 }
 
 type Hub = Awaited<ReturnType<typeof createHub>>;
@@ -80,7 +83,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /** Postgres, Redis and read-only handles on the workers' queues (for metrics and the operations page). */
 async function connectStores(config: Config, log: Logger) {
-  const db = createPool(config.DATABASE_URL, 20);
+  const db = createPool(config.DATABASE_URL, 20, { statementTimeoutMs: STATEMENT_TIMEOUT_MS.server });
   setDb(db); // the SvelteKit pages in this process share the pool
   const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
@@ -114,9 +117,10 @@ function databaseRoleOf(db: Db, standbysExpected: number) {
 }
 
 /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
-function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean) {
+function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean, loop: LoopWatch) {
   return async () => {
-    const checks = { postgres: false, redis: false, schema: false, accepting: accepting() };
+    // loop: this process's event loop turned without a long hold-up lately (kernel/loop-watch.ts)
+    const checks = { postgres: false, redis: false, schema: false, accepting: accepting(), loop: loop.healthy() };
     let pending: string[] = [];
     let where: RedisStatus | null = null;
     await Promise.all([
@@ -127,7 +131,7 @@ function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatu
     ]);
     // Redis carries jobs and rate limits, not the pages or the orders: without it this server still
     // serves (workers catch up when it is back), so it stays in the pool and says it is degraded
-    const ready = checks.postgres && checks.schema && checks.accepting;
+    const ready = checks.postgres && checks.schema && checks.accepting && checks.loop;
     return { ready, checks, pending, redis: where as RedisStatus | null };
   };
 }
@@ -304,7 +308,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await recordKeyOnce(db, fiscal).catch((err) => log.warn({ err }, 'the signing key could not be recorded in the technical events journal yet (the workers record it at their start)'));
   let stopping = false;
   const redisStatus = watchRedis(redis, config);
-  const readiness = readinessOf(db, redis, redisStatus, () => !stopping);
+  // the process's own watch (server/index.ts: it also ends a loop stuck for good), or one for this app alone
+  const loop = opts.loop ?? watchLoop({ name: 'server', stallMs: config.EVENT_LOOP_STALL_MS, exitAfterMs: 0 });
+  const readiness = readinessOf(db, redis, redisStatus, () => !stopping, loop);
   const databaseRole = databaseRoleOf(db, config.DATABASE_SYNC_STANDBYS);
   const metrics = createMetrics({ db, queues: () => queues.all, readiness, databaseRole, redis: redisStatus });
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps
@@ -360,6 +366,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await Promise.allSettled([db.end(), queues.close()]);
     queueRedis.disconnect();
     redis.disconnect();
+    if (!opts.loop) await loop.stop();
   };
   const listen = (port: number, host?: string) =>
     new Promise<number>((resolve) => {

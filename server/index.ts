@@ -6,6 +6,7 @@ import { newInstance, recordStart, recordStop } from '../src/lib/server/fiscal/j
 import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
 import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createApp } from './app.ts';
+import { watchLoop } from '../src/lib/server/kernel/loop-watch.ts';
 
 const cfg = config();
 const log = pino({ level: cfg.LOG_LEVEL });
@@ -21,7 +22,9 @@ if (cfg.NODE_ENV === 'production' && process.env.DYNO && !cfg.S3_BUCKET) {
 }
 // never as a role that could change the fiscal journal unseen (refused in production)
 await guardFiscalRole(cfg.DATABASE_URL, cfg.NODE_ENV === 'production', log);
-const app = await createApp({ config: cfg, withPages: true, log });
+// a loop held up says so on /readyz; one that never turns again ends the process (kernel/loop-watch.ts)
+const loop = watchLoop({ name: 'server', stallMs: cfg.EVENT_LOOP_STALL_MS, exitAfterMs: cfg.EVENT_LOOP_EXIT_MS });
+const app = await createApp({ config: cfg, withPages: true, log, loop });
 const port = await app.listen(cfg.PORT, cfg.HOST);
 log.info({ port }, `OC Pizza Live listening on http://localhost:${port}`);
 // this server's start (and, below, its stop) in the technical events journal

@@ -4,6 +4,7 @@ import { config } from '../src/lib/server/kernel/config.ts';
 import { flushErrorReports, initErrorReporting } from '../src/lib/server/kernel/observability.ts';
 import { guardFiscalRole } from '../src/lib/server/fiscal/privileges.ts';
 import { startWorkers } from './workers.ts';
+import { watchLoop } from '../src/lib/server/kernel/loop-watch.ts';
 
 const cfg = config();
 const log = pino({ level: cfg.LOG_LEVEL });
@@ -15,6 +16,9 @@ try {
   log.warn({ err }, 'could not lower the workers\' CPU priority');
 }
 await initErrorReporting(cfg.SENTRY_DSN, cfg.NODE_ENV, 'ocpizza-workers');
+// a loop that never turns again (jobs, the reactor's lease, timers all stopped) ends the process,
+// for its supervisor to start it again (kernel/loop-watch.ts)
+watchLoop({ name: 'workers', stallMs: cfg.EVENT_LOOP_STALL_MS, exitAfterMs: cfg.EVENT_LOOP_EXIT_MS });
 
 // handlers first: a signal during start-up still stops cleanly
 const state: { running?: Awaited<ReturnType<typeof startWorkers>> } = {};

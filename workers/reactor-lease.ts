@@ -11,6 +11,10 @@
 // connection, which can take hours: so the holder runs a query on it every LEASE_HEARTBEAT_MS, a
 // waiting process cuts off a holder whose connection has been silent for LEASE_STALE_MS, and a
 // holder that could not run its heartbeat for half of that steps down by itself first.
+//
+// The work the lease is for needs Redis too (the queues the reactor feeds): a holder whose own Redis
+// has been away for half of LEASE_STALE_MS steps down as well (its `healthy` says so), and a process
+// whose Redis is away does not take the lease, so that one whose Redis answers follows the events.
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -32,6 +36,8 @@ export interface LeaseOptions {
   onAcquired: () => Promise<void>;
   /** Called when it loses the lease or lets it go: it stops that work (before the lock is released on a close). */
   onLost: () => Promise<void>;
+  /** Whether what the work needs besides Postgres answers now (this process's Redis); absent: always. */
+  healthy?: () => boolean;
 }
 
 export interface Lease {
@@ -56,6 +62,8 @@ class AdvisoryLease implements Lease {
   private held = false;
   private closed = false;
   private lastBeat = 0;
+  /** Since when `healthy` has said no (0: it says yes). */
+  private unhealthySince = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Taking and losing happen one at a time, in the order they were decided. */
   private changing: Promise<void> = Promise.resolve();
@@ -164,11 +172,16 @@ class AdvisoryLease implements Lease {
   async round() {
     this.timer = null;
     if (this.closed) return;
+    const healthy = this.opts.healthy?.() ?? true;
+    this.unhealthySince = healthy ? 0 : this.unhealthySince || Date.now();
     try {
       if (!this.held) {
         await this.changing;
-        await this.tryTake();
+        // its Redis away: the lease is left to a process whose Redis answers
+        if (healthy) await this.tryTake();
+        else this.drop(this.client);
       } else if (Date.now() - this.lastBeat > LEASE_STALE_MS / 2) this.stepDown('its heartbeat is overdue');
+      else if (this.unhealthySince && Date.now() - this.unhealthySince > LEASE_STALE_MS / 2) this.stepDown('its Redis has been away');
       else await this.beat();
     } catch (err) {
       this.opts.log.debug({ err }, 'lease: try failed, trying again shortly');

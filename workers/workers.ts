@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { createRedis } from '../src/lib/server/kernel/redis-options.ts';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../src/lib/server/kernel/config.ts';
-import { createPool, type Db } from '../src/lib/server/kernel/db.ts';
+import { createPool, STATEMENT_TIMEOUT_MS, type Db } from '../src/lib/server/kernel/db.ts';
 import { startDispatchWorker } from './dispatch.worker.ts';
 import { scheduleMaintenance, startMaintenanceWorker } from './maintenance.worker.ts';
 import { reportError } from '../src/lib/server/kernel/observability.ts';
@@ -70,12 +70,13 @@ export async function startWorkers(
     marketplaces?: MarketplaceProvider[];
   } = {},
 ) {
-  const db = createPool(config.DATABASE_URL, 10);
-  // what the messages and the printer keep (sent, printed) commits without waiting for its WAL
-  // flush: a rush's "ready" texts doubled the flushes every kitchen move waited behind. A crash
-  // of Postgres itself can then forget the last fraction of a second of it, and a message may be
-  // sent twice; an order, a payment or a move never goes through this pool.
-  const bookkeeping = createPool(config.DATABASE_URL, 5, { durable: false });
+  const db = createPool(config.DATABASE_URL, 10, { statementTimeoutMs: STATEMENT_TIMEOUT_MS.workers });
+  // what the printer keeps (printed) commits without waiting for its WAL flush: a crash of Postgres
+  // itself can then forget the last fraction of a second of it, and a label may print twice; an
+  // order, a payment, a move or a customer's message never goes through this pool. A message's
+  // claim and its "sent" mark wait for the standby like any commit: written without it, a
+  // failover lost them, and the reconciler sent those messages again (13 to 38 e-mails twice a drill).
+  const bookkeeping = createPool(config.DATABASE_URL, 5, { durable: false, statementTimeoutMs: STATEMENT_TIMEOUT_MS.workers });
   const connection = connectionFor(config);
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueues(connection, prefix);
@@ -93,7 +94,7 @@ export async function startWorkers(
   jobsRedis.on('error', (err) => log.debug({ err }, 'reconciler connection error'));
   // customers' emails through SMTP (or the log without SMTP_URL), their texts through the SMS provider
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log: log.child({ worker: 'notifications' }), production: config.NODE_ENV === 'production' });
-  const notify = notificationDeps(config, log, { db, bookkeeping, mailer, redis });
+  const notify = notificationDeps(config, log, { db, mailer, redis });
   // every sale, payment and refund these workers make is sealed in its own transaction (fiscal/seal.ts)
   const signing = fiscalKey(config);
   installSaleSeal(signing, { sales: config.FISCAL_SEAL_SALES });
@@ -114,12 +115,20 @@ export async function startWorkers(
   // the reactor, the reconciler and the sweeps: one workers process's at a time, the lease holder's
   // (reactor-lease.ts); every process runs the queues' jobs
   const following = followingDuties({ config, db, queues, notify, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false, jobsRedis });
+  // the first try of the lease once Redis has answered (or after a few seconds without it: then the lease waits for it)
+  if (jobsRedis.status !== 'ready') await new Promise<void>((r) => {
+    const done = () => (clearTimeout(timer), jobsRedis.off('ready', done), r());
+    const timer = setTimeout(done, 5_000);
+    jobsRedis.once('ready', done);
+  });
   const lease = await startLease({
     databaseUrl: config.DATABASE_URL,
     name: `${REACTOR_LEASE}:${config.QUEUE_PREFIX}`,
     log,
     onAcquired: following.start,
     onLost: () => following.stop(),
+    // the queues' Redis, as this process reaches it: away, the lease goes to a process that reaches it
+    healthy: () => jobsRedis.status === 'ready',
   });
   return {
     queues,
@@ -167,10 +176,11 @@ function warnOnceAMinute(queues: Queues, log: Logger) {
 }
 
 /** What telling a customer needs: the notifications worker's, and the reactor's own texts (message-sender.ts). */
-function notificationDeps(config: Config, log: Logger, deps: { db: Db; bookkeeping: Db; mailer: Mailer; redis: Redis }): NotificationDeps {
+function notificationDeps(config: Config, log: Logger, deps: { db: Db; mailer: Mailer; redis: Redis }): NotificationDeps {
   const { db, mailer, redis } = deps;
   return {
-    db: deps.bookkeeping,
+    // durable: a claim or a "sent" mark a failover forgets is a message sent twice
+    db,
     mailer,
     // the chain's countries, budget and ranges, counted in Redis with the servers' sign-in codes
     sms: guardSms(smsProviderFrom(config, log.child({ worker: 'notifications' })), config, { db, log: log.child({ worker: 'notifications' }), redis }),

@@ -2,7 +2,6 @@
 // Postgres as a Patroni cluster behind HAProxy (pg-cluster.ts), Redis with a replica and three
 // sentinels (redis-sentinel.ts), two servers behind Nginx and two workers processes (fleet.ts), the
 // database migrated and seeded. Each machine can be killed and brought back.
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import pg from 'pg';
 import { migrate } from '../../db/migrate-runner.ts';
 import { seed } from '../../db/seed-data.ts';
 import { startFleet, type Fleet } from './fleet.ts';
-import { startPgCluster, type PgCluster } from './pg-cluster.ts';
+import { startPgCluster, type LeaderLoss, type PgCluster } from './pg-cluster.ts';
 import { startRedisSentinel, type RedisSentinelCluster } from './redis-sentinel.ts';
 
 export interface ClusterOptions {
@@ -35,14 +34,18 @@ export interface Cluster {
   readonly fiscalKeyPem: string;
   describe(): string;
   /**
-   * kill -9 of the Postgres leader; with `standbyBehindMs`, the leader's WAL sender is held still
-   * (SIGSTOP) that long first, so that the standby is that far behind when the leader dies.
+   * The Postgres leader's machine lost (`how`: gone at once, hung, or its processes dying one after
+   * another: pg-cluster.ts); with `standbyBehindMs`, the leader's WAL sender is held still (SIGSTOP)
+   * that long first, so that the standby is that far behind when the leader dies.
    */
-  killPostgresLeader(opts?: { standbyBehindMs?: number }): Promise<void>;
-  /** The killed node back, as a standby of the new leader. */
+  killPostgresLeader(opts?: { standbyBehindMs?: number; how?: LeaderLoss }): Promise<void>;
+  /** The lost node back, as the new leader's synchronous standby (resolves once it is in sync, or after a minute). */
   restorePostgres(): Promise<void>;
-  killRedisMaster(): Promise<void>;
+  /** kill -9 of the Redis master: resolves once the sentinels have promoted its replica, with when they did. */
+  killRedisMaster(): Promise<{ killedAt: number; promotedAt: number | null }>;
   restoreRedis(): Promise<void>;
+  /** Whether each server answers its own /readyz (not through Nginx) 200, within a second. */
+  readyz(): Promise<boolean[]>;
   /** Whether each server and workers process is running. */
   alive(): { servers: boolean[]; workers: boolean[] };
   killServer(i: number): Promise<void>;
@@ -136,18 +139,29 @@ function clusterOf(pgc: PgCluster, rs: RedisSentinelCluster, fl: Fleet, fiscalKe
       // the leader's WAL sender held still: what the leader commits meanwhile never leaves its machine
       // (the dead machine takes its stopped sender with it)
       if (opts.standbyBehindMs) {
-        spawnSync('pkill', ['-STOP', '-f', 'postgres: .*walsender']);
+        await pgc.holdWalSenders();
         await new Promise((r) => setTimeout(r, opts.standbyBehindMs));
       }
-      killedNode = (await pgc.killLeader()).killed;
+      killedNode = (await pgc.killLeader(opts.how)).killed;
     },
     async restorePostgres() {
-      if (killedNode) await pgc.restartNode(killedNode);
+      if (!killedNode) return;
+      const node = killedNode;
+      await pgc.restartNode(node);
       killedNode = null;
+      // the next loss must find it in sync: a failover back is a failover onto it
+      for (const until = Date.now() + 60_000; Date.now() < until && (await pgc.syncStandby().catch(() => null)) !== node; ) await new Promise((r) => setTimeout(r, 500));
     },
     async killRedisMaster() {
-      killedRedis = (await rs.killMaster()).address;
+      const { killedAt, address } = await rs.killMaster();
+      killedRedis = address;
+      const promoted = await rs.promoted(address).catch(() => null);
+      return { killedAt, promotedAt: promoted?.at ?? null };
     },
+    readyz: () =>
+      Promise.all(fl.servers.map((m) =>
+        fetch(`http://127.0.0.1:${m.port}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false),
+      )),
     async restoreRedis() {
       if (killedRedis) await rs.restartNode(killedRedis);
       killedRedis = null;

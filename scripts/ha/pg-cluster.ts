@@ -55,8 +55,15 @@ export interface PgCluster {
   restUrls: string[];
   /** The leader's name (pg1 or pg2), as Patroni says. */
   leader(): Promise<string>;
-  /** kill -9 of the leader's Patroni and postmaster: the machine is gone. */
-  killLeader(): Promise<{ killed: string; killedAt: number }>;
+  /**
+   * The leader's machine lost: `vanish` (default), every process of it at once, as a machine gone;
+   * `freeze`, every process stopped (SIGSTOP) and left so, its connections open and silent, as a
+   * machine that hangs; `one-by-one`, its Patroni and its postmaster killed (-9), its backends left to
+   * notice and end on their own. restartNode brings it back in each case.
+   */
+  killLeader(how?: LeaderLoss): Promise<{ killed: string; killedAt: number }>;
+  /** The leader's WAL senders held still (SIGSTOP): what it commits from now on stays on its machine. Only this cluster's. */
+  holdWalSenders(): Promise<void>;
   /** Resolves with the leader's name once a leader answers through HAProxy (writes accepted). */
   waitForLeader(timeoutMs?: number, not?: string): Promise<string>;
   /** The synchronous standby's name, or null when there is none in sync. */
@@ -65,6 +72,9 @@ export interface PgCluster {
   restartNode(name: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How the leader's machine is lost (PgCluster.killLeader). */
+export type LeaderLoss = 'vanish' | 'freeze' | 'one-by-one';
 
 interface Member {
   name: string;
@@ -75,6 +85,11 @@ interface Member {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A signal to a process that may be gone already. */
+function signal(pid: number, sig: NodeJS.Signals) {
+  try { process.kill(pid, sig); } catch { /* gone already */ }
+}
 
 async function getJson(url: string, timeoutMs = 1000): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -217,6 +232,8 @@ class PgHarness {
   readonly nodes: PgNode[];
   readonly procs = new Map<string, ChildProcess>();
   readonly exited = new Map<string, Promise<void>>();
+  /** A lost node's processes that may still be there (frozen, or backends left to die): ended when it is restarted. */
+  readonly leftOf = new Map<string, number[]>();
   stopping = false;
 
   constructor(opts: PgClusterOptions) {
@@ -272,6 +289,8 @@ class PgHarness {
 
   async stop() {
     this.stopping = true;
+    // a lost node's processes first: a frozen one would not hear SIGTERM
+    for (const name of [...this.leftOf.keys()]) await this.endLeftOf(name);
     await this.kill('haproxy', 'SIGTERM');
     // Patroni stops its Postgres (fast shutdown) on SIGTERM; a node killed earlier may have left one behind
     await Promise.all(this.nodes.map((n) => this.kill(n.name, 'SIGTERM')));
@@ -394,29 +413,39 @@ class PgHarness {
     return (await this.members()).find((m) => m.role === 'sync_standby' && (m.state === 'running' || m.state === 'streaming'))?.name ?? null;
   }
 
-  async killLeader() {
+  async killLeader(how: LeaderLoss = 'vanish') {
     const name = await this.leader();
     const node = this.nodes.find((n) => n.name === name)!;
     const pid = this.postmasterPid(node);
+    const patroni = this.procs.get(name);
     const killedAt = Date.now();
-    // the machine is gone, every process of it at once. No process may outlive another: a backend
-    // that saw its postmaster die would stop waiting for the standby and show others a commit the
-    // standby never got, which a dead machine cannot do. So the postmaster is frozen first (it
-    // starts no one), then its children, and only then is everything killed
-    const signal = (p: number, sig: NodeJS.Signals) => {
-      try {
-        process.kill(p, sig);
-      } catch {
-        /* gone already */
-      }
-    };
+    // the postmaster is stopped first (it starts no one), then its children: the list cannot change under us
     if (pid) signal(pid, 'SIGSTOP');
     const children = pid ? spawnSync('pgrep', ['-P', String(pid)]).stdout.toString().split(/\s+/).filter(Boolean).map(Number) : [];
-    for (const child of children) signal(child, 'SIGSTOP');
-    this.procs.get(name)?.kill('SIGKILL');
-    for (const p of [...(pid ? [pid] : []), ...children]) signal(p, 'SIGKILL');
+    const all = [...(patroni?.pid ? [patroni.pid] : []), ...(pid ? [pid] : []), ...children];
+    this.leftOf.set(name, all);
+    // freeze: a machine that hangs, nothing of it answers or closes a connection. one-by-one: its Patroni
+    // and postmaster die, each backend lives on until it notices. vanish: the machine is gone, every
+    // process of it at once (a backend that outlived its postmaster would stop waiting for the standby)
+    if (how !== 'one-by-one') for (const p of all) signal(p, 'SIGSTOP');
+    if (how === 'freeze') return { killed: name, killedAt };
+    patroni?.kill('SIGKILL');
+    for (const p of how === 'vanish' ? all : all.slice(0, pid ? 2 : 1)) signal(p, 'SIGKILL');
     await this.exited.get(name);
     return { killed: name, killedAt };
+  }
+
+  async holdWalSenders() {
+    const name = await this.leader();
+    const pid = this.postmasterPid(this.nodes.find((n) => n.name === name)!);
+    for (const p of pid ? spawnSync('pgrep', ['-P', String(pid), '-f', 'walsender']).stdout.toString().split(/\s+/).filter(Boolean) : []) signal(Number(p), 'SIGSTOP');
+  }
+
+  /** Before a lost node starts again: whatever of it is still there ends, as a machine that reboots. */
+  async endLeftOf(name: string) {
+    for (const p of this.leftOf.get(name) ?? []) signal(p, 'SIGKILL');
+    this.leftOf.delete(name);
+    await this.exited.get(name);
   }
 
   /** What the tests and the drill hold. */
@@ -429,12 +458,14 @@ class PgHarness {
       nodes,
       restUrls: nodes.map((n) => `http://127.0.0.1:${n.restPort}`),
       leader: () => this.leader(),
-      killLeader: () => this.killLeader(),
+      killLeader: (how) => this.killLeader(how),
+      holdWalSenders: () => this.holdWalSenders(),
       waitForLeader: (timeoutMs, not) => this.waitForLeader(timeoutMs, not),
       syncStandby: () => this.syncStandby(),
       restartNode: async (name) => {
         const node = nodes.find((n) => n.name === name);
         if (!node) throw new Error(`no node ${name}`);
+        await this.endLeftOf(name);
         // the postmaster's children end once they see it gone; Patroni starts it again (rewound if needed)
         this.startNode(node);
       },

@@ -23,6 +23,10 @@ export interface RedisSentinelCluster {
   killMaster(): Promise<{ killedAt: number; address: string }>;
   /** kill -9 one sentinel (0, 1 or 2). */
   killSentinel(i: number): void;
+  /** Sentinel i's machine hangs (SIGSTOP): it takes connections and never answers, nor tells the others anything. */
+  freezeSentinel(i: number): void;
+  /** Sentinel i goes on (SIGCONT). */
+  thawSentinel(i: number): void;
   /** Waits until the sentinels name another master than `address`, and says when they did and who. */
   promoted(address: string, timeoutMs?: number): Promise<{ at: number; address: string }>;
   /** Starts again a Redis node killed earlier (host:port), as a replica of the master named now: how a dead master comes back. */
@@ -173,6 +177,12 @@ class Harness {
       },
       killSentinel(i: number) {
         sentinelProcs[i].kill('SIGKILL');
+      },
+      freezeSentinel(i: number) {
+        sentinelProcs[i].kill('SIGSTOP');
+      },
+      thawSentinel(i: number) {
+        sentinelProcs[i].kill('SIGCONT');
       },
       restartNode: async (address: string) => {
         const master = await masterFrom();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, inject } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import pg from 'pg';
 import { RAISED_ORDER_LIMITS, createShop, freePort } from '../helpers.ts';
 import { fileDatabase } from '../file-database.ts';
@@ -179,6 +179,23 @@ export async function ticketInView(kitchen: Page, orderId: string, timeout = 15_
     live: document.querySelector('[data-live]')?.getAttribute('data-live') ?? null,
   })).catch((e: Error) => ({ evaluate: e.message }));
   throw new Error(`the ticket of order ${orderId} never came into view on the kitchen wall: ${JSON.stringify(wall)}`);
+}
+
+/**
+ * A cook's tap on a ticket. A tap the wall held back because the ticket had just moved says so on the
+ * ticket ("touchez-le à nouveau"), and the cook taps again; a tap that neither takes nor says why fails.
+ */
+export async function cookTap(page: Page, target: Locator, took: () => Promise<boolean>) {
+  for (let tries = 0; tries < 4; tries++) {
+    await target.click();
+    let held = false;
+    await expect
+      .poll(async () => (await took()) || (held = await page.locator('.moved-hint').isVisible()), { timeout: 10_000 })
+      .toBe(true);
+    if (!held || (await took())) return;
+    await page.locator('.moved-hint').waitFor({ state: 'detached' });
+  }
+  throw new Error('four taps held back in a row');
 }
 
 /** A shop of a test file's own (tests/helpers.ts `createShop`). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Client, createShop, move } from '../helpers.ts';
 import { seriousViolations } from './axe.ts';
-import { SHOTS, live, useApp } from './harness.ts';
+import { SHOTS, cookTap, live, useApp } from './harness.ts';
 
 // The kitchen's wall tablet (1280×800) at a glance, and still, as the cooks of a busy evening need it:
 // a dozen typical orders fit on one screen; with twenty, every ticket is on the screen or one screen
@@ -59,23 +59,6 @@ const TYPICAL: Line[][] = [
   [['reine', 1], ['quatre-fromages', 1, ['Supplément mozzarella']]],
   [['margherita', 2], ['calzone', 1]],
 ];
-
-/**
- * A cook's tap on a ticket. A tap the wall held back because the ticket had just moved says so on the
- * ticket ("touchez-le à nouveau"), and the cook taps again; a tap that neither takes nor says why fails.
- */
-async function tap(page: Page, target: Locator, took: () => Promise<boolean>) {
-  for (let tries = 0; tries < 4; tries++) {
-    await target.click();
-    let held = false;
-    await expect
-      .poll(async () => (await took()) || (held = await page.locator('.moved-hint').isVisible()), { timeout: 10_000 })
-      .toBe(true);
-    if (!held || (await took())) return;
-    await page.locator('.moved-hint').waitFor({ state: 'detached' });
-  }
-  throw new Error('four taps held back in a row');
-}
 
 /** The make line's tickets entirely on screen: inside the window and inside the make line's box. */
 const fullyVisible = (page: Page): Promise<string[]> =>
@@ -229,7 +212,7 @@ describe('the kitchen at a glance', () => {
     // a line crossed off by mistake: "Annuler", and it is to make again
     const line = page.locator(`article[data-order="${placed[1].id}"] button.cross`).first();
     const done = async () => (await app.pool.query('SELECT count(*)::int AS n FROM order_items WHERE order_id = $1 AND done_at IS NOT NULL', [placed[1].id])).rows[0].n;
-    await tap(page, line, async () => (await done()) === 1);
+    await cookTap(page, line, async () => (await done()) === 1);
     await expect.poll(done).toBe(1);
     const undo = page.getByTestId('undo');
     expect(await undo.textContent()).toContain(`n°${placed[1].number}`);
@@ -269,7 +252,7 @@ describe('the kitchen at a glance', () => {
     const mistaken = open[4];
     const pizzas = (await lines(mistaken.id)).filter((l) => l.category === 'pizza');
     const crossed = async (lineId: number) => (await lines(mistaken.id)).some((l) => l.id === lineId && l.doneAt);
-    for (const l of pizzas) await tap(oven, oven.locator(`article[data-order="${mistaken.id}"] li[data-line="${l.id}"] button.cross`), () => crossed(l.id));
+    for (const l of pizzas) await cookTap(oven, oven.locator(`article[data-order="${mistaken.id}"] li[data-line="${l.id}"] button.cross`), () => crossed(l.id));
     await oven.locator(`[data-testid=make-line] article[data-order="${mistaken.id}"]`).waitFor({ state: 'detached' });
     await oven.getByTestId('undo').getByRole('button', { name: 'Annuler' }).click();
     await oven.locator(`[data-testid=make-line] article[data-order="${mistaken.id}"]`).waitFor();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Client, connectSocket, subscribe } from '../helpers.ts';
 import { FakePrinter } from '../fake-printer.ts';
-import { SHOTS, live, useApp } from './harness.ts';
+import { SHOTS, cookTap, live, useApp } from './harness.ts';
 
 // A shop with three kitchen tablets on the wall (1280×800): the manager sets the stations in the
 // back office (the oven makes the pizzas, the cold station the drinks and desserts, and the pass),
@@ -25,6 +25,9 @@ async function order(name: string, lines: [slug: string, quantity: number][]): P
   return (await res.json()).number;
 }
 
+/** The order's status as the database holds it. */
+const statusOf = async (number: number): Promise<string> =>
+  (await app.pool.query('SELECT status FROM orders WHERE pizzeria_id = $1 AND number = $2', [app.shop.id, number])).rows[0]?.status;
 const ticketOf = (page: Page, number: number) => page.locator(`article.ticket[data-number="${number}"]`);
 /** The line names a ticket shows. */
 const linesOf = async (page: Page, number: number) => (await ticketOf(page, number).locator('.items .name').allInnerTexts()).map((s) => s.trim());
@@ -45,10 +48,20 @@ describe('kitchen stations and the pass', () => {
     await live(wall);
     expect(await wall.getByTestId('stations').count()).toBe(0);
     const { page } = await app.staffPage(app.shop.email('manager'), { width: 1280, height: 900 });
-    await page.goto(`${app.base}/manager/shops/${app.shop.id}`);
+    // a slow tablet: the page's scripts arrive only after the manager has typed the first station;
+    // what was typed and ticked stays when the page comes alive
+    let letScriptsIn = () => {};
+    const held = new Promise<void>((resolve) => { letScriptsIn = resolve; });
+    await page.route('**/_app/immutable/**/*.js', async (route) => { await held; await route.continue(); });
+    await page.goto(`${app.base}/manager/shops/${app.shop.id}`, { waitUntil: 'domcontentloaded' });
     const form = page.getByTestId('stations-form');
     await form.locator('input[name=name_0]').fill('Four');
     await form.locator('input[name=kinds_0][value=pizza]').check();
+    letScriptsIn();
+    await page.waitForLoadState('networkidle');
+    await page.unroute('**/_app/immutable/**/*.js');
+    expect(await form.locator('input[name=name_0]').inputValue()).toBe('Four');
+    expect(await form.locator('input[name=kinds_0][value=pizza]').isChecked()).toBe(true);
     await form.locator('input[name=name_1]').fill('Froid');
     await form.locator('input[name=kinds_1][value=drink]').check();
     await form.locator('input[name=kinds_1][value=dessert]').check();
@@ -99,8 +112,7 @@ describe('kitchen stations and the pass', () => {
     await cold.screenshot({ path: `${SHOTS}/kitchen-station-cold.png` });
 
     // the oven crosses off A's pizza with a tap (the tap starts the ticket): A leaves the oven, the pass sees the oven done
-    await ticketOf(oven, a).locator('button.cross').first().click();
-    await ticketOf(oven, a).waitFor({ state: 'detached' });
+    await cookTap(oven, ticketOf(oven, a).locator('button.cross').first(), async () => (await ticketOf(oven, a).count()) === 0);
     await expect.poll(() => ticketOf(pass, a).getByTestId('progress').innerText()).toMatch(/Four ✓/);
     expect(await ticketOf(cold, a).getAttribute('data-status')).toBe('preparing');
 
@@ -113,17 +125,14 @@ describe('kitchen stations and the pass', () => {
     await ticketOf(pass, a).getByTestId('lit').waitFor();
     expect(await pass.locator('[data-testid=make-line] article.ticket').first().getAttribute('data-number')).toBe(String(a));
     await pass.screenshot({ path: `${SHOTS}/kitchen-station-pass.png` });
-    await ticketOf(pass, a).getByRole('button', { name: /Prête/ }).click();
-    await pass.locator(`.pass article[data-number="${a}"]`).waitFor();
+    await cookTap(pass, ticketOf(pass, a).getByRole('button', { name: /Prête/ }), async () => (await pass.locator(`.pass article[data-number="${a}"]`).count()) === 1);
     // a make station has no pass strip: a ready order is not its business
     expect(await oven.locator('section.pass').count()).toBe(0);
 
     // a second tap un-crosses a line; a mis-tap at the oven is undone there and the pass follows
-    await ticketOf(oven, b).locator('button.cross').first().click();
-    await ticketOf(oven, b).waitFor({ state: 'detached' });
+    await cookTap(oven, ticketOf(oven, b).locator('button.cross').first(), async () => (await ticketOf(oven, b).count()) === 0);
     await expect.poll(() => ticketOf(pass, b).getByTestId('progress').innerText()).toMatch(/Four ✓/);
-    await ticketOf(pass, b).locator('button.cross').first().click();
-    await expect.poll(() => ticketOf(pass, b).getByTestId('progress').innerText()).toMatch(/Four 0\/1/);
+    await cookTap(pass, ticketOf(pass, b).locator('button.cross').first(), async () => /Four 0\/1/.test(await ticketOf(pass, b).getByTestId('progress').innerText()));
     await ticketOf(oven, b).waitFor();
 
     // the tablet remembers its station after a reload
@@ -207,8 +216,8 @@ describe('kitchen stations and the pass', () => {
     await wall.locator(`article.ticket[data-number="${second}"]:not([data-moving])`).waitFor();
 
     // started and bumped ready by mistake: one tap takes it back to the oven, the customer's page follows
-    await ticketOf(wall, second).getByRole('button', { name: 'Commencer' }).click();
-    await ticketOf(wall, second).getByRole('button', { name: /Prête/ }).click();
+    await cookTap(wall, ticketOf(wall, second).getByRole('button', { name: 'Commencer' }), async () => (await ticketOf(wall, second).getAttribute('data-status')) === 'preparing');
+    await cookTap(wall, ticketOf(wall, second).getByRole('button', { name: /Prête/ }), async () => (await statusOf(second)) === 'ready');
     const onPass = wall.locator(`.pass article[data-number="${second}"]`);
     await onPass.getByTestId('recall').click();
     await onPass.waitFor({ state: 'detached' });
@@ -242,8 +251,8 @@ describe('kitchen stations and the pass', () => {
       await wall.goto(`${app.base}/kitchen`);
       await live(wall);
       const number = await order('Inès', [['diavola', 1]]);
-      await ticketOf(wall, number).getByRole('button', { name: 'Commencer' }).click();
-      await ticketOf(wall, number).getByRole('button', { name: /Prête/ }).click();
+      await cookTap(wall, ticketOf(wall, number).getByRole('button', { name: 'Commencer' }), async () => (await ticketOf(wall, number).getAttribute('data-status')) === 'preparing');
+      await cookTap(wall, ticketOf(wall, number).getByRole('button', { name: /Prête/ }), async () => (await statusOf(number)) === 'ready');
       await expect.poll(() => printer.of(number).length, { timeout: 15_000 }).toBe(1);
       const onPass = wall.locator(`.pass article[data-number="${number}"]`);
       await onPass.getByTestId('reprint').click();
@@ -253,8 +262,8 @@ describe('kitchen stations and the pass', () => {
       // the printer is switched off: the next label fails, and the wall says so
       await printer.stop();
       const next = await order('Hugo', [['margherita', 1]]);
-      await ticketOf(wall, next).getByRole('button', { name: 'Commencer' }).click();
-      await ticketOf(wall, next).getByRole('button', { name: /Prête/ }).click();
+      await cookTap(wall, ticketOf(wall, next).getByRole('button', { name: 'Commencer' }), async () => (await ticketOf(wall, next).getAttribute('data-status')) === 'preparing');
+      await cookTap(wall, ticketOf(wall, next).getByRole('button', { name: /Prête/ }), async () => (await statusOf(next)) === 'ready');
       await wall.getByTestId('printer-down').waitFor({ timeout: 15_000 });
       expect(await wall.getByTestId('printer-down').innerText()).toMatch(/Imprimante en panne.*allumée et branchée/s);
       await wall.screenshot({ path: `${SHOTS}/kitchen-printer-down.png` });

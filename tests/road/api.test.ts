@@ -275,7 +275,16 @@ describe('health', () => {
     expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${stack.base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ checks: { postgres: true, redis: true } });
+    expect(await ready.json()).toMatchObject({ checks: { postgres: true, redis: true, loop: true } });
+  });
+
+  it('says not ready for a while after its event loop was held up, then ready again', async () => {
+    // the app runs in this process: holding this loop holds the server's (EVENT_LOOP_STALL_MS 2 s)
+    const until = Date.now() + 2600;
+    while (Date.now() < until) { /* a handler that computes for 2.6 s */ }
+    const held = await fetch(`${stack.base}/readyz`);
+    expect(held.status).toBe(503);
+    expect(await held.json()).toMatchObject({ status: 'not_ready', checks: { postgres: true, loop: false } });
   });
 });
 

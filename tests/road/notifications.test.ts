@@ -16,12 +16,14 @@ import {
   waitUntil,
 } from '../helpers.ts';
 import type { ParsedMail } from 'mailparser';
+import type pg from 'pg';
 import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type TestSmtp } from '../services.ts';
 import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { createMessageSender } from '../../workers/message-sender.ts';
 import { randomUUID } from 'node:crypto';
 import { notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
+import { createPool } from '../../src/lib/server/kernel/db.ts';
 
 const margherita = seededProduct('margherita');
 let smtp: TestSmtp;
@@ -52,6 +54,19 @@ const inbox = () => smtp.inbox;
 const mailsTo = (email: string) => inbox().filter((m) => (m.to as { text: string } | undefined)?.text === email);
 const textsTo = (phone: string) => gateway.texts.filter((t) => t.to === phone);
 const waitMails = (email: string, n: number) => waitUntil(() => mailsTo(email).length >= n && mailsTo(email), LIVE, `${n} emails to ${email}`);
+/** A delivery paid at the door, with an email, in a shop of the test's own: its order id. */
+async function deliveryIn(slug: string, name: string, phone: string): Promise<string> {
+  const shop = await createShop(stack.pool, slug);
+  const r = await new Client(stack.base).post('/api/orders', {
+    pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name, phone, email: `${slug}@example.test` }, address: addressFor(shop.id),
+    items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
+  });
+  expect(r.status).toBe(201);
+  return r.body.id;
+}
+/** What notifyCustomer needs, with this database and mailer (no texts). */
+const messageDeps = (db: pg.Pool, mailer: { send(m: { subject: string }): Promise<void>; close(): void }) =>
+  ({ db, mailer, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const });
 const shopName = async (id: number) => (await stack.pool.query('SELECT name FROM pizzerias WHERE id = $1', [id])).rows[0].name as string;
 const sent = async (orderId: string) =>
   (await stack.pool.query(`SELECT step, channel, status FROM customer_notifications WHERE order_id = $1 ORDER BY created_at, channel`, [orderId])).rows.map((r) => `${r.step}/${r.channel}/${r.status}`);
@@ -205,23 +220,56 @@ describe('customer notifications', () => {
   });
 
   it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {
-    const shop = await createShop(stack.pool, 'notify-race');
-    const r = await new Client(stack.base).post('/api/orders', {
-      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Léo', phone: '0644556677', email: `leo.${shop.slug}@example.test` }, address: addressFor(shop.id),
-      items: [{ productId: margherita, quantity: 1 }], payment: 'on_delivery',
-    });
-    expect(r.status).toBe(201);
+    const id = await deliveryIn('notify-race', 'Léo', '0644556677');
     const mails: string[] = [];
     let release!: () => void;
     const slowMailer = { async send(m: { subject: string }) { await new Promise<void>((resolve) => (release = resolve)); mails.push(m.subject); }, close() {} };
-    const deps = { db: stack.pool, mailer: slowMailer, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    const deps = messageDeps(stack.pool, slowMailer);
     // "ready" is not a step of a delivery for the workers: only these two runs send it
-    const first = notifyCustomer(deps, r.body.id, 'ready');
+    const first = notifyCustomer(deps, id, 'ready');
     await waitUntil(() => release, LIVE, 'the first run to be sending');
-    await expect(notifyCustomer(deps, r.body.id, 'ready')).rejects.toThrow(/another run is sending/);
+    await expect(notifyCustomer(deps, id, 'ready')).rejects.toThrow(/another run is sending/);
     release();
     expect(await first).toMatchObject({ email: 'sent' });
-    expect(await notifyCustomer(deps, r.body.id, 'ready')).toMatchObject({ email: 'already' });
+    expect(await notifyCustomer(deps, id, 'ready')).toMatchObject({ email: 'already' });
     expect(mails).toHaveLength(1);
+  });
+
+  it('a database that fails over just after the mail left: the mark waits for the new leader, and the mail goes once', async () => {
+    const id = await deliveryIn('notify-failover', 'Inès', '0644556688');
+    // the workers' connections, as a role of this test's own: cut, and refused for 1.5 s, as while a standby is promoted
+    const role = `notify_failover_${randomUUID().slice(0, 8)}`;
+    await stack.pool.query(`CREATE ROLE ${role} LOGIN IN ROLE ocpizza_app`);
+    const url = new URL(stack.config.DATABASE_URL);
+    url.username = role;
+    url.password = '';
+    const db = createPool(url.toString(), 1);
+    const mails: string[] = [];
+    let back: Promise<unknown> = Promise.resolve();
+    const mailer = {
+      async send(m: { subject: string }) {
+        mails.push(m.subject);
+        // the mail server took it; now the database goes away
+        await stack.pool.query(`ALTER ROLE ${role} NOLOGIN`);
+        await stack.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+        back = new Promise((resolve) => setTimeout(resolve, 1500)).then(() => stack.pool.query(`ALTER ROLE ${role} LOGIN`));
+      },
+      close() {},
+    };
+    try {
+      const deps = messageDeps(db, mailer);
+      const t0 = Date.now();
+      expect(await notifyCustomer(deps, id, 'ready')).toMatchObject({ email: 'sent' });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+      const { rows } = await stack.pool.query("SELECT status, claimed_at FROM customer_notifications WHERE order_id = $1 AND step = 'ready' AND channel = 'email'", [id]);
+      expect(rows).toEqual([{ status: 'sent', claimed_at: null }]);
+      // the job run again (a retry, the reconciler) sends nothing more
+      expect(await notifyCustomer(deps, id, 'ready')).toMatchObject({ email: 'already' });
+      expect(mails).toHaveLength(1);
+    } finally {
+      await back;
+      await db.end();
+      await stack.pool.query(`DROP ROLE ${role}`);
+    }
   });
 });

@@ -226,6 +226,8 @@ describe('a payment that expires', () => {
     expect(r.status).toBe(201);
     const { id, trackingToken: token, total } = r.body;
     const intent = (await waitUntil(() => fake.intentOf(id), LIVE, 'the PaymentIntent'))!;
+    // the order knows its PaymentIntent (the form was made a quarter of an hour before it expires)
+    await waitUntil(async () => (await stack.pool.query('SELECT payment_intent_id FROM orders WHERE id = $1', [id])).rows[0].payment_intent_id === intent.id, LIVE, 'the order to hold its PaymentIntent');
     // the customer's card is authorised at the last second, after the expiry asked Stripe (nothing paid
     // yet) and before its cancel; Stripe's event is still on its way when the order expires
     const late = fake.event('payment_intent.amount_capturable_updated', { ...intent, status: 'requires_capture', amount_capturable: intent.amount });

@@ -14,13 +14,14 @@ afterAll(async () => {
   for (const o of opened) await o.close();
 });
 
-function member(name: string, tag: string, log: string[]) {
+function member(name: string, tag: string, log: string[], healthy?: () => boolean) {
   return startLease({
     databaseUrl: url,
     name,
     log: silentLog,
     onAcquired: async () => void log.push(`${tag} follows`),
     onLost: async () => void log.push(`${tag} stops`),
+    healthy,
   });
 }
 
@@ -56,4 +57,26 @@ describe('the following lease', () => {
     expect(ms).toBeGreaterThanOrEqual(LEASE_STALE_MS - 1000);
     expect(log).toEqual(['B follows']);
   }, LEASE_STALE_MS + 10_000);
+
+  it("a holder whose Redis is away steps down within half the stale time, and one whose Redis answers takes over; a process without Redis does not take it", async () => {
+    const log: string[] = [];
+    const name = `${run}-redis-away`;
+    let aRedis = true;
+    const a = await member(name, 'A', log, () => aRedis);
+    const b = await member(name, 'B', log, () => true);
+    opened.push(a, b);
+    expect([a.holding, b.holding]).toEqual([true, false]);
+    const t0 = Date.now();
+    aRedis = false;
+    await waitUntil(() => b.holding, LEASE_STALE_MS, 'B to take over from A, whose Redis is away');
+    expect(Date.now() - t0).toBeLessThan(LEASE_STALE_MS / 2 + 2 * LEASE_RETRY_MS + 1000);
+    expect(a.holding).toBe(false);
+    expect(log).toEqual(['A follows', 'A stops', 'B follows']);
+    // B goes: A, its Redis still away, does not take the lease; once its Redis answers, it does
+    await b.close();
+    await new Promise((r) => setTimeout(r, 3 * LEASE_RETRY_MS));
+    expect(a.holding).toBe(false);
+    aRedis = true;
+    await waitUntil(() => a.holding, 3 * LEASE_RETRY_MS + 1000, 'A to take it once its Redis answers');
+  }, LEASE_STALE_MS + 15_000);
 });

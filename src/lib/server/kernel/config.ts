@@ -204,6 +204,10 @@ const schema = z
     SOCKET_CALLS_PER_10S: z.coerce.number().int().positive().default(20),
     /** On SIGTERM, how long to keep serving while /readyz says not ready, so a load balancer stops sending traffic first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
+    /** A hold-up of the event loop longer than this makes /readyz answer 503 for the next 10 s (kernel/loop-watch.ts). */
+    EVENT_LOOP_STALL_MS: z.coerce.number().int().positive().default(2000),
+    /** An event loop that has not turned for this long kills its process, for its supervisor to start it again (0: never). */
+    EVENT_LOOP_EXIT_MS: z.coerce.number().int().min(0).default(30_000),
     /** Positions one driver's phone may share per 10 seconds (every 5 s or 25 m on the road, a few more after a tunnel). */
     POSITIONS_PER_10S: z.coerce.number().int().positive().default(10),
     /** The address geocoder (the national address service's protocol); "none" to place addresses only from the pin or the phone's position. */
@@ -253,6 +257,8 @@ const schema = z
     UBER_EATS_CLIENT_SECRET: z.string().min(16).optional(),
     UBER_EATS_API_URL: z.string().url().default('https://api.uber.com'),
     UBER_EATS_AUTH_URL: z.string().url().default('https://auth.uber.com/oauth/v2/token'),
+    /** Uber's consent page, where a merchant's user activates their stores for the chain (the back office's "Activer via Uber Eats"). */
+    UBER_EATS_AUTHORIZE_URL: z.string().url().default('https://auth.uber.com/oauth/v2/authorize'),
     DELIVEROO_CLIENT_ID: z.string().min(8).optional(),
     DELIVEROO_CLIENT_SECRET: z.string().min(16).optional(),
     /** The webhook secret Deliveroo signs with (X-Deliveroo-Hmac-Sha256). */
@@ -261,6 +267,14 @@ const schema = z
     DELIVEROO_BRAND_ID: z.string().min(1).optional(),
     DELIVEROO_API_URL: z.string().url().default('https://api.developers.deliveroo.com'),
     DELIVEROO_AUTH_URL: z.string().url().default('https://auth.developers.deliveroo.com/oauth2/token'),
+    /** The brand's JET Connect API key (Just Eat, sent as X-Flyt-Api-Key). */
+    JUST_EAT_API_KEY: z.string().min(8).optional(),
+    /** The key given to Just Eat for its webhooks: it comes back as their Authorization header. */
+    JUST_EAT_WEBHOOK_KEY: z.string().min(16).optional(),
+    /** The HMAC secret given to Just Eat: its orders are signed with it (X-JET-Connect-Hash). */
+    JUST_EAT_WEBHOOK_SECRET: z.string().min(16).optional(),
+    JUST_EAT_API_URL: z.string().url().default('https://api.flytplatform.com'),
+    JUST_EAT_ORDER_STATUS_URL: z.string().url().default('https://order-injection-status-updater.flyt-platform.com'),
     /**
      * Without Stripe's keys: the demo payment page (clearly labelled, no card charged), whose events
      * are signed locally and go through the same webhook and workers as Stripe's. On by default
@@ -308,6 +322,10 @@ const schema = z
     const deliveroo = [env.DELIVEROO_CLIENT_ID, env.DELIVEROO_CLIENT_SECRET, env.DELIVEROO_WEBHOOK_SECRET, env.DELIVEROO_BRAND_ID].filter(Boolean).length;
     if (deliveroo > 0 && deliveroo < 4) {
       ctx.addIssue({ code: 'custom', path: ['DELIVEROO_CLIENT_ID'], message: 'DELIVEROO_CLIENT_ID, DELIVEROO_CLIENT_SECRET, DELIVEROO_WEBHOOK_SECRET and DELIVEROO_BRAND_ID go together' });
+    }
+    const justEat = [env.JUST_EAT_API_KEY, env.JUST_EAT_WEBHOOK_KEY, env.JUST_EAT_WEBHOOK_SECRET].filter(Boolean).length;
+    if (justEat > 0 && justEat < 3) {
+      ctx.addIssue({ code: 'custom', path: ['JUST_EAT_API_KEY'], message: 'JUST_EAT_API_KEY, JUST_EAT_WEBHOOK_KEY and JUST_EAT_WEBHOOK_SECRET go together' });
     }
     const stripe = [env.STRIPE_SECRET_KEY, env.STRIPE_WEBHOOK_SECRET, env.STRIPE_PUBLISHABLE_KEY].filter(Boolean).length;
     if (stripe !== 0 && stripe !== 3) {

@@ -20,6 +20,22 @@ let pool: pg.Pool | undefined;
  */
 const PLAN_ONCE = '-c plan_cache_mode=force_generic_plan';
 
+/**
+ * How long Postgres lets a session sit idle inside a transaction before it ends the session (and so
+ * the transaction, its row and advisory locks with it). A process that stops turning mid-transaction
+ * (an event loop wedged, a machine frozen) otherwise holds its locks for as long as its connection
+ * lives: minutes, while every placement of the shop queues behind them. No transaction of the product
+ * waits this long between two of its statements.
+ */
+export const IDLE_IN_TRANSACTION_MS = 60_000;
+
+/**
+ * How long one statement may run (its lock waits included) on the server's pool: no request's
+ * statement needs more, and one stuck behind a lock that is never let go ends instead of holding its
+ * connection, and its request, for ever. The workers' pool allows more (their batches and archives).
+ */
+export const STATEMENT_TIMEOUT_MS = { server: 30_000, workers: 300_000 } as const;
+
 /** How long a request waits for a connection (a free one of the pool, or a new one) before it is answered 503. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -28,12 +44,16 @@ export const CONNECT_TIMEOUT_MS = 10_000;
  * bookkeeping whose loss in a crash of Postgres itself (the last fraction of a second) costs at
  * most a repeat, never an order or money: which customer messages went out, which labels printed.
  */
-export function createPool(url: string, max = 10, opts: { durable?: boolean } = {}): pg.Pool {
+export function createPool(url: string, max = 10, opts: { durable?: boolean; idleInTransactionMs?: number; statementTimeoutMs?: number } = {}): pg.Pool {
+  const idle = [
+    `-c idle_in_transaction_session_timeout=${Math.round(opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS)}`,
+    ...(opts.statementTimeoutMs ? [`-c statement_timeout=${Math.round(opts.statementTimeoutMs)}`] : []),
+  ].join(' ');
   const p = new pg.Pool({
     connectionString: url,
     max,
     application_name: 'ocpizza',
-    options: [PLAN_ONCE, ...(opts.durable === false ? ['-c synchronous_commit=off'] : [])].join(' '),
+    options: [PLAN_ONCE, idle, ...(opts.durable === false ? ['-c synchronous_commit=off'] : [])].join(' '),
     // a connection whose far end vanished (a machine gone, not a process) is found out by TCP itself
     keepAlive: true,
     // while no Postgres answers (a failover), a request fails in seconds instead of waiting for ever
@@ -60,8 +80,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (!e) return false;
   const code = typeof e.code === 'string' ? e.code : '';
   // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
-  // 25006: read-only transaction (a standby reached while the leader moves)
-  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '25006') return true;
+  // 25006: read-only transaction (a standby reached while the leader moves); 25P03: the session
+  // ended by Postgres after sitting idle in its transaction (IDLE_IN_TRANSACTION_MS)
+  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '25006' || code === '25P03') return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
   return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)/i.test(message);

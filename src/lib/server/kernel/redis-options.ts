@@ -37,15 +37,26 @@ export function redisTls(s: RedisSettings): TlsOptions | undefined {
 }
 
 /**
- * ioredis's Sentinel connector, with its own connections to the sentinels (the failover detector's)
- * quiet when a sentinel is down: their errors are expected and handled, and ioredis would print
- * each as an "Unhandled error event" on the error output. Should ioredis's internals change, it is
- * ioredis's connector unchanged.
+ * ioredis's Sentinel connector (6.0), with two changes:
+ * - its own connections to the sentinels (the failover detector's) are quiet when a sentinel is
+ *   down: their errors are expected and handled, and ioredis would print each as an "Unhandled
+ *   error event" on the error output;
+ * - a failover announced while the connection is being made again (the sentinels being asked for
+ *   the master) no longer ends it for good. ioredis's failover detector, still listening from the
+ *   last connection, disconnects the connector; the connect under way then fails with "Connection
+ *   is closed." and ioredis gives the connection up (status "end": every command refused from then
+ *   on, seen as a server's queues dead after a Redis failover while a sentinel answered slowly).
+ *   Such an announcement is ignored while the sentinels are being asked: what they answer is the
+ *   new master already (or a dead one, and the connection is made again).
+ * Should ioredis's internals change, it is ioredis's connector unchanged.
  */
 class QuietSentinelConnector extends SentinelConnector {
+  /** Whether a connect is under way (from asking the sentinels to the socket made). */
+  private asking = false;
+
   constructor(options: unknown) {
     super(options as ConstructorParameters<typeof SentinelConnector>[0]);
-    const self = this as unknown as { connectToSentinel?: (...args: unknown[]) => Redis };
+    const self = this as unknown as { connectToSentinel?: (...args: unknown[]) => Redis; failoverDetector?: unknown };
     const connect = self.connectToSentinel?.bind(this);
     if (!connect) return;
     self.connectToSentinel = (...args: unknown[]) => {
@@ -53,8 +64,35 @@ class QuietSentinelConnector extends SentinelConnector {
       client.on('error', () => {});
       return client;
     };
+    // each failover detector made (after a connection) disconnects through failedOver()
+    let detector: { connector?: unknown } | undefined;
+    Object.defineProperty(this, 'failoverDetector', {
+      configurable: true,
+      get: () => detector,
+      set: (d: { connector?: unknown } | undefined) => {
+        detector = d;
+        if (d && 'connector' in d) d.connector = { disconnect: () => this.failedOver() };
+      },
+    });
+  }
+
+  override connect(...args: Parameters<SentinelConnector['connect']>): ReturnType<SentinelConnector['connect']> {
+    this.asking = true;
+    const made = super.connect(...args);
+    made.then(() => (this.asking = false), () => (this.asking = false));
+    return made;
+  }
+
+  /** The sentinels announced a new master: connect again, unless the sentinels are being asked now. */
+  private failedOver() {
+    const self = this as unknown as { failoverDetector?: { cleanup(): void } };
+    if (this.asking) self.failoverDetector?.cleanup();
+    else this.disconnect();
   }
 }
+
+/** How long a sentinel is given to name the master before the next one is asked. */
+export const SENTINEL_ANSWER_MS = 1000;
 
 /** A node that became a replica answers writes with READONLY: reconnect (to the master the sentinels name now) and resend. */
 const reconnectOnReadonly = (err: Error) => (err.message.startsWith('READONLY') ? 2 : false);
@@ -89,6 +127,8 @@ export function redisOptions(s: RedisSettings, extra: RedisOptions = {}): RedisO
     sentinelReconnectStrategy: () => null,
     // no sentinel answers: ask again every second, for ever (as a lone Redis is retried)
     sentinelRetryStrategy: (times: number) => Math.min(times * 100, 1000),
+    // a sentinel whose machine hangs takes the connection and never answers: asked for a second at most
+    sentinelCommandTimeout: SENTINEL_ANSWER_MS,
     reconnectOnError: reconnectOnReadonly,
     ...extra,
   };
@@ -112,11 +152,41 @@ export function nodeRedisSocket(s: RedisSettings): { tls: true; rejectUnauthoriz
  * speaks both; node-redis's Sentinel client lacks the disconnect() it calls when it stops).
  */
 export function createStreamsClient(s: RedisSettings): StreamsClient {
-  if (!viaSentinel(s)) return createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) });
+  if (!viaSentinel(s)) return readsPauseAfterFailure(createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) }));
   // lazy: the hub connects it, and the adapter connects the copies it makes of it (one per stream, one to subscribe)
-  return createRedis(s, { lazyConnect: true });
+  return readsPauseAfterFailure(createRedis(s, { lazyConnect: true }));
 }
 export type StreamsClient = ReturnType<typeof createClient> | Redis;
+
+/** How long a failed stream read waits before it fails (and the adapter reads again). */
+export const STREAM_READ_PAUSE_MS = 500;
+
+/**
+ * The streams adapter reads each stream in a loop that reads again at once when a read fails
+ * (@socket.io/redis-streams-adapter 0.3, startPolling). While Redis changes master, a client may
+ * refuse every command at once: the loop then never leaves the microtask queue, the event loop
+ * stops turning, and the hub answers nothing — not its sockets, not /readyz — with its requests'
+ * transactions left open. The copies the adapter makes of this client (duplicate: one per stream)
+ * wait STREAM_READ_PAUSE_MS on a timer after a failed read before failing it: a Redis away costs
+ * two reads a second, and the hub keeps serving.
+ */
+export function readsPauseAfterFailure<C extends StreamsClient>(client: C, pauseMs = STREAM_READ_PAUSE_MS): C {
+  const duplicate = client.duplicate.bind(client) as () => C;
+  (client as unknown as { duplicate: () => C }).duplicate = () => {
+    const copy = duplicate();
+    for (const name of ['xread', 'xRead'] as const) {
+      const read = (copy as unknown as Record<string, unknown>)[name];
+      if (typeof read !== 'function') continue;
+      (copy as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+        (read as (...a: unknown[]) => Promise<unknown>).apply(copy, args).catch(async (err: unknown) => {
+          await new Promise((r) => setTimeout(r, pauseMs));
+          throw err;
+        });
+    }
+    return copy;
+  };
+  return client;
+}
 
 /** Closes the streams client, whichever it is, without waiting on a Redis that does not answer. */
 export async function closeStreamsClient(c: StreamsClient): Promise<void> {

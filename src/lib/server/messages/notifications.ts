@@ -4,7 +4,8 @@
 // while it is held, takes it over once a run that died lets it lapse) and marked sent after, so a
 // repeated or concurrent job sends nothing more. The one gap left is a crash between the
 // mail server or the SMS gateway accepting a message and the row being marked: the retry sends it again
-// (at least once, never lost), which beats a message never sent.
+// (at least once, never lost), which beats a message never sent. A database that fails over between
+// the two is not such a gap: the mark is tried again until the new leader takes it (markSent).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { distanceM } from '../../domain/geo.ts';
@@ -225,6 +226,26 @@ async function mark(db: Db, orderId: string, step: string, channel: string, outc
   }
 }
 
+/** How long a message that went out keeps trying to be marked sent (well within its claim's lease: no other run sends it meanwhile). */
+const MARK_SENT_FOR_MS = (CLAIM_LEASE_SECONDS / 2) * 1000;
+
+/**
+ * Marks a message that went out as sent, trying again while the database does not answer (a failover
+ * takes some seconds): a mark given up would leave the claim to lapse, and the message to be sent
+ * twice. Only past MARK_SENT_FOR_MS does it throw, for the job to retry.
+ */
+async function markSent(db: Db, orderId: string, step: string, channel: string, providerId: string | null) {
+  const until = Date.now() + MARK_SENT_FOR_MS;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await mark(db, orderId, step, channel, { sent: true, providerId });
+    } catch (err) {
+      if (Date.now() + wait > until) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** A message that did not leave (the mail server or gateway failed) gives its count back: its retry counts again. */
 async function uncount(db: Db, keys: string[] | true) {
   if (keys === true) return;
@@ -279,14 +300,15 @@ export async function notifyCustomer(
       await limited('email');
       result.email = 'limited';
     } else {
-      try {
-        await deps.mailer.send(m.email);
-        await mark(db, orderId, step, 'email', { sent: true, providerId: null });
-        result.email = 'sent';
-      } catch (err) {
+      const went = await deps.mailer.send(m.email).then(() => true, async (err) => {
         await uncount(db, counted);
         await mark(db, orderId, step, 'email', { sent: false, error: (err as Error).message });
         failure = err;
+        return false;
+      });
+      if (went) {
+        await markSent(db, orderId, step, 'email', null);
+        result.email = 'sent';
       }
     }
   }
@@ -298,10 +320,9 @@ export async function notifyCustomer(
       await limited('sms');
       result.sms = 'limited';
     } else {
+      let id: string | null | undefined;
       try {
-        const id = await deps.sms.send(m.sms);
-        await mark(db, orderId, step, 'sms', { sent: true, providerId: id });
-        result.sms = 'sent';
+        id = await deps.sms.send(m.sms);
       } catch (err) {
         await uncount(db, counted);
         await mark(db, orderId, step, 'sms', { sent: false, error: (err as Error).message });
@@ -313,6 +334,10 @@ export async function notifyCustomer(
           deps.log?.warn({ orderId, step, err: (err as Error).message }, err instanceof SmsWithheld ? 'SMS withheld by the texts\' limits' : 'SMS refused for good');
           result.sms = err instanceof SmsWithheld ? 'withheld' : 'refused';
         } else failure ??= err;
+      }
+      if (id !== undefined) {
+        await markSent(db, orderId, step, 'sms', id);
+        result.sms = 'sent';
       }
     }
   }

@@ -1,0 +1,85 @@
+// The hubs' streams adapter with its Redis gone (a master killed, not yet replaced): the adapter
+// reads each stream in a loop that reads again at once when a read fails, and a client that refuses
+// every command at once (ioredis without its offline queue, as a Sentinel client between masters)
+// then kept the loop in the microtask queue: the event loop stopped, and the server answered
+// nothing. Against a real redis-server killed with SIGKILL: the event loop keeps turning, an HTTP
+// server keeps answering, the reads fall to about two a second, and they carry on once Redis is back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRedis, readsPauseAfterFailure, STREAM_READ_PAUSE_MS } from '../../src/lib/server/kernel/redis-options.ts';
+
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+let redis: ChildProcess | null = null;
+let http: Server | null = null;
+const clients: Redis[] = [];
+
+async function startRedis(): Promise<void> {
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  for (let i = 0; i < 100; i++) {
+    if (await probe.connect().then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(await probe.ping()).toBe('PONG');
+  probe.disconnect();
+}
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  redis?.kill('SIGKILL');
+  await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+});
+
+describe("the hubs' streams with their Redis killed", () => {
+  it('leave the event loop turning and the server answering, reading about twice a second until Redis is back', async () => {
+    await startRedis();
+    // a client that refuses every command at once while its connection is away, its copies' reads counted
+    const base = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    base.on('error', () => {});
+    clients.push(base);
+    let reads = 0;
+    const duplicate = base.duplicate.bind(base);
+    base.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+      const copy = duplicate(...args);
+      clients.push(copy);
+      const xread = copy.xread.bind(copy) as (...a: unknown[]) => Promise<unknown>;
+      (copy as unknown as { xread: (...a: unknown[]) => Promise<unknown> }).xread = (...a: unknown[]) => {
+        reads++;
+        return xread(...a);
+      };
+      return copy;
+    }) as Redis['duplicate'];
+    await base.connect();
+    createAdapter(readsPauseAfterFailure(base), { streamName: `streams-away-${port}`, blockTimeInMs: 200 });
+    http = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => http!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+    await expect.poll(() => reads, { timeout: 5_000 }).toBeGreaterThan(0);
+
+    redis!.kill('SIGKILL');
+    await new Promise((r) => redis!.once('exit', r));
+    const readsBefore = reads;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    const started = Date.now();
+    const answers: number[] = [];
+    while (Date.now() - started < 2_000) {
+      answers.push((await fetch(url)).status);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    clearInterval(timer);
+    expect(answers.length).toBeGreaterThanOrEqual(5);
+    expect(answers.every((s) => s === 200)).toBe(true);
+    expect(ticks).toBeGreaterThan(40);
+    // about one read a pause per stream (a read may also wait its block time): never a loop
+    expect(reads - readsBefore).toBeLessThanOrEqual(Math.ceil(2_000 / STREAM_READ_PAUSE_MS) + 2);
+
+    await startRedis();
+    const back = reads;
+    await expect.poll(() => reads - back, { timeout: 10_000 }).toBeGreaterThan(2);
+  });
+});
