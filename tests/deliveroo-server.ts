@@ -9,6 +9,16 @@
 //     POST  /order/v1/orders/{id}/prep_stage   on an accepted order, occurred_at within an hour back and 5 minutes ahead
 //       (https://api-docs.deliveroo.com/docs/prep-stages-endpoint)
 //     GET   /order/v1/orders/{id}
+//   Integrator configuration (the Order API's webhook set-up, as
+//   https://www.withone.ai/knowledge/deliveroo/conn_mod_def%3A%3AGJEDkmWLPMA%3A%3Aps0RUe1mSKm0zbP7iA8o2g and
+//   https://www.withone.ai/knowledge/deliveroo/conn_mod_def%3A%3AGJEDlIBXjKA%3A%3AadhFS9B8QGqk2yV7s6v94A give it):
+//     PUT   /order/v1/integrator/webhooks/order-events          {webhook_url}: where order events go
+//     PUT   /order/v1/integrator/brands/{brand_id}/sites-config {sites: [{location_id, orders_api_webhook_type, name}]},
+//       type POS | ORDER_EVENTS | POS_AND_ORDER_EVENTS; only a site set to order events has its orders posted
+//       to the webhook (a site left on POS keeps them on Deliveroo's tablet). Two things the pages leave
+//       open, modelled here: the sites listed are updated and the others kept; a location the brand
+//       does not have changes nothing.
+//     GET   /order/v1/integrator/brands/{brand_id}/sites-config
 //   Menu API (https://api-docs.deliveroo.com/v2.0/docs/menu-api-overview):
 //     PUT   /menu/v1/brands/{brand_id}/menus/{id}   a menu and its sites (https://api-docs.deliveroo.com/docs/menu-api-guidelines:
 //       allergies, contains_alcohol for any age-restricted item)
@@ -55,6 +65,8 @@ export interface FakeSite {
   menuId: string | null;
   unavailable: Set<string>;
   hidden: Set<string>;
+  /** The site's webhook type (sites-config): only ORDER_EVENTS and POS_AND_ORDER_EVENTS post its orders to us. */
+  webhookType: 'POS' | 'ORDER_EVENTS' | 'POS_AND_ORDER_EVENTS';
 }
 
 type Reply = { status: number; body?: unknown; type?: string };
@@ -79,6 +91,8 @@ export class FakeDeliveroo {
   readonly sites = new Map<string, FakeSite>();
   readonly orders = new Map<string, FakeOrder & { sync_status?: string; prep_stages: { stage: string; occurred_at: string; delay?: number }[] }>();
   readonly menus = new Map<string, { name: string; menu: any; site_ids: string[] }>();
+  /** The order events webhook's address the integrator registered (webhooks/order-events). */
+  orderEventsUrl: string | null = null;
   /** Answers to give instead of serving: the next calls whose path includes the key get this status. */
   private readonly failures: { pathIncludes: string; status: number; times: number }[] = [];
   readonly tokens = new Map<string, number>();
@@ -121,8 +135,11 @@ export class FakeDeliveroo {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 
-  addSite(id: string): FakeSite {
-    const site: FakeSite = { id, status: 'open', workload: 'QUIET', quietMinutes: 10, busyMinutes: 10, menuId: null, unavailable: new Set(), hidden: new Set() };
+  /** A site of the brand; `linked: false`: not yet set to send us its order events (its orders stay on Deliveroo's tablet). */
+  addSite(id: string, { linked = true }: { linked?: boolean } = {}): FakeSite {
+    const site: FakeSite = {
+      id, status: 'open', workload: 'QUIET', quietMinutes: 10, busyMinutes: 10, menuId: null, unavailable: new Set(), hidden: new Set(), webhookType: linked ? 'ORDER_EVENTS' : 'POS',
+    };
     this.sites.set(id, site);
     return site;
   }
@@ -133,7 +150,8 @@ export class FakeDeliveroo {
     const order = { ...buildOrder(++this.seq, siteId, spec), prep_stages: [] };
     this.orders.set(order.id, order);
     this.deadlines.set(order.id, setTimeout(() => this.autoReject(order.id), this.acceptDeadlineMs));
-    this.send('order.new', { order });
+    // a site on POS webhooks only: the order is on Deliveroo's tablet, not posted to the order events webhook
+    if (this.sites.get(siteId)!.webhookType !== 'POS') this.send('order.new', { order });
     return order;
   }
 
@@ -260,7 +278,10 @@ export class FakeDeliveroo {
   }
 
   private route(method: string, path: string, body: any): Reply {
-    let m = /^\/order\/v1\/orders\/([^/]+)(\/sync_status|\/prep_stage)?$/.exec(path);
+    if (path === '/order/v1/integrator/webhooks/order-events' && method === 'PUT') return this.setOrderEventsUrl(body);
+    let m = /^\/order\/v1\/integrator\/brands\/([^/]+)\/sites-config$/.exec(path);
+    if (m) return m[1] !== this.brandId ? error(404, 'brand not found') : method === 'PUT' ? this.setSitesConfig(body) : method === 'GET' ? this.sitesConfig() : error(404, 'no such endpoint');
+    m = /^\/order\/v1\/orders\/([^/]+)(\/sync_status|\/prep_stage)?$/.exec(path);
     if (m) return this.orderCall(method, m[1], m[2] ?? '', body);
     m = /^\/menu\/v1\/brands\/([^/]+)\/menus\/([^/]+)$/.exec(path);
     if (m && method === 'PUT') return m[1] === this.brandId ? this.putMenu(m[2], body) : error(404, 'brand not found');
@@ -269,6 +290,30 @@ export class FakeDeliveroo {
     m = /^\/site\/v1\/brands\/([^/]+)\/sites\/([^/]+)\/(status|workload\/mode|workload\/times)$/.exec(path);
     if (m) return this.withSite(m[1], m[2], (site) => this.siteCall(`${method} ${m![3]}`, site, body));
     return error(404, `no such endpoint ${method} ${path}`);
+  }
+
+  private setOrderEventsUrl(body: any): Reply {
+    const url = body?.webhook_url;
+    if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) return error(400, 'Invalid webhook URL');
+    this.orderEventsUrl = url;
+    return { status: 200, body: { message: 'Webhook URL updated successfully' } };
+  }
+
+  private setSitesConfig(body: any): Reply {
+    const sites = body?.sites;
+    const types = ['POS', 'ORDER_EVENTS', 'POS_AND_ORDER_EVENTS'];
+    if (!Array.isArray(sites) || sites.some((x: any) => typeof x?.location_id !== 'string' || !types.includes(x?.orders_api_webhook_type))) {
+      return error(400, 'sites: location_id and orders_api_webhook_type (POS, ORDER_EVENTS, POS_AND_ORDER_EVENTS) are required');
+    }
+    for (const x of sites) {
+      const site = this.sites.get(x.location_id);
+      if (site) site.webhookType = x.orders_api_webhook_type;
+    }
+    return { status: 200, body: { sites } };
+  }
+
+  private sitesConfig(): Reply {
+    return { status: 200, body: { sites: [...this.sites.values()].map((x) => ({ location_id: x.id, orders_api_webhook_type: x.webhookType })) } };
   }
 
   private withSite(brand: string, siteId: string, then: (site: FakeSite) => Reply): Reply {

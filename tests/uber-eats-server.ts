@@ -2,8 +2,8 @@
 // developer.uber.com/docs/eats: client-credentials tokens per scope set (POST /oauth/v2/token), a
 // call without a valid bearer refused 401 and one whose token lacks the endpoint's scope 403;
 // orders (GET /v2/eats/order/{id}; accept_pos_order, deny_pos_order and cancel answered 409 when
-// the order is not in a state that allows it; ready; restaurantdelivery/status only for an order
-// the shop delivers), menus (PUT /v2/eats/stores/{id}/menus, item suspensions through
+// the order is not in a state that allows it; restaurantdelivery/status only for an order the shop
+// delivers; the newer generation's /v1/delivery/order/… calls are not served: 404), menus (PUT /v2/eats/stores/{id}/menus, item suspensions through
 // POST …/menus/items/{item}), store status and busy time, and the payment details report (POST
 // /v1/eats/report, the job read back, its CSV downloaded). Uber's side is played by `placeOrder`
 // (its orders.notification webhook, and the order cancelled with orders.cancel if nobody answers
@@ -45,7 +45,6 @@ export interface FakeUberOrder {
   accepted: Json | null;
   denied: Json | null;
   cancelled: { by: 'shop' | 'uber'; reason: string } | null;
-  ready: boolean;
   deliveryStatuses: string[];
   deadline: NodeJS.Timeout | null;
 }
@@ -183,7 +182,7 @@ export class FakeUberEats {
       ...partial,
       cart: { special_instructions: null, ...partial.cart, items },
     };
-    const held: FakeUberOrder = { order, accepted: null, denied: null, cancelled: null, ready: false, deliveryStatuses: [], deadline: null };
+    const held: FakeUberOrder = { order, accepted: null, denied: null, cancelled: null, deliveryStatuses: [], deadline: null };
     this.orders.set(id, held);
     held.deadline = setTimeout(() => this.expire(held), this.acceptWindowMs);
     held.deadline.unref();
@@ -330,7 +329,6 @@ export class FakeUberEats {
     ['GET', /^\/reports\/([^/]+)\.csv$/, null, (p) => ({ status: 200, body: this.csvOf(p[1]), type: 'text/csv' })],
     ['GET', /^\/v2\/eats\/order\/([^/]+)$/, ORDER_SCOPES, (p) => ({ status: 200, body: this.held404(p[1]).order })],
     ['POST', /^\/v1\/eats\/orders\/([^/]+)\/(accept_pos_order|deny_pos_order|cancel)$/, ['eats.order'], (p, b) => this.answerOrder(this.held404(p[1]), p[2], b)],
-    ['POST', /^\/v1\/delivery\/order\/([^/]+)\/ready$/, ['eats.order'], (p) => this.markReady(this.held404(p[1]))],
     ['POST', /^\/v1\/eats\/orders\/([^/]+)\/restaurantdelivery\/status$/, ['eats.store.orders.restaurantdelivery.status'], (p, b) => this.deliveryStatus(this.held404(p[1]), b)],
     ['PUT', /^\/v2\/eats\/stores\/([^/]+)\/menus$/, ['eats.store'], (p, b) => this.uploadMenu(p[1], b)],
     ['POST', /^\/v2\/eats\/stores\/([^/]+)\/menus\/items\/([^/]+)$/, ['eats.store'], (p, b) => this.updateItem(p[1], p[2], b)],
@@ -410,12 +408,6 @@ export class FakeUberEats {
       held.order.current_state = 'DENIED';
     }
     return { status: 204 };
-  }
-
-  private markReady(held: FakeUberOrder): { status: number; body: unknown } {
-    if (held.order.current_state !== 'ACCEPTED') throw new Refusal(409, 'conflict', `order is ${held.order.current_state}`);
-    held.ready = true;
-    return { status: 200, body: {} };
   }
 
   private deliveryStatus(held: FakeUberOrder, b: Json): { status: number } {

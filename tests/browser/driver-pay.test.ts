@@ -41,10 +41,15 @@ async function tonight() {
   expect((await driver.post('/api/driver/shift', { onShift: false })).status).toBe(200);
   // the shift began two and a half hours before it ended
   await app.pool.query(`UPDATE clock_ins SET started_at = ended_at - interval '2 hours 30 minutes' WHERE user_id = $1`, [driverId]);
-  // one trip after the other (both were handed over a moment apart): 1 km each, the first one's earlier
+  // one trip after the other (both were handed over a moment apart): 1 km each, the first one's
+  // earlier, both driven on the business day of their delivery (a run just after 05:00, Paris, keeps
+  // them after the day's start: a trail before it is the day before's kilometres)
   for (const [i, id] of orders.entries()) {
     const { rows } = await app.pool.query<{ delivered_at: Date }>('SELECT delivered_at FROM orders WHERE id = $1', [id]);
-    const start = rows[0].delivered_at.getTime() - (i === 0 ? 8 : 4) * 60_000;
+    const delivered = rows[0].delivered_at.getTime();
+    let dayStart = delivered - 10 * 60_000;
+    while (businessDayOf(dayStart) !== businessDayOf(delivered)) dayStart += 1_000;
+    const start = Math.max(delivered - (i === 0 ? 8 : 4) * 60_000, dayStart + (i === 0 ? 1 : 181) * 1_000);
     for (let k = 0; k <= 10; k++) {
       await app.pool.query('INSERT INTO delivery_trail (order_id, at, driver_id, lat, lng, accuracy_m) VALUES ($1, $2, $3, $4, 2.35, 8)', [id, new Date(start + k * 15_000), driverId, 48.85 + north(k * 100)]);
     }

@@ -3,6 +3,7 @@ import { seriousViolations } from './axe.ts';
 import { DESKTOP, SHOTS, useApp } from './harness.ts';
 import { createShop } from '../helpers.ts';
 import { FakeUberEats } from '../uber-eats-server.ts';
+import { FakeDeliveroo } from '../deliveroo-server.ts';
 
 // several pages, Uber's consent page and a browser on a machine the whole suite shares
 vi.setConfig({ testTimeout: 90_000 });
@@ -13,11 +14,21 @@ vi.setConfig({ testTimeout: 90_000 });
 // its shop and activated (we become its order manager); the store then shows "Activée", while a
 // store connected by its id alone shows "À activer" and why. Screenshots at desktop size.
 const fake = new FakeUberEats();
+// Deliveroo's sites are linked through its API as the manager saves one (tests/deliveroo-server.ts)
+const roo = new FakeDeliveroo();
 beforeAll(async () => {
   await fake.start();
+  await roo.start();
 }, 30_000);
-afterAll(() => fake.stop());
-const app = useApp('marketplace-activation', () => ({ ...fake.env(), LOG_LEVEL: 'error' }));
+afterAll(async () => {
+  await fake.stop();
+  await roo.stop();
+});
+const app = useApp('marketplace-activation', () => ({
+  ...fake.env(), LOG_LEVEL: 'error',
+  DELIVEROO_CLIENT_ID: roo.clientId, DELIVEROO_CLIENT_SECRET: roo.clientSecret, DELIVEROO_WEBHOOK_SECRET: roo.webhookSecret,
+  DELIVEROO_BRAND_ID: roo.brandId, DELIVEROO_API_URL: roo.url, DELIVEROO_AUTH_URL: roo.authUrl,
+}));
 
 describe("an Uber Eats store activated from the back office", () => {
   it("head office goes through Uber's consent, gives the store to its shop and activates it; a store typed in by its id is shown to activate", async () => {
@@ -78,6 +89,28 @@ describe("an Uber Eats store activated from the back office", () => {
       fake.consent = { user: 'merchant-user-1', allow: true };
     }
     expect((await app.pool.query('SELECT count(*)::int AS n FROM marketplace_authorizations')).rows[0].n).toBeLessThanOrEqual(1);
+  });
+
+  it("a shop's manager links its Deliveroo site by saving its id: Deliveroo is told, and the card turns from « À relier » to « Reliée »", async () => {
+    const shop = await createShop(app.pool, 'roo-link-ui');
+    const siteId = `site-${shop.slug}`;
+    roo.addSite(siteId, { linked: false });
+    // a site saved while the chain's Deliveroo was not linked yet: shown to link, and why
+    await app.pool.query(`INSERT INTO marketplace_stores (marketplace, store_id, pizzeria_id) VALUES ('deliveroo', $1, $2)`, [siteId, shop.id]);
+    const { page } = await app.staffPage(shop.email('manager'), DESKTOP);
+    await page.goto(`${app.base}/manager/marketplaces`);
+    const card = page.locator(`[data-shop="${shop.id}"][data-platform=deliveroo]`);
+    expect((await card.getByTestId('link').textContent())!.trim()).toBe('À relier');
+    expect(await card.textContent()).toContain('Deliveroo n’envoie pas encore les commandes de ce site à OC Pizza');
+    await card.screenshot({ path: `${SHOTS}/marketplace-activation-4-deliveroo-to-link-desktop.png` });
+
+    await card.getByRole('button', { name: 'Enregistrer' }).click();
+    await expect.poll(async () => (await card.getByTestId('link').textContent())?.trim()).toBe('Reliée');
+    expect(roo.sites.get(siteId)!.webhookType).toBe('ORDER_EVENTS');
+    expect(roo.orderEventsUrl).toMatch(/\/api\/marketplaces\/deliveroo\/webhook$/);
+    expect(await card.textContent()).not.toContain('n’envoie pas encore');
+    await card.screenshot({ path: `${SHOTS}/marketplace-activation-5-deliveroo-linked-desktop.png` });
+    expect(await seriousViolations(page), 'a linked site').toEqual([]);
   });
 
   it("a shop's manager may not start an activation: the chain's accounts are head office's", async () => {

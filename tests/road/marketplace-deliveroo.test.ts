@@ -17,7 +17,7 @@ const stack = useStack({
   workers: true,
   env: () => ({
     LOG_LEVEL: 'error', DELIVEROO_CLIENT_ID: fake.clientId, DELIVEROO_CLIENT_SECRET: fake.clientSecret, DELIVEROO_WEBHOOK_SECRET: fake.webhookSecret,
-    DELIVEROO_BRAND_ID: fake.brandId, DELIVEROO_API_URL: fake.url, DELIVEROO_AUTH_URL: fake.authUrl,
+    DELIVEROO_BRAND_ID: fake.brandId, DELIVEROO_API_URL: fake.url, DELIVEROO_AUTH_URL: fake.authUrl, PUBLIC_ORIGIN: 'https://commandes.ocpizza.example',
   }),
 });
 const LIVE = 15_000;
@@ -33,6 +33,52 @@ async function deliverooShop(tag: string) {
 }
 
 const ourOrders = async (externalId: string) => (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows as Record<string, any>[];
+
+describe('a Deliveroo site connected from the back office', () => {
+  it("is told to Deliveroo with our webhook's address, and only then do its orders come to us; a refusal saves nothing; another shop's site stays linked", async () => {
+    const other = await deliverooShop('roo-link-other');
+    const shop = await createShop(stack.pool, 'roo-link');
+    const siteId = `site-${shop.slug}`;
+    fake.addSite(siteId, { linked: false });
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const margherita = seededProduct('margherita');
+    const items = [{ id: `p${margherita}`, name: 'Margherita', cents: 1250 }];
+    // before: the site's orders stay on Deliveroo's tablet
+    const before = fake.placeOrder(siteId, { items });
+
+    // Deliveroo refuses (its API down): 502 with its words, nothing saved
+    const settings = { storeId: siteId, enabled: true, autoAccept: true, markupPct: 0, commissionPct: 30 };
+    fake.failNext('sites-config', 503);
+    const refused = await manager.put(`/api/marketplaces/deliveroo/shops/${shop.id}`, settings);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(502);
+    expect(refused.body.error.message).toMatch(/Deliveroo did not take the connection/);
+    expect((await stack.pool.query(`SELECT 1 FROM marketplace_stores WHERE pizzeria_id = $1`, [shop.id])).rowCount).toBe(0);
+    expect(fake.sites.get(siteId)!.webhookType).toBe('POS');
+
+    const r = await manager.put(`/api/marketplaces/deliveroo/shops/${shop.id}`, settings);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.store).toMatchObject({ storeId: siteId, orderManager: true });
+    expect(fake.orderEventsUrl).toBe('https://commandes.ocpizza.example/api/marketplaces/deliveroo/webhook');
+    expect(fake.sites.get(siteId)!.webhookType).toBe('ORDER_EVENTS');
+    // the brand's configuration listed the chain's other site too, still on order events
+    const put = fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/sites-config') && c.status === 200).at(-1)!;
+    expect(put.body.sites).toEqual(expect.arrayContaining([
+      { location_id: siteId, orders_api_webhook_type: 'ORDER_EVENTS', name: expect.any(String) },
+      { location_id: other.siteId, orders_api_webhook_type: 'ORDER_EVENTS', name: expect.any(String) },
+    ]));
+    expect(fake.sites.get(other.siteId)!.webhookType).toBe('ORDER_EVENTS');
+    const listed = await manager.get('/api/marketplaces');
+    expect(listed.body.platforms.find((p: { id: string }) => p.id === 'deliveroo')).toMatchObject({ connects: true });
+
+    // now its orders come to our make line; saving the settings again does not call Deliveroo
+    const after = fake.placeOrder(siteId, { items });
+    await waitUntil(async () => (await ourOrders(after.id)).length === 1, LIVE, "the linked site's order on our make line");
+    expect(await ourOrders(before.id)).toEqual([]);
+    const calls = fake.calls.length;
+    expect((await manager.put(`/api/marketplaces/deliveroo/shops/${shop.id}`, { ...settings, markupPct: 10 })).status).toBe(200);
+    expect(fake.calls.slice(calls).filter((c) => c.path.includes('/integrator/'))).toEqual([]);
+  });
+});
 
 describe('Deliveroo on our make line', () => {
   it('an order lands once and is accepted at Deliveroo; with online orders paused the next is rejected with its reason', async () => {

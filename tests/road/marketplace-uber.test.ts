@@ -1,6 +1,7 @@
 // The whole road with Uber Eats as its local fake plays it (tests/uber-eats-server.ts): its signed
 // orders.notification names an order, the workers fetch it, place it on the make line and accept it
-// at Uber with the ready time; the kitchen's ready reaches Uber; Uber's courier ETA reaches the
+// at Uber with the ready time (Uber's courier comes for it: the order API's generation has no "ready"
+// call, and none of another generation is made); Uber's courier ETA reaches the
 // order; Uber cancelling an order in the oven cancels ours as Uber's; a sold-out pizza is suspended
 // at Uber and +20 min sets Uber's busy time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +40,7 @@ const kept = async (externalId: string) => (await stack.pool.query('SELECT * FRO
 const ourOrder = async (externalId: string) => (await stack.pool.query('SELECT * FROM orders WHERE external_id = $1', [externalId])).rows[0] as Record<string, any>;
 
 describe('Uber Eats on our make line', () => {
-  it('an Uber order is fetched, placed and accepted at Uber; ready reaches Uber; the courier ETA reaches the order; Uber cancelling one in the oven cancels ours as Uber\'s', async () => {
+  it("an Uber order is fetched, placed and accepted at Uber for the kitchen's time; every order call in one generation of Uber's API; the courier ETA reaches the order; Uber cancelling one in the oven cancels ours as Uber's", async () => {
     const { storeId, kitchen, heard } = await uberShop('uber-road');
     const margherita = seededProduct('margherita');
     const held = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 2, 1350)] } });
@@ -56,7 +57,6 @@ describe('Uber Eats on our make line', () => {
 
     await move(kitchen, placed.id, 'preparing');
     await move(kitchen, placed.id, 'ready');
-    await waitUntil(() => held.ready, LIVE, 'ready at Uber');
 
     // a second order: Uber cancels it while it is in the oven
     const second = fake.placeOrder(storeId, { cart: { items: [cartItem(`p${margherita}`, 'Margherita', 1, 1350)] } });
@@ -67,6 +67,10 @@ describe('Uber Eats on our make line', () => {
     fake.cancelOrder(secondId);
     const cancelled = await heard.waitFor((e) => e.order.id === inOven.id && e.order.status === 'cancelled', LIVE);
     expect(cancelled.order.cancelReason).toBe('platform');
+    // every order call of the evening in one generation of Uber's order API
+    const orderCalls = fake.calls.filter((c) => /\/orders?\//.test(c.path));
+    expect(orderCalls.length).toBeGreaterThan(3);
+    expect(orderCalls.filter((c) => !/^\/(v2\/eats\/order|v1\/eats\/orders)\//.test(c.path))).toEqual([]);
   });
 
   it("a store not activated for us: Uber refuses our accept (403), and the order never reaches the make line; it waits for the manager with Uber's answer, and once the store is activated their accept places it", async () => {

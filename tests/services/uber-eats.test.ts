@@ -287,16 +287,17 @@ describe('answers and kitchen steps', () => {
     expect((await rejection(provider.deny(ref(gone), 'item_unavailable', 'plus de burrata'))).status).toBe(409);
   });
 
-  it('ready reaches Uber; preparing and the courier handover have no call; a shop delivery tells the eater started then delivered', async () => {
+  it("preparing, ready and the courier handover have no call in the order API's generation (Uber's courier comes for the accept's pickup_time); a shop delivery tells the eater started then delivered", async () => {
     const o = fake.placeOrder('store-paris-11');
     await provider.accept(ref(o), new Date(Date.now() + 600_000));
     const before = fake.calls.length;
     await provider.step(ref(o), 'preparing');
-    expect(fake.calls.length).toBe(before);
     await provider.step(ref(o), 'ready');
-    expect(o.ready).toBe(true);
+    expect(fake.calls.length).toBe(before);
     await provider.step(ref(o), 'collected');
     expect(o.deliveryStatuses).toEqual([]);
+    // every order call went to the one generation: /v2/eats/order to read, /v1/eats/orders to answer
+    expect(fake.calls.filter((c) => /\/order/.test(c.path)).every((c) => /^\/(v2\/eats\/order|v1\/eats\/orders)\//.test(c.path))).toBe(true);
     const mine = fake.placeOrder('store-paris-11', { type: 'DELIVERY_BY_RESTAURANT' });
     await provider.accept(ref(mine), new Date(Date.now() + 600_000));
     await provider.step(ref(mine), 'collected');

@@ -8,6 +8,9 @@
 //   Menu API   PUT   /menu/v1/brands/{brand_id}/menus/{menu_id}                            the menu and its sites
 //              PUT   /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  every unavailable and hidden item at once
 //              POST  /menu/v2/brands/{brand_id}/sites/{site_id}/menu/item_unavailabilities  some items' status: available | unavailable | hidden
+//   Integrator PUT   /order/v1/integrator/webhooks/order-events            our Order Events webhook's address
+//              PUT   /order/v1/integrator/brands/{brand_id}/sites-config   each site's webhook type: ORDER_EVENTS
+//                (a site connected from the back office: its orders come to us, accepted or rejected here)
 //   Site API   PUT   /site/v1/brands/{brand_id}/sites/{site_id}/status          open | closed
 //              PUT   /site/v1/brands/{brand_id}/sites/{site_id}/workload/mode   BUSY | QUIET
 //              GET/PUT /site/v1/brands/{brand_id}/sites/{site_id}/workload/times  the preparation minutes of each mode (busy − quiet: a multiple of 5)
@@ -21,7 +24,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../kernel/config.ts';
 import { DELIVEROO_ACCEPT_MINUTES, deliverooOrderIn, readDeliverooWebhook, type DeliverooOrder } from './deliveroo-orders.ts';
 import { deliverooMenuUpload, unavailableIds } from './deliveroo-menu.ts';
-import type { AvailabilityChange, DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceStep } from './provider.ts';
+import type {
+  AvailabilityChange, DenyReason, MarketplaceMenu, MarketplaceNotice, MarketplaceOrderIn, MarketplaceOrderRef, MarketplaceProvider, MarketplaceSiteConnection, MarketplaceStep, PlatformSite,
+} from './provider.ts';
 
 /** A refusal or a failure of Deliveroo's API: a 4xx other than 429 will not pass by being retried. */
 export class DeliverooError extends Error {
@@ -44,6 +49,8 @@ export interface DeliverooOptions {
   /** The clock the token's expiry is read with (tests move it). */
   now?: () => number;
   acceptMinutes?: number;
+  /** Our Order Events webhook's public address, told to Deliveroo when a site is connected. */
+  webhookUrl?: string;
 }
 
 /** Our reasons in Deliveroo's (reject_reason: closing_early, busy, ingredient_unavailable, other). */
@@ -204,6 +211,22 @@ export class DeliverooProvider implements MarketplaceProvider {
     await this.call('PUT', `${site}/workload/mode`, { mode: minutes > 0 ? 'BUSY' : 'QUIET' });
   }
 
+  /**
+   * A site connected from the back office: our webhook's address for order events, then every site
+   * of the chain's brand set to send them (ORDER_EVENTS: the order to accept or reject, its status
+   * and its rider, here rather than on Deliveroo's tablet). The whole list each time, so a
+   * configuration kept per brand loses no site.
+   */
+  readonly siteConnection: MarketplaceSiteConnection = {
+    connect: async (sites: PlatformSite[]) => {
+      if (!this.opts.webhookUrl) throw new DeliverooError('the webhook address (PUBLIC_ORIGIN) is not known', null);
+      await this.call('PUT', '/order/v1/integrator/webhooks/order-events', { webhook_url: this.opts.webhookUrl });
+      await this.call('PUT', `/order/v1/integrator/brands/${encodeURIComponent(this.brand())}/sites-config`, {
+        sites: sites.map((s) => ({ location_id: s.storeId, orders_api_webhook_type: 'ORDER_EVENTS', name: s.name })),
+      });
+    },
+  };
+
   private brand(): string {
     if (!this.opts.brandId) throw new DeliverooError('DELIVEROO_BRAND_ID is not set', null);
     return this.opts.brandId;
@@ -284,5 +307,6 @@ export function deliverooFor(config: Config): MarketplaceProvider {
     brandId: config.DELIVEROO_BRAND_ID,
     apiUrl: config.DELIVEROO_API_URL,
     authUrl: config.DELIVEROO_AUTH_URL,
+    webhookUrl: `${config.publicOrigin}/api/marketplaces/deliveroo/webhook`,
   });
 }

@@ -132,6 +132,22 @@ export interface MarketplaceActivation {
   integration(storeId: string): Promise<PlatformIntegration>;
 }
 
+/** A shop's store as the platform's own API connects it: its id there and the shop's name. */
+export interface PlatformSite {
+  storeId: string;
+  name: string;
+}
+
+/**
+ * Where the chain connects its stores through the platform's own API (Deliveroo: each site told to
+ * send its order events to our webhook). `connect` is given every store the chain has on the
+ * platform, the new one with them (a platform whose configuration is the brand's whole list loses
+ * none); it resolves once the platform took it.
+ */
+export interface MarketplaceSiteConnection {
+  connect(sites: PlatformSite[]): Promise<void>;
+}
+
 /** An item's availability to tell; `lasting`: a sold-out still true since an earlier day (told again once a day). */
 export interface AvailabilityChange {
   id: string;
@@ -171,4 +187,6 @@ export interface MarketplaceProvider {
   report?(storeId: string, weekStart: string): Promise<MarketplaceReport>;
   /** How its stores are activated by their merchant, where the platform asks it (absent: a store id typed in the back office). */
   readonly activation?: MarketplaceActivation;
+  /** How a store typed in the back office is connected through the platform's API (absent: its own onboarding or team does it). */
+  readonly siteConnection?: MarketplaceSiteConnection;
 }

@@ -8,7 +8,7 @@ import { WAITING_STATES, type WaitingState } from '../../domain/marketplace-wait
 import type { StoreRequest } from '../../shapes/marketplace-office-requests.ts';
 import { audit } from '../kernel/audit.ts';
 import { transaction, type Db, type Queryable } from '../kernel/db.ts';
-import { conflict, forbidden, notFound } from '../kernel/errors.ts';
+import { AppError, conflict, forbidden, notFound } from '../kernel/errors.ts';
 import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
 import type { Config } from '../kernel/config.ts';
 import type { MarketplaceOrderIn, MarketplaceProvider } from './provider.ts';
@@ -21,6 +21,8 @@ export interface PlatformInfo {
   configured: boolean;
   /** Whether its stores are activated by their merchant on the platform (else connected by their id alone). */
   activates: boolean;
+  /** Whether a store saved here is connected through the platform's API (its orders then sent to us). */
+  connects: boolean;
 }
 
 export interface StoreSettings {
@@ -29,7 +31,7 @@ export interface StoreSettings {
   autoAccept: boolean;
   markupPct: number;
   commissionPct: number;
-  /** Where the platform activates its stores: whether we are this store's order manager there (its orders ours to accept). */
+  /** Where the platform activates or connects its stores: whether we are this store's order manager there (its orders ours to accept). */
   orderManager: boolean;
   /** When the platform took the integration away (null: it has not). */
   deprovisionedAt: string | null;
@@ -49,7 +51,7 @@ export function chooseBackOfficePlatforms(providers: readonly MarketplaceProvide
 export const backOfficePlatforms = (config: Config): readonly MarketplaceProvider[] => chosen ?? marketplacesFor(config);
 
 export const platformsOf = (providers: readonly MarketplaceProvider[]): PlatformInfo[] =>
-  providers.map((p) => ({ id: p.id, label: p.label, configured: p.configured, activates: !!p.activation }));
+  providers.map((p) => ({ id: p.id, label: p.label, configured: p.configured, activates: !!p.activation, connects: !!p.siteConnection }));
 
 /** The platform of this id, or a 404 (a platform the registry does not know). */
 export function knownPlatform(providers: readonly MarketplaceProvider[], id: string): MarketplaceProvider {
@@ -97,17 +99,50 @@ export async function storeOf(q: Queryable, marketplace: string, pizzeriaId: num
   return rows[0] ? settingsOf(rows[0]) : null;
 }
 
-/** Connects the shop's store on a platform, or changes how it works (audited); a store id another shop has is a 409. */
+const storeTaken = async (q: Queryable, marketplace: string, storeId: string, pizzeriaId: number) => {
+  const taken = await q.query(`SELECT 1 FROM marketplace_stores WHERE marketplace = $1 AND store_id = $2 AND pizzeria_id <> $3`, [marketplace, storeId, pizzeriaId]);
+  if (taken.rowCount) throw conflict('store_taken', 'this store id is connected to another shop', { fields: { storeId: 'connected to another shop' } });
+};
+
+/**
+ * Where the platform's API connects a store (provider.siteConnection) and it is configured: a new
+ * store id, or one not connected yet, is told to the platform with every other store of the chain
+ * there. Its refusal is a 502 with its words, and nothing is saved. Returns whether it connected
+ * now (null: nothing to tell, the store's state stays as it is).
+ */
+async function connectSite(db: Db, p: MarketplaceProvider, pizzeriaId: number, req: StoreRequest): Promise<boolean | null> {
+  if (!p.siteConnection) return null;
+  const before = await storeOf(db, p.id, pizzeriaId);
+  if (before && before.storeId === req.storeId && before.orderManager) return null;
+  if (!p.configured) return false;
+  const { rows } = await db.query<{ store_id: string; name: string; pizzeria_id: number }>(
+    `SELECT s.store_id, z.name, z.id AS pizzeria_id FROM marketplace_stores s JOIN pizzerias z ON z.id = s.pizzeria_id WHERE s.marketplace = $1 AND s.pizzeria_id <> $2
+     UNION ALL SELECT $3, name, id FROM pizzerias WHERE id = $2 ORDER BY pizzeria_id`,
+    [p.id, pizzeriaId, req.storeId],
+  );
+  try {
+    await p.siteConnection.connect(rows.map((r) => ({ storeId: r.store_id, name: r.name })));
+  } catch (err) {
+    throw new AppError(502, 'platform_error', `${p.label} did not take the connection: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+  }
+  return true;
+}
+
+/**
+ * Connects the shop's store on a platform, or changes how it works (audited); a store id another
+ * shop has is a 409. Where the platform's API connects stores, a new one is connected there first.
+ */
 export async function connectStore(
   db: Db, actor: StaffActor, providers: readonly MarketplaceProvider[], pizzeriaId: number, marketplace: string, req: StoreRequest,
 ): Promise<StoreSettings> {
   checkShop(actor, pizzeriaId);
-  knownPlatform(providers, marketplace);
+  const p = knownPlatform(providers, marketplace);
+  const shop = await db.query('SELECT 1 FROM pizzerias WHERE id = $1', [pizzeriaId]);
+  if (!shop.rowCount) throw notFound('pizzeria');
+  await storeTaken(db, marketplace, req.storeId, pizzeriaId);
+  const connected = await connectSite(db, p, pizzeriaId, req);
   return transaction(db, async (tx) => {
-    const shop = await tx.query('SELECT 1 FROM pizzerias WHERE id = $1', [pizzeriaId]);
-    if (!shop.rowCount) throw notFound('pizzeria');
-    const taken = await tx.query(`SELECT 1 FROM marketplace_stores WHERE marketplace = $1 AND store_id = $2 AND pizzeria_id <> $3`, [marketplace, req.storeId, pizzeriaId]);
-    if (taken.rowCount) throw conflict('store_taken', 'this store id is connected to another shop', { fields: { storeId: 'connected to another shop' } });
+    await storeTaken(tx, marketplace, req.storeId, pizzeriaId);
     const before = await storeOf(tx, marketplace, pizzeriaId);
     const { rows } = await tx.query<StoreRow>(
       `INSERT INTO marketplace_stores (marketplace, store_id, pizzeria_id, enabled, auto_accept, price_markup_pct, commission_pct)
@@ -117,6 +152,14 @@ export async function connectStore(
        RETURNING *`,
       [marketplace, req.storeId, pizzeriaId, req.enabled, req.autoAccept, req.markupPct, req.commissionPct],
     );
+    if (connected !== null) {
+      const set = await tx.query<StoreRow>(
+        `UPDATE marketplace_stores SET order_manager = $3, activated_at = CASE WHEN $3 THEN now() END, deprovisioned_at = NULL
+         WHERE marketplace = $1 AND pizzeria_id = $2 RETURNING *`,
+        [marketplace, pizzeriaId, connected],
+      );
+      rows[0] = set.rows[0];
+    }
     const after = settingsOf(rows[0]);
     await audit(tx, actor, { action: 'marketplace.store', entity: 'marketplace_store', entityId: `${marketplace}:${pizzeriaId}`, pizzeriaId, before, after });
     return after;

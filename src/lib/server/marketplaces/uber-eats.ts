@@ -11,7 +11,6 @@
 //   POST /v1/eats/orders/{order_id}/accept_pos_order       Accept Order {reason, pickup_time}  (eats.order)
 //   POST /v1/eats/orders/{order_id}/deny_pos_order         Deny Order {reason: {code, explanation}}
 //   POST /v1/eats/orders/{order_id}/cancel                 Cancel Order {reason, details}
-//   POST /v1/delivery/order/{order_id}/ready               Mark Order Ready             (eats.order)
 //   POST /v1/eats/orders/{order_id}/restaurantdelivery/status  Update Delivery Status {status: started|delivered},
 //                                                          only for an order the shop delivers
 //                                                          (eats.store.orders.restaurantdelivery.status)
@@ -30,8 +29,12 @@
 // the inner fields of `delay_config` ({ delay_duration: seconds }), and reading a report job back
 // (GET /v1/eats/report/{workflow_id}, the same report_metadata.sections[] the eats.report.success
 // webhook carries) since the interface asks for the report in one call.
-// Uber has no call for "preparing" (accepting starts the order on its side) nor for the handover
-// to its own courier or to an eater who collects (the courier's app and Uber close those): no-ops.
+// One generation of Uber's order API, the one whose order its webhooks point to (resource_href:
+// /v2/eats/order/{id}) and whose reference documents each call above: read, accept, deny and cancel
+// under /v1/eats/orders. It has no call for "preparing" (accepting starts the order on Uber's side)
+// nor for "ready": Uber sends its courier for the pickup_time our accept gives (the kitchen's own
+// promise); nor for the handover to its courier or to an eater who collects (the courier's app and
+// Uber close those): no-ops. The newer generation's calls (/v1/delivery/order/…) are not mixed in.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../kernel/config.ts';
@@ -190,11 +193,7 @@ export class UberEats implements MarketplaceProvider {
   }
 
   async step(ref: MarketplaceOrderRef, step: MarketplaceStep): Promise<void> {
-    if (step === 'preparing') return;
-    if (step === 'ready') {
-      await this.call('POST', path('/v1/delivery/order/', ref.externalId, '/ready'), {}, UBER_EATS_SCOPE.orders);
-      return;
-    }
+    if (step === 'preparing' || step === 'ready') return;
     // the handover and the delivery are Uber's to tell, but for an order the shop delivers itself
     const order = await this.order(ref);
     if (order.type !== 'DELIVERY_BY_RESTAURANT') return;
