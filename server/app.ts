@@ -116,16 +116,34 @@ function databaseRoleOf(db: Db, standbysExpected: number) {
   };
 }
 
+/** Whether this connection is up, or comes up within `ms` (a server just started: its queues still connecting). */
+function upWithin(r: Redis, ms: number): Promise<boolean> {
+  if (r.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (up: boolean) => {
+      clearTimeout(timer);
+      r.off('ready', onReady);
+      resolve(up);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    r.on('ready', onReady);
+  });
+}
+
 /** What /readyz answers (and the ocpizza_ready metric), each check with a time limit. */
-function readinessOf(db: Db, redis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean, loop: LoopWatch) {
+function readinessOf(db: Db, redis: Redis, queueRedis: Redis, redisStatus: () => Promise<RedisStatus>, accepting: () => boolean, loop: LoopWatch) {
   return async () => {
-    // loop: this process's event loop turned without a long hold-up lately (kernel/loop-watch.ts)
-    const checks = { postgres: false, redis: false, schema: false, accepting: accepting(), loop: loop.healthy() };
+    // loop: this process's event loop turned without a long hold-up lately (kernel/loop-watch.ts);
+    // queues: the connection the jobs go through is up (its own, apart from `redis`: one can be lost
+    // while the other answers), read from its state, never a command left waiting in its queue
+    const checks = { postgres: false, redis: false, queues: false, schema: false, accepting: accepting(), loop: loop.healthy() };
     let pending: string[] = [];
     let where: RedisStatus | null = null;
     await Promise.all([
       withTimeout(ping(db), 2000).then(() => (checks.postgres = true), () => {}),
       withTimeout(redis.ping(), 1000).then(() => (checks.redis = true), () => {}),
+      upWithin(queueRedis, 1000).then((up) => (checks.queues = up)),
       redisStatus().then((s) => (where = s), () => {}),
       withTimeout(pendingMigrations(db), 2000).then((p) => ((pending = p), (checks.schema = p.length === 0)), () => {}),
     ]);
@@ -230,7 +248,7 @@ function useProbes(
     // which Postgres node leads and whether its standby is in sync: said, not a reason to leave the
     // pool (a leader without its standby still takes orders; the alert calls the operator)
     res.status(ready ? 200 : 503).json({
-      status: ready ? (checks.redis ? 'ready' : 'degraded') : 'not_ready',
+      status: ready ? (checks.redis && checks.queues ? 'ready' : 'degraded') : 'not_ready',
       checks,
       // where Redis is: the master's address (null: not reached), through Sentinel or not, its replicas
       redis,
@@ -310,7 +328,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redisStatus = watchRedis(redis, config);
   // the process's own watch (server/index.ts: it also ends a loop stuck for good), or one for this app alone
   const loop = opts.loop ?? watchLoop({ name: 'server', stallMs: config.EVENT_LOOP_STALL_MS, exitAfterMs: 0 });
-  const readiness = readinessOf(db, redis, redisStatus, () => !stopping, loop);
+  const readiness = readinessOf(db, redis, queueRedis, redisStatus, () => !stopping, loop);
   const databaseRole = databaseRoleOf(db, config.DATABASE_SYNC_STANDBYS);
   const metrics = createMetrics({ db, queues: () => queues.all, readiness, databaseRole, redis: redisStatus });
   // drivers' positions, in Redis: the hub keeps them, the API reads them for the maps

@@ -49,7 +49,7 @@ describe('migrations and readiness', () => {
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({
         status: 'not_ready',
-        checks: { postgres: true, redis: true, schema: false, accepting: true, loop: true },
+        checks: { postgres: true, redis: true, queues: true, schema: false, accepting: true, loop: true },
         pendingMigrations: [last],
         // the Postgres and Redis it reached: a single one of each here, no standby, no sentinels
         database: expect.objectContaining({ primary: true, standbysExpected: 0 }),
@@ -64,7 +64,7 @@ describe('migrations and readiness', () => {
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({
         status: 'ready',
-        checks: { postgres: true, redis: true, schema: true, accepting: true, loop: true },
+        checks: { postgres: true, redis: true, queues: true, schema: true, accepting: true, loop: true },
         database: expect.objectContaining({ primary: true }),
         redis: expect.objectContaining({ sentinel: false }),
       });

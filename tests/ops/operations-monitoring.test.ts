@@ -151,7 +151,7 @@ describe('running behind a balancer', () => {
       const started = Date.now();
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { postgres: true, redis: false, schema: true } });
+      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { postgres: true, redis: false, queues: false, schema: true } });
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(6000); // one second for the queues, whatever their number

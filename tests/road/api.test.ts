@@ -275,7 +275,7 @@ describe('health', () => {
     expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${stack.base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ checks: { postgres: true, redis: true, loop: true } });
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: true, redis: true, queues: true, loop: true } });
   });
 
   it('says not ready for a while after its event loop was held up, then ready again', async () => {

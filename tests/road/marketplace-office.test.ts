@@ -48,8 +48,11 @@ describe("a shop's stores on the platforms", () => {
   it('lists every platform, configured or not, and the manager sees their own shop only; head office every shop', async () => {
     const mine = await manager.get('/api/marketplaces');
     expect(mine.status).toBe(200);
-    // the stub platforms ask no merchant activation: their stores are connected by their id
-    expect(mine.body.platforms).toEqual([{ id: 'uber_eats', label: 'Uber Eats', configured: true, activates: false }, { id: 'deliveroo', label: 'Deliveroo', configured: true, activates: false }]);
+    // the stub platforms ask no merchant activation nor a link through their API: their stores are connected by their id
+    expect(mine.body.platforms).toEqual([
+      { id: 'uber_eats', label: 'Uber Eats', configured: true, activates: false, connects: false },
+      { id: 'deliveroo', label: 'Deliveroo', configured: true, activates: false, connects: false },
+    ]);
     expect(mine.body.shops.map((s: { shop: { id: number } }) => s.shop.id)).toEqual([shop.id]);
     expect(mine.body.shops[0].stores).toEqual({ uber_eats: null, deliveroo: null });
     const all = (await admin.get('/api/marketplaces')).body.shops.map((s: { shop: { id: number } }) => s.shop.id);
