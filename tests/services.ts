@@ -209,6 +209,9 @@ export async function startTestSmtp(opts: { refuse?: () => boolean } = {}): Prom
       }, done);
     },
   });
+  // a client that dies in the middle of a mail (a workers process killed during a failover drill)
+  // is a dropped connection to a mail server, not its end: without a listener the 'error' would end this process
+  smtp.on('error', () => undefined);
   // port 0: the system's free port, which no other file running beside this one can take meanwhile
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const { port } = smtp.server.address() as AddressInfo;
