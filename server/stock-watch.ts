@@ -8,6 +8,7 @@ import { printerStatusOf } from '../src/lib/server/printing/index.ts';
 import { lowStock } from '../src/lib/server/stock/stock.ts';
 import type { HubServer } from './hub-types.ts';
 import { tellLowRating } from './rating-alerts.ts';
+import { tellDriverMoney } from './driver-money.ts';
 
 /** Low-stock checks of a shop are made at most this often, however many orders and deliveries. */
 const CHECK_EVERY_MS = 250;
@@ -28,6 +29,7 @@ async function tellPrinter(opts: { io: HubServer; db: Db; log: Logger }, shop: n
  * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
  * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
  * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
+ * A low rating (`rating_low`) and a driver's money (`driver_money`) ride on the same listener.
  */
 export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; refreshMenu: (shop: number) => void }) {
   const { io, db, log } = opts;
@@ -63,6 +65,8 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
     // a low rating names its order, not a shop
     if (n.channel === 'rating_low') return void tellLowRating(opts, String(n.payload));
+    // a driver's money names its driver, or the shop whose pay rule changed
+    if (n.channel === 'driver_money') return void tellDriverMoney(opts, String(n.payload));
     const shop = Number(n.payload);
     if (!Number.isInteger(shop) || shop <= 0) return;
     if (n.channel === 'shop_changed') return void tellShop(shop);
@@ -95,6 +99,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   await listener.listenTo('shop_changed');
   await listener.listenTo('printer_changed');
   await listener.listenTo('rating_low');
+  await listener.listenTo('driver_money');
 
   return {
     touched,

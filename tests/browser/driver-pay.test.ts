@@ -130,3 +130,61 @@ describe("drivers' pay", () => {
     await phone.screenshot({ path: `${SHOTS}/driver-pay-2-phone-earnings.png` });
   });
 });
+
+describe("the driver's money, live", () => {
+  it('a drop, a card tip and a new pay rule reach the phone over the socket, without a reload', async () => {
+    const shop = await createShop(app.pool, 'pay-live');
+    const driverId = await userId(app.pool, shop.email('driver1'));
+    const driver = await new Client(app.base).login(shop.email('driver1'));
+    const kitchen = await new Client(app.base).login(shop.email('kitchen'));
+    const manager = await new Client(app.base).login(shop.email('manager'));
+    expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
+    const { page: phone } = await app.staffPage(shop.email('driver1'), PHONE);
+    await phone.goto(`${app.base}/driver`);
+    const tonight = phone.getByTestId('earnings-tonight');
+    await tonight.waitFor({ timeout: 10_000 });
+    const said = async () => (await tonight.innerText()).replace(/\s+/g, ' ');
+    expect(await said()).toContain('Livraisons 0');
+    // the page's own reads from here on are counted: none may be a reload of the page
+    let reloads = 0;
+    phone.on('framenavigated', (f) => f === phone.mainFrame() && reloads++);
+
+    // a delivery handed over (as the phone's own tap would, through the API)
+    const placed = await new Client(app.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Lucie', phone: '0611224455' }, address: addressFor(shop.id),
+      items: [{ productId: seededProduct('margherita'), quantity: 2 }], payment: 'on_delivery',
+    });
+    expect(placed.status).toBe(201);
+    await move(kitchen, placed.body.id, 'preparing');
+    await move(kitchen, placed.body.id, 'ready');
+    expect((await assignDriver(app.pool, placed.body.id)).assigned).toBe(true);
+    await move(driver, placed.body.id, 'out_for_delivery');
+    await handOver(app.pool, driver, placed.body.id, 'cash');
+    const dropped = Date.now();
+    // well before the minute's read: the socket said so
+    await expect.poll(said, { timeout: 8_000, interval: 100 }).toContain('Livraisons 1');
+    const afterDrop = Date.now() - dropped;
+    // the cash tip's form for that delivery, without a reload
+    const number = placed.body.number as number;
+    await expect.poll(() => phone.getByTestId('cash-tip').locator(`li[data-order="${number}"] form`).count(), { timeout: 8_000 }).toBe(1);
+
+    // a card tip paid for it, shared to the driver as the tips service does
+    const { rows } = await app.pool.query<{ id: string }>(
+      `INSERT INTO tips (order_id, pizzeria_id, way, moment, amount_cents, status, settled_at) VALUES ($1, $2, 'card', 'after_delivery', 400, 'paid', now()) RETURNING id`,
+      [placed.body.id, shop.id],
+    );
+    await app.pool.query(`INSERT INTO tip_shares (tip_id, driver_id, pizzeria_id, way, amount_cents, earned_at) VALUES ($1, $2, $3, 'card', 400, now())`, [rows[0].id, driverId, shop.id]);
+    await expect.poll(said, { timeout: 8_000, interval: 100 }).toContain('Pourboires carte 4,00 €');
+    await expect.poll(() => phone.getByTestId('my-tips-today').innerText(), { timeout: 8_000 }).toMatch(/4,00\s€/);
+
+    // the manager sets the shop's pay rule: the phone shows it and the pay it makes
+    expect(await phone.getByTestId('earnings').innerText()).not.toMatch(/2,40\s€\/livraison/);
+    expect([200, 201]).toContain((await manager.post(`/api/shops/${shop.id}/pay-rules`, { centsPerHour: 0, centsPerDelivery: 240, centsPerKm: 0 })).status);
+    await expect.poll(() => phone.getByTestId('earnings').innerText(), { timeout: 8_000, interval: 100 }).toMatch(/2,40\s€\/livraison/);
+    expect((await phone.getByTestId('earnings-tonight-pay').textContent())!.replace(/\s/g, ' ')).toBe('2,40 €');
+    expect(reloads, 'the page was never reloaded').toBe(0);
+    console.log(`the phone's earnings showed the drop ${afterDrop} ms after its handover answered`);
+    await phone.getByTestId('earnings').scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: `${SHOTS}/driver-pay-4-phone-live.png` });
+  });
+});

@@ -107,6 +107,8 @@ export interface ServerToClientEvents {
   'order:forecast': (e: OrderForecast) => void;
   /** A customer rated an order two stars or fewer, for the food or the delivery (the shop's managers and head office). */
   'rating:low': (e: LowRatingAlert) => void;
+  /** The driver's money changed (a delivery made, a tip shared or moved, the shop's pay rule set): their phone reads it again. */
+  'driver:money': () => void;
 }
 
 export interface ClientToServerEvents {

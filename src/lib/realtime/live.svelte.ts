@@ -94,6 +94,12 @@ export class LiveConnection {
     return () => void this.socket.off('shop:status', handler);
   }
 
+  /** The driver's money changed (their phone): a delivery made, a tip, the shop's pay rule. */
+  onDriverMoney(handler: () => void): () => void {
+    this.socket.on('driver:money', handler);
+    return () => void this.socket.off('driver:money', handler);
+  }
+
   close() {
     this.link.close();
   }

@@ -24,10 +24,12 @@ export class Doorstep {
   error = $state<string | null>(null);
   readonly #taps: StaffTaps;
   readonly #t: I18n['t'];
+  readonly #locale: I18n['locale'];
 
-  constructor(taps: StaffTaps, t: I18n['t']) {
+  constructor(taps: StaffTaps, t: I18n['t'], locale: I18n['locale'] = 'fr') {
     this.#taps = taps;
     this.#t = t;
+    this.#locale = locale;
   }
 
   /** Opens the order's panel afresh (the amount due typed in), or closes it. */
@@ -35,7 +37,9 @@ export class Doorstep {
     this.open = this.open === o.id ? null : o.id;
     this.pin = '';
     this.method = 'cash';
-    this.amount = (o.amountDueCents / 100).toFixed(2);
+    // as the driver reads and types it: "25,00" in French (typedCents takes either mark)
+    const due = (o.amountDueCents / 100).toFixed(2);
+    this.amount = this.#locale === 'fr' ? due.replace('.', ',') : due;
     this.failing = false;
     this.failReason = null;
     this.error = null;
