@@ -16,6 +16,11 @@ export class OfferAnswers {
     this.#t = t;
   }
 
+  /** Several trips offered at once (offered a moment apart, each with its own countdown): all accepted in one tap. */
+  async acceptAll(trips: readonly OfferedTrip[], nowMs = Date.now()) {
+    await Promise.all(trips.filter((trip) => Date.parse(trip.expiresAt) > nowMs && this.answering[trip.expiresAt] !== 'busy').map((trip) => this.answer(trip, true)));
+  }
+
   async answer(trip: OfferedTrip, accept: boolean) {
     const t = this.#t;
     this.answering[trip.expiresAt] = 'busy';
