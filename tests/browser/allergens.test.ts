@@ -55,7 +55,7 @@ describe('allergens on the storefront', () => {
     await ctx.close();
   });
 
-  it('the filter "sans œufs" hides the pizzas with an egg and marks an extra that brings what is avoided', async () => {
+  it('the filter "sans œufs dans la recette" hides the pizzas with an egg and marks an extra that brings what is avoided; it says what a recipe cannot promise', async () => {
     const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const phone = await ctx.newPage();
     await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
@@ -63,23 +63,74 @@ describe('allergens on the storefront', () => {
     await expect.poll(() => phone.locator('article.product[data-product="calzone"]').count()).toBe(1);
     const filter = phone.getByTestId('allergen-filter');
     await filter.locator('summary').click();
-    await filter.getByLabel('Sans œufs').check();
+    // words a pizzeria may use: what the recipe holds, never a "sans gluten" claim (kept by law for under 20 mg/kg)
+    expect(await filter.getByLabel('Sans gluten dans la recette', { exact: true }).count()).toBe(1);
+    expect(await filter.getByText(/sans gluten(?! dans la recette)/i).count()).toBe(0);
+    // and the chain's cross-contact statement before any order: one kitchen, one flour, one oven
+    expect(await text(filter.getByTestId('cross-contact'))).toMatch(/Peut contenir des traces de tous les allergènes de la carte.*même farine \(blé\).*même four/);
+    await filter.getByLabel('Sans œufs dans la recette').check();
     await expect.poll(() => phone.locator('article.product[data-product="calzone"]').count()).toBe(0);
     expect(await phone.locator('article.product[data-product="margherita"]').count()).toBe(1);
     expect(await text(phone.getByTestId('allergen-hidden'))).toMatch(/^\d+ produits? masqués?\u00a0: /);
     // the half-and-half builder offers no Calzone either
     expect(await phone.getByTestId('half-and-half').locator('option', { hasText: 'Calzone' }).count()).toBe(0);
 
-    await filter.getByLabel('Sans fruits à coque').check();
+    await filter.getByLabel('Sans fruits à coque dans la recette').check();
     const card = phone.locator(`article.product[data-product="${pesto!.slug}"]`);
     await card.getByText('Personnaliser').click();
     await expect.poll(() => card.locator('.brings.avoided').count()).toBe(1);
     await filter.scrollIntoViewIfNeeded();
     await phone.screenshot({ path: `${SHOTS}/allergens-filter-phone.png` });
     expect(await seriousViolations(phone), 'storefront with the allergen filter').toEqual([]);
-    await filter.getByLabel('Sans œufs').uncheck();
+    await filter.getByLabel('Sans œufs dans la recette').uncheck();
     await expect.poll(() => phone.locator('article.product[data-product="calzone"]').count()).toBe(1);
     await ctx.close();
+  });
+});
+
+describe("a shop's cross-contact statement", () => {
+  it("head office words it for the shop in French and in English: the storefront and the checkout say it in the customer's language, the chain's words otherwise", async () => {
+    const fr = 'Peut contenir\u00a0: sésame, fruits à coque (noix, amandes) et gluten (blé, seigle) : un seul four, une seule farine.';
+    const en = 'May contain: sesame, nuts (walnuts, almonds) and gluten (wheat, rye): one oven, one flour.';
+    for (const locale of ['en-GB', 'fr-FR'] as const) {
+      const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale });
+      await ctx.addCookies([{ name: 'ocp_lang', value: locale.slice(0, 2), url: app.base }]);
+      const phone = await ctx.newPage();
+      await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+      await live(phone);
+      const filter = phone.getByTestId('allergen-filter');
+      await filter.locator('summary').click();
+      expect(await text(filter.getByTestId('cross-contact'))).toMatch(locale === 'en-GB' ? /^⚠ May contain traces of every allergen on the menu/ : /^⚠ Peut contenir des traces de tous les allergènes/);
+      if (locale === 'en-GB') expect(await filter.getByLabel('No gluten in the recipe', { exact: true }).count()).toBe(1);
+      await ctx.close();
+    }
+    await app.pool.query('UPDATE pizzerias SET cross_contact_fr = $2, cross_contact_en = $3 WHERE id = $1', [app.shop.id, fr, en]);
+    try {
+      for (const [locale, words] of [['en-GB', en], ['fr-FR', fr]] as const) {
+        const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale });
+        await ctx.addCookies([{ name: 'ocp_lang', value: locale.slice(0, 2), url: app.base }]);
+        const phone = await ctx.newPage();
+        await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+        await live(phone);
+        const filter = phone.getByTestId('allergen-filter');
+        await filter.locator('summary').click();
+        expect(await text(filter.getByTestId('cross-contact'))).toBe(`⚠ ${words}`);
+        // the checkout's allergy note says it too, before the order goes
+        await phone.locator('article.product[data-product="margherita"]').getByRole('button', { name: /Ajouter|Add/ }).first().click();
+        const fields = phone.getByTestId('allergy-fields');
+        await fields.scrollIntoViewIfNeeded();
+        await fields.locator('summary').click();
+        expect(await text(fields.getByTestId('cross-contact'))).toBe(`⚠ ${words}`);
+        if (locale === 'fr-FR') {
+          await fields.scrollIntoViewIfNeeded();
+          await phone.screenshot({ path: `${SHOTS}/allergens-cross-contact-phone.png` });
+          expect(await seriousViolations(phone), 'checkout with the cross-contact statement').toEqual([]);
+        }
+        await ctx.close();
+      }
+    } finally {
+      await app.pool.query('UPDATE pizzerias SET cross_contact_fr = NULL, cross_contact_en = NULL WHERE id = $1', [app.shop.id]);
+    }
   });
 });
 

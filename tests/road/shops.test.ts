@@ -96,6 +96,31 @@ describe("head office keeps a shop's settings", () => {
     expect((await stack.pool.query('SELECT delivery_polygon IS NOT NULL AS drawn FROM pizzerias WHERE id = $1', [shop.id])).rows[0].drawn).toBe(true);
   });
 
+  it("head office words the shop's cross-contact statement in French and English; empty, the chain's words; bad words refused, nothing changed", async () => {
+    const shop = await createShop(stack.pool, 'traces');
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const fr = 'Peut contenir : sésame, fruits à coque (noix, amandes).';
+    const en = 'May contain: sesame, nuts (walnuts, almonds).';
+    const saved = await admin.put(`/api/shops/${shop.id}`, settings({ crossContactFr: fr, crossContactEn: en }));
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    expect(saved.body.crossContact).toEqual({ fr, en });
+    // what the storefront reads
+    const listed = await new Client(stack.base).get('/api/pizzerias');
+    expect(listed.body.find((p: { id: number }) => p.id === shop.id).crossContact).toEqual({ fr, en });
+    for (const [body, field] of [
+      [settings({ crossContactFr: 'x'.repeat(401) }), 'crossContactFr'],
+      [settings({ crossContactEn: 'May contain\u001b[2J traces' }), 'crossContactEn'],
+    ] as const) {
+      const r = await admin.put(`/api/shops/${shop.id}`, body);
+      expect(r.status, field).toBe(422);
+      expect(r.body.error.fields[field], field).toBeTruthy();
+    }
+    expect((await stack.pool.query('SELECT cross_contact_fr, cross_contact_en FROM pizzerias WHERE id = $1', [shop.id])).rows[0]).toEqual({ cross_contact_fr: fr, cross_contact_en: en });
+    // left empty: the chain's words again
+    const cleared = await admin.put(`/api/shops/${shop.id}`, settings({ crossContactFr: '  ', crossContactEn: '' }));
+    expect(cleared.body.crossContact).toEqual({ fr: null, en: null });
+  });
+
   it('opens a new shop: empty stock (nothing to sell) until its first delivery', async () => {
     const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const slug = `t-new-${Date.now().toString(36)}`;

@@ -196,9 +196,12 @@ export const shopSettingsSchema = z.strictObject({
   halfAndHalfPricing: z.enum(HALF_AND_HALF_PRICING, 'form.choose').optional(),
   /** The kitchen taps "Allergie lue" on an order's allergy note before starting it (off when not said). */
   allergyReadFirst: z.union([z.boolean(), z.enum(['yes', 'no'], 'form.choose').transform((v) => v === 'yes')]).optional(),
+  /** What the shop says of cross-contact ("peut contenir"), in French and in English; empty: the chain's words. */
+  crossContactFr: optionalText(400),
+  crossContactEn: optionalText(400),
 });
 export type ShopSettingsRequest = z.output<typeof shopSettingsSchema>;
-export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing', 'allergyReadFirst'] as const;
+export const SHOP_FIELDS = ['name', 'address', 'lat', 'lng', 'phone', 'deliveryRadiusM', 'deliveryPolygon', 'hours1', 'hours2', 'hours3', 'hours4', 'hours5', 'hours6', 'hours7', 'closedOn', 'prepTargetMinutes', 'startTargetMinutes', 'handoverTargetMinutes', 'ovenMinutesPerSlot', 'halfAndHalfPricing', 'allergyReadFirst', 'crossContactFr', 'crossContactEn'] as const;
 
 export const shopCreateSchema = shopSettingsSchema.extend({
   slug,

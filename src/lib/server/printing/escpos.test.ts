@@ -77,3 +77,15 @@ describe('allergens on the paper', () => {
     }
   });
 });
+
+describe('cross-contact on the label', () => {
+  it("the shop's own words, or the chain's when it has none, under the lines: never on the kitchen's ticket", () => {
+    const chain = textOf(orderLabel(order, 'https://x.example/t')).join(' ').replace(/\s+/g, ' ');
+    expect(chain).toContain('Peut contenir des traces de tous les allergenes de la carte');
+    expect(chain).toContain('une meme farine (ble)');
+    const own = textOf(orderLabel(order, 'https://x.example/t', 'Peut contenir : sesame, fruits a coque (noix, amandes).')).join(' ').replace(/\s+/g, ' ');
+    expect(own).toContain('Peut contenir : sesame, fruits a coque (noix, amandes).');
+    expect(own).not.toContain('tous les allergenes');
+    expect(textOf(orderTicket(order)).join(' ')).not.toContain('Peut contenir');
+  });
+});

@@ -138,9 +138,10 @@ function items(doc: EscPos, o: OrderView) {
 
 /**
  * The label on an order's box: its number large, the customer's first name, pickup or delivery
- * (and when it was promised), what is in it, and a QR code of the tracking link.
+ * (and when it was promised), what is in it, what the shop says of cross-contact (its own words, or
+ * the chain's: "Peut contenir des traces…"), and a QR code of the tracking link.
  */
-export function orderLabel(o: OrderView, trackingUrl: string): Buffer {
+export function orderLabel(o: OrderView, trackingUrl: string, crossContact?: string | null): Buffer {
   const doc = new EscPos().align(1).big(true).line(`Commande ${o.number}`).big(false).bold(true).line(firstName(o.customer.name)).bold(false);
   const promised = clock(o.promisedAt);
   doc.line(`${o.fulfilment === 'delivery' ? 'LIVRAISON' : 'A EMPORTER'}${promised ? ` - pour ${promised}` : ''}`);
@@ -148,6 +149,8 @@ export function orderLabel(o: OrderView, trackingUrl: string): Buffer {
   allergyNote(doc, o);
   doc.align(0).rule();
   items(doc, o);
+  doc.rule();
+  for (const l of wrap(crossContact || fr.allergyNote.crossContact)) doc.line(l);
   doc.rule().align(1).qr(trackingUrl).line('Suivre la commande :');
   for (const l of wrap(trackingUrl)) doc.line(l);
   return doc.line().cut().toBuffer();

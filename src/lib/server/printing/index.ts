@@ -117,8 +117,8 @@ export async function printOrder(
     values: [job.orderId],
   });
   if (!shop.length) return 'no_printer';
-  const { rows } = await db.query<{ view: OrderView; token: string; host: string | null; port: number }>(
-    `SELECT ${ORDER_VIEW} AS view, o.tracking_token AS token, p.printer_host AS host, p.printer_port AS port
+  const { rows } = await db.query<{ view: OrderView; token: string; host: string | null; port: number; cross_contact: string | null }>(
+    `SELECT ${ORDER_VIEW} AS view, o.tracking_token AS token, p.printer_host AS host, p.printer_port AS port, p.cross_contact_fr AS cross_contact
      FROM orders o JOIN pizzerias p ON p.id = o.pizzeria_id WHERE o.id = $1`,
     [job.orderId],
   );
@@ -142,7 +142,7 @@ export async function printOrder(
       await db.query(`UPDATE print_jobs SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed[0].id, NOT_SOLD]);
       return 'not_sold';
     } else doc = receiptTicket(issued.receipt);
-  } else doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`) : orderTicket(found.view);
+  } else doc = job.kind === 'label' ? orderLabel(found.view, `${opts.origin}/track/${found.token}`, found.cross_contact) : orderTicket(found.view);
   try {
     await sendToPrinter(found.host, found.port, doc, opts.timeoutMs, { policy: opts.policy });
   } catch (err) {

@@ -38,6 +38,8 @@ export interface Pizzeria {
   halfAndHalfPricing: HalfAndHalfPricing;
   /** The kitchen taps "Allergie lue" on an order's allergy note before starting it. */
   allergyReadFirst: boolean;
+  /** What it says of cross-contact, as head office worded it for the shop; null: the chain's words (allergyNote.crossContact). */
+  crossContact: { fr: string | null; en: string | null };
   /**
    * A training shop (mode formation, migration 0094): its staff train on it; what it sells is no
    * sale (its tickets say FACTICE, the journal and the totals never count it); customers never see it.
@@ -51,6 +53,7 @@ export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone,
   start_target_seconds AS "startTargetSeconds", handover_target_seconds AS "handoverTargetSeconds",
   oven_minutes_per_slot AS "ovenMinutesPerSlot", busy_minutes AS "busyMinutes", half_and_half_pricing AS "halfAndHalfPricing",
   allergy_read_first AS "allergyReadFirst", training,
+  jsonb_build_object('fr', cross_contact_fr, 'en', cross_contact_en) AS "crossContact",
   CASE WHEN delivery_polygon IS NOT NULL THEN jsonb_build_object('kind', 'polygon', 'points', delivery_polygon)
        ELSE jsonb_build_object('kind', 'radius', 'center', jsonb_build_object('lat', lat, 'lng', lng), 'radiusM', delivery_radius_m) END AS zone
   FROM pizzerias`;

@@ -47,6 +47,8 @@ const settingsRow = (req: ShopSettingsRequest) => [
   req.ovenMinutesPerSlot ?? DEFAULT_OVEN_MINUTES_PER_SLOT,
   req.halfAndHalfPricing ?? 'dearer',
   req.allergyReadFirst ?? false,
+  req.crossContactFr ?? null,
+  req.crossContactEn ?? null,
 ];
 
 export async function updateShop(db: Db, actor: StaffActor, id: number, req: ShopSettingsRequest): Promise<Pizzeria> {
@@ -59,7 +61,7 @@ export async function updateShop(db: Db, actor: StaffActor, id: number, req: Sho
       `UPDATE pizzerias SET name = $2, address = $3, lat = $4, lng = $5, phone = $6, delivery_radius_m = $7, delivery_polygon = $8::jsonb,
          opening_hours = $9::jsonb, prep_target_seconds = $10,
          start_target_seconds = $11, handover_target_seconds = $12, oven_minutes_per_slot = $13, half_and_half_pricing = $14,
-         allergy_read_first = $15 WHERE id = $1`,
+         allergy_read_first = $15, cross_contact_fr = $16, cross_contact_en = $17 WHERE id = $1`,
       [id, ...settingsRow(req)],
     );
     const after = (await getPizzeria(tx, id))!;
@@ -74,8 +76,8 @@ export async function createShopSettings(db: Db, actor: StaffActor, req: ShopSet
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
       `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, delivery_radius_m, delivery_polygon, opening_hours, prep_target_seconds,
-         start_target_seconds, handover_target_seconds, oven_minutes_per_slot, half_and_half_pricing, allergy_read_first, training)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+         start_target_seconds, handover_target_seconds, oven_minutes_per_slot, half_and_half_pricing, allergy_read_first, cross_contact_fr, cross_contact_en, training)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (slug) DO NOTHING RETURNING id`,
       [req.slug, ...settingsRow(req), req.training ?? false],
     );
     if (!rows[0]) throw conflict('slug_taken', 'another shop has this short name', { fields: { slug: 'already used' } });

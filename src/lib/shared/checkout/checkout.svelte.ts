@@ -79,6 +79,10 @@ export class Checkout {
   private readonly keys = new IdempotencyKeys();
   private readonly i18n = getI18n();
   private readonly shop: () => Pizzeria;
+  /** What the shop says of cross-contact, as head office worded it (null: the chain's words): shown beside the allergy note. */
+  get crossContact(): Pizzeria['crossContact'] {
+    return this.shop().crossContact;
+  }
   private readonly loyalty: CheckoutOptions['loyalty'];
   private revision: number;
   private reading: Promise<void> | null = null;

@@ -59,6 +59,8 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
       ovenMinutesPerSlot: String(shop.ovenMinutesPerSlot),
       halfAndHalfPricing: shop.halfAndHalfPricing,
       allergyReadFirst: shop.allergyReadFirst ? 'yes' : 'no',
+      crossContactFr: shop.crossContact.fr ?? '',
+      crossContactEn: shop.crossContact.en ?? '',
       ...hoursToForm(shop.openingHours),
     } as Record<string, string>,
   };
