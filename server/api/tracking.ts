@@ -5,6 +5,7 @@ import { modifySchema } from '../../src/lib/shapes/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders/index.ts';
 import { receiptPdf } from '../../src/lib/server/money/receipts.ts';
+import { paidCardTipCents } from '../../src/lib/server/money/tips.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/money/receipt-issues.ts';
 import type { ReceiptForm } from '../../src/lib/domain/receipt-mentions.ts';
 import { Routes, orderResponse, visitorLocale, type ApiContext } from './kit.ts';
@@ -52,7 +53,9 @@ export function trackingRoutes(ctx: ApiContext) {
   api.anyone.get('/track/:token/receipt', {}, ({ req, user }) => receiptFor(req, 'page', user));
   api.anyone.get('/track/:token/receipt.pdf', {}, async ({ req, res, user }) => {
     const receipt = await receiptFor(req, 'pdf', user);
-    const pdf = await receiptPdf(receipt, visitorLocale(req));
+    // the driver's tips paid by card, as the receipt page shows them (a training ticket has none)
+    const id = receipt.stamp ? await getOrderIdByToken(db, token(req)) : null;
+    const pdf = await receiptPdf(receipt, visitorLocale(req), id ? await paidCardTipCents(db, id) : 0);
     res.setHeader('content-type', 'application/pdf');
     const copy = receipt.stamp?.copy ? `-duplicata-${receipt.stamp.copy}` : receipt.training ? '-factice' : '';
     res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}${copy}.pdf"`);

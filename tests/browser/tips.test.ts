@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seriousViolations } from './axe.ts';
+import { pdfText } from '../pdf-text.ts';
 import { live, PHONE, SHOTS, useApp } from './harness.ts';
 import { Client, handOver, move, userId } from '../helpers.ts';
 
@@ -51,6 +52,13 @@ describe('tips for the driver on a phone', () => {
     await page.getByTestId('pay-submit').click();
     await page.waitForURL(/\/track\/[^/]+$/);
     await live(page);
+    // the tracking card adds up to what the card is charged: the order's total, then the tip apart
+    const euros = (cents: number) => `${(cents / 100).toFixed(2).replace('.', ',')} €`;
+    const said = async (id: string) => ((await page.getByTestId(id).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    await expect.poll(() => page.getByTestId('track-tip').textContent()).toMatch(/Pourboire pour le livreur \(hors vente\)\s*2,00\s€/);
+    expect(await said('track-total')).toBe(euros(order.total_cents));
+    expect(await said('track-total-with-tip')).toBe(euros(order.total_cents + 200));
+    expect(euros(order.total_cents + 200)).toBe(`${charged} €`);
 
     // the kitchen, then the driver, through the API; the tracking page follows live
     const shop = (await app.pool.query('SELECT slug FROM pizzerias WHERE id = $1', [order.pizzeria_id])).rows[0].slug as string;
@@ -96,6 +104,16 @@ describe('tips for the driver on a phone', () => {
     await page.getByTestId('tip-thanks').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/tips-4-phone-thanked.png` });
     expect(await seriousViolations(page), 'tracking page, tip paid').toEqual([]);
+
+    // the receipt, as a page and as a PDF: the sale's total, the tips apart (2,00 + 3,00 €), and both together
+    await page.goto(`${app.base}/track/${token}/receipt`);
+    expect(await page.getByTestId('receipt-tip').textContent()).toMatch(/5,00\s€/);
+    expect(await said('receipt-total-with-tip')).toBe(`Total avec pourboire ${euros(order.total_cents + 500)}`);
+    await page.screenshot({ path: `${SHOTS}/tips-8-phone-receipt.png`, fullPage: true });
+    const pdf = pdfText(Buffer.from(await (await fetch(`${app.base}/api/track/${token}/receipt.pdf?lang=fr`)).arrayBuffer()));
+    // (each amount a text of its own there, its euro sign in the PDF's own encoding)
+    const amount = (cents: number) => (cents / 100).toFixed(2).replace('.', ',');
+    expect(pdf).toMatch(new RegExp(`Total TTC\\n${amount(order.total_cents)}\\W*\\nPourboire pour le livreur \\(hors vente\\)\\n5,00\\W*\\nTotal avec pourboire\\n${amount(order.total_cents + 500)}\\W*\\n`));
 
     // both tips are the driver's, and the order's sale is its own total
     await expect.poll(async () => (await app.pool.query(

@@ -157,8 +157,16 @@ function factice(doc: PDFKit.PDFDocument, help: string): void {
   doc.font('Helvetica-Bold').fontSize(22).fillColor('#b3261e').text('FACTICE', { align: 'center' }).fillColor('black').font('Helvetica').fontSize(9).text(help, { align: 'center' });
 }
 
-/** The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp. */
-export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
+/** Under the total, the tips paid by card for the order (never a sale), then the total with them. */
+const tipLines = (totalCents: number, tipCents: number) =>
+  [['tips.receiptLine', tipCents, false], ['tips.totalWithTip', totalCents + tipCents, true]] as const;
+
+/**
+ * The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp;
+ * `tipCents`, the driver's tips paid by card for the order (never a sale): a line apart under the
+ * total, and the total with them (what the card was charged).
+ */
+export async function receiptPdf(r: Receipt, locale: Locale, tipCents = 0): Promise<Buffer> {
   const { t, price, dateTime } = createI18n(locale);
   // the PDF's built-in fonts have no narrow no-break space: a plain one reads the same
   const money = (cents: number) => price(cents).replace(/[\u202f\u00a0]/g, ' ');
@@ -220,6 +228,7 @@ export async function receiptPdf(r: Receipt, locale: Locale): Promise<Buffer> {
     doc.moveTo(36, doc.y).lineTo(36 + width, doc.y).strokeColor('#999').stroke();
     doc.moveDown(0.4);
     row(t('receipt.total'), money(r.totalCents), { bold: true, size: 12 });
+    if (tipCents > 0) for (const [words, cents, bold] of tipLines(r.totalCents, tipCents)) row(t(words), money(cents), { bold, size: 10 });
     doc.moveDown(0.6);
     if (r.vat.length) {
       const w = [width - 210, 70, 70, 70];
