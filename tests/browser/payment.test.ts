@@ -66,6 +66,17 @@ describe('paying online on a phone', () => {
     await page.screenshot({ path: `${SHOTS}/pay-2-phone-refused.png`, fullPage: true });
     await expect.poll(() => movementsOf(orderId)).toEqual(['failed 0']);
 
+    // the "/" goes in as the month is typed, key by key as on a phone's keypad
+    const expiryField = page.getByLabel('Expiration (MM/AA)');
+    await expiryField.fill('');
+    await expiryField.pressSequentially('12');
+    expect(await expiryField.inputValue()).toBe('12/');
+    await expiryField.pressSequentially('34');
+    expect(await expiryField.inputValue()).toBe('12/34');
+    await expiryField.press('Backspace');
+    await expiryField.press('Backspace');
+    await expiryField.press('Backspace');
+    expect(await expiryField.inputValue()).toBe('12');
     // "1234" from the keypad pays as "12/34" would
     await typeCard(page, '4242 4242 4242 4242', '1234');
     await page.waitForURL(/\/track\/[^/]+$/);

@@ -129,13 +129,16 @@ describe('the road, live', () => {
     // its one time now comes from the driver's own road to the door
     await expect.poll(() => customer.getByTestId('eta').getAttribute('data-from'), { timeout: 10_000 }).toBe('driver');
     expect(await customer.getByTestId('window').textContent()).toMatch(/^Arrivée prévue entre \d\d:\d\d et \d\d:\d\d$/);
+    expect(await customer.getByTestId('driver-on-way').textContent()).toMatch(/est en route avec votre commande/);
     await customer.screenshot({ path: `${SHOTS}/road-2-tracking-driver-on-map.png`, fullPage: true });
     await manager.screenshot({ path: `${SHOTS}/road-3-manager-live-map.png`, fullPage: true });
     await phone.screenshot({ path: `${SHOTS}/road-4-driver-on-the-way.png`, fullPage: true });
 
     // at the door: the customer reads the PIN, the driver types it, and the map goes away
     await phoneCtx.setGeolocation({ latitude: 48.8655, longitude: 2.3784, accuracy: 8 });
-    await expect.poll(() => customer.getByTestId('eta').textContent(), { timeout: 20_000 }).toMatch(/à votre porte/);
+    await expect.poll(() => customer.getByTestId('eta').textContent(), { timeout: 20_000 }).toMatch(/Votre livreur arrive à votre porte/);
+    // one word for where the driver is: not "on the way" beside it
+    expect(await customer.getByTestId('driver-on-way').count()).toBe(0);
     const pin = (await customer.getByTestId('delivery-pin').textContent())!.replace(/\D/g, '');
     await card.getByRole('button', { name: /porte/ }).click();
     await card.getByLabel('Code PIN du client').fill(pin);

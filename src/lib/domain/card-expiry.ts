@@ -26,3 +26,19 @@ export function readCardExpiry(typed: string, now: Date = new Date()): CardExpir
 
 /** "MM/YY", as cards print it. */
 export const expiryText = (e: CardExpiry) => `${String(e.month).padStart(2, '0')}/${String(e.year % 100).padStart(2, '0')}`;
+
+/**
+ * The expiry field as the customer types it, the "/" put in for them (a phone's numeric keypad has
+ * none): "1" then "12" gives "12/", then "12/3", "12/34"; a month that can only be one digit, "4",
+ * gives "04/"; six digits, "122030", a four-digit year, "12/2030". Deleting is left alone: the "/"
+ * just put in goes with one press, and the digit before it with the next. `before`: the field's value
+ * before this keystroke (or paste).
+ */
+export function typedExpiry(typed: string, before: string): string {
+  const digits = typed.normalize('NFKC').replace(/\D/g, '').slice(0, 6);
+  const deleting = typed.length < before.length;
+  if (deleting) return typed.normalize('NFKC').replace(/[^\d/]/g, '').slice(0, 7);
+  if (digits.length === 1) return Number(digits) > 1 || /^\d\//.test(typed.normalize('NFKC').trim()) ? `0${digits}/` : digits;
+  if (!digits.length) return '';
+  return `${digits.slice(0, 2)}/${digits.slice(2)}`;
+}

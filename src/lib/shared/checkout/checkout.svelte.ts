@@ -9,7 +9,7 @@ import { betterDiscount, judgeReward, type LoyaltyScheme } from '../../domain/lo
 import type { Fulfilment } from '../../domain/order-states.ts';
 import type { MenuCategory, MenuProduct, Pizzeria } from '../../server/shops/catalogue.ts';
 import {
-  FIELD_MESSAGES, IdempotencyKeys, addToBasket, availabilityOf, countOf, orderBody, pizzasIn, productsById, readRefusal, viewLine,
+  FIELD_MESSAGES, IdempotencyKeys, fieldsSummary, addToBasket, availabilityOf, countOf, orderBody, pizzasIn, productsById, readRefusal, viewLine,
   type AppliedPromo, type Availability, type BasketLine, type OrderDraft, type Refusal,
 } from './checkout.ts';
 
@@ -337,10 +337,12 @@ export class Checkout {
         this.errors = { whereAddress: r.code };
         this.message = t(r.code === 'shop_closed' ? 'checkout.closed' : 'order.fixFields');
         break;
-      case 'fields':
+      case 'fields': {
         this.errors = r.fields;
-        this.message = t('order.fixFields');
+        const summary = fieldsSummary(r.fields);
+        this.message = summary.key === 'order.fixFields' ? t(summary.key) : t(summary.key, { what: summary.what });
         break;
+      }
       case 'unavailable':
         this.message = t('order.unavailable', { items: r.items.map((i) => i.name).join(', ') });
         break;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  IdempotencyKeys, addToBasket, availabilityOf, itemsOf, linesWithDeclared, orderBody, pizzasIn, productsById, readRefusal, viewLine,
+  IdempotencyKeys, addToBasket, availabilityOf, fieldsSummary, itemsOf, linesWithDeclared, orderBody, pizzasIn, productsById, readRefusal, viewLine,
   type Availability, type BasketLine, type OrderDraft,
 } from './checkout.ts';
 import type { MenuProduct } from '../../server/shops/catalogue.ts';
@@ -210,5 +210,16 @@ describe('the allergy note at checkout', () => {
 
   it("reads the server's refusal of a line with a declared allergen", () => {
     expect(readRefusal(422, { error: { code: 'allergen_in_basket', items: [] } })).toEqual({ kind: 'allergen', key: 'allergyNote.refused' });
+  });
+});
+
+describe('the summary of refused fields', () => {
+  it('sends the customer to the red fields only when every refused one is marked on the form', () => {
+    expect(fieldsSummary({ 'customer.phone': 'a phone number', 'address.postcode': 'five digits' })).toEqual({ key: 'order.fixFields' });
+  });
+  it("says a refusal in its own words when a field is not on the form, or none is named: never 'the fields in red' with nothing red", () => {
+    expect(fieldsSummary({ 'customer.phone': 'a phone number', 'address.doorCode': 'too long' })).toEqual({ key: 'order.refusedFields', what: 'too long' });
+    expect(fieldsSummary({ allergyNote: 'no control characters', note: 'too long' })).toEqual({ key: 'order.refusedFields', what: 'no control characters · too long' });
+    expect(fieldsSummary({})).toEqual({ key: 'order.refusedFields', what: '—' });
   });
 });

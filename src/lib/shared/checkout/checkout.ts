@@ -216,6 +216,21 @@ export const FIELD_MESSAGES: Record<string, string> = {
   'address.postcode': 'checkout.errors.postcode',
   'address.city': 'checkout.errors.city',
 };
+/** The fields the order's forms mark in red when refused (FIELD_MESSAGES', the basket's lines, the tip). */
+const MARKED_FIELDS = new Set([...Object.keys(FIELD_MESSAGES), 'items', 'tipCents']);
+
+/**
+ * What the summary says of refused fields: "check the fields in red" only when every one of them is
+ * marked on the form; otherwise the refusal in its own words (a field the form does not show,
+ * or none named), so the customer is never sent looking for a red field that is not there.
+ */
+export function fieldsSummary(fields: Record<string, string>): { key: 'order.fixFields' } | { key: 'order.refusedFields'; what: string } {
+  const named = Object.entries(fields);
+  const unmarked = named.filter(([k]) => !MARKED_FIELDS.has(k));
+  if (named.length && !unmarked.length) return { key: 'order.fixFields' };
+  return { key: 'order.refusedFields', what: (unmarked.length ? unmarked : named).map(([, why]) => why).filter(Boolean).join(' · ') || '—' };
+}
+
 const SLOT_MESSAGES: Record<string, string> = {
   slot_full: 'later.full',
   slot_unavailable: 'later.unavailable',
