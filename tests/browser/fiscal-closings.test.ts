@@ -86,5 +86,26 @@ describe('the closings page', () => {
     const closing = (await app.pool.query(`SELECT seq, operator, body FROM fiscal_entries WHERE chain = $1 AND kind = 'closing' AND body->>'level' = 'day' ORDER BY seq`, [`shop:${shop.id}`])).rows;
     expect(closing.map((c) => c.operator)).toEqual(['system', expect.stringMatching(/^manager:\d+$/)]);
     expect(closing.map((c) => c.body.totals.takenCents)).toEqual([1050, 3550]);
+    // the shop's manager sees theirs alone: no view of every shop
+    expect(await page.getByTestId('chain-closings').count()).toBe(0);
+
+    // head office: every shop at a glance above the one chosen, each row opening its shop's page
+    const { page: hq } = await app.staffPage('admin@ocpizza.test', { width: 1440, height: 900 });
+    await hq.goto(`${app.base}/manager/fiscal?shop=${shop.id}`);
+    const chain = hq.getByTestId('chain-closings');
+    await chain.waitFor();
+    const mine = chain.locator(`tr[data-shop="${shop.slug}"]`);
+    const dayName = (day: string) => new Intl.DateTimeFormat('fr-FR', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+    const { rows: [{ day: yesterday }] } = await app.pool.query(`SELECT ((now() AT TIME ZONE 'Europe/Paris')::date - 1)::text AS day`);
+    expect((await mine.locator('td').first().textContent())!.trim()).toBe(dayName(yesterday));
+    expect((await mine.getByTestId('chain-state').textContent())!.trim()).toBe('À jour');
+    expect((await mine.locator('td.num').innerText()).replace(/\s+/g, ' ').trim()).toBe('46,00 € en valeur absolue : 46,00 €');
+    // every shop of the chain is a row (a training shop is not the chain's)
+    const shops = (await app.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pizzerias WHERE NOT training')).rows[0].n;
+    expect(await chain.locator('tbody tr').count()).toBe(shops);
+    await hq.screenshot({ path: `${SHOTS}/fiscal-4-every-shop-1440.png`, fullPage: true });
+    expect(await seriousViolations(hq), 'closings page, head office').toEqual([]);
+    await mine.getByRole('link').click();
+    await hq.waitForURL(`${app.base}/manager/fiscal?shop=${shop.id}`);
   }, 120_000);
 });

@@ -370,3 +370,44 @@ export async function fiscalOverview(db: Db, actor: StaffActor, pizzeriaId: numb
   const open = last ? last.period.to < yesterday : first !== null && first <= yesterday;
   return { shop, today, lastClosed, closings, running, toClose: open ? await dayOfJournal(db, pizzeriaId, yesterday) : null };
 }
+
+/** A shop's closings at a glance, for head office's view of every shop (chainClosings). */
+export interface ShopClosingState {
+  shop: ShopRef;
+  /** The last day closed (null: none yet). */
+  lastClosed: string | null;
+  /** The first day over and not closed yet (null: closed up to yesterday, or nothing sold yet). */
+  openSince: string | null;
+  /** The perpetual grand totals at its last day's closing, signed (net sales) and in absolute value; null: no closing yet. */
+  perpetual: { netSalesCents: number; absoluteCents: number } | null;
+}
+
+/**
+ * Every shop's closings at a glance (head office): the last day closed, the first day left to close,
+ * and the perpetual grand totals its last closing signed. One statement for the chain: each shop's
+ * last day closing by the closings' index, a shop's first day only where it has no closing yet.
+ */
+export async function chainClosings(db: Queryable, actor: StaffActor): Promise<ShopClosingState[]> {
+  if (!may(actor.role, can.runChain)) throw forbidden("every shop's closings are head office's");
+  const { today } = await parisNow(db, new Date());
+  const yesterday = nextDay(today, -1);
+  const { rows } = await db.query<{ id: number; slug: string; name: string; last: Omit<Closing, 'seq' | 'closedAt' | 'operator' | 'signature'> | null; first: string | null }>(
+    `SELECT p.id, p.slug, p.name, c.body AS last,
+       CASE WHEN c.body IS NULL THEN (SELECT min(${ENTRY_DAY})::text FROM fiscal_entries e WHERE e.chain = 'shop:' || p.id AND e.kind <> 'closing') END AS first
+     FROM pizzerias p
+     LEFT JOIN LATERAL (
+       SELECT e.body FROM fiscal_entries e WHERE e.chain = 'shop:' || p.id AND e.kind = 'closing' AND e.body->>'level' = 'day' ORDER BY e.seq DESC LIMIT 1
+     ) c ON true
+     WHERE NOT p.training ORDER BY p.name`,
+  );
+  return rows.map((r) => {
+    const lastClosed = r.last?.period.to ?? null;
+    const next = lastClosed ? nextDay(lastClosed) : r.first;
+    return {
+      shop: { id: r.id, slug: r.slug, name: r.name },
+      lastClosed,
+      openSince: next !== null && next <= yesterday ? next : null,
+      perpetual: r.last ? { netSalesCents: r.last.perpetual.netSalesCents, absoluteCents: r.last.perpetual.absoluteCents ?? 0 } : null,
+    };
+  });
+}

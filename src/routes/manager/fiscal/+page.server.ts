@@ -4,7 +4,7 @@ import { actorOf, formChange } from '$lib/server/staff/back-office-forms.ts';
 import { listPizzerias } from '$lib/server/shops/catalogue.ts';
 import { config } from '$lib/server/kernel/config.ts';
 import { db } from '$lib/server/kernel/db.ts';
-import { closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts';
+import { chainClosings, closeDayOnDemand, fiscalOverview } from '$lib/server/fiscal/closings.ts';
 import { operatorNames } from '$lib/server/fiscal/operators.ts';
 import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import { requireRole, shopFor } from '$lib/server/staff/page-guards.ts';
@@ -20,7 +20,10 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const overview = await fiscalOverview(db(), actorOf(user), shop, { key: fiscalKeyOf(config()) });
   // who closed each day, by name (the journal keeps role:id)
   const operators = await operatorNames(db(), Object.values(overview.closings).flat().map((c) => c.operator));
-  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, operators, headOffice: may(user.role, can.runChain) };
+  const headOffice = may(user.role, can.runChain);
+  // head office sees every shop's closings at a glance above the one shop's
+  const chain = headOffice ? await chainClosings(db(), actorOf(user)) : null;
+  return { shops: shops.map((s) => ({ id: s.id, name: s.name })), overview, operators, headOffice, chain };
 };
 
 const ref = z.coerce.number().int().positive().max(2_147_483_647);
