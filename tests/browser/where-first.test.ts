@@ -58,6 +58,28 @@ describe('the storefront asks where first', () => {
     await ctx.close();
   });
 
+  it("the phone's position shared on the first card is the checkout's pin: the street is asked, the position not again", async () => {
+    const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+    const bastille = (await app.pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM pizzerias WHERE slug = 'bastille'`)).rows[0];
+    await ctx.grantPermissions(['geolocation'], { origin: app.base });
+    await ctx.setGeolocation({ latitude: bastille.lat + 0.003, longitude: bastille.lng + 0.002, accuracy: 10 });
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/`);
+    await page.getByRole('button', { name: 'Utiliser ma position' }).click();
+    const answer = page.getByTestId('where-answer');
+    await answer.waitFor();
+    await page.getByTestId('where-go').click();
+    await page.waitForURL(/\/\?shop=/);
+    await live(page);
+    // the pin is the phone's, said so; the street is left to type
+    await expect.poll(() => text(page.locator('.hint').first())).toBe("La position de votre téléphone est épinglée. Déplacez l'épingle si besoin.");
+    expect(await page.inputValue('input[name=street]')).toBe('');
+    // a position the page holds: no second request to the phone (the button stays as an offer, not a step)
+    expect(await page.getByText('Touchez la carte pour épingler votre porte', { exact: false }).count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}/where-6-phone-position-kept.png`, fullPage: true });
+    await ctx.close();
+  });
+
   it('says when no shop delivers to an address and offers pickup, which starts the checkout at pickup', async () => {
     const { ctx, page } = await phonePage();
     await page.goto(`${app.base}/`);

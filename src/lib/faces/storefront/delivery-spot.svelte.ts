@@ -94,9 +94,10 @@ export class DeliverySpot {
     this.where = null;
   }
 
-  /** An address filled in with its spot (a saved one's, an earlier order's): the pin goes there. */
-  placeAt(at: LatLng) {
-    this.source = 'pin';
+  /** An address filled in with its spot (a saved one's, an earlier order's; the phone's, shared on the first card): the pin goes there. */
+  placeAt(at: LatLng, source: 'pin' | 'device' = 'pin') {
+    if (source === 'device') this.devicePin = at;
+    this.source = source;
     this.pinnedAt = at;
     this.pin = at;
   }

@@ -16,6 +16,8 @@ export interface HandedAddress {
   instructions?: string | null;
   lat?: number | null;
   lng?: number | null;
+  /** The spot is the phone's own position (shared on the first card): the checkout keeps it as such, and asks the street only. */
+  from?: 'device';
 }
 
 /** A basket taken from one shop to a neighbour: the neighbour's checkout takes it back on its own menu. */

@@ -216,7 +216,7 @@ export class StorefrontOrder {
     }
     // the address the first card settled on, then a signed-in customer's latest, then this device's memory
     if (known) this.fillContact(known);
-    if (handed) return this.fillAddress(handed, spotOf(handed));
+    if (handed) return this.fillAddress(handed, spotOf(handed), handed.from);
     if (known?.address) return this.fillAddress(known.address, spotOf(known.address));
     try {
       const s = JSON.parse(localStorage.getItem(SAVED) ?? 'null');
@@ -228,13 +228,13 @@ export class StorefrontOrder {
   }
 
   /** An address (this device's memory, or a signed-in customer's latest) filled in, with its spot when it has one. */
-  private fillAddress(a: SavedAddress, at: ReturnType<typeof spotOf>) {
+  private fillAddress(a: SavedAddress | HandedAddress, at: ReturnType<typeof spotOf>, from?: HandedAddress['from']) {
     const checkout = this.checkout;
     ({ street: checkout.street, postcode: checkout.postcode, city: checkout.city } = a);
     checkout.doorCode = a.doorCode ?? '';
     checkout.floor = a.floor ?? '';
     checkout.instructions = a.instructions ?? '';
-    if (at) this.spot.placeAt(at);
+    if (at) this.spot.placeAt(at, from === 'device' ? 'device' : 'pin');
     void this.spot.check();
   }
 
