@@ -44,18 +44,17 @@ export function trackingRoutes(ctx: ApiContext) {
     if (!id) throw notFound('order');
     const found = await issuedReceiptOf(db, receiptKey(ctx.config), id, visitorLocale(req), { form, requestedBy: requesterOf(user) });
     if (!found) throw notFound('order');
-    if (found.kind === 'ticket') return found.receipt;
+    if (found.kind === 'ticket') return { id, receipt: found.receipt };
     // a training shop's: its FACTICE ticket (never a fiscal one)
-    if (found.kind === 'summary' && found.why === 'training') return found.receipt;
+    if (found.kind === 'summary' && found.why === 'training') return { id, receipt: found.receipt };
     if (found.why === 'nothing_charged') throw new AppError(404, 'nothing_charged', 'no receipt: the card was only held, and let go when the order was cancelled (nothing was charged)');
     throw conflict('not_paid', 'the receipt comes once the order is paid');
   };
-  api.anyone.get('/track/:token/receipt', {}, ({ req, user }) => receiptFor(req, 'page', user));
+  api.anyone.get('/track/:token/receipt', {}, async ({ req, user }) => (await receiptFor(req, 'page', user)).receipt);
   api.anyone.get('/track/:token/receipt.pdf', {}, async ({ req, res, user }) => {
-    const receipt = await receiptFor(req, 'pdf', user);
+    const { id, receipt } = await receiptFor(req, 'pdf', user);
     // the driver's tips paid by card, as the receipt page shows them (a training ticket has none)
-    const id = receipt.stamp ? await getOrderIdByToken(db, token(req)) : null;
-    const pdf = await receiptPdf(receipt, visitorLocale(req), id ? await paidCardTipCents(db, id) : 0);
+    const pdf = await receiptPdf(receipt, visitorLocale(req), receipt.stamp ? await paidCardTipCents(db, id) : 0);
     res.setHeader('content-type', 'application/pdf');
     const copy = receipt.stamp?.copy ? `-duplicata-${receipt.stamp.copy}` : receipt.training ? '-factice' : '';
     res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}${copy}.pdf"`);

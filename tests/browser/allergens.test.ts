@@ -88,18 +88,24 @@ describe('allergens on the storefront', () => {
   });
 });
 
+/** The storefront on a phone in `locale` (its language chosen, as the EN/FR switch keeps it), its allergen filter opened. */
+async function filterIn(locale: 'en-GB' | 'fr-FR') {
+  const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale });
+  await ctx.addCookies([{ name: 'ocp_lang', value: locale.slice(0, 2), url: app.base }]);
+  const phone = await ctx.newPage();
+  await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+  await live(phone);
+  const filter = phone.getByTestId('allergen-filter');
+  await filter.locator('summary').click();
+  return { ctx, phone, filter };
+}
+
 describe("a shop's cross-contact statement", () => {
   it("head office words it for the shop in French and in English: the storefront and the checkout say it in the customer's language, the chain's words otherwise", async () => {
     const fr = 'Peut contenir\u00a0: sésame, fruits à coque (noix, amandes) et gluten (blé, seigle) : un seul four, une seule farine.';
     const en = 'May contain: sesame, nuts (walnuts, almonds) and gluten (wheat, rye): one oven, one flour.';
     for (const locale of ['en-GB', 'fr-FR'] as const) {
-      const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale });
-      await ctx.addCookies([{ name: 'ocp_lang', value: locale.slice(0, 2), url: app.base }]);
-      const phone = await ctx.newPage();
-      await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
-      await live(phone);
-      const filter = phone.getByTestId('allergen-filter');
-      await filter.locator('summary').click();
+      const { ctx, filter } = await filterIn(locale);
       expect(await text(filter.getByTestId('cross-contact'))).toMatch(locale === 'en-GB' ? /^⚠ May contain traces of every allergen on the menu/ : /^⚠ Peut contenir des traces de tous les allergènes/);
       if (locale === 'en-GB') expect(await filter.getByLabel('No gluten in the recipe', { exact: true }).count()).toBe(1);
       await ctx.close();
@@ -107,13 +113,7 @@ describe("a shop's cross-contact statement", () => {
     await app.pool.query('UPDATE pizzerias SET cross_contact_fr = $2, cross_contact_en = $3 WHERE id = $1', [app.shop.id, fr, en]);
     try {
       for (const [locale, words] of [['en-GB', en], ['fr-FR', fr]] as const) {
-        const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale });
-        await ctx.addCookies([{ name: 'ocp_lang', value: locale.slice(0, 2), url: app.base }]);
-        const phone = await ctx.newPage();
-        await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
-        await live(phone);
-        const filter = phone.getByTestId('allergen-filter');
-        await filter.locator('summary').click();
+        const { ctx, phone, filter } = await filterIn(locale);
         expect(await text(filter.getByTestId('cross-contact'))).toBe(`⚠ ${words}`);
         // the checkout's allergy note says it too, before the order goes
         await phone.locator('article.product[data-product="margherita"]').getByRole('button', { name: /Ajouter|Add/ }).first().click();

@@ -17,6 +17,21 @@ vi.setConfig({ testTimeout: 120_000 });
 const app = useApp('driver-pay');
 const north = (m: number) => (m / 6_371_008.8) * (180 / Math.PI);
 
+/** A delivery placed, made, given to the driver and handed over paid in cash, as the phone's taps do through the API. */
+async function delivered(shopId: number, kitchen: Client, driver: Client, name: string, quantity: number): Promise<{ id: string; number: number }> {
+  const placed = await new Client(app.base).post('/api/orders', {
+    pizzeriaId: shopId, fulfilment: 'delivery', customer: { name, phone: '0611223399' }, address: addressFor(shopId),
+    items: [{ productId: seededProduct('margherita'), quantity }], payment: 'on_delivery',
+  });
+  expect(placed.status).toBe(201);
+  await move(kitchen, placed.body.id, 'preparing');
+  await move(kitchen, placed.body.id, 'ready');
+  expect((await assignDriver(app.pool, placed.body.id)).assigned).toBe(true);
+  await move(driver, placed.body.id, 'out_for_delivery');
+  await handOver(app.pool, driver, placed.body.id, 'cash');
+  return { id: placed.body.id, number: placed.body.number };
+}
+
 /** Tonight: driver1 on shift 2 h 30, two deliveries really made with a 1 km trail each, a card tip and a cash tip. */
 async function tonight() {
   const shop = await createShop(app.pool, 'pay-ui');
@@ -25,19 +40,7 @@ async function tonight() {
   const kitchen = await new Client(app.base).login(shop.email('kitchen'));
   expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
   const orders: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    const placed = await new Client(app.base).post('/api/orders', {
-      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Rose', phone: '0611223399' }, address: addressFor(shop.id),
-      items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'on_delivery',
-    });
-    expect(placed.status).toBe(201);
-    await move(kitchen, placed.body.id, 'preparing');
-    await move(kitchen, placed.body.id, 'ready');
-    expect((await assignDriver(app.pool, placed.body.id)).assigned).toBe(true);
-    await move(driver, placed.body.id, 'out_for_delivery');
-    await handOver(app.pool, driver, placed.body.id, 'cash');
-    orders.push(placed.body.id);
-  }
+  for (let i = 0; i < 2; i++) orders.push((await delivered(shop.id, kitchen, driver, 'Rose', 1)).id);
   expect((await driver.post('/api/driver/shift', { onShift: false })).status).toBe(200);
   // the shift began two and a half hours before it ended
   await app.pool.query(`UPDATE clock_ins SET started_at = ended_at - interval '2 hours 30 minutes' WHERE user_id = $1`, [driverId]);
@@ -150,28 +153,19 @@ describe("the driver's money, live", () => {
     phone.on('framenavigated', (f) => f === phone.mainFrame() && reloads++);
 
     // a delivery handed over (as the phone's own tap would, through the API)
-    const placed = await new Client(app.base).post('/api/orders', {
-      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Lucie', phone: '0611224455' }, address: addressFor(shop.id),
-      items: [{ productId: seededProduct('margherita'), quantity: 2 }], payment: 'on_delivery',
-    });
-    expect(placed.status).toBe(201);
-    await move(kitchen, placed.body.id, 'preparing');
-    await move(kitchen, placed.body.id, 'ready');
-    expect((await assignDriver(app.pool, placed.body.id)).assigned).toBe(true);
-    await move(driver, placed.body.id, 'out_for_delivery');
-    await handOver(app.pool, driver, placed.body.id, 'cash');
+    const placed = await delivered(shop.id, kitchen, driver, 'Lucie', 2);
     const dropped = Date.now();
     // well before the minute's read: the socket said so
     await expect.poll(said, { timeout: 8_000, interval: 100 }).toContain('Livraisons 1');
     const afterDrop = Date.now() - dropped;
     // the cash tip's form for that delivery, without a reload
-    const number = placed.body.number as number;
+    const number = placed.number;
     await expect.poll(() => phone.getByTestId('cash-tip').locator(`li[data-order="${number}"] form`).count(), { timeout: 8_000 }).toBe(1);
 
     // a card tip paid for it, shared to the driver as the tips service does
     const { rows } = await app.pool.query<{ id: string }>(
       `INSERT INTO tips (order_id, pizzeria_id, way, moment, amount_cents, status, settled_at) VALUES ($1, $2, 'card', 'after_delivery', 400, 'paid', now()) RETURNING id`,
-      [placed.body.id, shop.id],
+      [placed.id, shop.id],
     );
     await app.pool.query(`INSERT INTO tip_shares (tip_id, driver_id, pizzeria_id, way, amount_cents, earned_at) VALUES ($1, $2, $3, 'card', 400, now())`, [rows[0].id, driverId, shop.id]);
     await expect.poll(said, { timeout: 8_000, interval: 100 }).toContain('Pourboires carte 4,00 €');
