@@ -16,6 +16,7 @@ import { linesShown, ticketsFor, viewOf, type StationChoice, type StationView } 
 import { textSizeOf, type TextSize } from './text-size.ts';
 import { cancelTune } from './platform-tickets.ts';
 import { KitchenSound } from './kitchen-sound.svelte.ts';
+import { passOrder } from './pass-order.ts';
 import { KitchenWall } from './kitchen-wall.svelte.ts';
 import { KitchenHands } from './kitchen-hands.svelte.ts';
 import { BumpBar } from './bump-bar.svelte.ts';
@@ -98,6 +99,8 @@ export class KitchenScreen {
   /** A make station hands its orders on: the pass strip is for the pass and the all-in-one screen. */
   readonly showsPass: boolean;
   readonly ready: OrderView[];
+  /** The ready orders in the pass's order: whoever is coming for them first, first (pass-order.ts). */
+  readonly passQueue: OrderView[];
   readonly recipes: Map<number, RecipeCard>;
   readonly undoMs: number;
   /** Orders for later not fired yet, and those of the next two hours (the all-day strip's). */
@@ -118,6 +121,7 @@ export class KitchenScreen {
     this.tickets = $derived(ticketsFor(this.board.makeLine, this.view, this.stations, (o) => Boolean(this.board.cancelled[o.id])));
     this.showsPass = $derived(this.view.kind !== 'make');
     this.ready = $derived(this.board.column('ready'));
+    this.passQueue = $derived(passOrder(this.ready, this.now, (id) => this.driversBack[id]));
     this.recipes = $derived(byProduct(this.data.recipes));
     this.undoMs = $derived(this.data.undoSeconds * 1000);
     // orders for later not fired yet: the next two hours as a strip, those firing within 15 minutes in the counts

@@ -1,9 +1,9 @@
 import { onMount, tick, untrack } from 'svelte';
 import type { OrderView } from '../../shapes/views.ts';
 import type { Spot } from './bump-keys.ts';
-import { gridOf, readingOrder, type Room } from './ticket-places.ts';
-import { Wall } from './wall.svelte.ts';
-import { columnsFor, passSlotsFor } from './text-size.ts';
+import { gridOf, readingOrder, type Room, type Shape } from './ticket-places.ts';
+import { QUIET_MS, Wall } from './wall.svelte.ts';
+import { columnsFor, passRowsFor, passSlotsFor } from './text-size.ts';
 import type { KitchenScreen } from './kitchen-screen.svelte.ts';
 
 const GAP = 6;
@@ -11,6 +11,38 @@ const GAP = 6;
 export const ARRIVALS_SHOWN = 2;
 
 const byId = (orders: OrderView[]) => new Map(orders.map((o) => [o.id, o]));
+const NO_SHAPE: Shape = { head: 0, lines: [], foot: 0 };
+
+/**
+ * A ticket as measured on the screen (px): its head, each of its lines, its foot. Drawn whole out of
+ * sight (a new ticket), or laid out in the make line's columns, maybe in parts: each line is measured
+ * in its part, the head in the first, the foot in the last.
+ */
+function shapeOf(el: HTMLElement): Shape {
+  const parts = [...el.getClientRects()].filter((r) => r.height > 0);
+  if (!parts.length) return NO_SHAPE;
+  const lines = [...el.querySelectorAll<HTMLElement>('li[data-line]')].filter((li) => li.closest('[data-measure]') === el);
+  if (!lines.length) return { head: parts.reduce((h, r) => h + r.height, 0), lines: [], foot: 0 };
+  const at = lines.map((li) => li.getBoundingClientRect());
+  const gap = lines.length > 1 ? parseFloat(getComputedStyle(lines[1]).marginTop) || 0 : 0;
+  const sameColumn = (a: DOMRect, b: DOMRect) => Math.abs(a.left - b.left) < 2 && b.top >= a.bottom - 1;
+  const last = at.at(-1)!;
+  const lastPart = parts.find((p) => p.left <= last.left + 1 && p.right >= last.right - 1 && p.top <= last.top + 1 && p.bottom >= last.bottom - 1) ?? parts.at(-1)!;
+  return {
+    head: at[0].top - parts[0].top,
+    lines: at.map((b, i) => (at[i + 1] && sameColumn(b, at[i + 1]) ? at[i + 1].top - b.top : b.height + gap)),
+    foot: lastPart.bottom - last.bottom,
+  };
+}
+
+/** Where a ticket going on in the next column says so: "suite →" under its first part, its number over the rest. */
+export interface Continued {
+  id: string;
+  number: number;
+  part: 'goes-on' | 'goes-on-from';
+  x: number;
+  y: number;
+}
 
 /**
  * The tablet's wall: places held still under the fingers, a screen of columns at a time
@@ -24,19 +56,29 @@ export class KitchenWall {
   makeWidth = $state(0);
   makeHeight = $state(0);
   passWidth = $state(0);
+  passHeight = $state(0);
   /** A phone: one column, and the page scrolls as a page. */
   narrow = $state(false);
-  /** Heights of the tickets as last measured (px): a ticket gone keeps its place at its height. */
-  heights = $state.raw<Record<string, number>>({});
+  /** The tickets' shapes as last measured (px): a ticket gone keeps its place at its height. */
+  heights = $state.raw<Record<string, Shape>>({});
+  /** The height the make line's columns were laid out for (px): kept while hands are on the screen. */
+  flowHeight = $state(0);
+  /** What a ticket going on in the next column costs (its edges drawn again, px). */
+  breakCost = $state(0);
+  /** The tickets that go on in the next column, and where the screen says so. */
+  continued = $state.raw<Continued[]>([]);
   /** A tap on a ticket that has just moved is not taken: the cook aimed at what was there. */
   movedHint = $state<Record<string, boolean>>({});
   /** Every ticket's number once seen: a place held says whose it was. */
   private readonly numbers: Record<string, number> = {};
-  private readonly passRoom: Room = { height: 1, gap: 0, heightOf: () => 1 };
+  private readonly passRoom: Room;
   private readonly k: KitchenScreen;
 
   readonly perPage: number;
   readonly columnWidth: number;
+  /** The pass's places side by side, its rows (more than one on the pass's own tablet), and so its places per screen. */
+  readonly passColumns: number;
+  readonly passRows: number;
   readonly passSlots: number;
   readonly byId: Map<string, OrderView>;
   readonly readyById: Map<string, OrderView>;
@@ -55,22 +97,30 @@ export class KitchenWall {
     this.k = k;
     this.perPage = $derived(this.narrow ? 1 : columnsFor(this.makeWidth, k.size, GAP));
     this.columnWidth = $derived(this.narrow ? this.makeWidth : Math.max(0, (this.makeWidth - GAP * (this.perPage - 1)) / this.perPage));
-    this.passSlots = $derived(passSlotsFor(this.passWidth, k.size, GAP));
+    this.passColumns = $derived(passSlotsFor(this.passWidth, k.size, GAP));
+    this.passRows = $derived(k.view.kind === 'pass' && !this.narrow ? passRowsFor(this.passHeight, k.size, GAP) : 1);
+    this.passSlots = $derived(this.passColumns * this.passRows);
     this.byId = $derived(byId(k.tickets));
-    this.readyById = $derived(byId(k.ready));
+    this.readyById = $derived(byId(k.passQueue));
     this.unplaced = $derived(k.tickets.filter((o) => !this.make.has(o.id)));
-    this.shownMake = $derived(readingOrder(this.make.shown).map((id) => this.byId.get(id)).filter((o): o is OrderView => o !== undefined));
-    this.shownPass = $derived(k.showsPass ? readingOrder(this.pass.shown).map((id) => this.readyById.get(id)).filter((o): o is OrderView => o !== undefined) : []);
+    this.passRoom = { height: 1, columns: 1, gap: 0, breakCost: 0, shapeOf: () => ({ head: 1, lines: [], foot: 0 }) };
+    this.shownMake = $derived(readingOrder([this.make.shown]).map((id) => this.byId.get(id)).filter((o): o is OrderView => o !== undefined));
+    this.shownPass = $derived(k.showsPass ? readingOrder([this.pass.shown]).map((id) => this.readyById.get(id)).filter((o): o is OrderView => o !== undefined) : []);
     this.elsewhere = $derived(k.tickets.filter((o) => o.status === 'received' && this.make.has(o.id) && this.make.pageOf(o.id) !== null && this.make.pageOf(o.id) !== this.make.page));
     this.selectable = $derived([...this.shownMake, ...this.shownPass]);
     this.spots = $derived<Spot[]>([
-      ...gridOf(this.make.shown).filter((s) => this.byId.has(s.id)).map((s) => ({ band: 0, col: s.col, row: s.row })),
+      ...gridOf(this.make.shown, this.roomOf(this.heights)).filter((s) => this.byId.has(s.id)).map((s) => ({ band: 0, col: s.col, row: s.row })),
       ...this.shownPass.map((_, i) => ({ band: 1, col: i, row: 0 })),
     ]);
     $effect(() => {
-      for (const o of [...k.tickets, ...k.ready]) this.numbers[o.id] = o.number;
-      void [k.tickets, k.ready, this.unplaced.length, this.makeHeight];
+      for (const o of [...k.tickets, ...k.passQueue]) this.numbers[o.id] = o.number;
+      void [k.tickets, k.passQueue.length, this.unplaced.length, this.makeHeight, this.columnWidth];
       untrack(() => void tick().then(() => this.place()));
+    });
+    // where a ticket goes on in the next column, said on the screen once it is laid out
+    $effect(() => {
+      void [this.make.shown, this.heights, this.flowHeight, this.perPage, k.size];
+      untrack(() => void tick().then(() => this.markContinued()));
     });
     // a new station, text size or screen width: everything afresh, in its order (the cook asked for it);
     // a banner taking some height keeps the places (a column cut at its foot moves on when the wall settles)
@@ -80,11 +130,10 @@ export class KitchenWall {
       untrack(() => {
         if (g === geometry) return;
         geometry = g;
-        this.make.perPage = this.perPage;
-        this.pass.perPage = this.passSlots;
-        this.make.columns = [];
-        this.pass.columns = [];
+        this.make.pages = [];
+        this.pass.pages = [];
         this.heights = {};
+        this.flowHeight = this.narrow ? Infinity : this.makeHeight;
         this.make.go(0);
         this.pass.go(0);
       });
@@ -98,47 +147,82 @@ export class KitchenWall {
     });
   }
 
-  private roomOf(h: Record<string, number>): Room {
-    return { height: this.narrow ? Infinity : this.makeHeight, gap: GAP, heightOf: (id) => h[id] ?? 0 };
+  private roomOf(h: Record<string, Shape>): Room {
+    return { height: this.narrow ? Infinity : this.flowHeight, columns: this.narrow ? 1 : this.perPage, gap: GAP, breakCost: this.breakCost, shapeOf: (id) => h[id] ?? NO_SHAPE };
   }
 
-  /** Reads the tickets' heights from the screen (the placed ones and those being measured). */
-  private measure(): Record<string, number> {
+  private passRoomNow(): Room {
+    return { ...this.passRoom, columns: this.passSlots };
+  }
+
+  /** Reads the tickets' shapes from their copies drawn whole out of sight. */
+  private measure(): Record<string, Shape> {
     const h = { ...this.heights };
-    for (const el of document.querySelectorAll<HTMLElement>('.board [data-measure]')) h[el.dataset.measure!] = el.offsetHeight;
+    const drawn = document.querySelectorAll<HTMLElement>('.board [data-measure]');
+    for (const el of drawn) h[el.dataset.measure!] = shapeOf(el);
+    const first = document.querySelector<HTMLElement>('.board [data-measure]');
+    if (first) {
+      const css = getComputedStyle(first);
+      this.breakCost = parseFloat(css.borderTopWidth) + parseFloat(css.paddingTop) + parseFloat(css.paddingBottom);
+    }
     if (JSON.stringify(h) !== JSON.stringify(this.heights)) this.heights = h;
     return h;
   }
 
   /** The make line's tickets that have a place or are measured. */
-  private placeable(h: Record<string, number>): string[] {
+  private placeable(h: Record<string, Shape>): string[] {
     return this.k.tickets.map((o) => o.id).filter((id) => this.make.has(id) || h[id] !== undefined);
   }
 
   /** The wall after its tickets changed: nothing moves; a new ticket takes its place once measured. */
   private place() {
     if (!this.makeHeight && !this.narrow) return;
+    if (!this.flowHeight) this.flowHeight = this.narrow ? Infinity : this.makeHeight;
     const h = this.measure();
     this.make.update(this.placeable(h), this.roomOf(h), Date.now());
-    this.pass.update(this.k.ready.map((o) => o.id), this.passRoom, Date.now());
+    this.pass.update(this.k.passQueue.map((o) => o.id), this.passRoomNow(), Date.now());
   }
 
-  /** Nobody's hands on the screen: the wall settles, and left long on another screen, comes home. */
+  /** Nobody's hands on the screen: the wall settles (to the make line's height now), and left long on another screen, comes home. */
   settle(now: number) {
     const h = this.measure();
     this.settleAnimated(() => {
-      const make = this.make.settleIfQuiet(this.placeable(h), this.roomOf(h), now);
-      const pass = this.pass.settleIfQuiet(this.k.ready.map((o) => o.id), this.passRoom, now);
-      return make || pass ? [...(make ?? []), ...(pass ?? [])] : null;
+      const quiet = now - this.make.lastInput >= QUIET_MS;
+      const resized = quiet && !this.narrow && this.makeHeight > 0 && this.flowHeight !== this.makeHeight;
+      if (resized) this.flowHeight = this.makeHeight;
+      const make = resized ? this.make.settle(this.placeable(h), this.roomOf(h)) : this.make.settleIfQuiet(this.placeable(h), this.roomOf(h), now);
+      const pass = this.pass.settleIfQuiet(this.k.passQueue.map((o) => o.id), this.passRoomNow(), now);
+      return make || pass || resized ? [...(make ?? []), ...(pass ?? [])] : null;
     });
     this.make.comeHomeIfIdle(now);
     this.pass.comeHomeIfIdle(now);
   }
 
+  /** The tickets laid out in two columns or more: "suite →" at the foot of each part but the last, the number over the next. */
+  private markContinued() {
+    const area = document.querySelector<HTMLElement>('[data-testid=make-line]');
+    if (!area || this.narrow) {
+      if (this.continued.length) this.continued = [];
+      return;
+    }
+    const box = area.getBoundingClientRect();
+    const marks: Continued[] = [];
+    for (const el of area.querySelectorAll<HTMLElement>('article[data-order]')) {
+      const parts = [...el.getClientRects()].filter((r) => r.height > 1);
+      parts.forEach((r, i) => {
+        const base = { id: el.dataset.order!, number: Number(el.dataset.number) };
+        if (i < parts.length - 1) marks.push({ ...base, part: 'goes-on', x: r.right - box.left, y: r.bottom - box.top });
+        if (i > 0) marks.push({ ...base, part: 'goes-on-from', x: r.left - box.left, y: r.top - box.top });
+      });
+    }
+    if (JSON.stringify(marks) !== JSON.stringify(this.continued)) this.continued = marks;
+  }
+
   /** Moves the wall's tickets as it settles, each sliding from where it was (a tap just after is held: wall.svelte.ts). */
   private settleAnimated(change: () => string[] | null) {
     const before: Record<string, DOMRect> = {};
-    for (const el of document.querySelectorAll<HTMLElement>('.board article[data-order]')) before[el.dataset.order!] = el.getBoundingClientRect();
+    const at = (el: HTMLElement) => el.getClientRects()[0] ?? el.getBoundingClientRect();
+    for (const el of document.querySelectorAll<HTMLElement>('.board article[data-order]')) before[el.dataset.order!] = at(el);
     const moved = change();
     if (!moved) return;
     const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -146,10 +230,10 @@ export class KitchenWall {
       if (still) return;
       for (const el of document.querySelectorAll<HTMLElement>('.board article[data-order]')) {
         const was = before[el.dataset.order!];
-        const at = el.getBoundingClientRect();
+        const now = at(el);
         if (!was) el.animate([{ opacity: 0 }, { opacity: 1 }], { duration: 250, easing: 'ease-out' });
-        else if (Math.abs(was.left - at.left) + Math.abs(was.top - at.top) > 1)
-          el.animate([{ transform: `translate(${was.left - at.left}px, ${was.top - at.top}px)` }, { transform: 'none' }], { duration: 280, easing: 'cubic-bezier(0.2, 0, 0.2, 1)' });
+        else if (Math.abs(was.left - now.left) + Math.abs(was.top - now.top) > 1)
+          el.animate([{ transform: `translate(${was.left - now.left}px, ${was.top - now.top}px)` }, { transform: 'none' }], { duration: 280, easing: 'cubic-bezier(0.2, 0, 0.2, 1)' });
       }
     });
   }

@@ -1,122 +1,174 @@
 // Where each ticket sits on the wall, and why it stays there. The make line reads like a newspaper:
 // columns of tickets, oldest first, top to bottom then left to right, a screen ("page") of columns at
-// a time. A ticket keeps its place while it is on the wall: one bumped anywhere leaves its place
-// held (its height kept, "n°12 → ready" for a moment, then blank), a new one goes after the last, and
-// nothing moves under a finger. The wall settles (the held places close, urgent and lit tickets come
-// first, a ticket grown past the foot of its column moves on) only when nobody has touched it for a
-// moment, and the screen animates those moves. Plain TypeScript: the screen measures the heights.
+// a time; the screen lays each page out in columns (CSS multi-column), so a ticket that does not fit
+// under the last one starts there and goes on at the top of the next column ("suite →"), between
+// two of its lines, and no column keeps an empty band. This file decides which tickets each page
+// holds, from the tickets' measured shapes (their head, each line, their foot): as many as fit in the
+// page's columns, whole; the next one starts the next page. A ticket keeps its page and its rank
+// while it is on the wall: one bumped anywhere leaves its place held (its height kept, "n°12 →
+// ready" for a moment), a new one goes after the last, and nothing moves under a finger. The wall
+// settles (the held places close, urgent and lit tickets come first, the pages are cut afresh) only
+// when nobody has touched it for a moment, and the screen animates those moves. Plain TypeScript.
 
-/** One place in a column: a ticket, or the place a ticket left (held until the wall settles). */
+/** One place on a page: a ticket, or the place a ticket left (held until the wall settles). */
 export interface Place {
   id: string;
   /** When its ticket left the wall (ms), null while it is there. */
   goneAt: number | null;
 }
 
-export type Columns = Place[][];
+/** The wall: its pages, each a list of places in reading order. */
+export type Pages = Place[][];
 
-/** The room a column offers, and the tickets' heights (measured by the screen). */
+/** A ticket as measured whole (px): its head (number, times, notes), each line, its foot (the bump). */
+export interface Shape {
+  head: number;
+  lines: number[];
+  foot: number;
+}
+
+/** The room a page offers, and the tickets' shapes (measured by the screen). */
 export interface Room {
   /** A column's height (px); Infinity when the page scrolls (a phone). */
   height: number;
+  /** How many columns a page has. */
+  columns: number;
   /** The space between two tickets of a column (px). */
   gap: number;
-  heightOf(id: string): number;
+  /** What a ticket going on in the next column costs (its top and bottom edges drawn again, px). */
+  breakCost: number;
+  shapeOf(id: string): Shape;
 }
 
-const used = (column: readonly Place[], room: Room) => column.reduce((h, p, i) => h + (i ? room.gap : 0) + room.heightOf(p.id), 0);
-/** Whether a ticket of height h fits under what the column holds (an empty column takes any ticket). */
-const fits = (column: readonly Place[], h: number, room: Room) => column.length === 0 || used(column, room) + room.gap + h <= room.height;
+const total = (s: Shape) => s.head + s.lines.reduce((n, h) => n + h, 0) + s.foot;
+/** The pieces a ticket never breaks inside: its head with its first line, each line, the last with its foot. */
+function pieces(s: Shape): number[] {
+  if (!s.lines.length) return [s.head + s.foot];
+  const p = [s.head + s.lines[0], ...s.lines.slice(1)];
+  p[p.length - 1] += s.foot;
+  return p;
+}
 
-/** Everything in its order, afresh: each ticket under the previous one while it fits, else at the top of the next column. */
-export function flow(ids: readonly string[], room: Room): Columns {
-  const columns: Columns = [];
-  for (const id of ids) {
-    const last = columns.at(-1);
-    if (last && fits(last, room.heightOf(id), room)) last.push({ id, goneAt: null });
-    else columns.push([{ id, goneAt: null }]);
+/** Where each place of a page starts (its column and how far down), and how many columns the page takes. */
+export function layout(places: readonly Place[], room: Room): { at: { col: number; top: number }[]; columns: number } {
+  let col = 0;
+  let y = 0;
+  const at: { col: number; top: number }[] = [];
+  for (const p of places) {
+    const parts = pieces(room.shapeOf(p.id));
+    if (y > 0) y += room.gap;
+    // a ticket whose head and first line do not fit under the last one starts the next column
+    if (y > 0 && y + parts[0] > room.height) {
+      col++;
+      y = 0;
+    }
+    at.push({ col, top: y });
+    parts.forEach((h, k) => {
+      if (k > 0 && y + h > room.height) {
+        col++;
+        y = room.breakCost;
+      }
+      y += h;
+    });
   }
-  return columns;
+  return { at, columns: places.length ? col + 1 : 0 };
+}
+
+const fitsPage = (places: readonly Place[], room: Room) => layout(places, room).columns <= Math.max(1, room.columns);
+
+/** Puts a ticket after the last place: on the last page while the page's columns hold it, else on a new page. */
+function append(pages: Pages, id: string, room: Room) {
+  const last = pages.at(-1);
+  const place = { id, goneAt: null };
+  if (last && (last.length === 0 || fitsPage([...last, place], room))) last.push(place);
+  else pages.push([place]);
+}
+
+/** Everything in its order, afresh: each page holds as many tickets as its columns take, whole. */
+export function flow(ids: readonly string[], room: Room): Pages {
+  const pages: Pages = [];
+  for (const id of ids) append(pages, id, room);
+  return pages;
 }
 
 /**
- * The wall after a change, with nothing moved: every ticket still there keeps its column and its
+ * The wall after a change, with nothing moved: every ticket still there keeps its page and its
  * place; a ticket gone leaves its place held (since `nowMs`); one back (a ready order taken back to
- * the oven) takes its held place again; a new one goes after the last place, under it when it fits,
- * else at the top of the next column.
+ * the oven) takes its held place again; a new one goes after the last place.
  */
-export function keep(columns: Columns, ids: readonly string[], room: Room, nowMs: number): Columns {
+export function keep(pages: Pages, ids: readonly string[], room: Room, nowMs: number): Pages {
   const present = new Set(ids);
   const placed = new Set<string>();
-  const next: Columns = columns.map((column) =>
-    column.map((p) => {
+  const next: Pages = pages.map((page) =>
+    page.map((p) => {
       placed.add(p.id);
       if (present.has(p.id)) return p.goneAt === null ? p : { id: p.id, goneAt: null };
       return p.goneAt === null ? { id: p.id, goneAt: nowMs } : p;
     }),
   );
-  for (const id of ids) {
-    if (placed.has(id)) continue;
-    const last = next.at(-1);
-    if (last && fits(last, room.heightOf(id), room)) last.push({ id, goneAt: null });
-    else next.push([{ id, goneAt: null }]);
-  }
+  for (const id of ids) if (!placed.has(id)) append(next, id, room);
   return next;
 }
 
-/** The tickets on the wall in reading order: down each column, then the next. */
-export const readingOrder = (columns: Columns): string[] => columns.flatMap((c) => c.filter((p) => p.goneAt === null).map((p) => p.id));
+/** The tickets on the wall in reading order. */
+export const readingOrder = (pages: Pages): string[] => pages.flatMap((c) => c.filter((p) => p.goneAt === null).map((p) => p.id));
+
+const withoutGone = (pages: Pages): string => JSON.stringify(pages.map((c) => c.filter((p) => p.goneAt === null).map((p) => p.id)).filter((c) => c.length));
 
 /**
- * Whether the wall is worth settling now: a place held for `holdMs` or more, a ticket out of its
- * order (an order marked urgent, one lit on the pass), a column grown past its foot with more than
- * one ticket in it, or room on a page that a later ticket would take.
+ * Whether the wall is worth settling now: a place held for `holdMs` or more (while one is held for
+ * less, not yet), or the pages not what they would be afresh (a ticket out of its order, an order
+ * marked urgent, one lit on the pass, a ticket grown past its page, room a later ticket would take).
  */
-export function settleDue(columns: Columns, ids: readonly string[], room: Room, nowMs: number, holdMs: number): boolean {
-  if (columns.some((c) => c.some((p) => p.goneAt !== null && nowMs - p.goneAt >= holdMs))) return true;
-  const shown = readingOrder(columns);
-  const wanted = ids.filter((id) => shown.includes(id));
-  if (wanted.some((id, i) => shown[i] !== id)) return true;
-  if (columns.some((c) => c.length > 1 && used(c, room) > room.height)) return true;
-  // a column that could take the first ticket of the next one (its head left since)
-  return columns.some((c, i) => {
-    const head = columns[i + 1]?.find((p) => p.goneAt === null);
-    return head !== undefined && c.every((p) => p.goneAt === null) && fits(c, room.heightOf(head.id), room);
-  });
+export function settleDue(pages: Pages, ids: readonly string[], room: Room, nowMs: number, holdMs: number): boolean {
+  const held = pages.flat().filter((p) => p.goneAt !== null);
+  if (held.length) return held.some((p) => nowMs - p.goneAt! >= holdMs);
+  const shown = new Set(readingOrder(pages));
+  return withoutGone(pages) !== withoutGone(flow(ids.filter((id) => shown.has(id)), room));
 }
 
 /** The tickets whose place changed between two walls (a tap on one of them a moment later is held). */
-export function moved(before: Columns, after: Columns): string[] {
-  const at = (columns: Columns) => {
+export function moved(before: Pages, after: Pages, room: Room): string[] {
+  const at = (pages: Pages) => {
     const m = new Map<string, string>();
-    columns.forEach((c, i) => c.forEach((p, j) => p.goneAt === null && m.set(p.id, `${i}/${j}`)));
+    pages.forEach((page, i) => {
+      const l = layout(page, room).at;
+      page.forEach((p, j) => p.goneAt === null && m.set(p.id, `${i}/${l[j].col}/${l[j].top}`));
+    });
     return m;
   };
   const was = at(before);
   return [...at(after)].filter(([id, where]) => was.has(id) && was.get(id) !== where).map(([id]) => id);
 }
 
-/** A screen of `perPage` columns: which columns page `page` shows. */
-export const pageOf = (columns: Columns, page: number, perPage: number): Columns => columns.slice(page * perPage, (page + 1) * perPage);
-
-/** How many screens the columns take (one at least). */
-export const pageCount = (columns: Columns, perPage: number): number => Math.max(1, Math.ceil(columns.length / Math.max(1, perPage)));
+/** How many screens the wall takes (one at least). */
+export const pageCount = (pages: Pages): number => Math.max(1, pages.length);
 
 /** The screen a ticket is on, or null when it is not on the wall. */
-export function pageWith(columns: Columns, id: string, perPage: number): number | null {
-  const i = columns.findIndex((c) => c.some((p) => p.id === id && p.goneAt === null));
-  return i < 0 ? null : Math.floor(i / Math.max(1, perPage));
+export function pageWith(pages: Pages, id: string): number | null {
+  const i = pages.findIndex((c) => c.some((p) => p.id === id && p.goneAt === null));
+  return i < 0 ? null : i;
 }
 
 /** How many tickets are on the screens before and after this one: "‹ 4" and "+10 ›". */
-export function offPage(columns: Columns, page: number, perPage: number): { before: number; after: number } {
-  const count = (cs: Columns) => cs.reduce((n, c) => n + c.filter((p) => p.goneAt === null).length, 0);
-  return { before: count(columns.slice(0, page * perPage)), after: count(columns.slice((page + 1) * perPage)) };
+export function offPage(pages: Pages, page: number): { before: number; after: number } {
+  const count = (cs: Pages) => cs.reduce((n, c) => n + c.filter((p) => p.goneAt === null).length, 0);
+  return { before: count(pages.slice(0, page)), after: count(pages.slice(page + 1)) };
 }
 
-/** Where a ticket of the shown page sits, for the bump bar's arrows: its column and its row. */
-export const gridOf = (columns: Columns): { id: string; col: number; row: number }[] =>
-  columns.flatMap((c, col) => c.filter((p) => p.goneAt === null).map((p, row) => ({ id: p.id, col, row })));
+/** Where each ticket of a page sits, for the bump bar's arrows: its column and its row in that column. */
+export function gridOf(page: readonly Place[], room: Room): { id: string; col: number; row: number }[] {
+  const { at } = layout(page, room);
+  const rows: number[] = [];
+  return page.flatMap((p, i) => {
+    const col = at[i].col;
+    const row = (rows[col] = (rows[col] ?? -1) + 1);
+    return p.goneAt === null ? [{ id: p.id, col, row }] : [];
+  });
+}
+
+/** A ticket's whole height (px), for the place it leaves. */
+export const heightOf = (s: Shape | undefined): number => (s ? total(s) : 0);
 
 /**
  * A strip of chips on one row, page by page: as many as fit in `room` px each page, in order, never

@@ -1,4 +1,4 @@
-import { flow, keep, moved, offPage, pageCount, pageOf, pageWith, settleDue, type Columns, type Room } from './ticket-places.ts';
+import { flow, keep, moved, offPage, pageCount, pageWith, settleDue, type Pages, type Place, type Room } from './ticket-places.ts';
 
 /** A bumped ticket's place stays held (and says where it went) at least this long. */
 export const HOLD_MS = 3000;
@@ -10,54 +10,53 @@ export const GUARD_MS = 700;
 export const HOME_MS = 30_000;
 
 /**
- * One stretch of the wall (the make line, or the pass): its tickets' places, held still while hands
- * are on the screen (ticket-places.ts), the screen shown, and which tickets just moved.
+ * One stretch of the wall (the make line, or the pass): its tickets' places page by page, held still
+ * while hands are on the screen (ticket-places.ts), the screen shown, and which tickets just moved.
  */
 export class Wall {
-  columns = $state.raw<Columns>([]);
+  pages = $state.raw<Pages>([]);
   page = $state(0);
-  perPage = $state(1);
   /** Tickets that have just moved (for GUARD_MS): a tap on one of them is held back. */
   moving = $state<Record<string, true>>({});
   /** When a touch or a key last reached the screen (ms). */
   lastInput = 0;
 
-  get pages(): number {
-    return pageCount(this.columns, this.perPage);
+  get count(): number {
+    return pageCount(this.pages);
   }
 
-  /** The columns the screen shows now. */
-  get shown(): Columns {
-    return pageOf(this.columns, this.page, this.perPage);
+  /** The places the screen shows now. */
+  get shown(): Place[] {
+    return this.pages[this.page] ?? [];
   }
 
   /** How many tickets the screens before and after this one hold. */
   get off(): { before: number; after: number } {
-    return offPage(this.columns, this.page, this.perPage);
+    return offPage(this.pages, this.page);
   }
 
   /** The screen a ticket is on (null: not on the wall). */
   pageOf(id: string): number | null {
-    return pageWith(this.columns, id, this.perPage);
+    return pageWith(this.pages, id);
   }
 
   /** Whether a ticket has a place yet (a new one gets it once measured). */
   has(id: string): boolean {
-    return this.columns.some((c) => c.some((p) => p.id === id));
+    return this.pages.some((c) => c.some((p) => p.id === id));
   }
 
   /** The wall after its tickets changed, nothing moved. */
   update(ids: readonly string[], room: Room, nowMs: number) {
-    const next = keep(this.columns, ids, room, nowMs);
-    if (JSON.stringify(next) !== JSON.stringify(this.columns)) this.columns = next;
+    const next = keep(this.pages, ids, room, nowMs);
+    if (JSON.stringify(next) !== JSON.stringify(this.pages)) this.pages = next;
     this.clamp();
   }
 
   /** Everything afresh in its order (a new station, size or screen, or the wall settling): the tickets that moved. */
   settle(ids: readonly string[], room: Room): string[] {
     const next = flow(ids, room);
-    const gone = moved(this.columns, next);
-    this.columns = next;
+    const gone = moved(this.pages, next, room);
+    this.pages = next;
     for (const id of gone) {
       this.moving[id] = true;
       setTimeout(() => delete this.moving[id], GUARD_MS);
@@ -68,7 +67,7 @@ export class Wall {
 
   /** Settles if it is worth it and nobody has touched the screen for a moment; the tickets that moved, or null. */
   settleIfQuiet(ids: readonly string[], room: Room, nowMs: number): string[] | null {
-    if (nowMs - this.lastInput < QUIET_MS || !settleDue(this.columns, ids, room, nowMs, HOLD_MS)) return null;
+    if (nowMs - this.lastInput < QUIET_MS || !settleDue(this.pages, ids, room, nowMs, HOLD_MS)) return null;
     return this.settle(ids, room);
   }
 
@@ -87,10 +86,10 @@ export class Wall {
   }
 
   go(page: number) {
-    this.page = Math.min(this.pages - 1, Math.max(0, page));
+    this.page = Math.min(this.count - 1, Math.max(0, page));
   }
 
   private clamp() {
-    if (this.page > this.pages - 1) this.page = this.pages - 1;
+    if (this.page > this.count - 1) this.page = this.count - 1;
   }
 }
