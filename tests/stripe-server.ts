@@ -190,6 +190,10 @@ export class FakeStripe {
       Object.assign(intent, { status: 'canceled', amount_capturable: 0 });
       return { status: 200, body: intent };
     }
+    // Refunds: create (https://docs.stripe.com/api/refunds/create): a refund of a PaymentIntent's
+    // charge, `amount` defaulting to what is left of it, refused when more than what is left
+    // (https://docs.stripe.com/refunds: partial refunds, several while they add up to the charge at
+    // most); an idempotency key answers the first refund again (https://docs.stripe.com/api/idempotent_requests)
     if (c.method === 'POST' && c.path === '/v1/refunds') {
       const intent = this.intents.get(c.body.payment_intent);
       if (!intent || intent.status !== 'succeeded') return invalid('this charge cannot be refunded');

@@ -12,6 +12,7 @@ import {
 } from '../src/lib/server/money/saved-card-holds.ts';
 import { paymentFormOf } from '../src/lib/server/money/payment-form.ts';
 import { makePendingRefunds } from '../src/lib/server/money/refund-settling.ts';
+import { makePendingTipRefunds } from '../src/lib/server/money/tip-refunds.ts';
 import { shareTipsOfOrder } from '../src/lib/server/money/tips.ts';
 import { rememberTipIntent, tipToBegin } from '../src/lib/server/money/tip-payments.ts';
 import { transaction } from '../src/lib/server/kernel/db.ts';
@@ -235,8 +236,10 @@ const paymentJobs = {
 
   async 'manager-refund'({ orderId }, { db, provider, log }) {
     const made = await makePendingRefunds(db, provider, orderId);
-    log.info({ orderId, ...made }, 'manager refunds');
-    return `refunds done ${made.done}, failed ${made.failed}`;
+    // and the order's tips a manager refunds, by the same road (src/lib/server/money/tip-refunds.ts)
+    const tips = await makePendingTipRefunds(db, provider, orderId);
+    log.info({ orderId, ...made, tipsDone: tips.done, tipsFailed: tips.failed }, 'manager refunds');
+    return `refunds done ${made.done}, failed ${made.failed}; tips done ${tips.done}, failed ${tips.failed}`;
   },
 
   async refund({ orderId }, { db, provider, log }) {

@@ -8,6 +8,7 @@ import { customersToErase, savedCardJobs } from '../src/lib/server/money/saved-c
 import { unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/messages/notifications.ts';
 import { ordersWithPendingRefunds } from '../src/lib/server/money/refund-settling.ts';
+import { ordersWithPendingTipRefunds } from '../src/lib/server/money/tip-refunds.ts';
 import { readCursor } from '../src/lib/server/events/events.ts';
 import { REACTOR_CURSOR } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/kernel/queues.ts';
@@ -116,6 +117,9 @@ export async function reconcile(deps: {
   // managers' refunds through the provider not given back yet
   for (const r of await ordersWithPendingRefunds(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'manager-refund', { orderId: r.orderId }, { jobId: jobId.managerRefund(r.orderId, `r${r.firstId}`) }));
+  }
+  for (const r of await ordersWithPendingTipRefunds(db)) {
+    report.refunds += counted(await ensureJob(queues.payments, 'manager-refund', { orderId: r.orderId }, { jobId: jobId.managerRefund(r.orderId, `t${r.tipId}`) }));
   }
   for (const r of await onlineRefundsDue(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'refund', { orderId: r.id }, { jobId: jobId.refund(r.id, r.refundedCents) }));

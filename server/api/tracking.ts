@@ -5,7 +5,7 @@ import { modifySchema } from '../../src/lib/shapes/order-requests.ts';
 import { AppError, conflict, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { cancelByToken, deliveryPin, getOrder, getOrderIdByToken, modifyByToken } from '../../src/lib/server/orders/index.ts';
 import { receiptPdf } from '../../src/lib/server/money/receipts.ts';
-import { paidCardTipCents } from '../../src/lib/server/money/tips.ts';
+import { cardTipsOfReceipt } from '../../src/lib/server/money/tips.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '../../src/lib/server/money/receipt-issues.ts';
 import type { ReceiptForm } from '../../src/lib/domain/receipt-mentions.ts';
 import { Routes, orderResponse, visitorLocale, type ApiContext } from './kit.ts';
@@ -54,7 +54,7 @@ export function trackingRoutes(ctx: ApiContext) {
   api.anyone.get('/track/:token/receipt.pdf', {}, async ({ req, res, user }) => {
     const { id, receipt } = await receiptFor(req, 'pdf', user);
     // the driver's tips paid by card, as the receipt page shows them (a training ticket has none)
-    const pdf = await receiptPdf(receipt, visitorLocale(req), receipt.stamp ? await paidCardTipCents(db, id) : 0);
+    const pdf = await receiptPdf(receipt, visitorLocale(req), receipt.stamp ? await cardTipsOfReceipt(db, id) : undefined);
     res.setHeader('content-type', 'application/pdf');
     const copy = receipt.stamp?.copy ? `-duplicata-${receipt.stamp.copy}` : receipt.training ? '-factice' : '';
     res.setHeader('content-disposition', `inline; filename="ocpizza-${receipt.businessDay}-${receipt.number}${copy}.pdf"`);

@@ -192,7 +192,7 @@ describe('the counter in seconds', () => {
     await page.locator('input[name=street]').press('Enter');
     const alert = page.locator('.counter-taker [role=alert]');
     await alert.waitFor();
-    expect(await alert.textContent()).toBe('Cette livraison n\'a pas de position\u202f: corrigez l\'adresse, ou cochez «\u202fSans position\u202f» pour qu\'elle parte quand même.');
+    expect(await alert.textContent()).toBe('Cette livraison n\'a pas de position\u202f: corrigez l\'adresse, placez-la sur la carte, ou cochez «\u202fSans position\u202f» pour qu\'elle parte quand même.');
     await page.screenshot({ path: `${SHOTS}/counter-caller-5-no-location-1024.png` });
     expect(await seriousViolations(page), 'an address not found').toEqual([]);
     const count = async () => Number((await app.pool.query(`SELECT count(*) AS n FROM orders WHERE phone_key = '+33627182818'`)).rows[0].n);

@@ -94,12 +94,35 @@ describe('the counter finds a caller by their number', () => {
     ]);
     const { rows } = await stack.pool.query('SELECT total_cents FROM orders WHERE id = $1', [last.id]);
     expect(latest.totalCents).toBe(rows[0].total_cents);
-    // two addresses, the latest first, each as its latest order had it, with the spot the geocoder found
+    // two addresses, the latest first, each as its latest order had it, with the spot the geocoder
+    // found for the first order to it (its saved position, and where it came from)
     expect(caller.addresses).toEqual([
-      { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736, doorCode: '2024A', floor: '5e', instructions: 'Cour au fond', lastUsedAt: latest.createdAt },
-      { street: '8 rue de Charonne', postcode: '75011', city: 'Paris', lat: 48.8532, lng: 2.3745, doorCode: '4512B', floor: '3e gauche', instructions: 'Sonner deux fois', lastUsedAt: caller.orders.at(-1).createdAt },
+      { street: '5 rue Oberkampf', postcode: '75011', city: 'Paris', lat: 48.8643, lng: 2.3736, doorCode: '2024A', floor: '5e', instructions: 'Cour au fond', lastUsedAt: latest.createdAt,
+        spot: { savedAt: caller.orders[1].createdAt, by: 'geocoder' } },
+      { street: '8 rue de Charonne', postcode: '75011', city: 'Paris', lat: 48.8532, lng: 2.3745, doorCode: '4512B', floor: '3e gauche', instructions: 'Sonner deux fois', lastUsedAt: caller.orders.at(-1).createdAt,
+        spot: { savedAt: caller.orders.at(-1).createdAt, by: 'geocoder' } },
     ]);
     expect(caller.notes).toEqual([]);
+  });
+
+  it('keeps an address\'s first position: an order after it sent without one, or with another pin, changes nothing', async () => {
+    const shop = await createShop(stack.pool, 'caller-spot');
+    const counter = await new Client(stack.base).login(shop.email('counter'));
+    const phone = freshNumber();
+    const body = (address: Record<string, unknown>) => ({
+      pizzeriaId: shop.id, fulfilment: 'delivery', customer: { name: 'Lina Vague', phone }, items: [{ productId: margherita, quantity: 1 }],
+      address: { street: 'rue vague des Lilas', postcode: '75011', city: 'Paris', ...address },
+    });
+    // not found by the map service: first sent with no position, then placed on the map by the counter
+    await place(counter, body({}));
+    const [none] = (await lookup(counter, phone)).body.caller.addresses;
+    expect(none).toMatchObject({ lat: null, lng: null, spot: null });
+    const pinned = await place(counter, body({ lat: 48.8612, lng: 2.3745, locatedBy: 'pin' }));
+    await place(counter, body({ doorCode: '9C' }));
+    await place(counter, body({ lat: 48.8655, lng: 2.3801, locatedBy: 'pin' }));
+    const { caller } = (await lookup(counter, phone)).body;
+    const pinnedAt = caller.orders.find((o: { id: string }) => o.id === pinned.id).createdAt;
+    expect(caller.addresses).toEqual([expect.objectContaining({ lat: 48.8612, lng: 2.3745, spot: { savedAt: pinnedAt, by: 'pin' } })]);
   });
 
   it('says what went wrong before: a delivery that failed with its note, and a low rating with its comment', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitTip, tipAmountProblem } from './tip-split.ts';
+import { splitTip, tipAmountProblem, tipRefundRefusal } from './tip-split.ts';
 
 describe('who gets a tip', () => {
   it('goes whole to the driver who delivered when no one else carried the order', () => {
@@ -57,5 +57,17 @@ describe('how much a tip may be', () => {
     expect(tipAmountProblem(30, 'card')).not.toBeNull();
     expect(tipAmountProblem(10_001, 'card')).not.toBeNull();
     expect(tipAmountProblem(1.5, 'cash')).not.toBeNull();
+  });
+});
+
+describe('which tips a manager may refund through the provider', () => {
+  it('refunds a card tip paid, once: not one being refunded nor refunded, not a cash tip, not one never taken', () => {
+    expect(tipRefundRefusal({ way: 'card', status: 'paid', refundState: null })).toBeNull();
+    expect(tipRefundRefusal({ way: 'card', status: 'paid', refundState: 'failed' })).toBeNull(); // the provider refused: may be asked again
+    expect(tipRefundRefusal({ way: 'card', status: 'paid', refundState: 'pending' })).toBe('tip_refund_pending');
+    expect(tipRefundRefusal({ way: 'card', status: 'refunded', refundState: 'done' })).toBe('tip_already_refunded');
+    expect(tipRefundRefusal({ way: 'cash', status: 'paid', refundState: null })).toBe('cash_tip');
+    expect(tipRefundRefusal({ way: 'card', status: 'pending', refundState: null })).toBe('tip_not_paid');
+    expect(tipRefundRefusal({ way: 'card', status: 'released', refundState: null })).toBe('tip_not_paid');
   });
 });

@@ -53,3 +53,28 @@ export function tipAmountProblem(amountCents: number, way: TipWay): string | nul
   if (amountCents > TIP_MAX_CENTS) return 'a tip is at most 100 €';
   return null;
 }
+
+/** A tip as a manager's refund of it reads it. */
+export interface TipToRefund {
+  way: TipWay;
+  status: 'pending' | 'paid' | 'released' | 'refunded';
+  refundState: 'pending' | 'done' | 'failed' | null;
+}
+
+/** Why a tip cannot be refunded through the payment provider. */
+export type TipRefundRefusal = 'cash_tip' | 'tip_not_paid' | 'tip_already_refunded' | 'tip_refund_pending';
+
+/**
+ * A manager refunds a card tip paid, whole and once, through the provider that took it. A cash tip
+ * never went through the provider: it was handed to the driver at the door, and the shop gives it
+ * back in person (from the driver's tips, as the shop settles with them), not here. A tip still held
+ * or let go was never taken; one refunded (or being refunded) is not refunded again. A refund the
+ * provider refused may be asked again.
+ */
+export function tipRefundRefusal(tip: TipToRefund): TipRefundRefusal | null {
+  if (tip.way === 'cash') return 'cash_tip';
+  if (tip.status === 'refunded' || tip.refundState === 'done') return 'tip_already_refunded';
+  if (tip.refundState === 'pending') return 'tip_refund_pending';
+  if (tip.status !== 'paid') return 'tip_not_paid';
+  return null;
+}

@@ -34,3 +34,8 @@ export const refundSchema = z
   })
   .refine((r) => (r.amountCents === undefined) !== (r.lines === undefined), { message: 'an amount or lines, not both', path: ['amountCents'] });
 export type RefundRequest = z.infer<typeof refundSchema>;
+
+/** A manager gives back a tip of the order (whole): the one named, or the order's tip. */
+export const tipRefundSchema = z.strictObject({
+  tipId: z.string('a tip of the order').regex(/^[1-9][0-9]{0,17}$/, 'a tip of the order').optional(),
+});

@@ -137,6 +137,8 @@ export interface OrderView {
     captureFailed: boolean;
     /** The driver's tip given at checkout, held and taken with the order's card payment; never the order's money (0: none). */
     tipCents: number;
+    /** That tip given back by a manager (tip-refunds.ts): the card was charged the order alone in the end (0: none). */
+    tipRefundedCents: number;
   };
   totalCents: number;
   /** Money taken for this order (online and at the door or counter), before refunds. */

@@ -314,9 +314,8 @@ export class CounterOrder {
       document.querySelector<HTMLElement>('.counter-taker input[name=noLocation]')?.focus();
       return;
     }
-    // a known address's spot (an earlier order's pin or geocoder's); a typed one is located by the server
-    const known = address.knownSpot;
-    const outcome = await checkout.place(known ? { lat: known.lat, lng: known.lng, locatedBy: 'pin' } : null);
+    // a known address's saved spot, or the counter's pin on the map; a typed one is located by the server
+    const outcome = await checkout.place(address.placedSpot);
     if (!outcome) return; // given up while waiting for the network
     if ('placed' in outcome) {
       this.reset();

@@ -29,10 +29,16 @@ export interface CallerLine {
   options: { id: number; kind: 'size' | 'extra' | 'without'; name: string }[];
 }
 
-/** An address a caller's orders went to (its spot: the one the order had, a pin or the geocoder). */
+/**
+ * An address a caller's orders went to, as its latest order had it (the door code may have changed),
+ * with its saved position: the first one an order to it was placed with (a pin the counter or the
+ * customer put on the map, their phone's position, or the geocoder's), kept for every order after.
+ */
 export interface CallerAddress extends DeliveryAddress {
   /** The last order delivered (or to be) there. */
   lastUsedAt: string;
+  /** Where `lat`/`lng` come from: the order that first had them, and how it was placed; null when no order to it had one. */
+  spot: { savedAt: string; by: 'pin' | 'device' | 'geocoder' } | null;
 }
 
 export interface CallerOrder {
@@ -97,6 +103,7 @@ interface Row {
   address_city: string | null;
   address_lat: number | null;
   address_lng: number | null;
+  location_source: 'pin' | 'device' | 'geocoder' | 'staff' | null;
   door_code: string | null;
   floor: string | null;
   delivery_instructions: string | null;
@@ -115,7 +122,7 @@ export async function findCaller(q: Queryable, phoneKey: string, viewer: CallerV
   const { rows } = await q.query<Row>({
     name: 'find-caller',
     text: `SELECT o.id, o.number, ${ISO('o.created_at')} AS created_at, o.pizzeria_id, p.name AS shop, o.fulfilment, o.status, o.total_cents,
-         o.customer_name, o.address_street, o.address_postcode, o.address_city, o.address_lat, o.address_lng,
+         o.customer_name, o.address_street, o.address_postcode, o.address_city, o.address_lat, o.address_lng, o.location_source,
          o.door_code, o.floor, o.delivery_instructions, o.delivery_failure, o.delivery_failure_note,
          (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'secondHalfId', (i.halves->'right'->>'productId')::int,
                    'name', i.name, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents,
@@ -147,37 +154,58 @@ export async function findCaller(q: Queryable, phoneKey: string, viewer: CallerV
       address: own(r) && r.fulfilment === 'delivery' && r.address_street ? { street: r.address_street, postcode: r.address_postcode ?? '', city: r.address_city ?? '' } : null,
     }),
   );
-  // one address per street and postcode, as its latest order had it (its door code may have changed)
+  const notes = notesOf(rows, own);
+  const name = rows.find(own)?.customer_name ?? null;
+  return { phone: phoneKey, name, orderCount: rows[0].total, orders, addresses: addressesOf(rows, own), notes: notes.slice(0, 5) };
+}
+
+const addressKey = (r: Row) => `${r.address_street!.trim().toLowerCase().replace(/\s+/g, ' ')}|${r.address_postcode ?? ''}`;
+
+/**
+ * One address per street and postcode, as its latest order had it (its door code may have changed),
+ * with its saved position: the first an order to it had, kept whatever the orders after had (an
+ * order sent "without position" loses nothing). A spot from an order that could not be delivered
+ * for a wrong address is never kept.
+ */
+function addressesOf(rows: Row[], own: (r: Row) => boolean): CallerAddress[] {
   const addresses = new Map<string, CallerAddress>();
-  for (const r of rows) {
-    if (!own(r) || r.fulfilment !== 'delivery' || !r.address_street) continue;
-    const key = `${r.address_street.trim().toLowerCase().replace(/\s+/g, ' ')}|${r.address_postcode ?? ''}`;
+  const delivered = rows.filter((r) => own(r) && r.fulfilment === 'delivery' && r.address_street);
+  for (const r of delivered) {
+    const key = addressKey(r);
     if (addresses.has(key) || addresses.size >= ADDRESSES_SHOWN) continue;
-    // a spot from an order that could not be delivered for a wrong address is not kept
-    const spotOk = r.delivery_failure !== 'wrong_address';
     addresses.set(key, {
-      street: r.address_street,
+      street: r.address_street!,
       postcode: r.address_postcode ?? '',
       city: r.address_city ?? '',
-      lat: spotOk ? r.address_lat : null,
-      lng: spotOk ? r.address_lng : null,
+      lat: null,
+      lng: null,
+      spot: null,
       doorCode: r.door_code,
       floor: r.floor,
       instructions: r.delivery_instructions,
       lastUsedAt: r.created_at,
     });
   }
+  // the oldest order first: the first position an address was placed with is the one it keeps
+  for (const r of [...delivered].reverse()) {
+    const a = addresses.get(addressKey(r));
+    if (!a || a.spot || r.address_lat === null || r.address_lng === null || r.delivery_failure === 'wrong_address') continue;
+    Object.assign(a, { lat: r.address_lat, lng: r.address_lng, spot: { savedAt: r.created_at, by: r.location_source === 'staff' || !r.location_source ? 'pin' : r.location_source } });
+  }
+  return [...addresses.values()];
+}
+
+/** What went wrong before, and what they said of an order (a low mark, or any comment), the latest first. */
+function notesOf(rows: Row[], own: (r: Row) => boolean): CallerNote[] {
   const notes: CallerNote[] = [];
   for (const r of rows) {
     if (!own(r)) continue;
     if (r.delivery_failure) notes.push({ kind: 'failed_delivery', at: r.created_at, orderNumber: r.number, reason: r.delivery_failure, note: r.delivery_failure_note });
-    // what they said of an order: a low mark, or any comment
     if (r.rating && (r.rating.food <= 2 || (r.rating.delivery ?? 5) <= 2 || r.rating.comment)) {
       notes.push({ kind: 'rating', at: r.rating.at, orderNumber: r.number, food: r.rating.food, delivery: r.rating.delivery, comment: r.rating.comment });
     }
   }
-  const name = rows.find(own)?.customer_name ?? null;
-  return { phone: phoneKey, name, orderCount: rows[0].total, orders, addresses: [...addresses.values()], notes: notes.slice(0, 5) };
+  return notes;
 }
 
 /**

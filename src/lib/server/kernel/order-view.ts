@@ -52,6 +52,7 @@ export const ORDER_VIEW = `jsonb_build_object(
     'attempts', o.delivery_attempts),
   'payment', jsonb_build_object(
     'method', o.payment_method, 'status', o.payment_status, 'attempt', o.payment_attempt, 'paidWith', o.paid_with, 'tipCents', o.card_tip_cents,
+    'tipRefundedCents', CASE WHEN o.card_tip_cents = 0 THEN 0 ELSE coalesce((SELECT sum(t.amount_cents) FROM tips t WHERE t.order_id = o.id AND t.moment = 'checkout' AND t.status = 'refunded'), 0) END,
     'captured', EXISTS (SELECT 1 FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'captured'),
     'captureFailed', o.capture_failed_at IS NOT NULL,
     'holdAt', CASE WHEN o.payment_status = 'card_saved' THEN ${iso('o.hold_due_at')} END,

@@ -27,7 +27,7 @@ export interface JobMap {
     expire: { orderId: string; attempt: number };
     /** Give back what the order owes its customer, through the provider (a hold not captured: let go). */
     refund: { orderId: string };
-    /** Give back a manager's refunds of the order still pending, through the provider (src/lib/server/money/refund-settling.ts). */
+    /** Give back a manager's refunds of the order still pending, and its tips a manager refunds, through the provider (money/refund-settling.ts, money/tip-refunds.ts). */
     'manager-refund': { orderId: string };
     /** Let go a card hold the order cannot use (an older attempt's, another amount's, or one on an order paid another way). */
     release: { orderId: string; intentId: string; amountCents: number };

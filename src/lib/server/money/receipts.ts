@@ -15,6 +15,7 @@ import type { Queryable } from '../kernel/db.ts';
 import { HANDED_OVER_STATUSES, isIn, type Fulfilment } from '../../domain/order-states.ts';
 import type { RefundMethod, RefundReason } from '../../domain/refunds.ts';
 import { doneRefunds } from './refund-reads.ts';
+import type { ReceiptTips } from './tips.ts';
 import { discountOf } from '../offers/promos.ts';
 import { declaredAllergiesText, type DeclaredAllergy } from '../../shapes/allergy-text.ts';
 import { sortAllergens } from '../../domain/line-allergens.ts';
@@ -157,16 +158,19 @@ function factice(doc: PDFKit.PDFDocument, help: string): void {
   doc.font('Helvetica-Bold').fontSize(22).fillColor('#b3261e').text('FACTICE', { align: 'center' }).fillColor('black').font('Helvetica').fontSize(9).text(help, { align: 'center' });
 }
 
-/** Under the total, the tips paid by card for the order (never a sale), then the total with them. */
-const tipLines = (totalCents: number, tipCents: number) =>
-  [['tips.receiptLine', tipCents, false], ['tips.totalWithTip', totalCents + tipCents, true]] as const;
+/** Under the total, the tips paid by card for the order (never a sale), a tip refunded, then what the card was charged in all. */
+const tipLines = (totalCents: number, tips: ReceiptTips): [string, number, boolean][] => [
+  ['tips.receiptLine', tips.paidCents, false],
+  ...(tips.refundedCents ? [['tips.refundedLine', -tips.refundedCents, false] as [string, number, boolean]] : []),
+  [tips.refundedCents ? 'tips.totalCharged' : 'tips.totalWithTip', totalCents + tips.paidCents - tips.refundedCents, true],
+];
 
 /**
  * The receipt as a one-page A5 PDF, in the reader's language: a ticket with its mentions and stamp;
- * `tipCents`, the driver's tips paid by card for the order (never a sale): a line apart under the
- * total, and the total with them (what the card was charged).
+ * `tips`, the driver's tips paid by card for the order (never a sale): a line apart under the
+ * total, a tip refunded, and the total with them (what the card was charged in the end).
  */
-export async function receiptPdf(r: Receipt, locale: Locale, tipCents = 0): Promise<Buffer> {
+export async function receiptPdf(r: Receipt, locale: Locale, tips: ReceiptTips = { paidCents: 0, refundedCents: 0 }): Promise<Buffer> {
   const { t, price, dateTime } = createI18n(locale);
   // the PDF's built-in fonts have no narrow no-break space: a plain one reads the same
   const money = (cents: number) => price(cents).replace(/[\u202f\u00a0]/g, ' ');
@@ -228,7 +232,7 @@ export async function receiptPdf(r: Receipt, locale: Locale, tipCents = 0): Prom
     doc.moveTo(36, doc.y).lineTo(36 + width, doc.y).strokeColor('#999').stroke();
     doc.moveDown(0.4);
     row(t('receipt.total'), money(r.totalCents), { bold: true, size: 12 });
-    if (tipCents > 0) for (const [words, cents, bold] of tipLines(r.totalCents, tipCents)) row(t(words), money(cents), { bold, size: 10 });
+    if (tips.paidCents > 0) for (const [words, cents, bold] of tipLines(r.totalCents, tips)) row(t(words), cents < 0 ? `\u2212${money(-cents)}` : money(cents), { bold, size: 10 });
     doc.moveDown(0.6);
     if (r.vat.length) {
       const w = [width - 210, 70, 70, 70];

@@ -4,7 +4,7 @@
 // - At checkout, by card: it rides on the order's own card hold (the hold is the order's total plus
 //   the tip, orders.card_tip_cents). Captured with the order, it is paid; a hold let go (the order
 //   cancelled) lets it go too. A refund of the order gives back the order's money only: the tip stays
-//   the driver's.
+//   the driver's, unless a manager refunds the tip itself (tip-refunds.ts: its shares taken back).
 // - After the delivery, on the tracking page: a payment of its own (tip-payments.ts).
 // - In cash: declared by the driver who delivered, per order.
 // Its shares are written once the tip is paid and the order delivered, whichever comes last, once.
@@ -158,8 +158,18 @@ export async function tipsOfDrivers(
   return rows.map((r) => ({ driverId: r.driver_id, cardCents: r.card, cashCents: r.cash, tips: r.tips }));
 }
 
-/** The card tips paid on an order (at checkout, after the delivery): a line under the receipt's total, never a sale of it. */
-export async function paidCardTipCents(q: Queryable, orderId: string): Promise<number> {
-  const { rows } = await q.query(`SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM tips WHERE order_id = $1 AND way = 'card' AND status = 'paid'`, [orderId]);
-  return rows[0].cents;
+/** The card tips of a receipt: taken from the card, and given back since by a manager (tip-refunds.ts). */
+export interface ReceiptTips {
+  paidCents: number;
+  refundedCents: number;
+}
+
+/** The card tips taken on an order (at checkout, after the delivery), and those refunded since: lines under the receipt's total, never a sale of it. */
+export async function cardTipsOfReceipt(q: Queryable, orderId: string): Promise<ReceiptTips> {
+  const { rows } = await q.query(
+    `SELECT coalesce(sum(amount_cents) FILTER (WHERE status IN ('paid', 'refunded')), 0)::int AS paid, coalesce(sum(amount_cents) FILTER (WHERE status = 'refunded'), 0)::int AS refunded
+     FROM tips WHERE order_id = $1 AND way = 'card'`,
+    [orderId],
+  );
+  return { paidCents: rows[0].paid, refundedCents: rows[0].refunded };
 }

@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { db } from '$lib/server/kernel/db.ts';
 import { getOrderIdByToken } from '$lib/server/orders/index.ts';
-import { paidCardTipCents } from '$lib/server/money/tips.ts';
+import { cardTipsOfReceipt } from '$lib/server/money/tips.ts';
 import { issuedReceiptOf, receiptKey, requesterOf } from '$lib/server/money/receipt-issues.ts';
 import type { PageServerLoad } from './$types';
 
@@ -18,7 +18,7 @@ export const load: PageServerLoad = async ({ params, locals, setHeaders }) => {
     receipt: found.kind === 'ticket' ? found.receipt : null,
     summary: found.kind === 'summary' ? found.receipt : null,
     none: found.kind === 'none' ? found.why : null,
-    // a tip paid by card for the driver: under the total, not a sale (src/lib/server/money/tips.ts)
-    tipCents: id && found.kind === 'ticket' ? await paidCardTipCents(db(), id) : 0,
+    // a tip paid by card for the driver, and one refunded since: under the total, not a sale (src/lib/server/money/tips.ts)
+    tips: id && found.kind === 'ticket' ? await cardTipsOfReceipt(db(), id) : { paidCents: 0, refundedCents: 0 },
   };
 };
