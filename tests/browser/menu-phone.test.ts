@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright';
+import type { Page } from 'playwright-core';
 import { PHONE, SHOTS, live, useApp } from './harness.ts';
 
 // The storefront's menu on a 390×844 phone, as a customer holds it: the first product (its name, price
@@ -45,7 +45,7 @@ function smallTargets(page: Page): Promise<string[]> {
 
 /** Each product card's name and its add (or +) button's accessible name. */
 function addButtonNames(page: Page): Promise<{ product: string; button: string }[]> {
-  return page.locator('article.product').evaluateAll((cards) => cards.flatMap((card) => {
+  return page.locator('article.product').evaluateAll((cards: Element[]) => cards.flatMap((card) => {
     const product = (card.querySelector('[data-name]')?.textContent ?? '').replace(/\s+/g, ' ').trim();
     const button = card.querySelector<HTMLButtonElement>('button[data-add]');
     if (!button) return [];
