@@ -82,6 +82,22 @@ describe('the menu on a phone', () => {
       const smallOpen = await smallTargets(page);
       await page.screenshot({ path: `${SHOTS}/menu-phone-${lang}-filter.png` });
       expect(smallOpen, `tap targets under 44 px, the filter open:\n${smallOpen.join('\n')}`).toEqual([]);
+      // a pizza's options open (sizes, extras, "without"): their labels and buttons too; its add button names it
+      await page.getByTestId('allergen-filter').locator('summary').click();
+      await first.locator('summary').click();
+      const chooser = first.locator('[data-chooser]');
+      await chooser.waitFor();
+      const firstName = ((await first.locator('[data-name]').textContent()) ?? '').trim();
+      expect(await chooser.getByRole('button', { name: new RegExp(`${lang === 'fr' ? 'Ajouter' : 'Add'} ${firstName}`) }).count()).toBe(1);
+      await first.screenshot({ path: `${SHOTS}/menu-phone-${lang}-options.png` });
+      const smallChooser = await smallTargets(page);
+      expect(smallChooser, `tap targets under 44 px, a pizza's options open:\n${smallChooser.join('\n')}`).toEqual([]);
+      // scrolled, the sections' chips stay in reach just under the header
+      await page.locator('[data-category]').nth(1).scrollIntoViewIfNeeded();
+      const header = await page.locator('header.top').boundingBox();
+      const tabs = await page.locator('nav.tabs').boundingBox();
+      expect(tabs!.y).toBeGreaterThanOrEqual(header!.y + header!.height - 2);
+      expect(tabs!.y).toBeLessThan(header!.y + header!.height + 4);
       await ctx.close();
     });
   }
