@@ -1,4 +1,5 @@
 import type { Allergen } from '../src/lib/domain/line-allergens.ts';
+import type { AllergenKind } from '../src/lib/domain/allergen-kinds.ts';
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
 // The demo chain: five OC Pizza shops in Paris, their menu, recipes and opening stock.
 
@@ -55,6 +56,18 @@ export const ALLERGENS: Record<string, Allergen[]> = {
   glace: ['milk', 'eggs'],
 };
 /* eslint-enable project/named-once */
+
+/**
+ * The cereal each gluten ingredient is made of (annex II wants it named; the demo has no tree nut):
+ * the dough and the desserts' sponge and ladyfingers are wheat flour, the Peroni is brewed from barley
+ * malt (and maize, which has no gluten).
+ */
+export const ALLERGEN_KINDS_OF: Record<string, AllergenKind[]> = {
+  pate: ['wheat'],
+  biere: ['barley'],
+  tiramisu: ['wheat'],
+  fondant: ['wheat'],
+};
 /** slug → [name, unit, opening stock per shop, English name] */
 export const INGREDIENTS: Record<string, [string, Unit, number, string]> = {
   pate: ['Pâton (250 g)', 'piece', 60, 'Dough ball (250 g)'],

@@ -5,7 +5,7 @@ import { parseConfig } from '../src/lib/server/kernel/config.ts';
 import { drawProduct } from './photos.ts';
 import type { Role } from '../src/lib/domain/order-states.ts';
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
-import { ALLERGENS, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
+import { ALLERGENS, ALLERGEN_KINDS_OF, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'admin'>]> = {
   manager: ['Responsable', 'manager'],
@@ -82,9 +82,10 @@ async function seedShops(client: pg.PoolClient) {
 async function seedIngredients(client: pg.PoolClient): Promise<Map<string, number>> {
   for (const [slug, [name, unit, , nameEn]] of Object.entries(INGREDIENTS)) {
     await client.query(
-      `INSERT INTO ingredients (slug, name, unit, name_en, allergens) VALUES ($1,$2,$3,$4,$5)
-       ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en, allergens = EXCLUDED.allergens`,
-      [slug, name, unit, nameEn, ALLERGENS[slug] ?? []],
+      `INSERT INTO ingredients (slug, name, unit, name_en, allergens, allergen_kinds) VALUES ($1,$2,$3,$4,$5,$6)
+       ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, name_en = EXCLUDED.name_en, allergens = EXCLUDED.allergens,
+         allergen_kinds = EXCLUDED.allergen_kinds`,
+      [slug, name, unit, nameEn, ALLERGENS[slug] ?? [], ALLERGEN_KINDS_OF[slug] ?? []],
     );
   }
   return new Map((await client.query('SELECT id, slug FROM ingredients')).rows.map((r) => [r.slug, r.id]));

@@ -15,7 +15,7 @@ export async function addPestoPizza(pool: pg.Pool, tag: string): Promise<PestoPi
   const slug = `pesto-${tag}-${Date.now().toString(36)}`;
   const name = `Genovese ${tag}`;
   const { rows: [ing] } = await pool.query(
-    `INSERT INTO ingredients (slug, name, unit, allergens) VALUES ($1, 'Pesto aux noix', 'g', '{nuts,milk}') RETURNING id`, [`${slug}-pesto`],
+    `INSERT INTO ingredients (slug, name, unit, allergens, allergen_kinds) VALUES ($1, 'Pesto aux noix', 'g', '{nuts,milk}', '{walnuts}') RETURNING id`, [`${slug}-pesto`],
   );
   await pool.query('INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT id, $1, 100000 FROM pizzerias ON CONFLICT DO NOTHING', [ing.id]);
   const { rows: [p] } = await pool.query(

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { seriousViolations } from './axe.ts';
-import { live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
+import { DESKTOP, live, PHONE, SHOTS, ticketInView, useApp } from './harness.ts';
 import { addPestoPizza, removePestoPizza, type PestoPizza } from '../allergens-fixture.ts';
 
 // several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
@@ -26,26 +26,26 @@ describe('allergens on the storefront', () => {
 
     const card = phone.locator(`article.product[data-product="${pesto.slug}"]`);
     await card.scrollIntoViewIfNeeded();
-    expect(await text(card.locator('.allergens'))).toBe('Allergènes\u00a0: gluten, lait');
+    expect(await text(card.locator('.allergens'))).toBe('Allergènes\u00a0: gluten (blé), lait');
     await card.getByText('Personnaliser').click();
     const chooser = card.locator(`[data-chooser="${pesto.slug}"]`);
-    expect(await text(chooser.getByTestId('chooser-allergens'))).toBe('Contient\u00a0: gluten, lait');
+    expect(await text(chooser.getByTestId('chooser-allergens'))).toBe('Contient\u00a0: gluten (blé), lait');
     const extra = chooser.locator('label.choice', { hasText: pesto.pestoName }).locator('input');
-    expect(await text(chooser.locator('label.choice', { hasText: pesto.pestoName }))).toContain('(lait, fruits à coque)');
+    expect(await text(chooser.locator('label.choice', { hasText: pesto.pestoName }))).toContain('(lait, fruits à coque (noix))');
     await extra.check();
-    expect(await text(chooser.getByTestId('chooser-allergens'))).toBe('Contient\u00a0: gluten, lait, fruits à coque');
+    expect(await text(chooser.getByTestId('chooser-allergens'))).toBe('Contient\u00a0: gluten (blé), lait, fruits à coque (noix)');
     await chooser.getByRole('button', { name: /Ajouter/ }).click();
 
     const line = phone.locator(`[data-line="${pesto.slug}"]`);
     expect(await line.getByTestId('line-allergens').getAttribute('data-allergens')).toBe('gluten milk nuts');
-    expect(await text(line.getByTestId('line-allergens'))).toBe('Contient\u00a0: gluten, lait, fruits à coque');
+    expect(await text(line.getByTestId('line-allergens'))).toBe('Contient\u00a0: gluten (blé), lait, fruits à coque (noix)');
 
     // a half-and-half: a Reine (no egg) and a Calzone (an egg): both halves' in the builder and the basket
     const builder = phone.getByTestId('half-and-half');
     await builder.scrollIntoViewIfNeeded();
     await builder.getByLabel('Moitié gauche').selectOption(await productId('reine'));
     await builder.getByLabel('Moitié droite').selectOption(await productId('calzone'));
-    expect(await text(builder.getByTestId('halves-allergens'))).toBe('Contient\u00a0: gluten, œufs, lait');
+    expect(await text(builder.getByTestId('halves-allergens'))).toBe('Contient\u00a0: gluten (blé), œufs, lait');
     await builder.getByRole('button', { name: /Ajouter/ }).click();
     const halves = phone.locator('[data-line="reine/calzone"]');
     expect(await halves.getByTestId('line-allergens').getAttribute('data-allergens')).toBe('gluten eggs milk');
@@ -160,7 +160,7 @@ describe('an allergy note, from the checkout to the kitchen', () => {
     await fields.getByLabel('fruits à coque').check();
     await fields.getByLabel('Un mot pour la cuisine').fill('Allergie sévère');
     const warning = phone.getByTestId('allergen-warning');
-    expect(await text(warning.locator('p'))).toBe(`⚠ Attention\u00a0: ${pesto.name} contient fruits à coque, que vous avez déclaré.`);
+    expect(await text(warning.locator('p'))).toBe(`⚠ Attention\u00a0: ${pesto.name} contient fruits à coque (noix), que vous avez déclaré.`);
     await phone.getByLabel('Payer au retrait').check();
     const orders = async () => Number((await app.pool.query('SELECT count(*) AS n FROM orders WHERE pizzeria_id = $1', [app.shop.id])).rows[0].n);
     const before = await orders();
@@ -204,6 +204,54 @@ describe('an allergy note, from the checkout to the kitchen', () => {
     expect(await phone.locator('table.lines').textContent()).not.toMatch(/Allergie/);
     await phone.screenshot({ path: `${SHOTS}/allergens-receipt-phone.png` });
     expect(await seriousViolations(phone), 'receipt with the allergies declared').toEqual([]);
+    await ctx.close();
+  });
+});
+
+describe('the cereal and the nut named (annex II)', () => {
+  it('a customer reads "gluten (blé)" on the Margherita, in French and in English; the filter says which kinds each group takes in', async () => {
+    for (const [lang, words, help] of [['fr', 'Allergènes\u00a0: gluten (blé), lait', /Le gluten vient du blé, du seigle/], ['en', 'Allergens: gluten (wheat), milk', /Gluten comes from wheat, rye/]] as const) {
+      const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+      await ctx.addCookies([{ name: 'ocp_lang', value: lang, url: app.base }]);
+      const phone = await ctx.newPage();
+      await phone.goto(`${app.base}/?shop=${app.shop.slug}`);
+      await live(phone);
+      const card = phone.locator('article.product[data-product="margherita"]');
+      expect(await text(card.locator('.allergens'))).toBe(words);
+      // the filter still takes the whole group: its help names what each group holds
+      const filter = phone.getByTestId('allergen-filter');
+      await filter.locator('summary').click();
+      expect(await text(filter.getByTestId('allergen-kinds-help'))).toMatch(help);
+      if (lang === 'fr') await card.screenshot({ path: `${SHOTS}/allergens-kinds-card-phone.png` });
+      await ctx.close();
+    }
+  });
+
+  it('head office names the nut of an ingredient; a cereal on an ingredient without gluten is refused and changes nothing', async () => {
+    const slug = `noisette-${Date.now().toString(36)}`;
+    const { rows: [ing] } = await app.pool.query<{ id: number }>(
+      `INSERT INTO ingredients (slug, name, name_en, unit, allergens) VALUES ($1, 'Crème de noisette', 'Hazelnut cream', 'g', '{nuts,milk}') RETURNING id`, [slug],
+    );
+    const { ctx, page: hq } = await app.staffPage('admin@ocpizza.test', DESKTOP);
+    await hq.goto(`${app.base}/manager/ingredients`);
+    const row = hq.locator(`li[data-ingredient="${slug}"]`);
+    await row.locator('button.row').click();
+    const kinds = row.getByTestId('allergen-kinds');
+    await kinds.getByLabel('blé', { exact: true }).check();
+    await row.getByRole('button', { name: 'Enregistrer' }).click();
+    await row.getByRole('alert').filter({ hasText: /gluten/ }).waitFor();
+    expect((await app.pool.query('SELECT allergen_kinds FROM ingredients WHERE id = $1', [ing.id])).rows[0].allergen_kinds).toEqual([]);
+
+    await kinds.getByLabel('blé', { exact: true }).uncheck();
+    await kinds.getByLabel('noisettes', { exact: true }).check();
+    await row.getByRole('button', { name: 'Enregistrer' }).click();
+    await row.getByRole('status').waitFor();
+    expect((await app.pool.query('SELECT allergen_kinds FROM ingredients WHERE id = $1', [ing.id])).rows[0].allergen_kinds).toEqual(['hazelnuts']);
+    // the list shows the kind beside its group
+    await hq.reload();
+    expect(await text(row.locator('button.row .badge').filter({ hasText: 'fruits à coque' }))).toBe('fruits à coque (noisettes)');
+    await row.locator('button.row').click();
+    await row.screenshot({ path: `${SHOTS}/allergens-kinds-office.png` });
     await ctx.close();
   });
 });

@@ -155,7 +155,7 @@ describe('the back office', () => {
     await expect.poll(() => card.getAttribute('data-available'), { timeout: 10_000 }).toBe('true');
     await card.locator('summary').click();
     await card.locator('label', { hasText: 'Double stracciatella' }).click();
-    await card.getByRole('button', { name: /Ajouter · 18,00/ }).click();
+    await card.getByRole('button', { name: /^Ajouter .+ · 18,00/ }).click();
     const line = shopper.locator(`#basket [data-line=pugliese-${tag}]`);
     expect(await line.textContent()).toContain('Double stracciatella');
     expect(await line.textContent()).toContain('18,00');

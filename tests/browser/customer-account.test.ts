@@ -105,7 +105,7 @@ describe('a customer account on a phone', () => {
     expect(await text(page.getByTestId('review-missing'))).toBe('Plus disponible aujourd’hui, donc pas repris : 1 × Tiramisu.');
     expect(await page.locator('[data-line]').evaluateAll((els) => els.map((e) => e.getAttribute('data-line')))).toEqual(['margherita']);
     // the line, with the allergens of what is in it
-    expect(await text(page.locator('[data-line=margherita] .line-name'))).toBe('2 × Margherita Contient : gluten, lait');
+    expect(await text(page.locator('[data-line=margherita] .line-name'))).toBe('2 × Margherita Contient : gluten (blé), lait');
     expect(await page.inputValue('input[name=street]')).toBe(addressFor(shop.id).street);
     expect(await page.inputValue('input[name=doorCode]')).toBe('7A21');
     await expect.poll(() => text(page.getByTestId('promise')), { timeout: 15_000 }).toMatch(/^Chez vous dans environ \d+ min$/);

@@ -92,6 +92,32 @@ describe('the menu', () => {
     expect((await admin.post('/api/menu/ingredients', { slug: 'pate', name: 'Doublon', unit: 'g' })).status).toBe(409);
     expect((await admin.post('/api/menu/ingredients', { slug: `y-${tag()}`, name: 'Y', unit: 'kg' })).status).toBe(422);
   });
+
+  it('head office names the cereal and the nut (annex II): only a known kind, only on an ingredient of its group; a bad one is refused and changes nothing', async () => {
+    const admin = await new Client(stack.base).login('admin@ocpizza.test');
+    const flour = await admin.post('/api/menu/ingredients', { slug: `farine-${tag()}`, name: 'Farine de seigle', unit: 'g', allergens: ['gluten'], allergenKinds: ['rye'] });
+    expect(flour.status, JSON.stringify(flour.body)).toBe(201);
+    expect(flour.body).toMatchObject({ allergens: ['gluten'], allergenKinds: ['rye'] });
+    // pine nuts are no tree nut under the regulation; wheat on an ingredient without gluten; a nut on the flour
+    for (const [bad, field] of [
+      [{ name: 'Farine de seigle', unit: 'g', allergens: ['gluten'], allergenKinds: ['pine_nuts'] }, 'allergenKinds.0'],
+      [{ name: 'Farine de seigle', unit: 'g', allergens: ['milk'], allergenKinds: ['wheat'] }, 'allergenKinds'],
+      [{ name: 'Farine de seigle', unit: 'g', allergens: ['gluten'], allergenKinds: ['rye', 'hazelnuts'] }, 'allergenKinds'],
+    ] as const) {
+      const r = await admin.put(`/api/menu/ingredients/${flour.body.id}`, bad);
+      expect(r.status, field).toBe(422);
+      expect(r.body.error.fields[field], JSON.stringify(r.body)).toBeTruthy();
+    }
+    expect((await admin.post('/api/menu/ingredients', { slug: `noix-${tag()}`, name: 'Noix', unit: 'g', allergens: ['milk'], allergenKinds: ['walnuts'] })).status).toBe(422);
+    const { rows } = await stack.pool.query('SELECT allergens, allergen_kinds FROM ingredients WHERE id = $1', [flour.body.id]);
+    expect(rows).toEqual([{ allergens: ['gluten'], allergen_kinds: ['rye'] }]);
+    // the database keeps the rule too, whatever writes to it
+    await expect(stack.pool.query(`UPDATE ingredients SET allergen_kinds = '{almonds}' WHERE id = $1`, [flour.body.id])).rejects.toThrow(/check/i);
+    // a kind taken off, the group alone stays
+    const plain = await admin.put(`/api/menu/ingredients/${flour.body.id}`, { name: 'Farine de seigle', unit: 'g', allergens: ['gluten'] });
+    expect(plain.status).toBe(200);
+    expect(plain.body).toMatchObject({ allergens: ['gluten'], allergenKinds: [] });
+  });
 });
 
 describe('options: sizes, extras, ingredients left out', () => {
@@ -127,10 +153,10 @@ describe('options: sizes, extras, ingredients left out', () => {
     const onMenu = async () => (await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu?lang=en`)).body.find((p: { id: number }) => p.id === pizza.id);
     // sold, but not with the extra: the shop has no nduja
     expect((await onMenu()).options).toEqual([
-      // each option with the allergens its own ingredients bring (the size's dough and mozzarella), and what a "without" takes out
-      { id: large.id, kind: 'size', name: 'Large', priceCents: 400, available: true, allergens: ['gluten', 'milk'], removesIngredientId: null },
-      { id: extra.id, kind: 'extra', name: 'Supplément nduja', priceCents: 250, available: false, allergens: [], removesIngredientId: null },
-      { id: noBasil.id, kind: 'without', name: 'Sans basilic', priceCents: 0, available: true, allergens: [], removesIngredientId: basilic },
+      // each option with the allergens its own ingredients bring (the size's dough and mozzarella, the dough's wheat named), and what a "without" takes out
+      { id: large.id, kind: 'size', name: 'Large', priceCents: 400, available: true, allergens: ['gluten', 'milk'], kinds: ['wheat'], removesIngredientId: null },
+      { id: extra.id, kind: 'extra', name: 'Supplément nduja', priceCents: 250, available: false, allergens: [], kinds: [], removesIngredientId: null },
+      { id: noBasil.id, kind: 'without', name: 'Sans basilic', priceCents: 0, available: true, allergens: [], kinds: [], removesIngredientId: basilic },
     ]);
     const withExtra = { items: [{ productId: pizza.id, quantity: 2, options: [extra.id, large.id] }], fulfilment: 'pickup' as const };
     const short = await new Client(stack.base).post('/api/orders', { pizzeriaId: shop.id, customer: { name: 'Lou', phone: '0612345678' }, payment: 'on_delivery', ...withExtra });

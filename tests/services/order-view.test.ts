@@ -24,7 +24,7 @@ const ADDRESS = {
 const DELIVERY = { proof: true, collected: true, failure: true, awaitingDecision: true, attempts: true, pinLocked: true } satisfies Keys<OrderView['delivery']>;
 const PAYMENT = { method: true, status: true, attempt: true, paidWith: true, captured: true, captureFailed: true, holdAt: true, payBy: true, tipCents: true, tipRefundedCents: true } satisfies Keys<OrderView['payment']>;
 const CUSTOMER = { name: true, phone: true } satisfies Keys<OrderView['customer']>;
-const ITEM = { id: true, productId: true, name: true, category: true, categoryId: true, quantity: true, unitPriceCents: true, options: true, doneAt: true, halves: true, allergens: true } satisfies Keys<OrderItemView>;
+const ITEM = { id: true, productId: true, name: true, category: true, categoryId: true, quantity: true, unitPriceCents: true, options: true, doneAt: true, halves: true, allergens: true, allergenKinds: true } satisfies Keys<OrderItemView>;
 
 const sorted = (o: object) => Object.keys(o).sort();
 

@@ -9,6 +9,7 @@ import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from '../domain/product-kinds.ts';
 import { HALF_AND_HALF_PRICING } from '../domain/pricing.ts';
 import { EU_ALLERGENS } from '../domain/line-allergens.ts';
+import { ALL_ALLERGEN_KINDS, kindsProblem, type AllergenKind } from '../domain/allergen-kinds.ts';
 
 const quantity = (max: number) => z.coerce.number({ error: 'form.number' }).int('form.whole').min(0, 'form.notNegative').max(max, 'form.tooBig');
 const optionalText = (max: number) =>
@@ -302,13 +303,19 @@ export const optionSchema = z
   });
 export type OptionRequest = z.output<typeof optionSchema>;
 
-export const ingredientSchema = z.strictObject({
+const ingredientFields = z.strictObject({
   name: label(80),
   nameEn: optionalLabel(80),
   unit: z.enum(['g', 'ml', 'piece'], 'form.choose'),
   allergens: z.array(z.enum(EU_ALLERGENS, 'form.choose')).max(14).default([]),
+  // the cereal or the tree nut, named (annex II): only a known kind, and only on an ingredient of its group
+  allergenKinds: z.array(z.enum(ALL_ALLERGEN_KINDS as [AllergenKind, ...AllergenKind[]], 'form.allergenKind')).max(14).default([]),
 });
+const kindsOfItsGroup = (i: { allergens: string[]; allergenKinds: string[] }, ctx: z.RefinementCtx) => {
+  if (kindsProblem(i.allergens, i.allergenKinds)) ctx.addIssue({ code: 'custom', path: ['allergenKinds'], message: 'form.allergenKindGroup' });
+};
+export const ingredientSchema = ingredientFields.superRefine(kindsOfItsGroup);
 export type IngredientRequest = z.output<typeof ingredientSchema>;
-export const ingredientCreateSchema = ingredientSchema.extend({
+export const ingredientCreateSchema = ingredientFields.extend({
   slug,
-});
+}).superRefine(kindsOfItsGroup);

@@ -26,6 +26,8 @@ export interface OrderItemView {
   halves?: { left: HalfView; right: HalfView } | null;
   /** The EU allergens of what is in it (recipe, size, extras, removals, both halves), as sold. */
   allergens?: string[];
+  /** The cereals and tree nuts among them, named as annex II wants (wheat, hazelnuts); none: the group alone. */
+  allergenKinds?: string[];
 }
 
 /** One half of a half-and-half pizza (the product of the left half is also the line's productId). */

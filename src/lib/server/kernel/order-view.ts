@@ -80,7 +80,7 @@ export const ORDER_VIEW = `jsonb_build_object(
     SELECT jsonb_agg(jsonb_build_object(
              'id', i.id, 'productId', i.product_id, 'name', i.name, 'category', i.category, 'categoryId', i.category_id,
              'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents, 'options', i.options, 'doneAt', ${iso('i.done_at')}, 'halves', i.halves,
-             'allergens', i.allergens) ORDER BY i.id)
+             'allergens', i.allergens, 'allergenKinds', i.allergen_kinds) ORDER BY i.id)
     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
   'timestamps', jsonb_strip_nulls(jsonb_build_object(
     'created', ${iso('o.created_at')},

@@ -89,9 +89,10 @@ export async function createProduct(db: Db, actor: StaffActor, req: ProductReque
 export async function updateIngredient(db: Db, actor: StaffActor, id: number, req: IngredientRequest): Promise<IngredientRecord> {
   headOffice(actor);
   return transaction(db, async (tx) => {
-    const { rows } = await tx.query('SELECT id, slug, name, name_en, unit, allergens FROM ingredients WHERE id = $1 FOR UPDATE', [id]);
+    const { rows } = await tx.query('SELECT id, slug, name, name_en, unit, allergens, allergen_kinds FROM ingredients WHERE id = $1 FOR UPDATE', [id]);
     if (!rows[0]) throw notFound('ingredient');
-    await tx.query('UPDATE ingredients SET name = $2, name_en = $3, unit = $4, allergens = $5 WHERE id = $1', [id, req.name, req.nameEn ?? null, req.unit, req.allergens]);
+    await tx.query('UPDATE ingredients SET name = $2, name_en = $3, unit = $4, allergens = $5, allergen_kinds = $6 WHERE id = $1',
+      [id, req.name, req.nameEn ?? null, req.unit, req.allergens, req.allergenKinds]);
     const after = (await listIngredients(tx)).find((i) => i.id === id)!;
     await audit(tx, actor, { action: 'menu.ingredient_update', entity: 'ingredient', entityId: id, pizzeriaId: null, before: rows[0], after });
     await refreshAllMenus(tx);
@@ -104,8 +105,8 @@ export async function createIngredient(db: Db, actor: StaffActor, req: Ingredien
   headOffice(actor);
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
-      `INSERT INTO ingredients (slug, name, name_en, unit, allergens) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING id`,
-      [req.slug, req.name, req.nameEn ?? null, req.unit, req.allergens],
+      `INSERT INTO ingredients (slug, name, name_en, unit, allergens, allergen_kinds) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+      [req.slug, req.name, req.nameEn ?? null, req.unit, req.allergens, req.allergenKinds],
     );
     if (!rows[0]) throw conflict('slug_taken', 'another ingredient has this short name', { fields: { slug: 'already used' } });
     await tx.query('INSERT INTO stock (pizzeria_id, ingredient_id, on_hand) SELECT id, $1, 0 FROM pizzerias', [rows[0].id]);

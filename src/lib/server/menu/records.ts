@@ -58,6 +58,8 @@ export interface IngredientRecord {
   nameEn: string | null;
   unit: 'g' | 'ml' | 'piece';
   allergens: string[];
+  /** The cereals and tree nuts it contains, named (annex II: "gluten (blé)"); none named: the group alone. */
+  allergenKinds: string[];
   /** Products whose recipe uses it. */
   usedBy: number;
 }
@@ -109,10 +111,10 @@ export async function getProduct(q: Queryable, id: number): Promise<ProductRecor
 
 export async function listIngredients(q: Queryable): Promise<IngredientRecord[]> {
   const { rows } = await q.query(
-    `SELECT i.id, i.slug, i.name, i.name_en, i.unit, i.allergens, (SELECT count(*) FROM recipe_ingredients r WHERE r.ingredient_id = i.id)::int AS used_by
+    `SELECT i.id, i.slug, i.name, i.name_en, i.unit, i.allergens, i.allergen_kinds, (SELECT count(*) FROM recipe_ingredients r WHERE r.ingredient_id = i.id)::int AS used_by
      FROM ingredients i ORDER BY i.name`,
   );
-  return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, nameEn: r.name_en, unit: r.unit, allergens: r.allergens, usedBy: r.used_by }));
+  return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, nameEn: r.name_en, unit: r.unit, allergens: r.allergens, allergenKinds: r.allergen_kinds, usedBy: r.used_by }));
 }
 
 /** The menu changed: its revision goes up and every shop's open menus are read again (names, prices, availability). */

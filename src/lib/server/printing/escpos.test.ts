@@ -76,6 +76,16 @@ describe('allergens on the paper', () => {
       expect(text.filter((l) => l.includes('ALLERGENES'))).toHaveLength(1);
     }
   });
+
+  it('names the cereal and the nut the line holds (annex II), the group alone where none is named', () => {
+    const named = {
+      ...order,
+      items: [{ quantity: 1, name: 'Reine', options: [], allergens: ['gluten', 'milk', 'nuts'], allergenKinds: ['wheat', 'walnuts'] }],
+    } as unknown as OrderView;
+    const text = textOf(orderLabel(named, 'https://x.example/t'));
+    const at = text.indexOf('1x Reine');
+    expect(text.slice(at + 1, at + 3).map((l) => l.trim()).join(' ').trim()).toBe('ALLERGENES: GLUTEN (BLE), LAIT, FRUITS A COQUE (NOIX)');
+  });
 });
 
 describe('cross-contact on the label', () => {

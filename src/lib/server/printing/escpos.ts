@@ -9,6 +9,7 @@
 import type { OrderView } from '../../shapes/views.ts';
 import { siretText, ticketNumber } from '../../domain/receipt-mentions.ts';
 import { DELIVERY_FEE_VAT_RATE } from '../../domain/vat.ts';
+import { allergensWithKinds } from '../../domain/allergen-kinds.ts';
 import type { Receipt } from '../money/receipts.ts';
 import fr from '../../i18n/fr.json' with { type: 'json' };
 import { firstName } from '../../realtime/audiences.ts';
@@ -108,9 +109,12 @@ const clock = (iso: string | null) =>
 /** An option as the cook and the packer must see it: "Grande (40 cm)", "+ Mozzarella", "SANS BASILIC". */
 const optionText = (o: OrderView['items'][number]['options'][number]) => (o.kind === 'extra' ? `+ ${o.name}` : o.kind === 'without' ? o.name.toUpperCase() : o.name);
 
-/** "ALLERGENES: GLUTEN, LAIT, FRUITS A COQUE": a line's allergens in capitals, as the fridge sheet names them. */
-export const allergenText = (list: readonly string[]) =>
-  `ALLERGENES: ${list.map((a) => (fr.allergens as Record<string, string>)[a] ?? a).join(', ').toUpperCase()}`;
+/** "ALLERGENES: GLUTEN (BLE), LAIT, FRUITS A COQUE (NOIX)": a line's allergens in capitals, as the fridge sheet names them, each cereal and nut named. */
+export const allergenText = (list: readonly string[], kinds: readonly string[] = []) =>
+  `ALLERGENES: ${allergensWithKinds(list, kinds).map((a) => {
+    const group = (fr.allergens as Record<string, string>)[a.allergen] ?? a.allergen;
+    return a.kinds.length ? `${group} (${a.kinds.map((k) => (fr.allergenKinds as Record<string, string>)[k] ?? k).join(', ')})` : group;
+  }).join(', ').toUpperCase()}`;
 
 /** The order's allergy note, framed and in bold above the lines: the one thing the cook and the packer must not miss. */
 function allergyNote(doc: EscPos, o: OrderView) {
@@ -132,7 +136,7 @@ function items(doc: EscPos, o: OrderView) {
       }
     }
     for (const opt of i.options) for (const l of wrap(optionText(opt), LINE_WIDTH, '   ')) doc.line(l);
-    if (i.allergens?.length) for (const l of wrap(allergenText(i.allergens), LINE_WIDTH, '   ')) doc.line(l);
+    if (i.allergens?.length) for (const l of wrap(allergenText(i.allergens, i.allergenKinds), LINE_WIDTH, '   ')) doc.line(l);
   }
 }
 

@@ -6,6 +6,7 @@ import type { MenuAvailability } from '../../shapes/views.ts';
 import type { Locale } from '../../i18n/index.ts';
 import type { Queryable } from '../kernel/db.ts';
 import type { ProductKind } from '../../domain/product-kinds.ts';
+import { sortKinds } from '../../domain/allergen-kinds.ts';
 
 // The catalogue is written in French; its English text (products.name_en, description_en, steps_en,
 // ingredients.name_en) is optional, and whatever is missing is shown in French.
@@ -92,6 +93,8 @@ export interface MenuOption {
   removesIngredientId?: number | null;
   /** The EU allergens of the ingredients it adds (a nut pesto: nuts). */
   allergens?: string[];
+  /** The cereals and tree nuts among them, named (walnuts). */
+  kinds?: string[];
 }
 
 export interface MenuProduct {
@@ -110,8 +113,10 @@ export interface MenuProduct {
   ingredients: string[];
   /** The EU allergens its recipe contains. */
   allergens: string[];
-  /** Its recipe's ingredients that contain allergens, each with them: a line's allergens follow from them and its options (domain/line-allergens.ts). */
-  allergenRecipe: { ingredientId: number; allergens: string[] }[];
+  /** The cereals and tree nuts its recipe contains, named (annex II: wheat, hazelnuts); none named: the group alone. */
+  allergenKinds?: string[];
+  /** Its recipe's ingredients that contain allergens, each with them and their kinds: a line's follow from them and its options (domain/line-allergens.ts, allergen-kinds.ts). */
+  allergenRecipe: { ingredientId: number; allergens: string[]; kinds?: string[] }[];
   /** Dietary tags: vegetarian, spicy. */
   tags: string[];
   /** Its VAT rate (%): 10 for food and soft drinks, 20 for alcohol (migration 0018). */
@@ -136,10 +141,12 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
                      'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
                      'allergens', ARRAY(SELECT DISTINCT a FROM option_ingredients oi JOIN ingredients i ON i.id = oi.ingredient_id, unnest(i.allergens) a
                                         WHERE oi.option_id = o.id ORDER BY a),
+                     'kinds', ARRAY(SELECT DISTINCT k FROM option_ingredients oi JOIN ingredients i ON i.id = oi.ingredient_id, unnest(i.allergen_kinds) k
+                                    WHERE oi.option_id = o.id ORDER BY k),
                      'ingredients', COALESCE((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity))
                                               FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')) ORDER BY o.kind, o.position, o.id)
                    FROM product_options o WHERE o.product_id = p.id), '[]') AS options,
-         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en, 'allergens', i.allergens) ORDER BY i.id)
+         COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity, 'name', i.name, 'nameEn', i.name_en, 'allergens', i.allergens, 'kinds', i.allergen_kinds) ORDER BY i.id)
                    FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id WHERE r.product_id = p.id), '[]') AS recipe,
          ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a
                WHERE r.product_id = p.id ORDER BY a) AS allergens,
@@ -154,7 +161,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
     new Map<number, StockLevel>(stock.rows.map((s) => [s.ingredient_id, { ingredientId: s.ingredient_id, onHand: s.on_hand, reserved: s.reserved }])),
   );
   return products.rows.map((p) => {
-    const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null; allergens: string[] })[];
+    const recipe = p.recipe as (RecipeLine & { name: string; nameEn: string | null; allergens: string[]; kinds: string[] })[];
     const portions = p.off_tonight ? 0 : portionsAvailable(recipe, free);
     return {
       id: p.id,
@@ -168,18 +175,20 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       portions: Number.isFinite(portions) ? portions : null,
       ingredients: p.category === 'pizza' ? recipe.map((r) => inLocale(locale, r.name, r.nameEn)) : [],
       allergens: p.allergens,
-      allergenRecipe: recipe.filter((r) => r.allergens.length).map((r) => ({ ingredientId: r.ingredientId, allergens: r.allergens })),
+      allergenKinds: sortKinds(recipe.flatMap((r) => r.kinds)),
+      allergenRecipe: recipe.filter((r) => r.allergens.length).map((r) => ({ ingredientId: r.ingredientId, allergens: r.allergens, kinds: r.kinds })),
       tags: p.tags,
       vatRate: Number(p.vat_rate),
       photoUrl: p.photo ? `/media/${p.photo}` : null,
       offTonight: p.off_tonight,
-      options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number; allergens: string[] })[]).map((o) => ({
+      options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number; allergens: string[]; kinds: string[] })[]).map((o) => ({
         id: o.id,
         kind: o.kind,
         name: inLocale(locale, o.name, o.nameEn),
         priceCents: o.priceCents,
         removesIngredientId: o.removesIngredientId,
         allergens: o.allergens,
+        kinds: o.kinds,
         // an option can be chosen while the shop can make the product with it
         available: portions > 0 && portionsAvailable(lineRecipe(recipe, [o]), free) > 0,
       })),

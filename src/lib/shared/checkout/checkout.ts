@@ -9,6 +9,7 @@ import type { MenuOption, MenuProduct } from '../../server/shops/catalogue.ts';
 import type { PlaceOrderBody } from '../../shapes/order-requests.ts';
 import { lineKey } from '../../shapes/line-options.ts';
 import { declaredIn, lineAllergens, type Allergen } from '../../domain/line-allergens.ts';
+import { lineAllergenKinds, type AllergenKind } from '../../domain/allergen-kinds.ts';
 
 /** A line of the basket: a product with its options (sorted), a half-and-half's right half, how many. */
 export interface BasketLine {
@@ -86,6 +87,8 @@ export interface LineView {
   soldOut: boolean;
   /** The EU allergens of what is in it: recipe, size, extras, removals, both halves. */
   allergens: Allergen[];
+  /** The cereals and tree nuts among them, named (wheat, hazelnuts). */
+  allergenKinds: AllergenKind[];
 }
 
 export function viewLine(
@@ -101,6 +104,7 @@ export function viewLine(
   return {
     line, key: keyOf(line), product, second, chosen, name,
     allergens: product ? lineAllergens(product, line.options, second) : [],
+    allergenKinds: product ? lineAllergenKinds(product, line.options, second) : [],
     unitCents: base + chosen.reduce((s, o) => s + o.priceCents, 0),
     withdrawn: !product || chosen.length !== line.options.length || (line.secondHalfId !== undefined && !second),
     soldOut: out(line.productId) || line.options.some((o) => availability[line.productId]?.unavailableOptions.includes(o)) || (line.secondHalfId !== undefined && out(line.secondHalfId)),

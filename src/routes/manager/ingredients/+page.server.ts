@@ -5,10 +5,11 @@ import { createIngredient, listIngredients, updateIngredient } from '$lib/server
 import { requireRole } from '$lib/server/staff/page-guards.ts';
 import type { Actions, PageServerLoad } from './$types';
 import { can } from '$lib/domain/permissions.ts';
+import { ALLERGEN_KINDS } from '$lib/domain/allergen-kinds.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   requireRole(locals, url, can.runChain);
-  return { ingredients: await listIngredients(db()), allergens: EU_ALLERGENS };
+  return { ingredients: await listIngredients(db()), allergens: EU_ALLERGENS, kinds: ALLERGEN_KINDS };
 };
 
 /** An ingredient form as the API's body (its allergens are checkboxes). */
@@ -18,6 +19,7 @@ const ingredientFromForm = (f: FormData) => ({
   nameEn: String(f.get('nameEn') ?? '').slice(0, 200) || null,
   unit: String(f.get('unit') ?? ''),
   allergens: f.getAll('allergens').map(String).slice(0, 20),
+  allergenKinds: f.getAll('allergenKinds').map(String).slice(0, 20),
 });
 
 export const actions: Actions = {
