@@ -1,6 +1,6 @@
 -- Up Migration
 
--- A product's VAT follows how it is consumed (CGI art. 278-0 bis A, 279 a and m, BOI-TVA-LIQ-30-20-10;
+-- A product's VAT follows how it is consumed (CGI art. 278-0 bis (A, 1°), 279 (m), 278; BOI-TVA-LIQ-30-20-10;
 -- docs/conformite-caisse.md): food made to be eaten at once is at 10 % taken away or delivered, a
 -- non-alcoholic drink sold sealed (a can, a bottle that can be kept) at 5.5 %, alcohol at 20 %. The
 -- chain sells two ways (order_fulfilment: pickup, delivery; no eat-in yet), so a product carries

@@ -9,8 +9,8 @@ export const DELIVERY_FEE_VAT_RATE = 10;
 
 /**
  * The rates a product may carry: those French law sets for what a pizzeria sells (CGI art. 278-0 bis
- * A, 279 a and m, 278; docs/conformite-caisse.md). 2.1 % (press, some medicines) concerns nothing
- * on a pizzeria's menu: refused, like any other figure.
+ * (A, 1°): 5.5 %, 279 (m): 10 %, 278: 20 %; docs/conformite-caisse.md §6.2). 2.1 % (press, some
+ * medicines) concerns nothing on a pizzeria's menu: refused, like any other figure.
  */
 export const VAT_RATES = [5.5, 10, 20] as const;
 export const isVatRate = (v: number) => (VAT_RATES as readonly number[]).includes(v);
