@@ -135,7 +135,7 @@ describe('the accountant\'s rates per way of consumption', () => {
     await journal();
     expect(await linesOf(delivered.id)).toEqual([['Margherita', 10], ['Coca-Cola 33 cl', 5.5]]);
     expect((await new Client(stack.base).get(`/api/track/${taken.token}/receipt`)).body.vat.map((v: { rate: number }) => v.rate)).toEqual([10]);
-    expect((await saleOf(deliveredAfter.id)).body.vat.map((v: { rateBp: number }) => v.rateBp)).toEqual([550, 1000]);
+    expect(((await saleOf(deliveredAfter.id)).body.vat as { rateBp: number }[]).map((v) => v.rateBp)).toEqual([550, 1000]);
     const { rows } = await stack.pool.query(`SELECT before->'vatRates' AS before, after->'vatRates' AS after FROM audit_log WHERE action = 'menu.product_update' AND entity_id = $1 ORDER BY id`, [String(p.coca)]);
     expect(rows).toEqual([
       { before: { pickup: 5.5, delivery: 5.5 }, after: { pickup: 10, delivery: 5.5 } },
