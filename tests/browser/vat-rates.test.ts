@@ -49,6 +49,9 @@ describe('VAT rates per way of consumption in the back office', () => {
     await hq.getByTestId('product-edit').getByRole('button', { name: 'Enregistrer' }).click();
     await expect.poll(() => hq.getByTestId('product-vat').locator('.field-error').textContent()).toBe('Un taux légal\u00a0: 5,5, 10 ou 20\u00a0%');
     expect(await rates('coca-cola')).toEqual({ pickup: 10, delivery: 5.5 });
+    // only the refused rate is marked
+    expect(await hq.locator('select[name=vatDelivery]').getAttribute('aria-invalid')).toBe('true');
+    expect(await hq.locator('select[name=vatPickup]').getAttribute('aria-invalid')).toBe('false');
     await hq.getByTestId('product-vat').scrollIntoViewIfNeeded();
     await hq.screenshot({ path: `${SHOTS}/vat-3-refused-desktop.png` });
     expect((await app.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'menu.product_update' AND entity_id = $1`, [String(rows[0].id)])).rows[0].n).toBe(1);
