@@ -31,7 +31,16 @@ export const TAGS: Record<string, string[]> = {
   diavola: ['spicy'],
   orientale: ['spicy'],
 };
-export const VAT_20 = ['peroni'];
+/**
+ * The VAT rates in force (docs/conformite-caisse.md), taken away and delivered: alcohol 20 %, the
+ * soft drinks sold sealed (cans, bottles) 5.5 %, the food made here 10 %.
+ */
+const VAT_20 = ['peroni'];
+const SEALED_SOFT_DRINKS = ['coca-cola', 'eau-minerale', 'orangina'];
+export const vatRatesOf = (slug: string) => {
+  const rate = VAT_20.includes(slug) ? 20 : SEALED_SOFT_DRINKS.includes(slug) ? 5.5 : 10;
+  return { pickup: rate, delivery: rate };
+};
 
 /** The EU's 14 allergens each ingredient contains (the others contain none). */
 // demo data in the domain's words, each ingredient's own (Allergen checks them): not a copy of the list

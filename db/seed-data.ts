@@ -5,7 +5,7 @@ import { parseConfig } from '../src/lib/server/kernel/config.ts';
 import { drawProduct } from './photos.ts';
 import type { Role } from '../src/lib/domain/order-states.ts';
 import type { ProductKind } from '../src/lib/domain/product-kinds.ts';
-import { ALLERGENS, ALLERGEN_KINDS_OF, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, VAT_20, WITHOUT } from './catalogue.ts';
+import { ALLERGENS, ALLERGEN_KINDS_OF, CATEGORIES, DEMO_COMPANY, INGREDIENTS, PIZZA_OPTIONS, PIZZERIAS, PRODUCTS, STAFF_ROLES, TAGS, WITHOUT, vatRatesOf } from './catalogue.ts';
 
 const ROLE_NAMES: Record<(typeof STAFF_ROLES)[number], [string, Exclude<Role, 'admin'>]> = {
   manager: ['Responsable', 'manager'],
@@ -100,16 +100,16 @@ async function seedMenu(client: pg.PoolClient, ing: Map<string, number>, photos:
   const section = new Map((await client.query('SELECT id, slug FROM categories')).rows.map((r) => [r.slug, r.id]));
   for (const [i, p] of PRODUCTS.entries()) {
     const { rows } = await client.query(
-      `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate, category_id)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+      `INSERT INTO products (slug, name, description, category, price_cents, steps, sort_order, name_en, description_en, steps_en, tags, vat_rate_pickup, vat_rate_delivery, category_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
          price_cents = EXCLUDED.price_cents, steps = EXCLUDED.steps, sort_order = EXCLUDED.sort_order,
          name_en = EXCLUDED.name_en, description_en = EXCLUDED.description_en, steps_en = EXCLUDED.steps_en,
-         tags = EXCLUDED.tags, vat_rate = EXCLUDED.vat_rate
+         tags = EXCLUDED.tags, vat_rate_pickup = EXCLUDED.vat_rate_pickup, vat_rate_delivery = EXCLUDED.vat_rate_delivery
        RETURNING id`,
       [
         p.slug, p.name, p.description, p.category, p.price, p.steps ?? [], i, p.en.name ?? null, p.en.description, p.en.steps ?? null,
-        TAGS[p.slug] ?? [], VAT_20.includes(p.slug) ? 20 : 10, section.get(CATEGORIES.find((c) => c[3] === p.category)![0]),
+        TAGS[p.slug] ?? [], vatRatesOf(p.slug).pickup, vatRatesOf(p.slug).delivery, section.get(CATEGORIES.find((c) => c[3] === p.category)![0]),
       ],
     );
     await client.query('UPDATE products SET photo = coalesce(photo, $2) WHERE id = $1', [rows[0].id, photos.get(p.slug)]);

@@ -408,7 +408,7 @@ describe('the takings of a day with a mixed refund, a discounted line refunded a
     const rb = await refund(dayManager, b.body.id, { lines: [{ itemId: beer.itemId, quantity: 1 }], reason: 'quality' });
     expect(rb.body.refund).toMatchObject({ amountCents: 124, status: 'done' });
 
-    // C: 60 points for a free Margherita (10,50 € off at 10 %) and a Coca-Cola (3,00 € at 10 %), 3,00 € paid cash;
+    // C: 60 points for a free Margherita (10,50 € off at 10 %) and a Coca-Cola (3,00 € at 5,5 %: a sealed can taken away), 3,00 € paid cash;
     // the Coca-Cola refunded as missing: 3,00 € in cash, and the points stay spent (the pizza was kept)
     const email = `day-c-${Date.now()}@example.test`;
     const me = await signedIn(email);
@@ -438,19 +438,21 @@ describe('the takings of a day with a mixed refund, a discounted line refunded a
     expect(t.salesCents).toBe(3889);
     expect(t.discounts).toEqual({ count: 2, cents: 2051, grossSalesCents: 5940 });
     expect(t.orders).toMatchObject({ paid: 3, cancelled: 0, open: 0 });
-    // VAT of the sales: at 10 % 12,50 + 18,90 + 10,50 + 10,50 + 3,00 − 7,25 − 10,50 = 37,65 € (3,42 € of VAT);
-    // at 20 % 4,00 − 2,76 = 1,24 € (0,21 € of VAT)
+    // VAT of the sales: at 5,5 % the can's 3,00 € (0,16 € of VAT); at 10 % 12,50 + 18,90 + 10,50 + 10,50 − 7,25 − 10,50
+    // = 34,65 € (3,15 € of VAT); at 20 % 4,00 − 2,76 = 1,24 € (0,21 € of VAT)
     expect(t.vat).toEqual([
-      { rate: 10, grossCents: 3765, vatCents: 342, netCents: 3423 },
+      { rate: 5.5, grossCents: 300, vatCents: 16, netCents: 284 },
+      { rate: 10, grossCents: 3465, vatCents: 315, netCents: 3150 },
       { rate: 20, grossCents: 124, vatCents: 21, netCents: 103 },
     ]);
-    // granted: A in two rows (the card's, the cash), B, C: 35,64 €; back at 10 % 31,40 + 3,00 = 34,40 €, at 20 % 1,24 €
+    // granted: A in two rows (the card's, the cash), B, C: 35,64 €; back at 5,5 % 3,00 €, at 10 % 31,40 €, at 20 % 1,24 €
     expect(t.granted).toMatchObject({ count: 4, cents: 3564, byReason: { late: 3140, quality: 124, missing_item: 300, other: 0 } });
     expect(t.granted.vat).toEqual([
-      { rate: 10, grossCents: 3440, vatCents: 313, netCents: 3127 },
+      { rate: 5.5, grossCents: 300, vatCents: 16, netCents: 284 },
+      { rate: 10, grossCents: 3140, vatCents: 285, netCents: 2855 },
       { rate: 20, grossCents: 124, vatCents: 21, netCents: 103 },
     ]);
-    // kept: 38,89 − 35,64 = 3,25 €, the Margherita of B, all at 10 %; nothing (and nothing negative) at 20 %
+    // kept: 38,89 − 35,64 = 3,25 €, the Margherita of B, all at 10 %; nothing (and nothing negative) at 5,5 % nor 20 %
     expect(t.netSalesCents).toBe(325);
     expect(t.netVat).toEqual([{ rate: 10, grossCents: 325, vatCents: 30, netCents: 295 }]);
   });

@@ -1,7 +1,7 @@
 // The menu a shop pushes, as each platform's own fake keeps it (tests/deliveroo-server.ts,
 // tests/uber-eats-server.ts): what the law asks the platforms to show (EU 1169/2011: an extra's
 // allergens too) and what they need (Deliveroo: an age-restricted item marked contains_alcohol;
-// Uber: each item's VAT rate in tax_info). Read back from what each fake received.
+// Uber: each item's VAT rate in tax_info, the delivered one). Read back from what each fake received.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueMenuPush, useMarketplaceQueue } from '../../src/lib/server/flows/platform-decisions.ts';
 import { addPestoPizza, removePestoPizza, type PestoPizza } from '../allergens-fixture.ts';
@@ -30,8 +30,11 @@ describe('the menu both platforms get', () => {
     const pesto = await addPestoPizza(stack.pool, 'mkt-menus');
     // other test files read the same menu: the pizza taken off it again at the end
     try {
+      // the can at 10 % taken away (poured into a cup), 5.5 % delivered: the platforms get the delivered rate
+      await stack.pool.query('UPDATE products SET vat_rate_pickup = 10 WHERE id = $1', [seededProduct('coca-cola')]);
       await pushAndReadBack(pesto);
     } finally {
+      await stack.pool.query('UPDATE products SET vat_rate_pickup = vat_rate_delivery WHERE id = $1', [seededProduct('coca-cola')]);
       await removePestoPizza(stack.pool, pesto);
     }
   });
@@ -63,4 +66,8 @@ async function pushAndReadBack(pesto: PestoPizza) {
   expect(onUber(beer)).toMatchObject({ tax_info: { tax_rate: 20 } });
   expect(onUber(margherita)).toMatchObject({ tax_info: { tax_rate: 10 } });
   expect(onUber(extra)).toMatchObject({ tax_info: { tax_rate: 10 } });
+  // a sealed can: the platform's customer has it delivered, so its delivered rate (not the one taken away), and no alcohol
+  const can = `p${seededProduct('coca-cola')}`;
+  expect(onUber(can)).toMatchObject({ tax_info: { tax_rate: 5.5 } });
+  expect(onRoo(can)).toMatchObject({ contains_alcohol: false });
 }

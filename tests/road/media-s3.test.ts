@@ -72,7 +72,7 @@ describe('photos in an S3 bucket', () => {
   it("head office's upload lands in the bucket, is served by the server with a year's cache, and nothing is written to MEDIA_DIR", async () => {
     const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const pate = (await stack.pool.query<{ id: number }>(`SELECT id FROM ingredients WHERE slug = 'pate'`)).rows[0].id;
-    const made = await admin.post('/api/menu/products', { slug: `s3-${Math.random().toString(36).slice(2, 8)}`, name: 'S3', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
+    const made = await admin.post('/api/menu/products', { slug: `s3-${Math.random().toString(36).slice(2, 8)}`, name: 'S3', category: 'pizza', priceCents: 1000, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const res = await fetch(`${stack.base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: admin.cookie }, body: new Uint8Array(await picture()) });
     expect(res.status).toBe(200);

@@ -34,12 +34,12 @@ describe('the menu', () => {
     expect(await subscribe(visitor, { scope: 'menu', pizzeriaId: shop.id })).toMatchObject({ data: {} });
     const [pate, mozzarella] = [await ingredient('pate'), await ingredient('mozzarella')];
     const made = await admin.post('/api/menu/products', {
-      slug: `pistacchio-${t}`, name: 'Pistacchio', description: 'Mozzarella, crème de pistache', category: 'pizza', priceCents: '15,90', vatRate: 10,
+      slug: `pistacchio-${t}`, name: 'Pistacchio', description: 'Mozzarella, crème de pistache', category: 'pizza', priceCents: '15,90', vatRates: { pickup: 10, delivery: 10 },
       tags: ['vegetarian'], steps: ['Étaler la crème', 'Cuire 90 s'],
       recipe: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 100 }, { ingredientId: pistachio.body.id, quantity: 40 }],
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
-    expect(made.body).toMatchObject({ priceCents: 1590, vatRate: 10, tags: ['vegetarian'], allergens: ['gluten', 'milk', 'nuts'], active: true });
+    expect(made.body).toMatchObject({ priceCents: 1590, vatRates: { pickup: 10, delivery: 10 }, tags: ['vegetarian'], allergens: ['gluten', 'milk', 'nuts'], active: true });
     // on the open menu at once, not sold yet: no pistachio in the shop
     await waitUntil(() => seen.some((m) => m.products.some((p) => p.id === made.body.id && !p.available)), 5000, 'the menu refreshed');
     const onMenu = (await new Client(stack.base).get(`/api/pizzerias/${shop.id}/menu`)).body.find((p: { id: number }) => p.id === made.body.id);
@@ -71,13 +71,13 @@ describe('the menu', () => {
     const shop = await createShop(stack.pool, 'menu-who');
     const manager = await new Client(stack.base).login(shop.email('manager'));
     const pate = await ingredient('pate');
-    const body = { slug: `x-${tag()}`, name: 'X', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] };
+    const body = { slug: `x-${tag()}`, name: 'X', category: 'pizza', priceCents: 1000, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] };
     expect((await manager.post('/api/menu/products', body)).status).toBe(403);
     expect((await manager.put(`/api/menu/ingredients/${pate}`, { name: 'Pâte', unit: 'piece', allergens: [] })).status).toBe(403);
     expect((await new Client(stack.base).get('/api/menu/products')).status).toBe(401);
     for (const [bad, field] of [
       [{ ...body, priceCents: 'gratuit' }, 'priceCents'],
-      [{ ...body, vatRate: 7 }, 'vatRate'],
+      [{ ...body, vatRates: { pickup: 7, delivery: 10 } }, 'vatRates.pickup'],
       [{ ...body, tags: ['halal'] }, 'tags.0'],
       [{ ...body, recipe: [{ ingredientId: pate, quantity: 0 }] }, 'recipe.0.quantity'],
       [{ ...body, slug: 'Pas Un Slug' }, 'slug'],
@@ -132,7 +132,7 @@ describe('options: sizes, extras, ingredients left out', () => {
     const nduja = (await admin.post('/api/menu/ingredients', { slug: `nduja-${t}`, name: 'Nduja', unit: 'g', allergens: [] })).body;
     const pizza = (
       await admin.post('/api/menu/products', {
-        slug: `opt-${t}`, name: 'Margherita options', category: 'pizza', priceCents: 1000, vatRate: 10,
+        slug: `opt-${t}`, name: 'Margherita options', category: 'pizza', priceCents: 1000, vatRates: { pickup: 10, delivery: 10 },
         recipe: [{ ingredientId: pate, quantity: 1 }, { ingredientId: mozzarella, quantity: 100 }, { ingredientId: basilic, quantity: 5 }],
       })
     ).body;
@@ -221,7 +221,7 @@ describe('options: sizes, extras, ingredients left out', () => {
     const t = tag();
     const [pate, olives] = [await ingredient('pate'), await ingredient('olives')];
     const made = async (slug: string) =>
-      (await admin.post('/api/menu/products', { slug: `${slug}-${t}`, name: slug, category: 'pizza', priceCents: 900, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).body;
+      (await admin.post('/api/menu/products', { slug: `${slug}-${t}`, name: slug, category: 'pizza', priceCents: 900, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] })).body;
     const [a, b] = [await made('a'), await made('b')];
     const s1 = (await admin.post(`/api/menu/products/${a.id}/options`, { kind: 'size', name: 'Grande', priceCents: 300 })).body;
     const s2 = (await admin.post(`/api/menu/products/${a.id}/options`, { kind: 'size', name: 'Géante', priceCents: 600 })).body;
@@ -278,12 +278,12 @@ describe('categories: the storefront tabs', () => {
     const pate = await ingredient('pate');
     const product = (
       await admin.post('/api/menu/products', {
-        slug: `automne-${t}`, name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1400, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }],
+        slug: `automne-${t}`, name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1400, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }],
       })
     ).body;
     expect(product.categoryId).toBe(made.body.id);
     // a product sent without its category keeps the one it has
-    const renamed = await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
+    const renamed = await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', priceCents: 1450, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] });
     expect(renamed.body.categoryId).toBe(made.body.id);
     const tabs = (await new Client(stack.base).get('/api/categories?lang=en')).body as { id: number; name: string }[];
     expect(tabs[0]).toEqual({ id: made.body.id, slug: `saison-${t}`, name: 'Seasonal pizzas' });
@@ -293,13 +293,13 @@ describe('categories: the storefront tabs', () => {
     const full = await admin.delete(`/api/menu/categories/${made.body.id}`);
     expect(full.status).toBe(409);
     expect(full.body.error.code).toBe('category_not_empty');
-    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: before[0], priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(200);
+    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: before[0], priceCents: 1450, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(200);
     const manager = await new Client(stack.base).login(shop.email('manager'));
     expect((await manager.delete(`/api/menu/categories/${made.body.id}`)).status).toBe(403);
     expect((await admin.post('/api/menu/categories', { slug: `saison-${t}`, name: 'Doublon' })).status).toBe(409);
     expect((await admin.delete(`/api/menu/categories/${made.body.id}`)).status).toBe(204);
     expect(await ids()).toEqual(before.slice(0, -1));
-    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1450, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(422);
+    expect((await admin.put(`/api/menu/products/${product.id}`, { name: 'Automne', category: 'pizza', categoryId: made.body.id, priceCents: 1450, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] })).status).toBe(422);
   });
 });
 
@@ -308,7 +308,7 @@ describe('product photos', () => {
     const { default: sharp } = await import('sharp');
     const admin = await new Client(stack.base).login('admin@ocpizza.test');
     const pate = await ingredient('pate');
-    const made = await admin.post('/api/menu/products', { slug: `photo-${tag()}`, name: 'Photo', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: pate, quantity: 1 }] });
+    const made = await admin.post('/api/menu/products', { slug: `photo-${tag()}`, name: 'Photo', category: 'pizza', priceCents: 1000, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: pate, quantity: 1 }] });
     const png = await sharp({ create: { width: 1600, height: 1600, channels: 3, background: '#c33' } }).png().toBuffer();
     const upload = (client: Client, bytes: Buffer | string, type = 'image/png') =>
       fetch(`${stack.base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': type, cookie: client.cookie }, body: typeof bytes === 'string' ? bytes : new Uint8Array(bytes) });
@@ -341,7 +341,7 @@ describe('product photos', () => {
   it('two uploads of the same photo at once both succeed, and the photo is whole', async () => {
     const { default: sharp } = await import('sharp');
     const admin = await new Client(stack.base).login('admin@ocpizza.test');
-    const made = await admin.post('/api/menu/products', { slug: `twice-${tag()}`, name: 'Deux fois', category: 'pizza', priceCents: 1000, vatRate: 10, recipe: [{ ingredientId: await ingredient('pate'), quantity: 1 }] });
+    const made = await admin.post('/api/menu/products', { slug: `twice-${tag()}`, name: 'Deux fois', category: 'pizza', priceCents: 1000, vatRates: { pickup: 10, delivery: 10 }, recipe: [{ ingredientId: await ingredient('pate'), quantity: 1 }] });
     const png = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#3a3' } }).png().toBuffer();
     const upload = () =>
       fetch(`${stack.base}/api/menu/products/${made.body.id}/photo`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: admin.cookie }, body: new Uint8Array(png) });

@@ -16,7 +16,7 @@ const catalogue = new Map<number, PricedProduct>([
     ],
   }],
   [3, { id: 3, name: 'Calzone', category: 'pizza', priceCents: 1351, recipe: [{ ingredientId: DOUGH, quantity: 1 }, { ingredientId: EGG, quantity: 1 }, { ingredientId: GORGONZOLA, quantity: 40 }] }],
-  [4, { id: 4, name: 'Coca-Cola 33 cl', category: 'drink', priceCents: 300, vatRate: 20 }],
+  [4, { id: 4, name: 'Coca-Cola 33 cl', category: 'drink', priceCents: 300, vatRates: { pickup: 20, delivery: 20 } }],
 ]);
 
 describe('the price of a half-and-half', () => {

@@ -2,6 +2,7 @@
 import type { ProductKind } from './product-kinds.ts';
 import { halfAndHalfRecipe, lineRecipe, type OptionEffect, type RecipeLine } from './availability.ts';
 import type { Fulfilment } from './order-states.ts';
+import { vatRateFor, type VatRates } from './vat.ts';
 
 export type OptionKind = 'size' | 'extra' | 'without';
 
@@ -20,8 +21,8 @@ export interface PricedProduct {
   nameEn?: string | null;
   category: ProductKind;
   priceCents: number;
-  /** Its VAT rate (10 % when not said). */
-  vatRate?: number;
+  /** Its VAT rate for each way it is sold (10 % when not said). */
+  vatRates?: Partial<VatRates>;
   recipe?: readonly RecipeLine[];
   options?: readonly ProductOption[];
 }
@@ -184,8 +185,9 @@ export function priceOrder(
       quantity: l.quantity,
       lineTotalCents: unitPriceCents * l.quantity,
       options: options.map((o) => ({ id: o.id, kind: o.kind, name: o.name, nameEn: o.nameEn, priceCents: o.priceCents })),
-      // two pizzas of different rates (not on today's menu): the higher, never less than is owed
-      vatRate: Math.max(p.vatRate ?? 10, second?.vatRate ?? 0),
+      // the rate of the way the order is sold (a sealed can: 5.5 % delivered); two pizzas of
+      // different rates (not on today's menu): the higher, never less than is owed
+      vatRate: Math.max(vatRateFor(p.vatRates, fulfilment), second ? vatRateFor(second.vatRates, fulfilment) : 0),
       // a half-and-half: half of each recipe, then the options on the whole pizza (a size or an
       // extra adds its ingredients once, a "without" leaves the ingredient out of both halves)
       recipe: lineRecipe(second ? halfAndHalfRecipe(p.recipe ?? [], second.recipe ?? []) : (p.recipe ?? []), options),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PG_INT_MAX, id, noControl } from './order-requests.ts';
 import { PRODUCT_KINDS } from '../domain/product-kinds.ts';
 import { HALF_AND_HALF_PRICING } from '../domain/pricing.ts';
+import { isVatRate } from '../domain/vat.ts';
 import { EU_ALLERGENS } from '../domain/line-allergens.ts';
 import { ALL_ALLERGEN_KINDS, kindsProblem, type AllergenKind } from '../domain/allergen-kinds.ts';
 
@@ -239,6 +240,10 @@ const euros = z.union([
   z.string().trim().regex(/^\d{1,4}([.,]\d{1,2})?$/, 'form.price').transform((v) => Math.round(Number(v.replace(',', '.')) * 100)).refine((c) => c > 0, 'form.price'),
 ], { error: 'form.price' });
 
+/** A VAT rate as typed ("5,5") or sent: only the rates French law sets for what the shops sell. */
+const vatRate = z.union([z.number('form.vat'), z.string().trim().regex(/^\d{1,2}([.,]\d)?$/, 'form.vat').transform((v) => Number(v.replace(',', '.')))], { error: 'form.vat' })
+  .refine(isVatRate, 'form.vat');
+
 export const productSchema = z.strictObject({
   name: label(80),
   nameEn: optionalLabel(80),
@@ -248,7 +253,8 @@ export const productSchema = z.strictObject({
   /** Its section of the menu (a storefront tab); left out: where products of its kind are. */
   categoryId: ref.optional(),
   priceCents: euros,
-  vatRate: z.coerce.number().refine((v) => [5.5, 10, 20].includes(v), 'form.vat'),
+  /** Its VAT rate taken away and delivered: a legal rate of a pizzeria's sales each (domain/vat.ts). */
+  vatRates: z.strictObject({ pickup: vatRate, delivery: vatRate }, 'form.vat'),
   tags: z.array(z.enum(DIETARY_TAGS, 'form.choose')).max(2).default([]),
   active: z.boolean().default(true),
   /** The steps the kitchen reads, one per line. */

@@ -10,7 +10,7 @@ const memory = () => {
 };
 const product = (id: number, name: string, priceCents: number, more: Partial<MenuProduct> = {}): MenuProduct => ({
   id, slug: name.toLowerCase(), name, description: '', category: 'pizza', categoryId: 1, priceCents, available: true, portions: null,
-  ingredients: [], allergens: [], allergenRecipe: [], tags: [], vatRate: 10, photoUrl: null, offTonight: false, options: [], ...more,
+  ingredients: [], allergens: [], allergenRecipe: [], tags: [], vatRates: { pickup: 10, delivery: 10 }, photoUrl: null, offTonight: false, options: [], ...more,
 });
 
 describe('what the storefront hands to its next page', () => {

@@ -1,8 +1,9 @@
 // A shop's menu as a platform's store shows it: our names, descriptions, photos, options and
-// allergens (an option's too), alcohol and VAT rates, at the platform's prices (a product's own price there, else ours plus the store's
+// allergens (an option's too), alcohol and VAT rates (the delivered one: a platform's customer has it brought), at the platform's prices (a product's own price there, else ours plus the store's
 // markup), what is on sale now, and the shop's hours. Ids are ours (p12, o34), so an order that
 // names them maps without a row.
 import { menuId, platformPrice } from '../../domain/marketplaces.ts';
+import type { VatRates } from '../../domain/vat.ts';
 import type { Weekday } from '../../domain/opening-hours.ts';
 import { getMenu, getPizzeria, listCategories } from '../shops/catalogue.ts';
 import type { Queryable } from '../kernel/db.ts';
@@ -11,9 +12,9 @@ import type { MarketplaceMenu } from './provider.ts';
 /**
  * An alcoholic drink, which the platforms must know to check the customer's age: the catalogue
  * names none as such, but French VAT does: a drink is taxed at 20 % only when it holds alcohol
- * (10 % for soft drinks, migration 0018), so a drink at 20 % is one.
+ * (10 % or 5.5 % for soft drinks, migration 0104), so a drink at 20 % delivered is one.
  */
-export const isAlcoholic = (p: { category: string; vatRate: number }) => p.category === 'drink' && p.vatRate === 20;
+export const isAlcoholic = (p: { category: string; vatRates: VatRates }) => p.category === 'drink' && p.vatRates.delivery === 20;
 
 /** The shop's menu for a store (its markup) on a platform (its products' own prices), photos at `origin`. */
 export async function menuFor(q: Queryable, pizzeriaId: number, store: { marketplace: string; price_markup_pct: string | number }, origin: string): Promise<MarketplaceMenu> {
@@ -34,14 +35,14 @@ export async function menuFor(q: Queryable, pizzeriaId: number, store: { marketp
       groups.push({
         id, name: kind, min: 0, max: kind === 'size' ? 1 : options.length,
         options: options.map((o) => ({
-          id: menuId.option(o.id), name: o.name, priceCents: platformPrice(o.priceCents, markup, null), allergens: o.allergens ?? [], vatRate: p.vatRate, available: o.available,
+          id: menuId.option(o.id), name: o.name, priceCents: platformPrice(o.priceCents, markup, null), allergens: o.allergens ?? [], vatRate: p.vatRates.delivery, available: o.available,
         })),
       });
       return id;
     });
     return {
       id: menuId.product(p.id), name: p.name, description: p.description, priceCents: platformPrice(p.priceCents, markup, ownPrice.get(p.id) ?? null),
-      photoUrl: p.photoUrl ? new URL(p.photoUrl, origin).toString() : null, allergens: p.allergens, alcohol: isAlcoholic(p), vatRate: p.vatRate,
+      photoUrl: p.photoUrl ? new URL(p.photoUrl, origin).toString() : null, allergens: p.allergens, alcohol: isAlcoholic(p), vatRate: p.vatRates.delivery,
       available: p.available, optionGroupIds: ids,
     };
   });

@@ -20,7 +20,7 @@ async function writeRecipe(tx: Tx, productId: number, recipe: ProductRequest['re
 }
 
 const productColumns = (req: ProductRequest) => [
-  req.name, req.nameEn ?? null, req.description, req.descriptionEn ?? null, req.category, req.priceCents, req.vatRate, req.tags, req.active, req.steps,
+  req.name, req.nameEn ?? null, req.description, req.descriptionEn ?? null, req.category, req.priceCents, req.vatRates.pickup, req.vatRates.delivery, req.tags, req.active, req.steps,
 ];
 
 /**
@@ -49,8 +49,8 @@ export async function updateProduct(db: Db, actor: StaffActor, id: number, req: 
     const before = await getProduct(tx, id);
     await tx.query('SELECT 1 FROM products WHERE id = $1 FOR UPDATE', [id]);
     await tx.query(
-      `UPDATE products SET name = $2, name_en = $3, description = $4, description_en = $5, category = $6, price_cents = $7, vat_rate = $8,
-         tags = $9, active = $10, steps = $11, category_id = $12 WHERE id = $1`,
+      `UPDATE products SET name = $2, name_en = $3, description = $4, description_en = $5, category = $6, price_cents = $7,
+         vat_rate_pickup = $8, vat_rate_delivery = $9, tags = $10, active = $11, steps = $12, category_id = $13 WHERE id = $1`,
       [id, ...productColumns(req), await categoryFor(tx, req, before.categoryId)],
     );
     await writeRecipe(tx, id, req.recipe);
@@ -72,8 +72,8 @@ export async function createProduct(db: Db, actor: StaffActor, req: ProductReque
   if (!req.recipe.length) throw invalid({ recipe: 'a product needs at least one ingredient (a drink: its bottle or can)' });
   return transaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number }>(
-      `INSERT INTO products (slug, name, name_en, description, description_en, category, price_cents, vat_rate, tags, active, steps, category_id, sort_order)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT coalesce(max(sort_order), 0) + 1 FROM products))
+      `INSERT INTO products (slug, name, name_en, description, description_en, category, price_cents, vat_rate_pickup, vat_rate_delivery, tags, active, steps, category_id, sort_order)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT coalesce(max(sort_order), 0) + 1 FROM products))
        ON CONFLICT (slug) DO NOTHING RETURNING id`,
       [req.slug, ...productColumns(req), await categoryFor(tx, req, null)],
     );

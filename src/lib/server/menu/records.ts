@@ -3,6 +3,7 @@
 // stock, so what is sold is what can be made); ingredients with their unit and allergens. A change
 // is audited and every shop's open menus are refreshed at once (stock_changed per shop).
 import type { OptionKind } from '../../domain/pricing.ts';
+import type { VatRates } from '../../domain/vat.ts';
 import { type Queryable, type Tx } from '../kernel/db.ts';
 import { forbidden, notFound } from '../kernel/errors.ts';
 import type { StaffActor } from '../kernel/actors.ts';
@@ -19,7 +20,8 @@ export interface ProductRecord {
   category: ProductKind;
   categoryId: number;
   priceCents: number;
-  vatRate: number;
+  /** Its VAT rate taken away and delivered (the line sold keeps the rate of its order's way). */
+  vatRates: VatRates;
   tags: string[];
   active: boolean;
   steps: string[];
@@ -73,7 +75,7 @@ const OPTIONS = `coalesce((SELECT json_agg(json_build_object('id', o.id, 'produc
       'ingredients', coalesce((SELECT json_agg(json_build_object('ingredientId', oi.ingredient_id, 'quantity', oi.quantity) ORDER BY oi.ingredient_id)
                                FROM option_ingredients oi WHERE oi.option_id = o.id), '[]')) ORDER BY o.kind, o.position, o.id)
     FROM product_options o WHERE o.product_id = p.id), '[]')`;
-const PRODUCT = `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, ${OPTIONS} AS options, p.vat_rate, p.tags, p.active, p.steps, p.photo,
+const PRODUCT = `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, ${OPTIONS} AS options, p.vat_rate_pickup, p.vat_rate_delivery, p.tags, p.active, p.steps, p.photo,
     coalesce((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity) ORDER BY r.ingredient_id)
               FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
     ARRAY(SELECT DISTINCT a FROM recipe_ingredients r JOIN ingredients i ON i.id = r.ingredient_id, unnest(i.allergens) a WHERE r.product_id = p.id ORDER BY a) AS allergens
@@ -88,7 +90,7 @@ const toProduct = (r: Record<string, any>): ProductRecord => ({
   category: r.category,
   categoryId: r.category_id,
   priceCents: r.price_cents,
-  vatRate: Number(r.vat_rate),
+  vatRates: { pickup: Number(r.vat_rate_pickup), delivery: Number(r.vat_rate_delivery) },
   tags: r.tags,
   active: r.active,
   steps: r.steps,

@@ -6,6 +6,7 @@ import { type Queryable, type Tx } from '../kernel/db.ts';
 import { conflict, invalid } from '../kernel/errors.ts';
 import { PIZZERIA_SELECT, type Pizzeria } from '../shops/catalogue.ts';
 import type { Fulfilment } from '../../domain/order-states.ts';
+import type { VatRates } from '../../domain/vat.ts';
 import { MAKING_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 
@@ -22,7 +23,8 @@ interface CatalogueProduct extends PricedProduct {
  * The products asked for, with their recipes and options, and whether this shop took each off its
  * menu tonight.
  */
-const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.name_en, p.category, p.price_cents, p.vat_rate,
+const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id, p.name, p.name_en, p.category, p.price_cents,
+       json_build_object('pickup', p.vat_rate_pickup::float8, 'delivery', p.vat_rate_delivery::float8) AS vat_rates,
        p.make_minutes::float8 AS make_minutes, p.bake_minutes::float8 AS bake_minutes,
        COALESCE((SELECT json_agg(json_build_object('ingredientId', r.ingredient_id, 'quantity', r.quantity))
                  FROM recipe_ingredients r WHERE r.product_id = p.id), '[]') AS recipe,
@@ -36,14 +38,14 @@ const catalogueSelect = (productIds: string, pizzeriaId: string) => `SELECT p.id
      FROM products p WHERE p.active AND p.id = ANY(${productIds})`;
 
 type CatalogueRow = {
-  id: number; name: string; name_en: string | null; category: PricedProduct['category']; price_cents: number; vat_rate: string | number; recipe: RecipeLine[];
+  id: number; name: string; name_en: string | null; category: PricedProduct['category']; price_cents: number; vat_rates: VatRates; recipe: RecipeLine[];
   options: CatalogueProduct['options']; off_tonight: boolean; make_minutes: number | null; bake_minutes: number | null;
 };
 const catalogueOf = (rows: CatalogueRow[]) =>
   new Map(
     rows.map((r): [number, CatalogueProduct] => [
       r.id,
-      { id: r.id, name: r.name, nameEn: r.name_en, category: r.category, priceCents: r.price_cents, vatRate: Number(r.vat_rate), recipe: r.recipe, options: r.options, offTonight: r.off_tonight,
+      { id: r.id, name: r.name, nameEn: r.name_en, category: r.category, priceCents: r.price_cents, vatRates: r.vat_rates, recipe: r.recipe, options: r.options, offTonight: r.off_tonight,
         makeMinutes: r.make_minutes, bakeMinutes: r.bake_minutes },
     ]),
   );

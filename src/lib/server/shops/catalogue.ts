@@ -1,5 +1,6 @@
 import { freeStock, lineRecipe, portionsAvailable, type OptionEffect, type RecipeLine, type StockLevel } from '../../domain/availability.ts';
 import type { HalfAndHalfPricing, OptionKind } from '../../domain/pricing.ts';
+import type { VatRates } from '../../domain/vat.ts';
 import type { DeliveryZone } from '../../domain/geo.ts';
 import type { OpeningHours } from '../../domain/opening-hours.ts';
 import type { MenuAvailability } from '../../shapes/views.ts';
@@ -119,8 +120,8 @@ export interface MenuProduct {
   allergenRecipe: { ingredientId: number; allergens: string[]; kinds?: string[] }[];
   /** Dietary tags: vegetarian, spicy. */
   tags: string[];
-  /** Its VAT rate (%): 10 for food and soft drinks, 20 for alcohol (migration 0018). */
-  vatRate: number;
+  /** Its VAT rate (%) taken away and delivered, as the accountant set them (migration 0104). */
+  vatRates: VatRates;
   /** Its photo (/media/…), or null. */
   photoUrl: string | null;
   /** Taken off this shop's menu for the evening by its manager. */
@@ -136,7 +137,7 @@ export interface MenuProduct {
 export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale = 'fr'): Promise<MenuProduct[]> {
   const [products, stock] = await Promise.all([
     q.query(
-      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, p.tags, p.vat_rate, p.photo,
+      `SELECT p.id, p.slug, p.name, p.name_en, p.description, p.description_en, p.category, p.category_id, p.price_cents, p.tags, p.vat_rate_pickup, p.vat_rate_delivery, p.photo,
          COALESCE((SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'name', o.name, 'nameEn', o.name_en,
                      'priceCents', o.price_cents, 'removesIngredientId', o.removes_ingredient_id,
                      'allergens', ARRAY(SELECT DISTINCT a FROM option_ingredients oi JOIN ingredients i ON i.id = oi.ingredient_id, unnest(i.allergens) a
@@ -178,7 +179,7 @@ export async function getMenu(q: Queryable, pizzeriaId: number, locale: Locale =
       allergenKinds: sortKinds(recipe.flatMap((r) => r.kinds)),
       allergenRecipe: recipe.filter((r) => r.allergens.length).map((r) => ({ ingredientId: r.ingredientId, allergens: r.allergens, kinds: r.kinds })),
       tags: p.tags,
-      vatRate: Number(p.vat_rate),
+      vatRates: { pickup: Number(p.vat_rate_pickup), delivery: Number(p.vat_rate_delivery) },
       photoUrl: p.photo ? `/media/${p.photo}` : null,
       offTonight: p.off_tonight,
       options: (p.options as (OptionEffect & { id: number; kind: OptionKind; name: string; nameEn: string | null; priceCents: number; allergens: string[]; kinds: string[] })[]).map((o) => ({

@@ -57,7 +57,7 @@ export function productFromForm(form: FormData): Record<string, unknown> {
     category: text('category'),
     ...(text('categoryId') ? { categoryId: text('categoryId') } : {}),
     priceCents: text('price') ?? '',
-    vatRate: text('vatRate'),
+    vatRates: { pickup: text('vatPickup'), delivery: text('vatDelivery') },
     tags: form.getAll('tags').map(String),
     active: form.has('active'),
     steps: (text('steps') ?? '').split('\n').map((s) => s.trim()).filter(Boolean),

@@ -4,7 +4,7 @@ import type { MenuProduct } from '../../server/shops/catalogue.ts';
 
 const product = (id: number, name: string, options: { id: number; kind: 'size' | 'extra' | 'without'; available?: boolean }[] = []): MenuProduct => ({
   id, slug: name.toLowerCase(), name, description: '', category: 'pizza', categoryId: 1, priceCents: 1000, available: true, portions: null,
-  ingredients: [], allergens: [], allergenRecipe: [], tags: [], vatRate: 10, photoUrl: null, offTonight: false,
+  ingredients: [], allergens: [], allergenRecipe: [], tags: [], vatRates: { pickup: 10, delivery: 10 }, photoUrl: null, offTonight: false,
   options: options.map((o) => ({ id: o.id, kind: o.kind, name: `option ${o.id}`, priceCents: 100, available: o.available ?? true })),
 });
 
