@@ -115,7 +115,7 @@ describe('the kitchen of a real evening', () => {
     // a new order while the wall shows its first screen: in sight within 2 s, its ticket or its chip
     const newest = await order(shop.id, REAL[2], 20);
     const started = Date.now();
-    await expect.poll(async () => (await wholeOnScreen(page)).includes(newest.id) || page.locator(`[data-elsewhere="${newest.id}"]`).isVisible(), { timeout: 2000, intervals: [100] }).toBe(true);
+    await expect.poll(async () => (await wholeOnScreen(page)).includes(newest.id) || page.locator(`[data-elsewhere="${newest.id}"]`).isVisible(), { timeout: 2000, interval: 100 }).toBe(true);
     console.log(`the new order in sight after ${Date.now() - started} ms`);
     await page.screenshot({ path: `${SHOTS}/kitchen-evening-newest.png` });
 
