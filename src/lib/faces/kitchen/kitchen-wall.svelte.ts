@@ -22,16 +22,17 @@ function shapeOf(el: HTMLElement): Shape {
   const parts = [...el.getClientRects()].filter((r) => r.height > 0);
   if (!parts.length) return NO_SHAPE;
   const lines = [...el.querySelectorAll<HTMLElement>('li[data-line]')].filter((li) => li.closest('[data-measure]') === el);
-  if (!lines.length) return { head: parts.reduce((h, r) => h + r.height, 0), lines: [], foot: 0 };
+  if (!lines.length) return { head: Math.round(parts.reduce((h, r) => h + r.height, 0)), lines: [], foot: 0 };
   const at = lines.map((li) => li.getBoundingClientRect());
   const gap = lines.length > 1 ? parseFloat(getComputedStyle(lines[1]).marginTop) || 0 : 0;
   const sameColumn = (a: DOMRect, b: DOMRect) => Math.abs(a.left - b.left) < 2 && b.top >= a.bottom - 1;
   const last = at.at(-1)!;
   const lastPart = parts.find((p) => p.left <= last.left + 1 && p.right >= last.right - 1 && p.top <= last.top + 1 && p.bottom >= last.bottom - 1) ?? parts.at(-1)!;
+  // whole pixels: a fraction measured one way or the other never moves the wall
   return {
-    head: at[0].top - parts[0].top,
-    lines: at.map((b, i) => (at[i + 1] && sameColumn(b, at[i + 1]) ? at[i + 1].top - b.top : b.height + gap)),
-    foot: lastPart.bottom - last.bottom,
+    head: Math.round(at[0].top - parts[0].top),
+    lines: at.map((b, i) => Math.round(at[i + 1] && sameColumn(b, at[i + 1]) ? at[i + 1].top - b.top : b.height + gap)),
+    foot: Math.round(lastPart.bottom - last.bottom),
   };
 }
 

@@ -127,18 +127,23 @@ export function settleDue(pages: Pages, ids: readonly string[], room: Room, nowM
   return withoutGone(pages) !== withoutGone(flow(ids.filter((id) => shown.has(id)), room));
 }
 
-/** The tickets whose place changed between two walls (a tap on one of them a moment later is held). */
+/** The tickets whose place changed between two walls: another screen, another column, or more than a few px up or down (a tap on them a moment later is held). */
 export function moved(before: Pages, after: Pages, room: Room): string[] {
   const at = (pages: Pages) => {
-    const m = new Map<string, string>();
+    const m = new Map<string, { page: number; col: number; top: number }>();
     pages.forEach((page, i) => {
       const l = layout(page, room).at;
-      page.forEach((p, j) => p.goneAt === null && m.set(p.id, `${i}/${l[j].col}/${l[j].top}`));
+      page.forEach((p, j) => p.goneAt === null && m.set(p.id, { page: i, ...l[j] }));
     });
     return m;
   };
   const was = at(before);
-  return [...at(after)].filter(([id, where]) => was.has(id) && was.get(id) !== where).map(([id]) => id);
+  return [...at(after)]
+    .filter(([id, now]) => {
+      const then = was.get(id);
+      return then !== undefined && (then.page !== now.page || then.col !== now.col || Math.abs(then.top - now.top) > 2);
+    })
+    .map(([id]) => id);
 }
 
 /** How many screens the wall takes (one at least). */
