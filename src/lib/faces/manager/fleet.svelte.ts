@@ -32,6 +32,8 @@ export class Fleet {
     return Object.values(byId);
   });
   figures = $derived(Object.values(this.byShop).flatMap((f) => (f.figures ? [f.figures] : [])));
+  /** Whether the hub has told any shop's fleet yet: before, the page does not say nobody is on shift. */
+  known = $derived(Object.keys(this.byShop).length > 0);
   figuresOf = $derived(figuresByShop(this.figures));
   // when the shop's plan fires each waiting ticket (pushed with the fleet)
   planned = $derived(firesByOrder(Object.values(this.byShop)));
