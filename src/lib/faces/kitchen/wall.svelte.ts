@@ -1,6 +1,6 @@
 import { flow, keep, moved, offPage, pageCount, pageWith, settleDue, type Pages, type Place, type Room } from './ticket-places.ts';
 
-/** A bumped ticket's place stays held (and says where it went) at least this long. */
+/** A ticket bumped while hands are on the screen leaves its place held (saying where it went) at least this long. */
 export const HOLD_MS = 3000;
 /** The wall settles only after this long without a touch or a key. */
 export const QUIET_MS = 2500;
@@ -67,7 +67,11 @@ export class Wall {
 
   /** Settles if it is worth it and nobody has touched the screen for a moment; the tickets that moved, or null. */
   settleIfQuiet(ids: readonly string[], room: Room, nowMs: number): string[] | null {
-    if (nowMs - this.lastInput < QUIET_MS || !settleDue(this.pages, ids, room, nowMs, HOLD_MS)) return null;
+    if (nowMs - this.lastInput < QUIET_MS) return null;
+    // a place is held (and says where its ticket went) only for hands that were on the screen lately:
+    // a ticket bumped from another tablet while nobody touches this one leaves no empty place
+    const hold = nowMs - this.lastInput < QUIET_MS + HOLD_MS ? HOLD_MS : 0;
+    if (!settleDue(this.pages, ids, room, nowMs, hold)) return null;
     return this.settle(ids, room);
   }
 
