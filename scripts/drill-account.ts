@@ -196,6 +196,18 @@ function sayGone(screens: Screen[], stored: StoredEvent[]) {
   }
 }
 
+/**
+ * Waits (at most `ms`) until every card order's money is where the provider says: a workers process
+ * killed in the middle of a capture leaves it to the other one, once its lock on the job has lapsed
+ * (workers/payments.worker.ts), so the ledger may lag the provider by some seconds; what is still
+ * wrong then is lost, and the account says so.
+ */
+export async function moneySettled(d: Pick<DrillRecord, 'pool' | 'stripe' | 'placed'>, ms: number): Promise<number> {
+  const started = Date.now();
+  while ((await moneyAccount(d as DrillRecord, d.placed.filter((p) => p.id))).wrong.length && Date.now() - started < ms) await new Promise((r) => setTimeout(r, 1000));
+  return Date.now() - started;
+}
+
 /** Money: every card order as the provider has it, against the ledger. */
 async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
   const cards = acked.filter((p) => p.way === 'pickup-card');

@@ -55,7 +55,7 @@ import { appendEntries, lockChain } from '../src/lib/server/fiscal/journal.ts';
 import { fiscalKeyFromPem } from '../src/lib/server/fiscal/keys.ts';
 import { shopChain } from '../src/lib/domain/fiscal-chain.ts';
 import { transaction } from '../src/lib/server/kernel/db.ts';
-import { account, watchSessions, type FaultFigures } from './drill-account.ts';
+import { account, moneySettled, watchSessions, type FaultFigures } from './drill-account.ts';
 import { Client, openScreen, PASSWORD, RECOVERY_LIMIT_MS, sleep, startEvening, WEBHOOK_SECRET, type Placed, type Screen, type Shop } from './drill-evening.ts';
 
 const { values: args } = parseArgs({
@@ -75,6 +75,8 @@ if (!SCENARIOS.includes(args.scenario as Scenario)) throw new Error(`--scenario:
 const SCENARIO = args.scenario as Scenario;
 /** After a Redis promotion, every server answers its /readyz within this (issue 57). */
 const READY_AFTER_PROMOTION_MS = 10_000;
+/** How long the card payments may take to match the provider after the evening (a capture retaken from a killed workers process: workers/payments.worker.ts). */
+const MONEY_SETTLE_MS = 40_000;
 // Nginx serves the drill's site with a certificate made for it a minute ago: this process alone trusts it
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 /** With --async-standby: how long the standby stops receiving the leader's WAL before the leader dies. */
@@ -168,6 +170,9 @@ async function main() {
     await night.stop();
     say(`${stamp(started)}  the evening stops; the workers finish what is left`);
     await sleep(8000);
+    // a capture a killed workers process was making is taken up by the other once its lock lapses
+    const waited = await moneySettled({ pool, stripe, placed: night.placed }, MONEY_SETTLE_MS);
+    if (waited > 1000) say(`${stamp(started)}  the card payments matched the provider ${Math.round(waited / 1000)} s later`);
 
     sessions.stop();
     const failed = await account({ pool, stripe, smtp, placed: night.placed, faults, screens, startAfter, closings, yesterday, shops: shops.length, started, sessions: sessions.worst, readyLimitMs: READY_AFTER_PROMOTION_MS });
