@@ -8,7 +8,7 @@ import { driversOfShops } from '../road/drivers.ts';
 import { listOrders } from '../orders/index.ts';
 import type { PositionStore } from '../road/positions.ts';
 import { recentLowRatings } from '../customers/ratings.ts';
-import { lowStock } from '../stock/stock.ts';
+import { lowStockOfShops } from '../stock/stock.ts';
 import { recentHoldingRefusals } from '../orders/limits.ts';
 import { platformOrdersWaiting } from '../marketplaces/intake.ts';
 import { failingPushes } from '../marketplaces/sync.ts';
@@ -19,7 +19,7 @@ export async function alertsOfShops(q: Queryable, shops: number[], positions: Po
   const [orders, drivers, low, lowRatings, heldStock, platformOrders, fiscalAnomalies, paymentCorrections, platformPushes] = await Promise.all([
     listOrders(q, { pizzeriaIds: shops, activeOnly: true, limit: 1000 }),
     driversOfShops(q, shops, positions),
-    Promise.all(shops.map(async (s) => ({ pizzeriaId: s, low: await lowStock(q, s) }))),
+    lowStockOfShops(q, shops),
     recentLowRatings(q, shops, now),
     recentHoldingRefusals(q, shops),
     platformOrdersWaiting(q, shops),

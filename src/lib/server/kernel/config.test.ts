@@ -108,6 +108,15 @@ describe('environment', () => {
     expect(() => parseConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/PORT.*DATABASE_URL|DATABASE_URL.*PORT/);
   });
 
+  it('takes a queue prefix as a plain name or as a Redis Cluster hash tag, one pair of braces around it, and refuses anything else by name', () => {
+    expect(parseConfig({}).QUEUE_PREFIX).toBe('ocpizza');
+    expect(parseConfig({ QUEUE_PREFIX: 'ocpizza_eu-2' }).QUEUE_PREFIX).toBe('ocpizza_eu-2');
+    expect(parseConfig({ QUEUE_PREFIX: '{ocpizza}' }).QUEUE_PREFIX).toBe('{ocpizza}');
+    for (const bad of ['{}', '{ocpizza', 'ocpizza}', 'oc{pizza}', '{ocpizza}x', '{oc}{pizza}', '{{ocpizza}}', '{oc:pizza}', 'oc pizza', 'oc:pizza']) {
+      expect(() => parseConfig({ QUEUE_PREFIX: bad }), bad).toThrow(/QUEUE_PREFIX: letters, digits, _ and - .*one pair of braces for Redis Cluster \(e\.g\. \{ocpizza\}\)/);
+    }
+  });
+
   it('keeps photos on disk unless a bucket is set, and then wants its keys', () => {
     expect(parseConfig({}).S3_BUCKET).toBeUndefined();
     const c = parseConfig({ S3_BUCKET: 'ocpizza-photos', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_FORCE_PATH_STYLE: 'false' });

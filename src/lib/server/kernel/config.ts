@@ -8,6 +8,9 @@ import { parseSentinels } from './sentinels.ts';
 // One schema for the environment, parsed once by server and workers.
 const DEV_DEMO_PASSWORD = 'pizza-demo-dev'; // development default only; refused in production
 
+/** QUEUE_PREFIX: a plain name, or one in a single pair of braces (a Redis Cluster hash tag). */
+const QUEUE_PREFIX_FORM = /^(?:[a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/;
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -51,7 +54,20 @@ const schema = z
     PUBLIC_ORIGIN: z.string().url({ protocol: /^https?$/, message: 'an http:// or https:// URL' }).optional(),
     /** More origins (comma-separated, e.g. a second domain) whose pages may change state through the API and sockets. */
     ALLOWED_ORIGINS: z.string().optional(),
-    QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('ocpizza'),
+    /**
+     * The start of every Redis key and stream of the install (queues, the hubs' stream, positions,
+     * rate limits, SMS limits): letters, digits, `_` and `-`, or the same between one pair of braces
+     * and nothing else, `{ocpizza}`. Braces make it a Redis Cluster hash tag, which BullMQ needs on a
+     * cluster: its scripts touch several keys of a queue at once, and "to make bull compatible with
+     * Redis cluster, use a queue prefix inside brackets", e.g. `prefix: '{myprefix}'` (BullMQ's docs,
+     * Patterns, Redis Cluster: https://docs.bullmq.io/patterns/redis-cluster). Redis hashes only what
+     * lies between the first `{` and the next `}`, so one pair around the whole prefix puts every key
+     * of the install in one slot; anything before or after the pair, or a second pair, is refused.
+     */
+    QUEUE_PREFIX: z
+      .string()
+      .regex(QUEUE_PREFIX_FORM, 'letters, digits, _ and - (e.g. ocpizza), or the same in one pair of braces for Redis Cluster (e.g. {ocpizza}), nothing before or after them')
+      .default('ocpizza'),
     DEMO_PASSWORD: z.string().min(8).optional(),
     SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
     PREP_TARGET_SECONDS: z.coerce.number().int().positive().default(15 * 60),

@@ -1,0 +1,34 @@
+// What the live page of a shop's manager or of head office loads: the shops they run, their active
+// orders (with the id of the last event the snapshot includes, from which the page follows live), low
+// stock, this evening's low ratings, refusals for holding too much unpaid, and the delivery
+// platforms' orders waiting for a decision.
+import type pg from 'pg';
+import { shopsOf, type Member } from '../../domain/permissions.ts';
+import { listPizzerias } from '../shops/catalogue.ts';
+import { listOrders } from '../orders/index.ts';
+import { recentHoldingRefusals } from '../orders/limits.ts';
+import { recentLowRatings } from '../customers/ratings.ts';
+import { lowStockOfShops } from '../stock/stock.ts';
+import { platformOrdersWaiting } from '../marketplaces/intake.ts';
+import { snapshot } from '../operations/snapshot.ts';
+
+/**
+ * In a fixed number of statements whatever the number of shops (nine: the shops, the snapshot's
+ * four with its BEGIN and COMMIT, and beside it one each for low stock, ratings, refusals and
+ * platforms' orders).
+ */
+export async function managerBoard(pool: pg.Pool, member: Member) {
+  const shops = shopsOf(member, await listPizzerias(pool));
+  const ids = shops.map((s) => s.id);
+  const [{ data: orders, lastEventId }, low, lowRatings, heldStock, platformOrders] = await Promise.all([
+    snapshot((q) => listOrders(q, { pizzeriaIds: ids, activeOnly: true, limit: 1000 }), pool),
+    lowStockOfShops(pool, ids),
+    // this evening's low ratings; the next ones arrive live (rating:low)
+    recentLowRatings(pool, ids),
+    // clients refused for holding too much unpaid in the last hours (read again on reload)
+    recentHoldingRefusals(pool, ids),
+    // delivery platforms' orders waiting for the manager (read again on reload)
+    platformOrdersWaiting(pool, ids),
+  ]);
+  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders };
+}
