@@ -1,7 +1,7 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/kernel/db.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { sendPasswordReset, type AccountLinks } from '../src/lib/server/staff/staff.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
@@ -29,5 +29,6 @@ export function startAccountsWorker(deps: AccountDeps & { connection: Connection
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 2,
+    ...SHORT_JOBS,
   });
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { dispatchOrder, type DispatchSettings } from '../src/lib/server/delivery/dispatch.ts';
 import type { PositionStore } from '../src/lib/server/road/positions.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface DispatchDeps {
@@ -44,5 +44,6 @@ export function startDispatchWorker(deps: DispatchDeps & { connection: Connectio
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 2,
+    ...SHORT_JOBS,
   });
 }

@@ -9,7 +9,7 @@ import { readMarketplaceOrder, settle } from '../src/lib/server/marketplaces/int
 import type { MarketplaceNotice, MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { pushMenu, tellAvailability, tellCancel, tellStep, tellStoreStatus } from '../src/lib/server/marketplaces/sync.ts';
 import { takeOrder } from '../src/lib/server/flows/platform-taking.ts';
-import { addJob, jobId, QUEUES, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
+import { addJob, jobId, QUEUES, SHORT_JOBS, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 export interface MarketplacesDeps {
@@ -92,5 +92,6 @@ export function startMarketplacesWorker(deps: MarketplacesDeps & { connection: C
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 8,
+    ...SHORT_JOBS,
   });
 }

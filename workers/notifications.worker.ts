@@ -4,7 +4,7 @@ import type { EtaSettings, TravelMode } from '../src/lib/domain/eta.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import type { Mailer } from '../src/lib/server/kernel/mailer.ts';
 import { notifyCustomer, type MessageLimits, type NotificationStep } from '../src/lib/server/messages/notifications.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import type { SmsProvider } from '../src/lib/server/kernel/sms.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
@@ -38,5 +38,6 @@ export function startNotificationsWorker(deps: NotificationsDeps) {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 5,
+    ...SHORT_JOBS,
   });
 }

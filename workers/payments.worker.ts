@@ -16,7 +16,7 @@ import { makePendingTipRefunds } from '../src/lib/server/money/tip-refunds.ts';
 import { shareTipsOfOrder } from '../src/lib/server/money/tips.ts';
 import { rememberTipIntent, tipToBegin } from '../src/lib/server/money/tip-payments.ts';
 import { transaction } from '../src/lib/server/kernel/db.ts';
-import { QUEUES, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface PaymentDeps {
@@ -265,11 +265,7 @@ export function startPaymentsWorker(deps: PaymentDeps & { connection: Connection
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: 5,
-    // a workers process killed in the middle of a capture or a refund: the other takes the job up
-    // within some 20 s rather than a minute (BullMQ's defaults: a 30 s lock checked every 30 s,
-    // https://docs.bullmq.io/guide/jobs/stalled); a payment job takes well under a second, its lock
-    // renewed every 7.5 s
-    lockDuration: 15_000,
-    stalledInterval: 5_000,
+    // a workers process killed in the middle of a capture or a refund: the other takes the job up soon
+    ...SHORT_JOBS,
   });
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { fireOrder, flagLate, flagLateStartedBy } from '../src/lib/server/orders/index.ts';
 import { fireTimeAhead } from '../src/lib/server/orders/fire.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 const FIRE_ACTOR = { kind: 'system', name: 'planner' } as const;
@@ -43,6 +43,6 @@ export function startPrepWorker(deps: PrepDeps & { connection: ConnectionOptions
     processorOf('prep', prepJobs, deps, async (job) => {
       throw new Error(`unknown preparation job ${job.name}`);
     }),
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 5 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 5, ...SHORT_JOBS },
   );
 }

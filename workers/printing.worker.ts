@@ -4,7 +4,7 @@ import type { Db } from '../src/lib/server/kernel/db.ts';
 import type { PrinterPolicy } from '../src/lib/server/printing/address.ts';
 import { printOrder } from '../src/lib/server/printing/index.ts';
 import type { FiscalKey } from '../src/lib/server/fiscal/keys.ts';
-import { QUEUES, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
+import { QUEUES, SHORT_JOBS, type JobData, type JobName } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
 interface PrintingDeps {
@@ -36,6 +36,6 @@ export function startPrintingWorker(deps: PrintingDeps & { connection: Connectio
     QUEUES.printing,
     processorOf('printing', printingJobs, deps),
     // one shop's printer is one socket: a few at once across the chain, never a flood
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 4 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, ...SHORT_JOBS },
   );
 }

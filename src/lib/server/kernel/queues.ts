@@ -6,6 +6,15 @@ import type { MarketplaceStep } from '../../domain/marketplace-steps.ts';
 // Every queue, its jobs and their payloads, and how job ids are built, in one place: the server
 // (metrics, the operations page) and the workers both import it from here.
 // BullMQ job ids may not contain ':' nor be all digits.
+/**
+ * How the workers hold a job of the short kinds (a payment, a message, a dispatch, a timer, a print,
+ * a platform call, an account's erasure): a job a killed workers process held is taken up by the
+ * other within some 20 s rather than a minute (BullMQ's defaults: a 30 s lock checked every 30 s,
+ * https://docs.bullmq.io/guide/jobs/stalled). Such a job takes well under a second; its lock is
+ * renewed every 7.5 s while it runs. The maintenance jobs (a backup) keep a longer lock of their own.
+ */
+export const SHORT_JOBS = { lockDuration: 15_000, stalledInterval: 5_000 } as const;
+
 export const QUEUES = {
   payments: 'payments',
   prep: 'prep-timers',
