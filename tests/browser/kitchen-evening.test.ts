@@ -4,6 +4,7 @@ import { Client, createShop, move } from '../helpers.ts';
 import { moveCourier, placePlatformOrder } from '../marketplace-fixtures.ts';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, live, useApp } from './harness.ts';
+import { menuIds, shifted, watchShifts } from './kitchen-orders.ts';
 
 // The kitchen of a real evening, as its cooks found it: tickets of two or three pizzas with their
 // options and drinks (three or four lines each), twenty open. On the wall tablet (1280×800) ten or
@@ -15,13 +16,7 @@ import { SHOTS, live, useApp } from './harness.ts';
 const WALL = { width: 1280, height: 800 };
 const app = useApp('evening', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false' });
 
-const ids = new Map<string, number>();
-async function productId(slug: string): Promise<number> {
-  if (!ids.has(slug)) ids.set(slug, (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id);
-  return ids.get(slug)!;
-}
-const optionId = async (slug: string, name: string): Promise<number> =>
-  (await app.pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
+const { productId, optionId } = menuIds(() => app.pool);
 
 type Line = [slug: string, quantity: number, options?: string[]];
 interface Placed { id: string; number: number }
@@ -68,17 +63,6 @@ const wholeOnScreen = (page: Page): Promise<string[]> =>
   }, WALL);
 const countAfter = async (page: Page) => Number(((await page.getByTestId('page-after').count()) ? await page.getByTestId('page-after').textContent() : '')?.match(/\+(\d+)/)?.[1] ?? 0);
 const px = (page: Page, selector: string) => page.locator(selector).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
-
-/** Layout shifts not caused by a touch or a key, added up from the first paint. */
-const watchShifts = (page: Page) =>
-  page.addInitScript(() => {
-    const w = window as unknown as { cls: number };
-    w.cls = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.cls += e.value;
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
-const shifted = (page: Page) => page.evaluate(() => (window as unknown as { cls: number }).cls);
 
 describe('the kitchen of a real evening', () => {
   it('twenty real tickets: ten or more whole at the normal size, six or more at the largest, a new one in sight within 2 s, still at load', async () => {

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { Client, createShop, move } from '../helpers.ts';
 import { seriousViolations } from './axe.ts';
 import { SHOTS, cookTap, live, useApp } from './harness.ts';
+import { menuIds } from './kitchen-orders.ts';
 
 // The kitchen's wall tablet (1280×800) at a glance, and still, as the cooks of a busy evening need it:
 // a dozen typical orders fit on one screen; with twenty, every ticket is on the screen or one screen
@@ -13,13 +14,7 @@ import { SHOTS, cookTap, live, useApp } from './harness.ts';
 const WALL = { width: 1280, height: 800 };
 const app = useApp('glance', { PREP_TARGET_SECONDS: '900', DISPATCH_PRESENT_ONLY: 'false', KITCHEN_UNDO_SECONDS: '120' });
 
-const ids = new Map<string, number>();
-async function productId(slug: string): Promise<number> {
-  if (!ids.has(slug)) ids.set(slug, (await app.pool.query('SELECT id FROM products WHERE slug = $1', [slug])).rows[0].id);
-  return ids.get(slug)!;
-}
-const optionId = async (slug: string, name: string): Promise<number> =>
-  (await app.pool.query('SELECT o.id FROM product_options o JOIN products p ON p.id = o.product_id WHERE p.slug = $1 AND o.name = $2', [slug, name])).rows[0].id;
+const { productId, optionId } = menuIds(() => app.pool);
 
 type Line = [slug: string, quantity: number, options?: string[]];
 interface Placed { id: string; number: number }

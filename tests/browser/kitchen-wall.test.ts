@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createShop } from '../helpers.ts';
 import { PHONE, SHOTS, live, useApp } from './harness.ts';
+import { shifted, watchShifts } from './kitchen-orders.ts';
 
 // The kitchen's wall tablet (1280×800), as a pizzaiolo reads it from 2 m in the evening: a dozen
 // typical orders (two or three pizzas, a size, an extra, something left out), most of them on
@@ -42,16 +43,6 @@ async function login(email: string): Promise<string> {
   expect(res.status).toBe(200);
   return res.headers.get('set-cookie')!.split(';')[0];
 }
-
-/** Layout shifts not caused by a tap, added up from the first paint (the Layout Instability API). */
-const watchShifts = (page: Page) =>
-  page.addInitScript(() => {
-    const w = window as unknown as { cls: number };
-    w.cls = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.cls += e.value;
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
 
 describe("the kitchen's wall tablet", () => {
   it('shows at least ten typical tickets of a dozen without scrolling, large enough for 2 m, with their promised time, and does not move after load', async () => {
@@ -138,7 +129,7 @@ describe("the kitchen's wall tablet", () => {
     expect((await chips())[0]).toBe('4 Margherita +9');
 
     await page.waitForTimeout(2500);
-    const cls = await page.evaluate(() => (window as unknown as { cls: number }).cls);
+    const cls = await shifted(page);
     expect(cls, `cumulative layout shift ${cls}`).toBeLessThan(0.1);
 
     // the recipe of a line, on demand: its own ("without mushrooms" leaves them out; a large one has two dough balls)
