@@ -101,7 +101,7 @@ describe('housekeeping', () => {
     const hot = await eventIds('order_events');
     expect(hot.length).toBeGreaterThan(1);
     const result = await runMaintenance(sidePool, 30, 'test');
-    expect(result).toEqual({ sessionsDeleted: 0, eventsArchived: hot.length - 1 });
+    expect(result).toEqual({ sessionsDeleted: 0, eventsArchived: hot.length - 1, monthsArchived: 0 });
     expect(await eventIds('order_events')).toEqual([hot.at(-1)]);
     const { rows } = await sidePool.query('SELECT events_archived, trigger FROM maintenance_runs ORDER BY id DESC LIMIT 1');
     expect(rows[0]).toEqual({ events_archived: hot.length - 1, trigger: 'test' });
@@ -139,5 +139,64 @@ describe('housekeeping', () => {
     expect(hot).toContain(ec);
     expect(hot).not.toContain(ea);
     expect(Math.min(...hot)).toBeGreaterThan(Math.max(...(await eventIds('order_events_archive'))));
+  });
+
+  it('takes a month wholly past the archive\'s age out of the hot table whole, and no more: a month holding a later id stays, and screens resume around it exactly', async () => {
+    const months = async () => (await sidePool.query(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'order_events'::regclass ORDER BY 1`)).rows.map((x) => x.name as string);
+    const monthOf = async (ago: string) => (await sidePool.query(`SELECT 'order_events_' || to_char(now() - $1::interval, 'YYYY_MM') AS t`, [ago])).rows[0].t as string;
+    // what is there archived (but the newest), then a database with a history: the months' tables of
+    // the last year, as a migrated database has them (an old month left empty goes at the next housekeeping)
+    await sidePool.query(`UPDATE order_events SET created_at = now() - interval '400 days'`);
+    await runMaintenance(sidePool, 30, 'test');
+    await sidePool.query(`SELECT order_events_add_months((now() - interval '1 year')::date, now()::date)`);
+    const placeAt = async (shop: number) => (await eventIds('order_events', (await placePickup(shop, new Client(sideBase))).id))[0];
+    const sixMonthsOld = [await placeAt(SHOPS.bastille), await placeAt(SHOPS.bastille)];
+    const today = await placeAt(SHOPS.bastille);
+    const fiveMonthsOld = await placeAt(SHOPS.bastille); // an id after today's first
+    const newest = await placeAt(SHOPS.canal);
+    const backdate = (ids: number[], ago: string) =>
+      sidePool.query(`UPDATE order_events SET created_at = date_trunc('month', now() - $2::interval) + interval '3 days' WHERE id = ANY($1)`, [ids, ago]);
+    await backdate(sixMonthsOld, '6 months');
+    await backdate([fiveMonthsOld], '5 months');
+    const [six, five] = [await monthOf('6 months'), await monthOf('5 months')];
+    expect((await sidePool.query(`SELECT id FROM ${six} ORDER BY id`)).rows.map((x) => Number(x.id))).toEqual(sixMonthsOld);
+    expect((await sidePool.query(`SELECT id FROM ${five} ORDER BY id`)).rows.map((x) => Number(x.id))).toEqual([fiveMonthsOld]);
+    const hotBefore = await eventIds('order_events');
+    expect(hotBefore.at(-1)).toBe(newest);
+
+    const monthsBefore = await months();
+    const result = await runMaintenance(sidePool, 30, 'test');
+    // the six-month-old month left whole (and the empty months of the year past); the five-month-old
+    // one holds an id above today's: it stays, with its event
+    const monthsAfter = await months();
+    expect(result.monthsArchived).toBe(monthsBefore.filter((m) => !monthsAfter.includes(m)).length);
+    expect(result.monthsArchived).toBeGreaterThanOrEqual(1);
+    expect(await months()).not.toContain(six);
+    expect(await months()).toContain(five);
+    expect((await sidePool.query('SELECT to_regclass($1) AS t', [six])).rows[0].t).toBeNull();
+    expect(await eventIds('order_events_archive')).toEqual(expect.arrayContaining(sixMonthsOld));
+    const hot = await eventIds('order_events');
+    expect(hot).toEqual(hotBefore.filter((id) => id >= today));
+    expect(hot).toContain(fiveMonthsOld);
+    expect(result.eventsArchived).toBe(hotBefore.length - hot.length);
+    // this month's table and the three ahead are there
+    const ahead = (await sidePool.query(`SELECT array_agg('order_events_' || to_char(now() + make_interval(months => m), 'YYYY_MM')) AS t FROM generate_series(0, 3) m`)).rows[0].t as string[];
+    expect(await months()).toEqual(expect.arrayContaining(ahead));
+
+    // a screen that saw the last archived event resumes with exactly what it missed; one before it reloads
+    const last = Math.max(...sixMonthsOld);
+    const after = await resume(last);
+    expect(after.ack).toEqual({ data: { lastEventId: newest } });
+    const missed = (await sidePool.query('SELECT id FROM order_events WHERE pizzeria_id = $1 AND id > $2 ORDER BY id', [SHOPS.bastille, last])).rows.map((x) => Number(x.id));
+    expect(missed).toEqual([today, fiveMonthsOld]);
+    await after.seen.waitFor((e) => e.eventId === fiveMonthsOld);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(after.seen.events.map((e) => e.eventId)).toEqual(missed);
+    const behind = await resume(sixMonthsOld[0]);
+    expect(behind.ack).toEqual({ data: { resync: true, lastEventId: newest } });
+    // and a new event still reaches a screen live
+    const next = await placePickup(SHOPS.bastille, new Client(sideBase));
+    await after.seen.waitFor((e) => e.order.id === next.id);
   });
 });

@@ -81,12 +81,18 @@ export async function listEventsAfter(q: Queryable, filter: EventFilter, afterId
   return rows.map(toUpdate);
 }
 
-/** The id of the newest event overall, and of the oldest still in the hot table. */
+/**
+ * The id of the newest event overall, and of the first a screen can resume from in the hot table:
+ * above every archived id (the housekeeping archives a prefix of ids, and a month whole, which may
+ * take a few ids above the next month's first: maintenance.ts), so that "events after N" misses none.
+ */
 export async function eventBounds(q: Queryable): Promise<{ first: number; last: number }> {
-  const { rows } = await q.query<{ first: number | null; last: number | null }>(
-    'SELECT min(id) AS first, max(id) AS last FROM order_events',
-  );
-  return { first: rows[0].first ?? 0, last: rows[0].last ?? 0 };
+  const { rows } = await q.query<{ first: number | null; last: number | null }>({
+    name: 'event-bounds',
+    text: `SELECT greatest((SELECT min(id) FROM order_events), (SELECT max(id) + 1 FROM order_events_archive)) AS first,
+                  coalesce((SELECT max(id) FROM order_events), (SELECT max(id) FROM order_events_archive)) AS last`,
+  });
+  return { first: Number(rows[0].first ?? 0), last: Number(rows[0].last ?? 0) };
 }
 
 /** A follower's place in the event stream (the workers keep theirs, so they react to each event once). */

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -131,9 +131,9 @@ export async function restoreBackup(file: string, databaseUrl: string, opts: { f
   if (!empty && !opts.force) {
     throw new Error('the target database is not empty: pass --force to replace its contents');
   }
-  const args = ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${libpqUrl(databaseUrl)}`];
-  if (!empty) args.push('--clean', '--if-exists');
-  await run('pg_restore', [...args, file], { maxBuffer: 64 * 1024 * 1024 });
+  if (empty) {
+    await run('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${libpqUrl(databaseUrl)}`, file], { maxBuffer: 64 * 1024 * 1024 });
+  } else await restoreReplacing(file, databaseUrl);
   // the product's role gets its rights again (a dump of a database made before them has no such function)
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
@@ -142,4 +142,29 @@ export async function restoreBackup(file: string, databaseUrl: string, opts: { f
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A restore over a database's contents, all or nothing: the dump's script (pg_restore's) run by
+ * psql in one transaction after the schema's objects are dropped in that same transaction. Not
+ * pg_restore's own --clean: it drops a partitioned table's parts one by one, which Postgres refuses
+ * ("cannot drop inherited constraint": the order events by month, migration 0110).
+ */
+async function restoreReplacing(file: string, databaseUrl: string): Promise<void> {
+  const script = spawn('pg_restore', ['--no-owner', '--no-privileges', '--file=-', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const psql = spawn('psql', ['--no-psqlrc', '--quiet', '--single-transaction', '--set=ON_ERROR_STOP=1', `--dbname=${libpqUrl(databaseUrl)}`, '--file=-'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const errors: string[] = [];
+  const ended = (child: ChildProcess, name: string) => new Promise<void>((done, fail) => {
+    child.stderr!.on('data', (d) => errors.push(String(d)));
+    child.on('error', fail);
+    child.on('close', (code) => (code === 0 ? done() : fail(Object.assign(new Error(`${name} exited with ${code}`), { stderr: errors.join('') }))));
+  });
+  const both = Promise.all([ended(script, 'pg_restore'), ended(psql, 'psql')]);
+  psql.stdin!.write('DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n');
+  script.stdout!.pipe(psql.stdin!);
+  // psql stopped at an error: pg_restore's writes then fail, and the whole restore with them
+  psql.stdin!.on('error', () => undefined);
+  await both;
 }
