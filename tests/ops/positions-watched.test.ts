@@ -133,7 +133,7 @@ describe('positions only where they are watched', () => {
     const pageSaw: TrackedDriverPosition[] = [];
     page.on('driver:position', (p) => pageSaw.push(p as TrackedDriverPosition));
     const beforePage = await countsOf(b);
-    for (let i = 0; i < 3; i++) await share(one.phone, 48.88 + i * 0.001);
+    for (const lat of [48.88, 48.881, 48.882]) await share(one.phone, lat);
     await waitUntil(() => pageSaw.length >= 3 && mapA.seen.length >= 13, 10_000, "the driver's positions on the tracking page");
     expect(pageSaw.map((p) => p.lat)).toEqual([48.88, 48.881, 48.882]);
     expect(pageSaw[0]).not.toHaveProperty('carrying'); // the customer's cut
