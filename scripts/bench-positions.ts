@@ -82,7 +82,7 @@ async function addChain(pool: pg.Pool): Promise<{ shops: Shop[]; drivers: Driver
 const addUser = (pool: pg.Pool, email: string, role: string, shop: number) =>
   pool.query(
     `INSERT INTO users (email, password_hash, name, role, pizzeria_id, on_shift)
-     SELECT $1, password_hash, $1, $2, $3, $2 = 'driver' FROM users WHERE email = 'admin@ocpizza.test' ON CONFLICT (email) DO NOTHING`,
+     SELECT $1, password_hash, $1, $2::user_role, $3, $2::text = 'driver' FROM users WHERE email = 'admin@ocpizza.test' ON CONFLICT (email) DO NOTHING`,
     [email, role, shop],
   );
 
