@@ -46,7 +46,11 @@ export function createPositionChannels(deps: { io: HubServer; redis?: Redis; pre
     sub.client.on('smessage', (channel: string, message: string) => {
       if (!channel.startsWith(base)) return;
       received++;
-      toLocal(channel.slice(base.length), JSON.parse(message) as DriverPosition | TrackedDriverPosition);
+      try {
+        toLocal(channel.slice(base.length), JSON.parse(message) as DriverPosition | TrackedDriverPosition);
+      } catch (err) {
+        log.warn({ err, channel }, 'a position from another hub could not be read');
+      }
     });
   }
 
@@ -55,8 +59,7 @@ export function createPositionChannels(deps: { io: HubServer; redis?: Redis; pre
     const tracked: TrackedDriverPosition = { driverId: position.driverId, lat: position.lat, lng: position.lng, accuracy: position.accuracy, at: position.at };
     const sends: [string, DriverPosition | TrackedDriverPosition][] = [[roomFor.shop(position.pizzeriaId), position], ...position.carrying.map((o) => [roomFor.order(o), tracked] as [string, TrackedDriverPosition])];
     if (deps.mode === 'all' && redis) {
-      io.to(roomFor.shop(position.pizzeriaId)).emit('driver:position', position);
-      for (const orderId of position.carrying) io.to(roomFor.order(orderId)).emit('driver:position', tracked);
+      for (const [room, p] of sends) io.to(room).emit('driver:position', p);
       return;
     }
     if (!sub) {
