@@ -9,9 +9,10 @@
 // balancer would be. Drivers' phones connect alternately to one hub and the other; each shop has
 // a manager map open on each hub, and head office one on each hub. Every phone sends a position
 // every BENCH_EVERY_MS (staggered), for BENCH_SECONDS. For every position accepted it knows the
-// four maps that must show it (its shop's two, head office's two) and records when each did:
+// two maps that must show it (its shop's, one on each hub; head office's maps take no live stream,
+// their fleet pushes carry each driver's latest position) and records when each did:
 // latency = receipt − send (one clock: this process), split between maps on the phone's hub and
-// maps on the other hub (those go through the Redis streams adapter). Lost = not received within
+// maps on the other hub (those go through the shop's Redis channel). Lost = not received within
 // 5 s; duplicated = the same position twice on one map.
 //
 // Knobs (environment): BENCH_DRIVERS (40), BENCH_EVERY_MS (5000), BENCH_SECONDS (60),
@@ -236,7 +237,7 @@ function report(maps: Maps, sent: Map<string, { sentMs: number; hub: number; sho
   let got = 0;
   for (const [key, s] of sent) {
     for (const m of maps.screens) {
-      if (m.shop !== 'hq' && m.shop !== s.shop) continue;
+      if (m.shop !== s.shop) continue;
       expected++;
       if (m.seen.has(key)) got++;
     }

@@ -347,6 +347,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   // shop slugs for metric labels (shops are few and rarely added: read at start)
   metrics.countScreens(hub.io, await shopSlugs(db).catch(() => new Map<number, string>()), () => hub.relayListening());
+  metrics.countPositions(hub.positionCounts);
 
   useBasics(app, { log, metrics, config, stopping: () => stopping });
   useProbes(app, { config, metrics, readiness, databaseRole });

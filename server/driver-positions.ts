@@ -1,23 +1,30 @@
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import { positionSchema, roomFor, type Ack } from '../src/lib/realtime/contract.ts';
-import type { TrackedDriverPosition } from '../src/lib/shapes/views.ts';
+import { positionSchema, type Ack } from '../src/lib/realtime/contract.ts';
 import type { Config } from '../src/lib/server/kernel/config.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/road/positions.ts';
-import type { HubServer, HubSocket } from './hub-types.ts';
+import type { HubSocket } from './hub-types.ts';
+import type { createPositionChannels } from './position-channels.ts';
 import { can, may } from '../src/lib/domain/permissions.ts';
 
 /**
  * `driver:position` from a driver's phone: checked (shape, ranges, clock, order, shift, rate per
- * driver), kept (Redis, the trail), then sent through the adapter to every hub: the managers of
- * the driver's shop and head office, and the tracking page of each order the driver carries now.
+ * driver), kept (Redis, the trail), then sent to the hubs that watch it (position-channels.ts): the
+ * managers of the driver's shop, and the tracking page of each order the driver carries now.
  * It also vouches, in Redis, for each driver's socket connected here: dispatch offers deliveries
  * only to a driver whose phone is connected (to any hub), and the manager sees who is not.
  */
-export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Redis; store: PositionStore | null; config: Config; log: Logger }) {
-  const { io, db, store, log } = deps;
+export function createDriverPositions(deps: {
+  db: Db;
+  redis?: Redis;
+  store: PositionStore | null;
+  channels: ReturnType<typeof createPositionChannels>;
+  config: Config;
+  log: Logger;
+}) {
+  const { db, store, log, channels } = deps;
   const memory = new RateLimiterMemory({ keyPrefix: 'positions', points: deps.config.POSITIONS_PER_10S, duration: 10 });
   // per driver, counted across hubs (a phone that reconnects elsewhere keeps its count)
   const perDriver: RateLimiterAbstract = deps.redis
@@ -45,9 +52,7 @@ export function createDriverPositions(deps: { io: HubServer; db: Db; redis?: Red
     if (!store) return refuse(ack, 'server_error', 'positions are not kept on this server');
     try {
       const position = await store.record(db, user.id, parsed.data);
-      io.to([roomFor.shop(position.pizzeriaId), roomFor.hq()]).emit('driver:position', position);
-      const tracked: TrackedDriverPosition = { driverId: position.driverId, lat: position.lat, lng: position.lng, accuracy: position.accuracy, at: position.at };
-      for (const orderId of position.carrying) io.to(roomFor.order(orderId)).emit('driver:position', tracked);
+      await channels.send(position);
       if (typeof ack === 'function') (ack as Reply)({ data: { accepted: true } });
     } catch (err) {
       if (err instanceof PositionRefused) return refuse(ack, err.code, err.message);

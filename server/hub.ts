@@ -12,6 +12,7 @@ import { getOrderIdByToken } from '../src/lib/server/orders/index.ts';
 import type { HubServer } from './hub-types.ts';
 import { createPositionStore, type PositionStore } from '../src/lib/server/road/positions.ts';
 import { createDriverPositions } from './driver-positions.ts';
+import { createPositionChannels } from './position-channels.ts';
 import { createOrderRelay } from './order-relay.ts';
 import { watchStock } from './stock-watch.ts';
 import { watchFleet } from './fleet-watch.ts';
@@ -35,9 +36,9 @@ export interface HubOptions {
   systemInfo?: SystemInfo;
   systemIntervalMs?: number;
   /**
-   * Share what does not come from Postgres (positions, the screens of the system page) with the
-   * other hubs through Redis streams (default). Order events never take that path: each hub relays
-   * them from Postgres to its own sockets.
+   * Share what does not come from Postgres (the screens of the system page; positions, see
+   * position-channels.ts) with the other hubs through Redis (default). Order events never take
+   * that path: each hub relays them from Postgres to its own sockets.
    */
   crossHub?: boolean;
   /** Where drivers' positions are kept (Redis); without it the hub refuses them. */
@@ -53,7 +54,9 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const { db, log, config } = opts;
   const { io, guard, streams } = createIo(httpServer, opts);
   const positionStore = opts.positions ?? (opts.redis ? createPositionStore(opts.redis, config.QUEUE_PREFIX) : null);
-  const positions = createDriverPositions({ io, db, redis: opts.redis, store: positionStore, config, log });
+  // positions reach only the hubs whose sockets watch them (sharded pub/sub), or every hub (POSITIONS_TO_HUBS=all)
+  const channels = createPositionChannels({ io, redis: opts.redis, prefix: config.QUEUE_PREFIX, mode: streams ? config.POSITIONS_TO_HUBS : 'local', log });
+  const positions = createDriverPositions({ db, redis: opts.redis, store: positionStore, channels, config, log });
   io.engine.on('connection', (raw: { request: import('node:http').IncomingMessage; once(e: 'close', f: () => void): void }) => {
     guard.track(raw.request, (release) => raw.once('close', release));
   });
@@ -115,6 +118,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     io,
     relay,
     relayListening: () => relay.follower.connected,
+    /** Drivers' positions this hub read from Redis for its sockets, and what it published (for the metrics). */
+    positionCounts: channels.counts,
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();
@@ -124,7 +129,7 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       await sayRestarting(io);
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([relay.close(), sessions.close(), stock.close()]);
+      await Promise.all([relay.close(), sessions.close(), stock.close(), channels.close()]);
       if (streams) await closeStreamsClient(streams);
     },
   };

@@ -77,6 +77,10 @@ export function createMetrics(deps: StoreDeps) {
     countScreens(io: HubServer, slugs: Map<number, string>, relayListening: () => boolean) {
       hubGauges(registry, io, slugs, relayListening);
     },
+    /** Drivers' positions this server's hub read from Redis for its own screens, published, and the channels it listens to. */
+    countPositions(counts: () => { received: number; published: number; channels: number }) {
+      positionGauges(registry, counts);
+    },
     httpMiddleware(req: Request, res: Response, next: NextFunction) {
       const end = httpDuration.startTimer();
       res.on('finish', () => end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }));
@@ -86,6 +90,29 @@ export function createMetrics(deps: StoreDeps) {
 }
 
 /** The gauges read from this server's hub. */
+function positionGauges(registry: Registry, counts: () => { received: number; published: number; channels: number }) {
+  const total = (name: string, help: string, read: (c: ReturnType<typeof counts>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read(counts()));
+      },
+    });
+  total('ocpizza_positions_received_total', "Drivers' positions this hub read from Redis for its own screens (POSITIONS_TO_HUBS=watching: only the shops and orders watched here)", (c) => c.received);
+  total('ocpizza_positions_published_total', "Drivers' positions this hub published for the hubs watching them, one per shop or order channel", (c) => c.published);
+  new Gauge({
+    name: 'ocpizza_position_channels',
+    help: "Shops' and orders' position channels this hub listens to now (one per room with a screen here)",
+    registers: [registry],
+    collect() {
+      this.set(counts().channels);
+    },
+  });
+}
+
 function hubGauges(registry: Registry, io: HubServer, slugs: Map<number, string>, relayListening: () => boolean) {
   const sockets = () => io.of('/').sockets.values();
   new Gauge({

@@ -82,7 +82,7 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
         PREP_TARGET_SECONDS: '20',
         DISPATCH_RETRY_MS: '300',
       },
-      // two hubs: what crosses between them (the system page's screens, positions) goes through Redis streams
+      // two hubs: what crosses between them goes through Redis (the system page's screens by the streams, positions by their shop's channel)
       hubs: 2,
       workers: true,
     });
@@ -107,6 +107,24 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
     // connection never comes back still fails the wait, at its deadline)
     const seenAcross = async () => (await stack.hubs[1].app.hub.io.fetchSockets().catch(() => [])).some((s) => s.id === screen.id);
     await waitUntil(seenAcross, LIVE, 'the other hub seeing the kitchen screen');
+    // a driver's phone on the second hub, the shop's map on the first: positions cross by the shop's channel
+    const driver = await new Client(stack.hubs[1].base).login(shop.email('driver1'));
+    expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
+    const phone = await connectSocket(stack.hubs[1].base, { cookie: driver.cookie });
+    const map = await connectSocket(stack.base, { cookie: (await new Client(stack.base).login(shop.email('manager'))).cookie });
+    sockets.push(phone, map);
+    expect(await subscribe(map, { scope: 'shop' })).toMatchObject({ data: {} });
+    const mapSaw: number[] = [];
+    map.on('driver:position', (p) => mapSaw.push(p.lat));
+    let lat = 48.86;
+    // a position shared (refused while Redis is not reached: the phone keeps it and sends again) and on the map
+    const crosses = async () => {
+      const sent = (lat = Math.round((lat + 0.001) * 1e6) / 1e6);
+      const ack = await phone.timeout(5000).emitWithAck('driver:position', { lat: sent, lng: 2.37, accuracy: 10, at: Date.now() }).catch(() => null);
+      if (!ack || !('data' in ack)) return false;
+      return waitUntil(() => mapSaw.includes(sent), 3000, 'the position on the map').then(() => true, () => false);
+    };
+    expect(await crosses()).toBe(true);
     const before = await readyz();
     const first = await ha.master();
     expect(before.redis).toMatchObject({ master: first, sentinel: true, replicas: 1, sentinels: { answering: 3, of: 3, quorum: true } });
@@ -133,6 +151,9 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
     const readyzAt = Date.now();
     await waitUntil(seenAcross, LIVE, 'the other hub seeing the kitchen screen again');
     const hubsAt = Date.now();
+    // the map, opened before the failover, hears the phone on the other hub again (its hub listens anew on the new master)
+    await waitUntil(crosses, LIVE, 'a position crossing the hubs again');
+    const positionsAt = Date.now();
     fake.authorise(duringIntent!);
     expect(await deliver(fake.event('payment_intent.amount_capturable_updated', duringIntent!))).toBe(200);
     await waitUntil(async () => (await track(during.token)).status === 'received', LIVE, 'the order placed during the failover paid');
@@ -162,7 +183,7 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
     console.log(
       `[ha-redis] master ${address} killed: sentinels promoted ${promoted.address} after ${promoted.at - killedAt} ms; ` +
         `jobs flowing again (an order's PaymentIntent created) after ${jobsAgainAt - killedAt} ms; /readyz on the new master after ${readyzAt - killedAt} ms; ` +
-        `hubs sharing screens again after ${hubsAt - killedAt} ms`,
+        `hubs sharing screens again after ${hubsAt - killedAt} ms, positions after ${positionsAt - killedAt} ms`,
     );
   }, 90_000);
 

@@ -15,7 +15,8 @@ const prefix = `{${tag}}`;
 // registered before the stack's own: runs after it has closed, so nothing writes under the prefix again
 afterAll(() => deleteRedisKeys(prefix));
 
-// two hubs: what crosses from one to the other goes through the hubs' Redis stream, <prefix>:hub
+// two hubs: what crosses from one to the other goes through the hubs' Redis stream, <prefix>:hub, and
+// positions through their shop's channel
 const stack = useStack({ workers: true, hubs: 2, env: { QUEUE_PREFIX: prefix } });
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 afterAll(() => redis.disconnect());
@@ -59,7 +60,7 @@ describe('a hash-tagged queue prefix, for Redis Cluster', () => {
     expect((await new Client(stack.base).get(`/api/track/${placed.trackingToken}`)).body.status).toBe('received');
   });
 
-  it("carries a driver's position from one hub to the manager's screen on the other, through the hubs' stream", async () => {
+  it("carries a driver's position from one hub to the manager's screen on the other, through its shop's channel", async () => {
     const manager = await new Client(stack.hubs[1].base).login(shop.email('manager'));
     const screen = await connectSocket(stack.hubs[1].base, { cookie: manager.cookie });
     stack.sockets.push(screen);
@@ -74,6 +75,10 @@ describe('a hash-tagged queue prefix, for Redis Cluster', () => {
   });
 
   it("keeps every key and stream of the install in one hash slot: the queues', the hubs' stream, positions, rate limits", async () => {
+    // positions cross by their shop's channel (a channel is no key: Cluster spreads the shops over its
+    // shards); the hubs' stream carries what goes to every hub: a broadcast through the adapter writes it
+    stack.hubs[0].app.hub.io.to('no-screen').emit('server:restarting');
+    await waitUntil(async () => (await redis.exists(`${prefix}:hub`)) === 1, 5000, "the hubs' stream");
     const keys = await keysUnder(`${prefix}:*`);
     const kinds = new Set(keys.map((k) => k.slice(prefix.length + 1).split(':')[0]));
     expect([...kinds]).toEqual(expect.arrayContaining(['payments', 'prep-timers', 'hub', 'pos', 'rl']));

@@ -226,6 +226,12 @@ const schema = z
     EVENT_LOOP_EXIT_MS: z.coerce.number().int().min(0).default(30_000),
     /** Positions one driver's phone may share per 10 seconds (every 5 s or 25 m on the road, a few more after a tunnel). */
     POSITIONS_PER_10S: z.coerce.number().int().positive().default(10),
+    /**
+     * Which hubs read a driver's position: "watching", only those with a screen of the driver's shop
+     * or of an order the driver carries (Redis 7's sharded pub/sub); "all", every hub, through the
+     * hubs' shared stream (a Redis 6 without SPUBLISH).
+     */
+    POSITIONS_TO_HUBS: z.enum(['watching', 'all']).default('watching'),
     /** The address geocoder (the national address service's protocol); "none" to place addresses only from the pin or the phone's position. */
     GEOCODER_URL: z.union([z.literal('none'), z.string().url()]).default('https://api-adresse.data.gouv.fr'),
     GEOCODER_TIMEOUT_MS: z.coerce.number().int().positive().default(2500),
