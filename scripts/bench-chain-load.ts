@@ -147,6 +147,10 @@ async function orderLife(a: LoadArgs, c: { deliveries: number; seq: number }, me
   }, undefined, { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
   if (placed.status !== 201) throw new Error(`placing: ${placed.status} ${JSON.stringify(placed.body)}`);
   const id: string = placed.body.id;
+  // the customer's tracking page: its data (the PIN the driver asks for at the door), then its live socket
+  const page = await fetch(`${setup.bases[(i + 1) % setup.bases.length]}/api/track/${placed.body.trackingToken}`);
+  if (page.status !== 200) throw new Error(`tracking page: ${page.status}`);
+  const { deliveryPin } = (await page.json()) as { deliveryPin: string | null };
   const tracking = await openScreen(setup.bases[(i + 1) % setup.bases.length], { kind: 'order', shop: shop.id, orderId: id }, { trackingToken: placed.body.trackingToken });
   a.screens.push(tracking);
   const step = async (path: string, body: unknown, cookie: string, to: string) => {
@@ -165,7 +169,7 @@ async function orderLife(a: LoadArgs, c: { deliveries: number; seq: number }, me
     const assigned = await post(base, `/api/orders/${id}/assign`, { driverId: driver.id }, shop.manager);
     if (assigned.status !== 200) throw new Error(`assign: ${assigned.status} ${JSON.stringify(assigned.body)}`);
     await step(`/api/orders/${id}/status`, { to: 'out_for_delivery' }, driver.cookie, 'out_for_delivery');
-    await step(`/api/orders/${id}/deliver`, { collected: { amountCents: placed.body.total, method: 'cash' } }, driver.cookie, 'delivered');
+    await step(`/api/orders/${id}/deliver`, { proof: { pin: deliveryPin }, collected: { amountCents: placed.body.total, method: 'cash' } }, driver.cookie, 'delivered');
     c.deliveries++;
   }
   await sleep(3000);

@@ -109,7 +109,8 @@ export class ChainSetup {
          FROM users u WHERE u.email LIKE 'driver2.%' AND u.active`);
     await this.pool.query('UPDATE stock SET on_hand = 1000000');
     await this.pool.query(`UPDATE users SET on_shift = true WHERE role = 'driver' AND active`);
-    await this.pool.query(`INSERT INTO driver_shifts (driver_id, pizzeria_id) SELECT id, pizzeria_id FROM users WHERE role = 'driver' AND active`);
+    await this.pool.query(`INSERT INTO driver_shifts (driver_id, pizzeria_id) SELECT id, pizzeria_id FROM users u WHERE role = 'driver' AND active
+         AND NOT EXISTS (SELECT 1 FROM driver_shifts d WHERE d.driver_id = u.id AND d.ended_at IS NULL)`);
   }
 
   /** Every active account with a session of its own, written as a login writes it (one statement): cookies by role. */
@@ -133,7 +134,7 @@ export class ChainSetup {
 
   /** Two built servers and two built workers, same database and queue prefix, each server ready. */
   async start() {
-    const env = { ...projectEnv({ dbUrl: this.dbUrl, queuePrefix: this.queuePrefix, password: this.password, redisUrl: REDIS_URL }), SESSION_SECRET: this.sessionSecret, GEOCODER_URL: 'none', MAP_TILE_URL: 'none' };
+    const env = { ...projectEnv({ dbUrl: this.dbUrl, queuePrefix: this.queuePrefix, password: this.password, redisUrl: REDIS_URL }), SESSION_SECRET: this.sessionSecret, LOG_LEVEL: 'error', GEOCODER_URL: 'none', MAP_TILE_URL: 'none' };
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       this.bases.push(`http://127.0.0.1:${port}`);
@@ -144,6 +145,7 @@ export class ChainSetup {
   }
 
   async stopProject() {
+    clearInterval(this.sampler);
     await Promise.all([...this.servers, ...this.workers].map(stop));
   }
 
@@ -154,10 +156,25 @@ export class ChainSetup {
     await this.admin.end();
   }
 
-  /** This database's backends by pid (from pg_stat_activity). */
-  async backends(): Promise<number[]> {
+  /** The CPU seconds of each backend of this database, last read (a backend that has ended keeps its last reading). */
+  readonly backendCpu = new Map<number, number>();
+  sampler: NodeJS.Timeout | undefined;
+
+  /** Reads the CPU of this database's backends (their pids from pg_stat_activity) now. */
+  async sampleBackends() {
     const { rows } = await this.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [this.dbName]);
-    return rows.map((r) => r.pid);
+    for (const { pid } of rows) {
+      try {
+        this.backendCpu.set(pid, cpuSeconds(pid));
+      } catch {
+        /* ended meanwhile: its last reading stays */
+      }
+    }
+  }
+
+  /** Reads them every 500 ms, so that a backend a pool closes is counted up to its last half-second. */
+  watchBackends() {
+    this.sampler = setInterval(() => void this.sampleBackends().catch(() => {}), 500);
   }
 
   /** This database's transactions so far (committed and rolled back), after the backends' statistics are flushed. */
@@ -209,16 +226,16 @@ const cpuOr0 = (pid: number) => {
   }
 };
 export async function readCpu(setup: ChainSetup, redis: number | null): Promise<CpuReading> {
-  const pids = await setup.backends();
+  await setup.sampleBackends();
   return {
     servers: setup.servers.reduce((a, s) => a + cpuOr0(s.pid!), 0),
     workers: setup.workers.reduce((a, s) => a + cpuOr0(s.pid!), 0),
-    postgres: new Map(pids.map((p) => [p, cpuOr0(p)])),
+    postgres: new Map(setup.backendCpu),
     redis: redis ? cpuOr0(redis) : 0,
     at: performance.now(),
   };
 }
-/** CPU seconds used between two readings, by kind (a backend that ended in between is not counted). */
+/** CPU seconds used between two readings, by kind (a backend is counted up to its last reading). */
 export function cpuBetween(a: CpuReading, b: CpuReading) {
   let postgres = 0;
   for (const [pid, secs] of b.postgres) postgres += secs - (a.postgres.get(pid) ?? 0);

@@ -24,7 +24,7 @@
 //
 // It prints, per N: CPU per order placed and per order event (the order_events rows written) of
 // each process kind — both servers, both workers, this database's Postgres backends (their pids
-// from pg_stat_activity, read from /proc; a backend that ends during the run is not counted) and
+// from pg_stat_activity every 500 ms, their CPU read from /proc; a backend that ends is counted up to its last reading) and
 // Redis (the machine's one, shared) — the generator (this process) apart; Postgres transactions per
 // order event (pg_stat_database); idle CPU per second; sent → screen p50/p99 (each screen that
 // should show a move: its shop's kitchen, both head-office screens, its tracking page); lost and
@@ -77,6 +77,7 @@ async function runOne(n: number): Promise<ChainResult> {
   try {
     await setup.create();
     await setup.start();
+    setup.watchBackends();
     const { screens, phones } = await openStaffScreens(setup);
     say(`  ${screens.length} staff screens and ${phones.length} drivers' phones connected`);
     await sleep(5000); // the hubs' first reads of every shop done
