@@ -38,7 +38,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { ensureBuilt, say, sleep } from './bench-common.ts';
-import { BARE_NEXT, f1, num, post, startBareRelays, stop, type Order, type PhaseResult, type Screen, type Shop } from './bench-rush-common.ts';
+import { BARE_NEXT, f1, machineTicks, num, post, startBareRelays, stop, type Order, type PhaseResult, type Screen, type Shop } from './bench-rush-common.ts';
 import { phase, Screens } from './bench-rush-phase.ts';
 import { ChainSetup, cpuBetween, readCpu, redisPid, type CpuUsed } from './bench-chain-setup.ts';
 import { openStaffScreens, runLoad, type LoadResult } from './bench-chain-load.ts';
@@ -59,6 +59,9 @@ interface ChainResult {
   idle: CpuUsed;
   sockets: number;
   bare: PhaseResult | null;
+  /** Share of all the machine's cores busy (every process, other work included) during the orders and during the idle phase. */
+  machineBusy: number;
+  machineIdleBusy: number;
 }
 
 function shopCounts(): number[] {
@@ -83,8 +86,10 @@ async function runOne(n: number): Promise<ChainResult> {
     await sleep(5000); // the hubs' first reads of every shop done
     const redis = redisPid();
     const [tx0, ev0, cpu0] = [await setup.transactions(), await setup.lastEventId(), await readCpu(setup, redis)];
+    const m0 = machineTicks();
     const load = await runLoad({ setup, screens, phones, seconds: SECONDS, ordersPerHour: ORDERS_PER_HOUR, stepMs: STEP_MS, positionMs: POSITION_MS, boardReads: 20 });
     const cpu1 = await readCpu(setup, redis);
+    const m1 = machineTicks();
     const events = await setup.eventsSince(ev0);
     const transactions = (await setup.transactions()) - tx0;
     const busy = cpuBetween(cpu0, cpu1);
@@ -92,9 +97,11 @@ async function runOne(n: number): Promise<ChainResult> {
       (load.lost ? ` (${Object.entries(load.lostByKind).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '') + `; positions ${load.positionsSent} (${load.positionsRefused} refused)`);
     // idle: every staff screen and phone still open, nothing happening
     await sleep(3000);
-    const idle0 = await readCpu(setup, redis);
+    const [idle0, mi0] = [await readCpu(setup, redis), machineTicks()];
     await sleep(IDLE_SECONDS * 1000);
     const idle = cpuBetween(idle0, await readCpu(setup, redis));
+    const mi1 = machineTicks();
+    const share = (a: typeof m0, b: typeof m0) => (b.busy - a.busy) / Math.max(1, b.total - a.total);
     const template = await orderDoc(setup);
     const sockets = screens.filter((s) => s.kind !== 'order').length + phones.length;
     for (const s of screens) s.socket.disconnect();
@@ -102,7 +109,7 @@ async function runOne(n: number): Promise<ChainResult> {
     await setup.stopProject();
     bareScreens = new Screens([]);
     const bare = await runBare(setup, template, Math.max(1, events / busy.seconds), bareChildren, bareScreens);
-    return { n, load, events, transactions, busy, idle, sockets, bare };
+    return { n, load, events, transactions, busy, idle, sockets, bare, machineBusy: share(m0, m1), machineIdleBusy: share(mi0, mi1) };
   } finally {
     bareScreens?.close();
     await Promise.all(bareChildren.map(stop));
@@ -161,6 +168,7 @@ function report(results: ChainResult[], started: number) {
     ['orders placed / order events / moves measured', (r) => `${r.load.orders} / ${r.events} / ${r.load.moves}`],
     ['orders a second / events a second', (r) => `${(r.load.orders / r.busy.seconds).toFixed(2)} / ${(r.events / r.busy.seconds).toFixed(1)}`],
     ['sockets held (staff, phones) + tracking pages', (r) => `${r.sockets} + ${r.load.orders}`],
+    ['machine busy, all cores, every process (orders / idle)', (r) => `${Math.round(r.machineBusy * 100)}% / ${Math.round(r.machineIdleBusy * 100)}%`],
     ['positions shared (refused)', (r) => `${r.load.positionsSent} (${r.load.positionsRefused})`],
     ...(['servers', 'workers', 'postgres', 'redis'] as const).map((k): [string, (r: ChainResult) => string] => [`CPU per order placed: ${k}`, (r) => ms(r.busy[k], r.load.orders)]),
     ['CPU per order placed: all', (r) => ms(total(r.busy), r.load.orders)],
