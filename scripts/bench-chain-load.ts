@@ -27,6 +27,8 @@ interface Measured {
 }
 export interface LoadResult {
   orders: number;
+  /** How long placing them took (at the rate asked, unless the system fell behind). */
+  placingSeconds: number;
   deliveries: number;
   moves: number;
   refused: number;
@@ -124,13 +126,14 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
       if (counters.refused <= 3) say(`  an order's life failed: ${err.message}`);
     }));
   }
+  const placingSeconds = (performance.now() - start) / 1000;
   await Promise.all(lives);
   // the positions and board reads run as long as the orders do, and at least `seconds`
   await sleep(Math.max(0, start + a.seconds * 1000 - performance.now()));
   stopSide = true;
   const [positions, board] = await side;
   await sleep(3000); // stragglers
-  return { orders: total, deliveries: counters.deliveries, refused: counters.refused, ...tally(a.screens, measured), positionsSent: positions.sent, positionsRefused: positions.refused, ...board };
+  return { orders: total, placingSeconds, deliveries: counters.deliveries, refused: counters.refused, ...tally(a.screens, measured), positionsSent: positions.sent, positionsRefused: positions.refused, ...board };
 }
 
 /** One order's evening: placed, its tracking page opened, moved step by step, its page closed. */
@@ -172,7 +175,9 @@ async function orderLife(a: LoadArgs, c: { deliveries: number; seq: number }, me
     await step(`/api/orders/${id}/deliver`, { proof: { pin: deliveryPin }, collected: { amountCents: placed.body.total, method: 'cash' } }, driver.cookie, 'delivered');
     c.deliveries++;
   }
-  await sleep(3000);
+  // the customer closes the page once it shows the order handed over (or after 30 s: then it is lost)
+  const last = `${id}#${measured.filter((m) => m.orderId === id).at(-1)!.version}`;
+  for (const by = performance.now() + 30_000; !tracking.seen.has(last) && performance.now() < by;) await sleep(100);
   tracking.socket.disconnect();
 }
 

@@ -166,7 +166,8 @@ function report(results: ChainResult[], started: number) {
   say(`Two servers, two workers; ${ORDERS_PER_HOUR} orders an hour per shop for ${SECONDS} s (steps ${STEP_MS} ms apart), a position every ${POSITION_MS / 1000} s from one driver per shop; idle ${IDLE_SECONDS} s. CPU in ms of one core.`);
   const rows: [string, (r: ChainResult) => string][] = [
     ['orders placed / order events / moves measured', (r) => `${r.load.orders} / ${r.events} / ${r.load.moves}`],
-    ['orders a second / events a second', (r) => `${(r.load.orders / r.busy.seconds).toFixed(2)} / ${(r.events / r.busy.seconds).toFixed(1)}`],
+    ['orders placed a second (while placing) / order events a second (whole run)', (r) => `${(r.load.orders / r.load.placingSeconds).toFixed(2)} / ${(r.events / r.busy.seconds).toFixed(1)}`],
+    ['run: seconds placing / seconds until the last order was handed over', (r) => `${r.load.placingSeconds.toFixed(0)} / ${r.busy.seconds.toFixed(0)}`],
     ['sockets held (staff, phones) + tracking pages', (r) => `${r.sockets} + ${r.load.orders}`],
     ['machine busy, all cores, every process (orders / idle)', (r) => `${Math.round(r.machineBusy * 100)}% / ${Math.round(r.machineIdleBusy * 100)}%`],
     ['positions shared (refused)', (r) => `${r.load.positionsSent} (${r.load.positionsRefused})`],
