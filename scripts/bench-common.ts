@@ -1,5 +1,6 @@
 // What the benchmarks share: output, statistics, process readings and cleaning up after a run.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { Redis } from 'ioredis';
 
@@ -49,4 +50,12 @@ export async function dropBenchData(admin: pg.Client, dbName: string, queuePrefi
   } finally {
     redis.disconnect();
   }
+}
+
+/** Builds the project (npm run build) if the built server or pages are missing: the benchmarks run what is deployed. */
+export function ensureBuilt() {
+  if (existsSync('dist/server/index.js') && existsSync('dist/workers/index.js') && existsSync('build/handler.js')) return;
+  say('building (dist/ or build/ missing): npm run build');
+  const b = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  if (b.status !== 0) throw new Error('npm run build failed');
 }

@@ -187,6 +187,50 @@ export function startNode(args: string[], env: Record<string, string>, label: st
   return child;
 }
 export const stopping = new Set<ChildProcess>();
+
+/**
+ * The environment of the built server and workers in a benchmark: its own database and queue
+ * prefix, and allowances sized for a crowd that all comes from 127.0.0.1.
+ */
+export function projectEnv(o: { dbUrl: string; queuePrefix: string; password: string; redisUrl: string }): Record<string, string> {
+  return {
+    DATABASE_URL: o.dbUrl, REDIS_URL: o.redisUrl, QUEUE_PREFIX: o.queuePrefix, HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
+    DEMO_PASSWORD: o.password, RATE_LIMIT_ORDERS: '100000000',
+    // every customer of this benchmark orders from 127.0.0.1: the per-client allowances are a real crowd's
+    UNPAID_ORDERS_PER_CLIENT: '100000000', UNPAID_ITEMS_PER_CLIENT: '100000000', UNPAID_STOCK_SHARE: '1',
+    ORDERS_PER_CONTACT_PER_HOUR: '100000000', MESSAGES_PER_CLIENT_PER_HOUR: '100000000',
+    // every client of this benchmark comes from 127.0.0.1
+    SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000',
+  };
+}
+
+/** Waits until every server answers /readyz (60 s at most, or until one exits). */
+export async function waitReady(bases: string[], servers: ChildProcess[]) {
+  const readyBy = Date.now() + 60_000;
+  for (const [i, b] of bases.entries()) {
+    for (;;) {
+      const ok = await fetch(`${b}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > readyBy || servers[i].exitCode !== null) throw new Error('the server did not become ready within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** `count` bare relays (scripts/bench-rush.ts --bare) on a database holding a bare_orders table: their addresses (the children are pushed to `children`). */
+export async function startBareRelays(dbUrl: string, count: number, children: ChildProcess[]): Promise<string[]> {
+  const bases: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--bare'], { BARE_DATABASE_URL: dbUrl }, 'bare relay', true);
+    children.push(child);
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { port: number }) => resolve(m.port));
+      child.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
+    });
+    bases.push(`http://127.0.0.1:${port}`);
+  }
+  return bases;
+}
 export async function stop(child: ChildProcess | undefined) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   stopping.add(child);

@@ -50,17 +50,17 @@
 // cores with the system it measures (server, workers, Postgres, Redis): on a 2-core machine the
 // figures include the clients' own cost of parsing every event, so they are pessimistic for both
 // systems alike.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, peakRssMiB, rssMiB, say, sleep } from './bench-common.ts';
+import { BASE_DB, REDIS_URL, cpuSeconds, dropBenchData, ensureBuilt, peakRssMiB, rssMiB, say, sleep } from './bench-common.ts';
 import { bare, IDLE_PER_CLIENT, idleClients } from './bench-rush-children.ts';
 import {
   BARE_NEXT, CEILING, CEILING_P99_MS, CEILING_RATES, CONNECT_BATCH, IDLE_SOCKETS, NEXT, PLACE_CONCURRENCY, RATE, REPORT_JSON, SECONDS, SERVERS, SOCKETS, STAFF,
-  STEP_SECONDS, SYSTEMS, f1, freePort, machineTicks, pooled, post, postgresCpu, postgresCpuSince, startNode, stop,
+  STEP_SECONDS, SYSTEMS, f1, freePort, machineTicks, pooled, post, postgresCpu, postgresCpuSince, projectEnv, startBareRelays, startNode, stop, waitReady,
   type MoveFn, type Order, type PhaseResult, type Screen, type Shop, type SystemReport,
 } from './bench-rush-common.ts';
 import { achieved, line, passes, passesFromSent, phase, Screens, staffMix } from './bench-rush-phase.ts';
@@ -81,11 +81,7 @@ async function main() {
   const busyBefore = (idle1.busy - idle0.busy) / Math.max(1, idle1.total - idle0.total);
   say(`machine ${Math.round(busyBefore * 100)}% busy before the start${busyBefore > 0.15 ? ': something else is running, the figures will show it' : ''}`);
 
-  if (!existsSync('dist/server/index.js') || !existsSync('build/handler.js')) {
-    say('building (dist/ or build/ missing): npm run build');
-    const b = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('npm run build failed');
-  }
+  ensureBuilt();
 
   await rush.admin.connect();
   await rush.admin.query(`CREATE DATABASE ${rush.dbName}`);
@@ -178,30 +174,14 @@ class Rush {
 
   /** The project: built server and workers, each its own process, each server ready. */
   async startProject() {
-    const env = {
-      DATABASE_URL: this.dbUrl, REDIS_URL, QUEUE_PREFIX: this.queuePrefix, HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'warn',
-      DEMO_PASSWORD: this.password, RATE_LIMIT_ORDERS: '100000000',
-      // every customer of this benchmark orders from 127.0.0.1: the per-client allowances are a real crowd's
-      UNPAID_ORDERS_PER_CLIENT: '100000000', UNPAID_ITEMS_PER_CLIENT: '100000000', UNPAID_STOCK_SHARE: '1',
-      ORDERS_PER_CONTACT_PER_HOUR: '100000000', MESSAGES_PER_CLIENT_PER_HOUR: '100000000',
-      // every client of this benchmark comes from 127.0.0.1
-      SOCKET_CONNECTS_PER_MINUTE: '100000000', SOCKET_MAX_PER_ADDRESS: '100000000',
-    };
+    const env = projectEnv({ dbUrl: this.dbUrl, queuePrefix: this.queuePrefix, password: this.password, redisUrl: REDIS_URL });
     for (let i = 0; i < SERVERS; i++) {
       const port = await freePort();
       this.bases.push(`http://127.0.0.1:${port}`);
       this.servers.push(startNode(['dist/server/index.js'], { ...env, PORT: String(port) }, SERVERS > 1 ? `server ${i + 1}` : 'server'));
     }
     this.workers = startNode(['dist/workers/index.js'], env, 'workers');
-    const readyBy = Date.now() + 60_000;
-    for (const [i, b] of this.bases.entries()) {
-      for (;;) {
-        const ok = await fetch(`${b}/readyz`).then((r) => r.ok, () => false);
-        if (ok) break;
-        if (Date.now() > readyBy || this.servers[i].exitCode !== null) throw new Error('the server did not become ready within 60 s');
-        await sleep(200);
-      }
-    }
+    await waitReady(this.bases, this.servers);
   }
 
   async login(email: string) {
@@ -372,16 +352,7 @@ class Rush {
       );
     }
     await this.pool.query('VACUUM ANALYZE bare_orders');
-    const bareBases: string[] = [];
-    for (let i = 0; i < SERVERS; i++) {
-      const child = startNode(['--import', 'tsx', 'scripts/bench-rush.ts', '--bare'], { BARE_DATABASE_URL: this.dbUrl }, 'bare relay', true);
-      this.bareChildren.push(child);
-      const barePort = await new Promise<number>((resolve, reject) => {
-        child.once('message', (m: { port: number }) => resolve(m.port));
-        child.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
-      });
-      bareBases.push(`http://127.0.0.1:${barePort}`);
-    }
+    const bareBases = await startBareRelays(this.dbUrl, SERVERS, this.bareChildren);
     const screens = (this.screens = new Screens(bareBases));
     const list: Screen[] = [...staffMix(this.shops), ...bareOrders.filter((o) => o.token).map((o): Screen => ({ kind: 'order', shop: null, order: o }))];
     const connectSeconds = await this.connectAll(screens, list, (s) => ({ auth: {}, req: { room: s.kind === 'order' ? `order:${s.order!.id}` : s.kind === 'hq' ? 'hq' : `${s.kind}:${s.shop}` } }));
