@@ -3,9 +3,11 @@
 // cancel it. The order is paid only by the provider's event (src/lib/server/money/terminal.ts).
 import { can } from '../../src/lib/domain/permissions.ts';
 import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
-import { cancelTerminalPayment, registerReader, shopReaders, startTerminalPayment, terminalPaymentOf } from '../../src/lib/server/money/terminal.ts';
+import { cancelTerminalPayment, registerReader, shopReaders, startTerminalPayment, terminalPaymentOf, terminalReconciliation } from '../../src/lib/server/money/terminal.ts';
 import { mayFor } from '../../src/lib/domain/permissions.ts';
 import { UUID } from '../../src/lib/shapes/order-requests.ts';
+import { takingsQuery } from '../../src/lib/shapes/back-office-requests.ts';
+import { todayInParis } from '../../src/lib/server/money/takings.ts';
 import { demoCardSchema, readerRegistrationSchema, terminalPaymentSchema } from '../../src/lib/shapes/terminal-requests.ts';
 import { Answer, Routes, numericId, orderId, type ApiContext } from './kit.ts';
 import { paymentEvents } from './payments.ts';
@@ -34,6 +36,14 @@ export function terminalRoutes(ctx: ApiContext) {
   managers.post('/shops/:id/readers', { body: readerRegistrationSchema }, async ({ req, actor, body }) =>
     new Answer(201, await registerReader(db, provider(), actor, numericId(req), body)),
   );
+
+  // the day's terminal card takings against the provider's records (the takings page shows the same)
+  managers.get('/shops/:id/terminal-reconciliation', { query: takingsQuery }, async ({ req, actor, query }) => {
+    const shopId = numericId(req);
+    if (!mayFor(actor, can.runShop, shopId)) throw notFound('shop');
+    const day = query.date ?? (await todayInParis(db));
+    return { date: day, reconciliation: await terminalReconciliation(db, provider(), shopId, day) };
+  });
 
   counter.post('/orders/:id/terminal-payments', { body: terminalPaymentSchema }, async ({ req, actor, body }) =>
     new Answer(201, await startTerminalPayment(db, provider(), actor, orderId(req), body.readerId)),

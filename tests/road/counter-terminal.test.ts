@@ -145,6 +145,34 @@ describe('a card terminal at the counter', () => {
     expect((await s.counter.post(`/api/orders/${o2.id}/status`, { to: 'collected', paymentMethod: 'terminal' })).status).toBe(422);
   });
 
+  it("the takings show the terminal card apart from the declared card, reconciled to the cent with Stripe's records, and a planted difference", async () => {
+    const s = await shopWithReader('terminal-takings');
+    const byTerminal = await readyPickup(s);
+    const sent = (await s.counter.post(`/api/orders/${byTerminal.id}/terminal-payments`, {})).body;
+    await helpers().testHelpers.terminal.readers.presentPaymentMethod(s.reader.readerRef, { card_present: { number: '4242424242424242' } });
+    expect(await deliver(readerEvent('terminal.reader.action_succeeded', s.reader.readerRef))).toBe(200);
+    expect((await s.counter.get(`/api/terminal-payments/${sent.id}`)).body.state).toBe('approved');
+    const declared = await readyPickup(s);
+    expect((await s.counter.post(`/api/orders/${declared.id}/status`, { to: 'collected', paymentMethod: 'card' })).status).toBe(200);
+
+    const takings = (await s.manager.get(`/api/shops/${s.shop.id}/takings`)).body;
+    expect(takings.shops[0].takenCents).toMatchObject({ counter_terminal: byTerminal.total, counter_card: declared.total });
+    const check = async () => (await s.manager.get(`/api/shops/${s.shop.id}/terminal-reconciliation`)).body.reconciliation;
+    expect(await check()).toEqual({ shopId: s.shop.id, recordedCents: byTerminal.total, providerCents: byTerminal.total, differences: [] });
+
+    // Stripe holds a terminal payment of this shop the till never recorded
+    const planted = await helpers().paymentIntents.create({ amount: 1234, currency: 'eur', allowed_payment_method_types: ['card_present'], metadata: { pizzeria_id: String(s.shop.id) } });
+    Object.assign(fake.intents.get(planted.id)!, { status: 'succeeded', amount_received: 1234 });
+    expect(await check()).toEqual({
+      shopId: s.shop.id, recordedCents: byTerminal.total, providerCents: byTerminal.total + 1234,
+      differences: [{ paymentRef: planted.id, recordedCents: 0, providerCents: 1234 }],
+    });
+    // another shop's manager does not read it
+    const other = await createShop(stack.pool, 'terminal-takings-other');
+    const otherManager = await new Client(stack.base).login(other.email('manager'));
+    expect((await otherManager.get(`/api/shops/${s.shop.id}/terminal-reconciliation`)).status).toBe(404);
+  });
+
   it('without a reader the counter is told to declare the card', async () => {
     const shop = await createShop(stack.pool, 'terminal-none');
     const counter = await new Client(stack.base).login(shop.email('counter'));

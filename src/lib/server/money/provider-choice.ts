@@ -19,8 +19,13 @@ export function paymentProviderFor(config: Config, keep: PaymentKeeper): Payment
 export function terminalProviderFor(config: Config): TerminalProvider | null {
   const stripe = stripeClient(config);
   if (stripe) return new StripeTerminalProvider(stripe);
-  return config.paymentMode === 'demo' && config.paymentWebhookSecret ? new DemoTerminalProvider(config.paymentWebhookSecret) : null;
+  if (config.paymentMode !== 'demo' || !config.paymentWebhookSecret) return null;
+  // the demo's simulated reader lives in the process: one for the API and the pages alike
+  const secret = config.paymentWebhookSecret;
+  if (!demoTerminals.has(secret)) demoTerminals.set(secret, new DemoTerminalProvider(secret));
+  return demoTerminals.get(secret)!;
 }
+const demoTerminals = new Map<string, DemoTerminalProvider>();
 
 /** The webhook the server receives events on (null when payments are not taken online). */
 export function paymentWebhookFor(config: Config): PaymentWebhook | null {

@@ -12,7 +12,7 @@
 // so it never reads as money to collect, and a cancel after it gives back only the rest.
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { grossByRate, paidByLine, type GrossAtRate, type RefundMethod, type RefundReason } from '../../domain/refunds.ts';
-import { splitPayment, type CollectedMethod, type HandoverMethod, type PaymentWay } from '../../domain/payment-split.ts';
+import { splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { Queryable, Tx } from '../kernel/db.ts';
 import { conflict, forbidden, notFound } from '../kernel/errors.ts';
 import { canActOnShop, type StaffActor } from '../kernel/actors.ts';

@@ -188,22 +188,41 @@ export async function applyTerminalNotice(tx: Tx, event: PaymentNotice): Promise
   return { outcome: 'ignored' };
 }
 
-/** The day's terminal card takings of a shop, as the product recorded them and as the provider's records have them, with every difference. */
-export async function terminalReconciliation(q: Queryable, provider: TerminalProvider, shopId: number, from: Date, to: Date) {
+export interface TerminalReconciliation {
+  shopId: number;
+  /** What the product recorded as approved on the shop's terminal that day, and what the provider's records hold. */
+  recordedCents: number;
+  providerCents: number;
+  /** Each payment where they differ (one side missing: 0 there). */
+  differences: { paymentRef: string; recordedCents: number; providerCents: number }[];
+}
+
+/**
+ * A shop's terminal card takings of a Paris day, as the product recorded them and as the provider's
+ * records have them (its card_present payments of the day), with every difference; null when the
+ * shop has no reader.
+ */
+export async function terminalReconciliation(q: Queryable, provider: TerminalProvider, shopId: number, date: string): Promise<TerminalReconciliation | null> {
+  const { rows: day } = await q.query<{ from: Date; to: Date; readers: number }>(
+    `SELECT ($2::date::timestamp AT TIME ZONE 'Europe/Paris') AS from, (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Paris') AS to,
+       (SELECT count(*)::int FROM terminal_readers WHERE pizzeria_id = $1) AS readers`,
+    [shopId, date],
+  );
+  if (!day[0].readers) return null;
+  const { from, to } = day[0];
   const { rows } = await q.query<{ payment_intent_ref: string; amount_cents: number }>(
     `SELECT payment_intent_ref, amount_cents FROM terminal_payments WHERE pizzeria_id = $1 AND state = 'approved' AND settled_at >= $2 AND settled_at < $3`,
     [shopId, from, to],
   );
   const recorded = new Map(rows.map((r) => [r.payment_intent_ref, r.amount_cents]));
   const theirs = (await provider.taken(from, to)).filter((p) => p.shopId === shopId || recorded.has(p.id));
-  const differences: { paymentRef: string; recordedCents: number; providerCents: number }[] = [];
-  const seen = new Set<string>();
+  const differences: TerminalReconciliation['differences'] = [];
   for (const p of theirs) {
-    seen.add(p.id);
     const mine = recorded.get(p.id) ?? 0;
     if (mine !== p.amountCents) differences.push({ paymentRef: p.id, recordedCents: mine, providerCents: p.amountCents });
   }
-  for (const [ref, cents] of recorded) if (!seen.has(ref)) differences.push({ paymentRef: ref, recordedCents: cents, providerCents: 0 });
+  const listed = new Set(theirs.map((p) => p.id));
+  for (const [ref, cents] of recorded) if (!listed.has(ref)) differences.push({ paymentRef: ref, recordedCents: cents, providerCents: 0 });
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  return { recordedCents: sum([...recorded.values()]), providerCents: sum(theirs.map((p) => p.amountCents)), differences };
+  return { shopId, recordedCents: sum([...recorded.values()]), providerCents: sum(theirs.map((p) => p.amountCents)), differences };
 }
