@@ -25,7 +25,8 @@ export function terminalProviderFor(config: Config): TerminalProvider | null {
   if (!demoTerminals.has(secret)) demoTerminals.set(secret, new DemoTerminalProvider(secret));
   return demoTerminals.get(secret)!;
 }
-const demoTerminals = new Map<string, DemoTerminalProvider>();
+// on the process, not the module: the API and the built pages each load their own copy of this file
+const demoTerminals: Map<string, DemoTerminalProvider> = ((globalThis as { [k: symbol]: unknown })[Symbol.for('ocp.demoTerminals')] ??= new Map()) as Map<string, DemoTerminalProvider>;
 
 /** The webhook the server receives events on (null when payments are not taken online). */
 export function paymentWebhookFor(config: Config): PaymentWebhook | null {
