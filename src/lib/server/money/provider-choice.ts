@@ -19,14 +19,8 @@ export function paymentProviderFor(config: Config, keep: PaymentKeeper): Payment
 export function terminalProviderFor(config: Config): TerminalProvider | null {
   const stripe = stripeClient(config);
   if (stripe) return new StripeTerminalProvider(stripe);
-  if (config.paymentMode !== 'demo' || !config.paymentWebhookSecret) return null;
-  // the demo's simulated reader lives in the process: one for the API and the pages alike
-  const secret = config.paymentWebhookSecret;
-  if (!demoTerminals.has(secret)) demoTerminals.set(secret, new DemoTerminalProvider(secret));
-  return demoTerminals.get(secret)!;
+  return config.paymentMode === 'demo' && config.paymentWebhookSecret ? new DemoTerminalProvider(config.paymentWebhookSecret) : null;
 }
-// on the process, not the module: the API and the built pages each load their own copy of this file
-const demoTerminals: Map<string, DemoTerminalProvider> = ((globalThis as { [k: symbol]: unknown })[Symbol.for('ocp.demoTerminals')] ??= new Map()) as Map<string, DemoTerminalProvider>;
 
 /** The webhook the server receives events on (null when payments are not taken online). */
 export function paymentWebhookFor(config: Config): PaymentWebhook | null {

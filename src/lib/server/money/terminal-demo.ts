@@ -18,13 +18,25 @@ interface DemoIntent {
   at: Date;
 }
 
+/**
+ * The simulated readers' memory, one per process (and webhook secret): kept on the process, not the
+ * module, since the API and the built pages each load their own copy of this file.
+ */
+function simulatorOf(secret: string): { intents: Map<string, DemoIntent>; actions: Map<string, string> } {
+  const all = ((globalThis as { [k: symbol]: unknown })[Symbol.for('ocp.demoTerminal')] ??= new Map()) as Map<string, ReturnType<typeof simulatorOf>>;
+  if (!all.has(secret)) all.set(secret, { intents: new Map(), actions: new Map() });
+  return all.get(secret)!;
+}
+
 export class DemoTerminalProvider implements TerminalProvider {
   readonly name = 'demo';
-  private readonly intents = new Map<string, DemoIntent>();
+  private readonly intents: Map<string, DemoIntent>;
   /** Each reader's intent in progress. */
-  private readonly actions = new Map<string, string>();
+  private readonly actions: Map<string, string>;
 
-  constructor(private readonly secret: string) {}
+  constructor(private readonly secret: string) {
+    ({ intents: this.intents, actions: this.actions } = simulatorOf(secret));
+  }
 
   async createLocation(shop: { id: number }): Promise<string> {
     return `tml_demo_${shop.id}`;
