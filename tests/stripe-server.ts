@@ -6,6 +6,12 @@
 // `decline` and `saveCard` play the customer on the payment form; `declineOffSession` names the
 // saved cards whose bank refuses a hold placed later; `event` builds the webhook event Stripe would
 // send for an intent or a setup.
+// Terminal, server-driven (https://docs.stripe.com/terminal/payments/collect-card-payment?terminal-sdk-platform=server-driven):
+// locations and readers registered (a registration code `simulated-wpe` makes a simulated reader,
+// https://docs.stripe.com/terminal/references/testing#simulated-reader), a PaymentIntent handed to a
+// reader, its action cancelled, and the test helper that presents a card to a simulated reader;
+// `readerEvent` builds the `terminal.reader.action_*` webhook event. PaymentIntents can be listed
+// (https://docs.stripe.com/api/payment_intents/list), as a reconciliation reads them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,6 +29,37 @@ export interface FakeIntent {
   last_payment_error: { message: string } | null;
   customer?: string | null;
   payment_method?: string | null;
+  /** https://docs.stripe.com/api/payment_intents/object#payment_intent_object-payment_method_types */
+  payment_method_types?: string[];
+  created?: number;
+}
+
+/** https://docs.stripe.com/api/terminal/locations/object */
+export interface FakeLocation {
+  id: string;
+  object: 'terminal.location';
+  display_name: string;
+  address: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+/** https://docs.stripe.com/api/terminal/readers/object: its `action` says what it is doing (in_progress, succeeded, failed). */
+export interface FakeReader {
+  id: string;
+  object: 'terminal.reader';
+  device_type: string;
+  label: string;
+  location: string;
+  serial_number: string;
+  status: 'online' | 'offline';
+  metadata: Record<string, string>;
+  action: null | {
+    type: 'process_payment_intent';
+    status: 'in_progress' | 'succeeded' | 'failed';
+    failure_code: string | null;
+    failure_message: string | null;
+    process_payment_intent: { payment_intent: string };
+  };
 }
 
 export interface FakeSetup {
@@ -58,6 +95,8 @@ export class FakeStripe {
   /** Saved cards whose bank refuses an off-session hold: declined, or asking for the customer (authentication). */
   readonly declineOffSession = new Map<string, 'card_declined' | 'authentication_required'>();
   readonly calls: StripeCall[] = [];
+  readonly locations = new Map<string, FakeLocation>();
+  readonly readers = new Map<string, FakeReader>();
   /** Fail the next N calls with a 500 (a Stripe outage), before doing anything. */
   failNext = 0;
   /** While set, the calls it matches fail with a 500 before doing anything (an outage of part of Stripe's API). */
@@ -75,7 +114,9 @@ export class FakeStripe {
       let raw = '';
       req.on('data', (c) => (raw += c));
       req.on('end', () => {
-        const body = Object.fromEntries(new URLSearchParams(raw));
+        // a GET carries its parameters in the query string (a list's filters)
+        const query = req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '';
+        const body = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? query : raw));
         const key = (req.headers['idempotency-key'] as string | undefined) ?? null;
         const call = { method: req.method!, path: req.url!.split('?')[0], idempotencyKey: key, body };
         this.calls.push(call);
@@ -115,7 +156,13 @@ export class FakeStripe {
         id, object: 'payment_intent', amount: Number(c.body.amount), amount_capturable: 0, amount_received: 0, currency: c.body.currency,
         capture_method: c.body.capture_method, status: 'requires_payment_method', client_secret: `${id}_secret_x`, metadata, last_payment_error: null,
         customer: c.body.customer ?? null, payment_method: c.body.payment_method ?? null,
+        // what it may be paid with: `allowed_payment_method_types` (card_present for a terminal, https://docs.stripe.com/changelog/endive/2026-09-30/card-present-and-interac-present-enum-values-for-allowed-payment-method-types),
+        // or the older `payment_method_types`; answered in `payment_method_types`
+        payment_method_types: Object.entries(c.body).filter(([k]) => /^(allowed_)?payment_method_types\[/.test(k)).map(([, v]) => v),
+        created: Math.floor(Date.now() / 1000),
       };
+      // a card_present intent is captured at once unless asked otherwise (https://docs.stripe.com/terminal/payments/collect-card-payment?terminal-sdk-platform=server-driven#create-payment)
+      if (!intent.capture_method) intent.capture_method = 'automatic';
       this.intents.set(id, intent);
       if (c.body.confirm === 'true' && c.body.off_session === 'true') {
         // a hold placed on a saved card with the customer away: held, or refused by the bank
@@ -204,7 +251,89 @@ export class FakeStripe {
       this.refunds.push(refund);
       return { status: 200, body: refund };
     }
+    const terminal = this.terminal(c, invalid, metadata, newId);
+    if (terminal) return terminal;
     return { status: 404, body: { error: { type: 'invalid_request_error', message: `unknown route ${c.method} ${c.path}` } } };
+  }
+
+  /** Terminal's server-driven calls, and the PaymentIntents' list. */
+  private terminal(
+    c: StripeCall,
+    invalid: (message: string, type?: string) => { status: number; body: unknown },
+    metadata: Record<string, string>,
+    newId: (prefix: string) => string,
+  ): { status: number; body: unknown } | null {
+    const missing = (what: string, id: string) => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}: '${id}'` } } });
+    // https://docs.stripe.com/api/terminal/locations/create: display_name and address required
+    if (c.method === 'POST' && c.path === '/v1/terminal/locations') {
+      if (!c.body.display_name) return invalid('Missing required param: display_name.');
+      if (!c.body['address[country]']) return invalid('Missing required param: address[country].');
+      const address = Object.fromEntries(Object.entries(c.body).filter(([k]) => k.startsWith('address[')).map(([k, v]) => [k.slice(8, -1), v]));
+      const location: FakeLocation = { id: newId('tml'), object: 'terminal.location', display_name: c.body.display_name, address, metadata };
+      this.locations.set(location.id, location);
+      return { status: 200, body: location };
+    }
+    // https://docs.stripe.com/api/terminal/readers/create: a registration code and a location; in test
+    // mode `simulated-wpe` registers a simulated WisePOS E (https://docs.stripe.com/terminal/references/testing#simulated-reader)
+    if (c.method === 'POST' && c.path === '/v1/terminal/readers') {
+      if (!c.body.location || !this.locations.has(c.body.location)) return invalid(`No such location: '${c.body.location}'`);
+      if (c.body.registration_code !== 'simulated-wpe') return invalid('The registration code provided is invalid.');
+      const reader: FakeReader = {
+        id: newId('tmr'), object: 'terminal.reader', device_type: 'simulated_wisepos_e', label: c.body.label ?? 'Reader', location: c.body.location,
+        serial_number: newId('sim'), status: 'online', metadata, action: null,
+      };
+      this.readers.set(reader.id, reader);
+      return { status: 200, body: reader };
+    }
+    const r = c.path.match(/^\/v1\/(test_helpers\/)?terminal\/readers\/([^/]+)\/(process_payment_intent|cancel_action|present_payment_method)$/);
+    if (c.method === 'POST' && r) {
+      const reader = this.readers.get(r[2]);
+      if (!reader) return missing('terminal.reader', r[2]);
+      if (r[3] === 'process_payment_intent' && !r[1]) {
+        // https://docs.stripe.com/api/terminal/readers/process_payment_intent: a reader busy with another action refuses (terminal_reader_busy)
+        const intent = this.intents.get(c.body.payment_intent);
+        if (!intent) return missing('payment_intent', c.body.payment_intent);
+        if (reader.action?.status === 'in_progress') return { status: 409, body: { error: { type: 'invalid_request_error', code: 'terminal_reader_busy', message: 'The reader is busy.' } } };
+        if (intent.status !== 'requires_payment_method') return invalid(`This PaymentIntent's status is ${intent.status}.`);
+        reader.action = { type: 'process_payment_intent', status: 'in_progress', failure_code: null, failure_message: null, process_payment_intent: { payment_intent: intent.id } };
+        return { status: 200, body: reader };
+      }
+      if (r[3] === 'cancel_action' && !r[1]) {
+        // https://docs.stripe.com/api/terminal/readers/cancel_action: the reader's action is dropped, the reader answered with `action: null`
+        if (reader.action?.status !== 'in_progress') return invalid('This reader has no action in progress to cancel.');
+        reader.action = null;
+        return { status: 200, body: reader };
+      }
+      if (r[3] === 'present_payment_method' && r[1]) return this.presentCard(reader, c.body['card_present[number]'] ?? '4242424242424242', invalid);
+    }
+    // https://docs.stripe.com/api/payment_intents/list: newest first, filtered by `created`
+    if (c.method === 'GET' && c.path === '/v1/payment_intents') {
+      const gte = Number(c.body['created[gte]'] ?? 0);
+      const lt = Number(c.body['created[lt]'] ?? Infinity);
+      const data = [...this.intents.values()].filter((i) => (i.created ?? 0) >= gte && (i.created ?? 0) < lt).reverse();
+      const limit = Number(c.body.limit ?? 10);
+      return { status: 200, body: { object: 'list', url: '/v1/payment_intents', has_more: data.length > limit, data: data.slice(0, limit) } };
+    }
+    return null;
+  }
+
+  /**
+   * https://docs.stripe.com/api/terminal/readers/present_payment_method (test helper): the simulated
+   * reader is handed a card; Stripe's test card numbers decide (https://docs.stripe.com/terminal/references/testing#standard-test-cards:
+   * 4000000000000002 is declined). The intent is confirmed (succeeded, its amount received), or
+   * carries the decline; the reader's action says the same.
+   */
+  private presentCard(reader: FakeReader, number: string, invalid: (message: string) => { status: number; body: unknown }) {
+    if (reader.action?.status !== 'in_progress') return invalid('This reader has no action in progress.');
+    const intent = this.intents.get(reader.action.process_payment_intent.payment_intent)!;
+    if (number === '4000000000000002') {
+      Object.assign(intent, { status: 'requires_payment_method', last_payment_error: { message: 'Your card was declined.' } });
+      Object.assign(reader.action, { status: 'failed', failure_code: 'card_declined', failure_message: 'Your card was declined.' });
+    } else {
+      Object.assign(intent, { status: 'succeeded', amount_received: intent.amount, last_payment_error: null });
+      reader.action.status = 'succeeded';
+    }
+    return { status: 200, body: reader };
   }
 
   /** The intent of an order's attempt. */
@@ -240,7 +369,7 @@ export class FakeStripe {
   }
 
   /** The webhook event Stripe sends for the intent (or setup) as it now is. */
-  event<T extends FakeIntent | FakeSetup>(type: string, intent: T, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
+  event<T extends FakeIntent | FakeSetup | FakeReader>(type: string, intent: T, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
     return { id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object: { ...intent } as T } };
   }
 }

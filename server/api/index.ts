@@ -1,7 +1,9 @@
 // The JSON API as mounted at /api, by the production server and by `vite dev` alike: the checks
 // every request passes (its origin, its session), then one router per resource, then errors
 // rendered as `{ error: { code, message, requestId } }`.
-import { paymentWebhookFor } from '../../src/lib/server/money/provider-choice.ts';
+import { paymentWebhookFor, terminalProviderFor } from '../../src/lib/server/money/provider-choice.ts';
+import type { TerminalProvider } from '../../src/lib/server/money/terminal.ts';
+import { terminalRoutes } from './terminal.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
@@ -86,6 +88,8 @@ export interface ApiDeps {
   enqueueCustomerErasure?: (customerRef: string) => Promise<unknown>;
   /** The payment provider's webhook reader: the settings' (paymentWebhookFor) unless given (null: none). */
   paymentWebhook?: PaymentWebhook | null;
+  /** The counter's card terminal's provider: the settings' (terminalProviderFor) unless given (null: none). */
+  terminal?: TerminalProvider | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
   /** The delivery platforms (the settings' unless given: a fake platform in tests) and the workers' queue for them. */
@@ -124,6 +128,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     enqueuePrint: deps.enqueuePrint,
     enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
+    terminal: deps.terminal === undefined ? terminalProviderFor(config) : deps.terminal,
     accountQueue: deps.accountQueue,
     marketplaces: deps.marketplaces,
     marketplaceQueue: deps.marketplaceQueue,
@@ -159,7 +164,7 @@ export function createApi(deps: ApiDeps): express.Router {
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
     fiscalCorrectionRoutes, marketplaceAdminRoutes,
-    driverPayRoutes, tipRoutes,
+    driverPayRoutes, tipRoutes, terminalRoutes,
   ]) {
     r.use(routes(ctx));
   }

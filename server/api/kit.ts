@@ -4,6 +4,7 @@
 // because the route builder awaits it before answering, not because the route remembers to.
 import type { MarketplaceProvider } from '../../src/lib/server/marketplaces/provider.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
+import type { TerminalProvider } from '../../src/lib/server/money/terminal.ts';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import type { SessionUser } from '../../src/lib/server/staff/auth.ts';
@@ -77,6 +78,8 @@ export interface ApiContext {
   enqueueCustomerErasure?: (customerRef: string) => Promise<unknown>;
   /** The payment provider's webhook reader (null when payments are not taken online). */
   paymentWebhook: PaymentWebhook | null;
+  /** The counter's card terminal's provider (null when payments are off: the counter declares the card). */
+  terminal: TerminalProvider | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
   /** The delivery platforms (their webhooks): the settings' (marketplaces/registry.ts) unless given. */

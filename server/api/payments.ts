@@ -9,10 +9,11 @@ import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/money/demo
 import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { getOrderIdByToken } from '../../src/lib/server/orders/index.ts';
 import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
-import { storePaymentEvent } from '../../src/lib/server/money/ledger.ts';
+import { processPaymentEvent, storePaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { Answer, Routes, type ApiContext } from './kit.ts';
 
-function paymentEvents(ctx: ApiContext) {
+/** The webhook's road for a signed body (Stripe's, or the demo's): kept, then processed or handed to the workers. */
+export function paymentEvents(ctx: ApiContext) {
   const webhook = ctx.paymentWebhook;
   const enqueue = ctx.enqueuePaymentEvent;
   if (!webhook || !enqueue) return null;
@@ -21,6 +22,15 @@ function paymentEvents(ctx: ApiContext) {
     async receive(body: Buffer | string, headers: IncomingHttpHeaders) {
       const event = webhook.read(body, headers);
       const { toProcess } = await storePaymentEvent(ctx.db, event);
+      // the counter's card terminal waits on it: processed here at once (the workers find it done)
+      if (toProcess && event.terminal) {
+        try {
+          await processPaymentEvent(ctx.db, event.id);
+          return event;
+        } catch (err) {
+          ctx.log.error({ err, eventId: event.id }, 'terminal payment event kept, not processed: handed to the workers');
+        }
+      }
       if (toProcess) {
         await enqueue(event.id).catch((err) => ctx.log.error({ err, eventId: event.id }, 'payment event kept, not queued: the reconciler will queue it'));
       }

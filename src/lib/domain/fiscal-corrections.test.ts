@@ -4,6 +4,14 @@ import { correctableParts, correctionPayments, paymentCorrection, type Correctab
 const order = (o: Partial<CorrectableOrder>): CorrectableOrder => ({ status: 'collected', paidCents: 1450, paidWith: null, collectedCents: null, collectedMethod: null, ...o });
 
 describe('correcting how an order was paid', () => {
+  it('refuses to re-book a pickup the card terminal took (the provider recorded it), and offers no part of it to correct', () => {
+    const o = order({ collectedCents: 1450, collectedMethod: 'terminal' });
+    for (const to of ['cash', 'card', 'phone'] as const) expect(paymentCorrection(o, 'handover', to)).toEqual({ refused: 'provider' });
+    expect(correctableParts(o)).toEqual([]);
+    // a card declared at the counter is still corrected, as before
+    expect(paymentCorrection(order({ collectedCents: 1450, collectedMethod: 'card' }), 'handover', 'cash')).toMatchObject({ from: 'counter_card', to: 'counter_cash' });
+  });
+
   it('moves a pickup handed over for cash to card at the counter, the amount out of one way and into the other', () => {
     const c = paymentCorrection(order({ collectedCents: 1450, collectedMethod: 'cash' }), 'handover', 'card');
     expect(c).toEqual({ part: 'handover', from: 'counter_cash', to: 'counter_card', cents: 1450, collectedMethod: 'card', atTheDoor: false });

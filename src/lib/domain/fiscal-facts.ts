@@ -19,7 +19,7 @@
 // Each fact has a key of its own, so writing it twice is one entry. What was written before is
 // never changed: everything is a new entry, referring to the sale it corrects.
 import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
-import { PAYMENT_WAYS, splitPayment, type HandoverMethod, type PaymentWay } from './payment-split.ts';
+import { PAYMENT_WAYS, splitPayment, type CollectedMethod, type PaymentWay } from './payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown } from './vat.ts';
 import { rateBp, type CanonicalValue, type EntryKind } from './fiscal-chain.ts';
 
@@ -69,7 +69,7 @@ export interface FiscalOrder {
   /** 'marketplace': paid to a delivery platform (the order's payment_method), which pays the shop. */
   paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
-  collectedMethod: HandoverMethod | null;
+  collectedMethod: CollectedMethod | null;
   cancelReason: string | null;
   /** What the provider captured, and refunded (payment_movements). */
   capturedCents: number;

@@ -120,12 +120,13 @@ export function checkMove(
   }
   // the payment provider's events move an online order on (server/money/ledger.ts); anyone else says how the money was taken
   const markedPaid = to === 'received' && o.status === 'pending_payment';
-  if (markedPaid && !facts.paymentMethod) {
+  if (markedPaid && (!facts.paymentMethod || facts.paymentMethod === 'terminal')) {
     return refuse({ kind: 'invalid', fields: { paymentMethod: 'say how the customer paid: cash, card (at the counter) or phone' }, message: 'a payment method is needed to mark an order as paid' });
   }
   // a pickup handed over with money still owed: the counter says how it was taken, as a driver does at the door
   const collectedAtCounter = to === 'collected' && due > 0;
-  if (collectedAtCounter && facts.paymentMethod !== 'cash' && facts.paymentMethod !== 'card') {
+  // 'terminal' only from the card terminal's confirmation (money/terminal.ts): the API's requests cannot say it
+  if (collectedAtCounter && facts.paymentMethod !== 'cash' && facts.paymentMethod !== 'card' && facts.paymentMethod !== 'terminal') {
     return refuse({ kind: 'invalid', fields: { paymentMethod: `the customer owes ${euros(due)}: say how they paid at the counter, cash or card` }, message: 'say how the customer paid' });
   }
   return { ok: true, markedPaid, collectedAtCounter, failedDelivery };

@@ -7,6 +7,8 @@ describe('how an order was paid', () => {
   it('names what the handover took by where it happened: the door for a delivery, the counter for a pickup', () => {
     expect(splitPayment({ ...order, paidCents: 1300, collectedCents: 1300, collectedMethod: 'cash' })).toEqual([{ way: 'door_cash', amountCents: 1300 }]);
     expect(splitPayment({ ...order, status: 'collected', paidCents: 1250, collectedCents: 1250, collectedMethod: 'card' })).toEqual([{ way: 'counter_card', amountCents: 1250 }]);
+    // the shop's card terminal is its own way, apart from the card the counter declares
+    expect(splitPayment({ ...order, status: 'collected', paidCents: 1250, collectedCents: 1250, collectedMethod: 'terminal' })).toEqual([{ way: 'counter_terminal', amountCents: 1250 }]);
   });
 
   it('keeps what was paid before apart: online, or marked paid at the counter, and only the rest at the handover', () => {

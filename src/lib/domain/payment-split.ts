@@ -6,19 +6,26 @@
 // the shop less its commission: its own way, neither the shop's cash nor its card.
 import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
 
-/** Where and how: online, at the door (cash, card), at the counter (cash, card), by phone, not recorded, or to a delivery platform. */
-export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'phone', 'unrecorded', 'marketplace'] as const;
+/**
+ * Where and how: online, at the door (cash, card), at the counter (cash, a card declared by the
+ * staff, a card on the shop's terminal that the provider confirmed), by phone, not recorded, or to a
+ * delivery platform. A declared card ('counter_card', "card outside the system") is a word the
+ * staff typed; a terminal card ('counter_terminal') is a payment the provider recorded.
+ */
+export const PAYMENT_WAYS = ['online', 'door_cash', 'door_card', 'counter_cash', 'counter_card', 'counter_terminal', 'phone', 'unrecorded', 'marketplace'] as const;
 export type PaymentWay = (typeof PAYMENT_WAYS)[number];
 /** How the handover (the driver at the door, the counter for a pickup) takes what is still owed: cash or card. */
 export const HANDOVER_METHODS = ['cash', 'card'] as const;
 export type HandoverMethod = (typeof HANDOVER_METHODS)[number];
+/** How a handover was recorded: one of those, or the shop's card terminal (only the provider's confirmation writes it). */
+export type CollectedMethod = HandoverMethod | 'terminal';
 
 export interface OrderPayment {
   status: string;
   paidCents: number;
   paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
-  collectedMethod: HandoverMethod | null;
+  collectedMethod: CollectedMethod | null;
 }
 
 /** The parts of what the order was paid, by way, in PAYMENT_WAYS order, none empty. */
@@ -26,7 +33,9 @@ export function splitPayment(o: OrderPayment): { way: PaymentWay; amountCents: n
   const handedOver = isIn(HANDED_OVER_STATUSES, o.status);
   // what the handover took (never more than was paid: a driver may type what the customer handed them)
   const handed = handedOver && o.collectedCents && o.collectedMethod ? Math.min(o.collectedCents, o.paidCents) : 0;
-  const handedWay: PaymentWay | null = !handed ? null : `${o.status === 'delivered' ? 'door' : 'counter'}_${o.collectedMethod!}`;
+  const handedWay: PaymentWay | null = !handed ? null
+    : o.collectedMethod === 'terminal' ? 'counter_terminal'
+    : `${o.status === 'delivered' ? 'door' : 'counter'}_${o.collectedMethod!}`;
   const before = o.paidCents - handed;
   const beforeWay: PaymentWay =
     o.paidWith === 'online' ? 'online'

@@ -3,7 +3,7 @@
 // The socket contract (src/lib/realtime/contract.ts) carries them in its events.
 import { CORRECTABLE_METHODS, type CorrectableMethod } from '../domain/fiscal-corrections.ts';
 import type { OrderStatus, Fulfilment, Role } from '../domain/order-states.ts';
-import type { HandoverMethod } from '../domain/payment-split.ts';
+import type { CollectedMethod } from '../domain/payment-split.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';
 import type { StageFigures } from '../domain/speed-of-service.ts';
 
@@ -108,7 +108,7 @@ export interface OrderView {
   /** How the delivery went at the door: the proof given, what was collected, a failure and the shop's decision pending. */
   delivery: {
     proof: 'pin' | 'photo' | 'manager' | null;
-    collected: { cents: number; method: HandoverMethod } | null;
+    collected: { cents: number; method: CollectedMethod } | null;
     failure: { reason: FailureReason; note: string | null; at: string } | null;
     /** Back at the shop after a failed delivery, until a manager sends it again or cancels it. */
     awaitingDecision: boolean;

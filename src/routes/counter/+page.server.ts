@@ -6,6 +6,9 @@ import { snapshot } from '$lib/server/operations/snapshot.ts';
 import type { PageServerLoad } from './$types';
 import { HANDED_OVER_STATUSES, KITCHEN_STATUSES } from '$lib/domain/order-states.ts';
 import { can, runsChain } from '$lib/domain/permissions.ts';
+import { shopReaders } from '$lib/server/money/terminal.ts';
+import { terminalProviderFor } from '$lib/server/money/provider-choice.ts';
+import { config } from '$lib/server/kernel/config.ts';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   const user = requireRole(locals, url, can.takeOrders);
@@ -21,5 +24,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     ...(await getOrderingMenu(db(), shopId, locals.locale)),
     orders,
     lastEventId,
+    // the shop's card terminal: a reader registered (else the card is declared), the demo's simulated one
+    terminal: { readers: (await shopReaders(db(), shopId)).length, demo: config().paymentMode === 'demo' && !!terminalProviderFor(config()) },
   };
 };

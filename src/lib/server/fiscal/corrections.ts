@@ -41,6 +41,7 @@ const REFUSALS: Record<string, string> = {
   nothing_taken: 'no money was taken this way on this order',
   same_way: 'the payment is already recorded this way',
   not_at_handover: 'nothing was taken at the handover of this order',
+  provider: 'paid on the shop\'s card terminal: the provider recorded it, it is not re-booked another way (a refund gives it back)',
 };
 
 /** Who made it, as the journal writes it. */

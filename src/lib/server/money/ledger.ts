@@ -12,6 +12,7 @@ import { recordEvent } from '../orders/index.ts';
 import { applyCapture, applyHold, applyRelease, awaitsItsHold, movement, type AwaitingHold, type Source } from './ledger-moves.ts';
 import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
 import { applyTipNotice } from './tip-payments.ts';
+import { applyTerminalNotice } from './terminal.ts';
 
 export type EventOutcome =
   | 'duplicate'
@@ -89,6 +90,9 @@ export async function processPaymentEvent(
       await tx.query('UPDATE payment_events SET outcome = $2, processed_at = now() WHERE event_id = $1', [event.id, outcome]);
       return { outcome, order, orderId: orderId ?? undefined, ...(outcome === 'release' && paymentId ? { hold: { intentId: paymentId, amountCents: event.heldCents } } : {}) };
     };
+    // the counter's card terminal (terminal.ts): the order handed over once the card is approved
+    const terminal = await applyTerminalNotice(tx, event);
+    if (terminal) return done(terminal);
     if (event.kind === 'other' || !paymentId || !orderId || !UUID.test(orderId)) return done({ outcome: 'ignored' });
     // a tip's own payment (tip-payments.ts): the tip's, not the order's money
     const tip = await applyTipNotice(tx, event);

@@ -32,6 +32,8 @@ export interface PaymentNotice {
   reason: string | null;
   /** The card saved ('card_saved'): the provider's payment method, and the customer it is saved on. */
   savedCard?: { paymentMethod: string; customer: string | null } | null;
+  /** A payment the shop's card terminal took or refused (terminal.ts), not an online one. */
+  terminal?: boolean;
 }
 
 /** A payment as its provider sees it now (asked before an unpaid order expires, when its webhook never came). */

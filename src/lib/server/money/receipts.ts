@@ -20,10 +20,10 @@ import { discountOf } from '../offers/promos.ts';
 import { declaredAllergiesText, type DeclaredAllergy } from '../../shapes/allergy-text.ts';
 import { sortAllergens } from '../../domain/line-allergens.ts';
 
-type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'phone' | 'counter' | 'marketplace';
+type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'counter_terminal' | 'phone' | 'counter' | 'marketplace';
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
 const RECEIPT_METHOD: Record<PaymentWay, ReceiptMethod> = {
-  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', phone: 'phone', unrecorded: 'counter', marketplace: 'marketplace',
+  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', counter_terminal: 'counter_terminal', phone: 'phone', unrecorded: 'counter', marketplace: 'marketplace',
 };
 
 export interface Receipt {

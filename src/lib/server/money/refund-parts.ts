@@ -12,7 +12,7 @@
 // so it never reads as money to collect, and a cancel after it gives back only the rest.
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { grossByRate, paidByLine, type GrossAtRate, type RefundMethod, type RefundReason } from '../../domain/refunds.ts';
-import { splitPayment, type HandoverMethod, type PaymentWay } from '../../domain/payment-split.ts';
+import { splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { Queryable, Tx } from '../kernel/db.ts';
 import { conflict, forbidden, notFound } from '../kernel/errors.ts';
 import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
@@ -91,7 +91,7 @@ export interface OrderMoney {
   payment_status: string;
   payment_reference: string | null;
   collected_cents: number | null;
-  collected_method: HandoverMethod | null;
+  collected_method: CollectedMethod | null;
 }
 
 export const ORDER_MONEY = `id, pizzeria_id, number, status, total_cents, discount_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents,

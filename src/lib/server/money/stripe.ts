@@ -52,6 +52,8 @@ export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNo
   const e = (event ?? {}) as { id?: unknown; type?: unknown; data?: { object?: IntentFields } };
   const intent: IntentFields = e.data?.object ?? {};
   const type = typeof e.type === 'string' ? e.type : '';
+  const reader = readerNotice(String(e.id), type, e.data?.object, provider);
+  if (reader) return reader;
   const isSetup = intent.object === 'setup_intent' && typeof intent.id === 'string';
   const paymentMethod = isSetup ? idOf(intent.payment_method) : null;
   if (isSetup && type === 'setup_intent.succeeded' && intent.status === 'succeeded' && paymentMethod) {
@@ -79,6 +81,24 @@ export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNo
     heldCents: centsOf(intent.amount_capturable),
     takenCents: centsOf(intent.amount_received),
     reason: typeof reason === 'string' ? reason : null,
+    // a card_present intent the counter's terminal made (terminal-stripe.ts)
+    ...(isIntent && typeof intent.metadata?.terminal_payment === 'string' ? { terminal: true } : {}),
+  };
+}
+
+/**
+ * A reader's action ended (https://docs.stripe.com/terminal/payments/collect-card-payment?terminal-sdk-platform=server-driven#handle-events):
+ * `terminal.reader.action_succeeded` or `terminal.reader.action_failed`, the reader as its object,
+ * the PaymentIntent it processed in `action.process_payment_intent`, why it failed in `action.failure_message`.
+ */
+function readerNotice(id: string, type: string, object: unknown, provider: string): PaymentNotice | null {
+  const r = (object ?? {}) as { object?: unknown; action?: { process_payment_intent?: { payment_intent?: unknown }; failure_message?: unknown } | null };
+  if (r.object !== 'terminal.reader' || (type !== 'terminal.reader.action_succeeded' && type !== 'terminal.reader.action_failed')) return null;
+  const paymentId = idOf(r.action?.process_payment_intent?.payment_intent);
+  const reason = r.action?.failure_message;
+  return {
+    id, provider, kind: !paymentId ? 'other' : type === 'terminal.reader.action_succeeded' ? 'taken' : 'refused', providerType: type, paymentId,
+    orderId: null, attempt: null, heldCents: 0, takenCents: 0, reason: typeof reason === 'string' ? reason : null, terminal: true,
   };
 }
 

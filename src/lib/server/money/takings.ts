@@ -18,7 +18,7 @@
 // journal: card holds not captured (held, not counted), refunds still due, money still to collect,
 // orders still open and those cancelled.
 import { isFinal } from '../../domain/order-states.ts';
-import { PAYMENT_WAYS, splitPayment, type HandoverMethod, type PaymentWay } from '../../domain/payment-split.ts';
+import { PAYMENT_WAYS, splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { VatLine } from '../../domain/vat.ts';
 import type { Db, Queryable } from '../kernel/db.ts';
 import { forbidden, notFound } from '../kernel/errors.ts';
@@ -119,7 +119,7 @@ interface OrderMoneyRow {
   paid_with: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   payment_status: string;
   collected_cents: number | null;
-  collected_method: HandoverMethod | null;
+  collected_method: CollectedMethod | null;
   amount_due_cents: number;
   refund_due_cents: number;
 }

@@ -17,7 +17,7 @@ import { releaseReservation } from './lines.ts';
 
 export interface MoveOptions {
   /** How the money was taken: marking a pending order paid (cash, card, phone), handing over a pickup still owed (cash, card). */
-  paymentMethod?: ShopPaymentMethod;
+  paymentMethod?: ShopPaymentMethod | 'terminal';
   cancelReason?: CancelReason;
   /** How a driver proved the delivery (checked by deliverOrder before the move). */
   proof?: 'pin' | 'photo';

@@ -8,6 +8,8 @@ import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain } from '$lib/domain/permissions.ts';
 import { backOfficePlatforms } from '$lib/server/marketplaces/stores.ts';
+import { terminalProviderFor } from '$lib/server/money/provider-choice.ts';
+import { terminalReconciliation } from '$lib/server/money/terminal.ts';
 
 // head office sees every shop and the chain's total, a manager their shop; a date that is not one shows today
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -16,5 +18,11 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const q = takingsQuery.safeParse(asked ? { date: asked } : {});
   const day = await takingsOfDay(db(), actorOf(user), runsChain(user) ? 'all' : user.pizzeriaId!, q.success ? q.data.date : undefined, { key: fiscalKeyOf(config()) });
   const platformLabels = Object.fromEntries(backOfficePlatforms(config()).map((p) => [p.id, p.label]));
-  return { day, all: runsChain(user), badDate: asked !== null && asked !== '' && !q.success, platformLabels };
+  // each shop's terminal card takings against the provider's records (a shop without a reader: none)
+  const terminal = terminalProviderFor(config());
+  const reconciled = terminal
+    ? await Promise.all(day.shops.map((s) => terminalReconciliation(db(), terminal, s.shop.id, day.date).catch(() => ({ shopId: s.shop.id, unavailable: true as const }))))
+    : [];
+  const terminals = Object.fromEntries(reconciled.filter((r) => r !== null).map((r) => [r.shopId, r]));
+  return { day, all: runsChain(user), badDate: asked !== null && asked !== '' && !q.success, platformLabels, terminals };
 };

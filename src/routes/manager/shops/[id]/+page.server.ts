@@ -18,6 +18,9 @@ import { hoursToForm, setOnlinePaused, updateShop } from '$lib/server/shops/shop
 import { legalMentionsOf, receiptKey, setLegalMentions } from '$lib/server/money/receipt-issues.ts';
 import { siretText } from '$lib/domain/receipt-mentions.ts';
 import type { Actions, PageServerLoad } from './$types';
+import { registerReader, shopReaders } from '$lib/server/money/terminal.ts';
+import { terminalProviderFor } from '$lib/server/money/provider-choice.ts';
+import { readerRegistrationSchema } from '$lib/shapes/terminal-requests.ts';
 import { can, runsChain, type Member } from '$lib/domain/permissions.ts';
 
 const shopId = (raw: string, user: Member) => {
@@ -45,6 +48,9 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
     chainPrepMinutes: Math.round(config().PREP_TARGET_SECONDS / 60),
     // what its receipts print: legal name, SIRET, VAT number (head office keeps them)
     legal: await legalMentionsOf(db(), shop.id),
+    // the counter's card terminals (a provider: Stripe's keys, or the demo's simulated reader)
+    readers: await shopReaders(db(), shop.id),
+    terminal: { available: !!terminalProviderFor(config()), demo: config().paymentMode === 'demo' },
     values: {
       name: shop.name,
       address: shop.address,
@@ -140,6 +146,30 @@ export const actions: Actions = {
       }
       throw err;
     }
+  },
+  reader: async ({ request, locals, url, params }) => {
+    const user = requireRole(locals, url, can.runShop);
+    const id = shopId(params.id, user);
+    const t = createI18n(locals.locale).t;
+    const form = await request.formData().catch(() => null);
+    const values = { code: String(form?.get('code') ?? '').trim(), label: String(form?.get('label') ?? '').trim() };
+    const parsed = readerRegistrationSchema.safeParse(values);
+    if (!parsed.success) {
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? 'form'), t(i.path[0] === 'label' ? 'terminals.badLabel' : 'terminals.badCode')]));
+      return fail(422, { form: 'reader', errors: errors as Record<string, string>, values });
+    }
+    const provider = terminalProviderFor(config());
+    if (!provider) return fail(503, { form: 'reader', errors: { form: t('terminals.unavailable') } as Record<string, string>, values });
+    try {
+      await registerReader(db(), provider, actorOf(user), id, parsed.data);
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        const errors: Record<string, string> = err.code === 'bad_registration_code' ? { code: t('terminals.refusedCode') } : { form: err.message };
+        return fail(err.status, { form: 'reader', errors: errors as Record<string, string>, values });
+      }
+      throw err;
+    }
+    return { form: 'reader', done: true, values: { code: '', label: '' } };
   },
   online: async ({ request, locals, url, params }) => {
     const user = requireRole(locals, url, can.runShop);
