@@ -177,6 +177,7 @@ describe('the day\'s takings', () => {
       door_card: 1900,
       counter_cash: 1450 + 2100,
       counter_card: 2500,
+      counter_terminal: 0,
       phone: 0,
       unrecorded: 0,
       // no delivery platform's order here (tests/road/marketplace-takings.test.ts has them)
@@ -222,15 +223,15 @@ describe('the day\'s takings', () => {
     const [header, row, ...rest] = parseCsv(text);
     expect(rest).toEqual([]);
     // then three columns per delivery platform of the registry (tests/road/marketplace-takings.test.ts)
-    expect(header.slice(0, 34)).toEqual([
-      'Date', 'Pizzeria', 'En ligne (carte)', 'Espèces à la livraison', 'Carte à la livraison', 'Espèces au comptoir', 'Carte au comptoir',
-      'Par téléphone', 'Comptoir, moyen non précisé', 'Payé à une plateforme de livraison', 'Total encaissé', 'Remboursé en ligne', 'Rendu en boutique', 'Net',
+    expect(header.slice(0, 35)).toEqual([
+      'Date', 'Pizzeria', 'En ligne (carte)', 'Espèces à la livraison', 'Carte à la livraison', 'Espèces au comptoir', 'Carte au comptoir (hors système)',
+      'Carte TPE au comptoir', 'Par téléphone', 'Comptoir, moyen non précisé', 'Payé à une plateforme de livraison', 'Total encaissé', 'Remboursé en ligne', 'Rendu en boutique', 'Net',
       'Empreintes carte en attente', 'Commandes payées', 'Commandes annulées', 'Panier moyen', 'Ventes TTC', 'Frais de livraison',
       'HT 5,5 %', 'TVA 5,5 %', 'HT 10 %', 'TVA 10 %', 'HT 20 %', 'TVA 20 %',
       'Remboursements accordés', 'Ventes nettes TTC', 'TVA remboursée 5,5 %', 'TVA remboursée 10 %', 'TVA remboursée 20 %',
       'Ventes brutes (avant remises)', 'Remises (codes promo et points fidélité)', 'Commandes avec une remise',
     ]);
-    const cell = Object.fromEntries(header.slice(0, 34).map((h, i) => [h, row[i]]));
+    const cell = Object.fromEntries(header.slice(0, 35).map((h, i) => [h, row[i]]));
     expect(cell).toEqual({
       Date: today,
       // a name starting like a formula is not run by the spreadsheet; its ; and " survive the quoting
@@ -239,7 +240,8 @@ describe('the day\'s takings', () => {
       'Espèces à la livraison': '13,00',
       'Carte à la livraison': '19,00',
       'Espèces au comptoir': '35,50',
-      'Carte au comptoir': '25,00',
+      'Carte au comptoir (hors système)': '25,00',
+      'Carte TPE au comptoir': '0,00',
       'Par téléphone': '0,00',
       'Comptoir, moyen non précisé': '0,00',
       'Payé à une plateforme de livraison': '0,00',
