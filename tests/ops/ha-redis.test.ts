@@ -5,6 +5,7 @@
 // workers as soon as Redis answers. No payment, timer or message is lost or doubled. Real Redis
 // servers and sentinels (Debian's redis-server and redis-sentinel), Postgres on a database of the
 // file's own (its workers follow every event of it), the local Stripe server and an SMTP server.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { startRedisSentinel, type RedisSentinelCluster } from '../../scripts/ha/
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { fileDatabase } from '../file-database.ts';
 
-const WEBHOOK_SECRET = 'whsec_localtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const margherita = seededProduct('margherita');

@@ -7,6 +7,7 @@
 // slot and stock given back; a cancel before the hold forgets the card; an account erased deletes the
 // Stripe customer its card was saved on, whatever Stripe's outages. Real Postgres, Redis, BullMQ,
 // an SMTP server and an SMS gateway in this process. A shop of each test's own.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
@@ -15,7 +16,8 @@ import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
 import { stripeClient } from '../../src/lib/server/money/stripe.ts';
 
-const WEBHOOK_SECRET = 'whsec_localtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const messages = useMessages();

@@ -5,12 +5,14 @@
 // only when Stripe says the card was approved; a declined or cancelled card leaves it owing, to try
 // again or take in cash; a repeated or forged event changes nothing; no one of another shop uses or
 // registers the shop's reader; a terminal payment is not re-booked another way.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Client, createShop, move, seededProduct } from '../helpers.ts';
 import { useFakeStripe, useStack } from '../services.ts';
 import { stripeClient } from '../../src/lib/server/money/stripe.ts';
 
-const WEBHOOK_SECRET = 'whsec_terminaltestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const stack = useStack({ env: () => stripe.env() });
@@ -95,7 +97,7 @@ describe('a card terminal at the counter', () => {
     // a forged approval (not Stripe's signature): 400, nothing changes
     await helpers().testHelpers.terminal.readers.presentPaymentMethod(s.reader.readerRef, { card_present: { number: '4242424242424242' } });
     const approved = readerEvent('terminal.reader.action_succeeded', s.reader.readerRef);
-    expect(await deliver({ ...approved, id: 'evt_forged' }, 'whsec_not_stripes')).toBe(400);
+    expect(await deliver({ ...approved, id: 'evt_forged' }, `whsec_${randomBytes(24).toString('hex')}`)).toBe(400);
     expect((await s.counter.get(`/api/terminal-payments/${sent.body.id}`)).body.state).toBe('waiting');
     expect(await order(s.counter, o.id)).toMatchObject({ status: 'ready', amountDueCents: o.total });
 

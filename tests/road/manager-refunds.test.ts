@@ -4,7 +4,7 @@
 // it gives back), on the receipt, in the audit log, and told to the customer by email and text.
 // Real Postgres, Redis and BullMQ; a mail server and an SMS gateway in the test process.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { Client, addressFor, createShop, move, seededProduct, waitUntil, countOf } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
@@ -12,7 +12,8 @@ import { useFakeStripe, useMessages, useStack } from '../services.ts';
 import { DemoPaymentProvider } from '../../src/lib/server/money/demo.ts';
 import { makePendingRefunds } from '../../src/lib/server/money/refund-settling.ts';
 
-const WEBHOOK_SECRET = 'whsec_localtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const LIVE = 20_000;
 const messages = useMessages();
 const stripe = useFakeStripe(WEBHOOK_SECRET);

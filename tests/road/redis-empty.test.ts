@@ -4,6 +4,7 @@
 // what the payment really is. Real Postgres, Redis (BullMQ), Stripe's client against the local
 // Stripe server, and an SMTP server in this process. The workers are held while Redis is emptied:
 // a job in their hands as the keys go would write its result back into the empty Redis.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
@@ -12,7 +13,8 @@ import { addJob, jobId } from '../../src/lib/server/kernel/queues.ts';
 import { processPaymentEvent } from '../../src/lib/server/money/ledger.ts';
 import { fileDatabase } from '../file-database.ts';
 
-const WEBHOOK_SECRET = 'whsec_localtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const prefix = fileDatabase().queuePrefix;

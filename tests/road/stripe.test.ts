@@ -3,13 +3,15 @@
 // Stripe signs them: the card is held when the customer pays, taken when the kitchen starts, let go
 // when the order is cancelled before that, refunded after; every movement of money is a row; each
 // event counts once, whatever order or how many times it arrives; a bad signature changes nothing.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { seededProduct, Client, addressFor, createShop, move, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { useFakeStripe, useStack } from '../services.ts';
 
-const WEBHOOK_SECRET = 'whsec_localtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const margherita = seededProduct('margherita');

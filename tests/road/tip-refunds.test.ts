@@ -4,14 +4,15 @@
 // customer's tracking reads it; the order's own money and the fiscal journal do not move. Refused
 // with a 4xx and nothing changed: no tip, a cash tip, a second refund, a non-manager.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, randomBytes } from 'node:crypto';
 import { Client, addressFor, countOf, createShop, handOver, move, seededProduct, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { useFakeStripe, useStack } from '../services.ts';
 import { StripePaymentProvider, stripeClient } from '../../src/lib/server/money/stripe.ts';
 import { makePendingTipRefunds } from '../../src/lib/server/money/tip-refunds.ts';
 
-const WEBHOOK_SECRET = 'whsec_tiprefundsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const LIVE = 20_000;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;

@@ -4,13 +4,15 @@
 // the repeats, every order is held, captured or let go exactly once, a bad signature gets 400 and
 // changes nothing. And an order whose payment expires stops its payment form; a hold made at the
 // last second is let go.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { seededProduct, Client, createShop, move, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { useFakeStripe, useStack } from '../services.ts';
 import { jobId } from '../../src/lib/server/kernel/queues.ts';
 
-const WEBHOOK_SECRET = 'whsec_stormtestsecret';
+// a signing secret of this run's own, as Stripe's look (never a real one)
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
 const margherita = seededProduct('margherita');
