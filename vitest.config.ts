@@ -31,6 +31,9 @@ const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number
     include: [`tests/${name}/**/*.test.ts`],
     globalSetup: ['tests/global-setup.ts'],
     setupFiles: ['tests/setup-file.ts'],
+    // a poll waits for what a user would wait for on a busy machine (two cores shared by Postgres,
+    // the servers, Chromium and the other files), not vitest's default second
+    expect: { poll: { timeout: 10_000 } },
     ...timeouts,
   },
 });

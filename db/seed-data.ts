@@ -70,10 +70,12 @@ async function keepPhotos(media: MediaStore): Promise<Map<string, string>> {
 async function seedShops(client: pg.PoolClient) {
   for (const p of PIZZERIAS) {
     await client.query(
-      `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, legal_name, siret, vat_number) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+      // the demo's Bastille accepts titres-restaurant on Sundays and public holidays (its staff work
+      // then), so the demo shows a voucher any day; set once, a manager's later choice stays
+      `INSERT INTO pizzerias (slug, name, address, lat, lng, phone, legal_name, siret, vat_number, meal_vouchers_on_closed_days) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, lat = EXCLUDED.lat, lng = EXCLUDED.lng, phone = EXCLUDED.phone,
          legal_name = EXCLUDED.legal_name, siret = EXCLUDED.siret, vat_number = EXCLUDED.vat_number`,
-      [p.slug, p.name, p.address, p.lat, p.lng, p.phone, DEMO_COMPANY.legalName, p.siret, DEMO_COMPANY.vatNumber],
+      [p.slug, p.name, p.address, p.lat, p.lng, p.phone, DEMO_COMPANY.legalName, p.siret, DEMO_COMPANY.vatNumber, p.slug === 'bastille'],
     );
   }
 }

@@ -133,13 +133,13 @@ export class ChainSetup {
   }
 
   /** Two built servers and two built workers, same database and queue prefix, each server ready. */
-  async start() {
+  async start(workersEnv: Record<string, string> = {}) {
     const env = { ...projectEnv({ dbUrl: this.dbUrl, queuePrefix: this.queuePrefix, password: this.password, redisUrl: REDIS_URL }), SESSION_SECRET: this.sessionSecret, LOG_LEVEL: 'error', GEOCODER_URL: 'none', MAP_TILE_URL: 'none' };
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       this.bases.push(`http://127.0.0.1:${port}`);
       this.servers.push(startNode(['dist/server/index.js'], { ...env, PORT: String(port) }, `server ${i + 1}`));
-      this.workers.push(startNode(['dist/workers/index.js'], env, `workers ${i + 1}`));
+      this.workers.push(startNode(['dist/workers/index.js'], { ...env, ...workersEnv }, `workers ${i + 1}`));
     }
     await waitReady(this.bases, this.servers);
   }
@@ -185,6 +185,14 @@ export class ChainSetup {
     return Number(rows[0].n);
   }
 
+  /** Rows this database's backends have read so far (returned by scans and fetched by index), after their statistics are flushed. */
+  async rowsRead(): Promise<number> {
+    await this.admin.query('SELECT pg_stat_force_next_flush()');
+    await sleep(1500);
+    const { rows } = await this.admin.query<{ n: string }>('SELECT tup_returned + tup_fetched AS n FROM pg_stat_database WHERE datname = $1', [this.dbName]);
+    return Number(rows[0].n);
+  }
+
   /** The order events written so far (their highest id). */
   async lastEventId(): Promise<number> {
     const { rows } = await this.pool.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM order_events');
@@ -218,11 +226,15 @@ export interface CpuReading {
   redis: number;
   at: number;
 }
+/** Each process's last reading: one that exited (a workers process killed) counts up to it. */
+const lastCpu = new Map<number, number>();
 const cpuOr0 = (pid: number) => {
   try {
-    return cpuSeconds(pid);
+    const secs = cpuSeconds(pid);
+    lastCpu.set(pid, secs);
+    return secs;
   } catch {
-    return 0; // exited meanwhile
+    return lastCpu.get(pid) ?? 0; // exited meanwhile
   }
 };
 export async function readCpu(setup: ChainSetup, redis: number | null): Promise<CpuReading> {

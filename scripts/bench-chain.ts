@@ -2,6 +2,9 @@
 //
 //   npm run bench:chain                 N = 5, 50 and 500 shops, one after the other
 //   npm run bench:chain -- --shops 50   one N
+//   npm run bench:chain -- --shops 50 --kill-workers
+//                                       one of the two workers processes killed (SIGKILL) halfway
+//                                       through the orders: the other takes over (bench-chain-texts.ts)
 //
 // For each N it creates its own database (migrated, seeded; the first seeded shop cloned into N
 // shops in a few statements: settings, stock raised so nothing runs out, kitchen stations, staff —
@@ -28,7 +31,9 @@
 // Redis (the machine's one, shared) — the generator (this process) apart; Postgres transactions per
 // order event (pg_stat_database); idle CPU per second; sent → screen p50/p99 (each screen that
 // should show a move: its shop's kitchen, both head-office screens, its tracking page); lost and
-// duplicated deliveries; head office's board read time p50/p99; the bare relay's CPU per move.
+// duplicated deliveries; head office's board read time p50/p99; the bare relay's CPU per move; the
+// customers' texts (the workers' reactions, counted at a gateway of this process's own) expected,
+// lost and sent twice, and how long after its event a text came.
 //
 // Knobs (environment): BENCH_CHAIN_SECONDS (60), BENCH_CHAIN_IDLE_SECONDS (15),
 // BENCH_CHAIN_ORDERS_PER_HOUR (40), BENCH_CHAIN_STEP_MS (4000), BENCH_CHAIN_POSITION_MS (10000),
@@ -38,10 +43,11 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { ensureBuilt, say, sleep } from './bench-common.ts';
-import { BARE_NEXT, f1, machineTicks, num, post, startBareRelays, stop, type Order, type PhaseResult, type Screen, type Shop } from './bench-rush-common.ts';
+import { BARE_NEXT, f1, machineTicks, num, post, startBareRelays, stop, stopping, type Order, type PhaseResult, type Screen, type Shop } from './bench-rush-common.ts';
 import { phase, Screens } from './bench-rush-phase.ts';
 import { ChainSetup, cpuBetween, readCpu, redisPid, type CpuUsed } from './bench-chain-setup.ts';
 import { openStaffScreens, runLoad, type LoadResult } from './bench-chain-load.ts';
+import { checkTexts, TextSink, type TextsResult } from './bench-chain-texts.ts';
 
 const SECONDS = num('BENCH_CHAIN_SECONDS', 60, 10);
 const IDLE_SECONDS = num('BENCH_CHAIN_IDLE_SECONDS', 15, 5);
@@ -49,6 +55,9 @@ const ORDERS_PER_HOUR = num('BENCH_CHAIN_ORDERS_PER_HOUR', 40, 1);
 const STEP_MS = num('BENCH_CHAIN_STEP_MS', 4000, 200);
 const POSITION_MS = num('BENCH_CHAIN_POSITION_MS', 10000, 1000);
 const BARE_SECONDS = 15;
+const KILL_WORKERS = process.argv.includes('--kill-workers');
+/** With a kill: the slowest text of the events made after it must come within this (issue 59). */
+const TAKEOVER_BUDGET_MS = 10_000;
 
 interface ChainResult {
   n: number;
@@ -57,8 +66,11 @@ interface ChainResult {
   transactions: number;
   busy: CpuUsed;
   idle: CpuUsed;
+  /** Rows Postgres read a second during the idle phase. */
+  idleRows: number;
   sockets: number;
   bare: PhaseResult | null;
+  texts: TextsResult;
   /** Share of all the machine's cores busy (every process, other work included) during the orders and during the idle phase. */
   machineBusy: number;
   machineIdleBusy: number;
@@ -77,9 +89,12 @@ async function runOne(n: number): Promise<ChainResult> {
   const setup = new ChainSetup(n);
   const bareChildren: ChildProcess[] = [];
   let bareScreens: Screens | undefined;
+  const sink = new TextSink();
+  let killer: NodeJS.Timeout | undefined;
   try {
     await setup.create();
-    await setup.start();
+    await sink.start();
+    await setup.start(sink.env());
     setup.watchBackends();
     const { screens, phones } = await openStaffScreens(setup);
     say(`  ${screens.length} staff screens and ${phones.length} drivers' phones connected`);
@@ -87,20 +102,35 @@ async function runOne(n: number): Promise<ChainResult> {
     const redis = redisPid();
     const [tx0, ev0, cpu0] = [await setup.transactions(), await setup.lastEventId(), await readCpu(setup, redis)];
     const m0 = machineTicks();
+    let killedAt: number | null = null;
+    if (KILL_WORKERS) {
+      killer = setTimeout(() => {
+        const victim = setup.workers[0];
+        stopping.add(victim);
+        victim.kill('SIGKILL');
+        killedAt = Date.now();
+        say(`  workers 1 killed (SIGKILL) after ${SECONDS / 2} s of orders`);
+      }, (SECONDS * 1000) / 2);
+    }
     const load = await runLoad({ setup, screens, phones, seconds: SECONDS, ordersPerHour: ORDERS_PER_HOUR, stepMs: STEP_MS, positionMs: POSITION_MS, boardReads: 20 });
     const cpu1 = await readCpu(setup, redis);
     const m1 = machineTicks();
     const events = await setup.eventsSince(ev0);
+    const texts = await checkTexts(setup.pool, sink, ev0, killedAt);
+    say(`  texts: ${texts.expected} expected, ${texts.received} received, ${texts.lost} lost, ${texts.duplicated} sent twice` +
+      (killedAt === null ? '' : `; after the kill, the slowest of ${texts.afterKillTexts} texts came ${f1(texts.afterKillMax ?? NaN)} ms after it`));
     const transactions = (await setup.transactions()) - tx0;
     const busy = cpuBetween(cpu0, cpu1);
     say(`  ${load.orders} orders (${load.deliveries} delivered), ${events} order events in ${busy.seconds.toFixed(0)} s; deliveries to screens ${load.expected} expected, ${load.lost} lost, ${load.duplicated} duplicated` +
       (load.lost ? ` (${Object.entries(load.lostByKind).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '') + `; positions ${load.positionsSent} (${load.positionsRefused} refused)`);
     // idle: every staff screen and phone still open, nothing happening
     await sleep(3000);
+    const rows0 = await setup.rowsRead();
     const [idle0, mi0] = [await readCpu(setup, redis), machineTicks()];
     await sleep(IDLE_SECONDS * 1000);
     const idle = cpuBetween(idle0, await readCpu(setup, redis));
     const mi1 = machineTicks();
+    const idleRows = ((await setup.rowsRead()) - rows0) / (idle.seconds + 1.5);
     const share = (a: typeof m0, b: typeof m0) => (b.busy - a.busy) / Math.max(1, b.total - a.total);
     const template = await orderDoc(setup);
     const sockets = screens.filter((s) => s.kind !== 'order').length + phones.length;
@@ -109,8 +139,10 @@ async function runOne(n: number): Promise<ChainResult> {
     await setup.stopProject();
     bareScreens = new Screens([]);
     const bare = await runBare(setup, template, Math.max(1, events / busy.seconds), bareChildren, bareScreens);
-    return { n, load, events, transactions, busy, idle, sockets, bare, machineBusy: share(m0, m1), machineIdleBusy: share(mi0, mi1) };
+    return { n, load, events, transactions, busy, idle, idleRows, sockets, bare, texts, machineBusy: share(m0, m1), machineIdleBusy: share(mi0, mi1) };
   } finally {
+    clearTimeout(killer);
+    sink.close();
     bareScreens?.close();
     await Promise.all(bareChildren.map(stop));
     await setup.cleanup();
@@ -179,9 +211,13 @@ function report(results: ChainResult[], started: number) {
     ['Postgres transactions per order event (per order)', (r) => `${(r.transactions / r.events).toFixed(1)} (${(r.transactions / r.load.orders).toFixed(0)})`],
     ['idle CPU per second, head office open: servers / workers / Postgres / Redis', (r) => (['servers', 'workers', 'postgres', 'redis'] as const).map((k) => f1((r.idle[k] * 1000) / r.idle.seconds)).join(' / ')],
     ['idle CPU per second: all', (r) => f1((total(r.idle) * 1000) / r.idle.seconds)],
+    ['idle rows read a second by Postgres', (r) => String(Math.round(r.idleRows))],
     ['sent → screen p50 / p99 ms', (r) => `${f1(r.load.p50)} / ${f1(r.load.p99)}`],
     ['screen deliveries expected / lost / duplicated', (r) => `${r.load.expected} / ${r.load.lost} / ${r.load.duplicated}`],
     ['orders refused or failed on the way', (r) => String(r.load.refused)],
+    ['texts to customers expected / lost / sent twice', (r) => `${r.texts.expected} / ${r.texts.lost} / ${r.texts.duplicated}`],
+    ['event → text p50 / p99 ms', (r) => `${f1(r.texts.delayP50)} / ${f1(r.texts.delayP99)}`],
+    ...(KILL_WORKERS ? [['workers killed: slowest text of the 10 s after, ms after the kill', (r: ChainResult) => `${f1(r.texts.afterKillMax ?? NaN)} (${r.texts.afterKillTexts} texts)`] as [string, (r: ChainResult) => string]] : []),
     ["head office's board read p50 / p99 ms", (r) => `${f1(r.load.boardP50)} / ${f1(r.load.boardP99)} (${r.load.boardReads} reads)`],
     ['bare relay: moves, CPU per move (relay)', (r) => (r.bare ? `${r.bare.moves}, ${ms(r.bare.serverCpu * r.bare.seconds, r.bare.moves)}` : 'n/a')],
     ['bare relay: Postgres CPU per move (every database)', (r) => (r.bare ? ms(r.bare.postgresCpu * r.bare.seconds, r.bare.moves) : 'n/a')],
@@ -195,7 +231,8 @@ function report(results: ChainResult[], started: number) {
     say(`idle CPU per second, ${b.n} shops / ${a.n} shops: ${(total(b.idle) / b.idle.seconds / (total(a.idle) / a.idle.seconds)).toFixed(1)}×; ` +
       `CPU per order event: ${((total(b.busy) / b.events) / (total(a.busy) / a.events)).toFixed(2)}×`);
   }
-  return results.some((r) => r.load.lost > 0 || r.load.duplicated > 0 || r.load.refused > 0);
+  return results.some((r) => r.load.lost > 0 || r.load.duplicated > 0 || r.load.refused > 0 || r.texts.lost > 0 || r.texts.duplicated > 0 ||
+    (KILL_WORKERS && (r.texts.afterKillMax === null || r.texts.afterKillMax > TAKEOVER_BUDGET_MS)));
 }
 
 async function main() {

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
+import { CLAIM_LEASE_SECONDS } from '../src/lib/server/messages/notifications.ts';
 import type { TestSmtp } from '../tests/services.ts';
 import type { FakeStripe } from '../tests/stripe-server.ts';
 import type { Placed, Screen } from './drill-evening.ts';
@@ -118,7 +119,7 @@ export async function account(d: DrillRecord): Promise<boolean> {
   const { journal, closed, perShop } = fiscal;
   const closedOnce = perShop.length === d.shops && perShop.every((n) => n === 1);
   say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the first fault for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${closedOnce ? 'yes' : `NO (${perShop.join(', ')})`}.`);
-  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice, ${mails.missing.length} missing (of ${mails.decided} the orders' messages recorded as sent, and a first message for each of ${mails.orders} orders).`);
+  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice, ${mails.missing.length} missing (of ${mails.decided} the orders' messages recorded as sent, and a first message for each of ${mails.orders} orders)${mails.waitedS > 20 ? `; the last ones, held by a run killed mid-send, went out within ${mails.waitedS} s` : ''}.`);
   for (const [k, v] of mails.twice.slice(0, 10)) say(`  ${v} times: ${k}`);
   for (const m of mails.missing.slice(0, 10)) say(`  missing: ${m}`);
   say(`Card payments: ${webhooks.answered} webhooks answered 2xx, ${webhooks.unrecorded.length} payments never recorded, the slowest recorded ${(webhooks.slowestMs / 1000).toFixed(1)} s after its webhook (limit ${WEBHOOK_LIMIT_MS / 1000} s).`);
@@ -237,7 +238,9 @@ async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
  * Messages: each email once (a placing has its own address; the same subject twice is a duplicate),
  * and none missing: every order answered has had at least its first message, and each message
  * the product recorded as sent (customer_notifications) is in the mail server's inbox. A message
- * still being sent is waited for a while.
+ * still being sent is waited for: 20 s, or, while one is held by a run the drill killed mid-send,
+ * until its claim lapses and the job's next try sends it (the claim's lease, 120 s, and that try's
+ * backoff: never sent twice, so late by up to about three minutes after the kill).
  */
 async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
   const perAddress = new Map<string, Set<string>>();
@@ -253,15 +256,22 @@ async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
     }
   };
   let rows: { email: string; sent: number; sending: number }[];
-  for (const until = Date.now() + 20_000; ; ) {
+  let heldSaid = false;
+  const started = Date.now();
+  for (const until = started + (CLAIM_LEASE_SECONDS + 60) * 1000; ; ) {
     rows = (await pool.query<{ email: string; sent: number; sending: number }>(
       `SELECT o.customer_email AS email, count(*) FILTER (WHERE n.status = 'sent')::int AS sent, count(*) FILTER (WHERE n.status = 'sending')::int AS sending
        FROM orders o JOIN customer_notifications n ON n.order_id = o.id AND n.channel = 'email' WHERE o.id = ANY($1::uuid[]) GROUP BY 1`,
       [acked.map((p) => p.id)],
     )).rows;
     if (!rows.some((r) => r.sending) || Date.now() > until) break;
+    if (Date.now() - started > 20_000 && !heldSaid) {
+      heldSaid = true;
+      say(`messages still being sent after 20 s: waiting for their claims to lapse (${CLAIM_LEASE_SECONDS} s) and their jobs to try again`);
+    }
     await new Promise((res) => setTimeout(res, 1000));
   }
+  const waitedS = Math.round((Date.now() - started) / 1000);
   read();
   const recorded = new Map(rows.map((r) => [r.email, r]));
   const missing: string[] = [];
@@ -272,7 +282,7 @@ async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
     else if (r && got < r.sent) missing.push(`${p.email}: ${r.sent} recorded as sent, ${got} in the inbox`);
     if (r?.sending) missing.push(`${p.email}: ${r.sending} still being sent`);
   }
-  return { twice: [...mails.entries()].filter(([, v]) => v > 1), missing, decided: rows.reduce((n, r) => n + r.sent, 0), orders: acked.length };
+  return { twice: [...mails.entries()].filter(([, v]) => v > 1), missing, decided: rows.reduce((n, r) => n + r.sent, 0), orders: acked.length, waitedS };
 }
 
 /** Card payments: each one whose webhook was answered 2xx is recorded (authorised) within the limit. */

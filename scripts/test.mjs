@@ -71,7 +71,7 @@ const started = Date.now();
 // lane: unit, services and road, whose files keep a core busy, on the rest of the cores (one at
 // least), then the ops files whose clusters and processes fail over or restart on timers
 // (QUIET_OPS), a file at a time, once the road files, the heaviest neighbours, are done.
-const QUIET_OPS = ['tests/ops/ha-', 'tests/ops/hubs.test.ts', 'tests/ops/restart.test.ts', 'tests/ops/simulator.test.ts'];
+const QUIET_OPS = ['tests/ops/ha-', 'tests/ops/drill-', 'tests/ops/hubs.test.ts', 'tests/ops/restart.test.ts', 'tests/ops/simulator.test.ts'];
 const browserWorkers = Number(process.env.BROWSER_WORKERS) || cores;
 const otherWorkers = Math.max(1, cores - Math.floor(cores / 2));
 const runs = projects.length > 0 || extra.length > 0

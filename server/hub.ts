@@ -68,16 +68,14 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
   const menus = createLiveMenus({ io, db, log });
   const stock = await watchStock({ io, db, databaseUrl: config.DATABASE_URL, log, refreshMenu: menus.stockChanged });
   const lags = createLagWindow();
-  const fleet = watchFleet({ io, db, positions: positionStore, log, road: { mode: config.DELIVERY_MODE, eta: config.eta } });
+  // each shop's evening comes computed from the workers (one owner): this hub relays it
+  const fleet = watchFleet({ io, db, redis: opts.redis, prefix: config.QUEUE_PREFIX, log });
   const relay = await createOrderRelay({
     io,
     db,
     databaseUrl: config.DATABASE_URL,
     log,
-    onRelayed: (e, lagMs) => {
-      fleet.touched(e.order.pizzeriaId);
-      opts.onRelayed?.(e, lagMs);
-    },
+    onRelayed: opts.onRelayed,
     onStockTouched: (shop) => {
       menus.stockChanged(shop);
       stock.touched(shop);

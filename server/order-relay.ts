@@ -4,7 +4,7 @@ import { orderFor, orderForRooms, roomsByAudience } from '../src/lib/realtime/au
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { EventFollower } from '../src/lib/server/events/event-follower.ts';
-import { eventBounds } from '../src/lib/server/events/events.ts';
+import { eventBounds, settledEventId } from '../src/lib/server/events/events.ts';
 import type { HubServer, HubSocket } from './hub-types.ts';
 
 /** Sockets catching up are in this room: live events reach them through their catch-up buffer. */
@@ -133,7 +133,9 @@ export async function createOrderRelay(opts: {
   const { io, db, log } = opts;
   const catchingUp = new Map<HubSocket, CatchUp>();
   const seen = seenOrders();
-  let deliveredUpTo = (await eventBounds(db)).last;
+  // from the settled id (every id below it committed: another shop's publish may still hold a lower
+  // one than the newest), and never past the newest event (a screen told a later id would reload)
+  let deliveredUpTo = Math.min(await settledEventId(db), (await eventBounds(db)).last);
   let closed = false;
 
   const follower = new EventFollower({

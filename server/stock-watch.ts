@@ -9,6 +9,7 @@ import { lowStock } from '../src/lib/server/stock/stock.ts';
 import type { HubServer } from './hub-types.ts';
 import { tellLowRating } from './rating-alerts.ts';
 import { tellDriverMoney } from './driver-money.ts';
+import { tellVoucherRefused } from './voucher-alerts.ts';
 
 /** Low-stock checks of a shop are made at most this often, however many orders and deliveries. */
 const CHECK_EVERY_MS = 250;
@@ -29,7 +30,8 @@ async function tellPrinter(opts: { io: HubServer; db: Db; log: Logger }, shop: n
  * changed or cancelled: the relay says so). Each hub then refreshes that shop's open menus and,
  * when the list of its ingredients at or under their low threshold changes, tells its kitchen,
  * shop and head-office screens (`stock:low`), to its own sockets only, like the order events.
- * A low rating (`rating_low`) and a driver's money (`driver_money`) ride on the same listener.
+ * A low rating (`rating_low`), a driver's money (`driver_money`) and a titre-restaurant refused at
+ * its capture (`voucher_refused`) ride on the same listener.
  */
 export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: string; log: Logger; refreshMenu: (shop: number) => void }) {
   const { io, db, log } = opts;
@@ -67,6 +69,8 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
     if (n.channel === 'rating_low') return void tellLowRating(opts, String(n.payload));
     // a driver's money names its driver, or the shop whose pay rule changed
     if (n.channel === 'driver_money') return void tellDriverMoney(opts, String(n.payload));
+    // a titre-restaurant refused names its order
+    if (n.channel === 'voucher_refused') return void tellVoucherRefused(opts, String(n.payload));
     const shop = Number(n.payload);
     if (!Number.isInteger(shop) || shop <= 0) return;
     if (n.channel === 'shop_changed') return void tellShop(shop);
@@ -100,6 +104,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
   await listener.listenTo('printer_changed');
   await listener.listenTo('rating_low');
   await listener.listenTo('driver_money');
+  await listener.listenTo('voucher_refused');
 
   return {
     touched,

@@ -250,7 +250,14 @@ export async function userId(pool: pg.Pool, email: string): Promise<number> {
 
 /** The events stored for an order, once everything committed is published (as a hub would do within moments). */
 export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id: number; type: string; version: number; status: string }[]> {
-  await publishEvents(pool);
+  // the order's events committed to the inbox are published first; one that another publish (the
+  // server's) is moving right now is skipped by this one (SKIP LOCKED), so it is waited for
+  for (const until = Date.now() + 5000; ; ) {
+    await publishEvents(pool);
+    const { rowCount } = await pool.query('SELECT 1 FROM order_event_inbox WHERE order_id = $1 LIMIT 1', [orderId]);
+    if (!rowCount || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const { rows } = await pool.query(
     `SELECT id, type, (payload->>'version')::int AS version, payload->>'status' AS status FROM order_events WHERE order_id = $1 ORDER BY id`,
     [orderId],
@@ -464,10 +471,25 @@ export async function placeThroughApi(base: string, body: { pizzeriaId: number; 
   return r.body as PlacedOrderBody;
 }
 
+/**
+ * Whether the event reactor's place in the partition of an event's shop has reached it (the event
+ * `id`, or an order's newest event): the reactor keeps a place per partition (workers/event-reactor.ts).
+ */
+export async function reactorPast(pool: pg.Pool, of: { eventId: number } | { orderId: string }): Promise<boolean> {
+  const { rows } = await pool.query<{ past: boolean }>(
+    `SELECT c.last_event_id >= e.id AS past
+       FROM (SELECT id, pizzeria_id FROM order_events WHERE id = $1 OR order_id = $2 ORDER BY id DESC LIMIT 1) e
+       JOIN event_cursors c ON c.name = 'workers:' || order_event_part(e.pizzeria_id)`,
+    ['eventId' in of ? of.eventId : null, 'orderId' in of ? of.orderId : null],
+  );
+  return rows[0]?.past ?? false;
+}
+
 /** The workers react (and the fiscal journal reads) from now on: what earlier test files left in the shared database is not theirs. */
 export async function workersStartFromNow(pool: pg.Pool): Promise<void> {
   await pool.query(
-    `INSERT INTO event_cursors (name, last_event_id) SELECT name, (SELECT coalesce(max(id), 0) FROM order_events) FROM unnest(ARRAY['workers', 'fiscal']) AS name
+    `INSERT INTO event_cursors (name, last_event_id) SELECT name, (SELECT coalesce(max(id), 0) FROM order_events)
+     FROM unnest(ARRAY['fiscal'] || ARRAY(SELECT 'workers:' || p FROM generate_series(0, order_event_parts() - 1) p)) AS name
      ON CONFLICT (name) DO UPDATE SET last_event_id = EXCLUDED.last_event_id`,
   );
 }

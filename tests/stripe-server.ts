@@ -12,8 +12,23 @@
 // reader, its action cancelled, and the test helper that presents a card to a simulated reader;
 // `readerEvent` builds the `terminal.reader.action_*` webhook event. PaymentIntents can be listed
 // (https://docs.stripe.com/api/payment_intents/list), as a reconciliation reads them.
+// Checkout Sessions (https://docs.stripe.com/api/checkout/sessions): create, retrieve, expire, list;
+// the customer's side played by `completeSession` (paid by card, or a delayed method that later
+// fails) and the page's own end by `expireSession`, each sending the signed `checkout.session.*`
+// webhook Stripe sends (https://docs.stripe.com/checkout/fulfillment?payment-ui=stripe-hosted) to
+// `webhookTo` when it is set. The session's `url` is a page of this server standing for Stripe's
+// hosted page (GET shows what it asks; POST pays it as the customer would).
+// French meal vouchers (https://docs.stripe.com/payments/meal-vouchers/fr-meal-vouchers/accept-a-payment):
+// a PaymentIntent created with `payment_details[benefit][fr_meal_voucher][siret]` answers it in its
+// `payment_details`; it may be captured by hand, never refunded (the method's properties: "Refunds /
+// Partial refunds: No / No"). The customer's side is played by `payWithCard`: a card PaymentMethod
+// made for the number typed, its `card.fingerprint` the same for the same number
+// (https://docs.stripe.com/api/payment_methods/object#payment_method_object-card-fingerprint), and the
+// PaymentMethod retrieved (https://docs.stripe.com/api/payment_methods/retrieve).
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 
 export interface FakeIntent {
   id: string;
@@ -32,6 +47,18 @@ export interface FakeIntent {
   /** https://docs.stripe.com/api/payment_intents/object#payment_intent_object-payment_method_types */
   payment_method_types?: string[];
   created?: number;
+  /** https://docs.stripe.com/api/payment_intents/object#payment_intent_object-payment_details (a meal voucher's: `benefit.fr_meal_voucher.siret`). */
+  payment_details?: { benefit?: { fr_meal_voucher?: { siret: string } } };
+}
+
+/** https://docs.stripe.com/api/payment_methods/object (a card's) */
+export interface FakePaymentMethod {
+  id: string;
+  object: 'payment_method';
+  type: 'card';
+  card: { brand: string; last4: string; exp_month: number; exp_year: number; fingerprint: string };
+  customer: string | null;
+  created: number;
 }
 
 /** https://docs.stripe.com/api/terminal/locations/object */
@@ -60,6 +87,27 @@ export interface FakeReader {
     failure_message: string | null;
     process_payment_intent: { payment_intent: string };
   };
+}
+
+/** https://docs.stripe.com/api/checkout/sessions/object */
+export interface FakeCheckoutSession {
+  id: string;
+  object: 'checkout.session';
+  mode: 'payment' | 'setup' | 'subscription';
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'unpaid' | 'paid' | 'no_payment_required';
+  amount_subtotal: number;
+  amount_total: number;
+  currency: string;
+  client_reference_id: string | null;
+  created: number;
+  expires_at: number;
+  locale: string | null;
+  metadata: Record<string, string>;
+  /** The PaymentIntent, once the customer pays (https://docs.stripe.com/changelog/basil/2025-03-31/checkout-session-payment-intent-null-by-default). */
+  payment_intent: string | null;
+  success_url: string | null;
+  url: string | null;
 }
 
 export interface FakeSetup {
@@ -97,6 +145,13 @@ export class FakeStripe {
   readonly calls: StripeCall[] = [];
   readonly locations = new Map<string, FakeLocation>();
   readonly readers = new Map<string, FakeReader>();
+  readonly sessions = new Map<string, FakeCheckoutSession>();
+  readonly paymentMethods = new Map<string, FakePaymentMethod>();
+  /** Where and with which secret the events the customer's side causes are sent, signed (a test's app). */
+  webhookTo: { url: string; secret: string } | null = null;
+  /** The events sent to `webhookTo`, with the answer's status. */
+  readonly sent: { type: string; id: string; status: number }[] = [];
+  private base = '';
   /** Fail the next N calls with a 500 (a Stripe outage), before doing anything. */
   failNext = 0;
   /** While set, the calls it matches fail with a 500 before doing anything (an outage of part of Stripe's API). */
@@ -119,6 +174,8 @@ export class FakeStripe {
         const body = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? query : raw));
         const key = (req.headers['idempotency-key'] as string | undefined) ?? null;
         const call = { method: req.method!, path: req.url!.split('?')[0], idempotencyKey: key, body };
+        const hosted = call.path.match(/^\/c\/pay\/(cs_[A-Za-z0-9_]+)$/);
+        if (hosted) return void this.hostedPage(hosted[1], call.method, res);
         this.calls.push(call);
         const send = (status: number, out: unknown) => {
           res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
@@ -139,7 +196,8 @@ export class FakeStripe {
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this.base;
   }
 
   async stop() {
@@ -160,6 +218,10 @@ export class FakeStripe {
         // or the older `payment_method_types`; answered in `payment_method_types`
         payment_method_types: Object.entries(c.body).filter(([k]) => /^(allowed_)?payment_method_types\[/.test(k)).map(([, v]) => v),
         created: Math.floor(Date.now() / 1000),
+        // https://docs.stripe.com/api/payment_intents/create#create_payment_intent-payment_details-benefit-fr_meal_voucher-siret
+        ...(c.body['payment_details[benefit][fr_meal_voucher][siret]'] !== undefined
+          ? { payment_details: { benefit: { fr_meal_voucher: { siret: c.body['payment_details[benefit][fr_meal_voucher][siret]'] } } } }
+          : {}),
       };
       // a card_present intent is captured at once unless asked otherwise (https://docs.stripe.com/terminal/payments/collect-card-payment?terminal-sdk-platform=server-driven#create-payment)
       if (!intent.capture_method) intent.capture_method = 'automatic';
@@ -216,6 +278,12 @@ export class FakeStripe {
       this.detached.add(detach[1]);
       return { status: 200, body: { id: detach[1], object: 'payment_method', customer: null } };
     }
+    // https://docs.stripe.com/api/payment_methods/retrieve
+    const pmGot = c.path.match(/^\/v1\/payment_methods\/([^/]+)$/);
+    if (c.method === 'GET' && pmGot) {
+      const pm = this.paymentMethods.get(pmGot[1]);
+      return pm ? { status: 200, body: pm } : { status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${pmGot[1]}'` } } };
+    }
     const got = c.path.match(/^\/v1\/payment_intents\/([^/]+)$/);
     if (c.method === 'GET' && got) {
       const intent = this.intents.get(got[1]);
@@ -244,6 +312,8 @@ export class FakeStripe {
     if (c.method === 'POST' && c.path === '/v1/refunds') {
       const intent = this.intents.get(c.body.payment_intent);
       if (!intent || intent.status !== 'succeeded') return invalid('this charge cannot be refunded');
+      // a meal voucher takes no refund, whole or partial (https://docs.stripe.com/payments/meal-vouchers/fr-meal-vouchers)
+      if (intent.payment_details?.benefit?.fr_meal_voucher) return invalid('Refunds are not supported for French meal vouchers payments.');
       const given = this.refunds.filter((r) => r.payment_intent === intent.id).reduce((s, r) => s + r.amount, 0);
       const amount = c.body.amount ? Number(c.body.amount) : intent.amount_received - given;
       if (given + amount > intent.amount_received) return invalid('refund greater than unrefunded amount');
@@ -253,6 +323,8 @@ export class FakeStripe {
     }
     const terminal = this.terminal(c, invalid, metadata, newId);
     if (terminal) return terminal;
+    const checkout = this.checkout(c, invalid, metadata, newId);
+    if (checkout) return checkout;
     return { status: 404, body: { error: { type: 'invalid_request_error', message: `unknown route ${c.method} ${c.path}` } } };
   }
 
@@ -317,6 +389,129 @@ export class FakeStripe {
     return null;
   }
 
+  /** Checkout Sessions' calls. */
+  private checkout(
+    c: StripeCall,
+    invalid: (message: string, type?: string) => { status: number; body: unknown },
+    metadata: Record<string, string>,
+    newId: (prefix: string) => string,
+  ): { status: number; body: unknown } | null {
+    const missing = (id: string) => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such checkout.session: '${id}'` } } });
+    if (c.method === 'POST' && c.path === '/v1/checkout/sessions') {
+      // https://docs.stripe.com/api/checkout/sessions/create: `mode` required; in payment mode,
+      // `line_items` with a Price or `price_data` (currency, unit_amount, product_data[name]);
+      // `expires_at` from 30 minutes to 24 hours after creation (24 hours when not given)
+      if (!c.body.mode) return invalid('Missing required param: mode.');
+      const items: { amount: number; quantity: number; currency: string }[] = [];
+      for (let i = 0; c.body[`line_items[${i}][quantity]`] !== undefined || c.body[`line_items[${i}][price_data][unit_amount]`] !== undefined; i++) {
+        const at = (k: string) => c.body[`line_items[${i}]${k}`];
+        if (!at('[price_data][currency]') || !at('[price_data][product_data][name]') || !/^[0-9]+$/.test(at('[price_data][unit_amount]') ?? '')) return invalid(`Invalid line_items[${i}][price_data].`);
+        items.push({ amount: Number(at('[price_data][unit_amount]')), quantity: Number(at('[quantity]') ?? 1), currency: at('[price_data][currency]') });
+      }
+      if (c.body.mode === 'payment' && !items.length) return invalid('line_items is required in payment mode.');
+      const created = Math.floor(Date.now() / 1000);
+      const expiresAt = c.body.expires_at ? Number(c.body.expires_at) : created + 24 * 3600;
+      if (expiresAt < created + 30 * 60 - 60 || expiresAt > created + 24 * 3600) return invalid('expires_at must be between 30 minutes and 24 hours from now.');
+      const total = items.reduce((s, i) => s + i.amount * i.quantity, 0);
+      const id = newId('cs_test');
+      const intentMetadata = Object.fromEntries(Object.entries(c.body).filter(([k]) => k.startsWith('payment_intent_data[metadata][')).map(([k, v]) => [k.slice(30, -1), v]));
+      const session: FakeCheckoutSession & { intentMetadata: Record<string, string> } = {
+        id, object: 'checkout.session', mode: c.body.mode as FakeCheckoutSession['mode'], status: 'open', payment_status: 'unpaid',
+        amount_subtotal: total, amount_total: total, currency: items[0]?.currency ?? 'eur', client_reference_id: c.body.client_reference_id ?? null,
+        created, expires_at: expiresAt, locale: c.body.locale ?? null, metadata, payment_intent: null, success_url: c.body.success_url ?? null,
+        url: `${this.base}/c/pay/${id}`, intentMetadata,
+      };
+      this.sessions.set(id, session);
+      return { status: 200, body: this.sessionBody(session) };
+    }
+    const one = c.path.match(/^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/);
+    if (one) {
+      const session = this.sessions.get(one[1]);
+      if (!session) return missing(one[1]);
+      if (c.method === 'GET' && !one[2]) return { status: 200, body: this.sessionBody(session) };
+      if (c.method === 'POST' && one[2]) {
+        // https://docs.stripe.com/api/checkout/sessions/expire: only an open session; Stripe then sends checkout.session.expired
+        if (session.status !== 'open') return invalid(`This Checkout Session is ${session.status}: only an open session can be expired.`);
+        session.status = 'expired';
+        void this.send('checkout.session.expired', session);
+        return { status: 200, body: this.sessionBody(session) };
+      }
+    }
+    // https://docs.stripe.com/api/checkout/sessions/list: newest first, filtered by `created` and `status`
+    if (c.method === 'GET' && c.path === '/v1/checkout/sessions') {
+      const gte = Number(c.body['created[gte]'] ?? 0);
+      const lt = Number(c.body['created[lt]'] ?? Infinity);
+      const data = [...this.sessions.values()].filter((s) => s.created >= gte && s.created < lt && (!c.body.status || s.status === c.body.status)).reverse();
+      const limit = Number(c.body.limit ?? 10);
+      return { status: 200, body: { object: 'list', url: '/v1/checkout/sessions', has_more: data.length > limit, data: data.slice(0, limit).map((s) => this.sessionBody(s)) } };
+    }
+    return null;
+  }
+
+  private sessionBody(s: FakeCheckoutSession): FakeCheckoutSession {
+    const { intentMetadata: _, ...body } = s as FakeCheckoutSession & { intentMetadata?: unknown };
+    return structuredClone(body);
+  }
+
+  /** Stripe's hosted page for a session (a stand-in): what it asks, and paid as the customer would by a POST. */
+  private hostedPage(id: string, method: string, res: import('node:http').ServerResponse) {
+    const session = this.sessions.get(id);
+    if (!session) return res.writeHead(404).end('no such session');
+    if (method === 'POST' && session.status === 'open') this.completeSession(id);
+    const amount = (session.amount_total / 100).toFixed(2);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>Stripe Checkout (test)</title><p data-testid="amount">${amount} ${session.currency.toUpperCase()}</p>`
+      + (session.status === 'open' ? `<form method="post"><button data-testid="pay">Pay</button></form>` : `<p data-testid="status">${session.status}</p>`));
+  }
+
+  /**
+   * The customer pays the session's page (https://docs.stripe.com/checkout/fulfillment?payment-ui=stripe-hosted):
+   * by card, the session completes paid with its PaymentIntent succeeded, and `checkout.session.completed`
+   * is sent; by a delayed method that later fails (`delayed_failed`: e.g. a SEPA debit), the session
+   * completes unpaid (`checkout.session.completed`, payment_status `unpaid`), then
+   * `checkout.session.async_payment_failed` is sent.
+   */
+  async completeSession(id: string, outcome: 'paid' | 'delayed_failed' = 'paid'): Promise<FakeCheckoutSession> {
+    const session = this.sessions.get(id) as (FakeCheckoutSession & { intentMetadata: Record<string, string> }) | undefined;
+    if (!session || session.status !== 'open') throw new Error(`session ${id} is not open`);
+    const pi = `pi_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    const paid = outcome === 'paid';
+    this.intents.set(pi, {
+      id: pi, object: 'payment_intent', amount: session.amount_total, amount_capturable: 0, amount_received: paid ? session.amount_total : 0, currency: session.currency,
+      capture_method: 'automatic', status: paid ? 'succeeded' : 'requires_payment_method', client_secret: `${pi}_secret_x`, metadata: session.intentMetadata,
+      last_payment_error: paid ? null : { message: 'The debit was refused.' }, payment_method_types: [paid ? 'card' : 'sepa_debit'], created: Math.floor(Date.now() / 1000),
+    });
+    Object.assign(session, { status: 'complete', payment_status: paid ? 'paid' : 'unpaid', payment_intent: pi });
+    await this.send('checkout.session.completed', session);
+    if (!paid) await this.send('checkout.session.async_payment_failed', session);
+    return this.sessionBody(session);
+  }
+
+  /** The session's page reaches its `expires_at` unpaid: expired, and `checkout.session.expired` sent. */
+  async expireSession(id: string): Promise<FakeCheckoutSession> {
+    const session = this.sessions.get(id);
+    if (!session || session.status !== 'open') throw new Error(`session ${id} is not open`);
+    session.status = 'expired';
+    await this.send('checkout.session.expired', session);
+    return this.sessionBody(session);
+  }
+
+  /** An event as Stripe sends it to `webhookTo`: the body signed with the endpoint's secret (https://docs.stripe.com/webhooks#verify-events). */
+  async send(type: string, object: FakeCheckoutSession, id?: string): Promise<{ id: string; payload: string } | null> {
+    const event = this.event(type, this.sessionBody(object), id);
+    const payload = JSON.stringify(event);
+    if (!this.webhookTo) return { id: event.id, payload };
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: this.webhookTo.secret });
+    const res = await fetch(this.webhookTo.url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+    this.sent.push({ type, id: event.id, status: res.status });
+    return { id: event.id, payload };
+  }
+
+  /** The session made for a door payment of an order. */
+  sessionOf(orderId: string): FakeCheckoutSession | undefined {
+    return [...this.sessions.values()].reverse().find((s) => s.metadata.order_id === orderId);
+  }
+
   /**
    * https://docs.stripe.com/api/terminal/readers/present_payment_method (test helper): the simulated
    * reader is handed a card; Stripe's test card numbers decide (https://docs.stripe.com/terminal/references/testing#standard-test-cards:
@@ -338,7 +533,7 @@ export class FakeStripe {
 
   /** The intent of an order's attempt. */
   intentOf(orderId: string, attempt = 1): FakeIntent | undefined {
-    return [...this.intents.values()].find((i) => i.metadata.order_id === orderId && i.metadata.attempt === String(attempt));
+    return [...this.intents.values()].find((i) => i.metadata.order_id === orderId && i.metadata.attempt === String(attempt) && i.metadata.voucher !== '1');
   }
 
   /** The card setup of an order. */
@@ -363,13 +558,39 @@ export class FakeStripe {
     Object.assign(intent, { status: 'requires_capture', amount_capturable: intent.amount, last_payment_error: null });
   }
 
+  /**
+   * The customer pays the intent on its form with the card `number` (a meal-voucher card for a
+   * voucher's intent): a card PaymentMethod is made for it, whose fingerprint is the same for the same
+   * number, and the intent is held (manual capture) or succeeded.
+   */
+  payWithCard(intent: FakeIntent, number: string): FakePaymentMethod {
+    const digits = number.replace(/\D/g, '');
+    const pm: FakePaymentMethod = {
+      id: `pm_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 10)}`, object: 'payment_method', type: 'card',
+      card: { brand: 'visa', last4: digits.slice(-4), exp_month: 12, exp_year: 2030, fingerprint: createHash('sha256').update(digits).digest('hex').slice(0, 16) },
+      customer: null, created: Math.floor(Date.now() / 1000),
+    };
+    this.paymentMethods.set(pm.id, pm);
+    const manual = intent.capture_method === 'manual';
+    Object.assign(intent, {
+      payment_method: pm.id, last_payment_error: null, status: manual ? 'requires_capture' : 'succeeded',
+      amount_capturable: manual ? intent.amount : 0, amount_received: manual ? 0 : intent.amount,
+    });
+    return pm;
+  }
+
+  /** The voucher intent of an order's attempt (its metadata says so). */
+  voucherIntentOf(orderId: string, attempt = 1): FakeIntent | undefined {
+    return [...this.intents.values()].find((i) => i.metadata.order_id === orderId && i.metadata.attempt === String(attempt) && i.metadata.voucher === '1');
+  }
+
   /** The customer's card is refused. */
   decline(intent: FakeIntent, message = 'Your card was declined.') {
     Object.assign(intent, { status: 'requires_payment_method', last_payment_error: { message } });
   }
 
   /** The webhook event Stripe sends for the intent (or setup) as it now is. */
-  event<T extends FakeIntent | FakeSetup | FakeReader>(type: string, intent: T, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
+  event<T extends FakeIntent | FakeSetup | FakeReader | FakeCheckoutSession>(type: string, intent: T, id = `evt_${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`) {
     return { id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object: { ...intent } as T } };
   }
 }

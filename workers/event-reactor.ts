@@ -4,13 +4,13 @@ import { movesStock } from '../src/lib/domain/marketplaces.ts';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
 import { EventFollower } from '../src/lib/server/events/event-follower.ts';
-import { readCursor, saveCursor } from '../src/lib/server/events/events.ts';
+import { EVENT_PARTITIONS, listPartitionEventsAfter, readCursors, saveCursors, type PartitionedEvent } from '../src/lib/server/events/events.ts';
 import { shopsWithPrinters } from '../src/lib/server/printing/index.ts';
 import { addJob, dispatchJobOptions, jobId, prepSweepFor, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { prepTargetSecondsOf } from '../src/lib/server/shops/shops.ts';
 import type { MessageSender } from './message-sender.ts';
 
-/** The reactor's place in event_cursors (the reconciler reads it too). */
+/** The reactor's places in event_cursors are named after this, one per partition (reactorCursor). */
 export const REACTOR_CURSOR = 'workers';
 /**
  * How often the reactor writes its place down (and when it stops). Not after every batch: in a rush
@@ -157,77 +157,139 @@ function createReactions(deps: ReactorDeps, timers: PrepTimers) {
   };
 }
 
-/** The reactor's place: written down at most every CURSOR_SAVE_MS, one write at a time. */
-function createCursorKeeper(db: Db, startAfter: number) {
-  let reacted = startAfter;
-  let saved = startAfter;
+/** A partition's place in event_cursors ('workers:0' … 'workers:15'; the reconciler reads them too). */
+export const reactorCursor = (part: number): string => `${REACTOR_CURSOR}:${part}`;
+
+/** The reactor's place in each partition, by partition (the reconciler's bound: what was reacted to). */
+export async function reactorPlaces(db: Db): Promise<number[]> {
+  const names = Array.from({ length: EVENT_PARTITIONS }, (_, p) => reactorCursor(p));
+  const places = await readCursors(db, names);
+  return names.map((n) => places.get(n) ?? 0);
+}
+
+/**
+ * The reactor's places, one per partition it follows: written down at most every CURSOR_SAVE_MS,
+ * in one statement, one write at a time; a place never moves back (events.ts saveCursors).
+ */
+function createPlaces(db: Db) {
+  /** The partitions read now, each with the id it reacted up to. */
+  const reacted = new Map<number, number>();
+  const following = new Set<number>();
+  const saved = new Map<number, number>();
   let savedAt = Date.now();
-  let saving: Promise<void> | null = null;
-  async function save() {
-    while (saving) await saving;
-    if (reacted === saved) return;
-    const upTo = reacted;
-    savedAt = Date.now();
-    saving = saveCursor(db, REACTOR_CURSOR, upTo).then(() => void (saved = upTo));
-    try {
-      await saving;
-    } finally {
-      saving = null;
-    }
+  let saving: Promise<void> = Promise.resolve();
+  function save(only?: number): Promise<void> {
+    const run = saving.then(async () => {
+      const due = new Map<string, number>();
+      for (const [part, id] of reacted) if ((only === undefined || part === only) && saved.get(part) !== id) due.set(reactorCursor(part), id);
+      if (only === undefined) savedAt = Date.now();
+      if (!due.size) return;
+      await saveCursors(db, due);
+      for (const [name, id] of due) saved.set(Number(name.slice(REACTOR_CURSOR.length + 1)), id);
+    });
+    saving = run.catch(() => undefined);
+    return run;
   }
   return {
-    save,
-    reached(eventId: number) {
-      reacted = eventId;
+    following,
+    /** The places of the partitions read now (the reader's argument). */
+    reading: () => new Map([...following].map((p) => [p, reacted.get(p)!])),
+    async take(part: number) {
+      const name = reactorCursor(part);
+      const place = (await readCursors(db, [name])).get(name) ?? 0;
+      reacted.set(part, place);
+      saved.set(part, place);
+      following.add(part);
     },
+    reached(e: PartitionedEvent) {
+      if (reacted.has(e.part)) reacted.set(e.part, Math.max(reacted.get(e.part)!, e.eventId));
+    },
+    /** Stops reading a partition (its place is written down by `forget`, once its last batch is done). */
+    leave: (part: number) => following.delete(part),
+    async forget(part: number, write: boolean) {
+      if (write) await save(part);
+      reacted.delete(part);
+      saved.delete(part);
+    },
+    save,
     /** Whether a save is due: moved on since the last, and that was CURSOR_SAVE_MS ago. */
-    due: () => reacted !== saved && Date.now() - savedAt >= CURSOR_SAVE_MS,
+    due: () => Date.now() - savedAt >= CURSOR_SAVE_MS && [...reacted].some(([p, id]) => saved.get(p) !== id),
     sinceSaveMs: () => Date.now() - savedAt,
   };
+}
+
+/** The event reactor of one workers process: the partitions it follows come and go with their leases (event-partitions.ts). */
+export interface EventReactor {
+  /** The partitions this process reacts to now. */
+  readonly partitions: ReadonlySet<number>;
+  /** Starts reacting to a partition from its written place (its lease just taken). */
+  take(part: number): Promise<void>;
+  /** Stops reacting to a partition: its batch under way done, its place written down (before its lease goes). */
+  give(part: number): Promise<void>;
+  /** Stops at once, its place not written down (its lease already lost: another process may have it). */
+  drop(part: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
  * Turns order events into jobs: a payment to take, a preparation timer to start, a delivery to
  * assign, a message to the customer (a text sent at once: message-sender.ts; and an order started
- * into the stock folder). What to do is the domain's (reactionsTo); this carries it out. It keeps its
- * place in event_cursors, so after a restart it reacts to every event it had not handled; job ids
- * make a repeat harmless.
+ * into the stock folder). What to do is the domain's (reactionsTo); this carries it out. It follows
+ * the partitions it is given (shops hashed into EVENT_PARTITIONS, each one process's through its
+ * lease), keeping a place per partition in event_cursors, so after a restart or a takeover the
+ * next owner reacts to every event not handled; job ids and message claims make a repeat harmless.
  */
-export async function startEventReactor(deps: ReactorDeps) {
+export async function startEventReactor(deps: ReactorDeps): Promise<EventReactor> {
   const { db, log } = deps;
-  const startAfter = await readCursor(db, REACTOR_CURSOR);
   const timers = createPrepTimers(deps);
   const reactTo = createReactions(deps, timers);
-  const cursor = createCursorKeeper(db, startAfter);
-  const saveOrLog = () => cursor.save().catch((err) => log.error({ err }, 'event reactor: saving its place failed'));
+  const places = createPlaces(db);
+  const saveOrLog = () => places.save().catch((err) => log.error({ err }, 'event reactor: saving its place failed'));
   const follower = new EventFollower({
     db,
     databaseUrl: deps.databaseUrl,
     name: 'ocpizza-workers',
-    startAfter,
+    startAfter: 0,
     // the hubs publish as events commit; the workers only pick up what none did (no hub running)
     publish: 'backup',
     // what the hubs publish is read a tenth of a second at a time: a job a little later is nothing
     // to a customer, and a read per move was a rush's busiest work of the workers (REACT_GATHER_MS)
     gatherMs: REACT_GATHER_MS,
+    read: (limit) => listPartitionEventsAfter(db, places.reading(), limit),
     onError: (err) => log.error({ err }, 'event reactor error'),
     onEvents: async (events) => {
       deps.journal?.nudge();
       // an order placed, changed or cancelled moved its shop's stock: its platform stores may hear of a sold-out
       for (const e of events) if (movesStock(e)) deps.platforms?.touched(e.order.pizzeriaId);
       await reactTo(events);
-      cursor.reached(events.at(-1)!.eventId);
-      if (cursor.sinceSaveMs() >= CURSOR_SAVE_MS) await cursor.save();
+      for (const e of events) places.reached(e as PartitionedEvent);
+      if (places.sinceSaveMs() >= CURSOR_SAVE_MS) await places.save();
     },
   });
   // a quiet spell after a batch still writes its place down within CURSOR_SAVE_MS
   const timer = setInterval(() => {
     timers.forgetDue();
-    if (cursor.due()) void saveOrLog();
+    if (places.due()) void saveOrLog();
   }, CURSOR_SAVE_MS / 4);
   timer.unref();
   await follower.start();
   return {
+    partitions: places.following,
+    async take(part) {
+      if (places.following.has(part)) return;
+      await places.take(part);
+      void follower.drain({ read: true });
+    },
+    async give(part) {
+      if (!places.leave(part)) return;
+      // a batch read before it left may still hold its events: they are reacted to, then its place written
+      await follower.idle();
+      await places.forget(part, true);
+    },
+    async drop(part) {
+      if (!places.leave(part)) return;
+      await places.forget(part, false);
+    },
     async close() {
       clearInterval(timer);
       await follower.close();

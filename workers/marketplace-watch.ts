@@ -22,7 +22,14 @@ export const SOLD_OUT_SWEEP_MS = 15 * 60_000;
  * removed once done), which tells each store only what changed since it was last told: within a
  * second or two of the change.
  */
-export async function watchForPlatforms(opts: { db: Db; databaseUrl: string; queues: Pick<Queues, 'marketplaces'>; log: Logger }) {
+export async function watchForPlatforms(opts: {
+  db: Db;
+  databaseUrl: string;
+  queues: Pick<Queues, 'marketplaces'>;
+  log: Logger;
+  /** Whether this process looks after a shop (its event partition is this process's: event-partitions.ts); absent: every shop. */
+  owns?: (shop: number) => boolean;
+}) {
   const { db, queues, log } = opts;
   let withStores = new Set<number>();
   let readAt = 0;
@@ -52,7 +59,7 @@ export async function watchForPlatforms(opts: { db: Db; databaseUrl: string; que
     }
   }
   function touched(shop: number, kind: 'availability' | 'status' = 'availability') {
-    if (closed) return;
+    if (closed || !(opts.owns?.(shop) ?? true)) return;
     due[kind].add(shop);
     timer ??= setTimeout(() => void flush(), PLATFORM_GATHER_MS);
   }

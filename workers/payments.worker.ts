@@ -16,6 +16,8 @@ import { makePendingTipRefunds } from '../src/lib/server/money/tip-refunds.ts';
 import { shareTipsOfOrder } from '../src/lib/server/money/tips.ts';
 import { rememberTipIntent, tipToBegin } from '../src/lib/server/money/tip-payments.ts';
 import { transaction } from '../src/lib/server/kernel/db.ts';
+import { refundDueDoorQr } from '../src/lib/server/money/door-qr.ts';
+import { recordVoucherCapture, recordVoucherCaptureRefused, recordVoucherRelease, voucherHoldsToRelease, voucherToBegin, voucherToCapture, voucherWaiting } from '../src/lib/server/money/meal-vouchers-online.ts';
 import { QUEUES, SHORT_JOBS, addJob, jobId, type JobData, type JobName, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { processorOf, type Handlers } from './job-handlers.ts';
 
@@ -25,6 +27,8 @@ interface PaymentDeps {
   queues: Pick<Queues, 'payments'>;
   log: Logger;
   expiryMinutes: number;
+  /** A titre-restaurant's daily amount per card (MEAL_VOUCHER_DAILY_LIMIT_CENTS). */
+  voucherDailyLimitCents?: number;
 }
 type PaymentForm = Awaited<ReturnType<typeof paymentFormOf>>;
 
@@ -32,12 +36,35 @@ type PaymentForm = Awaited<ReturnType<typeof paymentFormOf>>;
 async function applied({ queues, log }: PaymentDeps, r: Awaited<ReturnType<typeof processPaymentEvent>>, eventId: string) {
   log.info({ eventId, orderId: r.orderId, outcome: r.outcome }, 'payment event');
   if (r.hold && r.orderId) await addJob(queues.payments, 'release', { orderId: r.orderId, ...r.hold }, { jobId: jobId.release(r.hold.intentId) });
+  // a titre-restaurant refused (or a hold of one the order cannot use), and a card part that no longer counts
+  for (const h of r.holds ?? []) if (r.orderId) await addJob(queues.payments, 'release', { orderId: r.orderId, ...h }, { jobId: jobId.release(h.intentId) });
   return r.outcome;
+}
+
+/**
+ * Acts on a kept event. A titre-restaurant's hold is checked against the card's daily amount, whose
+ * identity is the provider's fingerprint of the card: asked here, before the transaction.
+ */
+async function processEvent({ db, provider, voucherDailyLimitCents }: PaymentDeps, eventId: string) {
+  const { rows } = await db.query<{ payload: { kind?: string; paymentId?: string; voucher?: { paymentMethod: string | null } } | null }>('SELECT payload FROM payment_events WHERE event_id = $1 AND processed_at IS NULL', [eventId]);
+  const notice = rows[0]?.payload;
+  const asks = notice?.voucher && notice.kind === 'held' && notice.paymentId && provider.cardFingerprint;
+  const cardFingerprint = asks ? await provider.cardFingerprint!(notice.paymentId!, notice.voucher!.paymentMethod) : null;
+  return processPaymentEvent(db, eventId, { cardFingerprint, dailyLimitCents: voucherDailyLimitCents });
 }
 
 /** What the webhook kept for this order and no job processed yet. */
 async function applyKeptEvents(ctx: PaymentDeps, orderId: string) {
-  for (const eventId of await unprocessedPaymentEvents(ctx.db, orderId)) await applied(ctx, await processPaymentEvent(ctx.db, eventId), eventId);
+  for (const eventId of await unprocessedPaymentEvents(ctx.db, orderId)) await applied(ctx, await processEvent(ctx, eventId), eventId);
+}
+
+/** The titre-restaurant holds of an order that ended before the kitchen started it: let go. */
+async function releaseVoucherHolds({ db, provider }: PaymentDeps, orderId: string) {
+  if (!provider.release) return;
+  for (const h of await voucherHoldsToRelease(db, orderId)) {
+    await provider.release({ orderId, paymentId: h.intentId, idempotencyKey: `release-${h.intentId}` }).catch(refusalAsNull(provider));
+    await recordVoucherRelease(db, h.intentId);
+  }
 }
 
 /** A refusal from the provider is an answer (null); anything else is thrown, for the job to try again. */
@@ -74,6 +101,32 @@ async function honourPayment(ctx: PaymentDeps, orderId: string, form: PaymentFor
   return 'paid at the provider';
 }
 
+/** QR codes paid at the door when their order no longer owed them, given back through the provider, each once (its key). */
+const giveBackDoorQr = (ctx: PaymentDeps, sessionRef?: string) =>
+  refundDueDoorQr(ctx.db, async (r) => {
+    if (!r.intentRef) throw new Error(`no payment to give back on ${r.ref}`);
+    await ctx.provider.refund({ orderId: r.orderId, amountCents: r.amountCents, paymentReference: r.intentRef, idempotencyKey: r.key });
+  }, sessionRef);
+
+/**
+ * A titre-restaurant's hold whose webhook never reached us: honoured as its webhook would have been
+ * (kept under an id of its own, its card's fingerprint asked first), before the card's part is.
+ */
+async function honourVoucherHold(ctx: PaymentDeps, orderId: string) {
+  const { db, provider, log } = ctx;
+  const intentId = provider.retrieve ? await voucherWaiting(db, orderId) : null;
+  if (!intentId) return;
+  const intent = await provider.retrieve!(intentId).catch(refusalAsNull(provider));
+  if (!intent?.voucher || intent.state !== 'held') return;
+  const id = `asked_${intent.id}_held`;
+  await storePaymentEvent(db, {
+    id, provider: provider.name, kind: 'held', providerType: 'asked: held', paymentId: intent.id, orderId: intent.orderId, attempt: intent.attempt,
+    heldCents: intent.heldCents, takenCents: intent.takenCents, reason: null, voucher: intent.voucher,
+  });
+  log.warn({ orderId, intentId }, 'titre-restaurant hold found at the provider, its webhook never came: kept');
+  await applied(ctx, await processEvent(ctx, id), id);
+}
+
 /** Online payments: every job of the payments queue (src/lib/server/kernel/queues.ts), by its name. */
 const paymentJobs = {
   async begin({ orderId, attempt = 1 }, { db, provider }) {
@@ -86,7 +139,8 @@ const paymentJobs = {
       await provider.saveCard(order);
       return 'card to save';
     }
-    await provider.begin(order);
+    // a titre-restaurant's part chosen on the payment page: its own payment beside the card's
+    await provider.begin(order, await voucherToBegin(db, orderId));
     return 'started';
   },
 
@@ -96,6 +150,7 @@ const paymentJobs = {
     await applyKeptEvents(ctx, orderId);
     // then the provider is asked. The provider away: the job tries again, and nothing is cancelled
     // meanwhile; a provider that does not know the payment has nothing to honour
+    await honourVoucherHold(ctx, orderId);
     const form = await paymentFormOf(db, orderId, expiryMinutes);
     const kept = (await honourSavedCard(ctx, orderId, form)) ?? (await honourPayment(ctx, orderId, form));
     if (kept) return kept;
@@ -105,6 +160,7 @@ const paymentJobs = {
       // the payment form stops taking cards: a hold made meanwhile is let go with the same call
       const intentId = (await paymentFormOf(db, orderId, expiryMinutes))?.intentId;
       if (intentId && provider.release) await provider.release({ orderId, paymentId: intentId, idempotencyKey: `release-${intentId}` });
+      await releaseVoucherHolds(ctx, orderId);
       return 'expired';
     }
     // a timer that fired a little early (clocks differ) tries again; a newer attempt has its own timer
@@ -117,18 +173,40 @@ const paymentJobs = {
     // the event as the server kept it; a job of an earlier version carries it, kept here first
     if ('event' in data) await storePaymentEvent(ctx.db, ctx.provider.noticeOf(data.event));
     const eventId = 'event' in data ? data.event.id : data.eventId;
-    return applied(ctx, await processPaymentEvent(ctx.db, eventId), eventId);
+    const outcome = await applied(ctx, await processEvent(ctx, eventId), eventId);
+    // a QR code paid at the door when its order no longer owed it (door-qr.ts): given back through the provider
+    await giveBackDoorQr(ctx).catch((err) => ctx.log.error({ err, eventId }, 'door payment to give back not refunded yet: the next event or the reconciler tries again'));
+    return outcome;
   },
 
-  async release({ orderId, intentId, amountCents }, { db, provider, log }) {
+  async 'door-qr-refund'({ sessionRef }, ctx) {
+    return `given back ${await giveBackDoorQr(ctx, sessionRef)}`;
+  },
+
+  async release({ orderId, intentId, amountCents, voucher }, { db, provider, log }) {
     if (!provider.release) return 'no way to let a hold go';
     await provider.release({ orderId, paymentId: intentId, idempotencyKey: `release-${intentId}` });
-    await recordStrayRelease(db, provider.name, orderId, intentId, amountCents);
+    // a titre-restaurant's hold is kept on its own row, not among the card's movements
+    if (voucher) await recordVoucherRelease(db, intentId);
+    else await recordStrayRelease(db, provider.name, orderId, intentId, amountCents);
     log.info({ orderId, intentId, amountCents }, 'stray hold released');
     return `released ${amountCents}`;
   },
 
   async capture({ orderId }, { db, provider, log }) {
+    // a titre-restaurant's part is taken with the card's (a retry with the same key takes it once)
+    const voucher = await voucherToCapture(db, orderId);
+    if (voucher && provider.capture) {
+      try {
+        await provider.capture({ orderId, paymentId: voucher.intentId, amountCents: voucher.amountCents, idempotencyKey: `capture-voucher-${orderId}` });
+        await recordVoucherCapture(db, voucher.intentId);
+      } catch (err) {
+        // refused (a lapsed hold): a retry will not change it, and must not keep the card's part from being taken
+        if (!provider.isRefusal(err)) throw err;
+        await recordVoucherCaptureRefused(db, orderId, voucher.intentId, (err as Error).message);
+        log.warn({ orderId, intentId: voucher.intentId, err: (err as Error).message }, 'titre-restaurant capture refused: the order owes that part at the handover');
+      }
+    }
     const due = await captureToMake(db, orderId);
     if (!due || !provider.capture) return 'nothing to capture';
     try {
@@ -249,6 +327,7 @@ const paymentJobs = {
       if (!provider.release) return 'a hold, and no way to let it go';
       await provider.release({ orderId, paymentId: due.paymentReference, idempotencyKey: `release-${due.paymentReference}` });
       await recordRelease(db, provider.name, orderId, due.paymentReference);
+      await releaseVoucherHolds({ db, provider, log } as PaymentDeps, orderId);
       log.info({ orderId, amountCents: due.amountCents }, 'hold released');
       return `released ${due.amountCents}`;
     }

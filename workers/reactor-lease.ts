@@ -1,9 +1,10 @@
-// Which workers process follows the order events. Every workers process runs the BullMQ workers
-// (the queues spread their jobs over all of them), but the event reactor, the reconciler and the
-// sweeps are one process's at a time: the one holding this lease. A second process waits beside it,
-// trying the lease every LEASE_RETRY_MS, and takes over when the holder goes away: the reactor then
-// starts from the place the last holder wrote down (event_cursors 'workers', at most CURSOR_SAVE_MS
-// behind), and what it reacts to again is harmless, as after a restart (job ids, message claims).
+// Which workers process does a work that is one process's at a time. Every workers process runs the
+// BullMQ workers (the queues spread their jobs over all of them), and reacts to its share of the
+// shops' event partitions (event-partitions.ts); but the reconciler and the sweeps are one process's
+// at a time, the one holding this lease, and so is the computing of the shops' evenings
+// (evening-owner.ts, a lease of its own). A second process waits beside the holder, trying the lease
+// every LEASE_RETRY_MS, and takes over when the holder goes away: what it does again is harmless, as
+// after a restart (job ids, message claims).
 //
 // The lease is a session advisory lock held on a connection of its own. A holder that stops or is
 // killed closes that connection and Postgres lets the lock go at once. A holder whose machine
@@ -34,6 +35,11 @@ export interface LeaseOptions {
   log: Logger;
   /** Called when this process takes the lease: it starts the work the lease is for. */
   onAcquired: () => Promise<void>;
+  /**
+   * What the logs say when this process takes the lease and when it loses it; absent: the order
+   * events' (the operations guide §10.8 has the operator look for them).
+   */
+  says?: { taken: string; lost: string };
   /** Called when it loses the lease or lets it go: it stops that work (before the lock is released on a close). */
   onLost: () => Promise<void>;
   /** Whether what the work needs besides Postgres answers now (this process's Redis); absent: always. */
@@ -90,7 +96,7 @@ class AdvisoryLease implements Lease {
     if (!this.held) return;
     this.held = false;
     const { log, name, onLost } = this.opts;
-    log.warn({ lease: name, why }, 'lease lost: this process stops following the order events, another takes over');
+    log.warn({ lease: name, why }, this.opts.says?.lost ?? 'lease lost: this process stops following the order events, another takes over');
     const c = this.client;
     void this.change(async () => {
       await onLost().catch((err) => log.error({ err }, 'lease: stopping the work failed'));
@@ -141,7 +147,7 @@ class AdvisoryLease implements Lease {
     if (this.closed) return this.drop(c);
     this.held = true;
     this.lastBeat = Date.now();
-    log.info({ lease: name }, 'lease taken: this process follows the order events');
+    log.info({ lease: name }, this.opts.says?.taken ?? 'lease taken: this process follows the order events');
     try {
       await this.change(onAcquired);
     } catch (err) {

@@ -9,13 +9,13 @@ import { unprocessedPaymentEvents } from '../src/lib/server/money/ledger.ts';
 import { messagesNotSent, stepsNeverClaimed } from '../src/lib/server/messages/notifications.ts';
 import { ordersWithPendingRefunds } from '../src/lib/server/money/refund-settling.ts';
 import { ordersWithPendingTipRefunds } from '../src/lib/server/money/tip-refunds.ts';
-import { readCursor } from '../src/lib/server/events/events.ts';
-import { REACTOR_CURSOR } from './event-reactor.ts';
+import { reactorPlaces } from './event-reactor.ts';
 import { dispatchJobOptions, ensureJob, ensureJobs, jobId, prepSweepFor, SCHEDULERS, type PipelineClient, type Queues } from '../src/lib/server/kernel/queues.ts';
 import { scheduleMaintenance } from './maintenance.worker.ts';
 import { ordersLeftReceived } from '../src/lib/server/marketplaces/intake.ts';
 import { ordersWithTipsToShare } from '../src/lib/server/money/tips.ts';
 import { tipsToBegin } from '../src/lib/server/money/tip-payments.ts';
+import { doorQrRefundsDue } from '../src/lib/server/money/door-qr.ts';
 
 export type ReconcileReport = Record<
   | 'payments' | 'expiries' | 'prepTimers' | 'fires' | 'dispatches' | 'refunds' | 'captures' | 'events' | 'releases' | 'holds' | 'holdDeadlines' | 'cardsForgotten'
@@ -121,6 +121,9 @@ export async function reconcile(deps: {
   for (const r of await ordersWithPendingTipRefunds(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'manager-refund', { orderId: r.orderId }, { jobId: jobId.managerRefund(r.orderId, `t${r.tipId}`) }));
   }
+  for (const ref of await doorQrRefundsDue(db)) {
+    report.refunds += counted(await ensureJob(queues.payments, 'door-qr-refund', { sessionRef: ref }, { jobId: jobId.doorQrRefund(ref) }));
+  }
   for (const r of await onlineRefundsDue(db)) {
     report.refunds += counted(await ensureJob(queues.payments, 'refund', { orderId: r.id }, { jobId: jobId.refund(r.id, r.refundedCents) }));
   }
@@ -141,7 +144,7 @@ export async function reconcile(deps: {
   report.platformOrders += await ensureJobs(redis, queues.marketplaces, 'intake', (await ordersLeftReceived(db)).map((id) => ({ data: { id }, opts: { jobId: jobId.marketplaceIntake(id) } })));
   // messages to customers claimed and not sent (waiting for a retry when Redis lost them), their claim
   // free; and steps whose job was lost before any run claimed them
-  const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await readCursor(db, REACTOR_CURSOR)))];
+  const messages = [...(await messagesNotSent(db)), ...(await stepsNeverClaimed(db, await reactorPlaces(db)))];
   report.messages += await ensureJobs(redis, queues.notifications, 'send', messages.map((m) => ({ data: m, opts: { jobId: jobId.notify(m.orderId, m.step) } })));
 
   // the schedules live in Redis too: registered again if they were lost

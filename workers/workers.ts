@@ -36,6 +36,9 @@ import { software } from '../src/lib/server/fiscal/archive.ts';
 import { createFiscalJournal, type FiscalJournal } from './fiscal-journal.ts';
 import { installSaleSeal } from '../src/lib/server/fiscal/seal.ts';
 import { startLease } from './reactor-lease.ts';
+import { startEveningOwner } from './evening-owner.ts';
+import { startPartitionLeases } from './event-partitions.ts';
+import { partitionOf } from '../src/lib/server/events/events.ts';
 import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
 import { marketplacesFor } from '../src/lib/server/marketplaces/registry.ts';
 import { startMarketplacesWorker } from './marketplaces.worker.ts';
@@ -99,8 +102,7 @@ export async function startWorkers(
   const signing = fiscalKey(config);
   installSaleSeal(signing, { sales: config.FISCAL_SEAL_SALES });
   const workers = startQueueWorkers({ config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log });
-  const platforms = options.marketplaces ?? marketplacesFor(config);
-  workers.push(startMarketplacesWorker({ db, providers: platforms, queues, origin: config.publicOrigin, eta: config.eta, connection, prefix, log: log.child({ worker: 'marketplaces' }) }));
+  workers.push(startMarketplacesWorker({ db, providers: options.marketplaces ?? marketplacesFor(config), queues, origin: config.publicOrigin, eta: config.eta, connection, prefix, log: log.child({ worker: 'marketplaces' }) }));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   if (options.schedule !== false) await scheduleMaintenance(queues, config);
   // the fiscal journal follows the events from its own place, and catches up at once (its first run
@@ -109,18 +111,17 @@ export async function startWorkers(
     db, key: signing, log: log.child({ module: 'fiscal-journal' }),
     process: newInstance('workers', software().version), settings: fiscalSettingsOf(config), anchorFile: config.FISCAL_ANCHOR_FILE,
   });
+  const evenings = await startEvenings(config, { db, positions, log });
   void journal.catchUp();
   const reconcileLog = log.child({ module: 'reconciler' });
   const reconcileNow = () => reconcile({ db, queues, config, redis: jobsRedis, log: reconcileLog, schedules: options.schedule !== false });
-  // the reactor, the reconciler and the sweeps: one workers process's at a time, the lease holder's
+  // the reconciler and the sweeps: one workers process's at a time, the lease holder's
   // (reactor-lease.ts); every process runs the queues' jobs
-  const following = followingDuties({ config, db, queues, notify, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false, jobsRedis });
+  const following = followingDuties({ config, db, queues, journal, positions, log, reconcileNow, reconcile: options.reconcile !== false, jobsRedis });
   // the first try of the lease once Redis has answered (or after a few seconds without it: then the lease waits for it)
-  if (jobsRedis.status !== 'ready') await new Promise<void>((r) => {
-    const done = () => (clearTimeout(timer), jobsRedis.off('ready', done), r());
-    const timer = setTimeout(done, 5_000);
-    jobsRedis.once('ready', done);
-  });
+  await answered(jobsRedis, 5_000);
+  // the event reactor runs in every process, on the shops' partitions this process holds (event-partitions.ts)
+  const reacting = await startReacting({ config, db, queues, notify, journal, log, healthy: () => jobsRedis.status === 'ready' });
   const lease = await startLease({
     databaseUrl: config.DATABASE_URL,
     name: `${REACTOR_LEASE}:${config.QUEUE_PREFIX}`,
@@ -138,14 +139,20 @@ export async function startWorkers(
     reconcile: reconcileNow,
     /** The fiscal journal's writer (its catch-up and sweep, for tests and scripts). */
     journal,
-    /** Whether this process follows the order events now (holds the lease), or waits to take over. */
+    /** Whether this process runs the reconciler and the sweeps now (holds the lease), or waits to take over. */
     get following() {
       return lease.holding;
     },
+    /** The shops' event partitions this process reacts to now. */
+    get partitions(): ReadonlySet<number> {
+      return reacting.partitions;
+    },
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      // the following stops (its place written down), then the lease goes: another process takes over within a second
+      // the reconciler and sweeps stop, then the lease goes: another process takes over within a second
       following.stopWithin(timeoutMs);
-      await lease.close();
+      await Promise.all([lease.close(), evenings.close()]);
+      // each partition handed over (its place written down first): the others take them within a second
+      await reacting.close(timeoutMs);
       // what the last events brought is journaled (or read again at the next start)
       await Promise.race([journal.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       // worker.close() waits for active jobs without a limit: force after the timeout
@@ -161,6 +168,34 @@ export async function startWorkers(
       await Promise.all([db.end(), bookkeeping.end()]);
     },
   };
+}
+
+/** Each shop's evening (drivers, plan, figures, forecasts): computed by one workers process, under a lease of its own (evening-owner.ts). */
+async function startEvenings(config: Config, deps: { db: Db; positions: PositionStore; log: Logger }) {
+  const redis = createRedis(config, { maxRetriesPerRequest: 1 });
+  redis.on('error', (err) => deps.log.debug({ err }, 'evenings connection error'));
+  // the lease is tried once Redis answers (or after a few seconds without it: then it waits for it)
+  await answered(redis, 5_000);
+  const owner = await startEveningOwner({
+    db: deps.db, databaseUrl: config.DATABASE_URL, redis, prefix: config.QUEUE_PREFIX, positions: deps.positions,
+    road: { mode: config.DELIVERY_MODE, eta: config.eta }, log: deps.log.child({ module: 'evenings' }),
+  });
+  return {
+    async close() {
+      await owner.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Resolves once Redis has answered, or after `ms` without it. */
+async function answered(redis: Redis, ms: number) {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((r) => {
+    const done = () => (clearTimeout(timer), redis.off('ready', done), r());
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
 }
 
 /** Redis away (down, or failing over to a replica): one line a minute, not one per connection attempt. */
@@ -208,7 +243,7 @@ function startQueueWorkers(deps: {
   const { config, db, bookkeeping, connection, prefix, provider, queues, positions, notify, mailer, log } = deps;
   // each worker is typed by its queue's jobs; here they are only started, watched and closed
   const workers: Worker<any, unknown, any>[] = [
-    startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES }),
+    startPaymentsWorker({ db, connection, prefix, provider, queues, log: log.child({ worker: 'payments' }), expiryMinutes: config.PAYMENT_EXPIRY_MINUTES, voucherDailyLimitCents: config.MEAL_VOUCHER_DAILY_LIMIT_CENTS }),
     startPrepWorker({ db, connection, prefix, log: log.child({ worker: 'prep' }) }),
     startDispatchWorker({
       db,
@@ -251,15 +286,13 @@ function startQueueWorkers(deps: {
 }
 
 /**
- * What the lease holder does besides the jobs: the event reactor (with its stock folder and message
- * sender), the reconciler (at once, then every minute) and the sweeps. `start` on taking the lease;
- * `stop` on losing it or at the close, within `timeoutMs`.
+ * What the lease holder does besides the jobs: the reconciler (at once, then every minute) and the
+ * sweeps. `start` on taking the lease; `stop` on losing it or at the close, within `timeoutMs`.
  */
 function followingDuties(deps: {
   config: Config;
   db: Db;
   queues: Queues;
-  notify: NotificationDeps;
   journal: FiscalJournal;
   positions: PositionStore;
   log: Logger;
@@ -268,7 +301,7 @@ function followingDuties(deps: {
   /** The reconciler's Redis connection: told when Redis is reached again. */
   jobsRedis: Pick<Redis, 'on'>;
 }) {
-  const { config, db, queues, notify, journal, positions, log, reconcileNow } = deps;
+  const { config, db, queues, journal, positions, log, reconcileNow } = deps;
   const reconcileLog = log.child({ module: 'reconciler' });
   // one run at a time; a run that fails (Redis or Postgres away) is simply tried again next minute
   const reconciler = oneAtATime(() => reconcileNow().catch((err) => reconcileLog.error({ err }, 'reconciler run failed')));
@@ -283,7 +316,7 @@ function followingDuties(deps: {
     reconcileLog.info('Redis reached again: reconciling now');
     void reconciler.run();
   });
-  let running: { reactor: Awaited<ReturnType<typeof startReactor>>; timer?: NodeJS.Timeout; sweeps: ReturnType<typeof startSweeps> } | null = null;
+  let running: { timer?: NodeJS.Timeout; sweeps: ReturnType<typeof startSweeps> } | null = null;
   let limitMs = config.SHUTDOWN_TIMEOUT_MS;
   return {
     /** The stop's limit, when the close gives another than the settings'. */
@@ -292,41 +325,39 @@ function followingDuties(deps: {
     },
     async start() {
       if (running) return;
-      const reactor = await startReactor({ config, db, queues, notify, journal, log });
       let timer: NodeJS.Timeout | undefined;
       if (deps.reconcile) {
         await reconciler.run();
         timer = setInterval(() => void reconciler.run(), RECONCILE_EVERY_MS);
         timer.unref();
       }
-      running = { reactor, timer, sweeps: startSweeps({ config, db, positions, queues, journal, log }) };
+      running = { timer, sweeps: startSweeps({ config, db, positions, queues, journal, log }) };
     },
     async stop(timeoutMs = limitMs) {
       const was = running;
       running = null;
       if (!was) return;
-      const { reactor: { reactor, folder, messages, platforms }, timer, sweeps } = was;
+      const { timer, sweeps } = was;
       clearInterval(timer);
       sweeps.stop();
       // a run waiting for Redis must not hold the stop past its timeout
       await Promise.race([Promise.all([reconciler.running(), sweeps.running()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-      await reactor.close();
-      await platforms.close();
-      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
-      await messages.close(timeoutMs);
-      // what was started last is folded now (or by the next sweep, when Postgres is away)
-      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     },
   };
 }
 
-/** The event reactor, with the stock folder and the message sender it hands its work to. */
-async function startReactor(deps: { config: Config; db: Db; queues: Queues; notify: NotificationDeps; journal: FiscalJournal; log: Logger }) {
+/**
+ * The event reactor, with the stock folder and the message sender it hands its work to, reacting to
+ * the shops' partitions this process holds (event-partitions.ts: its share of them, taken over from a
+ * process that dies within LEASE_RETRY_MS). `close` hands them over, their places written down.
+ */
+async function startReacting(deps: { config: Config; db: Db; queues: Queues; notify: NotificationDeps; journal: FiscalJournal; log: Logger; healthy: () => boolean }) {
   const { config, db, queues, notify, journal, log } = deps;
   const folder = createStockFolder({ db, log: log.child({ module: 'stock-folder' }) });
   const messages = createMessageSender({ notify, queues, log: log.child({ worker: 'notifications' }) });
-  // sold-outs and the shop's levers told to its delivery platforms
-  const platforms = await watchForPlatforms({ db, databaseUrl: config.DATABASE_URL, queues, log: log.child({ module: 'platforms' }) });
+  const held = new Set<number>();
+  // sold-outs and the shop's levers told to its delivery platforms, for the shops this process reacts to
+  const platforms = await watchForPlatforms({ db, databaseUrl: config.DATABASE_URL, queues, log: log.child({ module: 'platforms' }), owns: (shop) => held.has(partitionOf(shop)) });
   const reactor = await startEventReactor({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -340,7 +371,27 @@ async function startReactor(deps: { config: Config; db: Db; queues: Queues; noti
     journal,
     platforms,
   });
-  return { reactor, folder, messages, platforms };
+  const partitions = await startPartitionLeases({
+    databaseUrl: config.DATABASE_URL,
+    name: `${REACTOR_LEASE}:${config.QUEUE_PREFIX}`,
+    log,
+    onTaken: async (p) => (await reactor.take(p), void held.add(p)),
+    onGiven: async (p) => (held.delete(p), await reactor.give(p)),
+    onLost: async (p) => (held.delete(p), await reactor.drop(p)),
+    healthy: deps.healthy,
+  });
+  return {
+    partitions: partitions.held,
+    async close(timeoutMs: number) {
+      await partitions.close();
+      await reactor.close();
+      await platforms.close();
+      // the texts on their way: claimed and sent, or left to the reconciler past the timeout
+      await messages.close(timeoutMs);
+      // what was started last is folded now (or by the next sweep, when Postgres is away)
+      await Promise.race([folder.close(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    },
+  };
 }
 
 /**

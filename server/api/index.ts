@@ -1,9 +1,12 @@
 // The JSON API as mounted at /api, by the production server and by `vite dev` alike: the checks
 // every request passes (its origin, its session), then one router per resource, then errors
 // rendered as `{ error: { code, message, requestId } }`.
-import { paymentWebhookFor, terminalProviderFor } from '../../src/lib/server/money/provider-choice.ts';
+import { doorQrProviderFor, paymentWebhookFor, terminalProviderFor } from '../../src/lib/server/money/provider-choice.ts';
+import type { DoorQrProvider } from '../../src/lib/server/money/door-qr.ts';
+import { doorQrRoutes } from './door-qr.ts';
 import type { TerminalProvider } from '../../src/lib/server/money/terminal.ts';
 import { terminalRoutes } from './terminal.ts';
+import { mealVoucherRoutes } from './meal-vouchers.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
@@ -90,6 +93,8 @@ export interface ApiDeps {
   paymentWebhook?: PaymentWebhook | null;
   /** The counter's card terminal's provider: the settings' (terminalProviderFor) unless given (null: none). */
   terminal?: TerminalProvider | null;
+  /** Paying at the door by QR code: the settings' (doorQrProviderFor) unless given (null: none). */
+  doorQr?: DoorQrProvider | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
   /** The delivery platforms (the settings' unless given: a fake platform in tests) and the workers' queue for them. */
@@ -129,6 +134,7 @@ function contextOf(deps: ApiDeps): ApiContext {
     enqueueCustomerErasure: deps.enqueueCustomerErasure,
     paymentWebhook: deps.paymentWebhook === undefined ? paymentWebhookFor(config) : deps.paymentWebhook,
     terminal: deps.terminal === undefined ? terminalProviderFor(config) : deps.terminal,
+    doorQr: deps.doorQr === undefined ? doorQrProviderFor(config) : deps.doorQr,
     accountQueue: deps.accountQueue,
     marketplaces: deps.marketplaces,
     marketplaceQueue: deps.marketplaceQueue,
@@ -164,7 +170,7 @@ export function createApi(deps: ApiDeps): express.Router {
     accountRoutes, storefrontRoutes, paymentRoutes, orderRoutes, trackingRoutes, liveRoutes, doorRoutes, dispatchRoutes,
     driverRoutes, stockRoutes, kitchenRoutes, speedRoutes, shopRoutes, menuRoutes, staffRoutes, moneyRoutes, ratingRoutes, customerRoutes, counterRoutes, promoRoutes,
     fiscalCorrectionRoutes, marketplaceAdminRoutes,
-    driverPayRoutes, tipRoutes, terminalRoutes,
+    driverPayRoutes, tipRoutes, terminalRoutes, doorQrRoutes, mealVoucherRoutes,
   ]) {
     r.use(routes(ctx));
   }

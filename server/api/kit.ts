@@ -5,6 +5,7 @@
 import type { MarketplaceProvider } from '../../src/lib/server/marketplaces/provider.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import type { TerminalProvider } from '../../src/lib/server/money/terminal.ts';
+import type { DoorQrProvider } from '../../src/lib/server/money/door-qr.ts';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import type { SessionUser } from '../../src/lib/server/staff/auth.ts';
@@ -80,6 +81,8 @@ export interface ApiContext {
   paymentWebhook: PaymentWebhook | null;
   /** The counter's card terminal's provider (null when payments are off: the counter declares the card). */
   terminal: TerminalProvider | null;
+  /** Paying at the door by QR code (null when payments are off: the driver takes cash or declares the card). */
+  doorQr: DoorQrProvider | null;
   /** The workers' accounts queue (password resets); the shared one from the environment without it. */
   accountQueue?: QueueOf<'accounts'>;
   /** The delivery platforms (their webhooks): the settings' (marketplaces/registry.ts) unless given. */

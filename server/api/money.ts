@@ -4,12 +4,15 @@
 import type { Request, Response } from 'express';
 import { cashCloseSchema, closeDaySchema, shiftsQuery, takingsQuery } from '../../src/lib/shapes/back-office-requests.ts';
 import { closeShift, shiftsOfShop } from '../../src/lib/server/money/cash.ts';
-import { takingsOfDay } from '../../src/lib/server/money/takings.ts';
+import { takingsOfDay, todayInParis } from '../../src/lib/server/money/takings.ts';
+import { onlineReconciliation } from '../../src/lib/server/money/online-reconciliation.ts';
+import { onlineRecordsFor } from '../../src/lib/server/money/provider-choice.ts';
+import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { takingsCsv } from '../../src/lib/server/money/takings-csv.ts';
 import { createI18n, type Locale } from '../../src/lib/i18n/index.ts';
 import { Routes, numericId, visitorLocale, type ApiContext } from './kit.ts';
 import { refundRoutes } from './refunds.ts';
-import { can } from '../../src/lib/domain/permissions.ts';
+import { can, mayFor } from '../../src/lib/domain/permissions.ts';
 import { fiscalKeyOf } from '../../src/lib/server/fiscal/signing.ts';
 import { closeDayOnDemand, fiscalOverview } from '../../src/lib/server/fiscal/closings.ts';
 import { backOfficePlatforms } from '../../src/lib/server/marketplaces/stores.ts';
@@ -39,6 +42,15 @@ export function moneyRoutes(ctx: ApiContext) {
   );
 
   managers.get('/shops/:id/takings', { query: takingsQuery }, ({ req, actor, query }) => takingsOfDay(db, actor, numericId(req), query.date, journal));
+  // the day's online takings (cards captured, titres-restaurant taken online) against the provider's records
+  managers.get('/shops/:id/online-reconciliation', { query: takingsQuery }, async ({ req, actor, query }) => {
+    const shopId = numericId(req);
+    if (!mayFor(actor, can.runShop, shopId)) throw notFound('shop');
+    const records = onlineRecordsFor(ctx.config);
+    if (!records) throw new AppError(503, 'no_online_records', 'online payments are not taken through a provider here (the demo page keeps no records to compare)');
+    const day = query.date ?? (await todayInParis(db));
+    return { date: day, reconciliation: await onlineReconciliation(db, records, shopId, day) };
+  });
   managers.get('/shops/:id/takings.csv', { query: takingsQuery }, async ({ req, actor, query }) => {
     const day = await takingsOfDay(db, actor, numericId(req), query.date, journal);
     return csv(ctx.config, req, day, day.shops[0].shop.slug, query.lang);

@@ -5,11 +5,13 @@
 // again every event not processed. The demo payment page's events take the same road.
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Response } from 'express';
-import { demoPaymentEvent, parseDemoCard } from '../../src/lib/server/money/demo.ts';
+import { demoPaymentEvent, demoVoucherEvent, parseDemoCard } from '../../src/lib/server/money/demo.ts';
+import { onlineVoucherForm } from '../../src/lib/server/money/meal-vouchers-online.ts';
 import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { getOrderIdByToken } from '../../src/lib/server/orders/index.ts';
 import { paymentFormOf } from '../../src/lib/server/money/payment-form.ts';
 import { processPaymentEvent, storePaymentEvent } from '../../src/lib/server/money/ledger.ts';
+import { refundDueDoorQr } from '../../src/lib/server/money/door-qr.ts';
 import { Answer, Routes, type ApiContext } from './kit.ts';
 
 /** The webhook's road for a signed body (Stripe's, or the demo's): kept, then processed or handed to the workers. */
@@ -22,10 +24,14 @@ export function paymentEvents(ctx: ApiContext) {
     async receive(body: Buffer | string, headers: IncomingHttpHeaders) {
       const event = webhook.read(body, headers);
       const { toProcess } = await storePaymentEvent(ctx.db, event);
-      // the counter's card terminal waits on it: processed here at once (the workers find it done)
-      if (toProcess && event.terminal) {
+      // the counter's card terminal and the driver at the door wait on it: processed here at once (the workers find it done)
+      if (toProcess && (event.terminal || event.doorQr)) {
         try {
           await processPaymentEvent(ctx.db, event.id);
+          // a door page paid when its order no longer owed it: given back now (kept as refund_due if this fails)
+          if (event.doorQr && ctx.doorQr && event.paymentId) {
+            await refundDueDoorQr(ctx.db, (r) => ctx.doorQr!.refund(r), event.paymentId).catch((err) => ctx.log.error({ err, eventId: event.id }, 'door payment to give back not refunded yet'));
+          }
           return event;
         } catch (err) {
           ctx.log.error({ err, eventId: event.id }, 'terminal payment event kept, not processed: handed to the workers');
@@ -81,6 +87,17 @@ export function paymentRoutes(ctx: ApiContext) {
     }
     await events.receive(signed.payload, { 'stripe-signature': signed.signature });
     if (asForm) return back(signed.refused ? '/pay?error=refused' : '');
+    return new Answer(202, { accepted: !signed.refused, refused: signed.refused });
+  });
+  // a titre-restaurant's part on the demo page (meal-vouchers-online.ts): its card, as Stripe's event for it
+  api.anyone.post('/track/:token/demo-voucher-pay', { use: [ctx.customerLimiter] }, async ({ req }) => {
+    if (!events) throw new AppError(404, 'not_found', 'payments are not taken online here');
+    const id = await getOrderIdByToken(ctx.db, String(req.params.token));
+    const payment = id && (await paymentFormOf(ctx.db, id, ctx.config.PAYMENT_EXPIRY_MINUTES));
+    if (!id || !payment) throw notFound('order');
+    const { part } = await onlineVoucherForm(ctx.db, { dailyLimitCents: ctx.config.MEAL_VOUCHER_DAILY_LIMIT_CENTS }, id);
+    const signed = demoVoucherEvent(part && { orderId: id, attempt: payment.attempt, intentId: part.intentId, cents: part.cents, state: part.state }, parseDemoCard(req.body ?? {}), secret);
+    await events.receive(signed.payload, { 'stripe-signature': signed.signature });
     return new Answer(202, { accepted: !signed.refused, refused: signed.refused });
   });
   return api.router;

@@ -7,6 +7,7 @@ import { invalid } from '../../src/lib/server/kernel/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../src/lib/server/kernel/idempotency.ts';
 import { refundableLines, refundsOfOrder } from '../../src/lib/server/money/refund-reads.ts';
 import { requestRefund } from '../../src/lib/server/money/refund-request.ts';
+import { CANNOT } from '../../src/lib/server/money/refund-parts.ts';
 import { requestTipRefund, tipsOfOrder } from '../../src/lib/server/money/tip-refunds.ts';
 import { Answer, Routes, orderId, type ApiContext } from './kit.ts';
 import { can } from '../../src/lib/domain/permissions.ts';
@@ -31,7 +32,9 @@ export function refundRoutes(ctx: ApiContext) {
     const made = await requestRefund(db, actor, id, body, { key, requestHash: requestHash({ actor: actor.id, order: id, body }) });
     if (made.repeated) res.setHeader('idempotent-replayed', 'true');
     // `refund` is the request's first row; an order paid in two ways may be refunded in two (`refunds`: the card's, the cash)
-    return new Answer(made.repeated ? 200 : made.refunds.some((r) => r.status === 'pending') ? 202 : 201, { refund: made.refund, refunds: made.refunds });
+    // a titre-restaurant's part is not given back through the product: the answer says what happens to it
+    const vouchers = (await refundsOfOrder(db, actor, id)).parts.filter((p) => p.why === 'meal_voucher').map((p) => ({ way: p.way, paidCents: p.paidCents, note: CANNOT.meal_voucher }));
+    return new Answer(made.repeated ? 200 : made.refunds.some((r) => r.status === 'pending') ? 202 : 201, { refund: made.refund, refunds: made.refunds, ...(vouchers.length ? { vouchers } : {}) });
   });
 
   // a tip given back by a manager, whole and once, through the provider (src/lib/server/money/tip-refunds.ts)

@@ -7,7 +7,7 @@ import { Client, createShop, handOver, move, placeThroughApi, seededProduct, use
 import { flagExpectedLate } from '../../src/lib/server/orders/index.ts';
 
 // The manager's live page in the built app and Chromium: a ticket late in the oven, a delivery
-// waiting for a driver, an order past its promise and a driver on shift with the app closed, listed
+// waiting for a driver, an order past its promise, a titre-restaurant its issuer refused and a driver on shift with the app closed, listed
 // most urgent first. A shop of the test's own. Then head office at its desk (1440×900): the alerts
 // first on the page, an order the plan expects late arriving live, and each alert (and a rating)
 // opening its order, whose page shows its lines, its rating and the customer's contact beside the
@@ -54,11 +54,23 @@ describe("the manager's alerts", () => {
     const { page } = await app.staffPage(app.shop.email('manager'));
     await page.goto(`${app.base}/manager`);
     await live(page);
+    // the page open: an online titre-restaurant its issuer refused when it was to be taken, recorded
+    // and notified as the payments worker does (recordVoucherCaptureRefused), arrives live
+    await app.pool.query(
+      `WITH refused AS (
+         INSERT INTO meal_voucher_payments (order_id, pizzeria_id, issuer, channel, amount_cents, state, reason, paris_day, settled_at)
+         VALUES ($1, $2, 'pluxee', 'online', 1050, 'refused', 'capture refused: the hold lapsed', current_date, now()) RETURNING order_id
+       ) SELECT pg_notify('voucher_refused', order_id::text) FROM refused`,
+      [waiting.id, app.shop.id],
+    );
     const kinds = () => page.locator('[data-testid=alerts] [data-alert]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert')));
-    await expect.poll(kinds, { timeout: 20_000 }).toEqual(['waiting_driver', 'late_in_oven', 'late', 'app_closed']);
-    const texts = await page.locator('[data-testid=alerts] [data-alert]').allTextContents();
+    await expect.poll(kinds, { timeout: 20_000 }).toEqual(['waiting_driver', 'late_in_oven', 'late', 'voucher_refused', 'app_closed']);
+    const texts = (await page.locator('[data-testid=alerts] [data-alert]').allTextContents()).map((t) => t.replace(/\s+/g, ' '));
     expect(texts[1]).toContain(`${oven.number}`);
-    expect(texts[3]).toContain(`driver1`);
+    expect(texts[3]).toContain(`N° ${waiting.number}`);
+    expect(texts[3]).toContain('Titre-restaurant Pluxee refusé par son émetteur');
+    expect(texts[3]).toContain('10,50 € à encaisser à la remise');
+    expect(texts[4]).toContain(`driver1`);
     await page.screenshot({ path: `${SHOTS}/manager-alerts.png` });
   }, 60_000);
 });

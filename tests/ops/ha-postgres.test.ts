@@ -18,7 +18,7 @@ import { missingClusterBinaries, startPgCluster, type PgCluster } from '../../sc
 import { migrate } from '../../db/migrate-runner.ts';
 import { seed } from '../../db/seed-data.ts';
 import { startStack, type Stack } from '../services.ts';
-import { Client, SHOPS, addressFor, customer, deleteRedisKeys, seededProduct, waitUntil, type TestSocket } from '../helpers.ts';
+import { Client, SHOPS, addressFor, customer, deleteRedisKeys, reactorPast, seededProduct, waitUntil, type TestSocket } from '../helpers.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { LiveLink } from '../../src/lib/realtime/live-link.ts';
 import { fileDatabase } from '../file-database.ts';
@@ -260,7 +260,7 @@ describe.skipIf(missing.length > 0)('a Postgres failover mid-evening (Patroni, e
     // the workers' follower caught up on the new leader (their cursor reaches the last event)
     const last = await lastEventId();
     await waitUntil(
-      async () => Number((await pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0]?.last_event_id) >= last,
+      () => reactorPast(pool, { eventId: last }),
       20_000,
       'the workers to catch up',
     );

@@ -4,11 +4,16 @@
 // and hub B's process reads none of them (its own count on /metrics). A screen of shop 1 opened on
 // hub B later gets the next position within a second, and none once it has gone; the tracking
 // page of an order gets its driver's positions on a hub that watches nothing else of the shop;
-// head office's map gets no live stream and shows each driver from its fleet pushes.
+// head office's map gets no live stream and shows each driver from its fleet pushes (each shop's
+// evening computed by the owner of the evenings, here in this process, and relayed by the hubs).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DriverPosition, FleetUpdate, TrackedDriverPosition } from '../../src/lib/shapes/views.ts';
-import { FLEET_REFRESH_MS } from '../../server/fleet-watch.ts';
+import { EVENING_TICK_MS as FLEET_REFRESH_MS, startEveningOwner } from '../../workers/evening-owner.ts';
+import { createPositionStore } from '../../src/lib/server/road/positions.ts';
+import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { Client, addressFor, assignDriver, childEnv, connectSocket, createShop, freePort, move, seededProduct, subscribe, testPool, userId, waitUntil, type TestSocket } from '../helpers.ts';
 import { fileDatabase } from '../file-database.ts';
 
@@ -25,7 +30,7 @@ async function startHub(name: string) {
       NODE_ENV: 'test',
       DATABASE_URL: fileDatabase().databaseUrl,
       // their own channels: other test servers of this run are not part of this pair
-      QUEUE_PREFIX: `${fileDatabase().queuePrefix}_watch`,
+      QUEUE_PREFIX: prefix,
       DEMO_PASSWORD: inject('demoPassword'),
       GEOCODER_URL: inject('geocoderUrl'),
       PORT: String(port),
@@ -47,10 +52,20 @@ async function startHub(name: string) {
 
 let a: string;
 let b: string;
+let prefix = '';
+const ownerRedis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+let owner: Awaited<ReturnType<typeof startEveningOwner>> | null = null;
 beforeAll(async () => {
+  prefix = `${fileDatabase().queuePrefix}_watch`;
   [a, b] = await Promise.all([startHub('A'), startHub('B')]);
+  owner = await startEveningOwner({
+    db: pool, databaseUrl: fileDatabase().databaseUrl, redis: ownerRedis, prefix, positions: createPositionStore(ownerRedis, prefix),
+    road: { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS }, log: pino({ level: 'warn' }),
+  });
 }, 60_000);
 afterAll(async () => {
+  await owner?.close();
+  ownerRedis.disconnect();
   for (const s of opened) s.close();
   for (const h of hubs) {
     h.child.kill('SIGTERM');

@@ -5,9 +5,9 @@
 // only when Stripe says the card was approved; a declined or cancelled card leaves it owing, to try
 // again or take in cash; a repeated or forged event changes nothing; no one of another shop uses or
 // registers the shop's reader; a terminal payment is not re-booked another way.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Client, createShop, move, seededProduct } from '../helpers.ts';
+import { Client, createShop, move, seededProduct, waitUntil } from '../helpers.ts';
 import { useFakeStripe, useStack } from '../services.ts';
 import { stripeClient } from '../../src/lib/server/money/stripe.ts';
 
@@ -15,7 +15,8 @@ import { stripeClient } from '../../src/lib/server/money/stripe.ts';
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const stripe = useFakeStripe(WEBHOOK_SECRET);
 const { fake, signer } = stripe;
-const stack = useStack({ env: () => stripe.env() });
+// the workers too: a manager's refund to the card is theirs to make
+const stack = useStack({ env: () => stripe.env(), workers: true });
 const margherita = seededProduct('margherita');
 const phone = () => `07${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 /** Stripe's client as a test drives the simulated reader with (its test helpers). */
@@ -52,6 +53,13 @@ async function readyPickup(s: Awaited<ReturnType<typeof shopWithReader>>) {
 }
 
 const order = async (c: Client, id: string) => (await c.get(`/api/orders/${id}`)).body;
+/** A manager's refund, with its Idempotency-Key. */
+async function refund(who: Client, orderId: string, body: object, key = randomUUID()) {
+  const res = await fetch(`${stack.base}/api/orders/${orderId}/refunds`, {
+    method: 'POST', headers: { 'content-type': 'application/json', cookie: who.cookie, 'idempotency-key': key }, body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
 const readerEvent = (type: string, readerRef: string) => fake.event(type, structuredClone(fake.readers.get(readerRef)!));
 
 describe('a card terminal at the counter', () => {
@@ -173,6 +181,41 @@ describe('a card terminal at the counter', () => {
     const other = await createShop(stack.pool, 'terminal-takings-other');
     const otherManager = await new Client(stack.base).login(other.email('manager'));
     expect((await otherManager.get(`/api/shops/${s.shop.id}/terminal-reconciliation`)).status).toBe(404);
+  });
+
+  it("a manager's refund of a terminal payment goes back to the same card through Stripe, once, never more than it took", async () => {
+    const s = await shopWithReader('terminal-refund');
+    const o = await readyPickup(s);
+    const sent = (await s.counter.post(`/api/orders/${o.id}/terminal-payments`, {})).body;
+    const intent = fake.readers.get(s.reader.readerRef)!.action!.process_payment_intent.payment_intent as string;
+    await helpers().testHelpers.terminal.readers.presentPaymentMethod(s.reader.readerRef, { card_present: { number: '4242424242424242' } });
+    expect(await deliver(readerEvent('terminal.reader.action_succeeded', s.reader.readerRef))).toBe(200);
+    expect((await s.counter.get(`/api/terminal-payments/${sent.id}`)).body.state).toBe('approved');
+
+    // the manager's page offers the card, not cash
+    const offered = (await s.manager.get(`/api/orders/${o.id}/refunds`)).body;
+    expect(offered).toMatchObject({ method: 'provider', refundableCents: o.total, parts: [{ method: 'provider', way: 'counter_terminal', paidCents: o.total, refundableCents: o.total }] });
+    expect((await refund(s.manager, o.id, { amountCents: 300, reason: 'quality', method: 'cash' })).body.error.code).toBe('wrong_method');
+
+    const key = randomUUID();
+    const asked = await refund(s.manager, o.id, { amountCents: 300, reason: 'quality' }, key);
+    // accepted, and given back by the workers through Stripe
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    expect(asked.body.refund).toMatchObject({ method: 'provider', amountCents: 300, status: 'pending' });
+    await waitUntil(async () => (await order(s.manager, o.id)).refundedCents === 300, 15_000, 'the refund made by the workers');
+    expect(fake.refunds.filter((r) => r.payment_intent === intent).map((r) => r.amount)).toEqual([300]);
+    expect((await s.manager.get(`/api/orders/${o.id}/refunds`)).body.refunds).toEqual([expect.objectContaining({ method: 'provider', status: 'done', amountCents: 300 })]);
+    // the same request again answers the same refund; Stripe is not asked twice
+    expect((await refund(s.manager, o.id, { amountCents: 300, reason: 'quality' }, key)).body.refund.id).toBe(asked.body.refund.id);
+    // never more than the card took
+    const over = await refund(s.manager, o.id, { amountCents: o.total - 299, reason: 'other' });
+    expect(over.status).toBe(409);
+    expect(over.body.error.code).toBe('over_refundable');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fake.refunds.filter((r) => r.payment_intent === intent)).toHaveLength(1);
+    // the day's takings count it as given back to the card, not from the till
+    const takings = (await s.manager.get(`/api/shops/${s.shop.id}/takings`)).body.shops[0];
+    expect(takings.refunds).toEqual({ onlineCents: 300, shopCents: 0 });
   });
 
   it('without a reader the counter is told to declare the card', async () => {

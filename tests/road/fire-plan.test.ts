@@ -6,7 +6,7 @@ import type { KitchenDrivers, OrderForecast } from '../../src/lib/shapes/views.t
 import { seededProduct, Client, address, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 
-const stack = useStack({ env: { LOG_LEVEL: 'error' } });
+const stack = useStack({ env: { LOG_LEVEL: 'error' }, workers: true });
 const MIN = 60_000;
 
 /** A shop with its first driver on shift and sharing a position, and its kitchen's screen. */

@@ -145,8 +145,9 @@ describe('the end of every chain, anchored', () => {
       const closing = written.find((e) => e.chain === otherChain)!;
       expect(closing.seq).toBe(4);
       await asSuperuser(cutTo(otherChain, 3));
+      // on a month's last day, its closing is followed by the month's (entry 5): then both are cut
       const report = await verifyJournal(stack.pool, { shop: shop.slug });
-      expect(report.chains[0].broken).toMatchObject({ kind: 'cut', seq: 4, reason: expect.stringMatching(/closing in the JET, entry \d+\): entry 4 is missing/) });
+      expect(report.chains[0].broken).toMatchObject({ kind: 'cut', seq: 4, reason: expect.stringMatching(/closing in the JET, entry \d+\): (entry 4 is|entries 4 to \d+ are) missing/) });
     } finally {
       shop = before;
     }

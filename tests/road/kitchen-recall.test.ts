@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecentBump, RecentBumpsAnswer } from '../../src/lib/shapes/kitchen-requests.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
-import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, subscribe, userId, waitUntil } from '../helpers.ts';
+import { seededProduct, Client, collect, connectSocket, createShop, move, placeThroughApi, reactorPast, subscribe, userId, waitUntil } from '../helpers.ts';
 import { dispatchJobOptions } from '../../src/lib/server/kernel/queues.ts';
 import { useMessages, useStack } from '../services.ts';
 
@@ -170,7 +170,7 @@ describe('the customer, told once', () => {
     // once the workers have reacted to the second "ready" (their place is past its event), and a moment more
     const { rows } = await stack.pool.query<{ id: string }>(`SELECT max(id) AS id FROM order_events WHERE order_id = $1`, [o.id]);
     const lastEvent = Number(rows[0].id);
-    await waitUntil(async () => Number((await stack.pool.query(`SELECT last_event_id FROM event_cursors WHERE name = 'workers'`)).rows[0]?.last_event_id ?? 0) >= lastEvent, 20_000, 'the workers past the second ready');
+    await waitUntil(() => reactorPast(stack.pool, { eventId: lastEvent }), 20_000, 'the workers past the second ready');
     await new Promise((r) => setTimeout(r, 1000));
     expect(second.status).toBe('ready');
     expect([mails().length, texts().length]).toEqual([mailsBefore, textsBefore]);

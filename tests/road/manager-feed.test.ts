@@ -7,7 +7,7 @@ import type { FleetUpdate, KitchenDrivers } from '../../src/lib/shapes/views.ts'
 import { seededProduct, Client, connectSocket, createShop, driverOnShift, move, placeThroughApi, subscribe, waitUntil } from '../helpers.ts';
 import { useStack } from '../services.ts';
 
-const stack = useStack({ env: { LOG_LEVEL: 'error' } });
+const stack = useStack({ env: { LOG_LEVEL: 'error' }, workers: true });
 
 /** A screen subscribed to `req`, and the fleet updates it was sent. */
 async function screen(cookie: string, req: Parameters<typeof subscribe>[1]) {

@@ -7,9 +7,9 @@ import type { DriverPosition, FleetUpdate, TrackedDriverPosition } from '../../s
 import { createPositionStore } from '../../src/lib/server/road/positions.ts';
 import { seededProduct, Client, addressFor, connectSocket, createShop, handOver, move, subscribe, userId, waitUntil, type TestSocket, assignDriver } from '../helpers.ts';
 import { useStack } from '../services.ts';
-import { FLEET_REFRESH_MS } from '../../server/fleet-watch.ts';
+import { EVENING_TICK_MS as FLEET_REFRESH_MS } from '../../workers/evening-owner.ts';
 
-const stack = useStack({ env: { POSITIONS_PER_10S: '6' } });
+const stack = useStack({ env: { POSITIONS_PER_10S: '6' }, workers: true });
 const margherita = seededProduct('margherita');
 
 async function socketFor(opts: { cookie?: string; trackingToken?: string }) {

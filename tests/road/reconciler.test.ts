@@ -247,7 +247,7 @@ describe('when Redis comes back empty', () => {
     const cancelled = await new Client(stack.base).post(`/api/track/${placed.trackingToken}/cancel`);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refundDueCents: placed.total });
     // the workers had seen the cancel, then Redis lost the refund job with everything else
-    await stack.pool.query(`UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM order_events) WHERE name = 'workers'`);
+    await stack.pool.query(`UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM order_events) WHERE name LIKE 'workers:%'`);
     await deleteRedisKeys(prefix);
 
     workers = await startWorkers(config, silentLog);

@@ -6,7 +6,7 @@
 // a job in their hands as the keys go would write its result back into the empty Redis.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededProduct, Client, createShop, deleteRedisKeys, move, waitUntil } from '../helpers.ts';
+import { seededProduct, Client, createShop, deleteRedisKeys, move, reactorPast, waitUntil } from '../helpers.ts';
 import type { FakeIntent } from '../stripe-server.ts';
 import { startTestSmtp, useFakeStripe, useStack, type TestSmtp } from '../services.ts';
 import { addJob, jobId } from '../../src/lib/server/kernel/queues.ts';
@@ -207,10 +207,7 @@ describe('when Redis comes back empty at the worst moment', () => {
     const orderId = r.body.id as string;
     const claims = async () => (await stack.pool.query(`SELECT channel, status FROM customer_notifications WHERE order_id = $1 AND step = 'received'`, [orderId])).rows;
     await waitUntil(async () => (await claims()).length === 1, LIVE, 'the text sent by the workers');
-    await waitUntil(async () => {
-      const { rows } = await stack.pool.query(`SELECT (SELECT last_event_id FROM event_cursors WHERE name = 'workers') >= (SELECT max(id) FROM order_events WHERE order_id = $1) AS past`, [orderId]);
-      return rows[0].past;
-    }, LIVE, 'the reactor past the order');
+    await waitUntil(() => reactorPast(stack.pool, { orderId }), LIVE, 'the reactor past the order');
     // as if the workers had stopped between the event and the claim: no claim, no job
     await stack.pool.query(`DELETE FROM customer_notifications WHERE order_id = $1`, [orderId]);
     expect(await stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'received'))).toBeUndefined();
@@ -247,10 +244,7 @@ describe('when Redis comes back empty at the worst moment', () => {
       await move(counter, orderId, 'collected');
       // the workers' reactor queued the message and moved on; no worker took it yet
       await waitUntil(() => stack.workers.queues.notifications.getJob(jobId.notify(orderId, 'collected')), LIVE, 'the message job');
-      await waitUntil(async () => {
-        const { rows } = await stack.pool.query(`SELECT (SELECT last_event_id FROM event_cursors WHERE name = 'workers') >= (SELECT max(id) FROM order_events WHERE order_id = $1) AS past`, [orderId]);
-        return rows[0].past;
-      }, LIVE, 'the reactor past the order');
+      await waitUntil(() => reactorPast(stack.pool, { orderId }), LIVE, 'the reactor past the order');
     });
     expect(collectedMails()).toBe(0);
     expect((await stack.pool.query(`SELECT count(*)::int AS n FROM customer_notifications WHERE order_id = $1 AND step = 'collected'`, [orderId])).rows[0].n).toBe(0);

@@ -182,6 +182,10 @@ describe('the day\'s takings', () => {
       unrecorded: 0,
       // no delivery platform's order here (tests/road/marketplace-takings.test.ts has them)
       marketplace: 0,
+      // nor a QR code paid at the door (tests/road/door-qr.test.ts)
+      door_qr: 0,
+      // nor a titre-restaurant, a way per issuer (tests/road/meal-vouchers.test.ts)
+      voucher_bimpli: 0, voucher_pluxee: 0, voucher_up_dejeuner: 0, voucher_swile: 0, voucher_edenred: 0,
     });
     expect(s).toMatchObject({
       totalTakenCents: 15550,
@@ -223,15 +227,16 @@ describe('the day\'s takings', () => {
     const [header, row, ...rest] = parseCsv(text);
     expect(rest).toEqual([]);
     // then three columns per delivery platform of the registry (tests/road/marketplace-takings.test.ts)
-    expect(header.slice(0, 35)).toEqual([
+    expect(header.slice(0, 41)).toEqual([
       'Date', 'Pizzeria', 'En ligne (carte)', 'Espèces à la livraison', 'Carte à la livraison', 'Espèces au comptoir', 'Carte au comptoir (hors système)',
-      'Carte TPE au comptoir', 'Par téléphone', 'Comptoir, moyen non précisé', 'Payé à une plateforme de livraison', 'Total encaissé', 'Remboursé en ligne', 'Rendu en boutique', 'Net',
+      'Carte TPE au comptoir', 'Par téléphone', 'Comptoir, moyen non précisé', 'Payé à une plateforme de livraison', 'QR code à la livraison',
+      'Titre-restaurant Bimpli', 'Titre-restaurant Pluxee', 'Titre-restaurant Up Déjeuner', 'Titre-restaurant Swile', 'Titre-restaurant Edenred', 'Total encaissé', 'Remboursé sur la carte', 'Rendu en boutique', 'Net',
       'Empreintes carte en attente', 'Commandes payées', 'Commandes annulées', 'Panier moyen', 'Ventes TTC', 'Frais de livraison',
       'HT 5,5 %', 'TVA 5,5 %', 'HT 10 %', 'TVA 10 %', 'HT 20 %', 'TVA 20 %',
       'Remboursements accordés', 'Ventes nettes TTC', 'TVA remboursée 5,5 %', 'TVA remboursée 10 %', 'TVA remboursée 20 %',
       'Ventes brutes (avant remises)', 'Remises (codes promo et points fidélité)', 'Commandes avec une remise',
     ]);
-    const cell = Object.fromEntries(header.slice(0, 35).map((h, i) => [h, row[i]]));
+    const cell = Object.fromEntries(header.slice(0, 41).map((h, i) => [h, row[i]]));
     expect(cell).toEqual({
       Date: today,
       // a name starting like a formula is not run by the spreadsheet; its ; and " survive the quoting
@@ -245,8 +250,10 @@ describe('the day\'s takings', () => {
       'Par téléphone': '0,00',
       'Comptoir, moyen non précisé': '0,00',
       'Payé à une plateforme de livraison': '0,00',
+      'QR code à la livraison': '0,00',
+      'Titre-restaurant Bimpli': '0,00', 'Titre-restaurant Pluxee': '0,00', 'Titre-restaurant Up Déjeuner': '0,00', 'Titre-restaurant Swile': '0,00', 'Titre-restaurant Edenred': '0,00',
       'Total encaissé': '155,50',
-      'Remboursé en ligne': '31,50',
+      'Remboursé sur la carte': '31,50',
       'Rendu en boutique': '10,50',
       Net: '113,50',
       'Empreintes carte en attente': '12,50',

@@ -22,7 +22,7 @@ const ADDRESS = {
   street: true, city: true, distanceM: true, postcode: true, lat: true, lng: true, locatedBy: true, doorCode: true, floor: true, instructions: true,
 } satisfies Keys<NonNullable<OrderView['address']>>;
 const DELIVERY = { proof: true, collected: true, failure: true, awaitingDecision: true, attempts: true, pinLocked: true } satisfies Keys<OrderView['delivery']>;
-const PAYMENT = { method: true, status: true, attempt: true, paidWith: true, captured: true, captureFailed: true, holdAt: true, payBy: true, tipCents: true, tipRefundedCents: true } satisfies Keys<OrderView['payment']>;
+const PAYMENT = { method: true, status: true, attempt: true, paidWith: true, captured: true, captureFailed: true, holdAt: true, payBy: true, voucher: true, tipCents: true, tipRefundedCents: true } satisfies Keys<OrderView['payment']>;
 const CUSTOMER = { name: true, phone: true } satisfies Keys<OrderView['customer']>;
 const ITEM = { id: true, productId: true, name: true, category: true, categoryId: true, quantity: true, unitPriceCents: true, options: true, doneAt: true, halves: true, allergens: true, allergenKinds: true } satisfies Keys<OrderItemView>;
 

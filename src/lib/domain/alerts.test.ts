@@ -50,11 +50,15 @@ describe('the manager alerts', () => {
         platformPushes: [{ pizzeriaId: 6, marketplace: 'deliveroo', what: 'status', since: ago(2), attempts: 1 }],
         fiscalAnomalies: [{ orderId: 'changed', pizzeriaId: 4, number: 31, at: ago(40) }],
         paymentCorrections: [{ seq: 9, pizzeriaId: 2, orderId: 'rebooked', number: 8, at: ago(15), operator: 'Léa', from: 'counter_cash', to: 'counter_card', cents: 2150, confirmedBy: null }],
+        voucherRefusals: [{ pizzeriaId: 5, orderId: 'lapsed', number: 14, at: ago(3), issuer: 'pluxee', cents: 2500 }],
       },
       NOW,
     );
     expect(alerts.map((a) => a.kind)).toEqual([...ALERT_ORDER]);
-    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 6, 'waiting', 'oven', 9, 'past', 7, 'rated', 3, 'changed', 'rebooked', 1]);
+    expect(alerts.map((a) => a.orderId ?? a.driverId ?? a.platformOrderId ?? a.pizzeriaId)).toEqual(['failed', 5, 6, 'waiting', 'oven', 9, 'past', 'lapsed', 7, 'rated', 3, 'changed', 'rebooked', 1]);
+    expect(alerts.find((a) => a.kind === 'voucher_refused')).toEqual({
+      id: 'voucher-lapsed', kind: 'voucher_refused', pizzeriaId: 5, since: NOW - 3 * 60_000, orderId: 'lapsed', number: 14, voucher: { issuer: 'pluxee', cents: 2500 },
+    });
     expect(alerts.find((a) => a.kind === 'fiscal_anomaly')).toEqual({ id: 'fiscal-changed', kind: 'fiscal_anomaly', pizzeriaId: 4, since: NOW - 40 * 60_000, orderId: 'changed', number: 31 });
     expect(alerts.find((a) => a.kind === 'payment_corrected')).toEqual({
       id: 'correction-2-9', kind: 'payment_corrected', pizzeriaId: 2, since: NOW - 15 * 60_000, orderId: 'rebooked', number: 8,

@@ -24,6 +24,9 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  * - late: the shop's plan expects it past the time promised to the customer (raised once, before
  *   the customer is told), or it is past it already: the fix is a call to the customer (the causes
  *   above come first because acting on them stops more lateness).
+ * - voucher_refused: a titre-restaurant held online that its issuer would not pay when the kitchen
+ *   started (a lapsed authorisation): the card part was taken, the voucher part is owed at the
+ *   handover; a call warns the customer before the driver or the counter asks for it.
  * - app_closed: on shift but the app closed: dispatch offers them nothing, the shop has one driver
  *   less than it thinks; a call sorts it out, nothing is stuck yet.
  * - low_rating: a customer gave two stars or fewer (food or delivery) in the last hours: the
@@ -39,7 +42,7 @@ import { LOW_RATING_ALERT_MS } from './ratings.ts';
  *   confirmed it (src/lib/server/flows/payment-correction.ts).
  * - stock_low: an ingredient running low: hours of margin, dealt with between rushes.
  */
-export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'platform_push', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'app_closed', 'low_rating', 'held_stock', 'fiscal_anomaly', 'payment_corrected', 'stock_low'] as const;
+export const ALERT_ORDER = ['delivery_failed', 'platform_order', 'platform_push', 'waiting_driver', 'late_in_oven', 'driver_quiet', 'late', 'voucher_refused', 'app_closed', 'low_rating', 'held_stock', 'fiscal_anomaly', 'payment_corrected', 'stock_low'] as const;
 export type AlertKind = (typeof ALERT_ORDER)[number];
 
 export interface ManagerAlert {
@@ -75,6 +78,8 @@ export interface ManagerAlert {
   priceCheck?: boolean;
   /** A payment corrected: the ways from and to, the amount, and the manager who confirmed it (null: nobody needed). */
   correction?: { from: string; to: string; cents: number; by: string; confirmedBy: string | null };
+  /** A titre-restaurant's part its issuer refused to pay: the issuer and what is owed instead. */
+  voucher?: { issuer: string | null; cents: number };
 }
 
 /** Most urgent kind first; within a kind, the oldest first (it has waited longest). */
@@ -143,6 +148,18 @@ export interface AlertAnomaly {
 }
 
 /** A payment the counter corrected in the last shift's hours (src/lib/server/fiscal/corrections.ts recentCorrections). */
+/** A titre-restaurant part refused when it was to be taken, on an order still under way (also the socket's `voucher:refused`). */
+export interface AlertVoucherRefusal {
+  pizzeriaId: number;
+  orderId: string;
+  number: number;
+  /** When it was refused (ISO). */
+  at: string;
+  issuer: string | null;
+  /** What the order owes instead, at its handover. */
+  cents: number;
+}
+
 export interface AlertCorrection {
   seq: number;
   pizzeriaId: number;
@@ -234,6 +251,8 @@ export function managerAlerts(
     fiscalAnomalies?: readonly AlertAnomaly[];
     /** Payments the counter corrected lately, each one. */
     paymentCorrections?: readonly AlertCorrection[];
+    /** Titres-restaurant refused at their capture, on orders still under way. */
+    voucherRefusals?: readonly AlertVoucherRefusal[];
   },
   now: number,
   s: AlertSettings = DEFAULT_ALERT_SETTINGS,
@@ -289,6 +308,9 @@ export function managerAlerts(
       id: `correction-${c.pizzeriaId}-${c.seq}`, kind: 'payment_corrected', pizzeriaId: c.pizzeriaId, since: Date.parse(c.at), orderId: c.orderId, number: c.number,
       correction: { from: c.from, to: c.to, cents: c.cents, by: c.operator, confirmedBy: c.confirmedBy },
     });
+  }
+  for (const v of input.voucherRefusals ?? []) {
+    list.push({ id: `voucher-${v.orderId}`, kind: 'voucher_refused', pizzeriaId: v.pizzeriaId, since: Date.parse(v.at), orderId: v.orderId, number: v.number, voucher: { issuer: v.issuer, cents: v.cents } });
   }
   for (const l of input.lowStock ?? []) {
     if (l.low.length) list.push({ id: `stock-${l.pizzeriaId}`, kind: 'stock_low', pizzeriaId: l.pizzeriaId, since: now, count: l.low.length });

@@ -12,6 +12,14 @@ describe('correcting how an order was paid', () => {
     expect(paymentCorrection(order({ collectedCents: 1450, collectedMethod: 'card' }), 'handover', 'cash')).toMatchObject({ from: 'counter_card', to: 'counter_cash' });
   });
 
+  it('refuses to re-book a QR code paid at the door, before and after the delivery', () => {
+    for (const status of ['out_for_delivery', 'delivered']) {
+      const o = order({ status, collectedCents: 1450, collectedMethod: 'qr' });
+      for (const to of ['cash', 'card'] as const) expect(paymentCorrection(o, 'handover', to)).toEqual({ refused: 'provider' });
+      expect(correctableParts(o)).toEqual([]);
+    }
+  });
+
   it('moves a pickup handed over for cash to card at the counter, the amount out of one way and into the other', () => {
     const c = paymentCorrection(order({ collectedCents: 1450, collectedMethod: 'cash' }), 'handover', 'card');
     expect(c).toEqual({ part: 'handover', from: 'counter_cash', to: 'counter_card', cents: 1450, collectedMethod: 'card', atTheDoor: false });

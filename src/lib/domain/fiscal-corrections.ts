@@ -21,7 +21,7 @@ export interface CorrectableOrder extends OrderPayment {
   status: string;
 }
 
-/** 'provider': money the card terminal's provider confirmed moved that way, not a word to re-book. */
+/** 'provider': money the card terminal's (or the door QR's) provider confirmed moved that way, not a word to re-book. */
 export type PaymentCorrectionRefusal = 'cancelled' | 'online' | 'provider' | 'nothing_taken' | 'same_way' | 'not_at_handover';
 
 export interface PaymentCorrection {
@@ -53,16 +53,17 @@ export function paymentCorrection(o: CorrectableOrder, part: PaymentPart, to: Co
     const from = wayOf(o, part, o.paidWith);
     const cents = parts.find((p) => p.way === from)?.amountCents ?? 0;
     // what the handover took in the same way is its own part
-    const handedSameWay = isIn(HANDED_OVER_STATUSES, o.status) && o.collectedMethod && o.collectedMethod !== 'terminal' && wayOf(o, 'handover', o.collectedMethod) === from
+    const handedSameWay = isIn(HANDED_OVER_STATUSES, o.status) && o.collectedMethod && o.collectedMethod !== 'terminal' && o.collectedMethod !== 'qr' && wayOf(o, 'handover', o.collectedMethod) === from
       ? Math.min(o.collectedCents ?? 0, o.paidCents) : 0;
     const before = cents - handedSameWay;
     if (before <= 0) return { refused: 'nothing_taken' };
     if (to === o.paidWith) return { refused: 'same_way' };
     return { part, from, to: wayOf(o, part, to), cents: before, paidWith: to, atTheDoor: false };
   }
+  // a card the shop's terminal took, a QR paid at the door: the provider recorded it, only a refund undoes it
+  if (o.collectedMethod === 'qr' && o.collectedCents) return { refused: 'provider' };
   if (!isIn(HANDED_OVER_STATUSES, o.status) || !o.collectedMethod || !o.collectedCents) return { refused: 'not_at_handover' };
-  // a card the shop's terminal took: the provider recorded it, only a refund undoes it
-  if (o.collectedMethod === 'terminal') return { refused: 'provider' };
+  if (o.collectedMethod === 'terminal' || o.collectedMethod === 'qr') return { refused: 'provider' };
   if (to === 'phone') return { refused: 'not_at_handover' };
   const from = wayOf(o, part, o.collectedMethod);
   const cents = Math.min(o.collectedCents, o.paidCents);

@@ -20,6 +20,7 @@
 // never changed: everything is a new entry, referring to the sale it corrects.
 import { HANDED_OVER_STATUSES, isIn } from './order-states.ts';
 import { PAYMENT_WAYS, splitPayment, type CollectedMethod, type PaymentWay } from './payment-split.ts';
+import type { MealVoucherIssuer } from './meal-vouchers.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown } from './vat.ts';
 import { rateBp, type CanonicalValue, type EntryKind } from './fiscal-chain.ts';
 
@@ -70,6 +71,8 @@ export interface FiscalOrder {
   paidWith: 'online' | 'cash' | 'card' | 'phone' | 'marketplace' | null;
   collectedCents: number | null;
   collectedMethod: CollectedMethod | null;
+  /** A titre-restaurant's part, its issuer's own way. */
+  voucher?: { issuer: MealVoucherIssuer; cents: number } | null;
   cancelReason: string | null;
   /** What the provider captured, and refunded (payment_movements). */
   capturedCents: number;
@@ -180,7 +183,7 @@ export function moneyOf(o: FiscalOrder): { taken: Map<PaymentWay, number>; given
     if (o.status !== 'cancelled') add(taken, 'marketplace', o.paidCents);
     return { taken, givenBack: new Map() };
   }
-  const parts = splitPayment({ status: o.status, paidCents: o.paidCents, paidWith: o.paidWith, collectedCents: o.collectedCents, collectedMethod: o.collectedMethod });
+  const parts = splitPayment({ status: o.status, paidCents: o.paidCents, paidWith: o.paidWith, collectedCents: o.collectedCents, collectedMethod: o.collectedMethod, voucher: o.voucher });
   // online, what the provider took (a hold is no money taken); any other way, what the order records
   for (const p of parts) if (p.way !== 'online') add(taken, p.way, p.amountCents);
   if (o.paidWith === 'online') add(taken, 'online', o.capturedCents);
@@ -189,7 +192,13 @@ export function moneyOf(o: FiscalOrder): { taken: Map<PaymentWay, number>; given
     add(givenBack, 'online', o.onlineRefundedCents);
     // what the counter or the driver collected on top, given back in cash by a manager
     add(givenBack, 'cash', o.refunds.filter((r) => r.method === 'cash').reduce((s, r) => s + r.amountCents, 0));
-  } else add(givenBack, 'cash', o.refundedCents);
+  } else {
+    // paid at the shop: what the card terminal or a QR code at the door took went back to the card
+    // through the provider (refund-parts.ts), the rest in cash
+    const toCard = o.refunds.filter((r) => r.method === 'provider').reduce((s, r) => s + r.amountCents, 0);
+    add(givenBack, 'online', toCard);
+    add(givenBack, 'cash', o.refundedCents - toCard);
+  }
   return { taken, givenBack };
 }
 

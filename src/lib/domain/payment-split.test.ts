@@ -11,6 +11,14 @@ describe('how an order was paid', () => {
     expect(splitPayment({ ...order, status: 'collected', paidCents: 1250, collectedCents: 1250, collectedMethod: 'terminal' })).toEqual([{ way: 'counter_terminal', amountCents: 1250 }]);
   });
 
+  it('counts a QR code paid at the door as its own way from the provider\'s word, before the PIN closes the delivery', () => {
+    const paidByQr = { ...order, status: 'out_for_delivery', paidCents: 2600, collectedCents: 2600, collectedMethod: 'qr' as const };
+    expect(splitPayment(paidByQr)).toEqual([{ way: 'door_qr', amountCents: 2600 }]);
+    expect(splitPayment({ ...paidByQr, status: 'delivered' })).toEqual([{ way: 'door_qr', amountCents: 2600 }]);
+    // the rest of an order paid online in part
+    expect(splitPayment({ ...paidByQr, paidWith: 'online', paidCents: 3000, collectedCents: 400 })).toEqual([{ way: 'online', amountCents: 2600 }, { way: 'door_qr', amountCents: 400 }]);
+  });
+
   it('keeps what was paid before apart: online, or marked paid at the counter, and only the rest at the handover', () => {
     expect(splitPayment({ ...order, paidCents: 3150, paidWith: 'online', collectedCents: 1050, collectedMethod: 'cash' })).toEqual([
       { way: 'online', amountCents: 2100 },

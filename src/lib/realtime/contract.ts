@@ -2,7 +2,7 @@
 // schemas of what a screen sends, and the rooms. The shapes its events carry are src/lib/shapes/views.ts.
 import { z } from 'zod';
 import type { Role } from '../domain/order-states.ts';
-import type { OrderView, MenuAvailability, DriverPosition, TrackedDriverPosition, SystemStatus, OrderForecast, PrinterStatus, KitchenDrivers, FleetUpdate, LowRatingAlert, LowStockAlert, ShopStatus } from '../shapes/views.ts';
+import type { OrderView, MenuAvailability, DriverPosition, TrackedDriverPosition, SystemStatus, OrderForecast, PrinterStatus, KitchenDrivers, FleetUpdate, LowRatingAlert, LowStockAlert, ShopStatus, VoucherRefusedAlert } from '../shapes/views.ts';
 
 export type Ack<T> = { data: T } | { error: { code: RefusalCode | (string & {}); message: string } };
 
@@ -107,6 +107,8 @@ export interface ServerToClientEvents {
   'order:forecast': (e: OrderForecast) => void;
   /** A customer rated an order two stars or fewer, for the food or the delivery (the shop's managers and head office). */
   'rating:low': (e: LowRatingAlert) => void;
+  /** A titre-restaurant held online was refused by its issuer when the kitchen started (the shop's managers and head office). */
+  'voucher:refused': (e: VoucherRefusedAlert) => void;
   /** The driver's money changed (a delivery made, a tip shared or moved, the shop's pay rule set): their phone reads it again. */
   'driver:money': () => void;
 }

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, PositionReport, ServerToClientEvents } from './contract.ts';
-import type { DriverPosition, FleetUpdate, KitchenDrivers, LowRatingAlert, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, TrackedDriverPosition } from '../shapes/views.ts';
+import type { DriverPosition, FleetUpdate, KitchenDrivers, LowRatingAlert, LowStockAlert, OrderForecast, PrinterStatus, OrderView, ShopStatus, TrackedDriverPosition, VoucherRefusedAlert } from '../shapes/views.ts';
 import { LiveLink, type LiveOptions, type LiveStatus } from './live-link.ts';
 
 export type { LiveOptions, LiveStatus } from './live-link.ts';
@@ -86,6 +86,12 @@ export class LiveConnection {
   onLowRating(handler: (e: LowRatingAlert) => void): () => void {
     this.socket.on('rating:low', handler);
     return () => void this.socket.off('rating:low', handler);
+  }
+
+  /** A titre-restaurant held online was refused by its issuer when the kitchen started (managers and head office). */
+  onVoucherRefused(handler: (e: VoucherRefusedAlert) => void): () => void {
+    this.socket.on('voucher:refused', handler);
+    return () => void this.socket.off('voucher:refused', handler);
   }
 
   /** A shop's settings changed (online orders paused or resumed, hours). */

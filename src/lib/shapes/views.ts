@@ -3,6 +3,7 @@
 // The socket contract (src/lib/realtime/contract.ts) carries them in its events.
 import { CORRECTABLE_METHODS, type CorrectableMethod } from '../domain/fiscal-corrections.ts';
 import type { OrderStatus, Fulfilment, Role } from '../domain/order-states.ts';
+import type { MealVoucherIssuer } from '../domain/meal-vouchers.ts';
 import type { CollectedMethod } from '../domain/payment-split.ts';
 import type { ProductKind } from '../domain/product-kinds.ts';
 import type { StageFigures } from '../domain/speed-of-service.ts';
@@ -129,6 +130,8 @@ export interface OrderView {
     holdAt: string | null;
     /** A refused hold: until when the customer may pay it (ISO). */
     payBy: string | null;
+    /** What a titre-restaurant paid of the order, and its issuer (src/lib/domain/meal-vouchers.ts). */
+    voucher: { cents: number; issuer: MealVoucherIssuer } | null;
     /** The online payment attempt in progress or confirmed; a change while pending starts the next one. */
     attempt: number;
     /** How the money was taken: by the payment provider, or by the shop (a manager marking it paid). */
@@ -344,6 +347,9 @@ export interface ShopFigures {
 }
 
 /** A low rating as the managers' alerts show it (src/lib/server/customers/ratings.ts). */
+/** A titre-restaurant held online that its issuer refused when it was to be taken, on an order still under way (the alerts' own shape). */
+export type { AlertVoucherRefusal as VoucherRefusedAlert } from '../domain/alerts.ts';
+
 export interface LowRatingAlert {
   orderId: string;
   pizzeriaId: number;

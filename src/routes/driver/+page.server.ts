@@ -1,6 +1,7 @@
 import { orderForStaff } from '$lib/realtime/audiences.ts';
 import { getPizzeria } from '$lib/server/shops/catalogue.ts';
 import { db } from '$lib/server/kernel/db.ts';
+import { config } from '$lib/server/kernel/config.ts';
 import { isOnShift, listOrders } from '$lib/server/orders/index.ts';
 import { requireRole } from '$lib/server/staff/page-guards.ts';
 import { snapshot } from '$lib/server/operations/snapshot.ts';
@@ -17,5 +18,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   // theirs whole, those only offered to them as much as deciding needs
   const orders = data.orders.map((o) => orderForStaff(user, o));
   const [shop, mine] = await Promise.all([getPizzeria(db(), user.pizzeriaId!), myShifts(db(), user.id)]);
-  return { ...data, orders, lastEventId, shop: shop!, shifts: mine.shifts };
+  // a QR code at the door needs a payment provider (Stripe, or the demo's page)
+  const doorQr = config().paymentMode !== 'off';
+  return { ...data, orders, lastEventId, shop: shop!, shifts: mine.shifts, doorQr };
 };

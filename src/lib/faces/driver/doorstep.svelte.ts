@@ -4,6 +4,7 @@ import type { FailureReason, OrderView } from '../../shapes/views.ts';
 import { api } from '../../shared/api-client.ts';
 import type { StaffTaps } from '../../shared/staff-actions.svelte.ts';
 import { typedCents } from './delivery-links.ts';
+import { DoorQrCode } from './door-qr.svelte.ts';
 
 /**
  * At the door: the handover panel, of one order at a time. Delivered with the PIN the customer
@@ -22,6 +23,10 @@ export class Doorstep {
   photoBusy = $state(false);
   photoTaken = $state<Record<string, boolean>>({});
   error = $state<string | null>(null);
+  /** Whether the customer may pay at the door by QR code (payments taken online here). */
+  qrEnabled = false;
+  /** The QR code shown at the door, for the open order. */
+  readonly qr: DoorQrCode;
   readonly #taps: StaffTaps;
   readonly #t: I18n['t'];
   readonly #locale: I18n['locale'];
@@ -30,11 +35,13 @@ export class Doorstep {
     this.#taps = taps;
     this.#t = t;
     this.#locale = locale;
+    this.qr = new DoorQrCode(t);
   }
 
   /** Opens the order's panel afresh (the amount due typed in), or closes it. */
   toggle(o: OrderView) {
     this.open = this.open === o.id ? null : o.id;
+    this.qr.reset();
     this.pin = '';
     this.method = 'cash';
     // as the driver reads and types it: "25,00" in French (typedCents takes either mark)
@@ -46,6 +53,8 @@ export class Doorstep {
   }
 
   #collected(o: OrderView) {
+    // a QR code still open: the driver has not said cash or card (the server asks what was collected)
+    if (this.qr.qr?.orderId === o.id && this.qr.qr.state === 'open') return undefined;
     return o.amountDueCents > 0 ? { amountCents: typedCents(this.amount), method: this.method } : undefined;
   }
 

@@ -41,6 +41,13 @@ describe("the live page's words for an alert", () => {
     expect(text).toContain('"count":3');
   });
 
+  it('names the titre-restaurant its issuer refused and what to take at the handover instead', () => {
+    const text = alertText(alert({ kind: 'voucher_refused', number: 14, voucher: { issuer: 'pluxee', cents: 2500 } }), words);
+    expect(text).toMatch(/^alerts\.voucher_refused /);
+    expect(text).toContain('"issuer":"takings.way.voucher_pluxee","amount":"25.00 €"');
+    expect(alertText(alert({ kind: 'voucher_refused', voucher: { issuer: null, cents: 900 } }), words)).toContain('"issuer":"alerts.voucher_unknown"');
+  });
+
   it("gives a low rating's stars, the delivery's only when there was one, and its comment", () => {
     expect(alertText(alert({ kind: 'low_rating', food: 1, delivery: null }), words)).toMatch(/^alerts\.low_rating \{.*"scores":"alerts\.scoreFood \{\\"stars\\":1\}"/);
     const commented = alertText(alert({ kind: 'low_rating', food: 2, delivery: 1, comment: 'froide' }), words);

@@ -44,6 +44,10 @@ export function alertText(a: ManagerAlert, { t, time, shopName, now, price = (c)
     const confirmed = c.confirmedBy ? t('alerts.payment_corrected_confirmed', { name: c.confirmedBy }) : '';
     return t('alerts.payment_corrected', { ...vars, from: t(`takings.way.${c.from}`), to: t(`takings.way.${c.to}`), amount: price(c.cents), who: c.by, confirmed });
   }
+  if (a.kind === 'voucher_refused' && a.voucher) {
+    const issuer = a.voucher.issuer ? t(`takings.way.voucher_${a.voucher.issuer}`) : t('alerts.voucher_unknown');
+    return t('alerts.voucher_refused', { ...vars, issuer, amount: price(a.voucher.cents) });
+  }
   if (a.kind === 'late') {
     // expected late by the plan, the promise still ahead; then past it
     const promised = a.promisedAt ?? a.since;

@@ -27,7 +27,7 @@ export interface TrackingData {
 const isoAt = (ms: number) => new Date(ms).toISOString();
 
 // paid at the shop or the door (cash, card, by phone), not online: said as it was paid
-const PAID_AT_SHOP = { cash: 'counter.paidCash', card: 'counter.paidCard', terminal: 'counter.paidCard', phone: 'counter.paidPhone' } as const;
+const PAID_AT_SHOP = { cash: 'counter.paidCash', card: 'counter.paidCard', terminal: 'counter.paidCard', qr: 'counter.paidCard', phone: 'counter.paidPhone' } as const;
 
 /**
  * An order as its customer follows it, live: its status and timeline, its driver while they carry

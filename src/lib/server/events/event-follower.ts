@@ -1,6 +1,6 @@
 import type { OrderUpdated } from '../../realtime/contract.ts';
 import type { Db } from '../kernel/db.ts';
-import { inboxHasOlderThan, listEventsAfter, publishEvents } from './events.ts';
+import { inboxHasOlderThan, listSettledEventsAfter, publishEvents } from './events.ts';
 import { createPgListener, type PgListener } from './pg-listener.ts';
 
 const EVENTS_CHANNEL = 'order_events';
@@ -38,6 +38,13 @@ export interface FollowerOptions {
    * (a round trip, a wake-up of this process and of Postgres) was most of the workers' reading.
    */
   gatherMs?: number;
+  /**
+   * Reads the next events itself (at most `limit`), from places of its own (the reactor: a place per
+   * partition, event-reactor.ts), instead of every shop's events after the last one delivered. Every
+   * announcement is then read (an event of another partition may come below the last id delivered),
+   * and what a publish here gave is read, not handed on.
+   */
+  read?: (limit: number) => Promise<OrderUpdated[]>;
 }
 
 /**
@@ -78,7 +85,8 @@ export class EventFollower {
         // the cycle under way delivers it, and reads only if it did not)
         const newest = Number(n?.payload);
         if (!Number.isFinite(newest)) return void this.drain({ read: true });
-        if (newest <= this.last) return;
+        if (opts.read) this.readAgain = true;
+        else if (newest <= this.last) return;
         this.heard = Math.max(this.heard, newest);
         if (opts.gatherMs) {
           this.gatherTimer ??= setTimeout(() => {
@@ -156,14 +164,17 @@ export class EventFollower {
             for (;;) {
               const { events: published, inboxSeqs } = await publishEvents(this.opts.db, PUBLISH_BATCH);
               for (const seq of inboxSeqs) this.remember(seq);
-              if (published.length && published[0].eventId === this.last + 1) await this.hand(published);
+              // handed on as published only when its ids follow on from the last one delivered with
+              // no hole: a hole may be an id of another partition's publish still under way
+              if (published.length && !this.opts.read && published.every((e, i) => e.eventId === this.last + 1 + i)) await this.hand(published);
               else if (published.length) read = true;
               // a full batch may leave more behind; what commits later announces itself
               if (published.length < PUBLISH_BATCH || this.closed) break;
             }
           }
           // an announced event this cycle did not deliver
-          if (this.heard > this.last) read = true;
+          if (this.heard > this.last || this.readAgain) read = true;
+          this.readAgain = false;
           if (read) await this.deliver();
           this.settleWaiters(cycle);
         } while (this.again && !this.closed);
@@ -221,17 +232,25 @@ export class EventFollower {
   /** Hands a batch (in id order, following on from the last one delivered) to the follower's user. */
   private async hand(batch: OrderUpdated[]) {
     await this.opts.onEvents(batch);
-    this.last = batch[batch.length - 1].eventId;
+    this.last = Math.max(this.last, batch[batch.length - 1].eventId);
   }
 
-  /** Delivers every event committed after the last one delivered (a short batch means none is left). */
+  /**
+   * Delivers every event committed after the last one delivered, up to the settled id (events.ts),
+   * or what `read` gives; a short batch means none is left.
+   */
   private async deliver() {
     const size = this.opts.batchSize ?? 500;
     for (;;) {
-      const batch = await listEventsAfter(this.opts.db, { all: true }, this.last, size);
+      const batch = this.opts.read ? await this.opts.read(size) : await listSettledEventsAfter(this.opts.db, this.last, size);
       if (batch.length) await this.hand(batch);
       if (batch.length < size || this.closed) return;
     }
+  }
+
+  /** Resolves once the cycles under way (and those they chain) are done. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining.catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,69 @@ export async function listEventsAfter(q: Queryable, filter: EventFilter, afterId
 }
 
 /**
+ * Every shop's events after `afterId` up to the settled id (db/migrations/0114: every id at or
+ * below it has committed or never will), oldest first, at most `limit`: what a follower of the
+ * whole chain reads, so that an event committing after a higher id of another shop is never
+ * skipped. Waits for the publishes under way, a few milliseconds.
+ */
+export async function listSettledEventsAfter(q: Queryable, afterId: number, limit: number): Promise<OrderUpdated[]> {
+  const { rows } = await q.query<EventRow>({
+    name: 'events-after-settled',
+    text: 'SELECT id, type, created_at, payload FROM order_events_after($1, $2)',
+    values: [afterId, limit],
+  });
+  return rows.map(toUpdate);
+}
+
+/** The settled id (listSettledEventsAfter): where a follower of the whole chain may start. */
+export async function settledEventId(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ upto: string }>({ name: 'events-settled', text: 'SELECT order_events_settled() AS upto' });
+  return Math.max(0, Number(rows[0].upto));
+}
+
+/** A shop's event partition (db/migrations/0114: `order_event_part`), and how many there are. */
+export const EVENT_PARTITIONS = 16;
+export const partitionOf = (shop: number): number => ((shop % EVENT_PARTITIONS) + EVENT_PARTITIONS) % EVENT_PARTITIONS;
+
+/** An event with its partition, as the partitions' reader gives it. */
+export type PartitionedEvent = OrderUpdated & { part: number };
+
+/**
+ * The events of some partitions, each after its own place, oldest first, at most `limit` in all:
+ * within a partition publishes run one at a time, so its ids follow commit order and a place per
+ * partition never skips one (no wait for other partitions' publishes).
+ */
+export async function listPartitionEventsAfter(q: Queryable, places: ReadonlyMap<number, number>, limit: number): Promise<PartitionedEvent[]> {
+  if (!places.size) return [];
+  const { rows } = await q.query<EventRow & { part: number }>({
+    name: 'events-after-partitions',
+    text: `SELECT e.id, e.type, e.created_at, e.payload, c.part
+           FROM unnest($1::int[], $2::bigint[]) AS c(part, after)
+           CROSS JOIN LATERAL (SELECT id, type, created_at, payload FROM order_events
+                               WHERE order_event_part(pizzeria_id) = c.part AND id > c.after ORDER BY id LIMIT $3) e
+           ORDER BY e.id LIMIT $3`,
+    values: [[...places.keys()], [...places.values()], limit],
+  });
+  return rows.map((r) => ({ ...toUpdate(r), part: r.part }));
+}
+
+/** Several places at once (the reactor's, one per partition): names → last event ids. */
+export async function readCursors(q: Queryable, names: readonly string[]): Promise<Map<string, number>> {
+  await q.query('INSERT INTO event_cursors (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [names]);
+  const { rows } = await q.query<{ name: string; last_event_id: string }>('SELECT name, last_event_id FROM event_cursors WHERE name = ANY($1)', [names]);
+  return new Map(rows.map((r) => [r.name, Number(r.last_event_id)]));
+}
+
+/** Writes several places down; a place never moves back (a partition's earlier owner writing late). */
+export async function saveCursors(q: Queryable, places: ReadonlyMap<string, number>): Promise<void> {
+  if (!places.size) return;
+  await q.query(
+    'UPDATE event_cursors c SET last_event_id = greatest(c.last_event_id, p.last) FROM unnest($1::text[], $2::bigint[]) AS p(name, last) WHERE c.name = p.name',
+    [[...places.keys()], [...places.values()]],
+  );
+}
+
+/**
  * The id of the newest event overall, and of the first a screen can resume from in the hot table:
  * above every archived id (the housekeeping archives a prefix of ids, and a month whole, which may
  * take a few ids above the next month's first: maintenance.ts), so that "events after N" misses none.

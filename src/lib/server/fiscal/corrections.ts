@@ -6,6 +6,7 @@
 // after it, and the order's money is noted as journaled, so the workers find nothing left to say.
 import { isoTime, shopChain, type CanonicalValue, type Entry } from '../../domain/fiscal-chain.ts';
 import { CORRECTABLE_METHODS, correctableParts, correctionPayments, paymentCorrection, type CorrectableMethod, type CorrectablePart, type PaymentPart } from '../../domain/fiscal-corrections.ts';
+import { voucherPart } from '../../domain/meal-vouchers.ts';
 import { sqlList } from '../../domain/order-states.ts';
 import { can, may } from '../../domain/permissions.ts';
 import type { OrderView } from '../../shapes/views.ts';
@@ -84,7 +85,7 @@ export async function correctPayment(
     await lockChain(tx, chain);
     if (o.pizzeria_id !== shop) throw conflict('order_moved', 'the order moved to another shop: try again');
     const c = paymentCorrection(
-      { status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method },
+      { status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method, voucher: voucherPart(o.meal_voucher_cents, o.meal_voucher_issuer) },
       req.part, req.to,
     );
     if ('refused' in c) throw conflict(`correction_${c.refused}`, REFUSALS[c.refused]);
@@ -206,7 +207,7 @@ export interface PaymentToCorrect {
 export async function paymentsToCorrect(q: Queryable, actor: StaffActor, shopId: number, day?: string): Promise<PaymentToCorrect[]> {
   if (!may(actor.role, can.takeOrders) || !canActOnShop(actor, shopId)) throw forbidden('not your shop');
   const { rows } = await q.query(
-    `SELECT o.id, o.number, o.status, o.fulfilment, o.total_cents, o.customer_name, o.paid_cents, o.paid_with, o.collected_cents, o.collected_method,
+    `SELECT o.id, o.number, o.status, o.fulfilment, o.total_cents, o.customer_name, o.paid_cents, o.paid_with, o.collected_cents, o.collected_method, o.meal_voucher_cents, o.meal_voucher_issuer,
        (SELECT json_agg(json_build_object('seq', e.seq, 'reason', e.body->>'reason', 'from', e.body->'from'->>'way', 'to', e.body->'to'->>'way',
                  'cents', (e.body->'from'->>'cents')::int, 'at', e.occurred_at, 'operator', e.operator) ORDER BY e.seq)
         FROM fiscal_entries e WHERE e.order_id = o.id AND e.kind = 'payment_correction') AS corrections
@@ -218,7 +219,7 @@ export async function paymentsToCorrect(q: Queryable, actor: StaffActor, shopId:
   );
   return rows.map((r) => ({
     id: r.id, number: r.number, status: r.status, fulfilment: r.fulfilment, totalCents: r.total_cents, customerName: r.customer_name,
-    parts: correctableParts({ status: r.status, paidCents: r.paid_cents, paidWith: r.paid_with, collectedCents: r.collected_cents, collectedMethod: r.collected_method })
+    parts: correctableParts({ status: r.status, paidCents: r.paid_cents, paidWith: r.paid_with, collectedCents: r.collected_cents, collectedMethod: r.collected_method, voucher: voucherPart(r.meal_voucher_cents, r.meal_voucher_issuer) })
       .filter((p) => !p.atTheDoor || may(actor.role, can.runShop)),
     corrections: (r.corrections ?? []).map((c: Record<string, any>) => ({ ...c, seq: Number(c.seq), at: new Date(c.at).toISOString() })),
   })).filter((o) => o.parts.length || o.corrections.length);

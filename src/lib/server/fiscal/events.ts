@@ -4,7 +4,7 @@
 // are some): a crash in between reads them again, and the source keys and the orders' noted money
 // make that harmless. A run is two statements: one reads, the other writes (order-facts.ts).
 import type { Db, Queryable } from '../kernel/db.ts';
-import { readCursor, saveCursor } from '../events/events.ts';
+import { readCursor, saveCursor, settledEventId } from '../events/events.ts';
 import type { Entry } from '../../domain/fiscal-chain.ts';
 import type { FiscalKey } from './keys.ts';
 import { journalRun, runAfter } from './order-facts.ts';
@@ -29,8 +29,10 @@ export async function journalEventsAfter(db: Db, key: FiscalKey, afterId: number
   let place = afterId;
   let saved: number | null = null;
   const written: Entry[] = [];
+  // up to the settled id: an event of another shop's partition may still commit below a higher one
+  const settled = await settledEventId(db);
   for (;;) {
-    const batch = await runAfter(db, place, size, FISCAL_CURSOR);
+    const batch = await runAfter(db, place, size, FISCAL_CURSOR, settled);
     if (batch.upTo === null) break;
     const run = batch.orders.length ? await journalRun(db, key, batch.orders, { name: FISCAL_CURSOR, place: batch.upTo }) : null;
     if (run) written.push(...run.written);

@@ -7,6 +7,7 @@
 // that is not the next one, so a run that met another writer writes nothing and is done again
 // under the locks. Each fact's source key is unique besides: the same fact is never two entries.
 import { isoTime, shopChain, type ChainHead, type Entry, type EntryDraft } from '../../domain/fiscal-chain.ts';
+import { voucherPart } from '../../domain/meal-vouchers.ts';
 import { factsOf, journaledOf, type FactDraft, type FiscalOrder, type JournaledEntry } from '../../domain/fiscal-facts.ts';
 import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 import type { RefundMethod } from '../../domain/refunds.ts';
@@ -26,7 +27,9 @@ import { takeTurns } from './turns.ts';
 export const MONEY_STATE = `concat_ws('|',
   CASE WHEN o.status = 'cancelled' THEN 'x' WHEN o.status IN (${sqlList(HANDED_OVER_STATUSES)}) THEN 'h' ELSE 'o' END,
   o.payment_status, coalesce(o.paid_with::text, '-'), o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents,
-  o.granted_refund_cents, coalesce(o.collected_cents::text, '-'), coalesce(o.collected_method, '-'), o.pizzas)`;
+  o.granted_refund_cents, coalesce(o.collected_cents::text, '-'), coalesce(o.collected_method, '-'), o.pizzas,
+  -- a titre-restaurant's part (migration 0113): its own way
+  nullif(o.meal_voucher_cents, 0), o.meal_voucher_issuer)`;
 
 /**
  * Orders with money that the journal may have something to say about: never a training shop's
@@ -54,6 +57,8 @@ interface SnapshotRow {
   paid_with: FiscalOrder['paidWith'];
   collected_cents: number | null;
   collected_method: FiscalOrder['collectedMethod'];
+  meal_voucher_cents: number;
+  meal_voucher_issuer: string | null;
   cancel_reason: string | null;
   money_state: string;
   captured_cents: number;
@@ -72,7 +77,7 @@ interface SnapshotRow {
 
 /** An order read whole (SNAPSHOT_COLUMNS, SNAPSHOT_FROM): its money, lines, discount, refunds, and what the journal holds of it. */
 const SNAPSHOT_COLUMNS = `o.id, o.pizzeria_id, o.number, o.business_day::text AS business_day, o.fulfilment, o.channel, o.status, o.payment_status, o.version,
-       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.collected_cents, o.collected_method, o.cancel_reason,
+       o.total_cents, o.discount_cents, o.paid_cents, o.refunded_cents, o.collected_cents, o.collected_method, o.meal_voucher_cents, o.meal_voucher_issuer, o.cancel_reason,
        -- a delivery platform's order was paid to the platform: its own way of paying (payment-split.ts)
        CASE WHEN o.payment_method = 'marketplace' THEN 'marketplace' ELSE o.paid_with::text END AS paid_with,
        ${MONEY_STATE} AS money_state,
@@ -251,7 +256,7 @@ function fiscalOrderOf(r: SnapshotRow, operator: string | null): FiscalOrder {
     id: r.id, pizzeriaId: r.pizzeria_id, number: r.number, businessDay: r.business_day, fulfilment: r.fulfilment, channel: r.channel,
     status: r.status, paymentStatus: r.payment_status, version: r.version, totalCents: r.total_cents, discountCents: r.discount_cents,
     paidCents: r.paid_cents, refundedCents: r.refunded_cents, paidWith: r.paid_with, collectedCents: r.collected_cents,
-    collectedMethod: r.collected_method, cancelReason: r.cancel_reason, capturedCents: r.captured_cents, onlineRefundedCents: r.online_refunded_cents,
+    collectedMethod: r.collected_method, voucher: voucherPart(r.meal_voucher_cents, r.meal_voucher_issuer), cancelReason: r.cancel_reason, capturedCents: r.captured_cents, onlineRefundedCents: r.online_refunded_cents,
     lines: (r.items ?? []).map((i) => ({ name: i.name, options: optionsLabel(i.options ?? [], 'fr'), quantity: i.quantity, unitCents: i.unit, vatRate: Number(i.rate) })),
     discount: r.discount ? { ...r.discount, byRate: (r.discount.byRate ?? []).map((d) => ({ rate: Number(d.rate), cents: d.cents })) } : null,
     refunds: (r.refunds ?? []).map((f) => ({
@@ -361,13 +366,14 @@ export interface RunOrder extends SnapshotRow {
  * not locked: journalRun appends after it only if no one did meanwhile). Most runs find no money
  * changed (the kitchen's moves, the drivers'), and read no order whole; such a run has nothing to
  * write, so the journal's place in `cursor` (if given) is written down by the same statement.
+ * Up to `settled` when given (events.ts settledEventId: another shop's event may still commit below a higher id).
  */
-export async function runAfter(q: Queryable, afterId: number, limit: number, cursor: string | null = null): Promise<{ upTo: number | null; count: number; orders: RunOrder[]; placeSaved: boolean }> {
+export async function runAfter(q: Queryable, afterId: number, limit: number, cursor: string | null = null, settled: number | null = null): Promise<{ upTo: number | null; count: number; orders: RunOrder[]; placeSaved: boolean }> {
   const { rows } = await q.query<RunOrder & { up_to: number | null; count: number; placed: number }>({
     name: 'fiscal-run-after',
     // the orders' columns at the top: worked out for the orders of the run only (inside the outer
     // join, Postgres would work them out for every order it reads before joining)
-    text: `WITH ev AS (SELECT id, order_id, actor FROM order_events WHERE id > $1 ORDER BY id LIMIT $2),
+    text: `WITH ev AS (SELECT id, order_id, actor FROM order_events WHERE id > $1 AND id <= coalesce($4::bigint, 9223372036854775807) ORDER BY id LIMIT $2),
                 last AS (SELECT DISTINCT ON (order_id) order_id, actor, id AS event_id FROM ev ORDER BY order_id, id DESC),
                 placed AS (
                   UPDATE event_cursors SET last_event_id = (SELECT max(id) FROM ev)
@@ -381,7 +387,7 @@ export async function runAfter(q: Queryable, afterId: number, limit: number, cur
              -- the run's orders found by their ids, however many orders there are
              ON o.id = ANY(ARRAY(SELECT order_id FROM last)) AND ${NOT_NOTED}
            ORDER BY l.event_id`,
-    values: [afterId, limit, cursor],
+    values: [afterId, limit, cursor, settled],
   });
   const [first] = rows;
   return { upTo: first.up_to, count: first.count, orders: first.id === null ? [] : rows, placeSaved: first.placed > 0 };

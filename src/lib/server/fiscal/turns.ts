@@ -41,7 +41,7 @@ export async function takeTurns(tx: Queryable, chains: readonly string[]): Promi
   if (!held) run.hooks.set(HELD, (held = new HeldTurns()));
   for (const chain of [...new Set(chains)].sort()) {
     if (held.handOns.has(chain)) continue;
-    const before = turns.get(chain) ?? Promise.resolve();
+    const before = turns.get(chain);
     let handOn!: () => void;
     const mine = new Promise<void>((resolve) => (handOn = resolve));
     turns.set(chain, mine);
@@ -49,7 +49,8 @@ export async function takeTurns(tx: Queryable, chains: readonly string[]): Promi
       handOn();
       if (turns.get(chain) === mine) turns.delete(chain);
     });
-    await atMost(before, TURN_WAIT_MS);
+    // nobody's turn before: no wait (and no timer)
+    if (before) await atMost(before, TURN_WAIT_MS);
   }
 }
 

@@ -1,7 +1,7 @@
 // What the live page of a shop's manager or of head office loads: the shops they run, their active
 // orders (with the id of the last event the snapshot includes, from which the page follows live), low
-// stock, this evening's low ratings, refusals for holding too much unpaid, and the delivery
-// platforms' orders waiting for a decision.
+// stock, this evening's low ratings, refusals for holding too much unpaid, the delivery
+// platforms' orders waiting for a decision, and the titres-restaurant refused on orders under way.
 import type pg from 'pg';
 import { shopsOf, type Member } from '../../domain/permissions.ts';
 import { listPizzerias } from '../shops/catalogue.ts';
@@ -10,17 +10,18 @@ import { recentHoldingRefusals } from '../orders/limits.ts';
 import { recentLowRatings } from '../customers/ratings.ts';
 import { lowStockOfShops } from '../stock/stock.ts';
 import { platformOrdersWaiting } from '../marketplaces/intake.ts';
+import { refusedVoucherCaptures } from '../money/meal-vouchers-online.ts';
 import { snapshot } from '../operations/snapshot.ts';
 
 /**
- * In a fixed number of statements whatever the number of shops (nine: the shops, the snapshot's
- * four with its BEGIN and COMMIT, and beside it one each for low stock, ratings, refusals and
- * platforms' orders).
+ * In a fixed number of statements whatever the number of shops (ten: the shops, the snapshot's
+ * four with its BEGIN and COMMIT, and beside it one each for low stock, ratings, refusals,
+ * platforms' orders and titres-restaurant refused).
  */
 export async function managerBoard(pool: pg.Pool, member: Member) {
   const shops = shopsOf(member, await listPizzerias(pool));
   const ids = shops.map((s) => s.id);
-  const [{ data: orders, lastEventId }, low, lowRatings, heldStock, platformOrders] = await Promise.all([
+  const [{ data: orders, lastEventId }, low, lowRatings, heldStock, platformOrders, voucherRefusals] = await Promise.all([
     snapshot((q) => listOrders(q, { pizzeriaIds: ids, activeOnly: true, limit: 1000 }), pool),
     lowStockOfShops(pool, ids),
     // this evening's low ratings; the next ones arrive live (rating:low)
@@ -29,6 +30,8 @@ export async function managerBoard(pool: pg.Pool, member: Member) {
     recentHoldingRefusals(pool, ids),
     // delivery platforms' orders waiting for the manager (read again on reload)
     platformOrdersWaiting(pool, ids),
+    // titres-restaurant refused on orders under way; the next ones arrive live (voucher:refused)
+    refusedVoucherCaptures(pool, { shops: ids }),
   ]);
-  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders };
+  return { shops, orders, lastEventId, low, lowRatings, heldStock, platformOrders, voucherRefusals };
 }

@@ -303,6 +303,8 @@ const schema = z
      * outside production; refused in production (its sales would enter the fiscal journal as paid).
      */
     PAYMENTS_DEMO: z.enum(['true', 'false']).optional(),
+    /** The most a titre-restaurant card may pay a day, in cents (the legal amount: 25 € in 2026; it changes by decree). */
+    MEAL_VOUCHER_DAILY_LIMIT_CENTS: z.coerce.number().int().min(100).max(100_000).default(2500),
     /** Outgoing email (staff invitations, password resets): smtp://user:password@host:587 or smtps://…:465; unset: written to the log. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('OC Pizza <no-reply@ocpizza.example>'),

@@ -7,7 +7,7 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { fields?: FieldErrors; items?: unknown[]; shop?: unknown } = {},
+    readonly details: { fields?: FieldErrors; items?: unknown[]; shop?: unknown; maxCents?: number } = {},
   ) {
     super(message);
   }

@@ -39,7 +39,8 @@ export interface JobMap {
     /** Give back a manager's refunds of the order still pending, and its tips a manager refunds, through the provider (money/refund-settling.ts, money/tip-refunds.ts). */
     'manager-refund': { orderId: string };
     /** Let go a card hold the order cannot use (an older attempt's, another amount's, or one on an order paid another way). */
-    release: { orderId: string; intentId: string; amountCents: number };
+    /** `voucher`: a titre-restaurant's hold (kept on its own row, meal-vouchers-online.ts). */
+    release: { orderId: string; intentId: string; amountCents: number; voucher?: boolean };
     /** Take the card hold of an order the kitchen started. */
     capture: { orderId: string };
     /** Hold the card saved for an order for later, off-session, the day before its slot (delayed to then). */
@@ -54,6 +55,8 @@ export interface JobMap {
     'forget-card': { orderId: string };
     /** Delete at the provider a customer made for a saved card, its account erased (provider_customer_erasures). */
     'delete-customer': { customerRef: string };
+    /** Give back a QR code paid at the door when its order no longer owed it (money/door-qr.ts), its provider page named. */
+    'door-qr-refund': { sessionRef: string };
     /**
      * A provider's webhook event, kept in payment_events by the server (signature checked), acted on
      * once. Jobs queued by an earlier version carry the provider's event itself (read by its provider's noticeOf).
@@ -210,6 +213,8 @@ export const jobId = {
   forgetCard: (orderId: string) => `forget-card-${orderId}`,
   deleteCustomer: (customerRef: string) => `delete-customer-${customerRef.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   release: (intentId: string) => `release-${intentId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+  /** One job per QR code to give back, and per try of the reconciler's (a failed one is queued again). */
+  doorQrRefund: (sessionRef: string) => `door-qr-refund-${sessionRef.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One job per provider event: a webhook delivered twice queues it once. */
   paymentEvent: (eventId: string) => `event-${eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
   /** One order's preparation timer (the reconciler's, for an order already past its time). */

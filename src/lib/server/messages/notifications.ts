@@ -158,7 +158,7 @@ export function textable(o: Pick<OrderForMessage, 'platform' | 'fulfilment' | 'p
 }
 
 /** How long a run that died may hold a message before another run sends it. */
-const CLAIM_LEASE_SECONDS = 120;
+export const CLAIM_LEASE_SECONDS = 120;
 
 /** How many messages may go out per hour (config: MESSAGES_PER_DESTINATION_PER_HOUR, MESSAGES_PER_CLIENT_PER_HOUR). */
 export interface MessageLimits {
@@ -368,20 +368,22 @@ export async function messagesNotSent(db: Db): Promise<{ orderId: string; step: 
  * queued again and again; a job queued meanwhile keeps its id, and the claim decides, so nothing is
  * sent twice.
  */
-export async function stepsNeverClaimed(db: Db, reactorCursor: number): Promise<{ orderId: string; step: NotificationStep }[]> {
-  // walked back from the cursor a page at a time, until a page holds nothing of the last hour: the
-  // hot table keeps months of events, and this runs every minute
+export async function stepsNeverClaimed(db: Db, reactorPlaces: readonly number[]): Promise<{ orderId: string; step: NotificationStep }[]> {
+  // the events the reactor has reacted to: each partition's up to its own place (event-reactor.ts),
+  // walked back from the furthest place a page at a time, until a page holds nothing of the last
+  // hour: the hot table keeps months of events, and this runs every minute
   const rows: { order_id: string; type: string; waiting: boolean; status: string; fulfilment: string; refunded: number | null }[] = [];
-  for (let below = reactorCursor + 1; ; ) {
+  for (let below = Math.max(0, ...reactorPlaces) + 1; ; ) {
     const { rows: page } = await db.query(
       `SELECT e.id, e.order_id, e.type, e.created_at > now() - interval '1 hour' AS recent,
               e.created_at > now() - make_interval(secs => $2) AS waiting, e.payload->>'status' AS status,
-              e.payload->>'fulfilment' AS fulfilment, (e.payload->>'refundedCents')::int AS refunded
+              e.payload->>'fulfilment' AS fulfilment, (e.payload->>'refundedCents')::int AS refunded,
+              e.id <= coalesce(($3::bigint[])[order_event_part(e.pizzeria_id) + 1], 0) AS reacted
        FROM order_events e WHERE e.id < $1 ORDER BY e.id DESC LIMIT 500`,
-      [below, CLAIM_LEASE_SECONDS],
+      [below, CLAIM_LEASE_SECONDS, reactorPlaces],
     );
     const recent = page.filter((r) => r.recent);
-    rows.push(...recent.filter((r) => ['order.placed', 'order.status', 'order.refunded', 'order.refund_made'].includes(r.type)));
+    rows.push(...recent.filter((r) => r.reacted && ['order.placed', 'order.status', 'order.refunded', 'order.refund_made'].includes(r.type)));
     if (!recent.length || page.length < 500) break;
     below = page.at(-1)!.id;
   }

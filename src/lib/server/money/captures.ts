@@ -20,7 +20,8 @@ export async function holdsToCapture(q: Db): Promise<string[]> {
 /** What capturing this order's hold takes: the hold, less what the order no longer costs (its checkout tip kept whole); null when there is none to capture. */
 export async function captureToMake(dbp: Db, orderId: string): Promise<{ intentId: string; amountCents: number } | null> {
   const { rows } = await dbp.query(
-    `SELECT payment_reference, paid_cents - refund_due_cents + ${HELD_TIP} AS amount FROM orders
+    // a titre-restaurant's part is its own hold (meal-vouchers-online.ts), captured beside this one
+    `SELECT payment_reference, paid_cents - meal_voucher_cents - refund_due_cents + ${HELD_TIP} AS amount FROM orders
      WHERE id = $1 AND payment_status = 'authorised' AND status IN (${sqlList(STARTED_STATUSES)})`,
     [orderId],
   );

@@ -2,7 +2,8 @@
 // refusal naming that field (a 422 the page shows beside it), never a failure of the server.
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../kernel/errors.ts';
-import { DEMO_CARDS, parseDemoCard } from './demo.ts';
+import { DEMO_CARDS, DemoPaymentProvider, demoVoucherEvent, parseDemoCard } from './demo.ts';
+import { stripeWebhook } from './stripe.ts';
 
 const good = { number: DEMO_CARDS.accepted, expiry: '12/34', cvc: '123' };
 
@@ -54,5 +55,31 @@ describe('the card typed on the demo payment page', () => {
   it('refuses a field it does not know, and a body that is not a card', () => {
     expect(read({ ...good, name: 'Camille' })).toEqual({ status: 422, fields: ['card'] });
     for (const body of [null, 'card', 42, []]) expect(read(body as never).status).toBe(422);
+  });
+});
+
+describe("the demo's meal-voucher card", () => {
+  const secret = 'whsec_demo_test';
+  const part = { orderId: '00000000-0000-4000-8000-000000000001', attempt: 2, intentId: 'pi_demo_voucher_x', cents: 2500, state: 'waiting' };
+  const notice = (number: string) => stripeWebhook(secret, 'demo').read(...signed(number));
+  const signed = (number: string): [string, { 'stripe-signature': string }] => {
+    const e = demoVoucherEvent(part, parseDemoCard({ ...good, number }), secret);
+    return [e.payload, { 'stripe-signature': e.signature }];
+  };
+  const provider = new DemoPaymentProvider(async () => undefined);
+
+  it("is held as Stripe's event says, its card the same for the same number and another for another", async () => {
+    const a = notice('5555 5555 5555 4444');
+    expect(a).toMatchObject({ kind: 'held', paymentId: 'pi_demo_voucher_x', orderId: part.orderId, attempt: 2, heldCents: 2500 });
+    const fingerprint = (n: typeof a) => provider.cardFingerprint(n.paymentId!, n.voucher!.paymentMethod);
+    expect(await fingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(await fingerprint(notice('5555555555554444'))).toBe(await fingerprint(a));
+    expect(await fingerprint(notice(DEMO_CARDS.accepted))).not.toBe(await fingerprint(a));
+  });
+
+  it('is refused for a declined card, and for an order with no part waiting', () => {
+    expect(notice(DEMO_CARDS.declined)).toMatchObject({ kind: 'refused', voucher: { paymentMethod: null } });
+    expect(() => demoVoucherEvent({ ...part, state: 'held' }, parseDemoCard(good), secret)).toThrow(AppError);
+    expect(() => demoVoucherEvent(null, parseDemoCard(good), secret)).toThrow(AppError);
   });
 });

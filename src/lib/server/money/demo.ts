@@ -10,7 +10,7 @@ import type { OrderView } from '../../shapes/views.ts';
 import { AppError, conflict, invalid } from '../kernel/errors.ts';
 import type { PaymentForm } from './payment-form.ts';
 import type { PaymentNotice, ProviderSetup } from './notices.ts';
-import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest, VoucherPart } from './provider.ts';
 import type { TipForm } from './tip-payments.ts';
 import { noticeFromStripe, signStripeEvent } from './stripe.ts';
 
@@ -119,6 +119,37 @@ export function demoPaymentEvent(form: PaymentForm, card: DemoCard, secret: stri
   return signedDemoEvent(refusal ? 'payment_intent.payment_failed' : 'payment_intent.amount_capturable_updated', intent, refusal, secret);
 }
 
+/** The demo's PaymentIntent for a titre-restaurant's part of an order's attempt: the same id on every retry. */
+export function demoVoucherIntent(orderId: string, attempt: number): { id: string; clientSecret: string } {
+  const id = `pi_demo_voucher_${hash(`${orderId}/${attempt}/voucher`)}`;
+  return { id, clientSecret: `${id}_secret_${randomBytes(12).toString('hex')}` };
+}
+
+/** The demo's card PaymentMethod for a number typed: the same card gives the same fingerprint, as Stripe's does. */
+const demoCardMethod = (number: string) => `pm_demo_fp_${hash(`card/${number}`).slice(0, 16)}`;
+
+/**
+ * The customer pays the titre-restaurant's part on the demo page with a meal-voucher card: the event
+ * Stripe sends for a PaymentIntent held by hand (or refused), its card a PaymentMethod whose fingerprint
+ * the workers read (the same number, the same card). Refused (409) when no part waits for its card.
+ */
+export function demoVoucherEvent(
+  part: { orderId: string; attempt: number; intentId: string | null; cents: number; state: string } | null, card: DemoCard, secret: string,
+): { payload: string; signature: string; refused: string | null } {
+  if (!part || part.state !== 'waiting') throw conflict('no_voucher', 'this order has no titre-restaurant part waiting for its card');
+  if (!part.intentId) throw new AppError(409, 'payment_not_ready', 'the payment is being prepared: try again in a moment');
+  const refusal = REFUSALS[card.number] ?? null;
+  return signedDemoEvent(refusal ? 'payment_intent.payment_failed' : 'payment_intent.amount_capturable_updated', {
+    id: part.intentId, object: 'payment_intent', amount: part.cents, amount_capturable: refusal ? 0 : part.cents, amount_received: 0,
+    currency: 'eur', capture_method: 'manual', status: refusal ? 'requires_payment_method' : 'requires_capture', livemode: false,
+    metadata: { order_id: part.orderId, attempt: String(part.attempt), voucher: '1' },
+    payment_method: refusal ? null : demoCardMethod(card.number),
+    last_payment_error: refusal ? { code: refusal.code, message: refusal.message, type: 'card_error' } : null,
+    // eslint-disable-next-line project/named-once -- Stripe's own word for a card payment, not a way of the domain's
+    payment_method_types: ['card'],
+  }, refusal, secret);
+}
+
 /** The demo's PaymentIntent for a tip given after the delivery: the same id on every retry. */
 export function demoTipIntent(tipId: string): { id: string; clientSecret: string } {
   const id = `pi_demo_tip_${hash(`tip/${tipId}`)}`;
@@ -199,9 +230,15 @@ export class DemoPaymentProvider implements PaymentProvider {
 
   constructor(private readonly keep: PaymentKeeper) {}
 
-  async begin(order: OrderView): Promise<void> {
+  async begin(order: OrderView, voucher: VoucherPart | null = null): Promise<void> {
     const attempt = order.payment.attempt ?? 1;
+    if (voucher) await this.keep(order.id, attempt, { ...demoVoucherIntent(order.id, attempt), voucher: true });
     await this.keep(order.id, attempt, demoIntent(order.id, attempt));
+  }
+
+  /** The demo page's card: its fingerprint is in its PaymentMethod's id (the same number, the same card). */
+  async cardFingerprint(_paymentId: string, paymentMethod?: string | null): Promise<string | null> {
+    return /^pm_demo_fp_([0-9a-f]{16})$/.exec(paymentMethod ?? '')?.[1] ?? null;
   }
 
   async payTip(r: TipPaymentRequest): Promise<{ id: string; clientSecret: string | null }> {

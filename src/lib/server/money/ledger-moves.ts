@@ -64,9 +64,11 @@ export async function applyCapture(tx: Tx, orderId: string, takenCents: number, 
   const o = await lockOrder(tx, orderId);
   const amountCents = takenCents - (await takeHeldTip(tx, orderId, takenCents, from.paymentId));
   await movement(tx, orderId, 'captured', amountCents, from);
-  if (o.paid_cents > amountCents) await movement(tx, orderId, 'released', o.paid_cents - amountCents, from, 'rest of the hold');
+  // a titre-restaurant's part stays paid: its own hold, captured beside this one (meal-vouchers-online.ts)
+  const cardCents = o.paid_cents - o.meal_voucher_cents;
+  if (cardCents > amountCents) await movement(tx, orderId, 'released', cardCents - amountCents, from, 'rest of the hold');
   await tx.query(
-    `UPDATE orders SET payment_status = 'paid', paid_cents = $2, capture_failed_at = NULL, version = version + 1 WHERE id = $1`,
+    `UPDATE orders SET payment_status = 'paid', paid_cents = $2 + meal_voucher_cents, capture_failed_at = NULL, version = version + 1 WHERE id = $1`,
     [orderId, amountCents],
   );
   return (await recordEvent(tx, orderId, 'order.modified', { kind: 'system', name: 'payments' })).order;
@@ -76,7 +78,8 @@ export async function applyCapture(tx: Tx, orderId: string, takenCents: number, 
 export async function applyRelease(tx: Tx, orderId: string, from: Source): Promise<OrderView> {
   const o = await lockOrder(tx, orderId);
   await releaseHeldTip(tx, orderId);
-  await movement(tx, orderId, 'released', o.paid_cents - o.refunded_cents, from);
+  // the card's hold; a titre-restaurant's part is let go with its own (meal-vouchers-online.ts)
+  await movement(tx, orderId, 'released', Math.max(0, o.paid_cents - o.refunded_cents - o.meal_voucher_cents), from);
   await tx.query(
     `UPDATE orders SET refunded_cents = paid_cents, refunded_at = now(), payment_status = CASE WHEN status = 'cancelled' THEN 'refunded'::payment_status ELSE payment_status END,
        version = version + 1 WHERE id = $1`,

@@ -13,6 +13,9 @@ import { applyCapture, applyHold, applyRelease, awaitsItsHold, movement, type Aw
 import type { PaymentNotice, ProviderPayment, ProviderSetup } from './notices.ts';
 import { applyTipNotice } from './tip-payments.ts';
 import { applyTerminalNotice } from './terminal.ts';
+import { applyDoorQrNotice } from './door-qr.ts';
+import { applyVoucherNotice, bothHeld, voucherCentsOf } from './meal-vouchers-online.ts';
+import { DEFAULT_DAILY_LIMIT_CENTS } from '../../domain/meal-vouchers.ts';
 
 export type EventOutcome =
   | 'duplicate'
@@ -76,7 +79,9 @@ interface Applied {
 export async function processPaymentEvent(
   dbp: Db,
   eventId: string,
-): Promise<{ outcome: EventOutcome; orderId?: string; order?: OrderView; hold?: { intentId: string; amountCents: number } }> {
+  /** A titre-restaurant's hold (meal-vouchers-online.ts): the card's fingerprint the workers asked of the provider, and the daily amount. */
+  voucher: { cardFingerprint?: string | null; dailyLimitCents?: number } = {},
+): Promise<{ outcome: EventOutcome; orderId?: string; order?: OrderView; hold?: { intentId: string; amountCents: number }; holds?: { intentId: string; amountCents: number; voucher: boolean }[] }> {
   return transaction(dbp, async (tx) => {
     // the row locked: a second run of the same event waits, then finds it processed
     const { rows: kept } = await tx.query<{ payload: PaymentNotice | null; processed: boolean }>(
@@ -86,14 +91,21 @@ export async function processPaymentEvent(
     if (!kept[0]?.payload || kept[0].processed) return { outcome: 'duplicate' as const };
     const event = kept[0].payload;
     const { orderId, paymentId } = event;
-    const done = async ({ outcome, order }: Applied) => {
+    const done = async ({ outcome, order, release }: Applied & { release?: { intentId: string; amountCents: number; voucher: boolean }[] }) => {
       await tx.query('UPDATE payment_events SET outcome = $2, processed_at = now() WHERE event_id = $1', [event.id, outcome]);
+      if (release) return { outcome, order, orderId: orderId ?? undefined, holds: release };
       return { outcome, order, orderId: orderId ?? undefined, ...(outcome === 'release' && paymentId ? { hold: { intentId: paymentId, amountCents: event.heldCents } } : {}) };
     };
     // the counter's card terminal (terminal.ts): the order handed over once the card is approved
     const terminal = await applyTerminalNotice(tx, event);
     if (terminal) return done(terminal);
+    // a QR code paid at the door (door-qr.ts): the order paid once the provider took it
+    const door = await applyDoorQrNotice(tx, event);
+    if (door) return done(door);
     if (event.kind === 'other' || !paymentId || !orderId || !UUID.test(orderId)) return done({ outcome: 'ignored' });
+    // a titre-restaurant's own hold, beside the card's: the voucher part of the order
+    const meal = await applyVoucherNotice(tx, event, { dailyLimitCents: voucher.dailyLimitCents ?? DEFAULT_DAILY_LIMIT_CENTS }, voucher.cardFingerprint ?? null);
+    if (meal) return done(meal);
     // a tip's own payment (tip-payments.ts): the tip's, not the order's money
     const tip = await applyTipNotice(tx, event);
     if (tip) return done(tip);
@@ -151,14 +163,20 @@ async function applyNotice(event: PaymentNotice, n: Noticed): Promise<Applied> {
 }
 
 /** A hold authorised: the order's payment, a saved card's hold, or money the order cannot use, to give back. */
-async function applyHeld(event: PaymentNotice, { tx, o, orderId, paymentId, from }: Noticed): Promise<Applied> {
+async function applyHeld(event: PaymentNotice, n: Noticed): Promise<Applied> {
+  const { tx, o, orderId, paymentId, from } = n;
   const amount = event.heldCents;
   if (amount <= 0) return { outcome: 'ignored' };
   // the hold of an order whose card was saved: placed by the workers, or paid on the payment
   // page after the bank refused it (the workers' own call may have recorded it first)
   if (awaitsItsHold(o, event.attempt, amount)) return { outcome: 'authorised', order: await applyHold(tx, orderId, amount, from) };
-  // the order's hold: its total, and its checkout tip riding on it (tips.ts), which is not the order's money
-  if (o.status === 'pending_payment' && event.attempt === o.payment_attempt && amount === o.total_cents + o.card_tip_cents) {
+  // the order's hold: its total, and its checkout tip riding on it (tips.ts), which is not the order's
+  // money; less a titre-restaurant's part, held on its own (meal-vouchers-online.ts)
+  const voucherCents = o.status === 'pending_payment' ? await voucherCentsOf(tx, orderId) : 0;
+  if (voucherCents > 0 && event.attempt === o.payment_attempt && amount === o.total_cents + o.card_tip_cents - voucherCents && o.payment_reference !== paymentId) {
+    return applyCardPartHeld(n, amount - o.card_tip_cents);
+  }
+  if (o.status === 'pending_payment' && event.attempt === o.payment_attempt && amount === o.total_cents + o.card_tip_cents && voucherCents === 0) {
     await movement(tx, orderId, 'authorised', o.total_cents, from, o.card_tip_cents ? `and a tip of ${o.card_tip_cents} held with it` : null);
     await tx.query(
       `UPDATE orders SET status = 'received', received_at = now(), version = version + 1, payment_status = 'authorised',
@@ -180,6 +198,17 @@ async function applyHeld(event: PaymentNotice, { tx, o, orderId, paymentId, from
     return { outcome: 'authorised', order: (await recordEvent(tx, orderId, 'order.refunded', SYSTEM)).order };
   }
   return { outcome: 'release' };
+}
+
+/** The card part of an order paid partly by titre-restaurant is held: the order is paid once the voucher's hold is there too. */
+async function applyCardPartHeld({ tx, o, orderId, paymentId, from }: Noticed, cents: number): Promise<Applied> {
+  await movement(tx, orderId, 'authorised', cents, from, o.card_tip_cents ? `and a tip of ${o.card_tip_cents} held with it; a titre-restaurant pays the rest` : 'a titre-restaurant pays the rest');
+  await tx.query(
+    `UPDATE orders SET version = version + 1, payment_status = 'authorised', paid_cents = $2, paid_with = 'online', payment_reference = $3, payment_intent_id = $3 WHERE id = $1`,
+    [orderId, cents, paymentId],
+  );
+  const paid = await bothHeld(tx, orderId);
+  return { outcome: 'authorised', order: paid ?? (await recordEvent(tx, orderId, 'order.payment_ready', SYSTEM)).order };
 }
 
 /** A card saved for a hold placed later: the order is taken, unless it ended meanwhile. */
@@ -217,7 +246,10 @@ export async function applyPaymentAsProviderSees(
   if (payment.state === 'other') return [];
   const taken = payment.state === 'taken';
   const heldCents = taken ? payment.takenCents : payment.heldCents;
-  const asked = { provider, paymentId: payment.id, orderId: payment.orderId, attempt: payment.attempt, heldCents, takenCents: payment.takenCents, reason: null };
+  const asked = {
+    provider, paymentId: payment.id, orderId: payment.orderId, attempt: payment.attempt, heldCents, takenCents: payment.takenCents, reason: null,
+    ...(payment.voucher ? { voucher: payment.voucher } : {}),
+  };
   const results = [await handlePaymentEvent(dbp, { ...asked, id: `asked_${payment.id}_held`, kind: heldCents > 0 ? 'held' : 'other', providerType: 'asked: held' })];
   if (taken && results[0].outcome === 'authorised') {
     results.push(await handlePaymentEvent(dbp, { ...asked, id: `asked_${payment.id}_taken`, kind: 'taken', providerType: 'asked: taken' }));

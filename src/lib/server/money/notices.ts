@@ -34,6 +34,16 @@ export interface PaymentNotice {
   savedCard?: { paymentMethod: string; customer: string | null } | null;
   /** A payment the shop's card terminal took or refused (terminal.ts), not an online one. */
   terminal?: boolean;
+  /**
+   * A page paid, failed or expired at the door by QR code (door-qr.ts; `paymentId` the page's
+   * provider id): the provider's payment it made, once paid.
+   */
+  doorQr?: { intent: string | null };
+  /**
+   * A titre-restaurant's own payment (meal-vouchers-online.ts), beside the order's card hold: the
+   * provider's payment method presented (its fingerprint is the card's identity for its daily amount).
+   */
+  voucher?: { paymentMethod: string | null };
 }
 
 /** A payment as its provider sees it now (asked before an unpaid order expires, when its webhook never came). */
@@ -44,6 +54,8 @@ export interface ProviderPayment {
   state: 'held' | 'taken' | 'other';
   heldCents: number;
   takenCents: number;
+  /** A titre-restaurant's own payment (its metadata says so), with the card it was paid with. */
+  voucher?: { paymentMethod: string | null };
 }
 
 /** A saved card's setup as its provider sees it now (asked before an order waiting for it expires). */

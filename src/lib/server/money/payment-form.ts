@@ -4,6 +4,7 @@ import { holdDueAt, savesCardFirst } from '../../domain/card-holds.ts';
 import { transaction, type Db, type Tx } from '../kernel/db.ts';
 import { recordEvent } from '../orders/index.ts';
 import { UNDER_WAY_STATUSES, isIn } from '../../domain/order-states.ts';
+import { rememberVoucherIntent } from './meal-vouchers-online.ts';
 
 /**
  * Keeps the provider's payment for the attempt in progress, with the secret its payment form needs
@@ -14,8 +15,10 @@ export async function rememberIntent(
   dbp: Db,
   orderId: string,
   attempt: number,
-  intent: { id: string; clientSecret: string | null; setup?: { customer: string | null } },
+  intent: { id: string; clientSecret: string | null; setup?: { customer: string | null }; voucher?: true },
 ): Promise<boolean> {
+  // a titre-restaurant's part (meal-vouchers-online.ts): kept on its own row
+  if (intent.voucher) return rememberVoucherIntent(dbp, orderId, intent);
   return transaction(dbp, async (tx) => {
     const { rowCount } = intent.setup
       ? await tx.query(
@@ -51,6 +54,10 @@ export interface PaymentForm {
   totalCents: number;
   /** Of which the driver's tip ('pay'), never the order's money. */
   tipCents: number;
+  /** A titre-restaurant's part, paid beside the card's (meal-vouchers-online.ts): not in `totalCents`. */
+  voucherCents: number;
+  /** The card part is held already, and the order waits for the voucher's hold. */
+  cardHeld: boolean;
   attempt: number;
   /** The provider's payment the form completes ('pay', 'hold'), or its card setup ('save'). */
   intentId: string | null;
@@ -68,6 +75,7 @@ export async function paymentFormOf(q: Db | Tx, orderId: string, expiryMinutes: 
     `SELECT o.id, o.number, o.status, o.payment_method, o.total_cents, o.card_tip_cents, o.payment_attempt, o.payment_intent_id, o.payment_client_secret, o.payment_status,
             o.setup_intent_id, o.hold_cents, o.hold_failed_at, o.hold_pay_by, o.hold_due_at, o.wanted_at, o.fire_at, COALESCE(o.pending_payment_at, o.created_at) AS placed_at,
             COALESCE(o.payment_started_at, o.pending_payment_at, o.created_at) + make_interval(secs => $2) AS expires_at,
+            (SELECT v.amount_cents FROM meal_voucher_payments v WHERE v.order_id = o.id AND v.channel = 'online' AND v.state IN ('waiting', 'held')) AS voucher_cents,
             (SELECT m.detail FROM payment_movements m WHERE m.order_id = o.id AND m.kind = 'failed' AND m.payment_intent_id = o.payment_intent_id ORDER BY m.id DESC LIMIT 1) AS last_failure
      FROM orders o WHERE o.id = $1`,
     [orderId, expiryMinutes * 60],
@@ -83,7 +91,9 @@ export async function paymentFormOf(q: Db | Tx, orderId: string, expiryMinutes: 
   return {
     orderId: r.id, number: r.number, status: r.status, method: r.payment_method, kind,
     payable: r.payment_method === 'online' && (pending || refusedHold),
-    totalCents: kind === 'hold' ? (r.hold_cents ?? r.total_cents) : r.total_cents + (kind === 'pay' ? r.card_tip_cents : 0),
+    totalCents: kind === 'hold' ? (r.hold_cents ?? r.total_cents) : r.total_cents + (kind === 'pay' ? r.card_tip_cents - (r.voucher_cents ?? 0) : 0),
+    voucherCents: kind === 'pay' ? (r.voucher_cents ?? 0) : 0,
+    cardHeld: pending && r.payment_status === 'authorised',
     tipCents: kind === 'pay' ? r.card_tip_cents : 0, attempt: r.payment_attempt,
     intentId: kind === 'save' ? r.setup_intent_id : r.payment_intent_id, clientSecret: r.payment_client_secret, paymentStatus: r.payment_status,
     lastFailure: r.payment_status === 'failed' ? (r.last_failure?.replace(/^hold: /, '') ?? null) : null,

@@ -8,6 +8,11 @@ import { StripePaymentProvider, stripeClient, stripeWebhook } from './stripe.ts'
 import type { TerminalProvider } from './terminal.ts';
 import { StripeTerminalProvider } from './terminal-stripe.ts';
 import { DemoTerminalProvider } from './terminal-demo.ts';
+import type { DoorQrProvider } from './door-qr.ts';
+import { StripeDoorQrProvider } from './door-qr-stripe.ts';
+import { DemoDoorQrProvider } from './door-qr-demo.ts';
+import type { OnlineRecords } from './online-reconciliation.ts';
+import { StripeOnlineRecords } from './online-records-stripe.ts';
 
 /** The provider the workers call; `keep` records the payment it makes for an order's attempt. */
 export function paymentProviderFor(config: Config, keep: PaymentKeeper): PaymentProvider {
@@ -20,6 +25,22 @@ export function terminalProviderFor(config: Config): TerminalProvider | null {
   const stripe = stripeClient(config);
   if (stripe) return new StripeTerminalProvider(stripe);
   return config.paymentMode === 'demo' && config.paymentWebhookSecret ? new DemoTerminalProvider(config.paymentWebhookSecret) : null;
+}
+
+/** Paying at the door by QR code: Stripe Checkout with Stripe's keys, the demo's page in demo mode, none when payments are off. */
+export function doorQrProviderFor(config: Config): DoorQrProvider | null {
+  const stripe = stripeClient(config);
+  if (stripe) return new StripeDoorQrProvider(stripe);
+  return config.paymentMode === 'demo' && config.paymentWebhookSecret ? new DemoDoorQrProvider(config.paymentWebhookSecret) : null;
+}
+
+/**
+ * The provider's records of the online payments, for the takings' reconciliation: Stripe's with its
+ * keys; none otherwise (the demo's payments live in the workers' process, not in a provider to ask).
+ */
+export function onlineRecordsFor(config: Config): OnlineRecords | null {
+  const stripe = stripeClient(config);
+  return stripe ? new StripeOnlineRecords(stripe) : null;
 }
 
 /** The webhook the server receives events on (null when payments are not taken online). */

@@ -43,8 +43,16 @@ export interface ReleaseRequest {
 export type PaymentKeeper = (
   orderId: string,
   attempt: number,
-  payment: { id: string; clientSecret: string | null; setup?: { customer: string | null } },
+  payment: { id: string; clientSecret: string | null; setup?: { customer: string | null }; voucher?: true },
 ) => Promise<unknown>;
+
+/** A titre-restaurant's part of an online order (meal-vouchers-online.ts): a payment of its own beside the card's. */
+export interface VoucherPart {
+  amountCents: number;
+  issuer: string;
+  /** The shop's SIRET, which the provider asks of a meal-voucher payment. */
+  siret: string | null;
+}
 
 /** A hold placed off-session on a saved card, a day before the order's slot. */
 export interface HoldRequest {
@@ -84,7 +92,10 @@ export interface TipPaymentRequest {
  */
 export interface PaymentProvider {
   readonly name: string;
-  begin(order: OrderView): Promise<void>;
+  /** With `voucher`: two payments, the voucher's part and the card's for the rest, each handed to the keeper. */
+  begin(order: OrderView, voucher?: VoucherPart | null): Promise<void>;
+  /** The provider's fingerprint of the card a payment was made with (a titre-restaurant's daily amount is per card). */
+  cardFingerprint?(paymentId: string, paymentMethod?: string | null): Promise<string | null>;
   refund(request: RefundRequest): Promise<RefundResult>;
   /** Takes `amountCents` of a card hold (at most the hold); a retry with the same key takes it once. */
   capture?(request: CaptureRequest): Promise<{ amountCents: number }>;

@@ -6,6 +6,7 @@
 // copy (original or duplicate) come from the fiscal journal (src/lib/server/money/receipt-issues.ts);
 // without them it is a summary of the order, and says so.
 import { siretText, ticketNumber, type ReceiptStamp, type Software } from '../../domain/receipt-mentions.ts';
+import { MEAL_VOUCHER_WAYS, voucherPart, type MealVoucherWay } from '../../domain/meal-vouchers.ts';
 import { splitPayment, type PaymentWay } from '../../domain/payment-split.ts';
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { totalParts } from '../../domain/total-parts.ts';
@@ -20,10 +21,11 @@ import { discountOf } from '../offers/promos.ts';
 import { declaredAllergiesText, type DeclaredAllergy } from '../../shapes/allergy-text.ts';
 import { sortAllergens } from '../../domain/line-allergens.ts';
 
-type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'counter_terminal' | 'phone' | 'counter' | 'marketplace';
+type ReceiptMethod = 'online' | 'cash' | 'card' | 'counter_cash' | 'counter_card' | 'counter_terminal' | 'phone' | 'counter' | 'marketplace' | 'door_qr' | MealVoucherWay;
 // the receipt's names (receipt.paidWith.*): cash and card alone are the door's, as before
 const RECEIPT_METHOD: Record<PaymentWay, ReceiptMethod> = {
-  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', counter_terminal: 'counter_terminal', phone: 'phone', unrecorded: 'counter', marketplace: 'marketplace',
+  online: 'online', door_cash: 'cash', door_card: 'card', counter_cash: 'counter_cash', counter_card: 'counter_card', counter_terminal: 'counter_terminal', phone: 'phone', unrecorded: 'counter', marketplace: 'marketplace', door_qr: 'door_qr',
+  ...Object.fromEntries(MEAL_VOUCHER_WAYS.map((w) => [w, w])) as Record<MealVoucherWay, MealVoucherWay>,
 };
 
 export interface Receipt {
@@ -115,7 +117,7 @@ export async function receiptOf(
   const discounted = (discount?.byRate ?? []).map((d) => ({ rate: d.rate, grossCents: -d.cents }));
   const kept = o.paid_cents - o.refunded_cents;
   const payments: Receipt['payments'] = splitPayment({
-    status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method,
+    status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method, voucher: voucherPart(o.meal_voucher_cents, o.meal_voucher_issuer),
   }).map((p) => ({ method: RECEIPT_METHOD[p.way], amountCents: p.amountCents }));
   const receipt: Receipt = {
     orderId: o.id,

@@ -12,7 +12,8 @@
 // so it never reads as money to collect, and a cancel after it gives back only the rest.
 import { DELIVERY_FEE_VAT_RATE, vatBreakdown, type VatLine } from '../../domain/vat.ts';
 import { grossByRate, paidByLine, type GrossAtRate, type RefundMethod, type RefundReason } from '../../domain/refunds.ts';
-import { splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
+import { MEAL_VOUCHER_WAYS, voucherPart } from '../../domain/meal-vouchers.ts';
+import { PROVIDER_SHOP_WAYS, splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { Queryable, Tx } from '../kernel/db.ts';
 import { conflict, forbidden, notFound } from '../kernel/errors.ts';
 import { canActOnShop, type StaffActor } from '../kernel/actors.ts';
@@ -92,10 +93,12 @@ export interface OrderMoney {
   payment_reference: string | null;
   collected_cents: number | null;
   collected_method: CollectedMethod | null;
+  meal_voucher_cents: number;
+  meal_voucher_issuer: string | null;
 }
 
 export const ORDER_MONEY = `id, pizzeria_id, number, status, total_cents, discount_cents, paid_cents, refunded_cents, refund_due_cents, granted_refund_cents,
-  paid_with, payment_status, payment_reference, collected_cents, collected_method`;
+  paid_with, payment_status, payment_reference, collected_cents, collected_method, meal_voucher_cents, meal_voucher_issuer`;
 
 export async function orderMoney(tx: Tx, orderId: string): Promise<OrderMoney> {
   const { rows } = await tx.query<OrderMoney>(
@@ -144,6 +147,7 @@ export async function paidOfLines(q: Queryable, orderId: string, lines: Awaited<
 export const CANNOT = {
   not_captured: 'the card is only held until the kitchen starts the order: change or cancel the order instead, nothing has been charged',
   no_provider_payment: 'the provider has no payment for this order',
+  meal_voucher: 'paid by titre-restaurant: the issuers take no refunds on the card (Stripe: none for meal vouchers), so this part is not given back through the product; if the customer is owed it, settle it with them another way (cash from the till, a credit on their next order)',
 } as const;
 
 export type Cannot = keyof typeof CANNOT;
@@ -180,14 +184,12 @@ export async function partsOf(q: Queryable, o: OrderMoney): Promise<RefundPart[]
     [o.id],
   );
   const of = (m: RefundMethod) => rows.find((r) => r.method === m) ?? { done: 0, pending: 0 };
-  const split = splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method });
-  if (o.paid_with !== 'online') {
-    const pending = of('cash').pending + of('provider').pending;
-    return [{
-      method: 'cash', way: split[0]?.way ?? 'unrecorded', paidCents: o.paid_cents, refundedCents: o.refunded_cents,
-      refundableCents: Math.max(0, o.paid_cents - o.refunded_cents - o.refund_due_cents - pending), why: null,
-    }];
-  }
+  const all = splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method, voucher: voucherPart(o.meal_voucher_cents, o.meal_voucher_issuer) });
+  // a titre-restaurant's part is never given back through the product (meal-vouchers.ts): shown, not refundable
+  const isVoucher = (w: PaymentWay) => (MEAL_VOUCHER_WAYS as readonly string[]).includes(w);
+  const vouchers: RefundPart[] = all.filter((p) => isVoucher(p.way)).map((p) => ({ method: 'cash', way: p.way, paidCents: p.amountCents, refundedCents: 0, refundableCents: 0, why: 'meal_voucher' }));
+  const split = all.filter((p) => !isVoucher(p.way));
+  if (o.paid_with !== 'online') return [...shopParts(o, split, of), ...vouchers];
   const online = split.find((p) => p.way === 'online')?.amountCents ?? 0;
   const shop = split.filter((p) => p.way !== 'online');
   const shopPaid = shop.reduce((s, p) => s + p.amountCents, 0);
@@ -202,7 +204,50 @@ export async function partsOf(q: Queryable, o: OrderMoney): Promise<RefundPart[]
   if (shopPaid > 0) {
     parts.push({ method: 'cash', way: shop[0].way, paidCents: shopPaid, refundedCents: cash.done, refundableCents: Math.max(0, shopPaid - cash.done - cash.pending), why: null });
   }
+  return [...parts, ...vouchers];
+}
+
+/**
+ * An order paid at the shop: what the card terminal or a QR code at the door took goes back to the
+ * same card through the provider (its payment is the provider's record); the rest (cash, a declared
+ * card, the phone) is cash given back.
+ */
+function shopParts(o: OrderMoney, split: { way: PaymentWay; amountCents: number }[], of: (m: RefundMethod) => { done: number; pending: number }): RefundPart[] {
+  const card = split.find((p) => PROVIDER_SHOP_WAYS.has(p.way));
+  const cardPaid = card?.amountCents ?? 0;
+  const cashPaid = split.reduce((s, p) => s + p.amountCents, 0) - cardPaid;
+  const provider = of('provider');
+  const cashBack = Math.max(0, o.refunded_cents - provider.done);
+  const parts: RefundPart[] = [];
+  if (card) {
+    parts.push({
+      method: 'provider', way: card.way, paidCents: cardPaid, refundedCents: provider.done, why: null,
+      refundableCents: Math.max(0, cardPaid - provider.done - provider.pending),
+    });
+  }
+  if (cashPaid > 0 || !card) {
+    parts.push({
+      method: 'cash', way: split.find((p) => p !== card)?.way ?? 'unrecorded', paidCents: cashPaid, refundedCents: cashBack, why: null,
+      refundableCents: Math.max(0, cashPaid - cashBack - o.refund_due_cents - of('cash').pending),
+    });
+  }
   return parts;
+}
+
+/**
+ * The provider's payment a refund through it goes back to: paid online, the order's own; paid at the
+ * shop, the card terminal's approved payment or the QR code's paid one (null: none).
+ */
+export async function providerPaymentOf(q: Queryable, orderId: string): Promise<string | null> {
+  const { rows } = await q.query<{ ref: string | null }>(
+    `SELECT CASE WHEN o.paid_with = 'online' THEN o.payment_reference
+              WHEN o.collected_method = 'terminal' THEN (SELECT t.payment_intent_ref FROM terminal_payments t WHERE t.order_id = o.id AND t.state = 'approved' ORDER BY t.settled_at DESC LIMIT 1)
+              WHEN o.collected_method = 'qr' THEN (SELECT d.payment_intent_ref FROM door_qr_payments d WHERE d.order_id = o.id AND d.state = 'paid' ORDER BY d.settled_at DESC LIMIT 1)
+            END AS ref
+     FROM orders o WHERE o.id = $1`,
+    [orderId],
+  );
+  return rows[0]?.ref ?? null;
 }
 
 export const refundableOfParts = (parts: readonly RefundPart[]) => parts.reduce((s, p) => s + p.refundableCents, 0);

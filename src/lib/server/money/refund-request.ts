@@ -7,7 +7,9 @@
 // provider: the row's event ('order.refund_requested') has the workers call it, under an idempotency
 // key of the row (`refund-<id>`), so however often the job runs the provider refunds it once; its
 // answer marks the row done (a payment movement, the order's refunded amount) or failed, with the
-// reason, for the manager to see. Paid at the door or the counter, it is cash given back at once.
+// reason, for the manager to see. Paid at the door or the counter, it is cash given back at once,
+// but for what the shop's card terminal or a QR code at the door took: the provider recorded that
+// payment, so it goes back to the same card through the provider, as an online one does.
 // An order paid in two ways (online, then what it grew by collected at the counter or the door) is
 // refunded the way each part came, each part at most what it took: one request makes a row per way
 // (the card's part first, then the shop's, unless the manager names one way), under one key.
@@ -56,7 +58,7 @@ export async function requestRefund(
     const parts = o.paid_cents > 0 ? await partsOf(tx, o) : [];
     const lines = await linesOf(tx, orderId);
     const { amount, vat, chosen } = await amountOfRequest(tx, o, orderId, request, lines);
-    const plan = amount > 0 ? planParts(o, parts, amount, request.method) : [{ method: parts.find((p) => !p.why)?.method ?? ('cash' as const), cents: 0 }];
+    const plan = amount > 0 ? planParts(parts, amount, request.method) : [{ method: parts.find((p) => !p.why)?.method ?? ('cash' as const), cents: 0 }];
     const made: RefundRow[] = [];
     const shares = shareVat(vat, plan.map((p) => p.cents));
     for (const [i, p] of plan.entries()) {
@@ -129,11 +131,12 @@ async function amountOfRequest(
  * How a refund of `amount` goes back: by the way asked (that part alone, at most what is left of it),
  * or, none asked, the card's part first, then the shop's. Refused with the reason when it cannot.
  */
-function planParts(o: OrderMoney, parts: readonly RefundPart[], amount: number, asked: RefundMethod | undefined): { method: RefundMethod; cents: number }[] {
+function planParts(parts: readonly RefundPart[], amount: number, asked: RefundMethod | undefined): { method: RefundMethod; cents: number }[] {
   if (asked) {
     const part = parts.find((p) => p.method === asked);
     if (!part) {
-      throw conflict('wrong_method', o.paid_with === 'online' ? 'paid online: the refund goes back to the card, through the payment provider' : 'paid at the door or the counter: the refund is cash given back', { fields: { method: `not paid this way` } });
+      const ways = [...new Set(parts.filter((p) => !p.why).map((p) => (p.method === 'provider' ? 'to the card, through the payment provider' : 'in cash')))];
+      throw conflict('wrong_method', `this order's payment goes back ${ways.join(' or ') || 'no way'}`, { fields: { method: `not paid this way` } });
     }
     if (part.why) throw conflict(part.why, CANNOT[part.why]);
     if (amount > part.refundableCents) {

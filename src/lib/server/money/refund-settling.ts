@@ -5,18 +5,20 @@ import { transaction, type Db, type Queryable, type Tx } from '../kernel/db.ts';
 import { recordEvent } from '../orders/record.ts';
 import { returnPointsOfRefundedReward } from '../offers/loyalty.ts';
 import type { PaymentProvider } from './provider.ts';
-import { type OrderMoney, orderMoney } from './refund-parts.ts';
+import { type OrderMoney, orderMoney, providerPaymentOf } from './refund-parts.ts';
 
 /**
  * The refund given back: the order's refunded and granted amounts, the row done, and its event (the
  * customer is told; a refund of nothing but a free pizza moves no money and tells nothing), and the
  * points spent given back if the line they bought is now refunded whole.
  */
-export async function settle(tx: Tx, o: OrderMoney, row: { id: string; amount_cents: number }, done: { provider: string | null; reference: string | null }): Promise<OrderView> {
+export async function settle(
+  tx: Tx, o: OrderMoney, row: { id: string; amount_cents: number }, done: { provider: string | null; reference: string | null; payment?: string },
+): Promise<OrderView> {
   if (done.provider) {
     await tx.query(
       `INSERT INTO payment_movements (order_id, kind, amount_cents, provider, payment_intent_id, refund_id, detail) VALUES ($1, 'refunded', $2, $3, $4, $5, $6)`,
-      [o.id, row.amount_cents, done.provider, o.payment_reference, done.reference, `refund ${row.id} by a manager`],
+      [o.id, row.amount_cents, done.provider, done.payment ?? o.payment_reference, done.reference, `refund ${row.id} by a manager`],
     );
   }
   // the order's own count, not the one read before: a request in two ways settles its cash row now, its card row later
@@ -54,13 +56,14 @@ export async function makePendingRefunds(dbp: Db, provider: PaymentProvider, ord
     `SELECT r.id, r.amount_cents FROM order_refunds r WHERE r.order_id = $1 AND r.status = 'pending' AND r.method = 'provider' ORDER BY r.id`,
     [orderId],
   );
-  const { rows: ref } = await dbp.query<{ payment_reference: string | null }>('SELECT payment_reference FROM orders WHERE id = $1', [orderId]);
+  // paid online, the order's payment; paid at the shop, the card terminal's or the QR code's
+  const payment = await providerPaymentOf(dbp, orderId);
   const result = { done: 0, failed: 0 };
   for (const r of rows) {
     let answer: { amountCents: number; reference: string } | { refused: string };
     try {
-      if (!ref[0]?.payment_reference) throw Object.assign(new Error('the order has no payment at the provider'), { refusal: true });
-      answer = await provider.refund({ orderId, amountCents: r.amount_cents, paymentReference: ref[0].payment_reference, idempotencyKey: `refund-${r.id}` });
+      if (!payment) throw Object.assign(new Error('the order has no payment at the provider'), { refusal: true });
+      answer = await provider.refund({ orderId, amountCents: r.amount_cents, paymentReference: payment, idempotencyKey: `refund-${r.id}` });
     } catch (err) {
       if (!provider.isRefusal(err) && !(err as { refusal?: boolean }).refusal) throw err;
       answer = { refused: (err as Error).message || 'refused by the payment provider' };
@@ -76,7 +79,7 @@ export async function makePendingRefunds(dbp: Db, provider: PaymentProvider, ord
         result.failed += 1;
         return;
       }
-      await settle(tx, o, still[0], { provider: provider.name, reference: answer.reference });
+      await settle(tx, o, still[0], { provider: provider.name, reference: answer.reference, payment: payment! });
       result.done += 1;
     });
   }

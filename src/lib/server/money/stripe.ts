@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import type { OrderView } from '../../shapes/views.ts';
 import { AppError } from '../kernel/errors.ts';
 import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment, type ProviderSetup } from './notices.ts';
-import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest } from './provider.ts';
+import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest, VoucherPart } from './provider.ts';
 
 /** The one Stripe client of a process, from the settings: the real API, or another server that speaks its protocol (STRIPE_API_URL: the tests' local one). */
 export function stripeClient(c: { STRIPE_SECRET_KEY?: string; STRIPE_API_URL?: string }): Stripe | null {
@@ -52,7 +52,7 @@ export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNo
   const e = (event ?? {}) as { id?: unknown; type?: unknown; data?: { object?: IntentFields } };
   const intent: IntentFields = e.data?.object ?? {};
   const type = typeof e.type === 'string' ? e.type : '';
-  const reader = readerNotice(String(e.id), type, e.data?.object, provider);
+  const reader = readerNotice(String(e.id), type, e.data?.object, provider) ?? checkoutNotice(String(e.id), type, e.data?.object, provider);
   if (reader) return reader;
   const isSetup = intent.object === 'setup_intent' && typeof intent.id === 'string';
   const paymentMethod = isSetup ? idOf(intent.payment_method) : null;
@@ -83,6 +83,8 @@ export function noticeFromStripe(event: unknown, provider = 'stripe'): PaymentNo
     reason: typeof reason === 'string' ? reason : null,
     // a card_present intent the counter's terminal made (terminal-stripe.ts)
     ...(isIntent && typeof intent.metadata?.terminal_payment === 'string' ? { terminal: true } : {}),
+    // a titre-restaurant's PaymentIntent begin() made beside the card's
+    ...(isIntent && intent.metadata?.voucher === '1' ? { voucher: { paymentMethod: idOf(intent.payment_method) } } : {}),
   };
 }
 
@@ -99,6 +101,31 @@ function readerNotice(id: string, type: string, object: unknown, provider: strin
   return {
     id, provider, kind: !paymentId ? 'other' : type === 'terminal.reader.action_succeeded' ? 'taken' : 'refused', providerType: type, paymentId,
     orderId: null, attempt: null, heldCents: 0, takenCents: 0, reason: typeof reason === 'string' ? reason : null, terminal: true,
+  };
+}
+
+/**
+ * A Checkout Session paid, failed or expired at the door (door-qr-stripe.ts), as Stripe's fulfilment
+ * guide reads them (https://docs.stripe.com/checkout/fulfillment?payment-ui=stripe-hosted): money is
+ * taken once `checkout.session.completed` or `checkout.session.async_payment_succeeded` carries
+ * `payment_status: 'paid'` (https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-payment_status);
+ * `checkout.session.async_payment_failed` is a payment refused, `checkout.session.expired` a page
+ * closed unpaid (https://docs.stripe.com/api/events/types#event_types-checkout.session.expired).
+ * Only sessions the door made (their `metadata.door_qr`) are read here.
+ */
+function checkoutNotice(id: string, type: string, object: unknown, provider: string): PaymentNotice | null {
+  const s = (object ?? {}) as { id?: unknown; object?: unknown; payment_status?: unknown; amount_total?: unknown; payment_intent?: unknown; metadata?: Record<string, unknown> | null };
+  if (s.object !== 'checkout.session' || typeof s.id !== 'string' || typeof s.metadata?.door_qr !== 'string') return null;
+  const paid = (type === 'checkout.session.completed' || type === 'checkout.session.async_payment_succeeded') && s.payment_status === 'paid';
+  const kind: PaymentNoticeKind = paid ? 'taken'
+    : type === 'checkout.session.async_payment_failed' ? 'refused'
+    : type === 'checkout.session.expired' ? 'released'
+    : 'other';
+  const orderId = s.metadata.order_id;
+  return {
+    id, provider, kind, providerType: type, paymentId: s.id, orderId: typeof orderId === 'string' ? orderId : null, attempt: null,
+    heldCents: 0, takenCents: paid ? centsOf(s.amount_total) : 0, reason: kind === 'refused' ? 'the payment failed' : null,
+    doorQr: { intent: idOf(s.payment_intent) },
   };
 }
 
@@ -143,6 +170,7 @@ export function paymentFromStripe(i: IntentFields): ProviderPayment {
     state: i.status === 'requires_capture' ? 'held' : i.status === 'succeeded' ? 'taken' : 'other',
     heldCents: centsOf(i.amount_capturable),
     takenCents: centsOf(i.amount_received),
+    ...(i.metadata?.voucher === '1' ? { voucher: { paymentMethod: idOf(i.payment_method) } } : {}),
   };
 }
 
@@ -168,12 +196,14 @@ export class StripePaymentProvider implements PaymentProvider {
     private readonly currency = 'eur',
   ) {}
 
-  async begin(order: OrderView): Promise<void> {
+  async begin(order: OrderView, voucher: VoucherPart | null = null): Promise<void> {
     const attempt = order.payment.attempt ?? 1;
+    // a titre-restaurant's part first: its own PaymentIntent, held by hand as the card's
+    if (voucher) await this.beginVoucher(order, attempt, voucher);
     const intent = await this.stripe.paymentIntents.create(
       {
-        // the checkout tip rides on the order's hold (src/lib/server/money/tips.ts)
-        amount: order.totalCents + (order.payment.tipCents ?? 0),
+        // the checkout tip rides on the order's hold (src/lib/server/money/tips.ts); a titre-restaurant pays its part
+        amount: order.totalCents + (order.payment.tipCents ?? 0) - (voucher?.amountCents ?? 0),
         currency: this.currency,
         capture_method: 'manual',
         automatic_payment_methods: { enabled: true },
@@ -183,6 +213,34 @@ export class StripePaymentProvider implements PaymentProvider {
       { idempotencyKey: `pi-${order.id}-${attempt}` },
     );
     await this.keep(order.id, attempt, { id: intent.id, clientSecret: intent.client_secret });
+  }
+
+  /**
+   * The voucher part (https://docs.stripe.com/payments/meal-vouchers/fr-meal-vouchers/accept-a-payment):
+   * a PaymentIntent with the shop's SIRET in `payment_details[benefit][fr_meal_voucher][siret]`, paid
+   * with a card (the meal-voucher card), captured by hand (supported; refunds are not).
+   */
+  private async beginVoucher(order: OrderView, attempt: number, voucher: VoucherPart): Promise<void> {
+    const params = {
+      amount: voucher.amountCents,
+      currency: this.currency,
+      capture_method: 'manual',
+      // eslint-disable-next-line project/named-once -- Stripe's own word for a card payment, not a way of the domain's
+      payment_method_types: ['card'],
+      // not in the typed parameters yet (a preview of Stripe's): sent as Stripe documents it
+      payment_details: { benefit: { fr_meal_voucher: { siret: voucher.siret ?? '' } } },
+      description: `OC Pizza, commande ${order.number}, titre-restaurant`,
+      metadata: { order_id: order.id, attempt: String(attempt), pizzeria_id: String(order.pizzeriaId), voucher: '1', issuer: voucher.issuer },
+    } as Stripe.PaymentIntentCreateParams;
+    const intent = await this.stripe.paymentIntents.create(params, { idempotencyKey: `pi-voucher-${order.id}-${attempt}` });
+    await this.keep(order.id, attempt, { id: intent.id, clientSecret: intent.client_secret, voucher: true });
+  }
+
+  /** The fingerprint of the card a payment was made with (https://docs.stripe.com/api/payment_methods/object#payment_method_object-card-fingerprint). */
+  async cardFingerprint(paymentId: string, paymentMethod: string | null = null): Promise<string | null> {
+    const pm = paymentMethod ?? idOf((await this.stripe.paymentIntents.retrieve(paymentId)).payment_method);
+    if (!pm) return null;
+    return (await this.stripe.paymentMethods.retrieve(pm)).card?.fingerprint ?? null;
   }
 
   /** A tip after the delivery: a PaymentIntent of its own, captured as soon as the customer confirms it. */

@@ -18,6 +18,7 @@
 // journal: card holds not captured (held, not counted), refunds still due, money still to collect,
 // orders still open and those cancelled.
 import { isFinal } from '../../domain/order-states.ts';
+import { voucherPart } from '../../domain/meal-vouchers.ts';
 import { PAYMENT_WAYS, splitPayment, type CollectedMethod, type PaymentWay } from '../../domain/payment-split.ts';
 import type { VatLine } from '../../domain/vat.ts';
 import type { Db, Queryable } from '../kernel/db.ts';
@@ -120,6 +121,8 @@ interface OrderMoneyRow {
   payment_status: string;
   collected_cents: number | null;
   collected_method: CollectedMethod | null;
+  meal_voucher_cents: number;
+  meal_voucher_issuer: string | null;
   amount_due_cents: number;
   refund_due_cents: number;
 }
@@ -129,7 +132,7 @@ export async function orderMoneyOfDay(q: Queryable, pizzeriaIds: number[], day: 
   const { rows } = await q.query<OrderMoneyRow>(
     `SELECT o.pizzeria_id, o.status, o.received_at IS NOT NULL AS reached_kitchen, o.paid_cents, o.refunded_cents,
        CASE WHEN o.payment_method = 'marketplace' THEN 'marketplace' ELSE o.paid_with::text END AS paid_with, o.payment_status,
-       o.collected_cents, o.collected_method, o.amount_due_cents, o.refund_due_cents
+       o.collected_cents, o.collected_method, o.meal_voucher_cents, o.meal_voucher_issuer, o.amount_due_cents, o.refund_due_cents
      FROM orders o WHERE o.pizzeria_id = ANY($1) AND o.business_day = $2::date`,
     [pizzeriaIds, day],
   );
@@ -154,7 +157,7 @@ export function figuresOf(orders: readonly OrderMoneyRow[], journal: ClosingTota
   let toCollectCents = 0;
   const counts = { paid: journal.ordersSold, cancelled: 0, open: 0 };
   for (const o of orders) {
-    for (const part of splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method })) {
+    for (const part of splitPayment({ status: o.status, paidCents: o.paid_cents, paidWith: o.paid_with, collectedCents: o.collected_cents, collectedMethod: o.collected_method, voucher: voucherPart(o.meal_voucher_cents, o.meal_voucher_issuer) })) {
       // online, a hold not taken yet is held
       if (part.way === 'online' && o.payment_status === 'authorised') heldCents += part.amountCents - o.refunded_cents;
     }

@@ -215,7 +215,15 @@ export async function terminalReconciliation(q: Queryable, provider: TerminalPro
     [shopId, from, to],
   );
   const recorded = new Map(rows.map((r) => [r.payment_intent_ref, r.amount_cents]));
-  const theirs = (await provider.taken(from, to)).filter((p) => p.shopId === shopId || recorded.has(p.id));
+  return reconciled(shopId, recorded, await provider.taken(from, to));
+}
+
+/**
+ * A shop's day as the till recorded it (payment ref → cents) against the provider's payments of
+ * that day: its totals, and each payment where the two differ (missing on either side included).
+ */
+export function reconciled(shopId: number, recorded: ReadonlyMap<string, number>, provider: readonly { id: string; shopId: number | null; amountCents: number }[]): TerminalReconciliation {
+  const theirs = provider.filter((p) => p.shopId === shopId || recorded.has(p.id));
   const differences: TerminalReconciliation['differences'] = [];
   for (const p of theirs) {
     const mine = recorded.get(p.id) ?? 0;

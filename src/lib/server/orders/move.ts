@@ -146,11 +146,15 @@ async function movedThenTraining(dbp: Db, statement: { name: string; text: strin
  * a seal (orders/seal.ts), the statement also says whether the order's money, as the move leaves
  * it, is sealed: if not, its shop, and what the seal reads of it (its `read`, when it has one).
  */
-const moveStatements = new Map<string, { name: string; text: string }>();
+const NO_SEAL = {};
+const moveStatements = new WeakMap<SaleSeal | typeof NO_SEAL, Map<string, { name: string; text: string }>>();
 function moveStatement(sets: string[], paramCount: number, seal: SaleSeal | null = null): { name: string; text: string } {
   const [unsealed, read] = [seal?.unsealed ?? null, seal?.read ?? null];
-  const key = `${paramCount}|${sets.join(', ')}|${unsealed ?? ''}|${read ?? ''}`;
-  let statement = moveStatements.get(key);
+  // per seal (its texts are long: not part of a key made at every move), then per shape of move
+  let ofSeal = moveStatements.get(seal ?? NO_SEAL);
+  if (!ofSeal) moveStatements.set(seal ?? NO_SEAL, (ofSeal = new Map()));
+  const key = `${paramCount}|${sets.join(', ')}`;
+  let statement = ofSeal.get(key);
   if (statement) return statement;
   const [version, label, announce] = [paramCount - 2, paramCount - 1, paramCount];
   const text = `WITH moved AS (
@@ -162,7 +166,7 @@ function moveStatement(sets: string[], paramCount: number, seal: SaleSeal | null
      )
      SELECT view${unsealed ? ', unsealed_shop' : ''}${read ? ', sealing' : ''} FROM moved`;
   statement = { name: `move-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
-  moveStatements.set(key, statement);
+  ofSeal.set(key, statement);
   return statement;
 }
 

@@ -246,7 +246,8 @@ export function receiptTicket(r: Receipt & ({ stamp: NonNullable<Receipt['stamp'
     doc.line(columns(['Total', euros(sum('netCents')), euros(sum('vatCents')), euros(sum('grossCents'))], w)).rule();
   }
   const ways: Record<string, string> = {
-    online: 'Carte (en ligne)', cash: 'Especes (livraison)', card: 'Carte (livraison)', counter_cash: 'Especes', counter_card: 'Carte', counter_terminal: 'Carte (TPE)', phone: 'Paye par telephone', counter: 'Paye au comptoir',
+    online: 'Carte (en ligne)', cash: 'Especes (livraison)', card: 'Carte (livraison)', counter_cash: 'Especes', counter_card: 'Carte', counter_terminal: 'Carte (TPE)', door_qr: 'Carte par QR (livraison)', phone: 'Paye par telephone', counter: 'Paye au comptoir',
+    voucher_bimpli: 'Titre-restaurant Bimpli', voucher_pluxee: 'Titre-restaurant Pluxee', voucher_up_dejeuner: 'Titre-restaurant Up Dejeuner', voucher_swile: 'Titre-restaurant Swile', voucher_edenred: 'Titre-restaurant Edenred',
   };
   for (const p of r.payments) amountLine(doc, ways[p.method] ?? p.method, euros(p.amountCents));
   for (const f of r.refunds) amountLine(doc, `Rembourse ${dateTime(f.at)}`, euros(-f.amountCents));

@@ -8,7 +8,9 @@ import { fiscalKeyOf } from '$lib/server/fiscal/signing.ts';
 import type { PageServerLoad } from './$types';
 import { can, runsChain } from '$lib/domain/permissions.ts';
 import { backOfficePlatforms } from '$lib/server/marketplaces/stores.ts';
-import { terminalProviderFor } from '$lib/server/money/provider-choice.ts';
+import { doorQrProviderFor, onlineRecordsFor, terminalProviderFor } from '$lib/server/money/provider-choice.ts';
+import { onlineReconciliation } from '$lib/server/money/online-reconciliation.ts';
+import { doorQrReconciliation } from '$lib/server/money/door-qr.ts';
 import { terminalReconciliation } from '$lib/server/money/terminal.ts';
 
 // head office sees every shop and the chain's total, a manager their shop; a date that is not one shows today
@@ -24,5 +26,19 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     ? await Promise.all(day.shops.map((s) => terminalReconciliation(db(), terminal, s.shop.id, day.date).catch(() => ({ shopId: s.shop.id, unavailable: true as const }))))
     : [];
   const terminals = Object.fromEntries(reconciled.filter((r) => r !== null).map((r) => [r.shopId, r]));
-  return { day, all: runsChain(user), badDate: asked !== null && asked !== '' && !q.success, platformLabels, terminals };
+  // each shop's QR codes paid at the door against the provider's records (a shop with none that day: none)
+  const door = doorQrProviderFor(config());
+  const checked = door
+    ? await Promise.all(day.shops.map((s) => doorQrReconciliation(db(), door, s.shop.id, day.date).catch(() => ({ shopId: s.shop.id, unavailable: true as const }))))
+    : [];
+  const somethingIn = (r: { shopId: number } & ({ unavailable: true } | { recordedCents: number; providerCents: number; differences: unknown[] })) =>
+    'unavailable' in r || r.recordedCents || r.providerCents || r.differences.length;
+  const doorQr = Object.fromEntries(checked.filter(somethingIn).map((r) => [r.shopId, r]));
+  // each shop's online takings (cards captured, titres-restaurant online) against the provider's records
+  const records = onlineRecordsFor(config());
+  const compared = records
+    ? await Promise.all(day.shops.map((s) => onlineReconciliation(db(), records, s.shop.id, day.date).catch(() => ({ shopId: s.shop.id, unavailable: true as const }))))
+    : [];
+  const online = Object.fromEntries(compared.filter(somethingIn).map((r) => [r.shopId, r]));
+  return { day, all: runsChain(user), badDate: asked !== null && asked !== '' && !q.success, platformLabels, terminals, doorQr, online };
 };

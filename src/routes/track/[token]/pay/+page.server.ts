@@ -5,6 +5,7 @@ import { DEMO_CARDS } from '$lib/server/money/demo.ts';
 import { getOrderIdByToken } from '$lib/server/orders/index.ts';
 import { paymentFormOf } from '$lib/server/money/payment-form.ts';
 import { tipFormOf } from '$lib/server/money/tip-payments.ts';
+import { onlineVoucherForm } from '$lib/server/money/meal-vouchers-online.ts';
 import type { PageServerLoad } from './$types';
 
 // The payment page of an online order, for the holder of its tracking link: Stripe's card form
@@ -16,6 +17,9 @@ export const load: PageServerLoad = async ({ params, url, setHeaders }) => {
   const id = await getOrderIdByToken(db(), params.token);
   // a tip given after the delivery: a payment of its own (src/lib/server/money/tip-payments.ts)
   if (url.searchParams.has('tip')) return tipPage(id, params.token, url, setHeaders);
+  // the titre-restaurant's part read first: a change committed between the two reads then shows as
+  // a part still waiting, which the page looks at again, never as a refusal beside a stale amount
+  const voucher = id ? await onlineVoucherForm(db(), { dailyLimitCents: c.MEAL_VOUCHER_DAILY_LIMIT_CENTS }, id) : null;
   const form = id && (await paymentFormOf(db(), id, c.PAYMENT_EXPIRY_MINUTES));
   if (!form) error(404, 'Order not found');
   if (!form.payable || c.paymentMode === 'off') redirect(303, `/track/${params.token}`);
@@ -28,6 +32,9 @@ export const load: PageServerLoad = async ({ params, url, setHeaders }) => {
     tipCents: form.tipCents,
     attempt: form.attempt,
     kind: form.kind,
+    // a titre-restaurant's part beside the card (meal-vouchers-online.ts): offered while nothing is held
+    voucher: form.kind === 'pay' ? voucher : null,
+    cardHeld: form.cardHeld,
     holdAt: form.holdAt?.toISOString() ?? null,
     mode: c.paymentMode as 'stripe' | 'demo',
     ready: !!form.intentId,
@@ -55,6 +62,8 @@ async function tipPage(id: string | null, token: string, url: URL, setHeaders: (
     tipCents: tip.amountCents,
     attempt: 1,
     kind: 'tip' as const,
+    voucher: null,
+    cardHeld: false,
     holdAt: null,
     mode: c.paymentMode as 'stripe' | 'demo',
     ready: !!tip.intentId,
