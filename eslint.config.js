@@ -104,11 +104,14 @@ export default ts.config(
     },
   },
   // and a role is asked about by what it may do, in src/lib/domain/permissions.ts alone: code that
-  // compares a role by name (`user.role === 'admin'`) is a duty the next role would not get
+  // compares a role by name (`user.role === 'admin'`) is a duty the next role would not get.
+  // And a field a person types into shows what the server drew with defaultValue: `value={…}` is set
+  // again as the page's scripts start, and wipes what was typed on a slow tablet before they came
+  // (a sign-in, twice in CI). bind:value and the fields no one types into are left alone.
   {
     files: code,
     ignores: ['src/lib/domain/permissions.ts', ...tests],
-    rules: { 'no-restricted-syntax': ['error', ...roleComparisons()] },
+    rules: { 'no-restricted-syntax': ['error', ...roleComparisons(), ...typedFieldValues()] },
   },
 );
 
@@ -120,6 +123,18 @@ function roleComparisons() {
   const message = 'a role compared by name: ask what it may do, in src/lib/domain/permissions.ts (may(role, can.cook), mayFor(member, can.runShop, shop), runsChain(member), shopsOf(member, shops))';
   return [
     { selector: `BinaryExpression[operator=/^[!=]==?$/]:has(> Literal[value=${role}]):has(> :matches(${named}))`, message },
+  ];
+}
+
+/** A typed field (input or textarea) whose shown value is given as `value={…}` rather than `defaultValue={…}`, and that no handler of its own steers. */
+function typedFieldValues() {
+  const notTyped = "SvelteStartTag > SvelteAttribute[key.name='type'] > SvelteLiteral[value=/^(hidden|radio|checkbox|submit|button|range|color)$/]";
+  // a field its own oninput steers (a card's expiry typed as MM/AA, a quantity kept within bounds)
+  // holds its state and shows it: value={…} is what it means
+  const steered = "SvelteStartTag > SvelteAttribute[key.name=/^on(input|change)$/]";
+  const message = 'a typed field given value={…}: the page\'s scripts set it again as they start and wipe what was typed before them; use defaultValue={…} (or bind:value)';
+  return [
+    { selector: `SvelteElement[name.name=/^(input|textarea)$/]:not(:has(${notTyped})):not(:has(${steered})) > SvelteStartTag > SvelteAttribute[key.name='value']:has(SvelteMustacheTag)`, message },
   ];
 }
 

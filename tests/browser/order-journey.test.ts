@@ -251,6 +251,28 @@ describe('a delivery order, live on every screen', () => {
     await app.pool.query('DELETE FROM login_failures WHERE email = $1', [email]);
   });
 
+  it('keeps an email typed while the page was still loading its scripts, and signs in with it', async () => {
+    // a busy tablet: the page is drawn, its scripts arrive a moment later, the person has already typed
+    const ctx = await app.browser.newContext();
+    let release!: () => void;
+    const scriptsHeld = new Promise<void>((resolve) => (release = resolve));
+    await ctx.route(/\/_app\/immutable\/.*\.js$/, async (route) => {
+      await scriptsHeld;
+      await route.continue();
+    });
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/login`, { waitUntil: 'commit' });
+    await page.fill('input[name=email]', 'manager.canal@ocpizza.test');
+    await page.fill('input[name=password]', inject('demoPassword'));
+    release();
+    await page.waitForLoadState('networkidle');
+    // once the page has come to life, what was typed is still there
+    await expect.poll(() => page.inputValue('input[name=email]')).toBe('manager.canal@ocpizza.test');
+    await page.click('button.btn');
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await ctx.close();
+  });
+
   it('speaks English one tap away', async () => {
     const ctx = await app.browser.newContext();
     const page = await ctx.newPage();
