@@ -126,7 +126,7 @@ describe('taking a bump back', () => {
       const job = await dispatches.getJob(first.jobId);
       if (!job) return 'dropped';
       return (await job.isCompleted()) ? 'finished' : null;
-    }, 10_000, 'the first dispatch dropped by the recall, or finished');
+    }, 20_000, 'the first dispatch dropped by the recall, or finished');
     if (afterRecall === 'dropped') await dispatches.add('assign', { orderId: o.id }, first);
     await waitUntil(async () => (await dispatches.getJob(first.jobId))?.returnvalue === 'not needed', 10_000, 'a dispatch finished on an order in the oven');
 
