@@ -119,8 +119,9 @@ export async function account(d: DrillRecord): Promise<boolean> {
   const { journal, closed, perShop } = fiscal;
   const closedOnce = perShop.length === d.shops && perShop.every((n) => n === 1);
   say(`Fiscal journal: ${journal.chains.length} chains, ${journal.ok ? 'all whole' : 'BROKEN'}; yesterday's closing asked during the first fault for ${closed.length} shops (answers ${closed.map((c) => `${c.status}${c.tries > 1 ? ` after ${c.tries} tries` : ''}`).join(', ')}), closed once in each: ${closedOnce ? 'yes' : `NO (${perShop.join(', ')})`}.`);
-  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice, ${mails.missing.length} missing (of ${mails.decided} the orders' messages recorded as sent, and a first message for each of ${mails.orders} orders)${mails.waitedS > 20 ? `; the last ones, held by a run killed mid-send, went out within ${mails.waitedS} s` : ''}.`);
+  say(`Messages: ${d.smtp.inbox.length} emails, ${mails.twice.length} sent twice (under two Message-IDs), ${mails.missing.length} missing (of ${mails.decided} the orders' messages recorded as sent, and a first message for each of ${mails.orders} orders)${mails.waitedS > 20 ? `; the last ones, held by a run killed mid-send, went out within ${mails.waitedS} s` : ''}.`);
   for (const [k, v] of mails.twice.slice(0, 10)) say(`  ${v} times: ${k}`);
+  if (mails.resent.length) say(`  sent again under the same Message-ID after a run was killed mid-send (the mailbox keeps one): ${mails.resent.map(([k, v]) => `${k} (${v} copies)`).join(', ')}`);
   for (const m of mails.missing.slice(0, 10)) say(`  missing: ${m}`);
   say(`Card payments: ${webhooks.answered} webhooks answered 2xx, ${webhooks.unrecorded.length} payments never recorded, the slowest recorded ${(webhooks.slowestMs / 1000).toFixed(1)} s after its webhook (limit ${WEBHOOK_LIMIT_MS / 1000} s).`);
   for (const u of webhooks.unrecorded.slice(0, 5)) say(`  never recorded: ${u}`);
@@ -235,7 +236,9 @@ async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
 }
 
 /**
- * Messages: each email once (a placing has its own address; the same subject twice is a duplicate),
+ * Messages: each email once in its mailbox (a placing has its own address; the same subject under
+ * two Message-IDs is a duplicate; a copy sent again under the same Message-ID, by a run killed after
+ * the mail server took it and before it noted it, is kept once by the mailbox, and said),
  * and none missing: every order answered has had at least its first message, and each message
  * the product recorded as sent (customer_notifications) is in the mail server's inbox. A message
  * still being sent is waited for: 20 s, or, while one is held by a run the drill killed mid-send,
@@ -244,14 +247,19 @@ async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
  */
 async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
   const perAddress = new Map<string, Set<string>>();
-  const mails = new Map<string, number>();
+  // each message as its mailbox counts it: by its Message-ID (a copy under the same one is kept
+  // once), and how many copies the mail server received
+  const mails = new Map<string, { ids: Set<string>; copies: number }>();
   const read = () => {
     mails.clear();
     perAddress.clear();
     for (const m of smtp.inbox) {
       const to = (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '';
       const k = `${to}|${m.subject}`;
-      mails.set(k, (mails.get(k) ?? 0) + 1);
+      const seen = mails.get(k) ?? { ids: new Set<string>(), copies: 0 };
+      seen.ids.add(m.messageId ?? `(none ${seen.copies})`);
+      seen.copies++;
+      mails.set(k, seen);
       perAddress.set(to, (perAddress.get(to) ?? new Set()).add(String(m.subject)));
     }
   };
@@ -282,7 +290,14 @@ async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
     else if (r && got < r.sent) missing.push(`${p.email}: ${r.sent} recorded as sent, ${got} in the inbox`);
     if (r?.sending) missing.push(`${p.email}: ${r.sending} still being sent`);
   }
-  return { twice: [...mails.entries()].filter(([, v]) => v > 1), missing, decided: rows.reduce((n, r) => n + r.sent, 0), orders: acked.length, waitedS };
+  return {
+    // twice in the customer's mailbox: two messages of one step, each under a Message-ID of its own
+    twice: [...mails.entries()].filter(([, v]) => v.ids.size > 1).map(([k, v]) => [k, v.ids.size] as const),
+    // sent again under the same Message-ID (a run killed between the mail server's answer and its
+    // note): the mail server had two copies, the mailbox keeps one
+    resent: [...mails.entries()].filter(([, v]) => v.copies > v.ids.size).map(([k, v]) => [k, v.copies] as const),
+    missing, decided: rows.reduce((n, r) => n + r.sent, 0), orders: acked.length, waitedS,
+  };
 }
 
 /** Card payments: each one whose webhook was answered 2xx is recorded (authorised) within the limit. */

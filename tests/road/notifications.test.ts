@@ -21,7 +21,8 @@ import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type
 import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { createMessageSender } from '../../workers/message-sender.ts';
 import { randomUUID } from 'node:crypto';
-import { notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
+import { CLAIM_LEASE_SECONDS, notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
+import { createMailer, type Mail } from '../../src/lib/server/kernel/mailer.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { createPool } from '../../src/lib/server/kernel/db.ts';
 
@@ -233,6 +234,35 @@ describe('customer notifications', () => {
     expect(await first).toMatchObject({ email: 'sent' });
     expect(await notifyCustomer(deps, id, 'ready')).toMatchObject({ email: 'already' });
     expect(mails).toHaveLength(1);
+  });
+
+  it('a run that dies after the mail server took the mail, before noting it: sent again once its claim lapses, under the same Message-ID, which the mailbox keeps once', async () => {
+    const id = await deliveryIn('notify-killed', 'Jade', '0644556699');
+    const log = { info() {}, warn() {} };
+    const real = createMailer({ smtpUrl: smtp.url, from: stack.config.MAIL_FROM, log });
+    const subjectOf = (m: ParsedMail) => String(m.subject);
+    const mailsNow = async (n: number) => { await waitMails('notify-killed@example.test', n); return mailsTo('notify-killed@example.test'); };
+    // the order's first message (received), sent by the workers, comes first
+    const before = (await mailsNow(1)).length;
+    // the first run: the mail server has the mail, then the process is gone (kill -9): nothing after the send runs
+    const dying = { send: async (m: Mail) => { await real.send(m); await new Promise(() => {}); }, close() {} };
+    void notifyCustomer(messageDeps(stack.pool, dying), id, 'ready');
+    const [first] = (await mailsNow(before + 1)).slice(before);
+    expect((await stack.pool.query("SELECT status FROM customer_notifications WHERE order_id = $1 AND step = 'ready' AND channel = 'email'", [id])).rows).toEqual([{ status: 'sending' }]);
+    // its claim's lease lapses (CLAIM_LEASE_SECONDS); the job's next try sends it again
+    await stack.pool.query(`UPDATE customer_notifications SET claimed_at = now() - make_interval(secs => $2 + 1) WHERE order_id = $1 AND step = 'ready'`, [id, CLAIM_LEASE_SECONDS]);
+    expect(await notifyCustomer(messageDeps(stack.pool, real), id, 'ready')).toMatchObject({ email: 'sent' });
+    const [again] = (await mailsNow(before + 2)).slice(before + 1);
+    expect(subjectOf(again)).toBe(subjectOf(first));
+    // one name for both, the order's and the step's, at the sender's domain: a mailbox keeps one
+    const domain = /@([^>\s]+)>?\s*$/.exec(stack.config.MAIL_FROM)![1];
+    expect(first.messageId).toBe(`<order-${id}-ready@${domain}>`);
+    expect(again.messageId).toBe(first.messageId);
+    // another step of the same order is another message
+    expect(await notifyCustomer(messageDeps(stack.pool, real), id, 'out_for_delivery')).toMatchObject({ email: 'sent' });
+    const [other] = (await mailsNow(before + 3)).slice(before + 2);
+    expect(other.messageId).toBe(`<order-${id}-out_for_delivery@${domain}>`);
+    real.close();
   });
 
   it('a database that fails over just after the mail left: the mark waits for the new leader, and the mail goes once', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMailer } from './mailer.ts';
+import { createMailer, messageIdOf } from './mailer.ts';
 
 function recordingLog() {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
@@ -25,5 +25,16 @@ describe('a mailer without SMTP', () => {
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatchObject({ level: 'warn', obj: { to: reset.to, subject: reset.subject } });
     expect(JSON.stringify(log.lines)).not.toContain('SECRET-TOKEN');
+  });
+});
+
+describe("a message's Message-ID", () => {
+  it("is its name at the sender's domain, the same each time, whatever form the sender is written in", () => {
+    const key = 'order-0b6e7c1a-5f2d-4c8e-9a61-3d2f1e0c9b87-refunded-1250';
+    expect(messageIdOf(key, 'OC Pizza <no-reply@ocpizza.example>')).toBe(`<${key}@ocpizza.example>`);
+    expect(messageIdOf(key, 'no-reply@ocpizza.example')).toBe(`<${key}@ocpizza.example>`);
+    expect(messageIdOf(key, 'OC Pizza <no-reply@ocpizza.example>')).toBe(messageIdOf(key, 'OC Pizza <no-reply@ocpizza.example>'));
+    // nothing in a name can break the header: only letters, digits, dots, dashes and underscores stay
+    expect(messageIdOf('order 1>@x\r\nBcc: a@b', 'x@ocpizza.example')).toBe('<order-1--x--Bcc--a-b@ocpizza.example>');
   });
 });

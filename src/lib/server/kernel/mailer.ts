@@ -9,6 +9,20 @@ export interface Mail {
   subject: string;
   text: string;
   html?: string;
+  /**
+   * The message's own name, the same each time it is sent: its Message-ID is made of it (and the
+   * sender's domain). A message sent again because the process that sent it died before it could
+   * note it as sent (the mail server had it, the note was lost) carries the same Message-ID, and
+   * the customer's mailbox keeps it once. Without it, the mail server's own, new each time.
+   */
+  key?: string;
+}
+
+/** The Message-ID of a message named `key`, sent from `from` ("Name <address>" or an address). */
+export function messageIdOf(key: string, from: string): string {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  const domain = address.includes('@') ? address.slice(address.lastIndexOf('@') + 1).trim() : 'ocpizza.invalid';
+  return `<${key.replace(/[^A-Za-z0-9._-]/g, '-')}@${domain}>`;
 }
 
 export interface Mailer {
@@ -30,7 +44,10 @@ export function createMailer(opts: { smtpUrl?: string; from: string; log: Pick<L
   const transport = nodemailer.createTransport(opts.smtpUrl);
   return {
     async send(mail) {
-      await transport.sendMail({ from: opts.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await transport.sendMail({
+        from: opts.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html,
+        ...(mail.key ? { messageId: messageIdOf(mail.key, opts.from) } : {}),
+      });
     },
     close() {
       transport.close();

@@ -300,7 +300,9 @@ export async function notifyCustomer(
       await limited('email');
       result.email = 'limited';
     } else {
-      const went = await deps.mailer.send(m.email).then(() => true, async (err) => {
+      // named after the order and the step: sent again after a run died between the mail server's
+      // answer and the note below, it carries the same Message-ID, and the mailbox keeps it once
+      const went = await deps.mailer.send({ ...m.email, key: `order-${orderId}-${step}` }).then(() => true, async (err) => {
         await uncount(db, counted);
         await mark(db, orderId, step, 'email', { sent: false, error: (err as Error).message });
         failure = err;
