@@ -11,21 +11,31 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis, readsPauseAfterFailure, STREAM_READ_PAUSE_MS } from '../../src/lib/server/kernel/redis-options.ts';
+import { freePort } from '../helpers.ts';
 
-const port = 20_000 + Math.floor(Math.random() * 20_000);
+// a port nobody listens on (a random one was once already taken in a full run: Redis never came);
+// the same port again when Redis comes back
+let port = 0;
 let redis: ChildProcess | null = null;
 let http: Server | null = null;
 const clients: Redis[] = [];
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  for (let i = 0; i < 100; i++) {
-    if (await probe.connect().then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 50));
+  port ||= await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redis = server;
+  let exited: number | null = null;
+  server.once('exit', (code) => (exited = code ?? -1));
+  // a loaded machine may take seconds to start it: a client a try, for up to 20 s
+  for (const until = Date.now() + 20_000; Date.now() < until && exited === null; ) {
+    const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    const pong = await probe.connect().then(() => probe.ping(), () => null).catch(() => null);
+    probe.disconnect();
+    if (pong === 'PONG') return;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  expect(await probe.ping()).toBe('PONG');
-  probe.disconnect();
+  throw new Error(`redis-server on port ${port} ${exited === null ? 'did not answer in 20 s' : `exited (${exited})`}`);
 }
 
 afterAll(async () => {
