@@ -62,7 +62,7 @@ describe('every page passes axe-core without a serious violation', () => {
       expect(await page.locator('html').getAttribute('lang')).toBe('en');
       await checkCustomerPage(page, `storefront-${size}-en`);
       await ctx.close();
-    }, 90_000);
+    });
   }
 
   it('the tracking page of a live, a delivered and a cancelled order, and a page that does not exist', async () => {

@@ -66,7 +66,7 @@ describe('the back office', () => {
     await hq.goto(`${app.base}/manager/audit`);
     await expect.poll(() => hq.getByTestId('audit').textContent()).toContain('stock.delivery');
     await shopperCtx.close();
-  }, 120_000);
+  });
 
   // head office's pages, on a desktop and on a tablet: a test each, so a loaded machine's slow page
   // is timed against one screen's tour, not both
@@ -81,7 +81,7 @@ describe('the back office', () => {
         await hq.screenshot({ path: `${SHOTS}/bo-hq-${path.replace(String(shop.id), 'one').replace(`menu/${reine}`, 'menu/reine').replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${name}.png`, fullPage: true });
         expect(await seriousViolations(hq), `${path} on a ${name}`).toEqual([]);
       }
-    }, 120_000);
+    });
   }
 
   it('head office adds a pizza with a photo and an option; the shop receives its missing ingredient; an open storefront shows the new pizza, then sells it with the option, without a reload', async () => {
@@ -170,5 +170,5 @@ describe('the back office', () => {
     await card.scrollIntoViewIfNeeded();
     await shopper.screenshot({ path: `${SHOTS}/bo-3-storefront-new-pizza-phone.png` });
     await shopperCtx.close();
-  }, 120_000);
+  });
 });

@@ -79,5 +79,5 @@ describe("the drivers' cash", () => {
     await manager.screenshot({ path: `${SHOTS}/cash-4-manager-closed-tablet.png`, fullPage: true });
     const stored = await app.pool.query('SELECT counted_cash_cents, difference_cents, note FROM driver_shifts WHERE driver_id = (SELECT id FROM users WHERE email = $1)', [shop.email('driver1')]);
     expect(stored.rows).toEqual([{ counted_cash_cents: expected - 200, difference_cents: -200, note: 'Manque 2 €' }]);
-  }, 120_000);
+  });
 });

@@ -87,5 +87,5 @@ describe('the card terminal at the counter', () => {
     expect(await text('[data-testid=terminal-check]')).toContain('Rapproché au centime');
     await card.getByTestId('terminal-check').scrollIntoViewIfNeeded();
     await office.screenshot({ path: `${SHOTS}/terminal-5-takings.png` });
-  }, 150_000);
+  });
 });

@@ -249,5 +249,5 @@ describe('a customer account on a phone', () => {
     // the phone's other session is over: signing in by the phone reaches this one
     expect((await byPhone.get('/api/customer/me')).status).toBe(401);
     await ctx.close();
-  }, 90_000);
+  });
 });

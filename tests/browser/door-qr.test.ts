@@ -94,7 +94,7 @@ describe('paying at the door by QR code', () => {
     expect(await text('[data-testid=door-qr-check]')).toContain('Rapproché au centime');
     await takings.getByTestId('door-qr-check').scrollIntoViewIfNeeded();
     await office.screenshot({ path: `${SHOTS}/driver-qr-5-takings.png` });
-  }, 150_000);
+  });
 });
 
 /** The driver shows the order's code, the customer's payment is refused, the driver takes cash with the PIN. */

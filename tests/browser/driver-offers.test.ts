@@ -1,10 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PHONE, SHOTS, useApp } from './harness.ts';
 import { Client, addressFor, createShop, move, seededProduct, userId } from '../helpers.ts';
 import { dispatchOrder } from '../../src/lib/server/delivery/dispatch.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 
-vi.setConfig({ testTimeout: 120_000 });
 
 // Offers on the driver's phone (390×844) in the built app and Chromium: two deliveries offered a
 // moment apart are two trips, each with its own countdown; one tap accepts them all.

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seriousViolations } from './axe.ts';
 import { DESKTOP, PHONE, SHOTS, useApp } from './harness.ts';
 import { Client, addressFor, assignDriver, createShop, handOver, move, seededProduct, userId } from '../helpers.ts';
@@ -8,7 +8,6 @@ import { businessDayOf, shiftDate } from '../../src/lib/domain/driver-pay.ts';
 import { mondayOf } from '../../src/lib/domain/rota.ts';
 
 // several pages and a browser on a machine the whole suite shares: more than the default 30 s under load
-vi.setConfig({ testTimeout: 120_000 });
 
 // Drivers' pay in the built app and Chromium: the manager sets the shop's rule on /manager/pay,
 // sees tonight's payroll and downloads its CSV; the driver's phone shows tonight's earnings (pay,

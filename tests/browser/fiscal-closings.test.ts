@@ -107,5 +107,5 @@ describe('the closings page', () => {
     expect(await seriousViolations(hq), 'closings page, head office').toEqual([]);
     await mine.getByRole('link').click();
     await hq.waitForURL(`${app.base}/manager/fiscal?shop=${shop.id}`);
-  }, 120_000);
+  });
 });

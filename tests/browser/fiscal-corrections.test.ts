@@ -96,5 +96,5 @@ describe('corrections and the e-reporting export', () => {
     expect(csv[2]).toBe(`${today};"";"${shop.slug}";EUR;TLB1;20.00;3.33;0.67;4.00;1`);
     const jet = await app.pool.query(`SELECT operator, body FROM fiscal_entries WHERE chain = 'jet' AND kind = 'export' AND body->>'shop' = $1`, [shop.slug]);
     expect(jet.rows).toEqual([{ operator: expect.stringMatching(/^manager:\d+$/), body: expect.objectContaining({ format: 'csv', from: today, to: today }) }]);
-  }, 120_000);
+  });
 });

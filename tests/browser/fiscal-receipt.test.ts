@@ -94,7 +94,7 @@ describe('a till receipt', () => {
     expect(dups.map((d) => [d.body.copy, d.body.ticket, d.body.form])).toEqual([[1, Number(sale.seq), 'page']]);
     await phone.close();
     await desktop.close();
-  }, 120_000);
+  });
 
   it('a training shop\'s counter says so, and its ticket says FACTICE in large letters and is no till receipt', async () => {
     const slug = `t-training-ui-${Math.random().toString(36).slice(2, 8)}`;
@@ -135,5 +135,5 @@ describe('a till receipt', () => {
     expect(await seriousViolations(customer)).toEqual([]);
     await customer.screenshot({ path: `${SHOTS}/receipt-6-training-phone.png`, fullPage: true });
     await phone.close();
-  }, 120_000);
+  });
 });

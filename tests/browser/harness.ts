@@ -215,7 +215,7 @@ export function useApp(
   beforeAll(async () => {
     app = await startApp(name, typeof env === 'function' ? env() : env);
     if (opts.shop) shop = await createShop(app.pool, opts.shop);
-  }, 120_000);
+  });
   afterAll(async () => {
     await app?.stop();
   });

@@ -112,7 +112,7 @@ describe('the kitchen of a real evening', () => {
     await page.screenshot({ path: `${SHOTS}/kitchen-evening-xlarge.png` });
     await page.getByRole('button', { name: 'Texte normal' }).click();
     await page.context().close();
-  }, 120_000);
+  });
 
   it("the pass's own tablet: the ready orders are the screen, the courier arriving first, every one on the screen or one screen away", async () => {
     const shop = await createShop(app.pool, 'expo');
@@ -163,5 +163,5 @@ describe('the kitchen of a real evening', () => {
     await moveCourier(app.pool, uber.id, { eta: new Date(), state: 'arrived' });
     expect(await seriousViolations(page), 'the pass tablet').toEqual([]);
     await page.context().close();
-  }, 120_000);
+  });
 });

@@ -155,7 +155,7 @@ describe('the kitchen at a glance', () => {
     await page.getByRole('button', { name: 'Texte normal' }).click();
     console.log(`targets under 44 px at the normal size: ${normalSmall.length}${normalSmall.length ? `\n  ${normalSmall.join('\n  ')}` : ''}`);
     await page.context().close();
-  }, 90_000);
+  });
 
   it('twenty open orders: each on the screen or one screen away with its count, the newest always in sight; the last bump back in one key; a line crossed off undone', async () => {
     const shop = await createShop(app.pool, 'twenty');
@@ -216,7 +216,7 @@ describe('the kitchen at a glance', () => {
     await expect.poll(done).toBe(0);
     expect(await seriousViolations(page), 'the kitchen with twenty orders').toEqual([]);
     await page.context().close();
-  }, 120_000);
+  });
 
   it('a minute of orders arriving and bumped from the other tablets, no hand on the screens: nothing jumps on Tout, the oven or the pass; a line crossed off at the oven comes back with one tap', async () => {
     const shop = await createShop(app.pool, 'still');

@@ -85,7 +85,7 @@ describe('kitchen stations and the pass', () => {
     // no reload: the tablet's station picker is there
     await expect.poll(() => wall.getByTestId('stations').getByRole('button').allInnerTexts(), { timeout: 10_000 }).toEqual(['Tout', 'Four', 'Froid', 'Passe']);
     await wall.context().close();
-  }, 60_000);
+  });
 
   it('each tablet sees its own lines; crossing off moves orders on; the pass lights them and sends them out', async () => {
     const oven = await tablet('Four');
@@ -142,7 +142,7 @@ describe('kitchen stations and the pass', () => {
     expect(await ticketOf(oven, b).count()).toBe(1);
     await oven.screenshot({ path: `${SHOTS}/kitchen-station-oven-after.png` });
     for (const p of [oven, cold, pass]) await p.context().close();
-  }, 120_000);
+  });
 
   it("a delivery's ticket says when its driver is expected back at the shop, and that they are there", async () => {
     const driver = await new Client(app.base).login(app.shop.email('driver1'));
@@ -192,7 +192,7 @@ describe('kitchen stations and the pass', () => {
     } finally {
       phone.disconnect();
     }
-  }, 60_000);
+  });
 
   it('an order the manager marks urgent goes first on the kitchen, marked; a ready bumped by mistake goes back to the oven with one tap', async () => {
     const first = await order('Malik', [['calzone', 1]]);
@@ -225,7 +225,7 @@ describe('kitchen stations and the pass', () => {
     await wall.screenshot({ path: `${SHOTS}/kitchen-urgent-recalled.png` });
     await desk.context().close();
     await wall.context().close();
-  }, 60_000);
+  });
 
   it("the manager sets the shop's printer; a label comes out when an order is ready, the pass reprints it, and a printer gone dark says so on the wall", async () => {
     const printer = new FakePrinter();
@@ -271,5 +271,5 @@ describe('kitchen stations and the pass', () => {
     } finally {
       await printer.stop();
     }
-  }, 90_000);
+  });
 });

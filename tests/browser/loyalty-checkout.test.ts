@@ -130,7 +130,7 @@ describe('loyalty points at the storefront', () => {
     await page.screenshot({ path: `${SHOTS}/loyalty-3-account-phone.png` });
     expect(await seriousViolations(page), 'account with points spent').toEqual([]);
     await ctx.close();
-  }, 120_000);
+  });
 
   it('head office states the scheme on its back-office page', async () => {
     const admin = await new Client(app.base).login('admin@ocpizza.test');
@@ -162,5 +162,5 @@ describe('loyalty points at the storefront', () => {
     } finally {
       expect((await admin.put('/api/loyalty/scheme', before)).status).toBe(200);
     }
-  }, 120_000);
+  });
 });

@@ -72,7 +72,7 @@ describe("the manager's alerts", () => {
     expect(texts[3]).toContain('10,50 € à encaisser à la remise');
     expect(texts[4]).toContain(`driver1`);
     await page.screenshot({ path: `${SHOTS}/manager-alerts.png` });
-  }, 60_000);
+  });
 });
 
 /** Whether the element is wholly within the first screen of a page not scrolled. */
@@ -191,5 +191,5 @@ describe('head office at its desk', () => {
     // cancelled, the order is no alert any more, live
     expect((await manager.post(`/api/orders/${expected.id}/status`, { to: 'cancelled' })).status).toBe(200);
     await shopPage.locator(`[data-alert=late][data-order="${expected.id}"]`).waitFor({ state: 'detached', timeout: 15_000 });
-  }, 120_000);
+  });
 });

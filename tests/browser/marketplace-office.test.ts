@@ -77,5 +77,5 @@ describe("the platforms' back office", () => {
     expect((await uber.locator('[data-testid=platform-due]').textContent())?.replace(/\s/g, ' ')).toBe('14,70 €');
     expect(await page.locator(`section[data-shop="${shop.id}"] tr[data-way=counter_cash] td`).textContent()).toMatch(/^0,00/);
     await page.screenshot({ path: `${SHOTS}/marketplace-4-takings-desktop.png`, fullPage: true });
-  }, 120_000);
+  });
 });

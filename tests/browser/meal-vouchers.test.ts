@@ -79,5 +79,5 @@ describe('titres-restaurant at the counter', () => {
     await row(second.id).evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await page.screenshot({ path: `${SHOTS}/voucher-counter-3-refused.png` });
     expect((await counter.get(`/api/orders/${second.id}`)).body).toMatchObject({ amountDueCents: 4000, payment: { voucher: null } });
-  }, 150_000);
+  });
 });

@@ -139,7 +139,7 @@ describe('a delivery order, live on every screen', () => {
     await accessible(customer, 'tracking page, delivered');
     // the ticket left the kitchen's ready column
     await expect.poll(() => kitchen.locator(`[data-column=ready] article[data-number="${number}"]`).count()).toBe(0);
-  }, 90_000); // four screens and a whole delivery: its steps wait on their own limits, the whole on this one
+  }); // four screens and a whole delivery: its steps wait on their own limits, the whole on the tier's timeout
 
   it('greys a pizza out on an open menu the moment the last portion is ordered elsewhere', async () => {
     const ctx = await app.browser.newContext();
@@ -217,7 +217,7 @@ describe('a delivery order, live on every screen', () => {
     await kitchen.close();
     await expect.poll(() => canal.textContent(), { timeout: 10_000 }).toContain('0 écran cuisine');
     // two logins, two pages, an accessibility audit and two live waits: on a loaded machine more than 30 s
-  }, 60_000);
+  });
 
   it('locks a staff email after repeated wrong passwords, on the login page and the API alike', async () => {
     // an account no other test logs in with; its failures are cleared at the end, the database is shared

@@ -75,7 +75,7 @@ describe('a promo code at the storefront', () => {
     expect(await text(card.getByTestId('discounts'))).toBe('−2,10 €');
     await office.screenshot({ path: `${SHOTS}/promo-5-takings-1024x768.png` });
     expect(await seriousViolations(office), 'takings with a promo code').toEqual([]);
-  }, 120_000);
+  });
 
   it('head office makes a code on its back-office page, sees it listed with its rules and uses, and deactivates it', async () => {
     const { page } = await app.staffPage('admin@ocpizza.test', { width: 1024, height: 768 });
@@ -114,5 +114,5 @@ describe('a promo code at the storefront', () => {
     await row.getByRole('button', { name: /Désactiver/ }).click();
     await expect.poll(() => text(row.locator('td').nth(2))).toBe('Inactif');
     expect((await app.pool.query('SELECT active FROM promo_codes WHERE code = $1', [code])).rows[0].active).toBe(false);
-  }, 120_000);
+  });
 });

@@ -96,5 +96,5 @@ describe('ratings', () => {
     expect(await live1.locator(`[data-testid=latest] li[data-order="${cold.number}"]`).getAttribute('class')).toContain('low');
     await live1.screenshot({ path: `${SHOTS}/ratings-4-manager-desktop.png`, fullPage: true });
     expect(await seriousViolations(live1), 'ratings page').toEqual([]);
-  }, 120_000);
+  });
 });

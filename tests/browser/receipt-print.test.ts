@@ -106,5 +106,5 @@ describe('printing the till receipt', () => {
     expect(ticketsPrinted().length).toBe(receiptsBefore);
     expect(await duplicates(unpaid.id)).toEqual([]);
     await backCtx.close();
-  }, 150_000);
+  });
 });

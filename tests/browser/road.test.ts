@@ -151,7 +151,7 @@ describe('the road, live', () => {
     // the day's figures count it
     await expect.poll(() => manager.getByTestId('figures').textContent(), { timeout: 20_000 }).toMatch(/Servies aujourd'hui\s*1/);
     await customerCtx.close();
-  }, 90_000);
+  });
 
   it('failing a delivery on the phone takes the reason, then a confirmation: the reason alone fails nothing', async () => {
     const kitchen = await new Client(app.base).login(app.shop.email('kitchen'));
@@ -188,7 +188,7 @@ describe('the road, live', () => {
     await expect.poll(status, { timeout: 15_000 }).toEqual({ status: 'ready', awaiting_decision: true });
     expect((await app.pool.query('SELECT delivery_failure FROM orders WHERE id = $1', [o.id])).rows[0].delivery_failure).toBe('absent');
     await ctx.close();
-  }, 60_000);
+  });
 
   it('after five wrong PINs the phone asks for the manager, who closes the delivery from the live page', async () => {
     const kitchen = await new Client(app.base).login(app.shop.email('kitchen'));
@@ -226,5 +226,5 @@ describe('the road, live', () => {
     await expect.poll(() => manager.getByTestId('pin-locked').count()).toBe(0);
     await phoneCtx.close();
     await managerCtx.close();
-  }, 60_000);
+  });
 });

@@ -79,5 +79,5 @@ describe('the speed of service', () => {
     expect(download.suggestedFilename()).toBe(`speed-of-service-${shop.id}-${DAY}.csv`);
     const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(csv).toContain(`${DAY};"OC Pizza ${shop.slug}";"Toute la pizzeria";"OC Pizza ${shop.slug}";"Reçue → lancée";3;2,0;3,6;2,0;1`);
-  }, 120_000);
+  });
 });

@@ -53,5 +53,5 @@ describe("the day's takings", () => {
     await page.getByRole('button', { name: 'Afficher' }).click();
     await page.waitForURL(/date=2020-01-15/);
     expect(await amount('[data-testid=net]')).toBe('0,00 €');
-  }, 120_000);
+  });
 });

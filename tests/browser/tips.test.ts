@@ -152,5 +152,5 @@ describe('tips for the driver on a phone', () => {
     await expect.poll(() => office.getByTestId('cash-tips').textContent()).toMatch(/1,50\s€ \(gardés par le livreur, hors caisse\)/);
     await office.screenshot({ path: `${SHOTS}/tips-7-desktop-cash.png` });
     expect(await seriousViolations(office), 'the cash count with a cash tip').toEqual([]);
-  }, 90_000);
+  });
 });

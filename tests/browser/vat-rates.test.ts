@@ -55,5 +55,5 @@ describe('VAT rates per way of consumption in the back office', () => {
     await hq.getByTestId('product-vat').scrollIntoViewIfNeeded();
     await hq.screenshot({ path: `${SHOTS}/vat-3-refused-desktop.png` });
     expect((await app.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'menu.product_update' AND entity_id = $1`, [String(rows[0].id)])).rows[0].n).toBe(1);
-  }, 90_000);
+  });
 });
