@@ -220,6 +220,45 @@ describe('customer notifications', () => {
     expect([await jobs(sent), await jobs(waits), await jobs(queued)]).toEqual([[false, false], [false, false], [true, true]]);
   });
 
+  it("one order's texts leave one after the other, in the order of its steps; another order's go beside them", async () => {
+    const [first, other] = [randomUUID(), randomUUID()];
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    // every message on its way waits at its first read until the gate opens; each read says whose order it is
+    const reads: string[] = [];
+    const db = new Proxy(stack.pool, {
+      get(target, prop) {
+        if (prop === 'query') {
+          return async (text: string | pg.QueryConfig, values?: unknown[]) => {
+            const given = values ?? (typeof text === 'object' ? text.values : undefined);
+            const whose = given?.includes(first) ? 'first' : given?.includes(other) ? 'other' : null;
+            if (whose) reads.push(whose);
+            await opened;
+            return target.query(text, values);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const deps = { db, mailer: { async send() {}, close() {} }, sms: { name: 'none', send: async () => null }, origin: 'https://x.example', eta: DEFAULT_ETA_SETTINGS, mode: 'scooter' as const };
+    const sender = createMessageSender({ notify: deps, queues: stack.workers.queues, log: silentLog, maxInFlight: 10 });
+    await sender.send(first, 'received');
+    await sender.send(first, 'ready');
+    await sender.send(other, 'ready');
+    // room for ten, yet the first order's "ready" waits for its "received"; the other order's goes
+    expect([sender.inFlight, sender.waiting]).toEqual([2, 1]);
+    await waitUntil(() => reads.length >= 2, LIVE, 'both messages on their way');
+    await new Promise((r) => setTimeout(r, 100));
+    // the first order's "ready" has not started: one read of that order, held at the gate
+    expect(reads.toSorted()).toEqual(['first', 'other']);
+    open();
+    await sender.close(5000);
+    expect([sender.inFlight, sender.waiting]).toEqual([0, 0]);
+    // then it went, once its "received" was done
+    expect(reads.filter((r) => r === 'first')).toHaveLength(2);
+  });
+
   it('two runs of the same step at once send it once: the second is told to try again while the first sends', async () => {
     const id = await deliveryIn('notify-race', 'Léo', '0644556677');
     const mails: string[] = [];
