@@ -290,6 +290,15 @@ export async function databaseExists(name: string): Promise<boolean> {
 }
 
 export async function dropDatabase(name: string): Promise<void> {
+  // the connections of a stack just closed go away by themselves within moments: waited for, so
+  // that none of them is cut while its client still listens (a client cut that way once threw
+  // "terminating connection due to administrator command" out of a test file); what is left after
+  // that is cut
+  for (const until = Date.now() + 5000; Date.now() < until; ) {
+    const left = (await adminQuery('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rows[0].n;
+    if (!left) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
   await adminQuery(`DROP DATABASE IF EXISTS "${name}"`);
 }
