@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import { positionSchema, type Ack } from '../src/lib/realtime/contract.ts';
 import type { Config } from '../src/lib/server/kernel/config.ts';
 import type { Db } from '../src/lib/server/kernel/db.ts';
-import { PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/road/positions.ts';
+import { DriverStates, PRESENCE_REFRESH_MS, PositionRefused, type PositionStore } from '../src/lib/server/road/positions.ts';
+import { createPgListener } from '../src/lib/server/events/pg-listener.ts';
+import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import type { HubSocket } from './hub-types.ts';
 import type { createPositionChannels } from './position-channels.ts';
 import { can, may } from '../src/lib/domain/permissions.ts';
@@ -15,6 +17,9 @@ import { can, may } from '../src/lib/domain/permissions.ts';
  * managers of the driver's shop, and the tracking page of each order the driver carries now.
  * It also vouches, in Redis, for each driver's socket connected here: dispatch offers deliveries
  * only to a driver whose phone is connected (to any hub), and the manager sees who is not.
+ * What it knows of each driver (on shift, their shop, what they carry) is kept between two
+ * positions (DriverStates), forgotten on each order event naming the driver (`orderChanged`, from
+ * the relay) and each change of a shop's drivers (`shop_evening`, heard on the hub's listening connection).
  */
 export function createDriverPositions(deps: {
   db: Db;
@@ -25,6 +30,8 @@ export function createDriverPositions(deps: {
   log: Logger;
 }) {
   const { db, store, log, channels } = deps;
+  const states = new DriverStates();
+  const changes = store ? watchDriverChanges(states, deps.config.DATABASE_URL, log) : null;
   const memory = new RateLimiterMemory({ keyPrefix: 'positions', points: deps.config.POSITIONS_PER_10S, duration: 10 });
   // per driver, counted across hubs (a phone that reconnects elsewhere keeps its count)
   const perDriver: RateLimiterAbstract = deps.redis
@@ -51,7 +58,7 @@ export function createDriverPositions(deps: {
     }
     if (!store) return refuse(ack, 'server_error', 'positions are not kept on this server');
     try {
-      const position = await store.record(db, user.id, parsed.data);
+      const position = await store.record(db, user.id, parsed.data, Date.now(), states);
       await channels.send(position);
       if (typeof ack === 'function') (ack as Reply)({ data: { accepted: true } });
     } catch (err) {
@@ -85,8 +92,51 @@ export function createDriverPositions(deps: {
         });
       }
     },
-    close() {
+    /** An order event: what its drivers (the one it names, the one it was taken from, the one offered it) carry may have changed. */
+    orderChanged(e: OrderUpdated) {
+      for (const id of [e.order.driver?.id, e.order.releasedDriverId, e.order.offer?.driverId]) if (id) states.forgetDriver(id);
+    },
+    /** Resolves once the drivers' notices are heard (or could not be: then nothing is kept). */
+    listening: () => changes?.listening ?? Promise.resolve(),
+    async close() {
       clearInterval(refresher);
+      await changes?.close();
+    },
+  };
+}
+
+/**
+ * Hears `shop_evening` (a shop's drivers changed: a shift, a lending, an account made inactive) on
+ * the hub's listening connection, and has `states` forget those shops' drivers; nothing is kept while the
+ * notices cannot be heard (before the first LISTEN, and while the connection is away).
+ */
+function watchDriverChanges(states: DriverStates, databaseUrl: string, log: Logger) {
+  let started = false;
+  const listener = createPgListener(databaseUrl, 'ocpizza-hub');
+  listener.events.on('notification', (n: { payload?: unknown }) => {
+    states.forgetShops(new Set(String(n.payload).split(',').map(Number).filter((shop) => Number.isInteger(shop) && shop > 0)));
+  });
+  // notices missed while the connection was away: nothing kept is trusted, and nothing kept until it is back
+  listener.events.on('reconnect', () => void (states.listening = false));
+  listener.events.on('connected', () => void (states.listening = started));
+  listener.events.on('error', (err: unknown) => {
+    states.listening = false;
+    log.warn({ err }, 'drivers listener error');
+  });
+  const listening = listener
+    .connect()
+    .then(() => listener.listenTo('shop_evening'))
+    .then(() => {
+      started = true;
+      states.listening = true;
+    })
+    .catch((err: unknown) => log.warn({ err }, 'drivers listener not started: their states are read at each position'));
+  return {
+    listening,
+    async close() {
+      states.listening = false;
+      await listening;
+      await listener.close().catch(() => {});
     },
   };
 }

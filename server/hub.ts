@@ -75,7 +75,10 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     db,
     databaseUrl: config.DATABASE_URL,
     log,
-    onRelayed: opts.onRelayed,
+    onRelayed: (e, lagMs) => {
+      positions.orderChanged(e);
+      opts.onRelayed?.(e, lagMs);
+    },
     onStockTouched: (shop) => {
       menus.stockChanged(shop);
       stock.touched(shop);
@@ -123,11 +126,10 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
       system.stop();
       fleet.close();
       menus.close();
-      positions.close();
       await sayRestarting(io);
       // closing the transports (rather than disconnecting sockets) makes clients reconnect by themselves
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([relay.close(), sessions.close(), stock.close(), channels.close()]);
+      await Promise.all([relay.close(), sessions.close(), stock.close(), channels.close(), positions.close()]);
       if (streams) await closeStreamsClient(streams);
     },
   };

@@ -26,7 +26,7 @@ export async function watchSessions(opts: { io: HubServer; db: Db; databaseUrl: 
     for (const id of open.keys()) if (!live.has(id)) end(id);
   }
 
-  const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub-sessions');
+  const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub');
   listener.events.on('notification', (n: { payload?: unknown }) => {
     if (typeof n.payload === 'string') end(n.payload);
   });

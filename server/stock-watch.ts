@@ -62,7 +62,7 @@ export async function watchStock(opts: { io: HubServer; db: Db; databaseUrl: str
     timer ??= setTimeout(() => void check(), CHECK_EVERY_MS);
   }
 
-  const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub-stock');
+  const listener = createPgListener(opts.databaseUrl, 'ocpizza-hub');
   listener.events.on('error', (err: unknown) => log.error({ err }, 'stock listener error'));
   listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
     // a low rating names its order, not a shop

@@ -291,7 +291,7 @@ class Triggers {
     await this.shops.remember();
     const { rows } = await db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM order_events');
     this.lastEvent = Number(rows[0].id);
-    const listener = (this.listener = createPgListener(this.deps.databaseUrl, 'ocpizza-evenings'));
+    const listener = (this.listener = createPgListener(this.deps.databaseUrl, 'ocpizza-workers'));
     listener.events.on('error', (err: unknown) => log.debug({ err }, 'evenings listener error'));
     listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => this.heard(n));
     // notifications missed while the connection was away: what the events brought meanwhile

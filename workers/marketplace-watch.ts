@@ -63,7 +63,7 @@ export async function watchForPlatforms(opts: {
     due[kind].add(shop);
     timer ??= setTimeout(() => void flush(), PLATFORM_GATHER_MS);
   }
-  const listener = createPgListener(opts.databaseUrl, 'ocpizza-workers-platforms');
+  const listener = createPgListener(opts.databaseUrl, 'ocpizza-workers');
   listener.events.on('error', (err: unknown) => log.warn({ err }, 'platform watch listener error'));
   listener.events.on('notification', (n: { channel?: string; payload?: unknown }) => {
     const shop = Number(n.payload);

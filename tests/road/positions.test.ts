@@ -91,8 +91,12 @@ describe('a driver shares positions', () => {
 
   it('refuses a driver off shift, and anyone who is not a driver', async () => {
     const { driver, phone } = await shopWithDriver('pos-shift');
+    // the hub knew this driver on shift a moment ago: the shift's end is what it goes by now
+    expect((await share(phone, fix())).data).toBeTruthy();
     await driver.post('/api/driver/shift', { onShift: false });
     expect((await share(phone, fix())).error?.code).toBe('off_shift');
+    expect((await driver.post('/api/driver/shift', { onShift: true })).status).toBe(200);
+    expect((await share(phone, fix())).data).toBeTruthy();
     const shop = await createShop(stack.pool, 'pos-role');
     const kitchen = await new Client(stack.base).login(shop.email('kitchen'));
     expect((await share(await socketFor({ cookie: kitchen.cookie }), fix())).error?.code).toBe('forbidden');

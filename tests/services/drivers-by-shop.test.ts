@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { driversOfShops } from '../../src/lib/server/road/drivers.ts';
-import { HORIZON_MINUTES, shopsToPlan } from '../../src/lib/server/kitchen/plan.ts';
+import { HORIZON_MINUTES, readEvening, readEvenings, shopsToPlan } from '../../src/lib/server/kitchen/plan.ts';
 import { readDriverRoom } from '../../src/lib/server/orders/driver-room.ts';
 import { shopFigures } from '../../src/lib/server/flows/figures.ts';
 import type { Queryable } from '../../src/lib/server/kernel/db.ts';
+import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { testPool } from '../helpers.ts';
 
 const pool = testPool();
@@ -115,6 +116,38 @@ describe("a shop's drivers, in a chain of 5,000 staff accounts", () => {
     expect(drivers.length).toBeGreaterThan(10);
     expect(drivers.filter((d) => d.homeShop !== shop)).toHaveLength(2);
     expect(drivers.every((d) => d.worksFor === shop)).toBe(true);
+  });
+
+  it("read for a batch of shops, are each shop's own, with its own plan, as when the shop is read alone", async () => {
+    // orders in both shops' plans: in the oven, waiting, and a delivery ready at the shop
+    await pool.query(
+      `INSERT INTO orders (pizzeria_id, business_day, number, channel, fulfilment, customer_name, customer_phone, payment_method, payment_status,
+                           total_cents, status, tracking_token, pizzas, promised_at, preparing_at, address_street, address_city, address_lat, address_lng)
+       SELECT s.shop, current_date, 9000 + g, 'phone', CASE WHEN g % 2 = 0 THEN 'delivery' ELSE 'pickup' END::order_fulfilment, 'Batch', '0600000000',
+              'on_delivery', 'pending', 1500, (ARRAY['received', 'preparing', 'ready'])[1 + g % 3]::order_status, 'batch-' || s.shop || '-' || g,
+              1 + g % 3, now() + (g * 5 || ' minutes')::interval, CASE WHEN g % 3 = 1 THEN now() - interval '2 minutes' END, g || ' rue de Test', 'Paris', 48.87, 2.36
+       FROM (VALUES ($1::int), ($2::int)) AS s(shop), generate_series(1, 6) g`,
+      [shop, lender],
+    );
+    const road = { mode: 'scooter' as const, eta: DEFAULT_ETA_SETTINGS };
+    const now = Date.now();
+    const together = await readEvenings(pool, [shop, lender], null, road, now);
+    expect([...together.keys()].sort()).toEqual([shop, lender].sort());
+    for (const s of [shop, lender]) {
+      const alone = await readEvening(pool, s, null, road, now);
+      expect(together.get(s)).toEqual(alone);
+      // six orders, of which a pickup ready at the counter: no longer the plan's
+      expect(alone.inputs.orders).toHaveLength(5);
+      expect(alone.drivers.every((d) => d.worksFor === s)).toBe(true);
+      expect(alone.inputs.drivers.map((d) => d.id).sort()).toEqual(alone.drivers.filter((d) => d.onShift).map((d) => d.id).sort());
+      // the pizzas in its own oven alone
+      expect(alone.inputs.inLine).toBe(2 + 2);
+    }
+    // the lent driver is in the plan of the shop they were lent to, not of their own
+    const lent = together.get(shop)!.drivers.find((d) => d.homeShop === lender && d.onShift)!;
+    expect(lent).toBeDefined();
+    expect(together.get(lender)!.inputs.drivers.map((d) => d.id)).not.toContain(lent.id);
+    expect(together.get(shop)!.inputs.drivers.map((d) => d.id)).toContain(lent.id);
   });
 
   it('are those the plan counts: a shop with a driver on shift or an order to plan, as before', async () => {

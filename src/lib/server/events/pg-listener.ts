@@ -33,7 +33,7 @@ export const LISTEN_RETRY_MAX_MS = 1000;
  * pg-listen itself stays connected but deaf when its connection came back and a LISTEN on it failed
  * (it only reports the error): this wrapper then drops that connection and starts a fresh one.
  */
-export function createPgListener(connectionString: string, name: string): PgListener {
+function openPgListener(connectionString: string, name: string): PgListener {
   const events = new EventEmitter();
   const channels = new Set<string>();
   let closed = false;
@@ -100,6 +100,83 @@ export function createPgListener(connectionString: string, name: string): PgList
     listenTo(channel) {
       channels.add(channel);
       return inner.listenTo(channel);
+    },
+  };
+}
+
+/**
+ * One listening connection per process and name (the hub's, the workers'), shared by every part of
+ * the process that listens: each sees the notifications of the channels it listens to, and the
+ * connection's comings and goings. Postgres wakes every listening connection of a database at each
+ * notification, whatever its channels, and the woken backend reads the notification queue in a
+ * transaction of its own: four listening connections in a hub were four wake-ups and four
+ * transactions for each order event's notification. The connection is closed with its last user.
+ */
+interface SharedListener {
+  inner: PgListener;
+  users: Map<EventEmitter, Set<string>>;
+  /** Each channel listened to, once for all its users. */
+  listening: Map<string, Promise<unknown>>;
+  connected: boolean;
+  connecting: Promise<void> | null;
+}
+const shared = new Map<string, SharedListener>();
+
+function sharedListener(connectionString: string, name: string, key: string): SharedListener {
+  const c: SharedListener = { inner: openPgListener(connectionString, name), users: new Map(), listening: new Map(), connected: false, connecting: null };
+  c.inner.events.on('notification', (n: { channel?: string }) => {
+    for (const [user, channels] of c.users) if (channels.has(String(n?.channel))) user.emit('notification', n);
+  });
+  c.inner.events.on('connected', () => {
+    c.connected = true;
+    for (const user of c.users.keys()) user.emit('connected');
+  });
+  c.inner.events.on('reconnect', (attempt: unknown) => {
+    c.connected = false;
+    for (const user of c.users.keys()) user.emit('reconnect', attempt);
+  });
+  c.inner.events.on('error', (err: unknown) => {
+    for (const user of c.users.keys()) if (user.listenerCount('error')) user.emit('error', err);
+  });
+  shared.set(key, c);
+  return c;
+}
+
+export function createPgListener(connectionString: string, name: string): PgListener {
+  const key = `${name} ${connectionString}`;
+  const c = shared.get(key) ?? sharedListener(connectionString, name, key);
+  const events = new EventEmitter();
+  const channels = new Set<string>();
+  c.users.set(events, channels);
+  let closed = false;
+  return {
+    events,
+    async connect() {
+      if (c.connected) {
+        // connected before this user came: told so, as the first user was
+        process.nextTick(() => events.emit('connected'));
+        return;
+      }
+      c.connecting ??= c.inner.connect().finally(() => (c.connecting = null));
+      await c.connecting;
+    },
+    listenTo(channel) {
+      channels.add(channel);
+      let listening = c.listening.get(channel);
+      if (!listening) {
+        listening = Promise.resolve(c.inner.listenTo(channel));
+        c.listening.set(channel, listening);
+        listening.catch(() => c.listening.delete(channel));
+      }
+      return listening;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      c.users.delete(events);
+      if (c.users.size) return;
+      shared.delete(key);
+      await c.inner.close();
     },
   };
 }

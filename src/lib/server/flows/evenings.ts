@@ -10,7 +10,7 @@ import type { Db } from '../kernel/db.ts';
 import type { Road } from '../road/drivers.ts';
 import { driversOfShops } from '../road/drivers.ts';
 import type { PositionStore } from '../road/positions.ts';
-import { firesOf, readEvening, screenPlan, shopsToPlan } from '../kitchen/plan.ts';
+import { firesOf, readEvenings, screenPlan, shopsToPlan } from '../kitchen/plan.ts';
 import type { PlannedFire } from '../../domain/fire-plan.ts';
 import { todaysSpeed } from '../kitchen/speed.ts';
 import type { StageFigures } from '../../domain/speed-of-service.ts';
@@ -84,8 +84,8 @@ const forecastOf = (f: PlannedFire): OrderForecast => ({
 });
 
 /**
- * Head office's map reads the chain this many shops at a time: their figures, speeds and idle
- * drivers in one query each, the plan of each shop with something to plan one after the other.
+ * The evenings are read this many shops at a time: their figures, speeds, drivers and plans' orders
+ * in one query each (eveningReader).
  */
 const CHAIN_BATCH = 25;
 /**
@@ -121,32 +121,45 @@ function speedReader(db: Db, refreshMs: number) {
 }
 
 /**
- * Reads shops' evenings, CHAIN_BATCH shops at a time, each handed to `each` as soon as it is read.
- * The figures, the speeds and the drivers of the shops with nothing to plan (no order in the plan,
- * no driver on shift: their plan is empty, their drivers all off shift) are one query each per
- * batch; the others' evenings are read one shop after the other, yielding to the event loop between
- * two. A shop that fails to read is told to `failed`, the others go on.
+ * Reads shops' evenings, CHAIN_BATCH shops at a time, each handed to `each` as soon as it is made.
+ * A batch is a handful of queries whatever its size: its figures and speeds; the drivers of the shops
+ * with nothing to plan (no order in the plan, no driver on shift: their plan is empty, their drivers
+ * all off shift); and the others' evenings, read together (readEvenings). Each shop's plan is then
+ * made one after the other, yielding to the event loop between two. A shop that fails is told to
+ * `failed`, the others go on; a batch whose read fails, each of its shops.
  */
 export function eveningReader(deps: { db: Db; positions: PositionStore | null; road: Road; speedRefreshMs?: number }) {
   const { db, positions, road } = deps;
   const speedsOf = speedReader(db, deps.speedRefreshMs ?? SPEED_REFRESH_MS);
+  /** What a batch of shops' evenings are made of, read in a handful of statements. */
+  async function readBatch(batch: number[], at: number) {
+    const [busyShops, figures] = await Promise.all([shopsToPlan(db, batch), shopFigures(db, batch, { speed: false })]);
+    const speeds = speedsOf(batch, new Map(figures.map((f) => [f.pizzeriaId, f.done])));
+    const idle = batch.filter((shop) => !busyShops.has(shop));
+    const [idleDrivers, busy] = await Promise.all([
+      idle.length ? driversOfShops(db, idle, positions, road) : [],
+      readEvenings(db, batch.filter((shop) => busyShops.has(shop)), positions, road, at),
+    ]);
+    return { figuresOf: new Map(figures.map((f) => [f.pizzeriaId, f])), speeds, idleDrivers, busy };
+  }
   return async function evenings(shops: number[], each: (state: EveningState) => Promise<void> | void, failed: (shop: number, err: unknown) => void, stop = () => false): Promise<void> {
     for (let i = 0; i < shops.length; i += CHAIN_BATCH) {
       if (stop()) return;
       const batch = shops.slice(i, i + CHAIN_BATCH);
-      const [busy, figures] = await Promise.all([shopsToPlan(db, batch), shopFigures(db, batch, { speed: false })]);
-      const speeds = speedsOf(batch, new Map(figures.map((f) => [f.pizzeriaId, f.done])));
-      const idle = batch.filter((shop) => !busy.has(shop));
-      const idleDrivers = idle.length ? await driversOfShops(db, idle, positions, road) : [];
-      const figuresOf = new Map(figures.map((f) => [f.pizzeriaId, f]));
+      const at = Date.now();
+      const read = await readBatch(batch, at).catch((err: unknown) => {
+        for (const shop of batch) failed(shop, err);
+        return null;
+      });
+      if (!read) continue;
       for (const shop of batch) {
         if (stop()) return;
         try {
-          const at = Date.now();
-          const [evening, speed] = await Promise.all([busy.has(shop) ? readEvening(db, shop, positions, road, at) : null, speeds.get(shop)!]);
+          const evening = read.busy.get(shop) ?? null;
+          const speed = await read.speeds.get(shop)!;
           const fires = evening ? firesOf(evening, at) : [];
-          const drivers = evening?.drivers ?? idleDrivers.filter((d) => d.worksFor === shop);
-          const f = figuresOf.get(shop) ?? null;
+          const drivers = evening?.drivers ?? read.idleDrivers.filter((d) => d.worksFor === shop);
+          const f = read.figuresOf.get(shop) ?? null;
           const fleet: FleetUpdate = { pizzeriaId: shop, drivers, figures: f ? { ...f, speed } : null, plan: screenPlan(shop, fires, at) };
           await each({ shop, fleet, forecasts: fires.map(forecastOf) });
         } catch (err) {

@@ -7,7 +7,7 @@
 import type { Db } from '../kernel/db.ts';
 import type { Road } from '../road/drivers.ts';
 import type { PositionStore } from '../road/positions.ts';
-import { firesOf, readEvening } from './plan.ts';
+import { firesOf, readEvenings } from './plan.ts';
 import { KITCHEN_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 /** An order expected this many minutes past its promise is an alert for its managers (the tracking page says "late" past 2). */
@@ -23,14 +23,20 @@ export interface LateForecast {
   lateMinutes: number;
 }
 
-/** Every order the shops' plans expect at least ALERT_LATE_MINUTES past its promise: one read of each shop's evening. */
+/** Shops whose evenings are read together (two statements a batch: readEvenings). */
+const BATCH = 25;
+
+/** Every order the shops' plans expect at least ALERT_LATE_MINUTES past its promise: one read of each shop's evening, a batch of shops at a time. */
 export async function lateForecasts(db: Db, positions: PositionStore | null, road: Road, now = Date.now()): Promise<LateForecast[]> {
   const { rows: shops } = await db.query<{ id: number }>(
     `SELECT DISTINCT pizzeria_id AS id FROM orders WHERE status IN (${sqlList(KITCHEN_STATUSES)}) AND promised_at IS NOT NULL AND promised_at < now() + interval '1 day'`,
   );
   const late: LateForecast[] = [];
-  for (const { id } of shops) {
-    for (const f of firesOf(await readEvening(db, id, positions, road, now), now)) if (f.lateMinutes >= ALERT_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
+  for (let i = 0; i < shops.length; i += BATCH) {
+    const evenings = await readEvenings(db, shops.slice(i, i + BATCH).map((s) => s.id), positions, road, now);
+    for (const evening of evenings.values()) {
+      for (const f of firesOf(evening, now)) if (f.lateMinutes >= ALERT_LATE_MINUTES) late.push({ orderId: f.orderId, lateMinutes: f.lateMinutes });
+    }
   }
   return late;
 }

@@ -35,9 +35,22 @@ export interface ShopEvening {
 
 /** Reads a shop's evening: the one read the map, the kitchen, the promise and the late notices share. */
 export async function readEvening(q: Queryable, shop: number, positions: PositionStore | null, base: Road, now = Date.now()): Promise<ShopEvening> {
-  const road = await roadAt(q, shop, base, now);
-  const drivers = await driversOfShops(q, [shop], positions, road);
-  return { road, drivers, inputs: await planInputs(q, shop, drivers, road, now) };
+  return (await readEvenings(q, [shop], positions, base, now)).get(shop)!;
+}
+
+/**
+ * Several shops' evenings in one read each of their drivers and of their plans' orders (the
+ * evenings' owner and the late notices read the chain this way: two statements for a batch of shops,
+ * where a shop at a time was two statements a shop). Each shop's road is its own (learned, cached).
+ */
+export async function readEvenings(q: Queryable, shops: readonly number[], positions: PositionStore | null, base: Road, now = Date.now()): Promise<Map<number, ShopEvening>> {
+  const wanted = [...new Set(shops)];
+  if (!wanted.length) return new Map();
+  const roads = new Map(await Promise.all(wanted.map(async (shop) => [shop, await roadAt(q, shop, base, now)] as const)));
+  const roadOf = (shop: number) => roads.get(shop) ?? base;
+  const drivers = await driversOfShops(q, wanted, positions, roadOf);
+  const inputs = await planInputs(q, wanted, drivers, roadOf, now);
+  return new Map(wanted.map((shop) => [shop, { road: roadOf(shop), drivers: drivers.filter((d) => d.worksFor === shop), inputs: inputs.get(shop)! }]));
 }
 
 /** When the plan fires every open order of a shop's evening, and when each customer is expected to have it. */
@@ -90,49 +103,62 @@ export async function shopsToPlan(q: Queryable, shops: number[]): Promise<Set<nu
 /** A timestamp column as epoch milliseconds (a float parses far faster than a date, hundreds of rows a second). */
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
-async function planInputs(q: Queryable, shop: number, drivers: readonly DriverOnMap[], road: Road, now = Date.now()): Promise<PlanInputs> {
+/** The plans' inputs of these shops: their orders the plan holds (read together), their drivers on shift, the pizzas in their ovens. */
+async function planInputs(q: Queryable, shops: number[], drivers: readonly DriverOnMap[], roadOf: (shop: number) => Road, now = Date.now()): Promise<Map<number, PlanInputs>> {
   const { rows } = await q.query<{
-    id: string; status: string; fulfilment: Fulfilment; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
+    shop: number; id: string; status: string; fulfilment: Fulfilment; promised_at: number | null; pizzas: number; door_lat: number | null; door_lng: number | null;
     lat: number; lng: number; fire_at: number | null; fired_at: number | null; preparing_at: number | null; ready_at: number | null; driver_id: number | null;
     courier_at: number | null;
   }>({
-    name: 'plan-orders',
+    name: 'plan-orders-of-shops',
     // waiting to be fired (an order for later within the horizon), in the oven, or a delivery ready
-    // at the shop; the shop's own position is read once (an init plan), not joined to every order
-    text: `SELECT o.id, o.status, o.fulfilment, ${ms('o.promised_at')} AS promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng,
-                  (SELECT lat FROM pizzerias WHERE id = $1) AS lat, (SELECT lng FROM pizzerias WHERE id = $1) AS lng,
-                  ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id,
-                  -- a platform's courier collects it: when they are expected (else the platform's ready time)
-                  CASE WHEN o.marketplace IS NOT NULL AND o.fulfilment = 'pickup' THEN ${ms('coalesce(o.courier_eta, o.promised_at)')} END AS courier_at
-             FROM orders o
-            WHERE o.pizzeria_id = $1 AND ${IN_THE_PLAN}
-            ORDER BY o.promised_at LIMIT 1000`,
-    values: [shop, HORIZON_MINUTES],
+    // at the shop; each shop's orders by their promise (at most 1,000 a shop), its position beside them
+    text: `SELECT s.id AS shop, o.id, o.status, o.fulfilment, o.promised_at, o.pizzas, o.door_lat, o.door_lng, p.lat, p.lng,
+                  o.fire_at, o.fired_at, o.preparing_at, o.ready_at, o.driver_id, o.courier_at
+             FROM unnest($1::int[]) AS s(id)
+             JOIN pizzerias p ON p.id = s.id
+             CROSS JOIN LATERAL (
+               SELECT o.id, o.status, o.fulfilment, ${ms('o.promised_at')} AS promised_at, o.pizzas, o.address_lat AS door_lat, o.address_lng AS door_lng,
+                      ${ms('o.fire_at')} AS fire_at, ${ms('o.fired_at')} AS fired_at, ${ms('o.preparing_at')} AS preparing_at, ${ms('o.ready_at')} AS ready_at, o.driver_id,
+                      -- a platform's courier collects it: when they are expected (else the platform's ready time)
+                      CASE WHEN o.marketplace IS NOT NULL AND o.fulfilment = 'pickup' THEN ${ms('coalesce(o.courier_eta, o.promised_at)')} END AS courier_at
+                 FROM orders o
+                WHERE o.pizzeria_id = s.id AND ${IN_THE_PLAN}
+                ORDER BY o.promised_at LIMIT 1000
+             ) o
+            ORDER BY s.id, o.promised_at`,
+    values: [shops, HORIZON_MINUTES],
   });
-  const own = (pizzas: number) => kitchenMinutes(0, pizzas, road.eta) * 60_000;
-  const orders = rows.map((o) => ({
-    id: o.id,
-    fulfilment: o.fulfilment,
-    promisedAt: o.promised_at ?? now,
-    items: Number(o.pizzas) || 0,
-    roadMinutes:
-      o.fulfilment === 'delivery'
-        ? travelMinutes(o.door_lat !== null && o.door_lng !== null ? distanceM({ lat: o.lat, lng: o.lng }, { lat: o.door_lat, lng: o.door_lng }) : UNKNOWN_DOOR_M, road.mode, road.eta)
-        : 0,
-    // an order for later keeps its slot's fire time (fired already: it is due now)
-    fixedFireAt: o.fire_at !== null ? (o.fired_at ?? o.fire_at) : null,
-    // in the oven: out when its own kitchen time is up (now at the soonest); ready: since then
-    startedReadyAt:
-      o.status === 'ready' ? (o.ready_at ?? now)
-      : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? now) + own(Number(o.pizzas) || 0))
-      : null,
-    driverId: o.status === 'ready' ? o.driver_id : null,
-    courierAt: o.courier_at,
+  const byShop = new Map<number, typeof rows>(shops.map((shop) => [shop, []]));
+  for (const r of rows) byShop.get(r.shop)?.push(r);
+  return new Map(shops.map((shop) => {
+    const road = roadOf(shop);
+    const own = (pizzas: number) => kitchenMinutes(0, pizzas, road.eta) * 60_000;
+    const mine = byShop.get(shop)!;
+    const orders = mine.map((o) => ({
+      id: o.id,
+      fulfilment: o.fulfilment,
+      promisedAt: o.promised_at ?? now,
+      items: Number(o.pizzas) || 0,
+      roadMinutes:
+        o.fulfilment === 'delivery'
+          ? travelMinutes(o.door_lat !== null && o.door_lng !== null ? distanceM({ lat: o.lat, lng: o.lng }, { lat: o.door_lat, lng: o.door_lng }) : UNKNOWN_DOOR_M, road.mode, road.eta)
+          : 0,
+      // an order for later keeps its slot's fire time (fired already: it is due now)
+      fixedFireAt: o.fire_at !== null ? (o.fired_at ?? o.fire_at) : null,
+      // in the oven: out when its own kitchen time is up (now at the soonest); ready: since then
+      startedReadyAt:
+        o.status === 'ready' ? (o.ready_at ?? now)
+        : o.status === 'preparing' ? Math.max(now, (o.preparing_at ?? now) + own(Number(o.pizzas) || 0))
+        : null,
+      driverId: o.status === 'ready' ? o.driver_id : null,
+      courierAt: o.courier_at,
+    }));
+    // the pizzas in the oven are ahead of every waiting order
+    const inLine = mine.filter((o) => o.status === 'preparing').reduce((n, o) => n + (Number(o.pizzas) || 0), 0);
+    const onShift = drivers.filter((d) => d.onShift && d.worksFor === shop).map((d) => ({ id: d.id, backAt: d.backAt ? Date.parse(d.backAt) : null }));
+    return [shop, { orders, drivers: onShift, inLine }];
   }));
-  // the pizzas in the oven are ahead of every waiting order
-  const inLine = rows.filter((o) => o.status === 'preparing').reduce((n, o) => n + (Number(o.pizzas) || 0), 0);
-  const onShift = drivers.filter((d) => d.onShift).map((d) => ({ id: d.id, backAt: d.backAt ? Date.parse(d.backAt) : null }));
-  return { orders, drivers: onShift, inLine };
 }
 
 /** Where a new order's door is on the road from the shop, in minutes (the rule's distance when it has no position). */

@@ -19,8 +19,10 @@ export async function driversOfShops(
   q: Queryable,
   shops: number[],
   positions: PositionStore | null,
-  road: Road = { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS },
+  road: Road | ((shop: number) => Road) = { mode: 'scooter', eta: DEFAULT_ETA_SETTINGS },
 ): Promise<DriverOnMap[]> {
+  // each driver's way back on the road of the shop they work for tonight (one road for all, or each shop's own)
+  const roadOf = typeof road === 'function' ? road : () => road;
   const [{ rows }, where] = await Promise.all([
     q.query<{ id: number; name: string; on_shift: boolean; home: number; works_for: number; load: number; carrying: string[]; doors: LatLng[]; shop: LatLng }>({
       name: 'drivers-of-shops',
@@ -44,7 +46,8 @@ export async function driversOfShops(
   return rows.map((r) => {
     const p = byDriver.get(r.id);
     // a position too old to trust says nothing of where they are now
-    const back = r.on_shift && p && !p.stale ? expectedBackAt(p, r.shop, r.doors, now, road.mode, road.eta) : null;
+    const { mode, eta } = roadOf(r.works_for);
+    const back = r.on_shift && p && !p.stale ? expectedBackAt(p, r.shop, r.doors, now, mode, eta) : null;
     return {
       id: r.id,
       name: r.name,

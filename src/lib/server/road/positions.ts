@@ -68,6 +68,63 @@ async function driverState(db: Queryable, driverId: number): Promise<DriverRow |
   return rows[0] ?? null;
 }
 
+/** How long a hub trusts a driver's state it read, however sure its notices are (a safety net). */
+export const DRIVER_STATE_TTL_MS = 60_000;
+
+/**
+ * What a hub knows of its drivers between two of their positions: on shift, the shop they work for
+ * tonight, the orders they carry. A phone shares a position every few seconds; reading this for
+ * each one was a Postgres statement a position (3,000 drivers: 600 a second). Kept until something
+ * says it changed: an order event naming the driver (forgetDriver: the hubs relay every event), a
+ * change of a shop's drivers (forgetShops: Postgres' `shop_evening` notice of a shift, a lending, an
+ * account made inactive); at most DRIVER_STATE_TTL_MS. Nothing is kept while those notices cannot
+ * be heard (`listening` false: before the hub listens, and while its listening connection is away),
+ * and a read under way when its driver changed is not kept (it may be of before the change).
+ */
+export class DriverStates {
+  private readonly held = new Map<number, { state: DriverRow | null; at: number }>();
+  /** Bumped by each forgetting: a read is kept only when nothing was forgotten since it began. */
+  private generation = 0;
+  private hearing = false;
+
+  constructor(private readonly ttlMs = DRIVER_STATE_TTL_MS) {}
+
+  async of(db: Queryable, driverId: number, now = Date.now()): Promise<DriverRow | null> {
+    const h = this.held.get(driverId);
+    if (h && now - h.at < this.ttlMs) return h.state;
+    const generation = this.generation;
+    const state = await driverState(db, driverId);
+    if (this.hearing && generation === this.generation) this.held.set(driverId, { state, at: now });
+    return state;
+  }
+
+  /** Whether the changes' notices are heard now; either way, what was kept is forgotten. */
+  set listening(on: boolean) {
+    this.hearing = on;
+    this.clear();
+  }
+
+  forgetDriver(driverId: number) {
+    this.generation++;
+    this.held.delete(driverId);
+  }
+
+  /** Drivers of these shops (and any account read as no driver: it may have become one). */
+  forgetShops(shops: ReadonlySet<number>) {
+    this.generation++;
+    for (const [id, h] of this.held) if (!h.state || shops.has(h.state.pizzeria_id)) this.held.delete(id);
+  }
+
+  clear() {
+    this.generation++;
+    this.held.clear();
+  }
+
+  get size() {
+    return this.held.size;
+  }
+}
+
 function toStored(driverId: number, h: Record<string, string>, now: number): StoredPosition {
   const at = Number(h.at);
   return { driverId, pizzeriaId: Number(h.shop), lat: Number(h.lat), lng: Number(h.lng), accuracy: Number(h.acc), at, stale: now - at > POSITION_STALE_MS };
@@ -97,12 +154,12 @@ export class PositionStore {
   /**
    * Checks and keeps a driver's report. Refuses a driver off shift, a time too far ahead of the
    * server's clock or too old to matter, and one not after the last kept (a repeat, a reorder).
-   * Returns what the maps are told.
+   * Returns what the maps are told. The driver's state is read from `states` when given (a hub's).
    */
-  async record(db: Queryable, driverId: number, p: PositionReport, now = Date.now()): Promise<DriverPosition> {
+  async record(db: Queryable, driverId: number, p: PositionReport, now = Date.now(), states?: DriverStates): Promise<DriverPosition> {
     if (p.at > now + CLOCK_SKEW_MS) throw new PositionRefused('invalid', 'the position is dated in the future: check the phone clock');
     if (p.at < now - REPLAY_WINDOW_MS) throw new PositionRefused('invalid', 'the position is too old to share');
-    const state = await driverState(db, driverId);
+    const state = states ? await states.of(db, driverId, now) : await driverState(db, driverId);
     if (!state) throw new PositionRefused('forbidden', 'only drivers share positions');
     if (!state.on_shift) throw new PositionRefused('off_shift', 'start your shift to share your position');
     const kept = await this.redis.eval(
