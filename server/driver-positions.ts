@@ -75,7 +75,8 @@ export function createDriverPositions(deps: {
   const refresher = setInterval(() => {
     const byDriver = new Map<number, string[]>();
     for (const [socketId, driverId] of local) byDriver.set(driverId, [...(byDriver.get(driverId) ?? []), socketId]);
-    for (const [driverId, ids] of byDriver) void vouch(driverId, ids);
+    // every phone of this hub in one round trip (750 phones: one write, where it was 750 every 15 s)
+    store?.markAllConnected(byDriver).catch((err: Error) => log.warn({ err: err.message }, 'drivers presence not kept (Redis)'));
   }, PRESENCE_REFRESH_MS);
   refresher.unref();
 

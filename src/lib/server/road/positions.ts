@@ -218,14 +218,20 @@ export class PositionStore {
    * `ttlMs` unless refreshed): a hub that dies without saying so is forgotten once its entries lapse.
    */
   async markConnected(driverId: number, socketIds: string[], ttlMs = PRESENCE_TTL_MS, now = Date.now()) {
-    if (!socketIds.length) return;
-    const k = this.key.presence(driverId);
-    await this.redis
-      .multi()
-      .zadd(k, ...socketIds.flatMap((id) => [now + ttlMs, id]))
-      .zremrangebyscore(k, '-inf', now)
-      .pexpire(k, ttlMs)
-      .exec();
+    await this.markAllConnected(new Map([[driverId, socketIds]]), ttlMs, now);
+  }
+
+  /** markConnected for many drivers at once (a hub's refresh of its phones): one round trip to Redis. */
+  async markAllConnected(sockets: ReadonlyMap<number, string[]>, ttlMs = PRESENCE_TTL_MS, now = Date.now()) {
+    const pipe = this.redis.pipeline();
+    for (const [driverId, socketIds] of sockets) {
+      if (!socketIds.length) continue;
+      const k = this.key.presence(driverId);
+      pipe.zadd(k, ...socketIds.flatMap((id) => [now + ttlMs, id])).zremrangebyscore(k, '-inf', now).pexpire(k, ttlMs);
+    }
+    if (!pipe.length) return;
+    const failed = ((await pipe.exec()) ?? []).find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   async markDisconnected(driverId: number, socketId: string) {
