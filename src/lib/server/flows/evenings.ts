@@ -12,7 +12,7 @@ import { driversOfShops } from '../road/drivers.ts';
 import type { PositionStore } from '../road/positions.ts';
 import { firesOf, readEvenings, screenPlan, shopsToPlan } from '../kitchen/plan.ts';
 import type { PlannedFire } from '../../domain/fire-plan.ts';
-import { todaysSpeed } from '../kitchen/speed.ts';
+import { todaysSpeedAndDone } from '../kitchen/speed.ts';
 import type { StageFigures } from '../../domain/speed-of-service.ts';
 import { shopFigures } from './figures.ts';
 
@@ -107,10 +107,14 @@ function speedReader(db: Db, refreshMs: number) {
       return !(held && now - held.at < refreshMs && held.done === done.get(shop));
     });
     if (due.length) {
-      const read = todaysSpeed(db, due);
+      const read = todaysSpeedAndDone(db, due);
       for (const shop of due) {
-        const figures = read.then((m) => m.get(shop) ?? null);
-        speeds.set(shop, { at: now, done: done.get(shop), figures });
+        const figures = read.then((m) => m.get(shop)?.figures ?? null);
+        const held = { at: now, done: done.get(shop), figures };
+        speeds.set(shop, held);
+        // kept with the count of handovers the speed itself was read with: figures read a moment
+        // before it (their count) may have missed a handover it saw, or seen one it missed
+        read.then((m) => void (held.done = m.get(shop)?.done ?? held.done), () => undefined);
         figures.catch(() => {
           if (speeds.get(shop)?.figures === figures) speeds.delete(shop);
         });

@@ -11,6 +11,7 @@ import { notFound } from '../kernel/errors.ts';
 import { checkTakingsReader, todayInParis } from '../money/takings.ts';
 import type { StaffActor } from '../kernel/actors.ts';
 import { listStations } from './stations.ts';
+import { HANDED_OVER_STATUSES, sqlList } from '../../domain/order-states.ts';
 
 export interface DaySpeed extends SpeedOfService {
   date: string;
@@ -24,6 +25,7 @@ interface Row {
   ready_at: Date | null;
   handed_at: Date | null;
   hour: number;
+  handed_over: boolean;
   lines: { productId: number; name: string; category: ProductKind; categoryId: number | null; doneAt: string | null }[];
 }
 
@@ -32,13 +34,15 @@ const LINES = `(SELECT coalesce(jsonb_agg(jsonb_build_object('productId', i.prod
                FROM order_items i WHERE i.order_id = o.id)`;
 
 /** The shops' orders of a business day (null: today), not cancelled, with their lines (or none, for the shop as a whole). */
-async function serviceOrders(q: Queryable, shops: number[], day: string | null, withLines = true): Promise<Map<number, ServiceOrder[]>> {
+/** The shops' orders of a day (today: null), for their speed; `handedOver`, when given, gets how many of each shop's were handed over as read. */
+async function serviceOrders(q: Queryable, shops: number[], day: string | null, withLines = true, handedOver?: Map<number, number>): Promise<Map<number, ServiceOrder[]>> {
   const { rows } = await q.query<Row>({
     name: withLines ? 'service-orders' : 'service-orders-without-lines',
     // an order for later reaches the kitchen when it is fired, not when it was taken days before
     text: `SELECT o.pizzeria_id, greatest(o.received_at, o.fired_at) AS received_at, o.preparing_at, o.ready_at,
              CASE o.fulfilment WHEN 'pickup' THEN o.collected_at ELSE o.out_for_delivery_at END AS handed_at,
              extract(hour FROM greatest(o.received_at, o.fired_at) AT TIME ZONE 'Europe/Paris')::int AS hour,
+             o.status IN (${sqlList(HANDED_OVER_STATUSES)}) AS handed_over,
              ${withLines ? LINES : `'[]'::jsonb`} AS lines
            FROM orders o
            WHERE o.pizzeria_id = ANY($1::int[]) AND o.business_day = coalesce($2::date, (now() AT TIME ZONE 'Europe/Paris')::date)
@@ -46,7 +50,9 @@ async function serviceOrders(q: Queryable, shops: number[], day: string | null, 
     values: [shops, day],
   });
   const byShop = new Map<number, ServiceOrder[]>(shops.map((s) => [s, []]));
+  for (const shop of shops) handedOver?.set(shop, 0);
   for (const r of rows) {
+    if (r.handed_over) handedOver?.set(r.pizzeria_id, (handedOver.get(r.pizzeria_id) ?? 0) + 1);
     byShop.get(r.pizzeria_id)!.push({
       receivedAt: r.received_at,
       startedAt: r.preparing_at,
@@ -94,6 +100,15 @@ export async function speedOfDay(q: Queryable, actor: StaffActor, pizzeriaId: nu
 
 /** Today's figures per shop as a whole, for the manager's live cards: the same computation as the day's page. */
 export async function todaysSpeed(q: Queryable, shops: number[]): Promise<Map<number, StageFigures>> {
-  const [orders, targets] = await Promise.all([serviceOrders(q, shops, null, false), targetsOf(q, shops)]);
-  return new Map(shops.filter((s) => targets.has(s)).map((s) => [s, stageFigures(orders.get(s)!, targets.get(s)!.targets)]));
+  return new Map([...(await todaysSpeedAndDone(q, shops))].map(([shop, s]) => [shop, s.figures]));
+}
+
+/**
+ * todaysSpeed with, for each shop, how many of its orders today were handed over in that same read:
+ * what the figures were computed from (the evenings' owner reads them again when the count moves).
+ */
+export async function todaysSpeedAndDone(q: Queryable, shops: number[]): Promise<Map<number, { figures: StageFigures; done: number }>> {
+  const done = new Map<number, number>();
+  const [orders, targets] = await Promise.all([serviceOrders(q, shops, null, false, done), targetsOf(q, shops)]);
+  return new Map(shops.filter((s) => targets.has(s)).map((s) => [s, { figures: stageFigures(orders.get(s)!, targets.get(s)!.targets), done: done.get(s) ?? 0 }]));
 }
