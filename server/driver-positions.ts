@@ -97,8 +97,6 @@ export function createDriverPositions(deps: {
     orderChanged(e: OrderUpdated) {
       for (const id of [e.order.driver?.id, e.order.releasedDriverId, e.order.offer?.driverId]) if (id) states.forgetDriver(id);
     },
-    /** Resolves once the drivers' notices are heard (or could not be: then nothing is kept). */
-    listening: () => changes?.listening ?? Promise.resolve(),
     async close() {
       clearInterval(refresher);
       await changes?.close();

@@ -119,10 +119,6 @@ export class DriverStates {
     this.generation++;
     this.held.clear();
   }
-
-  get size() {
-    return this.held.size;
-  }
 }
 
 function toStored(driverId: number, h: Record<string, string>, now: number): StoredPosition {
