@@ -98,6 +98,7 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
       executablePath: chromiumPath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    waitForHydration(browser, base);
   } catch (err) {
     // never leave the app running behind a test that could not start
     await Promise.all([server, workers].map(stopProcess));
@@ -138,6 +139,40 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
       await Promise.all([server, workers].map(stopProcess));
       await pool.end();
     },
+  };
+}
+
+/**
+ * Every page of the app a test loads (goto, reload, back, forward) is waited for until it answers taps,
+ * as a person waits for the page to be ready: the root layout marks `<html data-hydrated>` once the
+ * page's script has taken over the server's HTML. A tap before then reaches a button with no handler
+ * and does nothing, which a loaded machine made a test meet now and then (a manager's print button
+ * clicked 40 ms after the page came). A page that is not the app's HTML (a PDF, a JSON answer, a
+ * provider's page), a browser without JavaScript and a load asked only to commit are not waited for.
+ */
+function waitForHydration(browser: Browser, base: string) {
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options?: BrowserContextOptions) => {
+    const ctx = await newContext(options);
+    if (options?.javaScriptEnabled === false) return ctx;
+    const newPage = ctx.newPage.bind(ctx);
+    ctx.newPage = async () => {
+      const page = await newPage();
+      for (const how of ['goto', 'reload', 'goBack', 'goForward'] as const) {
+        const navigate = (page[how] as (...a: unknown[]) => ReturnType<Page['reload']>).bind(page);
+        (page as unknown as Record<string, unknown>)[how] = async (...args: unknown[]) => {
+          const response = await navigate(...args);
+          // a test that asks for no more than the first bytes (waitUntil: 'commit') acts before the scripts on purpose
+          const options = args.find((a): a is { waitUntil?: string } => typeof a === 'object' && a !== null);
+          if (options?.waitUntil === 'commit') return response;
+          const html = response?.headers()['content-type']?.startsWith('text/html');
+          if (html && page.url().startsWith(base)) await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+          return response;
+        };
+      }
+      return page;
+    };
+    return ctx;
   };
 }
 
