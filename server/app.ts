@@ -27,6 +27,7 @@ import { MEDIA_KEY, mediaStoreFrom, type MediaStore } from '../src/lib/server/sh
 import { createApi } from './api/index.ts';
 import { customerRateLimit } from './rate-limits.ts';
 import { createHub } from './hub.ts';
+import { can, may } from '../src/lib/domain/permissions.ts';
 import { installSaleSeal } from '../src/lib/server/fiscal/seal.ts';
 import { fiscalKeyOf, recordKeyOnce } from '../src/lib/server/fiscal/signing.ts';
 import type { MarketplaceProvider } from '../src/lib/server/marketplaces/provider.ts';
@@ -365,7 +366,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     paymentWebhook: opts.paymentWebhook,
     marketplaces: opts.marketplaces,
     marketplaceQueue: queues.marketplaces,
-    relayed: () => hub.relay.publishNow(),
+    relayed: (by) => {
+      // a driver's own move (a pick-up, a delivery): their next position is checked against it even if
+      // the relay is slow to bring its event (publishNow gives up waiting after a second)
+      if (by && may(by.role, can.drive)) hub.driverWrote(by.id);
+      return hub.relay.publishNow();
+    },
     publishesChanges: () => hub.relay.publishing,
     seenOrder: (id) => hub.relay.seen(id),
   }));

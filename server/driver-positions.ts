@@ -93,6 +93,10 @@ export function createDriverPositions(deps: {
         });
       }
     },
+    /** The driver changed something through this process's API (a pick-up, a delivery): not waiting for its event. */
+    forgetDriver(driverId: number) {
+      states.forgetDriver(driverId);
+    },
     /** An order event: what its drivers (the one it names, the one it was taken from, the one offered it) carry may have changed. */
     orderChanged(e: OrderUpdated) {
       for (const id of [e.order.driver?.id, e.order.releasedDriverId, e.order.offer?.driverId]) if (id) states.forgetDriver(id);

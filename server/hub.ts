@@ -121,6 +121,8 @@ export async function createHub(httpServer: HttpServer, opts: HubOptions) {
     relayListening: () => relay.follower.connected,
     /** Drivers' positions this hub read from Redis for its sockets, and what it published (for the metrics). */
     positionCounts: channels.counts,
+    /** A driver changed an order through this process's API: what this hub kept of them is read again. */
+    driverWrote: (driverId: number) => positions.forgetDriver(driverId),
     /** Tells every screen to reconnect (elsewhere, or here after the restart), then stops relaying. */
     async close() {
       system.stop();

@@ -10,7 +10,7 @@ import { mealVoucherRoutes } from './meal-vouchers.ts';
 import type { PaymentWebhook } from '../../src/lib/server/money/provider.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
-import { SESSION_COOKIE, cachedUserForSession, readCookie } from '../../src/lib/server/staff/auth.ts';
+import { SESSION_COOKIE, cachedUserForSession, readCookie, type SessionUser } from '../../src/lib/server/staff/auth.ts';
 import type { Config } from '../../src/lib/server/kernel/config.ts';
 import { isDatabaseUnavailable, type Db } from '../../src/lib/server/kernel/db.ts';
 import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
@@ -65,9 +65,9 @@ export interface ApiDeps {
   redis?: Redis;
   /**
    * Called after a change commits, before the answer: the hub publishes and relays it, so that when
-   * the API says "done", every screen is already being told.
+   * the API says "done", every screen is already being told. `by`: the member of staff who made it.
    */
-  relayed?: () => Promise<void>;
+  relayed?: (by?: SessionUser | null) => Promise<void>;
   /**
    * Whether `relayed` publishes what the API committed (a hub runs in this process): the order's
    * rush-hour changes (place, move, change, cancel) then commit without waking the publishers.

@@ -57,8 +57,12 @@ export interface ApiContext {
   /** Text messages (a customer's sign-in code). */
   sms: SmsProvider;
   media: MediaStore;
-  /** Resolves once what the API committed is published and relayed by this process's hub (at once without one). */
-  relayed: () => Promise<void>;
+  /**
+   * Resolves once what the API committed is published and relayed by this process's hub (at once
+   * without one). `by`: the member of staff who made the change (a driver's own move: the hub forgets
+   * what it kept of that driver at once, not only when the relay brings the event).
+   */
+  relayed: (by?: SessionUser | null) => Promise<void>;
   /** Whether a change should wake the publishers itself (false when `relayed` publishes it). */
   announce: () => boolean;
   /** The newest view of an open order this process's hub relayed (a move is checked against it). */
@@ -251,7 +255,7 @@ export class Routes {
           query: shape.query ? parse(shape.query, req.query) : undefined,
         };
         const reply = await handler(call);
-        if (writes) await this.ctx.relayed();
+        if (writes) await this.ctx.relayed(req.user);
         send(res, reply);
       });
     };

@@ -148,7 +148,8 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
  * page's script has taken over the server's HTML. A tap before then reaches a button with no handler
  * and does nothing, which a loaded machine made a test meet now and then (a manager's print button
  * clicked 40 ms after the page came). A page that is not the app's HTML (a PDF, a JSON answer, a
- * provider's page), a browser without JavaScript and a load asked only to commit are not waited for.
+ * provider's page), a browser without JavaScript and a load asked to stop short of the load event
+ * (a test of a page whose scripts are late) are not waited for.
  */
 function waitForHydration(browser: Browser, base: string) {
   const newContext = browser.newContext.bind(browser);
@@ -162,9 +163,9 @@ function waitForHydration(browser: Browser, base: string) {
         const navigate = (page[how] as (...a: unknown[]) => ReturnType<Page['reload']>).bind(page);
         (page as unknown as Record<string, unknown>)[how] = async (...args: unknown[]) => {
           const response = await navigate(...args);
-          // a test that asks for no more than the first bytes (waitUntil: 'commit') acts before the scripts on purpose
+          // a test that asks for less than the load (waitUntil: 'commit' or 'domcontentloaded') acts before the scripts on purpose
           const options = args.find((a): a is { waitUntil?: string } => typeof a === 'object' && a !== null);
-          if (options?.waitUntil === 'commit') return response;
+          if (options?.waitUntil === 'commit' || options?.waitUntil === 'domcontentloaded') return response;
           const html = response?.headers()['content-type']?.startsWith('text/html');
           if (html && page.url().startsWith(base)) await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
           return response;

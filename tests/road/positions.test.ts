@@ -4,7 +4,7 @@
 // it, stale after a minute, and a sampled trail.
 import { describe, expect, it } from 'vitest';
 import type { DriverPosition, FleetUpdate, TrackedDriverPosition } from '../../src/lib/shapes/views.ts';
-import { createPositionStore } from '../../src/lib/server/road/positions.ts';
+import { DriverStates, createPositionStore } from '../../src/lib/server/road/positions.ts';
 import { seededProduct, Client, addressFor, connectSocket, createShop, handOver, move, subscribe, userId, waitUntil, type TestSocket, assignDriver } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { EVENING_TICK_MS as FLEET_REFRESH_MS } from '../../workers/evening-owner.ts';
@@ -232,6 +232,25 @@ describe('the trail of a delivery', () => {
     const other = await createShop(stack.pool, 'pos-trail-other');
     const stranger = await new Client(stack.base).login(other.email('manager'));
     expect((await stranger.get(`/api/orders/${order.id}/trail`)).status).toBe(404);
+  });
+
+  it('a hub that has not heard of the delivery yet (its relay behind) adds nothing to the trail once the order is delivered', async () => {
+    const { shop, driver, phone, driverId } = await shopWithDriver('pos-trail-late');
+    const order = await readyDelivery(shop);
+    await move(driver, order.id, 'out_for_delivery');
+    // another hub's view of the driver, read while the order is carried: nothing will tell it of the delivery
+    const states = new DriverStates();
+    states.listening = true;
+    expect((await states.of(stack.pool, driverId))?.carrying).toEqual([order.id]);
+    const store = createPositionStore(stack.app.redis, stack.config.QUEUE_PREFIX);
+    await share(phone, fix(48.8602, 2.3703));
+    await handOver(stack.pool, driver, order.id);
+    // its next position, 2 km further, reaches that hub, which still believes the order carried
+    const late = fix(48.88, 2.3703);
+    await store.record(stack.pool, driverId, late, late.at, states);
+    const manager = await new Client(stack.base).login(shop.email('manager'));
+    const trail = (await manager.get(`/api/orders/${order.id}/trail`)).body;
+    expect(trail.map((p: { lat: number }) => p.lat)).toEqual([48.8602]);
   });
 });
 

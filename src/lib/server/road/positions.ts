@@ -253,10 +253,13 @@ export class PositionStore {
     const last = this.trail.get(driverId);
     if (last && p.at - last.at < TRAIL_EVERY_MS && distanceM(last, p) < TRAIL_EVERY_M) return;
     this.trail.set(driverId, { at: p.at, lat: p.lat, lng: p.lng });
+    // only orders this driver still carries: what `carrying` said may be a moment old (DriverStates
+    // keeps it until the order's event is relayed), and the trail is the delivery's record
     await db.query({
       name: 'keep-trail',
       text: `INSERT INTO delivery_trail (order_id, at, driver_id, lat, lng, accuracy_m)
-             SELECT o, to_timestamp($2 / 1000.0), $3, $4, $5, $6 FROM unnest($1::uuid[]) AS o
+             SELECT o.id, to_timestamp($2 / 1000.0), $3, $4, $5, $6 FROM orders o
+             WHERE o.id = ANY($1::uuid[]) AND o.driver_id = $3 AND o.status = 'out_for_delivery'
              ON CONFLICT DO NOTHING`,
       values: [orders, p.at, driverId, p.lat, p.lng, p.accuracy],
     });
