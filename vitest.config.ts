@@ -25,10 +25,20 @@ class ReverseOrder extends BaseSequencer {
   }
 }
 
-const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number }) => ({
+/**
+ * A tier's files: tests/<dir>/, each in a fresh process unless `isolate` is false (then one after
+ * the other in a process that keeps the modules loaded); `files`/`except` pick some of the folder.
+ */
+const tier = (
+  name: string,
+  timeouts: { testTimeout: number; hookTimeout: number },
+  o: { isolate?: boolean; dir?: string; files?: string[]; except?: string[] } = {},
+) => ({
   test: {
     name,
-    include: [`tests/${name}/**/*.test.ts`],
+    isolate: o.isolate ?? true,
+    include: o.files ?? [`tests/${o.dir ?? name}/**/*.test.ts`],
+    exclude: ['**/node_modules/**', ...(o.except ?? [])],
     globalSetup: ['tests/global-setup.ts'],
     setupFiles: ['tests/setup-file.ts'],
     // a poll waits for what a user would wait for on a busy machine (two cores shared by Postgres,
@@ -37,6 +47,13 @@ const tier = (name: string, timeouts: { testTimeout: number; hookTimeout: number
     ...timeouts,
   },
 });
+
+/**
+ * Road files that need a process of their own (the tier 'road-alone', run with the road tier): the
+ * built pages two of them load read their settings (the database, the queues) once a process, and
+ * the error reporting SDK another starts is the process's.
+ */
+const ROAD_ALONE = ['tests/road/api-guards.test.ts', 'tests/road/hostile-input.test.ts', 'tests/road/error-reporting.test.ts'];
 
 export default defineConfig({
   test: {
@@ -57,8 +74,14 @@ export default defineConfig({
       // quiet machine (the storefront's accessibility check, 5 s a screen size on the quiet one, went
       // past 90 s for three sizes there): a test that waits on a real limit says so itself, with its
       // own shorter wait
-      tier('services', { testTimeout: 60_000, hookTimeout: 120_000 }),
-      tier('road', { testTimeout: 60_000, hookTimeout: 120_000 }),
+      // The services and road files run one after the other in a process that keeps the app's
+      // modules loaded (isolate false): loading them again for each file took 364 s of the 1,266 s
+      // of CI's longest lane (2026-11-30), 15 s this way. Each file still has its own database,
+      // queues and app; what a file could leave set for the whole process is set back by the setup
+      // file (tests/setup-file.ts), and the app's caches are kept per database (its pool).
+      tier('services', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false }),
+      tier('road', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false, except: ROAD_ALONE }),
+      tier('road-alone', { testTimeout: 60_000, hookTimeout: 120_000 }, { files: ROAD_ALONE }),
       tier('browser', { testTimeout: 150_000, hookTimeout: 180_000 }),
       tier('ops', { testTimeout: 60_000, hookTimeout: 120_000 }),
     ],

@@ -9,8 +9,8 @@
 // after one order of the shop, as on a shop's evening.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { address, createShop, seededProduct, testPool } from '../helpers.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { address, createShop, seededProduct } from '../helpers.ts';
 import { fileDatabase } from '../file-database.ts';
 import { placeOrder, type PlaceOptions, type PlaceOrderInput } from '../../src/lib/server/flows/placing.ts';
 import { advanceOrder, type StaffActor } from '../../src/lib/server/orders/index.ts';
@@ -23,48 +23,37 @@ const margherita = seededProduct('margherita');
 const reine = seededProduct('reine');
 const peroni = seededProduct('peroni');
 
-/** A fresh connection's reading of the database's transactions; its own count lands at its exit. */
-async function transactionsSoFar(): Promise<number> {
-  const c = new pg.Client({ connectionString: fileDatabase().databaseUrl });
-  await c.connect();
-  try {
-    await c.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await c.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
-    return Number(rows[0].n);
-  } finally {
-    await c.end();
-  }
-}
+/**
+ * Postgres adds a connection's transactions to the database's figures when the connection goes
+ * idle, at most once a second, and only with statistics of some table to report beside them,
+ * unless asked to do it at once (pg_stat_force_next_flush). The placing pool's one connection asks
+ * before and after the work, and each reading asks in its own statement, each reading a table, so
+ * a reading sees every transaction before it, the earlier readings once each.
+ */
+const FLUSHED = 'SELECT pg_stat_force_next_flush() FROM pg_class LIMIT 1';
+const flushed = (q: pg.Pool) => q.query(FLUSHED);
 
-/** Until every other connection to the database has gone: a backend leaving writes its counts. */
-async function othersGone(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const c = new pg.Client({ connectionString: fileDatabase().databaseUrl });
-    await c.connect();
-    const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-    await c.end();
-    if (rows[0].n === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('connections to the test database stayed open');
+let reader: pg.Client;
+async function transactionsSoFar(): Promise<number> {
+  const { rows } = await reader.query<{ n: string }>(
+    `SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()) AS n FROM (${FLUSHED}) f`,
+  );
+  return Number(rows[0].n);
 }
 
 /**
- * The transactions `work` makes on a pool of one connection of its own, less what counting itself
- * makes: the readings' connections, and the one the pool opens (a backend's start is a transaction
- * of its own), measured with no work.
+ * The pool placing goes through: one connection, kept for the whole file, as a server keeps its
+ * pool (what placing keeps a minute per shop is kept with the pool).
  */
+let placing: pg.Pool;
+
+/** The transactions `work` makes on the placing pool, less what counting itself makes (measured with no work). */
 let counting = 0;
 async function transactionsOf(work: (pool: pg.Pool) => Promise<unknown>): Promise<number> {
-  await othersGone();
+  await flushed(placing);
   const before = await transactionsSoFar();
-  const pool = new pg.Pool({ connectionString: fileDatabase().databaseUrl, max: 1 });
-  try {
-    await work(pool);
-  } finally {
-    await pool.end();
-  }
-  await othersGone();
+  await work(placing);
+  await flushed(placing);
   return (await transactionsSoFar()) - before - counting;
 }
 
@@ -75,21 +64,23 @@ let promo: string;
 const limits = { ordersPerClient: 5, itemsPerClient: 40, stockShare: 0.5, aheadHours: 24, ordersPerContactPerHour: 10 };
 
 beforeAll(async () => {
-  const pool = testPool();
-  try {
-    shop = await createShop(pool, 'placing-tx');
-    const u = (await pool.query('SELECT id, name FROM users WHERE email = $1', [shop.email('kitchen')])).rows[0];
-    kitchen = { kind: 'staff', id: u.id, role: 'kitchen', pizzeriaId: shop.id, name: u.name };
-    const admin = (await pool.query('SELECT id, name FROM users WHERE email = $1', ['admin@ocpizza.test'])).rows[0];
-    promo = `TX${Date.now().toString(36)}`.toUpperCase();
-    await createPromo(pool, { kind: 'staff', id: admin.id, role: 'admin', pizzeriaId: null, name: admin.name }, { code: promo, kind: 'percent', value: 10 });
-    customerId = (await pool.query<{ id: string }>(`INSERT INTO customers (email, name) VALUES ($1, 'Camille Martin') RETURNING id`, [`tx-${randomUUID()}@example.test`])).rows[0].id;
-    // enough points for a free pizza (the scheme's: src/lib/domain/loyalty.ts)
-    await pool.query(`INSERT INTO loyalty_ledger (customer_id, points, reason) VALUES ($1, 500, 'earned')`, [customerId]);
-  } finally {
-    await pool.end();
-  }
-  counting = await transactionsOf(async (pool) => (await pool.connect()).release());
+  reader = new pg.Client({ connectionString: fileDatabase().databaseUrl });
+  await reader.connect();
+  placing = new pg.Pool({ connectionString: fileDatabase().databaseUrl, max: 1 });
+  shop = await createShop(placing, 'placing-tx');
+  const u = (await placing.query('SELECT id, name FROM users WHERE email = $1', [shop.email('kitchen')])).rows[0];
+  kitchen = { kind: 'staff', id: u.id, role: 'kitchen', pizzeriaId: shop.id, name: u.name };
+  const admin = (await placing.query('SELECT id, name FROM users WHERE email = $1', ['admin@ocpizza.test'])).rows[0];
+  promo = `TX${Date.now().toString(36)}`.toUpperCase();
+  await createPromo(placing, { kind: 'staff', id: admin.id, role: 'admin', pizzeriaId: null, name: admin.name }, { code: promo, kind: 'percent', value: 10 });
+  customerId = (await placing.query<{ id: string }>(`INSERT INTO customers (email, name) VALUES ($1, 'Camille Martin') RETURNING id`, [`tx-${randomUUID()}@example.test`])).rows[0].id;
+  // enough points for a free pizza (the scheme's: src/lib/domain/loyalty.ts)
+  await placing.query(`INSERT INTO loyalty_ledger (customer_id, points, reason) VALUES ($1, 500, 'earned')`, [customerId]);
+  counting = await transactionsOf(async () => {});
+});
+afterAll(async () => {
+  await placing?.end();
+  await reader?.end();
 });
 
 const phone = () => `06${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
@@ -124,10 +115,8 @@ describe('placing an order, counted in Postgres transactions (issue 59)', () => 
   });
 
   it('a delivery for later with a promo code, a tip, a remembered allergy, the limits and an Idempotency-Key: at most three, and its repeat too', async () => {
-    const warm = testPool();
-    const input = await everything(warm, { promoCode: promo, tipCents: 200 });
-    const again = await everything(warm, { promoCode: promo, tipCents: 200 });
-    await warm.end();
+    const input = await everything(placing, { promoCode: promo, tipCents: 200 });
+    const again = await everything(placing, { promoCode: promo, tipCents: 200 });
     await transactionsOf((pool) => placeOrder(pool, again, { kind: 'customer' }, options()));
     const opts = options();
     let placed!: Awaited<ReturnType<typeof placeOrder>>;
@@ -136,13 +125,11 @@ describe('placing an order, counted in Postgres transactions (issue 59)', () => 
     expect(placed.order.scheduled).toBeTruthy();
     expect(placed.order.payment.tipCents).toBe(200);
     expect(placed.order.totalCents).toBeLessThan(placed.order.items.reduce((s, i) => s + i.unitPriceCents * i.quantity, 0) + 1000);
-    const check = testPool();
-    const { rows: [r] } = await check.query(
+    const { rows: [r] } = await placing.query(
       `SELECT (SELECT count(*)::int FROM promo_redemptions WHERE order_id = $1) AS promo, (SELECT count(*)::int FROM customer_orders WHERE order_id = $1) AS account,
               (SELECT count(*)::int FROM customer_allergies WHERE customer_id = $2) AS remembered`,
       [placed.order.id, customerId],
     );
-    await check.end();
     expect(r).toEqual({ promo: 1, account: 1, remembered: 1 });
     expect(n).toBeLessThanOrEqual(3);
 
@@ -155,14 +142,10 @@ describe('placing an order, counted in Postgres transactions (issue 59)', () => 
   });
 
   it('the same with loyalty points spent instead of a promo code: at most three', async () => {
-    const warm = testPool();
-    const input = await everything(warm, { useLoyalty: true, payment: 'on_delivery' } as Partial<PlaceOrderInput>);
-    await warm.end();
+    const input = await everything(placing, { useLoyalty: true, payment: 'on_delivery' } as Partial<PlaceOrderInput>);
     let placed!: Awaited<ReturnType<typeof placeOrder>>;
     const n = await transactionsOf(async (pool) => (placed = await placeOrder(pool, input, { kind: 'customer' }, options())));
-    const check = testPool();
-    const { rows } = await check.query('SELECT points FROM loyalty_redemptions WHERE order_id = $1', [placed.order.id]);
-    await check.end();
+    const { rows } = await placing.query('SELECT points FROM loyalty_redemptions WHERE order_id = $1', [placed.order.id]);
     expect(rows).toHaveLength(1);
     expect(n).toBeLessThanOrEqual(3);
   });

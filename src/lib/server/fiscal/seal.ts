@@ -31,19 +31,12 @@ import { takeTurns } from './turns.ts';
 
 const AT_COMMIT = Symbol('fiscal seal at commit');
 
-/**
- * The heads this process's sealed sales left their chains at, once committed: the next sale of the
- * shop, read before that commit, is signed after it. Another process's sale in between: the append
- * is refused, the head forgotten, and the sale done again.
- */
-const knownHeads = new Map<string, ChainHead>();
-
 /** The orders a transaction sealed, journaled when it commits (sealedAtCommit), the rest the long way. */
 class SealAtCommit implements CommitHook {
   private readonly orders = new Map<string, { shop: number; actor: string; read?: unknown }>();
   private heads = new Map<string, ChainHead>();
   /** `reads`: whether to take what the changes' statements read (the first attempt; the second reads at its commit). */
-  constructor(private readonly key: FiscalKey, private readonly reads: boolean) {}
+  constructor(private readonly key: FiscalKey, private readonly reads: boolean, private readonly knownHeads: Map<string, ChainHead>) {}
 
   add(order: { id: string; shop: number; read?: unknown }, actor: string): void {
     // the same order twice in one transaction: what the last change read of it
@@ -52,7 +45,7 @@ class SealAtCommit implements CommitHook {
 
   async lastStatements(tx: Tx): Promise<QueryConfig[]> {
     await takeTurns(tx, [...this.orders.values()].map((o) => shopChain(o.shop)));
-    const { last, left, heads } = await sealedAtCommit(tx, this.key, this.orders, knownHeads);
+    const { last, left, heads } = await sealedAtCommit(tx, this.key, this.orders, this.knownHeads);
     this.heads = heads;
     for (const id of left) {
       const { shop, actor } = this.orders.get(id)!;
@@ -64,15 +57,15 @@ class SealAtCommit implements CommitHook {
 
   ended(committed: boolean): void {
     for (const [chain, head] of this.heads) {
-      if (committed) knownHeads.set(chain, head);
-      else knownHeads.delete(chain);
+      if (committed) this.knownHeads.set(chain, head);
+      else this.knownHeads.delete(chain);
     }
   }
 }
 
-function sealAtCommit(run: RunningTransaction, key: FiscalKey): SealAtCommit {
+function sealAtCommit(run: RunningTransaction, key: FiscalKey, knownHeads: Map<string, ChainHead>): SealAtCommit {
   let hook = run.hooks.get(AT_COMMIT) as SealAtCommit | undefined;
-  if (!hook) run.hooks.set(AT_COMMIT, (hook = new SealAtCommit(key, run.attempt === 1)));
+  if (!hook) run.hooks.set(AT_COMMIT, (hook = new SealAtCommit(key, run.attempt === 1, knownHeads)));
   return hook;
 }
 
@@ -81,6 +74,13 @@ function sealAtCommit(run: RunningTransaction, key: FiscalKey): SealAtCommit {
  * start (the server, the workers): not here, on another connection while the sale waits.
  */
 export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: true }): SaleSeal {
+  /**
+   * The heads the seal's sales left their chains at, once committed: the next sale of the shop,
+   * read before that commit, is signed after it. Another process's sale in between: the append is
+   * refused, the head forgotten, and the sale done again. The seal's own (one per process, put in
+   * place with its database: a test file's seal never meets another's chains).
+   */
+  const knownHeads = new Map<string, ChainHead>();
   return {
     // FISCAL_SEAL_SALES off: a training shop's sales alone (the workers journal the real ones)
     unsealed: opts.sales ? UNSEALED : UNSEALED_TRAINING,
@@ -89,7 +89,7 @@ export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: t
     async seal(tx, order, actor) {
       // in a transaction() (its first attempts: then the chain locked first): at its commit, with it
       const run = opts.sales ? runningTransaction(tx) : undefined;
-      if (run && run.attempt <= 2) return sealAtCommit(run, key).add(order, actor);
+      if (run && run.attempt <= 2) return sealAtCommit(run, key, knownHeads).add(order, actor);
       if (await sealOneIn(tx, key, order, actor)) return;
       // a training shop's sale: in the JET, never in a chain (till-events.ts)
       if (await recordTrainingSale(tx, key, order.id, actor)) return;

@@ -11,7 +11,8 @@ import type { PositionStore } from '../road/positions.ts';
 import { readEvening, roadMinutesTo } from './plan.ts';
 
 export const AHEAD_REFRESH_MS = 15_000;
-const cache = new Map<number, { at: number; ahead: Promise<DriversAhead | null> }>();
+/** Per database (the pool it is read through: one per process, one per test file) and shop. */
+const caches = new WeakMap<Queryable, Map<number, { at: number; ahead: Promise<DriversAhead | null> }>>();
 
 /**
  * The minutes promised for a delivery to `door` (null: unknown, the rule's distance), at least
@@ -29,6 +30,8 @@ export async function promiseFromPlan(
   take = true,
 ): Promise<number> {
   const settings = { ...DEFAULT_PLAN_SETTINGS, eta: road.eta };
+  let cache = caches.get(q);
+  if (!cache) caches.set(q, (cache = new Map()));
   let held = cache.get(shop.id);
   if (!held || now - held.at >= AHEAD_REFRESH_MS) {
     const ahead = readEvening(q, shop.id, positions, road, now)
