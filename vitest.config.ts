@@ -49,11 +49,11 @@ const tier = (
 });
 
 /**
- * Road files that need a process of their own (the tier 'road-alone', run with the road tier): the
- * built pages two of them load read their settings (the database, the queues) once a process, and
- * the error reporting SDK another starts is the process's.
+ * Services and road files that need a process of their own (the tier 'alone', run with them): the
+ * built pages two of them load read their settings (the database, the queues) once a process, the
+ * error reporting SDK another starts is the process's, and one mocks a module the others load.
  */
-const ROAD_ALONE = ['tests/road/api-guards.test.ts', 'tests/road/hostile-input.test.ts', 'tests/road/error-reporting.test.ts'];
+const ALONE = ['tests/services/publishing.test.ts', 'tests/road/api-guards.test.ts', 'tests/road/hostile-input.test.ts', 'tests/road/error-reporting.test.ts'];
 
 export default defineConfig({
   test: {
@@ -79,9 +79,9 @@ export default defineConfig({
       // of CI's longest lane (2026-11-30), 15 s this way. Each file still has its own database,
       // queues and app; what a file could leave set for the whole process is set back by the setup
       // file (tests/setup-file.ts), and the app's caches are kept per database (its pool).
-      tier('services', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false }),
-      tier('road', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false, except: ROAD_ALONE }),
-      tier('road-alone', { testTimeout: 60_000, hookTimeout: 120_000 }, { files: ROAD_ALONE }),
+      tier('services', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false, except: ALONE }),
+      tier('road', { testTimeout: 60_000, hookTimeout: 120_000 }, { isolate: false, except: ALONE }),
+      tier('alone', { testTimeout: 60_000, hookTimeout: 120_000 }, { files: ALONE }),
       tier('browser', { testTimeout: 150_000, hookTimeout: 180_000 }),
       tier('ops', { testTimeout: 60_000, hookTimeout: 120_000 }),
     ],

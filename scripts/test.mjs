@@ -80,7 +80,7 @@ const runs = projects.length > 0 || extra.length > 0
   : [
     ...(await Promise.all([
       vitestRun('browser', ['--project', 'browser'], browserWorkers, false).then((r) => [r]),
-      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'road-alone'], otherWorkers)
+      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers)
         .then(async (r) => [r, await vitestRun('ops', ['--project', 'ops', ...QUIET_OPS.flatMap((q) => ['--exclude', q.endsWith('.ts') ? q : `${q}*`])], 1, false)]),
     ])).flat(),
     await vitestRun('ops-quiet', ['--project', 'ops', ...QUIET_OPS], 1, false),
