@@ -110,16 +110,21 @@ export async function logout(q: Queryable, token: string | undefined): Promise<S
 /** A session's fingerprint for the technical events journal: it names the session, and gives nothing to sign in with. */
 export const sessionRef = (token: string): string => tokenId(token).slice(0, 16);
 
-/** How long the API trusts a session it has looked up without asking Postgres again. */
-export const SESSION_CACHE_MS = 5000;
+/**
+ * How long the API trusts a session it has looked up without asking Postgres again, at most (never
+ * past the session's expiry). The hub's session watcher drops an entry the moment Postgres says the
+ * session ended (a logout anywhere, a disabled account) or its account changed (a role, a shop, a
+ * lending: migration 0117), and drops them all when its listening connection comes back (what was
+ * said while it was down is lost): the time limit is the last resort. A screen taps every minute
+ * or two in an evening: with a limit of seconds, nearly every tap read its session.
+ */
+export const SESSION_CACHE_MS = 5 * 60_000;
 const SESSION_CACHE_MAX = 10_000;
 const sessionCache = new Map<string, { user: SessionUser; until: number }>();
 
 /**
  * userForSession for the API's hot path: a session found is kept in memory for SESSION_CACHE_MS
- * (never past its expiry), so a busy screen's taps cost no session query. The hub's session
- * watcher drops an entry the moment Postgres says the session ended (a logout anywhere, a disabled
- * account); the time limit covers a notification missed while its connection was down.
+ * (never past its expiry), so a busy screen's taps cost no session query.
  */
 export async function cachedUserForSession(q: Queryable, token: string | undefined | null): Promise<SessionUser | null> {
   if (!token || token.length > 100) return null;
@@ -146,6 +151,16 @@ export async function cachedUserForSession(q: Queryable, token: string | undefin
 /** A session ended (logout, disabled account, housekeeping): the API stops trusting it at once. */
 export function forgetSession(sessionId: string): void {
   sessionCache.delete(sessionId);
+}
+
+/** An account changed (its role, its shop, its name): its sessions are read again at their next request. */
+export function forgetAccountSessions(userId: number): void {
+  for (const [id, kept] of sessionCache) if (kept.user.id === userId) sessionCache.delete(id);
+}
+
+/** What was said of the sessions while the watcher could not hear it is lost: every session is read again. */
+export function forgetAllSessions(): void {
+  sessionCache.clear();
 }
 
 /** Which of these stored session ids are still open (not logged out, not expired, user active). */
