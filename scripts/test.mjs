@@ -69,19 +69,25 @@ const started = Date.now();
 // files mostly wait on a built app and a Chromium, BROWSER_WORKERS files at once (the cores by
 // default). The other lane: unit, services and road, on the rest of the cores (one at least; the
 // services and road files one after the other in a process that keeps the app's modules loaded:
-// vitest.config.ts), then the ops files that need no quiet machine (the checks that read the tree,
-// the CLIs, the installs). Once both lanes are done, the ops files whose clusters and processes fail
-// over or restart on timers (QUIET_OPS), a file at a time, with the machine to themselves.
+// vitest.config.ts). The lane done first then runs the ops files that need no quiet machine (the
+// checks that read the tree, the CLIs, the installs). Once all that is done, the ops files whose
+// clusters and processes fail over or restart on timers (QUIET_OPS), a file at a time, with the
+// machine to themselves.
 const QUIET_OPS = ['tests/ops/ha-', 'tests/ops/drill-', 'tests/ops/hubs.test.ts', 'tests/ops/restart.test.ts', 'tests/ops/simulator.test.ts'];
 const browserWorkers = Number(process.env.BROWSER_WORKERS) || cores;
 const otherWorkers = Math.max(1, cores - Math.floor(cores / 2));
+let opsTaken = false;
+const thenOps = async (r) => {
+  if (opsTaken) return [r];
+  opsTaken = true;
+  return [r, await vitestRun('ops', ['--project', 'ops', ...QUIET_OPS.flatMap((q) => ['--exclude', q.endsWith('.ts') ? q : `${q}*`])], 1, false)];
+};
 const runs = projects.length > 0 || extra.length > 0
   ? [await vitestRun('all', extra, cores)]
   : [
     ...(await Promise.all([
-      vitestRun('browser', ['--project', 'browser'], browserWorkers, false).then((r) => [r]),
-      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers)
-        .then(async (r) => [r, await vitestRun('ops', ['--project', 'ops', ...QUIET_OPS.flatMap((q) => ['--exclude', q.endsWith('.ts') ? q : `${q}*`])], 1, false)]),
+      vitestRun('browser', ['--project', 'browser'], browserWorkers, false).then(thenOps),
+      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers).then(thenOps),
     ])).flat(),
     await vitestRun('ops-quiet', ['--project', 'ops', ...QUIET_OPS], 1, false),
   ];
