@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Tests run outside Vite's SvelteKit plugin: the code they reach uses relative imports only.
@@ -38,7 +38,8 @@ const tier = (
     name,
     isolate: o.isolate ?? true,
     include: o.files ?? [`tests/${o.dir ?? name}/**/*.test.ts`],
-    exclude: ['**/node_modules/**', ...(o.except ?? [])],
+    // (a project's own exclude would set aside the command line's: only where files are set apart)
+    ...(o.except ? { exclude: [...configDefaults.exclude, ...o.except] } : {}),
     globalSetup: ['tests/global-setup.ts'],
     setupFiles: ['tests/setup-file.ts'],
     // a poll waits for what a user would wait for on a busy machine (two cores shared by Postgres,
