@@ -26,18 +26,18 @@ class ReverseOrder extends BaseSequencer {
 }
 
 /**
- * A tier's files: tests/<dir>/, each in a fresh process unless `isolate` is false (then one after
+ * A tier's files: tests/<name>/, each in a fresh process unless `isolate` is false (then one after
  * the other in a process that keeps the modules loaded); `files`/`except` pick some of the folder.
  */
 const tier = (
   name: string,
   timeouts: { testTimeout: number; hookTimeout: number },
-  o: { isolate?: boolean; dir?: string; files?: string[]; except?: string[] } = {},
+  o: { isolate?: boolean; files?: string[]; except?: string[] } = {},
 ) => ({
   test: {
     name,
     isolate: o.isolate ?? true,
-    include: o.files ?? [`tests/${o.dir ?? name}/**/*.test.ts`],
+    include: o.files ?? [`tests/${name}/**/*.test.ts`],
     // (a project's own exclude would set aside the command line's: only where files are set apart)
     ...(o.except ? { exclude: [...configDefaults.exclude, ...o.except] } : {}),
     globalSetup: ['tests/global-setup.ts'],

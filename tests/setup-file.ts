@@ -3,7 +3,7 @@
 // the file's own anchor file for the fiscal journal's checkpoints (FISCAL_ANCHOR_FILE), removed with it.
 // The services and road tiers run their files one after the other in one process (vitest.config.ts:
 // isolate false), so what a file may leave set in the process for the whole process is set back
-// here as a process starts: no sale seal in place (a file's app puts its own), the platforms of the
+// here as each file starts: no sale seal in place (a file's app puts its own), the platforms of the
 // settings (a file may choose fakes).
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
