@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs the tests and ends with one line: "N passed, N failed". With no argument, every tier (unit,
-// services, road, browser, ops; vitest.config.ts); `--project <tier>` (repeatable) runs some, and
+// services, road, alone, browser, ops, quiet; vitest.config.ts); `--project <tier>` (repeatable) runs some, and
 // anything else is handed to vitest. Test files run in parallel, TEST_WORKERS at once (the cores by
 // default). Before the last line: each tier's time and the 20 slowest files.
-// The browser tests drive the built app, so this builds it first (SKIP_BUILD=1 to reuse a build).
+// The browser tests and the drills drive the built app, so this builds it first (SKIP_BUILD=1 to reuse a build).
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -31,12 +31,12 @@ if (browser) {
       process.exit(1);
     }
   }
-  if (process.env.SKIP_BUILD !== '1') {
-    const build = run('npm', ['run', 'build']);
-    if (build.status !== 0) {
-      console.log('0 passed, 1 failed');
-      process.exit(1);
-    }
+}
+if ((browser || projects.includes('quiet') || projects.includes('ops')) && process.env.SKIP_BUILD !== '1') {
+  const build = run('npm', ['run', 'build']);
+  if (build.status !== 0) {
+    console.log('0 passed, 1 failed');
+    process.exit(1);
   }
 }
 
@@ -69,27 +69,27 @@ const started = Date.now();
 // files mostly wait on a built app and a Chromium, BROWSER_WORKERS files at once (the cores by
 // default). The other lane: unit, services and road, on the rest of the cores (one at least; the
 // services and road files one after the other in a process that keeps the app's modules loaded:
-// vitest.config.ts). The lane done first then runs the ops files that need no quiet machine (the
-// checks that read the tree, the CLIs, the installs). Once all that is done, the ops files whose
-// clusters and processes fail over or restart on timers (QUIET_OPS), a file at a time, with the
-// machine to themselves.
-const QUIET_OPS = ['tests/ops/ha-', 'tests/ops/drill-', 'tests/ops/hubs.test.ts', 'tests/ops/restart.test.ts', 'tests/ops/simulator.test.ts'];
+// vitest.config.ts). The lane done first then runs the ops tier (the checks that read the tree, the
+// CLIs, the installs: they need no quiet machine) on every core. Once all that is done, the tier
+// quiet (the ops files whose clusters and processes fail over or restart on timers), a file at a
+// time, with the machine to themselves.
 const browserWorkers = Number(process.env.BROWSER_WORKERS) || cores;
 const otherWorkers = Math.max(1, cores - Math.floor(cores / 2));
 let opsTaken = false;
 const thenOps = async (r) => {
   if (opsTaken) return [r];
   opsTaken = true;
-  return [r, await vitestRun('ops', ['--project', 'ops', ...QUIET_OPS.flatMap((q) => ['--exclude', q.endsWith('.ts') ? q : `${q}*`])], 1, false)];
+  return [r, await vitestRun('ops', ['--project', 'ops'], cores, false)];
 };
 const runs = projects.length > 0 || extra.length > 0
-  ? [await vitestRun('all', extra, cores)]
+  // the quiet tier, asked for alone or with others, a file at a time
+  ? [await vitestRun('all', extra, projects.includes('quiet') ? 1 : cores)]
   : [
     ...(await Promise.all([
       vitestRun('browser', ['--project', 'browser'], browserWorkers, false).then(thenOps),
       vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers).then(thenOps),
     ])).flat(),
-    await vitestRun('ops-quiet', ['--project', 'ops', ...QUIET_OPS], 1, false),
+    await vitestRun('quiet', ['--project', 'quiet'], 1, false),
   ];
 const wall = (Date.now() - started) / 1000;
 
