@@ -7,7 +7,6 @@
 import type pg from 'pg';
 import type { OrderUpdated } from '../src/lib/realtime/contract.ts';
 import { verifyJournal } from '../src/lib/server/fiscal/verify.ts';
-import { CLAIM_LEASE_SECONDS } from '../src/lib/server/messages/notifications.ts';
 import type { TestSmtp } from '../tests/services.ts';
 import type { FakeStripe } from '../tests/stripe-server.ts';
 import type { Placed, Screen } from './drill-evening.ts';
@@ -44,6 +43,8 @@ export interface DrillRecord {
   sessions: SessionsWorst;
   /** How soon after a Redis promotion every server must be ready. */
   readyLimitMs: number;
+  /** How long a workers process killed mid-send holds a message (the cluster's MESSAGE_CLAIM_LEASE_SECONDS). */
+  claimLeaseSeconds: number;
 }
 
 /** A card payment must be recorded this soon after its webhook was answered 2xx (issue 57). */
@@ -242,10 +243,10 @@ async function moneyAccount({ pool, stripe }: DrillRecord, acked: Placed[]) {
  * and none missing: every order answered has had at least its first message, and each message
  * the product recorded as sent (customer_notifications) is in the mail server's inbox. A message
  * still being sent is waited for: 20 s, or, while one is held by a run the drill killed mid-send,
- * until its claim lapses and the job's next try sends it (the claim's lease, 120 s, and that try's
- * backoff: never sent twice, so late by up to about three minutes after the kill).
+ * until its claim lapses and the job's next try sends it (the claim's lease, 120 s unless the drill
+ * sets it, and that try's backoff: never sent twice, so late by up to about three minutes after the kill).
  */
-async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
+async function mailsAccount({ smtp, pool, claimLeaseSeconds }: DrillRecord, acked: Placed[]) {
   const perAddress = new Map<string, Set<string>>();
   // each message as its mailbox counts it: by its Message-ID (a copy under the same one is kept
   // once), and how many copies the mail server received
@@ -266,7 +267,7 @@ async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
   let rows: { email: string; sent: number; sending: number }[];
   let heldSaid = false;
   const started = Date.now();
-  for (const until = started + (CLAIM_LEASE_SECONDS + 60) * 1000; ; ) {
+  for (const until = started + (claimLeaseSeconds + 60) * 1000; ; ) {
     rows = (await pool.query<{ email: string; sent: number; sending: number }>(
       `SELECT o.customer_email AS email, count(*) FILTER (WHERE n.status = 'sent')::int AS sent, count(*) FILTER (WHERE n.status = 'sending')::int AS sending
        FROM orders o JOIN customer_notifications n ON n.order_id = o.id AND n.channel = 'email' WHERE o.id = ANY($1::uuid[]) GROUP BY 1`,
@@ -275,7 +276,7 @@ async function mailsAccount({ smtp, pool }: DrillRecord, acked: Placed[]) {
     if (!rows.some((r) => r.sending) || Date.now() > until) break;
     if (Date.now() - started > 20_000 && !heldSaid) {
       heldSaid = true;
-      say(`messages still being sent after 20 s: waiting for their claims to lapse (${CLAIM_LEASE_SECONDS} s) and their jobs to try again`);
+      say(`messages still being sent after 20 s: waiting for their claims to lapse (${claimLeaseSeconds} s) and their jobs to try again`);
     }
     await new Promise((res) => setTimeout(res, 1000));
   }

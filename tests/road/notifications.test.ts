@@ -21,7 +21,7 @@ import { startTestSmsGateway, startTestSmtp, useStack, type TestSmsGateway, type
 import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import { createMessageSender } from '../../workers/message-sender.ts';
 import { randomUUID } from 'node:crypto';
-import { CLAIM_LEASE_SECONDS, notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
+import { claimLeaseSeconds, notifyCustomer } from '../../src/lib/server/messages/notifications.ts';
 import { createMailer, type Mail } from '../../src/lib/server/kernel/mailer.ts';
 import { DEFAULT_ETA_SETTINGS } from '../../src/lib/domain/eta.ts';
 import { createPool } from '../../src/lib/server/kernel/db.ts';
@@ -288,8 +288,8 @@ describe('customer notifications', () => {
     void notifyCustomer(messageDeps(stack.pool, dying), id, 'ready');
     const [first] = (await mailsNow(before + 1)).slice(before);
     expect((await stack.pool.query("SELECT status FROM customer_notifications WHERE order_id = $1 AND step = 'ready' AND channel = 'email'", [id])).rows).toEqual([{ status: 'sending' }]);
-    // its claim's lease lapses (CLAIM_LEASE_SECONDS); the job's next try sends it again
-    await stack.pool.query(`UPDATE customer_notifications SET claimed_at = now() - make_interval(secs => $2 + 1) WHERE order_id = $1 AND step = 'ready'`, [id, CLAIM_LEASE_SECONDS]);
+    // its claim's lease lapses (MESSAGE_CLAIM_LEASE_SECONDS); the job's next try sends it again
+    await stack.pool.query(`UPDATE customer_notifications SET claimed_at = now() - make_interval(secs => $2 + 1) WHERE order_id = $1 AND step = 'ready'`, [id, claimLeaseSeconds()]);
     expect(await notifyCustomer(messageDeps(stack.pool, real), id, 'ready')).toMatchObject({ email: 'sent' });
     const [again] = (await mailsNow(before + 2)).slice(before + 1);
     expect(subjectOf(again)).toBe(subjectOf(first));

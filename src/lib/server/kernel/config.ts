@@ -195,6 +195,13 @@ const schema = z
     /** Messages per hour caused by the customer orders of one client address (customers behind one carrier address included: about 40 orders' worth). */
     MESSAGES_PER_CLIENT_PER_HOUR: z.coerce.number().int().positive().default(200),
     /**
+     * How long a run that died while sending a customer message holds it before another run sends it,
+     * in seconds: longer than a send and its note, which is tried again for half of it (through a
+     * database failover). A message is never sent twice; this is how late one can be after a workers
+     * process dies mid-send.
+     */
+    MESSAGE_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(20).max(3600).default(120),
+    /**
      * Where texts go (sign-in codes, order messages): numbers starting with one of these prefixes, comma
      * separated. France and its overseas departments by default (Mayotte is +262 with La Réunion).
      */

@@ -14,6 +14,7 @@ import { clientNetwork, contactEmail } from '../../domain/unpaid-holds.ts';
 import { stepOfEvent, type NotificationStep } from '../../domain/notification-steps.ts';
 import type { RefundMethod } from '../../domain/refunds.ts';
 import { createI18n, type Locale } from '../../i18n/index.ts';
+import { config } from '../kernel/config.ts';
 import type { Db } from '../kernel/db.ts';
 import type { Mailer } from '../kernel/mailer.ts';
 import { refundForMessage } from '../money/refund-reads.ts';
@@ -157,8 +158,8 @@ export function textable(o: Pick<OrderForMessage, 'platform' | 'fulfilment' | 'p
   return o.fulfilment === 'delivery' && /^(?:\+33|0033|0)[67]\d{8}$/.test((o.phone ?? '').replace(/[\s.()-]/g, ''));
 }
 
-/** How long a run that died may hold a message before another run sends it. */
-export const CLAIM_LEASE_SECONDS = 120;
+/** How long a run that died may hold a message before another run sends it, in seconds (MESSAGE_CLAIM_LEASE_SECONDS). */
+export const claimLeaseSeconds = (): number => config().MESSAGE_CLAIM_LEASE_SECONDS;
 
 /** How many messages may go out per hour (config: MESSAGES_PER_DESTINATION_PER_HOUR, MESSAGES_PER_CLIENT_PER_HOUR). */
 export interface MessageLimits {
@@ -204,7 +205,7 @@ async function claimAndCount(
        )
        SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
               CASE WHEN $6::boolean AND EXISTS (SELECT 1 FROM claimed) THEN take_message_allowance($7, $8, $9, $10) END AS ok`,
-    values: [orderId, step, channel, recipient, CLAIM_LEASE_SECONDS, !!limits, keys.destination, keys.client, limits?.perDestination ?? 0, limits?.perClient ?? 0],
+    values: [orderId, step, channel, recipient, claimLeaseSeconds(), !!limits, keys.destination, keys.client, limits?.perDestination ?? 0, limits?.perClient ?? 0],
   });
   if (rows[0].claimed) {
     if (!limits) return true;
@@ -227,15 +228,15 @@ async function mark(db: Db, orderId: string, step: string, channel: string, outc
 }
 
 /** How long a message that went out keeps trying to be marked sent (well within its claim's lease: no other run sends it meanwhile). */
-const MARK_SENT_FOR_MS = (CLAIM_LEASE_SECONDS / 2) * 1000;
+const markSentForMs = () => (claimLeaseSeconds() / 2) * 1000;
 
 /**
  * Marks a message that went out as sent, trying again while the database does not answer (a failover
  * takes some seconds): a mark given up would leave the claim to lapse, and the message to be sent
- * twice. Only past MARK_SENT_FOR_MS does it throw, for the job to retry.
+ * twice. Only past markSentForMs does it throw, for the job to retry.
  */
 async function markSent(db: Db, orderId: string, step: string, channel: string, providerId: string | null) {
-  const until = Date.now() + MARK_SENT_FOR_MS;
+  const until = Date.now() + markSentForMs();
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
     try {
       return await mark(db, orderId, step, channel, { sent: true, providerId });
@@ -356,7 +357,7 @@ export async function messagesNotSent(db: Db): Promise<{ orderId: string; step: 
   const { rows } = await db.query(
     `SELECT DISTINCT order_id, step FROM customer_notifications
      WHERE status <> 'sent' AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => $1))`,
-    [CLAIM_LEASE_SECONDS],
+    [claimLeaseSeconds()],
   );
   return rows.map((r) => ({ orderId: r.order_id, step: r.step }));
 }
@@ -382,7 +383,7 @@ export async function stepsNeverClaimed(db: Db, reactorPlaces: readonly number[]
               e.payload->>'fulfilment' AS fulfilment, (e.payload->>'refundedCents')::int AS refunded,
               e.id <= coalesce(($3::bigint[])[order_event_part(e.pizzeria_id) + 1], 0) AS reacted
        FROM order_events e WHERE e.id < $1 ORDER BY e.id DESC LIMIT 500`,
-      [below, CLAIM_LEASE_SECONDS, reactorPlaces],
+      [below, claimLeaseSeconds(), reactorPlaces],
     );
     const recent = page.filter((r) => r.recent);
     rows.push(...recent.filter((r) => r.reacted && ['order.placed', 'order.status', 'order.refunded', 'order.refund_made'].includes(r.type)));
