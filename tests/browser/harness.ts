@@ -18,6 +18,12 @@ export interface App {
   browser: Browser;
   pool: pg.Pool;
   logs: string[];
+  /**
+   * Holds the workers process still (SIGSTOP), as a busy or slow workers process would be, until the
+   * returned function lets it go on (SIGCONT): what a page shows while the workers have not done
+   * their part yet.
+   */
+  holdWorkers(): () => void;
   /** A logged-in staff member's page. */
   staffPage(email: string, viewport?: { width: number; height: number }, context?: BrowserContextOptions): Promise<{ ctx: BrowserContext; page: Page }>;
   stop(): Promise<void>;
@@ -110,6 +116,10 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
     browser,
     pool,
     logs,
+    holdWorkers() {
+      workers.kill('SIGSTOP');
+      return () => void workers.kill('SIGCONT');
+    },
     async staffPage(email, viewport = { width: 1280, height: 800 }, context = {}) {
       // `context`: a browser set up otherwise (its language: { locale: 'en-US' })
       const ctx = await browser.newContext({ ...context, viewport });
@@ -268,6 +278,7 @@ export function useApp(
       if (!shop) throw new Error(opts.shop ? 'the shop is made in beforeAll' : 'useApp(name, env, { shop: "tag" }) makes a shop');
       return shop;
     },
+    holdWorkers: () => started().holdWorkers(),
     staffPage: (email, viewport, context) => started().staffPage(email, viewport, context),
     stop: () => started().stop(),
   };

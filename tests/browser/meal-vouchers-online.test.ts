@@ -86,4 +86,34 @@ describe('titres-restaurant at online checkout', () => {
     expect(await seriousViolations(page), 'the voucher refused').toEqual([]);
     await ctx.close();
   });
+
+  it('a part chosen while the workers have not made its payment yet: the page says it is preparing, then offers the voucher card by itself', async () => {
+    const shop = await createShop(app.pool, 'voucher-later');
+    const manager = await new Client(app.base).login(shop.email('manager'));
+    expect((await manager.put(`/api/shops/${shop.id}/meal-vouchers`, { onClosedDays: true })).status).toBe(200);
+    const r = await new Client(app.base).post('/api/orders', {
+      pizzeriaId: shop.id, fulfilment: 'pickup', customer: { name: 'Malo', phone: `06${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` },
+      items: [{ productId: seededProduct('chevre-miel'), quantity: 2 }], payment: 'online',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/track/${r.body.trackingToken}/pay`);
+    // the card's payment is there: the page stopped looking for it
+    await page.getByTestId('pay-submit').waitFor(LIVE);
+    const letGo = app.holdWorkers();
+    try {
+      await page.getByTestId('voucher-open').click();
+      await page.getByTestId('voucher').getByLabel('Pluxee').check();
+      await page.getByTestId('voucher-amount').fill('10,00');
+      await page.getByTestId('voucher-choose').click();
+      await expect.poll(() => text(page.getByTestId('voucher')), LIVE).toContain('Titre-restaurant Pluxee : 10,00 €');
+      expect(await page.getByTestId('voucher-pay').count(), 'no voucher card form before its payment exists').toBe(0);
+      await page.waitForTimeout(2000);
+    } finally {
+      letGo();
+    }
+    await page.getByTestId('voucher-pay').waitFor(LIVE);
+    await ctx.close();
+  });
 });
