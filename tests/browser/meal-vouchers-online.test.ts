@@ -87,7 +87,7 @@ describe('titres-restaurant at online checkout', () => {
     await ctx.close();
   });
 
-  it('a part chosen while the workers have not made its payment yet: the page says it is preparing, then offers the voucher card by itself', async () => {
+  it('a part chosen while the workers are held back: the page says it is preparing, then offers the voucher card by itself once they made its payment', async () => {
     const shop = await createShop(app.pool, 'voucher-later');
     const manager = await new Client(app.base).login(shop.email('manager'));
     expect((await manager.put(`/api/shops/${shop.id}/meal-vouchers`, { onClosedDays: true })).status).toBe(200);
@@ -99,7 +99,7 @@ describe('titres-restaurant at online checkout', () => {
     const ctx = await app.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'fr-FR' });
     const page = await ctx.newPage();
     await page.goto(`${app.base}/track/${r.body.trackingToken}/pay`);
-    // the card's payment is there: the page stopped looking for it
+    // the card's payment is there; choosing a part starts the payment again (the part's, then the card's)
     await page.getByTestId('pay-submit').waitFor(LIVE);
     const letGo = app.holdWorkers();
     try {
