@@ -248,6 +248,22 @@ export async function userId(pool: pg.Pool, email: string): Promise<number> {
   return rows[0].id;
 }
 
+/**
+ * Publishes every event committed to the inbox so far. A publish under way elsewhere (a server's,
+ * a workers process's) holds its rows, and ours skips them (SKIP LOCKED): the inbox is asked again
+ * until those rows are gone, which they are once that publish has committed (its move deletes them
+ * in the transaction that gives them their ids).
+ */
+export async function publishAll(pool: pg.Pool, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; ; ) {
+    await publishEvents(pool);
+    const { rowCount } = await pool.query('SELECT 1 FROM order_event_inbox LIMIT 1');
+    if (!rowCount) return;
+    if (Date.now() > until) throw new Error(`the inbox still holds events after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The events stored for an order, once everything committed is published (as a hub would do within moments). */
 export async function storedEvents(pool: pg.Pool, orderId: string): Promise<{ id: number; type: string; version: number; status: string }[]> {
   // the order's events committed to the inbox are published first; one that another publish (the

@@ -3,10 +3,9 @@
 // get exactly what they missed. No mocks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Client, SHOPS, collect, createSideDatabase, npmRun, startTestApp, subscribe, userId, move } from '../helpers.ts';
+import { Client, SHOPS, collect, createSideDatabase, npmRun, startTestApp, subscribe, userId, move, publishAll } from '../helpers.ts';
 import type { App } from '../../server/app.ts';
 import { runMaintenance } from '../../src/lib/server/operations/maintenance.ts';
-import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { useOperations } from '../operations.ts';
 
 const { sideDatabases, socketAs, placePickup } = useOperations();
@@ -29,7 +28,7 @@ describe('housekeeping', () => {
   });
 
   const eventIds = async (table: 'order_events' | 'order_events_archive', orderId?: string) =>
-    (await publishEvents(sidePool), await sidePool.query(`SELECT id FROM ${table} ${orderId ? 'WHERE order_id = $1' : ''} ORDER BY id`, orderId ? [orderId] : []))
+    (await publishAll(sidePool), await sidePool.query(`SELECT id FROM ${table} ${orderId ? 'WHERE order_id = $1' : ''} ORDER BY id`, orderId ? [orderId] : []))
       .rows.map((r) => Number(r.id));
 
   async function resume(lastEventId: number) {

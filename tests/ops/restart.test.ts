@@ -24,13 +24,13 @@ import {
   testPool,
   waitUntil,
   type TestSocket,
+  publishAll,
 } from '../helpers.ts';
 import { createApp, type App } from '../../server/app.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
 import { LiveLink } from '../../src/lib/realtime/live-link.ts';
 import { advanceOrder, type StaffActor } from '../../src/lib/server/orders/index.ts';
 import { placeOrder } from '../../src/lib/server/flows/placing.ts';
-import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { fileDatabase } from '../file-database.ts';
 
 let pool: pg.Pool;
@@ -186,7 +186,7 @@ describe('a restart while screens are live', () => {
     expect(mover.errors).toEqual([]);
 
     // every event of the shop stored after the screen's starting point reaches it
-    await publishEvents(pool);
+    await publishAll(pool);
     const stored = (await pool.query('SELECT id FROM order_events WHERE pizzeria_id = $1 AND id > $2 ORDER BY id', [SHOPS.bastille, start])).rows.map((r) => Number(r.id));
     expect(stored.length).toBeGreaterThan(40);
     await waitUntil(() => received.some((e) => e.eventId === stored.at(-1)), 10_000, 'the last event to arrive');

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, testConfig } from '../helpers.ts';
+import { seededProduct, Client, SHOPS, addressFor, customer, silentLog, testConfig, publishAll } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { createApp, type App } from '../../server/app.ts';
-import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { fileDatabase } from '../file-database.ts';
 
 // Every route, walked with what an attacker or a broken client sends: each answer is a 4xx with an
@@ -40,7 +39,7 @@ function validOrder(): Record<string, any> {
 
 /** A digest of every row that an order request could change. */
 async function digest(): Promise<string> {
-  await publishEvents(stack.pool); // what legitimate orders recorded, published first: only hostile requests could change it now
+  await publishAll(stack.pool); // what legitimate orders recorded, published first: only hostile requests could change it now
   const tables = ['orders', 'order_items', 'stock', 'stock_reservations', 'order_events', 'order_event_inbox', 'idempotency_keys'];
   const parts = await Promise.all(
     tables.map(async (t) => (await stack.pool.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS d FROM ${t} x`)).rows[0].d),

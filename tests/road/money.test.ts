@@ -4,11 +4,10 @@
 // Postgres, Redis and BullMQ; online payments go through the demo payment page (events signed and
 // received like Stripe's), so nothing depends on timing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededProduct, CARDS, Client, countOf, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi } from '../helpers.ts';
+import { seededProduct, CARDS, Client, countOf, addressFor, createShop, userId, testConfig, waitUntil, move, payAndWaitReceived, payOnDemoPage, placeThroughApi, publishAll } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import { jobId } from '../../src/lib/server/kernel/queues.ts';
 import type { DemoPaymentProvider } from '../../src/lib/server/money/demo.ts';
-import { publishEvents } from '../../src/lib/server/events/events.ts';
 import { demoIntent } from '../../src/lib/server/money/demo.ts';
 import { signStripeEvent } from '../../src/lib/server/money/stripe.ts';
 
@@ -58,7 +57,7 @@ async function paidOrder(overrides: Record<string, unknown> = {}) {
 }
 
 const eventsOf = async (orderId: string) =>
-  (await publishEvents(stack.pool), await stack.pool.query(`SELECT type, actor, payload FROM order_events WHERE order_id = $1 ORDER BY id`, [orderId])).rows;
+  (await publishAll(stack.pool), await stack.pool.query(`SELECT type, actor, payload FROM order_events WHERE order_id = $1 ORDER BY id`, [orderId])).rows;
 
 describe('paying online', () => {
   it('when the customer changes an order while its payment is pending, the payment starts again for the new total; a hold of the old total is let go, and the order is held what it now costs', async () => {

@@ -20,6 +20,7 @@ import {
   handOver,
   move,
   assignDriver,
+  publishAll,
 } from '../helpers.ts';
 import { useStack } from '../services.ts';
 import type { OrderUpdated } from '../../src/lib/realtime/contract.ts';
@@ -388,7 +389,7 @@ describe('event ids are given in commit order, without writers waiting for each 
     writing = false;
     await Promise.all(racing);
     await Promise.all(publishers.map((p) => p.end()));
-    await publishEvents(stack.pool);
+    await publishAll(stack.pool);
     const seen = (await reader.stop()).filter((e) => e.actor.startsWith(tag));
     expect(appended).toHaveLength(40);
     // every event once, in id order, and ids given in commit order: each writer's rounds in sequence
