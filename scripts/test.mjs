@@ -50,12 +50,14 @@ const cores = Number(process.env.TEST_WORKERS) || availableParallelism();
  * so coverage of the test process would measure the tests' helpers, not the product, for a third
  * more CPU).
  */
-function vitestRun(name, args, workers, measured = true) {
+function vitestRun(name, args, workers, measured = true, lowest = false) {
   const report = `test-results/vitest-${name}.json`;
   const timings = `test-results/timings-${name}.json`;
   rmSync(report, { force: true });
   rmSync(timings, { force: true });
-  const child = spawn('npx', [
+  // `lowest`: at the lowest priority of the processor and of the disk (LOWEST), as its children
+  const child = spawn(lowest ? 'nice' : 'npx', [
+    ...(lowest ? [...LOWEST, 'npx'] : []),
     'vitest', 'run',
     '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, '--reporter=./tests/timings-reporter.ts',
     ...(coverage && measured ? ['--coverage', `--coverage.reportsDirectory=coverage/${name}`] : []),
@@ -69,42 +71,38 @@ const started = Date.now();
 // files mostly wait on a built app and a Chromium, BROWSER_WORKERS files at once (the cores by
 // default). The other lane: unit, services and road, on the rest of the cores (one at least; the
 // services and road files one after the other in a process that keeps the app's modules loaded:
-// vitest.config.ts). The lane done first then runs the ops tier (the checks that read the tree, the
-// CLIs, the installs: they need no quiet machine) on every core. Once all that is done, the tier
-// quiet (the ops files whose clusters and processes fail over or restart on timers), a file at a
-// time, with the machine to themselves.
+// vitest.config.ts). Both lanes keep every core busy. Once both are done, the tier quiet (the ops
+// files whose clusters and processes fail over or restart on timers), a file at a time, and beside
+// it, at the lowest priority of the processor and of the disk, the ops tier (the checks that read
+// the tree, the CLIs, the installs: they need no quiet machine) on every core, and TEST_BESIDE_QUIET:
+// they take what the fail-over files leave (those wait on their clusters' timers far more than they
+// compute), never what those ask for.
 const browserWorkers = Number(process.env.BROWSER_WORKERS) || cores;
+const LOWEST = ['-n', '19', 'ionice', '-c', '3'];
 /**
- * TEST_BESIDE_QUIET: a shell command run beside the quiet tier at the lowest priority of the
- * processor and of the disk (CI's check of the deployment files, .ci/run): it takes what the
- * fail-over files leave (they wait on their clusters' timers far more than they compute), never
- * what they ask for. Its output is its own; the run waits for it.
+ * TEST_BESIDE_QUIET: a shell command run beside the quiet tier at the lowest priority (CI's check
+ * of the deployment files, .ci/run). Its output is its own; the run waits for it.
  */
-const besideQuiet = async (quiet) => {
+const besideQuiet = () => {
   const command = process.env.TEST_BESIDE_QUIET;
-  if (!command) return quiet;
-  const beside = spawn('nice', ['-n', '19', 'ionice', '-c', '3', 'sh', '-c', command], { stdio: 'inherit', env });
-  const done = new Promise((resolve) => beside.on('close', resolve));
-  const r = await quiet;
-  await done;
-  return r;
+  if (!command) return Promise.resolve();
+  const beside = spawn('nice', [...LOWEST, 'sh', '-c', command], { stdio: 'inherit', env });
+  return new Promise((resolve) => beside.on('close', resolve));
 };
 const otherWorkers = Math.max(1, cores - Math.floor(cores / 2));
-let opsTaken = false;
-const thenOps = async (r) => {
-  if (opsTaken) return [r];
-  opsTaken = true;
-  return [r, await vitestRun('ops', ['--project', 'ops'], cores, false)];
-};
 const runs = projects.length > 0 || extra.length > 0
   // the quiet tier, asked for alone or with others, a file at a time
   ? [await vitestRun('all', extra, projects.includes('quiet') ? 1 : cores)]
   : [
     ...(await Promise.all([
-      vitestRun('browser', ['--project', 'browser'], browserWorkers, false).then(thenOps),
-      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers).then(thenOps),
-    ])).flat(),
-    await besideQuiet(vitestRun('quiet', ['--project', 'quiet'], 1, false)),
+      vitestRun('browser', ['--project', 'browser'], browserWorkers, false),
+      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers),
+    ])),
+    ...(await Promise.all([
+      vitestRun('quiet', ['--project', 'quiet'], 1, false),
+      vitestRun('ops', ['--project', 'ops'], cores, false, true),
+      besideQuiet(),
+    ])).slice(0, 2),
   ];
 const wall = (Date.now() - started) / 1000;
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Redis, ReplyError, SentinelConnector, type RedisOptions } from 'ioredis';
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import { parseSentinels } from './sentinels.ts';
 
 /**
@@ -152,11 +153,17 @@ export function nodeRedisSocket(s: RedisSettings): { tls: true; rejectUnauthoriz
  * speaks both; node-redis's Sentinel client lacks the disconnect() it calls when it stops).
  */
 export function createStreamsClient(s: RedisSettings): StreamsClient {
-  if (!viaSentinel(s)) return readsPauseAfterFailure(createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) }));
+  if (!viaSentinel(s)) return readsPauseAfterFailure(nodeRedis().createClient({ url: s.REDIS_URL, socket: nodeRedisSocket(s) }));
   // lazy: the hub connects it, and the adapter connects the copies it makes of it (one per stream, one to subscribe)
   return readsPauseAfterFailure(createRedis(s, { lazyConnect: true }));
 }
 export type StreamsClient = ReturnType<typeof createClient> | Redis;
+
+/**
+ * node-redis, loaded when a hub first needs it: the workers and the CLIs never do, and loading it
+ * is a quarter of a second of a process's start.
+ */
+const nodeRedis = (): { createClient: typeof createClient } => createRequire(import.meta.url)('redis');
 
 /** How long a failed stream read waits before it fails (and the adapter reads again). */
 export const STREAM_READ_PAUSE_MS = 500;
