@@ -69,9 +69,12 @@ function vitestRun(name, args, workers, measured = true, lowest = false) {
 const started = Date.now();
 // A whole run is two lanes side by side, then a quiet end. The browser lane: the browser tier, whose
 // files mostly wait on a built app and a Chromium, BROWSER_WORKERS files at once (the cores by
-// default). The other lane: unit, services and road, on the rest of the cores (one at least; the
-// services and road files one after the other in a process that keeps the app's modules loaded:
-// vitest.config.ts). Both lanes keep every core busy. Once both are done, the tier quiet (the ops
+// default), and the tier alone (four services and road files that need a process each). The other
+// lane: unit, services and road, on the rest of the cores (one at least; the services and road
+// files one after the other in a process that keeps the app's modules loaded: vitest.config.ts).
+// Both lanes keep every core busy, and end within a minute of each other on a 2-core machine (the
+// tier alone in the other lane made it end two minutes after the browser lane, on one worker while
+// a core stood half idle). Once both are done, the tier quiet (the ops
 // files whose clusters and processes fail over or restart on timers), a file at a time, and beside
 // it, at the lowest priority of the processor and of the disk, the ops tier (the checks that read
 // the tree, the CLIs, the installs: they need no quiet machine) on every core, and TEST_BESIDE_QUIET:
@@ -95,8 +98,9 @@ const runs = projects.length > 0 || extra.length > 0
   ? [await vitestRun('all', extra, projects.includes('quiet') ? 1 : cores)]
   : [
     ...(await Promise.all([
-      vitestRun('browser', ['--project', 'browser'], browserWorkers, false),
-      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', '--project', 'alone'], otherWorkers),
+      // (measuring coverage, the tier alone stays in the lane whose run is measured)
+      vitestRun('browser', ['--project', 'browser', ...(coverage ? [] : ['--project', 'alone'])], browserWorkers, false),
+      vitestRun('others', ['--project', 'unit', '--project', 'services', '--project', 'road', ...(coverage ? ['--project', 'alone'] : [])], otherWorkers),
     ])),
     ...(await Promise.all([
       vitestRun('quiet', ['--project', 'quiet'], 1, false),
