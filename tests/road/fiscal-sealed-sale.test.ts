@@ -14,7 +14,7 @@ import { useStack } from '../services.ts';
 import { shopChain } from '../../src/lib/domain/fiscal-chain.ts';
 import { verifyJournal } from '../../src/lib/server/fiscal/verify.ts';
 import { fiscalKeyFromPem } from '../../src/lib/server/fiscal/keys.ts';
-import { journalChanged } from '../../src/lib/server/fiscal/order-facts.ts';
+import { journalChanged, journalChangedIn } from '../../src/lib/server/fiscal/order-facts.ts';
 
 const keyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 // every sale sealed in its transaction (FISCAL_SEAL_SALES, the default: said again here, for the test is about it)
@@ -85,6 +85,11 @@ describe('with the workers killed before the first sale', () => {
     expect(entries.map((e) => e.kind)).toEqual(['sale']);
     expect(entries[0]).toMatchObject({ sales_cents: total, money_cents: total, operator: expect.stringMatching(/^counter:\d+$/) });
     expect(entries[0].ticket).toBeGreaterThanOrEqual(1);
+    // sold when it was handed over: the entry's time is the order's (to the millisecond, as the journal keeps it)
+    const times = (await stack.pool.query<{ same: boolean }>(
+      `SELECT abs(extract(epoch FROM e.occurred_at - o.collected_at)) < 0.001 AS same FROM fiscal_entries e JOIN orders o ON o.id = e.order_id WHERE e.order_id = $1`, [id],
+    )).rows;
+    expect(times).toEqual([{ same: true }]);
     const report = await verifyJournal(stack.pool, { shop: shop.slug });
     expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
   });
@@ -128,6 +133,41 @@ describe('with the workers killed before the first sale', () => {
     const again = await counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect((await entriesOf(id)).map((e) => e.kind)).toEqual(['sale']);
+  });
+
+  it('another writer appends to the shop\'s chain after the sale was signed and before its move commits: the database refuses that append, and the sale is sealed once, after the other entry', async () => {
+    // a sale made without the seal (as a script on the database would), for the other writer to journal
+    const other = await readyOrder();
+    await withoutSeal(async () => expect((await counter.post(`/api/orders/${other}/status`, { to: 'collected', paymentMethod: 'cash' })).status).toBe(200));
+    const id = await readyOrder();
+    const key = fiscalKeyFromPem(keyPem);
+    // the other writer (the workers' sweep, a second server) holds the shop's chain in the database
+    const client = await stack.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM fiscal_chains WHERE chain = $1 FOR UPDATE', [shopChain(shop.id)]);
+      const answer = counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' });
+      // the handover has read the chain's head and signed after it: its append waits for the head
+      await waitUntil(async () => ((await stack.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      )).rowCount ?? 0) > 0, 10_000, 'the handover to wait for the chain');
+      await journalChangedIn(client, key, [{ shop: shop.id, id: other }]);
+      await client.query('COMMIT');
+      const r = await answer;
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    } finally {
+      client.release();
+    }
+    const [before, after] = [await entriesOf(other), await entriesOf(id)];
+    expect(before.map((e) => e.kind)).toEqual(['sale']);
+    expect(after.map((e) => e.kind)).toEqual(['sale']);
+    // the other writer's entry first, then the sale, each the next ticket
+    expect(after[0].seq).toBeGreaterThan(before[0].seq);
+    expect(after[0].ticket).toBe(before[0].ticket! + 1);
+    const o = (await stack.pool.query('SELECT status, collected_method FROM orders WHERE id = $1', [id])).rows[0];
+    expect(o).toEqual({ status: 'collected', collected_method: 'cash' });
+    const report = await verifyJournal(stack.pool, { shop: shop.slug });
+    expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
   });
 
   it('ten handovers of the shop at once, while another writer appends to its chain and a manager corrects two sales: each sale sealed once, the tickets numbered without a gap, the chain sound', async () => {
