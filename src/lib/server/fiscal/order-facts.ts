@@ -240,41 +240,6 @@ export async function sealedAtCommit(
   return { last: [last], left, heads };
 }
 
-/**
- * A sale signed ahead of its move (orders/move.ts, SaleSeal.ahead): `read` is SNAPSHOT_OF_ORDER of
- * the order as the move will leave it, read before the move (in this process's turn of the chain);
- * its entries are signed after the chain's head as read, and appended by the move's own statement
- * (aheadStatements), which also notes the order's money and checks it is what was signed. Null when
- * it is not for this way: a training shop's sale, a shop whose chain is not made yet.
- */
-export function signedAhead(key: FiscalKey, read: unknown, actor: string): { values: unknown[]; entries: boolean; head: ChainHead; shop: number } | null {
-  const j = read as Record<string, unknown> | null;
-  if (!j || j.training || j.head_seq === null) return null;
-  const o = runOrderOfJson(j);
-  const chained = shopChained(o.pizzeria_id, [o], headOf(o), key, new Map([[o.id, actor]]));
-  const values = chained.entries.length ? [entriesParam(chained.entries), o.money_state] : [o.money_state];
-  return { values, entries: chained.entries.length > 0, head: chained.head, shop: o.pizzeria_id };
-}
-
-/**
- * The statements that append a sale signed ahead (signedAhead) and note its money, as CTEs of the
- * move's statement, whose CTE `moved` (the UPDATE) returns the order's id and its money as it
- * leaves it (`money_state`, MONEY_STATE): nothing is appended if the move changed nothing (the
- * order moved meanwhile); a money other than the one signed fails the statement as a serialization
- * failure, as an entry that is not the next of its chain does (migration 0095): the move is then
- * made the long way. `first`: the number of the first of signedAhead's values.
- */
-export function aheadStatements(first: number, entries: boolean): string {
-  const money = entries ? first + 1 : first;
-  const appended = entries
-    ? `appended AS (${INSERT_ENTRIES.replace('$1::jsonb', `$${first}::jsonb`).replace('ORDER BY e.chain, e.seq', 'WHERE EXISTS (SELECT 1 FROM moved) ORDER BY e.chain, e.seq')} RETURNING 1), `
-    : '';
-  return `${appended}noted AS (
-       INSERT INTO fiscal_order_states (order_id, money_state)
-       SELECT m.id, CASE WHEN m.money_state = $${money} THEN m.money_state ELSE fiscal_order_changed(m.id) END FROM moved m
-       ON CONFLICT (order_id) DO UPDATE SET money_state = EXCLUDED.money_state, journaled_at = now() RETURNING 1)`;
-}
-
 /** Of these orders, those with money the journal has not noted as it is now, read whole, with what the journal holds of each. */
 async function ordersToJournal(q: Queryable, orderIds: string[]): Promise<SnapshotRow[]> {
   const { rows } = await q.query<SnapshotRow>({

@@ -5,13 +5,6 @@
 // transaction commits with its signed entries or not at all. Most events (the kitchen's moves, the
 // drivers') change no money: the event's own statement says so, and nothing more is done.
 //
-// A move made by one statement (a handover, a payment marked at the counter: orders/move.ts) is
-// sealed by that statement itself (`ahead`): the order is read as the move will leave it, its
-// entries signed after the chain's head read with it, and the move's statement appends them and
-// notes the money, refused by the database if the head or the money moved meanwhile (then the move
-// is made the long way below). Two round trips, no transaction, the chain locked only inside that
-// statement.
-//
 // In a transaction() (src/lib/server/kernel/db.ts) the entries are appended at its commit, by a
 // last statement sent with the COMMIT in one round trip: the shop's chain is locked by that
 // statement alone, inside Postgres, from its append to the commit, and never while this process
@@ -32,9 +25,9 @@ import type { FiscalKey } from './keys.ts';
 import { shopChain, type ChainHead } from '../../domain/fiscal-chain.ts';
 import type { QueryConfig } from 'pg';
 import { runningTransaction, type CommitHook, type RunningTransaction, type Tx } from '../kernel/db.ts';
-import { aheadStatements, journalChangedIn, MONEY_STATE, sealedAtCommit, sealOneIn, signedAhead, SNAPSHOT_OF_ORDER, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
+import { journalChangedIn, sealedAtCommit, sealOneIn, SNAPSHOT_OF_ORDER, UNSEALED, UNSEALED_TRAINING } from './order-facts.ts';
 import { recordTrainingSale } from './till-events.ts';
-import { inTurn, takeTurns } from './turns.ts';
+import { takeTurns } from './turns.ts';
 
 const AT_COMMIT = Symbol('fiscal seal at commit');
 
@@ -93,20 +86,6 @@ export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: t
     unsealed: opts.sales ? UNSEALED : UNSEALED_TRAINING,
     sales: opts.sales,
     read: opts.sales ? SNAPSHOT_OF_ORDER : null,
-    // a sale signed before its move, appended by the move's own statement (no transaction of its own)
-    ahead: opts.sales ? {
-      money: MONEY_STATE,
-      inTurn: (shop, fn) => inTurn(shopChain(shop), fn),
-      sign(read, actor) {
-        const signed = signedAhead(key, read, actor);
-        if (!signed) return null;
-        return {
-          values: signed.values,
-          statements: (first) => aheadStatements(first, signed.entries),
-          done: () => knownHeads.set(shopChain(signed.shop), signed.head),
-        };
-      },
-    } : undefined,
     async seal(tx, order, actor) {
       // in a transaction() (its first attempts: then the chain locked first): at its commit, with it
       const run = opts.sales ? runningTransaction(tx) : undefined;

@@ -54,26 +54,6 @@ export async function takeTurns(tx: Queryable, chains: readonly string[]): Promi
   }
 }
 
-/**
- * Runs `fn` in the chain's turn of this process, outside any transaction: a sale sealed in its
- * move's own statement (orders/move.ts, SaleSeal.ahead) reads the chain's head, signs after it and
- * appends in that statement; this process's other appenders of the chain wait meanwhile, as for
- * takeTurns, so two of its sales never sign after the same head.
- */
-export async function inTurn<T>(chain: string, fn: () => Promise<T>): Promise<T> {
-  const before = turns.get(chain);
-  let handOn!: () => void;
-  const mine = new Promise<void>((resolve) => (handOn = resolve));
-  turns.set(chain, mine);
-  try {
-    if (before) await atMost(before, TURN_WAIT_MS);
-    return await fn();
-  } finally {
-    handOn();
-    if (turns.get(chain) === mine) turns.delete(chain);
-  }
-}
-
 async function atMost(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);

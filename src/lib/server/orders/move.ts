@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { HANDED_OVER_STATUSES, type OrderStatus, type Fulfilment } from '../../domain/order-states.ts';
 import type { HandoverMethod } from '../../domain/payment-split.ts';
 import type { CancelReason, FailureReason, OrderView, ShopPaymentMethod } from '../../shapes/views.ts';
-import { isDatabaseUnavailable, transaction, type Db, type Tx } from '../kernel/db.ts';
+import { transaction, type Db, type Tx } from '../kernel/db.ts';
 import { conflict, forbidden, invalid, notFound } from '../kernel/errors.ts';
 import { ORDER_VIEW } from '../kernel/order-view.ts';
 import { checkMove, type MoveRefusal } from '../../domain/move-rules.ts';
@@ -120,15 +120,6 @@ export async function advanceOrder(
     };
     // given a caller's transaction (a client lent by the pool, not the pool): in it
     const inTransaction = typeof (dbp as unknown as Partial<Tx>).release === 'function';
-    if (sells && seal!.sales && seal!.ahead && !inTransaction) {
-      // the sale signed before the move, sealed by its statement; null: the order moved meanwhile
-      const view = await movedAhead(dbp, seal!, o.pizzeria_id, sets, params);
-      if (view) return { order: view };
-      if (view === null) {
-        if (attempt >= 10) throw conflict('busy', 'the order keeps changing: try again');
-        continue;
-      }
-    }
     const { rows } = !sells
       ? await dbp.query<{ view: OrderView }>(statement)
       : inTransaction ? await sealed(dbp as unknown as Tx)
@@ -148,113 +139,6 @@ async function movedThenTraining(dbp: Db, statement: { name: string; text: strin
   const shop = moved.rows[0]?.unsealed_shop ?? null;
   if (shop !== null) await transaction(dbp, (tx) => sealOrder(tx, orderId, actor, shop));
   return moved;
-}
-
-/**
- * A move that sells, sealed by its own statement (SaleSeal.ahead), in this process's turn of the
- * shop's chain: the order is read as the move will leave it (its changes applied to its row at this
- * version, at the database's time now, which the move then carries: `now()` in its changes), the
- * seal signs the sale after the chain's head as read, and one statement makes the move, records its
- * event, appends the entries and notes the money: two round trips, and no transaction of its own.
- * The database refuses the append if the chain's head or the order's money is not what was signed
- * (a serialization failure: another process's sale in between): undefined, the move is made the
- * long way. Null: the order is no longer at the version the move was planned on.
- */
-async function movedAhead(dbp: Db, seal: SaleSeal, shop: number, sets: string[], params: unknown[]): Promise<OrderView | null | undefined> {
-  const ahead = seal.ahead!;
-  const shape = aheadShape(await orderColumnTypes(dbp), sets, params.length, seal);
-  if (!shape) return undefined;
-  // one connection for both statements, taken before the turn: the turn is never held waiting for one
-  const client = await dbp.connect();
-  let lost = false;
-  try {
-    return await ahead.inTurn(shop, () => readSignMove(client, seal, shape, params));
-  } catch (err) {
-    lost = isDatabaseUnavailable(err);
-    throw err;
-  } finally {
-    client.release(lost || undefined);
-  }
-}
-
-/** movedAhead's two statements, on one client, in the shop's turn. */
-async function readSignMove(client: Tx, seal: SaleSeal, shape: AheadShape, params: unknown[]): Promise<OrderView | null | undefined> {
-  const { rows: [read] } = await client.query<{ at: string; sealing: unknown }>({ ...shape.read, values: params.slice(0, -2) });
-  if (!read) return null;
-  // nothing to seal as the move leaves it (its money as sealed), or not for this way: the long way knows
-  const signed = read.sealing === null ? null : seal.ahead!.sign(read.sealing, params[params.length - 2] as string);
-  if (!signed) return undefined;
-  try {
-    const { rows } = await client.query<{ view: OrderView }>({ ...shape.move(signed.values.length, signed.statements), values: [...params, read.at, ...signed.values] });
-    if (!rows[0]) return null;
-    signed.done();
-    return rows[0].view;
-  } catch (err) {
-    // another writer of the chain came in between (its head moved, the fact written), or the journal
-    // refused the entry (P0001, which the long way meets again and answers): the long way
-    if (['40001', '23505', '40P01', 'P0001'].includes((err as { code?: string }).code ?? '')) return undefined;
-    throw err;
-  }
-}
-
-/** The orders' columns and their types, read once per process: a move's changes applied to a row, each cast to its column's type. */
-let orderColumns: Promise<Map<string, string>> | undefined;
-function orderColumnTypes(dbp: Db): Promise<Map<string, string>> {
-  orderColumns ??= dbp
-    .query<{ name: string; type: string }>(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-       WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped`)
-    .then(({ rows }) => new Map(rows.map((r) => [r.name, r.type])));
-  orderColumns.catch(() => (orderColumns = undefined));
-  return orderColumns;
-}
-
-/** A move's two statements when its sale is signed ahead (movedAhead), by its SET clauses, built once. */
-interface AheadShape {
-  read: { name: string; text: string };
-  move(signedValues: number, statements: (first: number) => string): { name: string; text: string };
-}
-const aheadShapes = new WeakMap<SaleSeal, Map<string, AheadShape>>();
-function aheadShape(columns: Map<string, string>, sets: string[], paramCount: number, seal: SaleSeal): AheadShape | null {
-  let ofSeal = aheadShapes.get(seal);
-  if (!ofSeal) aheadShapes.set(seal, (ofSeal = new Map()));
-  const key = `${paramCount}|${sets.join(', ')}`;
-  let shape = ofSeal.get(key);
-  if (shape) return shape;
-  const [version, label, announce, at] = [paramCount - 2, paramCount - 1, paramCount, paramCount + 1];
-  // the order as the move leaves it: each change applied to the row `x` (its guard's updated_at too), in FROM: worked out once
-  const changes: string[] = [];
-  for (const set of sets) {
-    const [, column, expression] = /^(\w+) = ([\s\S]+)$/.exec(set) ?? [];
-    // a change this way cannot apply (a column it does not know): the long way
-    if (!column || !columns.has(column)) return null;
-    changes.push(`'${column}', (${expression})::${columns.get(column)}`);
-  }
-  changes.push(`'updated_at', now()`);
-  const readText = `SELECT now()::text AS at, CASE WHEN ${seal.unsealed} THEN ${seal.read} END AS sealing
-     FROM orders x, jsonb_populate_record(x, jsonb_build_object(${changes.join(', ')})) o WHERE x.id = $1 AND x.version = $${version}`;
-  const setsAt = sets.map((s) => s.replaceAll('now()', `$${at}::timestamptz`));
-  // by how many values the seal gives (its entries and the money, or the money alone)
-  const moves = new Map<number, { name: string; text: string }>();
-  const named = (text: string) => ({ name: `move-ahead-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text });
-  shape = {
-    read: named(readText),
-    move(signedValues, statements) {
-      let move = moves.get(signedValues);
-      if (move) return move;
-      move = named(`WITH moved AS (
-         UPDATE orders o SET ${setsAt.join(', ')} WHERE o.id = $1 AND o.version = $${version}
-         RETURNING o.id, o.pizzeria_id, o.driver_id, ${ORDER_VIEW} AS view, ${seal.ahead!.money} AS money_state
-       ), recorded AS (
-         INSERT INTO order_event_inbox (order_id, pizzeria_id, driver_id, type, actor, payload, announce)
-         SELECT id, pizzeria_id, driver_id, 'order.status', $${label}, view, $${announce}::boolean FROM moved
-       ), ${statements(at + 1)}
-       SELECT view FROM moved`);
-      moves.set(signedValues, move);
-      return move;
-    },
-  };
-  ofSeal.set(key, shape);
-  return shape;
 }
 
 /**

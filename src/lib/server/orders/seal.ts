@@ -25,25 +25,6 @@ export interface SaleSeal {
    * the seal reads it itself. What it gives is the seal's own: the orders hand it back unread.
    */
   read: string | null;
-  /**
-   * The sale sealed by the move's own statement, signed before it (orders/move.ts): the order is read
-   * as the move will leave it (`unsealed` and `read` over the order with the move's changes applied,
-   * at the time the move will carry), its entries signed, and the move's statement appends them and
-   * notes the money, failing as a serialization failure if the chain's head or the order's money is
-   * not what was signed (then the move is made the long way, in a transaction). Absent: that way only.
-   */
-  ahead?: {
-    /** The order's money as one text, an expression on `o` (the UPDATE's RETURNING): what `sign`'s statements check. */
-    money: string;
-    /** Runs `fn` in this process's turn of the shop's chain: its sales signed one after the other. */
-    inTurn<T>(shop: number, fn: () => Promise<T>): Promise<T>;
-    /**
-     * Signs what `read` gave; null: not for this way. `values` are the parameters of `statements`, CTEs
-     * for the move's statement (after its CTE `moved`, which returns the order's `id` and `money_state`),
-     * numbered from `first`; `done` once that statement has committed.
-     */
-    sign(read: unknown, actor: string): { values: unknown[]; statements(first: number): string; done(): void } | null;
-  };
   /** Seals the order's money as it now stands, in the transaction (its shop's chain locked until it ends). */
   seal(tx: Tx, order: { id: string; shop: number; read?: unknown }, actor: string): Promise<void>;
 }
