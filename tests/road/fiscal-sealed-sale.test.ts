@@ -170,6 +170,31 @@ describe('with the workers killed before the first sale', () => {
     expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
   });
 
+  it('six handovers of the shop at once while the journal refuses one of them: that one is refused and stays ready, the five others are sealed once, numbered without a gap', async () => {
+    const ready = await Promise.all(Array.from({ length: 6 }, () => readyOrder()));
+    const refused = ready[2];
+    const trigger = `seal_refused_${randomUUID().replaceAll('-', '')}`;
+    await stack.pool.query(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.order_id = '${refused}' THEN RAISE EXCEPTION 'the journal is not writable'; END IF; RETURN NEW; END $$`);
+    await stack.pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON fiscal_entries FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
+    const lastTicket = async () => (await stack.pool.query<{ no: number | null }>(
+      `SELECT max((body->'numbered'->>'no')::int) AS no FROM fiscal_entries WHERE chain = $1 AND kind = 'sale'`, [shopChain(shop.id)],
+    )).rows[0].no ?? 0;
+    const before = await lastTicket();
+    const answers = await Promise.all(ready.map((id) => counter.post(`/api/orders/${id}/status`, { to: 'collected', paymentMethod: 'cash' })))
+      .finally(() => stack.pool.query(`DROP TRIGGER ${trigger} ON fiscal_entries; DROP FUNCTION ${trigger}()`));
+    expect(answers.map((r, i) => (i === 2 ? r.status >= 500 : r.status === 200))).toEqual(ready.map(() => true));
+    expect((await stack.pool.query('SELECT status FROM orders WHERE id = $1', [refused])).rows[0].status).toBe('ready');
+    expect(await entriesOf(refused)).toEqual([]);
+    for (const id of ready.filter((id) => id !== refused)) expect((await entriesOf(id)).map((e) => e.kind), id).toEqual(['sale']);
+    const tickets = (await stack.pool.query<{ no: number }>(
+      `SELECT (body->'numbered'->>'no')::int AS no FROM fiscal_entries WHERE chain = $1 AND kind = 'sale' AND (body->'numbered'->>'no')::int > $2 ORDER BY seq`, [shopChain(shop.id), before],
+    )).rows.map((r) => r.no);
+    expect(tickets).toEqual([1, 2, 3, 4, 5].map((n) => before + n));
+    const report = await verifyJournal(stack.pool, { shop: shop.slug });
+    expect(report.chains).toEqual([expect.objectContaining({ chain: shopChain(shop.id), broken: null })]);
+  });
+
   it('ten handovers of the shop at once, while another writer appends to its chain and a manager corrects two sales: each sale sealed once, the tickets numbered without a gap, the chain sound', async () => {
     // four sales made without the seal (as a script on the database would), for the other writer to journal meanwhile
     const unsealed: string[] = [];

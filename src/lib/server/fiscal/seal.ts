@@ -11,8 +11,8 @@
 // does something else (a sale of the shop waiting on it waits a fraction of a millisecond). What
 // the entries say is read by the statement that changed the order (a move's RETURNING: SaleSeal's
 // `read`), or at the commit; the last statement checks the money is still what was read. Sales of
-// one shop in this process take turns from their signing to their commit (turns.ts), each after the
-// head the one before left; another process's sale in between makes the database refuse the append
+// one shop in this process take turns from their signing to the sending of their commit (turns.ts),
+// each after the head the one before left (its append waiting in Postgres for that commit); another process's sale in between makes the database refuse the append
 // (migration 0095), and the transaction is done again: its second attempt reads at its commit, its
 // third and later lock the chain first (sealOneIn). Outside a transaction() (a caller's own client),
 // the chain is locked from the append to the end of the caller's transaction.
@@ -55,11 +55,15 @@ class SealAtCommit implements CommitHook {
     return last;
   }
 
+  sent(): void {
+    // the next sale of the shop in this process signs after these heads (its turn comes now): if
+    // this commit fails, that sale's append is refused by the database and done again
+    for (const [chain, head] of this.heads) this.knownHeads.set(chain, head);
+  }
+
   ended(committed: boolean): void {
-    for (const [chain, head] of this.heads) {
-      if (committed) this.knownHeads.set(chain, head);
-      else this.knownHeads.delete(chain);
-    }
+    if (committed) return;
+    for (const chain of this.heads.keys()) this.knownHeads.delete(chain);
   }
 }
 
@@ -75,9 +79,10 @@ function sealAtCommit(run: RunningTransaction, key: FiscalKey, knownHeads: Map<s
  */
 export function saleSealOf(key: FiscalKey, opts: { sales: boolean } = { sales: true }): SaleSeal {
   /**
-   * The heads the seal's sales left their chains at, once committed: the next sale of the shop,
-   * read before that commit, is signed after it. Another process's sale in between: the append is
-   * refused, the head forgotten, and the sale done again. The seal's own (one per process, put in
+   * The heads the seal's sales left their chains at, once their COMMIT is sent: the next sale of
+   * the shop, read before that commit, is signed after it (its append waits in Postgres for that
+   * commit). That commit failing, or another process's sale in between: the append is refused, the
+   * head forgotten, and the sale done again. The seal's own (one per process, put in
    * place with its database: a test file's seal never meets another's chains).
    */
   const knownHeads = new Map<string, ChainHead>();

@@ -104,6 +104,11 @@ export function setDb(p: pg.Pool): void {
  */
 export interface CommitHook {
   lastStatements(tx: Tx): Promise<pg.QueryConfig[]>;
+  /**
+   * Once the last statements and the COMMIT are written to Postgres, before their answer: from there
+   * Postgres commits (or refuses) without this process, whatever its event loop does meanwhile.
+   */
+  sent?(): void;
   /** Once the transaction has ended, whichever way (called once, also when lastStatements was not). */
   ended?(committed: boolean): void;
 }
@@ -175,7 +180,9 @@ export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): 
       await begun;
       const last: pg.QueryConfig[] = [];
       for (const hook of run.hooks.values()) last.push(...(await hook.lastStatements(client)));
-      await commitWith(client, last);
+      await commitWith(client, last, () => {
+        for (const hook of run.hooks.values()) hook.sent?.();
+      });
       committed = true;
       return result;
     } catch (err) {
@@ -194,9 +201,10 @@ export async function transaction<T>(dbp: pg.Pool, fn: (tx: Tx) => Promise<T>): 
   }
 }
 
-/** The last statements and COMMIT, sent at once; throws the first failure (then nothing committed). */
-async function commitWith(client: pg.PoolClient, last: pg.QueryConfig[]): Promise<void> {
+/** The last statements and COMMIT, sent at once (then `onSent`); throws the first failure (then nothing committed). */
+async function commitWith(client: pg.PoolClient, last: pg.QueryConfig[], onSent: () => void): Promise<void> {
   const sent = inOneWrite(client, () => [...last.map((q) => client.query(q)), client.query('COMMIT')]);
+  onSent();
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
