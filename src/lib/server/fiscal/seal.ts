@@ -12,8 +12,9 @@
 // the entries say is read by the statement that changed the order (a move's RETURNING: SaleSeal's
 // `read`), or at the commit; the last statement checks the money is still what was read. Sales of
 // one shop in this process take turns from their signing to the sending of their commit (turns.ts),
-// each after the head the one before left (its append waiting in Postgres for that commit); another process's sale in between makes the database refuse the append
-// (migration 0095), and the transaction is done again: its second attempt reads at its commit, its
+// each after the head the one before left (its append waiting in Postgres for that commit); another
+// process's sale in between makes the database refuse the append (migration 0095), and the
+// transaction is done again: its second attempt reads at its commit, its
 // third and later lock the chain first (sealOneIn). Outside a transaction() (a caller's own client),
 // the chain is locked from the append to the end of the caller's transaction.
 //

@@ -6,8 +6,8 @@
 // wait in Postgres for a transaction that itself waits here. Handed on once the COMMIT is sent, not
 // answered: the next sale's append then waits inside Postgres for that commit, a fraction of a
 // millisecond, rather than for this process to read the answer, which a busy event loop delays by
-// tens of milliseconds (and with it every sale of the shop queued behind). The turns of one transaction are taken in the
-// chains' order, as the database locks are (journal.ts). Other processes (the workers, a second
+// tens of milliseconds (and with it every sale of the shop queued behind). The turns of one
+// transaction are taken in the chains' order, as the database locks are (journal.ts). Other processes (the workers, a second
 // server) are kept apart by the database alone: an append after a head that moved is refused
 // (migration 0095) and its transaction done again. Outside a transaction() (kernel/db.ts), a
 // client used otherwise, there are no turns: only the database's locks.
