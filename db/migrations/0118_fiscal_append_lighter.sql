@@ -17,9 +17,9 @@
 --   ('no chain'), and a chain's row cannot be deleted (fiscal_chains_no_delete) nor its table
 --   truncated by the product's role (0091).
 --
--- Measured on a 2-core machine, 2,000 appends of a sale and its payment in a transaction each,
--- the backend's CPU read from /proc, in turns with the migration before: 0.30 ms a sale's append
--- before, 0.20 ms after (docs/benchmarks.md, the fiscal section).
+-- Measured on a 2-core machine, ten runs of 3,000 appends of a sale and its payment (a transaction
+-- each), the backend's CPU read from /proc, in turns with the function and key before: 0.35 ms a
+-- sale's append before, 0.29 ms after, medians (docs/benchmarks.md, the fiscal section).
 CREATE OR REPLACE FUNCTION fiscal_entry_next() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   series text := CASE WHEN NEW.chain = 'jet' THEN NULL ELSE fiscal_ticket_series(NEW.kind, NEW.body) END;
