@@ -5,9 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { managerBoard } from '../../src/lib/server/flows/head-office-board.ts';
+import { fromJsonText } from '../../src/lib/shapes/json-text.ts';
 import { alertsOfShops } from '../../src/lib/server/flows/alerts.ts';
 import { lowStock } from '../../src/lib/server/stock/stock.ts';
-import { createShop, testPool } from '../helpers.ts';
+import { listOrders } from '../../src/lib/server/orders/index.ts';
+import { placeOrder } from '../../src/lib/server/flows/placing.ts';
+import { createShop, customer, seededProduct, testPool } from '../helpers.ts';
 
 const pool = testPool();
 afterAll(() => pool.end());
@@ -35,6 +38,9 @@ function countStatements(p: pg.Pool) {
 
 const statements = countStatements(pool);
 
+/** The board as its page reads it (its shops, orders and low stock come as JSON text). */
+const read = (b: Awaited<ReturnType<typeof managerBoard>>) => ({ ...b, shops: fromJsonText(b.shops), orders: fromJsonText(b.orders), low: fromJsonText(b.low) });
+
 async function shopsWithLowStock() {
   const { rows: ing } = await pool.query<{ id: number }>('SELECT id FROM ingredients ORDER BY name LIMIT 4');
   const [a, b, c] = [await createShop(pool, 'low-a'), await createShop(pool, 'low-b'), await createShop(pool, 'low-c')];
@@ -59,7 +65,7 @@ describe("head office's board", () => {
   });
 
   it("shows each shop's low stock as the shop's own read does: the emptiest first, then by name", async () => {
-    const board = await managerBoard(pool, headOffice);
+    const board = read(await managerBoard(pool, headOffice));
     const { rows } = await pool.query<{ id: number }>('SELECT id FROM pizzerias ORDER BY id');
     expect(board.shops.map((s) => s.id)).toEqual(rows.map((r) => r.id));
     expect(board.low).toEqual(await Promise.all(board.shops.map(async (s) => ({ pizzeriaId: s.id, low: await lowStock(pool, s.id) }))));
@@ -71,18 +77,35 @@ describe("head office's board", () => {
     expect(of(shops.a)[0]).toMatchObject({ name: expect.any(String), unit: expect.any(String) });
   });
 
+  it("gives each shop's orders under way as the shops' list reads them, newest first, and a shop's manager their own only", async () => {
+    const place = (shop: number, quantity: number) => placeOrder(pool, {
+      pizzeriaId: shop, channel: 'online', fulfilment: 'pickup', customer, items: [{ productId: seededProduct('margherita'), quantity }], payment: 'on_delivery',
+    }, { kind: 'customer' });
+    // two shops of their own (those above have run low)
+    const [d, e] = [(await createShop(pool, 'board-d')).id, (await createShop(pool, 'board-e')).id];
+    const placed = [await place(d, 1), await place(e, 2), await place(d, 3)];
+    const board = read(await managerBoard(pool, headOffice));
+    const all = board.shops.map((s) => s.id);
+    expect(board.orders).toEqual(await listOrders(pool, { pizzeriaIds: all, activeOnly: true, limit: 1000 }));
+    // the newest first, each with its lines
+    const ours = board.orders.filter((o) => placed.some((p) => p.order.id === o.id));
+    expect(ours.map((o) => [o.id, o.pizzeriaId, o.items[0].quantity])).toEqual([...placed].reverse().map((p) => [p.order.id, p.order.pizzeriaId, p.order.items[0].quantity]));
+    const ofE = read(await managerBoard(pool, { role: 'manager', pizzeriaId: e }));
+    expect(ofE.orders.map((o) => o.id)).toEqual([placed[1].order.id]);
+  });
+
   it("a shop's manager sees their own shop's low stock only", async () => {
-    const board = await managerBoard(pool, { role: 'manager', pizzeriaId: shops.b });
+    const board = read(await managerBoard(pool, { role: 'manager', pizzeriaId: shops.b }));
     expect(board.low).toEqual([{ pizzeriaId: shops.b, low: await lowStock(pool, shops.b) }]);
   });
 
   it('is read in as many statements with 30 shops more as before them', async () => {
     statements.reset();
-    const before = await managerBoard(pool, headOffice);
+    const before = read(await managerBoard(pool, headOffice));
     const few = statements.count;
     for (let i = 0; i < 30; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => createShop(pool, `more${i + j}`)));
     statements.reset();
-    const after = await managerBoard(pool, headOffice);
+    const after = read(await managerBoard(pool, headOffice));
     expect(after.shops.length).toBe(before.shops.length + 30);
     expect(after.low).toHaveLength(after.shops.length);
     expect(statements.count).toBe(few);

@@ -4,7 +4,7 @@
 // road (late flags, offers, shifts). This is what the rest of the code imports; what an order owes
 // and is owed back lives with the money (src/lib/server/money/).
 export { canActOnShop, type OrderActor, type StaffActor } from '../kernel/actors.ts';
-export { deliveryPin, getOrder, getOrderIdByToken, itemsAhead, listOrders, lockOrder } from './read.ts';
+export { deliveryPin, getOrder, getOrderIdByToken, itemsAhead, listOrders, listOrdersJson, lockOrder } from './read.ts';
 export { recordEvent, recordRelease, type Publishing } from './record.ts';
 export { foldConsumedStock, foldStartedOrders } from './lines.ts';
 export type { OrderLimits } from './limits.ts';

@@ -3,6 +3,7 @@
 import { FINAL_STATUSES_SQL, isIn, MAKING_STATUSES, NOT_STARTED_STATUSES, sqlList } from '../../domain/order-states.ts';
 import { type OrderStatus } from '../../domain/order-states.ts';
 import type { OrderView } from '../../shapes/views.ts';
+import type { JsonText } from '../../shapes/json-text.ts';
 import { type Queryable, type Tx } from '../kernel/db.ts';
 import { notFound } from '../kernel/errors.ts';
 import { ORDER_VIEW } from '../kernel/order-view.ts';
@@ -48,10 +49,17 @@ export async function deliveryPin(q: Queryable, orderId: string): Promise<string
   return rows[0]?.delivery_pin ?? null;
 }
 
-export async function listOrders(
-  q: Queryable,
-  filter: { pizzeriaIds: number[] | 'all'; statuses?: OrderStatus[]; driverId?: number; activeOnly?: boolean; limit?: number },
-): Promise<OrderView[]> {
+/** Which orders a list holds (a shop's, a driver's, the chain's; under way, or finished in the last hour too). */
+export interface OrderListFilter {
+  pizzeriaIds: number[] | 'all';
+  statuses?: OrderStatus[];
+  driverId?: number;
+  activeOnly?: boolean;
+  limit?: number;
+}
+
+/** The WHERE … LIMIT of a list, and its parameters. */
+function listed(filter: OrderListFilter): { text: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.pizzeriaIds !== 'all') {
@@ -72,11 +80,27 @@ export async function listOrders(
     where.push(`(o.status NOT IN (${FINAL_STATUSES_SQL}) OR o.updated_at > now() - interval '1 hour')`);
   }
   params.push(filter.limit ?? 500);
-  const { rows } = await q.query<{ view: OrderView }>(
-    `${VIEW_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+  return { text: `${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY o.created_at DESC LIMIT $${params.length}`, params };
+}
+
+export async function listOrders(q: Queryable, filter: OrderListFilter): Promise<OrderView[]> {
+  const { text, params } = listed(filter);
+  const { rows } = await q.query<{ view: OrderView }>(`${VIEW_SELECT} ${text}`, params);
+  return rows.map((r) => r.view);
+}
+
+/**
+ * listOrders as JSON text written by Postgres, for a page's data (shapes/json-text.ts): head
+ * office's hundreds of orders are neither parsed nor written again by this process.
+ */
+export async function listOrdersJson(q: Queryable, filter: OrderListFilter): Promise<JsonText<OrderView[]>> {
+  const { text, params } = listed(filter);
+  const { rows } = await q.query<{ views: string }>(
+    `SELECT coalesce(json_agg(l.view ORDER BY l.created_at DESC), '[]')::text AS views
+     FROM (SELECT ${ORDER_VIEW} AS view, o.created_at FROM orders o ${text}) l`,
     params,
   );
-  return rows.map((r) => r.view);
+  return rows[0].views as JsonText<OrderView[]>;
 }
 
 export async function lockOrder(tx: Tx, id: string): Promise<OrderRow> {

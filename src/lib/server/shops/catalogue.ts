@@ -49,6 +49,11 @@ export interface Pizzeria {
   training: boolean;
 }
 
+/** What the live page of a shop's manager or of head office shows of each shop: its card, its place on the map, its rush levers. */
+export type ShopOnBoard = Pick<Pizzeria, 'id' | 'slug' | 'name' | 'lat' | 'lng' | 'zone' | 'onlinePaused' | 'busyMinutes'>;
+
+export const shopOnBoard = ({ id, slug, name, lat, lng, zone, onlinePaused, busyMinutes }: Pizzeria): ShopOnBoard => ({ id, slug, name, lat, lng, zone, onlinePaused, busyMinutes });
+
 /** A shop's columns as a Pizzeria (`WHERE …` may follow). */
 export const PIZZERIA_SELECT = `SELECT id, slug, name, address, lat, lng, phone, opening_hours AS "openingHours",
   online_paused AS "onlinePaused", prep_target_seconds AS "prepTargetSeconds",
