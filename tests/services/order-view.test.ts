@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { seededProduct, address, createShop, customer, testPool } from '../helpers.ts';
 import type { OrderItemView, OrderView } from '../../src/lib/shapes/views.ts';
 import { ORDER_STATUSES } from '../../src/lib/domain/order-states.ts';
-import { getOrder } from '../../src/lib/server/orders/index.ts';
+import { getOrder, listOrders, listOrdersJson } from '../../src/lib/server/orders/index.ts';
+import { fromJsonText } from '../../src/lib/shapes/json-text.ts';
 import { placeOrder } from '../../src/lib/server/flows/placing.ts';
 
 type Keys<T> = Record<keyof T, true>;
@@ -58,5 +59,26 @@ describe('the order view, as the database builds it', () => {
     // a timestamp per status reached (here: received) and the creation, named as the statuses are
     expect(Object.keys(view.timestamps).every((k) => k === 'created' || (ORDER_STATUSES as readonly string[]).includes(k))).toBe(true);
     expect(view.timestamps.received).toBeDefined();
+  });
+
+  it('is the same as json for a list sent on as text (head office\'s board) as the view itself: a delivery with its options, a driver, a pickup', async () => {
+    const margherita = seededProduct('margherita');
+    const extras = (await pool.query<{ id: number }>(`SELECT id FROM product_options WHERE product_id = $1 AND kind = 'extra' ORDER BY id LIMIT 2`, [margherita])).rows.map((r) => r.id);
+    const withOptions = await placeOrder(pool, {
+      pizzeriaId: shop.id, channel: 'online', fulfilment: 'delivery', customer, address: { ...address, doorCode: 'B12', instructions: 'sonner deux fois' },
+      items: [{ productId: margherita, quantity: 2 }, { productId: margherita, quantity: 1, options: extras }], payment: 'on_delivery',
+    }, { kind: 'customer' });
+    const driver = (await pool.query<{ id: number }>(`SELECT id FROM users WHERE role = 'driver' ORDER BY id LIMIT 1`)).rows[0].id;
+    await pool.query('UPDATE orders SET driver_id = $2, late = true, version = version + 1 WHERE id = $1', [withOptions.order.id, driver]);
+    await placeOrder(pool, {
+      pizzeriaId: shop.id, channel: 'online', fulfilment: 'pickup', customer, items: [{ productId: seededProduct('margherita'), quantity: 1 }], payment: 'on_delivery',
+    }, { kind: 'customer' });
+    const filter = { pizzeriaIds: [shop.id], activeOnly: true, limit: 1000 };
+    const asText = fromJsonText(await listOrdersJson(pool, filter));
+    const views = await listOrders(pool, filter);
+    expect(views.length).toBeGreaterThanOrEqual(3);
+    expect(asText).toEqual(views);
+    expect(asText.find((o) => o.id === withOptions.order.id)).toMatchObject({ driver: { id: driver }, late: true, address: { doorCode: 'B12' } });
+    expect(asText.find((o) => o.id === withOptions.order.id)!.items[1].options).toHaveLength(2);
   });
 });
