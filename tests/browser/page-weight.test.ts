@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { messagesOf } from '../../src/lib/i18n/catalogue.ts';
 import { PHONE, live, useApp } from './harness.ts';
@@ -60,6 +61,26 @@ describe('what a phone downloads', () => {
       expect(res.headers.get('content-encoding'), path).toMatch(/^(gzip|br)$/);
       expect(await res.text(), path).toContain('<html');
     }
+  });
+
+  it('a customer\'s phone fetches the storefront\'s own files, no more: no service worker fetching the whole app behind it', async () => {
+    const ctx = await app.browser.newContext({ viewport: PHONE });
+    const fetched: string[] = [];
+    ctx.on('request', (r) => void fetched.push(new URL(r.url()).pathname));
+    const page = await ctx.newPage();
+    await page.goto(`${app.base}/?shop=bastille`);
+    await live(page);
+    // what a worker registered by the page would fetch at install comes within a second or two
+    await page.waitForTimeout(2500);
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+    // the storefront's scripts and styles, not the kitchen's, the manager's or the driver's
+    const files = fetched.filter((p) => p.startsWith('/_app/'));
+    expect(files.length).toBeGreaterThan(5);
+    expect(new Set(files).size, 'a file fetched twice').toBe(files.length);
+    const pages = readdirSync('build/client/_app/immutable/nodes').filter((f) => f.endsWith('.js'));
+    const pagesFetched = files.filter((p) => p.includes('/immutable/nodes/'));
+    expect(pagesFetched.length).toBeLessThan(pages.length / 3);
+    await ctx.close();
   });
 
   it('the checkout map loads its library only when the customer scrolls down to it', async () => {

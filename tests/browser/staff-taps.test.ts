@@ -295,6 +295,31 @@ describe('driver taps on a phone', () => {
     await expect.poll(() => statusOf(placed.id), { timeout: 10_000 }).toMatchObject({ status: 'delivered', moves: 4 });
     await expect.poll(() => card.count()).toBe(0);
   });
+
+  it('in a tunnel, the driver\'s page opens again from the phone\'s own copy, and goes live when the network returns', async () => {
+    const { page: driver, ctx } = await staffPage(`driver2.${SHOP}@ocpizza.test`, '/driver', PHONE);
+    // the page keeps itself on the phone: its service worker is installed and in charge
+    const kept = await driver.evaluate(async () => {
+      for (let i = 0; i < 150 && !navigator.serviceWorker.controller; i++) await new Promise((r) => setTimeout(r, 100));
+      return navigator.serviceWorker.controller !== null;
+    });
+    expect(kept, 'a service worker in charge of the driver\'s page').toBe(true);
+    const cut: string[] = [];
+    ctx.on('requestfailed', (r) => void (r.serviceWorker() && cut.push(new URL(r.url()).pathname)));
+    await ctx.setOffline(true);
+    // the worker asked the network for the page and got nothing: the page comes from the phone
+    const again = await driver.reload();
+    expect(again?.fromServiceWorker()).toBe(true);
+    expect(cut).toContain('/driver');
+    const shift = driver.getByTestId('shift');
+    await shift.waitFor();
+    expect(await shift.getAttribute('aria-pressed')).toBe('false');
+    expect(await driver.locator('[data-live]').first().getAttribute('data-live')).not.toBe('live');
+    await driver.screenshot({ path: `${SHOTS}/taps-5b-driver-tunnel-reload.png` });
+    await ctx.setOffline(false);
+    await live(driver);
+    await ctx.close();
+  });
 });
 
 describe('counter taps', () => {
