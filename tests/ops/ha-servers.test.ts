@@ -242,7 +242,12 @@ describe.skipIf(!NGINX)('a server and a workers process killed mid-evening, behi
       for (const w of fleet.workers) for (const l of w.logs()) if (l.msg === 'customer notified' && l.sms === 'sent') sent.set(`${l.orderId} ${l.step}`, (sent.get(`${l.orderId} ${l.step}`) ?? 0) + 1);
       return sent;
     };
-    await waitUntil(() => ids.every((id) => texts().has(`${id} received`)), 20_000, "every customer's text that the order is received");
+    await waitUntil(() => ids.every((id) => texts().has(`${id} received`)), 20_000, "every customer's text that the order is received").catch((err: Error) => {
+      // say which, and what each workers process logged of them, so that a failure can be read
+      const missing = ids.filter((id) => !texts().has(`${id} received`));
+      const said = fleet.workers.map((w, i) => w.logs().filter((l) => missing.includes(String(l.orderId))).map((l) => `workers ${i}: ${JSON.stringify(l)}`)).flat();
+      throw new Error(`${err.message}: no text for ${missing.join(', ')}\n${said.join('\n')}`);
+    });
 
     // every screen, the ones that moved and the others, has every event of its shop once and in order
     await pool.query('SELECT publish_order_events()').catch(() => undefined);
