@@ -4,6 +4,8 @@
 // then kept the loop in the microtask queue: the event loop stopped, and the server answered
 // nothing. Against a real redis-server killed with SIGKILL: the event loop keeps turning, an HTTP
 // server keeps answering, the reads fall to about two a second, and they carry on once Redis is back.
+// And a hub started while its Redis is away (an ioredis copy's first connection closed before it was
+// ready): no rejection left unhandled, and the stream is read once Redis comes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,30 +19,35 @@ import { freePort } from '../helpers.ts';
 // the same port again when Redis comes back
 let port = 0;
 let redis: ChildProcess | null = null;
+const servers: ChildProcess[] = [];
 let http: Server | null = null;
 const clients: Redis[] = [];
 
 async function startRedis(): Promise<void> {
   port ||= await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  redis = server;
+  redis = await redisServerOn(port);
+}
+
+async function redisServerOn(on: number): Promise<ChildProcess> {
+  const server = spawn('redis-server', ['--port', String(on), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  servers.push(server);
   let exited: number | null = null;
   server.once('exit', (code) => (exited = code ?? -1));
   // a loaded machine may take seconds to start it: a client a try, for up to 20 s
   for (const until = Date.now() + 20_000; Date.now() < until && exited === null; ) {
-    const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = createRedis({ REDIS_URL: `redis://127.0.0.1:${on}`, REDIS_TLS_VERIFY: true }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => {});
     const pong = await probe.connect().then(() => probe.ping(), () => null).catch(() => null);
     probe.disconnect();
-    if (pong === 'PONG') return;
+    if (pong === 'PONG') return server;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`redis-server on port ${port} ${exited === null ? 'did not answer in 20 s' : `exited (${exited})`}`);
+  throw new Error(`redis-server on port ${on} ${exited === null ? 'did not answer in 20 s' : `exited (${exited})`}`);
 }
 
 afterAll(async () => {
   for (const c of clients) c.disconnect();
-  redis?.kill('SIGKILL');
+  for (const server of servers) server.kill('SIGKILL');
   await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
 });
 
@@ -91,5 +98,53 @@ describe("the hubs' streams with their Redis killed", () => {
     await startRedis();
     const back = reads;
     await expect.poll(() => reads - back, { timeout: 10_000 }).toBeGreaterThan(2);
+  });
+
+  it('started while its Redis is away: no rejection left unhandled, and the stream read once Redis comes', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const away = await freePort();
+      const url = `redis://127.0.0.1:${away}`;
+      // as a hub makes it behind Sentinel: ioredis, lazy, connected without waiting, retrying for ever
+      const base = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { lazyConnect: true });
+      base.on('error', () => {});
+      clients.push(base);
+      const read: string[] = [];
+      const duplicate = base.duplicate.bind(base);
+      base.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+        const copy = duplicate(...args);
+        clients.push(copy);
+        const xread = copy.xread.bind(copy) as (...a: unknown[]) => Promise<unknown>;
+        (copy as unknown as { xread: (...a: unknown[]) => Promise<unknown> }).xread = async (...a: unknown[]) => {
+          const answer = (await xread(...a)) as [string, [string, string[]][]][] | null;
+          for (const [, entries] of answer ?? []) for (const [, fields] of entries) read.push(fields[fields.indexOf('uid') + 1]);
+          return answer;
+        };
+        return copy;
+      }) as Redis['duplicate'];
+      base.connect().catch(() => {});
+      const stream = `streams-away-start-${away}`;
+      createAdapter(readsPauseAfterFailure(base), { streamName: stream, blockTimeInMs: 200 });
+      // the copies' first connections are refused, again and again
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(unhandled).toEqual([]);
+
+      await redisServerOn(away);
+      const writer = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { maxRetriesPerRequest: 1 });
+      writer.on('error', () => {});
+      clients.push(writer);
+      // the adapter reads from the stream's end as it first reads it: written until a read brings one
+      let sent = 0;
+      await expect.poll(async () => {
+        await writer.xadd(stream, '*', 'uid', `other-hub-${++sent}`, 'nsp', '/', 'type', '3');
+        return read.length;
+      }, { timeout: 15_000, interval: 300 }).toBeGreaterThan(0);
+      expect(read[0]).toMatch(/^other-hub-/);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

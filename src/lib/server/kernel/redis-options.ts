@@ -176,11 +176,21 @@ export const STREAM_READ_PAUSE_MS = 500;
  * transactions left open. The copies the adapter makes of this client (duplicate: one per stream)
  * wait STREAM_READ_PAUSE_MS on a timer after a failed read before failing it: a Redis away costs
  * two reads a second, and the hub keeps serving.
+ *
+ * The adapter also connects each copy (`await copy.connect()`) before it reads or subscribes, and
+ * nothing catches that promise: an ioredis copy whose first connection closes before it is ready
+ * (Redis away when the hub starts, or killed while the copies connect) rejects it with "Connection
+ * is closed." — an unhandled rejection, and a hub that never reads the stream, though the copy goes
+ * on reconnecting by itself. The copies' connect here waits for the copy to be ready instead.
  */
 export function readsPauseAfterFailure<C extends StreamsClient>(client: C, pauseMs = STREAM_READ_PAUSE_MS): C {
   const duplicate = client.duplicate.bind(client) as () => C;
   (client as unknown as { duplicate: () => C }).duplicate = () => {
     const copy = duplicate();
+    if (copy instanceof Redis) {
+      const connect = copy.connect.bind(copy);
+      copy.connect = () => connect().catch(() => new Promise<void>((ready) => copy.once('ready', () => ready())));
+    }
     for (const name of ['xread', 'xRead'] as const) {
       const read = (copy as unknown as Record<string, unknown>)[name];
       if (typeof read !== 'function') continue;
