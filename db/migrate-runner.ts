@@ -1,6 +1,5 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runner } from 'node-pg-migrate';
 
 // db/migrations, whether this runs from the sources or from dist/
 const here = dirname(fileURLToPath(import.meta.url));
@@ -8,6 +7,8 @@ export const MIGRATIONS_DIR = join(here.replace(/[/\\]dist[/\\]db$/, '/db'), 'mi
 
 /** Applies pending migrations under node-pg-migrate's advisory lock: two deploys at once wait for each other. */
 export async function migrate(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+  // loaded here, not with the module: a server reads the pending migrations (below) and never runs them
+  const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,

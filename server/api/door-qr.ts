@@ -3,7 +3,8 @@
 // provider's event (src/lib/server/money/door-qr.ts). Managers read the day's door payments against
 // the provider's records. In demo mode, the customer's payment page is this server's own.
 import express, { type Response } from 'express';
-import QRCode from 'qrcode';
+import type QRCode from 'qrcode';
+import { whenNeeded } from '../../src/lib/server/kernel/when-needed.ts';
 import { can, mayFor } from '../../src/lib/domain/permissions.ts';
 import { AppError, notFound } from '../../src/lib/server/kernel/errors.ts';
 import { cancelDoorQr, doorQrOf, doorQrReconciliation, startDoorQr, type DoorQrView } from '../../src/lib/server/money/door-qr.ts';
@@ -15,9 +16,12 @@ import { UUID } from '../../src/lib/shapes/order-requests.ts';
 import { Answer, Routes, numericId, orderId, parse, type ApiContext } from './kit.ts';
 import { paymentEvents } from './payments.ts';
 
+/** The QR code maker, loaded at the first code drawn (kernel/when-needed.ts). */
+const qrcode = whenNeeded<typeof QRCode>('qrcode');
+
 /** The code as the driver's phone draws it: the page's address as a QR code (SVG, black on white, a quiet zone of 4 modules). */
 async function withQr(v: DoorQrView): Promise<DoorQrView & { qrSvg: string | null }> {
-  const qrSvg = v.url && v.state === 'open' ? await QRCode.toString(v.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, color: { dark: '#000000', light: '#ffffff' } }) : null;
+  const qrSvg = v.url && v.state === 'open' ? await qrcode().toString(v.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, color: { dark: '#000000', light: '#ffffff' } }) : null;
   return { ...v, qrSvg };
 }
 

@@ -8,8 +8,12 @@
 // manifest (its SHA-256), and the manifest changed by its signature.
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
-import { extract, pack } from 'tar-stream';
+import type * as TarStream from 'tar-stream';
+import { whenNeeded } from '../kernel/when-needed.ts';
 import { deflateNotAsWritten } from './archive-deflate.ts';
+
+/** tar-stream, loaded when an archive is first made or read (kernel/when-needed.ts). */
+const tarStream = whenNeeded<typeof TarStream>('tar-stream');
 
 /** The gzip header we write: no name, no time (0), maximum compression (2), OS unknown (255). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff]);
@@ -21,7 +25,7 @@ export interface Member {
 
 /** The members as a tar.gz (in the order given), each dated `mtime` (the archive's making). */
 export async function packArchive(members: readonly Member[], mtime: Date): Promise<Buffer> {
-  const p = pack();
+  const p = tarStream().pack();
   const chunks: Buffer[] = [];
   p.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
@@ -71,7 +75,7 @@ export function unzipArchive(file: Uint8Array): Buffer {
 export async function unpackArchive(file: Uint8Array): Promise<Member[]> {
   const tar = unzipArchive(file);
   const members: Member[] = [];
-  const x = extract();
+  const x = tarStream().extract();
   const done = new Promise<void>((resolve, reject) => {
     x.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];

@@ -1,7 +1,8 @@
 // Email to staff (and, later, customers) through SMTP with nodemailer. Without SMTP_URL (a
 // development machine, a demo) nothing leaves the machine: the message is written to the log, so
 // an invitation link can still be followed from there (in production only who and what, never the text).
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
+import { whenNeeded } from './when-needed.ts';
 import type { Logger } from 'pino';
 
 export interface Mail {
@@ -30,6 +31,9 @@ export interface Mailer {
   close(): void;
 }
 
+/** nodemailer, loaded when a process has an SMTP server to send through (kernel/when-needed.ts). */
+const smtp = whenNeeded<typeof nodemailer>('nodemailer');
+
 export function createMailer(opts: { smtpUrl?: string; from: string; log: Pick<Logger, 'info' | 'warn'>; production?: boolean }): Mailer {
   if (!opts.smtpUrl) {
     return {
@@ -41,7 +45,7 @@ export function createMailer(opts: { smtpUrl?: string; from: string; log: Pick<L
       close() {},
     };
   }
-  const transport = nodemailer.createTransport(opts.smtpUrl);
+  const transport = smtp().createTransport(opts.smtpUrl);
   return {
     async send(mail) {
       await transport.sendMail({

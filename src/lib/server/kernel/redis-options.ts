@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Redis, ReplyError, SentinelConnector, type RedisOptions } from 'ioredis';
 import type { createClient } from 'redis';
 import { parseSentinels } from './sentinels.ts';
+import { whenNeeded } from './when-needed.ts';
 
 /**
  * The one place every Redis connection of the product is made (queues, workers, hubs, rate limits,
@@ -163,7 +163,7 @@ export type StreamsClient = ReturnType<typeof createClient> | Redis;
  * node-redis, loaded when a hub first needs it: the workers and the CLIs never do, and loading it
  * is a quarter of a second of a process's start.
  */
-const nodeRedis = (): { createClient: typeof createClient } => createRequire(import.meta.url)('redis');
+const nodeRedis = whenNeeded<{ createClient: typeof createClient }>('redis');
 
 /** How long a failed stream read waits before it fails (and the adapter reads again). */
 export const STREAM_READ_PAUSE_MS = 500;

@@ -2,17 +2,22 @@
 // call (a PaymentIntent per order and attempt, captured by hand). The only file that knows Stripe's
 // event names and objects; the demo page (demo.ts) speaks the same protocol with a local secret.
 import type { IncomingHttpHeaders } from 'node:http';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { whenNeeded } from '../kernel/when-needed.ts';
 import type { OrderView } from '../../shapes/views.ts';
 import { AppError } from '../kernel/errors.ts';
 import { attemptOf, centsOf, type PaymentNotice, type PaymentNoticeKind, type ProviderPayment, type ProviderSetup } from './notices.ts';
 import type { CaptureRequest, HoldRequest, HoldResult, PaymentKeeper, PaymentProvider, PaymentWebhook, RefundRequest, RefundResult, ReleaseRequest, TipPaymentRequest, VoucherPart } from './provider.ts';
 
+/** Stripe's SDK, loaded when a process first talks to Stripe or reads a webhook (kernel/when-needed.ts). */
+const sdk = whenNeeded<typeof Stripe>('stripe');
+
 /** The one Stripe client of a process, from the settings: the real API, or another server that speaks its protocol (STRIPE_API_URL: the tests' local one). */
 export function stripeClient(c: { STRIPE_SECRET_KEY?: string; STRIPE_API_URL?: string }): Stripe | null {
   if (!c.STRIPE_SECRET_KEY) return null;
   const at = c.STRIPE_API_URL ? new URL(c.STRIPE_API_URL) : null;
-  return new Stripe(c.STRIPE_SECRET_KEY, {
+  const StripeClient = sdk();
+  return new StripeClient(c.STRIPE_SECRET_KEY, {
     // a network failure is retried by the client (with the same idempotency key), then by the job
     maxNetworkRetries: 2,
     timeout: 20_000,
@@ -143,7 +148,7 @@ export function stripeWebhook(secret: string, provider = 'stripe'): PaymentWebho
       let event: { id?: unknown; type?: unknown };
       try {
         if (typeof signature !== 'string' || !(Buffer.isBuffer(body) || typeof body === 'string')) throw new Error('no signature');
-        event = Stripe.webhooks.constructEvent(body, signature, secret);
+        event = sdk().webhooks.constructEvent(body, signature, secret);
       } catch {
         throw new AppError(400, 'bad_signature', 'the Stripe-Signature header does not match this body');
       }
@@ -157,7 +162,7 @@ export function stripeWebhook(secret: string, provider = 'stripe'): PaymentWebho
 
 /** Signs a body as Stripe does (the demo payment page's events; tests). */
 export function signStripeEvent(payload: string, secret: string): string {
-  return Stripe.webhooks.generateTestHeaderString({ payload, secret });
+  return sdk().webhooks.generateTestHeaderString({ payload, secret });
 }
 
 /** A PaymentIntent as the ledger reads a payment. */

@@ -6,7 +6,8 @@ import { mkdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
+import { whenNeeded } from '../kernel/when-needed.ts';
 import { backupTakenAt, pruneBackups } from './backup.ts';
 
 export interface BackupStore {
@@ -29,8 +30,11 @@ export interface BackupStoreSettings {
   S3_FORCE_PATH_STYLE: boolean;
 }
 
+/** The S3 client's package, loaded when backups go to a bucket (kernel/when-needed.ts). */
+const s3 = whenNeeded<typeof S3>('@aws-sdk/client-s3');
+
 function s3Client(c: BackupStoreSettings) {
-  return new S3Client({
+  return new (s3().S3Client)({
     region: c.S3_REGION,
     endpoint: c.S3_ENDPOINT,
     forcePathStyle: c.S3_FORCE_PATH_STYLE,
@@ -51,6 +55,7 @@ export function backupStoreFrom(c: BackupStoreSettings): BackupStore {
   const bucket = c.BACKUP_S3_BUCKET;
   const prefix = c.BACKUP_S3_PREFIX;
   const client = s3Client(c);
+  const { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } = s3();
   return {
     where: `s3://${bucket}/${prefix}`,
     async keep(file) {
@@ -87,7 +92,7 @@ export async function fetchBackup(location: string, c: BackupStoreSettings, dir:
   if (!m) return location;
   await mkdir(dir, { recursive: true });
   const file = join(dir, basename(m[2]));
-  const got = await s3Client(c).send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  const got = await s3Client(c).send(new (s3().GetObjectCommand)({ Bucket: m[1], Key: m[2] }));
   await pipeline(got.Body as Readable, createWriteStream(file));
   return file;
 }

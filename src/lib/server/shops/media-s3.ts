@@ -1,7 +1,8 @@
 // Product photos in S3-compatible object storage (AWS S3, MinIO, and the like), for a chain that
 // runs several servers or keeps nothing that matters on a server's disk. The server still serves
 // /media itself (same cache headers, same Content Security Policy): the bucket stays private.
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
+import { whenNeeded } from '../kernel/when-needed.ts';
 import { MEDIA_KEY, type MediaStore } from './media-store.ts';
 
 export interface S3Settings {
@@ -13,7 +14,11 @@ export interface S3Settings {
   forcePathStyle: boolean;
 }
 
+/** The S3 client's package, loaded when a server keeps its photos in a bucket (kernel/when-needed.ts). */
+const s3 = whenNeeded<typeof S3>('@aws-sdk/client-s3');
+
 export function s3MediaStore(s: S3Settings): MediaStore {
+  const { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } = s3();
   const client = new S3Client({
     region: s.region,
     endpoint: s.endpoint,
