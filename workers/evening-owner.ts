@@ -177,10 +177,24 @@ class DueShops {
 
   /** What Redis says of these drivers now: their positions (stale or not) and whether their phones are connected. */
   async whereaboutsOf(shop: number, drivers: number[]): Promise<string> {
+    return (await this.whereaboutsOfShops(new Map([[shop, drivers]]))).get(shop) ?? '';
+  }
+
+  /**
+   * whereaboutsOf for many shops (each with its drivers on shift) in three round trips to Redis:
+   * their positions (two) and their phones (one), however many shops.
+   */
+  async whereaboutsOfShops(shops: Map<number, number[]>): Promise<Map<number, string>> {
     const { positions } = this.deps;
-    if (!positions || !drivers.length) return '';
-    const [where, connected] = await Promise.all([positions.ofShop(shop), positions.connected(drivers)]);
-    return JSON.stringify([where.map((p) => [p.driverId, p.lat, p.lng, p.at, p.stale]), [...connected].sort()]);
+    const asked = [...shops].filter(([, drivers]) => drivers.length);
+    const out = new Map<number, string>([...shops].filter(([, drivers]) => !drivers.length).map(([shop]) => [shop, '']));
+    if (!positions || !asked.length) return new Map([...shops.keys()].map((shop) => [shop, '']));
+    const [where, connected] = await Promise.all([positions.ofShops(asked.map(([shop]) => shop)), positions.connected([...new Set(asked.flatMap(([, drivers]) => drivers))])]);
+    for (const [shop, drivers] of asked) {
+      const phones = drivers.filter((d) => connected.has(d));
+      out.set(shop, JSON.stringify([(where.get(shop) ?? []).map((p) => [p.driverId, p.lat, p.lng, p.at, p.stale]), [...new Set(phones)].sort()]));
+    }
+    return out;
   }
 
   /** What changes with the clock alone: shops with an open order, drivers moved or phones gone, shops not computed for long. */
@@ -192,10 +206,19 @@ class DueShops {
     });
     for (const { id } of rows) this.touch(id, now);
     const open = new Set(rows.map((r) => r.id));
+    // the others' drivers on shift, asked of Redis together (a round trip or two a shop was 1,500 a tick at 500 shops)
+    const watched = new Map<number, number[]>();
     for (const [shop, k] of this.known) {
       if (open.has(shop) || this.stopped) continue;
       if (now - k.at >= EVENING_FULL_MS) this.touch(shop, now);
-      else if (k.onShift.length && (await this.whereaboutsOf(shop, k.onShift).catch(() => k.whereabouts)) !== k.whereabouts) this.touch(shop, now);
+      else if (k.onShift.length) watched.set(shop, k.onShift);
+    }
+    if (!watched.size || this.stopped) return;
+    // Redis away: nothing is said to have moved (the next tick asks again)
+    const whereabouts = await this.whereaboutsOfShops(watched).catch(() => new Map<number, string>());
+    for (const [shop, said] of whereabouts) {
+      const k = this.known.get(shop);
+      if (k && said !== k.whereabouts) this.touch(shop, now);
     }
   }
 
