@@ -42,7 +42,7 @@ function forecastTeller(io: HubServer) {
  * `deliver`, any other is not even parsed. Back after losing Redis, `again` hands over what is kept.
  * (No Redis: a hub alone, in development, relays nothing and its screens show no fleet.)
  */
-function relayEvenings(opts: {
+export function relayEvenings(opts: {
   redis: Redis;
   channel: string;
   watched: (shop: number) => boolean;
@@ -67,7 +67,12 @@ function relayEvenings(opts: {
     if (ready) void opts.again().catch((err) => warn(err, 'evenings not read again'));
     ready = true;
   });
-  void sub.connect().then(() => sub.subscribe(opts.channel)).catch((err) => warn(err, 'evenings not relayed yet (Redis)'));
+  // the subscription waits in the offline queue for the connection: a first connection that closes
+  // before it is ready (Redis away as the hub starts) rejects connect(), and the client goes on
+  // trying; a subscription made only once connect() resolved was then never made, and this hub
+  // relayed no shop's evening until it restarted
+  void sub.connect().catch((err) => warn(err, 'evenings not relayed yet (Redis)'));
+  void sub.subscribe(opts.channel).catch((err) => warn(err, 'evenings not relayed (Redis)'));
   return sub;
 }
 

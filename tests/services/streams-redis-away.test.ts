@@ -4,8 +4,9 @@
 // then kept the loop in the microtask queue: the event loop stopped, and the server answered
 // nothing. Against a real redis-server killed with SIGKILL: the event loop keeps turning, an HTTP
 // server keeps answering, the reads fall to about two a second, and they carry on once Redis is back.
-// And a hub started while its Redis is away (an ioredis copy's first connection closed before it was
-// ready): no rejection left unhandled, and the stream is read once Redis comes.
+// And a hub started while its Redis is away (an ioredis connection's first attempt closed before it
+// was ready, which rejects its connect()): no rejection left unhandled, the stream read and the
+// shops' evenings relayed once Redis comes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,8 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis, readsPauseAfterFailure, STREAM_READ_PAUSE_MS } from '../../src/lib/server/kernel/redis-options.ts';
+import { relayEvenings } from '../../server/fleet-watch.ts';
+import type { EveningState } from '../../src/lib/server/flows/evenings.ts';
 import { freePort } from '../helpers.ts';
 
 // a port nobody listens on (a random one was once already taken in a full run: Redis never came);
@@ -146,5 +149,35 @@ describe("the hubs' streams with their Redis killed", () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it("started while its Redis is away: the hub's evenings subscription relays the shops' evenings once Redis comes", async () => {
+    const away = await freePort();
+    const url = `redis://127.0.0.1:${away}`;
+    const base = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { lazyConnect: true });
+    base.on('error', () => {});
+    clients.push(base);
+    const delivered: EveningState[] = [];
+    const warned: string[] = [];
+    const sub = relayEvenings({
+      redis: base, channel: `evenings-away-${away}`, watched: () => true,
+      deliver: (state) => delivered.push(state), warn: (_err, what) => warned.push(what), again: async () => {},
+    });
+    clients.push(sub);
+    // its first connections are refused, again and again
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(warned).toContain('evenings not relayed yet (Redis)');
+
+    await redisServerOn(away);
+    const writer = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { maxRetriesPerRequest: 1 });
+    writer.on('error', () => {});
+    clients.push(writer);
+    const state = { shop: 7, fleet: { pizzeriaId: 7, drivers: [] }, forecasts: [] };
+    // a state published every 300 ms until one arrives: the subscription is made once connected
+    await expect.poll(async () => {
+      await writer.publish(`evenings-away-${away}`, `7 ${JSON.stringify(state)}`);
+      return delivered.length;
+    }, { timeout: 15_000, interval: 300 }).toBeGreaterThan(0);
+    expect(delivered[0]).toEqual(state);
   });
 });
