@@ -110,7 +110,11 @@ describe('tips for the driver on a phone', () => {
     expect(await page.getByTestId('receipt-tip').textContent()).toMatch(/5,00\s€/);
     expect(await said('receipt-total-with-tip')).toBe(`Total avec pourboire ${euros(order.total_cents + 500)}`);
     await page.screenshot({ path: `${SHOTS}/tips-8-phone-receipt.png`, fullPage: true });
-    const pdf = pdfText(Buffer.from(await (await fetch(`${app.base}/api/track/${token}/receipt.pdf?lang=fr`)).arrayBuffer()));
+    // (a full run once read no text at all from it: its answer is said when it is not a PDF)
+    const asked = await fetch(`${app.base}/api/track/${token}/receipt.pdf?lang=fr`);
+    const body = Buffer.from(await asked.arrayBuffer());
+    expect(`${asked.status} ${asked.headers.get('content-type')}`, body.toString('utf8', 0, 500)).toBe('200 application/pdf');
+    const pdf = pdfText(body);
     // (each amount a text of its own there, its euro sign in the PDF's own encoding)
     const amount = (cents: number) => (cents / 100).toFixed(2).replace('.', ',');
     expect(pdf).toMatch(new RegExp(`Total TTC\\n${amount(order.total_cents)}\\W*\\nPourboire pour le livreur \\(hors vente\\)\\n5,00\\W*\\nTotal avec pourboire\\n${amount(order.total_cents + 500)}\\W*\\n`));
