@@ -79,6 +79,9 @@ describe('Just Eat on our make line', () => {
     const margherita = seededProduct('margherita');
     const order = fake.placeOrder(ref, { type: 'collection-by-customer', items: [{ plu: `p${margherita}`, name: 'Margherita', price: 1050 }] });
     await waitUntil(() => order.status === 'injected', LIVE, 'taken at JET Connect');
+    // on our make line first: we tell JET we took it before we place it, and a cancel between the
+    // two lets it go unplaced (a loaded run met that: no order of ours to see cancelled)
+    await waitUntil(async () => (await ourOrders(order.body.id))[0], LIVE, 'our order on the make line');
     fake.cancelOrder(order.body.id, 'custCancelledChangedMind');
     await waitUntil(async () => (await ourOrders(order.body.id))[0]?.status === 'cancelled', LIVE, 'our order cancelled');
     // the fake keeps its webhook's answer once it has read it (our order may be cancelled first)
