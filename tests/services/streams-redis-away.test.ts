@@ -48,6 +48,14 @@ async function redisServerOn(on: number): Promise<ChildProcess> {
   throw new Error(`redis-server on port ${on} ${exited === null ? 'did not answer in 20 s' : `exited (${exited})`}`);
 }
 
+/** A client of the test's Redis on `port` (kept to be closed at the end), its errors ignored. */
+function clientOn(on: number, options: Parameters<typeof createRedis>[1]): Redis {
+  const client = createRedis({ REDIS_URL: `redis://127.0.0.1:${on}`, REDIS_TLS_VERIFY: true }, options);
+  client.on('error', () => {});
+  clients.push(client);
+  return client;
+}
+
 afterAll(async () => {
   for (const c of clients) c.disconnect();
   for (const server of servers) server.kill('SIGKILL');
@@ -109,11 +117,8 @@ describe("the hubs' streams with their Redis killed", () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       const away = await freePort();
-      const url = `redis://127.0.0.1:${away}`;
       // as a hub makes it behind Sentinel: ioredis, lazy, connected without waiting, retrying for ever
-      const base = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { lazyConnect: true });
-      base.on('error', () => {});
-      clients.push(base);
+      const base = clientOn(away, { lazyConnect: true });
       const read: string[] = [];
       const duplicate = base.duplicate.bind(base);
       base.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
@@ -135,9 +140,7 @@ describe("the hubs' streams with their Redis killed", () => {
       expect(unhandled).toEqual([]);
 
       await redisServerOn(away);
-      const writer = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { maxRetriesPerRequest: 1 });
-      writer.on('error', () => {});
-      clients.push(writer);
+      const writer = clientOn(away, { maxRetriesPerRequest: 1 });
       // the adapter reads from the stream's end as it first reads it: written until a read brings one
       let sent = 0;
       await expect.poll(async () => {
@@ -153,10 +156,7 @@ describe("the hubs' streams with their Redis killed", () => {
 
   it("started while its Redis is away: the hub's evenings subscription relays the shops' evenings once Redis comes", async () => {
     const away = await freePort();
-    const url = `redis://127.0.0.1:${away}`;
-    const base = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { lazyConnect: true });
-    base.on('error', () => {});
-    clients.push(base);
+    const base = clientOn(away, { lazyConnect: true });
     const delivered: EveningState[] = [];
     const warned: string[] = [];
     const sub = relayEvenings({
@@ -169,9 +169,7 @@ describe("the hubs' streams with their Redis killed", () => {
     expect(warned).toContain('evenings not relayed yet (Redis)');
 
     await redisServerOn(away);
-    const writer = createRedis({ REDIS_URL: url, REDIS_TLS_VERIFY: true }, { maxRetriesPerRequest: 1 });
-    writer.on('error', () => {});
-    clients.push(writer);
+    const writer = clientOn(away, { maxRetriesPerRequest: 1 });
     const state = { shop: 7, fleet: { pizzeriaId: 7, drivers: [] }, forecasts: [] };
     // a state published every 300 ms until one arrives: the subscription is made once connected
     await expect.poll(async () => {
