@@ -120,10 +120,11 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
     map.on('driver:position', (p) => mapSaw.push(p.lat));
     let lat = 48.86;
     // a position shared (refused while Redis is not reached: the phone keeps it and sends again) and on the map
+    let lastAck: unknown = null;
     const crosses = async () => {
       const sent = (lat = Math.round((lat + 0.001) * 1e6) / 1e6);
-      const ack = await phone.timeout(5000).emitWithAck('driver:position', { lat: sent, lng: 2.37, accuracy: 10, at: Date.now() }).catch(() => null);
-      if (!ack || !('data' in ack)) return false;
+      const ack = (lastAck = await phone.timeout(5000).emitWithAck('driver:position', { lat: sent, lng: 2.37, accuracy: 10, at: Date.now() }).catch((err: Error) => `no answer: ${err.message}`));
+      if (!ack || typeof ack !== 'object' || !('data' in ack)) return false;
       return waitUntil(() => mapSaw.includes(sent), 3000, 'the position on the map').then(() => true, () => false);
     };
     expect(await crosses()).toBe(true);
@@ -154,7 +155,15 @@ describe.skipIf(!engines)('Redis behind Sentinel loses its master mid-evening', 
     await waitUntil(seenAcross, LIVE, 'the other hub seeing the kitchen screen again');
     const hubsAt = Date.now();
     // the map, opened before the failover, hears the phone on the other hub again (its hub listens anew on the new master)
-    await waitUntil(crosses, LIVE, 'a position crossing the hubs again');
+    await waitUntil(crosses, LIVE, 'a position crossing the hubs again').catch(async (err: Error) => {
+      // what each side saw, for a failure that passes when run again: the phone's last answer, the
+      // sockets, and each hub's positions published, read from Redis and channels listened to
+      const said = await Promise.all(stack.hubs.map(async (h, i) => {
+        const text = await (await fetch(`${h.base}/metrics`)).text().catch((e: Error) => e.message);
+        return `hub ${i}: ${text.split('\n').filter((l) => /^ocpizza_position/.test(l)).join(', ')}`;
+      }));
+      throw new Error(`${err.message}; the phone's last answer ${JSON.stringify(lastAck)}, phone connected ${phone.connected}, map connected ${map.connected}, the map saw ${JSON.stringify(mapSaw.slice(-3))}; ${said.join('; ')}`);
+    });
     const positionsAt = Date.now();
     fake.authorise(duringIntent!);
     expect(await deliver(fake.event('payment_intent.amount_capturable_updated', duringIntent!))).toBe(200);
