@@ -42,7 +42,7 @@ export const eveningNames = (prefix: string) => ({
 export const PENDING_TRUSTED_MS = 5_000;
 
 /** A published message: the shop, then its state; the shop alone is read first, so that a hub watching nothing of it parses nothing. */
-export const eveningMessage = (state: EveningState) => `${state.shop} ${JSON.stringify(state)}`;
+export const eveningMessage = (state: EveningState, json = JSON.stringify(state)) => `${state.shop} ${json}`;
 export function shopOfMessage(message: string): number | null {
   const shop = Number(message.slice(0, message.indexOf(' ')));
   return Number.isInteger(shop) && shop > 0 ? shop : null;
@@ -146,7 +146,11 @@ export function eveningReader(deps: { db: Db; positions: PositionStore | null; r
     ]);
     return { figuresOf: new Map(figures.map((f) => [f.pizzeriaId, f])), speeds, idleDrivers, busy };
   }
-  return async function evenings(shops: number[], each: (state: EveningState) => Promise<void> | void, failed: (shop: number, err: unknown) => void, stop = () => false): Promise<void> {
+  /**
+   * The evenings of these shops, handed over a batch at a time (up to CHAIN_BATCH states, read
+   * together): what is done with them (kept, published) is done for the batch at once.
+   */
+  return async function evenings(shops: number[], each: (states: EveningState[]) => Promise<void> | void, failed: (shop: number, err: unknown) => void, stop = () => false): Promise<void> {
     for (let i = 0; i < shops.length; i += CHAIN_BATCH) {
       if (stop()) return;
       const batch = shops.slice(i, i + CHAIN_BATCH);
@@ -156,6 +160,7 @@ export function eveningReader(deps: { db: Db; positions: PositionStore | null; r
         return null;
       });
       if (!read) continue;
+      const states: EveningState[] = [];
       for (const shop of batch) {
         if (stop()) return;
         try {
@@ -165,11 +170,17 @@ export function eveningReader(deps: { db: Db; positions: PositionStore | null; r
           const drivers = evening?.drivers ?? read.idleDrivers.filter((d) => d.worksFor === shop);
           const f = read.figuresOf.get(shop) ?? null;
           const fleet: FleetUpdate = { pizzeriaId: shop, drivers, figures: f ? { ...f, speed } : null, plan: screenPlan(shop, fires, at) };
-          await each({ shop, fleet, forecasts: fires.map(forecastOf) });
+          states.push({ shop, fleet, forecasts: fires.map(forecastOf) });
         } catch (err) {
           failed(shop, err);
         }
         await yieldToLoop();
+      }
+      if (stop() || !states.length) continue;
+      try {
+        await each(states);
+      } catch (err) {
+        for (const state of states) failed(state.shop, err);
       }
     }
   };

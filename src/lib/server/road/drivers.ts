@@ -37,7 +37,8 @@ export async function driversOfShops(
              GROUP BY u.id ORDER BY u.name`,
       values: [shops],
     }),
-    positions ? Promise.all(shops.map((s) => positions.ofShop(s).catch(() => []))).then((l) => l.flat()) : Promise.resolve([]),
+    // every shop's positions in two round trips to Redis (Redis away: nobody's position is known)
+    positions ? positions.ofShops(shops).then((m) => [...m.values()].flat(), () => []) : Promise.resolve([]),
   ]);
   const byDriver = new Map(where.map((p) => [p.driverId, p]));
   // whose phone is connected now (null: no position store, so nobody can tell)
