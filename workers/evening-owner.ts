@@ -160,7 +160,8 @@ class DueShops {
     const whereabouts = await this.whereaboutsOfShops(onShift).catch(() => new Map<number, string>());
     const multi = redis.multi();
     const changed: number[] = [];
-    const settledUnchanged: string[] = [];
+    /** Pending marks lifted: the computation they announced is done. */
+    let queued = 0;
     for (const state of states) {
       this.count();
       const key = String(state.shop);
@@ -169,24 +170,21 @@ class DueShops {
       this.known.set(state.shop, { fingerprint, at: Date.now(), onShift: onShift.get(state.shop)!, whereabouts: whereabouts.get(state.shop) ?? '' });
       const settled = !this.due.has(state.shop);
       const asked = this.asked.delete(state.shop);
-      if (last?.fingerprint === fingerprint && !asked) {
-        if (settled) settledUnchanged.push(key);
-        continue;
+      if (settled) {
+        multi.hdel(this.names.pending, key);
+        queued++;
       }
+      if (last?.fingerprint === fingerprint && !asked) continue;
       const json = JSON.stringify(state);
       multi.hset(this.names.states, key, json).publish(this.names.updates, eveningMessage(state, json));
-      if (settled) multi.hdel(this.names.pending, key);
       changed.push(state.shop);
     }
-    if (!changed.length) {
-      if (settledUnchanged.length) await redis.hdel(this.names.pending, ...settledUnchanged).catch(() => undefined);
-      return;
-    }
-    if (settledUnchanged.length) multi.hdel(this.names.pending, ...settledUnchanged);
+    if (!queued && !changed.length) return;
     try {
       await multi.exec();
     } catch (err) {
-      // Redis away: published at the next change or tick
+      // Redis away: published at the next change or tick (a pending mark alone left: it lapses)
+      if (!changed.length) return;
       for (const shop of changed) this.known.delete(shop);
       throw err;
     }
