@@ -6,7 +6,8 @@
 //     `shop_evening`, db/migrations/0115_shop_evening_notices.sql);
 //   - a hub asks for it (a screen subscribed: `<prefix>:evening-wanted`): then it is published even
 //     when unchanged, for that screen may have been told to wait for it;
-// at most every EVENING_GAP_MS per shop, EVENING_DEBOUNCE_MS after the first change. Every
+// at most every EVENING_GAP_MS per shop, EVENING_DEBOUNCE_MS after the first change (with the shops
+// due within EVENING_GATHER_MS of it, in one batch). Every
 // EVENING_TICK_MS it looks for what changes with the clock alone: the shops with an open order (their
 // plan and promises move with time) and those whose drivers' positions or phones changed (Redis), and
 // every shop not computed for EVENING_FULL_MS (a new day's figures). A shop whose state says what it
@@ -28,6 +29,13 @@ export const EVENING_LEASE = 'ocpizza-evenings';
 export const EVENING_DEBOUNCE_MS = 500;
 /** And at most this often per shop, however many changes. */
 export const EVENING_GAP_MS = 1000;
+/**
+ * A computation takes, beside the shops due, those due within this (no sooner than EVENING_GAP_MS
+ * after their last): shops changed a moment apart are read and published in one batch, whose reads
+ * are a handful of statements whatever its size (a batch a shop was most of the evenings' reads at
+ * 500 shops). A change waits EVENING_DEBOUNCE_MS less this at the least.
+ */
+export const EVENING_GATHER_MS = 250;
 /** How often what changes with the clock alone is looked for. */
 export const EVENING_TICK_MS = 15_000;
 /** A shop not computed for this long is computed again (a new day's figures). */
@@ -137,7 +145,7 @@ class DueShops {
   private async flush() {
     this.timer = null;
     const now = Date.now();
-    const shops = [...this.due].filter(([, at]) => at <= now).map(([shop]) => shop);
+    const shops = [...this.due].filter(([shop, at]) => at <= now || (at <= now + EVENING_GATHER_MS && (this.known.get(shop)?.at ?? 0) + EVENING_GAP_MS <= now)).map(([shop]) => shop);
     for (const shop of shops) this.due.delete(shop);
     const { log } = this.deps;
     this.running = this.read(shops, (states) => this.publish(states), (shop, err) => void (this.stopped || log.warn({ err, shop }, 'evening not computed')), () => this.stopped)
