@@ -5,10 +5,13 @@ import { inflateSync } from 'node:zlib';
 export function pdfText(pdf: Buffer): string {
   const raw = pdf.toString('latin1');
   const out: string[] = [];
-  for (const m of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+  // each stream taken by its dictionary's /Length (pdfkit writes it as a number): a compressed
+  // stream whose last byte is a carriage return (one in 256) lost that byte when the stream was
+  // taken up to `\r?\nendstream`, and its text with it
+  for (const m of raw.matchAll(/\/Length (\d+)\b[^]*?stream\r?\n/g)) {
     let body: string;
     try {
-      body = inflateSync(Buffer.from(m[1], 'latin1')).toString('latin1');
+      body = inflateSync(Buffer.from(raw.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1])), 'latin1')).toString('latin1');
     } catch {
       continue;
     }
