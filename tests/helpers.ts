@@ -5,7 +5,8 @@ import pino from 'pino';
 import { parseConfig, type Config } from '../src/lib/server/kernel/config.ts';
 import { createApp, type App, type AppOptions } from '../server/app.ts';
 import { publishEvents } from '../src/lib/server/events/events.ts';
-import { dispatchOrder } from '../src/lib/server/delivery/dispatch.ts';
+import { answerOffer, dispatchOrder } from '../src/lib/server/delivery/dispatch.ts';
+import { getOrder } from '../src/lib/server/orders/read.ts';
 import { DEFAULT_ETA_SETTINGS } from '../src/lib/domain/eta.ts';
 import type { ClientToServerEvents, EventType, OrderUpdated, ServerToClientEvents } from '../src/lib/realtime/contract.ts';
 import type { OrderView } from '../src/lib/shapes/views.ts';
@@ -548,11 +549,25 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string, m
 
 /**
  * Dispatch as the worker does it, assigning at once (no offer) and one order a trip: the driver of
- * the order's shop dispatch ranks first gets it.
+ * the order's shop dispatch ranks first gets it. Where the workers run, their own dispatch of the
+ * ready order may come first: the driver it offered the order to accepts it (as their phone would),
+ * and a driver it gave the order to keeps it.
  */
 export async function assignDriver(pool: pg.Pool, orderId: string) {
   const r = await dispatchOrder(pool, null, orderId, { offerTimeoutMs: 0, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
-  return r.state === 'assigned' ? { assigned: true as const, driverId: r.driverId, order: r.order } : { assigned: false as const, reason: r.state };
+  if (r.state === 'assigned') return { assigned: true as const, driverId: r.driverId, order: r.order };
+  if (r.state === 'offer_pending' || r.state === 'not_needed') {
+    const { rows: [o] } = await pool.query<{ driver_id: number | null; offer_driver_id: number | null; pizzeria_id: number }>(
+      'SELECT driver_id, offer_driver_id, pizzeria_id FROM orders WHERE id = $1', [orderId]);
+    const { rows: [u] } = await pool.query<{ id: number; name: string; pizzeria_id: number }>(
+      'SELECT id, name, pizzeria_id FROM users WHERE id = $1', [o.offer_driver_id ?? o.driver_id]);
+    if (u && o.offer_driver_id) {
+      const { order } = await answerOffer(pool, { kind: 'staff', id: u.id, role: 'driver', pizzeriaId: u.pizzeria_id, name: u.name }, orderId, { accept: true });
+      return { assigned: true as const, driverId: u.id, order };
+    }
+    if (u && o.driver_id) return { assigned: true as const, driverId: u.id, order: (await getOrder(pool, orderId))! };
+  }
+  return { assigned: false as const, reason: r.state };
 }
 
 /** The test cards of the demo payment page. */
