@@ -14,6 +14,11 @@ import {
 export class Screens {
   sockets: Socket[] = [];
   moves = new Map<string, MoveRecord>();
+  /**
+   * Each order's newest version a screen showed: the kitchen's screen moves an order from the
+   * version it shows, which the workers' own changes move too (a ticket marked late, urgent).
+   */
+  versions = new Map<string, number>();
   disconnects = 0;
   unexpected = 0;
   /** One base per server process: the sockets are dealt out among them in turn. */
@@ -32,6 +37,7 @@ export class Screens {
     const seen = new Set<string>();
     socket.on('order:updated', (e: { order: { id: string; version: number } }) => {
       const t = performance.now();
+      if (e.order.version > (this.versions.get(e.order.id) ?? 0)) this.versions.set(e.order.id, e.order.version);
       const key = `${e.order.id}#${e.order.version}`;
       const m = this.moves.get(key);
       if (!m) return; // not a measured move (placement, set-up)
@@ -183,6 +189,7 @@ async function sendMoves(a: PhaseArgs) {
       ranOut = true;
       break;
     }
+    o.version = Math.max(o.version, screens.versions.get(o.id) ?? 0);
     const to = next[o.status];
     const shop = a.shops.get(o.shop)!;
     const cookie = to === 'collected' ? shop.counter : shop.kitchen;
