@@ -551,21 +551,25 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string, m
  * Dispatch as the worker does it, assigning at once (no offer) and one order a trip: the driver of
  * the order's shop dispatch ranks first gets it. Where the workers run, their own dispatch of the
  * ready order may come first: the driver it offered the order to accepts it (as their phone would),
- * and a driver it gave the order to keeps it.
+ * and a driver it gave the order to keeps it. A second call for the same order finds it taken
+ * (`not_needed`), as a second dispatcher does.
  */
+/** How many times this helper dispatched each order (two at once: the second finds it taken, and says so). */
+const helperDispatches = new Map<string, number>();
+
 export async function assignDriver(pool: pg.Pool, orderId: string) {
+  helperDispatches.set(orderId, (helperDispatches.get(orderId) ?? 0) + 1);
   const r = await dispatchOrder(pool, null, orderId, { offerTimeoutMs: 0, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
   if (r.state === 'assigned') return { assigned: true as const, driverId: r.driverId, order: r.order };
-  if (r.state === 'offer_pending' || r.state === 'not_needed') {
-    const { rows: [o] } = await pool.query<{ driver_id: number | null; offer_driver_id: number | null; pizzeria_id: number }>(
-      'SELECT driver_id, offer_driver_id, pizzeria_id FROM orders WHERE id = $1', [orderId]);
-    const { rows: [u] } = await pool.query<{ id: number; name: string; pizzeria_id: number }>(
-      'SELECT id, name, pizzeria_id FROM users WHERE id = $1', [o.offer_driver_id ?? o.driver_id]);
-    if (u && o.offer_driver_id) {
-      const { order } = await answerOffer(pool, { kind: 'staff', id: u.id, role: 'driver', pizzeriaId: u.pizzeria_id, name: u.name }, orderId, { accept: true });
-      return { assigned: true as const, driverId: u.id, order };
-    }
-    if (u && o.driver_id) return { assigned: true as const, driverId: u.id, order: (await getOrder(pool, orderId))! };
+  if (r.state === 'offer_pending' && r.driverId) {
+    const { rows: [u] } = await pool.query<{ id: number; name: string; pizzeria_id: number }>('SELECT id, name, pizzeria_id FROM users WHERE id = $1', [r.driverId]);
+    const { order } = await answerOffer(pool, { kind: 'staff', id: u.id, role: 'driver', pizzeriaId: u.pizzeria_id, name: u.name }, orderId, { accept: true });
+    return { assigned: true as const, driverId: u.id, order };
+  }
+  // the workers' dispatch gave it a driver already (no other call of this helper dispatched it)
+  if (r.state === 'not_needed' && helperDispatches.get(orderId) === 1) {
+    const order = await getOrder(pool, orderId);
+    if (order?.status === 'ready' && order.driver) return { assigned: true as const, driverId: order.driver.id, order };
   }
   return { assigned: false as const, reason: r.state };
 }

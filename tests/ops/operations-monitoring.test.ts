@@ -148,13 +148,24 @@ describe('running behind a balancer', () => {
   it('keeps serving pages and orders while Redis is away, saying it is degraded, and its probes and metrics still answer', async () => {
     const { app: noRedis, base } = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: `${fileDatabase().queuePrefix}_noredis` });
     try {
-      const started = Date.now();
-      const ready = await fetch(`${base}/readyz`);
-      expect(ready.status).toBe(200);
+      // asked again as a balancer does: the app runs in this test process, whose event loop a loaded
+      // machine may hold up at its start, and a loop held up lately answers 503 (loop-watch.ts)
+      let asked = 0;
+      let ready: Response;
+      for (const deadline = Date.now() + 30_000; ;) {
+        const t0 = Date.now();
+        ready = await fetch(`${base}/readyz`);
+        asked = Date.now() - t0;
+        if (ready.status === 200 || Date.now() > deadline) break;
+        await ready.text();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(ready.status, 'the last /readyz answer, 30 s after the start').toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { postgres: true, redis: false, queues: false, schema: true } });
+      const started = Date.now();
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(6000); // one second for the queues, whatever their number
+      expect(asked + Date.now() - started).toBeLessThan(6000); // one second for the queues, whatever their number
       // an order still goes through: the rate limiter lets it pass when it cannot count
       const pool = testPool();
       try {
