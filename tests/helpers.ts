@@ -547,6 +547,9 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string, m
   return r.body;
 }
 
+/** How many times this helper dispatched each order (two at once: the second finds it taken, and says so). */
+const helperDispatches = new Map<string, number>();
+
 /**
  * Dispatch as the worker does it, assigning at once (no offer) and one order a trip: the driver of
  * the order's shop dispatch ranks first gets it. Where the workers run, their own dispatch of the
@@ -554,9 +557,6 @@ export async function handOver(pool: pg.Pool, driver: Client, orderId: string, m
  * and a driver it gave the order to keeps it. A second call for the same order finds it taken
  * (`not_needed`), as a second dispatcher does.
  */
-/** How many times this helper dispatched each order (two at once: the second finds it taken, and says so). */
-const helperDispatches = new Map<string, number>();
-
 export async function assignDriver(pool: pg.Pool, orderId: string) {
   helperDispatches.set(orderId, (helperDispatches.get(orderId) ?? 0) + 1);
   const r = await dispatchOrder(pool, null, orderId, { offerTimeoutMs: 0, maxPerTrip: 1, mode: 'scooter', eta: DEFAULT_ETA_SETTINGS });
