@@ -193,6 +193,30 @@ export class ChainSetup {
     return Number(rows[0].n);
   }
 
+  /**
+   * Where the transactions go (`--statements`): pg_stat_statements, when the server has it loaded
+   * (shared_preload_libraries), is emptied at the start of the orders and read at their end; each
+   * top-level statement of this database with its calls. Null when it is not loaded.
+   */
+  async resetStatements(): Promise<boolean> {
+    try {
+      await this.admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await this.admin.query('SELECT pg_stat_statements_reset()');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async statements(limit = 25): Promise<{ calls: number; ms: number; query: string }[]> {
+    const { rows } = await this.admin.query<{ calls: string; ms: number; query: string }>(
+      `SELECT s.calls, s.total_exec_time AS ms, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 AND s.toplevel ORDER BY s.calls DESC LIMIT $2`,
+      [this.dbName, limit],
+    );
+    return rows.map((r) => ({ calls: Number(r.calls), ms: r.ms, query: r.query }));
+  }
+
   /** The order events written so far (their highest id). */
   async lastEventId(): Promise<number> {
     const { rows } = await this.pool.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM order_events');

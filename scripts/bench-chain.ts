@@ -5,6 +5,10 @@
 //   npm run bench:chain -- --shops 50 --kill-workers
 //                                       one of the two workers processes killed (SIGKILL) halfway
 //                                       through the orders: the other takes over (bench-chain-texts.ts)
+//   npm run bench:chain -- --shops 500 --statements
+//                                       also prints the statements Postgres ran during the orders,
+//                                       by calls per order event (pg_stat_statements must be loaded:
+//                                       docs/benchmarks.md says how)
 //
 // For each N it creates its own database (migrated, seeded; the first seeded shop cloned into N
 // shops in a few statements: settings, stock raised so nothing runs out, kitchen stations, staff —
@@ -56,6 +60,7 @@ const STEP_MS = num('BENCH_CHAIN_STEP_MS', 4000, 200);
 const POSITION_MS = num('BENCH_CHAIN_POSITION_MS', 10000, 1000);
 const BARE_SECONDS = 15;
 const KILL_WORKERS = process.argv.includes('--kill-workers');
+const STATEMENTS = process.argv.includes('--statements');
 /** With a kill: the slowest text of the events made after it must come within this (issue 59). */
 const TAKEOVER_BUDGET_MS = 10_000;
 
@@ -101,6 +106,8 @@ async function runOne(n: number): Promise<ChainResult> {
     await sleep(5000); // the hubs' first reads of every shop done
     const redis = redisPid();
     const [tx0, ev0, cpu0] = [await setup.transactions(), await setup.lastEventId(), await readCpu(setup, redis)];
+    const counting = STATEMENTS && (await setup.resetStatements());
+    if (STATEMENTS && !counting) say('  --statements: pg_stat_statements is not loaded (shared_preload_libraries): not counted');
     const m0 = machineTicks();
     let killedAt: number | null = null;
     if (KILL_WORKERS) {
@@ -120,6 +127,10 @@ async function runOne(n: number): Promise<ChainResult> {
     say(`  texts: ${texts.expected} expected, ${texts.received} received, ${texts.lost} lost, ${texts.duplicated} sent twice` +
       (killedAt === null ? '' : `; after the kill, the slowest of ${texts.afterKillTexts} texts came ${f1(texts.afterKillMax ?? NaN)} ms after it`));
     const transactions = (await setup.transactions()) - tx0;
+    if (counting) {
+      say(`  statements during the orders, by calls (calls per order event, Postgres' time per call):`);
+      for (const st of await setup.statements()) say(`    ${String(st.calls).padStart(7)}  ${(st.calls / Math.max(1, events)).toFixed(2).padStart(6)}  ${(st.ms / Math.max(1, st.calls)).toFixed(3)} ms  ${st.query}`);
+    }
     const busy = cpuBetween(cpu0, cpu1);
     say(`  ${load.orders} orders (${load.deliveries} delivered), ${events} order events in ${busy.seconds.toFixed(0)} s; deliveries to screens ${load.expected} expected, ${load.lost} lost, ${load.duplicated} duplicated` +
       (load.lost ? ` (${Object.entries(load.lostByKind).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '') + `; positions ${load.positionsSent} (${load.positionsRefused} refused)`);
