@@ -100,11 +100,8 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
   let browser: Browser;
   try {
     await waitReady(`${base}/readyz`, logs);
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    waitForHydration(browser, base);
+    browser = await sharedBrowser();
+    appBases.add(base);
   } catch (err) {
     // never leave the app running behind a test that could not start
     await Promise.all([server, workers].map(stopProcess));
@@ -144,7 +141,9 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
       return { ctx, page };
     },
     async stop() {
-      await browser.close();
+      // the file's pages and their contexts closed; the browser itself serves the next file
+      appBases.delete(base);
+      await Promise.all(browser.contexts().map((c) => c.close().catch(() => {})));
       // the app's processes end before the file's database is dropped: a graceful stop, then a kill
       await Promise.all([server, workers].map(stopProcess));
       await pool.end();
@@ -161,7 +160,29 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
  * provider's page), a browser without JavaScript and a load asked to stop short of the load event
  * (a test of a page whose scripts are late) are not waited for.
  */
-function waitForHydration(browser: Browser, base: string) {
+/**
+ * One Chromium for the files a test process runs one after the other (the browser tier keeps its
+ * modules loaded: vitest.config.ts): starting one cost 1.6 s of processor time on CI's 2-core
+ * host, once a file. Each file still has contexts of its own (cookies, storage, caches), closed when
+ * its app stops; a browser that died is started again.
+ */
+let shared: Promise<Browser> | null = null;
+/** The apps a test process has running: their pages are waited for until hydrated (waitForHydration). */
+const appBases = new Set<string>();
+async function sharedBrowser(): Promise<Browser> {
+  const running = await shared?.catch(() => null);
+  if (running?.isConnected()) return running;
+  shared = chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  }).then((b) => {
+    waitForHydration(b, appBases);
+    return b;
+  });
+  return shared;
+}
+
+function waitForHydration(browser: Browser, bases: ReadonlySet<string>) {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options?: BrowserContextOptions) => {
     const ctx = await newContext(options);
@@ -177,7 +198,7 @@ function waitForHydration(browser: Browser, base: string) {
           const options = args.find((a): a is { waitUntil?: string } => typeof a === 'object' && a !== null);
           if (options?.waitUntil === 'commit' || options?.waitUntil === 'domcontentloaded') return response;
           const html = response?.headers()['content-type']?.startsWith('text/html');
-          if (html && page.url().startsWith(base)) await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+          if (html && [...bases].some((base) => page.url().startsWith(base))) await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
           return response;
         };
       }

@@ -2,12 +2,12 @@
 // locks for as long as its connection lives: Postgres ends a session idle in its transaction after
 // IDLE_IN_TRANSACTION_MS (src/lib/server/kernel/db.ts), its locks go with it, and the process, when
 // it turns again, finds the connection gone (a lost connection: not given back to the pool) rather
-// than a transaction it believes open. Shortened here to 300 ms.
+// than a transaction it believes open. Shortened here to 800 ms.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPool, IDLE_IN_TRANSACTION_MS, isDatabaseUnavailable, STATEMENT_TIMEOUT_MS, transaction } from '../../src/lib/server/kernel/db.ts';
 
 const url = `${process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432'}/postgres`;
-const stalled = createPool(url, 2, { idleInTransactionMs: 300 });
+const stalled = createPool(url, 2, { idleInTransactionMs: 800 });
 const other = createPool(url, 1);
 const timed = createPool(url, 1, { statementTimeoutMs: 400 });
 afterAll(async () => {
@@ -19,17 +19,26 @@ describe('a transaction left idle', () => {
   it('is ended by Postgres after the timeout: its advisory lock is free for others, and its process sees a lost connection', async () => {
     expect(IDLE_IN_TRANSACTION_MS).toBeGreaterThanOrEqual(30_000);
     const setting = (await stalled.query<{ v: string }>("SELECT current_setting('idle_in_transaction_session_timeout') AS v")).rows[0].v;
-    expect(setting).toBe('300ms');
+    expect(setting).toBe('800ms');
+    await other.query('SELECT 1'); // its connection open before the clock matters
+    let locked = false;
+    let resumed = false;
     const held = transaction(stalled, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [lockKey]);
-      // the process stops turning for this transaction (a wedged loop, a frozen machine)
-      await new Promise((r) => setTimeout(r, 1_000));
+      locked = true;
+      // the process stops turning for this transaction (a wedged loop, a frozen machine): far longer
+      // than the timeout, so that a loaded machine's slowness cannot pass for Postgres ending it
+      await new Promise((r) => setTimeout(r, 4_000));
+      resumed = true;
       await tx.query('SELECT 1');
     });
-    await new Promise((r) => setTimeout(r, 100));
+    held.catch(() => {});
+    // (a loaded machine may take a while to open the connection and take the lock)
+    await expect.poll(() => locked, { timeout: 10_000, interval: 20 }).toBe(true);
     expect((await other.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [lockKey])).rows[0].got).toBe(false);
-    await new Promise((r) => setTimeout(r, 600));
-    expect((await other.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [lockKey])).rows[0].got).toBe(true);
+    // free once Postgres has ended the idle session, while its process is still stalled
+    await expect.poll(async () => (await other.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [lockKey])).rows[0].got, { timeout: 3_500, interval: 50 }).toBe(true);
+    expect(resumed).toBe(false);
     const err = await held.then(() => null, (e: unknown) => e);
     expect(err).toBeTruthy();
     expect(isDatabaseUnavailable(err)).toBe(true);
