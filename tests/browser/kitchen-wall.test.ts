@@ -217,6 +217,24 @@ describe("the kitchen's sound", () => {
     await expect.poll(() => chimes(page)).toBe(2);
     await expect.poll(() => chimes(page), { timeout: 6000 }).toBeGreaterThanOrEqual(3);
     expect(await inSight.getAttribute('class')).toContain('fresh');
+    // and it calls on sight: its red ring lit every other second, steady on a screen set to less motion
+    const ringed = async () => (await inSight.evaluate((e) => getComputedStyle(e).boxShadow)).includes('179, 38, 30');
+    const rings = async (n: number) => {
+      const seen: boolean[] = [];
+      for (let i = 0; i < n; i++) {
+        seen.push(await ringed());
+        await page.waitForTimeout(300);
+      }
+      return seen;
+    };
+    const blinking = await rings(10);
+    expect(blinking, 'lit, then not, within three seconds').toContain(true);
+    expect(blinking).toContain(false);
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await rings(5)).toEqual([true, true, true, true, true]);
+    await page.emulateMedia({ reducedMotion: null });
+    await expect.poll(ringed).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/kitchen-new-ticket-calling.png` });
     // touched: its ticket, or its chip (which brings the ticket into view)
     if (await ticket.count()) await ticket.locator('.items').click();
     else await inSight.click();
