@@ -141,7 +141,7 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
       return { ctx, page };
     },
     async stop() {
-      // the file's pages and their contexts closed; the browser itself serves the next file
+      // the file's pages and their contexts closed (a file runs one app at a time); the browser itself serves the next file
       appBases.delete(base);
       await Promise.all(browser.contexts().map((c) => c.close().catch(() => {})));
       // the app's processes end before the file's database is dropped: a graceful stop, then a kill
@@ -151,15 +151,6 @@ export async function startApp(name: string, extraEnv: Record<string, string> = 
   };
 }
 
-/**
- * Every page of the app a test loads (goto, reload, back, forward) is waited for until it answers taps,
- * as a person waits for the page to be ready: the root layout marks `<html data-hydrated>` once the
- * page's script has taken over the server's HTML. A tap before then reaches a button with no handler
- * and does nothing, which a loaded machine made a test meet now and then (a manager's print button
- * clicked 40 ms after the page came). A page that is not the app's HTML (a PDF, a JSON answer, a
- * provider's page), a browser without JavaScript and a load asked to stop short of the load event
- * (a test of a page whose scripts are late) are not waited for.
- */
 /**
  * One Chromium for the files a test process runs one after the other (the browser tier keeps its
  * modules loaded: vitest.config.ts): starting one cost 1.6 s of processor time on CI's 2-core
@@ -182,6 +173,15 @@ async function sharedBrowser(): Promise<Browser> {
   return shared;
 }
 
+/**
+ * Every page of the app a test loads (goto, reload, back, forward) is waited for until it answers taps,
+ * as a person waits for the page to be ready: the root layout marks `<html data-hydrated>` once the
+ * page's script has taken over the server's HTML. A tap before then reaches a button with no handler
+ * and does nothing, which a loaded machine made a test meet now and then (a manager's print button
+ * clicked 40 ms after the page came). A page that is not the app's HTML (a PDF, a JSON answer, a
+ * provider's page), a browser without JavaScript and a load asked to stop short of the load event
+ * (a test of a page whose scripts are late) are not waited for.
+ */
 function waitForHydration(browser: Browser, bases: ReadonlySet<string>) {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options?: BrowserContextOptions) => {
